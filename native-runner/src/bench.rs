@@ -1,0 +1,207 @@
+//! `ipclab bench`: simulated system calls per second on a pipe ping-pong, beside the same ping-pong on
+//! real Linux pipes between two real processes, measured in the same run.
+
+use sim_core::{RunConfig, RunOutcome, Simulation};
+use std::io::Write as _;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::process::ExitCode;
+use std::time::Instant;
+
+/// The scenario the simulator runs: `messages` round trips of a 4-byte message each way.
+pub fn ping_pong_scenario(messages: u32) -> String {
+    format!(
+        "title \"Pipe ping-pong\"\n\
+         process parent {{\n\
+         \x20 ping = pipe\n\
+         \x20 pong = pipe\n\
+         \x20 fork child {{\n\
+         \x20   repeat {messages} {{\n\
+         \x20     read ping.r 4\n\
+         \x20     write pong.w \"pong\"\n\
+         \x20   }}\n\
+         \x20 }}\n\
+         \x20 repeat {messages} {{\n\
+         \x20   write ping.w \"ping\"\n\
+         \x20   read pong.r 4\n\
+         \x20 }}\n\
+         \x20 wait\n\
+         }}\n"
+    )
+}
+
+struct SimMeasure {
+    steps: u64,
+    calls: u64,
+    events: u64,
+    seconds: f64,
+    trace_hash: u64,
+}
+
+fn measure_sim(messages: u32, keep_events: bool) -> Result<SimMeasure, String> {
+    let scenario = sim_core::parse(&ping_pong_scenario(messages)).map_err(|errors| format!("{errors:?}"))?;
+    let config = RunConfig {
+        keep_events,
+        check_invariants: false,
+        max_steps: sim_core::Limits::DEFAULT.max_steps_ceiling,
+        ..RunConfig::default()
+    };
+    let mut simulation = Simulation::new(&scenario, config).map_err(|error| error.message)?;
+    let started = Instant::now();
+    let outcome = simulation.run().map_err(|error| error.to_string())?.clone();
+    let seconds = started.elapsed().as_secs_f64();
+    if outcome != RunOutcome::AllExited {
+        return Err(format!("the ping-pong run ended with {}", outcome.name()));
+    }
+    let calls = simulation.kernel().calls_completed;
+    Ok(SimMeasure {
+        steps: simulation.steps(),
+        calls,
+        events: simulation.trace().event_count,
+        seconds,
+        trace_hash: simulation.trace().hash(),
+    })
+}
+
+fn read_exact(fd: &OwnedFd, buffer: &mut [u8]) -> nix::Result<()> {
+    let mut done = 0;
+    while done < buffer.len() {
+        let count = nix::unistd::read(fd.as_raw_fd(), &mut buffer[done..])?;
+        if count == 0 {
+            return Err(nix::errno::Errno::EPIPE);
+        }
+        done += count;
+    }
+    Ok(())
+}
+
+/// The same ping-pong between two real processes over two real pipes. Returns (system calls, seconds).
+fn measure_linux(messages: u32) -> Result<(u64, f64), String> {
+    use nix::sys::wait::{waitpid, WaitStatus};
+    use nix::unistd::{fork, pipe, write, ForkResult};
+    let (ping_read, ping_write) = pipe().map_err(|error| format!("pipe: {error}"))?;
+    let (pong_read, pong_write) = pipe().map_err(|error| format!("pipe: {error}"))?;
+    // SAFETY: the child only makes system calls on descriptors it owns and then calls _exit.
+    match unsafe { fork() }.map_err(|error| format!("fork: {error}"))? {
+        ForkResult::Child => {
+            drop(ping_write);
+            drop(pong_read);
+            let mut buffer = [0u8; 4];
+            let mut status = 0;
+            for _ in 0..messages {
+                if read_exact(&ping_read, &mut buffer).is_err() || write(&pong_write, b"pong") != Ok(4) {
+                    status = 1;
+                    break;
+                }
+            }
+            // SAFETY: _exit is async-signal-safe and skips the parent's atexit handlers and buffers.
+            unsafe { nix::libc::_exit(status) }
+        }
+        ForkResult::Parent { child } => {
+            drop(ping_read);
+            drop(pong_write);
+            let mut buffer = [0u8; 4];
+            let started = Instant::now();
+            for _ in 0..messages {
+                write(&ping_write, b"ping").map_err(|error| format!("write: {error}"))?;
+                read_exact(&pong_read, &mut buffer).map_err(|error| format!("read: {error}"))?;
+            }
+            let seconds = started.elapsed().as_secs_f64();
+            match waitpid(child, None).map_err(|error| format!("waitpid: {error}"))? {
+                WaitStatus::Exited(_, 0) => Ok((messages as u64 * 4, seconds)),
+                other => Err(format!("the ping-pong child ended with {other:?}")),
+            }
+        }
+    }
+}
+
+pub fn run(messages: u32, json: Option<&std::path::Path>) -> ExitCode {
+    if messages == 0 {
+        eprintln!("ipclab: bench: --messages must be at least 1");
+        return ExitCode::from(2);
+    }
+    eprintln!("ipclab bench: pipe ping-pong, {messages} round trips (4 system calls each)");
+    eprintln!("  [1/3] simulator, trace kept: every event stored in memory and hashed ...");
+    let sim = match measure_sim(messages, true) {
+        Ok(measure) => measure,
+        Err(message) => {
+            eprintln!("ipclab: bench: simulator: {message}");
+            return ExitCode::from(1);
+        }
+    };
+    eprintln!("  [2/3] simulator, trace hashed: every event built and hashed, not stored ...");
+    let hashed = match measure_sim(messages, false) {
+        Ok(measure) => measure,
+        Err(message) => {
+            eprintln!("ipclab: bench: simulator: {message}");
+            return ExitCode::from(1);
+        }
+    };
+    if hashed.trace_hash != sim.trace_hash {
+        eprintln!("ipclab: bench: the two simulator runs gave different trace hashes (a determinism bug)");
+        return ExitCode::from(1);
+    }
+    eprintln!("  [3/3] real Linux pipes between two processes ...");
+    let (linux_calls, linux_seconds) = match measure_linux(messages) {
+        Ok(measure) => measure,
+        Err(message) => {
+            eprintln!("ipclab: bench: linux: {message}");
+            return ExitCode::from(1);
+        }
+    };
+    let sim_steps_per_second = sim.steps as f64 / sim.seconds;
+    let sim_calls_per_second = sim.calls as f64 / sim.seconds;
+    let linux_calls_per_second = linux_calls as f64 / linux_seconds;
+    let mut out = String::new();
+    out.push_str("| arm | system calls | steps | seconds | calls per second | steps per second |\n");
+    out.push_str("|---|---:|---:|---:|---:|---:|\n");
+    out.push_str(&format!(
+        "| simulator, trace kept | {} | {} | {:.3} | {:.0} | {:.0} |\n",
+        sim.calls, sim.steps, sim.seconds, sim_calls_per_second, sim_steps_per_second
+    ));
+    out.push_str(&format!(
+        "| simulator, trace hashed | {} | {} | {:.3} | {:.0} | {:.0} |\n",
+        hashed.calls,
+        hashed.steps,
+        hashed.seconds,
+        hashed.calls as f64 / hashed.seconds,
+        hashed.steps as f64 / hashed.seconds
+    ));
+    out.push_str(&format!(
+        "| linux pipes | {} | - | {:.3} | {:.0} | - |\n",
+        linux_calls, linux_seconds, linux_calls_per_second
+    ));
+    out.push_str(&format!(
+        "\nsimulator / linux: {:.2}x (calls per second); {} events recorded, trace hash {:016x}\n",
+        sim_calls_per_second / linux_calls_per_second,
+        sim.events,
+        sim.trace_hash
+    ));
+    out.push_str(&format!(
+        "target: at least 5,000,000 simulated calls per second: {}\n",
+        if sim_calls_per_second >= 5_000_000.0 { "met" } else { "NOT met" }
+    ));
+    print!("{out}");
+    if let Some(path) = json {
+        let value = serde_json::json!({
+            "messages": messages,
+            "simulator": {
+                "calls": sim.calls, "steps": sim.steps, "events": sim.events, "seconds": sim.seconds,
+                "calls_per_second": sim_calls_per_second, "steps_per_second": sim_steps_per_second,
+                "trace_hash": format!("{:016x}", sim.trace_hash),
+            },
+            "simulator_hashed_only": {
+                "calls": hashed.calls, "steps": hashed.steps, "seconds": hashed.seconds,
+                "calls_per_second": hashed.calls as f64 / hashed.seconds,
+            },
+            "linux": { "calls": linux_calls, "seconds": linux_seconds, "calls_per_second": linux_calls_per_second },
+            "ratio": sim_calls_per_second / linux_calls_per_second,
+        });
+        let written = std::fs::File::create(path)
+            .and_then(|mut file| file.write_all(serde_json::to_string_pretty(&value).expect("json").as_bytes()));
+        if let Err(error) = written {
+            eprintln!("ipclab: bench: cannot write {}: {error}", path.display());
+            return ExitCode::from(2);
+        }
+    }
+    ExitCode::SUCCESS
+}

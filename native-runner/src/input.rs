@@ -1,0 +1,68 @@
+//! Reading a scenario file: size and encoding checks, parsing, and located error messages on stderr.
+
+use sim_core::{Diagnostic, Limits, Scenario};
+use std::io::Read;
+use std::path::Path;
+use std::process::ExitCode;
+
+/// Reads and parses `path`. On failure the errors are already printed and the exit code (2) is returned.
+pub fn load(path: &Path) -> Result<(String, Scenario), ExitCode> {
+    let name = path.display().to_string();
+    let source = match read_text(path) {
+        Ok(source) => source,
+        Err(message) => {
+            eprintln!("{name}: error: {message}");
+            return Err(ExitCode::from(2));
+        }
+    };
+    match sim_core::parse(&source) {
+        Ok(scenario) => Ok((source, scenario)),
+        Err(diagnostics) => {
+            for diagnostic in &diagnostics {
+                eprintln!("{}", render_with_source(&name, &source, diagnostic));
+            }
+            eprintln!("{name}: {} error{}", diagnostics.len(), if diagnostics.len() == 1 { "" } else { "s" });
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
+/// Reads at most the scenario size limit, and insists on UTF-8 (saying where it is not).
+pub fn read_text(path: &Path) -> Result<String, String> {
+    let limit = Limits::DEFAULT.max_source_bytes as u64;
+    let file = std::fs::File::open(path).map_err(|error| format!("cannot open the file: {error}"))?;
+    if let Ok(metadata) = file.metadata() {
+        if metadata.is_dir() {
+            return Err("this is a directory, not a scenario file".to_string());
+        }
+    }
+    let mut bytes = Vec::new();
+    file.take(limit + 1).read_to_end(&mut bytes).map_err(|error| format!("cannot read the file: {error}"))?;
+    if bytes.len() as u64 > limit {
+        return Err(format!("the file is larger than the limit of {limit} bytes for a scenario"));
+    }
+    String::from_utf8(bytes).map_err(|error| {
+        let valid = &error.as_bytes()[..error.utf8_error().valid_up_to()];
+        let line = valid.iter().filter(|byte| **byte == b'\n').count() + 1;
+        let line_start = valid.iter().rposition(|byte| *byte == b'\n').map_or(0, |index| index + 1);
+        let col = String::from_utf8_lossy(&valid[line_start..]).chars().count() + 1;
+        format!("{line}:{col}: the file is not valid UTF-8 text (byte {} is not)", valid.len())
+    })
+}
+
+/// `file:line:col: error: message`, then the line itself with a caret under the column.
+pub fn render_with_source(name: &str, source: &str, diagnostic: &Diagnostic) -> String {
+    let mut text = format!("{name}:{}:{}: error: {}", diagnostic.span.line, diagnostic.span.col, diagnostic.message);
+    if let Some(line) = source.lines().nth(diagnostic.span.line.saturating_sub(1) as usize) {
+        let number = diagnostic.span.line.to_string();
+        let shown: String = line.chars().take(200).collect();
+        text.push_str(&format!("\n {number} | {shown}"));
+        let caret_col = (diagnostic.span.col.max(1) - 1) as usize;
+        let prefix: String = line.chars().take(caret_col).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
+        text.push_str(&format!("\n {} | {prefix}^", " ".repeat(number.len())));
+    }
+    if let Some(help) = &diagnostic.help {
+        text.push_str(&format!("\n  help: {help}"));
+    }
+    text
+}

@@ -1,0 +1,257 @@
+//! `ipclab`: the command line.
+//!
+//! `ipclab sim` runs a scenario in the simulator and prints its trace; `ipclab fmt` prints a scenario in
+//! canonical form; `ipclab parse` prints its syntax tree as JSON; `ipclab bench` measures the simulator
+//! against real Linux pipes. Exit status: 0 success, 1 an expectation failed, 2 usage or input error.
+
+mod bench;
+mod input;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use sim_core::render::{event_actor, event_text, failure_span};
+use sim_core::{Policy, RunConfig, Simulation, StepStatus};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "ipclab", version, about = "Watch and check Inter-Process Communication, one system call at a time")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a scenario in the simulator and print its trace.
+    Sim {
+        /// The scenario file (`.ipc`).
+        file: std::path::PathBuf,
+        /// Seed for the random scheduler.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// `round-robin`, `random`, or a comma-separated list of pids or process names, one per step
+        /// (round-robin after the list runs out).
+        #[arg(long, default_value = "round-robin")]
+        schedule: String,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Stop after this many steps.
+        #[arg(long)]
+        max_steps: Option<u64>,
+    },
+    /// Print a scenario in canonical form.
+    Fmt { file: std::path::PathBuf },
+    /// Print a scenario's syntax tree as JSON.
+    Parse { file: std::path::PathBuf },
+    /// Measure simulated system calls per second on a pipe ping-pong, beside real Linux pipes.
+    Bench {
+        /// Round trips (each is four system calls: two writes and two reads).
+        #[arg(long, default_value_t = 1_000_000)]
+        messages: u32,
+        /// Also write the results as JSON to this file.
+        #[arg(long)]
+        json: Option<std::path::PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Sim { file, seed, schedule, format, max_steps } => run_sim(&file, seed, &schedule, format, max_steps),
+        Command::Fmt { file } => match input::load(&file) {
+            Ok((_, scenario)) => {
+                print!("{}", sim_core::print(&scenario));
+                ExitCode::SUCCESS
+            }
+            Err(code) => code,
+        },
+        Command::Parse { file } => match input::load(&file) {
+            Ok((_, scenario)) => {
+                println!("{}", serde_json::to_string_pretty(&scenario).expect("syntax trees serialize"));
+                ExitCode::SUCCESS
+            }
+            Err(code) => code,
+        },
+        Command::Bench { messages, json } => bench::run(messages, json.as_deref()),
+    }
+}
+
+/// One entry of `--schedule`.
+enum Choice {
+    Pid(u32),
+    Name(String),
+}
+
+fn parse_schedule(text: &str) -> Result<(Policy, Vec<Choice>), String> {
+    match text {
+        "round-robin" => return Ok((Policy::RoundRobin, Vec::new())),
+        "random" => return Ok((Policy::Random, Vec::new())),
+        _ => {}
+    }
+    let mut choices = Vec::new();
+    for (index, part) in text.split(',').enumerate() {
+        let part = part.trim();
+        if part.is_empty() {
+            return Err(format!("--schedule: choice {} is empty (expected a pid or a process name)", index + 1));
+        }
+        if part.bytes().all(|byte| byte.is_ascii_digit()) {
+            let pid =
+                part.parse::<u32>().map_err(|_| format!("--schedule: choice {} ({part}) is too large", index + 1))?;
+            choices.push(Choice::Pid(pid));
+        } else if sim_core::parse::is_name(part.split('#').next().unwrap_or(part)) || part == "init" {
+            choices.push(Choice::Name(part.to_string()));
+        } else {
+            return Err(format!(
+                "--schedule: choice {} ({part:?}) is neither a pid nor a process name; use round-robin, random, or a list like 2,3,parent",
+                index + 1
+            ));
+        }
+    }
+    Ok((Policy::RoundRobin, choices))
+}
+
+fn run_sim(file: &std::path::Path, seed: u64, schedule: &str, format: Format, max_steps: Option<u64>) -> ExitCode {
+    let (policy, choices) = match parse_schedule(schedule) {
+        Ok(parsed) => parsed,
+        Err(message) => {
+            eprintln!("ipclab: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let (source, scenario) = match input::load(file) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
+    };
+    let _ = source;
+    let mut config = RunConfig { seed, policy, ..RunConfig::default() };
+    if let Some(max_steps) = max_steps {
+        config.max_steps = max_steps;
+    }
+    let mut simulation = match Simulation::new(&scenario, config) {
+        Ok(simulation) => simulation,
+        Err(diagnostic) => {
+            eprintln!("{}", diagnostic.render(&file.display().to_string()));
+            return ExitCode::from(2);
+        }
+    };
+    for (index, choice) in choices.iter().enumerate() {
+        if simulation.is_finished() {
+            eprintln!(
+                "ipclab: --schedule: choice {} comes after the run has ended (step {})",
+                index + 1,
+                simulation.steps()
+            );
+            return ExitCode::from(2);
+        }
+        let pid = match choice {
+            Choice::Pid(pid) => *pid,
+            Choice::Name(name) => {
+                let kernel = simulation.kernel();
+                match simulation.runnable().iter().find(|pid| &*kernel.process(**pid).name == name.as_str()) {
+                    Some(pid) => *pid,
+                    None => {
+                        let runnable: Vec<String> = simulation
+                            .runnable()
+                            .iter()
+                            .map(|pid| format!("{} ({})", kernel.process(*pid).name, pid))
+                            .collect();
+                        eprintln!(
+                            "ipclab: --schedule: choice {} ({name}) at step {}: no runnable process has that name; runnable: {}",
+                            index + 1,
+                            simulation.steps() + 1,
+                            if runnable.is_empty() { "none".to_string() } else { runnable.join(", ") }
+                        );
+                        return ExitCode::from(2);
+                    }
+                }
+            }
+        };
+        match simulation.step_as(pid) {
+            Ok(StepStatus::Ran(_)) => {}
+            Ok(StepStatus::Finished) => {
+                eprintln!("ipclab: --schedule: choice {} comes after the run has ended", index + 1);
+                return ExitCode::from(2);
+            }
+            Err(error) => {
+                eprintln!("ipclab: --schedule: choice {}: {error}", index + 1);
+                return ExitCode::from(2);
+            }
+        }
+    }
+    if let Err(error) = simulation.run() {
+        eprintln!("ipclab: {error}");
+        return ExitCode::from(70);
+    }
+    let report = simulation.report().expect("the run has finished");
+    let kernel = simulation.kernel();
+    let trace = simulation.trace();
+    let file_name = file.display().to_string();
+    match format {
+        Format::Text => {
+            let mut out = String::new();
+            for event in &trace.events {
+                out.push_str(&format!(
+                    "{:>5}  {:<10} {}\n",
+                    event.step,
+                    event_actor(kernel, event),
+                    event_text(kernel, trace, event)
+                ));
+            }
+            for failure in &report.failures {
+                out.push_str(&format!(
+                    "{}:{}:{}: expectation failed in {}: expected {}, got {}\n",
+                    file_name, failure.span.line, failure.span.col, failure.process, failure.expected, failure.got
+                ));
+            }
+            out.push_str(&format!(
+                "outcome: {}; steps: {}; expectations: {}; trace hash: {:016x}\n",
+                report.outcome.name(),
+                report.steps,
+                if report.failures.is_empty() {
+                    "all hold".to_string()
+                } else {
+                    format!("{} failed", report.failures.len())
+                },
+                report.trace_hash
+            ));
+            print!("{out}");
+        }
+        Format::Json => {
+            let mut out = String::new();
+            for event in &trace.events {
+                let mut value = serde_json::to_value(event).expect("events serialize");
+                if let serde_json::Value::Object(map) = &mut value {
+                    map.insert("actor".into(), event_actor(kernel, event).into());
+                    map.insert("text".into(), event_text(kernel, trace, event).into());
+                    if let sim_core::EventKind::ExpectFailed { pid, op, .. } = &event.kind {
+                        let span = failure_span(kernel, *pid, *op);
+                        map.insert("line".into(), span.line.into());
+                        map.insert("col".into(), span.col.into());
+                    }
+                }
+                out.push_str(&value.to_string());
+                out.push('\n');
+            }
+            let summary = serde_json::json!({
+                "outcome": report.outcome,
+                "steps": report.steps,
+                "trace_hash": format!("{:016x}", report.trace_hash),
+                "failures": report.failures,
+                "choices": report.choices,
+            });
+            out.push_str(&summary.to_string());
+            out.push('\n');
+            print!("{out}");
+        }
+    }
+    if report.failures.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}

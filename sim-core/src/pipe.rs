@@ -1,0 +1,237 @@
+//! A pipe's buffer, laid out as Linux lays it out: a ring of page-sized slots.
+//!
+//! Linux does not count a pipe's capacity in bytes but in slots (`struct pipe_buffer`), each holding up
+//! to one page. That shape decides what users can observe: a write of at most `PIPE_BUF` bytes either
+//! goes whole into the tail of the last page or takes a fresh slot (so it is atomic), a pipe whose slots
+//! are all in use refuses a write even when a few bytes of one page are free, and a small write can still
+//! be merged into a partly filled last page of a "full" pipe. This module mirrors `fs/pipe.c`'s
+//! `pipe_write` and `pipe_read` at that level of detail; it knows nothing of processes or wake-ups.
+
+use crate::linux::PAGE_SIZE;
+use std::collections::VecDeque;
+
+/// One slot: the unread bytes of a page lie at `start..end` within it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct PageSlot {
+    start: u16,
+    end: u16,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PipeBuffer {
+    slots: VecDeque<PageSlot>,
+    /// The unread bytes of all slots, in order.
+    bytes: VecDeque<u8>,
+    max_slots: u32,
+}
+
+/// What one attempt to write produced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WriteProgress {
+    /// Everything asked for is now in the buffer.
+    Done,
+    /// The buffer is full; this many bytes of the remainder still wait.
+    Full,
+}
+
+impl PipeBuffer {
+    pub fn new(capacity_bytes: u32) -> PipeBuffer {
+        PipeBuffer { slots: VecDeque::new(), bytes: VecDeque::new(), max_slots: capacity_bytes / PAGE_SIZE }
+    }
+
+    pub fn len_bytes(&self) -> u32 {
+        self.bytes.len() as u32
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
+    pub fn is_full(&self) -> bool {
+        self.slots.len() as u32 >= self.max_slots
+    }
+
+    pub fn capacity_bytes(&self) -> u32 {
+        self.max_slots * PAGE_SIZE
+    }
+
+    pub fn slots_used(&self) -> u32 {
+        self.slots.len() as u32
+    }
+
+    pub fn max_slots(&self) -> u32 {
+        self.max_slots
+    }
+
+    /// The unread bytes, oldest first.
+    pub fn contents(&self) -> impl Iterator<Item = u8> + '_ {
+        self.bytes.iter().copied()
+    }
+
+    /// Bytes held by each slot in use, oldest first (for pictures of the buffer).
+    pub fn slot_lengths(&self) -> Vec<u32> {
+        self.slots.iter().map(|slot| (slot.end - slot.start) as u32).collect()
+    }
+
+    /// `pipe_write`'s first move: if the write's sub-page remainder (`total % PAGE_SIZE` bytes) fits
+    /// after the data of the last page, it is appended there. Returns how many bytes were taken
+    /// (0 or the whole remainder).
+    pub fn merge_into_last_page(&mut self, data: &[u8], total_len: u32) -> u32 {
+        let chars = total_len % PAGE_SIZE;
+        if chars == 0 || data.len() < chars as usize {
+            return 0;
+        }
+        let Some(last) = self.slots.back_mut() else { return 0 };
+        if last.end as u32 + chars > PAGE_SIZE {
+            return 0;
+        }
+        last.end += chars as u16;
+        self.bytes.extend(&data[..chars as usize]);
+        chars
+    }
+
+    /// `pipe_write`'s loop: while a slot is free, fill a fresh page with up to `PAGE_SIZE` bytes.
+    /// Returns how many bytes of `data` were taken and whether all of them were.
+    pub fn fill_pages(&mut self, data: &[u8]) -> (u32, WriteProgress) {
+        let mut taken = 0usize;
+        while taken < data.len() {
+            if self.is_full() {
+                return (taken as u32, WriteProgress::Full);
+            }
+            let chunk = (data.len() - taken).min(PAGE_SIZE as usize);
+            self.slots.push_back(PageSlot { start: 0, end: chunk as u16 });
+            self.bytes.extend(&data[taken..taken + chunk]);
+            taken += chunk;
+        }
+        (taken as u32, WriteProgress::Done)
+    }
+
+    /// `pipe_read`: takes up to `count` bytes into `out`; returns how many slots were freed.
+    pub fn read_into(&mut self, count: u32, out: &mut Vec<u8>) -> u32 {
+        let mut remaining = count;
+        let mut freed = 0;
+        while remaining > 0 {
+            let Some(slot) = self.slots.front_mut() else { break };
+            let available = (slot.end - slot.start) as u32;
+            let chars = available.min(remaining);
+            out.extend(self.bytes.drain(..chars as usize));
+            slot.start += chars as u16;
+            remaining -= chars;
+            if slot.start == slot.end {
+                self.slots.pop_front();
+                freed += 1;
+            }
+        }
+        freed
+    }
+
+    /// `F_SETPIPE_SZ` after rounding: fails (returns false) when the data in use needs more slots.
+    pub fn set_max_slots(&mut self, max_slots: u32) -> bool {
+        if (self.slots.len() as u32) > max_slots {
+            return false;
+        }
+        self.max_slots = max_slots;
+        true
+    }
+
+    /// Internal consistency: slot lengths add up to the bytes held, and no slot is empty or too big.
+    pub fn check(&self) -> Result<(), String> {
+        let total: u32 = self.slots.iter().map(|slot| (slot.end - slot.start) as u32).sum();
+        if total as usize != self.bytes.len() {
+            return Err(format!("pipe slots hold {total} bytes but the buffer has {}", self.bytes.len()));
+        }
+        if let Some(bad) = self.slots.iter().find(|slot| slot.start >= slot.end || slot.end as u32 > PAGE_SIZE) {
+            return Err(format!("pipe slot {}..{} is empty or larger than a page", bad.start, bad.end));
+        }
+        if self.slots.len() as u32 > self.max_slots {
+            return Err(format!("pipe uses {} slots of {}", self.slots.len(), self.max_slots));
+        }
+        Ok(())
+    }
+}
+
+/// `round_pipe_size` in `fs/pipe.c`: below a page becomes a page, otherwise the next power of two.
+/// Returns `None` where Linux returns 0 (sizes above 2^31), which `F_SETPIPE_SZ` turns into `EINVAL`.
+pub fn round_pipe_size(requested: u64) -> Option<u64> {
+    if requested > 1 << 31 {
+        return None;
+    }
+    if requested < PAGE_SIZE as u64 {
+        return Some(PAGE_SIZE as u64);
+    }
+    Some(requested.next_power_of_two())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_writes_share_a_page() {
+        let mut pipe = PipeBuffer::new(65536);
+        assert_eq!(pipe.fill_pages(b"hello"), (5, WriteProgress::Done));
+        assert_eq!(pipe.merge_into_last_page(b"world", 5), 5);
+        assert_eq!(pipe.slots_used(), 1);
+        let mut out = Vec::new();
+        assert_eq!(pipe.read_into(100, &mut out), 1);
+        assert_eq!(out, b"helloworld");
+        assert!(pipe.is_empty());
+    }
+
+    #[test]
+    fn a_full_pipe_is_sixteen_slots_not_65536_bytes() {
+        let mut pipe = PipeBuffer::new(65536);
+        for _ in 0..16 {
+            pipe.fill_pages(&[b'a'; 10]);
+        }
+        // 160 bytes in the pipe, yet no slot is free: a 4096-byte write does not fit ...
+        assert!(pipe.is_full());
+        assert_eq!(pipe.fill_pages(&[b'b'; 4096]), (0, WriteProgress::Full));
+        // ... while a small one still merges into the last page.
+        assert_eq!(pipe.merge_into_last_page(&[b'c'; 100], 100), 100);
+        assert_eq!(pipe.len_bytes(), 260);
+    }
+
+    #[test]
+    fn large_write_fills_page_after_page_until_full() {
+        let mut pipe = PipeBuffer::new(65536);
+        let data = vec![7u8; 70000];
+        let (taken, progress) = pipe.fill_pages(&data);
+        assert_eq!((taken, progress), (65536, WriteProgress::Full));
+        let mut out = Vec::new();
+        // Reading less than a page frees no slot.
+        assert_eq!(pipe.read_into(100, &mut out), 0);
+        assert!(pipe.is_full());
+        assert_eq!(pipe.read_into(4000, &mut out), 1);
+        assert_eq!(pipe.fill_pages(&data[65536..]), (4096, WriteProgress::Full));
+        pipe.check().unwrap();
+    }
+
+    #[test]
+    fn merge_takes_only_the_sub_page_remainder() {
+        let mut pipe = PipeBuffer::new(65536);
+        pipe.fill_pages(&[1u8; 100]);
+        // 5000 % 4096 = 904 bytes fit after the 100 already there.
+        assert_eq!(pipe.merge_into_last_page(&[2u8; 5000], 5000), 904);
+        // An exact page multiple never merges.
+        assert_eq!(pipe.merge_into_last_page(&[2u8; 4096], 4096), 0);
+    }
+
+    #[test]
+    fn pipe_sizes_round_like_linux() {
+        assert_eq!(round_pipe_size(0), Some(4096));
+        assert_eq!(round_pipe_size(4097), Some(8192));
+        assert_eq!(round_pipe_size(100_000), Some(131_072));
+        assert_eq!(round_pipe_size(1 << 31), Some(1 << 31));
+        assert_eq!(round_pipe_size((1 << 31) + 1), None);
+    }
+
+    #[test]
+    fn shrinking_below_the_slots_in_use_fails() {
+        let mut pipe = PipeBuffer::new(65536);
+        pipe.fill_pages(&[0u8; 3 * 4096]);
+        assert!(!pipe.set_max_slots(2));
+        assert!(pipe.set_max_slots(4));
+        assert_eq!(pipe.capacity_bytes(), 16384);
+    }
+}

@@ -1,0 +1,156 @@
+//! The scheduler: the one place where a run makes choices.
+//!
+//! Every step asks [`Scheduler::choose`] which runnable process goes next, and the answer is recorded,
+//! so any run can be replayed exactly from its list of choices. Random choices come from an in-crate
+//! SplitMix64 generator seeded by the caller: no OS randomness, the same numbers on every platform.
+
+use crate::trace::Pid;
+use serde::{Deserialize, Serialize};
+
+/// How the next process is picked.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Policy {
+    /// Each step goes to the next runnable process after the one that ran last, by pid, wrapping around.
+    RoundRobin,
+    /// Each step goes to a runnable process drawn from the seeded generator.
+    Random,
+    /// Each step goes to the pid at the head of the list; once the list runs out, round-robin.
+    Choices { pids: Vec<Pid> },
+}
+
+impl Policy {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Policy::RoundRobin => "round-robin",
+            Policy::Random => "random",
+            Policy::Choices { .. } => "choices",
+        }
+    }
+}
+
+/// SplitMix64 (Steele, Lea and Flood): small, fast, and fully determined by its seed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SplitMix64 {
+    state: u64,
+}
+
+impl SplitMix64 {
+    pub fn new(seed: u64) -> SplitMix64 {
+        SplitMix64 { state: seed }
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.state = self.state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut value = self.state;
+        value = (value ^ (value >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        value = (value ^ (value >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        value ^ (value >> 31)
+    }
+
+    /// A number in `0..bound` (Lemire's multiply-shift; `bound` must not be 0).
+    pub fn below(&mut self, bound: u32) -> u32 {
+        ((self.next_u64() as u128 * bound as u128) >> 64) as u32
+    }
+}
+
+/// A choice that cannot be followed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChoiceError {
+    pub step: u64,
+    pub wanted: Pid,
+    pub runnable: Vec<Pid>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Scheduler {
+    pub policy: Policy,
+    rng: SplitMix64,
+    next_choice: usize,
+    last: Option<Pid>,
+    /// The pid chosen at each step so far.
+    pub taken: Vec<Pid>,
+}
+
+impl Scheduler {
+    pub fn new(policy: Policy, seed: u64) -> Scheduler {
+        Scheduler { policy, rng: SplitMix64::new(seed), next_choice: 0, last: None, taken: Vec::new() }
+    }
+
+    pub fn last(&self) -> Option<Pid> {
+        self.last
+    }
+
+    /// Picks from `runnable` (ascending, not empty) for step `step`.
+    pub fn choose(&mut self, step: u64, runnable: &[Pid]) -> Result<Pid, ChoiceError> {
+        let pid = match &self.policy {
+            Policy::Random => runnable[self.rng.below(runnable.len() as u32) as usize],
+            Policy::Choices { pids } if self.next_choice < pids.len() => {
+                let wanted = pids[self.next_choice];
+                if !runnable.contains(&wanted) {
+                    return Err(ChoiceError { step, wanted, runnable: runnable.to_vec() });
+                }
+                self.next_choice += 1;
+                wanted
+            }
+            Policy::RoundRobin | Policy::Choices { .. } => self.round_robin(runnable),
+        };
+        self.record(pid);
+        Ok(pid)
+    }
+
+    /// Records a choice made from outside (a person playing the scheduler).
+    pub fn record(&mut self, pid: Pid) {
+        self.last = Some(pid);
+        self.taken.push(pid);
+    }
+
+    fn round_robin(&self, runnable: &[Pid]) -> Pid {
+        match self.last {
+            Some(last) => runnable.iter().copied().find(|pid| *pid > last).unwrap_or(runnable[0]),
+            None => runnable[0],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splitmix_matches_reference_values() {
+        // First outputs for seed 0 of Vigna's splitmix64.c.
+        let mut rng = SplitMix64::new(0);
+        assert_eq!(rng.next_u64(), 0xe220_a839_7b1d_cdaf);
+        assert_eq!(rng.next_u64(), 0x6e78_9e6a_a1b9_65f4);
+        assert_eq!(rng.next_u64(), 0x06c4_5d18_8009_454f);
+    }
+
+    #[test]
+    fn round_robin_rotates_and_wraps() {
+        let mut scheduler = Scheduler::new(Policy::RoundRobin, 0);
+        let picks: Vec<Pid> = (0..5).map(|step| scheduler.choose(step, &[2, 3, 5]).unwrap()).collect();
+        assert_eq!(picks, vec![2, 3, 5, 2, 3]);
+    }
+
+    #[test]
+    fn choices_are_followed_then_round_robin() {
+        let mut scheduler = Scheduler::new(Policy::Choices { pids: vec![3, 3] }, 0);
+        assert_eq!(scheduler.choose(1, &[2, 3]).unwrap(), 3);
+        assert_eq!(scheduler.choose(2, &[2, 3]).unwrap(), 3);
+        assert_eq!(scheduler.choose(3, &[2, 3]).unwrap(), 2);
+        let mut bad = Scheduler::new(Policy::Choices { pids: vec![4] }, 0);
+        assert_eq!(bad.choose(1, &[2, 3]), Err(ChoiceError { step: 1, wanted: 4, runnable: vec![2, 3] }));
+    }
+
+    #[test]
+    fn random_is_seeded() {
+        let runnable = [2, 3, 4, 5];
+        let draw = |seed| {
+            let mut scheduler = Scheduler::new(Policy::Random, seed);
+            (0..32).map(|step| scheduler.choose(step, &runnable).unwrap()).collect::<Vec<_>>()
+        };
+        assert_eq!(draw(7), draw(7));
+        assert_ne!(draw(7), draw(8));
+    }
+}

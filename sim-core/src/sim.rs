@@ -1,0 +1,339 @@
+//! The driver: one [`Simulation`] is one run of one scenario under one seed and one policy.
+//!
+//! It owns the kernel, the scheduler and the trace, steps them in lockstep, decides when the run is
+//! over, and checks the scenario's expectations. Front ends call [`Simulation::step`] (or
+//! [`Simulation::step_as`] when a person plays the scheduler) and read [`Simulation::snapshot`].
+
+use crate::ast::{RunEnd, Scenario, Span};
+use crate::diagnostic::Diagnostic;
+use crate::kernel::{ExpectationFailure, Kernel};
+use crate::limits::Limits;
+use crate::program::Program;
+use crate::sched::{ChoiceError, Policy, Scheduler};
+use crate::trace::{Event, EventKind, Mismatch, Pid, RunOutcome, Trace, TraceMark};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// Everything besides the scenario that decides a run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunConfig {
+    pub seed: u64,
+    pub policy: Policy,
+    /// Steps before the run ends with [`RunOutcome::StepLimit`]; capped at `Limits::max_steps_ceiling`.
+    pub max_steps: u64,
+    /// Keep every event in memory (off only for very long benchmark runs; the hash is kept either way).
+    pub keep_events: bool,
+    /// Check kernel invariants after every step.
+    pub check_invariants: bool,
+}
+
+impl Default for RunConfig {
+    fn default() -> RunConfig {
+        RunConfig {
+            seed: 0,
+            policy: Policy::RoundRobin,
+            max_steps: Limits::DEFAULT.default_max_steps,
+            keep_events: true,
+            check_invariants: cfg!(debug_assertions),
+        }
+    }
+}
+
+/// Why a step could not be taken.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SimError {
+    /// A schedule choice named a process that is not runnable at that step.
+    InvalidChoice(ChoiceError),
+    /// A kernel invariant broke: a bug in the model, never the scenario's fault.
+    InvariantBroken { step: u64, message: String },
+}
+
+impl std::fmt::Display for SimError {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SimError::InvalidChoice(choice) => write!(
+                formatter,
+                "schedule choice {} at step {}: pid {} is not runnable (runnable: {})",
+                choice.step,
+                choice.step,
+                choice.wanted,
+                choice.runnable.iter().map(|pid| pid.to_string()).collect::<Vec<_>>().join(", ")
+            ),
+            SimError::InvariantBroken { step, message } => {
+                write!(formatter, "kernel invariant broken after step {step}: {message} (this is a bug in ipclab)")
+            }
+        }
+    }
+}
+
+impl std::error::Error for SimError {}
+
+/// What a call to [`Simulation::step`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StepStatus {
+    Ran(Pid),
+    Finished,
+}
+
+/// A saved position in a run, for stepping back without replaying from the start.
+#[derive(Clone, Debug)]
+pub struct Checkpoint {
+    kernel: Kernel,
+    scheduler: Scheduler,
+    outcome: Option<RunOutcome>,
+    runnable: Vec<Pid>,
+    trace: TraceMark,
+}
+
+impl Checkpoint {
+    pub fn step(&self) -> u64 {
+        self.kernel.step
+    }
+}
+
+/// The summary of a finished run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Report {
+    pub outcome: RunOutcome,
+    pub steps: u64,
+    pub trace_hash: u64,
+    pub failures: Vec<ExpectationFailure>,
+    pub choices: Vec<Pid>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Simulation {
+    kernel: Kernel,
+    scheduler: Scheduler,
+    trace: Trace,
+    outcome: Option<RunOutcome>,
+    runnable: Vec<Pid>,
+    config: RunConfig,
+}
+
+impl Simulation {
+    /// Compiles `scenario` and sets up its processes. Fails only when the scenario cannot run at all.
+    pub fn new(scenario: &Scenario, config: RunConfig) -> Result<Simulation, Diagnostic> {
+        let program = Program::compile(scenario)?;
+        Ok(Simulation::from_program(Arc::new(program), config))
+    }
+
+    pub fn from_program(program: Arc<Program>, mut config: RunConfig) -> Simulation {
+        let limits = Limits::DEFAULT;
+        config.max_steps = config.max_steps.min(limits.max_steps_ceiling);
+        let mut trace = Trace::new(config.keep_events);
+        let scheduler = Scheduler::new(config.policy.clone(), config.seed);
+        match Kernel::new(program.clone(), limits, &mut trace) {
+            Ok(kernel) => {
+                let mut simulation =
+                    Simulation { kernel, scheduler, trace, outcome: None, runnable: Vec::new(), config };
+                simulation.kernel.runnable(&mut simulation.runnable);
+                simulation
+            }
+            Err(hit) => {
+                // Too many processes to even start: a kernel with only init, and the run already over.
+                let mut empty = (*program).clone();
+                empty.processes.clear();
+                let kernel = Kernel::new(Arc::new(empty), limits, &mut trace).expect("no processes fit every limit");
+                let mut simulation =
+                    Simulation { kernel, scheduler, trace, outcome: None, runnable: Vec::new(), config };
+                simulation.finish(RunOutcome::LimitReached { limit: hit.limit.to_string(), detail: hit.detail });
+                simulation
+            }
+        }
+    }
+
+    pub fn program(&self) -> &Arc<Program> {
+        &self.kernel.program
+    }
+
+    pub fn kernel(&self) -> &Kernel {
+        &self.kernel
+    }
+
+    pub fn trace(&self) -> &Trace {
+        &self.trace
+    }
+
+    pub fn config(&self) -> &RunConfig {
+        &self.config
+    }
+
+    pub fn outcome(&self) -> Option<&RunOutcome> {
+        self.outcome.as_ref()
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.outcome.is_some()
+    }
+
+    /// Processes that may take the next step, ascending by pid.
+    pub fn runnable(&self) -> &[Pid] {
+        &self.runnable
+    }
+
+    /// The pid chosen at every step so far: replaying them as [`Policy::Choices`] repeats the run.
+    pub fn choices(&self) -> &[Pid] {
+        &self.scheduler.taken
+    }
+
+    pub fn steps(&self) -> u64 {
+        self.kernel.step
+    }
+
+    pub fn failures(&self) -> &[ExpectationFailure] {
+        &self.kernel.failures
+    }
+
+    /// Takes one step with the scheduler's own choice.
+    pub fn step(&mut self) -> Result<StepStatus, SimError> {
+        if self.outcome.is_some() {
+            return Ok(StepStatus::Finished);
+        }
+        if self.end_if_over() {
+            return Ok(StepStatus::Finished);
+        }
+        let pid = self.scheduler.choose(self.kernel.step + 1, &self.runnable).map_err(SimError::InvalidChoice)?;
+        self.run_one(pid)
+    }
+
+    /// Takes one step with `pid`, chosen from outside (a person playing the scheduler).
+    pub fn step_as(&mut self, pid: Pid) -> Result<StepStatus, SimError> {
+        if self.outcome.is_some() {
+            return Ok(StepStatus::Finished);
+        }
+        if self.end_if_over() {
+            return Ok(StepStatus::Finished);
+        }
+        if !self.runnable.contains(&pid) {
+            return Err(SimError::InvalidChoice(ChoiceError {
+                step: self.kernel.step + 1,
+                wanted: pid,
+                runnable: self.runnable.clone(),
+            }));
+        }
+        self.scheduler.record(pid);
+        self.run_one(pid)
+    }
+
+    /// Steps until the run ends.
+    pub fn run(&mut self) -> Result<&RunOutcome, SimError> {
+        while self.step()? != StepStatus::Finished {}
+        Ok(self.outcome.as_ref().expect("a finished run has an outcome"))
+    }
+
+    fn end_if_over(&mut self) -> bool {
+        if self.runnable.is_empty() {
+            let outcome = self.kernel.stuck_outcome();
+            self.finish(outcome);
+            return true;
+        }
+        if self.kernel.step >= self.config.max_steps {
+            self.finish(RunOutcome::StepLimit { steps: self.kernel.step });
+            return true;
+        }
+        false
+    }
+
+    fn run_one(&mut self, pid: Pid) -> Result<StepStatus, SimError> {
+        let previous = self.scheduler.taken.len().checked_sub(2).map(|index| self.scheduler.taken[index]);
+        if previous != Some(pid) {
+            self.trace.record(Event {
+                step: (self.kernel.step + 1) as u32,
+                kind: EventKind::Switch { from: previous, to: pid },
+            });
+        }
+        if let Err(hit) = self.kernel.step(pid, &mut self.trace) {
+            self.finish(RunOutcome::LimitReached { limit: hit.limit.to_string(), detail: hit.detail });
+            return Ok(StepStatus::Ran(pid));
+        }
+        if self.config.check_invariants {
+            self.kernel
+                .check_invariants()
+                .map_err(|message| SimError::InvariantBroken { step: self.kernel.step, message })?;
+        }
+        self.kernel.runnable(&mut self.runnable);
+        if self.runnable.is_empty() {
+            // End at once, so that the outcome is known as soon as the last step is shown.
+            self.end_if_over();
+        }
+        Ok(StepStatus::Ran(pid))
+    }
+
+    fn finish(&mut self, outcome: RunOutcome) {
+        self.kernel.check_final_expectations(&mut self.trace);
+        let expected = self.kernel.program.expected_end.clone();
+        let (expected_end, span) = match &expected {
+            Some(located) => (located.value, located.span),
+            None => (RunEnd::AllExited, Span { line: 1, col: 1, ..Span::default() }),
+        };
+        let matches = matches!(
+            (expected_end, &outcome),
+            (RunEnd::AllExited, RunOutcome::AllExited)
+                | (RunEnd::Deadlock, RunOutcome::Deadlock { .. })
+                | (RunEnd::StepLimit, RunOutcome::StepLimit { .. })
+        );
+        if !matches {
+            let expected_text = match expected_end {
+                RunEnd::AllExited => "all-exited",
+                RunEnd::Deadlock => "deadlock",
+                RunEnd::StepLimit => "step-limit",
+            };
+            let got = outcome.name().to_string();
+            self.trace.record(Event {
+                step: self.kernel.step as u32,
+                kind: EventKind::ExpectFailed {
+                    pid: 0,
+                    op: u32::MAX,
+                    mismatch: Box::new(Mismatch { expected: expected_text.to_string(), got: got.clone() }),
+                },
+            });
+            self.kernel.failures.push(ExpectationFailure {
+                span,
+                process: "the run".to_string(),
+                expected: format!("the run to end: {expected_text}"),
+                got,
+            });
+        }
+        self.trace.record(Event {
+            step: self.kernel.step as u32,
+            kind: EventKind::End { outcome: Box::new(outcome.clone()) },
+        });
+        self.runnable.clear();
+        self.outcome = Some(outcome);
+    }
+
+    pub fn report(&self) -> Option<Report> {
+        Some(Report {
+            outcome: self.outcome.clone()?,
+            steps: self.kernel.step,
+            trace_hash: self.trace.hash(),
+            failures: self.kernel.failures.clone(),
+            choices: self.scheduler.taken.clone(),
+        })
+    }
+
+    /// A plain picture of the kernel now, for user interfaces.
+    pub fn snapshot(&self) -> crate::snapshot::Snapshot {
+        crate::snapshot::Snapshot::of(&self.kernel, &self.runnable, self.scheduler.last(), self.outcome.as_ref())
+    }
+
+    pub fn checkpoint(&self) -> Checkpoint {
+        Checkpoint {
+            kernel: self.kernel.clone(),
+            scheduler: self.scheduler.clone(),
+            outcome: self.outcome.clone(),
+            runnable: self.runnable.clone(),
+            trace: self.trace.mark(),
+        }
+    }
+
+    /// Goes back to a checkpoint taken earlier in this same run.
+    pub fn restore(&mut self, checkpoint: &Checkpoint) {
+        self.kernel = checkpoint.kernel.clone();
+        self.scheduler = checkpoint.scheduler.clone();
+        self.outcome = checkpoint.outcome.clone();
+        self.runnable = checkpoint.runnable.clone();
+        self.trace.rewind(&checkpoint.trace);
+    }
+}

@@ -1,0 +1,486 @@
+//! Events: the single record of what happened in a run.
+//!
+//! The text trace, the JSON trace, golden files, the playground's timeline and the conformance
+//! comparison all read [`Event`]s. Every event is folded into a 64-bit trace hash as it is recorded,
+//! from a fixed-width little-endian encoding, so the hash is the same on every platform.
+
+use crate::ast::{ChildStatus, Errno, Signal};
+use serde::{Deserialize, Serialize};
+
+/// A process id. Never reused within a run; `init` is 1.
+pub type Pid = u32;
+
+/// Which kernel object a block, wake or copy concerns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Object {
+    /// An anonymous pipe or a FIFO's pipe, by its kernel id (`pipe 1`).
+    Pipe { id: u32 },
+    /// `/dev/null` (the standard descriptors of top-level processes).
+    DevNull,
+}
+
+/// Why a process sleeps.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum BlockReason {
+    /// `read` on an empty pipe that still has a writer.
+    PipeEmpty { pipe: u32 },
+    /// `write` on a full pipe that still has a reader; `written` bytes of this call are already in.
+    PipeFull { pipe: u32, written: u32 },
+    /// `open(O_RDONLY)` of a FIFO with no writer yet. `path` indexes [`crate::Program::paths`].
+    FifoNoWriter { pipe: u32, path: u32 },
+    /// `open(O_WRONLY)` of a FIFO with no reader yet. `path` indexes [`crate::Program::paths`].
+    FifoNoReader { pipe: u32, path: u32 },
+    /// `wait`/`waitpid` with children that have nothing to report yet.
+    Child { target: Option<Pid> },
+    /// `pause`: until a signal arrives.
+    Signal,
+}
+
+/// What a completed system call gave back to the process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CallResult {
+    /// A plain return value (`write` returns a count, `close` returns 0, ...).
+    Value { value: i32 },
+    /// The call failed: it returned -1 with this errno.
+    Error { errno: Errno },
+    /// `read` returned `len` bytes, kept in the trace's data arena at `offset`.
+    Data { offset: u32, len: u32 },
+    /// `pipe`/`pipe2` filled in these two descriptors.
+    Pipe { read_fd: i32, write_fd: i32 },
+    /// `fork` returned the child's pid in the parent.
+    Fork { child: Pid },
+    /// `wait`/`waitpid` reported a child.
+    Waited { child: Pid, status: ChildStatus },
+}
+
+impl CallResult {
+    /// The number the call returned, as C sees it (-1 on error).
+    pub fn return_value(&self) -> i64 {
+        match *self {
+            CallResult::Value { value } => value as i64,
+            CallResult::Error { .. } => -1,
+            CallResult::Data { len, .. } => len as i64,
+            CallResult::Pipe { .. } => 0,
+            CallResult::Fork { child } => child as i64,
+            CallResult::Waited { child, .. } => child as i64,
+        }
+    }
+}
+
+/// The direction of a copy between a process and the kernel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CopyDirection {
+    UserToKernel,
+    KernelToUser,
+}
+
+/// What happened to a signal at its target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignalEffect {
+    /// Ignored (explicitly, or by default as `SIGCHLD` is) and discarded.
+    Ignored,
+    /// Left pending: the target is stopped and the signal's action waits for `SIGCONT`.
+    Pending,
+    /// The target is terminated (the default action of most signals).
+    Terminated,
+    /// The target is terminated; the default action asks for a core dump (none is written).
+    TerminatedCore,
+    /// The target stops.
+    Stopped,
+    /// The target continues after a stop.
+    Continued,
+    /// Nothing to do: the target is already in that state, or already dead.
+    NoEffect,
+}
+
+/// How a run ended.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RunOutcome {
+    /// Every process has exited (zombies included).
+    AllExited,
+    /// Every living process is blocked or stopped; nobody can make progress.
+    Deadlock { waiting: Vec<WaitEdge> },
+    /// The run reached its step limit.
+    StepLimit { steps: u64 },
+    /// A resource limit of the simulator was reached (see [`crate::Limits`]).
+    LimitReached { limit: String, detail: String },
+}
+
+impl RunOutcome {
+    pub fn name(&self) -> &'static str {
+        match self {
+            RunOutcome::AllExited => "all-exited",
+            RunOutcome::Deadlock { .. } => "deadlock",
+            RunOutcome::StepLimit { .. } => "step-limit",
+            RunOutcome::LimitReached { .. } => "limit-reached",
+        }
+    }
+}
+
+/// One edge of a deadlock: who waits, on what, and for whom.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaitEdge {
+    pub pid: Pid,
+    /// `None` when the process is stopped rather than blocked.
+    pub reason: Option<BlockReason>,
+    /// The processes that could end the wait (for example, those holding a pipe's write end).
+    pub waits_for: Vec<Pid>,
+}
+
+/// What an expectation asked for and what the run gave instead.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mismatch {
+    pub expected: String,
+    pub got: String,
+}
+
+/// One thing that happened. `step` is the step it happened in (0 before the first step).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    pub step: u32,
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum EventKind {
+    /// A top-level process starts (a child of `init`).
+    Spawn { pid: Pid },
+    /// The CPU moves from one process to another.
+    Switch { from: Option<Pid>, to: Pid },
+    /// A system call completed. `op` indexes the program; `fd` is the descriptor operand (or -1) and
+    /// `arg` a second operand (the new descriptor of `dup2`, the target pid of `kill`/`waitpid`, or -1).
+    Call { pid: Pid, op: u32, fd: i32, arg: i64, result: CallResult },
+    /// A system call could not finish and the process went to sleep.
+    Block { pid: Pid, op: u32, fd: i32, reason: BlockReason },
+    /// A sleeping process became runnable again; it retries its call when next scheduled.
+    Wake { pid: Pid, by: Pid },
+    /// Bytes copied between a process's memory and a kernel buffer.
+    Copy { pid: Pid, direction: CopyDirection, bytes: u32, object: Object, used_bytes: u32, capacity_bytes: u32 },
+    /// `fork` created a child.
+    Fork { parent: Pid, child: Pid },
+    /// A signal was generated for a process.
+    Signal { from: Pid, to: Pid, signal: Signal, effect: SignalEffect },
+    /// A process ended and is now a zombie until its parent reaps it.
+    Exit { pid: Pid, status: ChildStatus },
+    /// A parent (or `init`) collected a zombie.
+    Reap { pid: Pid, by: Pid },
+    /// A process's parent died and `init` adopted it.
+    Reparent { pid: Pid, new_parent: Pid },
+    /// A `write` ended early because a signal arrived after some bytes were written.
+    Interrupted { pid: Pid, op: u32, signal: Signal },
+    /// An expectation written in the scenario did not hold. `op` is the operation, or `u32::MAX`.
+    ExpectFailed { pid: Pid, op: u32, mismatch: Box<Mismatch> },
+    /// The run ended.
+    End { outcome: Box<RunOutcome> },
+}
+
+/// A fast, platform-independent 64-bit hash over fixed-width words (not cryptographic: it detects
+/// differences between traces, it does not resist an attacker).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TraceHasher {
+    state: u64,
+}
+
+impl Default for TraceHasher {
+    fn default() -> Self {
+        TraceHasher { state: 0x243f_6a88_85a3_08d3 }
+    }
+}
+
+impl TraceHasher {
+    const MULTIPLIER: u64 = 0x9e37_79b9_7f4a_7c15;
+
+    #[inline]
+    pub fn word(&mut self, word: u64) {
+        self.state = (self.state.rotate_left(23) ^ word).wrapping_mul(Self::MULTIPLIER);
+    }
+
+    pub fn bytes(&mut self, bytes: &[u8]) {
+        self.word(bytes.len() as u64);
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            self.word(u64::from_le_bytes(chunk.try_into().expect("chunks_exact gives 8 bytes")));
+        }
+        let mut tail = [0u8; 8];
+        tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+        self.word(u64::from_le_bytes(tail));
+    }
+
+    pub fn finish(&self) -> u64 {
+        // One last avalanche so that nearby states give unrelated hashes.
+        let mut value = self.state;
+        value ^= value >> 33;
+        value = value.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        value ^= value >> 33;
+        value
+    }
+}
+
+/// The recorded trace: events, the bytes that `read` calls returned, and the running hash.
+#[derive(Clone, Debug, Default)]
+pub struct Trace {
+    pub events: Vec<Event>,
+    /// Every byte returned by a `read`, in order; [`CallResult::Data`] points into it.
+    pub data: Vec<u8>,
+    hasher: TraceHasher,
+    /// Number of events recorded (also when `keep_events` is off).
+    pub event_count: u64,
+    /// When false, events are hashed and counted but not stored (for very long benchmark runs).
+    pub keep_events: bool,
+    /// Bytes returned by reads so far (the arena's length when events are kept).
+    data_len: u64,
+}
+
+/// Where a trace stood, to roll it back after stepping backwards.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TraceMark {
+    events: usize,
+    data: usize,
+    data_len: u64,
+    event_count: u64,
+    hasher: TraceHasher,
+}
+
+impl Trace {
+    pub fn new(keep_events: bool) -> Trace {
+        Trace { keep_events, ..Trace::default() }
+    }
+
+    pub fn hash(&self) -> u64 {
+        self.hasher.finish()
+    }
+
+    pub fn mark(&self) -> TraceMark {
+        TraceMark {
+            events: self.events.len(),
+            data: self.data.len(),
+            data_len: self.data_len,
+            event_count: self.event_count,
+            hasher: self.hasher,
+        }
+    }
+
+    pub fn rewind(&mut self, mark: &TraceMark) {
+        self.events.truncate(mark.events);
+        self.data.truncate(mark.data);
+        self.data_len = mark.data_len;
+        self.event_count = mark.event_count;
+        self.hasher = mark.hasher;
+    }
+
+    /// The bytes of a `read` result.
+    pub fn read_data(&self, offset: u32, len: u32) -> &[u8] {
+        let start = offset as usize;
+        self.data.get(start..start + len as usize).unwrap_or(&[])
+    }
+
+    /// Bytes returned by reads so far.
+    pub fn data_len(&self) -> u64 {
+        self.data_len
+    }
+
+    /// Stores the bytes a `read` returned and gives the result that points at them. The kernel keeps
+    /// the total under [`crate::Limits::max_trace_data_bytes`], so offsets fit in 32 bits.
+    pub fn record_data(&mut self, bytes: &[u8]) -> CallResult {
+        self.hasher.bytes(bytes);
+        let offset = self.data_len as u32;
+        self.data_len += bytes.len() as u64;
+        if self.keep_events {
+            self.data.extend_from_slice(bytes);
+        }
+        CallResult::Data { offset, len: bytes.len() as u32 }
+    }
+
+    pub fn record(&mut self, event: Event) {
+        hash_event(&mut self.hasher, &event);
+        self.event_count += 1;
+        if self.keep_events {
+            self.events.push(event);
+        }
+    }
+}
+
+fn hash_result(hasher: &mut TraceHasher, result: &CallResult) {
+    match *result {
+        CallResult::Value { value } => {
+            hasher.word(1);
+            hasher.word(value as i64 as u64);
+        }
+        CallResult::Error { errno } => {
+            hasher.word(2);
+            hasher.word(errno.0 as u64);
+        }
+        // The bytes themselves were hashed by `record_data`; the offset is implied by the order.
+        CallResult::Data { len, .. } => {
+            hasher.word(3);
+            hasher.word(len as u64);
+        }
+        CallResult::Pipe { read_fd, write_fd } => {
+            hasher.word(4);
+            hasher.word(((read_fd as u32 as u64) << 32) | write_fd as u32 as u64);
+        }
+        CallResult::Fork { child } => {
+            hasher.word(5);
+            hasher.word(child as u64);
+        }
+        CallResult::Waited { child, status } => {
+            hasher.word(6);
+            hasher.word(((child as u64) << 32) | crate::linux::wait_status::encode(status) as u32 as u64);
+        }
+    }
+}
+
+fn hash_reason(hasher: &mut TraceHasher, reason: &BlockReason) {
+    match reason {
+        BlockReason::PipeEmpty { pipe } => hasher.word(0x100 | (*pipe as u64) << 16),
+        BlockReason::PipeFull { pipe, written } => {
+            hasher.word(0x200 | (*pipe as u64) << 16);
+            hasher.word(*written as u64);
+        }
+        BlockReason::FifoNoWriter { pipe, path } => {
+            hasher.word(0x300 | (*pipe as u64) << 16);
+            hasher.word(*path as u64);
+        }
+        BlockReason::FifoNoReader { pipe, path } => {
+            hasher.word(0x400 | (*pipe as u64) << 16);
+            hasher.word(*path as u64);
+        }
+        BlockReason::Child { target } => hasher.word(0x500 | (target.map_or(0, |pid| pid as u64 + 1)) << 16),
+        BlockReason::Signal => hasher.word(0x600),
+    }
+}
+
+fn hash_event(hasher: &mut TraceHasher, event: &Event) {
+    hasher.word(event.step as u64);
+    match &event.kind {
+        EventKind::Spawn { pid } => hasher.word(0x01 | (*pid as u64) << 8),
+        EventKind::Switch { from, to } => {
+            hasher.word(0x02 | (from.map_or(0, |pid| pid as u64)) << 8 | (*to as u64) << 36);
+        }
+        EventKind::Call { pid, op, fd, arg, result } => {
+            hasher.word(0x03 | (*pid as u64) << 8 | (*op as u64) << 32);
+            hasher.word(*fd as u32 as u64);
+            hasher.word(*arg as u64);
+            hash_result(hasher, result);
+        }
+        EventKind::Block { pid, op, fd, reason } => {
+            hasher.word(0x04 | (*pid as u64) << 8 | (*op as u64) << 32);
+            hasher.word(*fd as u32 as u64);
+            hash_reason(hasher, reason);
+        }
+        EventKind::Wake { pid, by } => hasher.word(0x05 | (*pid as u64) << 8 | (*by as u64) << 36),
+        EventKind::Copy { pid, direction, bytes, object, used_bytes, capacity_bytes } => {
+            let direction = match direction {
+                CopyDirection::UserToKernel => 0,
+                CopyDirection::KernelToUser => 1,
+            };
+            let object = match object {
+                Object::Pipe { id } => *id as u64 + 1,
+                Object::DevNull => 0,
+            };
+            hasher.word(0x06 | direction << 7 | (*pid as u64) << 8 | object << 32);
+            hasher.word((*bytes as u64) << 32 | *used_bytes as u64);
+            hasher.word(*capacity_bytes as u64);
+        }
+        EventKind::Fork { parent, child } => hasher.word(0x07 | (*parent as u64) << 8 | (*child as u64) << 36),
+        EventKind::Signal { from, to, signal, effect } => {
+            hasher.word(0x08 | (*from as u64) << 8 | (*to as u64) << 36);
+            hasher.word(signal.0 as u64 | (*effect as u64) << 8);
+        }
+        EventKind::Exit { pid, status } => {
+            hasher.word(0x09 | (*pid as u64) << 8);
+            hasher.word(crate::linux::wait_status::encode(*status) as u32 as u64);
+        }
+        EventKind::Reap { pid, by } => hasher.word(0x0a | (*pid as u64) << 8 | (*by as u64) << 36),
+        EventKind::Reparent { pid, new_parent } => hasher.word(0x0b | (*pid as u64) << 8 | (*new_parent as u64) << 36),
+        EventKind::Interrupted { pid, op, signal } => {
+            hasher.word(0x0c | (*pid as u64) << 8 | (*op as u64) << 32);
+            hasher.word(signal.0 as u64);
+        }
+        EventKind::ExpectFailed { pid, op, mismatch } => {
+            hasher.word(0x0d | (*pid as u64) << 8 | (*op as u64) << 32);
+            hasher.bytes(mismatch.expected.as_bytes());
+            hasher.bytes(mismatch.got.as_bytes());
+        }
+        EventKind::End { outcome } => {
+            hasher.word(0x0e);
+            hasher.bytes(outcome.name().as_bytes());
+            match &**outcome {
+                RunOutcome::Deadlock { waiting } => {
+                    for edge in waiting {
+                        hasher.word(edge.pid as u64);
+                        if let Some(reason) = &edge.reason {
+                            hash_reason(hasher, reason);
+                        }
+                        for pid in &edge.waits_for {
+                            hasher.word(*pid as u64);
+                        }
+                    }
+                }
+                RunOutcome::StepLimit { steps } => hasher.word(*steps),
+                RunOutcome::LimitReached { limit, detail } => {
+                    hasher.bytes(limit.as_bytes());
+                    hasher.bytes(detail.as_bytes());
+                }
+                RunOutcome::AllExited => {}
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_depends_on_every_byte_and_on_order() {
+        let mut first = TraceHasher::default();
+        first.bytes(b"hello world, this is a pipe");
+        let mut second = TraceHasher::default();
+        second.bytes(b"hello world, this is a pipf");
+        assert_ne!(first.finish(), second.finish());
+        let mut a_then_b = TraceHasher::default();
+        a_then_b.word(1);
+        a_then_b.word(2);
+        let mut b_then_a = TraceHasher::default();
+        b_then_a.word(2);
+        b_then_a.word(1);
+        assert_ne!(a_then_b.finish(), b_then_a.finish());
+    }
+
+    #[test]
+    fn rewind_restores_hash_and_events() {
+        let mut trace = Trace::new(true);
+        trace.record(Event { step: 1, kind: EventKind::Spawn { pid: 2 } });
+        let mark = trace.mark();
+        let hash_at_mark = trace.hash();
+        trace.record_data(b"abc");
+        trace.record(Event { step: 2, kind: EventKind::Spawn { pid: 3 } });
+        assert_ne!(trace.hash(), hash_at_mark);
+        trace.rewind(&mark);
+        assert_eq!(trace.hash(), hash_at_mark);
+        assert_eq!(trace.events.len(), 1);
+        assert!(trace.data.is_empty());
+    }
+
+    #[test]
+    fn hash_is_the_same_whether_events_are_kept_or_not() {
+        let mut kept = Trace::new(true);
+        let mut counted = Trace::new(false);
+        for trace in [&mut kept, &mut counted] {
+            trace.record(Event { step: 1, kind: EventKind::Spawn { pid: 2 } });
+            trace.record_data(b"ping");
+        }
+        assert_eq!(kept.hash(), counted.hash());
+        assert_eq!(counted.event_count, 1);
+        assert!(counted.events.is_empty());
+    }
+}

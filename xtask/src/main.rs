@@ -1,0 +1,128 @@
+//! `cargo xtask`: the project's automation, in Rust.
+//!
+//! - `cargo xtask play`  sets everything up and runs the main job.
+//! - `cargo xtask test`  sets everything up and runs every test.
+//! - `cargo xtask bench` measures the simulator against real Linux pipes.
+//! - `cargo xtask bless` rewrites the golden traces in `scenarios/` from the current simulator.
+//!
+//! Each command says what it is doing as it goes, and installs what it needs on a fresh machine.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+}
+
+fn say(message: &str) {
+    eprintln!("==> {message}");
+}
+
+fn cargo() -> Command {
+    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string()));
+    command.current_dir(root());
+    command
+}
+
+/// Runs a command, echoing it first; an error says which command failed and how.
+fn run(mut command: Command) -> Result<(), String> {
+    let shown = format!(
+        "{} {}",
+        command.get_program().to_string_lossy(),
+        command.get_args().map(|arg| arg.to_string_lossy()).collect::<Vec<_>>().join(" ")
+    );
+    eprintln!("    $ {shown}");
+    let status = command.status().map_err(|error| format!("cannot start `{shown}`: {error}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{shown}` failed ({status})"))
+    }
+}
+
+/// `rustup target add wasm32-unknown-unknown` unless it is already there.
+fn ensure_wasm_target() -> Result<(), String> {
+    let installed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .map(|output| String::from_utf8_lossy(&output.stdout).contains("wasm32-unknown-unknown"))
+        .unwrap_or(false);
+    if installed {
+        say("wasm32-unknown-unknown target: already installed");
+        return Ok(());
+    }
+    say("installing the wasm32-unknown-unknown target (rustup)");
+    let mut command = Command::new("rustup");
+    command.args(["target", "add", "wasm32-unknown-unknown"]);
+    run(command)
+}
+
+fn test() -> Result<(), String> {
+    ensure_wasm_target()?;
+    say("checking that sim-core builds for WebAssembly");
+    let mut command = cargo();
+    command.args(["check", "-p", "sim-core", "--target", "wasm32-unknown-unknown"]);
+    run(command)?;
+    say("running every test of the workspace (unit, golden traces, determinism, properties, tidy)");
+    let mut command = cargo();
+    command.args(["test", "--workspace", "--exclude", "web"]);
+    run(command)?;
+    say("all tests passed");
+    Ok(())
+}
+
+fn play() -> Result<(), String> {
+    say("building the ipclab command line");
+    let mut command = cargo();
+    command.args(["build", "--release", "-p", "native-runner"]);
+    run(command)?;
+    let scenario = root().join("scenarios").join("pipe-parent-child.ipc");
+    say(&format!("running the default scenario: {}", scenario.display()));
+    let mut command = Command::new(root().join("target").join("release").join("ipclab"));
+    command.arg("sim").arg(scenario);
+    run(command)
+}
+
+fn bench() -> Result<(), String> {
+    say("building the ipclab command line (release)");
+    let mut command = cargo();
+    command.args(["build", "--release", "-p", "native-runner"]);
+    run(command)?;
+    let out_dir = root().join("target").join("bench");
+    std::fs::create_dir_all(&out_dir).map_err(|error| format!("cannot create {}: {error}", out_dir.display()))?;
+    let json = out_dir.join("pipe-ping-pong.json");
+    say("pipe ping-pong: simulator against real Linux pipes");
+    let mut command = Command::new(root().join("target").join("release").join("ipclab"));
+    command.args(["bench", "--messages", "1000000", "--json"]).arg(&json);
+    run(command)?;
+    say(&format!("results written to {}", json.display()));
+    Ok(())
+}
+
+fn bless() -> Result<(), String> {
+    say("rewriting golden traces from the current simulator");
+    let mut command = cargo();
+    command.args(["test", "-p", "ipclab-tests", "--test", "golden"]).env("IPCLAB_BLESS", "1");
+    run(command)?;
+    say("review the changes with `git diff scenarios/` before committing them");
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("test") => test(),
+        Some("play") => play(),
+        Some("bench") => bench(),
+        Some("bless") => bless(),
+        Some(other) => Err(format!("unknown command `{other}`; expected play, test, bench or bless")),
+        None => Err("usage: cargo xtask <play|test|bench|bless>".to_string()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
