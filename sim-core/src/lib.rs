@@ -7,6 +7,7 @@
 
 pub mod ast;
 pub mod diagnostic;
+pub mod explain;
 pub mod kernel;
 pub mod limits;
 pub mod linux;
@@ -16,6 +17,7 @@ pub mod print;
 pub mod program;
 pub mod render;
 pub mod sched;
+pub mod share;
 pub mod sim;
 pub mod snapshot;
 pub mod trace;

@@ -14,7 +14,7 @@ use crate::ast::*;
 use crate::diagnostic::Diagnostic;
 use crate::limits::Limits;
 use crate::linux::{ERRNOS, SIGNALS};
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The most diagnostics one parse reports.
 pub const MAX_DIAGNOSTICS: usize = 50;
@@ -1664,7 +1664,7 @@ impl Names {
     fn check(&self) -> Vec<Diagnostic> {
         let mut diags = Vec::new();
 
-        let mut top: HashMap<&str, Span> = HashMap::new();
+        let mut top: BTreeMap<&str, Span> = BTreeMap::new();
         for (name, span) in &self.top_processes {
             if let Some(first) = top.get(name.as_str()) {
                 diags.push(
@@ -1700,7 +1700,7 @@ impl Names {
         let pipes: BTreeSet<&str> =
             self.fd_bindings.iter().filter(|(_, _, pipe)| *pipe).map(|(name, _, _)| name.as_str()).collect();
 
-        let mut clash_reported = HashSet::new();
+        let mut clash_reported = BTreeSet::new();
         for (name, span, _) in &self.fd_bindings {
             if processes.contains(name.as_str()) && clash_reported.insert(name.as_str()) {
                 diags.push(

@@ -32,6 +32,27 @@ pub fn quote_bytes(bytes: &[u8], max_bytes: usize) -> String {
     text
 }
 
+/// Bytes as a reader wants to see them: short data quoted whole, long data of a few repeated bytes as
+/// runs (`"B"x368 + "A"x3728`, which shows how writes interleaved), anything else quoted and cut.
+pub fn describe_bytes(bytes: &[u8], max_bytes: usize) -> String {
+    if bytes.len() <= max_bytes {
+        return quote_bytes(bytes, max_bytes);
+    }
+    let mut runs: Vec<(u8, usize)> = Vec::new();
+    for &byte in bytes {
+        match runs.last_mut() {
+            Some((last, count)) if *last == byte => *count += 1,
+            _ => {
+                if runs.len() == 6 {
+                    return quote_bytes(bytes, max_bytes);
+                }
+                runs.push((byte, 1));
+            }
+        }
+    }
+    runs.iter().map(|(byte, count)| format!("{}x{count}", quote_bytes(&[*byte], 4))).collect::<Vec<_>>().join(" + ")
+}
+
 /// Names of processes, read from the kernel (pids are never reused, so names never change).
 pub struct Names<'a> {
     pub kernel: &'a Kernel,
@@ -143,7 +164,7 @@ pub fn call_text(program: &Program, names: &Names, op: u32, fd: i32, arg: i64) -
         }
         CallOp::Close { fd: fd_arg } => format!("close({})", fd_text(program, fd_arg, fd)),
         CallOp::Write { fd: fd_arg, data } => {
-            format!("write({}, {}, {})", fd_text(program, fd_arg, fd), quote_bytes(data, 24), data.len())
+            format!("write({}, {}, {})", fd_text(program, fd_arg, fd), describe_bytes(data, 24), data.len())
         }
         CallOp::Read { fd: fd_arg, count } => format!("read({}, {count})", fd_text(program, fd_arg, fd)),
         CallOp::Mkfifo { path } => format!("mkfifo({})", quote_bytes(path.as_bytes(), 64)),
@@ -189,7 +210,7 @@ fn result_text(kernel: &Kernel, trace: &Trace, names: &Names, result: &CallResul
         }
         CallResult::Data { offset, len } => {
             if trace.keep_events {
-                format!(" = {len} {}", quote_bytes(trace.read_data(*offset, *len), 32))
+                format!(" = {len} {}", describe_bytes(trace.read_data(*offset, *len), 32))
             } else {
                 format!(" = {len}")
             }
@@ -368,7 +389,11 @@ pub fn event_text(kernel: &Kernel, trace: &Trace, event: &Event) -> String {
                         if edge.waits_for.is_empty() {
                             format!("{who} waits ({what})")
                         } else {
-                            let others: Vec<String> = edge.waits_for.iter().map(|pid| names.process(*pid)).collect();
+                            let others: Vec<String> = edge
+                                .waits_for
+                                .iter()
+                                .map(|pid| if *pid == edge.pid { "itself".to_string() } else { names.process(*pid) })
+                                .collect();
                             format!("{who} waits for {} ({what})", others.join(", "))
                         }
                     })

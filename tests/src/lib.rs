@@ -1,1 +1,83 @@
-//! Helpers shared by the cross-crate tests.
+//! Helpers shared by the cross-crate tests: finding the scenario library and running a scenario the
+//! one way every test runs it, so that golden files, determinism checks and tidy checks agree.
+
+use sim_core::render::{event_actor, event_text};
+use sim_core::{Policy, Report, RunConfig, Simulation};
+use std::path::{Path, PathBuf};
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ lives in the workspace").to_path_buf()
+}
+
+/// Every `.ipc` file in `scenarios/`, sorted by name.
+pub fn library() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("scenarios"))
+        .expect("scenarios/ exists")
+        .map(|entry| entry.expect("readable directory entry").path())
+        .filter(|path| path.extension().is_some_and(|extension| extension == "ipc"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// A finished run: its report and its trace as text.
+pub struct Run {
+    pub report: Report,
+    pub text: String,
+    pub simulation: Simulation,
+}
+
+/// Parses `source` (panicking with the rendered diagnostics if it does not parse) and runs it to the end
+/// with kernel invariants checked after every step.
+pub fn run_text(name: &str, source: &str, seed: u64, policy: Policy) -> Run {
+    let scenario = match sim_core::parse(source) {
+        Ok(scenario) => scenario,
+        Err(diagnostics) => {
+            let rendered: Vec<String> = diagnostics.iter().map(|diagnostic| diagnostic.render(name)).collect();
+            panic!("{name} does not parse:\n{}", rendered.join("\n"));
+        }
+    };
+    let config = RunConfig { seed, policy, check_invariants: true, ..RunConfig::default() };
+    let mut simulation = Simulation::new(&scenario, config).unwrap_or_else(|error| panic!("{name}: {}", error.message));
+    if let Err(error) = simulation.run() {
+        panic!("{name}: {error}");
+    }
+    let report = simulation.report().expect("finished");
+    let text = trace_text(&simulation);
+    Run { report, text, simulation }
+}
+
+pub fn run_file(path: &Path, seed: u64, policy: Policy) -> Run {
+    let source = std::fs::read_to_string(path).unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+    run_text(&path.display().to_string(), &source, seed, policy)
+}
+
+/// The golden form of a run: one event per line, then the failures, then the outcome and hash.
+pub fn trace_text(simulation: &Simulation) -> String {
+    let kernel = simulation.kernel();
+    let trace = simulation.trace();
+    let mut text = String::new();
+    for event in &trace.events {
+        text.push_str(&format!(
+            "{:>5}  {:<10} {}\n",
+            event.step,
+            event_actor(kernel, event),
+            event_text(kernel, trace, event)
+        ));
+    }
+    let report = simulation.report().expect("finished");
+    for failure in &report.failures {
+        text.push_str(&format!(
+            "expectation failed at {}:{} in {}: expected {}, got {}\n",
+            failure.span.line, failure.span.col, failure.process, failure.expected, failure.got
+        ));
+    }
+    text.push_str(&format!(
+        "outcome: {}; steps: {}; trace hash: {:016x}\n",
+        report.outcome.name(),
+        report.steps,
+        report.trace_hash
+    ));
+    text
+}

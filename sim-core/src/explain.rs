@@ -1,0 +1,365 @@
+//! One plain sentence per step, for people watching a run (the playground's caption).
+//!
+//! [`render::event_text`](crate::render::event_text) says what each event is; this module reads all the
+//! events of one step together and says what the step *meant*: "parent writes 13 bytes into pipe 1,
+//! which now holds 13 of 65536 bytes, and that wakes child". Pure functions of a simulation's trace.
+
+use crate::kernel::IMPLICIT_EXIT_OP;
+use crate::program::{CallOp, OpKind};
+use crate::render::{event_actor, event_text, reason_text, status_words, Names};
+use crate::sim::Simulation;
+use crate::trace::{
+    BlockReason, CallResult, CopyDirection, Event, EventKind, Object, Pid, RunOutcome, SignalEffect, WaitEdge,
+};
+
+/// One event of a step, as the trace prints it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventLine {
+    pub actor: String,
+    pub text: String,
+    /// The event's kind in one word (`call`, `block`, `wake`, `copy`, `signal`, ...), for styling.
+    pub kind: &'static str,
+}
+
+/// What one step did: one sentence, and every event behind it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StepStory {
+    pub step: u64,
+    pub sentence: String,
+    pub lines: Vec<EventLine>,
+}
+
+/// The events recorded in `step` (events are stored in step order, so this is a binary search).
+pub fn events_of_step(events: &[Event], step: u64) -> &[Event] {
+    let start = events.partition_point(|event| (event.step as u64) < step);
+    let end = events.partition_point(|event| (event.step as u64) <= step);
+    &events[start..end]
+}
+
+fn kind_word(kind: &EventKind) -> &'static str {
+    match kind {
+        EventKind::Spawn { .. } => "spawn",
+        EventKind::Switch { .. } => "switch",
+        EventKind::Call { .. } => "call",
+        EventKind::Block { .. } => "block",
+        EventKind::Wake { .. } => "wake",
+        EventKind::Copy { .. } => "copy",
+        EventKind::Fork { .. } => "fork",
+        EventKind::Signal { .. } => "signal",
+        EventKind::Exit { .. } => "exit",
+        EventKind::Reap { .. } => "reap",
+        EventKind::Reparent { .. } => "reparent",
+        EventKind::Interrupted { .. } => "signal",
+        EventKind::ExpectFailed { .. } => "failure",
+        EventKind::End { .. } => "end",
+    }
+}
+
+fn join_names(names: &[String]) -> String {
+    match names.len() {
+        0 => String::new(),
+        1 => names[0].clone(),
+        _ => format!("{} and {}", names[..names.len() - 1].join(", "), names[names.len() - 1]),
+    }
+}
+
+fn object_name(object: &Object) -> String {
+    match object {
+        Object::Pipe { id } => format!("pipe {id}"),
+        Object::DevNull => "/dev/null".to_string(),
+    }
+}
+
+/// Tells the story of `step` of `simulation`, whose trace must still hold that step's events.
+pub fn step_story(simulation: &Simulation, step: u64) -> StepStory {
+    let kernel = simulation.kernel();
+    let trace = simulation.trace();
+    let events = events_of_step(&trace.events, step);
+    let lines = events
+        .iter()
+        .map(|event| EventLine {
+            actor: event_actor(kernel, event),
+            text: event_text(kernel, trace, event),
+            kind: kind_word(&event.kind),
+        })
+        .collect();
+    StepStory { step, sentence: sentence(simulation, step, events), lines }
+}
+
+fn sentence(simulation: &Simulation, step: u64, events: &[Event]) -> String {
+    let kernel = simulation.kernel();
+    let trace = simulation.trace();
+    let program = &kernel.program;
+    let names = Names { kernel };
+    if step == 0 {
+        let started: Vec<String> = events
+            .iter()
+            .filter_map(|event| match event.kind {
+                EventKind::Spawn { pid } => Some(format!("{} (pid {pid})", names.process(pid))),
+                _ => None,
+            })
+            .collect();
+        if started.is_empty() {
+            return "Nothing has happened yet.".to_string();
+        }
+        return format!(
+            "Before the first step: {} {} ready to run, each with fds 0, 1 and 2 open on /dev/null.",
+            join_names(&started),
+            if started.len() == 1 { "is" } else { "are" }
+        );
+    }
+    let mut parts: Vec<String> = Vec::new();
+    let mut copies: Vec<&EventKind> = Vec::new();
+    let mut woken: Vec<String> = Vec::new();
+    let mut tail: Vec<String> = Vec::new();
+    for event in events {
+        match &event.kind {
+            EventKind::Copy { .. } => copies.push(&event.kind),
+            EventKind::Wake { pid, .. } => woken.push(names.process(*pid)),
+            EventKind::Call { pid, op, result, .. } => {
+                let who = names.process(*pid);
+                let call = program.ops.get(*op as usize).map(|op| &op.kind);
+                let copy = copies.pop();
+                let text = match (call, result, copy) {
+                    (
+                        Some(OpKind::Call(CallOp::Write { .. })),
+                        CallResult::Value { value },
+                        Some(EventKind::Copy { object, used_bytes, capacity_bytes, .. }),
+                    ) => format!(
+                        "{who} writes {value} bytes into {}, which now holds {used_bytes} of {capacity_bytes} bytes",
+                        object_name(object)
+                    ),
+                    (Some(OpKind::Call(CallOp::Read { .. })), CallResult::Data { len: 0, .. }, _) => {
+                        format!("{who}'s read returns 0: end of file, because no write end is open any more")
+                    }
+                    (
+                        Some(OpKind::Call(CallOp::Read { .. })),
+                        CallResult::Data { offset, len },
+                        Some(EventKind::Copy { object, used_bytes, .. }),
+                    ) => format!(
+                        "{who} reads {len} bytes from {} ({}), leaving {used_bytes} bytes in it",
+                        object_name(object),
+                        crate::render::describe_bytes(trace.read_data(*offset, *len), 24)
+                    ),
+                    (_, CallResult::Error { errno }, _) => {
+                        let text = event_text(kernel, trace, event);
+                        format!("{who}'s call fails with {}: {text}", errno.name())
+                    }
+                    (Some(OpKind::Call(CallOp::Pipe { .. })), CallResult::Pipe { read_fd, write_fd }, _) => {
+                        format!("{who} creates a pipe: fd {read_fd} is its read end and fd {write_fd} its write end")
+                    }
+                    (Some(OpKind::Call(CallOp::Close { .. })), CallResult::Value { value: 0 }, _) => {
+                        format!("{who} closes a descriptor: {}", event_text(kernel, trace, event))
+                    }
+                    _ if *op == IMPLICIT_EXIT_OP => format!("{who} reaches the end of its code and exits"),
+                    (Some(OpKind::Call(CallOp::Exit { code })), _, _) => format!("{who} calls exit({code})"),
+                    (Some(OpKind::Call(CallOp::Wait | CallOp::Waitpid { .. })), CallResult::Waited { .. }, _) => {
+                        format!("{who} {}", event_text(kernel, trace, event))
+                    }
+                    (Some(OpKind::Fork { .. }), _, _) => continue,
+                    _ => format!("{who} calls {}", event_text(kernel, trace, event)),
+                };
+                parts.push(text);
+            }
+            EventKind::Block { pid, reason, .. } => {
+                let who = names.process(*pid);
+                let text = match reason {
+                    BlockReason::PipeFull { pipe, written } => {
+                        let capacity = copies.iter().rev().find_map(|copy| match copy {
+                            EventKind::Copy { used_bytes, capacity_bytes, .. } => Some((*used_bytes, *capacity_bytes)),
+                            _ => None,
+                        });
+                        let held = match capacity {
+                            Some((used, capacity)) => format!("pipe {pipe} holds {used} of {capacity} bytes"),
+                            None => format!("pipe {pipe} is full"),
+                        };
+                        if *written > 0 {
+                            format!(
+                                "the writer {who} blocks: {held}, with {written} bytes of its write in so far; \
+                                 it sleeps until a reader makes room"
+                            )
+                        } else {
+                            format!("the writer {who} blocks: {held}; it sleeps until a reader makes room")
+                        }
+                    }
+                    BlockReason::PipeEmpty { pipe } => format!(
+                        "the reader {who} blocks: pipe {pipe} is empty, and a write end is still open, so more data may come"
+                    ),
+                    BlockReason::Child { .. } => {
+                        format!("{who} blocks in wait: {}", reason_text(program, reason))
+                    }
+                    BlockReason::Signal => format!("{who} sleeps in pause() until a signal arrives"),
+                    _ => format!("{who} blocks: {}", reason_text(program, reason)),
+                };
+                parts.push(text);
+            }
+            EventKind::Fork { parent, child } => parts.push(format!(
+                "{} forks {} (pid {child}), which starts with copies of all its descriptors",
+                names.process(*parent),
+                names.process(*child)
+            )),
+            EventKind::Exit { pid, status } => tail.push(format!(
+                "{} {} and is a zombie until it is reaped",
+                names.process(*pid),
+                status_words(*status)
+            )),
+            EventKind::Reap { pid, by } => {
+                tail.push(format!("{} collects the exit status of {}", names.process(*by), names.process(*pid)))
+            }
+            EventKind::Signal { from, to, signal, effect } => {
+                let target = names.process(*to);
+                let effect = match effect {
+                    SignalEffect::Ignored => "which ignores it".to_string(),
+                    SignalEffect::Pending => "where it stays pending while the target is stopped".to_string(),
+                    SignalEffect::Terminated | SignalEffect::TerminatedCore => "which is killed by it".to_string(),
+                    SignalEffect::Stopped => "which stops".to_string(),
+                    SignalEffect::Continued => "which continues".to_string(),
+                    SignalEffect::NoEffect => "with no effect".to_string(),
+                };
+                tail.push(format!("{} sends {} to {target}, {effect}", names.process(*from), signal.name()));
+            }
+            EventKind::Reparent { pid, new_parent } => {
+                tail.push(format!("{} is orphaned and adopted by {}", names.process(*pid), names.process(*new_parent)))
+            }
+            EventKind::Interrupted { pid, signal, .. } => {
+                tail.push(format!("{}'s write is cut short by {}", names.process(*pid), signal.name()))
+            }
+            EventKind::ExpectFailed { .. } => tail.push(event_text(kernel, trace, event)),
+            EventKind::End { outcome } => tail.push(outcome_sentence(simulation, outcome)),
+            EventKind::Spawn { .. } | EventKind::Switch { .. } => {}
+        }
+    }
+    // A write that blocked part-way still copied bytes: say so before the block.
+    if parts.is_empty() && !copies.is_empty() {
+        for copy in copies {
+            if let EventKind::Copy { pid, direction, bytes, object, used_bytes, capacity_bytes } = copy {
+                let verb = match direction {
+                    CopyDirection::UserToKernel => "copies",
+                    CopyDirection::KernelToUser => "takes",
+                };
+                parts.push(format!(
+                    "{} {verb} {bytes} bytes ({} now holds {used_bytes} of {capacity_bytes})",
+                    names.process(*pid),
+                    object_name(object)
+                ));
+            }
+        }
+    }
+    let mut text = parts.join("; ");
+    if !woken.is_empty() {
+        woken.dedup();
+        let woken = join_names(&woken);
+        if text.is_empty() {
+            text = format!("{woken} wakes up");
+        } else {
+            text.push_str(&format!(", and that wakes {woken}"));
+        }
+    }
+    for extra in tail {
+        if text.is_empty() {
+            text = extra;
+        } else {
+            text.push_str("; ");
+            text.push_str(&extra);
+        }
+    }
+    if text.is_empty() {
+        return "Nothing visible happens in this step.".to_string();
+    }
+    let mut characters = text.chars();
+    let first = characters.next().map(|first| first.to_uppercase().collect::<String>()).unwrap_or_default();
+    format!("{first}{}.", characters.as_str())
+}
+
+/// How a run ended, in one sentence.
+pub fn outcome_sentence(simulation: &Simulation, outcome: &RunOutcome) -> String {
+    match outcome {
+        RunOutcome::AllExited => "the run is over: every process has exited".to_string(),
+        RunOutcome::StepLimit { steps } => format!("the run stops at its limit of {steps} steps"),
+        RunOutcome::LimitReached { limit, detail } => format!("the run stops: limit {limit} reached ({detail})"),
+        RunOutcome::Deadlock { waiting } => {
+            format!("deadlock: nobody can move. {}", deadlock_lines(simulation, waiting).join("; "))
+        }
+    }
+}
+
+/// Who waits for whom in a deadlock, one line per waiting process.
+pub fn deadlock_lines(simulation: &Simulation, waiting: &[WaitEdge]) -> Vec<String> {
+    let kernel = simulation.kernel();
+    let names = Names { kernel };
+    waiting
+        .iter()
+        .map(|edge| {
+            let who = format!("{} (pid {})", names.process(edge.pid), edge.pid);
+            let why = match &edge.reason {
+                Some(reason) => reason_text(&kernel.program, reason),
+                None => "it is stopped".to_string(),
+            };
+            let others: Vec<String> = edge.waits_for.iter().map(|pid: &Pid| names.process(*pid)).collect();
+            if others.is_empty() {
+                format!("{who} waits forever: {why}")
+            } else {
+                format!("{who} waits for {}: {why}", join_names(&others))
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::RunConfig;
+
+    fn run(text: &str) -> Simulation {
+        let scenario = crate::parse(text).expect("test scenarios parse");
+        let mut simulation = Simulation::new(&scenario, RunConfig::default()).expect("test scenarios compile");
+        simulation.run().expect("test scenarios finish");
+        simulation
+    }
+
+    #[test]
+    fn a_full_pipe_blocks_its_writer_in_words() {
+        let simulation = run("process w {\n  p = pipe\n  write p.w 70000 bytes\n}\n");
+        let stories: Vec<String> =
+            (0..=simulation.steps()).map(|step| step_story(&simulation, step).sentence).collect();
+        assert!(stories[0].starts_with("Before the first step: w (pid 2)"), "{}", stories[0]);
+        assert!(stories[1].contains("creates a pipe"), "{}", stories[1]);
+        assert!(
+            stories.iter().any(|story| story.contains("the writer w blocks: pipe 1 holds 65536 of 65536 bytes")),
+            "{stories:#?}"
+        );
+        assert!(stories.last().unwrap().contains("deadlock"), "{stories:#?}");
+    }
+
+    #[test]
+    fn reads_writes_wakes_and_end_of_file() {
+        let simulation = run(concat!(
+            "process parent {\n  p = pipe\n  fork child {\n    close p.w\n    read p.r 100\n    read p.r 100\n  }\n",
+            "  close p.r\n  write p.w \"hi\"\n  close p.w\n  wait\n}\n"
+        ));
+        let stories: Vec<String> =
+            (1..=simulation.steps()).map(|step| step_story(&simulation, step).sentence).collect();
+        let all = stories.join("\n");
+        assert!(all.contains("the reader child blocks: pipe 1 is empty"), "{all}");
+        assert!(
+            all.contains("parent writes 2 bytes into pipe 1, which now holds 2 of 65536 bytes, and that wakes child"),
+            "{all}"
+        );
+        assert!(all.contains("child reads 2 bytes from pipe 1 (\"hi\")"), "{all}");
+        assert!(all.contains("child's read returns 0: end of file"), "{all}");
+        assert!(all.contains("every process has exited"), "{all}");
+        let story = step_story(&simulation, 2);
+        assert!(story.lines.iter().any(|line| line.kind == "fork"), "{story:?}");
+    }
+
+    #[test]
+    fn events_of_step_finds_exact_ranges() {
+        let simulation = run("process a {\n  sched_yield\n  sched_yield\n}\n");
+        let events = &simulation.trace().events;
+        for step in 0..=simulation.steps() + 1 {
+            let found = events_of_step(events, step);
+            assert!(found.iter().all(|event| event.step as u64 == step));
+            assert_eq!(found.len(), events.iter().filter(|event| event.step as u64 == step).count());
+        }
+    }
+}
