@@ -1589,3 +1589,176 @@ pub fn describe_expect(expect: &Expect) -> String {
         Expect::NoChild => "none".to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Each test is a small scenario whose own expectations say what Linux does; the helper runs it under
+    //! round-robin with invariants checked after every step and fails on any expectation that does not hold.
+
+    use crate::sim::{RunConfig, Simulation};
+    use crate::trace::RunOutcome;
+    use crate::Policy;
+
+    fn run_with(text: &str, policy: Policy) -> Simulation {
+        let scenario = crate::parse(text).unwrap_or_else(|errors| panic!("{errors:?}"));
+        let config = RunConfig { policy, check_invariants: true, ..RunConfig::default() };
+        let mut simulation = Simulation::new(&scenario, config).expect("compiles");
+        simulation.run().expect("no invariant breaks");
+        simulation
+    }
+
+    fn holds(text: &str) -> Simulation {
+        let simulation = run_with(text, Policy::RoundRobin);
+        assert!(simulation.failures().is_empty(), "{:?}", simulation.failures());
+        simulation
+    }
+
+    #[test]
+    fn descriptors_take_the_lowest_free_number_and_bad_ones_give_ebadf() {
+        holds(
+            "process a {\n p = pipe\n close 0 -> 0\n d = dup p.w -> 0\n close 9 -> EBADF\n read p.w 1 -> EBADF\n \
+             write p.r \"x\" -> EBADF\n dup2 p.r 7 -> 7\n dup2 7 7 -> 7\n dup2 p.r 5000 -> EBADF\n close 7 -> 0\n \
+             close 7 -> EBADF\n}\n",
+        );
+    }
+
+    #[test]
+    fn end_of_file_needs_every_write_end_closed_including_dups() {
+        holds(
+            "process a {\n p = pipe\n d = dup p.w\n write d \"ab\" -> 2\n close p.w\n read p.r 10 -> \"ab\"\n \
+             fcntl p.r F_SETFL O_NONBLOCK -> 0\n read p.r 10 -> EAGAIN\n close d\n read p.r 10 -> 0\n}\n",
+        );
+    }
+
+    #[test]
+    fn a_write_with_no_reader_raises_sigpipe_or_fails_with_epipe_when_ignored() {
+        let simulation =
+            holds("process a expect killed SIGPIPE {\n p = pipe\n close p.r\n write p.w \"x\"\n exit 3\n}\n");
+        assert_eq!(simulation.outcome(), Some(&RunOutcome::AllExited));
+        holds("process a {\n signal SIGPIPE SIG_IGN -> 0\n p = pipe\n close p.r\n write p.w \"x\" -> EPIPE\n}\n");
+    }
+
+    #[test]
+    fn an_expectation_on_a_call_that_never_returns_fails() {
+        let simulation = run_with(
+            "process a expect killed SIGPIPE {\n p = pipe\n close p.r\n write p.w \"x\" -> EPIPE\n}\n",
+            Policy::RoundRobin,
+        );
+        assert_eq!(simulation.failures().len(), 1);
+        assert!(simulation.failures()[0].got.contains("killed by SIGPIPE"), "{:?}", simulation.failures());
+    }
+
+    #[test]
+    fn fifo_open_rules() {
+        holds(
+            "process a {\n mkfifo \"/f\" -> 0\n mkfifo \"/f\" -> EEXIST\n w = open \"/f\" O_WRONLY|O_NONBLOCK -> ENXIO\n \
+             r = open \"/f\" O_RDONLY|O_NONBLOCK -> 3\n read r 5 -> 0\n w = open \"/f\" O_WRONLY|O_NONBLOCK -> 4\n \
+             read r 5 -> EAGAIN\n fcntl w F_GETFL -> 34817\n both = open \"/f\" O_RDWR -> 5\n unlink \"/f\" -> 0\n \
+             unlink \"/f\" -> ENOENT\n x = open \"/f\" O_RDONLY -> ENOENT\n}\n",
+        );
+    }
+
+    #[test]
+    fn a_blocking_fifo_open_waits_for_the_other_side() {
+        let simulation = holds(
+            "process a {\n mkfifo \"/f\"\n r = open \"/f\" O_RDONLY -> 3\n read r 10 -> \"hi\"\n}\n\
+             process b {\n sched_yield\n sched_yield\n w = open \"/f\" O_WRONLY -> 3\n write w \"hi\" -> 2\n}\n",
+        );
+        let text = crate::render::trace_text(simulation.kernel(), simulation.trace());
+        assert!(text.contains("open(\"/f\", O_RDONLY) blocks"), "{text}");
+    }
+
+    #[test]
+    fn wait_reports_children_and_echild_when_there_are_none() {
+        holds(
+            "process a {\n wait -> ECHILD\n waitpid -1 WNOHANG -> ECHILD\n fork c {\n  exit 7\n }\n \
+             waitpid c -> c exited 7\n waitpid c -> ECHILD\n}\n",
+        );
+    }
+
+    #[test]
+    fn wnohang_sees_nothing_before_exit_and_the_zombie_after() {
+        holds(
+            "process a {\n p = pipe\n fork c {\n  read p.r 1\n }\n waitpid c WNOHANG -> none\n write p.w \"x\"\n \
+             sched_yield\n sched_yield\n waitpid c WNOHANG -> c exited 0\n}\n",
+        );
+    }
+
+    #[test]
+    fn ignoring_sigchld_reaps_children_at_once() {
+        holds("process a {\n signal SIGCHLD SIG_IGN -> 0\n fork c {\n  exit 1\n }\n wait -> ECHILD\n}\n");
+    }
+
+    #[test]
+    fn orphans_are_adopted_by_init() {
+        let simulation = holds(
+            "process a {\n p = pipe\n fork c expect exited 0 {\n  read p.r 1 -> \"x\"\n }\n write p.w \"x\"\n exit 0\n}\n",
+        );
+        let child = &simulation.kernel().procs[2];
+        assert_eq!(child.ppid, super::INIT_PID);
+        assert_eq!(child.state, super::ProcState::Reaped);
+    }
+
+    #[test]
+    fn a_core_signal_to_a_stopped_process_waits_for_sigcont_but_sigterm_does_not() {
+        holds(
+            "process a {\n fork c expect killed SIGSEGV {\n  pause\n }\n kill c SIGSTOP\n kill c SIGSEGV\n \
+             waitpid c WUNTRACED|WNOHANG -> c stopped SIGSTOP\n kill c SIGCONT\n waitpid c -> c killed SIGSEGV\n \
+             fork d expect killed SIGTERM {\n  pause\n }\n kill d SIGSTOP\n kill d SIGTERM\n waitpid d -> d killed SIGTERM\n}\n",
+        );
+    }
+
+    #[test]
+    fn a_stop_signal_cuts_a_partial_write_short() {
+        let simulation = holds(
+            "process a {\n p = pipe\n fork w {\n  write p.w 70000 bytes -> 65536\n }\n sched_yield\n kill w SIGSTOP\n \
+             kill w SIGCONT\n read p.r 70000 -> 65536 bytes\n close p.w\n read p.r 1 -> 0\n}\n",
+        );
+        let text = crate::render::trace_text(simulation.kernel(), simulation.trace());
+        assert!(text.contains("cut short by SIGSTOP"), "{text}");
+    }
+
+    #[test]
+    fn pipe_size_changes_round_and_refuse_what_linux_refuses() {
+        holds(
+            "process a {\n p = pipe\n fcntl p.r F_SETPIPE_SZ 0 -> 4096\n fcntl p.r F_SETPIPE_SZ 1048576 -> 1048576\n \
+             fcntl p.r F_SETPIPE_SZ 1048577 -> EPERM\n write p.w 9000 bytes\n fcntl p.r F_SETPIPE_SZ 4096 -> EBUSY\n \
+             fcntl stdin F_GETPIPE_SZ -> EBADF\n}\n",
+        );
+    }
+
+    #[test]
+    fn kill_of_an_unknown_process_is_esrch() {
+        holds("process a {\n fork c {\n  exit 0\n }\n waitpid c\n kill c SIGTERM -> ESRCH\n}\n");
+    }
+
+    #[test]
+    fn a_fork_bomb_ends_the_run_at_the_process_limit() {
+        let simulation =
+            run_with("process a {\n repeat 1000 {\n  fork c {\n   pause\n  }\n }\n}\n", Policy::RoundRobin);
+        match simulation.outcome() {
+            Some(RunOutcome::LimitReached { limit, .. }) => assert_eq!(limit, "max_processes"),
+            other => panic!("expected the process limit, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_deadlock_names_who_waits_for_whom() {
+        let simulation = run_with(
+            "expect deadlock\nprocess a {\n p = pipe\n q = pipe\n fork b {\n  read q.r 1\n }\n read p.r 1\n}\n",
+            Policy::RoundRobin,
+        );
+        let Some(RunOutcome::Deadlock { waiting }) = simulation.outcome() else { panic!("no deadlock") };
+        assert_eq!(waiting.len(), 2);
+        // a waits on p, whose write end both a and b hold; b waits on q, the same.
+        assert_eq!(waiting[0].waits_for, vec![2, 3]);
+        assert!(simulation.failures().is_empty());
+    }
+
+    #[test]
+    fn a_run_that_deadlocks_without_saying_so_fails_its_default_expectation() {
+        let simulation = run_with("process a {\n p = pipe\n read p.r 1\n}\n", Policy::RoundRobin);
+        assert_eq!(simulation.failures().len(), 1, "{:?}", simulation.failures());
+        assert_eq!(simulation.failures()[0].got, "deadlock");
+    }
+}
