@@ -64,6 +64,8 @@ pub struct Process {
     pub fds: Vec<Option<FdEntry>>,
     /// Bytes of the current `write` already in the pipe (a large write can block part-way).
     pub progress: u32,
+    /// The current call has slept at least once (Linux's `wake_next_reader`/`wake_next_writer`).
+    pub waited: bool,
     /// A FIFO open that is waiting for its partner: the file exists and counts as a reader or writer.
     pending_open: Option<(u32, u32)>,
     pub pending_signals: u64,
@@ -209,6 +211,7 @@ impl Kernel {
             vars: Vec::new(),
             fds: Vec::new(),
             progress: 0,
+            waited: false,
             pending_open: None,
             pending_signals: 0,
             ignored_signals: 0,
@@ -256,6 +259,7 @@ impl Kernel {
                 vars,
                 fds: vec![entry, entry, entry],
                 progress: 0,
+                waited: false,
                 pending_open: None,
                 pending_signals: 0,
                 ignored_signals: 0,
@@ -328,8 +332,7 @@ impl Kernel {
         None
     }
 
-    fn advance_to_call(&mut self, pid: Pid) {
-        let program = self.program.clone();
+    fn advance_to_call(&mut self, program: &Program, pid: Pid) {
         let process = self.proc_mut(pid);
         while process.pc < process.end_pc {
             match &program.ops[process.pc as usize].kind {
@@ -353,9 +356,11 @@ impl Kernel {
     }
 
     /// Runs one step of `pid`, which must be runnable.
-    pub fn step(&mut self, pid: Pid, trace: &mut Trace) -> Result<(), LimitHit> {
+    /// `program` is this kernel's own program, passed in so the hot path borrows it without touching the
+    /// reference count.
+    pub fn step(&mut self, program: &Program, pid: Pid, trace: &mut Trace) -> Result<(), LimitHit> {
         self.step += 1;
-        self.advance_to_call(pid);
+        self.advance_to_call(program, pid);
         let process = self.process(pid);
         if process.pc >= process.end_pc {
             trace.record(Event {
@@ -373,7 +378,6 @@ impl Kernel {
             return Ok(());
         }
         let op_index = process.pc;
-        let program = self.program.clone();
         let op = &program.ops[op_index as usize];
         let (fd, arg, exec) = match &op.kind {
             OpKind::Fork { slot, name, body_end, expect } => {
@@ -407,7 +411,9 @@ impl Kernel {
                     step: self.step as u32,
                     kind: EventKind::Block { pid, op: op_index, fd, reason: reason.clone() },
                 });
-                self.proc_mut(pid).state = ProcState::Blocked(reason);
+                let process = self.proc_mut(pid);
+                process.state = ProcState::Blocked(reason);
+                process.waited = true;
             }
         }
         let deferred = std::mem::take(&mut self.deferred);
@@ -426,6 +432,7 @@ impl Kernel {
         let process = self.proc_mut(pid);
         process.pc = op_index + 1;
         process.progress = 0;
+        process.waited = false;
         if let Some(expect) = &self.program.ops[op_index as usize].expect {
             let expect = expect.clone();
             // A call whose process then dies of its own signal (SIGPIPE) never returns: checked by
@@ -593,6 +600,20 @@ impl Kernel {
 
     fn wake_writers(&mut self, pipe: u32, by: Pid, trace: &mut Trace) {
         self.wake_queue(pipe, |pipe| &mut pipe.write_waiters, by, trace);
+    }
+
+    /// Wakes the first sleeper of an exclusive wait queue. Since Linux 5.5 `pipe_read` and `pipe_write`
+    /// sleep with `wait_event_interruptible_exclusive`, so a plain wake-up (`wake_up_interruptible_sync_poll`)
+    /// wakes one reader or one writer, in the order they went to sleep; the woken one passes the wake-up
+    /// on when it leaves data or room behind (`wake_next_reader`, `wake_next_writer`).
+    fn wake_one(&mut self, pipe: u32, readers: bool, by: Pid, trace: &mut Trace) {
+        let queue =
+            if readers { &mut self.pipe_mut(pipe).read_waiters } else { &mut self.pipe_mut(pipe).write_waiters };
+        if queue.is_empty() {
+            return;
+        }
+        let first = queue.remove(0);
+        self.wake_list(&[first], by, trace);
     }
 
     fn wake_openers(&mut self, pipe: u32, by: Pid, trace: &mut Trace) {
@@ -776,7 +797,8 @@ impl Kernel {
                                 let grew = size as u32 > self.pipe_mut(pipe).buffer.capacity_bytes();
                                 if self.pipe_mut(pipe).buffer.set_max_slots(size as u32 / linux::PAGE_SIZE) {
                                     if grew {
-                                        self.wake_writers(pipe, pid, trace);
+                                        // `pipe_resize_ring` ends with `wake_up_interruptible(&pipe->wr_wait)`: one writer.
+                                        self.wake_one(pipe, false, pid, trace);
                                     }
                                     done(size as i64)
                                 } else {
@@ -994,7 +1016,9 @@ impl Kernel {
                 self.deferred.push((pid, pid, SIGPIPE));
                 return Ok(Exec::Done(CallResult::Error { errno: EPIPE }));
             }
-            if !was_empty {
+            // `pipe_write` tries to merge into the last page once, as the call begins; a writer that
+            // slept and retries only looks for free slots.
+            if !was_empty && !self.process(pid).waited {
                 let merged = self.pipe_mut(pipe_id).buffer.merge_into_last_page(data, total);
                 written += merged;
                 added += merged;
@@ -1046,7 +1070,15 @@ impl Kernel {
                     capacity_bytes,
                 },
             });
-            self.wake_readers(pipe_id, pid, trace);
+            if was_empty {
+                self.wake_one(pipe_id, true, pid, trace);
+            }
+        }
+        if matches!(result, Exec::Done(_))
+            && self.process(pid).waited
+            && self.pipe(pipe_id).is_some_and(|pipe| !pipe.buffer.is_full())
+        {
+            self.wake_one(pipe_id, false, pid, trace);
         }
         self.proc_mut(pid).progress = written;
         Ok(result)
@@ -1072,8 +1104,10 @@ impl Kernel {
         }
         let mut scratch = std::mem::take(&mut self.read_scratch);
         let pipe = self.pipe_mut(pipe_id);
+        // `pipe_read` wakes a writer only when the pipe was full as the read began.
+        let was_full = pipe.buffer.is_full();
         let result = if !pipe.buffer.is_empty() {
-            let freed = pipe.buffer.read_into(count, &mut scratch);
+            pipe.buffer.read_into(count, &mut scratch);
             let got = scratch.len() as u32;
             pipe.bytes_read += got as u64;
             let used_bytes = pipe.buffer.len_bytes();
@@ -1091,8 +1125,11 @@ impl Kernel {
                     capacity_bytes,
                 },
             });
-            if freed > 0 {
-                self.wake_writers(pipe_id, pid, trace);
+            if was_full {
+                self.wake_one(pipe_id, false, pid, trace);
+            }
+            if self.process(pid).waited && !self.pipe_mut(pipe_id).buffer.is_empty() {
+                self.wake_one(pipe_id, true, pid, trace);
             }
             Exec::Done(trace.record_data(&scratch))
         } else if pipe.writers == 0 {
@@ -1196,6 +1233,7 @@ impl Kernel {
             vars,
             fds,
             progress: 0,
+            waited: false,
             pending_open: None,
             pending_signals: 0,
             ignored_signals,
@@ -1319,14 +1357,19 @@ impl Kernel {
                 process.state = ProcState::Runnable;
                 process.report = Some(Report::Continued);
                 self.notify_parent(to, trace);
-                // A core-dumping signal that arrived while stopped takes effect now.
+                // A fatal signal that arrived while stopped takes effect now.
                 let pending = self.process(to).pending_signals;
                 if pending != 0 {
                     let first = Signal(pending.trailing_zeros() as u8 + 1);
                     self.proc_mut(to).pending_signals = 0;
+                    let effect = if first.default_action() == DefaultAction::Core {
+                        SignalEffect::TerminatedCore
+                    } else {
+                        SignalEffect::Terminated
+                    };
                     trace.record(Event {
                         step: self.step as u32,
-                        kind: EventKind::Signal { from: to, to, signal: first, effect: SignalEffect::TerminatedCore },
+                        kind: EventKind::Signal { from: to, to, signal: first, effect },
                     });
                     self.exit_process(to, ChildStatus::Killed { signal: first, core: false }, trace);
                 }
@@ -1353,8 +1396,11 @@ impl Kernel {
                 process.report = Some(Report::Stopped(signal));
                 self.notify_parent(to, trace);
             }
-            DefaultAction::Core if state == ProcState::Stopped => {
-                // A core-dumping signal waits until the process runs again (Linux's complete_signal).
+            DefaultAction::Core | DefaultAction::Terminate
+                if state == ProcState::Stopped && signal != linux::SIGKILL =>
+            {
+                // A fatal signal other than SIGKILL waits until the process runs again: Linux's
+                // `wants_signal` refuses a stopped task, so `complete_signal` leaves it pending.
                 self.proc_mut(to).pending_signals |= bit;
                 record(self, trace, SignalEffect::Pending);
             }
@@ -1390,7 +1436,9 @@ impl Kernel {
                 self.complete_call(pid, op, fd, total, CallResult::Value { value: written as i32 }, trace);
             }
         }
-        self.proc_mut(pid).progress = 0;
+        let process = self.proc_mut(pid);
+        process.progress = 0;
+        process.waited = false;
     }
 
     /// Who could end the wait of each living process (for deadlock reports).
@@ -1700,11 +1748,13 @@ mod tests {
     }
 
     #[test]
-    fn a_core_signal_to_a_stopped_process_waits_for_sigcont_but_sigterm_does_not() {
+    fn fatal_signals_to_a_stopped_process_wait_for_sigcont_except_sigkill() {
         holds(
             "process a {\n fork c expect killed SIGSEGV {\n  pause\n }\n kill c SIGSTOP\n kill c SIGSEGV\n \
              waitpid c WUNTRACED|WNOHANG -> c stopped SIGSTOP\n kill c SIGCONT\n waitpid c -> c killed SIGSEGV\n \
-             fork d expect killed SIGTERM {\n  pause\n }\n kill d SIGSTOP\n kill d SIGTERM\n waitpid d -> d killed SIGTERM\n}\n",
+             fork d expect killed SIGTERM {\n  pause\n }\n kill d SIGSTOP\n kill d SIGTERM\n \
+             waitpid d WUNTRACED|WNOHANG -> d stopped SIGSTOP\n kill d SIGCONT\n waitpid d -> d killed SIGTERM\n \
+             fork e expect killed SIGKILL {\n  pause\n }\n kill e SIGSTOP\n kill e SIGKILL\n waitpid e -> e killed SIGKILL\n}\n",
         );
     }
 

@@ -11,6 +11,7 @@ pub mod explain;
 pub mod kernel;
 pub mod limits;
 pub mod linux;
+pub mod packed;
 pub mod parse;
 pub mod pipe;
 pub mod print;

@@ -20,8 +20,10 @@ struct PageSlot {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PipeBuffer {
     slots: VecDeque<PageSlot>,
-    /// The unread bytes of all slots, in order.
-    bytes: VecDeque<u8>,
+    /// The unread bytes of all slots, in order, are `bytes[head..]`. Reading moves `head`; the vector is
+    /// emptied when the pipe is, and compacted when mostly read, so both ends stay cheap.
+    bytes: Vec<u8>,
+    head: usize,
     max_slots: u32,
 }
 
@@ -36,11 +38,11 @@ pub enum WriteProgress {
 
 impl PipeBuffer {
     pub fn new(capacity_bytes: u32) -> PipeBuffer {
-        PipeBuffer { slots: VecDeque::new(), bytes: VecDeque::new(), max_slots: capacity_bytes / PAGE_SIZE }
+        PipeBuffer { slots: VecDeque::new(), bytes: Vec::new(), head: 0, max_slots: capacity_bytes / PAGE_SIZE }
     }
 
     pub fn len_bytes(&self) -> u32 {
-        self.bytes.len() as u32
+        (self.bytes.len() - self.head) as u32
     }
 
     pub fn is_empty(&self) -> bool {
@@ -65,7 +67,7 @@ impl PipeBuffer {
 
     /// The unread bytes, oldest first.
     pub fn contents(&self) -> impl Iterator<Item = u8> + '_ {
-        self.bytes.iter().copied()
+        self.bytes[self.head..].iter().copied()
     }
 
     /// Bytes held by each slot in use, oldest first (for pictures of the buffer).
@@ -86,7 +88,7 @@ impl PipeBuffer {
             return 0;
         }
         last.end += chars as u16;
-        self.bytes.extend(&data[..chars as usize]);
+        self.bytes.extend_from_slice(&data[..chars as usize]);
         chars
     }
 
@@ -100,7 +102,7 @@ impl PipeBuffer {
             }
             let chunk = (data.len() - taken).min(PAGE_SIZE as usize);
             self.slots.push_back(PageSlot { start: 0, end: chunk as u16 });
-            self.bytes.extend(&data[taken..taken + chunk]);
+            self.bytes.extend_from_slice(&data[taken..taken + chunk]);
             taken += chunk;
         }
         (taken as u32, WriteProgress::Done)
@@ -114,13 +116,21 @@ impl PipeBuffer {
             let Some(slot) = self.slots.front_mut() else { break };
             let available = (slot.end - slot.start) as u32;
             let chars = available.min(remaining);
-            out.extend(self.bytes.drain(..chars as usize));
+            out.extend_from_slice(&self.bytes[self.head..self.head + chars as usize]);
+            self.head += chars as usize;
             slot.start += chars as u16;
             remaining -= chars;
             if slot.start == slot.end {
                 self.slots.pop_front();
                 freed += 1;
             }
+        }
+        if self.head == self.bytes.len() {
+            self.bytes.clear();
+            self.head = 0;
+        } else if self.head >= 1 << 16 && self.head * 2 >= self.bytes.len() {
+            self.bytes.drain(..self.head);
+            self.head = 0;
         }
         freed
     }
@@ -137,8 +147,8 @@ impl PipeBuffer {
     /// Internal consistency: slot lengths add up to the bytes held, and no slot is empty or too big.
     pub fn check(&self) -> Result<(), String> {
         let total: u32 = self.slots.iter().map(|slot| (slot.end - slot.start) as u32).sum();
-        if total as usize != self.bytes.len() {
-            return Err(format!("pipe slots hold {total} bytes but the buffer has {}", self.bytes.len()));
+        if total != self.len_bytes() {
+            return Err(format!("pipe slots hold {total} bytes but the buffer has {}", self.len_bytes()));
         }
         if let Some(bad) = self.slots.iter().find(|slot| slot.start >= slot.end || slot.end as u32 > PAGE_SIZE) {
             return Err(format!("pipe slot {}..{} is empty or larger than a page", bad.start, bad.end));

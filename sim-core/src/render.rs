@@ -209,7 +209,7 @@ fn result_text(kernel: &Kernel, trace: &Trace, names: &Names, result: &CallResul
             " = 0 (end of file)".to_string()
         }
         CallResult::Data { offset, len } => {
-            if trace.keep_events {
+            if trace.keeps_data() {
                 format!(" = {len} {}", describe_bytes(trace.read_data(*offset, *len), 32))
             } else {
                 format!(" = {len}")

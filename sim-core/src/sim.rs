@@ -23,6 +23,9 @@ pub struct RunConfig {
     pub max_steps: u64,
     /// Keep every event in memory (off only for very long benchmark runs; the hash is kept either way).
     pub keep_events: bool,
+    /// With `keep_events` off: store every event in a compact [`crate::packed::PackedLog`] instead
+    /// (a few bytes per event; for runs of millions of steps).
+    pub pack_events: bool,
     /// Check kernel invariants after every step.
     pub check_invariants: bool,
 }
@@ -34,6 +37,7 @@ impl Default for RunConfig {
             policy: Policy::RoundRobin,
             max_steps: Limits::DEFAULT.default_max_steps,
             keep_events: true,
+            pack_events: false,
             check_invariants: cfg!(debug_assertions),
         }
     }
@@ -103,6 +107,8 @@ pub struct Report {
 
 #[derive(Clone, Debug)]
 pub struct Simulation {
+    /// The same program as `kernel.program`, held here so a step can borrow it beside the kernel.
+    program: Arc<Program>,
     kernel: Kernel,
     scheduler: Scheduler,
     trace: Trace,
@@ -121,12 +127,23 @@ impl Simulation {
     pub fn from_program(program: Arc<Program>, mut config: RunConfig) -> Simulation {
         let limits = Limits::DEFAULT;
         config.max_steps = config.max_steps.min(limits.max_steps_ceiling);
-        let mut trace = Trace::new(config.keep_events);
+        let mut trace = if !config.keep_events && config.pack_events {
+            Trace::new_packed()
+        } else {
+            Trace::new(config.keep_events)
+        };
         let scheduler = Scheduler::new(config.policy.clone(), config.seed);
         match Kernel::new(program.clone(), limits, &mut trace) {
             Ok(kernel) => {
-                let mut simulation =
-                    Simulation { kernel, scheduler, trace, outcome: None, runnable: Vec::new(), config };
+                let mut simulation = Simulation {
+                    program: program.clone(),
+                    kernel,
+                    scheduler,
+                    trace,
+                    outcome: None,
+                    runnable: Vec::new(),
+                    config,
+                };
                 simulation.kernel.runnable(&mut simulation.runnable);
                 simulation
             }
@@ -134,9 +151,17 @@ impl Simulation {
                 // Too many processes to even start: a kernel with only init, and the run already over.
                 let mut empty = (*program).clone();
                 empty.processes.clear();
-                let kernel = Kernel::new(Arc::new(empty), limits, &mut trace).expect("no processes fit every limit");
-                let mut simulation =
-                    Simulation { kernel, scheduler, trace, outcome: None, runnable: Vec::new(), config };
+                let empty = Arc::new(empty);
+                let kernel = Kernel::new(empty.clone(), limits, &mut trace).expect("no processes fit every limit");
+                let mut simulation = Simulation {
+                    program: empty,
+                    kernel,
+                    scheduler,
+                    trace,
+                    outcome: None,
+                    runnable: Vec::new(),
+                    config,
+                };
                 simulation.finish(RunOutcome::LimitReached { limit: hit.limit.to_string(), detail: hit.detail });
                 simulation
             }
@@ -243,7 +268,7 @@ impl Simulation {
                 kind: EventKind::Switch { from: previous, to: pid },
             });
         }
-        if let Err(hit) = self.kernel.step(pid, &mut self.trace) {
+        if let Err(hit) = self.kernel.step(&self.program, pid, &mut self.trace) {
             self.finish(RunOutcome::LimitReached { limit: hit.limit.to_string(), detail: hit.detail });
             return Ok(StepStatus::Ran(pid));
         }

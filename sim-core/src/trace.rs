@@ -224,56 +224,172 @@ impl TraceHasher {
     }
 }
 
-/// The recorded trace: events, the bytes that `read` calls returned, and the running hash.
+/// Hashes a byte stream eight bytes at a time, carrying a partial word between calls, so that the
+/// result depends only on the bytes and not on how they were cut into calls.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StreamHasher {
+    hasher: TraceHasher,
+    carry: u64,
+    carry_len: u32,
+    total: u64,
+}
+
+impl StreamHasher {
+    pub fn feed(&mut self, mut bytes: &[u8]) {
+        self.total += bytes.len() as u64;
+        while self.carry_len != 0 && !bytes.is_empty() {
+            self.carry |= (bytes[0] as u64) << (8 * self.carry_len);
+            self.carry_len += 1;
+            bytes = &bytes[1..];
+            if self.carry_len == 8 {
+                self.hasher.word(self.carry);
+                self.carry = 0;
+                self.carry_len = 0;
+            }
+        }
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            self.hasher.word(u64::from_le_bytes(chunk.try_into().expect("chunks_exact gives 8 bytes")));
+        }
+        for byte in chunks.remainder() {
+            self.carry |= (*byte as u64) << (8 * self.carry_len);
+            self.carry_len += 1;
+        }
+    }
+
+    pub fn finish(&self) -> TraceHasher {
+        let mut hasher = self.hasher;
+        hasher.word(self.carry);
+        hasher.word(self.total);
+        hasher
+    }
+}
+
+/// The recorded trace: events, the bytes that `read` calls returned, and the hash of both.
+///
+/// Every event is encoded as in [`crate::packed`], whatever is kept; the trace hash is the hash of that
+/// byte stream, of the bytes reads returned, and of the text of the rare events that carry text. The
+/// encoded bytes are hashed in bulk, a few kilobytes at a time, which is what makes recording cheap.
 #[derive(Clone, Debug, Default)]
 pub struct Trace {
     pub events: Vec<Event>,
     /// Every byte returned by a `read`, in order; [`CallResult::Data`] points into it.
     pub data: Vec<u8>,
-    hasher: TraceHasher,
     /// Number of events recorded (also when `keep_events` is off).
     pub event_count: u64,
-    /// When false, events are hashed and counted but not stored (for very long benchmark runs).
+    /// When false, events are hashed and counted but not stored as [`Event`] values (for very long runs).
     pub keep_events: bool,
-    /// Bytes returned by reads so far (the arena's length when events are kept).
+    /// When set (and `keep_events` is off), every event is stored in this compact log instead.
+    pub packed: Option<crate::packed::PackedLog>,
+    /// Encodes each event when there is no `packed` log to keep it.
+    shadow: crate::packed::PackedLog,
+    /// Hash of the encoded events up to `hashed_bytes` (a position in the whole encoded stream).
+    events_hash: StreamHasher,
+    hashed_bytes: u64,
+    /// Encoded bytes dropped from the front of `shadow` after hashing (the stream position of its start).
+    shadow_base: u64,
+    /// Hash of the bytes reads returned, and of the text of failed expectations and run endings.
+    data_hash: TraceHasher,
+    text_hash: TraceHasher,
+    /// Bytes returned by reads so far (the arena's length when it is kept).
     data_len: u64,
 }
 
 /// Where a trace stood, to roll it back after stepping backwards.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TraceMark {
+    packed: Option<crate::packed::PackedMark>,
+    shadow: crate::packed::PackedMark,
     events: usize,
     data: usize,
     data_len: u64,
     event_count: u64,
-    hasher: TraceHasher,
+    /// The hash of the encoded stream up to the mark, with everything pending fed in.
+    events_hash: StreamHasher,
+    stream_position: u64,
+    data_hash: TraceHasher,
+    text_hash: TraceHasher,
 }
+
+/// Encoded bytes are hashed once this many are waiting.
+const HASH_BATCH_BYTES: usize = 4096;
 
 impl Trace {
     pub fn new(keep_events: bool) -> Trace {
         Trace { keep_events, ..Trace::default() }
     }
 
+    /// A trace that stores every event in a [`crate::packed::PackedLog`] (and every byte reads return).
+    pub fn new_packed() -> Trace {
+        Trace { keep_events: false, packed: Some(crate::packed::PackedLog::default()), ..Trace::default() }
+    }
+
+    /// Whether the bytes returned by reads are kept (they are whenever events are stored in some form).
+    pub fn keeps_data(&self) -> bool {
+        self.keep_events || self.packed.is_some()
+    }
+
+    fn log(&self) -> &crate::packed::PackedLog {
+        self.packed.as_ref().unwrap_or(&self.shadow)
+    }
+
+    /// The stream position where the in-memory encoded bytes start.
+    fn base(&self) -> u64 {
+        if self.packed.is_some() {
+            0
+        } else {
+            self.shadow_base
+        }
+    }
+
+    /// The events hash with every recorded byte fed in.
+    fn events_hash_now(&self) -> StreamHasher {
+        let mut hasher = self.events_hash;
+        let from = (self.hashed_bytes - self.base()) as usize;
+        hasher.feed(self.log().bytes_from(from));
+        hasher
+    }
+
     pub fn hash(&self) -> u64 {
-        self.hasher.finish()
+        let mut hasher = self.events_hash_now().finish();
+        hasher.word(self.data_hash.finish());
+        hasher.word(self.text_hash.finish());
+        hasher.finish()
     }
 
     pub fn mark(&self) -> TraceMark {
         TraceMark {
+            packed: self.packed.as_ref().map(|packed| packed.mark()),
+            shadow: self.shadow.mark(),
             events: self.events.len(),
             data: self.data.len(),
             data_len: self.data_len,
             event_count: self.event_count,
-            hasher: self.hasher,
+            events_hash: self.events_hash_now(),
+            stream_position: self.base() + self.log().size_bytes() as u64,
+            data_hash: self.data_hash,
+            text_hash: self.text_hash,
         }
     }
 
     pub fn rewind(&mut self, mark: &TraceMark) {
+        if let (Some(packed), Some(packed_mark)) = (&mut self.packed, &mark.packed) {
+            packed.rewind(packed_mark);
+        }
+        self.shadow.rewind(&mark.shadow);
+        if self.packed.is_none() {
+            // The shadow's bytes are only a window; after a rewind it starts empty at the mark.
+            self.shadow.truncate_bytes(0);
+            self.shadow_base = mark.stream_position;
+        }
+        self.hashed_bytes = mark.stream_position;
+        self.events_hash = mark.events_hash;
         self.events.truncate(mark.events);
         self.data.truncate(mark.data);
         self.data_len = mark.data_len;
         self.event_count = mark.event_count;
-        self.hasher = mark.hasher;
+        self.data_hash = mark.data_hash;
+        self.text_hash = mark.text_hash;
     }
 
     /// The bytes of a `read` result.
@@ -290,149 +406,77 @@ impl Trace {
     /// Stores the bytes a `read` returned and gives the result that points at them. The kernel keeps
     /// the total under [`crate::Limits::max_trace_data_bytes`], so offsets fit in 32 bits.
     pub fn record_data(&mut self, bytes: &[u8]) -> CallResult {
-        self.hasher.bytes(bytes);
+        self.data_hash.bytes(bytes);
         let offset = self.data_len as u32;
         self.data_len += bytes.len() as u64;
-        if self.keep_events {
+        if self.keeps_data() {
             self.data.extend_from_slice(bytes);
         }
         CallResult::Data { offset, len: bytes.len() as u32 }
     }
 
+    /// Records one event: it is encoded (and kept in the form asked for) and its bytes join the hash.
     pub fn record(&mut self, event: Event) {
-        hash_event(&mut self.hasher, &event);
         self.event_count += 1;
+        match &event.kind {
+            EventKind::ExpectFailed { mismatch, .. } => {
+                self.text_hash.bytes(mismatch.expected.as_bytes());
+                self.text_hash.bytes(mismatch.got.as_bytes());
+            }
+            EventKind::End { outcome } => hash_outcome(&mut self.text_hash, outcome),
+            _ => {}
+        }
+        match &mut self.packed {
+            Some(packed) => {
+                packed.push(&event);
+                let pending = packed.size_bytes() - self.hashed_bytes as usize;
+                if pending >= HASH_BATCH_BYTES {
+                    self.events_hash.feed(packed.bytes_from(self.hashed_bytes as usize));
+                    self.hashed_bytes += pending as u64;
+                }
+            }
+            None => {
+                self.shadow.push(&event);
+                if self.shadow.size_bytes() >= HASH_BATCH_BYTES {
+                    self.events_hash.feed(self.shadow.bytes_from(0));
+                    let size = self.shadow.size_bytes() as u64;
+                    self.shadow_base += size;
+                    self.hashed_bytes = self.shadow_base;
+                    self.shadow.truncate_bytes(0);
+                }
+            }
+        }
         if self.keep_events {
             self.events.push(event);
         }
     }
 }
 
-fn hash_result(hasher: &mut TraceHasher, result: &CallResult) {
-    match *result {
-        CallResult::Value { value } => {
-            hasher.word(1);
-            hasher.word(value as i64 as u64);
-        }
-        CallResult::Error { errno } => {
-            hasher.word(2);
-            hasher.word(errno.0 as u64);
-        }
-        // The bytes themselves were hashed by `record_data`; the offset is implied by the order.
-        CallResult::Data { len, .. } => {
-            hasher.word(3);
-            hasher.word(len as u64);
-        }
-        CallResult::Pipe { read_fd, write_fd } => {
-            hasher.word(4);
-            hasher.word(((read_fd as u32 as u64) << 32) | write_fd as u32 as u64);
-        }
-        CallResult::Fork { child } => {
-            hasher.word(5);
-            hasher.word(child as u64);
-        }
-        CallResult::Waited { child, status } => {
-            hasher.word(6);
-            hasher.word(((child as u64) << 32) | crate::linux::wait_status::encode(status) as u32 as u64);
-        }
-    }
-}
-
-fn hash_reason(hasher: &mut TraceHasher, reason: &BlockReason) {
-    match reason {
-        BlockReason::PipeEmpty { pipe } => hasher.word(0x100 | (*pipe as u64) << 16),
-        BlockReason::PipeFull { pipe, written } => {
-            hasher.word(0x200 | (*pipe as u64) << 16);
-            hasher.word(*written as u64);
-        }
-        BlockReason::FifoNoWriter { pipe, path } => {
-            hasher.word(0x300 | (*pipe as u64) << 16);
-            hasher.word(*path as u64);
-        }
-        BlockReason::FifoNoReader { pipe, path } => {
-            hasher.word(0x400 | (*pipe as u64) << 16);
-            hasher.word(*path as u64);
-        }
-        BlockReason::Child { target } => hasher.word(0x500 | (target.map_or(0, |pid| pid as u64 + 1)) << 16),
-        BlockReason::Signal => hasher.word(0x600),
-    }
-}
-
-fn hash_event(hasher: &mut TraceHasher, event: &Event) {
-    hasher.word(event.step as u64);
-    match &event.kind {
-        EventKind::Spawn { pid } => hasher.word(0x01 | (*pid as u64) << 8),
-        EventKind::Switch { from, to } => {
-            hasher.word(0x02 | (from.map_or(0, |pid| pid as u64)) << 8 | (*to as u64) << 36);
-        }
-        EventKind::Call { pid, op, fd, arg, result } => {
-            hasher.word(0x03 | (*pid as u64) << 8 | (*op as u64) << 32);
-            hasher.word(*fd as u32 as u64);
-            hasher.word(*arg as u64);
-            hash_result(hasher, result);
-        }
-        EventKind::Block { pid, op, fd, reason } => {
-            hasher.word(0x04 | (*pid as u64) << 8 | (*op as u64) << 32);
-            hasher.word(*fd as u32 as u64);
-            hash_reason(hasher, reason);
-        }
-        EventKind::Wake { pid, by } => hasher.word(0x05 | (*pid as u64) << 8 | (*by as u64) << 36),
-        EventKind::Copy { pid, direction, bytes, object, used_bytes, capacity_bytes } => {
-            let direction = match direction {
-                CopyDirection::UserToKernel => 0,
-                CopyDirection::KernelToUser => 1,
-            };
-            let object = match object {
-                Object::Pipe { id } => *id as u64 + 1,
-                Object::DevNull => 0,
-            };
-            hasher.word(0x06 | direction << 7 | (*pid as u64) << 8 | object << 32);
-            hasher.word((*bytes as u64) << 32 | *used_bytes as u64);
-            hasher.word(*capacity_bytes as u64);
-        }
-        EventKind::Fork { parent, child } => hasher.word(0x07 | (*parent as u64) << 8 | (*child as u64) << 36),
-        EventKind::Signal { from, to, signal, effect } => {
-            hasher.word(0x08 | (*from as u64) << 8 | (*to as u64) << 36);
-            hasher.word(signal.0 as u64 | (*effect as u64) << 8);
-        }
-        EventKind::Exit { pid, status } => {
-            hasher.word(0x09 | (*pid as u64) << 8);
-            hasher.word(crate::linux::wait_status::encode(*status) as u32 as u64);
-        }
-        EventKind::Reap { pid, by } => hasher.word(0x0a | (*pid as u64) << 8 | (*by as u64) << 36),
-        EventKind::Reparent { pid, new_parent } => hasher.word(0x0b | (*pid as u64) << 8 | (*new_parent as u64) << 36),
-        EventKind::Interrupted { pid, op, signal } => {
-            hasher.word(0x0c | (*pid as u64) << 8 | (*op as u64) << 32);
-            hasher.word(signal.0 as u64);
-        }
-        EventKind::ExpectFailed { pid, op, mismatch } => {
-            hasher.word(0x0d | (*pid as u64) << 8 | (*op as u64) << 32);
-            hasher.bytes(mismatch.expected.as_bytes());
-            hasher.bytes(mismatch.got.as_bytes());
-        }
-        EventKind::End { outcome } => {
-            hasher.word(0x0e);
-            hasher.bytes(outcome.name().as_bytes());
-            match &**outcome {
-                RunOutcome::Deadlock { waiting } => {
-                    for edge in waiting {
-                        hasher.word(edge.pid as u64);
-                        if let Some(reason) = &edge.reason {
-                            hash_reason(hasher, reason);
-                        }
-                        for pid in &edge.waits_for {
-                            hasher.word(*pid as u64);
-                        }
-                    }
+fn hash_outcome(hasher: &mut TraceHasher, outcome: &RunOutcome) {
+    match outcome {
+        RunOutcome::Deadlock { waiting } => {
+            for edge in waiting {
+                hasher.word(edge.pid as u64);
+                hasher.word(edge.waits_for.len() as u64);
+                for pid in &edge.waits_for {
+                    hasher.word(*pid as u64);
                 }
-                RunOutcome::StepLimit { steps } => hasher.word(*steps),
-                RunOutcome::LimitReached { limit, detail } => {
-                    hasher.bytes(limit.as_bytes());
-                    hasher.bytes(detail.as_bytes());
+                let mut reason = crate::packed::PackedLog::default();
+                if let Some(block) = &edge.reason {
+                    reason.push(&Event {
+                        step: 0,
+                        kind: EventKind::Block { pid: 0, op: 0, fd: 0, reason: block.clone() },
+                    });
                 }
-                RunOutcome::AllExited => {}
+                hasher.bytes(reason.bytes_from(0));
             }
         }
+        RunOutcome::StepLimit { steps } => hasher.word(*steps),
+        RunOutcome::LimitReached { limit, detail } => {
+            hasher.bytes(limit.as_bytes());
+            hasher.bytes(detail.as_bytes());
+        }
+        RunOutcome::AllExited => {}
     }
 }
 
@@ -469,6 +513,46 @@ mod tests {
         assert_eq!(trace.hash(), hash_at_mark);
         assert_eq!(trace.events.len(), 1);
         assert!(trace.data.is_empty());
+    }
+
+    #[test]
+    fn a_packed_trace_gives_back_exactly_the_events_it_was_given() {
+        let events = vec![
+            Event { step: 0, kind: EventKind::Spawn { pid: 2 } },
+            Event { step: 1, kind: EventKind::Switch { from: None, to: 2 } },
+            Event {
+                step: 1,
+                kind: EventKind::Call { pid: 2, op: 0, fd: -1, arg: -300, result: CallResult::Value { value: -7 } },
+            },
+            Event {
+                step: 9,
+                kind: EventKind::Block {
+                    pid: 3,
+                    op: 4,
+                    fd: 3,
+                    reason: BlockReason::PipeFull { pipe: 1, written: 57344 },
+                },
+            },
+            Event {
+                step: 9,
+                kind: EventKind::ExpectFailed {
+                    pid: 0,
+                    op: u32::MAX,
+                    mismatch: Box::new(Mismatch { expected: "a".into(), got: "b".into() }),
+                },
+            },
+            Event { step: 10, kind: EventKind::End { outcome: Box::new(RunOutcome::StepLimit { steps: 10 }) } },
+        ];
+        let mut trace = Trace::new_packed();
+        for event in &events {
+            trace.record(event.clone());
+        }
+        let packed = trace.packed.as_ref().unwrap();
+        assert_eq!(packed.events().collect::<Vec<_>>(), events);
+        let mark = trace.mark();
+        trace.record(Event { step: 11, kind: EventKind::Spawn { pid: 9 } });
+        trace.rewind(&mark);
+        assert_eq!(trace.packed.as_ref().unwrap().events().count(), events.len());
     }
 
     #[test]

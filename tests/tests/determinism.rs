@@ -67,3 +67,31 @@ fn a_text_scenario_run_through_the_helper_is_deterministic() {
         run_text("inline", text, 5, Policy::Random).report.trace_hash
     );
 }
+
+#[test]
+fn a_packed_trace_holds_exactly_the_events_of_a_kept_trace() {
+    for path in library() {
+        let source = std::fs::read_to_string(&path).unwrap();
+        let scenario = sim_core::parse(&source).unwrap();
+        for seed in [0, 1, 2] {
+            let run = |keep_events: bool| {
+                let config = RunConfig {
+                    seed,
+                    policy: Policy::Random,
+                    keep_events,
+                    pack_events: !keep_events,
+                    ..RunConfig::default()
+                };
+                let mut simulation = Simulation::new(&scenario, config).unwrap();
+                simulation.run().unwrap();
+                simulation
+            };
+            let kept = run(true);
+            let packed = run(false);
+            let decoded: Vec<sim_core::Event> = packed.trace().packed.as_ref().unwrap().events().collect();
+            assert_eq!(decoded, kept.trace().events, "{} seed {seed}", path.display());
+            assert_eq!(packed.trace().data, kept.trace().data);
+            assert_eq!(packed.trace().hash(), kept.trace().hash());
+        }
+    }
+}
