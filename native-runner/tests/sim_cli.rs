@@ -1,0 +1,133 @@
+//! The `ipclab sim`, `fmt` and `parse` commands as a user runs them: output shape and exit statuses.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn ipclab() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_ipclab"))
+}
+
+fn scenario(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join("scenarios").join(name)
+}
+
+fn temp_file(name: &str, text: &[u8]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ipclab-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn a_passing_scenario_prints_its_trace_and_exits_0() {
+    let output = ipclab().arg("sim").arg(scenario("pipe-parent-child.ipc")).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.contains("read(p.r=3, 100) = 13 \"hello, child\\n\""), "{text}");
+    let last = text.lines().last().unwrap();
+    assert!(last.starts_with("outcome: all-exited;") && last.contains("trace hash: "), "{last}");
+}
+
+#[test]
+fn a_failed_expectation_exits_1_and_says_where() {
+    let path = temp_file("wrong.ipc", b"process a {\n  p = pipe\n  write p.w \"abc\" -> 4\n}\n");
+    let output = ipclab().arg("sim").arg(&path).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.contains(&format!("{}:3:22: expectation failed in a: expected 4, got 3", path.display())), "{text}");
+}
+
+#[test]
+fn parse_errors_exit_2_with_file_line_col_and_several_at_once() {
+    let path = temp_file("bad.ipc", b"process a {\n  close\n  p = pipe\n  write p.q \"x\"\n  frobnicate 3\n}\n");
+    let output = ipclab().arg("sim").arg(&path).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let errors = String::from_utf8(output.stderr).unwrap();
+    let located: Vec<&str> = errors.lines().filter(|line| line.contains(": error: ")).collect();
+    assert!(located.len() >= 2, "{errors}");
+    assert!(located[0].starts_with(&format!("{}:2:", path.display())), "{errors}");
+}
+
+#[test]
+fn unreadable_and_binary_files_are_clear_errors() {
+    let output = ipclab().args(["sim", "/nonexistent/x.ipc"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("cannot open the file"));
+    let path = temp_file("binary.ipc", b"process a {\n  \xff\xfe\n}\n");
+    let output = ipclab().arg("sim").arg(&path).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("2:3: the file is not valid UTF-8"));
+}
+
+#[test]
+fn bad_schedules_are_usage_errors() {
+    let file = scenario("pipe-parent-child.ipc");
+    for schedule in ["2,,3", "2,nobody", "2,-3", "99"] {
+        let output = ipclab().arg("sim").arg(&file).args(["--schedule", schedule]).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "--schedule {schedule}");
+        assert!(String::from_utf8_lossy(&output.stderr).contains("--schedule"), "--schedule {schedule}");
+    }
+    let output = ipclab().arg("sim").arg(&file).args(["--seed", "x"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn schedules_by_name_follow_the_choices() {
+    let file = scenario("pipe-parent-child.ipc");
+    let output = ipclab().arg("sim").arg(&file).args(["--schedule", "parent,parent,child"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    let text = String::from_utf8(output.stdout).unwrap();
+    let steps: Vec<&str> = text.lines().filter(|line| line.starts_with("    3  ")).collect();
+    assert!(steps.iter().any(|line| line.contains("child ")), "{text}");
+}
+
+#[test]
+fn json_output_is_one_object_per_line_with_a_summary_last() {
+    let output = ipclab().arg("sim").arg(scenario("eof-never-comes.ipc")).args(["--format", "json"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let text = String::from_utf8(output.stdout).unwrap();
+    let lines: Vec<serde_json::Value> = text.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    assert!(lines.len() > 5);
+    assert!(lines[..lines.len() - 1].iter().all(|line| line["step"].is_u64() && line["text"].is_string()));
+    let summary = lines.last().unwrap();
+    assert_eq!(summary["outcome"]["kind"], "deadlock");
+    assert_eq!(summary["trace_hash"].as_str().unwrap().len(), 16);
+}
+
+#[test]
+fn the_same_run_twice_prints_the_same_hash_and_random_seeds_matter() {
+    let file = scenario("pipe-buf-atomicity.ipc");
+    let hash = |seed: &str| {
+        let output = ipclab().arg("sim").arg(&file).args(["--schedule", "random", "--seed", seed]).output().unwrap();
+        String::from_utf8(output.stdout).unwrap().lines().last().unwrap().to_string()
+    };
+    assert_eq!(hash("4"), hash("4"));
+    let distinct: std::collections::BTreeSet<String> = (0..6).map(|seed| hash(&seed.to_string())).collect();
+    assert!(distinct.len() > 1);
+}
+
+#[test]
+fn fmt_prints_a_fixed_point_and_parse_prints_json() {
+    let output = ipclab().arg("fmt").arg(scenario("shell-pipeline.ipc")).output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let once = String::from_utf8(output.stdout).unwrap();
+    let path = temp_file("formatted.ipc", once.as_bytes());
+    let twice = String::from_utf8(ipclab().arg("fmt").arg(&path).output().unwrap().stdout).unwrap();
+    assert_eq!(once, twice);
+    let output = ipclab().arg("parse").arg(scenario("shell-pipeline.ipc")).output().unwrap();
+    let tree: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(tree["processes"][0]["name"], "shell");
+}
+
+#[test]
+fn a_step_limit_above_the_ceiling_is_refused() {
+    let output = ipclab()
+        .arg("sim")
+        .arg(scenario("pipe-parent-child.ipc"))
+        .args(["--max-steps", "1000000000000"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("max_steps_ceiling"));
+}
