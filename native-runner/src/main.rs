@@ -5,7 +5,9 @@
 //! against real Linux pipes. Exit status: 0 success, 1 an expectation failed, 2 usage or input error.
 
 mod bench;
+mod check;
 mod input;
+mod serve;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use sim_core::render::{event_actor, event_text, failure_span};
@@ -44,6 +46,29 @@ enum Command {
         #[arg(long)]
         max_steps: Option<u64>,
     },
+    /// Replay scenarios on real Linux system calls in lockstep with the simulator and report every difference.
+    Check {
+        /// Scenario files (`.ipc`).
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
+        /// Seed for the random scheduler (the first seed when `--runs` is more than 1).
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Check each file this many times, with seeds `seed`, `seed + 1`, ...
+        #[arg(long, default_value_t = 1)]
+        runs: u64,
+        /// `round-robin`, `random`, or a comma-separated list of pids or process names.
+        #[arg(long, default_value = "round-robin")]
+        schedule: String,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// No progress lines on stderr.
+        #[arg(long)]
+        quiet: bool,
+        /// Test hook: make the simulator's expectation at this step deliberately wrong.
+        #[arg(long, hide = true)]
+        perturb_step: Option<u32>,
+    },
     /// Print a scenario in canonical form.
     Fmt { file: std::path::PathBuf },
     /// Print a scenario's syntax tree as JSON.
@@ -57,12 +82,30 @@ enum Command {
         #[arg(long)]
         json: Option<std::path::PathBuf>,
     },
+    /// Serve the playground (built by `cargo xtask dist`) on 127.0.0.1.
+    Serve {
+        /// Port to listen on (0 picks a free one).
+        #[arg(long, default_value_t = 8000)]
+        port: u16,
+        /// Directory of the built playground.
+        #[arg(long, default_value = "dist")]
+        dir: std::path::PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Sim { file, seed, schedule, format, max_steps } => run_sim(&file, seed, &schedule, format, max_steps),
+        Command::Check { files, seed, runs, schedule, format, quiet, perturb_step } => check::run(check::CheckArgs {
+            files,
+            seed,
+            runs,
+            schedule,
+            json: format == Format::Json,
+            perturb_step,
+            quiet,
+        }),
         Command::Fmt { file } => match input::load(&file) {
             Ok((_, scenario)) => {
                 print!("{}", sim_core::print(&scenario));
@@ -78,6 +121,7 @@ fn main() -> ExitCode {
             Err(code) => code,
         },
         Command::Bench { messages, json } => bench::run(messages, json.as_deref()),
+        Command::Serve { port, dir } => serve::run(port, &dir),
     }
 }
 
@@ -130,6 +174,11 @@ fn run_sim(file: &std::path::Path, seed: u64, schedule: &str, format: Format, ma
     let _ = source;
     let mut config = RunConfig { seed, policy, ..RunConfig::default() };
     if let Some(max_steps) = max_steps {
+        let ceiling = sim_core::Limits::DEFAULT.max_steps_ceiling;
+        if max_steps > ceiling {
+            eprintln!("ipclab: --max-steps {max_steps} is above the limit of {ceiling} steps (max_steps_ceiling)");
+            return ExitCode::from(2);
+        }
         config.max_steps = max_steps;
     }
     let mut simulation = match Simulation::new(&scenario, config) {

@@ -398,23 +398,7 @@ impl Kernel {
                     self.exit_process(pid, ChildStatus::Exited(code), trace);
                 }
             }
-            Exec::Block(reason) => {
-                match &reason {
-                    BlockReason::PipeEmpty { pipe } => self.pipe_mut(*pipe).read_waiters.push(pid),
-                    BlockReason::PipeFull { pipe, .. } => self.pipe_mut(*pipe).write_waiters.push(pid),
-                    BlockReason::FifoNoWriter { pipe, .. } | BlockReason::FifoNoReader { pipe, .. } => {
-                        self.pipe_mut(*pipe).open_waiters.push(pid)
-                    }
-                    BlockReason::Child { .. } | BlockReason::Signal => {}
-                }
-                trace.record(Event {
-                    step: self.step as u32,
-                    kind: EventKind::Block { pid, op: op_index, fd, reason: reason.clone() },
-                });
-                let process = self.proc_mut(pid);
-                process.state = ProcState::Blocked(reason);
-                process.waited = true;
-            }
+            Exec::Block(reason) => self.sleep(pid, op_index, fd, reason, trace),
         }
         let deferred = std::mem::take(&mut self.deferred);
         for (from, to, signal) in &deferred {
@@ -423,6 +407,41 @@ impl Kernel {
         self.deferred = deferred;
         self.deferred.clear();
         Ok(())
+    }
+
+    /// Puts a process to sleep on the wait queue its call needs.
+    fn sleep(&mut self, pid: Pid, op_index: u32, fd: i32, reason: BlockReason, trace: &mut Trace) {
+        match &reason {
+            BlockReason::PipeEmpty { pipe } => self.pipe_mut(*pipe).read_waiters.push(pid),
+            BlockReason::PipeFull { pipe, .. } => self.pipe_mut(*pipe).write_waiters.push(pid),
+            BlockReason::FifoNoWriter { pipe, .. } | BlockReason::FifoNoReader { pipe, .. } => {
+                self.pipe_mut(*pipe).open_waiters.push(pid)
+            }
+            BlockReason::Child { .. } | BlockReason::Signal => {}
+        }
+        trace.record(Event {
+            step: self.step as u32,
+            kind: EventKind::Block { pid, op: op_index, fd, reason: reason.clone() },
+        });
+        let process = self.proc_mut(pid);
+        process.state = ProcState::Blocked(reason);
+        process.waited = true;
+    }
+
+    /// A process woken in the middle of a call, and not yet run, meets a signal that stops or kills it.
+    /// Linux acts on the signal only when the process runs, and the first thing it does then is test
+    /// the condition it slept on (`___wait_event` checks the condition before `signal_pending`): a read
+    /// takes the data that woke it, a wait reaps the child, an open completes. Only if the condition
+    /// is false again does the signal interrupt the call. This runs that re-check now.
+    fn finish_woken_call(&mut self, pid: Pid, trace: &mut Trace) {
+        let program = self.program.clone();
+        let op_index = self.process(pid).pc;
+        let Some(OpKind::Call(call)) = program.ops.get(op_index as usize).map(|op| &op.kind) else { return };
+        let Ok((fd, arg, exec)) = self.exec(pid, call, trace) else { return };
+        match exec {
+            Exec::Done(result) => self.complete_call(pid, op_index, fd, arg, result, trace),
+            Exec::Block(reason) => self.sleep(pid, op_index, fd, reason, trace),
+        }
     }
 
     /// Records a completed call, checks its expectation and moves the process past it.
@@ -1347,6 +1366,12 @@ impl Kernel {
         let bit = signal.mask_bit();
         let ignored = self.process(to).ignored_signals & bit != 0;
         let action = signal.default_action();
+        let takes_effect = signal == linux::SIGKILL
+            || (!ignored && matches!(action, DefaultAction::Stop | DefaultAction::Terminate | DefaultAction::Core));
+        if takes_effect && state == ProcState::Runnable && self.process(to).waited {
+            self.finish_woken_call(to, trace);
+        }
+        let state = self.process(to).state.clone();
         if signal == linux::SIGCONT {
             // SIGCONT continues a stopped process whatever its disposition, and cancels pending stops.
             let stop_mask: u64 = [19u8, 20, 21, 22].iter().map(|number| Signal(*number).mask_bit()).sum();

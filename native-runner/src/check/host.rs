@@ -1,0 +1,253 @@
+//! What the conformance runner needs from the host: `/proc` readings, real-time scheduling, CPU
+//! affinity, the isolated temporary directory and System V IPC namespace, and the signal flag that
+//! `SIGINT`/`SIGTERM` raise.
+//!
+//! The runner plays the scheduler on a real CPU. Every scenario process is pinned to one CPU (the
+//! *scenario CPU*) under `SCHED_FIFO`; a spinner process at priority [`SPINNER_PRIORITY`] keeps that CPU
+//! busy, so a scenario process at [`DORMANT_PRIORITY`] that the kernel wakes up stays runnable without
+//! running, exactly like a woken process in the simulator that waits for its turn. The process whose
+//! turn it is runs at [`ACTIVE_PRIORITY`], above the spinner.
+
+use std::ffi::CString;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI32, Ordering};
+
+/// Priority of a scenario process that must not run now.
+pub const DORMANT_PRIORITY: i32 = 1;
+/// Priority of the spinner that keeps the scenario CPU busy.
+pub const SPINNER_PRIORITY: i32 = 10;
+/// Priority of the scenario process whose step it is.
+pub const ACTIVE_PRIORITY: i32 = 20;
+
+/// The signal (`SIGINT` or `SIGTERM`) that asked the runner to stop, or 0.
+pub static STOP_SIGNAL: AtomicI32 = AtomicI32::new(0);
+
+extern "C" fn on_stop_signal(signal: libc::c_int) {
+    STOP_SIGNAL.store(signal, Ordering::SeqCst);
+}
+
+/// Installs the `SIGINT`/`SIGTERM` handlers that make the runner stop between steps.
+pub fn install_stop_handlers() {
+    for signal in [libc::SIGINT, libc::SIGTERM] {
+        // SAFETY: the handler only stores into an atomic, which is async-signal-safe.
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = on_stop_signal as *const () as usize;
+            libc::sigemptyset(&mut action.sa_mask);
+            libc::sigaction(signal, &action, std::ptr::null_mut());
+        }
+    }
+}
+
+pub fn stop_requested() -> Option<i32> {
+    match STOP_SIGNAL.load(Ordering::SeqCst) {
+        0 => None,
+        signal => Some(signal),
+    }
+}
+
+/// Facts about the host, printed in the report header.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct HostInfo {
+    pub kernel: String,
+    pub root: bool,
+    /// The uid scenario processes run as (65534, `nobody`, when the runner is root).
+    pub scenario_uid: u32,
+    pub scenario_cpu: usize,
+    pub ipc_namespace: bool,
+}
+
+/// What the runner has found out about the host before running anything.
+pub struct Host {
+    pub info: HostInfo,
+    pub runner_cpus: Vec<usize>,
+}
+
+fn kernel_release() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .map(|text| text.trim().to_string())
+        .unwrap_or_else(|_| "(unknown kernel)".to_string())
+}
+
+/// Checks that this host can run the conformance check, and says exactly why not when it cannot.
+pub fn probe() -> Result<Host, String> {
+    if !Path::new("/proc/self/stat").exists() {
+        return Err("/proc is not mounted: the runner reads process states from /proc/PID/stat".to_string());
+    }
+    let allowed = allowed_cpus()?;
+    if allowed.len() < 2 {
+        return Err(format!(
+            "the runner may use only {} CPU ({:?}); it needs two: one for the scenario processes and one for itself",
+            allowed.len(),
+            allowed
+        ));
+    }
+    // The control sockets live at descriptors 1030 and up, above the scenario's RLIMIT_NOFILE of 1024.
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: plain system calls with a valid pointer.
+    unsafe {
+        libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit);
+        if limit.rlim_max < 2048 {
+            let raised = libc::rlimit { rlim_cur: limit.rlim_cur, rlim_max: 2048 };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) != 0 {
+                return Err(format!(
+                    "the hard limit on open files (RLIMIT_NOFILE) is {} and cannot be raised to 2048; the runner keeps \
+                     its control sockets at descriptors 1030 and up, out of the scenario's range (0 to 1023)",
+                    limit.rlim_max
+                ));
+            }
+        }
+    }
+    // Can we use SCHED_FIFO at all? Try on ourselves and go back to SCHED_OTHER.
+    if let Err(error) = set_fifo(0, DORMANT_PRIORITY) {
+        return Err(format!(
+            "real-time scheduling (SCHED_FIFO) is not permitted here ({error}); the runner uses it to hold woken \
+             processes back until the simulator's schedule lets them run: run as root or with CAP_SYS_NICE"
+        ));
+    }
+    set_other(0).map_err(|error| format!("cannot go back to SCHED_OTHER: {error}"))?;
+    let scenario_cpu = *allowed.last().expect("two or more CPUs");
+    let runner_cpus: Vec<usize> = allowed.iter().copied().filter(|cpu| *cpu != scenario_cpu).collect();
+    // SAFETY: geteuid and getuid cannot fail.
+    let (euid, uid) = unsafe { (libc::geteuid(), libc::getuid()) };
+    let root = euid == 0;
+    Ok(Host {
+        info: HostInfo {
+            kernel: kernel_release(),
+            root,
+            scenario_uid: if root { 65534 } else { uid },
+            scenario_cpu,
+            ipc_namespace: false,
+        },
+        runner_cpus,
+    })
+}
+
+fn allowed_cpus() -> Result<Vec<usize>, String> {
+    let set = nix::sched::sched_getaffinity(nix::unistd::Pid::from_raw(0))
+        .map_err(|error| format!("cannot read the CPU affinity: {error}"))?;
+    Ok((0..nix::sched::CpuSet::count()).filter(|cpu| set.is_set(*cpu).unwrap_or(false)).collect())
+}
+
+pub fn set_affinity(pid: i32, cpus: &[usize]) -> Result<(), String> {
+    let mut set = nix::sched::CpuSet::new();
+    for cpu in cpus {
+        set.set(*cpu).map_err(|error| error.to_string())?;
+    }
+    nix::sched::sched_setaffinity(nix::unistd::Pid::from_raw(pid), &set).map_err(|error| error.to_string())
+}
+
+pub fn set_fifo(pid: i32, priority: i32) -> Result<(), String> {
+    let param = libc::sched_param { sched_priority: priority };
+    // SAFETY: plain system call with a valid pointer.
+    let result = unsafe { libc::sched_setscheduler(pid, libc::SCHED_FIFO, &param) };
+    if result == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error().to_string())
+    }
+}
+
+fn set_other(pid: i32) -> Result<(), String> {
+    let param = libc::sched_param { sched_priority: 0 };
+    // SAFETY: plain system call with a valid pointer.
+    let result = unsafe { libc::sched_setscheduler(pid, libc::SCHED_OTHER, &param) };
+    if result == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error().to_string())
+    }
+}
+
+/// A process as `/proc/PID/stat` shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProcStat {
+    pub state: char,
+    /// Field 52: the wait status of a zombie.
+    pub exit_code: i32,
+}
+
+/// `None` when the process no longer exists (it was reaped).
+pub fn stat(pid: i32) -> Option<ProcStat> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name is in parentheses and may contain anything: fields start after the last ')'.
+    let rest = &text[text.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let state = fields.first()?.chars().next()?;
+    // `rest` starts at field 3 (state), so field 52 is index 49.
+    let exit_code = fields.get(49).and_then(|field| field.parse().ok()).unwrap_or(0);
+    Some(ProcStat { state, exit_code })
+}
+
+/// The system call number a sleeping process is in (`/proc/PID/syscall`), if it is in one.
+pub fn syscall_number(pid: i32) -> Option<i64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/syscall")).ok()?;
+    text.split_whitespace().next()?.parse().ok()
+}
+
+/// The function the process sleeps in (`/proc/PID/wchan`), for reports.
+pub fn wchan(pid: i32) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/wchan")).unwrap_or_default()
+}
+
+/// A private directory standing in for every path a scenario names; removed when dropped.
+pub struct RunDir {
+    pub path: PathBuf,
+}
+
+impl RunDir {
+    pub fn create(owner_uid: Option<u32>) -> Result<RunDir, String> {
+        let base = std::env::temp_dir();
+        let template = base.join("ipclab-check-XXXXXX");
+        let template = CString::new(template.to_string_lossy().as_bytes()).map_err(|error| error.to_string())?;
+        let mut bytes = template.into_bytes_with_nul();
+        // SAFETY: `bytes` is a writable, NUL-terminated template.
+        let result = unsafe { libc::mkdtemp(bytes.as_mut_ptr() as *mut libc::c_char) };
+        if result.is_null() {
+            return Err(format!(
+                "cannot create a temporary directory in {}: {}",
+                base.display(),
+                std::io::Error::last_os_error()
+            ));
+        }
+        bytes.pop();
+        let path = PathBuf::from(String::from_utf8_lossy(&bytes).to_string());
+        if let Some(uid) = owner_uid {
+            // Scenario processes run as this user and make their FIFOs here.
+            let _ = std::os::unix::fs::chown(&path, Some(uid), Some(uid));
+        }
+        Ok(RunDir { path })
+    }
+
+    /// The real path standing in for scenario path number `index` (`"/tmp/x.fifo"` -> `DIR/3-x.fifo`).
+    pub fn map(&self, index: usize, scenario_path: &str) -> PathBuf {
+        let base: String = scenario_path
+            .rsplit('/')
+            .next()
+            .unwrap_or("")
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+            .take(40)
+            .collect();
+        self.path.join(format!("{index}-{base}"))
+    }
+}
+
+impl Drop for RunDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+/// Gives the runner its own System V IPC namespace (root only); false when the host does not allow it.
+pub fn new_ipc_namespace() -> bool {
+    nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWIPC).is_ok()
+}
+
+/// Makes the runner the reaper of orphaned scenario processes, as `init` is in the simulator.
+pub fn become_subreaper() {
+    // SAFETY: plain prctl.
+    unsafe {
+        libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    }
+}

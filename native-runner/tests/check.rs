@@ -1,0 +1,248 @@
+//! `ipclab check` end to end: the scenario library against real Linux, a deliberately wrong simulator
+//! expectation, usage errors, and a `SIGTERM` in the middle of a run that must leave nothing behind.
+//!
+//! These tests start real processes and use real-time scheduling, so they expect what CI gives them:
+//! root, and at least two CPUs.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn ipclab() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_ipclab"))
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("native-runner lives in the workspace").to_path_buf()
+}
+
+fn library() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("scenarios"))
+        .expect("the scenario library exists")
+        .map(|entry| entry.expect("readable directory").path())
+        .filter(|path| path.extension().is_some_and(|extension| extension == "ipc"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 10, "the library should hold the scenarios and the probes, found {files:?}");
+    files
+}
+
+fn run_check(args: &[&str], files: &[PathBuf]) -> (Output, serde_json::Value) {
+    let output = ipclab()
+        .arg("check")
+        .args(["--quiet", "--format", "json"])
+        .args(args)
+        .args(files)
+        .output()
+        .expect("ipclab runs");
+    let json = serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
+        panic!(
+            "check printed no JSON ({error}); status {:?}; stderr:\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    (output, json)
+}
+
+/// Every run in the report matched; on failure, the runs that differ and their first difference.
+fn assert_all_match(output: &Output, json: &serde_json::Value, expected_runs: usize) {
+    let runs = json["runs"].as_array().expect("runs is a list");
+    let differing: Vec<String> = runs
+        .iter()
+        .filter(|run| run["status"] != "match")
+        .map(|run| format!("{} (seed {}): {}", run["file"], run["seed"], run["explanation"]))
+        .collect();
+    assert!(differing.is_empty(), "runs that differ from Linux:\n{}", differing.join("\n"));
+    assert_eq!(runs.len(), expected_runs, "every planned run was checked");
+    assert_eq!(output.status.code(), Some(0), "stderr:\n{}", String::from_utf8_lossy(&output.stderr));
+}
+
+#[test]
+fn the_library_matches_linux_under_round_robin() {
+    let files = library();
+    let (output, json) = run_check(&["--schedule", "round-robin"], &files);
+    assert_all_match(&output, &json, files.len());
+    // The header says where the check ran.
+    assert!(json["host"]["kernel"].as_str().is_some_and(|kernel| !kernel.is_empty()));
+    assert!(json["host"]["root"].is_boolean());
+    for run in json["runs"].as_array().expect("runs") {
+        assert!(run["steps_checked"].as_u64().expect("a count") > 0, "{run}");
+        assert_eq!(run["steps_checked"], run["sim_steps"], "every step of {} was checked", run["file"]);
+    }
+}
+
+#[test]
+fn the_library_matches_linux_under_twenty_random_schedules() {
+    let files = library();
+    let (output, json) = run_check(&["--schedule", "random", "--seed", "0", "--runs", "20"], &files);
+    assert_all_match(&output, &json, files.len() * 20);
+    let seeds: std::collections::BTreeSet<u64> =
+        json["runs"].as_array().expect("runs").iter().map(|run| run["seed"].as_u64().expect("seed")).collect();
+    assert_eq!(seeds, (0..20).collect());
+}
+
+#[test]
+fn a_wrong_simulator_expectation_is_caught_at_its_step() {
+    let file = root().join("scenarios").join("pipe-parent-child.ipc");
+    // Step 7 is the child's read of "hello, child\n"; the hook makes the simulator expect one byte more.
+    let (output, json) = run_check(&["--perturb-step", "7"], std::slice::from_ref(&file));
+    assert_eq!(output.status.code(), Some(1), "a difference exits 1");
+    let run = &json["runs"][0];
+    assert_eq!(run["status"], "differ");
+    let first = run["first_difference"].as_u64().expect("a first difference") as usize;
+    let row = &run["rows"][first];
+    assert_eq!(row["step"], 7);
+    assert_eq!(row["process"], "child");
+    assert_eq!(row["matches"], false);
+    assert_eq!(row["linux"]["result"]["bytes"]["len"], 13);
+    assert_eq!(row["simulator"]["result"]["bytes"]["len"], 14);
+    assert!(run["explanation"].as_str().expect("an explanation").contains("step 7"), "{run}");
+    // Every step before it matched, and checking stopped there.
+    assert!(run["rows"].as_array().expect("rows")[..first].iter().all(|row| row["matches"] == true));
+    assert_eq!(run["steps_checked"], 7);
+
+    // The text report marks and explains the same step.
+    let text = ipclab().args(["check", "--quiet", "--perturb-step", "7"]).arg(&file).output().expect("runs");
+    assert_eq!(text.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&text.stdout);
+    let marked: Vec<&str> = stdout.lines().filter(|line| line.starts_with(">>>")).collect();
+    assert_eq!(marked.len(), 1, "{stdout}");
+    assert!(marked[0].contains(" 7 ") && marked[0].contains("child") && marked[0].contains("differs"), "{stdout}");
+    assert!(stdout.contains("first difference: step 7, child"), "{stdout}");
+    assert!(stdout.contains("Linux 6.") || stdout.contains("ipclab check: Linux"), "{stdout}");
+}
+
+fn write_scenario(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("temporary scenario written");
+    path
+}
+
+fn scratch_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ipclab-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch directory");
+    dir
+}
+
+#[test]
+fn bad_input_and_runs_over_the_limits_exit_2_before_anything_real_starts() {
+    let dir = scratch_dir("usage");
+    let missing = ipclab().args(["check", "/nonexistent/scenario.ipc"]).output().expect("runs");
+    assert_eq!(missing.status.code(), Some(2));
+
+    let broken = write_scenario(&dir, "broken.ipc", "process p {\n  write\n}\n");
+    let parse = ipclab().arg("check").arg(&broken).output().expect("runs");
+    assert_eq!(parse.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&parse.stderr).contains("broken.ipc:2:"), "a located message");
+
+    let bomb = write_scenario(
+        &dir,
+        "bomb.ipc",
+        "process bomb expect running {\n  repeat 100 {\n    fork child expect running {\n      pause\n    }\n  }\n}\n",
+    );
+    let limit = ipclab().arg("check").arg(&bomb).output().expect("runs");
+    assert_eq!(limit.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&limit.stderr);
+    assert!(stderr.contains("max_processes") && stderr.contains("no real process"), "{stderr}");
+    assert!(limit.stdout.is_empty(), "no report for a run that never started");
+
+    let zero = ipclab().args(["check", "--runs", "0"]).arg(&broken).output().expect("runs");
+    assert_eq!(zero.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Processes whose environment carries `marker` (scenario processes inherit the runner's).
+fn processes_with_marker(marker: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").expect("/proc is mounted").flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        if !name.bytes().all(|byte| byte.is_ascii_digit()) {
+            continue;
+        }
+        if let Ok(environ) = std::fs::read(entry.path().join("environ")) {
+            if environ.split(|byte| *byte == 0).any(|variable| variable == marker.as_bytes()) {
+                found.push(name);
+            }
+        }
+    }
+    found
+}
+
+fn sysv_objects() -> usize {
+    ["msg", "sem", "shm"]
+        .iter()
+        .map(|kind| std::fs::read_to_string(format!("/proc/sysvipc/{kind}")).map_or(0, |text| text.lines().count()))
+        .sum()
+}
+
+#[test]
+fn sigterm_in_the_middle_of_a_run_cleans_up_everything() {
+    let dir = scratch_dir("sigterm");
+    let tmp = dir.join("tmp");
+    std::fs::create_dir_all(&tmp).expect("private TMPDIR");
+    // The scenario directory must be reachable by the unprivileged scenario user.
+    let _ = std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o755));
+    let _ = std::fs::set_permissions(&tmp, std::os::unix::fs::PermissionsExt::from_mode(0o1777));
+    let long = write_scenario(
+        &dir,
+        "long.ipc",
+        "process talker expect exited 0 {\n  mkfifo \"/tmp/long.fifo\" -> 0\n  f = open \"/tmp/long.fifo\" O_RDWR -> 3\n  \
+         fork echo expect exited 0 {\n    repeat 20000 {\n      read f 1 -> \"x\"\n    }\n  }\n  repeat 20000 {\n    \
+         write f \"x\" -> 1\n  }\n  wait\n}\n",
+    );
+    let marker = format!("IPCLAB_TEST_MARKER=sigterm-{}", std::process::id());
+    let (key, value) = marker.split_once('=').expect("a variable");
+    let sysv_before = sysv_objects();
+    // Output goes to files: the report of a long run is larger than a pipe holds.
+    let stdout_path = dir.join("stdout.txt");
+    let stderr_path = dir.join("stderr.txt");
+    let mut child = ipclab()
+        .arg("check")
+        .arg(&long)
+        .env("TMPDIR", &tmp)
+        .env(key, value)
+        .stdout(Stdio::from(std::fs::File::create(&stdout_path).expect("stdout file")))
+        .stderr(Stdio::from(std::fs::File::create(&stderr_path).expect("stderr file")))
+        .spawn()
+        .expect("ipclab starts");
+    // Wait until the run is under way: the scenario's FIFO exists in the run's private directory.
+    let started = Instant::now();
+    loop {
+        let fifo_exists = std::fs::read_dir(&tmp)
+            .expect("readable")
+            .flatten()
+            .any(|entry| std::fs::read_dir(entry.path()).map(|mut inner| inner.next().is_some()).unwrap_or(false));
+        if fifo_exists && !processes_with_marker(&marker).is_empty() {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "the run never started");
+        assert!(child.try_wait().expect("waitable").is_none(), "the check ended before it was interrupted");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(processes_with_marker(&marker).len() >= 3, "runner, spinner and scenario processes are running");
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGTERM)
+        .expect("signal sent");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("waitable") {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the check did not stop after SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let stdout = std::fs::read_to_string(&stdout_path).expect("stdout readable");
+    let stderr = std::fs::read_to_string(&stderr_path).expect("stderr readable");
+    assert_eq!(status.code(), Some(128 + 15), "stderr:\n{stderr}");
+    assert!(stdout.contains("interrupted"), "a partial report is printed:\n{stdout}");
+    assert!(stdout.contains("steps checked"), "{stdout}");
+    // Nothing is left behind: no process, no directory or FIFO, no System V IPC object.
+    assert_eq!(processes_with_marker(&marker), Vec::<String>::new(), "leftover processes");
+    let leftovers: Vec<PathBuf> =
+        std::fs::read_dir(&tmp).expect("readable").flatten().map(|entry| entry.path()).collect();
+    assert!(leftovers.is_empty(), "leftover files: {leftovers:?}");
+    assert_eq!(sysv_objects(), sysv_before);
+    let _ = std::fs::remove_dir_all(&dir);
+}
