@@ -1,8 +1,11 @@
 //! `ipclab`: the command line.
 //!
-//! `ipclab sim` runs a scenario in the simulator and prints its trace; `ipclab fmt` prints a scenario in
-//! canonical form; `ipclab parse` prints its syntax tree as JSON; `ipclab bench` measures the simulator
-//! against real Linux pipes. Exit status: 0 success, 1 an expectation failed, 2 usage or input error.
+//! `ipclab sim` runs a scenario in the simulator and prints its trace; `ipclab check` replays scenarios on
+//! real Linux system calls in lockstep with the simulator and reports every difference; `ipclab fmt`
+//! prints a scenario in canonical form; `ipclab parse` prints its syntax tree as JSON; `ipclab bench`
+//! measures the simulator against real Linux pipes; `ipclab serve` serves the playground.
+//! Exit status: 0 success, 1 an expectation failed (or, for `check`, a difference), 2 usage or input
+//! error, 3 the host cannot run `check`, 128 + signal when `check` was interrupted.
 
 mod bench;
 mod check;
