@@ -103,9 +103,10 @@ fn sentence(simulation: &Simulation, step: u64, events: &[Event]) -> String {
             return "Nothing has happened yet.".to_string();
         }
         return format!(
-            "Before the first step: {} {} ready to run, each with fds 0, 1 and 2 open on /dev/null.",
+            "Before the first step: {} {} ready to run, {} fds 0, 1 and 2 open on /dev/null.",
             join_names(&started),
-            if started.len() == 1 { "is" } else { "are" }
+            if started.len() == 1 { "is" } else { "are" },
+            if started.len() == 1 { "with" } else { "each with" }
         );
     }
     let mut parts: Vec<String> = Vec::new();
@@ -151,11 +152,14 @@ fn sentence(simulation: &Simulation, step: u64, events: &[Event]) -> String {
                     (Some(OpKind::Call(CallOp::Close { .. })), CallResult::Value { value: 0 }, _) => {
                         format!("{who} closes a descriptor: {}", event_text(kernel, trace, event))
                     }
-                    _ if *op == IMPLICIT_EXIT_OP => format!("{who} reaches the end of its code and exits"),
-                    (Some(OpKind::Call(CallOp::Exit { code })), _, _) => format!("{who} calls exit({code})"),
-                    (Some(OpKind::Call(CallOp::Wait | CallOp::Waitpid { .. })), CallResult::Waited { .. }, _) => {
-                        format!("{who} {}", event_text(kernel, trace, event))
-                    }
+                    // The exit event that follows says it better.
+                    _ if *op == IMPLICIT_EXIT_OP => continue,
+                    (Some(OpKind::Call(CallOp::Exit { .. })), _, _) => continue,
+                    (
+                        Some(OpKind::Call(CallOp::Wait | CallOp::Waitpid { .. })),
+                        CallResult::Waited { child, status },
+                        _,
+                    ) => format!("{who}'s wait returns: {} {}", names.process(*child), status_words(*status)),
                     (Some(OpKind::Fork { .. }), _, _) => continue,
                     _ => format!("{who} calls {}", event_text(kernel, trace, event)),
                 };
@@ -198,13 +202,19 @@ fn sentence(simulation: &Simulation, step: u64, events: &[Event]) -> String {
                 names.process(*parent),
                 names.process(*child)
             )),
-            EventKind::Exit { pid, status } => tail.push(format!(
+            EventKind::Exit { pid, status } => parts.push(format!(
                 "{} {} and is a zombie until it is reaped",
                 names.process(*pid),
                 status_words(*status)
             )),
             EventKind::Reap { pid, by } => {
-                tail.push(format!("{} collects the exit status of {}", names.process(*by), names.process(*pid)))
+                let reported_by_wait = events.iter().any(|other| {
+                    matches!(other.kind, EventKind::Call { pid: caller, result: CallResult::Waited { child, .. }, .. }
+                        if caller == *by && child == *pid)
+                });
+                if !reported_by_wait {
+                    tail.push(format!("{} reaps {}", names.process(*by), names.process(*pid)))
+                }
             }
             EventKind::Signal { from, to, signal, effect } => {
                 let target = names.process(*to);
@@ -295,7 +305,11 @@ pub fn deadlock_lines(simulation: &Simulation, waiting: &[WaitEdge]) -> Vec<Stri
                 Some(reason) => reason_text(&kernel.program, reason),
                 None => "it is stopped".to_string(),
             };
-            let others: Vec<String> = edge.waits_for.iter().map(|pid: &Pid| names.process(*pid)).collect();
+            let others: Vec<String> = edge
+                .waits_for
+                .iter()
+                .map(|pid: &Pid| if *pid == edge.pid { "itself".to_string() } else { names.process(*pid) })
+                .collect();
             if others.is_empty() {
                 format!("{who} waits forever: {why}")
             } else {
@@ -325,7 +339,9 @@ mod tests {
         assert!(stories[0].starts_with("Before the first step: w (pid 2)"), "{}", stories[0]);
         assert!(stories[1].contains("creates a pipe"), "{}", stories[1]);
         assert!(
-            stories.iter().any(|story| story.contains("the writer w blocks: pipe 1 holds 65536 of 65536 bytes")),
+            stories
+                .iter()
+                .any(|story| story.to_lowercase().contains("the writer w blocks: pipe 1 holds 65536 of 65536 bytes")),
             "{stories:#?}"
         );
         assert!(stories.last().unwrap().contains("deadlock"), "{stories:#?}");
@@ -339,7 +355,7 @@ mod tests {
         ));
         let stories: Vec<String> =
             (1..=simulation.steps()).map(|step| step_story(&simulation, step).sentence).collect();
-        let all = stories.join("\n");
+        let all = stories.join("\n").to_lowercase();
         assert!(all.contains("the reader child blocks: pipe 1 is empty"), "{all}");
         assert!(
             all.contains("parent writes 2 bytes into pipe 1, which now holds 2 of 65536 bytes, and that wakes child"),

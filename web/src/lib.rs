@@ -1,1 +1,32 @@
-//! The ipclab playground.
+//! The ipclab playground: a Yew app that edits, runs, steps through and shares scenarios in the browser.
+//!
+//! The simulation is `sim-core`'s, used through its public API: [`engine::Engine`] keeps a run with
+//! snapshots for instant time travel, [`view`] draws plain snapshot data, and [`app::App`] wires the
+//! editor, the kernel picture, the timeline and share links together. `index.html` calls [`start`].
+
+pub mod app;
+pub mod browser;
+pub mod engine;
+pub mod view;
+
+/// The scenario library, embedded at build time by `build.rs` (with each scenario's native trace hash).
+pub mod library {
+    include!(concat!(env!("OUT_DIR"), "/library.rs"));
+}
+
+use wasm_bindgen::prelude::*;
+
+/// Mounts the playground on the element with id `app` (or on `<body>`).
+#[wasm_bindgen]
+pub fn start() {
+    let Some(document) = web_sys::window().and_then(|window| window.document()) else { return };
+    match document.get_element_by_id("app") {
+        Some(root) => {
+            root.set_inner_html("");
+            yew::Renderer::<app::App>::with_root(root).render();
+        }
+        None => {
+            yew::Renderer::<app::App>::new().render();
+        }
+    }
+}

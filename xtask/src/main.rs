@@ -1,6 +1,8 @@
 //! `cargo xtask`: the project's automation, in Rust.
 //!
-//! - `cargo xtask play`  sets everything up and runs the main job.
+//! - `cargo xtask play`  builds the playground and serves it on 127.0.0.1 (see `web.rs`).
+//! - `cargo xtask dist`  builds the playground alone into `dist/` (static files for any host).
+//! - `cargo xtask web-bench` measures the playground's budgets in headless Chromium.
 //! - `cargo xtask test`  sets everything up and runs every test.
 //! - `cargo xtask bench` measures the simulator against real Linux pipes.
 //! - `cargo xtask bless` rewrites the golden traces in `scenarios/` from the current simulator.
@@ -9,6 +11,8 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
+
+mod web;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
@@ -67,20 +71,14 @@ fn test() -> Result<(), String> {
     let mut command = cargo();
     command.args(["test", "--workspace", "--exclude", "web"]);
     run(command)?;
+    say("the playground: WebAssembly tests and end-to-end tests in headless Chromium");
+    web::test()?;
     say("all tests passed");
     Ok(())
 }
 
 fn play() -> Result<(), String> {
-    say("building the ipclab command line");
-    let mut command = cargo();
-    command.args(["build", "--release", "-p", "native-runner"]);
-    run(command)?;
-    let scenario = root().join("scenarios").join("pipe-parent-child.ipc");
-    say(&format!("running the default scenario: {}", scenario.display()));
-    let mut command = Command::new(root().join("target").join("release").join("ipclab"));
-    command.arg("sim").arg(scenario);
-    run(command)
+    web::play()
 }
 
 fn bench() -> Result<(), String> {
@@ -115,8 +113,10 @@ fn main() -> ExitCode {
         Some("play") => play(),
         Some("bench") => bench(),
         Some("bless") => bless(),
-        Some(other) => Err(format!("unknown command `{other}`; expected play, test, bench or bless")),
-        None => Err("usage: cargo xtask <play|test|bench|bless>".to_string()),
+        Some("dist") => web::dist().map(|_| ()),
+        Some("web-bench") => web::bench(),
+        Some(other) => Err(format!("unknown command `{other}`; expected play, test, bench, bless, dist or web-bench")),
+        None => Err("usage: cargo xtask <play|test|bench|bless|dist|web-bench>".to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

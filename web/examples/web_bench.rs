@@ -1,0 +1,235 @@
+//! The playground's budgets, measured in headless Chromium (`cargo xtask web-bench` runs this).
+//!
+//! Usage: `web_bench URL JSON_OUT [DIST_DIR]`. The page records its own timings with `performance.now()`
+//! in `window.ipclab` (first render, and update-to-rendered time of each step or jump); this program
+//! drives it through chromedriver, reads them, and prints a table. Benchmarks measure; they do not fail.
+
+#[cfg(not(target_arch = "wasm32"))]
+#[path = "../tests/support/webdriver.rs"]
+mod webdriver;
+
+#[cfg(target_arch = "wasm32")]
+fn main() {}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn main() {
+    bench::main();
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+mod bench {
+    use super::webdriver::Browser;
+    use serde_json::{json, Value};
+    use sim_core::share::{encode, SharedRun};
+    use sim_core::Policy;
+    use std::time::Duration;
+
+    const ARROW_RIGHT: &str = "\u{E014}";
+    const WAIT: Duration = Duration::from_secs(60);
+
+    fn link(base: &str, scenario: &str) -> String {
+        let run = SharedRun {
+            scenario: scenario.to_string(),
+            seed: 0,
+            policy: Policy::RoundRobin,
+            forced: Vec::new(),
+            step: 0,
+        };
+        format!("{base}#{}", encode(&run))
+    }
+
+    fn number(browser: &Browser, name: &str) -> f64 {
+        browser
+            .script("return window.ipclab ? window.ipclab[arguments[0]] : null;", vec![Value::from(name)])
+            .as_f64()
+            .unwrap_or(f64::NAN)
+    }
+
+    fn open(browser: &Browser, url: &str) -> f64 {
+        browser.goto("about:blank");
+        browser.goto(url);
+        browser.wait_for(
+            "the first render",
+            "return window.ipclab && window.ipclab.firstRenderMs ? window.ipclab.firstRenderMs : null;",
+            WAIT,
+        );
+        number(browser, "firstRenderMs")
+    }
+
+    fn median(values: &mut [f64]) -> f64 {
+        values.sort_by(|a, b| a.total_cmp(b));
+        values[values.len() / 2]
+    }
+
+    fn max(values: &[f64]) -> f64 {
+        // The largest sample: the worst case a visitor meets.
+        values.iter().copied().fold(0.0, f64::max)
+    }
+
+    fn thirty_two_processes() -> String {
+        let mut text = String::from("title \"32 processes share one pipe\"\nprocess parent {\n  p = pipe\n");
+        for index in 1..32 {
+            text.push_str(&format!("  fork worker{index} {{\n    write p.w \"x\"\n    read p.r 1\n  }}\n"));
+        }
+        text.push_str("  repeat 31 {\n    wait\n  }\n}\n");
+        text
+    }
+
+    fn gzip_size(path: &std::path::Path) -> Option<u64> {
+        let output = std::process::Command::new("gzip").args(["-9", "-c"]).arg(path).output().ok()?;
+        output.status.success().then_some(output.stdout.len() as u64)
+    }
+
+    pub fn main() {
+        let args: Vec<String> = std::env::args().skip(1).collect();
+        let base = args.first().expect("usage: web_bench URL JSON_OUT [DIST_DIR]").clone();
+        let json_out = args.get(1).cloned().unwrap_or_else(|| "target/bench/web.json".to_string());
+        let dist = args.get(2).cloned().unwrap_or_else(|| "dist".to_string());
+        let mut rows: Vec<(String, f64, String, f64, bool)> = Vec::new();
+
+        // Bundle: wasm + JS, gzipped.
+        let mut bundle = 0;
+        for entry in std::fs::read_dir(&dist).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.ends_with(".wasm") || name.ends_with(".js") {
+                bundle += gzip_size(&entry.path()).unwrap_or(0);
+            }
+        }
+        let bundle_kb = bundle as f64 / 1024.0;
+        rows.push(("bundle, wasm + JS gzipped".into(), bundle_kb, "KB".into(), 400.0, bundle_kb < 400.0));
+
+        let browser = Browser::start(1440, 900);
+        // First render of the default scenario, five fresh loads.
+        let mut first: Vec<f64> = (0..5).map(|_| open(&browser, &base)).collect();
+        let first_median = median(&mut first);
+        rows.push((
+            "first render of the default scenario (median of 5)".into(),
+            first_median,
+            "ms".into(),
+            1000.0,
+            first_median < 1000.0,
+        ));
+
+        // A step plus re-render, 32 processes.
+        open(&browser, &link(&base, &thirty_two_processes()));
+        // Move past the forks first (found with the same engine, natively), so that every measured step
+        // is drawn with all 32 lanes.
+        let mut native = web::engine::Engine::build(web::engine::RunSetup {
+            source: thirty_two_processes(),
+            seed: 0,
+            policy: Policy::RoundRobin,
+            forced: Vec::new(),
+        })
+        .expect("the 32-process scenario runs");
+        let mut all_forked = 0;
+        while native.snapshot().processes.len() < 32 && !native.at_end() {
+            native.forward();
+            all_forked += 1;
+        }
+        browser.script(
+            "const s = document.getElementById('scrubber'); s.value = String(arguments[0]); s.dispatchEvent(new Event('input', { bubbles: true }));",
+            vec![Value::from(all_forked)],
+        );
+        browser.wait_for("all forks", &format!("return window.ipclab.step === {all_forked};"), WAIT);
+        let lanes = browser.script("return document.querySelectorAll('.lane').length;", Vec::new());
+        let mut steps = Vec::new();
+        for _ in 0..60 {
+            browser.press(&[ARROW_RIGHT]);
+            steps.push(number(&browser, "stepMs"));
+        }
+        let step_median = median(&mut steps);
+        let step_p95 = steps[steps.len() * 95 / 100];
+        rows.push((
+            format!("step + re-render, {lanes} processes (median of 60)"),
+            step_median,
+            "ms".into(),
+            16.0,
+            step_median < 16.0,
+        ));
+        rows.push((
+            format!("step + re-render, {lanes} processes (95th percentile)"),
+            step_p95,
+            "ms".into(),
+            16.0,
+            step_p95 < 16.0,
+        ));
+
+        // Jumps in a 100,000-step run.
+        let long = "title \"100,000 steps\"\nprocess a {\n  p = pipe\n  repeat 50000 {\n    write p.w \"x\"\n    read p.r 1\n  }\n}\n";
+        let load_ms = open(&browser, &link(&base, long));
+        let total = number(&browser, "totalSteps");
+        let mut jumps = Vec::new();
+        for target in [99_999u64, 1, 50_000, 77_777, 12_345, 100_000, 0, 65_432, 99_998, 31_337] {
+            browser.script(
+                "const s = document.getElementById('scrubber'); s.value = String(arguments[0]); s.dispatchEvent(new Event('input', { bubbles: true }));",
+                vec![Value::from(target)],
+            );
+            browser.wait_for(
+                "the jump",
+                &format!("return window.ipclab.step === Math.min({target}, window.ipclab.totalSteps);"),
+                WAIT,
+            );
+            jumps.push(number(&browser, "jumpMs"));
+        }
+        let jump_max = max(&jumps);
+        rows.push((
+            format!("jump to any step of a {total}-step run (worst of 10)"),
+            jump_max,
+            "ms".into(),
+            100.0,
+            jump_max < 100.0,
+        ));
+        rows.push((
+            format!("load of the {total}-step run (runs it to the end, first render)"),
+            load_ms,
+            "ms".into(),
+            f64::NAN,
+            true,
+        ));
+
+        // Share URLs of the library, with every step recorded as a forced choice (the longest form).
+        let mut longest = 0usize;
+        let mut longest_name = "";
+        for (name, text, _) in web::library::LIBRARY {
+            let Ok(engine) = web::engine::Engine::build(web::engine::RunSetup {
+                source: text.to_string(),
+                seed: 0,
+                policy: Policy::RoundRobin,
+                forced: Vec::new(),
+            }) else {
+                continue;
+            };
+            let run = SharedRun { forced: engine.choices().to_vec(), step: engine.total_steps(), ..engine.share() };
+            let length = format!("{base}#{}", encode(&run)).len();
+            if length > longest {
+                longest = length;
+                longest_name = name;
+            }
+        }
+        rows.push((
+            format!("longest library share URL ({longest_name})"),
+            longest as f64,
+            "chars".into(),
+            2000.0,
+            longest < 2000,
+        ));
+        drop(browser);
+
+        println!("{:<66} {:>10} {:>6} {:>8}  {}", "measure", "value", "unit", "budget", "");
+        for (name, value, unit, budget, ok) in &rows {
+            let budget = if budget.is_nan() { "-".to_string() } else { format!("{budget}") };
+            println!("{name:<66} {value:>10.2} {unit:>6} {budget:>8}  {}", if *ok { "ok" } else { "OVER" });
+        }
+        let json = json!(rows
+            .iter()
+            .map(|(name, value, unit, budget, ok)| json!({
+                "measure": name, "value": value, "unit": unit,
+                "budget": if budget.is_nan() { Value::Null } else { json!(budget) }, "within_budget": ok,
+            }))
+            .collect::<Vec<_>>());
+        if let Some(parent) = std::path::Path::new(&json_out).parent() {
+            let _ = std::fs::create_dir_all(parent);
+        }
+        std::fs::write(&json_out, serde_json::to_string_pretty(&json).unwrap()).expect("the JSON report is written");
+    }
+}

@@ -1,0 +1,133 @@
+//! Small wrappers over browser APIs: the URL fragment, local storage, downloads, the clipboard, timings.
+//!
+//! Everything here fails quietly (a missing API gives `None` or does nothing): the playground must keep
+//! working in a locked-down page, and none of these is needed to watch a run.
+
+use wasm_bindgen::{JsCast, JsValue};
+
+fn window() -> Option<web_sys::Window> {
+    web_sys::window()
+}
+
+/// The URL fragment without its `#`.
+pub fn fragment() -> String {
+    window()
+        .and_then(|window| window.location().hash().ok())
+        .map(|hash| hash.trim_start_matches('#').to_string())
+        .unwrap_or_default()
+}
+
+/// The page address without any fragment.
+pub fn page_address() -> String {
+    window()
+        .and_then(|window| window.location().href().ok())
+        .map(|href| href.split('#').next().unwrap_or_default().to_string())
+        .unwrap_or_default()
+}
+
+/// Puts `fragment` in the address bar without reloading or adding a history entry.
+pub fn set_fragment(fragment: &str) {
+    if let Some(window) = window() {
+        if let Ok(history) = window.history() {
+            let address = format!("{}#{fragment}", page_address());
+            let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&address));
+        }
+    }
+}
+
+/// Removes the fragment from the address bar (after an edit, the old link no longer describes the page,
+/// and a reload should show the visitor's own text).
+pub fn clear_fragment() {
+    if let Some(window) = window() {
+        if let Ok(history) = window.history() {
+            if !fragment().is_empty() {
+                let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&page_address()));
+            }
+        }
+    }
+}
+
+const DRAFT_KEY: &str = "ipclab.draft";
+
+pub fn load_draft() -> Option<String> {
+    let storage = window()?.local_storage().ok()??;
+    storage.get_item(DRAFT_KEY).ok()?.filter(|text| !text.trim().is_empty())
+}
+
+pub fn save_draft(text: &str) {
+    if let Some(Ok(Some(storage))) = window().map(|window| window.local_storage()) {
+        let _ = storage.set_item(DRAFT_KEY, text);
+    }
+}
+
+/// Offers `text` as a file download named `file_name`.
+pub fn download(file_name: &str, mime: &str, text: &str) {
+    let Some(document) = window().and_then(|window| window.document()) else { return };
+    let parts = js_sys::Array::of1(&JsValue::from_str(text));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else { return };
+    let Ok(address) = web_sys::Url::create_object_url_with_blob(&blob) else { return };
+    if let Ok(anchor) = document.create_element("a") {
+        if let Ok(anchor) = anchor.dyn_into::<web_sys::HtmlAnchorElement>() {
+            anchor.set_href(&address);
+            anchor.set_download(file_name);
+            anchor.click();
+        }
+    }
+    let _ = web_sys::Url::revoke_object_url(&address);
+}
+
+/// Copies `text` to the clipboard where the page may (the result is not awaited: the link is also shown).
+pub fn copy_to_clipboard(text: &str) {
+    let Some(window) = window() else { return };
+    let Ok(navigator) = js_sys::Reflect::get(&window, &JsValue::from_str("navigator")) else { return };
+    let Ok(clipboard) = js_sys::Reflect::get(&navigator, &JsValue::from_str("clipboard")) else { return };
+    if clipboard.is_undefined() {
+        return;
+    }
+    if let Ok(write) = js_sys::Reflect::get(&clipboard, &JsValue::from_str("writeText")) {
+        if let Ok(write) = write.dyn_into::<js_sys::Function>() {
+            if let Ok(promise) = write.call1(&clipboard, &JsValue::from_str(text)) {
+                // Swallow a refusal (no permission, page not focused): the link is on screen anyway.
+                if let Ok(promise) = promise.dyn_into::<js_sys::Promise>() {
+                    let ignore = wasm_bindgen::closure::Closure::<dyn FnMut(JsValue)>::new(|_: JsValue| {});
+                    let _ = promise.catch(&ignore);
+                    ignore.forget();
+                }
+            }
+        }
+    }
+}
+
+/// Milliseconds since the page started loading.
+pub fn now_ms() -> f64 {
+    window().and_then(|window| window.performance()).map(|performance| performance.now()).unwrap_or(0.0)
+}
+
+/// `window.ipclab`, where the playground leaves timings for benchmarks and tests to read.
+fn timings_object() -> Option<js_sys::Object> {
+    let window = window()?;
+    let key = JsValue::from_str("ipclab");
+    let existing = js_sys::Reflect::get(&window, &key).ok()?;
+    if existing.is_object() {
+        return existing.dyn_into().ok();
+    }
+    let object = js_sys::Object::new();
+    js_sys::Reflect::set(&window, &key, &object).ok()?;
+    Some(object)
+}
+
+/// Records `window.ipclab[name] = value`.
+pub fn record_timing(name: &str, value: f64) {
+    if let Some(object) = timings_object() {
+        let _ = js_sys::Reflect::set(&object, &JsValue::from_str(name), &JsValue::from_f64(value));
+    }
+}
+
+/// Records a string at `window.ipclab[name]`.
+pub fn record_text(name: &str, value: &str) {
+    if let Some(object) = timings_object() {
+        let _ = js_sys::Reflect::set(&object, &JsValue::from_str(name), &JsValue::from_str(value));
+    }
+}

@@ -1,0 +1,385 @@
+//! Time travel over one run: the whole run computed once, snapshots every few steps, and a cursor.
+//!
+//! The playground never reimplements the simulator. An [`Engine`] holds two [`Simulation`]s of the same
+//! run: the *reference* ran to the end once and keeps every event (for the captions, the event log, the
+//! trace export and the trace hash) and a [`Checkpoint`] every `interval` steps; the *cursor* is the run at
+//! the step on screen. Jumping to a step restores the nearest checkpoint at or before it and replays the
+//! recorded choices forward, so stepping back never replays from the start. At most
+//! [`MAX_CHECKPOINTS`] are kept: when there would be more, every other one is dropped and the interval
+//! doubles, which bounds memory on long runs and keeps any jump under `interval` replayed steps.
+
+use sim_core::explain::{self, StepStory};
+use sim_core::share::SharedRun;
+use sim_core::snapshot::Snapshot;
+use sim_core::{Checkpoint, Diagnostic, Pid, Policy, Program, RunConfig, RunOutcome, Simulation, StepStatus};
+use std::sync::Arc;
+
+/// Steps between checkpoints at first.
+pub const FIRST_INTERVAL: u64 = 128;
+/// Most checkpoints kept for one run.
+pub const MAX_CHECKPOINTS: usize = 256;
+
+/// What decides a run: the same four always give the same run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunSetup {
+    pub source: String,
+    pub seed: u64,
+    /// Round-robin or random (or a list of choices, from a link).
+    pub policy: Policy,
+    /// Steps chosen by a person playing the scheduler, taken before the policy is asked.
+    pub forced: Vec<Pid>,
+}
+
+pub struct Engine {
+    pub setup: RunSetup,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    reference: Simulation,
+    checkpoints: Vec<Checkpoint>,
+    interval: u64,
+    cursor: Simulation,
+    total: u64,
+    /// Set when the run had to stop early (a forced choice that cannot be followed, or a model bug).
+    pub error: Option<String>,
+    strip: std::rc::Rc<Vec<StripSegment>>,
+    names: std::rc::Rc<Vec<(Pid, String)>>,
+}
+
+/// Most segments in the "who ran" strip under the timeline.
+pub const MAX_STRIP_SEGMENTS: usize = 400;
+
+/// A stretch of the timeline where one process ran (the one that ran most, once steps are bucketed).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StripSegment {
+    pub pid: Pid,
+    pub first_step: u64,
+    pub steps: u64,
+}
+
+/// Runs of the same pid, merged into at most [`MAX_STRIP_SEGMENTS`] buckets for long runs.
+fn strip_of(choices: &[Pid]) -> Vec<StripSegment> {
+    let total = choices.len();
+    if total == 0 {
+        return Vec::new();
+    }
+    let mut runs: Vec<StripSegment> = Vec::new();
+    for (index, pid) in choices.iter().enumerate() {
+        match runs.last_mut() {
+            Some(run) if run.pid == *pid => run.steps += 1,
+            _ => runs.push(StripSegment { pid: *pid, first_step: index as u64 + 1, steps: 1 }),
+        }
+    }
+    if runs.len() <= MAX_STRIP_SEGMENTS {
+        return runs;
+    }
+    let bucket = total.div_ceil(MAX_STRIP_SEGMENTS);
+    let mut merged: Vec<StripSegment> = Vec::new();
+    for (index, chunk) in choices.chunks(bucket).enumerate() {
+        let mut counts: std::collections::BTreeMap<Pid, usize> = std::collections::BTreeMap::new();
+        for pid in chunk {
+            *counts.entry(*pid).or_default() += 1;
+        }
+        let pid =
+            counts.iter().max_by_key(|(pid, count)| (**count, std::cmp::Reverse(**pid))).map_or(0, |(pid, _)| *pid);
+        match merged.last_mut() {
+            Some(last) if last.pid == pid => last.steps += chunk.len() as u64,
+            _ => merged.push(StripSegment { pid, first_step: (index * bucket) as u64 + 1, steps: chunk.len() as u64 }),
+        }
+    }
+    merged
+}
+
+fn config(setup: &RunSetup, keep_events: bool) -> RunConfig {
+    RunConfig {
+        seed: setup.seed,
+        policy: setup.policy.clone(),
+        keep_events,
+        check_invariants: false,
+        ..RunConfig::default()
+    }
+}
+
+impl Engine {
+    /// Parses, compiles and runs the scenario to its end. Errors are located diagnostics for the editor.
+    pub fn build(setup: RunSetup) -> Result<Engine, Vec<Diagnostic>> {
+        let scenario = sim_core::parse(&setup.source)?;
+        let program = Arc::new(Program::compile(&scenario).map_err(|diagnostic| vec![diagnostic])?);
+        let mut reference = Simulation::from_program(program.clone(), config(&setup, true));
+        let mut checkpoints = vec![reference.checkpoint()];
+        let mut interval = FIRST_INTERVAL;
+        let mut error = None;
+        let keep = |simulation: &Simulation, checkpoints: &mut Vec<Checkpoint>, interval: &mut u64| {
+            if simulation.steps() % *interval == 0 && simulation.steps() > 0 {
+                checkpoints.push(simulation.checkpoint());
+                if checkpoints.len() > MAX_CHECKPOINTS {
+                    let mut index = 0;
+                    checkpoints.retain(|_| {
+                        index += 1;
+                        (index - 1) % 2 == 0
+                    });
+                    *interval *= 2;
+                }
+            }
+        };
+        for (index, pid) in setup.forced.iter().enumerate() {
+            match reference.step_as(*pid) {
+                Ok(StepStatus::Ran(_)) => keep(&reference, &mut checkpoints, &mut interval),
+                Ok(StepStatus::Finished) => break,
+                Err(failure) => {
+                    error = Some(format!("schedule choice {} cannot be followed: {failure}", index + 1));
+                    break;
+                }
+            }
+        }
+        if error.is_none() {
+            loop {
+                match reference.step() {
+                    Ok(StepStatus::Ran(_)) => keep(&reference, &mut checkpoints, &mut interval),
+                    Ok(StepStatus::Finished) => break,
+                    Err(failure) => {
+                        error = Some(failure.to_string());
+                        break;
+                    }
+                }
+            }
+        }
+        let total = reference.steps();
+        let strip = std::rc::Rc::new(strip_of(reference.choices()));
+        let names = std::rc::Rc::new(
+            reference.snapshot().processes.into_iter().map(|process| (process.pid, process.name)).collect(),
+        );
+        let cursor = Simulation::from_program(program, config(&setup, false));
+        Ok(Engine {
+            title: scenario.title.clone(),
+            description: scenario.description.clone(),
+            setup,
+            reference,
+            checkpoints,
+            interval,
+            cursor,
+            total,
+            error,
+            strip,
+            names,
+        })
+    }
+
+    /// Builds the run a share link describes and moves to its step.
+    pub fn from_link(run: &SharedRun) -> Result<Engine, Vec<Diagnostic>> {
+        let mut engine = Engine::build(RunSetup {
+            source: run.scenario.clone(),
+            seed: run.seed,
+            policy: run.policy.clone(),
+            forced: run.forced.clone(),
+        })?;
+        engine.goto(run.step);
+        Ok(engine)
+    }
+
+    /// The link for this run at the step on screen.
+    pub fn share(&self) -> SharedRun {
+        SharedRun {
+            scenario: self.setup.source.clone(),
+            seed: self.setup.seed,
+            policy: self.setup.policy.clone(),
+            forced: self.setup.forced.clone(),
+            step: self.position(),
+        }
+    }
+
+    /// Who ran when, for the strip under the timeline.
+    pub fn strip(&self) -> std::rc::Rc<Vec<StripSegment>> {
+        self.strip.clone()
+    }
+
+    /// Every process the run ever had, by pid.
+    pub fn process_names(&self) -> std::rc::Rc<Vec<(Pid, String)>> {
+        self.names.clone()
+    }
+
+    pub fn total_steps(&self) -> u64 {
+        self.total
+    }
+
+    pub fn position(&self) -> u64 {
+        self.cursor.steps()
+    }
+
+    pub fn at_end(&self) -> bool {
+        self.position() >= self.total
+    }
+
+    /// Steps between kept checkpoints (at most this many steps are replayed by any jump).
+    pub fn interval(&self) -> u64 {
+        self.interval
+    }
+
+    pub fn checkpoint_count(&self) -> usize {
+        self.checkpoints.len()
+    }
+
+    /// Moves the cursor to `target` (clamped to the run).
+    pub fn goto(&mut self, target: u64) {
+        let target = target.min(self.total);
+        let here = self.cursor.steps();
+        let replay_from_here = here <= target && target - here < self.interval;
+        if !replay_from_here {
+            let index = ((target / self.interval) as usize).min(self.checkpoints.len() - 1);
+            self.cursor.restore(&self.checkpoints[index]);
+        }
+        let choices = self.reference.choices();
+        while self.cursor.steps() < target {
+            let pid = choices[self.cursor.steps() as usize];
+            if self.cursor.step_as(pid).is_err() {
+                break;
+            }
+        }
+    }
+
+    pub fn forward(&mut self) {
+        self.goto(self.position() + 1);
+    }
+
+    pub fn back(&mut self) {
+        self.goto(self.position().saturating_sub(1));
+    }
+
+    /// Processes that may run next (none once the run is over).
+    pub fn runnable(&self) -> Vec<Pid> {
+        if self.at_end() && self.reference.is_finished() {
+            Vec::new()
+        } else {
+            self.cursor.runnable().to_vec()
+        }
+    }
+
+    /// The kernel at the step on screen.
+    pub fn snapshot(&self) -> Snapshot {
+        let mut snapshot = self.cursor.snapshot();
+        if self.at_end() {
+            snapshot.outcome = self.reference.outcome().cloned();
+            if self.reference.is_finished() {
+                snapshot.runnable.clear();
+            }
+        } else {
+            snapshot.outcome = None;
+        }
+        snapshot
+    }
+
+    /// What the step on screen did.
+    pub fn story(&self) -> StepStory {
+        explain::step_story(&self.reference, self.position())
+    }
+
+    pub fn outcome(&self) -> Option<&RunOutcome> {
+        self.reference.outcome()
+    }
+
+    /// Who waits for whom, when the run ended in a deadlock.
+    pub fn deadlock_lines(&self) -> Vec<String> {
+        match self.reference.outcome() {
+            Some(RunOutcome::Deadlock { waiting }) => explain::deadlock_lines(&self.reference, waiting),
+            _ => Vec::new(),
+        }
+    }
+
+    pub fn trace_hash(&self) -> u64 {
+        self.reference.trace().hash()
+    }
+
+    /// The pid that ran at each step of the whole run.
+    pub fn choices(&self) -> &[Pid] {
+        self.reference.choices()
+    }
+
+    /// Expectations in the scenario that did not hold, as `line:col: text`.
+    pub fn failures(&self) -> Vec<(u32, u32, String)> {
+        self.reference
+            .failures()
+            .iter()
+            .map(|failure| {
+                (
+                    failure.span.line,
+                    failure.span.col,
+                    format!("{}: expected {}, got {}", failure.process, failure.expected, failure.got),
+                )
+            })
+            .collect()
+    }
+
+    /// Signals generated up to the step on screen, newest last: (step, sentence).
+    pub fn signals_so_far(&self, most: usize) -> Vec<(u64, String)> {
+        let position = self.position();
+        let events = &self.reference.trace().events;
+        let end = events.partition_point(|event| (event.step as u64) <= position);
+        let kernel = self.reference.kernel();
+        let mut found: Vec<(u64, String)> = events[..end]
+            .iter()
+            .rev()
+            .filter(|event| matches!(event.kind, sim_core::EventKind::Signal { .. }))
+            .take(most)
+            .map(|event| {
+                (
+                    event.step as u64,
+                    format!(
+                        "{} {}",
+                        sim_core::render::event_actor(kernel, event),
+                        sim_core::render::event_text(kernel, self.reference.trace(), event)
+                    ),
+                )
+            })
+            .collect();
+        found.reverse();
+        found
+    }
+
+    /// A person playing the scheduler runs `pid` at the step on screen: the steps so far are kept as
+    /// forced choices, `pid` is added, and the policy picks again after it.
+    pub fn choose(&mut self, pid: Pid) -> Result<(), String> {
+        let position = self.position();
+        if !self.runnable().contains(&pid) {
+            return Err(format!("pid {pid} cannot run at step {}: it is not runnable", position + 1));
+        }
+        let mut forced: Vec<Pid> = self.reference.choices()[..position as usize].to_vec();
+        forced.push(pid);
+        let setup = RunSetup { forced, ..self.setup.clone() };
+        let mut engine = Engine::build(setup).map_err(|errors| errors[0].message.clone())?;
+        engine.goto(position + 1);
+        *self = engine;
+        Ok(())
+    }
+
+    /// The trace as JSON lines, as `ipclab sim --format json` writes it.
+    pub fn trace_json_lines(&self) -> String {
+        let kernel = self.reference.kernel();
+        let trace = self.reference.trace();
+        let mut out = String::new();
+        for event in &trace.events {
+            let mut value = serde_json::to_value(event).expect("events serialize");
+            if let serde_json::Value::Object(map) = &mut value {
+                map.insert("actor".into(), sim_core::render::event_actor(kernel, event).into());
+                map.insert("text".into(), sim_core::render::event_text(kernel, trace, event).into());
+                if let sim_core::EventKind::ExpectFailed { pid, op, .. } = &event.kind {
+                    let span = sim_core::render::failure_span(kernel, *pid, *op);
+                    map.insert("line".into(), span.line.into());
+                    map.insert("col".into(), span.col.into());
+                }
+            }
+            out.push_str(&value.to_string());
+            out.push('\n');
+        }
+        if let Some(report) = self.reference.report() {
+            let summary = serde_json::json!({
+                "outcome": report.outcome,
+                "steps": report.steps,
+                "trace_hash": format!("{:016x}", report.trace_hash),
+                "failures": report.failures,
+                "choices": report.choices,
+            });
+            out.push_str(&summary.to_string());
+            out.push('\n');
+        }
+        out
+    }
+}

@@ -1,0 +1,225 @@
+//! The playground's automation: tools, the static bundle, browser tests, serving and the web benchmark.
+//!
+//! - [`dist`] builds `dist/` (index.html, JS, wasm, CSS) and reports its gzipped size.
+//! - [`test`] runs the `wasm-bindgen-test` suite in headless Chromium, then the end-to-end tests that
+//!   drive the served playground through chromedriver.
+//! - [`play`] builds and serves the playground on 127.0.0.1.
+//! - [`bench`] measures the playground's budgets in headless Chromium and prints a table.
+//!
+//! Each installs what it needs on a fresh machine: the wasm32 target (rustup), `wasm-bindgen-cli` at
+//! exactly the version in Cargo.lock (`cargo install`), and Debian's `chromium` and `chromium-driver`.
+
+use super::{cargo, ensure_wasm_target, root, run, say};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// The whole app's budget: wasm + JS, gzipped.
+const BUNDLE_BUDGET_BYTES: u64 = 400 * 1024;
+
+/// The `wasm-bindgen` version pinned in Cargo.lock (the CLI must match it exactly).
+fn locked_wasm_bindgen_version() -> Result<String, String> {
+    let lock = std::fs::read_to_string(root().join("Cargo.lock"))
+        .map_err(|error| format!("cannot read Cargo.lock: {error}"))?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line.trim() == "name = \"wasm-bindgen\"" {
+            if let Some(version) = lines.next().and_then(|line| line.trim().strip_prefix("version = ")) {
+                return Ok(version.trim_matches('"').to_string());
+            }
+        }
+    }
+    Err("Cargo.lock names no wasm-bindgen package; is the web crate in the workspace?".to_string())
+}
+
+fn installed_wasm_bindgen_version() -> Option<String> {
+    let output = Command::new("wasm-bindgen").arg("--version").output().ok()?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    text.split_whitespace().nth(1).map(str::to_string)
+}
+
+fn ensure_wasm_bindgen() -> Result<(), String> {
+    let wanted = locked_wasm_bindgen_version()?;
+    match installed_wasm_bindgen_version() {
+        Some(version) if version == wanted => {
+            say(&format!("wasm-bindgen-cli {wanted}: already installed"));
+            return Ok(());
+        }
+        Some(version) => say(&format!("wasm-bindgen-cli is {version}, the crate is {wanted}: installing {wanted}")),
+        None => say(&format!("installing wasm-bindgen-cli {wanted} (cargo install; a few minutes on a fresh machine)")),
+    }
+    // No `--locked`: the CLI's own lock file names a release the registry here does not serve.
+    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string()));
+    command.args(["install", "wasm-bindgen-cli", "--version", &wanted]);
+    run(command)
+}
+
+fn ensure_chromium() -> Result<(), String> {
+    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
+        say("chromium and chromedriver: already installed");
+        return Ok(());
+    }
+    say("installing Debian's chromium and chromium-driver (apt-get)");
+    let mut update = Command::new("apt-get");
+    update.arg("update");
+    run(update)?;
+    let mut install = Command::new("apt-get");
+    install.args(["install", "-y", "chromium", "chromium-driver"]).env("DEBIAN_FRONTEND", "noninteractive");
+    run(install)
+}
+
+fn gzip_size(path: &Path) -> Option<u64> {
+    let output = Command::new("gzip").args(["-9", "-c"]).arg(path).output().ok()?;
+    output.status.success().then_some(output.stdout.len() as u64)
+}
+
+/// Builds the playground into `dist/` and reports its size. Returns the directory.
+pub fn dist() -> Result<PathBuf, String> {
+    ensure_wasm_target()?;
+    ensure_wasm_bindgen()?;
+    say("building the playground for WebAssembly (profile wasm-release)");
+    let mut command = cargo();
+    command.args(["build", "-p", "web", "--target", "wasm32-unknown-unknown", "--profile", "wasm-release"]);
+    run(command)?;
+    let out = root().join("dist");
+    if out.exists() {
+        std::fs::remove_dir_all(&out).map_err(|error| format!("cannot clear {}: {error}", out.display()))?;
+    }
+    std::fs::create_dir_all(&out).map_err(|error| format!("cannot create {}: {error}", out.display()))?;
+    let wasm = root().join("target").join("wasm32-unknown-unknown").join("wasm-release").join("web.wasm");
+    say("generating the JavaScript bindings (wasm-bindgen)");
+    let mut command = Command::new("wasm-bindgen");
+    command
+        .args([
+            "--target",
+            "web",
+            "--no-typescript",
+            "--remove-name-section",
+            "--remove-producers-section",
+            "--out-dir",
+        ])
+        .arg(&out)
+        .arg(&wasm);
+    run(command)?;
+    let static_dir = root().join("web").join("static");
+    let entries =
+        std::fs::read_dir(&static_dir).map_err(|error| format!("cannot list {}: {error}", static_dir.display()))?;
+    for entry in entries.flatten() {
+        let target = out.join(entry.file_name());
+        std::fs::copy(entry.path(), &target)
+            .map_err(|error| format!("cannot copy to {}: {error}", target.display()))?;
+    }
+    report_size(&out);
+    Ok(out)
+}
+
+/// Prints every file of `dist/` with its raw and gzipped size, and the app's total against the budget.
+fn report_size(out: &Path) {
+    let mut files: Vec<PathBuf> =
+        std::fs::read_dir(out).into_iter().flatten().flatten().map(|entry| entry.path()).collect();
+    files.sort();
+    let mut code_gzipped = 0;
+    eprintln!("    {:<20} {:>10} {:>10}", "file", "bytes", "gzipped");
+    for file in &files {
+        let raw = std::fs::metadata(file).map(|metadata| metadata.len()).unwrap_or(0);
+        let gzipped = gzip_size(file).unwrap_or(raw);
+        let name = file.file_name().unwrap_or_default().to_string_lossy();
+        if name.ends_with(".wasm") || name.ends_with(".js") {
+            code_gzipped += gzipped;
+        }
+        eprintln!("    {name:<20} {raw:>10} {gzipped:>10}");
+    }
+    let verdict = if code_gzipped <= BUNDLE_BUDGET_BYTES { "within" } else { "OVER" };
+    say(&format!(
+        "bundle (wasm + JS, gzipped): {:.1} KB, {verdict} the {} KB budget",
+        code_gzipped as f64 / 1024.0,
+        BUNDLE_BUDGET_BYTES / 1024
+    ));
+}
+
+/// A running `ipclab serve`, stopped when dropped.
+pub struct Server {
+    child: Child,
+    pub address: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Builds the command line and starts `ipclab serve --port PORT --dir dist`; waits for its address.
+pub fn serve(dist: &Path, port: u16) -> Result<Server, String> {
+    let mut command = cargo();
+    command.args(["build", "-q", "-p", "native-runner"]);
+    run(command)?;
+    let binary = root().join("target").join("debug").join("ipclab");
+    let mut child = Command::new(&binary)
+        .args(["serve", "--port", &port.to_string(), "--dir"])
+        .arg(dist)
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|error| format!("cannot start {}: {error}", binary.display()))?;
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).map_err(|error| format!("ipclab serve said nothing: {error}"))?;
+    let Some(address) = line.split_whitespace().find(|word| word.starts_with("http://")) else {
+        let _ = child.kill();
+        return Err(format!("ipclab serve did not print its address (it printed {line:?})"));
+    };
+    Ok(Server { child, address: address.to_string() })
+}
+
+pub fn test() -> Result<(), String> {
+    ensure_chromium()?;
+    let out = dist()?;
+    say("running the playground's wasm-bindgen tests in headless Chromium");
+    let mut command = cargo();
+    command
+        .args(["test", "-p", "web", "--target", "wasm32-unknown-unknown", "--test", "browser"])
+        .env("CHROMEDRIVER", CHROMEDRIVER)
+        .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner")
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "120");
+    run(command)?;
+    say("serving the playground for the end-to-end tests");
+    let server = serve(&out, 0)?;
+    say(&format!("end-to-end tests against {} (chromedriver + headless Chromium)", server.address));
+    let mut command = cargo();
+    command
+        .args(["test", "-p", "web", "--test", "e2e", "--", "--test-threads", "1"])
+        .env("IPCLAB_PLAYGROUND_URL", &server.address)
+        .env("IPCLAB_ARTIFACTS", root().join("target").join("artifacts"));
+    run(command)?;
+    drop(server);
+    say(&format!("screenshot saved in {}", root().join("target").join("artifacts").join("playground.png").display()));
+    Ok(())
+}
+
+pub fn play() -> Result<(), String> {
+    let out = dist()?;
+    let port: u16 = std::env::var("IPCLAB_PORT").ok().and_then(|port| port.parse().ok()).unwrap_or(8000);
+    say(&format!("serving the playground on 127.0.0.1:{port} (set IPCLAB_PORT to change; Ctrl-C stops it)"));
+    let mut command = cargo();
+    command.args(["build", "-q", "-p", "native-runner"]);
+    run(command)?;
+    let mut command = Command::new(root().join("target").join("debug").join("ipclab"));
+    command.args(["serve", "--port", &port.to_string(), "--dir"]).arg(out);
+    run(command)
+}
+
+pub fn bench() -> Result<(), String> {
+    ensure_chromium()?;
+    let out = dist()?;
+    let server = serve(&out, 0)?;
+    say(&format!("measuring the playground's budgets in headless Chromium at {}", server.address));
+    let json = root().join("target").join("bench").join("web.json");
+    let mut command = cargo();
+    command.args(["run", "-q", "-p", "web", "--example", "web_bench", "--"]).arg(&server.address).arg(&json);
+    run(command)?;
+    say(&format!("results written to {}", json.display()));
+    Ok(())
+}
