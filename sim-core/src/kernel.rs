@@ -528,6 +528,15 @@ impl Kernel {
         self.fd_value(pid, fd)
     }
 
+    /// The pid a process operand stands for in `pid` right now (-1 for "any child").
+    pub fn proc_operand(&self, pid: Pid, target: ProcArg) -> i64 {
+        match target {
+            ProcArg::SelfProc => pid as i64,
+            ProcArg::Slot(slot) => self.process(pid).vars[slot as usize] as i64,
+            ProcArg::AnyChild => -1,
+        }
+    }
+
     fn fd_value(&self, pid: Pid, fd: FdArg) -> i32 {
         match fd {
             FdArg::Literal(number) => number,

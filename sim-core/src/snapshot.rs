@@ -150,7 +150,19 @@ impl Snapshot {
                                 crate::program::CallOp::Dup2 { old, .. } => kernel.fd_operand(process.pid, *old),
                                 _ => -1,
                             };
-                            call_text(program, &names, op, fd, -1)
+                            // The second operand as the trace would show it: dup2's target, kill's and
+                            // waitpid's pid.
+                            let arg = match call {
+                                crate::program::CallOp::Dup2 { new, .. } => kernel.fd_operand(process.pid, *new) as i64,
+                                crate::program::CallOp::Kill { target, .. }
+                                | crate::program::CallOp::Waitpid { target, .. } => {
+                                    kernel.proc_operand(process.pid, *target)
+                                }
+                                crate::program::CallOp::Read { count, .. } => *count as i64,
+                                crate::program::CallOp::Write { data, .. } => data.len() as i64,
+                                _ => -1,
+                            };
+                            call_text(program, &names, op, fd, arg)
                         }
                         _ => String::new(),
                     },
@@ -262,5 +274,25 @@ impl Snapshot {
             copied_to_kernel: kernel.copied_to_kernel,
             copied_to_user: kernel.copied_to_user,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Policy, RunConfig, Simulation};
+
+    #[test]
+    fn the_next_call_shows_the_values_its_operands_hold() {
+        let scenario = crate::parse("process a {\n fork c {\n  pause\n }\n kill c SIGKILL\n waitpid c\n}\n").unwrap();
+        let config = RunConfig { policy: Policy::RoundRobin, ..RunConfig::default() };
+        let mut simulation = Simulation::new(&scenario, config).unwrap();
+        simulation.step().unwrap();
+        let snapshot = simulation.snapshot();
+        assert_eq!(snapshot.processes[0].next_call.as_deref(), Some("kill(c=3, SIGKILL)"));
+        simulation.step().unwrap();
+        simulation.step().unwrap();
+        let snapshot = simulation.snapshot();
+        assert_eq!(snapshot.processes[0].next_call.as_deref(), Some("waitpid(c=3, &status, 0)"));
+        assert_eq!(snapshot.processes[1].state.word(), "zombie");
     }
 }

@@ -1,23 +1,21 @@
-//! A small WebDriver client over plain HTTP/1.1, enough to drive headless Chromium through chromedriver.
+//! Driving headless Chromium through chromedriver with `fantoccini`, behind a small blocking API.
 //!
-//! The end-to-end tests and the web benchmark need a handful of commands (open a session, navigate,
-//! find, click, type, run a script, take a screenshot). Doing them over `std::net` keeps the test build
-//! free of an async runtime and a TLS stack; chromedriver only ever listens on 127.0.0.1 here.
+//! The end-to-end tests and the web benchmark are ordinary synchronous code: each call here runs one
+//! WebDriver command to completion on a single-threaded Tokio runtime owned by the [`Browser`].
+//! chromedriver only ever listens on 127.0.0.1, so the client is built without TLS.
 
 #![allow(dead_code)]
 
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-
-/// The W3C element key in WebDriver responses.
-const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -26,82 +24,11 @@ fn free_port() -> u16 {
         .unwrap_or(9515)
 }
 
-/// One HTTP request with a JSON body; returns the JSON reply (`value` unwrapped by callers).
-fn http(port: u16, method: &str, path: &str, body: Option<&Value>) -> Result<Value, String> {
-    let mut stream =
-        TcpStream::connect(("127.0.0.1", port)).map_err(|error| format!("connect to chromedriver: {error}"))?;
-    stream.set_read_timeout(Some(Duration::from_secs(120))).ok();
-    let body_text = body.map(Value::to_string).unwrap_or_default();
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body_text}",
-        body_text.len()
-    );
-    stream.write_all(request.as_bytes()).map_err(|error| format!("send to chromedriver: {error}"))?;
-    // chromedriver may keep the connection open: read the head, then exactly the body it announces.
-    let mut reply = Vec::new();
-    let mut buffer = [0u8; 8192];
-    let split = loop {
-        if let Some(split) = reply.windows(4).position(|window| window == b"\r\n\r\n") {
-            break split;
-        }
-        let count = stream.read(&mut buffer).map_err(|error| format!("read from chromedriver: {error}"))?;
-        if count == 0 {
-            return Err("chromedriver closed the connection before answering".to_string());
-        }
-        reply.extend_from_slice(&buffer[..count]);
-    };
-    let head = String::from_utf8_lossy(&reply[..split]).to_ascii_lowercase();
-    let mut content = reply[split + 4..].to_vec();
-    let length = head
-        .lines()
-        .find_map(|line| line.strip_prefix("content-length:"))
-        .and_then(|value| value.trim().parse::<usize>().ok());
-    let chunked = head.contains("transfer-encoding: chunked");
-    loop {
-        let complete = match length {
-            Some(length) => content.len() >= length,
-            None if chunked => content.ends_with(b"0\r\n\r\n"),
-            None => false,
-        };
-        if complete {
-            break;
-        }
-        let count = stream.read(&mut buffer).map_err(|error| format!("read from chromedriver: {error}"))?;
-        if count == 0 {
-            break;
-        }
-        content.extend_from_slice(&buffer[..count]);
-    }
-    if chunked {
-        content = unchunk(&content);
-    }
-    if content.is_empty() {
-        return Ok(Value::Null);
-    }
-    serde_json::from_slice(&content)
-        .map_err(|error| format!("chromedriver sent bad JSON ({error}): {}", String::from_utf8_lossy(&content)))
-}
-
-fn unchunk(mut data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let Some(line_end) = data.windows(2).position(|window| window == b"\r\n") else { break };
-        let size = usize::from_str_radix(String::from_utf8_lossy(&data[..line_end]).trim(), 16).unwrap_or(0);
-        if size == 0 {
-            break;
-        }
-        let start = line_end + 2;
-        out.extend_from_slice(&data[start..(start + size).min(data.len())]);
-        data = &data[(start + size + 2).min(data.len())..];
-    }
-    out
-}
-
 /// A chromedriver process and one browser session in it; both end when dropped.
 pub struct Browser {
+    runtime: tokio::runtime::Runtime,
+    client: Option<Client>,
     driver: Child,
-    port: u16,
-    session: String,
     _profile: ProfileDir,
 }
 
@@ -115,7 +42,9 @@ impl Drop for ProfileDir {
 
 impl Drop for Browser {
     fn drop(&mut self) {
-        let _ = http(self.port, "DELETE", &format!("/session/{}", self.session), None);
+        if let Some(client) = self.client.take() {
+            let _ = self.runtime.block_on(client.close());
+        }
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
@@ -128,6 +57,7 @@ impl Browser {
             Path::new(CHROMEDRIVER).exists(),
             "{CHROMEDRIVER} is missing: run the tests through `cargo xtask test`, which installs it"
         );
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a Tokio runtime");
         let port = free_port();
         let mut driver = Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
@@ -135,16 +65,6 @@ impl Browser {
             .stderr(Stdio::null())
             .spawn()
             .expect("chromedriver starts");
-        let started = Instant::now();
-        while http(port, "GET", "/status", None).is_err() {
-            if started.elapsed() > Duration::from_secs(30) {
-                // Never leave a driver behind, even when failing.
-                let _ = driver.kill();
-                let _ = driver.wait();
-                panic!("chromedriver did not answer within 30 s");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
         let profile = std::env::temp_dir().join(format!("ipclab-chromium-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&profile).expect("a profile directory");
         let arguments = vec![
@@ -160,37 +80,46 @@ impl Browser {
             format!("--window-size={width},{height}"),
             format!("--user-data-dir={}", profile.display()),
         ];
-        let capabilities = json!({
-            "capabilities": { "alwaysMatch": {
-                "browserName": "chrome",
-                "goog:chromeOptions": { "binary": CHROMIUM, "args": arguments }
-            }}
-        });
-        let reply = http(port, "POST", "/session", Some(&capabilities)).unwrap_or_else(|error| Value::from(error));
-        let Some(session) = reply["value"]["sessionId"].as_str().map(str::to_string) else {
-            let _ = driver.kill();
-            let _ = driver.wait();
-            panic!("chromedriver refused a session: {reply}");
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert("browserName".to_string(), json!("chrome"));
+        capabilities.insert("goog:chromeOptions".to_string(), json!({ "binary": CHROMIUM, "args": arguments }));
+        let address = format!("http://127.0.0.1:{port}");
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        let started = Instant::now();
+        // chromedriver needs a moment to listen; retry the session until it answers (bounded).
+        let client = loop {
+            let attempt = runtime
+                .block_on(ClientBuilder::new(connector.clone()).capabilities(capabilities.clone()).connect(&address));
+            match attempt {
+                Ok(client) => break client,
+                Err(error) if started.elapsed() < Duration::from_secs(30) => {
+                    let _ = error;
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                Err(error) => {
+                    // Never leave a driver behind, even when failing.
+                    let _ = driver.kill();
+                    let _ = driver.wait();
+                    panic!("no WebDriver session from chromedriver within 30 s: {error}");
+                }
+            }
         };
-        Browser { driver, port, session, _profile: ProfileDir(profile) }
+        Browser { runtime, client: Some(client), driver, _profile: ProfileDir(profile) }
     }
 
-    fn command(&self, method: &str, path: &str, body: Option<Value>) -> Value {
-        let reply = http(self.port, method, &format!("/session/{}{path}", self.session), body.as_ref())
-            .unwrap_or_else(|error| panic!("WebDriver {method} {path}: {error}"));
-        if let Some(error) = reply["value"]["error"].as_str() {
-            panic!("WebDriver {method} {path}: {error}: {}", reply["value"]["message"]);
-        }
-        reply["value"].clone()
+    fn client(&self) -> &Client {
+        self.client.as_ref().expect("the session is open until the browser is dropped")
     }
 
     pub fn goto(&self, url: &str) {
-        self.command("POST", "/url", Some(json!({ "url": url })));
+        self.runtime.block_on(self.client().goto(url)).unwrap_or_else(|error| panic!("WebDriver goto {url}: {error}"));
     }
 
     /// Runs `script` (a function body; `arguments` holds `args`) and returns its result.
     pub fn script(&self, script: &str, args: Vec<Value>) -> Value {
-        self.command("POST", "/execute/sync", Some(json!({ "script": script, "args": args })))
+        self.runtime
+            .block_on(self.client().execute(script, args))
+            .unwrap_or_else(|error| panic!("WebDriver script failed: {error}\n{script}"))
     }
 
     /// Waits until `script` returns something truthy, or panics with `what` after `timeout`.
@@ -212,70 +141,42 @@ impl Browser {
         }
     }
 
-    pub fn find(&self, css: &str) -> String {
-        let value = self.command("POST", "/element", Some(json!({ "using": "css selector", "value": css })));
-        value[ELEMENT_KEY].as_str().unwrap_or_else(|| panic!("no element matches {css}: {value}")).to_string()
+    fn element(&self, css: &str) -> fantoccini::elements::Element {
+        self.runtime
+            .block_on(self.client().find(Locator::Css(css)))
+            .unwrap_or_else(|error| panic!("no element matches {css}: {error}"))
     }
 
     pub fn click(&self, css: &str) {
-        let element = self.find(css);
-        self.command("POST", &format!("/element/{element}/click"), Some(json!({})));
+        let element = self.element(css);
+        self.runtime.block_on(element.click()).unwrap_or_else(|error| panic!("click on {css}: {error}"));
     }
 
     /// Types `text` into the element (WebDriver key codes allowed, e.g. `\u{E014}` for the right arrow).
     pub fn type_into(&self, css: &str, text: &str) {
-        let element = self.find(css);
-        self.command("POST", &format!("/element/{element}/value"), Some(json!({ "text": text })));
+        let element = self.element(css);
+        self.runtime.block_on(element.send_keys(text)).unwrap_or_else(|error| panic!("typing into {css}: {error}"));
     }
 
     /// Presses keys on whatever has the focus (the page itself when nothing does).
     pub fn press(&self, keys: &[&str]) {
-        let mut actions = Vec::new();
+        let mut actions = KeyActions::new("keyboard".to_string());
         for key in keys {
-            actions.push(json!({ "type": "keyDown", "value": key }));
-            actions.push(json!({ "type": "keyUp", "value": key }));
+            for value in key.chars() {
+                actions = actions.then(KeyAction::Down { value }).then(KeyAction::Up { value });
+            }
         }
-        self.command(
-            "POST",
-            "/actions",
-            Some(json!({ "actions": [{ "type": "key", "id": "keyboard", "actions": actions }] })),
-        );
-        self.command("DELETE", "/actions", None);
+        self.runtime.block_on(self.client().perform_actions(actions)).unwrap_or_else(|error| panic!("keys: {error}"));
+        self.runtime.block_on(self.client().release_actions()).unwrap_or_else(|error| panic!("keys: {error}"));
     }
 
     pub fn text(&self, css: &str) -> String {
-        let element = self.find(css);
-        self.command("GET", &format!("/element/{element}/text"), None).as_str().unwrap_or_default().to_string()
+        let element = self.element(css);
+        self.runtime.block_on(element.text()).unwrap_or_else(|error| panic!("text of {css}: {error}"))
     }
 
     /// The PNG bytes of a screenshot of the viewport.
     pub fn screenshot(&self) -> Vec<u8> {
-        let encoded = self.command("GET", "/screenshot", None);
-        decode_base64(encoded.as_str().expect("a screenshot is base64 text"))
+        self.runtime.block_on(self.client().screenshot()).unwrap_or_else(|error| panic!("screenshot: {error}"))
     }
-}
-
-/// Standard base64 (with padding), as WebDriver returns screenshots.
-pub fn decode_base64(text: &str) -> Vec<u8> {
-    let mut out = Vec::with_capacity(text.len() / 4 * 3);
-    let mut word: u32 = 0;
-    let mut bits = 0;
-    for byte in text.bytes() {
-        let value = match byte {
-            b'A'..=b'Z' => byte - b'A',
-            b'a'..=b'z' => byte - b'a' + 26,
-            b'0'..=b'9' => byte - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => continue,
-        } as u32;
-        word = word << 6 | value;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((word >> bits) as u8);
-            word &= (1 << bits) - 1;
-        }
-    }
-    out
 }
