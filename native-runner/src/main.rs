@@ -13,7 +13,6 @@ mod input;
 mod serve;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use sim_core::render::{event_actor, event_text, failure_span};
 use sim_core::{Policy, RunConfig, Simulation, StepStatus};
 use std::process::ExitCode;
 
@@ -245,15 +244,7 @@ fn run_sim(file: &std::path::Path, seed: u64, schedule: &str, format: Format, ma
     let file_name = file.display().to_string();
     match format {
         Format::Text => {
-            let mut out = String::new();
-            for event in &trace.events {
-                out.push_str(&format!(
-                    "{:>5}  {:<10} {}\n",
-                    event.step,
-                    event_actor(kernel, event),
-                    event_text(kernel, trace, event)
-                ));
-            }
+            let mut out = sim_core::render::trace_text(kernel, trace);
             for failure in &report.failures {
                 out.push_str(&format!(
                     "{}:{}:{}: expectation failed in {}: expected {}, got {}\n",
@@ -276,27 +267,12 @@ fn run_sim(file: &std::path::Path, seed: u64, schedule: &str, format: Format, ma
         Format::Json => {
             let mut out = String::new();
             for event in &trace.events {
-                let mut value = serde_json::to_value(event).expect("events serialize");
-                if let serde_json::Value::Object(map) = &mut value {
-                    map.insert("actor".into(), event_actor(kernel, event).into());
-                    map.insert("text".into(), event_text(kernel, trace, event).into());
-                    if let sim_core::EventKind::ExpectFailed { pid, op, .. } = &event.kind {
-                        let span = failure_span(kernel, *pid, *op);
-                        map.insert("line".into(), span.line.into());
-                        map.insert("col".into(), span.col.into());
-                    }
-                }
-                out.push_str(&value.to_string());
+                let record = sim_core::render::event_record(kernel, trace, event);
+                out.push_str(&serde_json::to_string(&record).expect("events serialize"));
                 out.push('\n');
             }
-            let summary = serde_json::json!({
-                "outcome": report.outcome,
-                "steps": report.steps,
-                "trace_hash": format!("{:016x}", report.trace_hash),
-                "failures": report.failures,
-                "choices": report.choices,
-            });
-            out.push_str(&summary.to_string());
+            let summary = sim_core::render::RunSummary::of(&report);
+            out.push_str(&serde_json::to_string(&summary).expect("summaries serialize"));
             out.push('\n');
             print!("{out}");
         }

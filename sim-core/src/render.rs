@@ -404,18 +404,70 @@ pub fn event_text(kernel: &Kernel, trace: &Trace, event: &Event) -> String {
     }
 }
 
-/// The whole trace as text, one event per line: `STEP  ACTOR  TEXT`.
+/// One event as one line of the text trace: `STEP  ACTOR  TEXT`.
+pub fn event_line(kernel: &Kernel, trace: &Trace, event: &Event) -> String {
+    format!("{:>5}  {:<10} {}", event.step, event_actor(kernel, event), event_text(kernel, trace, event))
+}
+
+/// The whole trace as text, one event per line.
 pub fn trace_text(kernel: &Kernel, trace: &Trace) -> String {
     let mut text = String::new();
     for event in &trace.events {
-        text.push_str(&format!(
-            "{:>5}  {:<10} {}\n",
-            event.step,
-            event_actor(kernel, event),
-            event_text(kernel, trace, event)
-        ));
+        text.push_str(&event_line(kernel, trace, event));
+        text.push('\n');
     }
     text
+}
+
+/// One event as tools read it (a line of `ipclab sim --format json`, or of the playground's export): the
+/// event's own fields, who it is about, its sentence, and for a failed expectation its line and column.
+#[derive(serde::Serialize)]
+pub struct EventRecord<'a> {
+    #[serde(flatten)]
+    pub event: &'a Event,
+    pub actor: String,
+    pub text: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub col: Option<u32>,
+}
+
+pub fn event_record<'a>(kernel: &Kernel, trace: &Trace, event: &'a Event) -> EventRecord<'a> {
+    let span = match &event.kind {
+        EventKind::ExpectFailed { pid, op, .. } => Some(failure_span(kernel, *pid, *op)),
+        _ => None,
+    };
+    EventRecord {
+        event,
+        actor: event_actor(kernel, event),
+        text: event_text(kernel, trace, event),
+        line: span.map(|span| span.line),
+        col: span.map(|span| span.col),
+    }
+}
+
+/// The last line of a JSON trace: how the run ended.
+#[derive(serde::Serialize)]
+pub struct RunSummary<'a> {
+    pub outcome: &'a RunOutcome,
+    pub steps: u64,
+    /// 16 hexadecimal digits.
+    pub trace_hash: String,
+    pub failures: &'a [crate::kernel::ExpectationFailure],
+    pub choices: &'a [Pid],
+}
+
+impl<'a> RunSummary<'a> {
+    pub fn of(report: &'a crate::sim::Report) -> RunSummary<'a> {
+        RunSummary {
+            outcome: &report.outcome,
+            steps: report.steps,
+            trace_hash: format!("{:016x}", report.trace_hash),
+            failures: &report.failures,
+            choices: &report.choices,
+        }
+    }
 }
 
 #[cfg(test)]

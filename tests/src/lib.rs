@@ -1,7 +1,6 @@
 //! Helpers shared by the cross-crate tests: finding the scenario library and running a scenario the
 //! one way every test runs it, so that golden files, determinism checks and tidy checks agree.
 
-use sim_core::render::{event_actor, event_text};
 use sim_core::{Policy, Report, RunConfig, Simulation};
 use std::path::{Path, PathBuf};
 
@@ -57,15 +56,7 @@ pub fn run_file(path: &Path, seed: u64, policy: Policy) -> Run {
 pub fn trace_text(simulation: &Simulation) -> String {
     let kernel = simulation.kernel();
     let trace = simulation.trace();
-    let mut text = String::new();
-    for event in &trace.events {
-        text.push_str(&format!(
-            "{:>5}  {:<10} {}\n",
-            event.step,
-            event_actor(kernel, event),
-            event_text(kernel, trace, event)
-        ));
-    }
+    let mut text = sim_core::render::trace_text(kernel, trace);
     let report = simulation.report().expect("finished");
     for failure in &report.failures {
         text.push_str(&format!(

@@ -350,34 +350,19 @@ impl Engine {
         Ok(())
     }
 
-    /// The trace as JSON lines, as `ipclab sim --format json` writes it.
+    /// The trace as JSON lines, as `ipclab sim --format json` writes it (the same records, from sim-core).
     pub fn trace_json_lines(&self) -> String {
         let kernel = self.reference.kernel();
         let trace = self.reference.trace();
         let mut out = String::new();
         for event in &trace.events {
-            let mut value = serde_json::to_value(event).expect("events serialize");
-            if let serde_json::Value::Object(map) = &mut value {
-                map.insert("actor".into(), sim_core::render::event_actor(kernel, event).into());
-                map.insert("text".into(), sim_core::render::event_text(kernel, trace, event).into());
-                if let sim_core::EventKind::ExpectFailed { pid, op, .. } = &event.kind {
-                    let span = sim_core::render::failure_span(kernel, *pid, *op);
-                    map.insert("line".into(), span.line.into());
-                    map.insert("col".into(), span.col.into());
-                }
-            }
-            out.push_str(&value.to_string());
+            let record = sim_core::render::event_record(kernel, trace, event);
+            out.push_str(&serde_json::to_string(&record).expect("events serialize"));
             out.push('\n');
         }
         if let Some(report) = self.reference.report() {
-            let summary = serde_json::json!({
-                "outcome": report.outcome,
-                "steps": report.steps,
-                "trace_hash": format!("{:016x}", report.trace_hash),
-                "failures": report.failures,
-                "choices": report.choices,
-            });
-            out.push_str(&summary.to_string());
+            let summary = sim_core::render::RunSummary::of(&report);
+            out.push_str(&serde_json::to_string(&summary).expect("summaries serialize"));
             out.push('\n');
         }
         out
