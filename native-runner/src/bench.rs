@@ -41,6 +41,8 @@ enum Storage {
 }
 
 struct SimMeasure {
+    /// The fastest of the repetitions (the least disturbed by other work on the machine).
+    best_seconds: f64,
     trace_bytes: u64,
     steps: u64,
     calls: u64,
@@ -73,6 +75,7 @@ fn measure_sim(messages: u32, storage: Storage) -> Result<SimMeasure, String> {
         Storage::HashOnly => 0,
     };
     Ok(SimMeasure {
+        best_seconds: seconds,
         trace_bytes,
         steps: simulation.steps(),
         calls,
@@ -134,9 +137,22 @@ fn measure_linux(messages: u32) -> Result<(u64, f64), String> {
     }
 }
 
-pub fn run(messages: u32, json: Option<&std::path::Path>) -> ExitCode {
-    if messages == 0 {
-        eprintln!("ipclab: bench: --messages must be at least 1");
+/// Runs one simulator arm `repeats` times; `seconds` is the median, `best_seconds` the fastest.
+fn measure_sim_repeated(messages: u32, storage: Storage, repeats: u32) -> Result<SimMeasure, String> {
+    let mut runs = Vec::new();
+    for _ in 0..repeats.max(1) {
+        runs.push(measure_sim(messages, storage)?);
+    }
+    runs.sort_by(|a, b| a.seconds.total_cmp(&b.seconds));
+    let best_seconds = runs[0].seconds;
+    let mut median = runs.swap_remove(runs.len() / 2);
+    median.best_seconds = best_seconds;
+    Ok(median)
+}
+
+pub fn run(messages: u32, repeats: u32, json: Option<&std::path::Path>) -> ExitCode {
+    if messages == 0 || repeats == 0 {
+        eprintln!("ipclab: bench: --messages and --repeat must be at least 1");
         return ExitCode::from(2);
     }
     eprintln!("ipclab bench: pipe ping-pong, {messages} round trips (4 system calls each)");
@@ -147,8 +163,8 @@ pub fn run(messages: u32, json: Option<&std::path::Path>) -> ExitCode {
     ];
     let mut sims = Vec::new();
     for (index, (storage, label, meaning)) in arms.iter().enumerate() {
-        eprintln!("  [{}/4] {label}: {meaning} ...", index + 1);
-        match measure_sim(messages, *storage) {
+        eprintln!("  [{}/4] {label}: {meaning} ({repeats} runs) ...", index + 1);
+        match measure_sim_repeated(messages, *storage, repeats) {
             Ok(measure) => sims.push((*label, measure)),
             Err(message) => {
                 eprintln!("ipclab: bench: simulator: {message}");
@@ -171,32 +187,41 @@ pub fn run(messages: u32, json: Option<&std::path::Path>) -> ExitCode {
     };
     let sim_calls_per_second = sim.calls as f64 / sim.seconds;
     let linux_calls_per_second = linux_calls as f64 / linux_seconds;
+    let best_calls_per_second = sim.calls as f64 / sim.best_seconds;
     let mut out = String::new();
-    out.push_str("| arm | system calls | steps | events | seconds | calls per second | trace bytes |\n");
-    out.push_str("|---|---:|---:|---:|---:|---:|---:|\n");
+    out.push_str(&format!(
+        "pipe ping-pong, {messages} round trips; simulator arms: median and best of {repeats} runs; Linux: one run\n\n"
+    ));
+    out.push_str("| arm | system calls | steps | events | seconds (median) | calls per second (median) | calls per second (best) | trace bytes |\n");
+    out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|\n");
     for (label, measure) in &sims {
         out.push_str(&format!(
-            "| {label} | {} | {} | {} | {:.3} | {:.0} | {} |\n",
+            "| {label} | {} | {} | {} | {:.3} | {:.0} | {:.0} | {} |\n",
             measure.calls,
             measure.steps,
             measure.events,
             measure.seconds,
             measure.calls as f64 / measure.seconds,
+            measure.calls as f64 / measure.best_seconds,
             measure.trace_bytes
         ));
     }
     out.push_str(&format!(
-        "| linux pipes, two processes | {} | - | - | {:.3} | {:.0} | - |\n",
+        "| linux pipes, two processes | {} | - | - | {:.3} | {:.0} | - | - |\n",
         linux_calls, linux_seconds, linux_calls_per_second
     ));
     out.push_str(&format!(
-        "\nsimulator (trace stored packed) / linux: {:.2}x calls per second; trace hash {:016x} in every simulator run\n",
+        "\nsimulator (trace stored packed, median) / linux: {:.2}x calls per second; trace hash {:016x} in every simulator run\n",
         sim_calls_per_second / linux_calls_per_second,
         sim.trace_hash
     ));
+    let verdict = |rate: f64| if rate >= 5_000_000.0 { "met" } else { "NOT met" };
     out.push_str(&format!(
-        "target: at least 5,000,000 simulated calls per second with the trace stored: {}\n",
-        if sim_calls_per_second >= 5_000_000.0 { "met" } else { "NOT met" }
+        "target, at least 5,000,000 simulated calls per second with the trace stored: median {:.0} ({}), best {:.0} ({})\n",
+        sim_calls_per_second,
+        verdict(sim_calls_per_second),
+        best_calls_per_second,
+        verdict(best_calls_per_second)
     ));
     print!("{out}");
     if let Some(path) = json {
@@ -206,6 +231,7 @@ pub fn run(messages: u32, json: Option<&std::path::Path>) -> ExitCode {
                 serde_json::json!({
                     "arm": label, "calls": measure.calls, "steps": measure.steps, "events": measure.events,
                     "seconds": measure.seconds, "calls_per_second": measure.calls as f64 / measure.seconds,
+                    "best_seconds": measure.best_seconds, "best_calls_per_second": measure.calls as f64 / measure.best_seconds,
                     "trace_bytes": measure.trace_bytes, "trace_hash": format!("{:016x}", measure.trace_hash),
                 })
             })

@@ -80,6 +80,9 @@ enum Command {
         /// Round trips (each is four system calls: two writes and two reads).
         #[arg(long, default_value_t = 1_000_000)]
         messages: u32,
+        /// How many times each simulator arm runs (the table shows the median and the best).
+        #[arg(long, default_value_t = 5)]
+        repeat: u32,
         /// Also write the results as JSON to this file.
         #[arg(long)]
         json: Option<std::path::PathBuf>,
@@ -122,7 +125,7 @@ fn main() -> ExitCode {
             }
             Err(code) => code,
         },
-        Command::Bench { messages, json } => bench::run(messages, json.as_deref()),
+        Command::Bench { messages, repeat, json } => bench::run(messages, repeat, json.as_deref()),
         Command::Serve { port, dir } => serve::run(port, &dir),
     }
 }

@@ -83,6 +83,7 @@ impl PackedLog {
     }
 
     /// Appends one event. Steps never go backwards within a run.
+    #[inline(always)]
     pub fn push(&mut self, event: &Event) {
         // Encode into a local buffer, then append it with a fixed-size copy and cut the excess: bytes
         // stored straight into the vector would make the compiler reload its length after every byte,

@@ -416,6 +416,7 @@ impl Trace {
     }
 
     /// Records one event: it is encoded (and kept in the form asked for) and its bytes join the hash.
+    #[inline(always)]
     pub fn record(&mut self, event: Event) {
         self.event_count += 1;
         match &event.kind {
