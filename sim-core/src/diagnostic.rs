@@ -35,3 +35,18 @@ impl Diagnostic {
         text
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_file_line_column_and_help() {
+        let span = Span { line: 4, col: 9, start_byte: 30, end_byte: 34 };
+        let diagnostic = Diagnostic::new(span, "unknown descriptor `pp.r`").with_help("did you mean `p.r`?");
+        assert_eq!(
+            diagnostic.render("demo.ipc"),
+            "demo.ipc:4:9: error: unknown descriptor `pp.r`\n  help: did you mean `p.r`?"
+        );
+    }
+}

@@ -340,3 +340,54 @@ pub fn payload_bytes(payload: &Payload) -> Arc<[u8]> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn compile(text: &str) -> Program {
+        Program::compile(&crate::parse(text).expect("parses")).expect("compiles")
+    }
+
+    #[test]
+    fn names_become_slots_shared_by_every_process() {
+        let program =
+            compile("process a {\n p = pipe\n fork c {\n  close p.w\n }\n}\nprocess b {\n kill a SIGTERM\n}\n");
+        let names: Vec<&str> = program.slots.iter().map(|name| &**name).collect();
+        assert_eq!(names, ["a", "b", "p.r", "p.w", "c"]);
+        assert_eq!(program.process_slots, [true, true, false, false, true]);
+        assert_eq!(program.processes.len(), 2);
+    }
+
+    #[test]
+    fn a_fork_block_is_a_range_the_parent_skips() {
+        let program = compile("process a {\n fork c {\n  sched_yield\n  sched_yield\n }\n pause\n}\n");
+        let OpKind::Fork { body_end, .. } = &program.ops[0].kind else { panic!("first op is the fork") };
+        assert_eq!(*body_end, 3);
+        assert_eq!(program.ops[3].kind, OpKind::Call(CallOp::Pause));
+        assert_eq!((program.processes[0].start, program.processes[0].end), (0, 4));
+    }
+
+    #[test]
+    fn repeat_becomes_a_pair_of_control_operations_and_empty_loops_vanish() {
+        let program = compile("process a {\n repeat 3 {\n  sched_yield\n }\n repeat 5 {\n }\n exit 0\n}\n");
+        assert_eq!(program.ops.len(), 4);
+        assert_eq!(program.ops[0].kind, OpKind::RepeatStart { count: 3, end_index: 2 });
+        assert_eq!(program.ops[2].kind, OpKind::RepeatEnd { start_index: 0 });
+        assert_eq!(program.ops[3].kind, OpKind::Call(CallOp::Exit { code: 0 }));
+    }
+
+    #[test]
+    fn payloads_repeat_their_pattern_and_cut_it() {
+        assert_eq!(&*payload_bytes(&Payload::Fill { len: 5, pattern: b"ab".to_vec() }), b"ababa");
+        assert_eq!(&*payload_bytes(&Payload::Fill { len: 3, pattern: Vec::new() }), b"xxx");
+        assert_eq!(&*payload_bytes(&Payload::Bytes(b"hi".to_vec())), b"hi");
+    }
+
+    #[test]
+    fn paths_are_kept_once_each() {
+        let program =
+            compile("process a {\n mkfifo \"/f\"\n r = open \"/f\" O_RDWR\n unlink \"/f\"\n mkfifo \"/g\"\n}\n");
+        assert_eq!(program.paths.iter().map(|path| &**path).collect::<Vec<_>>(), ["/f", "/g"]);
+    }
+}

@@ -362,3 +362,54 @@ impl Simulation {
         self.trace.rewind(&checkpoint.trace);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn simulation(text: &str, config: RunConfig) -> Simulation {
+        Simulation::new(&crate::parse(text).expect("parses"), config).expect("compiles")
+    }
+
+    #[test]
+    fn a_choice_of_a_process_that_cannot_run_is_refused_and_changes_nothing() {
+        let mut run =
+            simulation("process a {\n p = pipe\n read p.r 1\n}\nprocess b {\n exit 0\n}\n", RunConfig::default());
+        assert_eq!(run.runnable(), &[2, 3]);
+        let error = run.step_as(7).unwrap_err();
+        assert_eq!(error, SimError::InvalidChoice(ChoiceError { step: 1, wanted: 7, runnable: vec![2, 3] }));
+        assert_eq!(run.steps(), 0);
+        assert_eq!(run.step_as(3), Ok(StepStatus::Ran(3)));
+        assert_eq!(run.choices(), &[3]);
+    }
+
+    #[test]
+    fn a_run_ends_at_its_step_limit_and_says_so() {
+        let config = RunConfig { max_steps: 10, ..RunConfig::default() };
+        let mut run = simulation("expect step-limit\nprocess a {\n repeat 100 {\n  sched_yield\n }\n}\n", config);
+        assert_eq!(run.run().unwrap(), &RunOutcome::StepLimit { steps: 10 });
+        assert!(run.failures().is_empty());
+        assert_eq!(run.step(), Ok(StepStatus::Finished));
+    }
+
+    #[test]
+    fn the_end_is_known_as_soon_as_the_last_step_is_taken() {
+        let mut run = simulation("process a {\n exit 3\n}\n", RunConfig::default());
+        assert_eq!(run.step(), Ok(StepStatus::Ran(2)));
+        assert!(run.is_finished());
+        assert_eq!(run.report().unwrap().outcome, RunOutcome::AllExited);
+    }
+
+    #[test]
+    fn too_many_processes_to_start_is_a_limit_not_a_crash() {
+        let mut text = String::new();
+        for index in 0..70 {
+            text.push_str(&format!("process p{index} {{\n exit 0\n}}\n"));
+        }
+        let run = simulation(&text, RunConfig::default());
+        match run.outcome() {
+            Some(RunOutcome::LimitReached { limit, .. }) => assert_eq!(limit, "max_processes"),
+            other => panic!("expected the process limit, got {other:?}"),
+        }
+    }
+}
