@@ -54,6 +54,28 @@ pub enum CallOp {
     Exit { code: u8 },
 }
 
+/// The Linux name of every system call a scenario can make, as [`CallOp::name`] gives them.
+pub const SYSTEM_CALLS: &[&str] = &[
+    "pipe",
+    "pipe2",
+    "open",
+    "dup",
+    "dup2",
+    "close",
+    "write",
+    "read",
+    "mkfifo",
+    "unlink",
+    "fcntl",
+    "kill",
+    "signal",
+    "wait",
+    "waitpid",
+    "pause",
+    "sched_yield",
+    "exit",
+];
+
 impl CallOp {
     /// The Linux name of the call, as the trace prints it.
     pub fn name(&self) -> &'static str {

@@ -133,39 +133,24 @@ impl Simulation {
             Trace::new(config.keep_events)
         };
         let scheduler = Scheduler::new(config.policy.clone(), config.seed);
-        match Kernel::new(program.clone(), limits, &mut trace) {
-            Ok(kernel) => {
-                let mut simulation = Simulation {
-                    program: program.clone(),
-                    kernel,
-                    scheduler,
-                    trace,
-                    outcome: None,
-                    runnable: Vec::new(),
-                    config,
-                };
-                simulation.kernel.runnable(&mut simulation.runnable);
-                simulation
-            }
+        // Too many processes to even start: run a kernel with only init, and end the run at once.
+        let (program, kernel, limit_hit) = match Kernel::new(program.clone(), limits, &mut trace) {
+            Ok(kernel) => (program, kernel, None),
             Err(hit) => {
-                // Too many processes to even start: a kernel with only init, and the run already over.
                 let mut empty = (*program).clone();
                 empty.processes.clear();
                 let empty = Arc::new(empty);
                 let kernel = Kernel::new(empty.clone(), limits, &mut trace).expect("no processes fit every limit");
-                let mut simulation = Simulation {
-                    program: empty,
-                    kernel,
-                    scheduler,
-                    trace,
-                    outcome: None,
-                    runnable: Vec::new(),
-                    config,
-                };
-                simulation.finish(RunOutcome::LimitReached { limit: hit.limit.to_string(), detail: hit.detail });
-                simulation
+                (empty, kernel, Some(hit))
             }
+        };
+        let mut simulation =
+            Simulation { program, kernel, scheduler, trace, outcome: None, runnable: Vec::new(), config };
+        simulation.kernel.runnable(&mut simulation.runnable);
+        if let Some(hit) = limit_hit {
+            simulation.finish(RunOutcome::LimitReached { limit: hit.limit.to_string(), detail: hit.detail });
         }
+        simulation
     }
 
     pub fn program(&self) -> &Arc<Program> {

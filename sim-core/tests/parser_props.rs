@@ -20,9 +20,7 @@ const CASES: u32 = 256;
 
 const PIPES: &[&str] = &["p", "q"];
 const PLAIN_FDS: &[&str] = &["f", "d"];
-const FD_NAMES: &[&str] = &[
-    "p.r", "p.w", "q.r", "q.w", "f", "d", "stdin", "stdout", "stderr",
-];
+const FD_NAMES: &[&str] = &["p.r", "p.w", "q.r", "q.w", "f", "d", "stdin", "stdout", "stderr"];
 const CHILDREN: &[&str] = &["kid", "kid2"];
 const PROCESSES: &[&str] = &["main", "binder", "kid", "kid2"];
 
@@ -31,10 +29,7 @@ fn span() -> Span {
 }
 
 fn located<T>(value: T) -> Located<T> {
-    Located {
-        value,
-        span: span(),
-    }
+    Located { value, span: span() }
 }
 
 fn pick(names: &'static [&'static str]) -> impl Strategy<Value = String> {
@@ -66,8 +61,7 @@ fn path() -> impl Strategy<Value = String> {
     prop_oneof![
         "[a-z/._-]{1,30}",
         "[^\u{0}]{1,20}",
-        prop::collection::vec(Just('x'), Limits::DEFAULT.max_path_bytes as usize)
-            .prop_map(String::from_iter),
+        prop::collection::vec(Just('x'), Limits::DEFAULT.max_path_bytes as usize).prop_map(String::from_iter),
     ]
 }
 
@@ -92,11 +86,7 @@ fn pipe_flags() -> impl Strategy<Value = OpenFlags> {
 }
 
 fn open_flags() -> impl Strategy<Value = OpenFlags> {
-    let access = prop_oneof![
-        Just(Access::ReadOnly),
-        Just(Access::WriteOnly),
-        Just(Access::ReadWrite)
-    ];
+    let access = prop_oneof![Just(Access::ReadOnly), Just(Access::WriteOnly), Just(Access::ReadWrite)];
     (access, any::<bool>(), any::<bool>()).prop_map(|(access, nonblock, cloexec)| OpenFlags {
         access,
         nonblock,
@@ -108,30 +98,13 @@ fn call() -> impl Strategy<Value = Call> {
     prop_oneof![
         pick(PIPES).prop_map(|name| Call::Pipe { name }),
         (pick(PIPES), pipe_flags()).prop_map(|(name, flags)| Call::Pipe2 { name, flags }),
-        (pick(PLAIN_FDS), path(), open_flags()).prop_map(|(name, path, flags)| Call::Open {
-            name,
-            path,
-            flags
-        }),
+        (pick(PLAIN_FDS), path(), open_flags()).prop_map(|(name, path, flags)| Call::Open { name, path, flags }),
         (pick(PLAIN_FDS), fd_ref()).prop_map(|(name, fd)| Call::Dup { name, fd }),
         (fd_ref(), fd_ref()).prop_map(|(old, new)| Call::Dup2 { old, new }),
         fd_ref().prop_map(|fd| Call::Close { fd }),
-        (fd_ref(), bytes(24)).prop_map(|(fd, bytes)| Call::Write {
-            fd,
-            payload: Payload::Bytes(bytes)
-        }),
-        (
-            fd_ref(),
-            io_count(),
-            prop_oneof![
-                Just(b"x".to_vec()),
-                prop::collection::vec(any::<u8>(), 1..6)
-            ]
-        )
-            .prop_map(|(fd, len, pattern)| Call::Write {
-                fd,
-                payload: Payload::Fill { len, pattern }
-            }),
+        (fd_ref(), bytes(24)).prop_map(|(fd, bytes)| Call::Write { fd, payload: Payload::Bytes(bytes) }),
+        (fd_ref(), io_count(), prop_oneof![Just(b"x".to_vec()), prop::collection::vec(any::<u8>(), 1..6)])
+            .prop_map(|(fd, len, pattern)| Call::Write { fd, payload: Payload::Fill { len, pattern } }),
         (fd_ref(), io_count()).prop_map(|(fd, count)| Call::Read { fd, count }),
         path().prop_map(|path| Call::Mkfifo { path }),
         path().prop_map(|path| Call::Unlink { path }),
@@ -146,26 +119,13 @@ fn call() -> impl Strategy<Value = Call> {
         )
             .prop_map(|(fd, cmd)| Call::Fcntl { fd, cmd }),
         (proc_ref(), signal()).prop_map(|(target, signal)| Call::Kill { target, signal }),
-        (
-            signal(),
-            prop_oneof![Just(Disposition::Default), Just(Disposition::Ignore)]
-        )
-            .prop_map(|(signal, disposition)| Call::SignalDisposition {
-                signal,
-                disposition
-            }),
+        (signal(), prop_oneof![Just(Disposition::Default), Just(Disposition::Ignore)])
+            .prop_map(|(signal, disposition)| Call::SignalDisposition { signal, disposition }),
         Just(Call::Wait),
-        (
-            prop_oneof![3 => proc_ref(), 1 => Just(ProcRef::AnyChild)],
-            (any::<bool>(), any::<bool>(), any::<bool>())
-        )
+        (prop_oneof![3 => proc_ref(), 1 => Just(ProcRef::AnyChild)], (any::<bool>(), any::<bool>(), any::<bool>()))
             .prop_map(|(target, (nohang, untraced, continued))| Call::Waitpid {
                 target,
-                options: WaitOptions {
-                    nohang,
-                    untraced,
-                    continued
-                },
+                options: WaitOptions { nohang, untraced, continued },
             }),
         Just(Call::Pause),
         Just(Call::SchedYield),
@@ -197,65 +157,32 @@ fn expect() -> impl Strategy<Value = Expect> {
 fn outcome() -> impl Strategy<Value = ProcessOutcome> {
     prop_oneof![
         any::<u8>().prop_map(ProcessOutcome::Exited),
-        (signal(), any::<bool>())
-            .prop_map(|(signal, core)| ProcessOutcome::Killed { signal, core }),
+        (signal(), any::<bool>()).prop_map(|(signal, core)| ProcessOutcome::Killed { signal, core }),
         Just(ProcessOutcome::Running),
     ]
 }
 
 fn call_stmt() -> impl Strategy<Value = Stmt> {
-    (call(), prop::option::of(expect())).prop_map(|(call, expect)| {
-        Stmt::Call(CallStmt {
-            call,
-            span: span(),
-            expect: expect.map(located),
-        })
-    })
+    (call(), prop::option::of(expect()))
+        .prop_map(|(call, expect)| Stmt::Call(CallStmt { call, span: span(), expect: expect.map(located) }))
 }
 
 fn stmt() -> impl Strategy<Value = Stmt> {
     call_stmt().prop_recursive(4, 48, 5, |inner| {
         let body = prop::collection::vec(inner, 0..5);
         prop_oneof![
-            (pick(CHILDREN), prop::option::of(outcome()), body.clone()).prop_map(
-                |(name, expect, body)| {
-                    Stmt::Fork(ForkStmt {
-                        name,
-                        span: span(),
-                        expect: expect.map(located),
-                        body,
-                    })
-                }
-            ),
-            (
-                prop_oneof![1u32..5, 1..=Limits::DEFAULT.max_repeat_count],
-                body
-            )
-                .prop_map(|(count, body)| Stmt::Repeat(RepeatStmt {
-                    count,
-                    span: span(),
-                    body
-                })),
+            (pick(CHILDREN), prop::option::of(outcome()), body.clone()).prop_map(|(name, expect, body)| {
+                Stmt::Fork(ForkStmt { name, span: span(), expect: expect.map(located), body })
+            }),
+            (prop_oneof![1u32..5, 1..=Limits::DEFAULT.max_repeat_count], body)
+                .prop_map(|(count, body)| Stmt::Repeat(RepeatStmt { count, span: span(), body })),
         ]
     })
 }
 
 fn binder() -> ProcessDecl {
-    let call = |call| {
-        Stmt::Call(CallStmt {
-            call,
-            span: span(),
-            expect: None,
-        })
-    };
-    let fork = |name: &str| {
-        Stmt::Fork(ForkStmt {
-            name: name.into(),
-            span: span(),
-            expect: None,
-            body: vec![],
-        })
-    };
+    let call = |call| Stmt::Call(CallStmt { call, span: span(), expect: None });
+    let fork = |name: &str| Stmt::Fork(ForkStmt { name: name.into(), span: span(), expect: None, body: vec![] });
     ProcessDecl {
         name: "binder".into(),
         name_span: span(),
@@ -263,15 +190,8 @@ fn binder() -> ProcessDecl {
         body: vec![
             call(Call::Pipe { name: "p".into() }),
             call(Call::Pipe { name: "q".into() }),
-            call(Call::Open {
-                name: "f".into(),
-                path: "fifo".into(),
-                flags: OpenFlags::default(),
-            }),
-            call(Call::Dup {
-                name: "d".into(),
-                fd: FdRef::Number(0),
-            }),
+            call(Call::Open { name: "f".into(), path: "fifo".into(), flags: OpenFlags::default() }),
+            call(Call::Dup { name: "d".into(), fd: FdRef::Number(0) }),
             fork("kid"),
             fork("kid2"),
         ],
@@ -279,24 +199,16 @@ fn binder() -> ProcessDecl {
 }
 
 fn process(name: &'static str) -> impl Strategy<Value = ProcessDecl> {
-    (
-        prop::option::of(outcome()),
-        prop::collection::vec(stmt(), 0..8),
-    )
-        .prop_map(move |(expect, body)| ProcessDecl {
-            name: name.to_string(),
-            name_span: span(),
-            expect: expect.map(located),
-            body,
-        })
+    (prop::option::of(outcome()), prop::collection::vec(stmt(), 0..8)).prop_map(move |(expect, body)| ProcessDecl {
+        name: name.to_string(),
+        name_span: span(),
+        expect: expect.map(located),
+        body,
+    })
 }
 
 fn scenario() -> impl Strategy<Value = Scenario> {
-    let run_end = prop_oneof![
-        Just(RunEnd::AllExited),
-        Just(RunEnd::Deadlock),
-        Just(RunEnd::StepLimit)
-    ];
+    let run_end = prop_oneof![Just(RunEnd::AllExited), Just(RunEnd::Deadlock), Just(RunEnd::StepLimit)];
     (
         prop::option::of(any::<String>()),
         prop::option::of("[ -~]{0,40}"),
@@ -308,12 +220,7 @@ fn scenario() -> impl Strategy<Value = Scenario> {
             let mut processes = vec![main];
             processes.extend(helper);
             processes.push(binder());
-            Scenario {
-                title,
-                description,
-                processes,
-                expected_end: end.map(located),
-            }
+            Scenario { title, description, processes, expected_end: end.map(located) }
         })
 }
 
@@ -438,12 +345,8 @@ const TOKENS: &[&str] = &[
 
 fn token_soup() -> impl Strategy<Value = String> {
     let separator = prop_oneof![4 => Just(" "), 2 => Just("\n"), 1 => Just("")];
-    prop::collection::vec((prop::sample::select(TOKENS), separator), 0..80).prop_map(|pieces| {
-        pieces
-            .into_iter()
-            .flat_map(|(token, sep)| [token, sep])
-            .collect()
-    })
+    prop::collection::vec((prop::sample::select(TOKENS), separator), 0..80)
+        .prop_map(|pieces| pieces.into_iter().flat_map(|(token, sep)| [token, sep]).collect())
 }
 
 /// Lines that mostly make sense, in random order, with blocks closed at the end: a good share
@@ -488,14 +391,7 @@ const LINES: &[&str] = &[
 ];
 
 /// Lines that do not parse (or fail the name check), mixed in now and then.
-const BAD_LINES: &[&str] = &[
-    "close nothing",
-    "read p.r",
-    "kill nobody SIGTERM",
-    "write p.w 5",
-    "fork {",
-    "}}",
-];
+const BAD_LINES: &[&str] = &["close nothing", "read p.r", "kill nobody SIGTERM", "write p.w 5", "fork {", "}}"];
 
 const HEADERS: &[&str] = &[
     "",
@@ -547,10 +443,7 @@ fn line_soup() -> impl Strategy<Value = String> {
 
 #[test]
 fn printing_parsed_texts_is_a_fixed_point() {
-    let mut runner = TestRunner::new(Config {
-        cases: CASES,
-        ..Config::default()
-    });
+    let mut runner = TestRunner::new(Config { cases: CASES, ..Config::default() });
     let parsed = Cell::new(0u32);
     runner
         .run(&line_soup(), |text| {
@@ -558,35 +451,20 @@ fn printing_parsed_texts_is_a_fixed_point() {
                 parsed.set(parsed.get() + 1);
                 let printed = print(&scenario);
                 let reparsed = parse(&printed);
-                prop_assert_eq!(
-                    &reparsed,
-                    &Ok(scenario),
-                    "text:\n{}\nprinted:\n{}",
-                    text,
-                    printed
-                );
+                prop_assert_eq!(&reparsed, &Ok(scenario), "text:\n{}\nprinted:\n{}", text, printed);
                 prop_assert_eq!(print(&reparsed.unwrap()), printed);
             }
             Ok(())
         })
         .unwrap();
     // The generator is only useful if a fair share of its texts parse.
-    assert!(
-        parsed.get() >= CASES / 10,
-        "only {} of {} texts parsed",
-        parsed.get(),
-        CASES
-    );
+    assert!(parsed.get() >= CASES / 10, "only {} of {} texts parsed", parsed.get(), CASES);
 }
 
 #[test]
 fn token_soup_sometimes_parses_and_then_is_a_fixed_point() {
-    let mut runner = TestRunner::new(Config {
-        cases: CASES,
-        ..Config::default()
-    });
-    let soup = (token_soup(), token_soup())
-        .prop_map(|(a, b)| format!("process main {{\n{}\n}}\n{}", a, b));
+    let mut runner = TestRunner::new(Config { cases: CASES, ..Config::default() });
+    let soup = (token_soup(), token_soup()).prop_map(|(a, b)| format!("process main {{\n{}\n}}\n{}", a, b));
     runner
         .run(&soup, |text| {
             if let Ok(scenario) = parse(&text) {

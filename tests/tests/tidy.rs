@@ -114,26 +114,7 @@ fn every_system_call_is_shown_by_a_library_scenario() {
     }
     let words: std::collections::BTreeSet<&str> =
         text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).filter(|word| !word.is_empty()).collect();
-    let calls = [
-        "pipe",
-        "pipe2",
-        "open",
-        "dup",
-        "dup2",
-        "close",
-        "write",
-        "read",
-        "mkfifo",
-        "unlink",
-        "fcntl",
-        "kill",
-        "signal",
-        "wait",
-        "waitpid",
-        "pause",
-        "sched_yield",
-        "exit",
-    ];
+    let calls = sim_core::program::SYSTEM_CALLS;
     let missing: Vec<&str> = calls.iter().copied().filter(|call| !words.contains(call)).collect();
     assert!(missing.is_empty(), "no library scenario uses: {}", missing.join(", "));
 }
@@ -166,4 +147,20 @@ fn web_and_native_runner_reach_the_kernel_only_through_sim_core() {
         let manifest = std::fs::read_to_string(root().join(user).join("Cargo.toml")).unwrap();
         assert!(manifest.contains("sim-core"), "{user} should use sim-core");
     }
+}
+
+#[test]
+fn the_workspace_is_formatted() {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let output = std::process::Command::new(cargo)
+        .current_dir(root())
+        .args(["fmt", "--all", "--", "--check"])
+        .output()
+        .expect("cargo fmt runs");
+    assert!(
+        output.status.success(),
+        "run `cargo fmt --all`:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
