@@ -19,38 +19,15 @@ use std::collections::{BTreeMap, BTreeSet};
 /// The most diagnostics one parse reports.
 pub const MAX_DIAGNOSTICS: usize = 50;
 
-/// Words that cannot be used as process or descriptor names.
-pub const KEYWORDS: &[&str] = &[
-    "pipe",
-    "pipe2",
-    "open",
-    "dup",
-    "dup2",
-    "close",
-    "write",
-    "read",
-    "mkfifo",
-    "unlink",
-    "fcntl",
-    "kill",
-    "signal",
-    "wait",
-    "waitpid",
-    "pause",
-    "sched_yield",
-    "exit",
-    "fork",
-    "repeat",
-    "process",
-    "expect",
-    "self",
-    "none",
-    "title",
-    "description",
-    "stdin",
-    "stdout",
-    "stderr",
-];
+/// Words besides the system call names ([`crate::program::SYSTEM_CALLS`]) that cannot be used as
+/// process or descriptor names.
+pub const OTHER_KEYWORDS: &[&str] =
+    &["fork", "repeat", "process", "expect", "self", "none", "title", "description", "stdin", "stdout", "stderr"];
+
+/// Whether `word` is reserved: a system call name or one of [`OTHER_KEYWORDS`].
+pub fn is_keyword(word: &str) -> bool {
+    crate::program::SYSTEM_CALLS.contains(&word) || OTHER_KEYWORDS.contains(&word)
+}
 
 /// The words that can start a statement (for "did you mean" hints).
 const STATEMENT_WORDS: &[&str] = &[
@@ -122,7 +99,7 @@ pub fn parse_with_limits(source: &str, limits: &Limits) -> Result<Scenario, Vec<
 
 /// True for `[A-Za-z_][A-Za-z0-9_]*` that is not a keyword.
 pub fn is_name(word: &str) -> bool {
-    is_identifier(word) && !KEYWORDS.contains(&word)
+    is_identifier(word) && !is_keyword(word)
 }
 
 fn is_identifier(word: &str) -> bool {
@@ -567,7 +544,7 @@ impl<'a> Parser<'a> {
         let mut diag = Diagnostic::new(token.span, format!("expected {}, found {}", what, self.describe(&token)));
         let help = help.or_else(|| {
             let word = self.word()?;
-            if KEYWORDS.contains(&word) && is_identifier(word) {
+            if is_keyword(word) && is_identifier(word) {
                 Some(format!("`{}` is a keyword", word))
             } else {
                 None
@@ -1092,7 +1069,7 @@ impl<'a> Parser<'a> {
         let name_token = self.bump();
         let name = self.text(&name_token).to_string();
         if !is_name(&name) {
-            if KEYWORDS.contains(&name.as_str()) {
+            if is_keyword(&name) {
                 return Err(self.error_help(
                     name_token.span,
                     format!("expected a descriptor name before `=`, found the keyword `{}`", name),
@@ -1195,7 +1172,7 @@ impl<'a> Parser<'a> {
                 self.bump();
                 Ok((word.to_string(), token.span))
             }
-            Some(word) if KEYWORDS.contains(&word) => {
+            Some(word) if is_keyword(word) => {
                 Err(self.expected_with(what, Some(format!("`{}` is a keyword and cannot be used as a name", word))))
             }
             Some(_) => Err(self.expected_with(
