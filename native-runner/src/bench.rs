@@ -71,7 +71,7 @@ fn measure_sim(messages: u32, storage: Storage) -> Result<SimMeasure, String> {
     let trace = simulation.trace();
     let trace_bytes = match storage {
         Storage::Events => (trace.events.len() * std::mem::size_of::<sim_core::Event>() + trace.data.len()) as u64,
-        Storage::Packed => (trace.packed.as_ref().map_or(0, |packed| packed.size_bytes()) + trace.data.len()) as u64,
+        Storage::Packed => (trace.packed().map_or(0, |packed| packed.size_bytes() as usize) + trace.data.len()) as u64,
         Storage::HashOnly => 0,
     };
     Ok(SimMeasure {
@@ -79,7 +79,7 @@ fn measure_sim(messages: u32, storage: Storage) -> Result<SimMeasure, String> {
         trace_bytes,
         steps: simulation.steps(),
         calls,
-        events: simulation.trace().event_count,
+        events: simulation.trace().event_count(),
         seconds,
         trace_hash: simulation.trace().hash(),
     })
@@ -137,17 +137,15 @@ fn measure_linux(messages: u32) -> Result<(u64, f64), String> {
     }
 }
 
-/// Runs one simulator arm `repeats` times; `seconds` is the median, `best_seconds` the fastest.
-fn measure_sim_repeated(messages: u32, storage: Storage, repeats: u32) -> Result<SimMeasure, String> {
-    let mut runs = Vec::new();
-    for _ in 0..repeats.max(1) {
-        runs.push(measure_sim(messages, storage)?);
-    }
-    runs.sort_by(|a, b| a.seconds.total_cmp(&b.seconds));
-    let best_seconds = runs[0].seconds;
-    let mut median = runs.swap_remove(runs.len() / 2);
-    median.best_seconds = best_seconds;
-    Ok(median)
+/// Folds one more run of an arm into its measure: `seconds` becomes the median of the runs so far and
+/// `best_seconds` the fastest.
+fn add_run(runs: &mut Vec<f64>, measure: &mut Option<SimMeasure>, run: SimMeasure) {
+    runs.push(run.seconds);
+    let mut sorted = runs.clone();
+    sorted.sort_by(f64::total_cmp);
+    let merged = measure.get_or_insert(run);
+    merged.seconds = sorted[sorted.len() / 2];
+    merged.best_seconds = sorted[0];
 }
 
 pub fn run(messages: u32, repeats: u32, json: Option<&std::path::Path>) -> ExitCode {
@@ -161,23 +159,42 @@ pub fn run(messages: u32, repeats: u32, json: Option<&std::path::Path>) -> ExitC
         (Storage::Events, "simulator, trace stored as events", "every event stored as an Event value"),
         (Storage::HashOnly, "simulator, trace hashed only", "every event built and hashed, none stored"),
     ];
-    let mut sims = Vec::new();
-    for (index, (storage, label, meaning)) in arms.iter().enumerate() {
-        eprintln!("  [{}/4] {label}: {meaning} ({repeats} runs) ...", index + 1);
-        match measure_sim_repeated(messages, *storage, repeats) {
-            Ok(measure) => sims.push((*label, measure)),
-            Err(message) => {
-                eprintln!("ipclab: bench: simulator: {message}");
-                return ExitCode::from(1);
+    // The arms take turns, round after round, so that a slow spell of the machine falls on all of them
+    // alike rather than on whichever arm happened to be running.
+    for (_, label, meaning) in &arms {
+        eprintln!("  {label}: {meaning}");
+    }
+    let mut measures: Vec<Option<SimMeasure>> = arms.iter().map(|_| None).collect();
+    let mut times: Vec<Vec<f64>> = arms.iter().map(|_| Vec::new()).collect();
+    for round in 1..=repeats {
+        eprintln!("  [{round}/{repeats}] one run of each simulator arm ...");
+        for (index, (storage, _, _)) in arms.iter().enumerate() {
+            match measure_sim(messages, *storage) {
+                Ok(run) => {
+                    if run.trace_hash != measures[0].as_ref().map_or(run.trace_hash, |first| first.trace_hash) {
+                        eprintln!("ipclab: bench: the simulator runs gave different trace hashes (a determinism bug)");
+                        return ExitCode::from(1);
+                    }
+                    add_run(&mut times[index], &mut measures[index], run);
+                }
+                Err(message) => {
+                    eprintln!("ipclab: bench: simulator: {message}");
+                    return ExitCode::from(1);
+                }
             }
         }
     }
+    let sims: Vec<(&str, SimMeasure)> = arms
+        .iter()
+        .zip(measures)
+        .map(|((_, label, _), measure)| (*label, measure.expect("at least one round")))
+        .collect();
     if sims.iter().any(|(_, measure)| measure.trace_hash != sims[0].1.trace_hash) {
         eprintln!("ipclab: bench: the simulator runs gave different trace hashes (a determinism bug)");
         return ExitCode::from(1);
     }
     let sim = &sims[0].1;
-    eprintln!("  [4/4] real Linux pipes between two processes ...");
+    eprintln!("  real Linux pipes between two processes ...");
     let (linux_calls, linux_seconds) = match measure_linux(messages) {
         Ok(measure) => measure,
         Err(message) => {
@@ -190,7 +207,7 @@ pub fn run(messages: u32, repeats: u32, json: Option<&std::path::Path>) -> ExitC
     let best_calls_per_second = sim.calls as f64 / sim.best_seconds;
     let mut out = String::new();
     out.push_str(&format!(
-        "pipe ping-pong, {messages} round trips; simulator arms: median and best of {repeats} runs; Linux: one run\n\n"
+        "pipe ping-pong, {messages} round trips; simulator arms: median and best of {repeats} runs, taken in turns; Linux: one run\n\n"
     ));
     out.push_str("| arm | system calls | steps | events | seconds (median) | calls per second (median) | calls per second (best) | trace bytes |\n");
     out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|\n");

@@ -80,8 +80,9 @@ enum Command {
         /// Round trips (each is four system calls: two writes and two reads).
         #[arg(long, default_value_t = 1_000_000)]
         messages: u32,
-        /// How many times each simulator arm runs (the table shows the median and the best).
-        #[arg(long, default_value_t = 5)]
+        /// How many rounds of the simulator arms run, the arms taking turns (the table shows the median
+        /// and the best of each).
+        #[arg(long, default_value_t = 7)]
         repeat: u32,
         /// Also write the results as JSON to this file.
         #[arg(long)]

@@ -24,7 +24,7 @@ fn main() {
         "{} steps, {} calls, {} events, outcome {}, hash {:016x}",
         simulation.steps(),
         simulation.kernel().calls_completed,
-        simulation.trace().event_count,
+        simulation.trace().event_count(),
         outcome.name(),
         simulation.trace().hash()
     );

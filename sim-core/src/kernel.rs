@@ -142,6 +142,9 @@ pub struct Kernel {
     pub procs: Vec<Process>,
     /// Pids of processes that are not reaped (init excluded), ascending.
     pub alive: Vec<Pid>,
+    /// Pids of the runnable processes among `alive`, ascending; every change of state goes through
+    /// [`Kernel::set_state`], which keeps this list.
+    runnable: Vec<Pid>,
     pub files: Vec<Option<OpenFile>>,
     free_files: Vec<u32>,
     /// Indexed by `id - 1`; a freed pipe leaves `None`.
@@ -185,6 +188,7 @@ impl Kernel {
             limits,
             procs: Vec::new(),
             alive: Vec::new(),
+            runnable: Vec::new(),
             files: Vec::new(),
             free_files: Vec::new(),
             pipes: Vec::new(),
@@ -271,6 +275,7 @@ impl Kernel {
             });
             kernel.procs[0].children.push(pid);
             kernel.alive.push(pid);
+            kernel.runnable.push(pid);
             trace.record(Event { step: 0, kind: EventKind::Spawn { pid } });
         }
         Ok(kernel)
@@ -293,9 +298,35 @@ impl Kernel {
     }
 
     /// Runnable processes, ascending by pid.
-    pub fn runnable(&self, out: &mut Vec<Pid>) {
-        out.clear();
-        out.extend(self.alive.iter().copied().filter(|pid| self.process(*pid).state == ProcState::Runnable));
+    pub fn runnable(&self) -> &[Pid] {
+        &self.runnable
+    }
+
+    /// Changes a process's state, keeping the list of runnable processes.
+    fn set_state(&mut self, pid: Pid, state: ProcState) {
+        let process = &mut self.procs[pid as usize - 1];
+        let was_runnable = process.state == ProcState::Runnable;
+        let is_runnable = state == ProcState::Runnable;
+        process.state = state;
+        if was_runnable == is_runnable || pid == INIT_PID {
+            return;
+        }
+        // The list is short (the processes alive), so shifting by hand beats a call to memmove.
+        let list = &mut self.runnable;
+        if is_runnable {
+            list.push(pid);
+            let mut index = list.len() - 1;
+            while index > 0 && list[index - 1] > pid {
+                list.swap(index - 1, index);
+                index -= 1;
+            }
+        } else if let Some(mut index) = list.iter().position(|listed| *listed == pid) {
+            while index + 1 < list.len() {
+                list.swap(index, index + 1);
+                index += 1;
+            }
+            list.pop();
+        }
     }
 
     /// True once no process is left that is neither a zombie nor reaped.
@@ -400,12 +431,14 @@ impl Kernel {
             }
             Exec::Block(reason) => self.sleep(pid, op_index, fd, reason, trace),
         }
-        let deferred = std::mem::take(&mut self.deferred);
-        for (from, to, signal) in &deferred {
-            self.send_signal(*from, *to, *signal, trace);
+        if !self.deferred.is_empty() {
+            let deferred = std::mem::take(&mut self.deferred);
+            for (from, to, signal) in &deferred {
+                self.send_signal(*from, *to, *signal, trace);
+            }
+            self.deferred = deferred;
+            self.deferred.clear();
         }
-        self.deferred = deferred;
-        self.deferred.clear();
         Ok(())
     }
 
@@ -423,9 +456,8 @@ impl Kernel {
             step: self.step as u32,
             kind: EventKind::Block { pid, op: op_index, fd, reason: reason.clone() },
         });
-        let process = self.proc_mut(pid);
-        process.state = ProcState::Blocked(reason);
-        process.waited = true;
+        self.set_state(pid, ProcState::Blocked(reason));
+        self.proc_mut(pid).waited = true;
     }
 
     /// A process woken in the middle of a call, and not yet run, meets a signal that stops or kills it.
@@ -604,9 +636,8 @@ impl Kernel {
     /// Makes every process on `waiters` runnable again (Linux wakes all non-exclusive waiters).
     fn wake_list(&mut self, waiters: &[Pid], by: Pid, trace: &mut Trace) {
         for pid in waiters {
-            let process = self.proc_mut(*pid);
-            if matches!(process.state, ProcState::Blocked(_)) {
-                process.state = ProcState::Runnable;
+            if matches!(self.process(*pid).state, ProcState::Blocked(_)) {
+                self.set_state(*pid, ProcState::Runnable);
                 trace.record(Event { step: self.step as u32, kind: EventKind::Wake { pid: *pid, by } });
             }
         }
@@ -1027,7 +1058,8 @@ impl Kernel {
         if total == 0 {
             return Ok(Exec::Done(CallResult::Value { value: 0 }));
         }
-        let mut written = self.process(pid).progress;
+        let process = self.process(pid);
+        let (mut written, waited) = (process.progress, process.waited);
         if self.bytes_in_flight + (total - written) as u64 > self.limits.max_bytes_in_flight {
             return Err(LimitHit {
                 limit: "max_bytes_in_flight",
@@ -1037,51 +1069,54 @@ impl Kernel {
                 ),
             });
         }
-        let was_empty = self.pipe_mut(pipe_id).buffer.is_empty();
+        // One borrow of the pipe for the whole attempt; wake-ups and signals follow once it ends.
+        let pipe = self.pipes[pipe_id as usize - 1].as_mut().expect("a live file points at a freed pipe");
+        let was_empty = pipe.buffer.is_empty();
         let mut added = 0u32;
-        if written == 0 {
-            if self.pipe_mut(pipe_id).readers == 0 {
-                self.deferred.push((pid, pid, SIGPIPE));
-                return Ok(Exec::Done(CallResult::Error { errno: EPIPE }));
-            }
-            // `pipe_write` tries to merge into the last page once, as the call begins; a writer that
-            // slept and retries only looks for free slots.
-            if !was_empty && !self.process(pid).waited {
-                let merged = self.pipe_mut(pipe_id).buffer.merge_into_last_page(data, total);
-                written += merged;
-                added += merged;
-            }
+        if written == 0 && pipe.readers == 0 {
+            self.deferred.push((pid, pid, SIGPIPE));
+            return Ok(Exec::Done(CallResult::Error { errno: EPIPE }));
         }
-        let result = loop {
-            if written == total {
-                break Exec::Done(CallResult::Value { value: total as i32 });
+        let result = 'attempt: {
+            if written == 0 {
+                // `pipe_write` tries to merge into the last page once, as the call begins; a writer that
+                // slept and retries only looks for free slots.
+                if !was_empty && !waited {
+                    let merged = pipe.buffer.merge_into_last_page(data, total);
+                    written += merged;
+                    added += merged;
+                }
             }
-            let pipe = self.pipe_mut(pipe_id);
-            if pipe.readers == 0 {
-                self.deferred.push((pid, pid, SIGPIPE));
-                break if written > 0 {
-                    Exec::Done(CallResult::Value { value: written as i32 })
-                } else {
-                    Exec::Done(CallResult::Error { errno: EPIPE })
-                };
+            loop {
+                if written == total {
+                    break 'attempt Exec::Done(CallResult::Value { value: total as i32 });
+                }
+                if pipe.readers == 0 {
+                    self.deferred.push((pid, pid, SIGPIPE));
+                    break 'attempt if written > 0 {
+                        Exec::Done(CallResult::Value { value: written as i32 })
+                    } else {
+                        Exec::Done(CallResult::Error { errno: EPIPE })
+                    };
+                }
+                let (taken, progress) = pipe.buffer.fill_pages(&data[written as usize..]);
+                written += taken;
+                added += taken;
+                if progress == WriteProgress::Done {
+                    continue;
+                }
+                if nonblock {
+                    break 'attempt if written > 0 {
+                        Exec::Done(CallResult::Value { value: written as i32 })
+                    } else {
+                        Exec::Done(CallResult::Error { errno: EAGAIN })
+                    };
+                }
+                break 'attempt Exec::Block(BlockReason::PipeFull { pipe: pipe_id, written });
             }
-            let (taken, progress) = pipe.buffer.fill_pages(&data[written as usize..]);
-            written += taken;
-            added += taken;
-            if progress == WriteProgress::Done {
-                continue;
-            }
-            if nonblock {
-                break if written > 0 {
-                    Exec::Done(CallResult::Value { value: written as i32 })
-                } else {
-                    Exec::Done(CallResult::Error { errno: EAGAIN })
-                };
-            }
-            break Exec::Block(BlockReason::PipeFull { pipe: pipe_id, written });
         };
+        let full_after = pipe.buffer.is_full();
         if added > 0 {
-            let pipe = self.pipe_mut(pipe_id);
             pipe.bytes_written += added as u64;
             let used_bytes = pipe.buffer.len_bytes();
             let capacity_bytes = pipe.buffer.capacity_bytes();
@@ -1102,10 +1137,7 @@ impl Kernel {
                 self.wake_one(pipe_id, true, pid, trace);
             }
         }
-        if matches!(result, Exec::Done(_))
-            && self.process(pid).waited
-            && self.pipe(pipe_id).is_some_and(|pipe| !pipe.buffer.is_full())
-        {
+        if matches!(result, Exec::Done(_)) && waited && !full_after {
             self.wake_one(pipe_id, false, pid, trace);
         }
         self.proc_mut(pid).progress = written;
@@ -1130,8 +1162,9 @@ impl Kernel {
         if count == 0 {
             return Exec::Done(trace.record_data(&[]));
         }
+        let waited = self.process(pid).waited;
         let mut scratch = std::mem::take(&mut self.read_scratch);
-        let pipe = self.pipe_mut(pipe_id);
+        let pipe = self.pipes[pipe_id as usize - 1].as_mut().expect("a live file points at a freed pipe");
         // `pipe_read` wakes a writer only when the pipe was full as the read began.
         let was_full = pipe.buffer.is_full();
         let result = if !pipe.buffer.is_empty() {
@@ -1140,6 +1173,7 @@ impl Kernel {
             pipe.bytes_read += got as u64;
             let used_bytes = pipe.buffer.len_bytes();
             let capacity_bytes = pipe.buffer.capacity_bytes();
+            let empty_after = pipe.buffer.is_empty();
             self.bytes_in_flight -= got as u64;
             self.copied_to_user += got as u64;
             trace.record(Event {
@@ -1156,7 +1190,7 @@ impl Kernel {
             if was_full {
                 self.wake_one(pipe_id, false, pid, trace);
             }
-            if self.process(pid).waited && !self.pipe_mut(pipe_id).buffer.is_empty() {
+            if waited && !empty_after {
                 self.wake_one(pipe_id, true, pid, trace);
             }
             Exec::Done(trace.record_data(&scratch))
@@ -1210,7 +1244,7 @@ impl Kernel {
     /// Removes a zombie for good. `by` is whoever collected it (its parent, or `init`).
     fn reap(&mut self, child: Pid, by: Pid, trace: &mut Trace) {
         let parent = self.process(child).ppid;
-        self.proc_mut(child).state = ProcState::Reaped;
+        self.set_state(child, ProcState::Reaped);
         self.alive.retain(|pid| *pid != child);
         self.proc_mut(parent).children.retain(|pid| *pid != child);
         trace.record(Event { step: self.step as u32, kind: EventKind::Reap { pid: child, by } });
@@ -1272,6 +1306,8 @@ impl Kernel {
             span: self.program.ops[op_index as usize].span,
         });
         self.alive.push(child);
+        // The newest pid is the largest, so the runnable list stays in order.
+        self.runnable.push(child);
         let parent_process = self.proc_mut(parent);
         parent_process.children.push(child);
         parent_process.vars[slot as usize] = child as i32;
@@ -1287,8 +1323,8 @@ impl Kernel {
         for entry in fds.into_iter().flatten() {
             self.release_file(entry.file, pid, trace);
         }
+        self.set_state(pid, ProcState::Zombie);
         let process = self.proc_mut(pid);
-        process.state = ProcState::Zombie;
         process.status = Some(status);
         process.report = None;
         process.pending_signals = 0;
@@ -1339,7 +1375,7 @@ impl Kernel {
         }
         if let ProcState::Blocked(BlockReason::Child { target }) = self.process(parent).state {
             if target.map_or(true, |target| target == child) {
-                self.proc_mut(parent).state = ProcState::Runnable;
+                self.set_state(parent, ProcState::Runnable);
                 trace.record(Event { step: self.step as u32, kind: EventKind::Wake { pid: parent, by: child } });
             }
         }
@@ -1387,9 +1423,8 @@ impl Kernel {
             self.proc_mut(to).pending_signals &= !stop_mask;
             if state == ProcState::Stopped {
                 record(self, trace, SignalEffect::Continued);
-                let process = self.proc_mut(to);
-                process.state = ProcState::Runnable;
-                process.report = Some(Report::Continued);
+                self.set_state(to, ProcState::Runnable);
+                self.proc_mut(to).report = Some(Report::Continued);
                 self.notify_parent(to, trace);
                 // A fatal signal that arrived while stopped takes effect now.
                 let pending = self.process(to).pending_signals;
@@ -1425,9 +1460,8 @@ impl Kernel {
                 }
                 record(self, trace, SignalEffect::Stopped);
                 self.interrupt_for_stop(to, signal, trace);
-                let process = self.proc_mut(to);
-                process.state = ProcState::Stopped;
-                process.report = Some(Report::Stopped(signal));
+                self.set_state(to, ProcState::Stopped);
+                self.proc_mut(to).report = Some(Report::Stopped(signal));
                 self.notify_parent(to, trace);
             }
             DefaultAction::Core | DefaultAction::Terminate
@@ -1646,6 +1680,14 @@ impl Kernel {
         }
         if self.alive.len() as u32 + 1 > self.limits.max_processes {
             return Err("more processes alive than the limit allows".to_string());
+        }
+        let runnable: Vec<Pid> =
+            self.alive.iter().copied().filter(|pid| self.process(*pid).state == ProcState::Runnable).collect();
+        if runnable != self.runnable {
+            return Err(format!(
+                "the runnable list says {:?} but the runnable processes are {runnable:?}",
+                self.runnable
+            ));
         }
         Ok(())
     }

@@ -2,32 +2,100 @@
 //!
 //! A long run (a benchmark's millions of steps) produces tens of millions of events; as [`Event`] values
 //! they need dozens of bytes each. The packed log stores the same events as a byte stream: the step as a
-//! delta from the previous event, a tag, and each field as a LEB128 variable-length integer (signed
-//! values zigzag-encoded). The rare events that carry text (failed expectations, the end of the run)
-//! keep that part in side tables. [`PackedLog::events`] gives back exactly the events that went in.
+//! delta from the previous event and a tag (sharing one byte), and each field as a LEB128 variable-length integer (signed
+//! values zigzag-encoded). What the decoder can work out is left out: a read's offset in the data arena
+//! (reads fill it in order) and a pipe's capacity in bytes (stored in pages). An event whose bytes are
+//! the same as those of an earlier one, as the events of a loop are, is stored as a two-byte reference to
+//! a small dictionary of recent events that encoder and decoder keep alike. The rare events that carry
+//! text (failed expectations, the end of the run) keep that part in side tables. [`PackedLog::events`]
+//! gives back exactly the events that went in.
+//!
+//! The bytes live in fixed-size chunks that never move once full. The log hashes them a few kilobytes
+//! at a time, as they are written, so the trace hash costs a pass over bytes still in cache. A log that
+//! only hashes reuses one small chunk and keeps nothing.
 
 use crate::ast::{ChildStatus, Errno, Signal};
 use crate::trace::{
-    BlockReason, CallResult, CopyDirection, Event, EventKind, Mismatch, Object, RunOutcome, SignalEffect,
+    BlockReason, CallResult, CopyDirection, Event, EventKind, Mismatch, Object, RunOutcome, SignalEffect, StreamHasher,
 };
 
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct PackedLog {
+/// A log that keeps its bytes stores them in chunks of this size; no event straddles two chunks, so a
+/// full chunk never moves and the log grows without copying what it holds.
+const CHUNK_BYTES: usize = 1 << 20;
+/// Bytes are hashed in batches of this size, while they are still in cache; a log that only hashes
+/// reuses one chunk of this size.
+const HASH_BATCH_BYTES: usize = 4096;
+/// Slots in the dictionary of recent events (a reference names one in a byte).
+const DICTIONARY_SLOTS: usize = 256;
+/// The head tag of a reference to the dictionary: `[REPEAT_TAG, slot]`.
+const REPEAT_TAG: u8 = 14;
+/// Events of this many bytes go into the dictionary: shorter ones gain nothing, longer ones are rare.
+const DICTIONARY_LENGTHS: std::ops::RangeInclusive<usize> = 3..=7;
+
+/// The dictionary key of an event's bytes: the bytes, little-endian, with the length in the top byte.
+#[inline(always)]
+fn dictionary_key(first_eight: [u8; 8], length: usize) -> u64 {
+    (u64::from_le_bytes(first_eight) & ((1u64 << (8 * length)) - 1)) | (length as u64) << 56
+}
+
+#[inline(always)]
+fn dictionary_slot(key: u64) -> usize {
+    (key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 56) as usize
+}
+
+/// The first chunk starts this small and doubles up to its limit (most runs are short).
+const FIRST_CHUNK_BYTES: usize = 4096;
+
+/// A full chunk of a log that keeps its bytes.
+#[derive(Clone, Debug)]
+struct Sealed {
+    /// Exactly the encoded bytes of the chunk's events.
     bytes: Vec<u8>,
+    /// The stream position of its first byte.
+    start: u64,
+    /// The hash of the stream before it, to roll back into it.
+    hash_before: StreamHasher,
+}
+
+/// The encoding of a run's events, kept (a packed trace) or only hashed (the trace hash of any run).
+/// Either way [`PackedLog::stream_hash`] is the hash of every encoded byte, cut-independent.
+#[derive(Clone, Debug)]
+pub struct PackedLog {
+    keep: bool,
+    sealed: Vec<Sealed>,
+    /// The chunk being filled. Its length is its allocated size (zeroed when allocated); only
+    /// `current[..used]` holds events.
+    current: Vec<u8>,
+    used: usize,
+    /// The stream position of `current[0]`.
+    base: u64,
+    /// The hash of the stream up to `current[hashed]`.
+    hash: StreamHasher,
+    hashed: usize,
+    /// The hash of the stream before `current[0]`.
+    start_hash: StreamHasher,
+    /// Recent events by the hash of their bytes (0 marks an empty slot: no key has length 0).
+    dictionary: Box<[u64; DICTIONARY_SLOTS]>,
     mismatches: Vec<Mismatch>,
     outcomes: Vec<RunOutcome>,
     last_step: u32,
     count: u64,
+    /// The end of the reads' data so far: the offset the next read's result must carry.
+    data_end: u32,
 }
 
 /// Where a packed log stood, to roll it back.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PackedMark {
-    bytes: usize,
+    position: u64,
+    /// The stream hash at the mark, for a log that does not keep the bytes to hash again.
+    hash: Option<StreamHasher>,
+    dictionary: Box<[u64; DICTIONARY_SLOTS]>,
     mismatches: usize,
     outcomes: usize,
     last_step: u32,
     count: u64,
+    data_end: u32,
 }
 
 const SIGNAL_EFFECTS: [SignalEffect; 7] = [
@@ -41,6 +109,40 @@ const SIGNAL_EFFECTS: [SignalEffect; 7] = [
 ];
 
 impl PackedLog {
+    /// A log that stores every event it is given.
+    pub fn keeping() -> PackedLog {
+        PackedLog::new(true)
+    }
+
+    /// A log that hashes every event it is given and forgets the bytes.
+    pub fn hashing_only() -> PackedLog {
+        PackedLog::new(false)
+    }
+
+    fn new(keep: bool) -> PackedLog {
+        PackedLog {
+            keep,
+            sealed: Vec::new(),
+            current: Vec::new(),
+            used: 0,
+            base: 0,
+            hash: StreamHasher::default(),
+            hashed: 0,
+            start_hash: StreamHasher::default(),
+            dictionary: Box::new([0; DICTIONARY_SLOTS]),
+            mismatches: Vec::new(),
+            outcomes: Vec::new(),
+            last_step: 0,
+            count: 0,
+            data_end: 0,
+        }
+    }
+
+    /// Whether the encoded events are kept (and [`PackedLog::events`] gives them back).
+    pub fn keeps_events(&self) -> bool {
+        self.keep
+    }
+
     pub fn len(&self) -> u64 {
         self.count
     }
@@ -49,65 +151,158 @@ impl PackedLog {
         self.count == 0
     }
 
-    /// Bytes used by the stream (side tables excluded).
-    pub fn size_bytes(&self) -> usize {
-        self.bytes.len()
+    /// Bytes of the encoded stream so far (side tables excluded); for a keeping log, the bytes it stores.
+    pub fn size_bytes(&self) -> u64 {
+        self.base + self.used as u64
     }
 
-    /// The encoded bytes from `start` on (the encoding of the events pushed since the stream had that size).
-    pub fn bytes_from(&self, start: usize) -> &[u8] {
-        &self.bytes[start..]
+    /// The hash of the whole encoded stream so far.
+    pub fn stream_hash(&self) -> StreamHasher {
+        let mut hash = self.hash;
+        hash.feed(&self.current[self.hashed..self.used]);
+        hash
     }
 
-    /// Forgets encoded bytes past `length` while keeping the step position, for a log used only to encode.
-    pub fn truncate_bytes(&mut self, length: usize) {
-        self.bytes.truncate(length);
+    /// The stored bytes, chunk by chunk (for a log that does not keep its events, only the latest part).
+    pub fn chunks(&self) -> impl Iterator<Item = &[u8]> {
+        self.sealed.iter().map(|chunk| chunk.bytes.as_slice()).chain(std::iter::once(&self.current[..self.used]))
     }
 
     pub fn mark(&self) -> PackedMark {
         PackedMark {
-            bytes: self.bytes.len(),
+            position: self.size_bytes(),
+            hash: if self.keep { None } else { Some(self.stream_hash()) },
+            dictionary: self.dictionary.clone(),
             mismatches: self.mismatches.len(),
             outcomes: self.outcomes.len(),
             last_step: self.last_step,
             count: self.count,
+            data_end: self.data_end,
         }
     }
 
+    /// Goes back to a mark taken earlier from this log.
     pub fn rewind(&mut self, mark: &PackedMark) {
-        self.bytes.truncate(mark.bytes);
+        match mark.hash {
+            Some(hash) => {
+                // The bytes before the mark are gone: start an empty chunk at the mark.
+                self.base = mark.position;
+                self.used = 0;
+                self.hash = hash;
+                self.hashed = 0;
+                self.start_hash = hash;
+            }
+            None => {
+                if mark.position < self.base {
+                    let index = self.sealed.partition_point(|chunk| chunk.start <= mark.position) - 1;
+                    let chunk = self.sealed.swap_remove(index);
+                    self.sealed.truncate(index);
+                    let size = chunk.bytes.capacity().max(chunk.bytes.len());
+                    self.current = chunk.bytes;
+                    self.current.resize(size, 0);
+                    self.base = chunk.start;
+                    self.start_hash = chunk.hash_before;
+                    self.hashed = usize::MAX;
+                }
+                self.used = (mark.position - self.base) as usize;
+                if self.used < self.hashed {
+                    // Part of what was hashed is gone: hash this chunk again from its start (its bytes
+                    // up to the mark are fed in with the next batch).
+                    self.hash = self.start_hash;
+                    self.hashed = 0;
+                }
+            }
+        }
+        self.dictionary.copy_from_slice(&mark.dictionary[..]);
         self.mismatches.truncate(mark.mismatches);
         self.outcomes.truncate(mark.outcomes);
         self.last_step = mark.last_step;
         self.count = mark.count;
+        self.data_end = mark.data_end;
     }
 
-    /// Appends one event. Steps never go backwards within a run.
+    /// Appends one event. Steps never go backwards within a run, and reads' results point at the data
+    /// arena in order (as [`crate::Trace::record_data`] hands them out).
     #[inline(always)]
     pub fn push(&mut self, event: &Event) {
-        // Encode into a local buffer, then append it with a fixed-size copy and cut the excess: bytes
-        // stored straight into the vector would make the compiler reload its length after every byte,
-        // and a copy of variable length would be a call to memcpy for a handful of bytes.
-        let mut buffer = [0u8; MAX_EVENT_BYTES];
-        let length = {
-            let mut encoder = Encoder { buffer: &mut buffer, length: 0, log: self };
-            encoder.event(event);
-            encoder.length
-        };
-        let start = self.bytes.len();
-        if length <= 16 {
-            self.bytes.extend_from_slice(&buffer[..16]);
-        } else if length <= 32 {
-            self.bytes.extend_from_slice(&buffer[..32]);
-        } else {
-            self.bytes.extend_from_slice(&buffer);
+        if let EventKind::Call { result: CallResult::Data { offset, len }, .. } = event.kind {
+            debug_assert_eq!(offset, self.data_end, "read results are logged in the order of the data arena");
+            self.data_end = offset + len;
         }
-        self.bytes.truncate(start + length);
+        if self.used + MAX_EVENT_BYTES > self.current.len() {
+            self.make_room();
+        }
+        let delta = event.step.wrapping_sub(self.last_step);
+        self.last_step = event.step;
+        self.count += 1;
+        // The encoder writes straight into a window of the chunk whose size is known at compile time:
+        // one bounds check for the window, and none that cannot be folded for the bytes.
+        let window: &mut [u8; MAX_EVENT_BYTES] =
+            (&mut self.current[self.used..self.used + MAX_EVENT_BYTES]).try_into().expect("room was made");
+        let mut encoder =
+            Encoder { out: window, length: 0, mismatches: &mut self.mismatches, outcomes: &mut self.outcomes };
+        encoder.event(delta, &event.kind);
+        let mut length = encoder.length;
+        if DICTIONARY_LENGTHS.contains(&length) {
+            let key = dictionary_key(window[..8].try_into().expect("eight bytes"), length);
+            let slot = dictionary_slot(key);
+            if self.dictionary[slot] == key {
+                window[0] = REPEAT_TAG;
+                window[1] = slot as u8;
+                length = 2;
+            } else {
+                self.dictionary[slot] = key;
+            }
+        }
+        self.used += length;
+        if self.used - self.hashed >= HASH_BATCH_BYTES {
+            self.hash.feed(&self.current[self.hashed..self.used]);
+            self.hashed = self.used;
+        }
     }
 
-    /// Every event, in order, as it was pushed.
+    /// Grows the first chunk, or hashes the full one and starts the next.
+    #[cold]
+    #[inline(never)]
+    fn make_room(&mut self) {
+        let limit = if self.keep { CHUNK_BYTES } else { HASH_BATCH_BYTES };
+        if self.current.len() < limit {
+            let size = (self.current.len() * 2).clamp(FIRST_CHUNK_BYTES, limit);
+            self.current.resize(size, 0);
+            return;
+        }
+        self.hash.feed(&self.current[self.hashed..self.used]);
+        if self.keep {
+            let mut bytes = std::mem::replace(&mut self.current, vec![0; CHUNK_BYTES]);
+            bytes.truncate(self.used);
+            self.sealed.push(Sealed { bytes, start: self.base, hash_before: self.start_hash });
+        }
+        self.base += self.used as u64;
+        self.used = 0;
+        self.hashed = 0;
+        self.start_hash = self.hash;
+    }
+
+    /// Every event, in order, as it was pushed (nothing for a log that does not keep its events).
     pub fn events(&self) -> PackedEvents<'_> {
-        PackedEvents { log: self, position: 0, step: 0 }
+        PackedEvents {
+            log: self,
+            chunk: 0,
+            position: 0,
+            step: 0,
+            data_offset: 0,
+            dictionary: Box::new([0; DICTIONARY_SLOTS]),
+            replay: None,
+            done: !self.keep,
+        }
+    }
+
+    fn chunk(&self, index: usize) -> Option<&[u8]> {
+        match index.cmp(&self.sealed.len()) {
+            std::cmp::Ordering::Less => Some(&self.sealed[index].bytes),
+            std::cmp::Ordering::Equal => Some(&self.current[..self.used]),
+            std::cmp::Ordering::Greater => None,
+        }
     }
 }
 
@@ -117,15 +312,16 @@ const MAX_EVENT_BYTES: usize = 64;
 
 /// Writes one event's bytes; the text of rare events goes to the log's side tables.
 struct Encoder<'a> {
-    buffer: &'a mut [u8; MAX_EVENT_BYTES],
+    out: &'a mut [u8; MAX_EVENT_BYTES],
     length: usize,
-    log: &'a mut PackedLog,
+    mismatches: &'a mut Vec<Mismatch>,
+    outcomes: &'a mut Vec<RunOutcome>,
 }
 
 impl Encoder<'_> {
     #[inline(always)]
     fn byte(&mut self, byte: u8) {
-        self.buffer[self.length] = byte;
+        self.out[self.length] = byte;
         self.length += 1;
     }
 
@@ -137,11 +333,6 @@ impl Encoder<'_> {
             value >>= 7;
         }
         self.byte(value as u8);
-    }
-
-    #[inline(always)]
-    fn put_signed(&mut self, value: i64) {
-        self.put(((value << 1) ^ (value >> 63)) as u64);
     }
 
     fn put_status(&mut self, status: ChildStatus) {
@@ -177,144 +368,186 @@ impl Encoder<'_> {
         }
     }
 
+    /// The first byte of every event: its tag in the low four bits and the step delta in the high four
+    /// (15 there means the delta follows as a varint). Most events happen in the step of the one before
+    /// or the next, so this is usually the whole of both.
     #[inline(always)]
-    fn event(&mut self, event: &Event) {
-        let delta = event.step.wrapping_sub(self.log.last_step);
-        self.log.last_step = event.step;
-        self.log.count += 1;
-        self.put(delta as u64);
-        match &event.kind {
+    fn head(&mut self, tag: u8, delta: u32) {
+        if delta < 15 {
+            self.byte(tag | (delta as u8) << 4);
+        } else {
+            self.byte(tag | 0xf0);
+            self.put(delta as u64);
+        }
+    }
+
+    /// The head byte and the first fields of an event. In the usual case (a delta below 8, every field
+    /// below 128) that is one byte each, written at positions known at compile time.
+    #[inline(always)]
+    fn first<const N: usize>(&mut self, tag: u8, delta: u32, fields: [u64; N]) {
+        if delta < 8 && fields.iter().fold(0, |all, value| all | value) < 0x80 {
+            let out: &mut [u8; MAX_EVENT_BYTES] = self.out;
+            out[0] = tag | (delta as u8) << 4;
+            for (index, value) in fields.into_iter().enumerate() {
+                out[1 + index] = value as u8;
+            }
+            self.length = 1 + N;
+        } else {
+            self.head(tag, delta);
+            for value in fields {
+                self.put(value);
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn zigzag(value: i64) -> u64 {
+        ((value << 1) ^ (value >> 63)) as u64
+    }
+
+    /// One event: the step delta, the tag, then the fields. Tags and the one-byte fields (a copy's
+    /// direction, a signal number, a signal effect) are below 128, so as varints they are that byte.
+    #[inline(always)]
+    fn event(&mut self, delta: u32, kind: &EventKind) {
+        match kind {
             EventKind::Spawn { pid } => {
-                self.byte(0);
-                self.put(*pid as u64);
+                self.first(0, delta, [*pid as u64]);
             }
             EventKind::Switch { from, to } => {
-                self.byte(1);
-                self.put(from.map_or(0, |pid| pid as u64 + 1));
-                self.put(*to as u64);
+                self.first(1, delta, [from.map_or(0, |pid| pid as u64 + 1), *to as u64]);
             }
             EventKind::Call { pid, op, fd, arg, result } => {
-                self.byte(2);
-                self.put(*pid as u64);
-                self.put(op.wrapping_add(1) as u64);
-                self.put_signed(*fd as i64);
-                self.put_signed(*arg);
+                let (pid, op, fd, arg) =
+                    (*pid as u64, op.wrapping_add(1) as u64, Self::zigzag(*fd as i64), Self::zigzag(*arg));
                 match *result {
                     CallResult::Value { value } => {
-                        self.put(0);
-                        self.put_signed(value as i64);
+                        self.first(2, delta, [pid, op, fd, arg, 0, Self::zigzag(value as i64)]);
                     }
-                    CallResult::Error { errno } => {
-                        self.put(1);
-                        self.put(errno.0 as u64);
-                    }
-                    CallResult::Data { offset, len } => {
-                        self.put(2);
-                        self.put(offset as u64);
-                        self.put(len as u64);
-                    }
+                    CallResult::Error { errno } => self.first(2, delta, [pid, op, fd, arg, 1, errno.0 as u64]),
+                    // The offset is not stored: reads fill the data arena in order, so each one's offset
+                    // is the sum of the lengths before it, and the decoder keeps that sum.
+                    CallResult::Data { len, .. } => self.first(2, delta, [pid, op, fd, arg, 2, len as u64]),
                     CallResult::Pipe { read_fd, write_fd } => {
-                        self.put(3);
-                        self.put_signed(read_fd as i64);
-                        self.put_signed(write_fd as i64);
+                        let (read_fd, write_fd) = (Self::zigzag(read_fd as i64), Self::zigzag(write_fd as i64));
+                        self.first(2, delta, [pid, op, fd, arg, 3, read_fd, write_fd]);
                     }
-                    CallResult::Fork { child } => {
-                        self.put(4);
-                        self.put(child as u64);
-                    }
+                    CallResult::Fork { child } => self.first(2, delta, [pid, op, fd, arg, 4, child as u64]),
                     CallResult::Waited { child, status } => {
-                        self.put(5);
-                        self.put(child as u64);
+                        self.first(2, delta, [pid, op, fd, arg, 5, child as u64]);
                         self.put_status(status);
                     }
                 }
             }
             EventKind::Block { pid, op, fd, reason } => {
-                self.byte(3);
-                self.put(*pid as u64);
-                self.put(*op as u64);
-                self.put_signed(*fd as i64);
+                self.first(3, delta, [*pid as u64, *op as u64, Self::zigzag(*fd as i64)]);
                 self.put_reason(reason);
             }
             EventKind::Wake { pid, by } => {
-                self.byte(4);
-                self.put(*pid as u64);
-                self.put(*by as u64);
+                self.first(4, delta, [*pid as u64, *by as u64]);
             }
             EventKind::Copy { pid, direction, bytes, object, used_bytes, capacity_bytes } => {
-                self.byte(5);
-                self.put(*pid as u64);
-                self.byte(match direction {
+                let direction = match direction {
                     CopyDirection::UserToKernel => 0,
                     CopyDirection::KernelToUser => 1,
-                });
-                self.put(match object {
+                };
+                let object = match object {
                     Object::DevNull => 0,
                     Object::Pipe { id } => *id as u64 + 1,
-                });
-                self.put(*bytes as u64);
+                };
+                self.first(5, delta, [*pid as u64, direction, object, *bytes as u64]);
                 self.put(*used_bytes as u64);
-                self.put(*capacity_bytes as u64);
+                self.put(capacity_code(*capacity_bytes));
             }
             EventKind::Fork { parent, child } => {
-                self.byte(6);
+                self.head(6, delta);
                 self.put(*parent as u64);
                 self.put(*child as u64);
             }
             EventKind::Signal { from, to, signal, effect } => {
-                self.byte(7);
+                self.head(7, delta);
                 self.put(*from as u64);
                 self.put(*to as u64);
                 self.byte(signal.0);
                 self.byte(SIGNAL_EFFECTS.iter().position(|known| known == effect).expect("listed") as u8);
             }
             EventKind::Exit { pid, status } => {
-                self.byte(8);
+                self.head(8, delta);
                 self.put(*pid as u64);
                 self.put_status(*status);
             }
             EventKind::Reap { pid, by } => {
-                self.byte(9);
+                self.head(9, delta);
                 self.put(*pid as u64);
                 self.put(*by as u64);
             }
             EventKind::Reparent { pid, new_parent } => {
-                self.byte(10);
+                self.head(10, delta);
                 self.put(*pid as u64);
                 self.put(*new_parent as u64);
             }
             EventKind::Interrupted { pid, op, signal } => {
-                self.byte(11);
+                self.head(11, delta);
                 self.put(*pid as u64);
                 self.put(*op as u64);
                 self.byte(signal.0);
             }
             EventKind::ExpectFailed { pid, op, mismatch } => {
-                self.byte(12);
+                self.head(12, delta);
                 self.put(*pid as u64);
                 self.put(op.wrapping_add(1) as u64);
-                self.put(self.log.mismatches.len() as u64);
-                self.log.mismatches.push((**mismatch).clone());
+                self.put(self.mismatches.len() as u64);
+                self.mismatches.push((**mismatch).clone());
             }
             EventKind::End { outcome } => {
-                self.byte(13);
-                self.put(self.log.outcomes.len() as u64);
-                self.log.outcomes.push((**outcome).clone());
+                self.head(13, delta);
+                self.put(self.outcomes.len() as u64);
+                self.outcomes.push((**outcome).clone());
             }
         }
+    }
+}
+
+/// A pipe's capacity is a whole number of pages: stored as pages (one byte for the usual 16), with the
+/// low bit telling a byte count apart should a capacity ever not be whole pages.
+fn capacity_code(capacity_bytes: u32) -> u64 {
+    let page = crate::linux::PAGE_SIZE;
+    if capacity_bytes % page == 0 {
+        ((capacity_bytes / page) as u64) << 1
+    } else {
+        ((capacity_bytes as u64) << 1) | 1
+    }
+}
+
+fn capacity_from_code(code: u64) -> u32 {
+    if code & 1 == 0 {
+        (code >> 1) as u32 * crate::linux::PAGE_SIZE
+    } else {
+        (code >> 1) as u32
     }
 }
 
 /// Decodes a [`PackedLog`] event by event.
 pub struct PackedEvents<'a> {
     log: &'a PackedLog,
+    chunk: usize,
     position: usize,
     step: u32,
+    /// Where the next read's bytes start in the trace's data arena.
+    data_offset: u32,
+    /// The same dictionary the encoder kept, rebuilt event by event.
+    dictionary: Box<[u64; DICTIONARY_SLOTS]>,
+    /// The bytes of a dictionary entry being decoded, and the position in them.
+    replay: Option<([u8; 8], usize)>,
+    done: bool,
 }
 
 impl PackedEvents<'_> {
     fn byte(&mut self) -> u8 {
-        let byte = self.log.bytes[self.position];
+        if let Some((bytes, position)) = &mut self.replay {
+            *position += 1;
+            return bytes[*position - 1];
+        }
+        let byte = self.log.chunk(self.chunk).expect("an event lies within one chunk")[self.position];
         self.position += 1;
         byte
     }
@@ -361,11 +594,33 @@ impl Iterator for PackedEvents<'_> {
     type Item = Event;
 
     fn next(&mut self) -> Option<Event> {
-        if self.position >= self.log.bytes.len() {
-            return None;
+        loop {
+            if self.done {
+                return None;
+            }
+            match self.log.chunk(self.chunk) {
+                Some(bytes) if self.position < bytes.len() => break,
+                Some(_) => {
+                    self.chunk += 1;
+                    self.position = 0;
+                }
+                None => self.done = true,
+            }
         }
-        self.step = self.step.wrapping_add(self.get_u32());
-        let kind = match self.byte() {
+        let start = self.position;
+        let mut head = self.byte();
+        let literal = head != REPEAT_TAG;
+        if !literal {
+            let key = self.dictionary[self.byte() as usize];
+            self.replay = Some((key.to_le_bytes(), 0));
+            head = self.byte();
+        }
+        let delta = match head >> 4 {
+            15 => self.get_u32(),
+            small => small as u32,
+        };
+        self.step = self.step.wrapping_add(delta);
+        let kind = match head & 0x0f {
             0 => EventKind::Spawn { pid: self.get_u32() },
             1 => EventKind::Switch { from: self.get().checked_sub(1).map(|pid| pid as u32), to: self.get_u32() },
             2 => {
@@ -376,7 +631,12 @@ impl Iterator for PackedEvents<'_> {
                 let result = match self.get() {
                     0 => CallResult::Value { value: self.get_signed() as i32 },
                     1 => CallResult::Error { errno: Errno(self.get() as u16) },
-                    2 => CallResult::Data { offset: self.get_u32(), len: self.get_u32() },
+                    2 => {
+                        let len = self.get_u32();
+                        let offset = self.data_offset;
+                        self.data_offset += len;
+                        CallResult::Data { offset, len }
+                    }
                     3 => CallResult::Pipe { read_fd: self.get_signed() as i32, write_fd: self.get_signed() as i32 },
                     4 => CallResult::Fork { child: self.get_u32() },
                     _ => CallResult::Waited { child: self.get_u32(), status: self.get_status() },
@@ -404,7 +664,7 @@ impl Iterator for PackedEvents<'_> {
                     object,
                     bytes: self.get_u32(),
                     used_bytes: self.get_u32(),
-                    capacity_bytes: self.get_u32(),
+                    capacity_bytes: capacity_from_code(self.get()),
                 }
             }
             6 => EventKind::Fork { parent: self.get_u32(), child: self.get_u32() },
@@ -426,6 +686,159 @@ impl Iterator for PackedEvents<'_> {
             }
             _ => EventKind::End { outcome: Box::new(self.log.outcomes[self.get() as usize].clone()) },
         };
+        if literal {
+            let length = self.position - start;
+            if DICTIONARY_LENGTHS.contains(&length) {
+                let mut first_eight = [0u8; 8];
+                first_eight[..length]
+                    .copy_from_slice(&self.log.chunk(self.chunk).expect("decoded from it")[start..self.position]);
+                let key = dictionary_key(first_eight, length);
+                self.dictionary[dictionary_slot(key)] = key;
+            }
+        }
+        self.replay = None;
         Some(Event { step: self.step, kind })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A loop-like stream: the same few events again and again (so most become dictionary references),
+    /// with a read whose offset follows the data arena, a capacity that is not whole pages, and now
+    /// and then a large step delta and large values that take the slow paths.
+    fn events(count: u32) -> Vec<Event> {
+        let mut events = Vec::new();
+        let mut step = 0u32;
+        let mut data = 0u32;
+        for index in 0..count {
+            step += if index % 97 == 0 { 40 } else { index % 2 };
+            let kind = match index % 6 {
+                0 => EventKind::Switch { from: Some(2 + index % 2), to: 3 - index % 2 },
+                1 => EventKind::Wake { pid: 3, by: 2 },
+                2 => {
+                    let len = if index % 50 == 2 { 70_000 } else { 4 };
+                    data += len;
+                    EventKind::Call {
+                        pid: 2,
+                        op: 5,
+                        fd: 3,
+                        arg: 4,
+                        result: CallResult::Data { offset: data - len, len },
+                    }
+                }
+                3 => EventKind::Copy {
+                    pid: 2,
+                    direction: CopyDirection::KernelToUser,
+                    bytes: 4,
+                    object: Object::Pipe { id: 1 },
+                    used_bytes: index % 300,
+                    capacity_bytes: if index % 7 == 0 { 65_536 } else { 12_345 },
+                },
+                4 => EventKind::Block { pid: 3, op: 9, fd: 4, reason: BlockReason::PipeEmpty { pipe: 1 } },
+                _ => EventKind::Call {
+                    pid: 3,
+                    op: 6,
+                    fd: -1,
+                    arg: -300,
+                    result: CallResult::Value { value: (index % 3) as i32 },
+                },
+            };
+            events.push(Event { step, kind });
+        }
+        events
+    }
+
+    fn pushed(keep: bool, events: &[Event]) -> PackedLog {
+        let mut log = PackedLog::new(keep);
+        for event in events {
+            log.push(event);
+        }
+        log
+    }
+
+    #[test]
+    fn a_long_log_spans_chunks_and_gives_back_every_event() {
+        let events = events(600_000);
+        let log = pushed(true, &events);
+        assert!(log.sealed.len() >= 2, "the stream should fill more than one chunk");
+        assert!(log.events().eq(events.iter().cloned()));
+    }
+
+    #[test]
+    fn keeping_and_hashing_only_give_the_same_stream_hash() {
+        let events = events(300_000);
+        let (kept, hashed) = (pushed(true, &events), pushed(false, &events));
+        assert_eq!(kept.size_bytes(), hashed.size_bytes());
+        assert_eq!(kept.stream_hash(), hashed.stream_hash());
+        let mut whole = StreamHasher::default();
+        for chunk in kept.chunks() {
+            whole.feed(chunk);
+        }
+        assert_eq!(whole, kept.stream_hash());
+        assert_eq!(hashed.events().count(), 0);
+    }
+
+    #[test]
+    fn rewinding_across_chunks_then_pushing_again_is_as_if_never_pushed() {
+        let events = events(1_000_000);
+        for keep in [true, false] {
+            let mut log = pushed(keep, &events[..150_000]);
+            let mark = log.mark();
+            let chunks_at_mark = log.sealed.len();
+            for event in &events[150_000..] {
+                log.push(event);
+            }
+            if keep {
+                assert!(log.sealed.len() > chunks_at_mark, "the rewind should cross a chunk boundary");
+            }
+            log.rewind(&mark);
+            assert_eq!(log.len(), 150_000);
+            let mut other = events[..150_000].to_vec();
+            // Diverge after the mark: a different event, then the rest.
+            let detour = Event { step: events[150_000].step, kind: EventKind::Spawn { pid: 9 } };
+            log.push(&detour);
+            other.push(detour);
+            for event in &events[150_001..] {
+                log.push(event);
+                other.push(event.clone());
+            }
+            let fresh = pushed(keep, &other);
+            assert_eq!(log.stream_hash(), fresh.stream_hash(), "keep = {keep}");
+            if keep {
+                assert!(log.events().eq(other.into_iter()));
+            }
+        }
+    }
+
+    #[test]
+    fn rewinding_forgets_the_dictionary_entries_made_after_the_mark() {
+        let prefix = events(1_000);
+        let unseen = Event { step: prefix.last().unwrap().step + 1, kind: EventKind::Wake { pid: 40, by: 41 } };
+        for keep in [true, false] {
+            let mut log = pushed(keep, &prefix);
+            let mark = log.mark();
+            log.push(&unseen);
+            log.rewind(&mark);
+            log.push(&unseen);
+            let mut expected = prefix.clone();
+            expected.push(unseen.clone());
+            let fresh = pushed(keep, &expected);
+            assert_eq!((log.size_bytes(), log.stream_hash()), (fresh.size_bytes(), fresh.stream_hash()));
+        }
+    }
+
+    #[test]
+    fn a_repeated_event_is_two_bytes() {
+        let event = Event { step: 1, kind: EventKind::Wake { pid: 3, by: 2 } };
+        let mut log = PackedLog::keeping();
+        log.push(&event);
+        let first = log.size_bytes();
+        let again = Event { step: 2, ..event.clone() };
+        log.push(&again);
+        assert_eq!(first, 3);
+        assert_eq!(log.size_bytes(), first + 2);
+        assert_eq!(log.events().collect::<Vec<_>>(), vec![event, again]);
     }
 }

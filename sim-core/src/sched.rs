@@ -62,26 +62,93 @@ pub struct ChoiceError {
     pub runnable: Vec<Pid>,
 }
 
+/// The pid chosen at each step, one LEB128 varint each: a byte per step for the first 127 pids, a
+/// quarter of what a list of `u32`s needs on the millions of steps of a long run.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ChoiceLog {
+    bytes: Vec<u8>,
+    len: u64,
+}
+
+impl ChoiceLog {
+    #[inline]
+    pub fn push(&mut self, pid: Pid) {
+        let mut value = pid;
+        while value >= 0x80 {
+            self.bytes.push(value as u8 | 0x80);
+            value >>= 7;
+        }
+        self.bytes.push(value as u8);
+        self.len += 1;
+    }
+
+    /// Steps recorded.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Every choice, in order.
+    pub fn iter(&self) -> impl Iterator<Item = Pid> + '_ {
+        let mut position = 0;
+        std::iter::from_fn(move || {
+            let mut value: Pid = 0;
+            let mut shift = 0;
+            loop {
+                let byte = *self.bytes.get(position)?;
+                position += 1;
+                value |= ((byte & 0x7f) as Pid) << shift;
+                if byte & 0x80 == 0 {
+                    return Some(value);
+                }
+                shift += 7;
+            }
+        })
+    }
+
+    pub fn to_vec(&self) -> Vec<Pid> {
+        self.iter().collect()
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Scheduler {
     pub policy: Policy,
     rng: SplitMix64,
     next_choice: usize,
     last: Option<Pid>,
+    /// The pid chosen the step before `last`'s.
+    before_last: Option<Pid>,
     /// The pid chosen at each step so far.
-    pub taken: Vec<Pid>,
+    pub taken: ChoiceLog,
 }
 
 impl Scheduler {
     pub fn new(policy: Policy, seed: u64) -> Scheduler {
-        Scheduler { policy, rng: SplitMix64::new(seed), next_choice: 0, last: None, taken: Vec::new() }
+        Scheduler {
+            policy,
+            rng: SplitMix64::new(seed),
+            next_choice: 0,
+            last: None,
+            before_last: None,
+            taken: ChoiceLog::default(),
+        }
     }
 
     pub fn last(&self) -> Option<Pid> {
         self.last
     }
 
+    /// The pid that ran the step before the latest one.
+    pub fn before_last(&self) -> Option<Pid> {
+        self.before_last
+    }
+
     /// Picks from `runnable` (ascending, not empty) for step `step`.
+    #[inline]
     pub fn choose(&mut self, step: u64, runnable: &[Pid]) -> Result<Pid, ChoiceError> {
         let pid = match &self.policy {
             Policy::Random => runnable[self.rng.below(runnable.len() as u32) as usize],
@@ -101,6 +168,7 @@ impl Scheduler {
 
     /// Records a choice made from outside (a person playing the scheduler).
     pub fn record(&mut self, pid: Pid) {
+        self.before_last = self.last;
         self.last = Some(pid);
         self.taken.push(pid);
     }

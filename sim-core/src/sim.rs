@@ -85,7 +85,6 @@ pub struct Checkpoint {
     kernel: Kernel,
     scheduler: Scheduler,
     outcome: Option<RunOutcome>,
-    runnable: Vec<Pid>,
     trace: TraceMark,
 }
 
@@ -113,7 +112,6 @@ pub struct Simulation {
     scheduler: Scheduler,
     trace: Trace,
     outcome: Option<RunOutcome>,
-    runnable: Vec<Pid>,
     config: RunConfig,
 }
 
@@ -144,9 +142,7 @@ impl Simulation {
                 (empty, kernel, Some(hit))
             }
         };
-        let mut simulation =
-            Simulation { program, kernel, scheduler, trace, outcome: None, runnable: Vec::new(), config };
-        simulation.kernel.runnable(&mut simulation.runnable);
+        let mut simulation = Simulation { program, kernel, scheduler, trace, outcome: None, config };
         if let Some(hit) = limit_hit {
             simulation.finish(RunOutcome::LimitReached { limit: hit.limit.to_string(), detail: hit.detail });
         }
@@ -179,12 +175,16 @@ impl Simulation {
 
     /// Processes that may take the next step, ascending by pid.
     pub fn runnable(&self) -> &[Pid] {
-        &self.runnable
+        if self.outcome.is_some() {
+            &[]
+        } else {
+            self.kernel.runnable()
+        }
     }
 
     /// The pid chosen at every step so far: replaying them as [`Policy::Choices`] repeats the run.
-    pub fn choices(&self) -> &[Pid] {
-        &self.scheduler.taken
+    pub fn choices(&self) -> Vec<Pid> {
+        self.scheduler.taken.to_vec()
     }
 
     pub fn steps(&self) -> u64 {
@@ -203,7 +203,8 @@ impl Simulation {
         if self.end_if_over() {
             return Ok(StepStatus::Finished);
         }
-        let pid = self.scheduler.choose(self.kernel.step + 1, &self.runnable).map_err(SimError::InvalidChoice)?;
+        let pid =
+            self.scheduler.choose(self.kernel.step + 1, self.kernel.runnable()).map_err(SimError::InvalidChoice)?;
         self.run_one(pid)
     }
 
@@ -215,11 +216,11 @@ impl Simulation {
         if self.end_if_over() {
             return Ok(StepStatus::Finished);
         }
-        if !self.runnable.contains(&pid) {
+        if !self.kernel.runnable().contains(&pid) {
             return Err(SimError::InvalidChoice(ChoiceError {
                 step: self.kernel.step + 1,
                 wanted: pid,
-                runnable: self.runnable.clone(),
+                runnable: self.kernel.runnable().to_vec(),
             }));
         }
         self.scheduler.record(pid);
@@ -232,8 +233,17 @@ impl Simulation {
         Ok(self.outcome.as_ref().expect("a finished run has an outcome"))
     }
 
+    #[inline]
     fn end_if_over(&mut self) -> bool {
-        if self.runnable.is_empty() {
+        if !self.kernel.runnable().is_empty() && self.kernel.step < self.config.max_steps {
+            return false;
+        }
+        self.end_now()
+    }
+
+    #[cold]
+    fn end_now(&mut self) -> bool {
+        if self.kernel.runnable().is_empty() {
             let outcome = self.kernel.stuck_outcome();
             self.finish(outcome);
             return true;
@@ -245,8 +255,9 @@ impl Simulation {
         false
     }
 
+    #[inline]
     fn run_one(&mut self, pid: Pid) -> Result<StepStatus, SimError> {
-        let previous = self.scheduler.taken.len().checked_sub(2).map(|index| self.scheduler.taken[index]);
+        let previous = self.scheduler.before_last();
         if previous != Some(pid) {
             self.trace.record(Event {
                 step: (self.kernel.step + 1) as u32,
@@ -262,8 +273,7 @@ impl Simulation {
                 .check_invariants()
                 .map_err(|message| SimError::InvariantBroken { step: self.kernel.step, message })?;
         }
-        self.kernel.runnable(&mut self.runnable);
-        if self.runnable.is_empty() {
+        if self.kernel.runnable().is_empty() {
             // End at once, so that the outcome is known as soon as the last step is shown.
             self.end_if_over();
         }
@@ -309,7 +319,6 @@ impl Simulation {
             step: self.kernel.step as u32,
             kind: EventKind::End { outcome: Box::new(outcome.clone()) },
         });
-        self.runnable.clear();
         self.outcome = Some(outcome);
     }
 
@@ -319,13 +328,13 @@ impl Simulation {
             steps: self.kernel.step,
             trace_hash: self.trace.hash(),
             failures: self.kernel.failures.clone(),
-            choices: self.scheduler.taken.clone(),
+            choices: self.scheduler.taken.to_vec(),
         })
     }
 
     /// A plain picture of the kernel now, for user interfaces.
     pub fn snapshot(&self) -> crate::snapshot::Snapshot {
-        crate::snapshot::Snapshot::of(&self.kernel, &self.runnable, self.scheduler.last(), self.outcome.as_ref())
+        crate::snapshot::Snapshot::of(&self.kernel, self.runnable(), self.scheduler.last(), self.outcome.as_ref())
     }
 
     pub fn checkpoint(&self) -> Checkpoint {
@@ -333,7 +342,6 @@ impl Simulation {
             kernel: self.kernel.clone(),
             scheduler: self.scheduler.clone(),
             outcome: self.outcome.clone(),
-            runnable: self.runnable.clone(),
             trace: self.trace.mark(),
         }
     }
@@ -343,7 +351,6 @@ impl Simulation {
         self.kernel = checkpoint.kernel.clone();
         self.scheduler = checkpoint.scheduler.clone();
         self.outcome = checkpoint.outcome.clone();
-        self.runnable = checkpoint.runnable.clone();
         self.trace.rewind(&checkpoint.trace);
     }
 }
@@ -365,7 +372,7 @@ mod tests {
         assert_eq!(error, SimError::InvalidChoice(ChoiceError { step: 1, wanted: 7, runnable: vec![2, 3] }));
         assert_eq!(run.steps(), 0);
         assert_eq!(run.step_as(3), Ok(StepStatus::Ran(3)));
-        assert_eq!(run.choices(), &[3]);
+        assert_eq!(run.choices(), vec![3]);
     }
 
     #[test]

@@ -270,24 +270,15 @@ impl StreamHasher {
 /// Every event is encoded as in [`crate::packed`], whatever is kept; the trace hash is the hash of that
 /// byte stream, of the bytes reads returned, and of the text of the rare events that carry text. The
 /// encoded bytes are hashed in bulk, a few kilobytes at a time, which is what makes recording cheap.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Trace {
     pub events: Vec<Event>,
     /// Every byte returned by a `read`, in order; [`CallResult::Data`] points into it.
     pub data: Vec<u8>,
-    /// Number of events recorded (also when `keep_events` is off).
-    pub event_count: u64,
     /// When false, events are hashed and counted but not stored as [`Event`] values (for very long runs).
     pub keep_events: bool,
-    /// When set (and `keep_events` is off), every event is stored in this compact log instead.
-    pub packed: Option<crate::packed::PackedLog>,
-    /// Encodes each event when there is no `packed` log to keep it.
-    shadow: crate::packed::PackedLog,
-    /// Hash of the encoded events up to `hashed_bytes` (a position in the whole encoded stream).
-    events_hash: StreamHasher,
-    hashed_bytes: u64,
-    /// Encoded bytes dropped from the front of `shadow` after hashing (the stream position of its start).
-    shadow_base: u64,
+    /// Every event, encoded: kept for a packed trace, otherwise hashed and forgotten.
+    log: crate::packed::PackedLog,
     /// Hash of the bytes reads returned, and of the text of failed expectations and run endings.
     data_hash: TraceHasher,
     text_hash: TraceHasher,
@@ -298,60 +289,53 @@ pub struct Trace {
 /// Where a trace stood, to roll it back after stepping backwards.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TraceMark {
-    packed: Option<crate::packed::PackedMark>,
-    shadow: crate::packed::PackedMark,
+    log: crate::packed::PackedMark,
     events: usize,
     data: usize,
     data_len: u64,
-    event_count: u64,
-    /// The hash of the encoded stream up to the mark, with everything pending fed in.
-    events_hash: StreamHasher,
-    stream_position: u64,
     data_hash: TraceHasher,
     text_hash: TraceHasher,
 }
 
-/// Encoded bytes are hashed once this many are waiting.
-const HASH_BATCH_BYTES: usize = 4096;
-
 impl Trace {
+    fn with_log(keep_events: bool, log: crate::packed::PackedLog) -> Trace {
+        Trace {
+            events: Vec::new(),
+            data: Vec::new(),
+            keep_events,
+            log,
+            data_hash: TraceHasher::default(),
+            text_hash: TraceHasher::default(),
+            data_len: 0,
+        }
+    }
+
     pub fn new(keep_events: bool) -> Trace {
-        Trace { keep_events, ..Trace::default() }
+        Trace::with_log(keep_events, crate::packed::PackedLog::hashing_only())
     }
 
     /// A trace that stores every event in a [`crate::packed::PackedLog`] (and every byte reads return).
     pub fn new_packed() -> Trace {
-        Trace { keep_events: false, packed: Some(crate::packed::PackedLog::default()), ..Trace::default() }
+        Trace::with_log(false, crate::packed::PackedLog::keeping())
+    }
+
+    /// The packed log of a trace made with [`Trace::new_packed`].
+    pub fn packed(&self) -> Option<&crate::packed::PackedLog> {
+        Some(&self.log).filter(|log| log.keeps_events())
+    }
+
+    /// Number of events recorded (also when `keep_events` is off).
+    pub fn event_count(&self) -> u64 {
+        self.log.len()
     }
 
     /// Whether the bytes returned by reads are kept (they are whenever events are stored in some form).
     pub fn keeps_data(&self) -> bool {
-        self.keep_events || self.packed.is_some()
-    }
-
-    fn log(&self) -> &crate::packed::PackedLog {
-        self.packed.as_ref().unwrap_or(&self.shadow)
-    }
-
-    /// The stream position where the in-memory encoded bytes start.
-    fn base(&self) -> u64 {
-        if self.packed.is_some() {
-            0
-        } else {
-            self.shadow_base
-        }
-    }
-
-    /// The events hash with every recorded byte fed in.
-    fn events_hash_now(&self) -> StreamHasher {
-        let mut hasher = self.events_hash;
-        let from = (self.hashed_bytes - self.base()) as usize;
-        hasher.feed(self.log().bytes_from(from));
-        hasher
+        self.keep_events || self.log.keeps_events()
     }
 
     pub fn hash(&self) -> u64 {
-        let mut hasher = self.events_hash_now().finish();
+        let mut hasher = self.log.stream_hash().finish();
         hasher.word(self.data_hash.finish());
         hasher.word(self.text_hash.finish());
         hasher.finish()
@@ -359,35 +343,20 @@ impl Trace {
 
     pub fn mark(&self) -> TraceMark {
         TraceMark {
-            packed: self.packed.as_ref().map(|packed| packed.mark()),
-            shadow: self.shadow.mark(),
+            log: self.log.mark(),
             events: self.events.len(),
             data: self.data.len(),
             data_len: self.data_len,
-            event_count: self.event_count,
-            events_hash: self.events_hash_now(),
-            stream_position: self.base() + self.log().size_bytes() as u64,
             data_hash: self.data_hash,
             text_hash: self.text_hash,
         }
     }
 
     pub fn rewind(&mut self, mark: &TraceMark) {
-        if let (Some(packed), Some(packed_mark)) = (&mut self.packed, &mark.packed) {
-            packed.rewind(packed_mark);
-        }
-        self.shadow.rewind(&mark.shadow);
-        if self.packed.is_none() {
-            // The shadow's bytes are only a window; after a rewind it starts empty at the mark.
-            self.shadow.truncate_bytes(0);
-            self.shadow_base = mark.stream_position;
-        }
-        self.hashed_bytes = mark.stream_position;
-        self.events_hash = mark.events_hash;
+        self.log.rewind(&mark.log);
         self.events.truncate(mark.events);
         self.data.truncate(mark.data);
         self.data_len = mark.data_len;
-        self.event_count = mark.event_count;
         self.data_hash = mark.data_hash;
         self.text_hash = mark.text_hash;
     }
@@ -418,7 +387,6 @@ impl Trace {
     /// Records one event: it is encoded (and kept in the form asked for) and its bytes join the hash.
     #[inline(always)]
     pub fn record(&mut self, event: Event) {
-        self.event_count += 1;
         match &event.kind {
             EventKind::ExpectFailed { mismatch, .. } => {
                 self.text_hash.bytes(mismatch.expected.as_bytes());
@@ -427,26 +395,7 @@ impl Trace {
             EventKind::End { outcome } => hash_outcome(&mut self.text_hash, outcome),
             _ => {}
         }
-        match &mut self.packed {
-            Some(packed) => {
-                packed.push(&event);
-                let pending = packed.size_bytes() - self.hashed_bytes as usize;
-                if pending >= HASH_BATCH_BYTES {
-                    self.events_hash.feed(packed.bytes_from(self.hashed_bytes as usize));
-                    self.hashed_bytes += pending as u64;
-                }
-            }
-            None => {
-                self.shadow.push(&event);
-                if self.shadow.size_bytes() >= HASH_BATCH_BYTES {
-                    self.events_hash.feed(self.shadow.bytes_from(0));
-                    let size = self.shadow.size_bytes() as u64;
-                    self.shadow_base += size;
-                    self.hashed_bytes = self.shadow_base;
-                    self.shadow.truncate_bytes(0);
-                }
-            }
-        }
+        self.log.push(&event);
         if self.keep_events {
             self.events.push(event);
         }
@@ -462,14 +411,14 @@ fn hash_outcome(hasher: &mut TraceHasher, outcome: &RunOutcome) {
                 for pid in &edge.waits_for {
                     hasher.word(*pid as u64);
                 }
-                let mut reason = crate::packed::PackedLog::default();
+                let mut reason = crate::packed::PackedLog::keeping();
                 if let Some(block) = &edge.reason {
                     reason.push(&Event {
                         step: 0,
                         kind: EventKind::Block { pid: 0, op: 0, fd: 0, reason: block.clone() },
                     });
                 }
-                hasher.bytes(reason.bytes_from(0));
+                hasher.bytes(&reason.chunks().flatten().copied().collect::<Vec<u8>>());
             }
         }
         RunOutcome::StepLimit { steps } => hasher.word(*steps),
@@ -548,12 +497,12 @@ mod tests {
         for event in &events {
             trace.record(event.clone());
         }
-        let packed = trace.packed.as_ref().unwrap();
+        let packed = trace.packed().unwrap();
         assert_eq!(packed.events().collect::<Vec<_>>(), events);
         let mark = trace.mark();
         trace.record(Event { step: 11, kind: EventKind::Spawn { pid: 9 } });
         trace.rewind(&mark);
-        assert_eq!(trace.packed.as_ref().unwrap().events().count(), events.len());
+        assert_eq!(trace.packed().unwrap().events().count(), events.len());
     }
 
     #[test]
@@ -565,7 +514,7 @@ mod tests {
             trace.record_data(b"ping");
         }
         assert_eq!(kept.hash(), counted.hash());
-        assert_eq!(counted.event_count, 1);
+        assert_eq!(counted.event_count(), 1);
         assert!(counted.events.is_empty());
     }
 }

@@ -88,7 +88,7 @@ fn a_packed_trace_holds_exactly_the_events_of_a_kept_trace() {
             };
             let kept = run(true);
             let packed = run(false);
-            let decoded: Vec<sim_core::Event> = packed.trace().packed.as_ref().unwrap().events().collect();
+            let decoded: Vec<sim_core::Event> = packed.trace().packed().unwrap().events().collect();
             assert_eq!(decoded, kept.trace().events, "{} seed {seed}", path.display());
             assert_eq!(packed.trace().data, kept.trace().data);
             assert_eq!(packed.trace().hash(), kept.trace().hash());

@@ -129,7 +129,7 @@ proptest! {
         let mut simulation = Simulation::new(&scenario, config).expect("compiles");
         let outcome = simulation.run().map_err(|error| TestCaseError::fail(error.to_string()))?.clone();
         // Every run ends, and the same inputs give the same run.
-        let replay_config = RunConfig { seed, policy: Policy::Choices { pids: simulation.choices().to_vec() }, max_steps: 3_000, check_invariants: true, ..RunConfig::default() };
+        let replay_config = RunConfig { seed, policy: Policy::Choices { pids: simulation.choices() }, max_steps: 3_000, check_invariants: true, ..RunConfig::default() };
         let mut replay = Simulation::new(&scenario, replay_config).expect("compiles");
         replay.run().map_err(|error| TestCaseError::fail(error.to_string()))?;
         prop_assert_eq!(replay.trace().hash(), simulation.trace().hash());

@@ -43,6 +43,8 @@ pub struct Engine {
     pub error: Option<String>,
     strip: std::rc::Rc<Vec<StripSegment>>,
     names: std::rc::Rc<Vec<(Pid, String)>>,
+    /// The pid that ran at each step of the reference run.
+    choices: std::rc::Rc<Vec<Pid>>,
 }
 
 /// Most segments in the "who ran" strip under the timeline.
@@ -144,7 +146,8 @@ impl Engine {
             }
         }
         let total = reference.steps();
-        let strip = std::rc::Rc::new(strip_of(reference.choices()));
+        let choices = std::rc::Rc::new(reference.choices());
+        let strip = std::rc::Rc::new(strip_of(&choices));
         let names = std::rc::Rc::new(
             reference.snapshot().processes.into_iter().map(|process| (process.pid, process.name)).collect(),
         );
@@ -161,6 +164,7 @@ impl Engine {
             error,
             strip,
             names,
+            choices,
         })
     }
 
@@ -227,7 +231,7 @@ impl Engine {
             let index = ((target / self.interval) as usize).min(self.checkpoints.len() - 1);
             self.cursor.restore(&self.checkpoints[index]);
         }
-        let choices = self.reference.choices();
+        let choices = self.choices.clone();
         while self.cursor.steps() < target {
             let pid = choices[self.cursor.steps() as usize];
             if self.cursor.step_as(pid).is_err() {
@@ -290,7 +294,7 @@ impl Engine {
 
     /// The pid that ran at each step of the whole run.
     pub fn choices(&self) -> &[Pid] {
-        self.reference.choices()
+        &self.choices
     }
 
     /// Expectations in the scenario that did not hold, as `line:col: text`.
@@ -341,7 +345,7 @@ impl Engine {
         if !self.runnable().contains(&pid) {
             return Err(format!("pid {pid} cannot run at step {}: it is not runnable", position + 1));
         }
-        let mut forced: Vec<Pid> = self.reference.choices()[..position as usize].to_vec();
+        let mut forced: Vec<Pid> = self.choices[..position as usize].to_vec();
         forced.push(pid);
         let setup = RunSetup { forced, ..self.setup.clone() };
         let mut engine = Engine::build(setup).map_err(|errors| errors[0].message.clone())?;

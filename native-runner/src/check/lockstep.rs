@@ -217,7 +217,7 @@ pub fn check_run(host_info: &host::Host, spec: &RunSpec) -> Result<RunReport, Ru
             spec.file
         )));
     }
-    let choices = simulation.choices().to_vec();
+    let choices = simulation.choices();
     let sim_steps = simulation.steps();
     let program = simulation.program().clone();
 
