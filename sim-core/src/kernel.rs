@@ -363,6 +363,7 @@ impl Kernel {
         None
     }
 
+    #[inline(always)]
     fn advance_to_call(&mut self, program: &Program, pid: Pid) {
         let process = self.proc_mut(pid);
         while process.pc < process.end_pc {
@@ -389,6 +390,7 @@ impl Kernel {
     /// Runs one step of `pid`, which must be runnable.
     /// `program` is this kernel's own program, passed in so the hot path borrows it without touching the
     /// reference count.
+    #[inline(always)]
     pub fn step(&mut self, program: &Program, pid: Pid, trace: &mut Trace) -> Result<(), LimitHit> {
         self.step += 1;
         self.advance_to_call(program, pid);
@@ -668,10 +670,12 @@ impl Kernel {
     fn wake_one(&mut self, pipe: u32, readers: bool, by: Pid, trace: &mut Trace) {
         let queue =
             if readers { &mut self.pipe_mut(pipe).read_waiters } else { &mut self.pipe_mut(pipe).write_waiters };
-        if queue.is_empty() {
-            return;
-        }
-        let first = queue.remove(0);
+        let first = match queue.len() {
+            0 => return,
+            // Most queues hold one sleeper: no need to shift the rest down.
+            1 => queue.pop().expect("one waiter"),
+            _ => queue.remove(0),
+        };
         self.wake_list(&[first], by, trace);
     }
 

@@ -197,6 +197,13 @@ impl Simulation {
 
     /// Takes one step with the scheduler's own choice.
     pub fn step(&mut self) -> Result<StepStatus, SimError> {
+        self.scheduled_step()
+    }
+
+    /// The body of [`Simulation::step`], inlined into [`Simulation::run`]'s loop as well: that loop is
+    /// the simulator's hot path, and whether it pays for a call per step must not be left to chance.
+    #[inline(always)]
+    fn scheduled_step(&mut self) -> Result<StepStatus, SimError> {
         if self.outcome.is_some() {
             return Ok(StepStatus::Finished);
         }
@@ -229,7 +236,7 @@ impl Simulation {
 
     /// Steps until the run ends.
     pub fn run(&mut self) -> Result<&RunOutcome, SimError> {
-        while self.step()? != StepStatus::Finished {}
+        while self.scheduled_step()? != StepStatus::Finished {}
         Ok(self.outcome.as_ref().expect("a finished run has an outcome"))
     }
 
@@ -255,7 +262,7 @@ impl Simulation {
         false
     }
 
-    #[inline]
+    #[inline(always)]
     fn run_one(&mut self, pid: Pid) -> Result<StepStatus, SimError> {
         let previous = self.scheduler.before_last();
         if previous != Some(pid) {
