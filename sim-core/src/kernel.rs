@@ -417,6 +417,8 @@ impl Kernel {
                 let child = self.fork(pid, *slot, name, op_index, *body_end, expect.clone(), trace)?;
                 (-1, -1, Exec::Done(CallResult::Fork { child }))
             }
+            OpKind::Call(CallOp::Write { fd, data }) => self.exec_write(pid, *fd, data, trace)?,
+            OpKind::Call(CallOp::Read { fd, count }) => self.exec_read(pid, *fd, *count, trace)?,
             OpKind::Call(call) => self.exec(pid, call, trace)?,
             OpKind::RepeatStart { .. } | OpKind::RepeatEnd { .. } => {
                 unreachable!("advance_to_call skips loop bookkeeping")
@@ -804,23 +806,8 @@ impl Kernel {
                 self.release_file(file, pid, trace);
                 (fd, -1, done(0))
             }
-            CallOp::Write { fd, data } => {
-                let fd = self.fd_value(pid, *fd);
-                (fd, data.len() as i64, self.write(pid, fd, data, trace)?)
-            }
-            CallOp::Read { fd, count } => {
-                let fd = self.fd_value(pid, *fd);
-                if trace.data_len() + *count as u64 > self.limits.max_trace_data_bytes {
-                    return Err(LimitHit {
-                        limit: "max_trace_data_bytes",
-                        detail: format!(
-                            "reads in this run would return more than {} bytes",
-                            self.limits.max_trace_data_bytes
-                        ),
-                    });
-                }
-                (fd, *count as i64, self.read(pid, fd, *count, trace))
-            }
+            CallOp::Write { fd, data } => return self.exec_write(pid, *fd, data, trace),
+            CallOp::Read { fd, count } => return self.exec_read(pid, *fd, *count, trace),
             CallOp::Mkfifo { path } => {
                 if self.fifos.contains_key(path) {
                     (-1, -1, error(EEXIST))
@@ -928,6 +915,31 @@ impl Kernel {
             CallOp::SchedYield => (-1, -1, done(0)),
             CallOp::Exit { code } => (-1, *code as i64, done(*code as i64)),
         })
+    }
+
+    /// `write`: the most frequent call, kept out of [`Kernel::exec`]'s big match so that the step can
+    /// dispatch to it directly.
+    fn exec_write(
+        &mut self,
+        pid: Pid,
+        fd: FdArg,
+        data: &Arc<[u8]>,
+        trace: &mut Trace,
+    ) -> Result<(i32, i64, Exec), LimitHit> {
+        let fd = self.fd_value(pid, fd);
+        Ok((fd, data.len() as i64, self.write(pid, fd, data, trace)?))
+    }
+
+    /// `read`, dispatched like [`Kernel::exec_write`].
+    fn exec_read(&mut self, pid: Pid, fd: FdArg, count: u32, trace: &mut Trace) -> Result<(i32, i64, Exec), LimitHit> {
+        let fd = self.fd_value(pid, fd);
+        if trace.data_len() + count as u64 > self.limits.max_trace_data_bytes {
+            return Err(LimitHit {
+                limit: "max_trace_data_bytes",
+                detail: format!("reads in this run would return more than {} bytes", self.limits.max_trace_data_bytes),
+            });
+        }
+        Ok((fd, count as i64, self.read(pid, fd, count, trace)))
     }
 
     fn open(&mut self, pid: Pid, path: &Arc<str>, flags: OpenFlags, trace: &mut Trace) -> Exec {
