@@ -481,6 +481,7 @@ impl Kernel {
     }
 
     /// Records a completed call, checks its expectation and moves the process past it.
+    #[inline]
     fn complete_call(&mut self, pid: Pid, op_index: u32, fd: i32, arg: i64, result: CallResult, trace: &mut Trace) {
         trace.record(Event { step: self.step as u32, kind: EventKind::Call { pid, op: op_index, fd, arg, result } });
         self.calls_completed += 1;
@@ -488,6 +489,15 @@ impl Kernel {
         process.pc = op_index + 1;
         process.progress = 0;
         process.waited = false;
+        if self.program.ops[op_index as usize].expect.is_some() {
+            self.check_call_expectation(pid, op_index, result, trace);
+        }
+    }
+
+    /// The expectation written on a call's line, checked once the call has returned.
+    #[cold]
+    #[inline(never)]
+    fn check_call_expectation(&mut self, pid: Pid, op_index: u32, result: CallResult, trace: &mut Trace) {
         if let Some(expect) = &self.program.ops[op_index as usize].expect {
             let expect = expect.clone();
             // A call whose process then dies of its own signal (SIGPIPE) never returns: checked by
@@ -640,10 +650,16 @@ impl Kernel {
     /// Makes every process on `waiters` runnable again (Linux wakes all non-exclusive waiters).
     fn wake_list(&mut self, waiters: &[Pid], by: Pid, trace: &mut Trace) {
         for pid in waiters {
-            if matches!(self.process(*pid).state, ProcState::Blocked(_)) {
-                self.set_state(*pid, ProcState::Runnable);
-                trace.record(Event { step: self.step as u32, kind: EventKind::Wake { pid: *pid, by } });
-            }
+            self.wake(*pid, by, trace);
+        }
+    }
+
+    /// Makes one sleeping process runnable again.
+    #[inline]
+    fn wake(&mut self, pid: Pid, by: Pid, trace: &mut Trace) {
+        if matches!(self.process(pid).state, ProcState::Blocked(_)) {
+            self.set_state(pid, ProcState::Runnable);
+            trace.record(Event { step: self.step as u32, kind: EventKind::Wake { pid, by } });
         }
     }
 
@@ -678,7 +694,7 @@ impl Kernel {
             1 => queue.pop().expect("one waiter"),
             _ => queue.remove(0),
         };
-        self.wake_list(&[first], by, trace);
+        self.wake(first, by, trace);
     }
 
     fn wake_openers(&mut self, pipe: u32, by: Pid, trace: &mut Trace) {

@@ -397,8 +397,15 @@ impl Trace {
         }
         self.log.push(&event);
         if self.keep_events {
-            self.events.push(event);
+            self.keep(event);
         }
+    }
+
+    /// Stores an event as an [`Event`] value. Out of line, so that a run that does not keep its events
+    /// never lays them out in memory.
+    #[inline(never)]
+    fn keep(&mut self, event: Event) {
+        self.events.push(event);
     }
 }
 
