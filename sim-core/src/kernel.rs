@@ -303,6 +303,7 @@ impl Kernel {
     }
 
     /// Changes a process's state, keeping the list of runnable processes.
+    #[inline(always)]
     fn set_state(&mut self, pid: Pid, state: ProcState) {
         let process = &mut self.procs[pid as usize - 1];
         let was_runnable = process.state == ProcState::Runnable;
@@ -655,7 +656,7 @@ impl Kernel {
     }
 
     /// Makes one sleeping process runnable again.
-    #[inline]
+    #[inline(always)]
     fn wake(&mut self, pid: Pid, by: Pid, trace: &mut Trace) {
         if matches!(self.process(pid).state, ProcState::Blocked(_)) {
             self.set_state(pid, ProcState::Runnable);
@@ -685,6 +686,7 @@ impl Kernel {
     /// sleep with `wait_event_interruptible_exclusive`, so a plain wake-up (`wake_up_interruptible_sync_poll`)
     /// wakes one reader or one writer, in the order they went to sleep; the woken one passes the wake-up
     /// on when it leaves data or room behind (`wake_next_reader`, `wake_next_writer`).
+    #[inline(always)]
     fn wake_one(&mut self, pipe: u32, readers: bool, by: Pid, trace: &mut Trace) {
         let queue =
             if readers { &mut self.pipe_mut(pipe).read_waiters } else { &mut self.pipe_mut(pipe).write_waiters };
