@@ -1074,6 +1074,7 @@ impl Kernel {
         }
     }
 
+    #[inline(always)]
     fn write(&mut self, pid: Pid, fd: i32, data: &Arc<[u8]>, trace: &mut Trace) -> Result<Exec, LimitHit> {
         use crate::linux::{EAGAIN, EBADF, EPIPE, SIGPIPE};
         let Some(file_index) = self.file_of(pid, fd) else {
@@ -1178,6 +1179,7 @@ impl Kernel {
         Ok(result)
     }
 
+    #[inline(always)]
     fn read(&mut self, pid: Pid, fd: i32, count: u32, trace: &mut Trace) -> Exec {
         use crate::linux::{EAGAIN, EBADF};
         self.read_scratch.clear();

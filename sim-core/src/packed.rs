@@ -10,8 +10,7 @@
 //! text (failed expectations, the end of the run) keep that part in side tables. [`PackedLog::events`]
 //! gives back exactly the events that went in.
 //!
-//! The bytes live in fixed-size chunks that never move once full. The log hashes them a few kilobytes
-//! at a time, as they are written, so the trace hash costs a pass over bytes still in cache. A log that
+//! The bytes live in fixed-size chunks that never move once full; each is hashed as it fills. A log that
 //! only hashes reuses one small chunk and keeps nothing.
 
 use crate::ast::{ChildStatus, Errno, Signal};
@@ -22,9 +21,8 @@ use crate::trace::{
 /// A log that keeps its bytes stores them in chunks of this size; no event straddles two chunks, so a
 /// full chunk never moves and the log grows without copying what it holds.
 const CHUNK_BYTES: usize = 1 << 20;
-/// Bytes are hashed in batches of this size, while they are still in cache; a log that only hashes
-/// reuses one chunk of this size.
-const HASH_BATCH_BYTES: usize = 4096;
+/// A log that only hashes reuses one chunk of this size, hashing its bytes each time it fills.
+const HASH_ONLY_CHUNK_BYTES: usize = 4096;
 /// Slots in the dictionary of recent events (a reference names one in a byte).
 const DICTIONARY_SLOTS: usize = 256;
 /// The head tag of a reference to the dictionary: `[REPEAT_TAG, slot]`.
@@ -69,11 +67,8 @@ pub struct PackedLog {
     used: usize,
     /// The stream position of `current[0]`.
     base: u64,
-    /// The hash of the stream up to `current[hashed]`.
-    hash: StreamHasher,
-    hashed: usize,
     /// The hash of the stream before `current[0]`.
-    start_hash: StreamHasher,
+    hash: StreamHasher,
     /// Recent events by the hash of their bytes (0 marks an empty slot: no key has length 0).
     dictionary: Box<[u64; DICTIONARY_SLOTS]>,
     mismatches: Vec<Mismatch>,
@@ -127,8 +122,6 @@ impl PackedLog {
             used: 0,
             base: 0,
             hash: StreamHasher::default(),
-            hashed: 0,
-            start_hash: StreamHasher::default(),
             dictionary: Box::new([0; DICTIONARY_SLOTS]),
             mismatches: Vec::new(),
             outcomes: Vec::new(),
@@ -159,7 +152,7 @@ impl PackedLog {
     /// The hash of the whole encoded stream so far.
     pub fn stream_hash(&self) -> StreamHasher {
         let mut hash = self.hash;
-        hash.feed(&self.current[self.hashed..self.used]);
+        hash.feed(&self.current[..self.used]);
         hash
     }
 
@@ -189,8 +182,6 @@ impl PackedLog {
                 self.base = mark.position;
                 self.used = 0;
                 self.hash = hash;
-                self.hashed = 0;
-                self.start_hash = hash;
             }
             None => {
                 if mark.position < self.base {
@@ -201,16 +192,9 @@ impl PackedLog {
                     self.current = chunk.bytes;
                     self.current.resize(size, 0);
                     self.base = chunk.start;
-                    self.start_hash = chunk.hash_before;
-                    self.hashed = usize::MAX;
+                    self.hash = chunk.hash_before;
                 }
                 self.used = (mark.position - self.base) as usize;
-                if self.used < self.hashed {
-                    // Part of what was hashed is gone: hash this chunk again from its start (its bytes
-                    // up to the mark are fed in with the next batch).
-                    self.hash = self.start_hash;
-                    self.hashed = 0;
-                }
             }
         }
         self.dictionary.copy_from_slice(&mark.dictionary[..]);
@@ -239,11 +223,17 @@ impl PackedLog {
         // one bounds check for the window, and none that cannot be folded for the bytes.
         let window: &mut [u8; MAX_EVENT_BYTES] =
             (&mut self.current[self.used..self.used + MAX_EVENT_BYTES]).try_into().expect("room was made");
-        let mut encoder =
-            Encoder { out: window, length: 0, mismatches: &mut self.mismatches, outcomes: &mut self.outcomes };
+        let mut encoder = Encoder {
+            out: window,
+            length: 0,
+            dictionary: &mut self.dictionary,
+            looked_up: false,
+            mismatches: &mut self.mismatches,
+            outcomes: &mut self.outcomes,
+        };
         encoder.event(delta, &event.kind);
-        let mut length = encoder.length;
-        if DICTIONARY_LENGTHS.contains(&length) {
+        let (mut length, looked_up) = (encoder.length, encoder.looked_up);
+        if !looked_up && DICTIONARY_LENGTHS.contains(&length) {
             let key = dictionary_key(window[..8].try_into().expect("eight bytes"), length);
             let slot = dictionary_slot(key);
             if self.dictionary[slot] == key {
@@ -255,32 +245,27 @@ impl PackedLog {
             }
         }
         self.used += length;
-        if self.used - self.hashed >= HASH_BATCH_BYTES {
-            self.hash.feed(&self.current[self.hashed..self.used]);
-            self.hashed = self.used;
-        }
     }
 
     /// Grows the first chunk, or hashes the full one and starts the next.
     #[cold]
     #[inline(never)]
     fn make_room(&mut self) {
-        let limit = if self.keep { CHUNK_BYTES } else { HASH_BATCH_BYTES };
+        let limit = if self.keep { CHUNK_BYTES } else { HASH_ONLY_CHUNK_BYTES };
         if self.current.len() < limit {
             let size = (self.current.len() * 2).clamp(FIRST_CHUNK_BYTES, limit);
             self.current.resize(size, 0);
             return;
         }
-        self.hash.feed(&self.current[self.hashed..self.used]);
+        let hash_before = self.hash;
+        self.hash.feed(&self.current[..self.used]);
         if self.keep {
             let mut bytes = std::mem::replace(&mut self.current, vec![0; CHUNK_BYTES]);
             bytes.truncate(self.used);
-            self.sealed.push(Sealed { bytes, start: self.base, hash_before: self.start_hash });
+            self.sealed.push(Sealed { bytes, start: self.base, hash_before });
         }
         self.base += self.used as u64;
         self.used = 0;
-        self.hashed = 0;
-        self.start_hash = self.hash;
     }
 
     /// Every event, in order, as it was pushed (nothing for a log that does not keep its events).
@@ -314,6 +299,9 @@ const MAX_EVENT_BYTES: usize = 64;
 struct Encoder<'a> {
     out: &'a mut [u8; MAX_EVENT_BYTES],
     length: usize,
+    dictionary: &'a mut [u64; DICTIONARY_SLOTS],
+    /// Set once the event has been looked up in the dictionary (by [`Encoder::whole`]).
+    looked_up: bool,
     mismatches: &'a mut Vec<Mismatch>,
     outcomes: &'a mut Vec<RunOutcome>,
 }
@@ -337,35 +325,6 @@ impl Encoder<'_> {
 
     fn put_status(&mut self, status: ChildStatus) {
         self.put(crate::linux::wait_status::encode(status) as u32 as u64);
-    }
-
-    fn put_reason(&mut self, reason: &BlockReason) {
-        match reason {
-            BlockReason::PipeEmpty { pipe } => {
-                self.put(0);
-                self.put(*pipe as u64);
-            }
-            BlockReason::PipeFull { pipe, written } => {
-                self.put(1);
-                self.put(*pipe as u64);
-                self.put(*written as u64);
-            }
-            BlockReason::FifoNoWriter { pipe, path } => {
-                self.put(2);
-                self.put(*pipe as u64);
-                self.put(*path as u64);
-            }
-            BlockReason::FifoNoReader { pipe, path } => {
-                self.put(3);
-                self.put(*pipe as u64);
-                self.put(*path as u64);
-            }
-            BlockReason::Child { target } => {
-                self.put(4);
-                self.put(target.map_or(0, |pid| pid as u64 + 1));
-            }
-            BlockReason::Signal => self.put(5),
-        }
     }
 
     /// The first byte of every event: its tag in the low four bits and the step delta in the high four
@@ -400,6 +359,39 @@ impl Encoder<'_> {
         }
     }
 
+    /// A whole event of a head and `N` fields. In the usual case (a delta below 8, every field below
+    /// 128) its bytes are the head and the fields, one byte each: they are put together in a register,
+    /// looked up in the dictionary there, and stored with one write. Otherwise it goes the general way,
+    /// and [`PackedLog::push`] looks the bytes up afterwards.
+    #[inline(always)]
+    fn whole<const N: usize>(&mut self, tag: u8, delta: u32, fields: [u64; N]) {
+        const { assert!(N + 1 <= 8) };
+        if delta >= 8 || fields.iter().fold(0, |all, value| all | value) >= 0x80 {
+            return self.first(tag, delta, fields);
+        }
+        let length = N + 1;
+        let mut bytes = (tag | (delta as u8) << 4) as u64;
+        for (index, value) in fields.into_iter().enumerate() {
+            bytes |= value << (8 * (index + 1));
+        }
+        self.looked_up = true;
+        self.length = length;
+        if DICTIONARY_LENGTHS.contains(&length) {
+            let key = bytes | (length as u64) << 56;
+            let slot = dictionary_slot(key);
+            if self.dictionary[slot] == key {
+                self.out[0] = REPEAT_TAG;
+                self.out[1] = slot as u8;
+                self.length = 2;
+                return;
+            }
+            self.dictionary[slot] = key;
+        }
+        // Eight bytes are written whatever the length: the window is larger, and what lies past the
+        // event is overwritten by the next one.
+        self.out[..8].copy_from_slice(&bytes.to_le_bytes());
+    }
+
     #[inline(always)]
     fn zigzag(value: i64) -> u64 {
         ((value << 1) ^ (value >> 63)) as u64
@@ -410,28 +402,26 @@ impl Encoder<'_> {
     #[inline(always)]
     fn event(&mut self, delta: u32, kind: &EventKind) {
         match kind {
-            EventKind::Spawn { pid } => {
-                self.first(0, delta, [*pid as u64]);
-            }
+            EventKind::Spawn { pid } => self.whole(0, delta, [*pid as u64]),
             EventKind::Switch { from, to } => {
-                self.first(1, delta, [from.map_or(0, |pid| pid as u64 + 1), *to as u64]);
+                self.whole(1, delta, [from.map_or(0, |pid| pid as u64 + 1), *to as u64]);
             }
             EventKind::Call { pid, op, fd, arg, result } => {
                 let (pid, op, fd, arg) =
                     (*pid as u64, op.wrapping_add(1) as u64, Self::zigzag(*fd as i64), Self::zigzag(*arg));
                 match *result {
                     CallResult::Value { value } => {
-                        self.first(2, delta, [pid, op, fd, arg, 0, Self::zigzag(value as i64)]);
+                        self.whole(2, delta, [pid, op, fd, arg, 0, Self::zigzag(value as i64)]);
                     }
-                    CallResult::Error { errno } => self.first(2, delta, [pid, op, fd, arg, 1, errno.0 as u64]),
+                    CallResult::Error { errno } => self.whole(2, delta, [pid, op, fd, arg, 1, errno.0 as u64]),
                     // The offset is not stored: reads fill the data arena in order, so each one's offset
                     // is the sum of the lengths before it, and the decoder keeps that sum.
-                    CallResult::Data { len, .. } => self.first(2, delta, [pid, op, fd, arg, 2, len as u64]),
+                    CallResult::Data { len, .. } => self.whole(2, delta, [pid, op, fd, arg, 2, len as u64]),
                     CallResult::Pipe { read_fd, write_fd } => {
                         let (read_fd, write_fd) = (Self::zigzag(read_fd as i64), Self::zigzag(write_fd as i64));
-                        self.first(2, delta, [pid, op, fd, arg, 3, read_fd, write_fd]);
+                        self.whole(2, delta, [pid, op, fd, arg, 3, read_fd, write_fd]);
                     }
-                    CallResult::Fork { child } => self.first(2, delta, [pid, op, fd, arg, 4, child as u64]),
+                    CallResult::Fork { child } => self.whole(2, delta, [pid, op, fd, arg, 4, child as u64]),
                     CallResult::Waited { child, status } => {
                         self.first(2, delta, [pid, op, fd, arg, 5, child as u64]);
                         self.put_status(status);
@@ -439,12 +429,26 @@ impl Encoder<'_> {
                 }
             }
             EventKind::Block { pid, op, fd, reason } => {
-                self.first(3, delta, [*pid as u64, *op as u64, Self::zigzag(*fd as i64)]);
-                self.put_reason(reason);
+                // The reason is a tag and its fields, as varints.
+                let (pid, op, fd) = (*pid as u64, *op as u64, Self::zigzag(*fd as i64));
+                match *reason {
+                    BlockReason::PipeEmpty { pipe } => self.whole(3, delta, [pid, op, fd, 0, pipe as u64]),
+                    BlockReason::PipeFull { pipe, written } => {
+                        self.whole(3, delta, [pid, op, fd, 1, pipe as u64, written as u64]);
+                    }
+                    BlockReason::FifoNoWriter { pipe, path } => {
+                        self.whole(3, delta, [pid, op, fd, 2, pipe as u64, path as u64]);
+                    }
+                    BlockReason::FifoNoReader { pipe, path } => {
+                        self.whole(3, delta, [pid, op, fd, 3, pipe as u64, path as u64]);
+                    }
+                    BlockReason::Child { target } => {
+                        self.whole(3, delta, [pid, op, fd, 4, target.map_or(0, |pid| pid as u64 + 1)]);
+                    }
+                    BlockReason::Signal => self.whole(3, delta, [pid, op, fd, 5]),
+                }
             }
-            EventKind::Wake { pid, by } => {
-                self.first(4, delta, [*pid as u64, *by as u64]);
-            }
+            EventKind::Wake { pid, by } => self.whole(4, delta, [*pid as u64, *by as u64]),
             EventKind::Copy { pid, direction, bytes, object, used_bytes, capacity_bytes } => {
                 let direction = match direction {
                     CopyDirection::UserToKernel => 0,
@@ -454,9 +458,8 @@ impl Encoder<'_> {
                     Object::DevNull => 0,
                     Object::Pipe { id } => *id as u64 + 1,
                 };
-                self.first(5, delta, [*pid as u64, direction, object, *bytes as u64]);
-                self.put(*used_bytes as u64);
-                self.put(capacity_code(*capacity_bytes));
+                let (used, capacity) = (*used_bytes as u64, capacity_code(*capacity_bytes));
+                self.whole(5, delta, [*pid as u64, direction, object, *bytes as u64, used, capacity]);
             }
             EventKind::Fork { parent, child } => {
                 self.head(6, delta);
