@@ -303,7 +303,7 @@ impl Kernel {
     }
 
     /// Changes a process's state, keeping the list of runnable processes.
-    #[inline(always)]
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     fn set_state(&mut self, pid: Pid, state: ProcState) {
         let process = &mut self.procs[pid as usize - 1];
         let was_runnable = process.state == ProcState::Runnable;
@@ -364,7 +364,7 @@ impl Kernel {
         None
     }
 
-    #[inline(always)]
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     fn advance_to_call(&mut self, program: &Program, pid: Pid) {
         let process = self.proc_mut(pid);
         while process.pc < process.end_pc {
@@ -391,7 +391,7 @@ impl Kernel {
     /// Runs one step of `pid`, which must be runnable.
     /// `program` is this kernel's own program, passed in so the hot path borrows it without touching the
     /// reference count.
-    #[inline(always)]
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     pub fn step(&mut self, program: &Program, pid: Pid, trace: &mut Trace) -> Result<(), LimitHit> {
         self.step += 1;
         self.advance_to_call(program, pid);
@@ -656,7 +656,7 @@ impl Kernel {
     }
 
     /// Makes one sleeping process runnable again.
-    #[inline(always)]
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     fn wake(&mut self, pid: Pid, by: Pid, trace: &mut Trace) {
         if matches!(self.process(pid).state, ProcState::Blocked(_)) {
             self.set_state(pid, ProcState::Runnable);
@@ -686,7 +686,7 @@ impl Kernel {
     /// sleep with `wait_event_interruptible_exclusive`, so a plain wake-up (`wake_up_interruptible_sync_poll`)
     /// wakes one reader or one writer, in the order they went to sleep; the woken one passes the wake-up
     /// on when it leaves data or room behind (`wake_next_reader`, `wake_next_writer`).
-    #[inline(always)]
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     fn wake_one(&mut self, pipe: u32, readers: bool, by: Pid, trace: &mut Trace) {
         let queue =
             if readers { &mut self.pipe_mut(pipe).read_waiters } else { &mut self.pipe_mut(pipe).write_waiters };
@@ -1074,7 +1074,7 @@ impl Kernel {
         }
     }
 
-    #[inline(always)]
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     fn write(&mut self, pid: Pid, fd: i32, data: &Arc<[u8]>, trace: &mut Trace) -> Result<Exec, LimitHit> {
         use crate::linux::{EAGAIN, EBADF, EPIPE, SIGPIPE};
         let Some(file_index) = self.file_of(pid, fd) else {
@@ -1179,7 +1179,7 @@ impl Kernel {
         Ok(result)
     }
 
-    #[inline(always)]
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     fn read(&mut self, pid: Pid, fd: i32, count: u32, trace: &mut Trace) -> Exec {
         use crate::linux::{EAGAIN, EBADF};
         self.read_scratch.clear();

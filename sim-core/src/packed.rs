@@ -31,12 +31,12 @@ const REPEAT_TAG: u8 = 14;
 const DICTIONARY_LENGTHS: std::ops::RangeInclusive<usize> = 3..=7;
 
 /// The dictionary key of an event's bytes: the bytes, little-endian, with the length in the top byte.
-#[inline(always)]
+#[cfg_attr(not(target_arch = "wasm32"), inline(always))]
 fn dictionary_key(first_eight: [u8; 8], length: usize) -> u64 {
     (u64::from_le_bytes(first_eight) & ((1u64 << (8 * length)) - 1)) | (length as u64) << 56
 }
 
-#[inline(always)]
+#[cfg_attr(not(target_arch = "wasm32"), inline(always))]
 fn dictionary_slot(key: u64) -> usize {
     (key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 56) as usize
 }
@@ -207,7 +207,7 @@ impl PackedLog {
 
     /// Appends one event. Steps never go backwards within a run, and reads' results point at the data
     /// arena in order (as [`crate::Trace::record_data`] hands them out).
-    #[inline(always)]
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     pub fn push(&mut self, event: &Event) {
         if let EventKind::Call { result: CallResult::Data { offset, len }, .. } = event.kind {
             debug_assert_eq!(offset, self.data_end, "read results are logged in the order of the data arena");
@@ -307,14 +307,14 @@ struct Encoder<'a> {
 }
 
 impl Encoder<'_> {
-    #[inline(always)]
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     fn byte(&mut self, byte: u8) {
         self.out[self.length] = byte;
         self.length += 1;
     }
 
     /// LEB128: most values (pids, descriptors, step deltas) are below 128 and take one byte.
-    #[inline(always)]
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     fn put(&mut self, mut value: u64) {
         while value >= 0x80 {
             self.byte((value as u8) | 0x80);
@@ -330,7 +330,7 @@ impl Encoder<'_> {
     /// The first byte of every event: its tag in the low four bits and the step delta in the high four
     /// (15 there means the delta follows as a varint). Most events happen in the step of the one before
     /// or the next, so this is usually the whole of both.
-    #[inline(always)]
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     fn head(&mut self, tag: u8, delta: u32) {
         if delta < 15 {
             self.byte(tag | (delta as u8) << 4);
@@ -342,7 +342,7 @@ impl Encoder<'_> {
 
     /// The head byte and the first fields of an event. In the usual case (a delta below 8, every field
     /// below 128) that is one byte each, written at positions known at compile time.
-    #[inline(always)]
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     fn first<const N: usize>(&mut self, tag: u8, delta: u32, fields: [u64; N]) {
         if delta < 8 && fields.iter().fold(0, |all, value| all | value) < 0x80 {
             let out: &mut [u8; MAX_EVENT_BYTES] = self.out;
@@ -363,7 +363,7 @@ impl Encoder<'_> {
     /// 128) its bytes are the head and the fields, one byte each: they are put together in a register,
     /// looked up in the dictionary there, and stored with one write. Otherwise it goes the general way,
     /// and [`PackedLog::push`] looks the bytes up afterwards.
-    #[inline(always)]
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     fn whole<const N: usize>(&mut self, tag: u8, delta: u32, fields: [u64; N]) {
         const { assert!(N + 1 <= 8) };
         if delta >= 8 || fields.iter().fold(0, |all, value| all | value) >= 0x80 {
@@ -392,14 +392,14 @@ impl Encoder<'_> {
         self.out[..8].copy_from_slice(&bytes.to_le_bytes());
     }
 
-    #[inline(always)]
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     fn zigzag(value: i64) -> u64 {
         ((value << 1) ^ (value >> 63)) as u64
     }
 
     /// One event: the step delta, the tag, then the fields. Tags and the one-byte fields (a copy's
     /// direction, a signal number, a signal effect) are below 128, so as varints they are that byte.
-    #[inline(always)]
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     fn event(&mut self, delta: u32, kind: &EventKind) {
         match kind {
             EventKind::Spawn { pid } => self.whole(0, delta, [*pid as u64]),

@@ -406,7 +406,7 @@ impl Trace {
     }
 
     /// Records one event: it is encoded (and kept in the form asked for) and its bytes join the hash.
-    #[inline(always)]
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     pub fn record(&mut self, event: Event) {
         match &event.kind {
             EventKind::ExpectFailed { mismatch, .. } => {
