@@ -62,7 +62,7 @@ pub struct ChoiceError {
     pub runnable: Vec<Pid>,
 }
 
-/// The pid chosen at each step, one LEB128 varint each: a byte per step for the first 127 pids, a
+/// The pid chosen at each step, one LEB128 varint each: a byte per step for pids below 128, a
 /// quarter of what a list of `u32`s needs on the millions of steps of a long run.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ChoiceLog {
@@ -192,6 +192,22 @@ mod tests {
         assert_eq!(rng.next_u64(), 0xe220_a839_7b1d_cdaf);
         assert_eq!(rng.next_u64(), 0x6e78_9e6a_a1b9_65f4);
         assert_eq!(rng.next_u64(), 0x06c4_5d18_8009_454f);
+    }
+
+    #[test]
+    fn the_choice_log_gives_back_every_pid_small_or_large() {
+        let pids = [1, 2, 127, 128, 300, 16_384, 2_000_000, u32::MAX, 3];
+        let mut log = ChoiceLog::default();
+        for pid in pids {
+            log.push(pid);
+        }
+        assert_eq!(log.len(), pids.len() as u64);
+        assert_eq!(log.to_vec(), pids);
+        let mut small = ChoiceLog::default();
+        for _ in 0..1000 {
+            small.push(2);
+        }
+        assert_eq!(small.bytes.len(), 1000, "a pid below 128 takes one byte");
     }
 
     #[test]

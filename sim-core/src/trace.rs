@@ -290,7 +290,7 @@ impl StreamHasher {
 ///
 /// Every event is encoded as in [`crate::packed`], whatever is kept; the trace hash is the hash of that
 /// byte stream, of the bytes reads returned, and of the text of the rare events that carry text. The
-/// encoded bytes are hashed in bulk, a few kilobytes at a time, which is what makes recording cheap.
+/// encoded bytes are hashed in bulk, a chunk of the log at a time, which is what makes recording cheap.
 #[derive(Clone, Debug)]
 pub struct Trace {
     pub events: Vec<Event>,
