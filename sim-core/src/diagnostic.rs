@@ -3,7 +3,7 @@
 //! Both the parser and the run-time checks report through [`Diagnostic`], so every front end (the
 //! command line, the playground) shows the same words with the same `line:col`.
 
-use crate::ast::Span;
+use crate::lang::ast::Span;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

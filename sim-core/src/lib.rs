@@ -4,32 +4,30 @@
 //! always produce the same trace. This crate does no I/O: no clock, no files, no threads, no OS
 //! randomness. Front ends (the `ipclab` command line, the browser playground) drive it through
 //! [`Simulation`] and read plain snapshot types.
+//!
+//! The parts: [`lang`] (the scenario language and the table of system calls), [`linux`] (Linux's
+//! names and numbers), [`kernel`] (one module per kind of kernel object), [`user`] (what a process
+//! does between calls), [`trace`] (events, their encoding and hash), [`present`] (words and pictures),
+//! [`expect`] (the scenario's expectations), [`sched`] and [`sim`] (the driver), [`share`] (links).
 
-pub mod ast;
 pub mod diagnostic;
-pub mod explain;
+pub mod expect;
 pub mod kernel;
+pub mod lang;
 pub mod limits;
 pub mod linux;
-pub mod packed;
-pub mod parse;
-pub mod pipe;
-pub mod print;
-pub mod program;
-pub mod render;
+pub mod present;
 pub mod sched;
 pub mod share;
 pub mod sim;
-pub mod snapshot;
 pub mod trace;
+pub mod user;
 
-pub use ast::Scenario;
 pub use diagnostic::Diagnostic;
+pub use lang::ast::{self, Scenario};
+pub use lang::{parse, print};
 pub use limits::Limits;
-pub use parse::parse;
-pub use print::print;
-pub use program::Program;
+pub use present::snapshot::Snapshot;
 pub use sched::Policy;
 pub use sim::{Checkpoint, Report, RunConfig, SimError, Simulation, StepStatus};
-pub use snapshot::Snapshot;
 pub use trace::{Event, EventKind, Pid, RunOutcome, Trace};

@@ -11,7 +11,7 @@ pub struct Limits {
     pub max_source_bytes: u32,
     /// Most statements (calls, forks, repeats) in one scenario.
     pub max_statements: u32,
-    /// Deepest nesting of `fork` and `repeat` blocks.
+    /// Deepest nesting of blocks (`fork`, `repeat`, `if`, `while`).
     pub max_nesting_depth: u32,
     /// Largest `repeat N`.
     pub max_repeat_count: u32,
@@ -29,6 +29,9 @@ pub struct Limits {
     pub max_bytes_in_flight: u64,
     /// Most bytes that `read` calls may return in one run (the trace keeps them all).
     pub max_trace_data_bytes: u64,
+    /// Most user-space operations (assignments, conditions, jumps) a process may run between two
+    /// system calls: a loop that never calls anything ends the run instead of hanging it.
+    pub max_user_ops_per_step: u32,
 }
 
 impl Limits {
@@ -44,6 +47,7 @@ impl Limits {
         max_steps_ceiling: 100_000_000,
         max_bytes_in_flight: 64 << 20,
         max_trace_data_bytes: 1 << 30,
+        max_user_ops_per_step: 1_000_000,
     };
 }
 

@@ -1,16 +1,19 @@
-//! The driver: one [`Simulation`] is one run of one scenario under one seed and one policy.
+//! The driver: one run of one scenario under one schedule.
 //!
 //! It owns the kernel, the scheduler and the trace, steps them in lockstep, decides when the run is
 //! over, and checks the scenario's expectations. Front ends call [`Simulation::step`] (or
 //! [`Simulation::step_as`] when a person plays the scheduler) and read [`Simulation::snapshot`].
+//! A scenario's own `schedule` line is followed first (unless the caller gives its own choices), then
+//! the policy takes over.
 
-use crate::ast::{RunEnd, Scenario, Span};
 use crate::diagnostic::Diagnostic;
-use crate::kernel::{ExpectationFailure, Kernel};
+use crate::expect::{self, ExpectationFailure};
+use crate::kernel::{Footprint, Kernel};
+use crate::lang::ast::{Scenario, ScheduleEntry, ScheduleTarget};
+use crate::lang::compile::Program;
 use crate::limits::Limits;
-use crate::program::Program;
 use crate::sched::{ChoiceError, Policy, Scheduler};
-use crate::trace::{Event, EventKind, Mismatch, Pid, RunOutcome, Trace, TraceMark};
+use crate::trace::{Event, EventKind, Pid, RunOutcome, Trace, TraceMark};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -19,15 +22,26 @@ use std::sync::Arc;
 pub struct RunConfig {
     pub seed: u64,
     pub policy: Policy,
+    /// Follow the scenario's own `schedule` line before the policy (ignored when the policy is
+    /// [`Policy::Choices`]: explicit choices replace the scenario's).
+    #[serde(default = "yes")]
+    pub follow_schedule: bool,
     /// Steps before the run ends with [`RunOutcome::StepLimit`]; capped at `Limits::max_steps_ceiling`.
     pub max_steps: u64,
     /// Keep every event in memory (off only for very long benchmark runs; the hash is kept either way).
     pub keep_events: bool,
-    /// With `keep_events` off: store every event in a compact [`crate::packed::PackedLog`] instead
-    /// (a few bytes per event; for runs of millions of steps).
+    /// With `keep_events` off: store every event in a compact [`crate::trace::packed::PackedLog`]
+    /// instead (a few bytes per event; for runs of millions of steps).
     pub pack_events: bool,
     /// Check kernel invariants after every step.
     pub check_invariants: bool,
+    /// Record which kernel objects each step read and changed ([`Simulation::footprint`]).
+    #[serde(default)]
+    pub track_footprints: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Default for RunConfig {
@@ -35,10 +49,12 @@ impl Default for RunConfig {
         RunConfig {
             seed: 0,
             policy: Policy::RoundRobin,
+            follow_schedule: true,
             max_steps: Limits::DEFAULT.default_max_steps,
             keep_events: true,
             pack_events: false,
             check_invariants: cfg!(debug_assertions),
+            track_footprints: false,
         }
     }
 }
@@ -48,6 +64,8 @@ impl Default for RunConfig {
 pub enum SimError {
     /// A schedule choice named a process that is not runnable at that step.
     InvalidChoice(ChoiceError),
+    /// An entry of the scenario's `schedule` line names no runnable process at its step.
+    Schedule { step: u64, entry: usize, message: String },
     /// A kernel invariant broke: a bug in the model, never the scenario's fault.
     InvariantBroken { step: u64, message: String },
 }
@@ -63,6 +81,9 @@ impl std::fmt::Display for SimError {
                 choice.wanted,
                 choice.runnable.iter().map(|pid| pid.to_string()).collect::<Vec<_>>().join(", ")
             ),
+            SimError::Schedule { step, entry, message } => {
+                write!(formatter, "the scenario's schedule, entry {entry}, at step {step}: {message}")
+            }
             SimError::InvariantBroken { step, message } => {
                 write!(formatter, "kernel invariant broken after step {step}: {message} (this is a bug in ipclab)")
             }
@@ -86,6 +107,8 @@ pub struct Checkpoint {
     scheduler: Scheduler,
     outcome: Option<RunOutcome>,
     trace: TraceMark,
+    failures: usize,
+    pinned: PinnedPosition,
 }
 
 impl Checkpoint {
@@ -104,6 +127,13 @@ pub struct Report {
     pub choices: Vec<Pid>,
 }
 
+/// How far the scenario's `schedule` line has been followed: the entry, and the steps taken of it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct PinnedPosition {
+    entry: usize,
+    taken: u32,
+}
+
 #[derive(Clone, Debug)]
 pub struct Simulation {
     /// The same program as `kernel.program`, held here so a step can borrow it beside the kernel.
@@ -112,6 +142,10 @@ pub struct Simulation {
     scheduler: Scheduler,
     trace: Trace,
     outcome: Option<RunOutcome>,
+    failures: Vec<ExpectationFailure>,
+    /// The scenario's pinned schedule, if it is followed.
+    pinned: Arc<[ScheduleEntry]>,
+    pinned_at: PinnedPosition,
     config: RunConfig,
 }
 
@@ -132,17 +166,35 @@ impl Simulation {
         };
         let scheduler = Scheduler::new(config.policy.clone(), config.seed);
         // Too many processes to even start: run a kernel with only init, and end the run at once.
-        let (program, kernel, limit_hit) = match Kernel::new(program.clone(), limits, &mut trace) {
+        let (program, mut kernel, limit_hit) = match Kernel::new(program.clone(), limits, &mut trace) {
             Ok(kernel) => (program, kernel, None),
             Err(hit) => {
                 let mut empty = (*program).clone();
                 empty.processes.clear();
                 let empty = Arc::new(empty);
+                let mut fresh = Trace::new(config.keep_events);
+                if !config.keep_events && config.pack_events {
+                    fresh = Trace::new_packed();
+                }
+                trace = fresh;
                 let kernel = Kernel::new(empty.clone(), limits, &mut trace).expect("no processes fit every limit");
                 (empty, kernel, Some(hit))
             }
         };
-        let mut simulation = Simulation { program, kernel, scheduler, trace, outcome: None, config };
+        kernel.footprint.enabled = config.track_footprints;
+        let follow = config.follow_schedule && !matches!(config.policy, Policy::Choices { .. });
+        let pinned: Arc<[ScheduleEntry]> = if follow { program.schedule.clone().into() } else { Arc::from([]) };
+        let mut simulation = Simulation {
+            program,
+            kernel,
+            scheduler,
+            trace,
+            outcome: None,
+            failures: Vec::new(),
+            pinned,
+            pinned_at: PinnedPosition::default(),
+            config,
+        };
         if let Some(hit) = limit_hit {
             simulation.finish(RunOutcome::LimitReached { limit: hit.limit.to_string(), detail: hit.detail });
         }
@@ -192,7 +244,17 @@ impl Simulation {
     }
 
     pub fn failures(&self) -> &[ExpectationFailure] {
-        &self.kernel.failures
+        &self.failures
+    }
+
+    /// What the last step read and changed (empty unless [`RunConfig::track_footprints`] is on).
+    pub fn footprint(&self) -> &Footprint {
+        &self.kernel.footprint
+    }
+
+    /// Whether the scenario's pinned schedule still has choices to make.
+    pub fn following_schedule(&self) -> bool {
+        self.pinned_at.entry < self.pinned.len()
     }
 
     /// Takes one step with the scheduler's own choice.
@@ -210,9 +272,72 @@ impl Simulation {
         if self.end_if_over() {
             return Ok(StepStatus::Finished);
         }
+        if self.pinned_at.entry < self.pinned.len() {
+            return self.pinned_step();
+        }
         let pid =
             self.scheduler.choose(self.kernel.step + 1, self.kernel.runnable()).map_err(SimError::InvalidChoice)?;
         self.run_one(pid)
+    }
+
+    /// The next step of the scenario's `schedule` line.
+    #[cold]
+    fn pinned_step(&mut self) -> Result<StepStatus, SimError> {
+        let entry = &self.pinned[self.pinned_at.entry];
+        let step = self.kernel.step + 1;
+        let pid = match &entry.target {
+            ScheduleTarget::Pid(pid) => *pid,
+            ScheduleTarget::Name(name) => self.runnable_named(name).map_err(|message| SimError::Schedule {
+                step,
+                entry: self.pinned_at.entry + 1,
+                message,
+            })?,
+        };
+        if !self.kernel.runnable().contains(&pid) {
+            return Err(SimError::Schedule {
+                step,
+                entry: self.pinned_at.entry + 1,
+                message: format!("pid {pid} is not runnable (runnable: {})", self.runnable_text()),
+            });
+        }
+        self.pinned_at.taken += 1;
+        if self.pinned_at.taken >= entry.times {
+            self.pinned_at = PinnedPosition { entry: self.pinned_at.entry + 1, taken: 0 };
+        }
+        self.scheduler.record(pid);
+        self.run_one(pid)
+    }
+
+    fn runnable_text(&self) -> String {
+        let runnable: Vec<String> =
+            self.kernel.runnable().iter().map(|pid| format!("{} ({})", self.kernel.process(*pid).name, pid)).collect();
+        if runnable.is_empty() {
+            "none".to_string()
+        } else {
+            runnable.join(", ")
+        }
+    }
+
+    /// The runnable process a name stands for: the one with exactly that name (`child#2`), or else the
+    /// only runnable one forked from that line.
+    pub fn runnable_named(&self, name: &str) -> Result<Pid, String> {
+        let runnable = self.kernel.runnable();
+        if let Some(pid) = runnable.iter().find(|pid| &*self.kernel.process(**pid).name == name) {
+            return Ok(*pid);
+        }
+        let same_line: Vec<Pid> = runnable
+            .iter()
+            .copied()
+            .filter(|pid| crate::kernel::base_name(&self.kernel.process(*pid).name) == name)
+            .collect();
+        match same_line.as_slice() {
+            [pid] => Ok(*pid),
+            [] => Err(format!("no runnable process is named {name} (runnable: {})", self.runnable_text())),
+            _ => Err(format!(
+                "several runnable processes come from `{name}` ({}); name one of them",
+                same_line.iter().map(|pid| self.kernel.process(*pid).name.to_string()).collect::<Vec<_>>().join(", ")
+            )),
+        }
     }
 
     /// Takes one step with `pid`, chosen from outside (a person playing the scheduler).
@@ -230,6 +355,8 @@ impl Simulation {
                 runnable: self.kernel.runnable().to_vec(),
             }));
         }
+        // A choice from outside ends the scenario's pinned schedule: the person decides from now on.
+        self.pinned_at.entry = self.pinned.len();
         self.scheduler.record(pid);
         self.run_one(pid)
     }
@@ -271,7 +398,11 @@ impl Simulation {
                 kind: EventKind::Switch { from: previous, to: pid },
             });
         }
-        if let Err(hit) = self.kernel.step(&self.program, pid, &mut self.trace) {
+        let stepped = self.kernel.step(&self.program, pid, &mut self.trace);
+        if !self.kernel.completions.is_empty() {
+            self.check_step_expectations();
+        }
+        if let Err(hit) = stepped {
             self.finish(RunOutcome::LimitReached { limit: hit.limit.to_string(), detail: hit.detail });
             return Ok(StepStatus::Ran(pid));
         }
@@ -287,41 +418,16 @@ impl Simulation {
         Ok(StepStatus::Ran(pid))
     }
 
+    #[cold]
+    #[inline(never)]
+    fn check_step_expectations(&mut self) {
+        let completions = self.kernel.take_completions();
+        expect::check_completions(&self.kernel, &completions, &mut self.failures, &mut self.trace);
+    }
+
     fn finish(&mut self, outcome: RunOutcome) {
-        self.kernel.check_final_expectations(&mut self.trace);
-        let expected = self.kernel.program.expected_end.clone();
-        let (expected_end, span) = match &expected {
-            Some(located) => (located.value, located.span),
-            None => (RunEnd::AllExited, Span { line: 1, col: 1, ..Span::default() }),
-        };
-        let matches = matches!(
-            (expected_end, &outcome),
-            (RunEnd::AllExited, RunOutcome::AllExited)
-                | (RunEnd::Deadlock, RunOutcome::Deadlock { .. })
-                | (RunEnd::StepLimit, RunOutcome::StepLimit { .. })
-        );
-        if !matches {
-            let expected_text = match expected_end {
-                RunEnd::AllExited => "all-exited",
-                RunEnd::Deadlock => "deadlock",
-                RunEnd::StepLimit => "step-limit",
-            };
-            let got = outcome.name().to_string();
-            self.trace.record(Event {
-                step: self.kernel.step as u32,
-                kind: EventKind::ExpectFailed {
-                    pid: 0,
-                    op: u32::MAX,
-                    mismatch: Box::new(Mismatch { expected: expected_text.to_string(), got: got.clone() }),
-                },
-            });
-            self.kernel.failures.push(ExpectationFailure {
-                span,
-                process: "the run".to_string(),
-                expected: format!("the run to end: {expected_text}"),
-                got,
-            });
-        }
+        let expected_end = self.kernel.program.expected_end.clone();
+        expect::check_end(&self.kernel, expected_end.as_ref(), &outcome, &mut self.failures, &mut self.trace);
         self.trace.record(Event {
             step: self.kernel.step as u32,
             kind: EventKind::End { outcome: Box::new(outcome.clone()) },
@@ -334,14 +440,19 @@ impl Simulation {
             outcome: self.outcome.clone()?,
             steps: self.kernel.step,
             trace_hash: self.trace.hash(),
-            failures: self.kernel.failures.clone(),
+            failures: self.failures.clone(),
             choices: self.scheduler.taken.to_vec(),
         })
     }
 
     /// A plain picture of the kernel now, for user interfaces.
-    pub fn snapshot(&self) -> crate::snapshot::Snapshot {
-        crate::snapshot::Snapshot::of(&self.kernel, self.runnable(), self.scheduler.last(), self.outcome.as_ref())
+    pub fn snapshot(&self) -> crate::present::snapshot::Snapshot {
+        crate::present::snapshot::Snapshot::of(
+            &self.kernel,
+            self.runnable(),
+            self.scheduler.last(),
+            self.outcome.as_ref(),
+        )
     }
 
     pub fn checkpoint(&self) -> Checkpoint {
@@ -350,6 +461,8 @@ impl Simulation {
             scheduler: self.scheduler.clone(),
             outcome: self.outcome.clone(),
             trace: self.trace.mark(),
+            failures: self.failures.len(),
+            pinned: self.pinned_at,
         }
     }
 
@@ -359,6 +472,8 @@ impl Simulation {
         self.scheduler = checkpoint.scheduler.clone();
         self.outcome = checkpoint.outcome.clone();
         self.trace.rewind(&checkpoint.trace);
+        self.failures.truncate(checkpoint.failures);
+        self.pinned_at = checkpoint.pinned;
     }
 }
 
@@ -409,6 +524,41 @@ mod tests {
         match run.outcome() {
             Some(RunOutcome::LimitReached { limit, .. }) => assert_eq!(limit, "max_processes"),
             other => panic!("expected the process limit, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_scenario_s_schedule_is_followed_then_the_policy_takes_over() {
+        let text =
+            "schedule b*2 a\nprocess a {\n sched_yield\n sched_yield\n}\nprocess b {\n sched_yield\n sched_yield\n}\n";
+        let mut run = simulation(text, RunConfig::default());
+        run.run().unwrap();
+        assert_eq!(run.choices(), vec![3, 3, 2, 3, 2, 2]);
+        // Explicit choices replace the scenario's schedule.
+        let mut replay =
+            simulation(text, RunConfig { policy: Policy::Choices { pids: vec![2] }, ..RunConfig::default() });
+        replay.step().unwrap();
+        assert_eq!(replay.choices(), vec![2]);
+    }
+
+    #[test]
+    fn a_schedule_that_names_no_runnable_process_is_an_error_that_says_where() {
+        let text = "schedule c\nprocess a {\n fork c {\n  exit 0\n }\n}\n";
+        let mut run = simulation(text, RunConfig::default());
+        let error = run.step().unwrap_err();
+        assert!(error.to_string().contains("entry 1, at step 1: no runnable process is named c"), "{error}");
+    }
+
+    #[test]
+    fn a_loop_that_never_calls_anything_ends_the_run_with_a_limit() {
+        let mut run =
+            simulation("process a {\n sched_yield\n n = 0\n while 1 {\n  n = n + 1\n }\n}\n", RunConfig::default());
+        match run.run().unwrap() {
+            RunOutcome::LimitReached { limit, detail } => {
+                assert_eq!(limit, "max_user_ops_per_step");
+                assert!(detail.contains("line 4"), "{detail}");
+            }
+            other => panic!("expected the user-space limit, got {other:?}"),
         }
     }
 }

@@ -1,6 +1,8 @@
 //! Helpers shared by the cross-crate tests: finding the scenario library and running a scenario the
 //! one way every test runs it, so that golden files, determinism checks and tidy checks agree.
 
+pub mod generate;
+
 use sim_core::{Policy, Report, RunConfig, Simulation};
 use std::path::{Path, PathBuf};
 
@@ -54,9 +56,7 @@ pub fn run_file(path: &Path, seed: u64, policy: Policy) -> Run {
 
 /// The golden form of a run: one event per line, then the failures, then the outcome and hash.
 pub fn trace_text(simulation: &Simulation) -> String {
-    let kernel = simulation.kernel();
-    let trace = simulation.trace();
-    let mut text = sim_core::render::trace_text(kernel, trace);
+    let mut text = sim_core::present::render::trace_text(simulation.program(), simulation.trace());
     let report = simulation.report().expect("finished");
     for failure in &report.failures {
         text.push_str(&format!(
@@ -71,4 +71,35 @@ pub fn trace_text(simulation: &Simulation) -> String {
         report.trace_hash
     ));
     text
+}
+
+/// Every system call a scenario makes somewhere in its code (`fork` included).
+pub fn calls_used(scenario: &sim_core::Scenario) -> std::collections::BTreeSet<sim_core::lang::syscalls::CallId> {
+    use sim_core::ast::Stmt;
+    use sim_core::lang::syscalls::CallId;
+    fn walk(body: &[Stmt], out: &mut std::collections::BTreeSet<CallId>) {
+        for stmt in body {
+            match stmt {
+                Stmt::Call(call) => {
+                    out.insert(call.call);
+                }
+                Stmt::Fork(fork) => {
+                    out.insert(CallId::Fork);
+                    walk(&fork.body, out);
+                }
+                Stmt::Repeat(repeat) => walk(&repeat.body, out),
+                Stmt::If(stmt) => {
+                    walk(&stmt.then_body, out);
+                    walk(&stmt.else_body, out);
+                }
+                Stmt::While(stmt) => walk(&stmt.body, out),
+                Stmt::Assign(_) | Stmt::Break(_) | Stmt::Continue(_) => {}
+            }
+        }
+    }
+    let mut out = std::collections::BTreeSet::new();
+    for process in &scenario.processes {
+        walk(&process.body, &mut out);
+    }
+    out
 }

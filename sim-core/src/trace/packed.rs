@@ -1,22 +1,26 @@
 //! A compact log of events: every event of a run, stored in a few bytes each.
 //!
 //! A long run (a benchmark's millions of steps) produces tens of millions of events; as [`Event`] values
-//! they need dozens of bytes each. The packed log stores the same events as a byte stream: the step as a
-//! delta from the previous event and a tag (sharing one byte), and each field as a LEB128 variable-length integer (signed
-//! values zigzag-encoded). What the decoder can work out is left out: a read's offset in the data arena
-//! (reads fill it in order) and a pipe's capacity in bytes (stored in pages). An event whose bytes are
-//! the same as those of an earlier one, as the events of a loop are, is stored as a two-byte reference to
-//! a small dictionary of recent events that encoder and decoder keep alike. The rare events that carry
-//! text (failed expectations, the end of the run) keep that part in side tables. [`PackedLog::events`]
-//! gives back exactly the events that went in.
+//! they need dozens of bytes each. The packed log stores the same events as a byte stream that starts
+//! with [`PACKED_FORMAT_VERSION`]: then, per event, the step as a delta from the previous event and a
+//! tag (sharing one head byte: five bits of tag, three of delta), and each field as a LEB128
+//! variable-length integer (signed values zigzag-encoded). What the decoder can work out is left out: a
+//! read's offset in the data arena (reads fill it in order) and a pipe's capacity in bytes (stored in
+//! pages). An event whose bytes are the same as those of an earlier one, as the events of a loop are,
+//! is stored as a two-byte reference to a small dictionary of recent events that encoder and decoder
+//! keep alike. The rare events that carry text (failed expectations, the end of the run) keep that part
+//! in side tables. [`PackedLog::events`] gives back exactly the events that went in; the decoder has an
+//! arm for every tag and stops with a message at any byte it does not know.
 //!
 //! The bytes live in fixed-size chunks that never move once full; each is hashed as it fills. A log that
 //! only hashes reuses one small chunk and keeps nothing.
 
-use crate::ast::{ChildStatus, Errno, Signal};
-use crate::trace::{
-    BlockReason, CallResult, CopyDirection, Event, EventKind, Mismatch, Object, RunOutcome, SignalEffect, StreamHasher,
+use super::event::{
+    Args, BlockReason, CallResult, CopyDirection, Event, EventKind, Mismatch, ObjectKind, ObjectRef, ReapCause,
+    RunOutcome, SignalEffect, WakeCause, MAX_ARGS,
 };
+use super::hash::StreamHasher;
+use crate::linux::{wait, ChildStatus, Errno, Signal};
 
 /// A log that keeps its bytes stores them in chunks of this size; no event straddles two chunks, so a
 /// full chunk never moves and the log grows without copying what it holds.
@@ -26,7 +30,14 @@ const HASH_ONLY_CHUNK_BYTES: usize = 4096;
 /// Slots in the dictionary of recent events (a reference names one in a byte).
 const DICTIONARY_SLOTS: usize = 256;
 /// The head tag of a reference to the dictionary: `[REPEAT_TAG, slot]`.
-const REPEAT_TAG: u8 = 14;
+const REPEAT_TAG: u8 = 30;
+/// A head tag kept for a second tag byte, should thirty kinds of event ever not be enough.
+const EXTENDED_TAG: u8 = 31;
+/// The largest step delta the head byte holds; a larger one follows the head as a varint.
+const HEAD_DELTA_LIMIT: u32 = 7;
+/// The first byte of every packed stream: the version of this encoding. Version 1 (a 4-bit tag, a
+/// 4-bit delta and two operands per call) was never stored outside a run.
+pub const PACKED_FORMAT_VERSION: u8 = 2;
 /// Events of this many bytes go into the dictionary: shorter ones gain nothing, longer ones are rare.
 const DICTIONARY_LENGTHS: std::ops::RangeInclusive<usize> = 3..=7;
 
@@ -93,16 +104,6 @@ pub struct PackedMark {
     data_end: u32,
 }
 
-const SIGNAL_EFFECTS: [SignalEffect; 7] = [
-    SignalEffect::Ignored,
-    SignalEffect::Pending,
-    SignalEffect::Terminated,
-    SignalEffect::TerminatedCore,
-    SignalEffect::Stopped,
-    SignalEffect::Continued,
-    SignalEffect::NoEffect,
-];
-
 impl PackedLog {
     /// A log that stores every event it is given.
     pub fn keeping() -> PackedLog {
@@ -115,11 +116,13 @@ impl PackedLog {
     }
 
     fn new(keep: bool) -> PackedLog {
+        let mut current = vec![0; FIRST_CHUNK_BYTES];
+        current[0] = PACKED_FORMAT_VERSION;
         PackedLog {
             keep,
             sealed: Vec::new(),
-            current: Vec::new(),
-            used: 0,
+            current,
+            used: 1,
             base: 0,
             hash: StreamHasher::default(),
             dictionary: Box::new([0; DICTIONARY_SLOTS]),
@@ -273,7 +276,7 @@ impl PackedLog {
         PackedEvents {
             log: self,
             chunk: 0,
-            position: 0,
+            position: 1,
             step: 0,
             data_offset: 0,
             dictionary: Box::new([0; DICTIONARY_SLOTS]),
@@ -291,9 +294,10 @@ impl PackedLog {
     }
 }
 
-/// No event encodes to more bytes than this: the largest, a call, is a tag and at most eight LEB128
-/// varints of a 32-bit value (5 bytes) or a zigzagged 64-bit one (10 bytes).
-const MAX_EVENT_BYTES: usize = 64;
+/// No event encodes to more bytes than this: the largest, a call, is a head (and a delta of up to 5
+/// bytes), three 32-bit varints (5 bytes each), six zigzagged 64-bit operands and a 64-bit result
+/// (10 bytes each).
+const MAX_EVENT_BYTES: usize = 128;
 
 /// Writes one event's bytes; the text of rare events goes to the log's side tables.
 struct Encoder<'a> {
@@ -324,29 +328,29 @@ impl Encoder<'_> {
     }
 
     fn put_status(&mut self, status: ChildStatus) {
-        self.put(crate::linux::wait_status::encode(status) as u32 as u64);
+        self.put(wait::encode(status) as u32 as u64);
     }
 
-    /// The first byte of every event: its tag in the low four bits and the step delta in the high four
-    /// (15 there means the delta follows as a varint). Most events happen in the step of the one before
+    /// The first byte of every event: its tag in the low five bits and the step delta in the high three
+    /// (7 there means the delta follows as a varint). Most events happen in the step of the one before
     /// or the next, so this is usually the whole of both.
     #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     fn head(&mut self, tag: u8, delta: u32) {
-        if delta < 15 {
-            self.byte(tag | (delta as u8) << 4);
+        if delta < HEAD_DELTA_LIMIT {
+            self.byte(tag | (delta as u8) << 5);
         } else {
-            self.byte(tag | 0xf0);
+            self.byte(tag | (HEAD_DELTA_LIMIT as u8) << 5);
             self.put(delta as u64);
         }
     }
 
-    /// The head byte and the first fields of an event. In the usual case (a delta below 8, every field
+    /// The head byte and the first fields of an event. In the usual case (a delta below 7, every field
     /// below 128) that is one byte each, written at positions known at compile time.
     #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     fn first<const N: usize>(&mut self, tag: u8, delta: u32, fields: [u64; N]) {
-        if delta < 8 && fields.iter().fold(0, |all, value| all | value) < 0x80 {
+        if delta < HEAD_DELTA_LIMIT && fields.iter().fold(0, |all, value| all | value) < 0x80 {
             let out: &mut [u8; MAX_EVENT_BYTES] = self.out;
-            out[0] = tag | (delta as u8) << 4;
+            out[0] = tag | (delta as u8) << 5;
             for (index, value) in fields.into_iter().enumerate() {
                 out[1 + index] = value as u8;
             }
@@ -359,18 +363,18 @@ impl Encoder<'_> {
         }
     }
 
-    /// A whole event of a head and `N` fields. In the usual case (a delta below 8, every field below
+    /// A whole event of a head and `N` fields. In the usual case (a delta below 7, every field below
     /// 128) its bytes are the head and the fields, one byte each: they are put together in a register,
     /// looked up in the dictionary there, and stored with one write. Otherwise it goes the general way,
     /// and [`PackedLog::push`] looks the bytes up afterwards.
     #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     fn whole<const N: usize>(&mut self, tag: u8, delta: u32, fields: [u64; N]) {
         const { assert!(N + 1 <= 8) };
-        if delta >= 8 || fields.iter().fold(0, |all, value| all | value) >= 0x80 {
+        if delta >= HEAD_DELTA_LIMIT || fields.iter().fold(0, |all, value| all | value) >= 0x80 {
             return self.first(tag, delta, fields);
         }
         let length = N + 1;
-        let mut bytes = (tag | (delta as u8) << 4) as u64;
+        let mut bytes = (tag | (delta as u8) << 5) as u64;
         for (index, value) in fields.into_iter().enumerate() {
             bytes |= value << (8 * (index + 1));
         }
@@ -397,112 +401,191 @@ impl Encoder<'_> {
         ((value << 1) ^ (value >> 63)) as u64
     }
 
+    fn object(object: ObjectRef) -> u64 {
+        ((object.id as u64) << 3) | object.kind.code() as u64
+    }
+
     /// One event: the step delta, the tag, then the fields. Tags and the one-byte fields (a copy's
     /// direction, a signal number, a signal effect) are below 128, so as varints they are that byte.
     #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     fn event(&mut self, delta: u32, kind: &EventKind) {
         match kind {
-            EventKind::Spawn { pid } => self.whole(0, delta, [*pid as u64]),
+            EventKind::Spawn { pid, index } => self.whole(tags::SPAWN, delta, [*pid as u64, *index as u64]),
             EventKind::Switch { from, to } => {
-                self.whole(1, delta, [from.map_or(0, |pid| pid as u64 + 1), *to as u64]);
+                self.whole(tags::SWITCH, delta, [from.map_or(0, |pid| pid as u64 + 1), *to as u64]);
             }
-            EventKind::Call { pid, op, fd, arg, result } => {
-                let (pid, op, fd, arg) =
-                    (*pid as u64, op.wrapping_add(1) as u64, Self::zigzag(*fd as i64), Self::zigzag(*arg));
+            EventKind::Call { pid, op, args, result } => {
+                let (pid, op) = (*pid as u64, op.wrapping_add(1) as u64);
+                let shape = (args.len() as u64) << 4;
+                // The common calls have two operands: written with the fixed-size fast path.
+                if args.len() == 2 {
+                    let (first, second) = (Self::zigzag(args.get(0)), Self::zigzag(args.get(1)));
+                    match *result {
+                        CallResult::Value { value } => {
+                            return self.whole(tags::CALL, delta, [pid, op, shape, first, second, Self::zigzag(value)]);
+                        }
+                        // The offset is not stored: reads fill the data arena in order, so each one's offset
+                        // is the sum of the lengths before it, and the decoder keeps that sum.
+                        CallResult::Data { len, .. } => {
+                            return self.whole(tags::CALL, delta, [pid, op, shape | 2, first, second, len as u64]);
+                        }
+                        _ => {}
+                    }
+                }
+                let result_tag = match result {
+                    CallResult::Value { .. } => 0,
+                    CallResult::Error { .. } => 1,
+                    CallResult::Data { .. } => 2,
+                    CallResult::Pair { .. } => 3,
+                    CallResult::Fork { .. } => 4,
+                    CallResult::Waited { .. } => 5,
+                    CallResult::WaitedInfo { .. } => 6,
+                    CallResult::Out { .. } => 7,
+                };
+                self.first(tags::CALL, delta, [pid, op, shape | result_tag]);
+                for value in args.as_slice() {
+                    self.put(Self::zigzag(*value));
+                }
                 match *result {
-                    CallResult::Value { value } => {
-                        self.whole(2, delta, [pid, op, fd, arg, 0, Self::zigzag(value as i64)]);
+                    CallResult::Value { value } | CallResult::Out { value } => self.put(Self::zigzag(value)),
+                    CallResult::Error { errno } => self.put(errno.0 as u64),
+                    CallResult::Data { len, .. } => self.put(len as u64),
+                    CallResult::Pair { read_fd, write_fd } => {
+                        self.put(Self::zigzag(read_fd as i64));
+                        self.put(Self::zigzag(write_fd as i64));
                     }
-                    CallResult::Error { errno } => self.whole(2, delta, [pid, op, fd, arg, 1, errno.0 as u64]),
-                    // The offset is not stored: reads fill the data arena in order, so each one's offset
-                    // is the sum of the lengths before it, and the decoder keeps that sum.
-                    CallResult::Data { len, .. } => self.whole(2, delta, [pid, op, fd, arg, 2, len as u64]),
-                    CallResult::Pipe { read_fd, write_fd } => {
-                        let (read_fd, write_fd) = (Self::zigzag(read_fd as i64), Self::zigzag(write_fd as i64));
-                        self.whole(2, delta, [pid, op, fd, arg, 3, read_fd, write_fd]);
-                    }
-                    CallResult::Fork { child } => self.whole(2, delta, [pid, op, fd, arg, 4, child as u64]),
-                    CallResult::Waited { child, status } => {
-                        self.first(2, delta, [pid, op, fd, arg, 5, child as u64]);
+                    CallResult::Fork { child } => self.put(child as u64),
+                    CallResult::Waited { child, status } | CallResult::WaitedInfo { child, status } => {
+                        self.put(child as u64);
                         self.put_status(status);
                     }
                 }
             }
-            EventKind::Block { pid, op, fd, reason } => {
-                // The reason is a tag and its fields, as varints.
-                let (pid, op, fd) = (*pid as u64, *op as u64, Self::zigzag(*fd as i64));
+            EventKind::Block { pid, op, args, reason } => {
+                let (pid, op) = (*pid as u64, *op as u64);
+                let shape = (args.len() as u64) << 4;
+                if args.len() == 2 {
+                    let (first, second) = (Self::zigzag(args.get(0)), Self::zigzag(args.get(1)));
+                    match *reason {
+                        BlockReason::PipeEmpty { pipe } => {
+                            return self.whole(tags::BLOCK, delta, [pid, op, shape, first, second, pipe as u64]);
+                        }
+                        BlockReason::PipeFull { pipe, written } => {
+                            return self.whole(
+                                tags::BLOCK,
+                                delta,
+                                [pid, op, shape | 1, first, second, pipe as u64, written as u64],
+                            );
+                        }
+                        _ => {}
+                    }
+                }
+                let reason_tag = match reason {
+                    BlockReason::PipeEmpty { .. } => 0,
+                    BlockReason::PipeFull { .. } => 1,
+                    BlockReason::FifoNoWriter { .. } => 2,
+                    BlockReason::FifoNoReader { .. } => 3,
+                    BlockReason::Child { .. } => 4,
+                    BlockReason::ChildInGroup { .. } => 5,
+                    BlockReason::Signal => 6,
+                };
+                self.first(tags::BLOCK, delta, [pid, op, shape | reason_tag]);
+                for value in args.as_slice() {
+                    self.put(Self::zigzag(*value));
+                }
                 match *reason {
-                    BlockReason::PipeEmpty { pipe } => self.whole(3, delta, [pid, op, fd, 0, pipe as u64]),
+                    BlockReason::PipeEmpty { pipe } => self.put(pipe as u64),
                     BlockReason::PipeFull { pipe, written } => {
-                        self.whole(3, delta, [pid, op, fd, 1, pipe as u64, written as u64]);
+                        self.put(pipe as u64);
+                        self.put(written as u64);
                     }
-                    BlockReason::FifoNoWriter { pipe, path } => {
-                        self.whole(3, delta, [pid, op, fd, 2, pipe as u64, path as u64]);
+                    BlockReason::FifoNoWriter { pipe, path } | BlockReason::FifoNoReader { pipe, path } => {
+                        self.put(pipe as u64);
+                        self.put(path as u64);
                     }
-                    BlockReason::FifoNoReader { pipe, path } => {
-                        self.whole(3, delta, [pid, op, fd, 3, pipe as u64, path as u64]);
-                    }
-                    BlockReason::Child { target } => {
-                        self.whole(3, delta, [pid, op, fd, 4, target.map_or(0, |pid| pid as u64 + 1)]);
-                    }
-                    BlockReason::Signal => self.whole(3, delta, [pid, op, fd, 5]),
+                    BlockReason::Child { target } => self.put(target.map_or(0, |pid| pid as u64 + 1)),
+                    BlockReason::ChildInGroup { pgid } => self.put(pgid as u64),
+                    BlockReason::Signal => {}
                 }
             }
-            EventKind::Wake { pid, by } => self.whole(4, delta, [*pid as u64, *by as u64]),
+            EventKind::Wake { pid, by, cause } => {
+                let (pid, by) = (*pid as u64, *by as u64);
+                let (cause_tag, field) = match *cause {
+                    WakeCause::Data { object } => (0, Self::object(object)),
+                    WakeCause::Room { object } => (1, Self::object(object)),
+                    WakeCause::Hangup { object } => (2, Self::object(object)),
+                    WakeCause::Partner { object } => (3, Self::object(object)),
+                    WakeCause::Child { child } => (4, child as u64),
+                    WakeCause::Resize { object } => (5, Self::object(object)),
+                };
+                self.whole(tags::WAKE, delta, [pid, by, cause_tag, field]);
+            }
             EventKind::Copy { pid, direction, bytes, object, used_bytes, capacity_bytes } => {
                 let direction = match direction {
                     CopyDirection::UserToKernel => 0,
                     CopyDirection::KernelToUser => 1,
                 };
-                let object = match object {
-                    Object::DevNull => 0,
-                    Object::Pipe { id } => *id as u64 + 1,
-                };
                 let (used, capacity) = (*used_bytes as u64, capacity_code(*capacity_bytes));
-                self.whole(5, delta, [*pid as u64, direction, object, *bytes as u64, used, capacity]);
+                self.whole(
+                    tags::COPY,
+                    delta,
+                    [*pid as u64, direction, Self::object(*object), *bytes as u64, used, capacity],
+                );
             }
-            EventKind::Fork { parent, child } => {
-                self.head(6, delta);
+            EventKind::Fork { parent, child, op } => {
+                self.head(tags::FORK, delta);
                 self.put(*parent as u64);
                 self.put(*child as u64);
+                self.put(*op as u64);
             }
             EventKind::Signal { from, to, signal, effect } => {
-                self.head(7, delta);
+                self.head(tags::SIGNAL, delta);
                 self.put(*from as u64);
                 self.put(*to as u64);
                 self.byte(signal.0);
-                self.byte(SIGNAL_EFFECTS.iter().position(|known| known == effect).expect("listed") as u8);
+                self.byte(SignalEffect::ALL.iter().position(|known| known == effect).expect("listed") as u8);
             }
             EventKind::Exit { pid, status } => {
-                self.head(8, delta);
+                self.head(tags::EXIT, delta);
                 self.put(*pid as u64);
                 self.put_status(*status);
             }
-            EventKind::Reap { pid, by } => {
-                self.head(9, delta);
+            EventKind::Reap { pid, by, cause } => {
+                self.head(tags::REAP, delta);
                 self.put(*pid as u64);
                 self.put(*by as u64);
+                self.byte(match cause {
+                    ReapCause::Wait => 0,
+                    ReapCause::Init => 1,
+                    ReapCause::Ignored => 2,
+                });
             }
             EventKind::Reparent { pid, new_parent } => {
-                self.head(10, delta);
+                self.head(tags::REPARENT, delta);
                 self.put(*pid as u64);
                 self.put(*new_parent as u64);
             }
             EventKind::Interrupted { pid, op, signal } => {
-                self.head(11, delta);
+                self.head(tags::INTERRUPTED, delta);
+                self.put(*pid as u64);
+                self.put(*op as u64);
+                self.byte(signal.0);
+            }
+            EventKind::Fault { pid, op, signal } => {
+                self.head(tags::FAULT, delta);
                 self.put(*pid as u64);
                 self.put(*op as u64);
                 self.byte(signal.0);
             }
             EventKind::ExpectFailed { pid, op, mismatch } => {
-                self.head(12, delta);
+                self.head(tags::EXPECT_FAILED, delta);
                 self.put(*pid as u64);
                 self.put(op.wrapping_add(1) as u64);
                 self.put(self.mismatches.len() as u64);
                 self.mismatches.push((**mismatch).clone());
             }
             EventKind::End { outcome } => {
-                self.head(13, delta);
+                self.head(tags::END, delta);
                 self.put(self.outcomes.len() as u64);
                 self.outcomes.push((**outcome).clone());
             }
@@ -510,10 +593,29 @@ impl Encoder<'_> {
     }
 }
 
+/// The head tags of the events (the low five bits of an event's first byte).
+mod tags {
+    pub const SPAWN: u8 = 0;
+    pub const SWITCH: u8 = 1;
+    pub const CALL: u8 = 2;
+    pub const BLOCK: u8 = 3;
+    pub const WAKE: u8 = 4;
+    pub const COPY: u8 = 5;
+    pub const FORK: u8 = 6;
+    pub const SIGNAL: u8 = 7;
+    pub const EXIT: u8 = 8;
+    pub const REAP: u8 = 9;
+    pub const REPARENT: u8 = 10;
+    pub const INTERRUPTED: u8 = 11;
+    pub const FAULT: u8 = 12;
+    pub const EXPECT_FAILED: u8 = 13;
+    pub const END: u8 = 14;
+}
+
 /// A pipe's capacity is a whole number of pages: stored as pages (one byte for the usual 16), with the
 /// low bit telling a byte count apart should a capacity ever not be whole pages.
 fn capacity_code(capacity_bytes: u32) -> u64 {
-    let page = crate::linux::PAGE_SIZE;
+    let page = crate::linux::fcntl::PAGE_SIZE;
     if capacity_bytes % page == 0 {
         ((capacity_bytes / page) as u64) << 1
     } else {
@@ -523,7 +625,7 @@ fn capacity_code(capacity_bytes: u32) -> u64 {
 
 fn capacity_from_code(code: u64) -> u32 {
     if code & 1 == 0 {
-        (code >> 1) as u32 * crate::linux::PAGE_SIZE
+        (code >> 1) as u32 * crate::linux::fcntl::PAGE_SIZE
     } else {
         (code >> 1) as u32
     }
@@ -545,6 +647,14 @@ pub struct PackedEvents<'a> {
 }
 
 impl PackedEvents<'_> {
+    /// A byte the encoder never writes: the log is corrupt, which only a bug in this module can cause.
+    fn corrupt(&self, what: &str, value: u64) -> ! {
+        panic!(
+            "packed log (format {PACKED_FORMAT_VERSION}) is corrupt at chunk {}, byte {}: {what} {value} is unknown",
+            self.chunk, self.position
+        )
+    }
+
     fn byte(&mut self) -> u8 {
         if let Some((bytes, position)) = &mut self.replay {
             *position += 1;
@@ -578,17 +688,89 @@ impl PackedEvents<'_> {
     }
 
     fn get_status(&mut self) -> ChildStatus {
-        crate::linux::wait_status::decode(self.get() as u32 as i32)
+        wait::decode(self.get() as u32 as i32)
     }
 
-    fn get_reason(&mut self) -> BlockReason {
-        match self.get() {
+    fn get_object(&mut self) -> ObjectRef {
+        let code = self.get();
+        match ObjectKind::from_code((code & 7) as u8) {
+            Some(kind) => ObjectRef { kind, id: (code >> 3) as u32 },
+            None => self.corrupt("object kind", code & 7),
+        }
+    }
+
+    /// The operand count (high bits) and the variant tag (low four bits) of a call or a block.
+    fn get_args(&mut self) -> (Args, u64) {
+        let shape = self.get();
+        let count = (shape >> 4) as usize;
+        if count > MAX_ARGS {
+            self.corrupt("operand count", count as u64);
+        }
+        let mut args = Args::default();
+        for _ in 0..count {
+            args.push(self.get_signed());
+        }
+        (args, shape & 0xf)
+    }
+
+    fn get_result(&mut self, tag: u64) -> CallResult {
+        match tag {
+            0 => CallResult::Value { value: self.get_signed() },
+            1 => CallResult::Error { errno: Errno(self.get() as u16) },
+            2 => {
+                let len = self.get_u32();
+                let offset = self.data_offset;
+                self.data_offset += len;
+                CallResult::Data { offset, len }
+            }
+            3 => CallResult::Pair { read_fd: self.get_signed() as i32, write_fd: self.get_signed() as i32 },
+            4 => CallResult::Fork { child: self.get_u32() },
+            5 => CallResult::Waited { child: self.get_u32(), status: self.get_status() },
+            6 => CallResult::WaitedInfo { child: self.get_u32(), status: self.get_status() },
+            7 => CallResult::Out { value: self.get_signed() },
+            other => self.corrupt("call result", other),
+        }
+    }
+
+    fn get_reason(&mut self, tag: u64) -> BlockReason {
+        match tag {
             0 => BlockReason::PipeEmpty { pipe: self.get_u32() },
             1 => BlockReason::PipeFull { pipe: self.get_u32(), written: self.get_u32() },
             2 => BlockReason::FifoNoWriter { pipe: self.get_u32(), path: self.get_u32() },
             3 => BlockReason::FifoNoReader { pipe: self.get_u32(), path: self.get_u32() },
             4 => BlockReason::Child { target: self.get().checked_sub(1).map(|pid| pid as u32) },
-            _ => BlockReason::Signal,
+            5 => BlockReason::ChildInGroup { pgid: self.get_u32() },
+            6 => BlockReason::Signal,
+            other => self.corrupt("block reason", other),
+        }
+    }
+
+    fn get_cause(&mut self) -> WakeCause {
+        match self.get() {
+            0 => WakeCause::Data { object: self.get_object() },
+            1 => WakeCause::Room { object: self.get_object() },
+            2 => WakeCause::Hangup { object: self.get_object() },
+            3 => WakeCause::Partner { object: self.get_object() },
+            4 => WakeCause::Child { child: self.get_u32() },
+            5 => WakeCause::Resize { object: self.get_object() },
+            other => self.corrupt("wake cause", other),
+        }
+    }
+
+    fn get_effect(&mut self) -> SignalEffect {
+        let index = self.byte();
+        match SignalEffect::ALL.get(index as usize) {
+            Some(effect) => *effect,
+            None => self.corrupt("signal effect", index as u64),
+        }
+    }
+
+    fn get_reap_cause(&mut self) -> ReapCause {
+        match self.byte() {
+            0 => ReapCause::Wait,
+            1 => ReapCause::Init,
+            2 => ReapCause::Ignored,
+            other => self.corrupt("reap cause", other as u64),
         }
     }
 }
@@ -612,55 +794,40 @@ impl Iterator for PackedEvents<'_> {
         }
         let start = self.position;
         let mut head = self.byte();
-        let literal = head != REPEAT_TAG;
+        let literal = head & 0x1f != REPEAT_TAG;
         if !literal {
             let key = self.dictionary[self.byte() as usize];
             self.replay = Some((key.to_le_bytes(), 0));
             head = self.byte();
         }
-        let delta = match head >> 4 {
-            15 => self.get_u32(),
-            small => small as u32,
+        let delta = match (head >> 5) as u32 {
+            HEAD_DELTA_LIMIT => self.get_u32(),
+            small => small,
         };
         self.step = self.step.wrapping_add(delta);
-        let kind = match head & 0x0f {
-            0 => EventKind::Spawn { pid: self.get_u32() },
-            1 => EventKind::Switch { from: self.get().checked_sub(1).map(|pid| pid as u32), to: self.get_u32() },
-            2 => {
+        let kind = match head & 0x1f {
+            tags::SPAWN => EventKind::Spawn { pid: self.get_u32(), index: self.get_u32() },
+            tags::SWITCH => {
+                EventKind::Switch { from: self.get().checked_sub(1).map(|pid| pid as u32), to: self.get_u32() }
+            }
+            tags::CALL => {
                 let pid = self.get_u32();
                 let op = self.get_u32().wrapping_sub(1);
-                let fd = self.get_signed() as i32;
-                let arg = self.get_signed();
-                let result = match self.get() {
-                    0 => CallResult::Value { value: self.get_signed() as i32 },
-                    1 => CallResult::Error { errno: Errno(self.get() as u16) },
-                    2 => {
-                        let len = self.get_u32();
-                        let offset = self.data_offset;
-                        self.data_offset += len;
-                        CallResult::Data { offset, len }
-                    }
-                    3 => CallResult::Pipe { read_fd: self.get_signed() as i32, write_fd: self.get_signed() as i32 },
-                    4 => CallResult::Fork { child: self.get_u32() },
-                    _ => CallResult::Waited { child: self.get_u32(), status: self.get_status() },
-                };
-                EventKind::Call { pid, op, fd, arg, result }
+                let (args, tag) = self.get_args();
+                EventKind::Call { pid, op, args, result: self.get_result(tag) }
             }
-            3 => EventKind::Block {
-                pid: self.get_u32(),
-                op: self.get_u32(),
-                fd: self.get_signed() as i32,
-                reason: self.get_reason(),
-            },
-            4 => EventKind::Wake { pid: self.get_u32(), by: self.get_u32() },
-            5 => {
+            tags::BLOCK => {
+                let pid = self.get_u32();
+                let op = self.get_u32();
+                let (args, tag) = self.get_args();
+                EventKind::Block { pid, op, args, reason: self.get_reason(tag) }
+            }
+            tags::WAKE => EventKind::Wake { pid: self.get_u32(), by: self.get_u32(), cause: self.get_cause() },
+            tags::COPY => {
                 let pid = self.get_u32();
                 let direction =
                     if self.byte() == 0 { CopyDirection::UserToKernel } else { CopyDirection::KernelToUser };
-                let object = match self.get() {
-                    0 => Object::DevNull,
-                    id => Object::Pipe { id: id as u32 - 1 },
-                };
+                let object = self.get_object();
                 EventKind::Copy {
                     pid,
                     direction,
@@ -670,24 +837,32 @@ impl Iterator for PackedEvents<'_> {
                     capacity_bytes: capacity_from_code(self.get()),
                 }
             }
-            6 => EventKind::Fork { parent: self.get_u32(), child: self.get_u32() },
-            7 => EventKind::Signal {
+            tags::FORK => EventKind::Fork { parent: self.get_u32(), child: self.get_u32(), op: self.get_u32() },
+            tags::SIGNAL => EventKind::Signal {
                 from: self.get_u32(),
                 to: self.get_u32(),
                 signal: Signal(self.byte()),
-                effect: SIGNAL_EFFECTS[self.byte() as usize],
+                effect: self.get_effect(),
             },
-            8 => EventKind::Exit { pid: self.get_u32(), status: self.get_status() },
-            9 => EventKind::Reap { pid: self.get_u32(), by: self.get_u32() },
-            10 => EventKind::Reparent { pid: self.get_u32(), new_parent: self.get_u32() },
-            11 => EventKind::Interrupted { pid: self.get_u32(), op: self.get_u32(), signal: Signal(self.byte()) },
-            12 => {
+            tags::EXIT => EventKind::Exit { pid: self.get_u32(), status: self.get_status() },
+            tags::REAP => EventKind::Reap { pid: self.get_u32(), by: self.get_u32(), cause: self.get_reap_cause() },
+            tags::REPARENT => EventKind::Reparent { pid: self.get_u32(), new_parent: self.get_u32() },
+            tags::INTERRUPTED => {
+                EventKind::Interrupted { pid: self.get_u32(), op: self.get_u32(), signal: Signal(self.byte()) }
+            }
+            tags::FAULT => EventKind::Fault { pid: self.get_u32(), op: self.get_u32(), signal: Signal(self.byte()) },
+            tags::EXPECT_FAILED => {
                 let pid = self.get_u32();
                 let op = self.get_u32().wrapping_sub(1);
                 let mismatch = Box::new(self.log.mismatches[self.get() as usize].clone());
                 EventKind::ExpectFailed { pid, op, mismatch }
             }
-            _ => EventKind::End { outcome: Box::new(self.log.outcomes[self.get() as usize].clone()) },
+            tags::END => EventKind::End { outcome: Box::new(self.log.outcomes[self.get() as usize].clone()) },
+            EXTENDED_TAG => {
+                let extended = self.byte();
+                self.corrupt("extended tag", extended as u64)
+            }
+            other => self.corrupt("tag", other as u64),
         };
         if literal {
             let length = self.position - start;
@@ -719,15 +894,14 @@ mod tests {
             step += if index % 97 == 0 { 40 } else { index % 2 };
             let kind = match index % 6 {
                 0 => EventKind::Switch { from: Some(2 + index % 2), to: 3 - index % 2 },
-                1 => EventKind::Wake { pid: 3, by: 2 },
+                1 => EventKind::Wake { pid: 3, by: 2, cause: WakeCause::Data { object: ObjectRef::pipe(1) } },
                 2 => {
                     let len = if index % 50 == 2 { 70_000 } else { 4 };
                     data += len;
                     EventKind::Call {
                         pid: 2,
                         op: 5,
-                        fd: 3,
-                        arg: 4,
+                        args: Args::new(&[3, len as i64]),
                         result: CallResult::Data { offset: data - len, len },
                     }
                 }
@@ -735,17 +909,21 @@ mod tests {
                     pid: 2,
                     direction: CopyDirection::KernelToUser,
                     bytes: 4,
-                    object: Object::Pipe { id: 1 },
+                    object: ObjectRef::pipe(1),
                     used_bytes: index % 300,
                     capacity_bytes: if index % 7 == 0 { 65_536 } else { 12_345 },
                 },
-                4 => EventKind::Block { pid: 3, op: 9, fd: 4, reason: BlockReason::PipeEmpty { pipe: 1 } },
+                4 => EventKind::Block {
+                    pid: 3,
+                    op: 9,
+                    args: Args::new(&[4, 4]),
+                    reason: BlockReason::PipeEmpty { pipe: 1 },
+                },
                 _ => EventKind::Call {
                     pid: 3,
                     op: 6,
-                    fd: -1,
-                    arg: -300,
-                    result: CallResult::Value { value: (index % 3) as i32 },
+                    args: Args::new(&[-1, -300]),
+                    result: CallResult::Value { value: (index % 3) as i64 },
                 },
             };
             events.push(Event { step, kind });
@@ -759,6 +937,12 @@ mod tests {
             log.push(event);
         }
         log
+    }
+
+    #[test]
+    fn the_stream_starts_with_its_format_version() {
+        let log = pushed(true, &events(3));
+        assert_eq!(log.chunks().next().expect("one chunk")[0], PACKED_FORMAT_VERSION);
     }
 
     #[test]
@@ -800,7 +984,7 @@ mod tests {
             assert_eq!(log.len(), 150_000);
             let mut other = events[..150_000].to_vec();
             // Diverge after the mark: a different event, then the rest.
-            let detour = Event { step: events[150_000].step, kind: EventKind::Spawn { pid: 9 } };
+            let detour = Event { step: events[150_000].step, kind: EventKind::Spawn { pid: 9, index: 0 } };
             log.push(&detour);
             other.push(detour);
             for event in &events[150_001..] {
@@ -818,7 +1002,10 @@ mod tests {
     #[test]
     fn rewinding_forgets_the_dictionary_entries_made_after_the_mark() {
         let prefix = events(1_000);
-        let unseen = Event { step: prefix.last().unwrap().step + 1, kind: EventKind::Wake { pid: 40, by: 41 } };
+        let unseen = Event {
+            step: prefix.last().unwrap().step + 1,
+            kind: EventKind::Wake { pid: 40, by: 41, cause: WakeCause::Child { child: 41 } },
+        };
         for keep in [true, false] {
             let mut log = pushed(keep, &prefix);
             let mark = log.mark();
@@ -834,14 +1021,26 @@ mod tests {
 
     #[test]
     fn a_repeated_event_is_two_bytes() {
-        let event = Event { step: 1, kind: EventKind::Wake { pid: 3, by: 2 } };
+        let event = Event {
+            step: 1,
+            kind: EventKind::Wake { pid: 3, by: 2, cause: WakeCause::Room { object: ObjectRef::pipe(1) } },
+        };
         let mut log = PackedLog::keeping();
         log.push(&event);
         let first = log.size_bytes();
         let again = Event { step: 2, ..event.clone() };
         log.push(&again);
-        assert_eq!(first, 3);
+        assert_eq!(first, 1 + 5, "the version byte, then the head and four one-byte fields");
         assert_eq!(log.size_bytes(), first + 2);
         assert_eq!(log.events().collect::<Vec<_>>(), vec![event, again]);
+    }
+
+    #[test]
+    #[should_panic(expected = "is corrupt")]
+    fn a_byte_the_encoder_never_writes_stops_the_decoder() {
+        let mut log = PackedLog::keeping();
+        log.push(&Event { step: 0, kind: EventKind::Spawn { pid: 2, index: 0 } });
+        log.current[1] = 29; // a tag no event has
+        log.events().for_each(drop);
     }
 }

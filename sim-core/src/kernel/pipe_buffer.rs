@@ -6,8 +6,10 @@
 //! are all in use refuses a write even when a few bytes of one page are free, and a small write can still
 //! be merged into a partly filled last page of a "full" pipe. This module mirrors `fs/pipe.c`'s
 //! `pipe_write` and `pipe_read` at that level of detail; it knows nothing of processes or wake-ups.
+//! What a write puts in comes from its [`Payload`], made only as far as the copy needs.
 
-use crate::linux::PAGE_SIZE;
+use crate::lang::ast::Payload;
+use crate::linux::fcntl::PAGE_SIZE;
 use std::collections::VecDeque;
 
 /// One slot: the unread bytes of a page lie at `start..end` within it.
@@ -75,12 +77,12 @@ impl PipeBuffer {
         self.slots.iter().map(|slot| (slot.end - slot.start) as u32).collect()
     }
 
-    /// `pipe_write`'s first move: if the write's sub-page remainder (`total % PAGE_SIZE` bytes) fits
-    /// after the data of the last page, it is appended there. Returns how many bytes were taken
-    /// (0 or the whole remainder).
-    pub fn merge_into_last_page(&mut self, data: &[u8], total_len: u32) -> u32 {
-        let chars = total_len % PAGE_SIZE;
-        if chars == 0 || data.len() < chars as usize {
+    /// `pipe_write`'s first move: if the write's sub-page remainder (`len % PAGE_SIZE` bytes) fits
+    /// after the data of the last page, the write's first bytes are appended there. Returns how many
+    /// bytes were taken (0 or the whole remainder).
+    pub fn merge_into_last_page(&mut self, payload: &Payload) -> u32 {
+        let chars = payload.len() % PAGE_SIZE;
+        if chars == 0 {
             return 0;
         }
         let Some(last) = self.slots.back_mut() else { return 0 };
@@ -88,24 +90,25 @@ impl PipeBuffer {
             return 0;
         }
         last.end += chars as u16;
-        self.bytes.extend_from_slice(&data[..chars as usize]);
+        payload.copy_to(0, chars, &mut self.bytes);
         chars
     }
 
-    /// `pipe_write`'s loop: while a slot is free, fill a fresh page with up to `PAGE_SIZE` bytes.
-    /// Returns how many bytes of `data` were taken and whether all of them were.
-    pub fn fill_pages(&mut self, data: &[u8]) -> (u32, WriteProgress) {
-        let mut taken = 0usize;
-        while taken < data.len() {
+    /// `pipe_write`'s loop: while a slot is free, fill a fresh page with up to `PAGE_SIZE` bytes of the
+    /// payload from `offset` on. Returns how many bytes were taken and whether all of them were.
+    pub fn fill_pages(&mut self, payload: &Payload, offset: u32) -> (u32, WriteProgress) {
+        let total = payload.len();
+        let mut taken = 0u32;
+        while offset + taken < total {
             if self.is_full() {
-                return (taken as u32, WriteProgress::Full);
+                return (taken, WriteProgress::Full);
             }
-            let chunk = (data.len() - taken).min(PAGE_SIZE as usize);
+            let chunk = (total - offset - taken).min(PAGE_SIZE);
             self.slots.push_back(PageSlot { start: 0, end: chunk as u16 });
-            self.bytes.extend_from_slice(&data[taken..taken + chunk]);
+            payload.copy_to(offset + taken, chunk, &mut self.bytes);
             taken += chunk;
         }
-        (taken as u32, WriteProgress::Done)
+        (taken, WriteProgress::Done)
     }
 
     /// `pipe_read`: takes up to `count` bytes into `out`; returns how many slots were freed.
@@ -176,11 +179,19 @@ pub fn round_pipe_size(requested: u64) -> Option<u64> {
 mod tests {
     use super::*;
 
+    fn bytes(data: &[u8]) -> Payload {
+        Payload::Bytes(data.to_vec())
+    }
+
+    fn fill(len: u32, byte: u8) -> Payload {
+        Payload::Fill { len, pattern: vec![byte] }
+    }
+
     #[test]
     fn small_writes_share_a_page() {
         let mut pipe = PipeBuffer::new(65536);
-        assert_eq!(pipe.fill_pages(b"hello"), (5, WriteProgress::Done));
-        assert_eq!(pipe.merge_into_last_page(b"world", 5), 5);
+        assert_eq!(pipe.fill_pages(&bytes(b"hello"), 0), (5, WriteProgress::Done));
+        assert_eq!(pipe.merge_into_last_page(&bytes(b"world")), 5);
         assert_eq!(pipe.slots_used(), 1);
         let mut out = Vec::new();
         assert_eq!(pipe.read_into(100, &mut out), 1);
@@ -192,39 +203,49 @@ mod tests {
     fn a_full_pipe_is_sixteen_slots_not_65536_bytes() {
         let mut pipe = PipeBuffer::new(65536);
         for _ in 0..16 {
-            pipe.fill_pages(&[b'a'; 10]);
+            pipe.fill_pages(&fill(10, b'a'), 0);
         }
         // 160 bytes in the pipe, yet no slot is free: a 4096-byte write does not fit ...
         assert!(pipe.is_full());
-        assert_eq!(pipe.fill_pages(&[b'b'; 4096]), (0, WriteProgress::Full));
+        assert_eq!(pipe.fill_pages(&fill(4096, b'b'), 0), (0, WriteProgress::Full));
         // ... while a small one still merges into the last page.
-        assert_eq!(pipe.merge_into_last_page(&[b'c'; 100], 100), 100);
+        assert_eq!(pipe.merge_into_last_page(&fill(100, b'c')), 100);
         assert_eq!(pipe.len_bytes(), 260);
     }
 
     #[test]
     fn large_write_fills_page_after_page_until_full() {
         let mut pipe = PipeBuffer::new(65536);
-        let data = vec![7u8; 70000];
-        let (taken, progress) = pipe.fill_pages(&data);
+        let data = fill(70000, 7);
+        let (taken, progress) = pipe.fill_pages(&data, 0);
         assert_eq!((taken, progress), (65536, WriteProgress::Full));
         let mut out = Vec::new();
         // Reading less than a page frees no slot.
         assert_eq!(pipe.read_into(100, &mut out), 0);
         assert!(pipe.is_full());
         assert_eq!(pipe.read_into(4000, &mut out), 1);
-        assert_eq!(pipe.fill_pages(&data[65536..]), (4096, WriteProgress::Full));
+        assert_eq!(pipe.fill_pages(&data, 65536), (4096, WriteProgress::Full));
         pipe.check().unwrap();
     }
 
     #[test]
     fn merge_takes_only_the_sub_page_remainder() {
         let mut pipe = PipeBuffer::new(65536);
-        pipe.fill_pages(&[1u8; 100]);
+        pipe.fill_pages(&fill(100, 1), 0);
         // 5000 % 4096 = 904 bytes fit after the 100 already there.
-        assert_eq!(pipe.merge_into_last_page(&[2u8; 5000], 5000), 904);
+        assert_eq!(pipe.merge_into_last_page(&fill(5000, 2)), 904);
         // An exact page multiple never merges.
-        assert_eq!(pipe.merge_into_last_page(&[2u8; 4096], 4096), 0);
+        assert_eq!(pipe.merge_into_last_page(&fill(4096, 2)), 0);
+    }
+
+    #[test]
+    fn a_pattern_payload_is_copied_in_the_pattern_s_phase() {
+        let mut pipe = PipeBuffer::new(65536);
+        let payload = Payload::Fill { len: 4100, pattern: b"abc".to_vec() };
+        assert_eq!(pipe.fill_pages(&payload, 0), (4100, WriteProgress::Done));
+        let mut out = Vec::new();
+        pipe.read_into(4100, &mut out);
+        assert_eq!(&out[4095..], b"abcab");
     }
 
     #[test]
@@ -239,7 +260,7 @@ mod tests {
     #[test]
     fn shrinking_below_the_slots_in_use_fails() {
         let mut pipe = PipeBuffer::new(65536);
-        pipe.fill_pages(&[0u8; 3 * 4096]);
+        pipe.fill_pages(&fill(3 * 4096, 0), 0);
         assert!(!pipe.set_max_slots(2));
         assert!(pipe.set_max_slots(4));
         assert_eq!(pipe.capacity_bytes(), 16384);

@@ -1,15 +1,15 @@
 //! One plain sentence per step, for people watching a run (the playground's caption).
 //!
-//! [`render::event_text`](crate::render::event_text) says what each event is; this module reads all the
-//! events of one step together and says what the step *meant*: "parent writes 13 bytes into pipe 1,
-//! which now holds 13 of 65536 bytes, and that wakes child". Pure functions of a simulation's trace.
+//! [`event_text`] says what each event is; this module reads all the events of one step together and
+//! says what the step *meant*: "parent writes 13 bytes into pipe 1, which now holds 13 of 65536 bytes,
+//! and that wakes child". Pure functions of a trace and its program: no kernel is read.
 
-use crate::kernel::IMPLICIT_EXIT_OP;
-use crate::program::{CallOp, OpKind};
-use crate::render::{event_actor, event_text, reason_text, status_words, Names};
-use crate::sim::Simulation;
+use super::render::{event_actor, event_text, reason_text, status_words, ProcessNames};
+use crate::lang::compile::{OpKind, Program};
+use crate::lang::syscalls::CallId;
 use crate::trace::{
-    BlockReason, CallResult, CopyDirection, Event, EventKind, Object, Pid, RunOutcome, SignalEffect, WaitEdge,
+    BlockReason, CallResult, CopyDirection, Event, EventKind, ObjectRef, Pid, ReapCause, RunOutcome, SignalEffect,
+    Trace, WaitEdge, IMPLICIT_EXIT_OP,
 };
 
 /// One event of a step, as the trace prints it.
@@ -49,7 +49,7 @@ fn kind_word(kind: &EventKind) -> &'static str {
         EventKind::Exit { .. } => "exit",
         EventKind::Reap { .. } => "reap",
         EventKind::Reparent { .. } => "reparent",
-        EventKind::Interrupted { .. } => "signal",
+        EventKind::Interrupted { .. } | EventKind::Fault { .. } => "signal",
         EventKind::ExpectFailed { .. } => "failure",
         EventKind::End { .. } => "end",
     }
@@ -63,39 +63,38 @@ fn join_names(names: &[String]) -> String {
     }
 }
 
-fn object_name(object: &Object) -> String {
-    match object {
-        Object::Pipe { id } => format!("pipe {id}"),
-        Object::DevNull => "/dev/null".to_string(),
-    }
+fn object_name(object: &ObjectRef) -> String {
+    object.words()
 }
 
-/// Tells the story of `step` of `simulation`, whose trace must still hold that step's events.
-pub fn step_story(simulation: &Simulation, step: u64) -> StepStory {
-    let kernel = simulation.kernel();
-    let trace = simulation.trace();
+/// Tells the story of `step` of a run, whose trace must still hold that step's events. `names` are the
+/// run's process names ([`ProcessNames::from_events`] over its whole trace serves every step).
+pub fn step_story(program: &Program, trace: &Trace, names: &ProcessNames, step: u64) -> StepStory {
     let events = events_of_step(&trace.events, step);
     let lines = events
         .iter()
         .map(|event| EventLine {
-            actor: event_actor(kernel, event),
-            text: event_text(kernel, trace, event),
+            actor: event_actor(names, event),
+            text: event_text(program, trace, names, event),
             kind: kind_word(&event.kind),
         })
         .collect();
-    StepStory { step, sentence: sentence(simulation, step, events), lines }
+    StepStory { step, sentence: sentence(program, trace, names, step, events), lines }
 }
 
-fn sentence(simulation: &Simulation, step: u64, events: &[Event]) -> String {
-    let kernel = simulation.kernel();
-    let trace = simulation.trace();
-    let program = &kernel.program;
-    let names = Names { kernel };
+fn call_of(program: &Program, op: u32) -> Option<CallId> {
+    match program.ops.get(op as usize).map(|op| &op.kind) {
+        Some(OpKind::Call(call)) => Some(call.id),
+        _ => None,
+    }
+}
+
+fn sentence(program: &Program, trace: &Trace, names: &ProcessNames, step: u64, events: &[Event]) -> String {
     if step == 0 {
         let started: Vec<String> = events
             .iter()
             .filter_map(|event| match event.kind {
-                EventKind::Spawn { pid } => Some(format!("{} (pid {pid})", names.process(pid))),
+                EventKind::Spawn { pid, .. } => Some(format!("{} (pid {pid})", names.process(pid))),
                 _ => None,
             })
             .collect();
@@ -119,49 +118,49 @@ fn sentence(simulation: &Simulation, step: u64, events: &[Event]) -> String {
             EventKind::Wake { pid, .. } => woken.push(names.process(*pid)),
             EventKind::Call { pid, op, result, .. } => {
                 let who = names.process(*pid);
-                let call = program.ops.get(*op as usize).map(|op| &op.kind);
+                let call = call_of(program, *op);
                 let copy = copies.pop();
                 let text = match (call, result, copy) {
                     (
-                        Some(OpKind::Call(CallOp::Write { .. })),
+                        Some(CallId::Write),
                         CallResult::Value { value },
                         Some(EventKind::Copy { object, used_bytes, capacity_bytes, .. }),
                     ) => format!(
                         "{who} writes {value} bytes into {}, which now holds {used_bytes} of {capacity_bytes} bytes",
                         object_name(object)
                     ),
-                    (Some(OpKind::Call(CallOp::Read { .. })), CallResult::Data { len: 0, .. }, _) => {
+                    (Some(CallId::Read), CallResult::Data { len: 0, .. }, _) => {
                         format!("{who}'s read returns 0: end of file, because no write end is open any more")
                     }
                     (
-                        Some(OpKind::Call(CallOp::Read { .. })),
+                        Some(CallId::Read),
                         CallResult::Data { offset, len },
                         Some(EventKind::Copy { object, used_bytes, .. }),
                     ) => format!(
                         "{who} reads {len} bytes from {} ({}), leaving {used_bytes} bytes in it",
                         object_name(object),
-                        crate::render::describe_bytes(trace.read_data(*offset, *len), 24)
+                        super::render::describe_bytes(trace.read_data(*offset, *len), 24)
                     ),
                     (_, CallResult::Error { errno }, _) => {
-                        let text = event_text(kernel, trace, event);
+                        let text = event_text(program, trace, names, event);
                         format!("{who}'s call fails with {}: {text}", errno.name())
                     }
-                    (Some(OpKind::Call(CallOp::Pipe { .. })), CallResult::Pipe { read_fd, write_fd }, _) => {
+                    (Some(CallId::Pipe | CallId::Pipe2), CallResult::Pair { read_fd, write_fd }, _) => {
                         format!("{who} creates a pipe: fd {read_fd} is its read end and fd {write_fd} its write end")
                     }
-                    (Some(OpKind::Call(CallOp::Close { .. })), CallResult::Value { value: 0 }, _) => {
-                        format!("{who} closes a descriptor: {}", event_text(kernel, trace, event))
+                    (Some(CallId::Close), CallResult::Value { value: 0 }, _) => {
+                        format!("{who} closes a descriptor: {}", event_text(program, trace, names, event))
                     }
                     // The exit event that follows says it better.
                     _ if *op == IMPLICIT_EXIT_OP => continue,
-                    (Some(OpKind::Call(CallOp::Exit { .. })), _, _) => continue,
+                    (Some(CallId::Exit), _, _) => continue,
                     (
-                        Some(OpKind::Call(CallOp::Wait | CallOp::Waitpid { .. })),
-                        CallResult::Waited { child, status },
+                        Some(CallId::Wait | CallId::Waitpid | CallId::Waitid),
+                        CallResult::Waited { child, status } | CallResult::WaitedInfo { child, status },
                         _,
                     ) => format!("{who}'s wait returns: {} {}", names.process(*child), status_words(*status)),
-                    (Some(OpKind::Fork { .. }), _, _) => continue,
-                    _ => format!("{who} calls {}", event_text(kernel, trace, event)),
+                    (None, CallResult::Fork { .. }, _) => continue,
+                    _ => format!("{who} calls {}", event_text(program, trace, names, event)),
                 };
                 parts.push(text);
             }
@@ -179,17 +178,17 @@ fn sentence(simulation: &Simulation, step: u64, events: &[Event]) -> String {
                         };
                         if *written > 0 {
                             format!(
-                                "the writer {who} blocks: {held}, with {written} bytes of its write in so far; \
+                                "{who} blocks in write: {held}, with {written} bytes of its write in so far; \
                                  it sleeps until a reader makes room"
                             )
                         } else {
-                            format!("the writer {who} blocks: {held}; it sleeps until a reader makes room")
+                            format!("{who} blocks in write: {held}; it sleeps until a reader makes room")
                         }
                     }
                     BlockReason::PipeEmpty { pipe } => format!(
-                        "the reader {who} blocks: pipe {pipe} is empty, and a write end is still open, so more data may come"
+                        "{who} blocks in read: pipe {pipe} is empty, and a write end is still open, so more data may come"
                     ),
-                    BlockReason::Child { .. } => {
+                    BlockReason::Child { .. } | BlockReason::ChildInGroup { .. } => {
                         format!("{who} blocks in wait: {}", reason_text(program, reason))
                     }
                     BlockReason::Signal => format!("{who} sleeps in pause() until a signal arrives"),
@@ -197,7 +196,7 @@ fn sentence(simulation: &Simulation, step: u64, events: &[Event]) -> String {
                 };
                 parts.push(text);
             }
-            EventKind::Fork { parent, child } => parts.push(format!(
+            EventKind::Fork { parent, child, .. } => parts.push(format!(
                 "{} forks {} (pid {child}), which starts with copies of all its descriptors",
                 names.process(*parent),
                 names.process(*child)
@@ -207,9 +206,11 @@ fn sentence(simulation: &Simulation, step: u64, events: &[Event]) -> String {
                 names.process(*pid),
                 status_words(*status)
             )),
-            EventKind::Reap { pid, by } => {
+            EventKind::Reap { pid, cause: ReapCause::Ignored, .. } => tail
+                .push(format!("the kernel reaps {} at once, because its parent ignores SIGCHLD", names.process(*pid))),
+            EventKind::Reap { pid, by, .. } => {
                 let reported_by_wait = events.iter().any(|other| {
-                    matches!(other.kind, EventKind::Call { pid: caller, result: CallResult::Waited { child, .. }, .. }
+                    matches!(other.kind, EventKind::Call { pid: caller, result: CallResult::Waited { child, .. } | CallResult::WaitedInfo { child, .. }, .. }
                         if caller == *by && child == *pid)
                 });
                 if !reported_by_wait {
@@ -234,8 +235,13 @@ fn sentence(simulation: &Simulation, step: u64, events: &[Event]) -> String {
             EventKind::Interrupted { pid, signal, .. } => {
                 tail.push(format!("{}'s write is cut short by {}", names.process(*pid), signal.name()))
             }
-            EventKind::ExpectFailed { .. } => tail.push(event_text(kernel, trace, event)),
-            EventKind::End { outcome } => tail.push(outcome_sentence(simulation, outcome)),
+            EventKind::Fault { pid, signal, .. } => tail.push(format!(
+                "{} divides by zero, and the CPU raises {} for it",
+                names.process(*pid),
+                signal.name()
+            )),
+            EventKind::ExpectFailed { .. } => tail.push(event_text(program, trace, names, event)),
+            EventKind::End { outcome } => tail.push(outcome_sentence(program, names, outcome)),
             EventKind::Spawn { .. } | EventKind::Switch { .. } => {}
         }
     }
@@ -276,33 +282,39 @@ fn sentence(simulation: &Simulation, step: u64, events: &[Event]) -> String {
     if text.is_empty() {
         return "Nothing visible happens in this step.".to_string();
     }
+    // A sentence that starts with a process's name keeps the name as it is written.
+    let starts_with_name = events.iter().filter_map(|event| event.kind.actor()).any(|pid| {
+        let name = names.process(pid);
+        text.starts_with(&name) && text[name.len()..].starts_with([' ', '\'', ','])
+    });
+    if starts_with_name {
+        return format!("{text}.");
+    }
     let mut characters = text.chars();
     let first = characters.next().map(|first| first.to_uppercase().collect::<String>()).unwrap_or_default();
     format!("{first}{}.", characters.as_str())
 }
 
 /// How a run ended, in one sentence.
-pub fn outcome_sentence(simulation: &Simulation, outcome: &RunOutcome) -> String {
+pub fn outcome_sentence(program: &Program, names: &ProcessNames, outcome: &RunOutcome) -> String {
     match outcome {
         RunOutcome::AllExited => "the run is over: every process has exited".to_string(),
         RunOutcome::StepLimit { steps } => format!("the run stops at its limit of {steps} steps"),
         RunOutcome::LimitReached { limit, detail } => format!("the run stops: limit {limit} reached ({detail})"),
         RunOutcome::Deadlock { waiting } => {
-            format!("deadlock: nobody can move. {}", deadlock_lines(simulation, waiting).join("; "))
+            format!("deadlock: nobody can move. {}", deadlock_lines(program, names, waiting).join("; "))
         }
     }
 }
 
 /// Who waits for whom in a deadlock, one line per waiting process.
-pub fn deadlock_lines(simulation: &Simulation, waiting: &[WaitEdge]) -> Vec<String> {
-    let kernel = simulation.kernel();
-    let names = Names { kernel };
+pub fn deadlock_lines(program: &Program, names: &ProcessNames, waiting: &[WaitEdge]) -> Vec<String> {
     waiting
         .iter()
         .map(|edge| {
             let who = format!("{} (pid {})", names.process(edge.pid), edge.pid);
             let why = match &edge.reason {
-                Some(reason) => reason_text(&kernel.program, reason),
+                Some(reason) => reason_text(program, reason),
                 None => "it is stopped".to_string(),
             };
             let others: Vec<String> = edge
@@ -322,7 +334,7 @@ pub fn deadlock_lines(simulation: &Simulation, waiting: &[WaitEdge]) -> Vec<Stri
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::RunConfig;
+    use crate::sim::{RunConfig, Simulation};
 
     fn run(text: &str) -> Simulation {
         let scenario = crate::parse(text).expect("test scenarios parse");
@@ -331,17 +343,20 @@ mod tests {
         simulation
     }
 
+    fn stories(simulation: &Simulation, from: u64) -> Vec<String> {
+        let program = simulation.program();
+        let names = ProcessNames::from_events(program, &simulation.trace().events);
+        (from..=simulation.steps()).map(|step| step_story(program, simulation.trace(), &names, step).sentence).collect()
+    }
+
     #[test]
     fn a_full_pipe_blocks_its_writer_in_words() {
         let simulation = run("process w {\n  p = pipe\n  write p.w 70000 bytes\n}\n");
-        let stories: Vec<String> =
-            (0..=simulation.steps()).map(|step| step_story(&simulation, step).sentence).collect();
+        let stories = stories(&simulation, 0);
         assert!(stories[0].starts_with("Before the first step: w (pid 2)"), "{}", stories[0]);
         assert!(stories[1].contains("creates a pipe"), "{}", stories[1]);
         assert!(
-            stories
-                .iter()
-                .any(|story| story.to_lowercase().contains("the writer w blocks: pipe 1 holds 65536 of 65536 bytes")),
+            stories.iter().any(|story| story.contains("w blocks in write: pipe 1 holds 65536 of 65536 bytes")),
             "{stories:#?}"
         );
         assert!(stories.last().unwrap().contains("deadlock"), "{stories:#?}");
@@ -353,10 +368,10 @@ mod tests {
             "process parent {\n  p = pipe\n  fork child {\n    close p.w\n    read p.r 100\n    read p.r 100\n  }\n",
             "  close p.r\n  write p.w \"hi\"\n  close p.w\n  wait\n}\n"
         ));
-        let stories: Vec<String> =
-            (1..=simulation.steps()).map(|step| step_story(&simulation, step).sentence).collect();
-        let all = stories.join("\n").to_lowercase();
-        assert!(all.contains("the reader child blocks: pipe 1 is empty"), "{all}");
+        let stories = stories(&simulation, 1);
+        let all = stories.join("\n");
+        assert!(all.contains("child blocks in read: pipe 1 is empty"), "{all}");
+        assert!(all.contains("\nparent writes 2 bytes"), "a sentence that starts with a name keeps its case: {all}");
         assert!(
             all.contains("parent writes 2 bytes into pipe 1, which now holds 2 of 65536 bytes, and that wakes child"),
             "{all}"
@@ -364,8 +379,32 @@ mod tests {
         assert!(all.contains("child reads 2 bytes from pipe 1 (\"hi\")"), "{all}");
         assert!(all.contains("child's read returns 0: end of file"), "{all}");
         assert!(all.contains("every process has exited"), "{all}");
-        let story = step_story(&simulation, 2);
+        let names = ProcessNames::from_events(simulation.program(), &simulation.trace().events);
+        let story = step_story(simulation.program(), simulation.trace(), &names, 2);
         assert!(story.lines.iter().any(|line| line.kind == "fork"), "{story:?}");
+    }
+
+    #[test]
+    fn a_child_reaped_by_the_kernel_is_told_so_whatever_the_parent_does_later() {
+        // The parent ignores SIGCHLD when a exits, then restores the default before b: a is reaped by the
+        // kernel, b by the parent's wait. The words must follow what happened then, not the state now.
+        let forward = run(concat!(
+            "process parent {\n  signal SIGCHLD SIG_IGN\n  fork a {\n    exit 0\n  }\n  sched_yield\n  sched_yield\n",
+            "  signal SIGCHLD SIG_DFL\n  fork b {\n    exit 0\n  }\n  waitpid b\n}\n"
+        ));
+        let text = crate::present::render::trace_text(forward.program(), forward.trace());
+        assert!(text.contains("the kernel reaps a at once (its parent ignores SIGCHLD)"), "{text}");
+        assert!(text.contains("reaps b: its exit status is collected"), "{text}");
+        assert!(!text.contains("reaps a: its exit status"), "{text}");
+        assert!(!text.contains("the kernel reaps b"), "{text}");
+        let reverse = run(concat!(
+            "process parent {\n  fork a {\n    exit 0\n  }\n  waitpid a\n  signal SIGCHLD SIG_IGN\n",
+            "  fork b {\n    exit 0\n  }\n  sched_yield\n  sched_yield\n}\n"
+        ));
+        let text = crate::present::render::trace_text(reverse.program(), reverse.trace());
+        assert!(text.contains("reaps a: its exit status is collected"), "{text}");
+        assert!(text.contains("the kernel reaps b at once (its parent ignores SIGCHLD)"), "{text}");
+        assert!(!text.contains("the kernel reaps a"), "{text}");
     }
 
     #[test]

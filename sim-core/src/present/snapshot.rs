@@ -1,13 +1,17 @@
 //! Plain pictures of kernel state for user interfaces: no kernel internals, only data.
 //!
-//! The playground and the command line read [`Snapshot`]s; they never reach into [`crate::kernel`]. Every
-//! field is a fixed-width integer, a string or a list of those, so a snapshot serializes the same
-//! everywhere.
+//! The playground and the command line read [`Snapshot`]s; they never reach into [`crate::kernel`]. A
+//! snapshot lists the processes and then the kernel's objects as [`ObjectView`]s, one variant per kind
+//! of object, each made by its own mechanism: a new mechanism adds its variant without touching the
+//! others. Every field is a fixed-width integer, a string or a list of those, so a snapshot serializes
+//! the same everywhere.
 
-use crate::ast::{ChildStatus, Signal, Span};
 use crate::kernel::{base_name, Kernel, ProcState};
-use crate::program::OpKind;
-use crate::render::{call_text, Names};
+use crate::lang::ast::Span;
+use crate::lang::compile::{OpKind, SlotKind};
+use crate::linux::signal::signals_in;
+use crate::linux::{ChildStatus, Signal};
+use crate::present::render::{call_text, reason_text};
 use crate::trace::{BlockReason, Pid, RunOutcome};
 use serde::{Deserialize, Serialize};
 
@@ -15,8 +19,8 @@ use serde::{Deserialize, Serialize};
 pub struct Snapshot {
     pub step: u64,
     pub processes: Vec<ProcessView>,
-    pub pipes: Vec<PipeView>,
-    pub fifos: Vec<FifoView>,
+    /// Every kernel object that exists now (pipes, FIFOs, ...), each drawn by its own kind.
+    pub objects: Vec<ObjectView>,
     /// Processes that may take the next step.
     pub runnable: Vec<Pid>,
     /// The process that took the last step.
@@ -25,6 +29,32 @@ pub struct Snapshot {
     /// Bytes copied from processes into kernel buffers, and back out, so far.
     pub copied_to_kernel: u64,
     pub copied_to_user: u64,
+}
+
+impl Snapshot {
+    /// The pipes among the objects.
+    pub fn pipes(&self) -> impl Iterator<Item = &PipeView> {
+        self.objects.iter().filter_map(|object| match object {
+            ObjectView::Pipe(pipe) => Some(pipe),
+            _ => None,
+        })
+    }
+
+    /// The FIFOs among the objects.
+    pub fn fifos(&self) -> impl Iterator<Item = &FifoView> {
+        self.objects.iter().filter_map(|object| match object {
+            ObjectView::Fifo(fifo) => Some(fifo),
+            _ => None,
+        })
+    }
+}
+
+/// One kernel object, as a picture.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ObjectView {
+    Pipe(PipeView),
+    Fifo(FifoView),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,6 +84,7 @@ impl ProcessStateView {
 pub struct ProcessView {
     pub pid: Pid,
     pub ppid: Pid,
+    pub pgid: Pid,
     pub name: String,
     /// The name as written in the scenario (without `#2` for a second child of the same `fork`).
     pub base_name: String,
@@ -63,6 +94,8 @@ pub struct ProcessView {
     pub next_op: Option<u32>,
     pub next_span: Option<Span>,
     pub next_call: Option<String>,
+    /// The scenario's variables that hold a plain value (not a descriptor or a pid), with their values.
+    pub variables: Vec<(String, i64)>,
     pub pending_signals: Vec<Signal>,
     pub ignored_signals: Vec<Signal>,
     pub children: Vec<Pid>,
@@ -73,7 +106,7 @@ pub struct FdView {
     pub fd: i32,
     /// Scenario names currently holding this number in this process (`p.r`, `stdin`, ...).
     pub names: Vec<String>,
-    /// What it refers to, in words: `pipe 1 (read end)`, `/dev/null`, `FIFO /tmp/f (write end)`.
+    /// What it refers to, in words: `pipe 1 (read end)`, `/dev/null`, `FIFO /tmp/f (pipe 2, write end)`.
     pub object: String,
     pub pipe: Option<u32>,
     pub readable: bool,
@@ -113,73 +146,48 @@ pub struct FifoView {
     pub pipe: Option<u32>,
 }
 
-fn signals_in(mask: u64) -> Vec<Signal> {
-    (1..=31u8).map(Signal).filter(|signal| mask & signal.mask_bit() != 0).collect()
-}
-
 impl Snapshot {
     pub fn of(kernel: &Kernel, runnable: &[Pid], last_ran: Option<Pid>, outcome: Option<&RunOutcome>) -> Snapshot {
         let program = &kernel.program;
-        let names = Names { kernel };
         let mut processes = Vec::new();
         for process in kernel.procs.iter().skip(1) {
             let state = match (&process.state, process.status) {
                 (ProcState::Runnable, _) => ProcessStateView::Runnable,
                 (ProcState::Blocked(reason), _) => {
-                    let text = crate::render::reason_text(program, reason);
-                    ProcessStateView::Blocked { reason: reason.clone(), text }
+                    ProcessStateView::Blocked { reason: reason.clone(), text: reason_text(program, reason) }
                 }
                 (ProcState::Stopped, _) => ProcessStateView::Stopped,
                 (ProcState::Zombie, Some(status)) => ProcessStateView::Zombie { status },
                 (ProcState::Reaped, Some(status)) => ProcessStateView::Reaped { status },
                 (ProcState::Zombie | ProcState::Reaped, None) => ProcessStateView::Runnable,
             };
-            let alive = matches!(process.state, ProcState::Runnable | ProcState::Blocked(_) | ProcState::Stopped);
+            let alive = process.is_alive();
             let next_op = if alive { kernel.next_op(process.pid) } else { None };
-            let next_call = if alive {
-                Some(match next_op {
-                    Some(op) => match &program.ops[op as usize].kind {
-                        OpKind::Fork { name, .. } => format!("fork() -> {name}"),
-                        OpKind::Call(call) => {
-                            let fd = match call {
-                                crate::program::CallOp::Read { fd, .. }
-                                | crate::program::CallOp::Write { fd, .. }
-                                | crate::program::CallOp::Close { fd }
-                                | crate::program::CallOp::Dup { fd, .. }
-                                | crate::program::CallOp::Fcntl { fd, .. } => kernel.fd_operand(process.pid, *fd),
-                                crate::program::CallOp::Dup2 { old, .. } => kernel.fd_operand(process.pid, *old),
-                                _ => -1,
-                            };
-                            // The second operand as the trace would show it: dup2's target, kill's and
-                            // waitpid's pid.
-                            let arg = match call {
-                                crate::program::CallOp::Dup2 { new, .. } => kernel.fd_operand(process.pid, *new) as i64,
-                                crate::program::CallOp::Kill { target, .. }
-                                | crate::program::CallOp::Waitpid { target, .. } => {
-                                    kernel.proc_operand(process.pid, *target)
-                                }
-                                crate::program::CallOp::Read { count, .. } => *count as i64,
-                                crate::program::CallOp::Write { data, .. } => data.len() as i64,
-                                _ => -1,
-                            };
-                            call_text(program, &names, op, fd, arg)
-                        }
-                        _ => String::new(),
+            let next_call = alive.then(|| match next_op {
+                Some(op) => match &program.ops[op as usize].kind {
+                    OpKind::Fork { name, .. } => format!("fork() -> {name}"),
+                    OpKind::Call(_) => match kernel.next_args(process.pid) {
+                        Some(args) => call_text(program, op, &args),
+                        None => format!(
+                            "{}(...) (an operand divides by zero)",
+                            program.call(op).map_or("call", |call| call.name())
+                        ),
                     },
-                    None => "exit(0) (end of its code)".to_string(),
-                })
-            } else {
-                None
-            };
+                    _ => String::new(),
+                },
+                None => "exit(0) (end of its code)".to_string(),
+            });
             let mut fds = Vec::new();
             for (number, entry) in process.fds.iter().enumerate() {
                 let Some(entry) = entry else { continue };
-                let file = kernel.files[entry.file as usize].as_ref().expect("descriptor on a live file");
+                let file = kernel.file(entry.file);
                 let mut fd_names: Vec<String> = program
                     .slots
                     .iter()
                     .enumerate()
-                    .filter(|(slot, _)| !program.process_slots[*slot] && process.vars[*slot] == number as i32)
+                    .filter(|(slot, _)| {
+                        program.slot_kinds[*slot] == SlotKind::Descriptor && process.vars[*slot] == number as i64
+                    })
                     .map(|(_, name)| name.to_string())
                     .collect();
                 match number {
@@ -193,7 +201,7 @@ impl Snapshot {
                     (true, false) => "read end",
                     _ => "write end",
                 };
-                let object = match file.pipe.and_then(|id| kernel.pipe(id)) {
+                let object = match file.object.pipe().and_then(|id| kernel.pipe(id)) {
                     Some(pipe) => match &pipe.fifo_path {
                         Some(path) => format!("FIFO {path} (pipe {}, {end})", pipe.id),
                         None => format!("pipe {} ({end})", pipe.id),
@@ -204,16 +212,24 @@ impl Snapshot {
                     fd: number as i32,
                     names: fd_names,
                     object,
-                    pipe: file.pipe,
+                    pipe: file.object.pipe(),
                     readable: file.readable,
                     writable: file.writable,
                     nonblock: file.nonblock,
                     cloexec: entry.cloexec,
                 });
             }
+            let variables = program
+                .slots
+                .iter()
+                .enumerate()
+                .filter(|(slot, _)| matches!(program.slot_kinds[*slot], SlotKind::Value | SlotKind::Errno))
+                .filter_map(|(slot, name)| process.vars.get(slot).map(|value| (name.to_string(), *value)))
+                .collect();
             processes.push(ProcessView {
                 pid: process.pid,
                 ppid: process.ppid,
+                pgid: process.pgid,
                 name: process.name.to_string(),
                 base_name: base_name(&process.name).to_string(),
                 state,
@@ -221,53 +237,16 @@ impl Snapshot {
                 next_op,
                 next_span: next_op.map(|op| program.ops[op as usize].span),
                 next_call,
+                variables,
                 pending_signals: signals_in(process.pending_signals),
                 ignored_signals: signals_in(process.ignored_signals),
                 children: process.children.clone(),
             });
         }
-        let mut pipes = Vec::new();
-        for pipe in kernel.pipes.iter().flatten() {
-            let holders = |readable: bool| -> Vec<(Pid, i32)> {
-                let mut found = Vec::new();
-                for pid in &kernel.alive {
-                    for (number, entry) in kernel.process(*pid).fds.iter().enumerate() {
-                        let Some(entry) = entry else { continue };
-                        let Some(file) = kernel.files[entry.file as usize].as_ref() else { continue };
-                        if file.pipe == Some(pipe.id) && if readable { file.readable } else { file.writable } {
-                            found.push((*pid, number as i32));
-                        }
-                    }
-                }
-                found
-            };
-            pipes.push(PipeView {
-                id: pipe.id,
-                fifo_path: pipe.fifo_path.as_ref().map(|path| path.to_string()),
-                used_bytes: pipe.buffer.len_bytes(),
-                capacity_bytes: pipe.buffer.capacity_bytes(),
-                slots_used: pipe.buffer.slots_used(),
-                max_slots: pipe.buffer.max_slots(),
-                slot_bytes: pipe.buffer.slot_lengths(),
-                preview: pipe.buffer.contents().take(64).collect(),
-                readers: pipe.readers,
-                writers: pipe.writers,
-                read_holders: holders(true),
-                write_holders: holders(false),
-                read_waiters: pipe.read_waiters.clone(),
-                write_waiters: pipe.write_waiters.clone(),
-                open_waiters: pipe.open_waiters.clone(),
-                bytes_written: pipe.bytes_written,
-                bytes_read: pipe.bytes_read,
-            });
-        }
-        let fifos =
-            kernel.fifos.iter().map(|(path, node)| FifoView { path: path.to_string(), pipe: node.pipe }).collect();
         Snapshot {
             step: kernel.step,
             processes,
-            pipes,
-            fifos,
+            objects: kernel.object_views(),
             runnable: runnable.to_vec(),
             last_ran,
             outcome: outcome.cloned(),
@@ -294,5 +273,19 @@ mod tests {
         let snapshot = simulation.snapshot();
         assert_eq!(snapshot.processes[0].next_call.as_deref(), Some("waitpid(c=3, &status, 0)"));
         assert_eq!(snapshot.processes[1].state.word(), "zombie");
+    }
+
+    #[test]
+    fn objects_are_listed_by_kind_and_variables_by_name() {
+        let scenario =
+            crate::parse("process a {\n n = 41\n n = n + 1\n mkfifo \"/f\"\n p = pipe\n pause\n}\n").unwrap();
+        let mut simulation = Simulation::new(&scenario, RunConfig::default()).unwrap();
+        for _ in 0..2 {
+            simulation.step().unwrap();
+        }
+        let snapshot = simulation.snapshot();
+        assert_eq!(snapshot.pipes().count(), 1);
+        assert_eq!(snapshot.fifos().map(|fifo| fifo.path.as_str()).collect::<Vec<_>>(), ["/f"]);
+        assert!(snapshot.processes[0].variables.contains(&("n".to_string(), 42)));
     }
 }

@@ -1,0 +1,229 @@
+//! Expectations: what the scenario says should happen, checked against what did.
+//!
+//! Three kinds: a result on a call's line (`-> 5`), checked after the step in which the call returned;
+//! how a process ends (`expect exited 0` on its `process` or `fork` line) and how the whole run ends
+//! (`expect deadlock`), checked when the run ends. The kernel only reports the calls that completed
+//! ([`crate::kernel::Completion`]); everything about expectations lives here.
+
+use crate::kernel::{base_name, Completion, Kernel, ProcState};
+use crate::lang::ast::{ChildStatus, Expect, Located, ProcessOutcome, RunEnd, Span};
+use crate::lang::print::status_text;
+use crate::present::render::quote_bytes;
+use crate::trace::{CallResult, Event, EventKind, Mismatch, Pid, RunOutcome, Trace, NO_OP};
+
+/// An expectation from the scenario that did not hold.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ExpectationFailure {
+    pub span: Span,
+    pub process: String,
+    pub expected: String,
+    pub got: String,
+}
+
+/// Records a failure as an event and in the list.
+fn fail(
+    kernel: &Kernel,
+    failures: &mut Vec<ExpectationFailure>,
+    trace: &mut Trace,
+    pid: Pid,
+    op: u32,
+    span: Span,
+    expected: String,
+    got: String,
+) {
+    trace.record(Event {
+        step: kernel.step as u32,
+        kind: EventKind::ExpectFailed {
+            pid,
+            op,
+            mismatch: Box::new(Mismatch { expected: expected.clone(), got: got.clone(), span }),
+        },
+    });
+    let process = if pid == 0 { "the run".to_string() } else { kernel.process(pid).name.to_string() };
+    failures.push(ExpectationFailure { span, process, expected, got });
+}
+
+/// Checks the expectations of the calls that returned in the step just taken.
+pub fn check_completions(
+    kernel: &Kernel,
+    completions: &[Completion],
+    failures: &mut Vec<ExpectationFailure>,
+    trace: &mut Trace,
+) {
+    for completion in completions {
+        let Some(expect) = &kernel.program.ops[completion.op as usize].expect else { continue };
+        if let Some(signal) = completion.killed_by {
+            let got = format!("no return: the process was killed by {}", signal.name());
+            fail(
+                kernel,
+                failures,
+                trace,
+                completion.pid,
+                completion.op,
+                expect.span,
+                describe_expect(&expect.value),
+                got,
+            );
+            continue;
+        }
+        if !holds(kernel, &expect.value, &completion.result, &completion.data) {
+            let got = describe_result(kernel, &completion.result, &completion.data);
+            fail(
+                kernel,
+                failures,
+                trace,
+                completion.pid,
+                completion.op,
+                expect.span,
+                describe_expect(&expect.value),
+                got,
+            );
+        }
+    }
+}
+
+fn holds(kernel: &Kernel, expect: &Expect, result: &CallResult, data: &[u8]) -> bool {
+    match (expect, result) {
+        (Expect::AnyOf(alternatives), _) => {
+            alternatives.iter().any(|alternative| holds(kernel, alternative, result, data))
+        }
+        (Expect::Ok, CallResult::Error { .. }) => false,
+        (Expect::Ok, _) => true,
+        (Expect::Value(_), CallResult::Error { .. }) => false,
+        (Expect::Value(value), CallResult::Out { value: stored }) => stored == value,
+        (Expect::Value(value), other) => other.return_value() == *value,
+        (Expect::Data(bytes), CallResult::Data { .. }) => data == bytes.as_slice(),
+        (Expect::ByteCount(count), CallResult::Data { len, .. }) => len == count,
+        (Expect::Error(errno), CallResult::Error { errno: got }) => errno == got,
+        (
+            Expect::Child { name, status },
+            CallResult::Waited { child, status: got } | CallResult::WaitedInfo { child, status: got },
+        ) => {
+            base_name(&kernel.process(*child).name) == name
+                && match (status, got) {
+                    (ChildStatus::Killed { signal, core: false }, ChildStatus::Killed { signal: got_signal, .. }) => {
+                        signal == got_signal
+                    }
+                    _ => status == got,
+                }
+        }
+        (Expect::NoChild, CallResult::Value { value: 0 }) => true,
+        _ => false,
+    }
+}
+
+/// An expectation in the words the scenario uses.
+pub fn describe_expect(expect: &Expect) -> String {
+    match expect {
+        Expect::Value(value) => value.to_string(),
+        Expect::Ok => "ok (no error)".to_string(),
+        Expect::Data(bytes) => quote_bytes(bytes, 48),
+        Expect::ByteCount(count) => format!("{count} bytes"),
+        Expect::Error(errno) => errno.name().to_string(),
+        Expect::Child { name, status } => format!("{name} {}", status_text(*status)),
+        Expect::NoChild => "none".to_string(),
+        Expect::AnyOf(alternatives) => alternatives.iter().map(describe_expect).collect::<Vec<_>>().join(" or "),
+    }
+}
+
+/// A call's result in the words expectations use.
+pub fn describe_result(kernel: &Kernel, result: &CallResult, data: &[u8]) -> String {
+    match result {
+        CallResult::Value { value } | CallResult::Out { value } => value.to_string(),
+        CallResult::Error { errno } => errno.name().to_string(),
+        CallResult::Data { len, .. } => format!("{} ({} bytes)", quote_bytes(data, 48), len),
+        CallResult::Pair { .. } => "0".to_string(),
+        CallResult::Fork { child } => child.to_string(),
+        CallResult::Waited { child, status } | CallResult::WaitedInfo { child, status } => {
+            format!("{} {}", kernel.process(*child).name, status_text(*status))
+        }
+    }
+}
+
+/// When the run ends: calls still waiting that expected a result, how each process ended, and how the
+/// run ended.
+pub fn check_end(
+    kernel: &Kernel,
+    expected_end: Option<&Located<RunEnd>>,
+    outcome: &RunOutcome,
+    failures: &mut Vec<ExpectationFailure>,
+    trace: &mut Trace,
+) {
+    for index in 1..kernel.procs.len() {
+        let pid = index as Pid + 1;
+        let process = &kernel.procs[index];
+        if let ProcState::Blocked(_) = process.state {
+            if let Some(op) = kernel.next_op(pid) {
+                if let Some(expect) = &kernel.program.ops[op as usize].expect {
+                    fail(
+                        kernel,
+                        failures,
+                        trace,
+                        pid,
+                        op,
+                        expect.span,
+                        describe_expect(&expect.value),
+                        "no return: the call was still blocked when the run ended".to_string(),
+                    );
+                }
+            }
+        }
+        let Some(expect) = &process.expect else { continue };
+        let holds = match (&expect.value, process.status) {
+            (ProcessOutcome::Running, None) => true,
+            (ProcessOutcome::Exited(code), Some(ChildStatus::Exited(got))) => *code == got,
+            (
+                ProcessOutcome::Killed { signal, core },
+                Some(ChildStatus::Killed { signal: got_signal, core: got_core }),
+            ) => signal == &got_signal && (!core || got_core),
+            _ => false,
+        };
+        if !holds {
+            let got = match process.status {
+                Some(status) => status_text(status),
+                None => "running".to_string(),
+            };
+            let expected = match expect.value {
+                ProcessOutcome::Running => "running".to_string(),
+                ProcessOutcome::Exited(code) => format!("exited {code}"),
+                ProcessOutcome::Killed { signal, core } => status_text(ChildStatus::Killed { signal, core }),
+            };
+            fail(kernel, failures, trace, pid, NO_OP, expect.span, expected, got);
+        }
+    }
+    let (expected, span) = match expected_end {
+        Some(located) => (located.value, located.span),
+        None => (RunEnd::AllExited, Span::START),
+    };
+    let matches = matches!(
+        (expected, outcome),
+        (RunEnd::AllExited, RunOutcome::AllExited)
+            | (RunEnd::Deadlock, RunOutcome::Deadlock { .. })
+            | (RunEnd::StepLimit, RunOutcome::StepLimit { .. })
+    );
+    if !matches {
+        let expected_text = match expected {
+            RunEnd::AllExited => "all-exited",
+            RunEnd::Deadlock => "deadlock",
+            RunEnd::StepLimit => "step-limit",
+        };
+        trace.record(Event {
+            step: kernel.step as u32,
+            kind: EventKind::ExpectFailed {
+                pid: 0,
+                op: NO_OP,
+                mismatch: Box::new(Mismatch {
+                    expected: expected_text.to_string(),
+                    got: outcome.name().to_string(),
+                    span,
+                }),
+            },
+        });
+        failures.push(ExpectationFailure {
+            span,
+            process: "the run".to_string(),
+            expected: format!("the run to end: {expected_text}"),
+            got: outcome.name().to_string(),
+        });
+    }
+}

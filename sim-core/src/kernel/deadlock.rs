@@ -1,0 +1,71 @@
+//! Who waits for whom: the edges a deadlock report shows, and how a run that cannot go on ends.
+//!
+//! A sleeper on a pipe waits for the processes holding the end that could wake it (a reader for the
+//! holders of a write end, a writer for the holders of a read end); a parent in `wait` waits for the
+//! children it waits for; a stopped process waits for someone to continue it.
+
+use super::{Kernel, ProcState};
+use crate::trace::{BlockReason, Pid, RunOutcome, WaitEdge};
+
+impl Kernel {
+    /// Who could end the wait of each living process (for deadlock reports).
+    pub fn wait_edges(&self) -> Vec<WaitEdge> {
+        let mut edges = Vec::new();
+        for pid in &self.alive {
+            let process = self.process(*pid);
+            let (reason, waits_for) = match &process.state {
+                ProcState::Blocked(reason) => {
+                    let waits_for = match reason {
+                        BlockReason::PipeEmpty { pipe } => self.holders(*pipe, false, true),
+                        BlockReason::PipeFull { pipe, .. } => self.holders(*pipe, true, false),
+                        BlockReason::FifoNoWriter { .. } | BlockReason::FifoNoReader { .. } | BlockReason::Signal => {
+                            Vec::new()
+                        }
+                        BlockReason::Child { target } => process
+                            .children
+                            .iter()
+                            .copied()
+                            .filter(|child| target.map_or(true, |target| target == *child))
+                            .filter(|child| self.process(*child).state != ProcState::Zombie)
+                            .collect(),
+                        BlockReason::ChildInGroup { pgid } => process
+                            .children
+                            .iter()
+                            .copied()
+                            .filter(|child| self.process(*child).pgid == *pgid)
+                            .filter(|child| self.process(*child).state != ProcState::Zombie)
+                            .collect(),
+                    };
+                    (Some(reason.clone()), waits_for)
+                }
+                ProcState::Stopped => (None, Vec::new()),
+                _ => continue,
+            };
+            edges.push(WaitEdge { pid: *pid, reason, waits_for });
+        }
+        edges
+    }
+
+    /// Living processes holding a descriptor to `pipe` that can read (or write).
+    pub fn holders(&self, pipe: u32, readers: bool, writers: bool) -> Vec<Pid> {
+        self.alive
+            .iter()
+            .copied()
+            .filter(|pid| {
+                self.process(*pid).fds.iter().flatten().any(|entry| {
+                    let file = self.file(entry.file);
+                    file.object.pipe() == Some(pipe) && ((readers && file.readable) || (writers && file.writable))
+                })
+            })
+            .collect()
+    }
+
+    /// The outcome if the run cannot go on, given the runnable set is empty.
+    pub fn stuck_outcome(&self) -> RunOutcome {
+        if self.all_exited() {
+            RunOutcome::AllExited
+        } else {
+            RunOutcome::Deadlock { waiting: self.wait_edges() }
+        }
+    }
+}

@@ -1,0 +1,314 @@
+//! Descriptor tables and open files: the calls that work on any descriptor, whatever is behind it.
+//!
+//! A descriptor is a number in one process's table pointing at an *open file description* (Linux's
+//! `struct file`), which `dup` and `fork` share and which goes away with its last descriptor. An open
+//! file refers to one kernel object ([`FileObject`]); `read`, `write`, `ioctl` and the object-specific
+//! `fcntl` commands are handed to that object's module, as Linux's `file_operations` hand them to
+//! `pipe_read`, `pipe_write` and friends (`fs/read_write.c`, `fs/fcntl.c`, `fs/ioctl.c`, `fs/file.c`).
+
+use super::{CallContext, Exec, Kernel, LimitHit, Mechanism};
+use crate::lang::syscalls::CallId;
+use crate::linux::errno::{EBADF, EINVAL, EMFILE, ENOTTY, ESPIPE};
+use crate::linux::{fcntl, ioctl, RLIMIT_NOFILE};
+use crate::trace::{CallResult, ObjectRef, Pid, Trace};
+
+/// One entry of a descriptor table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FdEntry {
+    pub file: u32,
+    pub cloexec: bool,
+}
+
+/// What an open file refers to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileObject {
+    /// `/dev/null`: reads see end of file, writes vanish.
+    DevNull,
+    /// A pipe, by id (an anonymous pipe's end, or a FIFO opened by path).
+    Pipe(u32),
+}
+
+impl FileObject {
+    pub fn object_ref(self) -> ObjectRef {
+        match self {
+            FileObject::DevNull => ObjectRef::DEV_NULL,
+            FileObject::Pipe(id) => ObjectRef::pipe(id),
+        }
+    }
+
+    pub fn pipe(self) -> Option<u32> {
+        match self {
+            FileObject::Pipe(id) => Some(id),
+            FileObject::DevNull => None,
+        }
+    }
+}
+
+/// An open file description (`struct file`): shared by `dup` and `fork`, released with its last descriptor.
+#[derive(Clone, Debug)]
+pub struct OpenFile {
+    pub object: FileObject,
+    pub readable: bool,
+    pub writable: bool,
+    pub nonblock: bool,
+    /// What `F_GETFL` reports besides `O_NONBLOCK`.
+    pub base_flags: i64,
+    pub refs: u32,
+}
+
+impl OpenFile {
+    pub fn dev_null(base_flags: i64, refs: u32) -> OpenFile {
+        OpenFile { object: FileObject::DevNull, readable: true, writable: true, nonblock: false, base_flags, refs }
+    }
+}
+
+impl Kernel {
+    /// The open file behind descriptor `fd` of `pid`, if it is open.
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    pub fn file_of(&self, pid: Pid, fd: i64) -> Option<u32> {
+        if !(0..RLIMIT_NOFILE as i64).contains(&fd) {
+            return None;
+        }
+        self.process(pid).fds.get(fd as usize).copied().flatten().map(|entry| entry.file)
+    }
+
+    pub(crate) fn lowest_free_fd(&self, pid: Pid, at_least: i64) -> Option<i64> {
+        let fds = &self.process(pid).fds;
+        (at_least.max(0)..RLIMIT_NOFILE as i64).find(|fd| fds.get(*fd as usize).map_or(true, |entry| entry.is_none()))
+    }
+
+    pub(crate) fn install_fd(&mut self, pid: Pid, fd: i64, file: u32, cloexec: bool) {
+        let fds = &mut self.proc_mut(pid).fds;
+        if fds.len() <= fd as usize {
+            fds.resize(fd as usize + 1, None);
+        }
+        fds[fd as usize] = Some(FdEntry { file, cloexec });
+    }
+
+    pub(crate) fn new_file(&mut self, file: OpenFile) -> u32 {
+        match self.free_files.pop() {
+            Some(index) => {
+                self.files[index as usize] = Some(file);
+                index
+            }
+            None => {
+                self.files.push(Some(file));
+                self.files.len() as u32 - 1
+            }
+        }
+    }
+
+    pub fn file(&self, index: u32) -> &OpenFile {
+        self.files[index as usize].as_ref().expect("descriptor points at a closed file")
+    }
+
+    pub(crate) fn file_mut(&mut self, index: u32) -> &mut OpenFile {
+        self.files[index as usize].as_mut().expect("descriptor points at a closed file")
+    }
+
+    /// Drops one reference to an open file; the last one closes the object end it holds.
+    pub(crate) fn release_file(&mut self, index: u32, by: Pid, trace: &mut Trace) {
+        let file = self.file_mut(index);
+        file.refs -= 1;
+        if file.refs > 0 {
+            return;
+        }
+        let file = self.files[index as usize].take().expect("just checked");
+        self.free_files.push(index);
+        match file.object {
+            FileObject::DevNull => {}
+            FileObject::Pipe(pipe) => super::pipe::release_end(self, pipe, file.readable, file.writable, by, trace),
+        }
+    }
+
+    /// Closes descriptor `fd` of `pid`.
+    pub(crate) fn close_fd(&mut self, pid: Pid, fd: i64, trace: &mut Trace) -> bool {
+        let Some(file) = self.file_of(pid, fd) else { return false };
+        self.proc_mut(pid).fds[fd as usize] = None;
+        if self.footprint.enabled {
+            self.footprint.write(ObjectRef::file(file));
+        }
+        self.release_file(file, pid, trace);
+        true
+    }
+}
+
+/// `dup`, `F_DUPFD`: a new descriptor for the same open file, the lowest free one from `at_least` on.
+fn duplicate(kernel: &mut Kernel, pid: Pid, fd: i64, at_least: i64, cloexec: bool) -> Exec {
+    let Some(file) = kernel.file_of(pid, fd) else { return Kernel::error(EBADF) };
+    let Some(new_fd) = kernel.lowest_free_fd(pid, at_least) else { return Kernel::error(EMFILE) };
+    kernel.file_mut(file).refs += 1;
+    kernel.install_fd(pid, new_fd, file, cloexec);
+    Exec::Done(CallResult::Value { value: new_fd })
+}
+
+fn fcntl_call(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Exec {
+    let (pid, fd, command, arg) = (call.pid, call.arg(0), call.arg(1), call.arg(2));
+    let Some(index) = kernel.file_of(pid, fd) else { return Kernel::error(EBADF) };
+    if kernel.footprint.enabled {
+        kernel.footprint.write(ObjectRef::file(index));
+    }
+    let done = |value: i64| Exec::Done(CallResult::Value { value });
+    match command {
+        fcntl::F_GETFL => {
+            let file = kernel.file(index);
+            done(file.base_flags | if file.nonblock { fcntl::O_NONBLOCK } else { 0 })
+        }
+        fcntl::F_SETFL => {
+            // `setfl`: of the flags modelled, only O_NONBLOCK can change; the access mode cannot.
+            kernel.file_mut(index).nonblock = arg & fcntl::O_NONBLOCK != 0;
+            done(0)
+        }
+        fcntl::F_GETFD => {
+            let cloexec = kernel.process(pid).fds[fd as usize].expect("open").cloexec;
+            done(if cloexec { fcntl::FD_CLOEXEC } else { 0 })
+        }
+        fcntl::F_SETFD => {
+            let entry = kernel.proc_mut(pid).fds[fd as usize].as_mut().expect("open");
+            entry.cloexec = arg & fcntl::FD_CLOEXEC != 0;
+            done(0)
+        }
+        fcntl::F_DUPFD | fcntl::F_DUPFD_CLOEXEC => {
+            if !(0..RLIMIT_NOFILE as i64).contains(&arg) {
+                return Kernel::error(EINVAL);
+            }
+            duplicate(kernel, pid, fd, arg, command == fcntl::F_DUPFD_CLOEXEC)
+        }
+        fcntl::F_GETPIPE_SZ | fcntl::F_SETPIPE_SZ => match kernel.file(index).object {
+            FileObject::Pipe(pipe) => super::pipe::fcntl(kernel, pid, pipe, command, arg, trace),
+            // `pipe_fcntl` finds no pipe behind the file.
+            FileObject::DevNull => Kernel::error(EBADF),
+        },
+        _ => Kernel::error(EINVAL),
+    }
+}
+
+/// `write`: the most frequent call with `read`, handed straight to the object behind the descriptor.
+#[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+fn write(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Result<Exec, LimitHit> {
+    let Some(index) = kernel.file_of(call.pid, call.arg(0)) else { return Ok(Kernel::error(EBADF)) };
+    let file = kernel.file(index);
+    if !file.writable {
+        return Ok(Kernel::error(EBADF));
+    }
+    let payload = call.call.payload().expect("write has a payload operand");
+    match file.object {
+        FileObject::Pipe(pipe) => super::pipe::write(kernel, call.pid, pipe, payload, file.nonblock, trace),
+        // /dev/null takes everything without copying it anywhere.
+        FileObject::DevNull => Ok(Exec::Done(CallResult::Value { value: payload.len() as i64 })),
+    }
+}
+
+/// `read`, handed to the object like [`write`].
+#[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+fn read(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Result<Exec, LimitHit> {
+    let count = call.arg(1);
+    if count < 0 || count > kernel.limits.max_io_bytes as i64 {
+        // `read` takes an unsigned count: a negative one is a huge one, which no buffer of the scenario has.
+        return Err(LimitHit {
+            limit: "max_io_bytes",
+            detail: format!(
+                "a read of {count} bytes; one read may ask for at most {} bytes",
+                kernel.limits.max_io_bytes
+            ),
+        });
+    }
+    if trace.data_len() + count as u64 > kernel.limits.max_trace_data_bytes {
+        return Err(LimitHit {
+            limit: "max_trace_data_bytes",
+            detail: format!("reads in this run would return more than {} bytes", kernel.limits.max_trace_data_bytes),
+        });
+    }
+    kernel.read_scratch.clear();
+    let Some(index) = kernel.file_of(call.pid, call.arg(0)) else { return Ok(Kernel::error(EBADF)) };
+    let file = kernel.file(index);
+    if !file.readable {
+        return Ok(Kernel::error(EBADF));
+    }
+    Ok(match file.object {
+        FileObject::Pipe(pipe) => super::pipe::read(kernel, call.pid, pipe, count as u32, file.nonblock, trace),
+        // /dev/null: always end of file.
+        FileObject::DevNull => Exec::Done(trace.record_data(&[])),
+    })
+}
+
+/// The descriptor mechanism: the calls every kind of open file answers.
+pub struct Descriptors;
+
+impl Mechanism for Descriptors {
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    fn call(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Result<Exec, LimitHit> {
+        let pid = call.pid;
+        Ok(match call.id() {
+            CallId::Write => write(kernel, call, trace)?,
+            CallId::Read => read(kernel, call, trace)?,
+            CallId::Close => {
+                if kernel.close_fd(pid, call.arg(0), trace) {
+                    Exec::Done(CallResult::Value { value: 0 })
+                } else {
+                    Kernel::error(EBADF)
+                }
+            }
+            CallId::Dup => duplicate(kernel, pid, call.arg(0), 0, false),
+            CallId::Dup2 => {
+                let (old, new) = (call.arg(0), call.arg(1));
+                let Some(file) = kernel.file_of(pid, old) else { return Ok(Kernel::error(EBADF)) };
+                if !(0..RLIMIT_NOFILE as i64).contains(&new) {
+                    return Ok(Kernel::error(EBADF));
+                }
+                if old != new {
+                    kernel.file_mut(file).refs += 1;
+                    kernel.close_fd(pid, new, trace);
+                    kernel.install_fd(pid, new, file, false);
+                }
+                Exec::Done(CallResult::Value { value: new })
+            }
+            CallId::Fcntl => fcntl_call(kernel, call, trace),
+            CallId::Lseek => {
+                let Some(index) = kernel.file_of(pid, call.arg(0)) else { return Ok(Kernel::error(EBADF)) };
+                // `ksys_lseek` refuses an unknown origin before `vfs_llseek` asks the file.
+                if !(ioctl::SEEK_SET..=4).contains(&call.arg(2)) {
+                    return Ok(Kernel::error(EINVAL));
+                }
+                match kernel.file(index).object {
+                    // `null_lseek` always lands at 0.
+                    FileObject::DevNull => Exec::Done(CallResult::Value { value: 0 }),
+                    // A pipe is a stream: `stream_open` took away `FMODE_LSEEK`.
+                    FileObject::Pipe(_) => Kernel::error(ESPIPE),
+                }
+            }
+            CallId::Pread | CallId::Pwrite => {
+                // `ksys_pread64`/`ksys_pwrite64`: a negative offset first, then the descriptor, then
+                // whether the file can be read or written at an offset (`FMODE_PREAD`, `FMODE_PWRITE`).
+                if call.arg(2) < 0 {
+                    return Ok(Kernel::error(EINVAL));
+                }
+                let Some(index) = kernel.file_of(pid, call.arg(0)) else { return Ok(Kernel::error(EBADF)) };
+                let file = kernel.file(index);
+                match (file.object, call.id()) {
+                    (FileObject::Pipe(_), _) => Kernel::error(ESPIPE),
+                    (FileObject::DevNull, CallId::Pread) if file.readable => Exec::Done(trace.record_data(&[])),
+                    (FileObject::DevNull, CallId::Pwrite) if file.writable => {
+                        Exec::Done(CallResult::Value { value: call.arg(1) })
+                    }
+                    (FileObject::DevNull, _) => Kernel::error(EBADF),
+                }
+            }
+            CallId::Ioctl => {
+                let Some(index) = kernel.file_of(pid, call.arg(0)) else { return Ok(Kernel::error(EBADF)) };
+                match (kernel.file(index).object, call.arg(1)) {
+                    (FileObject::Pipe(pipe), ioctl::FIONREAD) => {
+                        if kernel.footprint.enabled {
+                            kernel.footprint.read(ObjectRef::pipe(pipe));
+                        }
+                        let held = kernel.pipe(pipe).expect("open file keeps its pipe").buffer.len_bytes();
+                        Exec::Done(CallResult::Out { value: held as i64 })
+                    }
+                    // `/dev/null` has no ioctls, and a pipe knows only FIONREAD.
+                    _ => Kernel::error(ENOTTY),
+                }
+            }
+            other => unreachable!("{} is not a descriptor call", other.name()),
+        })
+    }
+}

@@ -1,0 +1,71 @@
+//! Kernel invariants, checked after every step in tests and debug builds.
+//!
+//! An error here is a bug in the model, never something a scenario can cause: descriptor reference
+//! counts, the parent/child links, the list of runnable processes, the process limit, and each
+//! mechanism's own invariants (pipe ends and byte conservation, wait-queue membership).
+
+use super::fifo::Fifos;
+use super::pipe::Pipes;
+use super::{Kernel, Mechanism, ProcState, Scratch};
+use crate::trace::Pid;
+
+impl Kernel {
+    pub fn check_invariants(&self) -> Result<(), String> {
+        let mut refs = vec![0u32; self.files.len()];
+        for process in &self.procs {
+            for entry in process.fds.iter().flatten() {
+                if self.files.get(entry.file as usize).map_or(true, Option::is_none) {
+                    return Err(format!("pid {} has a descriptor on closed file {}", process.pid, entry.file));
+                }
+                refs[entry.file as usize] += 1;
+            }
+            if let Scratch::FifoOpen { file, .. } = process.call.scratch {
+                refs[file as usize] += 1;
+            }
+            if matches!(process.state, ProcState::Zombie | ProcState::Reaped) && !process.fds.is_empty() {
+                return Err(format!("dead pid {} still has descriptors", process.pid));
+            }
+        }
+        for (index, file) in self.files.iter().enumerate() {
+            let Some(file) = file else { continue };
+            if file.refs != refs[index] {
+                return Err(format!("file {index} counts {} references but {} exist", file.refs, refs[index]));
+            }
+        }
+        Pipes::check(self)?;
+        Fifos::check(self)?;
+        for pid in &self.alive {
+            let process = self.process(*pid);
+            if process.state == ProcState::Reaped {
+                return Err(format!("reaped pid {pid} is listed as alive"));
+            }
+            if process.state != ProcState::Zombie && process.status.is_some() {
+                return Err(format!("pid {pid} has an exit status but is not dead"));
+            }
+            if !self.process(process.ppid).children.contains(pid) {
+                return Err(format!("pid {pid} is missing from its parent's children"));
+            }
+            if process.is_alive() && process.pc > process.end_pc {
+                return Err(format!("pid {pid} is past the end of its code"));
+            }
+            if process.is_alive()
+                && process.pc < process.end_pc
+                && !self.program.ops[process.pc as usize].kind.takes_step()
+            {
+                return Err(format!("pid {pid} rests on an operation that takes no step"));
+            }
+        }
+        if self.alive.len() as u32 + 1 > self.limits.max_processes {
+            return Err("more processes alive than the limit allows".to_string());
+        }
+        let runnable: Vec<Pid> =
+            self.alive.iter().copied().filter(|pid| self.process(*pid).state == ProcState::Runnable).collect();
+        if runnable != self.runnable() {
+            return Err(format!(
+                "the runnable list says {:?} but the runnable processes are {runnable:?}",
+                self.runnable()
+            ));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,604 @@
+//! The simulated kernel: processes, descriptor tables, open files and the kernel objects behind them.
+//!
+//! [`Kernel::step`] runs one step of one process: one system call, or one attempt at a call that
+//! blocked before. A call that cannot finish puts the process to sleep on a wait queue; a wake-up
+//! makes it runnable again and it retries the call when next scheduled, as a Linux task re-checks its
+//! condition after `schedule()` returns. Everything a process observes is an errno or a value; a broken
+//! kernel invariant is a bug in this model and [`Kernel::check_invariants`] reports it.
+//!
+//! Each kind of kernel object lives in its own module behind the same small contract,
+//! [`Mechanism`]: perform its calls, take a sleeper off its wait queues, say what a signal does to a
+//! call blocked on it, check its invariants, and describe its objects for snapshots. The step reads
+//! the call's row in the table of system calls and hands it to its mechanism: one match arm each.
+//! ARCHITECTURE.md says how to add a call and how to add a mechanism.
+
+pub mod deadlock;
+pub mod fd;
+pub mod fifo;
+pub mod invariants;
+pub mod pipe;
+pub mod pipe_buffer;
+pub mod process;
+pub mod signal;
+pub mod state;
+pub mod wait;
+
+use crate::lang::compile::{Bind, CallOp, OpKind, Operand, Program, ERRNO_SLOT};
+use crate::lang::syscalls::{CallId, Mechanism as MechanismId};
+use crate::limits::Limits;
+use crate::linux::{ChildStatus, Errno, Signal};
+use crate::present::snapshot::ObjectView;
+use crate::trace::{
+    Args, BlockReason, CallResult, Event, EventKind, ObjectRef, Pid, Trace, WakeCause, IMPLICIT_EXIT_OP,
+};
+use crate::user::{self, Settled};
+use fd::OpenFile;
+use fifo::FifoNode;
+use pipe::Pipe;
+pub use process::{base_name, ProcState, Process, Scratch, INIT_PID};
+pub use state::Footprint;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// What executing a call produced.
+pub enum Exec {
+    Done(CallResult),
+    Block(BlockReason),
+}
+
+/// A run-ending limit hit during a step.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LimitHit {
+    pub limit: &'static str,
+    pub detail: String,
+}
+
+/// The call a step makes: who, which operation, and its operands as the process resolved them.
+pub struct CallContext<'p> {
+    pub pid: Pid,
+    pub op: u32,
+    pub call: &'p CallOp,
+    pub args: Args,
+}
+
+impl CallContext<'_> {
+    pub fn id(&self) -> CallId {
+        self.call.id
+    }
+
+    /// Operand `index` as a number.
+    pub fn arg(&self, index: usize) -> i64 {
+        self.args.get(index)
+    }
+}
+
+/// What a signal that stops or interrupts a sleeping process does to the call it sleeps in (signal(7),
+/// "Interruption of system calls and library functions by signal handlers").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Interruption {
+    /// The call starts again from the beginning once the process runs again.
+    Restart,
+    /// The call returns what it has done so far (a write that already moved bytes returns that count).
+    Partial(u32),
+}
+
+/// The contract every kind of kernel object keeps. Each mechanism is a unit type whose functions the
+/// kernel calls through one `match` on [`crate::lang::syscalls::Mechanism`], so that the hot loop pays
+/// for no dynamic dispatch.
+pub trait Mechanism {
+    /// Performs one of the mechanism's calls (its rows in the table of system calls).
+    fn call(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Result<Exec, LimitHit>;
+
+    /// Takes a sleeper off the wait queue its reason names (it dies, stops, or is interrupted).
+    fn leave_queue(_kernel: &mut Kernel, _pid: Pid, _reason: &BlockReason) {}
+
+    /// What a stop signal does to a call asleep for `reason`.
+    fn interruption(_reason: &BlockReason) -> Interruption {
+        Interruption::Restart
+    }
+
+    /// The invariants of the mechanism's objects, checked after every step in tests.
+    fn check(_kernel: &Kernel) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// Pictures of the mechanism's objects, for snapshots.
+    fn views(_kernel: &Kernel, _out: &mut Vec<ObjectView>) {}
+}
+
+/// A completed call whose line carries an expectation, kept for the expectation check after the step.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Completion {
+    pub pid: Pid,
+    pub op: u32,
+    pub result: CallResult,
+    /// The bytes a read returned (for `-> "text"`).
+    pub data: Vec<u8>,
+    /// The call's own signal (`SIGPIPE`) kills its process, so the call never returns to it.
+    pub killed_by: Option<Signal>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Kernel {
+    pub program: Arc<Program>,
+    pub limits: Limits,
+    /// Indexed by `pid - 1`; reaped processes stay as tombstones so names never change.
+    pub procs: Vec<Process>,
+    /// Pids of processes that are not reaped (init excluded), ascending.
+    pub alive: Vec<Pid>,
+    /// Pids of the runnable processes among `alive`, ascending; every change of state goes through
+    /// [`Kernel::set_state`], which keeps this list.
+    runnable: Vec<Pid>,
+    /// Open file descriptions; a closed one leaves `None` (reused from `free_files`).
+    pub files: Vec<Option<OpenFile>>,
+    free_files: Vec<u32>,
+    /// Indexed by `id - 1`; a freed pipe leaves `None`.
+    pub pipes: Vec<Option<Pipe>>,
+    /// FIFOs in the file system namespace, by path.
+    pub fifos: BTreeMap<Arc<str>, FifoNode>,
+    pub step: u64,
+    pub bytes_in_flight: u64,
+    pub copied_to_kernel: u64,
+    pub copied_to_user: u64,
+    /// System calls that returned (or ended their process), as opposed to attempts that blocked.
+    pub calls_completed: u64,
+    name_counts: BTreeMap<Arc<str>, u32>,
+    /// Signals raised by the running process's own call, delivered once the call's event is recorded.
+    pub(crate) deferred: Vec<(Pid, Pid, Signal)>,
+    /// Faults of user-space code (a division by zero), delivered as their signal after the step's call.
+    faults: Vec<(Pid, u32)>,
+    pub(crate) read_scratch: Vec<u8>,
+    wake_scratch: Vec<Pid>,
+    /// Calls with expectations that completed in this step.
+    pub(crate) completions: Vec<Completion>,
+    /// A limit reached somewhere in the step, reported when the step ends.
+    limit: Option<LimitHit>,
+    /// What the current step read and changed, when asked for.
+    pub footprint: Footprint,
+}
+
+impl Kernel {
+    /// A kernel with `init` and every top-level process created, its standard descriptors open on `/dev/null`.
+    pub fn new(program: Arc<Program>, limits: Limits, trace: &mut Trace) -> Result<Kernel, LimitHit> {
+        let mut kernel = Kernel {
+            program: program.clone(),
+            limits,
+            procs: vec![Process::init()],
+            alive: Vec::new(),
+            runnable: Vec::new(),
+            files: Vec::new(),
+            free_files: Vec::new(),
+            pipes: Vec::new(),
+            fifos: BTreeMap::new(),
+            step: 0,
+            bytes_in_flight: 0,
+            copied_to_kernel: 0,
+            copied_to_user: 0,
+            calls_completed: 0,
+            name_counts: BTreeMap::new(),
+            deferred: Vec::new(),
+            faults: Vec::new(),
+            read_scratch: Vec::new(),
+            wake_scratch: Vec::new(),
+            completions: Vec::new(),
+            limit: None,
+            footprint: Footprint::default(),
+        };
+        if program.processes.len() as u32 + 1 > limits.max_processes {
+            return Err(LimitHit {
+                limit: "max_processes",
+                detail: format!(
+                    "the scenario starts {} processes; at most {} may be alive at once (init included)",
+                    program.processes.len(),
+                    limits.max_processes
+                ),
+            });
+        }
+        process::spawn_all(&mut kernel, trace);
+        if !kernel.faults.is_empty() {
+            kernel.deliver_deferred(trace);
+        }
+        if let Some(hit) = kernel.limit.take() {
+            return Err(hit);
+        }
+        Ok(kernel)
+    }
+
+    pub fn process(&self, pid: Pid) -> &Process {
+        &self.procs[pid as usize - 1]
+    }
+
+    pub(crate) fn proc_mut(&mut self, pid: Pid) -> &mut Process {
+        &mut self.procs[pid as usize - 1]
+    }
+
+    /// Whether `pid` names a process of this run that has not been reaped.
+    pub fn exists(&self, pid: i64) -> bool {
+        pid > INIT_PID as i64 && pid <= self.procs.len() as i64 && self.process(pid as Pid).state != ProcState::Reaped
+    }
+
+    pub fn pipe(&self, id: u32) -> Option<&Pipe> {
+        self.pipes.get((id as usize).wrapping_sub(1)).and_then(Option::as_ref)
+    }
+
+    pub(crate) fn pipe_mut(&mut self, id: u32) -> &mut Pipe {
+        self.pipes[id as usize - 1].as_mut().expect("a live file points at a freed pipe")
+    }
+
+    /// Runnable processes, ascending by pid.
+    pub fn runnable(&self) -> &[Pid] {
+        &self.runnable
+    }
+
+    /// Changes a process's state, keeping the list of runnable processes.
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    pub(crate) fn set_state(&mut self, pid: Pid, state: ProcState) {
+        let process = &mut self.procs[pid as usize - 1];
+        let was_runnable = process.state == ProcState::Runnable;
+        let is_runnable = state == ProcState::Runnable;
+        process.state = state;
+        if was_runnable == is_runnable || pid == INIT_PID {
+            return;
+        }
+        // The list is short (the processes alive), so shifting by hand beats a call to memmove.
+        let list = &mut self.runnable;
+        if is_runnable {
+            list.push(pid);
+            let mut index = list.len() - 1;
+            while index > 0 && list[index - 1] > pid {
+                list.swap(index - 1, index);
+                index -= 1;
+            }
+        } else if let Some(mut index) = list.iter().position(|listed| *listed == pid) {
+            while index + 1 < list.len() {
+                list.swap(index, index + 1);
+                index += 1;
+            }
+            list.pop();
+        }
+    }
+
+    /// A process the kernel just created is runnable.
+    pub(crate) fn add_runnable(&mut self, pid: Pid) {
+        let list = &mut self.runnable;
+        let at = list.partition_point(|listed| *listed < pid);
+        list.insert(at, pid);
+    }
+
+    /// True once no process is left that is neither a zombie nor reaped.
+    pub fn all_exited(&self) -> bool {
+        self.alive.iter().all(|pid| self.process(*pid).state == ProcState::Zombie)
+    }
+
+    /// The operation a process will run next: `None` when it is at the end of its code (its next step
+    /// is the implicit `exit(0)`). A process always rests on a call or a fork (see [`crate::user`]).
+    pub fn next_op(&self, pid: Pid) -> Option<u32> {
+        let process = self.process(pid);
+        (process.pc < process.end_pc).then_some(process.pc)
+    }
+
+    /// The operands of the call `pid` makes next, as it would resolve them now (for pictures and for
+    /// the conformance runner, which sends them to the real process). A call that slept keeps the
+    /// operands it started with.
+    pub fn next_args(&self, pid: Pid) -> Option<Args> {
+        let process = self.process(pid);
+        let call = self.program.call(self.next_op(pid)?)?;
+        if process.call.waited {
+            return Some(process.call.args);
+        }
+        resolve_args(call, &process.vars, pid).ok()
+    }
+
+    /// Runs user-space code after a call returns (or a process starts), up to its next step.
+    pub(crate) fn settle(&mut self, pid: Pid) {
+        let program = self.program.clone();
+        let budget = self.limits.max_user_ops_per_step;
+        let process = &mut self.procs[pid as usize - 1];
+        match user::settle(&program.ops, &mut process.pc, process.end_pc, &mut process.vars, pid, budget) {
+            Settled::AtStep | Settled::AtEnd => {}
+            Settled::Fault { op, .. } => self.faults.push((pid, op)),
+            Settled::OverBudget { op } => {
+                let span = program.ops[op as usize].span;
+                self.limit.get_or_insert(LimitHit {
+                    limit: "max_user_ops_per_step",
+                    detail: format!(
+                        "{} ran more than {} operations without a system call (line {}: a loop that never calls \
+                         anything?)",
+                        process.name, budget, span.line
+                    ),
+                });
+            }
+        }
+    }
+
+    /// Runs one step of `pid`, which must be runnable.
+    /// `program` is this kernel's own program, passed in so the hot path borrows it without touching the
+    /// reference count.
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    pub fn step(&mut self, program: &Program, pid: Pid, trace: &mut Trace) -> Result<(), LimitHit> {
+        self.step += 1;
+        if self.footprint.enabled {
+            self.footprint.begin();
+            self.footprint.write(ObjectRef::process(pid));
+        }
+        let process = self.process(pid);
+        let op_index = process.pc;
+        if op_index >= process.end_pc {
+            trace.record(Event {
+                step: self.step as u32,
+                kind: EventKind::Call {
+                    pid,
+                    op: IMPLICIT_EXIT_OP,
+                    args: Args::default(),
+                    result: CallResult::Value { value: 0 },
+                },
+            });
+            self.calls_completed += 1;
+            process::exit_process(self, pid, ChildStatus::Exited(0), trace);
+            return self.end_step(trace);
+        }
+        let op = &program.ops[op_index as usize];
+        match &op.kind {
+            OpKind::Call(call) => {
+                let args = if process.call.waited {
+                    process.call.args
+                } else {
+                    match resolve_args(call, &process.vars, pid) {
+                        Ok(args) => args,
+                        Err(_) => {
+                            self.faults.push((pid, op_index));
+                            return self.end_step(trace);
+                        }
+                    }
+                };
+                let context = CallContext { pid, op: op_index, call, args };
+                match self.dispatch(&context, trace)? {
+                    Exec::Done(result) => {
+                        self.complete_call(pid, op_index, args, result, trace);
+                        if call.id == CallId::Exit {
+                            let status = ChildStatus::Exited((args.get(0) & 0xff) as u8);
+                            process::exit_process(self, pid, status, trace);
+                        }
+                    }
+                    Exec::Block(reason) => self.sleep(pid, op_index, args, reason, trace),
+                }
+            }
+            OpKind::Fork { slot, name, body_end, expect } => {
+                process::fork(self, pid, *slot, name, op_index, *body_end, expect.clone(), trace)?;
+            }
+            OpKind::Assign { .. } | OpKind::Jump { .. } | OpKind::JumpUnless { .. } | OpKind::RepeatNext { .. } => {
+                unreachable!("a process always rests on a call or a fork")
+            }
+        }
+        self.end_step(trace)
+    }
+
+    /// Delivers what the step raised (its own signals, user-space faults) and reports a limit it hit.
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    fn end_step(&mut self, trace: &mut Trace) -> Result<(), LimitHit> {
+        if !self.deferred.is_empty() || !self.faults.is_empty() {
+            self.deliver_deferred(trace);
+        }
+        match self.limit.take() {
+            Some(hit) => Err(hit),
+            None => Ok(()),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn deliver_deferred(&mut self, trace: &mut Trace) {
+        let deferred = std::mem::take(&mut self.deferred);
+        for (from, to, signal) in &deferred {
+            signal::send_signal(self, *from, *to, *signal, trace);
+        }
+        self.deferred = deferred;
+        self.deferred.clear();
+        let faults = std::mem::take(&mut self.faults);
+        for (pid, op) in faults {
+            signal::fault(self, pid, op, crate::linux::signal::SIGFPE, trace);
+        }
+    }
+
+    /// Hands a call to its mechanism.
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    fn dispatch(&mut self, context: &CallContext, trace: &mut Trace) -> Result<Exec, LimitHit> {
+        match context.call.id.spec().mechanism {
+            MechanismId::Fd => <fd::Descriptors as Mechanism>::call(self, context, trace),
+            MechanismId::Pipe => <pipe::Pipes as Mechanism>::call(self, context, trace),
+            MechanismId::Fifo => <fifo::Fifos as Mechanism>::call(self, context, trace),
+            MechanismId::Process => <process::Processes as Mechanism>::call(self, context, trace),
+            MechanismId::Signal => <signal::Signals as Mechanism>::call(self, context, trace),
+            MechanismId::Sched => Ok(Exec::Done(CallResult::Value { value: 0 })),
+        }
+    }
+
+    /// Takes a sleeper off the wait queue of the mechanism it sleeps in.
+    pub(crate) fn leave_wait_queue(&mut self, pid: Pid) {
+        let reason = match &self.process(pid).state {
+            ProcState::Blocked(reason) => reason.clone(),
+            _ => return,
+        };
+        match mechanism_of(&reason) {
+            MechanismId::Pipe => <pipe::Pipes as Mechanism>::leave_queue(self, pid, &reason),
+            MechanismId::Fifo => <fifo::Fifos as Mechanism>::leave_queue(self, pid, &reason),
+            MechanismId::Process => <process::Processes as Mechanism>::leave_queue(self, pid, &reason),
+            MechanismId::Signal => <signal::Signals as Mechanism>::leave_queue(self, pid, &reason),
+            MechanismId::Fd | MechanismId::Sched => {}
+        }
+    }
+
+    /// What a stop signal does to the call `reason` puts to sleep.
+    pub(crate) fn interruption(reason: &BlockReason) -> Interruption {
+        match mechanism_of(reason) {
+            MechanismId::Pipe => <pipe::Pipes as Mechanism>::interruption(reason),
+            MechanismId::Fifo => <fifo::Fifos as Mechanism>::interruption(reason),
+            MechanismId::Process => <process::Processes as Mechanism>::interruption(reason),
+            MechanismId::Signal => <signal::Signals as Mechanism>::interruption(reason),
+            MechanismId::Fd | MechanismId::Sched => Interruption::Restart,
+        }
+    }
+
+    /// Every mechanism's objects, for snapshots.
+    pub fn object_views(&self) -> Vec<ObjectView> {
+        let mut views = Vec::new();
+        <pipe::Pipes as Mechanism>::views(self, &mut views);
+        <fifo::Fifos as Mechanism>::views(self, &mut views);
+        views
+    }
+
+    /// Puts a process to sleep; its mechanism already put it on the right wait queue.
+    pub(crate) fn sleep(&mut self, pid: Pid, op: u32, args: Args, reason: BlockReason, trace: &mut Trace) {
+        trace
+            .record(Event { step: self.step as u32, kind: EventKind::Block { pid, op, args, reason: reason.clone() } });
+        self.set_state(pid, ProcState::Blocked(reason));
+        let process = self.proc_mut(pid);
+        process.call.waited = true;
+        process.call.args = args;
+    }
+
+    /// Makes one sleeping process runnable again.
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    pub(crate) fn wake(&mut self, pid: Pid, by: Pid, cause: WakeCause, trace: &mut Trace) {
+        if matches!(self.process(pid).state, ProcState::Blocked(_)) {
+            self.set_state(pid, ProcState::Runnable);
+            if self.footprint.enabled {
+                self.footprint.write(ObjectRef::process(pid));
+            }
+            trace.record(Event { step: self.step as u32, kind: EventKind::Wake { pid, by, cause } });
+        }
+    }
+
+    /// Wakes whom a wake-up on `queue` wakes, the queue picked from a pipe by `pick`.
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    pub(crate) fn wake_queue(
+        &mut self,
+        pipe: u32,
+        pick: fn(&mut Pipe) -> &mut wait::WaitQueue,
+        how: wait::Wake,
+        by: Pid,
+        cause: WakeCause,
+        trace: &mut Trace,
+    ) {
+        let mut woken = std::mem::take(&mut self.wake_scratch);
+        pick(self.pipe_mut(pipe)).wake(how, &mut woken);
+        for pid in &woken {
+            self.wake(*pid, by, cause, trace);
+        }
+        woken.clear();
+        self.wake_scratch = woken;
+    }
+
+    /// Records a completed call, binds its result, and moves the process to its next step (or keeps it
+    /// on the call when the scenario retries on this errno).
+    #[inline]
+    pub(crate) fn complete_call(&mut self, pid: Pid, op: u32, args: Args, result: CallResult, trace: &mut Trace) {
+        trace.record(Event { step: self.step as u32, kind: EventKind::Call { pid, op, args, result } });
+        self.calls_completed += 1;
+        let program = self.program.clone();
+        let call = program.call(op).expect("a completed call is a call");
+        let process = self.proc_mut(pid);
+        process.call.reset();
+        if let CallResult::Error { errno } = result {
+            process.vars[ERRNO_SLOT as usize] = errno.0 as i64;
+            if call.retry.contains(&errno) {
+                return;
+            }
+        }
+        match (call.bind, result) {
+            (Bind::None, _) | (Bind::Pair { .. }, CallResult::Error { .. }) => {}
+            (Bind::Value(slot), result) => process.vars[slot as usize] = result.bound_value(),
+            (Bind::Pair { read, write }, CallResult::Pair { read_fd, write_fd }) => {
+                process.vars[read as usize] = read_fd as i64;
+                process.vars[write as usize] = write_fd as i64;
+            }
+            (Bind::Pair { .. }, _) => {}
+        }
+        if call.id == CallId::Exit {
+            return;
+        }
+        process.pc = op + 1;
+        self.settle(pid);
+        if program.ops[op as usize].expect.is_some() {
+            self.record_completion(pid, op, result);
+        }
+    }
+
+    /// Keeps what the expectation check after the step needs.
+    #[cold]
+    #[inline(never)]
+    fn record_completion(&mut self, pid: Pid, op: u32, result: CallResult) {
+        // A call whose process then dies of its own signal (SIGPIPE) never returns to it.
+        let killed_by = self
+            .deferred
+            .iter()
+            .find(|(_, to, signal)| *to == pid && signal::is_fatal_now(self, pid, *signal))
+            .map(|(_, _, signal)| *signal);
+        let data = match result {
+            CallResult::Data { .. } => self.read_scratch.clone(),
+            _ => Vec::new(),
+        };
+        self.completions.push(Completion { pid, op, result, data, killed_by });
+    }
+
+    /// Finishes a call on behalf of a process that will not run again to do it (a woken call whose
+    /// process is stopped or killed first; a write cut short by a stop).
+    pub(crate) fn finish_call_now(&mut self, pid: Pid, trace: &mut Trace) {
+        let program = self.program.clone();
+        let op = self.process(pid).pc;
+        let Some(call) = program.call(op) else { return };
+        let args = self.process(pid).call.args;
+        let context = CallContext { pid, op, call, args };
+        // A call woken once cannot hit a run-wide limit it did not hit before.
+        let Ok(exec) = self.dispatch(&context, trace) else { return };
+        match exec {
+            Exec::Done(result) => self.complete_call(pid, op, args, result, trace),
+            Exec::Block(reason) => self.sleep(pid, op, args, reason, trace),
+        }
+    }
+
+    /// A process name for a new child of a `fork` line: `child`, then `child#2`, ...
+    pub(crate) fn child_name(&mut self, name: &Arc<str>) -> Arc<str> {
+        let count = self.name_counts.entry(name.clone()).or_insert(0);
+        *count += 1;
+        if *count == 1 {
+            name.clone()
+        } else {
+            Arc::from(format!("{name}#{count}"))
+        }
+    }
+
+    /// Takes the expectation checks this step left.
+    pub fn take_completions(&mut self) -> Vec<Completion> {
+        std::mem::take(&mut self.completions)
+    }
+
+    /// An error for the process's own call.
+    pub(crate) fn error(errno: Errno) -> Exec {
+        Exec::Done(CallResult::Error { errno })
+    }
+}
+
+/// The mechanism whose wait queue a sleeper with this reason is on.
+fn mechanism_of(reason: &BlockReason) -> MechanismId {
+    match reason {
+        BlockReason::PipeEmpty { .. } | BlockReason::PipeFull { .. } => MechanismId::Pipe,
+        BlockReason::FifoNoWriter { .. } | BlockReason::FifoNoReader { .. } => MechanismId::Fifo,
+        BlockReason::Child { .. } | BlockReason::ChildInGroup { .. } => MechanismId::Process,
+        BlockReason::Signal => MechanismId::Signal,
+    }
+}
+
+/// The values of a call's operands in a process with these variables.
+#[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+pub fn resolve_args(call: &CallOp, vars: &[i64], pid: Pid) -> Result<Args, user::Fault> {
+    let mut args = Args::default();
+    for operand in call.operands.iter() {
+        args.push(match operand {
+            Operand::Value { value, .. } => user::evaluate(value, vars, pid)?,
+            Operand::Payload(payload) => payload.len() as i64,
+            Operand::Path(index) => *index as i64,
+        });
+    }
+    Ok(args)
+}

@@ -1,0 +1,460 @@
+//! Pipes: `pipe`, `pipe2`, and reading and writing the pipe behind a descriptor (anonymous or a FIFO's).
+//!
+//! The rules follow `fs/pipe.c` of Linux 6.18: `pipe_write` merges a small write into the last page
+//! once, as the call begins, then fills fresh pages and sleeps part-way when the ring is full;
+//! `pipe_read` takes what is there; readers and writers sleep as exclusive waiters, so a wake-up wakes
+//! one, which passes it on when it leaves data or room behind (`wake_next_reader`, `wake_next_writer`);
+//! a write with no reader raises `SIGPIPE` and fails with `EPIPE`; the last reader or writer closing
+//! wakes everyone on the other side (`pipe_release`). The buffer itself is [`PipeBuffer`].
+
+use super::pipe_buffer::{round_pipe_size, PipeBuffer, WriteProgress};
+use super::wait::{WaitQueue, Wake};
+use super::{CallContext, Exec, Interruption, Kernel, LimitHit, Mechanism, Scratch};
+use crate::lang::ast::Payload;
+use crate::lang::syscalls::CallId;
+use crate::linux::errno::{EAGAIN, EBUSY, EINVAL, EMFILE, EPERM, EPIPE};
+use crate::linux::fcntl::{self, PAGE_SIZE, PIPE2_FLAGS, PIPE_DEFAULT_CAPACITY, PIPE_MAX_SIZE};
+use crate::linux::signal::SIGPIPE;
+use crate::present::snapshot::{ObjectView, PipeView};
+use crate::trace::{BlockReason, CallResult, CopyDirection, Event, EventKind, ObjectRef, Pid, Trace, WakeCause};
+use std::sync::Arc;
+
+#[derive(Clone, Debug)]
+pub struct Pipe {
+    pub id: u32,
+    pub buffer: PipeBuffer,
+    pub readers: u32,
+    pub writers: u32,
+    /// FIFO open counters (`r_counter`, `w_counter`): a blocked open waits for its partner's to change.
+    pub reader_opens: u32,
+    pub writer_opens: u32,
+    pub fifo_path: Option<Arc<str>>,
+    /// Readers asleep in `read` (`rd_wait`), writers asleep in `write` (`wr_wait`), and FIFO opens
+    /// waiting for their partner.
+    pub read_wait: WaitQueue,
+    pub write_wait: WaitQueue,
+    pub open_wait: WaitQueue,
+    pub bytes_written: u64,
+    pub bytes_read: u64,
+}
+
+impl Pipe {
+    fn new(id: u32, fifo_path: Option<Arc<str>>) -> Pipe {
+        Pipe {
+            id,
+            buffer: PipeBuffer::new(PIPE_DEFAULT_CAPACITY),
+            readers: 0,
+            writers: 0,
+            reader_opens: 0,
+            writer_opens: 0,
+            fifo_path,
+            read_wait: WaitQueue::default(),
+            write_wait: WaitQueue::default(),
+            open_wait: WaitQueue::default(),
+            bytes_written: 0,
+            bytes_read: 0,
+        }
+    }
+}
+
+impl Kernel {
+    /// A new, empty pipe with no ends open yet.
+    pub(crate) fn new_pipe(&mut self, fifo_path: Option<Arc<str>>) -> u32 {
+        let id = self.pipes.len() as u32 + 1;
+        self.pipes.push(Some(Pipe::new(id, fifo_path)));
+        id
+    }
+}
+
+/// `pipe`/`pipe2`: two descriptors, the lowest free, on the two ends of a new pipe.
+fn create(kernel: &mut Kernel, pid: Pid, flags: i64) -> Exec {
+    if flags & !PIPE2_FLAGS != 0 {
+        return Kernel::error(EINVAL);
+    }
+    let Some(read_fd) = kernel.lowest_free_fd(pid, 0) else { return Kernel::error(EMFILE) };
+    kernel.install_fd(pid, read_fd, u32::MAX, false);
+    let Some(write_fd) = kernel.lowest_free_fd(pid, 0) else {
+        kernel.proc_mut(pid).fds[read_fd as usize] = None;
+        return Kernel::error(EMFILE);
+    };
+    let pipe = kernel.new_pipe(None);
+    let nonblock = flags & fcntl::O_NONBLOCK != 0;
+    let cloexec = flags & fcntl::O_CLOEXEC != 0;
+    let end = |readable: bool| super::fd::OpenFile {
+        object: super::fd::FileObject::Pipe(pipe),
+        readable,
+        writable: !readable,
+        nonblock,
+        base_flags: if readable { fcntl::O_RDONLY } else { fcntl::O_WRONLY },
+        refs: 1,
+    };
+    let read_file = kernel.new_file(end(true));
+    let write_file = kernel.new_file(end(false));
+    let pipe_object = kernel.pipe_mut(pipe);
+    pipe_object.readers = 1;
+    pipe_object.writers = 1;
+    kernel.install_fd(pid, read_fd, read_file, cloexec);
+    kernel.install_fd(pid, write_fd, write_file, cloexec);
+    if kernel.footprint.enabled {
+        kernel.footprint.write(ObjectRef::pipe(pipe));
+    }
+    Exec::Done(CallResult::Pair { read_fd: read_fd as i32, write_fd: write_fd as i32 })
+}
+
+/// `pipe_write` for one attempt of `pid`'s write of `payload` into pipe `pipe_id`.
+#[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+pub(crate) fn write(
+    kernel: &mut Kernel,
+    pid: Pid,
+    pipe_id: u32,
+    payload: &Payload,
+    nonblock: bool,
+    trace: &mut Trace,
+) -> Result<Exec, LimitHit> {
+    let total = payload.len();
+    if total == 0 {
+        return Ok(Exec::Done(CallResult::Value { value: 0 }));
+    }
+    let process = kernel.process(pid);
+    let waited = process.call.waited;
+    let mut written = match process.call.scratch {
+        Scratch::Written(written) => written,
+        _ => 0,
+    };
+    if kernel.bytes_in_flight + (total - written) as u64 > kernel.limits.max_bytes_in_flight {
+        return Err(LimitHit {
+            limit: "max_bytes_in_flight",
+            detail: format!(
+                "this write would hold more than {} bytes in kernel buffers at once",
+                kernel.limits.max_bytes_in_flight
+            ),
+        });
+    }
+    if kernel.footprint.enabled {
+        kernel.footprint.write(ObjectRef::pipe(pipe_id));
+    }
+    // One borrow of the pipe for the whole attempt; wake-ups and signals follow once it ends.
+    let pipe = kernel.pipes[pipe_id as usize - 1].as_mut().expect("a live file points at a freed pipe");
+    let was_empty = pipe.buffer.is_empty();
+    let mut added = 0u32;
+    if written == 0 && pipe.readers == 0 {
+        kernel.deferred.push((pid, pid, SIGPIPE));
+        return Ok(Kernel::error(EPIPE));
+    }
+    let result = 'attempt: {
+        if written == 0 && !was_empty && !waited {
+            // `pipe_write` tries to merge into the last page once, as the call begins; a writer that
+            // slept and retries only looks for free slots.
+            let merged = pipe.buffer.merge_into_last_page(payload);
+            written += merged;
+            added += merged;
+        }
+        loop {
+            if written == total {
+                break 'attempt Exec::Done(CallResult::Value { value: total as i64 });
+            }
+            if pipe.readers == 0 {
+                kernel.deferred.push((pid, pid, SIGPIPE));
+                break 'attempt if written > 0 {
+                    Exec::Done(CallResult::Value { value: written as i64 })
+                } else {
+                    Kernel::error(EPIPE)
+                };
+            }
+            let (taken, progress) = pipe.buffer.fill_pages(payload, written);
+            written += taken;
+            added += taken;
+            if progress == WriteProgress::Done {
+                continue;
+            }
+            if nonblock {
+                break 'attempt if written > 0 {
+                    Exec::Done(CallResult::Value { value: written as i64 })
+                } else {
+                    Kernel::error(EAGAIN)
+                };
+            }
+            pipe.write_wait.add(pid, true);
+            break 'attempt Exec::Block(BlockReason::PipeFull { pipe: pipe_id, written });
+        }
+    };
+    let full_after = pipe.buffer.is_full();
+    let object = ObjectRef::pipe(pipe_id);
+    if added > 0 {
+        pipe.bytes_written += added as u64;
+        let used_bytes = pipe.buffer.len_bytes();
+        let capacity_bytes = pipe.buffer.capacity_bytes();
+        kernel.bytes_in_flight += added as u64;
+        kernel.copied_to_kernel += added as u64;
+        trace.record(Event {
+            step: kernel.step as u32,
+            kind: EventKind::Copy {
+                pid,
+                direction: CopyDirection::UserToKernel,
+                bytes: added,
+                object,
+                used_bytes,
+                capacity_bytes,
+            },
+        });
+        if was_empty {
+            kernel.wake_queue(pipe_id, |pipe| &mut pipe.read_wait, Wake::One, pid, WakeCause::Data { object }, trace);
+        }
+    }
+    if matches!(result, Exec::Done(_)) && waited && !full_after {
+        kernel.wake_queue(pipe_id, |pipe| &mut pipe.write_wait, Wake::One, pid, WakeCause::Room { object }, trace);
+    }
+    kernel.proc_mut(pid).call.scratch = Scratch::Written(written);
+    Ok(result)
+}
+
+/// `pipe_read` for one attempt of `pid`'s read of up to `count` bytes from pipe `pipe_id`.
+#[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+pub(crate) fn read(kernel: &mut Kernel, pid: Pid, pipe_id: u32, count: u32, nonblock: bool, trace: &mut Trace) -> Exec {
+    if count == 0 {
+        return Exec::Done(trace.record_data(&[]));
+    }
+    if kernel.footprint.enabled {
+        kernel.footprint.write(ObjectRef::pipe(pipe_id));
+    }
+    let waited = kernel.process(pid).call.waited;
+    let mut scratch = std::mem::take(&mut kernel.read_scratch);
+    let pipe = kernel.pipes[pipe_id as usize - 1].as_mut().expect("a live file points at a freed pipe");
+    let object = ObjectRef::pipe(pipe_id);
+    // `pipe_read` wakes a writer only when the pipe was full as the read began.
+    let was_full = pipe.buffer.is_full();
+    let result = if !pipe.buffer.is_empty() {
+        pipe.buffer.read_into(count, &mut scratch);
+        let got = scratch.len() as u32;
+        pipe.bytes_read += got as u64;
+        let used_bytes = pipe.buffer.len_bytes();
+        let capacity_bytes = pipe.buffer.capacity_bytes();
+        let empty_after = pipe.buffer.is_empty();
+        kernel.bytes_in_flight -= got as u64;
+        kernel.copied_to_user += got as u64;
+        trace.record(Event {
+            step: kernel.step as u32,
+            kind: EventKind::Copy {
+                pid,
+                direction: CopyDirection::KernelToUser,
+                bytes: got,
+                object,
+                used_bytes,
+                capacity_bytes,
+            },
+        });
+        if was_full {
+            kernel.wake_queue(pipe_id, |pipe| &mut pipe.write_wait, Wake::One, pid, WakeCause::Room { object }, trace);
+        }
+        if waited && !empty_after {
+            kernel.wake_queue(pipe_id, |pipe| &mut pipe.read_wait, Wake::One, pid, WakeCause::Data { object }, trace);
+        }
+        Exec::Done(trace.record_data(&scratch))
+    } else if pipe.writers == 0 {
+        Exec::Done(trace.record_data(&[]))
+    } else if nonblock {
+        Kernel::error(EAGAIN)
+    } else {
+        pipe.read_wait.add(pid, true);
+        Exec::Block(BlockReason::PipeEmpty { pipe: pipe_id })
+    };
+    kernel.read_scratch = scratch;
+    result
+}
+
+/// `pipe_release`: one open file on the pipe closed. The last reader or writer wakes the other side
+/// (writers must now see `EPIPE`, readers end of file); a pipe with no ends left is freed.
+pub(crate) fn release_end(
+    kernel: &mut Kernel,
+    pipe_id: u32,
+    readable: bool,
+    writable: bool,
+    by: Pid,
+    trace: &mut Trace,
+) {
+    let object = ObjectRef::pipe(pipe_id);
+    if kernel.footprint.enabled {
+        kernel.footprint.write(object);
+    }
+    if readable {
+        let pipe = kernel.pipe_mut(pipe_id);
+        pipe.readers -= 1;
+        if pipe.readers == 0 {
+            kernel.wake_queue(pipe_id, |pipe| &mut pipe.write_wait, Wake::All, by, WakeCause::Hangup { object }, trace);
+        }
+    }
+    if writable {
+        let pipe = kernel.pipe_mut(pipe_id);
+        pipe.writers -= 1;
+        if pipe.writers == 0 {
+            kernel.wake_queue(pipe_id, |pipe| &mut pipe.read_wait, Wake::All, by, WakeCause::Hangup { object }, trace);
+        }
+    }
+    let pipe = kernel.pipe_mut(pipe_id);
+    if pipe.readers == 0 && pipe.writers == 0 {
+        let pipe = kernel.pipes[pipe_id as usize - 1].take().expect("just used");
+        kernel.bytes_in_flight -= pipe.buffer.len_bytes() as u64;
+        if let Some(path) = &pipe.fifo_path {
+            if let Some(node) = kernel.fifos.get_mut(path) {
+                if node.pipe == Some(pipe_id) {
+                    node.pipe = None;
+                }
+            }
+        }
+    }
+}
+
+/// `pipe_fcntl`: `F_GETPIPE_SZ` and `F_SETPIPE_SZ` (`pipe_set_size`, `pipe_resize_ring`).
+pub(crate) fn fcntl(kernel: &mut Kernel, pid: Pid, pipe: u32, command: i64, size: i64, trace: &mut Trace) -> Exec {
+    if kernel.footprint.enabled {
+        kernel.footprint.write(ObjectRef::pipe(pipe));
+    }
+    if command == fcntl::F_GETPIPE_SZ {
+        return Exec::Done(CallResult::Value { value: kernel.pipe_mut(pipe).buffer.capacity_bytes() as i64 });
+    }
+    // `fcntl` passes the size as an unsigned int.
+    match round_pipe_size(size as u32 as u64) {
+        None => Kernel::error(EINVAL),
+        // An unprivileged process may not go past /proc/sys/fs/pipe-max-size.
+        Some(rounded) if rounded > PIPE_MAX_SIZE as u64 => Kernel::error(EPERM),
+        Some(rounded) => {
+            let grew = rounded as u32 > kernel.pipe_mut(pipe).buffer.capacity_bytes();
+            if kernel.pipe_mut(pipe).buffer.set_max_slots(rounded as u32 / PAGE_SIZE) {
+                if grew {
+                    // `pipe_resize_ring` ends with `wake_up_interruptible(&pipe->wr_wait)`: one writer.
+                    let object = ObjectRef::pipe(pipe);
+                    kernel.wake_queue(
+                        pipe,
+                        |pipe| &mut pipe.write_wait,
+                        Wake::One,
+                        pid,
+                        WakeCause::Resize { object },
+                        trace,
+                    );
+                }
+                Exec::Done(CallResult::Value { value: rounded as i64 })
+            } else {
+                Kernel::error(EBUSY)
+            }
+        }
+    }
+}
+
+/// The pipe mechanism: creating pipes; reads and writes come through [`super::fd`].
+pub struct Pipes;
+
+impl Mechanism for Pipes {
+    fn call(kernel: &mut Kernel, call: &CallContext, _trace: &mut Trace) -> Result<Exec, LimitHit> {
+        Ok(match call.id() {
+            CallId::Pipe => create(kernel, call.pid, 0),
+            CallId::Pipe2 => create(kernel, call.pid, call.arg(0)),
+            other => unreachable!("{} is not a pipe call", other.name()),
+        })
+    }
+
+    fn leave_queue(kernel: &mut Kernel, pid: Pid, reason: &BlockReason) {
+        match reason {
+            BlockReason::PipeEmpty { pipe } => kernel.pipe_mut(*pipe).read_wait.remove(pid),
+            BlockReason::PipeFull { pipe, .. } => kernel.pipe_mut(*pipe).write_wait.remove(pid),
+            _ => {}
+        }
+    }
+
+    /// A stop signal cuts a write that already moved bytes short: it returns that count. Anything else
+    /// starts again after `SIGCONT`.
+    fn interruption(reason: &BlockReason) -> Interruption {
+        match reason {
+            BlockReason::PipeFull { written, .. } if *written > 0 => Interruption::Partial(*written),
+            _ => Interruption::Restart,
+        }
+    }
+
+    fn check(kernel: &Kernel) -> Result<(), String> {
+        let mut readers = vec![0u32; kernel.pipes.len()];
+        let mut writers = vec![0u32; kernel.pipes.len()];
+        for file in kernel.files.iter().flatten() {
+            if let Some(pipe) = file.object.pipe() {
+                if kernel.pipe(pipe).is_none() {
+                    return Err(format!("an open file points at freed pipe {pipe}"));
+                }
+                readers[pipe as usize - 1] += file.readable as u32;
+                writers[pipe as usize - 1] += file.writable as u32;
+            }
+        }
+        let mut in_flight = 0u64;
+        for (index, pipe) in kernel.pipes.iter().enumerate() {
+            let Some(pipe) = pipe else { continue };
+            pipe.buffer.check()?;
+            if pipe.readers != readers[index] || pipe.writers != writers[index] {
+                return Err(format!(
+                    "pipe {} counts {} readers and {} writers; files say {} and {}",
+                    pipe.id, pipe.readers, pipe.writers, readers[index], writers[index]
+                ));
+            }
+            if pipe.readers == 0 && pipe.writers == 0 {
+                return Err(format!("pipe {} has no ends but was not freed", pipe.id));
+            }
+            // Byte conservation: what went in and has not come out is exactly what the buffer holds.
+            if pipe.bytes_written - pipe.bytes_read != pipe.buffer.len_bytes() as u64 {
+                return Err(format!(
+                    "pipe {}: {} bytes written, {} read, but {} held",
+                    pipe.id,
+                    pipe.bytes_written,
+                    pipe.bytes_read,
+                    pipe.buffer.len_bytes()
+                ));
+            }
+            in_flight += pipe.buffer.len_bytes() as u64;
+            for waiter in pipe.read_wait.pids().chain(pipe.write_wait.pids()).chain(pipe.open_wait.pids()) {
+                let sleeping = matches!(
+                    kernel.process(waiter).state,
+                    super::ProcState::Blocked(ref reason) if reason.object() == Some(ObjectRef::pipe(pipe.id))
+                );
+                if !sleeping {
+                    return Err(format!("pid {waiter} is on pipe {}'s wait queue but not asleep on it", pipe.id));
+                }
+            }
+        }
+        if in_flight != kernel.bytes_in_flight {
+            return Err(format!("pipes hold {in_flight} bytes but the kernel counts {}", kernel.bytes_in_flight));
+        }
+        Ok(())
+    }
+
+    fn views(kernel: &Kernel, out: &mut Vec<ObjectView>) {
+        for pipe in kernel.pipes.iter().flatten() {
+            let holders = |readable: bool| -> Vec<(Pid, i32)> {
+                let mut found = Vec::new();
+                for pid in &kernel.alive {
+                    for (number, entry) in kernel.process(*pid).fds.iter().enumerate() {
+                        let Some(entry) = entry else { continue };
+                        let Some(file) = kernel.files[entry.file as usize].as_ref() else { continue };
+                        if file.object.pipe() == Some(pipe.id) && if readable { file.readable } else { file.writable } {
+                            found.push((*pid, number as i32));
+                        }
+                    }
+                }
+                found
+            };
+            out.push(ObjectView::Pipe(PipeView {
+                id: pipe.id,
+                fifo_path: pipe.fifo_path.as_ref().map(|path| path.to_string()),
+                used_bytes: pipe.buffer.len_bytes(),
+                capacity_bytes: pipe.buffer.capacity_bytes(),
+                slots_used: pipe.buffer.slots_used(),
+                max_slots: pipe.buffer.max_slots(),
+                slot_bytes: pipe.buffer.slot_lengths(),
+                preview: pipe.buffer.contents().take(64).collect(),
+                readers: pipe.readers,
+                writers: pipe.writers,
+                read_holders: holders(true),
+                write_holders: holders(false),
+                read_waiters: pipe.read_wait.pids().collect(),
+                write_waiters: pipe.write_wait.pids().collect(),
+                open_waiters: pipe.open_wait.pids().collect(),
+                bytes_written: pipe.bytes_written,
+                bytes_read: pipe.bytes_read,
+            }));
+        }
+    }
+}

@@ -1,0 +1,505 @@
+//! Processes: creation (`fork`), identity (`getpid`, `getppid`, process groups), death (`exit`, fatal
+//! signals), and the `wait` family with zombies, orphans and `init`.
+//!
+//! Linux's rules, from `kernel/fork.c`, `kernel/exit.c` (`do_exit`, `exit_notify`, `forget_original_parent`,
+//! `do_wait`, `wait_consider_task`) and `kernel/sys.c` (`setpgid`, `getpgid`): a child gets copies of its
+//! parent's descriptor table and variables; a dead process stays a zombie until its parent waits for it,
+//! unless the parent ignores `SIGCHLD`; orphans go to `init`, which reaps them at once.
+
+use super::fd::{FdEntry, OpenFile};
+use super::{CallContext, Exec, Interruption, Kernel, LimitHit, Mechanism};
+use crate::lang::ast::{Located, ProcessOutcome, Span};
+use crate::lang::compile::Slot;
+use crate::lang::syscalls::CallId;
+use crate::linux::errno::{ECHILD, EINVAL, EPERM, ESRCH};
+use crate::linux::{fcntl, signal::SIGCHLD, wait, ChildStatus, Signal};
+use crate::trace::{
+    Args, BlockReason, CallResult, Event, EventKind, ObjectRef, Pid, ReapCause, SignalEffect, Trace, WakeCause,
+};
+use std::sync::Arc;
+
+/// `init`'s pid: it adopts orphans and reaps every zombie it is handed, at once.
+pub const INIT_PID: Pid = 1;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProcState {
+    Runnable,
+    Blocked(BlockReason),
+    Stopped,
+    Zombie,
+    Reaped,
+}
+
+/// A state change a parent has not collected with `waitpid(WUNTRACED|WCONTINUED)` yet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChildReport {
+    Stopped(Signal),
+    Continued,
+}
+
+/// What a mechanism keeps about a call in progress across its sleeps.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Scratch {
+    #[default]
+    None,
+    /// A pipe write: bytes of this call already in the pipe (a large write can block part-way).
+    Written(u32),
+    /// A FIFO open waiting for its partner: its open file (counted as a reader or writer already) and
+    /// the partner's open counter it saw.
+    FifoOpen { file: u32, seen: u32 },
+}
+
+/// The call a process is in the middle of.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct InCall {
+    /// The call has slept at least once (Linux's `wake_next_reader`/`wake_next_writer` look at this).
+    pub waited: bool,
+    /// The operands it started with (valid once it has slept).
+    pub args: Args,
+    pub scratch: Scratch,
+}
+
+impl InCall {
+    pub fn reset(&mut self) {
+        self.waited = false;
+        self.scratch = Scratch::None;
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Process {
+    pub pid: Pid,
+    pub ppid: Pid,
+    /// Its process group (`kill(-pgid)`, `waitpid(-pgid)`). Top-level processes lead their own.
+    pub pgid: Pid,
+    pub name: Arc<str>,
+    pub state: ProcState,
+    /// User space: where it is in the program, where its code ends, and its variables.
+    pub pc: u32,
+    pub end_pc: u32,
+    pub vars: Vec<i64>,
+    pub fds: Vec<Option<FdEntry>>,
+    pub call: InCall,
+    pub pending_signals: u64,
+    pub ignored_signals: u64,
+    pub report: Option<ChildReport>,
+    pub status: Option<ChildStatus>,
+    pub children: Vec<Pid>,
+    pub expect: Option<Located<ProcessOutcome>>,
+    pub span: Span,
+}
+
+impl Process {
+    pub(crate) fn init() -> Process {
+        Process {
+            pid: INIT_PID,
+            ppid: 0,
+            pgid: INIT_PID,
+            name: Arc::from("init"),
+            state: ProcState::Blocked(BlockReason::Child { target: None }),
+            pc: 0,
+            end_pc: 0,
+            vars: Vec::new(),
+            fds: Vec::new(),
+            call: InCall::default(),
+            pending_signals: 0,
+            ignored_signals: 0,
+            report: None,
+            status: None,
+            children: Vec::new(),
+            expect: None,
+            span: Span::default(),
+        }
+    }
+
+    /// Alive: neither a zombie nor reaped.
+    pub fn is_alive(&self) -> bool {
+        matches!(self.state, ProcState::Runnable | ProcState::Blocked(_) | ProcState::Stopped)
+    }
+}
+
+/// The process name without the `#2` that tells apart several children forked from one `fork` line.
+pub fn base_name(name: &str) -> &str {
+    name.split('#').next().unwrap_or(name)
+}
+
+/// Creates every top-level process, each a child of `init` leading its own process group, with
+/// descriptors 0, 1 and 2 open on `/dev/null`.
+pub(crate) fn spawn_all(kernel: &mut Kernel, trace: &mut Trace) {
+    let program = kernel.program.clone();
+    let first_pid = 2;
+    for (index, top) in program.processes.iter().enumerate() {
+        let pid = first_pid + index as Pid;
+        let mut vars = vec![-1; program.slots.len()];
+        for (other_index, other) in program.processes.iter().enumerate() {
+            vars[other.slot as usize] = (first_pid + other_index as Pid) as i64;
+        }
+        let dev_null = kernel.new_file(OpenFile::dev_null(fcntl::O_RDWR | fcntl::O_LARGEFILE, 3));
+        let entry = Some(FdEntry { file: dev_null, cloexec: false });
+        kernel.child_name(&top.name);
+        kernel.procs.push(Process {
+            pid,
+            ppid: INIT_PID,
+            pgid: pid,
+            name: top.name.clone(),
+            state: ProcState::Runnable,
+            pc: top.start,
+            end_pc: top.end,
+            vars,
+            fds: vec![entry, entry, entry],
+            call: InCall::default(),
+            pending_signals: 0,
+            ignored_signals: 0,
+            report: None,
+            status: None,
+            children: Vec::new(),
+            expect: top.expect.clone(),
+            span: top.span,
+        });
+        kernel.procs[0].children.push(pid);
+        kernel.alive.push(pid);
+        kernel.add_runnable(pid);
+        trace.record(Event { step: 0, kind: EventKind::Spawn { pid, index: index as u32 } });
+        kernel.settle(pid);
+    }
+}
+
+/// `fork`: a child with a copy of the parent's variables and descriptor table, sharing its open files.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn fork(
+    kernel: &mut Kernel,
+    parent: Pid,
+    slot: Slot,
+    name: &Arc<str>,
+    op: u32,
+    body_end: u32,
+    expect: Option<Located<ProcessOutcome>>,
+    trace: &mut Trace,
+) -> Result<(), LimitHit> {
+    if kernel.alive.len() as u32 + 1 >= kernel.limits.max_processes {
+        return Err(LimitHit {
+            limit: "max_processes",
+            detail: format!(
+                "fork would make {} processes alive at once (init included); the limit is {}",
+                kernel.alive.len() + 2,
+                kernel.limits.max_processes
+            ),
+        });
+    }
+    let child = kernel.procs.len() as Pid + 1;
+    let child_name = kernel.child_name(name);
+    let parent_process = kernel.process(parent);
+    let mut vars = parent_process.vars.clone();
+    // fork() returns 0 in the child.
+    vars[slot as usize] = 0;
+    let fds = parent_process.fds.clone();
+    let (ignored_signals, pgid) = (parent_process.ignored_signals, parent_process.pgid);
+    for entry in fds.iter().flatten() {
+        kernel.file_mut(entry.file).refs += 1;
+    }
+    let span = kernel.program.ops[op as usize].span;
+    kernel.procs.push(Process {
+        pid: child,
+        ppid: parent,
+        pgid,
+        name: child_name,
+        state: ProcState::Runnable,
+        pc: op + 1,
+        end_pc: body_end,
+        vars,
+        fds,
+        call: InCall::default(),
+        pending_signals: 0,
+        ignored_signals,
+        report: None,
+        status: None,
+        children: Vec::new(),
+        expect,
+        span,
+    });
+    kernel.alive.push(child);
+    kernel.add_runnable(child);
+    if kernel.footprint.enabled {
+        kernel.footprint.write(ObjectRef::process(child));
+    }
+    trace.record(Event { step: kernel.step as u32, kind: EventKind::Fork { parent, child, op } });
+    trace.record(Event {
+        step: kernel.step as u32,
+        kind: EventKind::Call { pid: parent, op, args: Args::default(), result: CallResult::Fork { child } },
+    });
+    kernel.calls_completed += 1;
+    let parent_process = kernel.proc_mut(parent);
+    parent_process.children.push(child);
+    parent_process.vars[slot as usize] = child as i64;
+    parent_process.pc = body_end;
+    kernel.settle(parent);
+    kernel.settle(child);
+    Ok(())
+}
+
+/// Ends a process: its descriptors close, its children go to `init`, and its parent hears of it.
+pub(crate) fn exit_process(kernel: &mut Kernel, pid: Pid, status: ChildStatus, trace: &mut Trace) {
+    kernel.leave_wait_queue(pid);
+    super::fifo::cancel_pending_open(kernel, pid, trace);
+    let fds = std::mem::take(&mut kernel.proc_mut(pid).fds);
+    for entry in fds.into_iter().flatten() {
+        kernel.release_file(entry.file, pid, trace);
+    }
+    kernel.set_state(pid, ProcState::Zombie);
+    let process = kernel.proc_mut(pid);
+    process.status = Some(status);
+    process.report = None;
+    process.pending_signals = 0;
+    process.call.reset();
+    trace.record(Event { step: kernel.step as u32, kind: EventKind::Exit { pid, status } });
+    // Orphans go to init, which reaps the dead ones at once.
+    let children = std::mem::take(&mut kernel.proc_mut(pid).children);
+    for child in children {
+        kernel.proc_mut(child).ppid = INIT_PID;
+        kernel.procs[0].children.push(child);
+        trace
+            .record(Event { step: kernel.step as u32, kind: EventKind::Reparent { pid: child, new_parent: INIT_PID } });
+        if kernel.process(child).state == ProcState::Zombie {
+            reap(kernel, child, INIT_PID, ReapCause::Init, trace);
+        }
+    }
+    let parent = kernel.process(pid).ppid;
+    if parent == INIT_PID {
+        reap(kernel, pid, INIT_PID, ReapCause::Init, trace);
+        return;
+    }
+    notify_parent(kernel, pid, trace);
+    if kernel.process(parent).ignored_signals & SIGCHLD.mask_bit() != 0 {
+        // SIGCHLD set to SIG_IGN: the kernel reaps the child itself; no zombie is left.
+        reap(kernel, pid, parent, ReapCause::Ignored, trace);
+    }
+}
+
+/// A child changed state: `SIGCHLD` to the parent, and a wake-up if it sleeps in a wait that wants it.
+pub(crate) fn notify_parent(kernel: &mut Kernel, child: Pid, trace: &mut Trace) {
+    let parent = kernel.process(child).ppid;
+    if parent == INIT_PID {
+        return;
+    }
+    let ignored = kernel.process(parent).ignored_signals & SIGCHLD.mask_bit() != 0;
+    let exiting = kernel.process(child).state == ProcState::Zombie;
+    if !(ignored && exiting) {
+        trace.record(Event {
+            step: kernel.step as u32,
+            kind: EventKind::Signal { from: child, to: parent, signal: SIGCHLD, effect: SignalEffect::Ignored },
+        });
+    }
+    let wanted = match &kernel.process(parent).state {
+        ProcState::Blocked(BlockReason::Child { target }) => target.map_or(true, |target| target == child),
+        ProcState::Blocked(BlockReason::ChildInGroup { pgid }) => kernel.process(child).pgid == *pgid,
+        _ => false,
+    };
+    if wanted {
+        kernel.wake(parent, child, WakeCause::Child { child }, trace);
+    }
+}
+
+/// Removes a zombie for good. `by` is whoever collected it (its parent, or `init`).
+pub(crate) fn reap(kernel: &mut Kernel, child: Pid, by: Pid, cause: ReapCause, trace: &mut Trace) {
+    let parent = kernel.process(child).ppid;
+    kernel.set_state(child, ProcState::Reaped);
+    kernel.alive.retain(|pid| *pid != child);
+    kernel.proc_mut(parent).children.retain(|pid| *pid != child);
+    trace.record(Event { step: kernel.step as u32, kind: EventKind::Reap { pid: child, by, cause } });
+}
+
+/// Which children a wait looks at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum WaitFor {
+    Any,
+    Pid(Pid),
+    Group(Pid),
+}
+
+/// What a wait reports, and whether it reaps.
+#[derive(Clone, Copy)]
+struct WaitWants {
+    exited: bool,
+    stopped: bool,
+    continued: bool,
+    nohang: bool,
+    nowait: bool,
+    /// `waitid`: the result is stored in a `siginfo_t` and the call returns 0.
+    info: bool,
+}
+
+/// `wait`, `waitpid` and `waitid` (`do_wait` with `wait_consider_task`): the first child that matches
+/// and has something to report, in the order the children were made.
+fn wait_for(kernel: &mut Kernel, pid: Pid, target: WaitFor, wants: WaitWants, trace: &mut Trace) -> Exec {
+    let children: Vec<Pid> = kernel
+        .process(pid)
+        .children
+        .iter()
+        .copied()
+        .filter(|child| match target {
+            WaitFor::Any => true,
+            WaitFor::Pid(wanted) => wanted == *child,
+            WaitFor::Group(pgid) => kernel.process(*child).pgid == pgid,
+        })
+        .collect();
+    if kernel.footprint.enabled {
+        for child in &children {
+            kernel.footprint.read(ObjectRef::process(*child));
+        }
+    }
+    if children.is_empty() {
+        return Kernel::error(ECHILD);
+    }
+    let result = |child: Pid, status: ChildStatus| {
+        if wants.info {
+            Exec::Done(CallResult::WaitedInfo { child, status })
+        } else {
+            Exec::Done(CallResult::Waited { child, status })
+        }
+    };
+    for child in children {
+        let process = kernel.process(child);
+        if process.state == ProcState::Zombie && wants.exited {
+            let status = process.status.expect("a zombie has a status");
+            if !wants.nowait {
+                reap(kernel, child, pid, ReapCause::Wait, trace);
+            }
+            return result(child, status);
+        }
+        match process.report {
+            Some(ChildReport::Stopped(signal)) if wants.stopped => {
+                if !wants.nowait {
+                    kernel.proc_mut(child).report = None;
+                }
+                return result(child, ChildStatus::Stopped(signal));
+            }
+            Some(ChildReport::Continued) if wants.continued => {
+                if !wants.nowait {
+                    kernel.proc_mut(child).report = None;
+                }
+                return result(child, ChildStatus::Continued);
+            }
+            _ => {}
+        }
+    }
+    if wants.nohang {
+        return Exec::Done(CallResult::Value { value: 0 });
+    }
+    Exec::Block(match target {
+        WaitFor::Any => BlockReason::Child { target: None },
+        WaitFor::Pid(child) => BlockReason::Child { target: Some(child) },
+        WaitFor::Group(pgid) => BlockReason::ChildInGroup { pgid },
+    })
+}
+
+/// `setpgid(pid, pgid)` as `kernel/sys.c` checks it: the target is the caller or one of its children
+/// (else `ESRCH`), not a session leader (none is, here), and the group must exist in the caller's session
+/// unless it is the target's own new group (else `EPERM`). Children never `exec` here, so `EACCES` cannot
+/// happen.
+fn setpgid(kernel: &mut Kernel, caller: Pid, pid: i64, pgid: i64) -> Exec {
+    if pgid < 0 {
+        return Kernel::error(EINVAL);
+    }
+    let target = if pid == 0 { caller as i64 } else { pid };
+    let is_child = kernel.exists(target) && kernel.process(target as Pid).ppid == caller;
+    if target != caller as i64 && !is_child {
+        return Kernel::error(ESRCH);
+    }
+    let target = target as Pid;
+    let pgid = if pgid == 0 { target } else { pgid as Pid };
+    if pgid != target && !kernel.alive.iter().any(|pid| kernel.process(*pid).pgid == pgid) {
+        return Kernel::error(EPERM);
+    }
+    kernel.proc_mut(target).pgid = pgid;
+    Exec::Done(CallResult::Value { value: 0 })
+}
+
+/// The process mechanism: `fork` (a step of its own), `exit`, the waits, and process identity.
+pub struct Processes;
+
+impl Mechanism for Processes {
+    fn call(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Result<Exec, LimitHit> {
+        let pid = call.pid;
+        Ok(match call.id() {
+            CallId::Exit => Exec::Done(CallResult::Value { value: call.arg(0) & 0xff }),
+            CallId::Wait => {
+                let wants = WaitWants {
+                    exited: true,
+                    stopped: false,
+                    continued: false,
+                    nohang: false,
+                    nowait: false,
+                    info: false,
+                };
+                wait_for(kernel, pid, WaitFor::Any, wants, trace)
+            }
+            CallId::Waitpid => {
+                let options = call.arg(1);
+                if options & !(wait::WNOHANG | wait::WUNTRACED | wait::WCONTINUED) != 0 {
+                    return Ok(Kernel::error(EINVAL));
+                }
+                let target = match call.arg(0) {
+                    -1 => WaitFor::Any,
+                    0 => WaitFor::Group(kernel.process(pid).pgid),
+                    group if group < 0 => WaitFor::Group(group.unsigned_abs() as Pid),
+                    child => WaitFor::Pid(u32::try_from(child).unwrap_or(u32::MAX)),
+                };
+                let wants = WaitWants {
+                    exited: true,
+                    stopped: options & wait::WUNTRACED != 0,
+                    continued: options & wait::WCONTINUED != 0,
+                    nohang: options & wait::WNOHANG != 0,
+                    nowait: false,
+                    info: false,
+                };
+                wait_for(kernel, pid, target, wants, trace)
+            }
+            CallId::Waitid => {
+                let (idtype, id, options) = (call.arg(0), call.arg(1), call.arg(2));
+                let known = wait::WNOHANG | wait::WUNTRACED | wait::WEXITED | wait::WCONTINUED | wait::WNOWAIT;
+                let wanted = wait::WEXITED | wait::WUNTRACED | wait::WCONTINUED;
+                if options & !known != 0 || options & wanted == 0 {
+                    return Ok(Kernel::error(EINVAL));
+                }
+                let target = match idtype {
+                    wait::P_ALL => WaitFor::Any,
+                    wait::P_PID if id > 0 => WaitFor::Pid(u32::try_from(id).unwrap_or(u32::MAX)),
+                    wait::P_PGID if id == 0 => WaitFor::Group(kernel.process(pid).pgid),
+                    wait::P_PGID if id > 0 => WaitFor::Group(u32::try_from(id).unwrap_or(u32::MAX)),
+                    _ => return Ok(Kernel::error(EINVAL)),
+                };
+                let wants = WaitWants {
+                    exited: options & wait::WEXITED != 0,
+                    stopped: options & wait::WUNTRACED != 0,
+                    continued: options & wait::WCONTINUED != 0,
+                    nohang: options & wait::WNOHANG != 0,
+                    nowait: options & wait::WNOWAIT != 0,
+                    info: true,
+                };
+                wait_for(kernel, pid, target, wants, trace)
+            }
+            CallId::Getpid => Exec::Done(CallResult::Value { value: pid as i64 }),
+            CallId::Getppid => Exec::Done(CallResult::Value { value: kernel.process(pid).ppid as i64 }),
+            CallId::Getpgid => match call.arg(0) {
+                0 => Exec::Done(CallResult::Value { value: kernel.process(pid).pgid as i64 }),
+                target if kernel.exists(target) => {
+                    if kernel.footprint.enabled {
+                        kernel.footprint.read(ObjectRef::process(target as Pid));
+                    }
+                    Exec::Done(CallResult::Value { value: kernel.process(target as Pid).pgid as i64 })
+                }
+                _ => Kernel::error(ESRCH),
+            },
+            CallId::Setpgid => setpgid(kernel, pid, call.arg(0), call.arg(1)),
+            other => unreachable!("{} is not a process call", other.name()),
+        })
+    }
+
+    fn leave_queue(_kernel: &mut Kernel, _pid: Pid, _reason: &BlockReason) {
+        // A waiting parent is on no queue: `notify_parent` looks at its state.
+    }
+
+    fn interruption(_reason: &BlockReason) -> Interruption {
+        Interruption::Restart
+    }
+}

@@ -1,0 +1,211 @@
+//! What a step touched, and the kernel's state as one number: the two facts an explorer of
+//! interleavings needs.
+//!
+//! [`Footprint`] lists the kernel objects a step read and the ones it changed (processes, pipes, open
+//! files, names in the file system), so that two steps that touch nothing in common are known to
+//! commute. [`Kernel::state_hash`] hashes everything that decides what happens next and what a
+//! scenario can observe, and nothing else: not the step count, not the copy counters, not the order in
+//! which open files and pipes were numbered (they are renumbered in the order the processes, taken by
+//! pid, reach them), so two states that differ only in that numbering hash alike.
+
+use super::{Kernel, ProcState, Scratch};
+use crate::linux::wait;
+use crate::trace::{BlockReason, ObjectRef, TraceHasher};
+
+/// The objects one step read and changed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Footprint {
+    /// Whether steps record their footprint at all (off in ordinary runs: it costs a little per step).
+    pub enabled: bool,
+    pub reads: Vec<ObjectRef>,
+    pub writes: Vec<ObjectRef>,
+}
+
+impl Footprint {
+    pub fn begin(&mut self) {
+        self.reads.clear();
+        self.writes.clear();
+    }
+
+    pub fn read(&mut self, object: ObjectRef) {
+        if !self.reads.contains(&object) {
+            self.reads.push(object);
+        }
+    }
+
+    pub fn write(&mut self, object: ObjectRef) {
+        if !self.writes.contains(&object) {
+            self.writes.push(object);
+        }
+    }
+
+    /// Whether two steps could give a different result in the other order: one changes what the other
+    /// reads or changes.
+    pub fn conflicts_with(&self, other: &Footprint) -> bool {
+        self.writes.iter().any(|object| other.writes.contains(object) || other.reads.contains(object))
+            || other.writes.iter().any(|object| self.reads.contains(object))
+    }
+}
+
+/// The numbering of open files and pipes in the order processes reach them.
+struct Canonical {
+    files: Vec<u32>,
+    pipes: Vec<u32>,
+}
+
+const UNNUMBERED: u32 = u32::MAX;
+
+impl Canonical {
+    fn of(kernel: &Kernel) -> Canonical {
+        let mut canonical =
+            Canonical { files: vec![UNNUMBERED; kernel.files.len()], pipes: vec![UNNUMBERED; kernel.pipes.len()] };
+        let mut next_file = 0;
+        let mut next_pipe = 0;
+        let mut reach_file = |canonical: &mut Canonical, file: u32| {
+            if canonical.files[file as usize] == UNNUMBERED {
+                canonical.files[file as usize] = next_file;
+                next_file += 1;
+                if let Some(pipe) = kernel.file(file).object.pipe() {
+                    if canonical.pipes[pipe as usize - 1] == UNNUMBERED {
+                        canonical.pipes[pipe as usize - 1] = next_pipe;
+                        next_pipe += 1;
+                    }
+                }
+            }
+        };
+        for process in &kernel.procs {
+            for entry in process.fds.iter().flatten() {
+                reach_file(&mut canonical, entry.file);
+            }
+            if let Scratch::FifoOpen { file, .. } = process.call.scratch {
+                reach_file(&mut canonical, file);
+            }
+        }
+        canonical
+    }
+
+    fn pipe(&self, id: u32) -> u64 {
+        self.pipes.get((id as usize).wrapping_sub(1)).map_or(u64::MAX, |number| *number as u64)
+    }
+}
+
+impl Kernel {
+    /// A hash of the state that decides the rest of the run (see the module documentation).
+    pub fn state_hash(&self) -> u64 {
+        let canonical = Canonical::of(self);
+        let mut hasher = TraceHasher::default();
+        for process in &self.procs {
+            hasher.word(process.pid as u64);
+            hasher.word(process.ppid as u64);
+            hasher.word(process.pgid as u64);
+            match &process.state {
+                ProcState::Runnable => hasher.word(1),
+                ProcState::Blocked(reason) => {
+                    hasher.word(2);
+                    hash_reason(&mut hasher, reason, &canonical);
+                }
+                ProcState::Stopped => hasher.word(3),
+                ProcState::Zombie => hasher.word(4),
+                ProcState::Reaped => hasher.word(5),
+            }
+            hasher.word(process.pc as u64);
+            for value in &process.vars {
+                hasher.word(*value as u64);
+            }
+            for (number, entry) in process.fds.iter().enumerate() {
+                if let Some(entry) = entry {
+                    hasher.word(number as u64);
+                    hasher.word(canonical.files[entry.file as usize] as u64);
+                    hasher.word(entry.cloexec as u64);
+                }
+            }
+            hasher.word(process.call.waited as u64);
+            for arg in process.call.args.as_slice() {
+                hasher.word(*arg as u64);
+            }
+            match process.call.scratch {
+                Scratch::None => hasher.word(0),
+                Scratch::Written(written) => hasher.word(1 | (written as u64) << 8),
+                Scratch::FifoOpen { file, seen } => {
+                    hasher.word(2 | (seen as u64) << 8);
+                    hasher.word(canonical.files[file as usize] as u64);
+                }
+            }
+            hasher.word(process.pending_signals);
+            hasher.word(process.ignored_signals);
+            hasher.word(match process.report {
+                None => 0,
+                Some(super::process::ChildReport::Stopped(signal)) => 1 | (signal.0 as u64) << 8,
+                Some(super::process::ChildReport::Continued) => 2,
+            });
+            hasher.word(process.status.map_or(u64::MAX, |status| wait::encode(status) as u64));
+            for child in &process.children {
+                hasher.word(*child as u64);
+            }
+        }
+        let mut files: Vec<(u32, usize)> = canonical
+            .files
+            .iter()
+            .enumerate()
+            .filter(|(_, number)| **number != UNNUMBERED)
+            .map(|(index, number)| (*number, index))
+            .collect();
+        files.sort_unstable();
+        for (_, index) in files {
+            let file = self.file(index as u32);
+            hasher.word(file.readable as u64 | (file.writable as u64) << 1 | (file.nonblock as u64) << 2);
+            hasher.word(file.base_flags as u64);
+            hasher.word(file.refs as u64);
+            hasher.word(file.object.pipe().map_or(u64::MAX, |pipe| canonical.pipe(pipe)));
+        }
+        let mut pipes: Vec<(u32, usize)> = canonical
+            .pipes
+            .iter()
+            .enumerate()
+            .filter(|(_, number)| **number != UNNUMBERED)
+            .map(|(index, number)| (*number, index))
+            .collect();
+        pipes.sort_unstable();
+        for (_, index) in pipes {
+            let Some(pipe) = &self.pipes[index] else { continue };
+            let contents: Vec<u8> = pipe.buffer.contents().collect();
+            hasher.bytes(&contents);
+            for length in pipe.buffer.slot_lengths() {
+                hasher.word(length as u64);
+            }
+            hasher.word(pipe.buffer.max_slots() as u64);
+            hasher.word(pipe.readers as u64 | (pipe.writers as u64) << 32);
+            hasher.word(pipe.reader_opens as u64 | (pipe.writer_opens as u64) << 32);
+            for waiter in
+                pipe.read_wait.pids().chain([0]).chain(pipe.write_wait.pids()).chain([0]).chain(pipe.open_wait.pids())
+            {
+                hasher.word(waiter as u64);
+            }
+        }
+        for (path, node) in &self.fifos {
+            hasher.bytes(path.as_bytes());
+            hasher.word(node.pipe.map_or(u64::MAX, |pipe| canonical.pipe(pipe)));
+        }
+        hasher.finish()
+    }
+}
+
+fn hash_reason(hasher: &mut TraceHasher, reason: &BlockReason, canonical: &Canonical) {
+    match *reason {
+        BlockReason::PipeEmpty { pipe } => {
+            hasher.word(1);
+            hasher.word(canonical.pipe(pipe));
+        }
+        BlockReason::PipeFull { pipe, written } => {
+            hasher.word(2 | (written as u64) << 8);
+            hasher.word(canonical.pipe(pipe));
+        }
+        BlockReason::FifoNoWriter { pipe, path } | BlockReason::FifoNoReader { pipe, path } => {
+            hasher.word(3 | (path as u64) << 8 | (matches!(reason, BlockReason::FifoNoWriter { .. }) as u64) << 40);
+            hasher.word(canonical.pipe(pipe));
+        }
+        BlockReason::Child { target } => hasher.word(4 | (target.map_or(0, |pid| pid as u64 + 1)) << 8),
+        BlockReason::ChildInGroup { pgid } => hasher.word(5 | (pgid as u64) << 8),
+        BlockReason::Signal => hasher.word(6),
+    }
+}

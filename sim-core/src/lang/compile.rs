@@ -1,0 +1,577 @@
+//! The compiled form of a scenario: one flat list of operations that every process walks with its own
+//! program counter.
+//!
+//! Names are resolved here, once: every variable becomes a *slot*, and each process keeps an array of
+//! slot values (like a C program's local variables, copied by `fork`). Slot 0 is `errno`; the top-level
+//! processes' names come next, so that every process knows their pids in the same slots. Control flow
+//! (`if`, `while`, `repeat`, `break`, `continue`) becomes jumps, and a `fork` block is a range of
+//! operations that the child runs and the parent skips. Control operations and assignments are
+//! user-space work: they never take a step (see [`crate::user`]). Payloads stay a pattern and a
+//! length; only the bytes a copy needs are ever made.
+
+use super::ast::*;
+use super::print;
+use super::syscalls::{Binding, CallId, OperandKind};
+use crate::diagnostic::Diagnostic;
+use crate::linux::{self, Family};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Index of a variable in [`Program::slots`].
+pub type Slot = u32;
+
+/// The slot of `errno`, in every process.
+pub const ERRNO_SLOT: Slot = 0;
+
+/// What a slot holds, for pictures and messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SlotKind {
+    Errno,
+    Process,
+    Descriptor,
+    Value,
+    /// A `repeat` counter, not visible to the scenario.
+    Counter,
+}
+
+/// An integer value as the compiled program computes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Value {
+    Const(i64),
+    Slot(Slot),
+    SelfPid,
+    Unary(UnaryOp, Box<Value>),
+    Binary(BinaryOp, Box<Value>, Box<Value>),
+}
+
+/// How the trace writes an operand's value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Shown {
+    /// A number as written (`100`), or `stdin`-like names, which print as their number.
+    Number,
+    /// A variable: `p.r=3`.
+    Named(Arc<str>),
+    /// `self`: `self=4`.
+    SelfPid,
+    /// A constant or flags: printed in the family's names (`O_WRONLY|O_NONBLOCK`, `SIGTERM`).
+    Constant,
+    /// A constant of no particular family, printed as written (`O_NONBLOCK` as `fcntl`'s argument).
+    Written(Arc<str>),
+    /// Anything computed: `(n + 1)=5`.
+    Expression(Arc<str>),
+}
+
+/// One operand of a compiled call.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Operand {
+    Value {
+        value: Value,
+        shown: Shown,
+    },
+    Payload(Arc<Payload>),
+    /// An index into [`Program::paths`].
+    Path(u32),
+}
+
+/// Where a call's result goes, if the scenario named it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bind {
+    None,
+    /// The return value (or the value stored through the call's pointer).
+    Value(Slot),
+    /// `pipe`'s two descriptors.
+    Pair {
+        read: Slot,
+        write: Slot,
+    },
+}
+
+/// A system call ready to run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallOp {
+    pub id: CallId,
+    /// One per operand of the call's row in the table, the ones left out as their defaults.
+    pub operands: Box<[Operand]>,
+    /// How many operands the scenario wrote (the trace prints only those).
+    pub written: u8,
+    pub bind: Bind,
+    /// Errnos on which the call is made again, as a new step.
+    pub retry: Box<[Errno]>,
+}
+
+impl CallOp {
+    /// The Linux name of the call, as the trace prints it.
+    pub fn name(&self) -> &'static str {
+        self.id.name()
+    }
+
+    /// The payload operand, if the call has one.
+    pub fn payload(&self) -> Option<&Arc<Payload>> {
+        self.operands.iter().find_map(|operand| match operand {
+            Operand::Payload(payload) => Some(payload),
+            _ => None,
+        })
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OpKind {
+    Call(CallOp),
+    /// Create a child that runs `self_index + 1 .. body_end`; the parent continues at `body_end`.
+    Fork {
+        slot: Slot,
+        name: Arc<str>,
+        body_end: u32,
+        expect: Option<Located<ProcessOutcome>>,
+    },
+    /// `NAME = EXPR`.
+    Assign {
+        slot: Slot,
+        value: Value,
+    },
+    /// Go on at `target`.
+    Jump {
+        target: u32,
+    },
+    /// Go on at `target` when the condition is 0 (the false branch of an `if`, the end of a `while`).
+    JumpUnless {
+        condition: Value,
+        target: u32,
+    },
+    /// The end of a `repeat` round: count down, and go back to `body` while rounds remain.
+    RepeatNext {
+        counter: Slot,
+        body: u32,
+    },
+}
+
+impl OpKind {
+    /// Whether running the operation takes a step (a system call or a fork).
+    pub fn takes_step(&self) -> bool {
+        matches!(self, OpKind::Call(_) | OpKind::Fork { .. })
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Op {
+    pub kind: OpKind,
+    pub span: Span,
+    pub expect: Option<Located<Expect>>,
+}
+
+/// A top-level process: its name, where its code lives, and how it is expected to end.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TopProcess {
+    pub name: Arc<str>,
+    pub slot: Slot,
+    pub start: u32,
+    pub end: u32,
+    pub expect: Option<Located<ProcessOutcome>>,
+    pub span: Span,
+}
+
+/// A compiled scenario.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Program {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub ops: Vec<Op>,
+    /// Slot number to name (`errno`, `p.r`, `child`, ...).
+    pub slots: Vec<Arc<str>>,
+    pub slot_kinds: Vec<SlotKind>,
+    /// Every path the scenario names, in order of first appearance (events refer to them by index).
+    pub paths: Vec<Arc<str>>,
+    pub processes: Vec<TopProcess>,
+    pub expected_end: Option<Located<RunEnd>>,
+    /// The schedule the scenario pins, if any.
+    pub schedule: Vec<ScheduleEntry>,
+}
+
+impl Program {
+    pub fn compile(scenario: &Scenario) -> Result<Program, Diagnostic> {
+        let mut compiler = Compiler {
+            ops: Vec::new(),
+            slots: BTreeMap::new(),
+            slot_names: Vec::new(),
+            slot_kinds: Vec::new(),
+            paths: Vec::new(),
+            loops: Vec::new(),
+        };
+        compiler.slot(crate::lang::names::ERRNO_VARIABLE, SlotKind::Errno);
+        // Process names first, so that their slots are the same in every process.
+        for process in &scenario.processes {
+            compiler.slot(&process.name, SlotKind::Process);
+        }
+        let mut processes = Vec::new();
+        for process in &scenario.processes {
+            let start = compiler.ops.len() as u32;
+            compiler.block(&process.body);
+            let end = compiler.ops.len() as u32;
+            processes.push(TopProcess {
+                name: Arc::from(process.name.as_str()),
+                slot: compiler.slot(&process.name, SlotKind::Process),
+                start,
+                end,
+                expect: process.expect.clone(),
+                span: process.name_span,
+            });
+        }
+        if processes.is_empty() {
+            return Err(Diagnostic::new(Span::START, "a scenario needs at least one `process`"));
+        }
+        Ok(Program {
+            title: scenario.title.clone(),
+            description: scenario.description.clone(),
+            ops: compiler.ops,
+            slots: compiler.slot_names,
+            slot_kinds: compiler.slot_kinds,
+            paths: compiler.paths,
+            processes,
+            expected_end: scenario.expected_end.clone(),
+            schedule: scenario.schedule.as_ref().map(|schedule| schedule.value.clone()).unwrap_or_default(),
+        })
+    }
+
+    /// The call at `op`, if that operation is one.
+    pub fn call(&self, op: u32) -> Option<&CallOp> {
+        match self.ops.get(op as usize).map(|op| &op.kind) {
+            Some(OpKind::Call(call)) => Some(call),
+            _ => None,
+        }
+    }
+}
+
+/// The jumps of the loop being compiled: where `continue` goes, and the `break`s to patch at its end.
+struct LoopLabels {
+    continue_target: Option<u32>,
+    continues: Vec<usize>,
+    breaks: Vec<usize>,
+}
+
+struct Compiler {
+    ops: Vec<Op>,
+    slots: BTreeMap<String, Slot>,
+    slot_names: Vec<Arc<str>>,
+    slot_kinds: Vec<SlotKind>,
+    paths: Vec<Arc<str>>,
+    loops: Vec<LoopLabels>,
+}
+
+impl Compiler {
+    fn path(&mut self, path: &str) -> u32 {
+        if let Some(index) = self.paths.iter().position(|known| &**known == path) {
+            return index as u32;
+        }
+        self.paths.push(Arc::from(path));
+        self.paths.len() as u32 - 1
+    }
+
+    fn slot(&mut self, name: &str, kind: SlotKind) -> Slot {
+        if let Some(slot) = self.slots.get(name) {
+            // A name first met in an expression learns what it holds from its binding.
+            if self.slot_kinds[*slot as usize] == SlotKind::Value && kind != SlotKind::Value {
+                self.slot_kinds[*slot as usize] = kind;
+            }
+            return *slot;
+        }
+        let slot = self.slot_names.len() as Slot;
+        self.slots.insert(name.to_string(), slot);
+        self.slot_names.push(Arc::from(name));
+        self.slot_kinds.push(kind);
+        slot
+    }
+
+    /// A slot of its own for a `repeat` counter (a name no scenario can write).
+    fn counter(&mut self) -> Slot {
+        let name = format!("#repeat{}", self.ops.len());
+        self.slot(&name, SlotKind::Counter)
+    }
+
+    fn push(&mut self, kind: OpKind, span: Span) -> usize {
+        self.ops.push(Op { kind, span, expect: None });
+        self.ops.len() - 1
+    }
+
+    fn here(&self) -> u32 {
+        self.ops.len() as u32
+    }
+
+    fn patch(&mut self, index: usize, target: u32) {
+        match &mut self.ops[index].kind {
+            OpKind::Jump { target: at } | OpKind::JumpUnless { target: at, .. } => *at = target,
+            other => unreachable!("only jumps are patched, not {other:?}"),
+        }
+    }
+
+    fn value(&mut self, expr: &Expr) -> Value {
+        match &expr.kind {
+            ExprKind::Int(value) => Value::Const(*value),
+            ExprKind::SelfPid => Value::SelfPid,
+            ExprKind::Name(name) => match linux::lookup(name) {
+                Some(constant) => Value::Const(constant.value),
+                None => {
+                    let kind = self.slots.get(name.as_str()).map(|slot| self.slot_kinds[*slot as usize]);
+                    Value::Slot(self.slot(name, kind.unwrap_or(SlotKind::Value)))
+                }
+            },
+            ExprKind::Unary { op, operand } => {
+                let operand = self.value(operand);
+                match (op, operand) {
+                    (UnaryOp::Neg, Value::Const(value)) => Value::Const(value.wrapping_neg()),
+                    (UnaryOp::Not, Value::Const(value)) => Value::Const((value == 0) as i64),
+                    (op, operand) => Value::Unary(*op, Box::new(operand)),
+                }
+            }
+            ExprKind::Binary { op, left, right } => {
+                let (left, right) = (self.value(left), self.value(right));
+                match (&left, &right) {
+                    (Value::Const(a), Value::Const(b)) => match crate::user::binary(*op, *a, *b) {
+                        Some(value) => Value::Const(value),
+                        // Division by zero stays for run time, where it is a fault of the process.
+                        None => Value::Binary(*op, Box::new(left), Box::new(right)),
+                    },
+                    _ => Value::Binary(*op, Box::new(left), Box::new(right)),
+                }
+            }
+        }
+    }
+
+    fn shown(&self, expr: &Expr, kind: OperandKind) -> Shown {
+        let has_family = matches!(kind, OperandKind::Flags(_) | OperandKind::OneOf(_) | OperandKind::Signal);
+        match &expr.kind {
+            ExprKind::SelfPid => Shown::SelfPid,
+            ExprKind::Name(name) if linux::lookup(name).is_none() => Shown::Named(Arc::from(name.as_str())),
+            ExprKind::Name(name) if linux::lookup(name).is_some_and(|c| c.is_in(Family::StandardFd)) => Shown::Number,
+            _ if is_constant(expr) && has_family => Shown::Constant,
+            _ if is_constant(expr) && mentions_name(expr) => Shown::Written(Arc::from(print::operand(expr))),
+            _ if is_constant(expr) => Shown::Number,
+            _ => Shown::Expression(Arc::from(print::operand(expr))),
+        }
+    }
+
+    fn block(&mut self, body: &[Stmt]) {
+        for stmt in body {
+            match stmt {
+                Stmt::Call(call) => {
+                    let op = self.call(call);
+                    self.ops.push(Op { kind: OpKind::Call(op), span: call.span, expect: call.expect.clone() });
+                }
+                Stmt::Assign(assign) => {
+                    let value = self.value(&assign.value);
+                    let slot = self.slot(&assign.name, SlotKind::Value);
+                    self.push(OpKind::Assign { slot, value }, assign.name_span);
+                }
+                Stmt::Fork(fork) => {
+                    let slot = self.slot(&fork.name, SlotKind::Process);
+                    let index = self.push(
+                        OpKind::Fork {
+                            slot,
+                            name: Arc::from(fork.name.as_str()),
+                            body_end: 0,
+                            expect: fork.expect.clone(),
+                        },
+                        fork.span,
+                    );
+                    // The child's code is a process of its own: loops around the fork are not its loops.
+                    let outer_loops = std::mem::take(&mut self.loops);
+                    self.block(&fork.body);
+                    self.loops = outer_loops;
+                    let body_end = self.here();
+                    if let OpKind::Fork { body_end: end, .. } = &mut self.ops[index].kind {
+                        *end = body_end;
+                    }
+                }
+                Stmt::Repeat(repeat) => {
+                    let counter = self.counter();
+                    let start = self.ops.len();
+                    self.push(OpKind::Assign { slot: counter, value: Value::Const(repeat.count as i64) }, repeat.span);
+                    let body = self.here();
+                    self.loops.push(LoopLabels { continue_target: None, continues: Vec::new(), breaks: Vec::new() });
+                    self.block(&repeat.body);
+                    let labels = self.loops.pop().expect("pushed above");
+                    if self.here() == body {
+                        // An empty loop does nothing, however often: leave it out.
+                        self.ops.truncate(start);
+                        continue;
+                    }
+                    let next = self.here();
+                    self.push(OpKind::RepeatNext { counter, body }, repeat.span);
+                    for index in labels.continues {
+                        self.patch(index, next);
+                    }
+                    let end = self.here();
+                    for index in labels.breaks {
+                        self.patch(index, end);
+                    }
+                }
+                Stmt::If(stmt) => {
+                    let condition = self.value(&stmt.condition);
+                    let branch = self.push(OpKind::JumpUnless { condition, target: 0 }, stmt.span);
+                    self.block(&stmt.then_body);
+                    if stmt.else_body.is_empty() {
+                        let end = self.here();
+                        self.patch(branch, end);
+                    } else {
+                        let skip = self.push(OpKind::Jump { target: 0 }, stmt.span);
+                        let else_start = self.here();
+                        self.patch(branch, else_start);
+                        self.block(&stmt.else_body);
+                        let end = self.here();
+                        self.patch(skip, end);
+                    }
+                }
+                Stmt::While(stmt) => {
+                    let top = self.here();
+                    let condition = self.value(&stmt.condition);
+                    let exit = self.push(OpKind::JumpUnless { condition, target: 0 }, stmt.span);
+                    self.loops.push(LoopLabels {
+                        continue_target: Some(top),
+                        continues: Vec::new(),
+                        breaks: Vec::new(),
+                    });
+                    self.block(&stmt.body);
+                    let labels = self.loops.pop().expect("pushed above");
+                    self.push(OpKind::Jump { target: top }, stmt.span);
+                    let end = self.here();
+                    self.patch(exit, end);
+                    for index in labels.breaks {
+                        self.patch(index, end);
+                    }
+                    for index in labels.continues {
+                        self.patch(index, top);
+                    }
+                }
+                Stmt::Break(span) => {
+                    let index = self.push(OpKind::Jump { target: 0 }, *span);
+                    self.loops.last_mut().expect("the parser allows `break` only inside a loop").breaks.push(index);
+                }
+                Stmt::Continue(span) => {
+                    let labels = self.loops.last().expect("the parser allows `continue` only inside a loop");
+                    let target = labels.continue_target;
+                    let index = self.push(OpKind::Jump { target: target.unwrap_or(0) }, *span);
+                    if target.is_none() {
+                        self.loops.last_mut().expect("checked").continues.push(index);
+                    }
+                }
+            }
+        }
+    }
+
+    fn call(&mut self, call: &CallStmt) -> CallOp {
+        let spec = call.call.spec();
+        let mut operands = Vec::with_capacity(spec.operands.len());
+        for (index, operand) in spec.operands.iter().enumerate() {
+            let compiled = match call.args.get(index) {
+                Some(Arg::Expr(expr)) => {
+                    Operand::Value { value: self.value(expr), shown: self.shown(expr, operand.kind) }
+                }
+                Some(Arg::Payload(payload)) => Operand::Payload(Arc::new(payload.clone())),
+                Some(Arg::Path(path)) => Operand::Path(self.path(&path.value)),
+                None => Operand::Value {
+                    value: Value::Const(operand.default.expect("the parser requires operands without a default")),
+                    shown: Shown::Constant,
+                },
+            };
+            operands.push(compiled);
+        }
+        let bind = match (&call.bind, spec.binding) {
+            (None, _) | (_, Binding::Nothing) => Bind::None,
+            (Some(name), Binding::PipeEnds) => Bind::Pair {
+                read: self.slot(&format!("{}.r", name.value), SlotKind::Descriptor),
+                write: self.slot(&format!("{}.w", name.value), SlotKind::Descriptor),
+            },
+            (Some(name), Binding::Fd) => Bind::Value(self.slot(&name.value, SlotKind::Descriptor)),
+            (Some(name), Binding::Value | Binding::OutValue) => Bind::Value(self.slot(&name.value, SlotKind::Value)),
+        };
+        CallOp {
+            id: call.call,
+            operands: operands.into_boxed_slice(),
+            written: call.args.len() as u8,
+            bind,
+            retry: call.retry.clone().into_boxed_slice(),
+        }
+    }
+}
+
+/// Whether an expression mentions a name (a constant, here).
+fn mentions_name(expr: &Expr) -> bool {
+    match &expr.kind {
+        ExprKind::Int(_) | ExprKind::SelfPid => false,
+        ExprKind::Name(_) => true,
+        ExprKind::Unary { operand, .. } => mentions_name(operand),
+        ExprKind::Binary { left, right, .. } => mentions_name(left) || mentions_name(right),
+    }
+}
+
+/// Whether an expression names no variable (its value is known before the run).
+fn is_constant(expr: &Expr) -> bool {
+    match &expr.kind {
+        ExprKind::Int(_) => true,
+        ExprKind::Name(name) => linux::lookup(name).is_some(),
+        ExprKind::SelfPid => false,
+        ExprKind::Unary { operand, .. } => is_constant(operand),
+        ExprKind::Binary { left, right, .. } => is_constant(left) && is_constant(right),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn compile(text: &str) -> Program {
+        Program::compile(&crate::parse(text).expect("parses")).expect("compiles")
+    }
+
+    #[test]
+    fn names_become_slots_shared_by_every_process() {
+        let program =
+            compile("process a {\n p = pipe\n fork c {\n  close p.w\n }\n}\nprocess b {\n kill a SIGTERM\n}\n");
+        let names: Vec<&str> = program.slots.iter().map(|name| &**name).collect();
+        assert_eq!(names, ["errno", "a", "b", "p.r", "p.w", "c"]);
+        assert_eq!(program.slot_kinds[3], SlotKind::Descriptor);
+        assert_eq!(program.processes.len(), 2);
+    }
+
+    #[test]
+    fn a_fork_block_is_a_range_the_parent_skips() {
+        let program = compile("process a {\n fork c {\n  sched_yield\n  sched_yield\n }\n pause\n}\n");
+        let OpKind::Fork { body_end, .. } = &program.ops[0].kind else { panic!("first op is the fork") };
+        assert_eq!(*body_end, 3);
+        assert_eq!(program.call(3).map(|call| call.id), Some(CallId::Pause));
+        assert_eq!((program.processes[0].start, program.processes[0].end), (0, 4));
+    }
+
+    #[test]
+    fn repeat_counts_down_in_a_hidden_slot_and_empty_loops_vanish() {
+        let program = compile("process a {\n repeat 3 {\n  sched_yield\n }\n repeat 5 {\n }\n exit 0\n}\n");
+        assert_eq!(program.ops.len(), 4);
+        let OpKind::Assign { slot, value: Value::Const(3) } = program.ops[0].kind else { panic!("counter set") };
+        assert_eq!(program.slot_kinds[slot as usize], SlotKind::Counter);
+        assert_eq!(program.ops[2].kind, OpKind::RepeatNext { counter: slot, body: 1 });
+        assert_eq!(program.call(3).map(|call| call.id), Some(CallId::Exit));
+    }
+
+    #[test]
+    fn if_else_and_while_become_jumps_and_break_leaves_the_loop() {
+        let program = compile(
+            "process a {\n n = 3\n while n > 0 {\n  if n == 2 {\n   break\n  } else {\n   sched_yield\n  }\n  n = n - 1\n }\n}\n",
+        );
+        let kinds: Vec<&OpKind> = program.ops.iter().map(|op| &op.kind).collect();
+        // 0 n = 3; 1 while; 2 if; 3 break; 4 jump over else; 5 sched_yield; 6 n = n - 1; 7 jump back; (8 end)
+        assert!(matches!(kinds[1], OpKind::JumpUnless { target: 8, .. }));
+        assert!(matches!(kinds[2], OpKind::JumpUnless { target: 5, .. }));
+        assert_eq!(kinds[3], &OpKind::Jump { target: 8 });
+        assert_eq!(kinds[4], &OpKind::Jump { target: 6 });
+        assert_eq!(kinds[7], &OpKind::Jump { target: 1 });
+    }
+
+    #[test]
+    fn constants_fold_and_operands_remember_how_to_print() {
+        let program = compile("process a {\n p = pipe\n read p.r (4 * 1024)\n kill self SIGTERM\n}\n");
+        let read = program.call(1).expect("read");
+        assert_eq!(read.operands[0], Operand::Value { value: Value::Slot(2), shown: Shown::Named(Arc::from("p.r")) });
+        assert_eq!(read.operands[1], Operand::Value { value: Value::Const(4096), shown: Shown::Number });
+        let kill = program.call(2).expect("kill");
+        assert_eq!(kill.operands[1], Operand::Value { value: Value::Const(15), shown: Shown::Constant });
+    }
+}

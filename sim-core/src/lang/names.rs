@@ -1,0 +1,505 @@
+//! The name check: on a scenario that parsed cleanly, every name must be bound somewhere, and every
+//! constant must suit the operand it is written in.
+//!
+//! A name is a variable of the process that evaluates it (a descriptor bound by `pipe`, `open` or
+//! `dup`, a process bound by `process` or `fork`, a value bound by `NAME = ...`), the variable
+//! `errno`, or a Linux constant (`O_NONBLOCK`, `EAGAIN`, `SIGTERM`, `stdin`). A typo is reported with
+//! the names it could have meant. The work is linear in the scenario: suggestions compare against a
+//! bounded number of candidates, and checking stops once enough errors are reported.
+
+use super::ast::*;
+use super::lexer::{show, MAX_DIAGNOSTICS};
+use super::syscalls::{Binding, OperandKind};
+use crate::diagnostic::Diagnostic;
+use crate::linux::{self, Family};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The variable every process has: the errno of its last failed call.
+pub const ERRNO_VARIABLE: &str = "errno";
+
+/// How many candidates a "did you mean" hint compares a name against, at most.
+const MAX_SUGGESTION_CANDIDATES: usize = 2_000;
+
+/// What a name is bound as.
+#[derive(Default)]
+struct Bindings {
+    top: BTreeMap<String, Span>,
+    processes: BTreeSet<String>,
+    descriptors: BTreeSet<String>,
+    pipes: BTreeSet<String>,
+    values: BTreeSet<String>,
+}
+
+impl Bindings {
+    fn is_bound(&self, name: &str) -> bool {
+        name == ERRNO_VARIABLE
+            || self.processes.contains(name)
+            || self.descriptors.contains(name)
+            || self.values.contains(name)
+    }
+}
+
+/// Where a name is used, which decides what it may be.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Use {
+    Operand(OperandKind),
+    /// A condition, an assigned value: any integer.
+    Value,
+}
+
+struct Checker<'s> {
+    bindings: Bindings,
+    diags: Vec<Diagnostic>,
+    scenario: &'s Scenario,
+}
+
+pub fn check(scenario: &Scenario) -> Vec<Diagnostic> {
+    let mut checker = Checker { bindings: Bindings::default(), diags: Vec::new(), scenario };
+    checker.collect();
+    if checker.diags.is_empty() {
+        checker.uses();
+    }
+    checker.diags
+}
+
+impl Checker<'_> {
+    fn full(&self) -> bool {
+        self.diags.len() >= MAX_DIAGNOSTICS
+    }
+
+    fn push(&mut self, diag: Diagnostic) {
+        if !self.full() {
+            self.diags.push(diag);
+        }
+    }
+
+    /// First pass: every binding in the scenario, and the clashes between them.
+    fn collect(&mut self) {
+        for process in &self.scenario.processes {
+            if let Some(first) = self.bindings.top.get(&process.name) {
+                let line = first.line;
+                self.push(
+                    Diagnostic::new(
+                        process.name_span,
+                        format!("there are two processes named `{}`", show(&process.name)),
+                    )
+                    .with_help(format!(
+                        "the first `process {}` is on line {}; process names must be unique",
+                        show(&process.name),
+                        line
+                    )),
+                );
+            } else {
+                self.bindings.top.insert(process.name.clone(), process.name_span);
+                self.bindings.processes.insert(process.name.clone());
+            }
+        }
+        let mut pending: Vec<(String, Span, BindKind)> = Vec::new();
+        for process in &self.scenario.processes {
+            walk_bindings(&process.body, &mut pending);
+        }
+        let mut clash_reported = BTreeSet::new();
+        for (name, span, kind) in &pending {
+            if let BindKind::Process = kind {
+                if let Some(first) = self.bindings.top.get(name) {
+                    let line = first.line;
+                    self.push(
+                        Diagnostic::new(
+                            *span,
+                            format!("the child `{}` has the name of a top-level process", show(name)),
+                        )
+                        .with_help(format!(
+                            "`process {}` is on line {}; give the `fork` another name",
+                            show(name),
+                            line
+                        )),
+                    );
+                }
+                self.bindings.processes.insert(name.clone());
+            }
+        }
+        for (name, span, kind) in pending {
+            match kind {
+                BindKind::Process => {}
+                BindKind::Descriptor | BindKind::Pipe => {
+                    if self.bindings.processes.contains(&name) && clash_reported.insert(name.clone()) {
+                        self.push(
+                            Diagnostic::new(
+                                span,
+                                format!("`{}` is used both as a process name and as a descriptor name", show(&name)),
+                            )
+                            .with_help("processes and descriptors share one set of names; rename one of them"),
+                        );
+                    }
+                    if kind == BindKind::Pipe {
+                        self.bindings.descriptors.insert(format!("{name}.r"));
+                        self.bindings.descriptors.insert(format!("{name}.w"));
+                        self.bindings.pipes.insert(name);
+                    } else {
+                        self.bindings.descriptors.insert(name);
+                    }
+                }
+                BindKind::Value => {
+                    if self.bindings.top.contains_key(&name) && clash_reported.insert(name.clone()) {
+                        self.push(
+                            Diagnostic::new(span, format!("`{}` names a top-level process", show(&name))).with_help(
+                                "every process knows the pids of the top-level processes by name; choose another name",
+                            ),
+                        );
+                    }
+                    self.bindings.values.insert(name);
+                }
+            }
+        }
+    }
+
+    /// Second pass: every use of a name.
+    fn uses(&mut self) {
+        let scenario = self.scenario;
+        if let Some(schedule) = &scenario.schedule {
+            for entry in &schedule.value {
+                if let ScheduleTarget::Name(name) = &entry.target {
+                    if !self.bindings.processes.contains(name) {
+                        let diag = self.unknown_process(name, schedule.span);
+                        self.push(diag);
+                    }
+                }
+            }
+        }
+        for process in &scenario.processes {
+            self.block(&process.body);
+        }
+    }
+
+    fn block(&mut self, body: &[Stmt]) {
+        for stmt in body {
+            if self.full() {
+                return;
+            }
+            match stmt {
+                Stmt::Call(call) => {
+                    let spec = call.call.spec();
+                    for (arg, operand) in call.args.iter().zip(spec.operands) {
+                        if let Arg::Expr(expr) = arg {
+                            self.operand_shape(expr, operand.kind, spec.name);
+                            self.expr(expr, Use::Operand(operand.kind));
+                        }
+                    }
+                    if let Some(expect) = &call.expect {
+                        self.expect(&expect.value, expect.span);
+                    }
+                }
+                Stmt::Assign(assign) => self.expr(&assign.value, Use::Value),
+                Stmt::Fork(fork) => self.block(&fork.body),
+                Stmt::Repeat(repeat) => self.block(&repeat.body),
+                Stmt::If(stmt) => {
+                    self.expr(&stmt.condition, Use::Value);
+                    self.block(&stmt.then_body);
+                    self.block(&stmt.else_body);
+                }
+                Stmt::While(stmt) => {
+                    self.expr(&stmt.condition, Use::Value);
+                    self.block(&stmt.body);
+                }
+                Stmt::Break(_) | Stmt::Continue(_) => {}
+            }
+        }
+    }
+
+    fn expect(&mut self, expect: &Expect, span: Span) {
+        match expect {
+            Expect::Child { name, .. } if !self.bindings.processes.contains(name) => {
+                let diag = self.unknown_process(name, span);
+                self.push(diag);
+            }
+            Expect::AnyOf(alternatives) => {
+                for alternative in alternatives {
+                    self.expect(alternative, span);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// An operand that takes one constant (a command, a signal) takes no `|`.
+    fn operand_shape(&mut self, expr: &Expr, kind: OperandKind, call: &str) {
+        let one = match kind {
+            OperandKind::OneOf(family) => Some(family.noun()),
+            OperandKind::Signal => Some("a signal"),
+            _ => None,
+        };
+        if let (Some(noun), ExprKind::Binary { op: BinaryOp::BitOr, .. }) = (one, &expr.kind) {
+            self.push(
+                Diagnostic::new(expr.span, format!("`{}` takes {} here, not several joined by `|`", call, noun))
+                    .with_help("flags are joined by `|`; a command or a signal is one name"),
+            );
+        }
+    }
+
+    fn expr(&mut self, expr: &Expr, used_as: Use) {
+        match &expr.kind {
+            ExprKind::Int(_) | ExprKind::SelfPid => {}
+            ExprKind::Name(name) => self.name(name, expr.span, used_as),
+            ExprKind::Unary { operand, .. } => self.expr(operand, used_as),
+            ExprKind::Binary { op, left, right } => {
+                // Flags keep their family through `|`; anything else computes a plain number.
+                let inner = if *op == BinaryOp::BitOr { used_as } else { Use::Value };
+                self.expr(left, inner);
+                self.expr(right, inner);
+            }
+        }
+    }
+
+    fn name(&mut self, name: &str, span: Span, used_as: Use) {
+        if self.full() {
+            return;
+        }
+        if let Some(constant) = linux::lookup(name) {
+            if let Some(diag) = self.constant_misuse(&constant, span, used_as) {
+                self.push(diag);
+            }
+            return;
+        }
+        if self.bindings.is_bound(name) {
+            let wrong = match used_as {
+                Use::Operand(OperandKind::Fd) if self.bindings.processes.contains(name) => {
+                    Some(format!("`{}` is a process, not a descriptor", show(name)))
+                }
+                Use::Operand(OperandKind::Pid) if self.bindings.descriptors.contains(name) => {
+                    Some(format!("`{}` is a descriptor, not a process", show(name)))
+                }
+                _ => None,
+            };
+            if let Some(message) = wrong {
+                self.push(Diagnostic::new(span, message));
+            }
+            return;
+        }
+        let diag = match used_as {
+            _ if self.bindings.pipes.contains(name) => Diagnostic::new(
+                span,
+                format!("`{}` is a pipe, not a descriptor", show(name)),
+            )
+            .with_help(format!("pipe ends are written `{}.r` and `{}.w`", show(name), show(name))),
+            Use::Operand(OperandKind::Fd) => {
+                let mut known: Vec<String> = self.bindings.descriptors.iter().cloned().collect();
+                known.extend(["stdin", "stdout", "stderr"].map(String::from));
+                let mut diag = Diagnostic::new(
+                    span,
+                    format!("unknown descriptor `{}`; the descriptor names are {}", show(name), list(&known)),
+                );
+                diag = match closest(name, known.iter().map(String::as_str)) {
+                    Some(c) => diag.with_help(format!("did you mean `{}`?", c)),
+                    None => diag
+                        .with_help("a descriptor name is bound by `NAME = pipe`, `NAME = open ...` or `NAME = dup FD`"),
+                };
+                diag
+            }
+            Use::Operand(OperandKind::Pid) => self.unknown_process(name, span),
+            Use::Operand(OperandKind::Flags(family) | OperandKind::OneOf(family))
+                if linux::looks_like_constant(name) =>
+            {
+                self.unknown_constant(name, span, Some(family))
+            }
+            Use::Operand(OperandKind::Signal) if linux::looks_like_constant(name) => {
+                self.unknown_constant(name, span, Some(Family::Signal))
+            }
+            _ if linux::looks_like_constant(name) => self.unknown_constant(name, span, None),
+            _ => {
+                let mut known: Vec<String> = self.bindings.values.iter().cloned().collect();
+                known.extend(self.bindings.descriptors.iter().cloned());
+                known.extend(self.bindings.processes.iter().cloned());
+                known.push(ERRNO_VARIABLE.to_string());
+                known.sort();
+                let mut diag = Diagnostic::new(span, format!("unknown name `{}`", show(name)));
+                diag = match closest(name, known.iter().map(String::as_str)) {
+                    Some(c) => diag.with_help(format!("did you mean `{}`?", c)),
+                    None => diag.with_help("a name is bound by `NAME = ...`, `process NAME` or `fork NAME`"),
+                };
+                diag
+            }
+        };
+        self.push(diag);
+    }
+
+    fn unknown_process(&self, name: &str, span: Span) -> Diagnostic {
+        if self.bindings.descriptors.contains(name) || self.bindings.pipes.contains(name) {
+            return Diagnostic::new(span, format!("`{}` is a descriptor, not a process", show(name)));
+        }
+        let known: Vec<String> = self.bindings.processes.iter().cloned().collect();
+        let diag =
+            Diagnostic::new(span, format!("unknown process `{}`; the process names are {}", show(name), list(&known)));
+        match closest(name, known.iter().map(String::as_str)) {
+            Some(c) => diag.with_help(format!("did you mean `{}`?", c)),
+            None => diag.with_help("a process name comes from `process NAME { ... }` or `fork NAME { ... }`"),
+        }
+    }
+
+    fn unknown_constant(&self, name: &str, span: Span, family: Option<Family>) -> Diagnostic {
+        let candidates: Vec<&str> = match family {
+            Some(family) => linux::names_of(family),
+            None => linux::CONSTANTS
+                .iter()
+                .map(|constant| constant.name)
+                .chain(linux::ERRNOS.iter().map(|(_, name, _)| *name))
+                .chain(linux::SIGNALS.iter().map(|(_, name, _)| *name))
+                .collect(),
+        };
+        let message = match family {
+            Some(Family::Signal) => format!("unknown signal `{}`", show(name)),
+            Some(family) => format!("unknown name `{}`: expected {}", show(name), family.noun()),
+            None => format!("unknown constant `{}`", show(name)),
+        };
+        let diag = Diagnostic::new(span, message);
+        match closest(name, candidates.iter().copied()) {
+            Some(c) => diag.with_help(format!("did you mean `{}`?", c)),
+            None => match family {
+                Some(family) if family != Family::Errno && family != Family::Signal => diag.with_help(format!(
+                    "the choices are {}",
+                    list(&candidates.iter().map(|c| c.to_string()).collect::<Vec<_>>())
+                )),
+                _ => diag,
+            },
+        }
+    }
+
+    /// A constant written where it does not belong (`O_NONBLOCK` as a `waitpid` option).
+    fn constant_misuse(&self, constant: &linux::Constant, span: Span, used_as: Use) -> Option<Diagnostic> {
+        let name = constant.name;
+        let expected = match used_as {
+            Use::Value | Use::Operand(OperandKind::Int | OperandKind::Count) => return None,
+            Use::Operand(OperandKind::Fd) if constant.is_in(Family::StandardFd) => return None,
+            Use::Operand(OperandKind::Fd) => "a descriptor".to_string(),
+            Use::Operand(OperandKind::Pid) => "a process".to_string(),
+            Use::Operand(OperandKind::Signal) if constant.is_in(Family::Signal) => return None,
+            Use::Operand(OperandKind::Signal) => "a signal".to_string(),
+            Use::Operand(OperandKind::Flags(family) | OperandKind::OneOf(family)) if constant.is_in(family) => {
+                return None
+            }
+            Use::Operand(OperandKind::Flags(family) | OperandKind::OneOf(family)) => family.noun().to_string(),
+            Use::Operand(OperandKind::Payload | OperandKind::Path) => return None,
+        };
+        let diag = Diagnostic::new(span, format!("`{}` is not {} here", name, expected));
+        let family = match used_as {
+            Use::Operand(OperandKind::Flags(family) | OperandKind::OneOf(family)) => Some(family),
+            Use::Operand(OperandKind::Signal) => Some(Family::Signal),
+            _ => None,
+        };
+        Some(match family {
+            Some(family) => diag.with_help(format!(
+                "{}: {}",
+                capitalised(family.noun()),
+                list(&linux::names_of(family).iter().map(|n| n.to_string()).collect::<Vec<_>>())
+            )),
+            None => diag,
+        })
+    }
+}
+
+fn capitalised(noun: &str) -> String {
+    let mut chars = noun.chars();
+    match chars.next() {
+        Some(first) => format!("{}{} is one of", first.to_uppercase(), chars.as_str()),
+        None => String::new(),
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum BindKind {
+    Process,
+    Descriptor,
+    Pipe,
+    Value,
+}
+
+/// Every name a block binds, in order.
+fn walk_bindings(body: &[Stmt], out: &mut Vec<(String, Span, BindKind)>) {
+    for stmt in body {
+        match stmt {
+            Stmt::Call(call) => {
+                if let Some(bind) = &call.bind {
+                    let kind = match call.call.spec().binding {
+                        Binding::PipeEnds => BindKind::Pipe,
+                        Binding::Fd => BindKind::Descriptor,
+                        Binding::Value | Binding::OutValue | Binding::Nothing => BindKind::Value,
+                    };
+                    out.push((bind.value.clone(), bind.span, kind));
+                }
+            }
+            Stmt::Assign(assign) => out.push((assign.name.clone(), assign.name_span, BindKind::Value)),
+            Stmt::Fork(fork) => {
+                out.push((fork.name.clone(), fork.span, BindKind::Process));
+                walk_bindings(&fork.body, out);
+            }
+            Stmt::Repeat(repeat) => walk_bindings(&repeat.body, out),
+            Stmt::If(stmt) => {
+                walk_bindings(&stmt.then_body, out);
+                walk_bindings(&stmt.else_body, out);
+            }
+            Stmt::While(stmt) => walk_bindings(&stmt.body, out),
+            Stmt::Break(_) | Stmt::Continue(_) => {}
+        }
+    }
+}
+
+/// "`a`, `b`, `c`", shortened when long.
+pub fn list(names: &[String]) -> String {
+    const SHOWN: usize = 20;
+    let mut text = names.iter().take(SHOWN).map(|n| format!("`{}`", show(n))).collect::<Vec<_>>().join(", ");
+    if names.len() > SHOWN {
+        text.push_str(&format!(" and {} more", names.len() - SHOWN));
+    }
+    if names.is_empty() {
+        text.push_str("(none)");
+    }
+    text
+}
+
+/// The candidate nearest to `name` (edit distance at most 2, and less than the name's length). Only
+/// candidates whose length is within 2 of the name's are compared, and at most
+/// [`MAX_SUGGESTION_CANDIDATES`] of them, so a hint costs a bounded amount of work.
+pub fn closest<'c>(name: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
+    let length = name.chars().count();
+    if length > 64 {
+        return None;
+    }
+    let mut best: Option<(usize, &str)> = None;
+    for candidate in candidates.into_iter().take(MAX_SUGGESTION_CANDIDATES) {
+        let candidate_length = candidate.chars().count();
+        if candidate == name || candidate_length > 64 || candidate_length.abs_diff(length) > 2 {
+            continue;
+        }
+        let distance = edit_distance(name, candidate);
+        if distance <= 2 && distance < length && !matches!(best, Some((d, _)) if d <= distance) {
+            best = Some((distance, candidate));
+        }
+    }
+    best.map(|(_, c)| c)
+}
+
+/// Levenshtein distance with adjacent transpositions (optimal string alignment), in characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let width = b.len() + 1;
+    let mut table = vec![0usize; (a.len() + 1) * width];
+    for (i, row) in table.chunks_mut(width).enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in table.iter_mut().take(width).enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (table[(i - 1) * width + j - 1] + cost)
+                .min(table[(i - 1) * width + j] + 1)
+                .min(table[i * width + j - 1] + 1);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(table[(i - 2) * width + j - 2] + 1);
+            }
+            table[i * width + j] = best;
+        }
+    }
+    table[a.len() * width + b.len()]
+}

@@ -1,0 +1,719 @@
+//! THE table of system calls: one row per call a scenario can make.
+//!
+//! Everything that needs to know the calls reads this table: the parser (which words start a call, what
+//! operands follow and how they are checked), the printer, the compiler, the trace (how a call is
+//! written in C), the property-test generators, the tidy test that every call is used by a library
+//! scenario, the conformance runner's protocol (a call travels as its [`CallId`] and a list of
+//! operands), and the language reference in `docs/scenario-language.md`, whose call table is generated
+//! from here and checked by a test. Adding a call starts with a row here; ARCHITECTURE.md says the rest.
+
+use crate::linux::Family;
+use serde::{Deserialize, Serialize};
+
+/// Which part of the kernel performs a call (one module of `kernel/` each).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Mechanism {
+    /// Descriptor-table calls that work on any open file (`close`, `dup`, `read`, `write`, `fcntl`, ...),
+    /// handing the object-specific part to the object's own module.
+    Fd,
+    Pipe,
+    Fifo,
+    Process,
+    Signal,
+    Sched,
+}
+
+impl Mechanism {
+    pub fn name(self) -> &'static str {
+        match self {
+            Mechanism::Fd => "descriptors",
+            Mechanism::Pipe => "pipes",
+            Mechanism::Fifo => "FIFOs",
+            Mechanism::Process => "processes",
+            Mechanism::Signal => "signals",
+            Mechanism::Sched => "scheduling",
+        }
+    }
+}
+
+/// A call by number: its index in [`CALLS`], and its number in traces and on the conformance wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[repr(u16)]
+pub enum CallId {
+    Pipe,
+    Pipe2,
+    Open,
+    Close,
+    Dup,
+    Dup2,
+    Read,
+    Write,
+    Lseek,
+    Pread,
+    Pwrite,
+    Ioctl,
+    Fcntl,
+    Mkfifo,
+    Unlink,
+    Fork,
+    Exit,
+    Wait,
+    Waitpid,
+    Waitid,
+    Getpid,
+    Getppid,
+    Getpgid,
+    Setpgid,
+    Kill,
+    Signal,
+    Pause,
+    SchedYield,
+}
+
+/// What one operand of a call is, which decides how it is parsed, checked and printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OperandKind {
+    /// A descriptor: an integer expression, usually a name bound by `pipe`, `open` or `dup`.
+    Fd,
+    /// A process: an integer expression, usually a process name or `self`; `-1` and `0` and negative
+    /// process-group ids where the call gives them a meaning.
+    Pid,
+    /// Any integer expression.
+    Int,
+    /// A byte count (at most `max_io_bytes`).
+    Count,
+    /// A signal number (`SIGTERM`); `0` where the call allows it (`kill`'s existence check).
+    Signal,
+    /// Flags of one family joined by `|`, or `0`.
+    Flags(Family),
+    /// Exactly one constant of a family (an `fcntl` command, `SIG_IGN`).
+    OneOf(Family),
+    /// Bytes to write: `"text"` or `N bytes [of "PATTERN"]`.
+    Payload,
+    /// A path in double quotes.
+    Path,
+}
+
+/// One operand: the word the reference uses for it, its kind, and its value when left out (optional
+/// operands come last).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Operand {
+    pub word: &'static str,
+    pub kind: OperandKind,
+    pub default: Option<i64>,
+}
+
+const fn operand(word: &'static str, kind: OperandKind) -> Operand {
+    Operand { word, kind, default: None }
+}
+
+const fn optional(word: &'static str, kind: OperandKind, default: i64) -> Operand {
+    Operand { word, kind, default: Some(default) }
+}
+
+/// What `NAME = CALL ...` binds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Binding {
+    /// The return value, if the scenario names it (`n = read f 100`).
+    Value,
+    /// A new descriptor, if named (`f = open "/f" O_RDONLY`).
+    Fd,
+    /// Two descriptors, `NAME.r` and `NAME.w`; the name is required (`p = pipe`).
+    PipeEnds,
+    /// The value the call stores through its pointer argument (`n = ioctl p.r FIONREAD`).
+    OutValue,
+    /// Nothing can be bound (`exit`).
+    Nothing,
+}
+
+/// What a call gives back, which decides the results an expectation may name and how the trace shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResultShape {
+    /// 0 on success.
+    Zero,
+    /// A number (a count, a size, a flag word, a pid).
+    Number,
+    /// A new descriptor.
+    Fd,
+    /// Bytes read.
+    Data,
+    /// Two descriptors.
+    Pair,
+    /// A child's pid (and 0 in the child).
+    Fork,
+    /// A child's pid and how it changed (`wait`, `waitpid`).
+    Child,
+    /// 0, with the child and how it changed stored in a `siginfo_t` (`waitid`).
+    ChildInfo,
+    /// 0, with a number stored through a pointer (`ioctl FIONREAD`).
+    Out,
+    /// Never returns (`exit`).
+    NoReturn,
+}
+
+/// One row of the table.
+#[derive(Clone, Copy, Debug)]
+pub struct CallSpec {
+    pub id: CallId,
+    /// The Linux name, which is also the scenario's keyword.
+    pub name: &'static str,
+    pub mechanism: Mechanism,
+    pub operands: &'static [Operand],
+    pub binding: Binding,
+    pub result: ResultShape,
+    /// Whether the call can put its process to sleep.
+    pub may_block: bool,
+    /// How the trace writes the call in C: `{N}` is operand N, `{N.len}` the length of a payload
+    /// operand, and `[...]` is printed only when the operand inside it was written.
+    pub c_text: &'static str,
+    /// The manual page.
+    pub man: &'static str,
+    /// What the call does, in one sentence for the language reference.
+    pub summary: &'static str,
+}
+
+impl CallSpec {
+    /// The operands a scenario must write.
+    pub fn required_operands(&self) -> usize {
+        self.operands.iter().filter(|operand| operand.default.is_none()).count()
+    }
+
+    /// How a statement is written: `[NAME =] read FD COUNT`.
+    pub fn usage(&self) -> String {
+        let mut text = match self.binding {
+            Binding::PipeEnds => "NAME = ".to_string(),
+            Binding::Nothing => String::new(),
+            Binding::Value | Binding::Fd | Binding::OutValue => "[NAME =] ".to_string(),
+        };
+        text.push_str(self.name);
+        if self.id == CallId::Fork {
+            text.push_str(" NAME [expect OUTCOME] { ... }");
+            return text;
+        }
+        for operand in self.operands {
+            text.push(' ');
+            if operand.default.is_some() {
+                text.push('[');
+                text.push_str(operand.word);
+                text.push(']');
+            } else {
+                text.push_str(operand.word);
+            }
+        }
+        text
+    }
+}
+
+use Binding as B;
+use OperandKind as K;
+use ResultShape as R;
+
+const FD: Operand = operand("FD", K::Fd);
+const COUNT: Operand = operand("COUNT", K::Count);
+const PAYLOAD: Operand = operand("PAYLOAD", K::Payload);
+const PATH: Operand = operand("PATH", K::Path);
+const PROC: Operand = operand("PROC", K::Pid);
+
+/// Every call, indexed by [`CallId`].
+pub const CALLS: &[CallSpec] = &[
+    CallSpec {
+        id: CallId::Pipe,
+        name: "pipe",
+        mechanism: Mechanism::Pipe,
+        operands: &[],
+        binding: B::PipeEnds,
+        result: R::Pair,
+        may_block: false,
+        c_text: "pipe()",
+        man: "pipe(2)",
+        summary: "Creates a pipe; its read end is named `NAME.r` and its write end `NAME.w`.",
+    },
+    CallSpec {
+        id: CallId::Pipe2,
+        name: "pipe2",
+        mechanism: Mechanism::Pipe,
+        operands: &[operand("FLAGS", K::Flags(Family::PipeFlag))],
+        binding: B::PipeEnds,
+        result: R::Pair,
+        may_block: false,
+        c_text: "pipe2({0})",
+        man: "pipe2(2)",
+        summary: "The same with flags: `O_NONBLOCK`, `O_CLOEXEC`, joined by `|`, or `0`.",
+    },
+    CallSpec {
+        id: CallId::Open,
+        name: "open",
+        mechanism: Mechanism::Fifo,
+        operands: &[PATH, operand("FLAGS", K::Flags(Family::OpenFlag))],
+        binding: B::Fd,
+        result: R::Fd,
+        may_block: true,
+        c_text: "open({0}, {1})",
+        man: "open(2)",
+        summary: "Opens a path (a FIFO made by `mkfifo`) with `O_RDONLY`, `O_WRONLY` or `O_RDWR`, optionally `|O_NONBLOCK` and `|O_CLOEXEC`.",
+    },
+    CallSpec {
+        id: CallId::Close,
+        name: "close",
+        mechanism: Mechanism::Fd,
+        operands: &[FD],
+        binding: B::Value,
+        result: R::Zero,
+        may_block: false,
+        c_text: "close({0})",
+        man: "close(2)",
+        summary: "Closes a descriptor; the open file goes when its last descriptor does.",
+    },
+    CallSpec {
+        id: CallId::Dup,
+        name: "dup",
+        mechanism: Mechanism::Fd,
+        operands: &[FD],
+        binding: B::Fd,
+        result: R::Fd,
+        may_block: false,
+        c_text: "dup({0})",
+        man: "dup(2)",
+        summary: "Copies a descriptor to the lowest free number; both refer to one open file.",
+    },
+    CallSpec {
+        id: CallId::Dup2,
+        name: "dup2",
+        mechanism: Mechanism::Fd,
+        operands: &[operand("OLD", K::Fd), operand("NEW", K::Fd)],
+        binding: B::Fd,
+        result: R::Fd,
+        may_block: false,
+        c_text: "dup2({0}, {1})",
+        man: "dup2(2)",
+        summary: "Makes descriptor NEW refer to what OLD refers to, closing NEW first (`dup2 p.w stdout`).",
+    },
+    CallSpec {
+        id: CallId::Read,
+        name: "read",
+        mechanism: Mechanism::Fd,
+        operands: &[FD, COUNT],
+        binding: B::Value,
+        result: R::Data,
+        may_block: true,
+        c_text: "read({0}, {1})",
+        man: "read(2)",
+        summary: "Reads at most COUNT bytes; returns how many, 0 at end of file.",
+    },
+    CallSpec {
+        id: CallId::Write,
+        name: "write",
+        mechanism: Mechanism::Fd,
+        operands: &[FD, PAYLOAD],
+        binding: B::Value,
+        result: R::Number,
+        may_block: true,
+        c_text: "write({0}, {1}, {1.len})",
+        man: "write(2)",
+        summary: "Writes the bytes of a string, or `N bytes [of \"PATTERN\"]`; returns how many were written.",
+    },
+    CallSpec {
+        id: CallId::Lseek,
+        name: "lseek",
+        mechanism: Mechanism::Fd,
+        operands: &[FD, operand("OFFSET", K::Int), operand("WHENCE", K::OneOf(Family::Whence))],
+        binding: B::Value,
+        result: R::Number,
+        may_block: false,
+        c_text: "lseek({0}, {1}, {2})",
+        man: "lseek(2)",
+        summary: "Moves a file offset; a pipe or FIFO has none (`ESPIPE`).",
+    },
+    CallSpec {
+        id: CallId::Pread,
+        name: "pread",
+        mechanism: Mechanism::Fd,
+        operands: &[FD, COUNT, operand("OFFSET", K::Int)],
+        binding: B::Value,
+        result: R::Data,
+        may_block: true,
+        c_text: "pread({0}, {1}, {2})",
+        man: "pread(2)",
+        summary: "Reads at an offset without moving the file offset; `ESPIPE` on a pipe.",
+    },
+    CallSpec {
+        id: CallId::Pwrite,
+        name: "pwrite",
+        mechanism: Mechanism::Fd,
+        operands: &[FD, PAYLOAD, operand("OFFSET", K::Int)],
+        binding: B::Value,
+        result: R::Number,
+        may_block: true,
+        c_text: "pwrite({0}, {1}, {1.len}, {2})",
+        man: "pwrite(2)",
+        summary: "Writes at an offset without moving the file offset; `ESPIPE` on a pipe.",
+    },
+    CallSpec {
+        id: CallId::Ioctl,
+        name: "ioctl",
+        mechanism: Mechanism::Fd,
+        operands: &[FD, operand("REQUEST", K::OneOf(Family::IoctlRequest))],
+        binding: B::OutValue,
+        result: R::Out,
+        may_block: false,
+        c_text: "ioctl({0}, {1}, &n)",
+        man: "ioctl(2)",
+        summary: "`FIONREAD`: how many bytes a read could take now; `NAME = ioctl FD FIONREAD` names the count.",
+    },
+    CallSpec {
+        id: CallId::Fcntl,
+        name: "fcntl",
+        mechanism: Mechanism::Fd,
+        operands: &[FD, operand("CMD", K::OneOf(Family::FcntlCommand)), optional("ARG", K::Int, 0)],
+        binding: B::Value,
+        result: R::Number,
+        may_block: false,
+        c_text: "fcntl({0}, {1}[, {2}])",
+        man: "fcntl(2)",
+        summary: "`F_GETFL`/`F_SETFL` (`O_NONBLOCK`), `F_GETFD`/`F_SETFD` (`FD_CLOEXEC`), `F_DUPFD`, `F_GETPIPE_SZ`/`F_SETPIPE_SZ`.",
+    },
+    CallSpec {
+        id: CallId::Mkfifo,
+        name: "mkfifo",
+        mechanism: Mechanism::Fifo,
+        operands: &[PATH],
+        binding: B::Value,
+        result: R::Zero,
+        may_block: false,
+        c_text: "mkfifo({0})",
+        man: "mkfifo(3)",
+        summary: "Creates a named pipe (FIFO) at PATH.",
+    },
+    CallSpec {
+        id: CallId::Unlink,
+        name: "unlink",
+        mechanism: Mechanism::Fifo,
+        operands: &[PATH],
+        binding: B::Value,
+        result: R::Zero,
+        may_block: false,
+        c_text: "unlink({0})",
+        man: "unlink(2)",
+        summary: "Removes the name PATH; a FIFO that is open stays usable through its descriptors.",
+    },
+    CallSpec {
+        id: CallId::Fork,
+        name: "fork",
+        mechanism: Mechanism::Process,
+        operands: &[],
+        binding: B::Nothing,
+        result: R::Fork,
+        may_block: false,
+        c_text: "fork()",
+        man: "fork(2)",
+        summary: "Creates a child that runs the block and then exits 0; in the parent, NAME holds the child's pid.",
+    },
+    CallSpec {
+        id: CallId::Exit,
+        name: "exit",
+        mechanism: Mechanism::Process,
+        operands: &[operand("STATUS", K::Int)],
+        binding: B::Nothing,
+        result: R::NoReturn,
+        may_block: false,
+        c_text: "exit({0})",
+        man: "_exit(2)",
+        summary: "Ends the process; its parent sees the low 8 bits of STATUS.",
+    },
+    CallSpec {
+        id: CallId::Wait,
+        name: "wait",
+        mechanism: Mechanism::Process,
+        operands: &[],
+        binding: B::Value,
+        result: R::Child,
+        may_block: true,
+        c_text: "wait(&status)",
+        man: "wait(2)",
+        summary: "Waits for any child to end, and reaps it.",
+    },
+    CallSpec {
+        id: CallId::Waitpid,
+        name: "waitpid",
+        mechanism: Mechanism::Process,
+        operands: &[PROC, optional("OPTIONS", K::Flags(Family::WaitOption), 0)],
+        binding: B::Value,
+        result: R::Child,
+        may_block: true,
+        c_text: "waitpid({0}, &status, {1})",
+        man: "waitpid(2)",
+        summary: "Waits for one child (`-1`: any; `0`: any in the caller's group; `-PGID`: any in that group); OPTIONS `WNOHANG`, `WUNTRACED`, `WCONTINUED`.",
+    },
+    CallSpec {
+        id: CallId::Waitid,
+        name: "waitid",
+        mechanism: Mechanism::Process,
+        operands: &[
+            operand("IDTYPE", K::OneOf(Family::IdType)),
+            operand("ID", K::Pid),
+            operand("OPTIONS", K::Flags(Family::WaitidOption)),
+        ],
+        binding: B::Value,
+        result: R::ChildInfo,
+        may_block: true,
+        c_text: "waitid({0}, {1}, &info, {2})",
+        man: "waitid(2)",
+        summary: "Waits for a child chosen by `P_PID`, `P_PGID` or `P_ALL`; OPTIONS `WEXITED`, `WSTOPPED`, `WCONTINUED`, `WNOHANG`, `WNOWAIT`.",
+    },
+    CallSpec {
+        id: CallId::Getpid,
+        name: "getpid",
+        mechanism: Mechanism::Process,
+        operands: &[],
+        binding: B::Value,
+        result: R::Number,
+        may_block: false,
+        c_text: "getpid()",
+        man: "getpid(2)",
+        summary: "Returns the caller's pid.",
+    },
+    CallSpec {
+        id: CallId::Getppid,
+        name: "getppid",
+        mechanism: Mechanism::Process,
+        operands: &[],
+        binding: B::Value,
+        result: R::Number,
+        may_block: false,
+        c_text: "getppid()",
+        man: "getppid(2)",
+        summary: "Returns the parent's pid (1 once the parent has died and init adopted the caller).",
+    },
+    CallSpec {
+        id: CallId::Getpgid,
+        name: "getpgid",
+        mechanism: Mechanism::Process,
+        operands: &[PROC],
+        binding: B::Value,
+        result: R::Number,
+        may_block: false,
+        c_text: "getpgid({0})",
+        man: "getpgid(2)",
+        summary: "Returns the process group of a process (`0`: the caller).",
+    },
+    CallSpec {
+        id: CallId::Setpgid,
+        name: "setpgid",
+        mechanism: Mechanism::Process,
+        operands: &[PROC, operand("PGID", K::Pid)],
+        binding: B::Value,
+        result: R::Zero,
+        may_block: false,
+        c_text: "setpgid({0}, {1})",
+        man: "setpgid(2)",
+        summary: "Moves the caller or one of its children into a process group (`0` for PGID: a new group led by it).",
+    },
+    CallSpec {
+        id: CallId::Kill,
+        name: "kill",
+        mechanism: Mechanism::Signal,
+        operands: &[PROC, operand("SIGNAL", K::Signal)],
+        binding: B::Value,
+        result: R::Zero,
+        may_block: false,
+        c_text: "kill({0}, {1})",
+        man: "kill(2)",
+        summary: "Sends a signal to a process, to the caller's group (`0`) or to a group (`-PGID`); signal `0` only checks that the target exists.",
+    },
+    CallSpec {
+        id: CallId::Signal,
+        name: "signal",
+        mechanism: Mechanism::Signal,
+        operands: &[operand("SIGNAL", K::Signal), operand("ACTION", K::OneOf(Family::Disposition))],
+        binding: B::Value,
+        result: R::Number,
+        may_block: false,
+        c_text: "signal({0}, {1})",
+        man: "signal(2)",
+        summary: "Ignores a signal (`SIG_IGN`) or restores its default action (`SIG_DFL`); returns the previous one.",
+    },
+    CallSpec {
+        id: CallId::Pause,
+        name: "pause",
+        mechanism: Mechanism::Signal,
+        operands: &[],
+        binding: B::Value,
+        result: R::Zero,
+        may_block: true,
+        c_text: "pause()",
+        man: "pause(2)",
+        summary: "Sleeps until a signal arrives.",
+    },
+    CallSpec {
+        id: CallId::SchedYield,
+        name: "sched_yield",
+        mechanism: Mechanism::Sched,
+        operands: &[],
+        binding: B::Value,
+        result: R::Zero,
+        may_block: false,
+        c_text: "sched_yield()",
+        man: "sched_yield(2)",
+        summary: "Gives up the processor for one step.",
+    },
+];
+
+impl CallId {
+    pub fn spec(self) -> &'static CallSpec {
+        &CALLS[self as usize]
+    }
+
+    pub fn name(self) -> &'static str {
+        self.spec().name
+    }
+
+    /// The call with this number on the wire, if there is one.
+    pub fn from_number(number: u16) -> Option<CallId> {
+        CALLS.get(number as usize).map(|spec| spec.id)
+    }
+
+    /// The call a scenario keyword names.
+    pub fn from_name(name: &str) -> Option<CallId> {
+        CALLS.iter().find(|spec| spec.name == name).map(|spec| spec.id)
+    }
+}
+
+/// Linux calls a scenario might reach for that the simulator does not model yet, so that the parser
+/// can say so instead of "expected a statement".
+pub const NOT_MODELLED: &[&str] = &[
+    "socket",
+    "socketpair",
+    "bind",
+    "listen",
+    "accept",
+    "accept4",
+    "connect",
+    "send",
+    "recv",
+    "sendto",
+    "recvfrom",
+    "sendmsg",
+    "recvmsg",
+    "shutdown",
+    "getsockopt",
+    "setsockopt",
+    "poll",
+    "ppoll",
+    "select",
+    "epoll_create",
+    "epoll_create1",
+    "epoll_ctl",
+    "epoll_wait",
+    "msgget",
+    "msgsnd",
+    "msgrcv",
+    "msgctl",
+    "mq_open",
+    "mq_send",
+    "mq_receive",
+    "mq_close",
+    "mq_unlink",
+    "semget",
+    "semop",
+    "semtimedop",
+    "semctl",
+    "sem_open",
+    "sem_wait",
+    "sem_post",
+    "sem_trywait",
+    "sem_close",
+    "sem_unlink",
+    "shmget",
+    "shmat",
+    "shmdt",
+    "shmctl",
+    "mmap",
+    "munmap",
+    "mprotect",
+    "shm_open",
+    "shm_unlink",
+    "ftruncate",
+    "futex",
+    "sigaction",
+    "sigprocmask",
+    "sigpending",
+    "sigsuspend",
+    "sigwaitinfo",
+    "sigtimedwait",
+    "sigqueue",
+    "raise",
+    "killpg",
+    "alarm",
+    "sleep",
+    "nanosleep",
+    "setsid",
+    "getsid",
+    "execve",
+    "vfork",
+    "clone",
+    "eventfd",
+    "readv",
+    "writev",
+    "splice",
+    "tee",
+    "vmsplice",
+    "fstat",
+    "stat",
+    "creat",
+    "openat",
+    "rename",
+    "mknod",
+];
+
+/// The language reference's table of calls, generated from [`CALLS`] (checked against
+/// `docs/scenario-language.md` by a test).
+pub fn reference_table() -> String {
+    let mut text = String::from("| Statement | Linux call | What it does |\n| --- | --- | --- |\n");
+    for spec in CALLS {
+        text.push_str(&format!(
+            "| `{}` | `{}` | {} |\n",
+            spec.usage().replace('|', "\\|"),
+            spec.man,
+            spec.summary.replace('|', "\\|")
+        ));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_is_indexed_by_call_id() {
+        for (index, spec) in CALLS.iter().enumerate() {
+            assert_eq!(spec.id as usize, index, "{} is out of place", spec.name);
+            assert_eq!(CallId::from_number(index as u16), Some(spec.id));
+            assert_eq!(CallId::from_name(spec.name), Some(spec.id));
+        }
+        assert_eq!(CallId::from_number(CALLS.len() as u16), None);
+    }
+
+    #[test]
+    fn optional_operands_come_last_and_modelled_calls_are_not_listed_as_missing() {
+        for spec in CALLS {
+            let first_optional = spec.operands.iter().position(|operand| operand.default.is_some());
+            if let Some(first) = first_optional {
+                assert!(spec.operands[first..].iter().all(|operand| operand.default.is_some()), "{}", spec.name);
+            }
+            assert!(!NOT_MODELLED.contains(&spec.name), "{} is modelled", spec.name);
+            for (index, operand) in spec.operands.iter().enumerate() {
+                let placeholder = format!("{{{index}");
+                assert!(spec.c_text.contains(&placeholder), "{} does not print operand {}", spec.name, operand.word);
+            }
+        }
+    }
+
+    #[test]
+    fn usage_reads_like_the_statement() {
+        assert_eq!(CallId::Read.spec().usage(), "[NAME =] read FD COUNT");
+        assert_eq!(CallId::Pipe.spec().usage(), "NAME = pipe");
+        assert_eq!(CallId::Waitpid.spec().usage(), "[NAME =] waitpid PROC [OPTIONS]");
+        assert_eq!(CallId::Exit.spec().usage(), "exit STATUS");
+    }
+}

@@ -1,0 +1,39 @@
+//! `<fcntl.h>` and the pipe parameters of `<linux/pipe_fs_i.h>`: open flags, `fcntl` commands, and the
+//! sizes a pipe has on Linux.
+
+/// `O_RDONLY`, `O_WRONLY`, `O_RDWR`: the access mode, the low two bits of the open flags.
+pub const O_RDONLY: i64 = 0;
+pub const O_WRONLY: i64 = 1;
+pub const O_RDWR: i64 = 2;
+pub const O_ACCMODE: i64 = 3;
+pub const O_NONBLOCK: i64 = 0o4000;
+/// `O_LARGEFILE` as `F_GETFL` shows it on x86-64 for files opened with `open` (the kernel forces it).
+pub const O_LARGEFILE: i64 = 0o100000;
+pub const O_DIRECT: i64 = 0o40000;
+pub const O_CLOEXEC: i64 = 0o2000000;
+
+/// The `fcntl` commands the simulator models.
+pub const F_DUPFD: i64 = 0;
+pub const F_GETFD: i64 = 1;
+pub const F_SETFD: i64 = 2;
+pub const F_GETFL: i64 = 3;
+pub const F_SETFL: i64 = 4;
+pub const F_DUPFD_CLOEXEC: i64 = 1030;
+pub const F_SETPIPE_SZ: i64 = 1031;
+pub const F_GETPIPE_SZ: i64 = 1032;
+
+/// The descriptor flag of `F_GETFD`/`F_SETFD`.
+pub const FD_CLOEXEC: i64 = 1;
+
+/// `PAGE_SIZE` on x86-64: a pipe buffer is a ring of page-sized slots.
+pub const PAGE_SIZE: u32 = 4096;
+/// `PIPE_BUF`: writes of at most this many bytes are atomic (pipe(7)).
+pub const PIPE_BUF: u32 = 4096;
+/// `PIPE_DEF_BUFFERS` * `PAGE_SIZE`: a new pipe holds 65536 bytes.
+pub const PIPE_DEFAULT_CAPACITY: u32 = 16 * PAGE_SIZE;
+/// `/proc/sys/fs/pipe-max-size`: the largest `F_SETPIPE_SZ` an unprivileged process may ask for.
+pub const PIPE_MAX_SIZE: u32 = 1_048_576;
+
+/// The flags `pipe2` accepts (`do_pipe2` refuses the others with `EINVAL`; `O_DIRECT` packet mode is
+/// not modelled, so it is refused here too).
+pub const PIPE2_FLAGS: i64 = O_NONBLOCK | O_CLOEXEC;

@@ -1,0 +1,267 @@
+//! Linux names and numbers the simulator speaks, one file per header as Linux and `nix` arrange them:
+//! [`errno`], [`signal`], [`fcntl`] (with the pipe sizes), [`wait`] and [`ioctl`]. Each constant says
+//! which Linux value it mirrors (x86-64; the model follows Linux 6.18, see ARCHITECTURE.md).
+//!
+//! [`CONSTANTS`] gathers the names a scenario may write in an expression (`O_NONBLOCK`, `EAGAIN`,
+//! `SIGTERM`, `WNOHANG`, ...), each with its value and the families it belongs to; the parser resolves
+//! names through it and the trace prints values back through it.
+
+pub mod errno;
+pub mod fcntl;
+pub mod ioctl;
+pub mod signal;
+pub mod wait;
+
+pub use errno::{Errno, ERRNOS};
+pub use signal::{DefaultAction, Signal, SIGNALS};
+pub use wait::ChildStatus;
+
+/// `RLIMIT_NOFILE` soft limit on a default Linux login: the lowest descriptor number that is too high.
+pub const RLIMIT_NOFILE: u32 = 1024;
+
+/// A group of constants that one kind of operand takes (a bit in [`Constant::families`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(u8)]
+pub enum Family {
+    Errno,
+    Signal,
+    /// `open` flags: an access mode and status flags.
+    OpenFlag,
+    /// `pipe2` flags.
+    PipeFlag,
+    /// `fcntl` commands.
+    FcntlCommand,
+    /// `FD_CLOEXEC`.
+    FdFlag,
+    /// `waitpid` options.
+    WaitOption,
+    /// `waitid` options.
+    WaitidOption,
+    /// `waitid` id types.
+    IdType,
+    /// `SIG_DFL`, `SIG_IGN`.
+    Disposition,
+    /// ioctl requests.
+    IoctlRequest,
+    /// `lseek` origins.
+    Whence,
+    /// `stdin`, `stdout`, `stderr`.
+    StandardFd,
+}
+
+impl Family {
+    pub const fn bit(self) -> u32 {
+        1 << self as u8
+    }
+
+    /// The family in words, for messages ("`O_NONBLOCK` is not a waitpid option").
+    pub fn noun(self) -> &'static str {
+        match self {
+            Family::Errno => "an errno",
+            Family::Signal => "a signal",
+            Family::OpenFlag => "an open flag",
+            Family::PipeFlag => "a pipe2 flag",
+            Family::FcntlCommand => "an fcntl command",
+            Family::FdFlag => "a descriptor flag",
+            Family::WaitOption => "a waitpid option",
+            Family::WaitidOption => "a waitid option",
+            Family::IdType => "a waitid id type",
+            Family::Disposition => "a signal disposition",
+            Family::IoctlRequest => "an ioctl request",
+            Family::Whence => "a seek origin",
+            Family::StandardFd => "a standard descriptor",
+        }
+    }
+}
+
+/// A name a scenario can write in an expression.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Constant {
+    pub name: &'static str,
+    pub value: i64,
+    /// [`Family::bit`]s of the families it belongs to.
+    pub families: u32,
+}
+
+impl Constant {
+    pub fn is_in(&self, family: Family) -> bool {
+        self.families & family.bit() != 0
+    }
+}
+
+const fn constant(name: &'static str, value: i64, families: u32) -> Constant {
+    Constant { name, value, families }
+}
+
+const OPEN: u32 = Family::OpenFlag.bit();
+const PIPE2: u32 = Family::PipeFlag.bit();
+const WAITPID: u32 = Family::WaitOption.bit();
+const WAITID: u32 = Family::WaitidOption.bit();
+
+/// Every named constant besides errnos and signals (which come from their tables), in the order the
+/// trace prints flags.
+pub const CONSTANTS: &[Constant] = &[
+    constant("O_RDONLY", fcntl::O_RDONLY, OPEN),
+    constant("O_WRONLY", fcntl::O_WRONLY, OPEN),
+    constant("O_RDWR", fcntl::O_RDWR, OPEN),
+    constant("O_NONBLOCK", fcntl::O_NONBLOCK, OPEN | PIPE2),
+    constant("O_CLOEXEC", fcntl::O_CLOEXEC, OPEN | PIPE2),
+    constant("O_DIRECT", fcntl::O_DIRECT, PIPE2),
+    constant("F_DUPFD", fcntl::F_DUPFD, Family::FcntlCommand.bit()),
+    constant("F_GETFD", fcntl::F_GETFD, Family::FcntlCommand.bit()),
+    constant("F_SETFD", fcntl::F_SETFD, Family::FcntlCommand.bit()),
+    constant("F_GETFL", fcntl::F_GETFL, Family::FcntlCommand.bit()),
+    constant("F_SETFL", fcntl::F_SETFL, Family::FcntlCommand.bit()),
+    constant("F_DUPFD_CLOEXEC", fcntl::F_DUPFD_CLOEXEC, Family::FcntlCommand.bit()),
+    constant("F_SETPIPE_SZ", fcntl::F_SETPIPE_SZ, Family::FcntlCommand.bit()),
+    constant("F_GETPIPE_SZ", fcntl::F_GETPIPE_SZ, Family::FcntlCommand.bit()),
+    constant("FD_CLOEXEC", fcntl::FD_CLOEXEC, Family::FdFlag.bit()),
+    constant("WNOHANG", wait::WNOHANG, WAITPID | WAITID),
+    constant("WUNTRACED", wait::WUNTRACED, WAITPID),
+    constant("WSTOPPED", wait::WUNTRACED, WAITID),
+    constant("WEXITED", wait::WEXITED, WAITID),
+    constant("WCONTINUED", wait::WCONTINUED, WAITPID | WAITID),
+    constant("WNOWAIT", wait::WNOWAIT, WAITID),
+    constant("P_ALL", wait::P_ALL, Family::IdType.bit()),
+    constant("P_PID", wait::P_PID, Family::IdType.bit()),
+    constant("P_PGID", wait::P_PGID, Family::IdType.bit()),
+    constant("SIG_DFL", signal::SIG_DFL, Family::Disposition.bit()),
+    constant("SIG_IGN", signal::SIG_IGN, Family::Disposition.bit()),
+    constant("FIONREAD", ioctl::FIONREAD, Family::IoctlRequest.bit()),
+    constant("SEEK_SET", ioctl::SEEK_SET, Family::Whence.bit()),
+    constant("SEEK_CUR", ioctl::SEEK_CUR, Family::Whence.bit()),
+    constant("SEEK_END", ioctl::SEEK_END, Family::Whence.bit()),
+    constant("stdin", 0, Family::StandardFd.bit()),
+    constant("stdout", 1, Family::StandardFd.bit()),
+    constant("stderr", 2, Family::StandardFd.bit()),
+];
+
+/// Looks up a name a scenario wrote: a constant of [`CONSTANTS`], an errno or a signal.
+pub fn lookup(name: &str) -> Option<Constant> {
+    if let Some(found) = CONSTANTS.iter().find(|constant| constant.name == name) {
+        return Some(*found);
+    }
+    if let Some(errno) = Errno::from_name(name).filter(|_| name.starts_with('E')) {
+        return Some(Constant { name: errno.name(), value: errno.0 as i64, families: Family::Errno.bit() });
+    }
+    if name.starts_with("SIG") {
+        if let Some(signal) = Signal::from_name(name) {
+            return Some(Constant { name: signal.name(), value: signal.0 as i64, families: Family::Signal.bit() });
+        }
+    }
+    None
+}
+
+/// Every constant name of a family (for "did you mean" hints and the language reference).
+pub fn names_of(family: Family) -> Vec<&'static str> {
+    match family {
+        Family::Errno => ERRNOS.iter().map(|(_, name, _)| *name).collect(),
+        Family::Signal => SIGNALS.iter().map(|(_, name, _)| *name).collect(),
+        _ => CONSTANTS.iter().filter(|constant| constant.is_in(family)).map(|constant| constant.name).collect(),
+    }
+}
+
+/// Whether `word` looks like a Linux constant (upper-case letters, digits and `_`, starting with a letter),
+/// so that an unknown one is reported as an unknown constant rather than an unknown variable.
+pub fn looks_like_constant(word: &str) -> bool {
+    word.len() > 1
+        && word.starts_with(|c: char| c.is_ascii_uppercase())
+        && word.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// A value of a family in the words C uses: `O_WRONLY|O_NONBLOCK`, `WNOHANG`, `SIGTERM`, `F_GETFL`.
+/// Bits no name covers are printed as a number; a value of a one-of family that has no name is the number.
+pub fn value_text(family: Family, value: i64) -> String {
+    match family {
+        Family::Errno => match u16::try_from(value).ok().map(Errno).filter(|errno| errno.name() != "E?") {
+            Some(errno) => errno.name().to_string(),
+            None => value.to_string(),
+        },
+        Family::Signal => match Signal::from_number(value) {
+            Some(signal) => signal.name().to_string(),
+            None => value.to_string(),
+        },
+        Family::OpenFlag => {
+            let access = match value & fcntl::O_ACCMODE {
+                fcntl::O_RDONLY => "O_RDONLY".to_string(),
+                fcntl::O_WRONLY => "O_WRONLY".to_string(),
+                fcntl::O_RDWR => "O_RDWR".to_string(),
+                other => other.to_string(),
+            };
+            let mut parts = vec![access];
+            parts.extend(bit_names(family, value & !fcntl::O_ACCMODE));
+            parts.join("|")
+        }
+        Family::PipeFlag | Family::WaitOption | Family::WaitidOption | Family::FdFlag => {
+            let parts = bit_names(family, value);
+            if parts.is_empty() {
+                "0".to_string()
+            } else {
+                parts.join("|")
+            }
+        }
+        Family::StandardFd => value.to_string(),
+        Family::FcntlCommand | Family::IdType | Family::Disposition | Family::IoctlRequest | Family::Whence => {
+            match CONSTANTS.iter().find(|constant| constant.is_in(family) && constant.value == value) {
+                Some(constant) => constant.name.to_string(),
+                None => value.to_string(),
+            }
+        }
+    }
+}
+
+/// The names of the single-bit flags of `family` set in `value`, then any bits left over as a number.
+fn bit_names(family: Family, value: i64) -> Vec<String> {
+    let mut left = value;
+    let mut parts = Vec::new();
+    for constant in CONSTANTS.iter().filter(|constant| constant.is_in(family)) {
+        if constant.value != 0 && constant.value & (constant.value - 1) == 0 && left & constant.value != 0 {
+            parts.push(constant.name.to_string());
+            left &= !constant.value;
+        }
+    }
+    if left != 0 {
+        parts.push(format!("{left:#x}"));
+    }
+    parts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_resolve_to_linux_values() {
+        assert_eq!(lookup("O_NONBLOCK").map(|c| c.value), Some(0o4000));
+        assert_eq!(lookup("EAGAIN").map(|c| c.value), Some(11));
+        assert_eq!(lookup("EWOULDBLOCK").map(|c| c.value), Some(11));
+        assert_eq!(lookup("SIGTERM").map(|c| c.value), Some(15));
+        assert_eq!(lookup("F_SETPIPE_SZ").map(|c| c.value), Some(1031));
+        assert_eq!(lookup("TERM"), None, "signals are written with their prefix");
+        assert_eq!(lookup("O_WRONGLY"), None);
+    }
+
+    #[test]
+    fn values_print_as_c_writes_them() {
+        assert_eq!(value_text(Family::OpenFlag, fcntl::O_WRONLY | fcntl::O_NONBLOCK), "O_WRONLY|O_NONBLOCK");
+        assert_eq!(value_text(Family::OpenFlag, 0), "O_RDONLY");
+        assert_eq!(value_text(Family::PipeFlag, 0), "0");
+        assert_eq!(value_text(Family::PipeFlag, fcntl::O_NONBLOCK | fcntl::O_CLOEXEC), "O_NONBLOCK|O_CLOEXEC");
+        assert_eq!(value_text(Family::WaitOption, 3), "WNOHANG|WUNTRACED");
+        assert_eq!(value_text(Family::WaitOption, 0x40), "0x40");
+        assert_eq!(value_text(Family::FcntlCommand, 1032), "F_GETPIPE_SZ");
+        assert_eq!(value_text(Family::Signal, 0), "0");
+        assert_eq!(value_text(Family::Signal, 9), "SIGKILL");
+    }
+
+    #[test]
+    fn constant_names_are_unique() {
+        let mut names: Vec<&str> = CONSTANTS.iter().map(|constant| constant.name).collect();
+        names.extend(ERRNOS.iter().map(|(_, name, _)| *name));
+        names.extend(SIGNALS.iter().map(|(_, name, _)| *name));
+        let count = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), count);
+    }
+}

@@ -1,0 +1,505 @@
+//! Events in plain words: one line per event, the way the command line and golden files show a trace.
+//!
+//! The words follow the system calls (`read(p.r=3, 100) = 5 "hello"`) and then say what the kernel did
+//! in a sentence a student can follow. The text comes from the events and the program only (the
+//! program for the names and text the scenario wrote); it never reads the kernel, so it says what
+//! happened then, not what is true now.
+
+use crate::lang::ast::Payload;
+use crate::lang::compile::{Bind, CallOp, OpKind, Operand, Program, Shown};
+use crate::lang::print::quote;
+use crate::lang::syscalls::{OperandKind, ResultShape};
+use crate::linux::{self, ChildStatus, Family};
+use crate::trace::{
+    Args, BlockReason, CallResult, CopyDirection, Event, EventKind, Pid, ReapCause, RunOutcome, SignalEffect, Trace,
+    IMPLICIT_EXIT_OP,
+};
+use std::sync::Arc;
+
+/// `"hello\n"` with C escapes, cut after `max_bytes` bytes with `...`.
+pub fn quote_bytes(bytes: &[u8], max_bytes: usize) -> String {
+    let mut text = String::from("\"");
+    for &byte in bytes.iter().take(max_bytes) {
+        match byte {
+            b'\n' => text.push_str("\\n"),
+            b'\t' => text.push_str("\\t"),
+            b'\r' => text.push_str("\\r"),
+            0 => text.push_str("\\0"),
+            b'\\' => text.push_str("\\\\"),
+            b'"' => text.push_str("\\\""),
+            0x20..=0x7e => text.push(byte as char),
+            _ => text.push_str(&format!("\\x{byte:02x}")),
+        }
+    }
+    text.push('"');
+    if bytes.len() > max_bytes {
+        text.push_str("...");
+    }
+    text
+}
+
+/// Runs of equal bytes as `"B"x368 + "A"x3728`, which shows how writes interleaved; `None` past six runs.
+fn runs_text(runs: &[(u8, u64)]) -> Option<String> {
+    if runs.len() > 6 {
+        return None;
+    }
+    Some(
+        runs.iter()
+            .map(|(byte, count)| format!("{}x{count}", quote_bytes(&[*byte], 4)))
+            .collect::<Vec<_>>()
+            .join(" + "),
+    )
+}
+
+/// Bytes as a reader wants to see them: short data quoted whole, long data of a few repeated bytes as
+/// runs, anything else quoted and cut.
+pub fn describe_bytes(bytes: &[u8], max_bytes: usize) -> String {
+    if bytes.len() <= max_bytes {
+        return quote_bytes(bytes, max_bytes);
+    }
+    let mut runs: Vec<(u8, u64)> = Vec::new();
+    for &byte in bytes {
+        match runs.last_mut() {
+            Some((last, count)) if *last == byte => *count += 1,
+            _ => {
+                if runs.len() == 6 {
+                    return quote_bytes(bytes, max_bytes);
+                }
+                runs.push((byte, 1));
+            }
+        }
+    }
+    runs_text(&runs).unwrap_or_else(|| quote_bytes(bytes, max_bytes))
+}
+
+/// A payload described like [`describe_bytes`] would describe its bytes, without making them: the work
+/// is bounded by the text shown, whatever the payload's length.
+pub fn describe_payload(payload: &Payload, max_bytes: usize) -> String {
+    if payload.len() as usize <= max_bytes {
+        return quote_bytes(&payload.to_bytes(), max_bytes);
+    }
+    if let Some(text) = runs_text(&payload.runs(6)) {
+        return text;
+    }
+    let mut head = Vec::with_capacity(max_bytes);
+    payload.copy_to(0, max_bytes as u32, &mut head);
+    let mut text = quote_bytes(&head, max_bytes);
+    text.push_str("...");
+    text
+}
+
+/// Names of processes by pid, learnt from the events that create them (`Spawn`, `Fork`). Pids are never
+/// reused, so the names of a whole run serve for any step of it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProcessNames {
+    /// Indexed by `pid - 1`; init first.
+    names: Vec<Option<Arc<str>>>,
+    counts: std::collections::BTreeMap<Arc<str>, u32>,
+}
+
+impl ProcessNames {
+    pub fn from_events<'a>(program: &Program, events: impl IntoIterator<Item = &'a Event>) -> ProcessNames {
+        let mut names = ProcessNames::default();
+        for event in events {
+            names.observe(program, event);
+        }
+        names
+    }
+
+    fn set(&mut self, pid: Pid, name: Arc<str>) {
+        let index = pid as usize - 1;
+        if self.names.len() <= index {
+            self.names.resize(index + 1, None);
+        }
+        self.names[index] = Some(name);
+    }
+
+    /// Learns from one event (in the order the run recorded them).
+    pub fn observe(&mut self, program: &Program, event: &Event) {
+        let (pid, base) = match &event.kind {
+            EventKind::Spawn { pid, index } => match program.processes.get(*index as usize) {
+                Some(top) => (*pid, top.name.clone()),
+                None => return,
+            },
+            EventKind::Fork { child, op, .. } => match program.ops.get(*op as usize).map(|op| &op.kind) {
+                Some(OpKind::Fork { name, .. }) => (*child, name.clone()),
+                _ => return,
+            },
+            _ => return,
+        };
+        let count = self.counts.entry(base.clone()).or_insert(0);
+        *count += 1;
+        let name = if *count == 1 { base } else { Arc::from(format!("{base}#{count}")) };
+        self.set(pid, name);
+    }
+
+    pub fn process(&self, pid: Pid) -> String {
+        match pid {
+            0 => "run".to_string(),
+            1 => "init".to_string(),
+            pid => match self.names.get(pid as usize - 1) {
+                Some(Some(name)) => name.to_string(),
+                _ => format!("pid {pid}"),
+            },
+        }
+    }
+}
+
+/// One operand's value as the trace shows it.
+fn operand_text(program: &Program, call: &CallOp, index: usize, value: i64, len: bool) -> String {
+    let kind = call.id.spec().operands[index].kind;
+    match &call.operands[index] {
+        Operand::Payload(payload) if len => payload.len().to_string(),
+        Operand::Payload(payload) => describe_payload(payload, 24),
+        Operand::Path(path) => match program.paths.get(*path as usize) {
+            Some(path) => quote_bytes(path.as_bytes(), 64),
+            None => value.to_string(),
+        },
+        Operand::Value { shown, .. } => match shown {
+            Shown::Number => value.to_string(),
+            Shown::Named(name) => format!("{name}={value}"),
+            Shown::SelfPid => format!("self={value}"),
+            Shown::Written(text) => text.to_string(),
+            Shown::Expression(text) => format!("{text}={value}"),
+            Shown::Constant => match kind {
+                OperandKind::Flags(family) | OperandKind::OneOf(family) => linux::value_text(family, value),
+                OperandKind::Signal => linux::value_text(Family::Signal, value),
+                _ => value.to_string(),
+            },
+        },
+    }
+}
+
+/// Fills a call's C template (`write({0}, {1}, {1.len})`, with `[...]` for optional operands) with the
+/// operand values of one call.
+fn fill_template(program: &Program, call: &CallOp, args: &Args) -> String {
+    let template = call.id.spec().c_text;
+    let mut out = String::new();
+    let mut skipping = false;
+    let mut chars = template.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '[' => {
+                // An optional part: printed when the operand it holds was written.
+                let rest: String = chars.clone().collect();
+                let index = rest
+                    .split('{')
+                    .nth(1)
+                    .and_then(|tail| tail.split(['}', '.']).next())
+                    .and_then(|n| n.parse::<usize>().ok());
+                skipping = index.is_some_and(|index| index >= call.written as usize);
+            }
+            ']' => skipping = false,
+            '{' => {
+                let mut spec = String::new();
+                for next in chars.by_ref() {
+                    if next == '}' {
+                        break;
+                    }
+                    spec.push(next);
+                }
+                if skipping {
+                    continue;
+                }
+                let (number, len) = match spec.split_once('.') {
+                    Some((number, _)) => (number, true),
+                    None => (spec.as_str(), false),
+                };
+                let index: usize = number.parse().expect("templates in the table name operands by number");
+                out.push_str(&operand_text(program, call, index, args.get(index), len));
+            }
+            other if !skipping => out.push(other),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The call as C would write it, with the values its operands had: `write(p.w=4, "hello", 5)`, with
+/// the name it binds in front (`p = pipe()`).
+pub fn call_text(program: &Program, op: u32, args: &Args) -> String {
+    if op == IMPLICIT_EXIT_OP {
+        return "exit(0)".to_string();
+    }
+    let Some(call) = program.call(op) else {
+        return "fork()".to_string();
+    };
+    let text = fill_template(program, call, args);
+    match call.bind {
+        Bind::None => text,
+        Bind::Value(slot) => format!("{} = {text}", program.slots[slot as usize]),
+        Bind::Pair { read, .. } => format!("{} = {text}", program.slots[read as usize].trim_end_matches(".r")),
+    }
+}
+
+pub fn status_words(status: ChildStatus) -> String {
+    match status {
+        ChildStatus::Exited(code) => format!("exited with status {code}"),
+        ChildStatus::Killed { signal, .. } => format!("killed by {}", signal.name()),
+        ChildStatus::Stopped(signal) => format!("stopped by {}", signal.name()),
+        ChildStatus::Continued => "continued".to_string(),
+    }
+}
+
+fn result_text(trace: &Trace, names: &ProcessNames, result: &CallResult, shape: Option<ResultShape>) -> String {
+    match result {
+        _ if shape.is_none() || shape == Some(ResultShape::NoReturn) => String::new(),
+        CallResult::Value { value } => format!(" = {value}"),
+        CallResult::Error { errno } => format!(" = -1 {} ({})", errno.name(), errno.meaning()),
+        CallResult::Data { len: 0, .. } => " = 0 (end of file)".to_string(),
+        CallResult::Data { offset, len } => {
+            if trace.keeps_data() {
+                format!(" = {len} {}", describe_bytes(trace.read_data(*offset, *len), 32))
+            } else {
+                format!(" = {len}")
+            }
+        }
+        CallResult::Pair { read_fd, write_fd } => format!(" = 0: read end fd {read_fd}, write end fd {write_fd}"),
+        CallResult::Fork { child } => format!(" = {child} ({})", names.process(*child)),
+        CallResult::Waited { child, status } => {
+            format!(" = {child} ({} {})", names.process(*child), status_words(*status))
+        }
+        CallResult::WaitedInfo { child, status } => {
+            format!(" = 0 (pid {child}, {} {})", names.process(*child), status_words(*status))
+        }
+        CallResult::Out { value } => format!(" = 0, and stores {value}"),
+    }
+}
+
+/// Why a process sleeps, in words.
+pub fn reason_text(program: &Program, reason: &BlockReason) -> String {
+    let path = |index: u32| program.paths.get(index as usize).map_or("?".to_string(), |path| path.to_string());
+    match reason {
+        BlockReason::PipeEmpty { pipe } => format!("pipe {pipe} is empty and its write end is still open"),
+        BlockReason::PipeFull { pipe, written: 0 } => format!("pipe {pipe} has no room for this write"),
+        BlockReason::PipeFull { pipe, written } => {
+            format!("pipe {pipe} is full after {written} bytes of this write went in")
+        }
+        BlockReason::FifoNoWriter { path: index, .. } => {
+            format!("no process has FIFO {} open for writing yet", path(*index))
+        }
+        BlockReason::FifoNoReader { path: index, .. } => {
+            format!("no process has FIFO {} open for reading yet", path(*index))
+        }
+        BlockReason::Child { target: Some(pid) } => format!("child {pid} has not changed state yet"),
+        BlockReason::Child { target: None } => "no child has changed state yet".to_string(),
+        BlockReason::ChildInGroup { pgid } => format!("no child in process group {pgid} has changed state yet"),
+        BlockReason::Signal => "it waits for a signal".to_string(),
+    }
+}
+
+/// Who an event is about (the column after the step number).
+pub fn event_actor(names: &ProcessNames, event: &Event) -> String {
+    match event.kind.actor() {
+        Some(pid) => names.process(pid),
+        None => "-".to_string(),
+    }
+}
+
+/// One event as one sentence.
+pub fn event_text(program: &Program, trace: &Trace, names: &ProcessNames, event: &Event) -> String {
+    match &event.kind {
+        EventKind::Spawn { pid, .. } => {
+            format!("starts as pid {pid}, a child of init, with fds 0, 1, 2 open on /dev/null")
+        }
+        EventKind::Switch { from: Some(from), to } => {
+            format!("context switch: {} -> {}", names.process(*from), names.process(*to))
+        }
+        EventKind::Switch { from: None, to } => {
+            format!("context switch: the CPU starts running {}", names.process(*to))
+        }
+        EventKind::Call { op, args, result, .. } => {
+            let shape = match program.ops.get(*op as usize).map(|op| &op.kind) {
+                _ if *op == IMPLICIT_EXIT_OP => None,
+                Some(OpKind::Call(call)) => Some(call.id.spec().result),
+                _ => Some(ResultShape::Fork),
+            };
+            let prefix = if *op == IMPLICIT_EXIT_OP { "reaches the end of its code: " } else { "" };
+            format!("{prefix}{}{}", call_text(program, *op, args), result_text(trace, names, result, shape))
+        }
+        EventKind::Block { op, args, reason, .. } => {
+            format!("{} blocks: {}", call_text(program, *op, args), reason_text(program, reason))
+        }
+        EventKind::Wake { by, .. } => format!("wakes up (because of {}) and will retry its call", names.process(*by)),
+        EventKind::Copy { direction, bytes, object, used_bytes, capacity_bytes, .. } => {
+            let object = object.words();
+            match direction {
+                CopyDirection::UserToKernel => format!(
+                    "copy {bytes} bytes from its memory into {object} (now {used_bytes} of {capacity_bytes} bytes)"
+                ),
+                CopyDirection::KernelToUser => format!(
+                    "copy {bytes} bytes from {object} into its memory (now {used_bytes} of {capacity_bytes} bytes)"
+                ),
+            }
+        }
+        EventKind::Fork { child, .. } => {
+            format!("creates {} (pid {child}), a copy that shares its open files", names.process(*child))
+        }
+        EventKind::Signal { to, signal, effect, from } => {
+            let target = names.process(*to);
+            let effect = match effect {
+                SignalEffect::Ignored => format!("{target} ignores it"),
+                SignalEffect::Pending => format!("{target} is stopped, so it stays pending until SIGCONT"),
+                SignalEffect::Terminated => format!("{target} is terminated (default action)"),
+                SignalEffect::TerminatedCore => {
+                    format!("{target} is terminated (default action: core dump; none is written)")
+                }
+                SignalEffect::Stopped => format!("{target} stops"),
+                SignalEffect::Continued => format!("{target} continues"),
+                SignalEffect::NoEffect => "it has no effect".to_string(),
+            };
+            if from == to {
+                format!("raises {} for itself: {effect}", signal.name())
+            } else {
+                format!("sends {} to {target}: {effect}", signal.name())
+            }
+        }
+        EventKind::Exit { status, .. } => format!("{} and is now a zombie until it is reaped", status_words(*status)),
+        EventKind::Reap { pid, cause: ReapCause::Ignored, .. } => {
+            format!("the kernel reaps {} at once (its parent ignores SIGCHLD)", names.process(*pid))
+        }
+        EventKind::Reap { pid, .. } => {
+            format!("reaps {}: its exit status is collected and the zombie is gone", names.process(*pid))
+        }
+        EventKind::Reparent { new_parent, .. } => {
+            format!("loses its parent and is adopted by {}", names.process(*new_parent))
+        }
+        EventKind::Interrupted { signal, .. } => {
+            format!("its write is cut short by {}: it returns the bytes written so far", signal.name())
+        }
+        EventKind::Fault { op, signal, .. } => {
+            let line = program.ops.get(*op as usize).map_or(0, |op| op.span.line);
+            format!("divides by zero on line {line}: the CPU raises {}", signal.name())
+        }
+        EventKind::ExpectFailed { mismatch, .. } => format!(
+            "EXPECTATION FAILED at {}:{}: expected {}, got {}",
+            mismatch.span.line, mismatch.span.col, mismatch.expected, mismatch.got
+        ),
+        EventKind::End { outcome } => match &**outcome {
+            RunOutcome::AllExited => format!("run ends: every process has exited ({} steps)", event.step),
+            RunOutcome::StepLimit { steps } => format!("run ends: the step limit of {steps} steps was reached"),
+            RunOutcome::LimitReached { limit, detail } => format!("run ends: limit {limit} reached: {detail}"),
+            RunOutcome::Deadlock { waiting } => {
+                let edges: Vec<String> = waiting
+                    .iter()
+                    .map(|edge| {
+                        let who = names.process(edge.pid);
+                        let what = match &edge.reason {
+                            Some(reason) => reason_text(program, reason),
+                            None => "it is stopped".to_string(),
+                        };
+                        if edge.waits_for.is_empty() {
+                            format!("{who} waits ({what})")
+                        } else {
+                            let others: Vec<String> = edge
+                                .waits_for
+                                .iter()
+                                .map(|pid| if *pid == edge.pid { "itself".to_string() } else { names.process(*pid) })
+                                .collect();
+                            format!("{who} waits for {} ({what})", others.join(", "))
+                        }
+                    })
+                    .collect();
+                format!("run ends in DEADLOCK: {}", edges.join("; "))
+            }
+        },
+    }
+}
+
+/// One event as one line of the text trace: `STEP  ACTOR  TEXT`.
+pub fn event_line(program: &Program, trace: &Trace, names: &ProcessNames, event: &Event) -> String {
+    format!("{:>5}  {:<10} {}", event.step, event_actor(names, event), event_text(program, trace, names, event))
+}
+
+/// The whole trace as text, one event per line.
+pub fn trace_text(program: &Program, trace: &Trace) -> String {
+    let names = ProcessNames::from_events(program, &trace.events);
+    let mut text = String::new();
+    for event in &trace.events {
+        text.push_str(&event_line(program, trace, &names, event));
+        text.push('\n');
+    }
+    text
+}
+
+/// One event as tools read it (a line of `ipclab sim --format json`, or of the playground's export): the
+/// event's own fields, who it is about, its sentence, and for a failed expectation its line and column.
+#[derive(serde::Serialize)]
+pub struct EventRecord<'a> {
+    #[serde(flatten)]
+    pub event: &'a Event,
+    pub actor: String,
+    pub text: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub col: Option<u32>,
+}
+
+pub fn event_record<'a>(program: &Program, trace: &Trace, names: &ProcessNames, event: &'a Event) -> EventRecord<'a> {
+    let span = match &event.kind {
+        EventKind::ExpectFailed { mismatch, .. } => Some(mismatch.span),
+        _ => None,
+    };
+    EventRecord {
+        event,
+        actor: event_actor(names, event),
+        text: event_text(program, trace, names, event),
+        line: span.map(|span| span.line),
+        col: span.map(|span| span.col),
+    }
+}
+
+/// The last line of a JSON trace: how the run ended.
+#[derive(serde::Serialize)]
+pub struct RunSummary<'a> {
+    pub outcome: &'a RunOutcome,
+    pub steps: u64,
+    /// 16 hexadecimal digits.
+    pub trace_hash: String,
+    pub failures: &'a [crate::expect::ExpectationFailure],
+    pub choices: &'a [Pid],
+}
+
+impl<'a> RunSummary<'a> {
+    pub fn of(report: &'a crate::sim::Report) -> RunSummary<'a> {
+        RunSummary {
+            outcome: &report.outcome,
+            steps: report.steps,
+            trace_hash: format!("{:016x}", report.trace_hash),
+            failures: &report.failures,
+            choices: &report.choices,
+        }
+    }
+}
+
+/// A quoted path, as the trace writes it.
+pub fn path_text(path: &str) -> String {
+    quote(path.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting_escapes_and_cuts() {
+        assert_eq!(quote_bytes(b"hi\n\"x\"\0\xff", 100), "\"hi\\n\\\"x\\\"\\0\\xff\"");
+        assert_eq!(quote_bytes(b"abcdef", 3), "\"abc\"...");
+    }
+
+    #[test]
+    fn a_payload_is_described_as_its_bytes_would_be_without_making_them() {
+        for payload in [
+            Payload::Fill { len: 70_000, pattern: b"x".to_vec() },
+            Payload::Fill { len: 30, pattern: b"ab".to_vec() },
+            Payload::Fill { len: 12, pattern: b"ab".to_vec() },
+            Payload::Bytes(b"short".to_vec()),
+            Payload::Bytes([vec![b'B'; 368], vec![b'A'; 3728]].concat()),
+        ] {
+            assert_eq!(describe_payload(&payload, 24), describe_bytes(&payload.to_bytes(), 24), "{payload:?}");
+        }
+        let huge = Payload::Fill { len: 16 << 20, pattern: b"abc".to_vec() };
+        assert!(describe_payload(&huge, 24).ends_with("..."));
+    }
+}

@@ -1,0 +1,436 @@
+//! Events: the single record of what happened in a run.
+//!
+//! The text trace, the JSON trace, golden files, the playground's timeline and the conformance
+//! comparison all read [`Event`]s, and nothing else: an event carries the words it needs (the kind and
+//! id of each object, the resolved operands of a call, why a process woke, who reaped a zombie and
+//! why), so that rendering needs the program (for names and source text) but never the kernel.
+
+use crate::lang::ast::Span;
+use crate::linux::{ChildStatus, Errno, Signal};
+use serde::{Deserialize, Serialize};
+
+/// A process id. Never reused within a run; `init` is 1.
+pub type Pid = u32;
+
+/// What kind of kernel object an id names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ObjectKind {
+    /// `/dev/null` (the standard descriptors of top-level processes). Its id is 0.
+    DevNull,
+    /// An anonymous pipe or a FIFO's pipe, by its kernel id (`pipe 1`).
+    Pipe,
+    /// A process, by pid.
+    Process,
+    /// An open file description, by its index in the open-file table.
+    File,
+    /// A name in the file system (a FIFO), by its index in the program's paths.
+    Path,
+}
+
+impl ObjectKind {
+    pub const ALL: [ObjectKind; 5] =
+        [ObjectKind::DevNull, ObjectKind::Pipe, ObjectKind::Process, ObjectKind::File, ObjectKind::Path];
+
+    pub fn code(self) -> u8 {
+        match self {
+            ObjectKind::DevNull => 0,
+            ObjectKind::Pipe => 1,
+            ObjectKind::Process => 2,
+            ObjectKind::File => 3,
+            ObjectKind::Path => 4,
+        }
+    }
+
+    pub fn from_code(code: u8) -> Option<ObjectKind> {
+        ObjectKind::ALL.into_iter().find(|kind| kind.code() == code)
+    }
+}
+
+/// One kernel object: its kind and id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ObjectRef {
+    pub kind: ObjectKind,
+    pub id: u32,
+}
+
+impl ObjectRef {
+    pub const DEV_NULL: ObjectRef = ObjectRef { kind: ObjectKind::DevNull, id: 0 };
+
+    pub fn pipe(id: u32) -> ObjectRef {
+        ObjectRef { kind: ObjectKind::Pipe, id }
+    }
+
+    pub fn process(pid: Pid) -> ObjectRef {
+        ObjectRef { kind: ObjectKind::Process, id: pid }
+    }
+
+    pub fn file(index: u32) -> ObjectRef {
+        ObjectRef { kind: ObjectKind::File, id: index }
+    }
+
+    pub fn path(index: u32) -> ObjectRef {
+        ObjectRef { kind: ObjectKind::Path, id: index }
+    }
+
+    /// The object in words: `pipe 1`, `/dev/null`.
+    pub fn words(&self) -> String {
+        match self.kind {
+            ObjectKind::DevNull => "/dev/null".to_string(),
+            ObjectKind::Pipe => format!("pipe {}", self.id),
+            ObjectKind::Process => format!("process {}", self.id),
+            ObjectKind::File => format!("open file {}", self.id),
+            ObjectKind::Path => format!("path {}", self.id),
+        }
+    }
+}
+
+/// The most operands a call has.
+pub const MAX_ARGS: usize = 6;
+
+/// The resolved operands of one call, one value per operand of its row in the table of system calls:
+/// the number a descriptor or pid expression had, a payload's length, a path's index in the program.
+#[derive(Clone, Copy, PartialEq, Eq, Default)]
+pub struct Args {
+    len: u8,
+    values: [i64; MAX_ARGS],
+}
+
+impl Args {
+    pub fn new(values: &[i64]) -> Args {
+        let mut args = Args::default();
+        for value in values {
+            args.push(*value);
+        }
+        args
+    }
+
+    #[inline]
+    pub fn push(&mut self, value: i64) {
+        self.values[self.len as usize] = value;
+        self.len += 1;
+    }
+
+    pub fn len(&self) -> usize {
+        self.len as usize
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn as_slice(&self) -> &[i64] {
+        &self.values[..self.len as usize]
+    }
+
+    /// Operand `index`, or -1 when the call has fewer.
+    pub fn get(&self, index: usize) -> i64 {
+        self.as_slice().get(index).copied().unwrap_or(-1)
+    }
+}
+
+impl std::fmt::Debug for Args {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.debug_list().entries(self.as_slice()).finish()
+    }
+}
+
+impl Serialize for Args {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.as_slice().serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Args {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Args, D::Error> {
+        let values = Vec::<i64>::deserialize(deserializer)?;
+        if values.len() > MAX_ARGS {
+            return Err(serde::de::Error::custom(format!("a call has at most {MAX_ARGS} operands")));
+        }
+        Ok(Args::new(&values))
+    }
+}
+
+/// Why a process sleeps.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum BlockReason {
+    /// `read` on an empty pipe that still has a writer.
+    PipeEmpty { pipe: u32 },
+    /// `write` on a full pipe that still has a reader; `written` bytes of this call are already in.
+    PipeFull { pipe: u32, written: u32 },
+    /// `open(O_RDONLY)` of a FIFO with no writer yet. `path` indexes the program's paths.
+    FifoNoWriter { pipe: u32, path: u32 },
+    /// `open(O_WRONLY)` of a FIFO with no reader yet. `path` indexes the program's paths.
+    FifoNoReader { pipe: u32, path: u32 },
+    /// `wait`/`waitpid`/`waitid` with children that have nothing to report yet: one child, or any.
+    Child { target: Option<Pid> },
+    /// `waitpid(-PGID)`/`waitid(P_PGID)`: any child in a process group.
+    ChildInGroup { pgid: Pid },
+    /// `pause`: until a signal arrives.
+    Signal,
+}
+
+impl BlockReason {
+    /// The object whose wait queue the sleeper is on, if it is one.
+    pub fn object(&self) -> Option<ObjectRef> {
+        match self {
+            BlockReason::PipeEmpty { pipe }
+            | BlockReason::PipeFull { pipe, .. }
+            | BlockReason::FifoNoWriter { pipe, .. }
+            | BlockReason::FifoNoReader { pipe, .. } => Some(ObjectRef::pipe(*pipe)),
+            BlockReason::Child { .. } | BlockReason::ChildInGroup { .. } | BlockReason::Signal => None,
+        }
+    }
+}
+
+/// What made a sleeping process runnable again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "cause", rename_all = "snake_case")]
+pub enum WakeCause {
+    /// Data arrived in the object it waits to read.
+    Data { object: ObjectRef },
+    /// Room was made in the object it waits to write.
+    Room { object: ObjectRef },
+    /// The other side went away: the last writer (end of file) or the last reader (`EPIPE`).
+    Hangup { object: ObjectRef },
+    /// The other side of a FIFO opened it.
+    Partner { object: ObjectRef },
+    /// A child changed state.
+    Child { child: Pid },
+    /// The object's capacity grew (`F_SETPIPE_SZ`).
+    Resize { object: ObjectRef },
+}
+
+/// Who took a zombie away, and why.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReapCause {
+    /// Its parent's `wait`, `waitpid` or `waitid` collected it.
+    Wait,
+    /// `init` collected it (it was orphaned, or a child of init).
+    Init,
+    /// Its parent ignores `SIGCHLD`, so the kernel let it go at once and no zombie was left.
+    Ignored,
+}
+
+/// What a completed system call gave back to the process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CallResult {
+    /// A plain return value (`write` returns a count, `close` returns 0, ...).
+    Value { value: i64 },
+    /// The call failed: it returned -1 with this errno.
+    Error { errno: Errno },
+    /// `read` returned `len` bytes, kept in the trace's data arena at `offset`.
+    Data { offset: u32, len: u32 },
+    /// `pipe`/`pipe2` filled in these two descriptors.
+    Pair { read_fd: i32, write_fd: i32 },
+    /// `fork` returned the child's pid in the parent.
+    Fork { child: Pid },
+    /// `wait`/`waitpid` returned a child's pid and its status.
+    Waited { child: Pid, status: ChildStatus },
+    /// `waitid` returned 0 and stored a child's pid and status in its `siginfo_t`.
+    WaitedInfo { child: Pid, status: ChildStatus },
+    /// The call returned 0 and stored `value` through its pointer (`ioctl FIONREAD`).
+    Out { value: i64 },
+}
+
+impl CallResult {
+    /// The number the call returned, as C sees it (-1 on error).
+    pub fn return_value(&self) -> i64 {
+        match *self {
+            CallResult::Value { value } => value,
+            CallResult::Error { .. } => -1,
+            CallResult::Data { len, .. } => len as i64,
+            CallResult::Pair { .. } | CallResult::WaitedInfo { .. } | CallResult::Out { .. } => 0,
+            CallResult::Fork { child } => child as i64,
+            CallResult::Waited { child, .. } => child as i64,
+        }
+    }
+
+    /// The value `NAME = CALL` binds: the return value, or what the call stored through its pointer.
+    pub fn bound_value(&self) -> i64 {
+        match *self {
+            CallResult::Out { value } => value,
+            CallResult::WaitedInfo { child, .. } => child as i64,
+            other => other.return_value(),
+        }
+    }
+}
+
+/// The direction of a copy between a process and the kernel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CopyDirection {
+    UserToKernel,
+    KernelToUser,
+}
+
+/// What happened to a signal at its target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignalEffect {
+    /// Ignored (explicitly, or by default as `SIGCHLD` is) and discarded.
+    Ignored,
+    /// Left pending: the target is stopped and the signal's action waits for `SIGCONT`.
+    Pending,
+    /// The target is terminated (the default action of most signals).
+    Terminated,
+    /// The target is terminated; the default action asks for a core dump (none is written).
+    TerminatedCore,
+    /// The target stops.
+    Stopped,
+    /// The target continues after a stop.
+    Continued,
+    /// Nothing to do: the target is already in that state, or already dead.
+    NoEffect,
+}
+
+impl SignalEffect {
+    pub const ALL: [SignalEffect; 7] = [
+        SignalEffect::Ignored,
+        SignalEffect::Pending,
+        SignalEffect::Terminated,
+        SignalEffect::TerminatedCore,
+        SignalEffect::Stopped,
+        SignalEffect::Continued,
+        SignalEffect::NoEffect,
+    ];
+}
+
+/// How a run ended.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RunOutcome {
+    /// Every process has exited (zombies included).
+    AllExited,
+    /// Every living process is blocked or stopped; nobody can make progress.
+    Deadlock { waiting: Vec<WaitEdge> },
+    /// The run reached its step limit.
+    StepLimit { steps: u64 },
+    /// A resource limit of the simulator was reached (see [`crate::Limits`]).
+    LimitReached { limit: String, detail: String },
+}
+
+impl RunOutcome {
+    pub fn name(&self) -> &'static str {
+        match self {
+            RunOutcome::AllExited => "all-exited",
+            RunOutcome::Deadlock { .. } => "deadlock",
+            RunOutcome::StepLimit { .. } => "step-limit",
+            RunOutcome::LimitReached { .. } => "limit-reached",
+        }
+    }
+}
+
+/// One edge of a deadlock: who waits, on what, and for whom.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaitEdge {
+    pub pid: Pid,
+    /// `None` when the process is stopped rather than blocked.
+    pub reason: Option<BlockReason>,
+    /// The processes that could end the wait (for example, those holding a pipe's write end).
+    pub waits_for: Vec<Pid>,
+}
+
+/// What an expectation asked for and what the run gave instead, and where the expectation is written.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mismatch {
+    pub expected: String,
+    pub got: String,
+    pub span: Span,
+}
+
+/// One thing that happened. `step` is the step it happened in (0 before the first step).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    pub step: u32,
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum EventKind {
+    /// Top-level process number `index` of the program starts (a child of `init`).
+    Spawn { pid: Pid, index: u32 },
+    /// The CPU moves from one process to another.
+    Switch { from: Option<Pid>, to: Pid },
+    /// A system call completed. `op` indexes the program ([`IMPLICIT_EXIT_OP`] for the `exit(0)` at
+    /// the end of a block); `args` are its operands as the process resolved them.
+    Call { pid: Pid, op: u32, args: Args, result: CallResult },
+    /// A system call could not finish and the process went to sleep.
+    Block { pid: Pid, op: u32, args: Args, reason: BlockReason },
+    /// A sleeping process became runnable again; it retries its call when next scheduled.
+    Wake { pid: Pid, by: Pid, cause: WakeCause },
+    /// Bytes copied between a process's memory and a kernel buffer.
+    Copy { pid: Pid, direction: CopyDirection, bytes: u32, object: ObjectRef, used_bytes: u32, capacity_bytes: u32 },
+    /// `fork` (the operation `op`) created a child.
+    Fork { parent: Pid, child: Pid, op: u32 },
+    /// A signal was generated for a process.
+    Signal { from: Pid, to: Pid, signal: Signal, effect: SignalEffect },
+    /// A process ended and is now a zombie until it is reaped.
+    Exit { pid: Pid, status: ChildStatus },
+    /// A zombie was collected.
+    Reap { pid: Pid, by: Pid, cause: ReapCause },
+    /// A process's parent died and `init` adopted it.
+    Reparent { pid: Pid, new_parent: Pid },
+    /// A `write` ended early because a signal arrived after some bytes were written.
+    Interrupted { pid: Pid, op: u32, signal: Signal },
+    /// The process did something its own code cannot survive (a division by zero) and the CPU raised
+    /// a signal for it.
+    Fault { pid: Pid, op: u32, signal: Signal },
+    /// An expectation written in the scenario did not hold. `op` is the operation, or [`NO_OP`].
+    ExpectFailed { pid: Pid, op: u32, mismatch: Box<Mismatch> },
+    /// The run ended.
+    End { outcome: Box<RunOutcome> },
+}
+
+/// The `op` of a `Call` event for the implicit `exit(0)` at the end of a block.
+pub const IMPLICIT_EXIT_OP: u32 = u32::MAX;
+
+/// The `op` of an event about no operation (the run's end, a process's final state).
+pub const NO_OP: u32 = u32::MAX;
+
+impl EventKind {
+    /// Whether the event holds memory of its own (a boxed text), which dropping it frees.
+    pub fn owns_memory(&self) -> bool {
+        match self {
+            EventKind::ExpectFailed { .. } | EventKind::End { .. } => true,
+            EventKind::Spawn { .. }
+            | EventKind::Switch { .. }
+            | EventKind::Call { .. }
+            | EventKind::Block { .. }
+            | EventKind::Wake { .. }
+            | EventKind::Copy { .. }
+            | EventKind::Fork { .. }
+            | EventKind::Signal { .. }
+            | EventKind::Exit { .. }
+            | EventKind::Reap { .. }
+            | EventKind::Reparent { .. }
+            | EventKind::Interrupted { .. }
+            | EventKind::Fault { .. } => false,
+        }
+    }
+
+    /// The process an event is about (the one whose line it is in a trace), if any.
+    pub fn actor(&self) -> Option<Pid> {
+        match *self {
+            EventKind::Spawn { pid, .. }
+            | EventKind::Call { pid, .. }
+            | EventKind::Block { pid, .. }
+            | EventKind::Wake { pid, .. }
+            | EventKind::Copy { pid, .. }
+            | EventKind::Exit { pid, .. }
+            | EventKind::Interrupted { pid, .. }
+            | EventKind::Fault { pid, .. }
+            | EventKind::ExpectFailed { pid, .. }
+            | EventKind::Reparent { pid, .. } => Some(pid),
+            EventKind::Fork { parent, .. } => Some(parent),
+            EventKind::Signal { from, .. } => Some(from),
+            EventKind::Reap { by, .. } => Some(by),
+            EventKind::Switch { .. } | EventKind::End { .. } => None,
+        }
+    }
+}

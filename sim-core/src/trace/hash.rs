@@ -1,0 +1,118 @@
+//! The trace hash: a fast, platform-independent 64-bit hash over fixed-width little-endian words.
+//!
+//! It detects differences between traces; it does not resist an attacker. [`StreamHasher`] hashes a
+//! byte stream so that the result depends only on the bytes, not on how they were cut into calls.
+
+/// Folds 64-bit words into one 64-bit state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TraceHasher {
+    state: u64,
+}
+
+impl Default for TraceHasher {
+    fn default() -> Self {
+        TraceHasher { state: 0x243f_6a88_85a3_08d3 }
+    }
+}
+
+impl TraceHasher {
+    const MULTIPLIER: u64 = 0x9e37_79b9_7f4a_7c15;
+
+    #[inline]
+    pub fn word(&mut self, word: u64) {
+        self.state = (self.state.rotate_left(23) ^ word).wrapping_mul(Self::MULTIPLIER);
+    }
+
+    pub fn bytes(&mut self, bytes: &[u8]) {
+        self.word(bytes.len() as u64);
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            self.word(u64::from_le_bytes(chunk.try_into().expect("chunks_exact gives 8 bytes")));
+        }
+        let mut tail = [0u8; 8];
+        tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+        self.word(u64::from_le_bytes(tail));
+    }
+
+    pub fn finish(&self) -> u64 {
+        // One last avalanche so that nearby states give unrelated hashes.
+        let mut value = self.state;
+        value ^= value >> 33;
+        value = value.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        value ^= value >> 33;
+        value
+    }
+}
+
+/// Hashes a byte stream eight bytes at a time, carrying a partial word between calls.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StreamHasher {
+    hasher: TraceHasher,
+    carry: u64,
+    carry_len: u32,
+    total: u64,
+}
+
+impl StreamHasher {
+    pub fn feed(&mut self, mut bytes: &[u8]) {
+        self.total += bytes.len() as u64;
+        while self.carry_len != 0 && !bytes.is_empty() {
+            self.carry |= (bytes[0] as u64) << (8 * self.carry_len);
+            self.carry_len += 1;
+            bytes = &bytes[1..];
+            if self.carry_len == 8 {
+                self.hasher.word(self.carry);
+                self.carry = 0;
+                self.carry_len = 0;
+            }
+        }
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            self.hasher.word(u64::from_le_bytes(chunk.try_into().expect("chunks_exact gives 8 bytes")));
+        }
+        for byte in chunks.remainder() {
+            self.carry |= (*byte as u64) << (8 * self.carry_len);
+            self.carry_len += 1;
+        }
+    }
+
+    pub fn finish(&self) -> TraceHasher {
+        let mut hasher = self.hasher;
+        hasher.word(self.carry);
+        hasher.word(self.total);
+        hasher
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_depends_on_every_byte_and_on_order() {
+        let mut first = TraceHasher::default();
+        first.bytes(b"hello world, this is a pipe");
+        let mut second = TraceHasher::default();
+        second.bytes(b"hello world, this is a pipf");
+        assert_ne!(first.finish(), second.finish());
+        let mut a_then_b = TraceHasher::default();
+        a_then_b.word(1);
+        a_then_b.word(2);
+        let mut b_then_a = TraceHasher::default();
+        b_then_a.word(2);
+        b_then_a.word(1);
+        assert_ne!(a_then_b.finish(), b_then_a.finish());
+    }
+
+    #[test]
+    fn a_stream_hash_does_not_depend_on_how_the_bytes_were_cut() {
+        let bytes: Vec<u8> = (0..100u8).collect();
+        let mut whole = StreamHasher::default();
+        whole.feed(&bytes);
+        let mut pieces = StreamHasher::default();
+        for piece in bytes.chunks(7) {
+            pieces.feed(piece);
+        }
+        assert_eq!(whole.finish(), pieces.finish());
+    }
+}
