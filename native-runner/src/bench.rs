@@ -240,7 +240,9 @@ pub fn run(messages: u32, repeats: u32, json: Option<&std::path::Path>) -> ExitC
         best_calls_per_second,
         verdict(best_calls_per_second)
     ));
-    print!("{out}");
+    if let Err(code) = crate::output::print(&out) {
+        return code;
+    }
     if let Some(path) = json {
         let simulator: Vec<serde_json::Value> = sims
             .iter()

@@ -5,11 +5,13 @@
 //! prints a scenario in canonical form; `ipclab parse` prints its syntax tree as JSON; `ipclab bench`
 //! measures the simulator against real Linux pipes; `ipclab serve` serves the playground.
 //! Exit status: 0 success, 1 an expectation failed (or, for `check`, a difference), 2 usage or input
-//! error, 3 the host cannot run `check`, 128 + signal when `check` was interrupted.
+//! error, 3 the host cannot run `check`, 74 standard output could not be written, 128 + signal when
+//! `check` was interrupted. A standard output closed by its reader only ends the output (see [`output`]).
 
 mod bench;
 mod check;
 mod input;
+mod output;
 mod serve;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -113,16 +115,19 @@ fn main() -> ExitCode {
             quiet,
         }),
         Command::Fmt { file } => match input::load(&file) {
-            Ok((_, scenario)) => {
-                print!("{}", sim_core::print(&scenario));
-                ExitCode::SUCCESS
-            }
+            Ok((_, scenario)) => match output::print(&sim_core::print(&scenario)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(code) => code,
+            },
             Err(code) => code,
         },
         Command::Parse { file } => match input::load(&file) {
             Ok((_, scenario)) => {
-                println!("{}", serde_json::to_string_pretty(&scenario).expect("syntax trees serialize"));
-                ExitCode::SUCCESS
+                let tree = serde_json::to_string_pretty(&scenario).expect("syntax trees serialize");
+                match output::print(&format!("{tree}\n")) {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(code) => code,
+                }
             }
             Err(code) => code,
         },
@@ -266,7 +271,9 @@ fn run_sim(file: &std::path::Path, seed: u64, schedule: &str, format: Format, ma
                 },
                 report.trace_hash
             ));
-            print!("{out}");
+            if let Err(code) = output::print(&out) {
+                return code;
+            }
         }
         Format::Json => {
             let mut out = String::new();
@@ -278,7 +285,9 @@ fn run_sim(file: &std::path::Path, seed: u64, schedule: &str, format: Format, ma
             let summary = sim_core::render::RunSummary::of(&report);
             out.push_str(&serde_json::to_string(&summary).expect("summaries serialize"));
             out.push('\n');
-            print!("{out}");
+            if let Err(code) = output::print(&out) {
+                return code;
+            }
         }
     }
     if report.failures.is_empty() {

@@ -140,9 +140,12 @@ pub fn run(args: CheckArgs) -> ExitCode {
             "runs": reports,
             "summary": summary(&reports, total, elapsed_ms, interrupted),
         });
-        println!("{}", serde_json::to_string_pretty(&value).expect("reports serialize"));
-    } else {
-        print!("{}", text_report(&host.info, &reports, total, elapsed_ms, interrupted));
+        let text = serde_json::to_string_pretty(&value).expect("reports serialize");
+        if let Err(code) = crate::output::print(&format!("{text}\n")) {
+            return code;
+        }
+    } else if let Err(code) = crate::output::print(&text_report(&host.info, &reports, total, elapsed_ms, interrupted)) {
+        return code;
     }
     if let Some(signal) = interrupted {
         return ExitCode::from(128 + signal as u8);
