@@ -119,6 +119,15 @@ fn write_scenario(dir: &Path, name: &str, text: &str) -> PathBuf {
     path
 }
 
+/// A scenario that forks past the simulator's process limit: `check` refuses to run it on Linux.
+fn fork_bomb(dir: &Path) -> PathBuf {
+    write_scenario(
+        dir,
+        "bomb.ipc",
+        "process bomb expect running {\n  repeat 100 {\n    fork child expect running {\n      pause\n    }\n  }\n}\n",
+    )
+}
+
 fn scratch_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("ipclab-test-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -137,19 +146,54 @@ fn bad_input_and_runs_over_the_limits_exit_2_before_anything_real_starts() {
     assert_eq!(parse.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&parse.stderr).contains("broken.ipc:2:"), "a located message");
 
-    let bomb = write_scenario(
-        &dir,
-        "bomb.ipc",
-        "process bomb expect running {\n  repeat 100 {\n    fork child expect running {\n      pause\n    }\n  }\n}\n",
-    );
+    let bomb = fork_bomb(&dir);
     let limit = ipclab().arg("check").arg(&bomb).output().expect("runs");
     assert_eq!(limit.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&limit.stderr);
     assert!(stderr.contains("max_processes") && stderr.contains("no real process"), "{stderr}");
-    assert!(limit.stdout.is_empty(), "no report for a run that never started");
+    let stdout = String::from_utf8_lossy(&limit.stdout);
+    assert!(stdout.contains("bomb.ipc (round-robin): REFUSED, not run on Linux:"), "{stdout}");
+    assert!(stdout.contains("0 of 1 runs checked: 0 match, 0 differ; 1 refused"), "{stdout}");
 
     let zero = ipclab().args(["check", "--runs", "0"]).arg(&broken).output().expect("runs");
     assert_eq!(zero.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_refused_run_is_marked_and_the_runs_around_it_are_still_reported() {
+    let dir = scratch_dir("refused");
+    let bomb = fork_bomb(&dir);
+    let first = root().join("scenarios").join("pipe-parent-child.ipc");
+    let last = root().join("scenarios").join("eof-never-comes.ipc");
+    let files = [first.clone(), bomb.clone(), last.clone()];
+    let (output, json) = run_check(&[], &files);
+    assert_eq!(output.status.code(), Some(2), "a refused run makes the check incomplete");
+    let runs = json["runs"].as_array().expect("runs");
+    let statuses: Vec<&str> = runs.iter().map(|run| run["status"].as_str().expect("a status")).collect();
+    assert_eq!(statuses, ["match", "refused", "match"], "{json}");
+    assert_eq!(runs[1]["file"], bomb.display().to_string());
+    let refusal = runs[1]["refusal"].as_str().expect("a reason");
+    assert!(refusal.contains("max_processes") && refusal.contains("no real process"), "{refusal}");
+    assert!(runs[0]["steps_checked"].as_u64().expect("a count") > 0);
+    assert!(runs[2]["steps_checked"].as_u64().expect("a count") > 0);
+    assert_eq!(json["summary"]["runs_checked"], 2);
+    assert_eq!(json["summary"]["matched"], 2);
+    assert_eq!(json["summary"]["refused"], 1);
+
+    // The text report: each run in order, the refused one marked with its reason.
+    let text = ipclab().args(["check", "--quiet"]).args(&files).output().expect("runs");
+    assert_eq!(text.status.code(), Some(2));
+    let stdout = String::from_utf8_lossy(&text.stdout);
+    let verdicts: Vec<&str> = stdout.lines().filter(|line| line.contains(".ipc")).collect();
+    assert_eq!(verdicts.len(), 3, "{stdout}");
+    assert!(verdicts[0].contains("pipe-parent-child.ipc") && verdicts[0].contains("every step matches"), "{stdout}");
+    assert!(
+        verdicts[1].contains("bomb.ipc (round-robin): REFUSED, not run on Linux: the simulator stopped"),
+        "{stdout}"
+    );
+    assert!(verdicts[2].contains("eof-never-comes.ipc") && verdicts[2].contains("every step matches"), "{stdout}");
+    assert!(stdout.contains("2 of 3 runs checked: 2 match, 0 differ; 1 refused, not run on Linux"), "{stdout}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
