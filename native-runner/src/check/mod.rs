@@ -55,6 +55,21 @@ pub fn run(args: CheckArgs) -> ExitCode {
             Err(code) => return code,
         }
     }
+    // Run directories of earlier checks that were killed before they could remove them.
+    for swept in host::sweep_stale_run_dirs(&std::env::temp_dir()) {
+        let owner = swept.owner_pid.map(|pid| format!(" (pid {pid})")).unwrap_or_default();
+        match swept.error {
+            None => eprintln!(
+                "ipclab check: removed {}, a run directory left behind by a check{owner} that ended without removing it",
+                swept.path.display()
+            ),
+            Some(error) => eprintln!(
+                "ipclab check: cannot remove {}, a run directory left behind by a check{owner} that ended without \
+                 removing it: {error}",
+                swept.path.display()
+            ),
+        }
+    }
     let mut host = match host::probe() {
         Ok(host) => host,
         Err(reason) => {
