@@ -90,7 +90,7 @@ enum Command {
         #[arg(long)]
         json: Option<std::path::PathBuf>,
     },
-    /// Serve the playground (built by `cargo xtask dist`) on 127.0.0.1.
+    /// Serve the playground (built by `cargo xtask dist`) on 127.0.0.1, until SIGTERM or SIGINT.
     Serve {
         /// Port to listen on (0 picks a free one).
         #[arg(long, default_value_t = 8000)]
@@ -98,6 +98,14 @@ enum Command {
         /// Directory of the built playground.
         #[arg(long, default_value = "dist")]
         dir: std::path::PathBuf,
+        /// Most connections open at once (lowered to what the limit on open files allows); at the cap a
+        /// new client closes the connection that has gone longest without sending or receiving.
+        #[arg(long, default_value_t = 4096)]
+        max_connections: u32,
+        /// Seconds a connection may go without sending or receiving (or take to send a request head)
+        /// before it is closed.
+        #[arg(long, default_value_t = 30)]
+        idle_timeout: u64,
     },
 }
 
@@ -132,7 +140,9 @@ fn main() -> ExitCode {
             Err(code) => code,
         },
         Command::Bench { messages, repeat, json } => bench::run(messages, repeat, json.as_deref()),
-        Command::Serve { port, dir } => serve::run(port, &dir),
+        Command::Serve { port, dir, max_connections, idle_timeout } => {
+            serve::run(serve::ServeArgs { port, dir, max_connections, idle_timeout_seconds: idle_timeout })
+        }
     }
 }
 
