@@ -13,7 +13,7 @@ pub fn load(path: &Path) -> Result<(String, Scenario), ExitCode> {
     let source = match read_text(path) {
         Ok(source) => source,
         Err(message) => {
-            eprintln!("{name}: error: {message}");
+            note!("{name}: error: {message}");
             return Err(ExitCode::from(2));
         }
     };
@@ -21,9 +21,9 @@ pub fn load(path: &Path) -> Result<(String, Scenario), ExitCode> {
         Ok(scenario) => Ok((source, scenario)),
         Err(diagnostics) => {
             for diagnostic in &diagnostics {
-                eprintln!("{}", render_with_source(&name, &source, diagnostic));
+                note!("{}", render_with_source(&name, &source, diagnostic));
             }
-            eprintln!("{name}: {} error{}", diagnostics.len(), if diagnostics.len() == 1 { "" } else { "s" });
+            note!("{name}: {} error{}", diagnostics.len(), if diagnostics.len() == 1 { "" } else { "s" });
             Err(ExitCode::from(2))
         }
     }

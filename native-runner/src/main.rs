@@ -8,10 +8,11 @@
 //! error, 3 the host cannot run `check`, 74 standard output could not be written, 128 + signal when
 //! `check` was interrupted. A standard output closed by its reader only ends the output (see [`output`]).
 
+#[macro_use]
+mod output;
 mod bench;
 mod check;
 mod input;
-mod output;
 mod serve;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -184,7 +185,7 @@ fn run_sim(file: &std::path::Path, seed: u64, schedule: &str, format: Format, ma
     let (policy, choices) = match parse_schedule(schedule) {
         Ok(parsed) => parsed,
         Err(message) => {
-            eprintln!("ipclab: {message}");
+            note!("ipclab: {message}");
             return ExitCode::from(2);
         }
     };
@@ -197,7 +198,7 @@ fn run_sim(file: &std::path::Path, seed: u64, schedule: &str, format: Format, ma
     if let Some(max_steps) = max_steps {
         let ceiling = sim_core::Limits::DEFAULT.max_steps_ceiling;
         if max_steps > ceiling {
-            eprintln!("ipclab: --max-steps {max_steps} is above the limit of {ceiling} steps (max_steps_ceiling)");
+            note!("ipclab: --max-steps {max_steps} is above the limit of {ceiling} steps (max_steps_ceiling)");
             return ExitCode::from(2);
         }
         config.max_steps = max_steps;
@@ -205,13 +206,13 @@ fn run_sim(file: &std::path::Path, seed: u64, schedule: &str, format: Format, ma
     let mut simulation = match Simulation::new(&scenario, config) {
         Ok(simulation) => simulation,
         Err(diagnostic) => {
-            eprintln!("{}", diagnostic.render(&file.display().to_string()));
+            note!("{}", diagnostic.render(&file.display().to_string()));
             return ExitCode::from(2);
         }
     };
     for (index, choice) in choices.iter().enumerate() {
         if simulation.is_finished() {
-            eprintln!(
+            note!(
                 "ipclab: --schedule: choice {} comes after the run has ended (step {})",
                 index + 1,
                 simulation.steps()
@@ -230,7 +231,7 @@ fn run_sim(file: &std::path::Path, seed: u64, schedule: &str, format: Format, ma
                             .iter()
                             .map(|pid| format!("{} ({})", kernel.process(*pid).name, pid))
                             .collect();
-                        eprintln!(
+                        note!(
                             "ipclab: --schedule: choice {} ({name}) at step {}: no runnable process has that name; runnable: {}",
                             index + 1,
                             simulation.steps() + 1,
@@ -244,17 +245,17 @@ fn run_sim(file: &std::path::Path, seed: u64, schedule: &str, format: Format, ma
         match simulation.step_as(pid) {
             Ok(StepStatus::Ran(_)) => {}
             Ok(StepStatus::Finished) => {
-                eprintln!("ipclab: --schedule: choice {} comes after the run has ended", index + 1);
+                note!("ipclab: --schedule: choice {} comes after the run has ended", index + 1);
                 return ExitCode::from(2);
             }
             Err(error) => {
-                eprintln!("ipclab: --schedule: choice {}: {error}", index + 1);
+                note!("ipclab: --schedule: choice {}: {error}", index + 1);
                 return ExitCode::from(2);
             }
         }
     }
     if let Err(error) = simulation.run() {
-        eprintln!("ipclab: {error}");
+        note!("ipclab: {error}");
         return ExitCode::from(70);
     }
     let report = simulation.report().expect("the run has finished");

@@ -4,6 +4,25 @@
 //! nothing more is written, no message is printed, and the command ends with the exit status it would
 //! have had anyway, as Unix tools do. Any other write error (`ENOSPC` on a full disk, `EIO`) means that
 //! output was lost: one line on stderr and exit status [`WRITE_FAILED`]. Never a panic.
+//!
+//! Messages and progress go to stderr through [`note!`] and [`note_part!`], which never panic either: a
+//! message that cannot be written (`ipclab check FILES 2>&1 | head -1`) is lost, and the command goes on.
+
+/// `eprintln!` that never panics: a line on stderr, lost if stderr cannot be written.
+macro_rules! note {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+/// `eprint!` that never panics: text on stderr without a line end, lost if stderr cannot be written.
+macro_rules! note_part {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stderr(), $($arg)*);
+    }};
+}
 
 use std::io::{ErrorKind, Write};
 use std::process::ExitCode;
@@ -29,8 +48,7 @@ pub fn print(text: &str) -> Result<(), ExitCode> {
             Ok(())
         }
         Err(error) => {
-            // Written without `eprintln!`, which would panic if stderr failed too.
-            let _ = writeln!(std::io::stderr(), "ipclab: cannot write to standard output: {error}");
+            note!("ipclab: cannot write to standard output: {error}");
             Err(ExitCode::from(WRITE_FAILED))
         }
     }

@@ -1,6 +1,7 @@
 //! Standard output that fails, for every command that prints (`sim`, `fmt`, `parse`, `check`, `bench`):
 //! a reader that goes away ends the output quietly, with the exit status the command would have had;
-//! a full disk is a one-line error with exit status 74. Never a panic (exit status 101).
+//! a full disk is a one-line error with exit status 74. A closed standard error (progress and messages)
+//! loses those and nothing else. Never a panic (exit status 101).
 //!
 //! `check` starts real processes with real-time priorities, so this file expects what CI gives it:
 //! root, and at least two CPUs.
@@ -92,4 +93,21 @@ fn a_full_disk_is_a_one_line_error_with_status_74() {
             "{what}:\n{stderr}"
         );
     }
+}
+
+#[test]
+fn a_closed_standard_error_loses_the_messages_and_nothing_else() {
+    // `ipclab check FILE 2>&1 | head -1`: progress and messages go to a reader that has gone away.
+    for (args, status) in printing_commands() {
+        let what = args.join(" ");
+        let output = ipclab().args(&args).stdout(Stdio::piped()).stderr(closed_pipe()).output().unwrap();
+        assert_eq!(output.status.code(), Some(status), "{what}");
+        assert!(!output.stdout.is_empty(), "{what} still prints its output");
+    }
+    let file = scenario("pipe-parent-child.ipc");
+    let output = ipclab().arg("check").arg(&file).stdout(Stdio::piped()).stderr(closed_pipe()).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "check with its progress lines");
+    assert!(String::from_utf8_lossy(&output.stdout).contains("1 of 1 runs checked: 1 match"));
+    let output = ipclab().args(["check", "/nonexistent/scenario.ipc"]).stderr(closed_pipe()).output().unwrap();
+    assert_eq!(output.status.code(), Some(2), "the status still says what happened");
 }

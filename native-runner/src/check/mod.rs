@@ -33,17 +33,17 @@ pub struct CheckArgs {
 
 pub fn run(args: CheckArgs) -> ExitCode {
     if args.files.is_empty() {
-        eprintln!("ipclab check: name at least one scenario file");
+        note!("ipclab check: name at least one scenario file");
         return ExitCode::from(2);
     }
     if args.runs == 0 {
-        eprintln!("ipclab check: --runs must be at least 1");
+        note!("ipclab check: --runs must be at least 1");
         return ExitCode::from(2);
     }
     let (policy, choices) = match crate::parse_schedule(&args.schedule) {
         Ok(parsed) => parsed,
         Err(message) => {
-            eprintln!("ipclab check: {message}");
+            note!("ipclab check: {message}");
             return ExitCode::from(2);
         }
     };
@@ -59,11 +59,11 @@ pub fn run(args: CheckArgs) -> ExitCode {
     for swept in host::sweep_stale_run_dirs(&std::env::temp_dir()) {
         let owner = swept.owner_pid.map(|pid| format!(" (pid {pid})")).unwrap_or_default();
         match swept.error {
-            None => eprintln!(
+            None => note!(
                 "ipclab check: removed {}, a run directory left behind by a check{owner} that ended without removing it",
                 swept.path.display()
             ),
-            Some(error) => eprintln!(
+            Some(error) => note!(
                 "ipclab check: cannot remove {}, a run directory left behind by a check{owner} that ended without \
                  removing it: {error}",
                 swept.path.display()
@@ -73,12 +73,12 @@ pub fn run(args: CheckArgs) -> ExitCode {
     let mut host = match host::probe() {
         Ok(host) => host,
         Err(reason) => {
-            eprintln!("ipclab check: this host cannot run the check: {reason}");
+            note!("ipclab check: this host cannot run the check: {reason}");
             return ExitCode::from(3);
         }
     };
     if let Err(error) = host::set_affinity(0, &host.runner_cpus) {
-        eprintln!("ipclab check: this host cannot run the check: cannot pin the runner to its CPUs: {error}");
+        note!("ipclab check: this host cannot run the check: cannot pin the runner to its CPUs: {error}");
         return ExitCode::from(3);
     }
     host::install_stop_handlers();
@@ -101,7 +101,7 @@ pub fn run(args: CheckArgs) -> ExitCode {
                 _ => format!("{file} ({})", policy_label(&args.schedule)),
             };
             if !args.quiet {
-                eprint!("[{index}/{total}] {label} ... ");
+                note_part!("[{index}/{total}] {label} ... ");
                 let _ = std::io::stderr().flush();
             }
             let pids = match resolve_choices(scenario, &choices) {
@@ -129,7 +129,7 @@ pub fn run(args: CheckArgs) -> ExitCode {
                             RunStatus::Interrupted => "interrupted",
                             RunStatus::Refused => "refused",
                         };
-                        eprintln!("{word} ({} steps, {} ms)", report.steps_checked, report.elapsed_ms);
+                        note!("{word} ({} steps, {} ms)", report.steps_checked, report.elapsed_ms);
                     }
                     reports.push(report);
                 }
@@ -137,9 +137,9 @@ pub fn run(args: CheckArgs) -> ExitCode {
                 Err(RunError::Host(message)) => {
                     // The runs so far are still reported; the rest would fail the same way.
                     if !args.quiet {
-                        eprintln!("failed");
+                        note!("failed");
                     }
-                    eprintln!("ipclab check: this host cannot run the check: {message}");
+                    note!("ipclab check: this host cannot run the check: {message}");
                     host_error = Some(message);
                     break 'outer;
                 }
@@ -203,9 +203,9 @@ fn refuse(
     reason: String,
 ) {
     if !quiet {
-        eprintln!("refused");
+        note!("refused");
     }
-    eprintln!("ipclab check: {file}: {reason}");
+    note!("ipclab check: {file}: {reason}");
     reports.push(RunReport::refused(file, scenario, policy, seed, reason));
 }
 

@@ -83,11 +83,11 @@ struct Settings {
 /// Serves `args.dir` on `127.0.0.1:args.port` until `SIGTERM` or `SIGINT`.
 pub fn run(args: ServeArgs) -> ExitCode {
     if args.max_connections == 0 || args.idle_timeout_seconds == 0 {
-        eprintln!("ipclab: serve: --max-connections and --idle-timeout must be at least 1");
+        note!("ipclab: serve: --max-connections and --idle-timeout must be at least 1");
         return ExitCode::from(2);
     }
     if !std::fs::metadata(args.dir.join("index.html")).is_ok_and(|metadata| metadata.is_file()) {
-        eprintln!(
+        note!(
             "ipclab: serve: {} has no index.html; build the playground first with `cargo xtask dist`",
             args.dir.display()
         );
@@ -96,14 +96,14 @@ pub fn run(args: ServeArgs) -> ExitCode {
     let root = match std::fs::canonicalize(&args.dir).and_then(|root| Ok((confined::Confined::new(&root)?, root))) {
         Ok(opened) => opened,
         Err(error) => {
-            eprintln!("ipclab: serve: cannot open {}: {error}", args.dir.display());
+            note!("ipclab: serve: cannot open {}: {error}", args.dir.display());
             return ExitCode::from(2);
         }
     };
     let descriptors = raise_descriptor_limit();
     let cap = connection_cap(args.max_connections, descriptors);
     if cap < args.max_connections as usize {
-        eprintln!(
+        note!(
             "ipclab: serve: at most {cap} connections at once (the limit on open files, RLIMIT_NOFILE, is \
              {descriptors}), not {}",
             args.max_connections
@@ -117,7 +117,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
     {
         Ok(runtime) => runtime,
         Err(error) => {
-            eprintln!("ipclab: serve: cannot start: {error}");
+            note!("ipclab: serve: cannot start: {error}");
             return ExitCode::from(2);
         }
     };
@@ -178,7 +178,7 @@ async fn serve(port: u16, dir: &Path, cap: usize, settings: Arc<Settings>) -> Ex
     let listener = match listen(port) {
         Ok(listener) => listener,
         Err(error) => {
-            eprintln!("ipclab: serve: cannot listen on 127.0.0.1:{port}: {error}");
+            note!("ipclab: serve: cannot listen on 127.0.0.1:{port}: {error}");
             return ExitCode::from(2);
         }
     };
@@ -186,7 +186,7 @@ async fn serve(port: u16, dir: &Path, cap: usize, settings: Arc<Settings>) -> Ex
     let (mut terminate, mut interrupt) = match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
         (Ok(terminate), Ok(interrupt)) => (terminate, interrupt),
         (Err(error), _) | (_, Err(error)) => {
-            eprintln!("ipclab: serve: cannot handle SIGTERM and SIGINT: {error}");
+            note!("ipclab: serve: cannot handle SIGTERM and SIGINT: {error}");
             return ExitCode::from(2);
         }
     };
@@ -216,7 +216,7 @@ async fn serve(port: u16, dir: &Path, cap: usize, settings: Arc<Settings>) -> Ex
                         tracker.close_stalest();
                         if !said_cap {
                             said_cap = true;
-                            eprintln!(
+                            note!(
                                 "ipclab: serve: {cap} connections are open, the most allowed; from now on each new \
                                  client closes the connection that has gone longest without sending or receiving"
                             );
@@ -229,7 +229,7 @@ async fn serve(port: u16, dir: &Path, cap: usize, settings: Arc<Settings>) -> Ex
                     tracker.close_stalest();
                     if !said_out_of_resources {
                         said_out_of_resources = true;
-                        eprintln!(
+                        note!(
                             "ipclab: serve: cannot accept a connection ({error}); closing the stalest connection and \
                              trying again in {} ms",
                             ACCEPT_BACKOFF.as_millis()
@@ -244,7 +244,7 @@ async fn serve(port: u16, dir: &Path, cap: usize, settings: Arc<Settings>) -> Ex
         }
     };
     drop(listener);
-    eprintln!(
+    note!(
         "ipclab: serve: {stopped_by}: stopping; {} open connections may finish their responses (at most {} s)",
         tracker.len(),
         SHUTDOWN_GRACE.as_secs()
