@@ -150,10 +150,10 @@ fn add_run(runs: &mut Vec<f64>, measure: &mut Option<SimMeasure>, run: SimMeasur
 
 pub fn run(messages: u32, repeats: u32, json: Option<&std::path::Path>) -> ExitCode {
     if messages == 0 || repeats == 0 {
-        eprintln!("ipclab: bench: --messages and --repeat must be at least 1");
+        note!("ipclab: bench: --messages and --repeat must be at least 1");
         return ExitCode::from(2);
     }
-    eprintln!("ipclab bench: pipe ping-pong, {messages} round trips (4 system calls each)");
+    note!("ipclab bench: pipe ping-pong, {messages} round trips (4 system calls each)");
     let arms = [
         (Storage::Packed, "simulator, trace stored packed", "every event stored in the packed log"),
         (Storage::Events, "simulator, trace stored as events", "every event stored as an Event value"),
@@ -162,23 +162,23 @@ pub fn run(messages: u32, repeats: u32, json: Option<&std::path::Path>) -> ExitC
     // The arms take turns, round after round, so that a slow spell of the machine falls on all of them
     // alike rather than on whichever arm happened to be running.
     for (_, label, meaning) in &arms {
-        eprintln!("  {label}: {meaning}");
+        note!("  {label}: {meaning}");
     }
     let mut measures: Vec<Option<SimMeasure>> = arms.iter().map(|_| None).collect();
     let mut times: Vec<Vec<f64>> = arms.iter().map(|_| Vec::new()).collect();
     for round in 1..=repeats {
-        eprintln!("  [{round}/{repeats}] one run of each simulator arm ...");
+        note!("  [{round}/{repeats}] one run of each simulator arm ...");
         for (index, (storage, _, _)) in arms.iter().enumerate() {
             match measure_sim(messages, *storage) {
                 Ok(run) => {
                     if run.trace_hash != measures[0].as_ref().map_or(run.trace_hash, |first| first.trace_hash) {
-                        eprintln!("ipclab: bench: the simulator runs gave different trace hashes (a determinism bug)");
+                        note!("ipclab: bench: the simulator runs gave different trace hashes (a determinism bug)");
                         return ExitCode::from(1);
                     }
                     add_run(&mut times[index], &mut measures[index], run);
                 }
                 Err(message) => {
-                    eprintln!("ipclab: bench: simulator: {message}");
+                    note!("ipclab: bench: simulator: {message}");
                     return ExitCode::from(1);
                 }
             }
@@ -190,15 +190,15 @@ pub fn run(messages: u32, repeats: u32, json: Option<&std::path::Path>) -> ExitC
         .map(|((_, label, _), measure)| (*label, measure.expect("at least one round")))
         .collect();
     if sims.iter().any(|(_, measure)| measure.trace_hash != sims[0].1.trace_hash) {
-        eprintln!("ipclab: bench: the simulator runs gave different trace hashes (a determinism bug)");
+        note!("ipclab: bench: the simulator runs gave different trace hashes (a determinism bug)");
         return ExitCode::from(1);
     }
     let sim = &sims[0].1;
-    eprintln!("  real Linux pipes between two processes ...");
+    note!("  real Linux pipes between two processes ...");
     let (linux_calls, linux_seconds) = match measure_linux(messages) {
         Ok(measure) => measure,
         Err(message) => {
-            eprintln!("ipclab: bench: linux: {message}");
+            note!("ipclab: bench: linux: {message}");
             return ExitCode::from(1);
         }
     };
@@ -240,7 +240,9 @@ pub fn run(messages: u32, repeats: u32, json: Option<&std::path::Path>) -> ExitC
         best_calls_per_second,
         verdict(best_calls_per_second)
     ));
-    print!("{out}");
+    if let Err(code) = crate::output::print(&out) {
+        return code;
+    }
     if let Some(path) = json {
         let simulator: Vec<serde_json::Value> = sims
             .iter()
@@ -262,7 +264,7 @@ pub fn run(messages: u32, repeats: u32, json: Option<&std::path::Path>) -> ExitC
         let written = std::fs::File::create(path)
             .and_then(|mut file| file.write_all(serde_json::to_string_pretty(&value).expect("json").as_bytes()));
         if let Err(error) = written {
-            eprintln!("ipclab: bench: cannot write {}: {error}", path.display());
+            note!("ipclab: bench: cannot write {}: {error}", path.display());
             return ExitCode::from(2);
         }
     }

@@ -1,7 +1,9 @@
 //! Reading a scenario file: size and encoding checks, parsing, and located error messages on stderr.
 
 use sim_core::{Diagnostic, Limits, Scenario};
+use std::fs::FileType;
 use std::io::Read;
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -11,7 +13,7 @@ pub fn load(path: &Path) -> Result<(String, Scenario), ExitCode> {
     let source = match read_text(path) {
         Ok(source) => source,
         Err(message) => {
-            eprintln!("{name}: error: {message}");
+            note!("{name}: error: {message}");
             return Err(ExitCode::from(2));
         }
     };
@@ -19,23 +21,30 @@ pub fn load(path: &Path) -> Result<(String, Scenario), ExitCode> {
         Ok(scenario) => Ok((source, scenario)),
         Err(diagnostics) => {
             for diagnostic in &diagnostics {
-                eprintln!("{}", render_with_source(&name, &source, diagnostic));
+                note!("{}", render_with_source(&name, &source, diagnostic));
             }
-            eprintln!("{name}: {} error{}", diagnostics.len(), if diagnostics.len() == 1 { "" } else { "s" });
+            note!("{name}: {} error{}", diagnostics.len(), if diagnostics.len() == 1 { "" } else { "s" });
             Err(ExitCode::from(2))
         }
     }
 }
 
 /// Reads at most the scenario size limit, and insists on UTF-8 (saying where it is not).
+///
+/// Only a regular file is read. A FIFO, a device or a socket could block the read (or the open itself)
+/// forever or never end, so the file's type is checked before it is opened, and the open does not wait
+/// (`O_NONBLOCK`) in case the path is replaced in between; the opened file is checked once more.
 pub fn read_text(path: &Path) -> Result<String, String> {
     let limit = Limits::DEFAULT.max_source_bytes as u64;
-    let file = std::fs::File::open(path).map_err(|error| format!("cannot open the file: {error}"))?;
-    if let Ok(metadata) = file.metadata() {
-        if metadata.is_dir() {
-            return Err("this is a directory, not a scenario file".to_string());
-        }
-    }
+    let metadata = std::fs::metadata(path).map_err(|error| format!("cannot open the file: {error}"))?;
+    refuse_unless_regular(&metadata.file_type())?;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|error| format!("cannot open the file: {error}"))?;
+    let metadata = file.metadata().map_err(|error| format!("cannot read the file: {error}"))?;
+    refuse_unless_regular(&metadata.file_type())?;
     let mut bytes = Vec::new();
     file.take(limit + 1).read_to_end(&mut bytes).map_err(|error| format!("cannot read the file: {error}"))?;
     if bytes.len() as u64 > limit {
@@ -48,6 +57,26 @@ pub fn read_text(path: &Path) -> Result<String, String> {
         let col = String::from_utf8_lossy(&valid[line_start..]).chars().count() + 1;
         format!("{line}:{col}: the file is not valid UTF-8 text (byte {} is not)", valid.len())
     })
+}
+
+/// A scenario is a regular file; anything else is named in the refusal.
+fn refuse_unless_regular(file_type: &FileType) -> Result<(), String> {
+    let kind = if file_type.is_file() {
+        return Ok(());
+    } else if file_type.is_dir() {
+        "a directory"
+    } else if file_type.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if file_type.is_char_device() {
+        "a character device"
+    } else if file_type.is_block_device() {
+        "a block device"
+    } else if file_type.is_socket() {
+        "a socket"
+    } else {
+        "something other than a regular file"
+    };
+    Err(format!("this is {kind}, not a scenario file; ipclab reads scenarios from regular files only"))
 }
 
 /// `file:line:col: error: message`, then the line itself with a caret under the column.

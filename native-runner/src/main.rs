@@ -5,8 +5,11 @@
 //! prints a scenario in canonical form; `ipclab parse` prints its syntax tree as JSON; `ipclab bench`
 //! measures the simulator against real Linux pipes; `ipclab serve` serves the playground.
 //! Exit status: 0 success, 1 an expectation failed (or, for `check`, a difference), 2 usage or input
-//! error, 3 the host cannot run `check`, 128 + signal when `check` was interrupted.
+//! error, 3 the host cannot run `check`, 74 standard output could not be written, 128 + signal when
+//! `check` was interrupted. A standard output closed by its reader only ends the output (see [`output`]).
 
+#[macro_use]
+mod output;
 mod bench;
 mod check;
 mod input;
@@ -88,7 +91,7 @@ enum Command {
         #[arg(long)]
         json: Option<std::path::PathBuf>,
     },
-    /// Serve the playground (built by `cargo xtask dist`) on 127.0.0.1.
+    /// Serve the playground (built by `cargo xtask dist`) on 127.0.0.1, until SIGTERM or SIGINT.
     Serve {
         /// Port to listen on (0 picks a free one).
         #[arg(long, default_value_t = 8000)]
@@ -96,6 +99,14 @@ enum Command {
         /// Directory of the built playground.
         #[arg(long, default_value = "dist")]
         dir: std::path::PathBuf,
+        /// Most connections open at once (lowered to what the limit on open files allows); at the cap a
+        /// new client closes the connection that has gone longest without sending or receiving.
+        #[arg(long, default_value_t = 4096)]
+        max_connections: u32,
+        /// Seconds a connection may go without sending or receiving (or take to send a request head)
+        /// before it is closed.
+        #[arg(long, default_value_t = 30)]
+        idle_timeout: u64,
     },
 }
 
@@ -113,21 +124,26 @@ fn main() -> ExitCode {
             quiet,
         }),
         Command::Fmt { file } => match input::load(&file) {
-            Ok((_, scenario)) => {
-                print!("{}", sim_core::print(&scenario));
-                ExitCode::SUCCESS
-            }
+            Ok((_, scenario)) => match output::print(&sim_core::print(&scenario)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(code) => code,
+            },
             Err(code) => code,
         },
         Command::Parse { file } => match input::load(&file) {
             Ok((_, scenario)) => {
-                println!("{}", serde_json::to_string_pretty(&scenario).expect("syntax trees serialize"));
-                ExitCode::SUCCESS
+                let tree = serde_json::to_string_pretty(&scenario).expect("syntax trees serialize");
+                match output::print(&format!("{tree}\n")) {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(code) => code,
+                }
             }
             Err(code) => code,
         },
         Command::Bench { messages, repeat, json } => bench::run(messages, repeat, json.as_deref()),
-        Command::Serve { port, dir } => serve::run(port, &dir),
+        Command::Serve { port, dir, max_connections, idle_timeout } => {
+            serve::run(serve::ServeArgs { port, dir, max_connections, idle_timeout_seconds: idle_timeout })
+        }
     }
 }
 
@@ -169,7 +185,7 @@ fn run_sim(file: &std::path::Path, seed: u64, schedule: &str, format: Format, ma
     let (policy, choices) = match parse_schedule(schedule) {
         Ok(parsed) => parsed,
         Err(message) => {
-            eprintln!("ipclab: {message}");
+            note!("ipclab: {message}");
             return ExitCode::from(2);
         }
     };
@@ -182,7 +198,7 @@ fn run_sim(file: &std::path::Path, seed: u64, schedule: &str, format: Format, ma
     if let Some(max_steps) = max_steps {
         let ceiling = sim_core::Limits::DEFAULT.max_steps_ceiling;
         if max_steps > ceiling {
-            eprintln!("ipclab: --max-steps {max_steps} is above the limit of {ceiling} steps (max_steps_ceiling)");
+            note!("ipclab: --max-steps {max_steps} is above the limit of {ceiling} steps (max_steps_ceiling)");
             return ExitCode::from(2);
         }
         config.max_steps = max_steps;
@@ -190,13 +206,13 @@ fn run_sim(file: &std::path::Path, seed: u64, schedule: &str, format: Format, ma
     let mut simulation = match Simulation::new(&scenario, config) {
         Ok(simulation) => simulation,
         Err(diagnostic) => {
-            eprintln!("{}", diagnostic.render(&file.display().to_string()));
+            note!("{}", diagnostic.render(&file.display().to_string()));
             return ExitCode::from(2);
         }
     };
     for (index, choice) in choices.iter().enumerate() {
         if simulation.is_finished() {
-            eprintln!(
+            note!(
                 "ipclab: --schedule: choice {} comes after the run has ended (step {})",
                 index + 1,
                 simulation.steps()
@@ -215,7 +231,7 @@ fn run_sim(file: &std::path::Path, seed: u64, schedule: &str, format: Format, ma
                             .iter()
                             .map(|pid| format!("{} ({})", kernel.process(*pid).name, pid))
                             .collect();
-                        eprintln!(
+                        note!(
                             "ipclab: --schedule: choice {} ({name}) at step {}: no runnable process has that name; runnable: {}",
                             index + 1,
                             simulation.steps() + 1,
@@ -229,17 +245,17 @@ fn run_sim(file: &std::path::Path, seed: u64, schedule: &str, format: Format, ma
         match simulation.step_as(pid) {
             Ok(StepStatus::Ran(_)) => {}
             Ok(StepStatus::Finished) => {
-                eprintln!("ipclab: --schedule: choice {} comes after the run has ended", index + 1);
+                note!("ipclab: --schedule: choice {} comes after the run has ended", index + 1);
                 return ExitCode::from(2);
             }
             Err(error) => {
-                eprintln!("ipclab: --schedule: choice {}: {error}", index + 1);
+                note!("ipclab: --schedule: choice {}: {error}", index + 1);
                 return ExitCode::from(2);
             }
         }
     }
     if let Err(error) = simulation.run() {
-        eprintln!("ipclab: {error}");
+        note!("ipclab: {error}");
         return ExitCode::from(70);
     }
     let report = simulation.report().expect("the run has finished");
@@ -266,7 +282,9 @@ fn run_sim(file: &std::path::Path, seed: u64, schedule: &str, format: Format, ma
                 },
                 report.trace_hash
             ));
-            print!("{out}");
+            if let Err(code) = output::print(&out) {
+                return code;
+            }
         }
         Format::Json => {
             let mut out = String::new();
@@ -278,7 +296,9 @@ fn run_sim(file: &std::path::Path, seed: u64, schedule: &str, format: Format, ma
             let summary = sim_core::render::RunSummary::of(&report);
             out.push_str(&serde_json::to_string(&summary).expect("summaries serialize"));
             out.push('\n');
-            print!("{out}");
+            if let Err(code) = output::print(&out) {
+                return code;
+            }
         }
     }
     if report.failures.is_empty() {

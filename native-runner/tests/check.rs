@@ -1,5 +1,6 @@
 //! `ipclab check` end to end: the scenario library against real Linux, a deliberately wrong simulator
-//! expectation, usage errors, and a `SIGTERM` in the middle of a run that must leave nothing behind.
+//! expectation, usage errors, refused runs beside checked ones, a `SIGTERM` in the middle of a run that
+//! must leave nothing behind, and the directory a `SIGKILL` leaves, which the next check removes.
 //!
 //! These tests start real processes and use real-time scheduling, so they expect what CI gives them:
 //! root, and at least two CPUs.
@@ -119,6 +120,15 @@ fn write_scenario(dir: &Path, name: &str, text: &str) -> PathBuf {
     path
 }
 
+/// A scenario that forks past the simulator's process limit: `check` refuses to run it on Linux.
+fn fork_bomb(dir: &Path) -> PathBuf {
+    write_scenario(
+        dir,
+        "bomb.ipc",
+        "process bomb expect running {\n  repeat 100 {\n    fork child expect running {\n      pause\n    }\n  }\n}\n",
+    )
+}
+
 fn scratch_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("ipclab-test-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -137,19 +147,54 @@ fn bad_input_and_runs_over_the_limits_exit_2_before_anything_real_starts() {
     assert_eq!(parse.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&parse.stderr).contains("broken.ipc:2:"), "a located message");
 
-    let bomb = write_scenario(
-        &dir,
-        "bomb.ipc",
-        "process bomb expect running {\n  repeat 100 {\n    fork child expect running {\n      pause\n    }\n  }\n}\n",
-    );
+    let bomb = fork_bomb(&dir);
     let limit = ipclab().arg("check").arg(&bomb).output().expect("runs");
     assert_eq!(limit.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&limit.stderr);
     assert!(stderr.contains("max_processes") && stderr.contains("no real process"), "{stderr}");
-    assert!(limit.stdout.is_empty(), "no report for a run that never started");
+    let stdout = String::from_utf8_lossy(&limit.stdout);
+    assert!(stdout.contains("bomb.ipc (round-robin): REFUSED, not run on Linux:"), "{stdout}");
+    assert!(stdout.contains("0 of 1 runs checked: 0 match, 0 differ; 1 refused"), "{stdout}");
 
     let zero = ipclab().args(["check", "--runs", "0"]).arg(&broken).output().expect("runs");
     assert_eq!(zero.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_refused_run_is_marked_and_the_runs_around_it_are_still_reported() {
+    let dir = scratch_dir("refused");
+    let bomb = fork_bomb(&dir);
+    let first = root().join("scenarios").join("pipe-parent-child.ipc");
+    let last = root().join("scenarios").join("eof-never-comes.ipc");
+    let files = [first.clone(), bomb.clone(), last.clone()];
+    let (output, json) = run_check(&[], &files);
+    assert_eq!(output.status.code(), Some(2), "a refused run makes the check incomplete");
+    let runs = json["runs"].as_array().expect("runs");
+    let statuses: Vec<&str> = runs.iter().map(|run| run["status"].as_str().expect("a status")).collect();
+    assert_eq!(statuses, ["match", "refused", "match"], "{json}");
+    assert_eq!(runs[1]["file"], bomb.display().to_string());
+    let refusal = runs[1]["refusal"].as_str().expect("a reason");
+    assert!(refusal.contains("max_processes") && refusal.contains("no real process"), "{refusal}");
+    assert!(runs[0]["steps_checked"].as_u64().expect("a count") > 0);
+    assert!(runs[2]["steps_checked"].as_u64().expect("a count") > 0);
+    assert_eq!(json["summary"]["runs_checked"], 2);
+    assert_eq!(json["summary"]["matched"], 2);
+    assert_eq!(json["summary"]["refused"], 1);
+
+    // The text report: each run in order, the refused one marked with its reason.
+    let text = ipclab().args(["check", "--quiet"]).args(&files).output().expect("runs");
+    assert_eq!(text.status.code(), Some(2));
+    let stdout = String::from_utf8_lossy(&text.stdout);
+    let verdicts: Vec<&str> = stdout.lines().filter(|line| line.contains(".ipc")).collect();
+    assert_eq!(verdicts.len(), 3, "{stdout}");
+    assert!(verdicts[0].contains("pipe-parent-child.ipc") && verdicts[0].contains("every step matches"), "{stdout}");
+    assert!(
+        verdicts[1].contains("bomb.ipc (round-robin): REFUSED, not run on Linux: the simulator stopped"),
+        "{stdout}"
+    );
+    assert!(verdicts[2].contains("eof-never-comes.ipc") && verdicts[2].contains("every step matches"), "{stdout}");
+    assert!(stdout.contains("2 of 3 runs checked: 2 match, 0 differ; 1 refused, not run on Linux"), "{stdout}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -177,9 +222,18 @@ fn sysv_objects() -> usize {
         .sum()
 }
 
-#[test]
-fn sigterm_in_the_middle_of_a_run_cleans_up_everything() {
-    let dir = scratch_dir("sigterm");
+/// Taken by the tests that interrupt a long run, one at a time: a run's spinner holds the scenario CPU at
+/// a real-time priority, and the processes of another interrupted run cannot die while it does.
+static LONG_RUNS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_long_run_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    LONG_RUNS.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A scratch directory with a private `TMPDIR` inside it, and a scenario that runs for a while (two steps
+/// per round through a FIFO in the run's directory; 20,000 rounds take about three seconds on Linux).
+fn long_run_setup(name: &str, rounds: u32) -> (PathBuf, PathBuf, PathBuf) {
+    let dir = scratch_dir(name);
     let tmp = dir.join("tmp");
     std::fs::create_dir_all(&tmp).expect("private TMPDIR");
     // The scenario directory must be reachable by the unprivileged scenario user.
@@ -188,33 +242,48 @@ fn sigterm_in_the_middle_of_a_run_cleans_up_everything() {
     let long = write_scenario(
         &dir,
         "long.ipc",
-        "process talker expect exited 0 {\n  mkfifo \"/tmp/long.fifo\" -> 0\n  f = open \"/tmp/long.fifo\" O_RDWR -> 3\n  \
-         fork echo expect exited 0 {\n    repeat 20000 {\n      read f 1 -> \"x\"\n    }\n  }\n  repeat 20000 {\n    \
-         write f \"x\" -> 1\n  }\n  wait\n}\n",
+        &format!(
+            "process talker expect exited 0 {{\n  mkfifo \"/tmp/long.fifo\" -> 0\n  f = open \"/tmp/long.fifo\" O_RDWR -> 3\n  \
+             fork echo expect exited 0 {{\n    repeat {rounds} {{\n      read f 1 -> \"x\"\n    }}\n  }}\n  repeat {rounds} {{\n    \
+             write f \"x\" -> 1\n  }}\n  wait\n}}\n"
+        ),
     );
-    let marker = format!("IPCLAB_TEST_MARKER=sigterm-{}", std::process::id());
+    (dir, tmp, long)
+}
+
+/// The run directories in `tmp`, and for each whether the scenario has made its FIFO there yet.
+fn run_dirs(tmp: &Path) -> Vec<(PathBuf, bool)> {
+    let mut found: Vec<(PathBuf, bool)> = std::fs::read_dir(tmp)
+        .expect("readable")
+        .flatten()
+        .map(|entry| {
+            let has_fifo = std::fs::read_dir(entry.path())
+                .map(|inner| inner.flatten().any(|file| file.file_name().to_string_lossy().ends_with("long.fifo")))
+                .unwrap_or(false);
+            (entry.path(), has_fifo)
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+/// Starts `ipclab check` on the long scenario, output to files, and waits until its run is under way:
+/// its processes exist and the scenario's FIFO is in the run's private directory.
+fn start_long_check(dir: &Path, tmp: &Path, long: &Path, marker: &str) -> std::process::Child {
     let (key, value) = marker.split_once('=').expect("a variable");
-    let sysv_before = sysv_objects();
     // Output goes to files: the report of a long run is larger than a pipe holds.
-    let stdout_path = dir.join("stdout.txt");
-    let stderr_path = dir.join("stderr.txt");
     let mut child = ipclab()
         .arg("check")
-        .arg(&long)
-        .env("TMPDIR", &tmp)
+        .arg(long)
+        .env("TMPDIR", tmp)
         .env(key, value)
-        .stdout(Stdio::from(std::fs::File::create(&stdout_path).expect("stdout file")))
-        .stderr(Stdio::from(std::fs::File::create(&stderr_path).expect("stderr file")))
+        .stdout(Stdio::from(std::fs::File::create(dir.join("stdout.txt")).expect("stdout file")))
+        .stderr(Stdio::from(std::fs::File::create(dir.join("stderr.txt")).expect("stderr file")))
         .spawn()
         .expect("ipclab starts");
-    // Wait until the run is under way: the scenario's FIFO exists in the run's private directory.
     let started = Instant::now();
     loop {
-        let fifo_exists = std::fs::read_dir(&tmp)
-            .expect("readable")
-            .flatten()
-            .any(|entry| std::fs::read_dir(entry.path()).map(|mut inner| inner.next().is_some()).unwrap_or(false));
-        if fifo_exists && !processes_with_marker(&marker).is_empty() {
+        if run_dirs(tmp).iter().any(|(_, has_fifo)| *has_fifo) && !processes_with_marker(marker).is_empty() {
             break;
         }
         assert!(started.elapsed() < Duration::from_secs(20), "the run never started");
@@ -222,19 +291,33 @@ fn sigterm_in_the_middle_of_a_run_cleans_up_everything() {
         std::thread::sleep(Duration::from_millis(20));
     }
     std::thread::sleep(Duration::from_millis(200));
-    assert!(processes_with_marker(&marker).len() >= 3, "runner, spinner and scenario processes are running");
+    assert!(processes_with_marker(marker).len() >= 3, "runner, spinner and scenario processes are running");
+    child
+}
+
+fn wait_for_end(child: &mut std::process::Child, what: &str) -> std::process::ExitStatus {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(status) = child.try_wait().expect("waitable") {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "{what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn sigterm_in_the_middle_of_a_run_cleans_up_everything() {
+    let _serial = one_long_run_at_a_time();
+    let (dir, tmp, long) = long_run_setup("sigterm", 20_000);
+    let marker = format!("IPCLAB_TEST_MARKER=sigterm-{}", std::process::id());
+    let sysv_before = sysv_objects();
+    let mut child = start_long_check(&dir, &tmp, &long, &marker);
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGTERM)
         .expect("signal sent");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("waitable") {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "the check did not stop after SIGTERM");
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let stdout = std::fs::read_to_string(&stdout_path).expect("stdout readable");
-    let stderr = std::fs::read_to_string(&stderr_path).expect("stderr readable");
+    let status = wait_for_end(&mut child, "the check did not stop after SIGTERM");
+    let stdout = std::fs::read_to_string(dir.join("stdout.txt")).expect("stdout readable");
+    let stderr = std::fs::read_to_string(dir.join("stderr.txt")).expect("stderr readable");
     assert_eq!(status.code(), Some(128 + 15), "stderr:\n{stderr}");
     assert!(stdout.contains("interrupted"), "a partial report is printed:\n{stdout}");
     assert!(stdout.contains("steps checked"), "{stdout}");
@@ -244,5 +327,62 @@ fn sigterm_in_the_middle_of_a_run_cleans_up_everything() {
         std::fs::read_dir(&tmp).expect("readable").flatten().map(|entry| entry.path()).collect();
     assert!(leftovers.is_empty(), "leftover files: {leftovers:?}");
     assert_eq!(sysv_objects(), sysv_before);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn signal_each(pids: &[String], signal: nix::sys::signal::Signal) {
+    for pid in pids {
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid.parse().expect("a pid")), signal);
+    }
+}
+
+#[test]
+fn the_directory_of_a_check_killed_by_sigkill_is_swept_by_the_next_check_and_a_live_one_is_not() {
+    use nix::sys::signal::Signal;
+    let _serial = one_long_run_at_a_time();
+    // Long enough to outlast everything below; it is killed long before its end.
+    let (dir, tmp, long) = long_run_setup("sigkill", 200_000);
+    let marker = format!("IPCLAB_TEST_MARKER=sigkill-{}", std::process::id());
+    let quick = root().join("scenarios").join("pipe-parent-child.ipc");
+    let mut child = start_long_check(&dir, &tmp, &long, &marker);
+    let dirs = run_dirs(&tmp);
+    assert_eq!(dirs.len(), 1, "{dirs:?}");
+    let run_dir = dirs[0].0.clone();
+
+    // Another check while the first one is alive (stopped, with its spinner, so that it does not hold
+    // the scenario CPU): the living check's directory is left alone.
+    let processes = processes_with_marker(&marker);
+    signal_each(&processes, Signal::SIGSTOP);
+    let beside = ipclab().args(["check", "--quiet"]).arg(&quick).env("TMPDIR", &tmp).output().expect("runs");
+    let stderr = String::from_utf8_lossy(&beside.stderr);
+    assert_eq!(beside.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("removed"), "{stderr}");
+    assert!(run_dir.is_dir(), "a living check's directory was removed");
+
+    // SIGKILL: the check cannot clean up, and its directory stays behind.
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), Signal::SIGKILL).expect("signal sent");
+    let status = wait_for_end(&mut child, "the check did not die of SIGKILL");
+    assert_eq!(std::os::unix::process::ExitStatusExt::signal(&status), Some(9));
+    // Its spinner and scenario processes end on their parent's death once they can run again.
+    signal_each(&processes, Signal::SIGCONT);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !processes_with_marker(&marker).is_empty() {
+        assert!(Instant::now() < deadline, "the killed check's processes did not end");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(run_dir.is_dir(), "the killed check's directory is left behind");
+
+    // The next check removes it, and says so.
+    let next = ipclab().args(["check", "--quiet"]).arg(&quick).env("TMPDIR", &tmp).output().expect("runs");
+    let stderr = String::from_utf8_lossy(&next.stderr);
+    assert_eq!(next.status.code(), Some(0), "{stderr}");
+    let expected = format!(
+        "ipclab check: removed {}, a run directory left behind by a check (pid {}) that ended without removing it",
+        run_dir.display(),
+        child.id()
+    );
+    assert!(stderr.lines().any(|line| line == expected), "expected {expected:?} in:\n{stderr}");
+    assert!(!run_dir.exists(), "the stale directory is gone");
+    assert_eq!(run_dirs(&tmp), Vec::<(PathBuf, bool)>::new(), "nothing is left in TMPDIR");
     let _ = std::fs::remove_dir_all(&dir);
 }

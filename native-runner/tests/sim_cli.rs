@@ -1,7 +1,9 @@
-//! The `ipclab sim`, `fmt` and `parse` commands as a user runs them: output shape and exit statuses.
+//! The `ipclab sim`, `fmt` and `parse` commands as a user runs them: output shape and exit statuses,
+//! input that is not a regular file, and standard output that fails.
 
 use std::path::PathBuf;
-use std::process::Command;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 fn ipclab() -> Command {
     Command::new(env!("CARGO_BIN_EXE_ipclab"))
@@ -130,4 +132,49 @@ fn a_step_limit_above_the_ceiling_is_refused() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("max_steps_ceiling"));
+}
+
+/// Runs `command` to its end, or kills it and fails the test after `limit` (a hang is the bug).
+fn output_within(mut command: Command, limit: Duration) -> Output {
+    let mut child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{command:?} was still running after {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn fifos_devices_and_directories_are_refused_without_blocking() {
+    let dir = std::env::temp_dir().join(format!("ipclab-cli-special-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let fifo = dir.join("scenario.ipc");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+    let cases = [
+        (fifo.clone(), "this is a FIFO (named pipe), not a scenario file"),
+        (PathBuf::from("/dev/zero"), "this is a character device, not a scenario file"),
+        (dir.clone(), "this is a directory, not a scenario file"),
+    ];
+    for (path, expected) in &cases {
+        for subcommand in ["sim", "fmt", "parse", "check"] {
+            let mut command = ipclab();
+            command.arg(subcommand).arg(path);
+            let output = output_within(command, Duration::from_secs(20));
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert_eq!(output.status.code(), Some(2), "{subcommand} {}: {stderr}", path.display());
+            assert!(
+                stderr.starts_with(&format!("{}: error: {expected}", path.display())),
+                "{subcommand} {}: {stderr}",
+                path.display()
+            );
+            assert!(output.stdout.is_empty());
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -5,6 +5,8 @@
 //! - `cargo xtask web-bench` measures the playground's budgets in headless Chromium.
 //! - `cargo xtask test`  sets everything up and runs every test.
 //! - `cargo xtask bench` measures the simulator against real Linux pipes.
+//! - `cargo xtask serve-bench` loads `ipclab serve` on 127.0.0.1: idle connections, 2,000 concurrent
+//!   requests, the connection cap, `SIGTERM`; a table, and JSON in `target/bench/serve.json`.
 //! - `cargo xtask bless` rewrites the golden traces in `scenarios/` from the current simulator.
 //!
 //! Each command says what it is doing as it goes, and installs what it needs on a fresh machine.
@@ -97,6 +99,23 @@ fn bench() -> Result<(), String> {
     Ok(())
 }
 
+fn serve_bench() -> Result<(), String> {
+    say("building the ipclab command line and the load generator (release)");
+    let mut command = cargo();
+    command.args(["build", "--release", "-p", "native-runner", "--bin", "ipclab", "--example", "serve_load"]);
+    run(command)?;
+    let release = root().join("target").join("release");
+    let out_dir = root().join("target").join("bench");
+    std::fs::create_dir_all(&out_dir).map_err(|error| format!("cannot create {}: {error}", out_dir.display()))?;
+    let json = out_dir.join("serve.json");
+    say("ipclab serve under load, on 127.0.0.1 only (each row bounded in count and time)");
+    let mut command = Command::new(release.join("examples").join("serve_load"));
+    command.arg(release.join("ipclab")).arg("--json").arg(&json);
+    run(command)?;
+    say(&format!("results written to {}", json.display()));
+    Ok(())
+}
+
 fn bless() -> Result<(), String> {
     say("rewriting golden traces from the current simulator");
     let mut command = cargo();
@@ -112,11 +131,14 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("play") => play(),
         Some("bench") => bench(),
+        Some("serve-bench") => serve_bench(),
         Some("bless") => bless(),
         Some("dist") => web::dist().map(|_| ()),
         Some("web-bench") => web::bench(),
-        Some(other) => Err(format!("unknown command `{other}`; expected play, test, bench, bless, dist or web-bench")),
-        None => Err("usage: cargo xtask <play|test|bench|bless|dist|web-bench>".to_string()),
+        Some(other) => {
+            Err(format!("unknown command `{other}`; expected play, test, bench, serve-bench, bless, dist or web-bench"))
+        }
+        None => Err("usage: cargo xtask <play|test|bench|serve-bench|bless|dist|web-bench>".to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,6 +1,6 @@
 //! What the conformance runner needs from the host: `/proc` readings, real-time scheduling, CPU
-//! affinity, the isolated temporary directory and System V IPC namespace, and the signal flag that
-//! `SIGINT`/`SIGTERM` raise.
+//! affinity, the isolated temporary directory (owned through a lock, and swept when its owner died
+//! without removing it) and System V IPC namespace, and the signal flag that `SIGINT`/`SIGTERM` raise.
 //!
 //! The runner plays the scheduler on a real CPU. Every scenario process is pinned to one CPU (the
 //! *scenario CPU*) under `SCHED_FIFO`; a spinner process at priority [`SPINNER_PRIORITY`] keeps that CPU
@@ -190,15 +190,30 @@ pub fn wchan(pid: i32) -> String {
     std::fs::read_to_string(format!("/proc/{pid}/wchan")).unwrap_or_default()
 }
 
+/// The name every run directory starts with, in the temporary directory (`$TMPDIR`, else `/tmp`).
+const RUN_DIR_PREFIX: &str = "ipclab-check-";
+
+/// The file in a run directory that says whose it is. Its runner holds an exclusive `flock` on it for as
+/// long as the run lasts, and the kernel drops that lock when the runner ends however it ends (even by
+/// `SIGKILL`), so an unlocked owner file means that nobody owns the directory any more. The pid written
+/// in it is for messages only. Scenario paths all map to `N-name`, so no scenario can name this file.
+const OWNER_FILE: &str = "owner";
+
+/// How long an owner file may stay empty (its runner is between creating and locking it) before the
+/// directory counts as abandoned.
+const UNCLAIMED_GRACE_SECONDS: u64 = 60;
+
 /// A private directory standing in for every path a scenario names; removed when dropped.
 pub struct RunDir {
     pub path: PathBuf,
+    /// The owner file, locked for as long as the directory exists.
+    _owner: std::fs::File,
 }
 
 impl RunDir {
     pub fn create(owner_uid: Option<u32>) -> Result<RunDir, String> {
         let base = std::env::temp_dir();
-        let template = base.join("ipclab-check-XXXXXX");
+        let template = base.join(format!("{RUN_DIR_PREFIX}XXXXXX"));
         let template = CString::new(template.to_string_lossy().as_bytes()).map_err(|error| error.to_string())?;
         let mut bytes = template.into_bytes_with_nul();
         // SAFETY: `bytes` is a writable, NUL-terminated template.
@@ -212,11 +227,18 @@ impl RunDir {
         }
         bytes.pop();
         let path = PathBuf::from(String::from_utf8_lossy(&bytes).to_string());
+        let owner = match claim(&path) {
+            Ok(owner) => owner,
+            Err(error) => {
+                let _ = std::fs::remove_dir_all(&path);
+                return Err(format!("cannot record the owner of {}: {error}", path.display()));
+            }
+        };
         if let Some(uid) = owner_uid {
             // Scenario processes run as this user and make their FIFOs here.
             let _ = std::os::unix::fs::chown(&path, Some(uid), Some(uid));
         }
-        Ok(RunDir { path })
+        Ok(RunDir { path, _owner: owner })
     }
 
     /// The real path standing in for scenario path number `index` (`"/tmp/x.fifo"` -> `DIR/3-x.fifo`).
@@ -235,8 +257,99 @@ impl RunDir {
 
 impl Drop for RunDir {
     fn drop(&mut self) {
+        // The lock is still held here: the owner file closes after the directory is gone.
         let _ = std::fs::remove_dir_all(&self.path);
     }
+}
+
+/// Creates the owner file of a new run directory, locks it, and writes this process's pid in it.
+fn claim(dir: &Path) -> std::io::Result<std::fs::File> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut owner = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o644).open(dir.join(OWNER_FILE))?;
+    lock(&owner, libc::LOCK_EX)?;
+    writeln!(owner, "pid {}", std::process::id())?;
+    Ok(owner)
+}
+
+fn lock(file: &std::fs::File, operation: libc::c_int) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    loop {
+        // SAFETY: flock on a descriptor we own.
+        if unsafe { libc::flock(file.as_raw_fd(), operation) } == 0 {
+            return Ok(());
+        }
+        let error = std::io::Error::last_os_error();
+        if error.kind() != std::io::ErrorKind::Interrupted {
+            return Err(error);
+        }
+    }
+}
+
+/// A run directory that no living check owns, removed by [`sweep_stale_run_dirs`].
+pub struct Swept {
+    pub path: PathBuf,
+    /// The pid of the check that made it, as its owner file recorded.
+    pub owner_pid: Option<u32>,
+    /// Why it could not be removed, if it could not.
+    pub error: Option<String>,
+}
+
+/// Removes the run directories (in `base`, the temporary directory) of this user's earlier checks that ended without removing them (a
+/// `SIGKILL`, a crash, a power cut). A directory is stale when its owner file is ours and nobody holds
+/// its lock; a directory without an owner file is never touched (it is not known to be ours).
+pub fn sweep_stale_run_dirs(base: &Path) -> Vec<Swept> {
+    let mut swept = Vec::new();
+    let Ok(entries) = std::fs::read_dir(base) else { return swept };
+    for entry in entries.flatten() {
+        if !entry.file_name().to_string_lossy().starts_with(RUN_DIR_PREFIX) {
+            continue;
+        }
+        let path = entry.path();
+        // Only a real directory; a symbolic link with the right name is not ours.
+        if !std::fs::symlink_metadata(&path).is_ok_and(|metadata| metadata.is_dir()) {
+            continue;
+        }
+        let Some((lock, owner_pid)) = stale_owner(&path) else { continue };
+        // The lock is held while the directory goes, so a second check sweeping at the same moment
+        // takes it for a living one and leaves it alone.
+        let error = std::fs::remove_dir_all(&path).err().map(|error| error.to_string());
+        drop(lock);
+        swept.push(Swept { path, owner_pid, error });
+    }
+    swept.sort_by(|a, b| a.path.cmp(&b.path));
+    swept
+}
+
+/// When `dir` is one of ours and nobody owns it any more: its owner file, now locked by this process,
+/// and the pid it records.
+fn stale_owner(dir: &Path) -> Option<(std::fs::File, Option<u32>)> {
+    use std::io::Read;
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+    let mut owner = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(dir.join(OWNER_FILE))
+        .ok()?;
+    let metadata = owner.metadata().ok()?;
+    // SAFETY: geteuid cannot fail.
+    if !metadata.is_file() || metadata.uid() != unsafe { libc::geteuid() } {
+        return None;
+    }
+    if lock(&owner, libc::LOCK_EX | libc::LOCK_NB).is_err() {
+        return None; // A living check holds it.
+    }
+    let mut text = String::new();
+    owner.read_to_string(&mut text).ok()?;
+    if text.is_empty() {
+        // Created but not yet claimed: a check starting right now, unless that was long ago.
+        let age = metadata.modified().ok().and_then(|modified| modified.elapsed().ok())?;
+        if age.as_secs() < UNCLAIMED_GRACE_SECONDS {
+            return None;
+        }
+    }
+    let pid = text.strip_prefix("pid ").and_then(|rest| rest.trim().parse().ok());
+    Some((owner, pid))
 }
 
 /// Gives the runner its own System V IPC namespace (root only); false when the host does not allow it.
@@ -249,5 +362,50 @@ pub fn become_subreaper() {
     // SAFETY: plain prctl.
     unsafe {
         libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_unowned_run_directories_of_ours_are_swept() {
+        let base = std::env::temp_dir().join(format!("ipclab-sweep-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        let make = |name: &str, owner: Option<&str>| {
+            let dir = base.join(name);
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join("0-x.fifo"), "").unwrap();
+            if let Some(text) = owner {
+                std::fs::write(dir.join(OWNER_FILE), text).unwrap();
+            }
+            dir
+        };
+        let dead = make("ipclab-check-dead00", Some("pid 4000000\n"));
+        let alive = make("ipclab-check-alive0", None);
+        let held = claim(&alive).unwrap();
+        let unrecorded = make("ipclab-check-unrec0", None);
+        let starting = make("ipclab-check-start0", Some(""));
+        let other_name = make("something-else", Some("pid 4000000\n"));
+        let outside = make("outside", Some("pid 4000000\n"));
+        std::os::unix::fs::symlink(&outside, base.join("ipclab-check-link00")).unwrap();
+
+        let swept = sweep_stale_run_dirs(&base);
+        let paths: Vec<&Path> = swept.iter().map(|swept| swept.path.as_path()).collect();
+        assert_eq!(paths, [dead.as_path()]);
+        assert_eq!(swept[0].owner_pid, Some(4000000));
+        assert_eq!(swept[0].error, None);
+        assert!(!dead.exists());
+        for kept in [&alive, &unrecorded, &starting, &other_name, &outside] {
+            assert!(kept.join("0-x.fifo").exists(), "{} was touched", kept.display());
+        }
+        // Once its owner lets go, the directory is stale too.
+        drop(held);
+        let swept = sweep_stale_run_dirs(&base);
+        assert_eq!(swept.len(), 1);
+        assert_eq!(swept[0].path, alive);
+        assert_eq!(swept[0].owner_pid, Some(std::process::id()));
+        std::fs::remove_dir_all(&base).unwrap();
     }
 }

@@ -108,6 +108,8 @@ pub enum RunStatus {
     Match,
     Differ,
     Interrupted,
+    /// Not run on Linux at all: the simulator stopped it at a limit, or the schedule does not fit it.
+    Refused,
 }
 
 #[derive(Clone, Debug, serde::Serialize)]
@@ -124,12 +126,35 @@ pub struct RunReport {
     /// Index into `rows` of the first difference.
     pub first_difference: Option<usize>,
     pub explanation: Option<String>,
+    /// Why a refused run was not run on Linux.
+    pub refusal: Option<String>,
     pub elapsed_ms: u64,
+}
+
+impl RunReport {
+    /// The entry of a run that was refused before anything real started.
+    pub fn refused(file: &str, scenario: &Scenario, policy: &Policy, seed: u64, reason: String) -> RunReport {
+        RunReport {
+            file: file.to_string(),
+            title: scenario.title.clone(),
+            schedule: policy.name().to_string(),
+            seed,
+            status: RunStatus::Refused,
+            sim_steps: 0,
+            steps_checked: 0,
+            sim_outcome: String::new(),
+            rows: Vec::new(),
+            first_difference: None,
+            explanation: None,
+            refusal: Some(reason),
+            elapsed_ms: 0,
+        }
+    }
 }
 
 /// Why a run could not be checked at all.
 pub enum RunError {
-    /// The scenario or the schedule is not acceptable (exit status 2).
+    /// The scenario or the schedule is not acceptable: the run is refused (exit status 2).
     Usage(String),
     /// The host failed us (exit status 3).
     Host(String),
@@ -212,9 +237,8 @@ pub fn check_run(host_info: &host::Host, spec: &RunSpec) -> Result<RunReport, Ru
     let outcome = simulation.run().map_err(|error| RunError::Usage(error.to_string()))?.clone();
     if let RunOutcome::LimitReached { limit, detail } = &outcome {
         return Err(RunError::Usage(format!(
-            "{}: the simulator stopped the run at limit {limit} ({detail}); no real process is started for a run that \
-             breaks the simulator's limits",
-            spec.file
+            "the simulator stopped the run at limit {limit} ({detail}); no real process is started for a run that \
+             breaks the simulator's limits"
         )));
     }
     let choices = simulation.choices();
@@ -304,6 +328,7 @@ pub fn check_run(host_info: &host::Host, spec: &RunSpec) -> Result<RunReport, Ru
         rows,
         first_difference,
         explanation,
+        refusal: None,
         elapsed_ms: started.elapsed().as_millis() as u64,
     })
 }

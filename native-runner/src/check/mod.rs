@@ -5,7 +5,8 @@
 //! - [`real`]: the real processes and their control protocol.
 //! - [`lockstep`]: one scenario under one schedule, on both arms, compared step by step.
 //!
-//! Exit status: 0 when every run matches, 1 on any difference, 2 for usage, parse or limit errors, 3 when
+//! Exit status: 0 when every run matches, 1 on any difference, 2 for usage or parse errors and when a run
+//! was refused (the simulator stopped it at a limit; the other runs are still checked and reported), 3 when
 //! the host cannot run the check (the message says why), 128 + signal when interrupted by `SIGINT` or
 //! `SIGTERM` (after the partial report).
 
@@ -32,17 +33,17 @@ pub struct CheckArgs {
 
 pub fn run(args: CheckArgs) -> ExitCode {
     if args.files.is_empty() {
-        eprintln!("ipclab check: name at least one scenario file");
+        note!("ipclab check: name at least one scenario file");
         return ExitCode::from(2);
     }
     if args.runs == 0 {
-        eprintln!("ipclab check: --runs must be at least 1");
+        note!("ipclab check: --runs must be at least 1");
         return ExitCode::from(2);
     }
     let (policy, choices) = match crate::parse_schedule(&args.schedule) {
         Ok(parsed) => parsed,
         Err(message) => {
-            eprintln!("ipclab check: {message}");
+            note!("ipclab check: {message}");
             return ExitCode::from(2);
         }
     };
@@ -54,15 +55,30 @@ pub fn run(args: CheckArgs) -> ExitCode {
             Err(code) => return code,
         }
     }
+    // Run directories of earlier checks that were killed before they could remove them.
+    for swept in host::sweep_stale_run_dirs(&std::env::temp_dir()) {
+        let owner = swept.owner_pid.map(|pid| format!(" (pid {pid})")).unwrap_or_default();
+        match swept.error {
+            None => note!(
+                "ipclab check: removed {}, a run directory left behind by a check{owner} that ended without removing it",
+                swept.path.display()
+            ),
+            Some(error) => note!(
+                "ipclab check: cannot remove {}, a run directory left behind by a check{owner} that ended without \
+                 removing it: {error}",
+                swept.path.display()
+            ),
+        }
+    }
     let mut host = match host::probe() {
         Ok(host) => host,
         Err(reason) => {
-            eprintln!("ipclab check: this host cannot run the check: {reason}");
+            note!("ipclab check: this host cannot run the check: {reason}");
             return ExitCode::from(3);
         }
     };
     if let Err(error) = host::set_affinity(0, &host.runner_cpus) {
-        eprintln!("ipclab check: this host cannot run the check: cannot pin the runner to its CPUs: {error}");
+        note!("ipclab check: this host cannot run the check: cannot pin the runner to its CPUs: {error}");
         return ExitCode::from(3);
     }
     host::install_stop_handlers();
@@ -70,6 +86,7 @@ pub fn run(args: CheckArgs) -> ExitCode {
 
     let total = scenarios.len() as u64 * args.runs;
     let mut reports: Vec<RunReport> = Vec::new();
+    let mut host_error: Option<String> = None;
     let mut index = 0;
     let started = Instant::now();
     'outer: for (file, scenario) in &scenarios {
@@ -79,11 +96,19 @@ pub fn run(args: CheckArgs) -> ExitCode {
             }
             index += 1;
             let seed = args.seed + run;
+            let label = match policy {
+                Policy::Random => format!("{file} (random, seed {seed})"),
+                _ => format!("{file} ({})", policy_label(&args.schedule)),
+            };
+            if !args.quiet {
+                note_part!("[{index}/{total}] {label} ... ");
+                let _ = std::io::stderr().flush();
+            }
             let pids = match resolve_choices(scenario, &choices) {
                 Ok(pids) => pids,
-                Err(message) => {
-                    eprintln!("ipclab check: {file}: {message}");
-                    return ExitCode::from(2);
+                Err(reason) => {
+                    refuse(&mut reports, args.quiet, file, scenario, &policy, seed, reason);
+                    continue;
                 }
             };
             host.info.ipc_namespace = host::new_ipc_namespace();
@@ -95,14 +120,6 @@ pub fn run(args: CheckArgs) -> ExitCode {
                 choices: pids,
                 perturb_step: args.perturb_step,
             };
-            let label = match policy {
-                Policy::Random => format!("{file} (random, seed {seed})"),
-                _ => format!("{file} ({})", policy_label(&args.schedule)),
-            };
-            if !args.quiet {
-                eprint!("[{index}/{total}] {label} ... ");
-                let _ = std::io::stderr().flush();
-            }
             match lockstep::check_run(&host, &spec) {
                 Ok(report) => {
                     if !args.quiet {
@@ -110,48 +127,86 @@ pub fn run(args: CheckArgs) -> ExitCode {
                             RunStatus::Match => "ok",
                             RunStatus::Differ => "DIFFERS",
                             RunStatus::Interrupted => "interrupted",
+                            RunStatus::Refused => "refused",
                         };
-                        eprintln!("{word} ({} steps, {} ms)", report.steps_checked, report.elapsed_ms);
+                        note!("{word} ({} steps, {} ms)", report.steps_checked, report.elapsed_ms);
                     }
                     reports.push(report);
                 }
-                Err(RunError::Usage(message)) => {
-                    if !args.quiet {
-                        eprintln!("refused");
-                    }
-                    eprintln!("ipclab check: {message}");
-                    return ExitCode::from(2);
-                }
+                Err(RunError::Usage(reason)) => refuse(&mut reports, args.quiet, file, scenario, &policy, seed, reason),
                 Err(RunError::Host(message)) => {
+                    // The runs so far are still reported; the rest would fail the same way.
                     if !args.quiet {
-                        eprintln!("failed");
+                        note!("failed");
                     }
-                    eprintln!("ipclab check: this host cannot run the check: {message}");
-                    return ExitCode::from(3);
+                    note!("ipclab check: this host cannot run the check: {message}");
+                    host_error = Some(message);
+                    break 'outer;
                 }
             }
         }
     }
     let interrupted = host::stop_requested();
     let elapsed_ms = started.elapsed().as_millis() as u64;
+    let outcome = Outcome { total, elapsed_ms, interrupted, host_error };
     if args.json {
         let value = serde_json::json!({
             "host": host.info,
             "runs": reports,
-            "summary": summary(&reports, total, elapsed_ms, interrupted),
+            "summary": summary(&reports, &outcome),
         });
-        println!("{}", serde_json::to_string_pretty(&value).expect("reports serialize"));
-    } else {
-        print!("{}", text_report(&host.info, &reports, total, elapsed_ms, interrupted));
+        let text = serde_json::to_string_pretty(&value).expect("reports serialize");
+        if let Err(code) = crate::output::print(&format!("{text}\n")) {
+            return code;
+        }
+    } else if let Err(code) = crate::output::print(&text_report(&host.info, &reports, &outcome)) {
+        return code;
     }
-    if let Some(signal) = interrupted {
-        return ExitCode::from(128 + signal as u8);
-    }
-    if reports.iter().any(|report| report.status == RunStatus::Differ) {
+    exit_status(&reports, &outcome)
+}
+
+/// How the whole check ended, beside the reports of its runs.
+struct Outcome {
+    /// Runs planned (files times `--runs`).
+    total: u64,
+    elapsed_ms: u64,
+    /// The signal that stopped the check early.
+    interrupted: Option<i32>,
+    /// Why the host could not run the check, when it failed part-way.
+    host_error: Option<String>,
+}
+
+/// Interrupted: 128 + signal; the host failed: 3; a run was refused: 2 (an incomplete check is trouble,
+/// as for `diff`, even when a difference was found too); a difference: 1; else 0.
+fn exit_status(reports: &[RunReport], outcome: &Outcome) -> ExitCode {
+    if let Some(signal) = outcome.interrupted {
+        ExitCode::from(128 + signal as u8)
+    } else if outcome.host_error.is_some() {
+        ExitCode::from(3)
+    } else if reports.iter().any(|report| report.status == RunStatus::Refused) {
+        ExitCode::from(2)
+    } else if reports.iter().any(|report| report.status == RunStatus::Differ) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// Records a run that is not run on Linux, and says why on stderr.
+fn refuse(
+    reports: &mut Vec<RunReport>,
+    quiet: bool,
+    file: &str,
+    scenario: &sim_core::Scenario,
+    policy: &Policy,
+    seed: u64,
+    reason: String,
+) {
+    if !quiet {
+        note!("refused");
+    }
+    note!("ipclab check: {file}: {reason}");
+    reports.push(RunReport::refused(file, scenario, policy, seed, reason));
 }
 
 fn policy_label(schedule: &str) -> String {
@@ -187,16 +242,21 @@ fn resolve_choices(scenario: &sim_core::Scenario, choices: &[crate::Choice]) -> 
     Ok(pids)
 }
 
-fn summary(reports: &[RunReport], total: u64, elapsed_ms: u64, interrupted: Option<i32>) -> serde_json::Value {
-    let matched = reports.iter().filter(|report| report.status == RunStatus::Match).count();
-    let differ = reports.iter().filter(|report| report.status == RunStatus::Differ).count();
+fn count(reports: &[RunReport], status: RunStatus) -> usize {
+    reports.iter().filter(|report| report.status == status).count()
+}
+
+fn summary(reports: &[RunReport], outcome: &Outcome) -> serde_json::Value {
+    let refused = count(reports, RunStatus::Refused);
     serde_json::json!({
-        "runs_planned": total,
-        "runs_checked": reports.len(),
-        "matched": matched,
-        "differ": differ,
-        "interrupted_by": interrupted.map(signal_name),
-        "elapsed_ms": elapsed_ms,
+        "runs_planned": outcome.total,
+        "runs_checked": reports.len() - refused,
+        "matched": count(reports, RunStatus::Match),
+        "differ": count(reports, RunStatus::Differ),
+        "refused": refused,
+        "interrupted_by": outcome.interrupted.map(signal_name),
+        "host_error": outcome.host_error,
+        "elapsed_ms": outcome.elapsed_ms,
     })
 }
 
@@ -205,14 +265,9 @@ fn signal_name(signal: i32) -> &'static str {
 }
 
 /// The report for people: a header, then per run one line, and the side-by-side table of every run
-/// that differs (or of the only run), with the first difference marked and explained.
-fn text_report(
-    info: &host::HostInfo,
-    reports: &[RunReport],
-    total: u64,
-    elapsed_ms: u64,
-    interrupted: Option<i32>,
-) -> String {
+/// that differs (or of the only run), with the first difference marked and explained. A refused run
+/// says why it was refused.
+fn text_report(info: &host::HostInfo, reports: &[RunReport], outcome: &Outcome) -> String {
     let mut out = String::new();
     out.push_str(&format!(
         "ipclab check: Linux {}; runner {}root; scenario processes run as uid {} on CPU {}; System V IPC namespace: {}\n",
@@ -223,14 +278,20 @@ fn text_report(
         if info.ipc_namespace { "private" } else { "shared with the host (not permitted)" }
     ));
     for report in reports {
-        let show_table = report.status == RunStatus::Differ || reports.len() == 1;
+        let show_table =
+            report.status == RunStatus::Differ || (reports.len() == 1 && report.status != RunStatus::Refused);
         let title = report.title.as_deref().map(|title| format!(" \"{title}\"")).unwrap_or_default();
         let schedule =
             if report.schedule == "random" { format!("random, seed {}", report.seed) } else { report.schedule.clone() };
+        if let Some(reason) = &report.refusal {
+            out.push_str(&format!("\n{}{title} ({schedule}): REFUSED, not run on Linux: {reason}\n", report.file));
+            continue;
+        }
         let verdict = match report.status {
             RunStatus::Match => "every step matches".to_string(),
             RunStatus::Differ => "DIFFERS".to_string(),
             RunStatus::Interrupted => "interrupted (partial)".to_string(),
+            RunStatus::Refused => "refused".to_string(),
         };
         out.push_str(&format!(
             "\n{}{title} ({schedule}): {verdict}; {} of {} steps checked; simulator outcome: {}\n",
@@ -243,18 +304,24 @@ fn text_report(
             out.push_str(&format!("first difference: {explanation}\n"));
         }
     }
-    let matched = reports.iter().filter(|report| report.status == RunStatus::Match).count();
-    let differ = reports.iter().filter(|report| report.status == RunStatus::Differ).count();
+    let refused = count(reports, RunStatus::Refused);
     out.push_str(&format!(
-        "\n{} of {total} runs checked: {matched} match, {differ} differ ({:.1} s)\n",
-        reports.len(),
-        elapsed_ms as f64 / 1000.0
+        "\n{} of {} runs checked: {} match, {} differ{} ({:.1} s)\n",
+        reports.len() - refused,
+        outcome.total,
+        count(reports, RunStatus::Match),
+        count(reports, RunStatus::Differ),
+        if refused > 0 { format!("; {refused} refused, not run on Linux") } else { String::new() },
+        outcome.elapsed_ms as f64 / 1000.0
     ));
-    if let Some(signal) = interrupted {
+    if let Some(signal) = outcome.interrupted {
         out.push_str(&format!(
             "interrupted by {}: the remaining runs were not started; every real process and file was cleaned up\n",
             signal_name(signal)
         ));
+    }
+    if let Some(message) = &outcome.host_error {
+        out.push_str(&format!("stopped: this host cannot run the check: {message}\n"));
     }
     out
 }
