@@ -1,6 +1,10 @@
 //! Signals: `kill` (to a process, to a process group, to everyone), dispositions (`signal`), `pause`,
 //! and what a signal does when it arrives.
 //!
+//! Scenario processes all run as one ordinary user and `init` as root, so a `kill` may reach any
+//! scenario process but never `init` (`EPERM`), and `kill(-1)` reaches every scenario process but the
+//! caller.
+//!
 //! Only default actions and `SIG_IGN` exist so far. A signal's default action happens within the step
 //! of the `kill` that sent it (Linux delivers it when the target next runs, which in a step-by-step run
 //! is no different for default actions). The rules come from `kernel/signal.c`: `kill_something_info`
@@ -10,7 +14,7 @@
 
 use super::{CallContext, Exec, Interruption, Kernel, LimitHit, Mechanism, ProcState};
 use crate::lang::syscalls::CallId;
-use crate::linux::errno::{EINVAL, ESRCH};
+use crate::linux::errno::{EINVAL, EPERM, ESRCH};
 use crate::linux::signal::{SIGCONT, SIGKILL, SIG_DFL, SIG_IGN, STOP_SIGNALS};
 use crate::linux::{ChildStatus, DefaultAction, Signal};
 use crate::trace::{BlockReason, CallResult, Event, EventKind, ObjectRef, Pid, SignalEffect, Trace};
@@ -32,6 +36,8 @@ fn kill(kernel: &mut Kernel, pid: Pid, target: i64, number: i64) -> Exec {
         },
     };
     let targets: Vec<Pid> = match target {
+        // init belongs to another user (root): `check_kill_permission` refuses, whatever the signal.
+        1 => return Kernel::error(EPERM),
         target if target > 0 => {
             if !kernel.exists(target) {
                 return Kernel::error(ESRCH);
