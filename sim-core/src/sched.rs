@@ -149,13 +149,13 @@ impl Scheduler {
 
     /// Picks from `runnable` (ascending, not empty) for step `step`.
     #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
-    pub fn choose(&mut self, step: u64, runnable: &[Pid]) -> Result<Pid, ChoiceError> {
+    pub fn choose(&mut self, step: u64, runnable: &[Pid]) -> Result<Pid, Box<ChoiceError>> {
         let pid = match &self.policy {
             Policy::Random => runnable[self.rng.below(runnable.len() as u32) as usize],
             Policy::Choices { pids } if self.next_choice < pids.len() => {
                 let wanted = pids[self.next_choice];
                 if !runnable.contains(&wanted) {
-                    return Err(ChoiceError { step, wanted, runnable: runnable.to_vec() });
+                    return Err(Box::new(ChoiceError { step, wanted, runnable: runnable.to_vec() }));
                 }
                 self.next_choice += 1;
                 wanted
@@ -224,7 +224,7 @@ mod tests {
         assert_eq!(scheduler.choose(2, &[2, 3]).unwrap(), 3);
         assert_eq!(scheduler.choose(3, &[2, 3]).unwrap(), 2);
         let mut bad = Scheduler::new(Policy::Choices { pids: vec![4] }, 0);
-        assert_eq!(bad.choose(1, &[2, 3]), Err(ChoiceError { step: 1, wanted: 4, runnable: vec![2, 3] }));
+        assert_eq!(bad.choose(1, &[2, 3]), Err(Box::new(ChoiceError { step: 1, wanted: 4, runnable: vec![2, 3] })));
     }
 
     #[test]

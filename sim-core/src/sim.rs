@@ -276,7 +276,7 @@ impl Simulation {
             return self.pinned_step();
         }
         let pid =
-            self.scheduler.choose(self.kernel.step + 1, self.kernel.runnable()).map_err(SimError::InvalidChoice)?;
+            self.scheduler.choose(self.kernel.step + 1, self.kernel.runnable()).map_err(|error| SimError::InvalidChoice(*error))?;
         self.run_one(pid)
     }
 
@@ -393,10 +393,7 @@ impl Simulation {
     fn run_one(&mut self, pid: Pid) -> Result<StepStatus, SimError> {
         let previous = self.scheduler.before_last();
         if previous != Some(pid) {
-            self.trace.record(Event {
-                step: (self.kernel.step + 1) as u32,
-                kind: EventKind::Switch { from: previous, to: pid },
-            });
+            self.trace.record_switch((self.kernel.step + 1) as u32, previous, pid);
         }
         let stepped = self.kernel.step(&self.program, pid, &mut self.trace);
         if !self.kernel.completions.is_empty() {

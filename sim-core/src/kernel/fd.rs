@@ -6,11 +6,12 @@
 //! `fcntl` commands are handed to that object's module, as Linux's `file_operations` hand them to
 //! `pipe_read`, `pipe_write` and friends (`fs/read_write.c`, `fs/fcntl.c`, `fs/ioctl.c`, `fs/file.c`).
 
-use super::{CallContext, Exec, Kernel, LimitHit, Mechanism};
+use super::{CallContext, Exec, Kernel, Mechanism};
 use crate::lang::syscalls::CallId;
 use crate::linux::errno::{EBADF, EINVAL, EMFILE, ENOTTY, ESPIPE};
 use crate::linux::{fcntl, ioctl, RLIMIT_NOFILE};
-use crate::trace::{CallResult, ObjectRef, Pid, Trace};
+use crate::lang::compile::CallOp;
+use crate::trace::{Args, CallResult, ObjectRef, Pid, Trace};
 
 /// One entry of a descriptor table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -98,6 +99,7 @@ impl Kernel {
         }
     }
 
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     pub fn file(&self, index: u32) -> &OpenFile {
         self.files[index as usize].as_ref().expect("descriptor points at a closed file")
     }
@@ -185,51 +187,47 @@ fn fcntl_call(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Exe
 
 /// `write`: the most frequent call with `read`, handed straight to the object behind the descriptor.
 #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
-fn write(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Result<Exec, LimitHit> {
-    let Some(index) = kernel.file_of(call.pid, call.arg(0)) else { return Ok(Kernel::error(EBADF)) };
+pub(crate) fn write(kernel: &mut Kernel, pid: Pid, call: &CallOp, args: &Args, trace: &mut Trace) -> Exec {
+    let Some(index) = kernel.file_of(pid, args.get(0)) else { return Kernel::error(EBADF) };
     let file = kernel.file(index);
     if !file.writable {
-        return Ok(Kernel::error(EBADF));
+        return Kernel::error(EBADF);
     }
-    let payload = call.call.payload().expect("write has a payload operand");
+    let payload = call.payload().expect("write has a payload operand");
     match file.object {
-        FileObject::Pipe(pipe) => super::pipe::write(kernel, call.pid, pipe, payload, file.nonblock, trace),
+        FileObject::Pipe(pipe) => super::pipe::write(kernel, pid, pipe, payload, file.nonblock, trace),
         // /dev/null takes everything without copying it anywhere.
-        FileObject::DevNull => Ok(Exec::Done(CallResult::Value { value: payload.len() as i64 })),
+        FileObject::DevNull => Exec::Done(CallResult::Value { value: payload.len() as i64 }),
     }
 }
 
 /// `read`, handed to the object like [`write`].
 #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
-fn read(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Result<Exec, LimitHit> {
-    let count = call.arg(1);
+pub(crate) fn read(kernel: &mut Kernel, pid: Pid, args: &Args, trace: &mut Trace) -> Exec {
+    let count = args.get(1);
     if count < 0 || count > kernel.limits.max_io_bytes as i64 {
         // `read` takes an unsigned count: a negative one is a huge one, which no buffer of the scenario has.
-        return Err(LimitHit {
-            limit: "max_io_bytes",
-            detail: format!(
+        let detail = format!(
                 "a read of {count} bytes; one read may ask for at most {} bytes",
                 kernel.limits.max_io_bytes
-            ),
-        });
+            );
+        return kernel.halt("max_io_bytes", detail);
     }
     if trace.data_len() + count as u64 > kernel.limits.max_trace_data_bytes {
-        return Err(LimitHit {
-            limit: "max_trace_data_bytes",
-            detail: format!("reads in this run would return more than {} bytes", kernel.limits.max_trace_data_bytes),
-        });
+        let detail = format!("reads in this run would return more than {} bytes", kernel.limits.max_trace_data_bytes);
+        return kernel.halt("max_trace_data_bytes", detail);
     }
     kernel.read_scratch.clear();
-    let Some(index) = kernel.file_of(call.pid, call.arg(0)) else { return Ok(Kernel::error(EBADF)) };
+    let Some(index) = kernel.file_of(pid, args.get(0)) else { return Kernel::error(EBADF) };
     let file = kernel.file(index);
     if !file.readable {
-        return Ok(Kernel::error(EBADF));
+        return Kernel::error(EBADF);
     }
-    Ok(match file.object {
-        FileObject::Pipe(pipe) => super::pipe::read(kernel, call.pid, pipe, count as u32, file.nonblock, trace),
+    match file.object {
+        FileObject::Pipe(pipe) => super::pipe::read(kernel, pid, pipe, count as u32, file.nonblock, trace),
         // /dev/null: always end of file.
         FileObject::DevNull => Exec::Done(trace.record_data(&[])),
-    })
+    }
 }
 
 /// The descriptor mechanism: the calls every kind of open file answers.
@@ -237,11 +235,10 @@ pub struct Descriptors;
 
 impl Mechanism for Descriptors {
     #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
-    fn call(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Result<Exec, LimitHit> {
+    fn call(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Exec {
         let pid = call.pid;
-        Ok(match call.id() {
-            CallId::Write => write(kernel, call, trace)?,
-            CallId::Read => read(kernel, call, trace)?,
+        match call.id() {
+            CallId::Write | CallId::Read => unreachable!("the kernel dispatches reads and writes itself"),
             CallId::Close => {
                 if kernel.close_fd(pid, call.arg(0), trace) {
                     Exec::Done(CallResult::Value { value: 0 })
@@ -252,9 +249,9 @@ impl Mechanism for Descriptors {
             CallId::Dup => duplicate(kernel, pid, call.arg(0), 0, false),
             CallId::Dup2 => {
                 let (old, new) = (call.arg(0), call.arg(1));
-                let Some(file) = kernel.file_of(pid, old) else { return Ok(Kernel::error(EBADF)) };
+                let Some(file) = kernel.file_of(pid, old) else { return Kernel::error(EBADF) };
                 if !(0..RLIMIT_NOFILE as i64).contains(&new) {
-                    return Ok(Kernel::error(EBADF));
+                    return Kernel::error(EBADF);
                 }
                 if old != new {
                     kernel.file_mut(file).refs += 1;
@@ -265,10 +262,10 @@ impl Mechanism for Descriptors {
             }
             CallId::Fcntl => fcntl_call(kernel, call, trace),
             CallId::Lseek => {
-                let Some(index) = kernel.file_of(pid, call.arg(0)) else { return Ok(Kernel::error(EBADF)) };
+                let Some(index) = kernel.file_of(pid, call.arg(0)) else { return Kernel::error(EBADF) };
                 // `ksys_lseek` refuses an unknown origin before `vfs_llseek` asks the file.
                 if !(ioctl::SEEK_SET..=4).contains(&call.arg(2)) {
-                    return Ok(Kernel::error(EINVAL));
+                    return Kernel::error(EINVAL);
                 }
                 match kernel.file(index).object {
                     // `null_lseek` always lands at 0.
@@ -281,9 +278,9 @@ impl Mechanism for Descriptors {
                 // `ksys_pread64`/`ksys_pwrite64`: a negative offset first, then the descriptor, then
                 // whether the file can be read or written at an offset (`FMODE_PREAD`, `FMODE_PWRITE`).
                 if call.arg(2) < 0 {
-                    return Ok(Kernel::error(EINVAL));
+                    return Kernel::error(EINVAL);
                 }
-                let Some(index) = kernel.file_of(pid, call.arg(0)) else { return Ok(Kernel::error(EBADF)) };
+                let Some(index) = kernel.file_of(pid, call.arg(0)) else { return Kernel::error(EBADF) };
                 let file = kernel.file(index);
                 match (file.object, call.id()) {
                     (FileObject::Pipe(_), _) => Kernel::error(ESPIPE),
@@ -295,7 +292,7 @@ impl Mechanism for Descriptors {
                 }
             }
             CallId::Ioctl => {
-                let Some(index) = kernel.file_of(pid, call.arg(0)) else { return Ok(Kernel::error(EBADF)) };
+                let Some(index) = kernel.file_of(pid, call.arg(0)) else { return Kernel::error(EBADF) };
                 match (kernel.file(index).object, call.arg(1)) {
                     (FileObject::Pipe(pipe), ioctl::FIONREAD) => {
                         if kernel.footprint.enabled {
@@ -309,6 +306,6 @@ impl Mechanism for Descriptors {
                 }
             }
             other => unreachable!("{} is not a descriptor call", other.name()),
-        })
+        }
     }
 }

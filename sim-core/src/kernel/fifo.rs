@@ -8,7 +8,7 @@
 
 use super::fd::{FileObject, OpenFile};
 use super::wait::Wake;
-use super::{CallContext, Exec, Kernel, LimitHit, Mechanism, Scratch};
+use super::{CallContext, Exec, Kernel, Mechanism, Scratch};
 use crate::lang::syscalls::CallId;
 use crate::linux::errno::{EEXIST, EINVAL, EMFILE, ENOENT, ENXIO};
 use crate::linux::fcntl;
@@ -144,13 +144,13 @@ pub(crate) fn cancel_pending_open(kernel: &mut Kernel, pid: Pid, trace: &mut Tra
 pub struct Fifos;
 
 impl Mechanism for Fifos {
-    fn call(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Result<Exec, LimitHit> {
+    fn call(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Exec {
         let path_index = call.arg(0) as u32;
         if kernel.footprint.enabled {
             kernel.footprint.write(ObjectRef::path(path_index));
         }
         let path: Arc<str> = kernel.program.paths[path_index as usize].clone();
-        Ok(match call.id() {
+        match call.id() {
             CallId::Open => open(kernel, call.pid, path_index, call.arg(1), trace),
             CallId::Mkfifo => {
                 if kernel.fifos.contains_key(&path) {
@@ -168,7 +168,7 @@ impl Mechanism for Fifos {
                 }
             }
             other => unreachable!("{} is not a FIFO call", other.name()),
-        })
+        }
     }
 
     fn leave_queue(kernel: &mut Kernel, pid: Pid, reason: &BlockReason) {

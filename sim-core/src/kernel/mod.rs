@@ -44,6 +44,9 @@ use std::sync::Arc;
 pub enum Exec {
     Done(CallResult),
     Block(BlockReason),
+    /// A limit of the simulator was reached ([`Kernel::halt`] recorded which): the call does not happen
+    /// and the run ends with this step.
+    Halt,
 }
 
 /// A run-ending limit hit during a step.
@@ -58,7 +61,7 @@ pub struct CallContext<'p> {
     pub pid: Pid,
     pub op: u32,
     pub call: &'p CallOp,
-    pub args: Args,
+    pub args: &'p Args,
 }
 
 impl CallContext<'_> {
@@ -87,7 +90,7 @@ pub enum Interruption {
 /// for no dynamic dispatch.
 pub trait Mechanism {
     /// Performs one of the mechanism's calls (its rows in the table of system calls).
-    fn call(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Result<Exec, LimitHit>;
+    fn call(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Exec;
 
     /// Takes a sleeper off the wait queue its reason names (it dies, stops, or is interrupted).
     fn leave_queue(_kernel: &mut Kernel, _pid: Pid, _reason: &BlockReason) {}
@@ -286,19 +289,42 @@ impl Kernel {
         if process.call.waited {
             return Some(process.call.args);
         }
-        resolve_args(call, &process.vars, pid).ok()
+        let mut args = Args::default();
+        resolve_args(call, &process.vars, pid, &mut args).ok()?;
+        Some(args)
     }
 
     /// Runs user-space code after a call returns (or a process starts), up to its next step.
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     pub(crate) fn settle(&mut self, pid: Pid) {
-        let program = self.program.clone();
+        let process = &mut self.procs[pid as usize - 1];
+        let ops = &self.program.ops;
+        // Most calls are followed by another call, or by the end of a `repeat` round and a call.
+        if process.pc < process.end_pc {
+            match &ops[process.pc as usize].kind {
+                OpKind::Call(_) | OpKind::Fork { .. } => return,
+                OpKind::RepeatNext { counter, body } if process.vars[*counter as usize] > 1 => {
+                    process.vars[*counter as usize] -= 1;
+                    process.pc = *body;
+                    if ops[process.pc as usize].kind.takes_step() {
+                        return;
+                    }
+                }
+                _ => {}
+            }
+        }
+        self.settle_user_code(pid);
+    }
+
+    #[inline(never)]
+    fn settle_user_code(&mut self, pid: Pid) {
         let budget = self.limits.max_user_ops_per_step;
         let process = &mut self.procs[pid as usize - 1];
-        match user::settle(&program.ops, &mut process.pc, process.end_pc, &mut process.vars, pid, budget) {
+        match user::settle(&self.program.ops, &mut process.pc, process.end_pc, &mut process.vars, pid, budget) {
             Settled::AtStep | Settled::AtEnd => {}
             Settled::Fault { op, .. } => self.faults.push((pid, op)),
             Settled::OverBudget { op } => {
-                let span = program.ops[op as usize].span;
+                let span = self.program.ops[op as usize].span;
                 self.limit.get_or_insert(LimitHit {
                     limit: "max_user_ops_per_step",
                     detail: format!(
@@ -340,27 +366,29 @@ impl Kernel {
         let op = &program.ops[op_index as usize];
         match &op.kind {
             OpKind::Call(call) => {
-                let args = if process.call.waited {
-                    process.call.args
-                } else {
-                    match resolve_args(call, &process.vars, pid) {
-                        Ok(args) => args,
-                        Err(_) => {
-                            self.faults.push((pid, op_index));
-                            return self.end_step(trace);
-                        }
-                    }
+                let mut args = Args::default();
+                if process.call.waited {
+                    args = process.call.args;
+                } else if resolve_args(call, &process.vars, pid, &mut args).is_err() {
+                    self.faults.push((pid, op_index));
+                    return self.end_step(trace);
+                }
+                // The two calls that carry data skip the table: they are most of every busy run.
+                let exec = match call.id {
+                    CallId::Read => fd::read(self, pid, &args, trace),
+                    CallId::Write => fd::write(self, pid, call, &args, trace),
+                    _ => self.dispatch(&CallContext { pid, op: op_index, call, args: &args }, trace),
                 };
-                let context = CallContext { pid, op: op_index, call, args };
-                match self.dispatch(&context, trace)? {
+                match exec {
                     Exec::Done(result) => {
-                        self.complete_call(pid, op_index, args, result, trace);
+                        self.complete_call_of(pid, op_index, call, op.expect.is_some(), &args, result, trace);
                         if call.id == CallId::Exit {
                             let status = ChildStatus::Exited((args.get(0) & 0xff) as u8);
                             process::exit_process(self, pid, status, trace);
                         }
                     }
-                    Exec::Block(reason) => self.sleep(pid, op_index, args, reason, trace),
+                    Exec::Block(reason) => self.sleep(pid, op_index, &args, reason, trace),
+                    Exec::Halt => {}
                 }
             }
             OpKind::Fork { slot, name, body_end, expect } => {
@@ -379,10 +407,15 @@ impl Kernel {
         if !self.deferred.is_empty() || !self.faults.is_empty() {
             self.deliver_deferred(trace);
         }
-        match self.limit.take() {
-            Some(hit) => Err(hit),
-            None => Ok(()),
+        if self.limit.is_some() {
+            return Err(self.take_limit());
         }
+        Ok(())
+    }
+
+    #[cold]
+    fn take_limit(&mut self) -> LimitHit {
+        self.limit.take().expect("checked")
     }
 
     #[cold]
@@ -402,14 +435,18 @@ impl Kernel {
 
     /// Hands a call to its mechanism.
     #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
-    fn dispatch(&mut self, context: &CallContext, trace: &mut Trace) -> Result<Exec, LimitHit> {
+    fn dispatch(&mut self, context: &CallContext, trace: &mut Trace) -> Exec {
         match context.call.id.spec().mechanism {
-            MechanismId::Fd => <fd::Descriptors as Mechanism>::call(self, context, trace),
+            MechanismId::Fd => match context.call.id {
+                CallId::Read => fd::read(self, context.pid, context.args, trace),
+                CallId::Write => fd::write(self, context.pid, context.call, context.args, trace),
+                _ => <fd::Descriptors as Mechanism>::call(self, context, trace),
+            },
             MechanismId::Pipe => <pipe::Pipes as Mechanism>::call(self, context, trace),
             MechanismId::Fifo => <fifo::Fifos as Mechanism>::call(self, context, trace),
             MechanismId::Process => <process::Processes as Mechanism>::call(self, context, trace),
             MechanismId::Signal => <signal::Signals as Mechanism>::call(self, context, trace),
-            MechanismId::Sched => Ok(Exec::Done(CallResult::Value { value: 0 })),
+            MechanismId::Sched => Exec::Done(CallResult::Value { value: 0 }),
         }
     }
 
@@ -448,13 +485,12 @@ impl Kernel {
     }
 
     /// Puts a process to sleep; its mechanism already put it on the right wait queue.
-    pub(crate) fn sleep(&mut self, pid: Pid, op: u32, args: Args, reason: BlockReason, trace: &mut Trace) {
-        trace
-            .record(Event { step: self.step as u32, kind: EventKind::Block { pid, op, args, reason: reason.clone() } });
+    pub(crate) fn sleep(&mut self, pid: Pid, op: u32, args: &Args, reason: BlockReason, trace: &mut Trace) {
+        trace.record_block(self.step as u32, pid, op, args, &reason);
         self.set_state(pid, ProcState::Blocked(reason));
         let process = self.proc_mut(pid);
         process.call.waited = true;
-        process.call.args = args;
+        process.call.args = *args;
     }
 
     /// Makes one sleeping process runnable again.
@@ -465,7 +501,7 @@ impl Kernel {
             if self.footprint.enabled {
                 self.footprint.write(ObjectRef::process(pid));
             }
-            trace.record(Event { step: self.step as u32, kind: EventKind::Wake { pid, by, cause } });
+            trace.record_wake(self.step as u32, pid, by, cause);
         }
     }
 
@@ -491,17 +527,33 @@ impl Kernel {
 
     /// Records a completed call, binds its result, and moves the process to its next step (or keeps it
     /// on the call when the scenario retries on this errno).
-    #[inline]
-    pub(crate) fn complete_call(&mut self, pid: Pid, op: u32, args: Args, result: CallResult, trace: &mut Trace) {
-        trace.record(Event { step: self.step as u32, kind: EventKind::Call { pid, op, args, result } });
-        self.calls_completed += 1;
+    pub(crate) fn complete_call(&mut self, pid: Pid, op: u32, args: &Args, result: CallResult, trace: &mut Trace) {
         let program = self.program.clone();
-        let call = program.call(op).expect("a completed call is a call");
-        let process = self.proc_mut(pid);
+        let op_entry = &program.ops[op as usize];
+        let OpKind::Call(call) = &op_entry.kind else { unreachable!("a completed call is a call") };
+        self.complete_call_of(pid, op, call, op_entry.expect.is_some(), args, result, trace);
+    }
+
+    /// [`Kernel::complete_call`] for a caller that has the call in hand already.
+    #[allow(clippy::too_many_arguments)]
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    pub(crate) fn complete_call_of(
+        &mut self,
+        pid: Pid,
+        op: u32,
+        call: &CallOp,
+        has_expectation: bool,
+        args: &Args,
+        result: CallResult,
+        trace: &mut Trace,
+    ) {
+        trace.record_call(self.step as u32, pid, op, args, result);
+        self.calls_completed += 1;
+        let process = &mut self.procs[pid as usize - 1];
         process.call.reset();
         if let CallResult::Error { errno } = result {
             process.vars[ERRNO_SLOT as usize] = errno.0 as i64;
-            if call.retry.contains(&errno) {
+            if !call.retry.is_empty() && call.retry.contains(&errno) {
                 return;
             }
         }
@@ -519,7 +571,7 @@ impl Kernel {
         }
         process.pc = op + 1;
         self.settle(pid);
-        if program.ops[op as usize].expect.is_some() {
+        if has_expectation {
             self.record_completion(pid, op, result);
         }
     }
@@ -548,12 +600,12 @@ impl Kernel {
         let op = self.process(pid).pc;
         let Some(call) = program.call(op) else { return };
         let args = self.process(pid).call.args;
-        let context = CallContext { pid, op, call, args };
-        // A call woken once cannot hit a run-wide limit it did not hit before.
-        let Ok(exec) = self.dispatch(&context, trace) else { return };
-        match exec {
-            Exec::Done(result) => self.complete_call(pid, op, args, result, trace),
-            Exec::Block(reason) => self.sleep(pid, op, args, reason, trace),
+        let context = CallContext { pid, op, call, args: &args };
+        match self.dispatch(&context, trace) {
+            Exec::Done(result) => self.complete_call(pid, op, &args, result, trace),
+            Exec::Block(reason) => self.sleep(pid, op, &args, reason, trace),
+            // The run ends with the step that finished this call on its behalf.
+            Exec::Halt => {}
         }
     }
 
@@ -566,6 +618,14 @@ impl Kernel {
         } else {
             Arc::from(format!("{name}#{count}"))
         }
+    }
+
+    /// Ends the run at the end of this step, with this limit (the first one reached wins); the call that
+    /// reached it does not happen.
+    #[cold]
+    pub(crate) fn halt(&mut self, limit: &'static str, detail: String) -> Exec {
+        self.limit.get_or_insert(LimitHit { limit, detail });
+        Exec::Halt
     }
 
     /// Takes the expectation checks this step left.
@@ -591,8 +651,18 @@ fn mechanism_of(reason: &BlockReason) -> MechanismId {
 
 /// The values of a call's operands in a process with these variables.
 #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
-pub fn resolve_args(call: &CallOp, vars: &[i64], pid: Pid) -> Result<Args, user::Fault> {
-    let mut args = Args::default();
+pub fn resolve_args(call: &CallOp, vars: &[i64], pid: Pid, args: &mut Args) -> Result<(), user::Fault> {
+    // Most calls have two operands, both values (a descriptor and a count, a process and a signal):
+    // made without a loop.
+    if let [Operand::Value { value: first, .. }, second] = &*call.operands {
+        let second = match second {
+            Operand::Value { value, .. } => user::evaluate(value, vars, pid)?,
+            Operand::Payload(payload) => payload.len() as i64,
+            Operand::Path(index) => *index as i64,
+        };
+        *args = Args::pair(user::evaluate(first, vars, pid)?, second);
+        return Ok(());
+    }
     for operand in call.operands.iter() {
         args.push(match operand {
             Operand::Value { value, .. } => user::evaluate(value, vars, pid)?,
@@ -600,5 +670,5 @@ pub fn resolve_args(call: &CallOp, vars: &[i64], pid: Pid) -> Result<Args, user:
             Operand::Path(index) => *index as i64,
         });
     }
-    Ok(args)
+    Ok(())
 }

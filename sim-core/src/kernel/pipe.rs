@@ -9,14 +9,14 @@
 
 use super::pipe_buffer::{round_pipe_size, PipeBuffer, WriteProgress};
 use super::wait::{WaitQueue, Wake};
-use super::{CallContext, Exec, Interruption, Kernel, LimitHit, Mechanism, Scratch};
+use super::{CallContext, Exec, Interruption, Kernel, Mechanism, Scratch};
 use crate::lang::ast::Payload;
 use crate::lang::syscalls::CallId;
 use crate::linux::errno::{EAGAIN, EBUSY, EINVAL, EMFILE, EPERM, EPIPE};
 use crate::linux::fcntl::{self, PAGE_SIZE, PIPE2_FLAGS, PIPE_DEFAULT_CAPACITY, PIPE_MAX_SIZE};
 use crate::linux::signal::SIGPIPE;
 use crate::present::snapshot::{ObjectView, PipeView};
-use crate::trace::{BlockReason, CallResult, CopyDirection, Event, EventKind, ObjectRef, Pid, Trace, WakeCause};
+use crate::trace::{BlockReason, CallResult, CopyDirection, ObjectRef, Pid, Trace, WakeCause};
 use std::sync::Arc;
 
 #[derive(Clone, Debug)]
@@ -110,10 +110,10 @@ pub(crate) fn write(
     payload: &Payload,
     nonblock: bool,
     trace: &mut Trace,
-) -> Result<Exec, LimitHit> {
+) -> Exec {
     let total = payload.len();
     if total == 0 {
-        return Ok(Exec::Done(CallResult::Value { value: 0 }));
+        return Exec::Done(CallResult::Value { value: 0 });
     }
     let process = kernel.process(pid);
     let waited = process.call.waited;
@@ -122,13 +122,11 @@ pub(crate) fn write(
         _ => 0,
     };
     if kernel.bytes_in_flight + (total - written) as u64 > kernel.limits.max_bytes_in_flight {
-        return Err(LimitHit {
-            limit: "max_bytes_in_flight",
-            detail: format!(
+        let detail = format!(
                 "this write would hold more than {} bytes in kernel buffers at once",
                 kernel.limits.max_bytes_in_flight
-            ),
-        });
+            );
+        return kernel.halt("max_bytes_in_flight", detail);
     }
     if kernel.footprint.enabled {
         kernel.footprint.write(ObjectRef::pipe(pipe_id));
@@ -139,7 +137,7 @@ pub(crate) fn write(
     let mut added = 0u32;
     if written == 0 && pipe.readers == 0 {
         kernel.deferred.push((pid, pid, SIGPIPE));
-        return Ok(Kernel::error(EPIPE));
+        return Kernel::error(EPIPE);
     }
     let result = 'attempt: {
         if written == 0 && !was_empty && !waited {
@@ -186,17 +184,7 @@ pub(crate) fn write(
         let capacity_bytes = pipe.buffer.capacity_bytes();
         kernel.bytes_in_flight += added as u64;
         kernel.copied_to_kernel += added as u64;
-        trace.record(Event {
-            step: kernel.step as u32,
-            kind: EventKind::Copy {
-                pid,
-                direction: CopyDirection::UserToKernel,
-                bytes: added,
-                object,
-                used_bytes,
-                capacity_bytes,
-            },
-        });
+        trace.record_copy(kernel.step as u32, pid, CopyDirection::UserToKernel, added, object, used_bytes, capacity_bytes);
         if was_empty {
             kernel.wake_queue(pipe_id, |pipe| &mut pipe.read_wait, Wake::One, pid, WakeCause::Data { object }, trace);
         }
@@ -205,7 +193,7 @@ pub(crate) fn write(
         kernel.wake_queue(pipe_id, |pipe| &mut pipe.write_wait, Wake::One, pid, WakeCause::Room { object }, trace);
     }
     kernel.proc_mut(pid).call.scratch = Scratch::Written(written);
-    Ok(result)
+    result
 }
 
 /// `pipe_read` for one attempt of `pid`'s read of up to `count` bytes from pipe `pipe_id`.
@@ -221,10 +209,11 @@ pub(crate) fn read(kernel: &mut Kernel, pid: Pid, pipe_id: u32, count: u32, nonb
     let mut scratch = std::mem::take(&mut kernel.read_scratch);
     let pipe = kernel.pipes[pipe_id as usize - 1].as_mut().expect("a live file points at a freed pipe");
     let object = ObjectRef::pipe(pipe_id);
-    // `pipe_read` wakes a writer only when the pipe was full as the read began.
+    // `pipe_read` (Linux 6.14 and later) wakes a writer only when the read empties a slot of a pipe that
+    // was full: a read that leaves every page in use leaves the writers asleep, in their order.
     let was_full = pipe.buffer.is_full();
     let result = if !pipe.buffer.is_empty() {
-        pipe.buffer.read_into(count, &mut scratch);
+        let freed_slots = pipe.buffer.read_into(count, &mut scratch);
         let got = scratch.len() as u32;
         pipe.bytes_read += got as u64;
         let used_bytes = pipe.buffer.len_bytes();
@@ -232,18 +221,8 @@ pub(crate) fn read(kernel: &mut Kernel, pid: Pid, pipe_id: u32, count: u32, nonb
         let empty_after = pipe.buffer.is_empty();
         kernel.bytes_in_flight -= got as u64;
         kernel.copied_to_user += got as u64;
-        trace.record(Event {
-            step: kernel.step as u32,
-            kind: EventKind::Copy {
-                pid,
-                direction: CopyDirection::KernelToUser,
-                bytes: got,
-                object,
-                used_bytes,
-                capacity_bytes,
-            },
-        });
-        if was_full {
+        trace.record_copy(kernel.step as u32, pid, CopyDirection::KernelToUser, got, object, used_bytes, capacity_bytes);
+        if was_full && freed_slots > 0 {
             kernel.wake_queue(pipe_id, |pipe| &mut pipe.write_wait, Wake::One, pid, WakeCause::Room { object }, trace);
         }
         if waited && !empty_after {
@@ -344,12 +323,12 @@ pub(crate) fn fcntl(kernel: &mut Kernel, pid: Pid, pipe: u32, command: i64, size
 pub struct Pipes;
 
 impl Mechanism for Pipes {
-    fn call(kernel: &mut Kernel, call: &CallContext, _trace: &mut Trace) -> Result<Exec, LimitHit> {
-        Ok(match call.id() {
+    fn call(kernel: &mut Kernel, call: &CallContext, _trace: &mut Trace) -> Exec {
+        match call.id() {
             CallId::Pipe => create(kernel, call.pid, 0),
             CallId::Pipe2 => create(kernel, call.pid, call.arg(0)),
             other => unreachable!("{} is not a pipe call", other.name()),
-        })
+        }
     }
 
     fn leave_queue(kernel: &mut Kernel, pid: Pid, reason: &BlockReason) {

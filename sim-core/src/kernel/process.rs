@@ -418,9 +418,9 @@ fn setpgid(kernel: &mut Kernel, caller: Pid, pid: i64, pgid: i64) -> Exec {
 pub struct Processes;
 
 impl Mechanism for Processes {
-    fn call(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Result<Exec, LimitHit> {
+    fn call(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Exec {
         let pid = call.pid;
-        Ok(match call.id() {
+        match call.id() {
             CallId::Exit => Exec::Done(CallResult::Value { value: call.arg(0) & 0xff }),
             CallId::Wait => {
                 let wants = WaitWants {
@@ -436,7 +436,7 @@ impl Mechanism for Processes {
             CallId::Waitpid => {
                 let options = call.arg(1);
                 if options & !(wait::WNOHANG | wait::WUNTRACED | wait::WCONTINUED) != 0 {
-                    return Ok(Kernel::error(EINVAL));
+                    return Kernel::error(EINVAL);
                 }
                 let target = match call.arg(0) {
                     -1 => WaitFor::Any,
@@ -459,14 +459,14 @@ impl Mechanism for Processes {
                 let known = wait::WNOHANG | wait::WUNTRACED | wait::WEXITED | wait::WCONTINUED | wait::WNOWAIT;
                 let wanted = wait::WEXITED | wait::WUNTRACED | wait::WCONTINUED;
                 if options & !known != 0 || options & wanted == 0 {
-                    return Ok(Kernel::error(EINVAL));
+                    return Kernel::error(EINVAL);
                 }
                 let target = match idtype {
                     wait::P_ALL => WaitFor::Any,
                     wait::P_PID if id > 0 => WaitFor::Pid(u32::try_from(id).unwrap_or(u32::MAX)),
                     wait::P_PGID if id == 0 => WaitFor::Group(kernel.process(pid).pgid),
                     wait::P_PGID if id > 0 => WaitFor::Group(u32::try_from(id).unwrap_or(u32::MAX)),
-                    _ => return Ok(Kernel::error(EINVAL)),
+                    _ => return Kernel::error(EINVAL),
                 };
                 let wants = WaitWants {
                     exited: options & wait::WEXITED != 0,
@@ -492,7 +492,7 @@ impl Mechanism for Processes {
             },
             CallId::Setpgid => setpgid(kernel, pid, call.arg(0), call.arg(1)),
             other => unreachable!("{} is not a process call", other.name()),
-        })
+        }
     }
 
     fn leave_queue(_kernel: &mut Kernel, _pid: Pid, _reason: &BlockReason) {

@@ -12,7 +12,7 @@
 //! pending `SIGCONT`), `wants_signal` (a stopped task takes no fatal signal but `SIGKILL` until it is
 //! continued) and `do_signal_stop`.
 
-use super::{CallContext, Exec, Interruption, Kernel, LimitHit, Mechanism, ProcState};
+use super::{CallContext, Exec, Interruption, Kernel, Mechanism, ProcState};
 use crate::lang::syscalls::CallId;
 use crate::linux::errno::{EINVAL, EPERM, ESRCH};
 use crate::linux::signal::{SIGCONT, SIGKILL, SIG_DFL, SIG_IGN, STOP_SIGNALS};
@@ -188,7 +188,7 @@ fn interrupt_for_stop(kernel: &mut Kernel, pid: Pid, signal: Signal, trace: &mut
         let op = kernel.process(pid).pc;
         trace.record(Event { step: kernel.step as u32, kind: EventKind::Interrupted { pid, op, signal } });
         let args = kernel.process(pid).call.args;
-        kernel.complete_call(pid, op, args, CallResult::Value { value: done as i64 }, trace);
+        kernel.complete_call(pid, op, &args, CallResult::Value { value: done as i64 }, trace);
     }
     kernel.proc_mut(pid).call.reset();
 }
@@ -211,12 +211,12 @@ pub(crate) fn fault(kernel: &mut Kernel, pid: Pid, op: u32, signal: Signal, trac
 pub struct Signals;
 
 impl Mechanism for Signals {
-    fn call(kernel: &mut Kernel, call: &CallContext, _trace: &mut Trace) -> Result<Exec, LimitHit> {
-        Ok(match call.id() {
+    fn call(kernel: &mut Kernel, call: &CallContext, _trace: &mut Trace) -> Exec {
+        match call.id() {
             CallId::Kill => kill(kernel, call.pid, call.arg(0), call.arg(1)),
             CallId::Signal => set_disposition(kernel, call.pid, call.arg(0), call.arg(1)),
             CallId::Pause => Exec::Block(BlockReason::Signal),
             other => unreachable!("{} is not a signal call", other.name()),
-        })
+        }
     }
 }

@@ -294,17 +294,21 @@ impl Payload {
     }
 
     /// Appends the bytes `offset..offset + count` to `out`: only as much as a copy needs is ever made.
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     pub fn copy_to(&self, offset: u32, count: u32, out: &mut Vec<u8>) {
         match self {
             Payload::Bytes(bytes) => out.extend_from_slice(&bytes[offset as usize..(offset + count) as usize]),
-            Payload::Fill { .. } => {
-                let pattern = self.pattern();
-                if pattern.len() == 1 {
-                    out.resize(out.len() + count as usize, pattern[0]);
-                } else {
-                    out.extend((offset as usize..(offset + count) as usize).map(|at| Self::byte_at(pattern, at)));
-                }
-            }
+            Payload::Fill { .. } => self.fill_to(offset, count, out),
+        }
+    }
+
+    #[inline(never)]
+    fn fill_to(&self, offset: u32, count: u32, out: &mut Vec<u8>) {
+        let pattern = self.pattern();
+        if pattern.len() == 1 {
+            out.resize(out.len() + count as usize, pattern[0]);
+        } else {
+            out.extend((offset as usize..(offset + count) as usize).map(|at| Self::byte_at(pattern, at)));
         }
     }
 

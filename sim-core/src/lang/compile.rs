@@ -147,6 +147,7 @@ pub enum OpKind {
 
 impl OpKind {
     /// Whether running the operation takes a step (a system call or a fork).
+    #[inline]
     pub fn takes_step(&self) -> bool {
         matches!(self, OpKind::Call(_) | OpKind::Fork { .. })
     }

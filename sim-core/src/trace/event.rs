@@ -105,9 +105,16 @@ impl Args {
         args
     }
 
+    /// Two operands, the shape of most calls.
+    #[inline]
+    pub fn pair(first: i64, second: i64) -> Args {
+        Args { len: 2, values: [first, second, 0, 0, 0, 0] }
+    }
+
+    /// Adds an operand; a call has at most [`MAX_ARGS`] (the table of system calls is checked for it).
     #[inline]
     pub fn push(&mut self, value: i64) {
-        self.values[self.len as usize] = value;
+        self.values[self.len as usize % MAX_ARGS] = value;
         self.len += 1;
     }
 
@@ -124,8 +131,13 @@ impl Args {
     }
 
     /// Operand `index`, or -1 when the call has fewer.
+    #[inline]
     pub fn get(&self, index: usize) -> i64 {
-        self.as_slice().get(index).copied().unwrap_or(-1)
+        if index < self.len as usize {
+            self.values[index]
+        } else {
+            -1
+        }
     }
 }
 

@@ -120,6 +120,7 @@ impl Trace {
 
     /// Stores the bytes a `read` returned and gives the result that points at them. The kernel keeps
     /// the total under [`crate::Limits::max_trace_data_bytes`], so offsets fit in 32 bits.
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     pub fn record_data(&mut self, bytes: &[u8]) -> CallResult {
         self.data_hash.bytes(bytes);
         let offset = self.data_len as u32;
@@ -151,6 +152,65 @@ impl Trace {
             // At each call site the kind is known, so this costs nothing, where a drop would be a call
             // that looks at the kind again; and there is nothing to free.
             std::mem::forget(event);
+        }
+    }
+
+    /// Records a `Call` event from its parts: the same as [`Trace::record`] of that event, without laying
+    /// the event out unless it is kept.
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    pub fn record_call(&mut self, step: u32, pid: Pid, op: u32, args: &Args, result: CallResult) {
+        self.log.push_call(step, pid, op, args, &result);
+        if self.keep_events {
+            self.keep(Event { step, kind: EventKind::Call { pid, op, args: *args, result } });
+        }
+    }
+
+    /// Records a `Switch` event from its parts, like [`Trace::record_call`].
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    pub fn record_switch(&mut self, step: u32, from: Option<Pid>, to: Pid) {
+        self.log.push_switch(step, from, to);
+        if self.keep_events {
+            self.keep(Event { step, kind: EventKind::Switch { from, to } });
+        }
+    }
+
+    /// Records a `Wake` event from its parts, like [`Trace::record_call`].
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    pub fn record_wake(&mut self, step: u32, pid: Pid, by: Pid, cause: WakeCause) {
+        self.log.push_wake(step, pid, by, &cause);
+        if self.keep_events {
+            self.keep(Event { step, kind: EventKind::Wake { pid, by, cause } });
+        }
+    }
+
+    /// Records a `Copy` event from its parts, like [`Trace::record_call`].
+    #[allow(clippy::too_many_arguments)]
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    pub fn record_copy(
+        &mut self,
+        step: u32,
+        pid: Pid,
+        direction: CopyDirection,
+        bytes: u32,
+        object: ObjectRef,
+        used_bytes: u32,
+        capacity_bytes: u32,
+    ) {
+        self.log.push_copy(step, pid, direction, bytes, object, used_bytes, capacity_bytes);
+        if self.keep_events {
+            self.keep(Event {
+                step,
+                kind: EventKind::Copy { pid, direction, bytes, object, used_bytes, capacity_bytes },
+            });
+        }
+    }
+
+    /// Records a `Block` event from its parts, like [`Trace::record_call`].
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    pub fn record_block(&mut self, step: u32, pid: Pid, op: u32, args: &Args, reason: &BlockReason) {
+        self.log.push_block(step, pid, op, args, reason);
+        if self.keep_events {
+            self.keep(Event { step, kind: EventKind::Block { pid, op, args: *args, reason: reason.clone() } });
         }
     }
 
