@@ -25,9 +25,7 @@ fn fail(
     kernel: &Kernel,
     failures: &mut Vec<ExpectationFailure>,
     trace: &mut Trace,
-    pid: Pid,
-    op: u32,
-    span: Span,
+    (pid, op, span): (Pid, u32, Span),
     expected: String,
     got: String,
 ) {
@@ -58,9 +56,7 @@ pub fn check_completions(
                 kernel,
                 failures,
                 trace,
-                completion.pid,
-                completion.op,
-                expect.span,
+                (completion.pid, completion.op, expect.span),
                 describe_expect(&expect.value),
                 got,
             );
@@ -72,9 +68,7 @@ pub fn check_completions(
                 kernel,
                 failures,
                 trace,
-                completion.pid,
-                completion.op,
-                expect.span,
+                (completion.pid, completion.op, expect.span),
                 describe_expect(&expect.value),
                 got,
             );
@@ -159,9 +153,7 @@ pub fn check_end(
                         kernel,
                         failures,
                         trace,
-                        pid,
-                        op,
-                        expect.span,
+                        (pid, op, expect.span),
                         describe_expect(&expect.value),
                         "no return: the call was still blocked when the run ended".to_string(),
                     );
@@ -188,7 +180,7 @@ pub fn check_end(
                 ProcessOutcome::Exited(code) => format!("exited {code}"),
                 ProcessOutcome::Killed { signal, core } => status_text(ChildStatus::Killed { signal, core }),
             };
-            fail(kernel, failures, trace, pid, NO_OP, expect.span, expected, got);
+            fail(kernel, failures, trace, (pid, NO_OP, expect.span), expected, got);
         }
     }
     let (expected, span) = match expected_end {

@@ -259,7 +259,7 @@ impl Reader<'_> {
                 // Each choice costs 4 bytes in memory: bound the allocation like the payload itself.
                 return Err(ShareError::TooLarge { limit_bytes: MAX_DECODED_BYTES });
             }
-            pids.extend(std::iter::repeat(pid).take(count as usize));
+            pids.extend(std::iter::repeat_n(pid, count as usize));
         }
         Ok(pids)
     }

@@ -275,8 +275,10 @@ impl Simulation {
         if self.pinned_at.entry < self.pinned.len() {
             return self.pinned_step();
         }
-        let pid =
-            self.scheduler.choose(self.kernel.step + 1, self.kernel.runnable()).map_err(|error| SimError::InvalidChoice(*error))?;
+        let pid = self
+            .scheduler
+            .choose(self.kernel.step + 1, self.kernel.runnable())
+            .map_err(|error| SimError::InvalidChoice(*error))?;
         self.run_one(pid)
     }
 

@@ -25,7 +25,7 @@ impl Kernel {
                             .children
                             .iter()
                             .copied()
-                            .filter(|child| target.map_or(true, |target| target == *child))
+                            .filter(|child| target.is_none_or(|target| target == *child))
                             .filter(|child| self.process(*child).state != ProcState::Zombie)
                             .collect(),
                         BlockReason::ChildInGroup { pgid } => process

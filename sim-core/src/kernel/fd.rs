@@ -7,10 +7,10 @@
 //! `pipe_read`, `pipe_write` and friends (`fs/read_write.c`, `fs/fcntl.c`, `fs/ioctl.c`, `fs/file.c`).
 
 use super::{CallContext, Exec, Kernel, Mechanism};
+use crate::lang::compile::CallOp;
 use crate::lang::syscalls::CallId;
 use crate::linux::errno::{EBADF, EINVAL, EMFILE, ENOTTY, ESPIPE};
 use crate::linux::{fcntl, ioctl, RLIMIT_NOFILE};
-use crate::lang::compile::CallOp;
 use crate::trace::{Args, CallResult, ObjectRef, Pid, Trace};
 
 /// One entry of a descriptor table.
@@ -75,7 +75,7 @@ impl Kernel {
 
     pub(crate) fn lowest_free_fd(&self, pid: Pid, at_least: i64) -> Option<i64> {
         let fds = &self.process(pid).fds;
-        (at_least.max(0)..RLIMIT_NOFILE as i64).find(|fd| fds.get(*fd as usize).map_or(true, |entry| entry.is_none()))
+        (at_least.max(0)..RLIMIT_NOFILE as i64).find(|fd| fds.get(*fd as usize).is_none_or(|entry| entry.is_none()))
     }
 
     pub(crate) fn install_fd(&mut self, pid: Pid, fd: i64, file: u32, cloexec: bool) {
@@ -207,10 +207,8 @@ pub(crate) fn read(kernel: &mut Kernel, pid: Pid, args: &Args, trace: &mut Trace
     let count = args.get(1);
     if count < 0 || count > kernel.limits.max_io_bytes as i64 {
         // `read` takes an unsigned count: a negative one is a huge one, which no buffer of the scenario has.
-        let detail = format!(
-                "a read of {count} bytes; one read may ask for at most {} bytes",
-                kernel.limits.max_io_bytes
-            );
+        let detail =
+            format!("a read of {count} bytes; one read may ask for at most {} bytes", kernel.limits.max_io_bytes);
         return kernel.halt("max_io_bytes", detail);
     }
     if trace.data_len() + count as u64 > kernel.limits.max_trace_data_bytes {

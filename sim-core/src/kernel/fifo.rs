@@ -152,14 +152,13 @@ impl Mechanism for Fifos {
         let path: Arc<str> = kernel.program.paths[path_index as usize].clone();
         match call.id() {
             CallId::Open => open(kernel, call.pid, path_index, call.arg(1), trace),
-            CallId::Mkfifo => {
-                if kernel.fifos.contains_key(&path) {
-                    Kernel::error(EEXIST)
-                } else {
-                    kernel.fifos.insert(path, FifoNode::default());
+            CallId::Mkfifo => match kernel.fifos.entry(path) {
+                std::collections::btree_map::Entry::Occupied(_) => Kernel::error(EEXIST),
+                std::collections::btree_map::Entry::Vacant(slot) => {
+                    slot.insert(FifoNode::default());
                     Exec::Done(CallResult::Value { value: 0 })
                 }
-            }
+            },
             CallId::Unlink => {
                 if kernel.fifos.remove(&path).is_some() {
                     Exec::Done(CallResult::Value { value: 0 })

@@ -14,7 +14,7 @@ impl Kernel {
         let mut refs = vec![0u32; self.files.len()];
         for process in &self.procs {
             for entry in process.fds.iter().flatten() {
-                if self.files.get(entry.file as usize).map_or(true, Option::is_none) {
+                if self.files.get(entry.file as usize).is_none_or(Option::is_none) {
                     return Err(format!("pid {} has a descriptor on closed file {}", process.pid, entry.file));
                 }
                 refs[entry.file as usize] += 1;

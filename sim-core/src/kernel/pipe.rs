@@ -123,9 +123,9 @@ pub(crate) fn write(
     };
     if kernel.bytes_in_flight + (total - written) as u64 > kernel.limits.max_bytes_in_flight {
         let detail = format!(
-                "this write would hold more than {} bytes in kernel buffers at once",
-                kernel.limits.max_bytes_in_flight
-            );
+            "this write would hold more than {} bytes in kernel buffers at once",
+            kernel.limits.max_bytes_in_flight
+        );
         return kernel.halt("max_bytes_in_flight", detail);
     }
     if kernel.footprint.enabled {
@@ -184,7 +184,15 @@ pub(crate) fn write(
         let capacity_bytes = pipe.buffer.capacity_bytes();
         kernel.bytes_in_flight += added as u64;
         kernel.copied_to_kernel += added as u64;
-        trace.record_copy(kernel.step as u32, pid, CopyDirection::UserToKernel, added, object, used_bytes, capacity_bytes);
+        trace.record_copy(
+            kernel.step as u32,
+            pid,
+            CopyDirection::UserToKernel,
+            added,
+            object,
+            used_bytes,
+            capacity_bytes,
+        );
         if was_empty {
             kernel.wake_queue(pipe_id, |pipe| &mut pipe.read_wait, Wake::One, pid, WakeCause::Data { object }, trace);
         }
@@ -221,7 +229,15 @@ pub(crate) fn read(kernel: &mut Kernel, pid: Pid, pipe_id: u32, count: u32, nonb
         let empty_after = pipe.buffer.is_empty();
         kernel.bytes_in_flight -= got as u64;
         kernel.copied_to_user += got as u64;
-        trace.record_copy(kernel.step as u32, pid, CopyDirection::KernelToUser, got, object, used_bytes, capacity_bytes);
+        trace.record_copy(
+            kernel.step as u32,
+            pid,
+            CopyDirection::KernelToUser,
+            got,
+            object,
+            used_bytes,
+            capacity_bytes,
+        );
         if was_full && freed_slots > 0 {
             kernel.wake_queue(pipe_id, |pipe| &mut pipe.write_wait, Wake::One, pid, WakeCause::Room { object }, trace);
         }
@@ -415,7 +431,7 @@ impl Mechanism for Pipes {
                 }
                 found
             };
-            out.push(ObjectView::Pipe(PipeView {
+            out.push(ObjectView::Pipe(Box::new(PipeView {
                 id: pipe.id,
                 fifo_path: pipe.fifo_path.as_ref().map(|path| path.to_string()),
                 used_bytes: pipe.buffer.len_bytes(),
@@ -433,7 +449,7 @@ impl Mechanism for Pipes {
                 open_waiters: pipe.open_wait.pids().collect(),
                 bytes_written: pipe.bytes_written,
                 bytes_read: pipe.bytes_read,
-            }));
+            })));
         }
     }
 }

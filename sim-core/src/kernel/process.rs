@@ -130,7 +130,10 @@ pub(crate) fn spawn_all(kernel: &mut Kernel, trace: &mut Trace) {
     let first_pid = 2;
     for (index, top) in program.processes.iter().enumerate() {
         let pid = first_pid + index as Pid;
+        // A variable holds -1 until set (so a descriptor variable not yet bound fails with EBADF);
+        // `errno` starts at 0, as in C.
         let mut vars = vec![-1; program.slots.len()];
+        vars[crate::lang::compile::ERRNO_SLOT as usize] = 0;
         for (other_index, other) in program.processes.iter().enumerate() {
             vars[other.slot as usize] = (first_pid + other_index as Pid) as i64;
         }
@@ -290,7 +293,7 @@ pub(crate) fn notify_parent(kernel: &mut Kernel, child: Pid, trace: &mut Trace) 
         });
     }
     let wanted = match &kernel.process(parent).state {
-        ProcState::Blocked(BlockReason::Child { target }) => target.map_or(true, |target| target == child),
+        ProcState::Blocked(BlockReason::Child { target }) => target.is_none_or(|target| target == child),
         ProcState::Blocked(BlockReason::ChildInGroup { pgid }) => kernel.process(child).pgid == *pgid,
         _ => false,
     };

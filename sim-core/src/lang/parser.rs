@@ -720,7 +720,7 @@ impl<'a> Parser<'a> {
             self.bump();
             let bind = Located { value: name, span: name_token.span };
             return self.call_statement(Some(bind)).map(|mut call| {
-                call.span = start;
+                call.span = Span { end_byte: call.span.end_byte, ..start };
                 Stmt::Call(call)
             });
         }
@@ -841,8 +841,6 @@ impl<'a> Parser<'a> {
             let span = self.span_from(start);
             let what = if expect.is_some() {
                 "the end of the line after the result".to_string()
-            } else if args.len() == spec.operands.len() {
-                format!("`->` or the end of the line after `{}`", self.snippet(span))
             } else {
                 format!("`->` or the end of the line after `{}`", self.snippet(span))
             };
@@ -853,7 +851,8 @@ impl<'a> Parser<'a> {
             };
             return Err(self.expected_with(&what, help));
         }
-        Ok(CallStmt { bind, call, args, retry, span: start, expect })
+        let span = self.span_from(start);
+        Ok(CallStmt { bind, call, args, retry, span, expect })
     }
 
     fn at_operand_end(&self) -> bool {

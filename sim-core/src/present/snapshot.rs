@@ -35,7 +35,7 @@ impl Snapshot {
     /// The pipes among the objects.
     pub fn pipes(&self) -> impl Iterator<Item = &PipeView> {
         self.objects.iter().filter_map(|object| match object {
-            ObjectView::Pipe(pipe) => Some(pipe),
+            ObjectView::Pipe(pipe) => Some(&**pipe),
             _ => None,
         })
     }
@@ -53,7 +53,7 @@ impl Snapshot {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ObjectView {
-    Pipe(PipeView),
+    Pipe(Box<PipeView>),
     Fifo(FifoView),
 }
 

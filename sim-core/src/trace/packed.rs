@@ -120,13 +120,8 @@ macro_rules! push_encoded {
         // one bounds check for the window, and none that cannot be folded for the bytes.
         let window: &mut [u8; MAX_EVENT_BYTES] =
             (&mut $log.current[$log.used..$log.used + MAX_EVENT_BYTES]).try_into().expect("room was made");
-        let mut encoder = Encoder {
-            out: window,
-            length: 0,
-            dictionary: &mut $log.dictionary,
-            looked_up: false,
-            side_index: $side,
-        };
+        let mut encoder =
+            Encoder { out: window, length: 0, dictionary: &mut $log.dictionary, looked_up: false, side_index: $side };
         {
             let $encoder = &mut encoder;
             let $delta = delta;
@@ -447,7 +442,7 @@ impl Encoder<'_> {
     /// and [`PackedLog::push`] looks the bytes up afterwards.
     #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     fn whole<const N: usize>(&mut self, tag: u8, delta: u32, fields: [u64; N]) {
-        const { assert!(N + 1 <= 8) };
+        const { assert!(N < 8) };
         if delta >= HEAD_DELTA_LIMIT || fields.iter().fold(0, |all, value| all | value) >= 0x80 {
             return self.first(tag, delta, fields);
         }
@@ -726,7 +721,7 @@ mod tags {
 /// low bit telling a byte count apart should a capacity ever not be whole pages.
 fn capacity_code(capacity_bytes: u32) -> u64 {
     let page = crate::linux::fcntl::PAGE_SIZE;
-    if capacity_bytes % page == 0 {
+    if capacity_bytes.is_multiple_of(page) {
         ((capacity_bytes / page) as u64) << 1
     } else {
         ((capacity_bytes as u64) << 1) | 1
