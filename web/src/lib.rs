@@ -1,12 +1,16 @@
 //! The ipclab playground: a Yew app that edits, runs, steps through and shares scenarios in the browser.
 //!
 //! The simulation is `sim-core`'s, used through its public API: [`engine::Engine`] keeps a run with
-//! snapshots for instant time travel, [`view`] draws plain snapshot data, and [`app::App`] wires the
-//! editor, the kernel picture, the timeline and share links together. `index.html` calls [`start`].
+//! snapshots for instant time travel, [`facts`] reads the few things the page needs from its events,
+//! [`teach`] holds the library's teaching order, predictions, challenges and tours, [`view`] draws plain
+//! snapshot data, and [`app::App`] wires the editor, the kernel picture, the timeline and share links
+//! together. `index.html` calls [`start`].
 
 pub mod app;
 pub mod browser;
 pub mod engine;
+pub mod facts;
+pub mod teach;
 pub mod view;
 
 /// The scenario library, embedded at build time by `build.rs` (with each scenario's native trace hash).

@@ -329,7 +329,8 @@ fn pipe_card(snapshot: &Snapshot, pipe: &PipeView) -> Html {
 
 fn outcome_banner(engine: &Engine, snapshot: &Snapshot) -> Html {
     let Some(outcome) = &snapshot.outcome else { return html! {} };
-    let failures = engine.failures();
+    let failures: Vec<(u32, u32, String)> =
+        crate::facts::failures(engine).into_iter().map(|failure| (failure.line, failure.col, failure.text)).collect();
     let (class, title) = match outcome {
         RunOutcome::AllExited => ("good", "Every process has exited".to_string()),
         RunOutcome::Deadlock { .. } => ("bad", "Deadlock: every living process waits".to_string()),
@@ -358,7 +359,7 @@ fn outcome_banner(engine: &Engine, snapshot: &Snapshot) -> Html {
 /// The middle of the page: caption, lanes, pipes, and what happened in this step.
 pub fn kernel(engine: &Engine, snapshot: &Snapshot, on_choose: Callback<Pid>, on_forget: Callback<()>) -> Html {
     let story = engine.story();
-    let signals = engine.signals_so_far(6);
+    let signals = crate::facts::signals_so_far(engine, 6);
     let forced = engine.setup.forced.len();
     html! {
         <section class="kernel">
