@@ -2,7 +2,7 @@
 //!
 //! The simulation is `sim-core`'s, used through its public API: [`engine::Engine`] keeps a run with
 //! snapshots for instant time travel, [`facts`] reads the few things the page needs from its events,
-//! [`teach`] holds the library's teaching order, predictions, challenges and tours, [`view`] draws plain
+//! [`state`] is the playground's pure reducer (messages in, effects out), [`teach`] holds the library's teaching order, predictions, challenges and tours, [`view`] draws plain
 //! snapshot data, and [`app::App`] wires the editor, the kernel picture, the timeline and share links
 //! together. `index.html` calls [`start`].
 
@@ -10,6 +10,7 @@ pub mod app;
 pub mod browser;
 pub mod engine;
 pub mod facts;
+pub mod state;
 pub mod teach;
 pub mod view;
 
