@@ -48,7 +48,8 @@ fn target_of(event: &KeyboardEvent) -> Target {
     match element.tag_name().as_str() {
         "TEXTAREA" => Target::Text,
         "SELECT" => Target::Select,
-        "BUTTON" => Target::Button,
+        // A disclosure's summary, like a button, opens on Space and Enter.
+        "BUTTON" | "SUMMARY" => Target::Button,
         "INPUT" => match element.get_attribute("type").as_deref() {
             Some("range") => Target::Slider,
             Some("button" | "checkbox" | "radio") => Target::Button,

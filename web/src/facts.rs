@@ -359,16 +359,21 @@ pub fn goal_step(engine: &Engine, goal: Goal) -> Option<u64> {
     }
 }
 
-/// The step at which `process` runs the call on `line` for the `occurrence`-th time (counting from 1).
-pub fn step_running_line(engine: &Engine, process: &str, line: u32, occurrence: u32) -> Option<u64> {
-    let simulation = engine.simulation();
-    let ops = &simulation.program().ops;
+/// The step at which `process` runs, for the `occurrence`-th time (counting from 1), the call written on
+/// `line` of `source`. The line is looked up in `source` and the call found by its place in the compiled
+/// program, so the answer stays right when the run's own text has comments or blank lines added (the
+/// same program, its lines moved).
+pub fn step_running_line(engine: &Engine, source: &str, process: &str, line: u32, occurrence: u32) -> Option<u64> {
+    let scenario = sim_core::parse(source).ok()?;
+    let program = sim_core::Program::compile(&scenario).ok()?;
+    let wanted: Vec<u32> =
+        (0..program.ops.len() as u32).filter(|op| program.ops[*op as usize].span.line == line).collect();
     let mut seen = 0;
     let mut last_step = 0;
-    for event in &simulation.trace().events {
+    for event in &engine.simulation().trace().events {
         let (EventKind::Call { pid, op, .. } | EventKind::Block { pid, op, .. }) = event.kind else { continue };
         let step = event.step as u64;
-        if step == last_step || ops.get(op as usize).map(|op| op.span.line) != Some(line) {
+        if step == last_step || !wanted.contains(&op) {
             continue;
         }
         if is_named(engine, pid, process) {
@@ -466,11 +471,16 @@ mod tests {
 
     #[test]
     fn the_line_a_process_runs_is_found_by_occurrence() {
-        let engine = engine_of("pipe-parent-child");
+        let text = library("pipe-parent-child");
+        let run = engine_of("pipe-parent-child");
         // The child's first read (line 8) blocks, and runs again when the parent's write wakes it.
-        let first = step_running_line(&engine, "child", 8, 1).expect("the child reads");
-        let again = step_running_line(&engine, "child", 8, 2).expect("the child reads again");
+        let first = step_running_line(&run, text, "child", 8, 1).expect("the child reads");
+        let again = step_running_line(&run, text, "child", 8, 2).expect("the child reads again");
         assert!(again > first);
-        assert_eq!(step_running_line(&engine, "child", 8, 3), None);
+        assert_eq!(step_running_line(&run, text, "child", 8, 3), None);
+        // The same program with comments added above: the lines of the library text still find the steps.
+        let commented = engine(&format!("# one\n# two\n{text}"));
+        assert_eq!(step_running_line(&commented, text, "child", 8, 1), Some(first));
+        assert_eq!(step_running_line(&commented, text, "child", 8, 2), Some(again));
     }
 }

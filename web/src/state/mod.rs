@@ -8,10 +8,14 @@
 //!
 //! The reducer never reads [`Snapshot`](sim_core::Snapshot) fields: what the kernel looks like is the
 //! views' business. It works with the [`Engine`], the parsed scenario and the facts of
-//! [`crate::facts`].
+//! [`crate::facts`]. This file has the types, the dispatch and the run's own messages (stepping,
+//! playback, picking, the scheduler, sharing); `document.rs` opens scenarios, drafts and links and
+//! keeps edits; `teaching.rs` handles the teaching modes; `drafts.rs` and `keys.rs` are plain data.
 
+mod document;
 pub mod drafts;
 pub mod keys;
+mod teaching;
 
 use crate::engine::{Engine, RunSetup};
 use crate::facts;
@@ -364,79 +368,6 @@ impl Model {
         Some((*index, tour::stop_steps(&TOURS[*index], engine)))
     }
 
-    /// The label of what is open, for notices ("“A pipe between parent and child”").
-    fn document_label(&self) -> String {
-        match &self.document {
-            Document::Library(stem) => {
-                format!("“{}”", catalog::entry(stem).map_or(stem.to_string(), |entry| entry.title.to_string()))
-            }
-            Document::Draft(id) => {
-                format!("your draft “{}”", self.drafts.get(*id).map_or("?", |draft| draft.name.as_str()))
-            }
-            Document::Link => "the run from the link".to_string(),
-            Document::Challenge(index) => format!("the challenge “{}”", CHALLENGES[*index].title),
-        }
-    }
-
-    /// What is open now, to put it back with Undo.
-    fn remember(&self) -> Reopen {
-        Reopen {
-            document: self.document.clone(),
-            text: self.text.clone(),
-            setup: self.engine.as_ref().map(|engine| engine.setup.clone()),
-            step: self.position(),
-        }
-    }
-
-    /// Builds and shows a run. On success the new run replaces the old one; on failure the errors go
-    /// to the editor and the last good run stays on screen.
-    fn build(&mut self, setup: RunSetup, step: u64) -> bool {
-        match Engine::build(setup) {
-            Ok(mut engine) => {
-                engine.goto(step);
-                self.diagnostics.clear();
-                self.engine = Some(engine);
-                true
-            }
-            Err(diagnostics) => {
-                self.diagnostics = diagnostics;
-                false
-            }
-        }
-    }
-
-    /// Opens `text` as `document` from step 0 with the default scheduler, and says where it is kept.
-    fn open_document(&mut self, document: Document, text: String, effects: &mut Vec<Effect>) {
-        self.stop(effects);
-        self.text = text.clone();
-        self.document = document;
-        self.set_aside = None;
-        if let Mode::Predict(predictions) = &mut self.mode {
-            *predictions = Predictions::default();
-        }
-        if !self.build(default_setup(text), 0) {
-            // The errors are in the editor; the page shows no other scenario's run beside them.
-            self.engine = None;
-        }
-        effects.push(Effect::ClearFragment);
-        if let Some(key) = self.document.storage_key() {
-            effects.push(Effect::SaveOpen(key));
-        }
-    }
-
-    /// Switching documents: the notice says what was left and offers to go back.
-    fn offer_back(&mut self, before: Reopen, before_label: String) {
-        let opened = self.document_label();
-        let kept = match &before.document {
-            Document::Draft(_) => format!(" {} is kept under Your drafts.", capitalised(&before_label)),
-            Document::Link => " The run from the link is not saved; Undo brings it back.".to_string(),
-            _ => String::new(),
-        };
-        let mut notice = Notice::new(NoticeKind::Info, format!("Opened {opened}.{kept}"));
-        notice.undo = Some((format!("Back to {before_label}"), UndoAction::Reopen(Box::new(before))));
-        self.notice = Some(notice);
-    }
-
     fn stop(&mut self, effects: &mut Vec<Effect>) {
         if self.playing {
             self.playing = false;
@@ -464,221 +395,6 @@ impl Model {
         if let Mode::Predict(predictions) = &mut self.mode {
             predictions.forget_after(kept.min(step));
         }
-    }
-
-    /// Saves an edit where it belongs: into the open draft, or into a new draft when a library
-    /// scenario, a challenge or a link's scenario is edited (those stay as they were).
-    fn keep_edit(&mut self, text: &str, effects: &mut Vec<Effect>) {
-        match self.document.clone() {
-            Document::Draft(id) => match self.drafts.update(id, text) {
-                Ok(()) => effects.push(Effect::SaveDrafts(self.drafts.to_json())),
-                Err(message) => {
-                    let mut notice = Notice::new(NoticeKind::Error, message);
-                    notice.from_edit = true;
-                    self.notice = Some(notice);
-                }
-            },
-            origin => {
-                let (base, what) = match origin {
-                    Document::Library(stem) => {
-                        (format!("{stem}, edited"), "The library scenario is unchanged".to_string())
-                    }
-                    Document::Challenge(index) => {
-                        (format!("{}, edited", CHALLENGES[index].id), "The challenge is unchanged".to_string())
-                    }
-                    _ => ("From a link".to_string(), "The link still opens the run it was made for".to_string()),
-                };
-                let mut notice = match self.drafts.create(&base, text.to_string()) {
-                    Ok(id) => {
-                        self.document = Document::Draft(id);
-                        let name = self.drafts.get(id).map_or(String::new(), |draft| draft.name.clone());
-                        effects.push(Effect::SaveDrafts(self.drafts.to_json()));
-                        effects.push(Effect::SaveOpen(format!("draft:{id}")));
-                        Notice::new(
-                            NoticeKind::Info,
-                            format!("Your changes are saved as the draft “{name}”, under Your drafts. {what}."),
-                        )
-                    }
-                    Err(message) => Notice::new(NoticeKind::Error, message),
-                };
-                notice.from_edit = true;
-                self.notice = Some(notice);
-            }
-        }
-    }
-
-    /// An edit: kept, parsed, and run. Scheduling choices survive an edit that leaves the program as
-    /// it was (comments, blank lines, spacing); when the program changes they are set aside, and
-    /// brought back if a later edit restores that program.
-    fn edit(&mut self, text: String, effects: &mut Vec<Effect>) {
-        if text == self.text {
-            return;
-        }
-        self.stop(effects);
-        effects.push(Effect::ClearFragment);
-        self.keep_edit(&text, effects);
-        self.text = text.clone();
-        let parsed = match sim_core::parse(&text) {
-            Ok(scenario) => scenario,
-            Err(diagnostics) => {
-                self.diagnostics = diagnostics;
-                return;
-            }
-        };
-        let (setup, step, same_program) = match &self.engine {
-            Some(engine) => {
-                let same = engine.scenario == parsed;
-                (engine.setup.clone(), engine.position(), same)
-            }
-            None => (default_setup(String::new()), 0, false),
-        };
-        let mut forced = Vec::new();
-        let mut said = None;
-        if same_program {
-            forced = setup.forced.clone();
-        } else if let Some(aside) = self.set_aside.take_if(|aside| aside.scenario == parsed) {
-            said = Some(format!(
-                "The program is back to the one your {} were made for, so they apply again.",
-                plural(aside.forced.len(), "scheduling choice", "scheduling choices")
-            ));
-            forced = aside.forced;
-        } else if !setup.forced.is_empty() {
-            if let Some(engine) = &self.engine {
-                self.set_aside = Some(SetAside { scenario: engine.scenario.clone(), forced: setup.forced.clone() });
-            }
-            said = Some(format!(
-                "This edit changed the program, so your {} no longer apply and the scheduler runs it alone. \
-                 Undo the edit to get them back.",
-                plural(setup.forced.len(), "scheduling choice", "scheduling choices")
-            ));
-        }
-        let keep_from = forced.len() as u64;
-        if !self.build(RunSetup { source: text, forced, ..setup }, step) {
-            return;
-        }
-        if let Mode::Predict(predictions) = &mut self.mode {
-            if same_program {
-                predictions.forget_after(step);
-            } else {
-                predictions.forget_after(keep_from.min(step));
-            }
-        }
-        if let Some(text) = said {
-            let mut notice = Notice::new(NoticeKind::Info, text);
-            notice.from_edit = true;
-            self.notice = Some(notice);
-        }
-    }
-
-    /// Opens the run in a link. A link that cannot be opened changes nothing and says why.
-    fn open_link(&mut self, fragment: &str, effects: &mut Vec<Effect>) {
-        let run = match share::decode(fragment) {
-            Ok(run) => run,
-            Err(error) => {
-                self.notice = Some(Notice::new(
-                    NoticeKind::Error,
-                    format!("This link could not be opened: {error}. Your scenario was left as it was."),
-                ));
-                return;
-            }
-        };
-        self.stop(effects);
-        let document = match (catalog::stem_of(&run.scenario), challenge::by_text(&run.scenario)) {
-            (Some(stem), _) => Document::Library(stem),
-            (None, Some(index)) => Document::Challenge(index),
-            (None, None) => Document::Link,
-        };
-        self.mode = match (&document, &self.mode) {
-            (Document::Challenge(index), _) => {
-                Mode::Challenges(Some(ChallengePlay { index: *index, announced: false }))
-            }
-            (_, Mode::Predict(_)) => Mode::Predict(Predictions::default()),
-            _ => Mode::Explore,
-        };
-        self.document = document;
-        self.text = run.scenario.clone();
-        self.set_aside = None;
-        let setup = RunSetup {
-            source: run.scenario.clone(),
-            seed: run.seed,
-            policy: run.policy.clone(),
-            forced: run.forced.clone(),
-        };
-        if self.build(setup, run.step) {
-            let shown = self.position();
-            self.notice = Some(Notice::new(
-                NoticeKind::Info,
-                if shown < run.step {
-                    format!("This link asked for step {}, but the run ends at step {shown}.", run.step)
-                } else {
-                    "Opened the run from the link.".to_string()
-                },
-            ));
-        } else {
-            self.engine = None;
-            self.notice = Some(Notice::new(
-                NoticeKind::Error,
-                "The scenario in this link has errors; they are marked in the editor.",
-            ));
-        }
-        effects.push(Effect::Focus("stage"));
-    }
-
-    fn init(&mut self, init: Init, effects: &mut Vec<Effect>) {
-        self.page_address = init.page_address;
-        self.drafts = init.drafts_json.as_deref().map(Drafts::from_json).unwrap_or_default();
-        if let Some(legacy) = init.legacy_draft.filter(|text| !text.trim().is_empty()) {
-            let known =
-                catalog::stem_of(&legacy).is_some() || self.drafts.list.iter().any(|draft| draft.text == legacy);
-            if known || self.drafts.create("My earlier draft", legacy).is_ok() {
-                effects.push(Effect::SaveDrafts(self.drafts.to_json()));
-                effects.push(Effect::ForgetLegacyDraft);
-            }
-        }
-        let (document, text) = match init.open.as_deref().and_then(|key| key.split_once(':')) {
-            Some(("draft", id)) => match id.parse().ok().and_then(|id| self.drafts.get(id)) {
-                Some(draft) => (Document::Draft(draft.id), draft.text.clone()),
-                None => default_document(),
-            },
-            Some(("library", stem)) => match LIBRARY_STEMS.iter().find(|candidate| **candidate == stem) {
-                Some(stem) => (Document::Library(stem), catalog::text(stem).unwrap_or_default().to_string()),
-                None => default_document(),
-            },
-            Some(("challenge", id)) => match challenge::by_id(id) {
-                Some(index) => {
-                    self.mode = Mode::Challenges(Some(ChallengePlay { index, announced: false }));
-                    (Document::Challenge(index), CHALLENGES[index].scenario.to_string())
-                }
-                None => default_document(),
-            },
-            _ => default_document(),
-        };
-        self.text = text.clone();
-        self.document = document;
-        if !self.build(default_setup(text), 0) {
-            self.engine = None;
-        }
-        if !init.fragment.is_empty() {
-            self.open_link(&init.fragment, effects);
-            // Opening the page is not a move of the visitor's: the focus stays where the browser put it.
-            effects.retain(|effect| !matches!(effect, Effect::Focus(_)));
-        }
-    }
-}
-
-/// Every library scenario's stem, as `'static` strings.
-static LIBRARY_STEMS: std::sync::LazyLock<Vec<&'static str>> =
-    std::sync::LazyLock::new(|| crate::library::LIBRARY.iter().map(|(stem, _, _)| *stem).collect());
-
-fn default_document() -> (Document, String) {
-    (Document::Library(DEFAULT_SCENARIO), catalog::text(DEFAULT_SCENARIO).unwrap_or_default().to_string())
-}
-
-fn capitalised(text: &str) -> String {
-    let mut characters = text.chars();
-    match characters.next() {
-        Some(first) => format!("{}{}", first.to_uppercase(), characters.as_str()),
-        None => String::new(),
     }
 }
 
@@ -893,62 +609,10 @@ fn apply(model: &mut Model, msg: Msg, effects: &mut Vec<Effect>) {
                 ))
             }
         },
-        Msg::Open(value) => open(model, &value, effects),
-        Msg::RenameDraft(name) => {
-            let Document::Draft(id) = model.document else { return };
-            match model.drafts.rename(id, &name) {
-                Ok(name) => {
-                    effects.push(Effect::SaveDrafts(model.drafts.to_json()));
-                    model.notice = Some(Notice::new(NoticeKind::Success, format!("Renamed to “{name}”.")));
-                }
-                Err(message) => model.notice = Some(Notice::new(NoticeKind::Error, message)),
-            }
-        }
-        Msg::DeleteDraft => {
-            let Document::Draft(id) = model.document else { return };
-            let Some((index, draft)) = model.drafts.remove(id) else { return };
-            effects.push(Effect::SaveDrafts(model.drafts.to_json()));
-            let text = catalog::text(DEFAULT_SCENARIO).unwrap_or_default().to_string();
-            model.open_document(Document::Library(DEFAULT_SCENARIO), text, effects);
-            let mut notice = Notice::new(NoticeKind::Info, format!("Deleted the draft “{}”.", draft.name));
-            notice.undo = Some(("Undo".to_string(), UndoAction::RestoreDraft { index, draft }));
-            model.notice = Some(notice);
-        }
-        Msg::Undo => {
-            let Some(notice) = model.notice.take() else { return };
-            let Some((_, action)) = notice.undo else {
-                model.notice = Some(notice);
-                return;
-            };
-            match action {
-                UndoAction::Reopen(reopen) => {
-                    let Reopen { document, text, setup, step } = *reopen;
-                    let document = match document {
-                        // A draft reopens with its saved text (the same, unless edited in between).
-                        Document::Draft(id) if model.drafts.get(id).is_none() => Document::Link,
-                        other => other,
-                    };
-                    let text = match document {
-                        Document::Draft(id) => model.drafts.get(id).map_or(text, |draft| draft.text.clone()),
-                        _ => text,
-                    };
-                    model.open_document(document, text.clone(), effects);
-                    if let Some(setup) = setup.filter(|setup| setup.source == text) {
-                        model.build(setup, step);
-                    }
-                    model.announce(format!("Back to {}.", model.document_label()));
-                }
-                UndoAction::RestoreDraft { index, draft } => {
-                    let id = draft.id;
-                    let text = draft.text.clone();
-                    model.drafts.restore(index, draft);
-                    effects.push(Effect::SaveDrafts(model.drafts.to_json()));
-                    model.open_document(Document::Draft(id), text, effects);
-                    model.announce(format!("Restored {}.", model.document_label()));
-                }
-            }
-            effects.push(Effect::Focus("stage"));
-        }
+        Msg::Open(value) => document::open(model, &value, effects),
+        Msg::RenameDraft(name) => document::rename_draft(model, &name, effects),
+        Msg::DeleteDraft => document::delete_draft(model, effects),
+        Msg::Undo => document::undo(model, effects),
         Msg::Share => {
             let Some(engine) = &model.engine else { return };
             let fragment = share::encode(&engine.share());
@@ -985,65 +649,13 @@ fn apply(model: &mut Model, msg: Msg, effects: &mut Vec<Effect>) {
             }
         }
         Msg::DismissNotice => model.notice = None,
-        Msg::SetMode(kind) => set_mode(model, kind, effects),
-        Msg::StartChallenge(index) => {
-            let Some(challenge) = CHALLENGES.get(index) else { return };
-            let before = model.remember();
-            let before_label = model.document_label();
-            model.open_document(Document::Challenge(index), challenge.scenario.to_string(), effects);
-            model.mode = Mode::Challenges(Some(ChallengePlay { index, announced: false }));
-            if before.document != model.document {
-                model.offer_back(before, before_label);
-            }
-            model.announce(format!("Challenge: {}", challenge.goal_text));
-            effects.push(Effect::Focus("stage"));
-        }
-        Msg::StartTour(index) => {
-            let Some(tour) = TOURS.get(index) else { return };
-            let Some(text) = catalog::text(tour.scenario) else { return };
-            let Some(stem) = LIBRARY_STEMS.iter().find(|stem| **stem == tour.scenario) else { return };
-            let before = model.remember();
-            let before_label = model.document_label();
-            if before.document != Document::Library(stem) || model.stale() {
-                model.open_document(Document::Library(stem), text.to_string(), effects);
-                if before.document != model.document {
-                    model.offer_back(before, before_label);
-                }
-            } else if let Some(engine) = &mut model.engine {
-                engine.goto(0);
-            }
-            model.mode = Mode::Tours(Some(index));
-            model.announce(format!("Tour: {}. {}", tour.title, tour.stops[0].text));
-            effects.push(Effect::Focus("tour-next"));
-        }
-        Msg::TourNext => tour_move(model, true, effects),
-        Msg::TourBack => tour_move(model, false, effects),
-        Msg::Answer(chosen) => {
-            let Some((step, call)) = model.question() else { return };
-            let choices = predict::choices(call.asked);
-            if chosen >= choices.len() {
-                return;
-            }
-            let right = predict::right_choice(call.asked, &call.happened) == Some(chosen);
-            if let Mode::Predict(predictions) = &mut model.mode {
-                predictions.record(step, chosen, right);
-            }
-            if let Some(engine) = &mut model.engine {
-                engine.forward();
-            }
-            let verdict = if right { "Right." } else { "Not this time." };
-            let reason = model.engine.as_ref().map(facts::caption).unwrap_or_default();
-            model.announce(format!("{verdict} {} {reason}", predict::answer_words(&call.happened)));
-            effects.push(Effect::Focus("stage"));
-        }
-        Msg::RestartPredictions => {
-            model.stop(effects);
-            model.mode = Mode::Predict(Predictions::default());
-            if let Some(engine) = &mut model.engine {
-                engine.goto(0);
-            }
-            effects.push(Effect::Focus("stage"));
-        }
+        Msg::SetMode(kind) => teaching::set_mode(model, kind, effects),
+        Msg::StartChallenge(index) => teaching::start_challenge(model, index, effects),
+        Msg::StartTour(index) => teaching::start_tour(model, index, effects),
+        Msg::TourNext => teaching::tour_move(model, true, effects),
+        Msg::TourBack => teaching::tour_move(model, false, effects),
+        Msg::Answer(chosen) => teaching::answer(model, chosen, effects),
+        Msg::RestartPredictions => teaching::restart_predictions(model, effects),
         Msg::Help(open) => toggle_panel(model, Panel::Help, open, effects),
         Msg::Reference(open) => toggle_panel(model, Panel::Reference, open, effects),
         Msg::Escape => {
@@ -1054,20 +666,6 @@ fn apply(model: &mut Model, msg: Msg, effects: &mut Vec<Effect>) {
             }
         }
     }
-}
-
-/// Moves to the next or the previous stop of the tour being followed.
-fn tour_move(model: &mut Model, forward: bool, effects: &mut Vec<Effect>) {
-    let Some((index, steps)) = model.tour() else { return };
-    let position = model.position();
-    let target = if forward { tour::next_stop(&steps, position) } else { tour::previous_stop(&steps, position) };
-    let Some((stop, step)) = target else { return };
-    model.stop(effects);
-    if let Some(engine) = &mut model.engine {
-        engine.goto(step);
-    }
-    let tour = &TOURS[index];
-    model.announce(format!("Stop {} of {}, step {step}. {}", stop + 1, tour.stops.len(), tour.stops[stop].text));
 }
 
 fn toggle_panel(model: &mut Model, panel: Panel, open: bool, effects: &mut Vec<Effect>) {
@@ -1082,86 +680,6 @@ fn toggle_panel(model: &mut Model, panel: Panel, open: bool, effects: &mut Vec<E
         model.panel = None;
         effects.push(Effect::Focus(opener));
     }
-}
-
-fn open(model: &mut Model, value: &str, effects: &mut Vec<Effect>) {
-    let before = model.remember();
-    let before_label = model.document_label();
-    let (document, text) = match value.split_once(':') {
-        Some(("library", stem)) => {
-            let Some(stem) = LIBRARY_STEMS.iter().find(|candidate| **candidate == stem) else { return };
-            (Document::Library(stem), catalog::text(stem).unwrap_or_default().to_string())
-        }
-        Some(("draft", id)) => {
-            let Some(draft) = id.parse().ok().and_then(|id| model.drafts.get(id)) else { return };
-            (Document::Draft(draft.id), draft.text.clone())
-        }
-        Some(("challenge", id)) => {
-            let Some(index) = challenge::by_id(id) else { return };
-            apply(model, Msg::StartChallenge(index), effects);
-            return;
-        }
-        _ if value == "new" => match model.drafts.create("My scenario", NEW_DRAFT_TEXT.to_string()) {
-            Ok(id) => {
-                effects.push(Effect::SaveDrafts(model.drafts.to_json()));
-                (Document::Draft(id), NEW_DRAFT_TEXT.to_string())
-            }
-            Err(message) => {
-                model.notice = Some(Notice::new(NoticeKind::Error, message));
-                return;
-            }
-        },
-        _ => return,
-    };
-    if document == model.document && !model.stale() && model.engine.is_some() {
-        effects.push(Effect::Focus("stage"));
-        return;
-    }
-    model.open_document(document, text, effects);
-    if !matches!(model.mode, Mode::Explore | Mode::Predict(_)) {
-        model.mode = Mode::Explore;
-    }
-    model.offer_back(before, before_label);
-    if value == "new" {
-        effects.push(Effect::Focus("editor"));
-    } else {
-        effects.push(Effect::Focus("stage"));
-    }
-}
-
-fn set_mode(model: &mut Model, kind: ModeKind, effects: &mut Vec<Effect>) {
-    if model.mode.kind() == kind {
-        // Pressed again: from a challenge or a tour back to the list of them.
-        match kind {
-            ModeKind::Challenges => model.mode = Mode::Challenges(None),
-            ModeKind::Tours => model.mode = Mode::Tours(None),
-            _ => return,
-        }
-        effects.push(Effect::Focus("teach-panel"));
-        return;
-    }
-    model.stop(effects);
-    model.mode = match kind {
-        ModeKind::Explore => Mode::Explore,
-        ModeKind::Predict => {
-            if let Some(engine) = &mut model.engine {
-                engine.goto(0);
-            }
-            model.announce(
-                "Predict mode: before each read, write, open or wait, say what it will do. Press → to begin.",
-            );
-            Mode::Predict(Predictions::default())
-        }
-        ModeKind::Challenges => match model.document {
-            Document::Challenge(index) => Mode::Challenges(Some(ChallengePlay { index, announced: false })),
-            _ => Mode::Challenges(None),
-        },
-        ModeKind::Tours => Mode::Tours(None),
-    };
-    effects.push(Effect::Focus(match kind {
-        ModeKind::Challenges | ModeKind::Tours => "teach-panel",
-        _ => "stage",
-    }));
 }
 
 #[cfg(test)]

@@ -329,3 +329,29 @@ fn a_challenge_reopens_after_a_reload() {
     assert_eq!(model.document, Document::Challenge(index));
     assert!(matches!(model.mode, Mode::Challenges(Some(_))));
 }
+
+#[test]
+fn answers_survive_an_edit_that_leaves_the_program_as_it_was() {
+    let mut model = fresh();
+    update(&mut model, Msg::SetMode(ModeKind::Predict));
+    while model.question().is_none() {
+        update(&mut model, Msg::Forward);
+    }
+    update(&mut model, Msg::Answer(0));
+    let position = model.position();
+    let commented = format!("# a note\n{}", model.text);
+    update(&mut model, Msg::Edit(commented));
+    assert_eq!(model.position(), position);
+    let Mode::Predict(predictions) = &model.mode else { panic!("still predicting") };
+    assert_eq!(predictions.score().1, 1, "the answer is kept");
+}
+
+#[test]
+fn a_tour_runs_the_scenario_as_written_even_after_picks() {
+    let mut model = fresh();
+    send(&mut model, &[Msg::Forward, Msg::Forward, Msg::Pick(2)]);
+    update(&mut model, Msg::StartTour(0));
+    assert!(model.engine.as_ref().unwrap().setup.forced.is_empty());
+    let (_, steps) = model.tour().unwrap();
+    assert!(steps.iter().all(Option::is_some), "every stop is reached: {steps:?}");
+}

@@ -3,7 +3,7 @@
 //! There is one tour for each mechanism the library teaches (pipes, named pipes, signals). A stop is
 //! tied to a line of the scenario and the process that runs it, never to a step number, so a tour
 //! keeps pointing at the right moment when the scheduler or the kernel model changes what comes
-//! before; [`facts::step_running_line`] finds the step.
+//! before, and when the visitor adds comments to the text; [`facts::step_running_line`] finds the step.
 
 use crate::engine::Engine;
 use crate::facts;
@@ -216,14 +216,18 @@ pub const TOURS: &[Tour] = &[
     },
 ];
 
-/// The step each stop of `tour` is at in `engine`'s run (none for a stop the run never reaches).
+/// The step each stop of `tour` is at in `engine`'s run (none for a stop the run never reaches). Lines
+/// are those of the library scenario, even when the run's text is a copy with comments added.
 pub fn stop_steps(tour: &Tour, engine: &Engine) -> Vec<Option<u64>> {
+    let source = crate::teach::catalog::text(tour.scenario).unwrap_or_default();
     tour.stops
         .iter()
         .map(|stop| match stop.at {
             At::Start => Some(0),
             At::End => Some(engine.total_steps()),
-            At::Line { process, line, occurrence } => facts::step_running_line(engine, process, line, occurrence),
+            At::Line { process, line, occurrence } => {
+                facts::step_running_line(engine, source, process, line, occurrence)
+            }
         })
         .collect()
 }

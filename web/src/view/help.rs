@@ -37,7 +37,7 @@ pub fn help(send: &Callback<Msg>) -> Html {
                   pipe buffers, sleeping processes, pending signals."}
             </p>
             <p>
-                {"The scenario on the left is the program. Its title and description say what it shows; \
+                {"The scenario in the editor is the program. Its title and description say what it shows; \
                   each line is one call, and "}<code>{"-> ..."}</code>{" says what the call should return. \
                   At the end of the run, the verdict says whether every expectation held. Edit the text \
                   and the run follows as you type; your edits are kept as drafts in this browser."}
