@@ -191,6 +191,8 @@ impl Model {
             }
         };
         self.stop(effects);
+        let before = self.remember();
+        let before_label = self.document_label();
         let document = match (catalog::stem_of(&run.scenario), challenge::by_text(&run.scenario)) {
             (Some(stem), _) => Document::Library(stem),
             (None, Some(index)) => Document::Challenge(index),
@@ -214,14 +216,20 @@ impl Model {
         };
         if self.build(setup, run.step) {
             let shown = self.position();
-            self.notice = Some(Notice::new(
+            let mut notice = Notice::new(
                 NoticeKind::Info,
                 if shown < run.step {
                     format!("This link asked for step {}, but the run ends at step {shown}.", run.step)
                 } else {
                     "Opened the run from the link.".to_string()
                 },
-            ));
+            );
+            // A draft that was open stays one click away.
+            if let Document::Draft(_) = before.document {
+                notice.text.push_str(&format!(" {} is kept under Your drafts.", capitalised(&before_label)));
+                notice.undo = Some((format!("Back to {before_label}"), UndoAction::Reopen(Box::new(before))));
+            }
+            self.notice = Some(notice);
         } else {
             self.engine = None;
             self.notice = Some(Notice::new(
@@ -382,6 +390,10 @@ pub(super) fn undo(model: &mut Model, effects: &mut Vec<Effect>) {
             model.open_document(document, text.clone(), effects);
             if let Some(setup) = setup.filter(|setup| setup.source == text) {
                 model.build(setup, step);
+            }
+            // Back to a challenge is back to playing it.
+            if let Document::Challenge(index) = model.document {
+                model.mode = Mode::Challenges(Some(ChallengePlay { index, announced: false }));
             }
             model.announce(format!("Back to {}.", model.document_label()));
         }

@@ -54,9 +54,18 @@ fn a_link_opens_its_run_and_a_damaged_one_changes_nothing() {
     });
     assert_eq!(model.document, Document::Draft(id));
     assert_eq!(model.text, "process a {\n}\n");
-    let notice = model.notice.unwrap();
+    let notice = model.notice.clone().unwrap();
     assert_eq!(notice.kind, NoticeKind::Error);
     assert!(notice.text.contains("could not be opened"), "{}", notice.text);
+
+    // A good link opened over the draft: the draft stays one click away.
+    let mut model = model;
+    update(&mut model, Msg::LinkChanged(link(library("shell-pipeline"), Vec::new(), 2)));
+    assert_eq!(model.document, Document::Library("shell-pipeline"));
+    let notice = model.notice.clone().unwrap();
+    assert!(notice.text.contains("kept under Your drafts"), "{}", notice.text);
+    update(&mut model, Msg::Undo);
+    assert_eq!(model.document, Document::Draft(id));
 }
 
 #[test]
@@ -354,4 +363,18 @@ fn a_tour_runs_the_scenario_as_written_even_after_picks() {
     assert!(model.engine.as_ref().unwrap().setup.forced.is_empty());
     let (_, steps) = model.tour().unwrap();
     assert!(steps.iter().all(Option::is_some), "every stop is reached: {steps:?}");
+}
+
+#[test]
+fn undo_goes_back_to_a_challenge_with_its_picks() {
+    let mut model = fresh();
+    update(&mut model, Msg::StartChallenge(0));
+    send(&mut model, &[Msg::Pick(2), Msg::Pick(2)]);
+    update(&mut model, Msg::Open("library:shell-pipeline".into()));
+    assert_eq!(model.mode, Mode::Explore);
+    update(&mut model, Msg::Undo);
+    assert_eq!(model.document, Document::Challenge(0));
+    assert!(matches!(model.mode, Mode::Challenges(Some(ChallengePlay { index: 0, .. }))));
+    assert_eq!(model.engine.as_ref().unwrap().setup.forced, vec![2, 2]);
+    assert_eq!(model.position(), 2);
 }
