@@ -1,5 +1,6 @@
-//! Embeds the scenario library (`scenarios/*.ipc`) and the trace hash of each scenario as the native
-//! build computes it, so that the WebAssembly tests can check that both builds give the same trace.
+//! Embeds the scenario library (`scenarios/*.ipc`), each scenario's title and description, and the trace
+//! hash of each scenario as the native build computes it, so that the WebAssembly tests can check that
+//! both builds give the same trace.
 
 use sim_core::{RunConfig, Simulation};
 use std::fmt::Write as _;
@@ -19,13 +20,21 @@ fn main() {
         "/// Every scenario of the library: (file stem, text, native trace hash or `None` if it does not run).\n",
     );
     code.push_str("pub const LIBRARY: &[(&str, &str, Option<u64>)] = &[\n");
+    let mut titles = String::from(
+        "/// The title and description each library scenario gives itself, by file stem (empty when it has none).\n",
+    );
+    titles.push_str("pub const TITLES: &[(&str, &str, &str)] = &[\n");
     for path in entries {
         println!("cargo:rerun-if-changed={}", path.display());
         let stem = path.file_stem().expect("a file name").to_string_lossy().into_owned();
         let text =
             std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()));
+        let parsed = sim_core::parse(&text).ok();
+        let title = parsed.as_ref().and_then(|scenario| scenario.title.clone()).unwrap_or_default();
+        let description = parsed.as_ref().and_then(|scenario| scenario.description.clone()).unwrap_or_default();
+        writeln!(titles, "    ({stem:?}, {title:?}, {description:?}),").unwrap();
         // The hash is computed here, by the native build of sim-core, with the playground's default run.
-        let hash = sim_core::parse(&text).ok().and_then(|scenario| {
+        let hash = parsed.and_then(|scenario| {
             let mut simulation =
                 Simulation::new(&scenario, RunConfig { check_invariants: false, ..RunConfig::default() }).ok()?;
             simulation.run().ok()?;
@@ -39,6 +48,8 @@ fn main() {
         writeln!(code, "    ({stem:?}, include_str!({:?}), {hash}),", absolute.display().to_string()).unwrap();
     }
     code.push_str("];\n");
+    titles.push_str("];\n");
+    code.push_str(&titles);
     let out = Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("library.rs");
     std::fs::write(&out, code).unwrap_or_else(|error| panic!("cannot write {}: {error}", out.display()));
 }

@@ -215,7 +215,7 @@ mod bench {
         ));
         drop(browser);
 
-        println!("{:<66} {:>10} {:>6} {:>8}  {}", "measure", "value", "unit", "budget", "");
+        println!("{:<66} {:>10} {:>6} {:>8}", "measure", "value", "unit", "budget");
         for (name, value, unit, budget, ok) in &rows {
             let budget = if budget.is_nan() { "-".to_string() } else { format!("{budget}") };
             println!("{name:<66} {value:>10.2} {unit:>6} {budget:>8}  {}", if *ok { "ok" } else { "OVER" });

@@ -1,4 +1,5 @@
-//! Small wrappers over browser APIs: the URL fragment, local storage, downloads, the clipboard, timings.
+//! Small wrappers over browser APIs: the URL fragment, local storage, focus, downloads, the clipboard,
+//! timings.
 //!
 //! Everything here fails quietly (a missing API gives `None` or does nothing): the playground must keep
 //! working in a locked-down page, and none of these is needed to watch a run.
@@ -47,16 +48,50 @@ pub fn clear_fragment() {
     }
 }
 
-const DRAFT_KEY: &str = "ipclab.draft";
+/// Where the drafts are kept (JSON).
+pub const DRAFTS_KEY: &str = "ipclab.drafts";
+/// What was open last (`library:STEM`, `draft:ID`, `challenge:ID`).
+pub const OPEN_KEY: &str = "ipclab.open";
+/// The single draft kept by earlier versions of the page.
+pub const LEGACY_DRAFT_KEY: &str = "ipclab.draft";
 
-pub fn load_draft() -> Option<String> {
-    let storage = window()?.local_storage().ok()??;
-    storage.get_item(DRAFT_KEY).ok()?.filter(|text| !text.trim().is_empty())
+fn storage() -> Option<web_sys::Storage> {
+    window()?.local_storage().ok()?
 }
 
-pub fn save_draft(text: &str) {
-    if let Some(Ok(Some(storage))) = window().map(|window| window.local_storage()) {
-        let _ = storage.set_item(DRAFT_KEY, text);
+/// The value stored under `key`, if any.
+pub fn load(key: &str) -> Option<String> {
+    storage()?.get_item(key).ok()?
+}
+
+/// Stores `value` under `key` (a full or refused storage loses nothing on the page itself).
+pub fn store(key: &str, value: &str) {
+    if let Some(storage) = storage() {
+        let _ = storage.set_item(key, value);
+    }
+}
+
+pub fn forget(key: &str) {
+    if let Some(storage) = storage() {
+        let _ = storage.remove_item(key);
+    }
+}
+
+/// Gives the keyboard focus to the element with this id, if it exists and can take it.
+pub fn focus(id: &str) {
+    let element = window().and_then(|window| window.document()).and_then(|document| document.get_element_by_id(id));
+    if let Some(element) = element.and_then(|element| element.dyn_into::<web_sys::HtmlElement>().ok()) {
+        let _ = element.focus();
+    }
+}
+
+/// Sets the value of the `<select>` with this id, if it differs (which moves no focus and fires no event).
+pub fn set_select_value(id: &str, value: &str) {
+    let element = window().and_then(|window| window.document()).and_then(|document| document.get_element_by_id(id));
+    if let Some(select) = element.and_then(|element| element.dyn_into::<web_sys::HtmlSelectElement>().ok()) {
+        if select.value() != value {
+            select.set_value(value);
+        }
     }
 }
 

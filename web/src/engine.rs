@@ -11,7 +11,7 @@
 use sim_core::explain::{self, StepStory};
 use sim_core::share::SharedRun;
 use sim_core::snapshot::Snapshot;
-use sim_core::{Checkpoint, Diagnostic, Pid, Policy, Program, RunConfig, RunOutcome, Simulation, StepStatus};
+use sim_core::{Checkpoint, Diagnostic, Pid, Policy, Program, RunConfig, RunOutcome, Scenario, Simulation, StepStatus};
 use std::sync::Arc;
 
 /// Steps between checkpoints at first.
@@ -34,6 +34,9 @@ pub struct Engine {
     pub setup: RunSetup,
     pub title: Option<String>,
     pub description: Option<String>,
+    /// The parsed scenario. Syntax trees compare equal whatever their layout and comments, so this says
+    /// whether an edit changed the program.
+    pub scenario: Scenario,
     reference: Simulation,
     checkpoints: Vec<Checkpoint>,
     interval: u64,
@@ -111,7 +114,7 @@ impl Engine {
         let mut interval = FIRST_INTERVAL;
         let mut error = None;
         let keep = |simulation: &Simulation, checkpoints: &mut Vec<Checkpoint>, interval: &mut u64| {
-            if simulation.steps() % *interval == 0 && simulation.steps() > 0 {
+            if simulation.steps().is_multiple_of(*interval) && simulation.steps() > 0 {
                 checkpoints.push(simulation.checkpoint());
                 if checkpoints.len() > MAX_CHECKPOINTS {
                     let mut index = 0;
@@ -155,6 +158,7 @@ impl Engine {
         Ok(Engine {
             title: scenario.title.clone(),
             description: scenario.description.clone(),
+            scenario,
             setup,
             reference,
             checkpoints,
@@ -297,45 +301,9 @@ impl Engine {
         &self.choices
     }
 
-    /// Expectations in the scenario that did not hold, as `line:col: text`.
-    pub fn failures(&self) -> Vec<(u32, u32, String)> {
-        self.reference
-            .failures()
-            .iter()
-            .map(|failure| {
-                (
-                    failure.span.line,
-                    failure.span.col,
-                    format!("{}: expected {}, got {}", failure.process, failure.expected, failure.got),
-                )
-            })
-            .collect()
-    }
-
-    /// Signals generated up to the step on screen, newest last: (step, sentence).
-    pub fn signals_so_far(&self, most: usize) -> Vec<(u64, String)> {
-        let position = self.position();
-        let events = &self.reference.trace().events;
-        let end = events.partition_point(|event| (event.step as u64) <= position);
-        let kernel = self.reference.kernel();
-        let mut found: Vec<(u64, String)> = events[..end]
-            .iter()
-            .rev()
-            .filter(|event| matches!(event.kind, sim_core::EventKind::Signal { .. }))
-            .take(most)
-            .map(|event| {
-                (
-                    event.step as u64,
-                    format!(
-                        "{} {}",
-                        sim_core::render::event_actor(kernel, event),
-                        sim_core::render::event_text(kernel, self.reference.trace(), event)
-                    ),
-                )
-            })
-            .collect();
-        found.reverse();
-        found
+    /// The reference run: every event of the whole run, for [`crate::facts`] to read.
+    pub fn simulation(&self) -> &Simulation {
+        &self.reference
     }
 
     /// A person playing the scheduler runs `pid` at the step on screen: the steps so far are kept as

@@ -1,12 +1,18 @@
-//! The ipclab playground: a Yew app that edits, runs, steps through and shares scenarios in the browser.
+//! The ipclab playground: a Yew app that edits, runs, steps through, teaches and shares scenarios in the
+//! browser.
 //!
 //! The simulation is `sim-core`'s, used through its public API: [`engine::Engine`] keeps a run with
-//! snapshots for instant time travel, [`view`] draws plain snapshot data, and [`app::App`] wires the
-//! editor, the kernel picture, the timeline and share links together. `index.html` calls [`start`].
+//! checkpoints for instant time travel, [`facts`] reads the few things the page needs from its events,
+//! [`state`] is the pure reducer (messages in, effects out, tested natively), [`teach`] holds the
+//! library's order, predictions, challenges and tours, [`view`] draws the page, and [`app::App`] connects
+//! the reducer to the browser. `index.html` calls [`start`].
 
 pub mod app;
 pub mod browser;
 pub mod engine;
+pub mod facts;
+pub mod state;
+pub mod teach;
 pub mod view;
 
 /// The scenario library, embedded at build time by `build.rs` (with each scenario's native trace hash).

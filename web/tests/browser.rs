@@ -175,7 +175,7 @@ async fn the_app_renders_steps_and_shows_parse_errors_inline() {
     settle().await;
     assert_eq!(text_of("#step-label"), "step 0 / 13");
     assert!(
-        text_of("#hint").contains("to take a step"),
+        text_of("#hint").contains("step"),
         "hint {:?}, notice {:?}, url {:?}",
         text_of("#hint"),
         text_of("#notice"),
@@ -210,7 +210,14 @@ async fn the_app_renders_steps_and_shows_parse_errors_inline() {
     assert!(bubble.contains(&diagnostics[0].message), "{bubble}");
     assert_eq!(text_of("#step-label"), "step 5 / 13", "the last good run stays on screen");
 
+    assert_eq!(text_of("#scenario-title"), "A pipe between parent and child");
+    // The edit went into a draft of its own; the library scenario is unchanged.
+    let drafts = web::browser::load(web::browser::DRAFTS_KEY).unwrap_or_default();
+    assert!(drafts.contains("pipe-parent-child, edited"), "{drafts}");
+
     handle.destroy();
     root.remove();
-    web::browser::save_draft("");
+    for key in [web::browser::DRAFTS_KEY, web::browser::OPEN_KEY] {
+        web::browser::forget(key);
+    }
 }

@@ -1,8 +1,9 @@
 //! The playground's automation: tools, the static bundle, browser tests, serving and the web benchmark.
 //!
 //! - [`dist`] builds `dist/` (index.html, JS, wasm, CSS) and reports its gzipped size.
-//! - [`test`] runs the `wasm-bindgen-test` suite in headless Chromium, then the end-to-end tests that
-//!   drive the served playground through chromedriver.
+//! - [`test`] runs the playground's native unit tests (the reducer, teaching modes, drafts), the
+//!   `wasm-bindgen-test` suite in headless Chromium, then the end-to-end tests that drive the served
+//!   playground through chromedriver.
 //! - [`play`] builds and serves the playground on 127.0.0.1.
 //! - [`bench`] measures the playground's budgets in headless Chromium and prints a table.
 //!
@@ -175,6 +176,10 @@ pub fn serve(dist: &Path, port: u16) -> Result<Server, String> {
 }
 
 pub fn test() -> Result<(), String> {
+    say("the playground's state, teaching and drawing logic, natively (no browser)");
+    let mut command = cargo();
+    command.args(["test", "-p", "web", "--lib"]);
+    run(command)?;
     ensure_chromium()?;
     let out = dist()?;
     say("running the playground's wasm-bindgen tests in headless Chromium");
@@ -190,12 +195,15 @@ pub fn test() -> Result<(), String> {
     say(&format!("end-to-end tests against {} (chromedriver + headless Chromium)", server.address));
     let mut command = cargo();
     command
-        .args(["test", "-p", "web", "--test", "e2e", "--", "--test-threads", "1"])
+        .args(["test", "-p", "web", "--features", "e2e", "--test", "e2e", "--", "--test-threads", "1"])
         .env("IPCLAB_PLAYGROUND_URL", &server.address)
         .env("IPCLAB_ARTIFACTS", root().join("target").join("artifacts"));
     run(command)?;
     drop(server);
-    say(&format!("screenshot saved in {}", root().join("target").join("artifacts").join("playground.png").display()));
+    say(&format!(
+        "screenshots (360, 768 and 1400 px wide, and each teaching mode) saved in {}",
+        root().join("target").join("artifacts").display()
+    ));
     Ok(())
 }
 

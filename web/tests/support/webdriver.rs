@@ -124,6 +124,11 @@ impl Browser {
 
     /// Waits until `script` returns something truthy, or panics with `what` after `timeout`.
     pub fn wait_for(&self, what: &str, script: &str, timeout: Duration) -> Value {
+        self.poll(script, timeout).unwrap_or_else(|| panic!("timed out after {timeout:?} waiting for {what}"))
+    }
+
+    /// Runs `script` until it returns something truthy (`Some`) or `timeout` passes (`None`).
+    pub fn poll(&self, script: &str, timeout: Duration) -> Option<Value> {
         let started = Instant::now();
         loop {
             let value = self.script(script, Vec::new());
@@ -134,9 +139,11 @@ impl Browser {
                 _ => true,
             };
             if truthy {
-                return value;
+                return Some(value);
             }
-            assert!(started.elapsed() < timeout, "timed out after {timeout:?} waiting for {what}");
+            if started.elapsed() >= timeout {
+                return None;
+            }
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -152,10 +159,10 @@ impl Browser {
         self.runtime.block_on(element.click()).unwrap_or_else(|error| panic!("click on {css}: {error}"));
     }
 
-    /// Types `text` into the element (WebDriver key codes allowed, e.g. `\u{E014}` for the right arrow).
-    pub fn type_into(&self, css: &str, text: &str) {
-        let element = self.element(css);
-        self.runtime.block_on(element.send_keys(text)).unwrap_or_else(|error| panic!("typing into {css}: {error}"));
+    /// Picks `value` in the drop-down list `select` (a CSS selector) by clicking its option, as a
+    /// person picks from a menu.
+    pub fn choose(&self, select: &str, value: &str) {
+        self.click(&format!("{select} option[value='{value}']"));
     }
 
     /// Presses keys on whatever has the focus (the page itself when nothing does).
@@ -168,6 +175,67 @@ impl Browser {
         }
         self.runtime.block_on(self.client().perform_actions(actions)).unwrap_or_else(|error| panic!("keys: {error}"));
         self.runtime.block_on(self.client().release_actions()).unwrap_or_else(|error| panic!("keys: {error}"));
+    }
+
+    /// Types `text` as a person does: one key at a time (a separate key press for each character, each
+    /// sent as its own WebDriver action), into whatever has the focus. `\n` is the Enter key.
+    pub fn type_keys(&self, text: &str) {
+        for character in text.chars() {
+            let value = if character == '\n' { '\u{E007}' } else { character };
+            let actions =
+                KeyActions::new("keyboard".to_string()).then(KeyAction::Down { value }).then(KeyAction::Up { value });
+            self.runtime
+                .block_on(self.client().perform_actions(actions))
+                .unwrap_or_else(|error| panic!("typing {character:?}: {error}"));
+        }
+        self.runtime.block_on(self.client().release_actions()).unwrap_or_else(|error| panic!("keys: {error}"));
+    }
+
+    /// Presses `key` while `modifier` is held (for example Control and End).
+    pub fn chord(&self, modifier: &str, key: &str) {
+        let modifier = modifier.chars().next().expect("a modifier key");
+        let key = key.chars().next().expect("a key");
+        let actions = KeyActions::new("keyboard".to_string())
+            .then(KeyAction::Down { value: modifier })
+            .then(KeyAction::Down { value: key })
+            .then(KeyAction::Up { value: key })
+            .then(KeyAction::Up { value: modifier });
+        self.runtime.block_on(self.client().perform_actions(actions)).unwrap_or_else(|error| panic!("keys: {error}"));
+        self.runtime.block_on(self.client().release_actions()).unwrap_or_else(|error| panic!("keys: {error}"));
+    }
+
+    /// Changes the size of the browser window, as a person dragging its corner does.
+    pub fn resize(&self, width: u32, height: u32) {
+        self.runtime
+            .block_on(self.client().set_window_size(width, height))
+            .unwrap_or_else(|error| panic!("resizing the window to {width}x{height}: {error}"));
+    }
+
+    /// Reloads the page, as the browser's reload button does.
+    pub fn reload(&self) {
+        self.runtime.block_on(self.client().refresh()).unwrap_or_else(|error| panic!("reload: {error}"));
+    }
+
+    /// The address in the address bar.
+    pub fn address(&self) -> String {
+        self.runtime
+            .block_on(self.client().current_url())
+            .map(|url| url.to_string())
+            .unwrap_or_else(|error| panic!("current URL: {error}"))
+    }
+
+    /// The id of the element that has the keyboard focus (empty when it has none).
+    pub fn focused_id(&self) -> String {
+        self.script("return document.activeElement ? document.activeElement.id : '';", Vec::new())
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    /// Whether an element matches `css`.
+    pub fn exists(&self, css: &str) -> bool {
+        self.script("return document.querySelector(arguments[0]) !== null;", vec![Value::from(css)])
+            == Value::Bool(true)
     }
 
     pub fn text(&self, css: &str) -> String {

@@ -1,0 +1,490 @@
+//! Plain facts about a run, read from sim-core's events and compiled program in this one module.
+//!
+//! A [`Snapshot`](sim_core::Snapshot) pictures the kernel at one step; the playground also needs a few
+//! things only the events say: which line a step ran, what a call gave back, when an expectation failed,
+//! whether a challenge's goal happened, and at which step a tour stop's line runs. Everything that reads
+//! events or operations is here, so a change in sim-core's event types is met in one file, and the rest
+//! of the playground works with the small types below.
+
+use crate::engine::Engine;
+use sim_core::explain::{self, EventLine};
+use sim_core::program::{CallOp, OpKind};
+use sim_core::trace::{BlockReason, CallResult, Event, EventKind};
+use sim_core::{Pid, RunOutcome};
+
+/// The events recorded in `step` of the engine's run.
+fn events_of(engine: &Engine, step: u64) -> &[Event] {
+    explain::events_of_step(&engine.simulation().trace().events, step)
+}
+
+/// The name a process was given in the scenario (`worker` for a second `worker#2`).
+fn base(name: &str) -> &str {
+    name.split('#').next().unwrap_or(name)
+}
+
+/// Whether `pid` was called `name` in the scenario.
+fn is_named(engine: &Engine, pid: Pid, name: &str) -> bool {
+    engine.process_names().iter().any(|(candidate, full)| *candidate == pid && base(full) == name)
+}
+
+/// The call a step ran: who made it, and the line it is written on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ran {
+    pub pid: Pid,
+    pub line: u32,
+}
+
+/// The operation and the process of the first call (finished or blocked) in `events`.
+fn first_call(events: &[Event]) -> Option<(Pid, u32)> {
+    events.iter().find_map(|event| match event.kind {
+        EventKind::Call { pid, op, .. } | EventKind::Block { pid, op, .. } => Some((pid, op)),
+        _ => None,
+    })
+}
+
+/// The line the call of `step` is written on (none before the first step, or for the exit at the end
+/// of a block, which has no line of its own).
+pub fn ran(engine: &Engine, step: u64) -> Option<Ran> {
+    if step == 0 {
+        return None;
+    }
+    let (pid, op) = first_call(events_of(engine, step))?;
+    let line = engine.simulation().program().ops.get(op as usize)?.span.line;
+    Some(Ran { pid, line })
+}
+
+/// An expectation of the scenario that did not hold: where it is written, and when it failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    pub step: u64,
+    pub line: u32,
+    pub col: u32,
+    /// In plain words: `child expected "hello", and got 0`.
+    pub text: String,
+    /// The same, short, for the mark on its line: `expected "hello", got 0`.
+    pub short: String,
+}
+
+/// Every failed expectation of the whole run, in the order they failed. The location is the
+/// expectation's own (the `-> ...` or `expect ...` part), the same in the list and in the editor.
+pub fn failures(engine: &Engine) -> Vec<Failure> {
+    let simulation = engine.simulation();
+    // Most runs have none: then there is no need to look through every event (a long run has millions).
+    if simulation.failures().is_empty() {
+        return Vec::new();
+    }
+    let steps = simulation.trace().events.iter().filter_map(|event| match event.kind {
+        EventKind::ExpectFailed { .. } => Some(event.step as u64),
+        _ => None,
+    });
+    simulation
+        .failures()
+        .iter()
+        .zip(steps)
+        .map(|(failure, step)| {
+            let (text, short) = if failure.process == "the run" {
+                let (expected, got) = (end_words(&failure.expected), end_word(&failure.got));
+                (
+                    format!("the run was expected to end {expected}, and ended {got}"),
+                    format!("expected to end {expected}, ended {got}"),
+                )
+            } else {
+                (
+                    format!("{} expected {}, and got {}", failure.process, failure.expected, failure.got),
+                    format!("expected {}, got {}", failure.expected, failure.got),
+                )
+            };
+            Failure { step, line: failure.span.line, col: failure.span.col, text, short }
+        })
+        .collect()
+}
+
+/// `the run to end: deadlock` in plain words.
+fn end_words(expected: &str) -> String {
+    end_word(expected.rsplit(": ").next().unwrap_or(expected))
+}
+
+fn end_word(name: &str) -> String {
+    match name {
+        "all-exited" => "with every process exited".to_string(),
+        "deadlock" => "in a deadlock".to_string(),
+        "step-limit" => "at the step limit".to_string(),
+        "limit-reached" => "at one of the simulator's limits".to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// The failures recorded in `step`, for the list of that step's events.
+fn failures_in(engine: &Engine, step: u64) -> Vec<Failure> {
+    failures(engine).into_iter().filter(|failure| failure.step == step).collect()
+}
+
+/// The sentence for the step on screen, without the failure notes sim-core appends (the playground
+/// marks failures on their lines and in the verdict instead); a step that had some says how many.
+pub fn caption(engine: &Engine) -> String {
+    let step = engine.position();
+    let story = engine.story();
+    let simulation = engine.simulation();
+    let mut sentence = story.sentence.clone();
+    let mut removed = 0;
+    for event in events_of(engine, step) {
+        if !matches!(event.kind, EventKind::ExpectFailed { .. }) {
+            continue;
+        }
+        let text = sim_core::render::event_text(simulation.kernel(), simulation.trace(), event);
+        let inner = format!("; {text}");
+        if let Some(at) = sentence.find(&inner) {
+            sentence.replace_range(at..at + inner.len(), "");
+            removed += 1;
+        } else if sentence.starts_with(&text) {
+            sentence.replace_range(..text.len(), "");
+            sentence = sentence.trim_start_matches("; ").to_string();
+            removed += 1;
+        }
+    }
+    if removed == 0 {
+        return sentence;
+    }
+    let sentence = sentence.trim_end_matches('.').trim().to_string();
+    let mut characters = sentence.chars();
+    let mut text = match characters.next() {
+        Some(first) => format!("{}{}.", first.to_uppercase(), characters.as_str()),
+        None => String::new(),
+    };
+    if !text.is_empty() {
+        text.push(' ');
+    }
+    text.push_str(if removed == 1 {
+        "An expectation does not hold here; it is marked in the editor."
+    } else {
+        "Some expectations do not hold here; they are marked in the editor."
+    });
+    text
+}
+
+/// The events of the step on screen as lines, failures in plain words, context switches left out.
+pub fn event_lines(engine: &Engine) -> Vec<EventLine> {
+    let step = engine.position();
+    let mut failures = failures_in(engine, step).into_iter();
+    engine
+        .story()
+        .lines
+        .into_iter()
+        .filter(|line| line.kind != "switch")
+        .map(|mut line| {
+            if line.kind == "failure" {
+                if let Some(failure) = failures.next() {
+                    line.text = format!("line {}: {}", failure.line, failure.text);
+                }
+            }
+            if line.actor == "-" {
+                line.actor = "kernel".to_string();
+            }
+            line
+        })
+        .collect()
+}
+
+/// Signals generated up to the step on screen, newest last: (step, sentence).
+pub fn signals_so_far(engine: &Engine, most: usize) -> Vec<(u64, String)> {
+    let position = engine.position();
+    let simulation = engine.simulation();
+    let events = &simulation.trace().events;
+    let end = events.partition_point(|event| (event.step as u64) <= position);
+    let kernel = simulation.kernel();
+    let mut found: Vec<(u64, String)> = events[..end]
+        .iter()
+        .rev()
+        .filter(|event| matches!(event.kind, EventKind::Signal { .. }))
+        .take(most)
+        .map(|event| {
+            let actor = sim_core::render::event_actor(kernel, event);
+            (event.step as u64, format!("{actor} {}", sim_core::render::event_text(kernel, simulation.trace(), event)))
+        })
+        .collect();
+    found.reverse();
+    found
+}
+
+/// Whether any pipe or FIFO was made at or before `step` (to tell "none yet" from "all gone").
+pub fn made_an_object_by(engine: &Engine, step: u64) -> bool {
+    let simulation = engine.simulation();
+    let ops = &simulation.program().ops;
+    simulation.trace().events.iter().take_while(|event| (event.step as u64) <= step).any(|event| match &event.kind {
+        EventKind::Call { op, result, .. } => {
+            let made = matches!(
+                ops.get(*op as usize).map(|op| &op.kind),
+                Some(OpKind::Call(CallOp::Pipe { .. } | CallOp::Mkfifo { .. } | CallOp::Open { .. }))
+            );
+            made && !matches!(result, CallResult::Error { .. })
+        }
+        _ => false,
+    })
+}
+
+/// The kind of call a prediction is asked about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Asked {
+    Read,
+    Write,
+    Open,
+    Wait,
+}
+
+/// What a call did, in the categories a visitor predicts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Happened {
+    /// `read` returned some bytes.
+    Data,
+    /// `read` returned 0.
+    EndOfFile,
+    /// `write` wrote everything it was given.
+    WroteAll,
+    /// `write` returned fewer bytes than it was given.
+    WrotePart,
+    /// `open` returned a descriptor.
+    Opened,
+    /// `wait`/`waitpid` reported a child.
+    Reported,
+    /// `waitpid ... WNOHANG` returned 0 at once.
+    NothingYet,
+    /// The call could not finish and the process sleeps.
+    Blocks,
+    /// The call failed with this errno.
+    Fails(&'static str),
+    /// The process died of this signal during the call (`SIGPIPE` for a write).
+    Killed(&'static str),
+}
+
+/// The call taken in one step and what it did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StepCall {
+    pub pid: Pid,
+    pub asked: Asked,
+    pub happened: Happened,
+}
+
+/// The call `step` makes, when it is one worth predicting (a read, write, open or wait), and what it did.
+pub fn step_call(engine: &Engine, step: u64) -> Option<StepCall> {
+    if step == 0 || step > engine.total_steps() {
+        return None;
+    }
+    let events = events_of(engine, step);
+    let simulation = engine.simulation();
+    let (pid, op) = first_call(events)?;
+    let call = match &simulation.program().ops.get(op as usize)?.kind {
+        OpKind::Call(call) => call,
+        _ => return None,
+    };
+    let asked = match call {
+        CallOp::Read { .. } => Asked::Read,
+        CallOp::Write { .. } => Asked::Write,
+        CallOp::Open { .. } => Asked::Open,
+        CallOp::Wait | CallOp::Waitpid { .. } => Asked::Wait,
+        _ => return None,
+    };
+    let killed = events.iter().find_map(|event| match event.kind {
+        EventKind::Exit { pid: dead, status: sim_core::ast::ChildStatus::Killed { signal, .. } } if dead == pid => {
+            Some(signal.name())
+        }
+        _ => None,
+    });
+    let blocked = events.iter().any(|event| matches!(event.kind, EventKind::Block { pid: who, .. } if who == pid));
+    let result = events.iter().find_map(|event| match event.kind {
+        EventKind::Call { pid: who, result, .. } if who == pid => Some(result),
+        _ => None,
+    });
+    let happened = match (killed, blocked, result) {
+        (Some(signal), _, _) => Happened::Killed(signal),
+        (None, true, _) => Happened::Blocks,
+        (None, false, Some(CallResult::Error { errno })) => Happened::Fails(errno.name()),
+        (None, false, Some(CallResult::Data { len: 0, .. })) => Happened::EndOfFile,
+        (None, false, Some(CallResult::Data { .. })) => Happened::Data,
+        (None, false, Some(CallResult::Waited { .. })) => Happened::Reported,
+        (None, false, Some(CallResult::Value { value })) => match (asked, call) {
+            (Asked::Write, CallOp::Write { data, .. }) if (value as i64) < data.len() as i64 => Happened::WrotePart,
+            (Asked::Write, _) => Happened::WroteAll,
+            (Asked::Open, _) => Happened::Opened,
+            (Asked::Wait, _) if value == 0 => Happened::NothingYet,
+            (Asked::Wait, _) => Happened::Reported,
+            (Asked::Read, _) => Happened::Data,
+        },
+        (None, false, _) => return None,
+    };
+    Some(StepCall { pid, asked, happened })
+}
+
+/// What a challenge asks the visitor to make happen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Goal {
+    /// The run ends in a deadlock with this process among those waiting.
+    WaitsForever { process: &'static str },
+    /// This process is killed by this signal.
+    KilledBy { process: &'static str, signal: &'static str },
+    /// This process sleeps in a write on a full pipe.
+    SleepsOnFullPipe { process: &'static str },
+    /// One read of this process returns exactly these bytes.
+    ReadGets { process: &'static str, bytes: &'static str },
+}
+
+/// The first step at which `goal` has happened in the run, if it does.
+pub fn goal_step(engine: &Engine, goal: Goal) -> Option<u64> {
+    let simulation = engine.simulation();
+    let trace = simulation.trace();
+    match goal {
+        Goal::WaitsForever { process } => match simulation.outcome() {
+            Some(RunOutcome::Deadlock { waiting }) => {
+                waiting.iter().any(|edge| is_named(engine, edge.pid, process)).then_some(engine.total_steps())
+            }
+            _ => None,
+        },
+        Goal::KilledBy { process, signal } => trace.events.iter().find_map(|event| match event.kind {
+            EventKind::Exit { pid, status: sim_core::ast::ChildStatus::Killed { signal: got, .. } }
+                if got.name() == signal && is_named(engine, pid, process) =>
+            {
+                Some(event.step as u64)
+            }
+            _ => None,
+        }),
+        Goal::SleepsOnFullPipe { process } => trace.events.iter().find_map(|event| match &event.kind {
+            EventKind::Block { pid, reason: BlockReason::PipeFull { .. }, .. } if is_named(engine, *pid, process) => {
+                Some(event.step as u64)
+            }
+            _ => None,
+        }),
+        Goal::ReadGets { process, bytes } => trace.events.iter().find_map(|event| match event.kind {
+            EventKind::Call { pid, result: CallResult::Data { offset, len }, .. }
+                if trace.read_data(offset, len) == bytes.as_bytes() && is_named(engine, pid, process) =>
+            {
+                Some(event.step as u64)
+            }
+            _ => None,
+        }),
+    }
+}
+
+/// The step at which `process` runs, for the `occurrence`-th time (counting from 1), the call written on
+/// `line` of `source`. The line is looked up in `source` and the call found by its place in the compiled
+/// program, so the answer stays right when the run's own text has comments or blank lines added (the
+/// same program, its lines moved).
+pub fn step_running_line(engine: &Engine, source: &str, process: &str, line: u32, occurrence: u32) -> Option<u64> {
+    let scenario = sim_core::parse(source).ok()?;
+    let program = sim_core::Program::compile(&scenario).ok()?;
+    let wanted: Vec<u32> =
+        (0..program.ops.len() as u32).filter(|op| program.ops[*op as usize].span.line == line).collect();
+    let mut seen = 0;
+    let mut last_step = 0;
+    for event in &engine.simulation().trace().events {
+        let (EventKind::Call { pid, op, .. } | EventKind::Block { pid, op, .. }) = event.kind else { continue };
+        let step = event.step as u64;
+        if step == last_step || !wanted.contains(&op) {
+            continue;
+        }
+        if is_named(engine, pid, process) {
+            last_step = step;
+            seen += 1;
+            if seen == occurrence {
+                return Some(step);
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::RunSetup;
+    use sim_core::Policy;
+
+    fn engine(text: &str) -> Engine {
+        Engine::build(RunSetup { source: text.to_string(), seed: 0, policy: Policy::RoundRobin, forced: Vec::new() })
+            .expect("the scenario runs")
+    }
+
+    fn library(name: &str) -> &'static str {
+        crate::library::LIBRARY.iter().find(|(stem, _, _)| *stem == name).expect("a library scenario").1
+    }
+
+    #[test]
+    fn the_line_each_step_ran_is_the_line_of_its_call() {
+        let engine = engine(library("pipe-parent-child"));
+        assert_eq!(ran(&engine, 0), None);
+        // Step 1: the parent's `p = pipe` on line 5.
+        assert_eq!(ran(&engine, 1), Some(Ran { pid: 2, line: 5 }));
+        // Step 2: the fork on line 6.
+        assert_eq!(ran(&engine, 2), Some(Ran { pid: 2, line: 6 }));
+    }
+
+    #[test]
+    fn failures_carry_their_step_and_the_expectations_own_place() {
+        let text = "process a {\n  p = pipe\n  write p.w \"hi\" -> 3\n  read p.r 10 -> \"hi\"\n}\n";
+        let mut engine = engine(text);
+        let failures = failures(&engine);
+        assert_eq!(failures.len(), 1);
+        assert_eq!((failures[0].step, failures[0].line), (2, 3));
+        // The column of the expected value, after `->`.
+        assert_eq!(failures[0].col, text.lines().nth(2).unwrap().find("-> 3").unwrap() as u32 + 4);
+        assert!(failures[0].text.contains("expected 3, and got 2"), "{}", failures[0].text);
+        engine.goto(2);
+        let caption = caption(&engine);
+        assert!(!caption.contains("EXPECTATION"), "{caption}");
+        assert!(caption.contains("An expectation does not hold here"), "{caption}");
+        let lines = event_lines(&engine);
+        assert!(lines.iter().any(|line| line.kind == "failure" && line.text.starts_with("line 3: a expected 3")));
+    }
+
+    #[test]
+    fn an_unexpected_end_is_a_failure_in_plain_words() {
+        let engine = engine("process a {\n  p = pipe\n  read p.r 1\n}\n");
+        let failures = failures(&engine);
+        assert_eq!(failures.len(), 1);
+        assert_eq!(failures[0].text, "the run was expected to end with every process exited, and ended in a deadlock");
+    }
+
+    #[test]
+    fn calls_worth_predicting_say_what_they_did() {
+        let engine = engine(library("pipe-parent-child"));
+        let calls: Vec<(u64, StepCall)> =
+            (1..=engine.total_steps()).filter_map(|step| step_call(&engine, step).map(|call| (step, call))).collect();
+        let happened: Vec<&Happened> = calls.iter().map(|(_, call)| &call.happened).collect();
+        // The child's first read blocks, the parent's write wakes it, it reads the data, then end of
+        // file; the parent's wait blocks, then reports the child.
+        assert!(happened.contains(&&Happened::Blocks));
+        assert!(happened.contains(&&Happened::Data));
+        assert!(happened.contains(&&Happened::EndOfFile));
+        assert!(happened.contains(&&Happened::WroteAll));
+        assert!(happened.contains(&&Happened::Reported));
+        let sigpipe = engine_of("sigpipe-no-reader");
+        let killed = (1..=sigpipe.total_steps())
+            .filter_map(|step| step_call(&sigpipe, step))
+            .any(|call| call.asked == Asked::Write && call.happened == Happened::Killed("SIGPIPE"));
+        assert!(killed, "the writer's write kills it with SIGPIPE");
+    }
+
+    fn engine_of(name: &str) -> Engine {
+        engine(library(name))
+    }
+
+    #[test]
+    fn objects_are_none_yet_before_the_first_pipe() {
+        let engine = engine_of("pipe-parent-child");
+        assert!(!made_an_object_by(&engine, 0));
+        assert!(made_an_object_by(&engine, 1));
+    }
+
+    #[test]
+    fn the_line_a_process_runs_is_found_by_occurrence() {
+        let text = library("pipe-parent-child");
+        let run = engine_of("pipe-parent-child");
+        // The child's first read (line 8) blocks, and runs again when the parent's write wakes it.
+        let first = step_running_line(&run, text, "child", 8, 1).expect("the child reads");
+        let again = step_running_line(&run, text, "child", 8, 2).expect("the child reads again");
+        assert!(again > first);
+        assert_eq!(step_running_line(&run, text, "child", 8, 3), None);
+        // The same program with comments added above: the lines of the library text still find the steps.
+        let commented = engine(&format!("# one\n# two\n{text}"));
+        assert_eq!(step_running_line(&commented, text, "child", 8, 1), Some(first));
+        assert_eq!(step_running_line(&commented, text, "child", 8, 2), Some(again));
+    }
+}

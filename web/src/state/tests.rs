@@ -1,0 +1,380 @@
+//! The reducer's behaviour, natively: messages in, state and effects out, no browser.
+
+use super::*;
+use crate::teach::challenge::CHALLENGES;
+
+fn library(stem: &str) -> &'static str {
+    catalog::text(stem).expect("a library scenario")
+}
+
+/// A page opened with nothing stored, on `fragment`.
+fn opened_with(init: Init) -> (Model, Vec<Effect>) {
+    let mut model = Model::new();
+    let effects = update(&mut model, Msg::Init(Init { page_address: "http://127.0.0.1:8000/".into(), ..init }));
+    (model, effects)
+}
+
+fn fresh() -> Model {
+    opened_with(Init::default()).0
+}
+
+fn send(model: &mut Model, messages: &[Msg]) -> Vec<Effect> {
+    messages.iter().flat_map(|msg| update(model, msg.clone())).collect()
+}
+
+fn link(text: &str, forced: Vec<Pid>, step: u64) -> String {
+    share::encode(&share::SharedRun { scenario: text.to_string(), seed: 0, policy: Policy::RoundRobin, forced, step })
+}
+
+#[test]
+fn the_page_opens_on_the_default_scenario_at_step_zero() {
+    let model = fresh();
+    assert_eq!(model.document, Document::Library(DEFAULT_SCENARIO));
+    assert_eq!(model.text, library(DEFAULT_SCENARIO));
+    assert_eq!(model.position(), 0);
+    assert!(model.notice.is_none());
+}
+
+#[test]
+fn a_link_opens_its_run_and_a_damaged_one_changes_nothing() {
+    let text = library("shell-pipeline");
+    let (model, effects) = opened_with(Init { fragment: link(text, Vec::new(), 4), ..Init::default() });
+    assert_eq!(model.document, Document::Library("shell-pipeline"));
+    assert_eq!(model.position(), 4);
+    assert!(model.notice.as_ref().unwrap().text.contains("Opened the run from the link"));
+    assert!(!effects.iter().any(|effect| matches!(effect, Effect::Focus(_))), "opening the page moves no focus");
+
+    let mut drafts = Drafts::default();
+    let id = drafts.create("mine", "process a {\n}\n".to_string()).unwrap();
+    let (model, _) = opened_with(Init {
+        drafts_json: Some(drafts.to_json()),
+        open: Some(format!("draft:{id}")),
+        fragment: "v1.AAAA$$".to_string(),
+        ..Init::default()
+    });
+    assert_eq!(model.document, Document::Draft(id));
+    assert_eq!(model.text, "process a {\n}\n");
+    let notice = model.notice.clone().unwrap();
+    assert_eq!(notice.kind, NoticeKind::Error);
+    assert!(notice.text.contains("could not be opened"), "{}", notice.text);
+
+    // A good link opened over the draft: the draft stays one click away.
+    let mut model = model;
+    update(&mut model, Msg::LinkChanged(link(library("shell-pipeline"), Vec::new(), 2)));
+    assert_eq!(model.document, Document::Library("shell-pipeline"));
+    let notice = model.notice.clone().unwrap();
+    assert!(notice.text.contains("kept under Your drafts"), "{}", notice.text);
+    update(&mut model, Msg::Undo);
+    assert_eq!(model.document, Document::Draft(id));
+}
+
+#[test]
+fn the_single_draft_of_earlier_versions_becomes_a_named_draft() {
+    let (model, effects) = opened_with(Init { legacy_draft: Some("process old {\n}\n".into()), ..Init::default() });
+    assert_eq!(model.drafts.list.len(), 1);
+    assert_eq!(model.drafts.list[0].name, "My earlier draft");
+    assert!(effects.contains(&Effect::ForgetLegacyDraft));
+}
+
+#[test]
+fn editing_a_library_scenario_makes_a_draft_and_picking_another_keeps_it_with_undo() {
+    let mut model = fresh();
+    let edited = format!("{}# my note\n", model.text);
+    let effects = update(&mut model, Msg::Edit(edited.clone()));
+    let Document::Draft(id) = model.document else { panic!("an edit of a library scenario makes a draft") };
+    assert!(effects.iter().any(|effect| matches!(effect, Effect::SaveDrafts(_))));
+    assert!(effects.contains(&Effect::ClearFragment), "the address no longer describes the page");
+    assert_eq!(model.drafts.get(id).unwrap().text, edited);
+    assert!(model.notice.as_ref().unwrap().text.contains("saved as the draft"));
+
+    // More typing goes into the same draft.
+    let more = format!("{edited}# another\n");
+    update(&mut model, Msg::Edit(more.clone()));
+    assert_eq!(model.document, Document::Draft(id));
+    assert_eq!(model.drafts.list.len(), 1);
+    assert_eq!(model.drafts.get(id).unwrap().text, more);
+
+    // Picking a library scenario leaves the draft in the list, clears the link, and moves the focus
+    // off the picker (so that → steps instead of changing the pick).
+    let effects = update(&mut model, Msg::Open("library:eof-never-comes".into()));
+    assert_eq!(model.document, Document::Library("eof-never-comes"));
+    assert_eq!(model.drafts.get(id).unwrap().text, more);
+    assert!(effects.contains(&Effect::ClearFragment));
+    assert!(effects.contains(&Effect::SaveOpen("library:eof-never-comes".into())));
+    assert!(effects.contains(&Effect::Focus("stage")));
+    let notice = model.notice.clone().unwrap();
+    assert!(notice.text.contains("kept under Your drafts"), "{}", notice.text);
+    assert!(notice.undo.is_some());
+
+    // Stepping does not take the Undo away; Undo brings the draft back.
+    update(&mut model, Msg::Forward);
+    assert!(model.notice.is_some());
+    update(&mut model, Msg::Undo);
+    assert_eq!(model.document, Document::Draft(id));
+    assert_eq!(model.text, more);
+}
+
+#[test]
+fn a_deleted_draft_comes_back_with_undo() {
+    let mut model = fresh();
+    send(&mut model, &[Msg::Open("new".into())]);
+    let Document::Draft(id) = model.document else { panic!("a new draft is open") };
+    send(&mut model, &[Msg::RenameDraft("ping pong".into()), Msg::DeleteDraft]);
+    assert!(model.drafts.get(id).is_none());
+    assert_eq!(model.document, Document::Library(DEFAULT_SCENARIO));
+    update(&mut model, Msg::Undo);
+    assert_eq!(model.document, Document::Draft(id));
+    assert_eq!(model.drafts.get(id).unwrap().name, "ping pong");
+}
+
+#[test]
+fn choices_survive_comments_and_spacing_and_a_real_change_says_it_discards_them() {
+    let mut model = fresh();
+    send(&mut model, &[Msg::Forward, Msg::Forward]);
+    let runnable = model.engine.as_ref().unwrap().runnable();
+    let pick = *runnable.last().unwrap();
+    update(&mut model, Msg::Pick(pick));
+    let forced = model.engine.as_ref().unwrap().setup.forced.clone();
+    assert_eq!(forced.len(), 3);
+
+    // A comment and extra spaces: the same program, the same choices, the same step.
+    let commented = model.text.replace("process parent", "# a comment\nprocess   parent");
+    update(&mut model, Msg::Edit(commented.clone()));
+    assert_eq!(model.engine.as_ref().unwrap().setup.forced, forced);
+    assert_eq!(model.position(), 3);
+    assert!(!model.notice.as_ref().is_some_and(|notice| notice.text.contains("no longer apply")));
+
+    // A changed program: the choices go, and the page says so.
+    let changed = commented.replace("wait -> child exited 0", "wait -> child exited 0\n  sched_yield");
+    update(&mut model, Msg::Edit(changed));
+    assert!(model.engine.as_ref().unwrap().setup.forced.is_empty());
+    assert!(model.notice.as_ref().unwrap().text.contains("3 scheduling choices no longer apply"));
+
+    // Back to the program they were made for: they return.
+    update(&mut model, Msg::Edit(commented));
+    assert_eq!(model.engine.as_ref().unwrap().setup.forced, forced);
+    assert!(model.notice.as_ref().unwrap().text.contains("apply again"));
+}
+
+#[test]
+fn a_new_scheduler_or_seed_keeps_the_choices() {
+    let mut model = fresh();
+    send(&mut model, &[Msg::Forward, Msg::Forward, Msg::Pick(2)]);
+    let forced = model.engine.as_ref().unwrap().setup.forced.clone();
+    update(&mut model, Msg::Policy("random".into()));
+    assert_eq!(model.engine.as_ref().unwrap().setup.forced, forced);
+    assert!(model.notice.as_ref().unwrap().text.contains("are kept"));
+    update(&mut model, Msg::Seed("42".into()));
+    assert_eq!(model.engine.as_ref().unwrap().setup.seed, 42);
+    assert_eq!(model.engine.as_ref().unwrap().setup.forced, forced);
+    update(&mut model, Msg::Seed("forty".into()));
+    assert_eq!(model.notice.as_ref().unwrap().kind, NoticeKind::Error);
+    // The error goes once the visitor does something else that changes the run.
+    update(&mut model, Msg::Seed("7".into()));
+    assert_ne!(model.notice.as_ref().map(|notice| notice.kind), Some(NoticeKind::Error));
+}
+
+#[test]
+fn a_process_that_cannot_run_is_not_picked() {
+    let mut model = fresh();
+    let before = model.engine.as_ref().unwrap().setup.clone();
+    update(&mut model, Msg::Pick(3));
+    assert_eq!(model.engine.as_ref().unwrap().setup, before);
+    assert_eq!(model.notice.as_ref().unwrap().kind, NoticeKind::Error);
+}
+
+#[test]
+fn predict_asks_before_the_call_and_reveals_after_it() {
+    let mut model = fresh();
+    update(&mut model, Msg::SetMode(ModeKind::Predict));
+    // Step to the first question.
+    let mut guard = 0;
+    while model.question().is_none() {
+        update(&mut model, Msg::Forward);
+        guard += 1;
+        assert!(guard < 20, "a question comes");
+    }
+    let (step, call) = model.question().unwrap();
+    assert_eq!(model.position() + 1, step);
+    // Forward does not run the call before an answer.
+    let effects = update(&mut model, Msg::Forward);
+    assert_eq!(model.position() + 1, step);
+    assert!(effects.contains(&Effect::Focus("answer-1")));
+    let right = predict::right_choice(call.asked, &call.happened).unwrap();
+    update(&mut model, Msg::Answer(right));
+    assert_eq!(model.position(), step);
+    assert!(model.announcement.starts_with("Right."), "{}", model.announcement);
+    let Mode::Predict(predictions) = &model.mode else { panic!("still predicting") };
+    assert_eq!(predictions.score(), (1, 1));
+    // Going back and forward again does not ask twice.
+    send(&mut model, &[Msg::Back]);
+    assert!(model.question().is_none());
+    send(&mut model, &[Msg::Forward]);
+    assert_eq!(model.position(), step);
+}
+
+#[test]
+fn playback_stops_at_a_question() {
+    let mut model = fresh();
+    update(&mut model, Msg::SetMode(ModeKind::Predict));
+    update(&mut model, Msg::TogglePlay);
+    assert!(model.playing);
+    for _ in 0..20 {
+        update(&mut model, Msg::Tick);
+    }
+    assert!(!model.playing);
+    assert!(model.question().is_some());
+    assert!(model.announcement.starts_with("Your turn"), "{}", model.announcement);
+}
+
+#[test]
+fn a_challenge_is_won_by_picking_and_announced_once() {
+    let index = challenge::by_id("one-read-two-writes").unwrap();
+    let mut model = fresh();
+    update(&mut model, Msg::StartChallenge(index));
+    assert_eq!(model.document, Document::Challenge(index));
+    update(&mut model, Msg::ToEnd);
+    assert_eq!(model.challenge_won_at(), None, "round-robin alone does not win");
+    update(&mut model, Msg::ToStart);
+    // Let the parent run until both its writes are done, before the reader reads.
+    let parent = 2;
+    for _ in 0..6 {
+        update(&mut model, Msg::Pick(parent));
+    }
+    update(&mut model, Msg::ToEnd);
+    let won = model.challenge_won_at().expect("the chosen schedule wins");
+    assert!(won <= model.position());
+    assert!(model.announcement.starts_with("Challenge won"), "{}", model.announcement);
+    update(&mut model, Msg::Back);
+    assert!(!model.announcement.starts_with("Challenge won"));
+    // The share link replays the winning schedule.
+    update(&mut model, Msg::ToEnd);
+    let effects = update(&mut model, Msg::Share);
+    assert!(model.notice.as_ref().unwrap().text.contains("winning schedule"));
+    let fragment = effects.iter().find_map(|effect| match effect {
+        Effect::SetFragment(fragment) => Some(fragment.clone()),
+        _ => None,
+    });
+    let (reopened, _) = opened_with(Init { fragment: fragment.unwrap(), ..Init::default() });
+    assert_eq!(reopened.mode, Mode::Challenges(Some(ChallengePlay { index, announced: true })));
+    assert!(reopened.challenge_won_at().is_some());
+    // Editing the program sets the challenge aside.
+    let mut edited = model;
+    let text = edited.text.replace("write p.w \"pong\"", "write p.w \"pong\"\n  sched_yield");
+    update(&mut edited, Msg::Edit(text));
+    assert_eq!(edited.challenge().map(|(_, intact)| intact), Some(false));
+    assert_eq!(edited.challenge_won_at(), None);
+}
+
+#[test]
+fn a_tour_walks_its_stops() {
+    let mut model = fresh();
+    update(&mut model, Msg::SetMode(ModeKind::Tours));
+    update(&mut model, Msg::StartTour(0));
+    let (_, steps) = model.tour().unwrap();
+    assert_eq!(model.position(), 0);
+    update(&mut model, Msg::TourNext);
+    assert_eq!(Some(model.position()), steps[1]);
+    assert!(model.announcement.starts_with("Stop 2 of"), "{}", model.announcement);
+    update(&mut model, Msg::TourNext);
+    update(&mut model, Msg::TourBack);
+    assert_eq!(Some(model.position()), steps[1]);
+}
+
+#[test]
+fn every_step_is_announced_and_stale_notices_go() {
+    let mut model = fresh();
+    update(&mut model, Msg::Forward);
+    assert!(model.announcement.starts_with("Step 1 of 13."), "{}", model.announcement);
+    model.notice = Some(Notice::new(NoticeKind::Info, "Opened the run from the link."));
+    update(&mut model, Msg::Forward);
+    assert!(model.notice.is_none(), "an information notice goes at the next step");
+    model.notice = Some(Notice::new(NoticeKind::Error, "This link could not be opened."));
+    update(&mut model, Msg::Forward);
+    assert!(model.notice.is_some(), "an error stays until dismissed or replaced");
+    update(&mut model, Msg::Escape);
+    assert!(model.notice.is_none());
+}
+
+#[test]
+fn panels_take_the_focus_and_give_it_back() {
+    let mut model = fresh();
+    assert_eq!(update(&mut model, Msg::Help(true)), vec![Effect::Focus("help-dialog")]);
+    assert_eq!(model.panel, Some(Panel::Help));
+    assert_eq!(update(&mut model, Msg::Escape), vec![Effect::Focus("help-button")]);
+    assert_eq!(model.panel, None);
+    update(&mut model, Msg::Reference(true));
+    assert_eq!(update(&mut model, Msg::Reference(false)), vec![Effect::Focus("reference-button")]);
+}
+
+#[test]
+fn playback_starts_and_stops_a_timer() {
+    let mut model = fresh();
+    assert_eq!(update(&mut model, Msg::TogglePlay), vec![Effect::StartTimer { period_ms: 250 }]);
+    assert_eq!(update(&mut model, Msg::Speed(60)), vec![Effect::StopTimer, Effect::StartTimer { period_ms: 16 }]);
+    for _ in 0..20 {
+        update(&mut model, Msg::Tick);
+    }
+    assert!(!model.playing, "playback stops at the end");
+    assert!(model.engine.as_ref().unwrap().at_end());
+}
+
+#[test]
+fn a_parse_error_keeps_the_last_good_run_on_screen() {
+    let mut model = fresh();
+    send(&mut model, &[Msg::Forward, Msg::Forward, Msg::Forward]);
+    let broken = format!("{}\nprocess {{", model.text);
+    update(&mut model, Msg::Edit(broken.clone()));
+    assert!(!model.diagnostics.is_empty());
+    assert_eq!(model.text, broken);
+    assert!(model.stale());
+    assert_eq!(model.position(), 3);
+}
+
+#[test]
+fn a_challenge_reopens_after_a_reload() {
+    let index = 1;
+    let (model, _) = opened_with(Init { open: Some(format!("challenge:{}", CHALLENGES[index].id)), ..Init::default() });
+    assert_eq!(model.document, Document::Challenge(index));
+    assert!(matches!(model.mode, Mode::Challenges(Some(_))));
+}
+
+#[test]
+fn answers_survive_an_edit_that_leaves_the_program_as_it_was() {
+    let mut model = fresh();
+    update(&mut model, Msg::SetMode(ModeKind::Predict));
+    while model.question().is_none() {
+        update(&mut model, Msg::Forward);
+    }
+    update(&mut model, Msg::Answer(0));
+    let position = model.position();
+    let commented = format!("# a note\n{}", model.text);
+    update(&mut model, Msg::Edit(commented));
+    assert_eq!(model.position(), position);
+    let Mode::Predict(predictions) = &model.mode else { panic!("still predicting") };
+    assert_eq!(predictions.score().1, 1, "the answer is kept");
+}
+
+#[test]
+fn a_tour_runs_the_scenario_as_written_even_after_picks() {
+    let mut model = fresh();
+    send(&mut model, &[Msg::Forward, Msg::Forward, Msg::Pick(2)]);
+    update(&mut model, Msg::StartTour(0));
+    assert!(model.engine.as_ref().unwrap().setup.forced.is_empty());
+    let (_, steps) = model.tour().unwrap();
+    assert!(steps.iter().all(Option::is_some), "every stop is reached: {steps:?}");
+}
+
+#[test]
+fn undo_goes_back_to_a_challenge_with_its_picks() {
+    let mut model = fresh();
+    update(&mut model, Msg::StartChallenge(0));
+    send(&mut model, &[Msg::Pick(2), Msg::Pick(2)]);
+    update(&mut model, Msg::Open("library:shell-pipeline".into()));
+    assert_eq!(model.mode, Mode::Explore);
+    update(&mut model, Msg::Undo);
+    assert_eq!(model.document, Document::Challenge(0));
+    assert!(matches!(model.mode, Mode::Challenges(Some(ChallengePlay { index: 0, .. }))));
+    assert_eq!(model.engine.as_ref().unwrap().setup.forced, vec![2, 2]);
+    assert_eq!(model.position(), 2);
+}

@@ -1,0 +1,143 @@
+//! The scenario library as the picker shows it: "Learn" first, in teaching order, then "Linux rules".
+//!
+//! The teaching order follows the mechanisms from the simplest to the subtler: anonymous pipes (a
+//! parent and a child, the shell's `|`, end of file, a full pipe, atomic writes, non-blocking ends,
+//! a pipe nobody reads), then named pipes, then processes and signals. A library scenario not listed
+//! here joins "Learn" after the listed ones (in file order), unless its name starts with `probe-`: those
+//! pin one subtle Linux rule each and go under "Linux rules".
+
+use crate::library::{LIBRARY, TITLES};
+
+/// The two groups of the library.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Group {
+    Learn,
+    LinuxRules,
+}
+
+impl Group {
+    pub fn label(self) -> &'static str {
+        match self {
+            Group::Learn => "Learn",
+            Group::LinuxRules => "Linux rules",
+        }
+    }
+}
+
+/// One library scenario, as listed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    pub stem: &'static str,
+    pub title: &'static str,
+    pub description: &'static str,
+    pub group: Group,
+    /// The mechanism it belongs to ("Pipes", "Named pipes (FIFOs)", ...); empty when unknown.
+    pub section: &'static str,
+    /// Its place within its group, from 1.
+    pub number: usize,
+}
+
+/// The teaching order of "Learn", with each scenario's section.
+pub const LEARN_ORDER: &[(&str, &str)] = &[
+    ("pipe-parent-child", "Pipes"),
+    ("shell-pipeline", "Pipes"),
+    ("eof-never-comes", "Pipes"),
+    ("pipe-full-blocks-writer", "Pipes"),
+    ("pipe-buf-atomicity", "Pipes"),
+    ("nonblocking-pipe", "Pipes"),
+    ("sigpipe-no-reader", "Pipes"),
+    ("fifo-unrelated", "Named pipes (FIFOs)"),
+    ("wait-and-zombie", "Processes and signals"),
+    ("stop-continue-kill", "Processes and signals"),
+];
+
+fn title_of(stem: &str) -> (&'static str, &'static str) {
+    TITLES
+        .iter()
+        .find(|(candidate, _, _)| *candidate == stem)
+        .map_or(("", ""), |(_, title, description)| (*title, *description))
+}
+
+/// The whole library in the picker's order: "Learn" in teaching order, then "Linux rules".
+pub fn entries() -> Vec<Entry> {
+    let mut learn: Vec<(&'static str, &'static str)> = LEARN_ORDER
+        .iter()
+        .filter(|(stem, _)| LIBRARY.iter().any(|(candidate, _, _)| candidate == stem))
+        .copied()
+        .collect();
+    let mut rules: Vec<&'static str> = Vec::new();
+    for (stem, _, _) in LIBRARY {
+        if LEARN_ORDER.iter().any(|(listed, _)| listed == stem) {
+            continue;
+        }
+        if stem.starts_with("probe-") {
+            rules.push(stem);
+        } else {
+            learn.push((stem, ""));
+        }
+    }
+    let mut entries = Vec::new();
+    for (index, (stem, section)) in learn.into_iter().enumerate() {
+        let (title, description) = title_of(stem);
+        entries.push(Entry { stem, title, description, group: Group::Learn, section, number: index + 1 });
+    }
+    for (index, stem) in rules.into_iter().enumerate() {
+        let (title, description) = title_of(stem);
+        let title = title.strip_prefix("Probe: ").unwrap_or(title);
+        entries.push(Entry { stem, title, description, group: Group::LinuxRules, section: "", number: index + 1 });
+    }
+    entries
+}
+
+/// The entry for a library scenario, by file stem.
+pub fn entry(stem: &str) -> Option<Entry> {
+    entries().into_iter().find(|entry| entry.stem == stem)
+}
+
+/// The text of a library scenario, by file stem.
+pub fn text(stem: &str) -> Option<&'static str> {
+    LIBRARY.iter().find(|(candidate, _, _)| *candidate == stem).map(|(_, text, _)| *text)
+}
+
+/// The library scenario whose text is exactly `text`, if any.
+pub fn stem_of(text: &str) -> Option<&'static str> {
+    LIBRARY.iter().find(|(_, candidate, _)| *candidate == text).map(|(stem, _, _)| *stem)
+}
+
+/// How many entries each group has.
+pub fn group_size(group: Group) -> usize {
+    entries().iter().filter(|entry| entry.group == group).count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_library_scenario_is_listed_once_learn_first() {
+        let entries = entries();
+        assert_eq!(entries.len(), LIBRARY.len());
+        let first_rule = entries.iter().position(|entry| entry.group == Group::LinuxRules).unwrap_or(entries.len());
+        assert!(entries[..first_rule].iter().all(|entry| entry.group == Group::Learn));
+        assert!(entries[first_rule..].iter().all(|entry| entry.group == Group::LinuxRules));
+        assert!(entries.iter().all(|entry| (entry.group == Group::LinuxRules) == entry.stem.starts_with("probe-")));
+        assert_eq!(entries[0].stem, "pipe-parent-child", "the first lesson is the simplest pipe");
+    }
+
+    #[test]
+    fn every_entry_has_a_title_and_probes_lose_their_prefix() {
+        for entry in entries() {
+            assert!(!entry.title.is_empty(), "{} has no title", entry.stem);
+            assert!(!entry.title.starts_with("Probe:"), "{}", entry.title);
+            assert!(!entry.description.is_empty(), "{} has no description", entry.stem);
+        }
+    }
+
+    #[test]
+    fn the_teaching_order_names_only_library_scenarios() {
+        for (stem, section) in LEARN_ORDER {
+            assert!(text(stem).is_some(), "{stem} is not in scenarios/");
+            assert!(!section.is_empty());
+        }
+    }
+}

@@ -1,0 +1,316 @@
+//! Guided tours: a library scenario walked through stop by stop, with a few sentences at each stop.
+//!
+//! There is one tour for each mechanism the library teaches (pipes, named pipes, signals). A stop is
+//! tied to a line of the scenario and the process that runs it, never to a step number, so a tour
+//! keeps pointing at the right moment when the scheduler or the kernel model changes what comes
+//! before, and when the visitor adds comments to the text; [`facts::step_running_line`] finds the step.
+
+use crate::engine::Engine;
+use crate::facts;
+
+/// Where a stop is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum At {
+    /// Before the first step.
+    Start,
+    /// The `occurrence`-th step (from 1) at which `process` runs the call on `line`.
+    Line { process: &'static str, line: u32, occurrence: u32 },
+    /// The last step of the run.
+    End,
+}
+
+/// One stop of a tour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stop {
+    pub at: At,
+    pub text: &'static str,
+}
+
+/// One tour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tour {
+    pub id: &'static str,
+    /// The mechanism it covers.
+    pub section: &'static str,
+    pub title: &'static str,
+    /// The library scenario it walks through (its file stem).
+    pub scenario: &'static str,
+    pub stops: &'static [Stop],
+}
+
+const fn line(process: &'static str, line: u32, text: &'static str) -> Stop {
+    Stop { at: At::Line { process, line, occurrence: 1 }, text }
+}
+
+const fn again(process: &'static str, line: u32, occurrence: u32, text: &'static str) -> Stop {
+    Stop { at: At::Line { process, line, occurrence }, text }
+}
+
+/// Every tour, in teaching order.
+pub const TOURS: &[Tour] = &[
+    Tour {
+        id: "pipes",
+        section: "Pipes",
+        title: "A pipe, from pipe() to end of file",
+        scenario: "pipe-parent-child",
+        stops: &[
+            Stop {
+                at: At::Start,
+                text: "One process exists so far. Its descriptors 0, 1 and 2 point at /dev/null; nothing connects it \
+                       to anyone yet. Press Next to follow the bytes.",
+            },
+            line(
+                "parent",
+                5,
+                "pipe() makes a buffer inside the kernel and gives the caller two descriptors for it: the lowest \
+                 free numbers, 3 for the read end and 4 for the write end. The bytes will live in kernel memory, \
+                 in neither process.",
+            ),
+            line(
+                "parent",
+                6,
+                "fork() makes a copy of the parent. The child's descriptor table is new, but its entries point at \
+                 the same two pipe ends, so each end now has two holders. Look at the pipe card.",
+            ),
+            line(
+                "child",
+                7,
+                "The child only reads, so it drops its copy of the write end. Keep this line in mind: the end of \
+                 file at the end of the tour depends on it.",
+            ),
+            again(
+                "child",
+                8,
+                1,
+                "The pipe is empty, and a write end is still open somewhere, so more data may come. read() cannot \
+                 answer yet: the kernel puts the child to sleep in the pipe's queue of readers.",
+            ),
+            line(
+                "parent",
+                12,
+                "The parent's 13 bytes are copied from its memory into the pipe's first page, and data arriving \
+                 wakes the reader that was asleep.",
+            ),
+            again(
+                "child",
+                8,
+                2,
+                "Woken, the child tries its read again. This time the kernel copies the 13 bytes out into the \
+                 child's memory: a pipe costs two copies, one in and one out.",
+            ),
+            line(
+                "parent",
+                13,
+                "The parent closes its write end, the last one open anywhere. Nobody can ever write into this pipe \
+                 again.",
+            ),
+            line(
+                "child",
+                9,
+                "So this read returns 0 at once instead of sleeping. Zero bytes is how a pipe says end of file.",
+            ),
+            Stop {
+                at: At::End,
+                text: "The child has exited and the parent's wait collected its status, so no zombie is left behind. \
+                       The verdict compares the run with every expectation written in the scenario.",
+            },
+        ],
+    },
+    Tour {
+        id: "fifos",
+        section: "Named pipes (FIFOs)",
+        title: "A FIFO: a pipe with a name",
+        scenario: "fifo-unrelated",
+        stops: &[
+            Stop {
+                at: At::Start,
+                text: "Two processes that are not related: neither forked the other, so they share no descriptor. \
+                       The only thing they can share is a name in the file system.",
+            },
+            line(
+                "reader",
+                5,
+                "mkfifo puts a name in the file system. No buffer exists yet: the pipe behind the name is made when \
+                 somebody opens it.",
+            ),
+            again(
+                "reader",
+                6,
+                1,
+                "Opening a FIFO for reading waits for a writer. The reader sleeps inside open(), before it has a \
+                 descriptor at all.",
+            ),
+            line(
+                "writer",
+                15,
+                "The writer opens the same name for writing. Both sides are now present, so the kernel wakes the \
+                 reader, and the two opens share one pipe.",
+            ),
+            line(
+                "writer",
+                16,
+                "From here on it is an ordinary pipe: the writer's bytes are copied into the kernel buffer.",
+            ),
+            line("reader", 7, "The reader gets the bytes, exactly as a child reads from its parent's pipe."),
+            line(
+                "reader",
+                8,
+                "The writer has closed its end, so the next read returns 0: end of file, as with any pipe.",
+            ),
+            line(
+                "reader",
+                10,
+                "unlink removes the name. The FIFO was only ever a meeting point; the data never touched a disk.",
+            ),
+            Stop { at: At::End, text: "Both processes have exited, each with the status its expectation names." },
+        ],
+    },
+    Tour {
+        id: "signals",
+        section: "Signals",
+        title: "Stop, continue, kill",
+        scenario: "stop-continue-kill",
+        stops: &[
+            Stop {
+                at: At::Start,
+                text: "A parent that is about to start a worker and then control it from outside with signals.",
+            },
+            line(
+                "parent",
+                5,
+                "The worker is forked. Its whole program is one pause(): it will only ever react to signals.",
+            ),
+            line(
+                "worker",
+                6,
+                "pause() puts the worker to sleep until a signal arrives. It is blocked, not stopped: watch the \
+                 difference in a moment.",
+            ),
+            line(
+                "parent",
+                8,
+                "SIGSTOP cannot be caught or ignored. The kernel stops the worker at once, and its parent gets a \
+                 SIGCHLD saying so.",
+            ),
+            line(
+                "parent",
+                9,
+                "With WUNTRACED, waitpid reports a child that stopped, not only one that ended. The worker is still \
+                 alive.",
+            ),
+            line(
+                "parent",
+                10,
+                "SIGCONT lets a stopped process go on. The worker goes back to sleeping in pause(), where it was.",
+            ),
+            line("parent", 11, "With WCONTINUED, waitpid reports that the child was continued."),
+            line(
+                "parent",
+                12,
+                "SIGKILL cannot be caught, ignored or delayed: the worker dies at once, and stays a zombie until \
+                 its parent collects it.",
+            ),
+            line("parent", 13, "The parent's waitpid collects the status: killed by SIGKILL. The zombie is gone."),
+            Stop { at: At::End, text: "Every process has ended the way the scenario says it should." },
+        ],
+    },
+];
+
+/// The step each stop of `tour` is at in `engine`'s run (none for a stop the run never reaches). Lines
+/// are those of the library scenario, even when the run's text is a copy with comments added.
+pub fn stop_steps(tour: &Tour, engine: &Engine) -> Vec<Option<u64>> {
+    let source = crate::teach::catalog::text(tour.scenario).unwrap_or_default();
+    tour.stops
+        .iter()
+        .map(|stop| match stop.at {
+            At::Start => Some(0),
+            At::End => Some(engine.total_steps()),
+            At::Line { process, line, occurrence } => {
+                facts::step_running_line(engine, source, process, line, occurrence)
+            }
+        })
+        .collect()
+}
+
+/// The stop shown at `position`: the last stop at or before it.
+pub fn current_stop(steps: &[Option<u64>], position: u64) -> Option<usize> {
+    steps
+        .iter()
+        .enumerate()
+        .filter(|(_, step)| step.is_some_and(|step| step <= position))
+        .map(|(index, _)| index)
+        .next_back()
+}
+
+/// The first stop after the one shown at `position`, with its step.
+pub fn next_stop(steps: &[Option<u64>], position: u64) -> Option<(usize, u64)> {
+    let current = current_stop(steps, position);
+    steps
+        .iter()
+        .enumerate()
+        .skip(current.map_or(0, |index| index + 1))
+        .find_map(|(index, step)| step.filter(|step| *step >= position).map(|step| (index, step)))
+}
+
+/// The stop before the one shown at `position`, with its step.
+pub fn previous_stop(steps: &[Option<u64>], position: u64) -> Option<(usize, u64)> {
+    let current = current_stop(steps, position)?;
+    let shown_exactly = steps[current] == Some(position);
+    let before = if shown_exactly { current.checked_sub(1)? } else { current };
+    steps[..=before].iter().enumerate().rev().find_map(|(index, step)| step.map(|step| (index, step)))
+}
+
+/// The tour with this id, if any.
+pub fn by_id(id: &str) -> Option<usize> {
+    TOURS.iter().position(|tour| tour.id == id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::RunSetup;
+    use sim_core::Policy;
+
+    fn engine_for(tour: &Tour) -> Engine {
+        let text = crate::teach::catalog::text(tour.scenario).expect("the tour's scenario is in the library");
+        Engine::build(RunSetup { source: text.to_string(), seed: 0, policy: Policy::RoundRobin, forced: Vec::new() })
+            .expect("it runs")
+    }
+
+    #[test]
+    fn every_stop_of_every_tour_is_reached_in_order() {
+        for tour in TOURS {
+            let engine = engine_for(tour);
+            let steps = stop_steps(tour, &engine);
+            for (stop, step) in tour.stops.iter().zip(&steps) {
+                assert!(step.is_some(), "{}: the stop at {:?} is never reached", tour.id, stop.at);
+            }
+            let steps: Vec<u64> = steps.into_iter().flatten().collect();
+            assert!(steps.windows(2).all(|pair| pair[0] < pair[1]), "{}: stops out of order: {steps:?}", tour.id);
+        }
+    }
+
+    #[test]
+    fn next_and_previous_walk_the_stops() {
+        let steps = [Some(0), Some(3), None, Some(7), Some(12)];
+        assert_eq!(current_stop(&steps, 0), Some(0));
+        assert_eq!(next_stop(&steps, 0), Some((1, 3)));
+        assert_eq!(current_stop(&steps, 5), Some(1));
+        assert_eq!(next_stop(&steps, 5), Some((3, 7)));
+        assert_eq!(previous_stop(&steps, 5), Some((1, 3)));
+        assert_eq!(previous_stop(&steps, 7), Some((1, 3)));
+        assert_eq!(previous_stop(&steps, 0), None);
+        assert_eq!(next_stop(&steps, 12), None);
+    }
+
+    #[test]
+    fn there_is_a_tour_for_each_section_the_library_teaches() {
+        let sections: std::collections::BTreeSet<&str> =
+            crate::teach::catalog::LEARN_ORDER.iter().map(|(_, section)| *section).collect();
+        for section in sections {
+            let covered = TOURS.iter().any(|tour| section.contains(tour.section) || tour.section.contains(section));
+            let signals = section.contains("signals") && TOURS.iter().any(|tour| tour.section == "Signals");
+            assert!(covered || signals, "no tour for {section}");
+        }
+    }
+}

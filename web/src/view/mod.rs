@@ -1,0 +1,342 @@
+//! The page, drawn from the [`Model`]: pure functions and small components, no state of their own.
+//!
+//! This is the only place that reads [`Snapshot`] fields. Each kind of kernel object has its own module
+//! ([`process`], [`pipe`], [`fifo`]); [`objects`] is the one place that dispatches on the kind, so a new
+//! kind of object is a new module and one more line there.
+
+pub mod editor;
+pub mod fifo;
+pub mod help;
+pub mod library;
+pub mod markdown;
+pub mod pipe;
+pub mod process;
+pub mod teach;
+pub mod timeline;
+pub mod verdict;
+
+use crate::engine::Engine;
+use crate::facts;
+use crate::state::{Document, Model, Msg, NoticeKind, Panel};
+use crate::teach::catalog;
+use crate::teach::challenge::CHALLENGES;
+use editor::{Editor, Heading, LineMark, MarkKind, Status};
+use sim_core::{Pid, Snapshot};
+use yew::prelude::*;
+
+/// A colour class per process, so a process has the same colour everywhere on the page.
+pub fn tint(pid: Pid) -> String {
+    format!("tint-{}", pid % 8)
+}
+
+/// The callbacks the page sends messages through. They are made once, so that components which
+/// receive them see the same callback at every render and can skip redrawing.
+#[derive(Clone, PartialEq)]
+pub struct Callbacks {
+    pub send: Callback<Msg>,
+    pub pick: Callback<Pid>,
+    pub edit: Callback<String>,
+}
+
+/// The whole page.
+pub fn page(model: &Model, callbacks: &Callbacks) -> Html {
+    let send = &callbacks.send;
+    let snapshot = model.engine.as_ref().map(Engine::snapshot);
+    // While a dialog is open, the page behind it is inert: no focus, no clicks, hidden from screen readers.
+    let inert = model.panel.is_some();
+    html! {
+        <div class="app-root">
+            <div class="app" inert={inert}>
+                {header(model, send)}
+                {notice(model, send)}
+                {scenario_band(model)}
+                <main class="workspace">
+                    {editor(model, snapshot.as_ref(), callbacks)}
+                    {stage(model, snapshot.as_ref(), callbacks)}
+                </main>
+                if let Some(engine) = &model.engine {
+                    {timeline::timeline(model, engine, send)}
+                }
+            </div>
+            {match model.panel {
+                Some(Panel::Help) => help::help(send),
+                Some(Panel::Reference) => help::reference(send),
+                None => Html::default(),
+            }}
+            <div id="announcer" class="visually-hidden" aria-live="polite" aria-atomic="true">{model.announcement.clone()}</div>
+        </div>
+    }
+}
+
+fn header(model: &Model, send: &Callback<Msg>) -> Html {
+    html! {
+        <header class="topbar">
+            <div class="brand">
+                <span class="logo">{"ipc"}<b>{"lab"}</b></span>
+                <span class="tagline">{"watch processes talk through the kernel"}</span>
+                <button id="help-button" class="help-button" title="What is this? Help and keyboard shortcuts (?)"
+                    onclick={send.reform(|_| Msg::Help(true))}>{"What is this?"}</button>
+            </div>
+            {library::picker(model, send)}
+            {teach::mode_switch(model, send)}
+            <div class="actions">
+                <button id="share" class="primary" onclick={send.reform(|_| Msg::Share)}>{"Share link"}</button>
+                <button id="export-trace" onclick={send.reform(|_| Msg::ExportTrace)}>{"Export trace"}</button>
+                <button id="export-scenario" onclick={send.reform(|_| Msg::ExportScenario)}>{"Export .ipc"}</button>
+            </div>
+        </header>
+    }
+}
+
+fn notice(model: &Model, send: &Callback<Msg>) -> Html {
+    let body = match &model.notice {
+        Some(notice) => {
+            let kind = match notice.kind {
+                NoticeKind::Error => "error",
+                NoticeKind::Success => "success",
+                NoticeKind::Info => "info",
+            };
+            html! {
+                <div id="notice" class={classes!("notice", kind)}>
+                    <span class="notice-text">{notice.text.clone()}</span>
+                    if let Some(address) = &notice.share_address {
+                        <input id="share-url" class="share-url" readonly=true value={address.clone()} aria-label="Share link" />
+                    }
+                    if let Some((label, _)) = &notice.undo {
+                        <button id="undo" class="undo" onclick={send.reform(|_| Msg::Undo)}>{label.clone()}</button>
+                    }
+                    <button class="dismiss" aria-label="Dismiss this message" title="Dismiss (Esc)"
+                        onclick={send.reform(|_| Msg::DismissNotice)}>{"×"}</button>
+                </div>
+            }
+        }
+        None => html! {
+            <div id="hint" class="hint">
+                <kbd>{"→"}</kbd>{" step  "}<kbd>{"←"}</kbd>{" back  "}<kbd>{"Space"}</kbd>{" play  · "}
+                <b>{"Pick"}</b>{" a process to choose who runs next  · "}<kbd>{"?"}</kbd>{" help"}
+            </div>
+        },
+    };
+    let error = model.notice.as_ref().is_some_and(|notice| notice.kind == NoticeKind::Error);
+    html! {
+        <div class="notice-area" role={if error { "alert" } else { "status" }}>{body}</div>
+    }
+}
+
+/// Where the open scenario comes from, in a few words ("Learn · Pipes · 1 of 10").
+fn whereabouts(model: &Model) -> String {
+    match &model.document {
+        Document::Library(stem) => match catalog::entry(stem) {
+            Some(entry) => {
+                let size = catalog::group_size(entry.group);
+                if entry.section.is_empty() {
+                    format!("{} · {} of {size}", entry.group.label(), entry.number)
+                } else {
+                    format!("{} · {} · {} of {size}", entry.group.label(), entry.section, entry.number)
+                }
+            }
+            None => "Library".to_string(),
+        },
+        Document::Draft(id) => {
+            format!("Your draft “{}”", model.drafts.get(*id).map_or("?", |draft| draft.name.as_str()))
+        }
+        Document::Link => "From a link".to_string(),
+        Document::Challenge(index) => format!("Challenge {} of {}", index + 1, CHALLENGES.len()),
+    }
+}
+
+fn scenario_band(model: &Model) -> Html {
+    let (title, description) = match &model.engine {
+        Some(engine) => (engine.title.clone(), engine.description.clone()),
+        None => (None, None),
+    };
+    let title = title.unwrap_or_else(|| match model.engine {
+        Some(_) => "A scenario without a title".to_string(),
+        None => "This scenario does not run yet".to_string(),
+    });
+    html! {
+        <section class="scenario-info" aria-labelledby="scenario-title">
+            <div class="where" id="scenario-where">{whereabouts(model)}</div>
+            <h1 id="scenario-title">{title}</h1>
+            if let Some(description) = description {
+                <p id="scenario-description" class="description">{description}</p>
+            }
+        </section>
+    }
+}
+
+fn editor(model: &Model, snapshot: Option<&Snapshot>, callbacks: &Callbacks) -> Html {
+    let stale = model.stale();
+    let mut marks = Vec::new();
+    if let (Some(engine), Some(snapshot), false) = (&model.engine, snapshot, stale) {
+        for process in &snapshot.processes {
+            if let Some(span) = process.next_span {
+                marks.push(LineMark {
+                    line: span.line,
+                    kind: MarkKind::Next,
+                    label: format!("{} next", process.name),
+                    pid: process.pid,
+                });
+            }
+        }
+        if let Some(ran) = facts::ran(engine, engine.position()) {
+            marks.push(LineMark {
+                line: ran.line,
+                kind: MarkKind::Ran,
+                label: format!("{} ran", model.process_name(ran.pid)),
+                pid: ran.pid,
+            });
+        }
+        for failure in facts::failures(engine).into_iter().filter(|failure| failure.step <= engine.position()) {
+            marks.push(LineMark {
+                line: failure.line,
+                kind: MarkKind::Failed,
+                label: format!("✗ {}", failure.short),
+                pid: 0,
+            });
+        }
+    }
+    let heading = match &model.document {
+        Document::Library(stem) => Heading { kind: "Library", name: format!("{stem}.ipc"), is_draft: false },
+        Document::Draft(id) => Heading {
+            kind: "Draft",
+            name: model.drafts.get(*id).map_or(String::new(), |draft| draft.name.clone()),
+            is_draft: true,
+        },
+        Document::Link => {
+            Heading { kind: "From a link", name: "not saved until you edit it".to_string(), is_draft: false }
+        }
+        Document::Challenge(index) => {
+            Heading { kind: "Challenge", name: CHALLENGES[*index].title.to_string(), is_draft: false }
+        }
+    };
+    let status = if model.diagnostics.is_empty() { Status::Runs } else { Status::Errors(model.diagnostics.len()) };
+    html! {
+        <Editor text={AttrValue::from(model.text.clone())} diagnostics={model.diagnostics.clone()} marks={marks}
+            status={status} on_edit={callbacks.edit.clone()} send={callbacks.send.clone()} heading={heading} />
+    }
+}
+
+/// The kernel objects other than processes: one card per object, by kind.
+fn objects(engine: &Engine, snapshot: &Snapshot) -> Html {
+    if snapshot.pipes.is_empty() && snapshot.fifos.is_empty() {
+        let text = if facts::made_an_object_by(engine, engine.position()) {
+            "No pipe or FIFO is left: each was closed by the last process holding it."
+        } else {
+            "No pipe or FIFO yet: one appears here when a process makes it."
+        };
+        return html! { <p class="quiet" id="objects-empty">{text}</p> };
+    }
+    let names = engine.process_names();
+    html! {
+        <>
+            <div class="pipes">
+                { for snapshot.pipes.iter().map(|pipe| html! {
+                    <pipe::PipeCard key={pipe.id} pipe={pipe.clone()} names={names.clone()} />
+                }) }
+            </div>
+            if !snapshot.fifos.is_empty() {
+                <div class="fifos">{ for snapshot.fifos.iter().map(fifo::name_card) }</div>
+            }
+        </>
+    }
+}
+
+fn depth_of(snapshot: &Snapshot, pid: Pid) -> usize {
+    let mut depth = 0;
+    let mut current = pid;
+    while let Some(process) = snapshot.processes.iter().find(|process| process.pid == current) {
+        if process.ppid <= 1 || depth > 16 {
+            break;
+        }
+        depth += 1;
+        current = process.ppid;
+    }
+    depth
+}
+
+fn stage(model: &Model, snapshot: Option<&Snapshot>, callbacks: &Callbacks) -> Html {
+    let send = &callbacks.send;
+    let (Some(engine), Some(snapshot)) = (&model.engine, snapshot) else {
+        return html! {
+            <section id="stage" class="stage empty" tabindex="-1" aria-label="The run">
+                <p>{"Fix the errors in the scenario to see it run."}</p>
+            </section>
+        };
+    };
+    let position = engine.position();
+    let forced = engine.setup.forced.len();
+    let live_run = !engine.at_end() || snapshot.outcome.is_none();
+    let name_with_pid = |pid: Pid| {
+        if pid == 1 {
+            "init (1)".to_string()
+        } else {
+            format!("{} ({pid})", model.process_name(pid))
+        }
+    };
+    let verdict = snapshot.outcome.as_ref().map(|outcome| {
+        verdict::verdict(outcome, &facts::failures(engine), &engine.deadlock_lines(), engine.error.as_deref())
+    });
+    let signals = facts::signals_so_far(engine, 6);
+    html! {
+        <section id="stage" class="stage" tabindex="-1" aria-label="The run">
+            {teach::panel(model, Some(snapshot), send)}
+            <div class="caption">
+                <div class="caption-step" id="caption-step">{format!("Step {position} of {}", engine.total_steps())}</div>
+                <div class="caption-text" id="caption">{facts::caption(engine)}</div>
+            </div>
+            if let Some(error) = &engine.error {
+                <div class="notice error">{error.clone()}</div>
+            }
+            if forced > 0 {
+                <div class="forced" id="forced">
+                    {format!(
+                        "You chose the first {forced} step{}; the {} scheduler picks after that. ",
+                        if forced == 1 { "" } else { "s" },
+                        engine.setup.policy.name()
+                    )}
+                    <button class="link-button" id="forget" onclick={send.reform(|_| Msg::ForgetChoices)}>{"Forget my choices"}</button>
+                </div>
+            }
+            {verdict.unwrap_or_default()}
+            <div class="kernel-grid">
+                <div class="column processes">
+                    <h2>{"Processes"}</h2>
+                    // Keyed lanes in a wrapper of their own: Yew lines up a list's children from its end,
+                    // so a list that grows beside other children would be redrawn (and lose the focus).
+                    <div class="lanes">
+                    { for snapshot.processes.iter().map(|process| {
+                        let children = process.children.iter().map(|child| name_with_pid(*child)).collect::<Vec<_>>();
+                        html! {
+                            <process::Lane key={process.pid} process={process.clone()}
+                                runnable={snapshot.runnable.contains(&process.pid)}
+                                ran_last={snapshot.last_ran == Some(process.pid)}
+                                depth={depth_of(snapshot, process.pid)} parent={name_with_pid(process.ppid)}
+                                children={children} live_run={live_run} on_pick={callbacks.pick.clone()} />
+                        }
+                    }) }
+                    </div>
+                </div>
+                <div class="column objects">
+                    <h2>{"Pipes and FIFOs"}</h2>
+                    {objects(engine, snapshot)}
+                    <h2>{"This step"}</h2>
+                    <ol class="events" id="events">
+                        { for facts::event_lines(engine).into_iter().map(|line| html! {
+                            <li class={classes!("event", line.kind)}><span class="actor">{line.actor}</span>{" "}{line.text}</li>
+                        }) }
+                    </ol>
+                    if !signals.is_empty() {
+                        <h2>{"Signals so far"}</h2>
+                        <ol class="events signals-log">
+                            { for signals.into_iter().map(|(step, text)| html! { <li class="event signal"><span class="actor">{format!("step {step}")}</span>{" "}{text}</li> }) }
+                        </ol>
+                    }
+                    <div class="copies">
+                        {format!("copied into the kernel: {} bytes · out to processes: {} bytes", snapshot.copied_to_kernel, snapshot.copied_to_user)}
+                    </div>
+                </div>
+            </div>
+        </section>
+    }
+}

@@ -1,0 +1,154 @@
+//! A process, drawn as a lane: its state, family, next call, descriptor table and signals, and the Pick
+//! button that lets the visitor be the scheduler.
+//!
+//! Lanes are keyed by pid, so when a fork adds a lane the other lanes keep their elements (and a
+//! focused Pick button stays with its process). A process that cannot run keeps its button, marked
+//! unavailable, so the focus is never dropped on the page. A lane redraws only when its process changes.
+
+use super::tint;
+use sim_core::snapshot::{ProcessStateView, ProcessView};
+use sim_core::Pid;
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct LaneProps {
+    pub process: ProcessView,
+    pub runnable: bool,
+    pub ran_last: bool,
+    /// How many ancestors it has below `init` (for the indent).
+    pub depth: usize,
+    /// `parent (2)`.
+    pub parent: String,
+    /// `child (3)`, one per child.
+    pub children: Vec<String>,
+    /// Whether the run can still go on (once it is over, nobody can be picked).
+    pub live_run: bool,
+    pub on_pick: Callback<Pid>,
+}
+
+fn state_badge(process: &ProcessView, runnable: bool) -> Html {
+    let (word, class) = match &process.state {
+        ProcessStateView::Runnable if runnable => ("runnable", "runnable"),
+        ProcessStateView::Runnable => ("ready", "runnable"),
+        ProcessStateView::Blocked { .. } => ("blocked", "blocked"),
+        ProcessStateView::Stopped => ("stopped", "stopped"),
+        ProcessStateView::Zombie { .. } => ("zombie", "zombie"),
+        ProcessStateView::Reaped { .. } => ("reaped", "reaped"),
+    };
+    html! { <span class={classes!("badge", class)}>{word}</span> }
+}
+
+fn state_detail(process: &ProcessView) -> Html {
+    match &process.state {
+        ProcessStateView::Blocked { text, .. } => html! { <div class="why">{format!("sleeps: {text}")}</div> },
+        ProcessStateView::Zombie { status } => {
+            html! { <div class="why">{format!("{}; waits to be reaped", sim_core::render::status_words(*status))}</div> }
+        }
+        ProcessStateView::Reaped { status } => {
+            html! { <div class="why">{format!("{}; reaped", sim_core::render::status_words(*status))}</div> }
+        }
+        ProcessStateView::Stopped => html! { <div class="why">{"stopped until SIGCONT"}</div> },
+        ProcessStateView::Runnable => html! {},
+    }
+}
+
+/// Why a process cannot take the next step, for its unavailable Pick button.
+fn cannot_run(process: &ProcessView) -> &'static str {
+    match &process.state {
+        ProcessStateView::Blocked { .. } => "it is blocked",
+        ProcessStateView::Stopped => "it is stopped",
+        _ => "it cannot run now",
+    }
+}
+
+#[function_component(Lane)]
+pub fn lane(props: &LaneProps) -> Html {
+    let process = &props.process;
+    let pid = process.pid;
+    let alive = matches!(
+        process.state,
+        ProcessStateView::Runnable | ProcessStateView::Blocked { .. } | ProcessStateView::Stopped
+    );
+    let class = classes!(
+        "lane",
+        tint(pid),
+        format!("state-{}", process.state.word()),
+        props.runnable.then_some("can-run"),
+        props.ran_last.then_some("ran-last")
+    );
+    let style = format!("margin-left: {}rem", (props.depth.min(6)) as f32 * 1.0);
+    let pick = {
+        let on_pick = props.on_pick.clone();
+        Callback::from(move |_: MouseEvent| on_pick.emit(pid))
+    };
+    let name = process.name.clone();
+    let pick_button = if props.live_run && alive {
+        if props.runnable {
+            html! {
+                <button class="pick-button" aria-label={format!("Pick {name} (pid {pid}) to take the next step")}
+                    title={format!("Be the scheduler: {name} takes the next step")} onclick={pick}>{"Pick"}</button>
+            }
+        } else {
+            let why = cannot_run(process);
+            html! {
+                <button class="pick-button unavailable" aria-disabled="true"
+                    aria-label={format!("Pick {name} (pid {pid}): not now, {why}")}
+                    title={format!("{name} cannot take the next step: {why}")} onclick={pick}>{"Pick"}</button>
+            }
+        }
+    } else {
+        Html::default()
+    };
+    html! {
+        <article class={class} style={style} id={format!("lane-{pid}")} data-pid={pid.to_string()} data-state={process.state.word()}>
+            <header class="lane-head">
+                <span class="dot"></span>
+                <span class="pname">{name.clone()}</span>
+                <span class="pid">{format!("pid {pid}")}</span>
+                {state_badge(process, props.runnable)}
+                if props.ran_last { <span class="ran">{"just ran"}</span> }
+                <span class="grow"></span>
+                {pick_button}
+            </header>
+            <div class="family">
+                {format!("child of {}", props.parent)}
+                if !props.children.is_empty() { {format!(" · parent of {}", props.children.join(", "))} }
+            </div>
+            {state_detail(process)}
+            if let Some(call) = &process.next_call {
+                <div class="next"><span class="label">{"next"}</span><code>{call.clone()}</code></div>
+            }
+            if !process.fds.is_empty() {
+                <table class="fds">
+                    <caption class="visually-hidden">{format!("Descriptors of {name}")}</caption>
+                    <tbody>
+                        { for process.fds.iter().map(|fd| {
+                            let names = fd.names.join(", ");
+                            let mut flags = Vec::new();
+                            if fd.nonblock { flags.push("O_NONBLOCK"); }
+                            if fd.cloexec { flags.push("FD_CLOEXEC"); }
+                            html! {
+                                <tr class={classes!(fd.pipe.is_some().then_some("is-pipe"))}>
+                                    <td class="fd-number">{fd.fd}</td>
+                                    <td class="fd-names">{names}</td>
+                                    <td class="fd-object">{fd.object.clone()}</td>
+                                    <td class="fd-flags">{flags.join(" ")}</td>
+                                </tr>
+                            }
+                        }) }
+                    </tbody>
+                </table>
+            }
+            if !process.pending_signals.is_empty() || !process.ignored_signals.is_empty() {
+                <div class="signals">
+                    <span class="pending-signals">
+                        { for process.pending_signals.iter().map(|signal| html! { <span class="pill pending">{format!("pending {}", signal.name())}</span> }) }
+                    </span>
+                    <span class="ignored-signals">
+                        { for process.ignored_signals.iter().map(|signal| html! { <span class="pill ignored">{format!("ignores {}", signal.name())}</span> }) }
+                    </span>
+                </div>
+            }
+        </article>
+    }
+}
