@@ -16,7 +16,9 @@ use crate::linux::errno::{EAGAIN, EBUSY, EINVAL, EMFILE, EPERM, EPIPE};
 use crate::linux::fcntl::{self, PAGE_SIZE, PIPE2_FLAGS, PIPE_DEFAULT_CAPACITY, PIPE_MAX_SIZE};
 use crate::linux::signal::SIGPIPE;
 use crate::present::snapshot::{ObjectView, PipeView};
-use crate::trace::{BlockReason, CallResult, CopyDirection, ObjectRef, Pid, Trace, WakeCause};
+use crate::trace::{
+    BlockReason, CallResult, CopyDirection, Event, EventKind, LastEnd, ObjectRef, Pid, Trace, WakeCause,
+};
 use std::sync::Arc;
 
 #[derive(Clone, Debug)]
@@ -258,7 +260,8 @@ pub(crate) fn read(kernel: &mut Kernel, pid: Pid, pipe_id: u32, count: u32, nonb
 }
 
 /// `pipe_release`: one open file on the pipe closed. The last reader or writer wakes the other side
-/// (writers must now see `EPIPE`, readers end of file); a pipe with no ends left is freed.
+/// (writers must now see `EPIPE`, readers end of file); a pipe with no ends left is freed. When a side
+/// loses its last open file, a [`EventKind::LastEnd`] event says what that means before anyone wakes.
 pub(crate) fn release_end(
     kernel: &mut Kernel,
     pipe_id: u32,
@@ -271,19 +274,25 @@ pub(crate) fn release_end(
     if kernel.footprint.enabled {
         kernel.footprint.write(object);
     }
-    if readable {
-        let pipe = kernel.pipe_mut(pipe_id);
-        pipe.readers -= 1;
-        if pipe.readers == 0 {
-            kernel.wake_queue(pipe_id, |pipe| &mut pipe.write_wait, Wake::All, by, WakeCause::Hangup { object }, trace);
-        }
+    let pipe = kernel.pipe_mut(pipe_id);
+    pipe.readers -= readable as u32;
+    pipe.writers -= writable as u32;
+    let no_readers = readable && pipe.readers == 0;
+    let no_writers = writable && pipe.writers == 0;
+    let end = match (pipe.readers, pipe.writers) {
+        (0, 0) => Some(LastEnd::Both { unread: pipe.buffer.len_bytes() }),
+        _ if no_readers => Some(LastEnd::Read),
+        _ if no_writers => Some(LastEnd::Write),
+        _ => None,
+    };
+    if let Some(end) = end {
+        trace.record(Event { step: kernel.step as u32, kind: EventKind::LastEnd { pid: by, object, end } });
     }
-    if writable {
-        let pipe = kernel.pipe_mut(pipe_id);
-        pipe.writers -= 1;
-        if pipe.writers == 0 {
-            kernel.wake_queue(pipe_id, |pipe| &mut pipe.read_wait, Wake::All, by, WakeCause::Hangup { object }, trace);
-        }
+    if no_readers {
+        kernel.wake_queue(pipe_id, |pipe| &mut pipe.write_wait, Wake::All, by, WakeCause::Hangup { object }, trace);
+    }
+    if no_writers {
+        kernel.wake_queue(pipe_id, |pipe| &mut pipe.read_wait, Wake::All, by, WakeCause::Hangup { object }, trace);
     }
     let pipe = kernel.pipe_mut(pipe_id);
     if pipe.readers == 0 && pipe.writers == 0 {

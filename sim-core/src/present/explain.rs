@@ -4,7 +4,7 @@
 //! says what the step *meant*: "parent writes 13 bytes into pipe 1, which now holds 13 of 65536 bytes,
 //! and that wakes child". Pure functions of a trace and its program: no kernel is read.
 
-use super::render::{event_actor, event_text, reason_text, status_words, ProcessNames};
+use super::render::{byte_count, event_actor, event_text, reason_text, status_words, ProcessNames};
 use crate::lang::compile::{OpKind, Program};
 use crate::lang::syscalls::CallId;
 use crate::trace::{
@@ -50,6 +50,7 @@ fn kind_word(kind: &EventKind) -> &'static str {
         EventKind::Reap { .. } => "reap",
         EventKind::Reparent { .. } => "reparent",
         EventKind::Interrupted { .. } | EventKind::Fault { .. } => "signal",
+        EventKind::LastEnd { .. } => "last end",
         EventKind::ExpectFailed { .. } => "failure",
         EventKind::End { .. } => "end",
     }
@@ -126,7 +127,8 @@ fn sentence(program: &Program, trace: &Trace, names: &ProcessNames, step: u64, e
                         CallResult::Value { value },
                         Some(EventKind::Copy { object, used_bytes, capacity_bytes, .. }),
                     ) => format!(
-                        "{who} writes {value} bytes into {}, which now holds {used_bytes} of {capacity_bytes} bytes",
+                        "{who} writes {} into {}, which now holds {used_bytes} of {capacity_bytes} bytes",
+                        byte_count(*value as u64),
                         object_name(object)
                     ),
                     (Some(CallId::Read), CallResult::Data { len: 0, .. }, _) => {
@@ -137,9 +139,11 @@ fn sentence(program: &Program, trace: &Trace, names: &ProcessNames, step: u64, e
                         CallResult::Data { offset, len },
                         Some(EventKind::Copy { object, used_bytes, .. }),
                     ) => format!(
-                        "{who} reads {len} bytes from {} ({}), leaving {used_bytes} bytes in it",
+                        "{who} reads {} from {} ({}), leaving {} in it",
+                        byte_count(*len as u64),
                         object_name(object),
-                        super::render::describe_bytes(trace.read_data(*offset, *len), 24)
+                        super::render::describe_bytes(trace.read_data(*offset, *len), 24),
+                        byte_count(*used_bytes as u64)
                     ),
                     (_, CallResult::Error { errno }, _) => {
                         let text = event_text(program, trace, names, event);
@@ -232,6 +236,7 @@ fn sentence(program: &Program, trace: &Trace, names: &ProcessNames, step: u64, e
             EventKind::Reparent { pid, new_parent } => {
                 tail.push(format!("{} is orphaned and adopted by {}", names.process(*pid), names.process(*new_parent)))
             }
+            EventKind::LastEnd { object, end, .. } => tail.push(super::render::last_end_text(object, end)),
             EventKind::Interrupted { pid, signal, .. } => {
                 tail.push(format!("{}'s write is cut short by {}", names.process(*pid), signal.name()))
             }

@@ -11,8 +11,8 @@ use crate::lang::print::quote;
 use crate::lang::syscalls::{OperandKind, ResultShape};
 use crate::linux::{self, ChildStatus, Family};
 use crate::trace::{
-    Args, BlockReason, CallResult, CopyDirection, Event, EventKind, Pid, ReapCause, RunOutcome, SignalEffect, Trace,
-    IMPLICIT_EXIT_OP,
+    Args, BlockReason, CallResult, CopyDirection, Event, EventKind, LastEnd, ObjectRef, Pid, ReapCause, RunOutcome,
+    SignalEffect, Trace, WakeCause, IMPLICIT_EXIT_OP,
 };
 use std::sync::Arc;
 
@@ -266,6 +266,35 @@ fn result_text(trace: &Trace, names: &ProcessNames, result: &CallResult, shape: 
     }
 }
 
+/// `1 byte`, `5 bytes`.
+pub fn byte_count(count: u64) -> String {
+    if count == 1 {
+        "1 byte".to_string()
+    } else {
+        format!("{count} bytes")
+    }
+}
+
+/// What the closing of a pipe's last read or write end means, in words.
+pub fn last_end_text(object: &ObjectRef, end: &LastEnd) -> String {
+    let object = object.words();
+    match end {
+        LastEnd::Write => {
+            format!("that was the last write end of {object}: once it is empty, a read returns 0 (end of file)")
+        }
+        LastEnd::Read => {
+            format!("that was the last read end of {object}: a write to it now fails with EPIPE and raises SIGPIPE")
+        }
+        LastEnd::Both { unread: 0 } => format!("that was the last end of {object}: the pipe is freed"),
+        LastEnd::Both { unread } => {
+            format!(
+                "that was the last end of {object}: the pipe is freed with {} nobody read",
+                byte_count(*unread as u64)
+            )
+        }
+    }
+}
+
 /// Why a process sleeps, in words.
 pub fn reason_text(program: &Program, reason: &BlockReason) -> String {
     let path = |index: u32| program.paths.get(index as usize).map_or("?".to_string(), |path| path.to_string());
@@ -273,7 +302,7 @@ pub fn reason_text(program: &Program, reason: &BlockReason) -> String {
         BlockReason::PipeEmpty { pipe } => format!("pipe {pipe} is empty and its write end is still open"),
         BlockReason::PipeFull { pipe, written: 0 } => format!("pipe {pipe} has no room for this write"),
         BlockReason::PipeFull { pipe, written } => {
-            format!("pipe {pipe} is full after {written} bytes of this write went in")
+            format!("pipe {pipe} is full after {} of this write went in", byte_count(*written as u64))
         }
         BlockReason::FifoNoWriter { path: index, .. } => {
             format!("no process has FIFO {} open for writing yet", path(*index))
@@ -320,15 +349,30 @@ pub fn event_text(program: &Program, trace: &Trace, names: &ProcessNames, event:
         EventKind::Block { op, args, reason, .. } => {
             format!("{} blocks: {}", call_text(program, *op, args), reason_text(program, reason))
         }
-        EventKind::Wake { by, .. } => format!("wakes up (because of {}) and will retry its call", names.process(*by)),
+        EventKind::Wake { by, cause, .. } => {
+            let by = names.process(*by);
+            let why = match cause {
+                WakeCause::Data { object } => format!("{by} put data into {}", object.words()),
+                WakeCause::Room { object } => format!("{by} made room in {}", object.words()),
+                WakeCause::Hangup { object } => {
+                    format!("{by} closed the last end on the other side of {}", object.words())
+                }
+                WakeCause::Partner { object } => format!("{by} opened the other side of {}", object.words()),
+                WakeCause::Child { child } => format!("{} changed state", names.process(*child)),
+                WakeCause::Resize { object } => format!("{by} made {} larger", object.words()),
+            };
+            format!("wakes up ({why}) and will retry its call")
+        }
         EventKind::Copy { direction, bytes, object, used_bytes, capacity_bytes, .. } => {
             let object = object.words();
             match direction {
                 CopyDirection::UserToKernel => format!(
-                    "copy {bytes} bytes from its memory into {object} (now {used_bytes} of {capacity_bytes} bytes)"
+                    "copy {} from its memory into {object} (now {used_bytes} of {capacity_bytes} bytes)",
+                    byte_count(*bytes as u64)
                 ),
                 CopyDirection::KernelToUser => format!(
-                    "copy {bytes} bytes from {object} into its memory (now {used_bytes} of {capacity_bytes} bytes)"
+                    "copy {} from {object} into its memory (now {used_bytes} of {capacity_bytes} bytes)",
+                    byte_count(*bytes as u64)
                 ),
             }
         }
@@ -364,6 +408,7 @@ pub fn event_text(program: &Program, trace: &Trace, names: &ProcessNames, event:
         EventKind::Reparent { new_parent, .. } => {
             format!("loses its parent and is adopted by {}", names.process(*new_parent))
         }
+        EventKind::LastEnd { object, end, .. } => last_end_text(object, end),
         EventKind::Interrupted { signal, .. } => {
             format!("its write is cut short by {}: it returns the bytes written so far", signal.name())
         }

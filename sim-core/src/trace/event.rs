@@ -214,6 +214,18 @@ pub enum WakeCause {
     Resize { object: ObjectRef },
 }
 
+/// Which side of a pipe has no open file left.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "side", rename_all = "snake_case")]
+pub enum LastEnd {
+    /// No write end: once the pipe is empty, a read returns 0 (end of file).
+    Write,
+    /// No read end: a write fails with `EPIPE` and raises `SIGPIPE`.
+    Read,
+    /// No end at all: the pipe is freed, with the bytes nobody read.
+    Both { unread: u32 },
+}
+
 /// Who took a zombie away, and why.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -388,6 +400,9 @@ pub enum EventKind {
     Reap { pid: Pid, by: Pid, cause: ReapCause },
     /// A process's parent died and `init` adopted it.
     Reparent { pid: Pid, new_parent: Pid },
+    /// The last open file on one side of a pipe closed (by a `close`, a `dup2` over it, or an exit):
+    /// what the other side will now see.
+    LastEnd { pid: Pid, object: ObjectRef, end: LastEnd },
     /// A `write` ended early because a signal arrived after some bytes were written.
     Interrupted { pid: Pid, op: u32, signal: Signal },
     /// The process did something its own code cannot survive (a division by zero) and the CPU raised
@@ -422,6 +437,7 @@ impl EventKind {
             | EventKind::Reap { .. }
             | EventKind::Reparent { .. }
             | EventKind::Interrupted { .. }
+            | EventKind::LastEnd { .. }
             | EventKind::Fault { .. } => false,
         }
     }
@@ -436,6 +452,7 @@ impl EventKind {
             | EventKind::Copy { pid, .. }
             | EventKind::Exit { pid, .. }
             | EventKind::Interrupted { pid, .. }
+            | EventKind::LastEnd { pid, .. }
             | EventKind::Fault { pid, .. }
             | EventKind::ExpectFailed { pid, .. }
             | EventKind::Reparent { pid, .. } => Some(pid),

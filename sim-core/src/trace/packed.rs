@@ -16,8 +16,8 @@
 //! only hashes reuses one small chunk and keeps nothing.
 
 use super::event::{
-    Args, BlockReason, CallResult, CopyDirection, Event, EventKind, Mismatch, ObjectKind, ObjectRef, Pid, ReapCause,
-    RunOutcome, SignalEffect, WakeCause, MAX_ARGS,
+    Args, BlockReason, CallResult, CopyDirection, Event, EventKind, LastEnd, Mismatch, ObjectKind, ObjectRef, Pid,
+    ReapCause, RunOutcome, SignalEffect, WakeCause, MAX_ARGS,
 };
 use super::hash::StreamHasher;
 use crate::linux::{wait, ChildStatus, Errno, Signal};
@@ -474,6 +474,8 @@ impl Encoder<'_> {
         ((value << 1) ^ (value >> 63)) as u64
     }
 
+    /// An object as one number: the id, then the kind in the low three bits. Kind code 7 is kept for
+    /// the day an eighth kind needs an escape to a longer code; the wake cause's three bits likewise.
     fn object(object: ObjectRef) -> u64 {
         ((object.id as u64) << 3) | object.kind.code() as u64
     }
@@ -670,6 +672,19 @@ impl Encoder<'_> {
                 self.put(*pid as u64);
                 self.put(*new_parent as u64);
             }
+            EventKind::LastEnd { pid, object, end } => {
+                self.head(tags::LAST_END, delta);
+                self.put(*pid as u64);
+                self.put(Self::object(*object));
+                match end {
+                    LastEnd::Write => self.byte(0),
+                    LastEnd::Read => self.byte(1),
+                    LastEnd::Both { unread } => {
+                        self.byte(2);
+                        self.put(*unread as u64);
+                    }
+                }
+            }
             EventKind::Interrupted { pid, op, signal } => {
                 self.head(tags::INTERRUPTED, delta);
                 self.put(*pid as u64);
@@ -715,6 +730,7 @@ mod tags {
     pub const FAULT: u8 = 12;
     pub const EXPECT_FAILED: u8 = 13;
     pub const END: u8 = 14;
+    pub const LAST_END: u8 = 15;
 }
 
 /// A pipe's capacity is a whole number of pages: stored as pages (one byte for the usual 16), with the
@@ -955,6 +971,18 @@ impl Iterator for PackedEvents<'_> {
             tags::REPARENT => EventKind::Reparent { pid: self.get_u32(), new_parent: self.get_u32() },
             tags::INTERRUPTED => {
                 EventKind::Interrupted { pid: self.get_u32(), op: self.get_u32(), signal: Signal(self.byte()) }
+            }
+            tags::LAST_END => {
+                let pid = self.get_u32();
+                let code = self.get();
+                let object = self.object_of(code);
+                let end = match self.byte() {
+                    0 => LastEnd::Write,
+                    1 => LastEnd::Read,
+                    2 => LastEnd::Both { unread: self.get_u32() },
+                    other => self.corrupt("last end", other as u64),
+                };
+                EventKind::LastEnd { pid, object, end }
             }
             tags::FAULT => EventKind::Fault { pid: self.get_u32(), op: self.get_u32(), signal: Signal(self.byte()) },
             tags::EXPECT_FAILED => {
