@@ -50,29 +50,13 @@ pub fn check_completions(
 ) {
     for completion in completions {
         let Some(expect) = &kernel.program.ops[completion.op as usize].expect else { continue };
-        if let Some(signal) = completion.killed_by {
-            let got = format!("no return: the process was killed by {}", signal.name());
-            fail(
-                kernel,
-                failures,
-                trace,
-                (completion.pid, completion.op, expect.span),
-                describe_expect(&expect.value),
-                got,
-            );
-            continue;
-        }
-        if !holds(kernel, &expect.value, &completion.result, &completion.data) {
-            let got = describe_result(kernel, &completion.result, &completion.data);
-            fail(
-                kernel,
-                failures,
-                trace,
-                (completion.pid, completion.op, expect.span),
-                describe_expect(&expect.value),
-                got,
-            );
-        }
+        let got = match completion.killed_by {
+            Some(signal) => format!("no return: the process was killed by {}", signal.name()),
+            None if holds(kernel, &expect.value, &completion.result, &completion.data) => continue,
+            None => describe_result(kernel, &completion.result, &completion.data),
+        };
+        let at = (completion.pid, completion.op, expect.span);
+        fail(kernel, failures, trace, at, describe_expect(&expect.value), got);
     }
 }
 

@@ -90,13 +90,14 @@ pub struct Process {
 }
 
 impl Process {
-    pub(crate) fn init() -> Process {
+    /// A runnable process with no code, variables, descriptors or children yet.
+    fn blank(pid: Pid, ppid: Pid, pgid: Pid, name: Arc<str>) -> Process {
         Process {
-            pid: INIT_PID,
-            ppid: 0,
-            pgid: INIT_PID,
-            name: Arc::from("init"),
-            state: ProcState::Blocked(BlockReason::Child { target: None }),
+            pid,
+            ppid,
+            pgid,
+            name,
+            state: ProcState::Runnable,
             pc: 0,
             end_pc: 0,
             vars: Vec::new(),
@@ -109,6 +110,13 @@ impl Process {
             children: Vec::new(),
             expect: None,
             span: Span::default(),
+        }
+    }
+
+    pub(crate) fn init() -> Process {
+        Process {
+            state: ProcState::Blocked(BlockReason::Child { target: None }),
+            ..Process::blank(INIT_PID, 0, INIT_PID, Arc::from("init"))
         }
     }
 
@@ -141,23 +149,13 @@ pub(crate) fn spawn_all(kernel: &mut Kernel, trace: &mut Trace) {
         let entry = Some(FdEntry { file: dev_null, cloexec: false });
         kernel.child_name(&top.name);
         kernel.procs.push(Process {
-            pid,
-            ppid: INIT_PID,
-            pgid: pid,
-            name: top.name.clone(),
-            state: ProcState::Runnable,
             pc: top.start,
             end_pc: top.end,
             vars,
             fds: vec![entry, entry, entry],
-            call: InCall::default(),
-            pending_signals: 0,
-            ignored_signals: 0,
-            report: None,
-            status: None,
-            children: Vec::new(),
             expect: top.expect.clone(),
             span: top.span,
+            ..Process::blank(pid, INIT_PID, pid, top.name.clone())
         });
         kernel.procs[0].children.push(pid);
         kernel.alive.push(pid);
@@ -202,23 +200,14 @@ pub(crate) fn fork(
     }
     let span = kernel.program.ops[op as usize].span;
     kernel.procs.push(Process {
-        pid: child,
-        ppid: parent,
-        pgid,
-        name: child_name,
-        state: ProcState::Runnable,
         pc: op + 1,
         end_pc: body_end,
         vars,
         fds,
-        call: InCall::default(),
-        pending_signals: 0,
         ignored_signals,
-        report: None,
-        status: None,
-        children: Vec::new(),
         expect,
         span,
+        ..Process::blank(child, parent, pgid, child_name)
     });
     kernel.alive.push(child);
     kernel.add_runnable(child);

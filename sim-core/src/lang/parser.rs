@@ -1207,19 +1207,11 @@ impl<'a> Parser<'a> {
         self.bump();
         let start = self.peek().span;
         let value = match self.word() {
-            Some("exited") => {
-                self.bump();
-                ProcessOutcome::Exited(self.exit_status("an exit status after `exited`")?)
-            }
-            Some("killed") => {
-                self.bump();
-                let signal = self.signal("a signal after `killed`")?;
-                let core = self.word_is("core");
-                if core {
-                    self.bump();
-                }
-                ProcessOutcome::Killed { signal, core }
-            }
+            Some("exited" | "killed") => match self.end_of_process()? {
+                ChildStatus::Killed { signal, core } => ProcessOutcome::Killed { signal, core },
+                ChildStatus::Exited(status) => ProcessOutcome::Exited(status),
+                other => unreachable!("end_of_process gives an exit or a kill, not {other:?}"),
+            },
             Some("running") => {
                 self.bump();
                 ProcessOutcome::Running
@@ -1385,22 +1377,26 @@ impl<'a> Parser<'a> {
         Ok(value)
     }
 
+    /// `exited N` | `killed SIGNAL [core]`, at either word: how a process ended, in an outcome on a
+    /// `process` line or in a wait's result.
+    fn end_of_process(&mut self) -> PResult<ChildStatus> {
+        if self.word_is("exited") {
+            self.bump();
+            return Ok(ChildStatus::Exited(self.exit_status("an exit status after `exited`")?));
+        }
+        self.bump();
+        let signal = self.signal("a signal after `killed`")?;
+        let core = self.word_is("core");
+        if core {
+            self.bump();
+        }
+        Ok(ChildStatus::Killed { signal, core })
+    }
+
     /// `exited N` | `killed SIGNAL [core]` | `stopped SIGNAL` | `continued`
     fn child_status(&mut self, child: &str) -> PResult<ChildStatus> {
         let status = match self.word() {
-            Some("exited") => {
-                self.bump();
-                ChildStatus::Exited(self.exit_status("an exit status after `exited`")?)
-            }
-            Some("killed") => {
-                self.bump();
-                let signal = self.signal("a signal after `killed`")?;
-                let core = self.word_is("core");
-                if core {
-                    self.bump();
-                }
-                ChildStatus::Killed { signal, core }
-            }
+            Some("exited" | "killed") => self.end_of_process()?,
             Some("stopped") => {
                 self.bump();
                 ChildStatus::Stopped(self.signal("a signal after `stopped`")?)
