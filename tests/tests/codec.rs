@@ -178,8 +178,8 @@ fn push_by_parts(log: &mut PackedLog, event: &Event) {
         EventKind::Block { pid, op, args, reason } => log.push_block(event.step, *pid, *op, args, reason),
         EventKind::Switch { from, to } => log.push_switch(event.step, *from, *to),
         EventKind::Wake { pid, by, cause } => log.push_wake(event.step, *pid, *by, cause),
-        EventKind::Copy { pid, direction, bytes, object, used_bytes, capacity_bytes } => {
-            log.push_copy(event.step, *pid, *direction, *bytes, *object, *used_bytes, *capacity_bytes)
+        &EventKind::Copy { pid, direction, bytes, object, used_bytes, capacity_bytes } => {
+            log.push_copy(event.step, &Copied { pid, direction, bytes, object, used_bytes, capacity_bytes })
         }
         _ => log.push(event),
     }

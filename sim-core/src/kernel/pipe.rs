@@ -17,7 +17,7 @@ use crate::linux::fcntl::{self, PAGE_SIZE, PIPE2_FLAGS, PIPE_DEFAULT_CAPACITY, P
 use crate::linux::signal::SIGPIPE;
 use crate::present::snapshot::{ObjectView, PipeView};
 use crate::trace::{
-    BlockReason, CallResult, CopyDirection, Event, EventKind, LastEnd, ObjectRef, Pid, Trace, WakeCause,
+    BlockReason, CallResult, Copied, CopyDirection, Event, EventKind, LastEnd, ObjectRef, Pid, Trace, WakeCause,
 };
 use std::sync::Arc;
 
@@ -186,14 +186,10 @@ pub(crate) fn write(
         let capacity_bytes = pipe.buffer.capacity_bytes();
         kernel.bytes_in_flight += added as u64;
         kernel.copied_to_kernel += added as u64;
+        let direction = CopyDirection::UserToKernel;
         trace.record_copy(
             kernel.step as u32,
-            pid,
-            CopyDirection::UserToKernel,
-            added,
-            object,
-            used_bytes,
-            capacity_bytes,
+            Copied { pid, direction, bytes: added, object, used_bytes, capacity_bytes },
         );
         if was_empty {
             kernel.wake_queue(pipe_id, |pipe| &mut pipe.read_wait, Wake::One, pid, WakeCause::Data { object }, trace);
@@ -231,15 +227,9 @@ pub(crate) fn read(kernel: &mut Kernel, pid: Pid, pipe_id: u32, count: u32, nonb
         let empty_after = pipe.buffer.is_empty();
         kernel.bytes_in_flight -= got as u64;
         kernel.copied_to_user += got as u64;
-        trace.record_copy(
-            kernel.step as u32,
-            pid,
-            CopyDirection::KernelToUser,
-            got,
-            object,
-            used_bytes,
-            capacity_bytes,
-        );
+        let direction = CopyDirection::KernelToUser;
+        trace
+            .record_copy(kernel.step as u32, Copied { pid, direction, bytes: got, object, used_bytes, capacity_bytes });
         if was_full && freed_slots > 0 {
             kernel.wake_queue(pipe_id, |pipe| &mut pipe.write_wait, Wake::One, pid, WakeCause::Room { object }, trace);
         }

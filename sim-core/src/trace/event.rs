@@ -283,6 +283,24 @@ impl CallResult {
     }
 }
 
+/// The fields of a `Copy` event, so that the hot path can record one without laying out an [`Event`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Copied {
+    pub pid: Pid,
+    pub direction: CopyDirection,
+    pub bytes: u32,
+    pub object: ObjectRef,
+    pub used_bytes: u32,
+    pub capacity_bytes: u32,
+}
+
+impl Copied {
+    pub fn kind(self) -> EventKind {
+        let Copied { pid, direction, bytes, object, used_bytes, capacity_bytes } = self;
+        EventKind::Copy { pid, direction, bytes, object, used_bytes, capacity_bytes }
+    }
+}
+
 /// The direction of a copy between a process and the kernel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

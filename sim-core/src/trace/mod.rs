@@ -184,24 +184,11 @@ impl Trace {
     }
 
     /// Records a `Copy` event from its parts, like [`Trace::record_call`].
-    #[allow(clippy::too_many_arguments)]
     #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
-    pub fn record_copy(
-        &mut self,
-        step: u32,
-        pid: Pid,
-        direction: CopyDirection,
-        bytes: u32,
-        object: ObjectRef,
-        used_bytes: u32,
-        capacity_bytes: u32,
-    ) {
-        self.log.push_copy(step, pid, direction, bytes, object, used_bytes, capacity_bytes);
+    pub fn record_copy(&mut self, step: u32, copy: Copied) {
+        self.log.push_copy(step, &copy);
         if self.keep_events {
-            self.keep(Event {
-                step,
-                kind: EventKind::Copy { pid, direction, bytes, object, used_bytes, capacity_bytes },
-            });
+            self.keep(Event { step, kind: copy.kind() });
         }
     }
 

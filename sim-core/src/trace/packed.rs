@@ -16,8 +16,8 @@
 //! only hashes reuses one small chunk and keeps nothing.
 
 use super::event::{
-    Args, BlockReason, CallResult, CopyDirection, Event, EventKind, LastEnd, Mismatch, ObjectKind, ObjectRef, Pid,
-    ReapCause, RunOutcome, SignalEffect, WakeCause, MAX_ARGS,
+    Args, BlockReason, CallResult, Copied, CopyDirection, Event, EventKind, LastEnd, Mismatch, ObjectKind, ObjectRef,
+    Pid, ReapCause, RunOutcome, SignalEffect, WakeCause, MAX_ARGS,
 };
 use super::hash::StreamHasher;
 use crate::linux::{wait, ChildStatus, Errno, Signal};
@@ -294,27 +294,9 @@ impl PackedLog {
     }
 
     /// Appends a `Copy` event given by its parts, like [`PackedLog::push_call`].
-    #[allow(clippy::too_many_arguments)]
     #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
-    pub fn push_copy(
-        &mut self,
-        step: u32,
-        pid: Pid,
-        direction: CopyDirection,
-        bytes: u32,
-        object: ObjectRef,
-        used_bytes: u32,
-        capacity_bytes: u32,
-    ) {
-        push_encoded!(self, step, 0, |encoder, delta| encoder.copy(
-            delta,
-            pid,
-            direction,
-            bytes,
-            object,
-            used_bytes,
-            capacity_bytes
-        ));
+    pub fn push_copy(&mut self, step: u32, copy: &Copied) {
+        push_encoded!(self, step, 0, |encoder, delta| encoder.copy(delta, copy));
     }
 
     /// Appends a `Block` event given by its parts, like [`PackedLog::push_call`].
@@ -503,25 +485,25 @@ impl Encoder<'_> {
 
     /// A `Copy` event: pid, the object with the direction in its low bit, the bytes copied, the bytes
     /// held after, and the capacity in pages.
-    #[allow(clippy::too_many_arguments)]
     #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
-    fn copy(
-        &mut self,
-        delta: u32,
-        pid: Pid,
-        direction: CopyDirection,
-        bytes: u32,
-        object: ObjectRef,
-        used_bytes: u32,
-        capacity_bytes: u32,
-    ) {
-        let direction = match direction {
+    fn copy(&mut self, delta: u32, copy: &Copied) {
+        let direction = match copy.direction {
             CopyDirection::UserToKernel => 0,
             CopyDirection::KernelToUser => 1,
         };
-        let object = Self::object(object) << 1 | direction;
-        let (used, capacity) = (used_bytes as u64, capacity_code(capacity_bytes));
-        self.whole(tags::COPY, delta, [pid as u64, object, bytes as u64, used, capacity]);
+        let object = Self::object(copy.object) << 1 | direction;
+        let (used, capacity) = (copy.used_bytes as u64, capacity_code(copy.capacity_bytes));
+        self.whole(tags::COPY, delta, [copy.pid as u64, object, copy.bytes as u64, used, capacity]);
+    }
+
+    /// The general form of a call or a block: the head, pid, op, the operand count with the variant's
+    /// tag, and the operands; the variant's own fields follow.
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    fn with_operands(&mut self, tag: u8, delta: u32, head: [u64; 3], args: &Args) {
+        self.first(tag, delta, head);
+        for value in args.as_slice() {
+            self.put(Self::zigzag(*value));
+        }
     }
 
     /// A `Call` event: pid, op, then the operand count and the result's tag in one byte, the operands,
@@ -555,10 +537,7 @@ impl Encoder<'_> {
             CallResult::WaitedInfo { .. } => 6,
             CallResult::Out { .. } => 7,
         };
-        self.first(tags::CALL, delta, [pid, op, shape | result_tag]);
-        for value in args.as_slice() {
-            self.put(Self::zigzag(*value));
-        }
+        self.with_operands(tags::CALL, delta, [pid, op, shape | result_tag], args);
         match *result {
             CallResult::Value { value } | CallResult::Out { value } => self.put(Self::zigzag(value)),
             CallResult::Error { errno } => self.put(errno.0 as u64),
@@ -606,10 +585,7 @@ impl Encoder<'_> {
             BlockReason::ChildInGroup { .. } => 5,
             BlockReason::Signal => 6,
         };
-        self.first(tags::BLOCK, delta, [pid, op, shape | reason_tag]);
-        for value in args.as_slice() {
-            self.put(Self::zigzag(*value));
-        }
+        self.with_operands(tags::BLOCK, delta, [pid, op, shape | reason_tag], args);
         match *reason {
             BlockReason::PipeEmpty { pipe } => self.put(pipe as u64),
             BlockReason::PipeFull { pipe, written } => {
@@ -636,8 +612,8 @@ impl Encoder<'_> {
             EventKind::Call { pid, op, args, result } => self.call(delta, *pid, *op, args, result),
             EventKind::Block { pid, op, args, reason } => self.block(delta, *pid, *op, args, reason),
             EventKind::Wake { pid, by, cause } => self.wake(delta, *pid, *by, cause),
-            EventKind::Copy { pid, direction, bytes, object, used_bytes, capacity_bytes } => {
-                self.copy(delta, *pid, *direction, *bytes, *object, *used_bytes, *capacity_bytes)
+            &EventKind::Copy { pid, direction, bytes, object, used_bytes, capacity_bytes } => {
+                self.copy(delta, &Copied { pid, direction, bytes, object, used_bytes, capacity_bytes })
             }
             EventKind::Fork { parent, child, op } => {
                 self.head(tags::FORK, delta);
