@@ -1,9 +1,11 @@
-//! `ipclab check` end to end: the scenario library against real Linux, a deliberately wrong simulator
-//! expectation, usage errors, refused runs beside checked ones, a `SIGTERM` in the middle of a run that
-//! must leave nothing behind, and the directory a `SIGKILL` leaves, which the next check removes.
+//! `ipclab check` end to end: the scenario library and the conformance scenarios against real Linux,
+//! the known disagreements, a deliberately wrong simulator expectation, failed expectations and the
+//! scenario's own schedule, `kill(-1)` kept inside the run's namespace, usage errors, a host that cannot
+//! make a PID namespace, refused runs beside checked ones, a `SIGTERM` in the middle of a run that must
+//! leave nothing behind, and the directory a `SIGKILL` leaves, which the next check removes.
 //!
-//! These tests start real processes and use real-time scheduling, so they expect what CI gives them:
-//! root, and at least two CPUs.
+//! These tests start real processes, make namespaces and use real-time scheduling, so they expect what
+//! CI gives them: root, and at least two CPUs.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -394,6 +396,63 @@ fn kill_minus_one_reaches_nothing_outside_the_run() {
     outsider.kill().expect("killed");
     outsider.wait().expect("reaped");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_host_that_cannot_make_a_pid_namespace_exits_3_and_says_why() {
+    use std::os::unix::process::CommandExt;
+    let file = root().join("scenarios").join("pipe-parent-child.ipc");
+    let mut command = ipclab();
+    command.args(["check", "--quiet"]).arg(&file);
+    // An unprivileged user that may still use real-time priorities (CAP_SYS_NICE, kept across the
+    // user change and exec as an ambient capability), but may not make namespaces (no CAP_SYS_ADMIN).
+    // SAFETY: only system calls between fork and exec, and no allocation.
+    unsafe {
+        command.pre_exec(|| {
+            #[repr(C)]
+            struct Header {
+                version: u32,
+                pid: i32,
+            }
+            #[repr(C)]
+            struct Data {
+                effective: u32,
+                permitted: u32,
+                inheritable: u32,
+            }
+            const CAP_SYS_NICE: u32 = 23;
+            const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
+            let failed = || Err(std::io::Error::last_os_error());
+            if libc::prctl(libc::PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0
+                || libc::setgroups(0, std::ptr::null()) != 0
+                || libc::setgid(65534) != 0
+                || libc::setuid(65534) != 0
+            {
+                return failed();
+            }
+            let header = Header { version: LINUX_CAPABILITY_VERSION_3, pid: 0 };
+            let nice = 1 << CAP_SYS_NICE;
+            let data = [
+                Data { effective: nice, permitted: nice, inheritable: nice },
+                Data { effective: 0, permitted: 0, inheritable: 0 },
+            ];
+            if libc::syscall(libc::SYS_capset, &header as *const Header, data.as_ptr()) != 0
+                || libc::prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_RAISE, CAP_SYS_NICE as libc::c_ulong, 0, 0)
+                    != 0
+            {
+                return failed();
+            }
+            Ok(())
+        });
+    }
+    let output = command.output().expect("ipclab runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("this host cannot run the check: cannot make a PID namespace")
+            && stderr.contains("CAP_SYS_ADMIN"),
+        "{stderr}"
+    );
 }
 
 #[test]
