@@ -599,6 +599,7 @@ impl Runner<'_> {
         let mut asleep_since: Option<Instant> = None;
         let mut asleep_checks = 0;
         let mut replied_since: Option<Instant> = None;
+        let queued_before = self.procs.get(&pid).map_or(0, |proc| proc.replies.len());
         loop {
             let Some(proc) = self.procs.get_mut(&pid) else {
                 return Seen::Timeout("the runner has no such process".to_string());
@@ -613,12 +614,12 @@ impl Runner<'_> {
             }
             // A process that should stop but replied went back to user space without stopping (a stop
             // signal Linux discarded): once it has not stopped for a while, its reply is the answer.
-            if want == Want::Stop && !proc.replies.is_empty() {
+            if want == Want::Stop && proc.replies.len() > queued_before {
                 let since = *replied_since.get_or_insert_with(Instant::now);
                 let stopped = proc.outer_pid > 0
                     && host::stat(proc.outer_pid).is_some_and(|stat| matches!(stat.state, 'T' | 't'));
                 if !stopped && since.elapsed() >= ASLEEP_GRACE_UNEXPECTED {
-                    let message = proc.replies.pop_front().expect("a reply is queued");
+                    let message = proc.replies.pop_back().expect("a reply arrived");
                     return Seen::Reply(message);
                 }
             }
