@@ -435,7 +435,9 @@ impl Runner<'_> {
         let seen = self.watch(actor, want);
         let (mut linux, note) = self.observe(actor, seen, expected.forked);
         accept_gone(&mut linux, &actor_expected, actor, &expected);
-        let forked_ok = matches!(linux, Obs::Returned { result: Res::Fork { .. } });
+        // A child to wait for only when Linux's fork made the very child the simulator's did.
+        let forked_ok =
+            matches!(&linux, Obs::Returned { result: Res::Fork { child } } if Some(*child) == expected.forked);
         differs |= self.push(rows, step, actor, call, actor_expected, linux, note);
         if let Some((op, owed)) = expected.actor_owed.take() {
             if let Some(proc) = self.procs.get_mut(&actor) {
