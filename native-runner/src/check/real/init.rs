@@ -22,6 +22,9 @@ use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 /// `init`'s command loop; `control` is its end of the driver's socket. Returns its exit status.
 pub fn serve(control: RawFd, drop_to_uid: Option<u32>) -> i32 {
+    // The driver's death kills init. A namespace's init ignores signals it has no handler for, except
+    // SIGKILL and SIGSTOP from an ancestor namespace (`sig_task_ignored`, with `force` set in
+    // `send_signal_locked` when the sender is not in the namespace), which the dying driver is.
     // SAFETY: plain process set-up calls.
     unsafe {
         libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
