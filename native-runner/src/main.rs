@@ -246,6 +246,16 @@ pub(crate) fn follow_choices(simulation: &mut Simulation, choices: &[Choice]) ->
     Ok(pids)
 }
 
+/// Why a run could not go on, located at the scenario's `schedule` line when that is the reason.
+pub(crate) fn run_error_text(file: &str, scenario: &sim_core::Scenario, error: &sim_core::SimError) -> String {
+    match (error, &scenario.schedule) {
+        (sim_core::SimError::Schedule { .. }, Some(schedule)) => {
+            format!("{file}:{}:{}: error: {error}", schedule.span.line, schedule.span.col)
+        }
+        _ => format!("ipclab: {file}: {error}"),
+    }
+}
+
 fn run_sim(file: &std::path::Path, seed: u64, schedule: &str, format: Format, max_steps: Option<u64>) -> ExitCode {
     let schedule = match parse_schedule(schedule) {
         Ok(parsed) => parsed,
@@ -279,7 +289,7 @@ fn run_sim(file: &std::path::Path, seed: u64, schedule: &str, format: Format, ma
         return ExitCode::from(2);
     }
     if let Err(error) = simulation.run() {
-        note!("ipclab: {error}");
+        note!("{}", run_error_text(&file.display().to_string(), &scenario, &error));
         return ExitCode::from(match error {
             sim_core::SimError::Schedule { .. } => 2,
             _ => 70,

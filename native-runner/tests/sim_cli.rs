@@ -111,7 +111,11 @@ fn the_scenario_s_schedule_is_followed_by_default_and_an_explicit_schedule_repla
     let output = ipclab().arg("sim").arg(&path).output().unwrap();
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("schedule, entry 1, at step 1: no runnable process is named c"), "{stderr}");
+    let located = format!(
+        "{}:1:1: error: the scenario's schedule, entry 1, at step 1: no runnable process is named c",
+        path.display()
+    );
+    assert!(stderr.contains(&located), "{stderr}");
     // The help says so.
     let help = ipclab().args(["sim", "--help"]).output().unwrap();
     let help = String::from_utf8_lossy(&help.stdout);
