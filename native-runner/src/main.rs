@@ -4,7 +4,7 @@
 //! real Linux system calls in lockstep with the simulator and reports every difference; `ipclab fmt`
 //! prints a scenario in canonical form; `ipclab parse` prints its syntax tree as JSON; `ipclab bench`
 //! measures the simulator against real Linux pipes; `ipclab serve` serves the playground.
-//! Exit status: 0 success, 1 an expectation failed (or, for `check`, a difference), 2 usage or input
+//! Exit status: 0 success, 1 an expectation failed (for `check`, also a difference from Linux), 2 usage or input
 //! error, 3 the host cannot run `check`, 74 standard output could not be written, 128 + signal when
 //! `check` was interrupted. A standard output closed by its reader only ends the output (see [`output`]).
 
@@ -16,6 +16,7 @@ mod input;
 mod serve;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use sim_core::present::render;
 use sim_core::{Policy, RunConfig, Simulation, StepStatus};
 use std::process::ExitCode;
 
@@ -41,9 +42,10 @@ enum Command {
         /// Seed for the random scheduler.
         #[arg(long, default_value_t = 0)]
         seed: u64,
+        /// `scenario` (the default): the scenario's own `schedule` line, if it has one, then round-robin.
         /// `round-robin`, `random`, or a comma-separated list of pids or process names, one per step
-        /// (round-robin after the list runs out).
-        #[arg(long, default_value = "round-robin")]
+        /// (round-robin after the list runs out), replace the scenario's `schedule` line.
+        #[arg(long, default_value = "scenario")]
         schedule: String,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
@@ -62,8 +64,9 @@ enum Command {
         /// Check each file this many times, with seeds `seed`, `seed + 1`, ...
         #[arg(long, default_value_t = 1)]
         runs: u64,
-        /// `round-robin`, `random`, or a comma-separated list of pids or process names.
-        #[arg(long, default_value = "round-robin")]
+        /// `scenario` (the default): the scenario's own `schedule` line, if it has one, then round-robin.
+        /// `round-robin`, `random`, or a comma-separated list of pids or process names replace it.
+        #[arg(long, default_value = "scenario")]
         schedule: String,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
@@ -147,16 +150,48 @@ fn main() -> ExitCode {
     }
 }
 
-/// One entry of `--schedule`.
-enum Choice {
+/// One entry of a `--schedule` list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Choice {
     Pid(u32),
     Name(String),
 }
 
-fn parse_schedule(text: &str) -> Result<(Policy, Vec<Choice>), String> {
+/// What `--schedule` asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Schedule {
+    /// The scenario's own `schedule` line, if it has one, then round-robin (the default).
+    Scenario,
+    RoundRobin,
+    Random,
+    /// Pids or names, one per step, then round-robin.
+    List(Vec<Choice>),
+}
+
+impl Schedule {
+    /// The run's configuration: an explicit schedule replaces the scenario's `schedule` line.
+    pub(crate) fn config(&self, seed: u64) -> RunConfig {
+        let (policy, follow_schedule) = match self {
+            Schedule::Scenario => (Policy::RoundRobin, true),
+            Schedule::RoundRobin | Schedule::List(_) => (Policy::RoundRobin, false),
+            Schedule::Random => (Policy::Random, false),
+        };
+        RunConfig { seed, policy, follow_schedule, ..RunConfig::default() }
+    }
+
+    pub(crate) fn choices(&self) -> &[Choice] {
+        match self {
+            Schedule::List(choices) => choices,
+            _ => &[],
+        }
+    }
+}
+
+pub(crate) fn parse_schedule(text: &str) -> Result<Schedule, String> {
     match text {
-        "round-robin" => return Ok((Policy::RoundRobin, Vec::new())),
-        "random" => return Ok((Policy::Random, Vec::new())),
+        "scenario" => return Ok(Schedule::Scenario),
+        "round-robin" => return Ok(Schedule::RoundRobin),
+        "random" => return Ok(Schedule::Random),
         _ => {}
     }
     let mut choices = Vec::new();
@@ -169,32 +204,71 @@ fn parse_schedule(text: &str) -> Result<(Policy, Vec<Choice>), String> {
             let pid =
                 part.parse::<u32>().map_err(|_| format!("--schedule: choice {} ({part}) is too large", index + 1))?;
             choices.push(Choice::Pid(pid));
-        } else if sim_core::parse::is_name(part.split('#').next().unwrap_or(part)) || part == "init" {
+        } else if sim_core::lang::is_name(part.split('#').next().unwrap_or(part)) || part == "init" {
             choices.push(Choice::Name(part.to_string()));
         } else {
             return Err(format!(
-                "--schedule: choice {} ({part:?}) is neither a pid nor a process name; use round-robin, random, or a list like 2,3,parent",
+                "--schedule: choice {} ({part:?}) is neither a pid nor a process name; use scenario, round-robin, \
+                 random, or a list like 2,3,parent",
                 index + 1
             ));
         }
     }
-    Ok((Policy::RoundRobin, choices))
+    Ok(Schedule::List(choices))
+}
+
+/// Takes the steps a `--schedule` list names, resolving each name among the processes runnable at its
+/// step. The error says which choice failed and why.
+pub(crate) fn follow_choices(simulation: &mut Simulation, choices: &[Choice]) -> Result<Vec<u32>, String> {
+    let mut pids = Vec::new();
+    for (index, choice) in choices.iter().enumerate() {
+        if simulation.is_finished() {
+            return Err(format!(
+                "--schedule: choice {} comes after the run has ended (step {})",
+                index + 1,
+                simulation.steps()
+            ));
+        }
+        let pid = match choice {
+            Choice::Pid(pid) => *pid,
+            Choice::Name(name) => simulation.runnable_named(name).map_err(|message| {
+                format!("--schedule: choice {} ({name}) at step {}: {message}", index + 1, simulation.steps() + 1)
+            })?,
+        };
+        match simulation.step_as(pid) {
+            Ok(StepStatus::Ran(_)) => pids.push(pid),
+            Ok(StepStatus::Finished) => {
+                return Err(format!("--schedule: choice {} comes after the run has ended", index + 1))
+            }
+            Err(error) => return Err(format!("--schedule: choice {}: {error}", index + 1)),
+        }
+    }
+    Ok(pids)
+}
+
+/// Why a run could not go on, located at the scenario's `schedule` line when that is the reason.
+pub(crate) fn run_error_text(file: &str, scenario: &sim_core::Scenario, error: &sim_core::SimError) -> String {
+    match (error, &scenario.schedule) {
+        (sim_core::SimError::Schedule { .. }, Some(schedule)) => {
+            format!("{file}:{}:{}: error: {error}", schedule.span.line, schedule.span.col)
+        }
+        _ => format!("ipclab: {file}: {error}"),
+    }
 }
 
 fn run_sim(file: &std::path::Path, seed: u64, schedule: &str, format: Format, max_steps: Option<u64>) -> ExitCode {
-    let (policy, choices) = match parse_schedule(schedule) {
+    let schedule = match parse_schedule(schedule) {
         Ok(parsed) => parsed,
         Err(message) => {
             note!("ipclab: {message}");
             return ExitCode::from(2);
         }
     };
-    let (source, scenario) = match input::load(file) {
+    let (_, scenario) = match input::load(file) {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
-    let _ = source;
-    let mut config = RunConfig { seed, policy, ..RunConfig::default() };
+    let mut config = schedule.config(seed);
     if let Some(max_steps) = max_steps {
         let ceiling = sim_core::Limits::DEFAULT.max_steps_ceiling;
         if max_steps > ceiling {
@@ -210,61 +284,24 @@ fn run_sim(file: &std::path::Path, seed: u64, schedule: &str, format: Format, ma
             return ExitCode::from(2);
         }
     };
-    for (index, choice) in choices.iter().enumerate() {
-        if simulation.is_finished() {
-            note!(
-                "ipclab: --schedule: choice {} comes after the run has ended (step {})",
-                index + 1,
-                simulation.steps()
-            );
-            return ExitCode::from(2);
-        }
-        let pid = match choice {
-            Choice::Pid(pid) => *pid,
-            Choice::Name(name) => {
-                let kernel = simulation.kernel();
-                match simulation.runnable().iter().find(|pid| &*kernel.process(**pid).name == name.as_str()) {
-                    Some(pid) => *pid,
-                    None => {
-                        let runnable: Vec<String> = simulation
-                            .runnable()
-                            .iter()
-                            .map(|pid| format!("{} ({})", kernel.process(*pid).name, pid))
-                            .collect();
-                        note!(
-                            "ipclab: --schedule: choice {} ({name}) at step {}: no runnable process has that name; runnable: {}",
-                            index + 1,
-                            simulation.steps() + 1,
-                            if runnable.is_empty() { "none".to_string() } else { runnable.join(", ") }
-                        );
-                        return ExitCode::from(2);
-                    }
-                }
-            }
-        };
-        match simulation.step_as(pid) {
-            Ok(StepStatus::Ran(_)) => {}
-            Ok(StepStatus::Finished) => {
-                note!("ipclab: --schedule: choice {} comes after the run has ended", index + 1);
-                return ExitCode::from(2);
-            }
-            Err(error) => {
-                note!("ipclab: --schedule: choice {}: {error}", index + 1);
-                return ExitCode::from(2);
-            }
-        }
+    if let Err(message) = follow_choices(&mut simulation, schedule.choices()) {
+        note!("ipclab: {message}");
+        return ExitCode::from(2);
     }
     if let Err(error) = simulation.run() {
-        note!("ipclab: {error}");
-        return ExitCode::from(70);
+        note!("{}", run_error_text(&file.display().to_string(), &scenario, &error));
+        return ExitCode::from(match error {
+            sim_core::SimError::Schedule { .. } => 2,
+            _ => 70,
+        });
     }
     let report = simulation.report().expect("the run has finished");
-    let kernel = simulation.kernel();
+    let program = simulation.program();
     let trace = simulation.trace();
     let file_name = file.display().to_string();
     match format {
         Format::Text => {
-            let mut out = sim_core::render::trace_text(kernel, trace);
+            let mut out = render::trace_text(program, trace);
             for failure in &report.failures {
                 out.push_str(&format!(
                     "{}:{}:{}: expectation failed in {}: expected {}, got {}\n",
@@ -287,13 +324,14 @@ fn run_sim(file: &std::path::Path, seed: u64, schedule: &str, format: Format, ma
             }
         }
         Format::Json => {
+            let names = render::ProcessNames::from_events(program, &trace.events);
             let mut out = String::new();
             for event in &trace.events {
-                let record = sim_core::render::event_record(kernel, trace, event);
+                let record = render::event_record(program, trace, &names, event);
                 out.push_str(&serde_json::to_string(&record).expect("events serialize"));
                 out.push('\n');
             }
-            let summary = sim_core::render::RunSummary::of(&report);
+            let summary = render::RunSummary::of(&report);
             out.push_str(&serde_json::to_string(&summary).expect("summaries serialize"));
             out.push('\n');
             if let Err(code) = output::print(&out) {
@@ -305,5 +343,29 @@ fn run_sim(file: &std::path::Path, seed: u64, schedule: &str, format: Format, ma
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schedules_parse_and_an_explicit_one_replaces_the_scenario_s() {
+        assert_eq!(parse_schedule("scenario"), Ok(Schedule::Scenario));
+        assert!(Schedule::Scenario.config(0).follow_schedule);
+        assert!(!parse_schedule("round-robin").unwrap().config(0).follow_schedule);
+        let random = parse_schedule("random").unwrap().config(7);
+        assert_eq!((random.policy, random.seed, random.follow_schedule), (Policy::Random, 7, false));
+        assert_eq!(
+            parse_schedule("2, parent,child#2"),
+            Ok(Schedule::List(vec![
+                Choice::Pid(2),
+                Choice::Name("parent".to_string()),
+                Choice::Name("child#2".to_string())
+            ]))
+        );
+        assert!(parse_schedule("2,,3").unwrap_err().contains("choice 2 is empty"));
+        assert!(parse_schedule("2,-x").unwrap_err().contains("neither a pid nor a process name"));
     }
 }

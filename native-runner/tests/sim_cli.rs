@@ -84,6 +84,44 @@ fn schedules_by_name_follow_the_choices() {
     assert!(steps.iter().any(|line| line.contains("child ")), "{text}");
 }
 
+/// `second` runs first, then `first`: the reverse of round-robin.
+const PINNED: &[u8] =
+    b"schedule second first\nprocess first expect exited 0 {\n  kill second 0 -> ESRCH\n}\nprocess second {\n  exit 0\n}\n";
+
+fn choices(output: &Output) -> Vec<u64> {
+    let text = String::from_utf8_lossy(&output.stdout);
+    let summary: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    summary["choices"].as_array().unwrap().iter().map(|pid| pid.as_u64().unwrap()).collect()
+}
+
+#[test]
+fn the_scenario_s_schedule_is_followed_by_default_and_an_explicit_schedule_replaces_it() {
+    let path = temp_file("pinned.ipc", PINNED);
+    let output = ipclab().arg("sim").arg(&path).args(["--format", "json"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(choices(&output), [3, 2, 2], "second, then first's kill and its exit");
+    let output =
+        ipclab().arg("sim").arg(&path).args(["--format", "json", "--schedule", "round-robin"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1), "the expectation assumes the scenario's schedule");
+    assert_eq!(choices(&output), [2, 3, 2]);
+    let output = ipclab().arg("sim").arg(&path).args(["--format", "json", "--schedule", "first"]).output().unwrap();
+    assert_eq!(choices(&output)[0], 2);
+    // A schedule line that names a process not runnable at its step is a usage error that says where.
+    let path = temp_file("unpinnable.ipc", b"schedule c\nprocess a {\n  fork c {\n    exit 0\n  }\n}\n");
+    let output = ipclab().arg("sim").arg(&path).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let located = format!(
+        "{}:1:1: error: the scenario's schedule, entry 1, at step 1: no runnable process is named c",
+        path.display()
+    );
+    assert!(stderr.contains(&located), "{stderr}");
+    // The help says so.
+    let help = ipclab().args(["sim", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(help.contains("the scenario's own `schedule` line") && help.contains("replace"), "{help}");
+}
+
 #[test]
 fn json_output_is_one_object_per_line_with_a_summary_last() {
     let output = ipclab().arg("sim").arg(scenario("eof-never-comes.ipc")).args(["--format", "json"]).output().unwrap();

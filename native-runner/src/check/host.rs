@@ -1,6 +1,7 @@
 //! What the conformance runner needs from the host: `/proc` readings, real-time scheduling, CPU
-//! affinity, the isolated temporary directory (owned through a lock, and swept when its owner died
-//! without removing it) and System V IPC namespace, and the signal flag that `SIGINT`/`SIGTERM` raise.
+//! affinity, PID and System V IPC namespaces (probed here, made per run in [`super::namespace`]), the
+//! isolated temporary directory (owned through a lock, and swept when its owner died without removing
+//! it), `uname` for the report, and the signal flag that `SIGINT`/`SIGTERM` raise.
 //!
 //! The runner plays the scheduler on a real CPU. Every scenario process is pinned to one CPU (the
 //! *scenario CPU*) under `SCHED_FIFO`; a spinner process at priority [`SPINNER_PRIORITY`] keeps that CPU
@@ -49,11 +50,21 @@ pub fn stop_requested() -> Option<i32> {
 /// Facts about the host, printed in the report header.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct HostInfo {
+    /// `uname -s`: `Linux`.
+    pub kernel_name: String,
+    /// `uname -r`: the kernel's release, `6.18.4`.
     pub kernel: String,
+    /// `uname -v`: how the kernel was built (`#1 SMP PREEMPT_DYNAMIC ...`).
+    pub kernel_version: String,
+    /// `uname -m`: `x86_64`.
+    pub machine: String,
     pub root: bool,
     /// The uid scenario processes run as (65534, `nobody`, when the runner is root).
     pub scenario_uid: u32,
     pub scenario_cpu: usize,
+    /// Each run has a PID namespace of its own (always: a host that cannot make one cannot run the check).
+    pub pid_namespace: bool,
+    /// Each run has a System V IPC namespace of its own (made together with the PID namespace).
     pub ipc_namespace: bool,
 }
 
@@ -63,10 +74,69 @@ pub struct Host {
     pub runner_cpus: Vec<usize>,
 }
 
-fn kernel_release() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/osrelease")
-        .map(|text| text.trim().to_string())
-        .unwrap_or_else(|_| "(unknown kernel)".to_string())
+/// `uname(2)`: the kernel's name, release, version and machine.
+pub fn uname() -> (String, String, String, String) {
+    // SAFETY: a zeroed utsname is valid, and uname fills it with NUL-terminated strings.
+    let mut names: libc::utsname = unsafe { std::mem::zeroed() };
+    // SAFETY: uname with a valid pointer.
+    if unsafe { libc::uname(&mut names) } != 0 {
+        let unknown = || "(unknown)".to_string();
+        return (unknown(), unknown(), unknown(), unknown());
+    }
+    let text = |field: &[libc::c_char]| {
+        let bytes: Vec<u8> = field.iter().take_while(|c| **c != 0).map(|c| *c as u8).collect();
+        String::from_utf8_lossy(&bytes).into_owned()
+    };
+    (text(&names.sysname), text(&names.release), text(&names.version), text(&names.machine))
+}
+
+/// Checks that this process may make a PID namespace (and a System V IPC namespace) and that its first
+/// process really is pid 1 in it, in a throwaway child; says why not when it cannot.
+fn probe_namespaces() -> Result<(), String> {
+    // SAFETY: fork in a single-threaded process; the child only makes system calls and exits.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return Err(format!("fork: {}", std::io::Error::last_os_error()));
+    }
+    if pid == 0 {
+        super::real::run_forked(|| {
+            let flags = nix::sched::CloneFlags::CLONE_NEWPID | nix::sched::CloneFlags::CLONE_NEWIPC;
+            if let Err(errno) = nix::sched::unshare(flags) {
+                return errno as i32;
+            }
+            // SAFETY: fork; the grandchild only asks for its pid.
+            match unsafe { libc::fork() } {
+                // SAFETY: getpid cannot fail.
+                0 => super::real::run_forked(|| if unsafe { libc::getpid() } == 1 { 0 } else { 1 }),
+                child if child > 0 => {
+                    let mut status = 0;
+                    // SAFETY: waitpid on our own child.
+                    unsafe { libc::waitpid(child, &mut status, 0) };
+                    if status == 0 {
+                        0
+                    } else {
+                        200
+                    }
+                }
+                _ => 201,
+            }
+        });
+    }
+    let mut status = 0;
+    // SAFETY: waitpid on our own child.
+    unsafe { libc::waitpid(pid, &mut status, 0) };
+    let code = if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { 255 };
+    let why = match code {
+        0 => return Ok(()),
+        200 => "its first process did not get pid 1".to_string(),
+        201 | 255 => "its first process could not be started".to_string(),
+        errno => format!("unshare(CLONE_NEWPID | CLONE_NEWIPC): {}", std::io::Error::from_raw_os_error(errno)),
+    };
+    Err(format!(
+        "cannot make a PID namespace ({why}); each run lives in a PID namespace of its own, so that its pids, \
+         process groups and kill(-1) are the scenario's alone and no process can outlive it: run as root \
+         (CAP_SYS_ADMIN)"
+    ))
 }
 
 /// Checks that this host can run the conformance check, and says exactly why not when it cannot.
@@ -106,18 +176,24 @@ pub fn probe() -> Result<Host, String> {
         ));
     }
     set_other(0).map_err(|error| format!("cannot go back to SCHED_OTHER: {error}"))?;
+    probe_namespaces()?;
     let scenario_cpu = *allowed.last().expect("two or more CPUs");
     let runner_cpus: Vec<usize> = allowed.iter().copied().filter(|cpu| *cpu != scenario_cpu).collect();
     // SAFETY: geteuid and getuid cannot fail.
     let (euid, uid) = unsafe { (libc::geteuid(), libc::getuid()) };
     let root = euid == 0;
+    let (kernel_name, kernel, kernel_version, machine) = uname();
     Ok(Host {
         info: HostInfo {
-            kernel: kernel_release(),
+            kernel_name,
+            kernel,
+            kernel_version,
+            machine,
             root,
             scenario_uid: if root { 65534 } else { uid },
             scenario_cpu,
-            ipc_namespace: false,
+            pid_namespace: true,
+            ipc_namespace: true,
         },
         runner_cpus,
     })
@@ -183,6 +259,16 @@ pub fn stat(pid: i32) -> Option<ProcStat> {
 pub fn syscall_number(pid: i32) -> Option<i64> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/syscall")).ok()?;
     text.split_whitespace().next()?.parse().ok()
+}
+
+/// A process's pid in each PID namespace it belongs to, outermost first (`NSpid` in
+/// `/proc/PID/status`); empty when it does not exist.
+pub fn namespace_pids(pid: i32) -> Vec<i32> {
+    let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/status")) else { return Vec::new() };
+    text.lines()
+        .find_map(|line| line.strip_prefix("NSpid:"))
+        .map(|pids| pids.split_whitespace().filter_map(|pid| pid.parse().ok()).collect())
+        .unwrap_or_default()
 }
 
 /// The function the process sleeps in (`/proc/PID/wchan`), for reports.
@@ -350,19 +436,6 @@ fn stale_owner(dir: &Path) -> Option<(std::fs::File, Option<u32>)> {
     }
     let pid = text.strip_prefix("pid ").and_then(|rest| rest.trim().parse().ok());
     Some((owner, pid))
-}
-
-/// Gives the runner its own System V IPC namespace (root only); false when the host does not allow it.
-pub fn new_ipc_namespace() -> bool {
-    nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWIPC).is_ok()
-}
-
-/// Makes the runner the reaper of orphaned scenario processes, as `init` is in the simulator.
-pub fn become_subreaper() {
-    // SAFETY: plain prctl.
-    unsafe {
-        libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-    }
 }
 
 #[cfg(test)]

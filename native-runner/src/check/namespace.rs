@@ -1,0 +1,273 @@
+//! Each run in a PID namespace (and a System V IPC namespace) of its own, driven by a process of its own.
+//!
+//! `ipclab check` forks a *driver* for each run. The driver first starts the *spinner* (the process that
+//! keeps the scenario CPU busy, outside the namespace so that it takes no pid of the run), then calls
+//! `unshare(CLONE_NEWPID | CLONE_NEWIPC)`: its next child is pid 1 of a fresh PID namespace, and becomes
+//! the run's `init` ([`super::real::init`]), which starts the top-level scenario processes as its
+//! children. Processes are created in the same order in both arms, so pids inside the namespace are the
+//! simulator's pids: no operand or result needs translating, and `kill(0)`, `kill(-PGID)`, `kill(-1)`,
+//! `setpgid` and `waitpid(0)` mean on Linux what they mean in the simulator, reaching nothing outside.
+//! The driver, in the parent namespace, still knows each process's outer pid (for `/proc`).
+//!
+//! The driver sends its [`RunReport`] back over a pipe as JSON and ends. Nothing outlives a run: the
+//! driver dies with `ipclab check` (`PR_SET_PDEATHSIG`), the spinner and `init` die with the driver,
+//! and when `init` dies the kernel kills every process of the namespace. `SIGINT` and `SIGTERM` sent to
+//! `ipclab check` are passed on to the driver, which finishes the step it is in and reports what it
+//! checked.
+
+use super::host::{self, Host, SPINNER_PRIORITY};
+use super::lockstep::{self, Plan};
+use super::protocol::{self, Command, Received};
+use super::real::{self, exit_code};
+use super::report::RunReport;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::time::{Duration, Instant};
+
+/// What the driver sends back.
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum DriverOutcome {
+    Report(Box<RunReport>),
+    /// The host failed the run (exit status 3).
+    HostError(String),
+}
+
+/// How long the driver waits for `init` to answer, or for the namespace to empty at the end.
+const WAIT_LIMIT: Duration = Duration::from_secs(5);
+
+/// Runs one planned run in a driver process and returns its report.
+pub fn run(host: &Host, plan: &Plan, paths: &[Vec<u8>]) -> Result<RunReport, String> {
+    let mut fds = [-1; 2];
+    // SAFETY: pipe2 with room for two descriptors.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(format!("pipe2: {}", std::io::Error::last_os_error()));
+    }
+    // SAFETY: both descriptors were just made and are ours.
+    let (read_end, write_end) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    let checker = std::process::id() as i32;
+    // SAFETY: fork in a single-threaded process; the child never returns into this code (`run_forked`).
+    let driver = unsafe { libc::fork() };
+    if driver < 0 {
+        return Err(format!("fork: {}", std::io::Error::last_os_error()));
+    }
+    if driver == 0 {
+        drop(read_end);
+        real::run_forked(|| drive(checker, write_end.as_raw_fd(), host, plan, paths));
+    }
+    drop(write_end);
+    let text = read_report(read_end.as_raw_fd(), driver);
+    let mut status = 0;
+    loop {
+        // SAFETY: waitpid on our own child with a valid pointer.
+        let result = unsafe { libc::waitpid(driver, &mut status, 0) };
+        if result >= 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
+            break;
+        }
+    }
+    match serde_json::from_slice::<DriverOutcome>(&text) {
+        Ok(DriverOutcome::Report(report)) => Ok(*report),
+        Ok(DriverOutcome::HostError(message)) => Err(message),
+        Err(_) => Err(format!(
+            "the run's driver ended without a report ({})",
+            sim_core::present::render::status_words(sim_core::linux::wait::decode(status))
+        )),
+    }
+}
+
+/// Reads the driver's report to the end, passing `SIGINT`/`SIGTERM` on to it when they arrive.
+fn read_report(fd: RawFd, driver: i32) -> Vec<u8> {
+    let mut text = Vec::new();
+    let mut chunk = vec![0u8; 1 << 16];
+    let mut passed_on = false;
+    loop {
+        if let (Some(signal), false) = (host::stop_requested(), passed_on) {
+            // SAFETY: a signal to our own child.
+            unsafe { libc::kill(driver, signal) };
+            passed_on = true;
+        }
+        let mut pollfd = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+        // SAFETY: one valid pollfd.
+        if unsafe { libc::poll(&mut pollfd, 1, 50) } <= 0 {
+            continue;
+        }
+        // SAFETY: reading into a buffer of the given length.
+        let count = unsafe { libc::read(fd, chunk.as_mut_ptr() as *mut libc::c_void, chunk.len()) };
+        match count {
+            0 => return text,
+            count if count > 0 => text.extend_from_slice(&chunk[..count as usize]),
+            _ if std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) => {}
+            _ => return text,
+        }
+    }
+}
+
+/// The driver: makes the namespace, checks the run, takes the namespace down, reports. Returns its exit
+/// status.
+fn drive(checker: i32, report_fd: RawFd, host: &Host, plan: &Plan, paths: &[Vec<u8>]) -> i32 {
+    // SAFETY: plain prctl; then, if the checker died before it took effect, end at once.
+    unsafe {
+        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
+        if libc::getppid() != checker {
+            return exit_code::DRIVER_GONE;
+        }
+    }
+    let outcome = match Namespace::create(host) {
+        Ok(mut namespace) => {
+            let result = lockstep::check(&mut namespace, &host.info, plan, paths);
+            let teardown = namespace.teardown();
+            match (result, teardown) {
+                (Ok(report), Ok(())) => DriverOutcome::Report(Box::new(report)),
+                (Err(message), _) | (Ok(_), Err(message)) => DriverOutcome::HostError(message),
+            }
+        }
+        Err(message) => DriverOutcome::HostError(message),
+    };
+    let text = serde_json::to_vec(&outcome).expect("reports serialize");
+    let mut written = 0;
+    while written < text.len() {
+        // SAFETY: writing from a live buffer.
+        let count =
+            unsafe { libc::write(report_fd, text[written..].as_ptr() as *const libc::c_void, text.len() - written) };
+        if count < 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
+            continue;
+        }
+        if count <= 0 {
+            return exit_code::REPLY_FAILED;
+        }
+        written += count as usize;
+    }
+    0
+}
+
+/// The run's namespace as the driver holds it: the spinner, `init`, and `init`'s control socket.
+pub struct Namespace {
+    /// The spinner's pid (outside the namespace).
+    pub spinner: i32,
+    /// `init`'s pid in the driver's namespace (1 inside).
+    pub init: i32,
+    pub init_channel: OwnedFd,
+    buffer: Vec<u8>,
+}
+
+impl Namespace {
+    /// Starts the spinner, makes the namespaces, and starts `init` in them.
+    fn create(host: &Host) -> Result<Namespace, String> {
+        let spinner = spawn_spinner()?;
+        let made = (|| {
+            // Affinity first: a real-time spinner on the driver's CPU would starve the driver.
+            host::set_affinity(spinner, &[host.info.scenario_cpu])?;
+            host::set_fifo(spinner, SPINNER_PRIORITY)?;
+            nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWPID | nix::sched::CloneFlags::CLONE_NEWIPC)
+                .map_err(|errno| format!("cannot make the run's PID namespace: unshare: {errno}"))?;
+            spawn_init(host.info.root.then_some(host.info.scenario_uid))
+        })();
+        match made {
+            Ok((init, init_channel)) => Ok(Namespace { spinner, init, init_channel, buffer: Vec::new() }),
+            Err(message) => {
+                kill_and_reap(&[spinner]);
+                Err(message)
+            }
+        }
+    }
+
+    /// Sends `init` a command and waits (a bounded time) for its answer.
+    pub fn ask_init(&mut self, command: &Command) -> Result<Received, String> {
+        let fd = self.init_channel.as_raw_fd();
+        protocol::send_command(fd, command).map_err(|error| format!("init does not take commands: {error}"))?;
+        let mut pollfd = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+        let deadline = Instant::now() + WAIT_LIMIT;
+        loop {
+            // SAFETY: one valid pollfd.
+            if unsafe { libc::poll(&mut pollfd, 1, 10) } > 0 {
+                break;
+            }
+            if Instant::now() > deadline {
+                return Err(format!("init did not answer {command:?} within {} s", WAIT_LIMIT.as_secs()));
+            }
+        }
+        protocol::recv_message(fd, &mut self.buffer)?.ok_or_else(|| "init ended".to_string())
+    }
+
+    /// Kills the spinner and `init` (which takes every process of the namespace with it) and reaps both.
+    fn teardown(self) -> Result<(), String> {
+        drop(self.init_channel);
+        if kill_and_reap(&[self.spinner, self.init]) {
+            Ok(())
+        } else {
+            Err(format!("the run's processes did not end within {} s of SIGKILL", WAIT_LIMIT.as_secs()))
+        }
+    }
+}
+
+/// `SIGKILL` to each of `pids` (children of this process), then reaps them; false if one is still there
+/// after [`WAIT_LIMIT`]. `init` ends only once every other process of its namespace has ended.
+fn kill_and_reap(pids: &[i32]) -> bool {
+    for pid in pids {
+        // SAFETY: a signal to our own child.
+        unsafe { libc::kill(*pid, libc::SIGKILL) };
+    }
+    let deadline = Instant::now() + WAIT_LIMIT;
+    let mut left: Vec<i32> = pids.to_vec();
+    while !left.is_empty() {
+        left.retain(|pid| {
+            let mut status = 0;
+            // SAFETY: waitpid on our own child with a valid pointer.
+            unsafe { libc::waitpid(*pid, &mut status, libc::WNOHANG) == 0 }
+        });
+        if Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    true
+}
+
+/// Starts the spinner: busy forever (the driver gives it the scenario CPU and its priority), ending with
+/// the driver.
+fn spawn_spinner() -> Result<i32, String> {
+    let driver = std::process::id() as i32;
+    // SAFETY: fork in a single-threaded process; the child only spins.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return Err(format!("fork: {}", std::io::Error::last_os_error()));
+    }
+    if pid == 0 {
+        real::run_forked(|| {
+            // SAFETY: set-up system calls in the new child.
+            unsafe {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
+                if libc::getppid() != driver {
+                    return exit_code::DRIVER_GONE;
+                }
+                real::reset_signals();
+                for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT] {
+                    libc::signal(signal, libc::SIG_IGN);
+                }
+                libc::close_range(0, u32::MAX, 0);
+            }
+            loop {
+                std::hint::spin_loop();
+            }
+        });
+    }
+    Ok(pid)
+}
+
+/// Starts `init` (pid 1 of the namespace this process just made) and returns its pid here and the
+/// driver's end of its control socket.
+fn spawn_init(drop_to_uid: Option<u32>) -> Result<(i32, OwnedFd), String> {
+    use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
+    let (driver_end, init_end) = socketpair(AddressFamily::Unix, SockType::SeqPacket, None, SockFlag::SOCK_CLOEXEC)
+        .map_err(|error| format!("socketpair: {error}"))?;
+    // SAFETY: fork in a single-threaded process; the child serves init's commands until it ends.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return Err(format!("cannot start the run's init: fork: {}", std::io::Error::last_os_error()));
+    }
+    if pid == 0 {
+        drop(driver_end);
+        real::run_forked(|| real::init::serve(init_end.as_raw_fd(), drop_to_uid));
+    }
+    drop(init_end);
+    Ok((pid, driver_end))
+}

@@ -1,0 +1,520 @@
+//! Observations: what one process did in one step, as either arm saw it, and how the simulator's events
+//! of a step turn into the observations Linux must match.
+//!
+//! Both arms are described in the same terms ([`Obs`]): a call returned (with a [`Res`]), blocked, the
+//! process died, stopped, continued, or was reaped by `init`. The simulator's side comes from its
+//! events ([`expected_of`]); the Linux side from the replies and from `/proc` (the lockstep driver).
+//! Everything here is plain data that serializes, because a run is driven in a process of its own and
+//! its report travels back to `ipclab check` as JSON.
+
+use serde::{Deserialize, Serialize};
+use sim_core::linux::ChildStatus;
+use sim_core::present::render::{quote_bytes, status_words};
+use sim_core::trace::{Args, CallResult, EventKind, ReapCause, SignalEffect};
+use sim_core::{Event, Pid, Trace};
+
+/// How many bytes of a read a report shows.
+const SHOWN_BYTES: usize = 64;
+
+/// Bytes a read returned. Compared in full while the run is checked; reported as their length, the
+/// first [`SHOWN_BYTES`] quoted, and a 64-bit FNV-1a hash of all of them (reads can be megabytes).
+#[derive(Clone, Debug)]
+pub struct Bytes {
+    pub len: u64,
+    pub head: Vec<u8>,
+    pub fnv64: u64,
+    /// All of them, while the step is being compared (never in a report).
+    full: Option<Vec<u8>>,
+}
+
+impl Bytes {
+    pub fn new(bytes: Vec<u8>) -> Bytes {
+        let fnv64 = bytes
+            .iter()
+            .fold(0xcbf2_9ce4_8422_2325u64, |hash, byte| (hash ^ *byte as u64).wrapping_mul(0x100_0000_01b3));
+        Bytes {
+            len: bytes.len() as u64,
+            head: bytes[..bytes.len().min(SHOWN_BYTES)].to_vec(),
+            fnv64,
+            full: Some(bytes),
+        }
+    }
+
+    /// Drops the full bytes once they have been compared.
+    pub fn forget_full(&mut self) {
+        self.full = None;
+    }
+
+    /// Quoted for a report: the first `max_bytes`, and `...` when there are more.
+    pub fn quoted(&self, max_bytes: usize) -> String {
+        let mut text = quote_bytes(&self.head, max_bytes);
+        if self.len as usize > max_bytes.min(self.head.len()) && !text.ends_with("...") {
+            text.push_str("...");
+        }
+        text
+    }
+}
+
+impl PartialEq for Bytes {
+    fn eq(&self, other: &Bytes) -> bool {
+        match (&self.full, &other.full) {
+            (Some(mine), Some(theirs)) => mine == theirs,
+            _ => self.len == other.len && self.fnv64 == other.fnv64 && self.head == other.head,
+        }
+    }
+}
+
+impl Eq for Bytes {}
+
+/// The form bytes take in a report: `{"len": 13, "start": "\"hello, child\\n\"", "fnv64": "..."}`.
+#[derive(Serialize, Deserialize)]
+struct BytesForm {
+    len: u64,
+    start: String,
+    fnv64: String,
+}
+
+impl Serialize for Bytes {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        BytesForm { len: self.len, start: self.quoted(SHOWN_BYTES), fnv64: format!("{:016x}", self.fnv64) }
+            .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Bytes {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Bytes, D::Error> {
+        let form = BytesForm::deserialize(deserializer)?;
+        let head = unquote(&form.start).map_err(serde::de::Error::custom)?;
+        let fnv64 = u64::from_str_radix(&form.fnv64, 16).map_err(serde::de::Error::custom)?;
+        Ok(Bytes { len: form.len, head, fnv64, full: None })
+    }
+}
+
+/// The bytes of a string that [`quote_bytes`] made (a trailing `...` is not part of them).
+fn unquote(text: &str) -> Result<Vec<u8>, String> {
+    let inner = text.strip_prefix('"').ok_or("quoted bytes start with a quote")?;
+    let mut bytes = Vec::new();
+    let mut chars = inner.bytes();
+    while let Some(byte) = chars.next() {
+        match byte {
+            b'"' => return Ok(bytes),
+            b'\\' => bytes.push(match chars.next().ok_or("an escape at the end")? {
+                b'n' => b'\n',
+                b't' => b'\t',
+                b'r' => b'\r',
+                b'0' => 0,
+                b'\\' => b'\\',
+                b'"' => b'"',
+                b'x' => {
+                    let digits = [chars.next().unwrap_or(b'?'), chars.next().unwrap_or(b'?')];
+                    let digits = std::str::from_utf8(&digits).map_err(|error| error.to_string())?;
+                    u8::from_str_radix(digits, 16).map_err(|error| error.to_string())?
+                }
+                other => return Err(format!("unknown escape \\{}", other as char)),
+            }),
+            other => bytes.push(other),
+        }
+    }
+    Err("quoted bytes end with a quote".to_string())
+}
+
+/// A call's result.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Res {
+    Value {
+        value: i64,
+    },
+    Errno {
+        errno: u16,
+    },
+    Data {
+        bytes: Bytes,
+    },
+    Pair {
+        read_fd: i32,
+        write_fd: i32,
+    },
+    Fork {
+        child: Pid,
+    },
+    /// `wait`/`waitpid`: the child's pid and its status.
+    Waited {
+        child: Pid,
+        status: ChildStatus,
+    },
+    /// `waitid`: 0, and the child and its status in the `siginfo_t`.
+    WaitedInfo {
+        child: Pid,
+        status: ChildStatus,
+    },
+    /// 0, and this value stored through the call's pointer.
+    Out {
+        value: i64,
+    },
+}
+
+/// What one process did in one step.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Obs {
+    Returned {
+        result: Res,
+    },
+    Blocked,
+    Died {
+        status: ChildStatus,
+    },
+    Stopped,
+    Continued,
+    /// `init` collected it, with this status.
+    Reaped {
+        status: ChildStatus,
+    },
+    /// Only Linux: nothing decisive happened in time, or the runner could not tell.
+    Unclear {
+        detail: String,
+    },
+}
+
+impl Obs {
+    /// Drops the full bytes of a read once they have been compared.
+    pub fn forget_full(&mut self) {
+        if let Obs::Returned { result: Res::Data { bytes } } = self {
+            bytes.forget_full();
+        }
+    }
+}
+
+/// The simulator's result in the terms both arms share.
+pub fn sim_result(trace: &Trace, result: &CallResult) -> Res {
+    match *result {
+        CallResult::Value { value } => Res::Value { value },
+        CallResult::Error { errno } => Res::Errno { errno: errno.0 },
+        CallResult::Data { offset, len } => Res::Data { bytes: Bytes::new(trace.read_data(offset, len).to_vec()) },
+        CallResult::Pair { read_fd, write_fd } => Res::Pair { read_fd, write_fd },
+        CallResult::Fork { child } => Res::Fork { child },
+        CallResult::Waited { child, status } => Res::Waited { child, status },
+        CallResult::WaitedInfo { child, status } => Res::WaitedInfo { child, status },
+        CallResult::Out { value } => Res::Out { value },
+    }
+}
+
+/// How a process ended, in the trace's words; a signal the simulator has no name for (a real-time
+/// signal) by its number.
+fn status_text(status: ChildStatus) -> String {
+    let named = |signal: sim_core::linux::Signal| signal.name() != "SIG?";
+    match status {
+        ChildStatus::Killed { signal, .. } if !named(signal) => format!("killed by signal {}", signal.0),
+        ChildStatus::Stopped(signal) if !named(signal) => format!("stopped by signal {}", signal.0),
+        status => status_words(status),
+    }
+}
+
+fn errno_text(errno: u16) -> String {
+    match sim_core::linux::Errno(errno).name() {
+        "E?" => format!("errno {errno}"),
+        name => name.to_string(),
+    }
+}
+
+/// An observation in the words of the trace.
+pub fn obs_text(obs: &Obs) -> String {
+    match obs {
+        Obs::Returned { result } => match result {
+            Res::Value { value } => format!("= {value}"),
+            Res::Errno { errno } => format!("= -1 {}", errno_text(*errno)),
+            Res::Data { bytes } if bytes.len == 0 => "= 0 (end of file)".to_string(),
+            Res::Data { bytes } => format!("= {} {}", bytes.len, bytes.quoted(20)),
+            Res::Pair { read_fd, write_fd } => format!("= 0 [{read_fd}, {write_fd}]"),
+            Res::Fork { child } => format!("= pid {child}"),
+            Res::Waited { child, status } => format!("= pid {child} ({})", status_text(*status)),
+            Res::WaitedInfo { child, status } => format!("= 0 (pid {child}, {})", status_text(*status)),
+            Res::Out { value } => format!("= 0, stores {value}"),
+        },
+        Obs::Blocked => "blocks".to_string(),
+        Obs::Died { status } => status_text(*status),
+        Obs::Stopped => "stopped".to_string(),
+        Obs::Continued => "continued".to_string(),
+        Obs::Reaped { status } => format!("reaped ({})", status_text(*status)),
+        Obs::Unclear { detail } => detail.clone(),
+    }
+}
+
+/// Why a difference matters, in a sentence: `step 7, child: ... (simulator: ...; Linux: ...)`.
+pub fn explain(step: u32, process: &str, simulator: &Obs, linux: &Obs) -> String {
+    let what = match (simulator, linux) {
+        (Obs::Blocked, Obs::Returned { .. }) => {
+            "Linux completed the call where the simulator puts the process to sleep".to_string()
+        }
+        (Obs::Returned { .. }, Obs::Blocked) => {
+            "Linux put the process to sleep where the simulator's call returns".to_string()
+        }
+        (Obs::Returned { .. }, Obs::Returned { .. }) => "the call gave back a different result on Linux".to_string(),
+        (Obs::Died { .. }, Obs::Died { .. }) => "the process ended differently on Linux".to_string(),
+        (Obs::Died { .. }, _) => "the simulator says the process ends here; on Linux it did not".to_string(),
+        (_, Obs::Died { .. }) => "the process died on Linux where the simulator says it goes on".to_string(),
+        (Obs::Reaped { .. }, _) => "the simulator's init reaps the process here; Linux's init could not".to_string(),
+        (_, Obs::Unclear { .. }) => "Linux did not do what the simulator says in time".to_string(),
+        _ => "the process's state differs".to_string(),
+    };
+    format!("step {step}, {process}: {what} (simulator: {}; Linux: {})", obs_text(simulator), obs_text(linux))
+}
+
+/// A deliberately wrong expectation, for the test that proves differences are caught.
+pub fn perturb(obs: &Obs) -> Obs {
+    match obs {
+        Obs::Returned { result: Res::Value { value } } => Obs::Returned { result: Res::Value { value: value + 1 } },
+        Obs::Returned { result: Res::Data { bytes } } => {
+            let mut more = bytes.full.clone().unwrap_or_else(|| bytes.head.clone());
+            more.push(b'!');
+            Obs::Returned { result: Res::Data { bytes: Bytes::new(more) } }
+        }
+        Obs::Blocked => Obs::Returned { result: Res::Value { value: 0 } },
+        _ => Obs::Blocked,
+    }
+}
+
+/// The simulator's side of one step: what the process that ran did, and what happened to the others.
+#[derive(Clone, Debug, Default)]
+pub struct Expected {
+    /// What the process that ran did (`None` in the set-up before the first step).
+    pub actor: Option<Obs>,
+    /// The call it made, as its event shows it (operation and operands).
+    pub call: Option<(u32, Args)>,
+    /// Its call's result when it stops before Linux lets the call return.
+    pub actor_owed: Option<(u32, Obs)>,
+    /// Other processes that died, stopped or continued.
+    pub others: Vec<(Pid, Obs)>,
+    /// Calls of other processes that completed on their behalf (they report on Linux when next run).
+    pub owed: Vec<(Pid, u32, Obs)>,
+    /// The child a `fork` made.
+    pub forked: Option<Pid>,
+    /// Processes whose own code divided by zero after their call returned (or as they start): the
+    /// operation, and their death.
+    pub faults: Vec<(Pid, u32, Obs)>,
+    /// Zombies `init` collected, in order.
+    pub reaped_by_init: Vec<Pid>,
+    /// Every process reaped in the step, and how.
+    pub reaped: Vec<(Pid, ReapCause)>,
+    /// Exit statuses recorded in the step.
+    pub exits: Vec<(Pid, ChildStatus)>,
+}
+
+/// Reads the events of one step (or of the set-up, with no actor).
+pub fn expected_of(events: &[Event], trace: &Trace, actor: Option<Pid>) -> Expected {
+    let faulting: Vec<(Pid, u32)> = events
+        .iter()
+        .filter_map(|event| match event.kind {
+            EventKind::Fault { pid, op, .. } => Some((pid, op)),
+            _ => None,
+        })
+        .collect();
+    let faults = |pid: Pid| faulting.iter().any(|(faulted, _)| *faulted == pid);
+    let is_actor = |pid: Pid| Some(pid) == actor;
+    let mut expected = Expected::default();
+    let mut actor_result = None;
+    let mut blocked = false;
+    let mut died = None;
+    let mut stopped = false;
+    for event in events {
+        match &event.kind {
+            EventKind::Call { pid, op, args, result } if is_actor(*pid) && actor_result.is_none() => {
+                expected.call = Some((*op, *args));
+                actor_result = Some(Obs::Returned { result: sim_result(trace, result) });
+            }
+            EventKind::Call { pid, op, result, .. } if !is_actor(*pid) => {
+                expected.owed.push((*pid, *op, Obs::Returned { result: sim_result(trace, result) }));
+            }
+            EventKind::Block { pid, op, args, .. } if is_actor(*pid) => {
+                expected.call = Some((*op, *args));
+                blocked = true;
+            }
+            EventKind::Fork { parent, child, .. } if is_actor(*parent) => expected.forked = Some(*child),
+            EventKind::Exit { pid, status } => {
+                expected.exits.push((*pid, *status));
+                if faults(*pid) {
+                    // Its death is the fault's, observed after its call.
+                } else if is_actor(*pid) {
+                    died = Some(*status);
+                } else {
+                    expected.others.push((*pid, Obs::Died { status: *status }));
+                }
+            }
+            EventKind::Signal { to, effect: SignalEffect::Stopped, .. } if is_actor(*to) => stopped = true,
+            EventKind::Signal { to, effect: SignalEffect::Stopped, .. } => expected.others.push((*to, Obs::Stopped)),
+            EventKind::Signal { to, effect: SignalEffect::Continued, .. } => {
+                expected.others.push((*to, Obs::Continued))
+            }
+            EventKind::Reap { pid, cause, .. } => {
+                expected.reaped.push((*pid, *cause));
+                if *cause == ReapCause::Init {
+                    expected.reaped_by_init.push(*pid);
+                }
+            }
+            _ => {}
+        }
+    }
+    // A process that continues and dies in the same step (a signal left pending while it was stopped)
+    // is simply seen dead.
+    let dying: Vec<Pid> =
+        expected.others.iter().filter(|(_, obs)| matches!(obs, Obs::Died { .. })).map(|(pid, _)| *pid).collect();
+    expected.others.retain(|(pid, obs)| matches!(obs, Obs::Died { .. }) || !dying.contains(pid));
+    for (pid, op) in &faulting {
+        let status = expected.exits.iter().find(|(dead, _)| dead == pid).map(|(_, status)| *status);
+        if let Some(status) = status {
+            expected.faults.push((*pid, *op, Obs::Died { status }));
+        }
+    }
+    let Some(actor) = actor else { return expected };
+    expected.actor = Some(if let Some(status) = died {
+        Obs::Died { status }
+    } else if stopped {
+        if let (Some(result), Some((op, _))) = (actor_result.clone(), expected.call) {
+            expected.actor_owed = Some((op, result));
+        }
+        Obs::Stopped
+    } else if let Some(result) = actor_result {
+        result
+    } else if blocked {
+        Obs::Blocked
+    } else if let Some(index) = expected.faults.iter().position(|(pid, _, _)| *pid == actor) {
+        // The actor's code divided by zero before it could make its call (in an operand): the fault is
+        // its step.
+        expected.faults.remove(index).2
+    } else {
+        Obs::Unclear { detail: "the simulator recorded no call".to_string() }
+    });
+    expected
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sim_core::linux::{Errno, Signal};
+    use sim_core::trace::BlockReason;
+
+    fn event(kind: EventKind) -> Event {
+        Event { step: 4, kind }
+    }
+
+    fn args(values: &[i64]) -> Args {
+        Args::new(values)
+    }
+
+    #[test]
+    fn bytes_compare_in_full_and_report_their_start() {
+        let long: Vec<u8> = (0..100u8).collect();
+        let mut one = Bytes::new(long.clone());
+        let mut changed = long.clone();
+        changed[99] ^= 1;
+        assert_ne!(one, Bytes::new(changed));
+        assert_eq!(one, Bytes::new(long));
+        let json = serde_json::to_value(&one).unwrap();
+        assert_eq!(json["len"], 100);
+        assert!(json["start"].as_str().unwrap().ends_with("..."), "{json}");
+        one.forget_full();
+        let back: Bytes = serde_json::from_value(json).unwrap();
+        assert_eq!(back, one, "a report read back equals what was written");
+        assert_eq!(back.head, one.head);
+        let text = Bytes::new(b"hi\n\"\\\x00\xff".to_vec());
+        let back: Bytes = serde_json::from_value(serde_json::to_value(&text).unwrap()).unwrap();
+        assert_eq!(back.head, b"hi\n\"\\\x00\xff");
+    }
+
+    #[test]
+    fn a_perturbed_expectation_differs() {
+        let value = Obs::Returned { result: Res::Value { value: 3 } };
+        assert_ne!(perturb(&value), value);
+        let data = Obs::Returned { result: Res::Data { bytes: Bytes::new(b"hi".to_vec()) } };
+        assert_ne!(perturb(&data), data);
+        assert_ne!(perturb(&Obs::Blocked), Obs::Blocked);
+    }
+
+    #[test]
+    fn a_step_reads_as_what_each_process_did() {
+        let trace = Trace::new(true);
+        let killed = ChildStatus::Killed { signal: Signal(13), core: false };
+        // The actor's write fails with EPIPE and SIGPIPE kills it: Linux shows only the death.
+        let events = vec![
+            event(EventKind::Call {
+                pid: 3,
+                op: 2,
+                args: args(&[4, 5]),
+                result: CallResult::Error { errno: Errno(32) },
+            }),
+            event(EventKind::Signal { from: 3, to: 3, signal: Signal(13), effect: SignalEffect::Terminated }),
+            event(EventKind::Exit { pid: 3, status: killed }),
+            event(EventKind::Reap { pid: 3, by: 1, cause: ReapCause::Init }),
+        ];
+        let expected = expected_of(&events, &trace, Some(3));
+        assert_eq!(expected.actor, Some(Obs::Died { status: killed }));
+        assert_eq!(expected.reaped_by_init, vec![3]);
+        assert_eq!(expected.call, Some((2, args(&[4, 5]))));
+        // Another process continues and dies of a pending SIGTERM in the same step: it is seen dead.
+        let terminated = ChildStatus::Killed { signal: Signal(15), core: false };
+        let events = vec![
+            event(EventKind::Call { pid: 2, op: 7, args: args(&[3, 18]), result: CallResult::Value { value: 0 } }),
+            event(EventKind::Signal { from: 2, to: 3, signal: Signal(18), effect: SignalEffect::Continued }),
+            event(EventKind::Signal { from: 3, to: 3, signal: Signal(15), effect: SignalEffect::Terminated }),
+            event(EventKind::Exit { pid: 3, status: terminated }),
+        ];
+        let expected = expected_of(&events, &trace, Some(2));
+        assert_eq!(expected.actor, Some(Obs::Returned { result: Res::Value { value: 0 } }));
+        assert_eq!(expected.others, vec![(3, Obs::Died { status: terminated })]);
+        // A call that blocks.
+        let events = vec![event(EventKind::Block {
+            pid: 2,
+            op: 1,
+            args: args(&[3, 100]),
+            reason: BlockReason::PipeEmpty { pipe: 1 },
+        })];
+        assert_eq!(expected_of(&events, &trace, Some(2)).actor, Some(Obs::Blocked));
+    }
+
+    #[test]
+    fn a_division_by_zero_is_a_death_after_the_call_or_instead_of_it() {
+        let trace = Trace::new(true);
+        let fpe = ChildStatus::Killed { signal: Signal(8), core: false };
+        let fault = |pid| {
+            vec![
+                event(EventKind::Fault { pid, op: 5, signal: Signal(8) }),
+                event(EventKind::Signal {
+                    from: pid,
+                    to: pid,
+                    signal: Signal(8),
+                    effect: SignalEffect::TerminatedCore,
+                }),
+                event(EventKind::Exit { pid, status: fpe }),
+            ]
+        };
+        // After a read that returned: the read's result, then the fault.
+        let mut events =
+            vec![event(EventKind::Call { pid: 2, op: 4, args: args(&[0, 1]), result: CallResult::Value { value: 9 } })];
+        events.extend(fault(2));
+        let expected = expected_of(&events, &trace, Some(2));
+        assert_eq!(expected.actor, Some(Obs::Returned { result: Res::Value { value: 9 } }));
+        assert_eq!(expected.faults, vec![(2, 5, Obs::Died { status: fpe })]);
+        // In an operand, before any call: the fault is the step.
+        let expected = expected_of(&fault(2), &trace, Some(2));
+        assert_eq!(expected.actor, Some(Obs::Died { status: fpe }));
+        assert!(expected.faults.is_empty());
+        // As a top-level process starts, before the first step.
+        let expected = expected_of(&fault(3), &trace, None);
+        assert_eq!(expected.actor, None);
+        assert_eq!(expected.faults, vec![(3, 5, Obs::Died { status: fpe })]);
+    }
+
+    #[test]
+    fn explanations_name_the_step_and_both_sides() {
+        let linux = Obs::Returned { result: Res::Data { bytes: Bytes::new(b"x".to_vec()) } };
+        let text = explain(7, "child", &Obs::Blocked, &linux);
+        assert!(text.contains("step 7, child"), "{text}");
+        assert!(text.contains("Linux completed the call"), "{text}");
+        assert!(text.contains("= 1 \"x\""), "{text}");
+        assert_eq!(obs_text(&Obs::Returned { result: Res::Errno { errno: 11 } }), "= -1 EAGAIN");
+        assert_eq!(obs_text(&Obs::Returned { result: Res::Errno { errno: 200 } }), "= -1 errno 200");
+        let realtime = ChildStatus::Killed { signal: sim_core::linux::Signal(34), core: false };
+        assert_eq!(obs_text(&Obs::Died { status: realtime }), "killed by signal 34");
+    }
+}
