@@ -15,9 +15,9 @@ fn a_short_benchmark_runs_every_arm_and_writes_its_json() {
     assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
     let text = String::from_utf8(output.stdout).unwrap();
     for arm in [
-        "| simulator, trace stored packed | 8006 | 12006 | 36017 |",
-        "| simulator, trace stored as events | 8006 | 12006 | 36017 |",
-        "| simulator, trace hashed only | 8006 | 12006 | 36017 |",
+        "| simulator, trace stored packed | 8006 | 12006 | 36021 |",
+        "| simulator, trace stored as events | 8006 | 12006 | 36021 |",
+        "| simulator, trace hashed only | 8006 | 12006 | 36021 |",
         "| linux pipes, two processes | 8000 |",
     ] {
         assert!(text.contains(arm), "missing {arm:?} in:\n{text}");

@@ -140,6 +140,7 @@ fn kind() -> impl Strategy<Value = EventKind> {
         1 => (pid(), pid()).prop_map(|(pid, new_parent)| EventKind::Reparent { pid, new_parent }),
         1 => (pid(), object(), prop_oneof![Just(LastEnd::Write), Just(LastEnd::Read), number::<u32>().prop_map(|unread| LastEnd::Both { unread })])
             .prop_map(|(pid, object, end)| EventKind::LastEnd { pid, object, end }),
+        1 => (pid(), pid()).prop_map(|(pid, pgid)| EventKind::Orphaned { pid, pgid }),
         1 => (pid(), number::<u32>(), signal()).prop_map(|(pid, op, signal)| EventKind::Interrupted { pid, op, signal }),
         1 => (pid(), number::<u32>(), signal()).prop_map(|(pid, op, signal)| EventKind::Fault { pid, op, signal }),
         1 => (pid(), number::<u32>(), text(), text(), span()).prop_map(|(pid, op, expected, got, span)| {

@@ -245,6 +245,7 @@ pub(crate) fn exit_process(kernel: &mut Kernel, pid: Pid, status: ChildStatus, t
     process.call.reset();
     trace.record(Event { step: kernel.step as u32, kind: EventKind::Exit { pid, status } });
     // Orphans go to init, which reaps the dead ones at once.
+    // `forget_original_parent`, child by child (oldest first), then the exiting process's own group.
     let children = std::mem::take(&mut kernel.proc_mut(pid).children);
     for child in children {
         kernel.proc_mut(child).ppid = INIT_PID;
@@ -254,8 +255,10 @@ pub(crate) fn exit_process(kernel: &mut Kernel, pid: Pid, status: ChildStatus, t
         if kernel.process(child).state == ProcState::Zombie {
             reap(kernel, child, INIT_PID, ReapCause::Init, trace);
         }
+        super::signal::hang_up_orphaned_group(kernel, pid, child, pid, trace);
     }
     let parent = kernel.process(pid).ppid;
+    super::signal::hang_up_orphaned_group(kernel, pid, pid, parent, trace);
     if parent == INIT_PID {
         reap(kernel, pid, INIT_PID, ReapCause::Init, trace);
         return;
@@ -474,6 +477,8 @@ impl Mechanism for Processes {
             CallId::Getppid => Exec::Done(CallResult::Value { value: kernel.process(pid).ppid as i64 }),
             CallId::Getpgid => match call.arg(0) {
                 0 => Exec::Done(CallResult::Value { value: kernel.process(pid).pgid as i64 }),
+                // `do_getpgid` finds init like any other process: it leads group 1.
+                1 => Exec::Done(CallResult::Value { value: INIT_PID as i64 }),
                 target if kernel.exists(target) => {
                     if kernel.footprint.enabled {
                         kernel.footprint.read(ObjectRef::process(target as Pid));

@@ -11,11 +11,19 @@
 //! (who a `kill` reaches), `prepare_signal` (`SIGCONT` discards pending stops and a stop discards a
 //! pending `SIGCONT`), `wants_signal` (a stopped task takes no fatal signal but `SIGKILL` until it is
 //! continued) and `do_signal_stop`.
+//!
+//! Sessions are implicit: `init` has a session of its own and every scenario process shares another,
+//! as under `ipclab check` (where `init` calls `setsid` after starting them). So every top-level
+//! process group is *orphaned* (no member has a parent in another group of the same session) and the
+//! job-control stops `SIGTSTP`, `SIGTTIN` and `SIGTTOU` do nothing to it (`get_signal`,
+//! `is_current_pgrp_orphaned`), while a group a scenario makes with `setpgid` is not orphaned until
+//! its last link outside dies; if it then has a stopped member, the kernel sends it `SIGHUP` and
+//! `SIGCONT` (`kill_orphaned_pgrp` in `kernel/exit.c`).
 
-use super::{CallContext, Exec, Interruption, Kernel, Mechanism, ProcState};
+use super::{CallContext, Exec, Interruption, Kernel, Mechanism, ProcState, INIT_PID};
 use crate::lang::syscalls::CallId;
 use crate::linux::errno::{EINVAL, EPERM, ESRCH};
-use crate::linux::signal::{SIGCONT, SIGKILL, SIG_DFL, SIG_IGN, STOP_SIGNALS};
+use crate::linux::signal::{SIGCONT, SIGHUP, SIGKILL, SIGSTOP, SIG_DFL, SIG_IGN, STOP_SIGNALS};
 use crate::linux::{ChildStatus, DefaultAction, Signal};
 use crate::trace::{BlockReason, CallResult, Event, EventKind, ObjectRef, Pid, SignalEffect, Trace};
 
@@ -69,6 +77,43 @@ fn group_members(kernel: &Kernel, pgid: Pid) -> Vec<Pid> {
     kernel.alive.iter().copied().filter(|pid| kernel.process(*pid).pgid == pgid).collect()
 }
 
+/// `will_become_orphaned_pgrp`: whether no member of the group (but `ignored`, and zombies) has a
+/// parent in another group of its session. `init` is in a session of its own, so it links no group.
+pub(crate) fn is_orphaned_group(kernel: &Kernel, pgid: Pid, ignored: Option<Pid>) -> bool {
+    !kernel.alive.iter().any(|&member| {
+        let process = kernel.process(member);
+        process.pgid == pgid
+            && Some(member) != ignored
+            && process.state != ProcState::Zombie
+            && process.ppid != INIT_PID
+            && kernel.process(process.ppid).pgid != pgid
+    })
+}
+
+/// `kill_orphaned_pgrp`: `exiting` is dying, and `member`'s group may lose through it its last link to
+/// another group of the session: `member` is `exiting` itself (its parent is `parent`), or a child of
+/// `exiting` (then `parent` is `exiting`, and the child is already `init`'s). A group left orphaned with
+/// a stopped member would never be continued by anyone: the kernel sends it `SIGHUP`, then `SIGCONT`.
+pub(crate) fn hang_up_orphaned_group(kernel: &mut Kernel, exiting: Pid, member: Pid, parent: Pid, trace: &mut Trace) {
+    let pgid = kernel.process(member).pgid;
+    // Linux asks that the parent be in another group of the same session; init's session is another.
+    if parent == INIT_PID || kernel.process(parent).pgid == pgid {
+        return;
+    }
+    let ignored = (member == exiting).then_some(exiting);
+    let members = group_members(kernel, pgid);
+    let has_stopped = members.iter().any(|pid| kernel.process(*pid).state == ProcState::Stopped);
+    if !has_stopped || !is_orphaned_group(kernel, pgid, ignored) {
+        return;
+    }
+    trace.record(Event { step: kernel.step as u32, kind: EventKind::Orphaned { pid: exiting, pgid } });
+    for signal in [SIGHUP, SIGCONT] {
+        for to in group_members(kernel, pgid) {
+            send_signal(kernel, exiting, to, signal, trace);
+        }
+    }
+}
+
 /// `signal(number, action)` with `SIG_DFL` or `SIG_IGN`; returns the previous disposition.
 fn set_disposition(kernel: &mut Kernel, pid: Pid, number: i64, action: i64) -> Exec {
     let Some(signal) = Signal::from_number(number) else { return Kernel::error(EINVAL) };
@@ -102,6 +147,13 @@ pub(crate) fn send_signal(kernel: &mut Kernel, from: Pid, to: Pid, signal: Signa
     let bit = signal.mask_bit();
     let ignored = kernel.process(to).ignored_signals & bit != 0;
     let action = signal.default_action();
+    let job_control_stop = action == DefaultAction::Stop && signal != SIGSTOP;
+    if job_control_stop && !ignored && is_orphaned_group(kernel, kernel.process(to).pgid, None) {
+        // `prepare_signal` still discards a pending SIGCONT; `get_signal` then drops the stop.
+        kernel.proc_mut(to).pending_signals &= !SIGCONT.mask_bit();
+        record(kernel, trace, SignalEffect::Discarded);
+        return;
+    }
     let takes_effect = signal == SIGKILL
         || (!ignored && matches!(action, DefaultAction::Stop | DefaultAction::Terminate | DefaultAction::Core));
     if takes_effect && state == ProcState::Runnable && kernel.process(to).call.waited {

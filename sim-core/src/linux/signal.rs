@@ -64,6 +64,7 @@ pub const SIGNALS: &[(u8, &str, DefaultAction)] = &[
     (31, "SIGSYS", DefaultAction::Core),
 ];
 
+pub const SIGHUP: Signal = Signal(1);
 pub const SIGFPE: Signal = Signal(8);
 pub const SIGKILL: Signal = Signal(9);
 pub const SIGPIPE: Signal = Signal(13);

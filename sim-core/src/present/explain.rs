@@ -51,6 +51,7 @@ fn kind_word(kind: &EventKind) -> &'static str {
         EventKind::Reparent { .. } => "reparent",
         EventKind::Interrupted { .. } | EventKind::Fault { .. } => "signal",
         EventKind::LastEnd { .. } => "last end",
+        EventKind::Orphaned { .. } => "orphaned group",
         EventKind::ExpectFailed { .. } => "failure",
         EventKind::End { .. } => "end",
     }
@@ -230,6 +231,7 @@ fn sentence(program: &Program, trace: &Trace, names: &ProcessNames, step: u64, e
                     SignalEffect::Stopped => "which stops".to_string(),
                     SignalEffect::Continued => "which continues".to_string(),
                     SignalEffect::NoEffect => "with no effect".to_string(),
+                    SignalEffect::Discarded => "which discards it: its process group is orphaned".to_string(),
                 };
                 tail.push(format!("{} sends {} to {target}, {effect}", names.process(*from), signal.name()));
             }
@@ -237,6 +239,10 @@ fn sentence(program: &Program, trace: &Trace, names: &ProcessNames, step: u64, e
                 tail.push(format!("{} is orphaned and adopted by {}", names.process(*pid), names.process(*new_parent)))
             }
             EventKind::LastEnd { object, end, .. } => tail.push(super::render::last_end_text(object, end)),
+            EventKind::Orphaned { pid, pgid } => tail.push(format!(
+                "{}'s exit leaves process group {pgid} orphaned with a stopped member, so the kernel sends the group SIGHUP and then SIGCONT",
+                names.process(*pid)
+            )),
             EventKind::Interrupted { pid, signal, .. } => {
                 tail.push(format!("{}'s write is cut short by {}", names.process(*pid), signal.name()))
             }

@@ -391,6 +391,9 @@ pub fn event_text(program: &Program, trace: &Trace, names: &ProcessNames, event:
                 SignalEffect::Stopped => format!("{target} stops"),
                 SignalEffect::Continued => format!("{target} continues"),
                 SignalEffect::NoEffect => "it has no effect".to_string(),
+                SignalEffect::Discarded => {
+                    format!("{target}'s process group is orphaned, so this job-control stop is discarded")
+                }
             };
             if from == to {
                 format!("raises {} for itself: {effect}", signal.name())
@@ -409,6 +412,9 @@ pub fn event_text(program: &Program, trace: &Trace, names: &ProcessNames, event:
             format!("loses its parent and is adopted by {}", names.process(*new_parent))
         }
         EventKind::LastEnd { object, end, .. } => last_end_text(object, end),
+        EventKind::Orphaned { pgid, .. } => format!(
+            "its exit leaves process group {pgid} orphaned with a stopped member: the kernel sends the group SIGHUP, then SIGCONT"
+        ),
         EventKind::Interrupted { signal, .. } => {
             format!("its write is cut short by {}: it returns the bytes written so far", signal.name())
         }

@@ -327,10 +327,12 @@ pub enum SignalEffect {
     Continued,
     /// Nothing to do: the target is already in that state, or already dead.
     NoEffect,
+    /// A job-control stop (`SIGTSTP`, `SIGTTIN`, `SIGTTOU`) to a process whose group is orphaned: dropped.
+    Discarded,
 }
 
 impl SignalEffect {
-    pub const ALL: [SignalEffect; 7] = [
+    pub const ALL: [SignalEffect; 8] = [
         SignalEffect::Ignored,
         SignalEffect::Pending,
         SignalEffect::Terminated,
@@ -338,6 +340,7 @@ impl SignalEffect {
         SignalEffect::Stopped,
         SignalEffect::Continued,
         SignalEffect::NoEffect,
+        SignalEffect::Discarded,
     ];
 }
 
@@ -421,6 +424,9 @@ pub enum EventKind {
     /// The last open file on one side of a pipe closed (by a `close`, a `dup2` over it, or an exit):
     /// what the other side will now see.
     LastEnd { pid: Pid, object: ObjectRef, end: LastEnd },
+    /// `pid`'s exit left process group `pgid` orphaned with a stopped member: the kernel sends the group
+    /// `SIGHUP`, then `SIGCONT` (the `Signal` events that follow).
+    Orphaned { pid: Pid, pgid: Pid },
     /// A `write` ended early because a signal arrived after some bytes were written.
     Interrupted { pid: Pid, op: u32, signal: Signal },
     /// The process did something its own code cannot survive (a division by zero) and the CPU raised
@@ -456,6 +462,7 @@ impl EventKind {
             | EventKind::Reparent { .. }
             | EventKind::Interrupted { .. }
             | EventKind::LastEnd { .. }
+            | EventKind::Orphaned { .. }
             | EventKind::Fault { .. } => false,
         }
     }
@@ -471,6 +478,7 @@ impl EventKind {
             | EventKind::Exit { pid, .. }
             | EventKind::Interrupted { pid, .. }
             | EventKind::LastEnd { pid, .. }
+            | EventKind::Orphaned { pid, .. }
             | EventKind::Fault { pid, .. }
             | EventKind::ExpectFailed { pid, .. }
             | EventKind::Reparent { pid, .. } => Some(pid),

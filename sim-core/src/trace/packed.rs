@@ -661,6 +661,11 @@ impl Encoder<'_> {
                     }
                 }
             }
+            EventKind::Orphaned { pid, pgid } => {
+                self.head(tags::ORPHANED, delta);
+                self.put(*pid as u64);
+                self.put(*pgid as u64);
+            }
             EventKind::Interrupted { pid, op, signal } => {
                 self.head(tags::INTERRUPTED, delta);
                 self.put(*pid as u64);
@@ -707,6 +712,7 @@ mod tags {
     pub const EXPECT_FAILED: u8 = 13;
     pub const END: u8 = 14;
     pub const LAST_END: u8 = 15;
+    pub const ORPHANED: u8 = 16;
 }
 
 /// A pipe's capacity is a whole number of pages: stored as pages (one byte for the usual 16), with the
@@ -960,6 +966,7 @@ impl Iterator for PackedEvents<'_> {
                 };
                 EventKind::LastEnd { pid, object, end }
             }
+            tags::ORPHANED => EventKind::Orphaned { pid: self.get_u32(), pgid: self.get_u32() },
             tags::FAULT => EventKind::Fault { pid: self.get_u32(), op: self.get_u32(), signal: Signal(self.byte()) },
             tags::EXPECT_FAILED => {
                 let pid = self.get_u32();
