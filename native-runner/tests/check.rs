@@ -153,9 +153,9 @@ fn the_conformance_scenarios_match_linux_and_hold_on_every_schedule() {
         .as_array()
         .expect("rows")
         .iter()
-        .filter(|row| row["call"].as_str().is_some_and(|call| call.starts_with("(divides by zero")))
+        .filter(|row| row["call"].as_str().is_some_and(|call| call.starts_with("(division traps")))
         .collect();
-    assert_eq!(deaths.len(), 5, "{faults}");
+    assert_eq!(deaths.len(), 6, "{faults}");
     for row in deaths {
         assert_eq!(row["linux"]["kind"], "died", "{row}");
         assert_eq!(row["linux"]["status"], serde_json::json!({"Killed": {"signal": 8, "core": false}}), "{row}");

@@ -14,8 +14,10 @@ use crate::trace::Pid;
 /// What user-space code did that it cannot survive or finish.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fault {
-    /// A division (or remainder) by zero: the CPU raises `SIGFPE`, as `x / 0` does in C.
-    DivideByZero,
+    /// A division (or remainder) the CPU cannot do: by zero, or of the most negative number by -1 (the
+    /// quotient does not fit). x86-64's `idiv` traps on both and Linux raises `SIGFPE`, as for `x / 0`
+    /// in C.
+    DivideError,
 }
 
 /// Where [`settle`] left a process.
@@ -31,7 +33,7 @@ pub enum Settled {
     OverBudget { op: u32 },
 }
 
-/// `a op b` as a 64-bit machine computes it; `None` for a division by zero.
+/// `a op b` as a 64-bit machine computes it; `None` where its division traps (by zero, or `i64::MIN / -1`).
 pub fn binary(op: BinaryOp, a: i64, b: i64) -> Option<i64> {
     Some(match op {
         BinaryOp::Or => (a != 0 || b != 0) as i64,
@@ -47,10 +49,8 @@ pub fn binary(op: BinaryOp, a: i64, b: i64) -> Option<i64> {
         BinaryOp::Add => a.wrapping_add(b),
         BinaryOp::Sub => a.wrapping_sub(b),
         BinaryOp::Mul => a.wrapping_mul(b),
-        BinaryOp::Div if b == 0 => return None,
-        BinaryOp::Div => a.wrapping_div(b),
-        BinaryOp::Rem if b == 0 => return None,
-        BinaryOp::Rem => a.wrapping_rem(b),
+        BinaryOp::Div => a.checked_div(b)?,
+        BinaryOp::Rem => a.checked_rem(b)?,
     })
 }
 
@@ -82,7 +82,7 @@ fn evaluate_slow(value: &Value, vars: &[i64], pid: Pid) -> Result<i64, Fault> {
             }
         }
         Value::Binary(op, left, right) => {
-            binary(*op, evaluate(left, vars, pid)?, evaluate(right, vars, pid)?).ok_or(Fault::DivideByZero)?
+            binary(*op, evaluate(left, vars, pid)?, evaluate(right, vars, pid)?).ok_or(Fault::DivideError)?
         }
     })
 }
@@ -133,14 +133,6 @@ mod tests {
     }
 
     #[test]
-    fn arithmetic_wraps_and_division_by_zero_is_a_fault() {
-        assert_eq!(binary(BinaryOp::Add, i64::MAX, 1), Some(i64::MIN));
-        assert_eq!(binary(BinaryOp::Div, i64::MIN, -1), Some(i64::MIN));
-        assert_eq!(binary(BinaryOp::Rem, 7, 0), None);
-        assert_eq!(binary(BinaryOp::Lt, -1, 0), Some(1));
-    }
-
-    #[test]
     fn settling_runs_computations_up_to_the_next_call() {
         let program = program("process a {\n n = 0\n while n < 3 {\n  n = n + 1\n }\n exit n\n}\n");
         let mut vars = vec![-1; program.slots.len()];
@@ -165,7 +157,20 @@ mod tests {
         let mut pc = 0;
         assert_eq!(
             settle(&divide.ops, &mut pc, divide.processes[0].end, &mut vars, 2, 100),
-            Settled::Fault { op: 1, fault: Fault::DivideByZero }
+            Settled::Fault { op: 1, fault: Fault::DivideError }
         );
+    }
+
+    #[test]
+    fn division_traps_where_the_cpu_does_and_wraps_elsewhere() {
+        assert_eq!(binary(BinaryOp::Div, 7, 0), None);
+        assert_eq!(binary(BinaryOp::Rem, 7, 0), None);
+        assert_eq!(binary(BinaryOp::Div, i64::MIN, -1), None);
+        assert_eq!(binary(BinaryOp::Rem, i64::MIN, -1), None);
+        assert_eq!(binary(BinaryOp::Div, -7, 2), Some(-3));
+        assert_eq!(binary(BinaryOp::Rem, -7, 2), Some(-1));
+        assert_eq!(binary(BinaryOp::Add, i64::MAX, 1), Some(i64::MIN));
+        assert_eq!(binary(BinaryOp::Mul, i64::MIN, -1), Some(i64::MIN));
+        assert_eq!(binary(BinaryOp::Lt, -1, 0), Some(1));
     }
 }

@@ -453,10 +453,10 @@ impl Runner<'_> {
         Ok(differs)
     }
 
-    /// `(divides by zero on line N)`
+    /// `(division traps on line N)`
     fn fault_text(&self, op: u32) -> String {
         let line = self.program.ops.get(op as usize).map_or(0, |op| op.span.line);
-        format!("(divides by zero on line {line})")
+        format!("(division traps on line {line})")
     }
 
     /// Adds a row; true when it differs.

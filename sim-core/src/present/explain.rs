@@ -247,7 +247,7 @@ fn sentence(program: &Program, trace: &Trace, names: &ProcessNames, step: u64, e
                 tail.push(format!("{}'s write is cut short by {}", names.process(*pid), signal.name()))
             }
             EventKind::Fault { pid, signal, .. } => tail.push(format!(
-                "{} divides by zero, and the CPU raises {} for it",
+                "{}'s division traps (by zero, or i64::MIN by -1), and the CPU raises {} for it",
                 names.process(*pid),
                 signal.name()
             )),

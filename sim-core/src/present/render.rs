@@ -420,7 +420,7 @@ pub fn event_text(program: &Program, trace: &Trace, names: &ProcessNames, event:
         }
         EventKind::Fault { op, signal, .. } => {
             let line = program.ops.get(*op as usize).map_or(0, |op| op.span.line);
-            format!("divides by zero on line {line}: the CPU raises {}", signal.name())
+            format!("its division on line {line} traps (by zero, or i64::MIN by -1): the CPU raises {}", signal.name())
         }
         EventKind::ExpectFailed { mismatch, .. } => format!(
             "EXPECTATION FAILED at {}:{}: expected {}, got {}",

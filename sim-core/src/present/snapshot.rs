@@ -169,7 +169,7 @@ impl Snapshot {
                     OpKind::Call(_) => match kernel.next_args(process.pid) {
                         Some(args) => call_text(program, op, &args),
                         None => format!(
-                            "{}(...) (an operand divides by zero)",
+                            "{}(...) (a division in an operand traps)",
                             program.call(op).map_or("call", |call| call.name())
                         ),
                     },
