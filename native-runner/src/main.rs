@@ -249,8 +249,10 @@ pub(crate) fn follow_choices(simulation: &mut Simulation, choices: &[Choice]) ->
 /// Why a run could not go on, located at the scenario's `schedule` line when that is the reason.
 pub(crate) fn run_error_text(file: &str, scenario: &sim_core::Scenario, error: &sim_core::SimError) -> String {
     match (error, &scenario.schedule) {
-        (sim_core::SimError::Schedule { .. }, Some(schedule)) => {
-            format!("{file}:{}:{}: error: {error}", schedule.span.line, schedule.span.col)
+        (sim_core::SimError::Schedule { entry, .. }, Some(schedule)) => {
+            // `entry` counts from 1; the entry's own place, or the line's if it is somehow out of range.
+            let span = schedule.value.get(entry.wrapping_sub(1)).map_or(schedule.span, |written| written.span);
+            format!("{file}:{}:{}: error: {error}", span.line, span.col)
         }
         _ => format!("ipclab: {file}: {error}"),
     }

@@ -401,8 +401,9 @@ pub fn process(name: &'static str, values: Values) -> impl Strategy<Value = Proc
 
 pub fn schedule() -> impl Strategy<Value = Vec<ScheduleEntry>> {
     let target = prop_oneof![pick(PROCESSES).prop_map(ScheduleTarget::Name), (2u32..10).prop_map(ScheduleTarget::Pid),];
-    prop::collection::vec((target, prop_oneof![Just(1u32), 2u32..50]), 1..6)
-        .prop_map(|entries| entries.into_iter().map(|(target, times)| ScheduleEntry { target, times }).collect())
+    prop::collection::vec((target, prop_oneof![Just(1u32), 2u32..50]), 1..6).prop_map(|entries| {
+        entries.into_iter().map(|(target, times)| ScheduleEntry { target, times, span: Span::default() }).collect()
+    })
 }
 
 pub fn scenario(values: Values) -> impl Strategy<Value = Scenario> {

@@ -51,6 +51,8 @@ pub struct ScheduleEntry {
     pub target: ScheduleTarget,
     /// `name*3`: this many steps in a row.
     pub times: u32,
+    /// Where the entry is written (`name*3` whole).
+    pub span: Span,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -160,7 +160,7 @@ impl Checker<'_> {
             for entry in &schedule.value {
                 if let ScheduleTarget::Name(name) = &entry.target {
                     if !self.bindings.processes.contains(name) {
-                        let diag = self.unknown_process(name, schedule.span);
+                        let diag = self.unknown_process(name, entry.span);
                         self.push(diag);
                     }
                 }

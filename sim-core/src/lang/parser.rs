@@ -473,7 +473,7 @@ impl<'a> Parser<'a> {
                     }
                 }
             }
-            entries.push(ScheduleEntry { target, times });
+            entries.push(ScheduleEntry { target, times, span: self.span_from(token.span) });
         }
         if entries.is_empty() {
             return Err(self.expected("the processes of the `schedule`, in the order they run"));
