@@ -47,9 +47,28 @@ fn dictionary_key(first_eight: [u8; 8], length: usize) -> u64 {
     (u64::from_le_bytes(first_eight) & ((1u64 << (8 * length)) - 1)) | (length as u64) << 56
 }
 
+/// The dictionary is two-way set-associative: a key's hash chooses a set of two slots, so that two
+/// recurring events whose hashes meet (as one in a few hundred pairs do) do not keep evicting each other.
 #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
-fn dictionary_slot(key: u64) -> usize {
-    (key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 56) as usize
+fn dictionary_set(key: u64) -> usize {
+    ((key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 57) as usize) * 2
+}
+
+/// The slot that holds `key`, if one does; otherwise `key` goes first in its set, the one it replaces
+/// second, and the older second is forgotten. The decoder makes the same insertion for each literal
+/// event, so both sides' dictionaries stay alike.
+#[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+fn dictionary_find_or_insert(dictionary: &mut [u64; DICTIONARY_SLOTS], key: u64) -> Option<u8> {
+    let set = dictionary_set(key);
+    if dictionary[set] == key {
+        return Some(set as u8);
+    }
+    if dictionary[set + 1] == key {
+        return Some(set as u8 + 1);
+    }
+    dictionary[set + 1] = dictionary[set];
+    dictionary[set] = key;
+    None
 }
 
 /// The first chunk starts this small and doubles up to its limit (most runs are short).
@@ -130,13 +149,10 @@ macro_rules! push_encoded {
         let (mut length, looked_up) = (encoder.length, encoder.looked_up);
         if !looked_up && DICTIONARY_LENGTHS.contains(&length) {
             let key = dictionary_key(window[..8].try_into().expect("eight bytes"), length);
-            let slot = dictionary_slot(key);
-            if $log.dictionary[slot] == key {
+            if let Some(slot) = dictionary_find_or_insert(&mut $log.dictionary, key) {
                 window[0] = REPEAT_TAG;
-                window[1] = slot as u8;
+                window[1] = slot;
                 length = 2;
-            } else {
-                $log.dictionary[slot] = key;
             }
         }
         $log.used += length;
@@ -437,14 +453,12 @@ impl Encoder<'_> {
         self.length = length;
         if DICTIONARY_LENGTHS.contains(&length) {
             let key = bytes | (length as u64) << 56;
-            let slot = dictionary_slot(key);
-            if self.dictionary[slot] == key {
+            if let Some(slot) = dictionary_find_or_insert(self.dictionary, key) {
                 self.out[0] = REPEAT_TAG;
-                self.out[1] = slot as u8;
+                self.out[1] = slot;
                 self.length = 2;
                 return;
             }
-            self.dictionary[slot] = key;
         }
         // Eight bytes are written whatever the length: the window is larger, and what lies past the
         // event is overwritten by the next one.
@@ -988,7 +1002,8 @@ impl Iterator for PackedEvents<'_> {
                 first_eight[..length]
                     .copy_from_slice(&self.log.chunk(self.chunk).expect("decoded from it")[start..self.position]);
                 let key = dictionary_key(first_eight, length);
-                self.dictionary[dictionary_slot(key)] = key;
+                let repeated = dictionary_find_or_insert(&mut self.dictionary, key);
+                debug_assert!(repeated.is_none(), "the encoder would have referred to it");
             }
         }
         self.replay = None;
