@@ -7,8 +7,11 @@
 //! of the playground works with the small types below.
 
 use crate::engine::Engine;
-use sim_core::explain::{self, EventLine};
-use sim_core::program::{CallOp, OpKind};
+use sim_core::lang::compile::Program;
+use sim_core::lang::syscalls::CallId;
+use sim_core::linux::ChildStatus;
+use sim_core::present::explain::{self, EventLine};
+use sim_core::present::render;
 use sim_core::trace::{BlockReason, CallResult, Event, EventKind};
 use sim_core::{Pid, RunOutcome};
 
@@ -131,7 +134,7 @@ pub fn caption(engine: &Engine) -> String {
         if !matches!(event.kind, EventKind::ExpectFailed { .. }) {
             continue;
         }
-        let text = sim_core::render::event_text(simulation.kernel(), simulation.trace(), event);
+        let text = render::event_text(simulation.program(), simulation.trace(), engine.story_names(), event);
         let inner = format!("; {text}");
         if let Some(at) = sentence.find(&inner) {
             sentence.replace_range(at..at + inner.len(), "");
@@ -164,10 +167,14 @@ pub fn caption(engine: &Engine) -> String {
 
 /// The events of the step on screen as lines, failures in plain words, context switches left out.
 pub fn event_lines(engine: &Engine) -> Vec<EventLine> {
-    let step = engine.position();
+    event_lines_of(engine, engine.position())
+}
+
+/// The events of `step` as lines, as [`event_lines`] gives them for the step on screen.
+pub fn event_lines_of(engine: &Engine, step: u64) -> Vec<EventLine> {
     let mut failures = failures_in(engine, step).into_iter();
     engine
-        .story()
+        .story_of(step)
         .lines
         .into_iter()
         .filter(|line| line.kind != "switch")
@@ -191,15 +198,16 @@ pub fn signals_so_far(engine: &Engine, most: usize) -> Vec<(u64, String)> {
     let simulation = engine.simulation();
     let events = &simulation.trace().events;
     let end = events.partition_point(|event| (event.step as u64) <= position);
-    let kernel = simulation.kernel();
+    let names = engine.story_names();
     let mut found: Vec<(u64, String)> = events[..end]
         .iter()
         .rev()
         .filter(|event| matches!(event.kind, EventKind::Signal { .. }))
         .take(most)
         .map(|event| {
-            let actor = sim_core::render::event_actor(kernel, event);
-            (event.step as u64, format!("{actor} {}", sim_core::render::event_text(kernel, simulation.trace(), event)))
+            let actor = render::event_actor(names, event);
+            let text = render::event_text(simulation.program(), simulation.trace(), names, event);
+            (event.step as u64, format!("{actor} {text}"))
         })
         .collect();
     found.reverse();
@@ -209,12 +217,12 @@ pub fn signals_so_far(engine: &Engine, most: usize) -> Vec<(u64, String)> {
 /// Whether any pipe or FIFO was made at or before `step` (to tell "none yet" from "all gone").
 pub fn made_an_object_by(engine: &Engine, step: u64) -> bool {
     let simulation = engine.simulation();
-    let ops = &simulation.program().ops;
+    let program = simulation.program();
     simulation.trace().events.iter().take_while(|event| (event.step as u64) <= step).any(|event| match &event.kind {
         EventKind::Call { op, result, .. } => {
             let made = matches!(
-                ops.get(*op as usize).map(|op| &op.kind),
-                Some(OpKind::Call(CallOp::Pipe { .. } | CallOp::Mkfifo { .. } | CallOp::Open { .. }))
+                program.call(*op).map(|call| call.id),
+                Some(CallId::Pipe | CallId::Pipe2 | CallId::Mkfifo | CallId::Open)
             );
             made && !matches!(result, CallResult::Error { .. })
         }
@@ -272,21 +280,16 @@ pub fn step_call(engine: &Engine, step: u64) -> Option<StepCall> {
     let events = events_of(engine, step);
     let simulation = engine.simulation();
     let (pid, op) = first_call(events)?;
-    let call = match &simulation.program().ops.get(op as usize)?.kind {
-        OpKind::Call(call) => call,
-        _ => return None,
-    };
-    let asked = match call {
-        CallOp::Read { .. } => Asked::Read,
-        CallOp::Write { .. } => Asked::Write,
-        CallOp::Open { .. } => Asked::Open,
-        CallOp::Wait | CallOp::Waitpid { .. } => Asked::Wait,
+    let call = simulation.program().call(op)?;
+    let asked = match call.id {
+        CallId::Read => Asked::Read,
+        CallId::Write => Asked::Write,
+        CallId::Open => Asked::Open,
+        CallId::Wait | CallId::Waitpid | CallId::Waitid => Asked::Wait,
         _ => return None,
     };
     let killed = events.iter().find_map(|event| match event.kind {
-        EventKind::Exit { pid: dead, status: sim_core::ast::ChildStatus::Killed { signal, .. } } if dead == pid => {
-            Some(signal.name())
-        }
+        EventKind::Exit { pid: dead, status: ChildStatus::Killed { signal, .. } } if dead == pid => Some(signal.name()),
         _ => None,
     });
     let blocked = events.iter().any(|event| matches!(event.kind, EventKind::Block { pid: who, .. } if who == pid));
@@ -300,9 +303,9 @@ pub fn step_call(engine: &Engine, step: u64) -> Option<StepCall> {
         (None, false, Some(CallResult::Error { errno })) => Happened::Fails(errno.name()),
         (None, false, Some(CallResult::Data { len: 0, .. })) => Happened::EndOfFile,
         (None, false, Some(CallResult::Data { .. })) => Happened::Data,
-        (None, false, Some(CallResult::Waited { .. })) => Happened::Reported,
-        (None, false, Some(CallResult::Value { value })) => match (asked, call) {
-            (Asked::Write, CallOp::Write { data, .. }) if (value as i64) < data.len() as i64 => Happened::WrotePart,
+        (None, false, Some(CallResult::Waited { .. } | CallResult::WaitedInfo { .. })) => Happened::Reported,
+        (None, false, Some(CallResult::Value { value })) => match (asked, call.payload()) {
+            (Asked::Write, Some(payload)) if value < payload.len() as i64 => Happened::WrotePart,
             (Asked::Write, _) => Happened::WroteAll,
             (Asked::Open, _) => Happened::Opened,
             (Asked::Wait, _) if value == 0 => Happened::NothingYet,
@@ -339,7 +342,7 @@ pub fn goal_step(engine: &Engine, goal: Goal) -> Option<u64> {
             _ => None,
         },
         Goal::KilledBy { process, signal } => trace.events.iter().find_map(|event| match event.kind {
-            EventKind::Exit { pid, status: sim_core::ast::ChildStatus::Killed { signal: got, .. } }
+            EventKind::Exit { pid, status: ChildStatus::Killed { signal: got, .. } }
                 if got.name() == signal && is_named(engine, pid, process) =>
             {
                 Some(event.step as u64)
@@ -369,7 +372,7 @@ pub fn goal_step(engine: &Engine, goal: Goal) -> Option<u64> {
 /// same program, its lines moved).
 pub fn step_running_line(engine: &Engine, source: &str, process: &str, line: u32, occurrence: u32) -> Option<u64> {
     let scenario = sim_core::parse(source).ok()?;
-    let program = sim_core::Program::compile(&scenario).ok()?;
+    let program = Program::compile(&scenario).ok()?;
     let wanted: Vec<u32> =
         (0..program.ops.len() as u32).filter(|op| program.ops[*op as usize].span.line == line).collect();
     let mut seen = 0;

@@ -93,7 +93,7 @@ fn a_long_run_keeps_a_bounded_number_of_checkpoints() {
     let snapshot = engine.snapshot();
     assert_eq!(snapshot.step, 0);
     engine.goto(17_123);
-    assert_eq!(engine.snapshot().pipes.len(), 1);
+    assert_eq!(engine.snapshot().pipes().count(), 1);
 }
 
 #[wasm_bindgen_test]

@@ -17,7 +17,7 @@ pub mod drafts;
 pub mod keys;
 mod teaching;
 
-use crate::engine::{Engine, RunSetup};
+use crate::engine::{program_text, Engine, RunSetup};
 use crate::facts;
 use crate::teach::catalog;
 use crate::teach::challenge::{self, CHALLENGES};
@@ -245,7 +245,8 @@ pub enum Panel {
 /// brings that program back, so are they.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct SetAside {
-    scenario: sim_core::Scenario,
+    /// The program they were made for, in its canonical form.
+    program_text: String,
     forced: Vec<Pid>,
 }
 
@@ -347,7 +348,8 @@ impl Model {
     pub fn challenge(&self) -> Option<(usize, bool)> {
         let Mode::Challenges(Some(play)) = &self.mode else { return None };
         let intact = self.engine.as_ref().is_some_and(|engine| {
-            sim_core::parse(CHALLENGES[play.index].scenario).is_ok_and(|scenario| scenario == engine.scenario)
+            sim_core::parse(CHALLENGES[play.index].scenario)
+                .is_ok_and(|scenario| program_text(&scenario) == engine.program_text)
         });
         Some((play.index, intact))
     }

@@ -21,6 +21,7 @@ use crate::state::{Document, Model, Msg, NoticeKind, Panel};
 use crate::teach::catalog;
 use crate::teach::challenge::CHALLENGES;
 use editor::{Editor, Heading, LineMark, MarkKind, Status};
+use sim_core::present::snapshot::ObjectView;
 use sim_core::{Pid, Snapshot};
 use yew::prelude::*;
 
@@ -217,9 +218,10 @@ fn editor(model: &Model, snapshot: Option<&Snapshot>, callbacks: &Callbacks) -> 
     }
 }
 
-/// The kernel objects other than processes: one card per object, by kind.
+/// The kernel objects other than processes: one card per object, drawn by its kind's own module. This
+/// `match` is the one place that dispatches on the kind of an object.
 fn objects(engine: &Engine, snapshot: &Snapshot) -> Html {
-    if snapshot.pipes.is_empty() && snapshot.fifos.is_empty() {
+    if snapshot.objects.is_empty() {
         let text = if facts::made_an_object_by(engine, engine.position()) {
             "No pipe or FIFO is left: each was closed by the last process holding it."
         } else {
@@ -228,17 +230,18 @@ fn objects(engine: &Engine, snapshot: &Snapshot) -> Html {
         return html! { <p class="quiet" id="objects-empty">{text}</p> };
     }
     let names = engine.process_names();
+    // Keyed, in a wrapper of their own, so that an object coming or going redraws no other.
     html! {
-        <>
-            <div class="pipes">
-                { for snapshot.pipes.iter().map(|pipe| html! {
-                    <pipe::PipeCard key={pipe.id} pipe={pipe.clone()} names={names.clone()} />
-                }) }
-            </div>
-            if !snapshot.fifos.is_empty() {
-                <div class="fifos">{ for snapshot.fifos.iter().map(fifo::name_card) }</div>
-            }
-        </>
+        <div class="object-list">
+            { for snapshot.objects.iter().map(|object| match object {
+                ObjectView::Pipe(pipe) => html! {
+                    <pipe::PipeCard key={format!("pipe-{}", pipe.id)} pipe={(**pipe).clone()} names={names.clone()} />
+                },
+                ObjectView::Fifo(fifo) => html! {
+                    <fifo::FifoCard key={format!("fifo-{}", fifo.path)} fifo={fifo.clone()} />
+                },
+            }) }
+        </div>
     }
 }
 

@@ -4,7 +4,8 @@
 //! The card redraws only when its pipe or the names of the processes change.
 
 use super::tint;
-use sim_core::snapshot::PipeView;
+use sim_core::present::render::quote_bytes;
+use sim_core::present::snapshot::PipeView;
 use sim_core::Pid;
 use std::rc::Rc;
 use yew::prelude::*;
@@ -99,7 +100,7 @@ pub fn pipe_card(props: &PipeProps) -> Html {
             </div>
             <div class="pipe-foot">
                 if pipe.used_bytes > 0 {
-                    <code class="preview">{sim_core::render::quote_bytes(&pipe.preview, 48)}</code>
+                    <code class="preview">{quote_bytes(&pipe.preview, 48)}</code>
                 } else {
                     <span class="empty-note">{"empty"}</span>
                 }

@@ -6,7 +6,8 @@
 //! unavailable, so the focus is never dropped on the page. A lane redraws only when its process changes.
 
 use super::tint;
-use sim_core::snapshot::{ProcessStateView, ProcessView};
+use sim_core::present::render::status_words;
+use sim_core::present::snapshot::{ProcessStateView, ProcessView};
 use sim_core::Pid;
 use yew::prelude::*;
 
@@ -42,10 +43,10 @@ fn state_detail(process: &ProcessView) -> Html {
     match &process.state {
         ProcessStateView::Blocked { text, .. } => html! { <div class="why">{format!("sleeps: {text}")}</div> },
         ProcessStateView::Zombie { status } => {
-            html! { <div class="why">{format!("{}; waits to be reaped", sim_core::render::status_words(*status))}</div> }
+            html! { <div class="why">{format!("{}; waits to be reaped", status_words(*status))}</div> }
         }
         ProcessStateView::Reaped { status } => {
-            html! { <div class="why">{format!("{}; reaped", sim_core::render::status_words(*status))}</div> }
+            html! { <div class="why">{format!("{}; reaped", status_words(*status))}</div> }
         }
         ProcessStateView::Stopped => html! { <div class="why">{"stopped until SIGCONT"}</div> },
         ProcessStateView::Runnable => html! {},

@@ -214,7 +214,7 @@ fn tour_panel(model: &Model, send: &Callback<Msg>) -> Html {
     let changed = model.engine.as_ref().is_some_and(|engine| {
         crate::teach::catalog::text(tour.scenario)
             .and_then(|text| sim_core::parse(text).ok())
-            .is_some_and(|scenario| scenario != engine.scenario)
+            .is_some_and(|scenario| crate::engine::program_text(&scenario) != engine.program_text)
     });
     let (counter, text) = match current {
         Some(stop) => (format!("Stop {} of {}", stop + 1, tour.stops.len()), tour.stops[stop].text),
