@@ -563,6 +563,13 @@ fn apply(model: &mut Model, msg: Msg, effects: &mut Vec<Effect>) {
                 ));
                 return;
             }
+            // The scenario's schedule still had this step to pin: the pick sets it aside.
+            let left_schedule = match engine.schedule_line() {
+                Some(line) if engine.setup.forced.is_empty() && position < engine.pinned_steps() => {
+                    Some((line, engine.pinned_steps()))
+                }
+                _ => None,
+            };
             if let Err(message) = engine.choose(pid) {
                 model.notice = Some(Notice::new(NoticeKind::Error, message));
                 return;
@@ -570,10 +577,28 @@ fn apply(model: &mut Model, msg: Msg, effects: &mut Vec<Effect>) {
             if let Mode::Predict(predictions) = &mut model.mode {
                 predictions.forget_after(position);
             }
+            if let Some((line, pinned)) = left_schedule {
+                let name = model.process_name(pid);
+                model.notice = Some(Notice::new(
+                    NoticeKind::Info,
+                    format!(
+                        "You picked {name} at step {}, so the run no longer follows the scenario's schedule \
+                         (line {line}, which pinned the first {}). Forget your choices to follow it again.",
+                        position + 1,
+                        plural(pinned as usize, "step", "steps")
+                    ),
+                ));
+            }
         }
         Msg::ForgetChoices => {
             model.set_aside = None;
             model.rebuild_with(|setup| setup.forced.clear());
+            if let Some(line) = model.engine.as_ref().and_then(Engine::schedule_line) {
+                model.notice = Some(Notice::new(
+                    NoticeKind::Info,
+                    format!("The run follows the scenario's schedule (line {line}) again."),
+                ));
+            }
         }
         Msg::Policy(name) => {
             let policy = if name == "random" { Policy::Random } else { Policy::RoundRobin };

@@ -245,6 +245,56 @@ fn objects(engine: &Engine, snapshot: &Snapshot) -> Html {
     }
 }
 
+/// Who decides the steps: the visitor's choices, the scenario's own `schedule` line, the scheduler.
+/// Said plainly, because a Pick leaves a scenario's schedule for good (until the choices are forgotten).
+fn schedule_note(engine: &Engine, position: u64, send: &Callback<Msg>) -> Html {
+    let forced = engine.setup.forced.len();
+    let scheduler = match engine.setup.policy {
+        sim_core::Policy::Random => "seeded random",
+        _ => "round-robin",
+    };
+    let pinned = engine.pinned_steps();
+    let steps = |count: u64| if count == 1 { "step 1".to_string() } else { format!("steps 1–{count}") };
+    if forced > 0 {
+        let set_aside = match engine.schedule_line() {
+            Some(line) => format!(", so the scenario's own schedule (line {line}) is not followed"),
+            None => String::new(),
+        };
+        let forget = if engine.schedule_line().is_some() {
+            "Forget my choices and follow the schedule"
+        } else {
+            "Forget my choices"
+        };
+        return html! {
+            <div class="forced" id="forced">
+                {format!(
+                    "You chose the first {forced} step{}{set_aside}; the {scheduler} scheduler picks after that. ",
+                    if forced == 1 { "" } else { "s" },
+                )}
+                <button class="link-button" id="forget" onclick={send.reform(|_| Msg::ForgetChoices)}>{forget}</button>
+            </div>
+        };
+    }
+    let Some(line) = engine.schedule_line() else { return Html::default() };
+    if pinned == 0 {
+        // The schedule could not be followed from its first entry: the run's error says why.
+        return Html::default();
+    }
+    let text = if position < pinned {
+        format!(
+            "This run follows the scenario's schedule (line {line}), which pins {}; the {scheduler} scheduler \
+             picks after that. Picking a process yourself leaves the schedule.",
+            steps(pinned)
+        )
+    } else {
+        format!(
+            "The scenario's schedule (line {line}) pinned {}; the {scheduler} scheduler picked after that.",
+            steps(pinned)
+        )
+    };
+    html! { <div class="schedule" id="schedule">{text}</div> }
+}
+
 fn depth_of(snapshot: &Snapshot, pid: Pid) -> usize {
     let mut depth = 0;
     let mut current = pid;
@@ -268,7 +318,6 @@ fn stage(model: &Model, snapshot: Option<&Snapshot>, callbacks: &Callbacks) -> H
         };
     };
     let position = engine.position();
-    let forced = engine.setup.forced.len();
     let live_run = !engine.at_end() || snapshot.outcome.is_none();
     let name_with_pid = |pid: Pid| {
         if pid == 1 {
@@ -281,6 +330,8 @@ fn stage(model: &Model, snapshot: Option<&Snapshot>, callbacks: &Callbacks) -> H
         verdict::verdict(outcome, &facts::failures(engine), &engine.deadlock_lines(), engine.error.as_deref())
     });
     let signals = facts::signals_so_far(engine, 6);
+    // A pick now would set aside the scenario's schedule, which still has steps to pin.
+    let leaves_schedule = engine.setup.forced.is_empty() && position < engine.pinned_steps();
     html! {
         <section id="stage" class="stage" tabindex="-1" aria-label="The run">
             {teach::panel(model, Some(snapshot), send)}
@@ -291,16 +342,7 @@ fn stage(model: &Model, snapshot: Option<&Snapshot>, callbacks: &Callbacks) -> H
             if let Some(error) = &engine.error {
                 <div class="notice error">{error.clone()}</div>
             }
-            if forced > 0 {
-                <div class="forced" id="forced">
-                    {format!(
-                        "You chose the first {forced} step{}; the {} scheduler picks after that. ",
-                        if forced == 1 { "" } else { "s" },
-                        engine.setup.policy.name()
-                    )}
-                    <button class="link-button" id="forget" onclick={send.reform(|_| Msg::ForgetChoices)}>{"Forget my choices"}</button>
-                </div>
-            }
+            {schedule_note(engine, position, send)}
             {verdict.unwrap_or_default()}
             <div class="kernel-grid">
                 <div class="column processes">
@@ -315,7 +357,8 @@ fn stage(model: &Model, snapshot: Option<&Snapshot>, callbacks: &Callbacks) -> H
                                 runnable={snapshot.runnable.contains(&process.pid)}
                                 ran_last={snapshot.last_ran == Some(process.pid)}
                                 depth={depth_of(snapshot, process.pid)} parent={name_with_pid(process.ppid)}
-                                children={children} live_run={live_run} on_pick={callbacks.pick.clone()} />
+                                children={children} live_run={live_run} on_pick={callbacks.pick.clone()}
+                                leaves_schedule={leaves_schedule} />
                         }
                     }) }
                     </div>

@@ -25,6 +25,8 @@ pub struct LaneProps {
     /// Whether the run can still go on (once it is over, nobody can be picked).
     pub live_run: bool,
     pub on_pick: Callback<Pid>,
+    /// Whether picking now leaves the scenario's own `schedule` line (it still pins the next step).
+    pub leaves_schedule: bool,
 }
 
 fn state_badge(process: &ProcessView, runnable: bool) -> Html {
@@ -83,11 +85,12 @@ pub fn lane(props: &LaneProps) -> Html {
         Callback::from(move |_: MouseEvent| on_pick.emit(pid))
     };
     let name = process.name.clone();
+    let leaving = if props.leaves_schedule { ", leaving the scenario's schedule" } else { "" };
     let pick_button = if props.live_run && alive {
         if props.runnable {
             html! {
-                <button class="pick-button" aria-label={format!("Pick {name} (pid {pid}) to take the next step")}
-                    title={format!("Be the scheduler: {name} takes the next step")} onclick={pick}>{"Pick"}</button>
+                <button class="pick-button" aria-label={format!("Pick {name} (pid {pid}) to take the next step{leaving}")}
+                    title={format!("Be the scheduler: {name} takes the next step{leaving}")} onclick={pick}>{"Pick"}</button>
             }
         } else {
             let why = cannot_run(process);
