@@ -352,13 +352,26 @@ fn stage(model: &Model, snapshot: Option<&Snapshot>, callbacks: &Callbacks) -> H
                     <div class="lanes">
                     { for snapshot.processes.iter().map(|process| {
                         let children = process.children.iter().map(|child| name_with_pid(*child)).collect::<Vec<_>>();
+                        let group = if process.pgid == process.pid {
+                            format!("leads process group {}", process.pgid)
+                        } else {
+                            format!("in process group {} (led by {})", process.pgid, name_with_pid(process.pgid))
+                        };
+                        // The variables its own code names; errno too once a call has set it.
+                        let named = engine.variables_of(process.pid);
+                        let variables: Vec<(String, i64)> = process
+                            .variables
+                            .iter()
+                            .filter(|(name, value)| named.contains(name) || (name == "errno" && *value != 0))
+                            .cloned()
+                            .collect();
                         html! {
                             <process::Lane key={process.pid} process={process.clone()}
                                 runnable={snapshot.runnable.contains(&process.pid)}
                                 ran_last={snapshot.last_ran == Some(process.pid)}
                                 depth={depth_of(snapshot, process.pid)} parent={name_with_pid(process.ppid)}
                                 children={children} live_run={live_run} on_pick={callbacks.pick.clone()}
-                                leaves_schedule={leaves_schedule} />
+                                leaves_schedule={leaves_schedule} group={group} variables={variables} />
                         }
                     }) }
                     </div>
@@ -369,7 +382,12 @@ fn stage(model: &Model, snapshot: Option<&Snapshot>, callbacks: &Callbacks) -> H
                     <h2>{"This step"}</h2>
                     <ol class="events" id="events">
                         { for facts::event_lines(engine).into_iter().map(|line| html! {
-                            <li class={classes!("event", line.kind)}><span class="actor">{line.actor}</span>{" "}{line.text}</li>
+                            <li class={classes!("event", line.kind)}>
+                                <span class="actor">{line.actor}</span>{" "}{line.text}
+                                if let Some(cause) = line.cause {
+                                    {" "}<span class="cause">{format!("({cause})")}</span>
+                                }
+                            </li>
                         }) }
                     </ol>
                     if !signals.is_empty() {

@@ -6,6 +6,7 @@
 //! unavailable, so the focus is never dropped on the page. A lane redraws only when its process changes.
 
 use super::tint;
+use sim_core::linux::{value_text, Family};
 use sim_core::present::render::status_words;
 use sim_core::present::snapshot::{ProcessStateView, ProcessView};
 use sim_core::Pid;
@@ -25,6 +26,10 @@ pub struct LaneProps {
     /// Whether the run can still go on (once it is over, nobody can be picked).
     pub live_run: bool,
     pub on_pick: Callback<Pid>,
+    /// Its process group in words: `leads process group 3`, `in process group 2 (led by shell (2))`.
+    pub group: String,
+    /// The variables its code names, with their values now (`errno` as well once a call set it).
+    pub variables: Vec<(String, i64)>,
     /// Whether picking now leaves the scenario's own `schedule` line (it still pins the next step).
     pub leaves_schedule: bool,
 }
@@ -52,6 +57,15 @@ fn state_detail(process: &ProcessView) -> Html {
         }
         ProcessStateView::Stopped => html! { <div class="why">{"stopped until SIGCONT"}</div> },
         ProcessStateView::Runnable => html! {},
+    }
+}
+
+/// `total = 15000`, and `errno = 2 (ENOENT)` with the errno's Linux name.
+fn variable_text(name: &str, value: i64) -> String {
+    if name == "errno" && value != 0 {
+        format!("errno = {value} ({})", value_text(Family::Errno, value))
+    } else {
+        format!("{name} = {value}")
     }
 }
 
@@ -117,10 +131,18 @@ pub fn lane(props: &LaneProps) -> Html {
             <div class="family">
                 {format!("child of {}", props.parent)}
                 if !props.children.is_empty() { {format!(" · parent of {}", props.children.join(", "))} }
+                {format!(" · {}", props.group)}
             </div>
             {state_detail(process)}
             if let Some(call) = &process.next_call {
                 <div class="next"><span class="label">{"next"}</span><code>{call.clone()}</code></div>
+            }
+            if !props.variables.is_empty() {
+                <div class="variables" aria-label={format!("Variables of {name}")}>
+                    { for props.variables.iter().map(|(variable, value)| html! {
+                        <code class="variable">{variable_text(variable, *value)}</code>
+                    }) }
+                </div>
             }
             if !process.fds.is_empty() {
                 <table class="fds">
