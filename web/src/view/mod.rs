@@ -124,7 +124,7 @@ fn notice(model: &Model, send: &Callback<Msg>) -> Html {
     }
 }
 
-/// Where the open scenario comes from, in a few words ("Learn · Pipes · 1 of 10").
+/// Where the open scenario comes from, in a few words ("Learn · Pipes · 1 of 14").
 fn whereabouts(model: &Model) -> String {
     match &model.document {
         Document::Library(stem) => match catalog::entry(stem) {
@@ -280,7 +280,12 @@ fn schedule_note(engine: &Engine, position: u64, send: &Callback<Msg>) -> Html {
         // The schedule could not be followed from its first entry: the run's error says why.
         return Html::default();
     }
-    let text = if position < pinned {
+    let text = if pinned >= engine.total_steps() {
+        format!(
+            "This run follows the scenario's schedule (line {line}), which pins all {pinned} of its steps. \
+             Picking a process yourself leaves the schedule."
+        )
+    } else if position < pinned {
         format!(
             "This run follows the scenario's schedule (line {line}), which pins {}; the {scheduler} scheduler \
              picks after that. Picking a process yourself leaves the schedule.",
