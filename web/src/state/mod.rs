@@ -14,6 +14,7 @@
 
 mod document;
 pub mod drafts;
+mod drafts_json;
 pub mod keys;
 mod teaching;
 

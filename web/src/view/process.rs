@@ -93,7 +93,7 @@ pub fn lane(props: &LaneProps) -> Html {
         props.runnable.then_some("can-run"),
         props.ran_last.then_some("ran-last")
     );
-    let style = format!("margin-left: {}rem", (props.depth.min(6)) as f32 * 1.0);
+    let style = format!("margin-left: {}rem", props.depth.min(6));
     let pick = {
         let on_pick = props.on_pick.clone();
         Callback::from(move |_: MouseEvent| on_pick.emit(pid))
