@@ -151,7 +151,8 @@ pub fn caption(engine: &Engine) -> String {
     let sentence = sentence.trim_end_matches('.').trim().to_string();
     let mut characters = sentence.chars();
     let mut text = match characters.next() {
-        Some(first) => format!("{}{}.", first.to_uppercase(), characters.as_str()),
+        // Sentences start with an ASCII word or a process name (an identifier).
+        Some(first) => format!("{}{}.", first.to_ascii_uppercase(), characters.as_str()),
         None => String::new(),
     };
     if !text.is_empty() {

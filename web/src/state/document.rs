@@ -294,7 +294,8 @@ pub(super) fn default_document() -> (Document, String) {
 pub(super) fn capitalised(text: &str) -> String {
     let mut characters = text.chars();
     match characters.next() {
-        Some(first) => format!("{}{}", first.to_uppercase(), characters.as_str()),
+        // Labels start with an English word; ASCII case keeps Unicode's tables out of the bundle.
+        Some(first) => format!("{}{}", first.to_ascii_uppercase(), characters.as_str()),
         None => String::new(),
     }
 }

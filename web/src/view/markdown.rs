@@ -154,10 +154,10 @@ pub fn inline(text: &str) -> Html {
 }
 
 fn heading(level: u8, text: &str) -> Html {
+    // ASCII case only: Unicode's case tables would double the cost of this line in the bundle.
     let id = text
-        .to_lowercase()
         .chars()
-        .map(|character| if character.is_ascii_alphanumeric() { character } else { '-' })
+        .map(|character| if character.is_ascii_alphanumeric() { character.to_ascii_lowercase() } else { '-' })
         .collect::<String>();
     let content = inline(text);
     match level {

@@ -59,7 +59,7 @@ fn predict_panel(model: &Model, snapshot: Option<&Snapshot>, send: &Callback<Msg
                     {" "}{predict::answer_words(&call.happened)}
                 </p>
                 if !answer.right {
-                    <p class="you-said">{format!("You said: {}.", chosen.to_lowercase())}</p>
+                    <p class="you-said">{format!("You said: {}.", chosen.to_ascii_lowercase())}</p>
                 }
                 <p class="why"><span class="label">{"Why: "}</span>{facts::caption(engine)}</p>
             </div>
