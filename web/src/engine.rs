@@ -98,12 +98,15 @@ fn strip_of(choices: &[Pid]) -> Vec<StripSegment> {
     let bucket = total.div_ceil(MAX_STRIP_SEGMENTS);
     let mut merged: Vec<StripSegment> = Vec::new();
     for (index, chunk) in choices.chunks(bucket).enumerate() {
-        let mut counts: std::collections::BTreeMap<Pid, usize> = std::collections::BTreeMap::new();
+        // A few processes per bucket: a list counts them (a map would add a B-tree to the bundle).
+        let mut counts: Vec<(Pid, usize)> = Vec::new();
         for pid in chunk {
-            *counts.entry(*pid).or_default() += 1;
+            match counts.iter_mut().find(|(seen, _)| seen == pid) {
+                Some((_, count)) => *count += 1,
+                None => counts.push((*pid, 1)),
+            }
         }
-        let pid =
-            counts.iter().max_by_key(|(pid, count)| (**count, std::cmp::Reverse(**pid))).map_or(0, |(pid, _)| *pid);
+        let pid = counts.iter().max_by_key(|(pid, count)| (*count, std::cmp::Reverse(*pid))).map_or(0, |(pid, _)| *pid);
         match merged.last_mut() {
             Some(last) if last.pid == pid => last.steps += chunk.len() as u64,
             _ => merged.push(StripSegment { pid, first_step: (index * bucket) as u64 + 1, steps: chunk.len() as u64 }),

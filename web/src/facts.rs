@@ -266,7 +266,7 @@ pub fn variables_by_process(program: &Program, events: &[Event]) -> Vec<(Pid, Ve
             _ => None,
         };
         let Some((pid, start, end)) = range else { continue };
-        let mut slots = std::collections::BTreeSet::new();
+        let mut slots = Vec::new();
         let mut op = start;
         while op < end {
             let Some(operation) = program.ops.get(op as usize) else { break };
@@ -278,11 +278,11 @@ pub fn variables_by_process(program: &Program, events: &[Event]) -> Vec<(Pid, Ve
                         }
                     }
                     if let Bind::Value(slot) = call.bind {
-                        slots.insert(slot);
+                        slots.push(slot);
                     }
                 }
                 OpKind::Assign { slot, value } => {
-                    slots.insert(*slot);
+                    slots.push(*slot);
                     slots_of(value, &mut slots);
                 }
                 OpKind::JumpUnless { condition, .. } => slots_of(condition, &mut slots),
@@ -295,6 +295,8 @@ pub fn variables_by_process(program: &Program, events: &[Event]) -> Vec<(Pid, Ve
             }
             op += 1;
         }
+        slots.sort_unstable();
+        slots.dedup();
         // Plain values only: descriptors and pids have lanes and tables of their own.
         let names = slots
             .into_iter()
@@ -306,11 +308,9 @@ pub fn variables_by_process(program: &Program, events: &[Event]) -> Vec<(Pid, Ve
     found
 }
 
-fn slots_of(value: &Value, slots: &mut std::collections::BTreeSet<u32>) {
+fn slots_of(value: &Value, slots: &mut Vec<u32>) {
     match value {
-        Value::Slot(slot) => {
-            slots.insert(*slot);
-        }
+        Value::Slot(slot) => slots.push(*slot),
         Value::Unary(_, inner) => slots_of(inner, slots),
         Value::Binary(_, left, right) => {
             slots_of(left, slots);

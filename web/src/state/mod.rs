@@ -338,7 +338,7 @@ impl Model {
             return None;
         }
         let step = engine.position() + 1;
-        if predictions.answers.contains_key(&step) {
+        if predictions.answer(step).is_some() {
             return None;
         }
         facts::step_call(engine, step).map(|call| (step, call))

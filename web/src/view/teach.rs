@@ -48,7 +48,7 @@ fn predict_panel(model: &Model, snapshot: Option<&Snapshot>, send: &Callback<Msg
     let (right, asked) = predictions.score();
     let position = engine.position();
     // The answer about the step on screen, if the visitor gave one.
-    let reveal = predictions.answers.get(&position).and_then(|answer| {
+    let reveal = predictions.answer(position).and_then(|answer| {
         let call = facts::step_call(engine, position)?;
         let choices = predict::choices(call.asked);
         let chosen = choices.get(answer.chosen)?.label();
