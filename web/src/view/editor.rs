@@ -8,6 +8,7 @@
 //! replaced, so the focus and the cursor stay where the visitor is typing. The
 //! component redraws only when its own properties change, not at every step of another part.
 
+use super::on_click;
 use crate::state::Msg;
 use sim_core::{Diagnostic, Pid};
 use web_sys::HtmlTextAreaElement;
@@ -74,12 +75,12 @@ fn header(heading: &Heading, send: &Callback<Msg>) -> Html {
             if heading.is_draft {
                 <input id="draft-name" class="draft-name" value={heading.name.clone()} onchange={on_rename}
                     aria-label="Draft name" maxlength="60" />
-                <button id="delete-draft" class="link-button" onclick={send.reform(|_| Msg::DeleteDraft)}>{"Delete draft"}</button>
+                <button id="delete-draft" class="link-button" onclick={on_click(send, Msg::DeleteDraft)}>{"Delete draft"}</button>
             } else {
                 <span class="doc-name" id="doc-name">{heading.name.clone()}</span>
             }
             <span class="grow"></span>
-            <button id="reference-button" class="link-button" onclick={send.reform(|_| Msg::Reference(true))}
+            <button id="reference-button" class="link-button" onclick={on_click(send, Msg::Reference(true))}
                 title="The scenario language: every statement and call">{"Language reference"}</button>
         </div>
     }

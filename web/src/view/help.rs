@@ -4,6 +4,7 @@
 //! Both are modal dialogs: they take the focus when they open, Esc or the close button shuts them, and
 //! the focus goes back to the button that opened them.
 
+use super::on_click;
 use crate::state::keys::SHORTCUTS;
 use crate::state::Msg;
 use yew::prelude::*;
@@ -59,11 +60,11 @@ pub fn help(send: &Callback<Msg>) -> Html {
             </table>
             <p>{"Keys typed in the editor stay in the editor. Tab moves between the controls."}</p>
             <p>
-                <button class="link-button" onclick={send.reform(|_| Msg::Reference(true))}>{"The scenario language reference"}</button>
+                <button class="link-button" onclick={on_click(send, Msg::Reference(true))}>{"The scenario language reference"}</button>
             </p>
         </>
     };
-    dialog("help-dialog", "What is this?", send.reform(|_| Msg::Help(false)), body)
+    dialog("help-dialog", "What is this?", on_click(send, Msg::Help(false)), body)
 }
 
 /// The language reference.
@@ -71,7 +72,7 @@ pub fn reference(send: &Callback<Msg>) -> Html {
     dialog(
         "reference-dialog",
         "The scenario language",
-        send.reform(|_| Msg::Reference(false)),
+        on_click(send, Msg::Reference(false)),
         super::markdown::render(REFERENCE),
     )
 }

@@ -25,6 +25,13 @@ use sim_core::present::snapshot::ObjectView;
 use sim_core::{Pid, Snapshot};
 use yew::prelude::*;
 
+/// A click that sends `msg`. Every button goes through this one function, so the bundle holds one copy
+/// of the callback machinery for them all instead of one per closure.
+pub fn on_click(send: &Callback<Msg>, msg: Msg) -> Callback<MouseEvent> {
+    let send = send.clone();
+    Callback::from(move |_: MouseEvent| send.emit(msg.clone()))
+}
+
 /// A colour class per process, so a process has the same colour everywhere on the page.
 pub fn tint(pid: Pid) -> String {
     format!("tint-{}", pid % 8)
@@ -76,14 +83,14 @@ fn header(model: &Model, send: &Callback<Msg>) -> Html {
                 <span class="logo">{"ipc"}<b>{"lab"}</b></span>
                 <span class="tagline">{"watch processes talk through the kernel"}</span>
                 <button id="help-button" class="help-button" title="What is this? Help and keyboard shortcuts (?)"
-                    onclick={send.reform(|_| Msg::Help(true))}>{"What is this?"}</button>
+                    onclick={on_click(send, Msg::Help(true))}>{"What is this?"}</button>
             </div>
             {library::picker(model, send)}
             {teach::mode_switch(model, send)}
             <div class="actions">
-                <button id="share" class="primary" onclick={send.reform(|_| Msg::Share)}>{"Share link"}</button>
-                <button id="export-trace" onclick={send.reform(|_| Msg::ExportTrace)}>{"Export trace"}</button>
-                <button id="export-scenario" onclick={send.reform(|_| Msg::ExportScenario)}>{"Export .ipc"}</button>
+                <button id="share" class="primary" onclick={on_click(send, Msg::Share)}>{"Share link"}</button>
+                <button id="export-trace" onclick={on_click(send, Msg::ExportTrace)}>{"Export trace"}</button>
+                <button id="export-scenario" onclick={on_click(send, Msg::ExportScenario)}>{"Export .ipc"}</button>
             </div>
         </header>
     }
@@ -104,10 +111,10 @@ fn notice(model: &Model, send: &Callback<Msg>) -> Html {
                         <input id="share-url" class="share-url" readonly=true value={address.clone()} aria-label="Share link" />
                     }
                     if let Some((label, _)) = &notice.undo {
-                        <button id="undo" class="undo" onclick={send.reform(|_| Msg::Undo)}>{label.clone()}</button>
+                        <button id="undo" class="undo" onclick={on_click(send, Msg::Undo)}>{label.clone()}</button>
                     }
                     <button class="dismiss" aria-label="Dismiss this message" title="Dismiss (Esc)"
-                        onclick={send.reform(|_| Msg::DismissNotice)}>{"×"}</button>
+                        onclick={on_click(send, Msg::DismissNotice)}>{"×"}</button>
                 </div>
             }
         }
@@ -271,7 +278,7 @@ fn schedule_note(engine: &Engine, position: u64, send: &Callback<Msg>) -> Html {
                     "You chose the first {forced} step{}{set_aside}; the {scheduler} scheduler picks after that. ",
                     if forced == 1 { "" } else { "s" },
                 )}
-                <button class="link-button" id="forget" onclick={send.reform(|_| Msg::ForgetChoices)}>{forget}</button>
+                <button class="link-button" id="forget" onclick={on_click(send, Msg::ForgetChoices)}>{forget}</button>
             </div>
         };
     }
