@@ -112,6 +112,10 @@ pub fn dist() -> Result<PathBuf, String> {
         std::fs::copy(entry.path(), &target)
             .map_err(|error| format!("cannot copy to {}: {error}", target.display()))?;
     }
+    // The language reference, which the page fetches when its panel first opens.
+    let reference = out.join("scenario-language.md");
+    std::fs::copy(root().join("docs").join("scenario-language.md"), &reference)
+        .map_err(|error| format!("cannot copy to {}: {error}", reference.display()))?;
     report_size(&out);
     Ok(out)
 }

@@ -80,6 +80,8 @@ pub enum Msg {
     RestartPredictions,
     Help(bool),
     Reference(bool),
+    /// The language reference arrived (its Markdown), or could not be fetched (why).
+    ReferenceLoaded(Result<String, String>),
     Escape,
 }
 
@@ -123,6 +125,25 @@ pub enum Effect {
     StopTimer,
     /// Move the keyboard focus to the element with this id, after the page is drawn.
     Focus(&'static str),
+    /// Fetch the language reference ([`REFERENCE_FILE`], beside the page) and answer with
+    /// [`Msg::ReferenceLoaded`].
+    FetchReference,
+}
+
+/// The language reference, served beside the page (`cargo xtask dist` copies
+/// `docs/scenario-language.md` there). It is fetched when its panel first opens rather than compiled
+/// into the bundle, which it would grow by a twenty-fifth for a page most visits never open.
+pub const REFERENCE_FILE: &str = "scenario-language.md";
+
+/// The language reference as the panel shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reference {
+    NotFetched,
+    Loading,
+    /// Its Markdown text.
+    Loaded(String),
+    /// Why it could not be fetched.
+    Failed(String),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -265,6 +286,7 @@ pub struct Model {
     pub drafts: Drafts,
     pub mode: Mode,
     pub panel: Option<Panel>,
+    pub reference: Reference,
     /// Said to screen readers (an `aria-live` region).
     pub announcement: String,
     pub page_address: String,
@@ -303,6 +325,7 @@ impl Model {
             drafts: Drafts::default(),
             mode: Mode::Explore,
             panel: None,
+            reference: Reference::NotFetched,
             announcement: String::new(),
             page_address: String::new(),
             set_aside: None,
@@ -685,7 +708,20 @@ fn apply(model: &mut Model, msg: Msg, effects: &mut Vec<Effect>) {
         Msg::Answer(chosen) => teaching::answer(model, chosen, effects),
         Msg::RestartPredictions => teaching::restart_predictions(model, effects),
         Msg::Help(open) => toggle_panel(model, Panel::Help, open, effects),
-        Msg::Reference(open) => toggle_panel(model, Panel::Reference, open, effects),
+        Msg::Reference(open) => {
+            toggle_panel(model, Panel::Reference, open, effects);
+            // Fetched once; a failed fetch is tried again the next time the panel opens.
+            if open && matches!(model.reference, Reference::NotFetched | Reference::Failed(_)) {
+                model.reference = Reference::Loading;
+                effects.push(Effect::FetchReference);
+            }
+        }
+        Msg::ReferenceLoaded(result) => {
+            model.reference = match result {
+                Ok(text) => Reference::Loaded(text),
+                Err(why) => Reference::Failed(why),
+            };
+        }
         Msg::Escape => {
             if let Some(panel) = model.panel {
                 toggle_panel(model, panel, false, effects);

@@ -308,6 +308,22 @@ fn panels_take_the_focus_and_give_it_back() {
 }
 
 #[test]
+fn the_reference_is_fetched_once_and_a_failed_fetch_is_tried_again() {
+    let mut model = fresh();
+    let effects = update(&mut model, Msg::Reference(true));
+    assert_eq!(effects, vec![Effect::Focus("reference-dialog"), Effect::FetchReference]);
+    assert_eq!(model.reference, Reference::Loading);
+    update(&mut model, Msg::ReferenceLoaded(Err("the server answered with status 404".into())));
+    assert_eq!(model.reference, Reference::Failed("the server answered with status 404".into()));
+    update(&mut model, Msg::Reference(false));
+    assert!(update(&mut model, Msg::Reference(true)).contains(&Effect::FetchReference), "tried again");
+    update(&mut model, Msg::ReferenceLoaded(Ok("# The scenario language".into())));
+    update(&mut model, Msg::Escape);
+    assert_eq!(update(&mut model, Msg::Reference(true)), vec![Effect::Focus("reference-dialog")], "kept");
+    assert_eq!(model.reference, Reference::Loaded("# The scenario language".into()));
+}
+
+#[test]
 fn playback_starts_and_stops_a_timer() {
     let mut model = fresh();
     assert_eq!(update(&mut model, Msg::TogglePlay), vec![Effect::StartTimer { period_ms: 250 }]);

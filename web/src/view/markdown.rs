@@ -213,7 +213,7 @@ mod tests {
 
     #[test]
     fn the_language_reference_reads_as_blocks() {
-        let blocks = blocks(super::super::help::REFERENCE);
+        let blocks = blocks(include_str!("../../../docs/scenario-language.md"));
         assert!(blocks.iter().any(|block| matches!(block, Block::Code(_))));
         assert!(blocks.iter().any(|block| matches!(block, Block::Table { .. })));
         assert!(matches!(&blocks[0], Block::Heading { level: 1, .. }));

@@ -68,7 +68,7 @@ pub fn page(model: &Model, callbacks: &Callbacks) -> Html {
             </div>
             {match model.panel {
                 Some(Panel::Help) => help::help(send),
-                Some(Panel::Reference) => help::reference(send),
+                Some(Panel::Reference) => help::reference(&model.reference, send),
                 None => Html::default(),
             }}
             <div id="announcer" class="visually-hidden" aria-live="polite" aria-atomic="true">{model.announcement.clone()}</div>
