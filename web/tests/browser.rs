@@ -42,7 +42,8 @@ fn every_library_scenario_gives_the_native_trace_hash() {
 
 #[wasm_bindgen_test]
 fn jumping_anywhere_shows_what_a_fresh_run_shows() {
-    for name in ["pipe-buf-atomicity", "shell-pipeline", "stop-continue-kill"] {
+    // A probe too: its run follows its `schedule` line, and jumps replay exactly those choices.
+    for name in ["pipe-buf-atomicity", "shell-pipeline", "stop-continue-kill", "probe-writer-woken-part-way"] {
         let text = library(name);
         let mut engine = Engine::build(setup(text)).unwrap();
         let total = engine.total_steps();
