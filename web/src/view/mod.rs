@@ -244,9 +244,7 @@ fn objects(engine: &Engine, snapshot: &Snapshot) -> Html {
                 ObjectView::Pipe(pipe) => html! {
                     <pipe::PipeCard key={format!("pipe-{}", pipe.id)} pipe={(**pipe).clone()} names={names.clone()} />
                 },
-                ObjectView::Fifo(fifo) => html! {
-                    <fifo::FifoCard key={format!("fifo-{}", fifo.path)} fifo={fifo.clone()} />
-                },
+                ObjectView::Fifo(fifo) => fifo::fifo_card(fifo),
             }) }
         </div>
     }
