@@ -444,3 +444,17 @@ fn a_pick_after_the_schedule_has_run_out_says_nothing_about_it() {
     assert!(model.notice.is_none(), "{:?}", model.notice);
     assert_eq!(model.engine.as_ref().unwrap().setup.forced, vec![3, 3]);
 }
+
+#[test]
+fn a_schedule_that_cannot_be_followed_stops_the_run_and_says_where() {
+    // `c` exists only once `a` has forked it, after the step the schedule gives it.
+    let text = "schedule a c\nprocess a {\n  sched_yield\n  fork c {\n    exit 0\n  }\n}\n";
+    let mut model = fresh();
+    send(&mut model, &[Msg::Open("new".into()), Msg::Edit(text.to_string())]);
+    let engine = model.engine.as_ref().unwrap();
+    assert_eq!(engine.pinned_steps(), 1);
+    assert_eq!(engine.total_steps(), 1);
+    let error = engine.error.clone().unwrap();
+    assert!(model.diagnostics.is_empty(), "{:?}", model.diagnostics);
+    assert!(error.contains("schedule, entry 2, at step 2: no runnable process is named c"), "{error}");
+}

@@ -281,8 +281,8 @@ fn schedule_note(engine: &Engine, position: u64, send: &Callback<Msg>) -> Html {
         };
     }
     let Some(line) = engine.schedule_line() else { return Html::default() };
-    if pinned == 0 {
-        // The schedule could not be followed from its first entry: the run's error says why.
+    if pinned == 0 || engine.error.is_some() {
+        // The schedule could not be followed to its end: the run's error says where and why.
         return Html::default();
     }
     let text = if pinned >= engine.total_steps() {
