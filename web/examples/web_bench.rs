@@ -96,7 +96,7 @@ mod bench {
             }
         }
         let bundle_kb = bundle as f64 / 1024.0;
-        rows.push(("bundle, wasm + JS gzipped".into(), bundle_kb, "KB".into(), 400.0, bundle_kb < 400.0));
+        rows.push(("bundle, wasm + JS gzipped".into(), bundle_kb, "KB".into(), 250.0, bundle_kb < 250.0));
 
         let browser = Browser::start(1440, 900);
         // First render of the default scenario, five fresh loads.

@@ -77,6 +77,12 @@ impl App {
                 }
                 Effect::StopTimer => self.timer = None,
                 Effect::Focus(id) => self.focus = Some(id),
+                Effect::FetchReference => {
+                    let link = ctx.link().clone();
+                    browser::fetch_text(state::REFERENCE_FILE, move |result| {
+                        link.send_message(Msg::ReferenceLoaded(result))
+                    });
+                }
             }
         }
     }

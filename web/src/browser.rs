@@ -1,5 +1,5 @@
 //! Small wrappers over browser APIs: the URL fragment, local storage, focus, downloads, the clipboard,
-//! timings.
+//! fetching a file beside the page, timings.
 //!
 //! Everything here fails quietly (a missing API gives `None` or does nothing): the playground must keep
 //! working in a locked-down page, and none of these is needed to watch a run.
@@ -133,6 +133,28 @@ pub fn copy_to_clipboard(text: &str) {
             }
         }
     }
+}
+
+/// Fetches `path` (relative to the page) as text, and hands `done` the text or why there is none.
+pub fn fetch_text(path: &str, done: impl FnOnce(Result<String, String>) + 'static) {
+    let Some(window) = window() else {
+        done(Err("the page has no window".to_string()));
+        return;
+    };
+    let request = window.fetch_with_str(path);
+    wasm_bindgen_futures::spawn_local(async move { done(fetched(request).await) });
+}
+
+async fn fetched(request: js_sys::Promise) -> Result<String, String> {
+    use wasm_bindgen_futures::JsFuture;
+    let response = JsFuture::from(request).await.map_err(|_| "the server could not be reached".to_string())?;
+    let response: web_sys::Response = response.dyn_into().map_err(|_| "the answer was not a response".to_string())?;
+    if !response.ok() {
+        return Err(format!("the server answered with status {}", response.status()));
+    }
+    let text = response.text().map_err(|_| "its text could not be read".to_string())?;
+    let text = JsFuture::from(text).await.map_err(|_| "its text could not be read".to_string())?;
+    text.as_string().ok_or_else(|| "its text was not text".to_string())
 }
 
 /// Milliseconds since the page started loading.

@@ -8,11 +8,21 @@
 //! [`MAX_CHECKPOINTS`] are kept: when there would be more, every other one is dropped and the interval
 //! doubles, which bounds memory on long runs and keeps any jump under `interval` replayed steps.
 
-use sim_core::explain::{self, StepStory};
+use sim_core::lang::compile::Program;
+use sim_core::present::explain::{self, StepStory};
+use sim_core::present::render::{self, ProcessNames};
 use sim_core::share::SharedRun;
-use sim_core::snapshot::Snapshot;
-use sim_core::{Checkpoint, Diagnostic, Pid, Policy, Program, RunConfig, RunOutcome, Scenario, Simulation, StepStatus};
+use sim_core::{
+    Checkpoint, Diagnostic, Pid, Policy, RunConfig, RunOutcome, Scenario, Simulation, Snapshot, StepStatus,
+};
 use std::sync::Arc;
+
+/// A scenario's canonical text (`sim_core::print`): comments, blank lines and spacing leave it as it is,
+/// and any change to what runs changes it. Syntax trees themselves differ when a line moves, since their
+/// spans take part in equality.
+pub fn program_text(scenario: &Scenario) -> String {
+    sim_core::print(scenario)
+}
 
 /// Steps between checkpoints at first.
 pub const FIRST_INTERVAL: u64 = 128;
@@ -34,9 +44,11 @@ pub struct Engine {
     pub setup: RunSetup,
     pub title: Option<String>,
     pub description: Option<String>,
-    /// The parsed scenario. Syntax trees compare equal whatever their layout and comments, so this says
-    /// whether an edit changed the program.
+    /// The parsed scenario (its spans say where each part is written).
     pub scenario: Scenario,
+    /// The scenario in its canonical form ([`program_text`]): the same for every layout and comment,
+    /// so it says whether an edit changed the program.
+    pub program_text: String,
     reference: Simulation,
     checkpoints: Vec<Checkpoint>,
     interval: u64,
@@ -46,6 +58,12 @@ pub struct Engine {
     pub error: Option<String>,
     strip: std::rc::Rc<Vec<StripSegment>>,
     names: std::rc::Rc<Vec<(Pid, String)>>,
+    /// The names sim-core's words use, learnt from the whole run's events.
+    story_names: ProcessNames,
+    /// How many steps at the start of the run followed the scenario's own `schedule` line.
+    pinned_steps: u64,
+    /// The variables each process's own code names, by pid.
+    variables: std::rc::Rc<Vec<(Pid, Vec<String>)>>,
     /// The pid that ran at each step of the reference run.
     choices: std::rc::Rc<Vec<Pid>>,
 }
@@ -80,12 +98,15 @@ fn strip_of(choices: &[Pid]) -> Vec<StripSegment> {
     let bucket = total.div_ceil(MAX_STRIP_SEGMENTS);
     let mut merged: Vec<StripSegment> = Vec::new();
     for (index, chunk) in choices.chunks(bucket).enumerate() {
-        let mut counts: std::collections::BTreeMap<Pid, usize> = std::collections::BTreeMap::new();
+        // A few processes per bucket: a list counts them (a map would add a B-tree to the bundle).
+        let mut counts: Vec<(Pid, usize)> = Vec::new();
         for pid in chunk {
-            *counts.entry(*pid).or_default() += 1;
+            match counts.iter_mut().find(|(seen, _)| seen == pid) {
+                Some((_, count)) => *count += 1,
+                None => counts.push((*pid, 1)),
+            }
         }
-        let pid =
-            counts.iter().max_by_key(|(pid, count)| (**count, std::cmp::Reverse(**pid))).map_or(0, |(pid, _)| *pid);
+        let pid = counts.iter().max_by_key(|(pid, count)| (*count, std::cmp::Reverse(*pid))).map_or(0, |(pid, _)| *pid);
         match merged.last_mut() {
             Some(last) if last.pid == pid => last.steps += chunk.len() as u64,
             _ => merged.push(StripSegment { pid, first_step: (index * bucket) as u64 + 1, steps: chunk.len() as u64 }),
@@ -136,10 +157,18 @@ impl Engine {
                 }
             }
         }
+        let mut pinned_steps = 0;
         if error.is_none() {
             loop {
+                // Only a run without choices of the visitor's follows the scenario's schedule.
+                let pinned = reference.following_schedule();
                 match reference.step() {
-                    Ok(StepStatus::Ran(_)) => keep(&reference, &mut checkpoints, &mut interval),
+                    Ok(StepStatus::Ran(_)) => {
+                        if pinned {
+                            pinned_steps += 1;
+                        }
+                        keep(&reference, &mut checkpoints, &mut interval)
+                    }
                     Ok(StepStatus::Finished) => break,
                     Err(failure) => {
                         error = Some(failure.to_string());
@@ -154,10 +183,14 @@ impl Engine {
         let names = std::rc::Rc::new(
             reference.snapshot().processes.into_iter().map(|process| (process.pid, process.name)).collect(),
         );
+        let story_names = ProcessNames::from_events(reference.program(), &reference.trace().events);
+        let variables =
+            std::rc::Rc::new(crate::facts::variables_by_process(reference.program(), &reference.trace().events));
         let cursor = Simulation::from_program(program, config(&setup, false));
         Ok(Engine {
             title: scenario.title.clone(),
             description: scenario.description.clone(),
+            program_text: program_text(&scenario),
             scenario,
             setup,
             reference,
@@ -168,6 +201,9 @@ impl Engine {
             error,
             strip,
             names,
+            story_names,
+            pinned_steps,
+            variables,
             choices,
         })
     }
@@ -198,6 +234,11 @@ impl Engine {
     /// Who ran when, for the strip under the timeline.
     pub fn strip(&self) -> std::rc::Rc<Vec<StripSegment>> {
         self.strip.clone()
+    }
+
+    /// The variables the code of a process names (the ones its lane shows).
+    pub fn variables_of(&self, pid: Pid) -> &[String] {
+        self.variables.iter().find(|(candidate, _)| *candidate == pid).map_or(&[], |(_, names)| names.as_slice())
     }
 
     /// Every process the run ever had, by pid.
@@ -275,9 +316,30 @@ impl Engine {
         snapshot
     }
 
-    /// What the step on screen did.
+    /// What the step on screen did, in sim-core's words.
     pub fn story(&self) -> StepStory {
-        explain::step_story(&self.reference, self.position())
+        self.story_of(self.position())
+    }
+
+    /// What any step of the run did, in sim-core's words.
+    pub fn story_of(&self, step: u64) -> StepStory {
+        explain::step_story(self.reference.program(), self.reference.trace(), &self.story_names, step)
+    }
+
+    /// The names of the run's processes as sim-core's words give them, for [`crate::facts`].
+    pub fn story_names(&self) -> &ProcessNames {
+        &self.story_names
+    }
+
+    /// The line of the scenario's `schedule` line, if it pins an interleaving.
+    pub fn schedule_line(&self) -> Option<u32> {
+        self.scenario.schedule.as_ref().map(|schedule| schedule.span.line)
+    }
+
+    /// How many steps at the start of this run follow the scenario's `schedule` line: all it pins when
+    /// nobody chose a step by hand, and none once the visitor has (a choice from outside leaves it).
+    pub fn pinned_steps(&self) -> u64 {
+        self.pinned_steps
     }
 
     pub fn outcome(&self) -> Option<&RunOutcome> {
@@ -287,7 +349,9 @@ impl Engine {
     /// Who waits for whom, when the run ended in a deadlock.
     pub fn deadlock_lines(&self) -> Vec<String> {
         match self.reference.outcome() {
-            Some(RunOutcome::Deadlock { waiting }) => explain::deadlock_lines(&self.reference, waiting),
+            Some(RunOutcome::Deadlock { waiting }) => {
+                explain::deadlock_lines(self.reference.program(), &self.story_names, waiting)
+            }
             _ => Vec::new(),
         }
     }
@@ -324,16 +388,16 @@ impl Engine {
 
     /// The trace as JSON lines, as `ipclab sim --format json` writes it (the same records, from sim-core).
     pub fn trace_json_lines(&self) -> String {
-        let kernel = self.reference.kernel();
+        let program = self.reference.program();
         let trace = self.reference.trace();
         let mut out = String::new();
         for event in &trace.events {
-            let record = sim_core::render::event_record(kernel, trace, event);
+            let record = render::event_record(program, trace, &self.story_names, event);
             out.push_str(&serde_json::to_string(&record).expect("events serialize"));
             out.push('\n');
         }
         if let Some(report) = self.reference.report() {
-            let summary = sim_core::render::RunSummary::of(&report);
+            let summary = render::RunSummary::of(&report);
             out.push_str(&serde_json::to_string(&summary).expect("summaries serialize"));
             out.push('\n');
         }

@@ -7,9 +7,12 @@
 //! of the playground works with the small types below.
 
 use crate::engine::Engine;
-use sim_core::explain::{self, EventLine};
-use sim_core::program::{CallOp, OpKind};
-use sim_core::trace::{BlockReason, CallResult, Event, EventKind};
+use sim_core::lang::compile::{Bind, OpKind, Operand, Program, SlotKind, Value};
+use sim_core::lang::syscalls::CallId;
+use sim_core::linux::ChildStatus;
+use sim_core::present::explain::{self, EventLine};
+use sim_core::present::render;
+use sim_core::trace::{BlockReason, CallResult, Event, EventKind, WakeCause};
 use sim_core::{Pid, RunOutcome};
 
 /// The events recorded in `step` of the engine's run.
@@ -131,7 +134,7 @@ pub fn caption(engine: &Engine) -> String {
         if !matches!(event.kind, EventKind::ExpectFailed { .. }) {
             continue;
         }
-        let text = sim_core::render::event_text(simulation.kernel(), simulation.trace(), event);
+        let text = render::event_text(simulation.program(), simulation.trace(), engine.story_names(), event);
         let inner = format!("; {text}");
         if let Some(at) = sentence.find(&inner) {
             sentence.replace_range(at..at + inner.len(), "");
@@ -148,7 +151,8 @@ pub fn caption(engine: &Engine) -> String {
     let sentence = sentence.trim_end_matches('.').trim().to_string();
     let mut characters = sentence.chars();
     let mut text = match characters.next() {
-        Some(first) => format!("{}{}.", first.to_uppercase(), characters.as_str()),
+        // Sentences start with an ASCII word or a process name (an identifier).
+        Some(first) => format!("{}{}.", first.to_ascii_uppercase(), characters.as_str()),
         None => String::new(),
     };
     if !text.is_empty() {
@@ -162,59 +166,169 @@ pub fn caption(engine: &Engine) -> String {
     text
 }
 
+/// One event of a step, as the step's list shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StepLine {
+    /// Who it is about (`kernel` for the run itself).
+    pub actor: String,
+    /// sim-core's sentence for the event.
+    pub text: String,
+    /// The event's kind in one word, for styling (`call`, `block`, `wake`, ...).
+    pub kind: &'static str,
+    /// Why a process woke, from the event's [`WakeCause`], while sim-core's sentence names only who
+    /// woke it.
+    pub cause: Option<String>,
+}
+
 /// The events of the step on screen as lines, failures in plain words, context switches left out.
-pub fn event_lines(engine: &Engine) -> Vec<EventLine> {
-    let step = engine.position();
+pub fn event_lines(engine: &Engine) -> Vec<StepLine> {
+    event_lines_of(engine, engine.position())
+}
+
+/// The events of `step` as lines, as [`event_lines`] gives them for the step on screen.
+pub fn event_lines_of(engine: &Engine, step: u64) -> Vec<StepLine> {
     let mut failures = failures_in(engine, step).into_iter();
-    engine
-        .story()
-        .lines
+    let story: Vec<EventLine> = engine.story_of(step).lines;
+    // sim-core's story has one line per event of the step, in order.
+    story
         .into_iter()
-        .filter(|line| line.kind != "switch")
-        .map(|mut line| {
+        .zip(events_of(engine, step))
+        .filter(|(line, _)| line.kind != "switch")
+        .map(|(line, event)| {
+            let mut text = line.text;
             if line.kind == "failure" {
                 if let Some(failure) = failures.next() {
-                    line.text = format!("line {}: {}", failure.line, failure.text);
+                    text = format!("line {}: {}", failure.line, failure.text);
                 }
             }
-            if line.actor == "-" {
-                line.actor = "kernel".to_string();
-            }
-            line
+            let actor = if line.actor == "-" { "kernel".to_string() } else { line.actor };
+            let cause = match event.kind {
+                EventKind::Wake { cause, .. } => Some(wake_cause(engine, cause)),
+                _ => None,
+            };
+            StepLine { actor, text, kind: line.kind, cause }
         })
         .collect()
 }
 
-/// Signals generated up to the step on screen, newest last: (step, sentence).
+/// Why a sleeper woke, from the event's cause. A stopgap: once sim-core's own sentence for a wake-up
+/// names its cause, these words go.
+fn wake_cause(engine: &Engine, cause: WakeCause) -> String {
+    match cause {
+        WakeCause::Data { object } => format!("data arrived in {}", object.words()),
+        WakeCause::Room { object } => format!("room was made in {}", object.words()),
+        WakeCause::Hangup { object } => format!("the other side of {} went away", object.words()),
+        WakeCause::Partner { object } => format!("the other side opened {}", object.words()),
+        WakeCause::Child { child } => {
+            format!("{} changed state", engine.story_names().process(child))
+        }
+        WakeCause::Resize { object } => format!("{} grew", object.words()),
+    }
+}
+
+/// Signals generated up to the step on screen (sent, or raised by the CPU for a fault), newest last:
+/// (step, sentence).
 pub fn signals_so_far(engine: &Engine, most: usize) -> Vec<(u64, String)> {
     let position = engine.position();
     let simulation = engine.simulation();
     let events = &simulation.trace().events;
     let end = events.partition_point(|event| (event.step as u64) <= position);
-    let kernel = simulation.kernel();
+    let names = engine.story_names();
     let mut found: Vec<(u64, String)> = events[..end]
         .iter()
         .rev()
-        .filter(|event| matches!(event.kind, EventKind::Signal { .. }))
+        .filter(|event| matches!(event.kind, EventKind::Signal { .. } | EventKind::Fault { .. }))
         .take(most)
         .map(|event| {
-            let actor = sim_core::render::event_actor(kernel, event);
-            (event.step as u64, format!("{actor} {}", sim_core::render::event_text(kernel, simulation.trace(), event)))
+            let actor = render::event_actor(names, event);
+            let text = render::event_text(simulation.program(), simulation.trace(), names, event);
+            (event.step as u64, format!("{actor} {text}"))
         })
         .collect();
     found.reverse();
     found
 }
 
+/// The variables each process's own code names (its block, without the blocks of the children it
+/// forks), by pid: the ones worth showing in its lane. Every process holds a value for every variable
+/// of the scenario, but a variable of another block is not the process's business.
+pub fn variables_by_process(program: &Program, events: &[Event]) -> Vec<(Pid, Vec<String>)> {
+    let mut found = Vec::new();
+    for event in events {
+        let range = match event.kind {
+            EventKind::Spawn { pid, index } => {
+                program.processes.get(index as usize).map(|process| (pid, process.start, process.end))
+            }
+            EventKind::Fork { child, op, .. } => match program.ops.get(op as usize).map(|op| &op.kind) {
+                Some(OpKind::Fork { body_end, .. }) => Some((child, op + 1, *body_end)),
+                _ => None,
+            },
+            _ => None,
+        };
+        let Some((pid, start, end)) = range else { continue };
+        let mut slots = Vec::new();
+        let mut op = start;
+        while op < end {
+            let Some(operation) = program.ops.get(op as usize) else { break };
+            match &operation.kind {
+                OpKind::Call(call) => {
+                    for operand in call.operands.iter() {
+                        if let Operand::Value { value, .. } = operand {
+                            slots_of(value, &mut slots);
+                        }
+                    }
+                    if let Bind::Value(slot) = call.bind {
+                        slots.push(slot);
+                    }
+                }
+                OpKind::Assign { slot, value } => {
+                    slots.push(*slot);
+                    slots_of(value, &mut slots);
+                }
+                OpKind::JumpUnless { condition, .. } => slots_of(condition, &mut slots),
+                // A child's block is the child's code; the parent goes on after it.
+                OpKind::Fork { body_end, .. } => {
+                    op = (*body_end).max(op + 1);
+                    continue;
+                }
+                OpKind::Jump { .. } | OpKind::RepeatNext { .. } => {}
+            }
+            op += 1;
+        }
+        slots.sort_unstable();
+        slots.dedup();
+        // Plain values only: descriptors and pids have lanes and tables of their own.
+        let names = slots
+            .into_iter()
+            .filter(|slot| matches!(program.slot_kinds.get(*slot as usize), Some(SlotKind::Value | SlotKind::Errno)))
+            .filter_map(|slot| program.slots.get(slot as usize))
+            .map(|name| name.to_string());
+        found.push((pid, names.collect()));
+    }
+    found
+}
+
+fn slots_of(value: &Value, slots: &mut Vec<u32>) {
+    match value {
+        Value::Slot(slot) => slots.push(*slot),
+        Value::Unary(_, inner) => slots_of(inner, slots),
+        Value::Binary(_, left, right) => {
+            slots_of(left, slots);
+            slots_of(right, slots);
+        }
+        Value::Const(_) | Value::SelfPid => {}
+    }
+}
+
 /// Whether any pipe or FIFO was made at or before `step` (to tell "none yet" from "all gone").
 pub fn made_an_object_by(engine: &Engine, step: u64) -> bool {
     let simulation = engine.simulation();
-    let ops = &simulation.program().ops;
+    let program = simulation.program();
     simulation.trace().events.iter().take_while(|event| (event.step as u64) <= step).any(|event| match &event.kind {
         EventKind::Call { op, result, .. } => {
             let made = matches!(
-                ops.get(*op as usize).map(|op| &op.kind),
-                Some(OpKind::Call(CallOp::Pipe { .. } | CallOp::Mkfifo { .. } | CallOp::Open { .. }))
+                program.call(*op).map(|call| call.id),
+                Some(CallId::Pipe | CallId::Pipe2 | CallId::Mkfifo | CallId::Open)
             );
             made && !matches!(result, CallResult::Error { .. })
         }
@@ -272,21 +386,16 @@ pub fn step_call(engine: &Engine, step: u64) -> Option<StepCall> {
     let events = events_of(engine, step);
     let simulation = engine.simulation();
     let (pid, op) = first_call(events)?;
-    let call = match &simulation.program().ops.get(op as usize)?.kind {
-        OpKind::Call(call) => call,
-        _ => return None,
-    };
-    let asked = match call {
-        CallOp::Read { .. } => Asked::Read,
-        CallOp::Write { .. } => Asked::Write,
-        CallOp::Open { .. } => Asked::Open,
-        CallOp::Wait | CallOp::Waitpid { .. } => Asked::Wait,
+    let call = simulation.program().call(op)?;
+    let asked = match call.id {
+        CallId::Read => Asked::Read,
+        CallId::Write => Asked::Write,
+        CallId::Open => Asked::Open,
+        CallId::Wait | CallId::Waitpid | CallId::Waitid => Asked::Wait,
         _ => return None,
     };
     let killed = events.iter().find_map(|event| match event.kind {
-        EventKind::Exit { pid: dead, status: sim_core::ast::ChildStatus::Killed { signal, .. } } if dead == pid => {
-            Some(signal.name())
-        }
+        EventKind::Exit { pid: dead, status: ChildStatus::Killed { signal, .. } } if dead == pid => Some(signal.name()),
         _ => None,
     });
     let blocked = events.iter().any(|event| matches!(event.kind, EventKind::Block { pid: who, .. } if who == pid));
@@ -300,9 +409,9 @@ pub fn step_call(engine: &Engine, step: u64) -> Option<StepCall> {
         (None, false, Some(CallResult::Error { errno })) => Happened::Fails(errno.name()),
         (None, false, Some(CallResult::Data { len: 0, .. })) => Happened::EndOfFile,
         (None, false, Some(CallResult::Data { .. })) => Happened::Data,
-        (None, false, Some(CallResult::Waited { .. })) => Happened::Reported,
-        (None, false, Some(CallResult::Value { value })) => match (asked, call) {
-            (Asked::Write, CallOp::Write { data, .. }) if (value as i64) < data.len() as i64 => Happened::WrotePart,
+        (None, false, Some(CallResult::Waited { .. } | CallResult::WaitedInfo { .. })) => Happened::Reported,
+        (None, false, Some(CallResult::Value { value })) => match (asked, call.payload()) {
+            (Asked::Write, Some(payload)) if value < payload.len() as i64 => Happened::WrotePart,
             (Asked::Write, _) => Happened::WroteAll,
             (Asked::Open, _) => Happened::Opened,
             (Asked::Wait, _) if value == 0 => Happened::NothingYet,
@@ -339,7 +448,7 @@ pub fn goal_step(engine: &Engine, goal: Goal) -> Option<u64> {
             _ => None,
         },
         Goal::KilledBy { process, signal } => trace.events.iter().find_map(|event| match event.kind {
-            EventKind::Exit { pid, status: sim_core::ast::ChildStatus::Killed { signal: got, .. } }
+            EventKind::Exit { pid, status: ChildStatus::Killed { signal: got, .. } }
                 if got.name() == signal && is_named(engine, pid, process) =>
             {
                 Some(event.step as u64)
@@ -369,7 +478,7 @@ pub fn goal_step(engine: &Engine, goal: Goal) -> Option<u64> {
 /// same program, its lines moved).
 pub fn step_running_line(engine: &Engine, source: &str, process: &str, line: u32, occurrence: u32) -> Option<u64> {
     let scenario = sim_core::parse(source).ok()?;
-    let program = sim_core::Program::compile(&scenario).ok()?;
+    let program = Program::compile(&scenario).ok()?;
     let wanted: Vec<u32> =
         (0..program.ops.len() as u32).filter(|op| program.ops[*op as usize].span.line == line).collect();
     let mut seen = 0;
@@ -464,6 +573,44 @@ mod tests {
 
     fn engine_of(name: &str) -> Engine {
         engine(library(name))
+    }
+
+    #[test]
+    fn each_process_shows_the_variables_its_own_code_names() {
+        let engine = engine_of("read-until-eof");
+        let names = engine.process_names();
+        let pid_of = |name: &str| names.iter().find(|(_, full)| full == name).expect("a process").0;
+        let reader = engine.variables_of(pid_of("reader"));
+        assert!(reader.contains(&"total".to_string()) && reader.contains(&"n".to_string()), "{reader:?}");
+        let writer = engine.variables_of(pid_of("writer"));
+        assert!(!writer.contains(&"total".to_string()), "the writer's block never names total: {writer:?}");
+        let groups = engine_of("signals-to-groups");
+        let names = groups.process_names();
+        let pid_of = |name: &str| names.iter().find(|(_, full)| full == name).expect("a process").0;
+        let mut shell = groups.variables_of(pid_of("shell")).to_vec();
+        shell.sort();
+        assert_eq!(shell, ["n".to_string(), "ready".to_string()]);
+        assert!(groups.variables_of(pid_of("helper")).is_empty());
+    }
+
+    #[test]
+    fn a_wake_up_says_why() {
+        let engine = engine_of("pipe-parent-child");
+        // Step 6: the parent's write wakes the child asleep in read.
+        let lines = event_lines_of(&engine, 6);
+        let wake = lines.iter().find(|line| line.kind == "wake").expect("a wake-up");
+        assert_eq!(wake.actor, "child");
+        assert_eq!(wake.cause.as_deref(), Some("data arrived in pipe 1"));
+        assert!(lines.iter().filter(|line| line.kind != "wake").all(|line| line.cause.is_none()));
+    }
+
+    #[test]
+    fn a_fault_is_in_the_signal_log() {
+        let mut engine =
+            engine("process a expect killed SIGFPE {\n  n = 0\n  sched_yield\n  n = 1 / n\n  sched_yield\n}\n");
+        engine.goto(engine.total_steps());
+        let signals = signals_so_far(&engine, 6);
+        assert!(signals.iter().any(|(_, text)| text.contains("SIGFPE")), "{signals:?}");
     }
 
     #[test]

@@ -42,7 +42,8 @@ fn every_library_scenario_gives_the_native_trace_hash() {
 
 #[wasm_bindgen_test]
 fn jumping_anywhere_shows_what_a_fresh_run_shows() {
-    for name in ["pipe-buf-atomicity", "shell-pipeline", "stop-continue-kill"] {
+    // A probe too: its run follows its `schedule` line, and jumps replay exactly those choices.
+    for name in ["pipe-buf-atomicity", "shell-pipeline", "stop-continue-kill", "probe-writer-woken-part-way"] {
         let text = library(name);
         let mut engine = Engine::build(setup(text)).unwrap();
         let total = engine.total_steps();
@@ -93,7 +94,7 @@ fn a_long_run_keeps_a_bounded_number_of_checkpoints() {
     let snapshot = engine.snapshot();
     assert_eq!(snapshot.step, 0);
     engine.goto(17_123);
-    assert_eq!(engine.snapshot().pipes.len(), 1);
+    assert_eq!(engine.snapshot().pipes().count(), 1);
 }
 
 #[wasm_bindgen_test]

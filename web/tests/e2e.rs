@@ -727,7 +727,8 @@ fn the_keyboard_works_and_steps_are_announced() {
         "const e = Array.from(document.querySelectorAll('[aria-live]')).find(e => e.textContent.includes('Step 1 of')); return e ? e.textContent : null;",
         Duration::from_secs(5),
     );
-    assert!(said.as_str().unwrap().contains("Parent creates a pipe"), "{said}");
+    // sim-core's sentence keeps a process's name as the scenario writes it.
+    assert!(said.as_str().unwrap().contains("parent creates a pipe"), "{said}");
 
     // A notice about an earlier action goes at the next step.
     browser.click("#share");
@@ -735,6 +736,58 @@ fn the_keyboard_works_and_steps_are_announced() {
     browser.click("#stage");
     browser.press(&[ARROW_LEFT]);
     browser.wait_for("the notice to go", "return document.getElementById('notice') === null;", WAIT);
+}
+
+// ---- A scenario's own schedule, process groups, variables, wake-ups ----
+
+#[test]
+fn a_probe_follows_its_schedule_until_a_pick_leaves_it() {
+    let browser = Browser::start(1280, 900);
+    open(&browser, &playground());
+    choose_scenario(&browser, "probe-waitpid-wnohang");
+    wait_text(&browser, "#scenario-title", "WNOHANG");
+    let note = wait_text(&browser, "#schedule", "follows the scenario's schedule (line 3)");
+    assert!(note.contains("all 10 of its steps"), "{note}");
+    // Step 2 of the schedule runs the child; the visitor picks the parent instead.
+    browser.press(&[ARROW_RIGHT]);
+    wait_step(&browser, "step 1 / 10");
+    let label = attribute(&browser, "#lane-2 .pick-button", "aria-label");
+    assert!(label.contains("leaving the scenario's schedule"), "{label}");
+    browser.click("#lane-2 .pick-button");
+    wait_step(&browser, "step 2 /");
+    wait_text(&browser, "#notice", "no longer follows the scenario's schedule (line 3");
+    let forced = wait_text(&browser, "#forced", "is not followed");
+    assert!(forced.contains("You chose the first 2 steps"), "{forced}");
+    assert!(!browser.exists("#schedule"));
+    // Back to the schedule, at the same step: the child ran second.
+    browser.click("#forget");
+    wait_text(&browser, "#schedule", "follows the scenario's schedule");
+    wait_text(&browser, "#notice", "again");
+    wait_step(&browser, "step 2 / 10");
+    assert!(attribute(&browser, "#lane-3", "class").contains("ran-last"), "the child took step 2");
+}
+
+#[test]
+fn lanes_show_process_groups_variables_and_why_a_process_woke() {
+    let browser = Browser::start(1280, 900);
+    open(&browser, &playground());
+    // The default scenario: at step 6 the parent's write wakes the child, and the step says why.
+    browser.click("#stage");
+    for step in 1..=6 {
+        browser.press(&[ARROW_RIGHT]);
+        wait_step(&browser, &format!("step {step} /"));
+    }
+    wait_text(&browser, "#events", "(data arrived in pipe 1)");
+    // A job in a process group of its own, and the shell's loop counting what it read.
+    choose_scenario(&browser, "signals-to-groups");
+    wait_text(&browser, "#scenario-title", "process groups");
+    browser.press(&[END]);
+    wait_text(&browser, "#lane-2 .family", "leads process group 2");
+    wait_text(&browser, "#lane-4 .family", "in process group 3 (led by leader (3))");
+    let variables = wait_text(&browser, "#lane-2 .variables", "ready = 2");
+    assert!(variables.contains("n = "), "{variables}");
+    assert!(!browser.exists("#lane-4 .variables"), "the helper's code names no variable");
+    save_screenshot(&browser, "groups-and-variables");
 }
 
 // ---- Teaching modes ----

@@ -138,7 +138,7 @@ impl Model {
         };
         let (setup, step, same_program) = match &self.engine {
             Some(engine) => {
-                let same = engine.scenario == parsed;
+                let same = engine.program_text == program_text(&parsed);
                 (engine.setup.clone(), engine.position(), same)
             }
             None => (default_setup(String::new()), 0, false),
@@ -147,7 +147,7 @@ impl Model {
         let mut said = None;
         if same_program {
             forced = setup.forced.clone();
-        } else if let Some(aside) = self.set_aside.take_if(|aside| aside.scenario == parsed) {
+        } else if let Some(aside) = self.set_aside.take_if(|aside| aside.program_text == program_text(&parsed)) {
             said = Some(format!(
                 "The program is back to the one your {} were made for, so they apply again.",
                 plural(aside.forced.len(), "scheduling choice", "scheduling choices")
@@ -155,7 +155,8 @@ impl Model {
             forced = aside.forced;
         } else if !setup.forced.is_empty() {
             if let Some(engine) = &self.engine {
-                self.set_aside = Some(SetAside { scenario: engine.scenario.clone(), forced: setup.forced.clone() });
+                self.set_aside =
+                    Some(SetAside { program_text: engine.program_text.clone(), forced: setup.forced.clone() });
             }
             said = Some(format!(
                 "This edit changed the program, so your {} no longer apply and the scheduler runs it alone. \
@@ -293,7 +294,8 @@ pub(super) fn default_document() -> (Document, String) {
 pub(super) fn capitalised(text: &str) -> String {
     let mut characters = text.chars();
     match characters.next() {
-        Some(first) => format!("{}{}", first.to_uppercase(), characters.as_str()),
+        // Labels start with an English word; ASCII case keeps Unicode's tables out of the bundle.
+        Some(first) => format!("{}{}", first.to_ascii_uppercase(), characters.as_str()),
         None => String::new(),
     }
 }

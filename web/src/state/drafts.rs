@@ -1,11 +1,10 @@
 //! The visitor's drafts: several named scenarios kept in the browser's local storage.
 //!
-//! Pure data with a JSON form; the reducer decides when to save and the app writes the JSON. A draft is
+//! Pure data with a JSON form (read and written in `drafts_json.rs`); the reducer decides when to save
+//! and the app writes the JSON. A draft is
 //! never overwritten by opening something else (it stays in the list), and a deleted one can be put back
 //! with Undo. Bounded like everything else: at most [`MAX_DRAFTS`] drafts, names of at most
 //! [`MAX_NAME_CHARS`] characters, and texts no larger than the simulator accepts.
-
-use serde::{Deserialize, Serialize};
 
 /// Most drafts kept.
 pub const MAX_DRAFTS: usize = 20;
@@ -15,7 +14,7 @@ pub const MAX_NAME_CHARS: usize = 60;
 pub const MAX_TEXT_BYTES: usize = sim_core::Limits::DEFAULT.max_source_bytes as usize;
 
 /// One draft.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Draft {
     pub id: u32,
     pub name: String,
@@ -23,7 +22,7 @@ pub struct Draft {
 }
 
 /// Every draft, oldest first.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Drafts {
     pub next_id: u32,
     pub list: Vec<Draft>,
@@ -33,7 +32,7 @@ impl Drafts {
     /// Reads the stored JSON; anything unreadable gives no drafts rather than an error (a damaged entry
     /// must not stop the page from opening), and the limits are applied again.
     pub fn from_json(json: &str) -> Drafts {
-        let mut drafts: Drafts = serde_json::from_str(json).unwrap_or_default();
+        let mut drafts = super::drafts_json::read_drafts(json).unwrap_or_default();
         drafts.list.truncate(MAX_DRAFTS);
         drafts.list.retain(|draft| draft.text.len() <= MAX_TEXT_BYTES);
         for draft in &mut drafts.list {
@@ -45,7 +44,7 @@ impl Drafts {
     }
 
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).expect("drafts serialize")
+        super::drafts_json::write_drafts(self)
     }
 
     pub fn get(&self, id: u32) -> Option<&Draft> {

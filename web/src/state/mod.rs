@@ -14,10 +14,11 @@
 
 mod document;
 pub mod drafts;
+mod drafts_json;
 pub mod keys;
 mod teaching;
 
-use crate::engine::{Engine, RunSetup};
+use crate::engine::{program_text, Engine, RunSetup};
 use crate::facts;
 use crate::teach::catalog;
 use crate::teach::challenge::{self, CHALLENGES};
@@ -79,6 +80,8 @@ pub enum Msg {
     RestartPredictions,
     Help(bool),
     Reference(bool),
+    /// The language reference arrived (its Markdown), or could not be fetched (why).
+    ReferenceLoaded(Result<String, String>),
     Escape,
 }
 
@@ -122,6 +125,25 @@ pub enum Effect {
     StopTimer,
     /// Move the keyboard focus to the element with this id, after the page is drawn.
     Focus(&'static str),
+    /// Fetch the language reference ([`REFERENCE_FILE`], beside the page) and answer with
+    /// [`Msg::ReferenceLoaded`].
+    FetchReference,
+}
+
+/// The language reference, served beside the page (`cargo xtask dist` copies
+/// `docs/scenario-language.md` there). It is fetched when its panel first opens rather than compiled
+/// into the bundle, which it would grow by a twenty-fifth for a page most visits never open.
+pub const REFERENCE_FILE: &str = "scenario-language.md";
+
+/// The language reference as the panel shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reference {
+    NotFetched,
+    Loading,
+    /// Its Markdown text.
+    Loaded(String),
+    /// Why it could not be fetched.
+    Failed(String),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -245,7 +267,8 @@ pub enum Panel {
 /// brings that program back, so are they.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct SetAside {
-    scenario: sim_core::Scenario,
+    /// The program they were made for, in its canonical form.
+    program_text: String,
     forced: Vec<Pid>,
 }
 
@@ -263,6 +286,7 @@ pub struct Model {
     pub drafts: Drafts,
     pub mode: Mode,
     pub panel: Option<Panel>,
+    pub reference: Reference,
     /// Said to screen readers (an `aria-live` region).
     pub announcement: String,
     pub page_address: String,
@@ -301,6 +325,7 @@ impl Model {
             drafts: Drafts::default(),
             mode: Mode::Explore,
             panel: None,
+            reference: Reference::NotFetched,
             announcement: String::new(),
             page_address: String::new(),
             set_aside: None,
@@ -336,7 +361,7 @@ impl Model {
             return None;
         }
         let step = engine.position() + 1;
-        if predictions.answers.contains_key(&step) {
+        if predictions.answer(step).is_some() {
             return None;
         }
         facts::step_call(engine, step).map(|call| (step, call))
@@ -347,7 +372,8 @@ impl Model {
     pub fn challenge(&self) -> Option<(usize, bool)> {
         let Mode::Challenges(Some(play)) = &self.mode else { return None };
         let intact = self.engine.as_ref().is_some_and(|engine| {
-            sim_core::parse(CHALLENGES[play.index].scenario).is_ok_and(|scenario| scenario == engine.scenario)
+            sim_core::parse(CHALLENGES[play.index].scenario)
+                .is_ok_and(|scenario| program_text(&scenario) == engine.program_text)
         });
         Some((play.index, intact))
     }
@@ -561,6 +587,13 @@ fn apply(model: &mut Model, msg: Msg, effects: &mut Vec<Effect>) {
                 ));
                 return;
             }
+            // The scenario's schedule still had this step to pin: the pick sets it aside.
+            let left_schedule = match engine.schedule_line() {
+                Some(line) if engine.setup.forced.is_empty() && position < engine.pinned_steps() => {
+                    Some((line, engine.pinned_steps()))
+                }
+                _ => None,
+            };
             if let Err(message) = engine.choose(pid) {
                 model.notice = Some(Notice::new(NoticeKind::Error, message));
                 return;
@@ -568,10 +601,28 @@ fn apply(model: &mut Model, msg: Msg, effects: &mut Vec<Effect>) {
             if let Mode::Predict(predictions) = &mut model.mode {
                 predictions.forget_after(position);
             }
+            if let Some((line, pinned)) = left_schedule {
+                let name = model.process_name(pid);
+                model.notice = Some(Notice::new(
+                    NoticeKind::Info,
+                    format!(
+                        "You picked {name} at step {}, so the run no longer follows the scenario's schedule \
+                         (line {line}, which pinned the first {}). Forget your choices to follow it again.",
+                        position + 1,
+                        plural(pinned as usize, "step", "steps")
+                    ),
+                ));
+            }
         }
         Msg::ForgetChoices => {
             model.set_aside = None;
             model.rebuild_with(|setup| setup.forced.clear());
+            if let Some(line) = model.engine.as_ref().and_then(Engine::schedule_line) {
+                model.notice = Some(Notice::new(
+                    NoticeKind::Info,
+                    format!("The run follows the scenario's schedule (line {line}) again."),
+                ));
+            }
         }
         Msg::Policy(name) => {
             let policy = if name == "random" { Policy::Random } else { Policy::RoundRobin };
@@ -657,7 +708,20 @@ fn apply(model: &mut Model, msg: Msg, effects: &mut Vec<Effect>) {
         Msg::Answer(chosen) => teaching::answer(model, chosen, effects),
         Msg::RestartPredictions => teaching::restart_predictions(model, effects),
         Msg::Help(open) => toggle_panel(model, Panel::Help, open, effects),
-        Msg::Reference(open) => toggle_panel(model, Panel::Reference, open, effects),
+        Msg::Reference(open) => {
+            toggle_panel(model, Panel::Reference, open, effects);
+            // Fetched once; a failed fetch is tried again the next time the panel opens.
+            if open && matches!(model.reference, Reference::NotFetched | Reference::Failed(_)) {
+                model.reference = Reference::Loading;
+                effects.push(Effect::FetchReference);
+            }
+        }
+        Msg::ReferenceLoaded(result) => {
+            model.reference = match result {
+                Ok(text) => Reference::Loaded(text),
+                Err(why) => Reference::Failed(why),
+            };
+        }
         Msg::Escape => {
             if let Some(panel) = model.panel {
                 toggle_panel(model, panel, false, effects);

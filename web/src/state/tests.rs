@@ -308,6 +308,22 @@ fn panels_take_the_focus_and_give_it_back() {
 }
 
 #[test]
+fn the_reference_is_fetched_once_and_a_failed_fetch_is_tried_again() {
+    let mut model = fresh();
+    let effects = update(&mut model, Msg::Reference(true));
+    assert_eq!(effects, vec![Effect::Focus("reference-dialog"), Effect::FetchReference]);
+    assert_eq!(model.reference, Reference::Loading);
+    update(&mut model, Msg::ReferenceLoaded(Err("the server answered with status 404".into())));
+    assert_eq!(model.reference, Reference::Failed("the server answered with status 404".into()));
+    update(&mut model, Msg::Reference(false));
+    assert!(update(&mut model, Msg::Reference(true)).contains(&Effect::FetchReference), "tried again");
+    update(&mut model, Msg::ReferenceLoaded(Ok("# The scenario language".into())));
+    update(&mut model, Msg::Escape);
+    assert_eq!(update(&mut model, Msg::Reference(true)), vec![Effect::Focus("reference-dialog")], "kept");
+    assert_eq!(model.reference, Reference::Loaded("# The scenario language".into()));
+}
+
+#[test]
 fn playback_starts_and_stops_a_timer() {
     let mut model = fresh();
     assert_eq!(update(&mut model, Msg::TogglePlay), vec![Effect::StartTimer { period_ms: 250 }]);
@@ -377,4 +393,68 @@ fn undo_goes_back_to_a_challenge_with_its_picks() {
     assert!(matches!(model.mode, Mode::Challenges(Some(ChallengePlay { index: 0, .. }))));
     assert_eq!(model.engine.as_ref().unwrap().setup.forced, vec![2, 2]);
     assert_eq!(model.position(), 2);
+}
+
+#[test]
+fn a_scenario_s_schedule_is_followed_until_a_pick_leaves_it() {
+    let stem = "probe-waitpid-wnohang";
+    let native = crate::library::LIBRARY.iter().find(|(candidate, _, _)| *candidate == stem).unwrap().2;
+    let mut model = fresh();
+    update(&mut model, Msg::Open(format!("library:{stem}")));
+    let engine = model.engine.as_ref().unwrap();
+    // The schedule line pins every step of this run: the run is the one the native build made.
+    assert_eq!(engine.schedule_line(), Some(3));
+    assert_eq!(engine.pinned_steps(), 10);
+    assert_eq!(Some(engine.trace_hash()), native);
+    let scheduled = engine.choices().to_vec();
+
+    // At step 2 the schedule runs the child; picking the parent instead leaves the schedule.
+    update(&mut model, Msg::Forward);
+    assert_eq!(scheduled[1], 3, "the schedule runs the child second");
+    update(&mut model, Msg::Pick(2));
+    let engine = model.engine.as_ref().unwrap();
+    assert_eq!(engine.setup.forced, vec![2, 2]);
+    assert_eq!(engine.pinned_steps(), 0);
+    assert_ne!(engine.choices(), scheduled.as_slice());
+    let notice = model.notice.clone().unwrap();
+    assert!(notice.text.contains("no longer follows the scenario's schedule (line 3"), "{}", notice.text);
+
+    // Forgetting the choices follows the schedule again, at the same step.
+    update(&mut model, Msg::ForgetChoices);
+    let engine = model.engine.as_ref().unwrap();
+    assert!(engine.setup.forced.is_empty());
+    assert_eq!(engine.choices(), scheduled.as_slice());
+    assert_eq!(engine.pinned_steps(), 10);
+    assert_eq!(model.position(), 2);
+    assert!(model.notice.as_ref().unwrap().text.contains("follows the scenario's schedule (line 3) again"));
+}
+
+#[test]
+fn a_pick_after_the_schedule_has_run_out_says_nothing_about_it() {
+    // The schedule pins the first step only; round-robin picks after it.
+    let text =
+        "schedule b\nprocess a {\n  sched_yield\n  sched_yield\n}\nprocess b {\n  sched_yield\n  sched_yield\n}\n";
+    let mut model = fresh();
+    send(&mut model, &[Msg::Open("new".into()), Msg::Edit(text.to_string()), Msg::DismissNotice]);
+    let engine = model.engine.as_mut().unwrap();
+    assert_eq!(engine.pinned_steps(), 1);
+    assert_eq!(engine.choices()[0], 3, "b runs first, as the schedule says");
+    engine.goto(1);
+    update(&mut model, Msg::Pick(3));
+    assert!(model.notice.is_none(), "{:?}", model.notice);
+    assert_eq!(model.engine.as_ref().unwrap().setup.forced, vec![3, 3]);
+}
+
+#[test]
+fn a_schedule_that_cannot_be_followed_stops_the_run_and_says_where() {
+    // `c` exists only once `a` has forked it, after the step the schedule gives it.
+    let text = "schedule a c\nprocess a {\n  sched_yield\n  fork c {\n    exit 0\n  }\n}\n";
+    let mut model = fresh();
+    send(&mut model, &[Msg::Open("new".into()), Msg::Edit(text.to_string())]);
+    let engine = model.engine.as_ref().unwrap();
+    assert_eq!(engine.pinned_steps(), 1);
+    assert_eq!(engine.total_steps(), 1);
+    let error = engine.error.clone().unwrap();
+    assert!(model.diagnostics.is_empty(), "{:?}", model.diagnostics);
+    assert!(error.contains("schedule, entry 2, at step 2: no runnable process is named c"), "{error}");
 }

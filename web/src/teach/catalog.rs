@@ -1,10 +1,12 @@
 //! The scenario library as the picker shows it: "Learn" first, in teaching order, then "Linux rules".
 //!
 //! The teaching order follows the mechanisms from the simplest to the subtler: anonymous pipes (a
-//! parent and a child, the shell's `|`, end of file, a full pipe, atomic writes, non-blocking ends,
-//! a pipe nobody reads), then named pipes, then processes and signals. A library scenario not listed
-//! here joins "Learn" after the listed ones (in file order), unless its name starts with `probe-`: those
-//! pin one subtle Linux rule each and go under "Linux rules".
+//! parent and a child, the shell's `|`, a stream without message boundaries, reading until end of
+//! file, an end of file that never comes, a full pipe, atomic writes, non-blocking ends, a pipe nobody
+//! reads), then named pipes, then processes and signals (zombies, pids and process groups, stopping
+//! and continuing, a signal to a whole group). Scenarios whose names start with `probe-` pin one
+//! subtle Linux rule each and go under "Linux rules"; every other one has its place here (a test
+//! checks it), and one that had none would still join "Learn", after the listed ones.
 
 use crate::library::{LIBRARY, TITLES};
 
@@ -41,6 +43,8 @@ pub struct Entry {
 pub const LEARN_ORDER: &[(&str, &str)] = &[
     ("pipe-parent-child", "Pipes"),
     ("shell-pipeline", "Pipes"),
+    ("pipes-are-streams", "Pipes"),
+    ("read-until-eof", "Pipes"),
     ("eof-never-comes", "Pipes"),
     ("pipe-full-blocks-writer", "Pipes"),
     ("pipe-buf-atomicity", "Pipes"),
@@ -48,7 +52,9 @@ pub const LEARN_ORDER: &[(&str, &str)] = &[
     ("sigpipe-no-reader", "Pipes"),
     ("fifo-unrelated", "Named pipes (FIFOs)"),
     ("wait-and-zombie", "Processes and signals"),
+    ("process-identity", "Processes and signals"),
     ("stop-continue-kill", "Processes and signals"),
+    ("signals-to-groups", "Processes and signals"),
 ];
 
 fn title_of(stem: &str) -> (&'static str, &'static str) {
@@ -130,6 +136,14 @@ mod tests {
             assert!(!entry.title.is_empty(), "{} has no title", entry.stem);
             assert!(!entry.title.starts_with("Probe:"), "{}", entry.title);
             assert!(!entry.description.is_empty(), "{} has no description", entry.stem);
+        }
+    }
+
+    #[test]
+    fn every_lesson_outside_the_probes_has_a_place_in_the_teaching_order() {
+        for (stem, _, _) in LIBRARY {
+            let listed = LEARN_ORDER.iter().any(|(listed, _)| listed == stem);
+            assert_eq!(listed, !stem.starts_with("probe-"), "{stem}: a lesson needs a place and a section");
         }
     }
 

@@ -6,7 +6,6 @@
 //! counts each question once.
 
 use crate::facts::{Asked, Happened};
-use std::collections::BTreeMap;
 
 /// One answer a visitor can pick.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -105,25 +104,36 @@ pub struct Answer {
     pub right: bool,
 }
 
-/// The visitor's answers in this run, by step.
+/// The visitor's answers in this run, by step: a short list (one per question asked), ascending.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Predictions {
-    pub answers: BTreeMap<u64, Answer>,
+    answers: Vec<(u64, Answer)>,
 }
 
 impl Predictions {
     /// (right answers, questions answered).
     pub fn score(&self) -> (usize, usize) {
-        (self.answers.values().filter(|answer| answer.right).count(), self.answers.len())
+        (self.answers.iter().filter(|(_, answer)| answer.right).count(), self.answers.len())
+    }
+
+    /// The answer given about `step`, if any.
+    pub fn answer(&self, step: u64) -> Option<&Answer> {
+        self.answers.iter().find(|(answered, _)| *answered == step).map(|(_, answer)| answer)
     }
 
     /// Forgets the answers about steps after `step` (the run after it changed).
     pub fn forget_after(&mut self, step: u64) {
-        self.answers.retain(|answered, _| *answered <= step);
+        self.answers.retain(|(answered, _)| *answered <= step);
     }
 
+    /// Records an answer; a second answer about the same step replaces the first.
     pub fn record(&mut self, step: u64, chosen: usize, right: bool) {
-        self.answers.insert(step, Answer { chosen, right });
+        let answer = Answer { chosen, right };
+        match self.answers.iter().position(|(answered, _)| *answered >= step) {
+            Some(index) if self.answers[index].0 == step => self.answers[index].1 = answer,
+            Some(index) => self.answers.insert(index, (step, answer)),
+            None => self.answers.push((step, answer)),
+        }
     }
 }
 

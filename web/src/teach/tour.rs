@@ -134,24 +134,33 @@ pub const TOURS: &[Tour] = &[
                  somebody opens it.",
             ),
             again(
+                "writer",
+                14,
+                1,
+                "The writer opens the same name for writing. Nobody has it open for reading yet, so the writer \
+                 sleeps inside open(), before it has a descriptor at all. (Had it come before mkfifo, open would \
+                 have failed with ENOENT, and its `retry ENOENT` would have tried again.)",
+            ),
+            line(
                 "reader",
                 6,
-                1,
-                "Opening a FIFO for reading waits for a writer. The reader sleeps inside open(), before it has a \
-                 descriptor at all.",
+                "The reader opens the FIFO for reading. Both sides are now present, so the reader's open returns at \
+                 once, and the kernel wakes the writer that sleeps in its open.",
+            ),
+            again(
+                "writer",
+                14,
+                2,
+                "Woken, the writer tries its open again, and this time it returns a descriptor. The two opens share \
+                 one pipe: look at the pipe card and its two holders.",
             ),
             line(
                 "writer",
                 15,
-                "The writer opens the same name for writing. Both sides are now present, so the kernel wakes the \
-                 reader, and the two opens share one pipe.",
+                "From here on it is an ordinary pipe: the writer's bytes are copied into the kernel buffer, and that \
+                 wakes the reader, which went to sleep in read() on the empty pipe.",
             ),
-            line(
-                "writer",
-                16,
-                "From here on it is an ordinary pipe: the writer's bytes are copied into the kernel buffer.",
-            ),
-            line("reader", 7, "The reader gets the bytes, exactly as a child reads from its parent's pipe."),
+            again("reader", 7, 2, "The reader gets the bytes, exactly as a child reads from its parent's pipe."),
             line(
                 "reader",
                 8,
@@ -288,6 +297,23 @@ mod tests {
             let steps: Vec<u64> = steps.into_iter().flatten().collect();
             assert!(steps.windows(2).all(|pair| pair[0] < pair[1]), "{}: stops out of order: {steps:?}", tour.id);
         }
+    }
+
+    #[test]
+    fn the_fifo_tour_stops_where_the_opens_sleep_and_wake() {
+        use crate::facts::{step_call, Asked, Happened};
+        let tour = &TOURS[by_id("fifos").expect("a FIFO tour")];
+        let engine = engine_for(tour);
+        let steps: Vec<u64> = stop_steps(tour, &engine).into_iter().map(|step| step.expect("reached")).collect();
+        let call = |stop: usize| step_call(&engine, steps[stop]).expect("a call worth asking about");
+        // The writer's first open sleeps; the reader's open returns at once; the writer's second succeeds.
+        assert_eq!((call(2).asked, call(2).happened), (Asked::Open, Happened::Blocks));
+        assert!(tour.stops[2].text.contains("sleeps inside open()"));
+        assert_eq!((call(3).asked, call(3).happened), (Asked::Open, Happened::Opened));
+        assert!(crate::facts::event_lines_of(&engine, steps[3]).iter().any(|line| line.kind == "wake"));
+        assert_eq!((call(4).asked, call(4).happened), (Asked::Open, Happened::Opened));
+        assert_eq!((call(6).asked, call(6).happened), (Asked::Read, Happened::Data));
+        assert_eq!((call(7).asked, call(7).happened), (Asked::Read, Happened::EndOfFile));
     }
 
     #[test]

@@ -8,9 +8,9 @@
 //! replaced, so the focus and the cursor stay where the visitor is typing. The
 //! component redraws only when its own properties change, not at every step of another part.
 
+use super::on_click;
 use crate::state::Msg;
 use sim_core::{Diagnostic, Pid};
-use std::collections::BTreeMap;
 use web_sys::HtmlTextAreaElement;
 use yew::prelude::*;
 
@@ -75,12 +75,12 @@ fn header(heading: &Heading, send: &Callback<Msg>) -> Html {
             if heading.is_draft {
                 <input id="draft-name" class="draft-name" value={heading.name.clone()} onchange={on_rename}
                     aria-label="Draft name" maxlength="60" />
-                <button id="delete-draft" class="link-button" onclick={send.reform(|_| Msg::DeleteDraft)}>{"Delete draft"}</button>
+                <button id="delete-draft" class="link-button" onclick={on_click(send, Msg::DeleteDraft)}>{"Delete draft"}</button>
             } else {
                 <span class="doc-name" id="doc-name">{heading.name.clone()}</span>
             }
             <span class="grow"></span>
-            <button id="reference-button" class="link-button" onclick={send.reform(|_| Msg::Reference(true))}
+            <button id="reference-button" class="link-button" onclick={on_click(send, Msg::Reference(true))}
                 title="The scenario language: every statement and call">{"Language reference"}</button>
         </div>
     }
@@ -94,29 +94,31 @@ pub fn editor(props: &EditorProps) -> Html {
     let text = props.text.as_str();
     let lines: Vec<&str> = text.split('\n').collect();
     let widest = lines.iter().map(|line| line.chars().count()).max().unwrap_or(0).max(40);
-    let mut errors: BTreeMap<u32, &Diagnostic> = BTreeMap::new();
+    // The first error of each line, by line. Short lists, searched in place: a map per line would
+    // cost the bundle a B-tree of its own for a handful of entries.
+    let mut errors: Vec<(u32, &Diagnostic)> = Vec::new();
     for diagnostic in props.diagnostics.iter().take(MOST_BUBBLES) {
-        errors.entry(diagnostic.span.line.max(1)).or_insert(diagnostic);
+        let line = diagnostic.span.line.max(1);
+        if !errors.iter().any(|(seen, _)| *seen == line) {
+            errors.push((line, diagnostic));
+        }
     }
-    let mut marks: BTreeMap<u32, Vec<&LineMark>> = BTreeMap::new();
-    for mark in &props.marks {
-        marks.entry(mark.line).or_default().push(mark);
-    }
+    errors.sort_by_key(|(line, _)| *line);
+    let error_on = |number: u32| errors.iter().find(|(line, _)| *line == number).map(|(_, diagnostic)| *diagnostic);
+    let marks_on = |number: u32| props.marks.iter().filter(move |mark| mark.line == number);
     let gutter = lines.iter().enumerate().map(|(index, _)| {
         let number = index as u32 + 1;
-        let failed = marks.get(&number).is_some_and(|list| list.iter().any(|mark| mark.kind == MarkKind::Failed));
-        let class = classes!(
-            "gutter-line",
-            errors.contains_key(&number).then_some("has-error"),
-            failed.then_some("has-failure")
-        );
+        let failed = marks_on(number).any(|mark| mark.kind == MarkKind::Failed);
+        let class =
+            classes!("gutter-line", error_on(number).is_some().then_some("has-error"), failed.then_some("has-failure"));
         html! { <div class={class}>{number}</div> }
     });
     let backdrop = lines.iter().enumerate().map(|(index, line)| {
         let number = index as u32 + 1;
         let mut class = classes!("code-line");
         let mut tags = Html::default();
-        if let Some(list) = marks.get(&number) {
+        let list: Vec<&LineMark> = marks_on(number).collect();
+        if !list.is_empty() {
             let strongest = list.iter().map(|mark| mark.kind).max().unwrap_or(MarkKind::Next);
             class.push(match strongest {
                 MarkKind::Failed => "failed-line",
@@ -140,7 +142,7 @@ pub fn editor(props: &EditorProps) -> Html {
                 </span>
             };
         }
-        let body = match errors.get(&number) {
+        let body = match error_on(number) {
             Some(diagnostic) => {
                 class.push("error-line");
                 let column = (diagnostic.span.col.max(1) - 1) as usize;
@@ -155,7 +157,7 @@ pub fn editor(props: &EditorProps) -> Html {
         };
         html! { <div class={class}>{body}{tags}</div> }
     });
-    let bubbles = errors.iter().map(|(line, diagnostic)| {
+    let bubbles = errors.iter().map(|&(line, diagnostic)| {
         let style = format!(
             "top: calc({line} * var(--line-height) + var(--code-pad)); left: calc({}ch + var(--code-pad));",
             diagnostic.span.col.max(1) - 1

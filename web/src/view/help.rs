@@ -1,15 +1,14 @@
 //! The two panels over the page: "What is this?" (the playground in a few lines, its modes, and the
-//! keyboard shortcuts) and the language reference (`docs/scenario-language.md`, embedded at build time).
+//! keyboard shortcuts) and the language reference (`docs/scenario-language.md`, fetched from beside the
+//! page the first time its panel opens).
 //!
 //! Both are modal dialogs: they take the focus when they open, Esc or the close button shuts them, and
 //! the focus goes back to the button that opened them.
 
+use super::on_click;
 use crate::state::keys::SHORTCUTS;
-use crate::state::Msg;
+use crate::state::{Msg, Reference};
 use yew::prelude::*;
-
-/// The scenario language reference, as written in `docs/`.
-pub const REFERENCE: &str = include_str!("../../../docs/scenario-language.md");
 
 fn dialog(id: &'static str, title: &'static str, close: Callback<MouseEvent>, body: Html) -> Html {
     let title_id = format!("{id}-title");
@@ -59,19 +58,28 @@ pub fn help(send: &Callback<Msg>) -> Html {
             </table>
             <p>{"Keys typed in the editor stay in the editor. Tab moves between the controls."}</p>
             <p>
-                <button class="link-button" onclick={send.reform(|_| Msg::Reference(true))}>{"The scenario language reference"}</button>
+                <button class="link-button" onclick={on_click(send, Msg::Reference(true))}>{"The scenario language reference"}</button>
             </p>
         </>
     };
-    dialog("help-dialog", "What is this?", send.reform(|_| Msg::Help(false)), body)
+    dialog("help-dialog", "What is this?", on_click(send, Msg::Help(false)), body)
 }
 
-/// The language reference.
-pub fn reference(send: &Callback<Msg>) -> Html {
-    dialog(
-        "reference-dialog",
-        "The scenario language",
-        send.reform(|_| Msg::Reference(false)),
-        super::markdown::render(REFERENCE),
-    )
+/// The language reference, once it has arrived.
+pub fn reference(reference: &Reference, send: &Callback<Msg>) -> Html {
+    let body = match reference {
+        Reference::Loaded(text) => super::markdown::render(text),
+        Reference::NotFetched | Reference::Loading => {
+            html! { <p class="quiet" id="reference-loading">{"Loading the reference…"}</p> }
+        }
+        Reference::Failed(why) => html! {
+            <p class="notice error" id="reference-failed">
+                {format!(
+                    "The reference could not be loaded ({why}). Close this panel and open it again to retry; \
+                     it is also docs/scenario-language.md in ipclab's repository."
+                )}
+            </p>
+        },
+    };
+    dialog("reference-dialog", "The scenario language", on_click(send, Msg::Reference(false)), body)
 }

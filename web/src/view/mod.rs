@@ -21,8 +21,16 @@ use crate::state::{Document, Model, Msg, NoticeKind, Panel};
 use crate::teach::catalog;
 use crate::teach::challenge::CHALLENGES;
 use editor::{Editor, Heading, LineMark, MarkKind, Status};
+use sim_core::present::snapshot::ObjectView;
 use sim_core::{Pid, Snapshot};
 use yew::prelude::*;
+
+/// A click that sends `msg`. Every button goes through this one function, so the bundle holds one copy
+/// of the callback machinery for them all instead of one per closure.
+pub fn on_click(send: &Callback<Msg>, msg: Msg) -> Callback<MouseEvent> {
+    let send = send.clone();
+    Callback::from(move |_: MouseEvent| send.emit(msg.clone()))
+}
 
 /// A colour class per process, so a process has the same colour everywhere on the page.
 pub fn tint(pid: Pid) -> String {
@@ -60,7 +68,7 @@ pub fn page(model: &Model, callbacks: &Callbacks) -> Html {
             </div>
             {match model.panel {
                 Some(Panel::Help) => help::help(send),
-                Some(Panel::Reference) => help::reference(send),
+                Some(Panel::Reference) => help::reference(&model.reference, send),
                 None => Html::default(),
             }}
             <div id="announcer" class="visually-hidden" aria-live="polite" aria-atomic="true">{model.announcement.clone()}</div>
@@ -75,14 +83,14 @@ fn header(model: &Model, send: &Callback<Msg>) -> Html {
                 <span class="logo">{"ipc"}<b>{"lab"}</b></span>
                 <span class="tagline">{"watch processes talk through the kernel"}</span>
                 <button id="help-button" class="help-button" title="What is this? Help and keyboard shortcuts (?)"
-                    onclick={send.reform(|_| Msg::Help(true))}>{"What is this?"}</button>
+                    onclick={on_click(send, Msg::Help(true))}>{"What is this?"}</button>
             </div>
             {library::picker(model, send)}
             {teach::mode_switch(model, send)}
             <div class="actions">
-                <button id="share" class="primary" onclick={send.reform(|_| Msg::Share)}>{"Share link"}</button>
-                <button id="export-trace" onclick={send.reform(|_| Msg::ExportTrace)}>{"Export trace"}</button>
-                <button id="export-scenario" onclick={send.reform(|_| Msg::ExportScenario)}>{"Export .ipc"}</button>
+                <button id="share" class="primary" onclick={on_click(send, Msg::Share)}>{"Share link"}</button>
+                <button id="export-trace" onclick={on_click(send, Msg::ExportTrace)}>{"Export trace"}</button>
+                <button id="export-scenario" onclick={on_click(send, Msg::ExportScenario)}>{"Export .ipc"}</button>
             </div>
         </header>
     }
@@ -103,10 +111,10 @@ fn notice(model: &Model, send: &Callback<Msg>) -> Html {
                         <input id="share-url" class="share-url" readonly=true value={address.clone()} aria-label="Share link" />
                     }
                     if let Some((label, _)) = &notice.undo {
-                        <button id="undo" class="undo" onclick={send.reform(|_| Msg::Undo)}>{label.clone()}</button>
+                        <button id="undo" class="undo" onclick={on_click(send, Msg::Undo)}>{label.clone()}</button>
                     }
                     <button class="dismiss" aria-label="Dismiss this message" title="Dismiss (Esc)"
-                        onclick={send.reform(|_| Msg::DismissNotice)}>{"×"}</button>
+                        onclick={on_click(send, Msg::DismissNotice)}>{"×"}</button>
                 </div>
             }
         }
@@ -123,7 +131,7 @@ fn notice(model: &Model, send: &Callback<Msg>) -> Html {
     }
 }
 
-/// Where the open scenario comes from, in a few words ("Learn · Pipes · 1 of 10").
+/// Where the open scenario comes from, in a few words ("Learn · Pipes · 1 of 14").
 fn whereabouts(model: &Model) -> String {
     match &model.document {
         Document::Library(stem) => match catalog::entry(stem) {
@@ -217,9 +225,10 @@ fn editor(model: &Model, snapshot: Option<&Snapshot>, callbacks: &Callbacks) -> 
     }
 }
 
-/// The kernel objects other than processes: one card per object, by kind.
+/// The kernel objects other than processes: one card per object, drawn by its kind's own module. This
+/// `match` is the one place that dispatches on the kind of an object.
 fn objects(engine: &Engine, snapshot: &Snapshot) -> Html {
-    if snapshot.pipes.is_empty() && snapshot.fifos.is_empty() {
+    if snapshot.objects.is_empty() {
         let text = if facts::made_an_object_by(engine, engine.position()) {
             "No pipe or FIFO is left: each was closed by the last process holding it."
         } else {
@@ -228,18 +237,72 @@ fn objects(engine: &Engine, snapshot: &Snapshot) -> Html {
         return html! { <p class="quiet" id="objects-empty">{text}</p> };
     }
     let names = engine.process_names();
+    // Keyed, in a wrapper of their own, so that an object coming or going redraws no other.
     html! {
-        <>
-            <div class="pipes">
-                { for snapshot.pipes.iter().map(|pipe| html! {
-                    <pipe::PipeCard key={pipe.id} pipe={pipe.clone()} names={names.clone()} />
-                }) }
-            </div>
-            if !snapshot.fifos.is_empty() {
-                <div class="fifos">{ for snapshot.fifos.iter().map(fifo::name_card) }</div>
-            }
-        </>
+        <div class="object-list">
+            { for snapshot.objects.iter().map(|object| match object {
+                ObjectView::Pipe(pipe) => html! {
+                    <pipe::PipeCard key={format!("pipe-{}", pipe.id)} pipe={(**pipe).clone()} names={names.clone()} />
+                },
+                ObjectView::Fifo(fifo) => fifo::fifo_card(fifo),
+            }) }
+        </div>
     }
+}
+
+/// Who decides the steps: the visitor's choices, the scenario's own `schedule` line, the scheduler.
+/// Said plainly, because a Pick leaves a scenario's schedule for good (until the choices are forgotten).
+fn schedule_note(engine: &Engine, position: u64, send: &Callback<Msg>) -> Html {
+    let forced = engine.setup.forced.len();
+    let scheduler = match engine.setup.policy {
+        sim_core::Policy::Random => "seeded random",
+        _ => "round-robin",
+    };
+    let pinned = engine.pinned_steps();
+    let steps = |count: u64| if count == 1 { "step 1".to_string() } else { format!("steps 1–{count}") };
+    if forced > 0 {
+        let set_aside = match engine.schedule_line() {
+            Some(line) => format!(", so the scenario's own schedule (line {line}) is not followed"),
+            None => String::new(),
+        };
+        let forget = if engine.schedule_line().is_some() {
+            "Forget my choices and follow the schedule"
+        } else {
+            "Forget my choices"
+        };
+        return html! {
+            <div class="forced" id="forced">
+                {format!(
+                    "You chose the first {forced} step{}{set_aside}; the {scheduler} scheduler picks after that. ",
+                    if forced == 1 { "" } else { "s" },
+                )}
+                <button class="link-button" id="forget" onclick={on_click(send, Msg::ForgetChoices)}>{forget}</button>
+            </div>
+        };
+    }
+    let Some(line) = engine.schedule_line() else { return Html::default() };
+    if pinned == 0 || engine.error.is_some() {
+        // The schedule could not be followed to its end: the run's error says where and why.
+        return Html::default();
+    }
+    let text = if pinned >= engine.total_steps() {
+        format!(
+            "This run follows the scenario's schedule (line {line}), which pins all {pinned} of its steps. \
+             Picking a process yourself leaves the schedule."
+        )
+    } else if position < pinned {
+        format!(
+            "This run follows the scenario's schedule (line {line}), which pins {}; the {scheduler} scheduler \
+             picks after that. Picking a process yourself leaves the schedule.",
+            steps(pinned)
+        )
+    } else {
+        format!(
+            "The scenario's schedule (line {line}) pinned {}; the {scheduler} scheduler picked after that.",
+            steps(pinned)
+        )
+    };
+    html! { <div class="schedule" id="schedule">{text}</div> }
 }
 
 fn depth_of(snapshot: &Snapshot, pid: Pid) -> usize {
@@ -265,7 +328,6 @@ fn stage(model: &Model, snapshot: Option<&Snapshot>, callbacks: &Callbacks) -> H
         };
     };
     let position = engine.position();
-    let forced = engine.setup.forced.len();
     let live_run = !engine.at_end() || snapshot.outcome.is_none();
     let name_with_pid = |pid: Pid| {
         if pid == 1 {
@@ -278,6 +340,8 @@ fn stage(model: &Model, snapshot: Option<&Snapshot>, callbacks: &Callbacks) -> H
         verdict::verdict(outcome, &facts::failures(engine), &engine.deadlock_lines(), engine.error.as_deref())
     });
     let signals = facts::signals_so_far(engine, 6);
+    // A pick now would set aside the scenario's schedule, which still has steps to pin.
+    let leaves_schedule = engine.setup.forced.is_empty() && position < engine.pinned_steps();
     html! {
         <section id="stage" class="stage" tabindex="-1" aria-label="The run">
             {teach::panel(model, Some(snapshot), send)}
@@ -288,16 +352,7 @@ fn stage(model: &Model, snapshot: Option<&Snapshot>, callbacks: &Callbacks) -> H
             if let Some(error) = &engine.error {
                 <div class="notice error">{error.clone()}</div>
             }
-            if forced > 0 {
-                <div class="forced" id="forced">
-                    {format!(
-                        "You chose the first {forced} step{}; the {} scheduler picks after that. ",
-                        if forced == 1 { "" } else { "s" },
-                        engine.setup.policy.name()
-                    )}
-                    <button class="link-button" id="forget" onclick={send.reform(|_| Msg::ForgetChoices)}>{"Forget my choices"}</button>
-                </div>
-            }
+            {schedule_note(engine, position, send)}
             {verdict.unwrap_or_default()}
             <div class="kernel-grid">
                 <div class="column processes">
@@ -307,12 +362,26 @@ fn stage(model: &Model, snapshot: Option<&Snapshot>, callbacks: &Callbacks) -> H
                     <div class="lanes">
                     { for snapshot.processes.iter().map(|process| {
                         let children = process.children.iter().map(|child| name_with_pid(*child)).collect::<Vec<_>>();
+                        let group = if process.pgid == process.pid {
+                            format!("leads process group {}", process.pgid)
+                        } else {
+                            format!("in process group {} (led by {})", process.pgid, name_with_pid(process.pgid))
+                        };
+                        // The variables its own code names; errno too once a call has set it.
+                        let named = engine.variables_of(process.pid);
+                        let variables: Vec<(String, i64)> = process
+                            .variables
+                            .iter()
+                            .filter(|(name, value)| named.contains(name) || (name == "errno" && *value != 0))
+                            .cloned()
+                            .collect();
                         html! {
                             <process::Lane key={process.pid} process={process.clone()}
                                 runnable={snapshot.runnable.contains(&process.pid)}
                                 ran_last={snapshot.last_ran == Some(process.pid)}
                                 depth={depth_of(snapshot, process.pid)} parent={name_with_pid(process.ppid)}
-                                children={children} live_run={live_run} on_pick={callbacks.pick.clone()} />
+                                children={children} live_run={live_run} on_pick={callbacks.pick.clone()}
+                                leaves_schedule={leaves_schedule} group={group} variables={variables} />
                         }
                     }) }
                     </div>
@@ -323,7 +392,12 @@ fn stage(model: &Model, snapshot: Option<&Snapshot>, callbacks: &Callbacks) -> H
                     <h2>{"This step"}</h2>
                     <ol class="events" id="events">
                         { for facts::event_lines(engine).into_iter().map(|line| html! {
-                            <li class={classes!("event", line.kind)}><span class="actor">{line.actor}</span>{" "}{line.text}</li>
+                            <li class={classes!("event", line.kind)}>
+                                <span class="actor">{line.actor}</span>{" "}{line.text}
+                                if let Some(cause) = line.cause {
+                                    {" "}<span class="cause">{format!("({cause})")}</span>
+                                }
+                            </li>
                         }) }
                     </ol>
                     if !signals.is_empty() {

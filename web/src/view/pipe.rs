@@ -4,7 +4,8 @@
 //! The card redraws only when its pipe or the names of the processes change.
 
 use super::tint;
-use sim_core::snapshot::PipeView;
+use sim_core::present::render::quote_bytes;
+use sim_core::present::snapshot::PipeView;
 use sim_core::Pid;
 use std::rc::Rc;
 use yew::prelude::*;
@@ -46,6 +47,16 @@ fn queue(names: &[(Pid, String)], label: &str, pids: &[Pid], id: String) -> Html
     }
 }
 
+/// `part` of `whole` in tenths of a percent, rounded (0 for an empty whole).
+fn per_mille(part: u64, whole: u64) -> u64 {
+    (part * 1000 + whole / 2).checked_div(whole).unwrap_or(0)
+}
+
+/// Tenths as a decimal: 125 is `12.5`. Integer arithmetic keeps float formatting out of the bundle.
+fn tenths(value: u64) -> String {
+    format!("{}.{}", value / 10, value % 10)
+}
+
 #[function_component(PipeCard)]
 pub fn pipe_card(props: &PipeProps) -> Html {
     let pipe = &props.pipe;
@@ -56,19 +67,18 @@ pub fn pipe_card(props: &PipeProps) -> Html {
     let cells = (0..slots).rev().map(|index| {
         let bytes = pipe.slot_bytes.get(index as usize).copied();
         // A slot with a single byte still shows a sliver, so that "not empty" is visible at a glance.
-        let fill = bytes.map_or(0.0, |bytes| ((bytes as f64 / page as f64).min(1.0) * 100.0).max(12.0));
+        let fill = bytes.map_or(0, |bytes| (bytes.min(page) as u64 * 1000 / page as u64).max(120));
         let title = match bytes {
             Some(bytes) => format!("slot {}: {bytes} bytes", index + 1),
             None => format!("slot {}: free", index + 1),
         };
         html! {
             <div class={classes!("cell", bytes.is_some().then_some("used"))} title={title}>
-                <div class="fill" style={format!("width: {fill:.1}%")}></div>
+                <div class="fill" style={format!("width: {}%", tenths(fill))}></div>
             </div>
         }
     });
-    let percent =
-        if pipe.capacity_bytes == 0 { 0.0 } else { pipe.used_bytes as f64 * 100.0 / pipe.capacity_bytes as f64 };
+    let percent = tenths(per_mille(pipe.used_bytes as u64, pipe.capacity_bytes as u64));
     let name = match &pipe.fifo_path {
         Some(path) => format!("FIFO {path}"),
         None => format!("pipe {}", pipe.id),
@@ -90,7 +100,7 @@ pub fn pipe_card(props: &PipeProps) -> Html {
                     {holders(names, &pipe.write_holders)}
                 </div>
                 <div class="arrow" aria-hidden="true">{"→"}</div>
-                <div class="buffer" role="img" aria-label={format!("{percent:.1}% full")} title={format!("{percent:.1}% full")}>{ for cells }</div>
+                <div class="buffer" role="img" aria-label={format!("{percent}% full")} title={format!("{percent}% full")}>{ for cells }</div>
                 <div class="arrow" aria-hidden="true">{"→"}</div>
                 <div class="end read-end">
                     <div class="end-label">{format!("read end ×{}", pipe.readers)}</div>
@@ -99,7 +109,7 @@ pub fn pipe_card(props: &PipeProps) -> Html {
             </div>
             <div class="pipe-foot">
                 if pipe.used_bytes > 0 {
-                    <code class="preview">{sim_core::render::quote_bytes(&pipe.preview, 48)}</code>
+                    <code class="preview">{quote_bytes(&pipe.preview, 48)}</code>
                 } else {
                     <span class="empty-note">{"empty"}</span>
                 }

@@ -6,7 +6,9 @@
 //! unavailable, so the focus is never dropped on the page. A lane redraws only when its process changes.
 
 use super::tint;
-use sim_core::snapshot::{ProcessStateView, ProcessView};
+use sim_core::linux::{value_text, Family};
+use sim_core::present::render::status_words;
+use sim_core::present::snapshot::{ProcessStateView, ProcessView};
 use sim_core::Pid;
 use yew::prelude::*;
 
@@ -24,6 +26,12 @@ pub struct LaneProps {
     /// Whether the run can still go on (once it is over, nobody can be picked).
     pub live_run: bool,
     pub on_pick: Callback<Pid>,
+    /// Its process group in words: `leads process group 3`, `in process group 2 (led by shell (2))`.
+    pub group: String,
+    /// The variables its code names, with their values now (`errno` as well once a call set it).
+    pub variables: Vec<(String, i64)>,
+    /// Whether picking now leaves the scenario's own `schedule` line (it still pins the next step).
+    pub leaves_schedule: bool,
 }
 
 fn state_badge(process: &ProcessView, runnable: bool) -> Html {
@@ -42,13 +50,22 @@ fn state_detail(process: &ProcessView) -> Html {
     match &process.state {
         ProcessStateView::Blocked { text, .. } => html! { <div class="why">{format!("sleeps: {text}")}</div> },
         ProcessStateView::Zombie { status } => {
-            html! { <div class="why">{format!("{}; waits to be reaped", sim_core::render::status_words(*status))}</div> }
+            html! { <div class="why">{format!("{}; waits to be reaped", status_words(*status))}</div> }
         }
         ProcessStateView::Reaped { status } => {
-            html! { <div class="why">{format!("{}; reaped", sim_core::render::status_words(*status))}</div> }
+            html! { <div class="why">{format!("{}; reaped", status_words(*status))}</div> }
         }
         ProcessStateView::Stopped => html! { <div class="why">{"stopped until SIGCONT"}</div> },
         ProcessStateView::Runnable => html! {},
+    }
+}
+
+/// `total = 15000`, and `errno = 2 (ENOENT)` with the errno's Linux name.
+fn variable_text(name: &str, value: i64) -> String {
+    if name == "errno" && value != 0 {
+        format!("errno = {value} ({})", value_text(Family::Errno, value))
+    } else {
+        format!("{name} = {value}")
     }
 }
 
@@ -76,17 +93,18 @@ pub fn lane(props: &LaneProps) -> Html {
         props.runnable.then_some("can-run"),
         props.ran_last.then_some("ran-last")
     );
-    let style = format!("margin-left: {}rem", (props.depth.min(6)) as f32 * 1.0);
+    let style = format!("margin-left: {}rem", props.depth.min(6));
     let pick = {
         let on_pick = props.on_pick.clone();
         Callback::from(move |_: MouseEvent| on_pick.emit(pid))
     };
     let name = process.name.clone();
+    let leaving = if props.leaves_schedule { ", leaving the scenario's schedule" } else { "" };
     let pick_button = if props.live_run && alive {
         if props.runnable {
             html! {
-                <button class="pick-button" aria-label={format!("Pick {name} (pid {pid}) to take the next step")}
-                    title={format!("Be the scheduler: {name} takes the next step")} onclick={pick}>{"Pick"}</button>
+                <button class="pick-button" aria-label={format!("Pick {name} (pid {pid}) to take the next step{leaving}")}
+                    title={format!("Be the scheduler: {name} takes the next step{leaving}")} onclick={pick}>{"Pick"}</button>
             }
         } else {
             let why = cannot_run(process);
@@ -113,10 +131,18 @@ pub fn lane(props: &LaneProps) -> Html {
             <div class="family">
                 {format!("child of {}", props.parent)}
                 if !props.children.is_empty() { {format!(" · parent of {}", props.children.join(", "))} }
+                {format!(" · {}", props.group)}
             </div>
             {state_detail(process)}
             if let Some(call) = &process.next_call {
                 <div class="next"><span class="label">{"next"}</span><code>{call.clone()}</code></div>
+            }
+            if !props.variables.is_empty() {
+                <div class="variables" aria-label={format!("Variables of {name}")}>
+                    { for props.variables.iter().map(|(variable, value)| html! {
+                        <code class="variable">{variable_text(variable, *value)}</code>
+                    }) }
+                </div>
             }
             if !process.fds.is_empty() {
                 <table class="fds">

@@ -1,6 +1,7 @@
 //! The teaching panel above the run: the mode switch, and what each mode shows (the prediction asked
 //! and its answer, the challenge being played and its win, the tour's narration).
 
+use super::on_click;
 use crate::facts;
 use crate::state::{Mode, ModeKind, Model, Msg};
 use crate::teach::challenge::CHALLENGES;
@@ -16,7 +17,7 @@ pub fn mode_switch(model: &Model, send: &Callback<Msg>) -> Html {
         let pressed = current == kind;
         html! {
             <button id={id} class={classes!("mode", pressed.then_some("active"))} aria-pressed={pressed.to_string()}
-                title={title} onclick={send.reform(move |_| Msg::SetMode(kind))}>{label}</button>
+                title={title} onclick={on_click(send, Msg::SetMode(kind))}>{label}</button>
         }
     };
     html! {
@@ -48,7 +49,7 @@ fn predict_panel(model: &Model, snapshot: Option<&Snapshot>, send: &Callback<Msg
     let (right, asked) = predictions.score();
     let position = engine.position();
     // The answer about the step on screen, if the visitor gave one.
-    let reveal = predictions.answers.get(&position).and_then(|answer| {
+    let reveal = predictions.answer(position).and_then(|answer| {
         let call = facts::step_call(engine, position)?;
         let choices = predict::choices(call.asked);
         let chosen = choices.get(answer.chosen)?.label();
@@ -59,7 +60,7 @@ fn predict_panel(model: &Model, snapshot: Option<&Snapshot>, send: &Callback<Msg
                     {" "}{predict::answer_words(&call.happened)}
                 </p>
                 if !answer.right {
-                    <p class="you-said">{format!("You said: {}.", chosen.to_lowercase())}</p>
+                    <p class="you-said">{format!("You said: {}.", chosen.to_ascii_lowercase())}</p>
                 }
                 <p class="why"><span class="label">{"Why: "}</span>{facts::caption(engine)}</p>
             </div>
@@ -82,7 +83,7 @@ fn predict_panel(model: &Model, snapshot: Option<&Snapshot>, send: &Callback<Msg
                 <div class="answers" role="group" aria-labelledby="question">
                     { for choices.iter().enumerate().map(|(index, choice)| html! {
                         <button id={format!("answer-{}", index + 1)} class="answer"
-                            onclick={send.reform(move |_| Msg::Answer(index))}>
+                            onclick={on_click(send, Msg::Answer(index))}>
                             <kbd>{index + 1}</kbd>{" "}{choice.label()}
                         </button>
                     }) }
@@ -94,7 +95,7 @@ fn predict_panel(model: &Model, snapshot: Option<&Snapshot>, send: &Callback<Msg
         html! {
             <p class="final-score" id="final-score">
                 {predict::score_words(right, asked)}{" "}
-                <button class="link-button" onclick={send.reform(|_| Msg::RestartPredictions)}>{"Predict again from the start"}</button>
+                <button class="link-button" onclick={on_click(send, Msg::RestartPredictions)}>{"Predict again from the start"}</button>
             </p>
         }
     } else if question.is_none() {
@@ -121,7 +122,7 @@ fn challenge_list(send: &Callback<Msg>) -> Html {
                 { for CHALLENGES.iter().enumerate().map(|(index, challenge)| html! {
                     <li>
                         <button id={format!("challenge-{}", challenge.id)} class="choice"
-                            onclick={send.reform(move |_| Msg::StartChallenge(index))}>
+                            onclick={on_click(send, Msg::StartChallenge(index))}>
                             <b>{challenge.title}</b><span>{challenge.goal_text}</span>
                         </button>
                     </li>
@@ -142,7 +143,7 @@ fn challenge_panel(model: &Model, send: &Callback<Msg>) -> Html {
         html! {
             <p class="challenge-status" id="challenge-status">
                 {"You changed the program, so this challenge is set aside: it counts only on its own program. "}
-                <button class="link-button" onclick={send.reform(move |_| Msg::StartChallenge(index))}>{"Start it again"}</button>
+                <button class="link-button" onclick={on_click(send, Msg::StartChallenge(index))}>{"Start it again"}</button>
             </p>
         }
     } else if let Some(step) = won {
@@ -151,9 +152,9 @@ fn challenge_panel(model: &Model, send: &Callback<Msg>) -> Html {
             <div class="win" id="challenge-win" role="status">
                 <p><b>{format!("Won at step {step}.")}</b>{" "}{challenge.win_text}</p>
                 <p>
-                    <button id="share-win" class="primary" onclick={send.reform(|_| Msg::Share)}>{"Copy a link to your winning run"}</button>
+                    <button id="share-win" class="primary" onclick={on_click(send, Msg::Share)}>{"Copy a link to your winning run"}</button>
                     {" "}
-                    <button class="link-button" onclick={send.reform(move |_| Msg::StartChallenge(next))}>{"Next challenge"}</button>
+                    <button class="link-button" onclick={on_click(send, Msg::StartChallenge(next))}>{"Next challenge"}</button>
                 </p>
             </div>
         }
@@ -177,7 +178,7 @@ fn challenge_panel(model: &Model, send: &Callback<Msg>) -> Html {
         <div class="challenge">
             <div class="teach-head">
                 <b>{format!("Challenge {} of {}: {}", index + 1, CHALLENGES.len(), challenge.title)}</b>
-                <button class="link-button" onclick={send.reform(|_| Msg::SetMode(ModeKind::Explore))}>{"Leave"}</button>
+                <button class="link-button" onclick={on_click(send, Msg::SetMode(ModeKind::Explore))}>{"Leave"}</button>
             </div>
             <p class="goal" id="goal"><span class="label">{"Goal: "}</span>{challenge.goal_text}</p>
             {status}
@@ -194,7 +195,7 @@ fn tour_list(send: &Callback<Msg>) -> Html {
             <ol class="choices">
                 { for TOURS.iter().enumerate().map(|(index, tour)| html! {
                     <li>
-                        <button id={format!("tour-{}", tour.id)} class="choice" onclick={send.reform(move |_| Msg::StartTour(index))}>
+                        <button id={format!("tour-{}", tour.id)} class="choice" onclick={on_click(send, Msg::StartTour(index))}>
                             <b>{tour.section}</b><span>{tour.title}</span>
                         </button>
                     </li>
@@ -214,7 +215,7 @@ fn tour_panel(model: &Model, send: &Callback<Msg>) -> Html {
     let changed = model.engine.as_ref().is_some_and(|engine| {
         crate::teach::catalog::text(tour.scenario)
             .and_then(|text| sim_core::parse(text).ok())
-            .is_some_and(|scenario| scenario != engine.scenario)
+            .is_some_and(|scenario| crate::engine::program_text(&scenario) != engine.program_text)
     });
     let (counter, text) = match current {
         Some(stop) => (format!("Stop {} of {}", stop + 1, tour.stops.len()), tour.stops[stop].text),
@@ -235,11 +236,11 @@ fn tour_panel(model: &Model, send: &Callback<Msg>) -> Html {
                 <p class="quiet">{format!("You are at step {position}, past this stop. Next goes on from here.")}</p>
             }
             <div class="tour-nav">
-                <button id="tour-back" aria-disabled={(!has_back).to_string()} onclick={send.reform(|_| Msg::TourBack)}>{"◀ Back"}</button>
-                <button id="tour-next" class="primary" aria-disabled={(!has_next).to_string()} onclick={send.reform(|_| Msg::TourNext)}>{"Next ▶"}</button>
+                <button id="tour-back" aria-disabled={(!has_back).to_string()} onclick={on_click(send, Msg::TourBack)}>{"◀ Back"}</button>
+                <button id="tour-next" class="primary" aria-disabled={(!has_next).to_string()} onclick={on_click(send, Msg::TourNext)}>{"Next ▶"}</button>
                 if !has_next {
                     <span class="quiet">{"End of the tour. "}
-                        <button class="link-button" onclick={send.reform(|_| Msg::SetMode(ModeKind::Tours))}>{"Other tours"}</button>
+                        <button class="link-button" onclick={on_click(send, Msg::SetMode(ModeKind::Tours))}>{"Other tours"}</button>
                     </span>
                 }
             </div>

@@ -1,6 +1,7 @@
 //! The timeline under the run: transport buttons, the step slider with its strip of who ran when, the
 //! step counter, and the scheduler's settings.
 
+use super::on_click;
 use super::tint;
 use crate::engine::{Engine, StripSegment};
 use crate::state::{Model, Msg, SPEEDS};
@@ -35,13 +36,13 @@ pub fn timeline(model: &Model, engine: &Engine, send: &Callback<Msg>) -> Html {
     html! {
         <footer class="timeline" aria-label="Timeline">
             <div class="transport">
-                <button id="to-start" aria-label="Jump to the start" title="Jump to the start (Home)" onclick={send.reform(|_| Msg::ToStart)}>{"|◀"}</button>
-                <button id="back" aria-label="Step back" title="Step back (←)" onclick={send.reform(|_| Msg::Back)}>{"◀"}</button>
-                <button id="play" class="play" title="Play or pause (Space)" onclick={send.reform(|_| Msg::TogglePlay)}>
+                <button id="to-start" aria-label="Jump to the start" title="Jump to the start (Home)" onclick={on_click(send, Msg::ToStart)}>{"|◀"}</button>
+                <button id="back" aria-label="Step back" title="Step back (←)" onclick={on_click(send, Msg::Back)}>{"◀"}</button>
+                <button id="play" class="play" title="Play or pause (Space)" onclick={on_click(send, Msg::TogglePlay)}>
                     { if model.playing { "❚❚ Pause" } else { "▶ Play" } }
                 </button>
-                <button id="forward" aria-label="Step forward" title="Step forward (→)" onclick={send.reform(|_| Msg::Forward)}>{"▶"}</button>
-                <button id="to-end" aria-label="Jump to the end" title="Jump to the end (End)" onclick={send.reform(|_| Msg::ToEnd)}>{"▶|"}</button>
+                <button id="forward" aria-label="Step forward" title="Step forward (→)" onclick={on_click(send, Msg::Forward)}>{"▶"}</button>
+                <button id="to-end" aria-label="Jump to the end" title="Jump to the end (End)" onclick={on_click(send, Msg::ToEnd)}>{"▶|"}</button>
             </div>
             <div class="scrub">
                 <Strip segments={engine.strip()} names={engine.process_names()} />
