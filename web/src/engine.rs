@@ -62,8 +62,6 @@ pub struct Engine {
     story_names: ProcessNames,
     /// How many steps at the start of the run followed the scenario's own `schedule` line.
     pinned_steps: u64,
-    /// The variables each process's own code names, by pid.
-    variables: std::rc::Rc<Vec<(Pid, Vec<String>)>>,
     /// The pid that ran at each step of the reference run.
     choices: std::rc::Rc<Vec<Pid>>,
 }
@@ -184,8 +182,6 @@ impl Engine {
             reference.snapshot().processes.into_iter().map(|process| (process.pid, process.name)).collect(),
         );
         let story_names = ProcessNames::from_events(reference.program(), &reference.trace().events);
-        let variables =
-            std::rc::Rc::new(crate::facts::variables_by_process(reference.program(), &reference.trace().events));
         let cursor = Simulation::from_program(program, config(&setup, false));
         Ok(Engine {
             title: scenario.title.clone(),
@@ -203,7 +199,6 @@ impl Engine {
             names,
             story_names,
             pinned_steps,
-            variables,
             choices,
         })
     }
@@ -234,11 +229,6 @@ impl Engine {
     /// Who ran when, for the strip under the timeline.
     pub fn strip(&self) -> std::rc::Rc<Vec<StripSegment>> {
         self.strip.clone()
-    }
-
-    /// The variables the code of a process names (the ones its lane shows).
-    pub fn variables_of(&self, pid: Pid) -> &[String] {
-        self.variables.iter().find(|(candidate, _)| *candidate == pid).map_or(&[], |(_, names)| names.as_slice())
     }
 
     /// Every process the run ever had, by pid.

@@ -7,12 +7,12 @@
 //! of the playground works with the small types below.
 
 use crate::engine::Engine;
-use sim_core::lang::compile::{Bind, OpKind, Operand, Program, SlotKind, Value};
+use sim_core::lang::compile::Program;
 use sim_core::lang::syscalls::CallId;
 use sim_core::linux::ChildStatus;
 use sim_core::present::explain::{self, EventLine};
 use sim_core::present::render;
-use sim_core::trace::{BlockReason, CallResult, Event, EventKind, WakeCause};
+use sim_core::trace::{BlockReason, CallResult, Event, EventKind};
 use sim_core::{Pid, RunOutcome};
 
 /// The events recorded in `step` of the engine's run.
@@ -175,9 +175,6 @@ pub struct StepLine {
     pub text: String,
     /// The event's kind in one word, for styling (`call`, `block`, `wake`, ...).
     pub kind: &'static str,
-    /// Why a process woke, from the event's [`WakeCause`], while sim-core's sentence names only who
-    /// woke it.
-    pub cause: Option<String>,
 }
 
 /// The events of the step on screen as lines, failures in plain words, context switches left out.
@@ -189,12 +186,10 @@ pub fn event_lines(engine: &Engine) -> Vec<StepLine> {
 pub fn event_lines_of(engine: &Engine, step: u64) -> Vec<StepLine> {
     let mut failures = failures_in(engine, step).into_iter();
     let story: Vec<EventLine> = engine.story_of(step).lines;
-    // sim-core's story has one line per event of the step, in order.
     story
         .into_iter()
-        .zip(events_of(engine, step))
-        .filter(|(line, _)| line.kind != "switch")
-        .map(|(line, event)| {
+        .filter(|line| line.kind != "switch")
+        .map(|line| {
             let mut text = line.text;
             if line.kind == "failure" {
                 if let Some(failure) = failures.next() {
@@ -202,28 +197,9 @@ pub fn event_lines_of(engine: &Engine, step: u64) -> Vec<StepLine> {
                 }
             }
             let actor = if line.actor == "-" { "kernel".to_string() } else { line.actor };
-            let cause = match event.kind {
-                EventKind::Wake { cause, .. } => Some(wake_cause(engine, cause)),
-                _ => None,
-            };
-            StepLine { actor, text, kind: line.kind, cause }
+            StepLine { actor, text, kind: line.kind }
         })
         .collect()
-}
-
-/// Why a sleeper woke, from the event's cause. A stopgap: once sim-core's own sentence for a wake-up
-/// names its cause, these words go.
-fn wake_cause(engine: &Engine, cause: WakeCause) -> String {
-    match cause {
-        WakeCause::Data { object } => format!("data arrived in {}", object.words()),
-        WakeCause::Room { object } => format!("room was made in {}", object.words()),
-        WakeCause::Hangup { object } => format!("the other side of {} went away", object.words()),
-        WakeCause::Partner { object } => format!("the other side opened {}", object.words()),
-        WakeCause::Child { child } => {
-            format!("{} changed state", engine.story_names().process(child))
-        }
-        WakeCause::Resize { object } => format!("{} grew", object.words()),
-    }
 }
 
 /// Signals generated up to the step on screen (sent, or raised by the CPU for a fault), newest last:
@@ -247,77 +223,6 @@ pub fn signals_so_far(engine: &Engine, most: usize) -> Vec<(u64, String)> {
         .collect();
     found.reverse();
     found
-}
-
-/// The variables each process's own code names (its block, without the blocks of the children it
-/// forks), by pid: the ones worth showing in its lane. Every process holds a value for every variable
-/// of the scenario, but a variable of another block is not the process's business.
-pub fn variables_by_process(program: &Program, events: &[Event]) -> Vec<(Pid, Vec<String>)> {
-    let mut found = Vec::new();
-    for event in events {
-        let range = match event.kind {
-            EventKind::Spawn { pid, index } => {
-                program.processes.get(index as usize).map(|process| (pid, process.start, process.end))
-            }
-            EventKind::Fork { child, op, .. } => match program.ops.get(op as usize).map(|op| &op.kind) {
-                Some(OpKind::Fork { body_end, .. }) => Some((child, op + 1, *body_end)),
-                _ => None,
-            },
-            _ => None,
-        };
-        let Some((pid, start, end)) = range else { continue };
-        let mut slots = Vec::new();
-        let mut op = start;
-        while op < end {
-            let Some(operation) = program.ops.get(op as usize) else { break };
-            match &operation.kind {
-                OpKind::Call(call) => {
-                    for operand in call.operands.iter() {
-                        if let Operand::Value { value, .. } = operand {
-                            slots_of(value, &mut slots);
-                        }
-                    }
-                    if let Bind::Value(slot) = call.bind {
-                        slots.push(slot);
-                    }
-                }
-                OpKind::Assign { slot, value } => {
-                    slots.push(*slot);
-                    slots_of(value, &mut slots);
-                }
-                OpKind::JumpUnless { condition, .. } => slots_of(condition, &mut slots),
-                // A child's block is the child's code; the parent goes on after it.
-                OpKind::Fork { body_end, .. } => {
-                    op = (*body_end).max(op + 1);
-                    continue;
-                }
-                OpKind::Jump { .. } | OpKind::RepeatNext { .. } => {}
-            }
-            op += 1;
-        }
-        slots.sort_unstable();
-        slots.dedup();
-        // Plain values only: descriptors and pids have lanes and tables of their own.
-        let names = slots
-            .into_iter()
-            .filter(|slot| matches!(program.slot_kinds.get(*slot as usize), Some(SlotKind::Value | SlotKind::Errno)))
-            .filter_map(|slot| program.slots.get(slot as usize))
-            .map(|name| name.to_string());
-        found.push((pid, names.collect()));
-    }
-    found
-}
-
-fn slots_of(value: &Value, slots: &mut Vec<u32>) {
-    match value {
-        Value::Slot(slot) => slots.push(*slot),
-        Value::Unary(_, inner) => slots_of(inner, slots),
-        Value::Binary(_, left, right) => {
-            slots_of(left, slots);
-            slots_of(right, slots);
-        }
-        Value::Const(_) | Value::SelfPid => {}
-    }
 }
 
 /// Whether any pipe or FIFO was made at or before `step` (to tell "none yet" from "all gone").
@@ -576,32 +481,13 @@ mod tests {
     }
 
     #[test]
-    fn each_process_shows_the_variables_its_own_code_names() {
-        let engine = engine_of("read-until-eof");
-        let names = engine.process_names();
-        let pid_of = |name: &str| names.iter().find(|(_, full)| full == name).expect("a process").0;
-        let reader = engine.variables_of(pid_of("reader"));
-        assert!(reader.contains(&"total".to_string()) && reader.contains(&"n".to_string()), "{reader:?}");
-        let writer = engine.variables_of(pid_of("writer"));
-        assert!(!writer.contains(&"total".to_string()), "the writer's block never names total: {writer:?}");
-        let groups = engine_of("signals-to-groups");
-        let names = groups.process_names();
-        let pid_of = |name: &str| names.iter().find(|(_, full)| full == name).expect("a process").0;
-        let mut shell = groups.variables_of(pid_of("shell")).to_vec();
-        shell.sort();
-        assert_eq!(shell, ["n".to_string(), "ready".to_string()]);
-        assert!(groups.variables_of(pid_of("helper")).is_empty());
-    }
-
-    #[test]
     fn a_wake_up_says_why() {
         let engine = engine_of("pipe-parent-child");
         // Step 6: the parent's write wakes the child asleep in read.
         let lines = event_lines_of(&engine, 6);
         let wake = lines.iter().find(|line| line.kind == "wake").expect("a wake-up");
         assert_eq!(wake.actor, "child");
-        assert_eq!(wake.cause.as_deref(), Some("data arrived in pipe 1"));
-        assert!(lines.iter().filter(|line| line.kind != "wake").all(|line| line.cause.is_none()));
+        assert!(wake.text.contains("(parent put data into pipe 1)"), "{}", wake.text);
     }
 
     #[test]

@@ -777,7 +777,7 @@ fn lanes_show_process_groups_variables_and_why_a_process_woke() {
         browser.press(&[ARROW_RIGHT]);
         wait_step(&browser, &format!("step {step} /"));
     }
-    wait_text(&browser, "#events", "(data arrived in pipe 1)");
+    wait_text(&browser, "#events", "(parent put data into pipe 1)");
     // A job in a process group of its own, and the shell's loop counting what it read.
     choose_scenario(&browser, "signals-to-groups");
     wait_text(&browser, "#scenario-title", "process groups");

@@ -74,7 +74,8 @@ pub struct Process {
     pub pgid: Pid,
     pub name: Arc<str>,
     pub state: ProcState,
-    /// User space: where it is in the program, where its code ends, and its variables.
+    /// User space: where its code starts and ends, where it is, and its variables.
+    pub start_pc: u32,
     pub pc: u32,
     pub end_pc: u32,
     pub vars: Vec<i64>,
@@ -98,6 +99,7 @@ impl Process {
             pgid,
             name,
             state: ProcState::Runnable,
+            start_pc: 0,
             pc: 0,
             end_pc: 0,
             vars: Vec::new(),
@@ -149,6 +151,7 @@ pub(crate) fn spawn_all(kernel: &mut Kernel, trace: &mut Trace) {
         let entry = Some(FdEntry { file: dev_null, cloexec: false });
         kernel.child_name(&top.name);
         kernel.procs.push(Process {
+            start_pc: top.start,
             pc: top.start,
             end_pc: top.end,
             vars,
@@ -200,6 +203,7 @@ pub(crate) fn fork(
     }
     let span = kernel.program.ops[op as usize].span;
     kernel.procs.push(Process {
+        start_pc: op + 1,
         pc: op + 1,
         end_pc: body_end,
         vars,

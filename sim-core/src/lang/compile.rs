@@ -17,6 +17,54 @@ use crate::linux::{self, Family};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+/// The value variables (and `errno`) named by the operations `start..end`, skipping `fork` bodies:
+/// operands, results kept with `NAME =`, assignments and conditions. Sorted, each once.
+fn named_in_block(ops: &[Op], kinds: &[SlotKind], start: u32, end: u32) -> Vec<Slot> {
+    fn slots_of(value: &Value, slots: &mut Vec<Slot>) {
+        match value {
+            Value::Slot(slot) => slots.push(*slot),
+            Value::Unary(_, inner) => slots_of(inner, slots),
+            Value::Binary(_, left, right) => {
+                slots_of(left, slots);
+                slots_of(right, slots);
+            }
+            Value::Const(_) | Value::SelfPid => {}
+        }
+    }
+    let mut slots = Vec::new();
+    let mut op = start;
+    while op < end {
+        match &ops[op as usize].kind {
+            OpKind::Call(call) => {
+                for operand in call.operands.iter() {
+                    if let Operand::Value { value, .. } = operand {
+                        slots_of(value, &mut slots);
+                    }
+                }
+                if let Bind::Value(slot) = call.bind {
+                    slots.push(slot);
+                }
+            }
+            OpKind::Assign { slot, value } => {
+                slots.push(*slot);
+                slots_of(value, &mut slots);
+            }
+            OpKind::JumpUnless { condition, .. } => slots_of(condition, &mut slots),
+            // A child's block is the child's code; the parent goes on after it.
+            OpKind::Fork { body_end, .. } => {
+                op = (*body_end).max(op + 1);
+                continue;
+            }
+            OpKind::Jump { .. } | OpKind::RepeatNext { .. } => {}
+        }
+        op += 1;
+    }
+    slots.retain(|slot| matches!(kinds[*slot as usize], SlotKind::Value | SlotKind::Errno));
+    slots.sort_unstable();
+    slots.dedup();
+    slots
+}
+
 /// Index of a variable in [`Program::slots`].
 pub type Slot = u32;
 
@@ -186,6 +234,10 @@ pub struct Program {
     pub expected_end: Option<Located<RunEnd>>,
     /// The schedule the scenario pins, if any.
     pub schedule: Vec<ScheduleEntry>,
+    /// For each block a process runs (a top-level process's, a `fork` body), by its first operation:
+    /// the plain-value variables (and `errno`) its own code names, nested `fork` bodies left out. A
+    /// process holds every variable of the scenario, but only these are its business to show.
+    pub block_variables: Vec<(u32, Vec<Slot>)>,
 }
 
 impl Program {
@@ -220,6 +272,17 @@ impl Program {
         if processes.is_empty() {
             return Err(Diagnostic::new(Span::START, "a scenario needs at least one `process`"));
         }
+        let mut starts: Vec<(u32, u32)> = processes.iter().map(|process| (process.start, process.end)).collect();
+        for (index, op) in compiler.ops.iter().enumerate() {
+            if let OpKind::Fork { body_end, .. } = op.kind {
+                starts.push((index as u32 + 1, body_end));
+            }
+        }
+        starts.sort_unstable();
+        let block_variables = starts
+            .into_iter()
+            .map(|(start, end)| (start, named_in_block(&compiler.ops, &compiler.slot_kinds, start, end)))
+            .collect();
         Ok(Program {
             title: scenario.title.clone(),
             description: scenario.description.clone(),
@@ -230,7 +293,16 @@ impl Program {
             processes,
             expected_end: scenario.expected_end.clone(),
             schedule: scenario.schedule.as_ref().map(|schedule| schedule.value.clone()).unwrap_or_default(),
+            block_variables,
         })
+    }
+
+    /// The plain-value variables the block starting at `start` names (see [`Program::block_variables`]).
+    pub fn variables_of_block(&self, start: u32) -> &[Slot] {
+        match self.block_variables.binary_search_by_key(&start, |(first, _)| *first) {
+            Ok(index) => &self.block_variables[index].1,
+            Err(_) => &[],
+        }
     }
 
     /// The call at `op`, if that operation is one.

@@ -399,7 +399,8 @@ impl Checker<'_> {
 fn capitalised(noun: &str) -> String {
     let mut chars = noun.chars();
     match chars.next() {
-        Some(first) => format!("{}{} is one of", first.to_uppercase(), chars.as_str()),
+        // The nouns are the simulator's own words, in ASCII.
+        Some(first) => format!("{}{} is one of", first.to_ascii_uppercase(), chars.as_str()),
         None => String::new(),
     }
 }

@@ -301,8 +301,10 @@ fn sentence(program: &Program, trace: &Trace, names: &ProcessNames, step: u64, e
     if starts_with_name {
         return format!("{text}.");
     }
+    // The sentence starts with the simulator's own words, which are ASCII (a process name, which may
+    // not be, was handled above): no Unicode case tables needed.
     let mut characters = text.chars();
-    let first = characters.next().map(|first| first.to_uppercase().collect::<String>()).unwrap_or_default();
+    let first = characters.next().map(|first| first.to_ascii_uppercase().to_string()).unwrap_or_default();
     format!("{first}{}.", characters.as_str())
 }
 

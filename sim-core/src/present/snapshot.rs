@@ -8,7 +8,7 @@
 
 use crate::kernel::{base_name, Kernel, ProcState};
 use crate::lang::ast::Span;
-use crate::lang::compile::{OpKind, SlotKind};
+use crate::lang::compile::{OpKind, Slot, SlotKind, ERRNO_SLOT};
 use crate::linux::signal::signals_in;
 use crate::linux::{ChildStatus, Signal};
 use crate::present::render::{call_text, reason_text};
@@ -94,7 +94,8 @@ pub struct ProcessView {
     pub next_op: Option<u32>,
     pub next_span: Option<Span>,
     pub next_call: Option<String>,
-    /// The scenario's variables that hold a plain value (not a descriptor or a pid), with their values.
+    /// The plain-value variables (not descriptors or pids) that the process's own code names, and
+    /// `errno` once a call has set it, with their values, in the order the scenario first names them.
     pub variables: Vec<(String, i64)>,
     pub pending_signals: Vec<Signal>,
     pub ignored_signals: Vec<Signal>,
@@ -219,12 +220,18 @@ impl Snapshot {
                     cloexec: entry.cloexec,
                 });
             }
-            let variables = program
-                .slots
-                .iter()
-                .enumerate()
-                .filter(|(slot, _)| matches!(program.slot_kinds[*slot], SlotKind::Value | SlotKind::Errno))
-                .filter_map(|(slot, name)| process.vars.get(slot).map(|value| (name.to_string(), *value)))
+            // The variables its own code names, and errno once a call has set it.
+            let named = program.variables_of_block(process.start_pc);
+            let errno = process.vars.get(ERRNO_SLOT as usize).copied().unwrap_or(0);
+            let errno_unnamed = (errno != 0 && !named.contains(&ERRNO_SLOT)).then_some(ERRNO_SLOT);
+            let mut slots: Vec<Slot> = named.iter().copied().chain(errno_unnamed).collect();
+            slots.sort_unstable();
+            let variables = slots
+                .into_iter()
+                .filter_map(|slot| {
+                    let value = process.vars.get(slot as usize)?;
+                    Some((program.slots[slot as usize].to_string(), *value))
+                })
                 .collect();
             processes.push(ProcessView {
                 pid: process.pid,
@@ -287,5 +294,26 @@ mod tests {
         assert_eq!(snapshot.pipes().count(), 1);
         assert_eq!(snapshot.fifos().map(|fifo| fifo.path.as_str()).collect::<Vec<_>>(), ["/f"]);
         assert!(snapshot.processes[0].variables.contains(&("n".to_string(), 42)));
+    }
+
+    #[test]
+    fn a_process_shows_the_variables_its_own_code_names() {
+        let scenario = crate::parse(
+            "process reader {\n  p = pipe\n  fork writer {\n    close p.r\n    write p.w \"hi\"\n  }\n  close p.w\n  \
+             total = 0\n  n = read p.r 10\n  while n > 0 {\n    total = total + n\n    n = read p.r 10\n  }\n  \
+             close 99\n}\n",
+        )
+        .unwrap();
+        let mut simulation = crate::Simulation::new(&scenario, crate::RunConfig::default()).unwrap();
+        simulation.run().unwrap();
+        let snapshot = simulation.snapshot();
+        let of = |name: &str| {
+            let process = snapshot.processes.iter().find(|process| process.name == name).unwrap();
+            process.variables.iter().map(|(name, _)| name.as_str()).collect::<Vec<_>>()
+        };
+        // The reader names total and n; its close of fd 99 failed, so errno shows too.
+        assert_eq!(of("reader"), ["errno", "total", "n"]);
+        // The writer holds copies of every variable, but its own block names none of them.
+        assert!(of("writer").is_empty(), "{:?}", of("writer"));
     }
 }

@@ -367,14 +367,7 @@ fn stage(model: &Model, snapshot: Option<&Snapshot>, callbacks: &Callbacks) -> H
                         } else {
                             format!("in process group {} (led by {})", process.pgid, name_with_pid(process.pgid))
                         };
-                        // The variables its own code names; errno too once a call has set it.
-                        let named = engine.variables_of(process.pid);
-                        let variables: Vec<(String, i64)> = process
-                            .variables
-                            .iter()
-                            .filter(|(name, value)| named.contains(name) || (name == "errno" && *value != 0))
-                            .cloned()
-                            .collect();
+                        let variables = process.variables.clone();
                         html! {
                             <process::Lane key={process.pid} process={process.clone()}
                                 runnable={snapshot.runnable.contains(&process.pid)}
@@ -394,9 +387,6 @@ fn stage(model: &Model, snapshot: Option<&Snapshot>, callbacks: &Callbacks) -> H
                         { for facts::event_lines(engine).into_iter().map(|line| html! {
                             <li class={classes!("event", line.kind)}>
                                 <span class="actor">{line.actor}</span>{" "}{line.text}
-                                if let Some(cause) = line.cause {
-                                    {" "}<span class="cause">{format!("({cause})")}</span>
-                                }
                             </li>
                         }) }
                     </ol>
