@@ -106,13 +106,13 @@ fn the_scenario_s_schedule_is_followed_by_default_and_an_explicit_schedule_repla
     assert_eq!(choices(&output), [2, 3, 2]);
     let output = ipclab().arg("sim").arg(&path).args(["--format", "json", "--schedule", "first"]).output().unwrap();
     assert_eq!(choices(&output)[0], 2);
-    // A schedule line that names a process not runnable at its step is a usage error that says where.
+    // A schedule entry that names a process not runnable at its step is a usage error that points at it.
     let path = temp_file("unpinnable.ipc", b"schedule c\nprocess a {\n  fork c {\n    exit 0\n  }\n}\n");
     let output = ipclab().arg("sim").arg(&path).output().unwrap();
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     let located = format!(
-        "{}:1:1: error: the scenario's schedule, entry 1, at step 1: no runnable process is named c",
+        "{}:1:10: error: the scenario's schedule, entry 1, at step 1: no runnable process is named c",
         path.display()
     );
     assert!(stderr.contains(&located), "{stderr}");
