@@ -10,11 +10,11 @@
 //! length; only the bytes a copy needs are ever made.
 
 use super::ast::*;
+use super::names::Names;
 use super::print;
 use super::syscalls::{Binding, CallId, OperandKind};
 use crate::diagnostic::Diagnostic;
 use crate::linux::{self, Family};
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// The value variables (and `errno`) named by the operations `start..end`, skipping `fork` bodies:
@@ -244,7 +244,7 @@ impl Program {
     pub fn compile(scenario: &Scenario) -> Result<Program, Diagnostic> {
         let mut compiler = Compiler {
             ops: Vec::new(),
-            slots: BTreeMap::new(),
+            slots: Names::new(),
             slot_names: Vec::new(),
             slot_kinds: Vec::new(),
             paths: Vec::new(),
@@ -272,13 +272,21 @@ impl Program {
         if processes.is_empty() {
             return Err(Diagnostic::new(Span::START, "a scenario needs at least one `process`"));
         }
-        let mut starts: Vec<(u32, u32)> = processes.iter().map(|process| (process.start, process.end)).collect();
+        // Every block's start and end, in order, as the ops are laid out: the top-level processes one
+        // after another, and a fork's body right after its fork. Walking the ops gives them in order
+        // without a sort, which would cost the WebAssembly bundle a copy of the library's sort code.
+        let mut starts: Vec<(u32, u32)> = Vec::new();
+        let mut top_level = processes.iter().peekable();
         for (index, op) in compiler.ops.iter().enumerate() {
+            while let Some(process) = top_level.next_if(|process| process.start <= index as u32) {
+                starts.push((process.start, process.end));
+            }
             if let OpKind::Fork { body_end, .. } = op.kind {
                 starts.push((index as u32 + 1, body_end));
             }
         }
-        starts.sort_unstable();
+        starts.extend(top_level.map(|process| (process.start, process.end)));
+        debug_assert!(starts.is_sorted(), "blocks in order: {starts:?}");
         let block_variables = starts
             .into_iter()
             .map(|(start, end)| (start, named_in_block(&compiler.ops, &compiler.slot_kinds, start, end)))
@@ -323,7 +331,9 @@ struct LoopLabels {
 
 struct Compiler {
     ops: Vec<Op>,
-    slots: BTreeMap<String, Slot>,
+    /// Each name's slot. The map type is the one the name check and the kernel use (see
+    /// [`crate::lang::names::Names`]), so the bundle holds one B-tree for them all.
+    slots: Names,
     slot_names: Vec<Arc<str>>,
     slot_kinds: Vec<SlotKind>,
     paths: Vec<Arc<str>>,
@@ -348,8 +358,9 @@ impl Compiler {
             return *slot;
         }
         let slot = self.slot_names.len() as Slot;
-        self.slots.insert(name.to_string(), slot);
-        self.slot_names.push(Arc::from(name));
+        let name: Arc<str> = Arc::from(name);
+        self.slots.insert(name.clone(), slot);
+        self.slot_names.push(name);
         self.slot_kinds.push(kind);
         slot
     }
