@@ -11,7 +11,7 @@
 //! Each installs what it needs on a fresh machine: the wasm32 target (rustup), `wasm-bindgen-cli` at
 //! exactly the version in Cargo.lock (`cargo install`), and Debian's `chromium` and `chromium-driver`.
 
-use super::{cargo, ensure_wasm_target, root, run, say};
+use super::{cargo, ensure_wasm_target, glue, root, run, say};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -105,6 +105,8 @@ pub fn dist() -> Result<PathBuf, String> {
         .arg(&out)
         .arg(&wasm);
     run(command)?;
+    let renamed = glue::shorten_import_names(&out.join("web_bg.wasm"), &out.join("web.js"))?;
+    say(&format!("gave the {renamed} imports from the JavaScript glue short names, in both files"));
     let static_dir = root().join("web").join("static");
     let entries =
         std::fs::read_dir(&static_dir).map_err(|error| format!("cannot list {}: {error}", static_dir.display()))?;
