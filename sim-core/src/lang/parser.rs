@@ -1217,7 +1217,8 @@ impl<'a> Parser<'a> {
             Some("exited" | "killed") => match self.end_of_process()? {
                 ChildStatus::Killed { signal, core } => ProcessOutcome::Killed { signal, core },
                 ChildStatus::Exited(status) => ProcessOutcome::Exited(status),
-                other => unreachable!("end_of_process gives an exit or a kill, not {other:?}"),
+                // Not formatted with `{:?}`, which would link the Debug code of the syntax tree's types.
+                _ => unreachable!("end_of_process gives an exit or a kill"),
             },
             Some("running") => {
                 self.bump();
