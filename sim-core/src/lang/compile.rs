@@ -20,9 +20,17 @@ use std::sync::Arc;
 /// The value variables (and `errno`) named by the operations `start..end`, skipping `fork` bodies:
 /// operands, results kept with `NAME =`, assignments and conditions. Sorted, each once.
 fn named_in_block(ops: &[Op], kinds: &[SlotKind], start: u32, end: u32) -> Vec<Slot> {
+    /// Adds `slot` in its place, once. A block names few variables, so each goes in where it belongs
+    /// rather than all being sorted at the end: the library's sort would cost the WebAssembly bundle a
+    /// copy of its code for this one type.
+    fn add(slots: &mut Vec<Slot>, slot: Slot) {
+        if let Err(place) = slots.binary_search(&slot) {
+            slots.insert(place, slot);
+        }
+    }
     fn slots_of(value: &Value, slots: &mut Vec<Slot>) {
         match value {
-            Value::Slot(slot) => slots.push(*slot),
+            Value::Slot(slot) => add(slots, *slot),
             Value::Unary(_, inner) => slots_of(inner, slots),
             Value::Binary(_, left, right) => {
                 slots_of(left, slots);
@@ -42,11 +50,11 @@ fn named_in_block(ops: &[Op], kinds: &[SlotKind], start: u32, end: u32) -> Vec<S
                     }
                 }
                 if let Bind::Value(slot) = call.bind {
-                    slots.push(slot);
+                    add(&mut slots, slot);
                 }
             }
             OpKind::Assign { slot, value } => {
-                slots.push(*slot);
+                add(&mut slots, *slot);
                 slots_of(value, &mut slots);
             }
             OpKind::JumpUnless { condition, .. } => slots_of(condition, &mut slots),
@@ -60,8 +68,6 @@ fn named_in_block(ops: &[Op], kinds: &[SlotKind], start: u32, end: u32) -> Vec<S
         op += 1;
     }
     slots.retain(|slot| matches!(kinds[*slot as usize], SlotKind::Value | SlotKind::Errno));
-    slots.sort_unstable();
-    slots.dedup();
     slots
 }
 
