@@ -79,6 +79,7 @@ fn the_library_matches_linux_and_its_expectations_hold() {
     assert!(json["host"]["machine"].as_str().is_some_and(|machine| !machine.is_empty()));
     assert_eq!(json["host"]["pid_namespace"], true);
     assert_eq!(json["host"]["ipc_namespace"], true);
+    assert_eq!(json["host"]["mount_namespace"], true);
     assert!(json["host"]["root"].is_boolean());
     for run in json["runs"].as_array().expect("runs") {
         assert!(run["steps_checked"].as_u64().expect("a count") > 0, "{run}");
@@ -483,6 +484,11 @@ fn one_long_run_at_a_time() -> std::sync::MutexGuard<'static, ()> {
 /// A scratch directory with a private `TMPDIR` inside it, and a scenario that runs for a while (two steps
 /// per round through a FIFO in the run's directory; 20,000 rounds take about three seconds on Linux).
 fn long_run_setup(name: &str, rounds: u32) -> (PathBuf, PathBuf, PathBuf) {
+    long_run_setup_with(name, rounds, "")
+}
+
+/// As [`long_run_setup`], with `prelude` (lines of the talker's code) run before the rounds.
+fn long_run_setup_with(name: &str, rounds: u32, prelude: &str) -> (PathBuf, PathBuf, PathBuf) {
     let dir = scratch_dir(name);
     let tmp = dir.join("tmp");
     std::fs::create_dir_all(&tmp).expect("private TMPDIR");
@@ -493,7 +499,7 @@ fn long_run_setup(name: &str, rounds: u32) -> (PathBuf, PathBuf, PathBuf) {
         &dir,
         "long.ipc",
         &format!(
-            "process talker expect exited 0 {{\n  mkfifo \"/tmp/long.fifo\" -> 0\n  f = open \"/tmp/long.fifo\" O_RDWR -> 3\n  \
+            "process talker expect exited 0 {{\n{prelude}  mkfifo \"/tmp/long.fifo\" -> 0\n  f = open \"/tmp/long.fifo\" O_RDWR\n  \
              fork echo expect exited 0 {{\n    repeat {rounds} {{\n      read f 1 -> \"x\"\n    }}\n  }}\n  repeat {rounds} {{\n    \
              write f \"x\" -> 1\n  }}\n  wait\n}}\n"
         ),
@@ -634,5 +640,56 @@ fn the_directory_of_a_check_killed_by_sigkill_is_swept_by_the_next_check_and_a_l
     assert!(stderr.lines().any(|line| line == expected), "expected {expected:?} in:\n{stderr}");
     assert!(!run_dir.exists(), "the stale directory is gone");
     assert_eq!(run_dirs(&tmp), Vec::<(PathBuf, bool)>::new(), "nothing is left in TMPDIR");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Whether the host (outside any run) has a POSIX message queue named `name`.
+fn host_has_mqueue(name: &str) -> bool {
+    let name = std::ffi::CString::new(name).expect("no NUL");
+    // SAFETY: mq_open with a NUL-terminated name and no O_CREAT; the descriptor is closed at once.
+    let mqd = unsafe { libc::mq_open(name.as_ptr(), libc::O_RDONLY) };
+    if mqd == -1 {
+        return false;
+    }
+    // SAFETY: closing the descriptor just opened.
+    unsafe { libc::mq_close(mqd) };
+    true
+}
+
+#[test]
+fn the_ipc_objects_of_a_run_killed_by_sigkill_never_reach_the_host() {
+    use nix::sys::signal::Signal;
+    let _serial = one_long_run_at_a_time();
+    // Every kind of IPC object the run can make, none of them removed by the scenario: a System V queue
+    // and semaphore set under a fixed key, a POSIX queue and a named semaphore under a name of this test.
+    let name = format!("/ipclab-test-{}", std::process::id());
+    let prelude = format!(
+        "  q = msgget 4660 IPC_CREAT|0666\n  msgsnd q 1 \"left\" -> 0\n  s = semget 4660 2 IPC_CREAT|0666\n  \
+         m = mq_open \"{name}\" O_CREAT|O_RDWR 0666\n  mq_send m \"left\" -> 0\n  \
+         h = sem_open \"{name}\" O_CREAT 0666 1\n"
+    );
+    let (dir, tmp, long) = long_run_setup_with("ipc-sigkill", 200_000, &prelude);
+    let marker = format!("IPCLAB_TEST_MARKER=ipc-sigkill-{}", std::process::id());
+    let sysv_before = sysv_objects();
+    let semaphore_file = Path::new("/dev/shm").join(format!("sem.{}", &name[1..]));
+    assert!(!host_has_mqueue(&name) && !semaphore_file.exists(), "a previous test left {name} behind");
+    let mut child = start_long_check(&dir, &tmp, &long, &marker);
+    // The run is under way, its objects made (the FIFO comes after them): none is seen from the host.
+    assert_eq!(sysv_objects(), sysv_before, "the run's System V objects are seen from the host");
+    assert!(!host_has_mqueue(&name), "the run's POSIX message queue is seen from the host");
+    assert!(!semaphore_file.exists(), "the run's named semaphore is seen from the host");
+
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), Signal::SIGKILL).expect("signal sent");
+    let status = wait_for_end(&mut child, "the check did not die of SIGKILL");
+    assert_eq!(std::os::unix::process::ExitStatusExt::signal(&status), Some(9));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !processes_with_marker(&marker).is_empty() {
+        assert!(Instant::now() < deadline, "the killed check's processes did not end");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // With every process of the run gone, so are its namespaces and everything in them.
+    assert_eq!(sysv_objects(), sysv_before, "System V objects outlived the run");
+    assert!(!host_has_mqueue(&name), "the run's POSIX message queue outlived it");
+    assert!(!semaphore_file.exists(), "the run's named semaphore outlived it");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -70,8 +70,13 @@ fn holds(kernel: &Kernel, expect: &Expect, result: &CallResult, data: &[u8]) -> 
         (Expect::Value(_), CallResult::Error { .. }) => false,
         (Expect::Value(value), CallResult::Out { value: stored }) => stored == value,
         (Expect::Value(value), other) => other.return_value() == *value,
-        (Expect::Data(bytes), CallResult::Data { .. }) => data == bytes.as_slice(),
-        (Expect::ByteCount(count), CallResult::Data { len, .. }) => len == count,
+        (Expect::Data(bytes), CallResult::Data { .. } | CallResult::Message { .. }) => data == bytes.as_slice(),
+        (Expect::ByteCount(count), CallResult::Data { len, .. } | CallResult::Message { len, .. }) => len == count,
+        (Expect::Values(values), CallResult::Array { .. }) => {
+            let got: Vec<i64> =
+                data.chunks_exact(2).map(|pair| u16::from_le_bytes([pair[0], pair[1]]) as i64).collect();
+            &got == values
+        }
         (Expect::Error(errno), CallResult::Error { errno: got }) => errno == got,
         (
             Expect::Child { name, status },
@@ -100,6 +105,9 @@ pub fn describe_expect(expect: &Expect) -> String {
         Expect::Error(errno) => errno.name().to_string(),
         Expect::Child { name, status } => format!("{name} {}", status_text(*status)),
         Expect::NoChild => "none".to_string(),
+        Expect::Values(values) => {
+            format!("{{{}}}", values.iter().map(|value| value.to_string()).collect::<Vec<_>>().join(", "))
+        }
         Expect::AnyOf(alternatives) => alternatives.iter().map(describe_expect).collect::<Vec<_>>().join(" or "),
     }
 }
@@ -110,6 +118,8 @@ pub fn describe_result(kernel: &Kernel, result: &CallResult, data: &[u8]) -> Str
         CallResult::Value { value } | CallResult::Out { value } => value.to_string(),
         CallResult::Error { errno } => errno.name().to_string(),
         CallResult::Data { len, .. } => format!("{} ({} bytes)", quote_bytes(data, 48), len),
+        CallResult::Message { len, tag, .. } => format!("{} ({} bytes, tagged {tag})", quote_bytes(data, 48), len),
+        CallResult::Array { .. } => crate::present::render::values_text(data),
         CallResult::Pair { .. } => "0".to_string(),
         CallResult::Fork { child } => child.to_string(),
         CallResult::Waited { child, status } | CallResult::WaitedInfo { child, status } => {

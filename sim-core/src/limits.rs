@@ -32,6 +32,22 @@ pub struct Limits {
     /// Most user-space operations (assignments, conditions, jumps) a process may run between two
     /// system calls: a loop that never calls anything ends the run instead of hanging it.
     pub max_user_ops_per_step: u32,
+    /// Most IPC objects (System V message queues and semaphore sets, POSIX message queues and named
+    /// semaphores) at once. Linux allows far more (32,000 queues, 32,000 sets); a scenario that makes
+    /// this many is a loop gone wrong, and every object holds memory.
+    #[serde(default = "default_max_ipc_objects")]
+    pub max_ipc_objects: u32,
+    /// Most System V semaphores in all sets together (Linux's `SEMMNS` is 1,024,000,000).
+    #[serde(default = "default_max_semaphores")]
+    pub max_semaphores: u32,
+}
+
+fn default_max_ipc_objects() -> u32 {
+    Limits::DEFAULT.max_ipc_objects
+}
+
+fn default_max_semaphores() -> u32 {
+    Limits::DEFAULT.max_semaphores
 }
 
 impl Limits {
@@ -48,6 +64,8 @@ impl Limits {
         max_bytes_in_flight: 64 << 20,
         max_trace_data_bytes: 1 << 30,
         max_user_ops_per_step: 1_000_000,
+        max_ipc_objects: 1_024,
+        max_semaphores: 65_536,
     };
 }
 

@@ -25,7 +25,9 @@ pub enum Values {
 
 pub const PIPES: &[&str] = &["p", "q"];
 pub const PLAIN_FDS: &[&str] = &["f", "d"];
-pub const FD_NAMES: &[&str] = &["p.r", "p.w", "q.r", "q.w", "f", "d"];
+pub const FD_NAMES: &[&str] = &["p.r", "p.w", "q.r", "q.w", "f", "d", "mqd"];
+/// Names bound to System V ids and named semaphore handles (by `binder`).
+pub const IDS: &[&str] = &["qid", "sid", "h"];
 pub const VALUES: &[&str] = &["n", "m", "errno"];
 pub const CHILDREN: &[&str] = &["kid", "kid2"];
 pub const PROCESSES: &[&str] = &["main", "binder", "kid", "kid2"];
@@ -155,6 +157,10 @@ pub fn operand(kind: OperandKind, values: Values) -> BoxedStrategy<Arg> {
             .boxed(),
         OperandKind::Signal => prop_oneof![4 => constant_of(Family::Signal), 1 => Just(expr(ExprKind::Int(0)))].boxed(),
         OperandKind::Flags(family) => flags(family),
+        // Permission bits have no names: a number (which prints in octal).
+        OperandKind::OneOf(family) if linux::names_of(family).is_empty() => {
+            (0i64..0o7777).prop_map(|value| expr(ExprKind::Int(value))).boxed()
+        }
         OperandKind::OneOf(family) => constant_of(family),
         OperandKind::Payload => {
             return prop_oneof![
@@ -167,9 +173,44 @@ pub fn operand(kind: OperandKind, values: Values) -> BoxedStrategy<Arg> {
             ]
             .boxed()
         }
-        OperandKind::Path => return path().prop_map(|path| Arg::Path(located(path))).boxed(),
+        OperandKind::Path | OperandKind::Name => return path().prop_map(|path| Arg::Path(located(path))).boxed(),
+        OperandKind::Id => prop_oneof![3 => name(IDS), 1 => int(values)].boxed(),
+        OperandKind::Sembuf => return sembuf(values),
+        OperandKind::SemArg => {
+            return prop_oneof![
+                2 => int(values).prop_map(Arg::Expr),
+                1 => constant_of(Family::SemField).prop_map(Arg::Expr),
+                1 => list(values, 1, sim_core::lang::parser::MAX_SETALL_VALUES),
+            ]
+            .boxed()
+        }
+        OperandKind::MqAttr => return list(values, 2, 2),
     };
     value.prop_map(Arg::Expr).boxed()
+}
+
+/// `{NUM, OP[, FLAGS]} [* N]`.
+pub fn sembuf(values: Values) -> BoxedStrategy<Arg> {
+    let (num, op, times) = match values {
+        Values::Syntax => (int(values), full_expression(values), prop_oneof![Just(1u32), 1u32..=65_535].boxed()),
+        Values::Run => (
+            (0i64..4).prop_map(|value| expr(ExprKind::Int(value))).boxed(),
+            (-2i64..3).prop_map(|value| expr(ExprKind::Int(value))).boxed(),
+            prop_oneof![8 => Just(1u32), 1 => 2u32..4, 1 => 499u32..502].boxed(),
+        ),
+    };
+    (num, op, prop::option::of(flags(Family::SemopFlag)), times)
+        .prop_map(|(num, op, flags, times)| Arg::Sembuf(SembufArg { num, op, flags, times, span: span() }))
+        .boxed()
+}
+
+/// `{V, ...}` with between `min` and `max` values.
+pub fn list(values: Values, min: usize, max: usize) -> BoxedStrategy<Arg> {
+    let element = match values {
+        Values::Syntax => full_expression(values),
+        Values::Run => prop_oneof![(0i64..12), (60i64..9000)].prop_map(|value| expr(ExprKind::Int(value))).boxed(),
+    };
+    prop::collection::vec(element, min..=max).prop_map(|list| Arg::List(located(list))).boxed()
 }
 
 /// The operands a short run wants, where they differ from the whole range.
@@ -196,6 +237,20 @@ fn run_operand(kind: OperandKind) -> Option<BoxedStrategy<Arg>> {
         .prop_map(Arg::Expr)
         .boxed(),
         OperandKind::Int => (-2i64..2_000_000).prop_map(|value| Arg::Expr(expr(ExprKind::Int(value)))).boxed(),
+        // Ids and handles start at 0 and 1: small numbers reach the objects other processes made.
+        OperandKind::Id => prop_oneof![2 => name(IDS), 1 => (-1i64..4).prop_map(|value| expr(ExprKind::Int(value)))]
+            .prop_map(Arg::Expr)
+            .boxed(),
+        OperandKind::Name => prop::sample::select(&["/q", "/s", "q", "/q/x"][..])
+            .prop_map(|name| Arg::Path(located(name.to_string())))
+            .boxed(),
+        OperandKind::Flags(Family::IpcGetFlag) => prop::sample::select(&[0o1600i64, 0o3600, 0o1400, 0, 0o1000][..])
+            .prop_map(|value| Arg::Expr(expr(ExprKind::Int(value))))
+            .boxed(),
+        OperandKind::OneOf(Family::IpcKey) => (0i64..3).prop_map(|value| Arg::Expr(expr(ExprKind::Int(value)))).boxed(),
+        OperandKind::OneOf(Family::Mode) => prop::sample::select(&[0o600i64, 0o400, 0o200][..])
+            .prop_map(|value| Arg::Expr(expr(ExprKind::Int(value))))
+            .boxed(),
         _ => return None,
     })
 }
@@ -234,9 +289,12 @@ pub fn one_expect(shape: ResultShape) -> BoxedStrategy<Expect> {
         Just(Expect::Ok).boxed(),
         errno().prop_map(Expect::Error).boxed(),
     ];
-    if shape == ResultShape::Data {
+    if matches!(shape, ResultShape::Data | ResultShape::Message) {
         choices.push(bytes(16).prop_map(Expect::Data).boxed());
         choices.push(any::<u32>().prop_map(Expect::ByteCount).boxed());
+    }
+    if shape == ResultShape::Values {
+        choices.push(prop::collection::vec(-3i64..40_000, 1..5).prop_map(Expect::Values).boxed());
     }
     if matches!(shape, ResultShape::Child | ResultShape::ChildInfo) {
         choices.push(Just(Expect::NoChild).boxed());
@@ -266,7 +324,7 @@ pub fn call_of(spec: &'static CallSpec, values: Values) -> BoxedStrategy<Stmt> {
     let bind = match spec.binding {
         Binding::PipeEnds => pick(PIPES).prop_map(Some).boxed(),
         Binding::Fd => prop::option::of(pick(PLAIN_FDS)).boxed(),
-        Binding::Value | Binding::OutValue => prop::option::of(pick(&["n", "m"])).boxed(),
+        Binding::Value | Binding::OutValue | Binding::Message(_) => prop::option::of(pick(&["n", "m"])).boxed(),
         Binding::Nothing => Just(None).boxed(),
     };
     let retry = if spec.result == ResultShape::NoReturn {
@@ -380,12 +438,24 @@ pub fn binder() -> ProcessDecl {
                 vec![Arg::Path(located("fifo".into())), Arg::Expr(expr(ExprKind::Name("O_RDONLY".into())))],
             ),
             call("d", CallId::Dup, vec![Arg::Expr(expr(ExprKind::Int(0)))]),
+            call("qid", CallId::Msgget, vec![int_arg(0), int_arg(0o1600)]),
+            call("sid", CallId::Semget, vec![int_arg(0), int_arg(2), int_arg(0o1600)]),
+            call(
+                "h",
+                CallId::SemOpen,
+                vec![Arg::Path(located("/s".into())), int_arg(0o100), int_arg(0o600), int_arg(1)],
+            ),
+            call("mqd", CallId::MqOpen, vec![Arg::Path(located("/q".into())), int_arg(0o102), int_arg(0o600)]),
             assign("n"),
             assign("m"),
             fork("kid"),
             fork("kid2"),
         ],
     }
+}
+
+fn int_arg(value: i64) -> Arg {
+    Arg::Expr(expr(ExprKind::Int(value)))
 }
 
 pub fn process(name: &'static str, values: Values) -> impl Strategy<Value = ProcessDecl> {

@@ -1,8 +1,10 @@
 //! The trace's two encodings. The packed encoding gives back exactly what was put in: random sequences
 //! of every kind of event, with values from the small ones runs produce to the extremes of each field,
 //! encode and decode to the same events, and pushing an event by its parts writes the same bytes as
-//! pushing it whole. The JSON records that `sim_core::present::json` writes by hand are the text
-//! `serde_json` writes for the same records, for random events and for every library scenario's run.
+//! pushing it whole. Objects of every kind take part, including those whose kind goes through the
+//! escape of the three-bit kind code, and so do the wake causes that go through the escape of theirs.
+//! The JSON records that `sim_core::present::json` writes by hand are the text `serde_json` writes for
+//! the same records, for random events and for every library scenario's run.
 
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -60,6 +62,13 @@ fn result() -> impl Strategy<Value = CallResult> {
         (pid(), status()).prop_map(|(child, status)| CallResult::Waited { child, status }),
         (pid(), status()).prop_map(|(child, status)| CallResult::WaitedInfo { child, status }),
         any::<i64>().prop_map(|value| CallResult::Out { value }),
+        (number::<u32>(), any::<i64>(), number::<u32>()).prop_map(|(len, tag, skipped)| CallResult::Message {
+            offset: 0,
+            len: len % (1 << 24),
+            tag,
+            skipped
+        }),
+        number::<u32>().prop_map(|len| CallResult::Array { offset: 0, len: len % (1 << 24) }),
     ]
 }
 
@@ -72,6 +81,15 @@ fn reason() -> impl Strategy<Value = BlockReason> {
         prop::option::of(pid()).prop_map(|target| BlockReason::Child { target }),
         pid().prop_map(|pgid| BlockReason::ChildInGroup { pgid }),
         Just(BlockReason::Signal),
+        (number::<u32>(), any::<i64>(), any::<bool>(), number::<u32>())
+            .prop_map(|(queue, msgtype, except, held)| BlockReason::MsgEmpty { queue, msgtype, except, held }),
+        (number::<u32>(), number::<u32>(), number::<u32>(), number::<u32>())
+            .prop_map(|(queue, bytes, used, capacity)| BlockReason::MsgFull { queue, bytes, used, capacity }),
+        (number::<u32>(), any::<u16>(), any::<i16>(), any::<i32>())
+            .prop_map(|(set, num, op, value)| BlockReason::SemOp { set, num, op, value }),
+        number::<u32>().prop_map(|mq| BlockReason::MqEmpty { mq }),
+        (number::<u32>(), number::<u32>()).prop_map(|(mq, held)| BlockReason::MqFull { mq, held }),
+        number::<u32>().prop_map(|sem| BlockReason::NamedSem { sem }),
     ]
 }
 
@@ -83,6 +101,9 @@ fn wake_cause() -> impl Strategy<Value = WakeCause> {
         object().prop_map(|object| WakeCause::Partner { object }),
         pid().prop_map(|child| WakeCause::Child { child }),
         object().prop_map(|object| WakeCause::Resize { object }),
+        object().prop_map(|object| WakeCause::Completed { object }),
+        object().prop_map(|object| WakeCause::Removed { object }),
+        object().prop_map(|object| WakeCause::Changed { object }),
     ]
 }
 
@@ -96,11 +117,12 @@ fn span() -> impl Strategy<Value = Span> {
 }
 
 fn outcome() -> impl Strategy<Value = RunOutcome> {
-    let edge = (pid(), prop::option::of(reason()), vec(pid(), 0..4)).prop_map(|(pid, reason, waits_for)| WaitEdge {
-        pid,
-        reason,
-        waits_for,
-    });
+    let detail = prop::option::of(prop_oneof![
+        (any::<i64>(), pid()).prop_map(|(value, last_pid)| WaitDetail::Semaphore { value, last_pid }),
+        (any::<u64>(), any::<u64>()).prop_map(|(messages, bytes)| WaitDetail::Queue { messages, bytes }),
+    ]);
+    let edge = (pid(), prop::option::of(reason()), vec(pid(), 0..4), detail)
+        .prop_map(|(pid, reason, waits_for, detail)| WaitEdge { pid, reason, waits_for, detail });
     prop_oneof![
         Just(RunOutcome::AllExited),
         vec(edge, 0..4).prop_map(|waiting| RunOutcome::Deadlock { waiting }),
@@ -149,6 +171,10 @@ fn kind() -> impl Strategy<Value = EventKind> {
         1 => (pid(), number::<u32>(), text(), text(), span()).prop_map(|(pid, op, expected, got, span)| {
             EventKind::ExpectFailed { pid, op, mismatch: Box::new(Mismatch { expected, got, span }) }
         }),
+        1 => (pid(), object(), any::<u16>(), any::<i32>(), any::<i32>())
+            .prop_map(|(pid, object, num, adjust, value)| EventKind::Undo { pid, object, num, adjust, value }),
+        1 => (object(), any::<i64>(), any::<u64>())
+            .prop_map(|(object, label, count)| EventKind::Leftover { object, label, count }),
         1 => outcome().prop_map(|outcome| EventKind::End { outcome: Box::new(outcome) }),
     ]
 }
@@ -163,7 +189,14 @@ fn events() -> impl Strategy<Value = Vec<Event>> {
                 .into_iter()
                 .map(|(delta, mut kind)| {
                     step = step.saturating_add(delta);
-                    if let EventKind::Call { result: CallResult::Data { offset, len }, .. } = &mut kind {
+                    if let EventKind::Call {
+                        result:
+                            CallResult::Data { offset, len }
+                            | CallResult::Message { offset, len, .. }
+                            | CallResult::Array { offset, len },
+                        ..
+                    } = &mut kind
+                    {
                         *len = (*len).min(u32::MAX - data_end);
                         *offset = data_end;
                         data_end += *len;

@@ -225,7 +225,7 @@ pub fn signals_so_far(engine: &Engine, most: usize) -> Vec<(u64, String)> {
     found
 }
 
-/// Whether any pipe or FIFO was made at or before `step` (to tell "none yet" from "all gone").
+/// Whether any pipe, FIFO or IPC object was made at or before `step` (to tell "none yet" from "all gone").
 pub fn made_an_object_by(engine: &Engine, step: u64) -> bool {
     let simulation = engine.simulation();
     let program = simulation.program();
@@ -233,7 +233,16 @@ pub fn made_an_object_by(engine: &Engine, step: u64) -> bool {
         EventKind::Call { op, result, .. } => {
             let made = matches!(
                 program.call(*op).map(|call| call.id),
-                Some(CallId::Pipe | CallId::Pipe2 | CallId::Mkfifo | CallId::Open)
+                Some(
+                    CallId::Pipe
+                        | CallId::Pipe2
+                        | CallId::Mkfifo
+                        | CallId::Open
+                        | CallId::Msgget
+                        | CallId::Semget
+                        | CallId::MqOpen
+                        | CallId::SemOpen
+                )
             );
             made && !matches!(result, CallResult::Error { .. })
         }

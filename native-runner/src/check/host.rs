@@ -66,6 +66,9 @@ pub struct HostInfo {
     pub pid_namespace: bool,
     /// Each run has a System V IPC namespace of its own (made together with the PID namespace).
     pub ipc_namespace: bool,
+    /// Each run has a mount namespace of its own, with a private tmpfs on `/dev/shm` (where named
+    /// semaphores live); POSIX message queues belong to the IPC namespace.
+    pub mount_namespace: bool,
 }
 
 /// What the runner has found out about the host before running anything.
@@ -194,6 +197,7 @@ pub fn probe() -> Result<Host, String> {
             scenario_cpu,
             pid_namespace: true,
             ipc_namespace: true,
+            mount_namespace: true,
         },
         runner_cpus,
     })

@@ -17,6 +17,7 @@ use super::real;
 use super::report::{Expectations, FailedExpectation, Row, RunReport};
 use sim_core::kernel::Kernel;
 use sim_core::lang::compile::{CallOp, OpKind, Operand, Program};
+use sim_core::lang::syscalls::OperandKind;
 use sim_core::linux::{wait, ChildStatus};
 use sim_core::present::render::{call_text, ProcessNames};
 use sim_core::trace::{Args, EventKind, ReapCause, IMPLICIT_EXIT_OP};
@@ -354,6 +355,7 @@ impl Runner<'_> {
     }
 
     fn call_command(&self, call: &CallOp, op: u32, args: &Args) -> CallCommand {
+        let kinds = call.id.spec().operands;
         let operands = call
             .operands
             .iter()
@@ -361,8 +363,13 @@ impl Runner<'_> {
             .map(|(index, operand)| WireOperand {
                 value: args.get(index),
                 attachment: match operand {
-                    Operand::Value { .. } => None,
+                    Operand::Value { .. } | Operand::Sembuf { .. } | Operand::List { .. } => None,
                     Operand::Payload(payload) => Some(Attachment::Payload((**payload).clone())),
+                    // The name of a POSIX queue or semaphore goes as written: the run's own IPC
+                    // namespace and `/dev/shm` keep it apart from the host's.
+                    Operand::Path(path) if kinds[index].kind == OperandKind::Name => {
+                        self.program.paths.get(*path as usize).map(|name| Attachment::Path(name.as_bytes().to_vec()))
+                    }
                     Operand::Path(path) => self.paths.get(*path as usize).cloned().map(Attachment::Path),
                 },
             })
@@ -401,9 +408,11 @@ impl Runner<'_> {
             (_, Some((op, args))) => call_text(&self.program, op, &args),
             (Command::Fault { op }, None) => self.fault_text(*op),
             (Command::Exit { .. }, None) => "exit(0) at the end of its code".to_string(),
-            (Command::Fork { op } | Command::Call(CallCommand { op, .. }), None) => {
-                call_text(&self.program, *op, &Args::default())
+            (Command::Call(CallCommand { op, operands, .. }), None) => {
+                let args = Args::new(&operands.iter().map(|operand| operand.value).collect::<Vec<_>>());
+                call_text(&self.program, *op, &args)
             }
+            (Command::Fork { op }, None) => call_text(&self.program, *op, &Args::default()),
             _ => "(no call)".to_string(),
         };
         let mut differs = false;
@@ -738,6 +747,8 @@ impl Runner<'_> {
                         Res::WaitedInfo { child: child as Pid, status: wait::decode(status) }
                     }
                     Reply::Out(value) => Res::Out { value },
+                    Reply::Message { tag, bytes } => Res::Message { bytes: Bytes::new(bytes), tag },
+                    Reply::Array(values) => Res::Array { values },
                     Reply::Ready { .. } => {
                         return (Obs::Unclear { detail: "an unexpected ready message".to_string() }, String::new())
                     }

@@ -157,8 +157,13 @@ impl Namespace {
             // Affinity first: a real-time spinner on the driver's CPU would starve the driver.
             host::set_affinity(spinner, &[host.info.scenario_cpu])?;
             host::set_fifo(spinner, SPINNER_PRIORITY)?;
-            nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWPID | nix::sched::CloneFlags::CLONE_NEWIPC)
-                .map_err(|errno| format!("cannot make the run's PID namespace: unshare: {errno}"))?;
+            nix::sched::unshare(
+                nix::sched::CloneFlags::CLONE_NEWPID
+                    | nix::sched::CloneFlags::CLONE_NEWIPC
+                    | nix::sched::CloneFlags::CLONE_NEWNS,
+            )
+            .map_err(|errno| format!("cannot make the run's PID namespace: unshare: {errno}"))?;
+            private_dev_shm()?;
             spawn_init(host.info.root.then_some(host.info.scenario_uid))
         })();
         match made {
@@ -220,6 +225,40 @@ fn kill_and_reap(pids: &[i32]) -> bool {
         std::thread::sleep(Duration::from_millis(1));
     }
     true
+}
+
+/// Gives the run a `/dev/shm` of its own (where glibc keeps named semaphores), in the mount namespace
+/// the driver just entered: mount events are made private first, so the new tmpfs is seen by the run's
+/// processes only, and it goes away with the namespace, when the run's last process does, however
+/// the run ends. (POSIX message queues need nothing more: each IPC namespace has its own.)
+fn private_dev_shm() -> Result<(), String> {
+    let fail =
+        |what: &str| format!("cannot give the run a /dev/shm of its own: {what}: {}", std::io::Error::last_os_error());
+    // SAFETY: mount with NUL-terminated strings; this process is alone in its new mount namespace.
+    unsafe {
+        if libc::mount(
+            std::ptr::null(),
+            c"/".as_ptr(),
+            std::ptr::null(),
+            libc::MS_REC | libc::MS_PRIVATE,
+            std::ptr::null(),
+        ) != 0
+        {
+            return Err(fail("making mounts private"));
+        }
+        let options = c"mode=1777,size=16m";
+        if libc::mount(
+            c"tmpfs".as_ptr(),
+            c"/dev/shm".as_ptr(),
+            c"tmpfs".as_ptr(),
+            libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
+            options.as_ptr() as *const libc::c_void,
+        ) != 0
+        {
+            return Err(fail("mounting a tmpfs on /dev/shm"));
+        }
+    }
+    Ok(())
 }
 
 /// Starts the spinner: busy forever (the driver gives it the scenario CPU and its priority), ending with

@@ -152,6 +152,15 @@ pub enum Res {
     Out {
         value: i64,
     },
+    /// A message received, with its type or priority.
+    Message {
+        bytes: Bytes,
+        tag: i64,
+    },
+    /// 0, and these `unsigned short`s stored in the call's array (`semctl GETALL`).
+    Array {
+        values: Vec<u16>,
+    },
 }
 
 /// What one process did in one step.
@@ -180,7 +189,7 @@ pub enum Obs {
 impl Obs {
     /// Drops the full bytes of a read once they have been compared.
     pub fn forget_full(&mut self) {
-        if let Obs::Returned { result: Res::Data { bytes } } = self {
+        if let Obs::Returned { result: Res::Data { bytes } | Res::Message { bytes, .. } } = self {
             bytes.forget_full();
         }
     }
@@ -197,6 +206,16 @@ pub fn sim_result(trace: &Trace, result: &CallResult) -> Res {
         CallResult::Waited { child, status } => Res::Waited { child, status },
         CallResult::WaitedInfo { child, status } => Res::WaitedInfo { child, status },
         CallResult::Out { value } => Res::Out { value },
+        CallResult::Message { offset, len, tag, .. } => {
+            Res::Message { bytes: Bytes::new(trace.read_data(offset, len).to_vec()), tag }
+        }
+        CallResult::Array { offset, len } => Res::Array {
+            values: trace
+                .read_data(offset, len)
+                .chunks_exact(2)
+                .map(|pair| u16::from_le_bytes([pair[0], pair[1]]))
+                .collect(),
+        },
     }
 }
 
@@ -231,6 +250,11 @@ pub fn obs_text(obs: &Obs) -> String {
             Res::Waited { child, status } => format!("= pid {child} ({})", status_text(*status)),
             Res::WaitedInfo { child, status } => format!("= 0 (pid {child}, {})", status_text(*status)),
             Res::Out { value } => format!("= 0, stores {value}"),
+            Res::Message { bytes, tag } => format!("= {} {} (tag {tag})", bytes.len, bytes.quoted(20)),
+            Res::Array { values } => format!(
+                "= 0, stores {{{}}}",
+                values.iter().map(|value| value.to_string()).collect::<Vec<_>>().join(", ")
+            ),
         },
         Obs::Blocked => "blocks".to_string(),
         Obs::Died { status } => status_text(*status),

@@ -137,6 +137,13 @@ pub enum Reply {
     },
     /// The call returned 0 and stored `value` through its pointer (`ioctl FIONREAD`).
     Out(i64),
+    /// A message was received: its bytes, and its type (`msgrcv`) or priority (`mq_receive`).
+    Message {
+        tag: i64,
+        bytes: Vec<u8>,
+    },
+    /// The call returned 0 and stored an array of `unsigned short`s (`semctl GETALL`).
+    Array(Vec<u16>),
 }
 
 const COMMAND_CALL: u8 = 1;
@@ -160,6 +167,8 @@ const REPLY_PAIR: u8 = 5;
 const REPLY_FORKED: u8 = 6;
 const REPLY_WAITED: u8 = 7;
 const REPLY_OUT: u8 = 8;
+const REPLY_MESSAGE: u8 = 9;
+const REPLY_ARRAY: u8 = 10;
 
 /// Little-endian encoding of the fields of a message.
 #[derive(Default)]
@@ -327,6 +336,14 @@ fn encode_reply_head(reply: &Reply) -> Vec<u8> {
         Reply::Forked { child } => out.u8(REPLY_FORKED).i32(*child),
         Reply::Waited { pid, status, via_info } => out.u8(REPLY_WAITED).i32(*pid).i32(*status).u8(*via_info as u8),
         Reply::Out(value) => out.u8(REPLY_OUT).i64(*value),
+        Reply::Message { tag, bytes } => out.u8(REPLY_MESSAGE).i64(*tag).blob(bytes),
+        Reply::Array(values) => {
+            out.u8(REPLY_ARRAY).u32(values.len() as u32);
+            for value in values {
+                out.u16(*value);
+            }
+            &mut out
+        }
     };
     out.bytes
 }
@@ -349,6 +366,16 @@ pub fn decode_reply(bytes: &[u8]) -> Result<Reply, String> {
             via_info: input.u8("siginfo flag")? != 0,
         },
         REPLY_OUT => Reply::Out(input.i64("value")?),
+        REPLY_MESSAGE => {
+            let tag = input.i64("tag")?;
+            let len = input.u32("length")? as usize;
+            Reply::Message { tag, bytes: input.take(len, "message")?.to_vec() }
+        }
+        REPLY_ARRAY => {
+            let count = input.u32("count")? as usize;
+            let bytes = input.take(count.saturating_mul(2), "values")?;
+            Reply::Array(bytes.chunks_exact(2).map(|pair| u16::from_le_bytes([pair[0], pair[1]])).collect())
+        }
         other => return Err(format!("unknown reply kind {other}")),
     };
     input.end()?;
@@ -583,6 +610,8 @@ mod tests {
             Reply::Pair { read_fd: 3, write_fd: 4 },
             Reply::Waited { pid: 3, status: 0x137f, via_info: true },
             Reply::Out(13),
+            Reply::Message { tag: -4, bytes: b"typed".to_vec() },
+            Reply::Array(vec![1, 0, 32_767]),
         ];
         let mut buffer = Vec::new();
         for reply in replies {

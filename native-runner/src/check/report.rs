@@ -183,7 +183,7 @@ pub fn summary(reports: &[RunReport], outcome: &Outcome) -> serde_json::Value {
 pub fn header(info: &HostInfo) -> String {
     format!(
         "ipclab check: {} {} {} {}; runner {}root; scenario processes run as uid {} on CPU {}; each run in a PID \
-         namespace and a System V IPC namespace of its own\n",
+         namespace, an IPC namespace and a mount namespace (with a /dev/shm) of its own\n",
         info.kernel_name,
         info.kernel,
         info.kernel_version,

@@ -2,10 +2,13 @@
 //!
 //! A sleeper on a pipe waits for the processes holding the end that could wake it (a reader for the
 //! holders of a write end, a writer for the holders of a read end); a parent in `wait` waits for the
-//! children it waits for; a stopped process waits for someone to continue it.
+//! children it waits for; a stopped process waits for someone to continue it. A semaphore or a message
+//! queue has no owner: a sleeper there waits for the living processes whose history shows they could
+//! end its wait (those that raised the semaphore before, or sent to or received from the queue), and
+//! the edge says what the object holds now (the semaphore's value and who changed it last).
 
 use super::{Kernel, ProcState};
-use crate::trace::{BlockReason, Pid, RunOutcome, WaitEdge};
+use crate::trace::{BlockReason, Pid, RunOutcome, WaitDetail, WaitEdge};
 
 impl Kernel {
     /// Who could end the wait of each living process (for deadlock reports).
@@ -13,6 +16,7 @@ impl Kernel {
         let mut edges = Vec::new();
         for pid in &self.alive {
             let process = self.process(*pid);
+            let mut detail = None;
             let (reason, waits_for) = match &process.state {
                 ProcState::Blocked(reason) => {
                     let waits_for = match reason {
@@ -35,13 +39,34 @@ impl Kernel {
                             .filter(|child| self.process(*child).pgid == *pgid)
                             .filter(|child| self.process(*child).state != ProcState::Zombie)
                             .collect(),
+                        BlockReason::SemOp { set, num, .. } => {
+                            detail = super::sem::state_of(self, *set, *num)
+                                .map(|(value, last_pid)| WaitDetail::Semaphore { value, last_pid });
+                            super::sem::could_end_wait(self, *set, *num)
+                        }
+                        BlockReason::MsgEmpty { queue, .. } | BlockReason::MsgFull { queue, .. } => {
+                            detail = super::msg::held(self, *queue)
+                                .map(|(messages, bytes)| WaitDetail::Queue { messages, bytes });
+                            super::msg::could_end_wait(self, reason)
+                        }
+                        BlockReason::MqEmpty { mq } | BlockReason::MqFull { mq, .. } => {
+                            detail = super::mqueue::held(self, *mq)
+                                .map(|(messages, bytes)| WaitDetail::Queue { messages, bytes });
+                            super::mqueue::could_end_wait(self, reason)
+                        }
+                        BlockReason::NamedSem { sem } => {
+                            detail = self
+                                .named_sem(*sem)
+                                .map(|named| WaitDetail::Semaphore { value: named.value, last_pid: named.last_pid });
+                            super::named_sem::could_end_wait(self, *sem)
+                        }
                     };
                     (Some(reason.clone()), waits_for)
                 }
                 ProcState::Stopped => (None, Vec::new()),
                 _ => continue,
             };
-            edges.push(WaitEdge { pid: *pid, reason, waits_for });
+            edges.push(WaitEdge { pid: *pid, reason, waits_for, detail });
         }
         edges
     }

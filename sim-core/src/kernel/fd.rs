@@ -27,6 +27,8 @@ pub enum FileObject {
     DevNull,
     /// A pipe, by id (an anonymous pipe's end, or a FIFO opened by path).
     Pipe(u32),
+    /// A POSIX message queue, by number (`mq_open`).
+    Mqueue(u32),
 }
 
 impl FileObject {
@@ -34,13 +36,14 @@ impl FileObject {
         match self {
             FileObject::DevNull => ObjectRef::DEV_NULL,
             FileObject::Pipe(id) => ObjectRef::pipe(id),
+            FileObject::Mqueue(id) => ObjectRef::mqueue(id),
         }
     }
 
     pub fn pipe(self) -> Option<u32> {
         match self {
             FileObject::Pipe(id) => Some(id),
-            FileObject::DevNull => None,
+            FileObject::DevNull | FileObject::Mqueue(_) => None,
         }
     }
 }
@@ -55,11 +58,21 @@ pub struct OpenFile {
     /// What `F_GETFL` reports besides `O_NONBLOCK`.
     pub base_flags: i64,
     pub refs: u32,
+    /// The file offset (`f_pos`): only a message queue's descriptor has a use for one here.
+    pub offset: i64,
 }
 
 impl OpenFile {
     pub fn dev_null(base_flags: i64, refs: u32) -> OpenFile {
-        OpenFile { object: FileObject::DevNull, readable: true, writable: true, nonblock: false, base_flags, refs }
+        OpenFile {
+            object: FileObject::DevNull,
+            readable: true,
+            writable: true,
+            nonblock: false,
+            base_flags,
+            refs,
+            offset: 0,
+        }
     }
 }
 
@@ -110,6 +123,10 @@ impl Kernel {
 
     /// Drops one reference to an open file; the last one closes the object end it holds.
     pub(crate) fn release_file(&mut self, index: u32, by: Pid, trace: &mut Trace) {
+        // `filp_close` flushes on every close of a descriptor, whoever else holds the file.
+        if let FileObject::Mqueue(id) = self.file(index).object {
+            super::mqueue::flush(self, id, by);
+        }
         let file = self.file_mut(index);
         file.refs -= 1;
         if file.refs > 0 {
@@ -120,6 +137,7 @@ impl Kernel {
         match file.object {
             FileObject::DevNull => {}
             FileObject::Pipe(pipe) => super::pipe::release_end(self, pipe, file.readable, file.writable, by, trace),
+            FileObject::Mqueue(id) => super::mqueue::release(self, id),
         }
     }
 
@@ -179,7 +197,7 @@ fn fcntl_call(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Exe
         fcntl::F_GETPIPE_SZ | fcntl::F_SETPIPE_SZ => match kernel.file(index).object {
             FileObject::Pipe(pipe) => super::pipe::fcntl(kernel, pid, pipe, command, arg, trace),
             // `pipe_fcntl` finds no pipe behind the file.
-            FileObject::DevNull => Kernel::error(EBADF),
+            FileObject::DevNull | FileObject::Mqueue(_) => Kernel::error(EBADF),
         },
         _ => Kernel::error(EINVAL),
     }
@@ -198,6 +216,8 @@ pub(crate) fn write(kernel: &mut Kernel, pid: Pid, call: &CallOp, args: &Args, t
         FileObject::Pipe(pipe) => super::pipe::write(kernel, pid, pipe, payload, file.nonblock, trace),
         // /dev/null takes everything without copying it anywhere.
         FileObject::DevNull => Exec::Done(CallResult::Value { value: payload.len() as i64 }),
+        // A queue's file has no `write` (`vfs_write` without `FMODE_CAN_WRITE`).
+        FileObject::Mqueue(_) => Kernel::error(EINVAL),
     }
 }
 
@@ -225,7 +245,42 @@ pub(crate) fn read(kernel: &mut Kernel, pid: Pid, args: &Args, trace: &mut Trace
         FileObject::Pipe(pipe) => super::pipe::read(kernel, pid, pipe, count as u32, file.nonblock, trace),
         // /dev/null: always end of file.
         FileObject::DevNull => Exec::Done(trace.record_data(&[])),
+        FileObject::Mqueue(id) => {
+            let offset = file.offset;
+            let (result, moved) = read_queue_status(kernel, id, count, offset, trace);
+            kernel.file_mut(index).offset += moved;
+            Exec::Done(result)
+        }
     }
+}
+
+/// `read` of a message queue's descriptor at `offset` (`mqueue_read_file`, `simple_read_from_buffer`):
+/// the queue's size and notification in one line of text. Returns the result and the bytes read.
+fn read_queue_status(kernel: &mut Kernel, id: u32, count: i64, offset: i64, trace: &mut Trace) -> (CallResult, i64) {
+    let text = super::mqueue::status_text(kernel, id);
+    let start = (offset.max(0) as usize).min(text.len());
+    let end = (start + count.max(0) as usize).min(text.len());
+    kernel.read_scratch.clear();
+    kernel.read_scratch.extend_from_slice(&text[start..end]);
+    (trace.record_data(&text[start..end]), (end - start) as i64)
+}
+
+/// `default_llseek` on a file of `size` bytes (a message queue's file reports 80).
+fn default_llseek(file: &mut OpenFile, offset: i64, whence: i64, size: i64) -> Exec {
+    let target = match whence {
+        ioctl::SEEK_END => offset.wrapping_add(size),
+        ioctl::SEEK_CUR if offset == 0 => return Exec::Done(CallResult::Value { value: file.offset }),
+        ioctl::SEEK_CUR => offset.wrapping_add(file.offset),
+        // SEEK_DATA, SEEK_HOLE: the file is all data.
+        3 | 4 if offset >= size => return Kernel::error(crate::linux::errno::ENXIO),
+        4 => size,
+        _ => offset,
+    };
+    if target < 0 {
+        return Kernel::error(EINVAL);
+    }
+    file.offset = target;
+    Exec::Done(CallResult::Value { value: target })
 }
 
 /// The descriptor mechanism: the calls every kind of open file answers.
@@ -270,6 +325,12 @@ impl Mechanism for Descriptors {
                     FileObject::DevNull => Exec::Done(CallResult::Value { value: 0 }),
                     // A pipe is a stream: `stream_open` took away `FMODE_LSEEK`.
                     FileObject::Pipe(_) => Kernel::error(ESPIPE),
+                    FileObject::Mqueue(_) => default_llseek(
+                        kernel.file_mut(index),
+                        call.arg(1),
+                        call.arg(2),
+                        crate::linux::mqueue::FILE_SIZE,
+                    ),
                 }
             }
             CallId::Pread | CallId::Pwrite => {
@@ -286,12 +347,29 @@ impl Mechanism for Descriptors {
                     (FileObject::DevNull, CallId::Pwrite) if file.writable => {
                         Exec::Done(CallResult::Value { value: call.arg(1) })
                     }
-                    (FileObject::DevNull, _) => Kernel::error(EBADF),
+                    (FileObject::Mqueue(id), CallId::Pread) if file.readable => {
+                        let count = call.arg(1);
+                        if count > kernel.limits.max_io_bytes as i64 || count < 0 {
+                            let detail = format!(
+                                "a read of {count} bytes; one read may ask for at most {} bytes",
+                                kernel.limits.max_io_bytes
+                            );
+                            return kernel.halt("max_io_bytes", detail);
+                        }
+                        Exec::Done(read_queue_status(kernel, id, count, call.arg(2), trace).0)
+                    }
+                    (FileObject::Mqueue(_), CallId::Pwrite) if file.writable => Kernel::error(EINVAL),
+                    (FileObject::DevNull | FileObject::Mqueue(_), _) => Kernel::error(EBADF),
                 }
             }
             CallId::Ioctl => {
                 let Some(index) = kernel.file_of(pid, call.arg(0)) else { return Kernel::error(EBADF) };
                 match (kernel.file(index).object, call.arg(1)) {
+                    // A queue's file is a regular file of 80 bytes: FIONREAD is what lies past the offset.
+                    (FileObject::Mqueue(_), ioctl::FIONREAD) => {
+                        let left = crate::linux::mqueue::FILE_SIZE - kernel.file(index).offset;
+                        Exec::Done(CallResult::Out { value: left as i32 as i64 })
+                    }
                     (FileObject::Pipe(pipe), ioctl::FIONREAD) => {
                         if kernel.footprint.enabled {
                             kernel.footprint.read(ObjectRef::pipe(pipe));

@@ -89,6 +89,7 @@ fn open(kernel: &mut Kernel, pid: Pid, path_index: u32, flags: i64, trace: &mut 
         nonblock,
         base_flags: access_flags | fcntl::O_LARGEFILE,
         refs: 1,
+        offset: 0,
     });
     let pipe = kernel.pipe_mut(pipe_id);
     let mut wake_partner = false;

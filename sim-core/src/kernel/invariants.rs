@@ -2,10 +2,15 @@
 //!
 //! An error here is a bug in the model, never something a scenario can cause: descriptor reference
 //! counts, the parent/child links, the list of runnable processes, the process limit, and each
-//! mechanism's own invariants (pipe ends and byte conservation, wait-queue membership).
+//! mechanism's own invariants (pipe ends and byte conservation, wait-queue membership, message queues'
+//! byte and message counts, semaphore values within 0 and `SEMVMX` and their undo adjustments' sums).
 
 use super::fifo::Fifos;
+use super::mqueue::Mqueues;
+use super::msg::MsgQueues;
+use super::named_sem::NamedSems;
 use super::pipe::Pipes;
+use super::sem::SemSets;
 use super::{Kernel, Mechanism, ProcState, Scratch};
 use crate::trace::Pid;
 
@@ -34,6 +39,13 @@ impl Kernel {
         }
         Pipes::check(self)?;
         Fifos::check(self)?;
+        MsgQueues::check(self)?;
+        SemSets::check(self)?;
+        Mqueues::check(self)?;
+        NamedSems::check(self)?;
+        if self.ipc.object_count() > self.limits.max_ipc_objects as usize {
+            return Err("more IPC objects exist than the limit allows".to_string());
+        }
         for pid in &self.alive {
             let process = self.process(*pid);
             if process.state == ProcState::Reaped {

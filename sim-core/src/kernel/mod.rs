@@ -16,9 +16,14 @@ pub mod deadlock;
 pub mod fd;
 pub mod fifo;
 pub mod invariants;
+pub mod ipc;
+pub mod mqueue;
+pub mod msg;
+pub mod named_sem;
 pub mod pipe;
 pub mod pipe_buffer;
 pub mod process;
+pub mod sem;
 pub mod signal;
 pub mod state;
 pub mod wait;
@@ -47,6 +52,9 @@ pub enum Exec {
     /// A limit of the simulator was reached ([`Kernel::halt`] recorded which): the call does not happen
     /// and the run ends with this step.
     Halt,
+    /// The call touches memory that is not the process's (a named semaphore's handle that is not open):
+    /// the CPU faults and the process dies of this signal, without the call returning.
+    Fault(Signal),
 }
 
 /// A run-ending limit hit during a step.
@@ -83,6 +91,9 @@ pub enum Interruption {
     Restart,
     /// The call returns what it has done so far (a write that already moved bytes returns that count).
     Partial(u32),
+    /// The call fails with this errno once the process runs again (`semop`'s `EINTR`: Linux never
+    /// restarts it).
+    Fail(Errno),
 }
 
 /// The contract every kind of kernel object keeps. Each mechanism is a unit type whose functions the
@@ -98,6 +109,14 @@ pub trait Mechanism {
     /// What a stop signal does to a call asleep for `reason`.
     fn interruption(_reason: &BlockReason) -> Interruption {
         Interruption::Restart
+    }
+
+    /// Whether a call of `pid`'s, woken and not yet run again, still finishes if a signal stops or
+    /// kills the process first: yes where Linux re-checks the condition before the signal (a pipe read,
+    /// a wait), or where the waker already did the call (a `semop`, a message handed over); no where
+    /// the woken call looks at the signal first (a woken `msgsnd`, `sem_wait`).
+    fn woken_call_finishes(_kernel: &Kernel, _pid: Pid) -> bool {
+        true
     }
 
     /// The invariants of the mechanism's objects, checked after every step in tests.
@@ -139,6 +158,8 @@ pub struct Kernel {
     pub pipes: Vec<Option<Pipe>>,
     /// FIFOs in the file system namespace, by path.
     pub fifos: BTreeMap<Arc<str>, FifoNode>,
+    /// System V message queues and semaphore sets, POSIX message queues and named semaphores.
+    pub ipc: ipc::Ipc,
     pub step: u64,
     pub bytes_in_flight: u64,
     pub copied_to_kernel: u64,
@@ -148,8 +169,9 @@ pub struct Kernel {
     name_counts: BTreeMap<Arc<str>, u32>,
     /// Signals raised by the running process's own call, delivered once the call's event is recorded.
     pub(crate) deferred: Vec<(Pid, Pid, Signal)>,
-    /// Faults of user-space code (a division by zero), delivered as their signal after the step's call.
-    faults: Vec<(Pid, u32)>,
+    /// Faults of user-space code (a division by zero) and of calls that touch memory that is not theirs,
+    /// delivered as their signal after the step's call.
+    faults: Vec<(Pid, u32, Signal)>,
     pub(crate) read_scratch: Vec<u8>,
     wake_scratch: Vec<Pid>,
     /// Calls with expectations that completed in this step.
@@ -173,6 +195,7 @@ impl Kernel {
             free_files: Vec::new(),
             pipes: Vec::new(),
             fifos: BTreeMap::new(),
+            ipc: ipc::Ipc::default(),
             step: 0,
             bytes_in_flight: 0,
             copied_to_kernel: 0,
@@ -322,7 +345,7 @@ impl Kernel {
         let process = &mut self.procs[pid as usize - 1];
         match user::settle(&self.program.ops, &mut process.pc, process.end_pc, &mut process.vars, pid, budget) {
             Settled::AtStep | Settled::AtEnd => {}
-            Settled::Fault { op, .. } => self.faults.push((pid, op)),
+            Settled::Fault { op, .. } => self.faults.push((pid, op, crate::linux::signal::SIGFPE)),
             Settled::OverBudget { op } => {
                 let span = self.program.ops[op as usize].span;
                 self.limit.get_or_insert(LimitHit {
@@ -370,7 +393,7 @@ impl Kernel {
                 if process.call.waited {
                     args = process.call.args;
                 } else if resolve_args(call, &process.vars, pid, &mut args).is_err() {
-                    self.faults.push((pid, op_index));
+                    self.faults.push((pid, op_index, crate::linux::signal::SIGFPE));
                     return self.end_step(trace);
                 }
                 // The two calls that carry data skip the table: they are most of every busy run.
@@ -389,6 +412,7 @@ impl Kernel {
                     }
                     Exec::Block(reason) => self.sleep(pid, op_index, &args, reason, trace),
                     Exec::Halt => {}
+                    Exec::Fault(signal) => self.faults.push((pid, op_index, signal)),
                 }
             }
             OpKind::Fork { slot, name, body_end, expect } => {
@@ -428,8 +452,8 @@ impl Kernel {
         self.deferred = deferred;
         self.deferred.clear();
         let faults = std::mem::take(&mut self.faults);
-        for (pid, op) in faults {
-            signal::fault(self, pid, op, crate::linux::signal::SIGFPE, trace);
+        for (pid, op, signal) in faults {
+            signal::fault(self, pid, op, signal, trace);
         }
     }
 
@@ -447,6 +471,10 @@ impl Kernel {
             MechanismId::Process => <process::Processes as Mechanism>::call(self, context, trace),
             MechanismId::Signal => <signal::Signals as Mechanism>::call(self, context, trace),
             MechanismId::Sched => Exec::Done(CallResult::Value { value: 0 }),
+            MechanismId::Msg => <msg::MsgQueues as Mechanism>::call(self, context, trace),
+            MechanismId::Sem => <sem::SemSets as Mechanism>::call(self, context, trace),
+            MechanismId::Mqueue => <mqueue::Mqueues as Mechanism>::call(self, context, trace),
+            MechanismId::NamedSem => <named_sem::NamedSems as Mechanism>::call(self, context, trace),
         }
     }
 
@@ -461,6 +489,10 @@ impl Kernel {
             MechanismId::Fifo => <fifo::Fifos as Mechanism>::leave_queue(self, pid, &reason),
             MechanismId::Process => <process::Processes as Mechanism>::leave_queue(self, pid, &reason),
             MechanismId::Signal => <signal::Signals as Mechanism>::leave_queue(self, pid, &reason),
+            MechanismId::Msg => <msg::MsgQueues as Mechanism>::leave_queue(self, pid, &reason),
+            MechanismId::Sem => <sem::SemSets as Mechanism>::leave_queue(self, pid, &reason),
+            MechanismId::Mqueue => <mqueue::Mqueues as Mechanism>::leave_queue(self, pid, &reason),
+            MechanismId::NamedSem => <named_sem::NamedSems as Mechanism>::leave_queue(self, pid, &reason),
             MechanismId::Fd | MechanismId::Sched => {}
         }
     }
@@ -472,7 +504,29 @@ impl Kernel {
             MechanismId::Fifo => <fifo::Fifos as Mechanism>::interruption(reason),
             MechanismId::Process => <process::Processes as Mechanism>::interruption(reason),
             MechanismId::Signal => <signal::Signals as Mechanism>::interruption(reason),
+            MechanismId::Msg => <msg::MsgQueues as Mechanism>::interruption(reason),
+            MechanismId::Sem => <sem::SemSets as Mechanism>::interruption(reason),
+            MechanismId::Mqueue => <mqueue::Mqueues as Mechanism>::interruption(reason),
+            MechanismId::NamedSem => <named_sem::NamedSems as Mechanism>::interruption(reason),
             MechanismId::Fd | MechanismId::Sched => Interruption::Restart,
+        }
+    }
+
+    /// Whether the call `pid` was woken in still finishes when a signal stops or kills it before it
+    /// runs (see [`Mechanism::woken_call_finishes`]).
+    pub(crate) fn woken_call_finishes(&self, pid: Pid) -> bool {
+        let Some(call) = self.program.call(self.process(pid).pc) else { return true };
+        match call.id.spec().mechanism {
+            MechanismId::Msg => <msg::MsgQueues as Mechanism>::woken_call_finishes(self, pid),
+            MechanismId::Sem => <sem::SemSets as Mechanism>::woken_call_finishes(self, pid),
+            MechanismId::Mqueue => <mqueue::Mqueues as Mechanism>::woken_call_finishes(self, pid),
+            MechanismId::NamedSem => <named_sem::NamedSems as Mechanism>::woken_call_finishes(self, pid),
+            MechanismId::Fd => <fd::Descriptors as Mechanism>::woken_call_finishes(self, pid),
+            MechanismId::Pipe => <pipe::Pipes as Mechanism>::woken_call_finishes(self, pid),
+            MechanismId::Fifo => <fifo::Fifos as Mechanism>::woken_call_finishes(self, pid),
+            MechanismId::Process => <process::Processes as Mechanism>::woken_call_finishes(self, pid),
+            MechanismId::Signal => <signal::Signals as Mechanism>::woken_call_finishes(self, pid),
+            MechanismId::Sched => true,
         }
     }
 
@@ -481,6 +535,10 @@ impl Kernel {
         let mut views = Vec::new();
         <pipe::Pipes as Mechanism>::views(self, &mut views);
         <fifo::Fifos as Mechanism>::views(self, &mut views);
+        <msg::MsgQueues as Mechanism>::views(self, &mut views);
+        <sem::SemSets as Mechanism>::views(self, &mut views);
+        <mqueue::Mqueues as Mechanism>::views(self, &mut views);
+        <named_sem::NamedSems as Mechanism>::views(self, &mut views);
         views
     }
 
@@ -565,6 +623,12 @@ impl Kernel {
                 process.vars[write as usize] = write_fd as i64;
             }
             (Bind::Pair { .. }, _) => {}
+            (Bind::Message { count, tag }, CallResult::Message { len, tag: value, .. }) => {
+                process.vars[count as usize] = len as i64;
+                process.vars[tag as usize] = value;
+            }
+            // A failed receive stores -1 as its count and leaves the type as it was, as in C.
+            (Bind::Message { count, .. }, result) => process.vars[count as usize] = result.bound_value(),
         }
         if call.id == CallId::Exit {
             return;
@@ -587,7 +651,9 @@ impl Kernel {
             .find(|(_, to, signal)| *to == pid && signal::is_fatal_now(self, pid, *signal))
             .map(|(_, _, signal)| *signal);
         let data = match result {
-            CallResult::Data { .. } => self.read_scratch.clone(),
+            CallResult::Data { .. } | CallResult::Message { .. } | CallResult::Array { .. } => {
+                self.read_scratch.clone()
+            }
             _ => Vec::new(),
         };
         self.completions.push(Completion { pid, op, result, data, killed_by });
@@ -606,6 +672,7 @@ impl Kernel {
             Exec::Block(reason) => self.sleep(pid, op, &args, reason, trace),
             // The run ends with the step that finished this call on its behalf.
             Exec::Halt => {}
+            Exec::Fault(signal) => self.faults.push((pid, op, signal)),
         }
     }
 
@@ -646,6 +713,10 @@ fn mechanism_of(reason: &BlockReason) -> MechanismId {
         BlockReason::FifoNoWriter { .. } | BlockReason::FifoNoReader { .. } => MechanismId::Fifo,
         BlockReason::Child { .. } | BlockReason::ChildInGroup { .. } => MechanismId::Process,
         BlockReason::Signal => MechanismId::Signal,
+        BlockReason::MsgEmpty { .. } | BlockReason::MsgFull { .. } => MechanismId::Msg,
+        BlockReason::SemOp { .. } => MechanismId::Sem,
+        BlockReason::MqEmpty { .. } | BlockReason::MqFull { .. } => MechanismId::Mqueue,
+        BlockReason::NamedSem { .. } => MechanismId::NamedSem,
     }
 }
 
@@ -655,20 +726,12 @@ pub fn resolve_args(call: &CallOp, vars: &[i64], pid: Pid, args: &mut Args) -> R
     // Most calls have two operands, both values (a descriptor and a count, a process and a signal):
     // made without a loop.
     if let [Operand::Value { value: first, .. }, second] = &*call.operands {
-        let second = match second {
-            Operand::Value { value, .. } => user::evaluate(value, vars, pid)?,
-            Operand::Payload(payload) => payload.len() as i64,
-            Operand::Path(index) => *index as i64,
-        };
+        let second = second.resolve(vars, pid)?;
         *args = Args::pair(user::evaluate(first, vars, pid)?, second);
         return Ok(());
     }
     for operand in call.operands.iter() {
-        args.push(match operand {
-            Operand::Value { value, .. } => user::evaluate(value, vars, pid)?,
-            Operand::Payload(payload) => payload.len() as i64,
-            Operand::Path(index) => *index as i64,
-        });
+        args.push(operand.resolve(vars, pid)?);
     }
     Ok(())
 }

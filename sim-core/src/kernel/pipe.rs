@@ -89,6 +89,7 @@ fn create(kernel: &mut Kernel, pid: Pid, flags: i64) -> Exec {
         nonblock,
         base_flags: if readable { fcntl::O_RDONLY } else { fcntl::O_WRONLY },
         refs: 1,
+        offset: 0,
     };
     let read_file = kernel.new_file(end(true));
     let write_file = kernel.new_file(end(false));

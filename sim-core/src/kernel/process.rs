@@ -47,6 +47,32 @@ pub enum Scratch {
     /// A FIFO open waiting for its partner: its open file (counted as a reader or writer already) and
     /// the partner's open counter it saw.
     FifoOpen { file: u32, seen: u32 },
+    /// A call asleep on a System V object: the object's serial number, so that the woken call can tell
+    /// whether the object was removed meanwhile (`EIDRM`).
+    Ipc { serial: u64 },
+}
+
+/// A sleeper's call that another process finished for it (System V and POSIX queues and semaphores
+/// serve their sleepers in place): what the call returns when its process runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Handed {
+    Result(CallResult),
+    /// A message, copied out to the process when it runs: from `object`, with its type or priority.
+    Message {
+        object: ObjectRef,
+        tag: i64,
+        bytes: Arc<[u8]>,
+        skipped: u32,
+    },
+}
+
+/// A named semaphore mapped in a process (`sem_open`'s `sem_t *`), under the name it was opened by.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SemHandle {
+    pub sem: u32,
+    pub name: Arc<str>,
+    /// `sem_open`s not yet matched by a `sem_close`.
+    pub refs: u32,
 }
 
 /// The call a process is in the middle of.
@@ -88,6 +114,12 @@ pub struct Process {
     pub children: Vec<Pid>,
     pub expect: Option<Located<ProcessOutcome>>,
     pub span: Span,
+    /// The result of a call another process finished for this one while it slept.
+    pub handed: Option<Handed>,
+    /// `SEM_UNDO` adjustments, one per semaphore set, the most recently used first.
+    pub sem_undo: Vec<super::sem::SemUndo>,
+    /// Named semaphores mapped, by handle - 1 (`None` once given up).
+    pub sem_handles: Vec<Option<SemHandle>>,
 }
 
 impl Process {
@@ -112,6 +144,9 @@ impl Process {
             children: Vec::new(),
             expect: None,
             span: Span::default(),
+            handed: None,
+            sem_undo: Vec::new(),
+            sem_handles: Vec::new(),
         }
     }
 
@@ -197,6 +232,8 @@ pub(crate) fn fork(
     // fork() returns 0 in the child.
     vars[slot as usize] = 0;
     let fds = parent_process.fds.clone();
+    // Mappings are inherited (named semaphores); SEM_UNDO adjustments are not (`copy_semundo`).
+    let sem_handles = parent_process.sem_handles.clone();
     let (ignored_signals, pgid) = (parent_process.ignored_signals, parent_process.pgid);
     for entry in fds.iter().flatten() {
         kernel.file_mut(entry.file).refs += 1;
@@ -211,8 +248,10 @@ pub(crate) fn fork(
         ignored_signals,
         expect,
         span,
+        sem_handles,
         ..Process::blank(child, parent, pgid, child_name)
     });
+    super::named_sem::fork(kernel, child);
     kernel.alive.push(child);
     kernel.add_runnable(child);
     if kernel.footprint.enabled {
@@ -237,6 +276,10 @@ pub(crate) fn fork(
 pub(crate) fn exit_process(kernel: &mut Kernel, pid: Pid, status: ChildStatus, trace: &mut Trace) {
     kernel.leave_wait_queue(pid);
     super::fifo::cancel_pending_open(kernel, pid, trace);
+    kernel.proc_mut(pid).handed = None;
+    // `do_exit`: memory first (named semaphores' mappings), then `exit_sem`, then the descriptors.
+    super::named_sem::process_exit(kernel, pid);
+    super::sem::exit_undo(kernel, pid, trace);
     let fds = std::mem::take(&mut kernel.proc_mut(pid).fds);
     for entry in fds.into_iter().flatten() {
         kernel.release_file(entry.file, pid, trace);

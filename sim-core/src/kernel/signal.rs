@@ -161,8 +161,14 @@ pub(crate) fn send_signal(kernel: &mut Kernel, from: Pid, to: Pid, signal: Signa
         // it. Linux acts on the signal only when the process runs, and the first thing it does then is
         // test the condition it slept on (`___wait_event` checks the condition before
         // `signal_pending`): a read takes the data that woke it, a wait reaps the child, an open
-        // completes. Only if the condition is false again does the signal interrupt the call.
-        kernel.finish_call_now(to, trace);
+        // completes. Only if the condition is false again does the signal interrupt the call. Some
+        // calls look at the signal first (a woken `msgsnd`, `sem_wait`): those give up, and start
+        // again from the beginning once the process runs.
+        if kernel.woken_call_finishes(to) {
+            kernel.finish_call_now(to, trace);
+        } else {
+            kernel.proc_mut(to).call.reset();
+        }
     }
     let state = kernel.process(to).state.clone();
     if signal == SIGCONT {
@@ -236,11 +242,16 @@ fn interrupt_for_stop(kernel: &mut Kernel, pid: Pid, signal: Signal, trace: &mut
     let interruption = Kernel::interruption(&reason);
     kernel.leave_wait_queue(pid);
     super::fifo::cancel_pending_open(kernel, pid, trace);
-    if let Interruption::Partial(done) = interruption {
+    let result = match interruption {
+        Interruption::Restart => None,
+        Interruption::Partial(done) => Some(CallResult::Value { value: done as i64 }),
+        Interruption::Fail(errno) => Some(CallResult::Error { errno }),
+    };
+    if let Some(result) = result {
         let op = kernel.process(pid).pc;
         trace.record(Event { step: kernel.step as u32, kind: EventKind::Interrupted { pid, op, signal } });
         let args = kernel.process(pid).call.args;
-        kernel.complete_call(pid, op, &args, CallResult::Value { value: done as i64 }, trace);
+        kernel.complete_call(pid, op, &args, result, trace);
     }
     kernel.proc_mut(pid).call.reset();
 }

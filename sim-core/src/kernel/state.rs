@@ -130,6 +130,37 @@ impl Kernel {
                     hasher.word(2 | (seen as u64) << 8);
                     hasher.word(canonical.files[file as usize] as u64);
                 }
+                Scratch::Ipc { serial } => {
+                    hasher.word(3);
+                    hasher.word(serial);
+                }
+            }
+            match &process.handed {
+                None => hasher.word(0),
+                Some(super::process::Handed::Result(result)) => {
+                    hasher.word(1);
+                    hasher.word(result.return_value() as u64);
+                }
+                Some(super::process::Handed::Message { tag, bytes, skipped, .. }) => {
+                    hasher.word(2 | (*skipped as u64) << 8);
+                    hasher.word(*tag as u64);
+                    hasher.bytes(bytes);
+                }
+            }
+            for undo in &process.sem_undo {
+                hasher.word(undo.semid as u64);
+                for adjust in &undo.adj {
+                    hasher.word(*adjust as u64);
+                }
+            }
+            for handle in &process.sem_handles {
+                match handle {
+                    Some(handle) => {
+                        hasher.word(handle.sem as u64 | (handle.refs as u64) << 32);
+                        hasher.bytes(handle.name.as_bytes());
+                    }
+                    None => hasher.word(u64::MAX),
+                }
             }
             hasher.word(process.pending_signals);
             hasher.word(process.ignored_signals);
@@ -157,6 +188,9 @@ impl Kernel {
             hasher.word(file.base_flags as u64);
             hasher.word(file.refs as u64);
             hasher.word(file.object.pipe().map_or(u64::MAX, |pipe| canonical.pipe(pipe)));
+            if let super::fd::FileObject::Mqueue(id) = file.object {
+                hasher.word(id as u64 | (file.offset as u64) << 32);
+            }
         }
         let mut pipes: Vec<(u32, usize)> = canonical
             .pipes
@@ -186,6 +220,8 @@ impl Kernel {
             hasher.bytes(path.as_bytes());
             hasher.word(node.pipe.map_or(u64::MAX, |pipe| canonical.pipe(pipe)));
         }
+        // IPC objects are named by ids the scenario sees (System V) or by names: no renumbering.
+        self.ipc.hash_into(&mut hasher);
         hasher.finish()
     }
 }
@@ -207,5 +243,22 @@ fn hash_reason(hasher: &mut TraceHasher, reason: &BlockReason, canonical: &Canon
         BlockReason::Child { target } => hasher.word(4 | (target.map_or(0, |pid| pid as u64 + 1)) << 8),
         BlockReason::ChildInGroup { pgid } => hasher.word(5 | (pgid as u64) << 8),
         BlockReason::Signal => hasher.word(6),
+        BlockReason::MsgEmpty { queue, msgtype, except, held } => {
+            hasher.word(7 | (queue as u64) << 8 | (except as u64) << 40);
+            hasher.word(msgtype as u64);
+            hasher.word(held as u64);
+        }
+        BlockReason::MsgFull { queue, bytes, used, capacity } => {
+            hasher.word(8 | (queue as u64) << 8);
+            hasher.word(bytes as u64 | (used as u64) << 32);
+            hasher.word(capacity as u64);
+        }
+        BlockReason::SemOp { set, num, op, value } => {
+            hasher.word(9 | (set as u64) << 8);
+            hasher.word(num as u64 | (op as u16 as u64) << 16 | (value as u32 as u64) << 32);
+        }
+        BlockReason::MqEmpty { mq } => hasher.word(10 | (mq as u64) << 8),
+        BlockReason::MqFull { mq, held } => hasher.word(11 | (mq as u64) << 8 | (held as u64) << 40),
+        BlockReason::NamedSem { sem } => hasher.word(12 | (sem as u64) << 8),
     }
 }

@@ -131,7 +131,23 @@ pub struct CallStmt {
 pub enum Arg {
     Expr(Expr),
     Payload(Payload),
+    /// A path, or the name of a POSIX message queue or named semaphore.
     Path(Located<String>),
+    /// `{NUM, OP[, FLAGS]} [* N]`: one `struct sembuf` of a `semop`, given N times.
+    Sembuf(SembufArg),
+    /// `{V, V, ...}`: a small array of values (`semctl`'s `SETALL`, `mq_open`'s attributes).
+    List(Located<Vec<Expr>>),
+}
+
+/// `{NUM, OP[, FLAGS]} [* N]`
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SembufArg {
+    pub num: Expr,
+    pub op: Expr,
+    pub flags: Option<Expr>,
+    /// How many times the operation is given (`* N`; 1 when not written).
+    pub times: u32,
+    pub span: Span,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -362,6 +378,8 @@ pub enum Expect {
     Child { name: String, status: ChildStatus },
     /// `-> none`: `waitpid ... WNOHANG` (or `waitid`) found no child to report.
     NoChild,
+    /// `-> {1, 0, 3}`: `semctl ... GETALL` stored exactly these values.
+    Values(Vec<i64>),
     /// `-> 5 | EAGAIN`: any one of these.
     AnyOf(Vec<Expect>),
 }

@@ -45,12 +45,24 @@ fn named_in_block(ops: &[Op], kinds: &[SlotKind], start: u32, end: u32) -> Vec<S
         match &ops[op as usize].kind {
             OpKind::Call(call) => {
                 for operand in call.operands.iter() {
-                    if let Operand::Value { value, .. } = operand {
-                        slots_of(value, &mut slots);
+                    match operand {
+                        Operand::Value { value, .. } => slots_of(value, &mut slots),
+                        Operand::Sembuf { num, op, flags, .. } => {
+                            for value in [num, op, flags] {
+                                slots_of(value, &mut slots);
+                            }
+                        }
+                        Operand::List { values, .. } => values.iter().for_each(|value| slots_of(value, &mut slots)),
+                        Operand::Payload(_) | Operand::Path(_) => {}
                     }
                 }
-                if let Bind::Value(slot) = call.bind {
-                    add(&mut slots, slot);
+                match call.bind {
+                    Bind::Value(slot) => add(&mut slots, slot),
+                    Bind::Message { count, tag } => {
+                        add(&mut slots, count);
+                        add(&mut slots, tag);
+                    }
+                    Bind::None | Bind::Pair { .. } => {}
                 }
             }
             OpKind::Assign { slot, value } => {
@@ -123,8 +135,58 @@ pub enum Operand {
         shown: Shown,
     },
     Payload(Arc<Payload>),
-    /// An index into [`Program::paths`].
+    /// An index into [`Program::paths`] (a path, or the name of a POSIX IPC object).
     Path(u32),
+    /// One `semop` operation, resolved into one number ([`crate::linux::sem::pack_sembuf`]).
+    Sembuf {
+        num: Value,
+        op: Value,
+        flags: Value,
+        times: u16,
+    },
+    /// `{V, ...}`, resolved into one number as its call takes it.
+    List {
+        values: Box<[Value]>,
+        kind: ListKind,
+    },
+}
+
+/// What a `{V, ...}` operand is, which decides how it is packed into one number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListKind {
+    /// `SETALL`'s `unsigned short` values ([`crate::linux::sem::pack_values`]).
+    SemValues,
+    /// `mq_open`'s `{MAXMSG, MSGSIZE}` ([`crate::linux::mqueue::pack_attr`]).
+    MqAttr,
+}
+
+impl Operand {
+    /// The number this operand stands for in a process with these variables.
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    pub fn resolve(&self, vars: &[i64], pid: crate::trace::Pid) -> Result<i64, crate::user::Fault> {
+        use crate::user::evaluate;
+        Ok(match self {
+            Operand::Value { value, .. } => evaluate(value, vars, pid)?,
+            Operand::Payload(payload) => payload.len() as i64,
+            Operand::Path(index) => *index as i64,
+            Operand::Sembuf { num, op, flags, times } => crate::linux::sem::pack_sembuf(
+                evaluate(num, vars, pid)?,
+                evaluate(op, vars, pid)?,
+                evaluate(flags, vars, pid)?,
+                *times,
+            ),
+            Operand::List { values, kind } => {
+                let mut resolved = Vec::with_capacity(values.len());
+                for value in values.iter() {
+                    resolved.push(evaluate(value, vars, pid)?);
+                }
+                match kind {
+                    ListKind::SemValues => crate::linux::sem::pack_values(&resolved),
+                    ListKind::MqAttr => crate::linux::mqueue::pack_attr(resolved[0], resolved[1]),
+                }
+            }
+        })
+    }
 }
 
 /// Where a call's result goes, if the scenario named it.
@@ -137,6 +199,11 @@ pub enum Bind {
     Pair {
         read: Slot,
         write: Slot,
+    },
+    /// A received message's byte count and its type or priority (`NAME` and `NAME.mtype`).
+    Message {
+        count: Slot,
+        tag: Slot,
     },
 }
 
@@ -559,6 +626,16 @@ impl Compiler {
                 }
                 Some(Arg::Payload(payload)) => Operand::Payload(Arc::new(payload.clone())),
                 Some(Arg::Path(path)) => Operand::Path(self.path(&path.value)),
+                Some(Arg::Sembuf(sembuf)) => Operand::Sembuf {
+                    num: self.value(&sembuf.num),
+                    op: self.value(&sembuf.op),
+                    flags: sembuf.flags.as_ref().map_or(Value::Const(0), |flags| self.value(flags)),
+                    times: sembuf.times.min(u16::MAX as u32) as u16,
+                },
+                Some(Arg::List(values)) => Operand::List {
+                    values: values.value.iter().map(|value| self.value(value)).collect(),
+                    kind: if operand.kind == OperandKind::MqAttr { ListKind::MqAttr } else { ListKind::SemValues },
+                },
                 None => Operand::Value {
                     value: Value::Const(operand.default.expect("the parser requires operands without a default")),
                     shown: Shown::Constant,
@@ -574,6 +651,10 @@ impl Compiler {
             },
             (Some(name), Binding::Fd) => Bind::Value(self.slot(&name.value, SlotKind::Descriptor)),
             (Some(name), Binding::Value | Binding::OutValue) => Bind::Value(self.slot(&name.value, SlotKind::Value)),
+            (Some(name), Binding::Message(suffix)) => Bind::Message {
+                count: self.slot(&name.value, SlotKind::Value),
+                tag: self.slot(&format!("{}.{suffix}", name.value), SlotKind::Value),
+            },
         };
         CallOp {
             id: call.call,

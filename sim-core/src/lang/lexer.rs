@@ -16,7 +16,7 @@ const HYPHENATED: &[&str] = &["all-exited", "step-limit"];
 pub enum Tok {
     /// Letters, digits and `_`, not starting with a digit, with inner `.` (`p.r`), or a hyphenated word.
     Word,
-    /// A decimal number; `None` when it does not fit in 128 bits.
+    /// A number (decimal, or octal after a leading `0` as in C); `None` when it does not fit in 128 bits.
     Int(Option<u128>),
     /// A string literal, escapes decoded.
     Str(Vec<u8>),
@@ -24,6 +24,8 @@ pub enum Tok {
     RBrace,
     LParen,
     RParen,
+    /// `,` (between the values of `{...}`)
+    Comma,
     /// `=`
     Assign,
     EqEq,
@@ -169,6 +171,7 @@ impl<'a> Lexer<'a> {
                 '}' => self.punct(start, Tok::RBrace, 1),
                 '(' => self.punct(start, Tok::LParen, 1),
                 ')' => self.punct(start, Tok::RParen, 1),
+                ',' => self.punct(start, Tok::Comma, 1),
                 '=' if next == Some('=') => self.punct(start, Tok::EqEq, 2),
                 '=' => self.punct(start, Tok::Assign, 1),
                 '!' if next == Some('=') => self.punct(start, Tok::NotEq, 2),
@@ -233,15 +236,27 @@ impl<'a> Lexer<'a> {
             let shown = show(&self.src[start.start_byte as usize..self.pos]);
             self.report(
                 Diagnostic::new(span, format!("invalid number `{}`", shown))
-                    .with_help("numbers are written in decimal digits, like `4096` or `70_000`"),
+                    .with_help("numbers are written in decimal digits, like `4096` or `70_000` (or in octal after a leading 0, like `0600`)"),
+            );
+            self.push(Tok::Bad, start);
+            return;
+        }
+        // A leading 0 makes the number octal, as in C (`0600`, the permission bits).
+        let radix = if text.len() > 1 && text.starts_with('0') { 8 } else { 10 };
+        if radix == 8 && text.chars().any(|c| matches!(c, '8' | '9')) {
+            let span = self.to_here(start);
+            let shown = show(&self.src[start.start_byte as usize..self.pos]);
+            self.report(
+                Diagnostic::new(span, format!("invalid octal number `{}`", shown))
+                    .with_help("a number with a leading 0 is octal, as in C (`0600`), so its digits are 0 to 7"),
             );
             self.push(Tok::Bad, start);
             return;
         }
         let mut magnitude: Option<u128> = Some(0);
         for c in text.chars() {
-            if let Some(d) = c.to_digit(10) {
-                magnitude = magnitude.and_then(|m| m.checked_mul(10)).and_then(|m| m.checked_add(d as u128));
+            if let Some(d) = c.to_digit(radix) {
+                magnitude = magnitude.and_then(|m| m.checked_mul(radix as u128)).and_then(|m| m.checked_add(d as u128));
             }
         }
         self.push(Tok::Int(magnitude), start);
@@ -293,7 +308,6 @@ impl<'a> Lexer<'a> {
             '\'' | '\u{201c}' | '\u{201d}' => {
                 diag = diag.with_help("strings are written in straight double quotes: \"text\"")
             }
-            ',' => diag = diag.with_help("operands are separated by spaces: `write p.w \"hi\"`"),
             _ => {}
         }
         self.report(diag);
@@ -418,6 +432,21 @@ mod tests {
             ]
         );
         assert_eq!(kinds("all-exitedx")[..2], [Tok::Word, Tok::Minus]);
+    }
+
+    #[test]
+    fn a_leading_zero_makes_a_number_octal_as_in_c() {
+        assert_eq!(
+            kinds("0600 0 10 0_7"),
+            vec![Tok::Int(Some(384)), Tok::Int(Some(0)), Tok::Int(Some(10)), Tok::Int(Some(7)), Tok::Eof]
+        );
+        let (tokens, diags) = Lexer::new("0800").run();
+        assert_eq!(tokens[0].tok, Tok::Bad);
+        assert!(diags[0].message.contains("invalid octal number"), "{:?}", diags[0]);
+        assert_eq!(
+            kinds("{1, 2}"),
+            vec![Tok::LBrace, Tok::Int(Some(1)), Tok::Comma, Tok::Int(Some(2)), Tok::RBrace, Tok::Eof]
+        );
     }
 
     #[test]

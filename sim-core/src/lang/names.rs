@@ -189,9 +189,24 @@ impl Checker<'_> {
                 Stmt::Call(call) => {
                     let spec = call.call.spec();
                     for (arg, operand) in call.args.iter().zip(spec.operands) {
-                        if let Arg::Expr(expr) = arg {
-                            self.operand_shape(expr, operand.kind, spec.name);
-                            self.expr(expr, Use::Operand(operand.kind));
+                        match arg {
+                            Arg::Expr(expr) => {
+                                self.operand_shape(expr, operand.kind, spec.name);
+                                self.expr(expr, Use::Operand(operand.kind));
+                            }
+                            Arg::Sembuf(sembuf) => {
+                                self.expr(&sembuf.num, Use::Value);
+                                self.expr(&sembuf.op, Use::Value);
+                                if let Some(flags) = &sembuf.flags {
+                                    self.expr(flags, Use::Operand(OperandKind::Flags(Family::SemopFlag)));
+                                }
+                            }
+                            Arg::List(values) => {
+                                for value in &values.value {
+                                    self.expr(value, Use::Value);
+                                }
+                            }
+                            Arg::Payload(_) | Arg::Path(_) => {}
                         }
                     }
                     if let Some(expect) = &call.expect {
@@ -379,7 +394,10 @@ impl Checker<'_> {
     fn constant_misuse(&self, constant: &linux::Constant, span: Span, used_as: Use) -> Option<Diagnostic> {
         let name = constant.name;
         let expected = match used_as {
-            Use::Value | Use::Operand(OperandKind::Int | OperandKind::Count) => return None,
+            Use::Value
+            | Use::Operand(
+                OperandKind::Int | OperandKind::Count | OperandKind::Id | OperandKind::SemArg | OperandKind::Sembuf,
+            ) => return None,
             Use::Operand(OperandKind::Fd) if constant.is_in(Family::StandardFd) => return None,
             Use::Operand(OperandKind::Fd) => "a descriptor".to_string(),
             Use::Operand(OperandKind::Pid) => "a process".to_string(),
@@ -389,7 +407,9 @@ impl Checker<'_> {
                 return None
             }
             Use::Operand(OperandKind::Flags(family) | OperandKind::OneOf(family)) => family.noun().to_string(),
-            Use::Operand(OperandKind::Payload | OperandKind::Path) => return None,
+            Use::Operand(OperandKind::Payload | OperandKind::Path | OperandKind::Name | OperandKind::MqAttr) => {
+                return None
+            }
         };
         let diag = Diagnostic::new(span, format!("`{}` is not {} here", name, expected));
         let family = match used_as {
@@ -434,6 +454,10 @@ fn walk_bindings(body: &[Stmt], out: &mut Vec<(String, Span, BindKind)>) {
                     let kind = match call.call.spec().binding {
                         Binding::PipeEnds => BindKind::Pipe,
                         Binding::Fd => BindKind::Descriptor,
+                        Binding::Message(suffix) => {
+                            out.push((format!("{}.{suffix}", bind.value), bind.span, BindKind::Value));
+                            BindKind::Value
+                        }
                         Binding::Value | Binding::OutValue | Binding::Nothing => BindKind::Value,
                     };
                     out.push((bind.value.clone(), bind.span, kind));

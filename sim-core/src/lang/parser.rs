@@ -227,6 +227,9 @@ impl<'a> Parser<'a> {
         }
         let mut diag = Diagnostic::new(token.span, format!("expected {}, found {}", what, self.describe(&token)));
         let help = help.or_else(|| {
+            if token.tok == Tok::Comma {
+                return Some("operands are separated by spaces: `write p.w \"hi\"`".to_string());
+            }
             let word = self.word()?;
             if is_keyword(word) {
                 Some(format!("`{}` is a keyword", word))
@@ -890,7 +893,12 @@ impl<'a> Parser<'a> {
         let operand = spec.operands[index];
         match operand.kind {
             OperandKind::Payload => self.payload(spec, index).map(Arg::Payload),
-            OperandKind::Path => self.path(spec, index).map(Arg::Path),
+            OperandKind::Path | OperandKind::Name => self.path(spec, index).map(Arg::Path),
+            OperandKind::Sembuf => self.sembuf(spec, index).map(Arg::Sembuf),
+            OperandKind::SemArg if self.peek().tok == Tok::LBrace => {
+                self.list(spec, index, 1, MAX_SETALL_VALUES).map(Arg::List)
+            }
+            OperandKind::MqAttr => self.list(spec, index, 2, 2).map(Arg::List),
             _ => {
                 let what = operand_what(spec, index);
                 let value = self.operand_expression(&what)?;
@@ -902,6 +910,98 @@ impl<'a> Parser<'a> {
                 Ok(Arg::Expr(value))
             }
         }
+    }
+
+    /// `{NUM, OP[, FLAGS]} [* N]`: one operation of a `semop`.
+    fn sembuf(&mut self, spec: &CallSpec, index: usize) -> PResult<SembufArg> {
+        let start = self.peek().span;
+        if self.peek().tok != Tok::LBrace {
+            return Err(self.expected_with(
+                &operand_what(spec, index),
+                Some(
+                    "an operation is written `{NUM, OP, FLAGS}`, like `{0, -1, SEM_UNDO}` (FLAGS may be left out)"
+                        .into(),
+                ),
+            ));
+        }
+        self.bump();
+        let num = self.expression("a semaphore number after `{`")?;
+        self.comma("after the semaphore number", "`{NUM, OP}`")?;
+        let op = self.expression("an operation (a number: < 0 takes, 0 waits for zero, > 0 adds) after `,`")?;
+        let flags = if self.peek().tok == Tok::Comma {
+            self.bump();
+            Some(self.expression("flags (`IPC_NOWAIT`, `SEM_UNDO` or 0) after `,`")?)
+        } else {
+            None
+        };
+        if self.peek().tok != Tok::RBrace {
+            return Err(self.expected("`}` after the operation (`{NUM, OP, FLAGS}`)"));
+        }
+        self.bump();
+        let times = self.times()?;
+        Ok(SembufArg { num, op, flags, times, span: self.span_from(start) })
+    }
+
+    /// `* N` after an operation: how many times it is given (1 without).
+    fn times(&mut self) -> PResult<u32> {
+        if self.peek().tok != Tok::Star {
+            return Ok(1);
+        }
+        self.bump();
+        let token = self.peek().clone();
+        match token.tok {
+            Tok::Int(Some(count)) if (1..=MAX_SEMBUF_TIMES as u128).contains(&count) => {
+                self.bump();
+                Ok(count as u32)
+            }
+            Tok::Int(_) => Err(self.error(
+                token.span,
+                format!(
+                    "an operation is given between 1 and {MAX_SEMBUF_TIMES} times, not {}",
+                    self.snippet(token.span)
+                ),
+            )),
+            _ => Err(self.expected("a number of times after `*`")),
+        }
+    }
+
+    /// `,` between the values of `{...}`.
+    fn comma(&mut self, after: &str, shape: &str) -> PResult<()> {
+        if self.peek().tok != Tok::Comma {
+            return Err(self.expected_with(&format!("`,` {after}"), Some(format!("it is written {shape}"))));
+        }
+        self.bump();
+        Ok(())
+    }
+
+    /// `{V, V, ...}` with between `min` and `max` values.
+    fn list(&mut self, spec: &CallSpec, index: usize, min: usize, max: usize) -> PResult<Located<Vec<Expr>>> {
+        let start = self.peek().span;
+        if self.peek().tok != Tok::LBrace {
+            return Err(self.expected(&operand_what(spec, index)));
+        }
+        self.bump();
+        let mut values = Vec::new();
+        loop {
+            values.push(self.expression("a value in `{...}`")?);
+            match self.peek().tok {
+                Tok::Comma => {
+                    self.bump();
+                }
+                Tok::RBrace => {
+                    self.bump();
+                    break;
+                }
+                _ => return Err(self.expected("`,` or `}` after a value in `{...}`")),
+            }
+        }
+        let span = self.span_from(start);
+        if values.len() < min || values.len() > max {
+            let count = if min == max { format!("{min}") } else { format!("{min} to {max}") };
+            return Err(self
+                .error(span, format!("`{}` takes {count} values in `{{...}}` here, not {}", spec.name, values.len())));
+        }
+        Ok(Located { value: values, span })
     }
 
     /// Checks a byte count against `max_io_bytes`.
@@ -1123,10 +1223,19 @@ impl<'a> Parser<'a> {
                     return Err(self.expected_with(what, Some(format!("`{}` is a keyword", word))));
                 }
                 if let Some((base, end)) = word.split_once('.') {
-                    if !(is_identifier(base) && (end == "r" || end == "w")) {
+                    // A pipe end, a received message's type or priority, or a field (`msg_perm.mode`).
+                    let known = is_identifier(base) && matches!(end, "r" | "w" | "mtype" | "prio")
+                        || linux::lookup(word).is_some();
+                    if !known {
                         return Err(self.expected_with(
                             what,
-                            Some(format!("pipe ends are written `{}.r` and `{}.w`", show(base), show(base))),
+                            Some(format!(
+                                "pipe ends are written `{}.r` and `{}.w`, a received message's type and priority `{}.mtype` and `{}.prio`",
+                                show(base),
+                                show(base),
+                                show(base),
+                                show(base)
+                            )),
                         ));
                     }
                 }
@@ -1247,6 +1356,45 @@ impl<'a> Parser<'a> {
         Failed
     }
 
+    /// `{1, 0, 3}` after `->`: the values `GETALL` stores.
+    fn result_values(&mut self) -> PResult<Vec<i64>> {
+        self.bump();
+        let mut values = Vec::new();
+        loop {
+            let start = self.peek().span;
+            let negative = self.peek().tok == Tok::Minus;
+            if negative {
+                self.bump();
+            }
+            let Tok::Int(magnitude) = self.peek().tok else {
+                return Err(self.expected("a number in `{...}`"));
+            };
+            self.bump();
+            let span = self.span_from(start);
+            let limit = if negative { 1u128 << 63 } else { i64::MAX as u128 };
+            match magnitude.filter(|m| *m <= limit) {
+                Some(m) if negative => values.push((m as i128).wrapping_neg() as i64),
+                Some(m) => values.push(m as i64),
+                None => {
+                    return Err(self.error(span, format!("the number {} does not fit in 64 bits", self.snippet(span))))
+                }
+            }
+            if values.len() > MAX_EXPECTED_VALUES {
+                return Err(self.error(span, format!("at most {MAX_EXPECTED_VALUES} values fit in an expectation")));
+            }
+            match self.peek().tok {
+                Tok::Comma => {
+                    self.bump();
+                }
+                Tok::RBrace => {
+                    self.bump();
+                    return Ok(values);
+                }
+                _ => return Err(self.expected("`,` or `}` after a value in `{...}`")),
+            }
+        }
+    }
+
     /// The part after `->`: one result, or several joined by `|`.
     fn result(&mut self, spec: &CallSpec) -> PResult<Located<Expect>> {
         let start = self.peek().span;
@@ -1266,7 +1414,7 @@ impl<'a> Parser<'a> {
         let what = "a result after `->`";
         let help = "a result is a number (`5`), `ok`, a string (`\"hi\"`), a byte count (`100 bytes`), an errno \
                     (`EAGAIN`), a child status (`child exited 0`) or `none`, or several joined by `|`";
-        let reads_data = spec.result == ResultShape::Data;
+        let reads_data = matches!(spec.result, ResultShape::Data | ResultShape::Message);
         let waits = matches!(spec.result, ResultShape::Child | ResultShape::ChildInfo);
         if spec.result == ResultShape::NoReturn {
             return Err(self.error_help(
@@ -1318,6 +1466,7 @@ impl<'a> Parser<'a> {
                     }
                 }
             }
+            Tok::LBrace if spec.result == ResultShape::Values => Expect::Values(self.result_values()?),
             Tok::Str(bytes) => {
                 if !reads_data {
                     return Err(self.error_help(
@@ -1423,6 +1572,15 @@ impl<'a> Parser<'a> {
     }
 }
 
+/// The most values `SETALL`'s `{...}` holds: the simulator packs them, as `unsigned short`s, into one
+/// operand.
+pub const MAX_SETALL_VALUES: usize = 4;
+/// The most values a `-> {...}` expectation lists.
+pub const MAX_EXPECTED_VALUES: usize = 1_000;
+/// The most times one `semop` operation may be given with `* N` (`SEMOPM`, 500, is the most a `semop`
+/// takes in all; past it the call fails with `E2BIG`, as on Linux).
+pub const MAX_SEMBUF_TIMES: u32 = 65_535;
+
 /// What operand `index` of a call is, in the words of an "expected ..." message.
 fn operand_what(spec: &CallSpec, index: usize) -> String {
     let operand = spec.operands[index];
@@ -1437,6 +1595,11 @@ fn operand_what(spec: &CallSpec, index: usize) -> String {
         OperandKind::OneOf(family) => family.noun().to_string(),
         OperandKind::Payload => "a string or `N bytes`".to_string(),
         OperandKind::Path => "a path in double quotes".to_string(),
+        OperandKind::Id => format!("an id ({})", operand.word),
+        OperandKind::Sembuf => "an operation `{NUM, OP, FLAGS}`".to_string(),
+        OperandKind::SemArg => "a value, a field or `{V, ...}`".to_string(),
+        OperandKind::MqAttr => "attributes `{MAXMSG, MSGSIZE}`".to_string(),
+        OperandKind::Name => "a name in double quotes (`\"/jobs\"`)".to_string(),
     };
     format!("{} after `{}`", noun, operand_after(spec, index))
 }

@@ -8,6 +8,8 @@
 //! back `s` (spans aside).
 
 use super::ast::*;
+use super::syscalls::OperandKind;
+use crate::linux::Family;
 
 /// Prints a scenario in canonical form.
 pub fn print(scenario: &Scenario) -> String {
@@ -158,9 +160,13 @@ pub fn call_text(call: &CallStmt) -> String {
         text.push_str(" = ");
     }
     text.push_str(call.call.name());
-    for arg in &call.args {
+    for (arg, operand) in call.args.iter().zip(call.call.spec().operands) {
         text.push(' ');
-        text.push_str(&arg_text(arg));
+        if is_mode_operand(operand.kind) {
+            text.push_str(&mode_operand(arg));
+        } else {
+            text.push_str(&arg_text(arg));
+        }
     }
     if !call.retry.is_empty() {
         text.push_str(" retry ");
@@ -173,9 +179,46 @@ pub fn call_text(call: &CallStmt) -> String {
     text
 }
 
+/// Operands that hold permission bits, whose numbers print in octal as C writes them (`IPC_CREAT|0600`).
+fn is_mode_operand(kind: OperandKind) -> bool {
+    matches!(kind, OperandKind::Flags(Family::IpcGetFlag) | OperandKind::OneOf(Family::Mode))
+}
+
+/// An operand with permission bits: its numbers of more than one digit in octal with a leading 0, which
+/// reads back as the same number.
+fn mode_operand(arg: &Arg) -> String {
+    match arg {
+        Arg::Expr(expr) if is_flag_chain(expr) => {
+            let text = flag_chain(expr);
+            text.split('|')
+                .map(|part| match part.parse::<i64>() {
+                    Ok(value) if value >= 8 => format!("0{value:o}"),
+                    _ => part.to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join("|")
+        }
+        other => arg_text(other),
+    }
+}
+
 pub fn arg_text(arg: &Arg) -> String {
     match arg {
         Arg::Expr(expr) => operand(expr),
+        Arg::Sembuf(sembuf) => {
+            let mut text = format!("{{{}, {}", expression(&sembuf.num), expression(&sembuf.op));
+            if let Some(flags) = &sembuf.flags {
+                text.push_str(&format!(", {}", expression(flags)));
+            }
+            text.push('}');
+            if sembuf.times != 1 {
+                text.push_str(&format!(" * {}", sembuf.times));
+            }
+            text
+        }
+        Arg::List(values) => {
+            format!("{{{}}}", values.value.iter().map(expression).collect::<Vec<_>>().join(", "))
+        }
         Arg::Payload(Payload::Bytes(bytes)) => quote(bytes),
         Arg::Payload(Payload::Fill { len, pattern }) if pattern == b"x" => format!("{len} bytes"),
         Arg::Payload(Payload::Fill { len, pattern }) => format!("{len} bytes of {}", quote(pattern)),
@@ -270,6 +313,9 @@ pub fn expect_text(expect: &Expect) -> String {
         Expect::Error(errno) => errno.name().to_string(),
         Expect::Child { name, status } => format!("{} {}", name, status_text(*status)),
         Expect::NoChild => "none".to_string(),
+        Expect::Values(values) => {
+            format!("{{{}}}", values.iter().map(|value| value.to_string()).collect::<Vec<_>>().join(", "))
+        }
         Expect::AnyOf(alternatives) => alternatives.iter().map(expect_text).collect::<Vec<_>>().join(" | "),
     }
 }

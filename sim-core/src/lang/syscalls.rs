@@ -21,6 +21,14 @@ pub enum Mechanism {
     Process,
     Signal,
     Sched,
+    /// System V message queues (`msgget`, `msgsnd`, `msgrcv`, `msgctl`).
+    Msg,
+    /// System V semaphore sets (`semget`, `semop`, `semctl`).
+    Sem,
+    /// POSIX message queues (`mq_open`, `mq_send`, ...), reached through descriptors.
+    Mqueue,
+    /// POSIX named semaphores (`sem_open`, `sem_wait`, ...), reached through handles.
+    NamedSem,
 }
 
 impl Mechanism {
@@ -32,6 +40,10 @@ impl Mechanism {
             Mechanism::Process => "processes",
             Mechanism::Signal => "signals",
             Mechanism::Sched => "scheduling",
+            Mechanism::Msg => "System V message queues",
+            Mechanism::Sem => "System V semaphores",
+            Mechanism::Mqueue => "POSIX message queues",
+            Mechanism::NamedSem => "POSIX named semaphores",
         }
     }
 }
@@ -68,6 +80,28 @@ pub enum CallId {
     Signal,
     Pause,
     SchedYield,
+    Msgget,
+    Msgsnd,
+    Msgrcv,
+    Msgctl,
+    Semget,
+    Semop,
+    Semctl,
+    MqOpen,
+    MqSend,
+    MqReceive,
+    MqGetattr,
+    MqSetattr,
+    MqNotify,
+    MqClose,
+    MqUnlink,
+    SemOpen,
+    SemWait,
+    SemTrywait,
+    SemPost,
+    SemGetvalue,
+    SemClose,
+    SemUnlink,
 }
 
 /// What one operand of a call is, which decides how it is parsed, checked and printed.
@@ -92,6 +126,18 @@ pub enum OperandKind {
     Payload,
     /// A path in double quotes.
     Path,
+    /// A System V id (`msgget`'s, `semget`'s result) or a named semaphore's handle (`sem_open`'s):
+    /// any integer expression, usually a name bound by the call that made it.
+    Id,
+    /// One `struct sembuf` of a `semop`: `{NUM, OP[, FLAGS]}`, optionally repeated: `{0, -1, 0} * 3`.
+    Sembuf,
+    /// `semctl`'s fourth argument: a value (`SETVAL`), a field of `struct semid_ds` (`IPC_STAT`,
+    /// `IPC_SET`), or an array of up to four values (`SETALL`: `{1, 0, 3}`).
+    SemArg,
+    /// `mq_open`'s attributes: `{MAXMSG, MSGSIZE}` (left out: the defaults, as a NULL pointer gives).
+    MqAttr,
+    /// The name of a POSIX message queue or named semaphore, in double quotes (`"/jobs"`).
+    Name,
 }
 
 /// One operand: the word the reference uses for it, its kind, and its value when left out (optional
@@ -122,6 +168,9 @@ pub enum Binding {
     PipeEnds,
     /// The value the call stores through its pointer argument (`n = ioctl p.r FIONREAD`).
     OutValue,
+    /// The count of bytes received, and as `NAME.SUFFIX` the message's type (`msgrcv`: `m.mtype`) or
+    /// priority (`mq_receive`: `m.prio`).
+    Message(&'static str),
     /// Nothing can be bound (`exit`).
     Nothing,
 }
@@ -147,6 +196,10 @@ pub enum ResultShape {
     ChildInfo,
     /// 0, with a number stored through a pointer (`ioctl FIONREAD`).
     Out,
+    /// Bytes received with a tag: a System V message's type, a POSIX message's priority.
+    Message,
+    /// A number; `GETALL` stores an array of values instead (`semctl`).
+    Values,
     /// Never returns (`exit`).
     NoReturn,
 }
@@ -183,7 +236,7 @@ impl CallSpec {
         let mut text = match self.binding {
             Binding::PipeEnds => "NAME = ".to_string(),
             Binding::Nothing => String::new(),
-            Binding::Value | Binding::Fd | Binding::OutValue => "[NAME =] ".to_string(),
+            Binding::Value | Binding::Fd | Binding::OutValue | Binding::Message(_) => "[NAME =] ".to_string(),
         };
         text.push_str(self.name);
         if self.id == CallId::Fork {
@@ -213,6 +266,14 @@ const COUNT: Operand = operand("COUNT", K::Count);
 const PAYLOAD: Operand = operand("PAYLOAD", K::Payload);
 const PATH: Operand = operand("PATH", K::Path);
 const PROC: Operand = operand("PROC", K::Pid);
+const ID: Operand = operand("ID", K::Id);
+const SEM: Operand = operand("SEM", K::Id);
+const NAME: Operand = operand("NAME", K::Name);
+const KEY: Operand = operand("KEY", K::OneOf(Family::IpcKey));
+const IPC_FLAGS: Operand = operand("FLAGS", K::Flags(Family::IpcGetFlag));
+const SOP: Operand = operand("OP", K::Sembuf);
+const MORE_SOP: Operand = optional("OP", K::Sembuf, 0);
+const MODE: Operand = optional("MODE", K::OneOf(Family::Mode), 0o600);
 
 /// Every call, indexed by [`CallId`].
 pub const CALLS: &[CallSpec] = &[
@@ -556,6 +617,281 @@ pub const CALLS: &[CallSpec] = &[
         man: "sched_yield(2)",
         summary: "Gives up the processor for one step.",
     },
+    CallSpec {
+        id: CallId::Msgget,
+        name: "msgget",
+        mechanism: Mechanism::Msg,
+        operands: &[KEY, IPC_FLAGS],
+        binding: B::Value,
+        result: R::Number,
+        may_block: false,
+        c_text: "msgget({0}, {1})",
+        man: "msgget(2)",
+        summary: "Returns the id of the message queue of KEY (`IPC_PRIVATE`: always a new one); FLAGS `IPC_CREAT`, `IPC_EXCL` and permission bits (`IPC_CREAT|0600`).",
+    },
+    CallSpec {
+        id: CallId::Msgsnd,
+        name: "msgsnd",
+        mechanism: Mechanism::Msg,
+        operands: &[ID, operand("TYPE", K::Int), PAYLOAD, optional("FLAGS", K::Flags(Family::MsgsndFlag), 0)],
+        binding: B::Value,
+        result: R::Zero,
+        may_block: true,
+        c_text: "msgsnd({0}, {{{1}, {2}}}, {2.len}, {3})",
+        man: "msgsnd(2)",
+        summary: "Sends a message of TYPE (at least 1) holding PAYLOAD; sleeps while the queue has no room, unless `IPC_NOWAIT`.",
+    },
+    CallSpec {
+        id: CallId::Msgrcv,
+        name: "msgrcv",
+        mechanism: Mechanism::Msg,
+        operands: &[ID, COUNT, operand("TYPE", K::Int), optional("FLAGS", K::Flags(Family::MsgrcvFlag), 0)],
+        binding: B::Message("mtype"),
+        result: R::Message,
+        may_block: true,
+        c_text: "msgrcv({0}, &msg, {1}, {2}, {3})",
+        man: "msgrcv(2)",
+        summary: "Takes a message of at most COUNT bytes: TYPE 0 the first, TYPE > 0 the first of that type, TYPE < 0 the lowest type up to -TYPE; FLAGS `IPC_NOWAIT`, `MSG_NOERROR`, `MSG_EXCEPT`. `NAME =` names the count, and `NAME.mtype` the type.",
+    },
+    CallSpec {
+        id: CallId::Msgctl,
+        name: "msgctl",
+        mechanism: Mechanism::Msg,
+        operands: &[
+            ID,
+            operand("CMD", K::OneOf(Family::MsgctlCommand)),
+            optional("FIELD", K::OneOf(Family::MsqField), 0),
+            optional("VALUE", K::Int, 0),
+        ],
+        binding: B::OutValue,
+        result: R::Number,
+        may_block: false,
+        c_text: "msgctl({0}, {1}, &ds)[ with ds.{2} = {3}]",
+        man: "msgctl(2)",
+        summary: "`IPC_RMID` removes the queue; `IPC_STAT FIELD` reads a field (`msg_qnum`, `msg_cbytes`, `msg_qbytes`, `msg_lspid`, `msg_lrpid`, `msg_perm.mode`), which `NAME =` names; `IPC_SET FIELD VALUE` sets `msg_qbytes` or `msg_perm.mode`.",
+    },
+    CallSpec {
+        id: CallId::Semget,
+        name: "semget",
+        mechanism: Mechanism::Sem,
+        operands: &[KEY, operand("NSEMS", K::Int), IPC_FLAGS],
+        binding: B::Value,
+        result: R::Number,
+        may_block: false,
+        c_text: "semget({0}, {1}, {2})",
+        man: "semget(2)",
+        summary: "Returns the id of the set of NSEMS semaphores (each 0 at first) of KEY; FLAGS as for `msgget`.",
+    },
+    CallSpec {
+        id: CallId::Semop,
+        name: "semop",
+        mechanism: Mechanism::Sem,
+        operands: &[ID, SOP, MORE_SOP, MORE_SOP, MORE_SOP, MORE_SOP],
+        binding: B::Value,
+        result: R::Zero,
+        may_block: true,
+        c_text: "semop({0}, {{{1}[, {2}][, {3}][, {4}][, {5}]}}, {ops})",
+        man: "semop(2)",
+        summary: "Applies every OP `{NUM, OP, FLAGS}` at once or none: OP < 0 waits until semaphore NUM can be lowered by -OP, 0 waits for it to be 0, > 0 adds; FLAGS `IPC_NOWAIT`, `SEM_UNDO`; `* N` repeats an OP.",
+    },
+    CallSpec {
+        id: CallId::Semctl,
+        name: "semctl",
+        mechanism: Mechanism::Sem,
+        operands: &[
+            ID,
+            operand("NUM", K::Int),
+            operand("CMD", K::OneOf(Family::SemctlCommand)),
+            optional("ARG", K::SemArg, 0),
+            optional("VALUE", K::Int, 0),
+        ],
+        binding: B::OutValue,
+        result: R::Values,
+        may_block: false,
+        c_text: "semctl({0}, {1}, {2}[, {3}][ = {4}])",
+        man: "semctl(2)",
+        summary: "`GETVAL`, `GETPID`, `GETNCNT`, `GETZCNT` of semaphore NUM; `SETVAL` to ARG; `GETALL`; `SETALL` to ARG `{V0, V1, ...}`; `IPC_STAT FIELD` (`sem_nsems`, `sem_perm.mode`); `IPC_SET sem_perm.mode VALUE`; `IPC_RMID`.",
+    },
+    CallSpec {
+        id: CallId::MqOpen,
+        name: "mq_open",
+        mechanism: Mechanism::Mqueue,
+        operands: &[NAME, operand("FLAGS", K::Flags(Family::MqOpenFlag)), MODE, optional("ATTR", K::MqAttr, 0)],
+        binding: B::Fd,
+        result: R::Fd,
+        may_block: false,
+        c_text: "mq_open({0}, {1}[, {2}][, {3}])",
+        man: "mq_open(3)",
+        summary: "Opens the POSIX message queue NAME (`\"/jobs\"`) with `O_RDONLY`, `O_WRONLY` or `O_RDWR`, and `O_CREAT`, `O_EXCL`, `O_NONBLOCK`; MODE (0600 if left out) and ATTR `{MAXMSG, MSGSIZE}` for a new queue.",
+    },
+    CallSpec {
+        id: CallId::MqSend,
+        name: "mq_send",
+        mechanism: Mechanism::Mqueue,
+        operands: &[FD, PAYLOAD, optional("PRIO", K::Int, 0)],
+        binding: B::Value,
+        result: R::Zero,
+        may_block: true,
+        c_text: "mq_send({0}, {1}, {1.len}, {2})",
+        man: "mq_send(3)",
+        summary: "Sends PAYLOAD with priority PRIO (0 to 32767); sleeps while the queue is full, unless the descriptor is `O_NONBLOCK`.",
+    },
+    CallSpec {
+        id: CallId::MqReceive,
+        name: "mq_receive",
+        mechanism: Mechanism::Mqueue,
+        operands: &[FD, COUNT],
+        binding: B::Message("prio"),
+        result: R::Message,
+        may_block: true,
+        c_text: "mq_receive({0}, buf, {1}, &prio)",
+        man: "mq_receive(3)",
+        summary: "Takes the oldest message of the highest priority; COUNT must be at least the queue's `mq_msgsize`. `NAME =` names the count, and `NAME.prio` the priority.",
+    },
+    CallSpec {
+        id: CallId::MqGetattr,
+        name: "mq_getattr",
+        mechanism: Mechanism::Mqueue,
+        operands: &[FD, operand("FIELD", K::OneOf(Family::MqAttrField))],
+        binding: B::OutValue,
+        result: R::Out,
+        may_block: false,
+        c_text: "mq_getattr({0}, &attr)",
+        man: "mq_getattr(3)",
+        summary: "Reads one attribute (`mq_flags`, `mq_maxmsg`, `mq_msgsize`, `mq_curmsgs`), which `NAME =` names.",
+    },
+    CallSpec {
+        id: CallId::MqSetattr,
+        name: "mq_setattr",
+        mechanism: Mechanism::Mqueue,
+        operands: &[FD, operand("FLAGS", K::Flags(Family::MqFlag))],
+        binding: B::Value,
+        result: R::Zero,
+        may_block: false,
+        c_text: "mq_setattr({0}, &{{.mq_flags = {1}}}, NULL)",
+        man: "mq_setattr(3)",
+        summary: "Sets `O_NONBLOCK` on the descriptor, or clears it with `0`.",
+    },
+    CallSpec {
+        id: CallId::MqNotify,
+        name: "mq_notify",
+        mechanism: Mechanism::Mqueue,
+        operands: &[FD, operand("SIGNAL", K::Signal)],
+        binding: B::Value,
+        result: R::Zero,
+        may_block: false,
+        c_text: "mq_notify({0}, {1})",
+        man: "mq_notify(3)",
+        summary: "Asks for SIGNAL when a message arrives in the empty queue and nobody waits in `mq_receive` (one process at a time, once); `0` cancels the request.",
+    },
+    CallSpec {
+        id: CallId::MqClose,
+        name: "mq_close",
+        mechanism: Mechanism::Mqueue,
+        operands: &[FD],
+        binding: B::Value,
+        result: R::Zero,
+        may_block: false,
+        c_text: "mq_close({0})",
+        man: "mq_close(3)",
+        summary: "Closes a message queue descriptor (and cancels the caller's `mq_notify`).",
+    },
+    CallSpec {
+        id: CallId::MqUnlink,
+        name: "mq_unlink",
+        mechanism: Mechanism::Mqueue,
+        operands: &[NAME],
+        binding: B::Value,
+        result: R::Zero,
+        may_block: false,
+        c_text: "mq_unlink({0})",
+        man: "mq_unlink(3)",
+        summary: "Removes the name; the queue itself goes when its last descriptor closes.",
+    },
+    CallSpec {
+        id: CallId::SemOpen,
+        name: "sem_open",
+        mechanism: Mechanism::NamedSem,
+        operands: &[NAME, operand("FLAGS", K::Flags(Family::SemOpenFlag)), MODE, optional("VALUE", K::Int, 0)],
+        binding: B::Value,
+        result: R::Number,
+        may_block: false,
+        c_text: "sem_open({0}, {1}[, {2}][, {3}])",
+        man: "sem_open(3)",
+        summary: "Opens the named semaphore NAME (`O_CREAT`, `O_EXCL`; MODE and initial VALUE for a new one) and returns a handle for the calls below.",
+    },
+    CallSpec {
+        id: CallId::SemWait,
+        name: "sem_wait",
+        mechanism: Mechanism::NamedSem,
+        operands: &[SEM],
+        binding: B::Value,
+        result: R::Zero,
+        may_block: true,
+        c_text: "sem_wait({0})",
+        man: "sem_wait(3)",
+        summary: "Lowers the semaphore by one, sleeping while it is 0 (P).",
+    },
+    CallSpec {
+        id: CallId::SemTrywait,
+        name: "sem_trywait",
+        mechanism: Mechanism::NamedSem,
+        operands: &[SEM],
+        binding: B::Value,
+        result: R::Zero,
+        may_block: false,
+        c_text: "sem_trywait({0})",
+        man: "sem_trywait(3)",
+        summary: "Lowers the semaphore by one, or fails with `EAGAIN` if it is 0.",
+    },
+    CallSpec {
+        id: CallId::SemPost,
+        name: "sem_post",
+        mechanism: Mechanism::NamedSem,
+        operands: &[SEM],
+        binding: B::Value,
+        result: R::Zero,
+        may_block: false,
+        c_text: "sem_post({0})",
+        man: "sem_post(3)",
+        summary: "Raises the semaphore by one, waking one sleeper (V).",
+    },
+    CallSpec {
+        id: CallId::SemGetvalue,
+        name: "sem_getvalue",
+        mechanism: Mechanism::NamedSem,
+        operands: &[SEM],
+        binding: B::OutValue,
+        result: R::Out,
+        may_block: false,
+        c_text: "sem_getvalue({0}, &n)",
+        man: "sem_getvalue(3)",
+        summary: "Reads the semaphore's value, which `NAME =` names.",
+    },
+    CallSpec {
+        id: CallId::SemClose,
+        name: "sem_close",
+        mechanism: Mechanism::NamedSem,
+        operands: &[SEM],
+        binding: B::Value,
+        result: R::Zero,
+        may_block: false,
+        c_text: "sem_close({0})",
+        man: "sem_close(3)",
+        summary: "Gives up the handle (after as many `sem_close` as `sem_open` of the same name); the semaphore stays.",
+    },
+    CallSpec {
+        id: CallId::SemUnlink,
+        name: "sem_unlink",
+        mechanism: Mechanism::NamedSem,
+        operands: &[NAME],
+        binding: B::Value,
+        result: R::Zero,
+        may_block: false,
+        c_text: "sem_unlink({0})",
+        man: "sem_unlink(3)",
+        summary: "Removes the name; the semaphore goes when no process has it open.",
+    },
 ];
 
 impl CallId {
@@ -604,25 +940,12 @@ pub const NOT_MODELLED: &[&str] = &[
     "epoll_create1",
     "epoll_ctl",
     "epoll_wait",
-    "msgget",
-    "msgsnd",
-    "msgrcv",
-    "msgctl",
-    "mq_open",
-    "mq_send",
-    "mq_receive",
-    "mq_close",
-    "mq_unlink",
-    "semget",
-    "semop",
     "semtimedop",
-    "semctl",
-    "sem_open",
-    "sem_wait",
-    "sem_post",
-    "sem_trywait",
-    "sem_close",
-    "sem_unlink",
+    "mq_timedsend",
+    "mq_timedreceive",
+    "sem_timedwait",
+    "sem_init",
+    "sem_destroy",
     "shmget",
     "shmat",
     "shmdt",
@@ -703,6 +1026,10 @@ mod tests {
             }
             assert!(!NOT_MODELLED.contains(&spec.name), "{} is modelled", spec.name);
             for (index, operand) in spec.operands.iter().enumerate() {
+                // A field a control call reads is named with its result (`ds.msg_qnum is 3`).
+                if operand.word == "FIELD" {
+                    continue;
+                }
                 let placeholder = format!("{{{index}");
                 assert!(spec.c_text.contains(&placeholder), "{} does not print operand {}", spec.name, operand.word);
             }

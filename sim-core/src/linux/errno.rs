@@ -30,6 +30,7 @@ pub const ERRNOS: &[(u16, &str, &str)] = &[
     (22, "EINVAL", "invalid argument"),
     (24, "EMFILE", "too many open files"),
     (25, "ENOTTY", "inappropriate ioctl for device"),
+    (27, "EFBIG", "file too large"),
     (28, "ENOSPC", "no space left on device"),
     (29, "ESPIPE", "illegal seek"),
     (32, "EPIPE", "broken pipe"),
@@ -70,6 +71,15 @@ pub const EMFILE: Errno = Errno(24);
 pub const ENOTTY: Errno = Errno(25);
 pub const ESPIPE: Errno = Errno(29);
 pub const EPIPE: Errno = Errno(32);
+pub const E2BIG: Errno = Errno(7);
+pub const EFBIG: Errno = Errno(27);
+pub const ENOSPC: Errno = Errno(28);
+pub const ERANGE: Errno = Errno(34);
+pub const ENAMETOOLONG: Errno = Errno(36);
+pub const ENOMSG: Errno = Errno(42);
+pub const EIDRM: Errno = Errno(43);
+pub const EOVERFLOW: Errno = Errno(75);
+pub const EMSGSIZE: Errno = Errno(90);
 
 impl Errno {
     /// Looks an errno up by name (`EAGAIN`, or an alias such as `EWOULDBLOCK`).

@@ -6,6 +6,15 @@ pub const O_RDONLY: i64 = 0;
 pub const O_WRONLY: i64 = 1;
 pub const O_RDWR: i64 = 2;
 pub const O_ACCMODE: i64 = 3;
+/// `O_CREAT` and `O_EXCL` (x86-64 values), which `mq_open` and `sem_open` take.
+pub const O_CREAT: i64 = 0o100;
+pub const O_EXCL: i64 = 0o200;
+/// `O_NOCTTY` and `O_TRUNC`, which an open drops from the file's flags.
+pub const O_NOCTTY: i64 = 0o400;
+pub const O_TRUNC: i64 = 0o1000;
+/// The umask of every scenario process (`ipclab check` sets it): a file made with `mode` gets
+/// `mode & !UMASK` (a new POSIX message queue, the file of a named semaphore).
+pub const UMASK: i64 = 0o022;
 pub const O_NONBLOCK: i64 = 0o4000;
 /// `O_LARGEFILE` as `F_GETFL` shows it on x86-64 for files opened with `open` (the kernel forces it).
 pub const O_LARGEFILE: i64 = 0o100000;

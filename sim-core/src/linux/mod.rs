@@ -1,6 +1,8 @@
 //! Linux names and numbers the simulator speaks, one file per header as Linux and `nix` arrange them:
-//! [`errno`], [`signal`], [`fcntl`] (with the pipe sizes), [`wait`] and [`ioctl`]. Each constant says
-//! which Linux value it mirrors (x86-64; the model follows Linux 6.18, see ARCHITECTURE.md).
+//! [`errno`], [`signal`], [`fcntl`] (with the pipe sizes), [`wait`], [`ioctl`], [`ipc`] (what System V
+//! objects share), [`msg`], [`sem`] (System V semaphores, and the limit of POSIX named ones) and
+//! [`mqueue`]. Each constant says which Linux value it mirrors (x86-64; the model follows Linux 6.18,
+//! see ARCHITECTURE.md).
 //!
 //! [`CONSTANTS`] gathers the names a scenario may write in an expression (`O_NONBLOCK`, `EAGAIN`,
 //! `SIGTERM`, `WNOHANG`, ...), each with its value and the families it belongs to; the parser resolves
@@ -9,6 +11,10 @@
 pub mod errno;
 pub mod fcntl;
 pub mod ioctl;
+pub mod ipc;
+pub mod mqueue;
+pub mod msg;
+pub mod sem;
 pub mod signal;
 pub mod wait;
 
@@ -47,6 +53,34 @@ pub enum Family {
     Whence,
     /// `stdin`, `stdout`, `stderr`.
     StandardFd,
+    /// `IPC_PRIVATE`, or any number: a System V key.
+    IpcKey,
+    /// `msgget`/`semget` flags: `IPC_CREAT`, `IPC_EXCL` and the permission bits (`0600`).
+    IpcGetFlag,
+    /// `msgsnd` flags.
+    MsgsndFlag,
+    /// `msgrcv` flags.
+    MsgrcvFlag,
+    /// `msgctl` commands.
+    MsgctlCommand,
+    /// The fields of `struct msqid_ds` that `msgctl` reads or sets.
+    MsqField,
+    /// `sem_flg` of a `semop` operation.
+    SemopFlag,
+    /// `semctl` commands.
+    SemctlCommand,
+    /// The fields of `struct semid_ds` that `semctl` reads or sets.
+    SemField,
+    /// `mq_open` flags: an access mode, `O_CREAT`, `O_EXCL`, `O_NONBLOCK`.
+    MqOpenFlag,
+    /// The fields of `struct mq_attr`.
+    MqAttrField,
+    /// `mq_flags` of `mq_setattr`: `O_NONBLOCK` or 0.
+    MqFlag,
+    /// `sem_open` flags: `O_CREAT`, `O_EXCL`.
+    SemOpenFlag,
+    /// Permission bits, written in octal as C writes them (`0600`).
+    Mode,
 }
 
 impl Family {
@@ -70,6 +104,20 @@ impl Family {
             Family::IoctlRequest => "an ioctl request",
             Family::Whence => "a seek origin",
             Family::StandardFd => "a standard descriptor",
+            Family::IpcKey => "a System V key",
+            Family::IpcGetFlag => "an IPC get flag",
+            Family::MsgsndFlag => "a msgsnd flag",
+            Family::MsgrcvFlag => "a msgrcv flag",
+            Family::MsgctlCommand => "a msgctl command",
+            Family::MsqField => "a field of struct msqid_ds",
+            Family::SemopFlag => "a semop flag",
+            Family::SemctlCommand => "a semctl command",
+            Family::SemField => "a field of struct semid_ds",
+            Family::MqOpenFlag => "an mq_open flag",
+            Family::MqAttrField => "a field of struct mq_attr",
+            Family::MqFlag => "an mq_flags value",
+            Family::SemOpenFlag => "a sem_open flag",
+            Family::Mode => "a permission mode",
         }
     }
 }
@@ -94,6 +142,11 @@ const fn constant(name: &'static str, value: i64, families: u32) -> Constant {
 }
 
 const OPEN: u32 = Family::OpenFlag.bit();
+const MQ_OPEN: u32 = Family::MqOpenFlag.bit();
+const SEM_OPEN: u32 = Family::SemOpenFlag.bit();
+const MSGCTL: u32 = Family::MsgctlCommand.bit();
+const SEMCTL: u32 = Family::SemctlCommand.bit();
+const NOWAIT: u32 = Family::MsgsndFlag.bit() | Family::MsgrcvFlag.bit() | Family::SemopFlag.bit();
 const PIPE2: u32 = Family::PipeFlag.bit();
 const WAITPID: u32 = Family::WaitOption.bit();
 const WAITID: u32 = Family::WaitidOption.bit();
@@ -101,10 +154,12 @@ const WAITID: u32 = Family::WaitidOption.bit();
 /// Every named constant besides errnos and signals (which come from their tables), in the order the
 /// trace prints flags.
 pub const CONSTANTS: &[Constant] = &[
-    constant("O_RDONLY", fcntl::O_RDONLY, OPEN),
-    constant("O_WRONLY", fcntl::O_WRONLY, OPEN),
-    constant("O_RDWR", fcntl::O_RDWR, OPEN),
-    constant("O_NONBLOCK", fcntl::O_NONBLOCK, OPEN | PIPE2),
+    constant("O_RDONLY", fcntl::O_RDONLY, OPEN | MQ_OPEN),
+    constant("O_WRONLY", fcntl::O_WRONLY, OPEN | MQ_OPEN),
+    constant("O_RDWR", fcntl::O_RDWR, OPEN | MQ_OPEN),
+    constant("O_CREAT", fcntl::O_CREAT, MQ_OPEN | SEM_OPEN),
+    constant("O_EXCL", fcntl::O_EXCL, MQ_OPEN | SEM_OPEN),
+    constant("O_NONBLOCK", fcntl::O_NONBLOCK, OPEN | PIPE2 | MQ_OPEN | Family::MqFlag.bit()),
     constant("O_CLOEXEC", fcntl::O_CLOEXEC, OPEN | PIPE2),
     constant("O_DIRECT", fcntl::O_DIRECT, PIPE2),
     constant("F_DUPFD", fcntl::F_DUPFD, Family::FcntlCommand.bit()),
@@ -131,10 +186,65 @@ pub const CONSTANTS: &[Constant] = &[
     constant("SEEK_SET", ioctl::SEEK_SET, Family::Whence.bit()),
     constant("SEEK_CUR", ioctl::SEEK_CUR, Family::Whence.bit()),
     constant("SEEK_END", ioctl::SEEK_END, Family::Whence.bit()),
+    constant("IPC_PRIVATE", ipc::IPC_PRIVATE, Family::IpcKey.bit()),
+    constant("IPC_CREAT", ipc::IPC_CREAT, Family::IpcGetFlag.bit()),
+    constant("IPC_EXCL", ipc::IPC_EXCL, Family::IpcGetFlag.bit()),
+    constant("IPC_NOWAIT", ipc::IPC_NOWAIT, NOWAIT),
+    constant("MSG_NOERROR", msg::MSG_NOERROR, Family::MsgrcvFlag.bit()),
+    constant("MSG_EXCEPT", msg::MSG_EXCEPT, Family::MsgrcvFlag.bit()),
+    constant("MSG_COPY", msg::MSG_COPY, Family::MsgrcvFlag.bit()),
+    constant("SEM_UNDO", sem::SEM_UNDO, Family::SemopFlag.bit()),
+    constant("IPC_RMID", ipc::IPC_RMID, MSGCTL | SEMCTL),
+    constant("IPC_SET", ipc::IPC_SET, MSGCTL | SEMCTL),
+    constant("IPC_STAT", ipc::IPC_STAT, MSGCTL | SEMCTL),
+    constant("IPC_INFO", ipc::IPC_INFO, MSGCTL | SEMCTL),
+    constant("MSG_STAT", msg::MSG_STAT, MSGCTL),
+    constant("MSG_INFO", msg::MSG_INFO, MSGCTL),
+    constant("MSG_STAT_ANY", msg::MSG_STAT_ANY, MSGCTL),
+    constant("GETPID", sem::GETPID, SEMCTL),
+    constant("GETVAL", sem::GETVAL, SEMCTL),
+    constant("GETALL", sem::GETALL, SEMCTL),
+    constant("GETNCNT", sem::GETNCNT, SEMCTL),
+    constant("GETZCNT", sem::GETZCNT, SEMCTL),
+    constant("SETVAL", sem::SETVAL, SEMCTL),
+    constant("SETALL", sem::SETALL, SEMCTL),
+    constant("SEM_STAT", sem::SEM_STAT, SEMCTL),
+    constant("SEM_INFO", sem::SEM_INFO, SEMCTL),
+    constant("SEM_STAT_ANY", sem::SEM_STAT_ANY, SEMCTL),
+    // Fields of the structures the control calls fill in: a scenario names the one it reads or sets.
+    constant("msg_qnum", field::MSG_QNUM, Family::MsqField.bit()),
+    constant("msg_cbytes", field::MSG_CBYTES, Family::MsqField.bit()),
+    constant("msg_qbytes", field::MSG_QBYTES, Family::MsqField.bit()),
+    constant("msg_lspid", field::MSG_LSPID, Family::MsqField.bit()),
+    constant("msg_lrpid", field::MSG_LRPID, Family::MsqField.bit()),
+    constant("msg_perm.mode", field::PERM_MODE, Family::MsqField.bit()),
+    constant("sem_nsems", field::SEM_NSEMS, Family::SemField.bit()),
+    constant("sem_perm.mode", field::PERM_MODE, Family::SemField.bit()),
+    constant("mq_flags", field::MQ_FLAGS, Family::MqAttrField.bit()),
+    constant("mq_maxmsg", field::MQ_MAXMSG, Family::MqAttrField.bit()),
+    constant("mq_msgsize", field::MQ_MSGSIZE, Family::MqAttrField.bit()),
+    constant("mq_curmsgs", field::MQ_CURMSGS, Family::MqAttrField.bit()),
     constant("stdin", 0, Family::StandardFd.bit()),
     constant("stdout", 1, Family::StandardFd.bit()),
     constant("stderr", 2, Family::StandardFd.bit()),
 ];
+
+/// Numbers standing for the fields of the structures `msgctl`, `semctl` and `mq_getattr` fill in. C has
+/// no such numbers: a field is an offset into a structure. A scenario names the field it wants, and
+/// these numbers only tell the fields apart.
+pub mod field {
+    pub const MSG_QNUM: i64 = 1;
+    pub const MSG_CBYTES: i64 = 2;
+    pub const MSG_QBYTES: i64 = 3;
+    pub const MSG_LSPID: i64 = 4;
+    pub const MSG_LRPID: i64 = 5;
+    pub const PERM_MODE: i64 = 6;
+    pub const SEM_NSEMS: i64 = 7;
+    pub const MQ_FLAGS: i64 = 8;
+    pub const MQ_MAXMSG: i64 = 9;
+    pub const MQ_MSGSIZE: i64 = 10;
+    pub const MQ_CURMSGS: i64 = 11;
+}
 
 /// Looks up a name a scenario wrote: a constant of [`CONSTANTS`], an errno or a signal.
 pub fn lookup(name: &str) -> Option<Constant> {
@@ -181,7 +291,7 @@ pub fn value_text(family: Family, value: i64) -> String {
             Some(signal) => signal.name().to_string(),
             None => value.to_string(),
         },
-        Family::OpenFlag => {
+        Family::OpenFlag | Family::MqOpenFlag => {
             let access = match value & fcntl::O_ACCMODE {
                 fcntl::O_RDONLY => "O_RDONLY".to_string(),
                 fcntl::O_WRONLY => "O_WRONLY".to_string(),
@@ -192,7 +302,15 @@ pub fn value_text(family: Family, value: i64) -> String {
             parts.extend(bit_names(family, value & !fcntl::O_ACCMODE));
             parts.join("|")
         }
-        Family::PipeFlag | Family::WaitOption | Family::WaitidOption | Family::FdFlag => {
+        Family::PipeFlag
+        | Family::WaitOption
+        | Family::WaitidOption
+        | Family::FdFlag
+        | Family::MsgsndFlag
+        | Family::MsgrcvFlag
+        | Family::SemopFlag
+        | Family::MqFlag
+        | Family::SemOpenFlag => {
             let parts = bit_names(family, value);
             if parts.is_empty() {
                 "0".to_string()
@@ -200,13 +318,42 @@ pub fn value_text(family: Family, value: i64) -> String {
                 parts.join("|")
             }
         }
+        Family::IpcGetFlag => {
+            // The permission bits, in octal as C writes them, after the named flags.
+            let mut parts = bit_names(family, value & !ipc::MODE_BITS);
+            if value & ipc::MODE_BITS != 0 || parts.is_empty() {
+                parts.push(mode_text(value & ipc::MODE_BITS));
+            }
+            parts.join("|")
+        }
+        Family::Mode => mode_text(value),
         Family::StandardFd => value.to_string(),
-        Family::FcntlCommand | Family::IdType | Family::Disposition | Family::IoctlRequest | Family::Whence => {
+        Family::FcntlCommand
+        | Family::IdType
+        | Family::Disposition
+        | Family::IoctlRequest
+        | Family::Whence
+        | Family::IpcKey
+        | Family::MsgctlCommand
+        | Family::MsqField
+        | Family::SemctlCommand
+        | Family::SemField
+        | Family::MqAttrField => {
             match CONSTANTS.iter().find(|constant| constant.is_in(family) && constant.value == value) {
                 Some(constant) => constant.name.to_string(),
                 None => value.to_string(),
             }
         }
+    }
+}
+
+/// Permission bits as C writes them: `0600` (a leading 0 makes a number octal); `0` alone, and a
+/// negative number in decimal.
+pub fn mode_text(value: i64) -> String {
+    match value {
+        0 => "0".to_string(),
+        value if value < 0 => value.to_string(),
+        value => format!("0{value:o}"),
     }
 }
 

@@ -67,6 +67,7 @@ pub const SIGNALS: &[(u8, &str, DefaultAction)] = &[
 pub const SIGHUP: Signal = Signal(1);
 pub const SIGFPE: Signal = Signal(8);
 pub const SIGKILL: Signal = Signal(9);
+pub const SIGSEGV: Signal = Signal(11);
 pub const SIGPIPE: Signal = Signal(13);
 pub const SIGCHLD: Signal = Signal(17);
 pub const SIGCONT: Signal = Signal(18);

@@ -53,6 +53,8 @@ fn kind_word(kind: &EventKind) -> &'static str {
         EventKind::LastEnd { .. } => "last end",
         EventKind::Orphaned { .. } => "orphaned group",
         EventKind::ExpectFailed { .. } => "failure",
+        EventKind::Undo { .. } => "undo",
+        EventKind::Leftover { .. } => "leftover",
         EventKind::End { .. } => "end",
     }
 }
@@ -150,6 +152,30 @@ fn sentence(program: &Program, trace: &Trace, names: &ProcessNames, step: u64, e
                         let text = event_text(program, trace, names, event);
                         format!("{who}'s call fails with {}: {text}", errno.name())
                     }
+                    (
+                        Some(CallId::Msgsnd | CallId::MqSend),
+                        CallResult::Value { .. },
+                        Some(EventKind::Copy { object, bytes, .. }),
+                    ) => format!("{who} sends a message of {} to {}", byte_count(*bytes as u64), object_name(object)),
+                    (Some(call @ (CallId::Msgrcv | CallId::MqReceive)), CallResult::Message { offset, len, tag, skipped }, copy) => {
+                        let from = match copy {
+                            Some(EventKind::Copy { object, .. }) => format!(" from {}", object_name(object)),
+                            _ => String::new(),
+                        };
+                        let tag = if call == CallId::MqReceive { format!("priority {tag}") } else { format!("type {tag}") };
+                        let passed = match skipped {
+                            0 => String::new(),
+                            1 => ", passing over 1 earlier message that it did not ask for".to_string(),
+                            count => format!(", passing over {count} earlier messages that it did not ask for"),
+                        };
+                        format!(
+                            "{who} receives a message of {tag}{from} ({}){passed}",
+                            super::render::describe_bytes(trace.read_data(*offset, *len), 24)
+                        )
+                    }
+                    (Some(CallId::Semop), CallResult::Value { value: 0 }, _) => {
+                        format!("{who}'s semop goes through: {}", event_text(program, trace, names, event))
+                    }
                     (Some(CallId::Pipe | CallId::Pipe2), CallResult::Pair { read_fd, write_fd }, _) => {
                         format!("{who} creates a pipe: fd {read_fd} is its read end and fd {write_fd} its write end")
                     }
@@ -197,6 +223,15 @@ fn sentence(program: &Program, trace: &Trace, names: &ProcessNames, step: u64, e
                         format!("{who} blocks in wait: {}", reason_text(program, reason))
                     }
                     BlockReason::Signal => format!("{who} sleeps in pause() until a signal arrives"),
+                    BlockReason::SemOp { .. } => format!(
+                        "{who} blocks in semop: {}; it sleeps until another process's change lets it go on, and that process does the operation for it",
+                        reason_text(program, reason)
+                    ),
+                    BlockReason::MsgEmpty { .. } => format!("{who} blocks in msgrcv: {}", reason_text(program, reason)),
+                    BlockReason::MsgFull { .. } => format!("{who} blocks in msgsnd: {}", reason_text(program, reason)),
+                    BlockReason::MqEmpty { .. } => format!("{who} blocks in mq_receive: {}", reason_text(program, reason)),
+                    BlockReason::MqFull { .. } => format!("{who} blocks in mq_send: {}", reason_text(program, reason)),
+                    BlockReason::NamedSem { .. } => format!("{who} blocks in sem_wait: {}", reason_text(program, reason)),
                     _ => format!("{who} blocks: {}", reason_text(program, reason)),
                 };
                 parts.push(text);
@@ -243,14 +278,28 @@ fn sentence(program: &Program, trace: &Trace, names: &ProcessNames, step: u64, e
                 "{}'s exit leaves process group {pgid} orphaned with a stopped member, so the kernel sends the group SIGHUP and then SIGCONT",
                 names.process(*pid)
             )),
-            EventKind::Interrupted { pid, signal, .. } => {
-                tail.push(format!("{}'s write is cut short by {}", names.process(*pid), signal.name()))
+            EventKind::Interrupted { pid, op, signal } => {
+                let what = if call_of(program, *op) == Some(CallId::Semop) { "semop fails with EINTR" } else { "write is cut short" };
+                tail.push(format!("{}'s {what} because of {}", names.process(*pid), signal.name()))
             }
+            EventKind::Fault { pid, signal, .. } if *signal == crate::linux::signal::SIGSEGV => tail.push(format!(
+                "{} uses a named semaphore handle that is not open, and the CPU raises {} for it",
+                names.process(*pid),
+                signal.name()
+            )),
             EventKind::Fault { pid, signal, .. } => tail.push(format!(
                 "{}'s division traps (by zero, or i64::MIN by -1), and the CPU raises {} for it",
                 names.process(*pid),
                 signal.name()
             )),
+            EventKind::Undo { pid, object, num, adjust, value } => tail.push(format!(
+                "{}'s SEM_UNDO adjustment {adjust:+} goes to semaphore {num} of {}, which is now {value}",
+                names.process(*pid),
+                object_name(object)
+            )),
+            EventKind::Leftover { object, label, count } => {
+                tail.push(super::render::leftover_text(program, object, *label, *count))
+            }
             EventKind::ExpectFailed { .. } => tail.push(event_text(program, trace, names, event)),
             EventKind::End { outcome } => tail.push(outcome_sentence(program, names, outcome)),
             EventKind::Spawn { .. } | EventKind::Switch { .. } => {}
@@ -326,10 +375,14 @@ pub fn deadlock_lines(program: &Program, names: &ProcessNames, waiting: &[WaitEd
         .iter()
         .map(|edge| {
             let who = format!("{} (pid {})", names.process(edge.pid), edge.pid);
-            let why = match &edge.reason {
+            let mut why = match &edge.reason {
                 Some(reason) => reason_text(program, reason),
                 None => "it is stopped".to_string(),
             };
+            if let Some(detail) = &edge.detail {
+                why.push_str("; ");
+                why.push_str(&super::render::detail_text(names, detail));
+            }
             let others: Vec<String> = edge
                 .waits_for
                 .iter()

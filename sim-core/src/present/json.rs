@@ -15,7 +15,7 @@ use crate::linux::ChildStatus;
 use crate::sim::Report;
 use crate::trace::{
     BlockReason, CallResult, CopyDirection, EventKind, LastEnd, Mismatch, ObjectKind, ObjectRef, Pid, ReapCause,
-    RunOutcome, SignalEffect, Trace, WaitEdge, WakeCause,
+    RunOutcome, SignalEffect, Trace, WaitDetail, WaitEdge, WakeCause,
 };
 use std::fmt::Write as _;
 
@@ -147,6 +147,10 @@ fn write_object_ref(out: &mut String, object: ObjectRef) {
         ObjectKind::Process => "process",
         ObjectKind::File => "file",
         ObjectKind::Path => "path",
+        ObjectKind::MsgQueue => "msg_queue",
+        ObjectKind::SemSet => "sem_set",
+        ObjectKind::Mqueue => "mqueue",
+        ObjectKind::NamedSem => "named_sem",
     };
     let mut fields = Object::tagged(out, "kind", kind);
     fields.unsigned("id", object.id.into());
@@ -189,6 +193,8 @@ fn write_result(out: &mut String, result: CallResult) {
         CallResult::Waited { .. } => "waited",
         CallResult::WaitedInfo { .. } => "waited_info",
         CallResult::Out { .. } => "out",
+        CallResult::Message { .. } => "message",
+        CallResult::Array { .. } => "array",
     };
     let mut fields = Object::tagged(out, "kind", name);
     match result {
@@ -203,6 +209,16 @@ fn write_result(out: &mut String, result: CallResult) {
             fields.signed("write_fd", write_fd.into());
         }
         CallResult::Fork { child } => fields.unsigned("child", child.into()),
+        CallResult::Message { offset, len, tag, skipped } => {
+            fields.unsigned("offset", offset.into());
+            fields.unsigned("len", len.into());
+            fields.signed("tag", tag);
+            fields.unsigned("skipped", skipped.into());
+        }
+        CallResult::Array { offset, len } => {
+            fields.unsigned("offset", offset.into());
+            fields.unsigned("len", len.into());
+        }
         CallResult::Waited { child, status } | CallResult::WaitedInfo { child, status } => {
             fields.unsigned("child", child.into());
             write_status(fields.key("status"), status);
@@ -220,6 +236,12 @@ fn write_reason(out: &mut String, reason: &BlockReason) {
         BlockReason::Child { .. } => "child",
         BlockReason::ChildInGroup { .. } => "child_in_group",
         BlockReason::Signal => "signal",
+        BlockReason::MsgEmpty { .. } => "msg_empty",
+        BlockReason::MsgFull { .. } => "msg_full",
+        BlockReason::SemOp { .. } => "sem_op",
+        BlockReason::MqEmpty { .. } => "mq_empty",
+        BlockReason::MqFull { .. } => "mq_full",
+        BlockReason::NamedSem { .. } => "named_sem",
     };
     let mut fields = Object::tagged(out, "kind", name);
     match *reason {
@@ -235,6 +257,30 @@ fn write_reason(out: &mut String, reason: &BlockReason) {
         BlockReason::Child { target } => fields.pid_or_null("target", target),
         BlockReason::ChildInGroup { pgid } => fields.unsigned("pgid", pgid.into()),
         BlockReason::Signal => {}
+        BlockReason::MsgEmpty { queue, msgtype, except, held } => {
+            fields.unsigned("queue", queue.into());
+            fields.signed("msgtype", msgtype);
+            let _ = write!(fields.key("except"), "{except}");
+            fields.unsigned("held", held.into());
+        }
+        BlockReason::MsgFull { queue, bytes, used, capacity } => {
+            fields.unsigned("queue", queue.into());
+            fields.unsigned("bytes", bytes.into());
+            fields.unsigned("used", used.into());
+            fields.unsigned("capacity", capacity.into());
+        }
+        BlockReason::SemOp { set, num, op, value } => {
+            fields.unsigned("set", set.into());
+            fields.unsigned("num", num.into());
+            fields.signed("op", op.into());
+            fields.signed("value", value.into());
+        }
+        BlockReason::MqEmpty { mq } => fields.unsigned("mq", mq.into()),
+        BlockReason::MqFull { mq, held } => {
+            fields.unsigned("mq", mq.into());
+            fields.unsigned("held", held.into());
+        }
+        BlockReason::NamedSem { sem } => fields.unsigned("sem", sem.into()),
     }
     fields.close();
 }
@@ -246,6 +292,9 @@ fn write_cause(out: &mut String, cause: WakeCause) {
         WakeCause::Hangup { object } => ("hangup", object),
         WakeCause::Partner { object } => ("partner", object),
         WakeCause::Resize { object } => ("resize", object),
+        WakeCause::Completed { object } => ("completed", object),
+        WakeCause::Removed { object } => ("removed", object),
+        WakeCause::Changed { object } => ("changed", object),
         WakeCause::Child { child } => {
             let mut fields = Object::tagged(out, "cause", "child");
             fields.unsigned("child", child.into());
@@ -269,7 +318,7 @@ fn write_last_end(out: &mut String, end: LastEnd) {
 }
 
 fn write_wait_edge(out: &mut String, edge: &WaitEdge) {
-    let WaitEdge { pid, reason, waits_for } = edge;
+    let WaitEdge { pid, reason, waits_for, detail } = edge;
     let mut fields = Object::open(out);
     fields.unsigned("pid", (*pid).into());
     match reason {
@@ -277,6 +326,21 @@ fn write_wait_edge(out: &mut String, edge: &WaitEdge) {
         None => fields.key("reason").push_str("null"),
     }
     write_pids(fields.key("waits_for"), waits_for);
+    match detail {
+        Some(WaitDetail::Semaphore { value, last_pid }) => {
+            let mut inner = Object::tagged(fields.key("detail"), "kind", "semaphore");
+            inner.signed("value", *value);
+            inner.unsigned("last_pid", (*last_pid).into());
+            inner.close();
+        }
+        Some(WaitDetail::Queue { messages, bytes }) => {
+            let mut inner = Object::tagged(fields.key("detail"), "kind", "queue");
+            inner.unsigned("messages", *messages);
+            inner.unsigned("bytes", *bytes);
+            inner.close();
+        }
+        None => {}
+    }
     fields.close();
 }
 
@@ -413,6 +477,18 @@ fn write_kind_fields(fields: &mut Object, kind: &EventKind) {
             write_span(inner.key("span"), *span);
             inner.close();
         }
+        EventKind::Undo { pid, object, num, adjust, value } => {
+            fields.unsigned("pid", (*pid).into());
+            fields.object("object", *object);
+            fields.unsigned("num", (*num).into());
+            fields.signed("adjust", (*adjust).into());
+            fields.signed("value", (*value).into());
+        }
+        EventKind::Leftover { object, label, count } => {
+            fields.object("object", *object);
+            fields.signed("label", *label);
+            fields.unsigned("count", *count);
+        }
         EventKind::End { outcome } => write_outcome(fields.key("outcome"), outcome),
     }
 }
@@ -447,6 +523,8 @@ fn kind_name(kind: &EventKind) -> &'static str {
         EventKind::Interrupted { .. } => "interrupted",
         EventKind::Fault { .. } => "fault",
         EventKind::ExpectFailed { .. } => "expect_failed",
+        EventKind::Undo { .. } => "undo",
+        EventKind::Leftover { .. } => "leftover",
         EventKind::End { .. } => "end",
     }
 }

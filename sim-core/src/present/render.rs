@@ -6,9 +6,9 @@
 //! happened then, not what is true now.
 
 use crate::lang::ast::Payload;
-use crate::lang::compile::{Bind, CallOp, OpKind, Operand, Program, Shown};
+use crate::lang::compile::{Bind, CallOp, ListKind, OpKind, Operand, Program, Shown};
 use crate::lang::print::quote;
-use crate::lang::syscalls::{OperandKind, ResultShape};
+use crate::lang::syscalls::{CallId, OperandKind, ResultShape};
 use crate::linux::{self, ChildStatus, Family};
 use crate::trace::{
     Args, BlockReason, CallResult, CopyDirection, Event, EventKind, LastEnd, ObjectRef, Pid, ReapCause, RunOutcome,
@@ -155,6 +155,29 @@ fn operand_text(program: &Program, call: &CallOp, index: usize, value: i64, len:
             Some(path) => quote_bytes(path.as_bytes(), 64),
             None => value.to_string(),
         },
+        Operand::Sembuf { .. } => {
+            let (sembuf, times) = linux::sem::unpack_sembuf(value);
+            let text = format!(
+                "{{{}, {}, {}}}",
+                sembuf.num,
+                sembuf.op,
+                linux::value_text(Family::SemopFlag, sembuf.flg as i64)
+            );
+            if times == 1 {
+                text
+            } else {
+                format!("{text} x{times}")
+            }
+        }
+        Operand::List { values, kind: ListKind::SemValues } => {
+            let shown: Vec<String> =
+                (0..values.len()).map(|at| linux::sem::unpack_value(value, at).to_string()).collect();
+            format!("{{{}}}", shown.join(", "))
+        }
+        Operand::List { kind: ListKind::MqAttr, .. } => match linux::mqueue::unpack_attr(value) {
+            Some((maxmsg, msgsize)) => format!("&{{.mq_maxmsg = {maxmsg}, .mq_msgsize = {msgsize}}}"),
+            None => "NULL".to_string(),
+        },
         Operand::Value { shown, .. } => match shown {
             Shown::Number => value.to_string(),
             Shown::Named(name) => format!("{name}={value}"),
@@ -179,15 +202,28 @@ fn fill_template(program: &Program, call: &CallOp, args: &Args) -> String {
     let mut chars = template.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
+            // `{{` and `}}` are the braces themselves (a C initializer).
+            '{' if chars.peek() == Some(&'{') => {
+                chars.next();
+                if !skipping {
+                    out.push('{');
+                }
+            }
+            '}' if chars.peek() == Some(&'}') => {
+                chars.next();
+                if !skipping {
+                    out.push('}');
+                }
+            }
             '[' => {
-                // An optional part: printed when the operand it holds was written.
-                let rest: String = chars.clone().collect();
-                let index = rest
+                // An optional part: printed when every operand it holds was written.
+                let rest: String = chars.clone().take_while(|c| *c != ']').collect();
+                skipping = rest
                     .split('{')
-                    .nth(1)
-                    .and_then(|tail| tail.split(['}', '.']).next())
-                    .and_then(|n| n.parse::<usize>().ok());
-                skipping = index.is_some_and(|index| index >= call.written as usize);
+                    .skip(1)
+                    .filter_map(|tail| tail.split(['}', '.']).next())
+                    .filter_map(|n| n.parse::<usize>().ok())
+                    .any(|index| index >= call.written as usize);
             }
             ']' => skipping = false,
             '{' => {
@@ -199,6 +235,13 @@ fn fill_template(program: &Program, call: &CallOp, args: &Args) -> String {
                     spec.push(next);
                 }
                 if skipping {
+                    continue;
+                }
+                if spec == "ops" {
+                    // `semop`'s `nsops`: every operation, each as many times as it is given.
+                    let count: u64 =
+                        (1..args.len()).map(|index| linux::sem::unpack_sembuf(args.get(index)).1 as u64).sum();
+                    out.push_str(&count.to_string());
                     continue;
                 }
                 let (number, len) = match spec.split_once('.') {
@@ -227,7 +270,7 @@ pub fn call_text(program: &Program, op: u32, args: &Args) -> String {
     let text = fill_template(program, call, args);
     match call.bind {
         Bind::None => text,
-        Bind::Value(slot) => format!("{} = {text}", program.slots[slot as usize]),
+        Bind::Value(slot) | Bind::Message { count: slot, .. } => format!("{} = {text}", program.slots[slot as usize]),
         Bind::Pair { read, .. } => format!("{} = {text}", program.slots[read as usize].trim_end_matches(".r")),
     }
 }
@@ -241,7 +284,13 @@ pub fn status_words(status: ChildStatus) -> String {
     }
 }
 
-fn result_text(trace: &Trace, names: &ProcessNames, result: &CallResult, shape: Option<ResultShape>) -> String {
+fn result_text(
+    trace: &Trace,
+    names: &ProcessNames,
+    result: &CallResult,
+    shape: Option<ResultShape>,
+    call: Option<CallId>,
+) -> String {
     match result {
         _ if shape.is_none() || shape == Some(ResultShape::NoReturn) => String::new(),
         CallResult::Value { value } => format!(" = {value}"),
@@ -263,6 +312,54 @@ fn result_text(trace: &Trace, names: &ProcessNames, result: &CallResult, shape: 
             format!(" = 0 (pid {child}, {} {})", names.process(*child), status_words(*status))
         }
         CallResult::Out { value } => format!(" = 0, and stores {value}"),
+        CallResult::Message { offset, len, tag, skipped } => {
+            let bytes = if trace.keeps_data() {
+                format!(" {}", describe_bytes(trace.read_data(*offset, *len), 32))
+            } else {
+                String::new()
+            };
+            let tag = if call == Some(CallId::MqReceive) { format!("priority {tag}") } else { format!("type {tag}") };
+            let skipped = match skipped {
+                0 => String::new(),
+                1 => ", passing over 1 earlier message".to_string(),
+                count => format!(", passing over {count} earlier messages"),
+            };
+            format!(" = {len}{bytes} ({tag}{skipped})")
+        }
+        CallResult::Array { offset, len } => {
+            if trace.keeps_data() {
+                format!(" = 0, and stores {}", values_text(trace.read_data(*offset, *len)))
+            } else {
+                " = 0, and stores an array".to_string()
+            }
+        }
+    }
+}
+
+/// The field of a structure a control call reads (`ds.msg_qnum`, `attr.mq_curmsgs`), if it names one.
+fn field_read(call: &CallOp, args: &Args) -> Option<String> {
+    let (index, family, structure) = match call.id {
+        CallId::Msgctl => (2, Family::MsqField, "ds"),
+        CallId::Semctl => (3, Family::SemField, "ds"),
+        CallId::MqGetattr => (1, Family::MqAttrField, "attr"),
+        _ => return None,
+    };
+    (index < call.written as usize).then(|| format!("{structure}.{}", linux::value_text(family, args.get(index))))
+}
+
+/// `GETALL`'s array (`unsigned short`s, little-endian) as C writes an initializer: `{1, 0, 3}`.
+pub fn values_text(bytes: &[u8]) -> String {
+    let values: Vec<String> =
+        bytes.chunks_exact(2).map(|pair| u16::from_le_bytes([pair[0], pair[1]]).to_string()).collect();
+    format!("{{{}}}", values.join(", "))
+}
+
+/// A System V key as `ipcs` and C write it.
+pub fn key_text(key: i64) -> String {
+    if key == 0 {
+        "IPC_PRIVATE".to_string()
+    } else {
+        format!("{key} (0x{:08x})", key as i32 as u32)
     }
 }
 
@@ -314,6 +411,84 @@ pub fn reason_text(program: &Program, reason: &BlockReason) -> String {
         BlockReason::Child { target: None } => "no child has changed state yet".to_string(),
         BlockReason::ChildInGroup { pgid } => format!("no child in process group {pgid} has changed state yet"),
         BlockReason::Signal => "it waits for a signal".to_string(),
+        BlockReason::MsgEmpty { queue, held: 0, .. } => format!("message queue {queue} is empty"),
+        BlockReason::MsgEmpty { queue, msgtype, except, held } => {
+            let holds = if *held == 1 { "1 message".to_string() } else { format!("{held} messages") };
+            let wanted = match (*msgtype, *except) {
+                (msgtype, true) => format!("of a type other than {msgtype}"),
+                (msgtype, false) if msgtype < 0 => format!("of a type up to {}", msgtype.unsigned_abs()),
+                (msgtype, false) => format!("of type {msgtype}"),
+            };
+            format!("message queue {queue} holds {holds}, but none {wanted}")
+        }
+        BlockReason::MsgFull { queue, bytes, used, capacity } if *used as u64 + *bytes as u64 <= *capacity as u64 => {
+            format!("message queue {queue} already holds as many messages as its msg_qbytes ({capacity}) allows")
+        }
+        BlockReason::MsgFull { queue, bytes, used, capacity } => format!(
+            "message queue {queue} holds {used} of its {capacity} bytes: no room for {} more",
+            byte_count(*bytes as u64)
+        ),
+        BlockReason::SemOp { set, num, op, value } if *op == 0 => {
+            format!("semaphore {num} of set {set} is {value}, and this operation waits for it to be 0")
+        }
+        BlockReason::SemOp { set, num, op, value } => format!(
+            "semaphore {num} of set {set} is {value}, and taking {} needs it to be at least {}",
+            op.unsigned_abs(),
+            op.unsigned_abs()
+        ),
+        BlockReason::MqEmpty { mq } => format!("POSIX message queue {mq} is empty"),
+        BlockReason::MqFull { mq, held } => format!("POSIX message queue {mq} is full ({held} messages)"),
+        BlockReason::NamedSem { sem } => format!("named semaphore {sem} is 0"),
+    }
+}
+
+/// What a deadlocked process's object holds, in words (`its value is 0, last changed by parent`).
+pub fn detail_text(names: &ProcessNames, detail: &crate::trace::WaitDetail) -> String {
+    match detail {
+        crate::trace::WaitDetail::Semaphore { value, last_pid: 0 } => {
+            format!("its value is {value}; nobody changed it")
+        }
+        crate::trace::WaitDetail::Semaphore { value, last_pid } => {
+            format!("its value is {value}, last changed by {} (pid {last_pid})", names.process(*last_pid))
+        }
+        crate::trace::WaitDetail::Queue { messages, bytes } => {
+            format!("it holds {messages} message{} ({})", if *messages == 1 { "" } else { "s" }, byte_count(*bytes))
+        }
+    }
+}
+
+/// A leftover IPC object, in words, with the command that would remove it.
+pub fn leftover_text(program: &Program, object: &ObjectRef, label: i64, count: u64) -> String {
+    let name = || program.paths.get(label as usize).map_or("?".to_string(), |name| name.to_string());
+    let plural =
+        |count: u64, one: &str, many: &str| if count == 1 { format!("1 {one}") } else { format!("{count} {many}") };
+    match object.kind {
+        crate::trace::ObjectKind::MsgQueue => format!(
+            "left behind: message queue {} (key {}) with {}, until `ipcrm -q {}` or a reboot removes it",
+            object.id,
+            key_text(label),
+            plural(count, "message", "messages"),
+            object.id
+        ),
+        crate::trace::ObjectKind::SemSet => format!(
+            "left behind: semaphore set {} (key {}) of {}, until `ipcrm -s {}` or a reboot removes it",
+            object.id,
+            key_text(label),
+            plural(count, "semaphore", "semaphores"),
+            object.id
+        ),
+        crate::trace::ObjectKind::Mqueue => format!(
+            "left behind: POSIX message queue {} with {} (in /dev/mqueue), until `mq_unlink` removes it",
+            name(),
+            plural(count, "message", "messages")
+        ),
+        _ => {
+            let name = name();
+            format!(
+                "left behind: named semaphore {name} of value {count} (the file /dev/shm/sem.{}), until `sem_unlink` removes it",
+                name.trim_start_matches('/')
+            )
+        }
     }
 }
 
@@ -343,15 +518,35 @@ pub fn event_text(program: &Program, trace: &Trace, names: &ProcessNames, event:
                 Some(OpKind::Call(call)) => Some(call.id.spec().result),
                 _ => Some(ResultShape::Fork),
             };
+            let call = program.call(*op);
             let prefix = if *op == IMPLICIT_EXIT_OP { "reaches the end of its code: " } else { "" };
-            format!("{prefix}{}{}", call_text(program, *op, args), result_text(trace, names, result, shape))
+            if let (CallResult::Out { value }, Some(field)) = (result, call.and_then(|call| field_read(call, args))) {
+                return format!("{prefix}{} = 0, and {field} is {value}", call_text(program, *op, args));
+            }
+            let call = call.map(|call| call.id);
+            format!("{prefix}{}{}", call_text(program, *op, args), result_text(trace, names, result, shape, call))
         }
         EventKind::Block { op, args, reason, .. } => {
             format!("{} blocks: {}", call_text(program, *op, args), reason_text(program, reason))
         }
         EventKind::Wake { by, cause, .. } => {
             let by = names.process(*by);
+            let done = match cause {
+                WakeCause::Completed { object } => {
+                    return format!("wakes up ({by} finished its call on {} for it): the call returns when it runs", object.words())
+                }
+                WakeCause::Removed { object } => {
+                    return format!("wakes up ({by} removed {}): its call fails with EIDRM", object.words())
+                }
+                WakeCause::Changed { object } => {
+                    return format!("wakes up ({by} changed the settings of {}) and will start its call again", object.words())
+                }
+                _ => "will retry its call",
+            };
             let why = match cause {
+                WakeCause::Data { object } if object.kind == crate::trace::ObjectKind::NamedSem => {
+                    format!("{by} posted {}", object.words())
+                }
                 WakeCause::Data { object } => format!("{by} put data into {}", object.words()),
                 WakeCause::Room { object } => format!("{by} made room in {}", object.words()),
                 WakeCause::Hangup { object } => {
@@ -360,8 +555,11 @@ pub fn event_text(program: &Program, trace: &Trace, names: &ProcessNames, event:
                 WakeCause::Partner { object } => format!("{by} opened the other side of {}", object.words()),
                 WakeCause::Child { child } => format!("{} changed state", names.process(*child)),
                 WakeCause::Resize { object } => format!("{by} made {} larger", object.words()),
+                WakeCause::Completed { .. } | WakeCause::Removed { .. } | WakeCause::Changed { .. } => {
+                    unreachable!("said above")
+                }
             };
-            format!("wakes up ({why}) and will retry its call")
+            format!("wakes up ({why}) and {done}")
         }
         EventKind::Copy { direction, bytes, object, used_bytes, capacity_bytes, .. } => {
             let object = object.words();
@@ -415,13 +613,29 @@ pub fn event_text(program: &Program, trace: &Trace, names: &ProcessNames, event:
         EventKind::Orphaned { pgid, .. } => format!(
             "its exit leaves process group {pgid} orphaned with a stopped member: the kernel sends the group SIGHUP, then SIGCONT"
         ),
-        EventKind::Interrupted { signal, .. } => {
-            format!("its write is cut short by {}: it returns the bytes written so far", signal.name())
+        EventKind::Interrupted { op, signal, .. } => match program.call(*op).map(|call| call.id) {
+            Some(CallId::Semop) => format!(
+                "its semop is interrupted by {}: it fails with EINTR when the process runs again (Linux never restarts semop)",
+                signal.name()
+            ),
+            _ => format!("its write is cut short by {}: it returns the bytes written so far", signal.name()),
+        },
+        EventKind::Fault { op, signal, .. } if *signal == crate::linux::signal::SIGSEGV => {
+            let line = program.ops.get(*op as usize).map_or(0, |op| op.span.line);
+            format!(
+                "its call on line {line} uses a named semaphore handle that is not open: the memory behind it is not mapped, and the CPU raises {}",
+                signal.name()
+            )
         }
         EventKind::Fault { op, signal, .. } => {
             let line = program.ops.get(*op as usize).map_or(0, |op| op.span.line);
             format!("its division on line {line} traps (by zero, or i64::MIN by -1): the CPU raises {}", signal.name())
         }
+        EventKind::Undo { object, num, adjust, value, .. } => format!(
+            "as it exits, its SEM_UNDO adjustment {adjust:+} goes to semaphore {num} of {}: the value is now {value}",
+            object.words()
+        ),
+        EventKind::Leftover { object, label, count } => leftover_text(program, object, *label, *count),
         EventKind::ExpectFailed { mismatch, .. } => format!(
             "EXPECTATION FAILED at {}:{}: expected {}, got {}",
             mismatch.span.line, mismatch.span.col, mismatch.expected, mismatch.got
@@ -435,10 +649,14 @@ pub fn event_text(program: &Program, trace: &Trace, names: &ProcessNames, event:
                     .iter()
                     .map(|edge| {
                         let who = names.process(edge.pid);
-                        let what = match &edge.reason {
+                        let mut what = match &edge.reason {
                             Some(reason) => reason_text(program, reason),
                             None => "it is stopped".to_string(),
                         };
+                        if let Some(detail) = &edge.detail {
+                            what.push_str("; ");
+                            what.push_str(&detail_text(names, detail));
+                        }
                         if edge.waits_for.is_empty() {
                             format!("{who} waits ({what})")
                         } else {

@@ -55,6 +55,103 @@ impl Snapshot {
 pub enum ObjectView {
     Pipe(Box<PipeView>),
     Fifo(FifoView),
+    MsgQueue(Box<MsgQueueView>),
+    SemSet(Box<SemSetView>),
+    Mqueue(Box<MqueueView>),
+    NamedSem(NamedSemView),
+}
+
+impl ObjectView {
+    /// Whether the object lives apart from any process (an IPC object, listed system-wide as `ipcs`
+    /// and `/dev/mqueue` list them).
+    pub fn is_ipc(&self) -> bool {
+        matches!(
+            self,
+            ObjectView::MsgQueue(_) | ObjectView::SemSet(_) | ObjectView::Mqueue(_) | ObjectView::NamedSem(_)
+        )
+    }
+}
+
+/// One message in a queue: its type (System V) or priority (POSIX), its size, and its first bytes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageView {
+    pub tag: i64,
+    pub len: u32,
+    /// At most 32 bytes.
+    pub preview: Vec<u8>,
+}
+
+/// A System V message queue, as `ipcs -q` and `msgctl(IPC_STAT)` see it, with its messages and sleepers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MsgQueueView {
+    pub id: i32,
+    pub key: i32,
+    pub mode: u32,
+    pub creator: Pid,
+    /// Oldest first.
+    pub messages: Vec<MessageView>,
+    pub used_bytes: u64,
+    pub capacity_bytes: u64,
+    pub last_sender: Pid,
+    pub last_receiver: Pid,
+    /// Sleeping senders with the size of their message, and receivers with what they want, in order.
+    pub send_waiters: Vec<(Pid, u32)>,
+    pub receive_waiters: Vec<(Pid, String)>,
+}
+
+/// A System V semaphore set: each semaphore with its sleepers, and the processes' undo adjustments.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SemSetView {
+    pub id: i32,
+    pub key: i32,
+    pub mode: u32,
+    pub creator: Pid,
+    pub sems: Vec<SemView>,
+    /// Processes with a non-zero `SEM_UNDO` adjustment, and their adjustment of each semaphore.
+    pub undo: Vec<(Pid, Vec<i32>)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SemView {
+    pub value: i32,
+    /// The last process that changed it (`GETPID`; 0 for none).
+    pub last_pid: Pid,
+    /// Sleepers waiting for it to grow (`GETNCNT`) and to be 0 (`GETZCNT`), in order.
+    pub decrease_waiters: Vec<Pid>,
+    pub zero_waiters: Vec<Pid>,
+}
+
+/// A POSIX message queue, as `/dev/mqueue` shows it, with its messages (highest priority first).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MqueueView {
+    pub id: u32,
+    /// `/NAME`, or `None` once unlinked (it lives on while a descriptor is open).
+    pub name: Option<String>,
+    pub mode: u32,
+    pub creator: Pid,
+    pub maxmsg: i64,
+    pub msgsize: i64,
+    pub messages: Vec<MessageView>,
+    pub used_bytes: u64,
+    pub send_waiters: Vec<Pid>,
+    pub receive_waiters: Vec<Pid>,
+    /// The process registered with `mq_notify`, and its signal.
+    pub notify: Option<(Pid, String)>,
+    pub opens: u32,
+}
+
+/// A POSIX named semaphore (the file `/dev/shm/sem.NAME`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NamedSemView {
+    pub id: u32,
+    /// `/NAME`, or `None` once unlinked.
+    pub name: Option<String>,
+    pub mode: u32,
+    pub creator: Pid,
+    pub value: i64,
+    pub waiters: Vec<Pid>,
+    /// Processes' mappings of it (`sem_open` without its `sem_close`).
+    pub mappings: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -202,12 +299,25 @@ impl Snapshot {
                     (true, false) => "read end",
                     _ => "write end",
                 };
-                let object = match file.object.pipe().and_then(|id| kernel.pipe(id)) {
-                    Some(pipe) => match &pipe.fifo_path {
+                let object = match (file.object, file.object.pipe().and_then(|id| kernel.pipe(id))) {
+                    (_, Some(pipe)) => match &pipe.fifo_path {
                         Some(path) => format!("FIFO {path} (pipe {}, {end})", pipe.id),
                         None => format!("pipe {} ({end})", pipe.id),
                     },
-                    None => "/dev/null".to_string(),
+                    (crate::kernel::fd::FileObject::Mqueue(id), _) => {
+                        let name = kernel.mqueue(id).and_then(|queue| queue.name.as_ref());
+                        let access = match (file.readable, file.writable) {
+                            (true, true) => "to send and receive",
+                            (true, false) => "to receive",
+                            (false, true) => "to send",
+                            (false, false) => "for neither",
+                        };
+                        match name {
+                            Some(name) => format!("POSIX message queue /{name} ({access})"),
+                            None => format!("POSIX message queue {id}, unlinked ({access})"),
+                        }
+                    }
+                    _ => "/dev/null".to_string(),
                 };
                 fds.push(FdView {
                     fd: number as i32,

@@ -26,12 +26,32 @@ pub enum ObjectKind {
     File,
     /// A name in the file system (a FIFO), by its index in the program's paths.
     Path,
+    /// A System V message queue, by its id (`msqid`).
+    MsgQueue,
+    /// A System V semaphore set, by its id (`semid`).
+    SemSet,
+    /// A POSIX message queue, by its number in the kernel (from 1, in the order they were made).
+    Mqueue,
+    /// A POSIX named semaphore, by its number in the kernel (from 1).
+    NamedSem,
 }
 
 impl ObjectKind {
-    pub const ALL: [ObjectKind; 5] =
-        [ObjectKind::DevNull, ObjectKind::Pipe, ObjectKind::Process, ObjectKind::File, ObjectKind::Path];
+    pub const ALL: [ObjectKind; 9] = [
+        ObjectKind::DevNull,
+        ObjectKind::Pipe,
+        ObjectKind::Process,
+        ObjectKind::File,
+        ObjectKind::Path,
+        ObjectKind::MsgQueue,
+        ObjectKind::SemSet,
+        ObjectKind::Mqueue,
+        ObjectKind::NamedSem,
+    ];
 
+    /// The kind's number in the packed form. Numbers 0 to 6 fit the three bits an object's reference
+    /// keeps for its kind; 7 there escapes to a second three bits, which hold `code - 7` (see
+    /// [`crate::trace::packed`]).
     pub fn code(self) -> u8 {
         match self {
             ObjectKind::DevNull => 0,
@@ -39,6 +59,10 @@ impl ObjectKind {
             ObjectKind::Process => 2,
             ObjectKind::File => 3,
             ObjectKind::Path => 4,
+            ObjectKind::MsgQueue => 5,
+            ObjectKind::SemSet => 6,
+            ObjectKind::Mqueue => 7,
+            ObjectKind::NamedSem => 8,
         }
     }
 
@@ -73,6 +97,22 @@ impl ObjectRef {
         ObjectRef { kind: ObjectKind::Path, id: index }
     }
 
+    pub fn msg_queue(id: u32) -> ObjectRef {
+        ObjectRef { kind: ObjectKind::MsgQueue, id }
+    }
+
+    pub fn sem_set(id: u32) -> ObjectRef {
+        ObjectRef { kind: ObjectKind::SemSet, id }
+    }
+
+    pub fn mqueue(id: u32) -> ObjectRef {
+        ObjectRef { kind: ObjectKind::Mqueue, id }
+    }
+
+    pub fn named_sem(id: u32) -> ObjectRef {
+        ObjectRef { kind: ObjectKind::NamedSem, id }
+    }
+
     /// The object in words: `pipe 1`, `/dev/null`.
     pub fn words(&self) -> String {
         match self.kind {
@@ -81,6 +121,10 @@ impl ObjectRef {
             ObjectKind::Process => format!("process {}", self.id),
             ObjectKind::File => format!("open file {}", self.id),
             ObjectKind::Path => format!("path {}", self.id),
+            ObjectKind::MsgQueue => format!("message queue {}", self.id),
+            ObjectKind::SemSet => format!("semaphore set {}", self.id),
+            ObjectKind::Mqueue => format!("POSIX message queue {}", self.id),
+            ObjectKind::NamedSem => format!("named semaphore {}", self.id),
         }
     }
 }
@@ -181,6 +225,22 @@ pub enum BlockReason {
     ChildInGroup { pgid: Pid },
     /// `pause`: until a signal arrives.
     Signal,
+    /// `msgrcv` found no message it wants in System V queue `queue` (which held `held` messages):
+    /// `msgtype` as the call asked (0 any, > 0 that type, or any other with `except`, < 0 the lowest up
+    /// to its absolute value).
+    MsgEmpty { queue: u32, msgtype: i64, except: bool, held: u32 },
+    /// `msgsnd` of `bytes` bytes found no room: the queue holds `used` of its `capacity` bytes (or as
+    /// many messages as its capacity in bytes).
+    MsgFull { queue: u32, bytes: u32, used: u32, capacity: u32 },
+    /// `semop` cannot go on: operation `op` on semaphore `num` of set `set`, whose value is `value`
+    /// (an `op` below 0 needs at least `-op`, an `op` of 0 needs 0).
+    SemOp { set: u32, num: u16, op: i16, value: i32 },
+    /// `mq_receive` on an empty POSIX queue.
+    MqEmpty { mq: u32 },
+    /// `mq_send` on a full POSIX queue (holding `held` messages).
+    MqFull { mq: u32, held: u32 },
+    /// `sem_wait` on a named semaphore whose value is 0.
+    NamedSem { sem: u32 },
 }
 
 impl BlockReason {
@@ -192,6 +252,12 @@ impl BlockReason {
             | BlockReason::FifoNoWriter { pipe, .. }
             | BlockReason::FifoNoReader { pipe, .. } => Some(ObjectRef::pipe(*pipe)),
             BlockReason::Child { .. } | BlockReason::ChildInGroup { .. } | BlockReason::Signal => None,
+            BlockReason::MsgEmpty { queue, .. } | BlockReason::MsgFull { queue, .. } => {
+                Some(ObjectRef::msg_queue(*queue))
+            }
+            BlockReason::SemOp { set, .. } => Some(ObjectRef::sem_set(*set)),
+            BlockReason::MqEmpty { mq } | BlockReason::MqFull { mq, .. } => Some(ObjectRef::mqueue(*mq)),
+            BlockReason::NamedSem { sem } => Some(ObjectRef::named_sem(*sem)),
         }
     }
 }
@@ -212,6 +278,13 @@ pub enum WakeCause {
     Child { child: Pid },
     /// The object's capacity grew (`F_SETPIPE_SZ`).
     Resize { object: ObjectRef },
+    /// Another process finished the sleeper's call on it: a `semop` done, a message handed over, a
+    /// waiting message put in the queue. The call returns when the sleeper runs, and does not retry.
+    Completed { object: ObjectRef },
+    /// The object was removed (`IPC_RMID`): the call fails with `EIDRM`.
+    Removed { object: ObjectRef },
+    /// The object's settings changed (`IPC_SET`): the call starts again and checks them anew.
+    Changed { object: ObjectRef },
 }
 
 /// Which side of a pipe has no open file left.
@@ -258,6 +331,13 @@ pub enum CallResult {
     WaitedInfo { child: Pid, status: ChildStatus },
     /// The call returned 0 and stored `value` through its pointer (`ioctl FIONREAD`).
     Out { value: i64 },
+    /// A message was received: `len` bytes in the trace's data arena at `offset`, with its type
+    /// (`msgrcv`) or priority (`mq_receive`) as `tag`, after passing over `skipped` messages that did
+    /// not match (`msgrcv`).
+    Message { offset: u32, len: u32, tag: i64, skipped: u32 },
+    /// The call returned 0 and stored an array of `unsigned short` values (`semctl GETALL`), kept as
+    /// their little-endian bytes in the trace's data arena.
+    Array { offset: u32, len: u32 },
 }
 
 impl CallResult {
@@ -268,6 +348,8 @@ impl CallResult {
             CallResult::Error { .. } => -1,
             CallResult::Data { len, .. } => len as i64,
             CallResult::Pair { .. } | CallResult::WaitedInfo { .. } | CallResult::Out { .. } => 0,
+            CallResult::Array { .. } => 0,
+            CallResult::Message { len, .. } => len as i64,
             CallResult::Fork { child } => child as i64,
             CallResult::Waited { child, .. } => child as i64,
         }
@@ -375,8 +457,22 @@ pub struct WaitEdge {
     pub pid: Pid,
     /// `None` when the process is stopped rather than blocked.
     pub reason: Option<BlockReason>,
-    /// The processes that could end the wait (for example, those holding a pipe's write end).
+    /// The processes that could end the wait (for example, those holding a pipe's write end, or those
+    /// that have raised the semaphore before).
     pub waits_for: Vec<Pid>,
+    /// What the object the process waits on holds now, where that says why it waits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<WaitDetail>,
+}
+
+/// The state of the object a deadlocked process waits on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum WaitDetail {
+    /// A semaphore's value, and the process that changed it last (0 for none).
+    Semaphore { value: i64, last_pid: Pid },
+    /// A queue's messages and bytes.
+    Queue { messages: u64, bytes: u64 },
 }
 
 /// What an expectation asked for and what the run gave instead, and where the expectation is written.
@@ -427,13 +523,21 @@ pub enum EventKind {
     /// `pid`'s exit left process group `pgid` orphaned with a stopped member: the kernel sends the group
     /// `SIGHUP`, then `SIGCONT` (the `Signal` events that follow).
     Orphaned { pid: Pid, pgid: Pid },
-    /// A `write` ended early because a signal arrived after some bytes were written.
+    /// A call ended early because a signal stopped its process: a `write` returns the bytes it wrote,
+    /// a `semop` fails with `EINTR` (Linux does not restart it).
     Interrupted { pid: Pid, op: u32, signal: Signal },
     /// The process did something its own code cannot survive (a division by zero) and the CPU raised
     /// a signal for it.
     Fault { pid: Pid, op: u32, signal: Signal },
     /// An expectation written in the scenario did not hold. `op` is the operation, or [`NO_OP`].
     ExpectFailed { pid: Pid, op: u32, mismatch: Box<Mismatch> },
+    /// A process's `SEM_UNDO` adjustment for semaphore `num` of set `object` was applied as it exited:
+    /// `adjust` added, the value now `value` (held between 0 and `SEMVMX`).
+    Undo { pid: Pid, object: ObjectRef, num: u16, adjust: i32, value: i32 },
+    /// The run ended with this IPC object still in the system, as a real program would leave it: a
+    /// System V object with its key as `label`, a POSIX one with its name's index in the program's paths;
+    /// `count` messages it holds, or semaphores in the set, or the named semaphore's value.
+    Leftover { object: ObjectRef, label: i64, count: u64 },
     /// The run ended.
     End { outcome: Box<RunOutcome> },
 }
@@ -463,6 +567,8 @@ impl EventKind {
             | EventKind::Interrupted { .. }
             | EventKind::LastEnd { .. }
             | EventKind::Orphaned { .. }
+            | EventKind::Undo { .. }
+            | EventKind::Leftover { .. }
             | EventKind::Fault { .. } => false,
         }
     }
@@ -480,12 +586,13 @@ impl EventKind {
             | EventKind::LastEnd { pid, .. }
             | EventKind::Orphaned { pid, .. }
             | EventKind::Fault { pid, .. }
+            | EventKind::Undo { pid, .. }
             | EventKind::ExpectFailed { pid, .. }
             | EventKind::Reparent { pid, .. } => Some(pid),
             EventKind::Fork { parent, .. } => Some(parent),
             EventKind::Signal { from, .. } => Some(from),
             EventKind::Reap { by, .. } => Some(by),
-            EventKind::Switch { .. } | EventKind::End { .. } => None,
+            EventKind::Switch { .. } | EventKind::End { .. } | EventKind::Leftover { .. } => None,
         }
     }
 }

@@ -267,9 +267,11 @@ impl PackedLog {
     /// arena in order (as [`crate::Trace::record_data`] hands them out).
     #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     pub fn push(&mut self, event: &Event) {
-        if let EventKind::Call { result: CallResult::Data { offset, len }, .. } = event.kind {
-            debug_assert_eq!(offset, self.data_end, "read results are logged in the order of the data arena");
-            self.data_end = offset + len;
+        if let EventKind::Call { result, .. } = &event.kind {
+            if let Some((offset, len)) = data_of(result) {
+                debug_assert_eq!(offset, self.data_end, "read results are logged in the order of the data arena");
+                self.data_end = offset + len;
+            }
         }
         // The text of the rare events that carry some goes to the side tables; the event stores its index.
         let side_index = match &event.kind {
@@ -290,7 +292,7 @@ impl PackedLog {
     /// without laying the event out first (the hot path of every run).
     #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     pub fn push_call(&mut self, step: u32, pid: Pid, op: u32, args: &Args, result: &CallResult) {
-        if let CallResult::Data { offset, len } = *result {
+        if let Some((offset, len)) = data_of(result) {
             debug_assert_eq!(offset, self.data_end, "read results are logged in the order of the data arena");
             self.data_end = offset + len;
         }
@@ -362,6 +364,17 @@ impl PackedLog {
             std::cmp::Ordering::Equal => Some(&self.current[..self.used]),
             std::cmp::Ordering::Greater => None,
         }
+    }
+}
+
+/// Where a result's bytes lie in the trace's data arena, for the results that have some.
+#[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+fn data_of(result: &CallResult) -> Option<(u32, u32)> {
+    match *result {
+        CallResult::Data { offset, len }
+        | CallResult::Message { offset, len, .. }
+        | CallResult::Array { offset, len } => Some((offset, len)),
+        _ => None,
     }
 }
 
@@ -470,10 +483,16 @@ impl Encoder<'_> {
         ((value << 1) ^ (value >> 63)) as u64
     }
 
-    /// An object as one number: the id, then the kind in the low three bits. Kind code 7 is kept for
-    /// the day an eighth kind needs an escape to a longer code; the wake cause's three bits likewise.
+    /// An object as one number: the id, then the kind in the low three bits. Kinds 0 to 6 fit there;
+    /// 7 is an escape, after which three more bits hold the kind's code minus 7 (so eight more kinds fit
+    /// before another escape is needed), and then the id.
     fn object(object: ObjectRef) -> u64 {
-        ((object.id as u64) << 3) | object.kind.code() as u64
+        let code = object.kind.code() as u64;
+        if code < ESCAPE {
+            ((object.id as u64) << 3) | code
+        } else {
+            ((((object.id as u64) << 3) | (code - ESCAPE)) << 3) | ESCAPE
+        }
     }
 
     /// A `Switch` event: the previous pid plus one (0 for none) and the next.
@@ -493,6 +512,10 @@ impl Encoder<'_> {
             WakeCause::Partner { object } => Self::object(object) << 3 | 3,
             WakeCause::Child { child } => (child as u64) << 3 | 4,
             WakeCause::Resize { object } => Self::object(object) << 3 | 5,
+            WakeCause::Completed { object } => Self::object(object) << 3 | 6,
+            // Cause 7 escapes to three more bits, as object kinds do.
+            WakeCause::Removed { object } => (Self::object(object) << 3) << 3 | ESCAPE,
+            WakeCause::Changed { object } => (Self::object(object) << 3 | 1) << 3 | ESCAPE,
         };
         self.whole(tags::WAKE, delta, [pid as u64, by as u64, cause]);
     }
@@ -550,6 +573,8 @@ impl Encoder<'_> {
             CallResult::Waited { .. } => 5,
             CallResult::WaitedInfo { .. } => 6,
             CallResult::Out { .. } => 7,
+            CallResult::Message { .. } => 8,
+            CallResult::Array { .. } => 9,
         };
         self.with_operands(tags::CALL, delta, [pid, op, shape | result_tag], args);
         match *result {
@@ -565,6 +590,13 @@ impl Encoder<'_> {
                 self.put(child as u64);
                 self.put_status(status);
             }
+            // As for a read, the offset is not stored.
+            CallResult::Message { len, tag, skipped, .. } => {
+                self.put(len as u64);
+                self.put(Self::zigzag(tag));
+                self.put(skipped as u64);
+            }
+            CallResult::Array { len, .. } => self.put(len as u64),
         }
     }
 
@@ -598,6 +630,12 @@ impl Encoder<'_> {
             BlockReason::Child { .. } => 4,
             BlockReason::ChildInGroup { .. } => 5,
             BlockReason::Signal => 6,
+            BlockReason::MsgEmpty { .. } => 7,
+            BlockReason::MsgFull { .. } => 8,
+            BlockReason::SemOp { .. } => 9,
+            BlockReason::MqEmpty { .. } => 10,
+            BlockReason::MqFull { .. } => 11,
+            BlockReason::NamedSem { .. } => 12,
         };
         self.with_operands(tags::BLOCK, delta, [pid, op, shape | reason_tag], args);
         match *reason {
@@ -613,6 +651,29 @@ impl Encoder<'_> {
             BlockReason::Child { target } => self.put(target.map_or(0, |pid| pid as u64 + 1)),
             BlockReason::ChildInGroup { pgid } => self.put(pgid as u64),
             BlockReason::Signal => {}
+            BlockReason::MsgEmpty { queue, msgtype, except, held } => {
+                self.put(queue as u64);
+                self.put(Self::zigzag(msgtype));
+                self.put(except as u64);
+                self.put(held as u64);
+            }
+            BlockReason::MsgFull { queue, bytes, used, capacity } => {
+                for value in [queue, bytes, used, capacity] {
+                    self.put(value as u64);
+                }
+            }
+            BlockReason::SemOp { set, num, op, value } => {
+                self.put(set as u64);
+                self.put(num as u64);
+                self.put(Self::zigzag(op as i64));
+                self.put(Self::zigzag(value as i64));
+            }
+            BlockReason::MqEmpty { mq } => self.put(mq as u64),
+            BlockReason::MqFull { mq, held } => {
+                self.put(mq as u64);
+                self.put(held as u64);
+            }
+            BlockReason::NamedSem { sem } => self.put(sem as u64),
         }
     }
 
@@ -699,6 +760,20 @@ impl Encoder<'_> {
                 let _ = mismatch;
                 self.put(self.side_index);
             }
+            EventKind::Undo { pid, object, num, adjust, value } => {
+                self.head(tags::UNDO, delta);
+                self.put(*pid as u64);
+                self.put(Self::object(*object));
+                self.put(*num as u64);
+                self.put(Self::zigzag(*adjust as i64));
+                self.put(Self::zigzag(*value as i64));
+            }
+            EventKind::Leftover { object, label, count } => {
+                self.head(tags::LEFTOVER, delta);
+                self.put(Self::object(*object));
+                self.put(Self::zigzag(*label));
+                self.put(*count);
+            }
             EventKind::End { outcome } => {
                 self.head(tags::END, delta);
                 let _ = outcome;
@@ -727,7 +802,12 @@ mod tags {
     pub const END: u8 = 14;
     pub const LAST_END: u8 = 15;
     pub const ORPHANED: u8 = 16;
+    pub const UNDO: u8 = 17;
+    pub const LEFTOVER: u8 = 18;
 }
+
+/// The three-bit code that escapes to three more bits, in object references and wake causes.
+const ESCAPE: u64 = 7;
 
 /// A pipe's capacity is a whole number of pages: stored as pages (one byte for the usual 16), with the
 /// low bit telling a byte count apart should a capacity ever not be whole pages.
@@ -837,6 +917,18 @@ impl PackedEvents<'_> {
             5 => CallResult::Waited { child: self.get_u32(), status: self.get_status() },
             6 => CallResult::WaitedInfo { child: self.get_u32(), status: self.get_status() },
             7 => CallResult::Out { value: self.get_signed() },
+            8 => {
+                let len = self.get_u32();
+                let offset = self.data_offset;
+                self.data_offset += len;
+                CallResult::Message { offset, len, tag: self.get_signed(), skipped: self.get_u32() }
+            }
+            9 => {
+                let len = self.get_u32();
+                let offset = self.data_offset;
+                self.data_offset += len;
+                CallResult::Array { offset, len }
+            }
             other => self.corrupt("call result", other),
         }
     }
@@ -850,14 +942,39 @@ impl PackedEvents<'_> {
             4 => BlockReason::Child { target: self.get().checked_sub(1).map(|pid| pid as u32) },
             5 => BlockReason::ChildInGroup { pgid: self.get_u32() },
             6 => BlockReason::Signal,
+            7 => BlockReason::MsgEmpty {
+                queue: self.get_u32(),
+                msgtype: self.get_signed(),
+                except: self.get() != 0,
+                held: self.get_u32(),
+            },
+            8 => BlockReason::MsgFull {
+                queue: self.get_u32(),
+                bytes: self.get_u32(),
+                used: self.get_u32(),
+                capacity: self.get_u32(),
+            },
+            9 => BlockReason::SemOp {
+                set: self.get_u32(),
+                num: self.get() as u16,
+                op: self.get_signed() as i16,
+                value: self.get_signed() as i32,
+            },
+            10 => BlockReason::MqEmpty { mq: self.get_u32() },
+            11 => BlockReason::MqFull { mq: self.get_u32(), held: self.get_u32() },
+            12 => BlockReason::NamedSem { sem: self.get_u32() },
             other => self.corrupt("block reason", other),
         }
     }
 
     fn object_of(&self, code: u64) -> ObjectRef {
-        match ObjectKind::from_code((code & 7) as u8) {
-            Some(kind) => ObjectRef { kind, id: (code >> 3) as u32 },
-            None => self.corrupt("object kind", code & 7),
+        let (kind, id) = match code & 7 {
+            ESCAPE => (ESCAPE + ((code >> 3) & 7), code >> 6),
+            small => (small, code >> 3),
+        };
+        match ObjectKind::from_code(kind as u8) {
+            Some(kind) => ObjectRef { kind, id: id as u32 },
+            None => self.corrupt("object kind", kind),
         }
     }
 
@@ -871,6 +988,12 @@ impl PackedEvents<'_> {
             3 => WakeCause::Partner { object: self.object_of(rest) },
             4 => WakeCause::Child { child: rest as u32 },
             5 => WakeCause::Resize { object: self.object_of(rest) },
+            6 => WakeCause::Completed { object: self.object_of(rest) },
+            ESCAPE => match rest & 7 {
+                0 => WakeCause::Removed { object: self.object_of(rest >> 3) },
+                1 => WakeCause::Changed { object: self.object_of(rest >> 3) },
+                other => self.corrupt("escaped wake cause", other),
+            },
             other => self.corrupt("wake cause", other),
         }
     }
@@ -981,6 +1104,21 @@ impl Iterator for PackedEvents<'_> {
                 EventKind::LastEnd { pid, object, end }
             }
             tags::ORPHANED => EventKind::Orphaned { pid: self.get_u32(), pgid: self.get_u32() },
+            tags::UNDO => {
+                let pid = self.get_u32();
+                let code = self.get();
+                EventKind::Undo {
+                    pid,
+                    object: self.object_of(code),
+                    num: self.get() as u16,
+                    adjust: self.get_signed() as i32,
+                    value: self.get_signed() as i32,
+                }
+            }
+            tags::LEFTOVER => {
+                let code = self.get();
+                EventKind::Leftover { object: self.object_of(code), label: self.get_signed(), count: self.get() }
+            }
             tags::FAULT => EventKind::Fault { pid: self.get_u32(), op: self.get_u32(), signal: Signal(self.byte()) },
             tags::EXPECT_FAILED => {
                 let pid = self.get_u32();

@@ -4,9 +4,13 @@
 //! parent and a child, the shell's `|`, a stream without message boundaries, reading until end of
 //! file, an end of file that never comes, a full pipe, atomic writes, non-blocking ends, a pipe nobody
 //! reads), then named pipes, then processes and signals (zombies, pids and process groups, stopping
-//! and continuing, a signal to a whole group). Scenarios whose names start with `probe-` pin one
-//! subtle Linux rule each and go under "Linux rules"; every other one has its place here (a test
-//! checks it), and one that had none would still join "Learn", after the listed ones.
+//! and continuing, a signal to a whole group), then message queues (typed messages, a server answering
+//! by pid, a queue that outlives its creator, removal waking a receiver, POSIX priorities and
+//! notification) and semaphores (a resource for three users, a mutex and the same section without one,
+//! producer and consumer and their classic deadlock, an undo after a kill). Scenarios whose names
+//! start with `probe-` pin one subtle Linux rule each and go under "Linux rules"; every other one has
+//! its place here (a test checks it), and one that had none would still join "Learn", after the
+//! listed ones.
 //!
 //! The page knows each scenario's stem and title, and its text's length and CRC-32 (`build.rs` lists
 //! them); the texts are served beside the page and fetched when first opened (see
@@ -67,6 +71,18 @@ pub const LEARN_ORDER: &[(&str, &str)] = &[
     ("process-identity", "Processes and signals"),
     ("stop-continue-kill", "Processes and signals"),
     ("signals-to-groups", "Processes and signals"),
+    ("msg-typed-messages", "Message queues"),
+    ("msg-server-by-pid", "Message queues"),
+    ("msg-outlives-creator", "Message queues"),
+    ("msg-rmid-wakes-receiver", "Message queues"),
+    ("mq-priorities", "Message queues"),
+    ("mq-notify", "Message queues"),
+    ("sem-three-users", "Semaphores"),
+    ("sem-mutex", "Semaphores"),
+    ("sem-no-mutex", "Semaphores"),
+    ("sem-producer-consumer", "Semaphores"),
+    ("sem-producer-consumer-deadlock", "Semaphores"),
+    ("sem-undo-after-kill", "Semaphores"),
 ];
 
 fn title_of(stem: &str) -> &'static str {

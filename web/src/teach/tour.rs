@@ -1,9 +1,10 @@
 //! Guided tours: a library scenario walked through stop by stop, with a few sentences at each stop.
 //!
-//! There is one tour for each mechanism the library teaches (pipes, named pipes, signals). A stop is
-//! tied to a line of the scenario and the process that runs it, never to a step number, so a tour
-//! keeps pointing at the right moment when the scheduler or the kernel model changes what comes
-//! before, and when the visitor adds comments to the text; [`facts::step_running_line`] finds the step.
+//! There is one tour for each mechanism the library teaches (pipes, named pipes, signals, message
+//! queues, semaphores). A stop is tied to a line of the scenario and the process that runs it, never
+//! to a step number, so a tour keeps pointing at the right moment when the scheduler or the kernel
+//! model changes what comes before, and when the visitor adds comments to the text;
+//! [`facts::step_running_line`] finds the step.
 
 use crate::engine::Engine;
 use crate::facts;
@@ -221,6 +222,82 @@ pub const TOURS: &[Tour] = &[
             ),
             line("parent", 13, "The parent's waitpid collects the status: killed by SIGKILL. The zombie is gone."),
             Stop { at: At::End, text: "Every process has ended the way the scenario says it should." },
+        ],
+    },
+    Tour {
+        id: "queues",
+        section: "Message queues",
+        title: "A message queue: typed messages, kept whole",
+        scenario: "msg-typed-messages",
+        stops: &[
+            Stop {
+                at: At::Start,
+                text: "One process and no queue yet. A message queue will be an object of the kernel itself, owned \
+                       by no process.",
+            },
+            line(
+                "sender",
+                5,
+                "msgget makes a queue and returns its id. Look at the Kernel objects panel: the queue is listed \
+                 there, apart from every process, as `ipcs -q` would list it.",
+            ),
+            line(
+                "sender",
+                6,
+                "msgsnd copies the message into the queue with its type, 1. It waits for no receiver: the queue \
+                 keeps it.",
+            ),
+            line("sender", 10, "Four messages wait in the order they came; IPC_STAT reads how many."),
+            line(
+                "receiver",
+                12,
+                "Type 2 asks for the first message of type 2, so the older message of type 1 is skipped and stays \
+                 first in line.",
+            ),
+            line(
+                "receiver",
+                14,
+                "A negative type takes the lowest type up to 5: the second message of type 1 goes before the one \
+                 of type 3, though it came later.",
+            ),
+            line("receiver", 16, "The queue is empty. With IPC_NOWAIT, msgrcv fails with ENOMSG instead of sleeping."),
+            line(
+                "sender",
+                19,
+                "IPC_RMID removes the queue. Without it, the queue would outlive both processes, and the run would \
+                 end with it in its list of leftovers.",
+            ),
+            Stop { at: At::End, text: "Each receive gave back exactly one message, as it was sent." },
+        ],
+    },
+    Tour {
+        id: "semaphores",
+        section: "Semaphores",
+        title: "A semaphore: three resources, five workers",
+        scenario: "sem-three-users",
+        stops: &[
+            Stop { at: At::Start, text: "A boss that will share three resources among five workers." },
+            line("boss", 6, "semget made a set of one semaphore; SETVAL sets it to 3, the number of free resources."),
+            line(
+                "worker",
+                11,
+                "P: semop -1. The value is 3, so the first worker takes one at once, and the value is 2.",
+            ),
+            again(
+                "worker",
+                11,
+                4,
+                "The value is 0: the fourth worker cannot take one, and sleeps in the semaphore's queue. Look at \
+                 the semaphore card.",
+            ),
+            line("boss", 16, "GETNCNT counts who sleeps waiting to decrement: the fourth and the fifth worker."),
+            line(
+                "worker",
+                13,
+                "V: semop +1 gives a resource back, and the kernel at once completes the first sleeper's semop on \
+                 its behalf: it will return 0 when it runs, and nobody can take the resource in between.",
+            ),
+            Stop { at: At::End, text: "The value is back at 3, and IPC_RMID removed the set: nothing is left behind." },
         ],
     },
 ];

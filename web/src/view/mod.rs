@@ -1,12 +1,14 @@
 //! The page, drawn from the [`Model`]: pure functions and small components, no state of their own.
 //!
 //! This is the only place that reads [`Snapshot`] fields. Each kind of kernel object has its own module
-//! ([`process`], [`pipe`], [`fifo`]); [`objects`] is the one place that dispatches on the kind, so a new
-//! kind of object is a new module and one more line there.
+//! ([`process`], [`pipe`], [`fifo`], [`ipc`] for the IPC objects and their system-wide list);
+//! [`objects`] is the one place that dispatches on the kind, so a new kind of object is a new module
+//! and one more line there.
 
 pub mod editor;
 pub mod fifo;
 pub mod help;
+pub mod ipc;
 pub mod library;
 pub mod markdown;
 pub mod pipe;
@@ -235,23 +237,30 @@ fn editor(model: &Model, snapshot: Option<&Snapshot>, callbacks: &Callbacks) -> 
 fn objects(engine: &Engine, snapshot: &Snapshot) -> Html {
     if snapshot.objects.is_empty() {
         let text = if facts::made_an_object_by(engine, engine.position()) {
-            "No pipe or FIFO is left: each was closed by the last process holding it."
+            "No kernel object is left: each pipe was closed by the last process holding it, each IPC object removed."
         } else {
-            "No pipe or FIFO yet: one appears here when a process makes it."
+            "No kernel object yet: a pipe, a FIFO or an IPC object appears here when a process makes it."
         };
         return html! { <p class="quiet" id="objects-empty">{text}</p> };
     }
     let names = engine.process_names();
     // Keyed, in a wrapper of their own, so that an object coming or going redraws no other.
     html! {
+        <>
+        {ipc::panel(&snapshot.objects, &names)}
         <div class="object-list">
             { for snapshot.objects.iter().map(|object| match object {
                 ObjectView::Pipe(pipe) => html! {
                     <pipe::PipeCard key={format!("pipe-{}", pipe.id)} pipe={(**pipe).clone()} names={names.clone()} />
                 },
                 ObjectView::Fifo(fifo) => fifo::fifo_card(fifo),
+                ObjectView::MsgQueue(queue) => ipc::msg_queue_card(queue, &names),
+                ObjectView::SemSet(set) => ipc::sem_set_card(set, &names),
+                ObjectView::Mqueue(queue) => ipc::mqueue_card(queue, &names),
+                ObjectView::NamedSem(sem) => ipc::named_sem_card(sem, &names),
             }) }
         </div>
+        </>
     }
 }
 
@@ -385,7 +394,7 @@ fn stage(model: &Model, snapshot: Option<&Snapshot>, callbacks: &Callbacks) -> H
                     </div>
                 </div>
                 <div class="column objects">
-                    <h2>{"Pipes and FIFOs"}</h2>
+                    <h2>{"Kernel objects"}</h2>
                     {objects(engine, snapshot)}
                     <h2>{"This step"}</h2>
                     <ol class="events" id="events">

@@ -17,7 +17,7 @@ pub struct PipeProps {
     pub names: Rc<Vec<(Pid, String)>>,
 }
 
-fn name_of(names: &[(Pid, String)], pid: Pid) -> String {
+pub(crate) fn name_of(names: &[(Pid, String)], pid: Pid) -> String {
     if pid == 1 {
         return "init".to_string();
     }

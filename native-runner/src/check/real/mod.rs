@@ -8,7 +8,8 @@
 //! a fresh control socket for the child.
 //!
 //! Each kind of call lives in the module of its mechanism (the same split as sim-core's `kernel/`):
-//! [`fd`], [`pipe`], [`fifo`], [`process`], [`signal`], [`sched`]. Each turns a call and its operands
+//! [`fd`], [`pipe`], [`fifo`], [`process`], [`signal`], [`sched`], [`msg`], [`sem`], [`mqueue`],
+//! [`named_sem`] ([`ipc_structs`] holds the System V structures). Each turns a call and its operands
 //! into exactly one real system call and says which system call number a blocked call sleeps in (as
 //! `/proc/PID/syscall` shows it). Adding a call is one match arm there. [`init`] is the run's `init`.
 //!
@@ -23,9 +24,14 @@
 pub mod fd;
 pub mod fifo;
 pub mod init;
+pub mod ipc_structs;
+pub mod mqueue;
+pub mod msg;
+pub mod named_sem;
 pub mod pipe;
 pub mod process;
 pub mod sched;
+pub mod sem;
 pub mod signal;
 
 use super::protocol::{self, CallCommand, Command, Reply, CONTROL_FD};
@@ -129,6 +135,10 @@ pub fn perform(call: &CallCommand, scratch: &mut Scratch) -> Reply {
         Mechanism::Process => process::perform(call),
         Mechanism::Signal => signal::perform(call),
         Mechanism::Sched => sched::perform(call),
+        Mechanism::Msg => msg::perform(call, scratch),
+        Mechanism::Sem => sem::perform(call),
+        Mechanism::Mqueue => mqueue::perform(call, scratch),
+        Mechanism::NamedSem => named_sem::perform(call),
     }
 }
 
@@ -141,6 +151,10 @@ pub fn blocking_syscall(id: CallId) -> Option<i64> {
         Mechanism::Process => process::blocking_syscall(id),
         Mechanism::Signal => signal::blocking_syscall(id),
         Mechanism::Sched => None,
+        Mechanism::Msg => msg::blocking_syscall(id),
+        Mechanism::Sem => sem::blocking_syscall(id),
+        Mechanism::Mqueue => mqueue::blocking_syscall(id),
+        Mechanism::NamedSem => named_sem::blocking_syscall(id),
     }
 }
 
@@ -305,6 +319,8 @@ pub fn start_top_level(control: RawFd, drop_to_uid: Option<u32>) -> i32 {
             }
         }
         libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
+        // The umask the simulator gives every process (a new message queue's or semaphore's mode).
+        libc::umask(sim_core::linux::fcntl::UMASK as libc::mode_t);
         let no_core = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
         libc::setrlimit(libc::RLIMIT_CORE, &no_core);
         reset_signals();
