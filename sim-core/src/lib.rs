@@ -26,7 +26,7 @@ pub mod user;
 pub use diagnostic::Diagnostic;
 pub use lang::ast::{self, Scenario};
 pub use lang::{parse, print};
-pub use limits::Limits;
+pub use limits::{IpcLimits, Limits};
 pub use present::snapshot::Snapshot;
 pub use sched::Policy;
 pub use sim::{Checkpoint, Report, RunConfig, SimError, Simulation, StepStatus};

@@ -40,6 +40,71 @@ pub struct Limits {
     /// Most System V semaphores in all sets together (Linux's `SEMMNS` is 1,024,000,000).
     #[serde(default = "default_max_semaphores")]
     pub max_semaphores: u32,
+    /// The IPC limits a process sees in a fresh IPC namespace, which are Linux's tunables rather than
+    /// the simulator's own bounds.
+    #[serde(default)]
+    pub ipc: IpcLimits,
+}
+
+/// The limits of System V and POSIX IPC that Linux keeps per IPC namespace (`ipcs -l`,
+/// `/proc/sys/kernel/{msgmax,msgmnb,msgmni,sem}`, `/proc/sys/fs/mqueue/*`), and the one resource limit
+/// on POSIX queues. The defaults are Linux's, as `ipc/namespace.c`, `ipc/msg.c` (`msg_init_ns`),
+/// `ipc/sem.c` (`sem_init_ns`) and `ipc/mqueue.c` (`mq_init_ns`) set them for a new namespace, so that
+/// `ipclab check`, which runs each scenario in a fresh IPC namespace, compares like with like.
+/// `SEMVMX` and `SEMAEM` (32,767) are not tunable in Linux and stay constants in
+/// [`crate::linux::sem`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct IpcLimits {
+    /// `MSGMAX`: the largest System V message, in bytes (`msgsnd` beyond it: `EINVAL`).
+    pub msgmax_bytes: u32,
+    /// `MSGMNB`: a new queue's `msg_qbytes`, and the most an unprivileged `IPC_SET` may ask for.
+    pub msgmnb_bytes: u32,
+    /// `MSGMNI`: the most System V message queues (`msgget` beyond it: `ENOSPC`).
+    pub msgmni: u32,
+    /// `SEMMSL`: the most semaphores in one set (`semget` beyond it: `EINVAL`).
+    pub semmsl: u32,
+    /// `SEMMNS`: the most semaphores in all sets (`semget` beyond it: `ENOSPC`).
+    pub semmns: u32,
+    /// `SEMOPM`: the most operations in one `semop` (beyond it: `E2BIG`).
+    pub semopm: u32,
+    /// `SEMMNI`: the most semaphore sets (`semget` beyond it: `ENOSPC`).
+    pub semmni: u32,
+    /// `fs.mqueue.queues_max`: the most POSIX queues (`mq_open` beyond it: `ENOSPC`).
+    pub mq_queues_max: u32,
+    /// `fs.mqueue.msg_max` and `msgsize_max`: the largest `mq_maxmsg` and `mq_msgsize` an unprivileged
+    /// process may ask for (`EINVAL` beyond them).
+    pub mq_msg_max: u32,
+    pub mq_msgsize_max: u32,
+    /// `fs.mqueue.msg_default` and `msgsize_default`: a queue made without attributes.
+    pub mq_msg_default: u32,
+    pub mq_msgsize_default: u32,
+    /// `RLIMIT_MSGQUEUE`'s default: the bytes all of a user's POSIX queues may pin (`EMFILE` beyond).
+    pub mq_bytes_per_user: u32,
+}
+
+impl IpcLimits {
+    pub const LINUX: IpcLimits = IpcLimits {
+        msgmax_bytes: crate::linux::msg::MSGMAX as u32,
+        msgmnb_bytes: crate::linux::msg::MSGMNB as u32,
+        msgmni: crate::linux::msg::MSGMNI,
+        semmsl: crate::linux::sem::SEMMSL as u32,
+        semmns: crate::linux::sem::SEMMNS as u32,
+        semopm: crate::linux::sem::SEMOPM as u32,
+        semmni: crate::linux::sem::SEMMNI,
+        mq_queues_max: crate::linux::mqueue::QUEUES_MAX,
+        mq_msg_max: crate::linux::mqueue::MSG_MAX as u32,
+        mq_msgsize_max: crate::linux::mqueue::MSGSIZE_MAX as u32,
+        mq_msg_default: crate::linux::mqueue::MSG_DEFAULT as u32,
+        mq_msgsize_default: crate::linux::mqueue::MSGSIZE_DEFAULT as u32,
+        mq_bytes_per_user: crate::linux::mqueue::RLIMIT_MSGQUEUE as u32,
+    };
+}
+
+impl Default for IpcLimits {
+    fn default() -> IpcLimits {
+        IpcLimits::LINUX
+    }
 }
 
 fn default_max_ipc_objects() -> u32 {
@@ -66,6 +131,7 @@ impl Limits {
         max_user_ops_per_step: 1_000_000,
         max_ipc_objects: 1_024,
         max_semaphores: 65_536,
+        ipc: IpcLimits::LINUX,
     };
 }
 

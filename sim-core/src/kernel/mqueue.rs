@@ -25,7 +25,7 @@ use super::{CallContext, Exec, Interruption, Kernel, Mechanism};
 use crate::lang::syscalls::CallId;
 use crate::linux::errno::{EACCES, EAGAIN, EBADF, EEXIST, EINVAL, EMFILE, EMSGSIZE, ENOENT, ENOSPC};
 use crate::linux::fcntl::{self, O_ACCMODE, O_CREAT, O_EXCL, O_NONBLOCK, UMASK};
-use crate::linux::mqueue::{self as linux_mq, MQ_PRIO_MAX, MSGSIZE_DEFAULT, MSGSIZE_MAX, MSG_DEFAULT, MSG_MAX};
+use crate::linux::mqueue::{self as linux_mq, MQ_PRIO_MAX};
 use crate::linux::{field, Signal};
 use crate::present::snapshot::{MessageView, MqueueView, ObjectView};
 use crate::trace::{BlockReason, CallResult, Copied, CopyDirection, ObjectRef, Pid, Trace, TraceHasher, WakeCause};
@@ -176,16 +176,18 @@ fn mq_open(kernel: &mut Kernel, pid: Pid, name_index: u32, flags: i64, mode: i64
 
 /// `do_create` and `mqueue_create`: a new queue named `name`.
 fn create(kernel: &mut Kernel, pid: Pid, name: &Arc<str>, name_index: u32, mode: i64, attr: i64) -> Result<u32, Exec> {
-    let (maxmsg, msgsize) = linux_mq::unpack_attr(attr).unwrap_or((MSG_DEFAULT, MSGSIZE_DEFAULT));
+    let limits = kernel.limits.ipc;
+    let (maxmsg, msgsize) =
+        linux_mq::unpack_attr(attr).unwrap_or((limits.mq_msg_default as i64, limits.mq_msgsize_default as i64));
     // `mq_attr_ok` for a process without CAP_SYS_RESOURCE.
-    if maxmsg <= 0 || msgsize <= 0 || maxmsg > MSG_MAX || msgsize > MSGSIZE_MAX {
+    if maxmsg <= 0 || msgsize <= 0 || maxmsg > limits.mq_msg_max as i64 || msgsize > limits.mq_msgsize_max as i64 {
         return Err(Kernel::error(EINVAL));
     }
-    if kernel.ipc.mq_count >= linux_mq::QUEUES_MAX {
+    if kernel.ipc.mq_count >= limits.mq_queues_max {
         return Err(Kernel::error(ENOSPC));
     }
     let pinned = linux_mq::pinned_bytes(maxmsg, msgsize);
-    if kernel.ipc.mq_bytes + pinned > linux_mq::RLIMIT_MSGQUEUE {
+    if kernel.ipc.mq_bytes + pinned > limits.mq_bytes_per_user as u64 {
         return Err(Kernel::error(EMFILE));
     }
     if !kernel.ipc_object_fits() {

@@ -21,7 +21,7 @@ use super::{CallContext, Exec, Interruption, Kernel, Mechanism, Scratch};
 use crate::lang::syscalls::CallId;
 use crate::linux::errno::{E2BIG, EACCES, EAGAIN, EEXIST, EIDRM, EINVAL, ENOENT, ENOMSG, EPERM};
 use crate::linux::ipc::{self, IPC_CREAT, IPC_EXCL, IPC_NOWAIT, IPC_PRIVATE, MODE_BITS, S_IRUGO, S_IWUGO};
-use crate::linux::msg::{MSGMAX, MSGMNB, MSGMNI, MSG_COPY, MSG_EXCEPT, MSG_NOERROR};
+use crate::linux::msg::{MSG_COPY, MSG_EXCEPT, MSG_NOERROR};
 use crate::linux::{field, Errno};
 use crate::present::snapshot::{MessageView, MsgQueueView, ObjectView};
 use crate::trace::{BlockReason, CallResult, Copied, CopyDirection, ObjectRef, Pid, Trace, TraceHasher, WakeCause};
@@ -174,7 +174,7 @@ fn msgget(kernel: &mut Kernel, pid: Pid, key: i32, flags: i32) -> Exec {
         return kernel.halt_ipc_objects();
     }
     let queues = &kernel.ipc.msg_queues;
-    let (index, id) = match kernel.ipc.msg_ids.alloc(MSGMNI, |index| queues.contains_key(&index)) {
+    let (index, id) = match kernel.ipc.msg_ids.alloc(kernel.limits.ipc.msgmni, |index| queues.contains_key(&index)) {
         Ok(allocated) => allocated,
         Err(errno) => return Kernel::error(errno),
     };
@@ -188,7 +188,7 @@ fn msgget(kernel: &mut Kernel, pid: Pid, key: i32, flags: i32) -> Exec {
             serial,
             messages: Default::default(),
             cbytes: 0,
-            qbytes: MSGMNB,
+            qbytes: kernel.limits.ipc.msgmnb_bytes as u64,
             lspid: 0,
             lrpid: 0,
             receivers: Vec::new(),
@@ -227,7 +227,7 @@ fn msgsnd(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Exec {
     let (id, mtype, flags) = (call.arg(0) as i32, call.arg(1), call.arg(3) as i32 as i64);
     let payload = call.call.payload().expect("msgsnd has a payload operand").clone();
     let size = payload.len() as u64;
-    if size > MSGMAX || id < 0 {
+    if size > kernel.limits.ipc.msgmax_bytes as u64 || id < 0 {
         return Kernel::error(EINVAL);
     }
     if mtype < 1 {
@@ -374,6 +374,7 @@ fn msgrcv(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Exec {
     if kernel.footprint.enabled {
         kernel.footprint.write(object);
     }
+    let msgmax = kernel.limits.ipc.msgmax_bytes as i64;
     let queue = kernel.msg_queue(index);
     if !ipc::owner_may(queue.mode, S_IRUGO) {
         return Kernel::error(EACCES);
@@ -415,7 +416,7 @@ fn msgrcv(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Exec {
     }
     if let Search::Number(_) = search {
         // `copy_msg` into a buffer of `min(count, MSGMAX)` bytes: a larger message does not fit.
-        if size > count.min(MSGMAX as i64) {
+        if size > count.min(msgmax) {
             return Kernel::error(EINVAL);
         }
         let message = queue.messages[at].clone();
@@ -540,7 +541,7 @@ fn msgctl(
             // `msgctl_down`: the owner (every scenario process) may; above MSGMNB only with
             // CAP_SYS_RESOURCE, which scenario processes lack.
             let qbytes = qbytes as u64;
-            if qbytes > MSGMNB {
+            if qbytes > kernel.limits.ipc.msgmnb_bytes as u64 {
                 return Kernel::error(EPERM);
             }
             let object = ObjectRef::msg_queue(id as u32);
@@ -745,6 +746,38 @@ mod tests {
         assert_eq!(Search::of(i64::MIN, 0), Search::LessEqual(i64::MAX));
         assert_eq!(Search::of(3, MSG_EXCEPT), Search::NotEqual(3));
         assert_eq!(Search::of(0, MSG_EXCEPT), Search::Any);
+    }
+
+    /// The results of the calls of a one-process scenario run to its end with `limits`.
+    fn results_with(limits: crate::Limits, source: &str) -> Vec<CallResult> {
+        let scenario = crate::parse(source).expect("the test's scenario parses");
+        let program = Arc::new(crate::lang::compile::Program::compile(&scenario).expect("compiles"));
+        let mut trace = Trace::new(true);
+        let mut kernel = Kernel::new(program.clone(), limits, &mut trace).expect("fits");
+        while let Some(&pid) = kernel.runnable().first() {
+            kernel.step(&program, pid, &mut trace).expect("no limit is reached");
+        }
+        let calls = trace.events.iter().filter_map(|event| match event.kind {
+            crate::trace::EventKind::Call { result, .. } => Some(result),
+            _ => None,
+        });
+        calls.collect()
+    }
+
+    #[test]
+    fn the_message_limits_are_read_from_limits() {
+        let source = "process main {\n  q = msgget IPC_PRIVATE IPC_CREAT|0600\n  msgsnd q 1 \"12345\"\n  \
+                      msgsnd q 1 \"1234\" IPC_NOWAIT\n  msgsnd q 1 \"1234\" IPC_NOWAIT\n}\n";
+        let linux = results_with(crate::Limits::DEFAULT, source);
+        assert_eq!(linux[1..4], [CallResult::Value { value: 0 }; 3]);
+        let mut limits = crate::Limits::DEFAULT;
+        limits.ipc.msgmax_bytes = 4;
+        limits.ipc.msgmnb_bytes = 6;
+        let small = results_with(limits, source);
+        // MSGMAX 4: five bytes are refused; MSGMNB 6: a second message of four bytes does not fit.
+        assert_eq!(small[1], CallResult::Error { errno: EINVAL });
+        assert_eq!(small[2], CallResult::Value { value: 0 });
+        assert_eq!(small[3], CallResult::Error { errno: EAGAIN });
     }
 
     #[test]

@@ -31,7 +31,7 @@ use super::{CallContext, Exec, Interruption, Kernel, Mechanism, ProcState};
 use crate::lang::syscalls::CallId;
 use crate::linux::errno::{E2BIG, EACCES, EAGAIN, EEXIST, EFBIG, EIDRM, EINTR, EINVAL, ENOENT, ENOSPC, ERANGE};
 use crate::linux::ipc::{self, IPC_CREAT, IPC_EXCL, IPC_NOWAIT, IPC_PRIVATE, MODE_BITS, S_IRUGO, S_IWUGO};
-use crate::linux::sem::{self as linux_sem, Sembuf, SEMAEM, SEMMNI, SEMMNS, SEMMSL, SEMOPM, SEMVMX, SEM_UNDO};
+use crate::linux::sem::{self as linux_sem, Sembuf, SEMAEM, SEMVMX, SEM_UNDO};
 use crate::linux::{field, Errno};
 use crate::present::snapshot::{ObjectView, SemSetView, SemView};
 use crate::trace::{BlockReason, CallResult, Event, EventKind, ObjectRef, Pid, Trace, TraceHasher, WakeCause};
@@ -395,7 +395,7 @@ fn unmerge(set: &mut SemSet) {
 /// `semget(key, nsems, semflg)`.
 fn semget(kernel: &mut Kernel, pid: Pid, key: i32, nsems: i32, flags: i32) -> Exec {
     let flags = flags as i64;
-    if nsems < 0 || nsems as i64 > SEMMSL {
+    if nsems < 0 || nsems as i64 > kernel.limits.ipc.semmsl as i64 {
         return Kernel::error(EINVAL);
     }
     if key as i64 != IPC_PRIVATE {
@@ -420,7 +420,7 @@ fn semget(kernel: &mut Kernel, pid: Pid, key: i32, nsems: i32, flags: i32) -> Ex
     if nsems == 0 {
         return Kernel::error(EINVAL);
     }
-    if kernel.ipc.used_sems + nsems as i64 > SEMMNS {
+    if kernel.ipc.used_sems + nsems as i64 > kernel.limits.ipc.semmns as i64 {
         return Kernel::error(ENOSPC);
     }
     if !kernel.ipc_object_fits() {
@@ -431,7 +431,7 @@ fn semget(kernel: &mut Kernel, pid: Pid, key: i32, nsems: i32, flags: i32) -> Ex
         return kernel.halt("max_semaphores", detail);
     }
     let sets = &kernel.ipc.sem_sets;
-    let (index, id) = match kernel.ipc.sem_ids.alloc(SEMMNI, |index| sets.contains_key(&index)) {
+    let (index, id) = match kernel.ipc.sem_ids.alloc(kernel.limits.ipc.semmni, |index| sets.contains_key(&index)) {
         Ok(allocated) => allocated,
         Err(errno) => return Kernel::error(errno),
     };
@@ -458,12 +458,12 @@ fn semget(kernel: &mut Kernel, pid: Pid, key: i32, nsems: i32, flags: i32) -> Ex
 }
 
 /// The operations of a `semop` call: each operand given as many times as it says.
-fn operations(call: &CallContext) -> Vec<Sembuf> {
+fn operations(call: &CallContext, semopm: u32) -> Vec<Sembuf> {
     let mut sops = Vec::new();
     for index in 1..call.args.len() {
         let (sembuf, times) = linux_sem::unpack_sembuf(call.arg(index));
         // Past SEMOPM the call fails whatever the operations are: no need to lay out more.
-        for _ in 0..times.min(SEMOPM as u16 + 1) {
+        for _ in 0..(times as u32).min(semopm.saturating_add(1)) {
             sops.push(sembuf);
         }
     }
@@ -477,12 +477,13 @@ fn semop(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Exec {
         return Exec::Done(result);
     }
     let semid = call.arg(0) as i32;
-    let sops = operations(call);
+    let semopm = kernel.limits.ipc.semopm;
+    let sops = operations(call, semopm);
     let written_times: u64 = (1..call.args.len()).map(|index| linux_sem::unpack_sembuf(call.arg(index)).1 as u64).sum();
     if sops.is_empty() || semid < 0 {
         return Kernel::error(EINVAL);
     }
-    if written_times > SEMOPM as u64 {
+    if written_times > semopm as u64 {
         return Kernel::error(E2BIG);
     }
     let max = sops.iter().map(|sop| sop.num as usize).max().unwrap_or(0);
