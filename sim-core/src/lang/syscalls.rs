@@ -232,6 +232,40 @@ impl CallSpec {
     }
 
     /// How a statement is written: `[NAME =] read FD COUNT`.
+    /// The C call a statement stands for, with the statement's operand words in place of its values
+    /// (the trace's template, `c_text`, with `{N}` as operand N's word, `{N.len}` as its length, and
+    /// `{ops}` as the count of `semop` operations; parts in `[...]` are there when the operand is given).
+    pub fn c_form(&self) -> String {
+        let mut text = String::new();
+        let mut rest = self.c_text;
+        while let Some(character) = rest.chars().next() {
+            if rest.starts_with("{{") || rest.starts_with("}}") {
+                text.push(character);
+                rest = &rest[2..];
+                continue;
+            }
+            if character == '{' {
+                let end = rest.find('}').expect("a placeholder ends");
+                let field = &rest[1..end];
+                let (index, suffix) = field.split_once('.').unwrap_or((field, ""));
+                match (index.parse::<usize>().ok().and_then(|index| self.operands.get(index)), suffix) {
+                    (Some(operand), "") => text.push_str(operand.word),
+                    (Some(operand), "len") => {
+                        text.push_str("len(");
+                        text.push_str(operand.word);
+                        text.push(')');
+                    }
+                    _ => text.push_str("nsops"),
+                }
+                rest = &rest[end + 1..];
+                continue;
+            }
+            text.push(character);
+            rest = &rest[character.len_utf8()..];
+        }
+        text
+    }
+
     pub fn usage(&self) -> String {
         let mut text = match self.binding {
             Binding::PipeEnds => "NAME = ".to_string(),
@@ -991,11 +1025,12 @@ pub const NOT_MODELLED: &[&str] = &[
 /// The language reference's table of calls, generated from [`CALLS`] (checked against
 /// `docs/scenario-language.md` by a test).
 pub fn reference_table() -> String {
-    let mut text = String::from("| Statement | Linux call | What it does |\n| --- | --- | --- |\n");
+    let mut text = String::from("| Statement | In C | Linux call | What it does |\n| --- | --- | --- | --- |\n");
     for spec in CALLS {
         text.push_str(&format!(
-            "| `{}` | `{}` | {} |\n",
+            "| `{}` | `{}` | `{}` | {} |\n",
             spec.usage().replace('|', "\\|"),
+            spec.c_form().replace('|', "\\|"),
             spec.man,
             spec.summary.replace('|', "\\|")
         ));
@@ -1034,6 +1069,13 @@ mod tests {
                 assert!(spec.c_text.contains(&placeholder), "{} does not print operand {}", spec.name, operand.word);
             }
         }
+    }
+
+    #[test]
+    fn the_c_form_puts_operand_words_in_the_template() {
+        assert_eq!(CallId::Write.spec().c_form(), "write(FD, PAYLOAD, len(PAYLOAD))");
+        assert_eq!(CallId::Msgsnd.spec().c_form(), "msgsnd(ID, {TYPE, PAYLOAD}, len(PAYLOAD), FLAGS)");
+        assert_eq!(CallId::Semop.spec().c_form(), "semop(ID, {OP[, OP][, OP][, OP][, OP]}, nsops)");
     }
 
     #[test]
