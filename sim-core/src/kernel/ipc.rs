@@ -72,15 +72,92 @@ impl IpcIds {
     }
 }
 
+/// A kind's System V objects by index (`struct ipc_ids`' `ipcs_idr`): a slot per index, which stays
+/// small because Linux hands indexes out below `max(in_use * 3 / 2, 64)`. A `Vec` rather than a
+/// `BTreeMap` because the playground's WebAssembly carries a copy of the B-tree's code for each map
+/// type, and these tables are walked in index order either way.
+#[derive(Clone, Debug)]
+pub struct IdTable<T> {
+    slots: Vec<Option<T>>,
+}
+
+impl<T> Default for IdTable<T> {
+    fn default() -> IdTable<T> {
+        IdTable { slots: Vec::new() }
+    }
+}
+
+impl<T> IdTable<T> {
+    pub fn get(&self, index: &u32) -> Option<&T> {
+        self.slots.get(*index as usize).and_then(Option::as_ref)
+    }
+
+    pub fn get_mut(&mut self, index: &u32) -> Option<&mut T> {
+        self.slots.get_mut(*index as usize).and_then(Option::as_mut)
+    }
+
+    pub fn contains_key(&self, index: &u32) -> bool {
+        self.get(index).is_some()
+    }
+
+    pub fn insert(&mut self, index: u32, value: T) {
+        let at = index as usize;
+        if self.slots.len() <= at {
+            self.slots.resize_with(at + 1, || None);
+        }
+        self.slots[at] = Some(value);
+    }
+
+    pub fn remove(&mut self, index: &u32) -> Option<T> {
+        let removed = self.slots.get_mut(*index as usize).and_then(Option::take);
+        while matches!(self.slots.last(), Some(None)) {
+            self.slots.pop();
+        }
+        removed
+    }
+
+    /// The objects with their indexes, in index order.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (u32, &T)> {
+        self.slots.iter().enumerate().filter_map(|(index, slot)| slot.as_ref().map(|value| (index as u32, value)))
+    }
+
+    /// The objects in index order.
+    pub fn values(&self) -> impl Iterator<Item = &T> {
+        self.slots.iter().flatten()
+    }
+
+    /// The highest index in use.
+    pub fn last_index(&self) -> Option<u32> {
+        // `remove` drops empty slots at the end, so the last slot, if any, is in use.
+        self.slots.len().checked_sub(1).map(|index| index as u32)
+    }
+
+    pub fn len(&self) -> usize {
+        self.slots.iter().flatten().count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+}
+
+impl<T> std::ops::Index<&u32> for IdTable<T> {
+    type Output = T;
+
+    fn index(&self, index: &u32) -> &T {
+        self.get(index).expect("an index in use")
+    }
+}
+
 /// The IPC objects of the run's (one) IPC namespace.
 #[derive(Clone, Debug, Default)]
 pub struct Ipc {
     pub msg_ids: IpcIds,
     /// System V message queues by index.
-    pub msg_queues: BTreeMap<u32, MsgQueue>,
+    pub msg_queues: IdTable<MsgQueue>,
     pub sem_ids: IpcIds,
     /// System V semaphore sets by index.
-    pub sem_sets: BTreeMap<u32, SemSet>,
+    pub sem_sets: IdTable<SemSet>,
     /// Semaphores in all sets (`used_sems`, bounded by `SEMMNS`).
     pub used_sems: i64,
     /// POSIX message queues by number - 1; a freed one leaves `None`.

@@ -29,7 +29,7 @@ use crate::linux::mqueue::{self as linux_mq, MQ_PRIO_MAX};
 use crate::linux::{field, Signal};
 use crate::present::snapshot::{MessageView, MqueueView, ObjectView};
 use crate::trace::{BlockReason, CallResult, Copied, CopyDirection, ObjectRef, Pid, Trace, TraceHasher, WakeCause};
-use std::collections::{BTreeMap, VecDeque};
+
 use std::sync::Arc;
 
 /// A POSIX message queue (`struct mqueue_inode_info`).
@@ -42,8 +42,11 @@ pub struct Mqueue {
     pub mode: i64,
     pub maxmsg: i64,
     pub msgsize: i64,
-    /// Messages by priority, each priority first come, first served.
-    pub messages: BTreeMap<i64, VecDeque<Arc<[u8]>>>,
+    /// Messages with their priorities, in the order they will be received: the highest priority first,
+    /// each priority first come, first served (Linux keeps a tree of priorities, `msg_tree_root`; a
+    /// queue holds at most `fs.mqueue.msg_max` messages, so a list kept in order is as good, and it
+    /// saves the playground's WebAssembly a copy of the B-tree's code).
+    pub messages: Vec<(i64, Arc<[u8]>)>,
     /// Bytes in the messages (`qsize`).
     pub qsize: u64,
     /// Sleepers in line: receivers, and senders with their message.
@@ -60,8 +63,14 @@ pub struct Mqueue {
 }
 
 impl Mqueue {
+    /// Puts a message after every message of its priority or higher (`msg_insert`).
+    fn enqueue(&mut self, priority: i64, message: Arc<[u8]>) {
+        let at = self.messages.partition_point(|(queued, _)| *queued >= priority);
+        self.messages.insert(at, (priority, message));
+    }
+
     pub fn curmsgs(&self) -> usize {
-        self.messages.values().map(VecDeque::len).sum()
+        self.messages.len()
     }
 
     /// The bytes it pins (`mqueue_get_inode`).
@@ -75,11 +84,9 @@ impl Mqueue {
         hasher.word(self.mode as u64);
         hasher.word(self.maxmsg as u64);
         hasher.word(self.msgsize as u64);
-        for (priority, messages) in &self.messages {
+        for (priority, message) in &self.messages {
             hasher.word(*priority as u64);
-            for message in messages {
-                hasher.bytes(message);
-            }
+            hasher.bytes(message);
         }
         for pid in &self.receivers {
             hasher.word(*pid as u64);
@@ -203,7 +210,7 @@ fn create(kernel: &mut Kernel, pid: Pid, name: &Arc<str>, name_index: u32, mode:
         mode: (mode as u32 as i64) & !UMASK & 0o777,
         maxmsg,
         msgsize,
-        messages: BTreeMap::new(),
+        messages: Vec::new(),
         qsize: 0,
         receivers: Vec::new(),
         senders: Vec::new(),
@@ -311,7 +318,7 @@ fn mq_send(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Exec {
         kernel.wake(receiver, pid, WakeCause::Completed { object }, trace);
         return Exec::Done(CallResult::Value { value: 0 });
     }
-    queue.messages.entry(priority).or_default().push_back(message);
+    queue.enqueue(priority, message);
     queue.qsize += size as u64;
     trace.record_copy(step, copy(queue));
     let notify = if queue.curmsgs() == 1 { queue.notify.take() } else { None };
@@ -348,26 +355,22 @@ fn mq_receive(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Exe
         return Kernel::error(EMSGSIZE);
     }
     push_once(&mut queue.received_by, pid);
-    let Some((&priority, _)) = queue.messages.iter().next_back() else {
+    if queue.messages.is_empty() {
         if nonblock {
             return Kernel::error(EAGAIN);
         }
         queue.receivers.push(pid);
         return Exec::Block(BlockReason::MqEmpty { mq: id });
-    };
-    // `msg_get`: the oldest message of the highest priority.
-    let messages = queue.messages.get_mut(&priority).expect("just seen");
-    let message = messages.pop_front().expect("a priority in the tree has messages");
-    if messages.is_empty() {
-        queue.messages.remove(&priority);
     }
+    // `msg_get`: the oldest message of the highest priority.
+    let (priority, message) = queue.messages.remove(0);
     queue.qsize -= message.len() as u64;
     // `pipelined_receive`: the first sender in line puts its message in the place just freed.
     let mut woken = None;
     if !queue.senders.is_empty() {
         let (sender, sender_priority, sender_message) = queue.senders.remove(0);
         queue.qsize += sender_message.len() as u64;
-        queue.messages.entry(sender_priority).or_default().push_back(sender_message);
+        queue.enqueue(sender_priority, sender_message);
         woken = Some(sender);
     }
     let result = super::msg::deliver(kernel, pid, object, priority, &message, i64::MAX, 0, trace);
@@ -508,12 +511,15 @@ impl Mechanism for Mqueues {
         for queue in kernel.ipc.mqueues.iter().flatten() {
             pinned += queue.pinned_bytes();
             count += 1;
-            let held: u64 = queue.messages.values().flatten().map(|message| message.len() as u64).sum();
+            let held: u64 = queue.messages.iter().map(|(_, message)| message.len() as u64).sum();
             if held != queue.qsize {
                 return Err(format!("POSIX queue {} counts {} bytes but holds {held}", queue.id, queue.qsize));
             }
-            if queue.curmsgs() as i64 > queue.maxmsg || queue.messages.values().any(VecDeque::is_empty) {
-                return Err(format!("POSIX queue {} holds more messages than it may, or an empty priority", queue.id));
+            if queue.curmsgs() as i64 > queue.maxmsg {
+                return Err(format!("POSIX queue {} holds more messages than it may", queue.id));
+            }
+            if queue.messages.windows(2).any(|pair| pair[0].0 < pair[1].0) {
+                return Err(format!("POSIX queue {} keeps a lower priority before a higher one", queue.id));
             }
             if queue.name.is_none() && queue.opens == 0 {
                 return Err(format!("POSIX queue {} has neither a name nor a descriptor but still exists", queue.id));
@@ -540,13 +546,10 @@ impl Mechanism for Mqueues {
             let messages = queue
                 .messages
                 .iter()
-                .rev()
-                .flat_map(|(priority, messages)| {
-                    messages.iter().map(|message| MessageView {
-                        tag: *priority,
-                        len: message.len() as u32,
-                        preview: message[..message.len().min(32)].to_vec(),
-                    })
+                .map(|(priority, message)| MessageView {
+                    tag: *priority,
+                    len: message.len() as u32,
+                    preview: message[..message.len().min(32)].to_vec(),
                 })
                 .collect();
             out.push(ObjectView::Mqueue(Box::new(MqueueView {

@@ -504,7 +504,7 @@ fn msgctl(
     match command {
         ipc::IPC_INFO | crate::linux::msg::MSG_INFO => {
             // `msgctl_info`: the highest index in use (0 when none).
-            let max_index = kernel.ipc.msg_queues.keys().next_back().copied().unwrap_or(0);
+            let max_index = kernel.ipc.msg_queues.last_index().unwrap_or(0);
             Exec::Done(CallResult::Value { value: max_index as i64 })
         }
         crate::linux::msg::MSG_STAT | crate::linux::msg::MSG_STAT_ANY => {
@@ -636,8 +636,8 @@ impl Mechanism for MsgQueues {
     }
 
     fn check(kernel: &Kernel) -> Result<(), String> {
-        for (index, queue) in &kernel.ipc.msg_queues {
-            if IpcIds::index_of(queue.id) != *index {
+        for (index, queue) in kernel.ipc.msg_queues.iter() {
+            if IpcIds::index_of(queue.id) != index {
                 return Err(format!("message queue {} is kept at index {index}", queue.id));
             }
             let held: u64 = queue.messages.iter().map(|message| message.text.len() as u64).sum();

@@ -587,7 +587,7 @@ fn semctl(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Exec {
     let object = ObjectRef::sem_set(semid as u32);
     match command {
         ipc::IPC_INFO | linux_sem::SEM_INFO => {
-            let max_index = kernel.ipc.sem_sets.keys().next_back().copied().unwrap_or(0);
+            let max_index = kernel.ipc.sem_sets.last_index().unwrap_or(0);
             Exec::Done(CallResult::Value { value: max_index as i64 })
         }
         linux_sem::SEM_STAT | linux_sem::SEM_STAT_ANY => {
@@ -815,8 +815,8 @@ impl Mechanism for SemSets {
 
     fn check(kernel: &Kernel) -> Result<(), String> {
         let mut used = 0;
-        for (index, set) in &kernel.ipc.sem_sets {
-            if IpcIds::index_of(set.id) != *index {
+        for (index, set) in kernel.ipc.sem_sets.iter() {
+            if IpcIds::index_of(set.id) != index {
                 return Err(format!("semaphore set {} is kept at index {index}", set.id));
             }
             used += set.sems.len() as i64;
