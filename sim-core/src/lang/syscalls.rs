@@ -221,8 +221,23 @@ pub struct CallSpec {
     pub c_text: &'static str,
     /// The manual page.
     pub man: &'static str,
-    /// What the call does, in one sentence for the language reference.
+    /// What the call does, in one sentence for the language reference (empty in a WebAssembly build:
+    /// see [`reference_text`]).
     pub summary: &'static str,
+}
+
+/// A text of the language reference only: `cargo xtask docs` writes it into
+/// `docs/scenario-language.md`, which the playground fetches when its reference panel opens, so the
+/// playground's WebAssembly build leaves it out (the table is a constant, so the text not chosen is
+/// never stored).
+macro_rules! reference_text {
+    ($text:literal) => {
+        if cfg!(target_arch = "wasm32") {
+            ""
+        } else {
+            $text
+        }
+    };
 }
 
 impl CallSpec {
@@ -321,7 +336,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: false,
         c_text: "pipe()",
         man: "pipe(2)",
-        summary: "Creates a pipe; its read end is named `NAME.r` and its write end `NAME.w`.",
+        summary: reference_text!("Creates a pipe; its read end is named `NAME.r` and its write end `NAME.w`."),
     },
     CallSpec {
         id: CallId::Pipe2,
@@ -333,7 +348,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: false,
         c_text: "pipe2({0})",
         man: "pipe2(2)",
-        summary: "The same with flags: `O_NONBLOCK`, `O_CLOEXEC`, joined by `|`, or `0`.",
+        summary: reference_text!("The same with flags: `O_NONBLOCK`, `O_CLOEXEC`, joined by `|`, or `0`."),
     },
     CallSpec {
         id: CallId::Open,
@@ -345,7 +360,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: true,
         c_text: "open({0}, {1})",
         man: "open(2)",
-        summary: "Opens a path (a FIFO made by `mkfifo`) with `O_RDONLY`, `O_WRONLY` or `O_RDWR`, optionally `|O_NONBLOCK` and `|O_CLOEXEC`.",
+        summary: reference_text!("Opens a path (a FIFO made by `mkfifo`) with `O_RDONLY`, `O_WRONLY` or `O_RDWR`, optionally `|O_NONBLOCK` and `|O_CLOEXEC`."),
     },
     CallSpec {
         id: CallId::Close,
@@ -357,7 +372,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: false,
         c_text: "close({0})",
         man: "close(2)",
-        summary: "Closes a descriptor; the open file goes when its last descriptor does.",
+        summary: reference_text!("Closes a descriptor; the open file goes when its last descriptor does."),
     },
     CallSpec {
         id: CallId::Dup,
@@ -369,7 +384,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: false,
         c_text: "dup({0})",
         man: "dup(2)",
-        summary: "Copies a descriptor to the lowest free number; both refer to one open file.",
+        summary: reference_text!("Copies a descriptor to the lowest free number; both refer to one open file."),
     },
     CallSpec {
         id: CallId::Dup2,
@@ -381,7 +396,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: false,
         c_text: "dup2({0}, {1})",
         man: "dup2(2)",
-        summary: "Makes descriptor NEW refer to what OLD refers to, closing NEW first (`dup2 p.w stdout`).",
+        summary: reference_text!("Makes descriptor NEW refer to what OLD refers to, closing NEW first (`dup2 p.w stdout`)."),
     },
     CallSpec {
         id: CallId::Read,
@@ -393,7 +408,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: true,
         c_text: "read({0}, {1})",
         man: "read(2)",
-        summary: "Reads at most COUNT bytes; returns how many, 0 at end of file.",
+        summary: reference_text!("Reads at most COUNT bytes; returns how many, 0 at end of file."),
     },
     CallSpec {
         id: CallId::Write,
@@ -405,7 +420,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: true,
         c_text: "write({0}, {1}, {1.len})",
         man: "write(2)",
-        summary: "Writes the bytes of a string, or `N bytes [of \"PATTERN\"]`; returns how many were written.",
+        summary: reference_text!("Writes the bytes of a string, or `N bytes [of \"PATTERN\"]`; returns how many were written."),
     },
     CallSpec {
         id: CallId::Lseek,
@@ -417,7 +432,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: false,
         c_text: "lseek({0}, {1}, {2})",
         man: "lseek(2)",
-        summary: "Moves a file offset; a pipe or FIFO has none (`ESPIPE`).",
+        summary: reference_text!("Moves a file offset; a pipe or FIFO has none (`ESPIPE`)."),
     },
     CallSpec {
         id: CallId::Pread,
@@ -429,7 +444,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: true,
         c_text: "pread({0}, {1}, {2})",
         man: "pread(2)",
-        summary: "Reads at an offset without moving the file offset; `ESPIPE` on a pipe.",
+        summary: reference_text!("Reads at an offset without moving the file offset; `ESPIPE` on a pipe."),
     },
     CallSpec {
         id: CallId::Pwrite,
@@ -441,7 +456,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: true,
         c_text: "pwrite({0}, {1}, {1.len}, {2})",
         man: "pwrite(2)",
-        summary: "Writes at an offset without moving the file offset; `ESPIPE` on a pipe.",
+        summary: reference_text!("Writes at an offset without moving the file offset; `ESPIPE` on a pipe."),
     },
     CallSpec {
         id: CallId::Ioctl,
@@ -453,7 +468,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: false,
         c_text: "ioctl({0}, {1}, &n)",
         man: "ioctl(2)",
-        summary: "`FIONREAD`: how many bytes a read could take now; `NAME = ioctl FD FIONREAD` names the count.",
+        summary: reference_text!("`FIONREAD`: how many bytes a read could take now; `NAME = ioctl FD FIONREAD` names the count."),
     },
     CallSpec {
         id: CallId::Fcntl,
@@ -465,7 +480,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: false,
         c_text: "fcntl({0}, {1}[, {2}])",
         man: "fcntl(2)",
-        summary: "`F_GETFL`/`F_SETFL` (`O_NONBLOCK`), `F_GETFD`/`F_SETFD` (`FD_CLOEXEC`), `F_DUPFD`, `F_GETPIPE_SZ`/`F_SETPIPE_SZ`.",
+        summary: reference_text!("`F_GETFL`/`F_SETFL` (`O_NONBLOCK`), `F_GETFD`/`F_SETFD` (`FD_CLOEXEC`), `F_DUPFD`, `F_GETPIPE_SZ`/`F_SETPIPE_SZ`."),
     },
     CallSpec {
         id: CallId::Mkfifo,
@@ -477,7 +492,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: false,
         c_text: "mkfifo({0})",
         man: "mkfifo(3)",
-        summary: "Creates a named pipe (FIFO) at PATH.",
+        summary: reference_text!("Creates a named pipe (FIFO) at PATH."),
     },
     CallSpec {
         id: CallId::Unlink,
@@ -489,7 +504,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: false,
         c_text: "unlink({0})",
         man: "unlink(2)",
-        summary: "Removes the name PATH; a FIFO that is open stays usable through its descriptors.",
+        summary: reference_text!("Removes the name PATH; a FIFO that is open stays usable through its descriptors."),
     },
     CallSpec {
         id: CallId::Fork,
@@ -501,7 +516,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: false,
         c_text: "fork()",
         man: "fork(2)",
-        summary: "Creates a child that runs the block and then exits 0; in the parent, NAME holds the child's pid.",
+        summary: reference_text!("Creates a child that runs the block and then exits 0; in the parent, NAME holds the child's pid."),
     },
     CallSpec {
         id: CallId::Exit,
@@ -513,7 +528,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: false,
         c_text: "exit({0})",
         man: "_exit(2)",
-        summary: "Ends the process; its parent sees the low 8 bits of STATUS.",
+        summary: reference_text!("Ends the process; its parent sees the low 8 bits of STATUS."),
     },
     CallSpec {
         id: CallId::Wait,
@@ -525,7 +540,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: true,
         c_text: "wait(&status)",
         man: "wait(2)",
-        summary: "Waits for any child to end, and reaps it.",
+        summary: reference_text!("Waits for any child to end, and reaps it."),
     },
     CallSpec {
         id: CallId::Waitpid,
@@ -537,7 +552,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: true,
         c_text: "waitpid({0}, &status, {1})",
         man: "waitpid(2)",
-        summary: "Waits for one child (`-1`: any; `0`: any in the caller's group; `-PGID`: any in that group); OPTIONS `WNOHANG`, `WUNTRACED`, `WCONTINUED`.",
+        summary: reference_text!("Waits for one child (`-1`: any; `0`: any in the caller's group; `-PGID`: any in that group); OPTIONS `WNOHANG`, `WUNTRACED`, `WCONTINUED`."),
     },
     CallSpec {
         id: CallId::Waitid,
@@ -553,7 +568,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: true,
         c_text: "waitid({0}, {1}, &info, {2})",
         man: "waitid(2)",
-        summary: "Waits for a child chosen by `P_PID`, `P_PGID` or `P_ALL`; OPTIONS `WEXITED`, `WSTOPPED`, `WCONTINUED`, `WNOHANG`, `WNOWAIT`.",
+        summary: reference_text!("Waits for a child chosen by `P_PID`, `P_PGID` or `P_ALL`; OPTIONS `WEXITED`, `WSTOPPED`, `WCONTINUED`, `WNOHANG`, `WNOWAIT`."),
     },
     CallSpec {
         id: CallId::Getpid,
@@ -565,7 +580,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: false,
         c_text: "getpid()",
         man: "getpid(2)",
-        summary: "Returns the caller's pid.",
+        summary: reference_text!("Returns the caller's pid."),
     },
     CallSpec {
         id: CallId::Getppid,
@@ -577,7 +592,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: false,
         c_text: "getppid()",
         man: "getppid(2)",
-        summary: "Returns the parent's pid (1 once the parent has died and init adopted the caller).",
+        summary: reference_text!("Returns the parent's pid (1 once the parent has died and init adopted the caller)."),
     },
     CallSpec {
         id: CallId::Getpgid,
@@ -589,7 +604,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: false,
         c_text: "getpgid({0})",
         man: "getpgid(2)",
-        summary: "Returns the process group of a process (`0`: the caller).",
+        summary: reference_text!("Returns the process group of a process (`0`: the caller)."),
     },
     CallSpec {
         id: CallId::Setpgid,
@@ -601,7 +616,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: false,
         c_text: "setpgid({0}, {1})",
         man: "setpgid(2)",
-        summary: "Moves the caller or one of its children into a process group (`0` for PGID: a new group led by it).",
+        summary: reference_text!("Moves the caller or one of its children into a process group (`0` for PGID: a new group led by it)."),
     },
     CallSpec {
         id: CallId::Kill,
@@ -613,7 +628,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: false,
         c_text: "kill({0}, {1})",
         man: "kill(2)",
-        summary: "Sends a signal to a process, to the caller's group (`0`) or to a group (`-PGID`); signal `0` only checks that the target exists.",
+        summary: reference_text!("Sends a signal to a process, to the caller's group (`0`) or to a group (`-PGID`); signal `0` only checks that the target exists."),
     },
     CallSpec {
         id: CallId::Signal,
@@ -625,7 +640,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: false,
         c_text: "signal({0}, {1})",
         man: "signal(2)",
-        summary: "Ignores a signal (`SIG_IGN`) or restores its default action (`SIG_DFL`); returns the previous one.",
+        summary: reference_text!("Ignores a signal (`SIG_IGN`) or restores its default action (`SIG_DFL`); returns the previous one."),
     },
     CallSpec {
         id: CallId::Pause,
@@ -637,7 +652,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: true,
         c_text: "pause()",
         man: "pause(2)",
-        summary: "Sleeps until a signal arrives.",
+        summary: reference_text!("Sleeps until a signal arrives."),
     },
     CallSpec {
         id: CallId::SchedYield,
@@ -649,7 +664,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: false,
         c_text: "sched_yield()",
         man: "sched_yield(2)",
-        summary: "Gives up the processor for one step.",
+        summary: reference_text!("Gives up the processor for one step."),
     },
     CallSpec {
         id: CallId::Msgget,
@@ -661,7 +676,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: false,
         c_text: "msgget({0}, {1})",
         man: "msgget(2)",
-        summary: "Returns the id of the message queue of KEY (`IPC_PRIVATE`: always a new one); FLAGS `IPC_CREAT`, `IPC_EXCL` and permission bits (`IPC_CREAT|0600`).",
+        summary: reference_text!("Returns the id of the message queue of KEY (`IPC_PRIVATE`: always a new one); FLAGS `IPC_CREAT`, `IPC_EXCL` and permission bits (`IPC_CREAT|0600`)."),
     },
     CallSpec {
         id: CallId::Msgsnd,
@@ -673,7 +688,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: true,
         c_text: "msgsnd({0}, {{{1}, {2}}}, {2.len}, {3})",
         man: "msgsnd(2)",
-        summary: "Sends a message of TYPE (at least 1) holding PAYLOAD; sleeps while the queue has no room, unless `IPC_NOWAIT`.",
+        summary: reference_text!("Sends a message of TYPE (at least 1) holding PAYLOAD; sleeps while the queue has no room, unless `IPC_NOWAIT`."),
     },
     CallSpec {
         id: CallId::Msgrcv,
@@ -685,7 +700,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: true,
         c_text: "msgrcv({0}, &msg, {1}, {2}, {3})",
         man: "msgrcv(2)",
-        summary: "Takes a message of at most COUNT bytes: TYPE 0 the first, TYPE > 0 the first of that type, TYPE < 0 the lowest type up to -TYPE; FLAGS `IPC_NOWAIT`, `MSG_NOERROR`, `MSG_EXCEPT`. `NAME =` names the count, and `NAME.mtype` the type.",
+        summary: reference_text!("Takes a message of at most COUNT bytes: TYPE 0 the first, TYPE > 0 the first of that type, TYPE < 0 the lowest type up to -TYPE; FLAGS `IPC_NOWAIT`, `MSG_NOERROR`, `MSG_EXCEPT`. `NAME =` names the count, and `NAME.mtype` the type."),
     },
     CallSpec {
         id: CallId::Msgctl,
@@ -702,7 +717,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: false,
         c_text: "msgctl({0}, {1}, &ds)[ with ds.{2} = {3}]",
         man: "msgctl(2)",
-        summary: "`IPC_RMID` removes the queue; `IPC_STAT FIELD` reads a field (`msg_qnum`, `msg_cbytes`, `msg_qbytes`, `msg_lspid`, `msg_lrpid`, `msg_perm.mode`), which `NAME =` names; `IPC_SET FIELD VALUE` sets `msg_qbytes` or `msg_perm.mode`.",
+        summary: reference_text!("`IPC_RMID` removes the queue; `IPC_STAT FIELD` reads a field (`msg_qnum`, `msg_cbytes`, `msg_qbytes`, `msg_lspid`, `msg_lrpid`, `msg_perm.mode`), which `NAME =` names; `IPC_SET FIELD VALUE` sets `msg_qbytes` or `msg_perm.mode`."),
     },
     CallSpec {
         id: CallId::Semget,
@@ -714,7 +729,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: false,
         c_text: "semget({0}, {1}, {2})",
         man: "semget(2)",
-        summary: "Returns the id of the set of NSEMS semaphores (each 0 at first) of KEY; FLAGS as for `msgget`.",
+        summary: reference_text!("Returns the id of the set of NSEMS semaphores (each 0 at first) of KEY; FLAGS as for `msgget`."),
     },
     CallSpec {
         id: CallId::Semop,
@@ -726,7 +741,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: true,
         c_text: "semop({0}, {{{1}[, {2}][, {3}][, {4}][, {5}]}}, {ops})",
         man: "semop(2)",
-        summary: "Applies every OP `{NUM, OP, FLAGS}` at once or none: OP < 0 waits until semaphore NUM can be lowered by -OP, 0 waits for it to be 0, > 0 adds; FLAGS `IPC_NOWAIT`, `SEM_UNDO`; `* N` repeats an OP.",
+        summary: reference_text!("Applies every OP `{NUM, OP, FLAGS}` at once or none: OP < 0 waits until semaphore NUM can be lowered by -OP, 0 waits for it to be 0, > 0 adds; FLAGS `IPC_NOWAIT`, `SEM_UNDO`; `* N` repeats an OP."),
     },
     CallSpec {
         id: CallId::Semctl,
@@ -744,7 +759,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: false,
         c_text: "semctl({0}, {1}, {2}[, {3}][ = {4}])",
         man: "semctl(2)",
-        summary: "`GETVAL`, `GETPID`, `GETNCNT`, `GETZCNT` of semaphore NUM; `SETVAL` to ARG; `GETALL`; `SETALL` to ARG `{V0, V1, ...}`; `IPC_STAT FIELD` (`sem_nsems`, `sem_perm.mode`); `IPC_SET sem_perm.mode VALUE`; `IPC_RMID`.",
+        summary: reference_text!("`GETVAL`, `GETPID`, `GETNCNT`, `GETZCNT` of semaphore NUM; `SETVAL` to ARG; `GETALL`; `SETALL` to ARG `{V0, V1, ...}`; `IPC_STAT FIELD` (`sem_nsems`, `sem_perm.mode`); `IPC_SET sem_perm.mode VALUE`; `IPC_RMID`."),
     },
     CallSpec {
         id: CallId::MqOpen,
@@ -756,7 +771,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: false,
         c_text: "mq_open({0}, {1}[, {2}][, {3}])",
         man: "mq_open(3)",
-        summary: "Opens the POSIX message queue NAME (`\"/jobs\"`) with `O_RDONLY`, `O_WRONLY` or `O_RDWR`, and `O_CREAT`, `O_EXCL`, `O_NONBLOCK`; MODE (0600 if left out) and ATTR `{MAXMSG, MSGSIZE}` for a new queue.",
+        summary: reference_text!("Opens the POSIX message queue NAME (`\"/jobs\"`) with `O_RDONLY`, `O_WRONLY` or `O_RDWR`, and `O_CREAT`, `O_EXCL`, `O_NONBLOCK`; MODE (0600 if left out) and ATTR `{MAXMSG, MSGSIZE}` for a new queue."),
     },
     CallSpec {
         id: CallId::MqSend,
@@ -768,7 +783,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: true,
         c_text: "mq_send({0}, {1}, {1.len}, {2})",
         man: "mq_send(3)",
-        summary: "Sends PAYLOAD with priority PRIO (0 to 32767); sleeps while the queue is full, unless the descriptor is `O_NONBLOCK`.",
+        summary: reference_text!("Sends PAYLOAD with priority PRIO (0 to 32767); sleeps while the queue is full, unless the descriptor is `O_NONBLOCK`."),
     },
     CallSpec {
         id: CallId::MqReceive,
@@ -780,7 +795,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: true,
         c_text: "mq_receive({0}, buf, {1}, &prio)",
         man: "mq_receive(3)",
-        summary: "Takes the oldest message of the highest priority; COUNT must be at least the queue's `mq_msgsize`. `NAME =` names the count, and `NAME.prio` the priority.",
+        summary: reference_text!("Takes the oldest message of the highest priority; COUNT must be at least the queue's `mq_msgsize`. `NAME =` names the count, and `NAME.prio` the priority."),
     },
     CallSpec {
         id: CallId::MqGetattr,
@@ -792,7 +807,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: false,
         c_text: "mq_getattr({0}, &attr)",
         man: "mq_getattr(3)",
-        summary: "Reads one attribute (`mq_flags`, `mq_maxmsg`, `mq_msgsize`, `mq_curmsgs`), which `NAME =` names.",
+        summary: reference_text!("Reads one attribute (`mq_flags`, `mq_maxmsg`, `mq_msgsize`, `mq_curmsgs`), which `NAME =` names."),
     },
     CallSpec {
         id: CallId::MqSetattr,
@@ -804,7 +819,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: false,
         c_text: "mq_setattr({0}, &{{.mq_flags = {1}}}, NULL)",
         man: "mq_setattr(3)",
-        summary: "Sets `O_NONBLOCK` on the descriptor, or clears it with `0`.",
+        summary: reference_text!("Sets `O_NONBLOCK` on the descriptor, or clears it with `0`."),
     },
     CallSpec {
         id: CallId::MqNotify,
@@ -816,7 +831,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: false,
         c_text: "mq_notify({0}, {1})",
         man: "mq_notify(3)",
-        summary: "Asks for SIGNAL when a message arrives in the empty queue and nobody waits in `mq_receive` (one process at a time, once); `0` cancels the request.",
+        summary: reference_text!("Asks for SIGNAL when a message arrives in the empty queue and nobody waits in `mq_receive` (one process at a time, once); `0` cancels the request."),
     },
     CallSpec {
         id: CallId::MqClose,
@@ -828,7 +843,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: false,
         c_text: "mq_close({0})",
         man: "mq_close(3)",
-        summary: "Closes a message queue descriptor (and cancels the caller's `mq_notify`).",
+        summary: reference_text!("Closes a message queue descriptor (and cancels the caller's `mq_notify`)."),
     },
     CallSpec {
         id: CallId::MqUnlink,
@@ -840,7 +855,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: false,
         c_text: "mq_unlink({0})",
         man: "mq_unlink(3)",
-        summary: "Removes the name; the queue itself goes when its last descriptor closes.",
+        summary: reference_text!("Removes the name; the queue itself goes when its last descriptor closes."),
     },
     CallSpec {
         id: CallId::SemOpen,
@@ -852,7 +867,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: false,
         c_text: "sem_open({0}, {1}[, {2}][, {3}])",
         man: "sem_open(3)",
-        summary: "Opens the named semaphore NAME (`O_CREAT`, `O_EXCL`; MODE and initial VALUE for a new one) and returns a handle for the calls below.",
+        summary: reference_text!("Opens the named semaphore NAME (`O_CREAT`, `O_EXCL`; MODE and initial VALUE for a new one) and returns a handle for the calls below."),
     },
     CallSpec {
         id: CallId::SemWait,
@@ -864,7 +879,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: true,
         c_text: "sem_wait({0})",
         man: "sem_wait(3)",
-        summary: "Lowers the semaphore by one, sleeping while it is 0 (P).",
+        summary: reference_text!("Lowers the semaphore by one, sleeping while it is 0 (P)."),
     },
     CallSpec {
         id: CallId::SemTrywait,
@@ -876,7 +891,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: false,
         c_text: "sem_trywait({0})",
         man: "sem_trywait(3)",
-        summary: "Lowers the semaphore by one, or fails with `EAGAIN` if it is 0.",
+        summary: reference_text!("Lowers the semaphore by one, or fails with `EAGAIN` if it is 0."),
     },
     CallSpec {
         id: CallId::SemPost,
@@ -888,7 +903,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: false,
         c_text: "sem_post({0})",
         man: "sem_post(3)",
-        summary: "Raises the semaphore by one, waking one sleeper (V).",
+        summary: reference_text!("Raises the semaphore by one, waking one sleeper (V)."),
     },
     CallSpec {
         id: CallId::SemGetvalue,
@@ -900,7 +915,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: false,
         c_text: "sem_getvalue({0}, &n)",
         man: "sem_getvalue(3)",
-        summary: "Reads the semaphore's value, which `NAME =` names.",
+        summary: reference_text!("Reads the semaphore's value, which `NAME =` names."),
     },
     CallSpec {
         id: CallId::SemClose,
@@ -912,7 +927,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: false,
         c_text: "sem_close({0})",
         man: "sem_close(3)",
-        summary: "Gives up the handle (after as many `sem_close` as `sem_open` of the same name); the semaphore stays.",
+        summary: reference_text!("Gives up the handle (after as many `sem_close` as `sem_open` of the same name); the semaphore stays."),
     },
     CallSpec {
         id: CallId::SemUnlink,
@@ -924,7 +939,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: false,
         c_text: "sem_unlink({0})",
         man: "sem_unlink(3)",
-        summary: "Removes the name; the semaphore goes when no process has it open.",
+        summary: reference_text!("Removes the name; the semaphore goes when no process has it open."),
     },
 ];
 
