@@ -263,6 +263,24 @@ impl Kernel {
     }
 }
 
+/// The results of the calls of a scenario run to its end with `limits`, the lowest runnable pid first
+/// at each step (for the mechanisms' unit tests).
+#[cfg(test)]
+pub(crate) fn call_results(limits: crate::Limits, source: &str) -> Vec<crate::trace::CallResult> {
+    let scenario = crate::parse(source).expect("the test's scenario parses");
+    let program = Arc::new(crate::lang::compile::Program::compile(&scenario).expect("compiles"));
+    let mut trace = Trace::new(true);
+    let mut kernel = Kernel::new(program.clone(), limits, &mut trace).expect("fits");
+    while let Some(&pid) = kernel.runnable().first() {
+        kernel.step(&program, pid, &mut trace).expect("no limit is reached");
+    }
+    let calls = trace.events.iter().filter_map(|event| match event.kind {
+        EventKind::Call { result, .. } => Some(result),
+        _ => None,
+    });
+    calls.collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

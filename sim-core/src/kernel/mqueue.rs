@@ -583,3 +583,42 @@ pub(crate) fn held(kernel: &Kernel, id: u32) -> Option<(u64, u64)> {
     let queue = kernel.mqueue(id)?;
     Some((queue.curmsgs() as u64, queue.qsize))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::ipc::call_results;
+    use crate::linux::errno::{EAGAIN, EINVAL};
+    use crate::trace::CallResult;
+
+    fn tags(results: &[CallResult]) -> Vec<i64> {
+        results
+            .iter()
+            .filter_map(|result| if let CallResult::Message { tag, .. } = result { Some(*tag) } else { None })
+            .collect()
+    }
+
+    #[test]
+    fn the_highest_priority_goes_first_and_each_priority_in_order() {
+        let source = "process main {\n  q = mq_open \"/q\" O_CREAT|O_RDWR|O_NONBLOCK 0600 {8, 16}\n  \
+                      mq_send q \"a\" 1\n  mq_send q \"b\" 5\n  mq_send q \"c\" 5\n  mq_send q \"d\" 3\n  \
+                      repeat 5 { mq_receive q 16 }\n  mq_unlink \"/q\"\n}\n";
+        let results = call_results(crate::Limits::DEFAULT, source);
+        assert_eq!(tags(&results), [5, 5, 3, 1]);
+        let texts: Vec<u32> = results
+            .iter()
+            .filter_map(|result| if let CallResult::Message { offset, .. } = result { Some(*offset) } else { None })
+            .collect();
+        // The two messages of priority 5 leave in the order they came: "b" was recorded first.
+        assert!(texts[0] < texts[1]);
+        assert_eq!(results[9], CallResult::Error { errno: EAGAIN }, "the fifth receive finds the queue empty");
+    }
+
+    #[test]
+    fn attributes_are_bounded_by_the_namespace_limits() {
+        let source = "process main {\n  q = mq_open \"/q\" O_CREAT|O_RDWR 0600 {11, 16}\n}\n";
+        assert_eq!(call_results(crate::Limits::DEFAULT, source)[0], CallResult::Error { errno: EINVAL });
+        let mut limits = crate::Limits::DEFAULT;
+        limits.ipc.mq_msg_max = 11;
+        assert!(matches!(call_results(limits, source)[0], CallResult::Value { value } if value >= 3));
+    }
+}

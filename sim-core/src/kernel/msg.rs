@@ -748,32 +748,16 @@ mod tests {
         assert_eq!(Search::of(0, MSG_EXCEPT), Search::Any);
     }
 
-    /// The results of the calls of a one-process scenario run to its end with `limits`.
-    fn results_with(limits: crate::Limits, source: &str) -> Vec<CallResult> {
-        let scenario = crate::parse(source).expect("the test's scenario parses");
-        let program = Arc::new(crate::lang::compile::Program::compile(&scenario).expect("compiles"));
-        let mut trace = Trace::new(true);
-        let mut kernel = Kernel::new(program.clone(), limits, &mut trace).expect("fits");
-        while let Some(&pid) = kernel.runnable().first() {
-            kernel.step(&program, pid, &mut trace).expect("no limit is reached");
-        }
-        let calls = trace.events.iter().filter_map(|event| match event.kind {
-            crate::trace::EventKind::Call { result, .. } => Some(result),
-            _ => None,
-        });
-        calls.collect()
-    }
-
     #[test]
     fn the_message_limits_are_read_from_limits() {
         let source = "process main {\n  q = msgget IPC_PRIVATE IPC_CREAT|0600\n  msgsnd q 1 \"12345\"\n  \
                       msgsnd q 1 \"1234\" IPC_NOWAIT\n  msgsnd q 1 \"1234\" IPC_NOWAIT\n}\n";
-        let linux = results_with(crate::Limits::DEFAULT, source);
+        let linux = super::super::ipc::call_results(crate::Limits::DEFAULT, source);
         assert_eq!(linux[1..4], [CallResult::Value { value: 0 }; 3]);
         let mut limits = crate::Limits::DEFAULT;
         limits.ipc.msgmax_bytes = 4;
         limits.ipc.msgmnb_bytes = 6;
-        let small = results_with(limits, source);
+        let small = super::super::ipc::call_results(limits, source);
         // MSGMAX 4: five bytes are refused; MSGMNB 6: a second message of four bytes does not fit.
         assert_eq!(small[1], CallResult::Error { errno: EINVAL });
         assert_eq!(small[2], CallResult::Value { value: 0 });

@@ -338,3 +338,24 @@ pub(crate) fn could_end_wait(kernel: &Kernel, id: u32) -> Vec<Pid> {
     let Some(sem) = kernel.named_sem(id) else { return Vec::new() };
     sem.posted_by.iter().copied().filter(|pid| kernel.process(*pid).is_alive()).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::ipc::call_results;
+    use crate::linux::errno::{EAGAIN, EINVAL};
+    use crate::trace::CallResult;
+
+    #[test]
+    fn a_semaphore_counts_posts_and_refuses_a_take_at_zero() {
+        let source = "process main {\n  s = sem_open \"/s\" O_CREAT 0600 1\n  sem_trywait s\n  sem_trywait s\n  \
+                      sem_post s\n  sem_post s\n  sem_getvalue s\n  sem_open \"/t\" O_CREAT 0600 2147483648\n  \
+                      sem_close s\n  sem_unlink \"/s\"\n}\n";
+        let results = call_results(crate::Limits::DEFAULT, source);
+        assert_eq!(results[1], CallResult::Value { value: 0 });
+        assert_eq!(results[2], CallResult::Error { errno: EAGAIN });
+        assert_eq!(results[5], CallResult::Out { value: 2 });
+        // Above SEM_VALUE_MAX.
+        assert_eq!(results[6], CallResult::Error { errno: EINVAL });
+        assert_eq!(results[7..9], [CallResult::Value { value: 0 }; 2]);
+    }
+}
