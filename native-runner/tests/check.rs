@@ -224,6 +224,41 @@ fn a_wrong_simulator_expectation_is_caught_at_its_step() {
     assert!(stdout.contains("Linux 6.") || stdout.contains("ipclab check: Linux"), "{stdout}");
 }
 
+/// The IPC objects a run leaves behind are compared at its end: each kind, with its id, key, count or
+/// value, as the run's namespaces hold them on Linux; an extra object the simulator expects (the test
+/// hook one step past the last) is a difference at that row.
+#[test]
+fn the_ipc_objects_left_behind_are_compared_at_the_end() {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("scenarios").join("ipc-left-behind.ipc");
+    let (output, json) = run_check(&[], std::slice::from_ref(&file));
+    assert_all_match(&output, &json, 1);
+    let rows = json["runs"][0]["rows"].as_array().expect("rows");
+    let last = rows.last().expect("a row for the objects left behind");
+    assert_eq!(last["call"], "(the run's end) IPC objects left behind");
+    assert_eq!(last["simulator"], last["linux"]);
+    let objects: Vec<&str> =
+        last["linux"]["objects"].as_array().expect("objects").iter().filter_map(|line| line.as_str()).collect();
+    assert_eq!(
+        objects,
+        [
+            "POSIX message queue /kept",
+            "message queue 0 (key 7) holding 2 messages",
+            "named semaphore /kept of value 2",
+            "semaphore set 0 (key 0) of 2 semaphores",
+        ]
+    );
+
+    let steps = json["runs"][0]["sim_steps"].as_u64().expect("steps");
+    let past_the_end = (steps + 1).to_string();
+    let (output, json) = run_check(&["--perturb-step", &past_the_end], std::slice::from_ref(&file));
+    assert_eq!(output.status.code(), Some(1), "a difference exits 1");
+    let run = &json["runs"][0];
+    assert_eq!(run["status"], "differ");
+    let first = run["first_difference"].as_u64().expect("a first difference") as usize;
+    assert_eq!(run["rows"][first]["call"], "(the run's end) IPC objects left behind");
+    assert!(run["explanation"].as_str().expect("explained").contains("other IPC objects behind"), "{run}");
+}
+
 fn write_scenario(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, text).expect("temporary scenario written");

@@ -10,6 +10,7 @@
 //! whether it blocked, how processes died, stopped or continued, and what `init` collected.
 
 use super::host::{self, HostInfo, ProcStat, ACTIVE_PRIORITY, DORMANT_PRIORITY};
+use super::leftovers;
 use super::namespace::Namespace;
 use super::observe::{self, expected_of, perturb, Bytes, Expected, Obs, Res};
 use super::protocol::{self, Attachment, CallCommand, Command, Received, Reply, WireOperand};
@@ -131,9 +132,35 @@ pub fn check(namespace: &mut Namespace, info: &HostInfo, plan: &Plan, paths: &[V
         sim_statuses: BTreeMap::new(),
         buffer: Vec::new(),
     };
-    let (rows, steps_checked, interrupted) = runner.run(&mut replay, plan)?;
+    let (mut rows, steps_checked, interrupted) = runner.run(&mut replay, plan)?;
+    // The IPC objects left behind, once every step matched (after a difference the two arms no longer
+    // describe the same system): read before anything is torn down, while the run's processes, even
+    // deadlocked ones, are still there.
+    if !interrupted && rows.iter().all(|row| row.matches) && steps_checked == plan.sim_steps {
+        let mut simulated = leftovers::simulated(&plan.program, replay.trace());
+        // The test hook, one step past the last: the simulator expects one object more.
+        if plan.perturb_step == Some(plan.sim_steps as u32 + 1) {
+            simulated.push("message queue 99 (key 99) holding 0 messages".to_string());
+        }
+        let linux = match leftovers::real() {
+            Ok(objects) => Obs::LeftBehind { objects },
+            Err(detail) => Obs::Unclear { detail },
+        };
+        let simulator = Obs::LeftBehind { objects: simulated };
+        if simulator != linux || !matches!(&linux, Obs::LeftBehind { objects } if objects.is_empty()) {
+            rows.push(Row {
+                step: plan.sim_steps as u32,
+                pid: 0,
+                process: "-".to_string(),
+                call: "(the run's end) IPC objects left behind".to_string(),
+                matches: simulator == linux,
+                simulator,
+                linux,
+                linux_note: String::new(),
+            });
+        }
+    }
     runner.close_channels();
-    let mut rows = rows;
     let first_difference = rows.iter().position(|row| !row.matches);
     for row in &mut rows {
         row.simulator.forget_full();

@@ -15,6 +15,7 @@
 //! `SIGTERM` (after the partial report).
 
 mod host;
+mod leftovers;
 mod lockstep;
 mod namespace;
 mod observe;

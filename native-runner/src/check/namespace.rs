@@ -257,6 +257,16 @@ fn private_dev_shm() -> Result<(), String> {
         {
             return Err(fail("mounting a tmpfs on /dev/shm"));
         }
+        // The run's POSIX message queues, listed as files, for the objects a run leaves behind
+        // (`mqueue_get_tree` shows the queues of the mounting process's IPC namespace, the run's).
+        // Only the driver (root) may look: scenario processes neither see nor use it.
+        let queues = super::leftovers::MQUEUE_DIR;
+        if libc::mkdir(queues.as_ptr(), 0o700) != 0 {
+            return Err(fail("making the directory for the run's POSIX queues"));
+        }
+        if libc::mount(c"mqueue".as_ptr(), queues.as_ptr(), c"mqueue".as_ptr(), 0, std::ptr::null()) != 0 {
+            return Err(fail("mounting the run's POSIX message queues"));
+        }
     }
     Ok(())
 }

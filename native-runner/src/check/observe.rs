@@ -180,6 +180,10 @@ pub enum Obs {
     Reaped {
         status: ChildStatus,
     },
+    /// The IPC objects still there when the run ends, one line each, sorted.
+    LeftBehind {
+        objects: Vec<String>,
+    },
     /// Only Linux: nothing decisive happened in time, or the runner could not tell.
     Unclear {
         detail: String,
@@ -261,6 +265,8 @@ pub fn obs_text(obs: &Obs) -> String {
         Obs::Stopped => "stopped".to_string(),
         Obs::Continued => "continued".to_string(),
         Obs::Reaped { status } => format!("reaped ({})", status_text(*status)),
+        Obs::LeftBehind { objects } if objects.is_empty() => "none".to_string(),
+        Obs::LeftBehind { objects } => objects.join("; "),
         Obs::Unclear { detail } => detail.clone(),
     }
 }
@@ -278,6 +284,9 @@ pub fn explain(step: u32, process: &str, simulator: &Obs, linux: &Obs) -> String
         (Obs::Died { .. }, Obs::Died { .. }) => "the process ended differently on Linux".to_string(),
         (Obs::Died { .. }, _) => "the simulator says the process ends here; on Linux it did not".to_string(),
         (_, Obs::Died { .. }) => "the process died on Linux where the simulator says it goes on".to_string(),
+        (Obs::LeftBehind { .. }, Obs::LeftBehind { .. }) => {
+            "the run leaves other IPC objects behind on Linux".to_string()
+        }
         (Obs::Reaped { .. }, _) => "the simulator's init reaps the process here; Linux's init could not".to_string(),
         (_, Obs::Unclear { .. }) => "Linux did not do what the simulator says in time".to_string(),
         _ => "the process's state differs".to_string(),

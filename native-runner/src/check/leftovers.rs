@@ -1,0 +1,143 @@
+//! The IPC objects a run leaves behind, on both arms: the simulator's `Leftover` events at the end of
+//! the run, and what the run's IPC namespace and `/dev/shm` hold on Linux once the last step is done
+//! (`/proc/sysvipc/msg` and `/proc/sysvipc/sem` as the driver, inside the run's IPC namespace, reads
+//! them; the run's POSIX queues as files of an mqueue file system mounted for the run; named
+//! semaphores as the files `sem.NAME` of the run's private `/dev/shm`).
+//!
+//! Each object is one line in words both arms can produce: a System V object by id, key and count (of
+//! messages, or semaphores), a POSIX queue by name, a named semaphore by name and value.
+
+use sim_core::lang::compile::Program;
+use sim_core::trace::{EventKind, ObjectKind, Trace};
+use std::ffi::CStr;
+
+/// Where the run's POSIX message queues are listed (inside the run's own `/dev/shm`, a tmpfs of its
+/// mount namespace; the name starts with a dot and no `sem.`, so it is never taken for a semaphore).
+pub const MQUEUE_DIR: &CStr = c"/dev/shm/.ipclab-mqueue";
+
+fn msg_line(id: i64, key: i64, messages: u64) -> String {
+    format!("message queue {id} (key {key}) holding {messages} messages")
+}
+
+fn sem_line(id: i64, key: i64, semaphores: u64) -> String {
+    format!("semaphore set {id} (key {key}) of {semaphores} semaphores")
+}
+
+fn mqueue_line(name: &str) -> String {
+    format!("POSIX message queue /{name}")
+}
+
+fn named_sem_line(name: &str, value: u64) -> String {
+    format!("named semaphore /{name} of value {value}")
+}
+
+/// The simulator's side, sorted.
+pub fn simulated(program: &Program, trace: &Trace) -> Vec<String> {
+    let name = |label: i64| {
+        let path = program.paths.get(label as usize).map_or("?", |path| &**path);
+        path.trim_start_matches('/').to_string()
+    };
+    let mut lines: Vec<String> = trace
+        .events
+        .iter()
+        .filter_map(|event| match &event.kind {
+            EventKind::Leftover { object, label, count } => Some(match object.kind {
+                ObjectKind::MsgQueue => msg_line(object.id as i64, *label, *count),
+                ObjectKind::SemSet => sem_line(object.id as i64, *label, *count),
+                ObjectKind::Mqueue => mqueue_line(&name(*label)),
+                _ => named_sem_line(&name(*label), *count),
+            }),
+            _ => None,
+        })
+        .collect();
+    lines.sort();
+    lines
+}
+
+/// The rows of a `/proc/sysvipc` table as numbers, the header skipped: each row's first `columns`
+/// fields.
+fn sysvipc_rows(text: &str, columns: usize) -> Result<Vec<Vec<i64>>, String> {
+    text.lines()
+        .skip(1)
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| {
+            let fields: Vec<i64> =
+                line.split_whitespace().take(columns).map_while(|field| field.parse().ok()).collect();
+            if fields.len() == columns {
+                Ok(fields)
+            } else {
+                Err(format!("cannot read the line `{}` of /proc/sysvipc", line.trim()))
+            }
+        })
+        .collect()
+}
+
+/// The System V lines of `/proc/sysvipc/msg` (`key msqid perms cbytes qnum ...`) and
+/// `/proc/sysvipc/sem` (`key semid perms nsems ...`).
+fn system_v(msg: &str, sem: &str) -> Result<Vec<String>, String> {
+    let mut lines = Vec::new();
+    for row in sysvipc_rows(msg, 5)? {
+        lines.push(msg_line(row[1], row[0], row[4] as u64));
+    }
+    for row in sysvipc_rows(sem, 4)? {
+        lines.push(sem_line(row[1], row[0], row[3] as u64));
+    }
+    Ok(lines)
+}
+
+/// A named semaphore's value, from its file: glibc's `struct new_sem` on x86-64 starts with a 64-bit
+/// word whose low 32 bits are the value (`SEM_VALUE_MASK`) and high 32 bits the count of waiters.
+fn sem_value(file: &[u8]) -> Option<u64> {
+    let word = u64::from_ne_bytes(file.get(..8)?.try_into().ok()?);
+    Some(word & 0xffff_ffff)
+}
+
+/// Linux's side, sorted: read by the driver, inside the run's namespaces, after the last step.
+pub fn real() -> Result<Vec<String>, String> {
+    let read = |path: &str| std::fs::read_to_string(path).map_err(|error| format!("cannot read {path}: {error}"));
+    let mut lines = system_v(&read("/proc/sysvipc/msg")?, &read("/proc/sysvipc/sem")?)?;
+    let queues = MQUEUE_DIR.to_str().expect("an ASCII path");
+    let entries = std::fs::read_dir(queues).map_err(|error| format!("cannot list {queues}: {error}"))?;
+    for entry in entries {
+        let entry = entry.map_err(|error| format!("cannot list {queues}: {error}"))?;
+        lines.push(mqueue_line(&entry.file_name().to_string_lossy()));
+    }
+    let entries = std::fs::read_dir("/dev/shm").map_err(|error| format!("cannot list /dev/shm: {error}"))?;
+    for entry in entries {
+        let entry = entry.map_err(|error| format!("cannot list /dev/shm: {error}"))?;
+        let file_name = entry.file_name().to_string_lossy().into_owned();
+        let Some(name) = file_name.strip_prefix("sem.") else { continue };
+        let bytes =
+            std::fs::read(entry.path()).map_err(|error| format!("cannot read /dev/shm/{file_name}: {error}"))?;
+        let value = sem_value(&bytes).ok_or_else(|| format!("/dev/shm/{file_name} is too short for a semaphore"))?;
+        lines.push(named_sem_line(name, value));
+    }
+    lines.sort();
+    Ok(lines)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sysvipc_tables_give_ids_keys_and_counts() {
+        let msg = "       key      msqid perms      cbytes       qnum lspid lrpid   uid   gid  cuid  cgid      stime      rtime      ctime\n\
+                   \x20       42          0   600          14          1     3     0 65534 65534 65534 65534 0 0 0\n";
+        let sem = "       key      semid perms      nsems   uid   gid  cuid  cgid      otime      ctime\n\
+                   \x20        0      32768   600          3 65534 65534 65534 65534 0 0\n";
+        assert_eq!(
+            system_v(msg, sem).unwrap(),
+            ["message queue 0 (key 42) holding 1 messages", "semaphore set 32768 (key 0) of 3 semaphores"]
+        );
+        assert!(system_v("header\nnot a row\n", "").is_err());
+    }
+
+    #[test]
+    fn a_semaphore_file_gives_its_value_and_not_its_waiters() {
+        let mut file = ((1u64 << 32) | 2).to_ne_bytes().to_vec();
+        file.extend_from_slice(&[0; 24]);
+        assert_eq!(sem_value(&file), Some(2));
+        assert_eq!(sem_value(&file[..4]), None);
+    }
+}
