@@ -7,10 +7,10 @@
 //! and continuing, a signal to a whole group), then message queues (typed messages, a server answering
 //! by pid, a queue that outlives its creator, removal waking a receiver, POSIX priorities and
 //! notification) and semaphores (a resource for three users, a mutex and the same section without one,
-//! producer and consumer and their classic deadlock, an undo after a kill). Scenarios whose names
-//! start with `probe-` pin one subtle Linux rule each and go under "Linux rules"; every other one has
-//! its place here (a test checks it), and one that had none would still join "Learn", after the
-//! listed ones.
+//! producer and consumer and their classic deadlock, two semaphores taken in one atomic semop, an undo
+//! after a kill). Scenarios whose names start with `probe-` pin one subtle Linux rule each and go under
+//! "Linux rules"; every other one has its place here (a test checks it), and one that had none would
+//! still join "Learn", after the listed ones.
 //!
 //! The page knows each scenario's stem and title, and its text's length and CRC-32 (`build.rs` lists
 //! them); the texts are served beside the page and fetched when first opened (see
@@ -82,6 +82,7 @@ pub const LEARN_ORDER: &[(&str, &str)] = &[
     ("sem-no-mutex", "Semaphores"),
     ("sem-producer-consumer", "Semaphores"),
     ("sem-producer-consumer-deadlock", "Semaphores"),
+    ("sem-atomic-pairs", "Semaphores"),
     ("sem-undo-after-kill", "Semaphores"),
 ];
 
