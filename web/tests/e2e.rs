@@ -795,6 +795,34 @@ fn lanes_show_process_groups_variables_and_why_a_process_woke() {
     save_screenshot(&browser, "groups-and-variables");
 }
 
+#[test]
+fn ipc_objects_are_drawn_with_their_messages_counters_sleepers_and_the_system_wide_list() {
+    let browser = Browser::start(1280, 900);
+    open(&browser, &playground());
+    // Five workers and a semaphore of 3: after the boss's GETNCNT (step 14) the value is 0 and the
+    // fourth and fifth workers sleep in the semaphore's queue, in the order they came.
+    choose_scenario(&browser, "sem-three-users");
+    wait_text(&browser, "#scenario-title", "at most three");
+    for step in 1..=14 {
+        browser.press(&[ARROW_RIGHT]);
+        wait_step(&browser, &format!("step {step} /"));
+    }
+    assert_eq!(attribute(&browser, "#sem-0-0", "data-value"), "0");
+    let sleepers = wait_text(&browser, "#sem-0-0-take", "worker#4 (6)");
+    assert!(sleepers.find("worker#4").expect("fourth") < sleepers.find("worker#5").expect("fifth"), "{sleepers}");
+    wait_text(&browser, "#ipc-panel", "1 semaphore");
+    // A queue left behind by its creator: its message is drawn with its type, and the run's last step
+    // lists it as left behind.
+    choose_scenario(&browser, "msg-outlives-creator");
+    wait_text(&browser, "#scenario-title", "outlives");
+    browser.press(&[END]);
+    wait_text(&browser, "#events", "left behind: message queue 0");
+    assert_eq!(attribute(&browser, "#msq-0", "data-messages"), "1");
+    wait_text(&browser, "#msq-0-messages", "type 1");
+    wait_text(&browser, "#ipc-panel", "1 message, 11 B");
+    save_screenshot(&browser, "ipc-objects");
+}
+
 // ---- Teaching modes ----
 
 #[test]

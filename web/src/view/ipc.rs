@@ -19,6 +19,15 @@ fn mode(mode: u32) -> String {
     format!("{:o}", mode)
 }
 
+/// `1 message`, `2 messages`.
+fn count(value: usize, noun: &str) -> String {
+    if value == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{value} {noun}s")
+    }
+}
+
 fn key(key: i32) -> String {
     if key == 0 {
         "IPC_PRIVATE".to_string()
@@ -157,21 +166,21 @@ pub fn panel(objects: &[ObjectView], names: &Names) -> Html {
                     format!("{} ({})", queue.id, key(queue.key)),
                     queue.creator,
                     queue.mode,
-                    format!("{} messages, {} B", queue.messages.len(), queue.used_bytes),
+                    format!("{}, {} B", count(queue.messages.len(), "message"), queue.used_bytes),
                 ),
                 ObjectView::SemSet(set) => (
                     "sem",
                     format!("{} ({})", set.id, key(set.key)),
                     set.creator,
                     set.mode,
-                    format!("{} semaphores", set.sems.len()),
+                    count(set.sems.len(), "semaphore"),
                 ),
                 ObjectView::Mqueue(queue) => (
                     "mqueue",
                     queue.name.clone().unwrap_or_else(|| "(unlinked)".to_string()),
                     queue.creator,
                     queue.mode,
-                    format!("{} messages", queue.messages.len()),
+                    count(queue.messages.len(), "message"),
                 ),
                 ObjectView::NamedSem(sem) => (
                     "named sem",
