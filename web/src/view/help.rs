@@ -31,9 +31,10 @@ pub fn help(send: &Callback<Msg>) -> Html {
         <>
             <p>
                 {"ipclab runs small programs of processes that talk through a simulated Linux kernel: pipes, \
-                  FIFOs, signals, fork and wait. Each step is one system call by one process. You see which \
-                  process ran, what the call did, and what the kernel holds afterwards: descriptor tables, \
-                  pipe buffers, sleeping processes, pending signals."}
+                  FIFOs, signals, fork and wait, message queues and semaphores. Each step is one system call by \
+                  one process. You see which process ran, what the call did, and what the kernel holds \
+                  afterwards: descriptor tables, pipe buffers, queued messages, semaphore counters, sleeping \
+                  processes, pending signals."}
             </p>
             <p>
                 {"The scenario in the editor is the program. Its title and description say what it shows; \
