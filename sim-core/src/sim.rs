@@ -219,6 +219,14 @@ impl Simulation {
         &self.trace
     }
 
+    /// Takes the events recorded since the last call out of the trace, for a caller that shows a run as
+    /// it goes and keeps none of it (`ipclab sim`): the trace's memory then stays flat however long the
+    /// run. The hash is unaffected (every event is hashed as it is recorded); checkpoints taken before
+    /// no longer restore the events taken.
+    pub fn take_events(&mut self) -> Vec<Event> {
+        std::mem::take(&mut self.trace.events)
+    }
+
     pub fn config(&self) -> &RunConfig {
         &self.config
     }
