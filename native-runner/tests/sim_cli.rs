@@ -224,10 +224,7 @@ fn fifos_devices_and_directories_are_refused_without_blocking() {
 #[test]
 fn a_long_run_prints_as_it_goes_in_bounded_memory() {
     use std::os::unix::process::CommandExt;
-    let file = temp_file(
-        "yield-loop.ipc",
-        b"process main {\n  repeat 10000000 {\n    sched_yield\n  }\n}\n",
-    );
+    let file = temp_file("yield-loop.ipc", b"process main {\n  repeat 10000000 {\n    sched_yield\n  }\n}\n");
     let mut command = ipclab();
     command.arg("sim").arg(&file).args(["--max-steps", "2000000"]);
     // SAFETY: setrlimit is async-signal-safe, and the closure touches nothing else.
