@@ -32,6 +32,12 @@ pub struct Limits {
     /// Most user-space operations (assignments, conditions, jumps) a process may run between two
     /// system calls: a loop that never calls anything ends the run instead of hanging it.
     pub max_user_ops_per_step: u32,
+    /// Most bytes a run may hold: its pipes' pages (and pages it let go of while a copy of the kernel
+    /// still held them), the events it keeps (counted at [`crate::trace::EVENT_BYTES`] each, or their
+    /// packed bytes), the bytes its reads returned, its list of choices, and what the caller keeps for
+    /// it (the playground's checkpoints). Counted the same way on every platform, so the step at which
+    /// a run reaches it is part of the run. Checked every 64 steps and before every read.
+    pub max_memory_bytes: u64,
 }
 
 impl Limits {
@@ -48,6 +54,7 @@ impl Limits {
         max_bytes_in_flight: 64 << 20,
         max_trace_data_bytes: 1 << 30,
         max_user_ops_per_step: 1_000_000,
+        max_memory_bytes: 512 << 20,
     };
 }
 

@@ -41,6 +41,9 @@ pub struct PipeBuffer {
     spare: Option<Rc<Page>>,
     /// Unread bytes in all slots.
     len: u32,
+    /// Pages this buffer let go of (read out, or copied before a write) while a clone of it still held
+    /// them: memory the clones now keep alive because of this buffer's run.
+    released_shared: u64,
     max_slots: u32,
 }
 
@@ -78,7 +81,13 @@ pub enum WriteProgress {
 
 impl PipeBuffer {
     pub fn new(capacity_bytes: u32) -> PipeBuffer {
-        PipeBuffer { slots: VecDeque::new(), spare: None, len: 0, max_slots: capacity_bytes / PAGE_SIZE }
+        PipeBuffer {
+            slots: VecDeque::new(),
+            spare: None,
+            len: 0,
+            released_shared: 0,
+            max_slots: capacity_bytes / PAGE_SIZE,
+        }
     }
 
     pub fn len_bytes(&self) -> u32 {
@@ -120,6 +129,21 @@ impl PipeBuffer {
         self.slots.iter().filter(|slot| Rc::strong_count(&slot.page) == 1).count() as u32
     }
 
+    /// Pages in use, shared or not.
+    pub fn pages(&self) -> u32 {
+        self.slots.len() as u32
+    }
+
+    /// Pages held in use now, plus those this buffer let go of while a clone still held them.
+    pub fn pages_accounted(&self) -> u64 {
+        self.slots.len() as u64 + self.released_shared
+    }
+
+    /// The pages a clone shares with this buffer, as this buffer goes away (its pipe is freed).
+    pub fn shared_pages_at_release(&self) -> u64 {
+        self.released_shared + self.slots.iter().filter(|slot| Rc::strong_count(&slot.page) > 1).count() as u64
+    }
+
     /// `pipe_write`'s first move: if the write's sub-page remainder (`len % PAGE_SIZE` bytes) fits
     /// after the data of the last page, the write's first bytes are appended there. Returns how many
     /// bytes were taken (0 or the whole remainder).
@@ -134,6 +158,9 @@ impl PipeBuffer {
         }
         let end = last.end as usize;
         // Copy on write: a page a checkpoint still holds is copied before it changes.
+        if Rc::strong_count(&last.page) > 1 {
+            self.released_shared += 1;
+        }
         let page = Rc::make_mut(&mut last.page);
         payload.copy_into(0, &mut page.0[end..end + chars as usize]);
         last.end += chars as u16;
@@ -183,6 +210,9 @@ impl PipeBuffer {
             remaining -= chars;
             if slot.start == slot.end {
                 let slot = self.slots.pop_front().expect("the slot just read");
+                if Rc::strong_count(&slot.page) > 1 {
+                    self.released_shared += 1;
+                }
                 if self.spare.is_none() {
                     self.spare = Some(slot.page);
                 }
