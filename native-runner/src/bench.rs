@@ -58,6 +58,9 @@ fn measure_sim(messages: u32, storage: Storage) -> Result<SimMeasure, String> {
         pack_events: storage == Storage::Packed,
         check_invariants: false,
         max_steps: sim_core::Limits::DEFAULT.max_steps_ceiling,
+        // The benchmark measures what storing a long trace costs; the budget that protects a person's
+        // machine from a runaway scenario would end its run early.
+        memory_budget: u64::MAX,
         ..RunConfig::default()
     };
     let mut simulation = Simulation::new(&scenario, config).map_err(|error| error.message)?;

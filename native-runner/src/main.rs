@@ -258,6 +258,9 @@ pub(crate) fn run_error_text(file: &str, scenario: &sim_core::Scenario, error: &
     }
 }
 
+/// How much of a trace `sim` gathers before it writes it out.
+const OUTPUT_CHUNK: usize = 1 << 16;
+
 fn run_sim(file: &std::path::Path, seed: u64, schedule: &str, format: Format, max_steps: Option<u64>) -> ExitCode {
     let schedule = match parse_schedule(schedule) {
         Ok(parsed) => parsed,
@@ -290,21 +293,55 @@ fn run_sim(file: &std::path::Path, seed: u64, schedule: &str, format: Format, ma
         note!("ipclab: {message}");
         return ExitCode::from(2);
     }
-    if let Err(error) = simulation.run() {
-        note!("{}", run_error_text(&file.display().to_string(), &scenario, &error));
-        return ExitCode::from(match error {
-            sim_core::SimError::Schedule { .. } => 2,
-            _ => 70,
-        });
-    }
-    let report = simulation.report().expect("the run has finished");
-    let program = simulation.program();
-    let trace = simulation.trace();
+    // The trace is shown as the run goes, a chunk at a time, and each step's events are dropped once
+    // shown: memory stays flat however many steps the run takes (the bytes reads returned are kept, up
+    // to `max_trace_data_bytes`, because a read's result points into them).
+    let program = simulation.program().clone();
     let file_name = file.display().to_string();
+    let mut names = render::ProcessNames::default();
+    let mut out = String::new();
+    loop {
+        let events = simulation.take_events();
+        if !output::closed() {
+            let trace = simulation.trace();
+            for event in &events {
+                names.observe(&program, event);
+                match format {
+                    Format::Text => {
+                        out.push_str(&render::event_line(&program, trace, &names, event));
+                        out.push('\n');
+                    }
+                    Format::Json => {
+                        out.push_str(&json::event_record_json(&render::event_record(&program, trace, &names, event)));
+                        out.push('\n');
+                    }
+                }
+            }
+            if out.len() >= OUTPUT_CHUNK {
+                if let Err(code) = output::print(&out) {
+                    return code;
+                }
+                out.clear();
+            }
+        }
+        if simulation.is_finished() {
+            break;
+        }
+        if let Err(error) = simulation.step() {
+            let _ = output::print(&out);
+            note!("{}", run_error_text(&file_name, &scenario, &error));
+            return ExitCode::from(match error {
+                sim_core::SimError::Schedule { .. } => 2,
+                _ => 70,
+            });
+        }
+    }
+    // The text ends with a summary that needs no list of choices (a report would copy them, four bytes
+    // a step); the JSON summary lists them.
+    let failures = simulation.failures();
     match format {
         Format::Text => {
-            let mut out = render::trace_text(program, trace);
-            for failure in &report.failures {
+            for failure in failures {
                 out.push_str(&format!(
                     "{}:{}:{}: expectation failed in {}: expected {}, got {}\n",
                     file_name, failure.span.line, failure.span.col, failure.process, failure.expected, failure.got
@@ -312,28 +349,22 @@ fn run_sim(file: &std::path::Path, seed: u64, schedule: &str, format: Format, ma
             }
             out.push_str(&format!(
                 "outcome: {}; steps: {}; expectations: {}; trace hash: {:016x}\n",
-                report.outcome.name(),
-                report.steps,
-                if report.failures.is_empty() {
-                    "all hold".to_string()
-                } else {
-                    format!("{} failed", report.failures.len())
-                },
-                report.trace_hash
+                simulation.outcome().expect("the run has finished").name(),
+                simulation.steps(),
+                if failures.is_empty() { "all hold".to_string() } else { format!("{} failed", failures.len()) },
+                simulation.trace().hash()
             ));
-            if let Err(code) = output::print(&out) {
-                return code;
-            }
         }
         Format::Json => {
-            let names = render::ProcessNames::from_events(program, &trace.events);
-            let out = json::trace_lines(program, trace, &names, Some(&report));
-            if let Err(code) = output::print(&out) {
-                return code;
-            }
+            let report = simulation.report().expect("the run has finished");
+            out.push_str(&json::run_summary_json(&render::RunSummary::of(&report)));
+            out.push('\n');
         }
     }
-    if report.failures.is_empty() {
+    if let Err(code) = output::print(&out) {
+        return code;
+    }
+    if simulation.failures().is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

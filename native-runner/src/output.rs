@@ -34,6 +34,11 @@ pub const WRITE_FAILED: u8 = 74;
 /// Set once a write found standard output closed; later writes are skipped.
 static CLOSED: AtomicBool = AtomicBool::new(false);
 
+/// Whether standard output's reader has gone away: nothing more needs to be made for it.
+pub fn closed() -> bool {
+    CLOSED.load(Ordering::Relaxed)
+}
+
 /// Writes `text` to standard output and flushes it. `Ok` when it was written or when the output has
 /// been closed by its reader; `Err` with the exit code when a write failed (already reported on stderr).
 pub fn print(text: &str) -> Result<(), ExitCode> {

@@ -32,6 +32,13 @@ pub struct Limits {
     /// Most user-space operations (assignments, conditions, jumps) a process may run between two
     /// system calls: a loop that never calls anything ends the run instead of hanging it.
     pub max_user_ops_per_step: u32,
+    /// Most bytes a run may hold: its pipes' pages (and pages it let go of while a copy of the kernel
+    /// still held them), the events it keeps (counted at [`crate::trace::EVENT_BYTES`] each, or their
+    /// packed bytes), the bytes its reads returned, its list of choices, and what the caller keeps for
+    /// it (the playground's checkpoints). Counted the same way on every platform, so the step at which
+    /// a run reaches it is part of the run. Checked every 64 steps and before every read.
+    #[serde(default = "default_max_memory_bytes")]
+    pub max_memory_bytes: u64,
     /// Most IPC objects (System V message queues and semaphore sets, POSIX message queues and named
     /// semaphores) at once. Linux allows far more (32,000 queues, 32,000 sets); a scenario that makes
     /// this many is a loop gone wrong, and every object holds memory.
@@ -107,6 +114,10 @@ impl Default for IpcLimits {
     }
 }
 
+fn default_max_memory_bytes() -> u64 {
+    Limits::DEFAULT.max_memory_bytes
+}
+
 fn default_max_ipc_objects() -> u32 {
     Limits::DEFAULT.max_ipc_objects
 }
@@ -129,6 +140,7 @@ impl Limits {
         max_bytes_in_flight: 64 << 20,
         max_trace_data_bytes: 1 << 30,
         max_user_ops_per_step: 1_000_000,
+        max_memory_bytes: 512 << 20,
         max_ipc_objects: 1_024,
         max_semaphores: 65_536,
         ipc: IpcLimits::LINUX,

@@ -82,6 +82,11 @@ impl ChoiceLog {
         self.len += 1;
     }
 
+    /// Bytes the log takes.
+    pub fn size_bytes(&self) -> u64 {
+        self.bytes.len() as u64
+    }
+
     /// Steps recorded.
     pub fn len(&self) -> u64 {
         self.len

@@ -40,6 +40,14 @@ pub struct RunConfig {
     /// Record which kernel objects each step read and changed ([`Simulation::footprint`]).
     #[serde(default)]
     pub track_footprints: bool,
+    /// The run's memory budget in bytes ([`Limits::max_memory_bytes`] unless a caller that measures
+    /// storage itself, like `ipclab bench`, lifts it).
+    #[serde(default = "default_memory_budget")]
+    pub memory_budget: u64,
+}
+
+fn default_memory_budget() -> u64 {
+    Limits::DEFAULT.max_memory_bytes
 }
 
 fn yes() -> bool {
@@ -61,6 +69,7 @@ impl Default for RunConfig {
             pack_events: false,
             check_invariants: cfg!(debug_assertions),
             track_footprints: false,
+            memory_budget: Limits::DEFAULT.max_memory_bytes,
         }
     }
 }
@@ -121,6 +130,13 @@ impl Checkpoint {
     pub fn step(&self) -> u64 {
         self.kernel.step
     }
+
+    /// Bytes the checkpoint holds of its own, for the memory budget: its copy of the list of choices and
+    /// of the kernel's tables (1 KiB a process, 4 KiB besides). Pipe pages are shared with the run and
+    /// counted there (see [`Kernel::held_bytes`]).
+    pub fn held_bytes(&self) -> u64 {
+        self.scheduler.taken.size_bytes() + 4096 + 1024 * self.kernel.procs.len() as u64
+    }
 }
 
 /// The summary of a finished run.
@@ -153,7 +169,12 @@ pub struct Simulation {
     pinned: Arc<[ScheduleEntry]>,
     pinned_at: PinnedPosition,
     config: RunConfig,
+    /// Bytes the caller keeps for this run (the playground's checkpoints), for the memory budget.
+    held_outside: u64,
 }
+
+/// Steps between two checks of the memory budget (reads check it before they copy).
+const MEMORY_CHECK_INTERVAL: u64 = 64;
 
 impl Simulation {
     /// Compiles `scenario` and sets up its processes. Fails only when the scenario cannot run at all.
@@ -163,7 +184,7 @@ impl Simulation {
     }
 
     pub fn from_program(program: Arc<Program>, mut config: RunConfig) -> Simulation {
-        let limits = Limits::DEFAULT;
+        let limits = Limits { max_memory_bytes: config.memory_budget, ..Limits::DEFAULT };
         config.max_steps = config.max_steps.min(limits.max_steps_ceiling);
         let mut trace = if !config.keep_events && config.pack_events {
             Trace::new_packed()
@@ -200,7 +221,9 @@ impl Simulation {
             pinned,
             pinned_at: PinnedPosition::default(),
             config,
+            held_outside: 0,
         };
+        simulation.refresh_read_ceiling(simulation.held_bytes());
         if let Some(hit) = limit_hit {
             simulation.finish(RunOutcome::LimitReached { limit: hit.limit.to_string(), detail: hit.detail });
         }
@@ -217,6 +240,14 @@ impl Simulation {
 
     pub fn trace(&self) -> &Trace {
         &self.trace
+    }
+
+    /// Takes the events recorded since the last call out of the trace, for a caller that shows a run as
+    /// it goes and keeps none of it (`ipclab sim`): the trace's memory then stays flat however long the
+    /// run. The hash is unaffected (every event is hashed as it is recorded); checkpoints taken before
+    /// no longer restore the events taken.
+    pub fn take_events(&mut self) -> Vec<Event> {
+        std::mem::take(&mut self.trace.events)
     }
 
     pub fn config(&self) -> &RunConfig {
@@ -420,7 +451,50 @@ impl Simulation {
             // End at once, so that the outcome is known as soon as the last step is shown.
             self.end_if_over();
         }
+        if self.kernel.step.is_multiple_of(MEMORY_CHECK_INTERVAL) && self.outcome.is_none() {
+            self.check_memory();
+        }
         Ok(StepStatus::Ran(pid))
+    }
+
+    /// Ends the run when it holds more than [`Limits::max_memory_bytes`].
+    #[cold]
+    #[inline(never)]
+    fn check_memory(&mut self) {
+        let held = self.held_bytes();
+        let budget = self.kernel.limits.max_memory_bytes;
+        self.refresh_read_ceiling(held);
+        if held > budget {
+            let detail = format!(
+                "the run holds {} MiB (pipes, trace, schedule and checkpoints), more than its memory budget of {} MiB",
+                held >> 20,
+                budget >> 20
+            );
+            self.finish(RunOutcome::LimitReached { limit: "max_memory_bytes".to_string(), detail });
+        }
+    }
+
+    /// Until the next check, reads may add what the budget leaves (when the trace keeps their bytes).
+    fn refresh_read_ceiling(&mut self, held: u64) {
+        let limits = &self.kernel.limits;
+        let room = limits.max_memory_bytes.saturating_sub(held);
+        self.kernel.read_ceiling = if self.trace.keeps_data() {
+            limits.max_trace_data_bytes.min(self.trace.data_len().saturating_add(room))
+        } else {
+            limits.max_trace_data_bytes
+        };
+    }
+
+    /// Bytes the run holds, as [`Limits::max_memory_bytes`] counts them: the kernel's pipe pages, the
+    /// trace, the list of choices, and what the caller said it keeps for the run.
+    pub fn held_bytes(&self) -> u64 {
+        self.kernel.held_bytes() + self.trace.held_bytes() + self.scheduler.taken.size_bytes() + self.held_outside
+    }
+
+    /// Tells the run how many bytes its caller keeps for it (the playground's checkpoints), so that the
+    /// memory budget counts them.
+    pub fn set_held_outside(&mut self, bytes: u64) {
+        self.held_outside = bytes;
     }
 
     #[cold]
@@ -490,6 +564,38 @@ mod tests {
 
     fn simulation(text: &str, config: RunConfig) -> Simulation {
         Simulation::new(&crate::parse(text).expect("parses"), config).expect("compiles")
+    }
+
+    #[test]
+    fn a_run_past_its_memory_budget_ends_with_that_limit() {
+        // Reads keep what they return: 64 KiB a read reaches a budget of 4 MiB by the 64th read.
+        let text = "process a {\n p = pipe\n fork w {\n  repeat 1000 {\n   write p.w 65536 bytes\n  }\n }\n repeat 1000 {\n  read p.r 65536\n }\n}\n";
+        let config = RunConfig { memory_budget: 4 << 20, ..RunConfig::default() };
+        let mut run = simulation(text, config.clone());
+        let outcome = run.run().unwrap().clone();
+        let RunOutcome::LimitReached { limit, detail } = outcome else { panic!("{outcome:?}") };
+        assert_eq!(limit, "max_memory_bytes");
+        assert!(detail.contains("memory budget of 4 MiB"), "{detail}");
+        // Checked every 64 steps: the run may pass the budget by what 64 steps add (here their events
+        // and a pipe's pages).
+        assert!(run.held_bytes() <= (4 << 20) + (128 << 10), "held {} bytes", run.held_bytes());
+        assert!(run.trace().data_len() > 3 << 20, "the run went on until it was close to the budget");
+        // Kept events count too: a loop of yields with a budget of 64 KiB ends within 64 steps of it.
+        let mut yields = simulation(
+            "process a {\n repeat 100000 {\n  sched_yield\n }\n}\n",
+            RunConfig { memory_budget: 64 << 10, ..RunConfig::default() },
+        );
+        let outcome = yields.run().unwrap().clone();
+        assert!(
+            matches!(&outcome, RunOutcome::LimitReached { limit, .. } if limit == "max_memory_bytes"),
+            "{outcome:?}"
+        );
+        let steps_at_budget = (64 << 10) / crate::trace::EVENT_BYTES;
+        assert!(yields.steps() <= steps_at_budget + 64, "{} steps", yields.steps());
+        // The same budget gives the same run: where it ends is part of the trace.
+        let mut again = simulation(text, config);
+        again.run().unwrap();
+        assert_eq!(again.trace().hash(), run.trace().hash());
     }
 
     #[test]

@@ -1,7 +1,13 @@
 //! Helpers shared by the cross-crate tests: finding the scenario library and running a scenario the
 //! one way every test runs it, so that golden files, determinism checks and tidy checks agree.
 
+pub mod fuzz;
 pub mod generate;
+
+/// FNV-1a, 64 bits: a stable hash of bytes (names corpus files, seeds a kernel input's schedule).
+pub fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| (hash ^ *byte as u64).wrapping_mul(0x0100_0000_01b3))
+}
 
 use sim_core::{Policy, Report, RunConfig, Simulation};
 use std::path::{Path, PathBuf};

@@ -133,7 +133,9 @@ impl Engine {
         let mut checkpoints = vec![reference.checkpoint()];
         let mut interval = FIRST_INTERVAL;
         let mut error = None;
-        let keep = |simulation: &Simulation, checkpoints: &mut Vec<Checkpoint>, interval: &mut u64| {
+        // Checkpoints count in the run's memory budget (`Limits::max_memory_bytes`): a run that would hold
+        // too much with them ends with that limit, as it would in `ipclab sim`.
+        let keep = |simulation: &mut Simulation, checkpoints: &mut Vec<Checkpoint>, interval: &mut u64| {
             if simulation.steps().is_multiple_of(*interval) && simulation.steps() > 0 {
                 checkpoints.push(simulation.checkpoint());
                 if checkpoints.len() > MAX_CHECKPOINTS {
@@ -144,11 +146,12 @@ impl Engine {
                     });
                     *interval *= 2;
                 }
+                simulation.set_held_outside(checkpoints.iter().map(Checkpoint::held_bytes).sum());
             }
         };
         for (index, pid) in setup.forced.iter().enumerate() {
             match reference.step_as(*pid) {
-                Ok(StepStatus::Ran(_)) => keep(&reference, &mut checkpoints, &mut interval),
+                Ok(StepStatus::Ran(_)) => keep(&mut reference, &mut checkpoints, &mut interval),
                 Ok(StepStatus::Finished) => break,
                 Err(failure) => {
                     error = Some(format!("schedule choice {} cannot be followed: {failure}", index + 1));
@@ -166,7 +169,7 @@ impl Engine {
                         if pinned {
                             pinned_steps += 1;
                         }
-                        keep(&reference, &mut checkpoints, &mut interval)
+                        keep(&mut reference, &mut checkpoints, &mut interval)
                     }
                     Ok(StepStatus::Finished) => break,
                     Err(failure) => {

@@ -7,6 +7,8 @@
 //! - `cargo xtask bench` measures the simulator against real Linux pipes.
 //! - `cargo xtask serve-bench` loads `ipclab serve` on 127.0.0.1: idle connections, 2,000 concurrent
 //!   requests, the connection cap, `SIGTERM`; a table, and JSON in `target/bench/serve.json`.
+//! - `cargo xtask fuzz [TARGET...] [--minutes M | --cases N] [--seed S] [--save]` fuzzes the parser,
+//!   the share-link decoder, the compiler and the kernel (`tests/src/fuzz.rs`), with a table at the end.
 //! - `cargo xtask bless` rewrites the golden traces in `scenarios/` from the current simulator.
 //! - `cargo xtask docs`  rewrites the generated parts of the docs (the call table of
 //!   `docs/scenario-language.md`) from the simulator's table of system calls.
@@ -93,6 +95,22 @@ fn play() -> Result<(), String> {
     web::play()
 }
 
+/// Fuzzing for as long as asked (30 minutes split between the targets unless told otherwise).
+fn fuzz(args: &[String]) -> Result<(), String> {
+    say("building the fuzz driver (release)");
+    let mut command = cargo();
+    command.args(["build", "--release", "-p", "ipclab-tests", "--bin", "fuzz"]);
+    run(command)?;
+    let mut command = Command::new(root().join("target").join("release").join("fuzz"));
+    if args.iter().any(|arg| arg == "--minutes" || arg == "--cases") {
+        command.args(args);
+    } else {
+        command.args(args).args(["--minutes", "30"]);
+    }
+    say("fuzzing: a line of progress per target, a table at the end; findings go to target/fuzz/findings/");
+    run(command)
+}
+
 fn bench() -> Result<(), String> {
     say("building the ipclab command line (release)");
     let mut command = cargo();
@@ -172,13 +190,14 @@ fn main() -> ExitCode {
         Some("bench") => bench(),
         Some("serve-bench") => serve_bench(),
         Some("bless") => bless(),
+        Some("fuzz") => fuzz(&args[1..]),
         Some("docs") => docs(),
         Some("dist") => web::dist().map(|_| ()),
         Some("web-bench") => web::bench(),
         Some(other) => Err(format!(
-            "unknown command `{other}`; expected play, test, bench, serve-bench, bless, docs, dist or web-bench"
+            "unknown command `{other}`; expected play, test, bench, serve-bench, fuzz, bless, docs, dist or web-bench"
         )),
-        None => Err("usage: cargo xtask <play|test|bench|serve-bench|bless|docs|dist|web-bench>".to_string()),
+        None => Err("usage: cargo xtask <play|test|bench|serve-bench|fuzz|bless|docs|dist|web-bench>".to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

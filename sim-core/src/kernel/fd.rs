@@ -221,6 +221,22 @@ pub(crate) fn write(kernel: &mut Kernel, pid: Pid, call: &CallOp, args: &Args, t
     }
 }
 
+/// A read whose bytes the trace cannot keep: past `max_trace_data_bytes`, or past what the memory
+/// budget leaves for read data ([`Kernel::read_ceiling`]).
+#[cold]
+#[inline(never)]
+fn past_read_ceiling(kernel: &mut Kernel, count: i64) -> Exec {
+    if kernel.read_ceiling == kernel.limits.max_trace_data_bytes {
+        let detail = format!("reads in this run would return more than {} bytes", kernel.limits.max_trace_data_bytes);
+        return kernel.halt("max_trace_data_bytes", detail);
+    }
+    let detail = format!(
+        "a read of {count} bytes would take the run past its memory budget of {} MiB",
+        kernel.limits.max_memory_bytes >> 20
+    );
+    kernel.halt("max_memory_bytes", detail)
+}
+
 /// `read`, handed to the object like [`write`].
 #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
 pub(crate) fn read(kernel: &mut Kernel, pid: Pid, args: &Args, trace: &mut Trace) -> Exec {
@@ -231,9 +247,8 @@ pub(crate) fn read(kernel: &mut Kernel, pid: Pid, args: &Args, trace: &mut Trace
             format!("a read of {count} bytes; one read may ask for at most {} bytes", kernel.limits.max_io_bytes);
         return kernel.halt("max_io_bytes", detail);
     }
-    if trace.data_len() + count as u64 > kernel.limits.max_trace_data_bytes {
-        let detail = format!("reads in this run would return more than {} bytes", kernel.limits.max_trace_data_bytes);
-        return kernel.halt("max_trace_data_bytes", detail);
+    if trace.data_len() + count as u64 > kernel.read_ceiling {
+        return past_read_ceiling(kernel, count);
     }
     kernel.read_scratch.clear();
     let Some(index) = kernel.file_of(pid, args.get(0)) else { return Kernel::error(EBADF) };

@@ -162,6 +162,12 @@ pub struct Kernel {
     pub ipc: ipc::Ipc,
     pub step: u64,
     pub bytes_in_flight: u64,
+    /// Pages of freed pipes that a clone of the kernel still held when they were freed.
+    pub pages_released_shared: u64,
+    /// The most bytes all reads of the run may have returned, as last set: `max_trace_data_bytes`, or
+    /// less when the memory budget leaves less room for read data (the simulation resets it every
+    /// 64 steps; a read checks it before it copies, with one comparison).
+    pub read_ceiling: u64,
     pub copied_to_kernel: u64,
     pub copied_to_user: u64,
     /// System calls that returned (or ended their process), as opposed to attempts that blocked.
@@ -198,6 +204,8 @@ impl Kernel {
             ipc: ipc::Ipc::default(),
             step: 0,
             bytes_in_flight: 0,
+            pages_released_shared: 0,
+            read_ceiling: limits.max_trace_data_bytes.min(limits.max_memory_bytes),
             copied_to_kernel: 0,
             copied_to_user: 0,
             calls_completed: 0,
@@ -241,6 +249,16 @@ impl Kernel {
     /// Whether `pid` names a process of this run that has not been reaped.
     pub fn exists(&self, pid: i64) -> bool {
         pid > INIT_PID as i64 && pid <= self.procs.len() as i64 && self.process(pid as Pid).state != ProcState::Reaped
+    }
+
+    /// Bytes of memory the kernel's objects hold for the memory budget: every pipe's pages, and the
+    /// pages it let go of while a clone still held them, and the messages queued in System V and POSIX
+    /// message queues ([`crate::Limits::max_memory_bytes`]).
+    pub fn held_bytes(&self) -> u64 {
+        let pages: u64 = self.pipes.iter().flatten().map(|pipe| pipe.buffer.pages_accounted()).sum();
+        let messages: u64 = self.ipc.msg_queues.values().map(|queue| queue.cbytes).sum::<u64>()
+            + self.ipc.mqueues.iter().flatten().map(|queue| queue.qsize).sum::<u64>();
+        (pages + self.pages_released_shared) * crate::linux::fcntl::PAGE_SIZE as u64 + messages
     }
 
     pub fn pipe(&self, id: u32) -> Option<&Pipe> {

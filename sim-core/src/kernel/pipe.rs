@@ -289,6 +289,7 @@ pub(crate) fn release_end(
     if pipe.readers == 0 && pipe.writers == 0 {
         let pipe = kernel.pipes[pipe_id as usize - 1].take().expect("just used");
         kernel.bytes_in_flight -= pipe.buffer.len_bytes() as u64;
+        kernel.pages_released_shared += pipe.buffer.shared_pages_at_release();
         if let Some(path) = &pipe.fifo_path {
             if let Some(node) = kernel.fifos.get_mut(path) {
                 if node.pipe == Some(pipe_id) {

@@ -11,23 +11,64 @@
 use crate::lang::ast::Payload;
 use crate::linux::fcntl::PAGE_SIZE;
 use std::collections::VecDeque;
+use std::rc::Rc;
 
-/// One slot: the unread bytes of a page lie at `start..end` within it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The bytes of one page. Pages are shared, never copied, when the kernel is cloned (a playground
+/// checkpoint holds a pipe's pages for the price of their pointers); a write into a page that a clone
+/// still holds copies that one page first.
+#[derive(Clone)]
+struct Page([u8; PAGE_SIZE as usize]);
+
+/// One slot (`struct pipe_buffer`): the unread bytes of its page lie at `start..end`.
+#[derive(Clone)]
 struct PageSlot {
+    page: Rc<Page>,
     start: u16,
     end: u16,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+impl PageSlot {
+    fn bytes(&self) -> &[u8] {
+        &self.page.0[self.start as usize..self.end as usize]
+    }
+}
+
+#[derive(Clone)]
 pub struct PipeBuffer {
     slots: VecDeque<PageSlot>,
-    /// The unread bytes of all slots, in order, are `bytes[head..]`. Reading moves `head`; the vector is
-    /// emptied when the pipe is, and compacted when mostly read, so both ends stay cheap.
-    bytes: Vec<u8>,
-    head: usize,
+    /// A page freed by a read, kept for the next write (`pipe->tmp_page` in `fs/pipe.c`'s
+    /// `anon_pipe_buf_release`), so that a ping-pong allocates no page per message.
+    spare: Option<Rc<Page>>,
+    /// Unread bytes in all slots.
+    len: u32,
+    /// Pages this buffer let go of (read out, or copied before a write) while a clone of it still held
+    /// them: memory the clones now keep alive because of this buffer's run.
+    released_shared: u64,
     max_slots: u32,
 }
+
+impl std::fmt::Debug for PipeBuffer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PipeBuffer")
+            .field("slot_lengths", &self.slot_lengths())
+            .field("len", &self.len)
+            .field("max_slots", &self.max_slots)
+            .finish()
+    }
+}
+
+/// Two buffers are equal when they hold the same bytes in the same slots and have the same capacity;
+/// what lies in a page outside its slot, and the spare page, do not count.
+impl PartialEq for PipeBuffer {
+    fn eq(&self, other: &PipeBuffer) -> bool {
+        self.max_slots == other.max_slots
+            && self.len == other.len
+            && self.slots.len() == other.slots.len()
+            && self.slots.iter().zip(&other.slots).all(|(a, b)| a.bytes() == b.bytes())
+    }
+}
+
+impl Eq for PipeBuffer {}
 
 /// What one attempt to write produced.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,11 +81,17 @@ pub enum WriteProgress {
 
 impl PipeBuffer {
     pub fn new(capacity_bytes: u32) -> PipeBuffer {
-        PipeBuffer { slots: VecDeque::new(), bytes: Vec::new(), head: 0, max_slots: capacity_bytes / PAGE_SIZE }
+        PipeBuffer {
+            slots: VecDeque::new(),
+            spare: None,
+            len: 0,
+            released_shared: 0,
+            max_slots: capacity_bytes / PAGE_SIZE,
+        }
     }
 
     pub fn len_bytes(&self) -> u32 {
-        (self.bytes.len() - self.head) as u32
+        self.len
     }
 
     pub fn is_empty(&self) -> bool {
@@ -69,12 +116,32 @@ impl PipeBuffer {
 
     /// The unread bytes, oldest first.
     pub fn contents(&self) -> impl Iterator<Item = u8> + '_ {
-        self.bytes[self.head..].iter().copied()
+        self.slots.iter().flat_map(|slot| slot.bytes().iter().copied())
     }
 
     /// Bytes held by each slot in use, oldest first (for pictures of the buffer).
     pub fn slot_lengths(&self) -> Vec<u32> {
         self.slots.iter().map(|slot| (slot.end - slot.start) as u32).collect()
+    }
+
+    /// Pages this buffer holds that no clone of it shares: what it costs beyond its clones.
+    pub fn unshared_pages(&self) -> u32 {
+        self.slots.iter().filter(|slot| Rc::strong_count(&slot.page) == 1).count() as u32
+    }
+
+    /// Pages in use, shared or not.
+    pub fn pages(&self) -> u32 {
+        self.slots.len() as u32
+    }
+
+    /// Pages held in use now, plus those this buffer let go of while a clone still held them.
+    pub fn pages_accounted(&self) -> u64 {
+        self.slots.len() as u64 + self.released_shared
+    }
+
+    /// The pages a clone shares with this buffer, as this buffer goes away (its pipe is freed).
+    pub fn shared_pages_at_release(&self) -> u64 {
+        self.released_shared + self.slots.iter().filter(|slot| Rc::strong_count(&slot.page) > 1).count() as u64
     }
 
     /// `pipe_write`'s first move: if the write's sub-page remainder (`len % PAGE_SIZE` bytes) fits
@@ -89,9 +156,24 @@ impl PipeBuffer {
         if last.end as u32 + chars > PAGE_SIZE {
             return 0;
         }
+        let end = last.end as usize;
+        // Copy on write: a page a checkpoint still holds is copied before it changes.
+        if Rc::strong_count(&last.page) > 1 {
+            self.released_shared += 1;
+        }
+        let page = Rc::make_mut(&mut last.page);
+        payload.copy_into(0, &mut page.0[end..end + chars as usize]);
         last.end += chars as u16;
-        payload.copy_to(0, chars, &mut self.bytes);
+        self.len += chars;
         chars
+    }
+
+    /// A page to write into: the spare if nothing else holds it, or a fresh one.
+    fn fresh_page(&mut self) -> Rc<Page> {
+        match self.spare.take() {
+            Some(page) if Rc::strong_count(&page) == 1 => page,
+            _ => Rc::new(Page([0; PAGE_SIZE as usize])),
+        }
     }
 
     /// `pipe_write`'s loop: while a slot is free, fill a fresh page with up to `PAGE_SIZE` bytes of the
@@ -104,8 +186,11 @@ impl PipeBuffer {
                 return (taken, WriteProgress::Full);
             }
             let chunk = (total - offset - taken).min(PAGE_SIZE);
-            self.slots.push_back(PageSlot { start: 0, end: chunk as u16 });
-            payload.copy_to(offset + taken, chunk, &mut self.bytes);
+            let mut page = self.fresh_page();
+            let bytes = &mut Rc::get_mut(&mut page).expect("a fresh page is held only here").0;
+            payload.copy_into(offset + taken, &mut bytes[..chunk as usize]);
+            self.slots.push_back(PageSlot { page, start: 0, end: chunk as u16 });
+            self.len += chunk;
             taken += chunk;
         }
         (taken, WriteProgress::Done)
@@ -119,21 +204,20 @@ impl PipeBuffer {
             let Some(slot) = self.slots.front_mut() else { break };
             let available = (slot.end - slot.start) as u32;
             let chars = available.min(remaining);
-            out.extend_from_slice(&self.bytes[self.head..self.head + chars as usize]);
-            self.head += chars as usize;
+            out.extend_from_slice(&slot.page.0[slot.start as usize..slot.start as usize + chars as usize]);
             slot.start += chars as u16;
+            self.len -= chars;
             remaining -= chars;
             if slot.start == slot.end {
-                self.slots.pop_front();
+                let slot = self.slots.pop_front().expect("the slot just read");
+                if Rc::strong_count(&slot.page) > 1 {
+                    self.released_shared += 1;
+                }
+                if self.spare.is_none() {
+                    self.spare = Some(slot.page);
+                }
                 freed += 1;
             }
-        }
-        if self.head == self.bytes.len() {
-            self.bytes.clear();
-            self.head = 0;
-        } else if self.head >= 1 << 16 && self.head * 2 >= self.bytes.len() {
-            self.bytes.drain(..self.head);
-            self.head = 0;
         }
         freed
     }
@@ -150,11 +234,12 @@ impl PipeBuffer {
     /// Internal consistency: slot lengths add up to the bytes held, and no slot is empty or too big.
     pub fn check(&self) -> Result<(), String> {
         let total: u32 = self.slots.iter().map(|slot| (slot.end - slot.start) as u32).sum();
-        if total != self.len_bytes() {
+        if total != self.len {
             return Err(format!("pipe slots hold {total} bytes but the buffer has {}", self.len_bytes()));
         }
         if let Some(bad) = self.slots.iter().find(|slot| slot.start >= slot.end || slot.end as u32 > PAGE_SIZE) {
-            return Err(format!("pipe slot {}..{} is empty or larger than a page", bad.start, bad.end));
+            let (start, end) = (bad.start, bad.end);
+            return Err(format!("pipe slot {start}..{end} is empty or larger than a page"));
         }
         if self.slots.len() as u32 > self.max_slots {
             return Err(format!("pipe uses {} slots of {}", self.slots.len(), self.max_slots));
@@ -246,6 +331,35 @@ mod tests {
         let mut out = Vec::new();
         pipe.read_into(4100, &mut out);
         assert_eq!(&out[4095..], b"abcab");
+    }
+
+    #[test]
+    fn a_clone_shares_its_pages_until_one_side_writes_into_a_shared_page() {
+        let mut pipe = PipeBuffer::new(65536);
+        pipe.fill_pages(&fill(3 * 4096 + 10, b'a'), 0);
+        assert_eq!(pipe.unshared_pages(), 4);
+        let mut copy = pipe.clone();
+        assert_eq!((pipe.unshared_pages(), copy.unshared_pages()), (0, 0), "a clone copies no page");
+        // A merge into the shared last page copies that page only, and the original keeps its bytes.
+        assert_eq!(copy.merge_into_last_page(&fill(5, b'b')), 5);
+        assert_eq!((pipe.unshared_pages(), copy.unshared_pages()), (1, 1));
+        assert_eq!(pipe.contents().filter(|byte| *byte == b'b').count(), 0);
+        assert_eq!(copy.contents().skip(3 * 4096 + 10).collect::<Vec<u8>>(), b"bbbbb");
+        // Reading from one side leaves the other's bytes as they were.
+        let mut out = Vec::new();
+        copy.read_into(3 * 4096 + 15, &mut out);
+        assert!(copy.is_empty());
+        assert_eq!(pipe.len_bytes(), 3 * 4096 + 10);
+        assert_eq!(pipe.contents().count(), 3 * 4096 + 10);
+        pipe.check().unwrap();
+        copy.check().unwrap();
+        // A page a clone still holds is never written as the spare: the next write takes a fresh page.
+        let before = pipe.clone();
+        let mut drained = pipe.clone();
+        drained.read_into(u32::MAX, &mut Vec::new());
+        drained.fill_pages(&fill(4096, b'z'), 0);
+        assert_eq!(before, pipe);
+        assert!(pipe.contents().all(|byte| byte == b'a'));
     }
 
     #[test]

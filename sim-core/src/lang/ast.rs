@@ -320,6 +320,27 @@ impl Payload {
         }
     }
 
+    /// Writes the bytes `offset..offset + out.len()` into `out`.
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    pub fn copy_into(&self, offset: u32, out: &mut [u8]) {
+        match self {
+            Payload::Bytes(bytes) => out.copy_from_slice(&bytes[offset as usize..offset as usize + out.len()]),
+            Payload::Fill { .. } => self.fill_into(offset, out),
+        }
+    }
+
+    #[inline(never)]
+    fn fill_into(&self, offset: u32, out: &mut [u8]) {
+        let pattern = self.pattern();
+        if pattern.len() == 1 {
+            out.fill(pattern[0]);
+        } else {
+            for (index, byte) in out.iter_mut().enumerate() {
+                *byte = Self::byte_at(pattern, offset as usize + index);
+            }
+        }
+    }
+
     #[inline(never)]
     fn fill_to(&self, offset: u32, count: u32, out: &mut Vec<u8>) {
         let pattern = self.pattern();

@@ -11,6 +11,10 @@ pub mod packed;
 pub use event::*;
 pub use hash::{StreamHasher, TraceHasher};
 
+/// What one kept event counts for in the memory budget, on every platform (about its size as an
+/// [`Event`] on a 64-bit machine, heap parts aside).
+pub const EVENT_BYTES: u64 = 96;
+
 /// The recorded trace: events, the bytes that `read` calls returned, and the hash of both.
 ///
 /// Every event is encoded as in [`crate::packed`], whatever is kept; the trace hash is the hash of that
@@ -105,6 +109,13 @@ impl Trace {
         self.data_len = mark.data_len;
         self.data_hash = mark.data_hash;
         self.text_hash = mark.text_hash;
+    }
+
+    /// Bytes the trace holds for the memory budget: kept events at [`EVENT_BYTES`] each, the packed
+    /// log, and the bytes reads returned.
+    pub fn held_bytes(&self) -> u64 {
+        let packed = self.packed().map_or(0, |log| log.size_bytes());
+        self.events.len() as u64 * EVENT_BYTES + packed + self.data.len() as u64
     }
 
     /// The bytes of a `read` result.
