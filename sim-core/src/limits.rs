@@ -32,6 +32,10 @@ pub struct Limits {
     /// Most user-space operations (assignments, conditions, jumps) a process may run between two
     /// system calls: a loop that never calls anything ends the run instead of hanging it.
     pub max_user_ops_per_step: u32,
+    /// Most signal handlers running inside one another in one process (a handler interrupted by a
+    /// signal whose handler is interrupted ...): `SA_NODEFER` and a `raise` in the handler would
+    /// otherwise recurse until the stack overflows.
+    pub max_signal_frames: u32,
 }
 
 impl Limits {
@@ -48,6 +52,7 @@ impl Limits {
         max_bytes_in_flight: 64 << 20,
         max_trace_data_bytes: 1 << 30,
         max_user_ops_per_step: 1_000_000,
+        max_signal_frames: 64,
     };
 }
 

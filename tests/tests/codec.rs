@@ -21,7 +21,17 @@ fn pid() -> BoxedStrategy<Pid> {
 }
 
 fn signal() -> impl Strategy<Value = Signal> {
-    (1u8..=31).prop_map(Signal)
+    (1u8..=64).prop_map(Signal)
+}
+
+fn delivery() -> impl Strategy<Value = Delivery> {
+    prop_oneof![
+        Just(Delivery::Ignored),
+        Just(Delivery::Discarded),
+        Just(Delivery::Stopped),
+        any::<bool>().prop_map(|core| Delivery::Terminated { core }),
+        number::<u32>().prop_map(|handler| Delivery::Handler { handler }),
+    ]
 }
 
 fn errno() -> impl Strategy<Value = Errno> {
@@ -69,6 +79,7 @@ fn reason() -> impl Strategy<Value = BlockReason> {
         prop::option::of(pid()).prop_map(|target| BlockReason::Child { target }),
         pid().prop_map(|pgid| BlockReason::ChildInGroup { pgid }),
         Just(BlockReason::Signal),
+        any::<u64>().prop_map(|set| BlockReason::SignalWait { set }),
     ]
 }
 
@@ -80,6 +91,7 @@ fn wake_cause() -> impl Strategy<Value = WakeCause> {
         object().prop_map(|object| WakeCause::Partner { object }),
         pid().prop_map(|child| WakeCause::Child { child }),
         object().prop_map(|object| WakeCause::Resize { object }),
+        signal().prop_map(|signal| WakeCause::Signal { signal }),
     ]
 }
 
@@ -141,7 +153,14 @@ fn kind() -> impl Strategy<Value = EventKind> {
         1 => (pid(), object(), prop_oneof![Just(LastEnd::Write), Just(LastEnd::Read), number::<u32>().prop_map(|unread| LastEnd::Both { unread })])
             .prop_map(|(pid, object, end)| EventKind::LastEnd { pid, object, end }),
         1 => (pid(), pid()).prop_map(|(pid, pgid)| EventKind::Orphaned { pid, pgid }),
-        1 => (pid(), number::<u32>(), signal()).prop_map(|(pid, op, signal)| EventKind::Interrupted { pid, op, signal }),
+        1 => (
+            pid(),
+            number::<u32>(),
+            signal(),
+            prop::sample::select(vec![CallInterrupted::Restart, CallInterrupted::Eintr, CallInterrupted::Partial])
+        )
+            .prop_map(|(pid, op, signal, outcome)| EventKind::Interrupted { pid, op, signal, outcome }),
+        1 => (pid(), signal(), delivery()).prop_map(|(pid, signal, delivery)| EventKind::Delivered { pid, signal, delivery }),
         1 => (pid(), number::<u32>(), signal()).prop_map(|(pid, op, signal)| EventKind::Fault { pid, op, signal }),
         1 => (pid(), number::<u32>(), text(), text(), span()).prop_map(|(pid, op, expected, got, span)| {
             EventKind::ExpectFailed { pid, op, mismatch: Box::new(Mismatch { expected, got, span }) }

@@ -26,10 +26,12 @@ pub mod wait;
 use crate::lang::compile::{Bind, CallOp, OpKind, Operand, Program, ERRNO_SLOT};
 use crate::lang::syscalls::{CallId, Mechanism as MechanismId};
 use crate::limits::Limits;
+use crate::linux::errno::EINTR;
 use crate::linux::{ChildStatus, Errno, Signal};
 use crate::present::snapshot::ObjectView;
 use crate::trace::{
-    Args, BlockReason, CallResult, Event, EventKind, ObjectRef, Pid, Trace, WakeCause, IMPLICIT_EXIT_OP,
+    Args, BlockReason, CallInterrupted, CallResult, Event, EventKind, ObjectRef, Pid, Trace, WakeCause,
+    IMPLICIT_EXIT_OP, IMPLICIT_SIGRETURN_OP,
 };
 use crate::user::{self, Settled};
 use fd::OpenFile;
@@ -79,8 +81,14 @@ impl CallContext<'_> {
 /// "Interruption of system calls and library functions by signal handlers").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Interruption {
-    /// The call starts again from the beginning once the process runs again.
+    /// `-ERESTARTSYS`: the call starts again from the beginning once the process runs again, unless a
+    /// handler without `SA_RESTART` runs (then it fails with `EINTR`).
     Restart,
+    /// `-ERESTARTNOHAND`: it starts again only if no handler runs (after a stop); a handler makes it
+    /// fail with `EINTR` (`pause`, `sigsuspend`).
+    RestartWithoutHandler,
+    /// It fails with `EINTR` whatever happens, even after a stop (`sigwaitinfo`).
+    Eintr,
     /// The call returns what it has done so far (a write that already moved bytes returns that count).
     Partial(u32),
 }
@@ -146,8 +154,8 @@ pub struct Kernel {
     /// System calls that returned (or ended their process), as opposed to attempts that blocked.
     pub calls_completed: u64,
     name_counts: BTreeMap<Arc<str>, u32>,
-    /// Signals raised by the running process's own call, delivered once the call's event is recorded.
-    pub(crate) deferred: Vec<(Pid, Pid, Signal)>,
+    /// Signals the step's call sends, generated once the call's event is recorded.
+    pub(crate) deferred: Vec<signal::Sent>,
     /// Faults of user-space code (a division by zero), delivered as their signal after the step's call.
     faults: Vec<(Pid, u32)>,
     pub(crate) read_scratch: Vec<u8>,
@@ -348,7 +356,33 @@ impl Kernel {
             self.footprint.write(ObjectRef::process(pid));
         }
         let process = self.process(pid);
+        // Signals that came while it was away are taken before it goes on (unless it is in the middle of
+        // a call: that call is tried again first, below).
+        if process.sig.pending != 0 && process.sig.deliverable() != 0 && !process.call.waited {
+            self.deliver_before_step(pid, trace);
+            if self.process(pid).state != ProcState::Runnable || !self.faults.is_empty() {
+                return self.end_step(pid, trace);
+            }
+        }
+        let process = self.process(pid);
         let op_index = process.pc;
+        if op_index >= process.end_pc && !process.sig.frames.is_empty() {
+            let signal = signal::sigreturn(self, pid);
+            if self.process(pid).sig.deliverable() == 0 {
+                self.settle(pid);
+            }
+            trace.record(Event {
+                step: self.step as u32,
+                kind: EventKind::Call {
+                    pid,
+                    op: IMPLICIT_SIGRETURN_OP,
+                    args: Args::new(&[signal.0 as i64]),
+                    result: CallResult::Value { value: 0 },
+                },
+            });
+            self.calls_completed += 1;
+            return self.end_step(pid, trace);
+        }
         if op_index >= process.end_pc {
             trace.record(Event {
                 step: self.step as u32,
@@ -361,17 +395,17 @@ impl Kernel {
             });
             self.calls_completed += 1;
             process::exit_process(self, pid, ChildStatus::Exited(0), trace);
-            return self.end_step(trace);
+            return self.end_step(pid, trace);
         }
         let op = &program.ops[op_index as usize];
         match &op.kind {
             OpKind::Call(call) => {
                 let mut args = Args::default();
-                if process.call.waited {
+                if process.call.waited || process.call.restart {
                     args = process.call.args;
                 } else if resolve_args(call, &process.vars, pid, &mut args).is_err() {
                     self.faults.push((pid, op_index));
-                    return self.end_step(trace);
+                    return self.end_step(pid, trace);
                 }
                 // The two calls that carry data skip the table: they are most of every busy run.
                 let exec = match call.id {
@@ -387,6 +421,9 @@ impl Kernel {
                             process::exit_process(self, pid, status, trace);
                         }
                     }
+                    Exec::Block(reason) if self.process(pid).sig.deliverable() != 0 => {
+                        self.interrupt(pid, op_index, &args, &reason, trace)
+                    }
                     Exec::Block(reason) => self.sleep(pid, op_index, &args, reason, trace),
                     Exec::Halt => {}
                 }
@@ -398,19 +435,87 @@ impl Kernel {
                 unreachable!("a process always rests on a call or a fork")
             }
         }
-        self.end_step(trace)
+        self.end_step(pid, trace)
     }
 
-    /// Delivers what the step raised (its own signals, user-space faults) and reports a limit it hit.
+    /// Sends what the step's call sent, delivers user-space faults, lets the process that ran take what
+    /// it may now (it returns to user mode), and reports a limit the step hit.
     #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
-    fn end_step(&mut self, trace: &mut Trace) -> Result<(), LimitHit> {
-        if !self.deferred.is_empty() || !self.faults.is_empty() {
-            self.deliver_deferred(trace);
+    fn end_step(&mut self, pid: Pid, trace: &mut Trace) -> Result<(), LimitHit> {
+        if !self.deferred.is_empty() || !self.faults.is_empty() || self.process(pid).sig.pending != 0 {
+            self.signals_on_return(pid, trace);
         }
         if self.limit.is_some() {
             return Err(self.take_limit());
         }
         Ok(())
+    }
+
+    /// The step's signals: what its call sent, its faults, and what the process that ran may take as it
+    /// returns to user mode; then its own code runs up to its next call (a stopped or dead process's does
+    /// not: a stopped one's runs when it next runs, after what it takes then).
+    #[cold]
+    #[inline(never)]
+    fn signals_on_return(&mut self, pid: Pid, trace: &mut Trace) {
+        if !self.deferred.is_empty() || !self.faults.is_empty() {
+            self.deliver_deferred(trace);
+        }
+        if self.process(pid).sig.deliverable() != 0 {
+            signal::deliver(self, pid, trace);
+        }
+        if self.process(pid).state == ProcState::Runnable {
+            self.settle(pid);
+            if !self.faults.is_empty() {
+                self.deliver_deferred(trace);
+            }
+        }
+    }
+
+    /// Signals that came while the process was away, taken before it goes on; then its code (a handler's,
+    /// now) runs up to its next call.
+    #[cold]
+    #[inline(never)]
+    fn deliver_before_step(&mut self, pid: Pid, trace: &mut Trace) {
+        signal::deliver(self, pid, trace);
+        if self.process(pid).state == ProcState::Runnable {
+            self.settle(pid);
+        }
+    }
+
+    /// A woken call would sleep again, but a signal it does not block is pending: the signal ends the
+    /// call (restart, `EINTR` or a partial result, see [`signal::outcome`]) and is then delivered.
+    #[cold]
+    #[inline(never)]
+    fn interrupt(&mut self, pid: Pid, op: u32, args: &Args, reason: &BlockReason, trace: &mut Trace) {
+        // The mechanism put the caller on its wait queue, and a FIFO open holds a half-open file.
+        self.leave_queue_for(pid, reason);
+        fifo::cancel_pending_open(self, pid, trace);
+        let (signal, outcome) = signal::outcome(self, pid, Kernel::interruption(reason));
+        if signal::is_fatal_now(self, pid, signal) {
+            // It dies of it as it takes it: what the call would have done no longer matters.
+            self.proc_mut(pid).call.reset();
+            return;
+        }
+        let record = |kernel: &Kernel, trace: &mut Trace, outcome| {
+            trace.record(Event { step: kernel.step as u32, kind: EventKind::Interrupted { pid, op, signal, outcome } });
+        };
+        match outcome {
+            Interruption::Partial(done) => {
+                record(self, trace, CallInterrupted::Partial);
+                self.complete_call(pid, op, args, CallResult::Value { value: done as i64 }, trace);
+            }
+            Interruption::Eintr => {
+                record(self, trace, CallInterrupted::Eintr);
+                self.complete_call(pid, op, args, CallResult::Error { errno: EINTR }, trace);
+            }
+            Interruption::Restart | Interruption::RestartWithoutHandler => {
+                record(self, trace, CallInterrupted::Restart);
+                let process = self.proc_mut(pid);
+                process.call.reset();
+                process.call.restart = true;
+                process.call.args = *args;
+            }
+        }
     }
 
     #[cold]
@@ -422,8 +527,8 @@ impl Kernel {
     #[inline(never)]
     fn deliver_deferred(&mut self, trace: &mut Trace) {
         let deferred = std::mem::take(&mut self.deferred);
-        for (from, to, signal) in &deferred {
-            signal::send_signal(self, *from, *to, *signal, trace);
+        for sent in &deferred {
+            signal::generate(self, *sent, trace);
         }
         self.deferred = deferred;
         self.deferred.clear();
@@ -465,7 +570,18 @@ impl Kernel {
         }
     }
 
-    /// What a stop signal does to the call `reason` puts to sleep.
+    /// Takes a process off the wait queue `reason` names.
+    fn leave_queue_for(&mut self, pid: Pid, reason: &BlockReason) {
+        match mechanism_of(reason) {
+            MechanismId::Pipe => <pipe::Pipes as Mechanism>::leave_queue(self, pid, reason),
+            MechanismId::Fifo => <fifo::Fifos as Mechanism>::leave_queue(self, pid, reason),
+            MechanismId::Process => <process::Processes as Mechanism>::leave_queue(self, pid, reason),
+            MechanismId::Signal => <signal::Signals as Mechanism>::leave_queue(self, pid, reason),
+            MechanismId::Fd | MechanismId::Sched => {}
+        }
+    }
+
+    /// What a signal does to the call `reason` puts to sleep (see [`Interruption`]).
     pub(crate) fn interruption(reason: &BlockReason) -> Interruption {
         match mechanism_of(reason) {
             MechanismId::Pipe => <pipe::Pipes as Mechanism>::interruption(reason),
@@ -570,7 +686,11 @@ impl Kernel {
             return;
         }
         process.pc = op + 1;
-        self.settle(pid);
+        // Its user-space code runs now, unless a signal is to be taken first: on Linux a handler runs
+        // before the program goes on after the call (`signals_on_return` settles it then).
+        if self.deferred.is_empty() && (process.sig.pending == 0 || process.sig.deliverable() == 0) {
+            self.settle(pid);
+        }
         if has_expectation {
             self.record_completion(pid, op, result);
         }
@@ -584,29 +704,13 @@ impl Kernel {
         let killed_by = self
             .deferred
             .iter()
-            .find(|(_, to, signal)| *to == pid && signal::is_fatal_now(self, pid, *signal))
-            .map(|(_, _, signal)| *signal);
+            .find(|sent| sent.to == pid && signal::is_fatal_now(self, pid, sent.signal))
+            .map(|sent| sent.signal);
         let data = match result {
             CallResult::Data { .. } => self.read_scratch.clone(),
             _ => Vec::new(),
         };
         self.completions.push(Completion { pid, op, result, data, killed_by });
-    }
-
-    /// Finishes a call on behalf of a process that will not run again to do it (a woken call whose
-    /// process is stopped or killed first; a write cut short by a stop).
-    pub(crate) fn finish_call_now(&mut self, pid: Pid, trace: &mut Trace) {
-        let program = self.program.clone();
-        let op = self.process(pid).pc;
-        let Some(call) = program.call(op) else { return };
-        let args = self.process(pid).call.args;
-        let context = CallContext { pid, op, call, args: &args };
-        match self.dispatch(&context, trace) {
-            Exec::Done(result) => self.complete_call(pid, op, &args, result, trace),
-            Exec::Block(reason) => self.sleep(pid, op, &args, reason, trace),
-            // The run ends with the step that finished this call on its behalf.
-            Exec::Halt => {}
-        }
     }
 
     /// A process name for a new child of a `fork` line: `child`, then `child#2`, ...
@@ -645,7 +749,7 @@ fn mechanism_of(reason: &BlockReason) -> MechanismId {
         BlockReason::PipeEmpty { .. } | BlockReason::PipeFull { .. } => MechanismId::Pipe,
         BlockReason::FifoNoWriter { .. } | BlockReason::FifoNoReader { .. } => MechanismId::Fifo,
         BlockReason::Child { .. } | BlockReason::ChildInGroup { .. } => MechanismId::Process,
-        BlockReason::Signal => MechanismId::Signal,
+        BlockReason::Signal | BlockReason::SignalWait { .. } => MechanismId::Signal,
     }
 }
 

@@ -13,9 +13,7 @@ use crate::lang::compile::Slot;
 use crate::lang::syscalls::CallId;
 use crate::linux::errno::{ECHILD, EINVAL, EPERM, ESRCH};
 use crate::linux::{fcntl, signal::SIGCHLD, wait, ChildStatus, Signal};
-use crate::trace::{
-    Args, BlockReason, CallResult, Event, EventKind, ObjectRef, Pid, ReapCause, SignalEffect, Trace, WakeCause,
-};
+use crate::trace::{Args, BlockReason, CallResult, Event, EventKind, ObjectRef, Pid, ReapCause, Trace, WakeCause};
 use std::sync::Arc;
 
 /// `init`'s pid: it adopts orphans and reaps every zombie it is handed, at once.
@@ -54,6 +52,9 @@ pub enum Scratch {
 pub struct InCall {
     /// The call has slept at least once (Linux's `wake_next_reader`/`wake_next_writer` look at this).
     pub waited: bool,
+    /// A signal interrupted it and it starts again (after a handler with `SA_RESTART`, or a stop),
+    /// with the operands it was first made with, as Linux restarts a system call with its registers.
+    pub restart: bool,
     /// The operands it started with (valid once it has slept).
     pub args: Args,
     pub scratch: Scratch,
@@ -62,6 +63,7 @@ pub struct InCall {
 impl InCall {
     pub fn reset(&mut self) {
         self.waited = false;
+        self.restart = false;
         self.scratch = Scratch::None;
     }
 }
@@ -81,8 +83,8 @@ pub struct Process {
     pub vars: Vec<i64>,
     pub fds: Vec<Option<FdEntry>>,
     pub call: InCall,
-    pub pending_signals: u64,
-    pub ignored_signals: u64,
+    /// Its signals: mask, pending set, actions, running handlers.
+    pub sig: super::signal::SignalState,
     pub report: Option<ChildReport>,
     pub status: Option<ChildStatus>,
     pub children: Vec<Pid>,
@@ -105,8 +107,7 @@ impl Process {
             vars: Vec::new(),
             fds: Vec::new(),
             call: InCall::default(),
-            pending_signals: 0,
-            ignored_signals: 0,
+            sig: super::signal::SignalState::default(),
             report: None,
             status: None,
             children: Vec::new(),
@@ -197,7 +198,7 @@ pub(crate) fn fork(
     // fork() returns 0 in the child.
     vars[slot as usize] = 0;
     let fds = parent_process.fds.clone();
-    let (ignored_signals, pgid) = (parent_process.ignored_signals, parent_process.pgid);
+    let (sig, pgid) = (parent_process.sig.inherited(), parent_process.pgid);
     for entry in fds.iter().flatten() {
         kernel.file_mut(entry.file).refs += 1;
     }
@@ -208,7 +209,7 @@ pub(crate) fn fork(
         end_pc: body_end,
         vars,
         fds,
-        ignored_signals,
+        sig,
         expect,
         span,
         ..Process::blank(child, parent, pgid, child_name)
@@ -245,7 +246,10 @@ pub(crate) fn exit_process(kernel: &mut Kernel, pid: Pid, status: ChildStatus, t
     let process = kernel.proc_mut(pid);
     process.status = Some(status);
     process.report = None;
-    process.pending_signals = 0;
+    process.sig.queue.clear();
+    process.sig.pending = 0;
+    process.sig.frames.clear();
+    process.sig.suspended_mask = None;
     process.call.reset();
     trace.record(Event { step: kernel.step as u32, kind: EventKind::Exit { pid, status } });
     // Orphans go to init, which reaps the dead ones at once.
@@ -268,7 +272,7 @@ pub(crate) fn exit_process(kernel: &mut Kernel, pid: Pid, status: ChildStatus, t
         return;
     }
     notify_parent(kernel, pid, trace);
-    if kernel.process(parent).ignored_signals & SIGCHLD.mask_bit() != 0 {
+    if kernel.process(parent).sig.ignored & SIGCHLD.mask_bit() != 0 {
         // SIGCHLD set to SIG_IGN: the kernel reaps the child itself; no zombie is left.
         reap(kernel, pid, parent, ReapCause::Ignored, trace);
     }
@@ -280,13 +284,13 @@ pub(crate) fn notify_parent(kernel: &mut Kernel, child: Pid, trace: &mut Trace) 
     if parent == INIT_PID {
         return;
     }
-    let ignored = kernel.process(parent).ignored_signals & SIGCHLD.mask_bit() != 0;
+    // `do_notify_parent` and `do_notify_parent_cldstop`: SIGCHLD, unless the parent asked for no stop
+    // reports (`SA_NOCLDSTOP`) or, for a death, ignores SIGCHLD (then the child is reaped at once).
+    let ignored = kernel.process(parent).sig.ignored & SIGCHLD.mask_bit() != 0;
     let exiting = kernel.process(child).state == ProcState::Zombie;
-    if !(ignored && exiting) {
-        trace.record(Event {
-            step: kernel.step as u32,
-            kind: EventKind::Signal { from: child, to: parent, signal: SIGCHLD, effect: SignalEffect::Ignored },
-        });
+    let sends = if exiting { !ignored } else { super::signal::parent_wants_stop_reports(kernel, parent) };
+    if sends {
+        super::signal::generate(kernel, super::signal::Sent::by_kernel(child, parent, SIGCHLD), trace);
     }
     let wanted = match &kernel.process(parent).state {
         ProcState::Blocked(BlockReason::Child { target }) => target.is_none_or(|target| target == child),

@@ -131,8 +131,33 @@ impl Kernel {
                     hasher.word(canonical.files[file as usize] as u64);
                 }
             }
-            hasher.word(process.pending_signals);
-            hasher.word(process.ignored_signals);
+            let signals = &process.sig;
+            for word in [signals.blocked, signals.pending, signals.ignored, signals.handled] {
+                hasher.word(word);
+            }
+            hasher.word(signals.suspended_mask.map_or(0, |mask| mask | 1 << 63));
+            hasher.word(signals.queue.len() as u64);
+            for queued in &signals.queue {
+                hasher.word(queued.signal.0 as u64 | (queued.from as u64) << 8 | (queued.code as u64) << 40);
+                hasher.word(queued.value as u64);
+            }
+            for (signal, action) in &signals.handlers {
+                if let super::signal::Action::Handler { handler, flags, mask } = action {
+                    hasher.word(signal.0 as u64 | (*handler as u64) << 8);
+                    hasher.word(*flags as u64);
+                    hasher.word(*mask);
+                }
+            }
+            hasher.word(signals.frames.len() as u64);
+            for frame in &signals.frames {
+                hasher.word(frame.signal.0 as u64 | (frame.handler as u64) << 8 | (frame.return_pc as u64) << 32);
+                hasher.word(frame.return_end as u64);
+                hasher.word(frame.saved_blocked);
+                for value in frame.saved_info {
+                    hasher.word(value as u64);
+                }
+            }
+            hasher.word(process.call.restart as u64);
             hasher.word(match process.report {
                 None => 0,
                 Some(super::process::ChildReport::Stopped(signal)) => 1 | (signal.0 as u64) << 8,
@@ -207,5 +232,9 @@ fn hash_reason(hasher: &mut TraceHasher, reason: &BlockReason, canonical: &Canon
         BlockReason::Child { target } => hasher.word(4 | (target.map_or(0, |pid| pid as u64 + 1)) << 8),
         BlockReason::ChildInGroup { pgid } => hasher.word(5 | (pgid as u64) << 8),
         BlockReason::Signal => hasher.word(6),
+        BlockReason::SignalWait { set } => {
+            hasher.word(7);
+            hasher.word(set);
+        }
     }
 }

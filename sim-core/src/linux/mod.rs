@@ -47,6 +47,10 @@ pub enum Family {
     Whence,
     /// `stdin`, `stdout`, `stderr`.
     StandardFd,
+    /// `sigprocmask`'s `SIG_BLOCK`, `SIG_UNBLOCK`, `SIG_SETMASK`.
+    MaskHow,
+    /// `sigaction`'s `SA_*` flags.
+    SigactionFlag,
 }
 
 impl Family {
@@ -70,6 +74,8 @@ impl Family {
             Family::IoctlRequest => "an ioctl request",
             Family::Whence => "a seek origin",
             Family::StandardFd => "a standard descriptor",
+            Family::MaskHow => "a sigprocmask operation",
+            Family::SigactionFlag => "a sigaction flag",
         }
     }
 }
@@ -132,6 +138,17 @@ pub const CONSTANTS: &[Constant] = &[
     constant("SEEK_CUR", ioctl::SEEK_CUR, Family::Whence.bit()),
     constant("SEEK_END", ioctl::SEEK_END, Family::Whence.bit()),
     constant("stdin", 0, Family::StandardFd.bit()),
+    constant("SIG_BLOCK", signal::SIG_BLOCK, Family::MaskHow.bit()),
+    constant("SIG_UNBLOCK", signal::SIG_UNBLOCK, Family::MaskHow.bit()),
+    constant("SIG_SETMASK", signal::SIG_SETMASK, Family::MaskHow.bit()),
+    constant("SA_NOCLDSTOP", signal::SA_NOCLDSTOP, Family::SigactionFlag.bit()),
+    constant("SA_SIGINFO", signal::SA_SIGINFO, Family::SigactionFlag.bit()),
+    constant("SA_RESTART", signal::SA_RESTART, Family::SigactionFlag.bit()),
+    constant("SA_NODEFER", signal::SA_NODEFER, Family::SigactionFlag.bit()),
+    constant("SA_RESETHAND", signal::SA_RESETHAND, Family::SigactionFlag.bit()),
+    constant("SI_USER", signal::SI_USER, 0),
+    constant("SI_QUEUE", signal::SI_QUEUE, 0),
+    constant("SI_KERNEL", signal::SI_KERNEL, 0),
     constant("stdout", 1, Family::StandardFd.bit()),
     constant("stderr", 2, Family::StandardFd.bit()),
 ];
@@ -156,7 +173,7 @@ pub fn lookup(name: &str) -> Option<Constant> {
 pub fn names_of(family: Family) -> Vec<&'static str> {
     match family {
         Family::Errno => ERRNOS.iter().map(|(_, name, _)| *name).collect(),
-        Family::Signal => SIGNALS.iter().map(|(_, name, _)| *name).collect(),
+        Family::Signal => (1..=signal::MAX_SIGNAL).map(|number| Signal(number).name()).collect(),
         _ => CONSTANTS.iter().filter(|constant| constant.is_in(family)).map(|constant| constant.name).collect(),
     }
 }
@@ -192,7 +209,7 @@ pub fn value_text(family: Family, value: i64) -> String {
             parts.extend(bit_names(family, value & !fcntl::O_ACCMODE));
             parts.join("|")
         }
-        Family::PipeFlag | Family::WaitOption | Family::WaitidOption | Family::FdFlag => {
+        Family::PipeFlag | Family::WaitOption | Family::WaitidOption | Family::FdFlag | Family::SigactionFlag => {
             let parts = bit_names(family, value);
             if parts.is_empty() {
                 "0".to_string()
@@ -201,7 +218,12 @@ pub fn value_text(family: Family, value: i64) -> String {
             }
         }
         Family::StandardFd => value.to_string(),
-        Family::FcntlCommand | Family::IdType | Family::Disposition | Family::IoctlRequest | Family::Whence => {
+        Family::FcntlCommand
+        | Family::IdType
+        | Family::Disposition
+        | Family::IoctlRequest
+        | Family::Whence
+        | Family::MaskHow => {
             match CONSTANTS.iter().find(|constant| constant.is_in(family) && constant.value == value) {
                 Some(constant) => constant.name.to_string(),
                 None => value.to_string(),

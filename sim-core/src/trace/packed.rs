@@ -16,8 +16,8 @@
 //! only hashes reuses one small chunk and keeps nothing.
 
 use super::event::{
-    Args, BlockReason, CallResult, Copied, CopyDirection, Event, EventKind, LastEnd, Mismatch, ObjectKind, ObjectRef,
-    Pid, ReapCause, RunOutcome, SignalEffect, WakeCause, MAX_ARGS,
+    Args, BlockReason, CallInterrupted, CallResult, Copied, CopyDirection, Delivery, Event, EventKind, LastEnd,
+    Mismatch, ObjectKind, ObjectRef, Pid, ReapCause, RunOutcome, SignalEffect, WakeCause, MAX_ARGS,
 };
 use super::hash::StreamHasher;
 use crate::linux::{wait, ChildStatus, Errno, Signal};
@@ -493,6 +493,7 @@ impl Encoder<'_> {
             WakeCause::Partner { object } => Self::object(object) << 3 | 3,
             WakeCause::Child { child } => (child as u64) << 3 | 4,
             WakeCause::Resize { object } => Self::object(object) << 3 | 5,
+            WakeCause::Signal { signal } => (signal.0 as u64) << 3 | 6,
         };
         self.whole(tags::WAKE, delta, [pid as u64, by as u64, cause]);
     }
@@ -598,6 +599,7 @@ impl Encoder<'_> {
             BlockReason::Child { .. } => 4,
             BlockReason::ChildInGroup { .. } => 5,
             BlockReason::Signal => 6,
+            BlockReason::SignalWait { .. } => 7,
         };
         self.with_operands(tags::BLOCK, delta, [pid, op, shape | reason_tag], args);
         match *reason {
@@ -613,6 +615,7 @@ impl Encoder<'_> {
             BlockReason::Child { target } => self.put(target.map_or(0, |pid| pid as u64 + 1)),
             BlockReason::ChildInGroup { pgid } => self.put(pgid as u64),
             BlockReason::Signal => {}
+            BlockReason::SignalWait { set } => self.put(set),
         }
     }
 
@@ -680,11 +683,32 @@ impl Encoder<'_> {
                 self.put(*pid as u64);
                 self.put(*pgid as u64);
             }
-            EventKind::Interrupted { pid, op, signal } => {
+            EventKind::Interrupted { pid, op, signal, outcome } => {
                 self.head(tags::INTERRUPTED, delta);
                 self.put(*pid as u64);
                 self.put(*op as u64);
                 self.byte(signal.0);
+                self.byte(match outcome {
+                    CallInterrupted::Restart => 0,
+                    CallInterrupted::Eintr => 1,
+                    CallInterrupted::Partial => 2,
+                });
+            }
+            EventKind::Delivered { pid, signal, delivery } => {
+                self.head(tags::DELIVERED, delta);
+                self.put(*pid as u64);
+                self.byte(signal.0);
+                match delivery {
+                    Delivery::Ignored => self.byte(0),
+                    Delivery::Discarded => self.byte(1),
+                    Delivery::Stopped => self.byte(2),
+                    Delivery::Terminated { core: false } => self.byte(3),
+                    Delivery::Terminated { core: true } => self.byte(4),
+                    Delivery::Handler { handler } => {
+                        self.byte(5);
+                        self.put(*handler as u64);
+                    }
+                }
             }
             EventKind::Fault { pid, op, signal } => {
                 self.head(tags::FAULT, delta);
@@ -727,6 +751,7 @@ mod tags {
     pub const END: u8 = 14;
     pub const LAST_END: u8 = 15;
     pub const ORPHANED: u8 = 16;
+    pub const DELIVERED: u8 = 17;
 }
 
 /// A pipe's capacity is a whole number of pages: stored as pages (one byte for the usual 16), with the
@@ -850,6 +875,7 @@ impl PackedEvents<'_> {
             4 => BlockReason::Child { target: self.get().checked_sub(1).map(|pid| pid as u32) },
             5 => BlockReason::ChildInGroup { pgid: self.get_u32() },
             6 => BlockReason::Signal,
+            7 => BlockReason::SignalWait { set: self.get() },
             other => self.corrupt("block reason", other),
         }
     }
@@ -871,6 +897,7 @@ impl PackedEvents<'_> {
             3 => WakeCause::Partner { object: self.object_of(rest) },
             4 => WakeCause::Child { child: rest as u32 },
             5 => WakeCause::Resize { object: self.object_of(rest) },
+            6 => WakeCause::Signal { signal: Signal(rest as u8) },
             other => self.corrupt("wake cause", other),
         }
     }
@@ -966,7 +993,27 @@ impl Iterator for PackedEvents<'_> {
             tags::REAP => EventKind::Reap { pid: self.get_u32(), by: self.get_u32(), cause: self.get_reap_cause() },
             tags::REPARENT => EventKind::Reparent { pid: self.get_u32(), new_parent: self.get_u32() },
             tags::INTERRUPTED => {
-                EventKind::Interrupted { pid: self.get_u32(), op: self.get_u32(), signal: Signal(self.byte()) }
+                let (pid, op, signal) = (self.get_u32(), self.get_u32(), Signal(self.byte()));
+                let outcome = match self.byte() {
+                    0 => CallInterrupted::Restart,
+                    1 => CallInterrupted::Eintr,
+                    2 => CallInterrupted::Partial,
+                    other => self.corrupt("interruption", other as u64),
+                };
+                EventKind::Interrupted { pid, op, signal, outcome }
+            }
+            tags::DELIVERED => {
+                let (pid, signal) = (self.get_u32(), Signal(self.byte()));
+                let delivery = match self.byte() {
+                    0 => Delivery::Ignored,
+                    1 => Delivery::Discarded,
+                    2 => Delivery::Stopped,
+                    3 => Delivery::Terminated { core: false },
+                    4 => Delivery::Terminated { core: true },
+                    5 => Delivery::Handler { handler: self.get_u32() },
+                    other => self.corrupt("delivery", other as u64),
+                };
+                EventKind::Delivered { pid, signal, delivery }
             }
             tags::LAST_END => {
                 let pid = self.get_u32();
