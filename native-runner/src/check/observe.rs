@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 use sim_core::linux::ChildStatus;
 use sim_core::present::render::{quote_bytes, status_words};
-use sim_core::trace::{Args, CallResult, EventKind, ReapCause, SignalEffect};
+use sim_core::trace::{Args, CallResult, Delivery, EventKind, ReapCause, SignalEffect};
 use sim_core::{Event, Pid, Trace};
 
 /// How many bytes of a read a report shows.
@@ -341,8 +341,8 @@ pub fn expected_of(events: &[Event], trace: &Trace, actor: Option<Pid>) -> Expec
                     expected.others.push((*pid, Obs::Died { status: *status }));
                 }
             }
-            EventKind::Signal { to, effect: SignalEffect::Stopped, .. } if is_actor(*to) => stopped = true,
-            EventKind::Signal { to, effect: SignalEffect::Stopped, .. } => expected.others.push((*to, Obs::Stopped)),
+            EventKind::Delivered { pid, delivery: Delivery::Stopped, .. } if is_actor(*pid) => stopped = true,
+            EventKind::Delivered { pid, delivery: Delivery::Stopped, .. } => expected.others.push((*pid, Obs::Stopped)),
             EventKind::Signal { to, effect: SignalEffect::Continued, .. } => {
                 expected.others.push((*to, Obs::Continued))
             }
@@ -443,7 +443,8 @@ mod tests {
                 args: args(&[4, 5]),
                 result: CallResult::Error { errno: Errno(32) },
             }),
-            event(EventKind::Signal { from: 3, to: 3, signal: Signal(13), effect: SignalEffect::Terminated }),
+            event(EventKind::Signal { from: 3, to: 3, signal: Signal(13), effect: SignalEffect::Pending }),
+            event(EventKind::Delivered { pid: 3, signal: Signal(13), delivery: Delivery::Terminated { core: false } }),
             event(EventKind::Exit { pid: 3, status: killed }),
             event(EventKind::Reap { pid: 3, by: 1, cause: ReapCause::Init }),
         ];
@@ -456,7 +457,8 @@ mod tests {
         let events = vec![
             event(EventKind::Call { pid: 2, op: 7, args: args(&[3, 18]), result: CallResult::Value { value: 0 } }),
             event(EventKind::Signal { from: 2, to: 3, signal: Signal(18), effect: SignalEffect::Continued }),
-            event(EventKind::Signal { from: 3, to: 3, signal: Signal(15), effect: SignalEffect::Terminated }),
+            event(EventKind::Signal { from: 3, to: 3, signal: Signal(15), effect: SignalEffect::Pending }),
+            event(EventKind::Delivered { pid: 3, signal: Signal(15), delivery: Delivery::Terminated { core: false } }),
             event(EventKind::Exit { pid: 3, status: terminated }),
         ];
         let expected = expected_of(&events, &trace, Some(2));
@@ -479,12 +481,7 @@ mod tests {
         let fault = |pid| {
             vec![
                 event(EventKind::Fault { pid, op: 5, signal: Signal(8) }),
-                event(EventKind::Signal {
-                    from: pid,
-                    to: pid,
-                    signal: Signal(8),
-                    effect: SignalEffect::TerminatedCore,
-                }),
+                event(EventKind::Delivered { pid, signal: Signal(8), delivery: Delivery::Terminated { core: true } }),
                 event(EventKind::Exit { pid, status: fpe }),
             ]
         };
