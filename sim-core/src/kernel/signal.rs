@@ -703,3 +703,114 @@ impl Mechanism for Signals {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{Policy, RunConfig, Simulation};
+
+    /// Runs a scenario under round-robin and a few random seeds; every expectation it writes must hold.
+    fn holds(text: &str) {
+        let scenario = crate::parse(text).unwrap_or_else(|errors| panic!("{:?}", errors[0]));
+        let runs = std::iter::once((0, Policy::RoundRobin)).chain((1..8).map(|seed| (seed, Policy::Random)));
+        for (seed, policy) in runs {
+            let config = RunConfig { seed, policy, check_invariants: true, ..RunConfig::default() };
+            let mut simulation = Simulation::new(&scenario, config).unwrap();
+            simulation.run().unwrap();
+            let report = simulation.report().unwrap();
+            assert!(report.failures.is_empty(), "seed {seed}: {:?}", report.failures);
+        }
+    }
+
+    #[test]
+    fn sigkill_and_sigstop_cannot_be_caught_blocked_or_ignored() {
+        holds(
+            "handler h {\n  x = 1\n}\nprocess main expect killed SIGKILL {\n  sigaction SIGKILL h -> EINVAL\n  \
+             signal SIGSTOP SIG_IGN -> EINVAL\n  sigaction SIGKILL SIG_DFL -> 0\n  \
+             sigprocmask SIG_BLOCK SIGKILL|SIGSTOP -> ok\n  old = sigprocmask SIG_BLOCK 0 -> ok\n  \
+             if old != 0 {\n    exit 1\n  }\n  raise SIGKILL\n  exit 2\n}\n",
+        );
+    }
+
+    #[test]
+    fn the_c_library_keeps_signals_32_and_33_but_kill_sends_them() {
+        holds(
+            "handler h {\n  x = 1\n}\nprocess main expect killed SIG32 {\n  sigaction 32 h -> EINVAL\n  \
+             sigaction 33 SIG_IGN -> EINVAL\n  sigaction SIGRTMIN h -> 0\n  sigaction 65 h -> EINVAL\n  \
+             kill self 65 -> EINVAL\n  kill self 32\n  exit 3\n}\n",
+        );
+    }
+
+    #[test]
+    fn sa_resethand_runs_the_handler_once_then_the_default_kills() {
+        holds(
+            "handler h {\n  n = n + 1\n}\nprocess main expect killed SIGUSR1 {\n  n = 0\n  \
+             sigaction SIGUSR1 h SA_RESETHAND -> 0\n  raise SIGUSR1 -> 0\n  if n != 1 {\n    exit 1\n  }\n  \
+             raise SIGUSR1\n  exit 2\n}\n",
+        );
+    }
+
+    #[test]
+    fn without_sa_nodefer_a_signal_waits_for_its_own_handler_and_with_it_nests() {
+        // Without SA_NODEFER: the raise inside the handler stays pending until the handler returns,
+        // so the first run finishes (depth back to 0) before the second starts.
+        holds(
+            "handler h {\n  depth = depth + 1\n  if depth > deepest {\n    deepest = depth\n  }\n  \
+             if runs == 0 {\n    runs = 1\n    raise SIGUSR1 -> 0\n  }\n  depth = depth - 1\n}\n\
+             process main expect exited 0 {\n  depth = 0\n  deepest = 0\n  runs = 0\n  \
+             sigaction SIGUSR1 h -> 0\n  raise SIGUSR1 -> 0\n  if deepest != 1 {\n    exit 1\n  }\n}\n",
+        );
+        // With SA_NODEFER the second delivery comes as the raise returns, inside the first handler.
+        holds(
+            "handler h {\n  depth = depth + 1\n  if depth > deepest {\n    deepest = depth\n  }\n  \
+             if runs == 0 {\n    runs = 1\n    raise SIGUSR1 -> 0\n  }\n  depth = depth - 1\n}\n\
+             process main expect exited 0 {\n  depth = 0\n  deepest = 0\n  runs = 0\n  \
+             sigaction SIGUSR1 h SA_NODEFER -> 0\n  raise SIGUSR1 -> 0\n  if deepest != 2 {\n    exit 1\n  }\n}\n",
+        );
+    }
+
+    #[test]
+    fn handlers_nest_no_deeper_than_the_limit() {
+        let scenario = crate::parse(
+            "handler h {\n  raise SIGUSR1\n}\nprocess main {\n  sigaction SIGUSR1 h SA_NODEFER\n  raise SIGUSR1\n}\n",
+        )
+        .unwrap();
+        let mut simulation = Simulation::new(&scenario, RunConfig::default()).unwrap();
+        let outcome = simulation.run().unwrap().clone();
+        assert!(
+            matches!(&outcome, crate::RunOutcome::LimitReached { limit, .. } if limit == "max_signal_frames"),
+            "{outcome:?}"
+        );
+    }
+
+    #[test]
+    fn ignoring_a_signal_discards_what_is_pending_and_a_fork_keeps_actions_and_mask_but_not_pending() {
+        holds(
+            "handler h {\n  n = n + 1\n}\nprocess main expect exited 0 {\n  n = 0\n  sigaction SIGUSR1 h -> 0\n  \
+             sigprocmask SIG_BLOCK SIGUSR1|SIGUSR2 -> ok\n  raise SIGUSR1 -> 0\n  raise SIGUSR2 -> 0\n  \
+             signal SIGUSR2 SIG_IGN -> 0\n  set = sigpending -> ok\n  if set != 512 {\n    exit 1\n  }\n  \
+             fork child expect exited 0 {\n    pending = sigpending -> ok\n    if pending != 0 {\n      exit 2\n    }\n    \
+             mask = sigprocmask SIG_BLOCK 0 -> ok\n    if mask != 512 + 2048 {\n      exit 3\n    }\n    \
+             raise SIGUSR1 -> 0\n    sigprocmask SIG_SETMASK 0 -> ok\n    if n != 1 {\n      exit 4\n    }\n  }\n  \
+             waitpid child -> child exited 0\n  sigprocmask SIG_SETMASK 0 -> ok\n  if n != 1 {\n    exit 5\n  }\n}\n",
+        );
+    }
+
+    #[test]
+    fn pause_returns_eintr_after_a_handler_and_a_caught_signal_does_not_kill() {
+        holds(
+            "handler h {\n  got = 1\n}\nprocess main expect exited 0 {\n  got = 0\n  signal SIGTERM h -> 0\n  \
+             old = sigprocmask SIG_BLOCK SIGTERM -> ok\n  fork k {\n    kill main SIGTERM -> 0\n  }\n  \
+             sigsuspend old -> EINTR\n  if got != 1 {\n    exit 1\n  }\n  mask = sigprocmask SIG_BLOCK 0 -> ok\n  \
+             if mask != 16384 {\n    exit 2\n  }\n  wait -> k exited 0\n}\n",
+        );
+    }
+
+    #[test]
+    fn sigwaitinfo_takes_a_blocked_signal_without_its_handler() {
+        holds(
+            "handler h {\n  ran = 1\n}\nprocess main expect exited 0 {\n  ran = 0\n  sigaction SIGUSR2 h -> 0\n  \
+             sigprocmask SIG_BLOCK SIGUSR2 -> ok\n  raise SIGUSR2 -> 0\n  sigwaitinfo SIGUSR2 -> 12\n  \
+             if ran != 0 {\n    exit 1\n  }\n  sigpending -> ok\n}\n",
+        );
+    }
+}
