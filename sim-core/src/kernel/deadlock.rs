@@ -21,7 +21,8 @@ impl Kernel {
                         BlockReason::FifoNoWriter { .. }
                         | BlockReason::FifoNoReader { .. }
                         | BlockReason::Signal
-                        | BlockReason::SignalWait { .. } => Vec::new(),
+                        | BlockReason::SignalWait { .. }
+                        | BlockReason::Sleep { .. } => Vec::new(),
                         BlockReason::Child { target } => process
                             .children
                             .iter()

@@ -2,10 +2,13 @@
 //!
 //! An error here is a bug in the model, never something a scenario can cause: descriptor reference
 //! counts, the parent/child links, the list of runnable processes, the process limit, and each
-//! mechanism's own invariants (pipe ends and byte conservation, wait-queue membership).
+//! mechanism's own invariants (pipe ends and byte conservation, wait-queue membership, pending sets and
+//! their queues, timers).
 
 use super::fifo::Fifos;
 use super::pipe::Pipes;
+use super::signal::Signals;
+use super::time::Clock;
 use super::{Kernel, Mechanism, ProcState, Scratch};
 use crate::trace::Pid;
 
@@ -34,6 +37,8 @@ impl Kernel {
         }
         Pipes::check(self)?;
         Fifos::check(self)?;
+        Signals::check(self)?;
+        Clock::check(self)?;
         for pid in &self.alive {
             let process = self.process(*pid);
             if process.state == ProcState::Reaped {
@@ -48,7 +53,11 @@ impl Kernel {
             if process.is_alive() && process.pc > process.end_pc {
                 return Err(format!("pid {pid} is past the end of its code"));
             }
+            // A process rests on its next call, except one that has a signal to take first (its code goes
+            // on after the handler) or that stopped as a call returned (its code goes on once it runs).
+            let may_wait_in_user_code = process.sig.deliverable() != 0 || process.state == ProcState::Stopped;
             if process.is_alive()
+                && !may_wait_in_user_code
                 && process.pc < process.end_pc
                 && !self.program.ops[process.pc as usize].kind.takes_step()
             {

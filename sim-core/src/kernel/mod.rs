@@ -21,6 +21,7 @@ pub mod pipe_buffer;
 pub mod process;
 pub mod signal;
 pub mod state;
+pub mod time;
 pub mod wait;
 
 use crate::lang::compile::{Bind, CallOp, OpKind, Operand, Program, ERRNO_SLOT};
@@ -89,6 +90,8 @@ pub enum Interruption {
     RestartWithoutHandler,
     /// It fails with `EINTR` whatever happens, even after a stop (`sigwaitinfo`).
     Eintr,
+    /// glibc's `sleep`: a handler makes it return the seconds left; after a stop it goes on.
+    ReturnLeftIfHandled,
     /// The call returns what it has done so far (a write that already moved bytes returns that count).
     Partial(u32),
 }
@@ -166,6 +169,12 @@ pub struct Kernel {
     limit: Option<LimitHit>,
     /// What the current step read and changed, when asked for.
     pub footprint: Footprint,
+    /// Virtual time in nanoseconds (see [`time`]).
+    pub now: u64,
+    /// Timers set, earliest first; `next_timer_at` is the first one's time (`u64::MAX` for none).
+    pub timers: Vec<time::Timer>,
+    timer_seq: u64,
+    next_timer_at: u64,
 }
 
 impl Kernel {
@@ -194,6 +203,10 @@ impl Kernel {
             completions: Vec::new(),
             limit: None,
             footprint: Footprint::default(),
+            now: 0,
+            timers: Vec::new(),
+            timer_seq: 0,
+            next_timer_at: u64::MAX,
         };
         if program.processes.len() as u32 + 1 > limits.max_processes {
             return Err(LimitHit {
@@ -445,6 +458,10 @@ impl Kernel {
         if !self.deferred.is_empty() || !self.faults.is_empty() || self.process(pid).sig.pending != 0 {
             self.signals_on_return(pid, trace);
         }
+        self.now += time::STEP_NS;
+        if self.now >= self.next_timer_at {
+            self.fire_timers(trace);
+        }
         if self.limit.is_some() {
             return Err(self.take_limit());
         }
@@ -508,12 +525,28 @@ impl Kernel {
                 record(self, trace, CallInterrupted::Eintr);
                 self.complete_call(pid, op, args, CallResult::Error { errno: EINTR }, trace);
             }
+            Interruption::ReturnLeftIfHandled => {
+                let left = match reason {
+                    BlockReason::Sleep { until, .. } => time::seconds_left(self, *until),
+                    _ => 0,
+                };
+                record(self, trace, CallInterrupted::Partial);
+                self.complete_call(pid, op, args, CallResult::Value { value: left }, trace);
+            }
             Interruption::Restart | Interruption::RestartWithoutHandler => {
                 record(self, trace, CallInterrupted::Restart);
                 let process = self.proc_mut(pid);
+                // A sleep goes on for the time it has left (`restart_block`); any other call starts over.
+                let until = match process.call.scratch {
+                    Scratch::Until(until) => Some(until),
+                    _ => None,
+                };
                 process.call.reset();
                 process.call.restart = true;
                 process.call.args = *args;
+                if let Some(until) = until {
+                    process.call.scratch = Scratch::Until(until);
+                }
             }
         }
     }
@@ -552,6 +585,7 @@ impl Kernel {
             MechanismId::Process => <process::Processes as Mechanism>::call(self, context, trace),
             MechanismId::Signal => <signal::Signals as Mechanism>::call(self, context, trace),
             MechanismId::Sched => Exec::Done(CallResult::Value { value: 0 }),
+            MechanismId::Time => <time::Clock as Mechanism>::call(self, context, trace),
         }
     }
 
@@ -566,6 +600,7 @@ impl Kernel {
             MechanismId::Fifo => <fifo::Fifos as Mechanism>::leave_queue(self, pid, &reason),
             MechanismId::Process => <process::Processes as Mechanism>::leave_queue(self, pid, &reason),
             MechanismId::Signal => <signal::Signals as Mechanism>::leave_queue(self, pid, &reason),
+            MechanismId::Time => <time::Clock as Mechanism>::leave_queue(self, pid, &reason),
             MechanismId::Fd | MechanismId::Sched => {}
         }
     }
@@ -577,6 +612,7 @@ impl Kernel {
             MechanismId::Fifo => <fifo::Fifos as Mechanism>::leave_queue(self, pid, reason),
             MechanismId::Process => <process::Processes as Mechanism>::leave_queue(self, pid, reason),
             MechanismId::Signal => <signal::Signals as Mechanism>::leave_queue(self, pid, reason),
+            MechanismId::Time => <time::Clock as Mechanism>::leave_queue(self, pid, reason),
             MechanismId::Fd | MechanismId::Sched => {}
         }
     }
@@ -588,6 +624,7 @@ impl Kernel {
             MechanismId::Fifo => <fifo::Fifos as Mechanism>::interruption(reason),
             MechanismId::Process => <process::Processes as Mechanism>::interruption(reason),
             MechanismId::Signal => <signal::Signals as Mechanism>::interruption(reason),
+            MechanismId::Time => <time::Clock as Mechanism>::interruption(reason),
             MechanismId::Fd | MechanismId::Sched => Interruption::Restart,
         }
     }
@@ -750,6 +787,7 @@ fn mechanism_of(reason: &BlockReason) -> MechanismId {
         BlockReason::FifoNoWriter { .. } | BlockReason::FifoNoReader { .. } => MechanismId::Fifo,
         BlockReason::Child { .. } | BlockReason::ChildInGroup { .. } => MechanismId::Process,
         BlockReason::Signal | BlockReason::SignalWait { .. } => MechanismId::Signal,
+        BlockReason::Sleep { .. } => MechanismId::Time,
     }
 }
 

@@ -45,6 +45,8 @@ pub enum Scratch {
     /// A FIFO open waiting for its partner: its open file (counted as a reader or writer already) and
     /// the partner's open counter it saw.
     FifoOpen { file: u32, seen: u32 },
+    /// A sleep or a timed wait: the time it ends, kept across a restart.
+    Until(u64),
 }
 
 /// The call a process is in the middle of.
@@ -237,6 +239,7 @@ pub(crate) fn fork(
 /// Ends a process: its descriptors close, its children go to `init`, and its parent hears of it.
 pub(crate) fn exit_process(kernel: &mut Kernel, pid: Pid, status: ChildStatus, trace: &mut Trace) {
     kernel.leave_wait_queue(pid);
+    kernel.cancel_timer(pid, super::time::TimerKind::Alarm);
     super::fifo::cancel_pending_open(kernel, pid, trace);
     let fds = std::mem::take(&mut kernel.proc_mut(pid).fds);
     for entry in fds.into_iter().flatten() {

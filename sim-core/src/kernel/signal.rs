@@ -365,16 +365,20 @@ fn set_mask(kernel: &mut Kernel, pid: Pid, how: i64, set: u64) -> Exec {
     Exec::Done(CallResult::Out { value: old as i64 })
 }
 
+/// The first pending signal of `set`, taken out of the queue without a handler (`dequeue_signal`).
+pub(crate) fn take_waiting(kernel: &mut Kernel, pid: Pid, set: u64) -> Option<Signal> {
+    let signals = &mut kernel.proc_mut(pid).sig;
+    let signal = next_signal(signals.pending & set)?;
+    signals.dequeue(signal);
+    Some(signal)
+}
+
 /// `sigwaitinfo(set)`: the first pending signal of the set, taken without a handler, or a sleep until
 /// one comes.
 fn wait_for_signal(kernel: &mut Kernel, pid: Pid, set: u64) -> Exec {
-    let signals = &mut kernel.proc_mut(pid).sig;
     let set = set & BLOCKABLE;
-    match next_signal(signals.pending & set) {
-        Some(signal) => {
-            signals.dequeue(signal);
-            Exec::Done(CallResult::Value { value: signal.0 as i64 })
-        }
+    match take_waiting(kernel, pid, set) {
+        Some(signal) => Exec::Done(CallResult::Value { value: signal.0 as i64 }),
         None => Exec::Block(BlockReason::SignalWait { set }),
     }
 }
@@ -596,6 +600,7 @@ pub(crate) fn outcome(kernel: &Kernel, pid: Pid, interruption: Interruption) -> 
         Interruption::Eintr => Interruption::Eintr,
         Interruption::Restart | Interruption::Partial(_) if handled && !restart_flag => Interruption::Eintr,
         Interruption::RestartWithoutHandler if handled => Interruption::Eintr,
+        Interruption::ReturnLeftIfHandled if handled => Interruption::ReturnLeftIfHandled,
         _ => Interruption::Restart,
     };
     (signal, outcome)
@@ -666,6 +671,13 @@ impl Mechanism for Signals {
             CallId::Sigwaitinfo => wait_for_signal(kernel, pid, call.arg(0) as u64),
             CallId::Pause => Exec::Block(BlockReason::Signal),
             other => unreachable!("{} is not a signal call", other.name()),
+        }
+    }
+
+    /// `sigtimedwait`'s timeout goes with its wait.
+    fn leave_queue(kernel: &mut Kernel, pid: Pid, reason: &BlockReason) {
+        if let BlockReason::SignalWait { .. } = reason {
+            kernel.cancel_timer(pid, super::time::TimerKind::Wake);
         }
     }
 

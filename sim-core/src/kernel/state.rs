@@ -130,6 +130,11 @@ impl Kernel {
                     hasher.word(2 | (seen as u64) << 8);
                     hasher.word(canonical.files[file as usize] as u64);
                 }
+                // Times count from now: the same wait later is the same state.
+                Scratch::Until(until) => {
+                    hasher.word(3);
+                    hasher.word(until.saturating_sub(self.now));
+                }
             }
             let signals = &process.sig;
             for word in [signals.blocked, signals.pending, signals.ignored, signals.handled] {
@@ -207,6 +212,11 @@ impl Kernel {
                 hasher.word(waiter as u64);
             }
         }
+        hasher.word(self.timers.len() as u64);
+        for timer in &self.timers {
+            hasher.word(timer.at.saturating_sub(self.now));
+            hasher.word(timer.pid as u64 | (matches!(timer.kind, super::time::TimerKind::Alarm) as u64) << 32);
+        }
         for (path, node) in &self.fifos {
             hasher.bytes(path.as_bytes());
             hasher.word(node.pipe.map_or(u64::MAX, |pipe| canonical.pipe(pipe)));
@@ -236,5 +246,7 @@ fn hash_reason(hasher: &mut TraceHasher, reason: &BlockReason, canonical: &Canon
             hasher.word(7);
             hasher.word(set);
         }
+        // The deadline itself is hashed, from now, with the call's scratch.
+        BlockReason::Sleep { seconds, .. } => hasher.word(8 | (seconds as u64) << 8),
     }
 }

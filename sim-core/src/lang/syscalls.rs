@@ -21,6 +21,7 @@ pub enum Mechanism {
     Process,
     Signal,
     Sched,
+    Time,
 }
 
 impl Mechanism {
@@ -32,6 +33,7 @@ impl Mechanism {
             Mechanism::Process => "processes",
             Mechanism::Signal => "signals",
             Mechanism::Sched => "scheduling",
+            Mechanism::Time => "time",
         }
     }
 }
@@ -76,6 +78,10 @@ pub enum CallId {
     Sigqueue,
     Raise,
     Killpg,
+    Sleep,
+    Nanosleep,
+    Alarm,
+    Sigtimedwait,
 }
 
 /// What one operand of a call is, which decides how it is parsed, checked and printed.
@@ -672,6 +678,54 @@ pub const CALLS: &[CallSpec] = &[
         man: "killpg(3)",
         summary: "Sends a signal to every process of a group (`0`: the caller's).",
     },
+    CallSpec {
+        id: CallId::Sleep,
+        name: "sleep",
+        mechanism: Mechanism::Time,
+        operands: &[operand("SECONDS", K::Int)],
+        binding: B::Value,
+        result: R::Number,
+        may_block: true,
+        c_text: "sleep({0})",
+        man: "sleep(3)",
+        summary: "Sleeps SECONDS of virtual time; returns 0, or the seconds left if a handler cut it short.",
+    },
+    CallSpec {
+        id: CallId::Nanosleep,
+        name: "nanosleep",
+        mechanism: Mechanism::Time,
+        operands: &[operand("NS", K::Int)],
+        binding: B::Value,
+        result: R::Zero,
+        may_block: true,
+        c_text: "nanosleep({0} ns)",
+        man: "nanosleep(2)",
+        summary: "Sleeps NS nanoseconds of virtual time; a handler makes it fail with `EINTR`.",
+    },
+    CallSpec {
+        id: CallId::Alarm,
+        name: "alarm",
+        mechanism: Mechanism::Time,
+        operands: &[operand("SECONDS", K::Int)],
+        binding: B::Value,
+        result: R::Number,
+        may_block: false,
+        c_text: "alarm({0})",
+        man: "alarm(2)",
+        summary: "Sends the caller `SIGALRM` in SECONDS (`0` cancels); returns the seconds the previous alarm had left.",
+    },
+    CallSpec {
+        id: CallId::Sigtimedwait,
+        name: "sigtimedwait",
+        mechanism: Mechanism::Time,
+        operands: &[operand("SET", K::SignalSet), operand("NS", K::Int)],
+        binding: B::Value,
+        result: R::Number,
+        may_block: true,
+        c_text: "sigtimedwait({0}, &info, {1} ns)",
+        man: "sigtimedwait(2)",
+        summary: "`sigwaitinfo` with a timeout: `EAGAIN` if no signal of SET comes within NS nanoseconds.",
+    },
 ];
 
 impl CallId {
@@ -750,10 +804,6 @@ pub const NOT_MODELLED: &[&str] = &[
     "shm_unlink",
     "ftruncate",
     "futex",
-    "sigtimedwait",
-    "alarm",
-    "sleep",
-    "nanosleep",
     "setsid",
     "getsid",
     "execve",

@@ -79,6 +79,7 @@ pub const SIGHUP: Signal = Signal(1);
 pub const SIGFPE: Signal = Signal(8);
 pub const SIGKILL: Signal = Signal(9);
 pub const SIGPIPE: Signal = Signal(13);
+pub const SIGALRM: Signal = Signal(14);
 pub const SIGCHLD: Signal = Signal(17);
 pub const SIGTSTP: Signal = Signal(20);
 pub const SIGCONT: Signal = Signal(18);

@@ -51,7 +51,8 @@ fn kind_word(kind: &EventKind) -> &'static str {
         EventKind::Reparent { .. } => "reparent",
         EventKind::Interrupted { .. } | EventKind::Fault { .. } => "signal",
         EventKind::LastEnd { .. } => "last end",
-        EventKind::Delivered { .. } => "signal",
+        EventKind::Delivered { .. } | EventKind::Alarm { .. } => "signal",
+        EventKind::Clock { .. } => "clock",
         EventKind::Orphaned { .. } => "orphaned group",
         EventKind::ExpectFailed { .. } => "failure",
         EventKind::End { .. } => "end",
@@ -250,12 +251,14 @@ fn sentence(program: &Program, trace: &Trace, names: &ProcessNames, step: u64, e
             )),
             EventKind::Interrupted { pid, signal, outcome, .. } => {
                 let what = match outcome {
-                    CallInterrupted::Partial => "cut short: it returns what it did so far",
+                    CallInterrupted::Partial => "cut short: it returns early",
                     CallInterrupted::Eintr => "interrupted: it fails with EINTR",
                     CallInterrupted::Restart => "interrupted, to start again later",
                 };
                 tail.push(format!("{}'s call is {what} ({})", names.process(*pid), signal.name()))
             }
+            EventKind::Clock { .. } => tail.push(event_text(program, trace, names, event)),
+            EventKind::Alarm { pid } => tail.push(format!("{}'s alarm goes off", names.process(*pid))),
             EventKind::Delivered { .. } => tail.push(format!(
                 "{} {}",
                 names.process(event.kind.actor().expect("a delivery has a process")),

@@ -346,6 +346,7 @@ pub fn reason_text(program: &Program, reason: &BlockReason) -> String {
         BlockReason::SignalWait { set } => {
             format!("it waits for one of {} to be pending", crate::linux::signal::set_text(*set))
         }
+        BlockReason::Sleep { until, .. } => format!("it sleeps until {}", crate::kernel::time::time_text(*until)),
     }
 }
 
@@ -388,7 +389,7 @@ pub fn event_text(program: &Program, trace: &Trace, names: &ProcessNames, event:
         EventKind::Block { op, args, reason, .. } => {
             format!("{} blocks: {}", call_text(program, *op, args), reason_text(program, reason))
         }
-        EventKind::Wake { by, cause, .. } => {
+        EventKind::Wake { pid, by, cause } => {
             let by = names.process(*by);
             let why = match cause {
                 WakeCause::Data { object } => format!("{by} put data into {}", object.words()),
@@ -399,7 +400,9 @@ pub fn event_text(program: &Program, trace: &Trace, names: &ProcessNames, event:
                 WakeCause::Partner { object } => format!("{by} opened the other side of {}", object.words()),
                 WakeCause::Child { child } => format!("{} changed state", names.process(*child)),
                 WakeCause::Resize { object } => format!("{by} made {} larger", object.words()),
+                WakeCause::Signal { signal } if by == names.process(*pid) => format!("{} came for it", signal.name()),
                 WakeCause::Signal { signal } => format!("{by} sent it {}", signal.name()),
+                WakeCause::Timer => "its time is up".to_string(),
             };
             format!("wakes up ({why}) and will retry its call")
         }
@@ -423,7 +426,7 @@ pub fn event_text(program: &Program, trace: &Trace, names: &ProcessNames, event:
             let target = names.process(*to);
             let effect = match effect {
                 SignalEffect::Ignored => format!("{target} ignores it"),
-                SignalEffect::Pending if from == to => "pending, taken as the call returns".to_string(),
+                SignalEffect::Pending if from == to => "pending".to_string(),
                 SignalEffect::Pending => format!("pending until {target} runs"),
                 SignalEffect::Blocked => format!("{target} blocks it, so it stays pending"),
                 SignalEffect::WhileStopped => format!("{target} is stopped, so it stays pending until SIGCONT"),
@@ -450,12 +453,16 @@ pub fn event_text(program: &Program, trace: &Trace, names: &ProcessNames, event:
             format!("loses its parent and is adopted by {}", names.process(*new_parent))
         }
         EventKind::LastEnd { object, end, .. } => last_end_text(object, end),
+        EventKind::Clock { now } => {
+            format!("time jumps to {}: nobody can run, and a timer is due then", crate::kernel::time::time_text(*now))
+        }
+        EventKind::Alarm { .. } => "its alarm goes off".to_string(),
         EventKind::Orphaned { pgid, .. } => format!(
             "its exit leaves process group {pgid} orphaned with a stopped member: the kernel sends the group SIGHUP, then SIGCONT"
         ),
         EventKind::Interrupted { signal, outcome, .. } => match outcome {
             CallInterrupted::Partial => {
-                format!("{} cuts its call short: it returns what it did so far", signal.name())
+                format!("{} cuts its call short: it returns early, with what it has (bytes written, seconds left)", signal.name())
             }
             CallInterrupted::Eintr => format!("{} interrupts its call: it fails with EINTR", signal.name()),
             CallInterrupted::Restart => {

@@ -29,6 +29,8 @@ pub struct Snapshot {
     /// Bytes copied from processes into kernel buffers, and back out, so far.
     pub copied_to_kernel: u64,
     pub copied_to_user: u64,
+    /// Virtual time, in nanoseconds.
+    pub now_ns: u64,
 }
 
 impl Snapshot {
@@ -104,6 +106,8 @@ pub struct ProcessView {
     pub ignored_signals: Vec<Signal>,
     pub handlers: Vec<HandlerView>,
     pub running_handlers: Vec<RunningHandler>,
+    /// When its `alarm` goes off (nanoseconds of virtual time), if one is set.
+    pub alarm_at: Option<u64>,
     pub children: Vec<Pid>,
 }
 
@@ -201,6 +205,7 @@ impl Snapshot {
                     },
                     _ => String::new(),
                 },
+                None if !process.sig.frames.is_empty() => "rt_sigreturn() (end of its handler)".to_string(),
                 None => "exit(0) (end of its code)".to_string(),
             });
             let mut fds = Vec::new();
@@ -287,6 +292,11 @@ impl Snapshot {
                         _ => None,
                     })
                     .collect(),
+                alarm_at: kernel
+                    .timers
+                    .iter()
+                    .find(|timer| timer.pid == process.pid && timer.kind == crate::kernel::time::TimerKind::Alarm)
+                    .map(|timer| timer.at),
                 running_handlers: process
                     .sig
                     .frames
@@ -309,6 +319,7 @@ impl Snapshot {
             outcome: outcome.cloned(),
             copied_to_kernel: kernel.copied_to_kernel,
             copied_to_user: kernel.copied_to_user,
+            now_ns: kernel.now,
         }
     }
 }

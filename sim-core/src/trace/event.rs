@@ -181,8 +181,10 @@ pub enum BlockReason {
     ChildInGroup { pgid: Pid },
     /// `pause` or `sigsuspend`: until a signal runs a handler or ends the process.
     Signal,
-    /// `sigwaitinfo`: until a signal of the set is pending.
+    /// `sigwaitinfo`: until a signal of the set is pending (`sigtimedwait`: or its timeout).
     SignalWait { set: u64 },
+    /// `sleep` (`seconds`) or `nanosleep`: until this time (nanoseconds of virtual time).
+    Sleep { until: u64, seconds: bool },
 }
 
 impl BlockReason {
@@ -196,7 +198,8 @@ impl BlockReason {
             BlockReason::Child { .. }
             | BlockReason::ChildInGroup { .. }
             | BlockReason::Signal
-            | BlockReason::SignalWait { .. } => None,
+            | BlockReason::SignalWait { .. }
+            | BlockReason::Sleep { .. } => None,
         }
     }
 }
@@ -215,6 +218,8 @@ pub enum WakeCause {
     Partner { object: ObjectRef },
     /// A signal it does not block arrived: it takes it (or it interrupts the call) when it runs.
     Signal { signal: Signal },
+    /// Its sleep's (or timed wait's) time came.
+    Timer,
     /// A child changed state.
     Child { child: Pid },
     /// The object's capacity grew (`F_SETPIPE_SZ`).
@@ -462,6 +467,10 @@ pub enum EventKind {
     /// A call that would have slept again was interrupted by a signal: it will start again once the
     /// handler returns (or the process is continued), fails with `EINTR`, or returns what it did so far.
     Interrupted { pid: Pid, op: u32, signal: Signal, outcome: CallInterrupted },
+    /// Nobody could run: virtual time jumped to the first timer (nanoseconds).
+    Clock { now: u64 },
+    /// A process's `alarm` went off: `SIGALRM` follows.
+    Alarm { pid: Pid },
     /// A process took a signal (its next step came, or its own call raised or unblocked it).
     Delivered { pid: Pid, signal: Signal, delivery: Delivery },
     /// The process did something its own code cannot survive (a division by zero) and the CPU raised
@@ -500,6 +509,8 @@ impl EventKind {
             | EventKind::Reparent { .. }
             | EventKind::Interrupted { .. }
             | EventKind::Delivered { .. }
+            | EventKind::Clock { .. }
+            | EventKind::Alarm { .. }
             | EventKind::LastEnd { .. }
             | EventKind::Orphaned { .. }
             | EventKind::Fault { .. } => false,
@@ -517,6 +528,7 @@ impl EventKind {
             | EventKind::Exit { pid, .. }
             | EventKind::Interrupted { pid, .. }
             | EventKind::Delivered { pid, .. }
+            | EventKind::Alarm { pid, .. }
             | EventKind::LastEnd { pid, .. }
             | EventKind::Orphaned { pid, .. }
             | EventKind::Fault { pid, .. }
@@ -525,7 +537,7 @@ impl EventKind {
             EventKind::Fork { parent, .. } => Some(parent),
             EventKind::Signal { from, .. } => Some(from),
             EventKind::Reap { by, .. } => Some(by),
-            EventKind::Switch { .. } | EventKind::End { .. } => None,
+            EventKind::Switch { .. } | EventKind::End { .. } | EventKind::Clock { .. } => None,
         }
     }
 }

@@ -494,6 +494,8 @@ impl Encoder<'_> {
             WakeCause::Child { child } => (child as u64) << 3 | 4,
             WakeCause::Resize { object } => Self::object(object) << 3 | 5,
             WakeCause::Signal { signal } => (signal.0 as u64) << 3 | 6,
+            // Code 7 opens the extended causes: the rest of the field says which.
+            WakeCause::Timer => 7,
         };
         self.whole(tags::WAKE, delta, [pid as u64, by as u64, cause]);
     }
@@ -600,6 +602,7 @@ impl Encoder<'_> {
             BlockReason::ChildInGroup { .. } => 5,
             BlockReason::Signal => 6,
             BlockReason::SignalWait { .. } => 7,
+            BlockReason::Sleep { .. } => 8,
         };
         self.with_operands(tags::BLOCK, delta, [pid, op, shape | reason_tag], args);
         match *reason {
@@ -616,6 +619,10 @@ impl Encoder<'_> {
             BlockReason::ChildInGroup { pgid } => self.put(pgid as u64),
             BlockReason::Signal => {}
             BlockReason::SignalWait { set } => self.put(set),
+            BlockReason::Sleep { until, seconds } => {
+                self.put(until);
+                self.byte(seconds as u8);
+            }
         }
     }
 
@@ -694,6 +701,14 @@ impl Encoder<'_> {
                     CallInterrupted::Partial => 2,
                 });
             }
+            EventKind::Clock { now } => {
+                self.head(tags::CLOCK, delta);
+                self.put(*now);
+            }
+            EventKind::Alarm { pid } => {
+                self.head(tags::ALARM, delta);
+                self.put(*pid as u64);
+            }
             EventKind::Delivered { pid, signal, delivery } => {
                 self.head(tags::DELIVERED, delta);
                 self.put(*pid as u64);
@@ -752,6 +767,8 @@ mod tags {
     pub const LAST_END: u8 = 15;
     pub const ORPHANED: u8 = 16;
     pub const DELIVERED: u8 = 17;
+    pub const CLOCK: u8 = 18;
+    pub const ALARM: u8 = 19;
 }
 
 /// A pipe's capacity is a whole number of pages: stored as pages (one byte for the usual 16), with the
@@ -876,6 +893,15 @@ impl PackedEvents<'_> {
             5 => BlockReason::ChildInGroup { pgid: self.get_u32() },
             6 => BlockReason::Signal,
             7 => BlockReason::SignalWait { set: self.get() },
+            8 => {
+                let until = self.get();
+                let seconds = match self.byte() {
+                    0 => false,
+                    1 => true,
+                    other => self.corrupt("sleep unit", other as u64),
+                };
+                BlockReason::Sleep { until, seconds }
+            }
             other => self.corrupt("block reason", other),
         }
     }
@@ -898,6 +924,10 @@ impl PackedEvents<'_> {
             4 => WakeCause::Child { child: rest as u32 },
             5 => WakeCause::Resize { object: self.object_of(rest) },
             6 => WakeCause::Signal { signal: Signal(rest as u8) },
+            7 => match rest {
+                0 => WakeCause::Timer,
+                other => self.corrupt("extended wake cause", other),
+            },
             other => self.corrupt("wake cause", other),
         }
     }
@@ -1002,6 +1032,8 @@ impl Iterator for PackedEvents<'_> {
                 };
                 EventKind::Interrupted { pid, op, signal, outcome }
             }
+            tags::CLOCK => EventKind::Clock { now: self.get() },
+            tags::ALARM => EventKind::Alarm { pid: self.get_u32() },
             tags::DELIVERED => {
                 let (pid, signal) = (self.get_u32(), Signal(self.byte()));
                 let delivery = match self.byte() {
