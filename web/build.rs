@@ -1,6 +1,12 @@
-//! Embeds the scenario library (`scenarios/*.ipc`), each scenario's title and description, and the trace
-//! hash of each scenario as the native build computes it, so that the WebAssembly tests can check that
-//! both builds give the same trace.
+//! Lists the scenario library (`scenarios/*.ipc`) for the playground, and embeds it for the tests.
+//!
+//! `catalog.rs`, compiled into the page: each scenario's file stem, its title, and the length and
+//! CRC-32 of its text. The page lists the library from it and recognises a library text (in a link, or
+//! fetched from beside the page) by it; the texts themselves are served beside the page
+//! (`dist/scenarios/`) and fetched when first opened, so they cost the bundle nothing.
+//!
+//! `library.rs`, for the tests only: every text, with its trace hash as the native build of sim-core
+//! computes it, so that the WebAssembly tests can check that both builds give the same trace.
 
 use sim_core::{RunConfig, Simulation};
 use std::fmt::Write as _;
@@ -16,14 +22,15 @@ fn main() {
         .filter(|path| path.extension().is_some_and(|extension| extension == "ipc"))
         .collect();
     entries.sort();
-    let mut code = String::from(
+    let mut library = String::from(
         "/// Every scenario of the library: (file stem, text, native trace hash or `None` if it does not run).\n",
     );
-    code.push_str("pub const LIBRARY: &[(&str, &str, Option<u64>)] = &[\n");
-    let mut titles = String::from(
-        "/// The title and description each library scenario gives itself, by file stem (empty when it has none).\n",
+    library.push_str("pub const LIBRARY: &[(&str, &str, Option<u64>)] = &[\n");
+    let mut catalog = String::from(
+        "/// Every scenario of the library, by file stem, with its title (empty when it has none) and the\n\
+         /// length and CRC-32 of its text.\n",
     );
-    titles.push_str("pub const TITLES: &[(&str, &str, &str)] = &[\n");
+    catalog.push_str("pub const SCENARIOS: &[Listed] = &[\n");
     for path in entries {
         println!("cargo:rerun-if-changed={}", path.display());
         let stem = path.file_stem().expect("a file name").to_string_lossy().into_owned();
@@ -31,8 +38,13 @@ fn main() {
             std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()));
         let parsed = sim_core::parse(&text).ok();
         let title = parsed.as_ref().and_then(|scenario| scenario.title.clone()).unwrap_or_default();
-        let description = parsed.as_ref().and_then(|scenario| scenario.description.clone()).unwrap_or_default();
-        writeln!(titles, "    ({stem:?}, {title:?}, {description:?}),").unwrap();
+        let crc32 = sim_core::share::crc32(text.as_bytes());
+        writeln!(
+            catalog,
+            "    Listed {{ stem: {stem:?}, title: {title:?}, length_bytes: {}, crc32: 0x{crc32:08x} }},",
+            text.len()
+        )
+        .unwrap();
         // The hash is computed here, by the native build of sim-core, with the playground's default run.
         let hash = parsed.and_then(|scenario| {
             let mut simulation =
@@ -45,11 +57,13 @@ fn main() {
             None => "None".to_string(),
         };
         let absolute = path.canonicalize().expect("the file exists");
-        writeln!(code, "    ({stem:?}, include_str!({:?}), {hash}),", absolute.display().to_string()).unwrap();
+        writeln!(library, "    ({stem:?}, include_str!({:?}), {hash}),", absolute.display().to_string()).unwrap();
     }
-    code.push_str("];\n");
-    titles.push_str("];\n");
-    code.push_str(&titles);
-    let out = Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("library.rs");
-    std::fs::write(&out, code).unwrap_or_else(|error| panic!("cannot write {}: {error}", out.display()));
+    library.push_str("];\n");
+    catalog.push_str("];\n");
+    let out = Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).to_path_buf();
+    for (name, code) in [("library.rs", library), ("catalog.rs", catalog)] {
+        let file = out.join(name);
+        std::fs::write(&file, code).unwrap_or_else(|error| panic!("cannot write {}: {error}", file.display()));
+    }
 }

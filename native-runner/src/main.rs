@@ -16,7 +16,7 @@ mod input;
 mod serve;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use sim_core::present::render;
+use sim_core::present::{json, render};
 use sim_core::{Policy, RunConfig, Simulation, StepStatus};
 use std::process::ExitCode;
 
@@ -327,15 +327,7 @@ fn run_sim(file: &std::path::Path, seed: u64, schedule: &str, format: Format, ma
         }
         Format::Json => {
             let names = render::ProcessNames::from_events(program, &trace.events);
-            let mut out = String::new();
-            for event in &trace.events {
-                let record = render::event_record(program, trace, &names, event);
-                out.push_str(&serde_json::to_string(&record).expect("events serialize"));
-                out.push('\n');
-            }
-            let summary = render::RunSummary::of(&report);
-            out.push_str(&serde_json::to_string(&summary).expect("summaries serialize"));
-            out.push('\n');
+            let out = json::trace_lines(program, trace, &names, Some(&report));
             if let Err(code) = output::print(&out) {
                 return code;
             }

@@ -33,7 +33,9 @@ pub struct RunConfig {
     /// With `keep_events` off: store every event in a compact [`crate::trace::packed::PackedLog`]
     /// instead (a few bytes per event; for runs of millions of steps).
     pub pack_events: bool,
-    /// Check kernel invariants after every step.
+    /// Check kernel invariants after every step. An optimized WebAssembly build (the playground's)
+    /// never checks: the playground does not ask for it, and the checks would only add to its bundle.
+    /// The WebAssembly tests are built with debug assertions, and check.
     pub check_invariants: bool,
     /// Record which kernel objects each step read and changed ([`Simulation::footprint`]).
     #[serde(default)]
@@ -43,6 +45,10 @@ pub struct RunConfig {
 fn yes() -> bool {
     true
 }
+
+/// Whether this build can check kernel invariants: all but an optimized WebAssembly build (see
+/// [`RunConfig::check_invariants`]), whose bundle then carries none of the checks' code.
+const CAN_CHECK_INVARIANTS: bool = cfg!(any(debug_assertions, not(target_arch = "wasm32")));
 
 impl Default for RunConfig {
     fn default() -> RunConfig {
@@ -411,7 +417,7 @@ impl Simulation {
             self.finish(RunOutcome::LimitReached { limit: hit.limit.to_string(), detail: hit.detail });
             return Ok(StepStatus::Ran(pid));
         }
-        if self.config.check_invariants {
+        if CAN_CHECK_INVARIANTS && self.config.check_invariants {
             self.kernel
                 .check_invariants()
                 .map_err(|message| SimError::InvariantBroken { step: self.kernel.step, message })?;

@@ -1,15 +1,18 @@
-//! The packed trace encoding gives back exactly what was put in: random sequences of every kind of
-//! event, with values from the small ones runs produce to the extremes of each field, encode and
-//! decode to the same events, and pushing an event by its parts writes the same bytes as pushing it
-//! whole.
+//! The trace's two encodings. The packed encoding gives back exactly what was put in: random sequences
+//! of every kind of event, with values from the small ones runs produce to the extremes of each field,
+//! encode and decode to the same events, and pushing an event by its parts writes the same bytes as
+//! pushing it whole. The JSON records that `sim_core::present::json` writes by hand are the text
+//! `serde_json` writes for the same records, for random events and for every library scenario's run.
 
 use proptest::collection::vec;
 use proptest::prelude::*;
 use sim_core::ast::Span;
 use sim_core::linux::{ChildStatus, Errno, Signal};
+use sim_core::present::json;
+use sim_core::present::render::{self, EventRecord, RunSummary};
 use sim_core::trace::event::*;
 use sim_core::trace::packed::PackedLog;
-use sim_core::{Event, EventKind};
+use sim_core::{Event, EventKind, Policy};
 
 /// Small values most of the time (the dictionary and one-byte paths), any value sometimes.
 fn number<T: Arbitrary + From<u8> + std::fmt::Debug + Clone + 'static>() -> BoxedStrategy<T> {
@@ -80,6 +83,7 @@ fn reason() -> impl Strategy<Value = BlockReason> {
         pid().prop_map(|pgid| BlockReason::ChildInGroup { pgid }),
         Just(BlockReason::Signal),
         any::<u64>().prop_map(|set| BlockReason::SignalWait { set }),
+        (any::<u64>(), any::<bool>()).prop_map(|(until, seconds)| BlockReason::Sleep { until, seconds }),
     ]
 }
 
@@ -92,6 +96,7 @@ fn wake_cause() -> impl Strategy<Value = WakeCause> {
         pid().prop_map(|child| WakeCause::Child { child }),
         object().prop_map(|object| WakeCause::Resize { object }),
         signal().prop_map(|signal| WakeCause::Signal { signal }),
+        Just(WakeCause::Timer),
     ]
 }
 
@@ -161,6 +166,8 @@ fn kind() -> impl Strategy<Value = EventKind> {
         )
             .prop_map(|(pid, op, signal, outcome)| EventKind::Interrupted { pid, op, signal, outcome }),
         1 => (pid(), signal(), delivery()).prop_map(|(pid, signal, delivery)| EventKind::Delivered { pid, signal, delivery }),
+        1 => any::<u64>().prop_map(|now| EventKind::Clock { now }),
+        1 => pid().prop_map(|pid| EventKind::Alarm { pid }),
         1 => (pid(), number::<u32>(), signal()).prop_map(|(pid, op, signal)| EventKind::Fault { pid, op, signal }),
         1 => (pid(), number::<u32>(), text(), text(), span()).prop_map(|(pid, op, expected, got, span)| {
             EventKind::ExpectFailed { pid, op, mismatch: Box::new(Mismatch { expected, got, span }) }
@@ -259,4 +266,72 @@ proptest! {
         }
         prop_assert_eq!(bytes_of(&log), bytes_of(&fresh));
     }
+}
+
+/// Any text: quotes, backslashes, control characters and characters beyond ASCII included.
+fn any_text() -> impl Strategy<Value = String> {
+    prop_oneof![text(), "[\\x00-\\x1f\"\\\\\u{7f}a-zé🦀]{0,12}", any::<String>()]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn every_event_record_is_written_as_serde_json_writes_it(
+        events in events(),
+        actor in any_text(),
+        text in any_text(),
+        place in prop::option::of((number::<u32>(), number::<u32>())),
+    ) {
+        for event in &events {
+            let record = EventRecord {
+                event,
+                actor: actor.clone(),
+                text: text.clone(),
+                line: place.map(|(line, _)| line),
+                col: place.map(|(_, col)| col),
+            };
+            prop_assert_eq!(json::event_record_json(&record), serde_json::to_string(&record).unwrap());
+        }
+    }
+
+    #[test]
+    fn every_summary_is_written_as_serde_json_writes_it(
+        outcome in outcome(),
+        steps in any::<u64>(),
+        trace_hash in any::<u64>(),
+        failures in vec((span(), any_text(), any_text(), any_text()), 0..3),
+        choices in vec(pid(), 0..5),
+    ) {
+        let failures: Vec<sim_core::expect::ExpectationFailure> = failures
+            .into_iter()
+            .map(|(span, process, expected, got)| sim_core::expect::ExpectationFailure { span, process, expected, got })
+            .collect();
+        let report = sim_core::Report { outcome, steps, trace_hash, failures, choices };
+        let summary = RunSummary::of(&report);
+        prop_assert_eq!(json::run_summary_json(&summary), serde_json::to_string(&summary).unwrap());
+    }
+}
+
+#[test]
+fn every_library_run_is_written_as_serde_json_writes_it() {
+    let mut compared = 0;
+    for path in ipclab_tests::library() {
+        for (seed, policy) in [(0, Policy::RoundRobin), (1, Policy::Random), (2, Policy::Random)] {
+            let run = ipclab_tests::run_file(&path, seed, policy);
+            let (program, trace) = (run.simulation.program(), run.simulation.trace());
+            let names = render::ProcessNames::from_events(program, &trace.events);
+            let mut expected = String::new();
+            for event in &trace.events {
+                let record = render::event_record(program, trace, &names, event);
+                expected.push_str(&serde_json::to_string(&record).unwrap());
+                expected.push('\n');
+            }
+            expected.push_str(&serde_json::to_string(&RunSummary::of(&run.report)).unwrap());
+            expected.push('\n');
+            assert_eq!(json::trace_lines(program, trace, &names, Some(&run.report)), expected, "{}", path.display());
+            compared += 1;
+        }
+    }
+    assert!(compared >= 27, "only {compared} runs compared");
 }

@@ -16,8 +16,15 @@ fn main() {
     bench::main();
 }
 
+/// The scenario library's texts, with each scenario's native trace hash (embedded by `build.rs`).
+#[cfg(not(target_arch = "wasm32"))]
+mod library {
+    include!(concat!(env!("OUT_DIR"), "/library.rs"));
+}
+
 #[cfg(not(target_arch = "wasm32"))]
 mod bench {
+    use super::library;
     use super::webdriver::Browser;
     use serde_json::{json, Value};
     use sim_core::share::{encode, SharedRun};
@@ -190,7 +197,7 @@ mod bench {
         // Share URLs of the library, with every step recorded as a forced choice (the longest form).
         let mut longest = 0usize;
         let mut longest_name = "";
-        for (name, text, _) in web::library::LIBRARY {
+        for (name, text, _) in library::LIBRARY {
             let Ok(engine) = web::engine::Engine::build(web::engine::RunSetup {
                 source: text.to_string(),
                 seed: 0,

@@ -83,6 +83,12 @@ impl App {
                         link.send_message(Msg::ReferenceLoaded(result))
                     });
                 }
+                Effect::FetchScenario(stem) => {
+                    let link = ctx.link().clone();
+                    browser::fetch_text(&state::scenario_file(stem), move |result| {
+                        link.send_message(Msg::ScenarioLoaded(stem, result))
+                    });
+                }
             }
         }
     }
@@ -175,7 +181,7 @@ impl Component for App {
         }
         // Drop-down lists show what the model holds, even after the visitor changed them by hand
         // (an option's `selected` attribute no longer moves a list the visitor has touched).
-        browser::set_select_value("library", &view::library::value_of(&self.model.document));
+        browser::set_select_value("library", &view::library::value_of(&self.model));
         browser::set_select_value("speed", &self.model.speed.to_string());
         if let Some(engine) = &self.model.engine {
             let policy = if engine.setup.policy == sim_core::Policy::Random { "random" } else { "round-robin" };

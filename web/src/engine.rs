@@ -10,7 +10,8 @@
 
 use sim_core::lang::compile::Program;
 use sim_core::present::explain::{self, StepStory};
-use sim_core::present::render::{self, ProcessNames};
+use sim_core::present::json;
+use sim_core::present::render::ProcessNames;
 use sim_core::share::SharedRun;
 use sim_core::{
     Checkpoint, Diagnostic, Pid, Policy, RunConfig, RunOutcome, Scenario, Simulation, Snapshot, StepStatus,
@@ -378,19 +379,7 @@ impl Engine {
 
     /// The trace as JSON lines, as `ipclab sim --format json` writes it (the same records, from sim-core).
     pub fn trace_json_lines(&self) -> String {
-        let program = self.reference.program();
-        let trace = self.reference.trace();
-        let mut out = String::new();
-        for event in &trace.events {
-            let record = render::event_record(program, trace, &self.story_names, event);
-            out.push_str(&serde_json::to_string(&record).expect("events serialize"));
-            out.push('\n');
-        }
-        if let Some(report) = self.reference.report() {
-            let summary = render::RunSummary::of(&report);
-            out.push_str(&serde_json::to_string(&summary).expect("summaries serialize"));
-            out.push('\n');
-        }
-        out
+        let report = self.reference.report();
+        json::trace_lines(self.reference.program(), self.reference.trace(), &self.story_names, report.as_ref())
     }
 }

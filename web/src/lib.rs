@@ -15,7 +15,10 @@ pub mod state;
 pub mod teach;
 pub mod view;
 
-/// The scenario library, embedded at build time by `build.rs` (with each scenario's native trace hash).
+/// The scenario library's texts, with each scenario's native trace hash, as `build.rs` embeds them for
+/// the unit tests. The page itself fetches the texts from beside it (see [`teach::catalog`]); the
+/// integration tests include the same file.
+#[cfg(test)]
 pub mod library {
     include!(concat!(env!("OUT_DIR"), "/library.rs"));
 }

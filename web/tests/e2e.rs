@@ -26,13 +26,18 @@ const CONTROL: &str = "\u{E009}";
 const BACKSPACE: &str = "\u{E003}";
 const WAIT: Duration = Duration::from_secs(30);
 
+/// The scenario library's texts, with each scenario's native trace hash (embedded by `build.rs`).
+mod library {
+    include!(concat!(env!("OUT_DIR"), "/library.rs"));
+}
+
 fn playground() -> String {
     std::env::var("IPCLAB_PLAYGROUND_URL")
         .expect("IPCLAB_PLAYGROUND_URL is not set: run the end-to-end tests with `cargo xtask test`")
 }
 
 fn library_text(stem: &str) -> &'static str {
-    web::library::LIBRARY.iter().find(|(candidate, _, _)| *candidate == stem).expect("a library scenario").1
+    library::LIBRARY.iter().find(|(candidate, _, _)| *candidate == stem).expect("a library scenario").1
 }
 
 fn default_text() -> &'static str {
@@ -143,7 +148,7 @@ fn the_default_scenario_steps_forward_and_back_and_shows_the_kernel() {
     assert!(browser.text("#hint").contains("step"), "the one-line hint is shown");
     assert_eq!(editor_value(&browser), default_text(), "the default scenario is loaded");
     // The page's trace hash is the native build's (computed by build.rs with the native sim-core).
-    let native = web::library::LIBRARY.iter().find(|(stem, _, _)| *stem == "pipe-parent-child").unwrap().2.unwrap();
+    let native = library::LIBRARY.iter().find(|(stem, _, _)| *stem == "pipe-parent-child").unwrap().2.unwrap();
     assert_eq!(browser.text("#trace-hash"), format!("{native:016x}"));
     let first_render = browser.script("return window.ipclab && window.ipclab.firstRenderMs;", Vec::new());
     assert!(first_render.as_f64().is_some_and(|ms| ms > 0.0), "first render time is recorded: {first_render}");
@@ -306,7 +311,7 @@ fn the_trace_export_matches_the_command_line() {
     assert!(binary.exists(), "{} is missing: `cargo xtask test` builds it", binary.display());
     let directory = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
     let mut compared = 0;
-    for (name, text, native_hash) in web::library::LIBRARY {
+    for (name, text, native_hash) in library::LIBRARY {
         let Ok(engine) = web::engine::Engine::build(web::engine::RunSetup {
             source: text.to_string(),
             seed: 0,
@@ -483,7 +488,7 @@ fn the_scenario_title_description_grouped_picker_and_help_are_shown() {
     assert_eq!(learn[0], "1. A pipe between parent and child");
     let rules: Vec<&str> = groups[1][1].as_array().unwrap().iter().map(|title| title.as_str().unwrap()).collect();
     assert!(rules.iter().all(|title| !title.contains("probe-") && !title.contains(".ipc")), "{rules:?}");
-    assert_eq!(learn.len() + rules.len(), web::library::LIBRARY.len());
+    assert_eq!(learn.len() + rules.len(), library::LIBRARY.len());
     // The scenario's title and description, above the run.
     assert_eq!(browser.text("#scenario-title"), "A pipe between parent and child");
     assert!(browser.text("#scenario-description").starts_with("The parent makes a pipe and forks."));
@@ -840,4 +845,13 @@ fn a_tour_walks_through_its_stops_with_narration() {
     assert!(browser.text("#narration").contains("sleep"), "stop 5: the child's read blocks");
     assert_eq!(attribute(&browser, "#lane-3", "data-state"), "blocked");
     save_screenshot(&browser, "tour");
+
+    // Another lesson's tour: its scenario is fetched from beside the page, then the tour starts on it.
+    browser.click("#mode-tours");
+    browser.click("#tour-fifos");
+    wait_text(&browser, "#tour-counter", "Stop 1 of");
+    assert_eq!(editor_value(&browser), library_text("fifo-unrelated"));
+    assert_eq!(browser.focused_id(), "tour-next");
+    browser.click("#tour-next");
+    wait_text(&browser, "#tour-counter", "Stop 2 of");
 }

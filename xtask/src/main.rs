@@ -16,6 +16,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
+mod glue;
 mod web;
 
 fn root() -> PathBuf {

@@ -1,6 +1,7 @@
 //! The playground's automation: tools, the static bundle, browser tests, serving and the web benchmark.
 //!
-//! - [`dist`] builds `dist/` (index.html, JS, wasm, CSS) and reports its gzipped size.
+//! - [`dist`] builds `dist/` (index.html, JS, wasm, CSS, the language reference, and the library's texts
+//!   under `scenarios/`) and reports its gzipped size.
 //! - [`test`] runs the playground's native unit tests (the reducer, teaching modes, drafts), the
 //!   `wasm-bindgen-test` suite in headless Chromium, then the end-to-end tests that drive the served
 //!   playground through chromedriver.
@@ -10,7 +11,7 @@
 //! Each installs what it needs on a fresh machine: the wasm32 target (rustup), `wasm-bindgen-cli` at
 //! exactly the version in Cargo.lock (`cargo install`), and Debian's `chromium` and `chromium-driver`.
 
-use super::{cargo, ensure_wasm_target, root, run, say};
+use super::{cargo, ensure_wasm_target, glue, root, run, say};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -104,6 +105,8 @@ pub fn dist() -> Result<PathBuf, String> {
         .arg(&out)
         .arg(&wasm);
     run(command)?;
+    let renamed = glue::shorten_import_names(&out.join("web_bg.wasm"), &out.join("web.js"))?;
+    say(&format!("gave the {renamed} imports from the JavaScript glue short names, in both files"));
     let static_dir = root().join("web").join("static");
     let entries =
         std::fs::read_dir(&static_dir).map_err(|error| format!("cannot list {}: {error}", static_dir.display()))?;
@@ -116,6 +119,19 @@ pub fn dist() -> Result<PathBuf, String> {
     let reference = out.join("scenario-language.md");
     std::fs::copy(root().join("docs").join("scenario-language.md"), &reference)
         .map_err(|error| format!("cannot copy to {}: {error}", reference.display()))?;
+    // The library's texts, which the page fetches when a scenario is first opened (`scenarios/STEM.ipc`).
+    let library = out.join("scenarios");
+    std::fs::create_dir_all(&library).map_err(|error| format!("cannot create {}: {error}", library.display()))?;
+    let scenarios = root().join("scenarios");
+    let entries =
+        std::fs::read_dir(&scenarios).map_err(|error| format!("cannot list {}: {error}", scenarios.display()))?;
+    for entry in entries.flatten() {
+        if entry.path().extension().is_some_and(|extension| extension == "ipc") {
+            let target = library.join(entry.file_name());
+            std::fs::copy(entry.path(), &target)
+                .map_err(|error| format!("cannot copy to {}: {error}", target.display()))?;
+        }
+    }
     report_size(&out);
     Ok(out)
 }
@@ -128,9 +144,18 @@ fn report_size(out: &Path) {
     let mut code_gzipped = 0;
     eprintln!("    {:<20} {:>10} {:>10}", "file", "bytes", "gzipped");
     for file in &files {
+        let name = file.file_name().unwrap_or_default().to_string_lossy();
+        if file.is_dir() {
+            // A directory of texts fetched one at a time (the library): its count and total size.
+            let inner: Vec<PathBuf> =
+                std::fs::read_dir(file).into_iter().flatten().flatten().map(|entry| entry.path()).collect();
+            let raw: u64 = inner.iter().map(|path| std::fs::metadata(path).map_or(0, |metadata| metadata.len())).sum();
+            let gzipped: u64 = inner.iter().map(|path| gzip_size(path).unwrap_or(0)).sum();
+            eprintln!("    {:<20} {raw:>10} {gzipped:>10}", format!("{name}/ ({} files)", inner.len()));
+            continue;
+        }
         let raw = std::fs::metadata(file).map(|metadata| metadata.len()).unwrap_or(0);
         let gzipped = gzip_size(file).unwrap_or(raw);
-        let name = file.file_name().unwrap_or_default().to_string_lossy();
         if name.ends_with(".wasm") || name.ends_with(".js") {
             code_gzipped += gzipped;
         }

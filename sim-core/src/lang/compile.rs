@@ -10,19 +10,27 @@
 //! length; only the bytes a copy needs are ever made.
 
 use super::ast::*;
+use super::names::Names;
 use super::print;
 use super::syscalls::{Binding, CallId, OperandKind};
 use crate::diagnostic::Diagnostic;
 use crate::linux::{self, Family};
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// The value variables (and `errno`) named by the operations `start..end`, skipping `fork` bodies:
 /// operands, results kept with `NAME =`, assignments and conditions. Sorted, each once.
 fn named_in_block(ops: &[Op], kinds: &[SlotKind], start: u32, end: u32) -> Vec<Slot> {
+    /// Adds `slot` in its place, once. A block names few variables, so each goes in where it belongs
+    /// rather than all being sorted at the end: the library's sort would cost the WebAssembly bundle a
+    /// copy of its code for this one type.
+    fn add(slots: &mut Vec<Slot>, slot: Slot) {
+        if let Err(place) = slots.binary_search(&slot) {
+            slots.insert(place, slot);
+        }
+    }
     fn slots_of(value: &Value, slots: &mut Vec<Slot>) {
         match value {
-            Value::Slot(slot) => slots.push(*slot),
+            Value::Slot(slot) => add(slots, *slot),
             Value::Unary(_, inner) => slots_of(inner, slots),
             Value::Binary(_, left, right) => {
                 slots_of(left, slots);
@@ -42,11 +50,11 @@ fn named_in_block(ops: &[Op], kinds: &[SlotKind], start: u32, end: u32) -> Vec<S
                     }
                 }
                 if let Bind::Value(slot) = call.bind {
-                    slots.push(slot);
+                    add(&mut slots, slot);
                 }
             }
             OpKind::Assign { slot, value } => {
-                slots.push(*slot);
+                add(&mut slots, *slot);
                 slots_of(value, &mut slots);
             }
             OpKind::JumpUnless { condition, .. } => slots_of(condition, &mut slots),
@@ -60,8 +68,6 @@ fn named_in_block(ops: &[Op], kinds: &[SlotKind], start: u32, end: u32) -> Vec<S
         op += 1;
     }
     slots.retain(|slot| matches!(kinds[*slot as usize], SlotKind::Value | SlotKind::Errno));
-    slots.sort_unstable();
-    slots.dedup();
     slots
 }
 
@@ -269,7 +275,7 @@ impl Program {
     pub fn compile(scenario: &Scenario) -> Result<Program, Diagnostic> {
         let mut compiler = Compiler {
             ops: Vec::new(),
-            slots: BTreeMap::new(),
+            slots: Names::new(),
             slot_names: Vec::new(),
             slot_kinds: Vec::new(),
             paths: Vec::new(),
@@ -312,17 +318,27 @@ impl Program {
                 crate::lang::names::SIGNAL_VARIABLES.map(|name| compiler.slot(name, SlotKind::Value));
             SignalSlots { signo, si_pid, si_value, si_code }
         });
-        let mut starts: Vec<(u32, u32)> = processes
+        // Every block's start and end, in order, as the ops are laid out: the top-level processes one
+        // after another, then the handlers, and a fork's body right after its fork. Walking the ops
+        // gives them in order without a sort, which would cost the WebAssembly bundle a copy of the
+        // library's sort code.
+        let mut starts: Vec<(u32, u32)> = Vec::new();
+        let blocks: Vec<(u32, u32)> = processes
             .iter()
             .map(|process| (process.start, process.end))
             .chain(handlers.iter().map(|handler| (handler.start, handler.end)))
             .collect();
+        let mut top_level = blocks.iter().copied().peekable();
         for (index, op) in compiler.ops.iter().enumerate() {
+            while let Some(block) = top_level.next_if(|(start, _)| *start <= index as u32) {
+                starts.push(block);
+            }
             if let OpKind::Fork { body_end, .. } = op.kind {
                 starts.push((index as u32 + 1, body_end));
             }
         }
-        starts.sort_unstable();
+        starts.extend(top_level);
+        debug_assert!(starts.is_sorted(), "blocks in order: {starts:?}");
         let block_variables = starts
             .into_iter()
             .map(|(start, end)| (start, named_in_block(&compiler.ops, &compiler.slot_kinds, start, end)))
@@ -369,7 +385,9 @@ struct LoopLabels {
 
 struct Compiler {
     ops: Vec<Op>,
-    slots: BTreeMap<String, Slot>,
+    /// Each name's slot. The map type is the one the name check and the kernel use (see
+    /// [`crate::lang::names::Names`]), so the bundle holds one B-tree for them all.
+    slots: Names,
     slot_names: Vec<Arc<str>>,
     slot_kinds: Vec<SlotKind>,
     paths: Vec<Arc<str>>,
@@ -396,8 +414,9 @@ impl Compiler {
             return *slot;
         }
         let slot = self.slot_names.len() as Slot;
-        self.slots.insert(name.to_string(), slot);
-        self.slot_names.push(Arc::from(name));
+        let name: Arc<str> = Arc::from(name);
+        self.slots.insert(name.clone(), slot);
+        self.slot_names.push(name);
         self.slot_kinds.push(kind);
         slot
     }
@@ -420,7 +439,9 @@ impl Compiler {
     fn patch(&mut self, index: usize, target: u32) {
         match &mut self.ops[index].kind {
             OpKind::Jump { target: at } | OpKind::JumpUnless { target: at, .. } => *at = target,
-            other => unreachable!("only jumps are patched, not {other:?}"),
+            // Not formatted with `{:?}`: that would link the Debug code of every operation type into the
+            // WebAssembly bundle for a message no run can reach.
+            _ => unreachable!("only jumps are patched"),
         }
     }
 

@@ -12,7 +12,8 @@ use super::lexer::{show, MAX_DIAGNOSTICS};
 use super::syscalls::{Binding, OperandKind};
 use crate::diagnostic::Diagnostic;
 use crate::linux::{self, Family};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// The variable every process has: the errno of its last failed call.
 pub const ERRNO_VARIABLE: &str = "errno";
@@ -25,24 +26,30 @@ pub const SIGNAL_VARIABLES: [&str; 4] = ["signo", "si_pid", "si_value", "si_code
 /// How many candidates a "did you mean" hint compares a name against, at most.
 const MAX_SUGGESTION_CANDIDATES: usize = 2_000;
 
+/// Names, each with a number. Every map and set of names here is this one type, the type of the
+/// kernel's and the renderer's name counts, so that the WebAssembly build carries a single B-tree
+/// instead of one for each key and value type (about 1 KB gzipped each). As a set, a name maps to 0.
+pub(crate) type Names = BTreeMap<Arc<str>, u32>;
+
 /// What a name is bound as.
 #[derive(Default)]
 struct Bindings {
-    top: BTreeMap<String, Span>,
-    processes: BTreeSet<String>,
-    descriptors: BTreeSet<String>,
-    pipes: BTreeSet<String>,
-    values: BTreeSet<String>,
-    handlers: BTreeSet<String>,
+    /// Each top-level process's name, with the line of its `process` keyword.
+    top: Names,
+    processes: Names,
+    descriptors: Names,
+    pipes: Names,
+    values: Names,
+    handlers: Names,
 }
 
 impl Bindings {
     fn is_bound(&self, name: &str) -> bool {
         name == ERRNO_VARIABLE
             || SIGNAL_VARIABLES.contains(&name)
-            || self.processes.contains(name)
-            || self.descriptors.contains(name)
-            || self.values.contains(name)
+            || self.processes.contains_key(name)
+            || self.descriptors.contains_key(name)
+            || self.values.contains_key(name)
     }
 }
 
@@ -83,8 +90,7 @@ impl Checker<'_> {
     /// First pass: every binding in the scenario, and the clashes between them.
     fn collect(&mut self) {
         for process in &self.scenario.processes {
-            if let Some(first) = self.bindings.top.get(&process.name) {
-                let line = first.line;
+            if let Some(&line) = self.bindings.top.get(process.name.as_str()) {
                 self.push(
                     Diagnostic::new(
                         process.name_span,
@@ -97,14 +103,14 @@ impl Checker<'_> {
                     )),
                 );
             } else {
-                self.bindings.top.insert(process.name.clone(), process.name_span);
-                self.bindings.processes.insert(process.name.clone());
+                self.bindings.top.insert(Arc::from(process.name.as_str()), process.name_span.line);
+                self.bindings.processes.insert(Arc::from(process.name.as_str()), 0);
             }
         }
         for handler in &self.scenario.handlers {
-            let clash = if self.bindings.handlers.contains(&handler.name) {
+            let clash = if self.bindings.handlers.contains_key(handler.name.as_str()) {
                 Some("there are two handlers named `{}`")
-            } else if self.bindings.top.contains_key(&handler.name) {
+            } else if self.bindings.top.contains_key(handler.name.as_str()) {
                 Some("`{}` names a top-level process and a handler")
             } else {
                 None
@@ -114,7 +120,7 @@ impl Checker<'_> {
                     self.push(Diagnostic::new(handler.name_span, message.replace("{}", &show(&handler.name))))
                 }
                 None => {
-                    self.bindings.handlers.insert(handler.name.clone());
+                    self.bindings.handlers.insert(Arc::from(handler.name.as_str()), 0);
                 }
             }
         }
@@ -125,11 +131,10 @@ impl Checker<'_> {
         for handler in &self.scenario.handlers {
             walk_bindings(&handler.body, &mut pending);
         }
-        let mut clash_reported = BTreeSet::new();
+        let mut clash_reported = Names::new();
         for (name, span, kind) in &pending {
             if let BindKind::Process = kind {
-                if let Some(first) = self.bindings.top.get(name) {
-                    let line = first.line;
+                if let Some(&line) = self.bindings.top.get(name.as_str()) {
                     self.push(
                         Diagnostic::new(
                             *span,
@@ -142,14 +147,16 @@ impl Checker<'_> {
                         )),
                     );
                 }
-                self.bindings.processes.insert(name.clone());
+                self.bindings.processes.insert(Arc::from(name.as_str()), 0);
             }
         }
         for (name, span, kind) in pending {
             match kind {
                 BindKind::Process => {}
                 BindKind::Descriptor | BindKind::Pipe => {
-                    if self.bindings.processes.contains(&name) && clash_reported.insert(name.clone()) {
+                    if self.bindings.processes.contains_key(name.as_str())
+                        && clash_reported.insert(Arc::from(name.as_str()), 0).is_none()
+                    {
                         self.push(
                             Diagnostic::new(
                                 span,
@@ -159,25 +166,29 @@ impl Checker<'_> {
                         );
                     }
                     if kind == BindKind::Pipe {
-                        self.bindings.descriptors.insert(format!("{name}.r"));
-                        self.bindings.descriptors.insert(format!("{name}.w"));
-                        self.bindings.pipes.insert(name);
+                        self.bindings.descriptors.insert(Arc::from(format!("{name}.r")), 0);
+                        self.bindings.descriptors.insert(Arc::from(format!("{name}.w")), 0);
+                        self.bindings.pipes.insert(Arc::from(name), 0);
                     } else {
-                        self.bindings.descriptors.insert(name);
+                        self.bindings.descriptors.insert(Arc::from(name), 0);
                     }
                 }
                 BindKind::Value => {
-                    if self.bindings.handlers.contains(&name) && clash_reported.insert(name.clone()) {
+                    if self.bindings.handlers.contains_key(name.as_str())
+                        && clash_reported.insert(Arc::from(name.as_str()), 0).is_none()
+                    {
                         self.push(Diagnostic::new(span, format!("`{}` names a handler", show(&name))));
                     }
-                    if self.bindings.top.contains_key(&name) && clash_reported.insert(name.clone()) {
+                    if self.bindings.top.contains_key(name.as_str())
+                        && clash_reported.insert(Arc::from(name.as_str()), 0).is_none()
+                    {
                         self.push(
                             Diagnostic::new(span, format!("`{}` names a top-level process", show(&name))).with_help(
                                 "every process knows the pids of the top-level processes by name; choose another name",
                             ),
                         );
                     }
-                    self.bindings.values.insert(name);
+                    self.bindings.values.insert(Arc::from(name), 0);
                 }
             }
         }
@@ -189,7 +200,7 @@ impl Checker<'_> {
         if let Some(schedule) = &scenario.schedule {
             for entry in &schedule.value {
                 if let ScheduleTarget::Name(name) = &entry.target {
-                    if !self.bindings.processes.contains(name) {
+                    if !self.bindings.processes.contains_key(name.as_str()) {
                         let diag = self.unknown_process(name, entry.span);
                         self.push(diag);
                     }
@@ -241,7 +252,7 @@ impl Checker<'_> {
 
     fn expect(&mut self, expect: &Expect, span: Span) {
         match expect {
-            Expect::Child { name, .. } if !self.bindings.processes.contains(name) => {
+            Expect::Child { name, .. } if !self.bindings.processes.contains_key(name.as_str()) => {
                 let diag = self.unknown_process(name, span);
                 self.push(diag);
             }
@@ -293,7 +304,7 @@ impl Checker<'_> {
             }
             return;
         }
-        if self.bindings.handlers.contains(name) {
+        if self.bindings.handlers.contains_key(name) {
             if used_as != Use::Operand(OperandKind::Action) {
                 self.push(
                     Diagnostic::new(span, format!("`{}` is a handler, not a value", show(name)))
@@ -304,10 +315,10 @@ impl Checker<'_> {
         }
         if self.bindings.is_bound(name) {
             let wrong = match used_as {
-                Use::Operand(OperandKind::Fd) if self.bindings.processes.contains(name) => {
+                Use::Operand(OperandKind::Fd) if self.bindings.processes.contains_key(name) => {
                     Some(format!("`{}` is a process, not a descriptor", show(name)))
                 }
-                Use::Operand(OperandKind::Pid) if self.bindings.descriptors.contains(name) => {
+                Use::Operand(OperandKind::Pid) if self.bindings.descriptors.contains_key(name) => {
                     Some(format!("`{}` is a descriptor, not a process", show(name)))
                 }
                 _ => None,
@@ -318,13 +329,13 @@ impl Checker<'_> {
             return;
         }
         let diag = match used_as {
-            _ if self.bindings.pipes.contains(name) => Diagnostic::new(
+            _ if self.bindings.pipes.contains_key(name) => Diagnostic::new(
                 span,
                 format!("`{}` is a pipe, not a descriptor", show(name)),
             )
             .with_help(format!("pipe ends are written `{}.r` and `{}.w`", show(name), show(name))),
             Use::Operand(OperandKind::Fd) => {
-                let mut known: Vec<String> = self.bindings.descriptors.iter().cloned().collect();
+                let mut known: Vec<String> = self.bindings.descriptors.keys().map(|name| name.to_string()).collect();
                 known.extend(["stdin", "stdout", "stderr"].map(String::from));
                 let mut diag = Diagnostic::new(
                     span,
@@ -347,7 +358,7 @@ impl Checker<'_> {
                 self.unknown_constant(name, span, Some(Family::Signal))
             }
             Use::Operand(OperandKind::Action) => {
-                let mut known: Vec<String> = self.bindings.handlers.iter().cloned().collect();
+                let mut known: Vec<String> = self.bindings.handlers.keys().map(|name| name.to_string()).collect();
                 known.extend(["SIG_DFL", "SIG_IGN"].map(String::from));
                 let diag = Diagnostic::new(span, format!("unknown handler `{}`", show(name)));
                 match closest(name, known.iter().map(String::as_str)) {
@@ -360,11 +371,14 @@ impl Checker<'_> {
             }
             _ if linux::looks_like_constant(name) => self.unknown_constant(name, span, None),
             _ => {
-                let mut known: Vec<String> = self.bindings.values.iter().cloned().collect();
-                known.extend(self.bindings.descriptors.iter().cloned());
-                known.extend(self.bindings.processes.iter().cloned());
-                known.push(ERRNO_VARIABLE.to_string());
-                known.sort();
+                // Every bound name once, in order.
+                let mut bound = Names::new();
+                let bindings = &self.bindings;
+                for name in bindings.values.keys().chain(bindings.descriptors.keys()).chain(bindings.processes.keys()) {
+                    bound.insert(name.clone(), 0);
+                }
+                bound.insert(Arc::from(ERRNO_VARIABLE), 0);
+                let known: Vec<String> = bound.keys().map(|name| name.to_string()).collect();
                 let mut diag = Diagnostic::new(span, format!("unknown name `{}`", show(name)));
                 diag = match closest(name, known.iter().map(String::as_str)) {
                     Some(c) => diag.with_help(format!("did you mean `{}`?", c)),
@@ -377,10 +391,10 @@ impl Checker<'_> {
     }
 
     fn unknown_process(&self, name: &str, span: Span) -> Diagnostic {
-        if self.bindings.descriptors.contains(name) || self.bindings.pipes.contains(name) {
+        if self.bindings.descriptors.contains_key(name) || self.bindings.pipes.contains_key(name) {
             return Diagnostic::new(span, format!("`{}` is a descriptor, not a process", show(name)));
         }
-        let known: Vec<String> = self.bindings.processes.iter().cloned().collect();
+        let known: Vec<String> = self.bindings.processes.keys().map(|name| name.to_string()).collect();
         let diag =
             Diagnostic::new(span, format!("unknown process `{}`; the process names are {}", show(name), list(&known)));
         match closest(name, known.iter().map(String::as_str)) {

@@ -253,9 +253,13 @@ impl Snapshot {
             // The variables its own code names, and errno once a call has set it.
             let named = program.variables_of_block(process.start_pc);
             let errno = process.vars.get(ERRNO_SLOT as usize).copied().unwrap_or(0);
-            let errno_unnamed = (errno != 0 && !named.contains(&ERRNO_SLOT)).then_some(ERRNO_SLOT);
-            let mut slots: Vec<Slot> = named.iter().copied().chain(errno_unnamed).collect();
-            slots.sort_unstable();
+            // `named` is in slot order; errno goes in at its place (no sort: see `named_in_block`).
+            let mut slots: Vec<Slot> = named.to_vec();
+            if errno != 0 {
+                if let Err(place) = slots.binary_search(&ERRNO_SLOT) {
+                    slots.insert(place, ERRNO_SLOT);
+                }
+            }
             let variables = slots
                 .into_iter()
                 .filter_map(|slot| {

@@ -48,6 +48,7 @@ impl Model {
     /// Opens `text` as `document` from step 0 with the default scheduler, and says where it is kept.
     pub(super) fn open_document(&mut self, document: Document, text: String, effects: &mut Vec<Effect>) {
         self.stop(effects);
+        self.library.set_aside();
         self.text = text.clone();
         self.document = document;
         self.set_aside = None;
@@ -126,6 +127,7 @@ impl Model {
             return;
         }
         self.stop(effects);
+        self.library.set_aside();
         effects.push(Effect::ClearFragment);
         self.keep_edit(&text, effects);
         self.text = text.clone();
@@ -192,10 +194,15 @@ impl Model {
             }
         };
         self.stop(effects);
+        self.library.set_aside();
         let before = self.remember();
         let before_label = self.document_label();
         let document = match (catalog::stem_of(&run.scenario), challenge::by_text(&run.scenario)) {
-            (Some(stem), _) => Document::Library(stem),
+            (Some(stem), _) => {
+                // The link carries the library's text: no need to fetch it again.
+                self.library.keep(stem, &run.scenario);
+                Document::Library(stem)
+            }
             (None, Some(index)) => Document::Challenge(index),
             (None, None) => Document::Link,
         };
@@ -257,8 +264,15 @@ impl Model {
                 Some(draft) => (Document::Draft(draft.id), draft.text.clone()),
                 None => default_document(),
             },
-            Some(("library", stem)) => match LIBRARY_STEMS.iter().find(|candidate| **candidate == stem) {
-                Some(stem) => (Document::Library(stem), catalog::text(stem).unwrap_or_default().to_string()),
+            Some(("library", stem)) => match catalog::stem(stem) {
+                Some(stem) => match self.library.text(stem) {
+                    Some(text) => (Document::Library(stem), text.to_string()),
+                    // Shown once its text arrives; until then the page says it is on its way.
+                    None => {
+                        library::fetch(self, stem, Then::Reload, effects);
+                        (Document::Library(stem), String::new())
+                    }
+                },
                 None => default_document(),
             },
             Some(("challenge", id)) => match challenge::by_id(id) {
@@ -272,7 +286,7 @@ impl Model {
         };
         self.text = text.clone();
         self.document = document;
-        if !self.build(default_setup(text), 0) {
+        if self.library.pending().is_none() && !self.build(default_setup(text), 0) {
             self.engine = None;
         }
         if !init.fragment.is_empty() {
@@ -283,12 +297,8 @@ impl Model {
     }
 }
 
-/// Every library scenario's stem, as `'static` strings.
-pub(super) static LIBRARY_STEMS: std::sync::LazyLock<Vec<&'static str>> =
-    std::sync::LazyLock::new(|| crate::library::LIBRARY.iter().map(|(stem, _, _)| *stem).collect());
-
 pub(super) fn default_document() -> (Document, String) {
-    (Document::Library(DEFAULT_SCENARIO), catalog::text(DEFAULT_SCENARIO).unwrap_or_default().to_string())
+    (Document::Library(DEFAULT_SCENARIO), DEFAULT_TEXT.to_string())
 }
 
 pub(super) fn capitalised(text: &str) -> String {
@@ -306,8 +316,18 @@ pub(super) fn open(model: &mut Model, value: &str, effects: &mut Vec<Effect>) {
     let before_label = model.document_label();
     let (document, text) = match value.split_once(':') {
         Some(("library", stem)) => {
-            let Some(stem) = LIBRARY_STEMS.iter().find(|candidate| **candidate == stem) else { return };
-            (Document::Library(stem), catalog::text(stem).unwrap_or_default().to_string())
+            let Some(stem) = catalog::stem(stem) else { return };
+            if model.document == Document::Library(stem) && !model.stale() && model.engine.is_some() {
+                effects.push(Effect::Focus("stage"));
+                return;
+            }
+            match model.library.text(stem) {
+                Some(text) => (Document::Library(stem), text.to_string()),
+                None => {
+                    library::fetch(model, stem, Then::Open, effects);
+                    return;
+                }
+            }
         }
         Some(("draft", id)) => {
             let Some(draft) = id.parse().ok().and_then(|id| model.drafts.get(id)) else { return };
@@ -363,8 +383,8 @@ pub(super) fn delete_draft(model: &mut Model, effects: &mut Vec<Effect>) {
     let Document::Draft(id) = model.document else { return };
     let Some((index, draft)) = model.drafts.remove(id) else { return };
     effects.push(Effect::SaveDrafts(model.drafts.to_json()));
-    let text = catalog::text(DEFAULT_SCENARIO).unwrap_or_default().to_string();
-    model.open_document(Document::Library(DEFAULT_SCENARIO), text, effects);
+    let (document, text) = default_document();
+    model.open_document(document, text, effects);
     let mut notice = Notice::new(NoticeKind::Info, format!("Deleted the draft “{}”.", draft.name));
     notice.undo = Some(("Undo".to_string(), UndoAction::RestoreDraft { index, draft }));
     model.notice = Some(notice);

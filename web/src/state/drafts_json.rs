@@ -5,6 +5,7 @@
 //! of its size for three fields; the tests check both directions against `serde_json`.
 
 use super::drafts::{Draft, Drafts};
+use sim_core::present::json::write_string;
 
 /// `{"next_id":N,"list":[{"id":N,"name":"...","text":"..."},...]}`.
 pub fn write_drafts(drafts: &Drafts) -> String {
@@ -21,25 +22,6 @@ pub fn write_drafts(drafts: &Drafts) -> String {
     }
     out.push_str("]}");
     out
-}
-
-/// Appends `text` as a JSON string, escaped as `serde_json` escapes it.
-fn write_string(out: &mut String, text: &str) {
-    out.push('"');
-    for character in text.chars() {
-        match character {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            control if (control as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", control as u32)),
-            other => out.push(other),
-        }
-    }
-    out.push('"');
 }
 
 /// The drafts in `text`, or `None` if it is not JSON of their shape.

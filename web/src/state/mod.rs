@@ -10,13 +10,17 @@
 //! views' business. It works with the [`Engine`], the parsed scenario and the facts of
 //! [`crate::facts`]. This file has the types, the dispatch and the run's own messages (stepping,
 //! playback, picking, the scheduler, sharing); `document.rs` opens scenarios, drafts and links and
-//! keeps edits; `teaching.rs` handles the teaching modes; `drafts.rs` and `keys.rs` are plain data.
+//! keeps edits; `library.rs` fetches the library's texts; `teaching.rs` handles the teaching modes;
+//! `drafts.rs` and `keys.rs` are plain data.
 
 mod document;
 pub mod drafts;
 mod drafts_json;
 pub mod keys;
+mod library;
 mod teaching;
+
+pub use library::{scenario_file, Fetching, Library, Then, DEFAULT_TEXT, SCENARIO_DIRECTORY};
 
 use crate::engine::{program_text, Engine, RunSetup};
 use crate::facts;
@@ -82,6 +86,8 @@ pub enum Msg {
     Reference(bool),
     /// The language reference arrived (its Markdown), or could not be fetched (why).
     ReferenceLoaded(Result<String, String>),
+    /// A library scenario's text arrived, or could not be fetched (why).
+    ScenarioLoaded(&'static str, Result<String, String>),
     Escape,
 }
 
@@ -128,6 +134,9 @@ pub enum Effect {
     /// Fetch the language reference ([`REFERENCE_FILE`], beside the page) and answer with
     /// [`Msg::ReferenceLoaded`].
     FetchReference,
+    /// Fetch a library scenario's text ([`scenario_file`], beside the page) and answer with
+    /// [`Msg::ScenarioLoaded`].
+    FetchScenario(&'static str),
 }
 
 /// The language reference, served beside the page (`cargo xtask dist` copies
@@ -287,6 +296,8 @@ pub struct Model {
     pub mode: Mode,
     pub panel: Option<Panel>,
     pub reference: Reference,
+    /// The library's texts the page has, and the one being fetched.
+    pub library: Library,
     /// Said to screen readers (an `aria-live` region).
     pub announcement: String,
     pub page_address: String,
@@ -326,6 +337,7 @@ impl Model {
             mode: Mode::Explore,
             panel: None,
             reference: Reference::NotFetched,
+            library: Library::default(),
             announcement: String::new(),
             page_address: String::new(),
             set_aside: None,
@@ -391,7 +403,10 @@ impl Model {
     pub fn tour(&self) -> Option<(usize, Vec<Option<u64>>)> {
         let Mode::Tours(Some(index)) = &self.mode else { return None };
         let engine = self.engine.as_ref()?;
-        Some((*index, tour::stop_steps(&TOURS[*index], engine)))
+        let tour = &TOURS[*index];
+        // The stops follow the library's text, even when the run's text is a copy with comments added.
+        let source = self.library.text(tour.scenario).unwrap_or(&engine.setup.source);
+        Some((*index, tour::stop_steps(tour, source, engine)))
     }
 
     fn stop(&mut self, effects: &mut Vec<Effect>) {
@@ -722,6 +737,7 @@ fn apply(model: &mut Model, msg: Msg, effects: &mut Vec<Effect>) {
                 Err(why) => Reference::Failed(why),
             };
         }
+        Msg::ScenarioLoaded(stem, result) => library::loaded(model, stem, result, effects),
         Msg::Escape => {
             if let Some(panel) = model.panel {
                 toggle_panel(model, panel, false, effects);

@@ -1,7 +1,6 @@
 //! The teaching modes' messages: switching modes, starting a challenge or a tour, moving between tour
 //! stops, and answering predictions. Part of the reducer; see [`super`].
 
-use super::document::LIBRARY_STEMS;
 use super::*;
 
 /// Starts a challenge from step 0, under round-robin.
@@ -21,8 +20,11 @@ pub(super) fn start_challenge(model: &mut Model, index: usize, effects: &mut Vec
 /// Starts a tour at its first stop.
 pub(super) fn start_tour(model: &mut Model, index: usize, effects: &mut Vec<Effect>) {
     let Some(tour) = TOURS.get(index) else { return };
-    let Some(text) = catalog::text(tour.scenario) else { return };
-    let Some(stem) = LIBRARY_STEMS.iter().find(|stem| **stem == tour.scenario) else { return };
+    let Some(stem) = catalog::stem(tour.scenario) else { return };
+    let Some(text) = model.library.text(stem).map(str::to_string) else {
+        library::fetch(model, stem, Then::Tour(index), effects);
+        return;
+    };
     let before = model.remember();
     let before_label = model.document_label();
     // A tour follows the scenario as the round-robin scheduler runs it.

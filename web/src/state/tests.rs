@@ -22,6 +22,30 @@ fn send(model: &mut Model, messages: &[Msg]) -> Vec<Effect> {
     messages.iter().flat_map(|msg| update(model, msg.clone())).collect()
 }
 
+/// Sends `msg` as a page served with its library would: every library text the update asks for
+/// arrives, and the effects of both are returned.
+fn served(model: &mut Model, msg: Msg) -> Vec<Effect> {
+    let mut effects = update(model, msg);
+    while let Some(stem) = effects.iter().find_map(|effect| match effect {
+        Effect::FetchScenario(stem) => Some(*stem),
+        _ => None,
+    }) {
+        effects.retain(|effect| *effect != Effect::FetchScenario(stem));
+        effects.extend(update(model, Msg::ScenarioLoaded(stem, Ok(library(stem).to_string()))));
+    }
+    effects
+}
+
+fn fetches(effects: &[Effect]) -> Vec<&'static str> {
+    effects
+        .iter()
+        .filter_map(|effect| match effect {
+            Effect::FetchScenario(stem) => Some(*stem),
+            _ => None,
+        })
+        .collect()
+}
+
 fn link(text: &str, forced: Vec<Pid>, step: u64) -> String {
     share::encode(&share::SharedRun { scenario: text.to_string(), seed: 0, policy: Policy::RoundRobin, forced, step })
 }
@@ -96,7 +120,7 @@ fn editing_a_library_scenario_makes_a_draft_and_picking_another_keeps_it_with_un
 
     // Picking a library scenario leaves the draft in the list, clears the link, and moves the focus
     // off the picker (so that → steps instead of changing the pick).
-    let effects = update(&mut model, Msg::Open("library:eof-never-comes".into()));
+    let effects = served(&mut model, Msg::Open("library:eof-never-comes".into()));
     assert_eq!(model.document, Document::Library("eof-never-comes"));
     assert_eq!(model.drafts.get(id).unwrap().text, more);
     assert!(effects.contains(&Effect::ClearFragment));
@@ -386,7 +410,7 @@ fn undo_goes_back_to_a_challenge_with_its_picks() {
     let mut model = fresh();
     update(&mut model, Msg::StartChallenge(0));
     send(&mut model, &[Msg::Pick(2), Msg::Pick(2)]);
-    update(&mut model, Msg::Open("library:shell-pipeline".into()));
+    served(&mut model, Msg::Open("library:shell-pipeline".into()));
     assert_eq!(model.mode, Mode::Explore);
     update(&mut model, Msg::Undo);
     assert_eq!(model.document, Document::Challenge(0));
@@ -400,7 +424,7 @@ fn a_scenario_s_schedule_is_followed_until_a_pick_leaves_it() {
     let stem = "probe-waitpid-wnohang";
     let native = crate::library::LIBRARY.iter().find(|(candidate, _, _)| *candidate == stem).unwrap().2;
     let mut model = fresh();
-    update(&mut model, Msg::Open(format!("library:{stem}")));
+    served(&mut model, Msg::Open(format!("library:{stem}")));
     let engine = model.engine.as_ref().unwrap();
     // The schedule line pins every step of this run: the run is the one the native build made.
     assert_eq!(engine.schedule_line(), Some(3));
@@ -457,4 +481,147 @@ fn a_schedule_that_cannot_be_followed_stops_the_run_and_says_where() {
     let error = engine.error.clone().unwrap();
     assert!(model.diagnostics.is_empty(), "{:?}", model.diagnostics);
     assert!(error.contains("schedule, entry 2, at step 2: no runnable process is named c"), "{error}");
+}
+
+#[test]
+fn picking_a_library_scenario_fetches_it_once_and_opens_it_when_it_arrives() {
+    let mut model = fresh();
+    let effects = update(&mut model, Msg::Open("library:shell-pipeline".into()));
+    assert_eq!(fetches(&effects), vec!["shell-pipeline"]);
+    assert_eq!(scenario_file("shell-pipeline"), "scenarios/shell-pipeline.ipc");
+    // Until it arrives, the page shows what it showed, says what is coming, and the picker shows it.
+    assert_eq!(model.document, Document::Library(DEFAULT_SCENARIO));
+    assert_eq!(model.text, DEFAULT_TEXT);
+    assert!(model.notice.as_ref().unwrap().text.contains("Fetching “"), "{:?}", model.notice);
+    assert_eq!(crate::view::library::value_of(&model), "library:shell-pipeline");
+    // Stepping meanwhile steps the run on screen.
+    update(&mut model, Msg::Forward);
+    assert_eq!(model.position(), 1);
+    let effects = update(&mut model, Msg::ScenarioLoaded("shell-pipeline", Ok(library("shell-pipeline").into())));
+    assert_eq!(model.document, Document::Library("shell-pipeline"));
+    assert_eq!(model.text, library("shell-pipeline"));
+    assert_eq!(model.position(), 0);
+    assert!(effects.contains(&Effect::Focus("stage")));
+    assert!(effects.contains(&Effect::SaveOpen("library:shell-pipeline".into())));
+    assert!(model.notice.as_ref().unwrap().undo.is_some(), "Undo goes back to the lesson before");
+    // Kept: opening it again later needs no fetch.
+    served(&mut model, Msg::Open(format!("library:{DEFAULT_SCENARIO}")));
+    let effects = update(&mut model, Msg::Open("library:shell-pipeline".into()));
+    assert!(fetches(&effects).is_empty());
+    assert_eq!(model.document, Document::Library("shell-pipeline"));
+}
+
+#[test]
+fn a_failed_fetch_says_why_changes_nothing_and_is_tried_again() {
+    let mut model = fresh();
+    update(&mut model, Msg::Open("library:fifo-unrelated".into()));
+    update(&mut model, Msg::ScenarioLoaded("fifo-unrelated", Err("the server answered with status 404".into())));
+    assert_eq!(model.document, Document::Library(DEFAULT_SCENARIO));
+    assert_eq!(model.text, DEFAULT_TEXT);
+    let notice = model.notice.clone().unwrap();
+    assert_eq!(notice.kind, NoticeKind::Error);
+    assert!(notice.text.contains("could not be fetched: the server answered with status 404"), "{}", notice.text);
+    assert!(notice.text.contains("Pick it again"), "{}", notice.text);
+    assert_eq!(crate::view::library::value_of(&model), format!("library:{DEFAULT_SCENARIO}"));
+    // Picking it again asks again, and this time it opens.
+    let effects = served(&mut model, Msg::Open("library:fifo-unrelated".into()));
+    assert!(effects.contains(&Effect::SaveOpen("library:fifo-unrelated".into())));
+    assert_eq!(model.document, Document::Library("fifo-unrelated"));
+}
+
+#[test]
+fn a_text_that_is_not_the_page_s_own_is_refused() {
+    let mut model = fresh();
+    update(&mut model, Msg::Open("library:fifo-unrelated".into()));
+    let other = format!("{}# changed on the server\n", library("fifo-unrelated"));
+    update(&mut model, Msg::ScenarioLoaded("fifo-unrelated", Ok(other)));
+    assert_eq!(model.document, Document::Library(DEFAULT_SCENARIO));
+    let notice = model.notice.clone().unwrap();
+    assert_eq!(notice.kind, NoticeKind::Error);
+    assert!(notice.text.contains("not the one this page was made with"), "{}", notice.text);
+    assert!(model.library.text("fifo-unrelated").is_none(), "nothing is kept");
+}
+
+#[test]
+fn a_late_arrival_never_takes_the_editor_away() {
+    // The visitor picks a scenario, then types before it arrives: the typing wins.
+    let mut model = fresh();
+    update(&mut model, Msg::Open("library:fifo-unrelated".into()));
+    let typed = format!("{}# mine\n", model.text);
+    update(&mut model, Msg::Edit(typed.clone()));
+    update(&mut model, Msg::ScenarioLoaded("fifo-unrelated", Ok(library("fifo-unrelated").into())));
+    assert!(matches!(model.document, Document::Draft(_)));
+    assert_eq!(model.text, typed);
+    assert_eq!(model.library.text("fifo-unrelated"), Some(library("fifo-unrelated")), "kept for later");
+    // Or picks another scenario meanwhile: the last pick wins, whatever arrives first.
+    let mut model = fresh();
+    update(&mut model, Msg::Open("library:fifo-unrelated".into()));
+    update(&mut model, Msg::Open("library:shell-pipeline".into()));
+    update(&mut model, Msg::ScenarioLoaded("fifo-unrelated", Ok(library("fifo-unrelated").into())));
+    assert_eq!(model.document, Document::Library(DEFAULT_SCENARIO));
+    update(&mut model, Msg::ScenarioLoaded("shell-pipeline", Ok(library("shell-pipeline").into())));
+    assert_eq!(model.document, Document::Library("shell-pipeline"));
+    // A failure that arrives after the visitor moved on says nothing.
+    let mut model = fresh();
+    update(&mut model, Msg::Open("library:fifo-unrelated".into()));
+    update(&mut model, Msg::StartChallenge(0));
+    update(&mut model, Msg::ScenarioLoaded("fifo-unrelated", Err("the server could not be reached".into())));
+    assert_eq!(model.document, Document::Challenge(0));
+    assert_ne!(model.notice.as_ref().map(|notice| notice.kind), Some(NoticeKind::Error));
+}
+
+#[test]
+fn a_reload_on_a_library_scenario_shows_it_once_it_arrives() {
+    let (mut model, effects) = opened_with(Init { open: Some("library:stop-continue-kill".into()), ..Init::default() });
+    assert_eq!(fetches(&effects), vec!["stop-continue-kill"]);
+    assert_eq!(model.document, Document::Library("stop-continue-kill"));
+    assert!(model.engine.is_none(), "no other scenario's run in the meantime");
+    assert!(model.notice.is_none());
+    let effects =
+        update(&mut model, Msg::ScenarioLoaded("stop-continue-kill", Ok(library("stop-continue-kill").into())));
+    assert_eq!(model.text, library("stop-continue-kill"));
+    assert_eq!(model.position(), 0);
+    assert!(model.engine.is_some());
+    assert!(model.notice.is_none(), "opening the page says nothing");
+    assert!(!effects.iter().any(|effect| matches!(effect, Effect::Focus(_))), "nor moves the focus");
+
+    // If it cannot be fetched, the first lesson opens instead, and the page says why.
+    let (mut model, _) = opened_with(Init { open: Some("library:stop-continue-kill".into()), ..Init::default() });
+    update(&mut model, Msg::ScenarioLoaded("stop-continue-kill", Err("the server could not be reached".into())));
+    assert_eq!(model.document, Document::Library(DEFAULT_SCENARIO));
+    assert_eq!(model.text, DEFAULT_TEXT);
+    assert!(model.engine.is_some());
+    let notice = model.notice.clone().unwrap();
+    assert!(notice.text.contains("could not be fetched: the server could not be reached"), "{}", notice.text);
+}
+
+#[test]
+fn a_link_that_carries_a_library_text_needs_no_fetch() {
+    let text = library("pipes-are-streams");
+    let (mut model, effects) = opened_with(Init { fragment: link(text, Vec::new(), 2), ..Init::default() });
+    assert!(fetches(&effects).is_empty());
+    assert_eq!(model.document, Document::Library("pipes-are-streams"));
+    assert_eq!(model.position(), 2);
+    // Its text is kept: opening it from the picker later needs no fetch either.
+    served(&mut model, Msg::Open(format!("library:{DEFAULT_SCENARIO}")));
+    let effects = update(&mut model, Msg::Open("library:pipes-are-streams".into()));
+    assert!(fetches(&effects).is_empty());
+    assert_eq!(model.text, text);
+}
+
+#[test]
+fn a_tour_of_a_scenario_not_fetched_yet_starts_when_it_arrives() {
+    let index = tour::by_id("fifos").expect("a FIFO tour");
+    let mut model = fresh();
+    update(&mut model, Msg::SetMode(ModeKind::Tours));
+    let effects = update(&mut model, Msg::StartTour(index));
+    let stem = TOURS[index].scenario;
+    assert_eq!(fetches(&effects), vec![stem]);
+    assert_eq!(model.mode, Mode::Tours(None));
+    let effects = update(&mut model, Msg::ScenarioLoaded(stem, Ok(library(stem).into())));
+    assert_eq!(model.mode, Mode::Tours(Some(index)));
+    assert_eq!(model.document, Document::Library(stem));
+    assert!(effects.contains(&Effect::Focus("tour-next")));
+    let (_, steps) = model.tour().unwrap();
+    assert!(steps.iter().all(Option::is_some), "every stop is reached: {steps:?}");
 }

@@ -7,8 +7,21 @@
 //! and continuing, a signal to a whole group). Scenarios whose names start with `probe-` pin one
 //! subtle Linux rule each and go under "Linux rules"; every other one has its place here (a test
 //! checks it), and one that had none would still join "Learn", after the listed ones.
+//!
+//! The page knows each scenario's stem and title, and its text's length and CRC-32 (`build.rs` lists
+//! them); the texts are served beside the page and fetched when first opened (see
+//! [`crate::state::SCENARIO_DIRECTORY`]).
 
-use crate::library::{LIBRARY, TITLES};
+include!(concat!(env!("OUT_DIR"), "/catalog.rs"));
+
+/// One scenario of the library as the page knows it before fetching its text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Listed {
+    pub stem: &'static str,
+    pub title: &'static str,
+    pub length_bytes: usize,
+    pub crc32: u32,
+}
 
 /// The two groups of the library.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,7 +44,6 @@ impl Group {
 pub struct Entry {
     pub stem: &'static str,
     pub title: &'static str,
-    pub description: &'static str,
     pub group: Group,
     /// The mechanism it belongs to ("Pipes", "Named pipes (FIFOs)", ...); empty when unknown.
     pub section: &'static str,
@@ -57,22 +69,16 @@ pub const LEARN_ORDER: &[(&str, &str)] = &[
     ("signals-to-groups", "Processes and signals"),
 ];
 
-fn title_of(stem: &str) -> (&'static str, &'static str) {
-    TITLES
-        .iter()
-        .find(|(candidate, _, _)| *candidate == stem)
-        .map_or(("", ""), |(_, title, description)| (*title, *description))
+fn title_of(stem: &str) -> &'static str {
+    SCENARIOS.iter().find(|listed| listed.stem == stem).map_or("", |listed| listed.title)
 }
 
 /// The whole library in the picker's order: "Learn" in teaching order, then "Linux rules".
 pub fn entries() -> Vec<Entry> {
-    let mut learn: Vec<(&'static str, &'static str)> = LEARN_ORDER
-        .iter()
-        .filter(|(stem, _)| LIBRARY.iter().any(|(candidate, _, _)| candidate == stem))
-        .copied()
-        .collect();
+    let mut learn: Vec<(&'static str, &'static str)> =
+        LEARN_ORDER.iter().filter(|(stem, _)| SCENARIOS.iter().any(|listed| listed.stem == *stem)).copied().collect();
     let mut rules: Vec<&'static str> = Vec::new();
-    for (stem, _, _) in LIBRARY {
+    for Listed { stem, .. } in SCENARIOS {
         if LEARN_ORDER.iter().any(|(listed, _)| listed == stem) {
             continue;
         }
@@ -84,13 +90,12 @@ pub fn entries() -> Vec<Entry> {
     }
     let mut entries = Vec::new();
     for (index, (stem, section)) in learn.into_iter().enumerate() {
-        let (title, description) = title_of(stem);
-        entries.push(Entry { stem, title, description, group: Group::Learn, section, number: index + 1 });
+        entries.push(Entry { stem, title: title_of(stem), group: Group::Learn, section, number: index + 1 });
     }
     for (index, stem) in rules.into_iter().enumerate() {
-        let (title, description) = title_of(stem);
+        let title = title_of(stem);
         let title = title.strip_prefix("Probe: ").unwrap_or(title);
-        entries.push(Entry { stem, title, description, group: Group::LinuxRules, section: "", number: index + 1 });
+        entries.push(Entry { stem, title, group: Group::LinuxRules, section: "", number: index + 1 });
     }
     entries
 }
@@ -100,14 +105,30 @@ pub fn entry(stem: &str) -> Option<Entry> {
     entries().into_iter().find(|entry| entry.stem == stem)
 }
 
-/// The text of a library scenario, by file stem.
-pub fn text(stem: &str) -> Option<&'static str> {
-    LIBRARY.iter().find(|(candidate, _, _)| *candidate == stem).map(|(_, text, _)| *text)
+/// The library's own `'static` stem for `name`, if the library has a scenario of that name.
+pub fn stem(name: &str) -> Option<&'static str> {
+    SCENARIOS.iter().find(|listed| listed.stem == name).map(|listed| listed.stem)
 }
 
-/// The library scenario whose text is exactly `text`, if any.
+/// Whether `text` is the text of the library scenario `stem` (the same length and CRC-32).
+pub fn is_text_of(stem: &str, text: &str) -> bool {
+    SCENARIOS.iter().any(|listed| {
+        listed.stem == stem
+            && listed.length_bytes == text.len()
+            && listed.crc32 == sim_core::share::crc32(text.as_bytes())
+    })
+}
+
+/// The library scenario whose text `text` is, if any (recognised by its length and CRC-32).
 pub fn stem_of(text: &str) -> Option<&'static str> {
-    LIBRARY.iter().find(|(_, candidate, _)| *candidate == text).map(|(stem, _, _)| *stem)
+    let crc32 = sim_core::share::crc32(text.as_bytes());
+    SCENARIOS.iter().find(|listed| listed.length_bytes == text.len() && listed.crc32 == crc32).map(|listed| listed.stem)
+}
+
+/// The text of a library scenario, by file stem, as the tests have it (the page fetches it instead).
+#[cfg(test)]
+pub fn text(stem: &str) -> Option<&'static str> {
+    crate::library::LIBRARY.iter().find(|(candidate, _, _)| *candidate == stem).map(|(_, text, _)| *text)
 }
 
 /// How many entries each group has.
@@ -118,6 +139,7 @@ pub fn group_size(group: Group) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::library::LIBRARY;
 
     #[test]
     fn every_library_scenario_is_listed_once_learn_first() {
@@ -131,12 +153,26 @@ mod tests {
     }
 
     #[test]
-    fn every_entry_has_a_title_and_probes_lose_their_prefix() {
+    fn every_entry_has_a_title_and_a_description_and_probes_lose_their_prefix() {
         for entry in entries() {
             assert!(!entry.title.is_empty(), "{} has no title", entry.stem);
             assert!(!entry.title.starts_with("Probe:"), "{}", entry.title);
-            assert!(!entry.description.is_empty(), "{} has no description", entry.stem);
+            let scenario = sim_core::parse(text(entry.stem).unwrap()).unwrap();
+            assert!(scenario.description.is_some_and(|description| !description.is_empty()), "{}", entry.stem);
         }
+    }
+
+    #[test]
+    fn every_library_text_is_recognised_and_no_other() {
+        for (stem, text, _) in LIBRARY {
+            assert!(is_text_of(stem, text), "{stem}");
+            assert_eq!(stem_of(text), Some(*stem));
+            let edited = format!("{text}# a note\n");
+            assert!(!is_text_of(stem, &edited), "{stem}");
+            assert_eq!(stem_of(&edited), None);
+        }
+        assert_eq!(stem("pipe-parent-child"), Some("pipe-parent-child"));
+        assert_eq!(stem("no-such-scenario"), None);
     }
 
     #[test]

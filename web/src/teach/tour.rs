@@ -226,9 +226,9 @@ pub const TOURS: &[Tour] = &[
 ];
 
 /// The step each stop of `tour` is at in `engine`'s run (none for a stop the run never reaches). Lines
-/// are those of the library scenario, even when the run's text is a copy with comments added.
-pub fn stop_steps(tour: &Tour, engine: &Engine) -> Vec<Option<u64>> {
-    let source = crate::teach::catalog::text(tour.scenario).unwrap_or_default();
+/// are those of `source`, the library scenario's text, even when the run's text is a copy with comments
+/// added.
+pub fn stop_steps(tour: &Tour, source: &str, engine: &Engine) -> Vec<Option<u64>> {
     tour.stops
         .iter()
         .map(|stop| match stop.at {
@@ -290,7 +290,7 @@ mod tests {
     fn every_stop_of_every_tour_is_reached_in_order() {
         for tour in TOURS {
             let engine = engine_for(tour);
-            let steps = stop_steps(tour, &engine);
+            let steps = stop_steps(tour, crate::teach::catalog::text(tour.scenario).unwrap(), &engine);
             for (stop, step) in tour.stops.iter().zip(&steps) {
                 assert!(step.is_some(), "{}: the stop at {:?} is never reached", tour.id, stop.at);
             }
@@ -304,7 +304,10 @@ mod tests {
         use crate::facts::{step_call, Asked, Happened};
         let tour = &TOURS[by_id("fifos").expect("a FIFO tour")];
         let engine = engine_for(tour);
-        let steps: Vec<u64> = stop_steps(tour, &engine).into_iter().map(|step| step.expect("reached")).collect();
+        let steps: Vec<u64> = stop_steps(tour, crate::teach::catalog::text(tour.scenario).unwrap(), &engine)
+            .into_iter()
+            .map(|step| step.expect("reached"))
+            .collect();
         let call = |stop: usize| step_call(&engine, steps[stop]).expect("a call worth asking about");
         // The writer's first open sleeps; the reader's open returns at once; the writer's second succeeds.
         assert_eq!((call(2).asked, call(2).happened), (Asked::Open, Happened::Blocks));

@@ -94,16 +94,17 @@ pub fn editor(props: &EditorProps) -> Html {
     let text = props.text.as_str();
     let lines: Vec<&str> = text.split('\n').collect();
     let widest = lines.iter().map(|line| line.chars().count()).max().unwrap_or(0).max(40);
-    // The first error of each line, by line. Short lists, searched in place: a map per line would
-    // cost the bundle a B-tree of its own for a handful of entries.
+    // The first error of each line, by line. Short lists, searched in place and kept in order as they
+    // grow: a map per line, or a library sort, would cost the bundle code of its own for a handful of
+    // entries.
     let mut errors: Vec<(u32, &Diagnostic)> = Vec::new();
     for diagnostic in props.diagnostics.iter().take(MOST_BUBBLES) {
         let line = diagnostic.span.line.max(1);
         if !errors.iter().any(|(seen, _)| *seen == line) {
-            errors.push((line, diagnostic));
+            let place = errors.partition_point(|(before, _)| *before < line);
+            errors.insert(place, (line, diagnostic));
         }
     }
-    errors.sort_by_key(|(line, _)| *line);
     let error_on = |number: u32| errors.iter().find(|(line, _)| *line == number).map(|(_, diagnostic)| *diagnostic);
     let marks_on = |number: u32| props.marks.iter().filter(move |mark| mark.line == number);
     let gutter = lines.iter().enumerate().map(|(index, _)| {

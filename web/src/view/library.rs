@@ -1,15 +1,19 @@
 //! The scenario picker: the library ("Learn" in teaching order, then "Linux rules"), the challenges,
 //! and the visitor's drafts, each listed by its title or name.
 
-use crate::state::{Document, Model, Msg};
+use crate::state::{Document, Fetching, Model, Msg, Then};
 use crate::teach::catalog::{self, Group};
 use crate::teach::challenge::CHALLENGES;
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
-/// The picker's value for what the editor holds (empty for a link's scenario).
-pub fn value_of(document: &Document) -> String {
-    match document {
+/// The picker's value: the library scenario being fetched to open, or else what the editor holds
+/// (empty for a link's scenario).
+pub fn value_of(model: &Model) -> String {
+    if let Some(Fetching { stem, then: Then::Open }) = model.library.pending() {
+        return format!("library:{stem}");
+    }
+    match &model.document {
         Document::Library(stem) => format!("library:{stem}"),
         Document::Draft(id) => format!("draft:{id}"),
         Document::Challenge(index) => format!("challenge:{}", CHALLENGES[*index].id),
@@ -18,7 +22,7 @@ pub fn value_of(document: &Document) -> String {
 }
 
 pub fn picker(model: &Model, send: &Callback<Msg>) -> Html {
-    let current = value_of(&model.document);
+    let current = value_of(model);
     let on_change = send.reform(|event: Event| {
         let select: HtmlSelectElement = event.target_unchecked_into();
         Msg::Open(select.value())

@@ -17,7 +17,7 @@ pub mod verdict;
 
 use crate::engine::Engine;
 use crate::facts;
-use crate::state::{Document, Model, Msg, NoticeKind, Panel};
+use crate::state::{Document, Model, Msg, NoticeKind, Panel, Then};
 use crate::teach::catalog;
 use crate::teach::challenge::CHALLENGES;
 use editor::{Editor, Heading, LineMark, MarkKind, Status};
@@ -158,9 +158,14 @@ fn scenario_band(model: &Model) -> Html {
         Some(engine) => (engine.title.clone(), engine.description.clone()),
         None => (None, None),
     };
-    let title = title.unwrap_or_else(|| match model.engine {
-        Some(_) => "A scenario without a title".to_string(),
-        None => "This scenario does not run yet".to_string(),
+    let fetching = model.library.pending().filter(|fetching| fetching.then == Then::Reload);
+    let title = title.unwrap_or_else(|| match (&model.engine, fetching) {
+        (Some(_), _) => "A scenario without a title".to_string(),
+        (None, Some(fetching)) => format!(
+            "Fetching “{}” from the library…",
+            catalog::entry(fetching.stem).map_or(fetching.stem, |entry| entry.title)
+        ),
+        (None, None) => "This scenario does not run yet".to_string(),
     });
     html! {
         <section class="scenario-info" aria-labelledby="scenario-title">

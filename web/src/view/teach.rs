@@ -213,7 +213,9 @@ fn tour_panel(model: &Model, send: &Callback<Msg>) -> Html {
     let has_next = tour::next_stop(&steps, position).is_some();
     let has_back = tour::previous_stop(&steps, position).is_some();
     let changed = model.engine.as_ref().is_some_and(|engine| {
-        crate::teach::catalog::text(tour.scenario)
+        model
+            .library
+            .text(tour.scenario)
             .and_then(|text| sim_core::parse(text).ok())
             .is_some_and(|scenario| crate::engine::program_text(&scenario) != engine.program_text)
     });
