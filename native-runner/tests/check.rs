@@ -57,7 +57,13 @@ fn assert_all_match(output: &Output, json: &serde_json::Value, expected_runs: us
         .map(|run| format!("{} (seed {}): {}", run["file"], run["seed"], run["explanation"]))
         .collect();
     assert!(differing.is_empty(), "runs that differ from Linux:\n{}", differing.join("\n"));
-    assert_eq!(runs.len(), expected_runs, "every planned run was checked");
+    assert_eq!(
+        runs.len(),
+        expected_runs,
+        "every planned run was checked; summary {}; stderr:\n{}",
+        json["summary"],
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert_eq!(output.status.code(), Some(0), "stderr:\n{}", String::from_utf8_lossy(&output.stderr));
 }
 
@@ -93,7 +99,13 @@ fn the_library_matches_linux_under_twenty_random_schedules() {
     let files = library();
     let (output, json) = run_check(&["--schedule", "random", "--seed", "0", "--runs", "20"], &files);
     let runs = json["runs"].as_array().expect("runs is a list");
-    assert_eq!(runs.len(), files.len() * 20, "every planned run was checked");
+    assert_eq!(
+        runs.len(),
+        files.len() * 20,
+        "every planned run was checked; summary {}; stderr:\n{}",
+        json["summary"],
+        String::from_utf8_lossy(&output.stderr)
+    );
     let differing: Vec<String> = runs
         .iter()
         .filter(|run| run["status"] == "differ" || run["status"] == "interrupted")

@@ -28,6 +28,9 @@ use std::time::{Duration, Instant};
 
 /// How long a real call may take to return, or a process to die or stop, before it counts as hung.
 const HANG_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a process in uninterruptible sleep (state D: the kernel is still working for it, as when a
+/// dying process's memory is torn down on a loaded host) may take beyond `HANG_TIMEOUT`.
+const KERNEL_BUSY_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long a process must be seen asleep in its call before the runner believes it blocked, when the
 /// simulator says it blocks (and, much longer, when the simulator says the call returns).
 const ASLEEP_GRACE_EXPECTED: Duration = Duration::from_millis(1);
@@ -597,7 +600,8 @@ impl Runner<'_> {
 
     /// Waits until the process shows one of the things `want` asks about (or anything decisive).
     fn watch(&mut self, pid: Pid, want: Want) -> Seen {
-        let deadline = Instant::now() + HANG_TIMEOUT;
+        let started = Instant::now();
+        let deadline = started + HANG_TIMEOUT;
         let mut asleep_since: Option<Instant> = None;
         let mut asleep_checks = 0;
         let mut replied_since: Option<Instant> = None;
@@ -691,6 +695,11 @@ impl Runner<'_> {
                 }
             }
             if Instant::now() > deadline {
+                let in_kernel = outer > 0 && host::stat(outer).is_some_and(|stat| stat.state == 'D');
+                if in_kernel && started.elapsed() < KERNEL_BUSY_TIMEOUT {
+                    std::thread::sleep(Duration::from_millis(1));
+                    continue;
+                }
                 let state = if outer > 0 {
                     host::stat(outer).map_or("gone".to_string(), |stat| stat.state.to_string())
                 } else {
@@ -698,7 +707,7 @@ impl Runner<'_> {
                 };
                 return Seen::Timeout(format!(
                     "no result after {} s (state {state}, in {})",
-                    HANG_TIMEOUT.as_secs(),
+                    started.elapsed().as_secs(),
                     if outer > 0 { host::wchan(outer) } else { String::new() }
                 ));
             }
