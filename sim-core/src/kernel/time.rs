@@ -232,7 +232,9 @@ fn alarm_seconds(left_ns: u64) -> u64 {
     seconds.max(1)
 }
 
-/// What glibc's `sleep` returns when a handler cuts it short: the seconds left, rounded up.
+/// What glibc's `sleep` returns when a handler cuts it short: the whole seconds left, the fraction
+/// dropped (`__sleep` in glibc's `sysdeps/posix/sleep.c` returns the `tv_sec` that `nanosleep` left; so
+/// a `sleep 10` cut short 3 s and a few microseconds in returns 6, as `ipclab check` found on Linux).
 pub(crate) fn seconds_left(kernel: &Kernel, until: u64) -> i64 {
-    until.saturating_sub(kernel.now).div_ceil(NS_PER_SECOND) as i64
+    (until.saturating_sub(kernel.now) / NS_PER_SECOND) as i64
 }
