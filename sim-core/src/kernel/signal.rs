@@ -42,7 +42,7 @@ use crate::lang::syscalls::CallId;
 use crate::linux::errno::{EINVAL, EPERM, ESRCH};
 use crate::linux::signal::{
     BLOCKABLE, SA_FLAGS, SA_NOCLDSTOP, SA_NODEFER, SA_RESETHAND, SA_RESTART, SA_SIGINFO, SIGCHLD, SIGCONT, SIGHUP,
-    SIGKILL, SIGSTOP, SIG_BLOCK, SIG_DFL, SIG_IGN, SIG_SETMASK, SIG_UNBLOCK, SI_KERNEL, SI_QUEUE, SI_USER,
+    SIGKILL, SIGSTOP, SIG_BLOCK, SIG_DFL, SIG_IGN, SIG_SETMASK, SIG_UNBLOCK, SI_KERNEL, SI_QUEUE, SI_TKILL, SI_USER,
     STOP_SIGNALS,
 };
 use crate::linux::{ChildStatus, DefaultAction, Signal};
@@ -638,7 +638,9 @@ impl Mechanism for Signals {
                 group if group < 0 => Kernel::error(EINVAL),
                 group => send(kernel, pid, -group, call.arg(1), 0, SI_USER),
             },
-            CallId::Raise => send(kernel, pid, pid as i64, call.arg(0), 0, SI_USER),
+            // glibc's `raise` is `tgkill` to the caller itself: `SI_TKILL` (`do_tkill`), as `ipclab check`
+            // found on Linux.
+            CallId::Raise => send(kernel, pid, pid as i64, call.arg(0), 0, SI_TKILL),
             CallId::Sigqueue => match call.arg(0) {
                 // `rt_sigqueueinfo` names one process.
                 target if target <= 0 => Kernel::error(ESRCH),

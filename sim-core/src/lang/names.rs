@@ -19,7 +19,7 @@ use std::sync::Arc;
 pub const ERRNO_VARIABLE: &str = "errno";
 
 /// The variables a handler finds set when it starts: the signal's number, and with `SA_SIGINFO` who sent
-/// it, the value `sigqueue` gave it, and how it was sent (`SI_USER`, `SI_QUEUE`, `SI_KERNEL`). Every
+/// it, the value `sigqueue` gave it, and how it was sent (`SI_USER`, `SI_QUEUE`, `SI_TKILL`, `SI_KERNEL`). Every
 /// process has them, as it has `errno`.
 pub const SIGNAL_VARIABLES: [&str; 4] = ["signo", "si_pid", "si_value", "si_code"];
 

@@ -148,6 +148,7 @@ pub const CONSTANTS: &[Constant] = &[
     constant("SA_RESETHAND", signal::SA_RESETHAND, Family::SigactionFlag.bit()),
     constant("SI_USER", signal::SI_USER, 0),
     constant("SI_QUEUE", signal::SI_QUEUE, 0),
+    constant("SI_TKILL", signal::SI_TKILL, 0),
     constant("SI_KERNEL", signal::SI_KERNEL, 0),
     constant("stdout", 1, Family::StandardFd.bit()),
     constant("stderr", 2, Family::StandardFd.bit()),

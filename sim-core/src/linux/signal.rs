@@ -105,9 +105,12 @@ pub const SA_NODEFER: i64 = 0x4000_0000;
 pub const SA_RESETHAND: i64 = 0x8000_0000;
 pub const SA_FLAGS: i64 = SA_NOCLDSTOP | SA_SIGINFO | SA_RESTART | SA_NODEFER | SA_RESETHAND;
 
-/// `si_code` of a signal sent by `kill`/`raise`/`killpg`, by `sigqueue`, and by the kernel itself.
+/// `si_code` of a signal sent by `kill`/`killpg`, by `sigqueue`, by `raise` (glibc's `raise` is
+/// `tgkill`, which `do_tkill` and `prepare_kill_siginfo` in `kernel/signal.c` mark `SI_TKILL`), and by
+/// the kernel itself.
 pub const SI_USER: i64 = 0;
 pub const SI_QUEUE: i64 = -1;
+pub const SI_TKILL: i64 = -6;
 pub const SI_KERNEL: i64 = 0x80;
 
 /// The names of the real-time signals as glibc's `sigabbrev` and the scenario language write them.
