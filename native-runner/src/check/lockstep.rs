@@ -14,7 +14,7 @@ use super::namespace::Namespace;
 use super::observe::{self, expected_of, perturb, raw_value, Bytes, Expected, Move, Obs, Res, SignalSet};
 use super::protocol::{self, Attachment, Below, CallCommand, Command, Received, Reply, SigInfo, WireOperand};
 use super::real;
-use super::report::{Expectations, FailedExpectation, Row, RunReport};
+use super::report::{Expectations, FailedExpectation, Row, RunReport, RunStatus};
 use sim_core::kernel::signal::{Action, Queued, SignalState};
 use sim_core::kernel::{Kernel, ProcState};
 use sim_core::lang::compile::{CallOp, Operand, Program};
@@ -79,6 +79,9 @@ pub fn plan(spec: &RunSpec) -> Result<Plan, String> {
              breaks the simulator's limits"
         ));
     }
+    if let Some(reason) = timer_outside_a_jump(simulation.trace(), simulation.program()) {
+        return Err(reason);
+    }
     let program = simulation.program().clone();
     // A scenario that pins its schedule says its expectations assume that interleaving: a run that
     // replaced it lists them, but they do not decide the run.
@@ -116,6 +119,41 @@ pub fn plan(spec: &RunSpec) -> Result<Plan, String> {
     })
 }
 
+/// Why a run's timers cannot be replayed on real timers, if they cannot: a timer that the simulator fires
+/// at the end of a step, while processes can still run (its time came one microsecond step at a time,
+/// not in a jump of the clock). On Linux the timer would have to fire between two particular real steps,
+/// and real steps take no fixed time, so no scaling of durations can place it there. A timer that fires in
+/// a jump (every process asleep) has no such problem: the driver waits for it (see `RealTimer`).
+fn timer_outside_a_jump(trace: &sim_core::Trace, program: &Program) -> Option<String> {
+    // The step of the last jump of the clock: a jump's firings follow its `Clock` event, in that step.
+    let mut jump_step = None;
+    let mut names = ProcessNames::default();
+    for event in &trace.events {
+        names.observe(program, event);
+        let pid = match event.kind {
+            EventKind::Clock { .. } => {
+                jump_step = Some(event.step);
+                continue;
+            }
+            EventKind::Alarm { pid } => pid,
+            EventKind::Wake { pid, cause: sim_core::trace::WakeCause::Timer, .. } => pid,
+            _ => continue,
+        };
+        if jump_step != Some(event.step) {
+            return Some(format!(
+                "{} (pid {}): its timer fires at the end of step {} while processes are still running, with \
+                 no jump of the simulator's clock; a real timer cannot be made to fire between two given real steps, \
+                 so `ipclab check` only replays timers that fire while every process is asleep (see \
+                 docs/conformance.md, \"Time\")",
+                names.process(pid),
+                pid,
+                event.step
+            ));
+        }
+    }
+    None
+}
+
 /// Checks a planned run on Linux, in the run's namespace. `paths` are the real paths standing in for
 /// the program's paths. `Err` is a failure of the host, not of the scenario.
 pub fn check(namespace: &mut Namespace, info: &HostInfo, plan: &Plan, paths: &[Vec<u8>]) -> Result<RunReport, String> {
@@ -135,6 +173,8 @@ pub fn check(namespace: &mut Namespace, info: &HostInfo, plan: &Plan, paths: &[V
         names: ProcessNames::default(),
         sim_statuses: BTreeMap::new(),
         buffer: Vec::new(),
+        timers: BTreeMap::new(),
+        refusal: None,
     };
     let (rows, steps_checked, interrupted) = runner.run(&mut replay, plan)?;
     runner.close_channels();
@@ -147,7 +187,12 @@ pub fn check(namespace: &mut Namespace, info: &HostInfo, plan: &Plan, paths: &[V
     let explanation = first_difference.map(|index| {
         observe::explain(rows[index].step, &rows[index].process, &rows[index].simulator, &rows[index].linux)
     });
-    let status = RunReport::status_of(first_difference.is_some(), interrupted, &plan.expectations);
+    let refusal = runner.refusal.take();
+    let status = if refusal.is_some() {
+        RunStatus::Refused
+    } else {
+        RunReport::status_of(first_difference.is_some(), interrupted, &plan.expectations)
+    };
     Ok(RunReport {
         file: plan.file.clone(),
         title: plan.program.title.clone(),
@@ -161,7 +206,7 @@ pub fn check(namespace: &mut Namespace, info: &HostInfo, plan: &Plan, paths: &[V
         first_difference,
         explanation,
         expectations: plan.expectations.clone(),
-        refusal: None,
+        refusal,
         elapsed_ms: started.elapsed().as_millis() as u64,
     })
 }
@@ -197,7 +242,9 @@ struct Frame {
 enum Owed {
     /// The result of its call, which it reports once the handlers above it have returned (or once it
     /// runs again after a stop).
-    Reply { op: u32, args: Args, result: Obs },
+    /// `cut_short` when a signal interrupted the call (its result is `EINTR`, a partial count, or the
+    /// seconds glibc's `sleep` had left).
+    Reply { op: u32, args: Args, result: Obs, cut_short: bool },
     /// Its call, which a handler interrupted and Linux rewound: it reports that it starts again.
     Restart { op: u32, args: Args },
 }
@@ -292,6 +339,126 @@ struct Runner<'n> {
     /// The status each process died with in the simulator.
     sim_statuses: BTreeMap<Pid, ChildStatus>,
     buffer: Vec<u8>,
+    /// The real timers standing for the simulator's, by the simulator's timer: its process, whether it
+    /// is an alarm, and when it fires in simulated time.
+    timers: BTreeMap<(Pid, bool, u64), RealTimer>,
+    /// Why the run cannot be checked after all (the host was too slow for the time scale).
+    refusal: Option<String>,
+}
+
+/// When a real timer fires, as far as the driver knows: not before `earliest` (its duration after the
+/// step that set it began), and not after `latest` (its duration after that step's call was seen made).
+#[derive(Clone, Copy, Debug)]
+struct RealTimer {
+    earliest: Instant,
+    latest: Instant,
+    /// The step that set it.
+    step: u32,
+}
+
+/// How long after a real timer's latest deadline the driver waits for what it does (waking a sleeper,
+/// `SIGALRM`, which Linux does from the timer interrupt) when it cannot see it happen (an ignored
+/// `SIGALRM`), and at most when it can.
+const TIMER_MARGIN: Duration = Duration::from_millis(5);
+const TIMER_EVIDENCE_TIMEOUT: Duration = Duration::from_millis(50);
+
+/// How close (in simulated time) a time left may come to the point where its rounding changes before
+/// real timers can no longer be trusted to put it on the same side: 0.1 s (10 ms of real time) for the
+/// timers themselves, and 0.04 s (4 ms of real time) for each step taken since the timer was set, as a
+/// real step takes real time where a simulated one takes a microsecond.
+const ROUNDING_MARGIN_NS: u64 = 100_000_000;
+const ROUNDING_MARGIN_PER_STEP_NS: u64 = 40_000_000;
+
+/// The times a process's next step may give back rounded: what its alarm has left (`alarm` returns it,
+/// rounded to the nearest second) and when the sleep it is in ends (glibc's `sleep` cut short returns
+/// the whole seconds left).
+struct TimeLeft {
+    alarm_at: Option<u64>,
+    sleep_until: Option<u64>,
+}
+
+impl TimeLeft {
+    fn of(kernel: &Kernel, pid: Pid) -> TimeLeft {
+        let alarm_at = kernel
+            .timers
+            .iter()
+            .find(|timer| timer.pid == pid && timer.kind == sim_core::kernel::time::TimerKind::Alarm)
+            .map(|timer| timer.at);
+        let sleep_until = match kernel.process(pid).call.scratch {
+            sim_core::kernel::process::Scratch::Until(until) => Some(until),
+            _ => None,
+        };
+        TimeLeft { alarm_at, sleep_until }
+    }
+
+    /// Why the step's rounded time left cannot be checked on real timers, if it cannot: the simulated
+    /// time left lies within [`ROUNDING_MARGIN_NS`] of a point where its rounding changes. Real time
+    /// runs on between a timer's setting and its reading (real steps take milliseconds where simulated
+    /// ones take a microsecond), so Linux's time left is the simulator's give or take that much, and
+    /// its rounded value could fall on either side. Decided from the simulator's state alone, so the
+    /// same run is always refused the same way.
+    /// `margins`: for the alarm and for the sleep, how close is too close (see [`ROUNDING_MARGIN_NS`]).
+    fn too_close(
+        &self,
+        events: &[sim_core::Event],
+        program: &Program,
+        pid: Pid,
+        now: u64,
+        margins: (u64, u64),
+    ) -> Option<String> {
+        let id_of = |op: u32| program.call(op).map(|call| call.id);
+        for event in events {
+            match &event.kind {
+                EventKind::Call { pid: caller, op, .. } if *caller == pid && id_of(*op) == Some(CallId::Alarm) => {
+                    let left = self.alarm_at?.saturating_sub(now);
+                    // `alarm` rounds to the nearest second: its result changes at each half second.
+                    let fraction = left % 1_000_000_000;
+                    let distance = fraction.abs_diff(500_000_000);
+                    if distance < margins.0 {
+                        return Some(format!(
+                            "the old alarm has {} s left, within {} s of the half second where alarm's rounding \
+                             changes; real timers (scaled 1/{}) cannot be trusted to round it the same way, so \
+                             this run is not checked further (see docs/conformance.md, \"Time\")",
+                            seconds_text(left),
+                            seconds_text(margins.0),
+                            real::time::TIME_DIVISOR
+                        ));
+                    }
+                }
+                EventKind::Interrupted {
+                    pid: caller, op, outcome: sim_core::trace::CallInterrupted::Partial, ..
+                } if *caller == pid && id_of(*op) == Some(CallId::Sleep) => {
+                    let left = self.sleep_until?.saturating_sub(now);
+                    // glibc's `sleep` drops the fraction: its result changes at each whole second.
+                    let fraction = left % 1_000_000_000;
+                    let distance = fraction.min(1_000_000_000 - fraction);
+                    if distance < margins.1 {
+                        return Some(format!(
+                            "the sleep cut short has {} s left, within {} s of a whole second, where the \
+                             seconds glibc's sleep returns change; real timers (scaled 1/{}) cannot be trusted \
+                             to round it the same way, so this run is not checked further (see \
+                             docs/conformance.md, \"Time\")",
+                            seconds_text(left),
+                            seconds_text(margins.1),
+                            real::time::TIME_DIVISOR
+                        ));
+                    }
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+}
+
+/// Simulated time in seconds, to the microsecond: `6.999998`.
+fn seconds_text(ns: u64) -> String {
+    format!("{}.{:06}", ns / 1_000_000_000, (ns % 1_000_000_000) / 1_000)
+}
+
+/// A simulated duration as real time (see `real::time::TIME_DIVISOR`).
+fn real_duration(simulated_ns: u64) -> Duration {
+    Duration::from_nanos(simulated_ns / real::time::TIME_DIVISOR as u64)
 }
 
 impl Runner<'_> {
@@ -327,7 +494,7 @@ impl Runner<'_> {
             let step = index as u32 + 1;
             let differs = self.step(replay, step, actor, plan.perturb_step == Some(step), &mut rows)?;
             steps_checked += 1;
-            if differs {
+            if differs || self.refusal.is_some() {
                 return Ok((rows, steps_checked, false));
             }
         }
@@ -451,6 +618,13 @@ impl Runner<'_> {
             top.owed = Some(Owed::Restart { op, args });
         }
         match &top.owed {
+            // glibc's `sleep` makes the seconds it had left out of the `EINTR` of the system call below,
+            // which is what the handler's frame holds.
+            Some(Owed::Reply { op, cut_short: true, .. })
+                if self.program.call(*op).map(|call| call.id) == Some(CallId::Sleep) =>
+            {
+                Below::Returned { value: -(libc::EINTR as i64) }
+            }
             Some(Owed::Reply { result: Obs::Returned { result }, .. }) => Below::Returned { value: raw_value(result) },
             Some(Owed::Restart { .. }) => Below::Restart,
             _ => Below::NotInCall,
@@ -475,12 +649,13 @@ impl Runner<'_> {
         if let (Some(frame), false) = (&top.frame, top.started) {
             top.started = true;
             let frame = frame.clone();
-            let label = format!("(runs its {} handler {})", signal_words(frame.signal), self.handler_name(frame.handler));
+            let label =
+                format!("(runs its {} handler {})", signal_words(frame.signal), self.handler_name(frame.handler));
             let info = frame.info.unwrap_or(None);
             return Some((label, Await::Message(Obs::Handler { signal: frame.signal, info, below: frame.below })));
         }
         match top.owed.take() {
-            Some(Owed::Reply { op, args, result }) => {
+            Some(Owed::Reply { op, args, result, .. }) => {
                 Some((format!("({} returns)", call_text(&self.program, op, &args)), Await::Message(result)))
             }
             Some(Owed::Restart { op, args }) => {
@@ -499,7 +674,11 @@ impl Runner<'_> {
             Action::Handler { flags, .. } => flags,
             _ => 0,
         };
-        Some((flags & SA_SIGINFO != 0).then_some(SigInfo { pid: queued.from as i64, value: queued.value, code: queued.code }))
+        Some((flags & SA_SIGINFO != 0).then_some(SigInfo {
+            pid: queued.from as i64,
+            value: queued.value,
+            code: queued.code,
+        }))
     }
 
     /// The `siginfo_t` of the `index`-th of `count` handlers delivered after the step's call, from the
@@ -554,6 +733,9 @@ impl Runner<'_> {
             return Err(format!("step {step}: the simulator's process {actor} has no real process"));
         }
         let signals_before = replay.kernel().process(actor).sig.clone();
+        let step_started = Instant::now();
+        let now_before = replay.kernel().now;
+        let time_left_before = TimeLeft::of(replay.kernel(), actor);
         // A call woken up is tried again before any signal is taken (`Kernel::step`).
         let retrying = replay.kernel().process(actor).call.waited;
         let mut queue_before = signals_before.queue.clone();
@@ -562,6 +744,21 @@ impl Runner<'_> {
         let events = replay.trace().events[before..].to_vec();
         for event in &events {
             self.names.observe(&self.program, event);
+        }
+        let steps_since = |alarm: bool, at: u64| {
+            self.timers.get(&(actor, alarm, at)).map_or(0, |timer| step.saturating_sub(timer.step) as u64)
+        };
+        let margins = (
+            time_left_before.alarm_at.map_or(0, |at| steps_since(true, at)),
+            time_left_before.sleep_until.map_or(0, |at| steps_since(false, at)),
+        );
+        let margins = (
+            ROUNDING_MARGIN_NS + ROUNDING_MARGIN_PER_STEP_NS * margins.0,
+            ROUNDING_MARGIN_NS + ROUNDING_MARGIN_PER_STEP_NS * margins.1,
+        );
+        if let Some(reason) = time_left_before.too_close(&events, &self.program, actor, now_before, margins) {
+            self.refusal = Some(format!("step {step}, {}: {reason}", self.names.process(actor)));
+            return Ok(false);
         }
         let expected = expected_of(&events, replay.trace(), Some(actor));
         let kernel = replay.kernel();
@@ -680,12 +877,14 @@ impl Runner<'_> {
                 .count();
             let mut dead = None;
             let mut stopped = false;
+            let mut cut_short = None;
             for event in rest {
                 match event {
                     Move::Completed { op, args, result } => {
+                        let cut_short = cut_short == Some(*op);
                         if let Some(top) = self.top(actor) {
                             top.in_call = None;
-                            top.owed = Some(Owed::Reply { op: *op, args: *args, result: result.clone() });
+                            top.owed = Some(Owed::Reply { op: *op, args: *args, result: result.clone(), cut_short });
                         }
                     }
                     Move::Blocked { op, args } => {
@@ -695,7 +894,8 @@ impl Runner<'_> {
                         }
                     }
                     // The call stays in progress: restarted, or completed by the `Completed` that follows.
-                    Move::Interrupted { .. } | Move::ImplicitExit => {}
+                    Move::Interrupted { op, .. } => cut_short = Some(*op),
+                    Move::ImplicitExit => {}
                     Move::Sigreturn { signal } => {
                         if let Some(proc) = self.procs.get_mut(&actor) {
                             if proc.levels.len() > 1 {
@@ -710,6 +910,7 @@ impl Runner<'_> {
                                 op: *op,
                                 args: Args::default(),
                                 result: Obs::Returned { result: Res::Fork { child: *child } },
+                                cut_short: false,
                             });
                         }
                     }
@@ -777,7 +978,9 @@ impl Runner<'_> {
             first = false;
             let want = match &shown {
                 Await::Message(_) => Want::Message,
-                Await::Block(op) => Want::Block(self.program.call(*op).and_then(|call| real::blocking_syscall(call.id))),
+                Await::Block(op) => {
+                    Want::Block(self.program.call(*op).and_then(|call| real::blocking_syscall(call.id)))
+                }
                 Await::Death(_) => Want::Death,
                 Await::Stop => Want::Stop,
                 Await::Rest => Want::Rest,
@@ -824,12 +1027,113 @@ impl Runner<'_> {
                 differs |= self.push(rows, step, actor, self.fault_text(op), Obs::Died { status }, linux, note);
             }
         }
+        // The actor's part is over: held back again before any timer fires, so that it takes what a
+        // timer does (a wake-up, `SIGALRM`) at its next step, as in the simulator.
+        self.set_priority(actor, DORMANT_PRIORITY);
+        self.follow_timers(replay.kernel(), &events, step, step_started, now_before);
         differs |= self.aftermath(step, &expected, rows)?;
         if !differs {
             differs |= self.compare_signals(replay.kernel(), step, actor, &expected, rows);
         }
         self.set_priority(actor, DORMANT_PRIORITY);
         Ok(differs)
+    }
+
+    /// Keeps the real timers in step with the simulator's, once Linux has taken the step's call: waits
+    /// for the real timers of those the simulator fired as the clock jumped at the end of the step (so
+    /// that what they do has happened on Linux too before anything is compared), notes the real
+    /// deadlines of the timers the step set, and refuses the run if a real timer may have fired before
+    /// its time (the real steps since it was set took longer than its scaled duration).
+    fn follow_timers(
+        &mut self,
+        kernel: &Kernel,
+        events: &[sim_core::Event],
+        step: u32,
+        started: Instant,
+        now_before: u64,
+    ) {
+        let mut clock = None;
+        let mut fired: Vec<((Pid, bool), RealTimer)> = Vec::new();
+        for event in events {
+            let key = match event.kind {
+                EventKind::Clock { now } => {
+                    clock = Some(now);
+                    continue;
+                }
+                EventKind::Alarm { pid } => (pid, true),
+                EventKind::Wake { pid, cause: sim_core::trace::WakeCause::Timer, .. } => (pid, false),
+                _ => continue,
+            };
+            // `plan` refused every run with a timer that fires outside a jump.
+            let Some(at) = clock else { continue };
+            // A timer set in this very step is not known yet: its real deadline is its duration from now.
+            let real_timer = self.timers.remove(&(key.0, key.1, at)).unwrap_or_else(|| {
+                let duration = real_duration(at.saturating_sub(now_before));
+                RealTimer { earliest: started + duration, latest: Instant::now() + duration, step }
+            });
+            fired.push((key, real_timer));
+        }
+        // Wait for each, in the order they fire: until Linux shows what it did, or, when nothing can be
+        // seen, until its latest time is past.
+        for ((pid, alarm), real_timer) in fired {
+            let outer = self.procs.get(&pid).map_or(0, |proc| proc.outer_pid);
+            let visible = |outer: i32| -> bool {
+                let woken = host::stat(outer).is_some_and(|stat| stat.state != 'S');
+                let sets = host::signal_sets(outer);
+                let alarm_bit = Signal(sim_core::linux::signal::SIGALRM.0).mask_bit();
+                let pending = sets.is_some_and(|sets| (sets.pending | sets.shared_pending) & alarm_bit != 0);
+                let ignored = sets.is_some_and(|sets| sets.ignored & alarm_bit != 0);
+                if alarm {
+                    !ignored && (pending || woken)
+                } else {
+                    woken
+                }
+            };
+            let give_up = real_timer.latest + TIMER_EVIDENCE_TIMEOUT;
+            loop {
+                let now = Instant::now();
+                if now >= real_timer.earliest && outer > 0 && visible(outer) {
+                    break;
+                }
+                if now >= real_timer.latest + TIMER_MARGIN && !(outer > 0 && now < give_up) {
+                    break;
+                }
+                let ignored_alarm = alarm
+                    && outer > 0
+                    && host::signal_sets(outer)
+                        .is_some_and(|sets| sets.ignored & Signal(sim_core::linux::signal::SIGALRM.0).mask_bit() != 0);
+                if ignored_alarm && now >= real_timer.latest + TIMER_MARGIN {
+                    break;
+                }
+                std::thread::sleep(Duration::from_micros(100));
+            }
+        }
+        let seen = Instant::now();
+        for timer in &kernel.timers {
+            let key = (timer.pid, timer.kind == sim_core::kernel::time::TimerKind::Alarm, timer.at);
+            let duration = real_duration(timer.at.saturating_sub(now_before));
+            self.timers.entry(key).or_insert(RealTimer { earliest: started + duration, latest: seen + duration, step });
+        }
+        if self.refusal.is_some() {
+            return;
+        }
+        for timer in &kernel.timers {
+            let key = (timer.pid, timer.kind == sim_core::kernel::time::TimerKind::Alarm, timer.at);
+            let Some(real_timer) = self.timers.get(&key) else { continue };
+            if Instant::now() >= real_timer.earliest {
+                self.refusal = Some(format!(
+                    "this host was too slow for the time scale: the {} that {} set at step {} may have fired on \
+                     Linux before step {step} ended, while the simulator fires it later, when every process is \
+                     asleep (real timers run {}x faster than the simulator's clock, see docs/conformance.md, \
+                     \"Time\"); the steps checked before matched",
+                    if key.1 { "alarm" } else { "timed wait" },
+                    self.names.process(key.0),
+                    real_timer.step,
+                    real::time::TIME_DIVISOR,
+                ));
+                return;
+            }
+        }
     }
 
     fn set_stopped(&mut self, pid: Pid, stopped: bool) {
@@ -867,7 +1171,14 @@ impl Runner<'_> {
 
     /// Compares the signal state of the processes the step touched with `/proc/PID/status`: the blocked
     /// mask, the pending signals, the ignored and the handled ones.
-    fn compare_signals(&mut self, kernel: &Kernel, step: u32, actor: Pid, expected: &Expected, rows: &mut Vec<Row>) -> bool {
+    fn compare_signals(
+        &mut self,
+        kernel: &Kernel,
+        step: u32,
+        actor: Pid,
+        expected: &Expected,
+        rows: &mut Vec<Row>,
+    ) -> bool {
         let mut pids = vec![actor];
         pids.extend(expected.signalled.iter().copied().filter(|pid| *pid != actor));
         let mut differs = false;
@@ -882,7 +1193,8 @@ impl Runner<'_> {
             let sets = host::signal_sets(proc.outer_pid);
             // Inside `sigwaitinfo` (asleep, or woken and not run yet): the set it waits for.
             let waiting_for = proc.levels.last().and_then(|top| top.in_call).and_then(|(op, args)| {
-                (self.program.call(op).map(|call| call.id) == Some(CallId::Sigwaitinfo)).then(|| args.get(0) as u64)
+                let id = self.program.call(op).map(|call| call.id);
+                matches!(id, Some(CallId::Sigwaitinfo | CallId::Sigtimedwait)).then(|| args.get(0) as u64)
             });
             let linux_pending = sets.map_or(0, |sets| sets.pending | sets.shared_pending);
             let simulator = expected_signals(kernel, pid, waiting_for, linux_pending);
@@ -975,7 +1287,7 @@ impl Runner<'_> {
         for (pid, op, args, obs) in expected.owed.clone() {
             if let Some(top) = self.top(pid) {
                 top.in_call = None;
-                top.owed = Some(Owed::Reply { op, args, result: obs });
+                top.owed = Some(Owed::Reply { op, args, result: obs, cut_short: false });
             }
         }
         // Divisions by zero in a process's code as it starts (a top-level process, or a fork child):
@@ -1287,9 +1599,9 @@ fn expected_signals(kernel: &Kernel, pid: Pid, waiting_for: Option<u64>, linux_p
         blocked &= !(set & BLOCKABLE);
     }
     let kill = Signal(9).mask_bit();
-    let group_exit = sim_core::linux::signal::signals_in(signals.pending & !signals.blocked).into_iter().any(|signal| {
-        signals.action(signal) == Action::Default && signal.default_action() == DefaultAction::Terminate
-    });
+    let group_exit = sim_core::linux::signal::signals_in(signals.pending & !signals.blocked)
+        .into_iter()
+        .any(|signal| signals.action(signal) == Action::Default && signal.default_action() == DefaultAction::Terminate);
     let pending = if group_exit && linux_pending & kill != 0 { signals.pending | kill } else { signals.pending };
     Obs::Signals {
         blocked: SignalSet(blocked),

@@ -7,11 +7,11 @@
 //! Everything here is plain data that serializes, because a run is driven in a process of its own and
 //! its report travels back to `ipclab check` as JSON.
 
+use super::protocol::{Below, SigInfo};
 use serde::{Deserialize, Serialize};
+use sim_core::linux::signal::set_text;
 use sim_core::linux::ChildStatus;
 use sim_core::present::render::{quote_bytes, status_words};
-use super::protocol::{Below, SigInfo};
-use sim_core::linux::signal::set_text;
 use sim_core::trace::{
     Args, CallInterrupted, CallResult, Delivery, EventKind, ReapCause, SignalEffect, IMPLICIT_EXIT_OP,
     IMPLICIT_SIGRETURN_OP,
@@ -374,7 +374,9 @@ pub fn perturb(obs: &Obs) -> Obs {
             Obs::Returned { result: Res::Data { bytes: Bytes::new(more) } }
         }
         Obs::Blocked => Obs::Returned { result: Res::Value { value: 0 } },
-        Obs::Handler { signal, info, below } => Obs::Handler { signal: signal.wrapping_add(1), info: *info, below: *below },
+        Obs::Handler { signal, info, below } => {
+            Obs::Handler { signal: signal.wrapping_add(1), info: *info, below: *below }
+        }
         _ => Obs::Blocked,
     }
 }
@@ -476,7 +478,8 @@ pub fn expected_of(events: &[Event], trace: &Trace, actor: Option<Pid>) -> Expec
             EventKind::Fault { pid, op, .. } if is_actor(*pid) => expected.moves.push(Move::Fault { op: *op }),
             EventKind::Delivered { pid, signal, delivery } if is_actor(*pid) => {
                 // A fault's own delivery is the fault.
-                if !(faults(*pid) && matches!(delivery, Delivery::Terminated { .. })) {
+                let the_fault_s_own = faults(*pid) && matches!(delivery, Delivery::Terminated { .. });
+                if !the_fault_s_own {
                     expected.moves.push(Move::Deliver { signal: signal.0, delivery: *delivery });
                 }
             }

@@ -384,7 +384,10 @@ pub enum AttachmentView<'a> {
     /// Bytes to write, as the scenario wrote them.
     Bytes(&'a [u8]),
     /// `len` bytes of `pattern`, repeated.
-    Fill { len: u32, pattern: &'a [u8] },
+    Fill {
+        len: u32,
+        pattern: &'a [u8],
+    },
     /// The real path standing in for the scenario's path.
     Path(&'a [u8]),
 }
@@ -427,7 +430,7 @@ impl<'a> CallView<'a> {
     }
 
     /// The owned command this view reads.
-    pub fn to_command(&self) -> CallCommand {
+    pub fn to_command(self) -> CallCommand {
         let operands = (0..self.count)
             .map(|index| WireOperand {
                 value: self.values[index],
@@ -445,7 +448,9 @@ impl<'a> CallView<'a> {
     }
 }
 
-/// A command as it lies in a received message.
+/// A command as it lies in a received message. A call's view is much larger than the other commands,
+/// and stays so: a real process reads commands inside signal handlers, where it must not allocate.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CommandView<'a> {
     Call(CallView<'a>),
@@ -649,7 +654,8 @@ fn send_message(fd: RawFd, head: &[u8], tail: &[u8], pass_fd: Option<RawFd>) -> 
         let head_part = &head[sent.min(head.len())..end.min(head.len())];
         let tail_part = &tail[sent.saturating_sub(head.len())..end.saturating_sub(head.len())];
         let pieces: [&[u8]; 3] = [if first { &prefix } else { &[] }, head_part, tail_part];
-        let iov = pieces.map(|piece| libc::iovec { iov_base: piece.as_ptr() as *mut libc::c_void, iov_len: piece.len() });
+        let iov =
+            pieces.map(|piece| libc::iovec { iov_base: piece.as_ptr() as *mut libc::c_void, iov_len: piece.len() });
         let mut control = Control { len: 20, level: libc::SOL_SOCKET, kind: libc::SCM_RIGHTS, fd: -1, pad: 0 };
         // SAFETY: a zeroed msghdr is valid; its pointers are set below to live buffers.
         let mut message: libc::msghdr = unsafe { std::mem::zeroed() };
@@ -796,7 +802,8 @@ pub fn recv_into(fd: RawFd, buffer: &mut [u8]) -> Result<usize, RecvEnd> {
 fn recv_packet_into(fd: RawFd, buffer: &mut [u8], at: usize) -> Result<usize, RecvEnd> {
     let room = (buffer.len() - at).min(CHUNK_BYTES);
     loop {
-        let result = sys::syscall6(libc::SYS_recvfrom, fd as i64, buffer[at..].as_mut_ptr() as i64, room as i64, 0, 0, 0);
+        let result =
+            sys::syscall6(libc::SYS_recvfrom, fd as i64, buffer[at..].as_mut_ptr() as i64, room as i64, 0, 0, 0);
         match result {
             result if result == -(libc::EINTR as i64) => continue,
             0 => return Err(RecvEnd::Closed),
@@ -903,7 +910,10 @@ mod tests {
         // A real process reads a call in place: its payload and path borrow the message.
         let bytes = encode_command(&call(
             CallId::Write,
-            vec![WireOperand::value(4), with(2, Attachment::Payload(Payload::Fill { len: 9, pattern: b"ab".to_vec() }))],
+            vec![
+                WireOperand::value(4),
+                with(2, Attachment::Payload(Payload::Fill { len: 9, pattern: b"ab".to_vec() })),
+            ],
         ));
         let Ok(CommandView::Call(view)) = parse_command(&bytes) else { panic!("a call") };
         assert_eq!((view.id, view.op, view.arg(0), view.arg(1), view.arg(2)), (CallId::Write, 7, 4, 2, -1));
@@ -919,7 +929,8 @@ mod tests {
         let (left, right) =
             socketpair(AddressFamily::Unix, SockType::SeqPacket, None, SockFlag::SOCK_CLOEXEC).expect("a socket pair");
         let text: Vec<u8> = (0..2 * CHUNK_BYTES + 5).map(|at| b'a' + (at % 26) as u8).collect();
-        let command = call(CallId::Write, vec![WireOperand::value(4), with(0, Attachment::Payload(Payload::Bytes(text)))]);
+        let command =
+            call(CallId::Write, vec![WireOperand::value(4), with(0, Attachment::Payload(Payload::Bytes(text)))]);
         send_command(left.as_raw_fd(), &command).expect("sent");
         let mut buffer = vec![0u8; MAX_COMMAND_BYTES];
         let len = recv_into(right.as_raw_fd(), &mut buffer).expect("received");

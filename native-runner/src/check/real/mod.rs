@@ -14,7 +14,7 @@
 //! allocation, no lock, no `errno`.
 //!
 //! Each kind of call lives in the module of its mechanism (the same split as sim-core's `kernel/`):
-//! [`fd`], [`pipe`], [`fifo`], [`process`], [`signal`], [`sched`]. Each turns a call and its operands
+//! [`fd`], [`pipe`], [`fifo`], [`process`], [`signal`], [`sched`], [`time`]. Each turns a call and its operands
 //! into exactly one real system call (or what the C library's function of that name does, where it
 //! does more) and says which system call number a blocked call sleeps in (as `/proc/PID/syscall`
 //! shows it). Adding a call is one match arm there. [`init`] is the run's `init`.
@@ -35,6 +35,7 @@ pub mod process;
 pub mod sched;
 pub mod signal;
 pub mod sys;
+pub mod time;
 
 use super::protocol::{self, CallView, CommandView, RecvEnd, Reply, CONTROL_FD, MAX_COMMAND_BYTES};
 use sim_core::lang::syscalls::{CallId, Mechanism};
@@ -132,6 +133,7 @@ pub fn perform<'a>(call: &CallView<'a>, data: &'a mut sys::Region, path: &mut [u
         Mechanism::Process => process::perform(call),
         Mechanism::Signal => signal::perform(call),
         Mechanism::Sched => sched::perform(call),
+        Mechanism::Time => time::perform(call),
     }
 }
 
@@ -144,6 +146,7 @@ pub fn blocking_syscall(id: CallId) -> Option<i64> {
         Mechanism::Process => process::blocking_syscall(id),
         Mechanism::Signal => signal::blocking_syscall(id),
         Mechanism::Sched => None,
+        Mechanism::Time => time::blocking_syscall(id),
     }
 }
 
@@ -193,10 +196,9 @@ pub fn serve_commands(in_handler: bool) -> LevelEnd {
             }
             CommandView::Fault { .. } => divide_by_zero(),
             CommandView::Return if in_handler => return LevelEnd::Return,
-            CommandView::Return
-            | CommandView::SpawnTop { .. }
-            | CommandView::Reap { .. }
-            | CommandView::NewSession => return LevelEnd::Exit(exit_code::BAD_COMMAND),
+            CommandView::Return | CommandView::SpawnTop { .. } | CommandView::Reap { .. } | CommandView::NewSession => {
+                return LevelEnd::Exit(exit_code::BAD_COMMAND)
+            }
         }
     }
 }

@@ -69,24 +69,20 @@ fn install(signal: i64, action: i64, flags: i64, mask: u64) -> (i64, i64) {
         _ if flags & libc::SA_SIGINFO as i64 != 0 => on_signal_info as *const () as usize,
         _ => on_signal as *const () as usize,
     };
-    let new = KernelSigaction {
-        handler,
-        flags: flags as u64 | sys::SA_RESTORER,
-        restorer: sys::restorer_address(),
-        mask,
-    };
+    let new =
+        KernelSigaction { handler, flags: flags as u64 | sys::SA_RESTORER, restorer: sys::restorer_address(), mask };
     let mut old = KernelSigaction::default();
     let result = sys::rt_sigaction(signal, Some(&new), Some(&mut old));
     if result < 0 {
         return (result, 0);
     }
     let slot = &HANDLERS[signal as usize];
-    let previous = if old.handler == on_signal_info as *const () as usize || old.handler == on_signal as *const () as usize
-    {
-        slot.load(Ordering::SeqCst)
-    } else {
-        old.handler as i64
-    };
+    let previous =
+        if old.handler == on_signal_info as *const () as usize || old.handler == on_signal as *const () as usize {
+            slot.load(Ordering::SeqCst)
+        } else {
+            old.handler as i64
+        };
     slot.store(if action >= FIRST_HANDLER { action } else { 0 }, Ordering::SeqCst);
     (result, previous)
 }
@@ -107,12 +103,14 @@ pub fn perform(command: &CallView) -> Out<'static> {
         // glibc's `sigqueue`: a `siginfo_t` with `SI_QUEUE`, the caller's pid and uid, and the value,
         // through `rt_sigqueueinfo`.
         CallId::Sigqueue => {
-            let mut info = QueuedInfo::default();
-            info.signo = arg(1) as i32;
-            info.code = libc::SI_QUEUE;
-            info.pid = syscall3(libc::SYS_getpid, 0, 0, 0) as i32;
-            info.uid = syscall3(libc::SYS_getuid, 0, 0, 0) as u32;
-            info.value = arg(2);
+            let info = QueuedInfo {
+                signo: arg(1) as i32,
+                code: libc::SI_QUEUE,
+                pid: syscall3(libc::SYS_getpid, 0, 0, 0) as i32,
+                uid: syscall3(libc::SYS_getuid, 0, 0, 0) as u32,
+                value: arg(2),
+                ..QueuedInfo::default()
+            };
             value_or_errno(call(libc::SYS_rt_sigqueueinfo, &[arg(0), arg(1), &info as *const QueuedInfo as i64]))
         }
         // glibc's `signal` (`__bsd_signal`): `sigaction` with `SA_RESTART` and the signal itself in the
@@ -141,10 +139,8 @@ pub fn perform(command: &CallView) -> Out<'static> {
         CallId::Sigprocmask => {
             let set = arg(1) as u64 & !INTERNAL;
             let mut old = 0u64;
-            let result = call(
-                libc::SYS_rt_sigprocmask,
-                &[arg(0), &set as *const u64 as i64, &mut old as *mut u64 as i64, 8],
-            );
+            let result =
+                call(libc::SYS_rt_sigprocmask, &[arg(0), &set as *const u64 as i64, &mut old as *mut u64 as i64, 8]);
             if result < 0 {
                 error(-result as i32)
             } else {
@@ -269,9 +265,7 @@ mod tests {
     #[test]
     fn a_queued_siginfo_has_the_kernel_s_layout() {
         assert_eq!(std::mem::size_of::<QueuedInfo>(), std::mem::size_of::<libc::siginfo_t>());
-        let mut info = QueuedInfo::default();
-        info.pid = 7;
-        info.value = 42;
+        let info = QueuedInfo { pid: 7, value: 42, ..QueuedInfo::default() };
         // SAFETY: the same size, and siginfo_t is plain data.
         let libc_view = unsafe { &*(&info as *const QueuedInfo as *const libc::siginfo_t) };
         // SAFETY: reading the fields of a queued signal.
