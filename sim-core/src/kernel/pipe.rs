@@ -138,7 +138,7 @@ pub(crate) fn write(
     let was_empty = pipe.buffer.is_empty();
     let mut added = 0u32;
     if written == 0 && pipe.readers == 0 {
-        kernel.deferred.push(super::signal::Sent::by_kernel(pid, pid, SIGPIPE));
+        kernel.deferred.push(super::signal::Sent::for_itself(pid, SIGPIPE));
         return Kernel::error(EPIPE);
     }
     let result = 'attempt: {
@@ -154,7 +154,7 @@ pub(crate) fn write(
                 break 'attempt Exec::Done(CallResult::Value { value: total as i64 });
             }
             if pipe.readers == 0 {
-                kernel.deferred.push(super::signal::Sent::by_kernel(pid, pid, SIGPIPE));
+                kernel.deferred.push(super::signal::Sent::for_itself(pid, SIGPIPE));
                 break 'attempt if written > 0 {
                     Exec::Done(CallResult::Value { value: written as i64 })
                 } else {

@@ -293,7 +293,22 @@ pub(crate) fn notify_parent(kernel: &mut Kernel, child: Pid, trace: &mut Trace) 
     let exiting = kernel.process(child).state == ProcState::Zombie;
     let sends = if exiting { !ignored } else { super::signal::parent_wants_stop_reports(kernel, parent) };
     if sends {
-        super::signal::generate(kernel, super::signal::Sent::by_kernel(child, parent, SIGCHLD), trace);
+        use crate::linux::signal::{CLD_CONTINUED, CLD_DUMPED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, SIGCONT};
+        // How the child changed, as `do_notify_parent` and `do_notify_parent_cldstop` say it.
+        let (code, status) = if exiting {
+            match kernel.process(child).status {
+                Some(ChildStatus::Killed { signal, core: true }) => (CLD_DUMPED, signal.0 as i64),
+                Some(ChildStatus::Killed { signal, .. }) => (CLD_KILLED, signal.0 as i64),
+                Some(ChildStatus::Exited(code)) => (CLD_EXITED, code as i64),
+                Some(ChildStatus::Stopped(_) | ChildStatus::Continued) | None => (CLD_EXITED, 0),
+            }
+        } else {
+            match kernel.process(child).report {
+                Some(ChildReport::Stopped(signal)) => (CLD_STOPPED, signal.0 as i64),
+                Some(ChildReport::Continued) | None => (CLD_CONTINUED, SIGCONT.0 as i64),
+            }
+        };
+        super::signal::generate(kernel, super::signal::Sent::child_changed(child, parent, code, status), trace);
     }
     let wanted = match &kernel.process(parent).state {
         ProcState::Blocked(BlockReason::Child { target }) => target.is_none_or(|target| target == child),

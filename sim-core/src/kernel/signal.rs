@@ -223,8 +223,23 @@ impl Sent {
         Sent { from, to, signal, value: 0, code: SI_USER }
     }
 
+    /// A signal the kernel sends on its own account (`SEND_SIG_PRIV`: an alarm, the `SIGHUP` and
+    /// `SIGCONT` of an orphaned group): `SI_KERNEL`, and no sender's pid in its `siginfo_t`.
     pub fn by_kernel(from: Pid, to: Pid, signal: Signal) -> Sent {
         Sent { from, to, signal, value: 0, code: SI_KERNEL }
+    }
+
+    /// A signal the kernel sends as if the process had sent it (`send_sig` with `SEND_SIG_NOINFO`: the
+    /// `SIGPIPE` of `pipe_write`): `SI_USER`, with the process's own pid.
+    pub fn for_itself(pid: Pid, signal: Signal) -> Sent {
+        Sent { from: pid, to: pid, signal, value: 0, code: SI_USER }
+    }
+
+    /// The `SIGCHLD` that tells a parent how its child changed (`do_notify_parent`,
+    /// `do_notify_parent_cldstop`): a `CLD_*` code, the child's pid, and its status in `si_status`,
+    /// which a handler reads as `si_value` (they share their place in `siginfo_t`).
+    pub fn child_changed(child: Pid, parent: Pid, code: i64, status: i64) -> Sent {
+        Sent { from: child, to: parent, signal: SIGCHLD, value: status, code }
     }
 }
 
@@ -434,7 +449,9 @@ pub(crate) fn generate(kernel: &mut Kernel, sent: Sent, trace: &mut Trace) {
         return;
     }
     let signals = &mut kernel.proc_mut(to).sig;
-    signals.queue.push(Queued { signal, from, value: sent.value, code: sent.code });
+    // `SEND_SIG_PRIV` leaves `si_pid` 0 (`__send_signal_locked`).
+    let si_pid = if sent.code == SI_KERNEL { 0 } else { from };
+    signals.queue.push(Queued { signal, from: si_pid, value: sent.value, code: sent.code });
     signals.pending |= bit;
     if blocked {
         record(kernel, trace, SignalEffect::Blocked);
@@ -733,6 +750,25 @@ mod tests {
             let report = simulation.report().unwrap();
             assert!(report.failures.is_empty(), "seed {seed}: {:?}", report.failures);
         }
+    }
+
+    #[test]
+    fn siginfo_says_who_sent_and_how_as_linux_fills_it_in() {
+        // raise is tgkill (SI_TKILL); SIGCHLD carries a CLD_* code, the child and its status (in
+        // si_value's place); SIGPIPE comes from the writer itself (SI_USER); an alarm from the kernel
+        // (SI_KERNEL, si_pid 0).
+        holds(
+            "handler h {\n  codes = codes * 10 + si_code + 6\n  pids = pids + si_pid\n  \
+             values = values + si_value\n}\nprocess main expect exited 0 {\n  codes = 0\n  pids = 0\n  \
+             values = 0\n  me = getpid\n  sigaction SIGUSR1 h SA_SIGINFO -> 0\n  \
+             sigaction SIGCHLD h SA_SIGINFO -> 0\n  sigaction SIGPIPE h SA_SIGINFO -> 0\n  \
+             sigaction SIGALRM h SA_SIGINFO -> 0\n  raise SIGUSR1 -> 0\n  old = sigprocmask SIG_BLOCK SIGCHLD -> ok\n  \
+             fork kid expect exited 7 {\n    exit 7\n  }\n  sigsuspend old -> EINTR\n  \
+             waitpid kid -> kid exited 7\n  p = pipe\n  close p.r -> 0\n  write p.w \"x\" -> EPIPE\n  \
+             alarm 1 -> 0\n  pause -> EINTR\n  \
+             if codes != 0 * 1000 + (1 + 6) * 100 + (0 + 6) * 10 + (128 + 6) {\n    exit 1\n  }\n  \
+             if pids != me + kid + me {\n    exit 2\n  }\n  if values != 7 {\n    exit 3\n  }\n}\n",
+        );
     }
 
     #[test]

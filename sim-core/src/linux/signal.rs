@@ -111,6 +111,15 @@ pub const SA_FLAGS: i64 = SA_NOCLDSTOP | SA_SIGINFO | SA_RESTART | SA_NODEFER | 
 pub const SI_USER: i64 = 0;
 pub const SI_QUEUE: i64 = -1;
 pub const SI_TKILL: i64 = -6;
+
+/// `si_code` of a `SIGCHLD` (`do_notify_parent`, `do_notify_parent_cldstop` in `kernel/signal.c`): how
+/// the child changed. Its `si_status` (the exit status, or the signal) shares its place in `siginfo_t`
+/// with `si_value`, so a handler reading `si_value` sees it.
+pub const CLD_EXITED: i64 = 1;
+pub const CLD_KILLED: i64 = 2;
+pub const CLD_DUMPED: i64 = 3;
+pub const CLD_STOPPED: i64 = 5;
+pub const CLD_CONTINUED: i64 = 6;
 pub const SI_KERNEL: i64 = 0x80;
 
 /// The names of the real-time signals as glibc's `sigabbrev` and the scenario language write them.
