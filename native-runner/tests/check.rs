@@ -438,7 +438,7 @@ fn a_refused_run_is_marked_and_the_runs_around_it_are_still_reported() {
 }
 
 #[test]
-fn a_timer_that_fires_while_processes_run_is_refused_with_its_reason() {
+fn a_timer_that_fires_while_processes_run_and_a_run_too_long_for_real_time_are_refused_with_their_reasons() {
     let dir = scratch_dir("timer-refused");
     // The 1 ns sleep is due before the step that starts it has ended: the simulator's timer fires while
     // the other process can still run, without a jump of the clock, which no real timer can match.
@@ -448,7 +448,9 @@ fn a_timer_that_fires_while_processes_run_is_refused_with_its_reason() {
         "process napper {\n  nanosleep 1 -> 0\n}\nprocess busy {\n  getpid\n  getpid\n}\n",
     );
     let long = root().join("scenarios").join("alarm-timeout.ipc");
-    let (output, json) = run_check(&[], &[short.clone(), long]);
+    // An hour of simulated time would take six minutes of real time: refused before it starts.
+    let hour = write_scenario(&dir, "hour.ipc", "process sleeper {\n  sleep 3600 -> 0\n}\n");
+    let (output, json) = run_check(&[], &[short.clone(), long, hour]);
     assert_eq!(output.status.code(), Some(2), "a refused run makes the check incomplete");
     let runs = json["runs"].as_array().expect("runs");
     assert_eq!(runs[0]["status"], "refused", "{json}");
@@ -458,6 +460,10 @@ fn a_timer_that_fires_while_processes_run_is_refused_with_its_reason() {
         "{refusal}"
     );
     assert_eq!(runs[1]["status"], "match", "an alarm that fires while everyone sleeps is checked: {json}");
+    assert_eq!(runs[2]["status"], "refused", "{json}");
+    let refusal = runs[2]["refusal"].as_str().expect("a reason");
+    assert!(refusal.contains("the run lasts 3600.0000") && refusal.contains("at most 60 s"), "{refusal}");
+    assert_eq!(runs[2]["steps_checked"], 0, "nothing real started: {json}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -82,6 +82,17 @@ pub fn plan(spec: &RunSpec) -> Result<Plan, String> {
     if let Some(reason) = timer_outside_a_jump(simulation.trace(), simulation.program()) {
         return Err(reason);
     }
+    let real_time = real_duration(simulation.kernel().now);
+    if real_time > MAX_REAL_TIME {
+        return Err(format!(
+            "the run lasts {} s of simulated time, which real timers scaled 1/{} would take {} s to replay; \
+             ipclab check replays at most {} s of real time per run",
+            seconds_text(simulation.kernel().now),
+            real::time::TIME_DIVISOR,
+            real_time.as_secs(),
+            MAX_REAL_TIME.as_secs()
+        ));
+    }
     let program = simulation.program().clone();
     // A scenario that pins its schedule says its expectations assume that interleaving: a run that
     // replaced it lists them, but they do not decide the run.
@@ -455,6 +466,9 @@ impl TimeLeft {
 fn seconds_text(ns: u64) -> String {
     format!("{}.{:06}", ns / 1_000_000_000, (ns % 1_000_000_000) / 1_000)
 }
+
+/// The longest a run's timers may take in real time (10 minutes of simulated time).
+const MAX_REAL_TIME: Duration = Duration::from_secs(60);
 
 /// A simulated duration as real time (see `real::time::TIME_DIVISOR`).
 fn real_duration(simulated_ns: u64) -> Duration {
