@@ -780,7 +780,24 @@ impl Runner<'_> {
         let split = if retrying {
             0
         } else {
-            moves.iter().position(|step| !matches!(step, Move::Deliver { .. })).unwrap_or(moves.len())
+            // A call that a stop interrupted and that was to start again ends as a handler is delivered
+            // first (`EINTR`, or what glibc's `sleep` had left): that comes with the delivery, before
+            // anything the step makes.
+            let waiting = self.top(actor).and_then(|top| top.in_call).map(|(op, _)| op);
+            let ended_by_delivery = match (moves.first(), moves.get(1), moves.get(2)) {
+                (
+                    Some(Move::Interrupted { op, .. }),
+                    Some(Move::Completed { op: completed, .. }),
+                    Some(Move::Deliver { .. }),
+                ) => op == completed && waiting == Some(*op),
+                _ => false,
+            };
+            let start = if ended_by_delivery { 2 } else { 0 };
+            start
+                + moves[start..]
+                    .iter()
+                    .position(|step| !matches!(step, Move::Deliver { .. }))
+                    .unwrap_or(moves.len() - start)
         };
         let (pre, rest) = moves.split_at(split);
         let status_of_death = || {
@@ -793,8 +810,24 @@ impl Runner<'_> {
         // Before the call: what Linux does as soon as the process runs.
         let mut before_command: Vec<(String, Await)> = Vec::new();
         let mut ended = false;
+        let mut cut_short_before = None;
         for event in pre {
-            let Move::Deliver { signal, delivery } = event else { continue };
+            let (signal, delivery) = match event {
+                Move::Deliver { signal, delivery } => (signal, delivery),
+                Move::Interrupted { op, .. } => {
+                    cut_short_before = Some(*op);
+                    continue;
+                }
+                Move::Completed { op, args, result } => {
+                    let cut_short = cut_short_before == Some(*op);
+                    if let Some(top) = self.top(actor) {
+                        top.in_call = None;
+                        top.owed = Some(Owed::Reply { op: *op, args: *args, result: result.clone(), cut_short });
+                    }
+                    continue;
+                }
+                _ => continue,
+            };
             match delivery {
                 Delivery::Handler { handler } => {
                     let info = Self::info_before(&mut queue_before, &signals_before, *signal);

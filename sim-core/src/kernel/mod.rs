@@ -507,7 +507,9 @@ impl Kernel {
         // The mechanism put the caller on its wait queue, and a FIFO open holds a half-open file.
         self.leave_queue_for(pid, reason);
         fifo::cancel_pending_open(self, pid, trace);
-        let (signal, outcome) = signal::outcome(self, pid, Kernel::interruption(reason));
+        let interruption = Kernel::interruption(reason);
+        let (signal, outcome) = signal::outcome(self, pid, interruption);
+        let handled = matches!(self.process(pid).sig.action(signal), signal::Action::Handler { .. });
         if signal::is_fatal_now(self, pid, signal) {
             // It dies of it as it takes it: what the call would have done no longer matters.
             self.proc_mut(pid).call.reset();
@@ -544,6 +546,9 @@ impl Kernel {
                 process.call.reset();
                 process.call.restart = true;
                 process.call.args = *args;
+                if !handled {
+                    process.call.undecided = Some(interruption);
+                }
                 if let Some(until) = until {
                     process.call.scratch = Scratch::Until(until);
                 }

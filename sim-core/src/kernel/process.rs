@@ -60,6 +60,11 @@ pub struct InCall {
     /// The operands it started with (valid once it has slept).
     pub args: Args,
     pub scratch: Scratch,
+    /// A stop (or a signal with no handler) interrupted it, and it is to start again: how its
+    /// mechanism answers a handler, because a handler delivered before the call is made again decides
+    /// instead (the call's `-ERESTARTSYS`, `-ERESTARTNOHAND` or `-ERESTART_RESTARTBLOCK` is still in
+    /// the saved registers when `handle_signal` runs).
+    pub undecided: Option<super::Interruption>,
 }
 
 impl InCall {
@@ -67,6 +72,7 @@ impl InCall {
         self.waited = false;
         self.restart = false;
         self.scratch = Scratch::None;
+        self.undecided = None;
     }
 }
 

@@ -94,6 +94,10 @@ pub struct Frame {
     pub saved_blocked: u64,
     /// `signo`, `si_pid`, `si_value` and `si_code` before this handler set them.
     pub saved_info: [i64; 4],
+    /// The call the handler interrupted, kept for when it returns: to be made again with the operands
+    /// it started with (`handle_signal` rewinds it in the saved registers), or none. The handler's own
+    /// calls start afresh.
+    pub saved_call: super::process::InCall,
 }
 
 /// A process's signals: what it blocks, what is pending, what each signal does, and the handlers it is
@@ -515,6 +519,7 @@ pub(crate) fn deliver(kernel: &mut Kernel, pid: Pid, trace: &mut Trace) {
                     );
                     return;
                 }
+                decide_restart(kernel, pid, signal, flags, trace);
                 record(kernel, trace, Delivery::Handler { handler });
                 push_frame(kernel, pid, queued, handler, flags, mask);
             }
@@ -552,11 +557,42 @@ fn restore_suspended_mask(kernel: &mut Kernel, pid: Pid) {
     }
 }
 
+/// A handler is delivered while the call below waits to start again after a stop: the handler decides
+/// how the call ends, as `handle_signal` (`arch/x86/kernel/signal.c`) does with the restart code still
+/// in the registers: `-ERESTARTSYS` starts again only with `SA_RESTART`, `-ERESTARTNOHAND` (`pause`,
+/// `sigsuspend`) and `-ERESTART_RESTARTBLOCK` (`nanosleep`) fail with `EINTR`, and glibc's `sleep`
+/// returns the seconds it had left. (Had the process run the call again first, it would be asleep in
+/// it and the handler would interrupt it the same way.)
+fn decide_restart(kernel: &mut Kernel, pid: Pid, signal: Signal, flags: i64, trace: &mut Trace) {
+    let call = kernel.process(pid).call;
+    let Some(interruption) = call.undecided.filter(|_| call.restart) else { return };
+    let result = match interruption {
+        Interruption::Restart if flags & SA_RESTART != 0 => {
+            kernel.proc_mut(pid).call.undecided = None;
+            return;
+        }
+        Interruption::ReturnLeftIfHandled => match call.scratch {
+            super::Scratch::Until(until) => CallResult::Value { value: super::time::seconds_left(kernel, until) },
+            _ => CallResult::Value { value: 0 },
+        },
+        _ => CallResult::Error { errno: crate::linux::errno::EINTR },
+    };
+    let op = kernel.process(pid).pc;
+    let outcome = if matches!(result, CallResult::Error { .. }) {
+        crate::trace::CallInterrupted::Eintr
+    } else {
+        crate::trace::CallInterrupted::Partial
+    };
+    trace.record(Event { step: kernel.step as u32, kind: EventKind::Interrupted { pid, op, signal, outcome } });
+    kernel.complete_call(pid, op, &call.args, result, trace);
+}
+
 /// `setup_rt_frame` and `signal_delivered`: the handler runs next, on top of where the process is.
 fn push_frame(kernel: &mut Kernel, pid: Pid, queued: Queued, handler: u32, flags: i64, mask: u64) {
     let code = kernel.program.handlers[handler as usize].clone();
     let slots = kernel.program.signal_slots.expect("a scenario with handlers has the signal variables");
     let process = kernel.proc_mut(pid);
+    let saved_call = std::mem::take(&mut process.call);
     let signals = &mut process.sig;
     let saved_blocked = signals.suspended_mask.take().unwrap_or(signals.blocked);
     let saved_info = [slots.signo, slots.si_pid, slots.si_value, slots.si_code].map(|slot| process.vars[slot as usize]);
@@ -567,6 +603,7 @@ fn push_frame(kernel: &mut Kernel, pid: Pid, queued: Queued, handler: u32, flags
         return_end: process.end_pc,
         saved_blocked,
         saved_info,
+        saved_call,
     });
     let mut blocked = signals.blocked | mask;
     if flags & SA_NODEFER == 0 {
@@ -594,6 +631,7 @@ pub(crate) fn sigreturn(kernel: &mut Kernel, pid: Pid) -> Signal {
     let process = kernel.proc_mut(pid);
     let frame = process.sig.frames.pop().expect("a process returns from a handler only inside one");
     process.sig.blocked = frame.saved_blocked;
+    process.call = frame.saved_call;
     process.pc = frame.return_pc;
     process.end_pc = frame.return_end;
     for (slot, value) in [slots.signo, slots.si_pid, slots.si_value, slots.si_code].into_iter().zip(frame.saved_info) {
@@ -750,6 +788,45 @@ mod tests {
             let report = simulation.report().unwrap();
             assert!(report.failures.is_empty(), "seed {seed}: {:?}", report.failures);
         }
+    }
+
+    #[test]
+    fn a_handler_s_own_calls_start_afresh_over_a_call_that_will_start_again() {
+        // The read below is to start again (SA_RESTART); the handler's read is a call of its own, with
+        // its own operands, and the read below starts again after rt_sigreturn.
+        holds(
+            "handler h {\n  read q.r 1 -> \"q\"\n}\nprocess main expect exited 0 {\n  p = pipe\n  q = pipe\n  \
+             sigaction SIGUSR1 h SA_RESTART -> 0\n  fork poker expect exited 0 {\n    boss = getppid\n    \
+             kill boss SIGUSR1 -> 0\n    write q.w \"q\" -> 1\n    write p.w \"p\" -> 1\n  }\n  \
+             read p.r 1 -> \"p\"\n  waitpid poker -> poker exited 0\n}\n",
+        );
+    }
+
+    #[test]
+    fn a_handler_delivered_before_a_stopped_call_starts_again_decides_how_it_ends() {
+        // Stopped in read, continued, then SIGUSR2 (no SA_RESTART) comes before the reader runs: the read
+        // fails with EINTR, as handle_signal decides with the restart code still in the registers.
+        let scenario = crate::parse(
+            "handler h {\n  n = 1\n}\nprocess main expect exited 0 {\n  p = pipe\n  \
+             sigaction SIGUSR2 h -> 0\n  fork poker expect exited 0 {\n    boss = getppid\n    \
+             kill boss SIGSTOP -> 0\n    kill boss SIGCONT -> 0\n    kill boss SIGUSR2 -> 0\n    \
+             write p.w \"p\" -> 1\n  }\n  read p.r 1 -> EINTR\n  read p.r 1 -> \"p\"\n  \
+             waitpid poker -> poker exited 0\n}\n",
+        )
+        .unwrap();
+        // main forks and sleeps in read; poker stops it (main takes the stop), continues it and sends
+        // SIGUSR2 before main runs again.
+        let choices = [2, 2, 2, 2, 3, 3, 2, 3, 3, 2, 2, 3, 2, 3, 2];
+        let config = RunConfig {
+            policy: Policy::Choices { pids: choices.to_vec() },
+            check_invariants: true,
+            ..RunConfig::default()
+        };
+        let mut simulation = Simulation::new(&scenario, config).unwrap();
+        simulation.run().unwrap();
+        let report = simulation.report().unwrap();
+        assert!(report.failures.is_empty(), "{:?}", report.failures);
+        assert_eq!(report.outcome, crate::RunOutcome::AllExited);
     }
 
     #[test]

@@ -77,8 +77,11 @@ impl Canonical {
             for entry in process.fds.iter().flatten() {
                 reach_file(&mut canonical, entry.file);
             }
-            if let Scratch::FifoOpen { file, .. } = process.call.scratch {
-                reach_file(&mut canonical, file);
+            let saved = process.sig.frames.iter().map(|frame| &frame.saved_call);
+            for call in std::iter::once(&process.call).chain(saved) {
+                if let Scratch::FifoOpen { file, .. } = call.scratch {
+                    reach_file(&mut canonical, file);
+                }
             }
         }
         canonical
@@ -87,6 +90,35 @@ impl Canonical {
     fn pipe(&self, id: u32) -> u64 {
         self.pipes.get((id as usize).wrapping_sub(1)).map_or(u64::MAX, |number| *number as u64)
     }
+}
+
+/// A call in progress: whether it slept, its operands, what its mechanism keeps (times count from
+/// `now`: the same wait later is the same state).
+fn hash_call(hasher: &mut TraceHasher, call: &super::process::InCall, canonical: &Canonical, now: u64) {
+    hasher.word(call.waited as u64);
+    for arg in call.args.as_slice() {
+        hasher.word(*arg as u64);
+    }
+    match call.scratch {
+        Scratch::None => hasher.word(0),
+        Scratch::Written(written) => hasher.word(1 | (written as u64) << 8),
+        Scratch::FifoOpen { file, seen } => {
+            hasher.word(2 | (seen as u64) << 8);
+            hasher.word(canonical.files[file as usize] as u64);
+        }
+        Scratch::Until(until) => {
+            hasher.word(3);
+            hasher.word(until.saturating_sub(now));
+        }
+    }
+    hasher.word(match call.undecided {
+        None => 0,
+        Some(super::Interruption::Restart) => 1,
+        Some(super::Interruption::RestartWithoutHandler) => 2,
+        Some(super::Interruption::Eintr) => 3,
+        Some(super::Interruption::ReturnLeftIfHandled) => 4,
+        Some(super::Interruption::Partial(done)) => 5 | (done as u64) << 8,
+    });
 }
 
 impl Kernel {
@@ -119,23 +151,7 @@ impl Kernel {
                     hasher.word(entry.cloexec as u64);
                 }
             }
-            hasher.word(process.call.waited as u64);
-            for arg in process.call.args.as_slice() {
-                hasher.word(*arg as u64);
-            }
-            match process.call.scratch {
-                Scratch::None => hasher.word(0),
-                Scratch::Written(written) => hasher.word(1 | (written as u64) << 8),
-                Scratch::FifoOpen { file, seen } => {
-                    hasher.word(2 | (seen as u64) << 8);
-                    hasher.word(canonical.files[file as usize] as u64);
-                }
-                // Times count from now: the same wait later is the same state.
-                Scratch::Until(until) => {
-                    hasher.word(3);
-                    hasher.word(until.saturating_sub(self.now));
-                }
-            }
+            hash_call(&mut hasher, &process.call, &canonical, self.now);
             let signals = &process.sig;
             for word in [signals.blocked, signals.pending, signals.ignored, signals.handled] {
                 hasher.word(word);
@@ -161,6 +177,8 @@ impl Kernel {
                 for value in frame.saved_info {
                     hasher.word(value as u64);
                 }
+                hash_call(&mut hasher, &frame.saved_call, &canonical, self.now);
+                hasher.word(frame.saved_call.restart as u64);
             }
             hasher.word(process.call.restart as u64);
             hasher.word(match process.report {
