@@ -368,6 +368,12 @@ impl Kernel {
             self.footprint.begin();
             self.footprint.write(ObjectRef::process(pid));
         }
+        // Whether a signal woke it (`TIF_SIGPENDING`): the call it retries sees it once, whatever became
+        // of the signal.
+        let woken_by = self.process(pid).sig.woken_by;
+        if woken_by.is_some() {
+            self.proc_mut(pid).sig.woken_by = None;
+        }
         let process = self.process(pid);
         // Signals that came while it was away are taken before it goes on (unless it is in the middle of
         // a call: that call is tried again first, below).
@@ -437,6 +443,10 @@ impl Kernel {
                     Exec::Block(reason) if self.process(pid).sig.deliverable() != 0 => {
                         self.interrupt(pid, op_index, &args, &reason, trace)
                     }
+                    Exec::Block(reason) if woken_by.is_some() && Kernel::ends_without_a_signal(&reason) => {
+                        let signal = woken_by.expect("checked");
+                        self.interrupt_without_a_signal(pid, op_index, &args, &reason, signal, trace)
+                    }
                     Exec::Block(reason) => self.sleep(pid, op_index, &args, reason, trace),
                     Exec::Halt => {}
                 }
@@ -497,6 +507,37 @@ impl Kernel {
         if self.process(pid).state == ProcState::Runnable {
             self.settle(pid);
         }
+    }
+
+    /// Whether a call that a signal woke ends even when no signal is left to take by the time it runs:
+    /// a write that moved bytes returns them, `sigwaitinfo` and `sigtimedwait` fail with `EINTR`
+    /// (signal(7): after a stop and `SIGCONT`). Any other call starts again and sleeps as before,
+    /// which no program can tell from sleeping on.
+    fn ends_without_a_signal(reason: &BlockReason) -> bool {
+        matches!(Kernel::interruption(reason), Interruption::Partial(1..) | Interruption::Eintr)
+    }
+
+    /// A call woken by a signal that is gone by the time it runs (a `SIGCONT` discarded the stop that
+    /// woke it) would sleep again: `signal_pending` is still true (`TIF_SIGPENDING`), so it ends as for
+    /// a signal without a handler, and the process then finds nothing to take (`get_signal`).
+    #[cold]
+    #[inline(never)]
+    fn interrupt_without_a_signal(
+        &mut self,
+        pid: Pid,
+        op: u32,
+        args: &Args,
+        reason: &BlockReason,
+        signal: crate::linux::Signal,
+        trace: &mut Trace,
+    ) {
+        self.leave_queue_for(pid, reason);
+        let (outcome, result) = match Kernel::interruption(reason) {
+            Interruption::Partial(done) => (CallInterrupted::Partial, CallResult::Value { value: done as i64 }),
+            _ => (CallInterrupted::Eintr, CallResult::Error { errno: EINTR }),
+        };
+        trace.record(Event { step: self.step as u32, kind: EventKind::Interrupted { pid, op, signal, outcome } });
+        self.complete_call(pid, op, args, result, trace);
     }
 
     /// A woken call would sleep again, but a signal it does not block is pending: the signal ends the

@@ -121,6 +121,11 @@ pub struct SignalState {
     pub frames: Vec<Frame>,
     /// `sigsuspend`'s caller's own mask, put back once the signal that ends the wait is delivered.
     pub suspended_mask: Option<u64>,
+    /// The signal that woke the process from a sleep, until it next runs. Linux's `signal_wake_up`
+    /// sets `TIF_SIGPENDING`, which stays set until the process returns to user mode even if the
+    /// signal is gone by then (a `SIGCONT` discarded the stop that woke it): the woken call still sees
+    /// a signal pending.
+    pub woken_by: Option<Signal>,
 }
 
 impl SignalState {
@@ -478,6 +483,7 @@ pub(crate) fn generate(kernel: &mut Kernel, sent: Sent, trace: &mut Trace) {
     };
     if wakes {
         kernel.set_state(to, ProcState::Runnable);
+        kernel.proc_mut(to).sig.woken_by = Some(signal);
         if kernel.footprint.enabled {
             kernel.footprint.write(ObjectRef::process(to));
         }
@@ -817,6 +823,31 @@ mod tests {
         // main forks and sleeps in read; poker stops it (main takes the stop), continues it and sends
         // SIGUSR2 before main runs again.
         let choices = [2, 2, 2, 2, 3, 3, 2, 3, 3, 2, 2, 3, 2, 3, 2];
+        let config = RunConfig {
+            policy: Policy::Choices { pids: choices.to_vec() },
+            check_invariants: true,
+            ..RunConfig::default()
+        };
+        let mut simulation = Simulation::new(&scenario, config).unwrap();
+        simulation.run().unwrap();
+        let report = simulation.report().unwrap();
+        assert!(report.failures.is_empty(), "{:?}", report.failures);
+        assert_eq!(report.outcome, crate::RunOutcome::AllExited);
+    }
+
+    #[test]
+    fn a_call_woken_by_a_stop_that_sigcont_took_back_still_sees_a_signal_pending() {
+        // The writer sleeps with 65536 bytes in; SIGSTOP wakes it, SIGCONT discards the stop before it
+        // runs, and its write returns the partial count (TIF_SIGPENDING is still set).
+        let scenario = crate::parse(
+            "process main expect exited 0 {\n  p = pipe\n  fork writer expect exited 0 {\n    \
+             write p.w 70_000 bytes of \"x\" -> 65_536\n  }\n  kill writer SIGSTOP -> 0\n  \
+             kill writer SIGCONT -> 0\n  close p.w -> 0\n  read p.r 100_000 -> 65_536\n  \
+             waitpid writer -> writer exited 0\n}\n",
+        )
+        .unwrap();
+        // main forks; the writer fills the pipe and sleeps; main stops and continues it; the writer runs.
+        let choices = [2, 2, 3, 2, 2, 3, 2, 2, 3, 2, 2];
         let config = RunConfig {
             policy: Policy::Choices { pids: choices.to_vec() },
             check_invariants: true,
