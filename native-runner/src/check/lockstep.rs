@@ -1470,7 +1470,12 @@ impl Runner<'_> {
                         });
                         let asleep = match (call, want) {
                             (Some(_), _) if resting => false,
-                            (Some((number, _)), Want::Block(Some(expected))) => number == expected,
+                            // A sleep that a stop interrupted goes on through `restart_syscall`
+                            // (`hrtimer_nanosleep_restart`, with the deadline it started with).
+                            (Some((number, _)), Want::Block(Some(expected))) => {
+                                number == expected
+                                    || (number == libc::SYS_restart_syscall && expected == libc::SYS_clock_nanosleep)
+                            }
                             (Some(_), _) => true,
                             (None, _) => false,
                         };
