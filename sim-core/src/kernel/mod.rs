@@ -374,6 +374,11 @@ impl Kernel {
         if woken_by.is_some() {
             self.proc_mut(pid).sig.woken_by = None;
         }
+        // A continue its parent has not heard of: the child reports it as it runs (`get_signal`).
+        if self.process(pid).continued_unreported {
+            self.proc_mut(pid).continued_unreported = false;
+            process::notify_parent(self, pid, trace);
+        }
         let process = self.process(pid);
         // Signals that came while it was away are taken before it goes on (unless it is in the middle of
         // a call: that call is tried again first, below).

@@ -94,6 +94,11 @@ pub struct Process {
     /// Its signals: mask, pending set, actions, running handlers.
     pub sig: super::signal::SignalState,
     pub report: Option<ChildReport>,
+    /// A `SIGCONT` continued it and its parent has not been told yet (Linux's `SIGNAL_CLD_CONTINUED`):
+    /// the child itself sends the `SIGCHLD` (`CLD_CONTINUED`) and wakes a waiting parent when it next
+    /// runs (`get_signal`), unless a fatal signal starts its exit first (`complete_signal` sets
+    /// `SIGNAL_GROUP_EXIT` in place of the flag).
+    pub continued_unreported: bool,
     pub status: Option<ChildStatus>,
     pub children: Vec<Pid>,
     pub expect: Option<Located<ProcessOutcome>>,
@@ -117,6 +122,7 @@ impl Process {
             call: InCall::default(),
             sig: super::signal::SignalState::default(),
             report: None,
+            continued_unreported: false,
             status: None,
             children: Vec::new(),
             expect: None,

@@ -437,7 +437,8 @@ pub(crate) fn generate(kernel: &mut Kernel, sent: Sent, trace: &mut Trace) {
                 kernel.settle(to);
             }
             kernel.proc_mut(to).report = Some(super::process::ChildReport::Continued);
-            super::process::notify_parent(kernel, to, trace);
+            // The parent hears of it when the child runs (see `Process::continued_unreported`).
+            kernel.proc_mut(to).continued_unreported = true;
         }
     }
     let signals = &kernel.process(to).sig;
@@ -462,6 +463,14 @@ pub(crate) fn generate(kernel: &mut Kernel, sent: Sent, trace: &mut Trace) {
     let si_pid = if sent.code == SI_KERNEL { 0 } else { from };
     signals.queue.push(Queued { signal, from: si_pid, value: sent.value, code: sent.code });
     signals.pending |= bit;
+    // `complete_signal`: a fatal signal starts the group exit, which drops an unreported continue.
+    let fatal = signal == SIGKILL
+        || (!blocked
+            && signals.action(signal) == Action::Default
+            && matches!(signal.default_action(), DefaultAction::Terminate | DefaultAction::Core));
+    if fatal {
+        kernel.proc_mut(to).continued_unreported = false;
+    }
     if blocked {
         record(kernel, trace, SignalEffect::Blocked);
         if !wakes_waiter(kernel, to, signal) {
@@ -848,6 +857,34 @@ mod tests {
         .unwrap();
         // main forks; the writer fills the pipe and sleeps; main stops and continues it; the writer runs.
         let choices = [2, 2, 3, 2, 2, 3, 2, 2, 3, 2, 2];
+        let config = RunConfig {
+            policy: Policy::Choices { pids: choices.to_vec() },
+            check_invariants: true,
+            ..RunConfig::default()
+        };
+        let mut simulation = Simulation::new(&scenario, config).unwrap();
+        simulation.run().unwrap();
+        let report = simulation.report().unwrap();
+        assert!(report.failures.is_empty(), "{:?}", report.failures);
+        assert_eq!(report.outcome, crate::RunOutcome::AllExited);
+    }
+
+    #[test]
+    fn a_continued_child_tells_its_parent_when_it_runs_not_at_the_sigcont() {
+        // The parent's SIGCHLD handler counts CLD_CONTINUED: after its kill SIGCONT, and a waitpid
+        // WCONTINUED that finds the continue at once, nothing has come (the child has not run); the
+        // child's SIGCHLD comes when it runs, and its exit's SIGCHLD coalesces with it.
+        let scenario = crate::parse(
+            "handler h {\n  if si_code == CLD_CONTINUED {\n    conts = conts + 1\n  }\n}\n\
+             process main expect exited 0 {\n  conts = 0\n  sigaction SIGCHLD h SA_SIGINFO -> 0\n  \
+             fork kid expect exited 0 {\n    raise SIGSTOP -> 0\n  }\n  \
+             waitpid kid WUNTRACED -> kid stopped SIGSTOP\n  kill kid SIGCONT -> 0\n  \
+             waitpid kid WCONTINUED -> kid continued\n  if conts != 0 {\n    exit 1\n  }\n  \
+             waitpid kid -> kid exited 0\n  if conts != 1 {\n    exit 2\n  }\n}\n",
+        )
+        .unwrap();
+        // The kid stops at step 3 and runs again only at step 9, when main sleeps in waitpid.
+        let choices = [2, 2, 3, 2, 2, 2, 2, 2, 3, 2, 2, 2];
         let config = RunConfig {
             policy: Policy::Choices { pids: choices.to_vec() },
             check_invariants: true,

@@ -188,6 +188,7 @@ impl Kernel {
                 Some(super::process::ChildReport::Continued) => 2,
             });
             hasher.word(process.status.map_or(u64::MAX, |status| wait::encode(status) as u64));
+            hasher.word(process.continued_unreported as u64);
             for child in &process.children {
                 hasher.word(*child as u64);
             }
