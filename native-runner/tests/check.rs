@@ -1,6 +1,6 @@
 //! `ipclab check` end to end: the scenario library and the conformance scenarios against real Linux,
-//! the known disagreements, a deliberately wrong simulator expectation, failed expectations and the
-//! scenario's own schedule, `kill(-1)` kept inside the run's namespace, usage errors, a host that cannot
+//! a timer that real timers cannot replay (refused), a deliberately wrong simulator expectation, failed
+//! expectations and the scenario's own schedule, `kill(-1)` kept inside the run's namespace, usage errors, a host that cannot
 //! make a PID namespace, refused runs beside checked ones, a `SIGTERM` in the middle of a run that must
 //! leave nothing behind, and the directory a `SIGKILL` leaves, which the next check removes.
 //!
@@ -182,29 +182,6 @@ fn the_conformance_scenarios_match_linux_and_hold_on_every_schedule() {
 /// difference at the step where it happens, with both sides, until the simulator is fixed; then the
 /// scenario moves to the library as a probe and leaves this list. Real-time signals come with the
 /// signals issue.
-#[test]
-fn known_disagreements_are_reported_at_their_step() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("disagreements");
-    let cases: &[(&str, u64, serde_json::Value, serde_json::Value)] = &[(
-        "realtime-signals.ipc",
-        1,
-        serde_json::json!({"kind": "returned", "result": {"kind": "errno", "errno": 22}}),
-        serde_json::json!({"kind": "returned", "result": {"kind": "value", "value": 0}}),
-    )];
-    let files: Vec<PathBuf> = cases.iter().map(|(name, ..)| dir.join(name)).collect();
-    let (output, json) = run_check(&[], &files);
-    assert_eq!(output.status.code(), Some(1), "a difference exits 1");
-    let runs = json["runs"].as_array().expect("runs");
-    assert_eq!(runs.len(), cases.len());
-    for ((name, step, simulator, linux), run) in cases.iter().zip(runs) {
-        assert_eq!(run["status"], "differ", "{name}: {run}");
-        let first = &run["rows"][run["first_difference"].as_u64().expect("a first difference") as usize];
-        assert_eq!(first["step"], *step, "{name}: {first}");
-        assert_eq!(&first["simulator"], simulator, "{name}: {first}");
-        assert_eq!(&first["linux"], linux, "{name}: {first}");
-    }
-}
-
 #[test]
 fn a_wrong_simulator_expectation_is_caught_at_its_step() {
     let file = root().join("scenarios").join("pipe-parent-child.ipc");
@@ -493,6 +470,36 @@ fn a_refused_run_is_marked_and_the_runs_around_it_are_still_reported() {
     );
     assert!(verdicts[2].contains("eof-never-comes.ipc") && verdicts[2].contains("every step matches"), "{stdout}");
     assert!(stdout.contains("2 of 3 runs checked: 2 match, 0 differ; 1 refused, not run on Linux"), "{stdout}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_timer_that_fires_while_processes_run_and_a_run_too_long_for_real_time_are_refused_with_their_reasons() {
+    let dir = scratch_dir("timer-refused");
+    // The 1 ns sleep is due before the step that starts it has ended: the simulator's timer fires while
+    // the other process can still run, without a jump of the clock, which no real timer can match.
+    let short = write_scenario(
+        &dir,
+        "short-sleep.ipc",
+        "process napper {\n  nanosleep 1 -> 0\n}\nprocess busy {\n  getpid\n  getpid\n}\n",
+    );
+    let long = root().join("scenarios").join("alarm-timeout.ipc");
+    // An hour of simulated time would take six minutes of real time: refused before it starts.
+    let hour = write_scenario(&dir, "hour.ipc", "process sleeper {\n  sleep 3600 -> 0\n}\n");
+    let (output, json) = run_check(&[], &[short.clone(), long, hour]);
+    assert_eq!(output.status.code(), Some(2), "a refused run makes the check incomplete");
+    let runs = json["runs"].as_array().expect("runs");
+    assert_eq!(runs[0]["status"], "refused", "{json}");
+    let refusal = runs[0]["refusal"].as_str().expect("a reason");
+    assert!(
+        refusal.contains("napper") && refusal.contains("end of step 1") && refusal.contains("no jump"),
+        "{refusal}"
+    );
+    assert_eq!(runs[1]["status"], "match", "an alarm that fires while everyone sleeps is checked: {json}");
+    assert_eq!(runs[2]["status"], "refused", "{json}");
+    let refusal = runs[2]["refusal"].as_str().expect("a reason");
+    assert!(refusal.contains("the run lasts 3600.0000") && refusal.contains("at most 60 s"), "{refusal}");
+    assert_eq!(runs[2]["steps_checked"], 0, "nothing real started: {json}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

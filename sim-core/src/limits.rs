@@ -32,6 +32,10 @@ pub struct Limits {
     /// Most user-space operations (assignments, conditions, jumps) a process may run between two
     /// system calls: a loop that never calls anything ends the run instead of hanging it.
     pub max_user_ops_per_step: u32,
+    /// Most signal handlers running inside one another in one process (a handler interrupted by a
+    /// signal whose handler is interrupted ...): `SA_NODEFER` and a `raise` in the handler would
+    /// otherwise recurse until the stack overflows.
+    pub max_signal_frames: u32,
     /// Most bytes a run may hold: its pipes' pages (and pages it let go of while a copy of the kernel
     /// still held them), the events it keeps (counted at [`crate::trace::EVENT_BYTES`] each, or their
     /// packed bytes), the bytes its reads returned, its list of choices, and what the caller keeps for
@@ -144,6 +148,7 @@ impl Limits {
         max_ipc_objects: 1_024,
         max_semaphores: 65_536,
         ipc: IpcLimits::LINUX,
+        max_signal_frames: 64,
     };
 }
 

@@ -416,6 +416,12 @@ impl Simulation {
 
     #[cold]
     fn end_now(&mut self) -> bool {
+        // Nobody can run, but a timer can fire: time jumps to it (see `kernel::time`).
+        while self.kernel.runnable().is_empty() && self.kernel.step < self.config.max_steps {
+            if !self.kernel.jump_to_next_timer(&mut self.trace) {
+                break;
+            }
+        }
         if self.kernel.runnable().is_empty() {
             let outcome = self.kernel.stuck_outcome();
             self.finish(outcome);

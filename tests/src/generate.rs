@@ -31,6 +31,8 @@ pub const IDS: &[&str] = &["qid", "sid", "h"];
 pub const VALUES: &[&str] = &["n", "m", "errno"];
 pub const CHILDREN: &[&str] = &["kid", "kid2"];
 pub const PROCESSES: &[&str] = &["main", "binder", "kid", "kid2"];
+/// The handlers every generated scenario declares (their bodies vary).
+pub const HANDLERS: &[&str] = &["on_a", "on_b"];
 
 pub fn span() -> Span {
     Span::default()
@@ -185,6 +187,18 @@ pub fn operand(kind: OperandKind, values: Values) -> BoxedStrategy<Arg> {
             .boxed()
         }
         OperandKind::MqAttr => return list(values, 2, 2),
+        OperandKind::SignalSet => prop_oneof![
+            3 => flags(Family::Signal),
+            1 => Just(expr(ExprKind::Int(0))),
+            1 => name(VALUES),
+        ]
+        .boxed(),
+        OperandKind::Action => prop_oneof![
+            2 => name(HANDLERS),
+            1 => constant_of(Family::Disposition),
+            1 => name(VALUES),
+        ]
+        .boxed(),
     };
     value.prop_map(Arg::Expr).boxed()
 }
@@ -469,6 +483,15 @@ pub fn process(name: &'static str, values: Values) -> impl Strategy<Value = Proc
     )
 }
 
+/// A signal handler: a few statements, often none.
+pub fn handler(name: &'static str, values: Values) -> impl Strategy<Value = HandlerDecl> {
+    prop::collection::vec(stmt(2, false, values), 0..4).prop_map(move |body| HandlerDecl {
+        name: name.to_string(),
+        name_span: span(),
+        body,
+    })
+}
+
 pub fn schedule() -> impl Strategy<Value = Vec<ScheduleEntry>> {
     let target = prop_oneof![pick(PROCESSES).prop_map(ScheduleTarget::Name), (2u32..10).prop_map(ScheduleTarget::Pid),];
     prop::collection::vec((target, prop_oneof![Just(1u32), 2u32..50]), 1..6).prop_map(|entries| {
@@ -489,12 +512,20 @@ pub fn scenario(values: Values) -> impl Strategy<Value = Scenario> {
         schedule,
         process("main", values),
         prop::option::of(process("helper", values)),
+        (handler("on_a", values), handler("on_b", values)),
     )
-        .prop_map(|(title, description, end, schedule, main, helper)| {
+        .prop_map(|(title, description, end, schedule, main, helper, (on_a, on_b))| {
             let mut processes = vec![main];
             processes.extend(helper);
             processes.push(binder());
-            Scenario { title, description, expected_end: end.map(located), schedule: schedule.map(located), processes }
+            Scenario {
+                title,
+                description,
+                expected_end: end.map(located),
+                schedule: schedule.map(located),
+                processes,
+                handlers: vec![on_a, on_b],
+            }
         })
 }
 

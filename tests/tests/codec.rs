@@ -26,7 +26,17 @@ fn pid() -> BoxedStrategy<Pid> {
 }
 
 fn signal() -> impl Strategy<Value = Signal> {
-    (1u8..=31).prop_map(Signal)
+    (1u8..=64).prop_map(Signal)
+}
+
+fn delivery() -> impl Strategy<Value = Delivery> {
+    prop_oneof![
+        Just(Delivery::Ignored),
+        Just(Delivery::Discarded),
+        Just(Delivery::Stopped),
+        any::<bool>().prop_map(|core| Delivery::Terminated { core }),
+        number::<u32>().prop_map(|handler| Delivery::Handler { handler }),
+    ]
 }
 
 fn errno() -> impl Strategy<Value = Errno> {
@@ -90,6 +100,8 @@ fn reason() -> impl Strategy<Value = BlockReason> {
         number::<u32>().prop_map(|mq| BlockReason::MqEmpty { mq }),
         (number::<u32>(), number::<u32>()).prop_map(|(mq, held)| BlockReason::MqFull { mq, held }),
         number::<u32>().prop_map(|sem| BlockReason::NamedSem { sem }),
+        any::<u64>().prop_map(|set| BlockReason::SignalWait { set }),
+        (any::<u64>(), any::<bool>()).prop_map(|(until, seconds)| BlockReason::Sleep { until, seconds }),
     ]
 }
 
@@ -104,6 +116,8 @@ fn wake_cause() -> impl Strategy<Value = WakeCause> {
         object().prop_map(|object| WakeCause::Completed { object }),
         object().prop_map(|object| WakeCause::Removed { object }),
         object().prop_map(|object| WakeCause::Changed { object }),
+        signal().prop_map(|signal| WakeCause::Signal { signal }),
+        Just(WakeCause::Timer),
     ]
 }
 
@@ -166,7 +180,16 @@ fn kind() -> impl Strategy<Value = EventKind> {
         1 => (pid(), object(), prop_oneof![Just(LastEnd::Write), Just(LastEnd::Read), number::<u32>().prop_map(|unread| LastEnd::Both { unread })])
             .prop_map(|(pid, object, end)| EventKind::LastEnd { pid, object, end }),
         1 => (pid(), pid()).prop_map(|(pid, pgid)| EventKind::Orphaned { pid, pgid }),
-        1 => (pid(), number::<u32>(), signal()).prop_map(|(pid, op, signal)| EventKind::Interrupted { pid, op, signal }),
+        1 => (
+            pid(),
+            number::<u32>(),
+            signal(),
+            prop::sample::select(vec![CallInterrupted::Restart, CallInterrupted::Eintr, CallInterrupted::Partial])
+        )
+            .prop_map(|(pid, op, signal, outcome)| EventKind::Interrupted { pid, op, signal, outcome }),
+        1 => (pid(), signal(), delivery()).prop_map(|(pid, signal, delivery)| EventKind::Delivered { pid, signal, delivery }),
+        1 => any::<u64>().prop_map(|now| EventKind::Clock { now }),
+        1 => pid().prop_map(|pid| EventKind::Alarm { pid }),
         1 => (pid(), number::<u32>(), signal()).prop_map(|(pid, op, signal)| EventKind::Fault { pid, op, signal }),
         1 => (pid(), number::<u32>(), text(), text(), span()).prop_map(|(pid, op, expected, got, span)| {
             EventKind::ExpectFailed { pid, op, mismatch: Box::new(Mismatch { expected, got, span }) }

@@ -414,6 +414,17 @@ pub fn step_running_line(engine: &Engine, source: &str, process: &str, line: u32
     None
 }
 
+/// Whether the scenario's code sleeps, sets an alarm or waits with a timeout: then the page shows the clock.
+pub fn uses_time(engine: &Engine) -> bool {
+    use sim_core::lang::syscalls::Mechanism;
+    engine
+        .simulation()
+        .program()
+        .ops
+        .iter()
+        .any(|op| matches!(&op.kind, sim_core::lang::compile::OpKind::Call(call) if call.id.spec().mechanism == Mechanism::Time))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

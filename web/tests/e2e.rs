@@ -823,6 +823,34 @@ fn ipc_objects_are_drawn_with_their_messages_counters_sleepers_and_the_system_wi
     save_screenshot(&browser, "ipc-objects");
 }
 
+#[test]
+fn lanes_show_masks_pending_signals_handlers_and_the_clock() {
+    let browser = Browser::start(1280, 900);
+    open(&browser, &playground());
+    // Ten steps in, both signals are raised three times and blocked: SIGUSR1 is pending once,
+    // SIGRTMIN three times, and the lane says what is blocked and which handler each signal has.
+    choose_scenario(&browser, "blocked-signals-wait");
+    wait_text(&browser, "#scenario-title", "blocked signal waits");
+    browser.click("#stage");
+    for step in 1..=10 {
+        browser.press(&[ARROW_RIGHT]);
+        wait_step(&browser, &format!("step {step} /"));
+    }
+    let signals = wait_text(&browser, "#lane-2 .signals", "pending SIGUSR1 (blocked)");
+    assert_eq!(signals.matches("pending SIGRTMIN (blocked)").count(), 3, "{signals}");
+    assert!(signals.contains("blocks SIGUSR1") && signals.contains("SIGRTMIN → count"), "{signals}");
+    // Step 11 unblocks them: the handlers run, stacked; the lane lists the frames.
+    browser.press(&[ARROW_RIGHT]);
+    wait_step(&browser, "step 11 /");
+    wait_text(&browser, "#lane-2 .frames", "in count for SIGRTMIN");
+    // A scenario that uses time shows the clock, which jumps to the alarm.
+    choose_scenario(&browser, "alarm-timeout");
+    wait_text(&browser, "#scenario-title", "alarm as a timeout");
+    browser.press(&[END]);
+    wait_text(&browser, "#clock", "virtual time: 2.0");
+    save_screenshot(&browser, "signals-and-clock");
+}
+
 // ---- Teaching modes ----
 
 #[test]

@@ -259,10 +259,44 @@ pub fn stat(pid: i32) -> Option<ProcStat> {
     Some(ProcStat { state, exit_code })
 }
 
-/// The system call number a sleeping process is in (`/proc/PID/syscall`), if it is in one.
-pub fn syscall_number(pid: i32) -> Option<i64> {
+/// The system call a sleeping process is in and its first operand (`/proc/PID/syscall`), if it is in
+/// one.
+pub fn syscall_line(pid: i32) -> Option<(i64, i64)> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/syscall")).ok()?;
-    text.split_whitespace().next()?.parse().ok()
+    let mut fields = text.split_whitespace();
+    let number = fields.next()?.parse().ok()?;
+    let first = fields.next().and_then(|field| u64::from_str_radix(field.trim_start_matches("0x"), 16).ok())? as i64;
+    Some((number, first))
+}
+
+/// A process's signals as `/proc/PID/status` shows them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SignalSets {
+    /// `SigPnd`: pending for the thread (`tkill`, `tgkill`).
+    pub pending: u64,
+    /// `ShdPnd`: pending for the process (`kill`, `sigqueue`).
+    pub shared_pending: u64,
+    /// `SigBlk`, `SigIgn`, `SigCgt`.
+    pub blocked: u64,
+    pub ignored: u64,
+    pub caught: u64,
+}
+
+/// `None` when the process no longer exists.
+pub fn signal_sets(pid: i32) -> Option<SignalSets> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|line| line.strip_prefix(name))
+            .and_then(|value| u64::from_str_radix(value.trim(), 16).ok())
+    };
+    Some(SignalSets {
+        pending: field("SigPnd:")?,
+        shared_pending: field("ShdPnd:")?,
+        blocked: field("SigBlk:")?,
+        ignored: field("SigIgn:")?,
+        caught: field("SigCgt:")?,
+    })
 }
 
 /// A process's pid in each PID namespace it belongs to, outermost first (`NSpid` in

@@ -12,16 +12,18 @@
 use super::host::{self, HostInfo, ProcStat, ACTIVE_PRIORITY, DORMANT_PRIORITY};
 use super::leftovers;
 use super::namespace::Namespace;
-use super::observe::{self, expected_of, perturb, Bytes, Expected, Obs, Res};
-use super::protocol::{self, Attachment, CallCommand, Command, Received, Reply, WireOperand};
+use super::observe::{self, expected_of, perturb, raw_value, Bytes, Expected, Move, Obs, Res, SignalSet};
+use super::protocol::{self, Attachment, Below, CallCommand, Command, Received, Reply, SigInfo, WireOperand};
 use super::real;
-use super::report::{Expectations, FailedExpectation, Row, RunReport};
-use sim_core::kernel::Kernel;
-use sim_core::lang::compile::{CallOp, OpKind, Operand, Program};
-use sim_core::lang::syscalls::OperandKind;
-use sim_core::linux::{wait, ChildStatus};
+use super::report::{Expectations, FailedExpectation, Row, RunReport, RunStatus};
+use sim_core::kernel::signal::{Action, Queued, SignalState};
+use sim_core::kernel::{Kernel, ProcState};
+use sim_core::lang::compile::{CallOp, Operand, Program};
+use sim_core::lang::syscalls::{CallId, OperandKind};
+use sim_core::linux::signal::{BLOCKABLE, SA_SIGINFO};
+use sim_core::linux::{wait, ChildStatus, DefaultAction, Signal};
 use sim_core::present::render::{call_text, ProcessNames};
-use sim_core::trace::{Args, EventKind, ReapCause, IMPLICIT_EXIT_OP};
+use sim_core::trace::{Args, Delivery, EventKind, ReapCause};
 use sim_core::{Pid, RunConfig, RunOutcome, Scenario, Simulation};
 use std::collections::{BTreeMap, VecDeque};
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -78,6 +80,20 @@ pub fn plan(spec: &RunSpec) -> Result<Plan, String> {
              breaks the simulator's limits"
         ));
     }
+    if let Some(reason) = timer_outside_a_jump(simulation.trace(), simulation.program()) {
+        return Err(reason);
+    }
+    let real_time = real_duration(simulation.kernel().now);
+    if real_time > MAX_REAL_TIME {
+        return Err(format!(
+            "the run lasts {} s of simulated time, which real timers scaled 1/{} would take {} s to replay; \
+             ipclab check replays at most {} s of real time per run",
+            seconds_text(simulation.kernel().now),
+            real::time::TIME_DIVISOR,
+            real_time.as_secs(),
+            MAX_REAL_TIME.as_secs()
+        ));
+    }
     let program = simulation.program().clone();
     // A scenario that pins its schedule says its expectations assume that interleaving: a run that
     // replaced it lists them, but they do not decide the run.
@@ -115,6 +131,41 @@ pub fn plan(spec: &RunSpec) -> Result<Plan, String> {
     })
 }
 
+/// Why a run's timers cannot be replayed on real timers, if they cannot: a timer that the simulator fires
+/// at the end of a step, while processes can still run (its time came one microsecond step at a time,
+/// not in a jump of the clock). On Linux the timer would have to fire between two particular real steps,
+/// and real steps take no fixed time, so no scaling of durations can place it there. A timer that fires in
+/// a jump (every process asleep) has no such problem: the driver waits for it (see `RealTimer`).
+fn timer_outside_a_jump(trace: &sim_core::Trace, program: &Program) -> Option<String> {
+    // The step of the last jump of the clock: a jump's firings follow its `Clock` event, in that step.
+    let mut jump_step = None;
+    let mut names = ProcessNames::default();
+    for event in &trace.events {
+        names.observe(program, event);
+        let pid = match event.kind {
+            EventKind::Clock { .. } => {
+                jump_step = Some(event.step);
+                continue;
+            }
+            EventKind::Alarm { pid } => pid,
+            EventKind::Wake { pid, cause: sim_core::trace::WakeCause::Timer, .. } => pid,
+            _ => continue,
+        };
+        if jump_step != Some(event.step) {
+            return Some(format!(
+                "{} (pid {}): its timer fires at the end of step {} while processes are still running, with \
+                 no jump of the simulator's clock; a real timer cannot be made to fire between two given real steps, \
+                 so `ipclab check` only replays timers that fire while every process is asleep (see \
+                 docs/conformance.md, \"Time\")",
+                names.process(pid),
+                pid,
+                event.step
+            ));
+        }
+    }
+    None
+}
+
 /// Checks a planned run on Linux, in the run's namespace. `paths` are the real paths standing in for
 /// the program's paths. `Err` is a failure of the host, not of the scenario.
 pub fn check(namespace: &mut Namespace, info: &HostInfo, plan: &Plan, paths: &[Vec<u8>]) -> Result<RunReport, String> {
@@ -134,6 +185,8 @@ pub fn check(namespace: &mut Namespace, info: &HostInfo, plan: &Plan, paths: &[V
         names: ProcessNames::default(),
         sim_statuses: BTreeMap::new(),
         buffer: Vec::new(),
+        timers: BTreeMap::new(),
+        refusal: None,
     };
     let (mut rows, steps_checked, interrupted) = runner.run(&mut replay, plan)?;
     // The IPC objects left behind, once every step matched (after a difference the two arms no longer
@@ -172,7 +225,12 @@ pub fn check(namespace: &mut Namespace, info: &HostInfo, plan: &Plan, paths: &[V
     let explanation = first_difference.map(|index| {
         observe::explain(rows[index].step, &rows[index].process, &rows[index].simulator, &rows[index].linux)
     });
-    let status = RunReport::status_of(first_difference.is_some(), interrupted, &plan.expectations);
+    let refusal = runner.refusal.take();
+    let status = if refusal.is_some() {
+        RunStatus::Refused
+    } else {
+        RunReport::status_of(first_difference.is_some(), interrupted, &plan.expectations)
+    };
     Ok(RunReport {
         file: plan.file.clone(),
         title: plan.program.title.clone(),
@@ -186,17 +244,15 @@ pub fn check(namespace: &mut Namespace, info: &HostInfo, plan: &Plan, paths: &[V
         first_difference,
         explanation,
         expectations: plan.expectations.clone(),
-        refusal: None,
+        refusal,
         elapsed_ms: started.elapsed().as_millis() as u64,
     })
 }
 
+/// Where a real process is, as far as the runner can tell without asking it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
-    /// Waiting for its next command.
-    Idle,
-    /// Inside a real call that has not returned yet.
-    InCall,
+    Alive,
     Dead,
     Reaped,
 }
@@ -208,15 +264,57 @@ struct Message {
     sender: Option<i32>,
 }
 
+/// A handler the simulator delivered, as Linux must show it when the handler starts.
+#[derive(Clone, Debug)]
+struct Frame {
+    signal: u8,
+    handler: u32,
+    /// Its `siginfo_t` (`None` without `SA_SIGINFO`); `None` outside when the simulator's state no
+    /// longer holds it (a handler that died before its first call).
+    info: Option<Option<SigInfo>>,
+    below: Below,
+}
+
+/// What a level owes the driver when the real process gets back to it.
+#[derive(Clone, Debug)]
+enum Owed {
+    /// The result of its call, which it reports once the handlers above it have returned (or once it
+    /// runs again after a stop).
+    /// `cut_short` when a signal interrupted the call (its result is `EINTR`, a partial count, or the
+    /// seconds glibc's `sleep` had left).
+    Reply { op: u32, args: Args, result: Obs, cut_short: bool },
+    /// Its call, which a handler interrupted and Linux rewound: it reports that it starts again.
+    Restart { op: u32, args: Args },
+}
+
+/// One level of a real process: its own code (the bottom one), or a handler running on top.
+#[derive(Clone, Debug, Default)]
+struct Level {
+    frame: Option<Frame>,
+    /// Whether the handler's code has started (Linux runs only the innermost one of a batch of
+    /// deliveries; the others start as the ones above them return).
+    started: bool,
+    /// The call it is inside (asleep in it, or about to be made again by the kernel after a stop).
+    in_call: Option<(u32, Args)>,
+    owed: Option<Owed>,
+}
+
+impl Level {
+    fn own_code() -> Level {
+        Level { started: true, ..Level::default() }
+    }
+}
+
 struct RealProc {
     /// Its pid in the driver's namespace, for `/proc` (0 until it has said it is ready).
     outer_pid: i32,
     channel: Option<OwnedFd>,
     phase: Phase,
     replies: VecDeque<Message>,
-    /// Results the simulator recorded for calls that end while the process is held (a write cut short
-    /// by a stop signal): Linux reports them when the process runs again.
-    owed: VecDeque<(u32, Obs)>,
+    /// The real process's levels, as the simulator's events say they must be: its own code, then each
+    /// handler running on top of it.
+    levels: Vec<Level>,
+    stopped: bool,
 }
 
 /// What the runner saw while waiting on a process.
@@ -226,6 +324,8 @@ enum Seen {
     /// kernel do so at once), so its status can no longer be read.
     Gone,
     Asleep(String),
+    /// Waiting for its next command, with nothing to report.
+    Rest,
     Dead(ChildStatus),
     Stopped,
     Running,
@@ -234,11 +334,36 @@ enum Seen {
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Want {
-    Return,
+    /// A message: a call's result, a handler starting or returning, a call starting again.
+    Message,
     Block(Option<i64>),
     Death,
     Stop,
     Continue,
+    Rest,
+}
+
+/// What Linux must show next for the process whose step it is.
+#[derive(Clone, Debug)]
+enum Await {
+    Message(Obs),
+    /// Asleep in the call `op`.
+    Block(u32),
+    Death(ChildStatus),
+    Stop,
+    Rest,
+}
+
+impl Await {
+    fn obs(&self) -> Obs {
+        match self {
+            Await::Message(obs) => obs.clone(),
+            Await::Block(_) => Obs::Blocked,
+            Await::Death(status) => Obs::Died { status: *status },
+            Await::Stop => Obs::Stopped,
+            Await::Rest => Obs::Rests,
+        }
+    }
 }
 
 struct Runner<'n> {
@@ -252,6 +377,129 @@ struct Runner<'n> {
     /// The status each process died with in the simulator.
     sim_statuses: BTreeMap<Pid, ChildStatus>,
     buffer: Vec<u8>,
+    /// The real timers standing for the simulator's, by the simulator's timer: its process, whether it
+    /// is an alarm, and when it fires in simulated time.
+    timers: BTreeMap<(Pid, bool, u64), RealTimer>,
+    /// Why the run cannot be checked after all (the host was too slow for the time scale).
+    refusal: Option<String>,
+}
+
+/// When a real timer fires, as far as the driver knows: not before `earliest` (its duration after the
+/// step that set it began), and not after `latest` (its duration after that step's call was seen made).
+#[derive(Clone, Copy, Debug)]
+struct RealTimer {
+    earliest: Instant,
+    latest: Instant,
+    /// The step that set it.
+    step: u32,
+}
+
+/// How long after a real timer's latest deadline the driver waits for what it does (waking a sleeper,
+/// `SIGALRM`, which Linux does from the timer interrupt) when it cannot see it happen (an ignored
+/// `SIGALRM`), and at most when it can.
+const TIMER_MARGIN: Duration = Duration::from_millis(5);
+const TIMER_EVIDENCE_TIMEOUT: Duration = Duration::from_millis(50);
+
+/// How close (in simulated time) a time left may come to the point where its rounding changes before
+/// real timers can no longer be trusted to put it on the same side: 0.1 s (10 ms of real time) for the
+/// timers themselves, and 0.04 s (4 ms of real time) for each step taken since the timer was set, as a
+/// real step takes real time where a simulated one takes a microsecond.
+const ROUNDING_MARGIN_NS: u64 = 100_000_000;
+const ROUNDING_MARGIN_PER_STEP_NS: u64 = 40_000_000;
+
+/// The times a process's next step may give back rounded: what its alarm has left (`alarm` returns it,
+/// rounded to the nearest second) and when the sleep it is in ends (glibc's `sleep` cut short returns
+/// the whole seconds left).
+struct TimeLeft {
+    alarm_at: Option<u64>,
+    sleep_until: Option<u64>,
+}
+
+impl TimeLeft {
+    fn of(kernel: &Kernel, pid: Pid) -> TimeLeft {
+        let alarm_at = kernel
+            .timers
+            .iter()
+            .find(|timer| timer.pid == pid && timer.kind == sim_core::kernel::time::TimerKind::Alarm)
+            .map(|timer| timer.at);
+        let sleep_until = match kernel.process(pid).call.scratch {
+            sim_core::kernel::process::Scratch::Until(until) => Some(until),
+            _ => None,
+        };
+        TimeLeft { alarm_at, sleep_until }
+    }
+
+    /// Why the step's rounded time left cannot be checked on real timers, if it cannot: the simulated
+    /// time left lies within [`ROUNDING_MARGIN_NS`] of a point where its rounding changes. Real time
+    /// runs on between a timer's setting and its reading (real steps take milliseconds where simulated
+    /// ones take a microsecond), so Linux's time left is the simulator's give or take that much, and
+    /// its rounded value could fall on either side. Decided from the simulator's state alone, so the
+    /// same run is always refused the same way.
+    /// `margins`: for the alarm and for the sleep, how close is too close (see [`ROUNDING_MARGIN_NS`]).
+    fn too_close(
+        &self,
+        events: &[sim_core::Event],
+        program: &Program,
+        pid: Pid,
+        now: u64,
+        margins: (u64, u64),
+    ) -> Option<String> {
+        let id_of = |op: u32| program.call(op).map(|call| call.id);
+        for event in events {
+            match &event.kind {
+                EventKind::Call { pid: caller, op, .. } if *caller == pid && id_of(*op) == Some(CallId::Alarm) => {
+                    let left = self.alarm_at?.saturating_sub(now);
+                    // `alarm` rounds to the nearest second: its result changes at each half second.
+                    let fraction = left % 1_000_000_000;
+                    let distance = fraction.abs_diff(500_000_000);
+                    if distance < margins.0 {
+                        return Some(format!(
+                            "the old alarm has {} s left, within {} s of the half second where alarm's rounding \
+                             changes; real timers (scaled 1/{}) cannot be trusted to round it the same way, so \
+                             this run is not checked further (see docs/conformance.md, \"Time\")",
+                            seconds_text(left),
+                            seconds_text(margins.0),
+                            real::time::TIME_DIVISOR
+                        ));
+                    }
+                }
+                EventKind::Interrupted {
+                    pid: caller, op, outcome: sim_core::trace::CallInterrupted::Partial, ..
+                } if *caller == pid && id_of(*op) == Some(CallId::Sleep) => {
+                    let left = self.sleep_until?.saturating_sub(now);
+                    // glibc's `sleep` drops the fraction: its result changes at each whole second.
+                    let fraction = left % 1_000_000_000;
+                    let distance = fraction.min(1_000_000_000 - fraction);
+                    if distance < margins.1 {
+                        return Some(format!(
+                            "the sleep cut short has {} s left, within {} s of a whole second, where the \
+                             seconds glibc's sleep returns change; real timers (scaled 1/{}) cannot be trusted \
+                             to round it the same way, so this run is not checked further (see \
+                             docs/conformance.md, \"Time\")",
+                            seconds_text(left),
+                            seconds_text(margins.1),
+                            real::time::TIME_DIVISOR
+                        ));
+                    }
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+}
+
+/// Simulated time in seconds, to the microsecond: `6.999998`.
+fn seconds_text(ns: u64) -> String {
+    format!("{}.{:06}", ns / 1_000_000_000, (ns % 1_000_000_000) / 1_000)
+}
+
+/// The longest a run's timers may take in real time (10 minutes of simulated time).
+const MAX_REAL_TIME: Duration = Duration::from_secs(60);
+
+/// A simulated duration as real time (see `real::time::TIME_DIVISOR`).
+fn real_duration(simulated_ns: u64) -> Duration {
+    Duration::from_nanos(simulated_ns / real::time::TIME_DIVISOR as u64)
 }
 
 impl Runner<'_> {
@@ -287,7 +535,7 @@ impl Runner<'_> {
             let step = index as u32 + 1;
             let differs = self.step(replay, step, actor, plan.perturb_step == Some(step), &mut rows)?;
             steps_checked += 1;
-            if differs {
+            if differs || self.refusal.is_some() {
                 return Ok((rows, steps_checked, false));
             }
         }
@@ -331,9 +579,10 @@ impl Runner<'_> {
             RealProc {
                 outer_pid: 0,
                 channel: Some(channel),
-                phase: Phase::Idle,
+                phase: Phase::Alive,
                 replies: VecDeque::new(),
-                owed: VecDeque::new(),
+                levels: vec![Level::own_code()],
+                stopped: false,
             },
         );
     }
@@ -341,7 +590,7 @@ impl Runner<'_> {
     /// Waits for a new process's first message, which says its pid (inside) and, through the kernel's
     /// credentials, its pid outside; `/proc` must agree that the one is the other.
     fn wait_ready(&mut self, pid: Pid) -> Result<(), String> {
-        match self.watch(pid, Want::Return) {
+        match self.watch(pid, Want::Message) {
             Seen::Reply(Message { reply: Reply::Ready { pid: inner }, sender: Some(outer), .. }) => {
                 if inner as Pid != pid {
                     return Err(format!("process {pid} says its pid is {inner}"));
@@ -364,27 +613,14 @@ impl Runner<'_> {
 
     fn set_priority(&self, pid: Pid, priority: i32) {
         if let Some(proc) = self.procs.get(&pid) {
-            if matches!(proc.phase, Phase::Idle | Phase::InCall) && proc.outer_pid > 0 {
+            if proc.phase == Phase::Alive && proc.outer_pid > 0 {
                 let _ = host::set_fifo(proc.outer_pid, priority);
             }
         }
     }
 
-    /// The command that makes the real process take the step the simulated one takes next.
-    fn command_for(&self, kernel: &Kernel, actor: Pid) -> Result<Command, String> {
-        let Some(op) = kernel.next_op(actor) else { return Ok(Command::Exit { status: 0 }) };
-        match &self.program.ops[op as usize].kind {
-            OpKind::Fork { .. } => Ok(Command::Fork { op }),
-            OpKind::Call(call) => Ok(match kernel.next_args(actor) {
-                Some(args) => Command::Call(self.call_command(call, op, &args)),
-                // An operand divides by zero: the step is the fault.
-                None => Command::Fault { op },
-            }),
-            _ => Err(format!("the simulator's process {actor} rests on user-space code, not on a call")),
-        }
-    }
-
-    fn call_command(&self, call: &CallOp, op: u32, args: &Args) -> CallCommand {
+    fn call_command(&self, op: u32, args: &Args) -> Option<CallCommand> {
+        let call: &CallOp = self.program.call(op)?;
         let kinds = call.id.spec().operands;
         let operands = call
             .operands
@@ -404,10 +640,134 @@ impl Runner<'_> {
                 },
             })
             .collect();
-        CallCommand { id: call.id, op, operands }
+        Some(CallCommand { id: call.id, op, operands })
+    }
+
+    /// The text of a call as the trace writes it.
+    fn call_words(&self, op: u32, args: &Args) -> String {
+        call_text(&self.program, op, args)
+    }
+
+    fn handler_name(&self, handler: u32) -> String {
+        self.program.handlers.get(handler as usize).map_or_else(|| format!("#{handler}"), |code| code.name.to_string())
+    }
+
+    /// What Linux must have the code below a new handler doing: the handler's frame saves it. A call
+    /// the kernel was to make again (after a stop) becomes a call the handler interrupted.
+    fn point_below(&mut self, pid: Pid) -> Below {
+        let Some(top) = self.procs.get_mut(&pid).and_then(|proc| proc.levels.last_mut()) else {
+            return Below::NotInCall;
+        };
+        if top.frame.is_some() && !top.started {
+            return Below::NotInCall;
+        }
+        if let Some((op, args)) = top.in_call.take() {
+            top.owed = Some(Owed::Restart { op, args });
+        }
+        match &top.owed {
+            // glibc's `sleep` makes the seconds it had left out of the `EINTR` of the system call below,
+            // which is what the handler's frame holds.
+            Some(Owed::Reply { op, cut_short: true, .. })
+                if self.program.call(*op).map(|call| call.id) == Some(CallId::Sleep) =>
+            {
+                Below::Returned { value: -(libc::EINTR as i64) }
+            }
+            Some(Owed::Reply { result: Obs::Returned { result }, .. }) => Below::Returned { value: raw_value(result) },
+            Some(Owed::Restart { .. }) => Below::Restart,
+            _ => Below::NotInCall,
+        }
+    }
+
+    fn push_frame(&mut self, pid: Pid, frame: Frame) {
+        if let Some(proc) = self.procs.get_mut(&pid) {
+            proc.levels.push(Level { frame: Some(frame), ..Level::default() });
+        }
+    }
+
+    /// What the process shows once it returns to user mode at its top level: the handler starting, the
+    /// result its level owes, asleep in its call, or nothing. With a label for the report.
+    fn flush(&mut self, pid: Pid) -> Option<(String, Await)> {
+        let top = self.procs.get_mut(&pid)?.levels.last_mut()?;
+        if let Some((op, _)) = top.in_call {
+            let args = top.in_call.map(|(_, args)| args).unwrap_or_default();
+            let label = format!("({} goes on)", call_text(&self.program, op, &args));
+            return Some((label, Await::Block(op)));
+        }
+        if let (Some(frame), false) = (&top.frame, top.started) {
+            top.started = true;
+            let frame = frame.clone();
+            let label =
+                format!("(runs its {} handler {})", signal_words(frame.signal), self.handler_name(frame.handler));
+            let info = frame.info.unwrap_or(None);
+            return Some((label, Await::Message(Obs::Handler { signal: frame.signal, info, below: frame.below })));
+        }
+        match top.owed.take() {
+            Some(Owed::Reply { op, args, result, .. }) => {
+                Some((format!("({} returns)", call_text(&self.program, op, &args)), Await::Message(result)))
+            }
+            Some(Owed::Restart { op, args }) => {
+                Some((format!("({} starts again)", call_text(&self.program, op, &args)), Await::Message(Obs::Restarts)))
+            }
+            None => Some((String::new(), Await::Rest)),
+        }
+    }
+
+    /// The `siginfo_t` of a handler delivered before the step's call: the oldest instance of the signal
+    /// queued before the step (`dequeue_signal`), with `SA_SIGINFO` as the action said.
+    fn info_before(queue: &mut Vec<Queued>, actions: &SignalState, signal: u8) -> Option<Option<SigInfo>> {
+        let index = queue.iter().position(|queued| queued.signal.0 == signal)?;
+        let queued = queue.remove(index);
+        let flags = match actions.action(Signal(signal)) {
+            Action::Handler { flags, .. } => flags,
+            _ => 0,
+        };
+        Some((flags & SA_SIGINFO != 0).then_some(SigInfo {
+            pid: queued.from as i64,
+            value: queued.value,
+            code: queued.code,
+        }))
+    }
+
+    /// The `siginfo_t` of the `index`-th of `count` handlers delivered after the step's call, from the
+    /// simulator's state after the step: the innermost one's is in the signal variables, each other's
+    /// in the frame above it (which saved them).
+    fn info_after(
+        kernel: &Kernel,
+        before: &SignalState,
+        program: &Program,
+        pid: Pid,
+        signal: u8,
+        index: usize,
+        count: usize,
+    ) -> Option<Option<SigInfo>> {
+        let process = kernel.process(pid);
+        let frames = &process.sig.frames;
+        let slots = program.signal_slots?;
+        let at = frames.len().checked_sub(count)? + index;
+        let frame = frames.get(at)?;
+        if frame.signal.0 != signal {
+            return None;
+        }
+        let values = match frames.get(at + 1) {
+            Some(above) => above.saved_info,
+            None => [slots.signo, slots.si_pid, slots.si_value, slots.si_code].map(|slot| process.vars[slot as usize]),
+        };
+        let flags = [&process.sig, before]
+            .iter()
+            .find_map(|signals| match signals.action(Signal(signal)) {
+                Action::Handler { handler, flags, .. } if handler == frame.handler => Some(flags),
+                _ => None,
+            })
+            .unwrap_or(0);
+        Some((flags & SA_SIGINFO != 0).then_some(SigInfo { pid: values[1], value: values[2], code: values[3] }))
     }
 
     /// One step of the schedule on both arms. Returns true when the step differs.
+    ///
+    /// The simulator's step is read as what the real process must show, in order ([`Await`]): first
+    /// what Linux does as soon as the process runs (it takes the signals that came while it was away:
+    /// it stops, dies, or starts a handler, or it reports a result it owed since it stopped); then the
+    /// command for its call, and what the call and the signals taken as it returns lead to.
     fn step(
         &mut self,
         replay: &mut Simulation,
@@ -416,80 +776,522 @@ impl Runner<'_> {
         perturb_here: bool,
         rows: &mut Vec<Row>,
     ) -> Result<bool, String> {
-        let command = self.command_for(replay.kernel(), actor)?;
-        let blocking_nr = match &command {
-            Command::Call(call) => real::blocking_syscall(call.id),
-            _ => None,
-        };
-        // The simulator's step.
+        if !self.procs.contains_key(&actor) {
+            return Err(format!("step {step}: the simulator's process {actor} has no real process"));
+        }
+        let signals_before = replay.kernel().process(actor).sig.clone();
+        let step_started = Instant::now();
+        let now_before = replay.kernel().now;
+        let time_left_before = TimeLeft::of(replay.kernel(), actor);
+        // A call woken up is tried again before any signal is taken (`Kernel::step`).
+        let retrying = replay.kernel().process(actor).call.waited;
+        let mut queue_before = signals_before.queue.clone();
         let before = replay.trace().events.len();
         replay.step().map_err(|error| error.to_string())?;
         let events = replay.trace().events[before..].to_vec();
         for event in &events {
             self.names.observe(&self.program, event);
         }
-        let mut expected = expected_of(&events, replay.trace(), Some(actor));
-        let mut actor_expected = expected.actor.clone().expect("a step has an actor");
-        if perturb_here {
-            actor_expected = perturb(&actor_expected);
-        }
-        let call = match (&command, expected.call) {
-            (_, Some((op, _))) if op == IMPLICIT_EXIT_OP => "exit(0) at the end of its code".to_string(),
-            (_, Some((op, args))) => call_text(&self.program, op, &args),
-            (Command::Fault { op }, None) => self.fault_text(*op),
-            (Command::Exit { .. }, None) => "exit(0) at the end of its code".to_string(),
-            (Command::Call(CallCommand { op, operands, .. }), None) => {
-                let args = Args::new(&operands.iter().map(|operand| operand.value).collect::<Vec<_>>());
-                call_text(&self.program, *op, &args)
-            }
-            (Command::Fork { op }, None) => call_text(&self.program, *op, &Args::default()),
-            _ => "(no call)".to_string(),
+        let steps_since = |alarm: bool, at: u64| {
+            self.timers.get(&(actor, alarm, at)).map_or(0, |timer| step.saturating_sub(timer.step) as u64)
         };
-        let mut differs = false;
+        let margins = (
+            time_left_before.alarm_at.map_or(0, |at| steps_since(true, at)),
+            time_left_before.sleep_until.map_or(0, |at| steps_since(false, at)),
+        );
+        let margins = (
+            ROUNDING_MARGIN_NS + ROUNDING_MARGIN_PER_STEP_NS * margins.0,
+            ROUNDING_MARGIN_NS + ROUNDING_MARGIN_PER_STEP_NS * margins.1,
+        );
+        if let Some(reason) = time_left_before.too_close(&events, &self.program, actor, now_before, margins) {
+            self.refusal = Some(format!("step {step}, {}: {reason}", self.names.process(actor)));
+            return Ok(false);
+        }
+        let expected = expected_of(&events, replay.trace(), Some(actor));
+        let kernel = replay.kernel();
+        let moves = expected.moves.clone();
+        let split = if retrying {
+            0
+        } else {
+            // A call that a stop interrupted and that was to start again ends as a handler is delivered
+            // first (`EINTR`, or what glibc's `sleep` had left): that comes with the delivery, before
+            // anything the step makes.
+            let waiting = self.top(actor).and_then(|top| top.in_call).map(|(op, _)| op);
+            let ended_by_delivery = match (moves.first(), moves.get(1), moves.get(2)) {
+                (
+                    Some(Move::Interrupted { op, .. }),
+                    Some(Move::Completed { op: completed, .. }),
+                    Some(Move::Deliver { .. }),
+                ) => op == completed && waiting == Some(*op),
+                _ => false,
+            };
+            let start = if ended_by_delivery { 2 } else { 0 };
+            start
+                + moves[start..]
+                    .iter()
+                    .position(|step| !matches!(step, Move::Deliver { .. }))
+                    .unwrap_or(moves.len() - start)
+        };
+        let (pre, rest) = moves.split_at(split);
+        let status_of_death = || {
+            moves.iter().find_map(|step| match step {
+                Move::Died { status } => Some(*status),
+                _ => None,
+            })
+        };
 
-        // Linux's step: let the actor run; first the results it owes from calls cut short earlier.
+        // Before the call: what Linux does as soon as the process runs.
+        let mut before_command: Vec<(String, Await)> = Vec::new();
+        let mut ended = false;
+        let mut cut_short_before = None;
+        for event in pre {
+            let (signal, delivery) = match event {
+                Move::Deliver { signal, delivery } => (signal, delivery),
+                Move::Interrupted { op, .. } => {
+                    cut_short_before = Some(*op);
+                    continue;
+                }
+                Move::Completed { op, args, result } => {
+                    let cut_short = cut_short_before == Some(*op);
+                    if let Some(top) = self.top(actor) {
+                        top.in_call = None;
+                        top.owed = Some(Owed::Reply { op: *op, args: *args, result: result.clone(), cut_short });
+                    }
+                    continue;
+                }
+                _ => continue,
+            };
+            match delivery {
+                Delivery::Handler { handler } => {
+                    let info = Self::info_before(&mut queue_before, &signals_before, *signal);
+                    let below = self.point_below(actor);
+                    self.push_frame(actor, Frame { signal: *signal, handler: *handler, info, below });
+                }
+                Delivery::Stopped => {
+                    ended = true;
+                    self.set_stopped(actor, true);
+                    before_command.push((format!("(takes {}: stops)", signal_words(*signal)), Await::Stop));
+                }
+                Delivery::Terminated { .. } => {
+                    if let Some(status) = status_of_death() {
+                        ended = true;
+                        before_command.push((format!("(takes {}: dies)", signal_words(*signal)), Await::Death(status)));
+                    }
+                }
+                Delivery::Ignored | Delivery::Discarded => {}
+            }
+        }
+        if !ended {
+            self.set_stopped(actor, false);
+            let pending = self.procs.get(&actor).and_then(|proc| proc.levels.last()).is_some_and(|top| {
+                top.in_call.is_none() && (top.owed.is_some() || (top.frame.is_some() && !top.started))
+            });
+            if pending {
+                if let Some(shown) = self.flush(actor) {
+                    before_command.push(shown);
+                }
+            }
+        }
+
+        // The call, and what follows it.
+        let mut command = None;
+        let mut after_command: Vec<(String, Await)> = Vec::new();
+        let mut post_fault = None;
+        if !ended {
+            let in_call = self.top(actor).is_some_and(|top| top.in_call.is_some());
+            let first = rest.iter().find(|step| !matches!(step, Move::Deliver { .. } | Move::Died { .. }));
+            let call_label = match first {
+                Some(Move::Completed { op, args, .. } | Move::Blocked { op, args }) => {
+                    if !in_call {
+                        command = self.call_command(*op, args).map(Command::Call);
+                    }
+                    self.call_words(*op, args)
+                }
+                Some(Move::Interrupted { op, .. }) => match self.top(actor).and_then(|top| top.in_call) {
+                    // A call woken up and tried again.
+                    Some((_, args)) => self.call_words(*op, &args),
+                    // A new call that would sleep with a signal to take (`sigsuspend` unblocking one):
+                    // its operands are those its completion records, or those it is to restart with.
+                    None => {
+                        let args = rest
+                            .iter()
+                            .find_map(|step| match step {
+                                Move::Completed { op: completed, args, .. } if completed == op => Some(*args),
+                                _ => None,
+                            })
+                            .unwrap_or(kernel.process(actor).call.args);
+                        command = self.call_command(*op, &args).map(Command::Call);
+                        if let Some(top) = self.top(actor) {
+                            top.in_call = Some((*op, args));
+                        }
+                        self.call_words(*op, &args)
+                    }
+                },
+                Some(Move::Sigreturn { signal }) => {
+                    command = Some(Command::Return);
+                    format!("rt_sigreturn() at the end of its {} handler", signal_words(*signal))
+                }
+                Some(Move::Forked { op, .. }) => {
+                    command = Some(Command::Fork { op: *op });
+                    self.call_words(*op, &Args::default())
+                }
+                Some(Move::Fault { op }) => {
+                    command = Some(Command::Fault { op: *op });
+                    self.fault_text(*op)
+                }
+                Some(Move::ImplicitExit) => {
+                    command = Some(Command::Exit { status: 0 });
+                    "exit(0) at the end of its code".to_string()
+                }
+                // A call woken up, then ended by a signal that kills.
+                Some(Move::Deliver { .. } | Move::Died { .. }) | None => {
+                    let top_call = self.top(actor).and_then(|top| top.in_call);
+                    top_call.map_or_else(String::new, |(op, args)| self.call_words(op, &args))
+                }
+            };
+            let fault_first = matches!(command, Some(Command::Fault { .. }));
+            let mut post_index = 0;
+            let post_handlers = rest
+                .iter()
+                .filter(|step| matches!(step, Move::Deliver { delivery: Delivery::Handler { .. }, .. }))
+                .count();
+            let mut dead = None;
+            let mut stopped = false;
+            let mut cut_short = None;
+            for event in rest {
+                match event {
+                    Move::Completed { op, args, result } => {
+                        let cut_short = cut_short == Some(*op);
+                        if let Some(top) = self.top(actor) {
+                            top.in_call = None;
+                            top.owed = Some(Owed::Reply { op: *op, args: *args, result: result.clone(), cut_short });
+                        }
+                    }
+                    Move::Blocked { op, args } => {
+                        if let Some(top) = self.top(actor) {
+                            top.in_call = Some((*op, *args));
+                            top.owed = None;
+                        }
+                    }
+                    // The call stays in progress: restarted, or completed by the `Completed` that follows.
+                    Move::Interrupted { op, .. } => cut_short = Some(*op),
+                    Move::ImplicitExit => {}
+                    Move::Sigreturn { signal } => {
+                        if let Some(proc) = self.procs.get_mut(&actor) {
+                            if proc.levels.len() > 1 {
+                                proc.levels.pop();
+                            }
+                        }
+                        after_command.push((call_label.clone(), Await::Message(Obs::Sigreturn { signal: *signal })));
+                    }
+                    Move::Forked { op, child } => {
+                        if let Some(top) = self.top(actor) {
+                            top.owed = Some(Owed::Reply {
+                                op: *op,
+                                args: Args::default(),
+                                result: Obs::Returned { result: Res::Fork { child: *child } },
+                                cut_short: false,
+                            });
+                        }
+                    }
+                    Move::Deliver { signal, delivery } => match delivery {
+                        Delivery::Handler { handler } => {
+                            let info = Self::info_after(
+                                kernel,
+                                &signals_before,
+                                &self.program,
+                                actor,
+                                *signal,
+                                post_index,
+                                post_handlers,
+                            );
+                            post_index += 1;
+                            let below = self.point_below(actor);
+                            self.push_frame(actor, Frame { signal: *signal, handler: *handler, info, below });
+                        }
+                        Delivery::Stopped => stopped = true,
+                        Delivery::Terminated { .. } | Delivery::Ignored | Delivery::Discarded => {}
+                    },
+                    Move::Died { status } => dead = Some(*status),
+                    Move::Fault { op } if !fault_first => post_fault = Some(*op),
+                    Move::Fault { .. } => {}
+                }
+            }
+            if fault_first {
+                if let Some(status) = expected.exits.iter().find(|(pid, _)| *pid == actor).map(|(_, status)| *status) {
+                    after_command.push((call_label.clone(), Await::Death(status)));
+                }
+            } else if let Some(status) = dead {
+                after_command.push((call_label.clone(), Await::Death(status)));
+            } else if stopped {
+                self.set_stopped(actor, true);
+                after_command.push((call_label.clone(), Await::Stop));
+            } else if let Some((label, shown)) = self.flush(actor) {
+                // The first thing Linux shows after the command is the step's call's row.
+                let label = if after_command.is_empty() { call_label.clone() } else { label };
+                after_command.push((label, shown));
+            }
+        }
+
+        // Linux's step: let the actor run, send its command, and see each thing it must show.
         self.set_priority(actor, ACTIVE_PRIORITY);
-        while let Some((_, owed)) = self.procs.get_mut(&actor).and_then(|proc| proc.owed.pop_front()) {
-            let seen = self.watch(actor, Want::Return);
-            let (linux, note) = self.observe(actor, seen, None);
-            differs |=
-                self.push(rows, step, actor, "(the call cut short earlier returns)".to_string(), owed, linux, note);
-        }
-        let in_call = matches!(self.procs.get(&actor).map(|proc| proc.phase), Some(Phase::InCall));
-        if !in_call {
-            let proc = self.procs.get_mut(&actor).ok_or("the actor has no real process")?;
-            proc.phase = Phase::InCall;
-            let sent = proc.channel.as_ref().map(|channel| protocol::send_command(channel.as_raw_fd(), &command));
-            if let Some(Err(_)) = sent {
-                // The process is gone; watching it will say how.
-                proc.channel = None;
+        let mut differs = false;
+        let mut forked_ok = false;
+        let mut first = true;
+        let plan: Vec<(bool, String, Await)> = before_command
+            .into_iter()
+            .map(|(label, shown)| (false, label, shown))
+            .chain(after_command.into_iter().map(|(label, shown)| (true, label, shown)))
+            .collect();
+        let mut sent = command.is_none();
+        for (needs_command, label, shown) in plan {
+            if needs_command && !sent {
+                if let Some(command) = &command {
+                    self.send(actor, command);
+                }
+                sent = true;
+            }
+            let mut simulator = shown.obs();
+            if perturb_here && first {
+                simulator = perturb(&simulator);
+            }
+            first = false;
+            let want = match &shown {
+                Await::Message(_) => Want::Message,
+                Await::Block(op) => {
+                    Want::Block(self.program.call(*op).and_then(|call| real::blocking_syscall(call.id)))
+                }
+                Await::Death(_) => Want::Death,
+                Await::Stop => Want::Stop,
+                Await::Rest => Want::Rest,
+            };
+            let forked = match &simulator {
+                Obs::Returned { result: Res::Fork { child } } => Some(*child),
+                _ => None,
+            };
+            let seen = self.watch(actor, want);
+            let (mut linux, note) = self.observe(actor, seen, forked);
+            accept_gone(&mut linux, &simulator, actor, &expected);
+            // A handler whose siginfo the simulator's state no longer holds compares on the rest.
+            if let (Obs::Handler { info: expected_info, signal, .. }, Obs::Handler { info: linux_info, .. }) =
+                (&mut simulator, &linux)
+            {
+                if self.unknown_info(actor, *signal) {
+                    *expected_info = *linux_info;
+                }
+            }
+            if forked.is_some() && linux == simulator {
+                forked_ok = true;
+            }
+            // Resting after a handler returns is the expected silence: a row only if Linux says more.
+            if matches!(shown, Await::Rest) && linux == Obs::Rests {
+                continue;
+            }
+            differs |= self.push(rows, step, actor, label, simulator, linux, note);
+            if differs {
+                self.set_priority(actor, DORMANT_PRIORITY);
+                return Ok(true);
             }
         }
-        let want = match &actor_expected {
-            Obs::Died { .. } => Want::Death,
-            Obs::Stopped => Want::Stop,
-            Obs::Blocked => Want::Block(blocking_nr),
-            _ => Want::Return,
-        };
-        let seen = self.watch(actor, want);
-        let (mut linux, note) = self.observe(actor, seen, expected.forked);
-        accept_gone(&mut linux, &actor_expected, actor, &expected);
-        // A child to wait for only when Linux's fork made the very child the simulator's did.
-        let forked_ok =
-            matches!(&linux, Obs::Returned { result: Res::Fork { child } } if Some(*child) == expected.forked);
-        differs |= self.push(rows, step, actor, call, actor_expected, linux, note);
-        if let Some((op, owed)) = expected.actor_owed.take() {
-            if let Some(proc) = self.procs.get_mut(&actor) {
-                proc.owed.push_back((op, owed));
-            }
-        }
-        if let (true, Some(child)) = (forked_ok, expected.forked) {
+        if let (true, Some(child)) = (forked_ok, expected.forked()) {
             self.wait_ready(child).map_err(|error| format!("the child forked at step {step}: {error}"))?;
             self.set_priority(child, DORMANT_PRIORITY);
         }
+        // The actor's own code divided by zero after its call returned: the real process takes the
+        // CPU's fault.
+        if let Some(op) = post_fault {
+            if let Some(status) = expected.exits.iter().find(|(pid, _)| *pid == actor).map(|(_, status)| *status) {
+                self.send(actor, &Command::Fault { op });
+                let seen = self.watch(actor, Want::Death);
+                let (linux, note) = self.observe(actor, seen, None);
+                differs |= self.push(rows, step, actor, self.fault_text(op), Obs::Died { status }, linux, note);
+            }
+        }
+        // The actor's part is over: held back again before any timer fires, so that it takes what a
+        // timer does (a wake-up, `SIGALRM`) at its next step, as in the simulator.
+        self.set_priority(actor, DORMANT_PRIORITY);
+        self.follow_timers(replay.kernel(), &events, step, step_started, now_before);
         differs |= self.aftermath(step, &expected, rows)?;
+        if !differs {
+            differs |= self.compare_signals(replay.kernel(), step, actor, &expected, rows);
+        }
         self.set_priority(actor, DORMANT_PRIORITY);
         Ok(differs)
+    }
+
+    /// Keeps the real timers in step with the simulator's, once Linux has taken the step's call: waits
+    /// for the real timers of those the simulator fired as the clock jumped at the end of the step (so
+    /// that what they do has happened on Linux too before anything is compared), notes the real
+    /// deadlines of the timers the step set, and refuses the run if a real timer may have fired before
+    /// its time (the real steps since it was set took longer than its scaled duration).
+    fn follow_timers(
+        &mut self,
+        kernel: &Kernel,
+        events: &[sim_core::Event],
+        step: u32,
+        started: Instant,
+        now_before: u64,
+    ) {
+        let mut clock = None;
+        let mut fired: Vec<((Pid, bool), RealTimer)> = Vec::new();
+        for event in events {
+            let key = match event.kind {
+                EventKind::Clock { now } => {
+                    clock = Some(now);
+                    continue;
+                }
+                EventKind::Alarm { pid } => (pid, true),
+                EventKind::Wake { pid, cause: sim_core::trace::WakeCause::Timer, .. } => (pid, false),
+                _ => continue,
+            };
+            // `plan` refused every run with a timer that fires outside a jump.
+            let Some(at) = clock else { continue };
+            // A timer set in this very step is not known yet: its real deadline is its duration from now.
+            let real_timer = self.timers.remove(&(key.0, key.1, at)).unwrap_or_else(|| {
+                let duration = real_duration(at.saturating_sub(now_before));
+                RealTimer { earliest: started + duration, latest: Instant::now() + duration, step }
+            });
+            fired.push((key, real_timer));
+        }
+        // Wait for each, in the order they fire: until Linux shows what it did, or, when nothing can be
+        // seen, until its latest time is past.
+        for ((pid, alarm), real_timer) in fired {
+            let outer = self.procs.get(&pid).map_or(0, |proc| proc.outer_pid);
+            let visible = |outer: i32| -> bool {
+                let woken = host::stat(outer).is_some_and(|stat| stat.state != 'S');
+                let sets = host::signal_sets(outer);
+                let alarm_bit = Signal(sim_core::linux::signal::SIGALRM.0).mask_bit();
+                let pending = sets.is_some_and(|sets| (sets.pending | sets.shared_pending) & alarm_bit != 0);
+                let ignored = sets.is_some_and(|sets| sets.ignored & alarm_bit != 0);
+                if alarm {
+                    !ignored && (pending || woken)
+                } else {
+                    woken
+                }
+            };
+            let give_up = real_timer.latest + TIMER_EVIDENCE_TIMEOUT;
+            loop {
+                let now = Instant::now();
+                if now >= real_timer.earliest && outer > 0 && visible(outer) {
+                    break;
+                }
+                if now >= real_timer.latest + TIMER_MARGIN && !(outer > 0 && now < give_up) {
+                    break;
+                }
+                let ignored_alarm = alarm
+                    && outer > 0
+                    && host::signal_sets(outer)
+                        .is_some_and(|sets| sets.ignored & Signal(sim_core::linux::signal::SIGALRM.0).mask_bit() != 0);
+                if ignored_alarm && now >= real_timer.latest + TIMER_MARGIN {
+                    break;
+                }
+                std::thread::sleep(Duration::from_micros(100));
+            }
+        }
+        let seen = Instant::now();
+        for timer in &kernel.timers {
+            let key = (timer.pid, timer.kind == sim_core::kernel::time::TimerKind::Alarm, timer.at);
+            let duration = real_duration(timer.at.saturating_sub(now_before));
+            self.timers.entry(key).or_insert(RealTimer { earliest: started + duration, latest: seen + duration, step });
+        }
+        if self.refusal.is_some() {
+            return;
+        }
+        for timer in &kernel.timers {
+            let key = (timer.pid, timer.kind == sim_core::kernel::time::TimerKind::Alarm, timer.at);
+            let Some(real_timer) = self.timers.get(&key) else { continue };
+            if Instant::now() >= real_timer.earliest {
+                self.refusal = Some(format!(
+                    "this host was too slow for the time scale: the {} that {} set at step {} may have fired on \
+                     Linux before step {step} ended, while the simulator fires it later, when every process is \
+                     asleep (real timers run {}x faster than the simulator's clock, see docs/conformance.md, \
+                     \"Time\"); the steps checked before matched",
+                    if key.1 { "alarm" } else { "timed wait" },
+                    self.names.process(key.0),
+                    real_timer.step,
+                    real::time::TIME_DIVISOR,
+                ));
+                return;
+            }
+        }
+    }
+
+    fn set_stopped(&mut self, pid: Pid, stopped: bool) {
+        if let Some(proc) = self.procs.get_mut(&pid) {
+            proc.stopped = stopped;
+        }
+    }
+
+    fn top(&mut self, pid: Pid) -> Option<&mut Level> {
+        self.procs.get_mut(&pid).and_then(|proc| proc.levels.last_mut())
+    }
+
+    /// Whether the expected `siginfo_t` of the handler for `signal` that starts now could not be read
+    /// from the simulator's state.
+    fn unknown_info(&self, pid: Pid, signal: u8) -> bool {
+        self.procs.get(&pid).is_some_and(|proc| {
+            proc.levels
+                .iter()
+                .rev()
+                .filter_map(|level| level.frame.as_ref())
+                .find(|frame| frame.signal == signal)
+                .is_some_and(|frame| frame.info.is_none())
+        })
+    }
+
+    /// Sends a command to a process; a process that is gone is seen so by the watch that follows.
+    fn send(&mut self, pid: Pid, command: &Command) {
+        if let Some(proc) = self.procs.get_mut(&pid) {
+            let sent = proc.channel.as_ref().map(|channel| protocol::send_command(channel.as_raw_fd(), command));
+            if let Some(Err(_)) = sent {
+                proc.channel = None;
+            }
+        }
+    }
+
+    /// Compares the signal state of the processes the step touched with `/proc/PID/status`: the blocked
+    /// mask, the pending signals, the ignored and the handled ones.
+    fn compare_signals(
+        &mut self,
+        kernel: &Kernel,
+        step: u32,
+        actor: Pid,
+        expected: &Expected,
+        rows: &mut Vec<Row>,
+    ) -> bool {
+        let mut pids = vec![actor];
+        pids.extend(expected.signalled.iter().copied().filter(|pid| *pid != actor));
+        let mut differs = false;
+        for pid in pids {
+            let Some(proc) = self.procs.get(&pid) else { continue };
+            if proc.phase != Phase::Alive || proc.outer_pid <= 0 || !kernel.process(pid).is_alive() {
+                continue;
+            }
+            if kernel.process(pid).state == ProcState::Zombie {
+                continue;
+            }
+            let sets = host::signal_sets(proc.outer_pid);
+            // Inside `sigwaitinfo` (asleep, or woken and not run yet): the set it waits for.
+            let waiting_for = proc.levels.last().and_then(|top| top.in_call).and_then(|(op, args)| {
+                let id = self.program.call(op).map(|call| call.id);
+                matches!(id, Some(CallId::Sigwaitinfo | CallId::Sigtimedwait)).then(|| args.get(0) as u64)
+            });
+            let linux_pending = sets.map_or(0, |sets| sets.pending | sets.shared_pending);
+            let simulator = expected_signals(kernel, pid, waiting_for, linux_pending);
+            let linux = match sets {
+                Some(sets) => Obs::Signals {
+                    blocked: SignalSet(sets.blocked),
+                    pending: SignalSet(sets.pending | sets.shared_pending),
+                    ignored: SignalSet(sets.ignored),
+                    caught: SignalSet(sets.caught),
+                },
+                None => Obs::Unclear { detail: "its /proc/PID/status could not be read".to_string() },
+            };
+            if linux != simulator {
+                differs |= self.push(rows, step, pid, "(its signals)".to_string(), simulator, linux, String::new());
+            }
+        }
+        differs
     }
 
     /// `(division traps on line N)`
@@ -525,7 +1327,7 @@ impl Runner<'_> {
     }
 
     /// What a step did besides the actor's call: other processes that died, stopped or continued,
-    /// calls completed on behalf of others, divisions by zero after a call, and zombies `init`
+    /// calls completed on behalf of others, divisions by zero as a process starts, and zombies `init`
     /// collected. Returns true when something differs.
     fn aftermath(&mut self, step: u32, expected: &Expected, rows: &mut Vec<Row>) -> Result<bool, String> {
         let mut differs = false;
@@ -553,27 +1355,29 @@ impl Runner<'_> {
                 Obs::Stopped => "(stops)",
                 _ => "(continues)",
             };
+            if let Some(proc) = self.procs.get_mut(&pid) {
+                match obs {
+                    Obs::Stopped => proc.stopped = true,
+                    Obs::Continued => proc.stopped = false,
+                    _ => {}
+                }
+            }
             differs |= self.push(rows, step, pid, what.to_string(), obs, linux, note);
         }
-        for (pid, op, obs) in expected.owed.clone() {
-            if let Some(proc) = self.procs.get_mut(&pid) {
-                proc.owed.push_back((op, obs));
+        for (pid, op, args, obs) in expected.owed.clone() {
+            if let Some(top) = self.top(pid) {
+                top.in_call = None;
+                top.owed = Some(Owed::Reply { op, args, result: obs, cut_short: false });
             }
         }
-        // Divisions by zero in the scenario's own code, after a call returned (or as a process starts):
+        // Divisions by zero in a process's code as it starts (a top-level process, or a fork child):
         // the real process takes the CPU's fault.
         for (pid, op, obs) in expected.faults.clone() {
             if !self.procs.contains_key(&pid) {
                 continue;
             }
             self.set_priority(pid, ACTIVE_PRIORITY);
-            if let Some(proc) = self.procs.get_mut(&pid) {
-                if let Some(channel) = &proc.channel {
-                    if protocol::send_command(channel.as_raw_fd(), &Command::Fault { op }).is_err() {
-                        proc.channel = None;
-                    }
-                }
-            }
+            self.send(pid, &Command::Fault { op });
             let seen = self.watch(pid, Want::Death);
             let (linux, note) = self.observe(pid, seen, None);
             self.set_priority(pid, DORMANT_PRIORITY);
@@ -640,28 +1444,15 @@ impl Runner<'_> {
         let deadline = started + HANG_TIMEOUT;
         let mut asleep_since: Option<Instant> = None;
         let mut asleep_checks = 0;
-        let mut replied_since: Option<Instant> = None;
-        let queued_before = self.procs.get(&pid).map_or(0, |proc| proc.replies.len());
+        let mut resting_since: Option<Instant> = None;
+        let mut resting_checks = 0;
         loop {
             let Some(proc) = self.procs.get_mut(&pid) else {
                 return Seen::Timeout("the runner has no such process".to_string());
             };
-            // A reply settles every question but a stop's or a continue's (a call cut short by a stop
-            // reports only after the process runs again).
-            let reply_decides = matches!(want, Want::Return | Want::Block(_) | Want::Death);
-            if reply_decides {
+            // Any message settles every question but a continue's (a continued process must not run).
+            if want != Want::Continue {
                 if let Some(message) = proc.replies.pop_front() {
-                    return Seen::Reply(message);
-                }
-            }
-            // A process that should stop but replied went back to user space without stopping (a stop
-            // signal Linux discarded): once it has not stopped for a while, its reply is the answer.
-            if want == Want::Stop && proc.replies.len() > queued_before {
-                let since = *replied_since.get_or_insert_with(Instant::now);
-                let stopped = proc.outer_pid > 0
-                    && host::stat(proc.outer_pid).is_some_and(|stat| matches!(stat.state, 'T' | 't'));
-                if !stopped && since.elapsed() >= ASLEEP_GRACE_UNEXPECTED {
-                    let message = proc.replies.pop_back().expect("a reply arrived");
                     return Seen::Reply(message);
                 }
             }
@@ -675,7 +1466,7 @@ impl Runner<'_> {
                         Ok(Some(Received { bytes, passed, sender })) => match protocol::decode_reply(&bytes) {
                             Ok(reply) => {
                                 let message = Message { reply, passed, sender };
-                                if reply_decides {
+                                if want != Want::Continue {
                                     return Seen::Reply(message);
                                 }
                                 proc.replies.push_back(message);
@@ -706,26 +1497,47 @@ impl Runner<'_> {
                         if want == Want::Continue {
                             return Seen::Running;
                         }
-                        let asleep_in_call = state == 'S'
-                            && match want {
-                                Want::Block(Some(number)) => host::syscall_number(outer) == Some(number),
-                                Want::Block(None) | Want::Return => {
-                                    let number = host::syscall_number(outer);
-                                    number.is_some() && number != Some(libc::SYS_recvmsg)
-                                }
-                                _ => false,
-                            };
-                        if asleep_in_call {
+                        let call = if state == 'S' { host::syscall_line(outer) } else { None };
+                        let resting = call.is_some_and(|(number, first)| {
+                            number == libc::SYS_recvfrom && first == protocol::CONTROL_FD as i64
+                        });
+                        let asleep = match (call, want) {
+                            (Some(_), _) if resting => false,
+                            // A sleep that a stop interrupted goes on through `restart_syscall`
+                            // (`hrtimer_nanosleep_restart`, with the deadline it started with).
+                            (Some((number, _)), Want::Block(Some(expected))) => {
+                                number == expected
+                                    || (number == libc::SYS_restart_syscall && expected == libc::SYS_clock_nanosleep)
+                            }
+                            (Some(_), _) => true,
+                            (None, _) => false,
+                        };
+                        if asleep {
                             let since = *asleep_since.get_or_insert_with(Instant::now);
                             asleep_checks += 1;
-                            let grace =
-                                if want == Want::Return { ASLEEP_GRACE_UNEXPECTED } else { ASLEEP_GRACE_EXPECTED };
+                            let grace = if matches!(want, Want::Block(_)) {
+                                ASLEEP_GRACE_EXPECTED
+                            } else {
+                                ASLEEP_GRACE_UNEXPECTED
+                            };
                             if asleep_checks >= 3 && since.elapsed() >= grace {
                                 return Seen::Asleep(host::wchan(outer));
                             }
                         } else {
                             asleep_since = None;
                             asleep_checks = 0;
+                        }
+                        if resting {
+                            let since = *resting_since.get_or_insert_with(Instant::now);
+                            resting_checks += 1;
+                            let grace =
+                                if want == Want::Rest { ASLEEP_GRACE_EXPECTED } else { ASLEEP_GRACE_UNEXPECTED };
+                            if resting_checks >= 3 && since.elapsed() >= grace {
+                                return Seen::Rest;
+                            }
+                        } else {
+                            resting_since = None;
+                            resting_checks = 0;
                         }
                     }
                 }
@@ -784,17 +1596,22 @@ impl Runner<'_> {
                     }
                     Reply::Out(value) => Res::Out { value },
                     Reply::Message { tag, bytes } => Res::Message { bytes: Bytes::new(bytes), tag },
-                    Reply::Array(values) => Res::Array { values },
+                    Reply::Array(bytes) => Res::Array {
+                        values: bytes.chunks_exact(2).map(|pair| u16::from_le_bytes([pair[0], pair[1]])).collect(),
+                    },
+                    Reply::Handler { signal, info, below } => {
+                        return (Obs::Handler { signal: signal as u8, info, below }, String::new())
+                    }
+                    Reply::Sigreturn { signal } => return (Obs::Sigreturn { signal: signal as u8 }, String::new()),
+                    Reply::Restarted => return (Obs::Restarts, String::new()),
                     Reply::Ready { .. } => {
                         return (Obs::Unclear { detail: "an unexpected ready message".to_string() }, String::new())
                     }
                 };
-                if let Some(proc) = self.procs.get_mut(&pid) {
-                    proc.phase = Phase::Idle;
-                }
                 (Obs::Returned { result }, String::new())
             }
             Seen::Asleep(wchan) => (Obs::Blocked, if wchan.is_empty() { String::new() } else { format!("in {wchan}") }),
+            Seen::Rest => (Obs::Rests, String::new()),
             Seen::Dead(status) => {
                 self.mark_dead(pid);
                 (Obs::Died { status }, String::new())
@@ -843,6 +1660,43 @@ impl Runner<'_> {
         for proc in self.procs.values_mut() {
             proc.channel = None;
         }
+    }
+}
+
+/// A signal's name, or its number when it has none.
+fn signal_words(signal: u8) -> String {
+    match Signal(signal).name() {
+        "SIG?" => format!("signal {signal}"),
+        name => name.to_string(),
+    }
+}
+
+/// A process's signals as the simulator holds them, in the terms of `/proc/PID/status`, with the two
+/// places where Linux's bookkeeping shows more than the model keeps:
+/// - `sigwaitinfo` unblocks the signals it waits for while it sleeps (`do_sigtimedwait` saves the mask
+///   in `real_blocked` and clears the set from `blocked`); the simulator keeps the mask and lets the
+///   set wake the sleeper instead, to the same effect;
+/// - a signal that will kill a process starts its group exit as it is sent (`complete_signal` adds
+///   `SIGKILL` to the thread's pending set), where the simulator decides at delivery; the process dies
+///   of the signal that was sent either way (`group_exit_code`). Linux's extra `SIGKILL` is taken as
+///   agreeing when a signal the simulator holds pending will kill the process when it is delivered.
+fn expected_signals(kernel: &Kernel, pid: Pid, waiting_for: Option<u64>, linux_pending: u64) -> Obs {
+    let process = kernel.process(pid);
+    let signals = &process.sig;
+    let mut blocked = signals.blocked;
+    if let Some(set) = waiting_for {
+        blocked &= !(set & BLOCKABLE);
+    }
+    let kill = Signal(9).mask_bit();
+    let group_exit = sim_core::linux::signal::signals_in(signals.pending & !signals.blocked)
+        .into_iter()
+        .any(|signal| signals.action(signal) == Action::Default && signal.default_action() == DefaultAction::Terminate);
+    let pending = if group_exit && linux_pending & kill != 0 { signals.pending | kill } else { signals.pending };
+    Obs::Signals {
+        blocked: SignalSet(blocked),
+        pending: SignalSet(pending),
+        ignored: SignalSet(signals.ignored),
+        caught: SignalSet(signals.handled),
     }
 }
 

@@ -7,10 +7,15 @@
 //! Everything here is plain data that serializes, because a run is driven in a process of its own and
 //! its report travels back to `ipclab check` as JSON.
 
+use super::protocol::{Below, SigInfo};
 use serde::{Deserialize, Serialize};
+use sim_core::linux::signal::set_text;
 use sim_core::linux::ChildStatus;
 use sim_core::present::render::{quote_bytes, status_words};
-use sim_core::trace::{Args, CallResult, EventKind, ReapCause, SignalEffect};
+use sim_core::trace::{
+    Args, CallInterrupted, CallResult, Delivery, EventKind, ReapCause, SignalEffect, IMPLICIT_EXIT_OP,
+    IMPLICIT_SIGRETURN_OP,
+};
 use sim_core::{Event, Pid, Trace};
 
 /// How many bytes of a read a report shows.
@@ -163,7 +168,7 @@ pub enum Res {
     },
 }
 
-/// What one process did in one step.
+/// What one process did in one step, or what happened to it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Obs {
@@ -180,6 +185,29 @@ pub enum Obs {
     Reaped {
         status: ChildStatus,
     },
+    /// It started running its handler for `signal`: what the handler's `siginfo_t` says (when the
+    /// handler was installed with `SA_SIGINFO`), and what the code it interrupted was doing.
+    Handler {
+        signal: u8,
+        info: Option<SigInfo>,
+        below: Below,
+    },
+    /// It returned from its handler for `signal` (`rt_sigreturn`).
+    Sigreturn {
+        signal: u8,
+    },
+    /// The call a handler interrupted starts again (made again at the process's next step).
+    Restarts,
+    /// It waits for its next step, with nothing to report.
+    Rests,
+    /// Its signals as `/proc/PID/status` shows them (`SigBlk`, `SigPnd` and `ShdPnd` together,
+    /// `SigIgn`, `SigCgt`), or as the simulator holds them.
+    Signals {
+        blocked: SignalSet,
+        pending: SignalSet,
+        ignored: SignalSet,
+        caught: SignalSet,
+    },
     /// The IPC objects still there when the run ends, one line each, sorted.
     LeftBehind {
         objects: Vec<String>,
@@ -189,6 +217,11 @@ pub enum Obs {
         detail: String,
     },
 }
+
+/// A set of signals, written as strace writes one (`[SIGINT SIGUSR1]`) in reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SignalSet(pub u64);
 
 impl Obs {
     /// Drops the full bytes of a read once they have been compared.
@@ -241,6 +274,41 @@ fn errno_text(errno: u16) -> String {
     }
 }
 
+/// The number a call returned as the kernel gives it (`-errno` for an error), as a handler's saved
+/// registers show it.
+pub fn raw_value(result: &Res) -> i64 {
+    match result {
+        Res::Value { value } => *value,
+        Res::Errno { errno } => -(*errno as i64),
+        Res::Data { bytes } | Res::Message { bytes, .. } => bytes.len as i64,
+        Res::Pair { .. } | Res::WaitedInfo { .. } | Res::Out { .. } | Res::Array { .. } => 0,
+        Res::Fork { child } => *child as i64,
+        Res::Waited { child, .. } => *child as i64,
+    }
+}
+
+fn signal_name(signal: u8) -> String {
+    match sim_core::linux::Signal(signal).name() {
+        "SIG?" => format!("signal {signal}"),
+        name => name.to_string(),
+    }
+}
+
+fn code_text(code: i64) -> String {
+    match code {
+        0 => "SI_USER".to_string(),
+        -1 => "SI_QUEUE".to_string(),
+        -6 => "SI_TKILL".to_string(),
+        -3 => "SI_MESGQ".to_string(),
+        0x80 => "SI_KERNEL".to_string(),
+        1 => "CLD_EXITED".to_string(),
+        2 => "CLD_KILLED".to_string(),
+        5 => "CLD_STOPPED".to_string(),
+        6 => "CLD_CONTINUED".to_string(),
+        other => other.to_string(),
+    }
+}
+
 /// An observation in the words of the trace.
 pub fn obs_text(obs: &Obs) -> String {
     match obs {
@@ -267,6 +335,36 @@ pub fn obs_text(obs: &Obs) -> String {
         Obs::Reaped { status } => format!("reaped ({})", status_text(*status)),
         Obs::LeftBehind { objects } if objects.is_empty() => "none".to_string(),
         Obs::LeftBehind { objects } => objects.join("; "),
+        Obs::Handler { signal, info, below } => {
+            let mut text = format!("runs its {} handler", signal_name(*signal));
+            if let Some(info) = info {
+                text.push_str(&format!(
+                    " (si_pid {}, si_value {}, si_code {})",
+                    info.pid,
+                    info.value,
+                    code_text(info.code)
+                ));
+            }
+            match below {
+                Below::NotInCall => {}
+                Below::Restart => text.push_str(" over a call to start again"),
+                Below::Returned { value } if *value < 0 => {
+                    text.push_str(&format!(" over a call that failed with {}", errno_text((-value) as u16)))
+                }
+                Below::Returned { value } => text.push_str(&format!(" over a call that returned {value}")),
+            }
+            text
+        }
+        Obs::Sigreturn { signal } => format!("returns from its {} handler", signal_name(*signal)),
+        Obs::Restarts => "starts again".to_string(),
+        Obs::Rests => "waits for its next step".to_string(),
+        Obs::Signals { blocked, pending, ignored, caught } => format!(
+            "blocked {} pending {} ignored {} caught {}",
+            set_text(blocked.0),
+            set_text(pending.0),
+            set_text(ignored.0),
+            set_text(caught.0)
+        ),
         Obs::Unclear { detail } => detail.clone(),
     }
 }
@@ -288,6 +386,12 @@ pub fn explain(step: u32, process: &str, simulator: &Obs, linux: &Obs) -> String
             "the run leaves other IPC objects behind on Linux".to_string()
         }
         (Obs::Reaped { .. }, _) => "the simulator's init reaps the process here; Linux's init could not".to_string(),
+        (Obs::Handler { .. }, Obs::Handler { .. }) => "Linux ran the handler differently".to_string(),
+        (Obs::Handler { .. }, _) => "the simulator runs a handler here; Linux did not".to_string(),
+        (_, Obs::Handler { .. }) => "Linux ran a handler where the simulator does not".to_string(),
+        (Obs::Signals { .. }, Obs::Signals { .. }) => {
+            "the process's signal mask, pending set or actions differ on Linux (/proc/PID/status)".to_string()
+        }
         (_, Obs::Unclear { .. }) => "Linux did not do what the simulator says in time".to_string(),
         _ => "the process's state differs".to_string(),
     };
@@ -304,27 +408,47 @@ pub fn perturb(obs: &Obs) -> Obs {
             Obs::Returned { result: Res::Data { bytes: Bytes::new(more) } }
         }
         Obs::Blocked => Obs::Returned { result: Res::Value { value: 0 } },
+        Obs::Handler { signal, info, below } => {
+            Obs::Handler { signal: signal.wrapping_add(1), info: *info, below: *below }
+        }
         _ => Obs::Blocked,
     }
+}
+
+/// What the process that ran did in its step, in order, as the simulator's events say it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Move {
+    /// It took a signal (before its call, or as it returned from it).
+    Deliver { signal: u8, delivery: Delivery },
+    /// Its call completed (`op` is its operation; an interrupted call completes with `EINTR` or a
+    /// partial count).
+    Completed { op: u32, args: Args, result: Obs },
+    /// Its call went to sleep.
+    Blocked { op: u32, args: Args },
+    /// A signal interrupted the call it was woken in.
+    Interrupted { op: u32, outcome: CallInterrupted },
+    /// The implicit `rt_sigreturn()` at the end of a handler.
+    Sigreturn { signal: u8 },
+    /// `fork` made this child.
+    Forked { op: u32, child: Pid },
+    /// The implicit `exit(0)` at the end of its code (its death follows).
+    ImplicitExit,
+    /// It ended (its own `exit`, the end of its code, or a signal's default action).
+    Died { status: ChildStatus },
+    /// Its own code divided by zero (operation `op`): before its call (in an operand), or after it.
+    Fault { op: u32 },
 }
 
 /// The simulator's side of one step: what the process that ran did, and what happened to the others.
 #[derive(Clone, Debug, Default)]
 pub struct Expected {
-    /// What the process that ran did (`None` in the set-up before the first step).
-    pub actor: Option<Obs>,
-    /// The call it made, as its event shows it (operation and operands).
-    pub call: Option<(u32, Args)>,
-    /// Its call's result when it stops before Linux lets the call return.
-    pub actor_owed: Option<(u32, Obs)>,
+    /// What the process that ran did, in order (empty in the set-up before the first step).
+    pub moves: Vec<Move>,
     /// Other processes that died, stopped or continued.
     pub others: Vec<(Pid, Obs)>,
-    /// Calls of other processes that completed on their behalf (they report on Linux when next run).
-    pub owed: Vec<(Pid, u32, Obs)>,
-    /// The child a `fork` made.
-    pub forked: Option<Pid>,
-    /// Processes whose own code divided by zero after their call returned (or as they start): the
-    /// operation, and their death.
+    /// Calls of other processes that completed on their behalf.
+    pub owed: Vec<(Pid, u32, Args, Obs)>,
+    /// Processes whose own code divided by zero as they start, or a fork child's right after `fork`.
     pub faults: Vec<(Pid, u32, Obs)>,
     /// Zombies `init` collected, in order.
     pub reaped_by_init: Vec<Pid>,
@@ -332,10 +456,23 @@ pub struct Expected {
     pub reaped: Vec<(Pid, ReapCause)>,
     /// Exit statuses recorded in the step.
     pub exits: Vec<(Pid, ChildStatus)>,
+    /// Processes a signal was sent to in the step (their pending sets changed).
+    pub signalled: Vec<Pid>,
+}
+
+impl Expected {
+    /// The child a `fork` made.
+    pub fn forked(&self) -> Option<Pid> {
+        self.moves.iter().find_map(|step| match step {
+            Move::Forked { child, .. } => Some(*child),
+            _ => None,
+        })
+    }
 }
 
 /// Reads the events of one step (or of the set-up, with no actor).
 pub fn expected_of(events: &[Event], trace: &Trace, actor: Option<Pid>) -> Expected {
+    let is_actor = |pid: Pid| Some(pid) == actor;
     let faulting: Vec<(Pid, u32)> = events
         .iter()
         .filter_map(|event| match event.kind {
@@ -344,40 +481,60 @@ pub fn expected_of(events: &[Event], trace: &Trace, actor: Option<Pid>) -> Expec
         })
         .collect();
     let faults = |pid: Pid| faulting.iter().any(|(faulted, _)| *faulted == pid);
-    let is_actor = |pid: Pid| Some(pid) == actor;
     let mut expected = Expected::default();
-    let mut actor_result = None;
-    let mut blocked = false;
-    let mut died = None;
-    let mut stopped = false;
     for event in events {
         match &event.kind {
-            EventKind::Call { pid, op, args, result } if is_actor(*pid) && actor_result.is_none() => {
-                expected.call = Some((*op, *args));
-                actor_result = Some(Obs::Returned { result: sim_result(trace, result) });
+            EventKind::Call { pid, op, args, .. } if is_actor(*pid) && *op == IMPLICIT_SIGRETURN_OP => {
+                expected.moves.push(Move::Sigreturn { signal: args.get(0) as u8 })
             }
-            EventKind::Call { pid, op, result, .. } if !is_actor(*pid) => {
-                expected.owed.push((*pid, *op, Obs::Returned { result: sim_result(trace, result) }));
+            // The end of its code: its death follows.
+            EventKind::Call { pid, op, .. } if is_actor(*pid) && *op == IMPLICIT_EXIT_OP => {
+                expected.moves.push(Move::ImplicitExit)
+            }
+            EventKind::Call { pid, result: CallResult::Fork { .. }, .. } if is_actor(*pid) => {}
+            EventKind::Call { pid, op, args, result } if is_actor(*pid) => expected.moves.push(Move::Completed {
+                op: *op,
+                args: *args,
+                result: Obs::Returned { result: sim_result(trace, result) },
+            }),
+            EventKind::Call { pid, op, args, result } => {
+                expected.owed.push((*pid, *op, *args, Obs::Returned { result: sim_result(trace, result) }));
             }
             EventKind::Block { pid, op, args, .. } if is_actor(*pid) => {
-                expected.call = Some((*op, *args));
-                blocked = true;
+                expected.moves.push(Move::Blocked { op: *op, args: *args })
             }
-            EventKind::Fork { parent, child, .. } if is_actor(*parent) => expected.forked = Some(*child),
+            EventKind::Interrupted { pid, op, outcome, .. } if is_actor(*pid) => {
+                expected.moves.push(Move::Interrupted { op: *op, outcome: *outcome })
+            }
+            EventKind::Fork { parent, child, op } if is_actor(*parent) => {
+                expected.moves.push(Move::Forked { op: *op, child: *child })
+            }
+            EventKind::Fault { pid, op, .. } if is_actor(*pid) => expected.moves.push(Move::Fault { op: *op }),
+            EventKind::Delivered { pid, signal, delivery } if is_actor(*pid) => {
+                // A fault's own delivery is the fault.
+                let the_fault_s_own = faults(*pid) && matches!(delivery, Delivery::Terminated { .. });
+                if !the_fault_s_own {
+                    expected.moves.push(Move::Deliver { signal: signal.0, delivery: *delivery });
+                }
+            }
+            EventKind::Delivered { pid, delivery: Delivery::Stopped, .. } => expected.others.push((*pid, Obs::Stopped)),
             EventKind::Exit { pid, status } => {
                 expected.exits.push((*pid, *status));
                 if faults(*pid) {
-                    // Its death is the fault's, observed after its call.
+                    // Its death is the fault's.
                 } else if is_actor(*pid) {
-                    died = Some(*status);
+                    expected.moves.push(Move::Died { status: *status });
                 } else {
                     expected.others.push((*pid, Obs::Died { status: *status }));
                 }
             }
-            EventKind::Signal { to, effect: SignalEffect::Stopped, .. } if is_actor(*to) => stopped = true,
-            EventKind::Signal { to, effect: SignalEffect::Stopped, .. } => expected.others.push((*to, Obs::Stopped)),
-            EventKind::Signal { to, effect: SignalEffect::Continued, .. } => {
-                expected.others.push((*to, Obs::Continued))
+            EventKind::Signal { to, effect, .. } => {
+                if *effect == SignalEffect::Continued {
+                    expected.others.push((*to, Obs::Continued));
+                }
+                if !expected.signalled.contains(to) {
+                    expected.signalled.push(*to);
+                }
             }
             EventKind::Reap { pid, cause, .. } => {
                 expected.reaped.push((*pid, *cause));
@@ -388,36 +545,19 @@ pub fn expected_of(events: &[Event], trace: &Trace, actor: Option<Pid>) -> Expec
             _ => {}
         }
     }
-    // A process that continues and dies in the same step (a signal left pending while it was stopped)
-    // is simply seen dead.
+    // A process that continues and dies in the same step is simply seen dead.
     let dying: Vec<Pid> =
         expected.others.iter().filter(|(_, obs)| matches!(obs, Obs::Died { .. })).map(|(pid, _)| *pid).collect();
     expected.others.retain(|(pid, obs)| matches!(obs, Obs::Died { .. }) || !dying.contains(pid));
     for (pid, op) in &faulting {
+        if is_actor(*pid) {
+            continue;
+        }
         let status = expected.exits.iter().find(|(dead, _)| dead == pid).map(|(_, status)| *status);
         if let Some(status) = status {
             expected.faults.push((*pid, *op, Obs::Died { status }));
         }
     }
-    let Some(actor) = actor else { return expected };
-    expected.actor = Some(if let Some(status) = died {
-        Obs::Died { status }
-    } else if stopped {
-        if let (Some(result), Some((op, _))) = (actor_result.clone(), expected.call) {
-            expected.actor_owed = Some((op, result));
-        }
-        Obs::Stopped
-    } else if let Some(result) = actor_result {
-        result
-    } else if blocked {
-        Obs::Blocked
-    } else if let Some(index) = expected.faults.iter().position(|(pid, _, _)| *pid == actor) {
-        // The actor's code divided by zero before it could make its call (in an operand): the fault is
-        // its step.
-        expected.faults.remove(index).2
-    } else {
-        Obs::Unclear { detail: "the simulator recorded no call".to_string() }
-    });
     expected
 }
 
@@ -462,13 +602,15 @@ mod tests {
         let data = Obs::Returned { result: Res::Data { bytes: Bytes::new(b"hi".to_vec()) } };
         assert_ne!(perturb(&data), data);
         assert_ne!(perturb(&Obs::Blocked), Obs::Blocked);
+        let handler = Obs::Handler { signal: 10, info: None, below: Below::NotInCall };
+        assert_ne!(perturb(&handler), handler);
     }
 
     #[test]
     fn a_step_reads_as_what_each_process_did() {
         let trace = Trace::new(true);
         let killed = ChildStatus::Killed { signal: Signal(13), core: false };
-        // The actor's write fails with EPIPE and SIGPIPE kills it: Linux shows only the death.
+        // The actor's write fails with EPIPE and SIGPIPE, raised for itself, kills it as it returns.
         let events = vec![
             event(EventKind::Call {
                 pid: 3,
@@ -476,25 +618,62 @@ mod tests {
                 args: args(&[4, 5]),
                 result: CallResult::Error { errno: Errno(32) },
             }),
-            event(EventKind::Signal { from: 3, to: 3, signal: Signal(13), effect: SignalEffect::Terminated }),
+            event(EventKind::Signal { from: 3, to: 3, signal: Signal(13), effect: SignalEffect::Pending }),
+            event(EventKind::Delivered { pid: 3, signal: Signal(13), delivery: Delivery::Terminated { core: false } }),
             event(EventKind::Exit { pid: 3, status: killed }),
             event(EventKind::Reap { pid: 3, by: 1, cause: ReapCause::Init }),
         ];
         let expected = expected_of(&events, &trace, Some(3));
-        assert_eq!(expected.actor, Some(Obs::Died { status: killed }));
+        assert_eq!(
+            expected.moves,
+            vec![
+                Move::Completed {
+                    op: 2,
+                    args: args(&[4, 5]),
+                    result: Obs::Returned { result: Res::Errno { errno: 32 } }
+                },
+                Move::Deliver { signal: 13, delivery: Delivery::Terminated { core: false } },
+                Move::Died { status: killed },
+            ]
+        );
         assert_eq!(expected.reaped_by_init, vec![3]);
-        assert_eq!(expected.call, Some((2, args(&[4, 5]))));
-        // Another process continues and dies of a pending SIGTERM in the same step: it is seen dead.
-        let terminated = ChildStatus::Killed { signal: Signal(15), core: false };
+        assert_eq!(expected.signalled, vec![3]);
+        // A kill only makes the signal pending; the target takes it at its own step, before its call:
+        // here it runs a handler, whose first call is the step's call.
         let events = vec![
-            event(EventKind::Call { pid: 2, op: 7, args: args(&[3, 18]), result: CallResult::Value { value: 0 } }),
-            event(EventKind::Signal { from: 2, to: 3, signal: Signal(18), effect: SignalEffect::Continued }),
-            event(EventKind::Signal { from: 3, to: 3, signal: Signal(15), effect: SignalEffect::Terminated }),
-            event(EventKind::Exit { pid: 3, status: terminated }),
+            event(EventKind::Call { pid: 2, op: 7, args: args(&[3, 10]), result: CallResult::Value { value: 0 } }),
+            event(EventKind::Signal { from: 2, to: 3, signal: Signal(10), effect: SignalEffect::Pending }),
         ];
         let expected = expected_of(&events, &trace, Some(2));
-        assert_eq!(expected.actor, Some(Obs::Returned { result: Res::Value { value: 0 } }));
-        assert_eq!(expected.others, vec![(3, Obs::Died { status: terminated })]);
+        assert!(expected.others.is_empty(), "nothing happens to the target in the sender's step");
+        assert_eq!(expected.signalled, vec![3]);
+        let events = vec![
+            event(EventKind::Delivered { pid: 3, signal: Signal(10), delivery: Delivery::Handler { handler: 0 } }),
+            event(EventKind::Call { pid: 3, op: 9, args: args(&[]), result: CallResult::Value { value: 3 } }),
+        ];
+        let moves = expected_of(&events, &trace, Some(3)).moves;
+        assert!(matches!(moves[0], Move::Deliver { signal: 10, delivery: Delivery::Handler { handler: 0 } }));
+        assert!(matches!(moves[1], Move::Completed { op: 9, .. }));
+        // A woken read that a handler interrupts, and the end of the handler.
+        let events = vec![
+            event(EventKind::Interrupted { pid: 3, op: 4, signal: Signal(10), outcome: CallInterrupted::Eintr }),
+            event(EventKind::Call {
+                pid: 3,
+                op: 4,
+                args: args(&[3, 10]),
+                result: CallResult::Error { errno: Errno(4) },
+            }),
+            event(EventKind::Delivered { pid: 3, signal: Signal(10), delivery: Delivery::Handler { handler: 0 } }),
+        ];
+        let moves = expected_of(&events, &trace, Some(3)).moves;
+        assert_eq!(moves[0], Move::Interrupted { op: 4, outcome: CallInterrupted::Eintr });
+        let events = vec![event(EventKind::Call {
+            pid: 3,
+            op: IMPLICIT_SIGRETURN_OP,
+            args: args(&[10]),
+            result: CallResult::Value { value: 0 },
+        })];
+        assert_eq!(expected_of(&events, &trace, Some(3)).moves, vec![Move::Sigreturn { signal: 10 }]);
         // A call that blocks.
         let events = vec![event(EventKind::Block {
             pid: 2,
@@ -502,7 +681,8 @@ mod tests {
             args: args(&[3, 100]),
             reason: BlockReason::PipeEmpty { pipe: 1 },
         })];
-        assert_eq!(expected_of(&events, &trace, Some(2)).actor, Some(Obs::Blocked));
+        assert_eq!(expected_of(&events, &trace, Some(2)).moves, vec![Move::Blocked { op: 1, args: args(&[3, 100]) }]);
+        assert_eq!(raw_value(&Res::Errno { errno: 4 }), -4);
     }
 
     #[test]
@@ -512,12 +692,7 @@ mod tests {
         let fault = |pid| {
             vec![
                 event(EventKind::Fault { pid, op: 5, signal: Signal(8) }),
-                event(EventKind::Signal {
-                    from: pid,
-                    to: pid,
-                    signal: Signal(8),
-                    effect: SignalEffect::TerminatedCore,
-                }),
+                event(EventKind::Delivered { pid, signal: Signal(8), delivery: Delivery::Terminated { core: true } }),
                 event(EventKind::Exit { pid, status: fpe }),
             ]
         };
@@ -526,15 +701,16 @@ mod tests {
             vec![event(EventKind::Call { pid: 2, op: 4, args: args(&[0, 1]), result: CallResult::Value { value: 9 } })];
         events.extend(fault(2));
         let expected = expected_of(&events, &trace, Some(2));
-        assert_eq!(expected.actor, Some(Obs::Returned { result: Res::Value { value: 9 } }));
-        assert_eq!(expected.faults, vec![(2, 5, Obs::Died { status: fpe })]);
+        assert!(matches!(expected.moves[0], Move::Completed { op: 4, .. }));
+        assert_eq!(expected.moves[1], Move::Fault { op: 5 });
+        assert_eq!(expected.moves.len(), 2, "the fault's death is the fault: {:?}", expected.moves);
+        assert_eq!(expected.exits, vec![(2, fpe)]);
         // In an operand, before any call: the fault is the step.
         let expected = expected_of(&fault(2), &trace, Some(2));
-        assert_eq!(expected.actor, Some(Obs::Died { status: fpe }));
-        assert!(expected.faults.is_empty());
+        assert_eq!(expected.moves, vec![Move::Fault { op: 5 }]);
         // As a top-level process starts, before the first step.
         let expected = expected_of(&fault(3), &trace, None);
-        assert_eq!(expected.actor, None);
+        assert!(expected.moves.is_empty());
         assert_eq!(expected.faults, vec![(3, 5, Obs::Died { status: fpe })]);
     }
 
@@ -548,6 +724,24 @@ mod tests {
         assert_eq!(obs_text(&Obs::Returned { result: Res::Errno { errno: 11 } }), "= -1 EAGAIN");
         assert_eq!(obs_text(&Obs::Returned { result: Res::Errno { errno: 200 } }), "= -1 errno 200");
         let realtime = ChildStatus::Killed { signal: sim_core::linux::Signal(34), core: false };
-        assert_eq!(obs_text(&Obs::Died { status: realtime }), "killed by signal 34");
+        assert_eq!(obs_text(&Obs::Died { status: realtime }), "killed by SIGRTMIN");
+        let handler = Obs::Handler {
+            signal: 34,
+            info: Some(SigInfo { pid: 3, value: 7, code: -1 }),
+            below: Below::Returned { value: -4 },
+        };
+        assert_eq!(
+            obs_text(&handler),
+            "runs its SIGRTMIN handler (si_pid 3, si_value 7, si_code SI_QUEUE) over a call that failed with EINTR"
+        );
+        let text = explain(3, "main", &handler, &Obs::Rests);
+        assert!(text.contains("the simulator runs a handler here; Linux did not"), "{text}");
+        let sets = Obs::Signals {
+            blocked: SignalSet(1 << 9),
+            pending: SignalSet(0),
+            ignored: SignalSet(0),
+            caught: SignalSet(1 << 33),
+        };
+        assert_eq!(obs_text(&sets), "blocked [SIGUSR1] pending [] ignored [] caught [SIGRTMIN]");
     }
 }

@@ -22,9 +22,11 @@ impl Kernel {
                     let waits_for = match reason {
                         BlockReason::PipeEmpty { pipe } => self.holders(*pipe, false, true),
                         BlockReason::PipeFull { pipe, .. } => self.holders(*pipe, true, false),
-                        BlockReason::FifoNoWriter { .. } | BlockReason::FifoNoReader { .. } | BlockReason::Signal => {
-                            Vec::new()
-                        }
+                        BlockReason::FifoNoWriter { .. }
+                        | BlockReason::FifoNoReader { .. }
+                        | BlockReason::Signal
+                        | BlockReason::SignalWait { .. }
+                        | BlockReason::Sleep { .. } => Vec::new(),
                         BlockReason::Child { target } => process
                             .children
                             .iter()

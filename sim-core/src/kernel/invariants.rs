@@ -3,7 +3,8 @@
 //! An error here is a bug in the model, never something a scenario can cause: descriptor reference
 //! counts, the parent/child links, the list of runnable processes, the process limit, and each
 //! mechanism's own invariants (pipe ends and byte conservation, wait-queue membership, message queues'
-//! byte and message counts, semaphore values within 0 and `SEMVMX` and their undo adjustments' sums).
+//! byte and message counts, semaphore values within 0 and `SEMVMX` and their undo adjustments' sums,
+//! pending sets and their queues, timers).
 
 use super::fifo::Fifos;
 use super::mqueue::Mqueues;
@@ -11,6 +12,8 @@ use super::msg::MsgQueues;
 use super::named_sem::NamedSems;
 use super::pipe::Pipes;
 use super::sem::SemSets;
+use super::signal::Signals;
+use super::time::Clock;
 use super::{Kernel, Mechanism, ProcState, Scratch};
 use crate::trace::Pid;
 
@@ -46,6 +49,8 @@ impl Kernel {
         if self.ipc.object_count() > self.limits.max_ipc_objects as usize {
             return Err("more IPC objects exist than the limit allows".to_string());
         }
+        Signals::check(self)?;
+        Clock::check(self)?;
         for pid in &self.alive {
             let process = self.process(*pid);
             if process.state == ProcState::Reaped {
@@ -60,7 +65,11 @@ impl Kernel {
             if process.is_alive() && process.pc > process.end_pc {
                 return Err(format!("pid {pid} is past the end of its code"));
             }
+            // A process rests on its next call, except one that has a signal to take first (its code goes
+            // on after the handler) or that stopped as a call returned (its code goes on once it runs).
+            let may_wait_in_user_code = process.sig.deliverable() != 0 || process.state == ProcState::Stopped;
             if process.is_alive()
+                && !may_wait_in_user_code
                 && process.pc < process.end_pc
                 && !self.program.ops[process.pc as usize].kind.takes_step()
             {

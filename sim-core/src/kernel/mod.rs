@@ -26,15 +26,18 @@ pub mod process;
 pub mod sem;
 pub mod signal;
 pub mod state;
+pub mod time;
 pub mod wait;
 
 use crate::lang::compile::{Bind, CallOp, OpKind, Operand, Program, ERRNO_SLOT};
 use crate::lang::syscalls::{CallId, Mechanism as MechanismId};
 use crate::limits::Limits;
+use crate::linux::errno::EINTR;
 use crate::linux::{ChildStatus, Errno, Signal};
 use crate::present::snapshot::ObjectView;
 use crate::trace::{
-    Args, BlockReason, CallResult, Event, EventKind, ObjectRef, Pid, Trace, WakeCause, IMPLICIT_EXIT_OP,
+    Args, BlockReason, CallInterrupted, CallResult, Event, EventKind, ObjectRef, Pid, Trace, WakeCause,
+    IMPLICIT_EXIT_OP, IMPLICIT_SIGRETURN_OP,
 };
 use crate::user::{self, Settled};
 use fd::OpenFile;
@@ -87,13 +90,34 @@ impl CallContext<'_> {
 /// "Interruption of system calls and library functions by signal handlers").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Interruption {
-    /// The call starts again from the beginning once the process runs again.
+    /// `-ERESTARTSYS`: the call starts again from the beginning once the process runs again, unless a
+    /// handler without `SA_RESTART` runs (then it fails with `EINTR`).
     Restart,
+    /// `-ERESTARTNOHAND`: it starts again only if no handler runs (after a stop); a handler makes it
+    /// fail with `EINTR` (`pause`, `sigsuspend`).
+    RestartWithoutHandler,
+    /// It fails with `EINTR` whatever happens, even after a stop (`sigwaitinfo`).
+    Eintr,
+    /// glibc's `sleep`: a handler makes it return the seconds left; after a stop it goes on.
+    ReturnLeftIfHandled,
     /// The call returns what it has done so far (a write that already moved bytes returns that count).
     Partial(u32),
-    /// The call fails with this errno once the process runs again (`semop`'s `EINTR`: Linux never
-    /// restarts it).
-    Fail(Errno),
+}
+
+/// What a call that was woken, and has not run since, does when it runs with a signal pending (or after
+/// a signal woke it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WokenCall {
+    /// It tests the condition it slept on before it looks for signals (`___wait_event`), or the waker
+    /// already did the call for it (a `semop` done, a message handed over): it tries again, and only
+    /// if it would sleep again does the signal interrupt it.
+    TriesAgain,
+    /// It looks for a signal before it tries again (`do_msgsnd`, `do_msgrcv` and `do_semtimedop` after
+    /// `schedule()`, a futex wait a signal ended): the signal interrupts it as this says.
+    SeesSignal(Interruption),
+    /// It is back in user space already (a futex wait that a `sem_post` ended, in glibc's `sem_wait`
+    /// loop): the process takes the signal first, and the call then starts again from the beginning.
+    InUserSpace,
 }
 
 /// The contract every kind of kernel object keeps. Each mechanism is a unit type whose functions the
@@ -111,12 +135,13 @@ pub trait Mechanism {
         Interruption::Restart
     }
 
-    /// Whether a call of `pid`'s, woken and not yet run again, still finishes if a signal stops or
-    /// kills the process first: yes where Linux re-checks the condition before the signal (a pipe read,
-    /// a wait), or where the waker already did the call (a `semop`, a message handed over); no where
-    /// the woken call looks at the signal first (a woken `msgsnd`, `sem_wait`).
-    fn woken_call_finishes(_kernel: &Kernel, _pid: Pid) -> bool {
-        true
+    /// What a call of `pid`'s, woken and not yet run again, does when it runs with a signal pending
+    /// (`by_signal`: a signal woke it): it tries again where Linux re-checks the condition before the
+    /// signal (a pipe read, a wait), or where the waker already did the call (a `semop`, a message
+    /// handed over); it sees the signal first where the woken call looks for one before trying again
+    /// (a woken `msgsnd`).
+    fn woken_call(_kernel: &Kernel, _pid: Pid, _by_signal: bool) -> WokenCall {
+        WokenCall::TriesAgain
     }
 
     /// The invariants of the mechanism's objects, checked after every step in tests.
@@ -173,8 +198,8 @@ pub struct Kernel {
     /// System calls that returned (or ended their process), as opposed to attempts that blocked.
     pub calls_completed: u64,
     name_counts: BTreeMap<Arc<str>, u32>,
-    /// Signals raised by the running process's own call, delivered once the call's event is recorded.
-    pub(crate) deferred: Vec<(Pid, Pid, Signal)>,
+    /// Signals the step's call sends, generated once the call's event is recorded.
+    pub(crate) deferred: Vec<signal::Sent>,
     /// Faults of user-space code (a division by zero) and of calls that touch memory that is not theirs,
     /// delivered as their signal after the step's call.
     faults: Vec<(Pid, u32, Signal)>,
@@ -186,6 +211,12 @@ pub struct Kernel {
     limit: Option<LimitHit>,
     /// What the current step read and changed, when asked for.
     pub footprint: Footprint,
+    /// Virtual time in nanoseconds (see [`time`]).
+    pub now: u64,
+    /// Timers set, earliest first; `next_timer_at` is the first one's time (`u64::MAX` for none).
+    pub timers: Vec<time::Timer>,
+    timer_seq: u64,
+    next_timer_at: u64,
 }
 
 impl Kernel {
@@ -217,6 +248,10 @@ impl Kernel {
             completions: Vec::new(),
             limit: None,
             footprint: Footprint::default(),
+            now: 0,
+            timers: Vec::new(),
+            timer_seq: 0,
+            next_timer_at: u64::MAX,
         };
         if program.processes.len() as u32 + 1 > limits.max_processes {
             return Err(LimitHit {
@@ -388,8 +423,57 @@ impl Kernel {
             self.footprint.begin();
             self.footprint.write(ObjectRef::process(pid));
         }
+        // Whether a signal woke it (`TIF_SIGPENDING`): the call it retries sees it once, whatever became
+        // of the signal.
+        let woken_by = self.process(pid).sig.woken_by;
+        if woken_by.is_some() {
+            self.proc_mut(pid).sig.woken_by = None;
+        }
+        // A continue its parent has not heard of: the child reports it as it runs (`get_signal`).
+        if self.process(pid).continued_unreported {
+            self.proc_mut(pid).continued_unreported = false;
+            process::notify_parent(self, pid, trace);
+        }
+        let process = self.process(pid);
+        if process.call.waited && (woken_by.is_some() || process.sig.deliverable() != 0) {
+            match self.woken_call(pid, woken_by.is_some()) {
+                WokenCall::TriesAgain => {}
+                WokenCall::InUserSpace => self.proc_mut(pid).call.reset(),
+                WokenCall::SeesSignal(interruption) => {
+                    if self.woken_call_sees_signal(pid, interruption, woken_by, trace) {
+                        return self.end_step(pid, trace);
+                    }
+                }
+            }
+        }
+        let process = self.process(pid);
+        // Signals that came while it was away are taken before it goes on (unless it is in the middle of
+        // a call: that call is tried again first, below).
+        if process.sig.pending != 0 && process.sig.deliverable() != 0 && !process.call.waited {
+            self.deliver_before_step(pid, trace);
+            if self.process(pid).state != ProcState::Runnable || !self.faults.is_empty() {
+                return self.end_step(pid, trace);
+            }
+        }
         let process = self.process(pid);
         let op_index = process.pc;
+        if op_index >= process.end_pc && !process.sig.frames.is_empty() {
+            let signal = signal::sigreturn(self, pid);
+            if self.process(pid).sig.deliverable() == 0 {
+                self.settle(pid);
+            }
+            trace.record(Event {
+                step: self.step as u32,
+                kind: EventKind::Call {
+                    pid,
+                    op: IMPLICIT_SIGRETURN_OP,
+                    args: Args::new(&[signal.0 as i64]),
+                    result: CallResult::Value { value: 0 },
+                },
+            });
+            self.calls_completed += 1;
+            return self.end_step(pid, trace);
+        }
         if op_index >= process.end_pc {
             trace.record(Event {
                 step: self.step as u32,
@@ -402,17 +486,17 @@ impl Kernel {
             });
             self.calls_completed += 1;
             process::exit_process(self, pid, ChildStatus::Exited(0), trace);
-            return self.end_step(trace);
+            return self.end_step(pid, trace);
         }
         let op = &program.ops[op_index as usize];
         match &op.kind {
             OpKind::Call(call) => {
                 let mut args = Args::default();
-                if process.call.waited {
+                if process.call.waited || process.call.restart {
                     args = process.call.args;
                 } else if resolve_args(call, &process.vars, pid, &mut args).is_err() {
                     self.faults.push((pid, op_index, crate::linux::signal::SIGFPE));
-                    return self.end_step(trace);
+                    return self.end_step(pid, trace);
                 }
                 // The two calls that carry data skip the table: they are most of every busy run.
                 let exec = match call.id {
@@ -428,6 +512,13 @@ impl Kernel {
                             process::exit_process(self, pid, status, trace);
                         }
                     }
+                    Exec::Block(reason) if self.process(pid).sig.deliverable() != 0 => {
+                        self.interrupt(pid, op_index, &args, &reason, trace)
+                    }
+                    Exec::Block(reason) if woken_by.is_some() && Kernel::ends_without_a_signal(&reason) => {
+                        let signal = woken_by.expect("checked");
+                        self.interrupt_without_a_signal(pid, op_index, &args, &reason, signal, trace)
+                    }
                     Exec::Block(reason) => self.sleep(pid, op_index, &args, reason, trace),
                     Exec::Halt => {}
                     Exec::Fault(signal) => self.faults.push((pid, op_index, signal)),
@@ -440,19 +531,191 @@ impl Kernel {
                 unreachable!("a process always rests on a call or a fork")
             }
         }
-        self.end_step(trace)
+        self.end_step(pid, trace)
     }
 
-    /// Delivers what the step raised (its own signals, user-space faults) and reports a limit it hit.
+    /// Sends what the step's call sent, delivers user-space faults, lets the process that ran take what
+    /// it may now (it returns to user mode), and reports a limit the step hit.
     #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
-    fn end_step(&mut self, trace: &mut Trace) -> Result<(), LimitHit> {
-        if !self.deferred.is_empty() || !self.faults.is_empty() {
-            self.deliver_deferred(trace);
+    fn end_step(&mut self, pid: Pid, trace: &mut Trace) -> Result<(), LimitHit> {
+        if !self.deferred.is_empty() || !self.faults.is_empty() || self.process(pid).sig.pending != 0 {
+            self.signals_on_return(pid, trace);
+        }
+        self.now += time::STEP_NS;
+        if self.now >= self.next_timer_at {
+            self.fire_timers(trace);
         }
         if self.limit.is_some() {
             return Err(self.take_limit());
         }
         Ok(())
+    }
+
+    /// The step's signals: what its call sent, its faults, and what the process that ran may take as it
+    /// returns to user mode; then its own code runs up to its next call (a stopped or dead process's does
+    /// not: a stopped one's runs when it next runs, after what it takes then).
+    #[cold]
+    #[inline(never)]
+    fn signals_on_return(&mut self, pid: Pid, trace: &mut Trace) {
+        if !self.deferred.is_empty() || !self.faults.is_empty() {
+            self.deliver_deferred(trace);
+        }
+        if self.process(pid).sig.deliverable() != 0 {
+            signal::deliver(self, pid, trace);
+        }
+        if self.process(pid).state == ProcState::Runnable {
+            self.settle(pid);
+            if !self.faults.is_empty() {
+                self.deliver_deferred(trace);
+            }
+        }
+    }
+
+    /// Signals that came while the process was away, taken before it goes on; then its code (a handler's,
+    /// now) runs up to its next call.
+    #[cold]
+    #[inline(never)]
+    fn deliver_before_step(&mut self, pid: Pid, trace: &mut Trace) {
+        signal::deliver(self, pid, trace);
+        if self.process(pid).state == ProcState::Runnable {
+            self.settle(pid);
+        }
+    }
+
+    /// Whether a call that a signal woke ends even when no signal is left to take by the time it runs:
+    /// a write that moved bytes returns them, `sigwaitinfo` and `sigtimedwait` fail with `EINTR`
+    /// (signal(7): after a stop and `SIGCONT`). Any other call starts again and sleeps as before,
+    /// which no program can tell from sleeping on.
+    fn ends_without_a_signal(reason: &BlockReason) -> bool {
+        matches!(Kernel::interruption(reason), Interruption::Partial(1..) | Interruption::Eintr)
+    }
+
+    /// A call woken by a signal that is gone by the time it runs (a `SIGCONT` discarded the stop that
+    /// woke it) would sleep again: `signal_pending` is still true (`TIF_SIGPENDING`), so it ends as for
+    /// a signal without a handler, and the process then finds nothing to take (`get_signal`).
+    #[cold]
+    #[inline(never)]
+    fn interrupt_without_a_signal(
+        &mut self,
+        pid: Pid,
+        op: u32,
+        args: &Args,
+        reason: &BlockReason,
+        signal: crate::linux::Signal,
+        trace: &mut Trace,
+    ) {
+        self.leave_queue_for(pid, reason);
+        let (outcome, result) = match Kernel::interruption(reason) {
+            Interruption::Partial(done) => (CallInterrupted::Partial, CallResult::Value { value: done as i64 }),
+            _ => (CallInterrupted::Eintr, CallResult::Error { errno: EINTR }),
+        };
+        trace.record(Event { step: self.step as u32, kind: EventKind::Interrupted { pid, op, signal, outcome } });
+        self.complete_call(pid, op, args, result, trace);
+    }
+
+    /// A woken call would sleep again, but a signal it does not block is pending: the signal ends the
+    /// call (restart, `EINTR` or a partial result, see [`signal::outcome`]) and is then delivered.
+    #[cold]
+    #[inline(never)]
+    fn interrupt(&mut self, pid: Pid, op: u32, args: &Args, reason: &BlockReason, trace: &mut Trace) {
+        // The mechanism put the caller on its wait queue, and a FIFO open holds a half-open file.
+        self.leave_queue_for(pid, reason);
+        fifo::cancel_pending_open(self, pid, trace);
+        let left = match reason {
+            BlockReason::Sleep { until, .. } => time::seconds_left(self, *until),
+            _ => 0,
+        };
+        self.interrupt_with(pid, op, args, Kernel::interruption(reason), left, trace);
+    }
+
+    /// A signal ends a call as `interruption` says (`left`: the seconds a `sleep` had left).
+    fn interrupt_with(
+        &mut self,
+        pid: Pid,
+        op: u32,
+        args: &Args,
+        interruption: Interruption,
+        left: i64,
+        trace: &mut Trace,
+    ) {
+        let (signal, outcome) = signal::outcome(self, pid, interruption);
+        let handled = matches!(self.process(pid).sig.action(signal), signal::Action::Handler { .. });
+        if signal::is_fatal_now(self, pid, signal) {
+            // It dies of it as it takes it: what the call would have done no longer matters.
+            self.proc_mut(pid).call.reset();
+            return;
+        }
+        let record = |kernel: &Kernel, trace: &mut Trace, outcome| {
+            trace.record(Event { step: kernel.step as u32, kind: EventKind::Interrupted { pid, op, signal, outcome } });
+        };
+        match outcome {
+            Interruption::Partial(done) => {
+                record(self, trace, CallInterrupted::Partial);
+                self.complete_call(pid, op, args, CallResult::Value { value: done as i64 }, trace);
+            }
+            Interruption::Eintr => {
+                record(self, trace, CallInterrupted::Eintr);
+                self.complete_call(pid, op, args, CallResult::Error { errno: EINTR }, trace);
+            }
+            Interruption::ReturnLeftIfHandled => {
+                record(self, trace, CallInterrupted::Partial);
+                self.complete_call(pid, op, args, CallResult::Value { value: left }, trace);
+            }
+            Interruption::Restart | Interruption::RestartWithoutHandler => {
+                record(self, trace, CallInterrupted::Restart);
+                let process = self.proc_mut(pid);
+                // A sleep goes on for the time it has left (`restart_block`); any other call starts over.
+                let until = match process.call.scratch {
+                    Scratch::Until(until) => Some(until),
+                    _ => None,
+                };
+                process.call.reset();
+                process.call.restart = true;
+                process.call.args = *args;
+                if !handled {
+                    process.call.undecided = Some(interruption);
+                }
+                if let Some(until) = until {
+                    process.call.scratch = Scratch::Until(until);
+                }
+            }
+        }
+    }
+
+    /// A woken call that looks for a signal before it tries again finds one: the signal ends it without
+    /// a new try (its process left the wait queue as it woke). With no signal left to take (a `SIGCONT`
+    /// discarded the stop that woke it) it ends as for a signal without a handler, which for most calls
+    /// is to start again: then it goes on as usual, and this returns false.
+    #[cold]
+    #[inline(never)]
+    fn woken_call_sees_signal(
+        &mut self,
+        pid: Pid,
+        interruption: Interruption,
+        woken_by: Option<crate::linux::Signal>,
+        trace: &mut Trace,
+    ) -> bool {
+        let op = self.process(pid).pc;
+        let args = self.process(pid).call.args;
+        if self.process(pid).sig.deliverable() != 0 {
+            self.interrupt_with(pid, op, &args, interruption, 0, trace);
+            return true;
+        }
+        match (woken_by, interruption) {
+            (Some(signal), Interruption::Eintr | Interruption::Partial(1..)) => {
+                let (outcome, result) = match interruption {
+                    Interruption::Partial(done) => (CallInterrupted::Partial, CallResult::Value { value: done as i64 }),
+                    _ => (CallInterrupted::Eintr, CallResult::Error { errno: EINTR }),
+                };
+                trace.record(Event {
+                    step: self.step as u32,
+                    kind: EventKind::Interrupted { pid, op, signal, outcome },
+                });
+                self.complete_call(pid, op, &args, result, trace);
+                true
+            }
+            _ => false,
+        }
     }
 
     #[cold]
@@ -464,8 +727,8 @@ impl Kernel {
     #[inline(never)]
     fn deliver_deferred(&mut self, trace: &mut Trace) {
         let deferred = std::mem::take(&mut self.deferred);
-        for (from, to, signal) in &deferred {
-            signal::send_signal(self, *from, *to, *signal, trace);
+        for sent in &deferred {
+            signal::generate(self, *sent, trace);
         }
         self.deferred = deferred;
         self.deferred.clear();
@@ -489,6 +752,7 @@ impl Kernel {
             MechanismId::Process => <process::Processes as Mechanism>::call(self, context, trace),
             MechanismId::Signal => <signal::Signals as Mechanism>::call(self, context, trace),
             MechanismId::Sched => Exec::Done(CallResult::Value { value: 0 }),
+            MechanismId::Time => <time::Clock as Mechanism>::call(self, context, trace),
             MechanismId::Msg => <msg::MsgQueues as Mechanism>::call(self, context, trace),
             MechanismId::Sem => <sem::SemSets as Mechanism>::call(self, context, trace),
             MechanismId::Mqueue => <mqueue::Mqueues as Mechanism>::call(self, context, trace),
@@ -507,6 +771,7 @@ impl Kernel {
             MechanismId::Fifo => <fifo::Fifos as Mechanism>::leave_queue(self, pid, &reason),
             MechanismId::Process => <process::Processes as Mechanism>::leave_queue(self, pid, &reason),
             MechanismId::Signal => <signal::Signals as Mechanism>::leave_queue(self, pid, &reason),
+            MechanismId::Time => <time::Clock as Mechanism>::leave_queue(self, pid, &reason),
             MechanismId::Msg => <msg::MsgQueues as Mechanism>::leave_queue(self, pid, &reason),
             MechanismId::Sem => <sem::SemSets as Mechanism>::leave_queue(self, pid, &reason),
             MechanismId::Mqueue => <mqueue::Mqueues as Mechanism>::leave_queue(self, pid, &reason),
@@ -515,13 +780,30 @@ impl Kernel {
         }
     }
 
-    /// What a stop signal does to the call `reason` puts to sleep.
+    /// Takes a process off the wait queue `reason` names.
+    fn leave_queue_for(&mut self, pid: Pid, reason: &BlockReason) {
+        match mechanism_of(reason) {
+            MechanismId::Pipe => <pipe::Pipes as Mechanism>::leave_queue(self, pid, reason),
+            MechanismId::Fifo => <fifo::Fifos as Mechanism>::leave_queue(self, pid, reason),
+            MechanismId::Process => <process::Processes as Mechanism>::leave_queue(self, pid, reason),
+            MechanismId::Signal => <signal::Signals as Mechanism>::leave_queue(self, pid, reason),
+            MechanismId::Time => <time::Clock as Mechanism>::leave_queue(self, pid, reason),
+            MechanismId::Msg => <msg::MsgQueues as Mechanism>::leave_queue(self, pid, reason),
+            MechanismId::Sem => <sem::SemSets as Mechanism>::leave_queue(self, pid, reason),
+            MechanismId::Mqueue => <mqueue::Mqueues as Mechanism>::leave_queue(self, pid, reason),
+            MechanismId::NamedSem => <named_sem::NamedSems as Mechanism>::leave_queue(self, pid, reason),
+            MechanismId::Fd | MechanismId::Sched => {}
+        }
+    }
+
+    /// What a signal does to the call `reason` puts to sleep (see [`Interruption`]).
     pub(crate) fn interruption(reason: &BlockReason) -> Interruption {
         match mechanism_of(reason) {
             MechanismId::Pipe => <pipe::Pipes as Mechanism>::interruption(reason),
             MechanismId::Fifo => <fifo::Fifos as Mechanism>::interruption(reason),
             MechanismId::Process => <process::Processes as Mechanism>::interruption(reason),
             MechanismId::Signal => <signal::Signals as Mechanism>::interruption(reason),
+            MechanismId::Time => <time::Clock as Mechanism>::interruption(reason),
             MechanismId::Msg => <msg::MsgQueues as Mechanism>::interruption(reason),
             MechanismId::Sem => <sem::SemSets as Mechanism>::interruption(reason),
             MechanismId::Mqueue => <mqueue::Mqueues as Mechanism>::interruption(reason),
@@ -530,21 +812,22 @@ impl Kernel {
         }
     }
 
-    /// Whether the call `pid` was woken in still finishes when a signal stops or kills it before it
-    /// runs (see [`Mechanism::woken_call_finishes`]).
-    pub(crate) fn woken_call_finishes(&self, pid: Pid) -> bool {
-        let Some(call) = self.program.call(self.process(pid).pc) else { return true };
+    /// What the call `pid` was woken in does as it runs with a signal pending (see
+    /// [`Mechanism::woken_call`]).
+    fn woken_call(&self, pid: Pid, by_signal: bool) -> WokenCall {
+        let Some(call) = self.program.call(self.process(pid).pc) else { return WokenCall::TriesAgain };
         match call.id.spec().mechanism {
-            MechanismId::Msg => <msg::MsgQueues as Mechanism>::woken_call_finishes(self, pid),
-            MechanismId::Sem => <sem::SemSets as Mechanism>::woken_call_finishes(self, pid),
-            MechanismId::Mqueue => <mqueue::Mqueues as Mechanism>::woken_call_finishes(self, pid),
-            MechanismId::NamedSem => <named_sem::NamedSems as Mechanism>::woken_call_finishes(self, pid),
-            MechanismId::Fd => <fd::Descriptors as Mechanism>::woken_call_finishes(self, pid),
-            MechanismId::Pipe => <pipe::Pipes as Mechanism>::woken_call_finishes(self, pid),
-            MechanismId::Fifo => <fifo::Fifos as Mechanism>::woken_call_finishes(self, pid),
-            MechanismId::Process => <process::Processes as Mechanism>::woken_call_finishes(self, pid),
-            MechanismId::Signal => <signal::Signals as Mechanism>::woken_call_finishes(self, pid),
-            MechanismId::Sched => true,
+            MechanismId::Msg => <msg::MsgQueues as Mechanism>::woken_call(self, pid, by_signal),
+            MechanismId::Sem => <sem::SemSets as Mechanism>::woken_call(self, pid, by_signal),
+            MechanismId::Mqueue => <mqueue::Mqueues as Mechanism>::woken_call(self, pid, by_signal),
+            MechanismId::NamedSem => <named_sem::NamedSems as Mechanism>::woken_call(self, pid, by_signal),
+            MechanismId::Fd => <fd::Descriptors as Mechanism>::woken_call(self, pid, by_signal),
+            MechanismId::Pipe => <pipe::Pipes as Mechanism>::woken_call(self, pid, by_signal),
+            MechanismId::Fifo => <fifo::Fifos as Mechanism>::woken_call(self, pid, by_signal),
+            MechanismId::Process => <process::Processes as Mechanism>::woken_call(self, pid, by_signal),
+            MechanismId::Signal => <signal::Signals as Mechanism>::woken_call(self, pid, by_signal),
+            MechanismId::Time => <time::Clock as Mechanism>::woken_call(self, pid, by_signal),
+            MechanismId::Sched => WokenCall::TriesAgain,
         }
     }
 
@@ -652,7 +935,11 @@ impl Kernel {
             return;
         }
         process.pc = op + 1;
-        self.settle(pid);
+        // Its user-space code runs now, unless a signal is to be taken first: on Linux a handler runs
+        // before the program goes on after the call (`signals_on_return` settles it then).
+        if self.deferred.is_empty() && (process.sig.pending == 0 || process.sig.deliverable() == 0) {
+            self.settle(pid);
+        }
         if has_expectation {
             self.record_completion(pid, op, result);
         }
@@ -666,8 +953,8 @@ impl Kernel {
         let killed_by = self
             .deferred
             .iter()
-            .find(|(_, to, signal)| *to == pid && signal::is_fatal_now(self, pid, *signal))
-            .map(|(_, _, signal)| *signal);
+            .find(|sent| sent.to == pid && signal::is_fatal_now(self, pid, sent.signal))
+            .map(|sent| sent.signal);
         let data = match result {
             CallResult::Data { .. } | CallResult::Message { .. } | CallResult::Array { .. } => {
                 self.read_scratch.clone()
@@ -675,23 +962,6 @@ impl Kernel {
             _ => Vec::new(),
         };
         self.completions.push(Completion { pid, op, result, data, killed_by });
-    }
-
-    /// Finishes a call on behalf of a process that will not run again to do it (a woken call whose
-    /// process is stopped or killed first; a write cut short by a stop).
-    pub(crate) fn finish_call_now(&mut self, pid: Pid, trace: &mut Trace) {
-        let program = self.program.clone();
-        let op = self.process(pid).pc;
-        let Some(call) = program.call(op) else { return };
-        let args = self.process(pid).call.args;
-        let context = CallContext { pid, op, call, args: &args };
-        match self.dispatch(&context, trace) {
-            Exec::Done(result) => self.complete_call(pid, op, &args, result, trace),
-            Exec::Block(reason) => self.sleep(pid, op, &args, reason, trace),
-            // The run ends with the step that finished this call on its behalf.
-            Exec::Halt => {}
-            Exec::Fault(signal) => self.faults.push((pid, op, signal)),
-        }
     }
 
     /// A process name for a new child of a `fork` line: `child`, then `child#2`, ...
@@ -730,7 +1000,8 @@ fn mechanism_of(reason: &BlockReason) -> MechanismId {
         BlockReason::PipeEmpty { .. } | BlockReason::PipeFull { .. } => MechanismId::Pipe,
         BlockReason::FifoNoWriter { .. } | BlockReason::FifoNoReader { .. } => MechanismId::Fifo,
         BlockReason::Child { .. } | BlockReason::ChildInGroup { .. } => MechanismId::Process,
-        BlockReason::Signal => MechanismId::Signal,
+        BlockReason::Signal | BlockReason::SignalWait { .. } => MechanismId::Signal,
+        BlockReason::Sleep { .. } => MechanismId::Time,
         BlockReason::MsgEmpty { .. } | BlockReason::MsgFull { .. } => MechanismId::Msg,
         BlockReason::SemOp { .. } => MechanismId::Sem,
         BlockReason::MqEmpty { .. } | BlockReason::MqFull { .. } => MechanismId::Mqueue,

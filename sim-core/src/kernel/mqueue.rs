@@ -21,7 +21,7 @@
 
 use super::fd::{FileObject, OpenFile};
 use super::process::Handed;
-use super::{CallContext, Exec, Interruption, Kernel, Mechanism};
+use super::{CallContext, Exec, Interruption, Kernel, Mechanism, WokenCall};
 use crate::lang::syscalls::CallId;
 use crate::linux::errno::{EACCES, EAGAIN, EBADF, EEXIST, EINVAL, EMFILE, EMSGSIZE, ENOENT, ENOSPC};
 use crate::linux::fcntl::{self, O_ACCMODE, O_CREAT, O_EXCL, O_NONBLOCK, UMASK};
@@ -325,7 +325,14 @@ fn mq_send(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Exec {
     kernel.copied_to_kernel += size as u64;
     // `__do_notify`: the queue was empty and nobody waits on it.
     if let Some((owner, signal)) = notify {
-        kernel.deferred.push((pid, owner, signal));
+        // `__do_notify` fills in `SI_MESGQ`, the sender's pid and the `sigev_value` (none here).
+        kernel.deferred.push(super::signal::Sent {
+            from: pid,
+            to: owner,
+            signal,
+            value: 0,
+            code: crate::linux::signal::SI_MESGQ,
+        });
     }
     Exec::Done(CallResult::Value { value: 0 })
 }
@@ -497,12 +504,18 @@ impl Mechanism for Mqueues {
     }
 
     fn interruption(_reason: &BlockReason) -> Interruption {
-        // `wq_sleep` returns -ERESTARTSYS: without a handler the call starts again.
+        // `wq_sleep` returns -ERESTARTSYS: the call starts again after a stop, or after a handler with
+        // SA_RESTART; a handler without it makes the call fail with EINTR.
         Interruption::Restart
     }
 
-    fn woken_call_finishes(kernel: &Kernel, pid: Pid) -> bool {
-        kernel.process(pid).handed.is_some()
+    fn woken_call(kernel: &Kernel, pid: Pid, _by_signal: bool) -> WokenCall {
+        // `wq_sleep` returns what a partner handed over (`STATE_READY`) before it looks for a signal.
+        if kernel.process(pid).handed.is_some() {
+            WokenCall::TriesAgain
+        } else {
+            WokenCall::SeesSignal(Interruption::Restart)
+        }
     }
 
     fn check(kernel: &Kernel) -> Result<(), String> {

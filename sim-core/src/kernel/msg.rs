@@ -17,7 +17,7 @@
 
 use super::ipc::IpcIds;
 use super::process::Handed;
-use super::{CallContext, Exec, Interruption, Kernel, Mechanism, Scratch};
+use super::{CallContext, Exec, Interruption, Kernel, Mechanism, Scratch, WokenCall};
 use crate::lang::syscalls::CallId;
 use crate::linux::errno::{E2BIG, EACCES, EAGAIN, EEXIST, EIDRM, EINVAL, ENOENT, ENOMSG, EPERM};
 use crate::linux::ipc::{self, IPC_CREAT, IPC_EXCL, IPC_NOWAIT, IPC_PRIVATE, MODE_BITS, S_IRUGO, S_IWUGO};
@@ -625,14 +625,19 @@ impl Mechanism for MsgQueues {
     }
 
     fn interruption(_reason: &BlockReason) -> Interruption {
-        // `-ERESTARTNOHAND`: without a handler the call starts again once the process runs.
-        Interruption::Restart
+        // `do_msgsnd` and `do_msgrcv` return -ERESTARTNOHAND: without a handler (after a stop) the call
+        // starts again; a handler makes it fail with EINTR, even with SA_RESTART (signal(7)).
+        Interruption::RestartWithoutHandler
     }
 
-    fn woken_call_finishes(kernel: &Kernel, pid: Pid) -> bool {
+    fn woken_call(kernel: &Kernel, pid: Pid, _by_signal: bool) -> WokenCall {
         // Only a receiver handed a message (or an error) returns it; a woken sender, or a receiver told
-        // to start again, sees the signal first.
-        kernel.process(pid).handed.is_some()
+        // to start again, looks for a signal before it tries again (`signal_pending` after `schedule()`).
+        if kernel.process(pid).handed.is_some() {
+            WokenCall::TriesAgain
+        } else {
+            WokenCall::SeesSignal(Interruption::RestartWithoutHandler)
+        }
     }
 
     fn check(kernel: &Kernel) -> Result<(), String> {

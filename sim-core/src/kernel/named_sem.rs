@@ -18,7 +18,7 @@
 
 use super::process::SemHandle;
 use super::wait::{WaitQueue, Wake};
-use super::{CallContext, Exec, Interruption, Kernel, Mechanism};
+use super::{CallContext, Exec, Interruption, Kernel, Mechanism, WokenCall};
 use crate::lang::syscalls::CallId;
 use crate::linux::errno::{EACCES, EAGAIN, EEXIST, EINVAL, EMFILE, ENAMETOOLONG, ENOENT, EOVERFLOW};
 use crate::linux::fcntl::{O_CREAT, O_EXCL, UMASK};
@@ -284,14 +284,23 @@ impl Mechanism for NamedSems {
     }
 
     fn interruption(_reason: &BlockReason) -> Interruption {
-        // The futex wait returns -ERESTARTSYS: without a handler it starts again.
+        // glibc's `sem_wait` waits with FUTEX_WAIT_BITSET and no timeout, where `futex_wait` returns
+        // -ERESTARTSYS: the call starts again after a stop, and after a handler with SA_RESTART (as
+        // Linux 6.x with glibc 2.3x does, although signal(7) lists `sem_wait` among the calls never
+        // restarted); a handler without SA_RESTART makes it fail with EINTR.
         Interruption::Restart
     }
 
-    fn woken_call_finishes(_kernel: &Kernel, _pid: Pid) -> bool {
-        // A woken `sem_wait` is back in user space (in glibc's loop) before it takes the value: a
-        // signal that stops or kills it acts first.
-        false
+    fn woken_call(_kernel: &Kernel, _pid: Pid, by_signal: bool) -> WokenCall {
+        if by_signal {
+            // The signal ended the futex wait: the call is interrupted without trying again.
+            WokenCall::SeesSignal(Interruption::Restart)
+        } else {
+            // A `sem_post` ended the futex wait, and the process is back in user space (in glibc's
+            // loop) before it takes the value: a signal that stops, kills or runs a handler acts first,
+            // and `sem_wait` then tries again.
+            WokenCall::InUserSpace
+        }
     }
 
     fn check(kernel: &Kernel) -> Result<(), String> {

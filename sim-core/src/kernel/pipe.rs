@@ -139,7 +139,7 @@ pub(crate) fn write(
     let was_empty = pipe.buffer.is_empty();
     let mut added = 0u32;
     if written == 0 && pipe.readers == 0 {
-        kernel.deferred.push((pid, pid, SIGPIPE));
+        kernel.deferred.push(super::signal::Sent::for_itself(pid, SIGPIPE));
         return Kernel::error(EPIPE);
     }
     let result = 'attempt: {
@@ -155,7 +155,7 @@ pub(crate) fn write(
                 break 'attempt Exec::Done(CallResult::Value { value: total as i64 });
             }
             if pipe.readers == 0 {
-                kernel.deferred.push((pid, pid, SIGPIPE));
+                kernel.deferred.push(super::signal::Sent::for_itself(pid, SIGPIPE));
                 break 'attempt if written > 0 {
                     Exec::Done(CallResult::Value { value: written as i64 })
                 } else {

@@ -13,9 +13,7 @@ use crate::lang::compile::Slot;
 use crate::lang::syscalls::CallId;
 use crate::linux::errno::{ECHILD, EINVAL, EPERM, ESRCH};
 use crate::linux::{fcntl, signal::SIGCHLD, wait, ChildStatus, Signal};
-use crate::trace::{
-    Args, BlockReason, CallResult, Event, EventKind, ObjectRef, Pid, ReapCause, SignalEffect, Trace, WakeCause,
-};
+use crate::trace::{Args, BlockReason, CallResult, Event, EventKind, ObjectRef, Pid, ReapCause, Trace, WakeCause};
 use std::sync::Arc;
 
 /// `init`'s pid: it adopts orphans and reaps every zombie it is handed, at once.
@@ -50,6 +48,8 @@ pub enum Scratch {
     /// A call asleep on a System V object: the object's serial number, so that the woken call can tell
     /// whether the object was removed meanwhile (`EIDRM`).
     Ipc { serial: u64 },
+    /// A sleep or a timed wait: the time it ends, kept across a restart.
+    Until(u64),
 }
 
 /// A sleeper's call that another process finished for it (System V and POSIX queues and semaphores
@@ -80,15 +80,25 @@ pub struct SemHandle {
 pub struct InCall {
     /// The call has slept at least once (Linux's `wake_next_reader`/`wake_next_writer` look at this).
     pub waited: bool,
+    /// A signal interrupted it and it starts again (after a handler with `SA_RESTART`, or a stop),
+    /// with the operands it was first made with, as Linux restarts a system call with its registers.
+    pub restart: bool,
     /// The operands it started with (valid once it has slept).
     pub args: Args,
     pub scratch: Scratch,
+    /// A stop (or a signal with no handler) interrupted it, and it is to start again: how its
+    /// mechanism answers a handler, because a handler delivered before the call is made again decides
+    /// instead (the call's `-ERESTARTSYS`, `-ERESTARTNOHAND` or `-ERESTART_RESTARTBLOCK` is still in
+    /// the saved registers when `handle_signal` runs).
+    pub undecided: Option<super::Interruption>,
 }
 
 impl InCall {
     pub fn reset(&mut self) {
         self.waited = false;
+        self.restart = false;
         self.scratch = Scratch::None;
+        self.undecided = None;
     }
 }
 
@@ -107,9 +117,14 @@ pub struct Process {
     pub vars: Vec<i64>,
     pub fds: Vec<Option<FdEntry>>,
     pub call: InCall,
-    pub pending_signals: u64,
-    pub ignored_signals: u64,
+    /// Its signals: mask, pending set, actions, running handlers.
+    pub sig: super::signal::SignalState,
     pub report: Option<ChildReport>,
+    /// A `SIGCONT` continued it and its parent has not been told yet (Linux's `SIGNAL_CLD_CONTINUED`):
+    /// the child itself sends the `SIGCHLD` (`CLD_CONTINUED`) and wakes a waiting parent when it next
+    /// runs (`get_signal`), unless a fatal signal starts its exit first (`complete_signal` sets
+    /// `SIGNAL_GROUP_EXIT` in place of the flag).
+    pub continued_unreported: bool,
     pub status: Option<ChildStatus>,
     pub children: Vec<Pid>,
     pub expect: Option<Located<ProcessOutcome>>,
@@ -137,9 +152,9 @@ impl Process {
             vars: Vec::new(),
             fds: Vec::new(),
             call: InCall::default(),
-            pending_signals: 0,
-            ignored_signals: 0,
+            sig: super::signal::SignalState::default(),
             report: None,
+            continued_unreported: false,
             status: None,
             children: Vec::new(),
             expect: None,
@@ -234,7 +249,7 @@ pub(crate) fn fork(
     let fds = parent_process.fds.clone();
     // Mappings are inherited (named semaphores); SEM_UNDO adjustments are not (`copy_semundo`).
     let sem_handles = parent_process.sem_handles.clone();
-    let (ignored_signals, pgid) = (parent_process.ignored_signals, parent_process.pgid);
+    let (sig, pgid) = (parent_process.sig.inherited(), parent_process.pgid);
     for entry in fds.iter().flatten() {
         kernel.file_mut(entry.file).refs += 1;
     }
@@ -245,7 +260,7 @@ pub(crate) fn fork(
         end_pc: body_end,
         vars,
         fds,
-        ignored_signals,
+        sig,
         expect,
         span,
         sem_handles,
@@ -275,6 +290,7 @@ pub(crate) fn fork(
 /// Ends a process: its descriptors close, its children go to `init`, and its parent hears of it.
 pub(crate) fn exit_process(kernel: &mut Kernel, pid: Pid, status: ChildStatus, trace: &mut Trace) {
     kernel.leave_wait_queue(pid);
+    kernel.cancel_timer(pid, super::time::TimerKind::Alarm);
     super::fifo::cancel_pending_open(kernel, pid, trace);
     kernel.proc_mut(pid).handed = None;
     // `do_exit`: memory first (named semaphores' mappings), then `exit_sem`, then the descriptors.
@@ -288,7 +304,10 @@ pub(crate) fn exit_process(kernel: &mut Kernel, pid: Pid, status: ChildStatus, t
     let process = kernel.proc_mut(pid);
     process.status = Some(status);
     process.report = None;
-    process.pending_signals = 0;
+    process.sig.queue.clear();
+    process.sig.pending = 0;
+    process.sig.frames.clear();
+    process.sig.suspended_mask = None;
     process.call.reset();
     trace.record(Event { step: kernel.step as u32, kind: EventKind::Exit { pid, status } });
     // Orphans go to init, which reaps the dead ones at once.
@@ -311,7 +330,7 @@ pub(crate) fn exit_process(kernel: &mut Kernel, pid: Pid, status: ChildStatus, t
         return;
     }
     notify_parent(kernel, pid, trace);
-    if kernel.process(parent).ignored_signals & SIGCHLD.mask_bit() != 0 {
+    if kernel.process(parent).sig.ignored & SIGCHLD.mask_bit() != 0 {
         // SIGCHLD set to SIG_IGN: the kernel reaps the child itself; no zombie is left.
         reap(kernel, pid, parent, ReapCause::Ignored, trace);
     }
@@ -323,13 +342,28 @@ pub(crate) fn notify_parent(kernel: &mut Kernel, child: Pid, trace: &mut Trace) 
     if parent == INIT_PID {
         return;
     }
-    let ignored = kernel.process(parent).ignored_signals & SIGCHLD.mask_bit() != 0;
+    // `do_notify_parent` and `do_notify_parent_cldstop`: SIGCHLD, unless the parent asked for no stop
+    // reports (`SA_NOCLDSTOP`) or, for a death, ignores SIGCHLD (then the child is reaped at once).
+    let ignored = kernel.process(parent).sig.ignored & SIGCHLD.mask_bit() != 0;
     let exiting = kernel.process(child).state == ProcState::Zombie;
-    if !(ignored && exiting) {
-        trace.record(Event {
-            step: kernel.step as u32,
-            kind: EventKind::Signal { from: child, to: parent, signal: SIGCHLD, effect: SignalEffect::Ignored },
-        });
+    let sends = if exiting { !ignored } else { super::signal::parent_wants_stop_reports(kernel, parent) };
+    if sends {
+        use crate::linux::signal::{CLD_CONTINUED, CLD_DUMPED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, SIGCONT};
+        // How the child changed, as `do_notify_parent` and `do_notify_parent_cldstop` say it.
+        let (code, status) = if exiting {
+            match kernel.process(child).status {
+                Some(ChildStatus::Killed { signal, core: true }) => (CLD_DUMPED, signal.0 as i64),
+                Some(ChildStatus::Killed { signal, .. }) => (CLD_KILLED, signal.0 as i64),
+                Some(ChildStatus::Exited(code)) => (CLD_EXITED, code as i64),
+                Some(ChildStatus::Stopped(_) | ChildStatus::Continued) | None => (CLD_EXITED, 0),
+            }
+        } else {
+            match kernel.process(child).report {
+                Some(ChildReport::Stopped(signal)) => (CLD_STOPPED, signal.0 as i64),
+                Some(ChildReport::Continued) | None => (CLD_CONTINUED, SIGCONT.0 as i64),
+            }
+        };
+        super::signal::generate(kernel, super::signal::Sent::child_changed(child, parent, code, status), trace);
     }
     let wanted = match &kernel.process(parent).state {
         ProcState::Blocked(BlockReason::Child { target }) => target.is_none_or(|target| target == child),

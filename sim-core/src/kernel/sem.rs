@@ -27,9 +27,9 @@
 
 use super::ipc::IpcIds;
 use super::process::Handed;
-use super::{CallContext, Exec, Interruption, Kernel, Mechanism, ProcState};
+use super::{CallContext, Exec, Interruption, Kernel, Mechanism, ProcState, WokenCall};
 use crate::lang::syscalls::CallId;
-use crate::linux::errno::{E2BIG, EACCES, EAGAIN, EEXIST, EFBIG, EIDRM, EINTR, EINVAL, ENOENT, ENOSPC, ERANGE};
+use crate::linux::errno::{E2BIG, EACCES, EAGAIN, EEXIST, EFBIG, EIDRM, EINVAL, ENOENT, ENOSPC, ERANGE};
 use crate::linux::ipc::{self, IPC_CREAT, IPC_EXCL, IPC_NOWAIT, IPC_PRIVATE, MODE_BITS, S_IRUGO, S_IWUGO};
 use crate::linux::sem::{self as linux_sem, Sembuf, SEMAEM, SEMVMX, SEM_UNDO};
 use crate::linux::{field, Errno};
@@ -805,12 +805,19 @@ impl Mechanism for SemSets {
     }
 
     fn interruption(_reason: &BlockReason) -> Interruption {
-        // `do_semtimedop` returns -EINTR, which Linux never restarts for `semop` (signal(7)).
-        Interruption::Fail(EINTR)
+        // `do_semtimedop` returns -EINTR, which Linux never restarts, neither after a handler (even with
+        // SA_RESTART) nor after a stop and SIGCONT (signal(7)).
+        Interruption::Eintr
     }
 
-    fn woken_call_finishes(kernel: &Kernel, pid: Pid) -> bool {
-        kernel.process(pid).handed.is_some()
+    fn woken_call(kernel: &Kernel, pid: Pid, _by_signal: bool) -> WokenCall {
+        // A sleeper whose operations another process did returns their result (`queue.status`); any
+        // other woken `semop` looks for a signal before it tries again.
+        if kernel.process(pid).handed.is_some() {
+            WokenCall::TriesAgain
+        } else {
+            WokenCall::SeesSignal(Interruption::Eintr)
+        }
     }
 
     fn check(kernel: &Kernel) -> Result<(), String> {

@@ -1,16 +1,32 @@
-//! Signals: `kill` (to a process, to a process group, to everyone), dispositions (`signal`), `pause`,
-//! and what a signal does when it arrives.
+//! Signals: generation (`kill`, `raise`, `killpg`, `sigqueue`, and the kernel's own `SIGCHLD`,
+//! `SIGPIPE`, `SIGHUP`), the pending set and the blocked mask, delivery, handlers, and what a signal does
+//! to a call it interrupts.
+//!
+//! The model follows `kernel/signal.c`:
+//! - **Generation** (`send_signal_locked`, `prepare_signal`, `complete_signal`): `SIGCONT` continues a
+//!   stopped target at once and discards its pending stops; a stop signal discards a pending `SIGCONT`;
+//!   a signal whose action is to be ignored (and that is not blocked) is dropped (`sig_ignored`); a
+//!   standard signal already pending is dropped (`legacy_queue`), while a real-time one queues with its
+//!   value. A pending signal the target does not block wakes it from an interruptible sleep
+//!   (`signal_wake_up`), and `SIGKILL` wakes it even from a stop.
+//! - **Delivery** happens in the target's own context, when it next returns to user mode
+//!   (`get_signal`): at the start of its next step, or at the end of a step whose call raised or
+//!   unblocked one. Synchronous signals first, then the lowest number (`next_signal`). A stopped
+//!   process takes nothing but `SIGKILL` until it is continued (`wants_signal`).
+//! - **Interrupted calls**: a woken call is tried again first (Linux's wait loops re-check their
+//!   condition before `signal_pending`); only if it would sleep again does the signal interrupt it, and
+//!   then its mechanism says how ([`Interruption`]): restart (`-ERESTARTSYS`: with `SA_RESTART` or when no
+//!   handler runs), return what it has done so far, never restart (`-ERESTARTNOHAND`: `pause`,
+//!   `sigsuspend`), or fail with `EINTR` whatever happens (`sigwaitinfo`); see signal(7).
+//! - **Handlers** run as steps of the process on top of what it was doing: delivery saves where it was
+//!   and its mask in a frame (`setup_rt_frame`), blocks the handler's mask and the signal itself
+//!   (unless `SA_NODEFER`), resets the action first with `SA_RESETHAND`, and sets `signo` (and, with
+//!   `SA_SIGINFO`, `si_pid`, `si_value`, `si_code`). At the end of the handler block the process makes
+//!   the implicit `rt_sigreturn()`, which restores both.
 //!
 //! Scenario processes all run as one ordinary user and `init` as root, so a `kill` may reach any
 //! scenario process but never `init` (`EPERM`), and `kill(-1)` reaches every scenario process but the
-//! caller.
-//!
-//! Only default actions and `SIG_IGN` exist so far. A signal's default action happens within the step
-//! of the `kill` that sent it (Linux delivers it when the target next runs, which in a step-by-step run
-//! is no different for default actions). The rules come from `kernel/signal.c`: `kill_something_info`
-//! (who a `kill` reaches), `prepare_signal` (`SIGCONT` discards pending stops and a stop discards a
-//! pending `SIGCONT`), `wants_signal` (a stopped task takes no fatal signal but `SIGKILL` until it is
-//! continued) and `do_signal_stop`.
+//! caller (`kill_something_info`).
 //!
 //! Sessions are implicit: `init` has a session of its own and every scenario process shares another,
 //! as under `ipclab check` (where `init` calls `setsid` after starting them). So every top-level
@@ -21,34 +37,229 @@
 //! `SIGCONT` (`kill_orphaned_pgrp` in `kernel/exit.c`).
 
 use super::{CallContext, Exec, Interruption, Kernel, Mechanism, ProcState, INIT_PID};
+use crate::lang::compile::FIRST_HANDLER;
 use crate::lang::syscalls::CallId;
 use crate::linux::errno::{EINVAL, EPERM, ESRCH};
-use crate::linux::signal::{SIGCONT, SIGHUP, SIGKILL, SIGSTOP, SIG_DFL, SIG_IGN, STOP_SIGNALS};
+use crate::linux::signal::{
+    BLOCKABLE, SA_FLAGS, SA_NOCLDSTOP, SA_NODEFER, SA_RESETHAND, SA_RESTART, SA_SIGINFO, SIGCHLD, SIGCONT, SIGHUP,
+    SIGKILL, SIGSTOP, SIG_BLOCK, SIG_DFL, SIG_IGN, SIG_SETMASK, SIG_UNBLOCK, SI_KERNEL, SI_QUEUE, SI_TKILL, SI_USER,
+    STOP_SIGNALS,
+};
 use crate::linux::{ChildStatus, DefaultAction, Signal};
-use crate::trace::{BlockReason, CallResult, Event, EventKind, ObjectRef, Pid, SignalEffect, Trace};
+use crate::trace::{
+    BlockReason, CallResult, Delivery, Event, EventKind, ObjectRef, Pid, SignalEffect, Trace, WakeCause,
+};
 
-/// Whether `signal` would kill `pid` now (it is neither ignored nor harmless by default).
-pub(crate) fn is_fatal_now(kernel: &Kernel, pid: Pid, signal: Signal) -> bool {
-    let ignored = kernel.process(pid).ignored_signals & signal.mask_bit() != 0;
-    !ignored && matches!(signal.default_action(), DefaultAction::Terminate | DefaultAction::Core)
+/// What a signal does when it is delivered, as `sigaction` set it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// `SIG_DFL`: the signal's default action.
+    Default,
+    /// `SIG_IGN`.
+    Ignore,
+    /// A `handler` block of the scenario (its index), with `sa_flags` and `sa_mask`.
+    Handler { handler: u32, flags: i64, mask: u64 },
 }
 
-/// `kill(target, number)`: who the signal reaches (`kill_something_info`), sent after the call's event.
-fn kill(kernel: &mut Kernel, pid: Pid, target: i64, number: i64) -> Exec {
-    let signal = match number {
-        0 => None,
-        number => match Signal::from_number(number) {
-            Some(signal) => Some(signal),
-            // FIXME(signals issue): 32..=64 are Linux's real-time signals, valid but not modelled yet.
-            None => return Kernel::error(EINVAL),
-        },
-    };
+impl Action {
+    /// The action as a value, as `signal` returns it: `SIG_DFL`, `SIG_IGN`, or the handler's number.
+    pub fn value(self) -> i64 {
+        match self {
+            Action::Default => SIG_DFL,
+            Action::Ignore => SIG_IGN,
+            Action::Handler { handler, .. } => FIRST_HANDLER + handler as i64,
+        }
+    }
+}
+
+/// One instance of a pending signal: who sent it, with what value and how (`si_code`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Queued {
+    pub signal: Signal,
+    pub from: Pid,
+    pub value: i64,
+    pub code: i64,
+}
+
+/// A handler running on top of what the process was doing: what `rt_sigreturn` puts back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Frame {
+    pub signal: Signal,
+    pub handler: u32,
+    /// Where the process was (a call to restart, or the operation after the one that returned) and the
+    /// end of the code it was running.
+    pub return_pc: u32,
+    pub return_end: u32,
+    /// The mask to restore: the one before delivery (or before `sigsuspend` changed it).
+    pub saved_blocked: u64,
+    /// `signo`, `si_pid`, `si_value` and `si_code` before this handler set them.
+    pub saved_info: [i64; 4],
+    /// The call the handler interrupted, kept for when it returns: to be made again with the operands
+    /// it started with (`handle_signal` rewinds it in the saved registers), or none. The handler's own
+    /// calls start afresh.
+    pub saved_call: super::process::InCall,
+}
+
+/// A process's signals: what it blocks, what is pending, what each signal does, and the handlers it is
+/// running. Inherited across `fork` but for what is pending and the frames (`copy_process` clears the
+/// pending set; the child runs its own block).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SignalState {
+    /// Signals held back from delivery (never `SIGKILL` or `SIGSTOP`).
+    pub blocked: u64,
+    /// Signals with at least one instance in `queue`.
+    pub pending: u64,
+    /// Pending instances in the order they came: one at most for a standard signal, any number for a
+    /// real-time one.
+    pub queue: Vec<Queued>,
+    /// Signals set to `SIG_IGN`.
+    pub ignored: u64,
+    /// Signals with a handler, and the handlers (kept sorted by signal).
+    pub handled: u64,
+    pub handlers: Vec<(Signal, Action)>,
+    /// The handlers running, innermost last.
+    pub frames: Vec<Frame>,
+    /// `sigsuspend`'s caller's own mask, put back once the signal that ends the wait is delivered.
+    pub suspended_mask: Option<u64>,
+    /// The signal that woke the process from a sleep, until it next runs. Linux's `signal_wake_up`
+    /// sets `TIF_SIGPENDING`, which stays set until the process returns to user mode even if the
+    /// signal is gone by then (a `SIGCONT` discarded the stop that woke it): the woken call still sees
+    /// a signal pending.
+    pub woken_by: Option<Signal>,
+}
+
+impl SignalState {
+    pub fn action(&self, signal: Signal) -> Action {
+        let bit = signal.mask_bit();
+        if self.ignored & bit != 0 {
+            return Action::Ignore;
+        }
+        if self.handled & bit != 0 {
+            if let Some((_, action)) = self.handlers.iter().find(|(handled, _)| *handled == signal) {
+                return *action;
+            }
+        }
+        Action::Default
+    }
+
+    fn set_action(&mut self, signal: Signal, action: Action) {
+        let bit = signal.mask_bit();
+        self.ignored &= !bit;
+        self.handled &= !bit;
+        self.handlers.retain(|(handled, _)| *handled != signal);
+        match action {
+            Action::Default => {}
+            Action::Ignore => self.ignored |= bit,
+            Action::Handler { .. } => {
+                self.handled |= bit;
+                let at = self.handlers.partition_point(|(handled, _)| *handled < signal);
+                self.handlers.insert(at, (signal, action));
+            }
+        }
+    }
+
+    /// Pending signals that may be delivered now.
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    pub fn deliverable(&self) -> u64 {
+        self.pending & !(self.blocked & BLOCKABLE)
+    }
+
+    /// Takes one instance of `signal` out of the queue (the oldest).
+    fn dequeue(&mut self, signal: Signal) -> Option<Queued> {
+        let index = self.queue.iter().position(|queued| queued.signal == signal)?;
+        let queued = self.queue.remove(index);
+        if !self.queue.iter().any(|queued| queued.signal == signal) {
+            self.pending &= !signal.mask_bit();
+        }
+        Some(queued)
+    }
+
+    /// Drops every pending instance of the signals in `mask`.
+    fn discard(&mut self, mask: u64) {
+        self.queue.retain(|queued| queued.signal.mask_bit() & mask == 0);
+        self.pending &= !mask;
+    }
+
+    /// What a fork child starts with.
+    pub(crate) fn inherited(&self) -> SignalState {
+        SignalState {
+            blocked: self.blocked,
+            ignored: self.ignored,
+            handled: self.handled,
+            handlers: self.handlers.clone(),
+            ..SignalState::default()
+        }
+    }
+}
+
+/// The signals a CPU fault raises: delivered before any other (`SYNCHRONOUS_MASK`).
+const SYNCHRONOUS: u64 = (1 << 3) | (1 << 4) | (1 << 6) | (1 << 7) | (1 << 10) | (1 << 30);
+
+/// The signal `next_signal` picks from a set: a synchronous one first, then the lowest number.
+fn next_signal(set: u64) -> Option<Signal> {
+    let first = if set & SYNCHRONOUS != 0 { set & SYNCHRONOUS } else { set };
+    (first != 0).then(|| Signal(first.trailing_zeros() as u8 + 1))
+}
+
+fn ignored_by_default(signal: Signal) -> bool {
+    matches!(signal.default_action(), DefaultAction::Ignore | DefaultAction::Continue)
+}
+
+/// Whether `signal` would kill `pid` as soon as it is delivered (not blocked, not ignored, not handled,
+/// fatal by default).
+pub(crate) fn is_fatal_now(kernel: &Kernel, pid: Pid, signal: Signal) -> bool {
+    let signals = &kernel.process(pid).sig;
+    if signal == SIGKILL {
+        return true;
+    }
+    signals.blocked & signal.mask_bit() == 0
+        && signals.action(signal) == Action::Default
+        && matches!(signal.default_action(), DefaultAction::Terminate | DefaultAction::Core)
+}
+
+/// A signal on its way: sent by `from` (the kernel's own are sent "by" the process that caused them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sent {
+    pub from: Pid,
+    pub to: Pid,
+    pub signal: Signal,
+    pub value: i64,
+    pub code: i64,
+}
+
+impl Sent {
+    pub fn new(from: Pid, to: Pid, signal: Signal) -> Sent {
+        Sent { from, to, signal, value: 0, code: SI_USER }
+    }
+
+    /// A signal the kernel sends on its own account (`SEND_SIG_PRIV`: an alarm, the `SIGHUP` and
+    /// `SIGCONT` of an orphaned group): `SI_KERNEL`, and no sender's pid in its `siginfo_t`.
+    pub fn by_kernel(from: Pid, to: Pid, signal: Signal) -> Sent {
+        Sent { from, to, signal, value: 0, code: SI_KERNEL }
+    }
+
+    /// A signal the kernel sends as if the process had sent it (`send_sig` with `SEND_SIG_NOINFO`: the
+    /// `SIGPIPE` of `pipe_write`): `SI_USER`, with the process's own pid.
+    pub fn for_itself(pid: Pid, signal: Signal) -> Sent {
+        Sent { from: pid, to: pid, signal, value: 0, code: SI_USER }
+    }
+
+    /// The `SIGCHLD` that tells a parent how its child changed (`do_notify_parent`,
+    /// `do_notify_parent_cldstop`): a `CLD_*` code, the child's pid, and its status in `si_status`,
+    /// which a handler reads as `si_value` (they share their place in `siginfo_t`).
+    pub fn child_changed(child: Pid, parent: Pid, code: i64, status: i64) -> Sent {
+        Sent { from: child, to: parent, signal: SIGCHLD, value: status, code }
+    }
+}
+
+/// Who a `kill(target, ...)` reaches (`kill_something_info`), or the errno.
+fn targets_of(kernel: &Kernel, pid: Pid, target: i64) -> Result<Vec<Pid>, crate::linux::Errno> {
     let targets: Vec<Pid> = match target {
         // init belongs to another user (root): `check_kill_permission` refuses, whatever the signal.
-        1 => return Kernel::error(EPERM),
+        1 => return Err(EPERM),
         target if target > 0 => {
             if !kernel.exists(target) {
-                return Kernel::error(ESRCH);
+                return Err(ESRCH);
             }
             vec![target as Pid]
         }
@@ -57,8 +268,24 @@ fn kill(kernel: &mut Kernel, pid: Pid, target: i64, number: i64) -> Exec {
         group => group_members(kernel, group.unsigned_abs() as Pid),
     };
     if targets.is_empty() {
-        return Kernel::error(ESRCH);
+        return Err(ESRCH);
     }
+    Ok(targets)
+}
+
+/// `kill`, `killpg`, `raise` and `sigqueue`: the signals go out once the call's own event is recorded.
+fn send(kernel: &mut Kernel, pid: Pid, target: i64, number: i64, value: i64, code: i64) -> Exec {
+    let signal = match number {
+        0 => None,
+        number => match Signal::from_number(number) {
+            Some(signal) => Some(signal),
+            None => return Kernel::error(EINVAL),
+        },
+    };
+    let targets = match targets_of(kernel, pid, target) {
+        Ok(targets) => targets,
+        Err(errno) => return Kernel::error(errno),
+    };
     if kernel.footprint.enabled {
         for to in &targets {
             kernel.footprint.write(ObjectRef::process(*to));
@@ -66,7 +293,7 @@ fn kill(kernel: &mut Kernel, pid: Pid, target: i64, number: i64) -> Exec {
     }
     if let Some(signal) = signal {
         for to in targets {
-            kernel.deferred.push((pid, to, signal));
+            kernel.deferred.push(Sent { from: pid, to, signal, value, code });
         }
     }
     Exec::Done(CallResult::Value { value: 0 })
@@ -109,155 +336,353 @@ pub(crate) fn hang_up_orphaned_group(kernel: &mut Kernel, exiting: Pid, member: 
     trace.record(Event { step: kernel.step as u32, kind: EventKind::Orphaned { pid: exiting, pgid } });
     for signal in [SIGHUP, SIGCONT] {
         for to in group_members(kernel, pgid) {
-            send_signal(kernel, exiting, to, signal, trace);
+            generate(kernel, Sent::by_kernel(exiting, to, signal), trace);
         }
     }
 }
 
-/// `signal(number, action)` with `SIG_DFL` or `SIG_IGN`; returns the previous disposition.
-fn set_disposition(kernel: &mut Kernel, pid: Pid, number: i64, action: i64) -> Exec {
-    let Some(signal) = Signal::from_number(number) else { return Kernel::error(EINVAL) };
-    if signal.is_unblockable() || !(action == SIG_DFL || action == SIG_IGN) {
-        // FIXME(signals issue): any other action is a handler, which is not modelled yet.
-        return Kernel::error(EINVAL);
+/// An action operand as an [`Action`]: `None` for a value that is no action of this scenario.
+fn action_from(kernel: &Kernel, value: i64, flags: i64, mask: u64) -> Option<Action> {
+    match value {
+        SIG_DFL => Some(Action::Default),
+        SIG_IGN => Some(Action::Ignore),
+        value => {
+            let handler = u32::try_from(value - FIRST_HANDLER).ok()?;
+            ((handler as usize) < kernel.program.handlers.len()).then_some(Action::Handler {
+                handler,
+                flags: flags & SA_FLAGS,
+                mask: mask & BLOCKABLE,
+            })
+        }
     }
-    let process = kernel.proc_mut(pid);
-    let bit = signal.mask_bit();
-    let previous = if process.ignored_signals & bit != 0 { SIG_IGN } else { SIG_DFL };
-    if action == SIG_IGN {
-        process.ignored_signals |= bit;
-        // `do_sigaction`: setting SIG_IGN discards the signal if it is pending.
-        process.pending_signals &= !bit;
-    } else {
-        process.ignored_signals &= !bit;
-    }
-    Exec::Done(CallResult::Value { value: previous })
 }
 
-/// Generates `signal` for `to` and carries out its default action or disposition at once.
-pub(crate) fn send_signal(kernel: &mut Kernel, from: Pid, to: Pid, signal: Signal, trace: &mut Trace) {
-    let state = kernel.process(to).state.clone();
-    let record = |kernel: &mut Kernel, trace: &mut Trace, effect| {
+/// `sigaction(number, action)` (and glibc's `signal`, which is `sigaction` with `SA_RESTART`): returns
+/// the previous action. `do_sigaction`: `SIGKILL` and `SIGSTOP` keep their default; setting an action
+/// that ignores a signal discards its pending instances.
+fn set_action(kernel: &mut Kernel, pid: Pid, number: i64, action: Option<Action>) -> Exec {
+    let Some(signal) = Signal::from_number(number) else { return Kernel::error(EINVAL) };
+    let Some(action) = action else { return Kernel::error(EINVAL) };
+    if signal.is_reserved() || (signal.is_unblockable() && action != Action::Default) {
+        return Kernel::error(EINVAL);
+    }
+    let signals = &mut kernel.proc_mut(pid).sig;
+    let previous = signals.action(signal);
+    signals.set_action(signal, action);
+    if action == Action::Ignore || (action == Action::Default && ignored_by_default(signal)) {
+        signals.discard(signal.mask_bit());
+    }
+    Exec::Done(CallResult::Value { value: previous.value() })
+}
+
+/// `sigprocmask(how, set)`: returns 0 and stores the mask it replaced. What it unblocks is delivered as
+/// the call returns.
+fn set_mask(kernel: &mut Kernel, pid: Pid, how: i64, set: u64) -> Exec {
+    let signals = &mut kernel.proc_mut(pid).sig;
+    let old = signals.blocked;
+    signals.blocked = match how {
+        SIG_BLOCK => old | set,
+        SIG_UNBLOCK => old & !set,
+        SIG_SETMASK => set,
+        _ => return Kernel::error(EINVAL),
+    } & BLOCKABLE;
+    Exec::Done(CallResult::Out { value: old as i64 })
+}
+
+/// The first pending signal of `set`, taken out of the queue without a handler (`dequeue_signal`).
+pub(crate) fn take_waiting(kernel: &mut Kernel, pid: Pid, set: u64) -> Option<Signal> {
+    let signals = &mut kernel.proc_mut(pid).sig;
+    let signal = next_signal(signals.pending & set)?;
+    signals.dequeue(signal);
+    Some(signal)
+}
+
+/// `sigwaitinfo(set)`: the first pending signal of the set, taken without a handler, or a sleep until
+/// one comes.
+fn wait_for_signal(kernel: &mut Kernel, pid: Pid, set: u64) -> Exec {
+    let set = set & BLOCKABLE;
+    match take_waiting(kernel, pid, set) {
+        Some(signal) => Exec::Done(CallResult::Value { value: signal.0 as i64 }),
+        None => Exec::Block(BlockReason::SignalWait { set }),
+    }
+}
+
+/// Generates a signal: what `send_signal_locked` does before delivery. Records what became of it.
+pub(crate) fn generate(kernel: &mut Kernel, sent: Sent, trace: &mut Trace) {
+    let Sent { from, to, signal, .. } = sent;
+    let record = |kernel: &Kernel, trace: &mut Trace, effect| {
         trace.record(Event { step: kernel.step as u32, kind: EventKind::Signal { from, to, signal, effect } });
     };
-    if matches!(state, ProcState::Zombie | ProcState::Reaped) {
+    if !kernel.process(to).is_alive() {
         record(kernel, trace, SignalEffect::NoEffect);
         return;
     }
     let bit = signal.mask_bit();
-    let ignored = kernel.process(to).ignored_signals & bit != 0;
-    let action = signal.default_action();
-    let job_control_stop = action == DefaultAction::Stop && signal != SIGSTOP;
-    if job_control_stop && !ignored && is_orphaned_group(kernel, kernel.process(to).pgid, None) {
-        // `prepare_signal` still discards a pending SIGCONT; `get_signal` then drops the stop.
-        kernel.proc_mut(to).pending_signals &= !SIGCONT.mask_bit();
-        record(kernel, trace, SignalEffect::Discarded);
-        return;
+    // `prepare_signal`: a stop signal discards a pending SIGCONT; SIGCONT discards pending stops and
+    // continues a stopped process at once, whatever its action.
+    if signal.default_action() == DefaultAction::Stop {
+        kernel.proc_mut(to).sig.discard(SIGCONT.mask_bit());
     }
-    let takes_effect = signal == SIGKILL
-        || (!ignored && matches!(action, DefaultAction::Stop | DefaultAction::Terminate | DefaultAction::Core));
-    if takes_effect && state == ProcState::Runnable && kernel.process(to).call.waited {
-        // A process woken in the middle of a call, and not yet run, meets a signal that stops or kills
-        // it. Linux acts on the signal only when the process runs, and the first thing it does then is
-        // test the condition it slept on (`___wait_event` checks the condition before
-        // `signal_pending`): a read takes the data that woke it, a wait reaps the child, an open
-        // completes. Only if the condition is false again does the signal interrupt the call. Some
-        // calls look at the signal first (a woken `msgsnd`, `sem_wait`): those give up, and start
-        // again from the beginning once the process runs.
-        if kernel.woken_call_finishes(to) {
-            kernel.finish_call_now(to, trace);
-        } else {
-            kernel.proc_mut(to).call.reset();
-        }
-    }
-    let state = kernel.process(to).state.clone();
+    let mut continued = false;
     if signal == SIGCONT {
-        // SIGCONT continues a stopped process whatever its disposition, and cancels pending stops.
-        let stop_mask: u64 = STOP_SIGNALS.iter().map(|number| Signal(*number).mask_bit()).sum();
-        kernel.proc_mut(to).pending_signals &= !stop_mask;
-        if state == ProcState::Stopped {
+        let stops: u64 = STOP_SIGNALS.iter().map(|number| Signal(*number).mask_bit()).sum();
+        kernel.proc_mut(to).sig.discard(stops);
+        if kernel.process(to).state == ProcState::Stopped {
+            continued = true;
             record(kernel, trace, SignalEffect::Continued);
             kernel.set_state(to, ProcState::Runnable);
+            // It may have stopped as a call returned, before its own code went on: that code runs now,
+            // unless a signal is to be taken first (then it runs after, at its next step).
+            if kernel.process(to).sig.deliverable() == 0 {
+                kernel.settle(to);
+            }
             kernel.proc_mut(to).report = Some(super::process::ChildReport::Continued);
-            super::process::notify_parent(kernel, to, trace);
-            // A fatal signal that arrived while stopped takes effect now.
-            let pending = kernel.process(to).pending_signals;
-            if pending != 0 {
-                let first = Signal(pending.trailing_zeros() as u8 + 1);
-                kernel.proc_mut(to).pending_signals = 0;
-                let effect = if first.default_action() == DefaultAction::Core {
-                    SignalEffect::TerminatedCore
-                } else {
-                    SignalEffect::Terminated
-                };
-                trace.record(Event {
-                    step: kernel.step as u32,
-                    kind: EventKind::Signal { from: to, to, signal: first, effect },
-                });
-                super::process::exit_process(kernel, to, ChildStatus::Killed { signal: first, core: false }, trace);
-            }
-        } else {
-            record(kernel, trace, if ignored { SignalEffect::Ignored } else { SignalEffect::NoEffect });
+            // The parent hears of it when the child runs (see `Process::continued_unreported`).
+            kernel.proc_mut(to).continued_unreported = true;
+        }
+    }
+    let signals = &kernel.process(to).sig;
+    let blocked = signals.blocked & bit != 0 && !signal.is_unblockable();
+    let ignored = match signals.action(signal) {
+        Action::Ignore => signal != SIGKILL && signal != SIGSTOP,
+        Action::Default => ignored_by_default(signal),
+        Action::Handler { .. } => false,
+    };
+    if ignored && !blocked {
+        if !continued {
+            record(kernel, trace, SignalEffect::Ignored);
         }
         return;
     }
-    if signal != SIGKILL && (ignored || action == DefaultAction::Ignore) && !signal.is_unblockable() {
-        record(kernel, trace, SignalEffect::Ignored);
+    if !signal.is_realtime() && signals.pending & bit != 0 {
+        record(kernel, trace, SignalEffect::Coalesced);
         return;
     }
-    match action {
-        DefaultAction::Stop => {
-            kernel.proc_mut(to).pending_signals &= !SIGCONT.mask_bit();
-            if state == ProcState::Stopped {
-                record(kernel, trace, SignalEffect::NoEffect);
-                return;
+    let signals = &mut kernel.proc_mut(to).sig;
+    // `SEND_SIG_PRIV` leaves `si_pid` 0 (`__send_signal_locked`).
+    let si_pid = if sent.code == SI_KERNEL { 0 } else { from };
+    signals.queue.push(Queued { signal, from: si_pid, value: sent.value, code: sent.code });
+    signals.pending |= bit;
+    // `complete_signal`: a fatal signal starts the group exit, which drops an unreported continue.
+    let fatal = signal == SIGKILL
+        || (!blocked
+            && signals.action(signal) == Action::Default
+            && matches!(signal.default_action(), DefaultAction::Terminate | DefaultAction::Core));
+    if fatal {
+        kernel.proc_mut(to).continued_unreported = false;
+    }
+    if blocked {
+        record(kernel, trace, SignalEffect::Blocked);
+        if !wakes_waiter(kernel, to, signal) {
+            return;
+        }
+    } else if kernel.process(to).state == ProcState::Stopped && signal != SIGKILL {
+        record(kernel, trace, SignalEffect::WhileStopped);
+    } else if !continued {
+        record(kernel, trace, SignalEffect::Pending);
+    }
+    // `signal_wake_up`: an interruptible sleeper wakes to take it; SIGKILL also ends a stop.
+    let wakes = match kernel.process(to).state {
+        ProcState::Blocked(_) => {
+            kernel.leave_wait_queue(to);
+            true
+        }
+        ProcState::Stopped => signal == SIGKILL,
+        _ => false,
+    };
+    if wakes {
+        kernel.set_state(to, ProcState::Runnable);
+        kernel.proc_mut(to).sig.woken_by = Some(signal);
+        if kernel.footprint.enabled {
+            kernel.footprint.write(ObjectRef::process(to));
+        }
+        trace.record_wake(kernel.step as u32, to, from, WakeCause::Signal { signal });
+    }
+}
+
+/// A sleeper in `sigwaitinfo` wakes for a signal of its set even though it blocks it (Linux unblocks
+/// the set while it waits).
+pub(crate) fn wakes_waiter(kernel: &Kernel, to: Pid, signal: Signal) -> bool {
+    matches!(&kernel.process(to).state, ProcState::Blocked(BlockReason::SignalWait { set }) if set & signal.mask_bit() != 0)
+}
+
+/// Delivers what `pid` may take now, as it returns to user mode (`get_signal`, `handle_signal`): default
+/// actions (death, stop, nothing), or a handler frame each, the first signal's frame innermost... as
+/// Linux stacks them, the last delivered runs first. Stops at a death or a stop.
+pub(crate) fn deliver(kernel: &mut Kernel, pid: Pid, trace: &mut Trace) {
+    loop {
+        let process = kernel.process(pid);
+        if process.state != ProcState::Runnable {
+            return;
+        }
+        let Some(signal) = next_signal(process.sig.deliverable()) else { return };
+        let queued = kernel.proc_mut(pid).sig.dequeue(signal).expect("a pending signal has an instance");
+        let record = |kernel: &Kernel, trace: &mut Trace, delivery| {
+            trace.record(Event { step: kernel.step as u32, kind: EventKind::Delivered { pid, signal, delivery } });
+        };
+        match kernel.process(pid).sig.action(signal) {
+            Action::Ignore if signal != SIGKILL && signal != SIGSTOP => record(kernel, trace, Delivery::Ignored),
+            Action::Handler { handler, flags, mask } if !signal.is_unblockable() => {
+                if kernel.process(pid).sig.frames.len() as u32 >= kernel.limits.max_signal_frames {
+                    kernel.halt(
+                        "max_signal_frames",
+                        format!(
+                            "{} would run more than {} signal handlers inside one another",
+                            kernel.process(pid).name,
+                            kernel.limits.max_signal_frames
+                        ),
+                    );
+                    return;
+                }
+                decide_restart(kernel, pid, signal, flags, trace);
+                record(kernel, trace, Delivery::Handler { handler });
+                push_frame(kernel, pid, queued, handler, flags, mask);
             }
-            record(kernel, trace, SignalEffect::Stopped);
-            interrupt_for_stop(kernel, to, signal, trace);
-            kernel.set_state(to, ProcState::Stopped);
-            kernel.proc_mut(to).report = Some(super::process::ChildReport::Stopped(signal));
-            super::process::notify_parent(kernel, to, trace);
-        }
-        DefaultAction::Core | DefaultAction::Terminate if state == ProcState::Stopped && signal != SIGKILL => {
-            // A fatal signal other than SIGKILL waits until the process runs again: Linux's
-            // `wants_signal` refuses a stopped task, so `complete_signal` leaves it pending.
-            kernel.proc_mut(to).pending_signals |= bit;
-            record(kernel, trace, SignalEffect::Pending);
-        }
-        DefaultAction::Core => {
-            record(kernel, trace, SignalEffect::TerminatedCore);
-            super::process::exit_process(kernel, to, ChildStatus::Killed { signal, core: false }, trace);
-        }
-        DefaultAction::Terminate | DefaultAction::Ignore | DefaultAction::Continue => {
-            record(kernel, trace, SignalEffect::Terminated);
-            super::process::exit_process(kernel, to, ChildStatus::Killed { signal, core: false }, trace);
+            _ => match signal.default_action() {
+                DefaultAction::Ignore | DefaultAction::Continue => record(kernel, trace, Delivery::Ignored),
+                DefaultAction::Stop
+                    if signal != SIGSTOP && is_orphaned_group(kernel, kernel.process(pid).pgid, None) =>
+                {
+                    record(kernel, trace, Delivery::Discarded);
+                }
+                DefaultAction::Stop => {
+                    record(kernel, trace, Delivery::Stopped);
+                    restore_suspended_mask(kernel, pid);
+                    kernel.set_state(pid, ProcState::Stopped);
+                    kernel.proc_mut(pid).report = Some(super::process::ChildReport::Stopped(signal));
+                    super::process::notify_parent(kernel, pid, trace);
+                    return;
+                }
+                action @ (DefaultAction::Terminate | DefaultAction::Core) => {
+                    let core = action == DefaultAction::Core;
+                    record(kernel, trace, Delivery::Terminated { core });
+                    super::process::exit_process(kernel, pid, ChildStatus::Killed { signal, core: false }, trace);
+                    return;
+                }
+            },
         }
     }
 }
 
-/// A stop signal wakes a sleeping process: its mechanism says whether its call returns what it has done
-/// so far or starts again after `SIGCONT` (a waiting FIFO open gives up its place).
-fn interrupt_for_stop(kernel: &mut Kernel, pid: Pid, signal: Signal, trace: &mut Trace) {
-    let ProcState::Blocked(reason) = kernel.process(pid).state.clone() else { return };
-    let interruption = Kernel::interruption(&reason);
-    kernel.leave_wait_queue(pid);
-    super::fifo::cancel_pending_open(kernel, pid, trace);
-    let result = match interruption {
-        Interruption::Restart => None,
-        Interruption::Partial(done) => Some(CallResult::Value { value: done as i64 }),
-        Interruption::Fail(errno) => Some(CallResult::Error { errno }),
-    };
-    if let Some(result) = result {
-        let op = kernel.process(pid).pc;
-        trace.record(Event { step: kernel.step as u32, kind: EventKind::Interrupted { pid, op, signal } });
-        let args = kernel.process(pid).call.args;
-        kernel.complete_call(pid, op, &args, result, trace);
+/// `sigsuspend`'s own mask goes back once the wait is over with no handler to restore it.
+fn restore_suspended_mask(kernel: &mut Kernel, pid: Pid) {
+    let signals = &mut kernel.proc_mut(pid).sig;
+    if let Some(mask) = signals.suspended_mask.take() {
+        signals.blocked = mask;
     }
-    kernel.proc_mut(pid).call.reset();
+}
+
+/// A handler is delivered while the call below waits to start again after a stop: the handler decides
+/// how the call ends, as `handle_signal` (`arch/x86/kernel/signal.c`) does with the restart code still
+/// in the registers: `-ERESTARTSYS` starts again only with `SA_RESTART`, `-ERESTARTNOHAND` (`pause`,
+/// `sigsuspend`) and `-ERESTART_RESTARTBLOCK` (`nanosleep`) fail with `EINTR`, and glibc's `sleep`
+/// returns the seconds it had left. (Had the process run the call again first, it would be asleep in
+/// it and the handler would interrupt it the same way.)
+fn decide_restart(kernel: &mut Kernel, pid: Pid, signal: Signal, flags: i64, trace: &mut Trace) {
+    let call = kernel.process(pid).call;
+    let Some(interruption) = call.undecided.filter(|_| call.restart) else { return };
+    let result = match interruption {
+        Interruption::Restart if flags & SA_RESTART != 0 => {
+            kernel.proc_mut(pid).call.undecided = None;
+            return;
+        }
+        Interruption::ReturnLeftIfHandled => match call.scratch {
+            super::Scratch::Until(until) => CallResult::Value { value: super::time::seconds_left(kernel, until) },
+            _ => CallResult::Value { value: 0 },
+        },
+        _ => CallResult::Error { errno: crate::linux::errno::EINTR },
+    };
+    let op = kernel.process(pid).pc;
+    let outcome = if matches!(result, CallResult::Error { .. }) {
+        crate::trace::CallInterrupted::Eintr
+    } else {
+        crate::trace::CallInterrupted::Partial
+    };
+    trace.record(Event { step: kernel.step as u32, kind: EventKind::Interrupted { pid, op, signal, outcome } });
+    kernel.complete_call(pid, op, &call.args, result, trace);
+}
+
+/// `setup_rt_frame` and `signal_delivered`: the handler runs next, on top of where the process is.
+fn push_frame(kernel: &mut Kernel, pid: Pid, queued: Queued, handler: u32, flags: i64, mask: u64) {
+    let code = kernel.program.handlers[handler as usize].clone();
+    let slots = kernel.program.signal_slots.expect("a scenario with handlers has the signal variables");
+    let process = kernel.proc_mut(pid);
+    let saved_call = std::mem::take(&mut process.call);
+    let signals = &mut process.sig;
+    let saved_blocked = signals.suspended_mask.take().unwrap_or(signals.blocked);
+    let saved_info = [slots.signo, slots.si_pid, slots.si_value, slots.si_code].map(|slot| process.vars[slot as usize]);
+    signals.frames.push(Frame {
+        signal: queued.signal,
+        handler,
+        return_pc: process.pc,
+        return_end: process.end_pc,
+        saved_blocked,
+        saved_info,
+        saved_call,
+    });
+    let mut blocked = signals.blocked | mask;
+    if flags & SA_NODEFER == 0 {
+        blocked |= queued.signal.mask_bit();
+    }
+    signals.blocked = blocked & BLOCKABLE;
+    if flags & SA_RESETHAND != 0 {
+        signals.set_action(queued.signal, Action::Default);
+    }
+    let info = if flags & SA_SIGINFO != 0 { [queued.from as i64, queued.value, queued.code] } else { [0, 0, 0] };
+    process.vars[slots.signo as usize] = queued.signal.0 as i64;
+    process.vars[slots.si_pid as usize] = info[0];
+    process.vars[slots.si_value as usize] = info[1];
+    process.vars[slots.si_code as usize] = info[2];
+    // The handler's code runs once every frame of this delivery is in place (the kernel settles the
+    // process after delivering), so the last handler pushed runs first, as on Linux.
+    process.pc = code.start;
+    process.end_pc = code.end;
+}
+
+/// The implicit `rt_sigreturn()` at the end of a handler: the process goes back to where the signal
+/// found it, with its mask and signal variables as they were.
+pub(crate) fn sigreturn(kernel: &mut Kernel, pid: Pid) -> Signal {
+    let slots = kernel.program.signal_slots.expect("a scenario with handlers has the signal variables");
+    let process = kernel.proc_mut(pid);
+    let frame = process.sig.frames.pop().expect("a process returns from a handler only inside one");
+    process.sig.blocked = frame.saved_blocked;
+    process.call = frame.saved_call;
+    process.pc = frame.return_pc;
+    process.end_pc = frame.return_end;
+    for (slot, value) in [slots.signo, slots.si_pid, slots.si_value, slots.si_code].into_iter().zip(frame.saved_info) {
+        process.vars[slot as usize] = value;
+    }
+    frame.signal
+}
+
+/// How a deliverable signal ends a call that would sleep again: the mechanism's [`Interruption`] and
+/// the signal's action decide between going on later from the start, failing with `EINTR`, and
+/// returning what was done so far (signal(7), "Interruption of system calls ... by signal handlers"
+/// and "... by stop signals").
+pub(crate) fn outcome(kernel: &Kernel, pid: Pid, interruption: Interruption) -> (Signal, Interruption) {
+    let signals = &kernel.process(pid).sig;
+    let signal = next_signal(signals.deliverable()).expect("called with a deliverable signal");
+    let action = signals.action(signal);
+    let handled = matches!(action, Action::Handler { .. }) && !signal.is_unblockable();
+    let restart_flag = matches!(action, Action::Handler { flags, .. } if flags & SA_RESTART != 0);
+    let outcome = match interruption {
+        Interruption::Partial(done) if done > 0 => Interruption::Partial(done),
+        Interruption::Eintr => Interruption::Eintr,
+        Interruption::Restart | Interruption::Partial(_) if handled && !restart_flag => Interruption::Eintr,
+        Interruption::RestartWithoutHandler if handled => Interruption::Eintr,
+        Interruption::ReturnLeftIfHandled if handled => Interruption::ReturnLeftIfHandled,
+        _ => Interruption::Restart,
+    };
+    (signal, outcome)
+}
+
+/// Whether a stop or a continue of `child` should raise `SIGCHLD` in its parent (`SA_NOCLDSTOP` says no).
+pub(crate) fn parent_wants_stop_reports(kernel: &Kernel, parent: Pid) -> bool {
+    !matches!(kernel.process(parent).sig.action(SIGCHLD), Action::Handler { flags, .. } if flags & SA_NOCLDSTOP != 0)
 }
 
 /// User-space code faulted (a division by zero): the CPU raises `signal` for it. A fault's signal cannot
-/// be ignored (`force_sig_fault` puts back the default action), so the process dies of it.
+/// be ignored or blocked (`force_sig_fault` puts back the default action), so the process dies of it.
 pub(crate) fn fault(kernel: &mut Kernel, pid: Pid, op: u32, signal: Signal, trace: &mut Trace) {
     if !kernel.process(pid).is_alive() {
         return;
@@ -265,21 +690,322 @@ pub(crate) fn fault(kernel: &mut Kernel, pid: Pid, op: u32, signal: Signal, trac
     trace.record(Event { step: kernel.step as u32, kind: EventKind::Fault { pid, op, signal } });
     trace.record(Event {
         step: kernel.step as u32,
-        kind: EventKind::Signal { from: pid, to: pid, signal, effect: SignalEffect::TerminatedCore },
+        kind: EventKind::Delivered { pid, signal, delivery: Delivery::Terminated { core: true } },
     });
     super::process::exit_process(kernel, pid, ChildStatus::Killed { signal, core: false }, trace);
 }
 
-/// The signal mechanism: `kill`, `signal`, `pause`.
+/// The signal mechanism.
 pub struct Signals;
 
 impl Mechanism for Signals {
     fn call(kernel: &mut Kernel, call: &CallContext, _trace: &mut Trace) -> Exec {
+        let pid = call.pid;
         match call.id() {
-            CallId::Kill => kill(kernel, call.pid, call.arg(0), call.arg(1)),
-            CallId::Signal => set_disposition(kernel, call.pid, call.arg(0), call.arg(1)),
+            CallId::Kill => send(kernel, pid, call.arg(0), call.arg(1), 0, SI_USER),
+            CallId::Killpg => match call.arg(0) {
+                // glibc's killpg refuses a negative group; 0 is the caller's own.
+                group if group < 0 => Kernel::error(EINVAL),
+                group => send(kernel, pid, -group, call.arg(1), 0, SI_USER),
+            },
+            // glibc's `raise` is `tgkill` to the caller itself: `SI_TKILL` (`do_tkill`), as `ipclab check`
+            // found on Linux.
+            CallId::Raise => send(kernel, pid, pid as i64, call.arg(0), 0, SI_TKILL),
+            CallId::Sigqueue => match call.arg(0) {
+                // `rt_sigqueueinfo` names one process.
+                target if target <= 0 => Kernel::error(ESRCH),
+                target => send(kernel, pid, target, call.arg(1), call.arg(2), SI_QUEUE),
+            },
+            CallId::Signal => {
+                let action = action_from(kernel, call.arg(1), SA_RESTART, 0);
+                set_action(kernel, pid, call.arg(0), action)
+            }
+            CallId::Sigaction => {
+                let action = action_from(kernel, call.arg(1), call.arg(2), call.arg(3) as u64);
+                match set_action(kernel, pid, call.arg(0), action) {
+                    Exec::Done(CallResult::Value { .. }) => Exec::Done(CallResult::Value { value: 0 }),
+                    other => other,
+                }
+            }
+            CallId::Sigprocmask => set_mask(kernel, pid, call.arg(0), call.arg(1) as u64),
+            CallId::Sigpending => {
+                let signals = &kernel.process(pid).sig;
+                Exec::Done(CallResult::Out { value: (signals.pending & signals.blocked) as i64 })
+            }
+            CallId::Sigsuspend => {
+                let signals = &mut kernel.proc_mut(pid).sig;
+                if signals.suspended_mask.is_none() {
+                    signals.suspended_mask = Some(signals.blocked);
+                }
+                signals.blocked = call.arg(0) as u64 & BLOCKABLE;
+                Exec::Block(BlockReason::Signal)
+            }
+            CallId::Sigwaitinfo => wait_for_signal(kernel, pid, call.arg(0) as u64),
             CallId::Pause => Exec::Block(BlockReason::Signal),
             other => unreachable!("{} is not a signal call", other.name()),
         }
+    }
+
+    /// `sigtimedwait`'s timeout goes with its wait.
+    fn leave_queue(kernel: &mut Kernel, pid: Pid, reason: &BlockReason) {
+        if let BlockReason::SignalWait { .. } = reason {
+            kernel.cancel_timer(pid, super::time::TimerKind::Wake);
+        }
+    }
+
+    /// `pause` and `sigsuspend` return `EINTR` after a handler and start again after a stop
+    /// (`-ERESTARTNOHAND`); `sigwaitinfo` fails with `EINTR` either way.
+    fn interruption(reason: &BlockReason) -> Interruption {
+        match reason {
+            BlockReason::SignalWait { .. } => Interruption::Eintr,
+            _ => Interruption::RestartWithoutHandler,
+        }
+    }
+
+    fn check(kernel: &Kernel) -> Result<(), String> {
+        for process in &kernel.procs {
+            let signals = &process.sig;
+            if signals.blocked & !BLOCKABLE != 0 {
+                return Err(format!("{} blocks SIGKILL or SIGSTOP", process.name));
+            }
+            let queued = signals.queue.iter().fold(0u64, |bits, queued| bits | queued.signal.mask_bit());
+            if queued != signals.pending {
+                return Err(format!("{}'s pending set does not match its queue", process.name));
+            }
+            for signal in (1..=crate::linux::signal::MAX_SIGNAL).map(Signal).filter(|signal| !signal.is_realtime()) {
+                if signals.queue.iter().filter(|queued| queued.signal == signal).count() > 1 {
+                    return Err(format!("{} has {} queued twice", process.name, signal.name()));
+                }
+            }
+            if signals.ignored & signals.handled != 0 {
+                return Err(format!("{} both ignores and handles a signal", process.name));
+            }
+            if !process.is_alive() && (!signals.queue.is_empty() || !signals.frames.is_empty()) {
+                return Err(format!("{} is dead with signals pending or handlers running", process.name));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Policy, RunConfig, Simulation};
+
+    /// Runs a scenario under round-robin and a few random seeds; every expectation it writes must hold.
+    fn holds(text: &str) {
+        let scenario = crate::parse(text).unwrap_or_else(|errors| panic!("{:?}", errors[0]));
+        let runs = std::iter::once((0, Policy::RoundRobin)).chain((1..8).map(|seed| (seed, Policy::Random)));
+        for (seed, policy) in runs {
+            let config = RunConfig { seed, policy, check_invariants: true, ..RunConfig::default() };
+            let mut simulation = Simulation::new(&scenario, config).unwrap();
+            simulation.run().unwrap();
+            let report = simulation.report().unwrap();
+            assert!(report.failures.is_empty(), "seed {seed}: {:?}", report.failures);
+        }
+    }
+
+    #[test]
+    fn a_handler_s_own_calls_start_afresh_over_a_call_that_will_start_again() {
+        // The read below is to start again (SA_RESTART); the handler's read is a call of its own, with
+        // its own operands, and the read below starts again after rt_sigreturn.
+        holds(
+            "handler h {\n  read q.r 1 -> \"q\"\n}\nprocess main expect exited 0 {\n  p = pipe\n  q = pipe\n  \
+             sigaction SIGUSR1 h SA_RESTART -> 0\n  fork poker expect exited 0 {\n    boss = getppid\n    \
+             kill boss SIGUSR1 -> 0\n    write q.w \"q\" -> 1\n    write p.w \"p\" -> 1\n  }\n  \
+             read p.r 1 -> \"p\"\n  waitpid poker -> poker exited 0\n}\n",
+        );
+    }
+
+    #[test]
+    fn a_handler_delivered_before_a_stopped_call_starts_again_decides_how_it_ends() {
+        // Stopped in read, continued, then SIGUSR2 (no SA_RESTART) comes before the reader runs: the read
+        // fails with EINTR, as handle_signal decides with the restart code still in the registers.
+        let scenario = crate::parse(
+            "handler h {\n  n = 1\n}\nprocess main expect exited 0 {\n  p = pipe\n  \
+             sigaction SIGUSR2 h -> 0\n  fork poker expect exited 0 {\n    boss = getppid\n    \
+             kill boss SIGSTOP -> 0\n    kill boss SIGCONT -> 0\n    kill boss SIGUSR2 -> 0\n    \
+             write p.w \"p\" -> 1\n  }\n  read p.r 1 -> EINTR\n  read p.r 1 -> \"p\"\n  \
+             waitpid poker -> poker exited 0\n}\n",
+        )
+        .unwrap();
+        // main forks and sleeps in read; poker stops it (main takes the stop), continues it and sends
+        // SIGUSR2 before main runs again.
+        let choices = [2, 2, 2, 2, 3, 3, 2, 3, 3, 2, 2, 3, 2, 3, 2];
+        let config = RunConfig {
+            policy: Policy::Choices { pids: choices.to_vec() },
+            check_invariants: true,
+            ..RunConfig::default()
+        };
+        let mut simulation = Simulation::new(&scenario, config).unwrap();
+        simulation.run().unwrap();
+        let report = simulation.report().unwrap();
+        assert!(report.failures.is_empty(), "{:?}", report.failures);
+        assert_eq!(report.outcome, crate::RunOutcome::AllExited);
+    }
+
+    #[test]
+    fn a_call_woken_by_a_stop_that_sigcont_took_back_still_sees_a_signal_pending() {
+        // The writer sleeps with 65536 bytes in; SIGSTOP wakes it, SIGCONT discards the stop before it
+        // runs, and its write returns the partial count (TIF_SIGPENDING is still set).
+        let scenario = crate::parse(
+            "process main expect exited 0 {\n  p = pipe\n  fork writer expect exited 0 {\n    \
+             write p.w 70_000 bytes of \"x\" -> 65_536\n  }\n  kill writer SIGSTOP -> 0\n  \
+             kill writer SIGCONT -> 0\n  close p.w -> 0\n  read p.r 100_000 -> 65_536\n  \
+             waitpid writer -> writer exited 0\n}\n",
+        )
+        .unwrap();
+        // main forks; the writer fills the pipe and sleeps; main stops and continues it; the writer runs.
+        let choices = [2, 2, 3, 2, 2, 3, 2, 2, 3, 2, 2];
+        let config = RunConfig {
+            policy: Policy::Choices { pids: choices.to_vec() },
+            check_invariants: true,
+            ..RunConfig::default()
+        };
+        let mut simulation = Simulation::new(&scenario, config).unwrap();
+        simulation.run().unwrap();
+        let report = simulation.report().unwrap();
+        assert!(report.failures.is_empty(), "{:?}", report.failures);
+        assert_eq!(report.outcome, crate::RunOutcome::AllExited);
+    }
+
+    #[test]
+    fn a_continued_child_tells_its_parent_when_it_runs_not_at_the_sigcont() {
+        // The parent's SIGCHLD handler counts CLD_CONTINUED: after its kill SIGCONT, and a waitpid
+        // WCONTINUED that finds the continue at once, nothing has come (the child has not run); the
+        // child's SIGCHLD comes when it runs, and its exit's SIGCHLD coalesces with it.
+        let scenario = crate::parse(
+            "handler h {\n  if si_code == CLD_CONTINUED {\n    conts = conts + 1\n  }\n}\n\
+             process main expect exited 0 {\n  conts = 0\n  sigaction SIGCHLD h SA_SIGINFO -> 0\n  \
+             fork kid expect exited 0 {\n    raise SIGSTOP -> 0\n  }\n  \
+             waitpid kid WUNTRACED -> kid stopped SIGSTOP\n  kill kid SIGCONT -> 0\n  \
+             waitpid kid WCONTINUED -> kid continued\n  if conts != 0 {\n    exit 1\n  }\n  \
+             waitpid kid -> kid exited 0\n  if conts != 1 {\n    exit 2\n  }\n}\n",
+        )
+        .unwrap();
+        // The kid stops at step 3 and runs again only at step 9, when main sleeps in waitpid.
+        let choices = [2, 2, 3, 2, 2, 2, 2, 2, 3, 2, 2, 2];
+        let config = RunConfig {
+            policy: Policy::Choices { pids: choices.to_vec() },
+            check_invariants: true,
+            ..RunConfig::default()
+        };
+        let mut simulation = Simulation::new(&scenario, config).unwrap();
+        simulation.run().unwrap();
+        let report = simulation.report().unwrap();
+        assert!(report.failures.is_empty(), "{:?}", report.failures);
+        assert_eq!(report.outcome, crate::RunOutcome::AllExited);
+    }
+
+    #[test]
+    fn siginfo_says_who_sent_and_how_as_linux_fills_it_in() {
+        // raise is tgkill (SI_TKILL); SIGCHLD carries a CLD_* code, the child and its status (in
+        // si_value's place); SIGPIPE comes from the writer itself (SI_USER); an alarm from the kernel
+        // (SI_KERNEL, si_pid 0).
+        holds(
+            "handler h {\n  codes = codes * 10 + si_code + 6\n  pids = pids + si_pid\n  \
+             values = values + si_value\n}\nprocess main expect exited 0 {\n  codes = 0\n  pids = 0\n  \
+             values = 0\n  me = getpid\n  sigaction SIGUSR1 h SA_SIGINFO -> 0\n  \
+             sigaction SIGCHLD h SA_SIGINFO -> 0\n  sigaction SIGPIPE h SA_SIGINFO -> 0\n  \
+             sigaction SIGALRM h SA_SIGINFO -> 0\n  raise SIGUSR1 -> 0\n  old = sigprocmask SIG_BLOCK SIGCHLD -> ok\n  \
+             fork kid expect exited 7 {\n    exit 7\n  }\n  sigsuspend old -> EINTR\n  \
+             waitpid kid -> kid exited 7\n  p = pipe\n  close p.r -> 0\n  write p.w \"x\" -> EPIPE\n  \
+             alarm 1 -> 0\n  pause -> EINTR\n  \
+             if codes != 0 * 1000 + (1 + 6) * 100 + (0 + 6) * 10 + (128 + 6) {\n    exit 1\n  }\n  \
+             if pids != me + kid + me {\n    exit 2\n  }\n  if values != 7 {\n    exit 3\n  }\n}\n",
+        );
+    }
+
+    #[test]
+    fn sigkill_and_sigstop_cannot_be_caught_blocked_or_ignored() {
+        holds(
+            "handler h {\n  x = 1\n}\nprocess main expect killed SIGKILL {\n  sigaction SIGKILL h -> EINVAL\n  \
+             signal SIGSTOP SIG_IGN -> EINVAL\n  sigaction SIGKILL SIG_DFL -> 0\n  \
+             sigprocmask SIG_BLOCK SIGKILL|SIGSTOP -> ok\n  old = sigprocmask SIG_BLOCK 0 -> ok\n  \
+             if old != 0 {\n    exit 1\n  }\n  raise SIGKILL\n  exit 2\n}\n",
+        );
+    }
+
+    #[test]
+    fn the_c_library_keeps_signals_32_and_33_but_kill_sends_them() {
+        holds(
+            "handler h {\n  x = 1\n}\nprocess main expect killed SIG32 {\n  sigaction 32 h -> EINVAL\n  \
+             sigaction 33 SIG_IGN -> EINVAL\n  sigaction SIGRTMIN h -> 0\n  sigaction 65 h -> EINVAL\n  \
+             kill self 65 -> EINVAL\n  kill self 32\n  exit 3\n}\n",
+        );
+    }
+
+    #[test]
+    fn sa_resethand_runs_the_handler_once_then_the_default_kills() {
+        holds(
+            "handler h {\n  n = n + 1\n}\nprocess main expect killed SIGUSR1 {\n  n = 0\n  \
+             sigaction SIGUSR1 h SA_RESETHAND -> 0\n  raise SIGUSR1 -> 0\n  if n != 1 {\n    exit 1\n  }\n  \
+             raise SIGUSR1\n  exit 2\n}\n",
+        );
+    }
+
+    #[test]
+    fn without_sa_nodefer_a_signal_waits_for_its_own_handler_and_with_it_nests() {
+        // Without SA_NODEFER: the raise inside the handler stays pending until the handler returns,
+        // so the first run finishes (depth back to 0) before the second starts.
+        holds(
+            "handler h {\n  depth = depth + 1\n  if depth > deepest {\n    deepest = depth\n  }\n  \
+             if runs == 0 {\n    runs = 1\n    raise SIGUSR1 -> 0\n  }\n  depth = depth - 1\n}\n\
+             process main expect exited 0 {\n  depth = 0\n  deepest = 0\n  runs = 0\n  \
+             sigaction SIGUSR1 h -> 0\n  raise SIGUSR1 -> 0\n  if deepest != 1 {\n    exit 1\n  }\n}\n",
+        );
+        // With SA_NODEFER the second delivery comes as the raise returns, inside the first handler.
+        holds(
+            "handler h {\n  depth = depth + 1\n  if depth > deepest {\n    deepest = depth\n  }\n  \
+             if runs == 0 {\n    runs = 1\n    raise SIGUSR1 -> 0\n  }\n  depth = depth - 1\n}\n\
+             process main expect exited 0 {\n  depth = 0\n  deepest = 0\n  runs = 0\n  \
+             sigaction SIGUSR1 h SA_NODEFER -> 0\n  raise SIGUSR1 -> 0\n  if deepest != 2 {\n    exit 1\n  }\n}\n",
+        );
+    }
+
+    #[test]
+    fn handlers_nest_no_deeper_than_the_limit() {
+        let scenario = crate::parse(
+            "handler h {\n  raise SIGUSR1\n}\nprocess main {\n  sigaction SIGUSR1 h SA_NODEFER\n  raise SIGUSR1\n}\n",
+        )
+        .unwrap();
+        let mut simulation = Simulation::new(&scenario, RunConfig::default()).unwrap();
+        let outcome = simulation.run().unwrap().clone();
+        assert!(
+            matches!(&outcome, crate::RunOutcome::LimitReached { limit, .. } if limit == "max_signal_frames"),
+            "{outcome:?}"
+        );
+    }
+
+    #[test]
+    fn ignoring_a_signal_discards_what_is_pending_and_a_fork_keeps_actions_and_mask_but_not_pending() {
+        holds(
+            "handler h {\n  n = n + 1\n}\nprocess main expect exited 0 {\n  n = 0\n  sigaction SIGUSR1 h -> 0\n  \
+             sigprocmask SIG_BLOCK SIGUSR1|SIGUSR2 -> ok\n  raise SIGUSR1 -> 0\n  raise SIGUSR2 -> 0\n  \
+             signal SIGUSR2 SIG_IGN -> 0\n  set = sigpending -> ok\n  if set != 512 {\n    exit 1\n  }\n  \
+             fork child expect exited 0 {\n    pending = sigpending -> ok\n    if pending != 0 {\n      exit 2\n    }\n    \
+             mask = sigprocmask SIG_BLOCK 0 -> ok\n    if mask != 512 + 2048 {\n      exit 3\n    }\n    \
+             raise SIGUSR1 -> 0\n    sigprocmask SIG_SETMASK 0 -> ok\n    if n != 1 {\n      exit 4\n    }\n  }\n  \
+             waitpid child -> child exited 0\n  sigprocmask SIG_SETMASK 0 -> ok\n  if n != 1 {\n    exit 5\n  }\n}\n",
+        );
+    }
+
+    #[test]
+    fn pause_returns_eintr_after_a_handler_and_a_caught_signal_does_not_kill() {
+        holds(
+            "handler h {\n  got = 1\n}\nprocess main expect exited 0 {\n  got = 0\n  signal SIGTERM h -> 0\n  \
+             old = sigprocmask SIG_BLOCK SIGTERM -> ok\n  fork k {\n    kill main SIGTERM -> 0\n  }\n  \
+             sigsuspend old -> EINTR\n  if got != 1 {\n    exit 1\n  }\n  mask = sigprocmask SIG_BLOCK 0 -> ok\n  \
+             if mask != 16384 {\n    exit 2\n  }\n  wait -> k exited 0\n}\n",
+        );
+    }
+
+    #[test]
+    fn sigwaitinfo_takes_a_blocked_signal_without_its_handler() {
+        holds(
+            "handler h {\n  ran = 1\n}\nprocess main expect exited 0 {\n  ran = 0\n  sigaction SIGUSR2 h -> 0\n  \
+             sigprocmask SIG_BLOCK SIGUSR2 -> ok\n  raise SIGUSR2 -> 0\n  sigwaitinfo SIGUSR2 -> 12\n  \
+             if ran != 0 {\n    exit 1\n  }\n  sigpending -> ok\n}\n",
+        );
     }
 }

@@ -77,8 +77,11 @@ impl Canonical {
             for entry in process.fds.iter().flatten() {
                 reach_file(&mut canonical, entry.file);
             }
-            if let Scratch::FifoOpen { file, .. } = process.call.scratch {
-                reach_file(&mut canonical, file);
+            let saved = process.sig.frames.iter().map(|frame| &frame.saved_call);
+            for call in std::iter::once(&process.call).chain(saved) {
+                if let Scratch::FifoOpen { file, .. } = call.scratch {
+                    reach_file(&mut canonical, file);
+                }
             }
         }
         canonical
@@ -87,6 +90,39 @@ impl Canonical {
     fn pipe(&self, id: u32) -> u64 {
         self.pipes.get((id as usize).wrapping_sub(1)).map_or(u64::MAX, |number| *number as u64)
     }
+}
+
+/// A call in progress: whether it slept, its operands, what its mechanism keeps (times count from
+/// `now`: the same wait later is the same state).
+fn hash_call(hasher: &mut TraceHasher, call: &super::process::InCall, canonical: &Canonical, now: u64) {
+    hasher.word(call.waited as u64);
+    for arg in call.args.as_slice() {
+        hasher.word(*arg as u64);
+    }
+    match call.scratch {
+        Scratch::None => hasher.word(0),
+        Scratch::Written(written) => hasher.word(1 | (written as u64) << 8),
+        Scratch::FifoOpen { file, seen } => {
+            hasher.word(2 | (seen as u64) << 8);
+            hasher.word(canonical.files[file as usize] as u64);
+        }
+        Scratch::Until(until) => {
+            hasher.word(3);
+            hasher.word(until.saturating_sub(now));
+        }
+        Scratch::Ipc { serial } => {
+            hasher.word(4);
+            hasher.word(serial);
+        }
+    }
+    hasher.word(match call.undecided {
+        None => 0,
+        Some(super::Interruption::Restart) => 1,
+        Some(super::Interruption::RestartWithoutHandler) => 2,
+        Some(super::Interruption::Eintr) => 3,
+        Some(super::Interruption::ReturnLeftIfHandled) => 4,
+        Some(super::Interruption::Partial(done)) => 5 | (done as u64) << 8,
+    });
 }
 
 impl Kernel {
@@ -119,20 +155,23 @@ impl Kernel {
                     hasher.word(entry.cloexec as u64);
                 }
             }
-            hasher.word(process.call.waited as u64);
-            for arg in process.call.args.as_slice() {
-                hasher.word(*arg as u64);
+            hash_call(&mut hasher, &process.call, &canonical, self.now);
+            let signals = &process.sig;
+            for word in [signals.blocked, signals.pending, signals.ignored, signals.handled] {
+                hasher.word(word);
             }
-            match process.call.scratch {
-                Scratch::None => hasher.word(0),
-                Scratch::Written(written) => hasher.word(1 | (written as u64) << 8),
-                Scratch::FifoOpen { file, seen } => {
-                    hasher.word(2 | (seen as u64) << 8);
-                    hasher.word(canonical.files[file as usize] as u64);
-                }
-                Scratch::Ipc { serial } => {
-                    hasher.word(3);
-                    hasher.word(serial);
+            hasher.word(signals.suspended_mask.map_or(0, |mask| mask | 1 << 63));
+            hasher.word(signals.woken_by.map_or(0, |signal| 1 + signal.0 as u64));
+            hasher.word(signals.queue.len() as u64);
+            for queued in &signals.queue {
+                hasher.word(queued.signal.0 as u64 | (queued.from as u64) << 8 | (queued.code as u64) << 40);
+                hasher.word(queued.value as u64);
+            }
+            for (signal, action) in &signals.handlers {
+                if let super::signal::Action::Handler { handler, flags, mask } = action {
+                    hasher.word(signal.0 as u64 | (*handler as u64) << 8);
+                    hasher.word(*flags as u64);
+                    hasher.word(*mask);
                 }
             }
             match &process.handed {
@@ -162,14 +201,25 @@ impl Kernel {
                     None => hasher.word(u64::MAX),
                 }
             }
-            hasher.word(process.pending_signals);
-            hasher.word(process.ignored_signals);
+            hasher.word(signals.frames.len() as u64);
+            for frame in &signals.frames {
+                hasher.word(frame.signal.0 as u64 | (frame.handler as u64) << 8 | (frame.return_pc as u64) << 32);
+                hasher.word(frame.return_end as u64);
+                hasher.word(frame.saved_blocked);
+                for value in frame.saved_info {
+                    hasher.word(value as u64);
+                }
+                hash_call(&mut hasher, &frame.saved_call, &canonical, self.now);
+                hasher.word(frame.saved_call.restart as u64);
+            }
+            hasher.word(process.call.restart as u64);
             hasher.word(match process.report {
                 None => 0,
                 Some(super::process::ChildReport::Stopped(signal)) => 1 | (signal.0 as u64) << 8,
                 Some(super::process::ChildReport::Continued) => 2,
             });
             hasher.word(process.status.map_or(u64::MAX, |status| wait::encode(status) as u64));
+            hasher.word(process.continued_unreported as u64);
             for child in &process.children {
                 hasher.word(*child as u64);
             }
@@ -216,6 +266,11 @@ impl Kernel {
                 hasher.word(waiter as u64);
             }
         }
+        hasher.word(self.timers.len() as u64);
+        for timer in &self.timers {
+            hasher.word(timer.at.saturating_sub(self.now));
+            hasher.word(timer.pid as u64 | (matches!(timer.kind, super::time::TimerKind::Alarm) as u64) << 32);
+        }
         for (path, node) in &self.fifos {
             hasher.bytes(path.as_bytes());
             hasher.word(node.pipe.map_or(u64::MAX, |pipe| canonical.pipe(pipe)));
@@ -260,5 +315,11 @@ fn hash_reason(hasher: &mut TraceHasher, reason: &BlockReason, canonical: &Canon
         BlockReason::MqEmpty { mq } => hasher.word(10 | (mq as u64) << 8),
         BlockReason::MqFull { mq, held } => hasher.word(11 | (mq as u64) << 8 | (held as u64) << 40),
         BlockReason::NamedSem { sem } => hasher.word(12 | (sem as u64) << 8),
+        BlockReason::SignalWait { set } => {
+            hasher.word(13);
+            hasher.word(set);
+        }
+        // The deadline itself is hashed, from now, with the call's scratch.
+        BlockReason::Sleep { seconds, .. } => hasher.word(14 | (seconds as u64) << 8),
     }
 }

@@ -36,6 +36,19 @@ pub struct Scenario {
     pub schedule: Option<Located<Vec<ScheduleEntry>>>,
     /// Top-level processes, in the order they were written. Each is a child of `init` (pid 1).
     pub processes: Vec<ProcessDecl>,
+    /// Signal handlers (`handler NAME { ... }`), which `sigaction` and `signal` install by name. A
+    /// handler runs in the process that takes the signal, with that process's variables.
+    #[serde(default)]
+    pub handlers: Vec<HandlerDecl>,
+}
+
+/// `handler NAME { ... }`: the body runs when a signal it is installed for is delivered, then the
+/// process goes back to what it was doing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HandlerDecl {
+    pub name: String,
+    pub name_span: Span,
+    pub body: Vec<Stmt>,
 }
 
 /// A value together with where it was written.

@@ -292,6 +292,27 @@ pub struct TopProcess {
     pub span: Span,
 }
 
+/// A compiled `handler` block: the operations `start..end`, which a process runs on top of what it was
+/// doing when a signal it is installed for is delivered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HandlerCode {
+    pub name: Arc<str>,
+    pub start: u32,
+    pub end: u32,
+}
+
+/// The value of a handler as an action operand: after `SIG_DFL` (0) and `SIG_IGN` (1), handler `i` is `2 + i`.
+pub const FIRST_HANDLER: i64 = 2;
+
+/// The slots of [`crate::lang::names::SIGNAL_VARIABLES`], which a delivery sets for the handler.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SignalSlots {
+    pub signo: Slot,
+    pub si_pid: Slot,
+    pub si_value: Slot,
+    pub si_code: Slot,
+}
+
 /// A compiled scenario.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Program {
@@ -311,6 +332,10 @@ pub struct Program {
     /// the plain-value variables (and `errno`) its own code names, nested `fork` bodies left out. A
     /// process holds every variable of the scenario, but only these are its business to show.
     pub block_variables: Vec<(u32, Vec<Slot>)>,
+    /// The `handler` blocks, in the order they were written.
+    pub handlers: Vec<HandlerCode>,
+    /// Where `signo`, `si_pid`, `si_value` and `si_code` live (a scenario with handlers has them).
+    pub signal_slots: Option<SignalSlots>,
 }
 
 impl Program {
@@ -322,6 +347,7 @@ impl Program {
             slot_kinds: Vec::new(),
             paths: Vec::new(),
             loops: Vec::new(),
+            handler_names: scenario.handlers.iter().map(|handler| handler.name.clone()).collect(),
         };
         compiler.slot(crate::lang::names::ERRNO_VARIABLE, SlotKind::Errno);
         // Process names first, so that their slots are the same in every process.
@@ -345,20 +371,40 @@ impl Program {
         if processes.is_empty() {
             return Err(Diagnostic::new(Span::START, "a scenario needs at least one `process`"));
         }
+        let mut handlers = Vec::new();
+        for handler in &scenario.handlers {
+            let start = compiler.ops.len() as u32;
+            compiler.block(&handler.body);
+            let end = compiler.ops.len() as u32;
+            handlers.push(HandlerCode { name: Arc::from(handler.name.as_str()), start, end });
+        }
+        // The signal variables come last, so that they take no slot numbers from the scenario's own; a
+        // scenario without handlers needs them only if its code names them.
+        let signal_slots = (!handlers.is_empty()).then(|| {
+            let [signo, si_pid, si_value, si_code] =
+                crate::lang::names::SIGNAL_VARIABLES.map(|name| compiler.slot(name, SlotKind::Value));
+            SignalSlots { signo, si_pid, si_value, si_code }
+        });
         // Every block's start and end, in order, as the ops are laid out: the top-level processes one
-        // after another, and a fork's body right after its fork. Walking the ops gives them in order
-        // without a sort, which would cost the WebAssembly bundle a copy of the library's sort code.
+        // after another, then the handlers, and a fork's body right after its fork. Walking the ops
+        // gives them in order without a sort, which would cost the WebAssembly bundle a copy of the
+        // library's sort code.
         let mut starts: Vec<(u32, u32)> = Vec::new();
-        let mut top_level = processes.iter().peekable();
+        let blocks: Vec<(u32, u32)> = processes
+            .iter()
+            .map(|process| (process.start, process.end))
+            .chain(handlers.iter().map(|handler| (handler.start, handler.end)))
+            .collect();
+        let mut top_level = blocks.iter().copied().peekable();
         for (index, op) in compiler.ops.iter().enumerate() {
-            while let Some(process) = top_level.next_if(|process| process.start <= index as u32) {
-                starts.push((process.start, process.end));
+            while let Some(block) = top_level.next_if(|(start, _)| *start <= index as u32) {
+                starts.push(block);
             }
             if let OpKind::Fork { body_end, .. } = op.kind {
                 starts.push((index as u32 + 1, body_end));
             }
         }
-        starts.extend(top_level.map(|process| (process.start, process.end)));
+        starts.extend(top_level);
         debug_assert!(starts.is_sorted(), "blocks in order: {starts:?}");
         let block_variables = starts
             .into_iter()
@@ -375,6 +421,8 @@ impl Program {
             expected_end: scenario.expected_end.clone(),
             schedule: scenario.schedule.as_ref().map(|schedule| schedule.value.clone()).unwrap_or_default(),
             block_variables,
+            handlers,
+            signal_slots,
         })
     }
 
@@ -411,6 +459,8 @@ struct Compiler {
     slot_kinds: Vec<SlotKind>,
     paths: Vec<Arc<str>>,
     loops: Vec<LoopLabels>,
+    /// Handler names, by their number among the handlers.
+    handler_names: Vec<String>,
 }
 
 impl Compiler {
@@ -495,8 +545,48 @@ impl Compiler {
         }
     }
 
+    /// A signal-set operand: a signal's name stands for its bit, `|` joins sets, and anything else (a
+    /// number, a variable) is a mask already.
+    fn set_value(&mut self, expr: &Expr) -> Value {
+        match &expr.kind {
+            ExprKind::Name(name) => match crate::linux::Signal::from_name(name).filter(|_| name.starts_with("SIG")) {
+                Some(signal) => Value::Const(signal.mask_bit() as i64),
+                None => self.value(expr),
+            },
+            ExprKind::Binary { op: BinaryOp::BitOr, left, right } => {
+                match (self.set_value(left), self.set_value(right)) {
+                    (Value::Const(a), Value::Const(b)) => Value::Const(a | b),
+                    (left, right) => Value::Binary(BinaryOp::BitOr, Box::new(left), Box::new(right)),
+                }
+            }
+            _ => self.value(expr),
+        }
+    }
+
+    /// An action operand: a handler's name stands for its number ([`FIRST_HANDLER`] on).
+    fn action_value(&mut self, expr: &Expr) -> Value {
+        if let ExprKind::Name(name) = &expr.kind {
+            if let Some(index) = self.handler_names.iter().position(|handler| handler == name) {
+                return Value::Const(FIRST_HANDLER + index as i64);
+            }
+        }
+        self.value(expr)
+    }
+
     fn shown(&self, expr: &Expr, kind: OperandKind) -> Shown {
-        let has_family = matches!(kind, OperandKind::Flags(_) | OperandKind::OneOf(_) | OperandKind::Signal);
+        if let (OperandKind::Action, ExprKind::Name(name)) = (kind, &expr.kind) {
+            if self.handler_names.contains(name) {
+                return Shown::Written(Arc::from(name.as_str()));
+            }
+        }
+        let has_family = matches!(
+            kind,
+            OperandKind::Flags(_)
+                | OperandKind::OneOf(_)
+                | OperandKind::Signal
+                | OperandKind::SignalSet
+                | OperandKind::Action
+        );
         match &expr.kind {
             ExprKind::SelfPid => Shown::SelfPid,
             ExprKind::Name(name) if linux::lookup(name).is_none() => Shown::Named(Arc::from(name.as_str())),
@@ -622,7 +712,12 @@ impl Compiler {
         for (index, operand) in spec.operands.iter().enumerate() {
             let compiled = match call.args.get(index) {
                 Some(Arg::Expr(expr)) => {
-                    Operand::Value { value: self.value(expr), shown: self.shown(expr, operand.kind) }
+                    let value = match operand.kind {
+                        OperandKind::SignalSet => self.set_value(expr),
+                        OperandKind::Action => self.action_value(expr),
+                        _ => self.value(expr),
+                    };
+                    Operand::Value { value, shown: self.shown(expr, operand.kind) }
                 }
                 Some(Arg::Payload(payload)) => Operand::Payload(Arc::new(payload.clone())),
                 Some(Arg::Path(path)) => Operand::Path(self.path(&path.value)),

@@ -222,6 +222,19 @@ impl<'a> Lexer<'a> {
                 break;
             }
         }
+        // `SIGRTMIN+3` and `SIGRTMAX-2` name one real-time signal each, written without spaces.
+        let word = &self.src[start.start_byte as usize..self.pos];
+        let sign = match word {
+            "SIGRTMIN" => Some('+'),
+            "SIGRTMAX" => Some('-'),
+            _ => None,
+        };
+        if sign.is_some() && self.peek() == sign && self.peek_second().is_some_and(|c| c.is_ascii_digit()) {
+            self.bump();
+            while self.peek().is_some_and(|c| c.is_ascii_digit()) {
+                self.bump();
+            }
+        }
         self.push(Tok::Word, start);
     }
 

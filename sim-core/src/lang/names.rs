@@ -18,6 +18,11 @@ use std::sync::Arc;
 /// The variable every process has: the errno of its last failed call.
 pub const ERRNO_VARIABLE: &str = "errno";
 
+/// The variables a handler finds set when it starts: the signal's number, and with `SA_SIGINFO` who sent
+/// it, the value `sigqueue` gave it, and how it was sent (`SI_USER`, `SI_QUEUE`, `SI_TKILL`, `SI_KERNEL`). Every
+/// process has them, as it has `errno`.
+pub const SIGNAL_VARIABLES: [&str; 4] = ["signo", "si_pid", "si_value", "si_code"];
+
 /// How many candidates a "did you mean" hint compares a name against, at most.
 const MAX_SUGGESTION_CANDIDATES: usize = 2_000;
 
@@ -35,11 +40,13 @@ struct Bindings {
     descriptors: Names,
     pipes: Names,
     values: Names,
+    handlers: Names,
 }
 
 impl Bindings {
     fn is_bound(&self, name: &str) -> bool {
         name == ERRNO_VARIABLE
+            || SIGNAL_VARIABLES.contains(&name)
             || self.processes.contains_key(name)
             || self.descriptors.contains_key(name)
             || self.values.contains_key(name)
@@ -100,9 +107,29 @@ impl Checker<'_> {
                 self.bindings.processes.insert(Arc::from(process.name.as_str()), 0);
             }
         }
+        for handler in &self.scenario.handlers {
+            let clash = if self.bindings.handlers.contains_key(handler.name.as_str()) {
+                Some("there are two handlers named `{}`")
+            } else if self.bindings.top.contains_key(handler.name.as_str()) {
+                Some("`{}` names a top-level process and a handler")
+            } else {
+                None
+            };
+            match clash {
+                Some(message) => {
+                    self.push(Diagnostic::new(handler.name_span, message.replace("{}", &show(&handler.name))))
+                }
+                None => {
+                    self.bindings.handlers.insert(Arc::from(handler.name.as_str()), 0);
+                }
+            }
+        }
         let mut pending: Vec<(String, Span, BindKind)> = Vec::new();
         for process in &self.scenario.processes {
             walk_bindings(&process.body, &mut pending);
+        }
+        for handler in &self.scenario.handlers {
+            walk_bindings(&handler.body, &mut pending);
         }
         let mut clash_reported = Names::new();
         for (name, span, kind) in &pending {
@@ -147,6 +174,11 @@ impl Checker<'_> {
                     }
                 }
                 BindKind::Value => {
+                    if self.bindings.handlers.contains_key(name.as_str())
+                        && clash_reported.insert(Arc::from(name.as_str()), 0).is_none()
+                    {
+                        self.push(Diagnostic::new(span, format!("`{}` names a handler", show(&name))));
+                    }
                     if self.bindings.top.contains_key(name.as_str())
                         && clash_reported.insert(Arc::from(name.as_str()), 0).is_none()
                     {
@@ -177,6 +209,9 @@ impl Checker<'_> {
         }
         for process in &scenario.processes {
             self.block(&process.body);
+        }
+        for handler in &scenario.handlers {
+            self.block(&handler.body);
         }
     }
 
@@ -284,6 +319,15 @@ impl Checker<'_> {
             }
             return;
         }
+        if self.bindings.handlers.contains_key(name) {
+            if used_as != Use::Operand(OperandKind::Action) {
+                self.push(
+                    Diagnostic::new(span, format!("`{}` is a handler, not a value", show(name)))
+                        .with_help("a handler's name goes where `sigaction` or `signal` takes an action"),
+                );
+            }
+            return;
+        }
         if self.bindings.is_bound(name) {
             let wrong = match used_as {
                 Use::Operand(OperandKind::Fd) if self.bindings.processes.contains_key(name) => {
@@ -324,6 +368,18 @@ impl Checker<'_> {
                 if linux::looks_like_constant(name) =>
             {
                 self.unknown_constant(name, span, Some(family))
+            }
+            Use::Operand(OperandKind::SignalSet) if linux::looks_like_constant(name) => {
+                self.unknown_constant(name, span, Some(Family::Signal))
+            }
+            Use::Operand(OperandKind::Action) => {
+                let mut known: Vec<String> = self.bindings.handlers.keys().map(|name| name.to_string()).collect();
+                known.extend(["SIG_DFL", "SIG_IGN"].map(String::from));
+                let diag = Diagnostic::new(span, format!("unknown handler `{}`", show(name)));
+                match closest(name, known.iter().map(String::as_str)) {
+                    Some(c) => diag.with_help(format!("did you mean `{}`?", c)),
+                    None => diag.with_help("a handler is declared at the top level: `handler NAME { ... }`"),
+                }
             }
             Use::Operand(OperandKind::Signal) if linux::looks_like_constant(name) => {
                 self.unknown_constant(name, span, Some(Family::Signal))
@@ -401,8 +457,13 @@ impl Checker<'_> {
             Use::Operand(OperandKind::Fd) if constant.is_in(Family::StandardFd) => return None,
             Use::Operand(OperandKind::Fd) => "a descriptor".to_string(),
             Use::Operand(OperandKind::Pid) => "a process".to_string(),
-            Use::Operand(OperandKind::Signal) if constant.is_in(Family::Signal) => return None,
+            Use::Operand(OperandKind::Signal | OperandKind::SignalSet) if constant.is_in(Family::Signal) => {
+                return None
+            }
             Use::Operand(OperandKind::Signal) => "a signal".to_string(),
+            Use::Operand(OperandKind::SignalSet) => "a signal of a set".to_string(),
+            Use::Operand(OperandKind::Action) if constant.is_in(Family::Disposition) => return None,
+            Use::Operand(OperandKind::Action) => "a signal action".to_string(),
             Use::Operand(OperandKind::Flags(family) | OperandKind::OneOf(family)) if constant.is_in(family) => {
                 return None
             }
@@ -414,7 +475,8 @@ impl Checker<'_> {
         let diag = Diagnostic::new(span, format!("`{}` is not {} here", name, expected));
         let family = match used_as {
             Use::Operand(OperandKind::Flags(family) | OperandKind::OneOf(family)) => Some(family),
-            Use::Operand(OperandKind::Signal) => Some(Family::Signal),
+            Use::Operand(OperandKind::Signal | OperandKind::SignalSet) => Some(Family::Signal),
+            Use::Operand(OperandKind::Action) => Some(Family::Disposition),
             _ => None,
         };
         Some(match family {

@@ -31,6 +31,7 @@ pub const OTHER_KEYWORDS: &[&str] = &[
     "continue",
     "retry",
     "process",
+    "handler",
     "expect",
     "schedule",
     "self",
@@ -315,7 +316,8 @@ impl<'a> Parser<'a> {
         let mut expected_end: Option<Located<RunEnd>> = None;
         let mut schedule: Option<Located<Vec<ScheduleEntry>>> = None;
         let mut processes = Vec::new();
-        let top_words = "`process`, `title`, `description`, `expect` or `schedule`";
+        let mut handlers = Vec::new();
+        let top_words = "`process`, `handler`, `title`, `description`, `expect` or `schedule`";
         loop {
             let token = self.peek().clone();
             match token.tok {
@@ -337,6 +339,7 @@ impl<'a> Parser<'a> {
             }
             let result = match self.word() {
                 Some("process") => self.process().map(|p| processes.push(p)),
+                Some("handler") => self.handler().map(|h| handlers.push(h)),
                 Some(which @ ("title" | "description")) => {
                     let slot = if which == "title" { &mut title } else { &mut description };
                     let previous = slot.as_ref().map(|(_, span)| span.line);
@@ -381,7 +384,7 @@ impl<'a> Parser<'a> {
                     let help = if statement {
                         Some("statements go inside a `process NAME { ... }` block".to_string())
                     } else {
-                        names::closest(word, ["process", "title", "description", "expect", "schedule"])
+                        names::closest(word, ["process", "handler", "title", "description", "expect", "schedule"])
                             .map(|c| format!("did you mean `{}`?", c))
                     };
                     Err(self.expected_with(top_words, help))
@@ -406,6 +409,7 @@ impl<'a> Parser<'a> {
             expected_end,
             schedule,
             processes,
+            handlers,
         }
     }
 
@@ -509,6 +513,16 @@ impl<'a> Parser<'a> {
         let open = self.open_brace(&owner, "process")?;
         let body = self.block(Context { depth: 0, in_loop: false }, open, &owner);
         Ok(ProcessDecl { name, name_span, expect, body })
+    }
+
+    /// `handler NAME { STMT* }`
+    fn handler(&mut self) -> PResult<HandlerDecl> {
+        self.bump();
+        let (name, name_span) = self.binding_name("a handler name after `handler`")?;
+        let owner = format!("`handler {}`", show(&name));
+        let open = self.open_brace(&owner, "handler")?;
+        let body = self.block(Context { depth: 0, in_loop: false }, open, &owner);
+        Ok(HandlerDecl { name, name_span, body })
     }
 
     fn open_brace(&mut self, owner: &str, keyword: &str) -> PResult<Span> {
@@ -878,6 +892,7 @@ impl<'a> Parser<'a> {
             "process" => {
                 Some("`process` blocks are only at the top level; inside a process, `fork` starts a child".into())
             }
+            "handler" => Some("`handler` blocks are only at the top level; `sigaction` installs one by name".into()),
             "title" | "description" | "expect" | "schedule" => {
                 Some(format!("`{}` belongs at the top level of the file, outside any process", word))
             }
@@ -1593,6 +1608,8 @@ fn operand_what(spec: &CallSpec, index: usize) -> String {
         OperandKind::Signal => "a signal".to_string(),
         OperandKind::Flags(family) => format!("{} flags", flags_noun(family)),
         OperandKind::OneOf(family) => family.noun().to_string(),
+        OperandKind::SignalSet => "a signal set (signals joined by `|`, a mask, or `0`)".to_string(),
+        OperandKind::Action => "`SIG_DFL`, `SIG_IGN` or a handler's name".to_string(),
         OperandKind::Payload => "a string or `N bytes`".to_string(),
         OperandKind::Path => "a path in double quotes".to_string(),
         OperandKind::Id => format!("an id ({})", operand.word),

@@ -56,6 +56,14 @@ pub fn print(scenario: &Scenario) -> String {
         body(&mut out, &process.body, 1);
         out.push_str("}\n");
     }
+    for handler in &scenario.handlers {
+        out.push('\n');
+        out.push_str("handler ");
+        out.push_str(&handler.name);
+        out.push_str(" {\n");
+        body(&mut out, &handler.body, 1);
+        out.push_str("}\n");
+    }
     out
 }
 

@@ -81,6 +81,10 @@ pub enum Family {
     SemOpenFlag,
     /// Permission bits, written in octal as C writes them (`0600`).
     Mode,
+    /// `sigprocmask`'s `SIG_BLOCK`, `SIG_UNBLOCK`, `SIG_SETMASK`.
+    MaskHow,
+    /// `sigaction`'s `SA_*` flags.
+    SigactionFlag,
 }
 
 impl Family {
@@ -118,6 +122,8 @@ impl Family {
             Family::MqFlag => "an mq_flags value",
             Family::SemOpenFlag => "a sem_open flag",
             Family::Mode => "a permission mode",
+            Family::MaskHow => "a sigprocmask operation",
+            Family::SigactionFlag => "a sigaction flag",
         }
     }
 }
@@ -225,6 +231,24 @@ pub const CONSTANTS: &[Constant] = &[
     constant("mq_msgsize", field::MQ_MSGSIZE, Family::MqAttrField.bit()),
     constant("mq_curmsgs", field::MQ_CURMSGS, Family::MqAttrField.bit()),
     constant("stdin", 0, Family::StandardFd.bit()),
+    constant("SIG_BLOCK", signal::SIG_BLOCK, Family::MaskHow.bit()),
+    constant("SIG_UNBLOCK", signal::SIG_UNBLOCK, Family::MaskHow.bit()),
+    constant("SIG_SETMASK", signal::SIG_SETMASK, Family::MaskHow.bit()),
+    constant("SA_NOCLDSTOP", signal::SA_NOCLDSTOP, Family::SigactionFlag.bit()),
+    constant("SA_SIGINFO", signal::SA_SIGINFO, Family::SigactionFlag.bit()),
+    constant("SA_RESTART", signal::SA_RESTART, Family::SigactionFlag.bit()),
+    constant("SA_NODEFER", signal::SA_NODEFER, Family::SigactionFlag.bit()),
+    constant("SA_RESETHAND", signal::SA_RESETHAND, Family::SigactionFlag.bit()),
+    constant("SI_USER", signal::SI_USER, 0),
+    constant("SI_QUEUE", signal::SI_QUEUE, 0),
+    constant("SI_TKILL", signal::SI_TKILL, 0),
+    constant("SI_MESGQ", signal::SI_MESGQ, 0),
+    constant("CLD_EXITED", signal::CLD_EXITED, 0),
+    constant("CLD_KILLED", signal::CLD_KILLED, 0),
+    constant("CLD_DUMPED", signal::CLD_DUMPED, 0),
+    constant("CLD_STOPPED", signal::CLD_STOPPED, 0),
+    constant("CLD_CONTINUED", signal::CLD_CONTINUED, 0),
+    constant("SI_KERNEL", signal::SI_KERNEL, 0),
     constant("stdout", 1, Family::StandardFd.bit()),
     constant("stderr", 2, Family::StandardFd.bit()),
 ];
@@ -266,7 +290,7 @@ pub fn lookup(name: &str) -> Option<Constant> {
 pub fn names_of(family: Family) -> Vec<&'static str> {
     match family {
         Family::Errno => ERRNOS.iter().map(|(_, name, _)| *name).collect(),
-        Family::Signal => SIGNALS.iter().map(|(_, name, _)| *name).collect(),
+        Family::Signal => (1..=signal::MAX_SIGNAL).map(|number| Signal(number).name()).collect(),
         _ => CONSTANTS.iter().filter(|constant| constant.is_in(family)).map(|constant| constant.name).collect(),
     }
 }
@@ -310,7 +334,8 @@ pub fn value_text(family: Family, value: i64) -> String {
         | Family::MsgrcvFlag
         | Family::SemopFlag
         | Family::MqFlag
-        | Family::SemOpenFlag => {
+        | Family::SemOpenFlag
+        | Family::SigactionFlag => {
             let parts = bit_names(family, value);
             if parts.is_empty() {
                 "0".to_string()
@@ -338,7 +363,8 @@ pub fn value_text(family: Family, value: i64) -> String {
         | Family::MsqField
         | Family::SemctlCommand
         | Family::SemField
-        | Family::MqAttrField => {
+        | Family::MqAttrField
+        | Family::MaskHow => {
             match CONSTANTS.iter().find(|constant| constant.is_in(family) && constant.value == value) {
                 Some(constant) => constant.name.to_string(),
                 None => value.to_string(),

@@ -1,9 +1,14 @@
-//! `<signal.h>`: the standard signals of signal(7) on x86-64, their default actions, and the
-//! dispositions `signal(2)` can set.
+//! `<signal.h>`: the signals of signal(7) on x86-64 (the 31 standard ones and the real-time ones), their
+//! default actions, the dispositions and flags of `sigaction(2)`, and `sigprocmask(2)`'s operations.
+//!
+//! Real-time signals are numbered as glibc numbers them: the kernel's 32 and 33 are kept by the C
+//! library for itself (`sigaction` refuses them with `EINVAL`, `kill` still sends them), so `SIGRTMIN`
+//! is 34, written `SIGRTMIN+1` ... up to `SIGRTMAX`, 64.
 
 use serde::{Deserialize, Serialize};
 
-/// A Linux signal by number (x86-64 numbering). The standard signals are 1..=31.
+/// A Linux signal by number (x86-64 numbering): the standard signals are 1..=31, the real-time ones
+/// 32..=64.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Signal(pub u8);
 
@@ -64,12 +69,20 @@ pub const SIGNALS: &[(u8, &str, DefaultAction)] = &[
     (31, "SIGSYS", DefaultAction::Core),
 ];
 
+/// The highest signal number (`_NSIG - 1`).
+pub const MAX_SIGNAL: u8 = 64;
+/// glibc's first real-time signal (the kernel's first, 32, and 33 are the C library's own).
+pub const SIGRTMIN: u8 = 34;
+pub const SIGRTMAX: u8 = 64;
+
 pub const SIGHUP: Signal = Signal(1);
 pub const SIGFPE: Signal = Signal(8);
 pub const SIGKILL: Signal = Signal(9);
 pub const SIGSEGV: Signal = Signal(11);
 pub const SIGPIPE: Signal = Signal(13);
+pub const SIGALRM: Signal = Signal(14);
 pub const SIGCHLD: Signal = Signal(17);
+pub const SIGTSTP: Signal = Signal(20);
 pub const SIGCONT: Signal = Signal(18);
 pub const SIGSTOP: Signal = Signal(19);
 
@@ -80,20 +93,109 @@ pub const SIG_IGN: i64 = 1;
 /// The stop signals: `SIGCONT` discards any of them that is pending.
 pub const STOP_SIGNALS: [u8; 4] = [19, 20, 21, 22];
 
+/// `sigprocmask(how, ...)`.
+pub const SIG_BLOCK: i64 = 0;
+pub const SIG_UNBLOCK: i64 = 1;
+pub const SIG_SETMASK: i64 = 2;
+
+/// `sigaction` flags (`sa_flags`), the ones a scenario can set.
+pub const SA_NOCLDSTOP: i64 = 1;
+pub const SA_SIGINFO: i64 = 4;
+pub const SA_RESTART: i64 = 0x1000_0000;
+pub const SA_NODEFER: i64 = 0x4000_0000;
+pub const SA_RESETHAND: i64 = 0x8000_0000;
+pub const SA_FLAGS: i64 = SA_NOCLDSTOP | SA_SIGINFO | SA_RESTART | SA_NODEFER | SA_RESETHAND;
+
+/// `si_code` of a signal sent by `kill`/`killpg`, by `sigqueue`, by `raise` (glibc's `raise` is
+/// `tgkill`, which `do_tkill` and `prepare_kill_siginfo` in `kernel/signal.c` mark `SI_TKILL`), and by
+/// the kernel itself.
+pub const SI_USER: i64 = 0;
+pub const SI_QUEUE: i64 = -1;
+pub const SI_TKILL: i64 = -6;
+/// `si_code` of the signal a POSIX message queue sends its `mq_notify` registrant (`__do_notify`).
+pub const SI_MESGQ: i64 = -3;
+
+/// `si_code` of a `SIGCHLD` (`do_notify_parent`, `do_notify_parent_cldstop` in `kernel/signal.c`): how
+/// the child changed. Its `si_status` (the exit status, or the signal) shares its place in `siginfo_t`
+/// with `si_value`, so a handler reading `si_value` sees it.
+pub const CLD_EXITED: i64 = 1;
+pub const CLD_KILLED: i64 = 2;
+pub const CLD_DUMPED: i64 = 3;
+pub const CLD_STOPPED: i64 = 5;
+pub const CLD_CONTINUED: i64 = 6;
+pub const SI_KERNEL: i64 = 0x80;
+
+/// The names of the real-time signals as glibc's `sigabbrev` and the scenario language write them.
+const REALTIME_NAMES: [&str; 33] = [
+    "SIG32",
+    "SIG33",
+    "SIGRTMIN",
+    "SIGRTMIN+1",
+    "SIGRTMIN+2",
+    "SIGRTMIN+3",
+    "SIGRTMIN+4",
+    "SIGRTMIN+5",
+    "SIGRTMIN+6",
+    "SIGRTMIN+7",
+    "SIGRTMIN+8",
+    "SIGRTMIN+9",
+    "SIGRTMIN+10",
+    "SIGRTMIN+11",
+    "SIGRTMIN+12",
+    "SIGRTMIN+13",
+    "SIGRTMIN+14",
+    "SIGRTMIN+15",
+    "SIGRTMIN+16",
+    "SIGRTMIN+17",
+    "SIGRTMIN+18",
+    "SIGRTMIN+19",
+    "SIGRTMIN+20",
+    "SIGRTMIN+21",
+    "SIGRTMIN+22",
+    "SIGRTMIN+23",
+    "SIGRTMIN+24",
+    "SIGRTMIN+25",
+    "SIGRTMIN+26",
+    "SIGRTMIN+27",
+    "SIGRTMIN+28",
+    "SIGRTMIN+29",
+    "SIGRTMAX",
+];
+
 impl Signal {
-    /// Looks a signal up by its name (`SIGTERM`) or its name without the prefix (`TERM`).
+    /// Looks a signal up by its name (`SIGTERM`, `SIGRTMIN+2`, `SIGRTMAX`) or a standard signal's name
+    /// without the prefix (`TERM`).
     pub fn from_name(name: &str) -> Option<Signal> {
+        if let Some(index) = REALTIME_NAMES.iter().position(|known| *known == name) {
+            return Some(Signal(32 + index as u8));
+        }
+        if let Some(offset) = name.strip_prefix("SIGRTMAX-").and_then(|rest| rest.parse::<u8>().ok()) {
+            return (offset <= SIGRTMAX - SIGRTMIN).then_some(Signal(SIGRTMAX - offset));
+        }
         let bare = name.strip_prefix("SIG").unwrap_or(name);
         SIGNALS.iter().find(|(_, full, _)| &full[3..] == bare).map(|(number, _, _)| Signal(*number))
     }
 
-    /// A signal from a number a scenario computed: only the standard signals are valid.
+    /// A signal from a number a scenario computed: 1 to 64, as the kernel's `valid_signal` accepts.
     pub fn from_number(number: i64) -> Option<Signal> {
-        (1..=31).contains(&number).then_some(Signal(number as u8))
+        (1..=MAX_SIGNAL as i64).contains(&number).then_some(Signal(number as u8))
     }
 
     pub fn name(self) -> &'static str {
+        if self.is_realtime() {
+            return REALTIME_NAMES.get(self.0 as usize - 32).copied().unwrap_or("SIG?");
+        }
         SIGNALS.iter().find(|(number, _, _)| *number == self.0).map(|(_, name, _)| *name).unwrap_or("SIG?")
+    }
+
+    /// Real-time signals (32..=64) queue: every one sent is delivered, with its value.
+    pub fn is_realtime(self) -> bool {
+        self.0 >= 32
+    }
+
+    /// 32 and 33 belong to the C library: `sigaction` refuses them.
+    pub fn is_reserved(self) -> bool {
+        self.0 == 32 || self.0 == 33
     }
 
     pub fn default_action(self) -> DefaultAction {
@@ -115,9 +217,19 @@ impl Signal {
     }
 }
 
+/// The bits a process can block: every signal but `SIGKILL` and `SIGSTOP` (`sigprocmask` and
+/// `sa_mask` quietly drop those two).
+pub const BLOCKABLE: u64 = !((1u64 << 8) | (1u64 << 18));
+
 /// The signals in a 64-bit set, lowest first.
 pub fn signals_in(mask: u64) -> Vec<Signal> {
-    (1..=31u8).map(Signal).filter(|signal| mask & signal.mask_bit() != 0).collect()
+    (1..=MAX_SIGNAL).map(Signal).filter(|signal| mask & signal.mask_bit() != 0).collect()
+}
+
+/// A signal set in words, as strace writes one: `[SIGINT SIGUSR1]`, `[]` for none.
+pub fn set_text(mask: u64) -> String {
+    let names: Vec<&str> = signals_in(mask).into_iter().map(Signal::name).collect();
+    format!("[{}]", names.join(" "))
 }
 
 #[cfg(test)]
@@ -133,7 +245,18 @@ mod tests {
         assert_eq!(Signal::from_name("TERM"), Some(Signal(15)));
         assert_eq!(Signal::from_name("SIGNOPE"), None);
         assert_eq!(Signal::from_number(0), None);
-        assert_eq!(Signal::from_number(32), None);
+        assert_eq!(Signal::from_number(65), None);
+        for number in 32..=64u8 {
+            assert_eq!(Signal::from_name(Signal(number).name()), Some(Signal(number)), "{number}");
+            assert_eq!(Signal(number).default_action(), DefaultAction::Terminate);
+        }
+        assert_eq!(Signal::from_name("SIGRTMIN"), Some(Signal(34)));
+        assert_eq!(Signal::from_name("SIGRTMIN+3").map(Signal::name), Some("SIGRTMIN+3"));
+        assert_eq!(Signal::from_name("SIGRTMAX-1"), Some(Signal(63)));
+        assert_eq!(Signal::from_name("SIGRTMAX-31"), None);
+        assert_eq!(set_text(SIGKILL.mask_bit() | Signal(34).mask_bit()), "[SIGKILL SIGRTMIN]");
+        assert_eq!(BLOCKABLE & SIGKILL.mask_bit(), 0);
+        assert_eq!(BLOCKABLE & SIGSTOP.mask_bit(), 0);
         assert_eq!(signals_in(SIGKILL.mask_bit() | SIGPIPE.mask_bit()), vec![SIGKILL, SIGPIPE]);
     }
 }

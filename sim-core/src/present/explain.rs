@@ -8,8 +8,8 @@ use super::render::{byte_count, event_actor, event_text, reason_text, status_wor
 use crate::lang::compile::{OpKind, Program};
 use crate::lang::syscalls::CallId;
 use crate::trace::{
-    BlockReason, CallResult, CopyDirection, Event, EventKind, ObjectRef, Pid, ReapCause, RunOutcome, SignalEffect,
-    Trace, WaitEdge, IMPLICIT_EXIT_OP,
+    BlockReason, CallInterrupted, CallResult, CopyDirection, Event, EventKind, ObjectRef, Pid, ReapCause, RunOutcome,
+    SignalEffect, Trace, WaitEdge, IMPLICIT_EXIT_OP, IMPLICIT_SIGRETURN_OP,
 };
 
 /// One event of a step, as the trace prints it.
@@ -51,6 +51,8 @@ fn kind_word(kind: &EventKind) -> &'static str {
         EventKind::Reparent { .. } => "reparent",
         EventKind::Interrupted { .. } | EventKind::Fault { .. } => "signal",
         EventKind::LastEnd { .. } => "last end",
+        EventKind::Delivered { .. } | EventKind::Alarm { .. } => "signal",
+        EventKind::Clock { .. } => "clock",
         EventKind::Orphaned { .. } => "orphaned group",
         EventKind::ExpectFailed { .. } => "failure",
         EventKind::Undo { .. } => "undo",
@@ -184,6 +186,9 @@ fn sentence(program: &Program, trace: &Trace, names: &ProcessNames, step: u64, e
                     }
                     // The exit event that follows says it better.
                     _ if *op == IMPLICIT_EXIT_OP => continue,
+                    _ if *op == IMPLICIT_SIGRETURN_OP => {
+                        format!("{who} returns from its handler: {}", event_text(program, trace, names, event))
+                    }
                     (Some(CallId::Exit), _, _) => continue,
                     (
                         Some(CallId::Wait | CallId::Waitpid | CallId::Waitid),
@@ -261,12 +266,13 @@ fn sentence(program: &Program, trace: &Trace, names: &ProcessNames, step: u64, e
                 let target = names.process(*to);
                 let effect = match effect {
                     SignalEffect::Ignored => "which ignores it".to_string(),
-                    SignalEffect::Pending => "where it stays pending while the target is stopped".to_string(),
-                    SignalEffect::Terminated | SignalEffect::TerminatedCore => "which is killed by it".to_string(),
-                    SignalEffect::Stopped => "which stops".to_string(),
+                    SignalEffect::Pending if from == to => "and takes it as the call returns".to_string(),
+                    SignalEffect::Pending => "where it is pending until the target runs".to_string(),
+                    SignalEffect::Blocked => "which blocks it, so it stays pending".to_string(),
+                    SignalEffect::WhileStopped => "which is stopped, so it stays pending until SIGCONT".to_string(),
+                    SignalEffect::Coalesced => "which has one pending already, so this one is lost".to_string(),
                     SignalEffect::Continued => "which continues".to_string(),
                     SignalEffect::NoEffect => "with no effect".to_string(),
-                    SignalEffect::Discarded => "which discards it: its process group is orphaned".to_string(),
                 };
                 tail.push(format!("{} sends {} to {target}, {effect}", names.process(*from), signal.name()));
             }
@@ -278,10 +284,21 @@ fn sentence(program: &Program, trace: &Trace, names: &ProcessNames, step: u64, e
                 "{}'s exit leaves process group {pgid} orphaned with a stopped member, so the kernel sends the group SIGHUP and then SIGCONT",
                 names.process(*pid)
             )),
-            EventKind::Interrupted { pid, op, signal } => {
-                let what = if call_of(program, *op) == Some(CallId::Semop) { "semop fails with EINTR" } else { "write is cut short" };
-                tail.push(format!("{}'s {what} because of {}", names.process(*pid), signal.name()))
+            EventKind::Interrupted { pid, signal, outcome, .. } => {
+                let what = match outcome {
+                    CallInterrupted::Partial => "cut short: it returns early",
+                    CallInterrupted::Eintr => "interrupted: it fails with EINTR",
+                    CallInterrupted::Restart => "interrupted, to start again later",
+                };
+                tail.push(format!("{}'s call is {what} ({})", names.process(*pid), signal.name()))
             }
+            EventKind::Clock { .. } => tail.push(event_text(program, trace, names, event)),
+            EventKind::Alarm { pid } => tail.push(format!("{}'s alarm goes off", names.process(*pid))),
+            EventKind::Delivered { .. } => tail.push(format!(
+                "{} {}",
+                names.process(event.kind.actor().expect("a delivery has a process")),
+                event_text(program, trace, names, event)
+            )),
             EventKind::Fault { pid, signal, .. } if *signal == crate::linux::signal::SIGSEGV => tail.push(format!(
                 "{} uses a named semaphore handle that is not open, and the CPU raises {} for it",
                 names.process(*pid),

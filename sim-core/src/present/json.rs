@@ -14,8 +14,8 @@ use crate::lang::compile::Program;
 use crate::linux::ChildStatus;
 use crate::sim::Report;
 use crate::trace::{
-    BlockReason, CallResult, CopyDirection, EventKind, LastEnd, Mismatch, ObjectKind, ObjectRef, Pid, ReapCause,
-    RunOutcome, SignalEffect, Trace, WaitDetail, WaitEdge, WakeCause,
+    BlockReason, CallInterrupted, CallResult, CopyDirection, Delivery, EventKind, LastEnd, Mismatch, ObjectKind,
+    ObjectRef, Pid, ReapCause, RunOutcome, SignalEffect, Trace, WaitDetail, WaitEdge, WakeCause,
 };
 use std::fmt::Write as _;
 
@@ -242,6 +242,8 @@ fn write_reason(out: &mut String, reason: &BlockReason) {
         BlockReason::MqEmpty { .. } => "mq_empty",
         BlockReason::MqFull { .. } => "mq_full",
         BlockReason::NamedSem { .. } => "named_sem",
+        BlockReason::SignalWait { .. } => "signal_wait",
+        BlockReason::Sleep { .. } => "sleep",
     };
     let mut fields = Object::tagged(out, "kind", name);
     match *reason {
@@ -281,6 +283,11 @@ fn write_reason(out: &mut String, reason: &BlockReason) {
             fields.unsigned("held", held.into());
         }
         BlockReason::NamedSem { sem } => fields.unsigned("sem", sem.into()),
+        BlockReason::SignalWait { set } => fields.unsigned("set", set),
+        BlockReason::Sleep { until, seconds } => {
+            fields.unsigned("until", until);
+            fields.key("seconds").push_str(if seconds { "true" } else { "false" });
+        }
     }
     fields.close();
 }
@@ -299,6 +306,16 @@ fn write_cause(out: &mut String, cause: WakeCause) {
             let mut fields = Object::tagged(out, "cause", "child");
             fields.unsigned("child", child.into());
             fields.close();
+            return;
+        }
+        WakeCause::Signal { signal } => {
+            let mut fields = Object::tagged(out, "cause", "signal");
+            fields.unsigned("signal", signal.0.into());
+            fields.close();
+            return;
+        }
+        WakeCause::Timer => {
+            Object::tagged(out, "cause", "timer").close();
             return;
         }
     };
@@ -426,12 +443,11 @@ fn write_kind_fields(fields: &mut Object, kind: &EventKind) {
             let effect = match effect {
                 SignalEffect::Ignored => "ignored",
                 SignalEffect::Pending => "pending",
-                SignalEffect::Terminated => "terminated",
-                SignalEffect::TerminatedCore => "terminated_core",
-                SignalEffect::Stopped => "stopped",
+                SignalEffect::Blocked => "blocked",
+                SignalEffect::WhileStopped => "while_stopped",
+                SignalEffect::Coalesced => "coalesced",
                 SignalEffect::Continued => "continued",
                 SignalEffect::NoEffect => "no_effect",
-                SignalEffect::Discarded => "discarded",
             };
             fields.text("effect", effect);
         }
@@ -462,11 +478,44 @@ fn write_kind_fields(fields: &mut Object, kind: &EventKind) {
             fields.unsigned("pid", (*pid).into());
             fields.unsigned("pgid", (*pgid).into());
         }
-        EventKind::Interrupted { pid, op, signal } | EventKind::Fault { pid, op, signal } => {
+        EventKind::Fault { pid, op, signal } => {
             fields.unsigned("pid", (*pid).into());
             fields.unsigned("op", (*op).into());
             fields.unsigned("signal", signal.0.into());
         }
+        EventKind::Interrupted { pid, op, signal, outcome } => {
+            fields.unsigned("pid", (*pid).into());
+            fields.unsigned("op", (*op).into());
+            fields.unsigned("signal", signal.0.into());
+            let outcome = match outcome {
+                CallInterrupted::Restart => "restart",
+                CallInterrupted::Eintr => "eintr",
+                CallInterrupted::Partial => "partial",
+            };
+            fields.text("outcome", outcome);
+        }
+        EventKind::Delivered { pid, signal, delivery } => {
+            fields.unsigned("pid", (*pid).into());
+            fields.unsigned("signal", signal.0.into());
+            let out = fields.key("delivery");
+            match delivery {
+                Delivery::Ignored => Object::tagged(out, "action", "ignored").close(),
+                Delivery::Discarded => Object::tagged(out, "action", "discarded").close(),
+                Delivery::Stopped => Object::tagged(out, "action", "stopped").close(),
+                Delivery::Terminated { core } => {
+                    let mut inner = Object::tagged(out, "action", "terminated");
+                    inner.key("core").push_str(if *core { "true" } else { "false" });
+                    inner.close();
+                }
+                Delivery::Handler { handler } => {
+                    let mut inner = Object::tagged(out, "action", "handler");
+                    inner.unsigned("handler", (*handler).into());
+                    inner.close();
+                }
+            }
+        }
+        EventKind::Clock { now } => fields.unsigned("now", *now),
+        EventKind::Alarm { pid } => fields.unsigned("pid", (*pid).into()),
         EventKind::ExpectFailed { pid, op, mismatch } => {
             fields.unsigned("pid", (*pid).into());
             fields.unsigned("op", (*op).into());
@@ -521,6 +570,9 @@ fn kind_name(kind: &EventKind) -> &'static str {
         EventKind::LastEnd { .. } => "last_end",
         EventKind::Orphaned { .. } => "orphaned",
         EventKind::Interrupted { .. } => "interrupted",
+        EventKind::Delivered { .. } => "delivered",
+        EventKind::Clock { .. } => "clock",
+        EventKind::Alarm { .. } => "alarm",
         EventKind::Fault { .. } => "fault",
         EventKind::ExpectFailed { .. } => "expect_failed",
         EventKind::Undo { .. } => "undo",

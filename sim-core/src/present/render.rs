@@ -11,8 +11,8 @@ use crate::lang::print::quote;
 use crate::lang::syscalls::{CallId, OperandKind, ResultShape};
 use crate::linux::{self, ChildStatus, Family};
 use crate::trace::{
-    Args, BlockReason, CallResult, CopyDirection, Event, EventKind, LastEnd, ObjectRef, Pid, ReapCause, RunOutcome,
-    SignalEffect, Trace, WakeCause, IMPLICIT_EXIT_OP,
+    Args, BlockReason, CallInterrupted, CallResult, CopyDirection, Delivery, Event, EventKind, LastEnd, ObjectRef, Pid,
+    ReapCause, RunOutcome, SignalEffect, Trace, WakeCause, IMPLICIT_EXIT_OP, IMPLICIT_SIGRETURN_OP,
 };
 use std::sync::Arc;
 
@@ -178,17 +178,40 @@ fn operand_text(program: &Program, call: &CallOp, index: usize, value: i64, len:
             Some((maxmsg, msgsize)) => format!("&{{.mq_maxmsg = {maxmsg}, .mq_msgsize = {msgsize}}}"),
             None => "NULL".to_string(),
         },
-        Operand::Value { shown, .. } => match shown {
-            Shown::Number => value.to_string(),
-            Shown::Named(name) => format!("{name}={value}"),
-            Shown::SelfPid => format!("self={value}"),
-            Shown::Written(text) => text.to_string(),
-            Shown::Expression(text) => format!("{text}={value}"),
-            Shown::Constant => match kind {
-                OperandKind::Flags(family) | OperandKind::OneOf(family) => linux::value_text(family, value),
-                OperandKind::Signal => linux::value_text(Family::Signal, value),
+        Operand::Value { shown, .. } => {
+            // Sets and actions read better in their own words than as numbers, even from a variable.
+            let worded = match kind {
+                OperandKind::SignalSet => linux::signal::set_text(value as u64),
+                OperandKind::Action => action_text(program, value),
                 _ => value.to_string(),
-            },
+            };
+            match shown {
+                Shown::Number => value.to_string(),
+                Shown::Named(name) => format!("{name}={worded}"),
+                Shown::SelfPid => format!("self={value}"),
+                Shown::Written(text) => text.to_string(),
+                Shown::Expression(text) => format!("{text}={worded}"),
+                Shown::Constant => match kind {
+                    OperandKind::Flags(family) | OperandKind::OneOf(family) => linux::value_text(family, value),
+                    OperandKind::Signal => linux::value_text(Family::Signal, value),
+                    _ => worded,
+                },
+            }
+        }
+    }
+}
+
+/// A signal action in words: `SIG_DFL`, `SIG_IGN`, or the handler's name.
+pub fn action_text(program: &Program, value: i64) -> String {
+    match value {
+        0 => "SIG_DFL".to_string(),
+        1 => "SIG_IGN".to_string(),
+        other => match usize::try_from(other - crate::lang::compile::FIRST_HANDLER)
+            .ok()
+            .and_then(|i| program.handlers.get(i))
+        {
+            Some(handler) => handler.name.to_string(),
+            None => other.to_string(),
         },
     }
 }
@@ -264,6 +287,9 @@ pub fn call_text(program: &Program, op: u32, args: &Args) -> String {
     if op == IMPLICIT_EXIT_OP {
         return "exit(0)".to_string();
     }
+    if op == IMPLICIT_SIGRETURN_OP {
+        return "rt_sigreturn()".to_string();
+    }
     let Some(call) = program.call(op) else {
         return "fork()".to_string();
     };
@@ -310,6 +336,9 @@ fn result_text(
         }
         CallResult::WaitedInfo { child, status } => {
             format!(" = 0 (pid {child}, {} {})", names.process(*child), status_words(*status))
+        }
+        CallResult::Out { value } if shape == Some(ResultShape::OutSignals) => {
+            format!(" = 0, and stores {}", linux::signal::set_text(*value as u64))
         }
         CallResult::Out { value } => format!(" = 0, and stores {value}"),
         CallResult::Message { offset, len, tag, skipped } => {
@@ -439,6 +468,10 @@ pub fn reason_text(program: &Program, reason: &BlockReason) -> String {
         BlockReason::MqEmpty { mq } => format!("POSIX message queue {mq} is empty"),
         BlockReason::MqFull { mq, held } => format!("POSIX message queue {mq} is full ({held} messages)"),
         BlockReason::NamedSem { sem } => format!("named semaphore {sem} is 0"),
+        BlockReason::SignalWait { set } => {
+            format!("it waits for one of {} to be pending", crate::linux::signal::set_text(*set))
+        }
+        BlockReason::Sleep { until, .. } => format!("it sleeps until {}", crate::kernel::time::time_text(*until)),
     }
 }
 
@@ -515,11 +548,18 @@ pub fn event_text(program: &Program, trace: &Trace, names: &ProcessNames, event:
         EventKind::Call { op, args, result, .. } => {
             let shape = match program.ops.get(*op as usize).map(|op| &op.kind) {
                 _ if *op == IMPLICIT_EXIT_OP => None,
+                _ if *op == IMPLICIT_SIGRETURN_OP => Some(ResultShape::Zero),
                 Some(OpKind::Call(call)) => Some(call.id.spec().result),
                 _ => Some(ResultShape::Fork),
             };
             let call = program.call(*op);
-            let prefix = if *op == IMPLICIT_EXIT_OP { "reaches the end of its code: " } else { "" };
+            let signal = crate::linux::Signal(args.get(0) as u8);
+            let from_handler = format!("returns from its {} handler: ", signal.name());
+            let prefix = match *op {
+                IMPLICIT_EXIT_OP => "reaches the end of its code: ",
+                IMPLICIT_SIGRETURN_OP => from_handler.as_str(),
+                _ => "",
+            };
             if let (CallResult::Out { value }, Some(field)) = (result, call.and_then(|call| field_read(call, args))) {
                 return format!("{prefix}{} = 0, and {field} is {value}", call_text(program, *op, args));
             }
@@ -529,7 +569,7 @@ pub fn event_text(program: &Program, trace: &Trace, names: &ProcessNames, event:
         EventKind::Block { op, args, reason, .. } => {
             format!("{} blocks: {}", call_text(program, *op, args), reason_text(program, reason))
         }
-        EventKind::Wake { by, cause, .. } => {
+        EventKind::Wake { pid, by, cause } => {
             let by = names.process(*by);
             let done = match cause {
                 WakeCause::Completed { object } => {
@@ -555,6 +595,9 @@ pub fn event_text(program: &Program, trace: &Trace, names: &ProcessNames, event:
                 WakeCause::Partner { object } => format!("{by} opened the other side of {}", object.words()),
                 WakeCause::Child { child } => format!("{} changed state", names.process(*child)),
                 WakeCause::Resize { object } => format!("{by} made {} larger", object.words()),
+                WakeCause::Signal { signal } if by == names.process(*pid) => format!("{} came for it", signal.name()),
+                WakeCause::Signal { signal } => format!("{by} sent it {}", signal.name()),
+                WakeCause::Timer => "its time is up".to_string(),
                 WakeCause::Completed { .. } | WakeCause::Removed { .. } | WakeCause::Changed { .. } => {
                     unreachable!("said above")
                 }
@@ -581,17 +624,15 @@ pub fn event_text(program: &Program, trace: &Trace, names: &ProcessNames, event:
             let target = names.process(*to);
             let effect = match effect {
                 SignalEffect::Ignored => format!("{target} ignores it"),
-                SignalEffect::Pending => format!("{target} is stopped, so it stays pending until SIGCONT"),
-                SignalEffect::Terminated => format!("{target} is terminated (default action)"),
-                SignalEffect::TerminatedCore => {
-                    format!("{target} is terminated (default action: core dump; none is written)")
+                SignalEffect::Pending if from == to => "pending".to_string(),
+                SignalEffect::Pending => format!("pending until {target} runs"),
+                SignalEffect::Blocked => format!("{target} blocks it, so it stays pending"),
+                SignalEffect::WhileStopped => format!("{target} is stopped, so it stays pending until SIGCONT"),
+                SignalEffect::Coalesced => {
+                    "lost: it is already pending, and a standard signal is pending once at most".to_string()
                 }
-                SignalEffect::Stopped => format!("{target} stops"),
                 SignalEffect::Continued => format!("{target} continues"),
                 SignalEffect::NoEffect => "it has no effect".to_string(),
-                SignalEffect::Discarded => {
-                    format!("{target}'s process group is orphaned, so this job-control stop is discarded")
-                }
             };
             if from == to {
                 format!("raises {} for itself: {effect}", signal.name())
@@ -610,16 +651,40 @@ pub fn event_text(program: &Program, trace: &Trace, names: &ProcessNames, event:
             format!("loses its parent and is adopted by {}", names.process(*new_parent))
         }
         EventKind::LastEnd { object, end, .. } => last_end_text(object, end),
+        EventKind::Clock { now } => {
+            format!("time jumps to {}: nobody can run, and a timer is due then", crate::kernel::time::time_text(*now))
+        }
+        EventKind::Alarm { .. } => "its alarm goes off".to_string(),
         EventKind::Orphaned { pgid, .. } => format!(
             "its exit leaves process group {pgid} orphaned with a stopped member: the kernel sends the group SIGHUP, then SIGCONT"
         ),
-        EventKind::Interrupted { op, signal, .. } => match program.call(*op).map(|call| call.id) {
-            Some(CallId::Semop) => format!(
-                "its semop is interrupted by {}: it fails with EINTR when the process runs again (Linux never restarts semop)",
-                signal.name()
-            ),
-            _ => format!("its write is cut short by {}: it returns the bytes written so far", signal.name()),
+        EventKind::Interrupted { signal, outcome, .. } => match outcome {
+            CallInterrupted::Partial => {
+                format!("{} cuts its call short: it returns early, with what it has (bytes written, seconds left)", signal.name())
+            }
+            CallInterrupted::Eintr => format!("{} interrupts its call: it fails with EINTR", signal.name()),
+            CallInterrupted::Restart => {
+                format!("{} interrupts its call, which will start again from the beginning", signal.name())
+            }
         },
+        EventKind::Delivered { signal, delivery, .. } => {
+            let name = signal.name();
+            match delivery {
+                Delivery::Ignored => format!("takes {name}, whose action is to ignore it"),
+                Delivery::Discarded => {
+                    format!("takes {name}: its process group is orphaned, so this job-control stop is discarded")
+                }
+                Delivery::Stopped => format!("takes {name} and stops (default action)"),
+                Delivery::Terminated { core: false } => format!("takes {name} and is terminated (default action)"),
+                Delivery::Terminated { core: true } => {
+                    format!("takes {name} and is terminated (default action: core dump; none is written)")
+                }
+                Delivery::Handler { handler } => {
+                    let handler = program.handlers.get(*handler as usize).map_or("?", |code| &*code.name);
+                    format!("takes {name} and runs its handler {handler}")
+                }
+            }
+        }
         EventKind::Fault { op, signal, .. } if *signal == crate::linux::signal::SIGSEGV => {
             let line = program.ops.get(*op as usize).map_or(0, |op| op.span.line);
             format!(

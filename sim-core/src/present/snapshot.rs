@@ -29,6 +29,8 @@ pub struct Snapshot {
     /// Bytes copied from processes into kernel buffers, and back out, so far.
     pub copied_to_kernel: u64,
     pub copied_to_user: u64,
+    /// Virtual time, in nanoseconds.
+    pub now_ns: u64,
 }
 
 impl Snapshot {
@@ -194,9 +196,36 @@ pub struct ProcessView {
     /// The plain-value variables (not descriptors or pids) that the process's own code names, and
     /// `errno` once a call has set it, with their values, in the order the scenario first names them.
     pub variables: Vec<(String, i64)>,
+    /// Its signals: the ones it blocks, the ones pending (a real-time one as often as it is queued),
+    /// what each signal that is not left at its default does, and the handlers running (innermost last).
+    pub blocked_signals: Vec<Signal>,
     pub pending_signals: Vec<Signal>,
     pub ignored_signals: Vec<Signal>,
+    pub handlers: Vec<HandlerView>,
+    pub running_handlers: Vec<RunningHandler>,
+    /// When its `alarm` goes off (nanoseconds of virtual time), if one is set.
+    pub alarm_at: Option<u64>,
     pub children: Vec<Pid>,
+}
+
+/// A signal with a handler installed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HandlerView {
+    pub signal: Signal,
+    pub handler: String,
+    /// `SA_RESTART|SA_SIGINFO`, or `0`.
+    pub flags: String,
+    /// Signals blocked while it runs, besides the signal itself (unless `SA_NODEFER`).
+    pub mask: Vec<Signal>,
+}
+
+/// A handler a process is running, on top of what the signal interrupted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunningHandler {
+    pub signal: Signal,
+    pub handler: String,
+    /// The line it goes back to when the handler returns.
+    pub return_line: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -273,6 +302,7 @@ impl Snapshot {
                     },
                     _ => String::new(),
                 },
+                None if !process.sig.frames.is_empty() => "rt_sigreturn() (end of its handler)".to_string(),
                 None => "exit(0) (end of its code)".to_string(),
             });
             let mut fds = Vec::new();
@@ -359,8 +389,38 @@ impl Snapshot {
                 next_span: next_op.map(|op| program.ops[op as usize].span),
                 next_call,
                 variables,
-                pending_signals: signals_in(process.pending_signals),
-                ignored_signals: signals_in(process.ignored_signals),
+                blocked_signals: signals_in(process.sig.blocked),
+                pending_signals: process.sig.queue.iter().map(|queued| queued.signal).collect(),
+                ignored_signals: signals_in(process.sig.ignored),
+                handlers: process
+                    .sig
+                    .handlers
+                    .iter()
+                    .filter_map(|(signal, action)| match action {
+                        crate::kernel::signal::Action::Handler { handler, flags, mask } => Some(HandlerView {
+                            signal: *signal,
+                            handler: program.handlers[*handler as usize].name.to_string(),
+                            flags: crate::linux::value_text(crate::linux::Family::SigactionFlag, *flags),
+                            mask: signals_in(*mask),
+                        }),
+                        _ => None,
+                    })
+                    .collect(),
+                alarm_at: kernel
+                    .timers
+                    .iter()
+                    .find(|timer| timer.pid == process.pid && timer.kind == crate::kernel::time::TimerKind::Alarm)
+                    .map(|timer| timer.at),
+                running_handlers: process
+                    .sig
+                    .frames
+                    .iter()
+                    .map(|frame| RunningHandler {
+                        signal: frame.signal,
+                        handler: program.handlers[frame.handler as usize].name.to_string(),
+                        return_line: program.ops.get(frame.return_pc as usize).map_or(0, |op| op.span.line),
+                    })
+                    .collect(),
                 children: process.children.clone(),
             });
         }
@@ -373,6 +433,7 @@ impl Snapshot {
             outcome: outcome.cloned(),
             copied_to_kernel: kernel.copied_to_kernel,
             copied_to_user: kernel.copied_to_user,
+            now_ns: kernel.now,
         }
     }
 }
@@ -393,7 +454,12 @@ mod tests {
         simulation.step().unwrap();
         let snapshot = simulation.snapshot();
         assert_eq!(snapshot.processes[0].next_call.as_deref(), Some("waitpid(c=3, &status, 0)"));
-        assert_eq!(snapshot.processes[1].state.word(), "zombie");
+        // SIGKILL woke the child from pause; it takes the signal when it next runs.
+        assert_eq!(snapshot.processes[1].state.word(), "runnable");
+        assert_eq!(snapshot.processes[1].pending_signals, [crate::linux::signal::SIGKILL]);
+        // Round-robin runs the child next: it dies, and the parent's wait (woken) reaps it.
+        simulation.step().unwrap();
+        assert_eq!(simulation.snapshot().processes[1].state.word(), "zombie");
     }
 
     #[test]

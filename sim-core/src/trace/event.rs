@@ -223,7 +223,7 @@ pub enum BlockReason {
     Child { target: Option<Pid> },
     /// `waitpid(-PGID)`/`waitid(P_PGID)`: any child in a process group.
     ChildInGroup { pgid: Pid },
-    /// `pause`: until a signal arrives.
+    /// `pause` or `sigsuspend`: until a signal runs a handler or ends the process.
     Signal,
     /// `msgrcv` found no message it wants in System V queue `queue` (which held `held` messages):
     /// `msgtype` as the call asked (0 any, > 0 that type, or any other with `except`, < 0 the lowest up
@@ -241,6 +241,10 @@ pub enum BlockReason {
     MqFull { mq: u32, held: u32 },
     /// `sem_wait` on a named semaphore whose value is 0.
     NamedSem { sem: u32 },
+    /// `sigwaitinfo`: until a signal of the set is pending (`sigtimedwait`: or its timeout).
+    SignalWait { set: u64 },
+    /// `sleep` (`seconds`) or `nanosleep`: until this time (nanoseconds of virtual time).
+    Sleep { until: u64, seconds: bool },
 }
 
 impl BlockReason {
@@ -251,7 +255,11 @@ impl BlockReason {
             | BlockReason::PipeFull { pipe, .. }
             | BlockReason::FifoNoWriter { pipe, .. }
             | BlockReason::FifoNoReader { pipe, .. } => Some(ObjectRef::pipe(*pipe)),
-            BlockReason::Child { .. } | BlockReason::ChildInGroup { .. } | BlockReason::Signal => None,
+            BlockReason::Child { .. }
+            | BlockReason::ChildInGroup { .. }
+            | BlockReason::Signal
+            | BlockReason::SignalWait { .. }
+            | BlockReason::Sleep { .. } => None,
             BlockReason::MsgEmpty { queue, .. } | BlockReason::MsgFull { queue, .. } => {
                 Some(ObjectRef::msg_queue(*queue))
             }
@@ -274,6 +282,10 @@ pub enum WakeCause {
     Hangup { object: ObjectRef },
     /// The other side of a FIFO opened it.
     Partner { object: ObjectRef },
+    /// A signal it does not block arrived: it takes it (or it interrupts the call) when it runs.
+    Signal { signal: Signal },
+    /// Its sleep's (or timed wait's) time came.
+    Timer,
     /// A child changed state.
     Child { child: Pid },
     /// The object's capacity grew (`F_SETPIPE_SZ`).
@@ -391,39 +403,64 @@ pub enum CopyDirection {
     KernelToUser,
 }
 
-/// What happened to a signal at its target.
+/// What became of a signal as it was sent (`send_signal_locked`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SignalEffect {
     /// Ignored (explicitly, or by default as `SIGCHLD` is) and discarded.
     Ignored,
-    /// Left pending: the target is stopped and the signal's action waits for `SIGCONT`.
+    /// Pending: the target takes it when it next runs (a sleeping target is woken for it).
     Pending,
-    /// The target is terminated (the default action of most signals).
-    Terminated,
-    /// The target is terminated; the default action asks for a core dump (none is written).
-    TerminatedCore,
-    /// The target stops.
-    Stopped,
-    /// The target continues after a stop.
+    /// Pending, but blocked: the target takes it once it unblocks it.
+    Blocked,
+    /// Pending while the target is stopped: it takes it once `SIGCONT` lets it run.
+    WhileStopped,
+    /// A standard signal that was already pending: standard signals do not queue, so this one is lost.
+    Coalesced,
+    /// `SIGCONT` to a stopped process: it continues at once.
     Continued,
-    /// Nothing to do: the target is already in that state, or already dead.
+    /// Nothing to do: the target is already dead.
     NoEffect,
-    /// A job-control stop (`SIGTSTP`, `SIGTTIN`, `SIGTTOU`) to a process whose group is orphaned: dropped.
-    Discarded,
 }
 
 impl SignalEffect {
-    pub const ALL: [SignalEffect; 8] = [
+    pub const ALL: [SignalEffect; 7] = [
         SignalEffect::Ignored,
         SignalEffect::Pending,
-        SignalEffect::Terminated,
-        SignalEffect::TerminatedCore,
-        SignalEffect::Stopped,
+        SignalEffect::Blocked,
+        SignalEffect::WhileStopped,
+        SignalEffect::Coalesced,
         SignalEffect::Continued,
         SignalEffect::NoEffect,
-        SignalEffect::Discarded,
     ];
+}
+
+/// What an interrupted call does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallInterrupted {
+    /// It starts again from the beginning (`-ERESTARTSYS` with `SA_RESTART`, or after a stop).
+    Restart,
+    /// It fails with `EINTR`.
+    Eintr,
+    /// It returns what it did before the signal (a pipe write that moved some bytes).
+    Partial,
+}
+
+/// What a process did with a signal it took (`get_signal`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Delivery {
+    /// Its action is to ignore it (set while it was blocked, or a default of ignoring).
+    Ignored,
+    /// A job-control stop to a process whose group is orphaned: dropped.
+    Discarded,
+    /// It stops.
+    Stopped,
+    /// It dies (`core`: the default action asks for a core dump; none is written).
+    Terminated { core: bool },
+    /// It runs a handler (by its index among the scenario's handlers).
+    Handler { handler: u32 },
 }
 
 /// How a run ended.
@@ -523,9 +560,16 @@ pub enum EventKind {
     /// `pid`'s exit left process group `pgid` orphaned with a stopped member: the kernel sends the group
     /// `SIGHUP`, then `SIGCONT` (the `Signal` events that follow).
     Orphaned { pid: Pid, pgid: Pid },
-    /// A call ended early because a signal stopped its process: a `write` returns the bytes it wrote,
-    /// a `semop` fails with `EINTR` (Linux does not restart it).
-    Interrupted { pid: Pid, op: u32, signal: Signal },
+    /// A call that would have slept again was interrupted by a signal: it will start again once the
+    /// handler returns (or the process is continued), fails with `EINTR` (a `semop`, which Linux never
+    /// restarts), or returns what it did so far (a `write` returns the bytes it wrote).
+    Interrupted { pid: Pid, op: u32, signal: Signal, outcome: CallInterrupted },
+    /// Nobody could run: virtual time jumped to the first timer (nanoseconds).
+    Clock { now: u64 },
+    /// A process's `alarm` went off: `SIGALRM` follows.
+    Alarm { pid: Pid },
+    /// A process took a signal (its next step came, or its own call raised or unblocked it).
+    Delivered { pid: Pid, signal: Signal, delivery: Delivery },
     /// The process did something its own code cannot survive (a division by zero) and the CPU raised
     /// a signal for it.
     Fault { pid: Pid, op: u32, signal: Signal },
@@ -544,6 +588,9 @@ pub enum EventKind {
 
 /// The `op` of a `Call` event for the implicit `exit(0)` at the end of a block.
 pub const IMPLICIT_EXIT_OP: u32 = u32::MAX;
+
+/// The `op` of a `Call` event for the implicit `rt_sigreturn()` at the end of a handler.
+pub const IMPLICIT_SIGRETURN_OP: u32 = u32::MAX - 1;
 
 /// The `op` of an event about no operation (the run's end, a process's final state).
 pub const NO_OP: u32 = u32::MAX;
@@ -565,6 +612,9 @@ impl EventKind {
             | EventKind::Reap { .. }
             | EventKind::Reparent { .. }
             | EventKind::Interrupted { .. }
+            | EventKind::Delivered { .. }
+            | EventKind::Clock { .. }
+            | EventKind::Alarm { .. }
             | EventKind::LastEnd { .. }
             | EventKind::Orphaned { .. }
             | EventKind::Undo { .. }
@@ -583,6 +633,8 @@ impl EventKind {
             | EventKind::Copy { pid, .. }
             | EventKind::Exit { pid, .. }
             | EventKind::Interrupted { pid, .. }
+            | EventKind::Delivered { pid, .. }
+            | EventKind::Alarm { pid, .. }
             | EventKind::LastEnd { pid, .. }
             | EventKind::Orphaned { pid, .. }
             | EventKind::Fault { pid, .. }
@@ -592,7 +644,9 @@ impl EventKind {
             EventKind::Fork { parent, .. } => Some(parent),
             EventKind::Signal { from, .. } => Some(from),
             EventKind::Reap { by, .. } => Some(by),
-            EventKind::Switch { .. } | EventKind::End { .. } | EventKind::Leftover { .. } => None,
+            EventKind::Switch { .. } | EventKind::End { .. } | EventKind::Leftover { .. } | EventKind::Clock { .. } => {
+                None
+            }
         }
     }
 }

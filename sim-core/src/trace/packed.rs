@@ -16,8 +16,8 @@
 //! only hashes reuses one small chunk and keeps nothing.
 
 use super::event::{
-    Args, BlockReason, CallResult, Copied, CopyDirection, Event, EventKind, LastEnd, Mismatch, ObjectKind, ObjectRef,
-    Pid, ReapCause, RunOutcome, SignalEffect, WakeCause, MAX_ARGS,
+    Args, BlockReason, CallInterrupted, CallResult, Copied, CopyDirection, Delivery, Event, EventKind, LastEnd,
+    Mismatch, ObjectKind, ObjectRef, Pid, ReapCause, RunOutcome, SignalEffect, WakeCause, MAX_ARGS,
 };
 use super::hash::StreamHasher;
 use crate::linux::{wait, ChildStatus, Errno, Signal};
@@ -516,6 +516,8 @@ impl Encoder<'_> {
             // Cause 7 escapes to three more bits, as object kinds do.
             WakeCause::Removed { object } => (Self::object(object) << 3) << 3 | ESCAPE,
             WakeCause::Changed { object } => (Self::object(object) << 3 | 1) << 3 | ESCAPE,
+            WakeCause::Signal { signal } => ((signal.0 as u64) << 3 | 2) << 3 | ESCAPE,
+            WakeCause::Timer => 3 << 3 | ESCAPE,
         };
         self.whole(tags::WAKE, delta, [pid as u64, by as u64, cause]);
     }
@@ -636,6 +638,8 @@ impl Encoder<'_> {
             BlockReason::MqEmpty { .. } => 10,
             BlockReason::MqFull { .. } => 11,
             BlockReason::NamedSem { .. } => 12,
+            BlockReason::SignalWait { .. } => 13,
+            BlockReason::Sleep { .. } => 14,
         };
         self.with_operands(tags::BLOCK, delta, [pid, op, shape | reason_tag], args);
         match *reason {
@@ -674,6 +678,11 @@ impl Encoder<'_> {
                 self.put(held as u64);
             }
             BlockReason::NamedSem { sem } => self.put(sem as u64),
+            BlockReason::SignalWait { set } => self.put(set),
+            BlockReason::Sleep { until, seconds } => {
+                self.put(until);
+                self.byte(seconds as u8);
+            }
         }
     }
 
@@ -741,11 +750,40 @@ impl Encoder<'_> {
                 self.put(*pid as u64);
                 self.put(*pgid as u64);
             }
-            EventKind::Interrupted { pid, op, signal } => {
+            EventKind::Interrupted { pid, op, signal, outcome } => {
                 self.head(tags::INTERRUPTED, delta);
                 self.put(*pid as u64);
                 self.put(*op as u64);
                 self.byte(signal.0);
+                self.byte(match outcome {
+                    CallInterrupted::Restart => 0,
+                    CallInterrupted::Eintr => 1,
+                    CallInterrupted::Partial => 2,
+                });
+            }
+            EventKind::Clock { now } => {
+                self.head(tags::CLOCK, delta);
+                self.put(*now);
+            }
+            EventKind::Alarm { pid } => {
+                self.head(tags::ALARM, delta);
+                self.put(*pid as u64);
+            }
+            EventKind::Delivered { pid, signal, delivery } => {
+                self.head(tags::DELIVERED, delta);
+                self.put(*pid as u64);
+                self.byte(signal.0);
+                match delivery {
+                    Delivery::Ignored => self.byte(0),
+                    Delivery::Discarded => self.byte(1),
+                    Delivery::Stopped => self.byte(2),
+                    Delivery::Terminated { core: false } => self.byte(3),
+                    Delivery::Terminated { core: true } => self.byte(4),
+                    Delivery::Handler { handler } => {
+                        self.byte(5);
+                        self.put(*handler as u64);
+                    }
+                }
             }
             EventKind::Fault { pid, op, signal } => {
                 self.head(tags::FAULT, delta);
@@ -802,8 +840,11 @@ mod tags {
     pub const END: u8 = 14;
     pub const LAST_END: u8 = 15;
     pub const ORPHANED: u8 = 16;
-    pub const UNDO: u8 = 17;
-    pub const LEFTOVER: u8 = 18;
+    pub const DELIVERED: u8 = 17;
+    pub const CLOCK: u8 = 18;
+    pub const ALARM: u8 = 19;
+    pub const UNDO: u8 = 20;
+    pub const LEFTOVER: u8 = 21;
 }
 
 /// The three-bit code that escapes to three more bits, in object references and wake causes.
@@ -963,6 +1004,16 @@ impl PackedEvents<'_> {
             10 => BlockReason::MqEmpty { mq: self.get_u32() },
             11 => BlockReason::MqFull { mq: self.get_u32(), held: self.get_u32() },
             12 => BlockReason::NamedSem { sem: self.get_u32() },
+            13 => BlockReason::SignalWait { set: self.get() },
+            14 => {
+                let until = self.get();
+                let seconds = match self.byte() {
+                    0 => false,
+                    1 => true,
+                    other => self.corrupt("sleep unit", other as u64),
+                };
+                BlockReason::Sleep { until, seconds }
+            }
             other => self.corrupt("block reason", other),
         }
     }
@@ -992,6 +1043,8 @@ impl PackedEvents<'_> {
             ESCAPE => match rest & 7 {
                 0 => WakeCause::Removed { object: self.object_of(rest >> 3) },
                 1 => WakeCause::Changed { object: self.object_of(rest >> 3) },
+                2 => WakeCause::Signal { signal: Signal((rest >> 3) as u8) },
+                3 if rest >> 3 == 0 => WakeCause::Timer,
                 other => self.corrupt("escaped wake cause", other),
             },
             other => self.corrupt("wake cause", other),
@@ -1089,7 +1142,29 @@ impl Iterator for PackedEvents<'_> {
             tags::REAP => EventKind::Reap { pid: self.get_u32(), by: self.get_u32(), cause: self.get_reap_cause() },
             tags::REPARENT => EventKind::Reparent { pid: self.get_u32(), new_parent: self.get_u32() },
             tags::INTERRUPTED => {
-                EventKind::Interrupted { pid: self.get_u32(), op: self.get_u32(), signal: Signal(self.byte()) }
+                let (pid, op, signal) = (self.get_u32(), self.get_u32(), Signal(self.byte()));
+                let outcome = match self.byte() {
+                    0 => CallInterrupted::Restart,
+                    1 => CallInterrupted::Eintr,
+                    2 => CallInterrupted::Partial,
+                    other => self.corrupt("interruption", other as u64),
+                };
+                EventKind::Interrupted { pid, op, signal, outcome }
+            }
+            tags::CLOCK => EventKind::Clock { now: self.get() },
+            tags::ALARM => EventKind::Alarm { pid: self.get_u32() },
+            tags::DELIVERED => {
+                let (pid, signal) = (self.get_u32(), Signal(self.byte()));
+                let delivery = match self.byte() {
+                    0 => Delivery::Ignored,
+                    1 => Delivery::Discarded,
+                    2 => Delivery::Stopped,
+                    3 => Delivery::Terminated { core: false },
+                    4 => Delivery::Terminated { core: true },
+                    5 => Delivery::Handler { handler: self.get_u32() },
+                    other => self.corrupt("delivery", other as u64),
+                };
+                EventKind::Delivered { pid, signal, delivery }
             }
             tags::LAST_END => {
                 let pid = self.get_u32();

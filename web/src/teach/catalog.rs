@@ -4,13 +4,15 @@
 //! parent and a child, the shell's `|`, a stream without message boundaries, reading until end of
 //! file, an end of file that never comes, a full pipe, atomic writes, non-blocking ends, a pipe nobody
 //! reads), then named pipes, then processes and signals (zombies, pids and process groups, stopping
-//! and continuing, a signal to a whole group), then message queues (typed messages, a server answering
-//! by pid, a queue that outlives its creator, removal waking a receiver, POSIX priorities and
-//! notification) and semaphores (a resource for three users, a mutex and the same section without one,
-//! producer and consumer and their classic deadlock, two semaphores taken in one atomic semop, an undo
-//! after a kill). Scenarios whose names start with `probe-` pin one subtle Linux rule each and go under
-//! "Linux rules"; every other one has its place here (a test checks it), and one that had none would
-//! still join "Learn", after the listed ones.
+//! and continuing, a signal to a whole group, Ctrl-C, a crash), then signal handlers (masks and
+//! pending signals, values, waiting for a signal, SIGCHLD done right and wrong), then time (an alarm
+//! as a timeout, timed waits, a graceful shutdown), then message queues (typed messages, a server
+//! answering by pid, a queue that outlives its creator, removal waking a receiver, POSIX priorities
+//! and notification) and semaphores (a resource for three users, a mutex and the same section without
+//! one, producer and consumer and their classic deadlock, two semaphores taken in one atomic semop, an
+//! undo after a kill). Scenarios whose names start with `probe-` pin one subtle Linux rule each and go
+//! under "Linux rules"; every other one has its place here (a test checks it), and one that had none
+//! would still join "Learn", after the listed ones.
 //!
 //! The page knows each scenario's stem and title, and its text's length and CRC-32 (`build.rs` lists
 //! them); the texts are served beside the page and fetched when first opened (see
@@ -71,6 +73,16 @@ pub const LEARN_ORDER: &[(&str, &str)] = &[
     ("process-identity", "Processes and signals"),
     ("stop-continue-kill", "Processes and signals"),
     ("signals-to-groups", "Processes and signals"),
+    ("ctrl-c", "Processes and signals"),
+    ("segfault-by-kill", "Processes and signals"),
+    ("blocked-signals-wait", "Signal handlers"),
+    ("signals-carry-values", "Signal handlers"),
+    ("waiting-for-signals", "Signal handlers"),
+    ("sigchld-handler-reaps", "Signal handlers"),
+    ("sigchld-lost-child", "Signal handlers"),
+    ("alarm-timeout", "Time"),
+    ("timed-waits", "Time"),
+    ("graceful-shutdown", "Time"),
     ("msg-typed-messages", "Message queues"),
     ("msg-server-by-pid", "Message queues"),
     ("msg-outlives-creator", "Message queues"),

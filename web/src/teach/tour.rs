@@ -199,8 +199,9 @@ pub const TOURS: &[Tour] = &[
             line(
                 "parent",
                 8,
-                "SIGSTOP cannot be caught or ignored. The kernel stops the worker at once, and its parent gets a \
-                 SIGCHLD saying so.",
+                "SIGSTOP cannot be caught or ignored. The signal is now pending for the worker, and it wakes the \
+                 worker from pause(): a process acts on a signal only when it runs, and at its next step the worker \
+                 stops. Its parent then gets a SIGCHLD saying so.",
             ),
             line(
                 "parent",
@@ -217,11 +218,99 @@ pub const TOURS: &[Tour] = &[
             line(
                 "parent",
                 12,
-                "SIGKILL cannot be caught, ignored or delayed: the worker dies at once, and stays a zombie until \
-                 its parent collects it.",
+                "SIGKILL cannot be caught, blocked or ignored: it wakes the worker, which dies as soon as it runs, \
+                 and stays a zombie until its parent collects it.",
             ),
             line("parent", 13, "The parent's waitpid collects the status: killed by SIGKILL. The zombie is gone."),
             Stop { at: At::End, text: "Every process has ended the way the scenario says it should." },
+        ],
+    },
+    Tour {
+        id: "handlers",
+        section: "Signal handlers",
+        title: "A handler that reaps every child",
+        scenario: "sigchld-handler-reaps",
+        stops: &[
+            Stop {
+                at: At::Start,
+                text: "A parent that wants to hear about its children from a SIGCHLD handler, without ever missing \
+                       one. Watch its blocked and pending signals in its lane.",
+            },
+            line(
+                "parent",
+                14,
+                "sigaction installs the handler reap_all for SIGCHLD. Nothing runs yet: a handler is code that the \
+                 kernel will make the process run when the signal is delivered.",
+            ),
+            line(
+                "parent",
+                15,
+                "The parent blocks SIGCHLD before it forks. A SIGCHLD that comes now stays pending instead of \
+                 being delivered, so none can arrive at a moment the parent is not ready for.",
+            ),
+            line(
+                "first",
+                17,
+                "The first child exits. Its SIGCHLD is blocked, so it waits in the parent's pending set.",
+            ),
+            line(
+                "second",
+                20,
+                "The second child exits too. SIGCHLD is already pending, and a standard signal is pending once at \
+                 most: this second one is lost. One signal now stands for two children.",
+            ),
+            line(
+                "parent",
+                23,
+                "sigsuspend unblocks SIGCHLD and sleeps, in one step. The pending SIGCHLD is delivered at once: the \
+                 call is interrupted with EINTR, and the handler runs on top of it.",
+            ),
+            again("parent", 5, 1, "Inside the handler: waitpid with WNOHANG reaps one zombie without ever sleeping..."),
+            again(
+                "parent",
+                8,
+                1,
+                "...and the loop goes on until no zombie is left, which is why this handler does not lose the \
+                 child whose SIGCHLD was lost.",
+            ),
+            line(
+                "parent",
+                25,
+                "Back from the handler (rt_sigreturn put the mask and the place back), the loop sees both children \
+                 reaped, and the parent restores its mask.",
+            ),
+            Stop { at: At::End, text: "No zombie is left: compare with the lesson where the handler waits only once." },
+        ],
+    },
+    Tour {
+        id: "time",
+        section: "Time",
+        title: "An alarm as a timeout",
+        scenario: "alarm-timeout",
+        stops: &[
+            Stop {
+                at: At::Start,
+                text: "The simulator has a clock of its own. Each step takes a microsecond; when nobody can run but a \
+                       timer is set, time jumps straight to it.",
+            },
+            line("reader", 10, "A handler for SIGALRM, installed without SA_RESTART."),
+            line("reader", 12, "alarm(2): in two seconds, the kernel will send this process SIGALRM."),
+            again(
+                "reader",
+                13,
+                1,
+                "The read sleeps: nobody will ever write. Every process is asleep and a timer is set, so time jumps \
+                 to the alarm, which goes off.",
+            ),
+            again(
+                "reader",
+                13,
+                2,
+                "Woken by SIGALRM, the reader tries its read again; it would sleep again, so the signal interrupts \
+                 it. The handler runs, and, without SA_RESTART, the read fails with EINTR: the timeout worked.",
+            ),
+            line("reader", 17, "alarm(0) cancels an alarm; none is left here, and it returns 0."),
+            Stop { at: At::End, text: "Two seconds of waiting took no time at all." },
         ],
     },
     Tour {

@@ -413,6 +413,9 @@ fn stage(model: &Model, snapshot: Option<&Snapshot>, callbacks: &Callbacks) -> H
                     <div class="copies">
                         {format!("copied into the kernel: {} bytes · out to processes: {} bytes", snapshot.copied_to_kernel, snapshot.copied_to_user)}
                     </div>
+                    if facts::uses_time(engine) {
+                        <div class="clock" id="clock">{format!("virtual time: {}", sim_core::kernel::time::time_text(snapshot.now_ns))}</div>
+                    }
                 </div>
             </div>
         </section>

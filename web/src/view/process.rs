@@ -165,16 +165,48 @@ pub fn lane(props: &LaneProps) -> Html {
                     </tbody>
                 </table>
             }
-            if !process.pending_signals.is_empty() || !process.ignored_signals.is_empty() {
-                <div class="signals">
+            if has_signal_state(process) {
+                <div class="signals" aria-label={format!("Signals of {name}")}>
                     <span class="pending-signals">
-                        { for process.pending_signals.iter().map(|signal| html! { <span class="pill pending">{format!("pending {}", signal.name())}</span> }) }
+                        { for process.pending_signals.iter().map(|signal| {
+                            let blocked = process.blocked_signals.contains(signal);
+                            let text = if blocked { format!("pending {} (blocked)", signal.name()) } else { format!("pending {}", signal.name()) };
+                            html! { <span class="pill pending">{text}</span> }
+                        }) }
+                    </span>
+                    <span class="blocked-signals">
+                        { for process.blocked_signals.iter().map(|signal| html! { <span class="pill blocked">{format!("blocks {}", signal.name())}</span> }) }
                     </span>
                     <span class="ignored-signals">
                         { for process.ignored_signals.iter().map(|signal| html! { <span class="pill ignored">{format!("ignores {}", signal.name())}</span> }) }
                     </span>
+                    <span class="handled-signals">
+                        { for process.handlers.iter().map(|handler| {
+                            let flags = if handler.flags == "0" { String::new() } else { format!(", {}", handler.flags) };
+                            html! { <span class="pill handled">{format!("{} → {}{flags}", handler.signal.name(), handler.handler)}</span> }
+                        }) }
+                    </span>
+                    if let Some(at) = process.alarm_at {
+                        <span class="pill alarm">{format!("alarm at {}", sim_core::kernel::time::time_text(at))}</span>
+                    }
                 </div>
+            }
+            if !process.running_handlers.is_empty() {
+                <ol class="frames" aria-label={format!("Handlers {name} is running, innermost first")}>
+                    { for process.running_handlers.iter().rev().map(|frame| html! {
+                        <li class="frame">{format!("in {} for {}, back to line {} after", frame.handler, frame.signal.name(), frame.return_line)}</li>
+                    }) }
+                </ol>
             }
         </article>
     }
+}
+
+/// Whether a lane has anything to say about signals.
+fn has_signal_state(process: &ProcessView) -> bool {
+    !process.pending_signals.is_empty()
+        || !process.blocked_signals.is_empty()
+        || !process.ignored_signals.is_empty()
+        || !process.handlers.is_empty()
+        || process.alarm_at.is_some()
 }

@@ -16,8 +16,8 @@
 //! `kernel/pid_namespace.c`), so nothing of a run can outlive it, and it dies with the driver
 //! (`PR_SET_PDEATHSIG`), or when the driver closes its control socket.
 
-use super::{errno, exit_code, reset_signals, run_forked, start_top_level};
-use crate::check::protocol::{self, Command, Reply};
+use super::{errno, exit_code, reset_signals, run_forked, start_top_level, Out};
+use crate::check::protocol::{self, Command};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 /// `init`'s command loop; `control` is its end of the driver's socket. Returns its exit status.
@@ -53,26 +53,26 @@ pub fn serve(control: RawFd, drop_to_uid: Option<u32>) -> i32 {
         let reply = match protocol::decode_command(&message.bytes) {
             Ok(Command::SpawnTop { .. }) => match spawn_top_level(control, drop_to_uid) {
                 Ok((child, driver_end)) => {
-                    let sent = protocol::send_reply(control, &Reply::Forked { child }, Some(driver_end.as_raw_fd()));
+                    let sent = protocol::send_reply(control, &Out::Forked { child }, Some(driver_end.as_raw_fd()));
                     if sent.is_err() {
                         return exit_code::REPLY_FAILED;
                     }
                     continue;
                 }
-                Err(errno) => Reply::Errno(errno),
+                Err(errno) => Out::Errno(errno),
             },
             Ok(Command::Reap { pid }) => {
                 let mut status = 0;
                 // SAFETY: waitpid with a valid status pointer.
                 match unsafe { libc::waitpid(pid, &mut status, 0) } {
-                    reaped if reaped > 0 => Reply::Waited { pid: reaped, status, via_info: false },
-                    _ => Reply::Errno(errno()),
+                    reaped if reaped > 0 => Out::Waited { pid: reaped, status, via_info: false },
+                    _ => Out::Errno(errno()),
                 }
             }
             // SAFETY: setsid takes no pointer.
             Ok(Command::NewSession) => match unsafe { libc::setsid() } {
-                session if session >= 0 => Reply::Value(session as i64),
-                _ => Reply::Errno(errno()),
+                session if session >= 0 => Out::Value(session as i64),
+                _ => Out::Errno(errno()),
             },
             Ok(_) | Err(_) => return exit_code::BAD_COMMAND,
         };

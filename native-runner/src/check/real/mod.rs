@@ -1,17 +1,24 @@
 //! The Linux arm: real processes that make the scenario's system calls one at a time, on command.
 //!
-//! Each scenario process is a real process running [`serve`]: it waits for a command on its control
-//! socket, makes exactly one real system call (the call the driver names by its `CallId`, with the
-//! operands the simulator resolved), reports the result and waits again. A call that blocks simply
+//! Each scenario process is a real process running [`serve_commands`]: it waits for a command on its
+//! control socket, makes exactly one real system call (the call the driver names by its `CallId`, with
+//! the operands the simulator resolved), reports the result and waits again. A call that blocks simply
 //! does not report until it completes. A `fork` command makes a real `fork`, so descriptor
 //! inheritance, shared file offsets and reference counts are Linux's own; the parent hands the driver
 //! a fresh control socket for the child.
 //!
+//! Handlers run for real ([`signal`]): the scenario's `sigaction` installs a real handler, and when
+//! Linux delivers the signal that handler reports it and serves commands itself, one level up, until
+//! the driver says return. So everything a real process does once it serves commands is
+//! async-signal-safe ([`sys`]): raw system calls, memory from `mmap` (one region per level), no
+//! allocation, no lock, no `errno`.
+//!
 //! Each kind of call lives in the module of its mechanism (the same split as sim-core's `kernel/`):
-//! [`fd`], [`pipe`], [`fifo`], [`process`], [`signal`], [`sched`], [`msg`], [`sem`], [`mqueue`],
+//! [`fd`], [`pipe`], [`fifo`], [`process`], [`signal`], [`sched`], [`time`], [`msg`], [`sem`], [`mqueue`],
 //! [`named_sem`] ([`ipc_structs`] holds the System V structures). Each turns a call and its operands
-//! into exactly one real system call and says which system call number a blocked call sleeps in (as
-//! `/proc/PID/syscall` shows it). Adding a call is one match arm there. [`init`] is the run's `init`.
+//! into exactly one real system call (or what the C library's function of that name does, where it
+//! does more) and says which system call number a blocked call sleeps in (as `/proc/PID/syscall`
+//! shows it). Adding a call is one match arm there. [`init`] is the run's `init`.
 //!
 //! The control socket lives at descriptor [`CONTROL_FD`], above `RLIMIT_NOFILE` (1024, as the simulator
 //! models it), so the descriptors the scenario sees number exactly as they would without the runner.
@@ -33,10 +40,13 @@ pub mod process;
 pub mod sched;
 pub mod sem;
 pub mod signal;
+pub mod sys;
+pub mod time;
 
-use super::protocol::{self, CallCommand, Command, Reply, CONTROL_FD};
+use super::protocol::{self, CallView, CommandView, RecvEnd, Reply, CONTROL_FD, MAX_COMMAND_BYTES};
 use sim_core::lang::syscalls::{CallId, Mechanism};
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::RawFd;
+use sys::{scenario_syscall, syscall3, syscall6, LevelMemory};
 
 /// Where a control socket waits during a `fork` (above `CONTROL_FD`).
 const SPARE_FD: RawFd = 1031;
@@ -54,29 +64,18 @@ pub mod exit_code {
     pub const BAD_COMMAND: i32 = 102;
     /// The reply could not be sent.
     pub const REPLY_FAILED: i32 = 104;
+    /// Memory for a command or a read could not be mapped.
+    pub const NO_MEMORY: i32 = 105;
+    /// More handlers inside one another than the runner has room for.
+    pub const TOO_DEEP: i32 = 106;
     /// Setting up a new process failed.
     pub const SETUP_FAILED: i32 = 108;
     /// A panic in the real process's own code (a bug in ipclab).
     pub const PANICKED: i32 = 110;
 }
 
-/// Memory a process reuses from call to call: the bytes of a read, or of a payload being written.
-#[derive(Default)]
-pub struct Scratch {
-    pub bytes: Vec<u8>,
-}
-
-impl Scratch {
-    /// Takes the buffer back after its bytes were sent, keeping its capacity for the next call.
-    fn recycle(&mut self, reply: Reply) {
-        if let Reply::Data(mut bytes) = reply {
-            bytes.clear();
-            if bytes.capacity() > self.bytes.capacity() {
-                self.bytes = bytes;
-            }
-        }
-    }
-}
+/// A reply as a real process sends it: a read's bytes stay where the read put them.
+pub type Out<'a> = Reply<&'a [u8]>;
 
 /// Runs `body` in a process made by `fork`, and ends the process with `_exit` whatever happens: it never
 /// returns, and a panic never unwinds into the code of the process it was forked from.
@@ -86,59 +85,65 @@ pub fn run_forked(body: impl FnOnce() -> i32) -> ! {
     unsafe { libc::_exit(status) }
 }
 
+/// The errno of the last libc call (set-up code only; the command loop uses raw results).
 pub(crate) fn errno() -> i32 {
     std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
 }
 
-/// The reply for a call that returns a number or -1 with `errno`.
-pub(crate) fn value_or_errno(result: i64) -> Reply {
+/// The reply for a raw system call's result: a number, or `-errno`.
+pub(crate) fn value_or_errno(result: i64) -> Out<'static> {
     if result < 0 {
-        Reply::Errno(errno())
+        Reply::Errno(-result as i32)
     } else {
         Reply::Value(result)
     }
 }
 
+/// One of the scenario's calls, by number.
+pub(crate) fn call(nr: i64, args: &[i64]) -> i64 {
+    let mut all = [0i64; 6];
+    all[..args.len()].copy_from_slice(args);
+    scenario_syscall(nr, all)
+}
+
 /// Control descriptors live above the scenario's limit; an operand there is refused as an invalid
 /// descriptor (the simulator says `EBADF` for it too) instead of touching the control socket.
-pub(crate) fn guard(fd: i64) -> i32 {
+pub(crate) fn guard(fd: i64) -> i64 {
     if (NOFILE as i64..1100).contains(&fd) {
         -1
     } else {
-        fd as i32
+        fd
     }
 }
 
 /// A command for a call of another mechanism reached this one: a bug in the dispatch.
-pub(crate) fn not_this_mechanism(id: CallId) -> Reply {
+pub(crate) fn not_this_mechanism(id: CallId) -> ! {
     let _ = id;
-    // SAFETY: ends this process only.
-    unsafe { libc::_exit(exit_code::BAD_COMMAND) }
+    sys::exit_now(exit_code::BAD_COMMAND)
 }
 
 fn set_nofile(soft: u64) {
-    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-    // SAFETY: plain system calls with valid pointers.
-    unsafe {
-        libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit);
-        limit.rlim_cur = soft.min(limit.rlim_max);
-        libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
-    }
+    let mut old = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    syscall6(libc::SYS_prlimit64, 0, libc::RLIMIT_NOFILE as i64, 0, &mut old as *mut libc::rlimit as i64, 0, 0);
+    let new = libc::rlimit { rlim_cur: soft.min(old.rlim_max), rlim_max: old.rlim_max };
+    syscall6(libc::SYS_prlimit64, 0, libc::RLIMIT_NOFILE as i64, &new as *const libc::rlimit as i64, 0, 0, 0);
 }
 
-/// Makes the one real system call a command stands for.
-pub fn perform(call: &CallCommand, scratch: &mut Scratch) -> Reply {
+/// Makes the one real system call a command stands for. `data` and `path` are the level's own memory:
+/// a read's bytes and a payload's are made in `data`, a path is made NUL-terminated in `path`.
+pub fn perform<'a>(call: &CallView<'a>, data: &'a mut sys::Region, path: &mut [u8; 4096]) -> Out<'a> {
     match call.id.spec().mechanism {
-        Mechanism::Fd => fd::perform(call, scratch),
+        Mechanism::Fd => fd::perform(call, data),
         Mechanism::Pipe => pipe::perform(call),
-        Mechanism::Fifo => fifo::perform(call),
+        Mechanism::Fifo => fifo::perform(call, path),
         Mechanism::Process => process::perform(call),
         Mechanism::Signal => signal::perform(call),
         Mechanism::Sched => sched::perform(call),
-        Mechanism::Msg => msg::perform(call, scratch),
-        Mechanism::Sem => sem::perform(call),
-        Mechanism::Mqueue => mqueue::perform(call, scratch),
-        Mechanism::NamedSem => named_sem::perform(call),
+        Mechanism::Time => time::perform(call),
+        Mechanism::Msg => msg::perform(call, data),
+        Mechanism::Sem => sem::perform(call, data),
+        Mechanism::Mqueue => mqueue::perform(call, data, path),
+        Mechanism::NamedSem => named_sem::perform(call, path),
     }
 }
 
@@ -151,6 +156,7 @@ pub fn blocking_syscall(id: CallId) -> Option<i64> {
         Mechanism::Process => process::blocking_syscall(id),
         Mechanism::Signal => signal::blocking_syscall(id),
         Mechanism::Sched => None,
+        Mechanism::Time => time::blocking_syscall(id),
         Mechanism::Msg => msg::blocking_syscall(id),
         Mechanism::Sem => sem::blocking_syscall(id),
         Mechanism::Mqueue => mqueue::blocking_syscall(id),
@@ -158,42 +164,70 @@ pub fn blocking_syscall(id: CallId) -> Option<i64> {
     }
 }
 
-/// The command loop of a scenario process. Returns the process's exit status when it must stop.
-pub fn serve() -> i32 {
-    let mut scratch = Scratch::default();
-    let mut buffer = Vec::new();
+/// How a level's command loop ends.
+pub enum LevelEnd {
+    /// The driver said return (the implicit `rt_sigreturn()`): the handler running this loop returns.
+    Return,
+    /// The process must end with this status.
+    Exit(i32),
+}
+
+/// `-ERESTARTSYS`, which Linux never lets a program see: the runner's handler puts it in a rewound
+/// call's result so that the call does not start again before the driver says (see [`signal`]).
+pub const RESTART_MARKER: i32 = 512;
+
+/// The command loop of the level running now (the main loop, or a handler's). Allocates nothing.
+pub fn serve_commands(in_handler: bool) -> LevelEnd {
     loop {
-        let message = match protocol::recv_message(CONTROL_FD, &mut buffer) {
-            Ok(Some(message)) => message,
+        let LevelMemory { command, data, path } = sys::level_memory();
+        let Some(buffer) = command.ensure(MAX_COMMAND_BYTES) else { return LevelEnd::Exit(exit_code::NO_MEMORY) };
+        let len = match protocol::recv_into(CONTROL_FD, buffer) {
+            Ok(len) => len,
             // The driver is gone: so are we.
-            Ok(None) | Err(_) => return exit_code::DRIVER_GONE,
+            Err(RecvEnd::Closed) => return LevelEnd::Exit(exit_code::DRIVER_GONE),
+            Err(RecvEnd::Broken) => return LevelEnd::Exit(exit_code::BAD_COMMAND),
         };
-        let Ok(command) = protocol::decode_command(&message.bytes) else { return exit_code::BAD_COMMAND };
+        let Ok(command) = protocol::parse_command(&buffer[..len]) else {
+            return LevelEnd::Exit(exit_code::BAD_COMMAND);
+        };
         match command {
-            // SAFETY: the end of the process, as the scenario asks.
-            Command::Exit { status } => unsafe { libc::_exit(status) },
-            Command::Call(call) => {
-                let reply = perform(&call, &mut scratch);
+            CommandView::Exit { status } => sys::exit_now(status),
+            CommandView::Call(call) => {
+                let reply = match perform(&call, data, path) {
+                    // A call the runner's handler kept from starting again: it starts again when the
+                    // driver sends it again.
+                    Reply::Errno(RESTART_MARKER) => Reply::Restarted,
+                    reply => reply,
+                };
                 if protocol::send_reply(CONTROL_FD, &reply, None).is_err() {
-                    return exit_code::REPLY_FAILED;
+                    return LevelEnd::Exit(exit_code::REPLY_FAILED);
                 }
-                scratch.recycle(reply);
             }
-            Command::Fork { .. } => {
+            CommandView::Fork { .. } => {
                 if let Some(status) = fork_child() {
-                    return status;
+                    return LevelEnd::Exit(status);
                 }
             }
-            Command::Fault { .. } => divide_by_zero(),
-            Command::SpawnTop { .. } | Command::Reap { .. } | Command::NewSession => return exit_code::BAD_COMMAND,
+            CommandView::Fault { .. } => divide_by_zero(),
+            CommandView::Return if in_handler => return LevelEnd::Return,
+            CommandView::Return | CommandView::SpawnTop { .. } | CommandView::Reap { .. } | CommandView::NewSession => {
+                return LevelEnd::Exit(exit_code::BAD_COMMAND)
+            }
         }
+    }
+}
+
+/// The main command loop of a scenario process. Returns the process's exit status when it must stop.
+pub fn serve() -> i32 {
+    match serve_commands(false) {
+        LevelEnd::Exit(status) => status,
+        LevelEnd::Return => exit_code::BAD_COMMAND,
     }
 }
 
 /// The scenario's code divides by zero: the CPU's divide error, which the kernel turns into `SIGFPE`
 /// with `force_sig_fault` (`arch/x86/kernel/traps.c`, `do_error_trap`): unlike `raise(SIGFPE)`, a fault
 /// cannot be ignored (`force_sig_info_to_task` puts back the default action), as the simulator models.
-#[cfg(target_arch = "x86_64")]
 fn divide_by_zero() {
     let divisor = std::hint::black_box(0i64);
     // SAFETY: `idiv` by zero traps; the default action of SIGFPE ends the process before it returns.
@@ -209,90 +243,86 @@ fn divide_by_zero() {
     }
 }
 
-/// Elsewhere integer division by zero does not trap (aarch64 gives 0): the signal is raised instead.
-#[cfg(not(target_arch = "x86_64"))]
-fn divide_by_zero() {
-    // SAFETY: plain signal calls on this process.
-    unsafe {
-        libc::signal(libc::SIGFPE, libc::SIG_DFL);
-        libc::raise(libc::SIGFPE);
-    }
-}
-
 /// Moves `fd` to exactly `target` (above the scenario's descriptor limit) with close-on-exec.
 fn move_high(fd: RawFd, target: RawFd) {
     set_nofile(NOFILE_WITH_CONTROL);
-    // SAFETY: plain descriptor calls.
-    unsafe {
-        libc::dup3(fd, target, libc::O_CLOEXEC);
-        libc::close(fd);
-    }
+    syscall3(libc::SYS_dup3, fd as i64, target as i64, libc::O_CLOEXEC as i64);
+    syscall3(libc::SYS_close, fd as i64, 0, 0);
     set_nofile(NOFILE);
 }
 
 /// `fork`: the child gets a control socket of its own at `CONTROL_FD`, and the driver its other end.
-/// Returns an exit status when this process must stop.
+/// The child goes on serving commands at the level it was forked at (inside the handlers its parent
+/// was running, which it never returns from: the simulator's child runs its own block and has no
+/// handler frame). Returns an exit status when this process must stop. Raw system calls only: a `fork`
+/// may be a handler's step, and glibc's `fork` takes locks the interrupted code might hold.
 fn fork_child() -> Option<i32> {
-    use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
-    let pair = socketpair(AddressFamily::Unix, SockType::SeqPacket, None, SockFlag::SOCK_CLOEXEC);
-    let Ok((child_end, driver_end)) = pair else {
-        let sent = protocol::send_reply(CONTROL_FD, &Reply::Errno(errno()), None);
-        return sent.is_err().then_some(exit_code::REPLY_FAILED);
+    let failed = |errno: i64| {
+        let sent = protocol::send_reply(CONTROL_FD, &Out::Errno(-errno as i32), None);
+        sent.is_err().then_some(exit_code::REPLY_FAILED)
     };
+    let mut ends = [-1i32; 2];
+    let kind = (libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC) as i64;
+    let made = syscall6(libc::SYS_socketpair, libc::AF_UNIX as i64, kind, 0, ends.as_mut_ptr() as i64, 0, 0);
+    if made < 0 {
+        return failed(made);
+    }
+    let (child_end, driver_end) = (ends[0], ends[1]);
     // The driver learns the child's pid outside the namespace from the credentials of its first message.
-    if protocol::want_sender(driver_end.as_raw_fd()).is_err() {
-        let sent = protocol::send_reply(CONTROL_FD, &Reply::Errno(errno()), None);
-        return sent.is_err().then_some(exit_code::REPLY_FAILED);
+    let on: libc::c_int = 1;
+    let option = syscall6(
+        libc::SYS_setsockopt,
+        driver_end as i64,
+        libc::SOL_SOCKET as i64,
+        libc::SO_PASSCRED as i64,
+        &on as *const libc::c_int as i64,
+        std::mem::size_of::<libc::c_int>() as i64,
+        0,
+    );
+    if option < 0 {
+        syscall3(libc::SYS_close, child_end as i64, 0, 0);
+        syscall3(libc::SYS_close, driver_end as i64, 0, 0);
+        return failed(option);
     }
     // Both ends go above the scenario's descriptors at once, so the child's table is untouched.
-    let child_raw = child_end.as_raw_fd();
-    std::mem::forget(child_end);
-    move_high(child_raw, SPARE_FD);
-    let driver_raw = driver_end.as_raw_fd();
-    std::mem::forget(driver_end);
-    move_high(driver_raw, SPARE_FD + 1);
-    // SAFETY: fork in a single-threaded process.
-    let pid = unsafe { libc::fork() };
+    move_high(child_end, SPARE_FD);
+    move_high(driver_end, SPARE_FD + 1);
+    let pid = call(libc::SYS_clone, &[libc::SIGCHLD as i64, 0, 0, 0, 0]);
     if pid == 0 {
         set_nofile(NOFILE_WITH_CONTROL);
-        // SAFETY: plain descriptor calls in the new child.
-        unsafe {
-            libc::dup3(SPARE_FD, CONTROL_FD, libc::O_CLOEXEC);
-            libc::close(SPARE_FD);
-            libc::close(SPARE_FD + 1);
-        }
+        syscall3(libc::SYS_dup3, SPARE_FD as i64, CONTROL_FD as i64, libc::O_CLOEXEC as i64);
+        syscall3(libc::SYS_close, SPARE_FD as i64, 0, 0);
+        syscall3(libc::SYS_close, (SPARE_FD + 1) as i64, 0, 0);
         set_nofile(NOFILE);
-        // SAFETY: getpid cannot fail.
-        let me = unsafe { libc::getpid() };
-        if protocol::send_reply(CONTROL_FD, &Reply::Ready { pid: me }, None).is_err() {
-            return Some(exit_code::REPLY_FAILED);
+        let me = sys::syscall0(libc::SYS_getpid) as i32;
+        if protocol::send_reply(CONTROL_FD, &Out::Ready { pid: me }, None).is_err() {
+            sys::exit_now(exit_code::REPLY_FAILED);
         }
-        return Some(serve());
+        match serve_commands(false) {
+            LevelEnd::Exit(status) => sys::exit_now(status),
+            LevelEnd::Return => sys::exit_now(exit_code::BAD_COMMAND),
+        }
     }
-    let reply = if pid < 0 { Reply::Errno(errno()) } else { Reply::Forked { child: pid } };
+    let reply = if pid < 0 { Out::Errno(-pid as i32) } else { Out::Forked { child: pid as i32 } };
     let pass = (pid > 0).then_some(SPARE_FD + 1);
     let sent = protocol::send_reply(CONTROL_FD, &reply, pass);
-    // SAFETY: closing our copies of the child's socket.
-    unsafe {
-        libc::close(SPARE_FD);
-        libc::close(SPARE_FD + 1);
-    }
+    syscall3(libc::SYS_close, SPARE_FD as i64, 0, 0);
+    syscall3(libc::SYS_close, (SPARE_FD + 1) as i64, 0, 0);
     sent.is_err().then_some(exit_code::REPLY_FAILED)
 }
 
-/// Default dispositions and an empty mask: the runner's own handlers must not leak into the scenario.
+/// Default dispositions for every signal and an empty mask: the runner's own handlers (the Rust
+/// runtime's, `ipclab check`'s) must not leak into the scenario, whose `/proc/PID/status` signal lines
+/// are compared with the simulator's.
 pub(crate) fn reset_signals() {
-    // SAFETY: plain signal calls.
-    unsafe {
-        for signal in 1..32 {
-            if signal != libc::SIGKILL && signal != libc::SIGSTOP {
-                libc::signal(signal, libc::SIG_DFL);
-            }
+    let default = sys::KernelSigaction::default();
+    for signal in 1..=64 {
+        if signal != libc::SIGKILL as i64 && signal != libc::SIGSTOP as i64 {
+            sys::rt_sigaction(signal, Some(&default), None);
         }
-        let mut empty: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut empty);
-        libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
     }
+    let empty: u64 = 0;
+    syscall6(libc::SYS_rt_sigprocmask, libc::SIG_SETMASK as i64, &empty as *const u64 as i64, 0, 8, 0, 0);
 }
 
 /// The start of a top-level scenario process, in the child `init` just forked: its own process group
@@ -338,7 +368,7 @@ pub fn start_top_level(control: RawFd, drop_to_uid: Option<u32>) -> i32 {
         libc::dup2(0, 2);
         set_nofile(NOFILE);
         let me = libc::getpid();
-        if protocol::send_reply(CONTROL_FD, &Reply::Ready { pid: me }, None).is_err() {
+        if protocol::send_reply(CONTROL_FD, &Out::Ready { pid: me }, None).is_err() {
             return exit_code::REPLY_FAILED;
         }
     }
@@ -370,5 +400,6 @@ mod tests {
         }
         assert_eq!(blocking_syscall(CallId::Read), Some(libc::SYS_read));
         assert_eq!(blocking_syscall(CallId::Waitid), Some(libc::SYS_waitid));
+        assert_eq!(blocking_syscall(CallId::Sigsuspend), Some(libc::SYS_rt_sigsuspend));
     }
 }

@@ -1,93 +1,143 @@
-//! POSIX message queue calls on Linux, through glibc as a C program makes them: `mq_open` (which wants
-//! a name starting with `/`), `mq_send`, `mq_receive`, `mq_getattr`, `mq_setattr`, `mq_notify`,
-//! `mq_close`, `mq_unlink`. The queues live in the run's own IPC namespace, whose mqueue file system no
-//! other namespace sees.
+//! POSIX message queue calls on Linux, as glibc makes them: `mq_open` (which wants a name starting with
+//! `/`), `mq_send`, `mq_receive`, `mq_getattr`, `mq_setattr`, `mq_notify`, `mq_close`, `mq_unlink`. The
+//! queues live in the run's own IPC namespace, whose mqueue file system no other namespace sees.
+//!
+//! `mq_send` and `mq_receive`, which may block, are glibc's `mq_timedsend` and `mq_timedreceive`
+//! without a timeout, made here as those system calls through the scenario's own `syscall`
+//! instruction (so that a handler sees them below it); the others are glibc's functions.
 
-use super::{errno, guard, not_this_mechanism, value_or_errno, Scratch};
-use crate::check::protocol::{CallCommand, Reply};
+use super::sys::Region;
+use super::{call, errno, exit_code, guard, not_this_mechanism, value_or_errno, Out};
+use crate::check::protocol::{AttachmentView, CallView, Reply};
 use sim_core::lang::syscalls::CallId;
 use sim_core::linux::{field, mqueue};
 
-pub fn perform(call: &CallCommand, scratch: &mut Scratch) -> Reply {
-    let fd = guard(call.arg(0));
-    // SAFETY (whole match): each arm is one glibc call with valid pointers into live buffers.
-    unsafe {
-        match call.id {
-            CallId::MqOpen => {
-                let Some(name) = call.path() else { return not_this_mechanism(call.id) };
-                let (flags, mode) = (call.arg(1) as i32, call.arg(2) as u32 as libc::mode_t);
-                match mqueue::unpack_attr(call.arg(3)) {
-                    None => {
-                        value_or_errno(
-                            libc::mq_open(name.as_ptr(), flags, mode, std::ptr::null_mut::<libc::mq_attr>()) as i64
-                        )
-                    }
+/// A glibc call's result: its value, or `errno` as the error.
+fn libc_result(result: i64) -> Out<'static> {
+    if result < 0 {
+        Reply::Errno(errno())
+    } else {
+        Reply::Value(result)
+    }
+}
+
+/// The queue's name, NUL-terminated in `path` (`None` if it cannot be).
+fn name_in<'p>(command: &CallView, path: &'p mut [u8; 4096]) -> Option<&'p [u8]> {
+    let name = command.path()?;
+    if name.len() >= path.len() || name.contains(&0) {
+        return None;
+    }
+    path[..name.len()].copy_from_slice(name);
+    path[name.len()] = 0;
+    Some(&path[..=name.len()])
+}
+
+pub fn perform<'a>(command: &CallView<'a>, data: &'a mut Region, path: &mut [u8; 4096]) -> Out<'a> {
+    let fd = guard(command.arg(0));
+    match command.id {
+        CallId::MqOpen => {
+            let Some(name) = name_in(command, path) else { not_this_mechanism(command.id) };
+            let (flags, mode) = (command.arg(1) as i32, command.arg(2) as u32 as libc::mode_t);
+            // SAFETY: glibc's mq_open on a NUL-terminated name and a live attribute structure (or null).
+            let result = unsafe {
+                match mqueue::unpack_attr(command.arg(3)) {
+                    None => libc::mq_open(
+                        name.as_ptr() as *const libc::c_char,
+                        flags,
+                        mode,
+                        std::ptr::null_mut::<libc::mq_attr>(),
+                    ),
                     Some((maxmsg, msgsize)) => {
                         let mut attr: libc::mq_attr = std::mem::zeroed();
                         attr.mq_maxmsg = maxmsg;
                         attr.mq_msgsize = msgsize;
-                        value_or_errno(libc::mq_open(name.as_ptr(), flags, mode, &mut attr as *mut libc::mq_attr) as i64)
+                        libc::mq_open(
+                            name.as_ptr() as *const libc::c_char,
+                            flags,
+                            mode,
+                            &mut attr as *mut libc::mq_attr,
+                        )
                     }
                 }
-            }
-            CallId::MqSend => {
-                scratch.bytes.clear();
-                let payload = call.payload().expect("mq_send has a payload");
-                payload.copy_to(0, payload.len(), &mut scratch.bytes);
-                value_or_errno(libc::mq_send(
-                    fd,
-                    scratch.bytes.as_ptr() as *const libc::c_char,
-                    scratch.bytes.len(),
-                    call.arg(2) as u32,
-                ) as i64)
-            }
-            CallId::MqReceive => {
-                let count = call.arg(1);
-                let mut buffer = vec![0u8; count.clamp(0, 1 << 24) as usize];
-                let mut priority: libc::c_uint = 0;
-                let result =
-                    libc::mq_receive(fd, buffer.as_mut_ptr() as *mut libc::c_char, count as usize, &mut priority);
-                if result < 0 {
-                    return Reply::Errno(errno());
-                }
-                buffer.truncate(result as usize);
-                Reply::Message { tag: priority as i64, bytes: buffer }
-            }
-            CallId::MqGetattr => {
-                let mut attr: libc::mq_attr = std::mem::zeroed();
-                if libc::mq_getattr(fd, &mut attr) < 0 {
-                    return Reply::Errno(errno());
-                }
-                match call.arg(1) {
-                    field::MQ_FLAGS => Reply::Out(attr.mq_flags),
-                    field::MQ_MAXMSG => Reply::Out(attr.mq_maxmsg),
-                    field::MQ_MSGSIZE => Reply::Out(attr.mq_msgsize),
-                    field::MQ_CURMSGS => Reply::Out(attr.mq_curmsgs),
-                    _ => Reply::Value(0),
-                }
-            }
-            CallId::MqSetattr => {
-                let mut attr: libc::mq_attr = std::mem::zeroed();
-                attr.mq_flags = call.arg(1);
-                value_or_errno(libc::mq_setattr(fd, &attr, std::ptr::null_mut()) as i64)
-            }
-            CallId::MqNotify => {
-                let signal = call.arg(1);
-                if signal == 0 {
-                    return value_or_errno(libc::mq_notify(fd, std::ptr::null()) as i64);
-                }
-                let mut event: libc::sigevent = std::mem::zeroed();
-                event.sigev_notify = mqueue::SIGEV_SIGNAL as i32;
-                event.sigev_signo = signal as i32;
-                value_or_errno(libc::mq_notify(fd, &event) as i64)
-            }
-            CallId::MqClose => value_or_errno(libc::mq_close(fd) as i64),
-            CallId::MqUnlink => {
-                let Some(name) = call.path() else { return not_this_mechanism(call.id) };
-                value_or_errno(libc::mq_unlink(name.as_ptr()) as i64)
-            }
-            other => not_this_mechanism(other),
+            };
+            libc_result(result as i64)
         }
+        CallId::MqSend => {
+            let bytes: &[u8] = match command.payload() {
+                Some(AttachmentView::Bytes(bytes)) => bytes,
+                Some(AttachmentView::Fill { len, pattern }) => {
+                    let pattern: &[u8] = if pattern.is_empty() { b"x" } else { pattern };
+                    let Some(bytes) = data.ensure(len as usize) else { super::sys::exit_now(exit_code::NO_MEMORY) };
+                    for (at, byte) in bytes.iter_mut().enumerate() {
+                        *byte = pattern[at % pattern.len()];
+                    }
+                    bytes
+                }
+                _ => &[],
+            };
+            value_or_errno(call(
+                libc::SYS_mq_timedsend,
+                &[fd, bytes.as_ptr() as i64, bytes.len() as i64, command.arg(2), 0],
+            ))
+        }
+        CallId::MqReceive => {
+            let count = command.arg(1);
+            let Some(buffer) = data.ensure(count.clamp(0, 1 << 24) as usize) else {
+                super::sys::exit_now(exit_code::NO_MEMORY)
+            };
+            let mut priority: libc::c_uint = 0;
+            let result = call(
+                libc::SYS_mq_timedreceive,
+                &[fd, buffer.as_mut_ptr() as i64, count, &mut priority as *mut libc::c_uint as i64, 0],
+            );
+            if result < 0 {
+                return Reply::Errno(-result as i32);
+            }
+            Reply::Message { tag: priority as i64, bytes: &buffer[..result as usize] }
+        }
+        CallId::MqGetattr => {
+            // SAFETY: a zeroed mq_attr is valid, and glibc fills it in.
+            let mut attr: libc::mq_attr = unsafe { std::mem::zeroed() };
+            // SAFETY: a live mq_attr.
+            if unsafe { libc::mq_getattr(fd as libc::mqd_t, &mut attr) } < 0 {
+                return Reply::Errno(errno());
+            }
+            match command.arg(1) {
+                field::MQ_FLAGS => Reply::Out(attr.mq_flags),
+                field::MQ_MAXMSG => Reply::Out(attr.mq_maxmsg),
+                field::MQ_MSGSIZE => Reply::Out(attr.mq_msgsize),
+                field::MQ_CURMSGS => Reply::Out(attr.mq_curmsgs),
+                _ => Reply::Value(0),
+            }
+        }
+        CallId::MqSetattr => {
+            // SAFETY: a zeroed mq_attr is valid.
+            let mut attr: libc::mq_attr = unsafe { std::mem::zeroed() };
+            attr.mq_flags = command.arg(1);
+            // SAFETY: a live mq_attr, and no old attributes wanted.
+            libc_result(unsafe { libc::mq_setattr(fd as libc::mqd_t, &attr, std::ptr::null_mut()) } as i64)
+        }
+        CallId::MqNotify => {
+            let signal = command.arg(1);
+            if signal == 0 {
+                // SAFETY: a null sigevent cancels the registration.
+                return libc_result(unsafe { libc::mq_notify(fd as libc::mqd_t, std::ptr::null()) } as i64);
+            }
+            // SAFETY: a zeroed sigevent is valid.
+            let mut event: libc::sigevent = unsafe { std::mem::zeroed() };
+            event.sigev_notify = mqueue::SIGEV_SIGNAL as i32;
+            event.sigev_signo = signal as i32;
+            // SAFETY: a live sigevent.
+            libc_result(unsafe { libc::mq_notify(fd as libc::mqd_t, &event) } as i64)
+        }
+        // glibc's mq_close is close.
+        CallId::MqClose => value_or_errno(call(libc::SYS_close, &[fd])),
+        CallId::MqUnlink => {
+            let Some(name) = name_in(command, path) else { not_this_mechanism(command.id) };
+            // SAFETY: glibc's mq_unlink on a NUL-terminated name.
+            libc_result(unsafe { libc::mq_unlink(name.as_ptr() as *const libc::c_char) } as i64)
+        }
+        other => not_this_mechanism(other),
     }
 }
 

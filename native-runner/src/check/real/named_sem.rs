@@ -1,93 +1,164 @@
-//! POSIX named semaphore calls on Linux, through glibc: `sem_open`, `sem_wait`, `sem_trywait`,
+//! POSIX named semaphore calls on Linux, as glibc makes them: `sem_open`, `sem_wait`, `sem_trywait`,
 //! `sem_post`, `sem_getvalue`, `sem_close`, `sem_unlink`. The semaphores are files of the run's own
 //! `/dev/shm` (a tmpfs mounted in the run's mount namespace), so nothing reaches the host's.
+//!
+//! `sem_wait`, the one that may block, is glibc's own algorithm (`__new_sem_wait_fast` and
+//! `__new_sem_wait_slow64` in `nptl/sem_waitcommon.c`) on glibc's semaphore, with its futex wait made
+//! through the scenario's own `syscall` instruction, so that a handler sees it below it as for any
+//! other call; the others are glibc's functions.
 //!
 //! The simulator names a `sem_t *` by a handle, its place (from 1) in the process's list of mappings.
 //! This process keeps the same list: `sem_open` returns the place of the pointer glibc gave (the same
 //! place when glibc gives the same pointer again, as it does for a name already open), `sem_close`
 //! counts down and forgets the pointer when glibc unmaps it. A handle that names no open mapping is
-//! passed as a null pointer, which faults as the simulator says it does.
+//! passed as a null pointer, which faults as the simulator says it does. The list is kept in atomics
+//! (a handler may make these calls too).
 
-use super::{errno, not_this_mechanism, value_or_errno};
-use crate::check::protocol::{CallCommand, Reply};
+use super::{call, errno, not_this_mechanism, Out};
+use crate::check::protocol::{CallView, Reply};
 use sim_core::lang::syscalls::CallId;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
-/// The process's mappings: the pointer glibc returned and the `sem_open`s not yet closed. A child of
-/// `fork` inherits a copy, as it inherits the mappings themselves.
-static HANDLES: Mutex<Vec<Option<(usize, u32)>>> = Mutex::new(Vec::new());
+/// The most mappings the list keeps; later ones are handed out as they come but not remembered.
+const MOST_HANDLES: usize = 256;
+
+/// The process's mappings: the pointer glibc returned (0: none) and the `sem_open`s not yet closed. A
+/// child of `fork` inherits a copy, as it inherits the mappings themselves.
+static POINTERS: [AtomicUsize; MOST_HANDLES] = [const { AtomicUsize::new(0) }; MOST_HANDLES];
+static REFS: [AtomicU32; MOST_HANDLES] = [const { AtomicU32::new(0) }; MOST_HANDLES];
+static COUNT: AtomicUsize = AtomicUsize::new(0);
+
+/// glibc's semaphore on x86-64 (`struct new_sem` with 64-bit atomics): the value in the low 32 bits
+/// of `data`, the number of waiters in the high 32.
+const NWAITERS_ONE: u64 = 1 << 32;
+const VALUE_MASK: u64 = 0xffff_ffff;
+/// `FUTEX_WAIT_BITSET | FUTEX_CLOCK_REALTIME`, shared (a named semaphore is `FUTEX_SHARED`), and
+/// `FUTEX_BITSET_MATCH_ANY`, as glibc waits without a timeout.
+const FUTEX_WAIT_BITSET_REALTIME: i64 = 9 | 256;
+const FUTEX_BITSET_MATCH_ANY: i64 = 0xffff_ffff;
 
 fn pointer_of(handle: i64) -> *mut libc::sem_t {
-    let handles = HANDLES.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    usize::try_from(handle.wrapping_sub(1))
-        .ok()
-        .and_then(|at| handles.get(at).copied().flatten())
-        .map_or(std::ptr::null_mut(), |(pointer, _)| pointer as *mut libc::sem_t)
+    match usize::try_from(handle.wrapping_sub(1)) {
+        Ok(at) if at < MOST_HANDLES => POINTERS[at].load(Ordering::SeqCst) as *mut libc::sem_t,
+        _ => std::ptr::null_mut(),
+    }
 }
 
-pub fn perform(call: &CallCommand) -> Reply {
-    // SAFETY (whole match): glibc calls on a name and on pointers glibc gave (or null, which faults as
-    // the scenario says it should).
-    unsafe {
-        match call.id {
-            CallId::SemOpen => {
-                let Some(name) = call.path() else { return not_this_mechanism(call.id) };
-                let pointer = libc::sem_open(
-                    name.as_ptr(),
-                    call.arg(1) as i32,
-                    call.arg(2) as u32 as libc::c_uint,
-                    call.arg(3) as u32 as libc::c_uint,
-                );
-                if pointer == libc::SEM_FAILED {
-                    return Reply::Errno(errno());
-                }
-                let mut handles = HANDLES.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-                let address = pointer as usize;
-                let at = match handles.iter().position(|handle| handle.is_some_and(|(known, _)| known == address)) {
-                    Some(at) => {
-                        if let Some((_, refs)) = &mut handles[at] {
-                            *refs += 1;
-                        }
-                        at
-                    }
-                    None => {
-                        handles.push(Some((address, 1)));
-                        handles.len() - 1
-                    }
-                };
-                Reply::Value(at as i64 + 1)
-            }
-            CallId::SemWait => value_or_errno(libc::sem_wait(pointer_of(call.arg(0))) as i64),
-            CallId::SemTrywait => value_or_errno(libc::sem_trywait(pointer_of(call.arg(0))) as i64),
-            CallId::SemPost => value_or_errno(libc::sem_post(pointer_of(call.arg(0))) as i64),
-            CallId::SemGetvalue => {
-                let mut value: libc::c_int = 0;
-                if libc::sem_getvalue(pointer_of(call.arg(0)), &mut value) < 0 {
-                    return Reply::Errno(errno());
-                }
-                Reply::Out(value as i64)
-            }
-            CallId::SemClose => {
-                let pointer = pointer_of(call.arg(0));
-                let result = libc::sem_close(pointer);
-                if result == 0 {
-                    let mut handles = HANDLES.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-                    let at = (call.arg(0) - 1) as usize;
-                    if let Some(Some((_, refs))) = handles.get_mut(at) {
-                        *refs -= 1;
-                        if *refs == 0 {
-                            handles[at] = None;
-                        }
-                    }
-                }
-                value_or_errno(result as i64)
-            }
-            CallId::SemUnlink => {
-                let Some(name) = call.path() else { return not_this_mechanism(call.id) };
-                value_or_errno(libc::sem_unlink(name.as_ptr()) as i64)
-            }
-            other => not_this_mechanism(other),
+/// A glibc call's result: its value, or `errno` as the error.
+fn libc_result(result: i64) -> Out<'static> {
+    if result < 0 {
+        Reply::Errno(errno())
+    } else {
+        Reply::Value(result)
+    }
+}
+
+/// glibc's `sem_wait`.
+fn sem_wait(pointer: *mut libc::sem_t) -> Out<'static> {
+    if pointer.is_null() {
+        // SAFETY: none; glibc reads through the null pointer and the process faults, as it should.
+        return libc_result(unsafe { libc::sem_wait(pointer) } as i64);
+    }
+    // SAFETY: glibc's sem_t starts with its 64-bit `data`, aligned, in memory glibc mapped shared.
+    let data = unsafe { &*(pointer as *const AtomicU64) };
+    let mut current = data.load(Ordering::Relaxed);
+    while current & VALUE_MASK != 0 {
+        match data.compare_exchange_weak(current, current - 1, Ordering::Acquire, Ordering::Relaxed) {
+            Ok(_) => return Reply::Value(0),
+            Err(seen) => current = seen,
         }
+    }
+    let mut current = data.fetch_add(NWAITERS_ONE, Ordering::Relaxed) + NWAITERS_ONE;
+    loop {
+        if current & VALUE_MASK == 0 {
+            let result =
+                call(libc::SYS_futex, &[pointer as i64, FUTEX_WAIT_BITSET_REALTIME, 0, 0, 0, FUTEX_BITSET_MATCH_ANY]);
+            if result < 0 && result != -(libc::EAGAIN as i64) {
+                // EINTR (a handler without SA_RESTART), or the runner's own restart marker: give up the
+                // place as a waiter, as glibc does on EINTR.
+                data.fetch_sub(NWAITERS_ONE, Ordering::Relaxed);
+                return Reply::Errno(-result as i32);
+            }
+            current = data.load(Ordering::Relaxed);
+        } else {
+            match data.compare_exchange_weak(current, current - 1 - NWAITERS_ONE, Ordering::Acquire, Ordering::Relaxed)
+            {
+                Ok(_) => return Reply::Value(0),
+                Err(seen) => current = seen,
+            }
+        }
+    }
+}
+
+pub fn perform(command: &CallView, path: &mut [u8; 4096]) -> Out<'static> {
+    match command.id {
+        CallId::SemOpen => {
+            let Some(name) = command.path() else { not_this_mechanism(command.id) };
+            if name.len() >= path.len() || name.contains(&0) {
+                not_this_mechanism(command.id)
+            }
+            path[..name.len()].copy_from_slice(name);
+            path[name.len()] = 0;
+            // SAFETY: glibc's sem_open on a NUL-terminated name.
+            let pointer = unsafe {
+                libc::sem_open(
+                    path.as_ptr() as *const libc::c_char,
+                    command.arg(1) as i32,
+                    command.arg(2) as u32 as libc::c_uint,
+                    command.arg(3) as u32 as libc::c_uint,
+                )
+            };
+            if pointer == libc::SEM_FAILED {
+                return Reply::Errno(errno());
+            }
+            let address = pointer as usize;
+            let count = COUNT.load(Ordering::SeqCst).min(MOST_HANDLES);
+            if let Some(at) = (0..count).find(|at| POINTERS[*at].load(Ordering::SeqCst) == address) {
+                REFS[at].fetch_add(1, Ordering::SeqCst);
+                return Reply::Value(at as i64 + 1);
+            }
+            let at = COUNT.fetch_add(1, Ordering::SeqCst);
+            if at < MOST_HANDLES {
+                POINTERS[at].store(address, Ordering::SeqCst);
+                REFS[at].store(1, Ordering::SeqCst);
+            }
+            Reply::Value(at as i64 + 1)
+        }
+        CallId::SemWait => sem_wait(pointer_of(command.arg(0))),
+        // SAFETY (the next three): glibc calls on a pointer glibc gave, or null, which faults as the
+        // scenario says it should.
+        CallId::SemTrywait => libc_result(unsafe { libc::sem_trywait(pointer_of(command.arg(0))) } as i64),
+        CallId::SemPost => libc_result(unsafe { libc::sem_post(pointer_of(command.arg(0))) } as i64),
+        CallId::SemGetvalue => {
+            let mut value: libc::c_int = 0;
+            if unsafe { libc::sem_getvalue(pointer_of(command.arg(0)), &mut value) } < 0 {
+                return Reply::Errno(errno());
+            }
+            Reply::Out(value as i64)
+        }
+        CallId::SemClose => {
+            let pointer = pointer_of(command.arg(0));
+            // SAFETY: as above.
+            let result = unsafe { libc::sem_close(pointer) };
+            if result == 0 {
+                let at = (command.arg(0) - 1) as usize;
+                if at < MOST_HANDLES && REFS[at].fetch_sub(1, Ordering::SeqCst) == 1 {
+                    POINTERS[at].store(0, Ordering::SeqCst);
+                }
+            }
+            libc_result(result as i64)
+        }
+        CallId::SemUnlink => {
+            let Some(name) = command.path() else { not_this_mechanism(command.id) };
+            if name.len() >= path.len() || name.contains(&0) {
+                not_this_mechanism(command.id)
+            }
+            path[..name.len()].copy_from_slice(name);
+            path[name.len()] = 0;
+            // SAFETY: glibc's sem_unlink on a NUL-terminated name.
+            libc_result(unsafe { libc::sem_unlink(path.as_ptr() as *const libc::c_char) } as i64)
+        }
+        other => not_this_mechanism(other),
     }
 }
 

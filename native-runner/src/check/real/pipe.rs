@@ -1,21 +1,19 @@
 //! Pipe calls on Linux: `pipe` and `pipe2`, which fill in two descriptors.
 
-use super::{errno, not_this_mechanism};
-use crate::check::protocol::{CallCommand, Reply};
+use super::{call, not_this_mechanism, Out};
+use crate::check::protocol::{CallView, Reply};
 use sim_core::lang::syscalls::CallId;
 
-pub fn perform(call: &CallCommand) -> Reply {
+pub fn perform(command: &CallView) -> Out<'static> {
     let mut fds = [-1i32; 2];
-    // SAFETY: `fds` has room for the two descriptors.
-    let result = unsafe {
-        match call.id {
-            CallId::Pipe => libc::syscall(libc::SYS_pipe, fds.as_mut_ptr()),
-            CallId::Pipe2 => libc::syscall(libc::SYS_pipe2, fds.as_mut_ptr(), call.arg(0)),
-            other => return not_this_mechanism(other),
-        }
+    let pointer = fds.as_mut_ptr() as i64;
+    let result = match command.id {
+        CallId::Pipe => call(libc::SYS_pipe, &[pointer]),
+        CallId::Pipe2 => call(libc::SYS_pipe2, &[pointer, command.arg(0)]),
+        other => not_this_mechanism(other),
     };
     if result < 0 {
-        Reply::Errno(errno())
+        Reply::Errno(-result as i32)
     } else {
         Reply::Pair { read_fd: fds[0], write_fd: fds[1] }
     }

@@ -5,8 +5,8 @@
 //! and the scenario's processes get 2, 3, ... in the order the simulator gives them, so a pid operand
 //! or result needs no translation.
 
-use super::{errno, not_this_mechanism, value_or_errno};
-use crate::check::protocol::{CallCommand, Reply};
+use super::{call, not_this_mechanism, sys, value_or_errno, Out};
+use crate::check::protocol::{CallView, Reply};
 use sim_core::lang::syscalls::CallId;
 
 /// A `siginfo_t` that `waitid` filled in, as the wait status `waitpid` would have stored for the same
@@ -23,34 +23,22 @@ fn status_from_siginfo(code: i32, status: i32) -> i32 {
     }
 }
 
-fn wait4(target: i64, options: i64) -> Reply {
+fn wait4(target: i64, options: i64) -> Out<'static> {
     let mut status = 0i32;
-    // SAFETY: wait4 with a valid status pointer and no rusage.
-    let result =
-        unsafe { libc::syscall(libc::SYS_wait4, target, &mut status as *mut i32, options, std::ptr::null_mut::<u8>()) };
+    let result = call(libc::SYS_wait4, &[target, &mut status as *mut i32 as i64, options, 0]);
     match result {
-        result if result < 0 => Reply::Errno(errno()),
+        result if result < 0 => Reply::Errno(-result as i32),
         0 => Reply::Value(0),
         pid => Reply::Waited { pid: pid as i32, status, via_info: false },
     }
 }
 
-fn waitid(idtype: i64, id: i64, options: i64) -> Reply {
+fn waitid(idtype: i64, id: i64, options: i64) -> Out<'static> {
     // SAFETY: a zeroed siginfo_t is valid, and waitid fills it in.
     let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-    // SAFETY: waitid with a valid siginfo pointer and no rusage.
-    let result = unsafe {
-        libc::syscall(
-            libc::SYS_waitid,
-            idtype,
-            id,
-            &mut info as *mut libc::siginfo_t,
-            options,
-            std::ptr::null_mut::<u8>(),
-        )
-    };
+    let result = call(libc::SYS_waitid, &[idtype, id, &mut info as *mut libc::siginfo_t as i64, options, 0]);
     if result < 0 {
-        return Reply::Errno(errno());
+        return Reply::Errno(-result as i32);
     }
     // SAFETY: the fields of a SIGCHLD siginfo, which waitid stores (zeroed when no child had news).
     let (pid, status) = unsafe { (info.si_pid(), info.si_status()) };
@@ -61,21 +49,18 @@ fn waitid(idtype: i64, id: i64, options: i64) -> Reply {
     Reply::Waited { pid, status: status_from_siginfo(info.si_code, status), via_info: true }
 }
 
-pub fn perform(call: &CallCommand) -> Reply {
-    // SAFETY (whole match): one system call each.
-    unsafe {
-        match call.id {
-            // `do_exit` keeps the low 8 bits of the status.
-            CallId::Exit => libc::_exit(call.arg(0) as i32),
-            CallId::Wait => wait4(-1, 0),
-            CallId::Waitpid => wait4(call.arg(0), call.arg(1)),
-            CallId::Waitid => waitid(call.arg(0), call.arg(1), call.arg(2)),
-            CallId::Getpid => value_or_errno(libc::syscall(libc::SYS_getpid)),
-            CallId::Getppid => value_or_errno(libc::syscall(libc::SYS_getppid)),
-            CallId::Getpgid => value_or_errno(libc::syscall(libc::SYS_getpgid, call.arg(0))),
-            CallId::Setpgid => value_or_errno(libc::syscall(libc::SYS_setpgid, call.arg(0), call.arg(1))),
-            other => not_this_mechanism(other),
-        }
+pub fn perform(command: &CallView) -> Out<'static> {
+    match command.id {
+        // `do_exit` keeps the low 8 bits of the status.
+        CallId::Exit => sys::exit_now(command.arg(0) as i32),
+        CallId::Wait => wait4(-1, 0),
+        CallId::Waitpid => wait4(command.arg(0), command.arg(1)),
+        CallId::Waitid => waitid(command.arg(0), command.arg(1), command.arg(2)),
+        CallId::Getpid => value_or_errno(call(libc::SYS_getpid, &[])),
+        CallId::Getppid => value_or_errno(call(libc::SYS_getppid, &[])),
+        CallId::Getpgid => value_or_errno(call(libc::SYS_getpgid, &[command.arg(0)])),
+        CallId::Setpgid => value_or_errno(call(libc::SYS_setpgid, &[command.arg(0), command.arg(1)])),
+        other => not_this_mechanism(other),
     }
 }
 

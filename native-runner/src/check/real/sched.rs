@@ -1,13 +1,12 @@
 //! Scheduling calls on Linux: `sched_yield`.
 
-use super::{not_this_mechanism, value_or_errno};
-use crate::check::protocol::{CallCommand, Reply};
+use super::{call, not_this_mechanism, value_or_errno, Out};
+use crate::check::protocol::CallView;
 use sim_core::lang::syscalls::CallId;
 
-pub fn perform(call: &CallCommand) -> Reply {
-    match call.id {
-        // SAFETY: a system call without operands.
-        CallId::SchedYield => value_or_errno(unsafe { libc::syscall(libc::SYS_sched_yield) }),
+pub fn perform(command: &CallView) -> Out<'static> {
+    match command.id {
+        CallId::SchedYield => value_or_errno(call(libc::SYS_sched_yield, &[])),
         other => not_this_mechanism(other),
     }
 }
