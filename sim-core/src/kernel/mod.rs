@@ -115,9 +115,6 @@ pub enum WokenCall {
     /// It looks for a signal before it tries again (`do_msgsnd`, `do_msgrcv` and `do_semtimedop` after
     /// `schedule()`, a futex wait a signal ended): the signal interrupts it as this says.
     SeesSignal(Interruption),
-    /// It is back in user space already (a futex wait that a `sem_post` ended, in glibc's `sem_wait`
-    /// loop): the process takes the signal first, and the call then starts again from the beginning.
-    InUserSpace,
 }
 
 /// The contract every kind of kernel object keeps. Each mechanism is a unit type whose functions the
@@ -429,6 +426,8 @@ impl Kernel {
         if woken_by.is_some() {
             self.proc_mut(pid).sig.woken_by = None;
         }
+        // Whether a partner ended its wait after the signal had woken it (`still_queued`).
+        let partner_woke = std::mem::take(&mut self.proc_mut(pid).partner_woke);
         // A continue its parent has not heard of: the child reports it as it runs (`get_signal`).
         if self.process(pid).continued_unreported {
             self.proc_mut(pid).continued_unreported = false;
@@ -436,9 +435,13 @@ impl Kernel {
         }
         let process = self.process(pid);
         if process.call.waited && (woken_by.is_some() || process.sig.deliverable() != 0) {
-            match self.woken_call(pid, woken_by.is_some()) {
+            let decision = self.woken_call(pid, woken_by.is_some() && !partner_woke);
+            // It leaves the queue a signal woke it from now, as it runs.
+            if let Some(reason) = self.proc_mut(pid).still_queued.take() {
+                self.leave_queue_for(pid, &reason);
+            }
+            match decision {
                 WokenCall::TriesAgain => {}
-                WokenCall::InUserSpace => self.proc_mut(pid).call.reset(),
                 WokenCall::SeesSignal(interruption) => {
                     if self.woken_call_sees_signal(pid, interruption, woken_by, trace) {
                         return self.end_step(pid, trace);
@@ -764,7 +767,10 @@ impl Kernel {
     pub(crate) fn leave_wait_queue(&mut self, pid: Pid) {
         let reason = match &self.process(pid).state {
             ProcState::Blocked(reason) => reason.clone(),
-            _ => return,
+            _ => match self.proc_mut(pid).still_queued.take() {
+                Some(reason) => reason,
+                None => return,
+            },
         };
         match mechanism_of(&reason) {
             MechanismId::Pipe => <pipe::Pipes as Mechanism>::leave_queue(self, pid, &reason),
@@ -861,6 +867,26 @@ impl Kernel {
                 self.footprint.write(ObjectRef::process(pid));
             }
             trace.record_wake(self.step as u32, pid, by, cause);
+        } else if self.process(pid).still_queued.is_some() {
+            // A signal woke it first, and it has not run since: the partner took it off the queue.
+            let process = self.proc_mut(pid);
+            process.still_queued = None;
+            process.partner_woke = true;
+        }
+    }
+
+    /// A signal wakes a sleeper (`signal_wake_up`). The sleeper leaves a pipe's or a process's wait
+    /// queue at once (its call tests its condition again when it runs, so nothing tells the two
+    /// apart), but stays on an IPC object's queue until it runs, where a partner may still finish its
+    /// call or end its wait (see [`process::Process::still_queued`]).
+    pub(crate) fn wake_for_signal(&mut self, pid: Pid) {
+        let ProcState::Blocked(reason) = &self.process(pid).state else { return };
+        match mechanism_of(reason) {
+            MechanismId::Msg | MechanismId::Sem | MechanismId::Mqueue | MechanismId::NamedSem => {
+                let reason = reason.clone();
+                self.proc_mut(pid).still_queued = Some(reason);
+            }
+            _ => self.leave_wait_queue(pid),
         }
     }
 

@@ -653,8 +653,8 @@ impl Mechanism for MsgQueues {
                 return Err(format!("message queue {} holds a message of a type below 1", queue.id));
             }
             for receiver in &queue.receivers {
-                let blocked = matches!(&kernel.process(receiver.pid).state,
-                    super::ProcState::Blocked(BlockReason::MsgEmpty { queue: id, .. }) if *id == queue.id as u32);
+                let blocked = matches!(kernel.process(receiver.pid).sleeps_on(),
+                    Some(BlockReason::MsgEmpty { queue: id, .. }) if *id == queue.id as u32);
                 if !blocked {
                     return Err(format!(
                         "pid {} is listed as a receiver of queue {} but does not sleep there",
@@ -663,8 +663,8 @@ impl Mechanism for MsgQueues {
                 }
             }
             for sender in &queue.senders {
-                let blocked = matches!(&kernel.process(sender.pid).state,
-                    super::ProcState::Blocked(BlockReason::MsgFull { queue: id, .. }) if *id == queue.id as u32);
+                let blocked = matches!(kernel.process(sender.pid).sleeps_on(),
+                    Some(BlockReason::MsgFull { queue: id, .. }) if *id == queue.id as u32);
                 if !blocked {
                     return Err(format!(
                         "pid {} is listed as a sender of queue {} but does not sleep there",

@@ -296,10 +296,13 @@ impl Mechanism for NamedSems {
             // The signal ended the futex wait: the call is interrupted without trying again.
             WokenCall::SeesSignal(Interruption::Restart)
         } else {
-            // A `sem_post` ended the futex wait, and the process is back in user space (in glibc's
-            // loop) before it takes the value: a signal that stops, kills or runs a handler acts first,
-            // and `sem_wait` then tries again.
-            WokenCall::InUserSpace
+            // A `sem_post` ended the futex wait (even one a signal had woken first: it was still
+            // queued), which returns 0; the signal is taken on the way back to user space, over a
+            // call that returned 0, as `ipclab check` sees it.
+            // FIXME: glibc's loop takes the value only after the handler returns, so a handler (or
+            // another process meanwhile) that takes it first would send `sem_wait` back to sleep;
+            // the model takes the value as the call returns, before the handler runs.
+            WokenCall::TriesAgain
         }
     }
 

@@ -135,9 +135,25 @@ pub struct Process {
     pub sem_undo: Vec<super::sem::SemUndo>,
     /// Named semaphores mapped, by handle - 1 (`None` once given up).
     pub sem_handles: Vec<Option<SemHandle>>,
+    /// Where a sleeper in an IPC object's queue that a signal woke still waits: Linux's
+    /// `signal_wake_up` takes no task off the queue it sleeps on, the task leaves it itself as it runs,
+    /// so until then a partner may still finish its call (a `semop` done, a message handed over) or
+    /// end its futex wait (a `sem_post`).
+    pub still_queued: Option<BlockReason>,
+    /// A partner took it off the queue it was still on after a signal woke it (see `still_queued`).
+    pub partner_woke: bool,
 }
 
 impl Process {
+    /// The reason of the queue the process is on: the one it sleeps on, or the one a signal woke it
+    /// from before it ran (see `still_queued`).
+    pub fn sleeps_on(&self) -> Option<&BlockReason> {
+        match &self.state {
+            ProcState::Blocked(reason) => Some(reason),
+            _ => self.still_queued.as_ref(),
+        }
+    }
+
     /// A runnable process with no code, variables, descriptors or children yet.
     fn blank(pid: Pid, ppid: Pid, pgid: Pid, name: Arc<str>) -> Process {
         Process {
@@ -160,6 +176,8 @@ impl Process {
             expect: None,
             span: Span::default(),
             handed: None,
+            still_queued: None,
+            partner_woke: false,
             sem_undo: Vec::new(),
             sem_handles: Vec::new(),
         }

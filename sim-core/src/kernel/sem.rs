@@ -27,7 +27,7 @@
 
 use super::ipc::IpcIds;
 use super::process::Handed;
-use super::{CallContext, Exec, Interruption, Kernel, Mechanism, ProcState, WokenCall};
+use super::{CallContext, Exec, Interruption, Kernel, Mechanism, WokenCall};
 use crate::lang::syscalls::CallId;
 use crate::linux::errno::{E2BIG, EACCES, EAGAIN, EEXIST, EFBIG, EIDRM, EINVAL, ENOENT, ENOSPC, ERANGE};
 use crate::linux::ipc::{self, IPC_CREAT, IPC_EXCL, IPC_NOWAIT, IPC_PRIVATE, MODE_BITS, S_IRUGO, S_IWUGO};
@@ -870,8 +870,8 @@ impl Mechanism for SemSets {
                 return Err(format!("set {} keeps a global queue with no multi-operation sleeper", set.id));
             }
             for pid in sleepers {
-                let blocked = matches!(&kernel.process(pid).state,
-                    ProcState::Blocked(BlockReason::SemOp { set: id, .. }) if *id == set.id as u32);
+                let blocked = matches!(kernel.process(pid).sleeps_on(),
+                    Some(BlockReason::SemOp { set: id, .. }) if *id == set.id as u32);
                 if !blocked {
                     return Err(format!("pid {pid} is queued on set {} but does not sleep there", set.id));
                 }

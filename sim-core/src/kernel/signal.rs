@@ -17,7 +17,11 @@
 //!   condition before `signal_pending`); only if it would sleep again does the signal interrupt it, and
 //!   then its mechanism says how ([`Interruption`]): restart (`-ERESTARTSYS`: with `SA_RESTART` or when no
 //!   handler runs), return what it has done so far, never restart (`-ERESTARTNOHAND`: `pause`,
-//!   `sigsuspend`), or fail with `EINTR` whatever happens (`sigwaitinfo`); see signal(7).
+//!   `sigsuspend`), or fail with `EINTR` whatever happens (`sigwaitinfo`, `semop`); see signal(7).
+//!   Some woken calls look for a signal before they try again (`msgsnd`, `msgrcv`, `semop`, a futex
+//!   wait a signal ended: [`super::Mechanism::woken_call`]): those are interrupted without a new
+//!   try, unless a partner finished them first; a sleeper an IPC object holds stays on its queue
+//!   until it runs, for that partner (`Process::still_queued`).
 //! - **Handlers** run as steps of the process on top of what it was doing: delivery saves where it was
 //!   and its mask in a frame (`setup_rt_frame`), blocks the handler's mask and the signal itself
 //!   (unless `SA_NODEFER`), resets the action first with `SA_RESETHAND`, and sets `signo` (and, with
@@ -484,7 +488,7 @@ pub(crate) fn generate(kernel: &mut Kernel, sent: Sent, trace: &mut Trace) {
     // `signal_wake_up`: an interruptible sleeper wakes to take it; SIGKILL also ends a stop.
     let wakes = match kernel.process(to).state {
         ProcState::Blocked(_) => {
-            kernel.leave_wait_queue(to);
+            kernel.wake_for_signal(to);
             true
         }
         ProcState::Stopped => signal == SIGKILL,
@@ -842,6 +846,48 @@ mod tests {
         let report = simulation.report().unwrap();
         assert!(report.failures.is_empty(), "{:?}", report.failures);
         assert_eq!(report.outcome, crate::RunOutcome::AllExited);
+    }
+
+    /// Runs `text` under the pids of `choices` (with invariants checked after every step) and checks
+    /// that every expectation held and every process exited.
+    fn holds_under(text: &str, choices: &[u32]) {
+        let scenario = crate::parse(text).unwrap_or_else(|errors| panic!("{:?}", errors[0]));
+        let config = RunConfig {
+            policy: Policy::Choices { pids: choices.to_vec() },
+            check_invariants: true,
+            ..RunConfig::default()
+        };
+        let mut simulation = Simulation::new(&scenario, config).unwrap();
+        simulation.run().unwrap();
+        let report = simulation.report().unwrap();
+        assert!(report.failures.is_empty(), "{:?}", report.failures);
+        assert_eq!(report.outcome, crate::RunOutcome::AllExited);
+    }
+
+    #[test]
+    fn an_ipc_sleeper_a_signal_woke_stays_queued_for_a_partner_until_it_runs() {
+        // The taker sleeps in semop; SIGUSR1 wakes it, and before it runs main's semop +1 finds it still
+        // queued and does its operation for it: the call returns 0 and the handler runs after it.
+        let semop = "handler h {\n  handled = 1\n}\n\nprocess main expect exited 0 {\n  \
+                     s = semget IPC_PRIVATE 1 IPC_CREAT|0600\n  fork taker expect exited 0 {\n    \
+                     handled = 0\n    sigaction SIGUSR1 h SA_RESTART -> 0\n    semop s {0, -1} -> 0\n    \
+                     if handled != 1 {\n      exit 1\n    }\n  }\n  kill taker SIGUSR1 -> 0\n  \
+                     semop s {0, 1} -> 0\n  waitpid taker -> taker exited 0\n  semctl s 0 IPC_RMID -> 0\n}\n";
+        // main: semget, fork; taker: sigaction, semop (sleeps); main: kill, semop, waitpid; taker: the
+        // result and the handler, rt_sigreturn, its end; main: the rest.
+        holds_under(semop, &[2, 2, 3, 3, 2, 2, 2, 3, 3, 3, 2, 2, 2]);
+        // With nobody to finish it, the same semop fails with EINTR (ipc/sem.c never restarts it).
+        let alone = semop
+            .replace("semop s {0, -1} -> 0", "semop s {0, -1} -> EINTR")
+            .replace("  kill taker SIGUSR1 -> 0\n  semop s {0, 1} -> 0\n", "  kill taker SIGUSR1 -> 0\n");
+        holds_under(&alone, &[2, 2, 3, 3, 2, 2, 3, 3, 3, 2, 2, 2]);
+        // A msgrcv woken by a signal is still handed the message a partner sends before it runs.
+        let msgrcv = "handler h {\n  handled = 1\n}\n\nprocess main expect exited 0 {\n  \
+                      q = msgget IPC_PRIVATE IPC_CREAT|0600\n  fork receiver expect exited 0 {\n    \
+                      handled = 0\n    sigaction SIGUSR1 h -> 0\n    msgrcv q 8 0 -> \"m\"\n    \
+                      if handled != 1 {\n      exit 1\n    }\n  }\n  kill receiver SIGUSR1 -> 0\n  \
+                      msgsnd q 1 \"m\" -> 0\n  waitpid receiver -> receiver exited 0\n  msgctl q IPC_RMID -> 0\n}\n";
+        holds_under(msgrcv, &[2, 2, 3, 3, 2, 2, 2, 3, 3, 3, 2, 2, 2]);
     }
 
     #[test]

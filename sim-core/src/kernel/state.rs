@@ -174,6 +174,14 @@ impl Kernel {
                     hasher.word(*mask);
                 }
             }
+            match &process.still_queued {
+                None => hasher.word(0),
+                Some(reason) => {
+                    hasher.word(1);
+                    hash_reason(&mut hasher, reason, &canonical);
+                }
+            }
+            hasher.word(process.partner_woke as u64);
             match &process.handed {
                 None => hasher.word(0),
                 Some(super::process::Handed::Result(result)) => {
