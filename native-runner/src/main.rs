@@ -76,6 +76,9 @@ enum Command {
         /// Test hook: make the simulator's expectation at this step deliberately wrong.
         #[arg(long, hide = true)]
         perturb_step: Option<u32>,
+        /// Test hook: stall the driver for 200 ms before this step, on each run's first try only.
+        #[arg(long, hide = true)]
+        stall_first_try: Option<u32>,
     },
     /// Print a scenario in canonical form.
     Fmt { file: std::path::PathBuf },
@@ -117,15 +120,18 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Sim { file, seed, schedule, format, max_steps } => run_sim(&file, seed, &schedule, format, max_steps),
-        Command::Check { files, seed, runs, schedule, format, quiet, perturb_step } => check::run(check::CheckArgs {
-            files,
-            seed,
-            runs,
-            schedule,
-            json: format == Format::Json,
-            perturb_step,
-            quiet,
-        }),
+        Command::Check { files, seed, runs, schedule, format, quiet, perturb_step, stall_first_try } => {
+            check::run(check::CheckArgs {
+                files,
+                seed,
+                runs,
+                schedule,
+                json: format == Format::Json,
+                perturb_step,
+                stall_first_try,
+                quiet,
+            })
+        }
         Command::Fmt { file } => match input::load(&file) {
             Ok((_, scenario)) => match output::print(&sim_core::print(&scenario)) {
                 Ok(()) => ExitCode::SUCCESS,

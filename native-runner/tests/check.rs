@@ -503,6 +503,38 @@ fn a_timer_that_fires_while_processes_run_and_a_run_too_long_for_real_time_are_r
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+#[test]
+fn a_run_the_host_stalls_past_the_time_margins_is_tried_again_and_a_real_difference_still_shows() {
+    let file = root().join("native-runner").join("tests").join("scenarios").join("time-calls.ipc");
+    // The hook stalls the driver for 200 ms (2 simulated seconds) before step 3, on the first try
+    // only, as a loaded host would: the old alarm then has 1 s left on Linux where the simulator says 3.
+    let (output, json) = run_check(&["--stall-first-try", "3"], std::slice::from_ref(&file));
+    let run = &json["runs"][0];
+    assert_eq!(output.status.code(), Some(0), "{json}");
+    assert_eq!(run["status"], "match", "the second try is not stalled: {json}");
+    let tries = run["spoiled_tries"].as_array().expect("spoiled tries");
+    assert_eq!(tries.len(), 1, "{json}");
+    let spoiled = tries[0].as_str().expect("a reason");
+    assert!(
+        spoiled.contains("during step 3")
+            && spoiled.contains("behind the simulator's clock")
+            && spoiled.contains("simulator: = 3; Linux: = 1"),
+        "{spoiled}"
+    );
+    // A difference that is the simulator's comes back on the try that was not stalled, and stands.
+    let (output, json) = run_check(&["--stall-first-try", "3", "--perturb-step", "5"], std::slice::from_ref(&file));
+    let run = &json["runs"][0];
+    assert_eq!(output.status.code(), Some(1), "{json}");
+    assert_eq!(run["status"], "differ", "{json}");
+    assert_eq!(run["spoiled_tries"].as_array().map(Vec::len), Some(1), "{json}");
+    assert_eq!(run["lagged"], serde_json::Value::Null, "the second try kept up with the clock: {json}");
+    assert_eq!(run["rows"][run["first_difference"].as_u64().expect("a difference") as usize]["step"], 5, "{json}");
+    // The text report says what happened to the spoiled try.
+    let text = ipclab().args(["check", "--quiet", "--stall-first-try", "3"]).arg(&file).output().expect("ipclab runs");
+    let stdout = String::from_utf8_lossy(&text.stdout);
+    assert!(stdout.contains("try 1 was spoiled by the host's timing and tried again: during step 3"), "{stdout}");
+}
+
 /// Processes whose environment carries `marker` (scenario processes inherit the runner's).
 fn processes_with_marker(marker: &str) -> Vec<String> {
     let mut found = Vec::new();

@@ -66,6 +66,8 @@ pub struct Plan {
     pub sim_steps: u64,
     pub expectations: Expectations,
     pub perturb_step: Option<u32>,
+    /// Test hook: the driver stalls for this long before this step, as a loaded host would stall it.
+    pub stall: Option<(u32, Duration)>,
 }
 
 /// Runs the simulator to the end. `Err` says why the run is refused (a limit, a schedule that does
@@ -128,6 +130,7 @@ pub fn plan(spec: &RunSpec) -> Result<Plan, String> {
         sim_steps: simulation.steps(),
         expectations,
         perturb_step: spec.perturb_step,
+        stall: None,
     })
 }
 
@@ -187,6 +190,7 @@ pub fn check(namespace: &mut Namespace, info: &HostInfo, plan: &Plan, paths: &[V
         buffer: Vec::new(),
         timers: BTreeMap::new(),
         refusal: None,
+        lagged: None,
     };
     let (mut rows, steps_checked, interrupted) = runner.run(&mut replay, plan)?;
     // The IPC objects left behind, once every step matched (after a difference the two arms no longer
@@ -245,6 +249,8 @@ pub fn check(namespace: &mut Namespace, info: &HostInfo, plan: &Plan, paths: &[V
         explanation,
         expectations: plan.expectations.clone(),
         refusal,
+        lagged: runner.lagged.take(),
+        spoiled_tries: Vec::new(),
         elapsed_ms: started.elapsed().as_millis() as u64,
     })
 }
@@ -379,9 +385,24 @@ struct Runner<'n> {
     buffer: Vec<u8>,
     /// The real timers standing for the simulator's, by the simulator's timer: its process, whether it
     /// is an alarm, and when it fires in simulated time.
-    timers: BTreeMap<(Pid, bool, u64), RealTimer>,
+    timers: BTreeMap<TimerKey, RealTimer>,
     /// Why the run cannot be checked after all (the host was too slow for the time scale).
     refusal: Option<String>,
+    /// The first step after which the real run was behind the simulator's clock by more than the
+    /// rounding margins assume, with the figures (see [`Runner::measure_lag`]).
+    lagged: Option<String>,
+}
+
+/// A simulator's timer: its process, whether it is an alarm, and when it fires in simulated time.
+type TimerKey = (Pid, bool, u64);
+
+/// The keys of the simulator's pending timers.
+fn timer_keys(kernel: &Kernel) -> Vec<TimerKey> {
+    kernel
+        .timers
+        .iter()
+        .map(|timer| (timer.pid, timer.kind == sim_core::kernel::time::TimerKind::Alarm, timer.at))
+        .collect()
 }
 
 /// When a real timer fires, as far as the driver knows: not before `earliest` (its duration after the
@@ -392,6 +413,9 @@ struct RealTimer {
     latest: Instant,
     /// The step that set it.
     step: u32,
+    /// When that step began, in real time and on the simulator's clock.
+    set_real: Instant,
+    set_sim: u64,
 }
 
 /// How long after a real timer's latest deadline the driver waits for what it does (waking a sleeper,
@@ -533,9 +557,17 @@ impl Runner<'_> {
                 return Ok((rows, steps_checked, true));
             }
             let step = index as u32 + 1;
+            if let Some((_, pause)) = plan.stall.filter(|(at, _)| *at == step) {
+                std::thread::sleep(pause);
+            }
+            let pending = timer_keys(replay.kernel());
+            let now_before = replay.kernel().now;
             let differs = self.step(replay, step, actor, plan.perturb_step == Some(step), &mut rows)?;
             steps_checked += 1;
             if differs || self.refusal.is_some() {
+                // Whether the host had stalled the run past the margins by the time the step's call
+                // was made: the timers pending before the step, now.
+                self.measure_lag(&pending, now_before, step, "during");
                 return Ok((rows, steps_checked, false));
             }
         }
@@ -1149,7 +1181,13 @@ impl Runner<'_> {
             // A timer set in this very step is not known yet: its real deadline is its duration from now.
             let real_timer = self.timers.remove(&(key.0, key.1, at)).unwrap_or_else(|| {
                 let duration = real_duration(at.saturating_sub(now_before));
-                RealTimer { earliest: started + duration, latest: Instant::now() + duration, step }
+                RealTimer {
+                    earliest: started + duration,
+                    latest: Instant::now() + duration,
+                    step,
+                    set_real: started,
+                    set_sim: now_before,
+                }
             });
             fired.push((key, real_timer));
         }
@@ -1192,8 +1230,15 @@ impl Runner<'_> {
         for timer in &kernel.timers {
             let key = (timer.pid, timer.kind == sim_core::kernel::time::TimerKind::Alarm, timer.at);
             let duration = real_duration(timer.at.saturating_sub(now_before));
-            self.timers.entry(key).or_insert(RealTimer { earliest: started + duration, latest: seen + duration, step });
+            self.timers.entry(key).or_insert(RealTimer {
+                earliest: started + duration,
+                latest: seen + duration,
+                step,
+                set_real: started,
+                set_sim: now_before,
+            });
         }
+        self.measure_lag(&timer_keys(kernel), kernel.now, step, "after");
         if self.refusal.is_some() {
             return;
         }
@@ -1201,7 +1246,7 @@ impl Runner<'_> {
             let key = (timer.pid, timer.kind == sim_core::kernel::time::TimerKind::Alarm, timer.at);
             let Some(real_timer) = self.timers.get(&key) else { continue };
             if Instant::now() >= real_timer.earliest {
-                self.refusal = Some(format!(
+                let reason = format!(
                     "this host was too slow for the time scale: the {} that {} set at step {} may have fired on \
                      Linux before step {step} ended, while the simulator fires it later, when every process is \
                      asleep (real timers run {}x faster than the simulator's clock, see docs/conformance.md, \
@@ -1210,6 +1255,43 @@ impl Runner<'_> {
                     self.names.process(key.0),
                     real_timer.step,
                     real::time::TIME_DIVISOR,
+                );
+                self.lagged.get_or_insert_with(|| reason.clone());
+                self.refusal = Some(reason);
+                return;
+            }
+        }
+    }
+
+    /// Notes the first step after which the real run is behind the simulator's clock by more than the
+    /// rounding margins allow. The margins of [`TimeLeft::too_close`] assume that real time since a
+    /// timer was set runs ahead of the simulator's (scaled) by at most 0.1 s plus 0.04 s per step
+    /// since: a host that stalled the run for longer (a loaded machine preempting it for tens of
+    /// milliseconds) breaks that assumption, and a rounded time left, or a timer's moment, may then
+    /// differ because of the host. Measured, not assumed: real time since the step that set each
+    /// pending timer began, against the simulator's time since then.
+    fn measure_lag(&mut self, pending: &[TimerKey], sim_now: u64, step: u32, moment: &str) {
+        if self.lagged.is_some() {
+            return;
+        }
+        let now = Instant::now();
+        for key in pending {
+            let Some(real_timer) = self.timers.get(key) else { continue };
+            let real_elapsed = now.saturating_duration_since(real_timer.set_real);
+            let simulated = real_duration(sim_now.saturating_sub(real_timer.set_sim));
+            let lag = real_elapsed.saturating_sub(simulated);
+            let steps = u64::from(step.saturating_sub(real_timer.step));
+            let allowed = real_duration(ROUNDING_MARGIN_NS + ROUNDING_MARGIN_PER_STEP_NS * steps);
+            if lag > allowed {
+                self.lagged = Some(format!(
+                    "{moment} step {step}, the real run was {:.1} ms behind the simulator's clock (scaled 1/{}) \
+                     since the {} that {} set at step {}, where the time margins allow {:.1} ms",
+                    lag.as_secs_f64() * 1000.0,
+                    real::time::TIME_DIVISOR,
+                    if key.1 { "alarm" } else { "timed wait" },
+                    self.names.process(key.0),
+                    real_timer.step,
+                    allowed.as_secs_f64() * 1000.0,
                 ));
                 return;
             }

@@ -89,6 +89,15 @@ pub struct RunReport {
     pub expectations: Expectations,
     /// Why a refused run was not run on Linux.
     pub refusal: Option<String>,
+    /// The first step where the real run fell behind the simulator's clock by more than the time
+    /// margins allow (see `docs/conformance.md`, "Time"): a difference or refusal of such a run may be
+    /// the host's, not the simulator's, so the run is tried again.
+    #[serde(default)]
+    pub lagged: Option<String>,
+    /// Earlier tries of this same run (same plan, same schedule) that the host's timing spoiled, each
+    /// with what went wrong; empty for a run checked on its first try.
+    #[serde(default)]
+    pub spoiled_tries: Vec<String>,
     pub elapsed_ms: u64,
 }
 
@@ -109,6 +118,8 @@ impl RunReport {
             explanation: None,
             expectations: Expectations::default(),
             refusal: Some(reason),
+            lagged: None,
+            spoiled_tries: Vec::new(),
             elapsed_ms: 0,
         }
     }
@@ -194,6 +205,15 @@ pub fn header(info: &HostInfo) -> String {
     )
 }
 
+/// The tries of a run that the host's timing spoiled, one line each.
+fn spoiled_tries(report: &RunReport) -> String {
+    let mut out = String::new();
+    for (index, spoiled) in report.spoiled_tries.iter().enumerate() {
+        out.push_str(&format!("try {} was spoiled by the host's timing and tried again: {spoiled}\n", index + 1));
+    }
+    out
+}
+
 /// The report for people: a header, then per run one line, its failed expectations, and the
 /// side-by-side table of every run that differs (or of the only run), with the first difference marked
 /// and explained. A refused run says why it was refused.
@@ -207,6 +227,7 @@ pub fn text_report(info: &HostInfo, reports: &[RunReport], outcome: &Outcome) ->
             if report.schedule == "random" { format!("random, seed {}", report.seed) } else { report.schedule.clone() };
         if let Some(reason) = &report.refusal {
             out.push_str(&format!("\n{}{title} ({schedule}): REFUSED, not run on Linux: {reason}\n", report.file));
+            out.push_str(&spoiled_tries(report));
             continue;
         }
         let failed = report.expectations.failed.len();
@@ -233,6 +254,7 @@ pub fn text_report(info: &HostInfo, reports: &[RunReport], outcome: &Outcome) ->
                 out.push_str(&format!("{}\n", failure.text()));
             }
         }
+        out.push_str(&spoiled_tries(report));
         if show_table {
             out.push_str(&table(report));
         }
