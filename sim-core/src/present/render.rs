@@ -770,5 +770,11 @@ mod tests {
         }
         let huge = Payload::Fill { len: 16 << 20, pattern: b"abc".to_vec() };
         assert!(describe_payload(&huge, 24).ends_with("..."));
+        // Issue: showing a write scanned its whole payload at every step (24 ms for 16 MiB). The work is
+        // bounded by what is shown: a payload of 4 GiB, which a scan would take seconds over and a copy
+        // could not even hold, is described at once.
+        let enormous = Payload::Fill { len: u32::MAX, pattern: b"ab".to_vec() };
+        assert_eq!(describe_payload(&enormous, 8), describe_bytes(b"abababab-", 8).replace("-", ""));
+        assert!(enormous.runs(4).len() <= 5, "runs are cut after the fourth");
     }
 }
