@@ -248,8 +248,16 @@ const DICTIONARY: &[&str] = &[
 ];
 
 /// The driver: from `seed`, runs `cases` inputs through `target`, starting from `corpus`, and calls
-/// `progress` every 256 cases. Deterministic for a given seed and corpus.
-pub fn run(target: Target, seed: u64, cases: u64, corpus: &[Vec<u8>], mut progress: impl FnMut(&Report)) -> Report {
+/// `progress` every 256 cases. Behaviours in `known` (seen by earlier runs) do not count as new.
+/// Deterministic for a given seed, corpus and `known`.
+pub fn run(
+    target: Target,
+    seed: u64,
+    cases: u64,
+    corpus: &[Vec<u8>],
+    known: &BTreeSet<String>,
+    mut progress: impl FnMut(&Report),
+) -> Report {
     let mut seed_bytes = [0u8; 32];
     seed_bytes[..8].copy_from_slice(&seed.to_le_bytes());
     seed_bytes[8..16].copy_from_slice(&(target as u64).to_le_bytes());
@@ -272,7 +280,7 @@ pub fn run(target: Target, seed: u64, cases: u64, corpus: &[Vec<u8>], mut progre
         report.cases += 1;
         match check(target, &input) {
             Ok(signature) => {
-                if report.signatures.insert(signature) {
+                if !known.contains(&signature) && report.signatures.insert(signature) {
                     report.interesting.push(input.clone());
                     pool.push(input);
                 }

@@ -19,7 +19,7 @@ fn replay(target: Target) {
 
 fn bounded(target: Target, cases: u64) {
     let corpus: Vec<Vec<u8>> = fuzz::load_corpus(&target.corpus_dir()).into_iter().map(|(_, input)| input).collect();
-    let report = fuzz::run(target, 20261203, cases, &corpus, |_| {});
+    let report = fuzz::run(target, 20261203, cases, &corpus, &Default::default(), |_| {});
     assert_eq!(report.cases, cases);
     let findings: Vec<String> = report
         .findings
@@ -46,8 +46,8 @@ fn a_check_that_breaks_is_reported_not_raised() {
     assert!(fuzz::check(Target::Share, b"v1.").is_ok());
     assert!(fuzz::check(Target::Parser, b"process {").is_ok());
     // The driver is deterministic: the same seed and corpus give the same cases and behaviours.
-    let a = fuzz::run(Target::Parser, 5, 40, &[], |_| {});
-    let b = fuzz::run(Target::Parser, 5, 40, &[], |_| {});
+    let a = fuzz::run(Target::Parser, 5, 40, &[], &Default::default(), |_| {});
+    let b = fuzz::run(Target::Parser, 5, 40, &[], &Default::default(), |_| {});
     assert_eq!(a.signatures, b.signatures);
     assert_eq!(a.interesting, b.interesting);
 }

@@ -116,7 +116,7 @@ fn main() -> ExitCode {
                 break;
             }
             let seed = options.seed.wrapping_mul(1_000_003).wrapping_add(round);
-            let report = fuzz::run(target, seed, chunk, &pool, |report| {
+            let report = fuzz::run(target, seed, chunk, &pool, &signatures, |report| {
                 let seconds = started.elapsed().as_secs_f64();
                 let done = cases + report.cases;
                 eprint!(
