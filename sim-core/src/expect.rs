@@ -79,14 +79,15 @@ fn holds(kernel: &Kernel, expect: &Expect, result: &CallResult, data: &[u8]) -> 
         }
         (Expect::Error(errno), CallResult::Error { errno: got }) => errno == got,
         (
-            Expect::Child { name, status },
+            Expect::Child { name, status, no_core },
             CallResult::Waited { child, status: got } | CallResult::WaitedInfo { child, status: got },
         ) => {
             base_name(&kernel.process(*child).name) == name
                 && match (status, got) {
-                    (ChildStatus::Killed { signal, core: false }, ChildStatus::Killed { signal: got_signal, .. }) => {
-                        signal == got_signal
-                    }
+                    (
+                        ChildStatus::Killed { signal, core: false },
+                        ChildStatus::Killed { signal: got_signal, core: got_core },
+                    ) => signal == got_signal && !(*no_core && *got_core),
                     _ => status == got,
                 }
         }
@@ -103,7 +104,9 @@ pub fn describe_expect(expect: &Expect) -> String {
         Expect::Data(bytes) => quote_bytes(bytes, 48),
         Expect::ByteCount(count) => format!("{count} bytes"),
         Expect::Error(errno) => errno.name().to_string(),
-        Expect::Child { name, status } => format!("{name} {}", status_text(*status)),
+        Expect::Child { name, status, no_core } => {
+            format!("{name} {}", crate::lang::print::expected_status_text(*status, *no_core))
+        }
         Expect::NoChild => "none".to_string(),
         Expect::Values(values) => {
             format!("{{{}}}", values.iter().map(|value| value.to_string()).collect::<Vec<_>>().join(", "))
@@ -159,9 +162,9 @@ pub fn check_end(
             (ProcessOutcome::Running, None) => true,
             (ProcessOutcome::Exited(code), Some(ChildStatus::Exited(got))) => *code == got,
             (
-                ProcessOutcome::Killed { signal, core },
+                ProcessOutcome::Killed { signal, core, no_core },
                 Some(ChildStatus::Killed { signal: got_signal, core: got_core }),
-            ) => signal == &got_signal && (!core || got_core),
+            ) => signal == &got_signal && (!core || got_core) && !(*no_core && got_core),
             _ => false,
         };
         if !holds {
@@ -172,7 +175,9 @@ pub fn check_end(
             let expected = match expect.value {
                 ProcessOutcome::Running => "running".to_string(),
                 ProcessOutcome::Exited(code) => format!("exited {code}"),
-                ProcessOutcome::Killed { signal, core } => status_text(ChildStatus::Killed { signal, core }),
+                ProcessOutcome::Killed { signal, core, no_core } => {
+                    crate::lang::print::expected_status_text(ChildStatus::Killed { signal, core }, no_core)
+                }
             };
             fail(kernel, failures, trace, (pid, NO_OP, expect.span), expected, got);
         }

@@ -312,8 +312,15 @@ pub fn one_expect(shape: ResultShape) -> BoxedStrategy<Expect> {
     }
     if matches!(shape, ResultShape::Child | ResultShape::ChildInfo) {
         choices.push(Just(Expect::NoChild).boxed());
-        choices
-            .push((pick(PROCESSES), child_status()).prop_map(|(name, status)| Expect::Child { name, status }).boxed());
+        choices.push(
+            (pick(PROCESSES), child_status(), any::<bool>())
+                .prop_map(|(name, status, no_core)| Expect::Child {
+                    name,
+                    no_core: no_core && matches!(status, ChildStatus::Killed { core: false, .. }),
+                    status,
+                })
+                .boxed(),
+        );
     }
     prop::strategy::Union::new(choices).boxed()
 }
@@ -395,7 +402,11 @@ pub fn simple_stmt(in_loop: bool, values: Values) -> BoxedStrategy<Stmt> {
 pub fn outcome() -> impl Strategy<Value = ProcessOutcome> {
     prop_oneof![
         any::<u8>().prop_map(ProcessOutcome::Exited),
-        (signal(), any::<bool>()).prop_map(|(signal, core)| ProcessOutcome::Killed { signal, core }),
+        (signal(), any::<bool>(), any::<bool>()).prop_map(|(signal, core, no_core)| ProcessOutcome::Killed {
+            signal,
+            core,
+            no_core: no_core && !core
+        }),
         Just(ProcessOutcome::Running),
     ]
 }

@@ -35,6 +35,7 @@ fn delivery() -> impl Strategy<Value = Delivery> {
         Just(Delivery::Discarded),
         Just(Delivery::Stopped),
         any::<bool>().prop_map(|core| Delivery::Terminated { core }),
+        Just(Delivery::Dumped),
         number::<u32>().prop_map(|handler| Delivery::Handler { handler }),
     ]
 }

@@ -69,6 +69,29 @@ pub struct HostInfo {
     /// Each run has a mount namespace of its own, with a private tmpfs on `/dev/shm` (where named
     /// semaphores live); POSIX message queues belong to the IPC namespace.
     pub mount_namespace: bool,
+    /// `/proc/sys/kernel/core_pattern`: where a dumped core goes. A file name without a `/` (`core`)
+    /// puts it in the dying process's working directory, the run's own, which is what the check
+    /// needs; a pipe (`|/usr/lib/...`) or another directory decides whether a core is written by
+    /// rules of its own, so a run in which a process dies of a core-dumping signal is refused then.
+    pub core_pattern: String,
+}
+
+impl HostInfo {
+    /// Why a run with a death by a core-dumping signal cannot be checked on this host, if it cannot.
+    pub fn core_pattern_problem(&self) -> Option<String> {
+        let pattern = self.core_pattern.trim();
+        if pattern.is_empty() || pattern.starts_with('|') || pattern.contains('/') {
+            Some(format!(
+                "a process dies of a core-dumping signal, and this host's core_pattern is {pattern:?}: whether a \
+                 core is written (and the wait status has the core flag) then depends on {}, not only on \
+                 RLIMIT_CORE as in the simulator; ipclab check needs a core_pattern that is a plain file name, \
+                 such as \"core\" (see docs/conformance.md, \"Core dumps\")",
+                if pattern.starts_with('|') { "the program it names" } else { "that path" }
+            ))
+        } else {
+            None
+        }
+    }
 }
 
 /// What the runner has found out about the host before running anything.
@@ -198,6 +221,10 @@ pub fn probe() -> Result<Host, String> {
             pid_namespace: true,
             ipc_namespace: true,
             mount_namespace: true,
+            core_pattern: std::fs::read_to_string("/proc/sys/kernel/core_pattern")
+                .unwrap_or_default()
+                .trim()
+                .to_string(),
         },
         runner_cpus,
     })

@@ -66,6 +66,9 @@ pub struct Plan {
     pub sim_steps: u64,
     pub expectations: Expectations,
     pub perturb_step: Option<u32>,
+    /// Whether a process dies of a signal whose default action dumps core (see
+    /// `HostInfo::core_pattern_problem`).
+    pub core_deaths: bool,
     /// Test hook: the driver stalls for this long before this step, as a loaded host would stall it.
     pub stall: Option<(u32, Duration)>,
 }
@@ -130,6 +133,12 @@ pub fn plan(spec: &RunSpec) -> Result<Plan, String> {
         sim_steps: simulation.steps(),
         expectations,
         perturb_step: spec.perturb_step,
+        core_deaths: simulation.trace().events.iter().any(|event| {
+            matches!(
+                event.kind,
+                EventKind::Delivered { delivery: Delivery::Terminated { core: true } | Delivery::Dumped, .. }
+            )
+        }),
         stall: None,
     })
 }
@@ -904,7 +913,7 @@ impl Runner<'_> {
                     self.set_stopped(actor, true);
                     before_command.push((format!("(takes {}: stops)", signal_words(*signal)), Await::Stop));
                 }
-                Delivery::Terminated { .. } => {
+                Delivery::Terminated { .. } | Delivery::Dumped => {
                     if let Some(status) = status_of_death() {
                         ended = true;
                         before_command.push((format!("(takes {}: dies)", signal_words(*signal)), Await::Death(status)));
@@ -1042,7 +1051,7 @@ impl Runner<'_> {
                             self.push_frame(actor, Frame { signal: *signal, handler: *handler, info, below });
                         }
                         Delivery::Stopped => stopped = true,
-                        Delivery::Terminated { .. } | Delivery::Ignored | Delivery::Discarded => {}
+                        Delivery::Terminated { .. } | Delivery::Dumped | Delivery::Ignored | Delivery::Discarded => {}
                     },
                     Move::Died { status } => dead = Some(*status),
                     Move::Fault { op } if !fault_first => post_fault = Some(*op),

@@ -131,6 +131,14 @@ pub fn run(args: CheckArgs) -> ExitCode {
                     continue;
                 }
             };
+            if let Some(reason) = plan.core_deaths.then(|| host.info.core_pattern_problem()).flatten() {
+                if !args.quiet {
+                    note!("refused");
+                }
+                note!("ipclab check: {file}: {reason}");
+                reports.push(RunReport::refused(file, scenario.title.clone(), &label, seed, reason));
+                continue;
+            }
             plan.stall = args.stall_first_try.map(|step| (step, std::time::Duration::from_millis(200)));
             match check_with_retries(&host, &mut plan, args.quiet) {
                 Ok(report) => {
@@ -223,7 +231,7 @@ fn check_on_linux(host: &host::Host, plan: &lockstep::Plan) -> Result<RunReport,
         .enumerate()
         .map(|(index, path)| run_dir.map(index, path).into_os_string().into_encoded_bytes())
         .collect();
-    let report = namespace::run(host, plan, &paths);
+    let report = namespace::run(host, plan, &paths, &run_dir.path);
     drop(run_dir);
     report
 }

@@ -36,7 +36,7 @@ enum DriverOutcome {
 const WAIT_LIMIT: Duration = Duration::from_secs(5);
 
 /// Runs one planned run in a driver process and returns its report.
-pub fn run(host: &Host, plan: &Plan, paths: &[Vec<u8>]) -> Result<RunReport, String> {
+pub fn run(host: &Host, plan: &Plan, paths: &[Vec<u8>], run_dir: &std::path::Path) -> Result<RunReport, String> {
     let mut fds = [-1; 2];
     // SAFETY: pipe2 with room for two descriptors.
     if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
@@ -52,6 +52,12 @@ pub fn run(host: &Host, plan: &Plan, paths: &[Vec<u8>]) -> Result<RunReport, Str
     }
     if driver == 0 {
         drop(read_end);
+        // Every scenario process works in the run's directory, where a core it dumps is written (the
+        // host's core_pattern is a file name, see `host::probe`) and removed with the directory.
+        if let Err(error) = std::env::set_current_dir(run_dir) {
+            let _ = error;
+            real::sys::exit_now(real::exit_code::SETUP_FAILED);
+        }
         real::run_forked(|| drive(checker, write_end.as_raw_fd(), host, plan, paths));
     }
     drop(write_end);

@@ -512,7 +512,8 @@ pub fn expected_of(events: &[Event], trace: &Trace, actor: Option<Pid>) -> Expec
             EventKind::Fault { pid, op, .. } if is_actor(*pid) => expected.moves.push(Move::Fault { op: *op }),
             EventKind::Delivered { pid, signal, delivery } if is_actor(*pid) => {
                 // A fault's own delivery is the fault.
-                let the_fault_s_own = faults(*pid) && matches!(delivery, Delivery::Terminated { .. });
+                let the_fault_s_own =
+                    faults(*pid) && matches!(delivery, Delivery::Terminated { .. } | Delivery::Dumped);
                 if !the_fault_s_own {
                     expected.moves.push(Move::Deliver { signal: signal.0, delivery: *delivery });
                 }

@@ -194,7 +194,8 @@ pub fn summary(reports: &[RunReport], outcome: &Outcome) -> serde_json::Value {
 pub fn header(info: &HostInfo) -> String {
     format!(
         "ipclab check: {} {} {} {}; runner {}root; scenario processes run as uid {} on CPU {}; each run in a PID \
-         namespace, an IPC namespace and a mount namespace (with a /dev/shm) of its own\n",
+         namespace, an IPC namespace and a mount namespace (with a /dev/shm) of its own; RLIMIT_CORE 0 (hard: \
+         unlimited) to start, core_pattern {:?}\n",
         info.kernel_name,
         info.kernel,
         info.kernel_version,
@@ -202,6 +203,7 @@ pub fn header(info: &HostInfo) -> String {
         if info.root { "" } else { "not " },
         info.scenario_uid,
         info.scenario_cpu,
+        info.core_pattern,
     )
 }
 

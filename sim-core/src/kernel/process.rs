@@ -142,6 +142,9 @@ pub struct Process {
     pub still_queued: Option<BlockReason>,
     /// A partner took it off the queue it was still on after a signal woke it (see `still_queued`).
     pub partner_woke: bool,
+    /// Its `RLIMIT_CORE`, soft and hard (`RLIM_INFINITY` for none): whether a core-dumping signal
+    /// writes a core (see [`crate::linux::resource::MIN_COREDUMP`]). Inherited across `fork`.
+    pub core_limit: (u64, u64),
 }
 
 impl Process {
@@ -180,6 +183,7 @@ impl Process {
             partner_woke: false,
             sem_undo: Vec::new(),
             sem_handles: Vec::new(),
+            core_limit: crate::linux::resource::DEFAULT_CORE_LIMIT,
         }
     }
 
@@ -194,6 +198,26 @@ impl Process {
     pub fn is_alive(&self) -> bool {
         matches!(self.state, ProcState::Runnable | ProcState::Blocked(_) | ProcState::Stopped)
     }
+}
+
+/// `setrlimit(RLIMIT_CORE, {soft, hard})` as `do_prlimit` (kernel/sys.c) decides it: a soft limit
+/// above the hard one is `EINVAL`; raising the hard limit needs `CAP_SYS_RESOURCE`, which scenario
+/// processes do not have (`ipclab check` runs them as an unprivileged user), so it is `EPERM`.
+/// Lowering the hard limit is allowed, and cannot be taken back.
+fn setrlimit_core(kernel: &mut Kernel, pid: Pid, soft: u64, hard: u64) -> Exec {
+    if soft > hard {
+        return Kernel::error(EINVAL);
+    }
+    if hard > kernel.process(pid).core_limit.1 {
+        return Kernel::error(EPERM);
+    }
+    kernel.proc_mut(pid).core_limit = (soft, hard);
+    Exec::Done(CallResult::Value { value: 0 })
+}
+
+/// Whether a process dying of a core-dumping signal writes a core under its `RLIMIT_CORE`.
+pub(crate) fn dumps_core(process: &Process) -> bool {
+    process.core_limit.0 >= crate::linux::resource::MIN_COREDUMP
 }
 
 /// The process name without the `#2` that tells apart several children forked from one `fork` line.
@@ -268,6 +292,8 @@ pub(crate) fn fork(
     // Mappings are inherited (named semaphores); SEM_UNDO adjustments are not (`copy_semundo`).
     let sem_handles = parent_process.sem_handles.clone();
     let (sig, pgid) = (parent_process.sig.inherited(), parent_process.pgid);
+    // Resource limits are the parent's (`copy_signal` copies `rlim`).
+    let core_limit = parent_process.core_limit;
     for entry in fds.iter().flatten() {
         kernel.file_mut(entry.file).refs += 1;
     }
@@ -282,6 +308,7 @@ pub(crate) fn fork(
         expect,
         span,
         sem_handles,
+        core_limit,
         ..Process::blank(child, parent, pgid, child_name)
     });
     super::named_sem::fork(kernel, child);
@@ -587,6 +614,9 @@ impl Mechanism for Processes {
                 _ => Kernel::error(ESRCH),
             },
             CallId::Setpgid => setpgid(kernel, pid, call.arg(0), call.arg(1)),
+            CallId::Setrlimit => setrlimit_core(kernel, pid, call.arg(1) as u64, call.arg(2) as u64),
+            // The only resource a scenario can name is `RLIMIT_CORE` (the parser checks it).
+            CallId::Getrlimit => Exec::Done(CallResult::Out { value: kernel.process(pid).core_limit.0 as i64 }),
             other => unreachable!("{} is not a process call", other.name()),
         }
     }

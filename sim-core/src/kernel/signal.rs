@@ -559,8 +559,9 @@ pub(crate) fn deliver(kernel: &mut Kernel, pid: Pid, trace: &mut Trace) {
                 }
                 action @ (DefaultAction::Terminate | DefaultAction::Core) => {
                     let core = action == DefaultAction::Core;
-                    record(kernel, trace, Delivery::Terminated { core });
-                    super::process::exit_process(kernel, pid, ChildStatus::Killed { signal, core: false }, trace);
+                    let dumped = core && super::process::dumps_core(kernel.process(pid));
+                    record(kernel, trace, if dumped { Delivery::Dumped } else { Delivery::Terminated { core } });
+                    super::process::exit_process(kernel, pid, ChildStatus::Killed { signal, core: dumped }, trace);
                     return;
                 }
             },
@@ -692,11 +693,11 @@ pub(crate) fn fault(kernel: &mut Kernel, pid: Pid, op: u32, signal: Signal, trac
         return;
     }
     trace.record(Event { step: kernel.step as u32, kind: EventKind::Fault { pid, op, signal } });
-    trace.record(Event {
-        step: kernel.step as u32,
-        kind: EventKind::Delivered { pid, signal, delivery: Delivery::Terminated { core: true } },
-    });
-    super::process::exit_process(kernel, pid, ChildStatus::Killed { signal, core: false }, trace);
+    // SIGFPE and SIGSEGV both dump core by default.
+    let dumped = super::process::dumps_core(kernel.process(pid));
+    let delivery = if dumped { Delivery::Dumped } else { Delivery::Terminated { core: true } };
+    trace.record(Event { step: kernel.step as u32, kind: EventKind::Delivered { pid, signal, delivery } });
+    super::process::exit_process(kernel, pid, ChildStatus::Killed { signal, core: dumped }, trace);
 }
 
 /// The signal mechanism.
@@ -807,6 +808,42 @@ mod tests {
             let report = simulation.report().unwrap();
             assert!(report.failures.is_empty(), "seed {seed}: {:?}", report.failures);
         }
+    }
+
+    #[test]
+    fn a_core_is_written_only_when_rlimit_core_allows_a_page_and_the_limit_is_inherited() {
+        // `min_coredump` of the ELF loader is a page: 4095 writes nothing, 4096 writes a core; the
+        // child inherits the parent's limit (`copy_signal`); SIGTERM never dumps.
+        holds(
+            "process main expect exited 0 {\n  n = getrlimit RLIMIT_CORE -> 0\n  \
+             fork a expect killed SIGQUIT no core {\n    raise SIGQUIT\n  }\n  waitpid a -> a killed SIGQUIT no core\n  \
+             setrlimit RLIMIT_CORE 4095 RLIM_INFINITY -> 0\n  \
+             fork b expect killed SIGQUIT no core {\n    raise SIGQUIT\n  }\n  waitpid b -> b killed SIGQUIT no core\n  \
+             setrlimit RLIMIT_CORE 4096 RLIM_INFINITY -> 0\n  n = getrlimit RLIMIT_CORE -> 4096\n  \
+             fork c expect killed SIGQUIT core {\n    raise SIGQUIT\n  }\n  waitpid c -> c killed SIGQUIT core\n  \
+             fork d expect killed SIGTERM no core {\n    raise SIGTERM\n  }\n  waitpid d -> d killed SIGTERM no core\n}\n",
+        );
+        // The expectations can fail: `core` where none is written, `no core` where one is.
+        let scenario = crate::parse(
+            "process main expect exited 0 {\n  fork a expect killed SIGQUIT core {\n    raise SIGQUIT\n  }\n  \
+             waitpid a -> a killed SIGQUIT core\n  setrlimit RLIMIT_CORE RLIM_INFINITY RLIM_INFINITY -> 0\n  \
+             fork b expect killed SIGQUIT no core {\n    raise SIGQUIT\n  }\n  waitpid b -> b killed SIGQUIT no core\n}\n",
+        )
+        .unwrap();
+        let mut simulation = Simulation::new(&scenario, RunConfig::default()).unwrap();
+        simulation.run().unwrap();
+        assert_eq!(simulation.report().unwrap().failures.len(), 4);
+    }
+
+    #[test]
+    fn setrlimit_refuses_a_soft_limit_above_the_hard_one_and_a_raised_hard_limit() {
+        // `do_prlimit`: EINVAL for soft > hard, EPERM for raising the hard limit without
+        // CAP_SYS_RESOURCE; lowering it sticks.
+        holds(
+            "process main expect exited 0 {\n  setrlimit RLIMIT_CORE 8192 4096 -> EINVAL\n  \
+             setrlimit RLIMIT_CORE 0 4096 -> 0\n  setrlimit RLIMIT_CORE 4096 4096 -> 0\n  \
+             setrlimit RLIMIT_CORE 0 RLIM_INFINITY -> EPERM\n  n = getrlimit RLIMIT_CORE -> 4096\n}\n",
+        );
     }
 
     #[test]

@@ -89,8 +89,9 @@ pub struct ProcessDecl {
 pub enum ProcessOutcome {
     /// `exited N`: the process called `exit(N)` (or fell off the end of its block: `exited 0`).
     Exited(u8),
-    /// `killed SIGNAL [core]`: the process was terminated by a signal.
-    Killed { signal: Signal, core: bool },
+    /// `killed SIGNAL [core | no core]`: the process was terminated by a signal (`core`: and dumped
+    /// core; `no_core`: and wrote none; neither said: either).
+    Killed { signal: Signal, core: bool, no_core: bool },
     /// `running`: the process is still alive (blocked or stopped) when the run ends.
     Running,
 }
@@ -409,7 +410,8 @@ pub enum Expect {
     Error(Errno),
     /// `-> child exited 0` / `-> child killed SIGKILL [core]` / `-> child stopped SIGSTOP` /
     /// `-> child continued`: a `wait`/`waitpid`/`waitid` result.
-    Child { name: String, status: ChildStatus },
+    /// (`no_core`: `killed SIGNAL no core`, the wait status must not have the core flag.)
+    Child { name: String, status: ChildStatus, no_core: bool },
     /// `-> none`: `waitpid ... WNOHANG` (or `waitid`) found no child to report.
     NoChild,
     /// `-> {1, 0, 3}`: `semctl ... GETALL` stored exactly these values.

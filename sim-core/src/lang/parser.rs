@@ -1339,8 +1339,8 @@ impl<'a> Parser<'a> {
         let start = self.peek().span;
         let value = match self.word() {
             Some("exited" | "killed") => match self.end_of_process()? {
-                ChildStatus::Killed { signal, core } => ProcessOutcome::Killed { signal, core },
-                ChildStatus::Exited(status) => ProcessOutcome::Exited(status),
+                (ChildStatus::Killed { signal, core }, no_core) => ProcessOutcome::Killed { signal, core, no_core },
+                (ChildStatus::Exited(status), _) => ProcessOutcome::Exited(status),
                 // Not formatted with `{:?}`, which would link the Debug code of the syntax tree's types.
                 _ => unreachable!("end_of_process gives an exit or a kill"),
             },
@@ -1527,8 +1527,8 @@ impl<'a> Parser<'a> {
                         ));
                     }
                     self.bump();
-                    let status = self.child_status(word)?;
-                    Expect::Child { name: word.to_string(), status }
+                    let (status, no_core) = self.child_status(word)?;
+                    Expect::Child { name: word.to_string(), status, no_core }
                 } else if let Some(errno) = Errno::from_name(word) {
                     self.bump();
                     Expect::Error(errno)
@@ -1549,12 +1549,12 @@ impl<'a> Parser<'a> {
         Ok(value)
     }
 
-    /// `exited N` | `killed SIGNAL [core]`, at either word: how a process ended, in an outcome on a
-    /// `process` line or in a wait's result.
-    fn end_of_process(&mut self) -> PResult<ChildStatus> {
+    /// `exited N` | `killed SIGNAL [core | no core]`, at either word: how a process ended, in an
+    /// outcome on a `process` line or in a wait's result; with whether `no core` was written.
+    fn end_of_process(&mut self) -> PResult<(ChildStatus, bool)> {
         if self.word_is("exited") {
             self.bump();
-            return Ok(ChildStatus::Exited(self.exit_status("an exit status after `exited`")?));
+            return Ok((ChildStatus::Exited(self.exit_status("an exit status after `exited`")?), false));
         }
         self.bump();
         let signal = self.signal("a signal after `killed`")?;
@@ -1562,20 +1562,25 @@ impl<'a> Parser<'a> {
         if core {
             self.bump();
         }
-        Ok(ChildStatus::Killed { signal, core })
+        let no_core = !core && self.word_is("no") && self.nth(1).tok == Tok::Word && self.text(self.nth(1)) == "core";
+        if no_core {
+            self.bump();
+            self.bump();
+        }
+        Ok((ChildStatus::Killed { signal, core }, no_core))
     }
 
     /// `exited N` | `killed SIGNAL [core]` | `stopped SIGNAL` | `continued`
-    fn child_status(&mut self, child: &str) -> PResult<ChildStatus> {
+    fn child_status(&mut self, child: &str) -> PResult<(ChildStatus, bool)> {
         let status = match self.word() {
             Some("exited" | "killed") => self.end_of_process()?,
             Some("stopped") => {
                 self.bump();
-                ChildStatus::Stopped(self.signal("a signal after `stopped`")?)
+                (ChildStatus::Stopped(self.signal("a signal after `stopped`")?), false)
             }
             Some("continued") => {
                 self.bump();
-                ChildStatus::Continued
+                (ChildStatus::Continued, false)
             }
             _ => {
                 return Err(

@@ -147,14 +147,16 @@ fn run_end(end: RunEnd) -> &'static str {
 fn outcome(outcome: &ProcessOutcome) -> String {
     match outcome {
         ProcessOutcome::Exited(code) => format!("exited {}", code),
-        ProcessOutcome::Killed { signal, core } => killed(*signal, *core),
+        ProcessOutcome::Killed { signal, core, no_core } => killed(*signal, *core, *no_core),
         ProcessOutcome::Running => "running".to_string(),
     }
 }
 
-fn killed(signal: Signal, core: bool) -> String {
+fn killed(signal: Signal, core: bool, no_core: bool) -> String {
     if core {
         format!("killed {} core", signal.name())
+    } else if no_core {
+        format!("killed {} no core", signal.name())
     } else {
         format!("killed {}", signal.name())
     }
@@ -319,7 +321,7 @@ pub fn expect_text(expect: &Expect) -> String {
         Expect::Data(bytes) => quote(bytes),
         Expect::ByteCount(count) => format!("{} bytes", count),
         Expect::Error(errno) => errno.name().to_string(),
-        Expect::Child { name, status } => format!("{} {}", name, status_text(*status)),
+        Expect::Child { name, status, no_core } => format!("{} {}", name, expected_status_text(*status, *no_core)),
         Expect::NoChild => "none".to_string(),
         Expect::Values(values) => {
             format!("{{{}}}", values.iter().map(|value| value.to_string()).collect::<Vec<_>>().join(", "))
@@ -328,11 +330,19 @@ pub fn expect_text(expect: &Expect) -> String {
     }
 }
 
+/// An expected child status, `no core` included when the expectation says it.
+pub fn expected_status_text(status: ChildStatus, no_core: bool) -> String {
+    match status {
+        ChildStatus::Killed { signal, core } => killed(signal, core, no_core),
+        other => status_text(other),
+    }
+}
+
 /// A child status in the words of an expectation: `exited 0`, `killed SIGKILL core`.
 pub fn status_text(status: ChildStatus) -> String {
     match status {
         ChildStatus::Exited(code) => format!("exited {}", code),
-        ChildStatus::Killed { signal, core } => killed(signal, core),
+        ChildStatus::Killed { signal, core } => killed(signal, core, false),
         ChildStatus::Stopped(signal) => format!("stopped {}", signal.name()),
         ChildStatus::Continued => "continued".to_string(),
     }

@@ -116,6 +116,8 @@ pub enum CallId {
     Nanosleep,
     Alarm,
     Sigtimedwait,
+    Setrlimit,
+    Getrlimit,
 }
 
 /// What one operand of a call is, which decides how it is parsed, checked and printed.
@@ -1110,6 +1112,34 @@ pub const CALLS: &[CallSpec] = &[
         c_text: "sigtimedwait({0}, &info, {1} ns)",
         man: "sigtimedwait(2)",
         summary: reference_text!("`sigwaitinfo` with a timeout: `EAGAIN` if no signal of SET comes within NS nanoseconds."),
+    },
+    CallSpec {
+        id: CallId::Setrlimit,
+        name: "setrlimit",
+        mechanism: Mechanism::Process,
+        operands: &[
+            operand("RESOURCE", K::OneOf(Family::Resource)),
+            operand("SOFT", K::OneOf(Family::Limit)),
+            operand("HARD", K::OneOf(Family::Limit)),
+        ],
+        binding: B::Value,
+        result: R::Zero,
+        may_block: false,
+        c_text: "setrlimit({0}, &(struct rlimit){{{1}, {2}}})",
+        man: "setrlimit(2)",
+        summary: reference_text!("Sets the caller's limit (`RLIMIT_CORE`: the largest core file; 0 for none, `RLIM_INFINITY` for no limit); a child inherits it. `EINVAL` if SOFT is above HARD, `EPERM` to raise HARD."),
+    },
+    CallSpec {
+        id: CallId::Getrlimit,
+        name: "getrlimit",
+        mechanism: Mechanism::Process,
+        operands: &[operand("RESOURCE", K::OneOf(Family::Resource))],
+        binding: B::OutValue,
+        result: R::Out,
+        may_block: false,
+        c_text: "getrlimit({0}, &rl)",
+        man: "getrlimit(2)",
+        summary: reference_text!("Stores the caller's limit; `NAME = getrlimit RLIMIT_CORE` names its soft limit (`rlim_cur`)."),
     },
 ];
 

@@ -14,6 +14,7 @@ pub mod ioctl;
 pub mod ipc;
 pub mod mqueue;
 pub mod msg;
+pub mod resource;
 pub mod sem;
 pub mod signal;
 pub mod wait;
@@ -85,6 +86,10 @@ pub enum Family {
     MaskHow,
     /// `sigaction`'s `SA_*` flags.
     SigactionFlag,
+    /// A resource of `setrlimit`/`getrlimit`: `RLIMIT_CORE`.
+    Resource,
+    /// A resource limit: a number of bytes, or `RLIM_INFINITY`.
+    Limit,
 }
 
 impl Family {
@@ -124,6 +129,8 @@ impl Family {
             Family::Mode => "a permission mode",
             Family::MaskHow => "a sigprocmask operation",
             Family::SigactionFlag => "a sigaction flag",
+            Family::Resource => "a resource",
+            Family::Limit => "a resource limit",
         }
     }
 }
@@ -189,6 +196,8 @@ pub const CONSTANTS: &[Constant] = &[
     constant("SIG_DFL", signal::SIG_DFL, Family::Disposition.bit()),
     constant("SIG_IGN", signal::SIG_IGN, Family::Disposition.bit()),
     constant("FIONREAD", ioctl::FIONREAD, Family::IoctlRequest.bit()),
+    constant("RLIMIT_CORE", resource::RLIMIT_CORE, Family::Resource.bit()),
+    constant("RLIM_INFINITY", resource::RLIM_INFINITY as i64, Family::Limit.bit()),
     constant("SEEK_SET", ioctl::SEEK_SET, Family::Whence.bit()),
     constant("SEEK_CUR", ioctl::SEEK_CUR, Family::Whence.bit()),
     constant("SEEK_END", ioctl::SEEK_END, Family::Whence.bit()),
@@ -364,12 +373,12 @@ pub fn value_text(family: Family, value: i64) -> String {
         | Family::SemctlCommand
         | Family::SemField
         | Family::MqAttrField
-        | Family::MaskHow => {
-            match CONSTANTS.iter().find(|constant| constant.is_in(family) && constant.value == value) {
-                Some(constant) => constant.name.to_string(),
-                None => value.to_string(),
-            }
-        }
+        | Family::MaskHow
+        | Family::Resource
+        | Family::Limit => match CONSTANTS.iter().find(|constant| constant.is_in(family) && constant.value == value) {
+            Some(constant) => constant.name.to_string(),
+            None => value.to_string(),
+        },
     }
 }
 

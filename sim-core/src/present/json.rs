@@ -502,6 +502,7 @@ fn write_kind_fields(fields: &mut Object, kind: &EventKind) {
                 Delivery::Ignored => Object::tagged(out, "action", "ignored").close(),
                 Delivery::Discarded => Object::tagged(out, "action", "discarded").close(),
                 Delivery::Stopped => Object::tagged(out, "action", "stopped").close(),
+                Delivery::Dumped => Object::tagged(out, "action", "dumped").close(),
                 Delivery::Terminated { core } => {
                     let mut inner = Object::tagged(out, "action", "terminated");
                     inner.key("core").push_str(if *core { "true" } else { "false" });

@@ -304,7 +304,8 @@ pub fn call_text(program: &Program, op: u32, args: &Args) -> String {
 pub fn status_words(status: ChildStatus) -> String {
     match status {
         ChildStatus::Exited(code) => format!("exited with status {code}"),
-        ChildStatus::Killed { signal, .. } => format!("killed by {}", signal.name()),
+        ChildStatus::Killed { signal, core: false } => format!("killed by {}", signal.name()),
+        ChildStatus::Killed { signal, core: true } => format!("killed by {} with a core dump", signal.name()),
         ChildStatus::Stopped(signal) => format!("stopped by {}", signal.name()),
         ChildStatus::Continued => "continued".to_string(),
     }
@@ -676,8 +677,12 @@ pub fn event_text(program: &Program, trace: &Trace, names: &ProcessNames, event:
                 }
                 Delivery::Stopped => format!("takes {name} and stops (default action)"),
                 Delivery::Terminated { core: false } => format!("takes {name} and is terminated (default action)"),
-                Delivery::Terminated { core: true } => {
-                    format!("takes {name} and is terminated (default action: core dump; none is written)")
+                Delivery::Terminated { core: true } => format!(
+                    "takes {name} and is terminated (default action: core dump; none is written, as its \
+                     RLIMIT_CORE is under a page)"
+                ),
+                Delivery::Dumped => {
+                    format!("takes {name}, is terminated and dumps core (default action; its RLIMIT_CORE allows it)")
                 }
                 Delivery::Handler { handler } => {
                     let handler = program.handlers.get(*handler as usize).map_or("?", |code| &*code.name);

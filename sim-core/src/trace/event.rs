@@ -457,8 +457,12 @@ pub enum Delivery {
     Discarded,
     /// It stops.
     Stopped,
-    /// It dies (`core`: the default action asks for a core dump; none is written).
+    /// It dies without a core file (`core`: the default action asks for a core dump, and none is
+    /// written because its `RLIMIT_CORE` is under a page).
     Terminated { core: bool },
+    /// It dies of a core-dumping signal and writes a core file (its `RLIMIT_CORE` allows one); its
+    /// wait status has the core flag.
+    Dumped,
     /// It runs a handler (by its index among the scenario's handlers).
     Handler { handler: u32 },
 }

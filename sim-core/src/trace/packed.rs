@@ -783,6 +783,7 @@ impl Encoder<'_> {
                         self.byte(5);
                         self.put(*handler as u64);
                     }
+                    Delivery::Dumped => self.byte(6),
                 }
             }
             EventKind::Fault { pid, op, signal } => {
@@ -1162,6 +1163,7 @@ impl Iterator for PackedEvents<'_> {
                     3 => Delivery::Terminated { core: false },
                     4 => Delivery::Terminated { core: true },
                     5 => Delivery::Handler { handler: self.get_u32() },
+                    6 => Delivery::Dumped,
                     other => self.corrupt("delivery", other as u64),
                 };
                 EventKind::Delivered { pid, signal, delivery }

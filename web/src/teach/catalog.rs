@@ -75,6 +75,7 @@ pub const LEARN_ORDER: &[(&str, &str)] = &[
     ("signals-to-groups", "Processes and signals"),
     ("ctrl-c", "Processes and signals"),
     ("segfault-by-kill", "Processes and signals"),
+    ("core-dumps", "Processes and signals"),
     ("blocked-signals-wait", "Signal handlers"),
     ("signals-carry-values", "Signal handlers"),
     ("waiting-for-signals", "Signal handlers"),

@@ -326,7 +326,8 @@ pub(crate) fn reset_signals() {
 }
 
 /// The start of a top-level scenario process, in the child `init` just forked: its own process group
-/// (as in the simulator, where each top-level process leads one), an unprivileged user, no core dumps,
+/// (as in the simulator, where each top-level process leads one), an unprivileged user, the simulator's
+/// RLIMIT_CORE (no core until the scenario raises it; dumpable, so that a raised limit writes one),
 /// default signals, `/dev/null` on 0, 1 and 2, the control socket at `CONTROL_FD` and nothing else.
 /// Then it serves commands. `control` is the child's end of its control socket.
 pub fn start_top_level(control: RawFd, drop_to_uid: Option<u32>) -> i32 {
@@ -343,16 +344,25 @@ pub fn start_top_level(control: RawFd, drop_to_uid: Option<u32>) -> i32 {
             limit.rlim_cur = limit.rlim_cur.min(NOFILE_WITH_CONTROL);
             libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
         }
+        // The simulator's RLIMIT_CORE: no core (soft 0) until the scenario raises it, up to no limit
+        // (hard `RLIM_INFINITY`), set while the hard limit may still be raised.
+        let (soft, hard) = sim_core::linux::resource::DEFAULT_CORE_LIMIT;
+        let core_limit = libc::rlimit { rlim_cur: soft, rlim_max: hard };
+        if libc::setrlimit(libc::RLIMIT_CORE, &core_limit) != 0 {
+            return exit_code::SETUP_FAILED;
+        }
         if let Some(uid) = drop_to_uid {
             if libc::setgroups(0, std::ptr::null()) != 0 || libc::setgid(uid) != 0 || libc::setuid(uid) != 0 {
                 return exit_code::SETUP_FAILED;
             }
         }
-        libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
+        // Changing user made the process undumpable (`commit_creds` applies `suid_dumpable`, 0 here):
+        // a core-dumping signal would then write no core whatever RLIMIT_CORE says. The simulator's
+        // processes dump core when their limit allows, so the real ones must too; the core goes to the
+        // run's directory, the working directory of every scenario process.
+        libc::prctl(libc::PR_SET_DUMPABLE, 1, 0, 0, 0);
         // The umask the simulator gives every process (a new message queue's or semaphore's mode).
         libc::umask(sim_core::linux::fcntl::UMASK as libc::mode_t);
-        let no_core = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-        libc::setrlimit(libc::RLIMIT_CORE, &no_core);
         reset_signals();
         set_nofile(NOFILE_WITH_CONTROL);
         if libc::dup3(control, CONTROL_FD, libc::O_CLOEXEC) != CONTROL_FD {

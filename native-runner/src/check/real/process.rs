@@ -1,5 +1,5 @@
 //! Process calls on Linux: `exit`, the `wait` family, and process identity (`getpid`, `getppid`,
-//! `getpgid`, `setpgid`).
+//! `getpgid`, `setpgid`), and the core-file limit (`setrlimit`, `getrlimit` of `RLIMIT_CORE`).
 //!
 //! Pids are the run's own: every real process lives in the run's PID namespace, where `init` is pid 1
 //! and the scenario's processes get 2, 3, ... in the order the simulator gives them, so a pid operand
@@ -60,6 +60,20 @@ pub fn perform(command: &CallView) -> Out<'static> {
         CallId::Getppid => value_or_errno(call(libc::SYS_getppid, &[])),
         CallId::Getpgid => value_or_errno(call(libc::SYS_getpgid, &[command.arg(0)])),
         CallId::Setpgid => value_or_errno(call(libc::SYS_setpgid, &[command.arg(0), command.arg(1)])),
+        // glibc's `setrlimit` and `getrlimit` are `prlimit64` on the caller (pid 0).
+        CallId::Setrlimit => {
+            let new = libc::rlimit { rlim_cur: command.arg(1) as u64, rlim_max: command.arg(2) as u64 };
+            let new_ptr = &new as *const libc::rlimit as i64;
+            value_or_errno(call(libc::SYS_prlimit64, &[0, command.arg(0), new_ptr, 0]))
+        }
+        CallId::Getrlimit => {
+            let mut old = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+            let old_ptr = &mut old as *mut libc::rlimit as i64;
+            match call(libc::SYS_prlimit64, &[0, command.arg(0), 0, old_ptr]) {
+                result if result < 0 => Reply::Errno(-result as i32),
+                _ => Reply::Out(old.rlim_cur as i64),
+            }
+        }
         other => not_this_mechanism(other),
     }
 }
