@@ -508,6 +508,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_core_pattern_other_than_a_plain_file_name_is_a_reason_to_refuse() {
+        let with = |pattern: &str| HostInfo {
+            kernel_name: String::new(),
+            kernel: String::new(),
+            kernel_version: String::new(),
+            machine: String::new(),
+            root: true,
+            scenario_uid: 65534,
+            scenario_cpu: 1,
+            pid_namespace: true,
+            ipc_namespace: true,
+            mount_namespace: true,
+            core_pattern: pattern.to_string(),
+        };
+        assert_eq!(with("core").core_pattern_problem(), None);
+        assert_eq!(with("core.%p").core_pattern_problem(), None);
+        let pipe = with("|/usr/lib/systemd/systemd-coredump %P").core_pattern_problem().expect("refused");
+        assert!(pipe.contains("the program it names") && pipe.contains("systemd-coredump"), "{pipe}");
+        let path = with("/var/crash/core.%e").core_pattern_problem().expect("refused");
+        assert!(path.contains("that path"), "{path}");
+        assert!(with("").core_pattern_problem().is_some(), "an unreadable pattern is not assumed to be fine");
+    }
+
+    #[test]
     fn only_unowned_run_directories_of_ours_are_swept() {
         let base = std::env::temp_dir().join(format!("ipclab-sweep-test-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&base);
