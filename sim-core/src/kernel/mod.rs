@@ -104,6 +104,14 @@ pub enum Interruption {
     Partial(u32),
 }
 
+/// How a step goes on after its signals were looked at (`Kernel::signals_on_entry`).
+enum Entry {
+    /// The step is over, with this result.
+    Ended(Result<(), LimitHit>),
+    /// The process goes on to its code; with the signal that woke it, if one did.
+    Goes(Option<Signal>),
+}
+
 /// What a call that was woken, and has not run since, does when it runs with a signal pending (or after
 /// a signal woke it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -168,6 +176,11 @@ pub struct Kernel {
     pub limits: Limits,
     /// Indexed by `pid - 1`; reaped processes stay as tombstones so names never change.
     pub procs: Vec<Process>,
+    /// Whether any signal has been sent, deferred or raised by a fault in this run
+    /// (`signal::generate`, the one place that makes a signal pending, wakes a sleeper for one or
+    /// continues a process; [`Kernel::defer_signal`]; [`Kernel::fault`]). Until then no process has
+    /// anything to take, and a step skips its signal checks: signals cost nothing when unused.
+    pub(crate) signals_seen: bool,
     /// Pids of processes that are not reaped (init excluded), ascending.
     pub alive: Vec<Pid>,
     /// Pids of the runnable processes among `alive`, ascending; every change of state goes through
@@ -223,6 +236,7 @@ impl Kernel {
             program: program.clone(),
             limits,
             procs: vec![Process::init()],
+            signals_seen: false,
             alive: Vec::new(),
             runnable: Vec::new(),
             files: Vec::new(),
@@ -395,7 +409,7 @@ impl Kernel {
         let process = &mut self.procs[pid as usize - 1];
         match user::settle(&self.program.ops, &mut process.pc, process.end_pc, &mut process.vars, pid, budget) {
             Settled::AtStep | Settled::AtEnd => {}
-            Settled::Fault { op, .. } => self.faults.push((pid, op, crate::linux::signal::SIGFPE)),
+            Settled::Fault { op, .. } => self.fault(pid, op, crate::linux::signal::SIGFPE),
             Settled::OverBudget { op } => {
                 let span = self.program.ops[op as usize].span;
                 self.limit.get_or_insert(LimitHit {
@@ -420,42 +434,20 @@ impl Kernel {
             self.footprint.begin();
             self.footprint.write(ObjectRef::process(pid));
         }
-        // Whether a signal woke it (`TIF_SIGPENDING`): the call it retries sees it once, whatever became
-        // of the signal.
-        let woken_by = self.process(pid).sig.woken_by;
-        if woken_by.is_some() {
-            self.proc_mut(pid).sig.woken_by = None;
-        }
-        // Whether a partner ended its wait after the signal had woken it (`still_queued`).
-        let partner_woke = std::mem::take(&mut self.proc_mut(pid).partner_woke);
-        // A continue its parent has not heard of: the child reports it as it runs (`get_signal`).
-        if self.process(pid).continued_unreported {
-            self.proc_mut(pid).continued_unreported = false;
-            process::notify_parent(self, pid, trace);
-        }
-        let process = self.process(pid);
-        if process.call.waited && (woken_by.is_some() || process.sig.deliverable() != 0) {
-            let decision = self.woken_call(pid, woken_by.is_some() && !partner_woke);
-            // It leaves the queue a signal woke it from now, as it runs.
-            if let Some(reason) = self.proc_mut(pid).still_queued.take() {
-                self.leave_queue_for(pid, &reason);
-            }
-            match decision {
-                WokenCall::TriesAgain => {}
-                WokenCall::SeesSignal(interruption) => {
-                    if self.woken_call_sees_signal(pid, interruption, woken_by, trace) {
-                        return self.end_step(pid, trace);
-                    }
+        // Signals (one woke it, a partner ended its wait after one did, a continue to report, or one
+        // pending) cost one test when there are none.
+        let mut woken_by = None;
+        if self.signals_seen {
+            let process = self.process(pid);
+            if process.sig.woken_by.is_some()
+                || process.partner_woke
+                || process.continued_unreported
+                || process.sig.pending != 0
+            {
+                match self.signals_on_entry(pid, trace) {
+                    Entry::Ended(result) => return result,
+                    Entry::Goes(woken) => woken_by = woken,
                 }
-            }
-        }
-        let process = self.process(pid);
-        // Signals that came while it was away are taken before it goes on (unless it is in the middle of
-        // a call: that call is tried again first, below).
-        if process.sig.pending != 0 && process.sig.deliverable() != 0 && !process.call.waited {
-            self.deliver_before_step(pid, trace);
-            if self.process(pid).state != ProcState::Runnable || !self.faults.is_empty() {
-                return self.end_step(pid, trace);
             }
         }
         let process = self.process(pid);
@@ -498,7 +490,7 @@ impl Kernel {
                 if process.call.waited || process.call.restart {
                     args = process.call.args;
                 } else if resolve_args(call, &process.vars, pid, &mut args).is_err() {
-                    self.faults.push((pid, op_index, crate::linux::signal::SIGFPE));
+                    self.fault(pid, op_index, crate::linux::signal::SIGFPE);
                     return self.end_step(pid, trace);
                 }
                 // The two calls that carry data skip the table: they are most of every busy run.
@@ -515,7 +507,7 @@ impl Kernel {
                             process::exit_process(self, pid, status, trace);
                         }
                     }
-                    Exec::Block(reason) if self.process(pid).sig.deliverable() != 0 => {
+                    Exec::Block(reason) if self.signals_seen && self.process(pid).sig.deliverable() != 0 => {
                         self.interrupt(pid, op_index, &args, &reason, trace)
                     }
                     Exec::Block(reason) if woken_by.is_some() && Kernel::ends_without_a_signal(&reason) => {
@@ -524,7 +516,7 @@ impl Kernel {
                     }
                     Exec::Block(reason) => self.sleep(pid, op_index, &args, reason, trace),
                     Exec::Halt => {}
-                    Exec::Fault(signal) => self.faults.push((pid, op_index, signal)),
+                    Exec::Fault(signal) => self.fault(pid, op_index, signal),
                 }
             }
             OpKind::Fork { slot, name, body_end, expect } => {
@@ -537,11 +529,72 @@ impl Kernel {
         self.end_step(pid, trace)
     }
 
+    /// What a process's signals do as it starts a step (see `step`): the signal that woke it is seen
+    /// once by the call it retries, a continue is reported, and signals that came while it was away are
+    /// taken. `Entry::Ended` when that ends the step.
+    #[cold]
+    #[inline(never)]
+    fn signals_on_entry(&mut self, pid: Pid, trace: &mut Trace) -> Entry {
+        // Whether a signal woke it (`TIF_SIGPENDING`): the call it retries sees it once, whatever became
+        // of the signal.
+        let woken_by = self.process(pid).sig.woken_by;
+        if woken_by.is_some() {
+            self.proc_mut(pid).sig.woken_by = None;
+        }
+        // Whether a partner ended its wait after the signal had woken it (`still_queued`).
+        let partner_woke = std::mem::take(&mut self.proc_mut(pid).partner_woke);
+        // A continue its parent has not heard of: the child reports it as it runs (`get_signal`).
+        if self.process(pid).continued_unreported {
+            self.proc_mut(pid).continued_unreported = false;
+            process::notify_parent(self, pid, trace);
+        }
+        let process = self.process(pid);
+        if process.call.waited && (woken_by.is_some() || process.sig.deliverable() != 0) {
+            let decision = self.woken_call(pid, woken_by.is_some() && !partner_woke);
+            // It leaves the queue a signal woke it from now, as it runs.
+            if let Some(reason) = self.proc_mut(pid).still_queued.take() {
+                self.leave_queue_for(pid, &reason);
+            }
+            match decision {
+                WokenCall::TriesAgain => {}
+                WokenCall::SeesSignal(interruption) => {
+                    if self.woken_call_sees_signal(pid, interruption, woken_by, trace) {
+                        return Entry::Ended(self.end_step(pid, trace));
+                    }
+                }
+            }
+        }
+        let process = self.process(pid);
+        // Signals that came while it was away are taken before it goes on (unless it is in the middle of
+        // a call: that call is tried again first, below).
+        if process.sig.pending != 0 && process.sig.deliverable() != 0 && !process.call.waited {
+            self.deliver_before_step(pid, trace);
+            if self.process(pid).state != ProcState::Runnable || !self.faults.is_empty() {
+                return Entry::Ended(self.end_step(pid, trace));
+            }
+        }
+        Entry::Goes(woken_by)
+    }
+
+    /// A signal the step's call sends, generated at the end of the step (`end_step`).
+    pub(crate) fn defer_signal(&mut self, sent: signal::Sent) {
+        self.signals_seen = true;
+        self.deferred.push(sent);
+    }
+
+    /// User-space code of `pid` faulted at `op`: the CPU raises `signal`, delivered at the end of the step.
+    fn fault(&mut self, pid: Pid, op: u32, signal: Signal) {
+        self.signals_seen = true;
+        self.faults.push((pid, op, signal));
+    }
+
     /// Sends what the step's call sent, delivers user-space faults, lets the process that ran take what
     /// it may now (it returns to user mode), and reports a limit the step hit.
     #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     fn end_step(&mut self, pid: Pid, trace: &mut Trace) -> Result<(), LimitHit> {
-        if !self.deferred.is_empty() || !self.faults.is_empty() || self.process(pid).sig.pending != 0 {
+        if self.signals_seen
+            && (!self.deferred.is_empty() || !self.faults.is_empty() || self.process(pid).sig.pending != 0)
+        {
             self.signals_on_return(pid, trace);
         }
         self.now += time::STEP_NS;
@@ -963,7 +1016,7 @@ impl Kernel {
         process.pc = op + 1;
         // Its user-space code runs now, unless a signal is to be taken first: on Linux a handler runs
         // before the program goes on after the call (`signals_on_return` settles it then).
-        if self.deferred.is_empty() && (process.sig.pending == 0 || process.sig.deliverable() == 0) {
+        if !self.signals_seen || (self.deferred.is_empty() && process.sig.deliverable() == 0) {
             self.settle(pid);
         }
         if has_expectation {

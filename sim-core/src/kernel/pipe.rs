@@ -139,7 +139,7 @@ pub(crate) fn write(
     let was_empty = pipe.buffer.is_empty();
     let mut added = 0u32;
     if written == 0 && pipe.readers == 0 {
-        kernel.deferred.push(super::signal::Sent::for_itself(pid, SIGPIPE));
+        kernel.defer_signal(super::signal::Sent::for_itself(pid, SIGPIPE));
         return Kernel::error(EPIPE);
     }
     let result = 'attempt: {
@@ -155,6 +155,8 @@ pub(crate) fn write(
                 break 'attempt Exec::Done(CallResult::Value { value: total as i64 });
             }
             if pipe.readers == 0 {
+                // `defer_signal`'s two fields, set here while the pipe is borrowed.
+                kernel.signals_seen = true;
                 kernel.deferred.push(super::signal::Sent::for_itself(pid, SIGPIPE));
                 break 'attempt if written > 0 {
                     Exec::Done(CallResult::Value { value: written as i64 })

@@ -297,7 +297,7 @@ fn send(kernel: &mut Kernel, pid: Pid, target: i64, number: i64, value: i64, cod
     }
     if let Some(signal) = signal {
         for to in targets {
-            kernel.deferred.push(Sent { from: pid, to, signal, value, code });
+            kernel.defer_signal(Sent { from: pid, to, signal, value, code });
         }
     }
     Exec::Done(CallResult::Value { value: 0 })
@@ -414,6 +414,7 @@ fn wait_for_signal(kernel: &mut Kernel, pid: Pid, set: u64) -> Exec {
 /// Generates a signal: what `send_signal_locked` does before delivery. Records what became of it.
 pub(crate) fn generate(kernel: &mut Kernel, sent: Sent, trace: &mut Trace) {
     let Sent { from, to, signal, .. } = sent;
+    kernel.signals_seen = true;
     let record = |kernel: &Kernel, trace: &mut Trace, effect| {
         trace.record(Event { step: kernel.step as u32, kind: EventKind::Signal { from, to, signal, effect } });
     };
