@@ -342,29 +342,43 @@ pub fn move_words(program: &Program, kind: Move) -> String {
     }
 }
 
+/// A process's name in the scenario (`init` for pid 1).
+pub fn process_name(names: &[(Pid, String)], pid: Pid) -> String {
+    match names.iter().find(|(candidate, _)| *candidate == pid) {
+        Some((_, name)) => name.clone(),
+        None if pid == 1 => "init".to_string(),
+        None => format!("pid {pid}"),
+    }
+}
+
+/// Who sent a signal, in one word: the process's name, `kernel` or `clock`.
+pub fn sender_name(names: &[(Pid, String)], from: Sender) -> String {
+    match from {
+        Sender::Process(pid) => process_name(names, pid),
+        Sender::Kernel => "kernel".to_string(),
+        Sender::Clock => "clock".to_string(),
+    }
+}
+
+/// A move's targets by name: `editor, compiler`.
+pub fn target_names(names: &[(Pid, String)], signal_move: &SignalMove) -> String {
+    signal_move.to.iter().map(|pid| process_name(names, *pid)).collect::<Vec<_>>().join(", ")
+}
+
 /// A move in words, for the announcement and the drawing's text alternative:
 /// `SIGTERM: orchestrator → worker, pending`, `SIGCHLD: kernel → parent, ignored`,
 /// `SIGTERM: polite, taken, runs its handler finish`.
 pub fn move_sentence(program: &Program, names: &[(Pid, String)], signal_move: &SignalMove) -> String {
-    let name = |pid: Pid| match names.iter().find(|(candidate, _)| *candidate == pid) {
-        Some((_, name)) => name.clone(),
-        None if pid == 1 => "init".to_string(),
-        None => format!("pid {pid}"),
+    let from = match signal_move.kind {
+        Move::Sent(_) => format!("{} → ", sender_name(names, signal_move.from)),
+        Move::Taken(_) => String::new(),
     };
-    let targets = signal_move.to.iter().map(|pid| name(*pid)).collect::<Vec<_>>().join(", ");
-    let what = move_words(program, signal_move.kind);
-    let signal = signal_move.signal.name();
-    match (signal_move.kind, signal_move.from) {
-        (Move::Taken(_), _) => format!("{signal}: {targets}, {what}"),
-        (Move::Sent(_), from) => {
-            let from = match from {
-                Sender::Process(pid) => name(pid),
-                Sender::Kernel => "kernel".to_string(),
-                Sender::Clock => "clock".to_string(),
-            };
-            format!("{signal}: {from} → {targets}, {what}")
-        }
-    }
+    format!(
+        "{}: {from}{}, {}",
+        signal_move.signal.name(),
+        target_names(names, signal_move),
+        move_words(program, signal_move.kind)
+    )
 }
 
 /// Whether any pipe, FIFO or IPC object was made at or before `step` (to tell "none yet" from "all gone").

@@ -520,7 +520,9 @@ fn after(model: &mut Model, before: Option<(u64, u64)>) {
             let program = engine.simulation().program();
             let names = engine.process_names();
             for signal_move in facts::signal_moves_now(engine) {
-                text.push_str(&format!(" {}.", facts::move_sentence(program, &names, &signal_move)));
+                text.push(' ');
+                text.push_str(&facts::move_sentence(program, &names, &signal_move));
+                text.push('.');
             }
             model.announcement = text;
         }
