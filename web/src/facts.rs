@@ -775,6 +775,26 @@ mod tests {
     }
 
     #[test]
+    fn a_kill_of_every_process_is_one_move_with_every_target() {
+        const SIGTERM: Signal = Signal(15);
+        let mut text = String::from("process boss {\n");
+        for index in 0..6 {
+            text.push_str(&format!("  fork w{index} expect killed SIGTERM {{\n    pause\n  }}\n"));
+        }
+        text.push_str("  sched_yield\n  kill -1 SIGTERM -> 0\n}\n");
+        let engine = engine(&text);
+        let step = (1..=engine.total_steps())
+            .find(|step| moves_of(&engine, *step).iter().any(|m| m.signal == SIGTERM))
+            .expect("the kill");
+        let moves = moves_of(&engine, step);
+        assert_eq!(moves.len(), 1, "{moves:?}");
+        assert_eq!(moves[0].from, Sender::Process(2));
+        assert_eq!(moves[0].to, (3..=8).collect::<Vec<Pid>>());
+        let words = move_sentence(engine.simulation().program(), &engine.process_names(), &moves[0]);
+        assert!(words.starts_with("SIGTERM: boss → w0, w1, w2, w3, w4, w5, "), "{words}");
+    }
+
+    #[test]
     fn objects_are_none_yet_before_the_first_pipe() {
         let engine = engine_of("pipe-parent-child");
         assert!(!made_an_object_by(&engine, 0));

@@ -885,7 +885,10 @@ fn a_signal_is_drawn_from_its_sender_to_its_targets_and_the_kernel_sends_sigchld
     step_to(&browser, 15, 16);
     assert_eq!(drawn_moves(&browser), ["SIGTERM from orchestrator to polite (sent)"]);
     // Its text alternative and the announcement say it in words; both lanes show it.
-    wait_text(&browser, "#signal-moves li .visually-hidden", "SIGTERM: orchestrator → polite, pending");
+    assert_eq!(
+        attribute(&browser, "#signal-moves li [role=img]", "aria-label"),
+        "SIGTERM: orchestrator → polite, pending"
+    );
     wait_text(&browser, "#announcer", "SIGTERM: orchestrator → polite, pending");
     wait_text(&browser, "#lane-2 .lane-signal.out", "SIGTERM: orchestrator → polite");
     wait_text(&browser, "#lane-3 .lane-signal.in", "SIGTERM: orchestrator → polite, pending");
@@ -965,6 +968,7 @@ fn a_signal_is_drawn_without_motion_when_motion_is_reduced() {
     // The arrow and its signal are there all the same.
     assert_eq!(drawn_moves(&browser), ["SIGTERM from orchestrator to polite (sent)"]);
     wait_text(&browser, "#signal-moves .sm-token", "SIGTERM");
+    save_screenshot(&browser, "signal-still");
 }
 
 // ---- Teaching modes ----

@@ -360,7 +360,7 @@ fn stage(model: &Model, snapshot: Option<&Snapshot>, callbacks: &Callbacks) -> H
     let program = engine.simulation().program();
     let sentences: Vec<String> = moves.iter().map(|each| facts::move_sentence(program, &names, each)).collect();
     let whats: Vec<String> = moves.iter().map(|each| facts::move_words(program, each.kind)).collect();
-    let marks = signals::lane_marks(&moves, &sentences);
+    let marks = signals::lane_marks(program, &names, &moves, &sentences);
     // A pick now would set aside the scenario's schedule, which still has steps to pin.
     let leaves_schedule = engine.setup.forced.is_empty() && position < engine.pinned_steps();
     html! {

@@ -7,6 +7,7 @@
 
 use super::tint;
 use crate::facts::{self, Move, Sender, SignalMove};
+use sim_core::lang::compile::Program;
 use sim_core::Pid;
 use yew::prelude::*;
 
@@ -17,8 +18,15 @@ pub struct LaneMark {
     pub text: String,
 }
 
-/// The marks each lane shows for the step's moves (with their sentences), by pid.
-pub fn lane_marks(moves: &[SignalMove], sentences: &[String]) -> Vec<(Pid, LaneMark)> {
+/// The marks each lane shows for the step's moves, by pid: the sender's lane has the move's sentence
+/// (`sentences`, one per move), and each target's lane the sentence about itself alone, so that a
+/// signal to many processes does not list them all in every lane.
+pub fn lane_marks(
+    program: &Program,
+    names: &[(Pid, String)],
+    moves: &[SignalMove],
+    sentences: &[String],
+) -> Vec<(Pid, LaneMark)> {
     let mut marks = Vec::new();
     for (signal_move, sentence) in moves.iter().zip(sentences) {
         let taken = matches!(signal_move.kind, Move::Taken(_));
@@ -29,7 +37,13 @@ pub fn lane_marks(moves: &[SignalMove], sentences: &[String]) -> Vec<(Pid, LaneM
         }
         let class = if taken { "taken" } else { "in" };
         for to in &signal_move.to {
-            marks.push((*to, LaneMark { class, text: sentence.clone() }));
+            let text = if signal_move.to.len() == 1 {
+                sentence.clone()
+            } else {
+                let alone = SignalMove { to: vec![*to], ..signal_move.clone() };
+                facts::move_sentence(program, names, &alone)
+            };
+            marks.push((*to, LaneMark { class, text }));
         }
     }
     marks
@@ -63,8 +77,7 @@ pub fn moves(
                 html! {
                     <li key={format!("{step}-{index}")} class={classes!("signal-move", taken.then_some("taken"))}
                         data-signal={signal} data-from={from.clone()} data-to={to.clone()}>
-                        <span class="visually-hidden">{sentence.clone()}</span>
-                        <span class="sm-draw" aria-hidden="true">
+                        <span class="sm-draw" role="img" aria-label={sentence.clone()}>
                             if !taken { <span class={classes!("sm-end", from_class)}>{from}</span> }
                             <span class="sm-track"><span class="sm-token">{signal}</span></span>
                             <span class={classes!("sm-end", to_class)}>{to}</span>
