@@ -235,11 +235,20 @@ pub enum Sender {
     Clock,
 }
 
-/// What a step did with a signal: sent it (and what became of it at the targets), or took it.
+/// What a step did with a signal: sent it (and what became of it at the targets), took it (as it
+/// returned to user mode), or took it with `sigwaitinfo` or `sigtimedwait` (no handler runs).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Move {
     Sent(SignalEffect),
     Taken(Delivery),
+    Waited(CallId),
+}
+
+impl Move {
+    /// Whether the signal was taken (rather than sent).
+    pub fn is_taken(self) -> bool {
+        !matches!(self, Move::Sent(_))
+    }
 }
 
 /// A signal to draw for one step: who sent it to whom, or who took it (then `from` is the process
@@ -265,10 +274,20 @@ pub fn signal_moves(program: &Program, events: &[Event]) -> Vec<SignalMove> {
     for event in events {
         match event.kind {
             EventKind::Call { pid, op, ref result, .. } => {
-                let sends = matches!(
-                    program.call(op).map(|call| call.id),
-                    Some(CallId::Kill | CallId::Killpg | CallId::Raise | CallId::Sigqueue)
-                );
+                let id = program.call(op).map(|call| call.id);
+                if let (Some(id @ (CallId::Sigwaitinfo | CallId::Sigtimedwait)), CallResult::Value { value }) =
+                    (id, result)
+                {
+                    if let Some(signal) = Signal::from_number(*value) {
+                        moves.push(SignalMove {
+                            signal,
+                            from: Sender::Process(pid),
+                            to: vec![pid],
+                            kind: Move::Waited(id),
+                        });
+                    }
+                }
+                let sends = matches!(id, Some(CallId::Kill | CallId::Killpg | CallId::Raise | CallId::Sigqueue));
                 caller = (sends && !matches!(result, CallResult::Error { .. })).then_some(pid);
                 alarm = None;
             }
@@ -339,6 +358,7 @@ pub fn move_words(program: &Program, kind: Move) -> String {
                 format!("taken, runs its handler {name}")
             }
         },
+        Move::Waited(id) => format!("taken by {}", id.name()),
     }
 }
 
@@ -371,7 +391,7 @@ pub fn target_names(names: &[(Pid, String)], signal_move: &SignalMove) -> String
 pub fn move_sentence(program: &Program, names: &[(Pid, String)], signal_move: &SignalMove) -> String {
     let from = match signal_move.kind {
         Move::Sent(_) => format!("{} → ", sender_name(names, signal_move.from)),
-        Move::Taken(_) => String::new(),
+        Move::Taken(_) | Move::Waited(_) => String::new(),
     };
     format!(
         "{}: {from}{}, {}",
@@ -792,6 +812,25 @@ mod tests {
         assert_eq!(moves[0].to, (3..=8).collect::<Vec<Pid>>());
         let words = move_sentence(engine.simulation().program(), &engine.process_names(), &moves[0]);
         assert!(words.starts_with("SIGTERM: boss → w0, w1, w2, w3, w4, w5, "), "{words}");
+    }
+
+    #[test]
+    fn a_signal_taken_by_sigwaitinfo_is_taken_by_the_call() {
+        const SIGUSR1: Signal = Signal(10);
+        const SIGUSR2: Signal = Signal(12);
+        let engine = engine_of("waiting-for-signals");
+        // Shell 2, worker 3: SIGUSR2 blocked and pending at step 11, taken by sigwaitinfo at 12.
+        assert_eq!(moves_of(&engine, 11), vec![sent(SIGUSR2, Sender::Process(2), &[3], SignalEffect::Blocked)]);
+        let waited = SignalMove {
+            signal: SIGUSR2,
+            from: Sender::Process(3),
+            to: vec![3],
+            kind: Move::Waited(CallId::Sigwaitinfo),
+        };
+        assert_eq!(moves_of(&engine, 12), vec![waited.clone()]);
+        let words = move_sentence(engine.simulation().program(), &engine.process_names(), &waited);
+        assert_eq!(words, "SIGUSR2: worker, taken by sigwaitinfo");
+        assert_eq!(moves_of(&engine, 14)[0].signal, SIGUSR1);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! `prefers-reduced-motion: reduce`); an element is keyed by its step, so arriving at a step plays it.
 
 use super::tint;
-use crate::facts::{self, Move, Sender, SignalMove};
+use crate::facts::{self, Sender, SignalMove};
 use sim_core::lang::compile::Program;
 use sim_core::Pid;
 use yew::prelude::*;
@@ -29,7 +29,7 @@ pub fn lane_marks(
 ) -> Vec<(Pid, LaneMark)> {
     let mut marks = Vec::new();
     for (signal_move, sentence) in moves.iter().zip(sentences) {
-        let taken = matches!(signal_move.kind, Move::Taken(_));
+        let taken = signal_move.kind.is_taken();
         if let (Sender::Process(pid), false) = (signal_move.from, taken) {
             if signal_move.to.iter().any(|to| *to != pid) {
                 marks.push((pid, LaneMark { class: "out", text: sentence.clone() }));
@@ -64,7 +64,7 @@ pub fn moves(
     html! {
         <ol class="signal-moves" id="signal-moves" aria-label="Signals in this step">
             { for moves.iter().zip(sentences).zip(whats).enumerate().map(|(index, ((signal_move, sentence), what))| {
-                let taken = matches!(signal_move.kind, Move::Taken(_));
+                let taken = signal_move.kind.is_taken();
                 let to = facts::target_names(names, signal_move);
                 let from = if taken { to.clone() } else { facts::sender_name(names, signal_move.from) };
                 let from_class = match signal_move.from {
