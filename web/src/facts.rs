@@ -9,10 +9,10 @@
 use crate::engine::Engine;
 use sim_core::lang::compile::Program;
 use sim_core::lang::syscalls::CallId;
-use sim_core::linux::ChildStatus;
+use sim_core::linux::{ChildStatus, Signal};
 use sim_core::present::explain::{self, EventLine};
 use sim_core::present::render;
-use sim_core::trace::{BlockReason, CallResult, Event, EventKind};
+use sim_core::trace::{BlockReason, CallResult, Delivery, Event, EventKind, SignalEffect};
 use sim_core::{Pid, RunOutcome};
 
 /// The events recorded in `step` of the engine's run.
@@ -223,6 +223,182 @@ pub fn signals_so_far(engine: &Engine, most: usize) -> Vec<(u64, String)> {
         .collect();
     found.reverse();
     found
+}
+
+/// Who sent a signal: a process's own call (`kill`, `killpg`, `raise`, `sigqueue`), or the kernel on its
+/// own account (`SIGCHLD` to a parent, `SIGPIPE`, an orphaned group's `SIGHUP` and `SIGCONT`, a message
+/// queue's notification), or the clock (`SIGALRM` when an alarm goes off).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sender {
+    Process(Pid),
+    Kernel,
+    Clock,
+}
+
+/// What a step did with a signal: sent it (and what became of it at the targets), took it (as it
+/// returned to user mode), or took it with `sigwaitinfo` or `sigtimedwait` (no handler runs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Move {
+    Sent(SignalEffect),
+    Taken(Delivery),
+    Waited(CallId),
+}
+
+impl Move {
+    /// Whether the signal was taken (rather than sent).
+    pub fn is_taken(self) -> bool {
+        !matches!(self, Move::Sent(_))
+    }
+}
+
+/// A signal to draw for one step: who sent it to whom, or who took it (then `from` is the process
+/// itself and `to` is only that process).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignalMove {
+    pub signal: Signal,
+    pub from: Sender,
+    pub to: Vec<Pid>,
+    pub kind: Move,
+}
+
+/// The signals one step's events sent and took, in the order they happened. A signal counts as a
+/// process's own when a `kill`-like call of that process sent it: its `Signal` events come right after
+/// the call's own event (with the wake-ups they cause). Any other is the kernel's, or the clock's when
+/// an `Alarm` event comes just before. Consecutive sends of one signal from one sender with one effect
+/// (a signal to a group, or to every process) are one move with several targets.
+pub fn signal_moves(program: &Program, events: &[Event]) -> Vec<SignalMove> {
+    let mut moves: Vec<SignalMove> = Vec::new();
+    // The process whose `kill`-like call's signals are going out now, if any.
+    let mut caller: Option<Pid> = None;
+    let mut alarm: Option<Pid> = None;
+    for event in events {
+        match event.kind {
+            EventKind::Call { pid, op, ref result, .. } => {
+                let id = program.call(op).map(|call| call.id);
+                if let (Some(id @ (CallId::Sigwaitinfo | CallId::Sigtimedwait)), CallResult::Value { value }) =
+                    (id, result)
+                {
+                    if let Some(signal) = Signal::from_number(*value) {
+                        moves.push(SignalMove {
+                            signal,
+                            from: Sender::Process(pid),
+                            to: vec![pid],
+                            kind: Move::Waited(id),
+                        });
+                    }
+                }
+                let sends = matches!(id, Some(CallId::Kill | CallId::Killpg | CallId::Raise | CallId::Sigqueue));
+                caller = (sends && !matches!(result, CallResult::Error { .. })).then_some(pid);
+                alarm = None;
+            }
+            EventKind::Alarm { pid } => {
+                caller = None;
+                alarm = Some(pid);
+            }
+            EventKind::Signal { from, to, signal, effect } => {
+                let sender = if caller == Some(from) {
+                    Sender::Process(from)
+                } else if alarm == Some(from) && signal == sim_core::linux::signal::SIGALRM {
+                    Sender::Clock
+                } else {
+                    Sender::Kernel
+                };
+                let kind = Move::Sent(effect);
+                match moves.last_mut() {
+                    Some(last) if last.signal == signal && last.from == sender && last.kind == kind => last.to.push(to),
+                    _ => moves.push(SignalMove { signal, from: sender, to: vec![to], kind }),
+                }
+            }
+            // A signal's wake-up belongs with it; a context switch changes nothing.
+            EventKind::Wake { .. } | EventKind::Switch { .. } => {}
+            EventKind::Delivered { pid, signal, delivery } => {
+                caller = None;
+                alarm = None;
+                moves.push(SignalMove {
+                    signal,
+                    from: Sender::Process(pid),
+                    to: vec![pid],
+                    kind: Move::Taken(delivery),
+                });
+            }
+            _ => {
+                caller = None;
+                alarm = None;
+            }
+        }
+    }
+    moves
+}
+
+/// The signals the step on screen sent and took.
+pub fn signal_moves_now(engine: &Engine) -> Vec<SignalMove> {
+    signal_moves(engine.simulation().program(), events_of(engine, engine.position()))
+}
+
+/// What became of a signal, in a few words: `pending`, `ignored`, `runs its handler finish`.
+pub fn move_words(program: &Program, kind: Move) -> String {
+    match kind {
+        Move::Sent(effect) => match effect {
+            SignalEffect::Ignored => "ignored",
+            SignalEffect::Pending => "pending",
+            SignalEffect::Blocked => "blocked, stays pending",
+            SignalEffect::WhileStopped => "pending until SIGCONT",
+            SignalEffect::Coalesced => "lost, already pending",
+            SignalEffect::Continued => "continues",
+            SignalEffect::NoEffect => "no effect",
+        }
+        .to_string(),
+        Move::Taken(delivery) => match delivery {
+            Delivery::Ignored => "taken, ignored".to_string(),
+            Delivery::Discarded => "taken, discarded".to_string(),
+            Delivery::Stopped => "taken, stops".to_string(),
+            Delivery::Terminated { .. } => "taken, terminated".to_string(),
+            Delivery::Handler { handler } => {
+                let name = program.handlers.get(handler as usize).map_or("?", |code| &*code.name);
+                format!("taken, runs its handler {name}")
+            }
+        },
+        Move::Waited(id) => format!("taken by {}", id.name()),
+    }
+}
+
+/// A process's name in the scenario (`init` for pid 1).
+pub fn process_name(names: &[(Pid, String)], pid: Pid) -> String {
+    match names.iter().find(|(candidate, _)| *candidate == pid) {
+        Some((_, name)) => name.clone(),
+        None if pid == 1 => "init".to_string(),
+        None => format!("pid {pid}"),
+    }
+}
+
+/// Who sent a signal, in one word: the process's name, `kernel` or `clock`.
+pub fn sender_name(names: &[(Pid, String)], from: Sender) -> String {
+    match from {
+        Sender::Process(pid) => process_name(names, pid),
+        Sender::Kernel => "kernel".to_string(),
+        Sender::Clock => "clock".to_string(),
+    }
+}
+
+/// A move's targets by name: `editor, compiler`.
+pub fn target_names(names: &[(Pid, String)], signal_move: &SignalMove) -> String {
+    signal_move.to.iter().map(|pid| process_name(names, *pid)).collect::<Vec<_>>().join(", ")
+}
+
+/// A move in words, for the announcement and the drawing's text alternative:
+/// `SIGTERM: orchestrator → worker, pending`, `SIGCHLD: kernel → parent, ignored`,
+/// `SIGTERM: polite, taken, runs its handler finish`.
+pub fn move_sentence(program: &Program, names: &[(Pid, String)], signal_move: &SignalMove) -> String {
+    let from = match signal_move.kind {
+        Move::Sent(_) => format!("{} → ", sender_name(names, signal_move.from)),
+        Move::Taken(_) | Move::Waited(_) => String::new(),
+    };
+    format!(
+        "{}: {from}{}, {}",
+        signal_move.signal.name(),
+        target_names(names, signal_move),
+        move_words(program, signal_move.kind)
+    )
 }
 
 /// Whether any pipe, FIFO or IPC object was made at or before `step` (to tell "none yet" from "all gone").
@@ -517,6 +693,144 @@ mod tests {
         engine.goto(engine.total_steps());
         let signals = signals_so_far(&engine, 6);
         assert!(signals.iter().any(|(_, text)| text.contains("SIGFPE")), "{signals:?}");
+    }
+
+    /// The moves of `step` of `engine`'s run, through the pure function on that step's events.
+    fn moves_of(engine: &Engine, step: u64) -> Vec<SignalMove> {
+        signal_moves(engine.simulation().program(), events_of(engine, step))
+    }
+
+    fn sent(signal: Signal, from: Sender, to: &[Pid], effect: SignalEffect) -> SignalMove {
+        SignalMove { signal, from, to: to.to_vec(), kind: Move::Sent(effect) }
+    }
+
+    fn taken(signal: Signal, pid: Pid, delivery: Delivery) -> SignalMove {
+        SignalMove { signal, from: Sender::Process(pid), to: vec![pid], kind: Move::Taken(delivery) }
+    }
+
+    #[test]
+    fn a_kill_goes_from_the_caller_and_the_kernel_sends_sigchld() {
+        use sim_core::linux::signal::{SIGCHLD, SIGKILL};
+        const SIGTERM: Signal = Signal(15);
+        let engine = engine_of("graceful-shutdown");
+        // Orchestrator 2, polite 3, stubborn 4. Step 16: `kill polite SIGTERM` (polite asleep in pause).
+        assert_eq!(moves_of(&engine, 16), vec![sent(SIGTERM, Sender::Process(2), &[3], SignalEffect::Pending)]);
+        // Step 17: polite takes it and runs its handler `finish`.
+        assert_eq!(moves_of(&engine, 17), vec![taken(SIGTERM, 3, Delivery::Handler { handler: 0 })]);
+        // Step 18: stubborn ignores SIGTERM.
+        assert_eq!(moves_of(&engine, 18), vec![sent(SIGTERM, Sender::Process(2), &[4], SignalEffect::Ignored)]);
+        // Step 21: polite exits; the kernel tells its parent with SIGCHLD, which it ignores by default.
+        assert_eq!(moves_of(&engine, 21), vec![sent(SIGCHLD, Sender::Kernel, &[2], SignalEffect::Ignored)]);
+        let kill = (1..=engine.total_steps())
+            .flat_map(|step| moves_of(&engine, step))
+            .find(|signal_move| signal_move.signal == SIGKILL)
+            .expect("a SIGKILL");
+        assert_eq!(kill, sent(SIGKILL, Sender::Process(2), &[4], SignalEffect::Pending));
+        let names = engine.process_names();
+        let program = engine.simulation().program();
+        let words: Vec<String> = [16, 17, 21]
+            .iter()
+            .flat_map(|step| moves_of(&engine, *step))
+            .map(|m| move_sentence(program, &names, &m))
+            .collect();
+        assert_eq!(
+            words,
+            [
+                "SIGTERM: orchestrator → polite, pending",
+                "SIGTERM: polite, taken, runs its handler finish",
+                "SIGCHLD: kernel → orchestrator, ignored",
+            ]
+        );
+        // Nothing moves before the first step or in a step without signals.
+        assert_eq!(moves_of(&engine, 0), Vec::new());
+        assert_eq!(moves_of(&engine, 1), Vec::new());
+    }
+
+    #[test]
+    fn a_signal_to_a_group_is_one_move_to_every_member() {
+        use sim_core::linux::signal::SIGCHLD;
+        const SIGINT: Signal = Signal(2);
+        let engine = engine_of("ctrl-c");
+        // Shell 2, editor 3, compiler 4. Step 17: `killpg editor SIGINT` reaches both.
+        assert_eq!(moves_of(&engine, 17), vec![sent(SIGINT, Sender::Process(2), &[3, 4], SignalEffect::Pending)]);
+        // Step 19: the compiler dies of it (default action), and the kernel sends SIGCHLD to the shell.
+        assert_eq!(
+            moves_of(&engine, 19),
+            vec![
+                taken(SIGINT, 4, Delivery::Terminated { core: false }),
+                sent(SIGCHLD, Sender::Kernel, &[2], SignalEffect::Ignored),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_clock_sends_sigalrm_and_the_kernel_sigpipe() {
+        use sim_core::linux::signal::{SIGALRM, SIGPIPE};
+        let alarm = engine_of("alarm-timeout");
+        assert_eq!(moves_of(&alarm, 4), vec![sent(SIGALRM, Sender::Clock, &[2], SignalEffect::Pending)]);
+        let pipe = engine_of("sigpipe-no-reader");
+        let moves = moves_of(&pipe, 10);
+        assert_eq!(moves[0], sent(SIGPIPE, Sender::Kernel, &[moves[0].to[0]], SignalEffect::Pending));
+        assert_eq!(moves[1], taken(SIGPIPE, moves[0].to[0], Delivery::Terminated { core: false }));
+    }
+
+    #[test]
+    fn a_raise_is_the_process_own_and_the_sigchld_after_it_the_kernels() {
+        use sim_core::linux::signal::SIGCHLD;
+        const SIGTERM: Signal = Signal(15);
+        let engine = engine(
+            "process a {\n  fork c expect killed SIGTERM {\n    raise SIGTERM\n  }\n  wait -> c killed SIGTERM\n}\n",
+        );
+        let step = (1..=engine.total_steps())
+            .find(|step| moves_of(&engine, *step).iter().any(|m| m.signal == SIGTERM))
+            .expect("the raise");
+        assert_eq!(
+            moves_of(&engine, step),
+            vec![
+                sent(SIGTERM, Sender::Process(3), &[3], SignalEffect::Pending),
+                taken(SIGTERM, 3, Delivery::Terminated { core: false }),
+                sent(SIGCHLD, Sender::Kernel, &[2], SignalEffect::Ignored),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_kill_of_every_process_is_one_move_with_every_target() {
+        const SIGTERM: Signal = Signal(15);
+        let mut text = String::from("process boss {\n");
+        for index in 0..6 {
+            text.push_str(&format!("  fork w{index} expect killed SIGTERM {{\n    pause\n  }}\n"));
+        }
+        text.push_str("  sched_yield\n  kill -1 SIGTERM -> 0\n}\n");
+        let engine = engine(&text);
+        let step = (1..=engine.total_steps())
+            .find(|step| moves_of(&engine, *step).iter().any(|m| m.signal == SIGTERM))
+            .expect("the kill");
+        let moves = moves_of(&engine, step);
+        assert_eq!(moves.len(), 1, "{moves:?}");
+        assert_eq!(moves[0].from, Sender::Process(2));
+        assert_eq!(moves[0].to, (3..=8).collect::<Vec<Pid>>());
+        let words = move_sentence(engine.simulation().program(), &engine.process_names(), &moves[0]);
+        assert!(words.starts_with("SIGTERM: boss → w0, w1, w2, w3, w4, w5, "), "{words}");
+    }
+
+    #[test]
+    fn a_signal_taken_by_sigwaitinfo_is_taken_by_the_call() {
+        const SIGUSR1: Signal = Signal(10);
+        const SIGUSR2: Signal = Signal(12);
+        let engine = engine_of("waiting-for-signals");
+        // Shell 2, worker 3: SIGUSR2 blocked and pending at step 11, taken by sigwaitinfo at 12.
+        assert_eq!(moves_of(&engine, 11), vec![sent(SIGUSR2, Sender::Process(2), &[3], SignalEffect::Blocked)]);
+        let waited = SignalMove {
+            signal: SIGUSR2,
+            from: Sender::Process(3),
+            to: vec![3],
+            kind: Move::Waited(CallId::Sigwaitinfo),
+        };
+        assert_eq!(moves_of(&engine, 12), vec![waited.clone()]);
+        let words = move_sentence(engine.simulation().program(), &engine.process_names(), &waited);
+        assert_eq!(words, "SIGUSR2: worker, taken by sigwaitinfo");
+        assert_eq!(moves_of(&engine, 14)[0].signal, SIGUSR1);
     }
 
     #[test]

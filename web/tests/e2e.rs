@@ -851,6 +851,126 @@ fn lanes_show_masks_pending_signals_handlers_and_the_clock() {
     save_screenshot(&browser, "signals-and-clock");
 }
 
+/// Steps forward from the step on screen to `last`, one key press at a time.
+fn step_to(browser: &Browser, from: u64, last: u64) {
+    for step in from + 1..=last {
+        browser.press(&[ARROW_RIGHT]);
+        wait_step(browser, &format!("step {step} /"));
+    }
+}
+
+/// The signal moves drawn for the step on screen, as `SIGNAL from FROM to TO (KIND)`.
+fn drawn_moves(browser: &Browser) -> Vec<String> {
+    let value = browser.script(
+        "return Array.from(document.querySelectorAll('#signal-moves li')).map(e =>
+           e.dataset.signal + ' from ' + e.dataset.from + ' to ' + e.dataset.to + (e.classList.contains('taken') ? ' (taken)' : ' (sent)'));",
+        Vec::new(),
+    );
+    value
+        .as_array()
+        .map_or(Vec::new(), |items| items.iter().filter_map(|item| item.as_str().map(str::to_string)).collect())
+}
+
+#[test]
+fn a_signal_is_drawn_from_its_sender_to_its_targets_and_the_kernel_sends_sigchld() {
+    let browser = Browser::start(1280, 900);
+    open(&browser, &playground());
+    // Orchestrator (2) sends SIGTERM to polite (3) at step 16; polite takes it at 17; polite exits at
+    // 21 and the kernel sends SIGCHLD to the orchestrator.
+    choose_scenario(&browser, "graceful-shutdown");
+    wait_text(&browser, "#scenario-title", "Shutting down gracefully");
+    browser.click("#stage");
+    step_to(&browser, 0, 15);
+    assert!(!browser.exists("#signal-moves"), "step 15 sends no signal");
+    step_to(&browser, 15, 16);
+    assert_eq!(drawn_moves(&browser), ["SIGTERM from orchestrator to polite (sent)"]);
+    // Its text alternative and the announcement say it in words; both lanes show it.
+    assert_eq!(
+        attribute(&browser, "#signal-moves li [role=img]", "aria-label"),
+        "SIGTERM: orchestrator → polite, pending"
+    );
+    wait_text(&browser, "#announcer", "SIGTERM: orchestrator → polite, pending");
+    wait_text(&browser, "#lane-2 .lane-signal.out", "SIGTERM: orchestrator → polite");
+    wait_text(&browser, "#lane-3 .lane-signal.in", "SIGTERM: orchestrator → polite, pending");
+    assert!(!browser.exists("#lane-4 .lane-signal"), "the stubborn worker is not part of this step");
+    // The motion is CSS keyframes.
+    let animation = browser.script(
+        "return getComputedStyle(document.querySelector('#signal-moves .sm-token')).animationName;",
+        Vec::new(),
+    );
+    assert_eq!(animation, Value::from("sm-fly"));
+    step_to(&browser, 16, 17);
+    assert_eq!(drawn_moves(&browser), ["SIGTERM from polite to polite (taken)"]);
+    wait_text(&browser, "#lane-3 .lane-signal.taken", "SIGTERM: polite, taken, runs its handler finish");
+    step_to(&browser, 17, 21);
+    assert_eq!(drawn_moves(&browser), ["SIGCHLD from kernel to orchestrator (sent)"]);
+    wait_text(&browser, "#lane-2 .lane-signal.in", "SIGCHLD: kernel → orchestrator, ignored");
+    wait_text(&browser, "#announcer", "SIGCHLD: kernel → orchestrator, ignored");
+    // Back to step 16: the same picture, from that step's events alone.
+    for step in (16..21).rev() {
+        browser.press(&[ARROW_LEFT]);
+        wait_step(&browser, &format!("step {step} /"));
+    }
+    assert_eq!(drawn_moves(&browser), ["SIGTERM from orchestrator to polite (sent)"]);
+    // A link to this step opens on the same picture.
+    browser.click("#share");
+    wait_text(&browser, "#notice", "Link copied");
+    let address = browser.address();
+    open(&browser, &address);
+    wait_step(&browser, "step 16 /");
+    assert_eq!(drawn_moves(&browser), ["SIGTERM from orchestrator to polite (sent)"]);
+    // On a 360 px screen the lanes stack and the drawing stays inside the window.
+    browser.resize(360, 780);
+    browser.wait_for("the window to take its new size", "return window.innerWidth === 360;", WAIT);
+    assert_fits(&browser, 360);
+    let outside = browser.script(
+        "const width = document.documentElement.clientWidth;
+         return Array.from(document.querySelectorAll('#signal-moves li, .lane-signal'))
+           .filter(e => { const r = e.getBoundingClientRect(); return r.left < 0 || r.right > width + 0.5; }).length;",
+        Vec::new(),
+    );
+    assert_eq!(outside, Value::from(0), "a signal's drawing is outside the 360 px window");
+    browser.script("document.getElementById('signal-moves').scrollIntoView();", Vec::new());
+    save_screenshot(&browser, "signal-360");
+
+    // Ctrl-C: killpg reaches both members of the job's group in one move.
+    browser.resize(1280, 900);
+    choose_scenario(&browser, "ctrl-c");
+    wait_text(&browser, "#scenario-title", "Ctrl-C");
+    browser.click("#stage");
+    step_to(&browser, 0, 17);
+    assert_eq!(drawn_moves(&browser), ["SIGINT from shell to editor, compiler (sent)"]);
+    wait_text(&browser, "#announcer", "SIGINT: shell → editor, compiler, pending");
+    step_to(&browser, 17, 19);
+    assert_eq!(
+        drawn_moves(&browser),
+        ["SIGINT from compiler to compiler (taken)", "SIGCHLD from kernel to shell (sent)"]
+    );
+    save_screenshot(&browser, "signal-moves");
+}
+
+#[test]
+fn a_signal_is_drawn_without_motion_when_motion_is_reduced() {
+    let browser = Browser::start_with(1280, 900, &["--force-prefers-reduced-motion"]);
+    open(&browser, &playground());
+    choose_scenario(&browser, "graceful-shutdown");
+    wait_text(&browser, "#scenario-title", "Shutting down gracefully");
+    browser.click("#stage");
+    step_to(&browser, 0, 16);
+    let reduced = browser.script("return matchMedia('(prefers-reduced-motion: reduce)').matches;", Vec::new());
+    assert_eq!(reduced, Value::Bool(true), "Chromium was asked to prefer reduced motion");
+    let animations = browser.script(
+        "return Array.from(document.querySelectorAll('.sm-token, .lane-signal')).map(e => getComputedStyle(e).animationName);",
+        Vec::new(),
+    );
+    let names: Vec<&str> = animations.as_array().expect("a list").iter().filter_map(Value::as_str).collect();
+    assert!(!names.is_empty() && names.iter().all(|name| *name == "none"), "{names:?}");
+    // The arrow and its signal are there all the same.
+    assert_eq!(drawn_moves(&browser), ["SIGTERM from orchestrator to polite (sent)"]);
+    wait_text(&browser, "#signal-moves .sm-token", "SIGTERM");
+    save_screenshot(&browser, "signal-still");
+}
+
 // ---- Teaching modes ----
 
 #[test]

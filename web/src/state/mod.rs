@@ -515,8 +515,16 @@ fn after(model: &mut Model, before: Option<(u64, u64)>) {
     }
     if before != Some(now) && !model.announced_this_update {
         if let Some(engine) = &model.engine {
-            model.announcement =
+            let mut text =
                 format!("Step {} of {}. {}", engine.position(), engine.total_steps(), facts::caption(engine));
+            let program = engine.simulation().program();
+            let names = engine.process_names();
+            for signal_move in facts::signal_moves_now(engine) {
+                text.push(' ');
+                text.push_str(&facts::move_sentence(program, &names, &signal_move));
+                text.push('.');
+            }
+            model.announcement = text;
         }
     }
 }

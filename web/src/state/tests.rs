@@ -625,3 +625,17 @@ fn a_tour_of_a_scenario_not_fetched_yet_starts_when_it_arrives() {
     let (_, steps) = model.tour().unwrap();
     assert!(steps.iter().all(Option::is_some), "every stop is reached: {steps:?}");
 }
+
+#[test]
+fn a_step_that_moves_a_signal_names_it_in_its_announcement() {
+    let text = library("graceful-shutdown");
+    let (mut model, _) = opened_with(Init { fragment: link(text, Vec::new(), 15), ..Init::default() });
+    update(&mut model, Msg::Forward);
+    assert!(model.announcement.starts_with("Step 16 of"), "{}", model.announcement);
+    assert!(model.announcement.ends_with(" SIGTERM: orchestrator → polite, pending."), "{}", model.announcement);
+    send(&mut model, &[Msg::Goto(21)]);
+    assert!(model.announcement.ends_with(" SIGCHLD: kernel → orchestrator, ignored."), "{}", model.announcement);
+    // Back at step 16, the same words: they come from that step's events alone.
+    update(&mut model, Msg::Goto(16));
+    assert!(model.announcement.ends_with(" SIGTERM: orchestrator → polite, pending."), "{}", model.announcement);
+}

@@ -13,6 +13,7 @@ pub mod library;
 pub mod markdown;
 pub mod pipe;
 pub mod process;
+pub mod signals;
 pub mod teach;
 pub mod timeline;
 pub mod verdict;
@@ -354,6 +355,12 @@ fn stage(model: &Model, snapshot: Option<&Snapshot>, callbacks: &Callbacks) -> H
         verdict::verdict(outcome, &facts::failures(engine), &engine.deadlock_lines(), engine.error.as_deref())
     });
     let signals = facts::signals_so_far(engine, 6);
+    let moves = facts::signal_moves_now(engine);
+    let names = engine.process_names();
+    let program = engine.simulation().program();
+    let sentences: Vec<String> = moves.iter().map(|each| facts::move_sentence(program, &names, each)).collect();
+    let whats: Vec<String> = moves.iter().map(|each| facts::move_words(program, each.kind)).collect();
+    let marks = signals::lane_marks(program, &names, &moves, &sentences);
     // A pick now would set aside the scenario's schedule, which still has steps to pin.
     let leaves_schedule = engine.setup.forced.is_empty() && position < engine.pinned_steps();
     html! {
@@ -371,6 +378,7 @@ fn stage(model: &Model, snapshot: Option<&Snapshot>, callbacks: &Callbacks) -> H
             <div class="kernel-grid">
                 <div class="column processes">
                     <h2>{"Processes"}</h2>
+                    {signals::moves(position, &names, &moves, &sentences, whats)}
                     // Keyed lanes in a wrapper of their own: Yew lines up a list's children from its end,
                     // so a list that grows beside other children would be redrawn (and lose the focus).
                     <div class="lanes">
@@ -382,13 +390,20 @@ fn stage(model: &Model, snapshot: Option<&Snapshot>, callbacks: &Callbacks) -> H
                             format!("in process group {} (led by {})", process.pgid, name_with_pid(process.pgid))
                         };
                         let variables = process.variables.clone();
+                        let lane_marks: Vec<signals::LaneMark> = marks
+                            .iter()
+                            .filter(|(pid, _)| *pid == process.pid)
+                            .map(|(_, mark)| mark.clone())
+                            .collect();
+                        // Only a lane with marks depends on the step, so the other lanes need not redraw.
                         html! {
                             <process::Lane key={process.pid} process={process.clone()}
                                 runnable={snapshot.runnable.contains(&process.pid)}
                                 ran_last={snapshot.last_ran == Some(process.pid)}
                                 depth={depth_of(snapshot, process.pid)} parent={name_with_pid(process.ppid)}
                                 children={children} live_run={live_run} on_pick={callbacks.pick.clone()}
-                                leaves_schedule={leaves_schedule} group={group} variables={variables} />
+                                leaves_schedule={leaves_schedule} group={group} variables={variables}
+                                step={if lane_marks.is_empty() { 0 } else { position }} marks={lane_marks} />
                         }
                     }) }
                     </div>

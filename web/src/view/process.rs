@@ -5,6 +5,7 @@
 //! focused Pick button stays with its process). A process that cannot run keeps its button, marked
 //! unavailable, so the focus is never dropped on the page. A lane redraws only when its process changes.
 
+use super::signals::LaneMark;
 use super::tint;
 use sim_core::linux::{value_text, Family};
 use sim_core::present::render::status_words;
@@ -32,6 +33,10 @@ pub struct LaneProps {
     pub variables: Vec<(String, i64)>,
     /// Whether picking now leaves the scenario's own `schedule` line (it still pins the next step).
     pub leaves_schedule: bool,
+    /// The signals this step sent from it, sent to it and it took (none for most lanes, most steps).
+    pub marks: Vec<LaneMark>,
+    /// The step on screen, which keys the marks, so that each step's marks play their motion afresh.
+    pub step: u64,
 }
 
 fn state_badge(process: &ProcessView, runnable: bool) -> Html {
@@ -128,6 +133,13 @@ pub fn lane(props: &LaneProps) -> Html {
                 <span class="grow"></span>
                 {pick_button}
             </header>
+            if !props.marks.is_empty() {
+                <div class="lane-signals">
+                    { for props.marks.iter().enumerate().map(|(index, mark)| html! {
+                        <span key={format!("{}-{index}", props.step)} class={classes!("lane-signal", mark.class)}>{mark.text.clone()}</span>
+                    }) }
+                </div>
+            }
             <div class="family">
                 {format!("child of {}", props.parent)}
                 if !props.children.is_empty() { {format!(" · parent of {}", props.children.join(", "))} }

@@ -53,6 +53,11 @@ impl Drop for Browser {
 impl Browser {
     /// Starts chromedriver and a headless Chromium session with a window of `width` x `height`.
     pub fn start(width: u32, height: u32) -> Browser {
+        Browser::start_with(width, height, &[])
+    }
+
+    /// As [`Browser::start`], with more command-line switches for Chromium (`--force-prefers-reduced-motion`).
+    pub fn start_with(width: u32, height: u32, switches: &[&str]) -> Browser {
         assert!(
             Path::new(CHROMEDRIVER).exists(),
             "{CHROMEDRIVER} is missing: run the tests through `cargo xtask test`, which installs it"
@@ -80,6 +85,8 @@ impl Browser {
             format!("--window-size={width},{height}"),
             format!("--user-data-dir={}", profile.display()),
         ];
+        let arguments: Vec<String> =
+            arguments.into_iter().chain(switches.iter().map(|switch| switch.to_string())).collect();
         let mut capabilities = serde_json::Map::new();
         capabilities.insert("browserName".to_string(), json!("chrome"));
         capabilities.insert("goog:chromeOptions".to_string(), json!({ "binary": CHROMIUM, "args": arguments }));
