@@ -353,6 +353,7 @@ pub fn move_words(program: &Program, kind: Move) -> String {
             Delivery::Discarded => "taken, discarded".to_string(),
             Delivery::Stopped => "taken, stops".to_string(),
             Delivery::Terminated { .. } => "taken, terminated".to_string(),
+            Delivery::Dumped => "taken, terminated, dumps core".to_string(),
             Delivery::Handler { handler } => {
                 let name = program.handlers.get(handler as usize).map_or("?", |code| &*code.name);
                 format!("taken, runs its handler {name}")
