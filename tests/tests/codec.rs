@@ -172,8 +172,14 @@ fn kind() -> impl Strategy<Value = EventKind> {
                 capacity_bytes,
             }),
         1 => (pid(), pid(), number::<u32>()).prop_map(|(parent, child, op)| EventKind::Fork { parent, child, op }),
-        1 => (pid(), pid(), signal(), prop::sample::select(SignalEffect::ALL.to_vec()))
-            .prop_map(|(from, to, signal, effect)| EventKind::Signal { from, to, signal, effect }),
+        1 => (
+            pid(),
+            pid(),
+            signal(),
+            prop::sample::select(SignalEffect::ALL.to_vec()),
+            prop::sample::select(SignalOrigin::ALL.to_vec())
+        )
+            .prop_map(|(from, to, signal, effect, origin)| EventKind::Signal { from, to, signal, effect, origin }),
         1 => (pid(), status()).prop_map(|(pid, status)| EventKind::Exit { pid, status }),
         1 => (pid(), pid(), prop::sample::select(vec![ReapCause::Wait, ReapCause::Init, ReapCause::Ignored]))
             .prop_map(|(pid, by, cause)| EventKind::Reap { pid, by, cause }),

@@ -12,7 +12,7 @@ use sim_core::lang::syscalls::CallId;
 use sim_core::linux::{ChildStatus, Signal};
 use sim_core::present::explain::{self, EventLine};
 use sim_core::present::render;
-use sim_core::trace::{BlockReason, CallResult, Delivery, Event, EventKind, SignalEffect};
+use sim_core::trace::{BlockReason, CallResult, Delivery, Event, EventKind, SignalEffect, SignalOrigin};
 use sim_core::{Pid, RunOutcome};
 
 /// The events recorded in `step` of the engine's run.
@@ -261,16 +261,12 @@ pub struct SignalMove {
     pub kind: Move,
 }
 
-/// The signals one step's events sent and took, in the order they happened. A signal counts as a
-/// process's own when a `kill`-like call of that process sent it: its `Signal` events come right after
-/// the call's own event (with the wake-ups they cause). Any other is the kernel's, or the clock's when
-/// an `Alarm` event comes just before. Consecutive sends of one signal from one sender with one effect
-/// (a signal to a group, or to every process) are one move with several targets.
+/// The signals one step's events sent and took, in the order they happened. Each `Signal` event says
+/// who sent it (`SignalOrigin`): a process's own `kill`-like call, the clock (an alarm), or the kernel.
+/// Consecutive sends of one signal from one sender with one effect (a signal to a group, or to every
+/// process) are one move with several targets.
 pub fn signal_moves(program: &Program, events: &[Event]) -> Vec<SignalMove> {
     let mut moves: Vec<SignalMove> = Vec::new();
-    // The process whose `kill`-like call's signals are going out now, if any.
-    let mut caller: Option<Pid> = None;
-    let mut alarm: Option<Pid> = None;
     for event in events {
         match event.kind {
             EventKind::Call { pid, op, ref result, .. } => {
@@ -287,21 +283,15 @@ pub fn signal_moves(program: &Program, events: &[Event]) -> Vec<SignalMove> {
                         });
                     }
                 }
-                let sends = matches!(id, Some(CallId::Kill | CallId::Killpg | CallId::Raise | CallId::Sigqueue));
-                caller = (sends && !matches!(result, CallResult::Error { .. })).then_some(pid);
-                alarm = None;
             }
-            EventKind::Alarm { pid } => {
-                caller = None;
-                alarm = Some(pid);
-            }
-            EventKind::Signal { from, to, signal, effect } => {
-                let sender = if caller == Some(from) {
-                    Sender::Process(from)
-                } else if alarm == Some(from) && signal == sim_core::linux::signal::SIGALRM {
-                    Sender::Clock
-                } else {
-                    Sender::Kernel
+            EventKind::Signal { from, to, signal, effect, origin } => {
+                let sender = match origin {
+                    SignalOrigin::Call => Sender::Process(from),
+                    SignalOrigin::Alarm => Sender::Clock,
+                    SignalOrigin::ChildChanged
+                    | SignalOrigin::NoReader
+                    | SignalOrigin::OrphanedGroup
+                    | SignalOrigin::MessageArrived => Sender::Kernel,
                 };
                 let kind = Move::Sent(effect);
                 match moves.last_mut() {
@@ -309,22 +299,13 @@ pub fn signal_moves(program: &Program, events: &[Event]) -> Vec<SignalMove> {
                     _ => moves.push(SignalMove { signal, from: sender, to: vec![to], kind }),
                 }
             }
-            // A signal's wake-up belongs with it; a context switch changes nothing.
-            EventKind::Wake { .. } | EventKind::Switch { .. } => {}
-            EventKind::Delivered { pid, signal, delivery } => {
-                caller = None;
-                alarm = None;
-                moves.push(SignalMove {
-                    signal,
-                    from: Sender::Process(pid),
-                    to: vec![pid],
-                    kind: Move::Taken(delivery),
-                });
-            }
-            _ => {
-                caller = None;
-                alarm = None;
-            }
+            EventKind::Delivered { pid, signal, delivery } => moves.push(SignalMove {
+                signal,
+                from: Sender::Process(pid),
+                to: vec![pid],
+                kind: Move::Taken(delivery),
+            }),
+            _ => {}
         }
     }
     moves

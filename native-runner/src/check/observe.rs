@@ -566,7 +566,7 @@ pub fn expected_of(events: &[Event], trace: &Trace, actor: Option<Pid>) -> Expec
 mod tests {
     use super::*;
     use sim_core::linux::{Errno, Signal};
-    use sim_core::trace::BlockReason;
+    use sim_core::trace::{BlockReason, SignalOrigin};
 
     fn event(kind: EventKind) -> Event {
         Event { step: 4, kind }
@@ -619,7 +619,13 @@ mod tests {
                 args: args(&[4, 5]),
                 result: CallResult::Error { errno: Errno(32) },
             }),
-            event(EventKind::Signal { from: 3, to: 3, signal: Signal(13), effect: SignalEffect::Pending }),
+            event(EventKind::Signal {
+                from: 3,
+                to: 3,
+                signal: Signal(13),
+                effect: SignalEffect::Pending,
+                origin: SignalOrigin::NoReader,
+            }),
             event(EventKind::Delivered { pid: 3, signal: Signal(13), delivery: Delivery::Terminated { core: false } }),
             event(EventKind::Exit { pid: 3, status: killed }),
             event(EventKind::Reap { pid: 3, by: 1, cause: ReapCause::Init }),
@@ -643,7 +649,13 @@ mod tests {
         // here it runs a handler, whose first call is the step's call.
         let events = vec![
             event(EventKind::Call { pid: 2, op: 7, args: args(&[3, 10]), result: CallResult::Value { value: 0 } }),
-            event(EventKind::Signal { from: 2, to: 3, signal: Signal(10), effect: SignalEffect::Pending }),
+            event(EventKind::Signal {
+                from: 2,
+                to: 3,
+                signal: Signal(10),
+                effect: SignalEffect::Pending,
+                origin: SignalOrigin::Call,
+            }),
         ];
         let expected = expected_of(&events, &trace, Some(2));
         assert!(expected.others.is_empty(), "nothing happens to the target in the sender's step");

@@ -326,13 +326,7 @@ fn mq_send(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Exec {
     // `__do_notify`: the queue was empty and nobody waits on it.
     if let Some((owner, signal)) = notify {
         // `__do_notify` fills in `SI_MESGQ`, the sender's pid and the `sigev_value` (none here).
-        kernel.defer_signal(super::signal::Sent {
-            from: pid,
-            to: owner,
-            signal,
-            value: 0,
-            code: crate::linux::signal::SI_MESGQ,
-        });
+        kernel.defer_signal(super::signal::Sent::message_arrived(pid, owner, signal));
     }
     Exec::Done(CallResult::Value { value: 0 })
 }

@@ -14,7 +14,6 @@ use crate::lang::ast::Payload;
 use crate::lang::syscalls::CallId;
 use crate::linux::errno::{EAGAIN, EBUSY, EINVAL, EMFILE, EPERM, EPIPE};
 use crate::linux::fcntl::{self, PAGE_SIZE, PIPE2_FLAGS, PIPE_DEFAULT_CAPACITY, PIPE_MAX_SIZE};
-use crate::linux::signal::SIGPIPE;
 use crate::present::snapshot::{ObjectView, PipeView};
 use crate::trace::{
     BlockReason, CallResult, Copied, CopyDirection, Event, EventKind, LastEnd, ObjectRef, Pid, Trace, WakeCause,
@@ -139,7 +138,7 @@ pub(crate) fn write(
     let was_empty = pipe.buffer.is_empty();
     let mut added = 0u32;
     if written == 0 && pipe.readers == 0 {
-        kernel.defer_signal(super::signal::Sent::for_itself(pid, SIGPIPE));
+        kernel.defer_signal(super::signal::Sent::no_reader(pid));
         return Kernel::error(EPIPE);
     }
     let result = 'attempt: {
@@ -157,7 +156,7 @@ pub(crate) fn write(
             if pipe.readers == 0 {
                 // `defer_signal`'s two fields, set here while the pipe is borrowed.
                 kernel.signals_seen = true;
-                kernel.deferred.push(super::signal::Sent::for_itself(pid, SIGPIPE));
+                kernel.deferred.push(super::signal::Sent::no_reader(pid));
                 break 'attempt if written > 0 {
                     Exec::Done(CallResult::Value { value: written as i64 })
                 } else {

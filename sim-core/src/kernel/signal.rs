@@ -49,7 +49,9 @@ use crate::linux::signal::{
     SIGKILL, SIGSTOP, SIG_BLOCK, SIG_DFL, SIG_IGN, SIG_SETMASK, SIG_UNBLOCK, SI_KERNEL, SI_QUEUE, SI_TKILL, SI_USER,
     STOP_SIGNALS,
 };
+use crate::linux::signal::{SIGALRM, SIGPIPE};
 use crate::linux::{ChildStatus, DefaultAction, Signal};
+use crate::trace::SignalOrigin;
 use crate::trace::{
     BlockReason, CallResult, Delivery, Event, EventKind, ObjectRef, Pid, SignalEffect, Trace, WakeCause,
 };
@@ -221,7 +223,8 @@ pub(crate) fn is_fatal_now(kernel: &Kernel, pid: Pid, signal: Signal) -> bool {
         && matches!(signal.default_action(), DefaultAction::Terminate | DefaultAction::Core)
 }
 
-/// A signal on its way: sent by `from` (the kernel's own are sent "by" the process that caused them).
+/// A signal on its way: sent by `from` (the kernel's own are sent "by" the process that caused them,
+/// and `origin` says why).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Sent {
     pub from: Pid,
@@ -229,30 +232,50 @@ pub struct Sent {
     pub signal: Signal,
     pub value: i64,
     pub code: i64,
+    pub origin: SignalOrigin,
 }
 
 impl Sent {
-    pub fn new(from: Pid, to: Pid, signal: Signal) -> Sent {
-        Sent { from, to, signal, value: 0, code: SI_USER }
+    /// A signal a process's call sends (`kill`, `killpg`, `raise`, `sigqueue`): its `si_code` and value.
+    pub fn by_call(from: Pid, to: Pid, signal: Signal, value: i64, code: i64) -> Sent {
+        Sent { from, to, signal, value, code, origin: SignalOrigin::Call }
     }
 
-    /// A signal the kernel sends on its own account (`SEND_SIG_PRIV`: an alarm, the `SIGHUP` and
-    /// `SIGCONT` of an orphaned group): `SI_KERNEL`, and no sender's pid in its `siginfo_t`.
-    pub fn by_kernel(from: Pid, to: Pid, signal: Signal) -> Sent {
-        Sent { from, to, signal, value: 0, code: SI_KERNEL }
+    /// An alarm that went off: the kernel sends `SIGALRM` on its own account (`SEND_SIG_PRIV`):
+    /// `SI_KERNEL`, and no sender's pid in its `siginfo_t`.
+    pub fn alarm(pid: Pid) -> Sent {
+        Sent { from: pid, to: pid, signal: SIGALRM, value: 0, code: SI_KERNEL, origin: SignalOrigin::Alarm }
     }
 
-    /// A signal the kernel sends as if the process had sent it (`send_sig` with `SEND_SIG_NOINFO`: the
-    /// `SIGPIPE` of `pipe_write`): `SI_USER`, with the process's own pid.
-    pub fn for_itself(pid: Pid, signal: Signal) -> Sent {
-        Sent { from: pid, to: pid, signal, value: 0, code: SI_USER }
+    /// The `SIGHUP` and `SIGCONT` of a newly orphaned group with a stopped member (`SEND_SIG_PRIV`, as
+    /// for an alarm), on account of the process whose exit orphaned it.
+    pub fn orphaned_group(from: Pid, to: Pid, signal: Signal) -> Sent {
+        Sent { from, to, signal, value: 0, code: SI_KERNEL, origin: SignalOrigin::OrphanedGroup }
+    }
+
+    /// The `SIGPIPE` of a write no process can read (`pipe_write`), which the kernel sends as if the
+    /// process had sent it (`send_sig` with `SEND_SIG_NOINFO`): `SI_USER`, with the process's own pid.
+    pub fn no_reader(pid: Pid) -> Sent {
+        Sent { from: pid, to: pid, signal: SIGPIPE, value: 0, code: SI_USER, origin: SignalOrigin::NoReader }
     }
 
     /// The `SIGCHLD` that tells a parent how its child changed (`do_notify_parent`,
     /// `do_notify_parent_cldstop`): a `CLD_*` code, the child's pid, and its status in `si_status`,
     /// which a handler reads as `si_value` (they share their place in `siginfo_t`).
     pub fn child_changed(child: Pid, parent: Pid, code: i64, status: i64) -> Sent {
-        Sent { from: child, to: parent, signal: SIGCHLD, value: status, code }
+        Sent { from: child, to: parent, signal: SIGCHLD, value: status, code, origin: SignalOrigin::ChildChanged }
+    }
+
+    /// A POSIX message queue's notification (`__do_notify`): `SI_MESGQ` and the sender's pid.
+    pub fn message_arrived(sender: Pid, owner: Pid, signal: Signal) -> Sent {
+        Sent {
+            from: sender,
+            to: owner,
+            signal,
+            value: 0,
+            code: crate::linux::signal::SI_MESGQ,
+            origin: SignalOrigin::MessageArrived,
+        }
     }
 }
 
@@ -297,7 +320,7 @@ fn send(kernel: &mut Kernel, pid: Pid, target: i64, number: i64, value: i64, cod
     }
     if let Some(signal) = signal {
         for to in targets {
-            kernel.defer_signal(Sent { from: pid, to, signal, value, code });
+            kernel.defer_signal(Sent::by_call(pid, to, signal, value, code));
         }
     }
     Exec::Done(CallResult::Value { value: 0 })
@@ -340,7 +363,7 @@ pub(crate) fn hang_up_orphaned_group(kernel: &mut Kernel, exiting: Pid, member: 
     trace.record(Event { step: kernel.step as u32, kind: EventKind::Orphaned { pid: exiting, pgid } });
     for signal in [SIGHUP, SIGCONT] {
         for to in group_members(kernel, pgid) {
-            generate(kernel, Sent::by_kernel(exiting, to, signal), trace);
+            generate(kernel, Sent::orphaned_group(exiting, to, signal), trace);
         }
     }
 }
@@ -413,10 +436,10 @@ fn wait_for_signal(kernel: &mut Kernel, pid: Pid, set: u64) -> Exec {
 
 /// Generates a signal: what `send_signal_locked` does before delivery. Records what became of it.
 pub(crate) fn generate(kernel: &mut Kernel, sent: Sent, trace: &mut Trace) {
-    let Sent { from, to, signal, .. } = sent;
+    let Sent { from, to, signal, origin, .. } = sent;
     kernel.signals_seen = true;
     let record = |kernel: &Kernel, trace: &mut Trace, effect| {
-        trace.record(Event { step: kernel.step as u32, kind: EventKind::Signal { from, to, signal, effect } });
+        trace.record(Event { step: kernel.step as u32, kind: EventKind::Signal { from, to, signal, effect, origin } });
     };
     if !kernel.process(to).is_alive() {
         record(kernel, trace, SignalEffect::NoEffect);

@@ -15,7 +15,7 @@
 use super::{CallContext, Exec, Interruption, Kernel, Mechanism, Scratch};
 use crate::lang::syscalls::CallId;
 use crate::linux::errno::{EAGAIN, EINVAL};
-use crate::linux::signal::{BLOCKABLE, SIGALRM};
+use crate::linux::signal::BLOCKABLE;
 use crate::trace::{BlockReason, CallResult, Event, EventKind, Pid, Trace, WakeCause};
 
 /// The virtual time one step takes.
@@ -86,7 +86,7 @@ impl Kernel {
                 }
                 TimerKind::Alarm => {
                     trace.record(Event { step: self.step as u32, kind: EventKind::Alarm { pid: timer.pid } });
-                    super::signal::generate(self, super::signal::Sent::by_kernel(timer.pid, timer.pid, SIGALRM), trace);
+                    super::signal::generate(self, super::signal::Sent::alarm(timer.pid), trace);
                 }
             }
         }

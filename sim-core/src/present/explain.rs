@@ -9,7 +9,7 @@ use crate::lang::compile::{OpKind, Program};
 use crate::lang::syscalls::CallId;
 use crate::trace::{
     BlockReason, CallInterrupted, CallResult, CopyDirection, Event, EventKind, ObjectRef, Pid, ReapCause, RunOutcome,
-    SignalEffect, Trace, WaitEdge, IMPLICIT_EXIT_OP, IMPLICIT_SIGRETURN_OP,
+    SignalEffect, SignalOrigin, Trace, WaitEdge, IMPLICIT_EXIT_OP, IMPLICIT_SIGRETURN_OP,
 };
 
 /// One event of a step, as the trace prints it.
@@ -262,7 +262,7 @@ fn sentence(program: &Program, trace: &Trace, names: &ProcessNames, step: u64, e
                     tail.push(format!("{} reaps {}", names.process(*by), names.process(*pid)))
                 }
             }
-            EventKind::Signal { from, to, signal, effect } => {
+            EventKind::Signal { from, to, signal, effect, origin } => {
                 let target = names.process(*to);
                 let effect = match effect {
                     SignalEffect::Ignored => "which ignores it".to_string(),
@@ -274,7 +274,20 @@ fn sentence(program: &Program, trace: &Trace, names: &ProcessNames, step: u64, e
                     SignalEffect::Continued => "which continues".to_string(),
                     SignalEffect::NoEffect => "with no effect".to_string(),
                 };
-                tail.push(format!("{} sends {} to {target}, {effect}", names.process(*from), signal.name()));
+                let name = signal.name();
+                tail.push(match origin {
+                    SignalOrigin::Call => format!("{} sends {name} to {target}, {effect}", names.process(*from)),
+                    SignalOrigin::ChildChanged => {
+                        format!("the kernel sends {name} to {target} about {}, {effect}", names.process(*from))
+                    }
+                    SignalOrigin::NoReader => format!("the kernel sends {name} to {target} (no reader), {effect}"),
+                    SignalOrigin::Alarm | SignalOrigin::OrphanedGroup => {
+                        format!("the kernel sends {name} to {target}, {effect}")
+                    }
+                    SignalOrigin::MessageArrived => {
+                        format!("the kernel sends {name} to {target} (a message arrived), {effect}")
+                    }
+                });
             }
             EventKind::Reparent { pid, new_parent } => {
                 tail.push(format!("{} is orphaned and adopted by {}", names.process(*pid), names.process(*new_parent)))

@@ -15,7 +15,7 @@ use crate::linux::ChildStatus;
 use crate::sim::Report;
 use crate::trace::{
     BlockReason, CallInterrupted, CallResult, CopyDirection, Delivery, EventKind, LastEnd, Mismatch, ObjectKind,
-    ObjectRef, Pid, ReapCause, RunOutcome, SignalEffect, Trace, WaitDetail, WaitEdge, WakeCause,
+    ObjectRef, Pid, ReapCause, RunOutcome, SignalEffect, SignalOrigin, Trace, WaitDetail, WaitEdge, WakeCause,
 };
 use std::fmt::Write as _;
 
@@ -436,7 +436,7 @@ fn write_kind_fields(fields: &mut Object, kind: &EventKind) {
             fields.unsigned("child", (*child).into());
             fields.unsigned("op", (*op).into());
         }
-        EventKind::Signal { from, to, signal, effect } => {
+        EventKind::Signal { from, to, signal, effect, origin } => {
             fields.unsigned("from", (*from).into());
             fields.unsigned("to", (*to).into());
             fields.unsigned("signal", signal.0.into());
@@ -450,6 +450,15 @@ fn write_kind_fields(fields: &mut Object, kind: &EventKind) {
                 SignalEffect::NoEffect => "no_effect",
             };
             fields.text("effect", effect);
+            let origin = match origin {
+                SignalOrigin::Call => "call",
+                SignalOrigin::ChildChanged => "child_changed",
+                SignalOrigin::NoReader => "no_reader",
+                SignalOrigin::Alarm => "alarm",
+                SignalOrigin::OrphanedGroup => "orphaned_group",
+                SignalOrigin::MessageArrived => "message_arrived",
+            };
+            fields.text("origin", origin);
         }
         EventKind::Exit { pid, status } => {
             fields.unsigned("pid", (*pid).into());

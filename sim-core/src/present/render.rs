@@ -12,7 +12,7 @@ use crate::lang::syscalls::{CallId, OperandKind, ResultShape};
 use crate::linux::{self, ChildStatus, Family};
 use crate::trace::{
     Args, BlockReason, CallInterrupted, CallResult, CopyDirection, Delivery, Event, EventKind, LastEnd, ObjectRef, Pid,
-    ReapCause, RunOutcome, SignalEffect, Trace, WakeCause, IMPLICIT_EXIT_OP, IMPLICIT_SIGRETURN_OP,
+    ReapCause, RunOutcome, SignalEffect, SignalOrigin, Trace, WakeCause, IMPLICIT_EXIT_OP, IMPLICIT_SIGRETURN_OP,
 };
 use std::sync::Arc;
 
@@ -621,7 +621,7 @@ pub fn event_text(program: &Program, trace: &Trace, names: &ProcessNames, event:
         EventKind::Fork { child, .. } => {
             format!("creates {} (pid {child}), a copy that shares its open files", names.process(*child))
         }
-        EventKind::Signal { to, signal, effect, from } => {
+        EventKind::Signal { to, signal, effect, from, origin } => {
             let target = names.process(*to);
             let effect = match effect {
                 SignalEffect::Ignored => format!("{target} ignores it"),
@@ -635,10 +635,19 @@ pub fn event_text(program: &Program, trace: &Trace, names: &ProcessNames, event:
                 SignalEffect::Continued => format!("{target} continues"),
                 SignalEffect::NoEffect => "it has no effect".to_string(),
             };
-            if from == to {
-                format!("raises {} for itself: {effect}", signal.name())
-            } else {
-                format!("sends {} to {target}: {effect}", signal.name())
+            let name = signal.name();
+            match origin {
+                SignalOrigin::Call if from == to => format!("raises {name} for itself: {effect}"),
+                SignalOrigin::Call => format!("sends {name} to {target}: {effect}"),
+                SignalOrigin::ChildChanged => format!("the kernel sends {name} to {target} (its parent): {effect}"),
+                SignalOrigin::NoReader => format!("gets {name} from the kernel, as no process can read: {effect}"),
+                SignalOrigin::Alarm => format!("gets {name} from the kernel: {effect}"),
+                SignalOrigin::OrphanedGroup => {
+                    format!("the kernel sends {name} to {target}, whose group this exit orphaned: {effect}")
+                }
+                SignalOrigin::MessageArrived => {
+                    format!("the kernel sends {name} to {target}, which asked to hear of this message: {effect}")
+                }
             }
         }
         EventKind::Exit { status, .. } => format!("{} and is now a zombie until it is reaped", status_words(*status)),

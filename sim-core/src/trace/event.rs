@@ -403,6 +403,38 @@ pub enum CopyDirection {
     KernelToUser,
 }
 
+/// Why a signal was sent: a process's call, or the kernel for one of its own reasons.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignalOrigin {
+    /// The sending process's `kill`, `killpg`, `raise` or `sigqueue`.
+    Call,
+    /// `SIGCHLD` to the parent of `from`, which exited, was killed, stopped or continued
+    /// (`do_notify_parent`, `do_notify_parent_cldstop`).
+    ChildChanged,
+    /// `SIGPIPE` to `from`, which wrote to a pipe or FIFO no process can read (`pipe_write`).
+    NoReader,
+    /// `SIGALRM` to `from`, whose alarm went off (`it_real_fn`).
+    Alarm,
+    /// `SIGHUP` and `SIGCONT` to a process group that became orphaned with a stopped member
+    /// (`kill_orphaned_pgrp`), on account of `from`, whose exit orphaned it.
+    OrphanedGroup,
+    /// The notification a POSIX message queue sends when a message arrives on it empty (`mq_notify`,
+    /// `__do_notify`), on account of `from`, who sent the message.
+    MessageArrived,
+}
+
+impl SignalOrigin {
+    pub const ALL: [SignalOrigin; 6] = [
+        SignalOrigin::Call,
+        SignalOrigin::ChildChanged,
+        SignalOrigin::NoReader,
+        SignalOrigin::Alarm,
+        SignalOrigin::OrphanedGroup,
+        SignalOrigin::MessageArrived,
+    ];
+}
+
 /// What became of a signal as it was sent (`send_signal_locked`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -550,8 +582,9 @@ pub enum EventKind {
     Copy { pid: Pid, direction: CopyDirection, bytes: u32, object: ObjectRef, used_bytes: u32, capacity_bytes: u32 },
     /// `fork` (the operation `op`) created a child.
     Fork { parent: Pid, child: Pid, op: u32 },
-    /// A signal was generated for a process.
-    Signal { from: Pid, to: Pid, signal: Signal, effect: SignalEffect },
+    /// A signal was generated for a process: by `from`'s own call, or by the kernel on `from`'s account
+    /// (`origin` says which, and why).
+    Signal { from: Pid, to: Pid, signal: Signal, effect: SignalEffect, origin: SignalOrigin },
     /// A process ended and is now a zombie until it is reaped.
     Exit { pid: Pid, status: ChildStatus },
     /// A zombie was collected.

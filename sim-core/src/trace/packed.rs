@@ -17,7 +17,7 @@
 
 use super::event::{
     Args, BlockReason, CallInterrupted, CallResult, Copied, CopyDirection, Delivery, Event, EventKind, LastEnd,
-    Mismatch, ObjectKind, ObjectRef, Pid, ReapCause, RunOutcome, SignalEffect, WakeCause, MAX_ARGS,
+    Mismatch, ObjectKind, ObjectRef, Pid, ReapCause, RunOutcome, SignalEffect, SignalOrigin, WakeCause, MAX_ARGS,
 };
 use super::hash::StreamHasher;
 use crate::linux::{wait, ChildStatus, Errno, Signal};
@@ -705,12 +705,15 @@ impl Encoder<'_> {
                 self.put(*child as u64);
                 self.put(*op as u64);
             }
-            EventKind::Signal { from, to, signal, effect } => {
+            EventKind::Signal { from, to, signal, effect, origin } => {
                 self.head(tags::SIGNAL, delta);
                 self.put(*from as u64);
                 self.put(*to as u64);
                 self.byte(signal.0);
-                self.byte(SignalEffect::ALL.iter().position(|known| known == effect).expect("listed") as u8);
+                // The effect in the low 4 bits, the origin above.
+                let effect = SignalEffect::ALL.iter().position(|known| known == effect).expect("listed") as u8;
+                let origin = SignalOrigin::ALL.iter().position(|known| known == origin).expect("listed") as u8;
+                self.byte(effect | origin << 4);
             }
             EventKind::Exit { pid, status } => {
                 self.head(tags::EXIT, delta);
@@ -1052,12 +1055,17 @@ impl PackedEvents<'_> {
         }
     }
 
-    fn get_effect(&mut self) -> SignalEffect {
-        let index = self.byte();
-        match SignalEffect::ALL.get(index as usize) {
+    fn get_effect_and_origin(&mut self) -> (SignalEffect, SignalOrigin) {
+        let byte = self.byte();
+        let effect = match SignalEffect::ALL.get((byte & 0x0f) as usize) {
             Some(effect) => *effect,
-            None => self.corrupt("signal effect", index as u64),
-        }
+            None => self.corrupt("signal effect", byte as u64),
+        };
+        let origin = match SignalOrigin::ALL.get((byte >> 4) as usize) {
+            Some(origin) => *origin,
+            None => self.corrupt("signal origin", byte as u64),
+        };
+        (effect, origin)
     }
 
     fn get_reap_cause(&mut self) -> ReapCause {
@@ -1133,12 +1141,11 @@ impl Iterator for PackedEvents<'_> {
                 }
             }
             tags::FORK => EventKind::Fork { parent: self.get_u32(), child: self.get_u32(), op: self.get_u32() },
-            tags::SIGNAL => EventKind::Signal {
-                from: self.get_u32(),
-                to: self.get_u32(),
-                signal: Signal(self.byte()),
-                effect: self.get_effect(),
-            },
+            tags::SIGNAL => {
+                let (from, to, signal) = (self.get_u32(), self.get_u32(), Signal(self.byte()));
+                let (effect, origin) = self.get_effect_and_origin();
+                EventKind::Signal { from, to, signal, effect, origin }
+            }
             tags::EXIT => EventKind::Exit { pid: self.get_u32(), status: self.get_status() },
             tags::REAP => EventKind::Reap { pid: self.get_u32(), by: self.get_u32(), cause: self.get_reap_cause() },
             tags::REPARENT => EventKind::Reparent { pid: self.get_u32(), new_parent: self.get_u32() },
