@@ -571,12 +571,29 @@ impl Runner<'_> {
             }
             let pending = timer_keys(replay.kernel());
             let now_before = replay.kernel().now;
+            let step_started = Instant::now();
             let differs = self.step(replay, step, actor, plan.perturb_step == Some(step), &mut rows)?;
             steps_checked += 1;
             if differs || self.refusal.is_some() {
                 // Whether the host had stalled the run past the margins by the time the step's call
                 // was made: the timers pending before the step, now.
                 self.measure_lag(&pending, now_before, step, "during");
+                // A timer the step itself set (a timed wait's timeout) is not among them: if the real
+                // step took longer than the margin, that timer may have fired on Linux before the
+                // driver saw the call asleep, where the simulator fires it in the jump after the step.
+                let timed = !pending.is_empty()
+                    || !replay.kernel().timers.is_empty()
+                    || replay.kernel().now != now_before + sim_core::kernel::time::STEP_NS;
+                let took = step_started.elapsed();
+                if timed && took > real_duration(ROUNDING_MARGIN_NS) && self.lagged.is_none() {
+                    self.lagged = Some(format!(
+                        "step {step} took {:.1} ms of real time in a run with timers (scaled 1/{}), where the time \
+                         margins allow {:.1} ms",
+                        took.as_secs_f64() * 1000.0,
+                        real::time::TIME_DIVISOR,
+                        real_duration(ROUNDING_MARGIN_NS).as_secs_f64() * 1000.0,
+                    ));
+                }
                 return Ok((rows, steps_checked, false));
             }
         }
