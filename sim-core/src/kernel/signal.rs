@@ -520,24 +520,29 @@ pub(crate) fn deliver(kernel: &mut Kernel, pid: Pid, trace: &mut Trace) {
             return;
         }
         let Some(signal) = next_signal(process.sig.deliverable()) else { return };
+        let action = process.sig.action(signal);
+        // The simulator's own limit on nested handlers ends the run before the signal is taken: it stays
+        // pending (what the run ends with is a state Linux could be in), never dequeued and dropped.
+        if matches!(action, Action::Handler { .. })
+            && !signal.is_unblockable()
+            && process.sig.frames.len() as u32 >= kernel.limits.max_signal_frames
+        {
+            kernel.halt(
+                "max_signal_frames",
+                format!(
+                    "{} would run more than {} signal handlers inside one another",
+                    process.name, kernel.limits.max_signal_frames
+                ),
+            );
+            return;
+        }
         let queued = kernel.proc_mut(pid).sig.dequeue(signal).expect("a pending signal has an instance");
         let record = |kernel: &Kernel, trace: &mut Trace, delivery| {
             trace.record(Event { step: kernel.step as u32, kind: EventKind::Delivered { pid, signal, delivery } });
         };
-        match kernel.process(pid).sig.action(signal) {
+        match action {
             Action::Ignore if signal != SIGKILL && signal != SIGSTOP => record(kernel, trace, Delivery::Ignored),
             Action::Handler { handler, flags, mask } if !signal.is_unblockable() => {
-                if kernel.process(pid).sig.frames.len() as u32 >= kernel.limits.max_signal_frames {
-                    kernel.halt(
-                        "max_signal_frames",
-                        format!(
-                            "{} would run more than {} signal handlers inside one another",
-                            kernel.process(pid).name,
-                            kernel.limits.max_signal_frames
-                        ),
-                    );
-                    return;
-                }
                 decide_restart(kernel, pid, signal, flags, trace);
                 record(kernel, trace, Delivery::Handler { handler });
                 push_frame(kernel, pid, queued, handler, flags, mask);
@@ -1021,6 +1026,11 @@ mod tests {
             matches!(&outcome, crate::RunOutcome::LimitReached { limit, .. } if limit == "max_signal_frames"),
             "{outcome:?}"
         );
+        // The signal the limit stopped is still pending: the run ends in a state Linux could be in, with
+        // nothing dequeued and dropped on the way.
+        let main = simulation.kernel().procs.iter().find(|process| &*process.name == "main").unwrap();
+        assert_eq!(main.sig.pending, crate::linux::signal::Signal(10).mask_bit());
+        assert_eq!(main.sig.frames.len() as u32, crate::Limits::DEFAULT.max_signal_frames);
     }
 
     #[test]
