@@ -454,7 +454,10 @@ impl Kernel {
         // a call: that call is tried again first, below).
         if process.sig.pending != 0 && process.sig.deliverable() != 0 && !process.call.waited {
             self.deliver_before_step(pid, trace);
-            if self.process(pid).state != ProcState::Runnable || !self.faults.is_empty() {
+            // A limit reached on the way (a handler's code that runs over its budget of operations
+            // without a call, leaving the process between two operations; handlers nested too deep)
+            // ends the step: the process's call does not happen.
+            if self.process(pid).state != ProcState::Runnable || !self.faults.is_empty() || self.limit.is_some() {
                 return self.end_step(pid, trace);
             }
         }

@@ -1034,6 +1034,25 @@ mod tests {
     }
 
     #[test]
+    fn a_handler_taken_before_a_step_that_loops_without_calls_ends_the_run_at_its_limit() {
+        // SIGUSR1 comes while main is away, so main takes it as its next step starts; the handler's code
+        // never makes a call and runs out of its budget of operations: the run ends there, and main's
+        // own call (which the handler's code stands in front of) is not made.
+        let scenario = crate::parse(
+            "handler h {\n  while n == 0 {\n    n = 0\n  }\n}\nprocess main {\n  n = 0\n  \
+             sigaction SIGUSR1 h -> 0\n  getpid\n}\nprocess helper {\n  kill main SIGUSR1 -> 0\n}\n",
+        )
+        .unwrap();
+        let config = RunConfig { policy: Policy::RoundRobin, check_invariants: true, ..RunConfig::default() };
+        let mut simulation = Simulation::new(&scenario, config).unwrap();
+        let outcome = simulation.run().unwrap().clone();
+        assert!(
+            matches!(&outcome, crate::RunOutcome::LimitReached { limit, .. } if limit == "max_user_ops_per_step"),
+            "{outcome:?}"
+        );
+    }
+
+    #[test]
     fn ignoring_a_signal_discards_what_is_pending_and_a_fork_keeps_actions_and_mask_but_not_pending() {
         holds(
             "handler h {\n  n = n + 1\n}\nprocess main expect exited 0 {\n  n = 0\n  sigaction SIGUSR1 h -> 0\n  \
