@@ -241,6 +241,7 @@ impl Replay {
 pub fn check_step(
     program: &Program,
     step: u64,
+    stepped: Option<Pid>,
     before: &View,
     events: &[Event],
     after: &View,
@@ -253,6 +254,20 @@ pub fn check_step(
     };
     let mut replays: BTreeMap<Pid, Replay> =
         before.procs.iter().filter(|view| view.alive).map(|view| (view.pid, Replay::new(view))).collect();
+    // The process that ran: a `sigsuspend` of its that is to start again, or that a signal woke, and
+    // whose temporary mask lets nothing through, gets its caller's mask back as the step starts
+    // (`restore_saved_sigmask` once `get_signal` found nothing), with no event of its own.
+    if let Some(view) = stepped.and_then(|pid| before.get(pid)) {
+        let lets_through = |mask: u64| view.sig.pending & !(mask & BLOCKABLE) != 0;
+        let woken =
+            view.call.waited && view.sig.woken_by.is_some() && view.sig.suspended_mask.is_some_and(lets_through);
+        if (view.call.restart || woken) && view.sig.deliverable() == 0 {
+            if let (Some(replay), Some(mask)) = (replays.get_mut(&view.pid), view.sig.suspended_mask) {
+                replay.blocked = Some(mask);
+                replay.suspended = None;
+            }
+        }
+    }
     // What the events account for, by process and signal.
     let mut removed: BTreeMap<(Pid, u8), usize> = BTreeMap::new();
     let mut added: BTreeMap<(Pid, u8), usize> = BTreeMap::new();
@@ -472,12 +487,9 @@ pub fn check_step(
                             *pushed = true;
                         }
                     }
-                    Delivery::Stopped => {
-                        tally.default_deliveries += 1;
-                        if let Some(mask) = replay.suspended.take() {
-                            replay.blocked = Some(mask);
-                        }
-                    }
+                    // A stop leaves `sigsuspend`'s temporary mask in force: the process stops inside
+                    // `get_signal`, before `restore_saved_sigmask`.
+                    Delivery::Stopped => tally.default_deliveries += 1,
                     Delivery::Terminated { .. } => {
                         tally.default_deliveries += 1;
                         replay.dead = true;
@@ -667,7 +679,10 @@ pub fn run_checked(simulation: &mut sim_core::Simulation, tally: &mut Tally) -> 
             }
         }
         let first = simulation.trace().events.len();
-        simulation.step().map_err(|error| error.to_string())?;
+        let stepped = match simulation.step().map_err(|error| error.to_string())? {
+            sim_core::StepStatus::Ran(pid) => Some(pid),
+            _ => None,
+        };
         let step = simulation.steps();
         let after = View::of(simulation.kernel());
         let events = &simulation.trace().events[first..];
@@ -678,7 +693,7 @@ pub fn run_checked(simulation: &mut sim_core::Simulation, tally: &mut Tally) -> 
                 }
             }
         }
-        check_step(simulation.program(), step, &before, events, &after, tally)
+        check_step(simulation.program(), step, stepped, &before, events, &after, tally)
             .map_err(|violation| violation.to_string())?;
     }
 }

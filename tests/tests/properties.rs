@@ -8,7 +8,7 @@
 use ipclab_tests::generate::{scenario, signal_scenario, Values};
 use ipclab_tests::signal_laws::{check_step, run_checked, Law, Tally, View};
 use proptest::prelude::*;
-use sim_core::{Event, Policy, RunConfig, Simulation};
+use sim_core::{Event, Pid, Policy, RunConfig, Simulation, StepStatus};
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
@@ -53,8 +53,15 @@ proptest! {
     }
 }
 
-/// One step: its number, the state before, its events, the state after.
-type Step = (u64, View, Vec<Event>, View);
+/// One step: its number, the process that ran, the state before, its events, the state after.
+#[derive(Clone)]
+struct Step {
+    number: u64,
+    stepped: Option<Pid>,
+    before: View,
+    events: Vec<Event>,
+    after: View,
+}
 
 /// Every step of a run of `text` under round-robin.
 fn steps_of(text: &str) -> (Simulation, Vec<Step>) {
@@ -65,9 +72,12 @@ fn steps_of(text: &str) -> (Simulation, Vec<Step>) {
     while !simulation.is_finished() {
         let before = View::of(simulation.kernel());
         let first = simulation.trace().events.len();
-        simulation.step().expect("runs");
+        let stepped = match simulation.step().expect("runs") {
+            StepStatus::Ran(pid) => Some(pid),
+            _ => None,
+        };
         let events = simulation.trace().events[first..].to_vec();
-        steps.push((simulation.steps(), before, events, View::of(simulation.kernel())));
+        steps.push(Step { number: simulation.steps(), stepped, before, events, after: View::of(simulation.kernel()) });
     }
     (simulation, steps)
 }
@@ -84,44 +94,46 @@ fn the_signal_laws_catch_a_fabricated_violation_of_each() {
     let (simulation, steps) = steps_of(BLOCK_RAISE_UNBLOCK);
     let program = simulation.program();
     assert_eq!(simulation.report().expect("finished").failures, vec![]);
-    let check = |step: &Step| check_step(program, step.0, &step.1, &step.2, &step.3, &mut Tally::default());
+    let check = |step: &Step| {
+        check_step(program, step.number, step.stepped, &step.before, &step.events, &step.after, &mut Tally::default())
+    };
     for step in &steps {
-        assert_eq!(check(step), Ok(()), "the real step {} keeps every law", step.0);
+        assert_eq!(check(step), Ok(()), "the real step {} keeps every law", step.number);
     }
-    let main = steps[0].1.procs.iter().find(|view| view.name == "main").expect("main").pid;
+    let main = steps[0].before.procs.iter().find(|view| view.name == "main").expect("main").pid;
     let index_of = |view: &View| view.procs.iter().position(|process| process.pid == main).expect("main");
 
     // (a) The getpid step: SIGUSR1 is pending and blocked before and after. Make it vanish.
     let quiet = steps
         .iter()
-        .find(|(_, before, events, _)| {
+        .find(|Step { before, events, .. }| {
             before.get(main).is_some_and(|view| view.sig.pending != 0)
                 && events.iter().all(|event| !matches!(event.kind, EventKind::Delivered { .. }))
         })
         .expect("a step with SIGUSR1 pending throughout");
     let mut lost = quiet.clone();
-    let at = index_of(&lost.3);
-    lost.3.procs[at].sig.queue.clear();
-    lost.3.procs[at].sig.pending = 0;
+    let at = index_of(&lost.after);
+    lost.after.procs[at].sig.queue.clear();
+    lost.after.procs[at].sig.pending = 0;
     let violation = check(&lost).expect_err("a vanished signal is caught");
     assert_eq!(
         (violation.law, violation.pid, violation.signal.map(|signal| signal.0)),
         (Law::PendingLost, main, Some(10))
     );
-    assert_eq!(violation.step, quiet.0);
+    assert_eq!(violation.step, quiet.number);
 
     // (b) The unblocking step delivers SIGUSR1 to its handler: without the sigprocmask event that
     // unblocked it, the delivery happens while it is blocked.
     let unblocking = steps
         .iter()
-        .find(|(_, _, events, _)| {
+        .find(|Step { events, .. }| {
             events
                 .iter()
                 .any(|event| matches!(event.kind, EventKind::Delivered { delivery: Delivery::Handler { .. }, .. }))
         })
         .expect("a step that runs the handler");
     let mut blocked = unblocking.clone();
-    blocked.2.retain(|event| !matches!(event.kind, EventKind::Call { pid, .. } if pid == main));
+    blocked.events.retain(|event| !matches!(event.kind, EventKind::Call { pid, .. } if pid == main));
     let violation = check(&blocked).expect_err("a blocked delivery is caught");
     assert_eq!(
         (violation.law, violation.pid, violation.signal.map(|signal| signal.0)),
@@ -132,22 +144,22 @@ fn the_signal_laws_catch_a_fabricated_violation_of_each() {
     // back to the code it was running.
     let returning = steps
         .iter()
-        .find(|(_, _, events, _)| {
+        .find(|Step { events, .. }| {
             events.iter().any(|event| matches!(event.kind, EventKind::Call { op, .. } if op == IMPLICIT_SIGRETURN_OP))
         })
         .expect("a step where the handler returns");
     let mut mask_kept = returning.clone();
-    let at = index_of(&mask_kept.3);
-    mask_kept.3.procs[at].sig.blocked |= 1 << 11;
+    let at = index_of(&mask_kept.after);
+    mask_kept.after.procs[at].sig.blocked |= 1 << 11;
     assert_eq!(check(&mask_kept).expect_err("a mask not put back is caught").law, Law::HandlerReturn);
     let mut frame_kept = returning.clone();
-    frame_kept.3.procs[at].sig.frames = frame_kept.1.procs[at].sig.frames.clone();
+    frame_kept.after.procs[at].sig.frames = frame_kept.before.procs[at].sig.frames.clone();
     assert_eq!(check(&frame_kept).expect_err("a frame left in place is caught").law, Law::HandlerReturn);
     let mut elsewhere = returning.clone();
-    elsewhere.3.procs[at].end_pc = elsewhere.1.procs[at].end_pc;
+    elsewhere.after.procs[at].end_pc = elsewhere.before.procs[at].end_pc;
     assert_eq!(check(&elsewhere).expect_err("a return to other code is caught").law, Law::HandlerReturn);
     let mut other_call = returning.clone();
-    other_call.3.procs[at].call.restart = !other_call.3.procs[at].call.restart;
+    other_call.after.procs[at].call.restart = !other_call.after.procs[at].call.restart;
     assert_eq!(check(&other_call).expect_err("a call state not put back is caught").law, Law::HandlerReturn);
 }
 

@@ -33,6 +33,7 @@ use crate::lang::compile::{Bind, CallOp, OpKind, Operand, Program, ERRNO_SLOT};
 use crate::lang::syscalls::{CallId, Mechanism as MechanismId};
 use crate::limits::Limits;
 use crate::linux::errno::EINTR;
+use crate::linux::signal::BLOCKABLE;
 use crate::linux::{ChildStatus, Errno, Signal};
 use crate::present::snapshot::ObjectView;
 use crate::trace::{
@@ -447,6 +448,21 @@ impl Kernel {
                         return self.end_step(pid, trace);
                     }
                 }
+            }
+        }
+        let process = self.process(pid);
+        // A `sigsuspend` to start again (after a stop), or woken by a signal that its temporary mask
+        // does not let through by now, gets the caller's own mask back first and starts again (see
+        // `signal::restart_sigsuspend`).
+        if let Some(own_mask) = process.sig.suspended_mask {
+            // Woken, it starts again only to take a signal its own mask lets through (with nothing to
+            // take, starting again is sleeping on).
+            let lets_through = process.sig.pending & !(own_mask & BLOCKABLE) != 0;
+            if (process.call.restart || (process.call.waited && woken_by.is_some() && lets_through))
+                && process.sig.deliverable() == 0
+            {
+                let woken = woken_by.filter(|_| process.call.waited);
+                signal::restart_sigsuspend(self, pid, woken, trace);
             }
         }
         let process = self.process(pid);
