@@ -334,14 +334,25 @@ pub fn expect(shape: ResultShape) -> BoxedStrategy<Expect> {
 }
 
 pub fn call_of(spec: &'static CallSpec, values: Values) -> BoxedStrategy<Stmt> {
+    call_with(spec, values, &|_, _, kind, values| operand(kind, values))
+}
+
+/// Chooses operand `index` (of kind `kind`) of a call.
+pub type OperandChooser = dyn Fn(CallId, usize, OperandKind, Values) -> BoxedStrategy<Arg>;
+
+/// A call of `spec` whose operands `choose` draws.
+pub fn call_with(spec: &'static CallSpec, values: Values, choose: &OperandChooser) -> BoxedStrategy<Stmt> {
     let required = spec.required_operands();
-    let args =
-        spec.operands.iter().map(|operand_spec| operand(operand_spec.kind, values)).collect::<Vec<_>>().prop_flat_map(
-            move |all| {
-                let count = all.len();
-                (required..=count).prop_map(move |written| all[..written].to_vec())
-            },
-        );
+    let args = spec
+        .operands
+        .iter()
+        .enumerate()
+        .map(|(index, operand_spec)| choose(spec.id, index, operand_spec.kind, values))
+        .collect::<Vec<_>>()
+        .prop_flat_map(move |all| {
+            let count = all.len();
+            (required..=count).prop_map(move |written| all[..written].to_vec())
+        });
     let bind = match spec.binding {
         Binding::PipeEnds => pick(PIPES).prop_map(Some).boxed(),
         Binding::Fd => prop::option::of(pick(PLAIN_FDS)).boxed(),
@@ -390,12 +401,20 @@ pub fn call_stmt(values: Values) -> BoxedStrategy<Stmt> {
 }
 
 pub fn simple_stmt(in_loop: bool, values: Values) -> BoxedStrategy<Stmt> {
+    simple_stmt_with(in_loop, values, call_stmt)
+}
+
+/// Which calls a generated scenario makes (all of the table evenly: [`call_stmt`]).
+pub type Calls = fn(Values) -> BoxedStrategy<Stmt>;
+
+pub fn simple_stmt_with(in_loop: bool, values: Values, calls: Calls) -> BoxedStrategy<Stmt> {
     let assign = (pick(&["n", "m"]), full_expression(values))
         .prop_map(|(name, value)| Stmt::Assign(AssignStmt { name, name_span: span(), value }));
     if in_loop {
-        prop_oneof![8 => call_stmt(values), 2 => assign, 1 => Just(Stmt::Break(span())), 1 => Just(Stmt::Continue(span()))].boxed()
+        prop_oneof![8 => calls(values), 2 => assign, 1 => Just(Stmt::Break(span())), 1 => Just(Stmt::Continue(span()))]
+            .boxed()
     } else {
-        prop_oneof![8 => call_stmt(values), 2 => assign].boxed()
+        prop_oneof![8 => calls(values), 2 => assign].boxed()
     }
 }
 
@@ -413,16 +432,20 @@ pub fn outcome() -> impl Strategy<Value = ProcessOutcome> {
 
 /// Statements, nested up to `depth` blocks; `break` and `continue` only inside a loop of the same process.
 pub fn stmt(depth: u32, in_loop: bool, values: Values) -> BoxedStrategy<Stmt> {
+    stmt_with(depth, in_loop, values, call_stmt)
+}
+
+pub fn stmt_with(depth: u32, in_loop: bool, values: Values, calls: Calls) -> BoxedStrategy<Stmt> {
     if depth == 0 {
-        return simple_stmt(in_loop, values);
+        return simple_stmt_with(in_loop, values, calls);
     }
-    let body = |in_loop: bool| prop::collection::vec(stmt(depth - 1, in_loop, values), 0..4);
+    let body = |in_loop: bool| prop::collection::vec(stmt_with(depth - 1, in_loop, values, calls), 0..4);
     let repeat_count = match values {
         Values::Syntax => prop_oneof![1u32..5, 1..=Limits::DEFAULT.max_repeat_count].boxed(),
         Values::Run => (1u32..4).boxed(),
     };
     prop_oneof![
-        6 => simple_stmt(in_loop, values),
+        6 => simple_stmt_with(in_loop, values, calls),
         1 => (pick(CHILDREN), prop::option::of(outcome()), body(false)).prop_map(|(name, expect, body)| {
             Stmt::Fork(ForkStmt { name, span: span(), expect: expect.map(located), body })
         }),
@@ -484,7 +507,11 @@ fn int_arg(value: i64) -> Arg {
 }
 
 pub fn process(name: &'static str, values: Values) -> impl Strategy<Value = ProcessDecl> {
-    (prop::option::of(outcome()), prop::collection::vec(stmt(3, false, values), 0..8)).prop_map(
+    process_with(name, values, call_stmt)
+}
+
+pub fn process_with(name: &'static str, values: Values, calls: Calls) -> impl Strategy<Value = ProcessDecl> {
+    (prop::option::of(outcome()), prop::collection::vec(stmt_with(3, false, values, calls), 0..8)).prop_map(
         move |(expect, body)| ProcessDecl {
             name: name.to_string(),
             name_span: span(),
@@ -496,7 +523,11 @@ pub fn process(name: &'static str, values: Values) -> impl Strategy<Value = Proc
 
 /// A signal handler: a few statements, often none.
 pub fn handler(name: &'static str, values: Values) -> impl Strategy<Value = HandlerDecl> {
-    prop::collection::vec(stmt(2, false, values), 0..4).prop_map(move |body| HandlerDecl {
+    handler_with(name, values, call_stmt)
+}
+
+pub fn handler_with(name: &'static str, values: Values, calls: Calls) -> impl Strategy<Value = HandlerDecl> {
+    prop::collection::vec(stmt_with(2, false, values, calls), 0..4).prop_map(move |body| HandlerDecl {
         name: name.to_string(),
         name_span: span(),
         body,
@@ -511,6 +542,10 @@ pub fn schedule() -> impl Strategy<Value = Vec<ScheduleEntry>> {
 }
 
 pub fn scenario(values: Values) -> impl Strategy<Value = Scenario> {
+    scenario_with(values, call_stmt)
+}
+
+pub fn scenario_with(values: Values, calls: Calls) -> impl Strategy<Value = Scenario> {
     let run_end = prop_oneof![Just(RunEnd::AllExited), Just(RunEnd::Deadlock), Just(RunEnd::StepLimit)];
     let schedule = match values {
         Values::Syntax => prop::option::of(schedule()).boxed(),
@@ -521,9 +556,9 @@ pub fn scenario(values: Values) -> impl Strategy<Value = Scenario> {
         prop::option::of("[ -~]{0,40}"),
         prop::option::of(run_end),
         schedule,
-        process("main", values),
-        prop::option::of(process("helper", values)),
-        (handler("on_a", values), handler("on_b", values)),
+        process_with("main", values, calls),
+        prop::option::of(process_with("helper", values, calls)),
+        (handler_with("on_a", values, calls), handler_with("on_b", values, calls)),
     )
         .prop_map(|(title, description, end, schedule, main, helper, (on_a, on_b))| {
             let mut processes = vec![main];
@@ -537,6 +572,292 @@ pub fn scenario(values: Values) -> impl Strategy<Value = Scenario> {
                 processes,
                 handlers: vec![on_a, on_b],
             }
+        })
+}
+
+/// Signals that meet in a short run, with weights: the user signals and the real-time ones (which
+/// queue) most, then those the kernel sends on its own (`SIGALRM`, `SIGCHLD`), job control, and a few
+/// whose default kills.
+pub const RUN_SIGNALS: &[(u32, i64)] = &[
+    (5, 10), // SIGUSR1
+    (5, 12), // SIGUSR2
+    (2, 14), // SIGALRM
+    (2, 17), // SIGCHLD
+    (2, 18), // SIGCONT
+    (1, 19), // SIGSTOP
+    (1, 20), // SIGTSTP
+    (2, 34), // SIGRTMIN
+    (1, 35), // SIGRTMIN+1
+    (1, 15), // SIGTERM
+    (1, 1),  // SIGHUP
+    (1, 9),  // SIGKILL
+];
+
+fn int_expr(value: i64) -> Expr {
+    expr(ExprKind::Int(value))
+}
+
+/// One signal of [`RUN_SIGNALS`], by number.
+pub fn run_signal() -> BoxedStrategy<i64> {
+    let choices: Vec<(u32, BoxedStrategy<i64>)> =
+        RUN_SIGNALS.iter().map(|(weight, number)| (*weight, Just(*number).boxed())).collect();
+    prop::strategy::Union::new_weighted(choices).boxed()
+}
+
+/// A set of up to three signals of [`RUN_SIGNALS`] (often one, sometimes none).
+pub fn run_signal_set() -> BoxedStrategy<i64> {
+    prop_oneof![
+        1 => Just(0i64),
+        6 => prop::collection::vec(run_signal(), 1..4)
+            .prop_map(|numbers| numbers.into_iter().fold(0i64, |set, number| set | (1i64 << (number - 1)))),
+    ]
+    .boxed()
+}
+
+/// `sa_flags`: `SA_RESTART` half the time, `SA_SIGINFO`, `SA_NODEFER`, `SA_RESETHAND` and
+/// `SA_NOCLDSTOP` now and then.
+pub fn run_sigaction_flags() -> BoxedStrategy<i64> {
+    use sim_core::linux::signal::{SA_NOCLDSTOP, SA_NODEFER, SA_RESETHAND, SA_RESTART, SA_SIGINFO};
+    (any::<bool>(), 0u8..4, 0u8..6, 0u8..6, 0u8..6)
+        .prop_map(move |(restart, info, nodefer, resethand, nocldstop)| {
+            let mut flags = 0;
+            if restart {
+                flags |= SA_RESTART;
+            }
+            if info == 0 {
+                flags |= SA_SIGINFO;
+            }
+            if nodefer == 0 {
+                flags |= SA_NODEFER;
+            }
+            if resethand == 0 {
+                flags |= SA_RESETHAND;
+            }
+            if nocldstop == 0 {
+                flags |= SA_NOCLDSTOP;
+            }
+            flags
+        })
+        .boxed()
+}
+
+/// Operands for the calls of signals and time: signals that meet, sets of them, handlers with flags and
+/// masks, and times a run of a few thousand steps reaches (a step is a microsecond).
+pub fn signal_operand(call: CallId, index: usize, kind: OperandKind, values: Values) -> BoxedStrategy<Arg> {
+    let value: BoxedStrategy<i64> = match (call, index, kind) {
+        (_, _, OperandKind::Signal) => prop_oneof![12 => run_signal(), 1 => Just(0i64)].boxed(),
+        (_, _, OperandKind::SignalSet) => run_signal_set(),
+        (CallId::Sigaction, _, OperandKind::Flags(_)) => run_sigaction_flags(),
+        (_, _, OperandKind::Action) => {
+            return prop_oneof![
+                4 => name(HANDLERS),
+                1 => Just(int_expr(sim_core::linux::signal::SIG_IGN)),
+                1 => Just(int_expr(sim_core::linux::signal::SIG_DFL)),
+            ]
+            .prop_map(Arg::Expr)
+            .boxed()
+        }
+        (_, _, OperandKind::Pid) => {
+            return prop_oneof![
+                6 => name(SIGNAL_PROCESSES),
+                3 => Just(expr(ExprKind::SelfPid)),
+                1 => prop::sample::select(&[0i64, -1][..]).prop_map(int_expr),
+            ]
+            .prop_map(Arg::Expr)
+            .boxed()
+        }
+        (CallId::Alarm | CallId::Sleep, _, OperandKind::Int) => prop_oneof![0i64..3, -1i64..0].boxed(),
+        (CallId::Nanosleep, _, OperandKind::Int) => {
+            prop_oneof![0i64..5_000, 5_000i64..200_000, Just(1_000_000_000)].boxed()
+        }
+        (CallId::Sigtimedwait, 1, OperandKind::Int) => {
+            prop_oneof![Just(0i64), 1i64..100_000, Just(2_000_000_000)].boxed()
+        }
+        _ => return operand(kind, values),
+    };
+    value.prop_map(|value| Arg::Expr(int_expr(value))).boxed()
+}
+
+/// Whether a call belongs to signals or time (those [`signal_calls`] weights up).
+pub fn is_signal_or_time(spec: &CallSpec) -> bool {
+    use sim_core::lang::syscalls::Mechanism;
+    matches!(spec.mechanism, Mechanism::Signal | Mechanism::Time)
+}
+
+/// How often [`signal_calls`] makes each call of signals and time: senders most (a run needs signals
+/// to deliver), then masks and actions, then the calls that wait, which end a run's activity soon.
+pub fn signal_call_weight(id: CallId) -> u32 {
+    match id {
+        CallId::Kill => 6,
+        CallId::Raise => 5,
+        CallId::Sigqueue => 3,
+        CallId::Killpg => 1,
+        CallId::Sigprocmask => 5,
+        CallId::Sigaction => 3,
+        CallId::Signal => 2,
+        CallId::Sigpending => 1,
+        CallId::Alarm => 3,
+        CallId::Nanosleep => 2,
+        CallId::Sigtimedwait => 2,
+        CallId::Sigsuspend => 2,
+        CallId::Sleep | CallId::Pause | CallId::Sigwaitinfo => 1,
+        _ => 1,
+    }
+}
+
+/// A call with signals and timers five times out of six (operands from [`signal_operand`], weights
+/// from [`signal_call_weight`]), any other call of the table otherwise.
+pub fn signal_calls(values: Values) -> BoxedStrategy<Stmt> {
+    let signals: Vec<(u32, BoxedStrategy<Stmt>)> = CALLS
+        .iter()
+        .filter(|spec| is_signal_or_time(spec))
+        .map(|spec| (signal_call_weight(spec.id), call_with(spec, values, &signal_operand)))
+        .collect();
+    prop_oneof![5 => prop::strategy::Union::new_weighted(signals), 1 => call_stmt(values)].boxed()
+}
+
+/// The processes of a [`signal_scenario`] (`helper` is always there), the first two most often.
+pub const SIGNAL_PROCESSES: &[&str] = &["main", "helper", "main", "helper", "binder", "kid", "kid2"];
+
+/// `sigaction SIGNAL on_a|on_b [FLAGS [MASK]]` on a signal of [`RUN_SIGNALS`], or a `sigprocmask`.
+pub fn signal_setup() -> BoxedStrategy<Stmt> {
+    let sigaction = CALLS.iter().find(|spec| spec.id == CallId::Sigaction).expect("sigaction is in the table");
+    let sigprocmask = CALLS.iter().find(|spec| spec.id == CallId::Sigprocmask).expect("sigprocmask is in the table");
+    let handler = (run_signal(), name(HANDLERS), run_sigaction_flags(), run_signal_set()).prop_map(
+        |(signal, handler, flags, mask)| {
+            Stmt::Call(CallStmt {
+                bind: None,
+                call: CallId::Sigaction,
+                args: vec![
+                    Arg::Expr(int_expr(signal)),
+                    Arg::Expr(handler),
+                    Arg::Expr(int_expr(flags)),
+                    Arg::Expr(int_expr(mask)),
+                ],
+                retry: Vec::new(),
+                span: span(),
+                expect: None,
+            })
+        },
+    );
+    prop_oneof![
+        4 => handler,
+        1 => call_with(sigaction, Values::Run, &signal_operand),
+        1 => call_with(sigprocmask, Values::Run, &signal_operand),
+    ]
+    .boxed()
+}
+
+/// A call statement with constant operands and nothing bound or expected.
+fn plain_call(call: CallId, args: Vec<Expr>) -> Stmt {
+    Stmt::Call(CallStmt {
+        bind: None,
+        call,
+        args: args.into_iter().map(Arg::Expr).collect(),
+        retry: Vec::new(),
+        span: span(),
+        expect: None,
+    })
+}
+
+/// A short sequence that random calls rarely line up, in an `if 1 { ... }`: block a signal, send it,
+/// and take it with `sigwaitinfo`/`sigtimedwait`, unblock it, wait for it in `sigsuspend` or ignore
+/// it (which discards it); or
+/// set an alarm and wait for it in `pause`, `sigsuspend` or `sleep`.
+pub fn signal_idiom() -> BoxedStrategy<Stmt> {
+    use sim_core::linux::signal::{SIG_BLOCK, SIG_UNBLOCK};
+    let send = (run_signal(), prop_oneof![Just(expr(ExprKind::SelfPid)), self::name(&["main", "helper"])])
+        .prop_map(|(signal, to)| (signal, vec![plain_call(CallId::Kill, vec![to, int_expr(signal)])]));
+    let block_send_take =
+        (send, 0u8..6, prop_oneof![Just(0i64), 1i64..50_000]).prop_map(|((signal, send), end, timeout)| {
+            let set = 1i64 << (signal - 1);
+            let mut body = vec![plain_call(CallId::Sigprocmask, vec![int_expr(SIG_BLOCK), int_expr(set)])];
+            body.extend(send);
+            body.push(match end {
+                0 => plain_call(CallId::Sigwaitinfo, vec![int_expr(set)]),
+                1 => plain_call(CallId::Sigtimedwait, vec![int_expr(set), int_expr(timeout)]),
+                2 => plain_call(CallId::Sigsuspend, vec![int_expr(0)]),
+                3 => plain_call(CallId::Signal, vec![int_expr(signal), int_expr(sim_core::linux::signal::SIG_IGN)]),
+                _ => plain_call(CallId::Sigprocmask, vec![int_expr(SIG_UNBLOCK), int_expr(set)]),
+            });
+            body
+        });
+    let alarm_wait = (1i64..3, 0u8..3).prop_map(|(seconds, wait)| {
+        vec![
+            plain_call(CallId::Alarm, vec![int_expr(seconds)]),
+            match wait {
+                0 => plain_call(CallId::Pause, vec![]),
+                1 => plain_call(CallId::Sigsuspend, vec![int_expr(0)]),
+                _ => plain_call(CallId::Sleep, vec![int_expr(seconds + 1)]),
+            },
+        ]
+    });
+    prop_oneof![3 => block_send_take, 1 => alarm_wait]
+        .prop_map(|then_body| {
+            Stmt::If(IfStmt { condition: int_expr(1), span: span(), then_body, else_body: Vec::new() })
+        })
+        .boxed()
+}
+
+/// The signals a [`signal_process`] most often sets a handler for first: `SIGUSR1`, `SIGUSR2`,
+/// `SIGRTMIN`, `SIGALRM` and `SIGCHLD`.
+pub const HANDLED_FIRST: [i64; 5] = [10, 12, 34, 14, 17];
+
+/// A process of a [`signal_scenario`]: handlers for most of [`HANDLED_FIRST`] (each with its flags and
+/// mask) and perhaps another setup call, then code weighted toward signals.
+pub fn signal_process(name: &'static str) -> impl Strategy<Value = ProcessDecl> {
+    let handled = HANDLED_FIRST.map(|signal| {
+        prop::option::weighted(0.75, (self::name(HANDLERS), run_sigaction_flags(), run_signal_set())).prop_map(
+            move |choice| {
+                choice.map(|(handler, flags, mask)| {
+                    Stmt::Call(CallStmt {
+                        bind: None,
+                        call: CallId::Sigaction,
+                        args: vec![
+                            Arg::Expr(int_expr(signal)),
+                            Arg::Expr(handler),
+                            Arg::Expr(int_expr(flags)),
+                            Arg::Expr(int_expr(mask)),
+                        ],
+                        retry: Vec::new(),
+                        span: span(),
+                        expect: None,
+                    })
+                })
+            },
+        )
+    });
+    (
+        handled,
+        prop::collection::vec(signal_setup(), 0..2),
+        prop::collection::vec(
+            prop_oneof![4 => stmt_with(2, false, Values::Run, signal_calls), 1 => signal_idiom()],
+            2..10,
+        ),
+    )
+        .prop_map(move |(handled, setup, body)| ProcessDecl {
+            name: name.to_string(),
+            name_span: span(),
+            expect: None,
+            body: handled.into_iter().flatten().chain(setup).chain(body).collect(),
+        })
+}
+
+/// Scenarios weighted toward signals and timers: `main` and `helper` set up handlers (with flags and
+/// masks) and then mostly send, block, wait for and time signals, to themselves and each other.
+pub fn signal_scenario() -> impl Strategy<Value = Scenario> {
+    (
+        signal_process("main"),
+        signal_process("helper"),
+        (handler_with("on_a", Values::Run, signal_calls), handler_with("on_b", Values::Run, signal_calls)),
+    )
+        .prop_map(|(main, helper, (on_a, on_b))| Scenario {
+            title: None,
+            description: None,
+            expected_end: None,
+            schedule: None,
+            processes: vec![main, helper, binder()],
+            handlers: vec![on_a, on_b],
         })
 }
 

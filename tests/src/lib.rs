@@ -3,6 +3,7 @@
 
 pub mod fuzz;
 pub mod generate;
+pub mod signal_laws;
 
 /// FNV-1a, 64 bits: a stable hash of bytes (names corpus files, seeds a kernel input's schedule).
 pub fn fnv1a(bytes: &[u8]) -> u64 {

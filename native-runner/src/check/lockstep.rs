@@ -23,7 +23,7 @@ use sim_core::lang::syscalls::{CallId, OperandKind};
 use sim_core::linux::signal::{BLOCKABLE, SA_SIGINFO};
 use sim_core::linux::{wait, ChildStatus, DefaultAction, Signal};
 use sim_core::present::render::{call_text, ProcessNames};
-use sim_core::trace::{Args, Delivery, EventKind, ReapCause};
+use sim_core::trace::{Args, CallInterrupted, Delivery, EventKind, ReapCause};
 use sim_core::{Pid, RunConfig, RunOutcome, Scenario, Simulation};
 use std::collections::{BTreeMap, VecDeque};
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -868,7 +868,18 @@ impl Runner<'_> {
         let expected = expected_of(&events, replay.trace(), Some(actor));
         let kernel = replay.kernel();
         let moves = expected.moves.clone();
-        let split = if retrying {
+        // A `sigsuspend` woken by a signal its mask no longer lets through starts again to take one its
+        // caller's own mask lets through: the handler runs over the call to start again, as the process
+        // runs.
+        let restarted_for_delivery = retrying
+            && matches!(
+                (moves.first(), moves.get(1)),
+                (Some(Move::Interrupted { op, outcome: CallInterrupted::Restart }), Some(Move::Deliver { .. }))
+                    if self.top(actor).and_then(|top| top.in_call).map(|(waiting, _)| waiting) == Some(*op)
+            );
+        let split = if restarted_for_delivery {
+            1 + moves[1..].iter().position(|step| !matches!(step, Move::Deliver { .. })).unwrap_or(moves.len() - 1)
+        } else if retrying {
             0
         } else {
             // A call that a stop interrupted and that was to start again ends as a handler is delivered

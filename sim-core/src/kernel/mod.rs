@@ -33,6 +33,7 @@ use crate::lang::compile::{Bind, CallOp, OpKind, Operand, Program, ERRNO_SLOT};
 use crate::lang::syscalls::{CallId, Mechanism as MechanismId};
 use crate::limits::Limits;
 use crate::linux::errno::EINTR;
+use crate::linux::signal::BLOCKABLE;
 use crate::linux::{ChildStatus, Errno, Signal};
 use crate::present::snapshot::ObjectView;
 use crate::trace::{
@@ -443,6 +444,7 @@ impl Kernel {
                 || process.partner_woke
                 || process.continued_unreported
                 || process.sig.pending != 0
+                || process.sig.suspended_mask.is_some()
             {
                 match self.signals_on_entry(pid, trace) {
                     Entry::Ended(result) => return result,
@@ -565,11 +567,29 @@ impl Kernel {
             }
         }
         let process = self.process(pid);
+        // A `sigsuspend` to start again (after a stop), or woken by a signal that its temporary mask
+        // does not let through by now, gets the caller's own mask back first and starts again (see
+        // `signal::restart_sigsuspend`).
+        if let Some(own_mask) = process.sig.suspended_mask {
+            // Woken, it starts again only to take a signal its own mask lets through (with nothing to
+            // take, starting again is sleeping on).
+            let lets_through = process.sig.pending & !(own_mask & BLOCKABLE) != 0;
+            if (process.call.restart || (process.call.waited && woken_by.is_some() && lets_through))
+                && process.sig.deliverable() == 0
+            {
+                let woken = woken_by.filter(|_| process.call.waited);
+                signal::restart_sigsuspend(self, pid, woken, trace);
+            }
+        }
+        let process = self.process(pid);
         // Signals that came while it was away are taken before it goes on (unless it is in the middle of
         // a call: that call is tried again first, below).
         if process.sig.pending != 0 && process.sig.deliverable() != 0 && !process.call.waited {
             self.deliver_before_step(pid, trace);
-            if self.process(pid).state != ProcState::Runnable || !self.faults.is_empty() {
+            // A limit reached on the way (a handler's code that runs over its budget of operations
+            // without a call, leaving the process between two operations; handlers nested too deep)
+            // ends the step: the process's call does not happen.
+            if self.process(pid).state != ProcState::Runnable || !self.faults.is_empty() || self.limit.is_some() {
                 return Entry::Ended(self.end_step(pid, trace));
             }
         }

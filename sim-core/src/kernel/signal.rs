@@ -544,24 +544,29 @@ pub(crate) fn deliver(kernel: &mut Kernel, pid: Pid, trace: &mut Trace) {
             return;
         }
         let Some(signal) = next_signal(process.sig.deliverable()) else { return };
+        let action = process.sig.action(signal);
+        // The simulator's own limit on nested handlers ends the run before the signal is taken: it stays
+        // pending (what the run ends with is a state Linux could be in), never dequeued and dropped.
+        if matches!(action, Action::Handler { .. })
+            && !signal.is_unblockable()
+            && process.sig.frames.len() as u32 >= kernel.limits.max_signal_frames
+        {
+            kernel.halt(
+                "max_signal_frames",
+                format!(
+                    "{} would run more than {} signal handlers inside one another",
+                    process.name, kernel.limits.max_signal_frames
+                ),
+            );
+            return;
+        }
         let queued = kernel.proc_mut(pid).sig.dequeue(signal).expect("a pending signal has an instance");
         let record = |kernel: &Kernel, trace: &mut Trace, delivery| {
             trace.record(Event { step: kernel.step as u32, kind: EventKind::Delivered { pid, signal, delivery } });
         };
-        match kernel.process(pid).sig.action(signal) {
+        match action {
             Action::Ignore if signal != SIGKILL && signal != SIGSTOP => record(kernel, trace, Delivery::Ignored),
             Action::Handler { handler, flags, mask } if !signal.is_unblockable() => {
-                if kernel.process(pid).sig.frames.len() as u32 >= kernel.limits.max_signal_frames {
-                    kernel.halt(
-                        "max_signal_frames",
-                        format!(
-                            "{} would run more than {} signal handlers inside one another",
-                            kernel.process(pid).name,
-                            kernel.limits.max_signal_frames
-                        ),
-                    );
-                    return;
-                }
                 decide_restart(kernel, pid, signal, flags, trace);
                 record(kernel, trace, Delivery::Handler { handler });
                 push_frame(kernel, pid, queued, handler, flags, mask);
@@ -575,7 +580,9 @@ pub(crate) fn deliver(kernel: &mut Kernel, pid: Pid, trace: &mut Trace) {
                 }
                 DefaultAction::Stop => {
                     record(kernel, trace, Delivery::Stopped);
-                    restore_suspended_mask(kernel, pid);
+                    // `sigsuspend`'s temporary mask stays in force while the process is stopped: Linux
+                    // stops inside `get_signal`, on the way out of the call and before
+                    // `restore_saved_sigmask` (see `restart_sigsuspend`).
                     kernel.set_state(pid, ProcState::Stopped);
                     kernel.proc_mut(pid).report = Some(super::process::ChildReport::Stopped(signal));
                     super::process::notify_parent(kernel, pid, trace);
@@ -593,12 +600,28 @@ pub(crate) fn deliver(kernel: &mut Kernel, pid: Pid, trace: &mut Trace) {
     }
 }
 
-/// `sigsuspend`'s own mask goes back once the wait is over with no handler to restore it.
-fn restore_suspended_mask(kernel: &mut Kernel, pid: Pid) {
-    let signals = &mut kernel.proc_mut(pid).sig;
-    if let Some(mask) = signals.suspended_mask.take() {
-        signals.blocked = mask;
+/// A `sigsuspend` whose sleep a signal ended (a stop it then took, a signal it ignores, or one that
+/// woke it and is gone or blocked by now) goes back to user mode with its temporary mask still in force,
+/// and that mask lets no pending signal through: `get_signal` finds nothing, so
+/// `arch_do_signal_or_restart` rewinds the call (`-ERESTARTNOHAND`) and `restore_saved_sigmask` puts
+/// the caller's own mask back. A handler delivered then, for a signal only that mask lets through, runs
+/// before the call starts again and does not end it: the saved registers hold the rewound call, not
+/// `-ERESTARTNOHAND`, so `handle_signal` has nothing to turn into `EINTR`. The call starts again after
+/// the handler returns (or at once), with its temporary mask. A call still asleep (`woken`: the signal
+/// that woke it) is recorded as interrupted, to start again.
+pub(crate) fn restart_sigsuspend(kernel: &mut Kernel, pid: Pid, woken: Option<Signal>, trace: &mut Trace) {
+    if let Some(signal) = woken {
+        let op = kernel.process(pid).pc;
+        let outcome = crate::trace::CallInterrupted::Restart;
+        trace.record(Event { step: kernel.step as u32, kind: EventKind::Interrupted { pid, op, signal, outcome } });
     }
+    let process = kernel.proc_mut(pid);
+    if let Some(mask) = process.sig.suspended_mask.take() {
+        process.sig.blocked = mask;
+    }
+    process.call.waited = false;
+    process.call.restart = true;
+    process.call.undecided = None;
 }
 
 /// A handler is delivered while the call below waits to start again after a stop: the handler decides
@@ -819,6 +842,8 @@ impl Mechanism for Signals {
 
 #[cfg(test)]
 mod tests {
+    use crate::linux::ChildStatus;
+    use crate::trace::{BlockReason, Delivery, EventKind};
     use crate::{Policy, RunConfig, Simulation};
 
     /// Runs a scenario under round-robin and a few random seeds; every expectation it writes must hold.
@@ -952,6 +977,85 @@ mod tests {
     }
 
     #[test]
+    fn a_stopped_sigsuspend_keeps_its_mask_and_a_signal_only_the_callers_mask_lets_through_does_not_end_it() {
+        // main sleeps in sigsuspend with SIGUSR1 blocked (its own mask blocks nothing); helper stops it,
+        // continues it, and sends SIGUSR1 before it runs. Linux stops main inside get_signal with the
+        // temporary mask in force, so SIGUSR1 stays blocked there; get_signal finds nothing, the call is
+        // rewound and restore_saved_sigmask unblocks SIGUSR1, whose handler then runs with the rewound
+        // call in the registers: no EINTR, and sigsuspend sleeps again after the handler.
+        let text = "handler h {\n  got = got + 1\n}\nprocess main {\n  got = 0\n  sigaction SIGUSR1 h -> 0\n  \
+                    sigaction SIGUSR2 h -> 0\n  sigsuspend SIGUSR1\n  exit 7\n}\n\
+                    process helper expect exited 0 {\n  kill main SIGSTOP -> 0\n  kill main SIGCONT -> 0\n  \
+                    kill main SIGUSR1 -> 0\n}\n";
+        // main: two sigactions and sigsuspend; helper stops it; main takes the stop; helper continues
+        // it and sends the signal; main runs (and sleeps again, or returns); helper ends; main again.
+        let choices = [2, 2, 2, 3, 2, 3, 3, 2, 2, 3, 2];
+        let run = |text: &str| {
+            let scenario = crate::parse(text).unwrap_or_else(|errors| panic!("{:?}", errors[0]));
+            let config = RunConfig {
+                policy: Policy::Choices { pids: choices[..choices.len() - 1].to_vec() },
+                check_invariants: true,
+                ..RunConfig::default()
+            };
+            let mut simulation = Simulation::new(&scenario, config).unwrap();
+            simulation.run().unwrap();
+            simulation
+        };
+        let handled = |simulation: &Simulation| {
+            simulation
+                .trace()
+                .events
+                .iter()
+                .filter(|event| {
+                    matches!(event.kind, EventKind::Delivered { pid: 2, delivery: Delivery::Handler { .. }, .. })
+                })
+                .count()
+        };
+        let simulation = run(text);
+        let report = simulation.report().unwrap();
+        assert_eq!(handled(&simulation), 1, "the handler runs once");
+        let main = simulation.kernel().procs.iter().find(|process| &*process.name == "main").unwrap();
+        assert_eq!(main.status, None, "sigsuspend does not return");
+        assert!(
+            matches!(&report.outcome, crate::RunOutcome::Deadlock { waiting } if waiting.iter().any(|edge| edge.pid == 2 && edge.reason == Some(BlockReason::Signal))),
+            "main sleeps in sigsuspend again: {:?}",
+            report.outcome
+        );
+        // The same when the stop wakes main but SIGCONT discards it before main runs: sigsuspend returns
+        // -ERESTARTNOHAND (TIF_SIGPENDING), get_signal finds nothing its mask lets through, and the
+        // handler of SIGUSR1 runs over the call, which then sleeps again.
+        let scenario = crate::parse(text).unwrap();
+        let config = RunConfig {
+            policy: Policy::Choices { pids: vec![2, 2, 2, 3, 3, 3, 2, 2, 3] },
+            check_invariants: true,
+            ..RunConfig::default()
+        };
+        let mut woken = Simulation::new(&scenario, config).unwrap();
+        woken.run().unwrap();
+        assert_eq!(handled(&woken), 1, "the handler runs once");
+        let main = woken.kernel().procs.iter().find(|process| &*process.name == "main").unwrap();
+        assert_eq!((main.status, &main.state), (None, &crate::kernel::ProcState::Blocked(BlockReason::Signal)));
+        // SIGUSR2, which the temporary mask lets through, ends the call when main runs (get_signal takes
+        // it with -ERESTARTNOHAND still in the registers): EINTR, then exit 7.
+        let let_through = text
+            .replace("kill main SIGUSR1", "kill main SIGUSR2")
+            .replace("sigsuspend SIGUSR1", "sigsuspend SIGUSR1 -> EINTR");
+        let scenario = crate::parse(&let_through).unwrap();
+        let config = RunConfig {
+            policy: Policy::Choices { pids: choices.to_vec() },
+            check_invariants: true,
+            ..RunConfig::default()
+        };
+        let mut simulation = Simulation::new(&scenario, config).unwrap();
+        simulation.run().unwrap();
+        let report = simulation.report().unwrap();
+        assert!(report.failures.is_empty(), "{:?}", report.failures);
+        assert_eq!(handled(&simulation), 1);
+        let main = simulation.kernel().procs.iter().find(|process| &*process.name == "main").unwrap();
+        assert_eq!(main.status, Some(ChildStatus::Exited(7)));
+    }
+
+    #[test]
     fn a_call_woken_by_a_stop_that_sigcont_took_back_still_sees_a_signal_pending() {
         // The writer sleeps with 65536 bytes in; SIGSTOP wakes it, SIGCONT discards the stop before it
         // runs, and its write returns the partial count (TIF_SIGPENDING is still set).
@@ -1080,6 +1184,30 @@ mod tests {
         let outcome = simulation.run().unwrap().clone();
         assert!(
             matches!(&outcome, crate::RunOutcome::LimitReached { limit, .. } if limit == "max_signal_frames"),
+            "{outcome:?}"
+        );
+        // The signal the limit stopped is still pending: the run ends in a state Linux could be in, with
+        // nothing dequeued and dropped on the way.
+        let main = simulation.kernel().procs.iter().find(|process| &*process.name == "main").unwrap();
+        assert_eq!(main.sig.pending, crate::linux::signal::Signal(10).mask_bit());
+        assert_eq!(main.sig.frames.len() as u32, crate::Limits::DEFAULT.max_signal_frames);
+    }
+
+    #[test]
+    fn a_handler_taken_before_a_step_that_loops_without_calls_ends_the_run_at_its_limit() {
+        // SIGUSR1 comes while main is away, so main takes it as its next step starts; the handler's code
+        // never makes a call and runs out of its budget of operations: the run ends there, and main's
+        // own call (which the handler's code stands in front of) is not made.
+        let scenario = crate::parse(
+            "handler h {\n  while n == 0 {\n    n = 0\n  }\n}\nprocess main {\n  n = 0\n  \
+             sigaction SIGUSR1 h -> 0\n  getpid\n}\nprocess helper {\n  kill main SIGUSR1 -> 0\n}\n",
+        )
+        .unwrap();
+        let config = RunConfig { policy: Policy::RoundRobin, check_invariants: true, ..RunConfig::default() };
+        let mut simulation = Simulation::new(&scenario, config).unwrap();
+        let outcome = simulation.run().unwrap().clone();
+        assert!(
+            matches!(&outcome, crate::RunOutcome::LimitReached { limit, .. } if limit == "max_user_ops_per_step"),
             "{outcome:?}"
         );
     }
