@@ -34,6 +34,11 @@ enum DriverOutcome {
 
 /// How long the driver waits for `init` to answer, or for the namespace to empty at the end.
 const WAIT_LIMIT: Duration = Duration::from_secs(5);
+/// How long the run's killed processes may take to end: a process killed with `SIGKILL` always ends,
+/// but tearing down its memory can keep it in the kernel (state D) for tens of seconds on a loaded host
+/// (seen: over 60 s in `unlink_file_vma_batch_process` while other builds filled the machine), as the
+/// driver allows a step (`KERNEL_BUSY_TIMEOUT` in `lockstep.rs`).
+const TEARDOWN_LIMIT: Duration = Duration::from_secs(120);
 
 /// Runs one planned run in a driver process and returns its report.
 pub fn run(host: &Host, plan: &Plan, paths: &[Vec<u8>], run_dir: &std::path::Path) -> Result<RunReport, String> {
@@ -175,7 +180,7 @@ impl Namespace {
         match made {
             Ok((init, init_channel)) => Ok(Namespace { spinner, init, init_channel, buffer: Vec::new() }),
             Err(message) => {
-                kill_and_reap(&[spinner]);
+                kill_and_reap(&[spinner], WAIT_LIMIT);
                 Err(message)
             }
         }
@@ -202,22 +207,22 @@ impl Namespace {
     /// Kills the spinner and `init` (which takes every process of the namespace with it) and reaps both.
     fn teardown(self) -> Result<(), String> {
         drop(self.init_channel);
-        if kill_and_reap(&[self.spinner, self.init]) {
+        if kill_and_reap(&[self.spinner, self.init], TEARDOWN_LIMIT) {
             Ok(())
         } else {
-            Err(format!("the run's processes did not end within {} s of SIGKILL", WAIT_LIMIT.as_secs()))
+            Err(format!("the run's processes did not end within {} s of SIGKILL", TEARDOWN_LIMIT.as_secs()))
         }
     }
 }
 
 /// `SIGKILL` to each of `pids` (children of this process), then reaps them; false if one is still there
-/// after [`WAIT_LIMIT`]. `init` ends only once every other process of its namespace has ended.
-fn kill_and_reap(pids: &[i32]) -> bool {
+/// after `limit`. `init` ends only once every other process of its namespace has ended.
+fn kill_and_reap(pids: &[i32], limit: Duration) -> bool {
     for pid in pids {
         // SAFETY: a signal to our own child.
         unsafe { libc::kill(*pid, libc::SIGKILL) };
     }
-    let deadline = Instant::now() + WAIT_LIMIT;
+    let deadline = Instant::now() + limit;
     let mut left: Vec<i32> = pids.to_vec();
     while !left.is_empty() {
         left.retain(|pid| {
