@@ -89,12 +89,12 @@ pub fn plan(spec: &RunSpec) -> Result<Plan, String> {
     if let Some(reason) = timer_outside_a_jump(simulation.trace(), simulation.program()) {
         return Err(reason);
     }
-    let real_time = real_duration(simulation.kernel().now);
+    let real_time = real_duration(simulation.kernel().now());
     if real_time > MAX_REAL_TIME {
         return Err(format!(
             "the run lasts {} s of simulated time, which real timers scaled 1/{} would take {} s to replay; \
              ipclab check replays at most {} s of real time per run",
-            seconds_text(simulation.kernel().now),
+            seconds_text(simulation.kernel().now()),
             real::time::TIME_DIVISOR,
             real_time.as_secs(),
             MAX_REAL_TIME.as_secs()
@@ -571,7 +571,7 @@ impl Runner<'_> {
                 std::thread::sleep(pause);
             }
             let pending = timer_keys(replay.kernel());
-            let now_before = replay.kernel().now;
+            let now_before = replay.kernel().now();
             let step_started = Instant::now();
             let differs = self.step(replay, step, actor, plan.perturb_step == Some(step), &mut rows)?;
             steps_checked += 1;
@@ -584,7 +584,7 @@ impl Runner<'_> {
                 // driver saw the call asleep, where the simulator fires it in the jump after the step.
                 let timed = !pending.is_empty()
                     || !replay.kernel().timers.is_empty()
-                    || replay.kernel().now != now_before + sim_core::kernel::time::STEP_NS;
+                    || replay.kernel().now() != now_before + sim_core::kernel::time::STEP_NS;
                 let took = step_started.elapsed();
                 if timed && took > real_duration(ROUNDING_MARGIN_NS) && self.lagged.is_none() {
                     self.lagged = Some(format!(
@@ -840,7 +840,7 @@ impl Runner<'_> {
         }
         let signals_before = replay.kernel().process(actor).sig.clone();
         let step_started = Instant::now();
-        let now_before = replay.kernel().now;
+        let now_before = replay.kernel().now();
         let time_left_before = TimeLeft::of(replay.kernel(), actor);
         // A call woken up is tried again before any signal is taken (`Kernel::step`).
         let retrying = replay.kernel().process(actor).call.waited;
@@ -1276,7 +1276,7 @@ impl Runner<'_> {
                 set_sim: now_before,
             });
         }
-        self.measure_lag(&timer_keys(kernel), kernel.now, step, "after");
+        self.measure_lag(&timer_keys(kernel), kernel.now(), step, "after");
         if self.refusal.is_some() {
             return;
         }

@@ -222,12 +222,18 @@ pub struct Kernel {
     limit: Option<LimitHit>,
     /// What the current step read and changed, when asked for.
     pub footprint: Footprint,
-    /// Virtual time in nanoseconds (see [`time`]).
-    pub now: u64,
-    /// Timers set, earliest first; `next_timer_at` is the first one's time (`u64::MAX` for none).
+    /// Virtual time (see [`time`] and [`Kernel::now`]) is `clock_base` plus a microsecond per step
+    /// taken: the clock costs nothing per step, and a jump moves `clock_base`.
+    clock_base: u64,
+    /// Timers set, earliest first; `next_timer_at` is the first one's time (`u64::MAX` for none), and
+    /// `next_timer_step` the step at whose end the clock reaches it.
     pub timers: Vec<time::Timer>,
     timer_seq: u64,
     next_timer_at: u64,
+    next_timer_step: u64,
+    /// The first step at whose end `end_step` must look at signals or timers: 0 once any signal was
+    /// seen (`signals_seen`), otherwise `next_timer_step`.
+    attention_step: u64,
 }
 
 impl Kernel {
@@ -260,10 +266,12 @@ impl Kernel {
             completions: Vec::new(),
             limit: None,
             footprint: Footprint::default(),
-            now: 0,
+            clock_base: 0,
             timers: Vec::new(),
             timer_seq: 0,
             next_timer_at: u64::MAX,
+            next_timer_step: u64::MAX,
+            attention_step: u64::MAX,
         };
         if program.processes.len() as u32 + 1 > limits.max_processes {
             return Err(LimitHit {
@@ -596,15 +604,21 @@ impl Kernel {
         Entry::Goes(woken_by)
     }
 
+    /// A signal was sent, deferred or raised: from now on every step looks at signals.
+    pub(crate) fn note_signal(&mut self) {
+        self.signals_seen = true;
+        self.attention_step = 0;
+    }
+
     /// A signal the step's call sends, generated at the end of the step (`end_step`).
     pub(crate) fn defer_signal(&mut self, sent: signal::Sent) {
-        self.signals_seen = true;
+        self.note_signal();
         self.deferred.push(sent);
     }
 
     /// User-space code of `pid` faulted at `op`: the CPU raises `signal`, delivered at the end of the step.
     fn fault(&mut self, pid: Pid, op: u32, signal: Signal) {
-        self.signals_seen = true;
+        self.note_signal();
         self.faults.push((pid, op, signal));
     }
 
@@ -612,14 +626,17 @@ impl Kernel {
     /// it may now (it returns to user mode), and reports a limit the step hit.
     #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     fn end_step(&mut self, pid: Pid, trace: &mut Trace) -> Result<(), LimitHit> {
-        if self.signals_seen
-            && (!self.deferred.is_empty() || !self.faults.is_empty() || self.process(pid).sig.pending != 0)
-        {
-            self.signals_on_return(pid, trace);
-        }
-        self.now += time::STEP_NS;
-        if self.now >= self.next_timer_at {
-            self.fire_timers(trace);
+        // One test when no signal was ever sent and no timer is due (see `attention_step`).
+        if self.step >= self.attention_step {
+            if self.signals_seen
+                && (!self.deferred.is_empty() || !self.faults.is_empty() || self.process(pid).sig.pending != 0)
+            {
+                self.signals_on_return(pid, trace);
+            }
+            // The step's microsecond has passed (`now` counts it from here on).
+            if self.step >= self.next_timer_step {
+                self.fire_timers(trace);
+            }
         }
         if self.limit.is_some() {
             return Err(self.take_limit());

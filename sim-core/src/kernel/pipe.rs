@@ -156,6 +156,7 @@ pub(crate) fn write(
             if pipe.readers == 0 {
                 // `defer_signal`'s two fields, set here while the pipe is borrowed.
                 kernel.signals_seen = true;
+                kernel.attention_step = 0;
                 kernel.deferred.push(super::signal::Sent::no_reader(pid));
                 break 'attempt if written > 0 {
                     Exec::Done(CallResult::Value { value: written as i64 })

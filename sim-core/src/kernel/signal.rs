@@ -437,7 +437,7 @@ fn wait_for_signal(kernel: &mut Kernel, pid: Pid, set: u64) -> Exec {
 /// Generates a signal: what `send_signal_locked` does before delivery. Records what became of it.
 pub(crate) fn generate(kernel: &mut Kernel, sent: Sent, trace: &mut Trace) {
     let Sent { from, to, signal, origin, .. } = sent;
-    kernel.signals_seen = true;
+    kernel.note_signal();
     let record = |kernel: &Kernel, trace: &mut Trace, effect| {
         trace.record(Event { step: kernel.step as u32, kind: EventKind::Signal { from, to, signal, effect, origin } });
     };

@@ -155,7 +155,7 @@ impl Kernel {
                     hasher.word(entry.cloexec as u64);
                 }
             }
-            hash_call(&mut hasher, &process.call, &canonical, self.now);
+            hash_call(&mut hasher, &process.call, &canonical, self.now());
             let signals = &process.sig;
             for word in [signals.blocked, signals.pending, signals.ignored, signals.handled] {
                 hasher.word(word);
@@ -217,7 +217,7 @@ impl Kernel {
                 for value in frame.saved_info {
                     hasher.word(value as u64);
                 }
-                hash_call(&mut hasher, &frame.saved_call, &canonical, self.now);
+                hash_call(&mut hasher, &frame.saved_call, &canonical, self.now());
                 hasher.word(frame.saved_call.restart as u64);
             }
             hasher.word(process.call.restart as u64);
@@ -276,7 +276,7 @@ impl Kernel {
         }
         hasher.word(self.timers.len() as u64);
         for timer in &self.timers {
-            hasher.word(timer.at.saturating_sub(self.now));
+            hasher.word(timer.at.saturating_sub(self.now()));
             hasher.word(timer.pid as u64 | (matches!(timer.kind, super::time::TimerKind::Alarm) as u64) << 32);
         }
         for (path, node) in &self.fifos {

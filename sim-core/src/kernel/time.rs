@@ -47,6 +47,28 @@ pub fn time_text(ns: u64) -> String {
 }
 
 impl Kernel {
+    /// Virtual time in nanoseconds, as it stands between steps (once a step has ended): each step
+    /// taken so far counted [`STEP_NS`], plus every jump.
+    pub fn now(&self) -> u64 {
+        self.clock_base + self.step * STEP_NS
+    }
+
+    /// The time during the step being taken: the step's microsecond is counted when it ends.
+    pub(crate) fn now_in_step(&self) -> u64 {
+        self.now() - STEP_NS
+    }
+
+    /// Keeps the first timer's time and the step at whose end the clock reaches it.
+    fn set_next_timer(&mut self, at: u64) {
+        self.next_timer_at = at;
+        self.next_timer_step = match at {
+            u64::MAX => u64::MAX,
+            at if at <= self.clock_base => 0,
+            at => (at - self.clock_base).div_ceil(STEP_NS),
+        };
+        self.attention_step = if self.signals_seen { 0 } else { self.next_timer_step };
+    }
+
     /// The time the first timer fires, if any is set.
     pub fn next_timer(&self) -> Option<u64> {
         self.timers.first().map(|timer| timer.at)
@@ -58,14 +80,14 @@ impl Kernel {
         let timer = Timer { at, seq: self.timer_seq, pid, kind };
         let index = self.timers.partition_point(|other| (other.at, other.seq) <= (at, timer.seq));
         self.timers.insert(index, timer);
-        self.next_timer_at = self.timers[0].at;
+        self.set_next_timer(self.timers[0].at);
     }
 
     /// Removes `pid`'s timer of that kind; returns when it would have fired.
     pub(crate) fn cancel_timer(&mut self, pid: Pid, kind: TimerKind) -> Option<u64> {
         let index = self.timers.iter().position(|timer| timer.pid == pid && timer.kind == kind)?;
         let timer = self.timers.remove(index);
-        self.next_timer_at = self.next_timer().unwrap_or(u64::MAX);
+        self.set_next_timer(self.next_timer().unwrap_or(u64::MAX));
         Some(timer.at)
     }
 
@@ -73,9 +95,9 @@ impl Kernel {
     #[cold]
     #[inline(never)]
     pub(crate) fn fire_timers(&mut self, trace: &mut Trace) {
-        while let Some(timer) = self.timers.first().copied().filter(|timer| timer.at <= self.now) {
+        while let Some(timer) = self.timers.first().copied().filter(|timer| timer.at <= self.now()) {
             self.timers.remove(0);
-            self.next_timer_at = self.next_timer().unwrap_or(u64::MAX);
+            self.set_next_timer(self.next_timer().unwrap_or(u64::MAX));
             match timer.kind {
                 TimerKind::Wake => {
                     if matches!(self.process(timer.pid).state, super::ProcState::Blocked(_)) {
@@ -95,8 +117,9 @@ impl Kernel {
     /// Nobody can run: time jumps to the first timer, which fires. Returns whether one did.
     pub(crate) fn jump_to_next_timer(&mut self, trace: &mut Trace) -> bool {
         let Some(at) = self.next_timer() else { return false };
-        if at > self.now {
-            self.now = at;
+        if at > self.now() {
+            self.clock_base = at - self.step * STEP_NS;
+            self.set_next_timer(self.next_timer_at);
             trace.record(Event { step: self.step as u32, kind: EventKind::Clock { now: at } });
         }
         self.fire_timers(trace);
@@ -111,7 +134,7 @@ fn deadline(kernel: &mut Kernel, pid: Pid, duration: u64) -> u64 {
     match process.call.scratch {
         Scratch::Until(until) => until,
         _ => {
-            let until = kernel.now.saturating_add(duration);
+            let until = kernel.now_in_step().saturating_add(duration);
             kernel.proc_mut(pid).call.scratch = Scratch::Until(until);
             until
         }
@@ -119,7 +142,7 @@ fn deadline(kernel: &mut Kernel, pid: Pid, duration: u64) -> u64 {
 }
 
 fn sleep_until(kernel: &mut Kernel, pid: Pid, until: u64, seconds: bool) -> Exec {
-    if kernel.now >= until {
+    if kernel.now_in_step() >= until {
         return Exec::Done(CallResult::Value { value: 0 });
     }
     kernel.set_timer(pid, until, TimerKind::Wake);
@@ -150,9 +173,9 @@ impl Mechanism for Clock {
             },
             CallId::Alarm => {
                 let Ok(seconds) = u64::try_from(call.arg(0)) else { return Kernel::error(EINVAL) };
-                let left = kernel.cancel_timer(pid, TimerKind::Alarm).map_or(0, |at| at - kernel.now);
+                let left = kernel.cancel_timer(pid, TimerKind::Alarm).map_or(0, |at| at - kernel.now_in_step());
                 if seconds > 0 {
-                    let at = kernel.now.saturating_add(seconds.saturating_mul(NS_PER_SECOND));
+                    let at = kernel.now_in_step().saturating_add(seconds.saturating_mul(NS_PER_SECOND));
                     kernel.set_timer(pid, at, TimerKind::Alarm);
                 }
                 Exec::Done(CallResult::Value { value: alarm_seconds(left) as i64 })
@@ -166,7 +189,7 @@ impl Mechanism for Clock {
                         kernel.cancel_timer(pid, TimerKind::Wake);
                         Exec::Done(CallResult::Value { value: signal.0 as i64 })
                     }
-                    None if kernel.now >= until => Kernel::error(EAGAIN),
+                    None if kernel.now_in_step() >= until => Kernel::error(EAGAIN),
                     None => {
                         kernel.set_timer(pid, until, TimerKind::Wake);
                         Exec::Block(BlockReason::SignalWait { set })
@@ -198,6 +221,14 @@ impl Mechanism for Clock {
         }
         if kernel.next_timer_at != kernel.next_timer().unwrap_or(u64::MAX) {
             return Err("the first timer's time is stale".into());
+        }
+        let reached = |step: u64| kernel.clock_base + step * STEP_NS >= kernel.next_timer_at;
+        let step = kernel.next_timer_step;
+        if kernel.next_timer_at != u64::MAX && (!reached(step) || (step > 0 && reached(step - 1))) {
+            return Err("the step the first timer is due at is stale".into());
+        }
+        if kernel.attention_step != if kernel.signals_seen { 0 } else { step } {
+            return Err("the step the kernel next looks at signals or timers is stale".into());
         }
         for timer in &kernel.timers {
             let process = kernel.process(timer.pid);
@@ -236,5 +267,5 @@ fn alarm_seconds(left_ns: u64) -> u64 {
 /// dropped (`__sleep` in glibc's `sysdeps/posix/sleep.c` returns the `tv_sec` that `nanosleep` left; so
 /// a `sleep 10` cut short 3 s and a few microseconds in returns 6, as `ipclab check` found on Linux).
 pub(crate) fn seconds_left(kernel: &Kernel, until: u64) -> i64 {
-    (until.saturating_sub(kernel.now) / NS_PER_SECOND) as i64
+    (until.saturating_sub(kernel.now_in_step()) / NS_PER_SECOND) as i64
 }

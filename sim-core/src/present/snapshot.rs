@@ -433,7 +433,7 @@ impl Snapshot {
             outcome: outcome.cloned(),
             copied_to_kernel: kernel.copied_to_kernel,
             copied_to_user: kernel.copied_to_user,
-            now_ns: kernel.now,
+            now_ns: kernel.now(),
         }
     }
 }
