@@ -497,7 +497,7 @@ impl Kernel {
         match &op.kind {
             OpKind::Call(call) => {
                 let mut args = Args::default();
-                if process.call.waited || process.call.restart {
+                if process.call.waited | process.call.restart {
                     args = process.call.args;
                 } else if resolve_args(call, &process.vars, pid, &mut args).is_err() {
                     self.fault(pid, op_index, crate::linux::signal::SIGFPE);
