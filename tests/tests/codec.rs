@@ -191,9 +191,10 @@ fn kind() -> impl Strategy<Value = EventKind> {
             pid(),
             number::<u32>(),
             signal(),
-            prop::sample::select(vec![CallInterrupted::Restart, CallInterrupted::Eintr, CallInterrupted::Partial])
+            prop::sample::select(vec![CallInterrupted::Restart, CallInterrupted::Eintr, CallInterrupted::Partial]),
+            any::<bool>()
         )
-            .prop_map(|(pid, op, signal, outcome)| EventKind::Interrupted { pid, op, signal, outcome }),
+            .prop_map(|(pid, op, signal, outcome, gone)| EventKind::Interrupted { pid, op, signal, outcome, gone }),
         1 => (pid(), signal(), delivery()).prop_map(|(pid, signal, delivery)| EventKind::Delivered { pid, signal, delivery }),
         1 => any::<u64>().prop_map(|now| EventKind::Clock { now }),
         1 => pid().prop_map(|pid| EventKind::Alarm { pid }),

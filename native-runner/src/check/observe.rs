@@ -669,7 +669,13 @@ mod tests {
         assert!(matches!(moves[1], Move::Completed { op: 9, .. }));
         // A woken read that a handler interrupts, and the end of the handler.
         let events = vec![
-            event(EventKind::Interrupted { pid: 3, op: 4, signal: Signal(10), outcome: CallInterrupted::Eintr }),
+            event(EventKind::Interrupted {
+                pid: 3,
+                op: 4,
+                signal: Signal(10),
+                outcome: CallInterrupted::Eintr,
+                gone: false,
+            }),
             event(EventKind::Call {
                 pid: 3,
                 op: 4,

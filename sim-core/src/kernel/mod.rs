@@ -702,7 +702,10 @@ impl Kernel {
             Interruption::Partial(done) => (CallInterrupted::Partial, CallResult::Value { value: done as i64 }),
             _ => (CallInterrupted::Eintr, CallResult::Error { errno: EINTR }),
         };
-        trace.record(Event { step: self.step as u32, kind: EventKind::Interrupted { pid, op, signal, outcome } });
+        trace.record(Event {
+            step: self.step as u32,
+            kind: EventKind::Interrupted { pid, op, signal, outcome, gone: true },
+        });
         self.complete_call(pid, op, args, result, trace);
     }
 
@@ -739,7 +742,10 @@ impl Kernel {
             return;
         }
         let record = |kernel: &Kernel, trace: &mut Trace, outcome| {
-            trace.record(Event { step: kernel.step as u32, kind: EventKind::Interrupted { pid, op, signal, outcome } });
+            trace.record(Event {
+                step: kernel.step as u32,
+                kind: EventKind::Interrupted { pid, op, signal, outcome, gone: false },
+            });
         };
         match outcome {
             Interruption::Partial(done) => {
@@ -802,7 +808,7 @@ impl Kernel {
                 };
                 trace.record(Event {
                     step: self.step as u32,
-                    kind: EventKind::Interrupted { pid, op, signal, outcome },
+                    kind: EventKind::Interrupted { pid, op, signal, outcome, gone: true },
                 });
                 self.complete_call(pid, op, &args, result, trace);
                 true

@@ -613,7 +613,10 @@ pub(crate) fn restart_sigsuspend(kernel: &mut Kernel, pid: Pid, woken: Option<Si
     if let Some(signal) = woken {
         let op = kernel.process(pid).pc;
         let outcome = crate::trace::CallInterrupted::Restart;
-        trace.record(Event { step: kernel.step as u32, kind: EventKind::Interrupted { pid, op, signal, outcome } });
+        trace.record(Event {
+            step: kernel.step as u32,
+            kind: EventKind::Interrupted { pid, op, signal, outcome, gone: false },
+        });
     }
     let process = kernel.proc_mut(pid);
     if let Some(mask) = process.sig.suspended_mask.take() {
@@ -650,7 +653,10 @@ fn decide_restart(kernel: &mut Kernel, pid: Pid, signal: Signal, flags: i64, tra
     } else {
         crate::trace::CallInterrupted::Partial
     };
-    trace.record(Event { step: kernel.step as u32, kind: EventKind::Interrupted { pid, op, signal, outcome } });
+    trace.record(Event {
+        step: kernel.step as u32,
+        kind: EventKind::Interrupted { pid, op, signal, outcome, gone: false },
+    });
     kernel.complete_call(pid, op, &call.args, result, trace);
 }
 

@@ -297,6 +297,11 @@ fn sentence(program: &Program, trace: &Trace, names: &ProcessNames, step: u64, e
                 "{}'s exit leaves process group {pgid} orphaned with a stopped member, so the kernel sends the group SIGHUP and then SIGCONT",
                 names.process(*pid)
             )),
+            EventKind::Interrupted { pid, signal, gone: true, .. } => tail.push(format!(
+                "{}'s call ends early: {} woke it and is gone, but the call still sees a signal pending",
+                names.process(*pid),
+                signal.name()
+            )),
             EventKind::Interrupted { pid, signal, outcome, .. } => {
                 let what = match outcome {
                     CallInterrupted::Partial => "cut short: it returns early",

@@ -492,7 +492,7 @@ fn write_kind_fields(fields: &mut Object, kind: &EventKind) {
             fields.unsigned("op", (*op).into());
             fields.unsigned("signal", signal.0.into());
         }
-        EventKind::Interrupted { pid, op, signal, outcome } => {
+        EventKind::Interrupted { pid, op, signal, outcome, gone } => {
             fields.unsigned("pid", (*pid).into());
             fields.unsigned("op", (*op).into());
             fields.unsigned("signal", signal.0.into());
@@ -502,6 +502,7 @@ fn write_kind_fields(fields: &mut Object, kind: &EventKind) {
                 CallInterrupted::Partial => "partial",
             };
             fields.text("outcome", outcome);
+            fields.key("gone").push_str(if *gone { "true" } else { "false" });
         }
         EventKind::Delivered { pid, signal, delivery } => {
             fields.unsigned("pid", (*pid).into());

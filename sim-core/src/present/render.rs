@@ -668,6 +668,18 @@ pub fn event_text(program: &Program, trace: &Trace, names: &ProcessNames, event:
         EventKind::Orphaned { pgid, .. } => format!(
             "its exit leaves process group {pgid} orphaned with a stopped member: the kernel sends the group SIGHUP, then SIGCONT"
         ),
+        EventKind::Interrupted { signal, outcome, gone: true, .. } => {
+            let why = if signal.default_action() == crate::linux::signal::DefaultAction::Stop {
+                "SIGCONT took the stop back"
+            } else {
+                "it was discarded before the process ran"
+            };
+            let end = match outcome {
+                CallInterrupted::Partial => "it returns early, with what it has",
+                _ => "it fails with EINTR",
+            };
+            format!("{} woke it and is gone ({why}), but a signal still counts as pending for the call: {end}", signal.name())
+        }
         EventKind::Interrupted { signal, outcome, .. } => match outcome {
             CallInterrupted::Partial => {
                 format!("{} cuts its call short: it returns early, with what it has (bytes written, seconds left)", signal.name())

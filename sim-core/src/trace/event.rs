@@ -599,8 +599,10 @@ pub enum EventKind {
     Orphaned { pid: Pid, pgid: Pid },
     /// A call that would have slept again was interrupted by a signal: it will start again once the
     /// handler returns (or the process is continued), fails with `EINTR` (a `semop`, which Linux never
-    /// restarts), or returns what it did so far (a `write` returns the bytes it wrote).
-    Interrupted { pid: Pid, op: u32, signal: Signal, outcome: CallInterrupted },
+    /// restarts), or returns what it did so far (a `write` returns the bytes it wrote). `gone`: the
+    /// signal that woke it is gone by the time it runs (a `SIGCONT` discarded the stop), and the call
+    /// ends all the same, because a signal still counts as pending for it (`TIF_SIGPENDING`).
+    Interrupted { pid: Pid, op: u32, signal: Signal, outcome: CallInterrupted, gone: bool },
     /// Nobody could run: virtual time jumped to the first timer (nanoseconds).
     Clock { now: u64 },
     /// A process's `alarm` went off: `SIGALRM` follows.

@@ -753,16 +753,20 @@ impl Encoder<'_> {
                 self.put(*pid as u64);
                 self.put(*pgid as u64);
             }
-            EventKind::Interrupted { pid, op, signal, outcome } => {
+            EventKind::Interrupted { pid, op, signal, outcome, gone } => {
                 self.head(tags::INTERRUPTED, delta);
                 self.put(*pid as u64);
                 self.put(*op as u64);
                 self.byte(signal.0);
-                self.byte(match outcome {
-                    CallInterrupted::Restart => 0,
-                    CallInterrupted::Eintr => 1,
-                    CallInterrupted::Partial => 2,
-                });
+                // The outcome, with 0x80 for a signal that is gone.
+                self.byte(
+                    u8::from(*gone) << 7
+                        | match outcome {
+                            CallInterrupted::Restart => 0,
+                            CallInterrupted::Eintr => 1,
+                            CallInterrupted::Partial => 2,
+                        },
+                );
             }
             EventKind::Clock { now } => {
                 self.head(tags::CLOCK, delta);
@@ -1151,13 +1155,14 @@ impl Iterator for PackedEvents<'_> {
             tags::REPARENT => EventKind::Reparent { pid: self.get_u32(), new_parent: self.get_u32() },
             tags::INTERRUPTED => {
                 let (pid, op, signal) = (self.get_u32(), self.get_u32(), Signal(self.byte()));
-                let outcome = match self.byte() {
+                let byte = self.byte();
+                let outcome = match byte & 0x7f {
                     0 => CallInterrupted::Restart,
                     1 => CallInterrupted::Eintr,
                     2 => CallInterrupted::Partial,
-                    other => self.corrupt("interruption", other as u64),
+                    _ => self.corrupt("interruption", byte as u64),
                 };
-                EventKind::Interrupted { pid, op, signal, outcome }
+                EventKind::Interrupted { pid, op, signal, outcome, gone: byte & 0x80 != 0 }
             }
             tags::CLOCK => EventKind::Clock { now: self.get() },
             tags::ALARM => EventKind::Alarm { pid: self.get_u32() },
