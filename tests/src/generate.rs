@@ -593,6 +593,23 @@ pub const RUN_SIGNALS: &[(u32, i64)] = &[
     (1, 9),  // SIGKILL
 ];
 
+/// `sigaction SIGNAL HANDLER FLAGS MASK`, with no expectation.
+fn sigaction_stmt(signal: i64, handler: Expr, flags: i64, mask: i64) -> Stmt {
+    Stmt::Call(CallStmt {
+        bind: None,
+        call: CallId::Sigaction,
+        args: vec![
+            Arg::Expr(int_expr(signal)),
+            Arg::Expr(handler),
+            Arg::Expr(int_expr(flags)),
+            Arg::Expr(int_expr(mask)),
+        ],
+        retry: Vec::new(),
+        span: span(),
+        expect: None,
+    })
+}
+
 fn int_expr(value: i64) -> Expr {
     expr(ExprKind::Int(value))
 }
@@ -723,23 +740,8 @@ pub const SIGNAL_PROCESSES: &[&str] = &["main", "helper", "main", "helper", "bin
 pub fn signal_setup() -> BoxedStrategy<Stmt> {
     let sigaction = CALLS.iter().find(|spec| spec.id == CallId::Sigaction).expect("sigaction is in the table");
     let sigprocmask = CALLS.iter().find(|spec| spec.id == CallId::Sigprocmask).expect("sigprocmask is in the table");
-    let handler = (run_signal(), name(HANDLERS), run_sigaction_flags(), run_signal_set()).prop_map(
-        |(signal, handler, flags, mask)| {
-            Stmt::Call(CallStmt {
-                bind: None,
-                call: CallId::Sigaction,
-                args: vec![
-                    Arg::Expr(int_expr(signal)),
-                    Arg::Expr(handler),
-                    Arg::Expr(int_expr(flags)),
-                    Arg::Expr(int_expr(mask)),
-                ],
-                retry: Vec::new(),
-                span: span(),
-                expect: None,
-            })
-        },
-    );
+    let handler = (run_signal(), name(HANDLERS), run_sigaction_flags(), run_signal_set())
+        .prop_map(|(signal, handler, flags, mask)| sigaction_stmt(signal, handler, flags, mask));
     prop_oneof![
         4 => handler,
         1 => call_with(sigaction, Values::Run, &signal_operand),
@@ -807,25 +809,8 @@ pub const HANDLED_FIRST: [i64; 5] = [10, 12, 34, 14, 17];
 /// mask) and perhaps another setup call, then code weighted toward signals.
 pub fn signal_process(name: &'static str) -> impl Strategy<Value = ProcessDecl> {
     let handled = HANDLED_FIRST.map(|signal| {
-        prop::option::weighted(0.75, (self::name(HANDLERS), run_sigaction_flags(), run_signal_set())).prop_map(
-            move |choice| {
-                choice.map(|(handler, flags, mask)| {
-                    Stmt::Call(CallStmt {
-                        bind: None,
-                        call: CallId::Sigaction,
-                        args: vec![
-                            Arg::Expr(int_expr(signal)),
-                            Arg::Expr(handler),
-                            Arg::Expr(int_expr(flags)),
-                            Arg::Expr(int_expr(mask)),
-                        ],
-                        retry: Vec::new(),
-                        span: span(),
-                        expect: None,
-                    })
-                })
-            },
-        )
+        prop::option::weighted(0.75, (self::name(HANDLERS), run_sigaction_flags(), run_signal_set()))
+            .prop_map(move |choice| choice.map(|(handler, flags, mask)| sigaction_stmt(signal, handler, flags, mask)))
     });
     (
         handled,
