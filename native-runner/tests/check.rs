@@ -595,20 +595,24 @@ fn long_run_setup_with(name: &str, rounds: u32, prelude: &str) -> (PathBuf, Path
     (dir, tmp, long)
 }
 
-/// The run directories in `tmp`, and for each whether the scenario has made its FIFO there yet.
-fn run_dirs(tmp: &Path) -> Vec<(PathBuf, bool)> {
-    let mut found: Vec<(PathBuf, bool)> = std::fs::read_dir(tmp)
-        .expect("readable")
-        .flatten()
-        .map(|entry| {
-            let has_fifo = std::fs::read_dir(entry.path())
-                .map(|inner| inner.flatten().any(|file| file.file_name().to_string_lossy().ends_with("long.fifo")))
-                .unwrap_or(false);
-            (entry.path(), has_fifo)
-        })
-        .collect();
+/// The run directories in `tmp`.
+fn run_dirs(tmp: &Path) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> =
+        std::fs::read_dir(tmp).expect("readable").flatten().map(|entry| entry.path()).collect();
     found.sort();
     found
+}
+
+/// Whether the scenario has made its FIFO in the run directory `dir`. The run sees its directory through
+/// a tmpfs mounted over it in the run's own mount namespace, so the FIFO is looked for where one of the
+/// run's processes sees it: under `/proc/PID/root`, which resolves paths in that process's namespace.
+fn fifo_made(dir: &Path, marker: &str) -> bool {
+    processes_with_marker(marker).iter().any(|pid| {
+        let seen = Path::new("/proc").join(pid).join("root").join(dir.strip_prefix("/").unwrap_or(dir));
+        std::fs::read_dir(seen)
+            .map(|inner| inner.flatten().any(|file| file.file_name().to_string_lossy().ends_with("long.fifo")))
+            .unwrap_or(false)
+    })
 }
 
 /// Starts `ipclab check` on the long scenario, output to files, and waits until its run is under way:
@@ -627,7 +631,7 @@ fn start_long_check(dir: &Path, tmp: &Path, long: &Path, marker: &str) -> std::p
         .expect("ipclab starts");
     let started = Instant::now();
     loop {
-        if run_dirs(tmp).iter().any(|(_, has_fifo)| *has_fifo) && !processes_with_marker(marker).is_empty() {
+        if run_dirs(tmp).iter().any(|dir| fifo_made(dir, marker)) {
             break;
         }
         assert!(started.elapsed() < Duration::from_secs(20), "the run never started");
@@ -691,7 +695,7 @@ fn the_directory_of_a_check_killed_by_sigkill_is_swept_by_the_next_check_and_a_l
     let mut child = start_long_check(&dir, &tmp, &long, &marker);
     let dirs = run_dirs(&tmp);
     assert_eq!(dirs.len(), 1, "{dirs:?}");
-    let run_dir = dirs[0].0.clone();
+    let run_dir = dirs[0].clone();
 
     // Another check while the first one is alive (stopped, with its spinner, so that it does not hold
     // the scenario CPU): the living check's directory is left alone.
@@ -727,7 +731,7 @@ fn the_directory_of_a_check_killed_by_sigkill_is_swept_by_the_next_check_and_a_l
     );
     assert!(stderr.lines().any(|line| line == expected), "expected {expected:?} in:\n{stderr}");
     assert!(!run_dir.exists(), "the stale directory is gone");
-    assert_eq!(run_dirs(&tmp), Vec::<(PathBuf, bool)>::new(), "nothing is left in TMPDIR");
+    assert_eq!(run_dirs(&tmp), Vec::<PathBuf>::new(), "nothing is left in TMPDIR");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

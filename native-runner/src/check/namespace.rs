@@ -57,13 +57,7 @@ pub fn run(host: &Host, plan: &Plan, paths: &[Vec<u8>], run_dir: &std::path::Pat
     }
     if driver == 0 {
         drop(read_end);
-        // Every scenario process works in the run's directory, where a core it dumps is written (the
-        // host's core_pattern is a file name, see `host::probe`) and removed with the directory.
-        if let Err(error) = std::env::set_current_dir(run_dir) {
-            let _ = error;
-            real::sys::exit_now(real::exit_code::SETUP_FAILED);
-        }
-        real::run_forked(|| drive(checker, write_end.as_raw_fd(), host, plan, paths));
+        real::run_forked(|| drive(checker, write_end.as_raw_fd(), host, plan, paths, run_dir));
     }
     drop(write_end);
     let text = read_report(read_end.as_raw_fd(), driver);
@@ -114,7 +108,14 @@ fn read_report(fd: RawFd, driver: i32) -> Vec<u8> {
 
 /// The driver: makes the namespace, checks the run, takes the namespace down, reports. Returns its exit
 /// status.
-fn drive(checker: i32, report_fd: RawFd, host: &Host, plan: &Plan, paths: &[Vec<u8>]) -> i32 {
+fn drive(
+    checker: i32,
+    report_fd: RawFd,
+    host: &Host,
+    plan: &Plan,
+    paths: &[Vec<u8>],
+    run_dir: &std::path::Path,
+) -> i32 {
     // SAFETY: plain prctl; then, if the checker died before it took effect, end at once.
     unsafe {
         libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
@@ -122,7 +123,7 @@ fn drive(checker: i32, report_fd: RawFd, host: &Host, plan: &Plan, paths: &[Vec<
             return exit_code::DRIVER_GONE;
         }
     }
-    let outcome = match Namespace::create(host) {
+    let outcome = match Namespace::create(host, run_dir) {
         Ok(mut namespace) => {
             let result = lockstep::check(&mut namespace, &host.info, plan, paths);
             let teardown = namespace.teardown();
@@ -161,8 +162,9 @@ pub struct Namespace {
 }
 
 impl Namespace {
-    /// Starts the spinner, makes the namespaces, and starts `init` in them.
-    fn create(host: &Host) -> Result<Namespace, String> {
+    /// Starts the spinner, makes the namespaces (with a private `/dev/shm` and a private run directory),
+    /// and starts `init` in them.
+    fn create(host: &Host, run_dir: &std::path::Path) -> Result<Namespace, String> {
         let spinner = spawn_spinner()?;
         let made = (|| {
             // Affinity first: a real-time spinner on the driver's CPU would starve the driver.
@@ -175,6 +177,7 @@ impl Namespace {
             )
             .map_err(|errno| format!("cannot make the run's PID namespace: unshare: {errno}"))?;
             private_dev_shm()?;
+            private_run_dir(run_dir, host.info.root.then_some(host.info.scenario_uid))?;
             spawn_init(host.info.root.then_some(host.info.scenario_uid))
         })();
         match made {
@@ -277,6 +280,48 @@ fn private_dev_shm() -> Result<(), String> {
         }
         if libc::mount(c"mqueue".as_ptr(), queues.as_ptr(), c"mqueue".as_ptr(), 0, std::ptr::null()) != 0 {
             return Err(fail("mounting the run's POSIX message queues"));
+        }
+    }
+    Ok(())
+}
+
+/// Gives the run a directory in memory: a tmpfs mounted over the run directory in the run's mount
+/// namespace, made the working directory of the driver and so of every scenario process. The FIFOs and
+/// files a scenario names, and the cores its processes dump, live there and go with the namespace.
+///
+/// Why not the host's disk: the run's processes are pinned to the scenario CPU, which the spinner keeps
+/// busy at real-time priority, and a file system on a block device may wait there for work that only
+/// an ordinary-priority kernel thread on that CPU can do. Seen on this project's machine: a process
+/// dumping core unlinks the previous `core` first (`vfs_coredump` -> `do_unlinkat`), ext4 frees its
+/// blocks with a discard and waits for the block I/O (`blkdev_issue_discard` -> `submit_bio_wait`),
+/// and the completion ran only when real-time throttling gave the CPU away: about 1 s each time, up to
+/// 4.7 s, more than a step may take. A tmpfs does no block I/O.
+fn private_run_dir(run_dir: &std::path::Path, owner_uid: Option<u32>) -> Result<(), String> {
+    use std::os::unix::ffi::OsStrExt;
+    let fail = |what: &str| {
+        format!("cannot give the run a directory of its own in memory: {what}: {}", std::io::Error::last_os_error())
+    };
+    let target = std::ffi::CString::new(run_dir.as_os_str().as_bytes()).map_err(|error| error.to_string())?;
+    // Owned as the run directory is (by the unprivileged scenario user when the runner is root), private
+    // to it, and big enough for the cores a scenario may dump.
+    let owner = owner_uid.map(|uid| format!(",uid={uid},gid={uid}")).unwrap_or_default();
+    let options = std::ffi::CString::new(format!("mode=0700,size=256m{owner}")).expect("no NUL in the options");
+    // SAFETY: mount and chdir with NUL-terminated strings; mounts were made private in this namespace.
+    unsafe {
+        if libc::mount(
+            c"tmpfs".as_ptr(),
+            target.as_ptr(),
+            c"tmpfs".as_ptr(),
+            libc::MS_NOSUID | libc::MS_NODEV,
+            options.as_ptr() as *const libc::c_void,
+        ) != 0
+        {
+            return Err(fail(&format!("mounting a tmpfs on {}", run_dir.display())));
+        }
+        // The working directory of every scenario process, where a core it dumps is written (the host's
+        // core_pattern is a file name, see `host::probe`).
+        if libc::chdir(target.as_ptr()) != 0 {
+            return Err(fail(&format!("entering {}", run_dir.display())));
         }
     }
     Ok(())
