@@ -690,6 +690,13 @@ pub fn signal_operand(call: CallId, index: usize, kind: OperandKind, values: Val
         (CallId::Sigtimedwait, 1, OperandKind::Int) => {
             prop_oneof![Just(0i64), 1i64..100_000, Just(2_000_000_000)].boxed()
         }
+        // The timeouts of the timed calls on IPC objects: none, short, long, and invalid (or long past).
+        (CallId::Semtimedop, 1, OperandKind::Int)
+        | (CallId::MqTimedsend, 3, OperandKind::Int)
+        | (CallId::MqTimedreceive, 2, OperandKind::Int)
+        | (CallId::SemTimedwait, 1, OperandKind::Int) => {
+            prop_oneof![Just(0i64), 1i64..100_000, Just(2_000_000_000), Just(-1)].boxed()
+        }
         _ => return operand(kind, values),
     };
     value.prop_map(|value| Arg::Expr(int_expr(value))).boxed()

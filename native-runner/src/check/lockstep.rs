@@ -1623,11 +1623,13 @@ impl Runner<'_> {
                         });
                         let asleep = match (call, want) {
                             (Some(_), _) if resting => false,
-                            // A sleep that a stop interrupted goes on through `restart_syscall`
-                            // (`hrtimer_nanosleep_restart`, with the deadline it started with).
+                            // A sleep (or a timed futex wait) that a stop interrupted goes on through
+                            // `restart_syscall` (`hrtimer_nanosleep_restart`, `futex_wait_restart`,
+                            // with the deadline it started with).
                             (Some((number, _)), Want::Block(Some(expected))) => {
                                 number == expected
-                                    || (number == libc::SYS_restart_syscall && expected == libc::SYS_clock_nanosleep)
+                                    || (number == libc::SYS_restart_syscall
+                                        && matches!(expected, libc::SYS_clock_nanosleep | libc::SYS_futex))
                             }
                             (Some(_), _) => true,
                             (None, _) => false,

@@ -698,7 +698,7 @@ impl Kernel {
         trace: &mut Trace,
     ) {
         self.leave_queue_for(pid, reason);
-        let (outcome, result) = match Kernel::interruption(reason) {
+        let (outcome, result) = match self.interruption_for(pid, reason) {
             Interruption::Partial(done) => (CallInterrupted::Partial, CallResult::Value { value: done as i64 }),
             _ => (CallInterrupted::Eintr, CallResult::Error { errno: EINTR }),
         };
@@ -721,7 +721,7 @@ impl Kernel {
             BlockReason::Sleep { until, .. } => time::seconds_left(self, *until),
             _ => 0,
         };
-        self.interrupt_with(pid, op, args, Kernel::interruption(reason), left, trace);
+        self.interrupt_with(pid, op, args, self.interruption_for(pid, reason), left, trace);
     }
 
     /// A signal ends a call as `interruption` says (`left`: the seconds a `sleep` had left).
@@ -880,6 +880,10 @@ impl Kernel {
             MechanismId::NamedSem => <named_sem::NamedSems as Mechanism>::leave_queue(self, pid, &reason),
             MechanismId::Fd | MechanismId::Sched => {}
         }
+        if mechanism_of(&reason).is_ipc() {
+            // A timed call's timer goes with its wait.
+            self.cancel_timer(pid, time::TimerKind::Wake);
+        }
     }
 
     /// Takes a process off the wait queue `reason` names.
@@ -896,6 +900,21 @@ impl Kernel {
             MechanismId::NamedSem => <named_sem::NamedSems as Mechanism>::leave_queue(self, pid, reason),
             MechanismId::Fd | MechanismId::Sched => {}
         }
+        if mechanism_of(reason).is_ipc() {
+            self.cancel_timer(pid, time::TimerKind::Wake);
+        }
+    }
+
+    /// What a signal does to `pid`'s call, asleep for `reason`: as its mechanism says, but `sem_timedwait`
+    /// waits on the futex with a timeout, which `futex_wait` makes `-ERESTART_RESTARTBLOCK`: started
+    /// again after a stop, `EINTR` after any handler (with `SA_RESTART` too).
+    fn interruption_for(&self, pid: Pid, reason: &BlockReason) -> Interruption {
+        if matches!(reason, BlockReason::NamedSem { .. })
+            && self.program.call(self.process(pid).pc).is_some_and(|call| call.id == CallId::SemTimedwait)
+        {
+            return Interruption::RestartWithoutHandler;
+        }
+        Kernel::interruption(reason)
     }
 
     /// What a signal does to the call `reason` puts to sleep (see [`Interruption`]).
@@ -964,10 +983,12 @@ impl Kernel {
             }
             trace.record_wake(self.step as u32, pid, by, cause);
         } else if self.process(pid).still_queued.is_some() {
-            // A signal woke it first, and it has not run since: the partner took it off the queue.
+            // A signal or its timer woke it first, and it has not run since: the partner took it off the
+            // queue (and it no longer times out: the partner's wake-up counts).
             let process = self.proc_mut(pid);
             process.still_queued = None;
             process.partner_woke = true;
+            process.call.timed_out = false;
         }
     }
 
@@ -977,12 +998,11 @@ impl Kernel {
     /// call or end its wait (see [`process::Process::still_queued`]).
     pub(crate) fn wake_for_signal(&mut self, pid: Pid) {
         let ProcState::Blocked(reason) = &self.process(pid).state else { return };
-        match mechanism_of(reason) {
-            MechanismId::Msg | MechanismId::Sem | MechanismId::Mqueue | MechanismId::NamedSem => {
-                let reason = reason.clone();
-                self.proc_mut(pid).still_queued = Some(reason);
-            }
-            _ => self.leave_wait_queue(pid),
+        if mechanism_of(reason).is_ipc() {
+            let reason = reason.clone();
+            self.proc_mut(pid).still_queued = Some(reason);
+        } else {
+            self.leave_wait_queue(pid);
         }
     }
 
@@ -1117,7 +1137,7 @@ impl Kernel {
 }
 
 /// The mechanism whose wait queue a sleeper with this reason is on.
-fn mechanism_of(reason: &BlockReason) -> MechanismId {
+pub(crate) fn mechanism_of(reason: &BlockReason) -> MechanismId {
     match reason {
         BlockReason::PipeEmpty { .. } | BlockReason::PipeFull { .. } => MechanismId::Pipe,
         BlockReason::FifoNoWriter { .. } | BlockReason::FifoNoReader { .. } => MechanismId::Fifo,
@@ -1145,4 +1165,23 @@ pub fn resolve_args(call: &CallOp, vars: &[i64], pid: Pid, args: &mut Args) -> R
         args.push(operand.resolve(vars, pid)?);
     }
     Ok(())
+}
+
+/// Runs `text` under the pids of `choices` (invariants checked after every step), checks that every
+/// expectation held and every process exited, and returns the trace as text.
+#[cfg(test)]
+pub(crate) fn holds_under(text: &str, choices: &[u32]) -> String {
+    use crate::{Policy, RunConfig, Simulation};
+    let scenario = crate::parse(text).unwrap_or_else(|errors| panic!("{:?}", errors[0]));
+    let config = RunConfig {
+        policy: Policy::Choices { pids: choices.to_vec() },
+        check_invariants: true,
+        ..RunConfig::default()
+    };
+    let mut simulation = Simulation::new(&scenario, config).unwrap();
+    simulation.run().unwrap();
+    let report = simulation.report().unwrap();
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    assert_eq!(report.outcome, crate::RunOutcome::AllExited);
+    crate::present::render::trace_text(simulation.program(), simulation.trace())
 }

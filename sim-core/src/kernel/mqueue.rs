@@ -1,4 +1,4 @@
-//! POSIX message queues: `mq_open`, `mq_send`, `mq_receive`, `mq_getattr`, `mq_setattr`, `mq_notify`,
+//! POSIX message queues: `mq_open`, `mq_send`, `mq_receive` (and their timed forms), `mq_getattr`, `mq_setattr`, `mq_notify`,
 //! `mq_close`, `mq_unlink`, and what `read`, `lseek` and friends do on a queue's descriptor.
 //!
 //! The rules are `ipc/mqueue.c`'s (Linux 6.18) with glibc's wrappers (which want a name starting with
@@ -18,15 +18,21 @@
 //! that nobody waits on (`__do_notify`), after which the registration is gone; closing any descriptor of
 //! the queue cancels the caller's registration (`mqueue_flush_file`). A sleeper stopped by a signal
 //! starts its call again once continued (`-ERESTARTSYS`).
+//!
+//! `mq_timedsend` and `mq_timedreceive` sleep until a time (`now + NS` in the scenario, an absolute
+//! `CLOCK_REALTIME` time in C): woken by their timer, they stay in line until they run, and fail with
+//! `ETIMEDOUT` unless a partner served them meanwhile; a pending signal comes first (`wq_sleep`), and
+//! the call started again after it finds its time passed.
 
 use super::fd::{FileObject, OpenFile};
 use super::process::Handed;
+use super::time::TimerKind;
 use super::{CallContext, Exec, Interruption, Kernel, Mechanism, WokenCall};
 use crate::lang::syscalls::CallId;
-use crate::linux::errno::{EACCES, EAGAIN, EBADF, EEXIST, EINVAL, EMFILE, EMSGSIZE, ENOENT, ENOSPC};
+use crate::linux::errno::{EACCES, EAGAIN, EBADF, EEXIST, EINVAL, EMFILE, EMSGSIZE, ENOENT, ENOSPC, ETIMEDOUT};
 use crate::linux::fcntl::{self, O_ACCMODE, O_CREAT, O_EXCL, O_NONBLOCK, UMASK};
 use crate::linux::mqueue::{self as linux_mq, MQ_PRIO_MAX};
-use crate::linux::{field, Signal};
+use crate::linux::{field, Errno, Signal};
 use crate::present::snapshot::{MessageView, MqueueView, ObjectView};
 use crate::trace::{BlockReason, CallResult, Copied, CopyDirection, ObjectRef, Pid, Trace, TraceHasher, WakeCause};
 
@@ -259,11 +265,58 @@ fn queue_of(kernel: &Kernel, pid: Pid, fd: i64) -> Result<(u32, u32), crate::lin
     }
 }
 
-/// `do_mq_timedsend` without a timeout, for one call (or the end of one a receiver finished).
+/// A timed call's timeout (its last operand), or `None` for the untimed one.
+fn timeout_of(call: &CallContext) -> Option<i64> {
+    match call.id() {
+        CallId::MqTimedsend => Some(call.arg(3)),
+        CallId::MqTimedreceive => Some(call.arg(2)),
+        _ => None,
+    }
+}
+
+/// The end of a send or receive: a timed one's timer (if it slept) goes with it.
+fn finish(kernel: &mut Kernel, call: &CallContext, exec: Exec) -> Exec {
+    if timeout_of(call).is_some() && !matches!(exec, Exec::Block(_)) {
+        kernel.cancel_timer(call.pid, TimerKind::Wake);
+    }
+    exec
+}
+
+/// Whether a call that must sleep does: `Ok(())` once its timer is set (or for an untimed call), the
+/// error it fails with when its time has passed already (`wq_sleep` with an expired timeout).
+fn may_sleep(kernel: &mut Kernel, call: &CallContext) -> Result<(), Errno> {
+    match timeout_of(call) {
+        Some(ns) => {
+            let until = super::time::ipc_deadline(kernel, call.pid, ns);
+            if kernel.arm_wake(call.pid, until) {
+                Ok(())
+            } else {
+                Err(ETIMEDOUT)
+            }
+        }
+        None => Ok(()),
+    }
+}
+
+/// `do_mq_timedsend`, for one call (or the end of one a receiver finished); `mq_timedsend`'s time is
+/// absolute in C (`now + NS`), checked before anything else (`prepare_timeout`: `EINVAL` if negative).
 fn mq_send(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Exec {
+    let exec = mq_send_once(kernel, call, trace);
+    finish(kernel, call, exec)
+}
+
+fn mq_send_once(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Exec {
     let pid = call.pid;
+    if timeout_of(call).is_some_and(|ns| ns < 0) {
+        return Kernel::error(EINVAL);
+    }
     if let Some(Handed::Result(result)) = kernel.proc_mut(pid).handed.take() {
         return Exec::Done(result);
+    }
+    // Its timer woke it and no receiver made room for it meanwhile (`wq_sleep`: a pending signal would
+    // have come first, as `-ERESTARTSYS`).
+    if kernel.ipc_timed_out(pid) {
+        return Kernel::error(ETIMEDOUT);
     }
     let priority = call.arg(2) as u32 as i64;
     if priority >= MQ_PRIO_MAX {
@@ -297,7 +350,10 @@ fn mq_send(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Exec {
             return Kernel::error(EAGAIN);
         }
         let held = queue.curmsgs() as u32;
-        queue.senders.push((pid, priority, message));
+        if let Err(errno) = may_sleep(kernel, call) {
+            return Kernel::error(errno);
+        }
+        kernel.mqueue_mut(id).senders.push((pid, priority, message));
         return Exec::Block(BlockReason::MqFull { mq: id, held });
     }
     let copy = |queue: &Mqueue| Copied {
@@ -331,12 +387,24 @@ fn mq_send(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Exec {
     Exec::Done(CallResult::Value { value: 0 })
 }
 
-/// `do_mq_timedreceive` without a timeout, for one call (or the end of one a sender finished).
+/// `do_mq_timedreceive`, for one call (or the end of one a sender finished), with `mq_timedreceive`'s
+/// time as `mq_send` takes it.
 fn mq_receive(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Exec {
+    let exec = mq_receive_once(kernel, call, trace);
+    finish(kernel, call, exec)
+}
+
+fn mq_receive_once(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Exec {
     let pid = call.pid;
     let count = call.arg(1);
+    if timeout_of(call).is_some_and(|ns| ns < 0) {
+        return Kernel::error(EINVAL);
+    }
     if let Some(handed) = kernel.proc_mut(pid).handed.take() {
         return super::msg::finish_handed(kernel, pid, handed, i64::MAX, trace);
+    }
+    if kernel.ipc_timed_out(pid) {
+        return Kernel::error(ETIMEDOUT);
     }
     let (id, file) = match queue_of(kernel, pid, call.arg(0)) {
         Ok(found) => found,
@@ -360,7 +428,10 @@ fn mq_receive(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Exe
         if nonblock {
             return Kernel::error(EAGAIN);
         }
-        queue.receivers.push(pid);
+        if let Err(errno) = may_sleep(kernel, call) {
+            return Kernel::error(errno);
+        }
+        kernel.mqueue_mut(id).receivers.push(pid);
         return Exec::Block(BlockReason::MqEmpty { mq: id });
     }
     // `msg_get`: the oldest message of the highest priority.
@@ -470,8 +541,8 @@ impl Mechanism for Mqueues {
         let pid = call.pid;
         match call.id() {
             CallId::MqOpen => mq_open(kernel, pid, call.arg(0) as u32, call.arg(1), call.arg(2), call.arg(3)),
-            CallId::MqSend => mq_send(kernel, call, trace),
-            CallId::MqReceive => mq_receive(kernel, call, trace),
+            CallId::MqSend | CallId::MqTimedsend => mq_send(kernel, call, trace),
+            CallId::MqReceive | CallId::MqTimedreceive => mq_receive(kernel, call, trace),
             CallId::MqGetattr => mq_getattr(kernel, pid, call.arg(0), call.arg(1)),
             CallId::MqSetattr => mq_setattr(kernel, pid, call.arg(0), call.arg(1)),
             CallId::MqNotify => mq_notify(kernel, pid, call.arg(0), call.arg(1)),

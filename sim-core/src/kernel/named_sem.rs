@@ -1,4 +1,4 @@
-//! POSIX named semaphores: `sem_open`, `sem_wait`, `sem_trywait`, `sem_post`, `sem_getvalue`,
+//! POSIX named semaphores: `sem_open`, `sem_wait`, `sem_trywait`, `sem_timedwait`, `sem_post`, `sem_getvalue`,
 //! `sem_close`, `sem_unlink`.
 //!
 //! These are glibc's (2.34 and later), built on a file and a futex: `sem_open` opens (or creates, from a
@@ -17,10 +17,11 @@
 //! up before touching it.) Scenario processes have the umask 022, as `ipclab check` sets it.
 
 use super::process::SemHandle;
+use super::time::TimerKind;
 use super::wait::{WaitQueue, Wake};
 use super::{CallContext, Exec, Interruption, Kernel, Mechanism, WokenCall};
 use crate::lang::syscalls::CallId;
-use crate::linux::errno::{EACCES, EAGAIN, EEXIST, EINVAL, EMFILE, ENAMETOOLONG, ENOENT, EOVERFLOW};
+use crate::linux::errno::{EACCES, EAGAIN, EEXIST, EINVAL, EMFILE, ENAMETOOLONG, ENOENT, EOVERFLOW, ETIMEDOUT};
 use crate::linux::fcntl::{O_CREAT, O_EXCL, UMASK};
 use crate::linux::mqueue::NAME_MAX;
 use crate::linux::sem::SEM_VALUE_MAX;
@@ -242,16 +243,32 @@ impl Mechanism for NamedSems {
         }
         let sem = kernel.named_sem_mut(id);
         match call.id() {
-            CallId::SemWait | CallId::SemTrywait => {
+            CallId::SemWait | CallId::SemTrywait | CallId::SemTimedwait => {
+                // `sem_timedwait`'s futex wait timed out, nobody having posted meanwhile: glibc gives up
+                // without looking at the value again (`__new_sem_wait_slow64`).
+                if kernel.ipc_timed_out(pid) {
+                    kernel.cancel_timer(pid, TimerKind::Wake);
+                    return Kernel::error(ETIMEDOUT);
+                }
+                let sem = kernel.named_sem_mut(id);
                 if sem.value > 0 {
                     sem.value -= 1;
                     sem.last_pid = pid;
+                    kernel.cancel_timer(pid, TimerKind::Wake);
                     return Exec::Done(CallResult::Value { value: 0 });
                 }
                 if call.id() == CallId::SemTrywait {
                     return Kernel::error(EAGAIN);
                 }
-                sem.waiters.add(pid, true);
+                if call.id() == CallId::SemTimedwait {
+                    // The time is absolute in C (`now + NS`); one already past fails at once
+                    // (`futex_wait` with an expired timer), once the value is seen to be 0.
+                    let until = super::time::ipc_deadline(kernel, pid, call.arg(1));
+                    if !kernel.arm_wake(pid, until) {
+                        return Kernel::error(ETIMEDOUT);
+                    }
+                }
+                kernel.named_sem_mut(id).waiters.add(pid, true);
                 Exec::Block(BlockReason::NamedSem { sem: id })
             }
             CallId::SemPost => {
@@ -291,10 +308,16 @@ impl Mechanism for NamedSems {
         Interruption::Restart
     }
 
-    fn woken_call(_kernel: &Kernel, _pid: Pid, by_signal: bool) -> WokenCall {
-        if by_signal {
-            // The signal ended the futex wait: the call is interrupted without trying again.
-            WokenCall::SeesSignal(Interruption::Restart)
+    fn woken_call(kernel: &Kernel, pid: Pid, by_signal: bool) -> WokenCall {
+        if kernel.process(pid).call.timed_out {
+            // `futex_wait` reports the timeout before a pending signal: `sem_timedwait` fails with
+            // ETIMEDOUT (its handler runs after).
+            WokenCall::TriesAgain
+        } else if by_signal {
+            // The signal ended the futex wait: the call is interrupted without trying again
+            // (`sem_timedwait`'s, with a timeout, ends with EINTR after any handler).
+            let timed = kernel.program.call(kernel.process(pid).pc).is_some_and(|call| call.id == CallId::SemTimedwait);
+            WokenCall::SeesSignal(if timed { Interruption::RestartWithoutHandler } else { Interruption::Restart })
         } else {
             // A `sem_post` ended the futex wait (even one a signal had woken first: it was still
             // queued), which returns 0; the signal is taken on the way back to user space, over a

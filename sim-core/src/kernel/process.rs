@@ -91,12 +91,17 @@ pub struct InCall {
     /// instead (the call's `-ERESTARTSYS`, `-ERESTARTNOHAND` or `-ERESTART_RESTARTBLOCK` is still in
     /// the saved registers when `handle_signal` runs).
     pub undecided: Option<super::Interruption>,
+    /// A timed call on an IPC object (`semtimedop`, `mq_timedsend`, `mq_timedreceive`,
+    /// `sem_timedwait`) whose timer woke it, and which nobody served or woke since: it fails with its
+    /// timeout's error when it runs.
+    pub timed_out: bool,
 }
 
 impl InCall {
     pub fn reset(&mut self) {
         self.waited = false;
         self.restart = false;
+        self.timed_out = false;
         self.scratch = Scratch::None;
         self.undecided = None;
     }

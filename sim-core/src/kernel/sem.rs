@@ -27,6 +27,7 @@
 
 use super::ipc::IpcIds;
 use super::process::Handed;
+use super::time::TimerKind;
 use super::{CallContext, Exec, Interruption, Kernel, Mechanism, WokenCall};
 use crate::lang::syscalls::CallId;
 use crate::linux::errno::{E2BIG, EACCES, EAGAIN, EEXIST, EFBIG, EIDRM, EINVAL, ENOENT, ENOSPC, ERANGE};
@@ -460,7 +461,7 @@ fn semget(kernel: &mut Kernel, pid: Pid, key: i32, nsems: i32, flags: i32) -> Ex
 /// The operations of a `semop` call: each operand given as many times as it says.
 fn operations(call: &CallContext, semopm: u32) -> Vec<Sembuf> {
     let mut sops = Vec::new();
-    for index in 1..call.args.len() {
+    for index in call.id().first_sembuf()..call.args.len() {
         let (sembuf, times) = linux_sem::unpack_sembuf(call.arg(index));
         // Past SEMOPM the call fails whatever the operations are: no need to lay out more.
         for _ in 0..(times as u32).min(semopm.saturating_add(1)) {
@@ -470,21 +471,45 @@ fn operations(call: &CallContext, semopm: u32) -> Vec<Sembuf> {
     sops
 }
 
-/// `do_semtimedop` without a timeout, for one call (or the end of a call another process finished).
+/// `do_semtimedop`, for one call (or the end of a call another process finished), with the timeout of
+/// `semtimedop` (relative, from the call's start).
 fn semop(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Exec {
+    let pid = call.pid;
+    let timed = call.id() == CallId::Semtimedop;
+    let exec = semop_once(kernel, call, trace);
+    if timed && !matches!(exec, Exec::Block(_)) {
+        // The call is over: its timer (if it slept) goes with it.
+        kernel.cancel_timer(pid, TimerKind::Wake);
+    }
+    exec
+}
+
+fn semop_once(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Exec {
     let pid = call.pid;
     if let Some(Handed::Result(result)) = kernel.proc_mut(pid).handed.take() {
         return Exec::Done(result);
     }
+    // Its timer woke it and nobody did its operations meanwhile: `EAGAIN`, without another try, even
+    // with a signal pending (`do_semtimedop` looks at `timed_out` first).
+    if kernel.ipc_timed_out(pid) {
+        return Kernel::error(EAGAIN);
+    }
     let semid = call.arg(0) as i32;
     let semopm = kernel.limits.ipc.semopm;
     let sops = operations(call, semopm);
-    let written_times: u64 = (1..call.args.len()).map(|index| linux_sem::unpack_sembuf(call.arg(index)).1 as u64).sum();
+    let written_times: u64 = (call.id().first_sembuf()..call.args.len())
+        .map(|index| linux_sem::unpack_sembuf(call.arg(index)).1 as u64)
+        .sum();
     if sops.is_empty() || semid < 0 {
         return Kernel::error(EINVAL);
     }
     if written_times > semopm as u64 {
         return Kernel::error(E2BIG);
+    }
+    // `semtimedop`'s timeout is checked after the operations are read (`timespec64_valid`).
+    let timeout = if call.id() == CallId::Semtimedop { Some(call.arg(1)) } else { None };
+    if timeout.is_some_and(|ns| ns < 0) {
+        return Kernel::error(EINVAL);
     }
     let max = sops.iter().map(|sop| sop.num as usize).max().unwrap_or(0);
     let undos = sops.iter().any(|sop| sop.flg as i64 & SEM_UNDO != 0);
@@ -525,6 +550,13 @@ fn semop(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Exec {
         }
         Attempt::Failed(errno) => Kernel::error(errno),
         Attempt::Block(blocking) => {
+            if let Some(ns) = timeout {
+                // A timeout of 0 (or one that has passed, on a restart) fails at once.
+                let until = super::time::ipc_deadline(kernel, pid, ns);
+                if !kernel.arm_wake(pid, until) {
+                    return Kernel::error(EAGAIN);
+                }
+            }
             let sop = sleeper.sops[blocking];
             let set = kernel.sem_set(index);
             let value = set.sems[sop.num as usize].value;
@@ -774,7 +806,7 @@ impl Mechanism for SemSets {
     fn call(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Exec {
         match call.id() {
             CallId::Semget => semget(kernel, call.pid, call.arg(0) as i32, call.arg(1) as i32, call.arg(2) as i32),
-            CallId::Semop => semop(kernel, call, trace),
+            CallId::Semop | CallId::Semtimedop => semop(kernel, call, trace),
             CallId::Semctl => semctl(kernel, call, trace),
             other => unreachable!("{} is not a semaphore call", other.name()),
         }
@@ -811,9 +843,10 @@ impl Mechanism for SemSets {
     }
 
     fn woken_call(kernel: &Kernel, pid: Pid, _by_signal: bool) -> WokenCall {
-        // A sleeper whose operations another process did returns their result (`queue.status`); any
-        // other woken `semop` looks for a signal before it tries again.
-        if kernel.process(pid).handed.is_some() {
+        // A sleeper whose operations another process did returns their result (`queue.status`), and
+        // one whose timer woke it fails with EAGAIN (`timed_out` comes before a signal); any other
+        // woken `semop` looks for a signal before it tries again.
+        if kernel.process(pid).handed.is_some() || kernel.process(pid).call.timed_out {
             WokenCall::TriesAgain
         } else {
             WokenCall::SeesSignal(Interruption::Eintr)

@@ -848,6 +848,7 @@ impl Mechanism for Signals {
 
 #[cfg(test)]
 mod tests {
+    use crate::kernel::holds_under;
     use crate::linux::ChildStatus;
     use crate::trace::{BlockReason, Delivery, EventKind};
     use crate::{Policy, RunConfig, Simulation};
@@ -917,43 +918,14 @@ mod tests {
     fn a_handler_delivered_before_a_stopped_call_starts_again_decides_how_it_ends() {
         // Stopped in read, continued, then SIGUSR2 (no SA_RESTART) comes before the reader runs: the read
         // fails with EINTR, as handle_signal decides with the restart code still in the registers.
-        let scenario = crate::parse(
-            "handler h {\n  n = 1\n}\nprocess main expect exited 0 {\n  p = pipe\n  \
+        let text = "handler h {\n  n = 1\n}\nprocess main expect exited 0 {\n  p = pipe\n  \
              sigaction SIGUSR2 h -> 0\n  fork poker expect exited 0 {\n    boss = getppid\n    \
              kill boss SIGSTOP -> 0\n    kill boss SIGCONT -> 0\n    kill boss SIGUSR2 -> 0\n    \
              write p.w \"p\" -> 1\n  }\n  read p.r 1 -> EINTR\n  read p.r 1 -> \"p\"\n  \
-             waitpid poker -> poker exited 0\n}\n",
-        )
-        .unwrap();
+             waitpid poker -> poker exited 0\n}\n";
         // main forks and sleeps in read; poker stops it (main takes the stop), continues it and sends
         // SIGUSR2 before main runs again.
-        let choices = [2, 2, 2, 2, 3, 3, 2, 3, 3, 2, 2, 3, 2, 3, 2];
-        let config = RunConfig {
-            policy: Policy::Choices { pids: choices.to_vec() },
-            check_invariants: true,
-            ..RunConfig::default()
-        };
-        let mut simulation = Simulation::new(&scenario, config).unwrap();
-        simulation.run().unwrap();
-        let report = simulation.report().unwrap();
-        assert!(report.failures.is_empty(), "{:?}", report.failures);
-        assert_eq!(report.outcome, crate::RunOutcome::AllExited);
-    }
-
-    /// Runs `text` under the pids of `choices` (with invariants checked after every step) and checks
-    /// that every expectation held and every process exited.
-    fn holds_under(text: &str, choices: &[u32]) {
-        let scenario = crate::parse(text).unwrap_or_else(|errors| panic!("{:?}", errors[0]));
-        let config = RunConfig {
-            policy: Policy::Choices { pids: choices.to_vec() },
-            check_invariants: true,
-            ..RunConfig::default()
-        };
-        let mut simulation = Simulation::new(&scenario, config).unwrap();
-        simulation.run().unwrap();
-        let report = simulation.report().unwrap();
-        assert!(report.failures.is_empty(), "{:?}", report.failures);
-        assert_eq!(report.outcome, crate::RunOutcome::AllExited);
+        holds_under(text, &[2, 2, 2, 2, 3, 3, 2, 3, 3, 2, 2, 3, 2, 3, 2]);
     }
 
     #[test]
@@ -1080,27 +1052,14 @@ mod tests {
         // The parent's SIGCHLD handler counts CLD_CONTINUED: after its kill SIGCONT, and a waitpid
         // WCONTINUED that finds the continue at once, nothing has come (the child has not run); the
         // child's SIGCHLD comes when it runs, and its exit's SIGCHLD coalesces with it.
-        let scenario = crate::parse(
-            "handler h {\n  if si_code == CLD_CONTINUED {\n    conts = conts + 1\n  }\n}\n\
+        let text = "handler h {\n  if si_code == CLD_CONTINUED {\n    conts = conts + 1\n  }\n}\n\
              process main expect exited 0 {\n  conts = 0\n  sigaction SIGCHLD h SA_SIGINFO -> 0\n  \
              fork kid expect exited 0 {\n    raise SIGSTOP -> 0\n  }\n  \
              waitpid kid WUNTRACED -> kid stopped SIGSTOP\n  kill kid SIGCONT -> 0\n  \
              waitpid kid WCONTINUED -> kid continued\n  if conts != 0 {\n    exit 1\n  }\n  \
-             waitpid kid -> kid exited 0\n  if conts != 1 {\n    exit 2\n  }\n}\n",
-        )
-        .unwrap();
+             waitpid kid -> kid exited 0\n  if conts != 1 {\n    exit 2\n  }\n}\n";
         // The kid stops at step 3 and runs again only at step 9, when main sleeps in waitpid.
-        let choices = [2, 2, 3, 2, 2, 2, 2, 2, 3, 2, 2, 2];
-        let config = RunConfig {
-            policy: Policy::Choices { pids: choices.to_vec() },
-            check_invariants: true,
-            ..RunConfig::default()
-        };
-        let mut simulation = Simulation::new(&scenario, config).unwrap();
-        simulation.run().unwrap();
-        let report = simulation.report().unwrap();
-        assert!(report.failures.is_empty(), "{:?}", report.failures);
-        assert_eq!(report.outcome, crate::RunOutcome::AllExited);
+        holds_under(text, &[2, 2, 3, 2, 2, 2, 2, 2, 3, 2, 2, 2]);
     }
 
     #[test]

@@ -95,7 +95,7 @@ impl Canonical {
 /// A call in progress: whether it slept, its operands, what its mechanism keeps (times count from
 /// `now`: the same wait later is the same state).
 fn hash_call(hasher: &mut TraceHasher, call: &super::process::InCall, canonical: &Canonical, now: u64) {
-    hasher.word(call.waited as u64);
+    hasher.word(call.waited as u64 | (call.timed_out as u64) << 1);
     for arg in call.args.as_slice() {
         hasher.word(*arg as u64);
     }

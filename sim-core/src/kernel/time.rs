@@ -1,4 +1,5 @@
-//! Virtual time: the clock, `sleep`, `nanosleep`, `alarm`, and the timeout of `sigtimedwait`.
+//! Virtual time: the clock, `sleep`, `nanosleep`, `alarm`, and the timeouts of `sigtimedwait` and of the
+//! timed calls on IPC objects.
 //!
 //! The simulator has a clock of its own, in nanoseconds. Each step takes [`STEP_NS`] of it (a system call
 //! and the code around it, roughly). When no process can run but a timer is set, time jumps straight to
@@ -100,8 +101,18 @@ impl Kernel {
             self.set_next_timer(self.next_timer().unwrap_or(u64::MAX));
             match timer.kind {
                 TimerKind::Wake => {
-                    if matches!(self.process(timer.pid).state, super::ProcState::Blocked(_)) {
-                        self.leave_wait_queue(timer.pid);
+                    if let super::ProcState::Blocked(reason) = &self.process(timer.pid).state {
+                        if super::mechanism_of(reason).is_ipc() {
+                            // An IPC sleeper stays on its object's queue until it runs (`do_semtimedop`,
+                            // `wq_sleep`, `futex_wait` look at what happened only then): a partner may
+                            // still serve it, or wake it, before it fails with its timeout's error.
+                            let reason = reason.clone();
+                            let process = self.proc_mut(timer.pid);
+                            process.still_queued = Some(reason);
+                            process.call.timed_out = true;
+                        } else {
+                            self.leave_wait_queue(timer.pid);
+                        }
                         self.set_state(timer.pid, super::ProcState::Runnable);
                         trace.record_wake(self.step as u32, timer.pid, timer.pid, WakeCause::Timer);
                     }
@@ -123,6 +134,37 @@ impl Kernel {
             trace.record(Event { step: self.step as u32, kind: EventKind::Clock { now: at } });
         }
         self.fire_timers(trace);
+        true
+    }
+}
+
+/// The time a timed call on an IPC object gives up (`semtimedop`, `mq_timedsend`, `mq_timedreceive`,
+/// `sem_timedwait`): `timeout` nanoseconds after the call began, kept across restarts. A negative
+/// timeout is a time already past (the calls that refuse one do so before they get here).
+pub(crate) fn ipc_deadline(kernel: &mut Kernel, pid: Pid, timeout: i64) -> u64 {
+    deadline(kernel, pid, u64::try_from(timeout).unwrap_or(0))
+}
+
+impl Kernel {
+    /// A timed call on an IPC object is about to sleep until `until`: sets its wake-up timer, or, with
+    /// the time already past, says that it does not sleep (it fails with its timeout's error at once).
+    pub(crate) fn arm_wake(&mut self, pid: Pid, until: u64) -> bool {
+        if self.now_in_step() >= until {
+            return false;
+        }
+        self.set_timer(pid, until, TimerKind::Wake);
+        true
+    }
+
+    /// Whether `pid`'s timed call on an IPC object, running again, timed out (see `InCall::timed_out`);
+    /// if so it leaves the queue it was still on.
+    pub(crate) fn ipc_timed_out(&mut self, pid: Pid) -> bool {
+        if !self.process(pid).call.timed_out {
+            return false;
+        }
+        if let Some(reason) = self.proc_mut(pid).still_queued.take() {
+            self.leave_queue_for(pid, &reason);
+        }
         true
     }
 }
@@ -214,7 +256,7 @@ impl Mechanism for Clock {
     }
 
     /// Timers are kept in the order they fire, belong to living processes, and a wake-up timer belongs
-    /// to a process asleep in a timed call; each process has one of each kind at most.
+    /// to a process in a timed call; each process has one of each kind at most.
     fn check(kernel: &Kernel) -> Result<(), String> {
         if kernel.timers.windows(2).any(|pair| (pair[0].at, pair[0].seq) > (pair[1].at, pair[1].seq)) {
             return Err("timers are out of order".into());
@@ -235,10 +277,14 @@ impl Mechanism for Clock {
             if !process.is_alive() {
                 return Err(format!("a timer belongs to {}, which is dead", process.name));
             }
-            let sleeping = matches!(
-                process.state,
-                super::ProcState::Blocked(BlockReason::Sleep { .. } | BlockReason::SignalWait { .. })
-            );
+            // A timed call on an IPC object keeps its timer while it sleeps, and after a partner woke it
+            // until it runs.
+            let sleeping = match &process.state {
+                super::ProcState::Blocked(BlockReason::Sleep { .. } | BlockReason::SignalWait { .. }) => true,
+                super::ProcState::Blocked(reason) => super::mechanism_of(reason).is_ipc(),
+                super::ProcState::Runnable => process.call.waited && matches!(process.call.scratch, Scratch::Until(_)),
+                _ => false,
+            };
             if timer.kind == TimerKind::Wake && !sleeping {
                 return Err(format!("{} has a wake-up timer but does not sleep", process.name));
             }
@@ -268,4 +314,85 @@ fn alarm_seconds(left_ns: u64) -> u64 {
 /// a `sleep 10` cut short 3 s and a few microseconds in returns 6, as `ipclab check` found on Linux).
 pub(crate) fn seconds_left(kernel: &Kernel, until: u64) -> i64 {
     (until.saturating_sub(kernel.now_in_step()) / NS_PER_SECOND) as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::kernel::holds_under;
+
+    /// The step of the first line of `trace` that contains `words`.
+    fn step_of(trace: &str, words: &str) -> u32 {
+        let line =
+            trace.lines().find(|line| line.contains(words)).unwrap_or_else(|| panic!("no {words:?} in\n{trace}"));
+        line.split_whitespace().next().unwrap().parse().unwrap()
+    }
+
+    /// A timed IPC call whose timer fired stays on the object's queue until it runs: a partner that comes
+    /// first serves it (`do_semtimedop` finds `queue.status` set, `wq_sleep` finds `STATE_READY`, the
+    /// futex wait was ended by the post), and the call succeeds; with nobody coming it times out.
+    #[test]
+    fn a_timed_ipc_call_whose_timer_fired_is_still_served_by_a_partner_that_comes_before_it_runs() {
+        let cases = [
+            (
+                "s = semget IPC_PRIVATE 1 IPC_CREAT|0600",
+                "semtimedop s 2000 {0, -1}",
+                "0",
+                "EAGAIN",
+                "semop s {0, 1} -> 0",
+            ),
+            (
+                "s = mq_open \"/t\" O_CREAT|O_RDWR 0600 {1, 8}",
+                "m = mq_timedreceive s 8 2000",
+                "\"x\"",
+                "ETIMEDOUT",
+                "mq_send s \"x\" -> 0",
+            ),
+            ("s = sem_open \"/t\" O_CREAT 0600 0", "sem_timedwait s 2000", "0", "ETIMEDOUT", "sem_post s -> 0"),
+        ];
+        for (make, wait, served, timed_out, partner) in cases {
+            let partner_call = format!("main       {}(", partner.split_whitespace().next().unwrap());
+            let text = |result: &str, partner: &str| {
+                format!(
+                    "process main expect exited 0 {{\n  {make}\n  fork taker expect exited 0 {{\n    {wait} -> {result}\n  }}\n  \
+                     sched_yield\n  sched_yield\n  sched_yield\n  {partner}\n  waitpid taker -> taker exited 0\n}}\n"
+                )
+            };
+            // main: its object and the fork; taker sleeps; main yields three times (the timer fires
+            // meanwhile), then serves taker before it runs; taker returns and ends; main reaps it.
+            let choices = [2, 2, 3, 2, 2, 2, 2, 3, 3, 2, 2];
+            let trace = holds_under(&text(served, partner), &choices);
+            assert!(
+                step_of(&trace, "taker      wakes up (its time is up)") < step_of(&trace, &partner_call),
+                "the timer fires before the partner comes:\n{trace}"
+            );
+            // Nobody comes: the call fails with its timeout's error when it runs.
+            holds_under(&text(timed_out, "sched_yield"), &choices);
+        }
+    }
+
+    /// A `semtimedop` and a `sem_timedwait` whose timer fired fail with their timeout's error even with a
+    /// handled signal pending (the handler runs after); an `mq_timedreceive` is interrupted by the
+    /// signal first (`wq_sleep`), and, started again by `SA_RESTART` with its time passed, fails with
+    /// `ETIMEDOUT`.
+    #[test]
+    fn a_timed_out_ipc_call_with_a_signal_pending_fails_with_its_timeout() {
+        let cases = [
+            ("s = semget IPC_PRIVATE 1 IPC_CREAT|0600", "semtimedop s 2000 {0, -1} -> EAGAIN"),
+            ("s = sem_open \"/t\" O_CREAT 0600 0", "sem_timedwait s 2000 -> ETIMEDOUT"),
+            ("s = mq_open \"/t\" O_CREAT|O_RDWR 0600 {1, 8}", "m = mq_timedreceive s 8 2000 -> ETIMEDOUT"),
+        ];
+        for (make, wait) in cases {
+            let text = format!(
+                "handler h {{\n  handled = 1\n}}\n\nprocess main expect exited 0 {{\n  {make}\n  \
+                 fork taker expect exited 0 {{\n    handled = 0\n    sigaction SIGUSR1 h SA_RESTART -> 0\n    \
+                 {wait}\n    if handled != 1 {{\n      exit 1\n    }}\n  }}\n  sched_yield\n  sched_yield\n  \
+                 sched_yield\n  kill taker SIGUSR1 -> 0\n  waitpid taker -> taker exited 0\n}}\n"
+            );
+            // main: object, fork; taker: sigaction, sleeps; main yields (the timer fires) and signals;
+            // taker runs: its call, the handler, rt_sigreturn, its end; main reaps it.
+            let choices = [2, 2, 3, 3, 2, 2, 2, 2, 3, 3, 3];
+            let trace = holds_under(&text, &choices);
+            assert!(trace.contains("taker      wakes up (its time is up)"), "{trace}");
+        }
+    }
 }

@@ -33,6 +33,12 @@ pub enum Mechanism {
 }
 
 impl Mechanism {
+    /// The System V and POSIX IPC objects, whose sleepers stay on the object's queue after a signal or
+    /// a timer woke them, until they run.
+    pub fn is_ipc(self) -> bool {
+        matches!(self, Mechanism::Msg | Mechanism::Sem | Mechanism::Mqueue | Mechanism::NamedSem)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Mechanism::Fd => "descriptors",
@@ -118,6 +124,10 @@ pub enum CallId {
     Sigtimedwait,
     Setrlimit,
     Getrlimit,
+    Semtimedop,
+    MqTimedsend,
+    MqTimedreceive,
+    SemTimedwait,
 }
 
 /// What one operand of a call is, which decides how it is parsed, checked and printed.
@@ -345,6 +355,8 @@ const KEY: Operand = operand("KEY", K::OneOf(Family::IpcKey));
 const IPC_FLAGS: Operand = operand("FLAGS", K::Flags(Family::IpcGetFlag));
 const SOP: Operand = operand("OP", K::Sembuf);
 const MORE_SOP: Operand = optional("OP", K::Sembuf, 0);
+/// A timed call's timeout, in (simulated) nanoseconds from the call's start.
+const TIMEOUT: Operand = operand("NS", K::Int);
 const MODE: Operand = optional("MODE", K::OneOf(Family::Mode), 0o600);
 
 /// Every call, indexed by [`CallId`].
@@ -1141,6 +1153,54 @@ pub const CALLS: &[CallSpec] = &[
         man: "getrlimit(2)",
         summary: reference_text!("Stores the caller's limit; `NAME = getrlimit RLIMIT_CORE` names its soft limit (`rlim_cur`)."),
     },
+    CallSpec {
+        id: CallId::Semtimedop,
+        name: "semtimedop",
+        mechanism: Mechanism::Sem,
+        operands: &[ID, TIMEOUT, SOP, MORE_SOP, MORE_SOP, MORE_SOP],
+        binding: B::Value,
+        result: R::Zero,
+        may_block: true,
+        c_text: "semtimedop({0}, {{{2}[, {3}][, {4}][, {5}]}}, {ops}, {1} ns)",
+        man: "semop(2)",
+        summary: reference_text!("`semop` with a timeout: fails with `EAGAIN` if its operations cannot all be done within NS nanoseconds (a relative timeout, as Linux takes it)."),
+    },
+    CallSpec {
+        id: CallId::MqTimedsend,
+        name: "mq_timedsend",
+        mechanism: Mechanism::Mqueue,
+        operands: &[FD, PAYLOAD, operand("PRIO", K::Int), TIMEOUT],
+        binding: B::Value,
+        result: R::Zero,
+        may_block: true,
+        c_text: "mq_timedsend({0}, {1}, {1.len}, {2}, now + {3} ns)",
+        man: "mq_send(3)",
+        summary: reference_text!("`mq_send` with a timeout: fails with `ETIMEDOUT` if the queue has no room within NS nanoseconds (C passes the absolute time `now + NS` on `CLOCK_REALTIME`)."),
+    },
+    CallSpec {
+        id: CallId::MqTimedreceive,
+        name: "mq_timedreceive",
+        mechanism: Mechanism::Mqueue,
+        operands: &[FD, COUNT, TIMEOUT],
+        binding: B::Message("prio"),
+        result: R::Message,
+        may_block: true,
+        c_text: "mq_timedreceive({0}, buf, {1}, &prio, now + {2} ns)",
+        man: "mq_receive(3)",
+        summary: reference_text!("`mq_receive` with a timeout: fails with `ETIMEDOUT` if no message comes within NS nanoseconds (C passes the absolute time `now + NS`)."),
+    },
+    CallSpec {
+        id: CallId::SemTimedwait,
+        name: "sem_timedwait",
+        mechanism: Mechanism::NamedSem,
+        operands: &[SEM, TIMEOUT],
+        binding: B::Value,
+        result: R::Zero,
+        may_block: true,
+        c_text: "sem_timedwait({0}, now + {1} ns)",
+        man: "sem_timedwait(3)",
+        summary: reference_text!("`sem_wait` with a timeout: fails with `ETIMEDOUT` if the semaphore stays 0 for NS nanoseconds (C passes the absolute time `now + NS`; a time already past still takes a semaphore above 0)."),
+    },
 ];
 
 impl CallId {
@@ -1150,6 +1210,15 @@ impl CallId {
 
     pub fn name(self) -> &'static str {
         self.spec().name
+    }
+
+    /// Where a `semop`'s operations start among its operands (after the timeout, for `semtimedop`).
+    pub fn first_sembuf(self) -> usize {
+        if self == CallId::Semtimedop {
+            2
+        } else {
+            1
+        }
     }
 
     /// The call with this number on the wire, if there is one.
@@ -1189,10 +1258,6 @@ pub const NOT_MODELLED: &[&str] = &[
     "epoll_create1",
     "epoll_ctl",
     "epoll_wait",
-    "semtimedop",
-    "mq_timedsend",
-    "mq_timedreceive",
-    "sem_timedwait",
     "sem_init",
     "sem_destroy",
     "shmget",

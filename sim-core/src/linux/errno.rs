@@ -80,6 +80,7 @@ pub const ENOMSG: Errno = Errno(42);
 pub const EIDRM: Errno = Errno(43);
 pub const EOVERFLOW: Errno = Errno(75);
 pub const EMSGSIZE: Errno = Errno(90);
+pub const ETIMEDOUT: Errno = Errno(110);
 
 impl Errno {
     /// Looks an errno up by name (`EAGAIN`, or an alias such as `EWOULDBLOCK`).

@@ -150,21 +150,34 @@ fn sentence(program: &Program, trace: &Trace, names: &ProcessNames, step: u64, e
                         super::render::describe_bytes(trace.read_data(*offset, *len), 24),
                         byte_count(*used_bytes as u64)
                     ),
+                    (Some(call), CallResult::Error { errno }, _) if timeout_errno(call) == Some(*errno) => {
+                        let waited_for = match call {
+                            CallId::Semtimedop => "its operations could all be done",
+                            CallId::MqTimedsend => "the queue had room",
+                            CallId::MqTimedreceive => "a message came",
+                            _ => "the semaphore rose above 0",
+                        };
+                        format!("{who}'s {} gives up with {}: its time ran out before {waited_for}", call.name(), errno.name())
+                    }
                     (_, CallResult::Error { errno }, _) => {
                         let text = event_text(program, trace, names, event);
                         format!("{who}'s call fails with {}: {text}", errno.name())
                     }
                     (
-                        Some(CallId::Msgsnd | CallId::MqSend),
+                        Some(CallId::Msgsnd | CallId::MqSend | CallId::MqTimedsend),
                         CallResult::Value { .. },
                         Some(EventKind::Copy { object, bytes, .. }),
                     ) => format!("{who} sends a message of {} to {}", byte_count(*bytes as u64), object_name(object)),
-                    (Some(call @ (CallId::Msgrcv | CallId::MqReceive)), CallResult::Message { offset, len, tag, skipped }, copy) => {
+                    (
+                        Some(call @ (CallId::Msgrcv | CallId::MqReceive | CallId::MqTimedreceive)),
+                        CallResult::Message { offset, len, tag, skipped },
+                        copy,
+                    ) => {
                         let from = match copy {
                             Some(EventKind::Copy { object, .. }) => format!(" from {}", object_name(object)),
                             _ => String::new(),
                         };
-                        let tag = if call == CallId::MqReceive { format!("priority {tag}") } else { format!("type {tag}") };
+                        let tag = if call == CallId::Msgrcv { format!("type {tag}") } else { format!("priority {tag}") };
                         let passed = match skipped {
                             0 => String::new(),
                             1 => ", passing over 1 earlier message that it did not ask for".to_string(),
@@ -175,8 +188,8 @@ fn sentence(program: &Program, trace: &Trace, names: &ProcessNames, step: u64, e
                             super::render::describe_bytes(trace.read_data(*offset, *len), 24)
                         )
                     }
-                    (Some(CallId::Semop), CallResult::Value { value: 0 }, _) => {
-                        format!("{who}'s semop goes through: {}", event_text(program, trace, names, event))
+                    (Some(call @ (CallId::Semop | CallId::Semtimedop)), CallResult::Value { value: 0 }, _) => {
+                        format!("{who}'s {} goes through: {}", call.name(), event_text(program, trace, names, event))
                     }
                     (Some(CallId::Pipe | CallId::Pipe2), CallResult::Pair { read_fd, write_fd }, _) => {
                         format!("{who} creates a pipe: fd {read_fd} is its read end and fd {write_fd} its write end")
@@ -430,6 +443,17 @@ pub fn deadlock_lines(program: &Program, names: &ProcessNames, waiting: &[WaitEd
             }
         })
         .collect()
+}
+
+/// The error a timed call on an IPC object gives when its time runs out (`semtimedop`: `EAGAIN`, as
+/// with `IPC_NOWAIT`, which it may also mean).
+fn timeout_errno(call: CallId) -> Option<crate::linux::Errno> {
+    use crate::linux::errno::{EAGAIN, ETIMEDOUT};
+    match call {
+        CallId::Semtimedop => Some(EAGAIN),
+        CallId::MqTimedsend | CallId::MqTimedreceive | CallId::SemTimedwait => Some(ETIMEDOUT),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

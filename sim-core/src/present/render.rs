@@ -262,8 +262,9 @@ fn fill_template(program: &Program, call: &CallOp, args: &Args) -> String {
                 }
                 if spec == "ops" {
                     // `semop`'s `nsops`: every operation, each as many times as it is given.
-                    let count: u64 =
-                        (1..args.len()).map(|index| linux::sem::unpack_sembuf(args.get(index)).1 as u64).sum();
+                    let count: u64 = (call.id.first_sembuf()..args.len())
+                        .map(|index| linux::sem::unpack_sembuf(args.get(index)).1 as u64)
+                        .sum();
                     out.push_str(&count.to_string());
                     continue;
                 }
@@ -348,7 +349,11 @@ fn result_text(
             } else {
                 String::new()
             };
-            let tag = if call == Some(CallId::MqReceive) { format!("priority {tag}") } else { format!("type {tag}") };
+            let tag = if matches!(call, Some(CallId::MqReceive | CallId::MqTimedreceive)) {
+                format!("priority {tag}")
+            } else {
+                format!("type {tag}")
+            };
             let skipped = match skipped {
                 0 => String::new(),
                 1 => ", passing over 1 earlier message".to_string(),

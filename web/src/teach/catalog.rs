@@ -97,6 +97,7 @@ pub const LEARN_ORDER: &[(&str, &str)] = &[
     ("sem-producer-consumer-deadlock", "Semaphores"),
     ("sem-atomic-pairs", "Semaphores"),
     ("sem-undo-after-kill", "Semaphores"),
+    ("ipc-timeouts", "Semaphores"),
 ];
 
 fn title_of(stem: &str) -> &'static str {

@@ -1,9 +1,10 @@
 //! POSIX message queue calls on Linux, as glibc makes them: `mq_open` (which wants a name starting with
-//! `/`), `mq_send`, `mq_receive`, `mq_getattr`, `mq_setattr`, `mq_notify`, `mq_close`, `mq_unlink`. The
+//! `/`), `mq_send`, `mq_receive`, their timed forms, `mq_getattr`, `mq_setattr`, `mq_notify`, `mq_close`, `mq_unlink`. The
 //! queues live in the run's own IPC namespace, whose mqueue file system no other namespace sees.
 //!
 //! `mq_send` and `mq_receive`, which may block, are glibc's `mq_timedsend` and `mq_timedreceive`
-//! without a timeout, made here as those system calls through the scenario's own `syscall`
+//! without a timeout (and `mq_timedsend` and `mq_timedreceive` with one: an absolute `CLOCK_REALTIME`
+//! time, the scaled timeout after now), made here as those system calls through the scenario's own `syscall`
 //! instruction (so that a handler sees them below it); the others are glibc's functions.
 
 use super::sys::Region;
@@ -19,6 +20,11 @@ fn libc_result(result: i64) -> Out<'static> {
     } else {
         Reply::Value(result)
     }
+}
+
+/// A timeout's address for the system call, or null for none.
+fn timespec_pointer(deadline: &Option<libc::timespec>) -> i64 {
+    deadline.as_ref().map_or(0, |time| time as *const libc::timespec as i64)
 }
 
 /// The queue's name, NUL-terminated in `path` (`None` if it cannot be).
@@ -62,7 +68,7 @@ pub fn perform<'a>(command: &CallView<'a>, data: &'a mut Region, path: &mut [u8;
             };
             libc_result(result as i64)
         }
-        CallId::MqSend => {
+        CallId::MqSend | CallId::MqTimedsend => {
             let bytes: &[u8] = match command.payload() {
                 Some(AttachmentView::Bytes(bytes)) => bytes,
                 Some(AttachmentView::Fill { len, pattern }) => {
@@ -75,20 +81,28 @@ pub fn perform<'a>(command: &CallView<'a>, data: &'a mut Region, path: &mut [u8;
                 }
                 _ => &[],
             };
+            let deadline = (command.id == CallId::MqTimedsend).then(|| super::time::real_deadline(command.arg(3)));
             value_or_errno(call(
                 libc::SYS_mq_timedsend,
-                &[fd, bytes.as_ptr() as i64, bytes.len() as i64, command.arg(2), 0],
+                &[fd, bytes.as_ptr() as i64, bytes.len() as i64, command.arg(2), timespec_pointer(&deadline)],
             ))
         }
-        CallId::MqReceive => {
+        CallId::MqReceive | CallId::MqTimedreceive => {
             let count = command.arg(1);
+            let deadline = (command.id == CallId::MqTimedreceive).then(|| super::time::real_deadline(command.arg(2)));
             let Some(buffer) = data.ensure(count.clamp(0, 1 << 24) as usize) else {
                 super::sys::exit_now(exit_code::NO_MEMORY)
             };
             let mut priority: libc::c_uint = 0;
             let result = call(
                 libc::SYS_mq_timedreceive,
-                &[fd, buffer.as_mut_ptr() as i64, count, &mut priority as *mut libc::c_uint as i64, 0],
+                &[
+                    fd,
+                    buffer.as_mut_ptr() as i64,
+                    count,
+                    &mut priority as *mut libc::c_uint as i64,
+                    timespec_pointer(&deadline),
+                ],
             );
             if result < 0 {
                 return Reply::Errno(-result as i32);
@@ -145,8 +159,8 @@ pub fn perform<'a>(command: &CallView<'a>, data: &'a mut Region, path: &mut [u8;
 /// the timed calls without a timeout).
 pub fn blocking_syscall(id: CallId) -> Option<i64> {
     match id {
-        CallId::MqSend => Some(libc::SYS_mq_timedsend),
-        CallId::MqReceive => Some(libc::SYS_mq_timedreceive),
+        CallId::MqSend | CallId::MqTimedsend => Some(libc::SYS_mq_timedsend),
+        CallId::MqReceive | CallId::MqTimedreceive => Some(libc::SYS_mq_timedreceive),
         _ => None,
     }
 }

@@ -53,12 +53,13 @@ fn libc_result(result: i64) -> Out<'static> {
     }
 }
 
-/// glibc's `sem_wait`.
-fn sem_wait(pointer: *mut libc::sem_t) -> Out<'static> {
+/// glibc's `sem_wait`, and `sem_timedwait` with `deadline` (an absolute `CLOCK_REALTIME` time).
+fn sem_wait(pointer: *mut libc::sem_t, deadline: Option<&libc::timespec>) -> Out<'static> {
     if pointer.is_null() {
         // SAFETY: none; glibc reads through the null pointer and the process faults, as it should.
         return libc_result(unsafe { libc::sem_wait(pointer) } as i64);
     }
+    let deadline = deadline.map_or(0, |time| time as *const libc::timespec as i64);
     // SAFETY: glibc's sem_t starts with its 64-bit `data`, aligned, in memory glibc mapped shared.
     let data = unsafe { &*(pointer as *const AtomicU64) };
     let mut current = data.load(Ordering::Relaxed);
@@ -71,11 +72,13 @@ fn sem_wait(pointer: *mut libc::sem_t) -> Out<'static> {
     let mut current = data.fetch_add(NWAITERS_ONE, Ordering::Relaxed) + NWAITERS_ONE;
     loop {
         if current & VALUE_MASK == 0 {
-            let result =
-                call(libc::SYS_futex, &[pointer as i64, FUTEX_WAIT_BITSET_REALTIME, 0, 0, 0, FUTEX_BITSET_MATCH_ANY]);
+            let result = call(
+                libc::SYS_futex,
+                &[pointer as i64, FUTEX_WAIT_BITSET_REALTIME, 0, deadline, 0, FUTEX_BITSET_MATCH_ANY],
+            );
             if result < 0 && result != -(libc::EAGAIN as i64) {
-                // EINTR (a handler without SA_RESTART), or the runner's own restart marker: give up the
-                // place as a waiter, as glibc does on EINTR.
+                // EINTR (a handler without SA_RESTART), ETIMEDOUT (`sem_timedwait`'s time passed), or the
+                // runner's own restart marker: give up the place as a waiter, as glibc does.
                 data.fetch_sub(NWAITERS_ONE, Ordering::Relaxed);
                 return Reply::Errno(-result as i32);
             }
@@ -124,7 +127,8 @@ pub fn perform(command: &CallView, path: &mut [u8; 4096]) -> Out<'static> {
             }
             Reply::Value(at as i64 + 1)
         }
-        CallId::SemWait => sem_wait(pointer_of(command.arg(0))),
+        CallId::SemWait => sem_wait(pointer_of(command.arg(0)), None),
+        CallId::SemTimedwait => sem_wait(pointer_of(command.arg(0)), Some(&super::time::real_deadline(command.arg(1)))),
         // SAFETY (the next three): glibc calls on a pointer glibc gave, or null, which faults as the
         // scenario says it should.
         CallId::SemTrywait => libc_result(unsafe { libc::sem_trywait(pointer_of(command.arg(0))) } as i64),
@@ -165,7 +169,7 @@ pub fn perform(command: &CallView, path: &mut [u8; 4096]) -> Out<'static> {
 /// The system call a blocked call of this mechanism sleeps in: glibc's `sem_wait` waits on a futex.
 pub fn blocking_syscall(id: CallId) -> Option<i64> {
     match id {
-        CallId::SemWait => Some(libc::SYS_futex),
+        CallId::SemWait | CallId::SemTimedwait => Some(libc::SYS_futex),
         _ => None,
     }
 }

@@ -1,4 +1,4 @@
-//! System V semaphore calls on Linux: `semget`, `semop` and `semctl`, each one real system call made
+//! System V semaphore calls on Linux: `semget`, `semop`, `semtimedop` and `semctl`, each one real system call made
 //! through the scenario's own `syscall` instruction.
 //!
 //! A `semop` operand arrives packed (`sim_core::linux::sem::pack_sembuf`) and becomes as many
@@ -22,10 +22,10 @@ const MOST_OPERATIONS: usize = 1024;
 pub fn perform<'a>(command: &CallView<'a>, data: &'a mut Region) -> Out<'a> {
     match command.id {
         CallId::Semget => value_or_errno(call(libc::SYS_semget, &[command.arg(0), command.arg(1), command.arg(2)])),
-        CallId::Semop => {
+        CallId::Semop | CallId::Semtimedop => {
             let mut sops = [Sembuf::default(); MOST_OPERATIONS];
             let mut len = 0;
-            for index in 1..command.count() {
+            for index in command.id.first_sembuf()..command.count() {
                 let (sembuf, times) = linux_sem::unpack_sembuf(command.arg(index));
                 for _ in 0..times {
                     if len < MOST_OPERATIONS {
@@ -34,7 +34,15 @@ pub fn perform<'a>(command: &CallView<'a>, data: &'a mut Region) -> Out<'a> {
                     len += 1;
                 }
             }
-            value_or_errno(call(libc::SYS_semop, &[command.arg(0), sops.as_ptr() as i64, len as i64]))
+            if command.id == CallId::Semop {
+                return value_or_errno(call(libc::SYS_semop, &[command.arg(0), sops.as_ptr() as i64, len as i64]));
+            }
+            // `semtimedop`'s timeout is relative, as the simulator's; scaled as every real duration is.
+            let timeout = super::time::real_timespec(command.arg(1));
+            value_or_errno(call(
+                libc::SYS_semtimedop,
+                &[command.arg(0), sops.as_ptr() as i64, len as i64, &timeout as *const libc::timespec as i64],
+            ))
         }
         CallId::Semctl => semctl(command, data),
         other => not_this_mechanism(other),
@@ -110,6 +118,7 @@ fn semctl<'a>(command: &CallView<'a>, data: &'a mut Region) -> Out<'a> {
 pub fn blocking_syscall(id: CallId) -> Option<i64> {
     match id {
         CallId::Semop => Some(libc::SYS_semop),
+        CallId::Semtimedop => Some(libc::SYS_semtimedop),
         _ => None,
     }
 }

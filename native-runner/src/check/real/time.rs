@@ -24,13 +24,33 @@ pub const TIME_DIVISOR: i64 = 10;
 const NS_PER_SECOND: i64 = 1_000_000_000;
 
 /// A simulated duration in nanoseconds as the real `timespec` to sleep for.
-fn real_timespec(simulated_ns: i64) -> libc::timespec {
+pub fn real_timespec(simulated_ns: i64) -> libc::timespec {
     // A negative duration stays negative, so that the kernel refuses it (`EINVAL`) as the simulator does.
     if simulated_ns < 0 {
         return libc::timespec { tv_sec: -1, tv_nsec: 0 };
     }
     let real = simulated_ns / TIME_DIVISOR;
     libc::timespec { tv_sec: real / NS_PER_SECOND, tv_nsec: real % NS_PER_SECOND }
+}
+
+/// The absolute `CLOCK_REALTIME` time a timed call on an IPC object waits until (`mq_timedsend`,
+/// `mq_timedreceive`, `sem_timedwait`), for a simulated timeout counted from now: the scaled timeout
+/// after the real time now. A negative timeout gives a negative time, which the kernel refuses
+/// (`EINVAL`) where the simulator does; glibc's `sem_timedwait` takes it as a time long past.
+pub fn real_deadline(simulated_ns: i64) -> libc::timespec {
+    if simulated_ns < 0 {
+        return libc::timespec { tv_sec: -1, tv_nsec: 0 };
+    }
+    let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: a live timespec for the kernel to fill in.
+    unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut now) };
+    let real = real_timespec(simulated_ns);
+    let mut sum = libc::timespec { tv_sec: now.tv_sec + real.tv_sec, tv_nsec: now.tv_nsec + real.tv_nsec };
+    if sum.tv_nsec >= NS_PER_SECOND {
+        sum.tv_sec += 1;
+        sum.tv_nsec -= NS_PER_SECOND;
+    }
+    sum
 }
 
 /// A real time left, in the simulator's nanoseconds.
