@@ -429,7 +429,7 @@ pub fn deadlock_lines(program: &Program, names: &ProcessNames, waiting: &[WaitEd
             };
             if let Some(detail) = &edge.detail {
                 why.push_str("; ");
-                why.push_str(&super::render::detail_text(names, detail));
+                why.push_str(&super::render::detail_text(names, edge.reason.as_ref(), detail));
             }
             let others: Vec<String> = edge
                 .waits_for

@@ -481,14 +481,27 @@ pub fn reason_text(program: &Program, reason: &BlockReason) -> String {
     }
 }
 
-/// What a deadlocked process's object holds, in words (`its value is 0, last changed by parent`).
-pub fn detail_text(names: &ProcessNames, detail: &crate::trace::WaitDetail) -> String {
+/// What a deadlocked process's object holds, in words (`its value is 0, last changed by parent`); the
+/// value is left out where `reason` (the words before it) has said it already.
+pub fn detail_text(names: &ProcessNames, reason: Option<&BlockReason>, detail: &crate::trace::WaitDetail) -> String {
     match detail {
-        crate::trace::WaitDetail::Semaphore { value, last_pid: 0 } => {
-            format!("its value is {value}; nobody changed it")
-        }
         crate::trace::WaitDetail::Semaphore { value, last_pid } => {
-            format!("its value is {value}, last changed by {} (pid {last_pid})", names.process(*last_pid))
+            let said = match reason {
+                Some(BlockReason::SemOp { value: seen, .. }) => *seen as i64 == *value,
+                Some(BlockReason::NamedSem { .. }) => *value == 0,
+                _ => false,
+            };
+            let changed = match last_pid {
+                0 => "nobody changed it".to_string(),
+                pid => format!("last changed by {} (pid {pid})", names.process(*pid)),
+            };
+            if said {
+                changed
+            } else if *last_pid == 0 {
+                format!("its value is {value}; {changed}")
+            } else {
+                format!("its value is {value}, {changed}")
+            }
         }
         crate::trace::WaitDetail::Queue { messages, bytes } => {
             format!("it holds {messages} message{} ({})", if *messages == 1 { "" } else { "s" }, byte_count(*bytes))
@@ -751,7 +764,7 @@ pub fn event_text(program: &Program, trace: &Trace, names: &ProcessNames, event:
                         };
                         if let Some(detail) = &edge.detail {
                             what.push_str("; ");
-                            what.push_str(&detail_text(names, detail));
+                            what.push_str(&detail_text(names, edge.reason.as_ref(), detail));
                         }
                         if edge.waits_for.is_empty() {
                             format!("{who} waits ({what})")
