@@ -18,6 +18,7 @@ pub mod limits;
 pub mod linux;
 pub mod present;
 pub mod sched;
+pub mod session;
 pub mod share;
 pub mod sim;
 pub mod trace;

@@ -9,7 +9,8 @@
 
 pub mod app;
 pub mod browser;
-pub mod engine;
+/// Time travel over one run lives in sim-core (`sim_core::session`), shared with the JavaScript API.
+pub use sim_core::session as engine;
 pub mod facts;
 pub mod state;
 pub mod teach;

@@ -81,10 +81,25 @@ fn test() -> Result<(), String> {
     let mut command = cargo();
     command.args(["clippy", "-p", "web", "--target", "wasm32-unknown-unknown", "--", "-D", "warnings"]);
     run(command)?;
+    let mut command = cargo();
+    command.args([
+        "clippy",
+        "-p",
+        "ipclab-js",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]);
+    run(command)?;
     say("running every test of the workspace (unit, golden traces, determinism, properties, tidy)");
     let mut command = cargo();
     command.args(["test", "--workspace", "--exclude", "web"]);
     run(command)?;
+    say("the JavaScript module: every function, with good and bad input, in Node (wasm-bindgen tests)");
+    web::test_api()?;
     say("the playground: WebAssembly tests and end-to-end tests in headless Chromium");
     web::test()?;
     say("all tests passed");

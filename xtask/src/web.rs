@@ -132,8 +132,36 @@ pub fn dist() -> Result<PathBuf, String> {
                 .map_err(|error| format!("cannot copy to {}: {error}", target.display()))?;
         }
     }
+    build_api(&out)?;
     report_size(&out);
     Ok(out)
+}
+
+/// The JavaScript module (`web/api`) in `dist/api/`: `ipclab.js`, its WebAssembly and `ipclab.d.ts`. It is
+/// a module of its own, not part of the playground's page, so it does not count in the page's budget.
+fn build_api(out: &Path) -> Result<(), String> {
+    say("building the JavaScript module (web/api, profile wasm-api: fast over small)");
+    let mut command = cargo();
+    command.args(["build", "-p", "ipclab-js", "--target", "wasm32-unknown-unknown", "--profile", "wasm-api"]);
+    run(command)?;
+    let wasm = root().join("target").join("wasm32-unknown-unknown").join("wasm-api").join("ipclab.wasm");
+    let api = out.join("api");
+    let mut command = Command::new("wasm-bindgen");
+    command
+        .args(["--target", "web", "--remove-name-section", "--remove-producers-section", "--out-dir"])
+        .arg(&api)
+        .arg(&wasm);
+    run(command)?;
+    let mut files: Vec<PathBuf> =
+        std::fs::read_dir(&api).into_iter().flatten().flatten().map(|entry| entry.path()).collect();
+    files.sort();
+    for file in files {
+        let raw = std::fs::metadata(&file).map(|metadata| metadata.len()).unwrap_or(0);
+        let gzipped = gzip_size(&file).unwrap_or(raw);
+        let name = file.file_name().unwrap_or_default().to_string_lossy().to_string();
+        eprintln!("    api/{name:<16} {raw:>10} {gzipped:>10}");
+    }
+    Ok(())
 }
 
 /// Prints every file of `dist/` with its raw and gzipped size, and the app's total against the budget.
@@ -202,6 +230,16 @@ pub fn serve(dist: &Path, port: u16) -> Result<Server, String> {
         return Err(format!("ipclab serve did not print its address (it printed {line:?})"));
     };
     Ok(Server { child, address: address.to_string() })
+}
+
+/// The JavaScript module's tests, in Node: every function of `web/api` as JavaScript calls it.
+pub fn test_api() -> Result<(), String> {
+    ensure_wasm_bindgen()?;
+    let mut command = cargo();
+    command
+        .args(["test", "-p", "ipclab-js", "--target", "wasm32-unknown-unknown", "--test", "api"])
+        .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner");
+    run(command)
 }
 
 pub fn test() -> Result<(), String> {

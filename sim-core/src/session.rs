@@ -1,6 +1,6 @@
 //! Time travel over one run: the whole run computed once, snapshots every few steps, and a cursor.
 //!
-//! The playground never reimplements the simulator. An [`Engine`] holds two [`Simulation`]s of the same
+//! The playground and the JavaScript API step through runs with it; neither reimplements the simulator. An [`Engine`] holds two [`Simulation`]s of the same
 //! run: the *reference* ran to the end once and keeps every event (for the captions, the event log, the
 //! trace export and the trace hash) and a [`Checkpoint`] every `interval` steps; the *cursor* is the run at
 //! the step on screen. Jumping to a step restores the nearest checkpoint at or before it and replays the
@@ -8,21 +8,19 @@
 //! [`MAX_CHECKPOINTS`] are kept: when there would be more, every other one is dropped and the interval
 //! doubles, which bounds memory on long runs and keeps any jump under `interval` replayed steps.
 
-use sim_core::lang::compile::Program;
-use sim_core::present::explain::{self, StepStory};
-use sim_core::present::json;
-use sim_core::present::render::ProcessNames;
-use sim_core::share::SharedRun;
-use sim_core::{
-    Checkpoint, Diagnostic, Pid, Policy, RunConfig, RunOutcome, Scenario, Simulation, Snapshot, StepStatus,
-};
+use crate::lang::compile::Program;
+use crate::present::explain::{self, StepStory};
+use crate::present::json;
+use crate::present::render::ProcessNames;
+use crate::share::SharedRun;
+use crate::{Checkpoint, Diagnostic, Pid, Policy, RunConfig, RunOutcome, Scenario, Simulation, Snapshot, StepStatus};
 use std::sync::Arc;
 
-/// A scenario's canonical text (`sim_core::print`): comments, blank lines and spacing leave it as it is,
+/// A scenario's canonical text (`crate::print`): comments, blank lines and spacing leave it as it is,
 /// and any change to what runs changes it. Syntax trees themselves differ when a line moves, since their
 /// spans take part in equality.
 pub fn program_text(scenario: &Scenario) -> String {
-    sim_core::print(scenario)
+    crate::print(scenario)
 }
 
 /// Steps between checkpoints at first.
@@ -127,7 +125,7 @@ fn config(setup: &RunSetup, keep_events: bool) -> RunConfig {
 impl Engine {
     /// Parses, compiles and runs the scenario to its end. Errors are located diagnostics for the editor.
     pub fn build(setup: RunSetup) -> Result<Engine, Vec<Diagnostic>> {
-        let scenario = sim_core::parse(&setup.source)?;
+        let scenario = crate::parse(&setup.source)?;
         let program = Arc::new(Program::compile(&scenario).map_err(|diagnostic| vec![diagnostic])?);
         let mut reference = Simulation::from_program(program.clone(), config(&setup, true));
         let mut checkpoints = vec![reference.checkpoint()];
@@ -320,7 +318,7 @@ impl Engine {
         explain::step_story(self.reference.program(), self.reference.trace(), &self.story_names, step)
     }
 
-    /// The names of the run's processes as sim-core's words give them, for [`crate::facts`].
+    /// The names of the run's processes as sim-core's words give them, for the playground's facts.
     pub fn story_names(&self) -> &ProcessNames {
         &self.story_names
     }
@@ -359,7 +357,7 @@ impl Engine {
         &self.choices
     }
 
-    /// The reference run: every event of the whole run, for [`crate::facts`] to read.
+    /// The reference run: every event of the whole run, for the playground's facts to read.
     pub fn simulation(&self) -> &Simulation {
         &self.reference
     }

@@ -1,0 +1,391 @@
+//! ipclab's simulator as a JavaScript module: parse a scenario, run it under a seed and a policy (or a
+//! person's choices), step forward and back, read the kernel at any step, the events of a step and their
+//! sentence, the trace hash, and share links, all as plain JavaScript objects (through
+//! `serde-wasm-bindgen`), with TypeScript declarations for each.
+//!
+//! A [`Run`] is [`sim_core::session::Engine`], the same time travel the playground uses: the whole run is
+//! computed once when it is made, so asking for a whole run never crosses into JavaScript per event.
+//! Errors are JavaScript `Error`s with a `kind` (`"parse"`, `"options"`, `"link"`, `"choice"`,
+//! `"run"`) and a message; a parse error also carries the diagnostics, each with its line and column.
+//! Nothing here panics on bad input: every input is checked and refused with such an error.
+//!
+//! `docs/javascript-api.md` documents every function with an example.
+
+use serde::{Deserialize, Serialize};
+use sim_core::present::render::{event_record, RunSummary};
+use sim_core::session::{Engine, RunSetup};
+use sim_core::{Diagnostic, Pid, Policy};
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &str = r#"
+/** The module's version and the share-link format it reads and writes. */
+export interface Version { version: string; shareFormat: number; }
+
+/** One located problem in a scenario's text (lines and columns count from 1). */
+export interface ScenarioDiagnostic { line: number; column: number; message: string; help?: string; }
+
+/** What a scenario says about itself, once it parses and compiles. */
+export interface ParsedScenario { title?: string; description?: string; processes: string[]; schedule: boolean; }
+
+/** How a run is made: the same options always give the same run. */
+export interface RunOptions {
+  /** The seed of the random policy (default 0). */
+  seed?: number;
+  /** "round-robin" (default) or "random". */
+  policy?: "round-robin" | "random";
+  /** Pids that run the first steps, in order, before the policy picks. */
+  choices?: number[];
+}
+
+/** A share link's contents. */
+export interface SharedRun { scenario: string; seed: number; policy: "round-robin" | "random" | "choices"; choices: number[]; step: number; }
+
+/** How a run ended, as the last line of `ipclab sim --format json` says it. */
+export interface RunSummary { outcome: any; steps: number; trace_hash: string; failures: any[]; choices: number[]; }
+
+/** One event, as a line of `ipclab sim --format json` has it: its step, its kind, who did it, and its words. */
+export interface TraceEvent { step: number; kind: string; actor: string; text: string; line?: number; [field: string]: any; }
+
+/** The kernel at one step: processes, descriptors, objects, wait queues, pending signals, the clock. */
+export interface Snapshot { step: number; processes: any[]; [field: string]: any; }
+
+/** An error the module throws: an `Error` with a kind. */
+export interface IpclabError extends Error { kind: "parse" | "options" | "link" | "choice" | "run"; diagnostics?: ScenarioDiagnostic[]; }
+"#;
+
+/// A JavaScript `Error` with a `kind` (and, for a scenario that does not parse, its diagnostics).
+fn error(kind: &str, message: &str, diagnostics: Option<&[Diagnostic]>) -> JsValue {
+    let error = js_sys::Error::new(message);
+    let _ = js_sys::Reflect::set(&error, &"kind".into(), &kind.into());
+    if let Some(diagnostics) = diagnostics {
+        let list: Vec<DiagnosticOut> = diagnostics.iter().map(DiagnosticOut::of).collect();
+        if let Ok(value) = to_js(&list) {
+            let _ = js_sys::Reflect::set(&error, &"diagnostics".into(), &value);
+        }
+    }
+    error.into()
+}
+
+/// A value as a plain JavaScript object: maps as objects, numbers as numbers.
+fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsValue> {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|failure| error("run", &format!("cannot hand the value to JavaScript: {failure}"), None))
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DiagnosticOut {
+    line: u32,
+    column: u32,
+    message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    help: Option<String>,
+}
+
+impl DiagnosticOut {
+    fn of(diagnostic: &Diagnostic) -> DiagnosticOut {
+        DiagnosticOut {
+            line: diagnostic.span.line,
+            column: diagnostic.span.col,
+            message: diagnostic.message.clone(),
+            help: diagnostic.help.clone(),
+        }
+    }
+}
+
+/// The first diagnostic in words (`line 3, column 5: ...`), for the error's message.
+fn parse_error(diagnostics: &[Diagnostic]) -> JsValue {
+    let first = diagnostics
+        .first()
+        .map(|first| format!("line {}, column {}: {}", first.span.line, first.span.col, first.message))
+        .unwrap_or_else(|| "the scenario does not parse".to_string());
+    let more = match diagnostics.len() {
+        0 | 1 => String::new(),
+        count => format!(" (and {} more)", count - 1),
+    };
+    error("parse", &format!("{first}{more}"), Some(diagnostics))
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct VersionOut {
+    version: &'static str,
+    share_format: u32,
+}
+
+/// The module's version and the share-link format it speaks.
+#[wasm_bindgen(unchecked_return_type = "Version")]
+pub fn version() -> Result<JsValue, JsValue> {
+    to_js(&VersionOut { version: env!("CARGO_PKG_VERSION"), share_format: sim_core::share::FORMAT_VERSION })
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ParsedOut {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    title: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<String>,
+    processes: Vec<String>,
+    schedule: bool,
+}
+
+/// Parses and compiles a scenario; throws an `IpclabError` of kind `"parse"` with every diagnostic.
+#[wasm_bindgen(unchecked_return_type = "ParsedScenario")]
+pub fn parse(text: &str) -> Result<JsValue, JsValue> {
+    let scenario = sim_core::parse(text).map_err(|diagnostics| parse_error(&diagnostics))?;
+    sim_core::lang::compile::Program::compile(&scenario).map_err(|diagnostic| parse_error(&[diagnostic]))?;
+    to_js(&ParsedOut {
+        title: scenario.title.clone(),
+        description: scenario.description.clone(),
+        processes: scenario.processes.iter().map(|process| process.name.to_string()).collect(),
+        schedule: scenario.schedule.is_some(),
+    })
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct RunOptions {
+    seed: Option<u64>,
+    policy: Option<String>,
+    choices: Option<Vec<Pid>>,
+}
+
+/// Refuses an object with a key it does not know (a misspelt option would otherwise be ignored).
+fn only_keys(value: &JsValue, known: &[&str]) -> Result<(), JsValue> {
+    if !value.is_object() || js_sys::Array::is_array(value) {
+        return Err(error("options", "expected an object", None));
+    }
+    for key in js_sys::Object::keys(value.unchecked_ref::<js_sys::Object>()).iter() {
+        let key = key.as_string().unwrap_or_default();
+        if !known.contains(&key.as_str()) {
+            return Err(error(
+                "options",
+                &format!("unknown field {key:?}, expected one of {}", known.join(", ")),
+                None,
+            ));
+        }
+    }
+    Ok(())
+}
+
+impl RunOptions {
+    fn read(options: JsValue) -> Result<RunOptions, JsValue> {
+        if options.is_undefined() || options.is_null() {
+            return Ok(RunOptions::default());
+        }
+        only_keys(&options, &["seed", "policy", "choices"])?;
+        serde_wasm_bindgen::from_value(options).map_err(|failure| error("options", &failure.to_string(), None))
+    }
+
+    fn policy(&self) -> Result<Policy, JsValue> {
+        match self.policy.as_deref() {
+            None | Some("round-robin") => Ok(Policy::RoundRobin),
+            Some("random") => Ok(Policy::Random),
+            Some(other) => Err(error(
+                "options",
+                &format!("unknown policy {other:?}: the policies are \"round-robin\" and \"random\""),
+                None,
+            )),
+        }
+    }
+}
+
+/// A shared run (`SharedRun` in TypeScript) as JavaScript sees it.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SharedOut {
+    scenario: String,
+    seed: u64,
+    policy: String,
+    choices: Vec<Pid>,
+    step: u64,
+}
+
+impl SharedOut {
+    fn of(run: &sim_core::share::SharedRun) -> SharedOut {
+        let (policy, mut choices) = match &run.policy {
+            Policy::Choices { pids } => ("choices", pids.clone()),
+            other => (other.name(), Vec::new()),
+        };
+        // The forced steps come first in both forms; a policy of choices lists the rest after them.
+        let mut all = run.forced.clone();
+        all.append(&mut choices);
+        SharedOut {
+            scenario: run.scenario.clone(),
+            seed: run.seed,
+            policy: policy.to_string(),
+            choices: all,
+            step: run.step,
+        }
+    }
+}
+
+/// Reads a share link (the whole URL, or only what follows `#`).
+#[wasm_bindgen(js_name = decodeShareLink, unchecked_return_type = "SharedRun")]
+pub fn decode_share_link(link: &str) -> Result<JsValue, JsValue> {
+    let run = read_link(link)?;
+    to_js(&SharedOut::of(&run))
+}
+
+/// Writes the share link (what follows `#` in the playground's address) of a run at a step.
+#[wasm_bindgen(js_name = encodeShareLink)]
+pub fn encode_share_link(#[wasm_bindgen(unchecked_param_type = "SharedRun")] run: JsValue) -> Result<String, JsValue> {
+    only_keys(&run, &["scenario", "seed", "policy", "choices", "step"])?;
+    let shared: SharedOut =
+        serde_wasm_bindgen::from_value(run).map_err(|failure| error("options", &failure.to_string(), None))?;
+    let policy = match shared.policy.as_str() {
+        "round-robin" => Policy::RoundRobin,
+        "random" => Policy::Random,
+        "choices" => Policy::Choices { pids: Vec::new() },
+        other => return Err(error("options", &format!("unknown policy {other:?}"), None)),
+    };
+    let run = sim_core::share::SharedRun {
+        scenario: shared.scenario,
+        seed: shared.seed,
+        policy,
+        forced: shared.choices,
+        step: shared.step,
+    };
+    Ok(sim_core::share::encode(&run))
+}
+
+fn read_link(link: &str) -> Result<sim_core::share::SharedRun, JsValue> {
+    let fragment = link.rsplit_once('#').map_or(link, |(_, fragment)| fragment);
+    sim_core::share::decode(fragment).map_err(|failure| error("link", &failure.to_string(), None))
+}
+
+/// One run of a scenario, with a cursor that steps forward and back.
+#[wasm_bindgen]
+pub struct Run {
+    engine: Engine,
+}
+
+#[wasm_bindgen]
+impl Run {
+    /// Parses, compiles and runs the scenario to its end under `options`; the cursor is at step 0.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        text: &str,
+        #[wasm_bindgen(unchecked_optional_param_type = "RunOptions")] options: Option<JsValue>,
+    ) -> Result<Run, JsValue> {
+        let options = RunOptions::read(options.unwrap_or(JsValue::UNDEFINED))?;
+        let setup = RunSetup {
+            source: text.to_string(),
+            seed: options.seed.unwrap_or(0),
+            policy: options.policy()?,
+            forced: options.choices.clone().unwrap_or_default(),
+        };
+        let engine = Engine::build(setup).map_err(|diagnostics| parse_error(&diagnostics))?;
+        if let Some(failure) = &engine.error {
+            return Err(error("choice", failure, None));
+        }
+        Ok(Run { engine })
+    }
+
+    /// The run a share link describes, at its step.
+    #[wasm_bindgen(js_name = fromShareLink)]
+    pub fn from_share_link(link: &str) -> Result<Run, JsValue> {
+        let shared = read_link(link)?;
+        let engine = Engine::from_link(&shared).map_err(|diagnostics| parse_error(&diagnostics))?;
+        if let Some(failure) = &engine.error {
+            return Err(error("choice", failure, None));
+        }
+        Ok(Run { engine })
+    }
+
+    /// How many steps the whole run has.
+    #[wasm_bindgen(getter)]
+    pub fn steps(&self) -> f64 {
+        self.engine.total_steps() as f64
+    }
+
+    /// The step the cursor is at (0: before the first step).
+    #[wasm_bindgen(getter)]
+    pub fn position(&self) -> f64 {
+        self.engine.position() as f64
+    }
+
+    /// The run's trace hash: 16 hexadecimal digits, the same as `ipclab sim` prints for it.
+    #[wasm_bindgen(getter, js_name = traceHash)]
+    pub fn trace_hash(&self) -> String {
+        format!("{:016x}", self.engine.trace_hash())
+    }
+
+    /// Moves the cursor to `step` (clamped to the run; never replays more than a few hundred steps).
+    pub fn goto(&mut self, step: f64) {
+        let step = if step.is_finite() && step > 0.0 { step as u64 } else { 0 };
+        self.engine.goto(step);
+    }
+
+    pub fn forward(&mut self) {
+        self.engine.forward();
+    }
+
+    pub fn back(&mut self) {
+        self.engine.back();
+    }
+
+    /// The pids that may run next at the cursor (none once the run is over).
+    pub fn runnable(&self) -> Vec<Pid> {
+        self.engine.runnable()
+    }
+
+    /// Runs `pid` next, at the cursor, as a person playing the scheduler: the run is recomputed from here
+    /// with that choice and the policy after it, and the cursor moves one step on.
+    pub fn choose(&mut self, pid: Pid) -> Result<(), JsValue> {
+        self.engine.choose(pid).map_err(|failure| error("choice", &failure, None))
+    }
+
+    /// The kernel at the cursor.
+    #[wasm_bindgen(unchecked_return_type = "Snapshot")]
+    pub fn snapshot(&self) -> Result<JsValue, JsValue> {
+        to_js(&self.engine.snapshot())
+    }
+
+    /// The events of `step` (the cursor's step if none is given), as `ipclab sim --format json` has them.
+    #[wasm_bindgen(unchecked_return_type = "TraceEvent[]")]
+    pub fn events(&self, step: Option<f64>) -> Result<JsValue, JsValue> {
+        let step = self.step_or_cursor(step);
+        let simulation = self.engine.simulation();
+        let events = sim_core::present::explain::events_of_step(&simulation.trace().events, step);
+        let names = self.engine.story_names();
+        let records: Vec<_> =
+            events.iter().map(|event| event_record(simulation.program(), simulation.trace(), names, event)).collect();
+        to_js(&records)
+    }
+
+    /// What `step` did in one sentence (the cursor's step if none is given).
+    pub fn sentence(&self, step: Option<f64>) -> String {
+        self.engine.story_of(self.step_or_cursor(step)).sentence
+    }
+
+    /// How the run ended: its outcome, steps, trace hash, failed expectations and choices.
+    #[wasm_bindgen(unchecked_return_type = "RunSummary")]
+    pub fn summary(&self) -> Result<JsValue, JsValue> {
+        let report = self.engine.simulation().report().ok_or_else(|| error("run", "the run has no report", None))?;
+        to_js(&RunSummary::of(&report))
+    }
+
+    /// Who waits for whom, one line each, if the run ended in a deadlock (empty otherwise).
+    #[wasm_bindgen(js_name = deadlockLines)]
+    pub fn deadlock_lines(&self) -> Vec<String> {
+        self.engine.deadlock_lines()
+    }
+
+    /// The share link (what follows `#` in the playground's address) of this run at the cursor.
+    #[wasm_bindgen(js_name = shareLink)]
+    pub fn share_link(&self) -> String {
+        sim_core::share::encode(&self.engine.share())
+    }
+
+    fn step_or_cursor(&self, step: Option<f64>) -> u64 {
+        match step {
+            Some(step) if step.is_finite() && step > 0.0 => step as u64,
+            Some(_) => 0,
+            None => self.engine.position(),
+        }
+    }
+}

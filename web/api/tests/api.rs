@@ -1,0 +1,153 @@
+//! Every function of the JavaScript module, called as JavaScript calls it (in Node, through
+//! wasm-bindgen), with good input and with bad input of every kind: each bad input is a thrown `Error`
+//! with its kind, never a panic. And every library scenario gets the native trace hash through the module.
+#![cfg(target_arch = "wasm32")]
+
+use ipclab::{decode_share_link, encode_share_link, parse, version, Run};
+use js_sys::Reflect;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_test::wasm_bindgen_test;
+
+mod library {
+    include!(concat!(env!("OUT_DIR"), "/library.rs"));
+}
+
+const PIPE: &str = "process parent expect exited 0 {\n  p = pipe\n  fork child expect exited 0 {\n    \
+                    write p.w \"hi\" -> 2\n  }\n  read p.r 2 -> \"hi\"\n  wait\n}\n";
+
+fn get(value: &JsValue, key: &str) -> JsValue {
+    Reflect::get(value, &key.into()).unwrap_or(JsValue::UNDEFINED)
+}
+
+fn options(json: &str) -> JsValue {
+    js_sys::JSON::parse(json).expect("test options are JSON")
+}
+
+/// The thrown value is an `Error` of `kind` whose message contains `words`.
+fn assert_error(thrown: JsValue, kind: &str, words: &str) -> JsValue {
+    let error: &js_sys::Error = thrown.dyn_ref().expect("an Error is thrown");
+    let message = String::from(error.message());
+    assert_eq!(get(&thrown, "kind").as_string().as_deref(), Some(kind), "{message}");
+    assert!(message.contains(words), "{message:?} does not say {words:?}");
+    thrown
+}
+
+#[wasm_bindgen_test]
+fn the_version_and_share_format_are_reported() {
+    let reported = version().unwrap();
+    assert_eq!(get(&reported, "version").as_string().as_deref(), Some(env!("CARGO_PKG_VERSION")));
+    assert_eq!(get(&reported, "shareFormat").as_f64(), Some(sim_core::share::FORMAT_VERSION as f64));
+}
+
+#[wasm_bindgen_test]
+fn parse_describes_a_scenario_and_locates_every_error() {
+    let parsed = parse(&format!("title \"Hi\"\n{PIPE}")).unwrap();
+    assert_eq!(get(&parsed, "title").as_string().as_deref(), Some("Hi"));
+    assert_eq!(get(&parsed, "schedule").as_bool(), Some(false));
+    let processes: js_sys::Array = get(&parsed, "processes").dyn_into().unwrap();
+    assert_eq!(processes.to_vec().iter().map(|name| name.as_string().unwrap()).collect::<Vec<_>>(), ["parent"]);
+    // A syntax error: line and column, and every diagnostic listed.
+    let thrown = assert_error(parse("process a {\n  clsoe 3\n}\n").unwrap_err(), "parse", "line 2, column 3");
+    let diagnostics: js_sys::Array = get(&thrown, "diagnostics").dyn_into().unwrap();
+    assert!(diagnostics.length() >= 1);
+    let first = diagnostics.get(0);
+    assert_eq!((get(&first, "line").as_f64(), get(&first, "column").as_f64()), (Some(2.0), Some(3.0)));
+    // Errors found after parsing (an unknown name) are located too; empty and binary text are refused.
+    assert_error(parse("process a {\n  close q\n}\n").unwrap_err(), "parse", "line 2");
+    assert_error(parse("").unwrap_err(), "parse", "");
+    assert_error(parse("\u{0}\u{1}\u{fffd}").unwrap_err(), "parse", "line 1");
+}
+
+#[wasm_bindgen_test]
+fn a_run_steps_forward_and_back_and_reads_the_kernel_events_and_sentences() {
+    let mut run = Run::new(PIPE, None).unwrap();
+    let steps = run.steps();
+    assert!(steps > 5.0);
+    assert_eq!(run.position(), 0.0);
+    run.forward();
+    run.forward();
+    assert_eq!(run.position(), 2.0);
+    let snapshot = run.snapshot().unwrap();
+    assert_eq!(get(&snapshot, "step").as_f64(), Some(2.0));
+    let processes: js_sys::Array = get(&snapshot, "processes").dyn_into().unwrap();
+    assert_eq!(processes.length(), 2, "parent and child after the fork");
+    let events: js_sys::Array = run.events(Some(1.0)).unwrap().dyn_into().unwrap();
+    assert!(events.to_vec().iter().any(|event| get(event, "text").as_string().unwrap().contains("pipe")));
+    assert!(run.sentence(Some(1.0)).contains("pipe"), "{}", run.sentence(Some(1.0)));
+    run.back();
+    assert_eq!(run.position(), 1.0);
+    // Far jumps are clamped to the run; nonsense steps go to the start.
+    run.goto(1e12);
+    assert_eq!(run.position(), steps);
+    assert!(run.runnable().is_empty(), "nobody runs after the end");
+    run.goto(f64::NAN);
+    assert_eq!(run.position(), 0.0);
+    run.goto(-3.0);
+    assert_eq!(run.position(), 0.0);
+    assert_eq!(js_sys::Array::from(&run.events(Some(1e12)).unwrap()).length(), 0, "no events after the end");
+    let summary = run.summary().unwrap();
+    assert_eq!(get(&summary, "trace_hash").as_string(), Some(run.trace_hash()));
+    assert_eq!(get(&summary, "steps").as_f64(), Some(steps));
+    assert!(run.deadlock_lines().is_empty());
+}
+
+#[wasm_bindgen_test]
+fn options_choose_the_run_and_bad_options_are_refused() {
+    let round_robin = Run::new(PIPE, None).unwrap().trace_hash();
+    assert_eq!(Run::new(PIPE, Some(options(r#"{"policy": "round-robin"}"#))).unwrap().trace_hash(), round_robin);
+    let random = Run::new(PIPE, Some(options(r#"{"policy": "random", "seed": 7}"#))).unwrap().trace_hash();
+    assert_eq!(Run::new(PIPE, Some(options(r#"{"policy": "random", "seed": 7}"#))).unwrap().trace_hash(), random);
+    // The first steps by choice: the child (pid 3) cannot run before the fork.
+    let chosen = Run::new(PIPE, Some(options(r#"{"choices": [2, 2, 3]}"#))).unwrap();
+    assert_eq!(js_sys::Array::from(&get(&chosen.summary().unwrap(), "choices")).get(2).as_f64(), Some(3.0));
+    assert_error(Run::new(PIPE, Some(options(r#"{"choices": [3]}"#))).err().unwrap(), "choice", "choice 1");
+    assert_error(Run::new(PIPE, Some(options(r#"{"policy": "fastest"}"#))).err().unwrap(), "options", "fastest");
+    assert_error(Run::new(PIPE, Some(options(r#"{"seeed": 1}"#))).err().unwrap(), "options", "seeed");
+    assert_error(Run::new(PIPE, Some(options(r#"{"seed": -1}"#))).err().unwrap(), "options", "");
+    assert_error(Run::new(PIPE, Some(options(r#""fast""#))).err().unwrap(), "options", "");
+    assert_error(Run::new("process {", None).err().unwrap(), "parse", "line 1");
+}
+
+#[wasm_bindgen_test]
+fn a_person_choosing_the_next_process_recomputes_the_run_from_there() {
+    let mut run = Run::new(PIPE, None).unwrap();
+    run.goto(2.0);
+    let runnable = run.runnable();
+    assert_eq!(runnable, vec![2, 3]);
+    run.choose(3).unwrap();
+    assert_eq!(run.position(), 3.0);
+    assert_error(run.choose(99).unwrap_err(), "choice", "not runnable");
+}
+
+#[wasm_bindgen_test]
+fn share_links_round_trip_and_damaged_ones_are_refused() {
+    let mut run = Run::new(PIPE, Some(options(r#"{"policy": "random", "seed": 3}"#))).unwrap();
+    run.goto(4.0);
+    let link = run.share_link();
+    let again = Run::from_share_link(&format!("https://example.org/#{link}")).unwrap();
+    assert_eq!((again.trace_hash(), again.position()), (run.trace_hash(), 4.0));
+    let shared = decode_share_link(&link).unwrap();
+    assert_eq!(get(&shared, "scenario").as_string().as_deref(), Some(PIPE));
+    assert_eq!((get(&shared, "seed").as_f64(), get(&shared, "step").as_f64()), (Some(3.0), Some(4.0)));
+    assert_eq!(get(&shared, "policy").as_string().as_deref(), Some("random"));
+    assert_eq!(encode_share_link(shared).unwrap(), link);
+    for damaged in ["", "#", "v1.", "v9.AAAA", &link[..link.len() - 3], &format!("{link}x")] {
+        assert_error(decode_share_link(damaged).unwrap_err(), "link", "");
+        assert_error(Run::from_share_link(damaged).err().unwrap(), "link", "");
+    }
+    assert_error(encode_share_link(options(r#"{"scenario": 1}"#)).unwrap_err(), "options", "");
+    assert_error(
+        encode_share_link(options(r#"{"scenario": "", "seed": 0, "policy": "x", "choices": [], "step": 0}"#))
+            .unwrap_err(),
+        "options",
+        "\"x\"",
+    );
+}
+
+#[wasm_bindgen_test]
+fn every_library_scenario_has_its_native_trace_hash_through_the_module() {
+    for (stem, text, native) in library::LIBRARY {
+        let run = Run::new(text, None).unwrap_or_else(|_| panic!("{stem} runs"));
+        assert_eq!(run.trace_hash(), *native, "{stem}");
+    }
+}
