@@ -87,6 +87,63 @@ mod bench {
         output.status.success().then_some(output.stdout.len() as u64)
     }
 
+    /// Round trips of the speed measure, and runs of each arm (the best is kept: the least disturbed).
+    const SPEED_MESSAGES: u32 = 200_000;
+    const SPEED_RUNS: usize = 5;
+
+    /// Simulated system calls per second on `ipclab bench`'s ping-pong: through the JavaScript module in
+    /// the browser (`simulate`, one call per run, nothing crossing per event), and natively here, with the
+    /// trace stored packed in both. The two runs must have the same trace hash.
+    fn speeds(browser: &Browser, base: &str) -> (f64, f64) {
+        let text = sim_core::bench::ping_pong_scenario(SPEED_MESSAGES);
+        let max_steps = 10 * SPEED_MESSAGES as u64;
+        browser.goto(base);
+        browser.script(
+            "window.ipclabSpeed = null;\
+             const [text, maxSteps, runs] = arguments;\
+             import(new URL('api/ipclab.js', document.baseURI).href).then(async (module) => {\
+               await module.default();\
+               let best = 0, hash = null;\
+               for (let run = 0; run < runs; run++) {\
+                 const started = performance.now();\
+                 const result = module.simulate(text, { maxSteps });\
+                 const seconds = (performance.now() - started) / 1000;\
+                 best = Math.max(best, result.calls / seconds);\
+                 hash = result.trace_hash;\
+               }\
+               window.ipclabSpeed = { best, hash };\
+             }).catch((error) => { window.ipclabSpeed = { error: String(error) }; });\
+             return null;",
+            vec![Value::from(text.clone()), Value::from(max_steps), Value::from(SPEED_RUNS)],
+        );
+        let measured = browser.wait_for("the WebAssembly speed runs", "return window.ipclabSpeed;", WAIT * 5);
+        assert!(measured["error"].is_null(), "the JavaScript module failed: {}", measured["error"]);
+        let scenario = sim_core::parse(&text).expect("the ping-pong parses");
+        let mut native_best: f64 = 0.0;
+        let mut native_hash = 0;
+        for _ in 0..SPEED_RUNS {
+            let config = sim_core::RunConfig {
+                max_steps,
+                keep_events: false,
+                pack_events: true,
+                check_invariants: false,
+                ..sim_core::RunConfig::default()
+            };
+            let mut simulation = sim_core::Simulation::new(&scenario, config).expect("the ping-pong compiles");
+            let started = std::time::Instant::now();
+            simulation.run().expect("the ping-pong runs");
+            let seconds = started.elapsed().as_secs_f64();
+            native_best = native_best.max(simulation.kernel().calls_completed as f64 / seconds);
+            native_hash = simulation.trace().hash();
+        }
+        assert_eq!(
+            measured["hash"].as_str(),
+            Some(format!("{native_hash:016x}").as_str()),
+            "WebAssembly and native runs of the ping-pong differ"
+        );
+        (measured["best"].as_f64().unwrap_or(f64::NAN), native_best)
+    }
+
     pub fn main() {
         let args: Vec<String> = std::env::args().skip(1).collect();
         let base = args.first().expect("usage: web_bench URL JSON_OUT [DIST_DIR]").clone();
@@ -219,6 +276,32 @@ mod bench {
             "chars".into(),
             2000.0,
             longest < 2000,
+        ));
+
+        // The simulator's speed in WebAssembly, through the JavaScript module (`dist/api/`), beside the
+        // same run natively in this command: `ipclab bench`'s ping-pong, trace stored packed.
+        let (wasm, native) = speeds(&browser, &base);
+        rows.push((
+            format!("simulator in WebAssembly (JS module, {SPEED_MESSAGES} ping-pongs, best of {SPEED_RUNS})"),
+            wasm / 1e6,
+            "M/s".into(),
+            f64::NAN,
+            true,
+        ));
+        rows.push((
+            format!("simulator natively (the same run, best of {SPEED_RUNS})"),
+            native / 1e6,
+            "M/s".into(),
+            f64::NAN,
+            true,
+        ));
+        let ratio = wasm / native;
+        rows.push((
+            "WebAssembly / native, calls per second (goal: at least 0.5)".into(),
+            ratio,
+            "x".into(),
+            0.5,
+            ratio >= 0.5,
         ));
         drop(browser);
 

@@ -290,10 +290,17 @@ pub fn bench() -> Result<(), String> {
     ensure_chromium()?;
     let out = dist()?;
     let server = serve(&out, 0)?;
-    say(&format!("measuring the playground's budgets in headless Chromium at {}", server.address));
+    say(&format!(
+        "measuring the playground's budgets, and the simulator's speed in WebAssembly against native, in headless Chromium at {}",
+        server.address
+    ));
     let json = root().join("target").join("bench").join("web.json");
     let mut command = cargo();
-    command.args(["run", "-q", "-p", "web", "--example", "web_bench", "--"]).arg(&server.address).arg(&json);
+    // Release: the program also runs the simulator natively, beside the WebAssembly figure.
+    command
+        .args(["run", "-q", "--release", "-p", "web", "--example", "web_bench", "--"])
+        .arg(&server.address)
+        .arg(&json);
     run(command)?;
     say(&format!("results written to {}", json.display()));
     Ok(())

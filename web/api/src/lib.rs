@@ -36,6 +36,8 @@ export interface RunOptions {
   policy?: "round-robin" | "random";
   /** Pids that run the first steps, in order, before the policy picks. */
   choices?: number[];
+  /** `simulate` only: the step limit (default 100000). */
+  maxSteps?: number;
 }
 
 /** A share link's contents. */
@@ -151,6 +153,8 @@ struct RunOptions {
     seed: Option<u64>,
     policy: Option<String>,
     choices: Option<Vec<Pid>>,
+    /// `simulate` only: the step limit (default `Limits::default_max_steps`, at most its ceiling).
+    max_steps: Option<u64>,
 }
 
 /// Refuses an object with a key it does not know (a misspelt option would otherwise be ignored).
@@ -176,7 +180,7 @@ impl RunOptions {
         if options.is_undefined() || options.is_null() {
             return Ok(RunOptions::default());
         }
-        only_keys(&options, &["seed", "policy", "choices"])?;
+        only_keys(&options, &["seed", "policy", "choices", "maxSteps"])?;
         serde_wasm_bindgen::from_value(options).map_err(|failure| error("options", &failure.to_string(), None))
     }
 
@@ -191,6 +195,67 @@ impl RunOptions {
             )),
         }
     }
+}
+
+/// A whole run's end: as a `RunSummary`, without the list of who ran at each step (a long run's would
+/// be most of what crosses into JavaScript).
+#[derive(Serialize)]
+struct Simulated<'a> {
+    outcome: &'a sim_core::RunOutcome,
+    steps: u64,
+    trace_hash: String,
+    failures: &'a [sim_core::expect::ExpectationFailure],
+    /// System calls that completed.
+    calls: u64,
+    events: u64,
+}
+
+/// Runs a scenario to its end in one call and says how it ended, with the system calls and events it
+/// made: the trace is kept packed (a few bytes per event, as `ipclab bench` measures it), nothing
+/// crosses into JavaScript until the end, and no checkpoints are kept. For whole runs: a `Run` is for
+/// stepping through one.
+#[wasm_bindgen(unchecked_return_type = "SimulatedRun")]
+pub fn simulate(
+    text: &str,
+    #[wasm_bindgen(unchecked_optional_param_type = "RunOptions")] options: Option<JsValue>,
+) -> Result<JsValue, JsValue> {
+    let options = RunOptions::read(options.unwrap_or(JsValue::UNDEFINED))?;
+    let limits = sim_core::Limits::DEFAULT;
+    let max_steps = options.max_steps.unwrap_or(limits.default_max_steps);
+    if max_steps == 0 || max_steps > limits.max_steps_ceiling {
+        return Err(error(
+            "options",
+            &format!("maxSteps must be from 1 to {}, not {max_steps}", limits.max_steps_ceiling),
+            None,
+        ));
+    }
+    let policy = match (options.policy()?, options.choices) {
+        (Policy::RoundRobin, Some(pids)) => Policy::Choices { pids },
+        (_, Some(_)) => return Err(error("options", "choices go with the round-robin policy in simulate", None)),
+        (policy, None) => policy,
+    };
+    let scenario = sim_core::parse(text).map_err(|diagnostics| parse_error(&diagnostics))?;
+    let config = sim_core::RunConfig {
+        seed: options.seed.unwrap_or(0),
+        policy,
+        max_steps,
+        keep_events: false,
+        pack_events: true,
+        check_invariants: false,
+        ..sim_core::RunConfig::default()
+    };
+    let mut simulation =
+        sim_core::Simulation::new(&scenario, config).map_err(|diagnostic| parse_error(&[diagnostic]))?;
+    simulation.run().map_err(|failure| error("choice", &failure.to_string(), None))?;
+    let report = simulation.report().ok_or_else(|| error("run", "the run has no report", None))?;
+    to_js(&Simulated {
+        outcome: &report.outcome,
+        steps: report.steps,
+        trace_hash: format!("{:016x}", report.trace_hash),
+        failures: &report.failures,
+        calls: simulation.kernel().calls_completed,
+        events: simulation.trace().event_count(),
+    })
 }
 
 /// A shared run (`SharedRun` in TypeScript) as JavaScript sees it.
@@ -272,6 +337,13 @@ impl Run {
         #[wasm_bindgen(unchecked_optional_param_type = "RunOptions")] options: Option<JsValue>,
     ) -> Result<Run, JsValue> {
         let options = RunOptions::read(options.unwrap_or(JsValue::UNDEFINED))?;
+        if options.max_steps.is_some() {
+            return Err(error(
+                "options",
+                "maxSteps is an option of simulate: a Run keeps the default step limit",
+                None,
+            ));
+        }
         let setup = RunSetup {
             source: text.to_string(),
             seed: options.seed.unwrap_or(0),

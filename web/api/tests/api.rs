@@ -3,7 +3,7 @@
 //! with its kind, never a panic. And every library scenario gets the native trace hash through the module.
 #![cfg(target_arch = "wasm32")]
 
-use ipclab::{decode_share_link, encode_share_link, parse, version, Run};
+use ipclab::{decode_share_link, encode_share_link, parse, simulate, version, Run};
 use js_sys::Reflect;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
@@ -142,6 +142,27 @@ fn share_links_round_trip_and_damaged_ones_are_refused() {
         "options",
         "\"x\"",
     );
+}
+
+#[wasm_bindgen_test]
+fn simulate_makes_a_whole_run_in_one_call_with_the_same_hash_as_a_run() {
+    let whole = simulate(PIPE, None).unwrap();
+    let run = Run::new(PIPE, None).unwrap();
+    assert_eq!(get(&whole, "trace_hash").as_string(), Some(run.trace_hash()));
+    assert_eq!(get(&whole, "steps").as_f64(), Some(run.steps()));
+    assert_eq!(get(&whole, "calls").as_f64(), Some(7.0), "pipe, fork, write, read, wait and both exits");
+    assert!(get(&whole, "events").as_f64().unwrap() > 6.0);
+    assert!(get(&whole, "choices").is_undefined(), "a whole run does not list who ran each step");
+    // A long run with its step limit raised; limits outside 1..=ceiling are refused.
+    let long = "process p {\n  repeat 200000 {\n    getpid\n  }\n}\n";
+    let limited = simulate(long, None).unwrap();
+    assert_eq!(get(&get(&limited, "outcome"), "kind").as_string().as_deref(), Some("step_limit"));
+    let whole = simulate(long, Some(options(r#"{"maxSteps": 1000000}"#))).unwrap();
+    assert_eq!(get(&whole, "calls").as_f64(), Some(200_001.0));
+    assert_error(simulate(long, Some(options(r#"{"maxSteps": 0}"#))).unwrap_err(), "options", "maxSteps");
+    assert_error(simulate(long, Some(options(r#"{"maxSteps": 1e12}"#))).unwrap_err(), "options", "maxSteps");
+    assert_error(Run::new(long, Some(options(r#"{"maxSteps": 10}"#))).err().unwrap(), "options", "simulate");
+    assert_error(simulate("process {", None).unwrap_err(), "parse", "line 1");
 }
 
 #[wasm_bindgen_test]
