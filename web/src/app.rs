@@ -63,6 +63,10 @@ fn target_of(event: &KeyboardEvent) -> Target {
 impl App {
     fn perform(&mut self, ctx: &Context<Self>, effects: Vec<Effect>) {
         for effect in effects {
+            let stored = matches!(effect, Effect::SaveDrafts(_) | Effect::SaveOpen(_) | Effect::ForgetLegacyDraft);
+            if stored && !self.model.keeps_drafts() {
+                continue;
+            }
             match effect {
                 Effect::SaveDrafts(json) => browser::store(browser::DRAFTS_KEY, &json),
                 Effect::SaveOpen(key) => browser::store(browser::OPEN_KEY, &key),

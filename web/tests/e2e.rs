@@ -1031,3 +1031,80 @@ fn a_tour_walks_through_its_stops_with_narration() {
     browser.click("#tour-next");
     wait_text(&browser, "#tour-counter", "Stop 2 of");
 }
+
+#[test]
+fn the_player_shows_one_run_without_the_editor_and_the_demo_page_embeds_it_and_runs_the_module() {
+    use sim_core::share::{decode, encode, SharedRun};
+    let base = playground();
+    let base = if base.ends_with('/') { base } else { format!("{base}/") };
+    let shared = SharedRun {
+        scenario: default_text().to_string(),
+        seed: 0,
+        policy: sim_core::Policy::RoundRobin,
+        forced: Vec::new(),
+        step: 2,
+    };
+    let browser = Browser::start(900, 600);
+    open(&browser, &format!("{base}embed.html#{}", encode(&shared)));
+    wait_step(&browser, "step 2 /");
+    assert!(!browser.exists("#editor"), "no editor unless asked");
+    assert!(!browser.exists(".topbar"), "no library, teaching modes or share buttons");
+    assert!(browser.exists(".lane"), "the processes are drawn");
+    assert!(browser.exists(".timeline #step-label"), "the controls are there");
+    let step_of = |href: &str| decode(href.rsplit_once('#').expect("a link").1).expect("a good link").step;
+    let href = attribute(&browser, "#open-in-playground", "href");
+    assert!(href.starts_with(&format!("{base}index.html#v1.")), "{href}");
+    assert_eq!(step_of(&href), 2);
+    // The link follows the run: step on, and it opens step 3.
+    browser.click("#stage");
+    browser.press(&[ARROW_RIGHT]);
+    wait_step(&browser, "step 3 /");
+    assert_eq!(step_of(&attribute(&browser, "#open-in-playground", "href")), 3);
+    // The player leaves the playground's storage alone.
+    let stored = browser
+        .script("return [localStorage.getItem('ipclab.drafts'), localStorage.getItem('ipclab.open')];", Vec::new());
+    assert_eq!(stored, serde_json::json!([null, null]));
+    // Asked for, the editor is there.
+    open(&browser, &format!("{base}embed.html?editor#{}", encode(&shared)));
+    assert!(browser.exists("#editor"));
+    assert!(browser.exists(".workspace:not(.no-editor)"));
+
+    // The demo page: the element shows the player on its own scenario at step 3, and the module's result
+    // has the hash the native simulator gives the same text.
+    browser.goto(&format!("{base}demo.html"));
+    let hash = browser.wait_for(
+        "the module's result on the demo page",
+        "return document.getElementById('api-result').dataset.traceHash || null;",
+        WAIT,
+    );
+    let text = browser.script("return document.getElementById('demo-player').textContent;", Vec::new());
+    let text = text.as_str().expect("the element holds its scenario");
+    let native = web::engine::Engine::build(web::engine::RunSetup {
+        source: text.to_string(),
+        seed: 0,
+        policy: sim_core::Policy::RoundRobin,
+        forced: Vec::new(),
+    })
+    .expect("the demo scenario runs");
+    assert_eq!(hash.as_str(), Some(format!("{:016x}", native.trace_hash()).as_str()));
+    let src = browser.wait_for(
+        "the player element's frame",
+        "const frame = document.getElementById('demo-player').shadowRoot.querySelector('iframe'); \
+         return frame && frame.src ? frame.src : null;",
+        WAIT,
+    );
+    let src = src.as_str().expect("an address");
+    assert!(src.starts_with(&format!("{base}embed.html#v1.")), "{src}");
+    let run = decode(src.rsplit_once('#').expect("a link").1).expect("a good link");
+    assert_eq!((run.step, run.scenario.as_str()), (3, text));
+    assert!(!browser.exists("ipclab-player p:not([hidden])"), "no problem is shown");
+    // A mistake in the attributes is said in the element, not hidden.
+    browser.script("document.getElementById('demo-player').setAttribute('seed', 'lots'); return null;", Vec::new());
+    let problem = browser.wait_for(
+        "the element's message",
+        "const p = document.getElementById('demo-player').shadowRoot.querySelector('p'); \
+         return p && !p.hidden ? p.textContent : null;",
+        WAIT,
+    );
+    assert!(problem.as_str().unwrap_or_default().contains("seed"), "{problem}");
+}

@@ -152,6 +152,15 @@ fn build_api(out: &Path) -> Result<(), String> {
         .arg(&api)
         .arg(&wasm);
     run(command)?;
+    // The player element, beside the module it uses.
+    let static_dir = root().join("web").join("api").join("static");
+    let entries =
+        std::fs::read_dir(&static_dir).map_err(|error| format!("cannot list {}: {error}", static_dir.display()))?;
+    for entry in entries.flatten() {
+        let target = api.join(entry.file_name());
+        std::fs::copy(entry.path(), &target)
+            .map_err(|error| format!("cannot copy to {}: {error}", target.display()))?;
+    }
     let mut files: Vec<PathBuf> =
         std::fs::read_dir(&api).into_iter().flatten().flatten().map(|entry| entry.path()).collect();
     files.sort();

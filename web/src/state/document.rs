@@ -249,7 +249,14 @@ impl Model {
     }
 
     pub(super) fn init(&mut self, init: Init, effects: &mut Vec<Effect>) {
-        self.page_address = init.page_address;
+        self.embed = super::Embed::of(&init.page_address);
+        self.page_address = init.page_address.clone();
+        // The player neither reads nor writes the playground's drafts.
+        let (drafts_json, legacy_draft, open) = match self.embed {
+            Some(_) => (None, None, None),
+            None => (init.drafts_json, init.legacy_draft, init.open),
+        };
+        let init = Init { drafts_json, legacy_draft, open, ..init };
         self.drafts = init.drafts_json.as_deref().map(Drafts::from_json).unwrap_or_default();
         if let Some(legacy) = init.legacy_draft.filter(|text| !text.trim().is_empty()) {
             let known =

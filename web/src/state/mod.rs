@@ -301,9 +301,32 @@ pub struct Model {
     /// Said to screen readers (an `aria-live` region).
     pub announcement: String,
     pub page_address: String,
+    /// The page is the embeddable player (`embed.html`), not the playground.
+    pub embed: Option<Embed>,
     set_aside: Option<SetAside>,
     announced_this_update: bool,
 }
+
+/// The embeddable player (`embed.html#LINK` in an `iframe`, or the `<ipclab-player>` element): one run
+/// with its controls and pictures, no library, teaching or drafts, and a link that opens the same run
+/// in the playground. The editor shows only when asked (`embed.html?editor#LINK`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Embed {
+    pub editor: bool,
+}
+
+impl Embed {
+    /// The player, if `page_address` (without its fragment) is `.../embed.html`, with `?editor` for
+    /// the editor.
+    pub fn of(page_address: &str) -> Option<Embed> {
+        let (path, query) = page_address.split_once('?').unwrap_or((page_address, ""));
+        let file = path.rsplit('/').next().unwrap_or(path);
+        (file == EMBED_PAGE).then(|| Embed { editor: query.split('&').any(|part| part == "editor") })
+    }
+}
+
+/// The embeddable player's page, beside the playground's `index.html`.
+pub const EMBED_PAGE: &str = "embed.html";
 
 impl Default for Model {
     fn default() -> Model {
@@ -340,9 +363,28 @@ impl Model {
             library: Library::default(),
             announcement: String::new(),
             page_address: String::new(),
+            embed: None,
             set_aside: None,
             announced_this_update: false,
         }
+    }
+
+    /// Whether the page keeps the visitor's drafts and what is open (the playground does, the player
+    /// does not: it shares the playground's storage and must leave it alone).
+    pub fn keeps_drafts(&self) -> bool {
+        self.embed.is_none()
+    }
+
+    /// The playground's address for the run on screen at its step (the player's "open in the
+    /// playground" link): `index.html` beside the player, with the run's link.
+    pub fn playground_address(&self) -> Option<String> {
+        let engine = self.engine.as_ref()?;
+        let path = self.page_address.split('?').next().unwrap_or_default();
+        let base = match path.rsplit_once('/') {
+            Some((directory, _)) => format!("{directory}/index.html"),
+            None => "index.html".to_string(),
+        };
+        Some(format!("{base}#{}", share::encode(&engine.share())))
     }
 
     /// The position on screen, or 0 with no run.

@@ -639,3 +639,39 @@ fn a_step_that_moves_a_signal_names_it_in_its_announcement() {
     update(&mut model, Msg::Goto(16));
     assert!(model.announcement.ends_with(" SIGTERM: orchestrator → polite, pending."), "{}", model.announcement);
 }
+
+#[test]
+fn the_player_page_opens_its_link_ignores_stored_drafts_and_links_to_the_playground() {
+    assert_eq!(Embed::of("http://h/ipclab/embed.html"), Some(Embed { editor: false }));
+    assert_eq!(Embed::of("http://h/embed.html?editor"), Some(Embed { editor: true }));
+    assert_eq!(Embed::of("http://h/embed.html?x=1&editor"), Some(Embed { editor: true }));
+    assert_eq!(Embed::of("http://h/index.html"), None);
+    assert_eq!(Embed::of("http://h/"), None);
+    assert_eq!(Embed::of("http://h/my-embed.html"), None);
+    let stored = Drafts::default().to_json();
+    let text = library("fifo-unrelated");
+    let mut model = Model::new();
+    let effects = update(
+        &mut model,
+        Msg::Init(Init {
+            page_address: "http://127.0.0.1:8000/sub/embed.html".into(),
+            fragment: link(text, Vec::new(), 2),
+            drafts_json: Some(stored),
+            legacy_draft: Some("process old {\n}\n".into()),
+            open: Some("draft:1".into()),
+        }),
+    );
+    assert_eq!(model.embed, Some(Embed { editor: false }));
+    assert!(!model.keeps_drafts());
+    assert!(model.drafts.list.is_empty(), "the stored drafts are not read");
+    assert!(
+        !effects.iter().any(|effect| matches!(effect, Effect::SaveDrafts(_) | Effect::ForgetLegacyDraft)),
+        "{effects:?}"
+    );
+    assert_eq!((model.text.as_str(), model.position()), (text, 2));
+    let address = model.playground_address().expect("a run is open");
+    let (page, fragment) = address.split_once('#').unwrap();
+    assert_eq!(page, "http://127.0.0.1:8000/sub/index.html");
+    assert_eq!(share::decode(fragment).unwrap().step, 2);
+    assert!(fresh().keeps_drafts(), "the playground keeps them");
+}

@@ -53,6 +53,9 @@ pub struct Callbacks {
 pub fn page(model: &Model, callbacks: &Callbacks) -> Html {
     let send = &callbacks.send;
     let snapshot = model.engine.as_ref().map(Engine::snapshot);
+    if let Some(embed) = model.embed {
+        return player(model, embed, snapshot.as_ref(), callbacks);
+    }
     // While a dialog is open, the page behind it is inert: no focus, no clicks, hidden from screen readers.
     let inert = model.panel.is_some();
     html! {
@@ -74,6 +77,39 @@ pub fn page(model: &Model, callbacks: &Callbacks) -> Html {
                 Some(Panel::Reference) => help::reference(&model.reference, send),
                 None => Html::default(),
             }}
+            <div id="announcer" class="visually-hidden" aria-live="polite" aria-atomic="true">{model.announcement.clone()}</div>
+        </div>
+    }
+}
+
+/// The embeddable player: the scenario's title, the run's pictures and controls, the editor only when
+/// asked, and a link that opens the same run, at the same step, in the playground.
+fn player(model: &Model, embed: crate::state::Embed, snapshot: Option<&Snapshot>, callbacks: &Callbacks) -> Html {
+    let send = &callbacks.send;
+    let title = model.engine.as_ref().and_then(|engine| engine.title.clone());
+    html! {
+        <div class="app-root player">
+            <div class="app">
+                <header class="player-bar">
+                    <span class="logo">{"ipc"}<b>{"lab"}</b></span>
+                    <h1 id="scenario-title">{title.unwrap_or_else(|| "A scenario without a title".to_string())}</h1>
+                    if let Some(address) = model.playground_address() {
+                        <a id="open-in-playground" href={address} target="_blank" rel="noopener">
+                            {"Open in the playground"}
+                        </a>
+                    }
+                </header>
+                {notice(model, send)}
+                <main class={classes!("workspace", (!embed.editor).then_some("no-editor"))}>
+                    if embed.editor {
+                        {editor(model, snapshot, callbacks)}
+                    }
+                    {stage(model, snapshot, callbacks)}
+                </main>
+                if let Some(engine) = &model.engine {
+                    {timeline::timeline(model, engine, send)}
+                }
+            </div>
             <div id="announcer" class="visually-hidden" aria-live="polite" aria-atomic="true">{model.announcement.clone()}</div>
         </div>
     }
