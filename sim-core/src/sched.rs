@@ -153,7 +153,7 @@ impl Scheduler {
     }
 
     /// Picks from `runnable` (ascending, not empty) for step `step`.
-    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    #[cfg_attr(not(feature = "small"), inline(always))]
     pub fn choose(&mut self, step: u64, runnable: &[Pid]) -> Result<Pid, Box<ChoiceError>> {
         let pid = match &self.policy {
             Policy::Random => runnable[self.rng.below(runnable.len() as u32) as usize],

@@ -301,7 +301,7 @@ impl Simulation {
 
     /// The body of [`Simulation::step`], inlined into [`Simulation::run`]'s loop as well: that loop is
     /// the simulator's hot path, and whether it pays for a call per step must not be left to chance.
-    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    #[cfg_attr(not(feature = "small"), inline(always))]
     fn scheduled_step(&mut self) -> Result<StepStatus, SimError> {
         if self.outcome.is_some() {
             return Ok(StepStatus::Finished);
@@ -434,7 +434,7 @@ impl Simulation {
         false
     }
 
-    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    #[cfg_attr(not(feature = "small"), inline(always))]
     fn run_one(&mut self, pid: Pid) -> Result<StepStatus, SimError> {
         let previous = self.scheduler.before_last();
         if previous != Some(pid) {

@@ -55,7 +55,7 @@ pub fn binary(op: BinaryOp, a: i64, b: i64) -> Option<i64> {
 }
 
 /// The value of `value` in a process with these variables.
-#[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+#[cfg_attr(not(feature = "small"), inline(always))]
 pub fn evaluate(value: &Value, vars: &[i64], pid: Pid) -> Result<i64, Fault> {
     match value {
         Value::Const(constant) => Ok(*constant),
@@ -89,7 +89,7 @@ fn evaluate_slow(value: &Value, vars: &[i64], pid: Pid) -> Result<i64, Fault> {
 
 /// Runs user-space operations from `*pc` until the process reaches a step (a call or a fork) or the end
 /// of its code at `end_pc`, doing at most `budget` of them.
-#[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+#[cfg_attr(not(feature = "small"), inline(always))]
 pub fn settle(ops: &[Op], pc: &mut u32, end_pc: u32, vars: &mut [i64], pid: Pid, budget: u32) -> Settled {
     let mut done = 0u32;
     while *pc < end_pc {

@@ -1,6 +1,7 @@
 //! The playground's budgets, measured in headless Chromium (`cargo xtask web-bench` runs this).
 //!
-//! Usage: `web_bench URL JSON_OUT [DIST_DIR]`. The page records its own timings with `performance.now()`
+//! Usage: `web_bench URL JSON_OUT [DIST_DIR [NATIVE_JSON]]`, NATIVE_JSON being `ipclab bench --json`'s
+//! output on the ping-pong that the JavaScript module is timed on here. The page records its own timings with `performance.now()`
 //! in `window.ipclab` (first render, and update-to-rendered time of each step or jump); this program
 //! drives it through chromedriver, reads them, and prints a table. Benchmarks measure; they do not fail.
 
@@ -87,16 +88,26 @@ mod bench {
         output.status.success().then_some(output.stdout.len() as u64)
     }
 
-    /// Round trips of the speed measure, and runs of each arm (the best is kept: the least disturbed).
-    const SPEED_MESSAGES: u32 = 200_000;
+    /// Runs of the WebAssembly measure (the best is kept: the least disturbed).
     const SPEED_RUNS: usize = 5;
 
-    /// Simulated system calls per second on `ipclab bench`'s ping-pong: through the JavaScript module in
-    /// the browser (`simulate`, one call per run, nothing crossing per event), and natively here, with the
-    /// trace stored packed in both. The two runs must have the same trace hash.
-    fn speeds(browser: &Browser, base: &str) -> (f64, f64) {
-        let text = sim_core::bench::ping_pong_scenario(SPEED_MESSAGES);
-        let max_steps = 10 * SPEED_MESSAGES as u64;
+    /// Simulated system calls per second on `ipclab bench`'s ping-pong through the JavaScript module in
+    /// the browser (`simulate`, one call per run, nothing crossing per event, the trace stored packed),
+    /// and `ipclab bench`'s own best figure for the same run with the trace stored packed (read from its
+    /// JSON, `native`). The two runs must have the same trace hash. Returns (round trips, WebAssembly
+    /// calls per second, native calls per second).
+    fn speeds(browser: &Browser, base: &str, native: &str) -> (u64, f64, f64) {
+        let report: Value = std::fs::read_to_string(native)
+            .ok()
+            .and_then(|text| serde_json::from_str(&text).ok())
+            .unwrap_or_else(|| panic!("cannot read ipclab bench's JSON at {native}"));
+        let messages = report["messages"].as_u64().expect("ipclab bench says how many round trips");
+        let packed = report["simulator"]
+            .as_array()
+            .and_then(|arms| arms.iter().find(|arm| arm["arm"].as_str().is_some_and(|name| name.contains("packed"))))
+            .expect("ipclab bench has the packed arm");
+        let native_best = packed["best_calls_per_second"].as_f64().expect("a figure");
+        let text = sim_core::bench::ping_pong_scenario(messages as u32);
         browser.goto(base);
         browser.script(
             "window.ipclabSpeed = null;\
@@ -114,34 +125,12 @@ mod bench {
                window.ipclabSpeed = { best, hash };\
              }).catch((error) => { window.ipclabSpeed = { error: String(error) }; });\
              return null;",
-            vec![Value::from(text.clone()), Value::from(max_steps), Value::from(SPEED_RUNS)],
+            vec![Value::from(text), Value::from(10 * messages), Value::from(SPEED_RUNS)],
         );
         let measured = browser.wait_for("the WebAssembly speed runs", "return window.ipclabSpeed;", WAIT * 5);
         assert!(measured["error"].is_null(), "the JavaScript module failed: {}", measured["error"]);
-        let scenario = sim_core::parse(&text).expect("the ping-pong parses");
-        let mut native_best: f64 = 0.0;
-        let mut native_hash = 0;
-        for _ in 0..SPEED_RUNS {
-            let config = sim_core::RunConfig {
-                max_steps,
-                keep_events: false,
-                pack_events: true,
-                check_invariants: false,
-                ..sim_core::RunConfig::default()
-            };
-            let mut simulation = sim_core::Simulation::new(&scenario, config).expect("the ping-pong compiles");
-            let started = std::time::Instant::now();
-            simulation.run().expect("the ping-pong runs");
-            let seconds = started.elapsed().as_secs_f64();
-            native_best = native_best.max(simulation.kernel().calls_completed as f64 / seconds);
-            native_hash = simulation.trace().hash();
-        }
-        assert_eq!(
-            measured["hash"].as_str(),
-            Some(format!("{native_hash:016x}").as_str()),
-            "WebAssembly and native runs of the ping-pong differ"
-        );
-        (measured["best"].as_f64().unwrap_or(f64::NAN), native_best)
+        assert_eq!(measured["hash"], packed["trace_hash"], "WebAssembly and native runs of the ping-pong differ");
+        (messages, measured["best"].as_f64().unwrap_or(f64::NAN), native_best)
     }
 
     pub fn main() {
@@ -280,16 +269,19 @@ mod bench {
 
         // The simulator's speed in WebAssembly, through the JavaScript module (`dist/api/`), beside the
         // same run natively in this command: `ipclab bench`'s ping-pong, trace stored packed.
-        let (wasm, native) = speeds(&browser, &base);
+        let (messages, wasm, native) = match args.get(3) {
+            Some(native) => speeds(&browser, &base, native),
+            None => panic!("usage: web_bench URL JSON_OUT DIST_DIR NATIVE_JSON (cargo xtask web-bench passes them)"),
+        };
         rows.push((
-            format!("simulator in WebAssembly (JS module, {SPEED_MESSAGES} ping-pongs, best of {SPEED_RUNS})"),
+            format!("simulator in WebAssembly (JS module, {messages} ping-pongs, best of {SPEED_RUNS})"),
             wasm / 1e6,
             "M/s".into(),
             f64::NAN,
             true,
         ));
         rows.push((
-            format!("simulator natively (the same run, best of {SPEED_RUNS})"),
+            "simulator natively (ipclab bench, the same run, trace packed, best of 5)".into(),
             native / 1e6,
             "M/s".into(),
             f64::NAN,

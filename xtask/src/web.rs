@@ -295,6 +295,10 @@ pub fn play() -> Result<(), String> {
     run(command)
 }
 
+/// Round trips of the ping-pong that `cargo xtask web-bench` times in WebAssembly and natively (the
+/// program `web_bench` reads the count from `ipclab bench`'s JSON).
+const SPEED_MESSAGES: &str = "200000";
+
 pub fn bench() -> Result<(), String> {
     ensure_chromium()?;
     let out = dist()?;
@@ -304,12 +308,24 @@ pub fn bench() -> Result<(), String> {
         server.address
     ));
     let json = root().join("target").join("bench").join("web.json");
+    // The native figure beside the WebAssembly one: `ipclab bench` itself (release, the command line's
+    // build of sim-core), on the same ping-pong, its JSON handed to the program below.
+    say("the same ping-pong natively: ipclab bench (release), for the WebAssembly / native ratio");
+    let mut command = cargo();
+    command.args(["build", "-q", "--release", "-p", "native-runner"]);
+    run(command)?;
+    let native = root().join("target").join("bench").join("native.json");
+    let mut command = Command::new(root().join("target").join("release").join("ipclab"));
+    command.args(["bench", "--messages", SPEED_MESSAGES, "--repeat", "5", "--json"]).arg(&native);
+    run(command)?;
     let mut command = cargo();
     // Release: the program also runs the simulator natively, beside the WebAssembly figure.
     command
         .args(["run", "-q", "--release", "-p", "web", "--example", "web_bench", "--"])
         .arg(&server.address)
-        .arg(&json);
+        .arg(&json)
+        .arg(&out)
+        .arg(&native);
     run(command)?;
     say(&format!("results written to {}", json.display()));
     Ok(())

@@ -78,7 +78,7 @@ impl OpenFile {
 
 impl Kernel {
     /// The open file behind descriptor `fd` of `pid`, if it is open.
-    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    #[cfg_attr(not(feature = "small"), inline(always))]
     pub fn file_of(&self, pid: Pid, fd: i64) -> Option<u32> {
         if !(0..RLIMIT_NOFILE as i64).contains(&fd) {
             return None;
@@ -112,7 +112,7 @@ impl Kernel {
         }
     }
 
-    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    #[cfg_attr(not(feature = "small"), inline(always))]
     pub fn file(&self, index: u32) -> &OpenFile {
         self.files[index as usize].as_ref().expect("descriptor points at a closed file")
     }
@@ -204,7 +204,7 @@ fn fcntl_call(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Exe
 }
 
 /// `write`: the most frequent call with `read`, handed straight to the object behind the descriptor.
-#[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+#[cfg_attr(not(feature = "small"), inline(always))]
 pub(crate) fn write(kernel: &mut Kernel, pid: Pid, call: &CallOp, args: &Args, trace: &mut Trace) -> Exec {
     let Some(index) = kernel.file_of(pid, args.get(0)) else { return Kernel::error(EBADF) };
     let file = kernel.file(index);
@@ -238,7 +238,7 @@ fn past_read_ceiling(kernel: &mut Kernel, count: i64) -> Exec {
 }
 
 /// `read`, handed to the object like [`write`].
-#[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+#[cfg_attr(not(feature = "small"), inline(always))]
 pub(crate) fn read(kernel: &mut Kernel, pid: Pid, args: &Args, trace: &mut Trace) -> Exec {
     let count = args.get(1);
     if count < 0 || count > kernel.limits.max_io_bytes as i64 {
@@ -302,7 +302,7 @@ fn default_llseek(file: &mut OpenFile, offset: i64, whence: i64, size: i64) -> E
 pub struct Descriptors;
 
 impl Mechanism for Descriptors {
-    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    #[cfg_attr(not(feature = "small"), inline(always))]
     fn call(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Exec {
         let pid = call.pid;
         match call.id() {

@@ -330,7 +330,7 @@ impl Kernel {
     }
 
     /// Changes a process's state, keeping the list of runnable processes.
-    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    #[cfg_attr(not(feature = "small"), inline(always))]
     pub(crate) fn set_state(&mut self, pid: Pid, state: ProcState) {
         let process = &mut self.procs[pid as usize - 1];
         let was_runnable = process.state == ProcState::Runnable;
@@ -391,7 +391,7 @@ impl Kernel {
     }
 
     /// Runs user-space code after a call returns (or a process starts), up to its next step.
-    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    #[cfg_attr(not(feature = "small"), inline(always))]
     pub(crate) fn settle(&mut self, pid: Pid) {
         let process = &mut self.procs[pid as usize - 1];
         let ops = &self.program.ops;
@@ -436,7 +436,7 @@ impl Kernel {
     /// Runs one step of `pid`, which must be runnable.
     /// `program` is this kernel's own program, passed in so the hot path borrows it without touching the
     /// reference count.
-    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    #[cfg_attr(not(feature = "small"), inline(always))]
     pub fn step(&mut self, program: &Program, pid: Pid, trace: &mut Trace) -> Result<(), LimitHit> {
         self.step += 1;
         if self.footprint.enabled {
@@ -624,7 +624,7 @@ impl Kernel {
 
     /// Sends what the step's call sent, delivers user-space faults, lets the process that ran take what
     /// it may now (it returns to user mode), and reports a limit the step hit.
-    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    #[cfg_attr(not(feature = "small"), inline(always))]
     fn end_step(&mut self, pid: Pid, trace: &mut Trace) -> Result<(), LimitHit> {
         // One test when no signal was ever sent and no timer is due (see `attention_step`).
         if self.step >= self.attention_step {
@@ -838,7 +838,7 @@ impl Kernel {
     }
 
     /// Hands a call to its mechanism.
-    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    #[cfg_attr(not(feature = "small"), inline(always))]
     fn dispatch(&mut self, context: &CallContext, trace: &mut Trace) -> Exec {
         match context.call.id.spec().mechanism {
             MechanismId::Fd => match context.call.id {
@@ -974,7 +974,7 @@ impl Kernel {
     }
 
     /// Makes one sleeping process runnable again.
-    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    #[cfg_attr(not(feature = "small"), inline(always))]
     pub(crate) fn wake(&mut self, pid: Pid, by: Pid, cause: WakeCause, trace: &mut Trace) {
         if matches!(self.process(pid).state, ProcState::Blocked(_)) {
             self.set_state(pid, ProcState::Runnable);
@@ -1007,7 +1007,7 @@ impl Kernel {
     }
 
     /// Wakes whom a wake-up on `queue` wakes, the queue picked from a pipe by `pick`.
-    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    #[cfg_attr(not(feature = "small"), inline(always))]
     pub(crate) fn wake_queue(
         &mut self,
         pipe: u32,
@@ -1037,7 +1037,7 @@ impl Kernel {
 
     /// [`Kernel::complete_call`] for a caller that has the call in hand already.
     #[allow(clippy::too_many_arguments)]
-    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    #[cfg_attr(not(feature = "small"), inline(always))]
     pub(crate) fn complete_call_of(
         &mut self,
         pid: Pid,
@@ -1152,7 +1152,7 @@ pub(crate) fn mechanism_of(reason: &BlockReason) -> MechanismId {
 }
 
 /// The values of a call's operands in a process with these variables.
-#[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+#[cfg_attr(not(feature = "small"), inline(always))]
 pub fn resolve_args(call: &CallOp, vars: &[i64], pid: Pid, args: &mut Args) -> Result<(), user::Fault> {
     // Most calls have two operands, both values (a descriptor and a count, a process and a signal):
     // made without a loop.

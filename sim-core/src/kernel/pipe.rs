@@ -104,7 +104,7 @@ fn create(kernel: &mut Kernel, pid: Pid, flags: i64) -> Exec {
 }
 
 /// `pipe_write` for one attempt of `pid`'s write of `payload` into pipe `pipe_id`.
-#[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+#[cfg_attr(not(feature = "small"), inline(always))]
 pub(crate) fn write(
     kernel: &mut Kernel,
     pid: Pid,
@@ -206,7 +206,7 @@ pub(crate) fn write(
 }
 
 /// `pipe_read` for one attempt of `pid`'s read of up to `count` bytes from pipe `pipe_id`.
-#[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+#[cfg_attr(not(feature = "small"), inline(always))]
 pub(crate) fn read(kernel: &mut Kernel, pid: Pid, pipe_id: u32, count: u32, nonblock: bool, trace: &mut Trace) -> Exec {
     if count == 0 {
         return Exec::Done(trace.record_data(&[]));

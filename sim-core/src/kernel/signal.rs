@@ -165,7 +165,7 @@ impl SignalState {
     }
 
     /// Pending signals that may be delivered now.
-    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    #[cfg_attr(not(feature = "small"), inline(always))]
     pub fn deliverable(&self) -> u64 {
         self.pending & !(self.blocked & BLOCKABLE)
     }

@@ -63,7 +63,7 @@ impl WaitQueue {
     }
 
     /// Takes off the queue the sleepers a wake-up wakes, in order, into `woken`.
-    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    #[cfg_attr(not(feature = "small"), inline(always))]
     pub fn wake(&mut self, how: Wake, woken: &mut Vec<Pid>) {
         match (how, self.waiters.len()) {
             (_, 0) => {}

@@ -326,7 +326,7 @@ impl Payload {
     }
 
     /// Appends the bytes `offset..offset + count` to `out`: only as much as a copy needs is ever made.
-    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    #[cfg_attr(not(feature = "small"), inline(always))]
     pub fn copy_to(&self, offset: u32, count: u32, out: &mut Vec<u8>) {
         match self {
             Payload::Bytes(bytes) => out.extend_from_slice(&bytes[offset as usize..(offset + count) as usize]),
@@ -335,7 +335,7 @@ impl Payload {
     }
 
     /// Writes the bytes `offset..offset + out.len()` into `out`.
-    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    #[cfg_attr(not(feature = "small"), inline(always))]
     pub fn copy_into(&self, offset: u32, out: &mut [u8]) {
         match self {
             Payload::Bytes(bytes) => out.copy_from_slice(&bytes[offset as usize..offset as usize + out.len()]),

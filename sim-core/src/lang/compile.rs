@@ -162,7 +162,7 @@ pub enum ListKind {
 
 impl Operand {
     /// The number this operand stands for in a process with these variables.
-    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    #[cfg_attr(not(feature = "small"), inline(always))]
     pub fn resolve(&self, vars: &[i64], pid: crate::trace::Pid) -> Result<i64, crate::user::Fault> {
         use crate::user::evaluate;
         Ok(match self {

@@ -131,7 +131,7 @@ impl Trace {
 
     /// Stores the bytes a `read` returned and gives the result that points at them. The kernel keeps
     /// the total under [`crate::Limits::max_trace_data_bytes`], so offsets fit in 32 bits.
-    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    #[cfg_attr(not(feature = "small"), inline(always))]
     pub fn record_data(&mut self, bytes: &[u8]) -> CallResult {
         self.data_hash.bytes(bytes);
         let offset = self.data_len as u32;
@@ -143,7 +143,7 @@ impl Trace {
     }
 
     /// Records one event: it is encoded (and kept in the form asked for) and its bytes join the hash.
-    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    #[cfg_attr(not(feature = "small"), inline(always))]
     pub fn record(&mut self, event: Event) {
         match &event.kind {
             EventKind::ExpectFailed { mismatch, .. } => {
@@ -168,7 +168,7 @@ impl Trace {
 
     /// Records a `Call` event from its parts: the same as [`Trace::record`] of that event, without laying
     /// the event out unless it is kept.
-    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    #[cfg_attr(not(feature = "small"), inline(always))]
     pub fn record_call(&mut self, step: u32, pid: Pid, op: u32, args: &Args, result: CallResult) {
         self.log.push_call(step, pid, op, args, &result);
         if self.keep_events {
@@ -177,7 +177,7 @@ impl Trace {
     }
 
     /// Records a `Switch` event from its parts, like [`Trace::record_call`].
-    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    #[cfg_attr(not(feature = "small"), inline(always))]
     pub fn record_switch(&mut self, step: u32, from: Option<Pid>, to: Pid) {
         self.log.push_switch(step, from, to);
         if self.keep_events {
@@ -186,7 +186,7 @@ impl Trace {
     }
 
     /// Records a `Wake` event from its parts, like [`Trace::record_call`].
-    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    #[cfg_attr(not(feature = "small"), inline(always))]
     pub fn record_wake(&mut self, step: u32, pid: Pid, by: Pid, cause: WakeCause) {
         self.log.push_wake(step, pid, by, &cause);
         if self.keep_events {
@@ -195,7 +195,7 @@ impl Trace {
     }
 
     /// Records a `Copy` event from its parts, like [`Trace::record_call`].
-    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    #[cfg_attr(not(feature = "small"), inline(always))]
     pub fn record_copy(&mut self, step: u32, copy: Copied) {
         self.log.push_copy(step, &copy);
         if self.keep_events {
@@ -204,7 +204,7 @@ impl Trace {
     }
 
     /// Records a `Block` event from its parts, like [`Trace::record_call`].
-    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    #[cfg_attr(not(feature = "small"), inline(always))]
     pub fn record_block(&mut self, step: u32, pid: Pid, op: u32, args: &Args, reason: &BlockReason) {
         self.log.push_block(step, pid, op, args, reason);
         if self.keep_events {

@@ -42,14 +42,14 @@ pub const PACKED_FORMAT_VERSION: u8 = 2;
 const DICTIONARY_LENGTHS: std::ops::RangeInclusive<usize> = 3..=7;
 
 /// The dictionary key of an event's bytes: the bytes, little-endian, with the length in the top byte.
-#[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+#[cfg_attr(not(feature = "small"), inline(always))]
 fn dictionary_key(first_eight: [u8; 8], length: usize) -> u64 {
     (u64::from_le_bytes(first_eight) & ((1u64 << (8 * length)) - 1)) | (length as u64) << 56
 }
 
 /// The dictionary is two-way set-associative: a key's hash chooses a set of two slots, so that two
 /// recurring events whose hashes meet (as one in a few hundred pairs do) do not keep evicting each other.
-#[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+#[cfg_attr(not(feature = "small"), inline(always))]
 fn dictionary_set(key: u64) -> usize {
     ((key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 57) as usize) * 2
 }
@@ -57,7 +57,7 @@ fn dictionary_set(key: u64) -> usize {
 /// The slot that holds `key`, if one does; otherwise `key` goes first in its set, the one it replaces
 /// second, and the older second is forgotten. The decoder makes the same insertion for each literal
 /// event, so both sides' dictionaries stay alike.
-#[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+#[cfg_attr(not(feature = "small"), inline(always))]
 fn dictionary_find_or_insert(dictionary: &mut [u64; DICTIONARY_SLOTS], key: u64) -> Option<u8> {
     let set = dictionary_set(key);
     if dictionary[set] == key {
@@ -265,7 +265,7 @@ impl PackedLog {
 
     /// Appends one event. Steps never go backwards within a run, and reads' results point at the data
     /// arena in order (as [`crate::Trace::record_data`] hands them out).
-    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    #[cfg_attr(not(feature = "small"), inline(always))]
     pub fn push(&mut self, event: &Event) {
         if let EventKind::Call { result, .. } = &event.kind {
             if let Some((offset, len)) = data_of(result) {
@@ -290,7 +290,7 @@ impl PackedLog {
 
     /// Appends a `Call` event given by its parts: the same bytes as [`PackedLog::push`] of that event,
     /// without laying the event out first (the hot path of every run).
-    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    #[cfg_attr(not(feature = "small"), inline(always))]
     pub fn push_call(&mut self, step: u32, pid: Pid, op: u32, args: &Args, result: &CallResult) {
         if let Some((offset, len)) = data_of(result) {
             debug_assert_eq!(offset, self.data_end, "read results are logged in the order of the data arena");
@@ -300,25 +300,25 @@ impl PackedLog {
     }
 
     /// Appends a `Switch` event given by its parts, like [`PackedLog::push_call`].
-    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    #[cfg_attr(not(feature = "small"), inline(always))]
     pub fn push_switch(&mut self, step: u32, from: Option<Pid>, to: Pid) {
         push_encoded!(self, step, 0, |encoder, delta| encoder.switch(delta, from, to));
     }
 
     /// Appends a `Wake` event given by its parts, like [`PackedLog::push_call`].
-    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    #[cfg_attr(not(feature = "small"), inline(always))]
     pub fn push_wake(&mut self, step: u32, pid: Pid, by: Pid, cause: &WakeCause) {
         push_encoded!(self, step, 0, |encoder, delta| encoder.wake(delta, pid, by, cause));
     }
 
     /// Appends a `Copy` event given by its parts, like [`PackedLog::push_call`].
-    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    #[cfg_attr(not(feature = "small"), inline(always))]
     pub fn push_copy(&mut self, step: u32, copy: &Copied) {
         push_encoded!(self, step, 0, |encoder, delta| encoder.copy(delta, copy));
     }
 
     /// Appends a `Block` event given by its parts, like [`PackedLog::push_call`].
-    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    #[cfg_attr(not(feature = "small"), inline(always))]
     pub fn push_block(&mut self, step: u32, pid: Pid, op: u32, args: &Args, reason: &BlockReason) {
         push_encoded!(self, step, 0, |encoder, delta| encoder.block(delta, pid, op, args, reason));
     }
@@ -368,7 +368,7 @@ impl PackedLog {
 }
 
 /// Where a result's bytes lie in the trace's data arena, for the results that have some.
-#[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+#[cfg_attr(not(feature = "small"), inline(always))]
 fn data_of(result: &CallResult) -> Option<(u32, u32)> {
     match *result {
         CallResult::Data { offset, len }
@@ -395,14 +395,14 @@ struct Encoder<'a> {
 }
 
 impl Encoder<'_> {
-    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    #[cfg_attr(not(feature = "small"), inline(always))]
     fn byte(&mut self, byte: u8) {
         self.out[self.length] = byte;
         self.length += 1;
     }
 
     /// LEB128: most values (pids, descriptors, step deltas) are below 128 and take one byte.
-    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    #[cfg_attr(not(feature = "small"), inline(always))]
     fn put(&mut self, mut value: u64) {
         while value >= 0x80 {
             self.byte((value as u8) | 0x80);
@@ -418,7 +418,7 @@ impl Encoder<'_> {
     /// The first byte of every event: its tag in the low five bits and the step delta in the high three
     /// (7 there means the delta follows as a varint). Most events happen in the step of the one before
     /// or the next, so this is usually the whole of both.
-    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    #[cfg_attr(not(feature = "small"), inline(always))]
     fn head(&mut self, tag: u8, delta: u32) {
         if delta < HEAD_DELTA_LIMIT {
             self.byte(tag | (delta as u8) << 5);
@@ -430,7 +430,7 @@ impl Encoder<'_> {
 
     /// The head byte and the first fields of an event. In the usual case (a delta below 7, every field
     /// below 128) that is one byte each, written at positions known at compile time.
-    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    #[cfg_attr(not(feature = "small"), inline(always))]
     fn first<const N: usize>(&mut self, tag: u8, delta: u32, fields: [u64; N]) {
         if delta < HEAD_DELTA_LIMIT && fields.iter().fold(0, |all, value| all | value) < 0x80 {
             let out: &mut [u8; MAX_EVENT_BYTES] = self.out;
@@ -451,7 +451,7 @@ impl Encoder<'_> {
     /// 128) its bytes are the head and the fields, one byte each: they are put together in a register,
     /// looked up in the dictionary there, and stored with one write. Otherwise it goes the general way,
     /// and [`PackedLog::push`] looks the bytes up afterwards.
-    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    #[cfg_attr(not(feature = "small"), inline(always))]
     fn whole<const N: usize>(&mut self, tag: u8, delta: u32, fields: [u64; N]) {
         const { assert!(N < 8) };
         if delta >= HEAD_DELTA_LIMIT || fields.iter().fold(0, |all, value| all | value) >= 0x80 {
@@ -478,7 +478,7 @@ impl Encoder<'_> {
         self.out[..8].copy_from_slice(&bytes.to_le_bytes());
     }
 
-    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    #[cfg_attr(not(feature = "small"), inline(always))]
     fn zigzag(value: i64) -> u64 {
         ((value << 1) ^ (value >> 63)) as u64
     }
@@ -496,14 +496,14 @@ impl Encoder<'_> {
     }
 
     /// A `Switch` event: the previous pid plus one (0 for none) and the next.
-    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    #[cfg_attr(not(feature = "small"), inline(always))]
     fn switch(&mut self, delta: u32, from: Option<Pid>, to: Pid) {
         self.whole(tags::SWITCH, delta, [from.map_or(0, |pid| pid as u64 + 1), to as u64]);
     }
 
     /// A `Wake` event: pid, by, and the cause's tag in the low three bits of a field whose rest is the
     /// object (or the child).
-    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    #[cfg_attr(not(feature = "small"), inline(always))]
     fn wake(&mut self, delta: u32, pid: Pid, by: Pid, cause: &WakeCause) {
         let cause = match *cause {
             WakeCause::Data { object } => Self::object(object) << 3,
@@ -524,7 +524,7 @@ impl Encoder<'_> {
 
     /// A `Copy` event: pid, the object with the direction in its low bit, the bytes copied, the bytes
     /// held after, and the capacity in pages.
-    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    #[cfg_attr(not(feature = "small"), inline(always))]
     fn copy(&mut self, delta: u32, copy: &Copied) {
         let direction = match copy.direction {
             CopyDirection::UserToKernel => 0,
@@ -537,7 +537,7 @@ impl Encoder<'_> {
 
     /// The general form of a call or a block: the head, pid, op, the operand count with the variant's
     /// tag, and the operands; the variant's own fields follow.
-    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    #[cfg_attr(not(feature = "small"), inline(always))]
     fn with_operands(&mut self, tag: u8, delta: u32, head: [u64; 3], args: &Args) {
         self.first(tag, delta, head);
         for value in args.as_slice() {
@@ -547,7 +547,7 @@ impl Encoder<'_> {
 
     /// A `Call` event: pid, op, then the operand count and the result's tag in one byte, the operands,
     /// and the result's fields.
-    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    #[cfg_attr(not(feature = "small"), inline(always))]
     fn call(&mut self, delta: u32, pid: Pid, op: u32, args: &Args, result: &CallResult) {
         let (pid, op) = (pid as u64, op.wrapping_add(1) as u64);
         let shape = (args.len() as u64) << 4;
@@ -604,7 +604,7 @@ impl Encoder<'_> {
 
     /// A `Block` event: pid, op, the operand count and the reason's tag in one byte, the operands, and
     /// the reason's fields.
-    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    #[cfg_attr(not(feature = "small"), inline(always))]
     fn block(&mut self, delta: u32, pid: Pid, op: u32, args: &Args, reason: &BlockReason) {
         let (pid, op) = (pid as u64, op as u64);
         let shape = (args.len() as u64) << 4;
@@ -688,7 +688,7 @@ impl Encoder<'_> {
 
     /// One event: the step delta, the tag, then the fields. Tags and the one-byte fields (a copy's
     /// direction, a signal number, a signal effect) are below 128, so as varints they are that byte.
-    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    #[cfg_attr(not(feature = "small"), inline(always))]
     fn event(&mut self, delta: u32, kind: &EventKind) {
         match kind {
             EventKind::Spawn { pid, index } => self.whole(tags::SPAWN, delta, [*pid as u64, *index as u64]),
