@@ -12,6 +12,7 @@
 mod output;
 mod bench;
 mod check;
+mod explore;
 mod input;
 mod serve;
 
@@ -79,6 +80,26 @@ enum Command {
         /// Test hook: stall the driver for 200 ms before this step, on each run's first try only.
         #[arg(long, hide = true)]
         stall_first_try: Option<u32>,
+    },
+    /// Run a scenario under every schedule and list every distinct way it ends, with how many schedules
+    /// lead to each and the shortest; exit status 1 if any schedule fails an expectation.
+    Explore {
+        /// The scenario file (`.ipc`).
+        file: std::path::PathBuf,
+        /// Distinct states to explore at most (the exploration then stops and says it is incomplete).
+        #[arg(long, default_value_t = 1_000_000)]
+        max_states: u64,
+        /// Steps in one schedule at most (a schedule that reaches it ends as `depth-limit`).
+        #[arg(long, default_value_t = 10_000)]
+        max_depth: u64,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// No progress lines on stderr.
+        #[arg(long)]
+        quiet: bool,
+        /// The playground's address, for the links of outcomes that go wrong.
+        #[arg(long, default_value = "http://127.0.0.1:8000/")]
+        playground: String,
     },
     /// Print a scenario in canonical form.
     Fmt { file: std::path::PathBuf },
@@ -150,6 +171,26 @@ fn main() -> ExitCode {
             Err(code) => code,
         },
         Command::Bench { messages, repeat, json } => bench::run(messages, repeat, json.as_deref()),
+        Command::Explore { file, max_states, max_depth, format, quiet, playground } => {
+            // The explorer goes as deep as a schedule does, one frame per step: a thread with room for it.
+            let worker = std::thread::Builder::new().stack_size(1 << 30).spawn(move || {
+                explore::run(explore::ExploreArgs {
+                    file: &file,
+                    max_nodes: max_states,
+                    max_depth,
+                    format,
+                    quiet,
+                    playground: &playground,
+                })
+            });
+            match worker.map(|handle| handle.join()) {
+                Ok(Ok(code)) => code,
+                _ => {
+                    note!("ipclab: explore: the exploration could not run to its end");
+                    ExitCode::from(70)
+                }
+            }
+        }
         Command::Serve { port, dir, max_connections, idle_timeout } => {
             serve::run(serve::ServeArgs { port, dir, max_connections, idle_timeout_seconds: idle_timeout })
         }

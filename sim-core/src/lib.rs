@@ -13,6 +13,7 @@
 pub mod bench;
 pub mod diagnostic;
 pub mod expect;
+pub mod explore;
 pub mod kernel;
 pub mod lang;
 pub mod limits;

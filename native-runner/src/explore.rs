@@ -1,0 +1,223 @@
+//! `ipclab explore`: every schedule of a scenario (sim-core's explorer), each distinct outcome with how
+//! many schedules lead to it, and for each bad one its shortest schedule as a `--schedule` list and as a
+//! playground link that opens where it goes wrong.
+
+use crate::Format;
+use sim_core::explore::{self, Exploration, ExploreLimits, Outcome, Progress};
+use sim_core::share::{encode, SharedRun};
+use sim_core::trace::EventKind;
+use sim_core::{Pid, Policy, RunConfig, Simulation};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+/// How often a progress line is printed on stderr.
+const PROGRESS_EVERY: Duration = Duration::from_secs(2);
+
+pub struct ExploreArgs<'a> {
+    pub file: &'a std::path::Path,
+    pub max_nodes: u64,
+    pub max_depth: u64,
+    pub format: Format,
+    pub quiet: bool,
+    /// The playground's address, for the links of bad outcomes.
+    pub playground: &'a str,
+}
+
+/// The step where a schedule first goes wrong (its first failed expectation, else its last step), and
+/// that schedule as a playground link opening there.
+fn replay_link(source: &str, scenario: &sim_core::Scenario, schedule: &[Pid], playground: &str) -> (u64, String) {
+    let config = RunConfig {
+        policy: Policy::Choices { pids: schedule.to_vec() },
+        follow_schedule: false,
+        ..RunConfig::default()
+    };
+    let mut step = schedule.len() as u64;
+    if let Ok(mut simulation) = Simulation::new(scenario, config) {
+        let _ = simulation.run();
+        if let Some(event) =
+            simulation.trace().events.iter().find(|event| matches!(event.kind, EventKind::ExpectFailed { .. }))
+        {
+            step = event.step as u64;
+        }
+    }
+    let run = SharedRun {
+        scenario: source.to_string(),
+        seed: 0,
+        policy: Policy::RoundRobin,
+        forced: schedule.to_vec(),
+        step,
+    };
+    (step, format!("{playground}#{}", encode(&run)))
+}
+
+fn schedule_list(schedule: &[Pid]) -> String {
+    schedule.iter().map(|pid| pid.to_string()).collect::<Vec<_>>().join(",")
+}
+
+fn outcome_line(outcome: &Outcome) -> String {
+    let verdict = match outcome.failures.len() {
+        0 => "every expectation holds".to_string(),
+        1 => "1 expectation fails".to_string(),
+        count => format!("{count} expectations fail"),
+    };
+    format!("{}; {verdict}", outcome.ending)
+}
+
+fn with_commas(value: u128) -> String {
+    let digits = value.to_string();
+    let mut out = String::new();
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+/// What the report is made of: the command's arguments, the scenario, what the explorer found and
+/// how long it took.
+struct Found<'a> {
+    args: &'a ExploreArgs<'a>,
+    source: &'a str,
+    scenario: &'a sim_core::Scenario,
+    found: &'a Exploration,
+    seconds: f64,
+}
+
+fn text_report(report: &Found) -> String {
+    let Found { args, source, scenario, found, seconds } = *report;
+    let name = args.file.display();
+    let mut out = format!(
+        "{name}: {} outcome{} in {} schedules ({} states explored, {} reached again and reused, {} steps simulated, {seconds:.2} s)\n",
+        found.outcomes.len(),
+        if found.outcomes.len() == 1 { "" } else { "s" },
+        with_commas(found.schedules()),
+        with_commas(found.nodes as u128),
+        with_commas(found.reused as u128),
+        with_commas(found.steps as u128),
+    );
+    if let Some(why) = &found.incomplete {
+        out.push_str(&format!("INCOMPLETE: {why}; the counts cover the schedules explored\n"));
+    }
+    out.push_str(&format!("\n{:>3}  {:>14}  {:>8}  outcome\n", "#", "schedules", "shortest"));
+    for (index, (outcome, reached)) in found.outcomes.iter().enumerate() {
+        out.push_str(&format!(
+            "{:>3}  {:>14}  {:>8}  {}{}\n",
+            index + 1,
+            with_commas(reached.schedules),
+            reached.shortest.len(),
+            outcome_line(outcome),
+            if outcome.holds() { "" } else { "  <- fails" }
+        ));
+    }
+    for (index, (outcome, reached)) in found.outcomes.iter().enumerate() {
+        out.push_str(&format!("\noutcome {}: {}\n", index + 1, outcome_line(outcome)));
+        let processes: Vec<String> =
+            outcome.processes.iter().map(|(pid, name, end)| format!("{name} (pid {pid}) {end}")).collect();
+        out.push_str(&format!("  processes: {}\n", processes.join("; ")));
+        for failure in &outcome.failures {
+            out.push_str(&format!("  failed: {failure}\n"));
+        }
+        out.push_str(&format!(
+            "  shortest schedule ({} steps): ipclab sim {name} --schedule {}\n",
+            reached.shortest.len(),
+            schedule_list(&reached.shortest)
+        ));
+        if !outcome.holds() || outcome.ending != "all-exited" {
+            let (step, link) = replay_link(source, scenario, &reached.shortest, args.playground);
+            out.push_str(&format!("  in the playground, at step {step}: {link}\n"));
+        }
+    }
+    out
+}
+
+fn json_report(report: &Found) -> String {
+    let Found { args, source, scenario, found, seconds } = *report;
+    let outcomes: Vec<serde_json::Value> = found
+        .outcomes
+        .iter()
+        .map(|(outcome, reached)| {
+            let (step, link) = replay_link(source, scenario, &reached.shortest, args.playground);
+            serde_json::json!({
+                "ending": outcome.ending,
+                "holds": outcome.holds(),
+                "processes": outcome.processes.iter().map(|(pid, name, end)| serde_json::json!({"pid": pid, "name": name, "end": end})).collect::<Vec<_>>(),
+                "failures": outcome.failures,
+                // A count of schedules can pass 2^64 on large scenarios: written as a string of digits.
+                "schedules": reached.schedules.to_string(),
+                "shortest": reached.shortest,
+                "first_bad_step": step,
+                "link": link,
+            })
+        })
+        .collect();
+    let value = serde_json::json!({
+        "file": args.file.display().to_string(),
+        "holds": found.holds(),
+        "complete": found.incomplete.is_none(),
+        "incomplete": found.incomplete,
+        "schedules": found.schedules().to_string(),
+        "states": found.nodes,
+        "reused": found.reused,
+        "steps": found.steps,
+        "seconds": seconds,
+        "outcomes": outcomes,
+    });
+    let mut text = serde_json::to_string_pretty(&value).expect("json");
+    text.push('\n');
+    text
+}
+
+pub fn run(args: ExploreArgs) -> ExitCode {
+    if args.max_nodes == 0 || args.max_depth == 0 {
+        note!("ipclab: explore: --max-states and --max-depth must be at least 1");
+        return ExitCode::from(2);
+    }
+    let (source, scenario) = match crate::input::load(args.file) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
+    };
+    // Every schedule is the explorer's to choose: the scenario's own `schedule` line plays no part.
+    let config = RunConfig { follow_schedule: false, ..RunConfig::default() };
+    let mut simulation = match Simulation::new(&scenario, config) {
+        Ok(simulation) => simulation,
+        Err(diagnostic) => {
+            note!("{}", diagnostic.render(&args.file.display().to_string()));
+            return ExitCode::from(2);
+        }
+    };
+    let started = Instant::now();
+    let mut last = started;
+    let quiet = args.quiet;
+    let mut progress = |progress: &Progress| {
+        if !quiet && last.elapsed() >= PROGRESS_EVERY {
+            last = Instant::now();
+            let seconds = started.elapsed().as_secs_f64();
+            note!(
+                "  explored {} states ({:.0} a second), {} reused, {} steps simulated, depth {} ...",
+                with_commas(progress.nodes as u128),
+                progress.nodes as f64 / seconds,
+                with_commas(progress.reused as u128),
+                with_commas(progress.steps as u128),
+                progress.depth
+            );
+        }
+    };
+    let limits = ExploreLimits { max_nodes: args.max_nodes, max_depth: args.max_depth };
+    let found = explore::explore(&mut simulation, limits, &mut progress);
+    let seconds = started.elapsed().as_secs_f64();
+    let report = Found { args: &args, source: &source, scenario: &scenario, found: &found, seconds };
+    let text = match args.format {
+        Format::Text => text_report(&report),
+        Format::Json => json_report(&report),
+    };
+    if let Err(code) = crate::output::print(&text) {
+        return code;
+    }
+    if found.holds() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}

@@ -1,0 +1,77 @@
+//! `ipclab explore` as a user runs it: the outcome table, exit statuses (0 when every schedule meets the
+//! expectations, 1 when one does not, 2 for usage errors), the replaying schedule and link of a bad
+//! outcome, and the JSON form.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn ipclab() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_ipclab"))
+}
+
+fn scenario(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join("scenarios").join(name)
+}
+
+fn explore(args: &[&str], file: &PathBuf) -> (Option<i32>, String, String) {
+    let output = ipclab().arg("explore").args(args).arg(file).output().unwrap();
+    (output.status.code(), String::from_utf8(output.stdout).unwrap(), String::from_utf8(output.stderr).unwrap())
+}
+
+#[test]
+fn a_scenario_that_holds_on_every_schedule_exits_0_with_its_count() {
+    let (code, text, stderr) = explore(&[], &scenario("sem-mutex.ipc"));
+    assert_eq!(code, Some(0), "{stderr}");
+    let first = text.lines().next().unwrap();
+    assert!(first.contains(": 1 outcome in 31,698 schedules ("), "{first}");
+    assert!(text.contains("all-exited; every expectation holds"), "{text}");
+    assert!(!text.contains("INCOMPLETE"), "{text}");
+}
+
+#[test]
+fn a_race_is_found_with_a_schedule_and_a_link_that_replay_it() {
+    // Two processes add to a counter in a pipe without a mutex: some schedules lose an update.
+    let file = scenario("sem-no-mutex.ipc");
+    let (code, text, _) = explore(&[], &file);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("<- fails"), "{text}");
+    let failing = text.split("\noutcome ").find(|part| part.contains("  failed: ")).expect("a failing outcome");
+    let schedule =
+        failing.lines().find_map(|line| line.split("--schedule ").nth(1)).expect("the shortest schedule").to_string();
+    let link = failing.lines().find_map(|line| line.split(": http").nth(1)).expect("a link");
+    assert!(link.contains("#v1."), "{link}");
+    // The schedule replays the failure in `ipclab sim`.
+    let output = ipclab().arg("sim").arg(&file).args(["--schedule", &schedule]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1), "the schedule {schedule} fails in sim too");
+    // The link opens at the first failed expectation.
+    let fragment = link.rsplit_once('#').unwrap().1;
+    let shared = sim_core::share::decode(fragment).expect("a good link");
+    assert_eq!(shared.forced.iter().map(|pid| pid.to_string()).collect::<Vec<_>>().join(","), schedule);
+    let step_words = failing.lines().find(|line| line.contains("in the playground, at step ")).unwrap();
+    assert!(step_words.contains(&format!("at step {}:", shared.step)), "{step_words}");
+    assert!(shared.step > 0 && shared.step <= shared.forced.len() as u64);
+}
+
+#[test]
+fn the_json_form_lists_every_outcome_and_usage_errors_exit_2() {
+    let (code, text, _) = explore(&["--format", "json"], &scenario("eof-never-comes.ipc"));
+    assert_eq!(code, Some(0));
+    let json: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(json["holds"], true);
+    assert_eq!(json["complete"], true);
+    let outcomes = json["outcomes"].as_array().unwrap();
+    assert_eq!(outcomes.len(), 1);
+    assert_eq!(outcomes[0]["ending"], "deadlock", "the forgotten close blocks EOF on every schedule");
+    assert_eq!(outcomes[0]["schedules"], json["schedules"]);
+    // Limits: a cut exploration says so.
+    let (_, text, _) = explore(&["--max-states", "5"], &scenario("sem-mutex.ipc"));
+    assert!(text.contains("INCOMPLETE: stopped at the limit of 5 nodes"), "{text}");
+    for bad in [&["--max-states", "0"][..], &["--max-depth", "0"][..], &["--max-states", "many"][..]] {
+        let (code, _, stderr) = explore(bad, &scenario("sem-mutex.ipc"));
+        assert_eq!(code, Some(2), "{bad:?}: {stderr}");
+        assert!(!stderr.is_empty());
+    }
+    let (code, _, stderr) = explore(&[], &scenario("no-such-scenario.ipc"));
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("no-such-scenario.ipc"), "{stderr}");
+}

@@ -1,0 +1,332 @@
+//! Every schedule of a scenario: each distinct way a run can end, how many schedules end that way, and
+//! the shortest schedule that does.
+//!
+//! The explorer walks the tree of scheduling choices depth first: at each step, every runnable process
+//! is tried in turn from a [`Checkpoint`]. Two schedules that reach the same *node* have the same
+//! futures, so a node's summary (its outcomes, with the number of complete schedules from it to each and
+//! the shortest) is computed once and reused. A node is the kernel's canonical state
+//! ([`crate::kernel::Kernel::state_hash`], which decides the rest of the run) together with what the
+//! run has already shown that the state no longer holds: the expectations that failed so far and the
+//! end of each process that has ended. The counts are exact: the number of schedules from a node is the
+//! sum over its children, whether or not a child was reached before.
+//!
+//! This is state caching alone, sound by construction; partial-order reduction (sleep sets, source
+//! sets) is not applied yet, so every interleaving of independent steps is still a separate schedule.
+//! States are identified by a 64-bit hash: two different nodes with the same hash would be merged
+//! (about one chance in 10^10 for a million nodes).
+
+use crate::expect::ExpectationFailure;
+use crate::present::render::status_words;
+use crate::sim::{Checkpoint, Simulation, StepStatus};
+use crate::trace::{Pid, TraceHasher};
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+/// How far the explorer may go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExploreLimits {
+    /// Distinct nodes at most; past it the exploration stops and says it is incomplete.
+    pub max_nodes: u64,
+    /// Steps in one schedule at most; a schedule that reaches it ends with the outcome `depth limit`.
+    pub max_depth: u64,
+}
+
+impl Default for ExploreLimits {
+    fn default() -> ExploreLimits {
+        ExploreLimits { max_nodes: 1_000_000, max_depth: 10_000 }
+    }
+}
+
+/// One way a run ends: how, each process's end, and the expectations that failed (in words).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct Outcome {
+    /// `all-exited`, `deadlock`, `step-limit`, `depth-limit`, ...
+    pub ending: String,
+    /// Every process but `init`, by pid: its name and how it ended (`running` if it had not).
+    pub processes: Vec<(Pid, String, String)>,
+    /// `line:col name: expected X, got Y`, in the order they failed.
+    pub failures: Vec<String>,
+}
+
+impl Outcome {
+    /// Whether every expectation held.
+    pub fn holds(&self) -> bool {
+        self.failures.is_empty()
+    }
+}
+
+/// Schedules that end one way: how many, and the shortest (the first found among the shortest, in
+/// pid order).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Reached {
+    pub schedules: u128,
+    /// The pid that runs each step.
+    pub shortest: Vec<Pid>,
+}
+
+/// What an exploration found.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Exploration {
+    /// Every outcome with its schedules, in the order of [`Outcome`].
+    pub outcomes: Vec<(Outcome, Reached)>,
+    /// Distinct nodes explored.
+    pub nodes: u64,
+    /// Times a node's summary was reused instead of explored again.
+    pub reused: u64,
+    /// Steps simulated.
+    pub steps: u64,
+    /// Why the exploration stopped before its end, if it did (then the counts cover what was explored).
+    pub incomplete: Option<String>,
+}
+
+impl Exploration {
+    /// The schedules explored in all.
+    pub fn schedules(&self) -> u128 {
+        self.outcomes.iter().map(|(_, reached)| reached.schedules).sum()
+    }
+
+    /// Whether every explored schedule met every expectation.
+    pub fn holds(&self) -> bool {
+        self.outcomes.iter().all(|(outcome, _)| outcome.holds())
+    }
+}
+
+/// How far an exploration has got, for progress lines.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Progress {
+    pub nodes: u64,
+    pub reused: u64,
+    pub steps: u64,
+    pub depth: u64,
+}
+
+type Summary = Rc<BTreeMap<Outcome, Reached>>;
+
+struct Explorer<'a> {
+    limits: ExploreLimits,
+    memo: BTreeMap<(u64, u64), Summary>,
+    progress: Progress,
+    incomplete: Option<String>,
+    report: &'a mut dyn FnMut(&Progress),
+}
+
+/// Explores every schedule of `simulation` from where it stands (normally its start; its own
+/// `schedule` line and policy play no part), calling `report` every few thousand nodes.
+pub fn explore(simulation: &mut Simulation, limits: ExploreLimits, report: &mut dyn FnMut(&Progress)) -> Exploration {
+    let mut explorer =
+        Explorer { limits, memo: BTreeMap::new(), progress: Progress::default(), incomplete: None, report };
+    let summary = explorer.visit(simulation, 0);
+    let outcomes = summary.iter().map(|(outcome, reached)| (outcome.clone(), reached.clone())).collect();
+    Exploration {
+        outcomes,
+        nodes: explorer.progress.nodes,
+        reused: explorer.progress.reused,
+        steps: explorer.progress.steps,
+        incomplete: explorer.incomplete,
+    }
+}
+
+/// What the run has shown that its state no longer holds: the failed expectations and each ended
+/// process's end.
+fn history_hash(simulation: &Simulation) -> u64 {
+    let mut hasher = TraceHasher::default();
+    for failure in simulation.failures() {
+        hasher.word(failure.span.line as u64);
+        hasher.word(failure.span.col as u64);
+        hasher.bytes(failure.got.as_bytes());
+    }
+    for process in &simulation.kernel().procs {
+        if let Some(status) = process.status {
+            hasher.word(process.pid as u64);
+            hasher.bytes(status_words(status).as_bytes());
+        }
+    }
+    hasher.finish()
+}
+
+fn failure_text(failure: &ExpectationFailure) -> String {
+    format!(
+        "{}:{} {}: expected {}, got {}",
+        failure.span.line, failure.span.col, failure.process, failure.expected, failure.got
+    )
+}
+
+/// The outcome of a run that has ended (or that the explorer cut at its depth limit).
+fn outcome_of(simulation: &Simulation, depth_limit: bool) -> Outcome {
+    let ending = match simulation.outcome() {
+        Some(outcome) => outcome.name().to_string(),
+        None if depth_limit => "depth-limit".to_string(),
+        None => "running".to_string(),
+    };
+    let processes = simulation
+        .kernel()
+        .procs
+        .iter()
+        .filter(|process| process.pid != 1)
+        .map(|process| {
+            let end = process.status.map_or_else(|| "running".to_string(), status_words);
+            (process.pid, process.name.to_string(), end)
+        })
+        .collect();
+    Outcome { ending, processes, failures: simulation.failures().iter().map(failure_text).collect() }
+}
+
+fn leaf(outcome: Outcome) -> Summary {
+    Rc::new(BTreeMap::from([(outcome, Reached { schedules: 1, shortest: Vec::new() })]))
+}
+
+impl Explorer<'_> {
+    fn visit(&mut self, simulation: &mut Simulation, depth: u64) -> Summary {
+        // A run with nobody left to run ends when it is next stepped (all exited, or a deadlock).
+        if simulation.outcome().is_none() && simulation.runnable().is_empty() {
+            let _ = simulation.step();
+        }
+        if simulation.is_finished() {
+            return leaf(outcome_of(simulation, false));
+        }
+        if depth >= self.limits.max_depth {
+            return leaf(outcome_of(simulation, true));
+        }
+        let key = (simulation.kernel().state_hash(), history_hash(simulation));
+        if let Some(summary) = self.memo.get(&key) {
+            self.progress.reused += 1;
+            return summary.clone();
+        }
+        if self.progress.nodes >= self.limits.max_nodes {
+            self.incomplete.get_or_insert_with(|| format!("stopped at the limit of {} nodes", self.limits.max_nodes));
+            return Rc::new(BTreeMap::new());
+        }
+        self.progress.nodes += 1;
+        self.progress.depth = self.progress.depth.max(depth);
+        if self.progress.nodes.is_multiple_of(4096) {
+            (self.report)(&self.progress);
+        }
+        let here: Checkpoint = simulation.checkpoint();
+        let runnable = simulation.runnable().to_vec();
+        let mut summary: BTreeMap<Outcome, Reached> = BTreeMap::new();
+        for (index, pid) in runnable.iter().enumerate() {
+            if index > 0 {
+                simulation.restore(&here);
+            }
+            self.progress.steps += 1;
+            let child = match simulation.step_as(*pid) {
+                Ok(StepStatus::Ran(_)) | Ok(StepStatus::Finished) => self.visit(simulation, depth + 1),
+                // A pid the simulator offered as runnable always runs; a refusal is a model bug.
+                Err(failure) => leaf(Outcome {
+                    ending: format!("error: {failure}"),
+                    processes: Vec::new(),
+                    failures: vec![failure.to_string()],
+                }),
+            };
+            for (outcome, reached) in child.iter() {
+                let through_pid = || {
+                    let mut shortest = Vec::with_capacity(reached.shortest.len() + 1);
+                    shortest.push(*pid);
+                    shortest.extend_from_slice(&reached.shortest);
+                    shortest
+                };
+                match summary.get_mut(outcome) {
+                    Some(entry) => {
+                        entry.schedules += reached.schedules;
+                        // Strictly shorter: among equals, the first found (lowest pids first) stays.
+                        if reached.shortest.len() + 1 < entry.shortest.len() {
+                            entry.shortest = through_pid();
+                        }
+                    }
+                    None => {
+                        summary
+                            .insert(outcome.clone(), Reached { schedules: reached.schedules, shortest: through_pid() });
+                    }
+                }
+            }
+        }
+        simulation.restore(&here);
+        let summary = Rc::new(summary);
+        self.memo.insert(key, summary.clone());
+        summary
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Policy, RunConfig};
+
+    fn simulation(text: &str) -> Simulation {
+        let config = RunConfig { policy: Policy::RoundRobin, follow_schedule: false, ..RunConfig::default() };
+        Simulation::new(&crate::parse(text).expect("parses"), config).expect("compiles")
+    }
+
+    /// Every complete schedule, enumerated one by one (no reuse): the outcomes and their counts.
+    fn brute_force(simulation: &mut Simulation, out: &mut BTreeMap<Outcome, u128>) {
+        if simulation.outcome().is_none() && simulation.runnable().is_empty() {
+            let _ = simulation.step();
+        }
+        if simulation.is_finished() {
+            *out.entry(outcome_of(simulation, false)).or_default() += 1;
+            return;
+        }
+        let here = simulation.checkpoint();
+        for pid in simulation.runnable().to_vec() {
+            simulation.restore(&here);
+            simulation.step_as(pid).expect("a runnable pid runs");
+            brute_force(simulation, out);
+        }
+        simulation.restore(&here);
+    }
+
+    fn both(text: &str) -> (Exploration, BTreeMap<Outcome, u128>) {
+        let explored = explore(&mut simulation(text), ExploreLimits::default(), &mut |_| {});
+        let mut counted = BTreeMap::new();
+        brute_force(&mut simulation(text), &mut counted);
+        (explored, counted)
+    }
+
+    /// Reuse of nodes changes nothing: the outcomes and their exact counts are those of enumerating
+    /// every schedule one by one, on scenarios with a race, a deadlock on some schedules only, and a
+    /// failed expectation on some schedules only.
+    #[test]
+    fn reusing_nodes_finds_the_outcomes_and_counts_of_every_schedule() {
+        let race = "process a expect exited 0 {\n  p = pipe\n  fork b expect exited 0 {\n    write p.w \"b\" -> 1\n  }\n  \
+                    fork c expect exited 0 {\n    write p.w \"c\" -> 1\n  }\n  read p.r 1 -> \"b\"\n  wait\n  wait\n}\n";
+        let deadlock = "process main expect exited 0 {\n  s = semget IPC_PRIVATE 2 IPC_CREAT|0600\n  semctl s 0 SETALL {1, 1} -> 0\n  \
+                        fork x {\n    semop s {0, -1}\n    semop s {1, -1}\n    semop s {1, 1}\n    semop s {0, 1}\n  }\n  \
+                        fork y {\n    semop s {1, -1}\n    semop s {0, -1}\n    semop s {0, 1}\n    semop s {1, 1}\n  }\n  \
+                        wait\n  wait\n}\n";
+        for text in [race, deadlock] {
+            let (explored, counted) = both(text);
+            assert!(explored.incomplete.is_none());
+            let found: BTreeMap<Outcome, u128> =
+                explored.outcomes.iter().map(|(outcome, reached)| (outcome.clone(), reached.schedules)).collect();
+            assert_eq!(found, counted, "{text}");
+            assert!(explored.reused > 0, "nodes are reached twice and reused");
+            assert!(found.len() >= 2, "the scenario has several outcomes: {found:?}");
+        }
+        // The race: b's byte or c's byte first; the expectation fails on the schedules where c wins.
+        let (explored, _) = both(race);
+        assert!(explored.outcomes.iter().any(|(outcome, _)| outcome.holds()));
+        assert!(explored.outcomes.iter().any(|(outcome, _)| !outcome.holds()));
+        // The deadlock is found, with the shortest schedule that reaches it.
+        let (explored, _) = both(deadlock);
+        let (_, reached) =
+            explored.outcomes.iter().find(|(outcome, _)| outcome.ending == "deadlock").expect("a deadlock");
+        let mut replay = simulation(deadlock);
+        for pid in &reached.shortest {
+            replay.step_as(*pid).expect("the shortest schedule replays");
+        }
+        let _ = replay.step();
+        assert_eq!(replay.outcome().map(|outcome| outcome.name()), Some("deadlock"));
+    }
+
+    #[test]
+    fn the_limits_cut_the_exploration_and_say_so() {
+        let text =
+            "process a {\n  repeat 3 {\n    sched_yield\n  }\n}\nprocess b {\n  repeat 3 {\n    sched_yield\n  }\n}\n";
+        let explored = explore(&mut simulation(text), ExploreLimits { max_nodes: 3, max_depth: 100 }, &mut |_| {});
+        assert!(explored.incomplete.as_deref().is_some_and(|why| why.contains("3 nodes")));
+        let explored = explore(&mut simulation(text), ExploreLimits { max_nodes: 1000, max_depth: 2 }, &mut |_| {});
+        assert!(explored.incomplete.is_none());
+        assert!(explored.outcomes.iter().all(|(outcome, _)| outcome.ending == "depth-limit"));
+        assert_eq!(explored.schedules(), 4, "two choices at each of two steps");
+    }
+}
