@@ -95,6 +95,7 @@ pub const LEARN_ORDER: &[(&str, &str)] = &[
     ("sem-no-mutex", "Semaphores"),
     ("sem-producer-consumer", "Semaphores"),
     ("sem-producer-consumer-deadlock", "Semaphores"),
+    ("sem-bounded-buffer", "Semaphores"),
     ("sem-atomic-pairs", "Semaphores"),
     ("sem-undo-after-kill", "Semaphores"),
     ("ipc-timeouts", "Semaphores"),
