@@ -172,24 +172,14 @@ fn main() -> ExitCode {
         },
         Command::Bench { messages, repeat, json } => bench::run(messages, repeat, json.as_deref()),
         Command::Explore { file, max_states, max_depth, format, quiet, playground } => {
-            // The explorer goes as deep as a schedule does, one frame per step: a thread with room for it.
-            let worker = std::thread::Builder::new().stack_size(1 << 30).spawn(move || {
-                explore::run(explore::ExploreArgs {
-                    file: &file,
-                    max_nodes: max_states,
-                    max_depth,
-                    format,
-                    quiet,
-                    playground: &playground,
-                })
-            });
-            match worker.map(|handle| handle.join()) {
-                Ok(Ok(code)) => code,
-                _ => {
-                    note!("ipclab: explore: the exploration could not run to its end");
-                    ExitCode::from(70)
-                }
-            }
+            explore::run(explore::ExploreArgs {
+                file: &file,
+                max_nodes: max_states,
+                max_depth,
+                format,
+                quiet,
+                playground: &playground,
+            })
         }
         Command::Serve { port, dir, max_connections, idle_timeout } => {
             serve::run(serve::ServeArgs { port, dir, max_connections, idle_timeout_seconds: idle_timeout })

@@ -1,8 +1,9 @@
 //! Every schedule of a scenario: each distinct way a run can end, how many schedules end that way, and
 //! the shortest schedule that does.
 //!
-//! The explorer walks the tree of scheduling choices depth first: at each step, every runnable process
-//! is tried in turn from a [`Checkpoint`]. Two schedules that reach the same *node* have the same
+//! The explorer walks the tree of scheduling choices depth first, with a stack of its own rather than
+//! the thread's (a schedule can be thousands of steps deep): at each step, every runnable process is
+//! tried in turn from a [`Checkpoint`]. Two schedules that reach the same *node* have the same
 //! futures, so a node's summary (its outcomes, with the number of complete schedules from it to each and
 //! the shortest) is computed once and reused. A node is the kernel's canonical state
 //! ([`crate::kernel::Kernel::state_hash`], which decides the rest of the run) together with what the
@@ -115,7 +116,7 @@ struct Explorer<'a> {
 pub fn explore(simulation: &mut Simulation, limits: ExploreLimits, report: &mut dyn FnMut(&Progress)) -> Exploration {
     let mut explorer =
         Explorer { limits, memo: BTreeMap::new(), progress: Progress::default(), incomplete: None, report };
-    let summary = explorer.visit(simulation, 0);
+    let summary = explorer.run(simulation);
     let outcomes = summary.iter().map(|(outcome, reached)| (outcome.clone(), reached.clone())).collect();
     Exploration {
         outcomes,
@@ -175,75 +176,131 @@ fn leaf(outcome: Outcome) -> Summary {
     Rc::new(BTreeMap::from([(outcome, Reached { schedules: 1, shortest: Vec::new() })]))
 }
 
+/// A node being explored: its key, the checkpoint its children start from, its runnable processes and
+/// the next to try, and the summary of the children explored so far.
+struct Frame {
+    key: (u64, u64),
+    here: Checkpoint,
+    runnable: Vec<Pid>,
+    next: usize,
+    depth: u64,
+    summary: BTreeMap<Outcome, Reached>,
+}
+
+/// What arriving at a node gives: its summary at once (an end, a limit, a node seen before), or a frame
+/// to explore.
+enum Arrived {
+    Known(Summary),
+    New(Box<Frame>),
+}
+
 impl Explorer<'_> {
-    fn visit(&mut self, simulation: &mut Simulation, depth: u64) -> Summary {
+    /// Explores the tree below the simulation's current state, depth first with a stack of its own (a
+    /// schedule may be thousands of steps deep), and returns the root's summary.
+    fn run(&mut self, simulation: &mut Simulation) -> Summary {
+        let mut stack = match self.arrive(simulation, 0) {
+            Arrived::Known(summary) => return summary,
+            Arrived::New(frame) => vec![*frame],
+        };
+        let mut finished: Option<Summary> = None;
+        loop {
+            let frame = stack.last_mut().expect("a frame is being explored");
+            if let Some(child) = finished.take() {
+                merge(&mut frame.summary, frame.runnable[frame.next - 1], &child);
+            }
+            if frame.next < frame.runnable.len() {
+                let pid = frame.runnable[frame.next];
+                frame.next += 1;
+                if frame.next > 1 {
+                    simulation.restore(&frame.here);
+                }
+                let depth = frame.depth + 1;
+                self.progress.steps += 1;
+                match simulation.step_as(pid) {
+                    Ok(StepStatus::Ran(_)) | Ok(StepStatus::Finished) => match self.arrive(simulation, depth) {
+                        Arrived::Known(summary) => finished = Some(summary),
+                        Arrived::New(frame) => stack.push(*frame),
+                    },
+                    // A pid the simulator offered as runnable always runs; a refusal is a model bug.
+                    Err(failure) => {
+                        finished = Some(leaf(Outcome {
+                            ending: format!("error: {failure}"),
+                            processes: Vec::new(),
+                            failures: vec![failure.to_string()],
+                        }))
+                    }
+                }
+            } else {
+                let frame = stack.pop().expect("the frame just looked at");
+                simulation.restore(&frame.here);
+                let summary = Rc::new(frame.summary);
+                self.memo.insert(frame.key, summary.clone());
+                if stack.is_empty() {
+                    return summary;
+                }
+                finished = Some(summary);
+            }
+        }
+    }
+
+    /// Arriving at the simulation's current state, `depth` steps into a schedule.
+    fn arrive(&mut self, simulation: &mut Simulation, depth: u64) -> Arrived {
         // A run with nobody left to run ends when it is next stepped (all exited, or a deadlock).
         if simulation.outcome().is_none() && simulation.runnable().is_empty() {
             let _ = simulation.step();
         }
         if simulation.is_finished() {
-            return leaf(outcome_of(simulation, false));
+            return Arrived::Known(leaf(outcome_of(simulation, false)));
         }
         if depth >= self.limits.max_depth {
-            return leaf(outcome_of(simulation, true));
+            return Arrived::Known(leaf(outcome_of(simulation, true)));
         }
         let key = (simulation.kernel().state_hash(), history_hash(simulation));
         if let Some(summary) = self.memo.get(&key) {
             self.progress.reused += 1;
-            return summary.clone();
+            return Arrived::Known(summary.clone());
         }
         if self.progress.nodes >= self.limits.max_nodes {
             self.incomplete.get_or_insert_with(|| format!("stopped at the limit of {} nodes", self.limits.max_nodes));
-            return Rc::new(BTreeMap::new());
+            return Arrived::Known(Rc::new(BTreeMap::new()));
         }
         self.progress.nodes += 1;
         self.progress.depth = self.progress.depth.max(depth);
         if self.progress.nodes.is_multiple_of(4096) {
             (self.report)(&self.progress);
         }
-        let here: Checkpoint = simulation.checkpoint();
-        let runnable = simulation.runnable().to_vec();
-        let mut summary: BTreeMap<Outcome, Reached> = BTreeMap::new();
-        for (index, pid) in runnable.iter().enumerate() {
-            if index > 0 {
-                simulation.restore(&here);
-            }
-            self.progress.steps += 1;
-            let child = match simulation.step_as(*pid) {
-                Ok(StepStatus::Ran(_)) | Ok(StepStatus::Finished) => self.visit(simulation, depth + 1),
-                // A pid the simulator offered as runnable always runs; a refusal is a model bug.
-                Err(failure) => leaf(Outcome {
-                    ending: format!("error: {failure}"),
-                    processes: Vec::new(),
-                    failures: vec![failure.to_string()],
-                }),
-            };
-            for (outcome, reached) in child.iter() {
-                let through_pid = || {
-                    let mut shortest = Vec::with_capacity(reached.shortest.len() + 1);
-                    shortest.push(*pid);
-                    shortest.extend_from_slice(&reached.shortest);
-                    shortest
-                };
-                match summary.get_mut(outcome) {
-                    Some(entry) => {
-                        entry.schedules += reached.schedules;
-                        // Strictly shorter: among equals, the first found (lowest pids first) stays.
-                        if reached.shortest.len() + 1 < entry.shortest.len() {
-                            entry.shortest = through_pid();
-                        }
-                    }
-                    None => {
-                        summary
-                            .insert(outcome.clone(), Reached { schedules: reached.schedules, shortest: through_pid() });
-                    }
+        Arrived::New(Box::new(Frame {
+            key,
+            here: simulation.checkpoint(),
+            runnable: simulation.runnable().to_vec(),
+            next: 0,
+            depth,
+            summary: BTreeMap::new(),
+        }))
+    }
+}
+
+/// Adds a child's outcomes, reached by running `pid` first, to a node's summary.
+fn merge(summary: &mut BTreeMap<Outcome, Reached>, pid: Pid, child: &BTreeMap<Outcome, Reached>) {
+    for (outcome, reached) in child {
+        let through_pid = || {
+            let mut shortest = Vec::with_capacity(reached.shortest.len() + 1);
+            shortest.push(pid);
+            shortest.extend_from_slice(&reached.shortest);
+            shortest
+        };
+        match summary.get_mut(outcome) {
+            Some(entry) => {
+                entry.schedules += reached.schedules;
+                // Strictly shorter: among equals, the first found (lowest pids first) stays.
+                if reached.shortest.len() + 1 < entry.shortest.len() {
+                    entry.shortest = through_pid();
                 }
             }
+            None => {
+                summary.insert(outcome.clone(), Reached { schedules: reached.schedules, shortest: through_pid() });
+            }
         }
-        simulation.restore(&here);
-        let summary = Rc::new(summary);
-        self.memo.insert(key, summary.clone());
-        summary
     }
 }
 

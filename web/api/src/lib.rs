@@ -52,6 +52,17 @@ export interface TraceEvent { step: number; kind: string; actor: string; text: s
 /** The kernel at one step: processes, descriptors, objects, wait queues, pending signals, the clock. */
 export interface Snapshot { step: number; processes: any[]; [field: string]: any; }
 
+/** The limits of `explore`. */
+export interface ExploreOptions { maxStates?: number; maxDepth?: number; }
+
+/** Every way a scenario can end, as `explore` finds them. */
+export interface Exploration {
+  holds: boolean; complete: boolean; incomplete?: string;
+  /** Counts can pass 2^53: strings of digits. */
+  schedules: string; states: number; reused: number; steps: number;
+  outcomes: { ending: string; holds: boolean; processes: { pid: number; name: string; end: string }[]; failures: string[]; schedules: string; shortest: number[] }[];
+}
+
 /** An error the module throws: an `Error` with a kind. */
 export interface IpclabError extends Error { kind: "parse" | "options" | "link" | "choice" | "run"; diagnostics?: ScenarioDiagnostic[]; }
 "#;
@@ -255,6 +266,110 @@ pub fn simulate(
         failures: &report.failures,
         calls: simulation.kernel().calls_completed,
         events: simulation.trace().event_count(),
+    })
+}
+
+/// Steps one schedule may take in `explore` by default, and at most (the search keeps a checkpoint of
+/// the kernel for each step of the schedule it is in).
+const DEFAULT_EXPLORE_DEPTH: u64 = 10_000;
+const MOST_EXPLORE_DEPTH: u64 = 100_000;
+/// States `explore` visits at most unless asked for fewer or more (a tab stays responsive).
+const DEFAULT_EXPLORE_STATES: u64 = 100_000;
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct ExploreOptions {
+    max_states: Option<u64>,
+    max_depth: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct ExploredOutcome<'a> {
+    ending: &'a str,
+    holds: bool,
+    processes: Vec<ExploredProcess<'a>>,
+    failures: &'a [String],
+    /// A count that can pass 2^53, as a string of digits.
+    schedules: String,
+    shortest: &'a [Pid],
+}
+
+#[derive(Serialize)]
+struct ExploredProcess<'a> {
+    pid: Pid,
+    name: &'a str,
+    end: &'a str,
+}
+
+#[derive(Serialize)]
+struct Explored<'a> {
+    holds: bool,
+    complete: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    incomplete: Option<&'a str>,
+    schedules: String,
+    states: u64,
+    reused: u64,
+    steps: u64,
+    outcomes: Vec<ExploredOutcome<'a>>,
+}
+
+/// Runs a scenario under every schedule (up to the limits) and lists each distinct way it ends, with
+/// the exact number of schedules that end so and the shortest (the pids that run each step), as
+/// `ipclab explore` does. Options: `maxStates` (default 100,000) and `maxDepth` (steps per schedule,
+/// default 10,000, at most 100,000).
+#[wasm_bindgen(unchecked_return_type = "Exploration")]
+pub fn explore(
+    text: &str,
+    #[wasm_bindgen(unchecked_optional_param_type = "ExploreOptions")] options: Option<JsValue>,
+) -> Result<JsValue, JsValue> {
+    let options = options.unwrap_or(JsValue::UNDEFINED);
+    let options: ExploreOptions = if options.is_undefined() || options.is_null() {
+        ExploreOptions::default()
+    } else {
+        only_keys(&options, &["maxStates", "maxDepth"])?;
+        serde_wasm_bindgen::from_value(options).map_err(|failure| error("options", &failure.to_string(), None))?
+    };
+    let max_states = options.max_states.unwrap_or(DEFAULT_EXPLORE_STATES);
+    let max_depth = options.max_depth.unwrap_or(DEFAULT_EXPLORE_DEPTH);
+    if max_states == 0 || max_depth == 0 || max_depth > MOST_EXPLORE_DEPTH {
+        return Err(error(
+            "options",
+            &format!("maxStates must be at least 1 and maxDepth from 1 to {MOST_EXPLORE_DEPTH}"),
+            None,
+        ));
+    }
+    let scenario = sim_core::parse(text).map_err(|diagnostics| parse_error(&diagnostics))?;
+    let config = sim_core::RunConfig { follow_schedule: false, ..sim_core::RunConfig::default() };
+    let mut simulation =
+        sim_core::Simulation::new(&scenario, config).map_err(|diagnostic| parse_error(&[diagnostic]))?;
+    let limits = sim_core::explore::ExploreLimits { max_nodes: max_states, max_depth };
+    let found = sim_core::explore::explore(&mut simulation, limits, &mut |_| {});
+    let outcomes = found
+        .outcomes
+        .iter()
+        .map(|(outcome, reached)| ExploredOutcome {
+            ending: &outcome.ending,
+            holds: outcome.holds(),
+            processes: outcome
+                .processes
+                .iter()
+                .map(|(pid, name, end)| ExploredProcess { pid: *pid, name, end })
+                .collect(),
+            failures: &outcome.failures,
+            schedules: reached.schedules.to_string(),
+            shortest: &reached.shortest,
+        })
+        .collect();
+    to_js(&Explored {
+        holds: found.holds(),
+        complete: found.incomplete.is_none(),
+        incomplete: found.incomplete.as_deref(),
+        schedules: found.schedules().to_string(),
+        states: found.nodes,
+        reused: found.reused,
+        steps: found.steps,
+        outcomes,
     })
 }
 

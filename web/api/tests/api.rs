@@ -3,7 +3,7 @@
 //! with its kind, never a panic. And every library scenario gets the native trace hash through the module.
 #![cfg(target_arch = "wasm32")]
 
-use ipclab::{decode_share_link, encode_share_link, parse, simulate, version, Run};
+use ipclab::{decode_share_link, encode_share_link, explore, parse, simulate, version, Run};
 use js_sys::Reflect;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
@@ -163,6 +163,30 @@ fn simulate_makes_a_whole_run_in_one_call_with_the_same_hash_as_a_run() {
     assert_error(simulate(long, Some(options(r#"{"maxSteps": 1e12}"#))).unwrap_err(), "options", "maxSteps");
     assert_error(Run::new(long, Some(options(r#"{"maxSteps": 10}"#))).err().unwrap(), "options", "simulate");
     assert_error(simulate("process {", None).unwrap_err(), "parse", "line 1");
+}
+
+#[wasm_bindgen_test]
+fn explore_lists_every_outcome_with_its_schedules_and_refuses_bad_limits() {
+    let text = library::LIBRARY.iter().find(|(stem, _, _)| *stem == "sem-no-mutex").expect("in the library").1;
+    let found = explore(text, None).unwrap();
+    assert_eq!(get(&found, "holds").as_bool(), Some(false), "the lost update is found");
+    assert_eq!(get(&found, "complete").as_bool(), Some(true));
+    // The same figures as `ipclab explore` gives natively (tests/explore_cli.rs and the README).
+    assert_eq!(get(&found, "schedules").as_string().as_deref(), Some("2252"));
+    let outcomes: js_sys::Array = get(&found, "outcomes").dyn_into().unwrap();
+    assert_eq!(outcomes.length(), 6);
+    let bad = outcomes.to_vec().into_iter().find(|outcome| get(outcome, "holds").as_bool() == Some(false)).unwrap();
+    let shortest: js_sys::Array = get(&bad, "shortest").dyn_into().unwrap();
+    assert_eq!(shortest.length(), 14);
+    // A cut exploration says so; bad limits are refused.
+    let cut = explore(text, Some(options(r#"{"maxStates": 3}"#))).unwrap();
+    assert_eq!(get(&cut, "complete").as_bool(), Some(false));
+    assert!(get(&cut, "incomplete").as_string().unwrap().contains("3 nodes"));
+    assert_error(explore(text, Some(options(r#"{"maxDepth": 0}"#))).unwrap_err(), "options", "maxDepth");
+    assert_error(explore(text, Some(options(r#"{"maxDepth": 200000}"#))).unwrap_err(), "options", "100000");
+    assert_error(explore(text, Some(options(r#"{"maxStates": 0}"#))).unwrap_err(), "options", "maxStates");
+    assert_error(explore(text, Some(options(r#"{"depth": 3}"#))).unwrap_err(), "options", "depth");
+    assert_error(explore("process {", None).unwrap_err(), "parse", "line 1");
 }
 
 #[wasm_bindgen_test]
