@@ -29,9 +29,10 @@ impl TraceHasher {
         for chunk in &mut chunks {
             self.word(u64::from_le_bytes(chunk.try_into().expect("chunks_exact gives 8 bytes")));
         }
-        let mut tail = [0u8; 8];
-        tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
-        self.word(u64::from_le_bytes(tail));
+        // The last bytes as a little-endian word padded with zeros, put together in a register: most
+        // reads are a few bytes long, and a copy into an array would cost a call to `memcpy`.
+        let tail = chunks.remainder().iter().rev().fold(0u64, |word, byte| word << 8 | *byte as u64);
+        self.word(tail);
     }
 
     pub fn finish(&self) -> u64 {
@@ -102,6 +103,25 @@ mod tests {
         b_then_a.word(2);
         b_then_a.word(1);
         assert_ne!(a_then_b.finish(), b_then_a.finish());
+    }
+
+    #[test]
+    fn the_last_bytes_are_hashed_as_a_word_padded_with_zeros() {
+        let bytes: Vec<u8> = (1..=20u8).collect();
+        for length in 0..bytes.len() {
+            let mut expected = TraceHasher::default();
+            expected.word(length as u64);
+            let mut chunks = bytes[..length].chunks_exact(8);
+            for chunk in &mut chunks {
+                expected.word(u64::from_le_bytes(chunk.try_into().unwrap()));
+            }
+            let mut tail = [0u8; 8];
+            tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+            expected.word(u64::from_le_bytes(tail));
+            let mut hasher = TraceHasher::default();
+            hasher.bytes(&bytes[..length]);
+            assert_eq!(hasher, expected, "{length} bytes");
+        }
     }
 
     #[test]
