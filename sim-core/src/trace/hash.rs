@@ -29,10 +29,7 @@ impl TraceHasher {
         for chunk in &mut chunks {
             self.word(u64::from_le_bytes(chunk.try_into().expect("chunks_exact gives 8 bytes")));
         }
-        // The last bytes as a little-endian word padded with zeros, put together in a register: most
-        // reads are a few bytes long, and a copy into an array would cost a call to `memcpy`.
-        let tail = chunks.remainder().iter().rev().fold(0u64, |word, byte| word << 8 | *byte as u64);
-        self.word(tail);
+        self.word(tail_word(chunks.remainder()));
     }
 
     pub fn finish(&self) -> u64 {
@@ -42,6 +39,24 @@ impl TraceHasher {
         value = value.wrapping_mul(0xff51_afd7_ed55_8ccd);
         value ^= value >> 33;
         value
+    }
+}
+
+/// Fewer than eight bytes as a little-endian word padded with zeros, put together in registers: most
+/// reads are a few bytes long, and a copy into an array would cost a call to `memcpy`. Two loads that
+/// may overlap cover the bytes (what they share, they put in the same place of the word).
+fn tail_word(bytes: &[u8]) -> u64 {
+    let len = bytes.len();
+    if len >= 4 {
+        let low = u32::from_le_bytes(bytes[..4].try_into().expect("four bytes")) as u64;
+        let high = u32::from_le_bytes(bytes[len - 4..].try_into().expect("four bytes")) as u64;
+        low | high << (8 * (len - 4))
+    } else if len >= 2 {
+        let low = u16::from_le_bytes(bytes[..2].try_into().expect("two bytes")) as u64;
+        let high = u16::from_le_bytes(bytes[len - 2..].try_into().expect("two bytes")) as u64;
+        low | high << (8 * (len - 2))
+    } else {
+        bytes.first().map_or(0, |byte| *byte as u64)
     }
 }
 
