@@ -10,6 +10,7 @@
 //! does between calls), [`trace`] (events, their encoding and hash), [`present`] (words and pictures),
 //! [`expect`] (the scenario's expectations), [`sched`] and [`sim`] (the driver), [`share`] (links).
 
+mod bytes;
 pub mod diagnostic;
 pub mod expect;
 pub mod kernel;

@@ -300,21 +300,6 @@ pub enum Payload {
     Fill { len: u32, pattern: Vec<u8> },
 }
 
-/// `out.copy_from_slice(from)`, with the 4 to 8 bytes of a short message moved in registers, where a call
-/// to `memcpy` would cost more than the copy: two loads and two stores, which overlap for fewer than 8.
-#[cfg_attr(not(target_arch = "wasm32"), inline(always))]
-fn copy_bytes(out: &mut [u8], from: &[u8]) {
-    let len = from.len();
-    if (4..=8).contains(&len) && out.len() == len {
-        let low: [u8; 4] = from[..4].try_into().expect("four bytes");
-        let high: [u8; 4] = from[len - 4..].try_into().expect("four bytes");
-        out[len - 4..].copy_from_slice(&high);
-        out[..4].copy_from_slice(&low);
-    } else {
-        out.copy_from_slice(from);
-    }
-}
-
 impl Payload {
     pub fn len(&self) -> u32 {
         match self {
@@ -353,7 +338,9 @@ impl Payload {
     #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     pub fn copy_into(&self, offset: u32, out: &mut [u8]) {
         match self {
-            Payload::Bytes(bytes) => copy_bytes(out, &bytes[offset as usize..offset as usize + out.len()]),
+            Payload::Bytes(bytes) => {
+                crate::bytes::copy_bytes(out, &bytes[offset as usize..offset as usize + out.len()])
+            }
             Payload::Fill { .. } => self.fill_into(offset, out),
         }
     }
@@ -433,19 +420,4 @@ pub enum Expect {
     Values(Vec<i64>),
     /// `-> 5 | EAGAIN`: any one of these.
     AnyOf(Vec<Expect>),
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_short_copy_moves_the_same_bytes_as_a_long_one() {
-        let from: Vec<u8> = (1..=12u8).collect();
-        for len in 0..=from.len() {
-            let mut out = vec![0u8; len];
-            copy_bytes(&mut out, &from[..len]);
-            assert_eq!(out, from[..len], "{len} bytes");
-        }
-    }
 }
