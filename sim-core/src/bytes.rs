@@ -16,7 +16,7 @@ pub(crate) fn copy_bytes(out: &mut [u8], from: &[u8]) {
     }
 }
 
-/// `out.extend_from_slice(from)`, with up to 8 bytes moved in registers: they are put in an 8-byte
+/// `out.extend_from_slice(from)`, with 4 to 8 bytes moved in registers: they are put in an 8-byte
 /// word, the whole word is appended, and what it has past them is cut off again.
 #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
 pub(crate) fn extend_bytes(out: &mut Vec<u8>, from: &[u8]) {

@@ -221,7 +221,7 @@ impl Trace {
 }
 
 /// Appends a read's bytes to the trace's data. A function of its own, as `extend_from_slice` is too: the
-/// step loop that calls it stays as small, and a few bytes are copied without a call to `memcpy`.
+/// step loop that calls it stays as small, and 4 to 8 bytes are copied without a call to `memcpy`.
 #[inline(never)]
 fn append_data(data: &mut Vec<u8>, bytes: &[u8]) {
     crate::bytes::extend_bytes(data, bytes);
