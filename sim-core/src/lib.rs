@@ -11,6 +11,7 @@
 //! [`expect`] (the scenario's expectations), [`sched`] and [`sim`] (the driver), [`share`] (links).
 
 pub mod bench;
+mod bytes;
 pub mod diagnostic;
 pub mod expect;
 pub mod explore;

@@ -155,17 +155,23 @@ impl Scheduler {
     /// Picks from `runnable` (ascending, not empty) for step `step`.
     #[cfg_attr(not(feature = "small"), inline(always))]
     pub fn choose(&mut self, step: u64, runnable: &[Pid]) -> Result<Pid, Box<ChoiceError>> {
-        let pid = match &self.policy {
-            Policy::Random => runnable[self.rng.below(runnable.len() as u32) as usize],
-            Policy::Choices { pids } if self.next_choice < pids.len() => {
-                let wanted = pids[self.next_choice];
-                if !runnable.contains(&wanted) {
-                    return Err(Box::new(ChoiceError { step, wanted, runnable: runnable.to_vec() }));
+        // Two tests, not a `match` on the three kinds: that one first works out the kind from the list's
+        // capacity (where the kinds without a list are kept) and then branches on it.
+        let pid = if let Policy::Choices { pids } = &self.policy {
+            match pids.get(self.next_choice) {
+                Some(&wanted) => {
+                    if !runnable.contains(&wanted) {
+                        return Err(Box::new(ChoiceError { step, wanted, runnable: runnable.to_vec() }));
+                    }
+                    self.next_choice += 1;
+                    wanted
                 }
-                self.next_choice += 1;
-                wanted
+                None => self.round_robin(runnable),
             }
-            Policy::RoundRobin | Policy::Choices { .. } => self.round_robin(runnable),
+        } else if self.policy == Policy::Random {
+            runnable[self.rng.below(runnable.len() as u32) as usize]
+        } else {
+            self.round_robin(runnable)
         };
         self.record(pid);
         Ok(pid)

@@ -348,10 +348,9 @@ impl Kernel {
                 list.swap(index - 1, index);
                 index -= 1;
             }
-        } else if let Some(mut index) = list.iter().position(|listed| *listed == pid) {
-            while index + 1 < list.len() {
-                list.swap(index, index + 1);
-                index += 1;
+        } else if let Some(index) = list.iter().position(|listed| *listed == pid) {
+            for at in index + 1..list.len() {
+                list[at - 1] = list[at];
             }
             list.pop();
         }

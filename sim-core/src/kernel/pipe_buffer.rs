@@ -204,7 +204,7 @@ impl PipeBuffer {
             let Some(slot) = self.slots.front_mut() else { break };
             let available = (slot.end - slot.start) as u32;
             let chars = available.min(remaining);
-            out.extend_from_slice(&slot.page.0[slot.start as usize..slot.start as usize + chars as usize]);
+            crate::bytes::extend_bytes(out, &slot.page.0[slot.start as usize..slot.start as usize + chars as usize]);
             slot.start += chars as u16;
             self.len -= chars;
             remaining -= chars;

@@ -338,7 +338,9 @@ impl Payload {
     #[cfg_attr(not(feature = "small"), inline(always))]
     pub fn copy_into(&self, offset: u32, out: &mut [u8]) {
         match self {
-            Payload::Bytes(bytes) => out.copy_from_slice(&bytes[offset as usize..offset as usize + out.len()]),
+            Payload::Bytes(bytes) => {
+                crate::bytes::copy_bytes(out, &bytes[offset as usize..offset as usize + out.len()])
+            }
             Payload::Fill { .. } => self.fill_into(offset, out),
         }
     }

@@ -29,9 +29,7 @@ impl TraceHasher {
         for chunk in &mut chunks {
             self.word(u64::from_le_bytes(chunk.try_into().expect("chunks_exact gives 8 bytes")));
         }
-        let mut tail = [0u8; 8];
-        tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
-        self.word(u64::from_le_bytes(tail));
+        self.word(tail_word(chunks.remainder()));
     }
 
     pub fn finish(&self) -> u64 {
@@ -41,6 +39,24 @@ impl TraceHasher {
         value = value.wrapping_mul(0xff51_afd7_ed55_8ccd);
         value ^= value >> 33;
         value
+    }
+}
+
+/// Fewer than eight bytes as a little-endian word padded with zeros, put together in registers: most
+/// reads are a few bytes long, and a copy into an array would cost a call to `memcpy`. Two loads that
+/// may overlap cover the bytes (what they share, they put in the same place of the word).
+fn tail_word(bytes: &[u8]) -> u64 {
+    let len = bytes.len();
+    if len >= 4 {
+        let low = u32::from_le_bytes(bytes[..4].try_into().expect("four bytes")) as u64;
+        let high = u32::from_le_bytes(bytes[len - 4..].try_into().expect("four bytes")) as u64;
+        low | high << (8 * (len - 4))
+    } else if len >= 2 {
+        let low = u16::from_le_bytes(bytes[..2].try_into().expect("two bytes")) as u64;
+        let high = u16::from_le_bytes(bytes[len - 2..].try_into().expect("two bytes")) as u64;
+        low | high << (8 * (len - 2))
+    } else {
+        bytes.first().map_or(0, |byte| *byte as u64)
     }
 }
 
@@ -102,6 +118,25 @@ mod tests {
         b_then_a.word(2);
         b_then_a.word(1);
         assert_ne!(a_then_b.finish(), b_then_a.finish());
+    }
+
+    #[test]
+    fn the_last_bytes_are_hashed_as_a_word_padded_with_zeros() {
+        let bytes: Vec<u8> = (1..=20u8).collect();
+        for length in 0..bytes.len() {
+            let mut expected = TraceHasher::default();
+            expected.word(length as u64);
+            let mut chunks = bytes[..length].chunks_exact(8);
+            for chunk in &mut chunks {
+                expected.word(u64::from_le_bytes(chunk.try_into().unwrap()));
+            }
+            let mut tail = [0u8; 8];
+            tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+            expected.word(u64::from_le_bytes(tail));
+            let mut hasher = TraceHasher::default();
+            hasher.bytes(&bytes[..length]);
+            assert_eq!(hasher, expected, "{length} bytes");
+        }
     }
 
     #[test]

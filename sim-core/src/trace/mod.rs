@@ -137,7 +137,7 @@ impl Trace {
         let offset = self.data_len as u32;
         self.data_len += bytes.len() as u64;
         if self.keeps_data() {
-            self.data.extend_from_slice(bytes);
+            append_data(&mut self.data, bytes);
         }
         CallResult::Data { offset, len: bytes.len() as u32 }
     }
@@ -218,6 +218,13 @@ impl Trace {
     fn keep(&mut self, event: Event) {
         self.events.push(event);
     }
+}
+
+/// Appends a read's bytes to the trace's data. A function of its own, as `extend_from_slice` is too: the
+/// step loop that calls it stays as small, and 4 to 8 bytes are copied without a call to `memcpy`.
+#[inline(never)]
+fn append_data(data: &mut Vec<u8>, bytes: &[u8]) {
+    crate::bytes::extend_bytes(data, bytes);
 }
 
 fn hash_outcome(hasher: &mut TraceHasher, outcome: &RunOutcome) {

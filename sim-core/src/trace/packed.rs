@@ -136,9 +136,12 @@ macro_rules! push_encoded {
         $log.last_step = step;
         $log.count += 1;
         // The encoder writes straight into a window of the chunk whose size is known at compile time:
-        // one bounds check for the window, and none that cannot be folded for the bytes.
+        // the test for room above is the window's only bounds check, and the bytes need none that
+        // cannot be folded.
+        // SAFETY: the chunk has `MAX_EVENT_BYTES` bytes from `used` on: the test above found them, or
+        // `make_room` asserts them. (`used` is at most the chunk's length, so the sum did not overflow.)
         let window: &mut [u8; MAX_EVENT_BYTES] =
-            (&mut $log.current[$log.used..$log.used + MAX_EVENT_BYTES]).try_into().expect("room was made");
+            unsafe { &mut *$log.current.as_mut_ptr().add($log.used).cast::<[u8; MAX_EVENT_BYTES]>() };
         let mut encoder =
             Encoder { out: window, length: 0, dictionary: &mut $log.dictionary, looked_up: false, side_index: $side };
         {
@@ -331,17 +334,19 @@ impl PackedLog {
         if self.current.len() < limit {
             let size = (self.current.len() * 2).clamp(FIRST_CHUNK_BYTES, limit);
             self.current.resize(size, 0);
-            return;
+        } else {
+            let hash_before = self.hash;
+            self.hash.feed(&self.current[..self.used]);
+            if self.keep {
+                let mut bytes = std::mem::replace(&mut self.current, vec![0; CHUNK_BYTES]);
+                bytes.truncate(self.used);
+                self.sealed.push(Sealed { bytes, start: self.base, hash_before });
+            }
+            self.base += self.used as u64;
+            self.used = 0;
         }
-        let hash_before = self.hash;
-        self.hash.feed(&self.current[..self.used]);
-        if self.keep {
-            let mut bytes = std::mem::replace(&mut self.current, vec![0; CHUNK_BYTES]);
-            bytes.truncate(self.used);
-            self.sealed.push(Sealed { bytes, start: self.base, hash_before });
-        }
-        self.base += self.used as u64;
-        self.used = 0;
+        // The window of the next event (see `push_encoded!`) relies on this.
+        assert!(self.used + MAX_EVENT_BYTES <= self.current.len(), "a packed chunk has room for an event");
     }
 
     /// Every event, in order, as it was pushed (nothing for a log that does not keep its events).
