@@ -5,7 +5,6 @@
 use crate::Format;
 use sim_core::explore::{self, Exploration, ExploreLimits, Outcome, Progress};
 use sim_core::share::{encode, SharedRun};
-use sim_core::trace::EventKind;
 use sim_core::{Pid, Policy, RunConfig, Simulation};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -23,23 +22,9 @@ pub struct ExploreArgs<'a> {
     pub playground: &'a str,
 }
 
-/// The step where a schedule first goes wrong (its first failed expectation, else its last step), and
-/// that schedule as a playground link opening there.
+/// The step where a schedule first goes wrong, and that schedule as a playground link opening there.
 fn replay_link(source: &str, scenario: &sim_core::Scenario, schedule: &[Pid], playground: &str) -> (u64, String) {
-    let config = RunConfig {
-        policy: Policy::Choices { pids: schedule.to_vec() },
-        follow_schedule: false,
-        ..RunConfig::default()
-    };
-    let mut step = schedule.len() as u64;
-    if let Ok(mut simulation) = Simulation::new(scenario, config) {
-        let _ = simulation.run();
-        if let Some(event) =
-            simulation.trace().events.iter().find(|event| matches!(event.kind, EventKind::ExpectFailed { .. }))
-        {
-            step = event.step as u64;
-        }
-    }
+    let step = explore::first_bad_step(scenario, schedule);
     let run = SharedRun {
         scenario: source.to_string(),
         seed: 0,

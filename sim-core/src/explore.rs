@@ -304,6 +304,24 @@ fn merge(summary: &mut BTreeMap<Outcome, Reached>, pid: Pid, child: &BTreeMap<Ou
     }
 }
 
+/// The step where a complete schedule of `scenario` first goes wrong: its first failed expectation, or
+/// its last step when none fails (a deadlock, a limit). Where a link to it should open.
+pub fn first_bad_step(scenario: &crate::Scenario, schedule: &[Pid]) -> u64 {
+    let config = crate::RunConfig {
+        policy: crate::Policy::Choices { pids: schedule.to_vec() },
+        follow_schedule: false,
+        ..crate::RunConfig::default()
+    };
+    let Ok(mut simulation) = Simulation::new(scenario, config) else { return 0 };
+    let _ = simulation.run();
+    simulation
+        .trace()
+        .events
+        .iter()
+        .find(|event| matches!(event.kind, crate::trace::EventKind::ExpectFailed { .. }))
+        .map_or(schedule.len() as u64, |event| event.step as u64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

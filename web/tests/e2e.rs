@@ -1108,3 +1108,33 @@ fn the_player_shows_one_run_without_the_editor_and_the_demo_page_embeds_it_and_r
     );
     assert!(problem.as_str().unwrap_or_default().contains("seed"), "{problem}");
 }
+
+#[test]
+fn the_explorers_counterexample_opens_in_the_playground_at_its_first_failed_expectation() {
+    use sim_core::explore::{explore, first_bad_step, ExploreLimits};
+    use sim_core::share::{encode, SharedRun};
+    // The lost update that `ipclab explore` finds without the mutex, as the link it prints.
+    let text = library_text("sem-no-mutex");
+    let scenario = sim_core::parse(text).expect("parses");
+    let config = sim_core::RunConfig { follow_schedule: false, ..sim_core::RunConfig::default() };
+    let mut simulation = sim_core::Simulation::new(&scenario, config).expect("compiles");
+    let found = explore(&mut simulation, ExploreLimits::default(), &mut |_| {});
+    let (_, reached) = found.outcomes.iter().find(|(outcome, _)| !outcome.holds()).expect("a lost update");
+    let step = first_bad_step(&scenario, &reached.shortest);
+    let run = SharedRun {
+        scenario: text.to_string(),
+        seed: 0,
+        policy: sim_core::Policy::RoundRobin,
+        forced: reached.shortest.clone(),
+        step,
+    };
+    let browser = Browser::start(1280, 800);
+    open(&browser, &format!("{}#{}", playground(), encode(&run)));
+    wait_step(&browser, &format!("step {step} / {}", reached.shortest.len()));
+    // The expectation that fails at that step is the one the page marks.
+    let caption = wait_text(&browser, "#caption", "");
+    assert!(caption.to_lowercase().contains("expect"), "the step on screen is where it goes wrong: {caption}");
+    browser.press(&[END]);
+    let verdict = attribute(&browser, "#verdict", "class");
+    assert!(verdict.contains("fail"), "{verdict}");
+}
