@@ -12,6 +12,14 @@ use std::time::{Duration, Instant};
 /// How often a progress line is printed on stderr.
 const PROGRESS_EVERY: Duration = Duration::from_secs(2);
 
+/// `--strategy`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum StrategyArg {
+    Exhaustive,
+    Random,
+    Pct,
+}
+
 pub struct ExploreArgs<'a> {
     pub file: &'a std::path::Path,
     pub max_nodes: u64,
@@ -20,6 +28,10 @@ pub struct ExploreArgs<'a> {
     pub quiet: bool,
     /// The playground's address, for the links of bad outcomes.
     pub playground: &'a str,
+    pub strategy: StrategyArg,
+    pub runs: u64,
+    pub seed: u64,
+    pub pct_depth: u32,
 }
 
 /// The step where a schedule first goes wrong, and that schedule as a playground link opening there.
@@ -73,6 +85,23 @@ struct Found<'a> {
 fn text_report(report: &Found) -> String {
     let Found { args, source, scenario, found, seconds } = *report;
     let name = args.file.display();
+    if args.strategy != StrategyArg::Exhaustive {
+        let how = if args.strategy == StrategyArg::Pct {
+            format!("PCT (depth {})", args.pct_depth)
+        } else {
+            "random".to_string()
+        };
+        let mut out = format!(
+            "{name}: {} outcome{} in {} {how} runs from seed {} ({} steps simulated, {seconds:.2} s); other outcomes may exist\n",
+            found.outcomes.len(),
+            if found.outcomes.len() == 1 { "" } else { "s" },
+            with_commas(found.schedules()),
+            args.seed,
+            with_commas(found.steps as u128),
+        );
+        out.push_str(&outcome_table(args, source, scenario, found, "runs"));
+        return out;
+    }
     let mut out = format!(
         "{name}: {} outcome{} in {} schedules ({} states explored, {} reached again and reused, {} steps simulated, {seconds:.2} s)\n",
         found.outcomes.len(),
@@ -85,7 +114,20 @@ fn text_report(report: &Found) -> String {
     if let Some(why) = &found.incomplete {
         out.push_str(&format!("INCOMPLETE: {why}; the counts cover the schedules explored\n"));
     }
-    out.push_str(&format!("\n{:>3}  {:>14}  {:>8}  outcome\n", "#", "schedules", "shortest"));
+    out.push_str(&outcome_table(args, source, scenario, found, "schedules"));
+    out
+}
+
+/// The table of outcomes, then each outcome in detail (`counted`: "schedules" or "runs").
+fn outcome_table(
+    args: &ExploreArgs,
+    source: &str,
+    scenario: &sim_core::Scenario,
+    found: &Exploration,
+    counted: &str,
+) -> String {
+    let name = args.file.display();
+    let mut out = format!("\n{:>3}  {:>14}  {:>8}  outcome\n", "#", counted, "shortest");
     for (index, (outcome, reached)) in found.outcomes.iter().enumerate() {
         out.push_str(&format!(
             "{:>3}  {:>14}  {:>8}  {}{}\n",
@@ -137,8 +179,14 @@ fn json_report(report: &Found) -> String {
             })
         })
         .collect();
+    let strategy = match args.strategy {
+        StrategyArg::Exhaustive => "exhaustive",
+        StrategyArg::Random => "random",
+        StrategyArg::Pct => "pct",
+    };
     let value = serde_json::json!({
         "file": args.file.display().to_string(),
+        "strategy": strategy,
         "holds": found.holds(),
         "complete": found.incomplete.is_none(),
         "incomplete": found.incomplete,
@@ -157,6 +205,14 @@ fn json_report(report: &Found) -> String {
 pub fn run(args: ExploreArgs) -> ExitCode {
     if args.max_nodes == 0 || args.max_depth == 0 {
         note!("ipclab: explore: --max-states and --max-depth must be at least 1");
+        return ExitCode::from(2);
+    }
+    if args.strategy != StrategyArg::Exhaustive && (args.runs == 0 || args.runs > 100_000_000) {
+        note!("ipclab: explore: --runs must be from 1 to 100000000");
+        return ExitCode::from(2);
+    }
+    if args.strategy == StrategyArg::Pct && !(1..=100).contains(&args.pct_depth) {
+        note!("ipclab: explore: --pct-depth must be from 1 to 100");
         return ExitCode::from(2);
     }
     let (source, scenario) = match crate::input::load(args.file) {
@@ -190,7 +246,19 @@ pub fn run(args: ExploreArgs) -> ExitCode {
         }
     };
     let limits = ExploreLimits { max_nodes: args.max_nodes, max_depth: args.max_depth };
-    let found = explore::explore(&mut simulation, limits, &mut progress);
+    let found = match args.strategy {
+        StrategyArg::Exhaustive => explore::explore(&mut simulation, limits, &mut progress),
+        StrategyArg::Random => {
+            explore::sample(&mut simulation, explore::Strategy::Random, args.runs, args.seed, &mut progress)
+        }
+        StrategyArg::Pct => explore::sample(
+            &mut simulation,
+            explore::Strategy::Pct { depth: args.pct_depth },
+            args.runs,
+            args.seed,
+            &mut progress,
+        ),
+    };
     let seconds = started.elapsed().as_secs_f64();
     let report = Found { args: &args, source: &source, scenario: &scenario, found: &found, seconds };
     let text = match args.format {

@@ -100,6 +100,19 @@ enum Command {
         /// The playground's address, for the links of outcomes that go wrong.
         #[arg(long, default_value = "http://127.0.0.1:8000/")]
         playground: String,
+        /// `exhaustive` (every schedule), or `random` or `pct` (probabilistic concurrency testing) runs of
+        /// one schedule each, for scenarios whose every schedule is out of reach.
+        #[arg(long, value_enum, default_value_t = explore::StrategyArg::Exhaustive)]
+        strategy: explore::StrategyArg,
+        /// Runs of `random` and `pct`.
+        #[arg(long, default_value_t = 1000)]
+        runs: u64,
+        /// Seed of `random` and `pct`.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// `pct`'s depth: the number of orderings a bug needs (priority changes are one fewer).
+        #[arg(long, default_value_t = 3)]
+        pct_depth: u32,
     },
     /// Print a scenario in canonical form.
     Fmt { file: std::path::PathBuf },
@@ -171,16 +184,29 @@ fn main() -> ExitCode {
             Err(code) => code,
         },
         Command::Bench { messages, repeat, json } => bench::run(messages, repeat, json.as_deref()),
-        Command::Explore { file, max_states, max_depth, format, quiet, playground } => {
-            explore::run(explore::ExploreArgs {
-                file: &file,
-                max_nodes: max_states,
-                max_depth,
-                format,
-                quiet,
-                playground: &playground,
-            })
-        }
+        Command::Explore {
+            file,
+            max_states,
+            max_depth,
+            format,
+            quiet,
+            playground,
+            strategy,
+            runs,
+            seed,
+            pct_depth,
+        } => explore::run(explore::ExploreArgs {
+            file: &file,
+            max_nodes: max_states,
+            max_depth,
+            format,
+            quiet,
+            playground: &playground,
+            strategy,
+            runs,
+            seed,
+            pct_depth,
+        }),
         Command::Serve { port, dir, max_connections, idle_timeout } => {
             serve::run(serve::ServeArgs { port, dir, max_connections, idle_timeout_seconds: idle_timeout })
         }

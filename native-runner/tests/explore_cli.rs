@@ -75,3 +75,32 @@ fn the_json_form_lists_every_outcome_and_usage_errors_exit_2() {
     assert_eq!(code, Some(2));
     assert!(stderr.contains("no-such-scenario.ipc"), "{stderr}");
 }
+
+#[test]
+fn random_and_pct_runs_report_the_same_table_for_scenarios_too_big_to_exhaust() {
+    for strategy in ["random", "pct"] {
+        let args = ["--strategy", strategy, "--runs", "300", "--seed", "3", "--format", "json"];
+        let (code, text, stderr) = explore(&args, &scenario("sem-no-mutex.ipc"));
+        assert_eq!(code, Some(1), "{strategy}: the lost update is found: {stderr}");
+        let json: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+        assert_eq!(json["strategy"], strategy);
+        assert_eq!(json["schedules"], "300", "every run is counted once");
+        let (again, ..) = (explore(&args, &scenario("sem-no-mutex.ipc")).1,);
+        assert_eq!(
+            text.lines().filter(|line| !line.contains("\"seconds\"")).collect::<Vec<_>>(),
+            again.lines().filter(|line| !line.contains("\"seconds\"")).collect::<Vec<_>>(),
+            "{strategy}: the same seed, the same table"
+        );
+    }
+    let (code, text, _) = explore(&["--strategy", "pct", "--runs", "50"], &scenario("sem-mutex.ipc"));
+    assert_eq!(code, Some(0));
+    assert!(text.lines().next().unwrap().contains("in 50 PCT (depth 3) runs from seed 0"), "{text}");
+    for bad in [
+        &["--strategy", "random", "--runs", "0"][..],
+        &["--strategy", "pct", "--pct-depth", "0"][..],
+        &["--strategy", "dfs"][..],
+    ] {
+        let (code, _, stderr) = explore(bad, &scenario("sem-mutex.ipc"));
+        assert_eq!(code, Some(2), "{bad:?}: {stderr}");
+    }
+}

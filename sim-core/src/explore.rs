@@ -304,6 +304,112 @@ fn merge(summary: &mut BTreeMap<Outcome, Reached>, pid: Pid, child: &BTreeMap<Ou
     }
 }
 
+/// How [`sample`] picks each run's schedule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Strategy {
+    /// Each step to a runnable process drawn uniformly.
+    Random,
+    /// Probabilistic concurrency testing (Burckhardt, Kothari, Musuvathi and Nagarakatte, ASPLOS 2010):
+    /// each process gets a random priority as it appears, the highest-priority runnable process runs,
+    /// and at `depth - 1` steps drawn at random the running process drops below every other. A bug that
+    /// needs `depth` particular orderings is found by one run with probability at least
+    /// 1 / (n k^(depth-1)) for n processes and k steps.
+    Pct { depth: u32 },
+}
+
+/// Runs `runs` schedules of the simulation (from where it stands, normally its start) picked by
+/// `strategy` from `seed`, and sums them up as [`explore`] does: each distinct outcome with the number
+/// of runs that ended so and the shortest of them. For scenarios whose every schedule is out of reach.
+pub fn sample(
+    simulation: &mut Simulation,
+    strategy: Strategy,
+    runs: u64,
+    seed: u64,
+    report: &mut dyn FnMut(&Progress),
+) -> Exploration {
+    let start = simulation.checkpoint();
+    let mut rng = crate::sched::SplitMix64::new(seed);
+    let mut progress = Progress::default();
+    // PCT draws its change points among the steps of a run: the length of a first, round-robin run.
+    let typical_steps = {
+        let mut steps = 0;
+        while simulation.outcome().is_none() && steps < 1_000_000 {
+            match simulation.runnable().first().copied() {
+                Some(pid) if simulation.step_as(pid).is_ok() => steps += 1,
+                _ => {
+                    let _ = simulation.step();
+                    break;
+                }
+            }
+        }
+        steps.max(1)
+    };
+    let mut found: BTreeMap<Outcome, Reached> = BTreeMap::new();
+    for _ in 0..runs {
+        simulation.restore(&start);
+        let (changes, mut priorities): (Vec<u64>, BTreeMap<Pid, u64>) = match strategy {
+            Strategy::Random => (Vec::new(), BTreeMap::new()),
+            Strategy::Pct { depth } => {
+                ((0..depth.saturating_sub(1)).map(|_| 1 + rng.next_u64() % typical_steps).collect(), BTreeMap::new())
+            }
+        };
+        let mut schedule = Vec::new();
+        loop {
+            if simulation.outcome().is_none() && simulation.runnable().is_empty() {
+                let _ = simulation.step();
+            }
+            if simulation.is_finished() {
+                break;
+            }
+            let runnable = simulation.runnable();
+            let pid = match strategy {
+                Strategy::Random => runnable[rng.below(runnable.len() as u32) as usize],
+                Strategy::Pct { depth } => {
+                    for pid in runnable {
+                        // Initial priorities are above every change point's (which count from 1).
+                        priorities.entry(*pid).or_insert_with(|| depth as u64 + (rng.next_u64() >> 1));
+                    }
+                    let pid = *runnable.iter().max_by_key(|pid| (priorities[pid], **pid)).expect("someone runs");
+                    let step = schedule.len() as u64 + 1;
+                    if let Some(index) = changes.iter().position(|change| *change == step) {
+                        priorities.insert(pid, index as u64 + 1);
+                    }
+                    pid
+                }
+            };
+            schedule.push(pid);
+            progress.steps += 1;
+            if simulation.step_as(pid).is_err() {
+                break;
+            }
+        }
+        progress.nodes += 1;
+        if progress.nodes.is_multiple_of(256) {
+            report(&progress);
+        }
+        let outcome = outcome_of(simulation, false);
+        match found.get_mut(&outcome) {
+            Some(reached) => {
+                reached.schedules += 1;
+                if schedule.len() < reached.shortest.len() {
+                    reached.shortest = schedule;
+                }
+            }
+            None => {
+                found.insert(outcome, Reached { schedules: 1, shortest: schedule });
+            }
+        }
+    }
+    simulation.restore(&start);
+    Exploration {
+        outcomes: found.into_iter().collect(),
+        nodes: progress.nodes,
+        reused: 0,
+        steps: progress.steps,
+        incomplete: None,
+    }
+}
+
 /// The step where a complete schedule of `scenario` first goes wrong: its first failed expectation, or
 /// its last step when none fails (a deadlock, a limit). Where a link to it should open.
 pub fn first_bad_step(scenario: &crate::Scenario, schedule: &[Pid]) -> u64 {
@@ -391,6 +497,30 @@ mod tests {
         }
         let _ = replay.step();
         assert_eq!(replay.outcome().map(|outcome| outcome.name()), Some("deadlock"));
+    }
+
+    /// Sampling finds only outcomes that exist, counts every run once, and replays: with enough runs
+    /// it finds the race's both outcomes, and the same seed gives the same table.
+    #[test]
+    fn random_and_pct_runs_find_outcomes_that_exhaustive_exploration_lists() {
+        let race = "process a expect exited 0 {\n  p = pipe\n  fork b expect exited 0 {\n    write p.w \"b\" -> 1\n  }\n  \
+                    fork c expect exited 0 {\n    write p.w \"c\" -> 1\n  }\n  read p.r 1 -> \"b\"\n  wait\n  wait\n}\n";
+        let all = explore(&mut simulation(race), ExploreLimits::default(), &mut |_| {});
+        for strategy in [Strategy::Random, Strategy::Pct { depth: 2 }, Strategy::Pct { depth: 3 }] {
+            let sampled = sample(&mut simulation(race), strategy, 200, 7, &mut |_| {});
+            assert_eq!(sampled.schedules(), 200, "{strategy:?}");
+            assert_eq!(sampled, sample(&mut simulation(race), strategy, 200, 7, &mut |_| {}), "{strategy:?}");
+            for (outcome, reached) in &sampled.outcomes {
+                assert!(all.outcomes.iter().any(|(known, _)| known == outcome), "{strategy:?}: {outcome:?}");
+                let mut replay = simulation(race);
+                for pid in &reached.shortest {
+                    replay.step_as(*pid).expect("the schedule replays");
+                }
+                let _ = replay.step();
+                assert_eq!(&outcome_of(&replay, false), outcome);
+            }
+            assert_eq!(sampled.outcomes.len(), all.outcomes.len(), "{strategy:?} finds both outcomes in 200 runs");
+        }
     }
 
     #[test]
