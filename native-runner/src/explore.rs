@@ -24,6 +24,7 @@ pub struct ExploreArgs<'a> {
     pub file: &'a std::path::Path,
     pub max_nodes: u64,
     pub max_depth: u64,
+    pub max_preemptions: Option<u32>,
     pub format: Format,
     pub quiet: bool,
     /// The playground's address, for the links of bad outcomes.
@@ -102,8 +103,11 @@ fn text_report(report: &Found) -> String {
         out.push_str(&outcome_table(args, source, scenario, found, "runs"));
         return out;
     }
+    let within = args
+        .max_preemptions
+        .map_or(String::new(), |most| format!(" with at most {most} preemption{}", if most == 1 { "" } else { "s" }));
     let mut out = format!(
-        "{name}: {} outcome{} in {} schedules ({} states explored, {} reached again and reused, {} steps simulated, {seconds:.2} s)\n",
+        "{name}: {} outcome{} in {} schedules{within} ({} states explored, {} reached again and reused, {} steps simulated, {seconds:.2} s)\n",
         found.outcomes.len(),
         if found.outcomes.len() == 1 { "" } else { "s" },
         with_commas(found.schedules()),
@@ -187,6 +191,7 @@ fn json_report(report: &Found) -> String {
     let value = serde_json::json!({
         "file": args.file.display().to_string(),
         "strategy": strategy,
+        "max_preemptions": args.max_preemptions,
         "holds": found.holds(),
         "complete": found.incomplete.is_none(),
         "incomplete": found.incomplete,
@@ -245,7 +250,12 @@ pub fn run(args: ExploreArgs) -> ExitCode {
             );
         }
     };
-    let limits = ExploreLimits { max_nodes: args.max_nodes, max_depth: args.max_depth };
+    if args.max_preemptions.is_some() && args.strategy != StrategyArg::Exhaustive {
+        note!("ipclab: explore: --max-preemptions bounds the exhaustive exploration, not --strategy random or pct");
+        return ExitCode::from(2);
+    }
+    let limits =
+        ExploreLimits { max_nodes: args.max_nodes, max_depth: args.max_depth, max_preemptions: args.max_preemptions };
     let found = match args.strategy {
         StrategyArg::Exhaustive => explore::explore(&mut simulation, limits, &mut progress),
         StrategyArg::Random => {

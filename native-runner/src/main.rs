@@ -92,6 +92,10 @@ enum Command {
         /// Steps in one schedule at most (a schedule that reaches it ends as `depth-limit`).
         #[arg(long, default_value_t = 10_000)]
         max_depth: u64,
+        /// Only schedules with at most this many preemptions (switches away from a process that could go
+        /// on): far fewer schedules, and most bugs need only a few.
+        #[arg(long)]
+        max_preemptions: Option<u32>,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
         /// No progress lines on stderr.
@@ -188,6 +192,7 @@ fn main() -> ExitCode {
             file,
             max_states,
             max_depth,
+            max_preemptions,
             format,
             quiet,
             playground,
@@ -199,6 +204,7 @@ fn main() -> ExitCode {
             file: &file,
             max_nodes: max_states,
             max_depth,
+            max_preemptions,
             format,
             quiet,
             playground: &playground,

@@ -104,3 +104,21 @@ fn random_and_pct_runs_report_the_same_table_for_scenarios_too_big_to_exhaust() 
         assert_eq!(code, Some(2), "{bad:?}: {stderr}");
     }
 }
+
+#[test]
+fn a_bound_on_preemptions_explores_fewer_schedules_and_says_so() {
+    let file = scenario("sem-no-mutex.ipc");
+    let (_, all, _) = explore(&["--format", "json"], &file);
+    let all: serde_json::Value = serde_json::from_str(&all).unwrap();
+    let (code, text, _) = explore(&["--max-preemptions", "1"], &file);
+    assert_eq!(code, Some(1), "one preemption is enough to lose an update: {text}");
+    let first = text.lines().next().unwrap();
+    assert!(first.contains("schedules with at most 1 preemption ("), "{first}");
+    let (_, bounded, _) = explore(&["--max-preemptions", "1", "--format", "json"], &file);
+    let bounded: serde_json::Value = serde_json::from_str(&bounded).unwrap();
+    let count = |json: &serde_json::Value| json["schedules"].as_str().unwrap().parse::<u64>().unwrap();
+    assert!(count(&bounded) < count(&all), "{} of {}", count(&bounded), count(&all));
+    assert_eq!(bounded["max_preemptions"], 1);
+    let (code, _, stderr) = explore(&["--max-preemptions", "1", "--strategy", "random"], &file);
+    assert_eq!(code, Some(2), "{stderr}");
+}

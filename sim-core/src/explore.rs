@@ -30,11 +30,15 @@ pub struct ExploreLimits {
     pub max_nodes: u64,
     /// Steps in one schedule at most; a schedule that reaches it ends with the outcome `depth limit`.
     pub max_depth: u64,
+    /// Only schedules with at most this many preemptions (a switch away from a process that could have
+    /// gone on), as context bounding does (Musuvathi and Qadeer, PLDI 2007): most bugs need few, and the
+    /// schedules with few are far fewer. `None`: every schedule.
+    pub max_preemptions: Option<u32>,
 }
 
 impl Default for ExploreLimits {
     fn default() -> ExploreLimits {
-        ExploreLimits { max_nodes: 1_000_000, max_depth: 10_000 }
+        ExploreLimits { max_nodes: 1_000_000, max_depth: 10_000, max_preemptions: None }
     }
 }
 
@@ -105,7 +109,7 @@ type Summary = Rc<BTreeMap<Outcome, Reached>>;
 
 struct Explorer<'a> {
     limits: ExploreLimits,
-    memo: BTreeMap<(u64, u64), Summary>,
+    memo: BTreeMap<Key, Summary>,
     progress: Progress,
     incomplete: Option<String>,
     report: &'a mut dyn FnMut(&Progress),
@@ -179,13 +183,20 @@ fn leaf(outcome: Outcome) -> Summary {
 /// A node being explored: its key, the checkpoint its children start from, its runnable processes and
 /// the next to try, and the summary of the children explored so far.
 struct Frame {
-    key: (u64, u64),
+    key: Key,
     here: Checkpoint,
     runnable: Vec<Pid>,
     next: usize,
     depth: u64,
+    /// The process that ran the step before this node, and the preemptions so far (when bounded).
+    last: Option<Pid>,
+    preemptions: u32,
     summary: BTreeMap<Outcome, Reached>,
 }
+
+/// A node: the canonical state, the history the state no longer holds, and, when preemptions are
+/// bounded, who ran last and the preemptions so far (the same state with fewer left has fewer futures).
+type Key = (u64, u64, Option<Pid>, u32);
 
 /// What arriving at a node gives: its summary at once (an end, a limit, a node seen before), or a frame
 /// to explore.
@@ -198,7 +209,7 @@ impl Explorer<'_> {
     /// Explores the tree below the simulation's current state, depth first with a stack of its own (a
     /// schedule may be thousands of steps deep), and returns the root's summary.
     fn run(&mut self, simulation: &mut Simulation) -> Summary {
-        let mut stack = match self.arrive(simulation, 0) {
+        let mut stack = match self.arrive(simulation, 0, None, 0) {
             Arrived::Known(summary) => return summary,
             Arrived::New(frame) => vec![*frame],
         };
@@ -211,16 +222,25 @@ impl Explorer<'_> {
             if frame.next < frame.runnable.len() {
                 let pid = frame.runnable[frame.next];
                 frame.next += 1;
+                let preempts = frame.last.is_some_and(|last| last != pid && frame.runnable.contains(&last));
+                let preemptions = frame.preemptions + preempts as u32;
+                if self.limits.max_preemptions.is_some_and(|most| preemptions > most) {
+                    // Outside the bound: this child is not explored (and adds no schedules).
+                    finished = Some(Rc::new(BTreeMap::new()));
+                    continue;
+                }
                 if frame.next > 1 {
                     simulation.restore(&frame.here);
                 }
                 let depth = frame.depth + 1;
                 self.progress.steps += 1;
                 match simulation.step_as(pid) {
-                    Ok(StepStatus::Ran(_)) | Ok(StepStatus::Finished) => match self.arrive(simulation, depth) {
-                        Arrived::Known(summary) => finished = Some(summary),
-                        Arrived::New(frame) => stack.push(*frame),
-                    },
+                    Ok(StepStatus::Ran(_)) | Ok(StepStatus::Finished) => {
+                        match self.arrive(simulation, depth, Some(pid), preemptions) {
+                            Arrived::Known(summary) => finished = Some(summary),
+                            Arrived::New(frame) => stack.push(*frame),
+                        }
+                    }
                     // A pid the simulator offered as runnable always runs; a refusal is a model bug.
                     Err(failure) => {
                         finished = Some(leaf(Outcome {
@@ -243,8 +263,9 @@ impl Explorer<'_> {
         }
     }
 
-    /// Arriving at the simulation's current state, `depth` steps into a schedule.
-    fn arrive(&mut self, simulation: &mut Simulation, depth: u64) -> Arrived {
+    /// Arriving at the simulation's current state, `depth` steps into a schedule, `last` having run the
+    /// step before, after `preemptions` preemptions.
+    fn arrive(&mut self, simulation: &mut Simulation, depth: u64, last: Option<Pid>, preemptions: u32) -> Arrived {
         // A run with nobody left to run ends when it is next stepped (all exited, or a deadlock).
         if simulation.outcome().is_none() && simulation.runnable().is_empty() {
             let _ = simulation.step();
@@ -255,7 +276,13 @@ impl Explorer<'_> {
         if depth >= self.limits.max_depth {
             return Arrived::Known(leaf(outcome_of(simulation, true)));
         }
-        let key = (simulation.kernel().state_hash(), history_hash(simulation));
+        let bounded = self.limits.max_preemptions.is_some();
+        let key = (
+            simulation.kernel().state_hash(),
+            history_hash(simulation),
+            last.filter(|_| bounded),
+            if bounded { preemptions } else { 0 },
+        );
         if let Some(summary) = self.memo.get(&key) {
             self.progress.reused += 1;
             return Arrived::Known(summary.clone());
@@ -275,6 +302,8 @@ impl Explorer<'_> {
             runnable: simulation.runnable().to_vec(),
             next: 0,
             depth,
+            last,
+            preemptions,
             summary: BTreeMap::new(),
         }))
     }
@@ -523,13 +552,59 @@ mod tests {
         }
     }
 
+    /// With preemptions bounded, only the schedules within the bound are counted, their number grows
+    /// with the bound up to every schedule, and a bug that needs one preemption is found with a bound
+    /// of 1 but not 0.
+    #[test]
+    fn a_bound_on_preemptions_counts_only_the_schedules_within_it() {
+        let race = "process a expect exited 0 {\n  p = pipe\n  fork b expect exited 0 {\n    write p.w \"b\" -> 1\n  }\n  \
+                    fork c expect exited 0 {\n    write p.w \"c\" -> 1\n  }\n  read p.r 1 -> \"b\"\n  wait\n  wait\n}\n";
+        let all = explore(&mut simulation(race), ExploreLimits::default(), &mut |_| {});
+        let mut previous = 0;
+        for bound in 0..8 {
+            let limits = ExploreLimits { max_preemptions: Some(bound), ..ExploreLimits::default() };
+            let found = explore(&mut simulation(race), limits, &mut |_| {});
+            assert!(found.schedules() >= previous && found.schedules() <= all.schedules(), "bound {bound}");
+            previous = found.schedules();
+            for (outcome, reached) in &found.outcomes {
+                // Each shortest schedule keeps to the bound.
+                let mut replay = simulation(race);
+                let mut preemptions = 0;
+                let mut last: Option<Pid> = None;
+                for pid in &reached.shortest {
+                    if last.is_some_and(|last| last != *pid && replay.runnable().contains(&last)) {
+                        preemptions += 1;
+                    }
+                    replay.step_as(*pid).expect("replays");
+                    last = Some(*pid);
+                }
+                assert!(preemptions <= bound, "bound {bound}: {outcome:?} by {:?}", reached.shortest);
+            }
+        }
+        assert_eq!(previous, all.schedules(), "a bound as long as the run counts every schedule");
+        // Round-robin with no preemption lets b write first; c's byte first needs a preemption.
+        let fails = |bound| {
+            let limits = ExploreLimits { max_preemptions: Some(bound), ..ExploreLimits::default() };
+            !explore(&mut simulation(race), limits, &mut |_| {}).holds()
+        };
+        assert!(fails(1));
+    }
+
     #[test]
     fn the_limits_cut_the_exploration_and_say_so() {
         let text =
             "process a {\n  repeat 3 {\n    sched_yield\n  }\n}\nprocess b {\n  repeat 3 {\n    sched_yield\n  }\n}\n";
-        let explored = explore(&mut simulation(text), ExploreLimits { max_nodes: 3, max_depth: 100 }, &mut |_| {});
+        let explored = explore(
+            &mut simulation(text),
+            ExploreLimits { max_nodes: 3, max_depth: 100, max_preemptions: None },
+            &mut |_| {},
+        );
         assert!(explored.incomplete.as_deref().is_some_and(|why| why.contains("3 nodes")));
-        let explored = explore(&mut simulation(text), ExploreLimits { max_nodes: 1000, max_depth: 2 }, &mut |_| {});
+        let explored = explore(
+            &mut simulation(text),
+            ExploreLimits { max_nodes: 1000, max_depth: 2, max_preemptions: None },
+            &mut |_| {},
+        );
         assert!(explored.incomplete.is_none());
         assert!(explored.outcomes.iter().all(|(outcome, _)| outcome.ending == "depth-limit"));
         assert_eq!(explored.schedules(), 4, "two choices at each of two steps");

@@ -13,7 +13,11 @@ fn explored(text: &str) -> Exploration {
     let scenario = sim_core::parse(text).expect("a library scenario parses");
     let config = RunConfig { follow_schedule: false, ..RunConfig::default() };
     let mut simulation = Simulation::new(&scenario, config).expect("compiles");
-    explore(&mut simulation, ExploreLimits { max_nodes: MAX_STATES, max_depth: 10_000 }, &mut |_| {})
+    explore(
+        &mut simulation,
+        ExploreLimits { max_nodes: MAX_STATES, max_depth: 10_000, max_preemptions: None },
+        &mut |_| {},
+    )
 }
 
 fn text(stem: &str) -> String {

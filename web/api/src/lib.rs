@@ -343,7 +343,7 @@ pub fn explore(
     let config = sim_core::RunConfig { follow_schedule: false, ..sim_core::RunConfig::default() };
     let mut simulation =
         sim_core::Simulation::new(&scenario, config).map_err(|diagnostic| parse_error(&[diagnostic]))?;
-    let limits = sim_core::explore::ExploreLimits { max_nodes: max_states, max_depth };
+    let limits = sim_core::explore::ExploreLimits { max_nodes: max_states, max_depth, max_preemptions: None };
     let found = sim_core::explore::explore(&mut simulation, limits, &mut |_| {});
     let outcomes = found
         .outcomes
