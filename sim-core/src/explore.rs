@@ -105,11 +105,29 @@ pub struct Progress {
     pub depth: u64,
 }
 
-type Summary = Rc<BTreeMap<Outcome, Reached>>;
+/// An outcome's number in the exploration's table of outcomes.
+type OutcomeId = u32;
+
+/// The schedules from a node that end one way: how many, and the shortest, kept as its length, its
+/// first step and the node that step leads to (`None` when it ends the run), so that a node costs a few
+/// words per outcome however long its schedules are; the whole shortest schedule is read back by
+/// following the nodes from the root.
+#[derive(Clone, Copy, Debug)]
+struct Way {
+    schedules: u128,
+    len: u32,
+    first: Pid,
+    next: Option<Key>,
+}
+
+/// A node's outcomes, by outcome number.
+type Summary = Rc<BTreeMap<OutcomeId, Way>>;
 
 struct Explorer<'a> {
     limits: ExploreLimits,
     memo: BTreeMap<Key, Summary>,
+    outcomes: Vec<Outcome>,
+    ids: BTreeMap<Outcome, OutcomeId>,
     progress: Progress,
     incomplete: Option<String>,
     report: &'a mut dyn FnMut(&Progress),
@@ -118,10 +136,24 @@ struct Explorer<'a> {
 /// Explores every schedule of `simulation` from where it stands (normally its start; its own
 /// `schedule` line and policy play no part), calling `report` every few thousand nodes.
 pub fn explore(simulation: &mut Simulation, limits: ExploreLimits, report: &mut dyn FnMut(&Progress)) -> Exploration {
-    let mut explorer =
-        Explorer { limits, memo: BTreeMap::new(), progress: Progress::default(), incomplete: None, report };
+    let mut explorer = Explorer {
+        limits,
+        memo: BTreeMap::new(),
+        outcomes: Vec::new(),
+        ids: BTreeMap::new(),
+        progress: Progress::default(),
+        incomplete: None,
+        report,
+    };
     let summary = explorer.run(simulation);
-    let outcomes = summary.iter().map(|(outcome, reached)| (outcome.clone(), reached.clone())).collect();
+    let mut outcomes: Vec<(Outcome, Reached)> = summary
+        .iter()
+        .map(|(id, way)| {
+            let reached = Reached { schedules: way.schedules, shortest: explorer.shortest(*id, *way) };
+            (explorer.outcomes[*id as usize].clone(), reached)
+        })
+        .collect();
+    outcomes.sort_by(|a, b| a.0.cmp(&b.0));
     Exploration {
         outcomes,
         nodes: explorer.progress.nodes,
@@ -176,10 +208,6 @@ fn outcome_of(simulation: &Simulation, depth_limit: bool) -> Outcome {
     Outcome { ending, processes, failures: simulation.failures().iter().map(failure_text).collect() }
 }
 
-fn leaf(outcome: Outcome) -> Summary {
-    Rc::new(BTreeMap::from([(outcome, Reached { schedules: 1, shortest: Vec::new() })]))
-}
-
 /// A node being explored: its key, the checkpoint its children start from, its runnable processes and
 /// the next to try, and the summary of the children explored so far.
 struct Frame {
@@ -191,7 +219,7 @@ struct Frame {
     /// The process that ran the step before this node, and the preemptions so far (when bounded).
     last: Option<Pid>,
     preemptions: u32,
-    summary: BTreeMap<Outcome, Reached>,
+    summary: BTreeMap<OutcomeId, Way>,
 }
 
 /// A node: the canonical state, the history the state no longer holds, and, when preemptions are
@@ -201,7 +229,8 @@ type Key = (u64, u64, Option<Pid>, u32);
 /// What arriving at a node gives: its summary at once (an end, a limit, a node seen before), or a frame
 /// to explore.
 enum Arrived {
-    Known(Summary),
+    /// The summary, and the node's key if it is one (a run's end is not).
+    Known(Option<Key>, Summary),
     New(Box<Frame>),
 }
 
@@ -210,14 +239,14 @@ impl Explorer<'_> {
     /// schedule may be thousands of steps deep), and returns the root's summary.
     fn run(&mut self, simulation: &mut Simulation) -> Summary {
         let mut stack = match self.arrive(simulation, 0, None, 0) {
-            Arrived::Known(summary) => return summary,
+            Arrived::Known(_, summary) => return summary,
             Arrived::New(frame) => vec![*frame],
         };
-        let mut finished: Option<Summary> = None;
+        let mut finished: Option<(Option<Key>, Summary)> = None;
         loop {
             let frame = stack.last_mut().expect("a frame is being explored");
-            if let Some(child) = finished.take() {
-                merge(&mut frame.summary, frame.runnable[frame.next - 1], &child);
+            if let Some((key, child)) = finished.take() {
+                merge(&mut frame.summary, frame.runnable[frame.next - 1], key, &child);
             }
             if frame.next < frame.runnable.len() {
                 let pid = frame.runnable[frame.next];
@@ -226,7 +255,7 @@ impl Explorer<'_> {
                 let preemptions = frame.preemptions + preempts as u32;
                 if self.limits.max_preemptions.is_some_and(|most| preemptions > most) {
                     // Outside the bound: this child is not explored (and adds no schedules).
-                    finished = Some(Rc::new(BTreeMap::new()));
+                    finished = Some((None, Rc::new(BTreeMap::new())));
                     continue;
                 }
                 if frame.next > 1 {
@@ -237,17 +266,18 @@ impl Explorer<'_> {
                 match simulation.step_as(pid) {
                     Ok(StepStatus::Ran(_)) | Ok(StepStatus::Finished) => {
                         match self.arrive(simulation, depth, Some(pid), preemptions) {
-                            Arrived::Known(summary) => finished = Some(summary),
+                            Arrived::Known(key, summary) => finished = Some((key, summary)),
                             Arrived::New(frame) => stack.push(*frame),
                         }
                     }
                     // A pid the simulator offered as runnable always runs; a refusal is a model bug.
                     Err(failure) => {
-                        finished = Some(leaf(Outcome {
+                        let outcome = Outcome {
                             ending: format!("error: {failure}"),
                             processes: Vec::new(),
                             failures: vec![failure.to_string()],
-                        }))
+                        };
+                        finished = Some((None, self.leaf(outcome)))
                     }
                 }
             } else {
@@ -258,9 +288,33 @@ impl Explorer<'_> {
                 if stack.is_empty() {
                     return summary;
                 }
-                finished = Some(summary);
+                finished = Some((Some(frame.key), summary));
             }
         }
+    }
+
+    /// A run's end: one schedule (the empty one from here) to `outcome`.
+    fn leaf(&mut self, outcome: Outcome) -> Summary {
+        let next_id = self.outcomes.len() as OutcomeId;
+        let id = *self.ids.entry(outcome.clone()).or_insert(next_id);
+        if id == next_id {
+            self.outcomes.push(outcome);
+        }
+        Rc::new(BTreeMap::from([(id, Way { schedules: 1, len: 0, first: 0, next: None })]))
+    }
+
+    /// The shortest schedule to outcome `id` that starts with `way`, read back node by node.
+    fn shortest(&self, id: OutcomeId, way: Way) -> Vec<Pid> {
+        let mut schedule = Vec::with_capacity(way.len as usize);
+        let mut way = way;
+        while way.len > 0 {
+            schedule.push(way.first);
+            match way.next.and_then(|key| self.memo.get(&key)).and_then(|summary| summary.get(&id)) {
+                Some(next) => way = *next,
+                None => break,
+            }
+        }
+        schedule
     }
 
     /// Arriving at the simulation's current state, `depth` steps into a schedule, `last` having run the
@@ -271,10 +325,10 @@ impl Explorer<'_> {
             let _ = simulation.step();
         }
         if simulation.is_finished() {
-            return Arrived::Known(leaf(outcome_of(simulation, false)));
+            return Arrived::Known(None, self.leaf(outcome_of(simulation, false)));
         }
         if depth >= self.limits.max_depth {
-            return Arrived::Known(leaf(outcome_of(simulation, true)));
+            return Arrived::Known(None, self.leaf(outcome_of(simulation, true)));
         }
         let bounded = self.limits.max_preemptions.is_some();
         let key = (
@@ -285,11 +339,11 @@ impl Explorer<'_> {
         );
         if let Some(summary) = self.memo.get(&key) {
             self.progress.reused += 1;
-            return Arrived::Known(summary.clone());
+            return Arrived::Known(Some(key), summary.clone());
         }
         if self.progress.nodes >= self.limits.max_nodes {
             self.incomplete.get_or_insert_with(|| format!("stopped at the limit of {} nodes", self.limits.max_nodes));
-            return Arrived::Known(Rc::new(BTreeMap::new()));
+            return Arrived::Known(None, Rc::new(BTreeMap::new()));
         }
         self.progress.nodes += 1;
         self.progress.depth = self.progress.depth.max(depth);
@@ -309,25 +363,21 @@ impl Explorer<'_> {
     }
 }
 
-/// Adds a child's outcomes, reached by running `pid` first, to a node's summary.
-fn merge(summary: &mut BTreeMap<Outcome, Reached>, pid: Pid, child: &BTreeMap<Outcome, Reached>) {
-    for (outcome, reached) in child {
-        let through_pid = || {
-            let mut shortest = Vec::with_capacity(reached.shortest.len() + 1);
-            shortest.push(pid);
-            shortest.extend_from_slice(&reached.shortest);
-            shortest
-        };
-        match summary.get_mut(outcome) {
+/// Adds a child's outcomes, reached by running `pid` first (leading to node `child_key`), to a node's
+/// summary.
+fn merge(summary: &mut BTreeMap<OutcomeId, Way>, pid: Pid, child_key: Option<Key>, child: &BTreeMap<OutcomeId, Way>) {
+    for (id, way) in child {
+        let through = Way { schedules: way.schedules, len: way.len + 1, first: pid, next: child_key };
+        match summary.get_mut(id) {
             Some(entry) => {
-                entry.schedules += reached.schedules;
+                entry.schedules += way.schedules;
                 // Strictly shorter: among equals, the first found (lowest pids first) stays.
-                if reached.shortest.len() + 1 < entry.shortest.len() {
-                    entry.shortest = through_pid();
+                if through.len < entry.len {
+                    *entry = Way { schedules: entry.schedules, ..through };
                 }
             }
             None => {
-                summary.insert(outcome.clone(), Reached { schedules: reached.schedules, shortest: through_pid() });
+                summary.insert(*id, through);
             }
         }
     }
