@@ -1016,6 +1016,11 @@ impl Kernel {
         cause: WakeCause,
         trace: &mut Trace,
     ) {
+        // The usual case, one sleeper, goes without the list of those woken.
+        if let Some(pid) = pick(self.pipe_mut(pipe)).take_only() {
+            self.wake(pid, by, cause, trace);
+            return;
+        }
         let mut woken = std::mem::take(&mut self.wake_scratch);
         pick(self.pipe_mut(pipe)).wake(how, &mut woken);
         for pid in &woken {
