@@ -964,6 +964,7 @@ impl Kernel {
     }
 
     /// Puts a process to sleep; its mechanism already put it on the right wait queue.
+    #[cfg_attr(not(feature = "small"), inline(always))]
     pub(crate) fn sleep(&mut self, pid: Pid, op: u32, args: &Args, reason: BlockReason, trace: &mut Trace) {
         trace.record_block(self.step as u32, pid, op, args, &reason);
         self.set_state(pid, ProcState::Blocked(reason));
