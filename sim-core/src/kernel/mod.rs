@@ -964,6 +964,7 @@ impl Kernel {
     }
 
     /// Puts a process to sleep; its mechanism already put it on the right wait queue.
+    #[cfg_attr(not(feature = "small"), inline(always))]
     pub(crate) fn sleep(&mut self, pid: Pid, op: u32, args: &Args, reason: BlockReason, trace: &mut Trace) {
         trace.record_block(self.step as u32, pid, op, args, &reason);
         self.set_state(pid, ProcState::Blocked(reason));
@@ -1016,6 +1017,11 @@ impl Kernel {
         cause: WakeCause,
         trace: &mut Trace,
     ) {
+        // The usual case, one sleeper, goes without the list of those woken.
+        if let Some(pid) = pick(self.pipe_mut(pipe)).take_only() {
+            self.wake(pid, by, cause, trace);
+            return;
+        }
         let mut woken = std::mem::take(&mut self.wake_scratch);
         pick(self.pipe_mut(pipe)).wake(how, &mut woken);
         for pid in &woken {

@@ -215,14 +215,16 @@ pub(crate) fn read(kernel: &mut Kernel, pid: Pid, pipe_id: u32, count: u32, nonb
         kernel.footprint.write(ObjectRef::pipe(pipe_id));
     }
     let waited = kernel.process(pid).call.waited;
-    let mut scratch = std::mem::take(&mut kernel.read_scratch);
     let pipe = kernel.pipes[pipe_id as usize - 1].as_mut().expect("a live file points at a freed pipe");
     let object = ObjectRef::pipe(pipe_id);
     // `pipe_read` (Linux 6.14 and later) wakes a writer only when the read empties a slot of a pipe that
     // was full: a read that leaves every page in use leaves the writers asleep, in their order.
     let was_full = pipe.buffer.is_full();
-    let result = if !pipe.buffer.is_empty() {
-        let freed_slots = pipe.buffer.read_into(count, &mut scratch);
+    if !pipe.buffer.is_empty() {
+        // The bytes go to the kernel's scratch buffer (for the expectation checks) and to the trace's
+        // data before anyone wakes: a wake-up records an event, never data.
+        let scratch = &mut kernel.read_scratch;
+        let freed_slots = pipe.buffer.read_into(count, scratch);
         let got = scratch.len() as u32;
         pipe.bytes_read += got as u64;
         let used_bytes = pipe.buffer.len_bytes();
@@ -233,13 +235,14 @@ pub(crate) fn read(kernel: &mut Kernel, pid: Pid, pipe_id: u32, count: u32, nonb
         let direction = CopyDirection::KernelToUser;
         trace
             .record_copy(kernel.step as u32, Copied { pid, direction, bytes: got, object, used_bytes, capacity_bytes });
+        let data = trace.record_data(scratch);
         if was_full && freed_slots > 0 {
             kernel.wake_queue(pipe_id, |pipe| &mut pipe.write_wait, Wake::One, pid, WakeCause::Room { object }, trace);
         }
         if waited && !empty_after {
             kernel.wake_queue(pipe_id, |pipe| &mut pipe.read_wait, Wake::One, pid, WakeCause::Data { object }, trace);
         }
-        Exec::Done(trace.record_data(&scratch))
+        Exec::Done(data)
     } else if pipe.writers == 0 {
         Exec::Done(trace.record_data(&[]))
     } else if nonblock {
@@ -247,9 +250,7 @@ pub(crate) fn read(kernel: &mut Kernel, pid: Pid, pipe_id: u32, count: u32, nonb
     } else {
         pipe.read_wait.add(pid, true);
         Exec::Block(BlockReason::PipeEmpty { pipe: pipe_id })
-    };
-    kernel.read_scratch = scratch;
-    result
+    }
 }
 
 /// `pipe_release`: one open file on the pipe closed. The last reader or writer wakes the other side

@@ -197,6 +197,7 @@ impl PipeBuffer {
     }
 
     /// `pipe_read`: takes up to `count` bytes into `out`; returns how many slots were freed.
+    #[cfg_attr(not(feature = "small"), inline(always))]
     pub fn read_into(&mut self, count: u32, out: &mut Vec<u8>) -> u32 {
         let mut remaining = count;
         let mut freed = 0;

@@ -62,6 +62,17 @@ impl WaitQueue {
         self.waiters.iter().map(|waiter| waiter.pid)
     }
 
+    /// Takes the sleeper off the queue when it is the only one: any wake-up wakes it (see
+    /// [`WaitQueue::wake`]).
+    #[cfg_attr(not(feature = "small"), inline(always))]
+    pub fn take_only(&mut self) -> Option<Pid> {
+        if self.waiters.len() == 1 {
+            self.waiters.pop().map(|waiter| waiter.pid)
+        } else {
+            None
+        }
+    }
+
     /// Takes off the queue the sleepers a wake-up wakes, in order, into `woken`.
     #[cfg_attr(not(feature = "small"), inline(always))]
     pub fn wake(&mut self, how: Wake, woken: &mut Vec<Pid>) {
