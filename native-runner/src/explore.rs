@@ -118,6 +118,13 @@ fn text_report(report: &Found) -> String {
     if let Some(why) = &found.incomplete {
         out.push_str(&format!("INCOMPLETE: {why}; the counts cover the schedules explored\n"));
     }
+    if found.cycles > 0 {
+        out.push_str(&format!(
+            "{} time{} a schedule came back to a state it had passed: each is cut there and ends `cycle` (the same choices again would run forever); with cycles the counts are approximate, the outcomes exact\n",
+            with_commas(found.cycles as u128),
+            if found.cycles == 1 { "" } else { "s" },
+        ));
+    }
     out.push_str(&outcome_table(args, source, scenario, found, "schedules"));
     out
 }
@@ -198,6 +205,7 @@ fn json_report(report: &Found) -> String {
         "schedules": found.schedules().to_string(),
         "states": found.nodes,
         "reused": found.reused,
+        "cycles": found.cycles,
         "steps": found.steps,
         "seconds": seconds,
         "outcomes": outcomes,

@@ -82,6 +82,11 @@ pub struct Exploration {
     pub steps: u64,
     /// Why the exploration stopped before its end, if it did (then the counts cover what was explored).
     pub incomplete: Option<String>,
+    /// Times a schedule came back to a state it had passed (a cycle: the same choices again would run
+    /// forever). Such a schedule is cut there and ends `cycle`; with cycles, a reused node's counts are
+    /// those of its first exploration, so the counts are approximate (the outcomes found are all real,
+    /// and every outcome the root can reach is found).
+    pub cycles: u64,
 }
 
 impl Exploration {
@@ -130,6 +135,9 @@ struct Explorer<'a> {
     ids: BTreeMap<Outcome, OutcomeId>,
     progress: Progress,
     incomplete: Option<String>,
+    /// The keys of the nodes on the stack, the path from the root to the node being explored.
+    path: std::collections::BTreeSet<Key>,
+    cycles: u64,
     report: &'a mut dyn FnMut(&Progress),
 }
 
@@ -143,6 +151,8 @@ pub fn explore(simulation: &mut Simulation, limits: ExploreLimits, report: &mut 
         ids: BTreeMap::new(),
         progress: Progress::default(),
         incomplete: None,
+        path: std::collections::BTreeSet::new(),
+        cycles: 0,
         report,
     };
     let summary = explorer.run(simulation);
@@ -160,6 +170,7 @@ pub fn explore(simulation: &mut Simulation, limits: ExploreLimits, report: &mut 
         reused: explorer.progress.reused,
         steps: explorer.progress.steps,
         incomplete: explorer.incomplete,
+        cycles: explorer.cycles,
     }
 }
 
@@ -189,11 +200,11 @@ fn failure_text(failure: &ExpectationFailure) -> String {
 }
 
 /// The outcome of a run that has ended (or that the explorer cut at its depth limit).
-fn outcome_of(simulation: &Simulation, depth_limit: bool) -> Outcome {
-    let ending = match simulation.outcome() {
-        Some(outcome) => outcome.name().to_string(),
-        None if depth_limit => "depth-limit".to_string(),
-        None => "running".to_string(),
+fn outcome_of(simulation: &Simulation, cut: Option<&str>) -> Outcome {
+    let ending = match (simulation.outcome(), cut) {
+        (Some(outcome), _) => outcome.name().to_string(),
+        (None, Some(cut)) => cut.to_string(),
+        (None, None) => "running".to_string(),
     };
     let processes = simulation
         .kernel()
@@ -284,6 +295,7 @@ impl Explorer<'_> {
                 let frame = stack.pop().expect("the frame just looked at");
                 simulation.restore(&frame.here);
                 let summary = Rc::new(frame.summary);
+                self.path.remove(&frame.key);
                 self.memo.insert(frame.key, summary.clone());
                 if stack.is_empty() {
                     return summary;
@@ -325,10 +337,10 @@ impl Explorer<'_> {
             let _ = simulation.step();
         }
         if simulation.is_finished() {
-            return Arrived::Known(None, self.leaf(outcome_of(simulation, false)));
+            return Arrived::Known(None, self.leaf(outcome_of(simulation, None)));
         }
         if depth >= self.limits.max_depth {
-            return Arrived::Known(None, self.leaf(outcome_of(simulation, true)));
+            return Arrived::Known(None, self.leaf(outcome_of(simulation, Some("depth-limit"))));
         }
         let bounded = self.limits.max_preemptions.is_some();
         let key = (
@@ -341,11 +353,19 @@ impl Explorer<'_> {
             self.progress.reused += 1;
             return Arrived::Known(Some(key), summary.clone());
         }
+        // Back to a state on the path from the root (a loop that changes nothing, two processes
+        // passing a token back and forth): the same choices again would never end. The schedule is cut
+        // here as one way of running forever.
+        if self.path.contains(&key) {
+            self.cycles += 1;
+            return Arrived::Known(None, self.leaf(outcome_of(simulation, Some("cycle"))));
+        }
         if self.progress.nodes >= self.limits.max_nodes {
             self.incomplete.get_or_insert_with(|| format!("stopped at the limit of {} nodes", self.limits.max_nodes));
             return Arrived::Known(None, Rc::new(BTreeMap::new()));
         }
         self.progress.nodes += 1;
+        self.path.insert(key);
         self.progress.depth = self.progress.depth.max(depth);
         if self.progress.nodes.is_multiple_of(4096) {
             (self.report)(&self.progress);
@@ -466,7 +486,7 @@ pub fn sample(
         if progress.nodes.is_multiple_of(256) {
             report(&progress);
         }
-        let outcome = outcome_of(simulation, false);
+        let outcome = outcome_of(simulation, None);
         match found.get_mut(&outcome) {
             Some(reached) => {
                 reached.schedules += 1;
@@ -486,6 +506,7 @@ pub fn sample(
         reused: 0,
         steps: progress.steps,
         incomplete: None,
+        cycles: 0,
     }
 }
 
@@ -523,7 +544,7 @@ mod tests {
             let _ = simulation.step();
         }
         if simulation.is_finished() {
-            *out.entry(outcome_of(simulation, false)).or_default() += 1;
+            *out.entry(outcome_of(simulation, None)).or_default() += 1;
             return;
         }
         let here = simulation.checkpoint();
@@ -596,7 +617,7 @@ mod tests {
                     replay.step_as(*pid).expect("the schedule replays");
                 }
                 let _ = replay.step();
-                assert_eq!(&outcome_of(&replay, false), outcome);
+                assert_eq!(&outcome_of(&replay, None), outcome);
             }
             assert_eq!(sampled.outcomes.len(), all.outcomes.len(), "{strategy:?} finds both outcomes in 200 runs");
         }
@@ -658,5 +679,25 @@ mod tests {
         assert!(explored.incomplete.is_none());
         assert!(explored.outcomes.iter().all(|(outcome, _)| outcome.ending == "depth-limit"));
         assert_eq!(explored.schedules(), 4, "two choices at each of two steps");
+    }
+
+    #[test]
+    fn a_schedule_that_comes_back_to_a_state_it_passed_ends_as_a_cycle() {
+        // The spinner yields forever unless main gets to kill it: on the schedules that keep running the
+        // spinner, the state repeats after one step and the exploration must not go on down them.
+        let text = "process main {\n  fork spinner {\n    while 1 {\n      sched_yield\n    }\n  }\n  kill spinner SIGKILL -> 0\n  waitpid spinner -> spinner killed SIGKILL\n}\n";
+        let explored = explore(&mut simulation(text), ExploreLimits::default(), &mut |_| {});
+        assert!(explored.incomplete.is_none());
+        assert!(explored.cycles > 0);
+        assert!(explored.nodes < 50, "{} nodes: the loop is not unrolled", explored.nodes);
+        let endings: Vec<&str> = explored.outcomes.iter().map(|(outcome, _)| outcome.ending.as_str()).collect();
+        assert_eq!(endings, ["all-exited", "cycle"]);
+        // The shortest cycle: main forks, the spinner yields, comes back to the yield: a real schedule.
+        let (_, reached) = &explored.outcomes[1];
+        let mut replay = simulation(text);
+        for pid in &reached.shortest {
+            replay.step_as(*pid).expect("the cycle's schedule replays");
+        }
+        assert!(replay.outcome().is_none(), "the cycle's schedule does not end the run");
     }
 }

@@ -60,6 +60,8 @@ export interface Exploration {
   holds: boolean; complete: boolean; incomplete?: string;
   /** Counts can pass 2^53: strings of digits. */
   schedules: string; states: number; reused: number; steps: number;
+  /** Times a schedule came back to a state it had passed; it ends `cycle` there (counts are then approximate). */
+  cycles: number;
   outcomes: { ending: string; holds: boolean; processes: { pid: number; name: string; end: string }[]; failures: string[]; schedules: string; shortest: number[] }[];
 }
 
@@ -310,6 +312,7 @@ struct Explored<'a> {
     schedules: String,
     states: u64,
     reused: u64,
+    cycles: u64,
     steps: u64,
     outcomes: Vec<ExploredOutcome<'a>>,
 }
@@ -368,6 +371,7 @@ pub fn explore(
         schedules: found.schedules().to_string(),
         states: found.nodes,
         reused: found.reused,
+        cycles: found.cycles,
         steps: found.steps,
         outcomes,
     })
