@@ -6,6 +6,7 @@ use crate::Format;
 use sim_core::explore::{self, Exploration, ExploreLimits, Outcome, Progress};
 use sim_core::share::{encode, SharedRun};
 use sim_core::{Pid, Policy, RunConfig, Simulation};
+use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -33,6 +34,8 @@ pub struct ExploreArgs<'a> {
     pub runs: u64,
     pub seed: u64,
     pub pct_depth: u32,
+    /// Look for each bad outcome's schedule with the fewest preemptions.
+    pub shrink: bool,
 }
 
 /// The step where a schedule first goes wrong, and that schedule as a playground link opening there.
@@ -80,11 +83,19 @@ struct Found<'a> {
     source: &'a str,
     scenario: &'a sim_core::Scenario,
     found: &'a Exploration,
+    /// The bad outcomes' schedules with the fewest preemptions, and that number.
+    shrunk: &'a BTreeMap<Outcome, (u32, Vec<Pid>)>,
     seconds: f64,
 }
 
+/// Whether an outcome is shown with a link to where it goes wrong: a failed expectation, or an end
+/// other than every process exiting.
+fn goes_wrong(outcome: &Outcome) -> bool {
+    !outcome.holds() || outcome.ending != "all-exited"
+}
+
 fn text_report(report: &Found) -> String {
-    let Found { args, source, scenario, found, seconds } = *report;
+    let Found { args, source, scenario, found, shrunk, seconds } = *report;
     let name = args.file.display();
     if args.strategy != StrategyArg::Exhaustive {
         let how = if args.strategy == StrategyArg::Pct {
@@ -100,7 +111,7 @@ fn text_report(report: &Found) -> String {
             args.seed,
             with_commas(found.steps as u128),
         );
-        out.push_str(&outcome_table(args, source, scenario, found, "runs"));
+        out.push_str(&outcome_table(args, source, scenario, found, shrunk, "runs"));
         return out;
     }
     let within = args
@@ -125,7 +136,7 @@ fn text_report(report: &Found) -> String {
             if found.cycles == 1 { "" } else { "s" },
         ));
     }
-    out.push_str(&outcome_table(args, source, scenario, found, "schedules"));
+    out.push_str(&outcome_table(args, source, scenario, found, shrunk, "schedules"));
     out
 }
 
@@ -135,6 +146,7 @@ fn outcome_table(
     source: &str,
     scenario: &sim_core::Scenario,
     found: &Exploration,
+    shrunk: &BTreeMap<Outcome, (u32, Vec<Pid>)>,
     counted: &str,
 ) -> String {
     let name = args.file.display();
@@ -162,8 +174,17 @@ fn outcome_table(
             reached.shortest.len(),
             schedule_list(&reached.shortest)
         ));
-        if !outcome.holds() || outcome.ending != "all-exited" {
-            let (step, link) = replay_link(source, scenario, &reached.shortest, args.playground);
+        if goes_wrong(outcome) {
+            let mut shown = &reached.shortest;
+            if let Some((fewest, schedule)) = shrunk.get(outcome) {
+                out.push_str(&format!(
+                    "  fewest preemptions ({fewest}), {} steps: ipclab sim {name} --schedule {}\n",
+                    schedule.len(),
+                    schedule_list(schedule)
+                ));
+                shown = schedule;
+            }
+            let (step, link) = replay_link(source, scenario, shown, args.playground);
             out.push_str(&format!("  in the playground, at step {step}: {link}\n"));
         }
     }
@@ -171,12 +192,14 @@ fn outcome_table(
 }
 
 fn json_report(report: &Found) -> String {
-    let Found { args, source, scenario, found, seconds } = *report;
+    let Found { args, source, scenario, found, shrunk, seconds } = *report;
     let outcomes: Vec<serde_json::Value> = found
         .outcomes
         .iter()
         .map(|(outcome, reached)| {
-            let (step, link) = replay_link(source, scenario, &reached.shortest, args.playground);
+            let fewest = shrunk.get(outcome);
+            let shown = fewest.map_or(&reached.shortest, |(_, schedule)| schedule);
+            let (step, link) = replay_link(source, scenario, shown, args.playground);
             serde_json::json!({
                 "ending": outcome.ending,
                 "holds": outcome.holds(),
@@ -185,6 +208,8 @@ fn json_report(report: &Found) -> String {
                 // A count of schedules can pass 2^64 on large scenarios: written as a string of digits.
                 "schedules": reached.schedules.to_string(),
                 "shortest": reached.shortest,
+                "fewest_preemptions": fewest.map(|(count, _)| count),
+                "fewest_preemptions_schedule": fewest.map(|(_, schedule)| schedule),
                 "first_bad_step": step,
                 "link": link,
             })
@@ -277,8 +302,28 @@ pub fn run(args: ExploreArgs) -> ExitCode {
             &mut progress,
         ),
     };
+    // Each bad outcome again by the schedule with the fewest preemptions, no more than its shortest
+    // schedule's: explorations bounded to 0, 1, 2, ... preemptions (and the same node limit).
+    let mut shrunk = BTreeMap::new();
+    let bad: Vec<Outcome> =
+        found.outcomes.iter().filter(|(outcome, _)| goes_wrong(outcome)).map(|(outcome, _)| outcome.clone()).collect();
+    if args.shrink && !bad.is_empty() {
+        let most = found
+            .outcomes
+            .iter()
+            .filter(|(outcome, _)| goes_wrong(outcome))
+            .filter_map(|(_, reached)| explore::preemptions(&mut simulation, &reached.shortest))
+            .max()
+            .unwrap_or(0);
+        if !quiet && started.elapsed() >= PROGRESS_EVERY {
+            note!("  looking for the fewest preemptions of {} outcome(s), at most {most} ...", bad.len());
+        }
+        let unbounded = ExploreLimits { max_preemptions: None, ..limits };
+        shrunk = explore::fewest_preemptions(&mut simulation, &bad, most, unbounded, &mut progress);
+    }
     let seconds = started.elapsed().as_secs_f64();
-    let report = Found { args: &args, source: &source, scenario: &scenario, found: &found, seconds };
+    let report =
+        Found { args: &args, source: &source, scenario: &scenario, found: &found, shrunk: &shrunk, seconds };
     let text = match args.format {
         Format::Text => text_report(&report),
         Format::Json => json_report(&report),

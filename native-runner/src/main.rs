@@ -117,6 +117,10 @@ enum Command {
         /// `pct`'s depth: the number of orderings a bug needs (priority changes are one fewer).
         #[arg(long, default_value_t = 3)]
         pct_depth: u32,
+        /// Show each bad outcome by its shortest schedule only, without looking for the schedule with
+        /// the fewest preemptions (explorations bounded to 0, 1, 2, ... preemptions in turn).
+        #[arg(long)]
+        no_shrink: bool,
     },
     /// Print a scenario in canonical form.
     Fmt { file: std::path::PathBuf },
@@ -200,6 +204,7 @@ fn main() -> ExitCode {
             runs,
             seed,
             pct_depth,
+            no_shrink,
         } => explore::run(explore::ExploreArgs {
             file: &file,
             max_nodes: max_states,
@@ -212,6 +217,7 @@ fn main() -> ExitCode {
             runs,
             seed,
             pct_depth,
+            shrink: !no_shrink,
         }),
         Command::Serve { port, dir, max_connections, idle_timeout } => {
             serve::run(serve::ServeArgs { port, dir, max_connections, idle_timeout_seconds: idle_timeout })

@@ -36,8 +36,11 @@ fn a_race_is_found_with_a_schedule_and_a_link_that_replay_it() {
     assert_eq!(code, Some(1), "{text}");
     assert!(text.contains("<- fails"), "{text}");
     let failing = text.split("\noutcome ").find(|part| part.contains("  failed: ")).expect("a failing outcome");
-    let schedule =
-        failing.lines().find_map(|line| line.split("--schedule ").nth(1)).expect("the shortest schedule").to_string();
+    // Shown twice: the shortest schedule, then the one with the fewest preemptions, which the link replays.
+    let schedules: Vec<&str> = failing.lines().filter_map(|line| line.split("--schedule ").nth(1)).collect();
+    assert_eq!(schedules.len(), 2, "{failing}");
+    assert!(failing.contains("  fewest preemptions ("), "{failing}");
+    let schedule = schedules[1].to_string();
     let link = failing.lines().find_map(|line| line.split(": http").nth(1)).expect("a link");
     assert!(link.contains("#v1."), "{link}");
     // The schedule replays the failure in `ipclab sim`.
@@ -85,6 +88,13 @@ fn random_and_pct_runs_report_the_same_table_for_scenarios_too_big_to_exhaust() 
         let json: serde_json::Value = serde_json::from_str(&text).expect("JSON");
         assert_eq!(json["strategy"], strategy);
         assert_eq!(json["schedules"], "300", "every run is counted once");
+        // Each failing outcome is shrunk to the fewest preemptions that reproduce it: the lost update
+        // needs at most two, however many the sampled run took.
+        for outcome in json["outcomes"].as_array().unwrap().iter().filter(|outcome| outcome["holds"] == false) {
+            let fewest = outcome["fewest_preemptions"].as_u64().expect("shrunk");
+            assert!(fewest <= 2, "{outcome}");
+            assert!(outcome["fewest_preemptions_schedule"].as_array().is_some_and(|s| !s.is_empty()));
+        }
         let (again, ..) = (explore(&args, &scenario("sem-no-mutex.ipc")).1,);
         assert_eq!(
             text.lines().filter(|line| !line.contains("\"seconds\"")).collect::<Vec<_>>(),

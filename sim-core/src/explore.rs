@@ -510,6 +510,55 @@ pub fn sample(
     }
 }
 
+/// The preemptions in `schedule` run from where the simulation stands (switches away from a process
+/// that could have gone on); the simulation is put back where it stood. `None` if the schedule names
+/// a process that cannot run.
+pub fn preemptions(simulation: &mut Simulation, schedule: &[Pid]) -> Option<u32> {
+    let start = simulation.checkpoint();
+    let mut count = 0;
+    let mut last: Option<Pid> = None;
+    let mut ok = true;
+    for pid in schedule {
+        if last.is_some_and(|last| last != *pid && simulation.runnable().contains(&last)) {
+            count += 1;
+        }
+        if simulation.step_as(*pid).is_err() {
+            ok = false;
+            break;
+        }
+        last = Some(*pid);
+    }
+    simulation.restore(&start);
+    ok.then_some(count)
+}
+
+/// For each of `wanted`, a schedule that reaches it with the fewest preemptions, at most `most`: the
+/// explorations bounded to 0, 1, 2, ... preemptions in turn (each exact, see
+/// [`ExploreLimits::max_preemptions`]) until each outcome has appeared. A bug that needs one
+/// preemption is then shown with one switch, however long the shortest schedule's detour. Outcomes not
+/// reached within `most` (or the node limit) are left out.
+pub fn fewest_preemptions(
+    simulation: &mut Simulation,
+    wanted: &[Outcome],
+    most: u32,
+    limits: ExploreLimits,
+    report: &mut dyn FnMut(&Progress),
+) -> BTreeMap<Outcome, (u32, Vec<Pid>)> {
+    let mut found = BTreeMap::new();
+    for bound in 0..=most {
+        if wanted.iter().all(|outcome| found.contains_key(outcome)) {
+            break;
+        }
+        let bounded = ExploreLimits { max_preemptions: Some(bound), ..limits };
+        for (outcome, reached) in explore(simulation, bounded, report).outcomes {
+            if wanted.contains(&outcome) && !found.contains_key(&outcome) {
+                found.insert(outcome, (bound, reached.shortest));
+            }
+        }
+    }
+    found
+}
+
 /// The step where a complete schedule of `scenario` first goes wrong: its first failed expectation, or
 /// its last step when none fails (a deadlock, a limit). Where a link to it should open.
 pub fn first_bad_step(scenario: &crate::Scenario, schedule: &[Pid]) -> u64 {
@@ -699,5 +748,34 @@ mod tests {
             replay.step_as(*pid).expect("the cycle's schedule replays");
         }
         assert!(replay.outcome().is_none(), "the cycle's schedule does not end the run");
+    }
+
+    #[test]
+    fn a_bad_outcome_is_shrunk_to_its_fewest_preemptions() {
+        // b and c race to write into one pipe; a reads both bytes. "cb" needs c to preempt b.
+        let text = "process a {\n  p = pipe\n  fork b {\n    sched_yield\n    sched_yield\n    write p.w \"b\" -> 1\n  }\n  fork c {\n    write p.w \"c\" -> 1\n  }\n  read p.r 2 -> \"bc\"\n}\n";
+        let mut run = simulation(text);
+        let all = explore(&mut run, ExploreLimits::default(), &mut |_| {});
+        let bad: Vec<Outcome> = all.outcomes.iter().filter(|(o, _)| !o.holds()).map(|(o, _)| o.clone()).collect();
+        assert!(!bad.is_empty(), "{:?}", all.outcomes);
+        let shrunk = fewest_preemptions(&mut run, &bad, 10, ExploreLimits::default(), &mut |_| {});
+        for outcome in &bad {
+            let (bound, schedule) = &shrunk[outcome];
+            assert_eq!(preemptions(&mut run, schedule), Some(*bound), "{schedule:?}");
+            // The schedule reproduces the outcome.
+            let mut replay = simulation(text);
+            for pid in schedule {
+                replay.step_as(*pid).unwrap();
+            }
+            if replay.outcome().is_none() && replay.runnable().is_empty() {
+                let _ = replay.step();
+            }
+            assert_eq!(&outcome_of(&replay, None), outcome);
+            // And no schedule with fewer preemptions reaches it.
+            if *bound > 0 {
+                let fewer = ExploreLimits { max_preemptions: Some(bound - 1), ..ExploreLimits::default() };
+                assert!(explore(&mut run, fewer, &mut |_| {}).outcomes.iter().all(|(o, _)| o != outcome));
+            }
+        }
     }
 }
