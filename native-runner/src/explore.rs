@@ -85,7 +85,48 @@ struct Found<'a> {
     found: &'a Exploration,
     /// The bad outcomes' schedules with the fewest preemptions, and that number.
     shrunk: &'a BTreeMap<Outcome, (u32, Vec<Pid>)>,
+    /// Where each bad outcome's shown schedule sealed its fate.
+    sealed: &'a BTreeMap<Outcome, explore::Sealed>,
     seconds: f64,
+}
+
+/// The kind of end a bad outcome is, for "every continuation ends so": its ending if the run did not
+/// end with every process exited, else whether an expectation failed.
+fn category(outcome: &Outcome) -> &str {
+    if outcome.ending != "all-exited" {
+        &outcome.ending
+    } else if outcome.holds() {
+        "good"
+    } else {
+        "fails"
+    }
+}
+
+/// Where a bad run's fate was sealed, in words.
+fn sealed_words(outcome: &Outcome, fate: &explore::Sealed) -> String {
+    let ends = match category(outcome) {
+        "fails" => "fails an expectation".to_string(),
+        ending => format!("ends `{ending}`"),
+    };
+    let name = |pid: Pid| {
+        outcome
+            .processes
+            .iter()
+            .find(|(p, ..)| *p == pid)
+            .map_or(format!("pid {pid}"), |(_, name, _)| format!("{name} (pid {pid})"))
+    };
+    match fate.chosen {
+        None => format!("sealed from the start: every schedule {ends}"),
+        Some(chosen) => {
+            let others: Vec<String> = fate.avoid.iter().map(|pid| name(*pid)).collect();
+            format!(
+                "sealed at step {}, when {} ran: from there every continuation {ends}; {} instead could still avoid it",
+                fate.step,
+                name(chosen),
+                if others.is_empty() { "nothing".to_string() } else { others.join(" or ") }
+            )
+        }
+    }
 }
 
 /// Whether an outcome is shown with a link to where it goes wrong: a failed expectation, or an end
@@ -95,7 +136,7 @@ fn goes_wrong(outcome: &Outcome) -> bool {
 }
 
 fn text_report(report: &Found) -> String {
-    let Found { args, source, scenario, found, shrunk, seconds } = *report;
+    let Found { args, source, scenario, found, shrunk, sealed, seconds } = *report;
     let name = args.file.display();
     if args.strategy != StrategyArg::Exhaustive {
         let how = if args.strategy == StrategyArg::Pct {
@@ -111,7 +152,7 @@ fn text_report(report: &Found) -> String {
             args.seed,
             with_commas(found.steps as u128),
         );
-        out.push_str(&outcome_table(args, source, scenario, found, shrunk, "runs"));
+        out.push_str(&outcome_table(args, source, scenario, found, shrunk, sealed, "runs"));
         return out;
     }
     let within = args
@@ -136,7 +177,7 @@ fn text_report(report: &Found) -> String {
             if found.cycles == 1 { "" } else { "s" },
         ));
     }
-    out.push_str(&outcome_table(args, source, scenario, found, shrunk, "schedules"));
+    out.push_str(&outcome_table(args, source, scenario, found, shrunk, sealed, "schedules"));
     out
 }
 
@@ -147,6 +188,7 @@ fn outcome_table(
     scenario: &sim_core::Scenario,
     found: &Exploration,
     shrunk: &BTreeMap<Outcome, (u32, Vec<Pid>)>,
+    sealed: &BTreeMap<Outcome, explore::Sealed>,
     counted: &str,
 ) -> String {
     let name = args.file.display();
@@ -186,13 +228,16 @@ fn outcome_table(
             }
             let (step, link) = replay_link(source, scenario, shown, args.playground);
             out.push_str(&format!("  in the playground, at step {step}: {link}\n"));
+            if let Some(fate) = sealed.get(outcome) {
+                out.push_str(&format!("  {}\n", sealed_words(outcome, fate)));
+            }
         }
     }
     out
 }
 
 fn json_report(report: &Found) -> String {
-    let Found { args, source, scenario, found, shrunk, seconds } = *report;
+    let Found { args, source, scenario, found, shrunk, sealed, seconds } = *report;
     let outcomes: Vec<serde_json::Value> = found
         .outcomes
         .iter()
@@ -200,7 +245,11 @@ fn json_report(report: &Found) -> String {
             let fewest = shrunk.get(outcome);
             let shown = fewest.map_or(&reached.shortest, |(_, schedule)| schedule);
             let (step, link) = replay_link(source, scenario, shown, args.playground);
+            let fate = sealed.get(outcome);
             serde_json::json!({
+                "sealed_at_step": fate.map(|fate| fate.step),
+                "sealed_by": fate.and_then(|fate| fate.chosen),
+                "avoided_by": fate.map(|fate| &fate.avoid),
                 "ending": outcome.ending,
                 "holds": outcome.holds(),
                 "processes": outcome.processes.iter().map(|(pid, name, end)| serde_json::json!({"pid": pid, "name": name, "end": end})).collect::<Vec<_>>(),
@@ -321,9 +370,28 @@ pub fn run(args: ExploreArgs) -> ExitCode {
         let unbounded = ExploreLimits { max_preemptions: None, ..limits };
         shrunk = explore::fewest_preemptions(&mut simulation, &bad, most, unbounded, &mut progress);
     }
+    // Where each bad run shown sealed its fate (not for sampled runs, whose space is out of reach).
+    let mut sealed = BTreeMap::new();
+    if args.strategy == StrategyArg::Exhaustive && found.incomplete.is_none() {
+        for (outcome, reached) in found.outcomes.iter().filter(|(outcome, _)| goes_wrong(outcome)) {
+            let shown = shrunk.get(outcome).map_or(&reached.shortest, |(_, schedule)| schedule);
+            let kind = category(outcome).to_string();
+            let bad = |other: &Outcome| category(other) == kind;
+            if let Some(fate) = explore::sealed(&mut simulation, shown, &bad, limits) {
+                sealed.insert(outcome.clone(), fate);
+            }
+        }
+    }
     let seconds = started.elapsed().as_secs_f64();
-    let report =
-        Found { args: &args, source: &source, scenario: &scenario, found: &found, shrunk: &shrunk, seconds };
+    let report = Found {
+        args: &args,
+        source: &source,
+        scenario: &scenario,
+        found: &found,
+        shrunk: &shrunk,
+        sealed: &sealed,
+        seconds,
+    };
     let text = match args.format {
         Format::Text => text_report(&report),
         Format::Json => json_report(&report),

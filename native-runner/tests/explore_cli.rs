@@ -132,3 +132,21 @@ fn a_bound_on_preemptions_explores_fewer_schedules_and_says_so() {
     let (code, _, stderr) = explore(&["--max-preemptions", "1", "--strategy", "random"], &file);
     assert_eq!(code, Some(2), "{stderr}");
 }
+
+#[test]
+fn a_bad_run_says_where_its_fate_was_sealed() {
+    // The swapped P's: the deadlock is sealed by one step, and the other process could have run instead.
+    let (code, text, _) = explore(&["--format", "json"], &scenario("sem-producer-consumer-deadlock.ipc"));
+    assert_eq!(code, Some(1), "{text}");
+    let json: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    let deadlock = json["outcomes"].as_array().unwrap().iter().find(|o| o["ending"] == "deadlock").expect("deadlock");
+    let step = deadlock["sealed_at_step"].as_u64().expect("sealed");
+    let schedule = deadlock["fewest_preemptions_schedule"].as_array().unwrap();
+    assert!(step > 0 && step as usize <= schedule.len(), "{deadlock}");
+    assert_eq!(deadlock["sealed_by"], schedule[step as usize - 1]);
+    let avoid = deadlock["avoided_by"].as_array().unwrap();
+    assert!(!avoid.is_empty() && !avoid.contains(&deadlock["sealed_by"]), "{deadlock}");
+    // The forgotten close deadlocks on every schedule: sealed before the first step.
+    let (_, text, _) = explore(&[], &scenario("eof-never-comes.ipc"));
+    assert!(text.contains("sealed from the start: every schedule ends `deadlock`"), "{text}");
+}

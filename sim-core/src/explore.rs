@@ -559,6 +559,88 @@ pub fn fewest_preemptions(
     found
 }
 
+/// Where a run's fate was sealed: after `step` steps of its schedule every continuation ends as it
+/// did; before that step, another choice could still avoid it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Sealed {
+    /// Steps of the schedule run when the fate is sealed (0: sealed from the start, every schedule
+    /// ends so).
+    pub step: u64,
+    /// The process the schedule ran at that step (none when `step` is 0).
+    pub chosen: Option<Pid>,
+    /// The processes that could have run at that step instead and still avoided the end.
+    pub avoid: Vec<Pid>,
+}
+
+/// The first point of `schedule` (run from where the simulation stands) after which every
+/// continuation ends in a way `bad` accepts: a binary search over its prefixes (once every
+/// continuation is bad, every later one is too), exploring the schedules from each prefix within
+/// `limits`. `None` if the schedule does not replay or an exploration it needed was cut short (then
+/// nothing can be said). The simulation is put back where it stood.
+pub fn sealed(
+    simulation: &mut Simulation,
+    schedule: &[Pid],
+    bad: &dyn Fn(&Outcome) -> bool,
+    limits: ExploreLimits,
+) -> Option<Sealed> {
+    let start = simulation.checkpoint();
+    // Whether every schedule from the state after `len` steps ends badly (`None`: cannot tell).
+    let all_bad = |simulation: &mut Simulation, len: usize| -> Option<bool> {
+        simulation.restore(&start);
+        for pid in &schedule[..len] {
+            simulation.step_as(*pid).ok()?;
+        }
+        let found = explore(simulation, limits, &mut |_| {});
+        let verdict = found.outcomes.iter().all(|(outcome, _)| bad(outcome));
+        // A good outcome found settles it even in a cut exploration; "all bad" needs them all.
+        (!verdict || found.incomplete.is_none()).then_some(verdict)
+    };
+    let result = (|| {
+        if !all_bad(simulation, schedule.len())? {
+            return None;
+        }
+        let (mut low, mut high) = (0, schedule.len());
+        if !all_bad(simulation, 0)? {
+            // Invariant: from `low` steps some continuation is good, from `high` none is.
+            while high - low > 1 {
+                let middle = (low + high) / 2;
+                if all_bad(simulation, middle)? {
+                    high = middle;
+                } else {
+                    low = middle;
+                }
+            }
+        } else {
+            high = 0;
+        }
+        if high == 0 {
+            return Some(Sealed { step: 0, chosen: None, avoid: Vec::new() });
+        }
+        // At step `high` (after `high - 1` steps), which other choices avoid the end.
+        simulation.restore(&start);
+        for pid in &schedule[..high - 1] {
+            simulation.step_as(*pid).ok()?;
+        }
+        let before = simulation.checkpoint();
+        let chosen = schedule[high - 1];
+        let mut avoid = Vec::new();
+        for pid in simulation.runnable().to_vec() {
+            if pid == chosen {
+                continue;
+            }
+            simulation.restore(&before);
+            simulation.step_as(pid).ok()?;
+            let found = explore(simulation, limits, &mut |_| {});
+            if found.outcomes.iter().any(|(outcome, _)| !bad(outcome)) {
+                avoid.push(pid);
+            }
+        }
+        Some(Sealed { step: high as u64, chosen: Some(chosen), avoid })
+    })();
+    simulation.restore(&start);
+    result
+}
+
 /// The step where a complete schedule of `scenario` first goes wrong: its first failed expectation, or
 /// its last step when none fails (a deadlock, a limit). Where a link to it should open.
 pub fn first_bad_step(scenario: &crate::Scenario, schedule: &[Pid]) -> u64 {
@@ -777,5 +859,39 @@ mod tests {
                 assert!(explore(&mut run, fewer, &mut |_| {}).outcomes.iter().all(|(o, _)| o != outcome));
             }
         }
+    }
+
+    #[test]
+    fn the_step_that_seals_a_deadlock_is_found_with_the_choices_that_avoid_it() {
+        // Two processes take two semaphores in opposite orders: once each holds its first, every
+        // continuation deadlocks; before the second one takes its first, the other could go on.
+        let text = "process main {\n  s = semget IPC_PRIVATE 2 IPC_CREAT|0600\n  semctl s 0 SETALL {1, 1} -> 0\n  fork a {\n    semop s {0, -1}\n    semop s {1, -1}\n    semop s {1, 1}\n    semop s {0, 1}\n  }\n  fork b {\n    semop s {1, -1}\n    semop s {0, -1}\n    semop s {0, 1}\n    semop s {1, 1}\n  }\n}\n";
+        let mut run = simulation(text);
+        let all = explore(&mut run, ExploreLimits::default(), &mut |_| {});
+        let (deadlock, reached) =
+            all.outcomes.iter().find(|(outcome, _)| outcome.ending == "deadlock").expect("a deadlock");
+        let bad = |outcome: &Outcome| outcome.ending == deadlock.ending;
+        let found = sealed(&mut run, &reached.shortest, &bad, ExploreLimits::default()).expect("sealed");
+        let step = found.step as usize;
+        assert!(step > 0 && step <= reached.shortest.len());
+        assert_eq!(found.chosen, Some(reached.shortest[step - 1]));
+        assert!(!found.avoid.is_empty(), "another process could have run instead: {found:?}");
+        // Checked directly: from the sealed prefix every schedule deadlocks; one step earlier, not.
+        let from = |len: usize| {
+            let mut replay = simulation(text);
+            for pid in &reached.shortest[..len] {
+                replay.step_as(*pid).unwrap();
+            }
+            explore(&mut replay, ExploreLimits::default(), &mut |_| {})
+        };
+        assert!(from(step).outcomes.iter().all(|(outcome, _)| bad(outcome)));
+        assert!(from(step - 1).outcomes.iter().any(|(outcome, _)| !bad(outcome)));
+        // A run that is bad on every schedule is sealed from the start.
+        let stuck = "process main {\n  p = pipe\n  read p.r 1\n}\n";
+        let mut run = simulation(stuck);
+        let all = explore(&mut run, ExploreLimits::default(), &mut |_| {});
+        let (_, reached) = &all.outcomes[0];
+        let found = sealed(&mut run, &reached.shortest, &|o: &Outcome| o.ending == "deadlock", ExploreLimits::default());
+        assert_eq!(found, Some(Sealed { step: 0, chosen: None, avoid: Vec::new() }));
     }
 }
