@@ -8,6 +8,29 @@ use std::path::Path;
 use std::process::ExitCode;
 
 /// Reads and parses `path`. On failure the errors are already printed and the exit code (2) is returned.
+/// A share link's run: its scenario parsed (errors located in the link's text, named `name`).
+pub fn load_link(link: &str, name: &str) -> Result<(sim_core::share::SharedRun, Scenario), ExitCode> {
+    // A whole address or only what follows its `#`.
+    let fragment = link.rsplit_once('#').map_or(link, |(_, fragment)| fragment).trim();
+    let run = match sim_core::share::decode(fragment) {
+        Ok(run) => run,
+        Err(error) => {
+            note!("ipclab check: --link: {error}");
+            return Err(ExitCode::from(2));
+        }
+    };
+    match sim_core::parse(&run.scenario) {
+        Ok(scenario) => Ok((run, scenario)),
+        Err(diagnostics) => {
+            for diagnostic in &diagnostics {
+                note!("{}", render_with_source(name, &run.scenario, diagnostic));
+            }
+            note!("{name}: {} error{}", diagnostics.len(), if diagnostics.len() == 1 { "" } else { "s" });
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
 pub fn load(path: &Path) -> Result<(String, Scenario), ExitCode> {
     let name = path.display().to_string();
     let source = match read_text(path) {

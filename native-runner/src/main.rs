@@ -57,8 +57,12 @@ enum Command {
     /// Replay scenarios on real Linux system calls in lockstep with the simulator and report every difference.
     Check {
         /// Scenario files (`.ipc`).
-        #[arg(required = true)]
+        #[arg(required_unless_present = "link")]
         files: Vec<std::path::PathBuf>,
+        /// A playground share link (the whole address, or what follows its `#`): its scenario replayed
+        /// on Linux with the link's choices, then its policy and seed, as the playground ran it.
+        #[arg(long, conflicts_with_all = ["files", "schedule", "runs", "seed"])]
+        link: Option<String>,
         /// Seed for the random scheduler (the first seed when `--runs` is more than 1).
         #[arg(long, default_value_t = 0)]
         seed: u64,
@@ -162,9 +166,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Sim { file, seed, schedule, format, max_steps } => run_sim(&file, seed, &schedule, format, max_steps),
-        Command::Check { files, seed, runs, schedule, format, quiet, perturb_step, stall_first_try } => {
+        Command::Check { files, link, seed, runs, schedule, format, quiet, perturb_step, stall_first_try } => {
             check::run(check::CheckArgs {
                 files,
+                link,
                 seed,
                 runs,
                 schedule,

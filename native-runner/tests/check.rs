@@ -785,3 +785,31 @@ fn the_ipc_objects_of_a_run_killed_by_sigkill_never_reach_the_host() {
     assert!(!semaphore_file.exists(), "the run's named semaphore outlived it");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_share_link_is_replayed_on_linux_with_its_choices_and_its_trace_hash() {
+    // The explorer's link to a lost update: the same interleaving on Linux, the same final bytes.
+    let file = root().join("scenarios/sem-no-mutex.ipc");
+    let explored = ipclab().arg("explore").arg(&file).args(["--format", "json", "--quiet"]).output().unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&explored.stdout).expect("explore's JSON");
+    let bad = json["outcomes"].as_array().unwrap().iter().find(|o| o["holds"] == false).expect("a lost update");
+    let link = bad["link"].as_str().unwrap();
+    let (output, report) = run_check(&["--link", link], &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    let run = &report["runs"][0];
+    assert_eq!(run["status"], "match", "{run}");
+    assert_eq!(run["file"], "the link's scenario");
+    assert!(run["schedule"].as_str().unwrap().starts_with("the link's "), "{run}");
+    // The hash is the one `ipclab sim` gives for the same choices.
+    let schedule: Vec<String> =
+        bad["fewest_preemptions_schedule"].as_array().unwrap().iter().map(|pid| pid.to_string()).collect();
+    let sim = ipclab().arg("sim").arg(&file).args(["--schedule", &schedule.join(",")]).output().unwrap();
+    let hash = run["trace_hash"].as_str().expect("a trace hash");
+    assert!(String::from_utf8_lossy(&sim.stdout).contains(&format!("trace hash: {hash}")), "{hash}");
+    // A damaged link, or a link with files, is a usage error that starts nothing.
+    let output = ipclab().args(["check", "--link", "http://127.0.0.1:8000/#v1.AAAA"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--link"), "{output:?}");
+    let output = ipclab().args(["check", "--link", link]).arg(&file).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+}

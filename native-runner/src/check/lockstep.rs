@@ -65,6 +65,8 @@ pub struct Plan {
     pub choices: Vec<Pid>,
     pub outcome: RunOutcome,
     pub sim_steps: u64,
+    /// The simulated run's trace hash, as `ipclab sim` prints it.
+    pub trace_hash: u64,
     pub expectations: Expectations,
     pub perturb_step: Option<u32>,
     /// Whether a process dies of a signal whose default action dumps core (see
@@ -132,6 +134,7 @@ pub fn plan(spec: &RunSpec) -> Result<Plan, String> {
         choices: simulation.choices(),
         outcome,
         sim_steps: simulation.steps(),
+        trace_hash: simulation.trace().hash(),
         expectations,
         perturb_step: spec.perturb_step,
         core_deaths: simulation.trace().events.iter().any(|event| {
@@ -252,6 +255,7 @@ pub fn check(namespace: &mut Namespace, info: &HostInfo, plan: &Plan, paths: &[V
         seed: plan.seed,
         status,
         sim_steps: plan.sim_steps,
+        trace_hash: Some(format!("{:016x}", plan.trace_hash)),
         steps_checked,
         sim_outcome: plan.outcome.name().to_string(),
         rows,

@@ -32,6 +32,8 @@ use std::time::Instant;
 /// The options of `ipclab check`.
 pub struct CheckArgs {
     pub files: Vec<std::path::PathBuf>,
+    /// A share link to replay instead of files.
+    pub link: Option<String>,
     pub seed: u64,
     pub runs: u64,
     pub schedule: String,
@@ -43,7 +45,7 @@ pub struct CheckArgs {
 }
 
 pub fn run(args: CheckArgs) -> ExitCode {
-    if args.files.is_empty() {
+    if args.files.is_empty() && args.link.is_none() {
         note!("ipclab check: name at least one scenario file");
         return ExitCode::from(2);
     }
@@ -63,6 +65,17 @@ pub fn run(args: CheckArgs) -> ExitCode {
     for file in &args.files {
         match crate::input::load(file) {
             Ok((_, scenario)) => scenarios.push((file.display().to_string(), scenario)),
+            Err(code) => return code,
+        }
+    }
+    // A link: its scenario, its choices, then its policy and seed.
+    let mut linked: Option<sim_core::share::SharedRun> = None;
+    if let Some(link) = &args.link {
+        match crate::input::load_link(link, LINK_NAME) {
+            Ok((run, scenario)) => {
+                scenarios.push((LINK_NAME.to_string(), scenario));
+                linked = Some(run);
+            }
             Err(code) => return code,
         }
     }
@@ -105,8 +118,25 @@ pub fn run(args: CheckArgs) -> ExitCode {
                 break 'outer;
             }
             index += 1;
-            let seed = args.seed + run;
-            let label = schedule_label(&schedule, &args.schedule, scenario);
+            let (seed, label, config, choices) = match &linked {
+                Some(link) => {
+                    let label = format!(
+                        "the link's {} choice{}, then {}",
+                        link.forced.len(),
+                        if link.forced.len() == 1 { "" } else { "s" },
+                        link.policy.name()
+                    );
+                    // As the playground builds the run: the forced choices, then the policy.
+                    let config = sim_core::RunConfig { seed: link.seed, policy: link.policy.clone(), ..Default::default() };
+                    (link.seed, label, config, link.forced.iter().map(|pid| crate::Choice::Pid(*pid)).collect())
+                }
+                None => (
+                    args.seed + run,
+                    schedule_label(&schedule, &args.schedule, scenario),
+                    schedule.config(args.seed + run),
+                    schedule.choices().to_vec(),
+                ),
+            };
             if !args.quiet {
                 let shown = if label == "random" { format!("random, seed {seed}") } else { label.clone() };
                 note_part!("[{index}/{total}] {file} ({shown}) ... ");
@@ -116,8 +146,8 @@ pub fn run(args: CheckArgs) -> ExitCode {
                 file: file.clone(),
                 scenario,
                 label: label.clone(),
-                config: schedule.config(seed),
-                choices: schedule.choices(),
+                config,
+                choices: &choices,
                 perturb_step: args.perturb_step,
             };
             let mut plan = match lockstep::plan(&spec) {
@@ -184,6 +214,9 @@ pub fn run(args: CheckArgs) -> ExitCode {
     }
     report::exit_status(&reports, &outcome)
 }
+
+/// What a link's scenario is called in messages and reports.
+const LINK_NAME: &str = "the link's scenario";
 
 /// How many times a run is tried when the host's timing spoils it.
 const TRIES: usize = 3;

@@ -80,6 +80,8 @@ pub struct RunReport {
     pub seed: u64,
     pub status: RunStatus,
     pub sim_steps: u64,
+    /// The simulated run's trace hash (16 hex digits), as `ipclab sim` prints it; none for a refused run.
+    pub trace_hash: Option<String>,
     pub steps_checked: u64,
     pub sim_outcome: String,
     pub rows: Vec<Row>,
@@ -111,6 +113,7 @@ impl RunReport {
             seed,
             status: RunStatus::Refused,
             sim_steps: 0,
+            trace_hash: None,
             steps_checked: 0,
             sim_outcome: String::new(),
             rows: Vec::new(),
@@ -245,8 +248,12 @@ pub fn text_report(info: &HostInfo, reports: &[RunReport], outcome: &Outcome) ->
             RunStatus::Refused => "refused".to_string(),
         };
         out.push_str(&format!(
-            "\n{}{title} ({schedule}): {verdict}; {} of {} steps checked; simulator outcome: {}\n",
-            report.file, report.steps_checked, report.sim_steps, report.sim_outcome
+            "\n{}{title} ({schedule}): {verdict}; {} of {} steps checked; simulator outcome: {}{}\n",
+            report.file,
+            report.steps_checked,
+            report.sim_steps,
+            report.sim_outcome,
+            report.trace_hash.as_ref().map_or(String::new(), |hash| format!("; trace hash {hash}"))
         ));
         if failed > 0 {
             if let Some(note) = &report.expectations.note {
