@@ -192,7 +192,26 @@ fn outcome_table(
     counted: &str,
 ) -> String {
     let name = args.file.display();
-    let mut out = format!("\n{:>3}  {:>14}  {:>8}  outcome\n", "#", counted, "shortest");
+    let mut out = String::new();
+    let verdicts = found.verdicts(&sim_core::lang::compile::Program::compile(scenario).expect("compiled before"));
+    if !verdicts.is_empty() {
+        out.push_str("\ndeclared outcomes:\n");
+        for verdict in &verdicts {
+            out.push_str(&format!(
+                "  {:<9} {}  ({} {counted} show it, {} do not){}\n",
+                if verdict.holds { "holds" } else { "REFUTED" },
+                verdict.title,
+                with_commas(verdict.witnesses),
+                with_commas(verdict.others),
+                match (verdict.holds, verdict.quantifier) {
+                    (false, "sometimes") => "  <- never seen",
+                    (false, _) => "  <- fails",
+                    _ => "",
+                }
+            ));
+        }
+    }
+    out.push_str(&format!("\n{:>3}  {:>14}  {:>8}  outcome\n", "#", counted, "shortest"));
     for (index, (outcome, reached)) in found.outcomes.iter().enumerate() {
         out.push_str(&format!(
             "{:>3}  {:>14}  {:>8}  {}{}\n",
@@ -283,6 +302,7 @@ fn json_report(report: &Found) -> String {
         "steps": found.steps,
         "seconds": seconds,
         "outcomes": outcomes,
+        "declared": found.verdicts(&sim_core::lang::compile::Program::compile(scenario).expect("compiled before")),
     });
     let mut text = serde_json::to_string_pretty(&value).expect("json");
     text.push('\n');
@@ -399,7 +419,8 @@ pub fn run(args: ExploreArgs) -> ExitCode {
     if let Err(code) = crate::output::print(&text) {
         return code;
     }
-    if found.holds() {
+    let program = simulation.program().clone();
+    if found.holds() && found.verdicts(&program).iter().all(|verdict| verdict.holds) {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

@@ -427,6 +427,19 @@ fn run_sim(file: &std::path::Path, seed: u64, schedule: &str, format: Format, ma
                     file_name, failure.span.line, failure.span.col, failure.process, failure.expected, failure.got
                 ));
             }
+            let program = simulation.program().clone();
+            for (declared, happened) in program.outcomes.iter().zip(simulation.declared_outcomes()) {
+                out.push_str(&format!(
+                    "declared outcome {}: {} on this run{}\n",
+                    declared.title(),
+                    if *happened { "happened" } else { "did not happen" },
+                    if declared.quantifier == sim_core::lang::ast::Quantifier::Sometimes {
+                        " (`ipclab explore` looks at every schedule)"
+                    } else {
+                        ""
+                    }
+                ));
+            }
             out.push_str(&format!(
                 "outcome: {}; steps: {}; expectations: {}; trace hash: {:016x}\n",
                 simulation.outcome().expect("the run has finished").name(),

@@ -6,7 +6,8 @@
 //! ([`crate::kernel::Completion`]); everything about expectations lives here.
 
 use crate::kernel::{base_name, Completion, Kernel, ProcState};
-use crate::lang::ast::{ChildStatus, Expect, Located, ProcessOutcome, RunEnd, Span};
+use crate::lang::ast::{ChildStatus, Expect, Located, ProcessOutcome, Quantifier, RunEnd, Span};
+use crate::lang::compile::OutcomeCondition;
 use crate::lang::print::status_text;
 use crate::present::render::quote_bytes;
 use crate::trace::{CallResult, Event, EventKind, Mismatch, Pid, RunOutcome, Trace, NO_OP};
@@ -131,6 +132,73 @@ pub fn describe_result(kernel: &Kernel, result: &CallResult, data: &[u8]) -> Str
     }
 }
 
+/// Whether a process that ended with `status` (`None`: it has not) ended as `expect` says.
+fn ends_as(expect: &ProcessOutcome, status: Option<ChildStatus>) -> bool {
+    match (expect, status) {
+        (ProcessOutcome::Running, None) => true,
+        (ProcessOutcome::Exited(code), Some(ChildStatus::Exited(got))) => *code == got,
+        (
+            ProcessOutcome::Killed { signal, core, no_core },
+            Some(ChildStatus::Killed { signal: got_signal, core: got_core }),
+        ) => signal == &got_signal && (!core || got_core) && !(*no_core && got_core),
+        _ => false,
+    }
+}
+
+/// Whether a condition of a declared outcome holds at the end of a run that ended as `outcome`. A
+/// condition on a process name holds when every process of that name (each copy a `repeat` forks)
+/// meets it, and there is at least one.
+fn condition_holds(kernel: &Kernel, outcome: &RunOutcome, condition: &OutcomeCondition) -> bool {
+    let named = |name: &str, test: &dyn Fn(&crate::kernel::Process) -> bool| {
+        let mut any = false;
+        for process in kernel.procs.iter().skip(1).filter(|process| base_name(&process.name) == name) {
+            if !test(process) {
+                return false;
+            }
+            any = true;
+        }
+        any
+    };
+    match condition {
+        OutcomeCondition::RunEnds(end) => matches!(
+            (end, outcome),
+            (RunEnd::AllExited, RunOutcome::AllExited)
+                | (RunEnd::Deadlock, RunOutcome::Deadlock { .. })
+                | (RunEnd::StepLimit, RunOutcome::StepLimit { .. })
+        ),
+        OutcomeCondition::Process { name, end } => named(name, &|process| ends_as(end, process.status)),
+        OutcomeCondition::Compare { name, slot, op, value, .. } => {
+            named(name, &|process| op.holds(process.vars.get(*slot as usize).copied().unwrap_or(-1), *value))
+        }
+    }
+}
+
+/// The declared outcomes at the end of a run: whether each happened, and a failure for an `always`
+/// that did not or a `never` that did.
+pub fn check_outcomes(
+    kernel: &Kernel,
+    outcome: &RunOutcome,
+    failures: &mut Vec<ExpectationFailure>,
+    trace: &mut Trace,
+) -> Vec<bool> {
+    let program = kernel.program.clone();
+    let mut happened = Vec::with_capacity(program.outcomes.len());
+    for declared in &program.outcomes {
+        let unmet = declared.conditions.iter().find(|(_, condition)| !condition_holds(kernel, outcome, condition));
+        happened.push(unmet.is_none());
+        let got = match (declared.quantifier, unmet) {
+            (Quantifier::Always, Some((_, condition))) => format!("not on this run: not {}", condition.text()),
+            (Quantifier::Never, None) => format!(
+                "it happened: {}",
+                declared.conditions.iter().map(|(_, condition)| condition.text()).collect::<Vec<_>>().join("; ")
+            ),
+            _ => continue,
+        };
+        fail(kernel, failures, trace, (0, NO_OP, declared.span), format!("outcome {}", declared.title()), got);
+    }
+    happened
+}
+
 /// When the run ends: calls still waiting that expected a result, how each process ended, and how the
 /// run ended.
 pub fn check_end(
@@ -158,16 +226,7 @@ pub fn check_end(
             }
         }
         let Some(expect) = &process.expect else { continue };
-        let holds = match (&expect.value, process.status) {
-            (ProcessOutcome::Running, None) => true,
-            (ProcessOutcome::Exited(code), Some(ChildStatus::Exited(got))) => *code == got,
-            (
-                ProcessOutcome::Killed { signal, core, no_core },
-                Some(ChildStatus::Killed { signal: got_signal, core: got_core }),
-            ) => signal == &got_signal && (!core || got_core) && !(*no_core && got_core),
-            _ => false,
-        };
-        if !holds {
+        if !ends_as(&expect.value, process.status) {
             let got = match process.status {
                 Some(status) => status_text(status),
                 None => "running".to_string(),

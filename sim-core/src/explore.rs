@@ -51,6 +51,8 @@ pub struct Outcome {
     pub processes: Vec<(Pid, String, String)>,
     /// `line:col name: expected X, got Y`, in the order they failed.
     pub failures: Vec<String>,
+    /// Whether each of the scenario's declared outcomes (`outcome ... { }`) happened, in their order.
+    pub declared: Vec<bool>,
 }
 
 impl Outcome {
@@ -89,7 +91,46 @@ pub struct Exploration {
     pub cycles: u64,
 }
 
+/// A declared outcome's verdict over the schedules explored: how many show it (witnesses) and how
+/// many do not, and whether that is what its quantifier asks.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Verdict {
+    /// `always "label"`, `never { deadlock }`, ...
+    pub title: String,
+    pub quantifier: &'static str,
+    pub witnesses: u128,
+    pub others: u128,
+    /// `always`: no schedule without it; `never`: no schedule with it; `sometimes`: one with it.
+    pub holds: bool,
+}
+
 impl Exploration {
+    /// The verdict on each of `program`'s declared outcomes, over the schedules explored.
+    pub fn verdicts(&self, program: &crate::lang::compile::Program) -> Vec<Verdict> {
+        use crate::lang::ast::Quantifier;
+        program
+            .outcomes
+            .iter()
+            .enumerate()
+            .map(|(index, declared)| {
+                let (mut witnesses, mut others) = (0u128, 0u128);
+                for (outcome, reached) in &self.outcomes {
+                    if outcome.declared.get(index).copied().unwrap_or(false) {
+                        witnesses += reached.schedules;
+                    } else {
+                        others += reached.schedules;
+                    }
+                }
+                let holds = match declared.quantifier {
+                    Quantifier::Always => others == 0,
+                    Quantifier::Never => witnesses == 0,
+                    Quantifier::Sometimes => witnesses > 0,
+                };
+                Verdict { title: declared.title(), quantifier: declared.quantifier.word(), witnesses, others, holds }
+            })
+            .collect()
+    }
+
     /// The schedules explored in all.
     pub fn schedules(&self) -> u128 {
         self.outcomes.iter().map(|(_, reached)| reached.schedules).sum()
@@ -216,7 +257,12 @@ fn outcome_of(simulation: &Simulation, cut: Option<&str>) -> Outcome {
             (process.pid, process.name.to_string(), end)
         })
         .collect();
-    Outcome { ending, processes, failures: simulation.failures().iter().map(failure_text).collect() }
+    Outcome {
+        ending,
+        processes,
+        failures: simulation.failures().iter().map(failure_text).collect(),
+        declared: simulation.declared_outcomes().to_vec(),
+    }
 }
 
 /// A node being explored: its key, the checkpoint its children start from, its runnable processes and
@@ -287,6 +333,7 @@ impl Explorer<'_> {
                             ending: format!("error: {failure}"),
                             processes: Vec::new(),
                             failures: vec![failure.to_string()],
+                            declared: Vec::new(),
                         };
                         finished = Some((None, self.leaf(outcome)))
                     }
@@ -891,7 +938,8 @@ mod tests {
         let mut run = simulation(stuck);
         let all = explore(&mut run, ExploreLimits::default(), &mut |_| {});
         let (_, reached) = &all.outcomes[0];
-        let found = sealed(&mut run, &reached.shortest, &|o: &Outcome| o.ending == "deadlock", ExploreLimits::default());
+        let found =
+            sealed(&mut run, &reached.shortest, &|o: &Outcome| o.ending == "deadlock", ExploreLimits::default());
         assert_eq!(found, Some(Sealed { step: 0, chosen: None, avoid: Vec::new() }));
     }
 }

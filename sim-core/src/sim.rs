@@ -123,6 +123,7 @@ pub struct Checkpoint {
     outcome: Option<RunOutcome>,
     trace: TraceMark,
     failures: usize,
+    declared: Vec<bool>,
     pinned: PinnedPosition,
 }
 
@@ -165,6 +166,8 @@ pub struct Simulation {
     trace: Trace,
     outcome: Option<RunOutcome>,
     failures: Vec<ExpectationFailure>,
+    /// Once the run has ended: whether each declared outcome (`outcome ... { }`) happened.
+    declared: Vec<bool>,
     /// The scenario's pinned schedule, if it is followed.
     pinned: Arc<[ScheduleEntry]>,
     pinned_at: PinnedPosition,
@@ -218,6 +221,7 @@ impl Simulation {
             trace,
             outcome: None,
             failures: Vec::new(),
+            declared: Vec::new(),
             pinned,
             pinned_at: PinnedPosition::default(),
             config,
@@ -278,6 +282,12 @@ impl Simulation {
 
     pub fn steps(&self) -> u64 {
         self.kernel.step
+    }
+
+    /// Once the run has ended, whether each of the scenario's declared outcomes happened (in the order
+    /// they are written); empty before.
+    pub fn declared_outcomes(&self) -> &[bool] {
+        &self.declared
     }
 
     pub fn failures(&self) -> &[ExpectationFailure] {
@@ -513,6 +523,7 @@ impl Simulation {
     fn finish(&mut self, outcome: RunOutcome) {
         let expected_end = self.kernel.program.expected_end.clone();
         expect::check_end(&self.kernel, expected_end.as_ref(), &outcome, &mut self.failures, &mut self.trace);
+        self.declared = expect::check_outcomes(&self.kernel, &outcome, &mut self.failures, &mut self.trace);
         // The IPC objects that outlive the run, as a real program would leave them behind.
         self.kernel.record_leftovers(&mut self.trace);
         self.trace.record(Event {
@@ -549,6 +560,7 @@ impl Simulation {
             outcome: self.outcome.clone(),
             trace: self.trace.mark(),
             failures: self.failures.len(),
+            declared: self.declared.clone(),
             pinned: self.pinned_at,
         }
     }
@@ -560,6 +572,7 @@ impl Simulation {
         self.outcome = checkpoint.outcome.clone();
         self.trace.rewind(&checkpoint.trace);
         self.failures.truncate(checkpoint.failures);
+        self.declared.clone_from(&checkpoint.declared);
         self.pinned_at = checkpoint.pinned;
     }
 }

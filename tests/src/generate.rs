@@ -571,6 +571,7 @@ pub fn scenario_with(values: Values, calls: Calls) -> impl Strategy<Value = Scen
                 schedule: schedule.map(located),
                 processes,
                 handlers: vec![on_a, on_b],
+                outcomes: Vec::new(),
             }
         })
 }
@@ -850,6 +851,7 @@ pub fn signal_scenario() -> impl Strategy<Value = Scenario> {
             schedule: None,
             processes: vec![main, helper, binder()],
             handlers: vec![on_a, on_b],
+            outcomes: Vec::new(),
         })
 }
 

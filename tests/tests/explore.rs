@@ -82,3 +82,32 @@ fn the_bugs_the_library_shows_are_found_and_their_schedules_replay_them() {
     assert!(found.incomplete.is_none());
     assert!(found.holds() && found.outcomes.iter().all(|(outcome, _)| outcome.ending == "all-exited"));
 }
+
+#[test]
+fn the_outcomes_the_library_declares_hold_over_every_schedule_explored() {
+    let mut declared = 0;
+    for path in library() {
+        let source = std::fs::read_to_string(&path).unwrap();
+        if !source.lines().any(|line| line.starts_with("outcome ")) {
+            continue;
+        }
+        let found = explored(&source);
+        let program = sim_core::lang::compile::Program::compile(&sim_core::parse(&source).unwrap()).unwrap();
+        let verdicts = found.verdicts(&program);
+        assert_eq!(verdicts.len(), program.outcomes.len());
+        for verdict in &verdicts {
+            declared += 1;
+            assert!(verdict.holds, "{}: {verdict:?}", path.display());
+            assert!(verdict.witnesses > 0, "{}: an outcome no schedule shows: {verdict:?}", path.display());
+        }
+    }
+    assert!(declared >= 3, "the library declares outcomes ({declared})");
+    // A `sometimes` that no schedule shows, and a `never` that one does, are refuted.
+    let text =
+        format!("{}\noutcome sometimes {{\n  deadlock\n}}\n\noutcome never {{\n  all-exited\n}}\n", text("sem-mutex"));
+    let program = sim_core::lang::compile::Program::compile(&sim_core::parse(&text).unwrap()).unwrap();
+    let verdicts = explored(&text).verdicts(&program);
+    assert_eq!(verdicts.iter().map(|verdict| verdict.holds).collect::<Vec<_>>(), [false, false]);
+    assert_eq!(verdicts[0].witnesses, 0);
+    assert_eq!(verdicts[1].others, 0);
+}

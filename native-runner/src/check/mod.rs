@@ -127,7 +127,8 @@ pub fn run(args: CheckArgs) -> ExitCode {
                         link.policy.name()
                     );
                     // As the playground builds the run: the forced choices, then the policy.
-                    let config = sim_core::RunConfig { seed: link.seed, policy: link.policy.clone(), ..Default::default() };
+                    let config =
+                        sim_core::RunConfig { seed: link.seed, policy: link.policy.clone(), ..Default::default() };
                     (link.seed, label, config, link.forced.iter().map(|pid| crate::Choice::Pid(*pid)).collect())
                 }
                 None => (

@@ -40,6 +40,87 @@ pub struct Scenario {
     /// handler runs in the process that takes the signal, with that process's variables.
     #[serde(default)]
     pub handlers: Vec<HandlerDecl>,
+    /// Declared outcomes (`outcome always|sometimes|never ["LABEL"] { CONDITION ... }`): conditions on
+    /// how a run ends, with how often they may hold. `ipclab sim` checks them on its run,
+    /// `ipclab explore` over every schedule.
+    #[serde(default)]
+    pub outcomes: Vec<OutcomeDecl>,
+}
+
+/// `outcome always|sometimes|never ["LABEL"] { ... }`: the run ends so on every schedule, on at least
+/// one, or on none. The conditions, one per line, must all hold for the run to end so.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutcomeDecl {
+    pub quantifier: Quantifier,
+    pub label: Option<String>,
+    /// The `outcome` keyword's place (where a failed `always` or `never` is reported).
+    pub span: Span,
+    pub conditions: Vec<Located<Condition>>,
+}
+
+/// How often a declared outcome may happen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Quantifier {
+    Always,
+    Sometimes,
+    Never,
+}
+
+impl Quantifier {
+    pub fn word(self) -> &'static str {
+        match self {
+            Quantifier::Always => "always",
+            Quantifier::Sometimes => "sometimes",
+            Quantifier::Never => "never",
+        }
+    }
+}
+
+/// One line of an `outcome` block.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Condition {
+    /// `all-exited`, `deadlock` or `step-limit`: how the run ended.
+    RunEnds(RunEnd),
+    /// `NAME exited N`, `NAME killed SIGNAL`, `NAME running`: how every process of that name ended.
+    Process { name: String, end: ProcessOutcome },
+    /// `NAME.VARIABLE OP N`: a variable of every process of that name, when the run ends, compared with
+    /// a number (`==`, `!=`, `<`, `<=`, `>`, `>=`).
+    Compare { name: String, variable: String, op: Compare, value: i64 },
+}
+
+/// A comparison in an `outcome` condition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Compare {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl Compare {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Compare::Eq => "==",
+            Compare::Ne => "!=",
+            Compare::Lt => "<",
+            Compare::Le => "<=",
+            Compare::Gt => ">",
+            Compare::Ge => ">=",
+        }
+    }
+
+    pub fn holds(self, left: i64, right: i64) -> bool {
+        match self {
+            Compare::Eq => left == right,
+            Compare::Ne => left != right,
+            Compare::Lt => left < right,
+            Compare::Le => left <= right,
+            Compare::Gt => left > right,
+            Compare::Ge => left >= right,
+        }
+    }
 }
 
 /// `handler NAME { ... }`: the body runs when a signal it is installed for is delivered, then the

@@ -336,6 +336,52 @@ pub struct Program {
     pub handlers: Vec<HandlerCode>,
     /// Where `signo`, `si_pid`, `si_value` and `si_code` live (a scenario with handlers has them).
     pub signal_slots: Option<SignalSlots>,
+    /// The declared outcomes, their names resolved.
+    pub outcomes: Vec<DeclaredOutcome>,
+}
+
+/// An `outcome` block, compiled: its conditions with process names checked and variables as slots.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeclaredOutcome {
+    pub quantifier: Quantifier,
+    pub label: Option<String>,
+    pub span: Span,
+    pub conditions: Vec<(Span, OutcomeCondition)>,
+}
+
+impl DeclaredOutcome {
+    /// `never "label"` or `never { deadlock; main exited 1 }`: how it is named in reports.
+    pub fn title(&self) -> String {
+        match &self.label {
+            Some(label) => format!("{} \"{label}\"", self.quantifier.word()),
+            None => format!(
+                "{} {{ {} }}",
+                self.quantifier.word(),
+                self.conditions.iter().map(|(_, condition)| condition.text()).collect::<Vec<_>>().join("; ")
+            ),
+        }
+    }
+}
+
+/// A condition of a declared outcome.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OutcomeCondition {
+    RunEnds(RunEnd),
+    Process { name: Arc<str>, end: ProcessOutcome },
+    Compare { name: Arc<str>, variable: Arc<str>, slot: Slot, op: Compare, value: i64 },
+}
+
+impl OutcomeCondition {
+    pub fn text(&self) -> String {
+        let condition = match self {
+            OutcomeCondition::RunEnds(end) => Condition::RunEnds(*end),
+            OutcomeCondition::Process { name, end } => Condition::Process { name: name.to_string(), end: end.clone() },
+            OutcomeCondition::Compare { name, variable, op, value, .. } => {
+                Condition::Compare { name: name.to_string(), variable: variable.to_string(), op: *op, value: *value }
+            }
+        };
+        crate::lang::print::condition_text(&condition)
+    }
 }
 
 impl Program {
@@ -410,6 +456,7 @@ impl Program {
             .into_iter()
             .map(|(start, end)| (start, named_in_block(&compiler.ops, &compiler.slot_kinds, start, end)))
             .collect();
+        let outcomes = compile_outcomes(scenario, &compiler)?;
         Ok(Program {
             title: scenario.title.clone(),
             description: scenario.description.clone(),
@@ -423,6 +470,7 @@ impl Program {
             block_variables,
             handlers,
             signal_slots,
+            outcomes,
         })
     }
 
@@ -782,6 +830,63 @@ fn is_constant(expr: &Expr) -> bool {
     }
 }
 
+/// The `outcome` blocks with their names checked: a process name must name a `process` or a `fork`,
+/// and a variable one the scenario's code names.
+fn compile_outcomes(scenario: &Scenario, compiler: &Compiler) -> Result<Vec<DeclaredOutcome>, Diagnostic> {
+    let mut process_names: Vec<&str> = scenario.processes.iter().map(|process| process.name.as_str()).collect();
+    for op in &compiler.ops {
+        if let OpKind::Fork { name, .. } = &op.kind {
+            process_names.push(name);
+        }
+    }
+    let known = |name: &str, span: Span| -> Result<Arc<str>, Diagnostic> {
+        if process_names.contains(&name) {
+            return Ok(Arc::from(name));
+        }
+        let mut diagnostic = Diagnostic::new(span, format!("no process is called `{name}`"));
+        if let Some(close) = crate::lang::names::closest(name, process_names.iter().copied()) {
+            diagnostic = diagnostic.with_help(format!("did you mean `{close}`?"));
+        }
+        Err(diagnostic)
+    };
+    let mut outcomes = Vec::new();
+    for declared in &scenario.outcomes {
+        let mut conditions = Vec::new();
+        for condition in &declared.conditions {
+            let compiled = match &condition.value {
+                Condition::RunEnds(end) => OutcomeCondition::RunEnds(*end),
+                Condition::Process { name, end } => {
+                    OutcomeCondition::Process { name: known(name, condition.span)?, end: end.clone() }
+                }
+                Condition::Compare { name, variable, op, value } => {
+                    let name = known(name, condition.span)?;
+                    let Some(slot) = compiler.slots.get(variable.as_str()).copied() else {
+                        return Err(Diagnostic::new(
+                            condition.span,
+                            format!("no code of the scenario names a variable `{variable}`"),
+                        ));
+                    };
+                    OutcomeCondition::Compare {
+                        name,
+                        variable: Arc::from(variable.as_str()),
+                        slot,
+                        op: *op,
+                        value: *value,
+                    }
+                }
+            };
+            conditions.push((condition.span, compiled));
+        }
+        outcomes.push(DeclaredOutcome {
+            quantifier: declared.quantifier,
+            label: declared.label.clone(),
+            span: declared.span,
+            conditions,
+        });
+    }
+    Ok(outcomes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -841,5 +946,46 @@ mod tests {
         assert_eq!(read.operands[1], Operand::Value { value: Value::Const(4096), shown: Shown::Number });
         let kill = program.call(2).expect("kill");
         assert_eq!(kill.operands[1], Operand::Value { value: Value::Const(15), shown: Shown::Constant });
+    }
+    #[test]
+    fn declared_outcomes_parse_print_back_and_name_real_processes_and_variables() {
+        let text = "process main {\n  n = 1\n  fork child {\n    exit 3\n  }\n}\n\noutcome never \"a bad end\" {\n  deadlock\n  child killed SIGKILL no core\n  main.n >= -2\n}\n\noutcome sometimes {\n  all-exited\n  child exited 3\n}\n";
+        let scenario = crate::parse(text).expect("parses");
+        assert_eq!(crate::print(&scenario), text, "the canonical form is the text");
+        let program = Program::compile(&scenario).expect("compiles");
+        assert_eq!(program.outcomes.len(), 2);
+        assert_eq!(program.outcomes[0].title(), "never \"a bad end\"");
+        assert_eq!(program.outcomes[1].title(), "sometimes { all-exited; child exited 3 }");
+        let OutcomeCondition::Compare { slot, op, value, .. } = &program.outcomes[0].conditions[2].1 else {
+            panic!("a comparison")
+        };
+        assert_eq!((&*program.slots[*slot as usize], *op, *value), ("n", Compare::Ge, -2));
+        // Names that do not exist are located errors, with the nearest name offered.
+        let wrong = |condition: &str| {
+            let text = format!("process main {{\n  n = 1\n}}\noutcome always {{\n  {condition}\n}}\n");
+            Program::compile(&crate::parse(&text).expect("parses")).expect_err("refused")
+        };
+        let error = wrong("mian exited 0");
+        assert_eq!((error.span.line, error.message.as_str()), (5, "no process is called `mian`"));
+        assert_eq!(error.help.as_deref(), Some("did you mean `main`?"));
+        assert!(wrong("main.m == 1").message.contains("variable `m`"));
+        // And the syntax: a quantifier, a condition per line, at least one.
+        for bad in ["outcome often {\n  deadlock\n}\n", "outcome always {\n}\n", "outcome never {\n  main.n 3\n}\n"] {
+            assert!(crate::parse(&format!("process main {{\n  n = 1\n}}\n{bad}")).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_run_says_which_declared_outcomes_happened_and_fails_a_broken_always_or_never() {
+        let text = "process main {\n  n = 7\n  fork child {\n    exit 3\n  }\n  wait\n}\n\noutcome always {\n  main.n == 7\n}\n\noutcome never \"child fails\" {\n  child exited 3\n}\n\noutcome sometimes {\n  deadlock\n}\n";
+        let mut simulation = crate::Simulation::new(&crate::parse(text).unwrap(), crate::RunConfig::default()).unwrap();
+        simulation.run().unwrap();
+        assert_eq!(simulation.declared_outcomes(), [true, true, false]);
+        // The `never` happened: one failure, of the run, at the `outcome` keyword; the others none.
+        let failures = simulation.failures();
+        assert_eq!(failures.len(), 1, "{failures:?}");
+        assert_eq!((failures[0].span.line, failures[0].process.as_str()), (13, "the run"));
+        assert_eq!(failures[0].expected, "outcome never \"child fails\"");
+        assert_eq!(failures[0].got, "it happened: child exited 3");
     }
 }

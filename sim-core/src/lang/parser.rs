@@ -317,7 +317,8 @@ impl<'a> Parser<'a> {
         let mut schedule: Option<Located<Vec<ScheduleEntry>>> = None;
         let mut processes = Vec::new();
         let mut handlers = Vec::new();
-        let top_words = "`process`, `handler`, `title`, `description`, `expect` or `schedule`";
+        let mut outcomes = Vec::new();
+        let top_words = "`process`, `handler`, `outcome`, `title`, `description`, `expect` or `schedule`";
         loop {
             let token = self.peek().clone();
             match token.tok {
@@ -340,6 +341,7 @@ impl<'a> Parser<'a> {
             let result = match self.word() {
                 Some("process") => self.process().map(|p| processes.push(p)),
                 Some("handler") => self.handler().map(|h| handlers.push(h)),
+                Some("outcome") => self.outcome_decl().map(|o| outcomes.push(o)),
                 Some(which @ ("title" | "description")) => {
                     let slot = if which == "title" { &mut title } else { &mut description };
                     let previous = slot.as_ref().map(|(_, span)| span.line);
@@ -384,8 +386,11 @@ impl<'a> Parser<'a> {
                     let help = if statement {
                         Some("statements go inside a `process NAME { ... }` block".to_string())
                     } else {
-                        names::closest(word, ["process", "handler", "title", "description", "expect", "schedule"])
-                            .map(|c| format!("did you mean `{}`?", c))
+                        names::closest(
+                            word,
+                            ["process", "handler", "outcome", "title", "description", "expect", "schedule"],
+                        )
+                        .map(|c| format!("did you mean `{}`?", c))
                     };
                     Err(self.expected_with(top_words, help))
                 }
@@ -410,6 +415,155 @@ impl<'a> Parser<'a> {
             schedule,
             processes,
             handlers,
+            outcomes,
+        }
+    }
+
+    /// `outcome always|sometimes|never ["LABEL"] { CONDITION ... }`, one condition per line.
+    fn outcome_decl(&mut self) -> PResult<OutcomeDecl> {
+        let keyword = self.bump();
+        let what = "`always`, `sometimes` or `never` after `outcome`";
+        let quantifier = match self.word() {
+            Some("always") => Quantifier::Always,
+            Some("sometimes") => Quantifier::Sometimes,
+            Some("never") => Quantifier::Never,
+            Some(word) => {
+                let help =
+                    names::closest(word, ["always", "sometimes", "never"]).map(|c| format!("did you mean `{}`?", c));
+                return Err(self.expected_with(what, help));
+            }
+            None => return Err(self.expected(what)),
+        };
+        self.bump();
+        let mut label = None;
+        if let Tok::Str(bytes) = self.peek().tok.clone() {
+            let token = self.bump();
+            match String::from_utf8(bytes) {
+                Ok(text) => label = Some(text),
+                Err(_) => return Err(self.error(token.span, "the outcome's label is not valid UTF-8 text")),
+            }
+        }
+        let owner = format!("`outcome {}`", quantifier.word());
+        let open = self.open_brace(&owner, "outcome")?;
+        let mut conditions = Vec::new();
+        loop {
+            match self.peek().tok {
+                Tok::Newline => {
+                    self.bump();
+                }
+                Tok::RBrace => {
+                    self.bump();
+                    break;
+                }
+                Tok::Eof => {
+                    self.unclosed(open, &owner);
+                    break;
+                }
+                _ => match self.condition() {
+                    Ok(condition) => conditions.push(condition),
+                    Err(Failed) => self.recover(false),
+                },
+            }
+        }
+        if conditions.is_empty() {
+            return Err(self.error_help(
+                keyword.span,
+                "an `outcome` block needs at least one condition",
+                "for example `deadlock`, `main exited 0` or `main.count == 2`, one per line",
+            ));
+        }
+        Ok(OutcomeDecl { quantifier, label, span: keyword.span, conditions })
+    }
+
+    /// One line of an `outcome` block: `all-exited` | `deadlock` | `step-limit` | `NAME exited N` |
+    /// `NAME killed SIGNAL [core | no core]` | `NAME running` | `NAME.VARIABLE OP NUMBER`.
+    fn condition(&mut self) -> PResult<Located<Condition>> {
+        let start = self.peek().span;
+        let what = "a condition: `all-exited`, `deadlock`, `step-limit`, `NAME exited N`, `NAME killed SIGNAL`, \
+                    `NAME running` or `NAME.VARIABLE == N`";
+        let Some(word) = self.word() else { return Err(self.expected(what)) };
+        let value = match word {
+            "all-exited" | "deadlock" | "step-limit" => {
+                self.bump();
+                Condition::RunEnds(match word {
+                    "all-exited" => RunEnd::AllExited,
+                    "deadlock" => RunEnd::Deadlock,
+                    _ => RunEnd::StepLimit,
+                })
+            }
+            _ => match word.split_once('.') {
+                Some((name, variable)) => {
+                    let (name, variable) = (name.to_string(), variable.to_string());
+                    self.bump();
+                    let op = match self.peek().tok {
+                        Tok::EqEq => Compare::Eq,
+                        Tok::NotEq => Compare::Ne,
+                        Tok::Lt => Compare::Lt,
+                        Tok::Le => Compare::Le,
+                        Tok::Gt => Compare::Gt,
+                        Tok::Ge => Compare::Ge,
+                        _ => {
+                            return Err(self.expected_with(
+                                &format!("a comparison (`==`, `!=`, `<`, `<=`, `>`, `>=`) after `{}`", show(word)),
+                                None,
+                            ))
+                        }
+                    };
+                    self.bump();
+                    let value = self.condition_number()?;
+                    Condition::Compare { name, variable, op, value }
+                }
+                None => {
+                    let name = word.to_string();
+                    self.bump();
+                    let end = match self.word() {
+                        Some("exited" | "killed") => match self.end_of_process()? {
+                            (ChildStatus::Killed { signal, core }, no_core) => {
+                                ProcessOutcome::Killed { signal, core, no_core }
+                            }
+                            (ChildStatus::Exited(status), _) => ProcessOutcome::Exited(status),
+                            _ => unreachable!("end_of_process gives an exit or a kill"),
+                        },
+                        Some("running") => {
+                            self.bump();
+                            ProcessOutcome::Running
+                        }
+                        _ => {
+                            return Err(self.expected_with(
+                                &format!(
+                                    "`exited N`, `killed SIGNAL` or `running` after the process name `{}`",
+                                    show(&name)
+                                ),
+                                Some("or a variable of it, compared with a number: `NAME.VARIABLE == N`".to_string()),
+                            ))
+                        }
+                    };
+                    Condition::Process { name, end }
+                }
+            },
+        };
+        let span = self.span_from(start);
+        self.end_of_line("a condition")?;
+        Ok(Located { value, span })
+    }
+
+    /// A number, possibly negative, in an `outcome` condition.
+    fn condition_number(&mut self) -> PResult<i64> {
+        let start = self.peek().span;
+        let negative = self.peek().tok == Tok::Minus;
+        if negative {
+            self.bump();
+        }
+        let Tok::Int(magnitude) = self.peek().tok else {
+            return Err(self.expected("a number to compare with"));
+        };
+        self.bump();
+        let span = self.span_from(start);
+        let limit = if negative { 1u128 << 63 } else { i64::MAX as u128 };
+        match magnitude.filter(|m| *m <= limit) {
+            Some(m) if negative => Ok((m as i128).wrapping_neg() as i64),
+            Some(m) => Ok(m as i64),
+            None => Err(self.error(span, format!("the number {} does not fit in 64 bits", self.snippet(span)))),
         }
     }
 

@@ -64,7 +64,32 @@ pub fn print(scenario: &Scenario) -> String {
         body(&mut out, &handler.body, 1);
         out.push_str("}\n");
     }
+    for declared in &scenario.outcomes {
+        out.push('\n');
+        out.push_str("outcome ");
+        out.push_str(declared.quantifier.word());
+        if let Some(label) = &declared.label {
+            out.push(' ');
+            out.push_str(&quote(label.as_bytes()));
+        }
+        out.push_str(" {\n");
+        for condition in &declared.conditions {
+            indent(&mut out, 1);
+            out.push_str(&condition_text(&condition.value));
+            out.push('\n');
+        }
+        out.push_str("}\n");
+    }
     out
+}
+
+/// An `outcome` condition as it is written.
+pub fn condition_text(condition: &Condition) -> String {
+    match condition {
+        Condition::RunEnds(end) => run_end(*end).to_string(),
+        Condition::Process { name, end } => format!("{name} {}", outcome(end)),
+        Condition::Compare { name, variable, op, value } => format!("{name}.{variable} {} {value}", op.symbol()),
+    }
 }
 
 fn body(out: &mut String, stmts: &[Stmt], depth: usize) {
