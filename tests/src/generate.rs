@@ -559,8 +559,9 @@ pub fn scenario_with(values: Values, calls: Calls) -> impl Strategy<Value = Scen
         process_with("main", values, calls),
         prop::option::of(process_with("helper", values, calls)),
         (handler_with("on_a", values, calls), handler_with("on_b", values, calls)),
+        prop::collection::vec(outcome_decl(), 0..3),
     )
-        .prop_map(|(title, description, end, schedule, main, helper, (on_a, on_b))| {
+        .prop_map(|(title, description, end, schedule, main, helper, (on_a, on_b), outcomes)| {
             let mut processes = vec![main];
             processes.extend(helper);
             processes.push(binder());
@@ -571,9 +572,42 @@ pub fn scenario_with(values: Values, calls: Calls) -> impl Strategy<Value = Scen
                 schedule: schedule.map(located),
                 processes,
                 handlers: vec![on_a, on_b],
-                outcomes: Vec::new(),
+                outcomes,
             }
         })
+}
+
+/// A declared outcome over what every generated scenario has: `main`, the run's end and `errno`.
+pub fn outcome_decl() -> impl Strategy<Value = OutcomeDecl> {
+    let quantifier = prop_oneof![Just(Quantifier::Always), Just(Quantifier::Sometimes), Just(Quantifier::Never)];
+    let compare = prop_oneof![
+        Just(Compare::Eq),
+        Just(Compare::Ne),
+        Just(Compare::Lt),
+        Just(Compare::Le),
+        Just(Compare::Gt),
+        Just(Compare::Ge)
+    ];
+    let condition = prop_oneof![
+        prop_oneof![Just(RunEnd::AllExited), Just(RunEnd::Deadlock), Just(RunEnd::StepLimit)]
+            .prop_map(Condition::RunEnds),
+        (0u8..=255).prop_map(|code| Condition::Process { name: "main".into(), end: ProcessOutcome::Exited(code) }),
+        Just(Condition::Process { name: "main".into(), end: ProcessOutcome::Running }),
+        (compare, -3i64..40).prop_map(|(op, value)| Condition::Compare {
+            name: "main".into(),
+            variable: "errno".into(),
+            op,
+            value
+        }),
+    ];
+    (quantifier, prop::option::of("[ -~]{0,20}"), prop::collection::vec(condition, 1..4)).prop_map(
+        |(quantifier, label, conditions)| OutcomeDecl {
+            quantifier,
+            label,
+            span: Span::default(),
+            conditions: conditions.into_iter().map(located).collect(),
+        },
+    )
 }
 
 /// Signals that meet in a short run, with weights: the user signals and the real-time ones (which

@@ -62,6 +62,8 @@ export interface Exploration {
   schedules: string; states: number; reused: number; steps: number;
   /** Times a schedule came back to a state it had passed; it ends `cycle` there (counts are then approximate). */
   cycles: number;
+  /** The verdict on each `outcome always|sometimes|never` the scenario declares: schedules that show it and that do not. */
+  declared: { title: string; quantifier: "always" | "sometimes" | "never"; holds: boolean; witnesses: string; others: string }[];
   outcomes: { ending: string; holds: boolean; processes: { pid: number; name: string; end: string }[]; failures: string[]; schedules: string; shortest: number[] }[];
 }
 
@@ -315,6 +317,18 @@ struct Explored<'a> {
     cycles: u64,
     steps: u64,
     outcomes: Vec<ExploredOutcome<'a>>,
+    declared: Vec<DeclaredVerdict>,
+}
+
+/// A declared outcome's verdict over the schedules explored.
+#[derive(Serialize)]
+struct DeclaredVerdict {
+    title: String,
+    quantifier: &'static str,
+    holds: bool,
+    /// Counts that can pass 2^53, as strings of digits.
+    witnesses: String,
+    others: String,
 }
 
 /// Runs a scenario under every schedule (up to the limits) and lists each distinct way it ends, with
@@ -364,8 +378,20 @@ pub fn explore(
             shortest: &reached.shortest,
         })
         .collect();
+    let declared: Vec<DeclaredVerdict> = found
+        .verdicts(simulation.program())
+        .into_iter()
+        .map(|verdict| DeclaredVerdict {
+            title: verdict.title,
+            quantifier: verdict.quantifier,
+            holds: verdict.holds,
+            witnesses: verdict.witnesses.to_string(),
+            others: verdict.others.to_string(),
+        })
+        .collect();
     to_js(&Explored {
-        holds: found.holds(),
+        holds: found.holds() && declared.iter().all(|verdict| verdict.holds),
+        declared,
         complete: found.incomplete.is_none(),
         incomplete: found.incomplete.as_deref(),
         schedules: found.schedules().to_string(),

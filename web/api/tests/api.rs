@@ -187,6 +187,18 @@ fn explore_lists_every_outcome_with_its_schedules_and_refuses_bad_limits() {
     assert_error(explore(text, Some(options(r#"{"maxStates": 0}"#))).unwrap_err(), "options", "maxStates");
     assert_error(explore(text, Some(options(r#"{"depth": 3}"#))).unwrap_err(), "options", "depth");
     assert_error(explore("process {", None).unwrap_err(), "parse", "line 1");
+    // Declared outcomes come back with their verdicts: the swapped P's deadlock sometimes, as declared.
+    let text = library::LIBRARY
+        .iter()
+        .find(|(stem, _, _)| *stem == "sem-producer-consumer-deadlock")
+        .expect("in the library")
+        .1;
+    let declared: js_sys::Array = get(&explore(text, None).unwrap(), "declared").dyn_into().unwrap();
+    assert_eq!(declared.length(), 1);
+    let verdict = declared.get(0);
+    assert_eq!(get(&verdict, "quantifier").as_string().as_deref(), Some("sometimes"));
+    assert_eq!(get(&verdict, "holds").as_bool(), Some(true));
+    assert_eq!(get(&verdict, "witnesses").as_string().as_deref(), Some("82293309"));
 }
 
 #[wasm_bindgen_test]
