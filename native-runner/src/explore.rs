@@ -302,7 +302,18 @@ fn json_report(report: &Found) -> String {
         "steps": found.steps,
         "seconds": seconds,
         "outcomes": outcomes,
-        "declared": found.verdicts(&sim_core::lang::compile::Program::compile(scenario).expect("compiled before")),
+        // Counts can pass 2^64: strings of digits, as for the outcomes.
+        "declared": found
+            .verdicts(&sim_core::lang::compile::Program::compile(scenario).expect("compiled before"))
+            .iter()
+            .map(|verdict| serde_json::json!({
+                "title": verdict.title,
+                "quantifier": verdict.quantifier,
+                "holds": verdict.holds,
+                "witnesses": verdict.witnesses.to_string(),
+                "others": verdict.others.to_string(),
+            }))
+            .collect::<Vec<_>>(),
     });
     let mut text = serde_json::to_string_pretty(&value).expect("json");
     text.push('\n');

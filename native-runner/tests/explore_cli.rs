@@ -140,6 +140,10 @@ fn a_bad_run_says_where_its_fate_was_sealed() {
     assert_eq!(code, Some(1), "{text}");
     let json: serde_json::Value = serde_json::from_str(&text).expect("JSON");
     let deadlock = json["outcomes"].as_array().unwrap().iter().find(|o| o["ending"] == "deadlock").expect("deadlock");
+    // Its declared `sometimes`, with counts past 2^32 written as strings of digits.
+    assert_eq!(json["declared"][0]["holds"], true, "{}", json["declared"]);
+    assert_eq!(json["declared"][0]["witnesses"], "82293309");
+    assert_eq!(json["declared"][0]["others"], "1668459999672");
     let step = deadlock["sealed_at_step"].as_u64().expect("sealed");
     let schedule = deadlock["fewest_preemptions_schedule"].as_array().unwrap();
     assert!(step > 0 && step as usize <= schedule.len(), "{deadlock}");
