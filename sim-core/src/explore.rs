@@ -557,6 +557,23 @@ pub fn sample(
     }
 }
 
+/// "What else?": from where the simulation stands, for each process that could run next, every way
+/// the run can still end if it does (an exploration of the schedules that start with it). The
+/// simulation is put back where it stood.
+pub fn what_else(simulation: &mut Simulation, limits: ExploreLimits) -> Vec<(Pid, Exploration)> {
+    let here = simulation.checkpoint();
+    let mut by_next = Vec::new();
+    for pid in simulation.runnable().to_vec() {
+        simulation.restore(&here);
+        if simulation.step_as(pid).is_err() {
+            continue;
+        }
+        by_next.push((pid, explore(simulation, limits, &mut |_| {})));
+    }
+    simulation.restore(&here);
+    by_next
+}
+
 /// The preemptions in `schedule` run from where the simulation stands (switches away from a process
 /// that could have gone on); the simulation is put back where it stood. `None` if the schedule names
 /// a process that cannot run.
@@ -941,5 +958,35 @@ mod tests {
         let found =
             sealed(&mut run, &reached.shortest, &|o: &Outcome| o.ending == "deadlock", ExploreLimits::default());
         assert_eq!(found, Some(Sealed { step: 0, chosen: None, avoid: Vec::new() }));
+    }
+
+    #[test]
+    fn what_else_splits_the_futures_by_the_process_that_runs_next() {
+        // Two writers race for the pipe: whoever runs first decides what the reader gets.
+        let text = "process a {\n  p = pipe\n  fork b {\n    write p.w \"b\" -> 1\n  }\n  fork c {\n    write p.w \"c\" -> 1\n  }\n  read p.r 2 -> \"bc\"\n}\n";
+        let mut run = simulation(text);
+        // a pipes and forks both children; then a, b and c may run.
+        for _ in 0..3 {
+            run.step_as(2).unwrap();
+        }
+        let whole = explore(&mut run, ExploreLimits::default(), &mut |_| {});
+        let by_next = what_else(&mut run, ExploreLimits::default());
+        assert_eq!(by_next.iter().map(|(pid, _)| *pid).collect::<Vec<_>>(), run.runnable());
+        // The futures split exactly: the schedules add up to the whole, outcome by outcome.
+        assert_eq!(by_next.iter().map(|(_, found)| found.schedules()).sum::<u128>(), whole.schedules());
+        for (outcome, reached) in &whole.outcomes {
+            let parts: u128 = by_next
+                .iter()
+                .flat_map(|(_, found)| found.outcomes.iter())
+                .filter(|(other, _)| other == outcome)
+                .map(|(_, reached)| reached.schedules)
+                .sum();
+            assert_eq!(parts, reached.schedules, "{outcome:?}");
+        }
+        // If c writes first, the reader can only get "cb": every such schedule fails.
+        let (_, after_c) = by_next.iter().find(|(pid, _)| *pid == 4).expect("c may run");
+        assert!(after_c.outcomes.iter().all(|(outcome, _)| !outcome.holds()));
+        // And the simulation is where it was.
+        assert_eq!(run.steps(), 3);
     }
 }

@@ -357,6 +357,13 @@ impl Engine {
         &self.choices
     }
 
+    /// "What else?" at the cursor: for each process that could run next, every way the run can still end
+    /// if it does ([`crate::explore::what_else`]).
+    pub fn what_else(&self, limits: crate::explore::ExploreLimits) -> Vec<(Pid, crate::explore::Exploration)> {
+        let mut here = self.cursor.clone();
+        crate::explore::what_else(&mut here, limits)
+    }
+
     /// The reference run: every event of the whole run, for the playground's facts to read.
     pub fn simulation(&self) -> &Simulation {
         &self.reference

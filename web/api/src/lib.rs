@@ -67,6 +67,12 @@ export interface Exploration {
   outcomes: { ending: string; holds: boolean; processes: { pid: number; name: string; end: string }[]; failures: string[]; schedules: string; shortest: number[] }[];
 }
 
+/** What can still happen if one process runs next (`Run.whatElse`); shares are of every schedule from the cursor. */
+export interface WhatElse {
+  pid: number; schedules: string; share: number; complete: boolean;
+  outcomes: { ending: string; holds: boolean; failures: string[]; schedules: string; share: number }[];
+}
+
 /** An error the module throws: an `Error` with a kind. */
 export interface IpclabError extends Error { kind: "parse" | "options" | "link" | "choice" | "run"; diagnostics?: ScenarioDiagnostic[]; }
 "#;
@@ -320,6 +326,26 @@ struct Explored<'a> {
     declared: Vec<DeclaredVerdict>,
 }
 
+/// What can follow if one process runs next.
+#[derive(Serialize)]
+struct WhatElse<'a> {
+    pid: Pid,
+    schedules: String,
+    /// Its schedules' share of all the schedules from the cursor.
+    share: f64,
+    complete: bool,
+    outcomes: Vec<WhatElseOutcome<'a>>,
+}
+
+#[derive(Serialize)]
+struct WhatElseOutcome<'a> {
+    ending: &'a str,
+    holds: bool,
+    failures: &'a [String],
+    schedules: String,
+    share: f64,
+}
+
 /// A declared outcome's verdict over the schedules explored.
 #[derive(Serialize)]
 struct DeclaredVerdict {
@@ -543,6 +569,57 @@ impl Run {
 
     pub fn back(&mut self) {
         self.engine.back();
+    }
+
+    /// "What else?" at the cursor: for each process that could run next, the ways the run can still end
+    /// if it does, with the schedules to each and their share of all the schedules from here. Options:
+    /// `maxStates` (per process, default 100,000).
+    #[wasm_bindgen(js_name = whatElse, unchecked_return_type = "WhatElse[]")]
+    pub fn what_else(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "ExploreOptions")] options: Option<JsValue>,
+    ) -> Result<JsValue, JsValue> {
+        let options = options.unwrap_or(JsValue::UNDEFINED);
+        let options: ExploreOptions = if options.is_undefined() || options.is_null() {
+            ExploreOptions::default()
+        } else {
+            only_keys(&options, &["maxStates", "maxDepth"])?;
+            serde_wasm_bindgen::from_value(options).map_err(|failure| error("options", &failure.to_string(), None))?
+        };
+        let max_states = options.max_states.unwrap_or(DEFAULT_EXPLORE_STATES);
+        let max_depth = options.max_depth.unwrap_or(DEFAULT_EXPLORE_DEPTH);
+        if max_states == 0 || max_depth == 0 || max_depth > MOST_EXPLORE_DEPTH {
+            return Err(error(
+                "options",
+                &format!("maxStates must be at least 1 and maxDepth from 1 to {MOST_EXPLORE_DEPTH}"),
+                None,
+            ));
+        }
+        let limits = sim_core::explore::ExploreLimits { max_nodes: max_states, max_depth, max_preemptions: None };
+        let by_next = self.engine.what_else(limits);
+        let total: u128 = by_next.iter().map(|(_, found)| found.schedules()).sum();
+        let share = |count: u128| if total == 0 { 0.0 } else { count as f64 / total as f64 };
+        let rows: Vec<WhatElse> = by_next
+            .iter()
+            .map(|(pid, found)| WhatElse {
+                pid: *pid,
+                schedules: found.schedules().to_string(),
+                share: share(found.schedules()),
+                complete: found.incomplete.is_none(),
+                outcomes: found
+                    .outcomes
+                    .iter()
+                    .map(|(outcome, reached)| WhatElseOutcome {
+                        ending: &outcome.ending,
+                        holds: outcome.holds(),
+                        failures: &outcome.failures,
+                        schedules: reached.schedules.to_string(),
+                        share: share(reached.schedules),
+                    })
+                    .collect(),
+            })
+            .collect();
+        to_js(&rows)
     }
 
     /// The pids that may run next at the cursor (none once the run is over).

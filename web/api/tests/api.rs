@@ -202,6 +202,24 @@ fn explore_lists_every_outcome_with_its_schedules_and_refuses_bad_limits() {
 }
 
 #[wasm_bindgen_test]
+fn what_else_splits_what_can_still_happen_by_the_process_that_runs_next() {
+    let text = library::LIBRARY.iter().find(|(stem, _, _)| *stem == "sem-no-mutex").expect("in the library").1;
+    let mut run = Run::new(text, Some(options(r#"{"policy": "round-robin"}"#))).unwrap();
+    run.goto(4.0);
+    let rows: js_sys::Array = run.what_else(None).unwrap().dyn_into().unwrap();
+    let pids: Vec<f64> = rows.to_vec().iter().map(|row| get(row, "pid").as_f64().unwrap()).collect();
+    assert_eq!(pids, run.runnable().iter().map(|pid| *pid as f64).collect::<Vec<_>>());
+    let shares: f64 = rows.to_vec().iter().map(|row| get(row, "share").as_f64().unwrap()).sum();
+    assert!((shares - 1.0).abs() < 1e-9, "the shares add up: {shares}");
+    // Some next process can still lose the interleaving the scenario pins.
+    assert!(rows.to_vec().iter().any(|row| {
+        let outcomes: js_sys::Array = get(row, "outcomes").dyn_into().unwrap();
+        outcomes.to_vec().iter().any(|outcome| get(outcome, "holds").as_bool() == Some(false))
+    }));
+    assert_error(run.what_else(Some(options(r#"{"maxStates": 0}"#))).unwrap_err(), "options", "maxStates");
+}
+
+#[wasm_bindgen_test]
 fn every_library_scenario_has_its_native_trace_hash_through_the_module() {
     for (stem, text, native) in library::LIBRARY {
         let run = Run::new(text, None).unwrap_or_else(|_| panic!("{stem} runs"));
