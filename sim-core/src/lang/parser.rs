@@ -510,25 +510,15 @@ impl<'a> Parser<'a> {
                         }
                     };
                     self.bump();
-                    let value = self.condition_number()?;
+                    let value = self.signed_number("a number to compare with")?;
                     Condition::Compare { name, variable, op, value }
                 }
                 None => {
                     let name = word.to_string();
                     self.bump();
-                    let end = match self.word() {
-                        Some("exited" | "killed") => match self.end_of_process()? {
-                            (ChildStatus::Killed { signal, core }, no_core) => {
-                                ProcessOutcome::Killed { signal, core, no_core }
-                            }
-                            (ChildStatus::Exited(status), _) => ProcessOutcome::Exited(status),
-                            _ => unreachable!("end_of_process gives an exit or a kill"),
-                        },
-                        Some("running") => {
-                            self.bump();
-                            ProcessOutcome::Running
-                        }
-                        _ => {
+                    let end = match self.process_end()? {
+                        Some(end) => end,
+                        None => {
                             return Err(self.expected_with(
                                 &format!(
                                     "`exited N`, `killed SIGNAL` or `running` after the process name `{}`",
@@ -547,15 +537,15 @@ impl<'a> Parser<'a> {
         Ok(Located { value, span })
     }
 
-    /// A number, possibly negative, in an `outcome` condition.
-    fn condition_number(&mut self) -> PResult<i64> {
+    /// A literal number, possibly negative, that fits in 64 bits (`what` names it in the error).
+    fn signed_number(&mut self, what: &str) -> PResult<i64> {
         let start = self.peek().span;
         let negative = self.peek().tok == Tok::Minus;
         if negative {
             self.bump();
         }
         let Tok::Int(magnitude) = self.peek().tok else {
-            return Err(self.expected("a number to compare with"));
+            return Err(self.expected(what));
         };
         self.bump();
         let span = self.span_from(start);
@@ -1491,7 +1481,18 @@ impl<'a> Parser<'a> {
         }
         self.bump();
         let start = self.peek().span;
-        let value = match self.word() {
+        let Some(value) = self.process_end()? else {
+            return Err(self.expected_with(
+                &format!("`exited N`, `killed SIGNAL` or `running` after `expect` in {}", owner),
+                Some(format!("for example `{} expect exited 0 {{`", owner.trim_matches('`'))),
+            ));
+        };
+        Ok(Some(Located { value, span: self.span_from(start) }))
+    }
+
+    /// `exited N` | `killed SIGNAL [core | no core]` | `running`, if the next word starts one.
+    fn process_end(&mut self) -> PResult<Option<ProcessOutcome>> {
+        Ok(Some(match self.word() {
             Some("exited" | "killed") => match self.end_of_process()? {
                 (ChildStatus::Killed { signal, core }, no_core) => ProcessOutcome::Killed { signal, core, no_core },
                 (ChildStatus::Exited(status), _) => ProcessOutcome::Exited(status),
@@ -1502,14 +1503,8 @@ impl<'a> Parser<'a> {
                 self.bump();
                 ProcessOutcome::Running
             }
-            _ => {
-                return Err(self.expected_with(
-                    &format!("`exited N`, `killed SIGNAL` or `running` after `expect` in {}", owner),
-                    Some(format!("for example `{} expect exited 0 {{`", owner.trim_matches('`'))),
-                ))
-            }
-        };
-        Ok(Some(Located { value, span: self.span_from(start) }))
+            _ => return Ok(None),
+        }))
     }
 
     fn unknown_errno(&mut self, word: &str, span: Span) -> Failed {
@@ -1531,23 +1526,8 @@ impl<'a> Parser<'a> {
         let mut values = Vec::new();
         loop {
             let start = self.peek().span;
-            let negative = self.peek().tok == Tok::Minus;
-            if negative {
-                self.bump();
-            }
-            let Tok::Int(magnitude) = self.peek().tok else {
-                return Err(self.expected("a number in `{...}`"));
-            };
-            self.bump();
+            values.push(self.signed_number("a number in `{...}`")?);
             let span = self.span_from(start);
-            let limit = if negative { 1u128 << 63 } else { i64::MAX as u128 };
-            match magnitude.filter(|m| *m <= limit) {
-                Some(m) if negative => values.push((m as i128).wrapping_neg() as i64),
-                Some(m) => values.push(m as i64),
-                None => {
-                    return Err(self.error(span, format!("the number {} does not fit in 64 bits", self.snippet(span))))
-                }
-            }
             if values.len() > MAX_EXPECTED_VALUES {
                 return Err(self.error(span, format!("at most {MAX_EXPECTED_VALUES} values fit in an expectation")));
             }

@@ -357,6 +357,27 @@ struct DeclaredVerdict {
     others: String,
 }
 
+/// The limits of `explore` and `whatElse` from their options, checked.
+fn explore_limits(options: Option<JsValue>) -> Result<sim_core::explore::ExploreLimits, JsValue> {
+    let options = options.unwrap_or(JsValue::UNDEFINED);
+    let options: ExploreOptions = if options.is_undefined() || options.is_null() {
+        ExploreOptions::default()
+    } else {
+        only_keys(&options, &["maxStates", "maxDepth"])?;
+        serde_wasm_bindgen::from_value(options).map_err(|failure| error("options", &failure.to_string(), None))?
+    };
+    let max_nodes = options.max_states.unwrap_or(DEFAULT_EXPLORE_STATES);
+    let max_depth = options.max_depth.unwrap_or(DEFAULT_EXPLORE_DEPTH);
+    if max_nodes == 0 || max_depth == 0 || max_depth > MOST_EXPLORE_DEPTH {
+        return Err(error(
+            "options",
+            &format!("maxStates must be at least 1 and maxDepth from 1 to {MOST_EXPLORE_DEPTH}"),
+            None,
+        ));
+    }
+    Ok(sim_core::explore::ExploreLimits { max_nodes, max_depth, max_preemptions: None })
+}
+
 /// Runs a scenario under every schedule (up to the limits) and lists each distinct way it ends, with
 /// the exact number of schedules that end so and the shortest (the pids that run each step), as
 /// `ipclab explore` does. Options: `maxStates` (default 100,000) and `maxDepth` (steps per schedule,
@@ -366,27 +387,11 @@ pub fn explore(
     text: &str,
     #[wasm_bindgen(unchecked_optional_param_type = "ExploreOptions")] options: Option<JsValue>,
 ) -> Result<JsValue, JsValue> {
-    let options = options.unwrap_or(JsValue::UNDEFINED);
-    let options: ExploreOptions = if options.is_undefined() || options.is_null() {
-        ExploreOptions::default()
-    } else {
-        only_keys(&options, &["maxStates", "maxDepth"])?;
-        serde_wasm_bindgen::from_value(options).map_err(|failure| error("options", &failure.to_string(), None))?
-    };
-    let max_states = options.max_states.unwrap_or(DEFAULT_EXPLORE_STATES);
-    let max_depth = options.max_depth.unwrap_or(DEFAULT_EXPLORE_DEPTH);
-    if max_states == 0 || max_depth == 0 || max_depth > MOST_EXPLORE_DEPTH {
-        return Err(error(
-            "options",
-            &format!("maxStates must be at least 1 and maxDepth from 1 to {MOST_EXPLORE_DEPTH}"),
-            None,
-        ));
-    }
+    let limits = explore_limits(options)?;
     let scenario = sim_core::parse(text).map_err(|diagnostics| parse_error(&diagnostics))?;
     let config = sim_core::RunConfig { follow_schedule: false, ..sim_core::RunConfig::default() };
     let mut simulation =
         sim_core::Simulation::new(&scenario, config).map_err(|diagnostic| parse_error(&[diagnostic]))?;
-    let limits = sim_core::explore::ExploreLimits { max_nodes: max_states, max_depth, max_preemptions: None };
     let found = sim_core::explore::explore(&mut simulation, limits, &mut |_| {});
     let outcomes = found
         .outcomes
@@ -579,23 +584,7 @@ impl Run {
         &self,
         #[wasm_bindgen(unchecked_optional_param_type = "ExploreOptions")] options: Option<JsValue>,
     ) -> Result<JsValue, JsValue> {
-        let options = options.unwrap_or(JsValue::UNDEFINED);
-        let options: ExploreOptions = if options.is_undefined() || options.is_null() {
-            ExploreOptions::default()
-        } else {
-            only_keys(&options, &["maxStates", "maxDepth"])?;
-            serde_wasm_bindgen::from_value(options).map_err(|failure| error("options", &failure.to_string(), None))?
-        };
-        let max_states = options.max_states.unwrap_or(DEFAULT_EXPLORE_STATES);
-        let max_depth = options.max_depth.unwrap_or(DEFAULT_EXPLORE_DEPTH);
-        if max_states == 0 || max_depth == 0 || max_depth > MOST_EXPLORE_DEPTH {
-            return Err(error(
-                "options",
-                &format!("maxStates must be at least 1 and maxDepth from 1 to {MOST_EXPLORE_DEPTH}"),
-                None,
-            ));
-        }
-        let limits = sim_core::explore::ExploreLimits { max_nodes: max_states, max_depth, max_preemptions: None };
+        let limits = explore_limits(options)?;
         let by_next = self.engine.what_else(limits);
         let total: u128 = by_next.iter().map(|(_, found)| found.schedules()).sum();
         let share = |count: u128| if total == 0 { 0.0 } else { count as f64 / total as f64 };
