@@ -56,6 +56,7 @@ fn kind_word(kind: &EventKind) -> &'static str {
         EventKind::Orphaned { .. } => "orphaned group",
         EventKind::ExpectFailed { .. } => "failure",
         EventKind::Undo { .. } => "undo",
+        EventKind::PageCopied { .. } => "copy on write",
         EventKind::Leftover { .. } => "leftover",
         EventKind::End { .. } => "end",
     }
@@ -330,6 +331,16 @@ fn sentence(program: &Program, trace: &Trace, names: &ProcessNames, step: u64, e
                 names.process(event.kind.actor().expect("a delivery has a process")),
                 event_text(program, trace, names, event)
             )),
+            EventKind::Fault { pid, op, signal }
+                if *signal == crate::linux::signal::SIGSEGV
+                    && program.call(*op).is_some_and(|call| call.id.spec().mechanism.is_instruction()) =>
+            {
+                tail.push(format!(
+                    "{} touches memory that no mapping lets it touch that way, and the CPU raises {} for it",
+                    names.process(*pid),
+                    signal.name()
+                ))
+            }
             EventKind::Fault { pid, signal, .. } if *signal == crate::linux::signal::SIGSEGV => tail.push(format!(
                 "{} uses a named semaphore handle that is not open, and the CPU raises {} for it",
                 names.process(*pid),
@@ -344,6 +355,10 @@ fn sentence(program: &Program, trace: &Trace, names: &ProcessNames, step: u64, e
                 "{}'s SEM_UNDO adjustment {adjust:+} goes to semaphore {num} of {}, which is now {value}",
                 names.process(*pid),
                 object_name(object)
+            )),
+            EventKind::PageCopied { pid, address, from, to } => tail.push(format!(
+                "{}'s write to page {address:#x} faults: frame {from} is shared copy-on-write, so it gets a copy of its own, frame {to}",
+                names.process(*pid)
             )),
             EventKind::Leftover { object, label, count } => {
                 tail.push(super::render::leftover_text(program, object, *label, *count))
