@@ -154,6 +154,8 @@ pub struct Mapping {
     /// `VM_MAYWRITE` is clear).
     pub max_prot: i64,
     pub backing: Backing,
+    /// Where its first page is in what it maps, in pages (`vm_pgoff`): 0 but for a piece split off.
+    pub pgoff: u32,
 }
 
 impl Mapping {
@@ -247,7 +249,12 @@ fn drop_mapping(kernel: &mut Kernel, pid: Pid, mapping: Mapping, trace: &mut Tra
 fn split(kernel: &mut Kernel, pid: Pid, at: usize, address: u64, trace: &mut Trace) {
     let mapping = &mut kernel.proc_mut(pid).mm.mappings[at];
     let pages = ((address - mapping.start) / PAGE as u64) as usize;
-    let tail = Mapping { start: address, ptes: mapping.ptes.split_off(pages), ..mapping.clone() };
+    let tail = Mapping {
+        start: address,
+        ptes: mapping.ptes.split_off(pages),
+        pgoff: mapping.pgoff + pages as u32,
+        ..mapping.clone()
+    };
     let backing = tail.backing;
     kernel.proc_mut(pid).mm.mappings.insert(at + 1, tail);
     shm_attach_changed(kernel, backing, pid, 1, trace);
@@ -293,7 +300,7 @@ pub(crate) fn map(
             kernel.footprint.write(ObjectRef::frame(pte.frame));
         }
     }
-    kernel.proc_mut(pid).mm.insert(Mapping { start, ptes, prot, max_prot, backing });
+    kernel.proc_mut(pid).mm.insert(Mapping { start, ptes, prot, max_prot, backing, pgoff: 0 });
     Some(start)
 }
 
@@ -549,7 +556,7 @@ pub(crate) fn hash_space(
             Backing::Anonymous { shared } => shared as u64,
             Backing::Shm { id, .. } => 2 | (id as u32 as u64) << 8,
         });
-        hasher.word(mapping.ptes.len() as u64);
+        hasher.word(mapping.ptes.len() as u64 | (mapping.pgoff as u64) << 32);
         for pte in &mapping.ptes {
             hasher.word(numbers[pte.frame as usize] as u64 | (pte.cow as u64) << 32);
             hash_frame(kernel, pte.frame, seen, hasher);
@@ -735,6 +742,7 @@ mod tests {
             prot: PROT_READ,
             max_prot: PROT_READ,
             backing: Backing::Anonymous { shared: true },
+            pgoff: 0,
         };
         assert_eq!(mm.free_range(4096), Some(MAP_BASE));
         mm.insert(mapping(MAP_BASE, 1));

@@ -137,7 +137,9 @@ fn shmat(kernel: &mut Kernel, pid: Pid, id: i64, flags: i64, trace: &mut Trace) 
     Exec::Done(CallResult::Value { value: address as i64 })
 }
 
-/// `shmdt(shmaddr)` (`ksys_shmdt`): the segment mapped at exactly this address is unmapped.
+/// `shmdt(shmaddr)` (`ksys_shmdt`): the segment whose first page is mapped at exactly this address is
+/// unmapped, every piece of that attach with it (the mappings of the same segment within its size from
+/// there, each at the place its page offset says).
 fn shmdt(kernel: &mut Kernel, pid: Pid, address: i64, trace: &mut Trace) -> Exec {
     let address = address as u64;
     if !address.is_multiple_of(PAGE as u64) {
@@ -145,11 +147,25 @@ fn shmdt(kernel: &mut Kernel, pid: Pid, address: i64, trace: &mut Trace) -> Exec
     }
     let mm = &kernel.process(pid).mm;
     let found = mm.find(address).map(|index| &mm.mappings[index]).filter(|mapping| mapping.start == address);
-    let Some(mapping) = found.filter(|mapping| matches!(mapping.backing, Backing::Shm { .. })) else {
+    let Some(Backing::Shm { index, id }) = found.filter(|mapping| mapping.pgoff == 0).map(|mapping| mapping.backing)
+    else {
         return Kernel::error(EINVAL);
     };
-    let end = mapping.end();
-    mm::unmap_range(kernel, pid, address, end, trace);
+    let size = kernel.ipc.shm_segs.get(&index).map_or(0, |segment| page_align(segment.segsz));
+    let pieces: Vec<(u64, u64)> = mm
+        .mappings
+        .iter()
+        .filter(|mapping| {
+            mapping.backing == (Backing::Shm { index, id })
+                && mapping.start >= address
+                && mapping.start < address + size
+                && (mapping.start - address) / PAGE as u64 == mapping.pgoff as u64
+        })
+        .map(|mapping| (mapping.start, mapping.end()))
+        .collect();
+    for (start, end) in pieces {
+        mm::unmap_range(kernel, pid, start, end, trace);
+    }
     Exec::Done(CallResult::Value { value: 0 })
 }
 

@@ -6,8 +6,8 @@
 //! same address, it keeps its own list of the ranges the scenario mapped ([`Ranges`], fixed-size and
 //! inherited across `fork` with the rest of its memory), searches it as the simulator searches its
 //! address space, and asks Linux for that address (`MAP_FIXED_NOREPLACE`, or `shmat` with an
-//! address). An instruction is a real load or store (or a `lock xadd`, `lock cmpxchg`) through the
-//! pointer the scenario computed: outside every mapping, or into a page not open for writing, the CPU
+//! address). An instruction is the one real x86-64 instruction (`mov`, `lock xadd`, `lock cmpxchg`)
+//! through the pointer the scenario computed: outside every mapping, or into a page not open for writing, the CPU
 //! faults and Linux delivers a real `SIGSEGV`.
 
 use super::{call, not_this_mechanism, value_or_errno, Out};
@@ -15,7 +15,6 @@ use crate::check::protocol::{CallView, Reply};
 use sim_core::kernel::mm::{MAP_BASE, TASK_SIZE};
 use sim_core::lang::syscalls::CallId;
 use sim_core::linux::mman::page_align;
-use std::sync::atomic::{AtomicI64, Ordering};
 
 /// The most ranges a real process keeps track of (a scenario makes a few).
 const MOST_RANGES: usize = 256;
@@ -110,6 +109,44 @@ fn mmap(length: i64, prot: i64, flags: i64) -> Out<'static> {
     value_or_errno(result)
 }
 
+// The four instructions, each exactly the one x86-64 instruction the simulator's step stands for, at any
+// alignment (x86-64 allows a misaligned access, and a locked one across cache lines).
+//
+// SAFETY (all four): the scenario's own access, made for real at the address it computed. An address it
+// may not touch faults, and the process dies of the real SIGSEGV, as the simulated one does; the
+// runner's own memory is never at the scenario's addresses (see `Ranges`), and nothing of the runner
+// relies on what the instruction changes.
+
+fn load(pointer: *mut i64) -> i64 {
+    let value: i64;
+    unsafe {
+        std::arch::asm!("mov {value}, qword ptr [{pointer}]", pointer = in(reg) pointer, value = out(reg) value, options(nostack, readonly))
+    };
+    value
+}
+
+fn store(pointer: *mut i64, value: i64) {
+    unsafe {
+        std::arch::asm!("mov qword ptr [{pointer}], {value}", pointer = in(reg) pointer, value = in(reg) value, options(nostack))
+    };
+}
+
+fn fetch_add(pointer: *mut i64, value: i64) -> i64 {
+    let mut old = value;
+    unsafe {
+        std::arch::asm!("lock xadd qword ptr [{pointer}], {old}", pointer = in(reg) pointer, old = inout(reg) old, options(nostack))
+    };
+    old
+}
+
+fn compare_exchange(pointer: *mut i64, expected: i64, new: i64) -> i64 {
+    let mut old = expected;
+    unsafe {
+        std::arch::asm!("lock cmpxchg qword ptr [{pointer}], {new}", pointer = in(reg) pointer, new = in(reg) new, inout("rax") old, options(nostack))
+    };
+    old
+}
+
 /// The pointer to the integer an instruction works on.
 fn pointer(command: &CallView) -> *mut i64 {
     (command.arg(0) as u64).wrapping_add(command.arg(1) as u64) as *mut i64
@@ -127,28 +164,13 @@ pub fn perform(command: &CallView) -> Out<'static> {
             value_or_errno(result)
         }
         CallId::Mprotect => value_or_errno(call(libc::SYS_mprotect, &[command.arg(0), command.arg(1), command.arg(2)])),
-        // SAFETY (all four): the scenario's own access, for real; an address it may not touch faults,
-        // and the process dies of the real SIGSEGV, as the simulated one does. Volatile, so that the
-        // access happens exactly once, in this step.
-        CallId::Load => Reply::Value(unsafe { pointer(command).read_volatile() }),
+        CallId::Load => Reply::Value(load(pointer(command))),
         CallId::Store => {
-            unsafe { pointer(command).write_volatile(command.arg(2)) };
+            store(pointer(command), command.arg(2));
             Reply::Value(0)
         }
-        CallId::FetchAdd => {
-            // SAFETY: as above; an `AtomicI64` has the layout of an `i64`.
-            let atomic = unsafe { AtomicI64::from_ptr(pointer(command)) };
-            Reply::Value(atomic.fetch_add(command.arg(2), Ordering::SeqCst))
-        }
-        CallId::CompareExchange => {
-            // SAFETY: as above.
-            let atomic = unsafe { AtomicI64::from_ptr(pointer(command)) };
-            let old = match atomic.compare_exchange(command.arg(2), command.arg(3), Ordering::SeqCst, Ordering::SeqCst)
-            {
-                Ok(old) | Err(old) => old,
-            };
-            Reply::Value(old)
-        }
+        CallId::FetchAdd => Reply::Value(fetch_add(pointer(command), command.arg(2))),
+        CallId::CompareExchange => Reply::Value(compare_exchange(pointer(command), command.arg(2), command.arg(3))),
         other => not_this_mechanism(other),
     }
 }
@@ -156,6 +178,22 @@ pub fn perform(command: &CallView) -> Out<'static> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_instructions_read_and_write_the_integer_at_any_alignment() {
+        let mut words = [0i64; 3];
+        let base = words.as_mut_ptr();
+        store(base, 5);
+        assert_eq!(fetch_add(base, 2), 5);
+        assert_eq!(compare_exchange(base, 6, 9), 7, "no exchange: the value is not the one expected");
+        assert_eq!(compare_exchange(base, 7, 9), 7);
+        assert_eq!(load(base), 9);
+        let odd = (base as usize + 3) as *mut i64;
+        store(odd, -1);
+        assert_eq!(load(odd), -1);
+        assert_eq!(fetch_add(odd, 1), -1);
+        assert_eq!(load(odd), 0);
+    }
 
     #[test]
     fn the_ranges_find_the_address_the_simulator_picks() {
