@@ -1101,10 +1101,10 @@ impl Runner<'_> {
                     Move::Fault { .. } => {}
                 }
             }
-            if fault_first {
-                if let Some(status) = expected.exits.iter().find(|(pid, _)| *pid == actor).map(|(_, status)| *status) {
-                    after_command.push((call_label.clone(), Await::Death(status)));
-                }
+            // A fault kills, or runs a handler (shown as any handler's start is).
+            let fault_death = expected.exits.iter().find(|(pid, _)| *pid == actor).map(|(_, status)| *status);
+            if let (true, Some(status)) = (fault_first, fault_death) {
+                after_command.push((call_label.clone(), Await::Death(status)));
             } else if let Some(status) = dead {
                 after_command.push((call_label.clone(), Await::Death(status)));
             } else if stopped {
