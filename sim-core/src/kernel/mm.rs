@@ -734,6 +734,36 @@ mod tests {
     }
 
     #[test]
+    fn a_mapping_past_max_mapped_bytes_ends_the_run_and_a_fork_shares_frames() {
+        use crate::lang::compile::Program;
+        let source = "process main {\n  a = mmap 8192 PROT_READ|PROT_WRITE MAP_PRIVATE|MAP_ANONYMOUS\n  \
+                      store a 0 7\n  fork child {\n    store a 0 8\n  }\n  \
+                      b = mmap 4096 PROT_READ MAP_SHARED|MAP_ANONYMOUS\n}\n";
+        let scenario = crate::parse(source).expect("parses");
+        let program = Arc::new(Program::compile(&scenario).expect("compiles"));
+        let mut limits = crate::Limits::DEFAULT;
+        limits.max_mapped_bytes = 3 * PAGE as u64;
+        let mut trace = Trace::new(true);
+        let mut kernel = Kernel::new(program.clone(), limits, &mut trace).expect("fits");
+        for _ in 0..3 {
+            kernel.step(&program, 2, &mut trace).expect("mmap, store and fork fit");
+        }
+        // After the fork, both processes map the same two frames, copy-on-write: four entries.
+        assert_eq!(kernel.frames.in_use, 2);
+        assert!(kernel.procs[2].mm.mappings[0].ptes.iter().all(|pte| pte.cow));
+        assert_eq!(kernel.frames.get(kernel.procs[2].mm.mappings[0].ptes[0].frame).refs, 2);
+        // The child's store copies the frame: a third frame, which still fits.
+        kernel.step(&program, 3, &mut trace).expect("the copy fits");
+        assert_eq!(kernel.frames.in_use, 3);
+        assert!(trace.events.iter().any(|event| matches!(event.kind, EventKind::PageCopied { pid: 3, .. })));
+        kernel.check_invariants().expect("the counts hold");
+        // A fourth page does not.
+        let hit = kernel.step(&program, 2, &mut trace).expect_err("the last mapping is past the limit");
+        assert_eq!(hit.limit, "max_mapped_bytes");
+        assert_eq!(kernel.frames.in_use, 3);
+    }
+
+    #[test]
     fn the_kernel_picks_the_lowest_free_range() {
         let mut mm = AddressSpace::default();
         let mapping = |start: u64, pages: usize| Mapping {
