@@ -284,6 +284,9 @@ fn fill_template(program: &Program, call: &CallOp, args: &Args) -> String {
     out
 }
 
+/// How the trace starts the line of a memory instruction, which is no system call.
+pub const INSTRUCTION: &str = "user-space instruction (no system call): ";
+
 /// The call as C would write it, with the values its operands had: `write(p.w=4, "hello", 5)`, with
 /// the name it binds in front (`p = pipe()`).
 pub fn call_text(program: &Program, op: u32, args: &Args) -> String {
@@ -598,9 +601,9 @@ pub fn event_text(program: &Program, trace: &Trace, names: &ProcessNames, event:
                 // A user-space instruction: no system call, no kernel entry.
                 let text = call_text(program, *op, args);
                 return match (call.id, result) {
-                    (CallId::Store, _) => format!("user-space instruction (no system call): {text}"),
-                    (_, CallResult::Value { value }) => format!("user-space instruction (no system call): {text} -> {value}"),
-                    _ => format!("user-space instruction (no system call): {text}"),
+                    (CallId::Store, _) => format!("{INSTRUCTION}{text}"),
+                    (_, CallResult::Value { value }) => format!("{INSTRUCTION}{text} -> {value}"),
+                    _ => format!("{INSTRUCTION}{text}"),
                 };
             }
             let call = call.map(|call| call.id);
