@@ -51,6 +51,11 @@ pub struct Limits {
     /// Most System V semaphores in all sets together (Linux's `SEMMNS` is 1,024,000,000).
     #[serde(default = "default_max_semaphores")]
     pub max_semaphores: u32,
+    /// Most bytes of page frames in use at once: shared memory segments and mappings together (Linux
+    /// allows as much as the machine has; a scenario needs a few pages, and every page written holds
+    /// 4 KiB). A call that would pass it ends the run.
+    #[serde(default = "default_max_mapped_bytes")]
+    pub max_mapped_bytes: u64,
     /// The IPC limits a process sees in a fresh IPC namespace, which are Linux's tunables rather than
     /// the simulator's own bounds.
     #[serde(default)]
@@ -126,6 +131,10 @@ fn default_max_ipc_objects() -> u32 {
     Limits::DEFAULT.max_ipc_objects
 }
 
+fn default_max_mapped_bytes() -> u64 {
+    Limits::DEFAULT.max_mapped_bytes
+}
+
 fn default_max_semaphores() -> u32 {
     Limits::DEFAULT.max_semaphores
 }
@@ -147,6 +156,7 @@ impl Limits {
         max_memory_bytes: 512 << 20,
         max_ipc_objects: 1_024,
         max_semaphores: 65_536,
+        max_mapped_bytes: 64 << 20,
         ipc: IpcLimits::LINUX,
         max_signal_frames: 64,
     };

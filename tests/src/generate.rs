@@ -10,7 +10,7 @@
 use proptest::prelude::*;
 use proptest::strategy::BoxedStrategy;
 use sim_core::ast::*;
-use sim_core::lang::syscalls::{Binding, CallId, CallSpec, OperandKind, ResultShape, CALLS};
+use sim_core::lang::syscalls::{Binding, CallId, CallSpec, Mechanism, OperandKind, ResultShape, CALLS};
 use sim_core::linux::{self, Family, ERRNOS};
 use sim_core::Limits;
 
@@ -334,7 +334,40 @@ pub fn expect(shape: ResultShape) -> BoxedStrategy<Expect> {
 }
 
 pub fn call_of(spec: &'static CallSpec, values: Values) -> BoxedStrategy<Stmt> {
-    call_with(spec, values, &|_, _, kind, values| operand(kind, values))
+    call_with(spec, values, &|id, index, kind, values| match (values, memory_operand(id, index)) {
+        (Values::Run, Some(strategy)) => strategy,
+        _ => operand(kind, values),
+    })
+}
+
+/// For a run, the operands of the memory calls and instructions that reach memory: addresses in the
+/// first pages the kernel hands out (from `MAP_BASE`), offsets in a page (aligned or not) or just past
+/// it, lengths of a page or a few, so that runs map, share, copy on write, and fault.
+fn memory_operand(id: CallId, index: usize) -> Option<BoxedStrategy<Arg>> {
+    let base = sim_core::kernel::mm::MAP_BASE as i64;
+    let values: BoxedStrategy<i64> = match (id.spec().mechanism, id.spec().operands[index].word) {
+        (_, "ADDR") => {
+            prop_oneof![4 => (0i64..4).prop_map(move |page| base + page * 4096), 1 => Just(base + 8)].boxed()
+        }
+        (_, "OFFSET") => {
+            prop_oneof![6 => (0i64..2).prop_map(|word| word * 8), 1 => Just(4092i64), 1 => Just(4096i64)].boxed()
+        }
+        (Mechanism::Shm | Mechanism::Mm, "LENGTH" | "SIZE") => {
+            prop_oneof![3 => Just(4096i64), 1 => 1i64..12_000].boxed()
+        }
+        (Mechanism::Mm, "PROT") => {
+            use linux::mman::{PROT_NONE, PROT_READ, PROT_WRITE};
+            prop_oneof![6 => Just(PROT_READ | PROT_WRITE), 1 => Just(PROT_READ), 1 => Just(PROT_NONE)].boxed()
+        }
+        (Mechanism::Mm, "FLAGS") => {
+            use linux::mman::{MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED};
+            let flags =
+                [MAP_PRIVATE | MAP_ANONYMOUS, MAP_SHARED | MAP_ANONYMOUS, MAP_PRIVATE | MAP_ANONYMOUS, MAP_SHARED];
+            prop::sample::select(flags.to_vec()).boxed()
+        }
+        _ => return None,
+    };
+    Some(values.prop_map(|value| Arg::Expr(int_expr(value))).boxed())
 }
 
 /// Chooses operand `index` (of kind `kind`) of a call.
@@ -392,6 +425,56 @@ pub fn call_with(spec: &'static CallSpec, values: Values, choose: &OperandChoose
             })
         })
         .boxed()
+}
+
+/// The calls of shared memory, mappings and memory instructions only (with the control flow and forks
+/// around them that [`scenario_with`] adds): runs that map, share, copy on write and fault.
+pub fn memory_calls(values: Values) -> BoxedStrategy<Stmt> {
+    let calls: Vec<BoxedStrategy<Stmt>> = CALLS
+        .iter()
+        .filter(|spec| matches!(spec.mechanism, Mechanism::Shm | Mechanism::Mm | Mechanism::Memory))
+        .map(|spec| call_of(spec, values))
+        .collect();
+    prop::strategy::Union::new(calls).boxed()
+}
+
+/// The idiom random calls rarely line up, for memory: main maps a page (private or shared, or a System V
+/// segment attached) and stores in it, makes memory calls, forks a worker, and both go on with memory
+/// calls of their own on the same addresses: pages shared, copied on write, unmapped, faulted on.
+pub fn memory_scenario() -> impl Strategy<Value = Scenario> {
+    use linux::mman::{MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE};
+    let body = || prop::collection::vec(memory_calls(Values::Run), 1..6);
+    (0u8..3, body(), body(), body()).prop_map(|(kind, before, child, after)| {
+        let call = |bind: Option<&str>, call: CallId, args: Vec<i64>| {
+            Stmt::Call(CallStmt {
+                bind: bind.map(|name| located(name.to_string())),
+                call,
+                args: args.into_iter().map(int_arg).collect(),
+                retry: Vec::new(),
+                span: span(),
+                expect: None,
+            })
+        };
+        let rw = PROT_READ | PROT_WRITE;
+        let mut body = match kind {
+            0 => vec![call(Some("m"), CallId::Mmap, vec![4096, rw, MAP_PRIVATE | MAP_ANONYMOUS])],
+            1 => vec![call(Some("m"), CallId::Mmap, vec![4096, rw, MAP_SHARED | MAP_ANONYMOUS])],
+            _ => vec![call(Some("s"), CallId::Shmget, vec![0, 4096, 0o1600]), call(Some("m"), CallId::Shmat, vec![0])],
+        };
+        body.push(call(None, CallId::Store, vec![sim_core::kernel::mm::MAP_BASE as i64, 0, 1]));
+        body.extend(before);
+        body.push(Stmt::Fork(ForkStmt { name: "worker".into(), span: span(), expect: None, body: child }));
+        body.extend(after);
+        let main = ProcessDecl { name: "main".into(), name_span: span(), expect: None, body };
+        Scenario {
+            title: None,
+            description: None,
+            expected_end: None,
+            schedule: None,
+            processes: vec![main, binder()],
+            handlers: Vec::new(),
+        }
+    })
 }
 
 pub fn call_stmt(values: Values) -> BoxedStrategy<Stmt> {
@@ -739,7 +822,6 @@ pub fn signal_operand(call: CallId, index: usize, kind: OperandKind, values: Val
 
 /// Whether a call belongs to signals or time (those [`signal_calls`] weights up).
 pub fn is_signal_or_time(spec: &CallSpec) -> bool {
-    use sim_core::lang::syscalls::Mechanism;
     matches!(spec.mechanism, Mechanism::Signal | Mechanism::Time)
 }
 

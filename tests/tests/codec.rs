@@ -206,6 +206,8 @@ fn kind() -> impl Strategy<Value = EventKind> {
             .prop_map(|(pid, object, num, adjust, value)| EventKind::Undo { pid, object, num, adjust, value }),
         1 => (object(), any::<i64>(), any::<u64>())
             .prop_map(|(object, label, count)| EventKind::Leftover { object, label, count }),
+        1 => (pid(), any::<u64>(), number::<u32>(), number::<u32>())
+            .prop_map(|(pid, address, from, to)| EventKind::PageCopied { pid, address, from, to }),
         1 => outcome().prop_map(|outcome| EventKind::End { outcome: Box::new(outcome) }),
     ]
 }

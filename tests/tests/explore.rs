@@ -69,6 +69,14 @@ fn the_bugs_the_library_shows_are_found_and_their_schedules_replay_them() {
     };
     let report = replay("sem-no-mutex", &reached.shortest);
     assert_eq!(report.failures.len(), lost.failures.len(), "the shortest schedule replays the failure");
+    // The lost update in shared memory: the pinned schedule's outcome (1) and the one that counts both (2)
+    // are both found, and the schedule that loses the update replays it.
+    let found = explored(&text("shm-lost-update"));
+    assert!(found.incomplete.is_none());
+    let lost = found.outcomes.iter().find(|(outcome, _)| outcome.holds()).expect("a schedule loses an update");
+    let counted = found.outcomes.iter().find(|(outcome, _)| !outcome.holds()).expect("a schedule counts both");
+    assert!(replay("shm-lost-update", &lost.1.shortest).failures.is_empty());
+    assert_eq!(replay("shm-lost-update", &counted.1.shortest).failures.len(), counted.0.failures.len());
     // The forgotten close: end of file never comes, on every schedule.
     let found = explored(&text("eof-never-comes"));
     assert!(found.incomplete.is_none());

@@ -3,9 +3,11 @@
 //! end (all exited, deadlock, step limit or a limit), replay exactly from their choices, and render.
 //! Scenarios weighted toward signals and timers keep the laws of signals across every step (see
 //! [`ipclab_tests::signal_laws`]), and the checker of those laws is shown to catch each broken law
-//! and to see real signal activity.
+//! and to see real signal activity. Scenarios of shared memory, mappings and memory instructions with
+//! forks keep the memory invariants (frame reference counts, attach counts) at every step, replay
+//! exactly, and are shown to share frames, copy on write and fault.
 
-use ipclab_tests::generate::{scenario, signal_scenario, Values};
+use ipclab_tests::generate::{memory_scenario, scenario, signal_scenario, Values};
 use ipclab_tests::signal_laws::{check_step, run_checked, Law, Tally, View};
 use proptest::prelude::*;
 use sim_core::{Event, Pid, Policy, RunConfig, Simulation, StepStatus};
@@ -31,6 +33,60 @@ proptest! {
         prop_assert!(text.lines().count() >= simulation.trace().events.len());
         let _ = simulation.snapshot();
     }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    /// Memory scenarios: invariants after every step, an exact replay, and a state hash that a clone of
+    /// the kernel (which shares every frame's bytes) gives too.
+    #[test]
+    fn memory_scenarios_keep_every_invariant(scenario in memory_scenario(), seed in any::<u64>(), random in any::<bool>()) {
+        let policy = if random { Policy::Random } else { Policy::RoundRobin };
+        let config = RunConfig { seed, policy, max_steps: 2_000, check_invariants: true, ..RunConfig::default() };
+        let mut simulation = Simulation::new(&scenario, config).expect("compiles");
+        let outcome = simulation.run().map_err(|error| TestCaseError::fail(error.to_string()))?.clone();
+        let replay_config = RunConfig { seed, policy: Policy::Choices { pids: simulation.choices() }, max_steps: 2_000, check_invariants: true, ..RunConfig::default() };
+        let mut replay = Simulation::new(&scenario, replay_config).expect("compiles");
+        replay.run().map_err(|error| TestCaseError::fail(error.to_string()))?;
+        prop_assert_eq!(replay.trace().hash(), simulation.trace().hash());
+        prop_assert_eq!(replay.outcome(), Some(&outcome));
+        prop_assert_eq!(replay.kernel().state_hash(), simulation.kernel().clone().state_hash());
+        let _ = ipclab_tests::trace_text(&simulation);
+        let _ = simulation.snapshot();
+    }
+}
+
+#[test]
+fn memory_scenarios_share_frames_copy_on_write_and_fault() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    use sim_core::EventKind;
+    let mut runner = TestRunner::deterministic();
+    let (mut copies, mut faults, mut values_read) = (0, 0, 0);
+    for _ in 0..300 {
+        let scenario = memory_scenario().new_tree(&mut runner).expect("a scenario").current();
+        let config = RunConfig { max_steps: 2_000, check_invariants: true, ..RunConfig::default() };
+        let mut simulation = Simulation::new(&scenario, config).expect("compiles");
+        simulation.run().expect("runs");
+        for event in &simulation.trace().events {
+            match &event.kind {
+                EventKind::PageCopied { .. } => copies += 1,
+                EventKind::Fault { .. } => faults += 1,
+                EventKind::Call { result: sim_core::trace::CallResult::Value { value }, op, .. }
+                    if *value != 0
+                        && simulation
+                            .program()
+                            .call(*op)
+                            .is_some_and(|call| call.id == sim_core::lang::syscalls::CallId::Load) =>
+                {
+                    values_read += 1
+                }
+                _ => {}
+            }
+        }
+    }
+    assert!(copies > 0 && faults > 0 && values_read > 0, "copies {copies}, faults {faults}, values read {values_read}");
 }
 
 proptest! {

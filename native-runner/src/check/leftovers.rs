@@ -1,11 +1,11 @@
 //! The IPC objects a run leaves behind, on both arms: the simulator's `Leftover` events at the end of
 //! the run, and what the run's IPC namespace and `/dev/shm` hold on Linux once the last step is done
-//! (`/proc/sysvipc/msg` and `/proc/sysvipc/sem` as the driver, inside the run's IPC namespace, reads
+//! (`/proc/sysvipc/msg`, `/proc/sysvipc/sem` and `/proc/sysvipc/shm` as the driver, inside the run's IPC namespace, reads
 //! them; the run's POSIX queues as files of an mqueue file system mounted for the run; named
 //! semaphores as the files `sem.NAME` of the run's private `/dev/shm`).
 //!
 //! Each object is one line in words both arms can produce: a System V object by id, key and count (of
-//! messages, or semaphores), a POSIX queue by name, a named semaphore by name and value.
+//! messages, semaphores, or a segment's bytes), a POSIX queue by name, a named semaphore by name and value.
 
 use sim_core::lang::compile::Program;
 use sim_core::trace::{EventKind, ObjectKind, Trace};
@@ -21,6 +21,10 @@ fn msg_line(id: i64, key: i64, messages: u64) -> String {
 
 fn sem_line(id: i64, key: i64, semaphores: u64) -> String {
     format!("semaphore set {id} (key {key}) of {semaphores} semaphores")
+}
+
+fn shm_line(id: i64, key: i64, size: u64) -> String {
+    format!("shared memory segment {id} (key {key}) of {size} bytes")
 }
 
 fn mqueue_line(name: &str) -> String {
@@ -44,6 +48,7 @@ pub fn simulated(program: &Program, trace: &Trace) -> Vec<String> {
             EventKind::Leftover { object, label, count } => Some(match object.kind {
                 ObjectKind::MsgQueue => msg_line(object.id as i64, *label, *count),
                 ObjectKind::SemSet => sem_line(object.id as i64, *label, *count),
+                ObjectKind::ShmSegment => shm_line(object.id as i64, *label, *count),
                 ObjectKind::Mqueue => mqueue_line(&name(*label)),
                 _ => named_sem_line(&name(*label), *count),
             }),
@@ -73,14 +78,17 @@ fn sysvipc_rows(text: &str, columns: usize) -> Result<Vec<Vec<i64>>, String> {
 }
 
 /// The System V lines of `/proc/sysvipc/msg` (`key msqid perms cbytes qnum ...`) and
-/// `/proc/sysvipc/sem` (`key semid perms nsems ...`).
-fn system_v(msg: &str, sem: &str) -> Result<Vec<String>, String> {
+/// `/proc/sysvipc/sem` (`key semid perms nsems ...`) and `/proc/sysvipc/shm` (`key shmid perms size ...`).
+fn system_v(msg: &str, sem: &str, shm: &str) -> Result<Vec<String>, String> {
     let mut lines = Vec::new();
     for row in sysvipc_rows(msg, 5)? {
         lines.push(msg_line(row[1], row[0], row[4] as u64));
     }
     for row in sysvipc_rows(sem, 4)? {
         lines.push(sem_line(row[1], row[0], row[3] as u64));
+    }
+    for row in sysvipc_rows(shm, 4)? {
+        lines.push(shm_line(row[1], row[0], row[3] as u64));
     }
     Ok(lines)
 }
@@ -95,7 +103,7 @@ fn sem_value(file: &[u8]) -> Option<u64> {
 /// Linux's side, sorted: read by the driver, inside the run's namespaces, after the last step.
 pub fn real() -> Result<Vec<String>, String> {
     let read = |path: &str| std::fs::read_to_string(path).map_err(|error| format!("cannot read {path}: {error}"));
-    let mut lines = system_v(&read("/proc/sysvipc/msg")?, &read("/proc/sysvipc/sem")?)?;
+    let mut lines = system_v(&read("/proc/sysvipc/msg")?, &read("/proc/sysvipc/sem")?, &read("/proc/sysvipc/shm")?)?;
     let queues = MQUEUE_DIR.to_str().expect("an ASCII path");
     let entries = std::fs::read_dir(queues).map_err(|error| format!("cannot list {queues}: {error}"))?;
     for entry in entries {
@@ -126,11 +134,17 @@ mod tests {
                    \x20       42          0   600          14          1     3     0 65534 65534 65534 65534 0 0 0\n";
         let sem = "       key      semid perms      nsems   uid   gid  cuid  cgid      otime      ctime\n\
                    \x20        0      32768   600          3 65534 65534 65534 65534 0 0\n";
+        let shm = "       key      shmid perms                  size  cpid  lpid nattch   uid   gid  cuid  cgid      atime      dtime      ctime                   rss                  swap\n\
+                   \x20       99          0   600                  4096     2     3      0 65534 65534 65534 65534 0 0 0 0 0\n";
         assert_eq!(
-            system_v(msg, sem).unwrap(),
-            ["message queue 0 (key 42) holding 1 messages", "semaphore set 32768 (key 0) of 3 semaphores"]
+            system_v(msg, sem, shm).unwrap(),
+            [
+                "message queue 0 (key 42) holding 1 messages",
+                "semaphore set 32768 (key 0) of 3 semaphores",
+                "shared memory segment 0 (key 99) of 4096 bytes"
+            ]
         );
-        assert!(system_v("header\nnot a row\n", "").is_err());
+        assert!(system_v("header\nnot a row\n", "", "").is_err());
     }
 
     #[test]

@@ -971,6 +971,7 @@ impl Runner<'_> {
         let mut command = None;
         let mut after_command: Vec<(String, Await)> = Vec::new();
         let mut post_fault = None;
+        let mut fault_first = false;
         if !ended {
             let in_call = self.top(actor).is_some_and(|top| top.in_call.is_some());
             let first = rest.iter().find(|step| !matches!(step, Move::Deliver { .. } | Move::Died { .. }));
@@ -1009,10 +1010,23 @@ impl Runner<'_> {
                     command = Some(Command::Fork { op: *op });
                     self.call_words(*op, &Args::default())
                 }
-                Some(Move::Fault { op }) => {
-                    command = Some(Command::Fault { op: *op });
-                    self.fault_text(*op)
-                }
+                Some(Move::Fault { op }) => match self.program.call(*op) {
+                    // A memory instruction that faults: the real process makes the access, and takes the
+                    // real fault. Its operands are what its variables held (a fault changes none).
+                    Some(call) if call.id.spec().mechanism.is_instruction() => {
+                        let mut args = Args::default();
+                        let vars = &kernel.process(actor).vars;
+                        if sim_core::kernel::resolve_args(call, vars, actor, &mut args).is_ok() {
+                            command = self.call_command(*op, &args).map(Command::Call);
+                        }
+                        fault_first = true;
+                        self.fault_text(*op)
+                    }
+                    _ => {
+                        command = Some(Command::Fault { op: *op });
+                        self.fault_text(*op)
+                    }
+                },
                 Some(Move::ImplicitExit) => {
                     command = Some(Command::Exit { status: 0 });
                     "exit(0) at the end of its code".to_string()
@@ -1023,7 +1037,7 @@ impl Runner<'_> {
                     top_call.map_or_else(String::new, |(op, args)| self.call_words(op, &args))
                 }
             };
-            let fault_first = matches!(command, Some(Command::Fault { .. }));
+            fault_first |= matches!(command, Some(Command::Fault { .. }));
             let mut post_index = 0;
             let post_handlers = rest
                 .iter()
@@ -1091,10 +1105,10 @@ impl Runner<'_> {
                     Move::Fault { .. } => {}
                 }
             }
-            if fault_first {
-                if let Some(status) = expected.exits.iter().find(|(pid, _)| *pid == actor).map(|(_, status)| *status) {
-                    after_command.push((call_label.clone(), Await::Death(status)));
-                }
+            // A fault kills, or runs a handler (shown as any handler's start is).
+            let fault_death = expected.exits.iter().find(|(pid, _)| *pid == actor).map(|(_, status)| *status);
+            if let (true, Some(status)) = (fault_first, fault_death) {
+                after_command.push((call_label.clone(), Await::Death(status)));
             } else if let Some(status) = dead {
                 after_command.push((call_label.clone(), Await::Death(status)));
             } else if stopped {
@@ -1418,10 +1432,13 @@ impl Runner<'_> {
         differs
     }
 
-    /// `(division traps on line N)`
+    /// `(division traps on line N)`, `(store faults on line N)`
     fn fault_text(&self, op: u32) -> String {
         let line = self.program.ops.get(op as usize).map_or(0, |op| op.span.line);
-        format!("(division traps on line {line})")
+        match self.program.call(op).filter(|call| call.id.spec().mechanism.is_instruction()) {
+            Some(call) => format!("({} faults on line {line})", call.id.name()),
+            None => format!("(division traps on line {line})"),
+        }
     }
 
     /// Adds a row; true when it differs.

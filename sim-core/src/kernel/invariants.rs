@@ -46,6 +46,8 @@ impl Kernel {
         SemSets::check(self)?;
         Mqueues::check(self)?;
         NamedSems::check(self)?;
+        super::shm::ShmSegments::check(self)?;
+        super::mm::Memory::check(self)?;
         if self.ipc.object_count() > self.limits.max_ipc_objects as usize {
             return Err("more IPC objects exist than the limit allows".to_string());
         }

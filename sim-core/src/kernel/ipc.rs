@@ -14,6 +14,7 @@ use super::mqueue::Mqueue;
 use super::msg::MsgQueue;
 use super::named_sem::NamedSem;
 use super::sem::SemSet;
+use super::shm::ShmSegment;
 use super::Kernel;
 use crate::linux::errno::ENOSPC;
 use crate::linux::ipc::{IPCID_SEQ_MAX, IPCMNI, IPCMNI_SHIFT, IPC_MIN_CYCLE};
@@ -172,6 +173,9 @@ pub struct Ipc {
     pub named_sems: Vec<Option<NamedSem>>,
     /// Names of named semaphores (without leading `/`), as the files `/dev/shm/sem.NAME`.
     pub sem_names: BTreeMap<Arc<str>, u32>,
+    pub shm_ids: IpcIds,
+    /// System V shared memory segments by index.
+    pub shm_segs: IdTable<ShmSegment>,
     /// A number for each System V object made, never reused: a sleeper that finds another number behind
     /// its id when it wakes knows its object was removed (`ipc_valid_object`).
     pub serial: u64,
@@ -182,6 +186,7 @@ impl Ipc {
     pub fn object_count(&self) -> usize {
         self.msg_queues.len()
             + self.sem_sets.len()
+            + self.shm_segs.len()
             + self.mqueues.iter().flatten().count()
             + self.named_sems.iter().flatten().count()
     }
@@ -194,7 +199,7 @@ impl Ipc {
 
     /// The state that decides what happens next, for [`Kernel::state_hash`].
     pub fn hash_into(&self, hasher: &mut TraceHasher) {
-        for ids in [&self.msg_ids, &self.sem_ids] {
+        for ids in [&self.msg_ids, &self.sem_ids, &self.shm_ids] {
             hasher.word(ids.in_use as u64 | (ids.seq as u64) << 32);
             hasher.word(ids.last_idx as u64);
             hasher.word(ids.next as u64);
@@ -249,6 +254,9 @@ impl Kernel {
         }
         for set in self.ipc.sem_sets.values() {
             record(ObjectRef::sem_set(set.id as u32), set.key as i64, set.sems.len() as u64);
+        }
+        for segment in self.ipc.shm_segs.values() {
+            record(ObjectRef::shm_segment(segment.id as u32), segment.key as i64, segment.segsz);
         }
         for queue in self.ipc.mqueues.iter().flatten() {
             if let Some(name) = queue.name_index {

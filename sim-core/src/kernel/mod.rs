@@ -17,6 +17,7 @@ pub mod fd;
 pub mod fifo;
 pub mod invariants;
 pub mod ipc;
+pub mod mm;
 pub mod mqueue;
 pub mod msg;
 pub mod named_sem;
@@ -24,6 +25,7 @@ pub mod pipe;
 pub mod pipe_buffer;
 pub mod process;
 pub mod sem;
+pub mod shm;
 pub mod signal;
 pub mod state;
 pub mod time;
@@ -196,6 +198,8 @@ pub struct Kernel {
     pub fifos: BTreeMap<Arc<str>, FifoNode>,
     /// System V message queues and semaphore sets, POSIX message queues and named semaphores.
     pub ipc: ipc::Ipc,
+    /// Physical memory: the page frames that mappings and shared memory segments hold.
+    pub frames: mm::Frames,
     pub step: u64,
     pub bytes_in_flight: u64,
     /// Pages of freed pipes that a clone of the kernel still held when they were freed.
@@ -251,6 +255,7 @@ impl Kernel {
             pipes: Vec::new(),
             fifos: BTreeMap::new(),
             ipc: ipc::Ipc::default(),
+            frames: mm::Frames::default(),
             step: 0,
             bytes_in_flight: 0,
             pages_released_shared: 0,
@@ -308,9 +313,10 @@ impl Kernel {
 
     /// Bytes of memory the kernel's objects hold for the memory budget: every pipe's pages, and the
     /// pages it let go of while a clone still held them, and the messages queued in System V and POSIX
-    /// message queues ([`crate::Limits::max_memory_bytes`]).
+    /// message queues, and the page frames that were written ([`crate::Limits::max_memory_bytes`]).
     pub fn held_bytes(&self) -> u64 {
-        let pages: u64 = self.pipes.iter().flatten().map(|pipe| pipe.buffer.pages_accounted()).sum();
+        let pages: u64 =
+            self.pipes.iter().flatten().map(|pipe| pipe.buffer.pages_accounted()).sum::<u64>() + self.frames.written();
         let messages: u64 = self.ipc.msg_queues.values().map(|queue| queue.cbytes).sum::<u64>()
             + self.ipc.mqueues.iter().flatten().map(|queue| queue.qsize).sum::<u64>();
         (pages + self.pages_released_shared) * crate::linux::fcntl::PAGE_SIZE as u64 + messages
@@ -855,6 +861,8 @@ impl Kernel {
             MechanismId::Sem => <sem::SemSets as Mechanism>::call(self, context, trace),
             MechanismId::Mqueue => <mqueue::Mqueues as Mechanism>::call(self, context, trace),
             MechanismId::NamedSem => <named_sem::NamedSems as Mechanism>::call(self, context, trace),
+            MechanismId::Shm => <shm::ShmSegments as Mechanism>::call(self, context, trace),
+            MechanismId::Mm | MechanismId::Memory => <mm::Memory as Mechanism>::call(self, context, trace),
         }
     }
 
@@ -877,7 +885,7 @@ impl Kernel {
             MechanismId::Sem => <sem::SemSets as Mechanism>::leave_queue(self, pid, &reason),
             MechanismId::Mqueue => <mqueue::Mqueues as Mechanism>::leave_queue(self, pid, &reason),
             MechanismId::NamedSem => <named_sem::NamedSems as Mechanism>::leave_queue(self, pid, &reason),
-            MechanismId::Fd | MechanismId::Sched => {}
+            MechanismId::Fd | MechanismId::Sched | MechanismId::Shm | MechanismId::Mm | MechanismId::Memory => {}
         }
         if mechanism_of(&reason).is_ipc() {
             // A timed call's timer goes with its wait.
@@ -897,7 +905,7 @@ impl Kernel {
             MechanismId::Sem => <sem::SemSets as Mechanism>::leave_queue(self, pid, reason),
             MechanismId::Mqueue => <mqueue::Mqueues as Mechanism>::leave_queue(self, pid, reason),
             MechanismId::NamedSem => <named_sem::NamedSems as Mechanism>::leave_queue(self, pid, reason),
-            MechanismId::Fd | MechanismId::Sched => {}
+            MechanismId::Fd | MechanismId::Sched | MechanismId::Shm | MechanismId::Mm | MechanismId::Memory => {}
         }
         if mechanism_of(reason).is_ipc() {
             self.cancel_timer(pid, time::TimerKind::Wake);
@@ -928,7 +936,9 @@ impl Kernel {
             MechanismId::Sem => <sem::SemSets as Mechanism>::interruption(reason),
             MechanismId::Mqueue => <mqueue::Mqueues as Mechanism>::interruption(reason),
             MechanismId::NamedSem => <named_sem::NamedSems as Mechanism>::interruption(reason),
-            MechanismId::Fd | MechanismId::Sched => Interruption::Restart,
+            MechanismId::Fd | MechanismId::Sched | MechanismId::Shm | MechanismId::Mm | MechanismId::Memory => {
+                Interruption::Restart
+            }
         }
     }
 
@@ -947,7 +957,7 @@ impl Kernel {
             MechanismId::Process => <process::Processes as Mechanism>::woken_call(self, pid, by_signal),
             MechanismId::Signal => <signal::Signals as Mechanism>::woken_call(self, pid, by_signal),
             MechanismId::Time => <time::Clock as Mechanism>::woken_call(self, pid, by_signal),
-            MechanismId::Sched => WokenCall::TriesAgain,
+            MechanismId::Sched | MechanismId::Shm | MechanismId::Mm | MechanismId::Memory => WokenCall::TriesAgain,
         }
     }
 
@@ -960,6 +970,8 @@ impl Kernel {
         <sem::SemSets as Mechanism>::views(self, &mut views);
         <mqueue::Mqueues as Mechanism>::views(self, &mut views);
         <named_sem::NamedSems as Mechanism>::views(self, &mut views);
+        <shm::ShmSegments as Mechanism>::views(self, &mut views);
+        <mm::Memory as Mechanism>::views(self, &mut views);
         views
     }
 

@@ -150,6 +150,8 @@ pub struct Process {
     /// Its `RLIMIT_CORE`, soft and hard (`RLIM_INFINITY` for none): whether a core-dumping signal
     /// writes a core (see [`crate::linux::resource::MIN_COREDUMP`]). Inherited across `fork`.
     pub core_limit: (u64, u64),
+    /// Its mappings and page tables.
+    pub mm: super::mm::AddressSpace,
 }
 
 impl Process {
@@ -189,6 +191,7 @@ impl Process {
             sem_undo: Vec::new(),
             sem_handles: Vec::new(),
             core_limit: crate::linux::resource::DEFAULT_CORE_LIMIT,
+            mm: super::mm::AddressSpace::default(),
         }
     }
 
@@ -317,6 +320,7 @@ pub(crate) fn fork(
         ..Process::blank(child, parent, pgid, child_name)
     });
     super::named_sem::fork(kernel, child);
+    super::mm::fork(kernel, parent, child, trace);
     kernel.alive.push(child);
     kernel.add_runnable(child);
     if kernel.footprint.enabled {
@@ -343,8 +347,10 @@ pub(crate) fn exit_process(kernel: &mut Kernel, pid: Pid, status: ChildStatus, t
     kernel.cancel_timer(pid, super::time::TimerKind::Alarm);
     super::fifo::cancel_pending_open(kernel, pid, trace);
     kernel.proc_mut(pid).handed = None;
-    // `do_exit`: memory first (named semaphores' mappings), then `exit_sem`, then the descriptors.
+    // `do_exit`: `exit_sem`, then memory (the mappings, named semaphores' too; `exit_shm` keeps the
+    // segments, as `kernel.shm_rmid_forced` is 0), then the descriptors.
     super::named_sem::process_exit(kernel, pid);
+    super::mm::process_exit(kernel, pid, trace);
     super::sem::exit_undo(kernel, pid, trace);
     let fds = std::mem::take(&mut kernel.proc_mut(pid).fds);
     for entry in fds.into_iter().flatten() {

@@ -739,18 +739,53 @@ pub(crate) fn parent_wants_stop_reports(kernel: &Kernel, parent: Pid) -> bool {
     !matches!(kernel.process(parent).sig.action(SIGCHLD), Action::Handler { flags, .. } if flags & SA_NOCLDSTOP != 0)
 }
 
-/// User-space code faulted (a division by zero): the CPU raises `signal` for it. A fault's signal cannot
-/// be ignored or blocked (`force_sig_fault` puts back the default action), so the process dies of it.
+/// User-space code faulted (a division by zero, a bad memory access): the CPU raises `signal` for it. A
+/// fault's signal cannot be ignored or blocked (`force_sig_info_to_task` puts back the default action
+/// and unblocks it), so the process dies of it, unless a handler is installed and the signal is not
+/// blocked: then the handler runs as the process returns to user mode, on top of the faulting
+/// operation, which runs (and faults) again when the handler returns.
 pub(crate) fn fault(kernel: &mut Kernel, pid: Pid, op: u32, signal: Signal, trace: &mut Trace) {
     if !kernel.process(pid).is_alive() {
         return;
     }
     trace.record(Event { step: kernel.step as u32, kind: EventKind::Fault { pid, op, signal } });
+    let signals = &kernel.process(pid).sig;
+    let caught = matches!(signals.action(signal), Action::Handler { .. }) && signals.blocked & signal.mask_bit() == 0;
+    if caught && signals.pending & signal.mask_bit() == 0 {
+        let code = fault_code(kernel, pid, op, signal);
+        let signals = &mut kernel.proc_mut(pid).sig;
+        signals.queue.push(Queued { signal, from: 0, value: 0, code });
+        signals.pending |= signal.mask_bit();
+        return;
+    }
     // SIGFPE and SIGSEGV both dump core by default.
     let dumped = super::process::dumps_core(kernel.process(pid));
     let delivery = if dumped { Delivery::Dumped } else { Delivery::Terminated { core: true } };
     trace.record(Event { step: kernel.step as u32, kind: EventKind::Delivered { pid, signal, delivery } });
     super::process::exit_process(kernel, pid, ChildStatus::Killed { signal, core: dumped }, trace);
+}
+
+/// A fault's `si_code`: `FPE_INTDIV` for a division; for a memory access, `SEGV_MAPERR` when no mapping
+/// covers the address and `SEGV_ACCERR` when one does but does not allow the access.
+fn fault_code(kernel: &Kernel, pid: Pid, op: u32, signal: Signal) -> i64 {
+    const FPE_INTDIV: i64 = 1;
+    const SEGV_MAPERR: i64 = 1;
+    const SEGV_ACCERR: i64 = 2;
+    if signal != crate::linux::signal::SIGSEGV {
+        return FPE_INTDIV;
+    }
+    let process = kernel.process(pid);
+    let mut args = crate::trace::Args::default();
+    let Some(call) = kernel.program.call(op) else { return SEGV_MAPERR };
+    if super::resolve_args(call, &process.vars, pid, &mut args).is_err() {
+        return SEGV_MAPERR;
+    }
+    let address = (args.get(0) as u64).wrapping_add(args.get(1) as u64);
+    if process.mm.find(address).is_some() {
+        SEGV_ACCERR
+    } else {
+        SEGV_MAPERR
+    }
 }
 
 /// The signal mechanism.

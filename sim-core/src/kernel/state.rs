@@ -5,8 +5,8 @@
 //! files, names in the file system), so that two steps that touch nothing in common are known to
 //! commute. [`Kernel::state_hash`] hashes everything that decides what happens next and what a
 //! scenario can observe, and nothing else: not the step count, not the copy counters, not the order in
-//! which open files and pipes were numbered (they are renumbered in the order the processes, taken by
-//! pid, reach them), so two states that differ only in that numbering hash alike.
+//! which open files, pipes and page frames were numbered (they are renumbered in the order the
+//! processes, taken by pid, reach them), so two states that differ only in that numbering hash alike.
 
 use super::{Kernel, ProcState, Scratch};
 use crate::linux::wait;
@@ -129,6 +129,8 @@ impl Kernel {
     /// A hash of the state that decides the rest of the run (see the module documentation).
     pub fn state_hash(&self) -> u64 {
         let canonical = Canonical::of(self);
+        let frames = super::mm::canonical_frames(self);
+        let mut frame_hashed = vec![false; self.frames.slots.len()];
         let mut hasher = TraceHasher::default();
         for process in &self.procs {
             hasher.word(process.pid as u64);
@@ -231,6 +233,8 @@ impl Kernel {
             for child in &process.children {
                 hasher.word(*child as u64);
             }
+            // Page tables, with frames renumbered in the order they are reached, and their bytes.
+            super::mm::hash_space(self, &process.mm, &frames, &mut frame_hashed, &mut hasher);
         }
         let mut files: Vec<(u32, usize)> = canonical
             .files
@@ -285,6 +289,9 @@ impl Kernel {
         }
         // IPC objects are named by ids the scenario sees (System V) or by names: no renumbering.
         self.ipc.hash_into(&mut hasher);
+        for segment in self.ipc.shm_segs.values() {
+            segment.hash_into(self, &frames, &mut frame_hashed, &mut hasher);
+        }
         hasher.finish()
     }
 }

@@ -63,6 +63,7 @@ pub const ENXIO: Errno = Errno(6);
 pub const EBADF: Errno = Errno(9);
 pub const ECHILD: Errno = Errno(10);
 pub const EAGAIN: Errno = Errno(11);
+pub const ENOMEM: Errno = Errno(12);
 pub const EACCES: Errno = Errno(13);
 pub const EBUSY: Errno = Errno(16);
 pub const EEXIST: Errno = Errno(17);

@@ -12,10 +12,12 @@ pub mod errno;
 pub mod fcntl;
 pub mod ioctl;
 pub mod ipc;
+pub mod mman;
 pub mod mqueue;
 pub mod msg;
 pub mod resource;
 pub mod sem;
+pub mod shm;
 pub mod signal;
 pub mod wait;
 
@@ -90,10 +92,20 @@ pub enum Family {
     Resource,
     /// A resource limit: a number of bytes, or `RLIM_INFINITY`.
     Limit,
+    /// `shmat` flags: `SHM_RDONLY`.
+    ShmatFlag,
+    /// `shmctl` commands.
+    ShmctlCommand,
+    /// The fields of `struct shmid_ds` that `shmctl` reads.
+    ShmField,
+    /// Memory protections: `PROT_READ`, `PROT_WRITE`, joined by `|`, or `PROT_NONE`.
+    Prot,
+    /// `mmap` flags: `MAP_SHARED` or `MAP_PRIVATE`, with `MAP_ANONYMOUS`.
+    MapFlag,
 }
 
 impl Family {
-    pub const fn bit(self) -> u32 {
+    pub const fn bit(self) -> u64 {
         1 << self as u8
     }
 
@@ -131,6 +143,11 @@ impl Family {
             Family::SigactionFlag => "a sigaction flag",
             Family::Resource => "a resource",
             Family::Limit => "a resource limit",
+            Family::ShmatFlag => "a shmat flag",
+            Family::ShmctlCommand => "a shmctl command",
+            Family::ShmField => "a field of struct shmid_ds",
+            Family::Prot => "a memory protection",
+            Family::MapFlag => "an mmap flag",
         }
     }
 }
@@ -141,7 +158,7 @@ pub struct Constant {
     pub name: &'static str,
     pub value: i64,
     /// [`Family::bit`]s of the families it belongs to.
-    pub families: u32,
+    pub families: u64,
 }
 
 impl Constant {
@@ -150,19 +167,20 @@ impl Constant {
     }
 }
 
-const fn constant(name: &'static str, value: i64, families: u32) -> Constant {
+const fn constant(name: &'static str, value: i64, families: u64) -> Constant {
     Constant { name, value, families }
 }
 
-const OPEN: u32 = Family::OpenFlag.bit();
-const MQ_OPEN: u32 = Family::MqOpenFlag.bit();
-const SEM_OPEN: u32 = Family::SemOpenFlag.bit();
-const MSGCTL: u32 = Family::MsgctlCommand.bit();
-const SEMCTL: u32 = Family::SemctlCommand.bit();
-const NOWAIT: u32 = Family::MsgsndFlag.bit() | Family::MsgrcvFlag.bit() | Family::SemopFlag.bit();
-const PIPE2: u32 = Family::PipeFlag.bit();
-const WAITPID: u32 = Family::WaitOption.bit();
-const WAITID: u32 = Family::WaitidOption.bit();
+const OPEN: u64 = Family::OpenFlag.bit();
+const MQ_OPEN: u64 = Family::MqOpenFlag.bit();
+const SEM_OPEN: u64 = Family::SemOpenFlag.bit();
+const MSGCTL: u64 = Family::MsgctlCommand.bit();
+const SEMCTL: u64 = Family::SemctlCommand.bit();
+const NOWAIT: u64 = Family::MsgsndFlag.bit() | Family::MsgrcvFlag.bit() | Family::SemopFlag.bit();
+const PIPE2: u64 = Family::PipeFlag.bit();
+const WAITPID: u64 = Family::WaitOption.bit();
+const WAITID: u64 = Family::WaitidOption.bit();
+const SHMCTL: u64 = Family::ShmctlCommand.bit();
 
 /// Every named constant besides errnos and signals (which come from their tables), in the order the
 /// trace prints flags.
@@ -209,9 +227,9 @@ pub const CONSTANTS: &[Constant] = &[
     constant("MSG_EXCEPT", msg::MSG_EXCEPT, Family::MsgrcvFlag.bit()),
     constant("MSG_COPY", msg::MSG_COPY, Family::MsgrcvFlag.bit()),
     constant("SEM_UNDO", sem::SEM_UNDO, Family::SemopFlag.bit()),
-    constant("IPC_RMID", ipc::IPC_RMID, MSGCTL | SEMCTL),
+    constant("IPC_RMID", ipc::IPC_RMID, MSGCTL | SEMCTL | SHMCTL),
     constant("IPC_SET", ipc::IPC_SET, MSGCTL | SEMCTL),
-    constant("IPC_STAT", ipc::IPC_STAT, MSGCTL | SEMCTL),
+    constant("IPC_STAT", ipc::IPC_STAT, MSGCTL | SEMCTL | SHMCTL),
     constant("IPC_INFO", ipc::IPC_INFO, MSGCTL | SEMCTL),
     constant("MSG_STAT", msg::MSG_STAT, MSGCTL),
     constant("MSG_INFO", msg::MSG_INFO, MSGCTL),
@@ -234,6 +252,18 @@ pub const CONSTANTS: &[Constant] = &[
     constant("msg_lrpid", field::MSG_LRPID, Family::MsqField.bit()),
     constant("msg_perm.mode", field::PERM_MODE, Family::MsqField.bit()),
     constant("sem_nsems", field::SEM_NSEMS, Family::SemField.bit()),
+    constant("shm_segsz", field::SHM_SEGSZ, Family::ShmField.bit()),
+    constant("shm_nattch", field::SHM_NATTCH, Family::ShmField.bit()),
+    constant("shm_cpid", field::SHM_CPID, Family::ShmField.bit()),
+    constant("shm_lpid", field::SHM_LPID, Family::ShmField.bit()),
+    constant("shm_perm.mode", field::PERM_MODE, Family::ShmField.bit()),
+    constant("SHM_RDONLY", shm::SHM_RDONLY, Family::ShmatFlag.bit()),
+    constant("PROT_NONE", mman::PROT_NONE, Family::Prot.bit()),
+    constant("PROT_READ", mman::PROT_READ, Family::Prot.bit()),
+    constant("PROT_WRITE", mman::PROT_WRITE, Family::Prot.bit()),
+    constant("MAP_SHARED", mman::MAP_SHARED, Family::MapFlag.bit()),
+    constant("MAP_PRIVATE", mman::MAP_PRIVATE, Family::MapFlag.bit()),
+    constant("MAP_ANONYMOUS", mman::MAP_ANONYMOUS, Family::MapFlag.bit()),
     constant("sem_perm.mode", field::PERM_MODE, Family::SemField.bit()),
     constant("mq_flags", field::MQ_FLAGS, Family::MqAttrField.bit()),
     constant("mq_maxmsg", field::MQ_MAXMSG, Family::MqAttrField.bit()),
@@ -277,6 +307,10 @@ pub mod field {
     pub const MQ_MAXMSG: i64 = 9;
     pub const MQ_MSGSIZE: i64 = 10;
     pub const MQ_CURMSGS: i64 = 11;
+    pub const SHM_SEGSZ: i64 = 12;
+    pub const SHM_NATTCH: i64 = 13;
+    pub const SHM_CPID: i64 = 14;
+    pub const SHM_LPID: i64 = 15;
 }
 
 /// Looks up a name a scenario wrote: a constant of [`CONSTANTS`], an errno or a signal.
@@ -344,7 +378,9 @@ pub fn value_text(family: Family, value: i64) -> String {
         | Family::SemopFlag
         | Family::MqFlag
         | Family::SemOpenFlag
-        | Family::SigactionFlag => {
+        | Family::SigactionFlag
+        | Family::ShmatFlag
+        | Family::MapFlag => {
             let parts = bit_names(family, value);
             if parts.is_empty() {
                 "0".to_string()
@@ -361,6 +397,14 @@ pub fn value_text(family: Family, value: i64) -> String {
             parts.join("|")
         }
         Family::Mode => mode_text(value),
+        Family::Prot => {
+            let parts = bit_names(family, value);
+            if parts.is_empty() {
+                "PROT_NONE".to_string()
+            } else {
+                parts.join("|")
+            }
+        }
         Family::StandardFd => value.to_string(),
         Family::FcntlCommand
         | Family::IdType
@@ -375,7 +419,10 @@ pub fn value_text(family: Family, value: i64) -> String {
         | Family::MqAttrField
         | Family::MaskHow
         | Family::Resource
-        | Family::Limit => match CONSTANTS.iter().find(|constant| constant.is_in(family) && constant.value == value) {
+        | Family::Limit
+        | Family::ShmctlCommand
+        | Family::ShmField => match CONSTANTS.iter().find(|constant| constant.is_in(family) && constant.value == value)
+        {
             Some(constant) => constant.name.to_string(),
             None => value.to_string(),
         },

@@ -56,6 +56,7 @@ fn kind_word(kind: &EventKind) -> &'static str {
         EventKind::Orphaned { .. } => "orphaned group",
         EventKind::ExpectFailed { .. } => "failure",
         EventKind::Undo { .. } => "undo",
+        EventKind::PageCopied { .. } => "copy on write",
         EventKind::Leftover { .. } => "leftover",
         EventKind::End { .. } => "end",
     }
@@ -209,6 +210,11 @@ fn sentence(program: &Program, trace: &Trace, names: &ProcessNames, step: u64, e
                         _,
                     ) => format!("{who}'s wait returns: {} {}", names.process(*child), status_words(*status)),
                     (None, CallResult::Fork { .. }, _) => continue,
+                    (Some(call), _, _) if call.spec().mechanism.is_instruction() => {
+                        let text = event_text(program, trace, names, event);
+                        let text = text.strip_prefix(super::render::INSTRUCTION).unwrap_or(&text).to_string();
+                        format!("{who} runs one instruction in user space, without entering the kernel: {text}")
+                    }
                     _ => format!("{who} calls {}", event_text(program, trace, names, event)),
                 };
                 parts.push(text);
@@ -330,6 +336,16 @@ fn sentence(program: &Program, trace: &Trace, names: &ProcessNames, step: u64, e
                 names.process(event.kind.actor().expect("a delivery has a process")),
                 event_text(program, trace, names, event)
             )),
+            EventKind::Fault { pid, op, signal }
+                if *signal == crate::linux::signal::SIGSEGV
+                    && program.call(*op).is_some_and(|call| call.id.spec().mechanism.is_instruction()) =>
+            {
+                tail.push(format!(
+                    "{} touches memory that no mapping lets it touch that way, and the CPU raises {} for it",
+                    names.process(*pid),
+                    signal.name()
+                ))
+            }
             EventKind::Fault { pid, signal, .. } if *signal == crate::linux::signal::SIGSEGV => tail.push(format!(
                 "{} uses a named semaphore handle that is not open, and the CPU raises {} for it",
                 names.process(*pid),
@@ -344,6 +360,10 @@ fn sentence(program: &Program, trace: &Trace, names: &ProcessNames, step: u64, e
                 "{}'s SEM_UNDO adjustment {adjust:+} goes to semaphore {num} of {}, which is now {value}",
                 names.process(*pid),
                 object_name(object)
+            )),
+            EventKind::PageCopied { pid, address, from, to } => tail.push(format!(
+                "{}'s write to page {address:#x} faults: frame {from} is shared copy-on-write, so it gets a copy of its own, frame {to}",
+                names.process(*pid)
             )),
             EventKind::Leftover { object, label, count } => {
                 tail.push(super::render::leftover_text(program, object, *label, *count))
@@ -472,6 +492,20 @@ mod tests {
         let program = simulation.program();
         let names = ProcessNames::from_events(program, &simulation.trace().events);
         (from..=simulation.steps()).map(|step| step_story(program, simulation.trace(), &names, step).sentence).collect()
+    }
+
+    #[test]
+    fn memory_instructions_copy_on_write_and_faults_in_words() {
+        let simulation = run("process main {\n  m = mmap 4096 PROT_READ|PROT_WRITE MAP_PRIVATE|MAP_ANONYMOUS\n  \
+             store m 0 5\n  fork child {\n    store m 0 6\n    load m 4096\n  }\n  wait\n}\n");
+        let stories = stories(&simulation, 1);
+        let has = |text: &str| stories.iter().any(|story| story.contains(text));
+        assert!(has("main runs one instruction in user space, without entering the kernel: *(int64_t *)(m=0x600000000000 + 0) = 5"), "{stories:#?}");
+        assert!(has("child's write to page 0x600000000000 faults: frame 0 is shared copy-on-write, so it gets a copy of its own, frame 1"), "{stories:#?}");
+        assert!(
+            has("child touches memory that no mapping lets it touch that way, and the CPU raises SIGSEGV"),
+            "{stories:#?}"
+        );
     }
 
     #[test]

@@ -149,6 +149,8 @@ fn write_object_ref(out: &mut String, object: ObjectRef) {
         ObjectKind::Path => "path",
         ObjectKind::MsgQueue => "msg_queue",
         ObjectKind::SemSet => "sem_set",
+        ObjectKind::ShmSegment => "shm_segment",
+        ObjectKind::Frame => "frame",
         ObjectKind::Mqueue => "mqueue",
         ObjectKind::NamedSem => "named_sem",
     };
@@ -544,6 +546,12 @@ fn write_kind_fields(fields: &mut Object, kind: &EventKind) {
             fields.signed("adjust", (*adjust).into());
             fields.signed("value", (*value).into());
         }
+        EventKind::PageCopied { pid, address, from, to } => {
+            fields.unsigned("pid", (*pid).into());
+            fields.unsigned("address", *address);
+            fields.unsigned("from", (*from).into());
+            fields.unsigned("to", (*to).into());
+        }
         EventKind::Leftover { object, label, count } => {
             fields.object("object", *object);
             fields.signed("label", *label);
@@ -587,6 +595,7 @@ fn kind_name(kind: &EventKind) -> &'static str {
         EventKind::Fault { .. } => "fault",
         EventKind::ExpectFailed { .. } => "expect_failed",
         EventKind::Undo { .. } => "undo",
+        EventKind::PageCopied { .. } => "page_copied",
         EventKind::Leftover { .. } => "leftover",
         EventKind::End { .. } => "end",
     }

@@ -183,6 +183,8 @@ fn operand_text(program: &Program, call: &CallOp, index: usize, value: i64, len:
             let worded = match kind {
                 OperandKind::SignalSet => linux::signal::set_text(value as u64),
                 OperandKind::Action => action_text(program, value),
+                // An address, as C programs print pointers.
+                OperandKind::Int if call.id.spec().operands[index].word == "ADDR" => format!("{value:#x}"),
                 _ => value.to_string(),
             };
             match shown {
@@ -282,6 +284,9 @@ fn fill_template(program: &Program, call: &CallOp, args: &Args) -> String {
     out
 }
 
+/// How the trace starts the line of a memory instruction, which is no system call.
+pub const INSTRUCTION: &str = "user-space instruction (no system call): ";
+
 /// The call as C would write it, with the values its operands had: `write(p.w=4, "hello", 5)`, with
 /// the name it binds in front (`p = pipe()`).
 pub fn call_text(program: &Program, op: u32, args: &Args) -> String {
@@ -321,6 +326,8 @@ fn result_text(
 ) -> String {
     match result {
         _ if shape.is_none() || shape == Some(ResultShape::NoReturn) => String::new(),
+        // An address, as C programs print pointers.
+        CallResult::Value { value } if matches!(call, Some(CallId::Shmat | CallId::Mmap)) => format!(" = {value:#x}"),
         CallResult::Value { value } => format!(" = {value}"),
         CallResult::Error { errno } => format!(" = -1 {} ({})", errno.name(), errno.meaning()),
         CallResult::Data { len: 0, .. } => " = 0 (end of file)".to_string(),
@@ -377,6 +384,7 @@ fn field_read(call: &CallOp, args: &Args) -> Option<String> {
         CallId::Msgctl => (2, Family::MsqField, "ds"),
         CallId::Semctl => (3, Family::SemField, "ds"),
         CallId::MqGetattr => (1, Family::MqAttrField, "attr"),
+        CallId::Shmctl => (2, Family::ShmField, "ds"),
         _ => return None,
     };
     (index < call.written as usize).then(|| format!("{structure}.{}", linux::value_text(family, args.get(index))))
@@ -529,6 +537,13 @@ pub fn leftover_text(program: &Program, object: &ObjectRef, label: i64, count: u
             plural(count, "semaphore", "semaphores"),
             object.id
         ),
+        crate::trace::ObjectKind::ShmSegment => format!(
+            "left behind: shared memory segment {} (key {}) of {}, until `ipcrm -m {}` or a reboot removes it",
+            object.id,
+            key_text(label),
+            byte_count(count),
+            object.id
+        ),
         crate::trace::ObjectKind::Mqueue => format!(
             "left behind: POSIX message queue {} with {} (in /dev/mqueue), until `mq_unlink` removes it",
             name(),
@@ -581,6 +596,15 @@ pub fn event_text(program: &Program, trace: &Trace, names: &ProcessNames, event:
             };
             if let (CallResult::Out { value }, Some(field)) = (result, call.and_then(|call| field_read(call, args))) {
                 return format!("{prefix}{} = 0, and {field} is {value}", call_text(program, *op, args));
+            }
+            if let Some(call) = call.filter(|call| call.id.spec().mechanism.is_instruction()) {
+                // A user-space instruction: no system call, no kernel entry.
+                let text = call_text(program, *op, args);
+                return match (call.id, result) {
+                    (CallId::Store, _) => format!("{INSTRUCTION}{text}"),
+                    (_, CallResult::Value { value }) => format!("{INSTRUCTION}{text} -> {value}"),
+                    _ => format!("{INSTRUCTION}{text}"),
+                };
             }
             let call = call.map(|call| call.id);
             format!("{prefix}{}{}", call_text(program, *op, args), result_text(trace, names, result, shape, call))
@@ -729,6 +753,17 @@ pub fn event_text(program: &Program, trace: &Trace, names: &ProcessNames, event:
                 }
             }
         }
+        EventKind::Fault { op, signal, .. }
+            if *signal == crate::linux::signal::SIGSEGV
+                && program.call(*op).is_some_and(|call| call.id.spec().mechanism.is_instruction()) =>
+        {
+            let line = program.ops.get(*op as usize).map_or(0, |op| op.span.line);
+            format!(
+                "its {} on line {line} touches memory no mapping lets it (none there, or not mapped for writing): the CPU raises {}",
+                program.call(*op).map_or("access", |call| call.id.name()),
+                signal.name()
+            )
+        }
         EventKind::Fault { op, signal, .. } if *signal == crate::linux::signal::SIGSEGV => {
             let line = program.ops.get(*op as usize).map_or(0, |op| op.span.line);
             format!(
@@ -740,6 +775,9 @@ pub fn event_text(program: &Program, trace: &Trace, names: &ProcessNames, event:
             let line = program.ops.get(*op as usize).map_or(0, |op| op.span.line);
             format!("its division on line {line} traps (by zero, or i64::MIN by -1): the CPU raises {}", signal.name())
         }
+        EventKind::PageCopied { address, from, to, .. } => format!(
+            "its write to page {address:#x} faults: frame {from} is still mapped copy-on-write elsewhere, so the page now maps a copy, frame {to}"
+        ),
         EventKind::Undo { object, num, adjust, value, .. } => format!(
             "as it exits, its SEM_UNDO adjustment {adjust:+} goes to semaphore {num} of {}: the value is now {value}",
             object.words()

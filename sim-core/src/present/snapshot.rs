@@ -61,6 +61,8 @@ pub enum ObjectView {
     SemSet(Box<SemSetView>),
     Mqueue(Box<MqueueView>),
     NamedSem(NamedSemView),
+    ShmSegment(Box<ShmSegmentView>),
+    AddressSpace(Box<AddressSpaceView>),
 }
 
 impl ObjectView {
@@ -69,7 +71,11 @@ impl ObjectView {
     pub fn is_ipc(&self) -> bool {
         matches!(
             self,
-            ObjectView::MsgQueue(_) | ObjectView::SemSet(_) | ObjectView::Mqueue(_) | ObjectView::NamedSem(_)
+            ObjectView::MsgQueue(_)
+                | ObjectView::SemSet(_)
+                | ObjectView::Mqueue(_)
+                | ObjectView::NamedSem(_)
+                | ObjectView::ShmSegment(_)
         )
     }
 }
@@ -121,6 +127,56 @@ pub struct SemView {
     /// Sleepers waiting for it to grow (`GETNCNT`) and to be 0 (`GETZCNT`), in order.
     pub decrease_waiters: Vec<Pid>,
     pub zero_waiters: Vec<Pid>,
+}
+
+/// A System V shared memory segment, as `ipcs -m` shows it, with the frames that hold it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShmSegmentView {
+    pub id: i32,
+    pub key: i32,
+    pub mode: u32,
+    /// `shm_segsz`: the size asked for.
+    pub size: u64,
+    /// The frames of its pages, in order.
+    pub frames: Vec<u32>,
+    /// `shm_nattch`.
+    pub attached: u32,
+    pub creator: Pid,
+    /// `shm_lpid`: the last process that attached or detached it (0 for none).
+    pub last_pid: Pid,
+    /// Removed with `IPC_RMID` while attached: it goes at its last detach.
+    pub removed: bool,
+}
+
+/// A process's address space: its mappings in address order, each page with its frame.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AddressSpaceView {
+    pub pid: Pid,
+    pub mappings: Vec<MappingView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MappingView {
+    pub start: u64,
+    /// `PROT_READ`, `PROT_WRITE` bits.
+    pub prot: i64,
+    /// Whether its writes are seen by the other processes that map its frames (a segment,
+    /// `MAP_SHARED`), rather than private to the process (`MAP_PRIVATE`).
+    pub shared: bool,
+    /// The segment it attaches, if it is one.
+    pub segment: Option<i32>,
+    pub pages: Vec<PageView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageView {
+    pub frame: u32,
+    /// Shared with another process since a `fork`: a write copies it first.
+    pub copy_on_write: bool,
+    /// The frame's reference count: page-table entries and segments that hold it.
+    pub sharers: u32,
+    /// The 64-bit integers of the page that are not 0, by offset (the first few).
+    pub words: Vec<(u32, i64)>,
 }
 
 /// A POSIX message queue, as `/dev/mqueue` shows it, with its messages (highest priority first).

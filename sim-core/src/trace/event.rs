@@ -34,10 +34,14 @@ pub enum ObjectKind {
     Mqueue,
     /// A POSIX named semaphore, by its number in the kernel (from 1).
     NamedSem,
+    /// A System V shared memory segment, by its id (`shmid`).
+    ShmSegment,
+    /// A page frame of physical memory, by its number.
+    Frame,
 }
 
 impl ObjectKind {
-    pub const ALL: [ObjectKind; 9] = [
+    pub const ALL: [ObjectKind; 11] = [
         ObjectKind::DevNull,
         ObjectKind::Pipe,
         ObjectKind::Process,
@@ -47,6 +51,8 @@ impl ObjectKind {
         ObjectKind::SemSet,
         ObjectKind::Mqueue,
         ObjectKind::NamedSem,
+        ObjectKind::ShmSegment,
+        ObjectKind::Frame,
     ];
 
     /// The kind's number in the packed form. Numbers 0 to 6 fit the three bits an object's reference
@@ -63,6 +69,8 @@ impl ObjectKind {
             ObjectKind::SemSet => 6,
             ObjectKind::Mqueue => 7,
             ObjectKind::NamedSem => 8,
+            ObjectKind::ShmSegment => 9,
+            ObjectKind::Frame => 10,
         }
     }
 
@@ -113,6 +121,14 @@ impl ObjectRef {
         ObjectRef { kind: ObjectKind::NamedSem, id }
     }
 
+    pub fn shm_segment(id: u32) -> ObjectRef {
+        ObjectRef { kind: ObjectKind::ShmSegment, id }
+    }
+
+    pub fn frame(number: u32) -> ObjectRef {
+        ObjectRef { kind: ObjectKind::Frame, id: number }
+    }
+
     /// The object in words: `pipe 1`, `/dev/null`.
     pub fn words(&self) -> String {
         match self.kind {
@@ -125,6 +141,8 @@ impl ObjectRef {
             ObjectKind::SemSet => format!("semaphore set {}", self.id),
             ObjectKind::Mqueue => format!("POSIX message queue {}", self.id),
             ObjectKind::NamedSem => format!("named semaphore {}", self.id),
+            ObjectKind::ShmSegment => format!("shared memory segment {}", self.id),
+            ObjectKind::Frame => format!("frame {}", self.id),
         }
     }
 }
@@ -617,9 +635,13 @@ pub enum EventKind {
     /// A process's `SEM_UNDO` adjustment for semaphore `num` of set `object` was applied as it exited:
     /// `adjust` added, the value now `value` (held between 0 and `SEMVMX`).
     Undo { pid: Pid, object: ObjectRef, num: u16, adjust: i32, value: i32 },
+    /// A write to a copy-on-write page whose frame another page-table entry still maps: the writer's
+    /// page at `address` now maps a copy, frame `to`, of frame `from`.
+    PageCopied { pid: Pid, address: u64, from: u32, to: u32 },
     /// The run ended with this IPC object still in the system, as a real program would leave it: a
     /// System V object with its key as `label`, a POSIX one with its name's index in the program's paths;
-    /// `count` messages it holds, or semaphores in the set, or the named semaphore's value.
+    /// `count` messages it holds, or semaphores in the set, or the named semaphore's value, or a
+    /// shared memory segment's size in bytes.
     Leftover { object: ObjectRef, label: i64, count: u64 },
     /// The run ended.
     End { outcome: Box<RunOutcome> },
@@ -657,6 +679,7 @@ impl EventKind {
             | EventKind::LastEnd { .. }
             | EventKind::Orphaned { .. }
             | EventKind::Undo { .. }
+            | EventKind::PageCopied { .. }
             | EventKind::Leftover { .. }
             | EventKind::Fault { .. } => false,
         }
@@ -678,6 +701,7 @@ impl EventKind {
             | EventKind::Orphaned { pid, .. }
             | EventKind::Fault { pid, .. }
             | EventKind::Undo { pid, .. }
+            | EventKind::PageCopied { pid, .. }
             | EventKind::ExpectFailed { pid, .. }
             | EventKind::Reparent { pid, .. } => Some(pid),
             EventKind::Fork { parent, .. } => Some(parent),

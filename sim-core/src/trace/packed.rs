@@ -819,6 +819,13 @@ impl Encoder<'_> {
                 self.put(Self::zigzag(*adjust as i64));
                 self.put(Self::zigzag(*value as i64));
             }
+            EventKind::PageCopied { pid, address, from, to } => {
+                self.head(tags::PAGE_COPIED, delta);
+                self.put(*pid as u64);
+                self.put(*address);
+                self.put(*from as u64);
+                self.put(*to as u64);
+            }
             EventKind::Leftover { object, label, count } => {
                 self.head(tags::LEFTOVER, delta);
                 self.put(Self::object(*object));
@@ -858,6 +865,7 @@ mod tags {
     pub const ALARM: u8 = 19;
     pub const UNDO: u8 = 20;
     pub const LEFTOVER: u8 = 21;
+    pub const PAGE_COPIED: u8 = 22;
 }
 
 /// The three-bit code that escapes to three more bits, in object references and wake causes.
@@ -1209,6 +1217,12 @@ impl Iterator for PackedEvents<'_> {
                     value: self.get_signed() as i32,
                 }
             }
+            tags::PAGE_COPIED => EventKind::PageCopied {
+                pid: self.get_u32(),
+                address: self.get(),
+                from: self.get_u32(),
+                to: self.get_u32(),
+            },
             tags::LEFTOVER => {
                 let code = self.get();
                 EventKind::Leftover { object: self.object_of(code), label: self.get_signed(), count: self.get() }

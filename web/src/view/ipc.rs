@@ -1,5 +1,6 @@
-//! IPC objects: System V message queues and semaphore sets, POSIX message queues and named semaphores,
-//! each drawn as its own card, and the system-wide list of them all (what `ipcs`, `/dev/mqueue` and
+//! IPC objects: System V message queues, semaphore sets and shared memory segments, POSIX message queues
+//! and named semaphores, each drawn as its own card (and a process's address space, whose pages point
+//! at the frames a segment holds), and the system-wide list of them all (what `ipcs`, `/dev/mqueue` and
 //! `/dev/shm` show): they belong to no process and outlive the processes that made them.
 //!
 //! Plain view functions, not components: each kind is small, and a component costs the bundle a copy of
@@ -8,7 +9,9 @@
 use super::pipe::name_of;
 use super::tint;
 use sim_core::present::render::quote_bytes;
-use sim_core::present::snapshot::{MessageView, MqueueView, MsgQueueView, NamedSemView, ObjectView, SemSetView};
+use sim_core::present::snapshot::{
+    AddressSpaceView, MessageView, MqueueView, MsgQueueView, NamedSemView, ObjectView, SemSetView, ShmSegmentView,
+};
 use sim_core::Pid;
 use yew::prelude::*;
 
@@ -189,7 +192,14 @@ pub fn panel(objects: &[ObjectView], names: &Names) -> Html {
                     sem.mode,
                     format!("value {}", sem.value),
                 ),
-                ObjectView::Pipe(_) | ObjectView::Fifo(_) => return None,
+                ObjectView::ShmSegment(segment) => (
+                    "shm",
+                    format!("{} ({})", segment.id, key(segment.key)),
+                    segment.creator,
+                    segment.mode,
+                    format!("{} B, {}", segment.size, count(segment.attached as usize, "attach")),
+                ),
+                ObjectView::Pipe(_) | ObjectView::Fifo(_) | ObjectView::AddressSpace(_) => return None,
             };
             Some(html! {
                 <tr>
@@ -209,5 +219,55 @@ pub fn panel(objects: &[ObjectView], names: &Names) -> Html {
                 { for rows }
             </table>
         </section>
+    }
+}
+
+/// A System V shared memory segment: its size, its attaches, and the frames that hold its pages.
+pub fn shm_segment_card(segment: &ShmSegmentView, names: &Names) -> Html {
+    let id = format!("shm-{}", segment.id);
+    let frames: Vec<String> = segment.frames.iter().map(|frame| format!("frame {frame}")).collect();
+    let removed = if segment.removed { " · removed: goes at its last detach" } else { "" };
+    html! {
+        <article class="pipe ipc" key={id.clone()} id={id.clone()} data-attached={segment.attached.to_string()}>
+            {head("System V shared memory", format!("shmid {}", segment.id), format!("{} bytes · {}", segment.size, count(segment.attached as usize, "attach")))}
+            <div class="family">{format!("key {} · mode {} · made by {}{removed}", key(segment.key), mode(segment.mode & 0o777), name_of(names, segment.creator))}</div>
+            <div class="family" id={format!("{id}-frames")}>{frames.join(", ")}</div>
+        </article>
+    }
+}
+
+/// A process's address space: each mapping, and each of its pages with the frame it maps (a frame
+/// that more than one page table maps is shared: nothing was copied to share it).
+pub fn address_space_card(space: &AddressSpaceView, names: &Names) -> Html {
+    let id = format!("mm-{}", space.pid);
+    html! {
+        <article class={classes!("pipe", tint(space.pid))} key={id.clone()} id={id.clone()}>
+            {head("address space", name_of(names, space.pid), count(space.mappings.len(), "mapping"))}
+            <ol class="messages">
+                { for space.mappings.iter().map(|mapping| {
+                    let what = match mapping.segment {
+                        Some(segment) => format!("segment {segment}"),
+                        None if mapping.shared => "shared".to_string(),
+                        None => "private".to_string(),
+                    };
+                    let access = match mapping.prot & 3 {
+                        0 => "---",
+                        1 => "r--",
+                        _ => "rw-",
+                    };
+                    html! {
+                        <li class="message">
+                            <span class="message-tag">{format!("{:#x}", mapping.start)}</span>
+                            <span class="message-size">{format!("{access} {what}")}</span>
+                            { for mapping.pages.iter().map(|page| {
+                                let words: Vec<String> = page.words.iter().map(|(offset, value)| format!("+{offset}: {value}")).collect();
+                                let cow = if page.copy_on_write { ", copy-on-write" } else { "" };
+                                html! { <code class="preview">{format!("frame {} (held {}×{cow}) {}", page.frame, page.sharers, words.join(" "))}</code> }
+                            }) }
+                        </li>
+                    }
+                }) }
+            </ol>
+        </article>
     }
 }

@@ -295,6 +295,8 @@ fn objects(engine: &Engine, snapshot: &Snapshot) -> Html {
                 ObjectView::SemSet(set) => ipc::sem_set_card(set, &names),
                 ObjectView::Mqueue(queue) => ipc::mqueue_card(queue, &names),
                 ObjectView::NamedSem(sem) => ipc::named_sem_card(sem, &names),
+                ObjectView::ShmSegment(segment) => ipc::shm_segment_card(segment, &names),
+                ObjectView::AddressSpace(space) => ipc::address_space_card(space, &names),
             }) }
         </div>
         </>

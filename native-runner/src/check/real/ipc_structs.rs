@@ -1,6 +1,6 @@
 //! The System V structures the kernel fills in and reads, as x86-64 lays them out
-//! (`struct ipc64_perm`, `struct msqid64_ds`, `struct semid64_ds` of `<asm/ipcbuf.h>`, `<asm/msgbuf.h>`
-//! and `<asm/sembuf.h>`), for the real calls made through `syscall`, and `struct sembuf`.
+//! (`struct ipc64_perm`, `struct msqid64_ds`, `struct semid64_ds`, `struct shmid64_ds` of
+//! `<asm/ipcbuf.h>`, `<asm/msgbuf.h>`, `<asm/sembuf.h>` and `<asm/shmbuf.h>`), for the real calls made through `syscall`, and `struct sembuf`.
 
 #[repr(C)]
 #[derive(Clone, Copy, Default)]
@@ -43,6 +43,21 @@ pub struct Semid64Ds {
     pub unused: [u64; 2],
 }
 
+/// `struct shmid64_ds` of `<asm-generic/shmbuf.h>` on x86-64.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub struct Shmid64Ds {
+    pub perm: Ipc64Perm,
+    pub segsz: u64,
+    pub atime: i64,
+    pub dtime: i64,
+    pub ctime: i64,
+    pub cpid: i32,
+    pub lpid: i32,
+    pub nattch: u64,
+    pub unused: [u64; 2],
+}
+
 /// `struct sembuf`.
 #[repr(C)]
 #[derive(Clone, Copy, Default)]
@@ -66,6 +81,8 @@ mod tests {
         assert_eq!(std::mem::size_of::<Msqid64Ds>(), 120);
         assert_eq!(std::mem::size_of::<Semid64Ds>(), 104);
         assert_eq!(std::mem::size_of::<Sembuf>(), 6);
+        assert_eq!(std::mem::size_of::<Shmid64Ds>(), 112);
+        assert_eq!(std::mem::offset_of!(Shmid64Ds, nattch), 88);
         assert_eq!(std::mem::offset_of!(Msqid64Ds, cbytes), 72);
         // `struct semid64_ds` of `arch/x86/include/uapi/asm/sembuf.h`: four longs after the 48-byte
         // `ipc64_perm` (`sem_otime`, `__unused1`, `sem_ctime`, `__unused2`), then `sem_nsems`.

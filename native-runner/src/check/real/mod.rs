@@ -15,7 +15,8 @@
 //!
 //! Each kind of call lives in the module of its mechanism (the same split as sim-core's `kernel/`):
 //! [`fd`], [`pipe`], [`fifo`], [`process`], [`signal`], [`sched`], [`time`], [`msg`], [`sem`], [`mqueue`],
-//! [`named_sem`] ([`ipc_structs`] holds the System V structures). Each turns a call and its operands
+//! [`named_sem`], [`shm`], [`mm`] (mappings, and the memory instructions done for real) ([`ipc_structs`]
+//! holds the System V structures). Each turns a call and its operands
 //! into exactly one real system call (or what the C library's function of that name does, where it
 //! does more) and says which system call number a blocked call sleeps in (as `/proc/PID/syscall`
 //! shows it). Adding a call is one match arm there. [`init`] is the run's `init`.
@@ -32,6 +33,7 @@ pub mod fd;
 pub mod fifo;
 pub mod init;
 pub mod ipc_structs;
+pub mod mm;
 pub mod mqueue;
 pub mod msg;
 pub mod named_sem;
@@ -39,6 +41,7 @@ pub mod pipe;
 pub mod process;
 pub mod sched;
 pub mod sem;
+pub mod shm;
 pub mod signal;
 pub mod sys;
 pub mod time;
@@ -144,6 +147,8 @@ pub fn perform<'a>(call: &CallView<'a>, data: &'a mut sys::Region, path: &mut [u
         Mechanism::Sem => sem::perform(call, data),
         Mechanism::Mqueue => mqueue::perform(call, data, path),
         Mechanism::NamedSem => named_sem::perform(call, path),
+        Mechanism::Shm => shm::perform(call),
+        Mechanism::Mm | Mechanism::Memory => mm::perform(call),
     }
 }
 
@@ -161,6 +166,7 @@ pub fn blocking_syscall(id: CallId) -> Option<i64> {
         Mechanism::Sem => sem::blocking_syscall(id),
         Mechanism::Mqueue => mqueue::blocking_syscall(id),
         Mechanism::NamedSem => named_sem::blocking_syscall(id),
+        Mechanism::Shm | Mechanism::Mm | Mechanism::Memory => None,
     }
 }
 

@@ -1,0 +1,209 @@
+//! Memory on Linux: `mmap`, `munmap`, `mprotect`, and the memory instructions (`load`, `store`,
+//! `fetch_add`, `compare_exchange`) done for real on the real mappings.
+//!
+//! The simulator picks a new mapping's address itself (the lowest free range from
+//! `sim_core::kernel::mm::MAP_BASE` up), and a scenario sees it. So that the real process maps at the
+//! same address, it keeps its own list of the ranges the scenario mapped ([`Ranges`], fixed-size and
+//! inherited across `fork` with the rest of its memory), searches it as the simulator searches its
+//! address space, and asks Linux for that address (`MAP_FIXED_NOREPLACE`, or `shmat` with an
+//! address). An instruction is the one real x86-64 instruction (`mov`, `lock xadd`, `lock cmpxchg`)
+//! through the pointer the scenario computed: outside every mapping, or into a page not open for writing, the CPU
+//! faults and Linux delivers a real `SIGSEGV`.
+
+use super::{call, not_this_mechanism, value_or_errno, Out};
+use crate::check::protocol::{CallView, Reply};
+use sim_core::kernel::mm::{MAP_BASE, TASK_SIZE};
+use sim_core::lang::syscalls::CallId;
+use sim_core::linux::mman::page_align;
+
+/// The most ranges a real process keeps track of (a scenario makes a few).
+const MOST_RANGES: usize = 256;
+
+/// The ranges the scenario mapped, `[start, end)`, in address order.
+pub struct Ranges {
+    ranges: [(u64, u64); MOST_RANGES],
+    len: usize,
+}
+
+struct RangesCell(std::cell::UnsafeCell<Ranges>);
+
+// SAFETY: a real process is single-threaded, and the list is touched only between system calls of the
+// level running now (a handler runs on top of a level stopped in a system call).
+unsafe impl Sync for RangesCell {}
+
+static RANGES: RangesCell = RangesCell(std::cell::UnsafeCell::new(Ranges { ranges: [(0, 0); MOST_RANGES], len: 0 }));
+
+/// The process's list of ranges.
+pub fn ranges() -> &'static mut Ranges {
+    // SAFETY: see `RangesCell`.
+    unsafe { &mut *RANGES.0.get() }
+}
+
+impl Ranges {
+    fn list(&self) -> &[(u64, u64)] {
+        &self.ranges[..self.len]
+    }
+
+    /// The lowest free range of `len` bytes from `MAP_BASE` up, as the simulator finds it.
+    pub fn free_range(&self, len: u64) -> Option<u64> {
+        let mut at = MAP_BASE;
+        for &(start, end) in self.list() {
+            if end <= at {
+                continue;
+            }
+            if start >= at + len {
+                break;
+            }
+            at = end;
+        }
+        (at + len <= TASK_SIZE).then_some(at)
+    }
+
+    /// Notes a new range.
+    pub fn add(&mut self, start: u64, end: u64) {
+        if self.len == MOST_RANGES {
+            return;
+        }
+        let at = self.list().partition_point(|range| range.0 < start);
+        self.ranges.copy_within(at..self.len, at + 1);
+        self.ranges[at] = (start, end);
+        self.len += 1;
+    }
+
+    /// Forgets `[start, end)`, cutting the ranges it overlaps.
+    pub fn remove(&mut self, start: u64, end: u64) {
+        let mut kept = [(0u64, 0u64); MOST_RANGES];
+        let mut count = 0;
+        let mut push = |range: (u64, u64)| {
+            if range.0 < range.1 && count < MOST_RANGES {
+                kept[count] = range;
+                count += 1;
+            }
+        };
+        for &(from, to) in self.list() {
+            if to <= start || from >= end {
+                push((from, to));
+            } else {
+                push((from, start.max(from)));
+                push((end.min(to), to));
+            }
+        }
+        self.ranges = kept;
+        self.len = count;
+    }
+
+    /// The end of the range that starts at `start`, if one does.
+    pub fn end_of(&self, start: u64) -> Option<u64> {
+        self.list().iter().find(|range| range.0 == start).map(|range| range.1)
+    }
+}
+
+/// Maps at the address the simulator picks.
+fn mmap(length: i64, prot: i64, flags: i64) -> Out<'static> {
+    let len = if length > 0 { page_align(length as u64) } else { 0 };
+    let address = ranges().free_range(len).unwrap_or(0);
+    let result = call(libc::SYS_mmap, &[address as i64, length, prot, flags | libc::MAP_FIXED_NOREPLACE as i64, -1, 0]);
+    if result >= 0 {
+        ranges().add(result as u64, result as u64 + len);
+    }
+    value_or_errno(result)
+}
+
+// The four instructions, each exactly the one x86-64 instruction the simulator's step stands for, at any
+// alignment (x86-64 allows a misaligned access, and a locked one across cache lines).
+//
+// SAFETY (all four): the scenario's own access, made for real at the address it computed. An address it
+// may not touch faults, and the process dies of the real SIGSEGV, as the simulated one does; the
+// runner's own memory is never at the scenario's addresses (see `Ranges`), and nothing of the runner
+// relies on what the instruction changes.
+
+fn load(pointer: *mut i64) -> i64 {
+    let value: i64;
+    unsafe {
+        std::arch::asm!("mov {value}, qword ptr [{pointer}]", pointer = in(reg) pointer, value = out(reg) value, options(nostack, readonly))
+    };
+    value
+}
+
+fn store(pointer: *mut i64, value: i64) {
+    unsafe {
+        std::arch::asm!("mov qword ptr [{pointer}], {value}", pointer = in(reg) pointer, value = in(reg) value, options(nostack))
+    };
+}
+
+fn fetch_add(pointer: *mut i64, value: i64) -> i64 {
+    let mut old = value;
+    unsafe {
+        std::arch::asm!("lock xadd qword ptr [{pointer}], {old}", pointer = in(reg) pointer, old = inout(reg) old, options(nostack))
+    };
+    old
+}
+
+fn compare_exchange(pointer: *mut i64, expected: i64, new: i64) -> i64 {
+    let mut old = expected;
+    unsafe {
+        std::arch::asm!("lock cmpxchg qword ptr [{pointer}], {new}", pointer = in(reg) pointer, new = in(reg) new, inout("rax") old, options(nostack))
+    };
+    old
+}
+
+/// The pointer to the integer an instruction works on.
+fn pointer(command: &CallView) -> *mut i64 {
+    (command.arg(0) as u64).wrapping_add(command.arg(1) as u64) as *mut i64
+}
+
+pub fn perform(command: &CallView) -> Out<'static> {
+    match command.id {
+        CallId::Mmap => mmap(command.arg(0), command.arg(1), command.arg(2)),
+        CallId::Munmap => {
+            let result = call(libc::SYS_munmap, &[command.arg(0), command.arg(1)]);
+            if result == 0 {
+                let start = command.arg(0) as u64;
+                ranges().remove(start, start.saturating_add(page_align(command.arg(1) as u64)));
+            }
+            value_or_errno(result)
+        }
+        CallId::Mprotect => value_or_errno(call(libc::SYS_mprotect, &[command.arg(0), command.arg(1), command.arg(2)])),
+        CallId::Load => Reply::Value(load(pointer(command))),
+        CallId::Store => {
+            store(pointer(command), command.arg(2));
+            Reply::Value(0)
+        }
+        CallId::FetchAdd => Reply::Value(fetch_add(pointer(command), command.arg(2))),
+        CallId::CompareExchange => Reply::Value(compare_exchange(pointer(command), command.arg(2), command.arg(3))),
+        other => not_this_mechanism(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_instructions_read_and_write_the_integer_at_any_alignment() {
+        let mut words = [0i64; 3];
+        let base = words.as_mut_ptr();
+        store(base, 5);
+        assert_eq!(fetch_add(base, 2), 5);
+        assert_eq!(compare_exchange(base, 6, 9), 7, "no exchange: the value is not the one expected");
+        assert_eq!(compare_exchange(base, 7, 9), 7);
+        assert_eq!(load(base), 9);
+        let odd = (base as usize + 3) as *mut i64;
+        store(odd, -1);
+        assert_eq!(load(odd), -1);
+        assert_eq!(fetch_add(odd, 1), -1);
+        assert_eq!(load(odd), 0);
+    }
+
+    #[test]
+    fn the_ranges_find_the_address_the_simulator_picks() {
+        let mut ranges = Ranges { ranges: [(0, 0); MOST_RANGES], len: 0 };
+        assert_eq!(ranges.free_range(4096), Some(MAP_BASE));
+        ranges.add(MAP_BASE, MAP_BASE + 3 * 4096);
+        ranges.remove(MAP_BASE + 4096, MAP_BASE + 2 * 4096);
+        assert_eq!(ranges.list(), [(MAP_BASE, MAP_BASE + 4096), (MAP_BASE + 2 * 4096, MAP_BASE + 3 * 4096)]);
+        assert_eq!(ranges.free_range(4096), Some(MAP_BASE + 4096));
+        assert_eq!(ranges.free_range(2 * 4096), Some(MAP_BASE + 3 * 4096));
+        assert_eq!(ranges.end_of(MAP_BASE + 2 * 4096), Some(MAP_BASE + 3 * 4096));
+    }
+}
