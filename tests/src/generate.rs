@@ -473,6 +473,7 @@ pub fn memory_scenario() -> impl Strategy<Value = Scenario> {
             schedule: None,
             processes: vec![main, binder()],
             handlers: Vec::new(),
+            outcomes: Vec::new(),
         }
     })
 }

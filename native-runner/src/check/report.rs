@@ -238,10 +238,9 @@ pub fn text_report(info: &HostInfo, reports: &[RunReport], outcome: &Outcome) ->
         let failed = report.expectations.failed.len();
         let verdict = match report.status {
             RunStatus::Match if failed == 0 => "every step matches; every expectation holds".to_string(),
-            RunStatus::Match => format!(
-                "every step matches; {failed} expectation{} not counted",
-                if failed == 1 { "" } else { "s" }
-            ),
+            RunStatus::Match => {
+                format!("every step matches; {failed} expectation{} not counted", if failed == 1 { "" } else { "s" })
+            }
             RunStatus::Differ => "DIFFERS".to_string(),
             RunStatus::ExpectationsFailed => format!(
                 "EXPECTATIONS FAIL ({failed} of the scenario's expectations do not hold; Linux did what the \
