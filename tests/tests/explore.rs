@@ -106,7 +106,8 @@ fn the_outcomes_the_library_declares_hold_over_every_schedule_explored() {
         for verdict in &verdicts {
             declared += 1;
             assert!(verdict.holds, "{}: {verdict:?}", path.display());
-            assert!(verdict.witnesses > 0, "{}: an outcome no schedule shows: {verdict:?}", path.display());
+            // An `always` or `sometimes` that holds is shown by some schedule; a `never` by none.
+            assert_eq!(verdict.witnesses > 0, verdict.quantifier != "never", "{}: {verdict:?}", path.display());
         }
     }
     assert!(declared >= 3, "the library declares outcomes ({declared})");
