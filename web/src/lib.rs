@@ -26,17 +26,30 @@ pub mod library {
 
 use wasm_bindgen::prelude::*;
 
+thread_local! {
+    /// The mounted app, kept to be stopped by [`stop`].
+    static MOUNTED: std::cell::RefCell<Option<yew::AppHandle<app::App>>> = const { std::cell::RefCell::new(None) };
+}
+
 /// Mounts the playground on the element with id `app` (or on `<body>`).
 #[wasm_bindgen]
 pub fn start() {
     let Some(document) = web_sys::window().and_then(|window| window.document()) else { return };
-    match document.get_element_by_id("app") {
+    let handle = match document.get_element_by_id("app") {
         Some(root) => {
             root.set_inner_html("");
-            yew::Renderer::<app::App>::with_root(root).render();
+            yew::Renderer::<app::App>::with_root(root).render()
         }
-        None => {
-            yew::Renderer::<app::App>::new().render();
-        }
+        None => yew::Renderer::<app::App>::new().render(),
+    };
+    MOUNTED.with(|mounted| *mounted.borrow_mut() = Some(handle));
+}
+
+/// Takes the playground off the page, leaving what the full module needs to take over (the page's
+/// loader calls it once the full module is ready: see `state/handover.rs`).
+#[wasm_bindgen]
+pub fn stop() {
+    if let Some(handle) = MOUNTED.with(|mounted| mounted.borrow_mut().take()) {
+        handle.destroy();
     }
 }

@@ -316,7 +316,9 @@ pub(crate) fn fork(
         core_limit,
         ..Process::blank(child, parent, pgid, child_name)
     });
-    super::named_sem::fork(kernel, child);
+    if crate::IPC {
+        super::named_sem::fork(kernel, child);
+    }
     kernel.alive.push(child);
     kernel.add_runnable(child);
     if kernel.footprint.enabled {
@@ -344,8 +346,10 @@ pub(crate) fn exit_process(kernel: &mut Kernel, pid: Pid, status: ChildStatus, t
     super::fifo::cancel_pending_open(kernel, pid, trace);
     kernel.proc_mut(pid).handed = None;
     // `do_exit`: memory first (named semaphores' mappings), then `exit_sem`, then the descriptors.
-    super::named_sem::process_exit(kernel, pid);
-    super::sem::exit_undo(kernel, pid, trace);
+    if crate::IPC {
+        super::named_sem::process_exit(kernel, pid);
+        super::sem::exit_undo(kernel, pid, trace);
+    }
     let fds = std::mem::take(&mut kernel.proc_mut(pid).fds);
     for entry in fds.into_iter().flatten() {
         kernel.release_file(entry.file, pid, trace);

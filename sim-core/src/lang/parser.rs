@@ -53,7 +53,11 @@ pub fn is_name(word: &str) -> bool {
 
 /// The words that can start a statement (for "did you mean" hints).
 fn statement_words() -> impl Iterator<Item = &'static str> {
-    CALLS.iter().map(|spec| spec.name).chain(["fork", "repeat", "if", "while", "break", "continue"])
+    CALLS
+        .iter()
+        .filter(|spec| spec.in_this_build())
+        .map(|spec| spec.name)
+        .chain(["fork", "repeat", "if", "while", "break", "continue"])
 }
 
 /// Parses a scenario with [`Limits::DEFAULT`].
@@ -887,6 +891,10 @@ impl<'a> Parser<'a> {
     fn unknown_statement(&mut self, word: &str) -> Failed {
         if NOT_MODELLED.contains(&word) {
             return self.not_modelled();
+        }
+        if let Some(spec) = CALLS.iter().find(|spec| spec.name == word && !spec.in_this_build()) {
+            let help = format!("this build leaves out {}; the full playground runs them", spec.mechanism.name());
+            return self.expected_with("a statement", Some(help));
         }
         let help = match word {
             "process" => {

@@ -274,6 +274,11 @@ macro_rules! reference_text {
 }
 
 impl CallSpec {
+    /// Whether this build runs the call: every call, but the IPC mechanisms' in a build without them.
+    pub fn in_this_build(&self) -> bool {
+        crate::IPC || !self.mechanism.is_ipc()
+    }
+
     /// The operands a scenario must write.
     pub fn required_operands(&self) -> usize {
         self.operands.iter().filter(|operand| operand.default.is_none()).count()
@@ -1226,9 +1231,10 @@ impl CallId {
         CALLS.get(number as usize).map(|spec| spec.id)
     }
 
-    /// The call a scenario keyword names.
+    /// The call a scenario keyword names (not the IPC mechanisms' calls in a build without them: see
+    /// [`crate::IPC`]).
     pub fn from_name(name: &str) -> Option<CallId> {
-        CALLS.iter().find(|spec| spec.name == name).map(|spec| spec.id)
+        CALLS.iter().find(|spec| spec.name == name && spec.in_this_build()).map(|spec| spec.id)
     }
 }
 

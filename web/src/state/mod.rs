@@ -16,10 +16,12 @@
 mod document;
 pub mod drafts;
 mod drafts_json;
+mod handover;
 pub mod keys;
 mod library;
 mod teaching;
 
+pub use handover::HANDOVER_KEY;
 pub use library::{scenario_file, Fetching, Library, Then, DEFAULT_TEXT, SCENARIO_DIRECTORY};
 
 use crate::engine::{program_text, Engine, RunSetup};
@@ -104,6 +106,8 @@ pub struct Init {
     pub fragment: String,
     /// The page's address without a fragment.
     pub page_address: String,
+    /// What the module without the IPC mechanisms handed over, if it did (see `handover.rs`).
+    pub handover: Option<String>,
 }
 
 /// What the outside world should do after an update.
@@ -137,6 +141,9 @@ pub enum Effect {
     /// Fetch a library scenario's text ([`scenario_file`], beside the page) and answer with
     /// [`Msg::ScenarioLoaded`].
     FetchScenario(&'static str),
+    /// Have the page load its full module, with the IPC mechanisms, in place of this one, which cannot
+    /// run what the editor holds ([`Model::handover_record`] says what it shows).
+    LoadFull,
 }
 
 /// The language reference, served beside the page (`cargo xtask dist` copies
@@ -305,6 +312,10 @@ pub struct Model {
     pub embed: Option<Embed>,
     set_aside: Option<SetAside>,
     announced_this_update: bool,
+    /// The full module was asked to take over (said once).
+    pub handing_over: bool,
+    /// The run last asked for that could not be built, with its step (until one is built).
+    unbuilt: Option<(RunSetup, u64)>,
 }
 
 /// The embeddable player (`embed.html#LINK` in an `iframe`, or the `<ipclab-player>` element): one run
@@ -366,6 +377,8 @@ impl Model {
             embed: None,
             set_aside: None,
             announced_this_update: false,
+            handing_over: false,
+            unbuilt: None,
         }
     }
 
@@ -533,6 +546,10 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
     clear_notice(model, &msg);
     apply(model, msg, &mut effects);
     after(model, before);
+    if !model.handing_over && model.needs_full_module() {
+        model.handing_over = true;
+        effects.push(Effect::LoadFull);
+    }
     effects
 }
 

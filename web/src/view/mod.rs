@@ -284,17 +284,21 @@ fn objects(engine: &Engine, snapshot: &Snapshot) -> Html {
     // Keyed, in a wrapper of their own, so that an object coming or going redraws no other.
     html! {
         <>
-        {ipc::panel(&snapshot.objects, &names)}
+        { if sim_core::IPC { ipc::panel(&snapshot.objects, &names) } else { Html::default() } }
         <div class="object-list">
             { for snapshot.objects.iter().map(|object| match object {
                 ObjectView::Pipe(pipe) => html! {
                     <pipe::PipeCard key={format!("pipe-{}", pipe.id)} pipe={(**pipe).clone()} names={names.clone()} />
                 },
                 ObjectView::Fifo(fifo) => fifo::fifo_card(fifo),
-                ObjectView::MsgQueue(queue) => ipc::msg_queue_card(queue, &names),
-                ObjectView::SemSet(set) => ipc::sem_set_card(set, &names),
-                ObjectView::Mqueue(queue) => ipc::mqueue_card(queue, &names),
-                ObjectView::NamedSem(sem) => ipc::named_sem_card(sem, &names),
+                // Only the build with the IPC mechanisms has their objects, and their views.
+                ObjectView::MsgQueue(queue) if sim_core::IPC => ipc::msg_queue_card(queue, &names),
+                ObjectView::SemSet(set) if sim_core::IPC => ipc::sem_set_card(set, &names),
+                ObjectView::Mqueue(queue) if sim_core::IPC => ipc::mqueue_card(queue, &names),
+                ObjectView::NamedSem(sem) if sim_core::IPC => ipc::named_sem_card(sem, &names),
+                ObjectView::MsgQueue(_) | ObjectView::SemSet(_) | ObjectView::Mqueue(_) | ObjectView::NamedSem(_) => {
+                    Html::default()
+                }
             }) }
         </div>
         </>
