@@ -157,10 +157,6 @@ impl Component for App {
     }
 
     fn destroy(&mut self, _ctx: &Context<Self>) {
-        // Stopped for the full module: what it should show is what is on screen now.
-        if self.model.handing_over {
-            browser::record_text(state::HANDOVER_KEY, &self.model.handover_record());
-        }
         self.timer = None;
         if let Some(window) = web_sys::window() {
             if let (Some(document), Some(keydown)) = (window.document(), self._keydown.as_ref()) {
@@ -180,9 +176,17 @@ impl Component for App {
         if msg == Msg::Tick && !self.model.playing {
             return false;
         }
+        // Once stopped for the full module, this one does nothing more: the page is the other's.
+        if crate::stopped() {
+            return false;
+        }
         let exports = matches!(msg, Msg::ExportTrace | Msg::ExportScenario);
         let effects = state::update(&mut self.model, msg);
         self.perform(ctx, effects);
+        // While the full module is on its way, what it will show follows every change here.
+        if self.model.handing_over {
+            browser::record_text(state::HANDOVER_KEY, &self.model.handover_record());
+        }
         !exports
     }
 
@@ -191,6 +195,9 @@ impl Component for App {
             browser::record_timing("firstRenderMs", browser::now_ms());
             // Which module runs the page: the first one, without the IPC mechanisms, or the full one.
             browser::record_text("module", if sim_core::IPC { "full" } else { "core" });
+            // Taking over from the first module: the page's loader puts the focus back where it was,
+            // now that the elements are there and before any key can reach the page.
+            browser::call_hook("started");
         }
         if let Some((label, started)) = self.measuring.take() {
             browser::record_timing(&format!("{label}Ms"), browser::now_ms() - started);

@@ -207,3 +207,14 @@ pub fn load_full_module() {
         let _ = load.call0(&JsValue::UNDEFINED);
     }
 }
+
+/// Calls `window.ipclab[name]()` once, if the page set such a function, and removes it.
+pub fn call_hook(name: &str) {
+    let Some(object) = timings_object() else { return };
+    let key = JsValue::from_str(name);
+    let hook = js_sys::Reflect::get(&object, &key).ok();
+    if let Some(hook) = hook.and_then(|hook| hook.dyn_into::<js_sys::Function>().ok()) {
+        let _ = js_sys::Reflect::delete_property(&object, &key);
+        let _ = hook.call0(&JsValue::UNDEFINED);
+    }
+}

@@ -26,9 +26,21 @@ pub mod library {
 
 use wasm_bindgen::prelude::*;
 
+/// Whether this is the full module (the `full` feature): with the System V and POSIX IPC mechanisms and
+/// the teaching modes. The page's first module has neither, and hands the page to the full module when
+/// a scenario or a choice needs them (see `state/handover.rs`).
+pub const FULL: bool = cfg!(feature = "full");
+
 thread_local! {
     /// The mounted app, kept to be stopped by [`stop`].
     static MOUNTED: std::cell::RefCell<Option<yew::AppHandle<app::App>>> = const { std::cell::RefCell::new(None) };
+    /// Set by [`stop`]: the full module has the page, and this one answers nothing more.
+    static STOPPED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether [`stop`] was called.
+pub(crate) fn stopped() -> bool {
+    STOPPED.with(std::cell::Cell::get)
 }
 
 /// Mounts the playground on the element with id `app` (or on `<body>`).
@@ -45,10 +57,13 @@ pub fn start() {
     MOUNTED.with(|mounted| *mounted.borrow_mut() = Some(handle));
 }
 
-/// Takes the playground off the page, leaving what the full module needs to take over (the page's
-/// loader calls it once the full module is ready: see `state/handover.rs`).
+/// Stops the playground for the full module, which the page's loader starts next on a fresh element
+/// (see `state/handover.rs`): from now on this module answers no message, and its app is taken down.
+/// What the full module is to show is already on the page (`window.ipclab.handover`), kept up to date
+/// by every update since the handover was asked for.
 #[wasm_bindgen]
 pub fn stop() {
+    STOPPED.with(|stopped| stopped.set(true));
     if let Some(handle) = MOUNTED.with(|mounted| mounted.borrow_mut().take()) {
         handle.destroy();
     }

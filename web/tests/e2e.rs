@@ -583,6 +583,8 @@ fn a_challenge_is_won_by_picking_and_shares_its_winning_schedule() {
     let browser = Browser::start(1280, 900);
     open(&browser, &playground());
     browser.click("#mode-challenges");
+    // The teaching modes are the full module's: the page loads it, and goes on in it.
+    wait_module(&browser, "full");
     browser.click("#challenge-one-read-two-writes");
     wait_text(&browser, "#goal", "pingpong");
     wait_step(&browser, "step 0 /");
@@ -978,6 +980,8 @@ fn predict_asks_before_each_call_and_keeps_score() {
     let browser = Browser::start(1280, 900);
     open(&browser, &playground());
     browser.click("#mode-predict");
+    // The teaching modes are the full module's: the page loads it, and goes on in it.
+    wait_module(&browser, "full");
     browser.click("#stage");
     // Step until the first question.
     for _ in 0..10 {
@@ -1008,6 +1012,7 @@ fn a_tour_walks_through_its_stops_with_narration() {
     let browser = Browser::start(1280, 900);
     open(&browser, &playground());
     browser.click("#mode-tours");
+    wait_module(&browser, "full");
     browser.click("#tour-pipes");
     wait_text(&browser, "#tour-counter", "Stop 1 of");
     browser.click("#tour-next");

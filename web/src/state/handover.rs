@@ -1,11 +1,11 @@
-//! Handing the page over from the module without the IPC mechanisms to the full one. Part of the
-//! reducer; see [`super`].
+//! Handing the page over from the first module to the full one. Part of the reducer; see [`super`].
 //!
 //! The page first loads a module built without System V and POSIX message queues and semaphores
-//! (`sim_core::IPC` is false there). When the editor holds a text that names one of their calls (opened
-//! from the library, a draft, a link or a tour, or typed), that module cannot run it: the reducer says
-//! so with [`Effect::LoadFull`], and the page's loader fetches the full module and starts it in the
-//! same place. What the visitor was looking at travels as a [`handover record`](Model::handover_record),
+//! (`sim_core::IPC` is false there) and without the teaching modes (`crate::FULL` is false). When the
+//! editor holds a text that names one of the left-out calls (opened from the library, a draft or a
+//! link, or typed), or the visitor chooses a teaching mode, or what is opened is a challenge, that
+//! module cannot do it: the reducer says so with [`Effect::LoadFull`], and the page's loader fetches the
+//! full module and starts it in the same place. What the visitor was looking at travels as a [`handover record`](Model::handover_record),
 //! left on the page (`window.ipclab.handover`) when the first module stops, which the full module's [`Model::init`] reads first: what is open,
 //! the teaching mode, the run (its text, seed, scheduler, choices and step, as a share link carries
 //! them) and the editor's text. The full module then shows the same thing, run.
@@ -20,14 +20,18 @@ impl Model {
     /// only in the module without the IPC mechanisms, when the text did not build and names a call it
     /// leaves out.
     pub(super) fn needs_full_module(&self) -> bool {
-        !sim_core::IPC && !self.diagnostics.is_empty() && sim_core::lang::needs_ipc(&self.text)
+        !crate::FULL
+            && (self.mode_asked.is_some()
+                || self.mode != Mode::Explore
+                || (!self.diagnostics.is_empty() && sim_core::lang::needs_ipc(&self.text)))
     }
 
-    /// What the full module needs to show what is on screen: four parts separated by newlines (the
+    /// What the full module needs to show what is on screen: five parts separated by newlines (the
     /// editor's text, last, may hold more): what is open (`library:STEM`, `draft:ID`,
     /// `challenge:ID` or `link`), the teaching mode (`explore`, `predict`, `challenges`,
-    /// `challenge:INDEX`, `tours`, `tour:INDEX`), the run as a share link (the one this module could
-    /// not build, or else the last one it showed; empty for none) and the editor's text.
+    /// `challenge:INDEX`, `tours`, `tour:INDEX`), the teaching mode the visitor chose here, for the
+    /// full module to choose (the same words, or empty), the run as a share link (the one this module
+    /// could not build, or else the last one it showed; empty for none) and the editor's text.
     pub fn handover_record(&self) -> String {
         let document = self.document.storage_key().unwrap_or_else(|| "link".to_string());
         let mode = match &self.mode {
@@ -49,14 +53,22 @@ impl Model {
             (None, Some(engine)) => share::encode(&engine.share()),
             (None, None) => String::new(),
         };
-        format!("{document}\n{mode}\n{run}\n{}", self.text)
+        let asked = match self.mode_asked {
+            Some(ModeKind::Explore) => "explore",
+            Some(ModeKind::Predict) => "predict",
+            Some(ModeKind::Challenges) => "challenges",
+            Some(ModeKind::Tours) => "tours",
+            None => "",
+        };
+        format!("{document}\n{mode}\n{asked}\n{run}\n{}", self.text)
     }
 
     /// Shows what a handover record describes (see [`Model::handover_record`]); false if it cannot be
     /// read, and then the page opens as it would have without it.
     pub(super) fn take_over(&mut self, record: &str, effects: &mut Vec<Effect>) -> bool {
-        let mut parts = record.splitn(4, '\n');
-        let (Some(document), Some(mode), Some(run), Some(text)) = (parts.next(), parts.next(), parts.next(), parts.next())
+        let mut parts = record.splitn(5, '\n');
+        let (Some(document), Some(mode), Some(asked), Some(run), Some(text)) =
+            (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
         else {
             return false;
         };
@@ -118,6 +130,17 @@ impl Model {
         // The editor held an edit beyond the run: made again here, as the full module makes an edit.
         if text != self.text {
             self.edit(text.to_string(), effects);
+        }
+        // A teaching mode chosen there is chosen here, as the full module chooses one.
+        let asked = match asked {
+            "explore" => Some(ModeKind::Explore),
+            "predict" => Some(ModeKind::Predict),
+            "challenges" => Some(ModeKind::Challenges),
+            "tours" => Some(ModeKind::Tours),
+            _ => None,
+        };
+        if let Some(kind) = asked {
+            super::teaching::set_mode(self, kind, effects);
         }
         true
     }

@@ -316,6 +316,8 @@ pub struct Model {
     pub handing_over: bool,
     /// The run last asked for that could not be built, with its step (until one is built).
     unbuilt: Option<(RunSetup, u64)>,
+    /// A teaching mode chosen in the first module, which has none: the full module makes the choice.
+    mode_asked: Option<ModeKind>,
 }
 
 /// The embeddable player (`embed.html#LINK` in an `iframe`, or the `<ipclab-player>` element): one run
@@ -379,6 +381,7 @@ impl Model {
             announced_this_update: false,
             handing_over: false,
             unbuilt: None,
+            mode_asked: None,
         }
     }
 
@@ -422,6 +425,10 @@ impl Model {
 
     /// The prediction asked now: the next step's call, when predicting and not answered yet.
     pub fn question(&self) -> Option<(u64, facts::StepCall)> {
+        // The first module leaves the teaching modes to the full one.
+        if !crate::FULL {
+            return None;
+        }
         let Mode::Predict(predictions) = &self.mode else { return None };
         let engine = self.engine.as_ref()?;
         if engine.at_end() || engine.error.is_some() {
@@ -437,6 +444,9 @@ impl Model {
     /// The challenge being played, if its program is the one on screen (an edit that changes the
     /// program leaves the challenge aside).
     pub fn challenge(&self) -> Option<(usize, bool)> {
+        if !crate::FULL {
+            return None;
+        }
         let Mode::Challenges(Some(play)) = &self.mode else { return None };
         let intact = self.engine.as_ref().is_some_and(|engine| {
             sim_core::parse(CHALLENGES[play.index].scenario)
@@ -456,6 +466,9 @@ impl Model {
 
     /// The tour being followed, with the step of each of its stops.
     pub fn tour(&self) -> Option<(usize, Vec<Option<u64>>)> {
+        if !crate::FULL {
+            return None;
+        }
         let Mode::Tours(Some(index)) = &self.mode else { return None };
         let engine = self.engine.as_ref()?;
         let tour = &TOURS[*index];
@@ -782,13 +795,26 @@ fn apply(model: &mut Model, msg: Msg, effects: &mut Vec<Effect>) {
             }
         }
         Msg::DismissNotice => model.notice = None,
+        // The first module has no teaching modes: choosing one hands the page to the full module, which
+        // makes the same choice (see `handover.rs`).
+        Msg::SetMode(kind) if !crate::FULL => {
+            if kind != ModeKind::Explore {
+                model.mode_asked = Some(kind);
+            }
+        }
         Msg::SetMode(kind) => teaching::set_mode(model, kind, effects),
-        Msg::StartChallenge(index) => teaching::start_challenge(model, index, effects),
-        Msg::StartTour(index) => teaching::start_tour(model, index, effects),
-        Msg::TourNext => teaching::tour_move(model, true, effects),
-        Msg::TourBack => teaching::tour_move(model, false, effects),
-        Msg::Answer(chosen) => teaching::answer(model, chosen, effects),
-        Msg::RestartPredictions => teaching::restart_predictions(model, effects),
+        Msg::StartChallenge(index) if crate::FULL => teaching::start_challenge(model, index, effects),
+        Msg::StartTour(index) if crate::FULL => teaching::start_tour(model, index, effects),
+        Msg::TourNext if crate::FULL => teaching::tour_move(model, true, effects),
+        Msg::TourBack if crate::FULL => teaching::tour_move(model, false, effects),
+        Msg::Answer(chosen) if crate::FULL => teaching::answer(model, chosen, effects),
+        Msg::RestartPredictions if crate::FULL => teaching::restart_predictions(model, effects),
+        Msg::StartChallenge(_)
+        | Msg::StartTour(_)
+        | Msg::TourNext
+        | Msg::TourBack
+        | Msg::Answer(_)
+        | Msg::RestartPredictions => {}
         Msg::Help(open) => toggle_panel(model, Panel::Help, open, effects),
         Msg::Reference(open) => {
             toggle_panel(model, Panel::Reference, open, effects);

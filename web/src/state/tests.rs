@@ -698,6 +698,15 @@ fn a_handover_record_reopens_the_same_document_mode_run_and_edit() {
     let (taken, _) = opened_with(Init { handover: Some(model.handover_record()), ..Init::default() });
     assert_eq!(taken.mode, Mode::Tours(None));
     assert_eq!(taken.position(), model.position());
+    // A mode chosen in the first module is chosen in the full one, as if there: Predict from the start.
+    let mut before = fresh();
+    send(&mut before, &[Msg::Forward, Msg::Forward]);
+    let record = before.handover_record().replacen("\nexplore\n\n", "\nexplore\npredict\n", 1);
+    let (taken, _) = opened_with(Init { handover: Some(record), ..Init::default() });
+    let mut chosen = fresh();
+    send(&mut chosen, &[Msg::Forward, Msg::Forward, Msg::SetMode(ModeKind::Predict)]);
+    assert_eq!(taken.mode, chosen.mode);
+    assert_eq!(taken.position(), chosen.position());
 
     // An edit of a draft that the first module could not run: the full module opens the draft as it
     // was and makes the same edit, so the draft, the run and the step are what they would have been.
@@ -718,7 +727,7 @@ fn a_handover_record_reopens_the_same_document_mode_run_and_edit() {
     assert_eq!(taken.position(), 2);
 
     // A record that cannot be read opens the page as usual.
-    let (taken, _) = opened_with(Init { handover: Some("draft:99\nexplore\n\ntext".into()), ..Init::default() });
+    let (taken, _) = opened_with(Init { handover: Some("draft:99\nexplore\n\n\ntext".into()), ..Init::default() });
     assert_eq!(taken.document, Document::Library(DEFAULT_SCENARIO));
 }
 
@@ -743,4 +752,11 @@ fn a_text_with_a_message_queue_hands_over_to_the_full_module_once() {
     assert!(model.handover_record().ends_with(&typed));
     let effects = update(&mut model, Msg::Edit(format!("{typed} ")));
     assert_eq!(loads(&effects), 0, "asked once");
+
+    // A teaching mode is the full module's too: choosing one asks for it, and the record says which.
+    let mut model = fresh();
+    update(&mut model, Msg::Forward);
+    let effects = update(&mut model, Msg::SetMode(ModeKind::Predict));
+    assert_eq!(loads(&effects), 1);
+    assert_eq!(model.handover_record().lines().nth(2), Some("predict"));
 }
