@@ -514,7 +514,9 @@ impl Simulation {
         let expected_end = self.kernel.program.expected_end.clone();
         expect::check_end(&self.kernel, expected_end.as_ref(), &outcome, &mut self.failures, &mut self.trace);
         // The IPC objects that outlive the run, as a real program would leave them behind.
-        self.kernel.record_leftovers(&mut self.trace);
+        if crate::IPC {
+            self.kernel.record_leftovers(&mut self.trace);
+        }
         self.trace.record(Event {
             step: self.kernel.step as u32,
             kind: EventKind::End { outcome: Box::new(outcome.clone()) },

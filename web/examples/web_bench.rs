@@ -153,7 +153,13 @@ mod bench {
             bytes as f64 / 1024.0
         };
         let first_kb = code_kb(std::path::Path::new(&dist));
-        rows.push(("first load, wasm + JS gzipped (without the IPC mechanisms)".into(), first_kb, "KB".into(), 250.0, first_kb < 250.0));
+        rows.push((
+            "first load, wasm + JS gzipped (without the IPC mechanisms)".into(),
+            first_kb,
+            "KB".into(),
+            250.0,
+            first_kb < 250.0,
+        ));
         let full_kb = code_kb(&std::path::Path::new(&dist).join("full"));
         rows.push(("full module on demand, wasm + JS gzipped (full/)".into(), full_kb, "KB".into(), f64::NAN, true));
 

@@ -1146,7 +1146,11 @@ fn the_explorers_counterexample_opens_in_the_playground_at_its_first_failed_expe
 
 /// Which module runs the page: `core` (the first one, without the IPC mechanisms) or `full`.
 fn module(browser: &Browser) -> String {
-    browser.script("return (window.ipclab && window.ipclab.module) || '';", Vec::new()).as_str().unwrap_or_default().to_string()
+    browser
+        .script("return (window.ipclab && window.ipclab.module) || '';", Vec::new())
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
 }
 
 fn wait_module(browser: &Browser, wanted: &str) {

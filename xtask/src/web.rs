@@ -305,6 +305,14 @@ pub fn test() -> Result<(), String> {
         .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner")
         .env("WASM_BINDGEN_TEST_TIMEOUT", "120");
     run(command)?;
+    say("the same tests with the page's first module (without the IPC mechanisms and teaching modes)");
+    let mut command = cargo();
+    command
+        .args(["test", "-p", "web", "--target", "wasm32-unknown-unknown", "--no-default-features", "--test", "browser"])
+        .env("CHROMEDRIVER", CHROMEDRIVER)
+        .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner")
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "120");
+    run(command)?;
     say("serving the playground for the end-to-end tests");
     let server = serve(&out, 0)?;
     say(&format!("end-to-end tests against {} (chromedriver + headless Chromium)", server.address));

@@ -881,7 +881,12 @@ impl Kernel {
             MechanismId::Sem if crate::IPC => <sem::SemSets as Mechanism>::leave_queue(self, pid, &reason),
             MechanismId::Mqueue if crate::IPC => <mqueue::Mqueues as Mechanism>::leave_queue(self, pid, &reason),
             MechanismId::NamedSem if crate::IPC => <named_sem::NamedSems as Mechanism>::leave_queue(self, pid, &reason),
-            MechanismId::Fd | MechanismId::Sched | MechanismId::Msg | MechanismId::Sem | MechanismId::Mqueue | MechanismId::NamedSem => {}
+            MechanismId::Fd
+            | MechanismId::Sched
+            | MechanismId::Msg
+            | MechanismId::Sem
+            | MechanismId::Mqueue
+            | MechanismId::NamedSem => {}
         }
         if mechanism_of(&reason).is_ipc() {
             // A timed call's timer goes with its wait.
@@ -901,7 +906,12 @@ impl Kernel {
             MechanismId::Sem if crate::IPC => <sem::SemSets as Mechanism>::leave_queue(self, pid, reason),
             MechanismId::Mqueue if crate::IPC => <mqueue::Mqueues as Mechanism>::leave_queue(self, pid, reason),
             MechanismId::NamedSem if crate::IPC => <named_sem::NamedSems as Mechanism>::leave_queue(self, pid, reason),
-            MechanismId::Fd | MechanismId::Sched | MechanismId::Msg | MechanismId::Sem | MechanismId::Mqueue | MechanismId::NamedSem => {}
+            MechanismId::Fd
+            | MechanismId::Sched
+            | MechanismId::Msg
+            | MechanismId::Sem
+            | MechanismId::Mqueue
+            | MechanismId::NamedSem => {}
         }
         if mechanism_of(reason).is_ipc() {
             self.cancel_timer(pid, time::TimerKind::Wake);
@@ -932,7 +942,12 @@ impl Kernel {
             MechanismId::Sem if crate::IPC => <sem::SemSets as Mechanism>::interruption(reason),
             MechanismId::Mqueue if crate::IPC => <mqueue::Mqueues as Mechanism>::interruption(reason),
             MechanismId::NamedSem if crate::IPC => <named_sem::NamedSems as Mechanism>::interruption(reason),
-            MechanismId::Fd | MechanismId::Sched | MechanismId::Msg | MechanismId::Sem | MechanismId::Mqueue | MechanismId::NamedSem => Interruption::Restart,
+            MechanismId::Fd
+            | MechanismId::Sched
+            | MechanismId::Msg
+            | MechanismId::Sem
+            | MechanismId::Mqueue
+            | MechanismId::NamedSem => Interruption::Restart,
         }
     }
 
@@ -944,14 +959,18 @@ impl Kernel {
             MechanismId::Msg if crate::IPC => <msg::MsgQueues as Mechanism>::woken_call(self, pid, by_signal),
             MechanismId::Sem if crate::IPC => <sem::SemSets as Mechanism>::woken_call(self, pid, by_signal),
             MechanismId::Mqueue if crate::IPC => <mqueue::Mqueues as Mechanism>::woken_call(self, pid, by_signal),
-            MechanismId::NamedSem if crate::IPC => <named_sem::NamedSems as Mechanism>::woken_call(self, pid, by_signal),
+            MechanismId::NamedSem if crate::IPC => {
+                <named_sem::NamedSems as Mechanism>::woken_call(self, pid, by_signal)
+            }
             MechanismId::Fd => <fd::Descriptors as Mechanism>::woken_call(self, pid, by_signal),
             MechanismId::Pipe => <pipe::Pipes as Mechanism>::woken_call(self, pid, by_signal),
             MechanismId::Fifo => <fifo::Fifos as Mechanism>::woken_call(self, pid, by_signal),
             MechanismId::Process => <process::Processes as Mechanism>::woken_call(self, pid, by_signal),
             MechanismId::Signal => <signal::Signals as Mechanism>::woken_call(self, pid, by_signal),
             MechanismId::Time => <time::Clock as Mechanism>::woken_call(self, pid, by_signal),
-            MechanismId::Sched | MechanismId::Msg | MechanismId::Sem | MechanismId::Mqueue | MechanismId::NamedSem => WokenCall::TriesAgain,
+            MechanismId::Sched | MechanismId::Msg | MechanismId::Sem | MechanismId::Mqueue | MechanismId::NamedSem => {
+                WokenCall::TriesAgain
+            }
         }
     }
 

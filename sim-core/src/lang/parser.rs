@@ -917,11 +917,12 @@ impl<'a> Parser<'a> {
         match operand.kind {
             OperandKind::Payload => self.payload(spec, index).map(Arg::Payload),
             OperandKind::Path | OperandKind::Name => self.path(spec, index).map(Arg::Path),
-            OperandKind::Sembuf => self.sembuf(spec, index).map(Arg::Sembuf),
-            OperandKind::SemArg if self.peek().tok == Tok::LBrace => {
+            // Only the IPC mechanisms' calls have these operands (see `crate::IPC`).
+            OperandKind::Sembuf if crate::IPC => self.sembuf(spec, index).map(Arg::Sembuf),
+            OperandKind::SemArg if crate::IPC && self.peek().tok == Tok::LBrace => {
                 self.list(spec, index, 1, MAX_SETALL_VALUES).map(Arg::List)
             }
-            OperandKind::MqAttr => self.list(spec, index, 2, 2).map(Arg::List),
+            OperandKind::MqAttr if crate::IPC => self.list(spec, index, 2, 2).map(Arg::List),
             _ => {
                 let what = operand_what(spec, index);
                 let value = self.operand_expression(&what)?;

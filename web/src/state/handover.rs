@@ -114,8 +114,7 @@ impl Model {
                     self.library.keep(stem, &run.scenario);
                 }
                 self.text = run.scenario.clone();
-                let setup =
-                    RunSetup { source: run.scenario, seed: run.seed, policy: run.policy, forced: run.forced };
+                let setup = RunSetup { source: run.scenario, seed: run.seed, policy: run.policy, forced: run.forced };
                 if !self.build(setup, run.step) {
                     self.engine = None;
                 }

@@ -717,11 +717,8 @@ fn a_handover_record_reopens_the_same_document_mode_run_and_edit() {
     update(&mut model, Msg::Edit(edited.clone()));
     let Document::Draft(id) = model.document else { panic!("an edit makes a draft") };
     let record = model.handover_record();
-    let (taken, _) = opened_with(Init {
-        handover: Some(record),
-        drafts_json: Some(model.drafts.to_json()),
-        ..Init::default()
-    });
+    let (taken, _) =
+        opened_with(Init { handover: Some(record), drafts_json: Some(model.drafts.to_json()), ..Init::default() });
     assert_eq!(taken.document, Document::Draft(id));
     assert_eq!(taken.text, edited);
     assert_eq!(taken.position(), 2);
@@ -746,7 +743,8 @@ fn a_text_with_a_message_queue_hands_over_to_the_full_module_once() {
     let commented = format!("{}\n# a comment\n", model.text);
     let effects = update(&mut model, Msg::Edit(commented));
     assert_eq!(loads(&effects), 0);
-    let typed = model.text.replace("process parent", "process other {\n  q = msgget 7 IPC_CREAT|0600\n}\n\nprocess parent");
+    let typed =
+        model.text.replace("process parent", "process other {\n  q = msgget 7 IPC_CREAT|0600\n}\n\nprocess parent");
     let effects = update(&mut model, Msg::Edit(typed.clone()));
     assert_eq!(loads(&effects), 1);
     assert!(model.handover_record().ends_with(&typed));
