@@ -5,10 +5,12 @@
 //! editor holds a text that names one of the left-out calls (opened from the library, a draft or a
 //! link, or typed), or the visitor chooses a teaching mode, or what is opened is a challenge, that
 //! module cannot do it: the reducer says so with [`Effect::LoadFull`], and the page's loader fetches the
-//! full module and starts it in the same place. What the visitor was looking at travels as a [`handover record`](Model::handover_record),
-//! left on the page (`window.ipclab.handover`) when the first module stops, which the full module's [`Model::init`] reads first: what is open,
-//! the teaching mode, the run (its text, seed, scheduler, choices and step, as a share link carries
-//! them) and the editor's text. The full module then shows the same thing, run.
+//! full module and starts it in the same place. What the visitor was looking at travels as a
+//! [handover record](Model::handover_record), kept on the page (`window.ipclab.handover`) and brought up
+//! to date by every update until the first module stops; the full module's `init` reads it first:
+//! what is open, the teaching mode and the one just chosen, the run (its text, seed, scheduler, choices
+//! and step, as a share link carries them) and the editor's text. The full module then shows the same
+//! thing, run, and makes the choice or the edit the first module could not.
 
 use super::*;
 
@@ -16,9 +18,9 @@ use super::*;
 pub const HANDOVER_KEY: &str = "handover";
 
 impl Model {
-    /// Whether this module cannot run what the editor holds, and the full module should take over:
-    /// only in the module without the IPC mechanisms, when the text did not build and names a call it
-    /// leaves out.
+    /// Whether the full module should take over: only in the first module, when a teaching mode was
+    /// chosen or is on (a challenge opened), or when the text did not build and names a call this
+    /// module leaves out.
     pub(super) fn needs_full_module(&self) -> bool {
         !crate::FULL
             && (self.mode_asked.is_some()
