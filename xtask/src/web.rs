@@ -362,6 +362,9 @@ pub fn bench() -> Result<(), String> {
     command.args(["build", "-q", "--release", "-p", "native-runner"]);
     run(command)?;
     let native = root().join("target").join("bench").join("native.json");
+    // `ipclab bench --json` writes into an existing directory; a fresh target has none yet.
+    let bench_dir = root().join("target").join("bench");
+    std::fs::create_dir_all(&bench_dir).map_err(|error| format!("cannot create {}: {error}", bench_dir.display()))?;
     let mut command = Command::new(root().join("target").join("release").join("ipclab"));
     command.args(["bench", "--messages", SPEED_MESSAGES, "--repeat", "5", "--json"]).arg(&native);
     run(command)?;
