@@ -27,6 +27,12 @@ pub mod sim;
 pub mod trace;
 pub mod user;
 
+/// Whether this build has the System V and POSIX IPC mechanisms (the `ipc` feature, on by default).
+/// Without them the parser does not know their calls ([`lang::needs_ipc`] says whether a text uses
+/// them), and the code that runs, shows and explains them is behind `if IPC` tests, which the
+/// compiler removes with everything only they reach.
+pub const IPC: bool = cfg!(feature = "ipc");
+
 pub use diagnostic::Diagnostic;
 pub use lang::ast::{self, Scenario};
 pub use lang::{parse, print};

@@ -525,7 +525,9 @@ impl Simulation {
         expect::check_end(&self.kernel, expected_end.as_ref(), &outcome, &mut self.failures, &mut self.trace);
         self.declared = expect::check_outcomes(&self.kernel, &outcome, &mut self.failures, &mut self.trace);
         // The IPC objects that outlive the run, as a real program would leave them behind.
-        self.kernel.record_leftovers(&mut self.trace);
+        if crate::IPC {
+            self.kernel.record_leftovers(&mut self.trace);
+        }
         self.trace.record(Event {
             step: self.kernel.step as u32,
             kind: EventKind::End { outcome: Box::new(outcome.clone()) },

@@ -140,16 +140,28 @@ mod bench {
         let dist = args.get(2).cloned().unwrap_or_else(|| "dist".to_string());
         let mut rows: Vec<(String, f64, String, f64, bool)> = Vec::new();
 
-        // Bundle: wasm + JS, gzipped.
-        let mut bundle = 0;
-        for entry in std::fs::read_dir(&dist).into_iter().flatten().flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if name.ends_with(".wasm") || name.ends_with(".js") {
-                bundle += gzip_size(&entry.path()).unwrap_or(0);
+        // The first load: the wasm and JS at the top of dist/ (the module without the IPC mechanisms),
+        // gzipped; and the full module in dist/full/, which the page loads only for a scenario using them.
+        let code_kb = |dir: &std::path::Path| {
+            let mut bytes = 0;
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if name.ends_with(".wasm") || name.ends_with(".js") {
+                    bytes += gzip_size(&entry.path()).unwrap_or(0);
+                }
             }
-        }
-        let bundle_kb = bundle as f64 / 1024.0;
-        rows.push(("bundle, wasm + JS gzipped".into(), bundle_kb, "KB".into(), 250.0, bundle_kb < 250.0));
+            bytes as f64 / 1024.0
+        };
+        let first_kb = code_kb(std::path::Path::new(&dist));
+        rows.push((
+            "first load, wasm + JS gzipped (without the IPC mechanisms)".into(),
+            first_kb,
+            "KB".into(),
+            250.0,
+            first_kb < 250.0,
+        ));
+        let full_kb = code_kb(&std::path::Path::new(&dist).join("full"));
+        rows.push(("full module on demand, wasm + JS gzipped (full/)".into(), full_kb, "KB".into(), f64::NAN, true));
 
         let browser = Browser::start(1440, 900);
         // First render of the default scenario, five fresh loads.

@@ -87,6 +87,10 @@ impl App {
                         link.send_message(Msg::ReferenceLoaded(result))
                     });
                 }
+                Effect::LoadFull => {
+                    browser::record_text(state::HANDOVER_KEY, &self.model.handover_record());
+                    browser::load_full_module();
+                }
                 Effect::FetchScenario(stem) => {
                     let link = ctx.link().clone();
                     browser::fetch_text(&state::scenario_file(stem), move |result| {
@@ -121,6 +125,7 @@ impl Component for App {
             open: browser::load(browser::OPEN_KEY),
             fragment: browser::fragment(),
             page_address: browser::page_address(),
+            handover: browser::take_text(state::HANDOVER_KEY),
         };
         let effects = state::update(&mut app.model, Msg::Init(init));
         app.perform(ctx, effects);
@@ -152,6 +157,7 @@ impl Component for App {
     }
 
     fn destroy(&mut self, _ctx: &Context<Self>) {
+        self.timer = None;
         if let Some(window) = web_sys::window() {
             if let (Some(document), Some(keydown)) = (window.document(), self._keydown.as_ref()) {
                 let _ = document.remove_event_listener_with_callback("keydown", keydown.as_ref().unchecked_ref());
@@ -170,15 +176,28 @@ impl Component for App {
         if msg == Msg::Tick && !self.model.playing {
             return false;
         }
+        // Once stopped for the full module, this one does nothing more: the page is the other's.
+        if crate::stopped() {
+            return false;
+        }
         let exports = matches!(msg, Msg::ExportTrace | Msg::ExportScenario);
         let effects = state::update(&mut self.model, msg);
         self.perform(ctx, effects);
+        // While the full module is on its way, what it will show follows every change here.
+        if self.model.handing_over {
+            browser::record_text(state::HANDOVER_KEY, &self.model.handover_record());
+        }
         !exports
     }
 
     fn rendered(&mut self, _ctx: &Context<Self>, first_render: bool) {
         if first_render {
             browser::record_timing("firstRenderMs", browser::now_ms());
+            // Which module runs the page: the first one, without the IPC mechanisms, or the full one.
+            browser::record_text("module", if sim_core::IPC { "full" } else { "core" });
+            // Taking over from the first module: the page's loader puts the focus back where it was,
+            // now that the elements are there and before any key can reach the page.
+            browser::call_hook("started");
         }
         if let Some((label, started)) = self.measuring.take() {
             browser::record_timing(&format!("{label}Ms"), browser::now_ms() - started);

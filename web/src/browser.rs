@@ -188,3 +188,33 @@ pub fn record_text(name: &str, value: &str) {
         let _ = js_sys::Reflect::set(&object, &JsValue::from_str(name), &JsValue::from_str(value));
     }
 }
+
+/// Takes the string at `window.ipclab[name]`, if there is one, and removes it.
+pub fn take_text(name: &str) -> Option<String> {
+    let object = timings_object()?;
+    let key = JsValue::from_str(name);
+    let value = js_sys::Reflect::get(&object, &key).ok()?.as_string()?;
+    let _ = js_sys::Reflect::delete_property(&object, &key);
+    Some(value)
+}
+
+/// Asks the page's loader to start the full module in place of this one (`window.ipclab.loadFull`, set
+/// by `index.html` and `embed.html`). A page without a loader keeps this module.
+pub fn load_full_module() {
+    let Some(object) = timings_object() else { return };
+    let load = js_sys::Reflect::get(&object, &JsValue::from_str("loadFull")).ok();
+    if let Some(load) = load.and_then(|load| load.dyn_into::<js_sys::Function>().ok()) {
+        let _ = load.call0(&JsValue::UNDEFINED);
+    }
+}
+
+/// Calls `window.ipclab[name]()` once, if the page set such a function, and removes it.
+pub fn call_hook(name: &str) {
+    let Some(object) = timings_object() else { return };
+    let key = JsValue::from_str(name);
+    let hook = js_sys::Reflect::get(&object, &key).ok();
+    if let Some(hook) = hook.and_then(|hook| hook.dyn_into::<js_sys::Function>().ok()) {
+        let _ = js_sys::Reflect::delete_property(&object, &key);
+        let _ = hook.call0(&JsValue::UNDEFINED);
+    }
+}

@@ -26,17 +26,45 @@ pub mod library {
 
 use wasm_bindgen::prelude::*;
 
+/// Whether this is the full module (the `full` feature): with the System V and POSIX IPC mechanisms and
+/// the teaching modes. The page's first module has neither, and hands the page to the full module when
+/// a scenario or a choice needs them (see `state/handover.rs`).
+pub const FULL: bool = cfg!(feature = "full");
+
+thread_local! {
+    /// The mounted app, kept to be stopped by [`stop`].
+    static MOUNTED: std::cell::RefCell<Option<yew::AppHandle<app::App>>> = const { std::cell::RefCell::new(None) };
+    /// Set by [`stop`]: the full module has the page, and this one answers nothing more.
+    static STOPPED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether [`stop`] was called.
+pub(crate) fn stopped() -> bool {
+    STOPPED.with(std::cell::Cell::get)
+}
+
 /// Mounts the playground on the element with id `app` (or on `<body>`).
 #[wasm_bindgen]
 pub fn start() {
     let Some(document) = web_sys::window().and_then(|window| window.document()) else { return };
-    match document.get_element_by_id("app") {
+    let handle = match document.get_element_by_id("app") {
         Some(root) => {
             root.set_inner_html("");
-            yew::Renderer::<app::App>::with_root(root).render();
+            yew::Renderer::<app::App>::with_root(root).render()
         }
-        None => {
-            yew::Renderer::<app::App>::new().render();
-        }
+        None => yew::Renderer::<app::App>::new().render(),
+    };
+    MOUNTED.with(|mounted| *mounted.borrow_mut() = Some(handle));
+}
+
+/// Stops the playground for the full module, which the page's loader starts next on a fresh element
+/// (see `state/handover.rs`): from now on this module answers no message, and its app is taken down.
+/// What the full module is to show is already on the page (`window.ipclab.handover`), kept up to date
+/// by every update since the handover was asked for.
+#[wasm_bindgen]
+pub fn stop() {
+    STOPPED.with(|stopped| stopped.set(true));
+    if let Some(handle) = MOUNTED.with(|mounted| mounted.borrow_mut().take()) {
+        handle.destroy();
     }
 }

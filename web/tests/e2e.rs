@@ -583,6 +583,8 @@ fn a_challenge_is_won_by_picking_and_shares_its_winning_schedule() {
     let browser = Browser::start(1280, 900);
     open(&browser, &playground());
     browser.click("#mode-challenges");
+    // The teaching modes are the full module's: the page loads it, and goes on in it.
+    wait_module(&browser, "full");
     browser.click("#challenge-one-read-two-writes");
     wait_text(&browser, "#goal", "pingpong");
     wait_step(&browser, "step 0 /");
@@ -978,6 +980,8 @@ fn predict_asks_before_each_call_and_keeps_score() {
     let browser = Browser::start(1280, 900);
     open(&browser, &playground());
     browser.click("#mode-predict");
+    // The teaching modes are the full module's: the page loads it, and goes on in it.
+    wait_module(&browser, "full");
     browser.click("#stage");
     // Step until the first question.
     for _ in 0..10 {
@@ -1008,6 +1012,7 @@ fn a_tour_walks_through_its_stops_with_narration() {
     let browser = Browser::start(1280, 900);
     open(&browser, &playground());
     browser.click("#mode-tours");
+    wait_module(&browser, "full");
     browser.click("#tour-pipes");
     wait_text(&browser, "#tour-counter", "Stop 1 of");
     browser.click("#tour-next");
@@ -1137,4 +1142,99 @@ fn the_explorers_counterexample_opens_in_the_playground_at_its_first_failed_expe
     browser.press(&[END]);
     let verdict = attribute(&browser, "#verdict", "class");
     assert!(verdict.contains("fail"), "{verdict}");
+}
+
+/// Which module runs the page: `core` (the first one, without the IPC mechanisms) or `full`.
+fn module(browser: &Browser) -> String {
+    browser
+        .script("return (window.ipclab && window.ipclab.module) || '';", Vec::new())
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn wait_module(browser: &Browser, wanted: &str) {
+    let script = format!("return window.ipclab && window.ipclab.module === {wanted:?};");
+    if browser.poll(&script, WAIT).is_none() {
+        panic!("the page runs the {:?} module, not {wanted:?}", module(browser));
+    }
+}
+
+/// The page's WebAssembly and JavaScript files fetched so far (their paths, from the resource timings).
+fn fetched_code(browser: &Browser) -> Vec<String> {
+    let value = browser.script(
+        "return performance.getEntriesByType('resource').map(e => new URL(e.name).pathname)
+           .filter(path => path.endsWith('.wasm') || path.endsWith('.js'));",
+        Vec::new(),
+    );
+    value.as_array().into_iter().flatten().filter_map(|path| path.as_str().map(str::to_string)).collect()
+}
+
+#[test]
+fn the_first_load_fetches_only_the_module_without_the_ipc_mechanisms() {
+    let browser = Browser::start(1280, 900);
+    open(&browser, &playground());
+    assert_eq!(module(&browser), "core");
+    let fetched = fetched_code(&browser);
+    assert!(fetched.iter().any(|path| path.ends_with("/web_bg.wasm")), "{fetched:?}");
+    assert!(fetched.iter().any(|path| path.ends_with("/web.js")), "{fetched:?}");
+    assert!(!fetched.iter().any(|path| path.contains("/full/")), "{fetched:?}");
+    // Pipes and signals stay with the first module: stepping, another lesson, a signal scenario.
+    browser.press(&[ARROW_RIGHT; 2]);
+    wait_step(&browser, "step 2 /");
+    choose_scenario(&browser, "ctrl-c");
+    wait_text(&browser, "#scenario-title", "Ctrl-C");
+    browser.press(&[END]);
+    let fetched = fetched_code(&browser);
+    assert!(!fetched.iter().any(|path| path.contains("/full/")), "{fetched:?}");
+    assert_eq!(module(&browser), "core");
+}
+
+#[test]
+fn a_share_link_with_a_message_queue_runs_in_the_full_module_at_its_step() {
+    let text = library_text("msg-outlives-creator");
+    let run = sim_core::share::SharedRun {
+        scenario: text.to_string(),
+        seed: 0,
+        policy: sim_core::Policy::RoundRobin,
+        forced: Vec::new(),
+        step: 6,
+    };
+    let address = format!("{}#{}", playground(), sim_core::share::encode(&run));
+    let browser = Browser::start(1280, 900);
+    browser.goto("about:blank");
+    browser.goto(&address);
+    wait_module(&browser, "full");
+    wait_step(&browser, "step 6 /");
+    assert_eq!(editor_value(&browser), text);
+    assert!(browser.exists("#msq-0"), "the queue is drawn");
+    let fetched = fetched_code(&browser);
+    assert!(fetched.iter().any(|path| path.ends_with("/full/web_bg.wasm")), "{fetched:?}");
+    // The same run as the command line's: the trace hash of the whole run.
+    let native = library::LIBRARY.iter().find(|(stem, _, _)| *stem == "msg-outlives-creator").and_then(|entry| entry.2);
+    let shown = browser.script("return window.ipclab.traceHash;", Vec::new());
+    assert_eq!(shown.as_str().map(str::to_string), native.map(|hash| format!("{hash:016x}")));
+    browser.press(&[END]);
+    wait_text(&browser, "#events", "left behind: message queue 0");
+}
+
+#[test]
+fn typing_a_semaphore_call_hands_the_page_to_the_full_module_without_losing_a_key() {
+    let browser = Browser::start(1280, 900);
+    open(&browser, &playground());
+    assert_eq!(module(&browser), "core");
+    cursor_to_end(&browser);
+    let typed = "\nprocess counter {\n  s = semget 5 1 IPC_CREAT|0600\n  semop s {0, 1} -> 0\n}\n";
+    browser.type_keys(typed);
+    wait_module(&browser, "full");
+    let expected = format!("{}{typed}", default_text());
+    let script = format!("return document.getElementById('editor').value === {expected:?};");
+    if browser.poll(&script, WAIT).is_none() {
+        panic!("the editor holds {:?}", editor_value(&browser));
+    }
+    assert_eq!(browser.focused_id(), "editor", "the focus stays in the editor");
+    browser.click("#stage");
+    browser.press(&[END]);
+    wait_text(&browser, "#ipc-panel", "1 semaphore");
+    assert!(browser.exists("#sem-0-0"), "the semaphore set is drawn");
 }

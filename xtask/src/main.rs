@@ -81,6 +81,20 @@ fn test() -> Result<(), String> {
     let mut command = cargo();
     command.args(["clippy", "-p", "web", "--target", "wasm32-unknown-unknown", "--", "-D", "warnings"]);
     run(command)?;
+    // The page's first module: the same source without the IPC mechanisms.
+    let mut command = cargo();
+    command.args([
+        "clippy",
+        "-p",
+        "web",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--no-default-features",
+        "--",
+        "-D",
+        "warnings",
+    ]);
+    run(command)?;
     let mut command = cargo();
     command.args([
         "clippy",

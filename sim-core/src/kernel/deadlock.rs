@@ -41,27 +41,34 @@ impl Kernel {
                             .filter(|child| self.process(*child).pgid == *pgid)
                             .filter(|child| self.process(*child).state != ProcState::Zombie)
                             .collect(),
-                        BlockReason::SemOp { set, num, .. } => {
+                        BlockReason::SemOp { set, num, .. } if crate::IPC => {
                             detail = super::sem::state_of(self, *set, *num)
                                 .map(|(value, last_pid)| WaitDetail::Semaphore { value, last_pid });
                             super::sem::could_end_wait(self, *set, *num)
                         }
-                        BlockReason::MsgEmpty { queue, .. } | BlockReason::MsgFull { queue, .. } => {
+                        BlockReason::MsgEmpty { queue, .. } | BlockReason::MsgFull { queue, .. } if crate::IPC => {
                             detail = super::msg::held(self, *queue)
                                 .map(|(messages, bytes)| WaitDetail::Queue { messages, bytes });
                             super::msg::could_end_wait(self, reason)
                         }
-                        BlockReason::MqEmpty { mq } | BlockReason::MqFull { mq, .. } => {
+                        BlockReason::MqEmpty { mq } | BlockReason::MqFull { mq, .. } if crate::IPC => {
                             detail = super::mqueue::held(self, *mq)
                                 .map(|(messages, bytes)| WaitDetail::Queue { messages, bytes });
                             super::mqueue::could_end_wait(self, reason)
                         }
-                        BlockReason::NamedSem { sem } => {
+                        BlockReason::NamedSem { sem } if crate::IPC => {
                             detail = self
                                 .named_sem(*sem)
                                 .map(|named| WaitDetail::Semaphore { value: named.value, last_pid: named.last_pid });
                             super::named_sem::could_end_wait(self, *sem)
                         }
+                        // Not reached without the IPC mechanisms: nothing sleeps on their objects.
+                        BlockReason::SemOp { .. }
+                        | BlockReason::MsgEmpty { .. }
+                        | BlockReason::MsgFull { .. }
+                        | BlockReason::MqEmpty { .. }
+                        | BlockReason::MqFull { .. }
+                        | BlockReason::NamedSem { .. } => Vec::new(),
                     };
                     (Some(reason.clone()), waits_for)
                 }

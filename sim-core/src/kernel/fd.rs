@@ -124,7 +124,7 @@ impl Kernel {
     /// Drops one reference to an open file; the last one closes the object end it holds.
     pub(crate) fn release_file(&mut self, index: u32, by: Pid, trace: &mut Trace) {
         // `filp_close` flushes on every close of a descriptor, whoever else holds the file.
-        if let FileObject::Mqueue(id) = self.file(index).object {
+        if let (FileObject::Mqueue(id), true) = (self.file(index).object, crate::IPC) {
             super::mqueue::flush(self, id, by);
         }
         let file = self.file_mut(index);
@@ -137,7 +137,8 @@ impl Kernel {
         match file.object {
             FileObject::DevNull => {}
             FileObject::Pipe(pipe) => super::pipe::release_end(self, pipe, file.readable, file.writable, by, trace),
-            FileObject::Mqueue(id) => super::mqueue::release(self, id),
+            FileObject::Mqueue(id) if crate::IPC => super::mqueue::release(self, id),
+            FileObject::Mqueue(_) => {}
         }
     }
 

@@ -857,12 +857,22 @@ impl Kernel {
             MechanismId::Signal => <signal::Signals as Mechanism>::call(self, context, trace),
             MechanismId::Sched => Exec::Done(CallResult::Value { value: 0 }),
             MechanismId::Time => <time::Clock as Mechanism>::call(self, context, trace),
-            MechanismId::Msg => <msg::MsgQueues as Mechanism>::call(self, context, trace),
-            MechanismId::Sem => <sem::SemSets as Mechanism>::call(self, context, trace),
-            MechanismId::Mqueue => <mqueue::Mqueues as Mechanism>::call(self, context, trace),
-            MechanismId::NamedSem => <named_sem::NamedSems as Mechanism>::call(self, context, trace),
-            MechanismId::Shm => <shm::ShmSegments as Mechanism>::call(self, context, trace),
-            MechanismId::Mm | MechanismId::Memory => <mm::Memory as Mechanism>::call(self, context, trace),
+            MechanismId::Msg if crate::IPC => <msg::MsgQueues as Mechanism>::call(self, context, trace),
+            MechanismId::Sem if crate::IPC => <sem::SemSets as Mechanism>::call(self, context, trace),
+            MechanismId::Mqueue if crate::IPC => <mqueue::Mqueues as Mechanism>::call(self, context, trace),
+            MechanismId::NamedSem if crate::IPC => <named_sem::NamedSems as Mechanism>::call(self, context, trace),
+            MechanismId::Shm if crate::IPC => <shm::ShmSegments as Mechanism>::call(self, context, trace),
+            MechanismId::Mm | MechanismId::Memory if crate::IPC => {
+                <mm::Memory as Mechanism>::call(self, context, trace)
+            }
+            // Without the IPC mechanisms the parser refuses their calls; were one to come, it is not there.
+            MechanismId::Msg
+            | MechanismId::Sem
+            | MechanismId::Mqueue
+            | MechanismId::NamedSem
+            | MechanismId::Shm
+            | MechanismId::Mm
+            | MechanismId::Memory => Exec::Done(CallResult::Error { errno: crate::linux::errno::ENOSYS }),
         }
     }
 
@@ -881,11 +891,19 @@ impl Kernel {
             MechanismId::Process => <process::Processes as Mechanism>::leave_queue(self, pid, &reason),
             MechanismId::Signal => <signal::Signals as Mechanism>::leave_queue(self, pid, &reason),
             MechanismId::Time => <time::Clock as Mechanism>::leave_queue(self, pid, &reason),
-            MechanismId::Msg => <msg::MsgQueues as Mechanism>::leave_queue(self, pid, &reason),
-            MechanismId::Sem => <sem::SemSets as Mechanism>::leave_queue(self, pid, &reason),
-            MechanismId::Mqueue => <mqueue::Mqueues as Mechanism>::leave_queue(self, pid, &reason),
-            MechanismId::NamedSem => <named_sem::NamedSems as Mechanism>::leave_queue(self, pid, &reason),
-            MechanismId::Fd | MechanismId::Sched | MechanismId::Shm | MechanismId::Mm | MechanismId::Memory => {}
+            MechanismId::Msg if crate::IPC => <msg::MsgQueues as Mechanism>::leave_queue(self, pid, &reason),
+            MechanismId::Sem if crate::IPC => <sem::SemSets as Mechanism>::leave_queue(self, pid, &reason),
+            MechanismId::Mqueue if crate::IPC => <mqueue::Mqueues as Mechanism>::leave_queue(self, pid, &reason),
+            MechanismId::NamedSem if crate::IPC => <named_sem::NamedSems as Mechanism>::leave_queue(self, pid, &reason),
+            MechanismId::Fd
+            | MechanismId::Sched
+            | MechanismId::Msg
+            | MechanismId::Sem
+            | MechanismId::Mqueue
+            | MechanismId::NamedSem
+            | MechanismId::Shm
+            | MechanismId::Mm
+            | MechanismId::Memory => {}
         }
         if mechanism_of(&reason).is_ipc() {
             // A timed call's timer goes with its wait.
@@ -901,11 +919,19 @@ impl Kernel {
             MechanismId::Process => <process::Processes as Mechanism>::leave_queue(self, pid, reason),
             MechanismId::Signal => <signal::Signals as Mechanism>::leave_queue(self, pid, reason),
             MechanismId::Time => <time::Clock as Mechanism>::leave_queue(self, pid, reason),
-            MechanismId::Msg => <msg::MsgQueues as Mechanism>::leave_queue(self, pid, reason),
-            MechanismId::Sem => <sem::SemSets as Mechanism>::leave_queue(self, pid, reason),
-            MechanismId::Mqueue => <mqueue::Mqueues as Mechanism>::leave_queue(self, pid, reason),
-            MechanismId::NamedSem => <named_sem::NamedSems as Mechanism>::leave_queue(self, pid, reason),
-            MechanismId::Fd | MechanismId::Sched | MechanismId::Shm | MechanismId::Mm | MechanismId::Memory => {}
+            MechanismId::Msg if crate::IPC => <msg::MsgQueues as Mechanism>::leave_queue(self, pid, reason),
+            MechanismId::Sem if crate::IPC => <sem::SemSets as Mechanism>::leave_queue(self, pid, reason),
+            MechanismId::Mqueue if crate::IPC => <mqueue::Mqueues as Mechanism>::leave_queue(self, pid, reason),
+            MechanismId::NamedSem if crate::IPC => <named_sem::NamedSems as Mechanism>::leave_queue(self, pid, reason),
+            MechanismId::Fd
+            | MechanismId::Sched
+            | MechanismId::Msg
+            | MechanismId::Sem
+            | MechanismId::Mqueue
+            | MechanismId::NamedSem
+            | MechanismId::Shm
+            | MechanismId::Mm
+            | MechanismId::Memory => {}
         }
         if mechanism_of(reason).is_ipc() {
             self.cancel_timer(pid, time::TimerKind::Wake);
@@ -932,13 +958,19 @@ impl Kernel {
             MechanismId::Process => <process::Processes as Mechanism>::interruption(reason),
             MechanismId::Signal => <signal::Signals as Mechanism>::interruption(reason),
             MechanismId::Time => <time::Clock as Mechanism>::interruption(reason),
-            MechanismId::Msg => <msg::MsgQueues as Mechanism>::interruption(reason),
-            MechanismId::Sem => <sem::SemSets as Mechanism>::interruption(reason),
-            MechanismId::Mqueue => <mqueue::Mqueues as Mechanism>::interruption(reason),
-            MechanismId::NamedSem => <named_sem::NamedSems as Mechanism>::interruption(reason),
-            MechanismId::Fd | MechanismId::Sched | MechanismId::Shm | MechanismId::Mm | MechanismId::Memory => {
-                Interruption::Restart
-            }
+            MechanismId::Msg if crate::IPC => <msg::MsgQueues as Mechanism>::interruption(reason),
+            MechanismId::Sem if crate::IPC => <sem::SemSets as Mechanism>::interruption(reason),
+            MechanismId::Mqueue if crate::IPC => <mqueue::Mqueues as Mechanism>::interruption(reason),
+            MechanismId::NamedSem if crate::IPC => <named_sem::NamedSems as Mechanism>::interruption(reason),
+            MechanismId::Fd
+            | MechanismId::Sched
+            | MechanismId::Msg
+            | MechanismId::Sem
+            | MechanismId::Mqueue
+            | MechanismId::NamedSem
+            | MechanismId::Shm
+            | MechanismId::Mm
+            | MechanismId::Memory => Interruption::Restart,
         }
     }
 
@@ -947,17 +979,26 @@ impl Kernel {
     fn woken_call(&self, pid: Pid, by_signal: bool) -> WokenCall {
         let Some(call) = self.program.call(self.process(pid).pc) else { return WokenCall::TriesAgain };
         match call.id.spec().mechanism {
-            MechanismId::Msg => <msg::MsgQueues as Mechanism>::woken_call(self, pid, by_signal),
-            MechanismId::Sem => <sem::SemSets as Mechanism>::woken_call(self, pid, by_signal),
-            MechanismId::Mqueue => <mqueue::Mqueues as Mechanism>::woken_call(self, pid, by_signal),
-            MechanismId::NamedSem => <named_sem::NamedSems as Mechanism>::woken_call(self, pid, by_signal),
+            MechanismId::Msg if crate::IPC => <msg::MsgQueues as Mechanism>::woken_call(self, pid, by_signal),
+            MechanismId::Sem if crate::IPC => <sem::SemSets as Mechanism>::woken_call(self, pid, by_signal),
+            MechanismId::Mqueue if crate::IPC => <mqueue::Mqueues as Mechanism>::woken_call(self, pid, by_signal),
+            MechanismId::NamedSem if crate::IPC => {
+                <named_sem::NamedSems as Mechanism>::woken_call(self, pid, by_signal)
+            }
             MechanismId::Fd => <fd::Descriptors as Mechanism>::woken_call(self, pid, by_signal),
             MechanismId::Pipe => <pipe::Pipes as Mechanism>::woken_call(self, pid, by_signal),
             MechanismId::Fifo => <fifo::Fifos as Mechanism>::woken_call(self, pid, by_signal),
             MechanismId::Process => <process::Processes as Mechanism>::woken_call(self, pid, by_signal),
             MechanismId::Signal => <signal::Signals as Mechanism>::woken_call(self, pid, by_signal),
             MechanismId::Time => <time::Clock as Mechanism>::woken_call(self, pid, by_signal),
-            MechanismId::Sched | MechanismId::Shm | MechanismId::Mm | MechanismId::Memory => WokenCall::TriesAgain,
+            MechanismId::Sched
+            | MechanismId::Msg
+            | MechanismId::Sem
+            | MechanismId::Mqueue
+            | MechanismId::NamedSem
+            | MechanismId::Shm
+            | MechanismId::Mm
+            | MechanismId::Memory => WokenCall::TriesAgain,
         }
     }
 
@@ -966,12 +1007,14 @@ impl Kernel {
         let mut views = Vec::new();
         <pipe::Pipes as Mechanism>::views(self, &mut views);
         <fifo::Fifos as Mechanism>::views(self, &mut views);
-        <msg::MsgQueues as Mechanism>::views(self, &mut views);
-        <sem::SemSets as Mechanism>::views(self, &mut views);
-        <mqueue::Mqueues as Mechanism>::views(self, &mut views);
-        <named_sem::NamedSems as Mechanism>::views(self, &mut views);
-        <shm::ShmSegments as Mechanism>::views(self, &mut views);
-        <mm::Memory as Mechanism>::views(self, &mut views);
+        if crate::IPC {
+            <msg::MsgQueues as Mechanism>::views(self, &mut views);
+            <sem::SemSets as Mechanism>::views(self, &mut views);
+            <mqueue::Mqueues as Mechanism>::views(self, &mut views);
+            <named_sem::NamedSems as Mechanism>::views(self, &mut views);
+            <shm::ShmSegments as Mechanism>::views(self, &mut views);
+            <mm::Memory as Mechanism>::views(self, &mut views);
+        }
         views
     }
 

@@ -319,8 +319,10 @@ pub(crate) fn fork(
         core_limit,
         ..Process::blank(child, parent, pgid, child_name)
     });
-    super::named_sem::fork(kernel, child);
-    super::mm::fork(kernel, parent, child, trace);
+    if crate::IPC {
+        super::named_sem::fork(kernel, child);
+        super::mm::fork(kernel, parent, child, trace);
+    }
     kernel.alive.push(child);
     kernel.add_runnable(child);
     if kernel.footprint.enabled {
@@ -349,9 +351,11 @@ pub(crate) fn exit_process(kernel: &mut Kernel, pid: Pid, status: ChildStatus, t
     kernel.proc_mut(pid).handed = None;
     // `do_exit`: `exit_sem`, then memory (the mappings, named semaphores' too; `exit_shm` keeps the
     // segments, as `kernel.shm_rmid_forced` is 0), then the descriptors.
-    super::named_sem::process_exit(kernel, pid);
-    super::mm::process_exit(kernel, pid, trace);
-    super::sem::exit_undo(kernel, pid, trace);
+    if crate::IPC {
+        super::named_sem::process_exit(kernel, pid);
+        super::mm::process_exit(kernel, pid, trace);
+        super::sem::exit_undo(kernel, pid, trace);
+    }
     let fds = std::mem::take(&mut kernel.proc_mut(pid).fds);
     for entry in fds.into_iter().flatten() {
         kernel.release_file(entry.file, pid, trace);

@@ -169,13 +169,13 @@ impl Operand {
             Operand::Value { value, .. } => evaluate(value, vars, pid)?,
             Operand::Payload(payload) => payload.len() as i64,
             Operand::Path(index) => *index as i64,
-            Operand::Sembuf { num, op, flags, times } => crate::linux::sem::pack_sembuf(
+            Operand::Sembuf { num, op, flags, times } if crate::IPC => crate::linux::sem::pack_sembuf(
                 evaluate(num, vars, pid)?,
                 evaluate(op, vars, pid)?,
                 evaluate(flags, vars, pid)?,
                 *times,
             ),
-            Operand::List { values, kind } => {
+            Operand::List { values, kind } if crate::IPC => {
                 let mut resolved = Vec::with_capacity(values.len());
                 for value in values.iter() {
                     resolved.push(evaluate(value, vars, pid)?);
@@ -185,6 +185,7 @@ impl Operand {
                     ListKind::MqAttr => crate::linux::mqueue::pack_attr(resolved[0], resolved[1]),
                 }
             }
+            Operand::Sembuf { .. } | Operand::List { .. } => unreachable!("IPC operands need the IPC mechanisms"),
         })
     }
 }
@@ -769,16 +770,17 @@ impl Compiler {
                 }
                 Some(Arg::Payload(payload)) => Operand::Payload(Arc::new(payload.clone())),
                 Some(Arg::Path(path)) => Operand::Path(self.path(&path.value)),
-                Some(Arg::Sembuf(sembuf)) => Operand::Sembuf {
+                Some(Arg::Sembuf(sembuf)) if crate::IPC => Operand::Sembuf {
                     num: self.value(&sembuf.num),
                     op: self.value(&sembuf.op),
                     flags: sembuf.flags.as_ref().map_or(Value::Const(0), |flags| self.value(flags)),
                     times: sembuf.times.min(u16::MAX as u32) as u16,
                 },
-                Some(Arg::List(values)) => Operand::List {
+                Some(Arg::List(values)) if crate::IPC => Operand::List {
                     values: values.value.iter().map(|value| self.value(value)).collect(),
                     kind: if operand.kind == OperandKind::MqAttr { ListKind::MqAttr } else { ListKind::SemValues },
                 },
+                Some(Arg::Sembuf(_) | Arg::List(_)) => unreachable!("IPC operands need the IPC mechanisms"),
                 None => Operand::Value {
                     value: Value::Const(operand.default.expect("the parser requires operands without a default")),
                     shown: Shown::Constant,

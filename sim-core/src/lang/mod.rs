@@ -13,4 +13,14 @@ pub mod print;
 pub mod syscalls;
 
 pub use parser::{is_keyword, is_name, parse, parse_with_limits};
+
+/// Whether `text` names a call this build leaves out (an IPC mechanism's, in a build without them:
+/// see [`crate::IPC`]), so that a build with them should run it. Any word counts, even in a comment or
+/// a string: a text that only mentions such a call is run by the other build just the same.
+pub fn needs_ipc(text: &str) -> bool {
+    !crate::IPC
+        && text
+            .split(|character: char| !(character.is_ascii_alphanumeric() || character == '_'))
+            .any(|word| syscalls::CALLS.iter().any(|spec| spec.name == word && !spec.in_this_build()))
+}
 pub use print::print;

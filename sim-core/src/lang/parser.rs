@@ -53,7 +53,11 @@ pub fn is_name(word: &str) -> bool {
 
 /// The words that can start a statement (for "did you mean" hints).
 fn statement_words() -> impl Iterator<Item = &'static str> {
-    CALLS.iter().map(|spec| spec.name).chain(["fork", "repeat", "if", "while", "break", "continue"])
+    CALLS
+        .iter()
+        .filter(|spec| spec.in_this_build())
+        .map(|spec| spec.name)
+        .chain(["fork", "repeat", "if", "while", "break", "continue"])
 }
 
 /// Parses a scenario with [`Limits::DEFAULT`].
@@ -1032,6 +1036,10 @@ impl<'a> Parser<'a> {
         if NOT_MODELLED.contains(&word) {
             return self.not_modelled();
         }
+        if let Some(spec) = CALLS.iter().find(|spec| spec.name == word && !spec.in_this_build()) {
+            let help = format!("this build leaves out {}; the full playground runs them", spec.mechanism.name());
+            return self.expected_with("a statement", Some(help));
+        }
         let help = match word {
             "process" => {
                 Some("`process` blocks are only at the top level; inside a process, `fork` starts a child".into())
@@ -1053,11 +1061,12 @@ impl<'a> Parser<'a> {
         match operand.kind {
             OperandKind::Payload => self.payload(spec, index).map(Arg::Payload),
             OperandKind::Path | OperandKind::Name => self.path(spec, index).map(Arg::Path),
-            OperandKind::Sembuf => self.sembuf(spec, index).map(Arg::Sembuf),
-            OperandKind::SemArg if self.peek().tok == Tok::LBrace => {
+            // Only the IPC mechanisms' calls have these operands (see `crate::IPC`).
+            OperandKind::Sembuf if crate::IPC => self.sembuf(spec, index).map(Arg::Sembuf),
+            OperandKind::SemArg if crate::IPC && self.peek().tok == Tok::LBrace => {
                 self.list(spec, index, 1, MAX_SETALL_VALUES).map(Arg::List)
             }
-            OperandKind::MqAttr => self.list(spec, index, 2, 2).map(Arg::List),
+            OperandKind::MqAttr if crate::IPC => self.list(spec, index, 2, 2).map(Arg::List),
             _ => {
                 let what = operand_what(spec, index);
                 let value = self.operand_expression(&what)?;

@@ -40,10 +40,20 @@ pub enum Mechanism {
 }
 
 impl Mechanism {
-    /// The System V and POSIX IPC objects, whose sleepers stay on the object's queue after a signal or
-    /// a timer woke them, until they run.
+    /// The System V and POSIX IPC objects and shared memory: what the playground's first module leaves
+    /// out (`crate::IPC`). Of them, the queues and semaphores are those whose sleepers stay on the
+    /// object's queue after a signal or a timer woke them, until they run (memory never sleeps).
     pub fn is_ipc(self) -> bool {
-        matches!(self, Mechanism::Msg | Mechanism::Sem | Mechanism::Mqueue | Mechanism::NamedSem)
+        matches!(
+            self,
+            Mechanism::Msg
+                | Mechanism::Sem
+                | Mechanism::Mqueue
+                | Mechanism::NamedSem
+                | Mechanism::Shm
+                | Mechanism::Mm
+                | Mechanism::Memory
+        )
     }
 
     pub fn name(self) -> &'static str {
@@ -300,6 +310,11 @@ macro_rules! reference_text {
 }
 
 impl CallSpec {
+    /// Whether this build runs the call: every call, but the IPC mechanisms' in a build without them.
+    pub fn in_this_build(&self) -> bool {
+        crate::IPC || !self.mechanism.is_ipc()
+    }
+
     /// The operands a scenario must write.
     pub fn required_operands(&self) -> usize {
         self.operands.iter().filter(|operand| operand.default.is_none()).count()
@@ -1384,9 +1399,10 @@ impl CallId {
         CALLS.get(number as usize).map(|spec| spec.id)
     }
 
-    /// The call a scenario keyword names.
+    /// The call a scenario keyword names (not the IPC mechanisms' calls in a build without them: see
+    /// [`crate::IPC`]).
     pub fn from_name(name: &str) -> Option<CallId> {
-        CALLS.iter().find(|spec| spec.name == name).map(|spec| spec.id)
+        CALLS.iter().find(|spec| spec.name == name && spec.in_this_build()).map(|spec| spec.id)
     }
 }
 

@@ -56,6 +56,8 @@ pub const ERRNOS: &[(u16, &str, &str)] = &[
 pub const ERRNO_ALIASES: &[(&str, &str)] = &[("EWOULDBLOCK", "EAGAIN"), ("EDEADLOCK", "EDEADLK")];
 
 pub const EPERM: Errno = Errno(1);
+/// A call this build leaves out (see [`crate::IPC`]).
+pub const ENOSYS: Errno = Errno(38);
 pub const ENOENT: Errno = Errno(2);
 pub const ESRCH: Errno = Errno(3);
 pub const EINTR: Errno = Errno(4);

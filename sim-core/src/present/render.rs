@@ -155,7 +155,7 @@ fn operand_text(program: &Program, call: &CallOp, index: usize, value: i64, len:
             Some(path) => quote_bytes(path.as_bytes(), 64),
             None => value.to_string(),
         },
-        Operand::Sembuf { .. } => {
+        Operand::Sembuf { .. } if crate::IPC => {
             let (sembuf, times) = linux::sem::unpack_sembuf(value);
             let text = format!(
                 "{{{}, {}, {}}}",
@@ -169,15 +169,16 @@ fn operand_text(program: &Program, call: &CallOp, index: usize, value: i64, len:
                 format!("{text} x{times}")
             }
         }
-        Operand::List { values, kind: ListKind::SemValues } => {
+        Operand::List { values, kind: ListKind::SemValues } if crate::IPC => {
             let shown: Vec<String> =
                 (0..values.len()).map(|at| linux::sem::unpack_value(value, at).to_string()).collect();
             format!("{{{}}}", shown.join(", "))
         }
-        Operand::List { kind: ListKind::MqAttr, .. } => match linux::mqueue::unpack_attr(value) {
+        Operand::List { kind: ListKind::MqAttr, .. } if crate::IPC => match linux::mqueue::unpack_attr(value) {
             Some((maxmsg, msgsize)) => format!("&{{.mq_maxmsg = {maxmsg}, .mq_msgsize = {msgsize}}}"),
             None => "NULL".to_string(),
         },
+        Operand::Sembuf { .. } | Operand::List { .. } => unreachable!("IPC operands need the IPC mechanisms"),
         Operand::Value { shown, .. } => {
             // Sets and actions read better in their own words than as numbers, even from a variable.
             let worded = match kind {

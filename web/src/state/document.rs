@@ -31,15 +31,17 @@ impl Model {
     /// Builds and shows a run. On success the new run replaces the old one; on failure the errors go
     /// to the editor and the last good run stays on screen.
     pub(super) fn build(&mut self, setup: RunSetup, step: u64) -> bool {
-        match Engine::build(setup) {
+        match Engine::build(setup.clone()) {
             Ok(mut engine) => {
                 engine.goto(step);
                 self.diagnostics.clear();
                 self.engine = Some(engine);
+                self.unbuilt = None;
                 true
             }
             Err(diagnostics) => {
                 self.diagnostics = diagnostics;
+                self.unbuilt = Some((setup, step));
                 false
             }
         }
@@ -258,6 +260,12 @@ impl Model {
         };
         let init = Init { drafts_json, legacy_draft, open, ..init };
         self.drafts = init.drafts_json.as_deref().map(Drafts::from_json).unwrap_or_default();
+        // The module without the IPC mechanisms handed over what it showed: that, and nothing else.
+        if let Some(record) = init.handover.as_deref() {
+            if self.take_over(record, effects) {
+                return;
+            }
+        }
         if let Some(legacy) = init.legacy_draft.filter(|text| !text.trim().is_empty()) {
             let known =
                 catalog::stem_of(&legacy).is_some() || self.drafts.list.iter().any(|draft| draft.text == legacy);

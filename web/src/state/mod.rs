@@ -16,10 +16,12 @@
 mod document;
 pub mod drafts;
 mod drafts_json;
+mod handover;
 pub mod keys;
 mod library;
 mod teaching;
 
+pub use handover::HANDOVER_KEY;
 pub use library::{scenario_file, Fetching, Library, Then, DEFAULT_TEXT, SCENARIO_DIRECTORY};
 
 use crate::engine::{program_text, Engine, RunSetup};
@@ -104,6 +106,8 @@ pub struct Init {
     pub fragment: String,
     /// The page's address without a fragment.
     pub page_address: String,
+    /// What the module without the IPC mechanisms handed over, if it did (see `handover.rs`).
+    pub handover: Option<String>,
 }
 
 /// What the outside world should do after an update.
@@ -137,6 +141,9 @@ pub enum Effect {
     /// Fetch a library scenario's text ([`scenario_file`], beside the page) and answer with
     /// [`Msg::ScenarioLoaded`].
     FetchScenario(&'static str),
+    /// Have the page load its full module, with the IPC mechanisms, in place of this one, which cannot
+    /// run what the editor holds ([`Model::handover_record`] says what it shows).
+    LoadFull,
 }
 
 /// The language reference, served beside the page (`cargo xtask dist` copies
@@ -305,6 +312,12 @@ pub struct Model {
     pub embed: Option<Embed>,
     set_aside: Option<SetAside>,
     announced_this_update: bool,
+    /// The full module was asked to take over (said once).
+    pub handing_over: bool,
+    /// The run last asked for that could not be built, with its step (until one is built).
+    unbuilt: Option<(RunSetup, u64)>,
+    /// A teaching mode chosen in the first module, which has none: the full module makes the choice.
+    mode_asked: Option<ModeKind>,
 }
 
 /// The embeddable player (`embed.html#LINK` in an `iframe`, or the `<ipclab-player>` element): one run
@@ -366,6 +379,9 @@ impl Model {
             embed: None,
             set_aside: None,
             announced_this_update: false,
+            handing_over: false,
+            unbuilt: None,
+            mode_asked: None,
         }
     }
 
@@ -409,6 +425,10 @@ impl Model {
 
     /// The prediction asked now: the next step's call, when predicting and not answered yet.
     pub fn question(&self) -> Option<(u64, facts::StepCall)> {
+        // The first module leaves the teaching modes to the full one.
+        if !crate::FULL {
+            return None;
+        }
         let Mode::Predict(predictions) = &self.mode else { return None };
         let engine = self.engine.as_ref()?;
         if engine.at_end() || engine.error.is_some() {
@@ -424,6 +444,9 @@ impl Model {
     /// The challenge being played, if its program is the one on screen (an edit that changes the
     /// program leaves the challenge aside).
     pub fn challenge(&self) -> Option<(usize, bool)> {
+        if !crate::FULL {
+            return None;
+        }
         let Mode::Challenges(Some(play)) = &self.mode else { return None };
         let intact = self.engine.as_ref().is_some_and(|engine| {
             sim_core::parse(CHALLENGES[play.index].scenario)
@@ -443,6 +466,9 @@ impl Model {
 
     /// The tour being followed, with the step of each of its stops.
     pub fn tour(&self) -> Option<(usize, Vec<Option<u64>>)> {
+        if !crate::FULL {
+            return None;
+        }
         let Mode::Tours(Some(index)) = &self.mode else { return None };
         let engine = self.engine.as_ref()?;
         let tour = &TOURS[*index];
@@ -533,6 +559,10 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
     clear_notice(model, &msg);
     apply(model, msg, &mut effects);
     after(model, before);
+    if !model.handing_over && model.needs_full_module() {
+        model.handing_over = true;
+        effects.push(Effect::LoadFull);
+    }
     effects
 }
 
@@ -765,13 +795,26 @@ fn apply(model: &mut Model, msg: Msg, effects: &mut Vec<Effect>) {
             }
         }
         Msg::DismissNotice => model.notice = None,
+        // The first module has no teaching modes: choosing one hands the page to the full module, which
+        // makes the same choice (see `handover.rs`).
+        Msg::SetMode(kind) if !crate::FULL => {
+            if kind != ModeKind::Explore {
+                model.mode_asked = Some(kind);
+            }
+        }
         Msg::SetMode(kind) => teaching::set_mode(model, kind, effects),
-        Msg::StartChallenge(index) => teaching::start_challenge(model, index, effects),
-        Msg::StartTour(index) => teaching::start_tour(model, index, effects),
-        Msg::TourNext => teaching::tour_move(model, true, effects),
-        Msg::TourBack => teaching::tour_move(model, false, effects),
-        Msg::Answer(chosen) => teaching::answer(model, chosen, effects),
-        Msg::RestartPredictions => teaching::restart_predictions(model, effects),
+        Msg::StartChallenge(index) if crate::FULL => teaching::start_challenge(model, index, effects),
+        Msg::StartTour(index) if crate::FULL => teaching::start_tour(model, index, effects),
+        Msg::TourNext if crate::FULL => teaching::tour_move(model, true, effects),
+        Msg::TourBack if crate::FULL => teaching::tour_move(model, false, effects),
+        Msg::Answer(chosen) if crate::FULL => teaching::answer(model, chosen, effects),
+        Msg::RestartPredictions if crate::FULL => teaching::restart_predictions(model, effects),
+        Msg::StartChallenge(_)
+        | Msg::StartTour(_)
+        | Msg::TourNext
+        | Msg::TourBack
+        | Msg::Answer(_)
+        | Msg::RestartPredictions => {}
         Msg::Help(open) => toggle_panel(model, Panel::Help, open, effects),
         Msg::Reference(open) => {
             toggle_panel(model, Panel::Reference, open, effects);

@@ -659,6 +659,7 @@ fn the_player_page_opens_its_link_ignores_stored_drafts_and_links_to_the_playgro
             drafts_json: Some(stored),
             legacy_draft: Some("process old {\n}\n".into()),
             open: Some("draft:1".into()),
+            handover: None,
         }),
     );
     assert_eq!(model.embed, Some(Embed { editor: false }));
@@ -674,4 +675,86 @@ fn the_player_page_opens_its_link_ignores_stored_drafts_and_links_to_the_playgro
     assert_eq!(page, "http://127.0.0.1:8000/sub/index.html");
     assert_eq!(share::decode(fragment).unwrap().step, 2);
     assert!(fresh().keeps_drafts(), "the playground keeps them");
+}
+
+/// The full module shows what the first one handed over: what is open, the teaching mode, the run with
+/// its seed, choices and step, and an edit made beyond that run.
+#[cfg(feature = "full")]
+#[test]
+fn a_handover_record_reopens_the_same_document_mode_run_and_edit() {
+    let text = library("msg-outlives-creator");
+    let (mut model, _) = opened_with(Init { fragment: link(text, vec![2, 2], 3), ..Init::default() });
+    let record = model.handover_record();
+    let (taken, _) = opened_with(Init { handover: Some(record), ..Init::default() });
+    assert_eq!(taken.document, model.document);
+    assert_eq!(taken.mode, Mode::Explore);
+    assert_eq!(taken.text, text);
+    assert_eq!(taken.position(), 3);
+    let (engine, original) = (taken.engine.as_ref().expect("a run"), model.engine.as_ref().expect("a run"));
+    assert_eq!(engine.setup, original.setup);
+    assert_eq!(engine.trace_hash(), original.trace_hash());
+    // The teaching mode goes along.
+    update(&mut model, Msg::SetMode(ModeKind::Tours));
+    let (taken, _) = opened_with(Init { handover: Some(model.handover_record()), ..Init::default() });
+    assert_eq!(taken.mode, Mode::Tours(None));
+    assert_eq!(taken.position(), model.position());
+    // A mode chosen in the first module is chosen in the full one, as if there: Predict from the start.
+    let mut before = fresh();
+    send(&mut before, &[Msg::Forward, Msg::Forward]);
+    let record = before.handover_record().replacen("\nexplore\n\n", "\nexplore\npredict\n", 1);
+    let (taken, _) = opened_with(Init { handover: Some(record), ..Init::default() });
+    let mut chosen = fresh();
+    send(&mut chosen, &[Msg::Forward, Msg::Forward, Msg::SetMode(ModeKind::Predict)]);
+    assert_eq!(taken.mode, chosen.mode);
+    assert_eq!(taken.position(), chosen.position());
+
+    // An edit of a draft that the first module could not run: the full module opens the draft as it
+    // was and makes the same edit, so the draft, the run and the step are what they would have been.
+    let mut model = fresh();
+    update(&mut model, Msg::Forward);
+    update(&mut model, Msg::Forward);
+    let edited = format!("{}\n# msgget comes next\n", model.text);
+    update(&mut model, Msg::Edit(edited.clone()));
+    let Document::Draft(id) = model.document else { panic!("an edit makes a draft") };
+    let record = model.handover_record();
+    let (taken, _) =
+        opened_with(Init { handover: Some(record), drafts_json: Some(model.drafts.to_json()), ..Init::default() });
+    assert_eq!(taken.document, Document::Draft(id));
+    assert_eq!(taken.text, edited);
+    assert_eq!(taken.position(), 2);
+
+    // A record that cannot be read opens the page as usual.
+    let (taken, _) = opened_with(Init { handover: Some("draft:99\nexplore\n\n\ntext".into()), ..Init::default() });
+    assert_eq!(taken.document, Document::Library(DEFAULT_SCENARIO));
+}
+
+/// In the module without the IPC mechanisms, a text that uses them (from a link, or typed) hands the
+/// page over to the full module, once; a text without them never does.
+#[cfg(not(feature = "full"))]
+#[test]
+fn a_text_with_a_message_queue_hands_over_to_the_full_module_once() {
+    let loads = |effects: &[Effect]| effects.iter().filter(|effect| **effect == Effect::LoadFull).count();
+    let text = library("msg-outlives-creator");
+    let (model, effects) = opened_with(Init { fragment: link(text, vec![2], 3), ..Init::default() });
+    assert_eq!(loads(&effects), 1);
+    assert!(model.handover_record().contains(&link(text, vec![2], 3)), "the record carries the run asked for");
+
+    let mut model = fresh();
+    let commented = format!("{}\n# a comment\n", model.text);
+    let effects = update(&mut model, Msg::Edit(commented));
+    assert_eq!(loads(&effects), 0);
+    let typed =
+        model.text.replace("process parent", "process other {\n  q = msgget 7 IPC_CREAT|0600\n}\n\nprocess parent");
+    let effects = update(&mut model, Msg::Edit(typed.clone()));
+    assert_eq!(loads(&effects), 1);
+    assert!(model.handover_record().ends_with(&typed));
+    let effects = update(&mut model, Msg::Edit(format!("{typed} ")));
+    assert_eq!(loads(&effects), 0, "asked once");
+
+    // A teaching mode is the full module's too: choosing one asks for it, and the record says which.
+    let mut model = fresh();
+    update(&mut model, Msg::Forward);
+    let effects = update(&mut model, Msg::SetMode(ModeKind::Predict));
+    assert_eq!(loads(&effects), 1);
+    assert_eq!(model.handover_record().lines().nth(2), Some("predict"));
 }

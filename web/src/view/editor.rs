@@ -40,6 +40,8 @@ pub struct LineMark {
 pub enum Status {
     Runs,
     Errors(usize),
+    /// The text uses a mechanism this module leaves out, and the full module is on its way.
+    LoadingFull,
 }
 
 #[derive(Properties, PartialEq)]
@@ -190,6 +192,7 @@ pub fn editor(props: &EditorProps) -> Html {
         Status::Errors(count) => {
             ("error", format!("{count} error{} — showing the last run that worked", if count == 1 { "" } else { "s" }))
         }
+        Status::LoadingFull => ("ok", "loading message queues and semaphores…".to_string()),
     };
     let first_error = props
         .diagnostics
