@@ -314,6 +314,56 @@ pub const TOURS: &[Tour] = &[
         ],
     },
     Tour {
+        id: "shared-memory",
+        section: "Shared memory",
+        title: "One frame in two address spaces",
+        scenario: "shm-one-frame",
+        stops: &[
+            Stop {
+                at: At::Start,
+                text: "One process, and no memory shared with anyone. Each process has an address space of its own: \
+                       pages of virtual addresses that its page table maps to frames of physical memory.",
+            },
+            line(
+                "main",
+                5,
+                "shmget makes a segment of one page: a kernel object, listed among the kernel objects, with a frame \
+                 of its own and no process attached yet.",
+            ),
+            line(
+                "main",
+                6,
+                "shmat maps the segment into main's address space at an address the kernel picks: a row of main's \
+                 page table now points at the segment's frame.",
+            ),
+            line(
+                "main",
+                7,
+                "fork copies the page tables: the child's row for that address points at the very same frame, not \
+                 at a copy.",
+            ),
+            line(
+                "writer",
+                8,
+                "A store is an instruction, not a system call: the kernel does not see it. The integer lands in the \
+                 frame both page tables map.",
+            ),
+            line("writer", 10, "shm_nattch counts the attaches: main's and the child's."),
+            line(
+                "main",
+                13,
+                "main loads what the child stored, through its own page table and the same frame. Nothing was \
+                 copied: with a pipe, the bytes would have gone into the kernel and out again.",
+            ),
+            line(
+                "main",
+                17,
+                "IPC_RMID removes the segment; with nobody attached any more, its frame is freed at once.",
+            ),
+            Stop { at: At::End, text: "Two processes shared data without a single byte passing through the kernel." },
+        ],
+    },
+    Tour {
         id: "queues",
         section: "Message queues",
         title: "A message queue: typed messages, kept whole",
