@@ -236,7 +236,7 @@ fn report_size(out: &Path) {
         BUNDLE_BUDGET_BYTES / 1024
     ));
     say(&format!(
-        "on demand (wasm + JS, gzipped: {FULL_DIR}/, the full module, loaded in its place when a scenario uses message queues or semaphores): {:.1} KB",
+        "on demand (wasm + JS, gzipped: {FULL_DIR}/, the full module, loaded in its place when a scenario uses message queues, semaphores or shared memory): {:.1} KB",
         full_gzipped as f64 / 1024.0
     ));
 }
