@@ -43,11 +43,13 @@ pub(crate) fn stopped() -> bool {
     STOPPED.with(std::cell::Cell::get)
 }
 
-/// Mounts the playground on the element with id `app` (or on `<body>`).
+/// Mounts the playground on `root` if given, else on the element with id `app` (or on `<body>`). The
+/// page's loader gives the full module a fresh element not yet in the page, and puts it in the first
+/// module's place once it has drawn (see `static/loader.js`).
 #[wasm_bindgen]
-pub fn start() {
+pub fn start(root: Option<web_sys::Element>) {
     let Some(document) = web_sys::window().and_then(|window| window.document()) else { return };
-    let handle = match document.get_element_by_id("app") {
+    let handle = match root.or_else(|| document.get_element_by_id("app")) {
         Some(root) => {
             root.set_inner_html("");
             yew::Renderer::<app::App>::with_root(root).render()
@@ -57,13 +59,20 @@ pub fn start() {
     MOUNTED.with(|mounted| *mounted.borrow_mut() = Some(handle));
 }
 
-/// Stops the playground for the full module, which the page's loader starts next on a fresh element
-/// (see `state/handover.rs`): from now on this module answers no message, and its app is taken down.
-/// What the full module is to show is already on the page (`window.ipclab.handover`), kept up to date
-/// by every update since the handover was asked for.
+/// Stops the playground for the full module (see `state/handover.rs`): from now on this module answers
+/// no message. Its page stays where it is, so that keys typed while the full module draws still land in
+/// its editor, until the loader calls [`discard`]. What the full module is to show is already on the
+/// page (`window.ipclab.handover`), kept up to date by every update since the handover was asked for.
 #[wasm_bindgen]
 pub fn stop() {
     STOPPED.with(|stopped| stopped.set(true));
+}
+
+/// Takes the stopped playground down (its elements and its listeners on the document), once the full
+/// module has drawn in its place.
+#[wasm_bindgen]
+pub fn discard() {
+    stop();
     if let Some(handle) = MOUNTED.with(|mounted| mounted.borrow_mut().take()) {
         handle.destroy();
     }
