@@ -90,21 +90,9 @@ struct Found<'a> {
     seconds: f64,
 }
 
-/// The kind of end a bad outcome is, for "every continuation ends so": its ending if the run did not
-/// end with every process exited, else whether an expectation failed.
-fn category(outcome: &Outcome) -> &str {
-    if outcome.ending != "all-exited" {
-        &outcome.ending
-    } else if outcome.holds() {
-        "good"
-    } else {
-        "fails"
-    }
-}
-
 /// Where a bad run's fate was sealed, in words.
 fn sealed_words(outcome: &Outcome, fate: &explore::Sealed) -> String {
-    let ends = match category(outcome) {
+    let ends = match outcome.category() {
         "fails" => "fails an expectation".to_string(),
         ending => format!("ends `{ending}`"),
     };
@@ -127,12 +115,6 @@ fn sealed_words(outcome: &Outcome, fate: &explore::Sealed) -> String {
             )
         }
     }
-}
-
-/// Whether an outcome is shown with a link to where it goes wrong: a failed expectation, or an end
-/// other than every process exiting.
-fn goes_wrong(outcome: &Outcome) -> bool {
-    !outcome.holds() || outcome.ending != "all-exited"
 }
 
 fn text_report(report: &Found) -> String {
@@ -235,7 +217,7 @@ fn outcome_table(
             reached.shortest.len(),
             schedule_list(&reached.shortest)
         ));
-        if goes_wrong(outcome) {
+        if outcome.goes_wrong() {
             let mut shown = &reached.shortest;
             if let Some((fewest, schedule)) = shrunk.get(outcome) {
                 out.push_str(&format!(
@@ -386,12 +368,12 @@ pub fn run(args: ExploreArgs) -> ExitCode {
     // schedule's: explorations bounded to 0, 1, 2, ... preemptions (and the same node limit).
     let mut shrunk = BTreeMap::new();
     let bad: Vec<Outcome> =
-        found.outcomes.iter().filter(|(outcome, _)| goes_wrong(outcome)).map(|(outcome, _)| outcome.clone()).collect();
+        found.outcomes.iter().filter(|(outcome, _)| outcome.goes_wrong()).map(|(outcome, _)| outcome.clone()).collect();
     if args.shrink && !bad.is_empty() {
         let most = found
             .outcomes
             .iter()
-            .filter(|(outcome, _)| goes_wrong(outcome))
+            .filter(|(outcome, _)| outcome.goes_wrong())
             .filter_map(|(_, reached)| explore::preemptions(&mut simulation, &reached.shortest))
             .max()
             .unwrap_or(0);
@@ -404,10 +386,10 @@ pub fn run(args: ExploreArgs) -> ExitCode {
     // Where each bad run shown sealed its fate (not for sampled runs, whose space is out of reach).
     let mut sealed = BTreeMap::new();
     if args.strategy == StrategyArg::Exhaustive && found.incomplete.is_none() {
-        for (outcome, reached) in found.outcomes.iter().filter(|(outcome, _)| goes_wrong(outcome)) {
+        for (outcome, reached) in found.outcomes.iter().filter(|(outcome, _)| outcome.goes_wrong()) {
             let shown = shrunk.get(outcome).map_or(&reached.shortest, |(_, schedule)| schedule);
-            let kind = category(outcome).to_string();
-            let bad = |other: &Outcome| category(other) == kind;
+            let kind = outcome.category().to_string();
+            let bad = |other: &Outcome| other.category() == kind;
             if let Some(fate) = explore::sealed(&mut simulation, shown, &bad, limits) {
                 sealed.insert(outcome.clone(), fate);
             }

@@ -60,6 +60,24 @@ impl Outcome {
     pub fn holds(&self) -> bool {
         self.failures.is_empty()
     }
+
+    /// The kind of end, for telling good runs from bad ones: `good` (every process exited and every
+    /// expectation held), `fails` (they exited, and an expectation failed), or the ending itself
+    /// (`deadlock`, `step-limit`, `cycle`, ...).
+    pub fn category(&self) -> &str {
+        if self.ending != "all-exited" {
+            &self.ending
+        } else if self.holds() {
+            "good"
+        } else {
+            "fails"
+        }
+    }
+
+    /// Whether the run went wrong: a failed expectation, or an end other than every process exiting.
+    pub fn goes_wrong(&self) -> bool {
+        self.category() != "good"
+    }
 }
 
 /// Schedules that end one way: how many, and the shortest (the first found among the shortest, in
@@ -238,6 +256,11 @@ fn failure_text(failure: &ExpectationFailure) -> String {
         "{}:{} {}: expected {}, got {}",
         failure.span.line, failure.span.col, failure.process, failure.expected, failure.got
     )
+}
+
+/// The outcome of a run that has ended, in the explorer's terms.
+pub fn ended(simulation: &Simulation) -> Outcome {
+    outcome_of(simulation, None)
 }
 
 /// The outcome of a run that has ended (or that the explorer cut at its depth limit).
@@ -988,5 +1011,28 @@ mod tests {
         assert!(after_c.outcomes.iter().all(|(outcome, _)| !outcome.holds()));
         // And the simulation is where it was.
         assert_eq!(run.steps(), 3);
+    }
+
+    #[test]
+    fn a_session_finds_where_its_bad_run_was_sealed() {
+        use crate::session::{Engine, RunSetup};
+        let text = "process a {\n  p = pipe\n  fork b {\n    write p.w \"b\" -> 1\n  }\n  fork c {\n    write p.w \"c\" -> 1\n  }\n  read p.r 2 -> \"bc\"\n}\n";
+        let setup = |forced: Vec<Pid>| RunSetup {
+            source: text.to_string(),
+            seed: 0,
+            policy: crate::sched::Policy::RoundRobin,
+            forced,
+        };
+        // c writes before b: the reader gets "cb", and the run fails from the moment c wrote.
+        let engine = Engine::build(setup(vec![2, 2, 2, 4])).expect("builds");
+        let (outcome, fate) = engine.sealed(ExploreLimits::default()).expect("a bad run with a sealed step");
+        assert_eq!(outcome.category(), "fails");
+        assert_eq!(fate.step, 4);
+        assert_eq!(fate.chosen, Some(4));
+        // a (whose read would wait) or b (writing first) instead could still have avoided it.
+        assert_eq!(fate.avoid, vec![2, 3]);
+        // A run that ends well has nothing sealed.
+        let good = Engine::build(setup(vec![2, 2, 2, 3])).expect("builds");
+        assert!(good.sealed(ExploreLimits::default()).is_none());
     }
 }

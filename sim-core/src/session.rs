@@ -364,6 +364,29 @@ impl Engine {
         crate::explore::what_else(&mut here, limits)
     }
 
+    /// Where this run's fate was sealed, if it ends badly (a deadlock, a failed expectation, a limit):
+    /// the outcome, and the last step at which another choice could still have avoided such an end
+    /// ([`crate::explore::sealed`], over the run's own schedule from its start). `None` for a run that
+    /// ends well, or when an exploration it needed went past `limits`.
+    pub fn sealed(
+        &self,
+        limits: crate::explore::ExploreLimits,
+    ) -> Option<(crate::explore::Outcome, crate::explore::Sealed)> {
+        if !self.reference.is_finished() {
+            return None;
+        }
+        let outcome = crate::explore::ended(&self.reference);
+        if !outcome.goes_wrong() {
+            return None;
+        }
+        let mut start = self.cursor.clone();
+        start.restore(self.checkpoints.first()?);
+        let kind = outcome.category().to_string();
+        let bad = |other: &crate::explore::Outcome| other.category() == kind;
+        let fate = crate::explore::sealed(&mut start, &self.choices, &bad, limits)?;
+        Some((outcome, fate))
+    }
+
     /// The reference run: every event of the whole run, for the playground's facts to read.
     pub fn simulation(&self) -> &Simulation {
         &self.reference

@@ -23,13 +23,22 @@
 //!
 //! The link text is `v1.` + base64url (no padding) of: `u8` packing (0 stored, 1 LZ) + packed
 //! payload + `u32` CRC-32 (IEEE) of the unpacked payload.
+//!
+//! Format v2 is v1 with the other branches of the run's history after it (a person who went back and
+//! chose differently keeps the run they left, see [`SharedTree`]): `u32` branch count, then per branch
+//! `u64` step and its forced choices (same layout). A link with no other branch is written as v1, so
+//! such links read the same everywhere they did before.
 
 use crate::sched::Policy;
 use crate::sim::{RunConfig, Simulation, StepStatus};
 use crate::trace::Pid;
 
-/// The newest format this code writes. Every format it can read is listed in [`decode`].
-pub const FORMAT_VERSION: u32 = 1;
+/// The newest format this code writes (v1 for a run alone, v2 with other branches). Every format it
+/// can read is listed in [`decode_tree`].
+pub const FORMAT_VERSION: u32 = 2;
+
+/// Most other branches a link may carry.
+pub const MAX_BRANCHES: usize = 64;
 
 /// Largest payload a link may unpack to (a little more than the largest scenario plus its schedule).
 pub const MAX_DECODED_BYTES: usize = 2 << 20;
@@ -52,6 +61,25 @@ pub struct SharedRun {
     pub forced: Vec<Pid>,
     /// The step being looked at (0 is before the first step).
     pub step: u64,
+}
+
+/// Another branch of a run's history: the same scenario, seed and policy, with other choices.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Branch {
+    /// Its steps chosen from outside (as [`SharedRun::forced`]).
+    pub forced: Vec<Pid>,
+    /// The step it was looked at when it was left.
+    pub step: u64,
+}
+
+/// A run with the other branches of its history: what the playground shares when a person went back
+/// and chose differently.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SharedTree {
+    /// The branch on screen.
+    pub run: SharedRun,
+    /// The others, in the order they were left.
+    pub branches: Vec<Branch>,
 }
 
 /// Why a link could not be read. `Display` gives a sentence to show the person who opened it.
@@ -84,11 +112,11 @@ impl std::fmt::Display for ShareError {
         match self {
             ShareError::Empty => write!(formatter, "the link carries no run (nothing after `#`)"),
             ShareError::NotALink => {
-                write!(formatter, "this is not an ipclab run link: it should start with `v{FORMAT_VERSION}.`")
+                write!(formatter, "this is not an ipclab run link: it should start with `v1.` or `v2.`")
             }
             ShareError::UnknownVersion(version) => write!(
                 formatter,
-                "this link uses format {version}, which this playground cannot read (it reads v{FORMAT_VERSION}); \
+                "this link uses format {version}, which this playground cannot read (it reads v1 and v2); \
                  it was probably made by a newer version of ipclab"
             ),
             ShareError::TooLong { chars } => write!(
@@ -119,7 +147,24 @@ impl std::error::Error for ShareError {}
 
 /// Encodes a run as link text (`v1.` + base64url).
 pub fn encode(run: &SharedRun) -> String {
-    let payload = payload_bytes(run);
+    pack(1, payload_bytes(run))
+}
+
+/// Encodes a run and its other branches (`v2.`, or `v1.` when there are none).
+pub fn encode_tree(tree: &SharedTree) -> String {
+    if tree.branches.is_empty() {
+        return encode(&tree.run);
+    }
+    let mut payload = payload_bytes(&tree.run);
+    payload.extend_from_slice(&(tree.branches.len() as u32).to_le_bytes());
+    for branch in &tree.branches {
+        payload.extend_from_slice(&branch.step.to_le_bytes());
+        write_runs(&mut payload, &branch.forced);
+    }
+    pack(2, payload)
+}
+
+fn pack(version: u32, payload: Vec<u8>) -> String {
     let packed = lz_compress(&payload);
     let mut blob = Vec::with_capacity(packed.len().min(payload.len()) + 5);
     if packed.len() < payload.len() {
@@ -130,11 +175,17 @@ pub fn encode(run: &SharedRun) -> String {
         blob.extend_from_slice(&payload);
     }
     blob.extend_from_slice(&crc32(&payload).to_le_bytes());
-    format!("v{FORMAT_VERSION}.{}", base64url_encode(&blob))
+    format!("v{version}.{}", base64url_encode(&blob))
 }
 
-/// Decodes link text made by [`encode`] (with or without a leading `#`).
+/// Decodes link text made by [`encode`] or [`encode_tree`] (with or without a leading `#`): the run on
+/// screen; other branches a v2 link carries are left out.
 pub fn decode(text: &str) -> Result<SharedRun, ShareError> {
+    decode_tree(text).map(|tree| tree.run)
+}
+
+/// Decodes link text with every branch it carries (v1: none).
+pub fn decode_tree(text: &str) -> Result<SharedTree, ShareError> {
     let text = text.trim();
     let text = text.strip_prefix('#').unwrap_or(text);
     if text.is_empty() {
@@ -154,12 +205,17 @@ pub fn decode(text: &str) -> Result<SharedRun, ShareError> {
         return Err(ShareError::NotALink);
     }
     match version {
-        "v1" => decode_v1(body),
+        "v1" => Ok(SharedTree { run: parse_payload(&unpack(body)?, false)?.0, branches: Vec::new() }),
+        "v2" => {
+            let (run, branches) = parse_payload(&unpack(body)?, true)?;
+            Ok(SharedTree { run, branches })
+        }
         other => Err(ShareError::UnknownVersion(other.to_string())),
     }
 }
 
-fn decode_v1(body: &str) -> Result<SharedRun, ShareError> {
+/// The payload of a v1 or v2 link's body, checked against its checksum.
+fn unpack(body: &str) -> Result<Vec<u8>, ShareError> {
     let blob = base64url_decode(body)?;
     if blob.len() < 1 + 4 {
         return Err(ShareError::Corrupt("it is too short to hold a run"));
@@ -180,7 +236,7 @@ fn decode_v1(body: &str) -> Result<SharedRun, ShareError> {
     if crc32(&payload) != expected {
         return Err(ShareError::ChecksumMismatch);
     }
-    parse_payload(&payload)
+    Ok(payload)
 }
 
 fn payload_bytes(run: &SharedRun) -> Vec<u8> {
@@ -265,7 +321,8 @@ impl Reader<'_> {
     }
 }
 
-fn parse_payload(payload: &[u8]) -> Result<SharedRun, ShareError> {
+/// A run, and (`with_branches`, v2) the other branches after it.
+fn parse_payload(payload: &[u8], with_branches: bool) -> Result<(SharedRun, Vec<Branch>), ShareError> {
     let mut reader = Reader { bytes: payload, at: 0 };
     let policy_byte = reader.u8()?;
     let seed = reader.u64()?;
@@ -279,10 +336,21 @@ fn parse_payload(payload: &[u8]) -> Result<SharedRun, ShareError> {
         2 => Policy::Choices { pids: reader.runs()? },
         _ => return Err(ShareError::Corrupt("its scheduling policy is unknown")),
     };
+    let mut branches = Vec::new();
+    if with_branches {
+        let count = reader.u32()? as usize;
+        if count == 0 || count > MAX_BRANCHES {
+            return Err(ShareError::Corrupt("its number of branches is not possible"));
+        }
+        for _ in 0..count {
+            let step = reader.u64()?;
+            branches.push(Branch { step, forced: reader.runs()? });
+        }
+    }
     if reader.at != payload.len() {
         return Err(ShareError::Corrupt("it has data after the run"));
     }
-    Ok(SharedRun { scenario, seed, policy, forced, step })
+    Ok((SharedRun { scenario, seed, policy, forced, step }, branches))
 }
 
 impl SharedRun {
@@ -501,6 +569,36 @@ mod tests {
             policy: Policy::Random,
             forced: vec![2, 2, 2, 3, 2],
             step: 4,
+        }
+    }
+
+    #[test]
+    fn a_tree_round_trips_and_a_run_alone_stays_v1() {
+        let alone = SharedTree { run: sample(), branches: Vec::new() };
+        let text = encode_tree(&alone);
+        assert!(text.starts_with("v1."), "{text}");
+        assert_eq!(text, encode(&sample()));
+        assert_eq!(decode_tree(&text), Ok(alone));
+        let tree = SharedTree {
+            run: sample(),
+            branches: vec![Branch { forced: vec![2, 2, 3], step: 3 }, Branch { forced: vec![], step: 0 }],
+        };
+        let text = encode_tree(&tree);
+        assert!(text.starts_with("v2."), "{text}");
+        assert_eq!(decode_tree(&text), Ok(tree));
+        // The run alone, for readers that want only the branch on screen.
+        assert_eq!(decode(&text), Ok(sample()));
+    }
+
+    #[test]
+    fn a_damaged_branch_list_is_refused_with_a_reason() {
+        // A v2 payload whose branch count is zero, or larger than any link carries, or which ends early.
+        for (count, extra) in [(0u32, vec![]), (MAX_BRANCHES as u32 + 1, vec![]), (2, vec![0u8; 8])] {
+            let mut payload = payload_bytes(&sample());
+            payload.extend_from_slice(&count.to_le_bytes());
+            payload.extend_from_slice(&extra);
+            let text = pack(2, payload);
+            assert!(matches!(decode_tree(&text), Err(ShareError::Corrupt(_))), "{count}: {:?}", decode_tree(&text));
         }
     }
 

@@ -1238,3 +1238,47 @@ fn typing_a_semaphore_call_hands_the_page_to_the_full_module_without_losing_a_ke
     wait_text(&browser, "#ipc-panel", "1 semaphore");
     assert!(browser.exists("#sem-0-0"), "the semaphore set is drawn");
 }
+
+#[test]
+fn a_branch_left_for_another_choice_is_still_there_when_you_come_back() {
+    // Two writers race for one pipe; the reader expects b's byte first. The link stands after a piped
+    // and forked both, and b wrote first: a run that ends well.
+    let race = "process a {\n  p = pipe\n  fork b {\n    write p.w \"b\" -> 1\n  }\n  fork c {\n    write p.w \"c\" -> 1\n  }\n  read p.r 2 -> \"bc\"\n}\n";
+    let run = sim_core::share::SharedRun {
+        scenario: race.to_string(),
+        seed: 0,
+        policy: sim_core::Policy::RoundRobin,
+        forced: vec![2, 2, 2, 3],
+        step: 3,
+    };
+    let browser = Browser::start(1280, 900);
+    browser.goto("about:blank");
+    browser.goto(&format!("{}#{}", playground(), sim_core::share::encode(&run)));
+    wait_step(&browser, "step 3 /");
+    assert!(!browser.exists("#sealed"), "this run ends well: nothing is sealed");
+    // What else, here? If c writes first, every schedule fails.
+    browser.click("#what-else");
+    wait_text(&browser, "#what-else-4", "an expectation fails: 100%");
+    wait_text(&browser, "#what-else-3", "every process exits and every expectation holds");
+    // Run c instead: a new branch, and this one's fate is sealed at step 4.
+    browser.click("#what-else-4 button");
+    wait_step(&browser, "step 4 /");
+    wait_text(&browser, "#branches", "1 (step 3)");
+    wait_text(&browser, "#sealed", "From step 4 on, every continuation fails an expectation");
+    assert!(browser.exists("#sealed-marker"), "the sealed step is marked on the strip");
+    // The link carries both branches.
+    let shared = browser.script("return location.hash;", Vec::new());
+    browser.click("#share");
+    let fragment = browser.poll("return location.hash.length > 1 ? location.hash : null;", WAIT);
+    let fragment = fragment.and_then(|value| value.as_str().map(str::to_string)).unwrap_or_default();
+    let tree = sim_core::share::decode_tree(&fragment).unwrap_or_else(|error| panic!("{shared}: {fragment}: {error}"));
+    assert_eq!(tree.branches.len(), 1, "{fragment}");
+    // Back to the first branch: it is where it was left, and the second is kept in its place.
+    browser.click("#branch-0");
+    wait_step(&browser, "step 3 /");
+    wait_text(&browser, "#branches", "1 (step 4)");
+    assert!(!browser.exists("#sealed"), "the first branch ends well");
+    browser.click("#branch-0");
+    wait_step(&browser, "step 4 /");
+    wait_text(&browser, "#sealed", "From step 4 on");
+}

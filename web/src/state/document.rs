@@ -34,9 +34,11 @@ impl Model {
         match Engine::build(setup.clone()) {
             Ok(mut engine) => {
                 engine.goto(step);
+                self.keep_branches_of(&setup);
                 self.diagnostics.clear();
                 self.engine = Some(engine);
                 self.unbuilt = None;
+                self.find_sealed();
                 true
             }
             Err(diagnostics) => {
@@ -185,8 +187,8 @@ impl Model {
 
     /// Opens the run in a link. A link that cannot be opened changes nothing and says why.
     pub(super) fn open_link(&mut self, fragment: &str, effects: &mut Vec<Effect>) {
-        let run = match share::decode(fragment) {
-            Ok(run) => run,
+        let (run, branches) = match share::decode_tree(fragment) {
+            Ok(tree) => (tree.run, tree.branches),
             Err(error) => {
                 self.notice = Some(Notice::new(
                     NoticeKind::Error,
@@ -224,7 +226,10 @@ impl Model {
             policy: run.policy.clone(),
             forced: run.forced.clone(),
         };
+        // The link's branches belong to its run only.
+        self.engine = None;
         if self.build(setup, run.step) {
+            self.branches = branches;
             let shown = self.position();
             let mut notice = Notice::new(
                 NoticeKind::Info,

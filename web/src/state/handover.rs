@@ -1,15 +1,16 @@
 //! Handing the page over from the first module to the full one. Part of the reducer; see [`super`].
 //!
 //! The page first loads a module built without System V and POSIX message queues and semaphores
-//! (`sim_core::IPC` is false there) and without the teaching modes (`crate::FULL` is false). When the
-//! editor holds a text that names one of the left-out calls (opened from the library, a draft or a
-//! link, or typed), or the visitor chooses a teaching mode, or what is opened is a challenge, that
+//! (`sim_core::IPC` is false there), without the teaching modes and without the explorer (`crate::FULL`
+//! is false). When the editor holds a text that names one of the left-out calls (opened from the
+//! library, a draft or a link, or typed), or the visitor chooses a teaching mode, or asks "What else?"
+//! or where a run's fate was sealed, or what is opened is a challenge, that
 //! module cannot do it: the reducer says so with [`Effect::LoadFull`], and the page's loader fetches the
 //! full module and starts it in the same place. What the visitor was looking at travels as a
 //! [handover record](Model::handover_record), kept on the page (`window.ipclab.handover`) and brought up
 //! to date by every update until the first module stops; the full module's `init` reads it first:
 //! what is open, the teaching mode and the one just chosen, the run (its text, seed, scheduler, choices
-//! and step, as a share link carries them) and the editor's text. The full module then shows the same
+//! and step, and the other branches, as a share link carries them) and the editor's text. The full module then shows the same
 //! thing, run, and makes the choice or the edit the first module could not.
 
 use super::*;
@@ -24,6 +25,7 @@ impl Model {
     pub(super) fn needs_full_module(&self) -> bool {
         !crate::FULL
             && (self.mode_asked.is_some()
+                || self.explorer_asked.is_some()
                 || self.mode != Mode::Explore
                 || (!self.diagnostics.is_empty() && sim_core::lang::needs_ipc(&self.text)))
     }
@@ -32,7 +34,8 @@ impl Model {
     /// editor's text, last, may hold more): what is open (`library:STEM`, `draft:ID`,
     /// `challenge:ID` or `link`), the teaching mode (`explore`, `predict`, `challenges`,
     /// `challenge:INDEX`, `tours`, `tour:INDEX`), the teaching mode the visitor chose here, for the
-    /// full module to choose (the same words, or empty), the run as a share link (the one this module
+    /// full module to choose (the same words), or what the explorer was asked for (`what-else`,
+    /// `sealed`), or empty, the run as a share link (the one this module
     /// could not build, or else the last one it showed; empty for none) and the editor's text.
     pub fn handover_record(&self) -> String {
         let document = self.document.storage_key().unwrap_or_else(|| "link".to_string());
@@ -52,7 +55,7 @@ impl Model {
                 forced: setup.forced.clone(),
                 step: *step,
             }),
-            (None, Some(engine)) => share::encode(&engine.share()),
+            (None, Some(_)) => self.share_text().unwrap_or_default(),
             (None, None) => String::new(),
         };
         let asked = match self.mode_asked {
@@ -60,7 +63,7 @@ impl Model {
             Some(ModeKind::Predict) => "predict",
             Some(ModeKind::Challenges) => "challenges",
             Some(ModeKind::Tours) => "tours",
-            None => "",
+            None => self.explorer_asked.map_or("", ExplorerAsk::word),
         };
         format!("{document}\n{mode}\n{asked}\n{run}\n{}", self.text)
     }
@@ -74,10 +77,10 @@ impl Model {
         else {
             return false;
         };
-        let run = match run {
-            "" => None,
-            link => match share::decode(link) {
-                Ok(run) => Some(run),
+        let (run, branches) = match run {
+            "" => (None, Vec::new()),
+            link => match share::decode_tree(link) {
+                Ok(tree) => (Some(tree.run), tree.branches),
                 Err(_) => return false,
             },
         };
@@ -117,7 +120,9 @@ impl Model {
                 }
                 self.text = run.scenario.clone();
                 let setup = RunSetup { source: run.scenario, seed: run.seed, policy: run.policy, forced: run.forced };
-                if !self.build(setup, run.step) {
+                if self.build(setup, run.step) {
+                    self.branches = branches;
+                } else {
                     self.engine = None;
                 }
             }
@@ -133,15 +138,19 @@ impl Model {
             self.edit(text.to_string(), effects);
         }
         // A teaching mode chosen there is chosen here, as the full module chooses one.
-        let asked = match asked {
+        let kind = match asked {
             "explore" => Some(ModeKind::Explore),
             "predict" => Some(ModeKind::Predict),
             "challenges" => Some(ModeKind::Challenges),
             "tours" => Some(ModeKind::Tours),
             _ => None,
         };
-        if let Some(kind) = asked {
+        if let Some(kind) = kind {
             super::teaching::set_mode(self, kind, effects);
+        }
+        // "What else?" asked there is answered here (where the run's sealed step is found for every run).
+        if asked == ExplorerAsk::WhatElse.word() {
+            self.what_else_here();
         }
         true
     }

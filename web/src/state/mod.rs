@@ -13,6 +13,7 @@
 //! keeps edits; `library.rs` fetches the library's texts; `teaching.rs` handles the teaching modes;
 //! `drafts.rs` and `keys.rs` are plain data.
 
+mod branches;
 mod document;
 pub mod drafts;
 mod drafts_json;
@@ -21,6 +22,7 @@ pub mod keys;
 mod library;
 mod teaching;
 
+pub use branches::{end_words, ExplorerAsk, SealedMark, WhatElse, WhatElseRow};
 pub use handover::HANDOVER_KEY;
 pub use library::{scenario_file, Fetching, Library, Then, DEFAULT_TEXT, SCENARIO_DIRECTORY};
 
@@ -60,6 +62,12 @@ pub enum Msg {
     Speed(u32),
     /// Be the scheduler: this process takes the next step.
     Pick(Pid),
+    /// Go back to another branch of the run's history (its index in [`Model::branches`]).
+    Branch(usize),
+    /// Every way the run can still end from the step on screen, for each process that could run next.
+    WhatElse,
+    /// Where the run's fate was sealed (asked in the first module, which hands over to find it).
+    FindSealed,
     ForgetChoices,
     Policy(String),
     Seed(String),
@@ -318,6 +326,15 @@ pub struct Model {
     unbuilt: Option<(RunSetup, u64)>,
     /// A teaching mode chosen in the first module, which has none: the full module makes the choice.
     mode_asked: Option<ModeKind>,
+    /// The other branches of the run's history: the same scenario, seed and policy with other choices,
+    /// in the order they were left (see `branches.rs`).
+    pub branches: Vec<share::Branch>,
+    /// The last "What else?" asked.
+    pub what_else: Option<WhatElse>,
+    /// Where the run on screen was sealed, if it ends badly.
+    pub sealed: Option<SealedMark>,
+    /// Asked in the first module, for the full one to do (see `branches.rs`).
+    pub explorer_asked: Option<ExplorerAsk>,
 }
 
 /// The embeddable player (`embed.html#LINK` in an `iframe`, or the `<ipclab-player>` element): one run
@@ -382,6 +399,10 @@ impl Model {
             handing_over: false,
             unbuilt: None,
             mode_asked: None,
+            branches: Vec::new(),
+            what_else: None,
+            sealed: None,
+            explorer_asked: None,
         }
     }
 
@@ -394,13 +415,13 @@ impl Model {
     /// The playground's address for the run on screen at its step (the player's "open in the
     /// playground" link): `index.html` beside the player, with the run's link.
     pub fn playground_address(&self) -> Option<String> {
-        let engine = self.engine.as_ref()?;
+        let fragment = self.share_text()?;
         let path = self.page_address.split('?').next().unwrap_or_default();
         let base = match path.rsplit_once('/') {
             Some((directory, _)) => format!("{directory}/index.html"),
             None => "index.html".to_string(),
         };
-        Some(format!("{base}#{}", share::encode(&engine.share())))
+        Some(format!("{base}#{fragment}"))
     }
 
     /// The position on screen, or 0 with no run.
@@ -689,9 +710,23 @@ fn apply(model: &mut Model, msg: Msg, effects: &mut Vec<Effect>) {
                 }
                 _ => None,
             };
+            // A choice other than the one the run took there starts a branch; the run left is kept.
+            let diverges = engine.choices().get(position as usize).is_some_and(|taken| *taken != pid);
+            if diverges {
+                model.leave_branch();
+            }
+            let Some(engine) = &mut model.engine else { return };
             if let Err(message) = engine.choose(pid) {
                 model.notice = Some(Notice::new(NoticeKind::Error, message));
                 return;
+            }
+            model.find_sealed();
+            if diverges {
+                let count = model.branches.len();
+                model.announce(format!(
+                    "A new branch from step {position}; the run you left is kept ({} in all).",
+                    plural(count + 1, "branch", "branches")
+                ));
             }
             if let Mode::Predict(predictions) = &mut model.mode {
                 predictions.forget_after(position);
@@ -707,6 +742,16 @@ fn apply(model: &mut Model, msg: Msg, effects: &mut Vec<Effect>) {
                         plural(pinned as usize, "step", "steps")
                     ),
                 ));
+            }
+        }
+        Msg::Branch(index) => branches::switch(model, index, effects),
+        Msg::WhatElse => {
+            model.stop(effects);
+            model.what_else_here();
+        }
+        Msg::FindSealed => {
+            if !crate::FULL {
+                model.explorer_asked = Some(ExplorerAsk::Sealed);
             }
         }
         Msg::ForgetChoices => {
@@ -760,8 +805,7 @@ fn apply(model: &mut Model, msg: Msg, effects: &mut Vec<Effect>) {
         Msg::DeleteDraft => document::delete_draft(model, effects),
         Msg::Undo => document::undo(model, effects),
         Msg::Share => {
-            let Some(engine) = &model.engine else { return };
-            let fragment = share::encode(&engine.share());
+            let (Some(engine), Some(fragment)) = (&model.engine, model.share_text()) else { return };
             let address = format!("{}#{fragment}", model.page_address);
             let what = if model.challenge_won_at().is_some_and(|step| step <= engine.position()) {
                 "it replays your winning schedule"

@@ -758,3 +758,100 @@ fn a_text_with_a_message_queue_hands_over_to_the_full_module_once() {
     assert_eq!(loads(&effects), 1);
     assert_eq!(model.handover_record().lines().nth(2), Some("predict"));
 }
+
+/// Two writers race for one pipe; the reader expects b's byte first.
+const RACE: &str = "process a {\n  p = pipe\n  fork b {\n    write p.w \"b\" -> 1\n  }\n  fork c {\n    write p.w \"c\" -> 1\n  }\n  read p.r 2 -> \"bc\"\n}\n";
+
+#[test]
+fn choosing_differently_keeps_the_branch_left_and_the_link_carries_both() {
+    let (mut model, _) = opened_with(Init { fragment: link(RACE, vec![2, 2, 2, 3], 3), ..Init::default() });
+    assert_eq!(model.position(), 3);
+    assert!(model.sealed_shown().is_none(), "b writes first: the run ends well");
+    // What else, here: if c writes first, every schedule fails.
+    update(&mut model, Msg::WhatElse);
+    let answer = model.what_else_shown().expect("an answer at this step");
+    assert_eq!(answer.rows.iter().map(|row| row.pid).collect::<Vec<_>>(), vec![2, 3, 4]);
+    let c = answer.rows.iter().find(|row| row.pid == 4).expect("c could run");
+    assert_eq!(c.ends.iter().map(|(words, _)| words.as_str()).collect::<Vec<_>>(), vec!["an expectation fails"]);
+    let b = answer.rows.iter().find(|row| row.pid == 3).expect("b could run");
+    assert!(b.ends.iter().any(|(words, _)| *words == end_words("good")), "{:?}", b.ends);
+    assert_eq!(c.incomplete, None);
+    // Picking c, where the run took b, starts a branch and keeps the first.
+    update(&mut model, Msg::Pick(4));
+    assert_eq!(model.branches, vec![share::Branch { forced: vec![2, 2, 2, 3], step: 3 }]);
+    assert!(model.what_else_shown().is_none(), "the answer belonged to the other run");
+    let sealed = model.sealed_shown().expect("this run fails: its fate was sealed");
+    assert_eq!(sealed.step, 4);
+    assert!(sealed.words.contains("From step 4 on, every continuation fails an expectation"), "{}", sealed.words);
+    // The link carries both branches.
+    let text = model.share_text().expect("a run");
+    let tree = share::decode_tree(&text).expect("decodes");
+    assert!(text.starts_with("v2."));
+    assert_eq!(tree.branches, model.branches);
+    assert_eq!(tree.run.forced, vec![2, 2, 2, 4]);
+    // Going back to the first branch keeps the second in its place.
+    update(&mut model, Msg::Branch(0));
+    assert_eq!(model.engine.as_ref().map(|engine| engine.setup.forced.clone()), Some(vec![2, 2, 2, 3]));
+    assert_eq!(model.position(), 3);
+    assert_eq!(model.branches, vec![share::Branch { forced: vec![2, 2, 2, 4], step: 4 }]);
+    assert!(model.sealed_shown().is_none());
+    // The link opens with its branches.
+    let (opened, _) = opened_with(Init { fragment: text, ..Init::default() });
+    assert_eq!(opened.branches, vec![share::Branch { forced: vec![2, 2, 2, 3], step: 3 }]);
+    assert_eq!(opened.position(), 4);
+    // Another scenario forgets them.
+    let edited = format!("# edited\n{RACE}");
+    update(&mut model, Msg::Edit(edited));
+    assert!(model.branches.is_empty());
+}
+
+#[test]
+fn picking_the_process_the_run_took_anyway_starts_no_branch() {
+    let (mut model, _) = opened_with(Init { fragment: link(RACE, vec![2, 2, 2, 3], 3), ..Init::default() });
+    update(&mut model, Msg::Pick(3));
+    assert!(model.branches.is_empty());
+    assert_eq!(model.position(), 4);
+}
+
+/// The first module has no explorer: "What else?" and "where was it sealed?" hand the page over to the
+/// full module, with the question in the record.
+#[cfg(not(feature = "full"))]
+#[test]
+fn what_else_in_the_first_module_hands_over_to_the_full_module() {
+    let loads = |effects: &[Effect]| effects.iter().filter(|effect| **effect == Effect::LoadFull).count();
+    let (mut model, _) = opened_with(Init { fragment: link(RACE, vec![2, 2, 2, 3], 3), ..Init::default() });
+    let effects = update(&mut model, Msg::WhatElse);
+    assert_eq!(loads(&effects), 1);
+    assert!(model.what_else.is_none());
+    let record = model.handover_record();
+    assert_eq!(record.lines().nth(2), Some("what-else"));
+    assert!(record.contains(&link(RACE, vec![2, 2, 2, 3], 3)), "{record}");
+
+    let (mut model, _) = opened_with(Init { fragment: link(RACE, vec![2, 2, 2, 4], 9), ..Init::default() });
+    assert!(model.sealed.is_none(), "the first module finds no sealed step itself");
+    let effects = update(&mut model, Msg::FindSealed);
+    assert_eq!(loads(&effects), 1);
+    assert_eq!(model.handover_record().lines().nth(2), Some("sealed"));
+}
+
+/// The full module answers what the first one was asked, at the run it showed, branches and all.
+#[cfg(feature = "full")]
+#[test]
+fn the_full_module_answers_what_else_asked_in_the_first() {
+    let tree = share::SharedTree {
+        run: share::SharedRun {
+            scenario: RACE.to_string(),
+            seed: 0,
+            policy: Policy::RoundRobin,
+            forced: vec![2, 2, 2, 4],
+            step: 4,
+        },
+        branches: vec![share::Branch { forced: vec![2, 2, 2, 3], step: 3 }],
+    };
+    let record = format!("link\nexplore\nwhat-else\n{}\n{RACE}", share::encode_tree(&tree));
+    let (taken, _) = opened_with(Init { handover: Some(record), ..Init::default() });
+    assert_eq!(taken.position(), 4);
+    assert_eq!(taken.branches, tree.branches);
+    assert!(taken.what_else_shown().is_some_and(|answer| answer.step == 4));
+    assert!(taken.sealed_shown().is_some_and(|mark| mark.step == 4));
+}

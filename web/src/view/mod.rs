@@ -5,6 +5,7 @@
 //! [`objects`] is the one place that dispatches on the kind, so a new kind of object is a new module
 //! and one more line there.
 
+pub mod branches;
 pub mod editor;
 pub mod fifo;
 pub mod help;

@@ -45,7 +45,10 @@ pub fn timeline(model: &Model, engine: &Engine, send: &Callback<Msg>) -> Html {
                 <button id="to-end" aria-label="Jump to the end" title="Jump to the end (End)" onclick={on_click(send, Msg::ToEnd)}>{"▶|"}</button>
             </div>
             <div class="scrub">
-                <Strip segments={engine.strip()} names={engine.process_names()} />
+                <div class="strip-holder">
+                    <Strip segments={engine.strip()} names={engine.process_names()} />
+                    {super::branches::sealed_marker(model, engine)}
+                </div>
                 <input id="scrubber" class="scrubber" type="range" min="0" max={total.to_string()}
                     value={position.to_string()} oninput={on_scrub} aria-label="Step"
                     aria-valuetext={format!("step {position} of {total}")} />
@@ -74,6 +77,7 @@ pub fn timeline(model: &Model, engine: &Engine, send: &Callback<Msg>) -> Html {
                     {"trace "}<code id="trace-hash">{format!("{:016x}", engine.trace_hash())}</code>
                 </span>
             </div>
+            {super::branches::row(model, engine, send)}
         </footer>
     }
 }

@@ -1,0 +1,99 @@
+//! Under the timeline: where a bad run's fate was sealed, the branches of the run's history, and
+//! "What else?" at the step on screen (see `state/branches.rs`).
+
+use super::{on_click, tint};
+use crate::engine::Engine;
+use crate::state::{Model, Msg};
+use yew::prelude::*;
+
+/// The marker on the strip at the sealed step, placed as a share of the run.
+pub fn sealed_marker(model: &Model, engine: &Engine) -> Html {
+    let Some(mark) = model.sealed_shown() else { return html! {} };
+    let total = engine.total_steps().max(1);
+    // The strip is inset by 8 px on each side of its holder.
+    let share = (mark.step.min(total) as f64) / total as f64;
+    html! {
+        <div class="sealed-marker" id="sealed-marker" style={format!("left: calc(8px + (100% - 16px) * {share:.4})")} title={mark.words.clone()}
+            aria-hidden="true"></div>
+    }
+}
+
+/// The row under the timeline.
+pub fn row(model: &Model, engine: &Engine, send: &Callback<Msg>) -> Html {
+    let sealed = model.sealed_shown().map(|mark| {
+        let past = engine.position() >= mark.step && mark.step > 0;
+        html! {
+            <p class={classes!("sealed-note", past.then_some("past"))} id="sealed">
+                <button class="link" onclick={on_click(send, Msg::Goto(mark.step))} title="Go to that step">
+                    {format!("step {}", mark.step)}
+                </button>
+                {" "}{mark.words.clone()}
+            </p>
+        }
+    });
+    // The first module has no explorer: a run that ends badly offers to find where, in the full one.
+    let find = (!crate::FULL
+        && engine.simulation().is_finished()
+        && sim_core::explore::ended(engine.simulation()).goes_wrong())
+    .then(|| {
+        html! {
+            <button id="find-sealed" onclick={on_click(send, Msg::FindSealed)}
+                title="Find the last step at which another choice could still have avoided this end">
+                {"Where was its fate sealed?"}
+            </button>
+        }
+    });
+    let branches = (!model.branches.is_empty()).then(|| {
+        html! {
+            <div class="branches" id="branches" aria-label="Branches of this run">
+                <span class="branches-label">{"Branches:"}</span>
+                <span class="branch current" id="branch-current" aria-current="true">
+                    {format!("this one (step {})", engine.position())}
+                </span>
+                { for model.branches.iter().enumerate().map(|(index, branch)| html! {
+                    <button class="branch" id={format!("branch-{index}")} onclick={on_click(send, Msg::Branch(index))}
+                        title="Go back to this branch; the one on screen is kept">
+                        {format!("{} (step {})", index + 1, branch.step)}
+                    </button>
+                }) }
+            </div>
+        }
+    });
+    let runnable = !engine.runnable().is_empty();
+    let answer = model.what_else_shown().map(|answer| {
+        html! {
+            <div class="what-else" id="what-else-panel" role="region" aria-label="What else can happen">
+                <p class="what-else-title">{format!("From step {}, every way the run can still end:", answer.step)}</p>
+                <ul>
+                    { for answer.rows.iter().map(|row| {
+                        let ends = row.ends.iter().map(|(words, count)| {
+                            let share = if row.schedules == 0 { 0.0 } else { *count as f64 * 100.0 / row.schedules as f64 };
+                            format!("{words}: {share:.0}% ({count} of {})", row.schedules)
+                        }).collect::<Vec<_>>().join("; ");
+                        let cut = row.incomplete.as_ref().map(|why| format!(" (not every schedule: {why})")).unwrap_or_default();
+                        html! {
+                            <li class={classes!("what-else-row", tint(row.pid))} id={format!("what-else-{}", row.pid)}>
+                                <button onclick={on_click(send, Msg::Pick(row.pid))} title="Run it next (a new branch if the run took another)">
+                                    {format!("Run {}", row.name)}
+                                </button>
+                                {" "}<span>{format!("{ends}{cut}")}</span>
+                            </li>
+                        }
+                    }) }
+                </ul>
+            </div>
+        }
+    });
+    html! {
+        <div class="run-tree">
+            if runnable {
+                <button id="what-else" onclick={on_click(send, Msg::WhatElse)}
+                    title="Every way the run can still end, for each process that could run next">{"What else?"}</button>
+            }
+            {branches.unwrap_or_default()}
+            {find.unwrap_or_default()}
+            {sealed.unwrap_or_default()}
+            {answer.unwrap_or_default()}
+        </div>
+    }
+}
