@@ -182,4 +182,18 @@ fn usage_errors_and_refused_scenarios() {
     let refused = json["files"][0]["refused"].as_str().expect("a reason");
     assert!(refused.contains("lockstep check"), "{refused}");
     assert_eq!(json["summary"]["refused"], 1);
+    // A refused file beside one that is checked: the other is still run and reported, and the refusal
+    // decides the exit status.
+    let output = ipclab()
+        .args(["check", "--quiet", "--format", "json", "--free", "3"])
+        .arg(root().join("scenarios/alarm-timeout.ipc"))
+        .arg(root().join("scenarios/shm-counter-atomic.ipc"))
+        .output()
+        .expect("ipclab runs");
+    assert_eq!(output.status.code(), Some(2));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert!(json["files"][0]["refused"].is_string());
+    assert_eq!(json["files"][1]["agrees"], true);
+    assert_eq!(json["files"][1]["rows"][0]["linux"], 3);
+    assert_eq!(json["summary"]["agree"], 1);
 }
