@@ -2,7 +2,8 @@
 //! with fixed seeds, agree with the model's outcome set; a model made to forbid an outcome Linux
 //! produces (the test hook `--forbid-outcome`) fails the check naming that outcome and the order of the
 //! calls that led to it; a process killed by another one and a deadlock are read as the explorer
-//! writes them; usage errors and refused scenarios.
+//! writes them; usage errors and refused scenarios; a stop signal that ends the check with the runs
+//! made so far reported.
 //!
 //! Like `tests/check.rs`, these start real processes in namespaces of their own, so they expect root
 //! and at least two CPUs.
@@ -196,4 +197,26 @@ fn usage_errors_and_refused_scenarios() {
     assert_eq!(json["files"][1]["agrees"], true);
     assert_eq!(json["files"][1]["rows"][0]["linux"], 3);
     assert_eq!(json["summary"]["agree"], 1);
+}
+
+#[test]
+fn a_stop_signal_ends_the_free_check_with_the_runs_made_so_far() {
+    let child = ipclab()
+        .args(["check", "--quiet", "--format", "json", "--free", "100000"])
+        .arg(root().join("scenarios/eof-never-comes.ipc"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("ipclab starts");
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let sent = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill runs");
+    assert!(sent.success());
+    let output = child.wait_with_output().expect("ipclab ends");
+    assert_eq!(output.status.code(), Some(128 + 15), "stderr:\n{}", String::from_utf8_lossy(&output.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("the partial report is JSON");
+    assert_eq!(json["summary"]["interrupted"], 15);
+    let runs = linux_runs(&json);
+    assert!((1..100_000).contains(&runs), "{runs} runs reported");
+    assert_eq!(json["files"][0]["unclear"].as_array().map(Vec::len), Some(0), "{json:#}");
+    assert_eq!(json["files"][0]["agrees"], true);
 }

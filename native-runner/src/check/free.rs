@@ -408,13 +408,15 @@ pub fn run(args: FreeArgs) -> ExitCode {
         let mut seen: BTreeMap<Ending, (u64, String, Vec<String>)> = BTreeMap::new();
         for index in 0..args.runs {
             if host::stop_requested().is_some() {
-                break 'files;
+                break;
             }
             let stirring = Stirring::draw(args.seed.wrapping_add(index), &allowed);
             if !args.quiet {
                 note_part!("\r[{}/{}] {file} ({}) ...   ", index + 1, args.runs, stirring.text());
             }
             match free_run_on_linux(&host, program, &stirring) {
+                // A run a stop signal cut short says nothing.
+                Ok(_) if host::stop_requested().is_some() => break,
                 Ok(run) => match run.ending {
                     Some(ending) => {
                         let entry = seen.entry(ending).or_insert_with(|| (0, stirring.text(), run.order.clone()));
@@ -440,8 +442,12 @@ pub fn run(args: FreeArgs) -> ExitCode {
         if !args.quiet {
             note!("");
         }
+        // The runs made so far are reported, even when a stop signal cut the file's runs short.
         finish_report(&mut report, program, &model, seen);
         reports.push(report);
+        if host::stop_requested().is_some() {
+            break;
+        }
     }
     let interrupted = host::stop_requested();
     if args.json {
@@ -462,7 +468,7 @@ pub fn run(args: FreeArgs) -> ExitCode {
         if let Err(code) = crate::output::print(&format!("{text}\n")) {
             return code;
         }
-    } else if let Err(code) = crate::output::print(&text_report(&host, &reports)) {
+    } else if let Err(code) = crate::output::print(&text_report(&host, &reports, interrupted)) {
         return code;
     }
     if let Some(signal) = interrupted {
@@ -549,7 +555,7 @@ fn finish_report(
         && report.verdicts.iter().all(|verdict| !verdict.refuted_by_linux);
 }
 
-fn text_report(host: &Host, reports: &[FileReport]) -> String {
+fn text_report(host: &Host, reports: &[FileReport], interrupted: Option<i32>) -> String {
     let mut out = format!(
         "ipclab check --free: {} {} ({}), runs left to Linux's scheduler\n",
         host.info.kernel_name, host.info.kernel, host.info.machine
@@ -626,6 +632,12 @@ fn text_report(host: &Host, reports: &[FileReport]) -> String {
         } else {
             "  DISAGREES with the model\n"
         });
+    }
+    if let Some(signal) = interrupted {
+        out.push_str(&format!(
+            "\ninterrupted by {}: the runs made so far are reported\n",
+            super::report::signal_name(signal)
+        ));
     }
     out
 }
