@@ -148,8 +148,10 @@ fn a_process_killed_by_another_ends_as_the_model_says() {
     let file = dir.join("kill.ipc");
     std::fs::write(
         &file,
-        "process parent {\n  p = pipe\n  fork reader {\n    read p.r 1\n  }\n  kill reader SIGTERM\n  w = wait\n}\n\
-         outcome always \"the reader is killed\" {\n  all-exited\n  reader killed SIGTERM\n  parent.w > 2\n}\n",
+        "process parent {\n  p = pipe\n  fork reader {\n    read p.r 1\n  }\n  fork sleeper {\n    pause\n  }\n  \
+         kill reader SIGTERM\n  kill sleeper SIGKILL\n  w = wait\n  wait\n}\n\
+         outcome always \"both are killed\" {\n  all-exited\n  reader killed SIGTERM\n  sleeper killed SIGKILL\n  \
+         parent.w > 2\n}\n",
     )
     .unwrap();
     let (output, json) = free_check(&["--free", "10", "--seed", "5"], &file);
@@ -160,7 +162,11 @@ fn a_process_killed_by_another_ends_as_the_model_says() {
     assert_eq!(seen.len(), 1, "{rows:#?}");
     assert_eq!(
         seen[0]["ending"]["processes"],
-        serde_json::json!([["parent", "exited with status 0"], ["reader", "killed by SIGTERM"]])
+        serde_json::json!([
+            ["parent", "exited with status 0"],
+            ["reader", "killed by SIGTERM"],
+            ["sleeper", "killed by SIGKILL"]
+        ])
     );
     assert_eq!(json["files"][0]["verdicts"][0]["linux_witnesses"], 10);
 }
