@@ -189,6 +189,25 @@ fn usage_errors_and_refused_scenarios() {
     let refused = json["files"][0]["refused"].as_str().expect("a reason");
     assert!(refused.contains("lockstep check"), "{refused}");
     assert_eq!(json["summary"]["refused"], 1);
+    // A child the kernel reaps by itself leaves no status to read: no run can be compared, and that is
+    // no agreement.
+    let dir = std::env::temp_dir().join(format!("ipclab-free-ignored-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ignored = dir.join("ignored.ipc");
+    std::fs::write(
+        &ignored,
+        "process parent {\n  signal SIGCHLD SIG_IGN\n  fork child {\n    exit 3\n  }\n  wait\n}\n",
+    )
+    .unwrap();
+    let (output, json) = free_check(&["--free", "2"], &ignored);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let refused = json["files"][0]["refused"].as_str().expect("a reason");
+    assert!(
+        refused.contains("none of its 2 runs could be compared") && refused.contains("ignores SIGCHLD"),
+        "{refused}"
+    );
+    assert_eq!(json["files"][0]["unclear"].as_array().map(Vec::len), Some(2));
     // A refused file beside one that is checked: the other is still run and reported, and the refusal
     // decides the exit status.
     let output = ipclab()

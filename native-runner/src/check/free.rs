@@ -436,6 +436,16 @@ pub fn run(args: FreeArgs) -> ExitCode {
             note!("");
         }
         // The runs made so far are reported, even when a stop signal cut the file's runs short.
+        if seen.is_empty() && !report.unclear.is_empty() && host::stop_requested().is_none() {
+            // Nothing was compared: that is no agreement.
+            let reason = format!(
+                "none of its {} runs could be compared with the model; the first: {}",
+                report.unclear.len(),
+                report.unclear[0]
+            );
+            note!("ipclab check: {file}: refused: {reason}");
+            report.refused = Some(reason);
+        }
         finish_report(&mut report, program, &model, seen);
         reports.push(report);
         if host::stop_requested().is_some() {
@@ -1062,7 +1072,11 @@ impl<'n> Driver<'n> {
                 }
             };
             let Some(status) = status else {
-                let why = format!("how {} (pid {}) ended could not be read", proc.name, proc.pid);
+                let why = format!(
+                    "how {} (pid {}) ended could not be read: no wait of the scenario reported it and it left no \
+                     zombie (the kernel reaps a child by itself when its parent ignores SIGCHLD)",
+                    proc.name, proc.pid
+                );
                 return Ok(unclear(self, why));
             };
             self.order.push(format!("{} (pid {}) {}", proc.name, proc.pid, status_words(status)));
