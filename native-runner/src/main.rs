@@ -84,6 +84,17 @@ enum Command {
         /// Test hook: stall the driver for 200 ms before this step, on each run's first try only.
         #[arg(long, hide = true)]
         stall_first_try: Option<u32>,
+        /// Run each file N times as real processes without lockstep, Linux choosing the interleavings
+        /// (stirred by `--seed`), and compare the outcomes seen with the model's outcome set.
+        #[arg(long, value_name = "N", conflicts_with_all = ["link", "schedule", "runs", "perturb_step", "stall_first_try"])]
+        free: Option<u64>,
+        /// With `--free`: the most states the model's exploration may visit.
+        #[arg(long, default_value_t = 100_000, requires = "free")]
+        max_states: u64,
+        /// Test hook (with `--free`): the model forbids every outcome in which the declared outcome of
+        /// this label happens.
+        #[arg(long, hide = true, requires = "free")]
+        forbid_outcome: Option<String>,
     },
     /// Run a scenario under every schedule and list every distinct way it ends, with how many schedules
     /// lead to each and the shortest; exit status 1 if any schedule fails an expectation.
@@ -166,7 +177,18 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Sim { file, seed, schedule, format, max_steps } => run_sim(&file, seed, &schedule, format, max_steps),
-        Command::Check { files, link, seed, runs, schedule, format, quiet, perturb_step, stall_first_try } => {
+        Command::Check { files, seed, format, quiet, free: Some(free), max_states, forbid_outcome, .. } => {
+            check::free::run(check::free::FreeArgs {
+                files,
+                runs: free,
+                seed,
+                json: format == Format::Json,
+                quiet,
+                max_states,
+                forbid: forbid_outcome,
+            })
+        }
+        Command::Check { files, link, seed, runs, schedule, format, quiet, perturb_step, stall_first_try, .. } => {
             check::run(check::CheckArgs {
                 files,
                 link,

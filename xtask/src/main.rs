@@ -10,6 +10,10 @@
 //! - `cargo xtask fuzz [TARGET...] [--minutes M | --cases N] [--seed S] [--save]` fuzzes the parser,
 //!   the share-link decoder, the compiler and the kernel (`tests/src/fuzz.rs`), with a table at the end.
 //! - `cargo xtask bless` rewrites the golden traces in `scenarios/` from the current simulator.
+//! - `cargo xtask free-check [--runs N] [--seed S] [--all] [--debug]` runs `ipclab check --free` long
+//!   over the library (1,000 runs of each scenario that declares outcomes by default; `--all`: every
+//!   scenario a free check takes), with a table at the end. `cargo xtask test` runs a bounded version
+//!   (20 runs, seed 1) through `native-runner/tests/check_free.rs`.
 //! - `cargo xtask docs`  rewrites the generated parts of the docs (the call table of
 //!   `docs/scenario-language.md`) from the simulator's table of system calls.
 //!
@@ -226,6 +230,117 @@ fn explore_bench() -> Result<(), String> {
     Ok(())
 }
 
+/// `ipclab check --free` over the library, long: each scenario on its own (so one that is refused does
+/// not hide the others), a row per scenario, and a failure if Linux showed an outcome the model says
+/// cannot happen or refuted a declared outcome.
+fn free_check(args: &[String]) -> Result<(), String> {
+    let mut runs = 1000u64;
+    let mut seed = 0u64;
+    let mut all = false;
+    let mut debug = false;
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        let mut number = |name: &str| -> Result<u64, String> {
+            rest.next().and_then(|value| value.parse().ok()).ok_or_else(|| format!("{name} takes a number"))
+        };
+        match arg.as_str() {
+            "--runs" => runs = number("--runs")?,
+            "--seed" => seed = number("--seed")?,
+            "--all" => all = true,
+            "--debug" => debug = true,
+            other => return Err(format!("free-check: unknown option `{other}` (--runs N, --seed S, --all, --debug)")),
+        }
+    }
+    let profile = if debug { "debug" } else { "release" };
+    say(&format!("building the ipclab command line ({profile})"));
+    let mut command = cargo();
+    command.args(["build", "-p", "native-runner"]);
+    if !debug {
+        command.arg("--release");
+    }
+    run(command)?;
+    let ipclab = root().join("target").join(profile).join("ipclab");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("scenarios"))
+        .map_err(|error| format!("cannot list scenarios/: {error}"))?
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .filter(|path| path.extension().is_some_and(|extension| extension == "ipc"))
+        .filter(|path| {
+            all || std::fs::read_to_string(path).is_ok_and(|text| text.lines().any(|line| line.starts_with("outcome ")))
+        })
+        .collect();
+    files.sort();
+    let mut rows = Vec::new();
+    let mut failed = Vec::new();
+    for file in &files {
+        let name = file.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
+        say(&format!("ipclab check --free {runs} --seed {seed} {name}"));
+        let output = Command::new(&ipclab)
+            .args(["check", "--quiet", "--format", "json", "--free", &runs.to_string(), "--seed", &seed.to_string()])
+            .arg(file)
+            .output()
+            .map_err(|error| format!("cannot run {}: {error}", ipclab.display()))?;
+        let json: serde_json::Value = serde_json::from_slice(&output.stdout).map_err(|error| {
+            format!(
+                "ipclab check --free {name} printed no JSON ({error}): {}",
+                String::from_utf8_lossy(&output.stderr).trim()
+            )
+        })?;
+        let report = &json["files"][0];
+        if report["refused"].is_string() {
+            rows.push([name, "refused".to_string(), "-".to_string(), "-".to_string(), "-".to_string()]);
+            continue;
+        }
+        let seen: Vec<String> = report["rows"]
+            .as_array()
+            .map(|rows| {
+                rows.iter().filter(|row| row["linux"].as_u64() > Some(0)).map(|row| row["linux"].to_string()).collect()
+            })
+            .unwrap_or_default();
+        let allowed =
+            report["rows"].as_array().map_or(0, |rows| rows.iter().filter(|row| row["allowed"] == true).count());
+        let agrees = report["agrees"] == true;
+        if !agrees {
+            failed.push(name.clone());
+            // The whole report, with the order of calls of each run the model cannot explain.
+            eprintln!("{}", serde_json::to_string_pretty(report).unwrap_or_default());
+        }
+        rows.push([
+            name,
+            if agrees { "agrees".to_string() } else { "DISAGREES".to_string() },
+            seen.join("+"),
+            allowed.to_string(),
+            report["unclear"].as_array().map_or(0, Vec::len).to_string(),
+        ]);
+    }
+    let header = ["scenario", "verdict", "linux outcomes (runs)", "model outcomes", "unclear runs"];
+    let widths: Vec<usize> = (0..header.len())
+        .map(|column| rows.iter().map(|row| row[column].len()).chain([header[column].len()]).max().unwrap_or(0))
+        .collect();
+    let line = |cells: &[String]| {
+        cells
+            .iter()
+            .enumerate()
+            .map(|(column, cell)| format!("{cell:<width$}", width = widths[column]))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_string()
+    };
+    println!("{}", line(&header.map(String::from)));
+    for row in &rows {
+        println!("{}", line(row));
+    }
+    if failed.is_empty() {
+        say(&format!("every scenario checked free agrees with the model ({runs} runs each, seeds from {seed})"));
+        Ok(())
+    } else {
+        Err(format!(
+            "Linux showed what the model says cannot happen, or refuted a declared outcome: {}",
+            failed.join(", ")
+        ))
+    }
+}
+
 fn serve_bench() -> Result<(), String> {
     say("building the ipclab command line and the load generator (release)");
     let mut command = cargo();
@@ -294,14 +409,15 @@ fn main() -> ExitCode {
         Some("dist") => web::dist().map(|_| ()),
         Some("web-bench") => web::bench(),
         Some("explore-bench") => explore_bench(),
+        Some("free-check") => free_check(&args[1..]),
         Some(other) => Err(format!(
-            "unknown command `{other}`; expected play, test, bench, serve-bench, fuzz, bless, docs, dist, web-bench or \
-             explore-bench"
+            "unknown command `{other}`; expected play, test, bench, serve-bench, fuzz, bless, docs, dist, web-bench, \
+             explore-bench or free-check"
         )),
-        None => {
-            Err("usage: cargo xtask <play|test|bench|serve-bench|fuzz|bless|docs|dist|web-bench|explore-bench>"
-                .to_string())
-        }
+        None => Err(
+            "usage: cargo xtask <play|test|bench|serve-bench|fuzz|bless|docs|dist|web-bench|explore-bench|free-check>"
+                .to_string(),
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

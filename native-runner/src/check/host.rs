@@ -230,7 +230,7 @@ pub fn probe() -> Result<Host, String> {
     })
 }
 
-fn allowed_cpus() -> Result<Vec<usize>, String> {
+pub fn allowed_cpus() -> Result<Vec<usize>, String> {
     let set = nix::sched::sched_getaffinity(nix::unistd::Pid::from_raw(0))
         .map_err(|error| format!("cannot read the CPU affinity: {error}"))?;
     Ok((0..nix::sched::CpuSet::count()).filter(|cpu| set.is_set(*cpu).unwrap_or(false)).collect())

@@ -527,6 +527,32 @@ impl TimeLeft {
     }
 }
 
+/// The command for operation `op` of `program` with operands `args`: each operand's value, plus a
+/// payload, or the real path standing in for a scenario path (`paths`, by the program's path index).
+pub fn call_command(program: &Program, paths: &[Vec<u8>], op: u32, args: &Args) -> Option<CallCommand> {
+    let call: &CallOp = program.call(op)?;
+    let kinds = call.id.spec().operands;
+    let operands = call
+        .operands
+        .iter()
+        .enumerate()
+        .map(|(index, operand)| WireOperand {
+            value: args.get(index),
+            attachment: match operand {
+                Operand::Value { .. } | Operand::Sembuf { .. } | Operand::List { .. } => None,
+                Operand::Payload(payload) => Some(Attachment::Payload((**payload).clone())),
+                // The name of a POSIX queue or semaphore goes as written: the run's own IPC
+                // namespace and `/dev/shm` keep it apart from the host's.
+                Operand::Path(path) if kinds[index].kind == OperandKind::Name => {
+                    program.paths.get(*path as usize).map(|name| Attachment::Path(name.as_bytes().to_vec()))
+                }
+                Operand::Path(path) => paths.get(*path as usize).cloned().map(Attachment::Path),
+            },
+        })
+        .collect();
+    Some(CallCommand { id: call.id, op, operands })
+}
+
 /// Simulated time in seconds, to the microsecond: `6.999998`.
 fn seconds_text(ns: u64) -> String {
     format!("{}.{:06}", ns / 1_000_000_000, (ns % 1_000_000_000) / 1_000)
@@ -683,27 +709,7 @@ impl Runner<'_> {
     }
 
     fn call_command(&self, op: u32, args: &Args) -> Option<CallCommand> {
-        let call: &CallOp = self.program.call(op)?;
-        let kinds = call.id.spec().operands;
-        let operands = call
-            .operands
-            .iter()
-            .enumerate()
-            .map(|(index, operand)| WireOperand {
-                value: args.get(index),
-                attachment: match operand {
-                    Operand::Value { .. } | Operand::Sembuf { .. } | Operand::List { .. } => None,
-                    Operand::Payload(payload) => Some(Attachment::Payload((**payload).clone())),
-                    // The name of a POSIX queue or semaphore goes as written: the run's own IPC
-                    // namespace and `/dev/shm` keep it apart from the host's.
-                    Operand::Path(path) if kinds[index].kind == OperandKind::Name => {
-                        self.program.paths.get(*path as usize).map(|name| Attachment::Path(name.as_bytes().to_vec()))
-                    }
-                    Operand::Path(path) => self.paths.get(*path as usize).cloned().map(Attachment::Path),
-                },
-            })
-            .collect();
-        Some(CallCommand { id: call.id, op, operands })
+        call_command(&self.program, &self.paths, op, args)
     }
 
     /// The text of a call as the trace writes it.

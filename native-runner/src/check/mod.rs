@@ -5,6 +5,8 @@
 //! - [`namespace`]: each run in a driver process of its own, in a fresh PID and IPC namespace.
 //! - [`lockstep`]: one scenario under one schedule, on both arms, compared step by step.
 //! - [`observe`]: what each arm says happened in a step; [`report`]: the report and the exit status.
+//! - [`free`]: `--free N`, the scenario run N times with Linux choosing the interleavings, its
+//!   outcomes compared with the model's outcome set.
 //! - [`protocol`]: commands (a call's id and operands) and replies between the driver and the real
 //!   processes; [`real`]: the real processes, one module per mechanism.
 //!
@@ -14,6 +16,7 @@
 //! host cannot run the check (the message says why); 128 + signal when interrupted by `SIGINT` or
 //! `SIGTERM` (after the partial report).
 
+pub mod free;
 mod host;
 mod leftovers;
 mod lockstep;

@@ -9,6 +9,9 @@
 //! `setpgid` and `waitpid(0)` mean on Linux what they mean in the simulator, reaching nothing outside.
 //! The driver, in the parent namespace, still knows each process's outer pid (for `/proc`).
 //!
+//! A free run (`check --free`, [`super::free`]) uses the same namespace without the spinner
+//! ([`run_driver`] runs any driver body and sends back what it returns).
+//!
 //! The driver sends its [`RunReport`] back over a pipe as JSON and ends. Nothing outlives a run: the
 //! driver dies with `ipclab check` (`PR_SET_PDEATHSIG`), the spinner and `init` die with the driver,
 //! and when `init` dies the kernel kills every process of the namespace. `SIGINT` and `SIGTERM` sent to
@@ -23,11 +26,11 @@ use super::report::RunReport;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
 
-/// What the driver sends back.
+/// What the driver sends back: a lockstep run's report, or a free run's result.
 #[derive(serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
-enum DriverOutcome {
-    Report(Box<RunReport>),
+enum DriverOutcome<T> {
+    Report(Box<T>),
     /// The host failed the run (exit status 3).
     HostError(String),
 }
@@ -42,6 +45,21 @@ const TEARDOWN_LIMIT: Duration = Duration::from_secs(120);
 
 /// Runs one planned run in a driver process and returns its report.
 pub fn run(host: &Host, plan: &Plan, paths: &[Vec<u8>], run_dir: &std::path::Path) -> Result<RunReport, String> {
+    run_driver(host, run_dir, true, |namespace| lockstep::check(namespace, &host.info, plan, paths))
+}
+
+/// Runs `body` in a driver process of its own, in the run's namespace, and returns what it returns.
+/// `spinner`: whether the spinner holds the scenario CPU (lockstep runs); a free run lets Linux
+/// schedule the processes where and when it likes, so it has none.
+pub fn run_driver<T>(
+    host: &Host,
+    run_dir: &std::path::Path,
+    spinner: bool,
+    body: impl FnOnce(&mut Namespace) -> Result<T, String>,
+) -> Result<T, String>
+where
+    T: serde::Serialize + serde::de::DeserializeOwned,
+{
     let mut fds = [-1; 2];
     // SAFETY: pipe2 with room for two descriptors.
     if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
@@ -57,7 +75,7 @@ pub fn run(host: &Host, plan: &Plan, paths: &[Vec<u8>], run_dir: &std::path::Pat
     }
     if driver == 0 {
         drop(read_end);
-        real::run_forked(|| drive(checker, write_end.as_raw_fd(), host, plan, paths, run_dir));
+        real::run_forked(|| drive(checker, write_end.as_raw_fd(), host, run_dir, spinner, body));
     }
     drop(write_end);
     let text = read_report(read_end.as_raw_fd(), driver);
@@ -69,7 +87,7 @@ pub fn run(host: &Host, plan: &Plan, paths: &[Vec<u8>], run_dir: &std::path::Pat
             break;
         }
     }
-    match serde_json::from_slice::<DriverOutcome>(&text) {
+    match serde_json::from_slice::<DriverOutcome<T>>(&text) {
         Ok(DriverOutcome::Report(report)) => Ok(*report),
         Ok(DriverOutcome::HostError(message)) => Err(message),
         Err(_) => Err(format!(
@@ -108,13 +126,13 @@ fn read_report(fd: RawFd, driver: i32) -> Vec<u8> {
 
 /// The driver: makes the namespace, checks the run, takes the namespace down, reports. Returns its exit
 /// status.
-fn drive(
+fn drive<T: serde::Serialize>(
     checker: i32,
     report_fd: RawFd,
     host: &Host,
-    plan: &Plan,
-    paths: &[Vec<u8>],
     run_dir: &std::path::Path,
+    spinner: bool,
+    body: impl FnOnce(&mut Namespace) -> Result<T, String>,
 ) -> i32 {
     // SAFETY: plain prctl; then, if the checker died before it took effect, end at once.
     unsafe {
@@ -123,9 +141,9 @@ fn drive(
             return exit_code::DRIVER_GONE;
         }
     }
-    let outcome = match Namespace::create(host, run_dir) {
+    let outcome = match Namespace::create(host, run_dir, spinner) {
         Ok(mut namespace) => {
-            let result = lockstep::check(&mut namespace, &host.info, plan, paths);
+            let result = body(&mut namespace);
             let teardown = namespace.teardown();
             match (result, teardown) {
                 (Ok(report), Ok(())) => DriverOutcome::Report(Box::new(report)),
@@ -153,8 +171,8 @@ fn drive(
 
 /// The run's namespace as the driver holds it: the spinner, `init`, and `init`'s control socket.
 pub struct Namespace {
-    /// The spinner's pid (outside the namespace).
-    pub spinner: i32,
+    /// The spinner's pid (outside the namespace), when the run has one.
+    pub spinner: Option<i32>,
     /// `init`'s pid in the driver's namespace (1 inside).
     pub init: i32,
     pub init_channel: OwnedFd,
@@ -164,12 +182,14 @@ pub struct Namespace {
 impl Namespace {
     /// Starts the spinner, makes the namespaces (with a private `/dev/shm` and a private run directory),
     /// and starts `init` in them.
-    fn create(host: &Host, run_dir: &std::path::Path) -> Result<Namespace, String> {
-        let spinner = spawn_spinner()?;
+    fn create(host: &Host, run_dir: &std::path::Path, with_spinner: bool) -> Result<Namespace, String> {
+        let spinner = if with_spinner { Some(spawn_spinner()?) } else { None };
         let made = (|| {
-            // Affinity first: a real-time spinner on the driver's CPU would starve the driver.
-            host::set_affinity(spinner, &[host.info.scenario_cpu])?;
-            host::set_fifo(spinner, SPINNER_PRIORITY)?;
+            if let Some(spinner) = spinner {
+                // Affinity first: a real-time spinner on the driver's CPU would starve the driver.
+                host::set_affinity(spinner, &[host.info.scenario_cpu])?;
+                host::set_fifo(spinner, SPINNER_PRIORITY)?;
+            }
             nix::sched::unshare(
                 nix::sched::CloneFlags::CLONE_NEWPID
                     | nix::sched::CloneFlags::CLONE_NEWIPC
@@ -183,7 +203,7 @@ impl Namespace {
         match made {
             Ok((init, init_channel)) => Ok(Namespace { spinner, init, init_channel, buffer: Vec::new() }),
             Err(message) => {
-                kill_and_reap(&[spinner], WAIT_LIMIT);
+                kill_and_reap(&spinner.into_iter().collect::<Vec<_>>(), WAIT_LIMIT);
                 Err(message)
             }
         }
@@ -210,7 +230,8 @@ impl Namespace {
     /// Kills the spinner and `init` (which takes every process of the namespace with it) and reaps both.
     fn teardown(self) -> Result<(), String> {
         drop(self.init_channel);
-        if kill_and_reap(&[self.spinner, self.init], TEARDOWN_LIMIT) {
+        let pids: Vec<i32> = self.spinner.into_iter().chain([self.init]).collect();
+        if kill_and_reap(&pids, TEARDOWN_LIMIT) {
             Ok(())
         } else {
             Err(format!("the run's processes did not end within {} s of SIGKILL", TEARDOWN_LIMIT.as_secs()))
