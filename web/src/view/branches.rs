@@ -8,19 +8,23 @@ use yew::prelude::*;
 
 /// The marker on the strip at the sealed step, placed as a share of the run.
 pub fn sealed_marker(model: &Model, engine: &Engine) -> Html {
-    let Some(mark) = model.sealed_shown() else { return html! {} };
+    // Only the full module finds sealed steps.
+    let Some(mark) = model.sealed_shown().filter(|_| crate::FULL) else { return html! {} };
     let total = engine.total_steps().max(1);
-    // The strip is inset by 8 px on each side of its holder.
-    let share = (mark.step.min(total) as f64) / total as f64;
+    // The strip is inset by 8 px on each side of its holder. Integers only: formatting a float would
+    // bring the float printer into the page's module.
+    let permyriad = mark.step.min(total) * 10_000 / total;
+    let share = format!("{}.{:04}", permyriad / 10_000, permyriad % 10_000);
     html! {
-        <div class="sealed-marker" id="sealed-marker" style={format!("left: calc(8px + (100% - 16px) * {share:.4})")} title={mark.words.clone()}
+        <div class="sealed-marker" id="sealed-marker" style={format!("left: calc(8px + (100% - 16px) * {share})")} title={mark.words.clone()}
             aria-hidden="true"></div>
     }
 }
 
 /// The row under the timeline.
 pub fn row(model: &Model, engine: &Engine, send: &Callback<Msg>) -> Html {
-    let sealed = model.sealed_shown().map(|mark| {
+    // Only the full module answers these: the first module's page never shows them.
+    let sealed = model.sealed_shown().filter(|_| crate::FULL).map(|mark| {
         let past = engine.position() >= mark.step && mark.step > 0;
         html! {
             <p class={classes!("sealed-note", past.then_some("past"))} id="sealed">
@@ -60,15 +64,15 @@ pub fn row(model: &Model, engine: &Engine, send: &Callback<Msg>) -> Html {
         }
     });
     let runnable = !engine.runnable().is_empty();
-    let answer = model.what_else_shown().map(|answer| {
+    let answer = model.what_else_shown().filter(|_| crate::FULL).map(|answer| {
         html! {
             <div class="what-else" id="what-else-panel" role="region" aria-label="What else can happen">
                 <p class="what-else-title">{format!("From step {}, every way the run can still end:", answer.step)}</p>
                 <ul>
                     { for answer.rows.iter().map(|row| {
                         let ends = row.ends.iter().map(|(words, count)| {
-                            let share = if row.schedules == 0 { 0.0 } else { *count as f64 * 100.0 / row.schedules as f64 };
-                            format!("{words}: {share:.0}% ({count} of {})", row.schedules)
+                            let share = (count * 100 + row.schedules / 2).checked_div(row.schedules).unwrap_or(0);
+                            format!("{words}: {share}% ({count} of {})", row.schedules)
                         }).collect::<Vec<_>>().join("; ");
                         let cut = row.incomplete.as_ref().map(|why| format!(" (not every schedule: {why})")).unwrap_or_default();
                         html! {
