@@ -990,3 +990,176 @@ mod tests {
         assert_eq!(run.steps(), 3);
     }
 }
+
+/// The footprints are complete enough for the reduction: on every library scenario, at many reachable
+/// states, two steps of different processes whose footprints do not conflict commute.
+#[cfg(test)]
+mod footprints {
+    use crate::sim::Simulation;
+    use crate::trace::{EventKind, Pid};
+    use crate::{Policy, RunConfig};
+    use std::collections::BTreeSet;
+
+    /// States looked at per scenario at most.
+    const STATES: usize = 400;
+
+    pub(super) fn library() -> Vec<(String, String)> {
+        let directory = concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios");
+        let mut found: Vec<(String, String)> = std::fs::read_dir(directory)
+            .expect("the scenario library exists")
+            .map(|entry| entry.expect("readable directory entry").path())
+            .filter(|path| path.extension().is_some_and(|extension| extension == "ipc"))
+            .map(|path| {
+                let text = std::fs::read_to_string(&path).expect("readable scenario");
+                (path.file_name().unwrap().to_string_lossy().into_owned(), text)
+            })
+            .collect();
+        found.sort();
+        assert!(found.len() >= 40, "the library is there ({})", found.len());
+        found
+    }
+
+    fn tracked(text: &str) -> Simulation {
+        let config = RunConfig {
+            policy: Policy::RoundRobin,
+            follow_schedule: false,
+            track_footprints: true,
+            ..RunConfig::default()
+        };
+        Simulation::new(&crate::parse(text).expect("parses"), config).expect("compiles")
+    }
+
+    /// What two steps in one order leave: the canonical state, the run's history, its failures as a set,
+    /// its end, who may run, and the events of the two steps as a set (not the switches between them).
+    #[derive(Debug, PartialEq, Eq)]
+    struct After {
+        state: u64,
+        history: u64,
+        failures: BTreeSet<String>,
+        ending: Option<String>,
+        runnable: Vec<Pid>,
+        events: BTreeSet<String>,
+    }
+
+    fn after(simulation: &Simulation, events_from: usize) -> After {
+        After {
+            state: simulation.kernel().state_hash(),
+            history: super::history_hash(simulation),
+            failures: simulation.failures().iter().map(super::failure_text).collect(),
+            ending: simulation.outcome().map(|outcome| outcome.name().to_string()),
+            runnable: simulation.runnable().to_vec(),
+            events: simulation.trace().events[events_from..]
+                .iter()
+                .filter(|event| !matches!(event.kind, EventKind::Switch { .. }))
+                // Where a call's bytes sit in the trace's data depends on the order; what they are does not.
+                .map(|event| {
+                    let text = format!("{:?}", event.kind);
+                    match text.find("offset: ") {
+                        Some(at) => {
+                            let rest = &text[at + 8..];
+                            let end = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+                            format!("{}offset: _{}", &text[..at], &rest[end..])
+                        }
+                        None => text,
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    fn sorted(
+        footprint: &crate::kernel::Footprint,
+    ) -> (Vec<crate::trace::ObjectRef>, Vec<crate::trace::ObjectRef>, bool) {
+        let mut reads = footprint.reads.clone();
+        let mut writes = footprint.writes.clone();
+        reads.sort();
+        writes.sort();
+        (reads, writes, footprint.everything)
+    }
+
+    #[test]
+    fn steps_whose_footprints_do_not_conflict_commute_on_every_library_scenario() {
+        let mut problems = Vec::new();
+        let (mut pairs, mut independent) = (0u64, 0u64);
+        for (name, text) in library() {
+            let mut simulation = tracked(&text);
+            let mut seen = BTreeSet::new();
+            let mut stack = vec![simulation.checkpoint()];
+            while let Some(here) = stack.pop() {
+                if seen.len() >= STATES {
+                    break;
+                }
+                simulation.restore(&here);
+                if simulation.outcome().is_none() && simulation.runnable().is_empty() {
+                    let _ = simulation.step();
+                }
+                if simulation.is_finished()
+                    || !seen.insert((simulation.kernel().state_hash(), super::history_hash(&simulation)))
+                {
+                    continue;
+                }
+                let here = simulation.checkpoint();
+                let events_from = simulation.trace().events.len();
+                let mut firsts = Vec::new();
+                for pid in simulation.runnable().to_vec() {
+                    simulation.restore(&here);
+                    simulation.step_as(pid).expect("a runnable pid runs");
+                    firsts.push((pid, simulation.footprint().clone(), simulation.checkpoint()));
+                    simulation.restore(&here);
+                }
+                for (i, (p, fp, _)) in firsts.iter().enumerate() {
+                    for (q, fq, _) in &firsts[i + 1..] {
+                        pairs += 1;
+                        if fp.conflicts_with(fq) {
+                            continue;
+                        }
+                        independent += 1;
+                        let mut both = Vec::new();
+                        for (first, second, second_alone) in [(p, q, fq), (q, p, fp)] {
+                            // From `here` again: a checkpoint of a sibling branch has the right kernel
+                            // but no longer the events of its step.
+                            simulation.restore(&here);
+                            simulation.step_as(*first).expect("runs");
+                            if !simulation.runnable().contains(second) {
+                                problems.push(format!("{name}: {first} disables {second} ({fp:?} / {fq:?})"));
+                                both.push(None);
+                                continue;
+                            }
+                            simulation.step_as(*second).expect("runs");
+                            let (mut now, mut alone) = (sorted(simulation.footprint()), sorted(second_alone));
+                            if simulation.is_finished() {
+                                // The step that ends the run conflicts with every other, in either order.
+                                (now.2, alone.2) = (false, false);
+                            }
+                            if now != alone {
+                                problems.push(format!(
+                                    "{name}: {second}'s footprint after {first} is {:?}, alone {:?}",
+                                    simulation.footprint(),
+                                    second_alone
+                                ));
+                            }
+                            both.push(Some(after(&simulation, events_from)));
+                        }
+                        if both[0] != both[1] {
+                            problems.push(format!(
+                                "{name}: {p} then {q} differs from {q} then {p}\n  {fp:?}\n  {fq:?}\n  {:?}\n  {:?}",
+                                both[0], both[1]
+                            ));
+                        }
+                    }
+                }
+                for (_, _, child) in firsts.into_iter().rev() {
+                    stack.push(child);
+                }
+            }
+        }
+        eprintln!("{pairs} pairs of steps, {independent} independent by their footprints");
+        // One line per scenario and kind of problem is enough to go on.
+        let mut kinds = BTreeSet::new();
+        problems.retain(|problem| {
+            kinds.insert(problem.split(" is ").next().unwrap_or(problem).chars().take(60).collect::<String>())
+        });
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+        assert!(independent > 1500, "the footprints find independent steps ({independent} of {pairs})");
+    }
+}

@@ -327,6 +327,7 @@ pub(crate) fn fork(
     kernel.add_runnable(child);
     if kernel.footprint.enabled {
         kernel.footprint.write(ObjectRef::process(child));
+        kernel.footprint.write(super::state::PROCESS_TABLE);
     }
     trace.record(Event { step: kernel.step as u32, kind: EventKind::Fork { parent, child, op } });
     trace.record(Event {
@@ -345,6 +346,11 @@ pub(crate) fn fork(
 
 /// Ends a process: its descriptors close, its children go to `init`, and its parent hears of it.
 pub(crate) fn exit_process(kernel: &mut Kernel, pid: Pid, status: ChildStatus, trace: &mut Trace) {
+    // An exit reaches far (the parent, init, the children and their groups, every object the process
+    // held): it conflicts with every other step.
+    if kernel.footprint.enabled {
+        kernel.footprint.everything();
+    }
     kernel.leave_wait_queue(pid);
     kernel.cancel_timer(pid, super::time::TimerKind::Alarm);
     super::fifo::cancel_pending_open(kernel, pid, trace);

@@ -438,6 +438,9 @@ fn wait_for_signal(kernel: &mut Kernel, pid: Pid, set: u64) -> Exec {
 pub(crate) fn generate(kernel: &mut Kernel, sent: Sent, trace: &mut Trace) {
     let Sent { from, to, signal, origin, .. } = sent;
     kernel.note_signal();
+    if kernel.footprint.enabled {
+        kernel.footprint.write(ObjectRef::process(to));
+    }
     let record = |kernel: &Kernel, trace: &mut Trace, effect| {
         trace.record(Event { step: kernel.step as u32, kind: EventKind::Signal { from, to, signal, effect, origin } });
     };
