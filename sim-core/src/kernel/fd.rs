@@ -141,6 +141,9 @@ impl Kernel {
     pub(crate) fn release_file(&mut self, index: u32, by: Pid, trace: &mut Trace) {
         // `filp_close` flushes on every close of a descriptor, whoever else holds the file.
         if let (FileObject::Mqueue(id), true) = (self.file(index).object, crate::IPC) {
+            if self.footprint.enabled {
+                self.footprint.write(ObjectRef::mqueue(id));
+            }
             super::mqueue::flush(self, id, by);
         }
         let file = self.file_mut(index);

@@ -356,6 +356,13 @@ pub(crate) fn hang_up_orphaned_group(kernel: &mut Kernel, exiting: Pid, member: 
     }
     let ignored = (member == exiting).then_some(exiting);
     let members = group_members(kernel, pgid);
+    // Whether the group is left orphaned with a stopped member depends on every member.
+    if kernel.footprint.enabled {
+        kernel.footprint.read(super::state::PROCESS_TABLE);
+        for member in &members {
+            kernel.footprint.read(ObjectRef::process(*member));
+        }
+    }
     let has_stopped = members.iter().any(|pid| kernel.process(*pid).state == ProcState::Stopped);
     if !has_stopped || !is_orphaned_group(kernel, pgid, ignored) {
         return;
