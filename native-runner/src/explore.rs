@@ -1,6 +1,7 @@
 //! `ipclab explore`: every schedule of a scenario (sim-core's explorer), each distinct outcome with how
-//! many schedules lead to it, and for each bad one its shortest schedule as a `--schedule` list and as a
-//! playground link that opens where it goes wrong.
+//! many schedules lead to it (with sleep sets, the default, how many classes of schedules that differ
+//! only in the order of independent steps), and for each bad one its shortest schedule as a
+//! `--schedule` list and as a playground link that opens where it goes wrong.
 
 use crate::Format;
 use sim_core::explore::{self, Exploration, ExploreLimits, Outcome, Progress, Reduction};
