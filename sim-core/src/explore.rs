@@ -1468,6 +1468,32 @@ mod reduction {
         assert_eq!(every.values().sum::<u128>(), 252);
     }
 
+    /// Loops that come back to states on the path, with steps independent of the loop's around them:
+    /// cut as cycles both ways, and the other outcomes the same. In the token passed back and forth,
+    /// `c`'s write conflicts with the loop's steps on the same pipe: a cycle's cut then has `c` awake
+    /// where the node on the path has it asleep, and wakes it there.
+    #[test]
+    fn sleep_sets_with_cycles_find_the_same_outcomes() {
+        let spinner = "process main {\n  fork spinner {\n    while 1 {\n      sched_yield\n    }\n  }\n  \
+                       fork other {\n    p = pipe\n    write p.w \"x\" -> 1\n    read p.r 1 -> \"x\"\n  }\n  \
+                       kill spinner SIGKILL -> 0\n  waitpid spinner -> spinner killed SIGKILL\n  waitpid other -> other exited 0\n}\n";
+        let two = "process main {\n  fork a {\n    while 1 {\n      sched_yield\n    }\n  }\n  fork b {\n    while 1 {\n      \
+                   sched_yield\n    }\n  }\n  kill a SIGKILL -> 0\n  kill b SIGKILL -> 0\n  wait\n  wait\n}\n";
+        let token = "process main {\n  p = pipe\n  q = pipe\n  fork a {\n    while 1 {\n      write p.w \"t\" -> 1\n      read q.r 1\n    }\n  }\n  \
+                     fork b {\n    while 1 {\n      read p.r 1\n      write q.w \"t\" -> 1\n    }\n  }\n  \
+                     fork c {\n    write p.w \"c\" -> 1\n  }\n  waitpid c\n  kill a SIGKILL -> 0\n  kill b SIGKILL -> 0\n  wait\n  wait\n}\n";
+        for text in [spinner, two, token] {
+            let limits = |reduction| ExploreLimits { max_nodes: 20_000, reduction, ..ExploreLimits::default() };
+            let none = explore(&mut simulation(text), limits(Reduction::None), &mut |_| {});
+            let sleep = explore(&mut simulation(text), limits(Reduction::SleepSets), &mut |_| {});
+            assert!(none.incomplete.is_none() && sleep.incomplete.is_none(), "{text}");
+            assert!(none.cycles > 0 && sleep.cycles > 0, "{text}");
+            assert_eq!(ends(&sleep), ends(&none), "{text}");
+            assert!(ends(&none).0.iter().any(|outcome| outcome.ending == "all-exited"), "{text}");
+            assert!(sleep.steps <= none.steps && sleep.nodes <= none.nodes, "{text}");
+        }
+    }
+
     #[test]
     fn sleep_sets_and_a_bound_on_preemptions_are_refused_together() {
         let text = "process a {\n  sched_yield\n}\nprocess b {\n  sched_yield\n}\n";
