@@ -1,9 +1,10 @@
 //! `ipclab explore`: every schedule of a scenario (sim-core's explorer), each distinct outcome with how
-//! many schedules lead to it, and for each bad one its shortest schedule as a `--schedule` list and as a
-//! playground link that opens where it goes wrong.
+//! many schedules lead to it (with sleep sets, the default, how many classes of schedules that differ
+//! only in the order of independent steps), and for each bad one its shortest schedule as a
+//! `--schedule` list and as a playground link that opens where it goes wrong.
 
 use crate::Format;
-use sim_core::explore::{self, Exploration, ExploreLimits, Outcome, Progress};
+use sim_core::explore::{self, Exploration, ExploreLimits, Outcome, Progress, Reduction};
 use sim_core::share::{encode, SharedRun};
 use sim_core::{Pid, Policy, RunConfig, Simulation};
 use std::collections::BTreeMap;
@@ -21,11 +22,20 @@ pub enum StrategyArg {
     Pct,
 }
 
+/// `--reduction`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReductionArg {
+    None,
+    Sleep,
+}
+
 pub struct ExploreArgs<'a> {
     pub file: &'a std::path::Path,
     pub max_nodes: u64,
     pub max_depth: u64,
     pub max_preemptions: Option<u32>,
+    /// `None`: sleep sets, unless preemptions are bounded or the strategy samples.
+    pub reduction: Option<ReductionArg>,
     pub format: Format,
     pub quiet: bool,
     /// The playground's address, for the links of bad outcomes.
@@ -140,8 +150,12 @@ fn text_report(report: &Found) -> String {
     let within = args
         .max_preemptions
         .map_or(String::new(), |most| format!(" with at most {most} preemption{}", if most == 1 { "" } else { "s" }));
+    let (counted, by) = match found.reduction {
+        Reduction::None => ("schedules", ""),
+        Reduction::SleepSets => ("classes of schedules", ", by sleep sets"),
+    };
     let mut out = format!(
-        "{name}: {} outcome{} in {} schedules{within} ({} states explored, {} reached again and reused, {} steps simulated, {seconds:.2} s)\n",
+        "{name}: {} outcome{} in {} {counted}{within}{by} ({} states explored, {} reached again and reused, {} steps simulated, {seconds:.2} s)\n",
         found.outcomes.len(),
         if found.outcomes.len() == 1 { "" } else { "s" },
         with_commas(found.schedules()),
@@ -149,6 +163,12 @@ fn text_report(report: &Found) -> String {
         with_commas(found.reused as u128),
         with_commas(found.steps as u128),
     );
+    if found.reduction != Reduction::None {
+        out.push_str(
+            "each class stands for the schedules that differ only in the order of independent steps (steps whose \
+             footprints do not conflict); every outcome is found, and --reduction none counts every schedule\n",
+        );
+    }
     if let Some(why) = &found.incomplete {
         out.push_str(&format!("INCOMPLETE: {why}; the counts cover the schedules explored\n"));
     }
@@ -159,11 +179,12 @@ fn text_report(report: &Found) -> String {
             if found.cycles == 1 { "" } else { "s" },
         ));
     }
-    out.push_str(&outcome_table(args, source, scenario, found, shrunk, sealed, "schedules"));
+    let counted = if found.reduction == Reduction::None { "schedules" } else { "classes" };
+    out.push_str(&outcome_table(args, source, scenario, found, shrunk, sealed, counted));
     out
 }
 
-/// The table of outcomes, then each outcome in detail (`counted`: "schedules" or "runs").
+/// The table of outcomes, then each outcome in detail (`counted`: "schedules", "classes" or "runs").
 fn outcome_table(
     args: &ExploreArgs,
     source: &str,
@@ -274,6 +295,13 @@ fn json_report(report: &Found) -> String {
         "file": args.file.display().to_string(),
         "strategy": strategy,
         "max_preemptions": args.max_preemptions,
+        // With a reduction, `schedules` (here and in each outcome) counts classes of schedules.
+        "reduction": found.reduction.name(),
+        "counts": match (args.strategy, found.reduction) {
+            (StrategyArg::Random | StrategyArg::Pct, _) => "runs",
+            (_, Reduction::None) => "schedules",
+            (_, Reduction::SleepSets) => "classes",
+        },
         "holds": found.holds(),
         "complete": found.incomplete.is_none(),
         "incomplete": found.incomplete,
@@ -349,8 +377,27 @@ pub fn run(args: ExploreArgs) -> ExitCode {
         note!("ipclab: explore: --max-preemptions bounds the exhaustive exploration, not --strategy random or pct");
         return ExitCode::from(2);
     }
-    let limits =
-        ExploreLimits { max_nodes: args.max_nodes, max_depth: args.max_depth, max_preemptions: args.max_preemptions };
+    let exhaustive = args.strategy == StrategyArg::Exhaustive;
+    if args.reduction == Some(ReductionArg::Sleep) && !exhaustive {
+        note!("ipclab: explore: --reduction reduces the exhaustive exploration, not --strategy random or pct");
+        return ExitCode::from(2);
+    }
+    let reduction = match args.reduction {
+        Some(ReductionArg::Sleep) => Reduction::SleepSets,
+        Some(ReductionArg::None) => Reduction::None,
+        None if exhaustive && args.max_preemptions.is_none() => Reduction::SleepSets,
+        None => Reduction::None,
+    };
+    let limits = ExploreLimits {
+        max_nodes: args.max_nodes,
+        max_depth: args.max_depth,
+        max_preemptions: args.max_preemptions,
+        reduction,
+    };
+    if let Some(why) = explore::refused(&limits) {
+        note!("ipclab: explore: --reduction sleep with --max-preemptions: {why}");
+        return ExitCode::from(2);
+    }
     let found = match args.strategy {
         StrategyArg::Exhaustive => explore::explore(&mut simulation, limits, &mut progress),
         StrategyArg::Random => {

@@ -111,6 +111,12 @@ enum Command {
         /// on): far fewer schedules, and most bugs need only a few.
         #[arg(long)]
         max_preemptions: Option<u32>,
+        /// Partial-order reduction: `sleep` (sleep sets: of the schedules that differ only in the order of
+        /// independent steps, representatives; every outcome is still found, and the counts are of
+        /// classes) or `none` (every schedule counted). Default: `sleep`, or `none` with
+        /// `--max-preemptions`, which sleep sets cannot be combined with.
+        #[arg(long, value_enum)]
+        reduction: Option<explore::ReductionArg>,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
         /// No progress lines on stderr.
@@ -224,6 +230,7 @@ fn main() -> ExitCode {
             max_states,
             max_depth,
             max_preemptions,
+            reduction,
             format,
             quiet,
             playground,
@@ -237,6 +244,7 @@ fn main() -> ExitCode {
             max_nodes: max_states,
             max_depth,
             max_preemptions,
+            reduction,
             format,
             quiet,
             playground: &playground,

@@ -20,7 +20,7 @@ fn explore(args: &[&str], file: &PathBuf) -> (Option<i32>, String, String) {
 
 #[test]
 fn a_scenario_that_holds_on_every_schedule_exits_0_with_its_count() {
-    let (code, text, stderr) = explore(&[], &scenario("sem-mutex.ipc"));
+    let (code, text, stderr) = explore(&["--reduction", "none"], &scenario("sem-mutex.ipc"));
     assert_eq!(code, Some(0), "{stderr}");
     let first = text.lines().next().unwrap();
     assert!(first.contains(": 1 outcome in 31,698 schedules ("), "{first}");
@@ -118,7 +118,7 @@ fn random_and_pct_runs_report_the_same_table_for_scenarios_too_big_to_exhaust() 
 #[test]
 fn a_bound_on_preemptions_explores_fewer_schedules_and_says_so() {
     let file = scenario("sem-no-mutex.ipc");
-    let (_, all, _) = explore(&["--format", "json"], &file);
+    let (_, all, _) = explore(&["--format", "json", "--reduction", "none"], &file);
     let all: serde_json::Value = serde_json::from_str(&all).unwrap();
     let (code, text, _) = explore(&["--max-preemptions", "1"], &file);
     assert_eq!(code, Some(1), "one preemption is enough to lose an update: {text}");
@@ -131,12 +131,60 @@ fn a_bound_on_preemptions_explores_fewer_schedules_and_says_so() {
     assert_eq!(bounded["max_preemptions"], 1);
     let (code, _, stderr) = explore(&["--max-preemptions", "1", "--strategy", "random"], &file);
     assert_eq!(code, Some(2), "{stderr}");
+    // A bound on preemptions goes without reduction; asked for with sleep sets, it is refused.
+    assert_eq!(bounded["reduction"], "none");
+    let (code, _, stderr) = explore(&["--max-preemptions", "1", "--reduction", "sleep"], &file);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("sleep sets and a bound on preemptions"), "{stderr}");
+}
+
+#[test]
+fn sleep_sets_by_default_find_the_same_outcomes_in_fewer_steps_and_count_classes() {
+    for name in ["sem-no-mutex.ipc", "sem-mutex.ipc", "sem-producer-consumer-deadlock.ipc", "eof-never-comes.ipc"] {
+        let file = scenario(name);
+        let run = |args: &[&str]| {
+            let (code, text, stderr) = explore(&[&["--format", "json", "--no-shrink"][..], args].concat(), &file);
+            let json: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("{stderr}"));
+            (code, json)
+        };
+        let (code, reduced) = run(&[]);
+        let (full_code, full) = run(&["--reduction", "none"]);
+        assert_eq!(code, full_code, "{name}");
+        assert_eq!((&reduced["reduction"], &reduced["counts"]), (&"sleep-sets".into(), &"classes".into()), "{name}");
+        assert_eq!((&full["reduction"], &full["counts"]), (&"none".into(), &"schedules".into()), "{name}");
+        let ends = |json: &serde_json::Value| {
+            let mut ends: Vec<String> = json["outcomes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|o| format!("{} {} {}", o["ending"], o["processes"], o["failures"]))
+                .collect();
+            ends.sort();
+            ends
+        };
+        assert_eq!(ends(&reduced), ends(&full), "{name}: the same outcomes");
+        let number = |json: &serde_json::Value, key: &str| match &json[key] {
+            serde_json::Value::String(digits) => digits.parse::<u128>().unwrap(),
+            value => value.as_u64().unwrap() as u128,
+        };
+        assert!(number(&reduced, "states") <= number(&full, "states"), "{name}");
+        assert!(number(&reduced, "steps") <= number(&full, "steps"), "{name}");
+        assert!(number(&reduced, "schedules") <= number(&full, "schedules"), "{name}");
+        assert_eq!(reduced["declared"].as_array().map(Vec::len), full["declared"].as_array().map(Vec::len));
+    }
+    // The text says what it counts.
+    let (_, text, _) = explore(&[], &scenario("sem-mutex.ipc"));
+    assert!(text.lines().next().unwrap().contains("classes of schedules, by sleep sets ("), "{text}");
+    assert!(text.contains("  #         classes  shortest  outcome"), "{text}");
+    let (code, _, stderr) = explore(&["--reduction", "sleep", "--strategy", "pct"], &scenario("sem-mutex.ipc"));
+    assert_eq!(code, Some(2), "{stderr}");
 }
 
 #[test]
 fn a_bad_run_says_where_its_fate_was_sealed() {
     // The swapped P's: the deadlock is sealed by one step, and the other process could have run instead.
-    let (code, text, _) = explore(&["--format", "json"], &scenario("sem-producer-consumer-deadlock.ipc"));
+    let (code, text, _) =
+        explore(&["--format", "json", "--reduction", "none"], &scenario("sem-producer-consumer-deadlock.ipc"));
     assert_eq!(code, Some(1), "{text}");
     let json: serde_json::Value = serde_json::from_str(&text).expect("JSON");
     let deadlock = json["outcomes"].as_array().unwrap().iter().find(|o| o["ending"] == "deadlock").expect("deadlock");

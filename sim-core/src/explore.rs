@@ -9,14 +9,34 @@
 //! ([`crate::kernel::Kernel::state_hash`], which decides the rest of the run) together with what the
 //! run has already shown that the state no longer holds: the expectations that failed so far and the
 //! end of each process that has ended. The counts are exact: the number of schedules from a node is the
-//! sum over its children, whether or not a child was reached before.
+//! sum over its children, whether or not a child was reached before (without reduction).
 //!
-//! This is state caching alone, sound by construction; partial-order reduction (sleep sets, source
-//! sets) is not applied yet, so every interleaving of independent steps is still a separate schedule.
+//! With [`Reduction::SleepSets`], partial-order reduction by sleep sets (Godefroid, 1996): two steps of
+//! different processes are independent when their footprints ([`crate::kernel::Footprint`], the
+//! objects each read and wrote; a System V semaphore set is one object) do not conflict, and then
+//! either order leads to the same state. A step tried from a node goes to sleep in its later siblings'
+//! subtrees and stays asleep down a path as long as the steps taken are independent of it: trying it
+//! there would only reach, in another order, states already reached. Every distinct outcome is still
+//! found; a count is then of the schedules explored, each standing for a class of schedules that differ
+//! only in the order of independent steps (not an exact count of classes: a reused node adds its
+//! count however it was reached).
+//!
+//! Sleep sets with state caching are sound only with care: a node explored with some steps asleep
+//! did not try them, so its summary stands for a later visit only if those steps are asleep on that
+//! visit too. The memo keeps, for each node, the runnable processes never tried from it; a visit on
+//! which one of them is awake tries just those, and the node's summary grows by what they find
+//! (Godefroid's algorithm with stored sleep sets). A cycle back to a node on the path is cut as
+//! without reduction, and the node on the path wakes the steps asleep there but not at the cut, so
+//! that it answers for the cut visit's futures. Each (state, process) step is so taken at most once:
+//! the reduction never explores more states or steps than the full exploration, and with every state
+//! cached it saves steps, not states. Bounded preemption and sleep sets together could miss outcomes
+//! and are refused ([`refused`]).
+//!
 //! States are identified by a 64-bit hash: two different nodes with the same hash would be merged
 //! (about one chance in 10^10 for a million nodes).
 
 use crate::expect::ExpectationFailure;
+use crate::kernel::Footprint;
 use crate::present::render::status_words;
 use crate::sim::{Checkpoint, Simulation, StepStatus};
 use crate::trace::{Pid, TraceHasher};
@@ -34,12 +54,48 @@ pub struct ExploreLimits {
     /// gone on), as context bounding does (Musuvathi and Qadeer, PLDI 2007): most bugs need few, and the
     /// schedules with few are far fewer. `None`: every schedule.
     pub max_preemptions: Option<u32>,
+    /// Partial-order reduction, if any (see [`Reduction`]).
+    pub reduction: Reduction,
 }
 
 impl Default for ExploreLimits {
     fn default() -> ExploreLimits {
-        ExploreLimits { max_nodes: 1_000_000, max_depth: 10_000, max_preemptions: None }
+        ExploreLimits { max_nodes: 1_000_000, max_depth: 10_000, max_preemptions: None, reduction: Reduction::None }
     }
+}
+
+/// How many of the schedules that differ only in the order of independent steps are explored.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Reduction {
+    /// Every schedule: the counts are numbers of schedules.
+    #[default]
+    None,
+    /// Sleep sets (Godefroid, 1996): a step that was tried from a node is not tried again after
+    /// steps independent of it, where it would only lead to the same states in another order. Two
+    /// steps are independent when their [`crate::kernel::Footprint`]s do not conflict. Every
+    /// distinct outcome is still found; the counts are numbers of schedules explored, each standing
+    /// for the schedules that differ from it only in the order of independent steps.
+    SleepSets,
+}
+
+impl Reduction {
+    /// `none` or `sleep-sets`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Reduction::None => "none",
+            Reduction::SleepSets => "sleep-sets",
+        }
+    }
+}
+
+/// Why a combination of limits cannot be explored soundly, if it cannot.
+pub fn refused(limits: &ExploreLimits) -> Option<String> {
+    (limits.reduction != Reduction::None && limits.max_preemptions.is_some()).then(|| {
+        "sleep sets and a bound on preemptions together could miss outcomes (a step put to sleep may be \
+         the one that keeps a schedule within the bound): use one or the other"
+            .to_string()
+    })
 }
 
 /// One way a run ends: how, each process's end, and the expectations that failed (in words).
@@ -107,6 +163,9 @@ pub struct Exploration {
     /// those of its first exploration, so the counts are approximate (the outcomes found are all real,
     /// and every outcome the root can reach is found).
     pub cycles: u64,
+    /// The reduction used: with one, each outcome's `schedules` counts the schedules explored, each
+    /// standing for a class of schedules that differ only in the order of independent steps.
+    pub reduction: Reduction,
 }
 
 /// A declared outcome's verdict over the schedules explored: how many show it (witnesses) and how
@@ -181,40 +240,74 @@ struct Way {
     schedules: u128,
     len: u32,
     first: Pid,
-    next: Option<Key>,
+    next: Option<Entry>,
 }
 
 /// A node's outcomes, by outcome number.
 type Summary = Rc<BTreeMap<OutcomeId, Way>>;
 
+/// A node's summary's number in [`Explorer::entries`].
+type Entry = u32;
+
+/// A sleep set: the processes whose next step need not be tried from a node, each with the footprint
+/// that step had where it was tried (it is the same step here: every step since was independent of
+/// it), by pid.
+type Sleep = Vec<(Pid, Rc<Footprint>)>;
+
 struct Explorer<'a> {
     limits: ExploreLimits,
-    memo: BTreeMap<Key, Summary>,
+    /// For each node explored, the runnable processes not tried from it on any visit (all asleep) and
+    /// its summary's entry. Without reduction there are none.
+    memo: BTreeMap<Key, (Vec<Pid>, Entry)>,
+    entries: Vec<Summary>,
     outcomes: Vec<Outcome>,
     ids: BTreeMap<Outcome, OutcomeId>,
     progress: Progress,
     incomplete: Option<String>,
-    /// The keys of the nodes on the stack, the path from the root to the node being explored.
-    path: std::collections::BTreeSet<Key>,
+    /// The keys of the nodes on the stack, the path from the root to the node being explored, with
+    /// their place on the stack.
+    path: BTreeMap<Key, usize>,
     cycles: u64,
     report: &'a mut dyn FnMut(&Progress),
 }
 
 /// Explores every schedule of `simulation` from where it stands (normally its start; its own
-/// `schedule` line and policy play no part), calling `report` every few thousand nodes.
+/// `schedule` line and policy play no part), calling `report` every few thousand nodes. With
+/// [`ExploreLimits::reduction`], only representatives of the schedules that differ in the order of
+/// independent steps; a combination [`refused`] gives an incomplete exploration that says why.
 pub fn explore(simulation: &mut Simulation, limits: ExploreLimits, report: &mut dyn FnMut(&Progress)) -> Exploration {
+    if let Some(why) = refused(&limits) {
+        return Exploration {
+            outcomes: Vec::new(),
+            nodes: 0,
+            reused: 0,
+            steps: 0,
+            incomplete: Some(why),
+            cycles: 0,
+            reduction: limits.reduction,
+        };
+    }
+    let tracked = simulation.config().track_footprints;
+    let reduce = limits.reduction != Reduction::None;
+    if reduce && !tracked {
+        simulation.track_footprints(true);
+    }
     let mut explorer = Explorer {
         limits,
         memo: BTreeMap::new(),
+        entries: Vec::new(),
         outcomes: Vec::new(),
         ids: BTreeMap::new(),
         progress: Progress::default(),
         incomplete: None,
-        path: std::collections::BTreeSet::new(),
+        path: BTreeMap::new(),
         cycles: 0,
         report,
     };
     let summary = explorer.run(simulation);
+    if reduce && !tracked {
+        simulation.track_footprints(false);
+    }
     let mut outcomes: Vec<(Outcome, Reached)> = summary
         .iter()
         .map(|(id, way)| {
@@ -230,6 +323,7 @@ pub fn explore(simulation: &mut Simulation, limits: ExploreLimits, report: &mut 
         steps: explorer.progress.steps,
         incomplete: explorer.incomplete,
         cycles: explorer.cycles,
+        reduction: limits.reduction,
     }
 }
 
@@ -288,18 +382,35 @@ fn outcome_of(simulation: &Simulation, cut: Option<&str>) -> Outcome {
     }
 }
 
-/// A node being explored: its key, the checkpoint its children start from, its runnable processes and
-/// the next to try, and the summary of the children explored so far.
+/// A node being explored: its key, the checkpoint its children start from, its runnable processes,
+/// those tried so far, its sleep set and the steps tried with their footprints (with reduction), and
+/// the summary of the children explored so far.
 struct Frame {
     key: Key,
     here: Checkpoint,
     runnable: Vec<Pid>,
-    next: usize,
+    /// The processes tried from here, in order; the last is the one whose subtree is being explored.
+    tried: Vec<Pid>,
+    /// The steps not to try from here (see [`Sleep`]). A cycle back to this node may wake some of them.
+    sleep: Sleep,
+    /// The processes tried from this node on an earlier visit, whose outcomes the summary starts with.
+    skip: Vec<Pid>,
+    /// The steps tried from here, with their footprints (with reduction only).
+    done: Sleep,
     depth: u64,
     /// The process that ran the step before this node, and the preemptions so far (when bounded).
     last: Option<Pid>,
     preemptions: u32,
     summary: BTreeMap<OutcomeId, Way>,
+}
+
+impl Frame {
+    /// The next process to try: the first runnable one neither tried (now or before) nor asleep.
+    fn next(&self) -> Option<Pid> {
+        self.runnable.iter().copied().find(|pid| {
+            !self.tried.contains(pid) && !self.skip.contains(pid) && !self.sleep.iter().any(|(asleep, _)| asleep == pid)
+        })
+    }
 }
 
 /// A node: the canonical state, the history the state no longer holds, and, when preemptions are
@@ -309,8 +420,11 @@ type Key = (u64, u64, Option<Pid>, u32);
 /// What arriving at a node gives: its summary at once (an end, a limit, a node seen before), or a frame
 /// to explore.
 enum Arrived {
-    /// The summary, and the node's key if it is one (a run's end is not).
-    Known(Option<Key>, Summary),
+    /// The summary, and its entry if it is a node's (a run's end is not).
+    Known(Option<Entry>, Summary),
+    /// Back to the node at this place on the stack, with these processes asleep: the schedule is cut
+    /// with this summary, and the node's sleep set loses the processes not asleep here.
+    Cycle(usize, Vec<Pid>, Summary),
     New(Box<Frame>),
 }
 
@@ -318,19 +432,21 @@ impl Explorer<'_> {
     /// Explores the tree below the simulation's current state, depth first with a stack of its own (a
     /// schedule may be thousands of steps deep), and returns the root's summary.
     fn run(&mut self, simulation: &mut Simulation) -> Summary {
-        let mut stack = match self.arrive(simulation, 0, None, 0) {
-            Arrived::Known(_, summary) => return summary,
+        let reduce = self.limits.reduction != Reduction::None;
+        let mut stack = match self.arrive(simulation, 0, None, 0, Vec::new(), 0) {
+            Arrived::Known(_, summary) | Arrived::Cycle(_, _, summary) => return summary,
             Arrived::New(frame) => vec![*frame],
         };
-        let mut finished: Option<(Option<Key>, Summary)> = None;
+        let mut finished: Option<(Option<Entry>, Summary)> = None;
         loop {
+            let height = stack.len();
             let frame = stack.last_mut().expect("a frame is being explored");
-            if let Some((key, child)) = finished.take() {
-                merge(&mut frame.summary, frame.runnable[frame.next - 1], key, &child);
+            if let Some((entry, child)) = finished.take() {
+                merge(&mut frame.summary, *frame.tried.last().expect("a child was tried"), entry, &child);
             }
-            if frame.next < frame.runnable.len() {
-                let pid = frame.runnable[frame.next];
-                frame.next += 1;
+            if let Some(pid) = frame.next() {
+                let first = frame.tried.is_empty();
+                frame.tried.push(pid);
                 let preempts = frame.last.is_some_and(|last| last != pid && frame.runnable.contains(&last));
                 let preemptions = frame.preemptions + preempts as u32;
                 if self.limits.max_preemptions.is_some_and(|most| preemptions > most) {
@@ -338,15 +454,35 @@ impl Explorer<'_> {
                     finished = Some((None, Rc::new(BTreeMap::new())));
                     continue;
                 }
-                if frame.next > 1 {
+                if !first {
                     simulation.restore(&frame.here);
                 }
                 let depth = frame.depth + 1;
                 self.progress.steps += 1;
                 match simulation.step_as(pid) {
                     Ok(StepStatus::Ran(_)) | Ok(StepStatus::Finished) => {
-                        match self.arrive(simulation, depth, Some(pid), preemptions) {
-                            Arrived::Known(key, summary) => finished = Some((key, summary)),
+                        // The child's sleep set: the steps asleep here or tried before this one that
+                        // are independent of it (they lead to the same states after it as before).
+                        let sleep = if reduce {
+                            let footprint = Rc::new(simulation.footprint().clone());
+                            let sleep: Sleep = frame
+                                .sleep
+                                .iter()
+                                .chain(frame.done.iter())
+                                .filter(|(_, other)| !other.conflicts_with(&footprint))
+                                .cloned()
+                                .collect();
+                            frame.done.push((pid, footprint));
+                            sleep
+                        } else {
+                            Vec::new()
+                        };
+                        match self.arrive(simulation, depth, Some(pid), preemptions, sleep, height) {
+                            Arrived::Known(entry, summary) => finished = Some((entry, summary)),
+                            Arrived::Cycle(at, asleep, summary) => {
+                                stack[at].sleep.retain(|(pid, _)| asleep.contains(pid));
+                                finished = Some((None, summary));
+                            }
                             Arrived::New(frame) => stack.push(*frame),
                         }
                     }
@@ -366,11 +502,18 @@ impl Explorer<'_> {
                 simulation.restore(&frame.here);
                 let summary = Rc::new(frame.summary);
                 self.path.remove(&frame.key);
-                self.memo.insert(frame.key, summary.clone());
+                let entry = self.entries.len() as Entry;
+                self.entries.push(summary.clone());
+                let untried = frame
+                    .runnable
+                    .iter()
+                    .copied()
+                    .filter(|pid| !frame.tried.contains(pid) && !frame.skip.contains(pid));
+                self.memo.insert(frame.key, (untried.collect(), entry));
                 if stack.is_empty() {
                     return summary;
                 }
-                finished = Some((Some(frame.key), summary));
+                finished = Some((Some(entry), summary));
             }
         }
     }
@@ -391,7 +534,7 @@ impl Explorer<'_> {
         let mut way = way;
         while way.len > 0 {
             schedule.push(way.first);
-            match way.next.and_then(|key| self.memo.get(&key)).and_then(|summary| summary.get(&id)) {
+            match way.next.and_then(|entry| self.entries.get(entry as usize)).and_then(|summary| summary.get(&id)) {
                 Some(next) => way = *next,
                 None => break,
             }
@@ -400,8 +543,17 @@ impl Explorer<'_> {
     }
 
     /// Arriving at the simulation's current state, `depth` steps into a schedule, `last` having run the
-    /// step before, after `preemptions` preemptions.
-    fn arrive(&mut self, simulation: &mut Simulation, depth: u64, last: Option<Pid>, preemptions: u32) -> Arrived {
+    /// step before, after `preemptions` preemptions, with sleep set `sleep`, to be explored (if it is
+    /// new) at `height` on the stack.
+    fn arrive(
+        &mut self,
+        simulation: &mut Simulation,
+        depth: u64,
+        last: Option<Pid>,
+        preemptions: u32,
+        sleep: Sleep,
+        height: usize,
+    ) -> Arrived {
         // A run with nobody left to run ends when it is next stepped (all exited, or a deadlock).
         if simulation.outcome().is_none() && simulation.runnable().is_empty() {
             let _ = simulation.step();
@@ -419,23 +571,47 @@ impl Explorer<'_> {
             last.filter(|_| bounded),
             if bounded { preemptions } else { 0 },
         );
-        if let Some(summary) = self.memo.get(&key) {
+        // A node explored before answers for this visit if every step it left untried is asleep here
+        // too; otherwise those steps are tried now, and its summary grows by what they find (with
+        // state caching, sleep sets are sound only so).
+        let asleep = |pid: &Pid| sleep.iter().any(|(other, _)| other == pid);
+        let mut before: Option<(Vec<Pid>, Entry)> = None;
+        if let Some((untried, entry)) = self.memo.get(&key) {
             self.progress.reused += 1;
-            return Arrived::Known(Some(key), summary.clone());
+            if untried.iter().all(asleep) {
+                return Arrived::Known(Some(*entry), self.entries[*entry as usize].clone());
+            }
+            before = Some((untried.clone(), *entry));
         }
         // Back to a state on the path from the root (a loop that changes nothing, two processes
         // passing a token back and forth): the same choices again would never end. The schedule is cut
-        // here as one way of running forever.
-        if self.path.contains(&key) {
+        // here as one way of running forever. The node on the path then answers for this visit's
+        // futures too: a step asleep there but not here is woken there, to be tried from it.
+        if let Some(&at) = self.path.get(&key) {
             self.cycles += 1;
-            return Arrived::Known(None, self.leaf(outcome_of(simulation, Some("cycle"))));
+            return Arrived::Cycle(
+                at,
+                sleep.iter().map(|(pid, _)| *pid).collect(),
+                self.leaf(outcome_of(simulation, Some("cycle"))),
+            );
         }
-        if self.progress.nodes >= self.limits.max_nodes {
-            self.incomplete.get_or_insert_with(|| format!("stopped at the limit of {} nodes", self.limits.max_nodes));
-            return Arrived::Known(None, Rc::new(BTreeMap::new()));
-        }
-        self.progress.nodes += 1;
-        self.path.insert(key);
+        let runnable = simulation.runnable().to_vec();
+        let (skip, summary) = match before {
+            Some((untried, entry)) => (
+                runnable.iter().copied().filter(|pid| !untried.contains(pid)).collect(),
+                (*self.entries[entry as usize]).clone(),
+            ),
+            None => {
+                if self.progress.nodes >= self.limits.max_nodes {
+                    self.incomplete
+                        .get_or_insert_with(|| format!("stopped at the limit of {} nodes", self.limits.max_nodes));
+                    return Arrived::Known(None, Rc::new(BTreeMap::new()));
+                }
+                self.progress.nodes += 1;
+                (Vec::new(), BTreeMap::new())
+            }
+        };
+        self.path.insert(key, height);
         self.progress.depth = self.progress.depth.max(depth);
         if self.progress.nodes.is_multiple_of(4096) {
             (self.report)(&self.progress);
@@ -443,21 +619,24 @@ impl Explorer<'_> {
         Arrived::New(Box::new(Frame {
             key,
             here: simulation.checkpoint(),
-            runnable: simulation.runnable().to_vec(),
-            next: 0,
+            runnable,
+            tried: Vec::new(),
+            sleep,
+            skip,
+            done: Vec::new(),
             depth,
             last,
             preemptions,
-            summary: BTreeMap::new(),
+            summary,
         }))
     }
 }
 
-/// Adds a child's outcomes, reached by running `pid` first (leading to node `child_key`), to a node's
+/// Adds a child's outcomes, reached by running `pid` first (leading to node `child`), to a node's
 /// summary.
-fn merge(summary: &mut BTreeMap<OutcomeId, Way>, pid: Pid, child_key: Option<Key>, child: &BTreeMap<OutcomeId, Way>) {
-    for (id, way) in child {
-        let through = Way { schedules: way.schedules, len: way.len + 1, first: pid, next: child_key };
+fn merge(summary: &mut BTreeMap<OutcomeId, Way>, pid: Pid, child: Option<Entry>, outcomes: &BTreeMap<OutcomeId, Way>) {
+    for (id, way) in outcomes {
+        let through = Way { schedules: way.schedules, len: way.len + 1, first: pid, next: child };
         match summary.get_mut(id) {
             Some(entry) => {
                 entry.schedules += way.schedules;
@@ -577,6 +756,7 @@ pub fn sample(
         steps: progress.steps,
         incomplete: None,
         cycles: 0,
+        reduction: Reduction::None,
     }
 }
 
@@ -584,6 +764,8 @@ pub fn sample(
 /// the run can still end if it does (an exploration of the schedules that start with it). The
 /// simulation is put back where it stood.
 pub fn what_else(simulation: &mut Simulation, limits: ExploreLimits) -> Vec<(Pid, Exploration)> {
+    // The futures split by the next process add up to the whole: counts of schedules, not of classes.
+    let limits = ExploreLimits { reduction: Reduction::None, ..limits };
     let here = simulation.checkpoint();
     let mut by_next = Vec::new();
     for pid in simulation.runnable().to_vec() {
@@ -636,7 +818,8 @@ pub fn fewest_preemptions(
         if wanted.iter().all(|outcome| found.contains_key(outcome)) {
             break;
         }
-        let bounded = ExploreLimits { max_preemptions: Some(bound), ..limits };
+        // Bounded, so without reduction (see [`refused`]).
+        let bounded = ExploreLimits { max_preemptions: Some(bound), reduction: Reduction::None, ..limits };
         for (outcome, reached) in explore(simulation, bounded, report).outcomes {
             if wanted.contains(&outcome) && !found.contains_key(&outcome) {
                 found.insert(outcome, (bound, reached.shortest));
@@ -671,6 +854,7 @@ pub fn sealed(
     limits: ExploreLimits,
 ) -> Option<Sealed> {
     let start = simulation.checkpoint();
+    let limits = ExploreLimits { reduction: Reduction::None, ..limits };
     // Whether every schedule from the state after `len` steps ends badly (`None`: cannot tell).
     let all_bad = |simulation: &mut Simulation, len: usize| -> Option<bool> {
         simulation.restore(&start);
@@ -757,7 +941,7 @@ mod tests {
     }
 
     /// Every complete schedule, enumerated one by one (no reuse): the outcomes and their counts.
-    fn brute_force(simulation: &mut Simulation, out: &mut BTreeMap<Outcome, u128>) {
+    pub(super) fn brute_force(simulation: &mut Simulation, out: &mut BTreeMap<Outcome, u128>) {
         if simulation.outcome().is_none() && simulation.runnable().is_empty() {
             let _ = simulation.step();
         }
@@ -885,13 +1069,13 @@ mod tests {
             "process a {\n  repeat 3 {\n    sched_yield\n  }\n}\nprocess b {\n  repeat 3 {\n    sched_yield\n  }\n}\n";
         let explored = explore(
             &mut simulation(text),
-            ExploreLimits { max_nodes: 3, max_depth: 100, max_preemptions: None },
+            ExploreLimits { max_nodes: 3, max_depth: 100, ..ExploreLimits::default() },
             &mut |_| {},
         );
         assert!(explored.incomplete.as_deref().is_some_and(|why| why.contains("3 nodes")));
         let explored = explore(
             &mut simulation(text),
-            ExploreLimits { max_nodes: 1000, max_depth: 2, max_preemptions: None },
+            ExploreLimits { max_nodes: 1000, max_depth: 2, ..ExploreLimits::default() },
             &mut |_| {},
         );
         assert!(explored.incomplete.is_none());
@@ -1034,5 +1218,337 @@ mod tests {
         // A run that ends well has nothing sealed.
         let good = Engine::build(setup(vec![2, 2, 2, 3])).expect("builds");
         assert!(good.sealed(ExploreLimits::default()).is_none());
+    }
+}
+
+/// The footprints are complete enough for the reduction: on every library scenario, at many reachable
+/// states, two steps of different processes whose footprints do not conflict commute.
+#[cfg(test)]
+mod footprints {
+    use crate::sim::Simulation;
+    use crate::trace::{EventKind, Pid};
+    use crate::{Policy, RunConfig};
+    use std::collections::BTreeSet;
+
+    /// States looked at per scenario at most.
+    const STATES: usize = 1000;
+
+    pub(super) fn library() -> Vec<(String, String)> {
+        let directory = concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios");
+        let mut found: Vec<(String, String)> = std::fs::read_dir(directory)
+            .expect("the scenario library exists")
+            .map(|entry| entry.expect("readable directory entry").path())
+            .filter(|path| path.extension().is_some_and(|extension| extension == "ipc"))
+            .map(|path| {
+                let text = std::fs::read_to_string(&path).expect("readable scenario");
+                (path.file_name().unwrap().to_string_lossy().into_owned(), text)
+            })
+            .collect();
+        found.sort();
+        assert!(found.len() >= 40, "the library is there ({})", found.len());
+        found
+    }
+
+    fn tracked(text: &str) -> Simulation {
+        let config = RunConfig {
+            policy: Policy::RoundRobin,
+            follow_schedule: false,
+            track_footprints: true,
+            ..RunConfig::default()
+        };
+        Simulation::new(&crate::parse(text).expect("parses"), config).expect("compiles")
+    }
+
+    /// What two steps in one order leave: the canonical state, the run's history, its failures as a set,
+    /// its end, who may run, and the events of the two steps as a set (not the switches between them).
+    #[derive(Debug, PartialEq, Eq)]
+    struct After {
+        state: u64,
+        history: u64,
+        failures: BTreeSet<String>,
+        ending: Option<String>,
+        runnable: Vec<Pid>,
+        events: BTreeSet<String>,
+    }
+
+    fn after(simulation: &Simulation, events_from: usize) -> After {
+        After {
+            state: simulation.kernel().state_hash(),
+            history: super::history_hash(simulation),
+            failures: simulation.failures().iter().map(super::failure_text).collect(),
+            ending: simulation.outcome().map(|outcome| outcome.name().to_string()),
+            runnable: simulation.runnable().to_vec(),
+            events: simulation.trace().events[events_from..]
+                .iter()
+                .filter(|event| !matches!(event.kind, EventKind::Switch { .. }))
+                // Where a call's bytes sit in the trace's data depends on the order; what they are does not.
+                .map(|event| {
+                    let text = format!("{:?}", event.kind);
+                    match text.find("offset: ") {
+                        Some(at) => {
+                            let rest = &text[at + 8..];
+                            let end = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+                            format!("{}offset: _{}", &text[..at], &rest[end..])
+                        }
+                        None => text,
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    fn sorted(
+        footprint: &crate::kernel::Footprint,
+    ) -> (Vec<crate::trace::ObjectRef>, Vec<crate::trace::ObjectRef>, bool) {
+        let mut reads = footprint.reads.clone();
+        let mut writes = footprint.writes.clone();
+        reads.sort();
+        writes.sort();
+        (reads, writes, footprint.everything)
+    }
+
+    #[test]
+    fn steps_whose_footprints_do_not_conflict_commute_on_every_library_scenario() {
+        let mut problems = Vec::new();
+        let (mut pairs, mut independent) = (0u64, 0u64);
+        for (name, text) in library() {
+            let mut simulation = tracked(&text);
+            let mut seen = BTreeSet::new();
+            let mut stack = vec![simulation.checkpoint()];
+            while let Some(here) = stack.pop() {
+                if seen.len() >= STATES {
+                    break;
+                }
+                simulation.restore(&here);
+                if simulation.outcome().is_none() && simulation.runnable().is_empty() {
+                    let _ = simulation.step();
+                }
+                if simulation.is_finished()
+                    || !seen.insert((simulation.kernel().state_hash(), super::history_hash(&simulation)))
+                {
+                    continue;
+                }
+                let here = simulation.checkpoint();
+                let events_from = simulation.trace().events.len();
+                let mut firsts = Vec::new();
+                for pid in simulation.runnable().to_vec() {
+                    simulation.restore(&here);
+                    simulation.step_as(pid).expect("a runnable pid runs");
+                    firsts.push((pid, simulation.footprint().clone(), simulation.checkpoint()));
+                    simulation.restore(&here);
+                }
+                for (i, (p, fp, _)) in firsts.iter().enumerate() {
+                    for (q, fq, _) in &firsts[i + 1..] {
+                        pairs += 1;
+                        if fp.conflicts_with(fq) {
+                            continue;
+                        }
+                        independent += 1;
+                        let mut both = Vec::new();
+                        for (first, second, second_alone) in [(p, q, fq), (q, p, fp)] {
+                            // From `here` again: a checkpoint of a sibling branch has the right kernel
+                            // but no longer the events of its step.
+                            simulation.restore(&here);
+                            simulation.step_as(*first).expect("runs");
+                            if !simulation.runnable().contains(second) {
+                                problems.push(format!("{name}: {first} disables {second} ({fp:?} / {fq:?})"));
+                                both.push(None);
+                                continue;
+                            }
+                            simulation.step_as(*second).expect("runs");
+                            let (mut now, mut alone) = (sorted(simulation.footprint()), sorted(second_alone));
+                            if simulation.is_finished() {
+                                // The step that ends the run conflicts with every other, in either order.
+                                (now.2, alone.2) = (false, false);
+                            }
+                            if now != alone {
+                                problems.push(format!(
+                                    "{name}: {second}'s footprint after {first} is {:?}, alone {:?}",
+                                    simulation.footprint(),
+                                    second_alone
+                                ));
+                            }
+                            both.push(Some(after(&simulation, events_from)));
+                        }
+                        if both[0] != both[1] {
+                            problems.push(format!(
+                                "{name}: {p} then {q} differs from {q} then {p}\n  {fp:?}\n  {fq:?}\n  {:?}\n  {:?}",
+                                both[0], both[1]
+                            ));
+                        }
+                    }
+                }
+                for (_, _, child) in firsts.into_iter().rev() {
+                    stack.push(child);
+                }
+            }
+        }
+        eprintln!("{pairs} pairs of steps, {independent} independent by their footprints");
+        // One line per scenario and kind of problem is enough to go on.
+        let mut kinds = BTreeSet::new();
+        problems.retain(|problem| {
+            kinds.insert(problem.split(" is ").next().unwrap_or(problem).chars().take(60).collect::<String>())
+        });
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+        assert!(independent > 4000, "the footprints find independent steps ({independent} of {pairs})");
+    }
+}
+
+/// Sleep sets against the full exploration: the same outcomes, in fewer nodes and steps.
+#[cfg(test)]
+mod reduction {
+    use super::*;
+    use crate::{Policy, RunConfig};
+    use std::collections::BTreeSet;
+
+    /// Nodes at most for the exploration without reduction; scenarios it does not finish are left out.
+    const NODES: u64 = 2_500;
+
+    fn simulation(text: &str) -> Simulation {
+        let config = RunConfig { policy: Policy::RoundRobin, follow_schedule: false, ..RunConfig::default() };
+        Simulation::new(&crate::parse(text).expect("parses"), config).expect("compiles")
+    }
+
+    fn limits(reduction: Reduction) -> ExploreLimits {
+        ExploreLimits { max_nodes: NODES, reduction, ..ExploreLimits::default() }
+    }
+
+    /// The outcomes other than `cycle` (whose processes' states depend on where the loop was entered,
+    /// which depends on the order of exploration with or without reduction), and whether a cycle was
+    /// found at all.
+    fn ends(found: &Exploration) -> (BTreeSet<Outcome>, bool) {
+        let all = found.outcomes.iter().map(|(outcome, _)| outcome.clone());
+        (
+            all.clone().filter(|outcome| outcome.ending != "cycle").collect(),
+            all.into_iter().any(|o| o.ending == "cycle"),
+        )
+    }
+
+    #[test]
+    fn sleep_sets_find_every_outcome_of_every_library_scenario_in_no_more_nodes() {
+        let mut compared = 0;
+        let (mut full_steps, mut reduced_steps) = (0u64, 0u64);
+        let mut table = String::new();
+        for (name, text) in super::footprints::library() {
+            let none = explore(&mut simulation(&text), limits(Reduction::None), &mut |_| {});
+            if none.incomplete.is_some() {
+                table.push_str(&format!("{name:<48} (not finished in {NODES} nodes without reduction)\n"));
+                continue;
+            }
+            let sleep = explore(&mut simulation(&text), limits(Reduction::SleepSets), &mut |_| {});
+            assert!(sleep.incomplete.is_none(), "{name}: {:?}", sleep.incomplete);
+            assert_eq!(ends(&sleep), ends(&none), "{name}: the same outcomes with sleep sets");
+            assert!(sleep.nodes <= none.nodes, "{name}: {} nodes with sleep sets, {} without", sleep.nodes, none.nodes);
+            assert!(sleep.steps <= none.steps, "{name}: {} steps with sleep sets, {} without", sleep.steps, none.steps);
+            assert!(sleep.schedules() <= none.schedules(), "{name}");
+            assert_eq!(sleep.reduction, Reduction::SleepSets);
+            // Each shortest schedule replays to its outcome.
+            for (outcome, reached) in sleep.outcomes.iter().filter(|(outcome, _)| outcome.ending != "cycle") {
+                let mut replay = simulation(&text);
+                for pid in &reached.shortest {
+                    replay.step_as(*pid).expect("the schedule replays");
+                }
+                if replay.outcome().is_none() && replay.runnable().is_empty() {
+                    let _ = replay.step();
+                }
+                let cut =
+                    (reached.shortest.len() as u64 >= ExploreLimits::default().max_depth).then_some("depth-limit");
+                assert_eq!(&outcome_of(&replay, cut), outcome, "{name}: {:?}", reached.shortest);
+            }
+            compared += 1;
+            full_steps += none.steps;
+            reduced_steps += sleep.steps;
+            table.push_str(&format!(
+                "{name:<48} nodes {:>6} -> {:>6}   steps {:>7} -> {:>7}   schedules {} -> classes {}   outcomes {}\n",
+                none.nodes,
+                sleep.nodes,
+                none.steps,
+                sleep.steps,
+                none.schedules(),
+                sleep.schedules(),
+                none.outcomes.len()
+            ));
+        }
+        eprintln!(
+            "{table}{compared} scenarios compared: {full_steps} steps simulated without reduction, {reduced_steps} with sleep sets"
+        );
+        assert!(compared >= 40, "most of the library is compared ({compared})");
+        // With every state cached, sleep sets save steps (transitions), not states: every reachable
+        // state is still reached.
+        assert!(reduced_steps < full_steps, "sleep sets reduce ({reduced_steps} of {full_steps} steps)");
+    }
+
+    /// On small scenarios with a race, a deadlock on some schedules and a loop, the outcomes with sleep
+    /// sets are those of enumerating every schedule one by one, each class of schedules that differ in
+    /// the order of independent steps counted once.
+    #[test]
+    fn sleep_sets_find_the_outcomes_of_every_schedule() {
+        let race = "process a expect exited 0 {\n  p = pipe\n  fork b expect exited 0 {\n    write p.w \"b\" -> 1\n  }\n  \
+                    fork c expect exited 0 {\n    write p.w \"c\" -> 1\n  }\n  read p.r 1 -> \"b\"\n  wait\n  wait\n}\n";
+        let deadlock = "process main expect exited 0 {\n  s = semget IPC_PRIVATE 2 IPC_CREAT|0600\n  semctl s 0 SETALL {1, 1} -> 0\n  \
+                        fork x {\n    semop s {0, -1}\n    semop s {1, -1}\n    semop s {1, 1}\n    semop s {0, 1}\n  }\n  \
+                        fork y {\n    semop s {1, -1}\n    semop s {0, -1}\n    semop s {0, 1}\n    semop s {1, 1}\n  }\n  \
+                        wait\n  wait\n}\n";
+        // Two writers on pipes of their own.
+        let apart = "process a {\n  p = pipe\n  repeat 3 {\n    write p.w \"x\" -> 1\n  }\n}\nprocess b {\n  q = pipe\n  repeat 3 {\n    write q.w \"y\" -> 1\n  }\n}\n";
+        for text in [race, deadlock, apart] {
+            let mut every = BTreeMap::new();
+            super::tests::brute_force(&mut simulation(text), &mut every);
+            let found = explore(&mut simulation(text), limits(Reduction::SleepSets), &mut |_| {});
+            let outcomes: BTreeSet<Outcome> = found.outcomes.iter().map(|(outcome, _)| outcome.clone()).collect();
+            assert_eq!(outcomes, every.keys().cloned().collect(), "{text}");
+            let all: u128 = every.values().sum();
+            assert!(found.schedules() <= all, "{text}");
+            assert!(
+                text == race || found.schedules() < all,
+                "{} classes of {all} schedules: {text}",
+                found.schedules()
+            );
+        }
+        // The writes of the two interleave freely; the two exits both change init (which reaps them)
+        // and stay ordered with what they touch: of 252 schedules, a handful of classes remain.
+        let found = explore(&mut simulation(apart), limits(Reduction::SleepSets), &mut |_| {});
+        assert!(found.schedules() <= 4, "{:?}", found.outcomes);
+        let mut every = BTreeMap::new();
+        super::tests::brute_force(&mut simulation(apart), &mut every);
+        assert_eq!(every.values().sum::<u128>(), 252);
+    }
+
+    /// Loops that come back to states on the path, with steps independent of the loop's around them:
+    /// cut as cycles both ways, and the other outcomes the same. In the token passed back and forth,
+    /// `c`'s write conflicts with the loop's steps on the same pipe: a cycle's cut then has `c` awake
+    /// where the node on the path has it asleep, and wakes it there.
+    #[test]
+    fn sleep_sets_with_cycles_find_the_same_outcomes() {
+        let spinner = "process main {\n  fork spinner {\n    while 1 {\n      sched_yield\n    }\n  }\n  \
+                       fork other {\n    p = pipe\n    write p.w \"x\" -> 1\n    read p.r 1 -> \"x\"\n  }\n  \
+                       kill spinner SIGKILL -> 0\n  waitpid spinner -> spinner killed SIGKILL\n  waitpid other -> other exited 0\n}\n";
+        let two = "process main {\n  fork a {\n    while 1 {\n      sched_yield\n    }\n  }\n  fork b {\n    while 1 {\n      \
+                   sched_yield\n    }\n  }\n  kill a SIGKILL -> 0\n  kill b SIGKILL -> 0\n  wait\n  wait\n}\n";
+        let token = "process main {\n  p = pipe\n  q = pipe\n  fork a {\n    while 1 {\n      write p.w \"t\" -> 1\n      read q.r 1\n    }\n  }\n  \
+                     fork b {\n    while 1 {\n      read p.r 1\n      write q.w \"t\" -> 1\n    }\n  }\n  \
+                     fork c {\n    write p.w \"c\" -> 1\n  }\n  waitpid c\n  kill a SIGKILL -> 0\n  kill b SIGKILL -> 0\n  wait\n  wait\n}\n";
+        for text in [spinner, two, token] {
+            let limits = |reduction| ExploreLimits { max_nodes: 20_000, reduction, ..ExploreLimits::default() };
+            let none = explore(&mut simulation(text), limits(Reduction::None), &mut |_| {});
+            let sleep = explore(&mut simulation(text), limits(Reduction::SleepSets), &mut |_| {});
+            assert!(none.incomplete.is_none() && sleep.incomplete.is_none(), "{text}");
+            assert!(none.cycles > 0 && sleep.cycles > 0, "{text}");
+            assert_eq!(ends(&sleep), ends(&none), "{text}");
+            assert!(ends(&none).0.iter().any(|outcome| outcome.ending == "all-exited"), "{text}");
+            assert!(sleep.steps <= none.steps && sleep.nodes <= none.nodes, "{text}");
+        }
+    }
+
+    #[test]
+    fn sleep_sets_and_a_bound_on_preemptions_are_refused_together() {
+        let text = "process a {\n  sched_yield\n}\nprocess b {\n  sched_yield\n}\n";
+        let both =
+            ExploreLimits { max_preemptions: Some(1), reduction: Reduction::SleepSets, ..ExploreLimits::default() };
+        let found = explore(&mut simulation(text), both, &mut |_| {});
+        assert!(found.outcomes.is_empty());
+        assert!(found.incomplete.as_deref().is_some_and(|why| why.contains("sleep sets and a bound on preemptions")));
+        assert!(refused(&both).is_some());
+        assert!(refused(&ExploreLimits { max_preemptions: Some(1), ..ExploreLimits::default() }).is_none());
     }
 }

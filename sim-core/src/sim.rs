@@ -299,6 +299,12 @@ impl Simulation {
         &self.kernel.footprint
     }
 
+    /// Starts or stops recording each step's footprint (see [`RunConfig::track_footprints`]).
+    pub fn track_footprints(&mut self, on: bool) {
+        self.config.track_footprints = on;
+        self.kernel.footprint.enabled = on;
+    }
+
     /// Whether the scenario's pinned schedule still has choices to make.
     pub fn following_schedule(&self) -> bool {
         self.pinned_at.entry < self.pinned.len()
@@ -450,12 +456,19 @@ impl Simulation {
         if previous != Some(pid) {
             self.trace.record_switch((self.kernel.step + 1) as u32, previous, pid);
         }
+        let watched = self.kernel.footprint.enabled.then(|| (self.failures.len(), !self.kernel.timers.is_empty()));
         let stepped = self.kernel.step(&self.program, pid, &mut self.trace);
         if !self.kernel.completions.is_empty() {
             self.check_step_expectations();
         }
+        if let Some(before) = watched {
+            self.watch_footprint(before);
+        }
         if let Err(hit) = stepped {
             self.finish(RunOutcome::LimitReached { limit: hit.limit.to_string(), detail: hit.detail });
+            if watched.is_some() {
+                self.kernel.footprint.everything();
+            }
             return Ok(StepStatus::Ran(pid));
         }
         if CAN_CHECK_INVARIANTS && self.config.check_invariants {
@@ -470,7 +483,20 @@ impl Simulation {
         if self.kernel.step.is_multiple_of(MEMORY_CHECK_INTERVAL) && self.outcome.is_none() {
             self.check_memory();
         }
+        if watched.is_some() && self.outcome.is_some() {
+            self.kernel.footprint.everything();
+        }
         Ok(StepStatus::Ran(pid))
+    }
+
+    /// What the kernel's lists of objects cannot say about a step: whether it fell while a timer was set
+    /// (or set one), or failed an expectation (see [`Footprint::everything`]).
+    #[cold]
+    #[inline(never)]
+    fn watch_footprint(&mut self, (failures, timers): (usize, bool)) {
+        if timers || !self.kernel.timers.is_empty() || self.failures.len() != failures {
+            self.kernel.footprint.everything();
+        }
     }
 
     /// Ends the run when it holds more than [`Limits::max_memory_bytes`].

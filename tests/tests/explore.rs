@@ -15,7 +15,7 @@ fn explored(text: &str) -> Exploration {
     let mut simulation = Simulation::new(&scenario, config).expect("compiles");
     explore(
         &mut simulation,
-        ExploreLimits { max_nodes: MAX_STATES, max_depth: 10_000, max_preemptions: None },
+        ExploreLimits { max_nodes: MAX_STATES, max_depth: 10_000, ..ExploreLimits::default() },
         &mut |_| {},
     )
 }

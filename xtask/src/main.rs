@@ -169,12 +169,16 @@ fn explore_bench() -> Result<(), String> {
     command.args(["build", "--release", "-p", "native-runner"]);
     run(command)?;
     let ipclab = root().join("target").join("release").join("ipclab");
-    let runs: [(&str, &str, &[&str]); 5] = [
-        ("bounded buffer, every schedule", "sem-bounded-buffer", &[]),
+    // Each exhaustive run with sleep sets and without; a bound on preemptions goes without reduction.
+    let runs: [(&str, &str, &[&str]); 8] = [
+        ("bounded buffer, every schedule", "sem-bounded-buffer", &["--reduction", "none"]),
+        ("bounded buffer, every schedule", "sem-bounded-buffer", &["--reduction", "sleep"]),
         ("bounded buffer, <= 1 preemption", "sem-bounded-buffer", &["--max-preemptions", "1"]),
         ("bounded buffer, <= 2 preemptions", "sem-bounded-buffer", &["--max-preemptions", "2"]),
-        ("swapped P's, every schedule", "sem-producer-consumer-deadlock", &[]),
-        ("no mutex, every schedule", "sem-no-mutex", &[]),
+        ("swapped P's, every schedule", "sem-producer-consumer-deadlock", &["--reduction", "none"]),
+        ("swapped P's, every schedule", "sem-producer-consumer-deadlock", &["--reduction", "sleep"]),
+        ("no mutex, every schedule", "sem-no-mutex", &["--reduction", "none"]),
+        ("no mutex, every schedule", "sem-no-mutex", &["--reduction", "sleep"]),
     ];
     let mut rows = Vec::new();
     for (what, stem, extra) in runs {
@@ -195,20 +199,33 @@ fn explore_bench() -> Result<(), String> {
             .map_or(0, |all| all.iter().filter(|outcome| outcome["ending"] == "deadlock").count());
         rows.push([
             what.to_string(),
+            json["reduction"].as_str().unwrap_or("?").to_string(),
             json["states"].to_string(),
-            json["schedules"].as_str().unwrap_or("?").to_string(),
+            json["steps"].to_string(),
+            // With sleep sets, classes of schedules that differ only in the order of independent steps.
+            format!("{} {}", json["schedules"].as_str().unwrap_or("?"), json["counts"].as_str().unwrap_or("?")),
             outcomes.to_string(),
             if deadlocks > 0 { "yes".to_string() } else { "no".to_string() },
             if json["complete"] == true { "yes".to_string() } else { "no (state limit)".to_string() },
             format!("{:.2}", json["seconds"].as_f64().unwrap_or(f64::NAN)),
         ]);
     }
-    let spin = |what: &str, states: &str, seconds: &str| {
-        [what.to_string(), states.to_string(), "-".into(), "-".into(), "no".into(), "yes".into(), seconds.to_string()]
+    let spin = |what: &str, reduction: &str, states: &str, seconds: &str| {
+        [
+            what.to_string(),
+            reduction.to_string(),
+            states.to_string(),
+            "-".into(),
+            "-".into(),
+            "-".into(),
+            "no".into(),
+            "yes".into(),
+            seconds.to_string(),
+        ]
     };
-    rows.push(spin("Spin 6.5.2, bounded buffer, with POR (published)", "111501", "0.09"));
-    rows.push(spin("Spin 6.5.2, bounded buffer, without POR (published)", "431949", "0.23"));
-    let header = ["run", "states", "schedules", "outcomes", "deadlock", "complete", "seconds"];
+    rows.push(spin("Spin 6.5.2, bounded buffer (published)", "Spin's POR", "111501", "0.09"));
+    rows.push(spin("Spin 6.5.2, bounded buffer (published)", "none", "431949", "0.23"));
+    let header = ["run", "reduction", "states", "steps", "counted", "outcomes", "deadlock", "complete", "seconds"];
     let widths: Vec<usize> = (0..header.len())
         .map(|column| rows.iter().map(|row| row[column].len()).chain([header[column].len()]).max().unwrap_or(0))
         .collect();

@@ -118,13 +118,32 @@ impl Kernel {
     }
 
     pub(crate) fn file_mut(&mut self, index: u32) -> &mut OpenFile {
+        if self.footprint.enabled {
+            self.footprint.write(ObjectRef::file(index));
+        }
         self.files[index as usize].as_mut().expect("descriptor points at a closed file")
+    }
+
+    /// The open file behind descriptor `fd` of `pid`, recorded as read by the step (its flags, its
+    /// offset, the object it holds decide what the call does).
+    pub(crate) fn file_used(&mut self, pid: Pid, fd: i64) -> Option<u32> {
+        let index = self.file_of(pid, fd)?;
+        if self.footprint.enabled {
+            self.footprint.read(ObjectRef::file(index));
+            if let FileObject::Mqueue(id) = self.file(index).object {
+                self.footprint.read(ObjectRef::mqueue(id));
+            }
+        }
+        Some(index)
     }
 
     /// Drops one reference to an open file; the last one closes the object end it holds.
     pub(crate) fn release_file(&mut self, index: u32, by: Pid, trace: &mut Trace) {
         // `filp_close` flushes on every close of a descriptor, whoever else holds the file.
         if let (FileObject::Mqueue(id), true) = (self.file(index).object, crate::IPC) {
+            if self.footprint.enabled {
+                self.footprint.write(ObjectRef::mqueue(id));
+            }
             super::mqueue::flush(self, id, by);
         }
         let file = self.file_mut(index);
@@ -156,7 +175,7 @@ impl Kernel {
 
 /// `dup`, `F_DUPFD`: a new descriptor for the same open file, the lowest free one from `at_least` on.
 fn duplicate(kernel: &mut Kernel, pid: Pid, fd: i64, at_least: i64, cloexec: bool) -> Exec {
-    let Some(file) = kernel.file_of(pid, fd) else { return Kernel::error(EBADF) };
+    let Some(file) = kernel.file_used(pid, fd) else { return Kernel::error(EBADF) };
     let Some(new_fd) = kernel.lowest_free_fd(pid, at_least) else { return Kernel::error(EMFILE) };
     kernel.file_mut(file).refs += 1;
     kernel.install_fd(pid, new_fd, file, cloexec);
@@ -207,7 +226,7 @@ fn fcntl_call(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Exe
 /// `write`: the most frequent call with `read`, handed straight to the object behind the descriptor.
 #[cfg_attr(not(feature = "small"), inline(always))]
 pub(crate) fn write(kernel: &mut Kernel, pid: Pid, call: &CallOp, args: &Args, trace: &mut Trace) -> Exec {
-    let Some(index) = kernel.file_of(pid, args.get(0)) else { return Kernel::error(EBADF) };
+    let Some(index) = kernel.file_used(pid, args.get(0)) else { return Kernel::error(EBADF) };
     let file = kernel.file(index);
     if !file.writable {
         return Kernel::error(EBADF);
@@ -252,7 +271,7 @@ pub(crate) fn read(kernel: &mut Kernel, pid: Pid, args: &Args, trace: &mut Trace
         return past_read_ceiling(kernel, count);
     }
     kernel.read_scratch.clear();
-    let Some(index) = kernel.file_of(pid, args.get(0)) else { return Kernel::error(EBADF) };
+    let Some(index) = kernel.file_used(pid, args.get(0)) else { return Kernel::error(EBADF) };
     let file = kernel.file(index);
     if !file.readable {
         return Kernel::error(EBADF);
@@ -318,7 +337,7 @@ impl Mechanism for Descriptors {
             CallId::Dup => duplicate(kernel, pid, call.arg(0), 0, false),
             CallId::Dup2 => {
                 let (old, new) = (call.arg(0), call.arg(1));
-                let Some(file) = kernel.file_of(pid, old) else { return Kernel::error(EBADF) };
+                let Some(file) = kernel.file_used(pid, old) else { return Kernel::error(EBADF) };
                 if !(0..RLIMIT_NOFILE as i64).contains(&new) {
                     return Kernel::error(EBADF);
                 }
@@ -331,7 +350,7 @@ impl Mechanism for Descriptors {
             }
             CallId::Fcntl => fcntl_call(kernel, call, trace),
             CallId::Lseek => {
-                let Some(index) = kernel.file_of(pid, call.arg(0)) else { return Kernel::error(EBADF) };
+                let Some(index) = kernel.file_used(pid, call.arg(0)) else { return Kernel::error(EBADF) };
                 // `ksys_lseek` refuses an unknown origin before `vfs_llseek` asks the file.
                 if !(ioctl::SEEK_SET..=4).contains(&call.arg(2)) {
                     return Kernel::error(EINVAL);
@@ -355,7 +374,7 @@ impl Mechanism for Descriptors {
                 if call.arg(2) < 0 {
                     return Kernel::error(EINVAL);
                 }
-                let Some(index) = kernel.file_of(pid, call.arg(0)) else { return Kernel::error(EBADF) };
+                let Some(index) = kernel.file_used(pid, call.arg(0)) else { return Kernel::error(EBADF) };
                 let file = kernel.file(index);
                 match (file.object, call.id()) {
                     (FileObject::Pipe(_), _) => Kernel::error(ESPIPE),
@@ -379,7 +398,7 @@ impl Mechanism for Descriptors {
                 }
             }
             CallId::Ioctl => {
-                let Some(index) = kernel.file_of(pid, call.arg(0)) else { return Kernel::error(EBADF) };
+                let Some(index) = kernel.file_used(pid, call.arg(0)) else { return Kernel::error(EBADF) };
                 match (kernel.file(index).object, call.arg(1)) {
                     // A queue's file is a regular file of 80 bytes: FIONREAD is what lies past the offset.
                     (FileObject::Mqueue(_), ioctl::FIONREAD) => {

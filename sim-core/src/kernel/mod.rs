@@ -845,6 +845,9 @@ impl Kernel {
     /// Hands a call to its mechanism.
     #[cfg_attr(not(feature = "small"), inline(always))]
     fn dispatch(&mut self, context: &CallContext, trace: &mut Trace) -> Exec {
+        if self.footprint.enabled {
+            state::shared_footprint(&mut self.footprint, context.call.id);
+        }
         match context.call.id.spec().mechanism {
             MechanismId::Fd => match context.call.id {
                 CallId::Read => fd::read(self, context.pid, context.args, trace),
@@ -856,7 +859,13 @@ impl Kernel {
             MechanismId::Process => <process::Processes as Mechanism>::call(self, context, trace),
             MechanismId::Signal => <signal::Signals as Mechanism>::call(self, context, trace),
             MechanismId::Sched => Exec::Done(CallResult::Value { value: 0 }),
-            MechanismId::Time => <time::Clock as Mechanism>::call(self, context, trace),
+            MechanismId::Time => {
+                // The clock's calls read the time, which depends on how many steps came before.
+                if self.footprint.enabled {
+                    self.footprint.everything();
+                }
+                <time::Clock as Mechanism>::call(self, context, trace)
+            }
             MechanismId::Msg if crate::IPC => <msg::MsgQueues as Mechanism>::call(self, context, trace),
             MechanismId::Sem if crate::IPC => <sem::SemSets as Mechanism>::call(self, context, trace),
             MechanismId::Mqueue if crate::IPC => <mqueue::Mqueues as Mechanism>::call(self, context, trace),

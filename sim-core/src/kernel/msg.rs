@@ -449,6 +449,10 @@ pub(crate) fn deliver(
         let detail = format!("reads in this run would return more than {} bytes", kernel.limits.max_trace_data_bytes);
         return kernel.halt("max_trace_data_bytes", detail);
     }
+    // The copy's event shows how full the queue is now.
+    if kernel.footprint.enabled {
+        kernel.footprint.read(object);
+    }
     let (used, capacity) = match object.kind {
         crate::trace::ObjectKind::MsgQueue => kernel
             .msg_queue_index(object.id as i32)

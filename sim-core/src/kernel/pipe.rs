@@ -294,6 +294,10 @@ pub(crate) fn release_end(
         kernel.bytes_in_flight -= pipe.buffer.len_bytes() as u64;
         kernel.pages_released_shared += pipe.buffer.shared_pages_at_release();
         if let Some(path) = &pipe.fifo_path {
+            // The name in the file system loses its pipe: conservative, a conflict with every step.
+            if kernel.footprint.enabled {
+                kernel.footprint.everything();
+            }
             if let Some(node) = kernel.fifos.get_mut(path) {
                 if node.pipe == Some(pipe_id) {
                     node.pipe = None;

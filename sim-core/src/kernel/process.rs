@@ -327,6 +327,7 @@ pub(crate) fn fork(
     kernel.add_runnable(child);
     if kernel.footprint.enabled {
         kernel.footprint.write(ObjectRef::process(child));
+        kernel.footprint.write(super::state::PROCESS_TABLE);
     }
     trace.record(Event { step: kernel.step as u32, kind: EventKind::Fork { parent, child, op } });
     trace.record(Event {
@@ -344,7 +345,36 @@ pub(crate) fn fork(
 }
 
 /// Ends a process: its descriptors close, its children go to `init`, and its parent hears of it.
+/// What an exit touches beyond what the calls it makes record: the table of processes (the pid leaves
+/// it once reaped), the parent (told, or reaping), init (given the orphans, reaping) and each child.
+/// An exit that also leaves a wait queue, a FIFO being opened, memory mappings, semaphore
+/// adjustments or named semaphores is not described further: it conflicts with every step.
+fn exit_footprint(kernel: &mut Kernel, pid: Pid) {
+    let process = kernel.process(pid);
+    let pending_open = std::iter::once(&process.call)
+        .chain(process.sig.frames.iter().map(|frame| &frame.saved_call))
+        .any(|call| matches!(call.scratch, super::Scratch::FifoOpen { .. }));
+    if process.state != ProcState::Runnable
+        || process.still_queued.is_some()
+        || pending_open
+        || !process.mm.mappings.is_empty()
+        || !process.sem_undo.is_empty()
+        || process.sem_handles.iter().any(Option::is_some)
+    {
+        kernel.footprint.everything();
+        return;
+    }
+    let touched: Vec<Pid> = [process.ppid, INIT_PID].into_iter().chain(process.children.iter().copied()).collect();
+    kernel.footprint.write(super::state::PROCESS_TABLE);
+    for other in touched {
+        kernel.footprint.write(ObjectRef::process(other));
+    }
+}
+
 pub(crate) fn exit_process(kernel: &mut Kernel, pid: Pid, status: ChildStatus, trace: &mut Trace) {
+    if kernel.footprint.enabled {
+        exit_footprint(kernel, pid);
+    }
     kernel.leave_wait_queue(pid);
     kernel.cancel_timer(pid, super::time::TimerKind::Alarm);
     super::fifo::cancel_pending_open(kernel, pid, trace);

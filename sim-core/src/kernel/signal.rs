@@ -356,6 +356,13 @@ pub(crate) fn hang_up_orphaned_group(kernel: &mut Kernel, exiting: Pid, member: 
     }
     let ignored = (member == exiting).then_some(exiting);
     let members = group_members(kernel, pgid);
+    // Whether the group is left orphaned with a stopped member depends on every member.
+    if kernel.footprint.enabled {
+        kernel.footprint.read(super::state::PROCESS_TABLE);
+        for member in &members {
+            kernel.footprint.read(ObjectRef::process(*member));
+        }
+    }
     let has_stopped = members.iter().any(|pid| kernel.process(*pid).state == ProcState::Stopped);
     if !has_stopped || !is_orphaned_group(kernel, pgid, ignored) {
         return;
@@ -438,6 +445,9 @@ fn wait_for_signal(kernel: &mut Kernel, pid: Pid, set: u64) -> Exec {
 pub(crate) fn generate(kernel: &mut Kernel, sent: Sent, trace: &mut Trace) {
     let Sent { from, to, signal, origin, .. } = sent;
     kernel.note_signal();
+    if kernel.footprint.enabled {
+        kernel.footprint.write(ObjectRef::process(to));
+    }
     let record = |kernel: &Kernel, trace: &mut Trace, effect| {
         trace.record(Event { step: kernel.step as u32, kind: EventKind::Signal { from, to, signal, effect, origin } });
     };

@@ -19,12 +19,71 @@ pub struct Footprint {
     pub enabled: bool,
     pub reads: Vec<ObjectRef>,
     pub writes: Vec<ObjectRef>,
+    /// The step depends on where it falls in the run, or does something the lists do not describe: it
+    /// conflicts with every step. Set for a step taken while a timer is set or that sets or reads the
+    /// clock (a timer fires after a given number of steps, whoever takes them), for a step that fails an
+    /// expectation (the failures are kept in the order they happen) and for the step that ends the run.
+    pub everything: bool,
+}
+
+/// The table of processes, as an object: which pids exist and in which groups. `fork` changes it (the
+/// child's pid is the next one, so two forks in either order give different pids); a signal sent to a
+/// group or to every process reads it.
+pub const PROCESS_TABLE: ObjectRef = ObjectRef { kind: crate::trace::ObjectKind::Process, id: 0 };
+
+/// The id that stands for a whole family of objects (its names and ids, how they are handed out):
+/// `ObjectRef { kind: ObjectKind::SemSet, id: NAMESPACE }` is every System V semaphore set at once.
+pub const NAMESPACE: u32 = u32::MAX;
+
+/// What a call touches beyond the objects its mechanism records: the process table for calls that
+/// change or read process groups, and a family's namespace for the calls that create, name, remove or
+/// reconfigure objects (ids are handed out in order, so two creations in either order give different
+/// ids) and for mappings of memory. Conservative: these calls are rare next to the ones that move data.
+pub(crate) fn shared_footprint(footprint: &mut Footprint, call: crate::lang::syscalls::CallId) {
+    use crate::lang::syscalls::CallId;
+    use crate::trace::ObjectKind;
+    let namespace = |kind| ObjectRef { kind, id: NAMESPACE };
+    match call {
+        CallId::Setpgid => footprint.write(PROCESS_TABLE),
+        CallId::Kill | CallId::Killpg | CallId::Wait | CallId::Waitpid | CallId::Waitid | CallId::Getpgid => {
+            footprint.read(PROCESS_TABLE)
+        }
+        CallId::Msgget | CallId::Msgctl => footprint.write(namespace(ObjectKind::MsgQueue)),
+        // The calls on one object read its family's namespace: a control call may have changed it.
+        CallId::Msgsnd | CallId::Msgrcv => footprint.read(namespace(ObjectKind::MsgQueue)),
+        CallId::Semop | CallId::Semtimedop => footprint.read(namespace(ObjectKind::SemSet)),
+        CallId::MqSend | CallId::MqReceive | CallId::MqTimedsend | CallId::MqTimedreceive => {
+            footprint.read(namespace(ObjectKind::Mqueue))
+        }
+        CallId::SemWait | CallId::SemTrywait | CallId::SemPost | CallId::SemGetvalue | CallId::SemTimedwait => {
+            footprint.read(namespace(ObjectKind::NamedSem))
+        }
+        CallId::Load | CallId::Store | CallId::FetchAdd | CallId::CompareExchange => {
+            footprint.read(namespace(ObjectKind::Frame))
+        }
+        CallId::Semget | CallId::Semctl => footprint.write(namespace(ObjectKind::SemSet)),
+        CallId::MqOpen | CallId::MqUnlink | CallId::MqNotify | CallId::MqGetattr | CallId::MqSetattr => {
+            footprint.write(namespace(ObjectKind::Mqueue))
+        }
+        CallId::SemOpen | CallId::SemClose | CallId::SemUnlink => footprint.write(namespace(ObjectKind::NamedSem)),
+        CallId::Shmget | CallId::Shmat | CallId::Shmdt | CallId::Shmctl => {
+            footprint.write(namespace(ObjectKind::ShmSegment))
+        }
+        CallId::Mmap | CallId::Munmap | CallId::Mprotect => footprint.write(namespace(ObjectKind::Frame)),
+        _ => {}
+    }
 }
 
 impl Footprint {
     pub fn begin(&mut self) {
         self.reads.clear();
         self.writes.clear();
+        self.everything = false;
+    }
+
+    /// Marks the step as conflicting with every other (see [`Footprint::everything`]).
+    pub fn everything(&mut self) {
+        self.everything = true;
     }
 
     pub fn read(&mut self, object: ObjectRef) {
@@ -42,7 +101,9 @@ impl Footprint {
     /// Whether two steps could give a different result in the other order: one changes what the other
     /// reads or changes.
     pub fn conflicts_with(&self, other: &Footprint) -> bool {
-        self.writes.iter().any(|object| other.writes.contains(object) || other.reads.contains(object))
+        self.everything
+            || other.everything
+            || self.writes.iter().any(|object| other.writes.contains(object) || other.reads.contains(object))
             || other.writes.iter().any(|object| self.reads.contains(object))
     }
 }

@@ -375,7 +375,12 @@ fn explore_limits(options: Option<JsValue>) -> Result<sim_core::explore::Explore
             None,
         ));
     }
-    Ok(sim_core::explore::ExploreLimits { max_nodes, max_depth, max_preemptions: None })
+    Ok(sim_core::explore::ExploreLimits {
+        max_nodes,
+        max_depth,
+        max_preemptions: None,
+        reduction: sim_core::explore::Reduction::None,
+    })
 }
 
 /// Runs a scenario under every schedule (up to the limits) and lists each distinct way it ends, with
