@@ -27,6 +27,8 @@ pub struct App {
     focus: Option<&'static str>,
     _keydown: Option<Closure<dyn FnMut(KeyboardEvent)>>,
     _hashchange: Option<Closure<dyn FnMut(web_sys::Event)>>,
+    /// The worker that explores every schedule, started the first time it is needed.
+    explorer: Option<browser::ExploreWorker>,
 }
 
 /// Which timing a message's update is recorded under, if any.
@@ -91,6 +93,21 @@ impl App {
                     browser::record_text(state::HANDOVER_KEY, &self.model.handover_record());
                     browser::load_full_module();
                 }
+                Effect::Explore { id, scenario, max_states } => {
+                    let link = ctx.link().clone();
+                    if self.explorer.is_none() {
+                        let answer = move |id, result| link.send_message(Msg::Explored(id, result));
+                        match browser::ExploreWorker::start(answer) {
+                            Ok(worker) => self.explorer = Some(worker),
+                            Err(error) => ctx.link().send_message(Msg::Explored(id, Err(error))),
+                        }
+                    }
+                    if let Some(worker) = &self.explorer {
+                        if let Err(error) = worker.explore(id, &scenario, max_states) {
+                            ctx.link().send_message(Msg::Explored(id, Err(error)));
+                        }
+                    }
+                }
                 Effect::FetchScenario(stem) => {
                     let link = ctx.link().clone();
                     browser::fetch_text(&state::scenario_file(stem), move |result| {
@@ -118,6 +135,7 @@ impl Component for App {
             focus: None,
             _keydown: None,
             _hashchange: None,
+            explorer: None,
         };
         let init = Init {
             drafts_json: browser::load(browser::DRAFTS_KEY),

@@ -218,3 +218,119 @@ pub fn call_hook(name: &str) {
         let _ = hook.call0(&JsValue::UNDEFINED);
     }
 }
+
+/// The worker that explores scenarios (`explore-worker.js`, a module worker beside the page), with the
+/// handlers that turn its answers into messages.
+pub struct ExploreWorker {
+    worker: web_sys::Worker,
+    _on_message: wasm_bindgen::closure::Closure<dyn FnMut(web_sys::MessageEvent)>,
+    _on_error: wasm_bindgen::closure::Closure<dyn FnMut(web_sys::Event)>,
+}
+
+/// The file of the exploring worker, beside the page.
+pub const EXPLORE_WORKER: &str = "explore-worker.js";
+
+impl ExploreWorker {
+    /// Starts the worker; `answer(id, result)` is called with each answer (or, if the worker cannot
+    /// load, with [`crate::state::ANY_EXPLORATION`] and why).
+    pub fn start(
+        answer: impl Fn(u32, Result<crate::state::ExploreReport, String>) + Clone + 'static,
+    ) -> Result<ExploreWorker, String> {
+        use wasm_bindgen::closure::Closure;
+        let options = web_sys::WorkerOptions::new();
+        options.set_type(web_sys::WorkerType::Module);
+        let worker = web_sys::Worker::new_with_options(EXPLORE_WORKER, &options)
+            .map_err(|error| format!("the exploring worker could not start ({})", describe(&error)))?;
+        let on_answer = answer.clone();
+        let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
+            let data = event.data();
+            let id = number(&data, "id").map_or(crate::state::ANY_EXPLORATION, |id| id as u32);
+            on_answer(id, read_report(&data));
+        });
+        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |event: web_sys::Event| {
+            event.prevent_default();
+            let message = js_sys::Reflect::get(&event, &JsValue::from_str("message"))
+                .ok()
+                .and_then(|message| message.as_string())
+                .filter(|message| !message.is_empty())
+                .unwrap_or_else(|| format!("{EXPLORE_WORKER} or the JavaScript module could not be loaded"));
+            answer(crate::state::ANY_EXPLORATION, Err(message));
+        });
+        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        Ok(ExploreWorker { worker, _on_message: on_message, _on_error: on_error })
+    }
+
+    /// Asks for every schedule of `scenario`, at most `max_states` states.
+    pub fn explore(&self, id: u32, scenario: &str, max_states: u64) -> Result<(), String> {
+        let request = js_sys::Object::new();
+        let set = |key: &str, value: JsValue| js_sys::Reflect::set(&request, &JsValue::from_str(key), &value);
+        let _ = set("id", JsValue::from_f64(id as f64));
+        let _ = set("scenario", JsValue::from_str(scenario));
+        let _ = set("maxStates", JsValue::from_f64(max_states as f64));
+        self.worker
+            .post_message(&request)
+            .map_err(|error| format!("the exploring worker refused it ({})", describe(&error)))
+    }
+}
+
+impl Drop for ExploreWorker {
+    fn drop(&mut self) {
+        self.worker.terminate();
+    }
+}
+
+fn describe(error: &JsValue) -> String {
+    error
+        .as_string()
+        .or_else(|| js_sys::Reflect::get(error, &JsValue::from_str("message")).ok().and_then(|m| m.as_string()))
+        .unwrap_or_else(|| "no reason given".to_string())
+}
+
+fn field(object: &JsValue, key: &str) -> JsValue {
+    js_sys::Reflect::get(object, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+fn number(object: &JsValue, key: &str) -> Option<f64> {
+    field(object, key).as_f64()
+}
+
+fn text(object: &JsValue, key: &str) -> String {
+    field(object, key).as_string().unwrap_or_default()
+}
+
+fn flag(object: &JsValue, key: &str) -> bool {
+    field(object, key).as_bool().unwrap_or(false)
+}
+
+fn list(object: &JsValue, key: &str) -> Vec<JsValue> {
+    field(object, key).dyn_into::<js_sys::Array>().map(|array| array.iter().collect()).unwrap_or_default()
+}
+
+/// The worker's answer as the reducer takes it.
+fn read_report(data: &JsValue) -> Result<crate::state::ExploreReport, String> {
+    if !flag(data, "ok") {
+        let error = text(data, "error");
+        return Err(if error.is_empty() { "the exploration failed".to_string() } else { error });
+    }
+    Ok(crate::state::ExploreReport {
+        holds: flag(data, "holds"),
+        schedules: text(data, "schedules"),
+        states: number(data, "states").unwrap_or(0.0) as u64,
+        incomplete: text(data, "incomplete"),
+        outcomes: list(data, "outcomes")
+            .iter()
+            .map(|row| crate::state::ExploredRow {
+                words: text(row, "words"),
+                holds: flag(row, "holds"),
+                schedules: text(row, "schedules"),
+                steps: number(row, "steps").unwrap_or(0.0) as u64,
+                link: text(row, "link"),
+            })
+            .collect(),
+        declared: list(data, "declared")
+            .iter()
+            .map(|verdict| (text(verdict, "words"), flag(verdict, "holds")))
+            .collect(),
+    })
+}

@@ -1282,3 +1282,36 @@ fn a_branch_left_for_another_choice_is_still_there_when_you_come_back() {
     wait_step(&browser, "step 4 /");
     wait_text(&browser, "#sealed", "From step 4 on");
 }
+
+#[test]
+fn every_schedule_is_explored_in_a_worker_and_a_bad_one_replays_from_its_link() {
+    let race = "process a {\n  p = pipe\n  fork b {\n    write p.w \"b\" -> 1\n  }\n  fork c {\n    write p.w \"c\" -> 1\n  }\n  read p.r 2 -> \"bc\"\n}\n";
+    let run = sim_core::share::SharedRun {
+        scenario: race.to_string(),
+        seed: 0,
+        policy: sim_core::Policy::RoundRobin,
+        forced: Vec::new(),
+        step: 0,
+    };
+    let browser = Browser::start(1280, 900);
+    browser.goto("about:blank");
+    browser.goto(&format!("{}#{}", playground(), sim_core::share::encode(&run)));
+    wait_step(&browser, "step 0 /");
+    browser.click("#explore-all");
+    // The same count of schedules as the explorer finds natively.
+    let scenario = sim_core::parse(race).expect("parses");
+    let config = sim_core::RunConfig { follow_schedule: false, ..sim_core::RunConfig::default() };
+    let mut simulation = sim_core::Simulation::new(&scenario, config).expect("starts");
+    let found = sim_core::explore::explore(&mut simulation, sim_core::explore::ExploreLimits::default(), &mut |_| {});
+    let summary = wait_text(&browser, "#explore-panel", "ways to end over");
+    assert!(summary.contains(&format!("over {} schedules", found.schedules())), "{summary}");
+    let rows = browser.script("return document.querySelectorAll('.explored-row:not(.declared)').length;", Vec::new());
+    assert_eq!(rows.as_u64(), Some(found.outcomes.len() as u64), "{summary}");
+    // The page stayed the page: the explored scenario is still on screen, at its step.
+    wait_step(&browser, "step 0 /");
+    // A bad outcome's link opens its shortest schedule, at its end.
+    let (index, (_, reached)) =
+        found.outcomes.iter().enumerate().find(|(_, (outcome, _))| !outcome.holds()).expect("a failing outcome");
+    browser.click(&format!("#explored-{index} a"));
+    wait_step(&browser, &format!("step {} / {}", reached.shortest.len(), reached.shortest.len()));
+}

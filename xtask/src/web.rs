@@ -216,7 +216,8 @@ fn report_size(out: &Path) {
         }
         let raw = std::fs::metadata(file).map(|metadata| metadata.len()).unwrap_or(0);
         let gzipped = gzip_size(file).unwrap_or(raw);
-        if name.ends_with(".wasm") || name.ends_with(".js") {
+        // The exploring worker is fetched only when a visitor explores every schedule (with api/).
+        if (name.ends_with(".wasm") || name.ends_with(".js")) && name != "explore-worker.js" {
             code_gzipped += gzipped;
         }
         eprintln!("    {name:<20} {raw:>10} {gzipped:>10}");

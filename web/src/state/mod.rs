@@ -17,12 +17,14 @@ mod branches;
 mod document;
 pub mod drafts;
 mod drafts_json;
+mod exploring;
 mod handover;
 pub mod keys;
 mod library;
 mod teaching;
 
 pub use branches::{end_words, ExplorerAsk, SealedMark, WhatElse, WhatElseRow};
+pub use exploring::{ExploreReport, ExploredRow, Exploring, ANY_EXPLORATION, EXPLORE_STATES};
 pub use handover::HANDOVER_KEY;
 pub use library::{scenario_file, Fetching, Library, Then, DEFAULT_TEXT, SCENARIO_DIRECTORY};
 
@@ -68,6 +70,10 @@ pub enum Msg {
     WhatElse,
     /// Where the run's fate was sealed (asked in the first module, which hands over to find it).
     FindSealed,
+    /// Every schedule of the scenario on screen, explored in a worker.
+    ExploreAll,
+    /// The worker's answer to an exploration (its number), or why it failed.
+    Explored(u32, Result<ExploreReport, String>),
     ForgetChoices,
     Policy(String),
     Seed(String),
@@ -152,6 +158,12 @@ pub enum Effect {
     /// Have the page load its full module, with the IPC mechanisms, in place of this one, which cannot
     /// run what the editor holds ([`Model::handover_record`] says what it shows).
     LoadFull,
+    /// Explore every schedule of `scenario` in a worker, and answer with [`Msg::Explored`] and `id`.
+    Explore {
+        id: u32,
+        scenario: String,
+        max_states: u64,
+    },
 }
 
 /// The language reference, served beside the page (`cargo xtask dist` copies
@@ -335,6 +347,10 @@ pub struct Model {
     pub sealed: Option<SealedMark>,
     /// Asked in the first module, for the full one to do (see `branches.rs`).
     pub explorer_asked: Option<ExplorerAsk>,
+    /// Every schedule of a scenario, asked for or found (see `exploring.rs`).
+    pub exploring: Option<Exploring>,
+    /// Explorations asked for so far (each answer says which it answers).
+    explorations: u32,
 }
 
 /// The embeddable player (`embed.html#LINK` in an `iframe`, or the `<ipclab-player>` element): one run
@@ -403,6 +419,8 @@ impl Model {
             what_else: None,
             sealed: None,
             explorer_asked: None,
+            exploring: None,
+            explorations: 0,
         }
     }
 
@@ -749,6 +767,8 @@ fn apply(model: &mut Model, msg: Msg, effects: &mut Vec<Effect>) {
             model.stop(effects);
             model.what_else_here();
         }
+        Msg::ExploreAll => exploring::ask(model, effects),
+        Msg::Explored(id, answer) => exploring::answered(model, id, answer),
         Msg::FindSealed => {
             if !crate::FULL {
                 model.explorer_asked = Some(ExplorerAsk::Sealed);

@@ -855,3 +855,40 @@ fn the_full_module_answers_what_else_asked_in_the_first() {
     assert!(taken.what_else_shown().is_some_and(|answer| answer.step == 4));
     assert!(taken.sealed_shown().is_some_and(|mark| mark.step == 4));
 }
+
+#[test]
+fn every_schedule_is_asked_of_a_worker_and_shown_while_its_scenario_is() {
+    let (mut model, _) = opened_with(Init { fragment: link(RACE, vec![], 0), ..Init::default() });
+    let effects = update(&mut model, Msg::ExploreAll);
+    let asked: Vec<_> = effects.iter().filter(|effect| matches!(effect, Effect::Explore { .. })).collect();
+    assert_eq!(asked, vec![&Effect::Explore { id: 1, scenario: RACE.to_string(), max_states: EXPLORE_STATES }]);
+    assert!(matches!(model.exploring_shown(), Some(Exploring::Running { id: 1, .. })));
+    // Asked again while it runs: nothing more.
+    assert!(!update(&mut model, Msg::ExploreAll).iter().any(|effect| matches!(effect, Effect::Explore { .. })));
+    let report = ExploreReport {
+        holds: false,
+        schedules: "6".into(),
+        states: 12,
+        incomplete: String::new(),
+        outcomes: vec![ExploredRow {
+            words: "an expectation fails".into(),
+            holds: false,
+            schedules: "3".into(),
+            steps: 7,
+            link: "v1.x".into(),
+        }],
+        declared: Vec::new(),
+    };
+    // An answer to another exploration is not this one's.
+    update(&mut model, Msg::Explored(7, Ok(report.clone())));
+    assert!(matches!(model.exploring_shown(), Some(Exploring::Running { .. })));
+    update(&mut model, Msg::Explored(1, Ok(report.clone())));
+    assert!(matches!(model.exploring_shown(), Some(Exploring::Done { report: shown, .. }) if *shown == report));
+    // Another scenario on screen: the answer is not shown for it.
+    update(&mut model, Msg::Edit(format!("{RACE}\nprocess d {{\n  sched_yield\n}}\n")));
+    assert!(model.exploring_shown().is_none());
+    // A worker that cannot start says why.
+    update(&mut model, Msg::ExploreAll);
+    update(&mut model, Msg::Explored(ANY_EXPLORATION, Err("no workers here".into())));
+    assert!(matches!(model.exploring_shown(), Some(Exploring::Failed { error, .. }) if error == "no workers here"));
+}

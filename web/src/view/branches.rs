@@ -1,9 +1,10 @@
-//! Under the timeline: where a bad run's fate was sealed, the branches of the run's history, and
-//! "What else?" at the step on screen (see `state/branches.rs`).
+//! Under the timeline: where a bad run's fate was sealed, the branches of the run's history, "What
+//! else?" at the step on screen (see `state/branches.rs`), and every schedule of the scenario, explored
+//! in a worker (`state/exploring.rs`).
 
 use super::{on_click, tint};
 use crate::engine::Engine;
-use crate::state::{Model, Msg};
+use crate::state::{Exploring, Model, Msg};
 use yew::prelude::*;
 
 /// The marker on the strip at the sealed step, placed as a share of the run.
@@ -88,16 +89,68 @@ pub fn row(model: &Model, engine: &Engine, send: &Callback<Msg>) -> Html {
             </div>
         }
     });
+    let exploring = model.exploring_shown();
+    let running = matches!(exploring, Some(Exploring::Running { .. }));
     html! {
         <div class="run-tree">
             if runnable {
                 <button id="what-else" onclick={on_click(send, Msg::WhatElse)}
                     title="Every way the run can still end, for each process that could run next">{"What else?"}</button>
             }
+            <button id="explore-all" onclick={on_click(send, Msg::ExploreAll)} disabled={running}
+                title="Run the scenario under every schedule and list each way it can end">
+                { if running { "Exploring…" } else { "Every schedule" } }
+            </button>
             {branches.unwrap_or_default()}
             {find.unwrap_or_default()}
             {sealed.unwrap_or_default()}
             {answer.unwrap_or_default()}
+            {exploring.map(explored).unwrap_or_default()}
         </div>
+    }
+}
+
+/// What the exploration of every schedule found, each outcome with a link that replays it.
+fn explored(exploring: &Exploring) -> Html {
+    match exploring {
+        Exploring::Running { .. } => html! {
+            <div class="explored" id="explore-panel" role="status">{"Exploring every schedule…"}</div>
+        },
+        Exploring::Failed { error, .. } => html! {
+            <div class="explored" id="explore-panel" role="status">{format!("The exploration could not run: {error}")}</div>
+        },
+        Exploring::Done { report, .. } => {
+            let summary = format!(
+                "{} {} over {} schedules ({} states){}",
+                report.outcomes.len(),
+                if report.outcomes.len() == 1 { "way to end" } else { "ways to end" },
+                report.schedules,
+                report.states,
+                if report.incomplete.is_empty() {
+                    String::new()
+                } else {
+                    format!("; not every schedule: {}", report.incomplete)
+                }
+            );
+            html! {
+                <div class={classes!("explored", if report.holds { "holds" } else { "fails" })} id="explore-panel" role="region"
+                    aria-label="Every schedule">
+                    <p class="what-else-title">{summary}</p>
+                    <ul>
+                        { for report.outcomes.iter().enumerate().map(|(index, row)| html! {
+                            <li class={classes!("explored-row", if row.holds { "good" } else { "bad" })} id={format!("explored-{index}")}>
+                                <a href={format!("#{}", row.link)} title="Open the shortest schedule that ends so">
+                                    {format!("replay ({} steps)", row.steps)}
+                                </a>
+                                {" "}<span>{format!("{} schedules: {}", row.schedules, row.words)}</span>
+                            </li>
+                        }) }
+                        { for report.declared.iter().map(|(words, holds)| html! {
+                            <li class={classes!("explored-row", "declared", if *holds { "good" } else { "bad" })}>{format!("outcome {words}")}</li>
+                        }) }
+                    </ul>
+                </div>
+            }
+        }
     }
 }

@@ -1,0 +1,100 @@
+//! "Every schedule": the scenario on screen explored to the end, as `ipclab explore` does, in a Web
+//! Worker (`static/explore-worker.js`, with the JavaScript module in `api/`) so that the page stays
+//! responsive. Part of the reducer; see [`super`].
+//!
+//! [`Msg::ExploreAll`] asks for it ([`Effect::Explore`]); the answer comes back as [`Msg::Explored`]
+//! and is shown while the scenario on screen is the one explored. Each outcome carries a share link
+//! that replays its shortest schedule: opening it is opening a link.
+
+use super::*;
+
+/// States an exploration in the page visits at most.
+pub const EXPLORE_STATES: u64 = 200_000;
+
+/// An answer that belongs to whatever exploration is running (a worker that could not start).
+pub const ANY_EXPLORATION: u32 = u32::MAX;
+
+/// What the worker found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExploreReport {
+    /// Every schedule met every expectation and every declared outcome holds.
+    pub holds: bool,
+    /// Schedules explored in all (digits: the count can pass 2^64).
+    pub schedules: String,
+    pub states: u64,
+    /// Why it stopped early (empty when it finished).
+    pub incomplete: String,
+    pub outcomes: Vec<ExploredRow>,
+    /// Each declared outcome's verdict in words, and whether it holds.
+    pub declared: Vec<(String, bool)>,
+}
+
+/// One way the scenario can end.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExploredRow {
+    pub words: String,
+    /// Every process exited and every expectation held.
+    pub holds: bool,
+    pub schedules: String,
+    /// Steps of the shortest schedule that ends so.
+    pub steps: u64,
+    /// A share link that replays that schedule.
+    pub link: String,
+}
+
+/// The exploration of a scenario's text: asked, answered, or failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Exploring {
+    Running { id: u32, source: String },
+    Done { source: String, report: ExploreReport },
+    Failed { source: String, error: String },
+}
+
+impl Exploring {
+    fn source(&self) -> &str {
+        match self {
+            Exploring::Running { source, .. } | Exploring::Done { source, .. } | Exploring::Failed { source, .. } => {
+                source
+            }
+        }
+    }
+}
+
+impl Model {
+    /// The exploration of the scenario on screen, if one was asked for it.
+    pub fn exploring_shown(&self) -> Option<&Exploring> {
+        let engine = self.engine.as_ref()?;
+        self.exploring.as_ref().filter(|exploring| exploring.source() == engine.setup.source)
+    }
+}
+
+/// Asks for every schedule of the scenario on screen.
+pub(super) fn ask(model: &mut Model, effects: &mut Vec<Effect>) {
+    model.stop(effects);
+    let Some(engine) = &model.engine else { return };
+    if matches!(model.exploring_shown(), Some(Exploring::Running { .. })) {
+        return;
+    }
+    model.explorations += 1;
+    let id = model.explorations;
+    let source = engine.setup.source.clone();
+    model.exploring = Some(Exploring::Running { id, source: source.clone() });
+    model.announce("Exploring every schedule…");
+    effects.push(Effect::Explore { id, scenario: source, max_states: EXPLORE_STATES });
+}
+
+/// The worker's answer to exploration `id`.
+pub(super) fn answered(model: &mut Model, id: u32, answer: Result<ExploreReport, String>) {
+    let Some(Exploring::Running { id: running, source }) = &model.exploring else { return };
+    if id != *running && id != ANY_EXPLORATION {
+        return;
+    }
+    let source = source.clone();
+    model.exploring = Some(match answer {
+        Ok(report) => {
+            model.announce(format!("{} ways to end over {} schedules.", report.outcomes.len(), report.schedules));
+            Exploring::Done { source, report }
+        }
+        Err(error) => Exploring::Failed { source, error },
+    });
+}

@@ -1,0 +1,50 @@
+// Explores a scenario's schedules away from the page's thread, with the JavaScript module (api/), so
+// that the playground stays responsive while it runs. The page posts { id, scenario, maxStates }; the
+// answer is { id, ok, ... } with every outcome in words, its schedules, and a share link that replays
+// its shortest schedule (or { id, ok: false, error }).
+import init, { explore, encodeShareLink } from './api/ipclab.js';
+
+const ready = init();
+
+const ends = (outcome) => {
+  if (outcome.ending !== 'all-exited') return outcome.ending.replace(/-/g, ' ');
+  if (outcome.holds) return 'every process exits and every expectation holds';
+  return 'an expectation fails';
+};
+
+const describe = (outcome) => {
+  const processes = outcome.processes.map((process) => `${process.name} ${process.end}`).join(', ');
+  const failed = outcome.failures.length ? `; failed: ${outcome.failures.join('; ')}` : '';
+  return `${ends(outcome)} (${processes})${failed}`;
+};
+
+self.onmessage = async (event) => {
+  const { id, scenario, maxStates } = event.data;
+  try {
+    await ready;
+    const found = explore(scenario, { maxStates });
+    self.postMessage({
+      id,
+      ok: true,
+      holds: found.holds,
+      schedules: found.schedules,
+      states: found.states,
+      incomplete: found.incomplete || '',
+      outcomes: found.outcomes.map((outcome) => ({
+        words: describe(outcome),
+        holds: outcome.holds && outcome.ending === 'all-exited',
+        schedules: outcome.schedules,
+        steps: outcome.shortest.length,
+        link: encodeShareLink({
+          scenario, seed: 0, policy: 'round-robin', choices: outcome.shortest, step: outcome.shortest.length,
+        }),
+      })),
+      declared: found.declared.map((verdict) => ({
+        words: `${verdict.title}: ${verdict.holds ? 'holds' : 'refuted'} (${verdict.witnesses} with it, ${verdict.others} without)`,
+        holds: verdict.holds,
+      })),
+    });
+  } catch (error) {
+    self.postMessage({ id, ok: false, error: String((error && error.message) || error) });
+  }
+};
