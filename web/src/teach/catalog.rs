@@ -71,6 +71,7 @@ pub const LEARN_ORDER: &[(&str, &str)] = &[
     ("nonblocking-pipe", "Pipes"),
     ("sigpipe-no-reader", "Pipes"),
     ("fifo-unrelated", "Named pipes (FIFOs)"),
+    ("fifo-open-before-mkfifo", "Named pipes (FIFOs)"),
     ("wait-and-zombie", "Processes and signals"),
     ("process-identity", "Processes and signals"),
     ("stop-continue-kill", "Processes and signals"),
