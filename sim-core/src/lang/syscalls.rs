@@ -37,6 +37,8 @@ pub enum Mechanism {
     /// Loads, stores and atomic operations on mapped memory: user-space instructions, not system calls,
     /// though each takes a step of its own so that the scheduler can interleave them.
     Memory,
+    /// Unix-domain sockets (`socketpair`, `send`, `recv`, `shutdown`), reached through descriptors.
+    Socket,
 }
 
 impl Mechanism {
@@ -53,6 +55,7 @@ impl Mechanism {
                 | Mechanism::Shm
                 | Mechanism::Mm
                 | Mechanism::Memory
+                | Mechanism::Socket
         )
     }
 
@@ -72,6 +75,7 @@ impl Mechanism {
             Mechanism::Shm => "System V shared memory",
             Mechanism::Mm => "memory mappings",
             Mechanism::Memory => "memory instructions",
+            Mechanism::Socket => "Unix-domain sockets",
         }
     }
 
@@ -164,6 +168,10 @@ pub enum CallId {
     Store,
     FetchAdd,
     CompareExchange,
+    Socketpair,
+    Send,
+    Recv,
+    Shutdown,
 }
 
 /// What one operand of a call is, which decides how it is parsed, checked and printed.
@@ -233,6 +241,9 @@ pub enum Binding {
     Fd,
     /// Two descriptors, `NAME.r` and `NAME.w`; the name is required (`p = pipe`).
     PipeEnds,
+    /// Two descriptors, `NAME.0` and `NAME.1`, the two ends of a connected socket pair; the name is
+    /// required (`s = socketpair SOCK_STREAM`).
+    SocketEnds,
     /// The value the call stores through its pointer argument (`n = ioctl p.r FIONREAD`).
     OutValue,
     /// The count of bytes received, and as `NAME.SUFFIX` the message's type (`msgrcv`: `m.mtype`) or
@@ -357,7 +368,7 @@ impl CallSpec {
 
     pub fn usage(&self) -> String {
         let mut text = match self.binding {
-            Binding::PipeEnds => "NAME = ".to_string(),
+            Binding::PipeEnds | Binding::SocketEnds => "NAME = ".to_string(),
             Binding::Nothing => String::new(),
             Binding::Value | Binding::Fd | Binding::OutValue | Binding::Message(_) => "[NAME =] ".to_string(),
         };
@@ -1374,6 +1385,54 @@ pub const CALLS: &[CallSpec] = &[
         man: "",
         summary: reference_text!("A user-space instruction (`lock cmpxchg`): if the integer at ADDR + OFFSET is EXPECTED, writes NEW, in one indivisible step; returns the value before either way."),
     },
+    CallSpec {
+        id: CallId::Socketpair,
+        name: "socketpair",
+        mechanism: Mechanism::Socket,
+        operands: &[operand("TYPE", K::OneOf(Family::SockType))],
+        binding: B::SocketEnds,
+        result: R::Pair,
+        may_block: false,
+        c_text: "socketpair(AF_UNIX, {0}, 0, sv)",
+        man: "socketpair(2)",
+        summary: reference_text!("Creates two connected Unix-domain sockets, named `NAME.0` and `NAME.1`: what one sends the other receives. TYPE `SOCK_STREAM` (bytes, no message boundaries), `SOCK_DGRAM` or `SOCK_SEQPACKET` (messages, each received whole or cut short)."),
+    },
+    CallSpec {
+        id: CallId::Send,
+        name: "send",
+        mechanism: Mechanism::Socket,
+        operands: &[FD, PAYLOAD, optional("FLAGS", K::Flags(Family::SendFlag), 0)],
+        binding: B::Value,
+        result: R::Number,
+        may_block: true,
+        c_text: "send({0}, {1}, {1.len}[, {2}])",
+        man: "send(2)",
+        summary: reference_text!("Sends bytes to the socket's peer; returns how many were sent. FLAGS `MSG_DONTWAIT` (`EAGAIN` rather than block), `MSG_NOSIGNAL` (`EPIPE` without `SIGPIPE`)."),
+    },
+    CallSpec {
+        id: CallId::Recv,
+        name: "recv",
+        mechanism: Mechanism::Socket,
+        operands: &[FD, COUNT, optional("FLAGS", K::Flags(Family::RecvFlag), 0)],
+        binding: B::Value,
+        result: R::Data,
+        may_block: true,
+        c_text: "recv({0}, buf, {1}[, {2}])",
+        man: "recv(2)",
+        summary: reference_text!("Receives at most COUNT bytes (a stream's bytes, or one message, the rest of which is lost); 0 at end of file. FLAGS `MSG_PEEK` (leave them queued), `MSG_DONTWAIT`, `MSG_TRUNC` (return a message's real length, which shows as a number without the bytes)."),
+    },
+    CallSpec {
+        id: CallId::Shutdown,
+        name: "shutdown",
+        mechanism: Mechanism::Socket,
+        operands: &[FD, operand("HOW", K::OneOf(Family::ShutdownHow))],
+        binding: B::Value,
+        result: R::Zero,
+        may_block: false,
+        c_text: "shutdown({0}, {1})",
+        man: "shutdown(2)",
+        summary: reference_text!("Closes one direction of a connected socket for both ends: `SHUT_WR` (the peer reads to end of file, a send here fails with `EPIPE`), `SHUT_RD`, `SHUT_RDWR`."),
+    },
 ];
 
 impl CallId {
@@ -1410,19 +1469,15 @@ impl CallId {
 /// can say so instead of "expected a statement".
 pub const NOT_MODELLED: &[&str] = &[
     "socket",
-    "socketpair",
     "bind",
     "listen",
     "accept",
     "accept4",
     "connect",
-    "send",
-    "recv",
     "sendto",
     "recvfrom",
     "sendmsg",
     "recvmsg",
-    "shutdown",
     "getsockopt",
     "setsockopt",
     "poll",

@@ -82,7 +82,11 @@ pub const ENAMETOOLONG: Errno = Errno(36);
 pub const ENOMSG: Errno = Errno(42);
 pub const EIDRM: Errno = Errno(43);
 pub const EOVERFLOW: Errno = Errno(75);
+pub const ENOTSOCK: Errno = Errno(88);
 pub const EMSGSIZE: Errno = Errno(90);
+pub const ECONNRESET: Errno = Errno(104);
+pub const ENOTCONN: Errno = Errno(107);
+pub const ECONNREFUSED: Errno = Errno(111);
 pub const ETIMEDOUT: Errno = Errno(110);
 
 impl Errno {

@@ -645,6 +645,8 @@ impl Encoder<'_> {
             BlockReason::NamedSem { .. } => 12,
             BlockReason::SignalWait { .. } => 13,
             BlockReason::Sleep { .. } => 14,
+            // The last tag that fits: the reasons past it follow as a second number.
+            BlockReason::SocketEmpty { .. } | BlockReason::SocketFull { .. } => 15,
         };
         self.with_operands(tags::BLOCK, delta, [pid, op, shape | reason_tag], args);
         match *reason {
@@ -687,6 +689,15 @@ impl Encoder<'_> {
             BlockReason::Sleep { until, seconds } => {
                 self.put(until);
                 self.byte(seconds as u8);
+            }
+            BlockReason::SocketEmpty { socket } => {
+                self.put(0);
+                self.put(socket as u64);
+            }
+            BlockReason::SocketFull { socket, written } => {
+                self.put(1);
+                self.put(socket as u64);
+                self.put(written as u64);
             }
         }
     }
@@ -1035,6 +1046,11 @@ impl PackedEvents<'_> {
                 };
                 BlockReason::Sleep { until, seconds }
             }
+            15 => match self.get() {
+                0 => BlockReason::SocketEmpty { socket: self.get_u32() },
+                1 => BlockReason::SocketFull { socket: self.get_u32(), written: self.get_u32() },
+                other => self.corrupt("block reason", 15 + other),
+            },
             other => self.corrupt("block reason", other),
         }
     }

@@ -199,7 +199,10 @@ pub fn panel(objects: &[ObjectView], names: &Names) -> Html {
                     segment.mode,
                     format!("{} B, {}", segment.size, count(segment.attached as usize, "attach")),
                 ),
-                ObjectView::Pipe(_) | ObjectView::Fifo(_) | ObjectView::AddressSpace(_) => return None,
+                ObjectView::Pipe(_)
+                | ObjectView::Fifo(_)
+                | ObjectView::AddressSpace(_)
+                | ObjectView::SocketPair(_) => return None,
             };
             Some(html! {
                 <tr>

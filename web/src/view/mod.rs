@@ -309,7 +309,8 @@ fn objects(engine: &Engine, snapshot: &Snapshot) -> Html {
                 | ObjectView::Mqueue(_)
                 | ObjectView::NamedSem(_)
                 | ObjectView::ShmSegment(_)
-                | ObjectView::AddressSpace(_) => Html::default(),
+                | ObjectView::AddressSpace(_)
+                | ObjectView::SocketPair(_) => Html::default(),
             }) }
         </div>
         </>
