@@ -105,6 +105,8 @@ fn reason() -> impl Strategy<Value = BlockReason> {
         (any::<u64>(), any::<bool>()).prop_map(|(until, seconds)| BlockReason::Sleep { until, seconds }),
         number::<u32>().prop_map(|socket| BlockReason::SocketEmpty { socket }),
         (number::<u32>(), number::<u32>()).prop_map(|(socket, written)| BlockReason::SocketFull { socket, written }),
+        number::<u32>().prop_map(|socket| BlockReason::SocketAccept { socket }),
+        number::<u32>().prop_map(|socket| BlockReason::SocketBacklog { socket }),
     ]
 }
 

@@ -67,6 +67,9 @@ impl Kernel {
                         BlockReason::SocketEmpty { socket } | BlockReason::SocketFull { socket, .. } if crate::IPC => {
                             self.socket_peer_holders(*socket)
                         }
+                        // A connect waits for whoever holds the listener and could accept; an accept
+                        // for a client nobody can name in advance.
+                        BlockReason::SocketBacklog { socket } if crate::IPC => self.socket_holders(*socket),
                         // Not reached without the IPC mechanisms: nothing sleeps on their objects.
                         BlockReason::SemOp { .. }
                         | BlockReason::MsgEmpty { .. }
@@ -75,7 +78,9 @@ impl Kernel {
                         | BlockReason::MqFull { .. }
                         | BlockReason::NamedSem { .. }
                         | BlockReason::SocketEmpty { .. }
-                        | BlockReason::SocketFull { .. } => Vec::new(),
+                        | BlockReason::SocketFull { .. }
+                        | BlockReason::SocketAccept { .. }
+                        | BlockReason::SocketBacklog { .. } => Vec::new(),
                     };
                     (Some(reason.clone()), waits_for)
                 }
@@ -106,6 +111,12 @@ impl Kernel {
         let Some(peer) = self.socket(socket).filter(|socket| !socket.peer_dead).map(|socket| socket.peer) else {
             return Vec::new();
         };
+        self.socket_holders(peer)
+    }
+
+    /// Living processes holding a descriptor to socket `socket`.
+    pub fn socket_holders(&self, socket: u32) -> Vec<Pid> {
+        let peer = socket;
         self.alive
             .iter()
             .copied()

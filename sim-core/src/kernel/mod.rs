@@ -203,6 +203,8 @@ pub struct Kernel {
     pub frames: mm::Frames,
     /// Unix-domain sockets, indexed by `id - 1`; a released one leaves `None`.
     pub sockets: Vec<Option<socket::Socket>>,
+    /// Socket files in the file system namespace, by path: the socket bound there (which may be gone).
+    pub socket_names: BTreeMap<Arc<str>, u32>,
     pub step: u64,
     pub bytes_in_flight: u64,
     /// Pages of freed pipes that a clone of the kernel still held when they were freed.
@@ -260,6 +262,7 @@ impl Kernel {
             ipc: ipc::Ipc::default(),
             frames: mm::Frames::default(),
             sockets: Vec::new(),
+            socket_names: BTreeMap::new(),
             step: 0,
             bytes_in_flight: 0,
             pages_released_shared: 0,
@@ -1223,7 +1226,10 @@ pub(crate) fn mechanism_of(reason: &BlockReason) -> MechanismId {
         BlockReason::SemOp { .. } => MechanismId::Sem,
         BlockReason::MqEmpty { .. } | BlockReason::MqFull { .. } => MechanismId::Mqueue,
         BlockReason::NamedSem { .. } => MechanismId::NamedSem,
-        BlockReason::SocketEmpty { .. } | BlockReason::SocketFull { .. } => MechanismId::Socket,
+        BlockReason::SocketEmpty { .. }
+        | BlockReason::SocketFull { .. }
+        | BlockReason::SocketAccept { .. }
+        | BlockReason::SocketBacklog { .. } => MechanismId::Socket,
     }
 }
 

@@ -1,11 +1,16 @@
-//! Unix-domain sockets: `socketpair`, `send`, `recv`, `shutdown`, and `read`, `write` and `close` on a
-//! socket's descriptor.
+//! Unix-domain sockets: `socketpair`, `socket`, `bind`, `listen`, `accept`, `connect`, `send`, `recv`,
+//! `shutdown`, and `read`, `write` and `close` on a socket's descriptor.
 //!
 //! The rules follow `net/unix/af_unix.c` of Linux 6.18, each cited at the function that has it. A
 //! socket is one end; `socketpair` makes two connected ends (`unix_socketpair`). What one end sends is
 //! queued on the other's receive queue, one entry per send (an `sk_buff`): a stream socket's reader
 //! takes bytes across entries, so boundaries vanish; a datagram or seqpacket socket's reader takes one
 //! entry per call, and what does not fit its buffer is lost.
+//!
+//! A socket bound to a path has a socket file there (`Kernel::socket_names`), which outlives it until
+//! `unlink`. A `connect` to a listening socket makes the server's end at once (`unix_stream_connect`),
+//! connected to the client and queued on the listener until `accept` takes it; the queue holds up to
+//! the backlog plus one (`unix_recvq_full`), and a `connect` past that sleeps.
 //!
 //! Buffer accounting: Linux charges each queued `sk_buff` to its *sender's* `sk_wmem_alloc` by its
 //! `truesize` until the reader consumes it whole, and a sender may allocate a new buffer only while
@@ -23,7 +28,8 @@ use super::{CallContext, Exec, Interruption, Kernel, Mechanism, Scratch};
 use crate::lang::ast::Payload;
 use crate::lang::syscalls::CallId;
 use crate::linux::errno::{
-    EAGAIN, EBADF, ECONNREFUSED, ECONNRESET, EINVAL, EMFILE, EMSGSIZE, ENOTCONN, ENOTSOCK, EPIPE,
+    EADDRINUSE, EAGAIN, EBADF, ECONNREFUSED, ECONNRESET, EINVAL, EISCONN, EMFILE, EMSGSIZE, ENOENT, ENOTCONN, ENOTSOCK,
+    EOPNOTSUPP, EPIPE, EPROTOTYPE,
 };
 use crate::linux::fcntl;
 use crate::linux::socket::{
@@ -34,6 +40,7 @@ use crate::linux::Errno;
 use crate::present::snapshot::{MessageView, ObjectView, SocketEndView, SocketPairView};
 use crate::trace::{BlockReason, CallResult, Copied, CopyDirection, ObjectRef, Pid, Trace, WakeCause};
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 /// `RCV_SHUTDOWN` and `SEND_SHUTDOWN`, the two bits of `sk_shutdown`.
 const RCV_SHUTDOWN: u8 = 1;
@@ -158,6 +165,15 @@ pub struct Socket {
     /// Bytes queued here, and read from here, in all (for the conservation invariant).
     pub bytes_in: u64,
     pub bytes_out: u64,
+    /// The path it is bound to.
+    pub path: Option<Arc<str>>,
+    /// Listening (`TCP_LISTEN`), with its backlog (`sk_max_ack_backlog`) and the server ends of the
+    /// connections waiting for `accept`, oldest first; and the clients asleep in `connect` because
+    /// that queue is full (`peer_wait`).
+    pub listening: bool,
+    pub backlog: u32,
+    pub pending: VecDeque<u32>,
+    pub connect_wait: WaitQueue,
 }
 
 impl Socket {
@@ -178,6 +194,11 @@ impl Socket {
             write_wait: WaitQueue::default(),
             bytes_in: 0,
             bytes_out: 0,
+            path: None,
+            listening: false,
+            backlog: 0,
+            pending: VecDeque::new(),
+            connect_wait: WaitQueue::default(),
         }
     }
 
@@ -271,6 +292,163 @@ fn socketpair(kernel: &mut Kernel, pid: Pid, kind: i64) -> Exec {
     Exec::Done(CallResult::Pair { read_fd: first_fd as i32, write_fd: second_fd as i32 })
 }
 
+/// An open file on socket `id`, on the lowest free descriptor (`EMFILE` when there is none).
+fn install_socket(kernel: &mut Kernel, pid: Pid, id: u32) -> Result<i64, Errno> {
+    let Some(fd) = kernel.lowest_free_fd(pid, 0) else { return Err(EMFILE) };
+    let file = kernel.new_file(super::fd::OpenFile {
+        object: super::fd::FileObject::Socket(id),
+        readable: true,
+        writable: true,
+        nonblock: false,
+        base_flags: fcntl::O_RDWR,
+        refs: 1,
+        offset: 0,
+    });
+    kernel.install_fd(pid, fd, file, false);
+    Ok(fd)
+}
+
+/// `unix_create`: an unconnected socket. Datagram sockets come from `socketpair` only here: an
+/// unconnected one would need addresses for `sendto`, which are not modelled yet.
+fn socket(kernel: &mut Kernel, pid: Pid, kind: i64) -> Exec {
+    let Some(kind) = SocketKind::from_type(kind).filter(|kind| kind.connected_type()) else {
+        let detail = "only SOCK_STREAM and SOCK_SEQPACKET sockets are made by socket in this model".to_string();
+        return kernel.halt("not_modelled", detail);
+    };
+    if kernel.lowest_free_fd(pid, 0).is_none() {
+        return Kernel::error(EMFILE);
+    }
+    let id = kernel.sockets.len() as u32 + 1;
+    kernel.sockets.push(Some(Socket::new(id, kind, 0)));
+    if kernel.footprint.enabled {
+        kernel.footprint.write(ObjectRef::socket(id));
+    }
+    match install_socket(kernel, pid, id) {
+        Ok(fd) => Exec::Done(CallResult::Value { value: fd }),
+        Err(errno) => Kernel::error(errno),
+    }
+}
+
+/// `unix_bind_bsd`: the socket file is made first (an existing path is `EADDRINUSE`), then a socket
+/// already bound refuses the second name (`EINVAL`) and the file goes again.
+fn bind(kernel: &mut Kernel, id: u32, path: Arc<str>) -> Exec {
+    if kernel.fifos.contains_key(&path) || kernel.socket_names.contains_key(&path) {
+        return Kernel::error(EADDRINUSE);
+    }
+    let socket = kernel.socket_mut(id);
+    if socket.path.is_some() {
+        return Kernel::error(EINVAL);
+    }
+    socket.path = Some(path.clone());
+    kernel.socket_names.insert(path, id);
+    Exec::Done(CallResult::Value { value: 0 })
+}
+
+/// `unix_listen`: a bound, unconnected stream or seqpacket socket; a larger backlog wakes the clients
+/// waiting for room. `__sys_listen` caps the backlog at `somaxconn` (4096), a negative one too.
+fn listen(kernel: &mut Kernel, pid: Pid, id: u32, backlog: i64, trace: &mut Trace) -> Exec {
+    let socket = kernel.socket_mut(id);
+    if !socket.kind.connected_type() {
+        return Kernel::error(EOPNOTSUPP);
+    }
+    if socket.path.is_none() || (socket.peer != 0 || socket.peer_dead) {
+        return Kernel::error(EINVAL);
+    }
+    let backlog = if (backlog as u64) > 4096 { 4096 } else { backlog as u32 };
+    let grew = backlog > socket.backlog;
+    socket.listening = true;
+    socket.backlog = backlog;
+    if grew {
+        let object = ObjectRef::socket(id);
+        wake_socket(kernel, id, |s| &mut s.connect_wait, Wake::All, pid, WakeCause::Room { object }, trace);
+    }
+    Exec::Done(CallResult::Value { value: 0 })
+}
+
+/// `unix_stream_connect`: the path must name a socket (`ENOENT`, `ECONNREFUSED` for another file or a
+/// socket gone), of the same type (`EPROTOTYPE`), listening and not shut down (`ECONNREFUSED`); a full
+/// queue puts the client to sleep (`unix_wait_for_peer`); then the client must be unconnected. The
+/// server's end is made, both are connected, and it waits in the listener's queue.
+fn connect(kernel: &mut Kernel, pid: Pid, id: u32, path: Arc<str>, nonblock: bool, trace: &mut Trace) -> Exec {
+    let socket = kernel.socket_mut(id);
+    let kind = socket.kind;
+    if !kind.connected_type() {
+        let detail = "connect of a SOCK_DGRAM socket is not modelled yet".to_string();
+        return kernel.halt("not_modelled", detail);
+    }
+    let Some(&listener) = kernel.socket_names.get(&path) else {
+        return Kernel::error(if kernel.fifos.contains_key(&path) { ECONNREFUSED } else { ENOENT });
+    };
+    let Some(target) = kernel.socket(listener) else { return Kernel::error(ECONNREFUSED) };
+    if target.kind != kind {
+        return Kernel::error(EPROTOTYPE);
+    }
+    if !target.listening || target.shutdown & RCV_SHUTDOWN != 0 {
+        return Kernel::error(ECONNREFUSED);
+    }
+    let full = target.pending.len() as u32 > target.backlog;
+    if kernel.footprint.enabled {
+        kernel.footprint.write(ObjectRef::socket(listener));
+    }
+    if full {
+        if nonblock {
+            return Kernel::error(EAGAIN);
+        }
+        kernel.socket_mut(listener).connect_wait.add(pid, true);
+        return Exec::Block(BlockReason::SocketBacklog { socket: listener });
+    }
+    // The client's own state is looked at last, with the listener in hand: a connected client is
+    // `EISCONN`, a listening one `EINVAL` (and either sleeps first while the queue is full).
+    let client = kernel.socket_mut(id);
+    if client.peer != 0 || client.peer_dead {
+        return Kernel::error(EISCONN);
+    }
+    if client.listening {
+        return Kernel::error(EINVAL);
+    }
+    let server = kernel.sockets.len() as u32 + 1;
+    let mut end = Socket::new(server, kind, id);
+    end.files = 0;
+    kernel.sockets.push(Some(end));
+    kernel.socket_mut(id).peer = server;
+    kernel.socket_mut(listener).pending.push_back(server);
+    if kernel.footprint.enabled {
+        kernel.footprint.write(ObjectRef::socket(server));
+    }
+    let object = ObjectRef::socket(listener);
+    wake_socket(kernel, listener, |s| &mut s.read_wait, Wake::One, pid, WakeCause::Partner { object }, trace);
+    Exec::Done(CallResult::Value { value: 0 })
+}
+
+/// `unix_accept`: the oldest waiting connection's server end, on a new descriptor; an empty queue is
+/// `EAGAIN` or a sleep (`skb_recv_datagram`, exclusive). Taking one makes room: one waiting client
+/// wakes (`wake_up_interruptible(&u->peer_wait)`).
+fn accept(kernel: &mut Kernel, pid: Pid, id: u32, nonblock: bool, trace: &mut Trace) -> Exec {
+    let socket = kernel.socket_mut(id);
+    if !socket.kind.connected_type() {
+        return Kernel::error(EOPNOTSUPP);
+    }
+    if !socket.listening || socket.shutdown & RCV_SHUTDOWN != 0 {
+        return Kernel::error(EINVAL);
+    }
+    if kernel.lowest_free_fd(pid, 0).is_none() {
+        return Kernel::error(EMFILE);
+    }
+    let socket = kernel.socket_mut(id);
+    let Some(server) = socket.pending.pop_front() else {
+        if nonblock {
+            return Kernel::error(EAGAIN);
+        }
+        socket.read_wait.add(pid, true);
+        return Exec::Block(BlockReason::SocketAccept { socket: id });
+    };
+    kernel.socket_mut(server).files = 1;
+    let fd = install_socket(kernel, pid, server).expect("a free descriptor was found above");
+    let object = ObjectRef::socket(id);
+    wake_socket(kernel, id, |s| &mut s.connect_wait, Wake::One, pid, WakeCause::Room { object }, trace);
+    Exec::Done(CallResult::Value { value: fd })
+}
+
 /// `send` (`flags`) or `write` (no flags) of `payload` on socket `id`, one attempt.
 pub(crate) fn send(kernel: &mut Kernel, pid: Pid, id: u32, payload: &Payload, flags: i64, trace: &mut Trace) -> Exec {
     if kernel.footprint.enabled {
@@ -294,6 +472,7 @@ fn broken_pipe(kernel: &mut Kernel, pid: Pid, flags: i64) -> Exec {
 /// sender, and wakes the peer's readers (`sk_data_ready`: a stream's readers all, as
 /// `unix_stream_data_wait` sleeps without `WQ_FLAG_EXCLUSIVE`; of datagram readers the first, as
 /// `__skb_wait_for_more_packets` sleeps exclusively).
+#[allow(clippy::too_many_arguments)]
 fn enqueue(
     kernel: &mut Kernel,
     pid: Pid,
@@ -494,6 +673,10 @@ fn record_read(kernel: &mut Kernel, pid: Pid, id: u32, got: u32, trace: &mut Tra
 fn stream_recv(kernel: &mut Kernel, pid: Pid, id: u32, count: u32, flags: i64, trace: &mut Trace) -> Exec {
     let peek = flags & MSG_PEEK != 0;
     let socket = kernel.sockets[id as usize - 1].as_mut().expect("a live file points at a freed socket");
+    // Only a connected socket reads (`sk_state != TCP_ESTABLISHED`: `EINVAL`).
+    if socket.peer == 0 && !socket.peer_dead {
+        return Kernel::error(EINVAL);
+    }
     let peer = socket.peer;
     let mut copied = 0u32;
     let mut freed = 0u32;
@@ -553,6 +736,10 @@ fn stream_recv(kernel: &mut Kernel, pid: Pid, id: u32, count: u32, flags: i64, t
 fn dgram_recv(kernel: &mut Kernel, pid: Pid, id: u32, count: u32, flags: i64, trace: &mut Trace) -> Exec {
     let peek = flags & MSG_PEEK != 0;
     let socket = kernel.sockets[id as usize - 1].as_mut().expect("a live file points at a freed socket");
+    // `unix_seqpacket_recvmsg`: only a connected seqpacket socket receives.
+    if socket.kind == SocketKind::Seqpacket && socket.peer == 0 && !socket.peer_dead {
+        return Kernel::error(ENOTCONN);
+    }
     if let Some(errno) = socket.error.take() {
         return Kernel::error(errno);
     }
@@ -621,8 +808,8 @@ fn shutdown(kernel: &mut Kernel, pid: Pid, id: u32, how: i64, trace: &mut Trace)
     Exec::Done(CallResult::Value { value: 0 })
 }
 
-/// The last open file on socket `id` closed (`unix_release_sock`): its queue is dropped (what it
-/// charged to its peer is released), a connection-based peer can neither send nor receive any more
+/// The last open file on socket `id` closed (`unix_release_sock`): a listener's waiting connections are
+/// dropped; a connected socket's queue is dropped (what it charged to its peer is released), a connection-based peer can neither send nor receive any more
 /// (`SHUTDOWN_MASK`) and gets `ECONNRESET` if this end left data unread, and every sleeper of the peer
 /// wakes. A datagram peer only learns of it at its next send.
 pub(crate) fn release(kernel: &mut Kernel, id: u32, by: Pid, trace: &mut Trace) {
@@ -630,6 +817,33 @@ pub(crate) fn release(kernel: &mut Kernel, id: u32, by: Pid, trace: &mut Trace) 
         kernel.footprint.write(ObjectRef::socket(id));
     }
     let socket = kernel.sockets[id as usize - 1].take().expect("a live file points at a freed socket");
+    if socket.listening {
+        // The connections nobody accepted go with it, each as a server end closed before it was
+        // accepted: its client sees `ECONNRESET` (`unix_release_sock` with `embrion`); the clients
+        // waiting for room wake to find nobody listening.
+        for server in &socket.pending {
+            let server_end = kernel.sockets[*server as usize - 1].take().expect("a pending end is live");
+            let client = server_end.peer;
+            if let Some(Some(client_end)) = kernel.sockets.get_mut(client as usize - 1) {
+                client_end.peer_dead = true;
+                client_end.shutdown = RCV_SHUTDOWN | SEND_SHUTDOWN;
+                client_end.error = Some(ECONNRESET);
+                let charged: u32 = server_end.queue.iter().map(|entry| entry.truesize).sum();
+                if charged > 0 {
+                    uncharge(kernel, by, client, charged, trace);
+                }
+                state_change(kernel, client, by, trace);
+            }
+        }
+        let object = ObjectRef::socket(id);
+        let mut woken = Vec::new();
+        let mut waiting = socket.connect_wait.clone();
+        waiting.wake(Wake::All, &mut woken);
+        for pid in woken {
+            kernel.wake(pid, by, WakeCause::Hangup { object }, trace);
+        }
+        return;
+    }
     let peer = if socket.peer_dead { 0 } else { socket.peer };
     if peer == 0 {
         return;
@@ -707,6 +921,29 @@ impl Mechanism for Sockets {
                 Ok((id, _)) => shutdown(kernel, pid, id, call.arg(1), trace),
                 Err(errno) => Kernel::error(errno),
             },
+            CallId::Socket => socket(kernel, pid, call.arg(0)),
+            CallId::Bind | CallId::Connect | CallId::Listen | CallId::Accept => {
+                let (id, nonblock) = match socket_of(kernel, pid, call.arg(0)) {
+                    Ok(found) => found,
+                    Err(errno) => return Kernel::error(errno),
+                };
+                if kernel.footprint.enabled {
+                    kernel.footprint.write(ObjectRef::socket(id));
+                }
+                let path = || kernel.program.paths[call.arg(1) as usize].clone();
+                match call.id() {
+                    CallId::Bind => {
+                        let path = path();
+                        bind(kernel, id, path)
+                    }
+                    CallId::Connect => {
+                        let path = path();
+                        connect(kernel, pid, id, path, nonblock, trace)
+                    }
+                    CallId::Listen => listen(kernel, pid, id, call.arg(1), trace),
+                    _ => accept(kernel, pid, id, nonblock, trace),
+                }
+            }
             other => unreachable!("{} is not a socket call", other.name()),
         }
     }
@@ -721,6 +958,16 @@ impl Mechanism for Sockets {
             BlockReason::SocketFull { socket, .. } => {
                 if let Some(Some(socket)) = kernel.sockets.get_mut(*socket as usize - 1) {
                     socket.write_wait.remove(pid);
+                }
+            }
+            BlockReason::SocketAccept { socket } => {
+                if let Some(Some(socket)) = kernel.sockets.get_mut(*socket as usize - 1) {
+                    socket.read_wait.remove(pid);
+                }
+            }
+            BlockReason::SocketBacklog { socket } => {
+                if let Some(Some(socket)) = kernel.sockets.get_mut(*socket as usize - 1) {
+                    socket.connect_wait.remove(pid);
                 }
             }
             _ => {}
@@ -782,14 +1029,27 @@ impl Mechanism for Sockets {
             {
                 return Err(format!("socket {}'s peer {} does not name it back", socket.id, socket.peer));
             }
-            for (waiter, reading) in
-                socket.read_wait.pids().map(|pid| (pid, true)).chain(socket.write_wait.pids().map(|pid| (pid, false)))
+            for server in &socket.pending {
+                match kernel.socket(*server) {
+                    Some(end) if end.files == 0 && end.peer != 0 => {}
+                    _ => {
+                        return Err(format!("socket {} holds {server} for accept, which is not a fresh end", socket.id))
+                    }
+                }
+            }
+            let reading = if socket.listening {
+                BlockReason::SocketAccept { socket: socket.id }
+            } else {
+                BlockReason::SocketEmpty { socket: socket.id }
+            };
+            let queues = [
+                (&socket.read_wait, reading),
+                (&socket.write_wait, BlockReason::SocketFull { socket: socket.id, written: 0 }),
+                (&socket.connect_wait, BlockReason::SocketBacklog { socket: socket.id }),
+            ];
+            for (waiter, expected) in
+                queues.iter().flat_map(|(queue, expected)| queue.pids().map(move |pid| (pid, expected.clone())))
             {
-                let expected = if reading {
-                    BlockReason::SocketEmpty { socket: socket.id }
-                } else {
-                    BlockReason::SocketFull { socket: socket.id, written: 0 }
-                };
                 let state = &kernel.process(waiter).state;
                 let queued_for = kernel.process(waiter).still_queued.as_ref();
                 let asleep = |reason: &BlockReason| {
@@ -813,6 +1073,9 @@ impl Mechanism for Sockets {
             // One view per pair, drawn at its lower-numbered live end.
             if socket.peer != 0 && socket.peer < socket.id && !socket.peer_dead && kernel.socket(socket.peer).is_some()
             {
+                continue;
+            }
+            if socket.files == 0 {
                 continue;
             }
             let mut ends = vec![end_view(kernel, socket)];
@@ -854,6 +1117,11 @@ fn end_view(kernel: &Kernel, socket: &Socket) -> SocketEndView {
         no_more_writes: socket.shutdown & SEND_SHUTDOWN != 0,
         read_waiters: socket.read_wait.pids().collect(),
         write_waiters: socket.write_wait.pids().collect(),
+        path: socket.path.as_ref().map(|path| path.to_string()),
+        listening: socket.listening,
+        backlog: socket.backlog,
+        pending: socket.pending.iter().copied().collect(),
+        connect_waiters: socket.connect_wait.pids().collect(),
     }
 }
 
@@ -950,5 +1218,32 @@ mod tests {
         );
         assert_eq!(sent.kernel().state_hash(), again.kernel().state_hash());
         assert_ne!(sent.kernel().state_hash(), other.kernel().state_hash());
+    }
+
+    #[test]
+    fn a_listener_queues_backlog_plus_one_and_a_client_waits_for_whoever_holds_it() {
+        // Backlog 0: the first connect waits in the queue, the second sleeps; nobody accepts.
+        let simulation = simulation(
+            "process main {\n  l = socket SOCK_STREAM\n  bind l \"/s\"\n  listen l 0\n  fork kid {\n    \
+             c = socket SOCK_STREAM\n    connect c \"/s\"\n    d = socket SOCK_STREAM\n    connect d \"/s\"\n  }\n  \
+             pause\n}\n",
+        );
+        let views = simulation.kernel().object_views();
+        let listener = views
+            .iter()
+            .find_map(|view| match view {
+                ObjectView::SocketPair(pair) if pair.ends[0].listening => Some(pair.ends[0].clone()),
+                _ => None,
+            })
+            .expect("the listener is drawn");
+        assert_eq!(listener.path.as_deref(), Some("/s"));
+        assert_eq!(listener.pending.len(), 1, "one connection waits for accept");
+        assert_eq!(listener.connect_waiters, vec![3]);
+        let report = simulation.report().unwrap();
+        let crate::RunOutcome::Deadlock { waiting } = &report.outcome else { panic!("{:?}", report.outcome) };
+        let kid = waiting.iter().find(|edge| edge.pid == 3).expect("the kid waits");
+        assert_eq!(kid.reason, Some(BlockReason::SocketBacklog { socket: 1 }));
+        assert_eq!(kid.waits_for, vec![2, 3], "whoever holds the listener could accept");
+        assert!(simulation.kernel().socket_names.contains_key("/s"));
     }
 }

@@ -309,9 +309,24 @@ impl Kernel {
                 hasher.word(entry.consumed as u64);
                 hasher.bytes(&entry.data);
             }
-            for waiter in socket.read_wait.pids().chain([0]).chain(socket.write_wait.pids()) {
+            for waiter in socket
+                .read_wait
+                .pids()
+                .chain([0])
+                .chain(socket.write_wait.pids())
+                .chain([0])
+                .chain(socket.connect_wait.pids())
+                .chain([0])
+                .chain(socket.pending.iter().copied())
+            {
                 hasher.word(waiter as u64);
             }
+            hasher.word(socket.listening as u64 | (socket.backlog as u64) << 1 | (socket.files as u64) << 32);
+            hasher.bytes(socket.path.as_deref().unwrap_or("").as_bytes());
+        }
+        for (path, socket) in self.socket_names.iter().filter(|_| crate::IPC) {
+            hasher.bytes(path.as_bytes());
+            hasher.word(*socket as u64);
         }
         // IPC objects are named by ids the scenario sees (System V) or by names: no renumbering.
         self.ipc.hash_into(&mut hasher);
@@ -364,5 +379,7 @@ fn hash_reason(hasher: &mut TraceHasher, reason: &BlockReason, canonical: &Canon
         BlockReason::Sleep { seconds, .. } => hasher.word(14 | (seconds as u64) << 8),
         BlockReason::SocketEmpty { socket } => hasher.word(15 | (socket as u64) << 8),
         BlockReason::SocketFull { socket, written } => hasher.word(16 | (socket as u64) << 8 | (written as u64) << 40),
+        BlockReason::SocketAccept { socket } => hasher.word(17 | (socket as u64) << 8),
+        BlockReason::SocketBacklog { socket } => hasher.word(18 | (socket as u64) << 8),
     }
 }

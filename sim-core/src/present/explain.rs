@@ -266,6 +266,13 @@ fn sentence(program: &Program, trace: &Trace, names: &ProcessNames, step: u64, e
                         "{who} blocks sending: {}; it sleeps until the peer receives some",
                         reason_text(program, reason)
                     ),
+                    BlockReason::SocketAccept { .. } => {
+                        format!("{who} blocks in accept: {}; it sleeps until a client connects", reason_text(program, reason))
+                    }
+                    BlockReason::SocketBacklog { .. } => format!(
+                        "{who} blocks in connect: {}; it sleeps until the server accepts one",
+                        reason_text(program, reason)
+                    ),
                     _ => format!("{who} blocks: {}", reason_text(program, reason)),
                 };
                 parts.push(text);

@@ -249,6 +249,8 @@ fn write_reason(out: &mut String, reason: &BlockReason) {
         BlockReason::Sleep { .. } => "sleep",
         BlockReason::SocketEmpty { .. } => "socket_empty",
         BlockReason::SocketFull { .. } => "socket_full",
+        BlockReason::SocketAccept { .. } => "socket_accept",
+        BlockReason::SocketBacklog { .. } => "socket_backlog",
     };
     let mut fields = Object::tagged(out, "kind", name);
     match *reason {
@@ -293,7 +295,9 @@ fn write_reason(out: &mut String, reason: &BlockReason) {
             fields.unsigned("until", until);
             fields.key("seconds").push_str(if seconds { "true" } else { "false" });
         }
-        BlockReason::SocketEmpty { socket } => fields.unsigned("socket", socket.into()),
+        BlockReason::SocketEmpty { socket }
+        | BlockReason::SocketAccept { socket }
+        | BlockReason::SocketBacklog { socket } => fields.unsigned("socket", socket.into()),
         BlockReason::SocketFull { socket, written } => {
             fields.unsigned("socket", socket.into());
             fields.unsigned("written", written.into());

@@ -493,6 +493,10 @@ pub fn reason_text(program: &Program, reason: &BlockReason) -> String {
         BlockReason::SocketEmpty { socket } => {
             format!("socket {socket}'s receive queue is empty, and its peer may still send")
         }
+        BlockReason::SocketAccept { socket } => format!("no connection waits on listening socket {socket}"),
+        BlockReason::SocketBacklog { socket } => {
+            format!("listening socket {socket}'s queue of connections waiting for accept is full")
+        }
         BlockReason::SocketFull { socket, written: 0 } => {
             format!("socket {socket}'s send buffer is full of bytes its peer has not received")
         }

@@ -81,12 +81,15 @@ impl ObjectView {
     }
 }
 
-/// A pair of connected Unix-domain sockets (`socketpair`): each end with its receive queue.
+/// A pair of connected Unix-domain sockets (`socketpair`, or `connect` and `accept`): each end with its
+/// receive queue; a socket with no peer (unconnected, listening, or whose peer was closed) alone. A
+/// connection not accepted yet is drawn with its client.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SocketPairView {
     /// `SOCK_STREAM`, `SOCK_DGRAM` or `SOCK_SEQPACKET`.
     pub kind: String,
-    /// The two ends, the lower-numbered socket first; an end whose last descriptor was closed is gone.
+    /// The two ends, the lower-numbered socket first (or the one end); an end whose last descriptor was
+    /// closed is gone.
     pub ends: Vec<SocketEndView>,
 }
 
@@ -108,6 +111,14 @@ pub struct SocketEndView {
     pub no_more_writes: bool,
     pub read_waiters: Vec<Pid>,
     pub write_waiters: Vec<Pid>,
+    /// The path it is bound to.
+    pub path: Option<String>,
+    /// A listening socket: its backlog, the server ends of the connections waiting for `accept`
+    /// (oldest first), and the clients asleep in `connect` because that queue is full.
+    pub listening: bool,
+    pub backlog: u32,
+    pub pending: Vec<u32>,
+    pub connect_waiters: Vec<Pid>,
 }
 
 /// One message in a queue: its type (System V) or priority (POSIX), its size, and its first bytes.

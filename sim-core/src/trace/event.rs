@@ -274,9 +274,13 @@ pub enum BlockReason {
     Sleep { until: u64, seconds: bool },
     /// `recv` (or `read`) on socket `socket`, whose receive queue is empty and whose peer may still send.
     SocketEmpty { socket: u32 },
-    /// `send` (or `write`) on socket `socket`, whose bytes waiting in its peer's receive queue fill its
+    /// `send` (or `write`) on socket `socket`, whose buffers waiting in its peer's receive queue fill its
     /// send buffer; `written` bytes of this call are already queued.
     SocketFull { socket: u32, written: u32 },
+    /// `accept` on listening socket `socket`, with no connection waiting.
+    SocketAccept { socket: u32 },
+    /// `connect` to listening socket `socket`, whose queue of connections waiting for `accept` is full.
+    SocketBacklog { socket: u32 },
 }
 
 impl BlockReason {
@@ -298,9 +302,10 @@ impl BlockReason {
             BlockReason::SemOp { set, .. } => Some(ObjectRef::sem_set(*set)),
             BlockReason::MqEmpty { mq } | BlockReason::MqFull { mq, .. } => Some(ObjectRef::mqueue(*mq)),
             BlockReason::NamedSem { sem } => Some(ObjectRef::named_sem(*sem)),
-            BlockReason::SocketEmpty { socket } | BlockReason::SocketFull { socket, .. } => {
-                Some(ObjectRef::socket(*socket))
-            }
+            BlockReason::SocketEmpty { socket }
+            | BlockReason::SocketFull { socket, .. }
+            | BlockReason::SocketAccept { socket }
+            | BlockReason::SocketBacklog { socket } => Some(ObjectRef::socket(*socket)),
         }
     }
 }

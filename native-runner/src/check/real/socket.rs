@@ -1,13 +1,42 @@
-//! Unix-domain socket calls on Linux: `socketpair`, `send`, `recv` and `shutdown`, each one real system
-//! call (`send` and `recv` are `sendto` and `recvfrom` without an address, as glibc makes them).
+//! Unix-domain socket calls on Linux: `socketpair`, `socket`, `bind`, `listen`, `accept`, `connect`,
+//! `send`, `recv` and `shutdown`, each one real system call (`send` and `recv` are `sendto` and
+//! `recvfrom` without an address, as glibc makes them). A socket's path is the real path's last
+//! component, relative to the run's directory, which is every scenario process's working directory:
+//! `sun_path` holds 108 bytes, less than the run directory's absolute path may need.
 
 use super::sys::Region;
 use super::{call, exit_code, guard, not_this_mechanism, value_or_errno, Out};
 use crate::check::protocol::{CallView, Reply};
 use sim_core::lang::syscalls::CallId;
 
+/// A `struct sockaddr_un` for the real path of the call's PATH operand, and its length.
+fn address(command: &CallView) -> (libc::sockaddr_un, i64) {
+    // The driver maps every scenario path to a real one; a call without it breaks the protocol.
+    let Some(path) = command.path() else { not_this_mechanism(command.id) };
+    let name = path.rsplit(|byte| *byte == b'/').next().unwrap_or(path);
+    // SAFETY: an all-zero `sockaddr_un` is valid.
+    let mut address: libc::sockaddr_un = unsafe { std::mem::zeroed() };
+    address.sun_family = libc::AF_UNIX as libc::sa_family_t;
+    if name.len() >= address.sun_path.len() || name.contains(&0) {
+        not_this_mechanism(command.id);
+    }
+    for (at, byte) in name.iter().enumerate() {
+        address.sun_path[at] = *byte as libc::c_char;
+    }
+    let len = std::mem::size_of::<libc::sa_family_t>() + name.len() + 1;
+    (address, len as i64)
+}
+
 pub fn perform<'a>(command: &CallView<'a>, data: &'a mut Region) -> Out<'a> {
     match command.id {
+        CallId::Socket => value_or_errno(call(libc::SYS_socket, &[libc::AF_UNIX as i64, command.arg(0), 0])),
+        CallId::Bind | CallId::Connect => {
+            let (address, len) = address(command);
+            let nr = if command.id == CallId::Bind { libc::SYS_bind } else { libc::SYS_connect };
+            value_or_errno(call(nr, &[guard(command.arg(0)), &address as *const libc::sockaddr_un as i64, len]))
+        }
+        CallId::Listen => value_or_errno(call(libc::SYS_listen, &[guard(command.arg(0)), command.arg(1)])),
+        CallId::Accept => value_or_errno(call(libc::SYS_accept, &[guard(command.arg(0)), 0, 0])),
         CallId::Socketpair => {
             let mut fds = [-1i32; 2];
             let result =
@@ -51,6 +80,8 @@ pub fn blocking_syscall(id: CallId) -> Option<i64> {
     match id {
         CallId::Send => Some(libc::SYS_sendto),
         CallId::Recv => Some(libc::SYS_recvfrom),
+        CallId::Accept => Some(libc::SYS_accept),
+        CallId::Connect => Some(libc::SYS_connect),
         _ => None,
     }
 }
