@@ -682,8 +682,7 @@ fn stream_recv(kernel: &mut Kernel, pid: Pid, id: u32, count: u32, flags: i64, t
     let mut freed = 0u32;
     let mut index = 0usize;
     let scratch = &mut kernel.read_scratch;
-    loop {
-        let Some(entry) = socket.queue.get(index) else { break };
+    while let Some(entry) = socket.queue.get(index) {
         let take = entry.left().min(count - copied);
         scratch.extend_from_slice(&entry.data[entry.consumed as usize..(entry.consumed + take) as usize]);
         copied += take;
