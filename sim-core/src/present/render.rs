@@ -656,6 +656,9 @@ pub fn event_text(program: &Program, trace: &Trace, names: &ProcessNames, event:
                 WakeCause::Hangup { object } => {
                     format!("{by} closed the last end on the other side of {}", object.words())
                 }
+                WakeCause::Partner { object } if object.kind == crate::trace::ObjectKind::Socket => {
+                    format!("{by} connected to listening {}", object.words())
+                }
                 WakeCause::Partner { object } => format!("{by} opened the other side of {}", object.words()),
                 WakeCause::Child { child } => format!("{} changed state", names.process(*child)),
                 WakeCause::Resize { object } => format!("{by} made {} larger", object.words()),
