@@ -25,7 +25,8 @@ pub enum Values {
 
 pub const PIPES: &[&str] = &["p", "q"];
 pub const PLAIN_FDS: &[&str] = &["f", "d"];
-pub const FD_NAMES: &[&str] = &["p.r", "p.w", "q.r", "q.w", "f", "d", "mqd"];
+pub const SOCKETS: &[&str] = &["sp"];
+pub const FD_NAMES: &[&str] = &["p.r", "p.w", "q.r", "q.w", "f", "d", "mqd", "sp.0", "sp.1"];
 /// Names bound to System V ids and named semaphore handles (by `binder`).
 pub const IDS: &[&str] = &["qid", "sid", "h"];
 pub const VALUES: &[&str] = &["n", "m", "errno"];
@@ -388,6 +389,7 @@ pub fn call_with(spec: &'static CallSpec, values: Values, choose: &OperandChoose
         });
     let bind = match spec.binding {
         Binding::PipeEnds => pick(PIPES).prop_map(Some).boxed(),
+        Binding::SocketEnds => pick(SOCKETS).prop_map(Some).boxed(),
         Binding::Fd => prop::option::of(pick(PLAIN_FDS)).boxed(),
         Binding::Value | Binding::OutValue | Binding::Message(_) => prop::option::of(pick(&["n", "m"])).boxed(),
         Binding::Nothing => Just(None).boxed(),
@@ -578,6 +580,7 @@ pub fn binder() -> ProcessDecl {
                 vec![Arg::Path(located("/s".into())), int_arg(0o100), int_arg(0o600), int_arg(1)],
             ),
             call("mqd", CallId::MqOpen, vec![Arg::Path(located("/q".into())), int_arg(0o102), int_arg(0o600)]),
+            call("sp", CallId::Socketpair, vec![Arg::Expr(expr(ExprKind::Name("SOCK_STREAM".into())))]),
             assign("n"),
             assign("m"),
             fork("kid"),

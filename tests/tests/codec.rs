@@ -103,6 +103,10 @@ fn reason() -> impl Strategy<Value = BlockReason> {
         number::<u32>().prop_map(|sem| BlockReason::NamedSem { sem }),
         any::<u64>().prop_map(|set| BlockReason::SignalWait { set }),
         (any::<u64>(), any::<bool>()).prop_map(|(until, seconds)| BlockReason::Sleep { until, seconds }),
+        number::<u32>().prop_map(|socket| BlockReason::SocketEmpty { socket }),
+        (number::<u32>(), number::<u32>()).prop_map(|(socket, written)| BlockReason::SocketFull { socket, written }),
+        number::<u32>().prop_map(|socket| BlockReason::SocketAccept { socket }),
+        number::<u32>().prop_map(|socket| BlockReason::SocketBacklog { socket }),
     ]
 }
 

@@ -62,13 +62,25 @@ impl Kernel {
                                 .map(|named| WaitDetail::Semaphore { value: named.value, last_pid: named.last_pid });
                             super::named_sem::could_end_wait(self, *sem)
                         }
+                        // A socket's sleeper waits for whoever holds its peer: a reader for a sender, a
+                        // sender for a reader (the peer's holders, and none once the peer is closed).
+                        BlockReason::SocketEmpty { socket } | BlockReason::SocketFull { socket, .. } if crate::IPC => {
+                            self.socket_peer_holders(*socket)
+                        }
+                        // A connect waits for whoever holds the listener and could accept; an accept
+                        // for a client nobody can name in advance.
+                        BlockReason::SocketBacklog { socket } if crate::IPC => self.socket_holders(*socket),
                         // Not reached without the IPC mechanisms: nothing sleeps on their objects.
                         BlockReason::SemOp { .. }
                         | BlockReason::MsgEmpty { .. }
                         | BlockReason::MsgFull { .. }
                         | BlockReason::MqEmpty { .. }
                         | BlockReason::MqFull { .. }
-                        | BlockReason::NamedSem { .. } => Vec::new(),
+                        | BlockReason::NamedSem { .. }
+                        | BlockReason::SocketEmpty { .. }
+                        | BlockReason::SocketFull { .. }
+                        | BlockReason::SocketAccept { .. }
+                        | BlockReason::SocketBacklog { .. } => Vec::new(),
                     };
                     (Some(reason.clone()), waits_for)
                 }
@@ -90,6 +102,30 @@ impl Kernel {
                     let file = self.file(entry.file);
                     file.object.pipe() == Some(pipe) && ((readers && file.readable) || (writers && file.writable))
                 })
+            })
+            .collect()
+    }
+
+    /// Living processes holding a descriptor to the peer of socket `socket`.
+    pub fn socket_peer_holders(&self, socket: u32) -> Vec<Pid> {
+        let Some(peer) = self.socket(socket).filter(|socket| !socket.peer_dead).map(|socket| socket.peer) else {
+            return Vec::new();
+        };
+        self.socket_holders(peer)
+    }
+
+    /// Living processes holding a descriptor to socket `socket`.
+    pub fn socket_holders(&self, socket: u32) -> Vec<Pid> {
+        let peer = socket;
+        self.alive
+            .iter()
+            .copied()
+            .filter(|pid| {
+                self.process(*pid)
+                    .fds
+                    .iter()
+                    .flatten()
+                    .any(|entry| self.file(entry.file).object == super::fd::FileObject::Socket(peer))
             })
             .collect()
     }

@@ -29,6 +29,8 @@ pub enum FileObject {
     Pipe(u32),
     /// A POSIX message queue, by number (`mq_open`).
     Mqueue(u32),
+    /// A Unix-domain socket, by number (`socketpair`).
+    Socket(u32),
 }
 
 impl FileObject {
@@ -37,13 +39,14 @@ impl FileObject {
             FileObject::DevNull => ObjectRef::DEV_NULL,
             FileObject::Pipe(id) => ObjectRef::pipe(id),
             FileObject::Mqueue(id) => ObjectRef::mqueue(id),
+            FileObject::Socket(id) => ObjectRef::socket(id),
         }
     }
 
     pub fn pipe(self) -> Option<u32> {
         match self {
             FileObject::Pipe(id) => Some(id),
-            FileObject::DevNull | FileObject::Mqueue(_) => None,
+            FileObject::DevNull | FileObject::Mqueue(_) | FileObject::Socket(_) => None,
         }
     }
 }
@@ -158,6 +161,8 @@ impl Kernel {
             FileObject::Pipe(pipe) => super::pipe::release_end(self, pipe, file.readable, file.writable, by, trace),
             FileObject::Mqueue(id) if crate::IPC => super::mqueue::release(self, id),
             FileObject::Mqueue(_) => {}
+            FileObject::Socket(id) if crate::IPC => super::socket::release(self, id, by, trace),
+            FileObject::Socket(_) => {}
         }
     }
 
@@ -217,7 +222,7 @@ fn fcntl_call(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Exe
         fcntl::F_GETPIPE_SZ | fcntl::F_SETPIPE_SZ => match kernel.file(index).object {
             FileObject::Pipe(pipe) => super::pipe::fcntl(kernel, pid, pipe, command, arg, trace),
             // `pipe_fcntl` finds no pipe behind the file.
-            FileObject::DevNull | FileObject::Mqueue(_) => Kernel::error(EBADF),
+            FileObject::DevNull | FileObject::Mqueue(_) | FileObject::Socket(_) => Kernel::error(EBADF),
         },
         _ => Kernel::error(EINVAL),
     }
@@ -238,6 +243,12 @@ pub(crate) fn write(kernel: &mut Kernel, pid: Pid, call: &CallOp, args: &Args, t
         FileObject::DevNull => Exec::Done(CallResult::Value { value: payload.len() as i64 }),
         // A queue's file has no `write` (`vfs_write` without `FMODE_CAN_WRITE`).
         FileObject::Mqueue(_) => Kernel::error(EINVAL),
+        // `sock_write_iter`: a `sendmsg` without flags (`MSG_DONTWAIT` for a non-blocking file).
+        FileObject::Socket(id) if crate::IPC => {
+            let flags = if file.nonblock { crate::linux::socket::MSG_DONTWAIT } else { 0 };
+            super::socket::send(kernel, pid, id, payload, flags, trace)
+        }
+        FileObject::Socket(_) => Kernel::error(EINVAL),
     }
 }
 
@@ -245,7 +256,7 @@ pub(crate) fn write(kernel: &mut Kernel, pid: Pid, call: &CallOp, args: &Args, t
 /// budget leaves for read data ([`Kernel::read_ceiling`]).
 #[cold]
 #[inline(never)]
-fn past_read_ceiling(kernel: &mut Kernel, count: i64) -> Exec {
+pub(crate) fn past_read_ceiling(kernel: &mut Kernel, count: i64) -> Exec {
     if kernel.read_ceiling == kernel.limits.max_trace_data_bytes {
         let detail = format!("reads in this run would return more than {} bytes", kernel.limits.max_trace_data_bytes);
         return kernel.halt("max_trace_data_bytes", detail);
@@ -286,6 +297,13 @@ pub(crate) fn read(kernel: &mut Kernel, pid: Pid, args: &Args, trace: &mut Trace
             kernel.file_mut(index).offset += moved;
             Exec::Done(result)
         }
+        // `sock_read_iter`: a read of nothing returns 0 at once; any other is a `recvmsg` without flags.
+        FileObject::Socket(_) if count == 0 => Exec::Done(trace.record_data(&[])),
+        FileObject::Socket(id) if crate::IPC => {
+            let flags = if file.nonblock { crate::linux::socket::MSG_DONTWAIT } else { 0 };
+            super::socket::recv(kernel, pid, id, count as u32, flags, trace)
+        }
+        FileObject::Socket(_) => Kernel::error(EINVAL),
     }
 }
 
@@ -358,8 +376,9 @@ impl Mechanism for Descriptors {
                 match kernel.file(index).object {
                     // `null_lseek` always lands at 0.
                     FileObject::DevNull => Exec::Done(CallResult::Value { value: 0 }),
-                    // A pipe is a stream: `stream_open` took away `FMODE_LSEEK`.
-                    FileObject::Pipe(_) => Kernel::error(ESPIPE),
+                    // A pipe is a stream: `stream_open` took away `FMODE_LSEEK`; a socket's file has
+                    // `no_llseek`.
+                    FileObject::Pipe(_) | FileObject::Socket(_) => Kernel::error(ESPIPE),
                     FileObject::Mqueue(_) => default_llseek(
                         kernel.file_mut(index),
                         call.arg(1),
@@ -377,7 +396,7 @@ impl Mechanism for Descriptors {
                 let Some(index) = kernel.file_used(pid, call.arg(0)) else { return Kernel::error(EBADF) };
                 let file = kernel.file(index);
                 match (file.object, call.id()) {
-                    (FileObject::Pipe(_), _) => Kernel::error(ESPIPE),
+                    (FileObject::Pipe(_) | FileObject::Socket(_), _) => Kernel::error(ESPIPE),
                     (FileObject::DevNull, CallId::Pread) if file.readable => Exec::Done(trace.record_data(&[])),
                     (FileObject::DevNull, CallId::Pwrite) if file.writable => {
                         Exec::Done(CallResult::Value { value: call.arg(1) })
@@ -411,6 +430,12 @@ impl Mechanism for Descriptors {
                         }
                         let held = kernel.pipe(pipe).expect("open file keeps its pipe").buffer.len_bytes();
                         Exec::Done(CallResult::Out { value: held as i64 })
+                    }
+                    (FileObject::Socket(id), ioctl::FIONREAD) if crate::IPC => {
+                        if kernel.footprint.enabled {
+                            kernel.footprint.read(ObjectRef::socket(id));
+                        }
+                        Exec::Done(CallResult::Out { value: super::socket::bytes_readable(kernel, id) })
                     }
                     // `/dev/null` has no ioctls, and a pipe knows only FIONREAD.
                     _ => Kernel::error(ENOTTY),

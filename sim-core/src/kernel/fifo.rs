@@ -49,6 +49,10 @@ fn open(kernel: &mut Kernel, pid: Pid, path_index: u32, flags: i64, trace: &mut 
         return finish_open(kernel, pid, file, flags);
     }
     let path = kernel.program.paths[path_index as usize].clone();
+    // A socket file cannot be opened (`no_open`: `ENXIO`).
+    if kernel.socket_names.contains_key(&path) {
+        return Kernel::error(ENXIO);
+    }
     let Some(node) = kernel.fifos.get(&path) else { return Kernel::error(ENOENT) };
     if kernel.lowest_free_fd(pid, 0).is_none() {
         return Kernel::error(EMFILE);
@@ -153,6 +157,7 @@ impl Mechanism for Fifos {
         let path: Arc<str> = kernel.program.paths[path_index as usize].clone();
         match call.id() {
             CallId::Open => open(kernel, call.pid, path_index, call.arg(1), trace),
+            CallId::Mkfifo if kernel.socket_names.contains_key(&path) => Kernel::error(EEXIST),
             CallId::Mkfifo => match kernel.fifos.entry(path) {
                 std::collections::btree_map::Entry::Occupied(_) => Kernel::error(EEXIST),
                 std::collections::btree_map::Entry::Vacant(slot) => {
@@ -161,7 +166,7 @@ impl Mechanism for Fifos {
                 }
             },
             CallId::Unlink => {
-                if kernel.fifos.remove(&path).is_some() {
+                if kernel.fifos.remove(&path).is_some() || kernel.socket_names.remove(&path).is_some() {
                     Exec::Done(CallResult::Value { value: 0 })
                 } else {
                     Kernel::error(ENOENT)

@@ -48,6 +48,7 @@ impl Kernel {
         NamedSems::check(self)?;
         super::shm::ShmSegments::check(self)?;
         super::mm::Memory::check(self)?;
+        super::socket::Sockets::check(self)?;
         if self.ipc.object_count() > self.limits.max_ipc_objects as usize {
             return Err("more IPC objects exist than the limit allows".to_string());
         }

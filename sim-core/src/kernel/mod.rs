@@ -27,6 +27,7 @@ pub mod process;
 pub mod sem;
 pub mod shm;
 pub mod signal;
+pub mod socket;
 pub mod state;
 pub mod time;
 pub mod wait;
@@ -200,6 +201,10 @@ pub struct Kernel {
     pub ipc: ipc::Ipc,
     /// Physical memory: the page frames that mappings and shared memory segments hold.
     pub frames: mm::Frames,
+    /// Unix-domain sockets, indexed by `id - 1`; a released one leaves `None`.
+    pub sockets: Vec<Option<socket::Socket>>,
+    /// Socket files in the file system namespace, by path: the socket bound there (which may be gone).
+    pub socket_names: BTreeMap<Arc<str>, u32>,
     pub step: u64,
     pub bytes_in_flight: u64,
     /// Pages of freed pipes that a clone of the kernel still held when they were freed.
@@ -256,6 +261,8 @@ impl Kernel {
             fifos: BTreeMap::new(),
             ipc: ipc::Ipc::default(),
             frames: mm::Frames::default(),
+            sockets: Vec::new(),
+            socket_names: BTreeMap::new(),
             step: 0,
             bytes_in_flight: 0,
             pages_released_shared: 0,
@@ -318,7 +325,8 @@ impl Kernel {
         let pages: u64 =
             self.pipes.iter().flatten().map(|pipe| pipe.buffer.pages_accounted()).sum::<u64>() + self.frames.written();
         let messages: u64 = self.ipc.msg_queues.values().map(|queue| queue.cbytes).sum::<u64>()
-            + self.ipc.mqueues.iter().flatten().map(|queue| queue.qsize).sum::<u64>();
+            + self.ipc.mqueues.iter().flatten().map(|queue| queue.qsize).sum::<u64>()
+            + self.socket_bytes();
         (pages + self.pages_released_shared) * crate::linux::fcntl::PAGE_SIZE as u64 + messages
     }
 
@@ -874,6 +882,7 @@ impl Kernel {
             MechanismId::Mm | MechanismId::Memory if crate::IPC => {
                 <mm::Memory as Mechanism>::call(self, context, trace)
             }
+            MechanismId::Socket if crate::IPC => <socket::Sockets as Mechanism>::call(self, context, trace),
             // Without the IPC mechanisms the parser refuses their calls; were one to come, it is not there.
             MechanismId::Msg
             | MechanismId::Sem
@@ -881,7 +890,8 @@ impl Kernel {
             | MechanismId::NamedSem
             | MechanismId::Shm
             | MechanismId::Mm
-            | MechanismId::Memory => Exec::Done(CallResult::Error { errno: crate::linux::errno::ENOSYS }),
+            | MechanismId::Memory
+            | MechanismId::Socket => Exec::Done(CallResult::Error { errno: crate::linux::errno::ENOSYS }),
         }
     }
 
@@ -904,6 +914,7 @@ impl Kernel {
             MechanismId::Sem if crate::IPC => <sem::SemSets as Mechanism>::leave_queue(self, pid, &reason),
             MechanismId::Mqueue if crate::IPC => <mqueue::Mqueues as Mechanism>::leave_queue(self, pid, &reason),
             MechanismId::NamedSem if crate::IPC => <named_sem::NamedSems as Mechanism>::leave_queue(self, pid, &reason),
+            MechanismId::Socket if crate::IPC => <socket::Sockets as Mechanism>::leave_queue(self, pid, &reason),
             MechanismId::Fd
             | MechanismId::Sched
             | MechanismId::Msg
@@ -912,7 +923,8 @@ impl Kernel {
             | MechanismId::NamedSem
             | MechanismId::Shm
             | MechanismId::Mm
-            | MechanismId::Memory => {}
+            | MechanismId::Memory
+            | MechanismId::Socket => {}
         }
         if mechanism_of(&reason).is_ipc() {
             // A timed call's timer goes with its wait.
@@ -932,6 +944,7 @@ impl Kernel {
             MechanismId::Sem if crate::IPC => <sem::SemSets as Mechanism>::leave_queue(self, pid, reason),
             MechanismId::Mqueue if crate::IPC => <mqueue::Mqueues as Mechanism>::leave_queue(self, pid, reason),
             MechanismId::NamedSem if crate::IPC => <named_sem::NamedSems as Mechanism>::leave_queue(self, pid, reason),
+            MechanismId::Socket if crate::IPC => <socket::Sockets as Mechanism>::leave_queue(self, pid, reason),
             MechanismId::Fd
             | MechanismId::Sched
             | MechanismId::Msg
@@ -940,7 +953,8 @@ impl Kernel {
             | MechanismId::NamedSem
             | MechanismId::Shm
             | MechanismId::Mm
-            | MechanismId::Memory => {}
+            | MechanismId::Memory
+            | MechanismId::Socket => {}
         }
         if mechanism_of(reason).is_ipc() {
             self.cancel_timer(pid, time::TimerKind::Wake);
@@ -971,6 +985,7 @@ impl Kernel {
             MechanismId::Sem if crate::IPC => <sem::SemSets as Mechanism>::interruption(reason),
             MechanismId::Mqueue if crate::IPC => <mqueue::Mqueues as Mechanism>::interruption(reason),
             MechanismId::NamedSem if crate::IPC => <named_sem::NamedSems as Mechanism>::interruption(reason),
+            MechanismId::Socket if crate::IPC => <socket::Sockets as Mechanism>::interruption(reason),
             MechanismId::Fd
             | MechanismId::Sched
             | MechanismId::Msg
@@ -979,7 +994,8 @@ impl Kernel {
             | MechanismId::NamedSem
             | MechanismId::Shm
             | MechanismId::Mm
-            | MechanismId::Memory => Interruption::Restart,
+            | MechanismId::Memory
+            | MechanismId::Socket => Interruption::Restart,
         }
     }
 
@@ -1007,7 +1023,8 @@ impl Kernel {
             | MechanismId::NamedSem
             | MechanismId::Shm
             | MechanismId::Mm
-            | MechanismId::Memory => WokenCall::TriesAgain,
+            | MechanismId::Memory
+            | MechanismId::Socket => WokenCall::TriesAgain,
         }
     }
 
@@ -1023,6 +1040,7 @@ impl Kernel {
             <named_sem::NamedSems as Mechanism>::views(self, &mut views);
             <shm::ShmSegments as Mechanism>::views(self, &mut views);
             <mm::Memory as Mechanism>::views(self, &mut views);
+            <socket::Sockets as Mechanism>::views(self, &mut views);
         }
         views
     }
@@ -1217,6 +1235,10 @@ pub(crate) fn mechanism_of(reason: &BlockReason) -> MechanismId {
         BlockReason::SemOp { .. } => MechanismId::Sem,
         BlockReason::MqEmpty { .. } | BlockReason::MqFull { .. } => MechanismId::Mqueue,
         BlockReason::NamedSem { .. } => MechanismId::NamedSem,
+        BlockReason::SocketEmpty { .. }
+        | BlockReason::SocketFull { .. }
+        | BlockReason::SocketAccept { .. }
+        | BlockReason::SocketBacklog { .. } => MechanismId::Socket,
     }
 }
 

@@ -314,6 +314,9 @@ impl Kernel {
             if let super::fd::FileObject::Mqueue(id) = file.object {
                 hasher.word(id as u64 | (file.offset as u64) << 32);
             }
+            if let super::fd::FileObject::Socket(id) = file.object {
+                hasher.word(id as u64 | 1 << 40);
+            }
         }
         let mut pipes: Vec<(u32, usize)> = canonical
             .pipes
@@ -347,6 +350,44 @@ impl Kernel {
         for (path, node) in &self.fifos {
             hasher.bytes(path.as_bytes());
             hasher.word(node.pipe.map_or(u64::MAX, |pipe| canonical.pipe(pipe)));
+        }
+        // Sockets by their own numbers, not renumbered: two states that differ only in the order
+        // sockets were made hash apart, which costs the explorer some sharing and nothing else.
+        for socket in self.sockets.iter().filter(|_| crate::IPC) {
+            let Some(socket) = socket else {
+                hasher.word(u64::MAX);
+                continue;
+            };
+            hasher.word(
+                socket.peer as u64
+                    | (socket.peer_dead as u64) << 32
+                    | (socket.shutdown as u64) << 40
+                    | (socket.kind as u64) << 48,
+            );
+            hasher.word(socket.error.map_or(0, |errno| errno.0 as u64) | (socket.unread_sent as u64) << 16);
+            hasher.word(socket.queue.len() as u64);
+            for entry in &socket.queue {
+                hasher.word(entry.consumed as u64);
+                hasher.bytes(&entry.data);
+            }
+            for waiter in socket
+                .read_wait
+                .pids()
+                .chain([0])
+                .chain(socket.write_wait.pids())
+                .chain([0])
+                .chain(socket.connect_wait.pids())
+                .chain([0])
+                .chain(socket.pending.iter().copied())
+            {
+                hasher.word(waiter as u64);
+            }
+            hasher.word(socket.listening as u64 | (socket.backlog as u64) << 1 | (socket.files as u64) << 32);
+            hasher.bytes(socket.path.as_deref().unwrap_or("").as_bytes());
+        }
+        for (path, socket) in self.socket_names.iter().filter(|_| crate::IPC) {
+            hasher.bytes(path.as_bytes());
+            hasher.word(*socket as u64);
         }
         // IPC objects are named by ids the scenario sees (System V) or by names: no renumbering.
         self.ipc.hash_into(&mut hasher);
@@ -397,5 +438,9 @@ fn hash_reason(hasher: &mut TraceHasher, reason: &BlockReason, canonical: &Canon
         }
         // The deadline itself is hashed, from now, with the call's scratch.
         BlockReason::Sleep { seconds, .. } => hasher.word(14 | (seconds as u64) << 8),
+        BlockReason::SocketEmpty { socket } => hasher.word(15 | (socket as u64) << 8),
+        BlockReason::SocketFull { socket, written } => hasher.word(16 | (socket as u64) << 8 | (written as u64) << 40),
+        BlockReason::SocketAccept { socket } => hasher.word(17 | (socket as u64) << 8),
+        BlockReason::SocketBacklog { socket } => hasher.word(18 | (socket as u64) << 8),
     }
 }

@@ -794,6 +794,10 @@ impl Compiler {
                 read: self.slot(&format!("{}.r", name.value), SlotKind::Descriptor),
                 write: self.slot(&format!("{}.w", name.value), SlotKind::Descriptor),
             },
+            (Some(name), Binding::SocketEnds) => Bind::Pair {
+                read: self.slot(&format!("{}.0", name.value), SlotKind::Descriptor),
+                write: self.slot(&format!("{}.1", name.value), SlotKind::Descriptor),
+            },
             (Some(name), Binding::Fd) => Bind::Value(self.slot(&name.value, SlotKind::Descriptor)),
             (Some(name), Binding::Value | Binding::OutValue) => Bind::Value(self.slot(&name.value, SlotKind::Value)),
             (Some(name), Binding::Message(suffix)) => Bind::Message {

@@ -153,7 +153,7 @@ impl Checker<'_> {
         for (name, span, kind) in pending {
             match kind {
                 BindKind::Process => {}
-                BindKind::Descriptor | BindKind::Pipe => {
+                BindKind::Descriptor | BindKind::Pipe | BindKind::Sockets => {
                     if self.bindings.processes.contains_key(name.as_str())
                         && clash_reported.insert(Arc::from(name.as_str()), 0).is_none()
                     {
@@ -168,6 +168,10 @@ impl Checker<'_> {
                     if kind == BindKind::Pipe {
                         self.bindings.descriptors.insert(Arc::from(format!("{name}.r")), 0);
                         self.bindings.descriptors.insert(Arc::from(format!("{name}.w")), 0);
+                        self.bindings.pipes.insert(Arc::from(name), 0);
+                    } else if kind == BindKind::Sockets {
+                        self.bindings.descriptors.insert(Arc::from(format!("{name}.0")), 0);
+                        self.bindings.descriptors.insert(Arc::from(format!("{name}.1")), 0);
                         self.bindings.pipes.insert(Arc::from(name), 0);
                     } else {
                         self.bindings.descriptors.insert(Arc::from(name), 0);
@@ -344,11 +348,16 @@ impl Checker<'_> {
             return;
         }
         let diag = match used_as {
-            _ if self.bindings.pipes.contains_key(name) => Diagnostic::new(
-                span,
-                format!("`{}` is a pipe, not a descriptor", show(name)),
-            )
-            .with_help(format!("pipe ends are written `{}.r` and `{}.w`", show(name), show(name))),
+            _ if self.bindings.pipes.contains_key(name) => {
+                Diagnostic::new(span, format!("`{}` is a pipe or a socket pair, not a descriptor", show(name)))
+                    .with_help(format!(
+                        "pipe ends are written `{}.r` and `{}.w`, a socket pair's ends `{}.0` and `{}.1`",
+                        show(name),
+                        show(name),
+                        show(name),
+                        show(name)
+                    ))
+            }
             Use::Operand(OperandKind::Fd) => {
                 let mut known: Vec<String> = self.bindings.descriptors.keys().map(|name| name.to_string()).collect();
                 known.extend(["stdin", "stdout", "stderr"].map(String::from));
@@ -504,6 +513,8 @@ enum BindKind {
     Process,
     Descriptor,
     Pipe,
+    /// The two ends of a socket pair, `NAME.0` and `NAME.1`.
+    Sockets,
     Value,
 }
 
@@ -515,6 +526,7 @@ fn walk_bindings(body: &[Stmt], out: &mut Vec<(String, Span, BindKind)>) {
                 if let Some(bind) = &call.bind {
                     let kind = match call.call.spec().binding {
                         Binding::PipeEnds => BindKind::Pipe,
+                        Binding::SocketEnds => BindKind::Sockets,
                         Binding::Fd => BindKind::Descriptor,
                         Binding::Message(suffix) => {
                             out.push((format!("{}.{suffix}", bind.value), bind.span, BindKind::Value));

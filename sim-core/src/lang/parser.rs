@@ -940,6 +940,13 @@ impl<'a> Parser<'a> {
             ));
         }
         match (&bind, spec.binding) {
+            (None, Binding::SocketEnds) => {
+                return Err(self.error_help(
+                    start,
+                    format!("expected a name and `=` before `{word}`, found `{word}` at the start of the statement"),
+                    format!("`{word}` binds a name: write `s = socketpair SOCK_STREAM`, then use `s.0` and `s.1`"),
+                ));
+            }
             (None, Binding::PipeEnds) => {
                 let example = if call == CallId::Pipe { "`p = pipe`" } else { "`p = pipe2 O_NONBLOCK`" };
                 return Err(self.error_help(
@@ -1392,13 +1399,15 @@ impl<'a> Parser<'a> {
                 }
                 if let Some((base, end)) = word.split_once('.') {
                     // A pipe end, a received message's type or priority, or a field (`msg_perm.mode`).
-                    let known = is_identifier(base) && matches!(end, "r" | "w" | "mtype" | "prio")
+                    let known = is_identifier(base) && matches!(end, "r" | "w" | "0" | "1" | "mtype" | "prio")
                         || linux::lookup(word).is_some();
                     if !known {
                         return Err(self.expected_with(
                             what,
                             Some(format!(
-                                "pipe ends are written `{}.r` and `{}.w`, a received message's type and priority `{}.mtype` and `{}.prio`",
+                                "pipe ends are written `{}.r` and `{}.w`, a socket pair's ends `{}.0` and `{}.1`, a received message's type and priority `{}.mtype` and `{}.prio`",
+                                show(base),
+                                show(base),
                                 show(base),
                                 show(base),
                                 show(base),

@@ -37,6 +37,8 @@ pub enum Mechanism {
     /// Loads, stores and atomic operations on mapped memory: user-space instructions, not system calls,
     /// though each takes a step of its own so that the scheduler can interleave them.
     Memory,
+    /// Unix-domain sockets (`socketpair`, `send`, `recv`, `shutdown`), reached through descriptors.
+    Socket,
 }
 
 impl Mechanism {
@@ -53,6 +55,7 @@ impl Mechanism {
                 | Mechanism::Shm
                 | Mechanism::Mm
                 | Mechanism::Memory
+                | Mechanism::Socket
         )
     }
 
@@ -72,6 +75,7 @@ impl Mechanism {
             Mechanism::Shm => "System V shared memory",
             Mechanism::Mm => "memory mappings",
             Mechanism::Memory => "memory instructions",
+            Mechanism::Socket => "Unix-domain sockets",
         }
     }
 
@@ -164,6 +168,15 @@ pub enum CallId {
     Store,
     FetchAdd,
     CompareExchange,
+    Socketpair,
+    Send,
+    Recv,
+    Shutdown,
+    Socket,
+    Bind,
+    Listen,
+    Accept,
+    Connect,
 }
 
 /// What one operand of a call is, which decides how it is parsed, checked and printed.
@@ -233,6 +246,9 @@ pub enum Binding {
     Fd,
     /// Two descriptors, `NAME.r` and `NAME.w`; the name is required (`p = pipe`).
     PipeEnds,
+    /// Two descriptors, `NAME.0` and `NAME.1`, the two ends of a connected socket pair; the name is
+    /// required (`s = socketpair SOCK_STREAM`).
+    SocketEnds,
     /// The value the call stores through its pointer argument (`n = ioctl p.r FIONREAD`).
     OutValue,
     /// The count of bytes received, and as `NAME.SUFFIX` the message's type (`msgrcv`: `m.mtype`) or
@@ -357,7 +373,7 @@ impl CallSpec {
 
     pub fn usage(&self) -> String {
         let mut text = match self.binding {
-            Binding::PipeEnds => "NAME = ".to_string(),
+            Binding::PipeEnds | Binding::SocketEnds => "NAME = ".to_string(),
             Binding::Nothing => String::new(),
             Binding::Value | Binding::Fd | Binding::OutValue | Binding::Message(_) => "[NAME =] ".to_string(),
         };
@@ -1374,6 +1390,114 @@ pub const CALLS: &[CallSpec] = &[
         man: "",
         summary: reference_text!("A user-space instruction (`lock cmpxchg`): if the integer at ADDR + OFFSET is EXPECTED, writes NEW, in one indivisible step; returns the value before either way."),
     },
+    CallSpec {
+        id: CallId::Socketpair,
+        name: "socketpair",
+        mechanism: Mechanism::Socket,
+        operands: &[operand("TYPE", K::OneOf(Family::SockType))],
+        binding: B::SocketEnds,
+        result: R::Pair,
+        may_block: false,
+        c_text: "socketpair(AF_UNIX, {0}, 0, sv)",
+        man: "socketpair(2)",
+        summary: reference_text!("Creates two connected Unix-domain sockets, named `NAME.0` and `NAME.1`: what one sends the other receives. TYPE `SOCK_STREAM` (bytes, no message boundaries), `SOCK_DGRAM` or `SOCK_SEQPACKET` (messages, each received whole or cut short)."),
+    },
+    CallSpec {
+        id: CallId::Send,
+        name: "send",
+        mechanism: Mechanism::Socket,
+        operands: &[FD, PAYLOAD, optional("FLAGS", K::Flags(Family::SendFlag), 0)],
+        binding: B::Value,
+        result: R::Number,
+        may_block: true,
+        c_text: "send({0}, {1}, {1.len}[, {2}])",
+        man: "send(2)",
+        summary: reference_text!("Sends bytes to the socket's peer; returns how many were sent. FLAGS `MSG_DONTWAIT` (`EAGAIN` rather than block), `MSG_NOSIGNAL` (`EPIPE` without `SIGPIPE`)."),
+    },
+    CallSpec {
+        id: CallId::Recv,
+        name: "recv",
+        mechanism: Mechanism::Socket,
+        operands: &[FD, COUNT, optional("FLAGS", K::Flags(Family::RecvFlag), 0)],
+        binding: B::Value,
+        result: R::Data,
+        may_block: true,
+        c_text: "recv({0}, buf, {1}[, {2}])",
+        man: "recv(2)",
+        summary: reference_text!("Receives at most COUNT bytes (a stream's bytes, or one message, the rest of which is lost); 0 at end of file. FLAGS `MSG_PEEK` (leave them queued), `MSG_DONTWAIT`, `MSG_TRUNC` (return a message's real length, which shows as a number without the bytes)."),
+    },
+    CallSpec {
+        id: CallId::Shutdown,
+        name: "shutdown",
+        mechanism: Mechanism::Socket,
+        operands: &[FD, operand("HOW", K::OneOf(Family::ShutdownHow))],
+        binding: B::Value,
+        result: R::Zero,
+        may_block: false,
+        c_text: "shutdown({0}, {1})",
+        man: "shutdown(2)",
+        summary: reference_text!("Closes one direction of a connected socket for both ends: `SHUT_WR` (the peer reads to end of file, a send here fails with `EPIPE`), `SHUT_RD`, `SHUT_RDWR`."),
+    },
+    CallSpec {
+        id: CallId::Socket,
+        name: "socket",
+        mechanism: Mechanism::Socket,
+        operands: &[operand("TYPE", K::OneOf(Family::SockType))],
+        binding: B::Fd,
+        result: R::Fd,
+        may_block: false,
+        c_text: "socket(AF_UNIX, {0}, 0)",
+        man: "socket(2)",
+        summary: reference_text!("Creates an unconnected Unix-domain socket of TYPE (`SOCK_STREAM`, `SOCK_SEQPACKET`; `SOCK_DGRAM` sockets are made by `socketpair` only, for now)."),
+    },
+    CallSpec {
+        id: CallId::Bind,
+        name: "bind",
+        mechanism: Mechanism::Socket,
+        operands: &[FD, PATH],
+        binding: B::Value,
+        result: R::Zero,
+        may_block: false,
+        c_text: "bind({0}, {{AF_UNIX, {1}}}, len)",
+        man: "bind(2)",
+        summary: reference_text!("Gives the socket a name: a socket file at PATH (`EADDRINUSE` if the path exists; `unlink` removes it)."),
+    },
+    CallSpec {
+        id: CallId::Listen,
+        name: "listen",
+        mechanism: Mechanism::Socket,
+        operands: &[FD, operand("BACKLOG", K::Int)],
+        binding: B::Value,
+        result: R::Zero,
+        may_block: false,
+        c_text: "listen({0}, {1})",
+        man: "listen(2)",
+        summary: reference_text!("Makes a bound stream or seqpacket socket accept connections; up to BACKLOG + 1 wait to be accepted, and a `connect` past that sleeps."),
+    },
+    CallSpec {
+        id: CallId::Accept,
+        name: "accept",
+        mechanism: Mechanism::Socket,
+        operands: &[FD],
+        binding: B::Fd,
+        result: R::Fd,
+        may_block: true,
+        c_text: "accept({0}, NULL, NULL)",
+        man: "accept(2)",
+        summary: reference_text!("Takes the oldest connection waiting on a listening socket and returns a new descriptor for the server's end of it; sleeps while none waits."),
+    },
+    CallSpec {
+        id: CallId::Connect,
+        name: "connect",
+        mechanism: Mechanism::Socket,
+        operands: &[FD, PATH],
+        binding: B::Value,
+        result: R::Zero,
+        may_block: true,
+        c_text: "connect({0}, {{AF_UNIX, {1}}}, len)",
+        man: "connect(2)",
+        summary: reference_text!("Connects a stream or seqpacket socket to the socket listening at PATH, at once (the connection waits in the listener's queue until `accept`); `ENOENT` for no such path, `ECONNREFUSED` for nobody listening; sleeps while the queue is full."),
+    },
 ];
 
 impl CallId {
@@ -1409,20 +1533,11 @@ impl CallId {
 /// Linux calls a scenario might reach for that the simulator does not model yet, so that the parser
 /// can say so instead of "expected a statement".
 pub const NOT_MODELLED: &[&str] = &[
-    "socket",
-    "socketpair",
-    "bind",
-    "listen",
-    "accept",
     "accept4",
-    "connect",
-    "send",
-    "recv",
     "sendto",
     "recvfrom",
     "sendmsg",
     "recvmsg",
-    "shutdown",
     "getsockopt",
     "setsockopt",
     "poll",

@@ -43,6 +43,7 @@ pub const ERRNOS: &[(u16, &str, &str)] = &[
     (75, "EOVERFLOW", "value too large for defined data type"),
     (88, "ENOTSOCK", "socket operation on non-socket"),
     (90, "EMSGSIZE", "message too long"),
+    (91, "EPROTOTYPE", "protocol wrong type for socket"),
     (95, "EOPNOTSUPP", "operation not supported"),
     (98, "EADDRINUSE", "address already in use"),
     (104, "ECONNRESET", "connection reset by peer"),
@@ -82,7 +83,15 @@ pub const ENAMETOOLONG: Errno = Errno(36);
 pub const ENOMSG: Errno = Errno(42);
 pub const EIDRM: Errno = Errno(43);
 pub const EOVERFLOW: Errno = Errno(75);
+pub const ENOTSOCK: Errno = Errno(88);
 pub const EMSGSIZE: Errno = Errno(90);
+pub const EPROTOTYPE: Errno = Errno(91);
+pub const EOPNOTSUPP: Errno = Errno(95);
+pub const EADDRINUSE: Errno = Errno(98);
+pub const EISCONN: Errno = Errno(106);
+pub const ECONNRESET: Errno = Errno(104);
+pub const ENOTCONN: Errno = Errno(107);
+pub const ECONNREFUSED: Errno = Errno(111);
 pub const ETIMEDOUT: Errno = Errno(110);
 
 impl Errno {

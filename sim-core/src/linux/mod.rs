@@ -19,6 +19,7 @@ pub mod resource;
 pub mod sem;
 pub mod shm;
 pub mod signal;
+pub mod socket;
 pub mod wait;
 
 pub use errno::{Errno, ERRNOS};
@@ -102,6 +103,14 @@ pub enum Family {
     Prot,
     /// `mmap` flags: `MAP_SHARED` or `MAP_PRIVATE`, with `MAP_ANONYMOUS`.
     MapFlag,
+    /// A socket type: `SOCK_STREAM`, `SOCK_DGRAM`, `SOCK_SEQPACKET`.
+    SockType,
+    /// `send` flags: `MSG_DONTWAIT`, `MSG_NOSIGNAL`.
+    SendFlag,
+    /// `recv` flags: `MSG_PEEK`, `MSG_TRUNC`, `MSG_DONTWAIT`.
+    RecvFlag,
+    /// `shutdown` directions: `SHUT_RD`, `SHUT_WR`, `SHUT_RDWR`.
+    ShutdownHow,
 }
 
 impl Family {
@@ -148,6 +157,10 @@ impl Family {
             Family::ShmField => "a field of struct shmid_ds",
             Family::Prot => "a memory protection",
             Family::MapFlag => "an mmap flag",
+            Family::SockType => "a socket type",
+            Family::SendFlag => "a send flag",
+            Family::RecvFlag => "a recv flag",
+            Family::ShutdownHow => "a shutdown direction",
         }
     }
 }
@@ -265,6 +278,16 @@ pub const CONSTANTS: &[Constant] = &[
     constant("MAP_PRIVATE", mman::MAP_PRIVATE, Family::MapFlag.bit()),
     constant("MAP_ANONYMOUS", mman::MAP_ANONYMOUS, Family::MapFlag.bit()),
     constant("sem_perm.mode", field::PERM_MODE, Family::SemField.bit()),
+    constant("SOCK_STREAM", socket::SOCK_STREAM, Family::SockType.bit()),
+    constant("SOCK_DGRAM", socket::SOCK_DGRAM, Family::SockType.bit()),
+    constant("SOCK_SEQPACKET", socket::SOCK_SEQPACKET, Family::SockType.bit()),
+    constant("MSG_PEEK", socket::MSG_PEEK, Family::RecvFlag.bit()),
+    constant("MSG_TRUNC", socket::MSG_TRUNC, Family::RecvFlag.bit()),
+    constant("MSG_DONTWAIT", socket::MSG_DONTWAIT, Family::SendFlag.bit() | Family::RecvFlag.bit()),
+    constant("MSG_NOSIGNAL", socket::MSG_NOSIGNAL, Family::SendFlag.bit()),
+    constant("SHUT_RD", socket::SHUT_RD, Family::ShutdownHow.bit()),
+    constant("SHUT_WR", socket::SHUT_WR, Family::ShutdownHow.bit()),
+    constant("SHUT_RDWR", socket::SHUT_RDWR, Family::ShutdownHow.bit()),
     constant("mq_flags", field::MQ_FLAGS, Family::MqAttrField.bit()),
     constant("mq_maxmsg", field::MQ_MAXMSG, Family::MqAttrField.bit()),
     constant("mq_msgsize", field::MQ_MSGSIZE, Family::MqAttrField.bit()),
@@ -380,7 +403,9 @@ pub fn value_text(family: Family, value: i64) -> String {
         | Family::SemOpenFlag
         | Family::SigactionFlag
         | Family::ShmatFlag
-        | Family::MapFlag => {
+        | Family::MapFlag
+        | Family::SendFlag
+        | Family::RecvFlag => {
             let parts = bit_names(family, value);
             if parts.is_empty() {
                 "0".to_string()
@@ -421,11 +446,14 @@ pub fn value_text(family: Family, value: i64) -> String {
         | Family::Resource
         | Family::Limit
         | Family::ShmctlCommand
-        | Family::ShmField => match CONSTANTS.iter().find(|constant| constant.is_in(family) && constant.value == value)
-        {
-            Some(constant) => constant.name.to_string(),
-            None => value.to_string(),
-        },
+        | Family::ShmField
+        | Family::SockType
+        | Family::ShutdownHow => {
+            match CONSTANTS.iter().find(|constant| constant.is_in(family) && constant.value == value) {
+                Some(constant) => constant.name.to_string(),
+                None => value.to_string(),
+            }
+        }
     }
 }
 

@@ -192,6 +192,9 @@ fn sentence(program: &Program, trace: &Trace, names: &ProcessNames, step: u64, e
                     (Some(call @ (CallId::Semop | CallId::Semtimedop)), CallResult::Value { value: 0 }, _) => {
                         format!("{who}'s {} goes through: {}", call.name(), event_text(program, trace, names, event))
                     }
+                    (Some(CallId::Socketpair), CallResult::Pair { read_fd, write_fd }, _) => format!(
+                        "{who} creates a pair of connected sockets: fd {read_fd} and fd {write_fd}, each receiving what the other sends"
+                    ),
                     (Some(CallId::Pipe | CallId::Pipe2), CallResult::Pair { read_fd, write_fd }, _) => {
                         format!("{who} creates a pipe: fd {read_fd} is its read end and fd {write_fd} its write end")
                     }
@@ -256,6 +259,20 @@ fn sentence(program: &Program, trace: &Trace, names: &ProcessNames, step: u64, e
                     BlockReason::MqEmpty { .. } => format!("{who} blocks in mq_receive: {}", reason_text(program, reason)),
                     BlockReason::MqFull { .. } => format!("{who} blocks in mq_send: {}", reason_text(program, reason)),
                     BlockReason::NamedSem { .. } => format!("{who} blocks in sem_wait: {}", reason_text(program, reason)),
+                    BlockReason::SocketEmpty { .. } => {
+                        format!("{who} blocks receiving: {}; it sleeps until data comes", reason_text(program, reason))
+                    }
+                    BlockReason::SocketFull { .. } => format!(
+                        "{who} blocks sending: {}; it sleeps until the peer receives some",
+                        reason_text(program, reason)
+                    ),
+                    BlockReason::SocketAccept { .. } => {
+                        format!("{who} blocks in accept: {}; it sleeps until a client connects", reason_text(program, reason))
+                    }
+                    BlockReason::SocketBacklog { .. } => format!(
+                        "{who} blocks in connect: {}; it sleeps until the server accepts one",
+                        reason_text(program, reason)
+                    ),
                     _ => format!("{who} blocks: {}", reason_text(program, reason)),
                 };
                 parts.push(text);

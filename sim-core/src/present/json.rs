@@ -153,6 +153,7 @@ fn write_object_ref(out: &mut String, object: ObjectRef) {
         ObjectKind::Frame => "frame",
         ObjectKind::Mqueue => "mqueue",
         ObjectKind::NamedSem => "named_sem",
+        ObjectKind::Socket => "socket",
     };
     let mut fields = Object::tagged(out, "kind", kind);
     fields.unsigned("id", object.id.into());
@@ -246,6 +247,10 @@ fn write_reason(out: &mut String, reason: &BlockReason) {
         BlockReason::NamedSem { .. } => "named_sem",
         BlockReason::SignalWait { .. } => "signal_wait",
         BlockReason::Sleep { .. } => "sleep",
+        BlockReason::SocketEmpty { .. } => "socket_empty",
+        BlockReason::SocketFull { .. } => "socket_full",
+        BlockReason::SocketAccept { .. } => "socket_accept",
+        BlockReason::SocketBacklog { .. } => "socket_backlog",
     };
     let mut fields = Object::tagged(out, "kind", name);
     match *reason {
@@ -289,6 +294,13 @@ fn write_reason(out: &mut String, reason: &BlockReason) {
         BlockReason::Sleep { until, seconds } => {
             fields.unsigned("until", until);
             fields.key("seconds").push_str(if seconds { "true" } else { "false" });
+        }
+        BlockReason::SocketEmpty { socket }
+        | BlockReason::SocketAccept { socket }
+        | BlockReason::SocketBacklog { socket } => fields.unsigned("socket", socket.into()),
+        BlockReason::SocketFull { socket, written } => {
+            fields.unsigned("socket", socket.into());
+            fields.unsigned("written", written.into());
         }
     }
     fields.close();

@@ -339,6 +339,9 @@ fn result_text(
                 format!(" = {len}")
             }
         }
+        CallResult::Pair { read_fd, write_fd } if call == Some(CallId::Socketpair) => {
+            format!(" = 0: sockets fd {read_fd} and fd {write_fd}")
+        }
         CallResult::Pair { read_fd, write_fd } => format!(" = 0: read end fd {read_fd}, write end fd {write_fd}"),
         CallResult::Fork { child } => format!(" = {child} ({})", names.process(*child)),
         CallResult::Waited { child, status } => {
@@ -487,6 +490,20 @@ pub fn reason_text(program: &Program, reason: &BlockReason) -> String {
             format!("it waits for one of {} to be pending", crate::linux::signal::set_text(*set))
         }
         BlockReason::Sleep { until, .. } => format!("it sleeps until {}", crate::kernel::time::time_text(*until)),
+        BlockReason::SocketEmpty { socket } => {
+            format!("socket {socket}'s receive queue is empty, and its peer may still send")
+        }
+        BlockReason::SocketAccept { socket } => format!("no connection waits on listening socket {socket}"),
+        BlockReason::SocketBacklog { socket } => {
+            format!("listening socket {socket}'s queue of connections waiting for accept is full")
+        }
+        BlockReason::SocketFull { socket, written: 0 } => {
+            format!("socket {socket}'s send buffer is full of bytes its peer has not received")
+        }
+        BlockReason::SocketFull { socket, written } => format!(
+            "socket {socket}'s send buffer is full of bytes its peer has not received, with {} of this call's in",
+            byte_count(*written as u64)
+        ),
     }
 }
 
@@ -633,8 +650,14 @@ pub fn event_text(program: &Program, trace: &Trace, names: &ProcessNames, event:
                 }
                 WakeCause::Data { object } => format!("{by} put data into {}", object.words()),
                 WakeCause::Room { object } => format!("{by} made room in {}", object.words()),
+                WakeCause::Hangup { object } if object.kind == crate::trace::ObjectKind::Socket => {
+                    format!("{by} shut down or closed a direction of {}", object.words())
+                }
                 WakeCause::Hangup { object } => {
                     format!("{by} closed the last end on the other side of {}", object.words())
+                }
+                WakeCause::Partner { object } if object.kind == crate::trace::ObjectKind::Socket => {
+                    format!("{by} connected to listening {}", object.words())
                 }
                 WakeCause::Partner { object } => format!("{by} opened the other side of {}", object.words()),
                 WakeCause::Child { child } => format!("{} changed state", names.process(*child)),

@@ -63,6 +63,7 @@ pub enum ObjectView {
     NamedSem(NamedSemView),
     ShmSegment(Box<ShmSegmentView>),
     AddressSpace(Box<AddressSpaceView>),
+    SocketPair(Box<SocketPairView>),
 }
 
 impl ObjectView {
@@ -78,6 +79,46 @@ impl ObjectView {
                 | ObjectView::ShmSegment(_)
         )
     }
+}
+
+/// A pair of connected Unix-domain sockets (`socketpair`, or `connect` and `accept`): each end with its
+/// receive queue; a socket with no peer (unconnected, listening, or whose peer was closed) alone. A
+/// connection not accepted yet is drawn with its client.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SocketPairView {
+    /// `SOCK_STREAM`, `SOCK_DGRAM` or `SOCK_SEQPACKET`.
+    pub kind: String,
+    /// The two ends, the lower-numbered socket first (or the one end); an end whose last descriptor was
+    /// closed is gone.
+    pub ends: Vec<SocketEndView>,
+}
+
+/// One end of a socket pair.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SocketEndView {
+    pub id: u32,
+    /// The descriptors that refer to it, by process.
+    pub holders: Vec<(Pid, i32)>,
+    /// What it has received and nobody has read: one entry per `send` (a stream's are read as one run
+    /// of bytes, a datagram socket's one message at a time), the bytes not yet read of each.
+    pub queue: Vec<MessageView>,
+    pub queued_bytes: u32,
+    /// Bytes it sent that its peer has not read yet, against its send buffer (`sk_sndbuf`).
+    pub unread_sent: u32,
+    pub sndbuf: u32,
+    /// `shutdown` and a closed peer: no more reading, no more writing.
+    pub no_more_reads: bool,
+    pub no_more_writes: bool,
+    pub read_waiters: Vec<Pid>,
+    pub write_waiters: Vec<Pid>,
+    /// The path it is bound to.
+    pub path: Option<String>,
+    /// A listening socket: its backlog, the server ends of the connections waiting for `accept`
+    /// (oldest first), and the clients asleep in `connect` because that queue is full.
+    pub listening: bool,
+    pub backlog: u32,
+    pub pending: Vec<u32>,
+    pub connect_waiters: Vec<Pid>,
 }
 
 /// One message in a queue: its type (System V) or priority (POSIX), its size, and its first bytes.

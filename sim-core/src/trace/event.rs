@@ -38,10 +38,12 @@ pub enum ObjectKind {
     ShmSegment,
     /// A page frame of physical memory, by its number.
     Frame,
+    /// A Unix-domain socket, by its number in the kernel (from 1, in the order they were made).
+    Socket,
 }
 
 impl ObjectKind {
-    pub const ALL: [ObjectKind; 11] = [
+    pub const ALL: [ObjectKind; 12] = [
         ObjectKind::DevNull,
         ObjectKind::Pipe,
         ObjectKind::Process,
@@ -53,6 +55,7 @@ impl ObjectKind {
         ObjectKind::NamedSem,
         ObjectKind::ShmSegment,
         ObjectKind::Frame,
+        ObjectKind::Socket,
     ];
 
     /// The kind's number in the packed form. Numbers 0 to 6 fit the three bits an object's reference
@@ -71,6 +74,7 @@ impl ObjectKind {
             ObjectKind::NamedSem => 8,
             ObjectKind::ShmSegment => 9,
             ObjectKind::Frame => 10,
+            ObjectKind::Socket => 11,
         }
     }
 
@@ -129,6 +133,10 @@ impl ObjectRef {
         ObjectRef { kind: ObjectKind::Frame, id: number }
     }
 
+    pub fn socket(id: u32) -> ObjectRef {
+        ObjectRef { kind: ObjectKind::Socket, id }
+    }
+
     /// The object in words: `pipe 1`, `/dev/null`.
     pub fn words(&self) -> String {
         match self.kind {
@@ -143,6 +151,7 @@ impl ObjectRef {
             ObjectKind::NamedSem => format!("named semaphore {}", self.id),
             ObjectKind::ShmSegment => format!("shared memory segment {}", self.id),
             ObjectKind::Frame => format!("frame {}", self.id),
+            ObjectKind::Socket => format!("socket {}", self.id),
         }
     }
 }
@@ -263,6 +272,15 @@ pub enum BlockReason {
     SignalWait { set: u64 },
     /// `sleep` (`seconds`) or `nanosleep`: until this time (nanoseconds of virtual time).
     Sleep { until: u64, seconds: bool },
+    /// `recv` (or `read`) on socket `socket`, whose receive queue is empty and whose peer may still send.
+    SocketEmpty { socket: u32 },
+    /// `send` (or `write`) on socket `socket`, whose buffers waiting in its peer's receive queue fill its
+    /// send buffer; `written` bytes of this call are already queued.
+    SocketFull { socket: u32, written: u32 },
+    /// `accept` on listening socket `socket`, with no connection waiting.
+    SocketAccept { socket: u32 },
+    /// `connect` to listening socket `socket`, whose queue of connections waiting for `accept` is full.
+    SocketBacklog { socket: u32 },
 }
 
 impl BlockReason {
@@ -284,6 +302,10 @@ impl BlockReason {
             BlockReason::SemOp { set, .. } => Some(ObjectRef::sem_set(*set)),
             BlockReason::MqEmpty { mq } | BlockReason::MqFull { mq, .. } => Some(ObjectRef::mqueue(*mq)),
             BlockReason::NamedSem { sem } => Some(ObjectRef::named_sem(*sem)),
+            BlockReason::SocketEmpty { socket }
+            | BlockReason::SocketFull { socket, .. }
+            | BlockReason::SocketAccept { socket }
+            | BlockReason::SocketBacklog { socket } => Some(ObjectRef::socket(*socket)),
         }
     }
 }

@@ -645,6 +645,11 @@ impl Encoder<'_> {
             BlockReason::NamedSem { .. } => 12,
             BlockReason::SignalWait { .. } => 13,
             BlockReason::Sleep { .. } => 14,
+            // The last tag that fits: the reasons past it follow as a second number.
+            BlockReason::SocketEmpty { .. }
+            | BlockReason::SocketFull { .. }
+            | BlockReason::SocketAccept { .. }
+            | BlockReason::SocketBacklog { .. } => 15,
         };
         self.with_operands(tags::BLOCK, delta, [pid, op, shape | reason_tag], args);
         match *reason {
@@ -687,6 +692,23 @@ impl Encoder<'_> {
             BlockReason::Sleep { until, seconds } => {
                 self.put(until);
                 self.byte(seconds as u8);
+            }
+            BlockReason::SocketEmpty { socket } => {
+                self.put(0);
+                self.put(socket as u64);
+            }
+            BlockReason::SocketFull { socket, written } => {
+                self.put(1);
+                self.put(socket as u64);
+                self.put(written as u64);
+            }
+            BlockReason::SocketAccept { socket } => {
+                self.put(2);
+                self.put(socket as u64);
+            }
+            BlockReason::SocketBacklog { socket } => {
+                self.put(3);
+                self.put(socket as u64);
             }
         }
     }
@@ -1035,6 +1057,13 @@ impl PackedEvents<'_> {
                 };
                 BlockReason::Sleep { until, seconds }
             }
+            15 => match self.get() {
+                0 => BlockReason::SocketEmpty { socket: self.get_u32() },
+                1 => BlockReason::SocketFull { socket: self.get_u32(), written: self.get_u32() },
+                2 => BlockReason::SocketAccept { socket: self.get_u32() },
+                3 => BlockReason::SocketBacklog { socket: self.get_u32() },
+                other => self.corrupt("block reason", 15 + other),
+            },
             other => self.corrupt("block reason", other),
         }
     }

@@ -109,6 +109,9 @@ pub const LEARN_ORDER: &[(&str, &str)] = &[
     ("shm-readonly-segv", "Shared memory"),
     ("shm-rmid-last-detach", "Shared memory"),
     ("mmap-private-cow", "Shared memory"),
+    ("socketpair-echo", "Sockets"),
+    ("socket-boundaries", "Sockets"),
+    ("socket-echo-server", "Sockets"),
 ];
 
 fn title_of(stem: &str) -> &'static str {

@@ -439,6 +439,58 @@ pub const TOURS: &[Tour] = &[
             Stop { at: At::End, text: "The value is back at 3, and IPC_RMID removed the set: nothing is left behind." },
         ],
     },
+    Tour {
+        id: "sockets",
+        section: "Sockets",
+        title: "A socket pair: two ends that both send and receive",
+        scenario: "socketpair-echo",
+        stops: &[
+            Stop {
+                at: At::Start,
+                text: "One process and no socket yet. A pipe has a read end and a write end; a socket pair will have \
+                       two ends that each do both.",
+            },
+            line(
+                "parent",
+                5,
+                "socketpair makes two connected sockets, s.0 and s.1. Each has a receive queue of its own: what is \
+                 sent through one end waits in the other end's queue.",
+            ),
+            line("parent", 6, "fork: the child starts with copies of both descriptors, on the same two sockets."),
+            line(
+                "child",
+                8,
+                "The child's end has received nothing yet: recv sleeps, because the parent still holds the other \
+                 end and may send.",
+            ),
+            line(
+                "parent",
+                13,
+                "send copies ping into the queue of the child's end, and wakes the child. Boundaries are not kept \
+                 on a stream socket: two sends could be read as one run of bytes.",
+            ),
+            line("child", 9, "The same socket sends the other way: the echo waits in the parent's end's queue."),
+            line(
+                "parent",
+                15,
+                "shutdown SHUT_WR: the parent will send no more. Its socket stays open, and it can still receive.",
+            ),
+            again(
+                "child",
+                10,
+                2,
+                "With the queue empty and the sending direction shut, recv returns 0: end of file, as a pipe's read \
+                 does once no writer is left.",
+            ),
+            line(
+                "parent",
+                18,
+                "The parent shut its own sending direction, and the child's exit closed the other end: a send fails \
+                 with EPIPE. MSG_NOSIGNAL keeps SIGPIPE from ending the parent.",
+            ),
+            Stop { at: At::End, text: "Both sockets are closed, and nothing is left behind." },
+        ],
+    },
 ];
 
 /// The step each stop of `tour` is at in `engine`'s run (none for a stop the run never reaches). Lines

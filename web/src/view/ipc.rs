@@ -11,6 +11,7 @@ use super::tint;
 use sim_core::present::render::quote_bytes;
 use sim_core::present::snapshot::{
     AddressSpaceView, MessageView, MqueueView, MsgQueueView, NamedSemView, ObjectView, SemSetView, ShmSegmentView,
+    SocketEndView, SocketPairView,
 };
 use sim_core::Pid;
 use yew::prelude::*;
@@ -199,7 +200,10 @@ pub fn panel(objects: &[ObjectView], names: &Names) -> Html {
                     segment.mode,
                     format!("{} B, {}", segment.size, count(segment.attached as usize, "attach")),
                 ),
-                ObjectView::Pipe(_) | ObjectView::Fifo(_) | ObjectView::AddressSpace(_) => return None,
+                ObjectView::Pipe(_)
+                | ObjectView::Fifo(_)
+                | ObjectView::AddressSpace(_)
+                | ObjectView::SocketPair(_) => return None,
             };
             Some(html! {
                 <tr>
@@ -233,6 +237,69 @@ pub fn shm_segment_card(segment: &ShmSegmentView, names: &Names) -> Html {
             <div class="family">{format!("key {} · mode {} · made by {}{removed}", key(segment.key), mode(segment.mode & 0o777), name_of(names, segment.creator))}</div>
             <div class="family" id={format!("{id}-frames")}>{frames.join(", ")}</div>
         </article>
+    }
+}
+
+/// A pair of connected Unix-domain sockets (or a socket alone: unconnected, listening, or its peer
+/// closed): each end with the descriptors on it and its receive queue, one entry per buffer sent.
+pub fn socket_pair_card(pair: &SocketPairView, names: &Names) -> Html {
+    let first = pair.ends.first().map_or(0, |end| end.id);
+    let id = format!("socket-{first}");
+    let title = match &pair.ends[..] {
+        [one, two] => format!("sockets {} and {}", one.id, two.id),
+        [one] => format!("socket {}", one.id),
+        _ => String::new(),
+    };
+    html! {
+        <article class="pipe ipc" key={id.clone()} id={id.clone()} data-ends={pair.ends.len().to_string()}>
+            {head("Unix-domain socket", title, pair.kind.clone())}
+            { for pair.ends.iter().map(|end| socket_end(end, names)) }
+        </article>
+    }
+}
+
+fn socket_end(end: &SocketEndView, names: &Names) -> Html {
+    let id = format!("socket-end-{}", end.id);
+    let holders: Vec<String> =
+        end.holders.iter().map(|(pid, fd)| format!("{} fd {fd}", name_of(names, *pid))).collect();
+    let mut facts = vec![format!("socket {}", end.id)];
+    if let Some(path) = &end.path {
+        facts.push(format!("bound to {path}"));
+    }
+    if end.listening {
+        facts.push(format!("listening, backlog {}, {} to accept", end.backlog, end.pending.len()));
+    }
+    if !holders.is_empty() {
+        facts.push(holders.join(", "));
+    }
+    facts.push(format!("sent and unread: {} of {} B", end.unread_sent, end.sndbuf));
+    match (end.no_more_reads, end.no_more_writes) {
+        (true, true) => facts.push("shut down both ways".to_string()),
+        (true, false) => facts.push("no more reading".to_string()),
+        (false, true) => facts.push("no more writing".to_string()),
+        (false, false) => {}
+    }
+    html! {
+        <div class="socket-end" id={id.clone()}>
+            <div class="family">{facts.join(" · ")}</div>
+            if !end.listening {
+                if end.queue.is_empty() {
+                    <div class="messages empty-note" id={format!("{id}-queue")}>{"nothing received"}</div>
+                } else {
+                    <ol class="messages" id={format!("{id}-queue")}>
+                        { for end.queue.iter().map(|entry| html! {
+                            <li class="message">
+                                <span class="message-size">{format!("{} B", entry.len)}</span>
+                                <code class="preview">{quote_bytes(&entry.preview, 24)}</code>
+                            </li>
+                        }) }
+                    </ol>
+                }
+            }
+            {sleepers(names, if end.listening { "waiting in accept" } else { "waiting to receive" }, end.read_waiters.iter().map(|pid| (*pid, String::new())), format!("{id}-readers"))}
+            {sleepers(names, "waiting to send", end.write_waiters.iter().map(|pid| (*pid, String::new())), format!("{id}-writers"))}
+            {sleepers(names, "waiting to connect", end.connect_waiters.iter().map(|pid| (*pid, String::new())), format!("{id}-connectors"))}
+        </div>
     }
 }
 

@@ -305,12 +305,14 @@ fn objects(engine: &Engine, snapshot: &Snapshot) -> Html {
                 ObjectView::NamedSem(sem) if sim_core::IPC => ipc::named_sem_card(sem, &names),
                 ObjectView::ShmSegment(segment) if sim_core::IPC => ipc::shm_segment_card(segment, &names),
                 ObjectView::AddressSpace(space) if sim_core::IPC => ipc::address_space_card(space, &names),
+                ObjectView::SocketPair(pair) if sim_core::IPC => ipc::socket_pair_card(pair, &names),
                 ObjectView::MsgQueue(_)
                 | ObjectView::SemSet(_)
                 | ObjectView::Mqueue(_)
                 | ObjectView::NamedSem(_)
                 | ObjectView::ShmSegment(_)
-                | ObjectView::AddressSpace(_) => Html::default(),
+                | ObjectView::AddressSpace(_)
+                | ObjectView::SocketPair(_) => Html::default(),
             }) }
         </div>
         </>

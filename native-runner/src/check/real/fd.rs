@@ -11,7 +11,7 @@ use crate::check::protocol::{AttachmentView, CallView, Reply};
 use sim_core::lang::syscalls::CallId;
 
 /// The bytes of the call's payload: the command's own, or a pattern made whole in `data`.
-fn payload_bytes<'a>(call: &CallView<'a>, data: &'a mut Region) -> &'a [u8] {
+pub(crate) fn payload_bytes<'a>(call: &CallView<'a>, data: &'a mut Region) -> &'a [u8] {
     match call.payload() {
         Some(AttachmentView::Bytes(bytes)) => bytes,
         Some(AttachmentView::Fill { len, pattern }) => {

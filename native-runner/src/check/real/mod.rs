@@ -15,7 +15,7 @@
 //!
 //! Each kind of call lives in the module of its mechanism (the same split as sim-core's `kernel/`):
 //! [`fd`], [`pipe`], [`fifo`], [`process`], [`signal`], [`sched`], [`time`], [`msg`], [`sem`], [`mqueue`],
-//! [`named_sem`], [`shm`], [`mm`] (mappings, and the memory instructions done for real) ([`ipc_structs`]
+//! [`named_sem`], [`shm`], [`mm`] (mappings, and the memory instructions done for real), [`socket`] ([`ipc_structs`]
 //! holds the System V structures). Each turns a call and its operands
 //! into exactly one real system call (or what the C library's function of that name does, where it
 //! does more) and says which system call number a blocked call sleeps in (as `/proc/PID/syscall`
@@ -43,6 +43,7 @@ pub mod sched;
 pub mod sem;
 pub mod shm;
 pub mod signal;
+pub mod socket;
 pub mod sys;
 pub mod time;
 
@@ -149,6 +150,7 @@ pub fn perform<'a>(call: &CallView<'a>, data: &'a mut sys::Region, path: &mut [u
         Mechanism::NamedSem => named_sem::perform(call, path),
         Mechanism::Shm => shm::perform(call),
         Mechanism::Mm | Mechanism::Memory => mm::perform(call),
+        Mechanism::Socket => socket::perform(call, data),
     }
 }
 
@@ -167,6 +169,7 @@ pub fn blocking_syscall(id: CallId) -> Option<i64> {
         Mechanism::Mqueue => mqueue::blocking_syscall(id),
         Mechanism::NamedSem => named_sem::blocking_syscall(id),
         Mechanism::Shm | Mechanism::Mm | Mechanism::Memory => None,
+        Mechanism::Socket => socket::blocking_syscall(id),
     }
 }
 

@@ -1,0 +1,87 @@
+//! Unix-domain socket calls on Linux: `socketpair`, `socket`, `bind`, `listen`, `accept`, `connect`,
+//! `send`, `recv` and `shutdown`, each one real system call (`send` and `recv` are `sendto` and
+//! `recvfrom` without an address, as glibc makes them). A socket's path is the real path's last
+//! component, relative to the run's directory, which is every scenario process's working directory:
+//! `sun_path` holds 108 bytes, less than the run directory's absolute path may need.
+
+use super::sys::Region;
+use super::{call, exit_code, guard, not_this_mechanism, value_or_errno, Out};
+use crate::check::protocol::{CallView, Reply};
+use sim_core::lang::syscalls::CallId;
+
+/// A `struct sockaddr_un` for the real path of the call's PATH operand, and its length.
+fn address(command: &CallView) -> (libc::sockaddr_un, i64) {
+    // The driver maps every scenario path to a real one; a call without it breaks the protocol.
+    let Some(path) = command.path() else { not_this_mechanism(command.id) };
+    let name = path.rsplit(|byte| *byte == b'/').next().unwrap_or(path);
+    // SAFETY: an all-zero `sockaddr_un` is valid.
+    let mut address: libc::sockaddr_un = unsafe { std::mem::zeroed() };
+    address.sun_family = libc::AF_UNIX as libc::sa_family_t;
+    if name.len() >= address.sun_path.len() || name.contains(&0) {
+        not_this_mechanism(command.id);
+    }
+    for (at, byte) in name.iter().enumerate() {
+        address.sun_path[at] = *byte as libc::c_char;
+    }
+    let len = std::mem::size_of::<libc::sa_family_t>() + name.len() + 1;
+    (address, len as i64)
+}
+
+pub fn perform<'a>(command: &CallView<'a>, data: &'a mut Region) -> Out<'a> {
+    match command.id {
+        CallId::Socket => value_or_errno(call(libc::SYS_socket, &[libc::AF_UNIX as i64, command.arg(0), 0])),
+        CallId::Bind | CallId::Connect => {
+            let (address, len) = address(command);
+            let nr = if command.id == CallId::Bind { libc::SYS_bind } else { libc::SYS_connect };
+            value_or_errno(call(nr, &[guard(command.arg(0)), &address as *const libc::sockaddr_un as i64, len]))
+        }
+        CallId::Listen => value_or_errno(call(libc::SYS_listen, &[guard(command.arg(0)), command.arg(1)])),
+        CallId::Accept => value_or_errno(call(libc::SYS_accept, &[guard(command.arg(0)), 0, 0])),
+        CallId::Socketpair => {
+            let mut fds = [-1i32; 2];
+            let result =
+                call(libc::SYS_socketpair, &[libc::AF_UNIX as i64, command.arg(0), 0, fds.as_mut_ptr() as i64]);
+            if result < 0 {
+                Reply::Errno(-result as i32)
+            } else {
+                Reply::Pair { read_fd: fds[0], write_fd: fds[1] }
+            }
+        }
+        CallId::Send => {
+            let fd = guard(command.arg(0));
+            let flags = command.arg(2);
+            let bytes = super::fd::payload_bytes(command, data);
+            value_or_errno(call(libc::SYS_sendto, &[fd, bytes.as_ptr() as i64, bytes.len() as i64, flags, 0, 0]))
+        }
+        CallId::Recv => {
+            let fd = guard(command.arg(0));
+            let count = command.arg(1);
+            let Some(bytes) = data.ensure(count.max(0) as usize) else { super::sys::exit_now(exit_code::NO_MEMORY) };
+            let pointer = bytes.as_mut_ptr() as i64;
+            let len = bytes.len() as i64;
+            let result = call(libc::SYS_recvfrom, &[fd, pointer, len, command.arg(2), 0, 0]);
+            if result < 0 {
+                Reply::Errno(-result as i32)
+            } else if result > len {
+                // `MSG_TRUNC` on a message longer than the buffer: its real length, as the simulator
+                // gives it, a number without the bytes.
+                Reply::Value(result)
+            } else {
+                Reply::Data(&bytes[..result as usize])
+            }
+        }
+        CallId::Shutdown => value_or_errno(call(libc::SYS_shutdown, &[guard(command.arg(0)), command.arg(1)])),
+        other => not_this_mechanism(other),
+    }
+}
+
+/// The system call a blocked call of this mechanism sleeps in.
+pub fn blocking_syscall(id: CallId) -> Option<i64> {
+    match id {
+        CallId::Send => Some(libc::SYS_sendto),
+        CallId::Recv => Some(libc::SYS_recvfrom),
+        CallId::Accept => Some(libc::SYS_accept),
+        CallId::Connect => Some(libc::SYS_connect),
+        _ => None,
+    }
+}

@@ -1,0 +1,1248 @@
+//! Unix-domain sockets: `socketpair`, `socket`, `bind`, `listen`, `accept`, `connect`, `send`, `recv`,
+//! `shutdown`, and `read`, `write` and `close` on a socket's descriptor.
+//!
+//! The rules follow `net/unix/af_unix.c` of Linux 6.18, each cited at the function that has it. A
+//! socket is one end; `socketpair` makes two connected ends (`unix_socketpair`). What one end sends is
+//! queued on the other's receive queue, one entry per send (an `sk_buff`): a stream socket's reader
+//! takes bytes across entries, so boundaries vanish; a datagram or seqpacket socket's reader takes one
+//! entry per call, and what does not fit its buffer is lost.
+//!
+//! A socket bound to a path has a socket file there (`Kernel::socket_names`), which outlives it until
+//! `unlink`. A `connect` to a listening socket makes the server's end at once (`unix_stream_connect`),
+//! connected to the client and queued on the listener until `accept` takes it; the queue holds up to
+//! the backlog plus one (`unix_recvq_full`), and a `connect` past that sleeps.
+//!
+//! Buffer accounting: Linux charges each queued `sk_buff` to its *sender's* `sk_wmem_alloc` by its
+//! `truesize` until the reader consumes it whole, and a sender may allocate a new buffer only while
+//! that charge is below its `sk_sndbuf` (212992, `wmem_default`; `sock_alloc_send_pskb`), so the last
+//! buffer may take the charge past it. [`truesize`] computes the charge as x86-64 Linux 6.18 does for a
+//! buffer of a given shape: a head from `kmalloc` (at least 512 bytes, else the power of two that holds
+//! the bytes plus `struct skb_shared_info`), 256 bytes of `struct sk_buff`, and the pages of the
+//! paged part, taken greedily in blocks of up to eight pages (`alloc_skb_with_frags`). A stream's
+//! bytes go in buffers of at most 36544 bytes (`unix_stream_sendmsg`: a page's head plus 32 KiB of
+//! pages), a datagram in one buffer whose head holds up to 16064 bytes (`unix_dgram_sendmsg`). The
+//! counts of sends a full buffer takes were measured against Linux (docs/conformance.md).
+
+use super::wait::{WaitQueue, Wake};
+use super::{CallContext, Exec, Interruption, Kernel, Mechanism, Scratch};
+use crate::lang::ast::Payload;
+use crate::lang::syscalls::CallId;
+use crate::linux::errno::{
+    EADDRINUSE, EAGAIN, EBADF, ECONNREFUSED, ECONNRESET, EINVAL, EISCONN, EMFILE, EMSGSIZE, ENOENT, ENOTCONN, ENOTSOCK,
+    EOPNOTSUPP, EPIPE, EPROTOTYPE,
+};
+use crate::linux::fcntl;
+use crate::linux::socket::{
+    MSG_DONTWAIT, MSG_NOSIGNAL, MSG_PEEK, MSG_TRUNC, SHUT_RD, SHUT_RDWR, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_STREAM,
+    WMEM_DEFAULT,
+};
+use crate::linux::Errno;
+use crate::present::snapshot::{MessageView, ObjectView, SocketEndView, SocketPairView};
+use crate::trace::{BlockReason, CallResult, Copied, CopyDirection, ObjectRef, Pid, Trace, WakeCause};
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+/// `RCV_SHUTDOWN` and `SEND_SHUTDOWN`, the two bits of `sk_shutdown`.
+const RCV_SHUTDOWN: u8 = 1;
+const SEND_SHUTDOWN: u8 = 2;
+
+/// A socket's type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SocketKind {
+    Stream,
+    Dgram,
+    Seqpacket,
+}
+
+impl SocketKind {
+    fn from_type(value: i64) -> Option<SocketKind> {
+        match value {
+            SOCK_STREAM => Some(SocketKind::Stream),
+            SOCK_DGRAM => Some(SocketKind::Dgram),
+            SOCK_SEQPACKET => Some(SocketKind::Seqpacket),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            SocketKind::Stream => "SOCK_STREAM",
+            SocketKind::Dgram => "SOCK_DGRAM",
+            SocketKind::Seqpacket => "SOCK_SEQPACKET",
+        }
+    }
+
+    /// Whether the type is connection-based: a closing peer or a `shutdown` reaches the other end.
+    fn connected_type(self) -> bool {
+        self != SocketKind::Dgram
+    }
+}
+
+/// One entry of a receive queue: the bytes of one buffer, of which `consumed` were read already (only
+/// a stream's reader leaves an entry partly read), and what it is charged to its sender.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Entry {
+    pub data: Vec<u8>,
+    pub consumed: u32,
+    pub truesize: u32,
+}
+
+/// `sizeof(struct skb_shared_info)` and `sizeof(struct sk_buff)`, each cache-aligned (x86-64).
+const SHINFO: u32 = 320;
+const SKBUFF: u32 = 256;
+/// `SKB_MAX_HEAD(0)`: the bytes a one-page head holds.
+const STREAM_HEAD_MAX: u32 = 4096 - SHINFO;
+/// `UNIX_SKB_FRAGS_SZ`: the most a stream buffer takes in pages.
+const STREAM_FRAGS_MAX: u32 = 32768;
+/// `SKB_MAX_ALLOC`: the most a datagram buffer's head holds.
+const DGRAM_HEAD_MAX: u32 = 4 * 4096 - SHINFO;
+
+/// The `truesize` of a buffer with `linear` bytes in its head and `paged` bytes in pages (see the
+/// module's words).
+fn truesize(linear: u32, paged: u32) -> u32 {
+    let head = (linear.div_ceil(64) * 64 + SHINFO).max(512).next_power_of_two();
+    let mut pages = 0;
+    let mut left = paged.div_ceil(4096);
+    while left > 0 {
+        let order = (0..=3).rev().find(|order| left >= 1 << order).expect("order 0 fits");
+        pages += 4096 << order;
+        left = left.saturating_sub(1 << order);
+    }
+    head + SKBUFF + pages
+}
+
+/// The head and paged bytes of a stream buffer of `size` bytes (`unix_stream_sendmsg`).
+fn stream_shape(size: u32) -> (u32, u32) {
+    let paged = size.saturating_sub(STREAM_HEAD_MAX).div_ceil(4096) * 4096;
+    let paged = paged.min(size);
+    (size - paged, paged)
+}
+
+/// The head and paged bytes of a datagram of `len` bytes (`unix_dgram_sendmsg`).
+fn dgram_shape(len: u32) -> (u32, u32) {
+    if len > DGRAM_HEAD_MAX {
+        let paged = ((len - DGRAM_HEAD_MAX).min(17 * 4096)).div_ceil(4096) * 4096;
+        (len - paged.min(len), paged.min(len))
+    } else {
+        (len, 0)
+    }
+}
+
+impl Entry {
+    fn left(&self) -> u32 {
+        self.data.len() as u32 - self.consumed
+    }
+}
+
+/// One Unix-domain socket (`struct unix_sock`).
+#[derive(Clone, Debug)]
+pub struct Socket {
+    pub id: u32,
+    pub kind: SocketKind,
+    /// The connected peer (`unix_peer`), 0 for none.
+    pub peer: u32,
+    /// Whether the peer was closed (`SOCK_DEAD`) while this socket still named it: a datagram socket
+    /// learns it at its next send.
+    pub peer_dead: bool,
+    /// Open files referring to the socket; the last one's close releases it.
+    pub files: u32,
+    /// The receive queue, oldest first.
+    pub queue: VecDeque<Entry>,
+    /// Bytes in the queue not yet read.
+    pub queued: u32,
+    /// `sk_shutdown`: `RCV_SHUTDOWN` and `SEND_SHUTDOWN`.
+    pub shutdown: u8,
+    /// `sk_err`: an error the next call reports once (`ECONNRESET` from a peer closed with unread data).
+    pub error: Option<Errno>,
+    /// `sk_wmem_alloc`: the `truesize` of the entries this socket queued at its peer that the peer has
+    /// not consumed whole.
+    pub unread_sent: u32,
+    /// `sk_sndbuf`.
+    pub sndbuf: u32,
+    /// Processes asleep receiving on this socket, and sending through it.
+    pub read_wait: WaitQueue,
+    pub write_wait: WaitQueue,
+    /// Bytes queued here, and read from here, in all (for the conservation invariant).
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    /// The path it is bound to.
+    pub path: Option<Arc<str>>,
+    /// Listening (`TCP_LISTEN`), with its backlog (`sk_max_ack_backlog`) and the server ends of the
+    /// connections waiting for `accept`, oldest first; and the clients asleep in `connect` because
+    /// that queue is full (`peer_wait`).
+    pub listening: bool,
+    pub backlog: u32,
+    pub pending: VecDeque<u32>,
+    pub connect_wait: WaitQueue,
+}
+
+impl Socket {
+    fn new(id: u32, kind: SocketKind, peer: u32) -> Socket {
+        Socket {
+            id,
+            kind,
+            peer,
+            peer_dead: false,
+            files: 1,
+            queue: VecDeque::new(),
+            queued: 0,
+            shutdown: 0,
+            error: None,
+            unread_sent: 0,
+            sndbuf: WMEM_DEFAULT,
+            read_wait: WaitQueue::default(),
+            write_wait: WaitQueue::default(),
+            bytes_in: 0,
+            bytes_out: 0,
+            path: None,
+            listening: false,
+            backlog: 0,
+            pending: VecDeque::new(),
+            connect_wait: WaitQueue::default(),
+        }
+    }
+
+    /// `unix_writable`: a waiting sender is woken once at most a quarter of the send buffer is used
+    /// (`sk_wmem_alloc` counts one more than the charge).
+    fn writable(&self) -> bool {
+        (self.unread_sent as u64 + 1) << 2 <= self.sndbuf as u64
+    }
+}
+
+impl Kernel {
+    pub fn socket(&self, id: u32) -> Option<&Socket> {
+        self.sockets.get((id as usize).wrapping_sub(1)).and_then(Option::as_ref)
+    }
+
+    pub(crate) fn socket_mut(&mut self, id: u32) -> &mut Socket {
+        self.sockets[id as usize - 1].as_mut().expect("a live file points at a freed socket")
+    }
+
+    /// Bytes every socket's receive queue holds.
+    pub fn socket_bytes(&self) -> u64 {
+        self.sockets.iter().flatten().map(|socket| socket.queued as u64).sum()
+    }
+}
+
+/// The socket behind descriptor `fd`: `EBADF` for no descriptor, `ENOTSOCK` for another kind of file
+/// (`sockfd_lookup_light`).
+fn socket_of(kernel: &Kernel, pid: Pid, fd: i64) -> Result<(u32, bool), Errno> {
+    let Some(index) = kernel.file_of(pid, fd) else { return Err(EBADF) };
+    let file = kernel.file(index);
+    match file.object {
+        super::fd::FileObject::Socket(id) => Ok((id, file.nonblock)),
+        _ => Err(ENOTSOCK),
+    }
+}
+
+fn wake_socket(
+    kernel: &mut Kernel,
+    socket: u32,
+    pick: fn(&mut Socket) -> &mut WaitQueue,
+    how: Wake,
+    by: Pid,
+    cause: WakeCause,
+    trace: &mut Trace,
+) {
+    let mut woken = Vec::new();
+    pick(kernel.socket_mut(socket)).wake(how, &mut woken);
+    for pid in woken {
+        kernel.wake(pid, by, cause, trace);
+    }
+}
+
+/// `sk_state_change` (`sock_def_wakeup`): every sleeper on the socket wakes to look again.
+fn state_change(kernel: &mut Kernel, socket: u32, by: Pid, trace: &mut Trace) {
+    let object = ObjectRef::socket(socket);
+    wake_socket(kernel, socket, |s| &mut s.read_wait, Wake::All, by, WakeCause::Hangup { object }, trace);
+    wake_socket(kernel, socket, |s| &mut s.write_wait, Wake::All, by, WakeCause::Hangup { object }, trace);
+}
+
+/// `unix_socketpair` (with `unix_create1` for each end): two connected sockets of one type, on the two
+/// lowest free descriptors.
+fn socketpair(kernel: &mut Kernel, pid: Pid, kind: i64) -> Exec {
+    let Some(kind) = SocketKind::from_type(kind) else { return Kernel::error(EINVAL) };
+    let Some(first_fd) = kernel.lowest_free_fd(pid, 0) else { return Kernel::error(EMFILE) };
+    kernel.install_fd(pid, first_fd, u32::MAX, false);
+    let Some(second_fd) = kernel.lowest_free_fd(pid, 0) else {
+        kernel.proc_mut(pid).fds[first_fd as usize] = None;
+        return Kernel::error(EMFILE);
+    };
+    let first = kernel.sockets.len() as u32 + 1;
+    let second = first + 1;
+    kernel.sockets.push(Some(Socket::new(first, kind, second)));
+    kernel.sockets.push(Some(Socket::new(second, kind, first)));
+    let file = |id: u32| super::fd::OpenFile {
+        object: super::fd::FileObject::Socket(id),
+        readable: true,
+        writable: true,
+        nonblock: false,
+        base_flags: fcntl::O_RDWR,
+        refs: 1,
+        offset: 0,
+    };
+    let first_file = kernel.new_file(file(first));
+    let second_file = kernel.new_file(file(second));
+    kernel.install_fd(pid, first_fd, first_file, false);
+    kernel.install_fd(pid, second_fd, second_file, false);
+    if kernel.footprint.enabled {
+        kernel.footprint.write(ObjectRef::socket(first));
+        kernel.footprint.write(ObjectRef::socket(second));
+    }
+    Exec::Done(CallResult::Pair { read_fd: first_fd as i32, write_fd: second_fd as i32 })
+}
+
+/// An open file on socket `id`, on the lowest free descriptor (`EMFILE` when there is none).
+fn install_socket(kernel: &mut Kernel, pid: Pid, id: u32) -> Result<i64, Errno> {
+    let Some(fd) = kernel.lowest_free_fd(pid, 0) else { return Err(EMFILE) };
+    let file = kernel.new_file(super::fd::OpenFile {
+        object: super::fd::FileObject::Socket(id),
+        readable: true,
+        writable: true,
+        nonblock: false,
+        base_flags: fcntl::O_RDWR,
+        refs: 1,
+        offset: 0,
+    });
+    kernel.install_fd(pid, fd, file, false);
+    Ok(fd)
+}
+
+/// `unix_create`: an unconnected socket. Datagram sockets come from `socketpair` only here: an
+/// unconnected one would need addresses for `sendto`, which are not modelled yet.
+fn socket(kernel: &mut Kernel, pid: Pid, kind: i64) -> Exec {
+    let Some(kind) = SocketKind::from_type(kind).filter(|kind| kind.connected_type()) else {
+        let detail = "only SOCK_STREAM and SOCK_SEQPACKET sockets are made by socket in this model".to_string();
+        return kernel.halt("not_modelled", detail);
+    };
+    if kernel.lowest_free_fd(pid, 0).is_none() {
+        return Kernel::error(EMFILE);
+    }
+    let id = kernel.sockets.len() as u32 + 1;
+    kernel.sockets.push(Some(Socket::new(id, kind, 0)));
+    if kernel.footprint.enabled {
+        kernel.footprint.write(ObjectRef::socket(id));
+    }
+    match install_socket(kernel, pid, id) {
+        Ok(fd) => Exec::Done(CallResult::Value { value: fd }),
+        Err(errno) => Kernel::error(errno),
+    }
+}
+
+/// `unix_bind_bsd`: the socket file is made first (an existing path is `EADDRINUSE`), then a socket
+/// already bound refuses the second name (`EINVAL`) and the file goes again.
+fn bind(kernel: &mut Kernel, id: u32, path: Arc<str>) -> Exec {
+    if kernel.fifos.contains_key(&path) || kernel.socket_names.contains_key(&path) {
+        return Kernel::error(EADDRINUSE);
+    }
+    let socket = kernel.socket_mut(id);
+    if socket.path.is_some() {
+        return Kernel::error(EINVAL);
+    }
+    socket.path = Some(path.clone());
+    kernel.socket_names.insert(path, id);
+    Exec::Done(CallResult::Value { value: 0 })
+}
+
+/// `unix_listen`: a bound, unconnected stream or seqpacket socket; a larger backlog wakes the clients
+/// waiting for room. `__sys_listen` caps the backlog at `somaxconn` (4096), a negative one too.
+fn listen(kernel: &mut Kernel, pid: Pid, id: u32, backlog: i64, trace: &mut Trace) -> Exec {
+    let socket = kernel.socket_mut(id);
+    if !socket.kind.connected_type() {
+        return Kernel::error(EOPNOTSUPP);
+    }
+    if socket.path.is_none() || (socket.peer != 0 || socket.peer_dead) {
+        return Kernel::error(EINVAL);
+    }
+    let backlog = if (backlog as u64) > 4096 { 4096 } else { backlog as u32 };
+    let grew = backlog > socket.backlog;
+    socket.listening = true;
+    socket.backlog = backlog;
+    if grew {
+        let object = ObjectRef::socket(id);
+        wake_socket(kernel, id, |s| &mut s.connect_wait, Wake::All, pid, WakeCause::Room { object }, trace);
+    }
+    Exec::Done(CallResult::Value { value: 0 })
+}
+
+/// `unix_stream_connect`: the path must name a socket (`ENOENT`, `ECONNREFUSED` for another file or a
+/// socket gone), of the same type (`EPROTOTYPE`), listening and not shut down (`ECONNREFUSED`); a full
+/// queue puts the client to sleep (`unix_wait_for_peer`); then the client must be unconnected. The
+/// server's end is made, both are connected, and it waits in the listener's queue.
+fn connect(kernel: &mut Kernel, pid: Pid, id: u32, path: Arc<str>, nonblock: bool, trace: &mut Trace) -> Exec {
+    let socket = kernel.socket_mut(id);
+    let kind = socket.kind;
+    if !kind.connected_type() {
+        let detail = "connect of a SOCK_DGRAM socket is not modelled yet".to_string();
+        return kernel.halt("not_modelled", detail);
+    }
+    let Some(&listener) = kernel.socket_names.get(&path) else {
+        return Kernel::error(if kernel.fifos.contains_key(&path) { ECONNREFUSED } else { ENOENT });
+    };
+    let Some(target) = kernel.socket(listener) else { return Kernel::error(ECONNREFUSED) };
+    if target.kind != kind {
+        return Kernel::error(EPROTOTYPE);
+    }
+    if !target.listening || target.shutdown & RCV_SHUTDOWN != 0 {
+        return Kernel::error(ECONNREFUSED);
+    }
+    let full = target.pending.len() as u32 > target.backlog;
+    if kernel.footprint.enabled {
+        kernel.footprint.write(ObjectRef::socket(listener));
+    }
+    if full {
+        if nonblock {
+            return Kernel::error(EAGAIN);
+        }
+        kernel.socket_mut(listener).connect_wait.add(pid, true);
+        return Exec::Block(BlockReason::SocketBacklog { socket: listener });
+    }
+    // The client's own state is looked at last, with the listener in hand: a connected client is
+    // `EISCONN`, a listening one `EINVAL` (and either sleeps first while the queue is full).
+    let client = kernel.socket_mut(id);
+    if client.peer != 0 || client.peer_dead {
+        return Kernel::error(EISCONN);
+    }
+    if client.listening {
+        return Kernel::error(EINVAL);
+    }
+    let server = kernel.sockets.len() as u32 + 1;
+    let mut end = Socket::new(server, kind, id);
+    end.files = 0;
+    kernel.sockets.push(Some(end));
+    kernel.socket_mut(id).peer = server;
+    kernel.socket_mut(listener).pending.push_back(server);
+    if kernel.footprint.enabled {
+        kernel.footprint.write(ObjectRef::socket(server));
+    }
+    let object = ObjectRef::socket(listener);
+    wake_socket(kernel, listener, |s| &mut s.read_wait, Wake::One, pid, WakeCause::Partner { object }, trace);
+    Exec::Done(CallResult::Value { value: 0 })
+}
+
+/// `unix_accept`: the oldest waiting connection's server end, on a new descriptor; an empty queue is
+/// `EAGAIN` or a sleep (`skb_recv_datagram`, exclusive). Taking one makes room: one waiting client
+/// wakes (`wake_up_interruptible(&u->peer_wait)`).
+fn accept(kernel: &mut Kernel, pid: Pid, id: u32, nonblock: bool, trace: &mut Trace) -> Exec {
+    let socket = kernel.socket_mut(id);
+    if !socket.kind.connected_type() {
+        return Kernel::error(EOPNOTSUPP);
+    }
+    if !socket.listening || socket.shutdown & RCV_SHUTDOWN != 0 {
+        return Kernel::error(EINVAL);
+    }
+    if kernel.lowest_free_fd(pid, 0).is_none() {
+        return Kernel::error(EMFILE);
+    }
+    let socket = kernel.socket_mut(id);
+    let Some(server) = socket.pending.pop_front() else {
+        if nonblock {
+            return Kernel::error(EAGAIN);
+        }
+        socket.read_wait.add(pid, true);
+        return Exec::Block(BlockReason::SocketAccept { socket: id });
+    };
+    kernel.socket_mut(server).files = 1;
+    let fd = install_socket(kernel, pid, server).expect("a free descriptor was found above");
+    let object = ObjectRef::socket(id);
+    wake_socket(kernel, id, |s| &mut s.connect_wait, Wake::One, pid, WakeCause::Room { object }, trace);
+    Exec::Done(CallResult::Value { value: fd })
+}
+
+/// `send` (`flags`) or `write` (no flags) of `payload` on socket `id`, one attempt.
+pub(crate) fn send(kernel: &mut Kernel, pid: Pid, id: u32, payload: &Payload, flags: i64, trace: &mut Trace) -> Exec {
+    if kernel.footprint.enabled {
+        kernel.footprint.write(ObjectRef::socket(id));
+    }
+    match kernel.socket_mut(id).kind {
+        SocketKind::Stream => stream_send(kernel, pid, id, payload, flags, trace),
+        SocketKind::Dgram | SocketKind::Seqpacket => dgram_send(kernel, pid, id, payload, flags, trace),
+    }
+}
+
+/// The `SIGPIPE` of a send to a peer that is gone, unless `MSG_NOSIGNAL` (`unix_stream_sendmsg`).
+fn broken_pipe(kernel: &mut Kernel, pid: Pid, flags: i64) -> Exec {
+    if flags & MSG_NOSIGNAL == 0 {
+        kernel.defer_signal(super::signal::Sent::no_reader(pid));
+    }
+    Kernel::error(EPIPE)
+}
+
+/// Puts `bytes` bytes of `payload` from `from` on `peer`'s receive queue as one entry, charged to the
+/// sender, and wakes the peer's readers (`sk_data_ready`: a stream's readers all, as
+/// `unix_stream_data_wait` sleeps without `WQ_FLAG_EXCLUSIVE`; of datagram readers the first, as
+/// `__skb_wait_for_more_packets` sleeps exclusively).
+#[allow(clippy::too_many_arguments)]
+fn enqueue(
+    kernel: &mut Kernel,
+    pid: Pid,
+    from: u32,
+    peer: u32,
+    payload: &Payload,
+    offset: u32,
+    (linear, paged): (u32, u32),
+    trace: &mut Trace,
+) {
+    let bytes = linear + paged;
+    let charge = truesize(linear, paged);
+    let mut data = Vec::with_capacity(bytes as usize);
+    payload.copy_to(offset, bytes, &mut data);
+    kernel.socket_mut(from).unread_sent += charge;
+    if kernel.footprint.enabled {
+        kernel.footprint.write(ObjectRef::socket(peer));
+    }
+    let target = kernel.socket_mut(peer);
+    target.queue.push_back(Entry { data, consumed: 0, truesize: charge });
+    target.queued += bytes;
+    target.bytes_in += bytes as u64;
+    let used_bytes = target.queued;
+    let capacity_bytes = kernel.socket_mut(from).sndbuf;
+    kernel.copied_to_kernel += bytes as u64;
+    let object = ObjectRef::socket(peer);
+    trace.record_copy(
+        kernel.step as u32,
+        Copied { pid, direction: CopyDirection::UserToKernel, bytes, object, used_bytes, capacity_bytes },
+    );
+    wake_socket(kernel, peer, |s| &mut s.read_wait, Wake::One, pid, WakeCause::Data { object }, trace);
+}
+
+/// `unix_stream_sendmsg`: the bytes go in entries of at most `sndbuf / 2 - 64` and 36544 bytes; each needs the
+/// sender's charge below its send buffer (`sock_alloc_send_pskb`), else the sender sleeps (or stops
+/// with what it sent, or `EAGAIN`).
+fn stream_send(kernel: &mut Kernel, pid: Pid, id: u32, payload: &Payload, flags: i64, trace: &mut Trace) -> Exec {
+    let total = payload.len();
+    let mut sent = match kernel.process(pid).call.scratch {
+        Scratch::Written(written) => written,
+        _ => 0,
+    };
+    let socket = kernel.socket_mut(id);
+    let peer = socket.peer;
+    if peer == 0 {
+        return Kernel::error(ENOTCONN);
+    }
+    // The first check, before any entry is made: a direction shut, or a peer gone, is `EPIPE` and
+    // `SIGPIPE`.
+    if sent == 0 && socket.shutdown & SEND_SHUTDOWN != 0 {
+        return broken_pipe(kernel, pid, flags);
+    }
+    if total == 0 {
+        return Exec::Done(CallResult::Value { value: 0 });
+    }
+    if kernel.bytes_in_flight + kernel.socket_bytes() + (total - sent) as u64 > kernel.limits.max_bytes_in_flight {
+        let detail = format!(
+            "this send would hold more than {} bytes in kernel buffers at once",
+            kernel.limits.max_bytes_in_flight
+        );
+        return kernel.halt("max_bytes_in_flight", detail);
+    }
+    let nonblock = flags & MSG_DONTWAIT != 0;
+    let result = loop {
+        if sent == total {
+            break Exec::Done(CallResult::Value { value: total as i64 });
+        }
+        let socket = kernel.socket_mut(id);
+        let chunk = (total - sent).min((socket.sndbuf >> 1) - 64).min(STREAM_HEAD_MAX + STREAM_FRAGS_MAX);
+        // `sock_alloc_send_pskb`: a pending error, then a shut direction, then room.
+        if let Some(errno) = socket.error.take() {
+            break if sent > 0 { Exec::Done(CallResult::Value { value: sent as i64 }) } else { Kernel::error(errno) };
+        }
+        if socket.shutdown & SEND_SHUTDOWN != 0 {
+            break if sent > 0 { Exec::Done(CallResult::Value { value: sent as i64 }) } else { Kernel::error(EPIPE) };
+        }
+        if socket.unread_sent >= socket.sndbuf {
+            if nonblock {
+                break if sent > 0 {
+                    Exec::Done(CallResult::Value { value: sent as i64 })
+                } else {
+                    Kernel::error(EAGAIN)
+                };
+            }
+            socket.write_wait.add(pid, false);
+            break Exec::Block(BlockReason::SocketFull { socket: id, written: sent });
+        }
+        // The peer, checked with the entry in hand: closed or shut for reading is `EPIPE`, with
+        // `SIGPIPE` only if nothing was sent yet.
+        let target = kernel.socket_mut(peer);
+        if target.shutdown & RCV_SHUTDOWN != 0 {
+            if sent > 0 {
+                break Exec::Done(CallResult::Value { value: sent as i64 });
+            }
+            break broken_pipe(kernel, pid, flags);
+        }
+        enqueue(kernel, pid, id, peer, payload, sent, stream_shape(chunk), trace);
+        sent += chunk;
+    };
+    kernel.proc_mut(pid).call.scratch = Scratch::Written(sent);
+    result
+}
+
+/// `unix_dgram_sendmsg` (and `unix_seqpacket_sendmsg`): one message, whole or not at all.
+fn dgram_send(kernel: &mut Kernel, pid: Pid, id: u32, payload: &Payload, flags: i64, trace: &mut Trace) -> Exec {
+    let len = payload.len();
+    let socket = kernel.socket_mut(id);
+    let kind = socket.kind;
+    if socket.peer == 0 {
+        return Kernel::error(ENOTCONN);
+    }
+    if len > socket.sndbuf - 32 {
+        return Kernel::error(EMSGSIZE);
+    }
+    if kernel.bytes_in_flight + kernel.socket_bytes() + len as u64 > kernel.limits.max_bytes_in_flight {
+        let detail = format!(
+            "this send would hold more than {} bytes in kernel buffers at once",
+            kernel.limits.max_bytes_in_flight
+        );
+        return kernel.halt("max_bytes_in_flight", detail);
+    }
+    let socket = kernel.socket_mut(id);
+    // `sock_alloc_send_pskb`: a pending error, a shut direction, then room in the send buffer.
+    if let Some(errno) = socket.error.take() {
+        return Kernel::error(errno);
+    }
+    if socket.shutdown & SEND_SHUTDOWN != 0 {
+        return Kernel::error(EPIPE);
+    }
+    if socket.unread_sent >= socket.sndbuf {
+        if flags & MSG_DONTWAIT != 0 {
+            return Kernel::error(EAGAIN);
+        }
+        socket.write_wait.add(pid, false);
+        return Exec::Block(BlockReason::SocketFull { socket: id, written: 0 });
+    }
+    if socket.peer_dead {
+        if kind == SocketKind::Seqpacket {
+            return Kernel::error(EPIPE);
+        }
+        // A datagram socket whose peer was closed disconnects at this send and loses what it had
+        // received (`unix_dgram_disconnected`): `ECONNREFUSED`, then `ENOTCONN` from now on.
+        socket.peer = 0;
+        socket.peer_dead = false;
+        let dropped = std::mem::take(&mut socket.queue);
+        socket.bytes_out += socket.queued as u64;
+        socket.queued = 0;
+        drop(dropped);
+        return Kernel::error(ECONNREFUSED);
+    }
+    let peer = socket.peer;
+    if kernel.socket_mut(peer).shutdown & RCV_SHUTDOWN != 0 {
+        return Kernel::error(EPIPE);
+    }
+    enqueue(kernel, pid, id, peer, payload, 0, dgram_shape(len), trace);
+    Exec::Done(CallResult::Value { value: len as i64 })
+}
+
+/// `recv` (`flags`) or `read` (no flags) of at most `count` bytes from socket `id`, one attempt.
+pub(crate) fn recv(kernel: &mut Kernel, pid: Pid, id: u32, count: u32, flags: i64, trace: &mut Trace) -> Exec {
+    if kernel.footprint.enabled {
+        kernel.footprint.write(ObjectRef::socket(id));
+    }
+    kernel.read_scratch.clear();
+    match kernel.socket_mut(id).kind {
+        SocketKind::Stream => stream_recv(kernel, pid, id, count, flags, trace),
+        SocketKind::Dgram | SocketKind::Seqpacket => dgram_recv(kernel, pid, id, count, flags, trace),
+    }
+}
+
+/// A reader consumed entries socket `sender` sent, charged `bytes` (whole entries only; a stream entry
+/// read in part stays charged): the sender's charge drops, and its waiting senders wake once it is writable
+/// (`unix_write_space` from the entry's destructor, `sock_wfree`).
+fn uncharge(kernel: &mut Kernel, pid: Pid, sender: u32, bytes: u32, trace: &mut Trace) {
+    let Some(socket) = kernel.sockets.get_mut(sender as usize - 1).and_then(Option::as_mut) else { return };
+    socket.unread_sent -= bytes;
+    if socket.writable() && !socket.write_wait.is_empty() {
+        let object = ObjectRef::socket(sender);
+        wake_socket(kernel, sender, |s| &mut s.write_wait, Wake::All, pid, WakeCause::Room { object }, trace);
+    }
+}
+
+/// Records what a receive moved to user space.
+fn record_read(kernel: &mut Kernel, pid: Pid, id: u32, got: u32, trace: &mut Trace) {
+    let socket = kernel.socket_mut(id);
+    let (used_bytes, capacity_bytes) = (socket.queued, socket.sndbuf);
+    kernel.copied_to_user += got as u64;
+    let object = ObjectRef::socket(id);
+    trace.record_copy(
+        kernel.step as u32,
+        Copied { pid, direction: CopyDirection::KernelToUser, bytes: got, object, used_bytes, capacity_bytes },
+    );
+}
+
+/// `unix_stream_read_generic`: bytes across entries up to `count`; an empty queue ends the call once
+/// something was read, else it is a pending error, end of file after `RCV_SHUTDOWN`, `EAGAIN`, or sleep.
+/// `MSG_PEEK` reads on past the first entry without consuming any.
+fn stream_recv(kernel: &mut Kernel, pid: Pid, id: u32, count: u32, flags: i64, trace: &mut Trace) -> Exec {
+    let peek = flags & MSG_PEEK != 0;
+    let socket = kernel.sockets[id as usize - 1].as_mut().expect("a live file points at a freed socket");
+    // Only a connected socket reads (`sk_state != TCP_ESTABLISHED`: `EINVAL`).
+    if socket.peer == 0 && !socket.peer_dead {
+        return Kernel::error(EINVAL);
+    }
+    let peer = socket.peer;
+    let mut copied = 0u32;
+    let mut freed = 0u32;
+    let mut index = 0usize;
+    let scratch = &mut kernel.read_scratch;
+    while let Some(entry) = socket.queue.get(index) {
+        let take = entry.left().min(count - copied);
+        scratch.extend_from_slice(&entry.data[entry.consumed as usize..(entry.consumed + take) as usize]);
+        copied += take;
+        if peek {
+            index += 1;
+        } else {
+            let entry = socket.queue.get_mut(index).expect("just read");
+            entry.consumed += take;
+            socket.queued -= take;
+            socket.bytes_out += take as u64;
+            if entry.left() == 0 {
+                freed += entry.truesize;
+                socket.queue.pop_front();
+            } else {
+                break;
+            }
+        }
+        if copied == count {
+            break;
+        }
+    }
+    // A `recv` of 0 bytes on a queue holding something returns 0 at once; on an empty queue it waits
+    // like any other (the loop of `unix_stream_read_generic` runs once before it looks at the size).
+    if copied == 0 && socket.queue.is_empty() {
+        if let Some(errno) = socket.error.take() {
+            return Kernel::error(errno);
+        }
+        if socket.shutdown & RCV_SHUTDOWN != 0 {
+            return Exec::Done(trace.record_data(&[]));
+        }
+        if flags & MSG_DONTWAIT != 0 {
+            return Kernel::error(EAGAIN);
+        }
+        socket.read_wait.add(pid, false);
+        return Exec::Block(BlockReason::SocketEmpty { socket: id });
+    }
+    if copied > 0 {
+        record_read(kernel, pid, id, copied, trace);
+    }
+    let data = trace.record_data(&kernel.read_scratch);
+    if freed > 0 && peer != 0 {
+        uncharge(kernel, pid, peer, freed, trace);
+    }
+    Exec::Done(data)
+}
+
+/// `unix_dgram_recvmsg` over `__skb_recv_datagram`: a pending error first, then one whole entry (cut to
+/// `count`; `MSG_TRUNC` returns its real length); an empty queue is end of file after `RCV_SHUTDOWN`
+/// when the call would sleep, `EAGAIN` when it may not (a seqpacket socket says end of file then too).
+fn dgram_recv(kernel: &mut Kernel, pid: Pid, id: u32, count: u32, flags: i64, trace: &mut Trace) -> Exec {
+    let peek = flags & MSG_PEEK != 0;
+    let socket = kernel.sockets[id as usize - 1].as_mut().expect("a live file points at a freed socket");
+    // `unix_seqpacket_recvmsg`: only a connected seqpacket socket receives.
+    if socket.kind == SocketKind::Seqpacket && socket.peer == 0 && !socket.peer_dead {
+        return Kernel::error(ENOTCONN);
+    }
+    if let Some(errno) = socket.error.take() {
+        return Kernel::error(errno);
+    }
+    let peer = socket.peer;
+    let Some(entry) = socket.queue.front() else {
+        let nonblock = flags & MSG_DONTWAIT != 0;
+        let shut = socket.shutdown & RCV_SHUTDOWN != 0;
+        if shut && (!nonblock || socket.kind == SocketKind::Seqpacket) {
+            return Exec::Done(trace.record_data(&[]));
+        }
+        if nonblock {
+            return Kernel::error(EAGAIN);
+        }
+        socket.read_wait.add(pid, true);
+        return Exec::Block(BlockReason::SocketEmpty { socket: id });
+    };
+    let len = entry.data.len() as u32;
+    let charge = entry.truesize;
+    let take = len.min(count);
+    kernel.read_scratch.extend_from_slice(&entry.data[..take as usize]);
+    if !peek {
+        socket.queue.pop_front();
+        socket.queued -= len;
+        socket.bytes_out += len as u64;
+    }
+    if take > 0 {
+        record_read(kernel, pid, id, take, trace);
+    }
+    let result = if flags & MSG_TRUNC != 0 && take < len {
+        // The real length, which the bytes cannot show: the result is the number alone.
+        CallResult::Value { value: len as i64 }
+    } else {
+        trace.record_data(&kernel.read_scratch)
+    };
+    if !peek && peer != 0 {
+        uncharge(kernel, pid, peer, charge, trace);
+    }
+    Exec::Done(result)
+}
+
+/// `unix_shutdown`: this end's directions; for a stream or seqpacket socket the peer's opposite ones
+/// too (a `SHUT_WR` here is end of file there). Both ends' sleepers wake to look again.
+fn shutdown(kernel: &mut Kernel, pid: Pid, id: u32, how: i64, trace: &mut Trace) -> Exec {
+    if !(SHUT_RD..=SHUT_RDWR).contains(&how) {
+        return Kernel::error(EINVAL);
+    }
+    let mode = (how + 1) as u8;
+    let socket = kernel.socket_mut(id);
+    socket.shutdown |= mode;
+    let (peer, kind, peer_dead) = (socket.peer, socket.kind, socket.peer_dead);
+    state_change(kernel, id, pid, trace);
+    if peer != 0 && !peer_dead && kind.connected_type() {
+        let mut peer_mode = 0;
+        if mode & RCV_SHUTDOWN != 0 {
+            peer_mode |= SEND_SHUTDOWN;
+        }
+        if mode & SEND_SHUTDOWN != 0 {
+            peer_mode |= RCV_SHUTDOWN;
+        }
+        if kernel.footprint.enabled {
+            kernel.footprint.write(ObjectRef::socket(peer));
+        }
+        kernel.socket_mut(peer).shutdown |= peer_mode;
+        state_change(kernel, peer, pid, trace);
+    }
+    Exec::Done(CallResult::Value { value: 0 })
+}
+
+/// The last open file on socket `id` closed (`unix_release_sock`): a listener's waiting connections are
+/// dropped; a connected socket's queue is dropped (what it charged to its peer is released), a connection-based peer can neither send nor receive any more
+/// (`SHUTDOWN_MASK`) and gets `ECONNRESET` if this end left data unread, and every sleeper of the peer
+/// wakes. A datagram peer only learns of it at its next send.
+pub(crate) fn release(kernel: &mut Kernel, id: u32, by: Pid, trace: &mut Trace) {
+    if kernel.footprint.enabled {
+        kernel.footprint.write(ObjectRef::socket(id));
+    }
+    let socket = kernel.sockets[id as usize - 1].take().expect("a live file points at a freed socket");
+    if socket.listening {
+        // The connections nobody accepted go with it, each as a server end closed before it was
+        // accepted: its client sees `ECONNRESET` (`unix_release_sock` with `embrion`); the clients
+        // waiting for room wake to find nobody listening.
+        for server in &socket.pending {
+            let server_end = kernel.sockets[*server as usize - 1].take().expect("a pending end is live");
+            let client = server_end.peer;
+            if let Some(Some(client_end)) = kernel.sockets.get_mut(client as usize - 1) {
+                client_end.peer_dead = true;
+                client_end.shutdown = RCV_SHUTDOWN | SEND_SHUTDOWN;
+                client_end.error = Some(ECONNRESET);
+                let charged: u32 = server_end.queue.iter().map(|entry| entry.truesize).sum();
+                if charged > 0 {
+                    uncharge(kernel, by, client, charged, trace);
+                }
+                state_change(kernel, client, by, trace);
+            }
+        }
+        let object = ObjectRef::socket(id);
+        let mut woken = Vec::new();
+        let mut waiting = socket.connect_wait.clone();
+        waiting.wake(Wake::All, &mut woken);
+        for pid in woken {
+            kernel.wake(pid, by, WakeCause::Hangup { object }, trace);
+        }
+        return;
+    }
+    let peer = if socket.peer_dead { 0 } else { socket.peer };
+    if peer == 0 {
+        return;
+    }
+    if kernel.footprint.enabled {
+        kernel.footprint.write(ObjectRef::socket(peer));
+    }
+    let unread = !socket.queue.is_empty();
+    let charged: u32 = socket.queue.iter().map(|entry| entry.truesize).sum();
+    let survivor = kernel.socket_mut(peer);
+    // What this socket sent and the peer has not read stays readable there.
+    survivor.peer_dead = true;
+    if socket.kind.connected_type() {
+        survivor.shutdown = RCV_SHUTDOWN | SEND_SHUTDOWN;
+        if unread {
+            survivor.error = Some(ECONNRESET);
+        }
+    }
+    // The dropped entries were charged to the survivor, which may now send again.
+    if charged > 0 {
+        uncharge(kernel, by, peer, charged, trace);
+    }
+    if socket.kind.connected_type() {
+        state_change(kernel, peer, by, trace);
+    }
+}
+
+/// `ioctl(FIONREAD)` on a socket (`unix_inq_len`): a stream or seqpacket socket's unread bytes, a
+/// datagram socket's first message's length.
+pub(crate) fn bytes_readable(kernel: &Kernel, id: u32) -> i64 {
+    let socket = kernel.socket(id).expect("an open file keeps its socket");
+    match socket.kind {
+        SocketKind::Stream | SocketKind::Seqpacket => socket.queued as i64,
+        SocketKind::Dgram => socket.queue.front().map_or(0, |entry| entry.data.len() as i64),
+    }
+}
+
+/// The Unix-domain socket mechanism.
+pub struct Sockets;
+
+impl Mechanism for Sockets {
+    fn call(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Exec {
+        let pid = call.pid;
+        match call.id() {
+            CallId::Socketpair => socketpair(kernel, pid, call.arg(0)),
+            CallId::Send => {
+                let (id, nonblock) = match socket_of(kernel, pid, call.arg(0)) {
+                    Ok(found) => found,
+                    Err(errno) => return Kernel::error(errno),
+                };
+                let flags = call.arg(2) | if nonblock { MSG_DONTWAIT } else { 0 };
+                let payload = call.call.payload().expect("send has a payload operand");
+                send(kernel, pid, id, payload, flags, trace)
+            }
+            CallId::Recv => {
+                let count = call.arg(1);
+                if count < 0 || count > kernel.limits.max_io_bytes as i64 {
+                    let detail = format!(
+                        "a recv of {count} bytes; one read may ask for at most {} bytes",
+                        kernel.limits.max_io_bytes
+                    );
+                    return kernel.halt("max_io_bytes", detail);
+                }
+                if trace.data_len() + count as u64 > kernel.read_ceiling {
+                    return super::fd::past_read_ceiling(kernel, count);
+                }
+                let (id, nonblock) = match socket_of(kernel, pid, call.arg(0)) {
+                    Ok(found) => found,
+                    Err(errno) => return Kernel::error(errno),
+                };
+                let flags = call.arg(2) | if nonblock { MSG_DONTWAIT } else { 0 };
+                recv(kernel, pid, id, count as u32, flags, trace)
+            }
+            CallId::Shutdown => match socket_of(kernel, pid, call.arg(0)) {
+                Ok((id, _)) => shutdown(kernel, pid, id, call.arg(1), trace),
+                Err(errno) => Kernel::error(errno),
+            },
+            CallId::Socket => socket(kernel, pid, call.arg(0)),
+            CallId::Bind | CallId::Connect | CallId::Listen | CallId::Accept => {
+                let (id, nonblock) = match socket_of(kernel, pid, call.arg(0)) {
+                    Ok(found) => found,
+                    Err(errno) => return Kernel::error(errno),
+                };
+                if kernel.footprint.enabled {
+                    kernel.footprint.write(ObjectRef::socket(id));
+                }
+                let path = || kernel.program.paths[call.arg(1) as usize].clone();
+                match call.id() {
+                    CallId::Bind => {
+                        let path = path();
+                        bind(kernel, id, path)
+                    }
+                    CallId::Connect => {
+                        let path = path();
+                        connect(kernel, pid, id, path, nonblock, trace)
+                    }
+                    CallId::Listen => listen(kernel, pid, id, call.arg(1), trace),
+                    _ => accept(kernel, pid, id, nonblock, trace),
+                }
+            }
+            other => unreachable!("{} is not a socket call", other.name()),
+        }
+    }
+
+    fn leave_queue(kernel: &mut Kernel, pid: Pid, reason: &BlockReason) {
+        match reason {
+            BlockReason::SocketEmpty { socket } => {
+                if let Some(Some(socket)) = kernel.sockets.get_mut(*socket as usize - 1) {
+                    socket.read_wait.remove(pid);
+                }
+            }
+            BlockReason::SocketFull { socket, .. } => {
+                if let Some(Some(socket)) = kernel.sockets.get_mut(*socket as usize - 1) {
+                    socket.write_wait.remove(pid);
+                }
+            }
+            BlockReason::SocketAccept { socket } => {
+                if let Some(Some(socket)) = kernel.sockets.get_mut(*socket as usize - 1) {
+                    socket.read_wait.remove(pid);
+                }
+            }
+            BlockReason::SocketBacklog { socket } => {
+                if let Some(Some(socket)) = kernel.sockets.get_mut(*socket as usize - 1) {
+                    socket.connect_wait.remove(pid);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// A stream send interrupted after some bytes went returns that count (`unix_stream_sendmsg`
+    /// returns `sent` before an error); anything else starts again (`-ERESTARTSYS`).
+    fn interruption(reason: &BlockReason) -> Interruption {
+        match reason {
+            BlockReason::SocketFull { written, .. } if *written > 0 => Interruption::Partial(*written),
+            _ => Interruption::Restart,
+        }
+    }
+
+    fn check(kernel: &Kernel) -> Result<(), String> {
+        let mut files = vec![0u32; kernel.sockets.len()];
+        for file in kernel.files.iter().flatten() {
+            if let super::fd::FileObject::Socket(id) = file.object {
+                if kernel.socket(id).is_none() {
+                    return Err(format!("an open file points at freed socket {id}"));
+                }
+                files[id as usize - 1] += 1;
+            }
+        }
+        for (index, socket) in kernel.sockets.iter().enumerate() {
+            let Some(socket) = socket else { continue };
+            if socket.files != files[index] {
+                return Err(format!(
+                    "socket {} counts {} files; {} refer to it",
+                    socket.id, socket.files, files[index]
+                ));
+            }
+            let held: u32 = socket.queue.iter().map(Entry::left).sum();
+            if held != socket.queued {
+                return Err(format!("socket {} counts {} queued bytes but holds {held}", socket.id, socket.queued));
+            }
+            // Byte conservation: what came in and was not read or dropped is exactly what is queued.
+            if socket.bytes_in - socket.bytes_out != socket.queued as u64 {
+                return Err(format!(
+                    "socket {}: {} bytes in, {} out, but {} queued",
+                    socket.id, socket.bytes_in, socket.bytes_out, socket.queued
+                ));
+            }
+            // Its charge is the whole entries it has queued at its live peer.
+            let charged = match kernel.socket(socket.peer) {
+                Some(peer) if !socket.peer_dead => peer.queue.iter().map(|entry| entry.truesize).sum(),
+                _ => 0,
+            };
+            if socket.unread_sent != charged {
+                return Err(format!(
+                    "socket {} is charged {} bytes, but {charged} of its bytes wait at its peer",
+                    socket.id, socket.unread_sent
+                ));
+            }
+            if socket.peer != 0
+                && !socket.peer_dead
+                && kernel.socket(socket.peer).is_none_or(|peer| peer.peer != socket.id)
+            {
+                return Err(format!("socket {}'s peer {} does not name it back", socket.id, socket.peer));
+            }
+            for server in &socket.pending {
+                match kernel.socket(*server) {
+                    Some(end) if end.files == 0 && end.peer != 0 => {}
+                    _ => {
+                        return Err(format!("socket {} holds {server} for accept, which is not a fresh end", socket.id))
+                    }
+                }
+            }
+            let reading = if socket.listening {
+                BlockReason::SocketAccept { socket: socket.id }
+            } else {
+                BlockReason::SocketEmpty { socket: socket.id }
+            };
+            let queues = [
+                (&socket.read_wait, reading),
+                (&socket.write_wait, BlockReason::SocketFull { socket: socket.id, written: 0 }),
+                (&socket.connect_wait, BlockReason::SocketBacklog { socket: socket.id }),
+            ];
+            for (waiter, expected) in
+                queues.iter().flat_map(|(queue, expected)| queue.pids().map(move |pid| (pid, expected.clone())))
+            {
+                let state = &kernel.process(waiter).state;
+                let queued_for = kernel.process(waiter).still_queued.as_ref();
+                let asleep = |reason: &BlockReason| {
+                    std::mem::discriminant(reason) == std::mem::discriminant(&expected)
+                        && reason.object() == Some(ObjectRef::socket(socket.id))
+                };
+                let on_it = match state {
+                    super::ProcState::Blocked(reason) => asleep(reason),
+                    _ => queued_for.is_some_and(asleep),
+                };
+                if !on_it {
+                    return Err(format!("pid {waiter} is on socket {}'s wait queue but not asleep on it", socket.id));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn views(kernel: &Kernel, out: &mut Vec<ObjectView>) {
+        for socket in kernel.sockets.iter().flatten() {
+            // One view per pair, drawn at its lower-numbered live end.
+            if socket.peer != 0 && socket.peer < socket.id && !socket.peer_dead && kernel.socket(socket.peer).is_some()
+            {
+                continue;
+            }
+            if socket.files == 0 {
+                continue;
+            }
+            let mut ends = vec![end_view(kernel, socket)];
+            if let Some(peer) = kernel.socket(socket.peer).filter(|_| !socket.peer_dead) {
+                ends.push(end_view(kernel, peer));
+            }
+            out.push(ObjectView::SocketPair(Box::new(SocketPairView { kind: socket.kind.name().to_string(), ends })));
+        }
+    }
+}
+
+fn end_view(kernel: &Kernel, socket: &Socket) -> SocketEndView {
+    let mut holders = Vec::new();
+    for pid in &kernel.alive {
+        for (number, entry) in kernel.process(*pid).fds.iter().enumerate() {
+            let Some(entry) = entry else { continue };
+            let Some(file) = kernel.files[entry.file as usize].as_ref() else { continue };
+            if file.object == super::fd::FileObject::Socket(socket.id) {
+                holders.push((*pid, number as i32));
+            }
+        }
+    }
+    SocketEndView {
+        id: socket.id,
+        holders,
+        queue: socket
+            .queue
+            .iter()
+            .map(|entry| MessageView {
+                tag: 0,
+                len: entry.left(),
+                preview: entry.data[entry.consumed as usize..].iter().copied().take(32).collect(),
+            })
+            .collect(),
+        queued_bytes: socket.queued,
+        unread_sent: socket.unread_sent,
+        sndbuf: socket.sndbuf,
+        no_more_reads: socket.shutdown & RCV_SHUTDOWN != 0,
+        no_more_writes: socket.shutdown & SEND_SHUTDOWN != 0,
+        read_waiters: socket.read_wait.pids().collect(),
+        write_waiters: socket.write_wait.pids().collect(),
+        path: socket.path.as_ref().map(|path| path.to_string()),
+        listening: socket.listening,
+        backlog: socket.backlog,
+        pending: socket.pending.iter().copied().collect(),
+        connect_waiters: socket.connect_wait.pids().collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Policy, RunConfig, Simulation};
+
+    fn simulation(text: &str) -> Simulation {
+        let scenario = crate::parse(text).unwrap_or_else(|errors| panic!("{:?}", errors[0]));
+        let config = RunConfig { policy: Policy::RoundRobin, check_invariants: true, ..RunConfig::default() };
+        let mut simulation = Simulation::new(&scenario, config).unwrap();
+        simulation.run().unwrap();
+        simulation
+    }
+
+    #[test]
+    fn buffers_are_charged_their_true_size() {
+        // One-byte and 100-byte buffers take a 512-byte head; 1000 bytes a 2048-byte one.
+        assert_eq!(truesize(1, 0), 768);
+        assert_eq!(truesize(100, 0), 768);
+        assert_eq!(truesize(1000, 0), 2304);
+        // A stream buffer of 36544 bytes: a one-page head and eight pages in one block.
+        assert_eq!(stream_shape(36544), (3776, 32768));
+        assert_eq!(truesize(3776, 32768), 37120);
+        // 10000 bytes: 8192 in pages (one block of two), the rest in a 4096-byte head.
+        assert_eq!(stream_shape(10000), (1808, 8192));
+        assert_eq!(truesize(1808, 8192), 12544);
+        // A datagram of 10000 bytes is all head: 16384 of it.
+        assert_eq!(dgram_shape(10000), (10000, 0));
+        assert_eq!(truesize(10000, 0), 16640);
+    }
+
+    #[test]
+    fn a_child_inherits_its_end_and_its_exit_closes_it() {
+        // The kid exits without closing its end: its exit closes it, and main reads to end of file.
+        let simulation = simulation(
+            "process main expect exited 0 {\n  s = socketpair SOCK_STREAM\n  fork kid expect exited 0 {\n    \
+             close s.0 -> 0\n    send s.1 \"hi\" -> 2\n  }\n  close s.1 -> 0\n  recv s.0 10 -> \"hi\"\n  \
+             recv s.0 10 -> 0\n  wait -> kid exited 0\n}\n",
+        );
+        let report = simulation.report().unwrap();
+        assert!(report.failures.is_empty(), "{:?}", report.failures);
+        assert_eq!(report.outcome, crate::RunOutcome::AllExited);
+        let trace = crate::present::render::trace_text(simulation.program(), simulation.trace());
+        assert!(trace.contains("recv(s.0=3, buf, 10) = 0 (end of file)"), "{trace}");
+    }
+
+    #[test]
+    fn readers_of_sockets_whose_peers_are_held_open_deadlock_and_say_who_they_wait_for() {
+        let simulation = simulation(
+            "process main {\n  s = socketpair SOCK_STREAM\n  fork kid {\n    close s.0\n    recv s.1 10\n  }\n  \
+             close s.1\n  recv s.0 10\n}\n",
+        );
+        let report = simulation.report().unwrap();
+        let crate::RunOutcome::Deadlock { waiting } = &report.outcome else { panic!("{:?}", report.outcome) };
+        let main = waiting.iter().find(|edge| edge.pid == 2).expect("main waits");
+        let kid = waiting.iter().find(|edge| edge.pid == 3).expect("kid waits");
+        assert_eq!(main.reason, Some(BlockReason::SocketEmpty { socket: 1 }));
+        assert_eq!(main.waits_for, vec![3], "only the kid holds socket 2, main's peer");
+        assert_eq!(kid.reason, Some(BlockReason::SocketEmpty { socket: 2 }));
+        assert_eq!(kid.waits_for, vec![2]);
+    }
+
+    #[test]
+    fn a_snapshot_shows_each_pair_with_its_queues_and_the_state_hash_sees_them() {
+        let sent = simulation(
+            "process main {\n  s = socketpair SOCK_DGRAM\n  send s.0 \"ab\"\n  send s.0 \"cde\"\n  pause\n}\n",
+        );
+        let views = sent.kernel().object_views();
+        let pairs: Vec<&SocketPairView> = views
+            .iter()
+            .filter_map(|view| match view {
+                ObjectView::SocketPair(pair) => Some(&**pair),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(pairs.len(), 1);
+        assert_eq!(pairs[0].kind, "SOCK_DGRAM");
+        let [first, second] = &pairs[0].ends[..] else { panic!("two ends: {:?}", pairs[0]) };
+        assert_eq!(first.holders, vec![(2, 3)]);
+        assert!(first.queue.is_empty());
+        assert_eq!(first.unread_sent, 2 * 768);
+        let lengths: Vec<u32> = second.queue.iter().map(|message| message.len).collect();
+        assert_eq!(lengths, vec![2, 3], "two datagrams, kept apart");
+        assert_eq!(second.queue[1].preview, b"cde");
+        assert_eq!(second.queued_bytes, 5);
+        // The same run hashes alike; one byte more in a queue does not.
+        let again = simulation(
+            "process main {\n  s = socketpair SOCK_DGRAM\n  send s.0 \"ab\"\n  send s.0 \"cde\"\n  pause\n}\n",
+        );
+        let other = simulation(
+            "process main {\n  s = socketpair SOCK_DGRAM\n  send s.0 \"ab\"\n  send s.0 \"cdf\"\n  pause\n}\n",
+        );
+        assert_eq!(sent.kernel().state_hash(), again.kernel().state_hash());
+        assert_ne!(sent.kernel().state_hash(), other.kernel().state_hash());
+    }
+
+    #[test]
+    fn a_listener_queues_backlog_plus_one_and_a_client_waits_for_whoever_holds_it() {
+        // Backlog 0: the first connect waits in the queue, the second sleeps; nobody accepts.
+        let simulation = simulation(
+            "process main {\n  l = socket SOCK_STREAM\n  bind l \"/s\"\n  listen l 0\n  fork kid {\n    \
+             c = socket SOCK_STREAM\n    connect c \"/s\"\n    d = socket SOCK_STREAM\n    connect d \"/s\"\n  }\n  \
+             pause\n}\n",
+        );
+        let views = simulation.kernel().object_views();
+        let listener = views
+            .iter()
+            .find_map(|view| match view {
+                ObjectView::SocketPair(pair) if pair.ends[0].listening => Some(pair.ends[0].clone()),
+                _ => None,
+            })
+            .expect("the listener is drawn");
+        assert_eq!(listener.path.as_deref(), Some("/s"));
+        assert_eq!(listener.pending.len(), 1, "one connection waits for accept");
+        assert_eq!(listener.connect_waiters, vec![3]);
+        let report = simulation.report().unwrap();
+        let crate::RunOutcome::Deadlock { waiting } = &report.outcome else { panic!("{:?}", report.outcome) };
+        let kid = waiting.iter().find(|edge| edge.pid == 3).expect("the kid waits");
+        assert_eq!(kid.reason, Some(BlockReason::SocketBacklog { socket: 1 }));
+        assert_eq!(kid.waits_for, vec![2, 3], "whoever holds the listener could accept");
+        assert!(simulation.kernel().socket_names.contains_key("/s"));
+    }
+}

@@ -1,0 +1,31 @@
+//! `<sys/socket.h>`: socket types, `send`/`recv` flags, `shutdown` directions and the default buffer
+//! size of Unix-domain sockets (x86-64).
+
+/// `AF_UNIX`: the one address family modelled.
+pub const AF_UNIX: i64 = 1;
+
+/// Socket types (`socket(7)`): a byte stream, datagrams, and datagrams in order over a connection.
+pub const SOCK_STREAM: i64 = 1;
+pub const SOCK_DGRAM: i64 = 2;
+pub const SOCK_SEQPACKET: i64 = 5;
+
+/// `recv` flags: look without taking; return a datagram's real length even when it was cut short.
+pub const MSG_PEEK: i64 = 0x2;
+pub const MSG_TRUNC: i64 = 0x20;
+/// `send`/`recv` flag: this call does not block (`EAGAIN` instead).
+pub const MSG_DONTWAIT: i64 = 0x40;
+/// `send` flag: a write to a peer that is gone fails with `EPIPE` without raising `SIGPIPE`.
+pub const MSG_NOSIGNAL: i64 = 0x4000;
+
+/// The flags `send` takes here, and those `recv` takes.
+pub const SEND_FLAGS: i64 = MSG_DONTWAIT | MSG_NOSIGNAL;
+pub const RECV_FLAGS: i64 = MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT;
+
+/// `shutdown` directions.
+pub const SHUT_RD: i64 = 0;
+pub const SHUT_WR: i64 = 1;
+pub const SHUT_RDWR: i64 = 2;
+
+/// `/proc/sys/net/core/wmem_default`: the send buffer (`sk_sndbuf`) every new socket gets
+/// (`sock_init_data`).
+pub const WMEM_DEFAULT: u32 = 212_992;
