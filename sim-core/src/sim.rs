@@ -456,7 +456,7 @@ impl Simulation {
         if previous != Some(pid) {
             self.trace.record_switch((self.kernel.step + 1) as u32, previous, pid);
         }
-        let watched = self.kernel.footprint.enabled.then(|| (self.failures.len(), !self.kernel.timers.is_empty()));
+        let watched = self.kernel.footprint.enabled.then_some((self.failures.len(), !self.kernel.timers.is_empty()));
         let stepped = self.kernel.step(&self.program, pid, &mut self.trace);
         if !self.kernel.completions.is_empty() {
             self.check_step_expectations();
