@@ -806,6 +806,15 @@ fn a_share_link_is_replayed_on_linux_with_its_choices_and_its_trace_hash() {
     let sim = ipclab().arg("sim").arg(&file).args(["--schedule", &schedule.join(",")]).output().unwrap();
     let hash = run["trace_hash"].as_str().expect("a trace hash");
     assert!(String::from_utf8_lossy(&sim.stdout).contains(&format!("trace hash: {hash}")), "{hash}");
+    // The same link, carrying the verdict and the hash, for the playground to show.
+    let checked = report["checked_link"].as_str().expect("a link with the verdict");
+    assert!(checked.starts_with("http://127.0.0.1:8000/#v2."), "{checked}");
+    let tree = sim_core::share::decode_tree(checked.rsplit_once('#').unwrap().1).expect("decodes");
+    assert_eq!(tree.run, sim_core::share::decode(link.rsplit_once('#').unwrap().1).unwrap());
+    let verdict = tree.checked.expect("a verdict");
+    assert_eq!(format!("{:016x}", verdict.trace_hash), hash);
+    assert!(verdict.verdict.contains("every step matches Linux"), "{}", verdict.verdict);
+    assert!(verdict.verdict.starts_with("Checked in lockstep on Linux "), "{}", verdict.verdict);
     // A damaged link, or a link with files, is a usage error that starts nothing.
     let output = ipclab().args(["check", "--link", "http://127.0.0.1:8000/#v1.AAAA"]).output().unwrap();
     assert_eq!(output.status.code(), Some(2));

@@ -24,10 +24,12 @@
 //! The link text is `v1.` + base64url (no padding) of: `u8` packing (0 stored, 1 LZ) + packed
 //! payload + `u32` CRC-32 (IEEE) of the unpacked payload.
 //!
-//! Format v2 is v1 with the other branches of the run's history after it (a person who went back and
-//! chose differently keeps the run they left, see [`SharedTree`]): `u32` branch count, then per branch
-//! `u64` step and its forced choices (same layout). A link with no other branch is written as v1, so
-//! such links read the same everywhere they did before.
+//! Format v2 is v1 with more after it (see [`SharedTree`]): the other branches of the run's history (a
+//! person who went back and chose differently keeps the run they left): `u32` branch count (at most
+//! [`MAX_BRANCHES`]), then per branch `u64` step and its forced choices (same layout); then `u8` 1 if the
+//! link carries the verdict of a check on Linux, followed by the trace hash it was checked with (`u64`)
+//! and its sentence (`u32` byte length, at most [`MAX_CHECKED_BYTES`], then UTF-8), or `u8` 0. A link
+//! with neither is written as v1, so such links read the same everywhere they did before.
 
 use crate::sched::Policy;
 use crate::sim::{RunConfig, Simulation, StepStatus};
@@ -39,6 +41,9 @@ pub const FORMAT_VERSION: u32 = 2;
 
 /// Most other branches a link may carry.
 pub const MAX_BRANCHES: usize = 64;
+
+/// Longest verdict sentence a link may carry.
+pub const MAX_CHECKED_BYTES: usize = 1024;
 
 /// Largest payload a link may unpack to (a little more than the largest scenario plus its schedule).
 pub const MAX_DECODED_BYTES: usize = 2 << 20;
@@ -72,14 +77,25 @@ pub struct Branch {
     pub step: u64,
 }
 
-/// A run with the other branches of its history: what the playground shares when a person went back
-/// and chose differently.
+/// A run with the other branches of its history (what the playground shares when a person went back
+/// and chose differently) and, if it was checked on Linux, that check's verdict.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SharedTree {
     /// The branch on screen.
     pub run: SharedRun,
     /// The others, in the order they were left.
     pub branches: Vec<Branch>,
+    /// What `ipclab check --link` found for the run on screen.
+    pub checked: Option<Checked>,
+}
+
+/// The verdict of a check on Linux, as a link carries it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Checked {
+    /// The trace hash of the run that was checked (a page that computes another has a different model).
+    pub trace_hash: u64,
+    /// The verdict in words: the kernel, and what matched.
+    pub verdict: String,
 }
 
 /// Why a link could not be read. `Display` gives a sentence to show the person who opened it.
@@ -152,7 +168,7 @@ pub fn encode(run: &SharedRun) -> String {
 
 /// Encodes a run and its other branches (`v2.`, or `v1.` when there are none).
 pub fn encode_tree(tree: &SharedTree) -> String {
-    if tree.branches.is_empty() {
+    if tree.branches.is_empty() && tree.checked.is_none() {
         return encode(&tree.run);
     }
     let mut payload = payload_bytes(&tree.run);
@@ -160,6 +176,19 @@ pub fn encode_tree(tree: &SharedTree) -> String {
     for branch in &tree.branches {
         payload.extend_from_slice(&branch.step.to_le_bytes());
         write_runs(&mut payload, &branch.forced);
+    }
+    match &tree.checked {
+        Some(checked) => {
+            let mut end = checked.verdict.len().min(MAX_CHECKED_BYTES);
+            while !checked.verdict.is_char_boundary(end) {
+                end -= 1;
+            }
+            payload.push(1);
+            payload.extend_from_slice(&checked.trace_hash.to_le_bytes());
+            payload.extend_from_slice(&(end as u32).to_le_bytes());
+            payload.extend_from_slice(&checked.verdict.as_bytes()[..end]);
+        }
+        None => payload.push(0),
     }
     pack(2, payload)
 }
@@ -205,11 +234,8 @@ pub fn decode_tree(text: &str) -> Result<SharedTree, ShareError> {
         return Err(ShareError::NotALink);
     }
     match version {
-        "v1" => Ok(SharedTree { run: parse_payload(&unpack(body)?, false)?.0, branches: Vec::new() }),
-        "v2" => {
-            let (run, branches) = parse_payload(&unpack(body)?, true)?;
-            Ok(SharedTree { run, branches })
-        }
+        "v1" => parse_payload(&unpack(body)?, false),
+        "v2" => parse_payload(&unpack(body)?, true),
         other => Err(ShareError::UnknownVersion(other.to_string())),
     }
 }
@@ -321,8 +347,8 @@ impl Reader<'_> {
     }
 }
 
-/// A run, and (`with_branches`, v2) the other branches after it.
-fn parse_payload(payload: &[u8], with_branches: bool) -> Result<(SharedRun, Vec<Branch>), ShareError> {
+/// A run, and (`v2`) the other branches and the verdict after it.
+fn parse_payload(payload: &[u8], v2: bool) -> Result<SharedTree, ShareError> {
     let mut reader = Reader { bytes: payload, at: 0 };
     let policy_byte = reader.u8()?;
     let seed = reader.u64()?;
@@ -337,20 +363,34 @@ fn parse_payload(payload: &[u8], with_branches: bool) -> Result<(SharedRun, Vec<
         _ => return Err(ShareError::Corrupt("its scheduling policy is unknown")),
     };
     let mut branches = Vec::new();
-    if with_branches {
+    let mut checked = None;
+    if v2 {
         let count = reader.u32()? as usize;
-        if count == 0 || count > MAX_BRANCHES {
+        if count > MAX_BRANCHES {
             return Err(ShareError::Corrupt("its number of branches is not possible"));
         }
         for _ in 0..count {
             let step = reader.u64()?;
             branches.push(Branch { step, forced: reader.runs()? });
         }
+        checked = match reader.u8()? {
+            0 => None,
+            1 => {
+                let trace_hash = reader.u64()?;
+                let length = reader.u32()? as usize;
+                if length > MAX_CHECKED_BYTES {
+                    return Err(ShareError::Corrupt("its verdict is longer than any link carries"));
+                }
+                let verdict = String::from_utf8(reader.take(length)?.to_vec()).map_err(|_| ShareError::BadText)?;
+                Some(Checked { trace_hash, verdict })
+            }
+            _ => return Err(ShareError::Corrupt("its verdict marker is unknown")),
+        };
     }
     if reader.at != payload.len() {
         return Err(ShareError::Corrupt("it has data after the run"));
     }
-    Ok((SharedRun { scenario, seed, policy, forced, step }, branches))
+    Ok(SharedTree { run: SharedRun { scenario, seed, policy, forced, step }, branches, checked })
 }
 
 impl SharedRun {
@@ -574,7 +614,7 @@ mod tests {
 
     #[test]
     fn a_tree_round_trips_and_a_run_alone_stays_v1() {
-        let alone = SharedTree { run: sample(), branches: Vec::new() };
+        let alone = SharedTree { run: sample(), branches: Vec::new(), checked: None };
         let text = encode_tree(&alone);
         assert!(text.starts_with("v1."), "{text}");
         assert_eq!(text, encode(&sample()));
@@ -582,18 +622,38 @@ mod tests {
         let tree = SharedTree {
             run: sample(),
             branches: vec![Branch { forced: vec![2, 2, 3], step: 3 }, Branch { forced: vec![], step: 0 }],
+            checked: None,
         };
         let text = encode_tree(&tree);
         assert!(text.starts_with("v2."), "{text}");
-        assert_eq!(decode_tree(&text), Ok(tree));
+        assert_eq!(decode_tree(&text), Ok(tree.clone()));
         // The run alone, for readers that want only the branch on screen.
         assert_eq!(decode(&text), Ok(sample()));
+        // A verdict, with or without branches.
+        let checked = Checked { trace_hash: 0x5d73_12d5_8e52_41da, verdict: "checked on Linux 6.18".to_string() };
+        for branches in [Vec::new(), tree.branches.clone()] {
+            let with = SharedTree { run: sample(), branches, checked: Some(checked.clone()) };
+            let text = encode_tree(&with);
+            assert!(text.starts_with("v2."), "{text}");
+            assert_eq!(decode_tree(&text), Ok(with));
+        }
+        // A verdict too long for a link is cut at a character's edge.
+        let long = "é".repeat(MAX_CHECKED_BYTES);
+        let cut =
+            SharedTree { run: sample(), branches: Vec::new(), checked: Some(Checked { trace_hash: 1, verdict: long }) };
+        let verdict = decode_tree(&encode_tree(&cut)).expect("decodes").checked.expect("a verdict").verdict;
+        assert_eq!(verdict.len(), MAX_CHECKED_BYTES);
+        assert!(verdict.chars().all(|character| character == 'é'));
     }
 
     #[test]
     fn a_damaged_branch_list_is_refused_with_a_reason() {
-        // A v2 payload whose branch count is zero, or larger than any link carries, or which ends early.
-        for (count, extra) in [(0u32, vec![]), (MAX_BRANCHES as u32 + 1, vec![]), (2, vec![0u8; 8])] {
+        // A v2 payload whose branch count is larger than any link carries, which ends early, or whose
+        // verdict marker is unknown or its verdict too long.
+        let long = [vec![1u8], vec![0; 8], ((MAX_CHECKED_BYTES + 1) as u32).to_le_bytes().to_vec()].concat();
+        for (count, extra) in
+            [(MAX_BRANCHES as u32 + 1, vec![]), (2, vec![0u8; 8]), (0, vec![]), (0, vec![7u8]), (0, long)]
+        {
             let mut payload = payload_bytes(&sample());
             payload.extend_from_slice(&count.to_le_bytes());
             payload.extend_from_slice(&extra);

@@ -1315,3 +1315,39 @@ fn every_schedule_is_explored_in_a_worker_and_a_bad_one_replays_from_its_link() 
     browser.click(&format!("#explored-{index} a"));
     wait_step(&browser, &format!("step {} / {}", reached.shortest.len(), reached.shortest.len()));
 }
+
+#[test]
+fn a_link_checked_on_linux_shows_its_verdict_beside_its_run() {
+    let race = "process a {\n  p = pipe\n  fork b {\n    write p.w \"b\" -> 1\n  }\n  fork c {\n    write p.w \"c\" -> 1\n  }\n  read p.r 2 -> \"bc\"\n}\n";
+    let run = sim_core::share::SharedRun {
+        scenario: race.to_string(),
+        seed: 0,
+        policy: sim_core::Policy::RoundRobin,
+        forced: vec![2, 2, 2, 3],
+        step: 4,
+    };
+    let hash = web::engine::Engine::from_link(&run).expect("builds").trace_hash();
+    let verdict = "Checked in lockstep on Linux 6.18 (x86_64): every step matches Linux";
+    let tree = sim_core::share::SharedTree {
+        run,
+        branches: Vec::new(),
+        checked: Some(sim_core::share::Checked { trace_hash: hash, verdict: verdict.to_string() }),
+    };
+    let browser = Browser::start(1280, 900);
+    browser.goto("about:blank");
+    browser.goto(&format!("{}#{}", playground(), sim_core::share::encode_tree(&tree)));
+    wait_step(&browser, "step 4 /");
+    wait_text(&browser, "#checked", verdict);
+    // Another choice is another run: the verdict is not its.
+    browser.click("#to-start");
+    wait_step(&browser, "step 0 /");
+    for _ in 0..3 {
+        browser.click("#forward");
+    }
+    wait_step(&browser, "step 3 /");
+    browser.click("#what-else");
+    wait_text(&browser, "#what-else-4", "an expectation fails");
+    browser.click("#what-else-4 button");
+    wait_step(&browser, "step 4 /");
+    assert!(!browser.exists("#checked"), "the verdict belongs to the run that was checked");
+}

@@ -203,20 +203,61 @@ pub fn run(args: CheckArgs) -> ExitCode {
     let interrupted = host::stop_requested();
     let elapsed_ms = started.elapsed().as_millis() as u64;
     let outcome = Outcome { total, elapsed_ms, interrupted, host_error };
+    // A link checked on Linux: the same link with the verdict in it, for the playground to show.
+    let checked = match (&args.link, reports.as_slice()) {
+        (Some(link), [report]) => checked_link(link, &host.info, report),
+        _ => None,
+    };
     if args.json {
         let value = serde_json::json!({
             "host": host.info,
             "runs": reports,
             "summary": report::summary(&reports, &outcome),
+            "checked_link": checked,
         });
         let text = serde_json::to_string_pretty(&value).expect("reports serialize");
         if let Err(code) = crate::output::print(&format!("{text}\n")) {
             return code;
         }
-    } else if let Err(code) = crate::output::print(&report::text_report(&host.info, &reports, &outcome)) {
-        return code;
+    } else {
+        let mut text = report::text_report(&host.info, &reports, &outcome);
+        if let Some(link) = &checked {
+            text.push_str(&format!("\nthe link with this verdict (the playground shows it with the run):\n{link}\n"));
+        }
+        if let Err(code) = crate::output::print(&text) {
+            return code;
+        }
     }
     report::exit_status(&reports, &outcome)
+}
+
+/// Where a link without an address is opened: the playground as `ipclab serve` serves it.
+const PLAYGROUND: &str = "http://127.0.0.1:8000/";
+
+/// `link` again, carrying the verdict of `report`, its check on this host (none for a run that was
+/// refused or interrupted). The link's other branches stay in it.
+fn checked_link(link: &str, host: &host::HostInfo, report: &RunReport) -> Option<String> {
+    let words = match report.status {
+        RunStatus::Match => "every step matches Linux and every expectation holds",
+        RunStatus::ExpectationsFailed => "every step matches Linux, and an expectation fails as in the model",
+        RunStatus::Differ => "Linux differs from the model",
+        RunStatus::Interrupted | RunStatus::Refused => return None,
+    };
+    let trace_hash = u64::from_str_radix(report.trace_hash.as_deref()?, 16).ok()?;
+    let (base, fragment) = match link.rsplit_once('#') {
+        Some((base, fragment)) => (base.to_string(), fragment),
+        None => (PLAYGROUND.to_string(), link),
+    };
+    let mut tree = sim_core::share::decode_tree(fragment.trim()).ok()?;
+    let verdict = format!(
+        "Checked in lockstep on {} {} ({}) by ipclab {}: {words}; trace {trace_hash:016x}.",
+        host.kernel_name,
+        host.kernel,
+        host.machine,
+        env!("CARGO_PKG_VERSION")
+    );
+    tree.checked = Some(sim_core::share::Checked { trace_hash, verdict });
+    Some(format!("{base}#{}", sim_core::share::encode_tree(&tree)))
 }
 
 /// What a link's scenario is called in messages and reports.

@@ -148,7 +148,11 @@ impl Model {
     /// The share link of the run on screen with its other branches.
     pub fn share_text(&self) -> Option<String> {
         let engine = self.engine.as_ref()?;
-        Some(share::encode_tree(&share::SharedTree { run: engine.share(), branches: self.branches.clone() }))
+        Some(share::encode_tree(&share::SharedTree {
+            run: engine.share(),
+            branches: self.branches.clone(),
+            checked: self.checked_shown().cloned(),
+        }))
     }
 
     /// "What else?" at the step on screen (the first module asks the full one).
@@ -182,6 +186,13 @@ impl Model {
             })
             .collect();
         self.what_else = Some(WhatElse { step: engine.position(), trace_hash: engine.trace_hash(), rows });
+    }
+
+    /// The verdict of a check on Linux that the link opened carried, while its run is on screen (the
+    /// same trace hash: the choices after it, the scenario and the model are the same).
+    pub fn checked_shown(&self) -> Option<&share::Checked> {
+        let engine = self.engine.as_ref()?;
+        self.checked.as_ref().filter(|checked| checked.trace_hash == engine.trace_hash())
     }
 
     /// The "What else?" answer for the step on screen, if it was asked there.

@@ -187,8 +187,8 @@ impl Model {
 
     /// Opens the run in a link. A link that cannot be opened changes nothing and says why.
     pub(super) fn open_link(&mut self, fragment: &str, effects: &mut Vec<Effect>) {
-        let (run, branches) = match share::decode_tree(fragment) {
-            Ok(tree) => (tree.run, tree.branches),
+        let (run, branches, checked) = match share::decode_tree(fragment) {
+            Ok(tree) => (tree.run, tree.branches, tree.checked),
             Err(error) => {
                 self.notice = Some(Notice::new(
                     NoticeKind::Error,
@@ -230,6 +230,7 @@ impl Model {
         self.engine = None;
         if self.build(setup, run.step) {
             self.branches = branches;
+            self.checked = checked;
             let shown = self.position();
             let mut notice = Notice::new(
                 NoticeKind::Info,

@@ -77,10 +77,10 @@ impl Model {
         else {
             return false;
         };
-        let (run, branches) = match run {
-            "" => (None, Vec::new()),
+        let (run, branches, checked) = match run {
+            "" => (None, Vec::new(), None),
             link => match share::decode_tree(link) {
-                Ok(tree) => (Some(tree.run), tree.branches),
+                Ok(tree) => (Some(tree.run), tree.branches, tree.checked),
                 Err(_) => return false,
             },
         };
@@ -122,6 +122,7 @@ impl Model {
                 let setup = RunSetup { source: run.scenario, seed: run.seed, policy: run.policy, forced: run.forced };
                 if self.build(setup, run.step) {
                     self.branches = branches;
+                    self.checked = checked;
                 } else {
                     self.engine = None;
                 }

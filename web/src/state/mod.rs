@@ -349,6 +349,8 @@ pub struct Model {
     pub explorer_asked: Option<ExplorerAsk>,
     /// Every schedule of a scenario, asked for or found (see `exploring.rs`).
     pub exploring: Option<Exploring>,
+    /// The verdict of a check on Linux carried by the link last opened (shown while its run is).
+    pub checked: Option<share::Checked>,
     /// Explorations asked for so far (each answer says which it answers).
     explorations: u32,
 }
@@ -421,6 +423,7 @@ impl Model {
             explorer_asked: None,
             exploring: None,
             explorations: 0,
+            checked: None,
         }
     }
 

@@ -847,6 +847,7 @@ fn the_full_module_answers_what_else_asked_in_the_first() {
             step: 4,
         },
         branches: vec![share::Branch { forced: vec![2, 2, 2, 3], step: 3 }],
+        checked: None,
     };
     let record = format!("link\nexplore\nwhat-else\n{}\n{RACE}", share::encode_tree(&tree));
     let (taken, _) = opened_with(Init { handover: Some(record), ..Init::default() });
@@ -891,4 +892,41 @@ fn every_schedule_is_asked_of_a_worker_and_shown_while_its_scenario_is() {
     update(&mut model, Msg::ExploreAll);
     update(&mut model, Msg::Explored(ANY_EXPLORATION, Err("no workers here".into())));
     assert!(matches!(model.exploring_shown(), Some(Exploring::Failed { error, .. }) if error == "no workers here"));
+}
+
+#[test]
+fn a_link_with_a_linux_verdict_shows_it_while_its_run_is_on_screen() {
+    let run = share::SharedRun {
+        scenario: RACE.to_string(),
+        seed: 0,
+        policy: Policy::RoundRobin,
+        forced: vec![2, 2, 2, 3],
+        step: 9,
+    };
+    let hash = Engine::from_link(&run).expect("builds").trace_hash();
+    let checked = share::Checked {
+        trace_hash: hash,
+        verdict: "checked in lockstep on Linux 6.18 (x86_64): every step matches".into(),
+    };
+    let tree = share::SharedTree { run: run.clone(), branches: Vec::new(), checked: Some(checked.clone()) };
+    let (mut model, _) = opened_with(Init { fragment: share::encode_tree(&tree), ..Init::default() });
+    assert_eq!(model.checked_shown(), Some(&checked));
+    // Shared again, the link still carries it.
+    assert_eq!(
+        share::decode_tree(&model.share_text().expect("a run")).expect("decodes").checked,
+        Some(checked.clone())
+    );
+    // Another run is not what was checked.
+    update(&mut model, Msg::Goto(3));
+    update(&mut model, Msg::Pick(4));
+    assert!(model.checked_shown().is_none());
+    assert!(share::decode_tree(&model.share_text().expect("a run")).expect("decodes").checked.is_none());
+    // A verdict for another trace (another model) is not shown as this run's.
+    let other = share::SharedTree {
+        run,
+        branches: Vec::new(),
+        checked: Some(share::Checked { trace_hash: hash ^ 1, verdict: "x".into() }),
+    };
+    let (model, _) = opened_with(Init { fragment: share::encode_tree(&other), ..Init::default() });
+    assert!(model.checked_shown().is_none());
 }

@@ -89,6 +89,14 @@ pub fn row(model: &Model, engine: &Engine, send: &Callback<Msg>) -> Html {
             </div>
         }
     });
+    // A link checked on Linux says so, while its run is on screen.
+    let checked = model.checked_shown().map(|checked| {
+        html! {
+            <p class="checked" id="checked" title="What `ipclab check --link` found when it replayed this run on Linux">
+                {checked.verdict.clone()}
+            </p>
+        }
+    });
     let exploring = model.exploring_shown();
     let running = matches!(exploring, Some(Exploring::Running { .. }));
     html! {
@@ -101,6 +109,7 @@ pub fn row(model: &Model, engine: &Engine, send: &Callback<Msg>) -> Html {
                 title="Run the scenario under every schedule and list each way it can end">
                 { if running { "Exploring…" } else { "Every schedule" } }
             </button>
+            {checked.unwrap_or_default()}
             {branches.unwrap_or_default()}
             {find.unwrap_or_default()}
             {sealed.unwrap_or_default()}
