@@ -1233,22 +1233,6 @@ mod footprints {
     /// States looked at per scenario at most.
     const STATES: usize = 1000;
 
-    pub(super) fn library() -> Vec<(String, String)> {
-        let directory = concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios");
-        let mut found: Vec<(String, String)> = std::fs::read_dir(directory)
-            .expect("the scenario library exists")
-            .map(|entry| entry.expect("readable directory entry").path())
-            .filter(|path| path.extension().is_some_and(|extension| extension == "ipc"))
-            .map(|path| {
-                let text = std::fs::read_to_string(&path).expect("readable scenario");
-                (path.file_name().unwrap().to_string_lossy().into_owned(), text)
-            })
-            .collect();
-        found.sort();
-        assert!(found.len() >= 40, "the library is there ({})", found.len());
-        found
-    }
-
     fn tracked(text: &str) -> Simulation {
         let config = RunConfig {
             policy: Policy::RoundRobin,
@@ -1311,7 +1295,7 @@ mod footprints {
     fn steps_whose_footprints_do_not_conflict_commute_on_every_library_scenario() {
         let mut problems = Vec::new();
         let (mut pairs, mut independent) = (0u64, 0u64);
-        for (name, text) in library() {
+        for (name, text) in crate::test_library() {
             let mut simulation = tracked(&text);
             let mut seen = BTreeSet::new();
             let mut stack = vec![simulation.checkpoint()];
@@ -1429,7 +1413,7 @@ mod reduction {
         let mut compared = 0;
         let (mut full_steps, mut reduced_steps) = (0u64, 0u64);
         let mut table = String::new();
-        for (name, text) in super::footprints::library() {
+        for (name, text) in crate::test_library() {
             let none = explore(&mut simulation(&text), limits(Reduction::None), &mut |_| {});
             if none.incomplete.is_some() {
                 table.push_str(&format!("{name:<48} (not finished in {NODES} nodes without reduction)\n"));

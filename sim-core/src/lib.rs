@@ -41,3 +41,22 @@ pub use present::snapshot::Snapshot;
 pub use sched::Policy;
 pub use sim::{Checkpoint, Report, RunConfig, SimError, Simulation, StepStatus};
 pub use trace::{Event, EventKind, Pid, RunOutcome, Trace};
+
+/// The scenario library's files (name and text, by name), for tests: they may read the repository,
+/// while the library code never does I/O.
+#[cfg(test)]
+pub(crate) fn test_library() -> Vec<(String, String)> {
+    let directory = concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios");
+    let mut found: Vec<(String, String)> = std::fs::read_dir(directory)
+        .expect("the scenario library exists")
+        .map(|entry| entry.expect("readable directory entry").path())
+        .filter(|path| path.extension().is_some_and(|extension| extension == "ipc"))
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).expect("readable scenario");
+            (path.file_name().unwrap().to_string_lossy().into_owned(), text)
+        })
+        .collect();
+    found.sort();
+    assert!(found.len() >= 40, "the library is there ({} in {directory})", found.len());
+    found
+}

@@ -585,23 +585,6 @@ pub fn lz_decompress(input: &[u8], limit: usize) -> Result<Vec<u8>, ShareError> 
 mod tests {
     use super::*;
 
-    fn library() -> Vec<(String, String)> {
-        // Tests may read the repository; the library code above never does I/O.
-        let directory = concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios");
-        let mut found: Vec<(String, String)> = std::fs::read_dir(directory)
-            .expect("the scenario library exists")
-            .map(|entry| entry.expect("readable directory entry").path())
-            .filter(|path| path.extension().is_some_and(|extension| extension == "ipc"))
-            .map(|path| {
-                let text = std::fs::read_to_string(&path).expect("readable scenario");
-                (path.file_name().unwrap().to_string_lossy().into_owned(), text)
-            })
-            .collect();
-        found.sort();
-        assert!(!found.is_empty(), "no scenarios found in {directory}");
-        found
-    }
-
     fn sample() -> SharedRun {
         SharedRun {
             scenario: "process a {\n  sched_yield\n}\n".to_string(),
@@ -709,7 +692,7 @@ mod tests {
 
     #[test]
     fn every_library_scenario_round_trips_and_replays_from_its_link() {
-        for (name, text) in library() {
+        for (name, text) in crate::test_library() {
             let scenario = crate::parse(&text).unwrap_or_else(|errors| panic!("{name}: {:?}", errors[0]));
             let mut reference = Simulation::new(&scenario, RunConfig::default()).expect("library scenarios run");
             reference.run().expect("library scenarios finish");

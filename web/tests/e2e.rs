@@ -1239,11 +1239,14 @@ fn typing_a_semaphore_call_hands_the_page_to_the_full_module_without_losing_a_ke
     assert!(browser.exists("#sem-0-0"), "the semaphore set is drawn");
 }
 
+/// Two writers race for one pipe; the reader expects b's byte first.
+const RACE: &str = "process a {\n  p = pipe\n  fork b {\n    write p.w \"b\" -> 1\n  }\n  fork c {\n    write p.w \"c\" -> 1\n  }\n  read p.r 2 -> \"bc\"\n}\n";
+
 #[test]
 fn a_branch_left_for_another_choice_is_still_there_when_you_come_back() {
     // Two writers race for one pipe; the reader expects b's byte first. The link stands after a piped
     // and forked both, and b wrote first: a run that ends well.
-    let race = "process a {\n  p = pipe\n  fork b {\n    write p.w \"b\" -> 1\n  }\n  fork c {\n    write p.w \"c\" -> 1\n  }\n  read p.r 2 -> \"bc\"\n}\n";
+    let race = RACE;
     let run = sim_core::share::SharedRun {
         scenario: race.to_string(),
         seed: 0,
@@ -1285,7 +1288,7 @@ fn a_branch_left_for_another_choice_is_still_there_when_you_come_back() {
 
 #[test]
 fn every_schedule_is_explored_in_a_worker_and_a_bad_one_replays_from_its_link() {
-    let race = "process a {\n  p = pipe\n  fork b {\n    write p.w \"b\" -> 1\n  }\n  fork c {\n    write p.w \"c\" -> 1\n  }\n  read p.r 2 -> \"bc\"\n}\n";
+    let race = RACE;
     let run = sim_core::share::SharedRun {
         scenario: race.to_string(),
         seed: 0,
@@ -1318,7 +1321,7 @@ fn every_schedule_is_explored_in_a_worker_and_a_bad_one_replays_from_its_link() 
 
 #[test]
 fn a_link_checked_on_linux_shows_its_verdict_beside_its_run() {
-    let race = "process a {\n  p = pipe\n  fork b {\n    write p.w \"b\" -> 1\n  }\n  fork c {\n    write p.w \"c\" -> 1\n  }\n  read p.r 2 -> \"bc\"\n}\n";
+    let race = RACE;
     let run = sim_core::share::SharedRun {
         scenario: race.to_string(),
         seed: 0,

@@ -272,17 +272,8 @@ fn socketpair(kernel: &mut Kernel, pid: Pid, kind: i64) -> Exec {
     let second = first + 1;
     kernel.sockets.push(Some(Socket::new(first, kind, second)));
     kernel.sockets.push(Some(Socket::new(second, kind, first)));
-    let file = |id: u32| super::fd::OpenFile {
-        object: super::fd::FileObject::Socket(id),
-        readable: true,
-        writable: true,
-        nonblock: false,
-        base_flags: fcntl::O_RDWR,
-        refs: 1,
-        offset: 0,
-    };
-    let first_file = kernel.new_file(file(first));
-    let second_file = kernel.new_file(file(second));
+    let first_file = kernel.new_file(socket_file(first));
+    let second_file = kernel.new_file(socket_file(second));
     kernel.install_fd(pid, first_fd, first_file, false);
     kernel.install_fd(pid, second_fd, second_file, false);
     if kernel.footprint.enabled {
@@ -292,10 +283,9 @@ fn socketpair(kernel: &mut Kernel, pid: Pid, kind: i64) -> Exec {
     Exec::Done(CallResult::Pair { read_fd: first_fd as i32, write_fd: second_fd as i32 })
 }
 
-/// An open file on socket `id`, on the lowest free descriptor (`EMFILE` when there is none).
-fn install_socket(kernel: &mut Kernel, pid: Pid, id: u32) -> Result<i64, Errno> {
-    let Some(fd) = kernel.lowest_free_fd(pid, 0) else { return Err(EMFILE) };
-    let file = kernel.new_file(super::fd::OpenFile {
+/// A new open file on socket `id`: read and write, blocking.
+fn socket_file(id: u32) -> super::fd::OpenFile {
+    super::fd::OpenFile {
         object: super::fd::FileObject::Socket(id),
         readable: true,
         writable: true,
@@ -303,7 +293,13 @@ fn install_socket(kernel: &mut Kernel, pid: Pid, id: u32) -> Result<i64, Errno> 
         base_flags: fcntl::O_RDWR,
         refs: 1,
         offset: 0,
-    });
+    }
+}
+
+/// An open file on socket `id`, on the lowest free descriptor (`EMFILE` when there is none).
+fn install_socket(kernel: &mut Kernel, pid: Pid, id: u32) -> Result<i64, Errno> {
+    let Some(fd) = kernel.lowest_free_fd(pid, 0) else { return Err(EMFILE) };
+    let file = kernel.new_file(socket_file(id));
     kernel.install_fd(pid, fd, file, false);
     Ok(fd)
 }
