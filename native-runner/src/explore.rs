@@ -230,6 +230,19 @@ fn outcome_table(
         let processes: Vec<String> =
             outcome.processes.iter().map(|(pid, name, end)| format!("{name} (pid {pid}) {end}")).collect();
         out.push_str(&format!("  processes: {}\n", processes.join("; ")));
+        if !verdicts.is_empty() {
+            let shown: Vec<&str> = verdicts
+                .iter()
+                .zip(&outcome.declared)
+                .filter(|(_, &shows)| shows)
+                .map(|(verdict, _)| verdict.title.as_str())
+                .collect();
+            if shown.is_empty() {
+                out.push_str("  declared: shows none of the declared outcomes\n");
+            } else {
+                out.push_str(&format!("  declared: shows {}\n", shown.join(", ")));
+            }
+        }
         for failure in &outcome.failures {
             out.push_str(&format!("  failed: {failure}\n"));
         }

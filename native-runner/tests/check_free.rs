@@ -59,7 +59,15 @@ fn library_scenarios_with_declared_outcomes_agree_with_the_model_on_linux() {
     let files = with_declared_outcomes();
     let names: Vec<String> =
         files.iter().map(|file| file.file_name().unwrap().to_string_lossy().into_owned()).collect();
-    for expected in ["shm-lost-update.ipc", "sem-producer-consumer-deadlock.ipc", "eof-never-comes.ipc"] {
+    // The races and bugs the library teaches: the lost update, the swapped semaphore order, the
+    // forgotten `close`, two writers above PIPE_BUF, the FIFO opened before it exists.
+    for expected in [
+        "shm-lost-update.ipc",
+        "sem-producer-consumer-deadlock.ipc",
+        "eof-never-comes.ipc",
+        "pipe-buf-atomicity.ipc",
+        "fifo-open-before-mkfifo.ipc",
+    ] {
         assert!(names.iter().any(|name| name == expected), "{expected} declares outcomes: {names:?}");
     }
     for file in &files {

@@ -614,6 +614,30 @@ mod tests {
     }
 
     #[test]
+    fn a_named_read_keeps_its_first_and_last_byte_and_its_runs() {
+        // Each check that fails exits with its own status; a failed read leaves the fields as they were.
+        let text = "process a expect exited 0 {
+  p = pipe
+  write p.w \"AABBA\"
+  r = read p.r 3
+  if r != 3 || r.first != 65 || r.last != 66 || r.runs != 2 { exit 1 }
+  r = read p.r 10
+  if r != 2 || r.first != 66 || r.last != 65 || r.runs != 2 { exit 2 }
+  r = read 99 10
+  if r != -1 || r.first != 66 || r.runs != 2 { exit 3 }
+  close p.w
+  r = read p.r 10
+  if r != 0 || r.first != -1 || r.last != -1 || r.runs != 0 { exit 4 }
+}
+";
+        let mut run = simulation(text, RunConfig::default());
+        run.run().unwrap();
+        let report = run.report().unwrap();
+        assert!(report.failures.is_empty(), "{:?}", report.failures);
+        assert!(matches!(report.outcome, RunOutcome::AllExited), "{:?}", report.outcome);
+    }
+
+    #[test]
     fn a_run_past_its_memory_budget_ends_with_that_limit() {
         // Reads keep what they return: 64 KiB a read reaches a budget of 4 MiB by the 64th read.
         let text = "process a {\n p = pipe\n fork w {\n  repeat 1000 {\n   write p.w 65536 bytes\n  }\n }\n repeat 1000 {\n  read p.r 65536\n }\n}\n";

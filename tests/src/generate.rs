@@ -391,7 +391,9 @@ pub fn call_with(spec: &'static CallSpec, values: Values, choose: &OperandChoose
         Binding::PipeEnds => pick(PIPES).prop_map(Some).boxed(),
         Binding::SocketEnds => pick(SOCKETS).prop_map(Some).boxed(),
         Binding::Fd => prop::option::of(pick(PLAIN_FDS)).boxed(),
-        Binding::Value | Binding::OutValue | Binding::Message(_) => prop::option::of(pick(&["n", "m"])).boxed(),
+        Binding::Value | Binding::OutValue | Binding::Message(_) | Binding::Bytes => {
+            prop::option::of(pick(&["n", "m"])).boxed()
+        }
         Binding::Nothing => Just(None).boxed(),
     };
     let retry = if spec.result == ResultShape::NoReturn {

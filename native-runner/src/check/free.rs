@@ -30,7 +30,7 @@ use super::namespace::{self, Namespace};
 use super::protocol::{self, CallCommand, Command, Reply};
 use sim_core::explore::{self, ExploreLimits};
 use sim_core::lang::ast::{ProcessOutcome, Quantifier, RunEnd};
-use sim_core::lang::compile::{Bind, OpKind, OutcomeCondition, Program, ERRNO_SLOT};
+use sim_core::lang::compile::{Bind, OpKind, OutcomeCondition, Program, ReadBytes, ERRNO_SLOT};
 use sim_core::lang::syscalls::{CallId, Mechanism};
 use sim_core::linux::{wait, ChildStatus};
 use sim_core::present::render::{call_text, status_words};
@@ -957,6 +957,15 @@ impl<'n> Driver<'n> {
                 proc.vars[count as usize] = value;
                 if let Some(tag) = tag {
                     proc.vars[tag_slot as usize] = tag;
+                }
+            }
+            Bind::Bytes { count, first, last, runs } => {
+                proc.vars[count as usize] = value;
+                if let Reply::Data(bytes) = &reply {
+                    let got = ReadBytes::of(bytes);
+                    proc.vars[first as usize] = got.first;
+                    proc.vars[last as usize] = got.last;
+                    proc.vars[runs as usize] = got.runs;
                 }
             }
         }

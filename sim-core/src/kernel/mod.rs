@@ -32,7 +32,7 @@ pub mod state;
 pub mod time;
 pub mod wait;
 
-use crate::lang::compile::{Bind, CallOp, OpKind, Operand, Program, ERRNO_SLOT};
+use crate::lang::compile::{Bind, CallOp, OpKind, Operand, Program, ReadBytes, ERRNO_SLOT};
 use crate::lang::syscalls::{CallId, Mechanism as MechanismId};
 use crate::limits::Limits;
 use crate::linux::errno::EINTR;
@@ -1159,6 +1159,16 @@ impl Kernel {
             }
             // A failed receive stores -1 as its count and leaves the type as it was, as in C.
             (Bind::Message { count, .. }, result) => process.vars[count as usize] = result.bound_value(),
+            (Bind::Bytes { count, first, last, runs }, CallResult::Data { len, .. }) => {
+                // The kernel's scratch buffer holds what this read just returned.
+                let got = ReadBytes::of(self.read_scratch.get(..len as usize).unwrap_or(&[]));
+                process.vars[count as usize] = len as i64;
+                process.vars[first as usize] = got.first;
+                process.vars[last as usize] = got.last;
+                process.vars[runs as usize] = got.runs;
+            }
+            // A failed read stores -1 as its count and leaves the rest as it was, as C's buffer is.
+            (Bind::Bytes { count, .. }, result) => process.vars[count as usize] = result.bound_value(),
         }
         if call.id == CallId::Exit {
             return;

@@ -62,6 +62,8 @@ fn named_in_block(ops: &[Op], kinds: &[SlotKind], start: u32, end: u32) -> Vec<S
                         add(&mut slots, count);
                         add(&mut slots, tag);
                     }
+                    // What the bytes were shows where the code looks at it, not at every read.
+                    Bind::Bytes { count, .. } => add(&mut slots, count),
                     Bind::None | Bind::Pair { .. } => {}
                 }
             }
@@ -206,6 +208,41 @@ pub enum Bind {
         count: Slot,
         tag: Slot,
     },
+    /// A read's byte count, and its first byte, last byte and runs of equal bytes (`NAME`, `NAME.first`,
+    /// `NAME.last`, `NAME.runs`).
+    Bytes {
+        count: Slot,
+        first: Slot,
+        last: Slot,
+        runs: Slot,
+    },
+}
+
+/// What a read's bytes were, as a scenario sees them in `NAME.first`, `NAME.last` and `NAME.runs`: a C
+/// program would look at `buf[0]` and `buf[n - 1]`, and count with a loop where each byte differs from
+/// the one before it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReadBytes {
+    /// The first byte, -1 when none came.
+    pub first: i64,
+    /// The last byte, -1 when none came.
+    pub last: i64,
+    /// How many runs of equal bytes the bytes make: 0 for none, 1 for `AAAA`, 3 for `AABBA`.
+    pub runs: i64,
+}
+
+impl ReadBytes {
+    pub fn of(bytes: &[u8]) -> ReadBytes {
+        let runs = match bytes {
+            [] => 0,
+            [_, rest @ ..] => 1 + bytes.iter().zip(rest).filter(|(before, after)| before != after).count() as i64,
+        };
+        ReadBytes {
+            first: bytes.first().map_or(-1, |&byte| byte as i64),
+            last: bytes.last().map_or(-1, |&byte| byte as i64),
+            runs,
+        }
+    }
 }
 
 /// A system call ready to run.
@@ -804,6 +841,12 @@ impl Compiler {
                 count: self.slot(&name.value, SlotKind::Value),
                 tag: self.slot(&format!("{}.{suffix}", name.value), SlotKind::Value),
             },
+            (Some(name), Binding::Bytes) => Bind::Bytes {
+                count: self.slot(&name.value, SlotKind::Value),
+                first: self.slot(&format!("{}.first", name.value), SlotKind::Value),
+                last: self.slot(&format!("{}.last", name.value), SlotKind::Value),
+                runs: self.slot(&format!("{}.runs", name.value), SlotKind::Value),
+            },
         };
         CallOp {
             id: call.call,
@@ -899,6 +942,20 @@ mod tests {
 
     fn compile(text: &str) -> Program {
         Program::compile(&crate::parse(text).expect("parses")).expect("compiles")
+    }
+
+    #[test]
+    fn a_read_s_bytes_are_summed_up_as_a_c_loop_would() {
+        let of = |bytes: &[u8]| {
+            let got = ReadBytes::of(bytes);
+            (got.first, got.last, got.runs)
+        };
+        assert_eq!(of(b""), (-1, -1, 0));
+        assert_eq!(of(b"A"), (65, 65, 1));
+        assert_eq!(of(b"AAAA"), (65, 65, 1));
+        assert_eq!(of(b"AABBA"), (65, 65, 3));
+        assert_eq!(of(b"ABAB"), (65, 66, 4));
+        assert_eq!(of(&[0xff, 0]), (255, 0, 2));
     }
 
     #[test]

@@ -9,7 +9,7 @@
 
 use super::ast::*;
 use super::lexer::{show, MAX_DIAGNOSTICS};
-use super::syscalls::{Binding, OperandKind};
+use super::syscalls::{Binding, OperandKind, BYTES_FIELDS};
 use crate::diagnostic::Diagnostic;
 use crate::linux::{self, Family};
 use std::collections::BTreeMap;
@@ -530,6 +530,12 @@ fn walk_bindings(body: &[Stmt], out: &mut Vec<(String, Span, BindKind)>) {
                         Binding::Fd => BindKind::Descriptor,
                         Binding::Message(suffix) => {
                             out.push((format!("{}.{suffix}", bind.value), bind.span, BindKind::Value));
+                            BindKind::Value
+                        }
+                        Binding::Bytes => {
+                            for suffix in BYTES_FIELDS {
+                                out.push((format!("{}.{suffix}", bind.value), bind.span, BindKind::Value));
+                            }
                             BindKind::Value
                         }
                         Binding::Value | Binding::OutValue | Binding::Nothing => BindKind::Value,

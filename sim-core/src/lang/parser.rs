@@ -15,7 +15,7 @@
 use super::ast::*;
 use super::lexer::{is_identifier, show, Lexer, Tok, Token, MAX_DIAGNOSTICS};
 use super::names;
-use super::syscalls::{Binding, CallId, CallSpec, OperandKind, CALLS, NOT_MODELLED};
+use super::syscalls::{Binding, CallId, CallSpec, OperandKind, BYTES_FIELDS, CALLS, NOT_MODELLED};
 use crate::diagnostic::Diagnostic;
 use crate::limits::Limits;
 use crate::linux::{self, Family, ERRNOS, SIGNALS};
@@ -1399,13 +1399,17 @@ impl<'a> Parser<'a> {
                 }
                 if let Some((base, end)) = word.split_once('.') {
                     // A pipe end, a received message's type or priority, or a field (`msg_perm.mode`).
-                    let known = is_identifier(base) && matches!(end, "r" | "w" | "0" | "1" | "mtype" | "prio")
+                    let known = is_identifier(base)
+                        && (matches!(end, "r" | "w" | "0" | "1" | "mtype" | "prio") || BYTES_FIELDS.contains(&end))
                         || linux::lookup(word).is_some();
                     if !known {
                         return Err(self.expected_with(
                             what,
                             Some(format!(
-                                "pipe ends are written `{}.r` and `{}.w`, a socket pair's ends `{}.0` and `{}.1`, a received message's type and priority `{}.mtype` and `{}.prio`",
+                                "pipe ends are written `{}.r` and `{}.w`, a socket pair's ends `{}.0` and `{}.1`, a received message's type and priority `{}.mtype` and `{}.prio`, what a read got `{}.first`, `{}.last` and `{}.runs`",
+                                show(base),
+                                show(base),
+                                show(base),
                                 show(base),
                                 show(base),
                                 show(base),

@@ -254,9 +254,15 @@ pub enum Binding {
     /// The count of bytes received, and as `NAME.SUFFIX` the message's type (`msgrcv`: `m.mtype`) or
     /// priority (`mq_receive`: `m.prio`).
     Message(&'static str),
+    /// The count of bytes read, and as `NAME.first`, `NAME.last` and `NAME.runs` what the bytes were: the
+    /// first and the last byte (-1 when none came) and how many runs of equal bytes they make (`read`).
+    Bytes,
     /// Nothing can be bound (`exit`).
     Nothing,
 }
+
+/// The names a [`Binding::Bytes`] adds after `NAME.`.
+pub const BYTES_FIELDS: [&str; 3] = ["first", "last", "runs"];
 
 /// What a call gives back, which decides the results an expectation may name and how the trace shows it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -375,7 +381,9 @@ impl CallSpec {
         let mut text = match self.binding {
             Binding::PipeEnds | Binding::SocketEnds => "NAME = ".to_string(),
             Binding::Nothing => String::new(),
-            Binding::Value | Binding::Fd | Binding::OutValue | Binding::Message(_) => "[NAME =] ".to_string(),
+            Binding::Value | Binding::Fd | Binding::OutValue | Binding::Message(_) | Binding::Bytes => {
+                "[NAME =] ".to_string()
+            }
         };
         text.push_str(self.name);
         if self.id == CallId::Fork {
@@ -495,12 +503,12 @@ pub const CALLS: &[CallSpec] = &[
         name: "read",
         mechanism: Mechanism::Fd,
         operands: &[FD, COUNT],
-        binding: B::Value,
+        binding: B::Bytes,
         result: R::Data,
         may_block: true,
         c_text: "read({0}, {1})",
         man: "read(2)",
-        summary: reference_text!("Reads at most COUNT bytes; returns how many, 0 at end of file."),
+        summary: reference_text!("Reads at most COUNT bytes; returns how many, 0 at end of file. `NAME =` names the count, and `NAME.first`, `NAME.last` and `NAME.runs` what came (see [Variables](#variables))."),
     },
     CallSpec {
         id: CallId::Write,

@@ -303,7 +303,9 @@ pub fn call_text(program: &Program, op: u32, args: &Args) -> String {
     let text = fill_template(program, call, args);
     match call.bind {
         Bind::None => text,
-        Bind::Value(slot) | Bind::Message { count: slot, .. } => format!("{} = {text}", program.slots[slot as usize]),
+        Bind::Value(slot) | Bind::Message { count: slot, .. } | Bind::Bytes { count: slot, .. } => {
+            format!("{} = {text}", program.slots[slot as usize])
+        }
         Bind::Pair { read, .. } => format!("{} = {text}", program.slots[read as usize].trim_end_matches(".r")),
     }
 }
