@@ -180,6 +180,30 @@ fn a_process_killed_by_another_ends_as_the_model_says() {
 }
 
 #[test]
+fn what_a_run_leaves_behind_is_counted_on_linux_as_in_the_model() {
+    // Every run leaves one queue (with a message) and one semaphore set, and removes a second queue:
+    // each count must be read in the run's own IPC namespace for the `always` to hold on Linux.
+    let dir = std::env::temp_dir().join(format!("ipclab-free-left-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("left.ipc");
+    std::fs::write(
+        &file,
+        "process main {\n  q = msgget IPC_PRIVATE IPC_CREAT|0600\n  msgsnd q 1 \"kept\"\n  \
+         gone = msgget IPC_PRIVATE IPC_CREAT|0600\n  msgctl gone IPC_RMID\n  \
+         s = semget IPC_PRIVATE 2 IPC_CREAT|0600\n}\n\
+         outcome always \"a queue and a set outlive the run\" {\n  all-exited\n  left msg_queues == 1\n  \
+         left sem_sets == 1\n  left shm_segments == 0\n  left ipc_objects == 2\n}\n",
+    )
+    .unwrap();
+    let (output, json) = free_check(&["--free", "5", "--seed", "2"], &file);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(output.status.code(), Some(0), "{json:#}");
+    let verdict = &json["files"][0]["verdicts"][0];
+    assert_eq!(verdict["linux_witnesses"], 5, "{json:#}");
+    assert_eq!(verdict["refuted_by_linux"], false, "{json:#}");
+}
+
+#[test]
 fn usage_errors_and_refused_scenarios() {
     let lost = root().join("scenarios/shm-lost-update.ipc");
     let status = |args: &[&str]| ipclab().arg("check").args(args).output().expect("ipclab runs");

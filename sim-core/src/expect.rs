@@ -170,6 +170,7 @@ fn condition_holds(kernel: &Kernel, outcome: &RunOutcome, condition: &OutcomeCon
         OutcomeCondition::Compare { name, slot, op, value, .. } => {
             named(name, &|process| op.holds(process.vars.get(*slot as usize).copied().unwrap_or(-1), *value))
         }
+        OutcomeCondition::Left { kind, op, value } => op.holds(kernel.leftover_count(*kind) as i64, *value),
     }
 }
 

@@ -614,6 +614,44 @@ mod tests {
     }
 
     #[test]
+    fn left_counts_the_ipc_objects_a_run_leaves_behind() {
+        let text = "process main {
+  q = msgget IPC_PRIVATE IPC_CREAT|0600
+  gone = msgget IPC_PRIVATE IPC_CREAT|0600
+  msgctl gone IPC_RMID
+  s = semget IPC_PRIVATE 1 IPC_CREAT|0600
+  m = shmget IPC_PRIVATE 4096 IPC_CREAT|0600
+  shmctl m IPC_RMID
+}
+process left {
+  exit 3
+}
+outcome always \"what ipcs shows\" {
+  left msg_queues == 1
+  left sem_sets == 1
+  left shm_segments == 0
+  left mqueues == 0
+  left named_sems == 0
+  left ipc_objects == 2
+  left exited 3
+}
+outcome never \"nothing is left\" {
+  left ipc_objects < 1
+}
+";
+        let scenario = crate::parse(text).expect("parses");
+        let printed = crate::print(&scenario);
+        assert!(printed.contains("  left msg_queues == 1\n") && printed.contains("  left exited 3\n"), "{printed}");
+        assert_eq!(crate::print(&crate::parse(&printed).expect("the printed form parses")), printed);
+        let mut run = simulation(text, RunConfig::default());
+        run.run().unwrap();
+        assert_eq!(run.declared_outcomes(), [true, false]);
+        assert!(run.report().unwrap().failures.is_empty());
+        let error = crate::parse("process a {\n}\noutcome never {\n  left pipes > 0\n}\n").unwrap_err();
+        assert!(format!("{error:?}").contains("the kinds are `msg_queues`"), "{error:?}");
+    }
+
+    #[test]
     fn a_named_read_keeps_its_first_and_last_byte_and_its_runs() {
         // Each check that fails exits with its own status; a failed read leaves the fields as they were.
         let text = "process a expect exited 0 {

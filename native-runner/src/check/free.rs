@@ -25,6 +25,7 @@
 //! actions, ignored, blocked or waited for are fine.
 
 use super::host::{self, Host};
+use super::leftovers;
 use super::lockstep::call_command;
 use super::namespace::{self, Namespace};
 use super::protocol::{self, CallCommand, Command, Reply};
@@ -1095,11 +1096,23 @@ impl<'n> Driver<'n> {
         if deadlocked {
             self.order.push("every live process asleep in its call: deadlock".to_string());
         }
+        // What the run left behind, read in its IPC namespace, when a declared outcome speaks of it.
+        let counts_objects = self.program.outcomes.iter().any(|declared| {
+            declared.conditions.iter().any(|(_, condition)| matches!(condition, OutcomeCondition::Left { .. }))
+        });
+        let left = if counts_objects {
+            match leftovers::real() {
+                Ok(lines) => lines,
+                Err(why) => return Ok(unclear(self, format!("what the run left behind could not be read: {why}"))),
+            }
+        } else {
+            Vec::new()
+        };
         let declared = self
             .program
             .outcomes
             .iter()
-            .map(|declared| declared.conditions.iter().all(|(_, condition)| holds(ending, &ends, condition)))
+            .map(|declared| declared.conditions.iter().all(|(_, condition)| holds(ending, &ends, &left, condition)))
             .collect();
         let mut processes: Vec<(String, String)> = ends
             .iter()
@@ -1132,7 +1145,12 @@ fn settle(program: &Program, proc: &mut Proc) {
 /// Whether a declared outcome's condition holds at the end of a free run, as sim-core decides it for a
 /// simulated one (`expect::condition_holds`): a condition on a name holds when every process of that
 /// name (each copy a `repeat` forks) meets it, and there is at least one.
-fn holds(ending: &str, ends: &[(String, Option<ChildStatus>, Vec<i64>)], condition: &OutcomeCondition) -> bool {
+fn holds(
+    ending: &str,
+    ends: &[(String, Option<ChildStatus>, Vec<i64>)],
+    left: &[String],
+    condition: &OutcomeCondition,
+) -> bool {
     let named = |name: &str, test: &dyn Fn(Option<ChildStatus>, &[i64]) -> bool| {
         let mut any = false;
         for (process, status, vars) in ends {
@@ -1162,6 +1180,7 @@ fn holds(ending: &str, ends: &[(String, Option<ChildStatus>, Vec<i64>)], conditi
         OutcomeCondition::Compare { name, slot, op, value, .. } => {
             named(name, &|_, vars| op.holds(vars.get(*slot as usize).copied().unwrap_or(-1), *value))
         }
+        OutcomeCondition::Left { kind, op, value } => op.holds(leftovers::count(left, *kind) as i64, *value),
     }
 }
 
@@ -1212,7 +1231,7 @@ mod tests {
             ("w".to_string(), Some(ChildStatus::Exited(0)), vars.clone()),
         ];
         let all = |ending: &str, ends: &[(String, Option<ChildStatus>, Vec<i64>)]| {
-            program.outcomes[0].conditions.iter().all(|(_, condition)| holds(ending, ends, condition))
+            program.outcomes[0].conditions.iter().all(|(_, condition)| holds(ending, ends, &[], condition))
         };
         assert!(all("all-exited", &ends));
         assert!(!all("deadlock", &ends));

@@ -7,6 +7,7 @@
 //! Each object is one line in words both arms can produce: a System V object by id, key and count (of
 //! messages, semaphores, or a segment's bytes), a POSIX queue by name, a named semaphore by name and value.
 
+use sim_core::lang::ast::Leftover;
 use sim_core::lang::compile::Program;
 use sim_core::trace::{EventKind, ObjectKind, Trace};
 use std::ffi::CStr;
@@ -33,6 +34,26 @@ fn mqueue_line(name: &str) -> String {
 
 fn named_sem_line(name: &str, value: u64) -> String {
     format!("named semaphore /{name} of value {value}")
+}
+
+/// The kind of object a line of [`real`] or [`simulated`] names.
+pub fn kind_of(line: &str) -> Leftover {
+    if line.starts_with("message queue") {
+        Leftover::MsgQueues
+    } else if line.starts_with("semaphore set") {
+        Leftover::SemSets
+    } else if line.starts_with("shared memory segment") {
+        Leftover::ShmSegments
+    } else if line.starts_with("POSIX message queue") {
+        Leftover::Mqueues
+    } else {
+        Leftover::NamedSems
+    }
+}
+
+/// How many of `lines` are objects of `kind`.
+pub fn count(lines: &[String], kind: Leftover) -> u64 {
+    lines.iter().filter(|line| kind.counts(kind_of(line))).count() as u64
 }
 
 /// The simulator's side, sorted.
@@ -145,6 +166,26 @@ mod tests {
             ]
         );
         assert!(system_v("header\nnot a row\n", "", "").is_err());
+    }
+
+    #[test]
+    fn each_line_is_counted_as_its_kind() {
+        let lines = [
+            msg_line(0, 42, 1),
+            sem_line(32768, 0, 3),
+            shm_line(1, 99, 4096),
+            mqueue_line("jobs"),
+            named_sem_line("lock", 1),
+            msg_line(1, 43, 0),
+        ]
+        .map(String::from)
+        .to_vec();
+        assert_eq!(count(&lines, Leftover::MsgQueues), 2);
+        assert_eq!(count(&lines, Leftover::SemSets), 1);
+        assert_eq!(count(&lines, Leftover::ShmSegments), 1);
+        assert_eq!(count(&lines, Leftover::Mqueues), 1);
+        assert_eq!(count(&lines, Leftover::NamedSems), 1);
+        assert_eq!(count(&lines, Leftover::IpcObjects), 6);
     }
 
     #[test]

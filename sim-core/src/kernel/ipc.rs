@@ -242,6 +242,23 @@ impl Kernel {
         self.halt("max_ipc_objects", detail)
     }
 
+    /// How many IPC objects of `kind` are in the system now: those [`Kernel::record_leftovers`] records.
+    pub fn leftover_count(&self, kind: crate::lang::ast::Leftover) -> u64 {
+        use crate::lang::ast::Leftover;
+        let mut count = 0;
+        let mut add = |object: Leftover, how_many: usize| {
+            if kind.counts(object) {
+                count += how_many as u64;
+            }
+        };
+        add(Leftover::MsgQueues, self.ipc.msg_queues.len());
+        add(Leftover::SemSets, self.ipc.sem_sets.len());
+        add(Leftover::ShmSegments, self.ipc.shm_segs.len());
+        add(Leftover::Mqueues, self.ipc.mqueues.iter().flatten().filter(|queue| queue.name_index.is_some()).count());
+        add(Leftover::NamedSems, self.ipc.named_sems.iter().flatten().filter(|sem| sem.name_index.is_some()).count());
+        count
+    }
+
     /// Records the IPC objects still in the system as the run ends: what `ipcs` and `/dev/mqueue` and
     /// `/dev/shm` would show after the scenario's processes are gone.
     pub fn record_leftovers(&self, trace: &mut Trace) {

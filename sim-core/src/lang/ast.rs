@@ -86,6 +86,57 @@ pub enum Condition {
     /// `NAME.VARIABLE OP N`: a variable of every process of that name, when the run ends, compared with
     /// a number (`==`, `!=`, `<`, `<=`, `>`, `>=`).
     Compare { name: String, variable: String, op: Compare, value: i64 },
+    /// `left KIND OP N`: how many IPC objects of a kind are still in the system when the run ends
+    /// (what `ipcs`, `/dev/mqueue` and `/dev/shm` would list), compared with a number.
+    Left { kind: Leftover, op: Compare, value: i64 },
+}
+
+/// A kind of IPC object that outlives the processes that made it, counted by a `left` condition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Leftover {
+    /// System V message queues.
+    MsgQueues,
+    /// System V semaphore sets.
+    SemSets,
+    /// System V shared memory segments.
+    ShmSegments,
+    /// POSIX message queues that still have a name.
+    Mqueues,
+    /// POSIX named semaphores that still have a name.
+    NamedSems,
+    /// All of them.
+    IpcObjects,
+}
+
+impl Leftover {
+    pub const ALL: [Leftover; 6] = [
+        Leftover::MsgQueues,
+        Leftover::SemSets,
+        Leftover::ShmSegments,
+        Leftover::Mqueues,
+        Leftover::NamedSems,
+        Leftover::IpcObjects,
+    ];
+
+    pub fn word(self) -> &'static str {
+        match self {
+            Leftover::MsgQueues => "msg_queues",
+            Leftover::SemSets => "sem_sets",
+            Leftover::ShmSegments => "shm_segments",
+            Leftover::Mqueues => "mqueues",
+            Leftover::NamedSems => "named_sems",
+            Leftover::IpcObjects => "ipc_objects",
+        }
+    }
+
+    pub fn from_word(word: &str) -> Option<Leftover> {
+        Leftover::ALL.into_iter().find(|kind| kind.word() == word)
+    }
+
+    /// Whether an object of kind `object` counts for this kind.
+    pub fn counts(self, object: Leftover) -> bool {
+        self == Leftover::IpcObjects || self == object
+    }
 }
 
 /// A comparison in an `outcome` condition.

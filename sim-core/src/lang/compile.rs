@@ -407,6 +407,7 @@ pub enum OutcomeCondition {
     RunEnds(RunEnd),
     Process { name: Arc<str>, end: ProcessOutcome },
     Compare { name: Arc<str>, variable: Arc<str>, slot: Slot, op: Compare, value: i64 },
+    Left { kind: Leftover, op: Compare, value: i64 },
 }
 
 impl OutcomeCondition {
@@ -417,6 +418,7 @@ impl OutcomeCondition {
             OutcomeCondition::Compare { name, variable, op, value, .. } => {
                 Condition::Compare { name: name.to_string(), variable: variable.to_string(), op: *op, value: *value }
             }
+            OutcomeCondition::Left { kind, op, value } => Condition::Left { kind: *kind, op: *op, value: *value },
         };
         crate::lang::print::condition_text(&condition)
     }
@@ -923,6 +925,7 @@ fn compile_outcomes(scenario: &Scenario, compiler: &Compiler) -> Result<Vec<Decl
                         value: *value,
                     }
                 }
+                Condition::Left { kind, op, value } => OutcomeCondition::Left { kind: *kind, op: *op, value: *value },
             };
             conditions.push((condition.span, compiled));
         }

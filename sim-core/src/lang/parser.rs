@@ -479,14 +479,59 @@ impl<'a> Parser<'a> {
         Ok(OutcomeDecl { quantifier, label, span: keyword.span, conditions })
     }
 
+    /// A comparison operator of an `outcome` condition, after `after`.
+    fn comparison(&mut self, after: &str) -> PResult<Compare> {
+        let op = match self.peek().tok {
+            Tok::EqEq => Compare::Eq,
+            Tok::NotEq => Compare::Ne,
+            Tok::Lt => Compare::Lt,
+            Tok::Le => Compare::Le,
+            Tok::Gt => Compare::Gt,
+            Tok::Ge => Compare::Ge,
+            _ => {
+                return Err(self.expected_with(
+                    &format!("a comparison (`==`, `!=`, `<`, `<=`, `>`, `>=`) after `{}`", show(after)),
+                    None,
+                ))
+            }
+        };
+        self.bump();
+        Ok(op)
+    }
+
     /// One line of an `outcome` block: `all-exited` | `deadlock` | `step-limit` | `NAME exited N` |
-    /// `NAME killed SIGNAL [core | no core]` | `NAME running` | `NAME.VARIABLE OP NUMBER`.
+    /// `NAME killed SIGNAL [core | no core]` | `NAME running` | `NAME.VARIABLE OP NUMBER` |
+    /// `left KIND OP NUMBER`.
     fn condition(&mut self) -> PResult<Located<Condition>> {
         let start = self.peek().span;
         let what = "a condition: `all-exited`, `deadlock`, `step-limit`, `NAME exited N`, `NAME killed SIGNAL`, \
-                    `NAME running` or `NAME.VARIABLE == N`";
+                    `NAME running`, `NAME.VARIABLE == N` or `left KIND == N`";
         let Some(word) = self.word() else { return Err(self.expected(what)) };
+        // `left` begins a count of objects left behind unless a process is called so (`left exited 0`).
+        let next = self.nth(1);
+        let next_is_end = next.tok == Tok::Word && {
+            let next = self.text(next);
+            matches!(next, "exited" | "killed" | "running")
+        };
         let value = match word {
+            "left" if !next_is_end => {
+                self.bump();
+                let kinds =
+                    Leftover::ALL.iter().map(|kind| format!("`{}`", kind.word())).collect::<Vec<_>>().join(", ");
+                let kind = match self.word().and_then(Leftover::from_word) {
+                    Some(kind) => kind,
+                    None => {
+                        return Err(self.expected_with(
+                            "a kind of IPC object after `left`",
+                            Some(format!("the kinds are {kinds}")),
+                        ))
+                    }
+                };
+                self.bump();
+                let op = self.comparison(kind.word())?;
+                let value = self.signed_number("a number to compare with")?;
+                Condition::Left { kind, op, value }
+            }
             "all-exited" | "deadlock" | "step-limit" => {
                 self.bump();
                 Condition::RunEnds(match word {
@@ -499,21 +544,7 @@ impl<'a> Parser<'a> {
                 Some((name, variable)) => {
                     let (name, variable) = (name.to_string(), variable.to_string());
                     self.bump();
-                    let op = match self.peek().tok {
-                        Tok::EqEq => Compare::Eq,
-                        Tok::NotEq => Compare::Ne,
-                        Tok::Lt => Compare::Lt,
-                        Tok::Le => Compare::Le,
-                        Tok::Gt => Compare::Gt,
-                        Tok::Ge => Compare::Ge,
-                        _ => {
-                            return Err(self.expected_with(
-                                &format!("a comparison (`==`, `!=`, `<`, `<=`, `>`, `>=`) after `{}`", show(word)),
-                                None,
-                            ))
-                        }
-                    };
-                    self.bump();
+                    let op = self.comparison(word)?;
                     let value = self.signed_number("a number to compare with")?;
                     Condition::Compare { name, variable, op, value }
                 }

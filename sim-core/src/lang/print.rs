@@ -89,6 +89,7 @@ pub fn condition_text(condition: &Condition) -> String {
         Condition::RunEnds(end) => run_end(*end).to_string(),
         Condition::Process { name, end } => format!("{name} {}", outcome(end)),
         Condition::Compare { name, variable, op, value } => format!("{name}.{variable} {} {value}", op.symbol()),
+        Condition::Left { kind, op, value } => format!("left {} {} {value}", kind.word(), op.symbol()),
     }
 }
 

@@ -10,7 +10,7 @@
 //! answering by pid, a queue that outlives its creator, removal waking a receiver, POSIX priorities
 //! and notification) and semaphores (a resource for three users, a mutex and the same section without
 //! one, producer and consumer and their classic deadlock, two semaphores taken in one atomic semop, an
-//! undo after a kill), then shared memory (one frame in two address spaces, a lost update and its
+//! undo after a kill, a check-then-act race that leaves the objects behind), then shared memory (one frame in two address spaces, a lost update and its
 //! two cures, a fault on a read-only attach, removal at the last detach, copy-on-write after fork).
 //! Scenarios whose names start with `probe-` pin one subtle Linux rule each and go
 //! under "Linux rules"; every other one has its place here (a test checks it), and one that had none
@@ -101,6 +101,7 @@ pub const LEARN_ORDER: &[(&str, &str)] = &[
     ("sem-bounded-buffer", "Semaphores"),
     ("sem-atomic-pairs", "Semaphores"),
     ("sem-undo-after-kill", "Semaphores"),
+    ("sem-last-one-out", "Semaphores"),
     ("ipc-timeouts", "Semaphores"),
     ("shm-one-frame", "Shared memory"),
     ("shm-lost-update", "Shared memory"),
