@@ -266,6 +266,10 @@ fn outcome_table(
             if let Some(fate) = sealed.get(outcome) {
                 out.push_str(&format!("  {}\n", sealed_words(outcome, fate)));
             }
+        } else {
+            // A good outcome is worth a look too (which interleaving gave these values?): its shortest run.
+            let (step, link) = replay_link(source, scenario, &reached.shortest, args.playground);
+            out.push_str(&format!("  in the playground, at step {step}: {link}\n"));
         }
     }
     out

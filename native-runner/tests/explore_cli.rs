@@ -26,6 +26,12 @@ fn a_scenario_that_holds_on_every_schedule_exits_0_with_its_count() {
     assert!(first.contains(": 1 outcome in 31,698 schedules ("), "{first}");
     assert!(text.contains("all-exited; every expectation holds"), "{text}");
     assert!(!text.contains("INCOMPLETE"), "{text}");
+    // A good outcome has its link too: its shortest schedule, opened at its end.
+    let words = text.lines().find_map(|line| line.split("in the playground, at step ").nth(1)).expect("a link");
+    let (step, link) = words.split_once(": ").unwrap();
+    let shared = sim_core::share::decode(link.rsplit_once('#').unwrap().1).expect("a good link");
+    assert_eq!(step, shared.step.to_string());
+    assert_eq!(shared.step, shared.forced.len() as u64, "{words}");
 }
 
 #[test]
