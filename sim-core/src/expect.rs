@@ -171,6 +171,9 @@ fn condition_holds(kernel: &Kernel, outcome: &RunOutcome, condition: &OutcomeCon
             named(name, &|process| op.holds(process.vars.get(*slot as usize).copied().unwrap_or(-1), *value))
         }
         OutcomeCondition::Left { kind, op, value } => op.holds(kernel.leftover_count(*kind) as i64, *value),
+        OutcomeCondition::Copied { mechanism, toward, op, value } => {
+            op.holds(kernel.copied(*mechanism, *toward) as i64, *value)
+        }
     }
 }
 

@@ -652,6 +652,46 @@ outcome never \"nothing is left\" {
     }
 
     #[test]
+    fn copied_counts_bytes_by_mechanism_and_direction() {
+        let text = "process main {
+  p = pipe
+  write p.w \"hello\"
+  read p.r 2
+  s = socketpair SOCK_STREAM
+  send s.0 \"abc\"
+}
+outcome always \"what crossed\" {
+  copied pipes to_kernel == 5
+  copied pipes to_user == 2
+  copied pipes both_ways == 7
+  copied sockets to_kernel == 3
+  copied sockets to_user == 0
+  copied msg_queues both_ways == 0
+  copied all to_kernel == 8
+}
+outcome always \"a wrong count\" {
+  copied pipes to_user > 2
+}
+";
+        let scenario = crate::parse(text).expect("parses");
+        let printed = crate::print(&scenario);
+        assert!(printed.contains("  copied pipes both_ways == 7\n"), "{printed}");
+        assert_eq!(crate::print(&crate::parse(&printed).expect("the printed form parses")), printed);
+        let mut run = simulation(text, RunConfig::default());
+        run.run().unwrap();
+        assert_eq!(run.declared_outcomes(), [true, false]);
+        // The `always` that did not happen is the run's one failed expectation.
+        assert_eq!(run.report().unwrap().failures.len(), 1);
+        let snapshot = run.snapshot();
+        let rows: Vec<(&str, u64, u64)> =
+            snapshot.copies.iter().map(|row| (row.mechanism.as_str(), row.to_kernel, row.to_user)).collect();
+        assert_eq!(rows, [("pipes", 5, 2), ("sockets", 3, 0)]);
+        assert_eq!((snapshot.copied_to_kernel, snapshot.copied_to_user), (8, 2));
+        let error = crate::parse("process a {\n}\noutcome never {\n  copied pipes sideways == 0\n}\n").unwrap_err();
+        assert!(format!("{error:?}").contains("the directions are `to_kernel`"), "{error:?}");
+    }
+
+    #[test]
     fn a_named_read_keeps_its_first_and_last_byte_and_its_runs() {
         // Each check that fails exits with its own status; a failed read leaves the fields as they were.
         let text = "process a expect exited 0 {

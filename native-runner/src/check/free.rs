@@ -185,6 +185,13 @@ impl SplitMix {
 
 /// Why a scenario cannot be checked free, if it cannot.
 pub fn unsupported(program: &Program) -> Option<String> {
+    if program.counts_copies() {
+        return Some(
+            "a declared outcome counts bytes copied (`copied ...`): the model counts them, and a free run on \
+             Linux has no counter to read them from; use the lockstep check"
+                .to_string(),
+        );
+    }
     if !program.handlers.is_empty() {
         return Some(
             "it has signal handlers: when a handler runs between two calls is not something the free driver can \
@@ -1181,6 +1188,8 @@ fn holds(
             named(name, &|_, vars| op.holds(vars.get(*slot as usize).copied().unwrap_or(-1), *value))
         }
         OutcomeCondition::Left { kind, op, value } => op.holds(leftovers::count(left, *kind) as i64, *value),
+        // Refused before any run (`unsupported`).
+        OutcomeCondition::Copied { .. } => false,
     }
 }
 

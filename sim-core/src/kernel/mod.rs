@@ -32,6 +32,7 @@ pub mod state;
 pub mod time;
 pub mod wait;
 
+use crate::lang::ast::{Copier, Toward};
 use crate::lang::compile::{Bind, CallOp, OpKind, Operand, Program, ReadBytes, ERRNO_SLOT};
 use crate::lang::syscalls::{CallId, Mechanism as MechanismId};
 use crate::limits::Limits;
@@ -39,6 +40,7 @@ use crate::linux::errno::EINTR;
 use crate::linux::signal::BLOCKABLE;
 use crate::linux::{ChildStatus, Errno, Signal};
 use crate::present::snapshot::ObjectView;
+use crate::trace::CopyDirection;
 use crate::trace::{
     Args, BlockReason, CallInterrupted, CallResult, Event, EventKind, ObjectRef, Pid, Trace, WakeCause,
     IMPLICIT_EXIT_OP, IMPLICIT_SIGRETURN_OP,
@@ -215,6 +217,8 @@ pub struct Kernel {
     pub read_ceiling: u64,
     pub copied_to_kernel: u64,
     pub copied_to_user: u64,
+    /// The same bytes by mechanism ([`Copier::EACH`]), into the kernel (`[0]`) and out of it (`[1]`).
+    pub copies: [[u64; 2]; 4],
     /// System calls that returned (or ended their process), as opposed to attempts that blocked.
     pub calls_completed: u64,
     name_counts: BTreeMap<Arc<str>, u32>,
@@ -269,6 +273,7 @@ impl Kernel {
             read_ceiling: limits.max_trace_data_bytes.min(limits.max_memory_bytes),
             copied_to_kernel: 0,
             copied_to_user: 0,
+            copies: [[0; 2]; 4],
             calls_completed: 0,
             name_counts: BTreeMap::new(),
             deferred: Vec::new(),
@@ -1182,6 +1187,35 @@ impl Kernel {
         if has_expectation {
             self.record_completion(pid, op, result);
         }
+    }
+
+    /// Counts `bytes` copied between a process's memory and an object of `mechanism`.
+    #[cfg_attr(not(feature = "small"), inline(always))]
+    pub(crate) fn count_copy(&mut self, mechanism: Copier, direction: CopyDirection, bytes: u64) {
+        let way = match direction {
+            CopyDirection::UserToKernel => {
+                self.copied_to_kernel += bytes;
+                0
+            }
+            CopyDirection::KernelToUser => {
+                self.copied_to_user += bytes;
+                1
+            }
+        };
+        self.copies[mechanism.index()][way] += bytes;
+    }
+
+    /// Bytes copied so far between processes' memory and the objects of `mechanism`, one way or both.
+    pub fn copied(&self, mechanism: Copier, toward: Toward) -> u64 {
+        let rows: &[[u64; 2]] =
+            if mechanism == Copier::All { &self.copies } else { std::slice::from_ref(&self.copies[mechanism.index()]) };
+        rows.iter()
+            .map(|row| match toward {
+                Toward::Kernel => row[0],
+                Toward::User => row[1],
+                Toward::Both => row[0] + row[1],
+            })
+            .sum()
     }
 
     /// Keeps what the expectation check after the step needs.

@@ -28,6 +28,7 @@ use super::fd::{FileObject, OpenFile};
 use super::process::Handed;
 use super::time::TimerKind;
 use super::{CallContext, Exec, Interruption, Kernel, Mechanism, WokenCall};
+use crate::lang::ast::Copier;
 use crate::lang::syscalls::CallId;
 use crate::linux::errno::{EACCES, EAGAIN, EBADF, EEXIST, EINVAL, EMFILE, EMSGSIZE, ENOENT, ENOSPC, ETIMEDOUT};
 use crate::linux::fcntl::{self, O_ACCMODE, O_CREAT, O_EXCL, O_NONBLOCK, UMASK};
@@ -369,7 +370,7 @@ fn mq_send_once(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> E
         let receiver = queue.receivers.remove(0);
         push_once(&mut queue.received_by, receiver);
         trace.record_copy(step, copy(queue));
-        kernel.copied_to_kernel += size as u64;
+        kernel.count_copy(Copier::Mqueues, CopyDirection::UserToKernel, size as u64);
         kernel.proc_mut(receiver).handed = Some(Handed::Message { object, tag: priority, bytes: message, skipped: 0 });
         kernel.wake(receiver, pid, WakeCause::Completed { object }, trace);
         return Exec::Done(CallResult::Value { value: 0 });
@@ -378,7 +379,7 @@ fn mq_send_once(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> E
     queue.qsize += size as u64;
     trace.record_copy(step, copy(queue));
     let notify = if queue.curmsgs() == 1 { queue.notify.take() } else { None };
-    kernel.copied_to_kernel += size as u64;
+    kernel.count_copy(Copier::Mqueues, CopyDirection::UserToKernel, size as u64);
     // `__do_notify`: the queue was empty and nobody waits on it.
     if let Some((owner, signal)) = notify {
         // `__do_notify` fills in `SI_MESGQ`, the sender's pid and the `sigev_value` (none here).

@@ -18,6 +18,7 @@
 use super::ipc::IpcIds;
 use super::process::Handed;
 use super::{CallContext, Exec, Interruption, Kernel, Mechanism, Scratch, WokenCall};
+use crate::lang::ast::Copier;
 use crate::lang::syscalls::CallId;
 use crate::linux::errno::{E2BIG, EACCES, EAGAIN, EEXIST, EIDRM, EINVAL, ENOENT, ENOMSG, EPERM};
 use crate::linux::ipc::{self, IPC_CREAT, IPC_EXCL, IPC_NOWAIT, IPC_PRIVATE, MODE_BITS, S_IRUGO, S_IWUGO};
@@ -300,7 +301,7 @@ fn msgsnd(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Exec {
         Some(receiver) => {
             // The message goes straight from one process to the other: it never enters the queue.
             trace.record_copy(kernel.step as u32, copy(used));
-            kernel.copied_to_kernel += size;
+            kernel.count_copy(Copier::MsgQueues, CopyDirection::UserToKernel, size);
             for sleeper in too_small {
                 hand(kernel, sleeper, pid, object, Handed::Result(CallResult::Error { errno: E2BIG }), trace);
             }
@@ -312,7 +313,7 @@ fn msgsnd(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Exec {
             queue.cbytes += size;
             queue.messages.push_back(message);
             let used = queue.cbytes;
-            kernel.copied_to_kernel += size;
+            kernel.count_copy(Copier::MsgQueues, CopyDirection::UserToKernel, size);
             trace.record_copy(kernel.step as u32, copy(used));
             for sleeper in too_small {
                 hand(kernel, sleeper, pid, object, Handed::Result(CallResult::Error { errno: E2BIG }), trace);
@@ -471,7 +472,8 @@ pub(crate) fn deliver(
             capacity_bytes: capacity.min(u32::MAX as u64) as u32,
         },
     );
-    kernel.copied_to_user += len as u64;
+    let mechanism = if object.kind == crate::trace::ObjectKind::MsgQueue { Copier::MsgQueues } else { Copier::Mqueues };
+    kernel.count_copy(mechanism, CopyDirection::KernelToUser, len as u64);
     kernel.read_scratch.clear();
     kernel.read_scratch.extend_from_slice(&text[..len]);
     let CallResult::Data { offset, len } = trace.record_data(&text[..len]) else {

@@ -10,7 +10,7 @@
 use super::pipe_buffer::{round_pipe_size, PipeBuffer, WriteProgress};
 use super::wait::{WaitQueue, Wake};
 use super::{CallContext, Exec, Interruption, Kernel, Mechanism, Scratch};
-use crate::lang::ast::Payload;
+use crate::lang::ast::{Copier, Payload};
 use crate::lang::syscalls::CallId;
 use crate::linux::errno::{EAGAIN, EBUSY, EINVAL, EMFILE, EPERM, EPIPE};
 use crate::linux::fcntl::{self, PAGE_SIZE, PIPE2_FLAGS, PIPE_DEFAULT_CAPACITY, PIPE_MAX_SIZE};
@@ -188,7 +188,7 @@ pub(crate) fn write(
         let used_bytes = pipe.buffer.len_bytes();
         let capacity_bytes = pipe.buffer.capacity_bytes();
         kernel.bytes_in_flight += added as u64;
-        kernel.copied_to_kernel += added as u64;
+        kernel.count_copy(Copier::Pipes, CopyDirection::UserToKernel, added as u64);
         let direction = CopyDirection::UserToKernel;
         trace.record_copy(
             kernel.step as u32,
@@ -231,7 +231,9 @@ pub(crate) fn read(kernel: &mut Kernel, pid: Pid, pipe_id: u32, count: u32, nonb
         let capacity_bytes = pipe.buffer.capacity_bytes();
         let empty_after = pipe.buffer.is_empty();
         kernel.bytes_in_flight -= got as u64;
+        // `count_copy`'s two counters, written here where the pipe and the scratch buffer are still borrowed.
         kernel.copied_to_user += got as u64;
+        kernel.copies[Copier::Pipes.index()][1] += got as u64;
         let direction = CopyDirection::KernelToUser;
         trace
             .record_copy(kernel.step as u32, Copied { pid, direction, bytes: got, object, used_bytes, capacity_bytes });

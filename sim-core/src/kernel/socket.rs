@@ -25,7 +25,7 @@
 
 use super::wait::{WaitQueue, Wake};
 use super::{CallContext, Exec, Interruption, Kernel, Mechanism, Scratch};
-use crate::lang::ast::Payload;
+use crate::lang::ast::{Copier, Payload};
 use crate::lang::syscalls::CallId;
 use crate::linux::errno::{
     EADDRINUSE, EAGAIN, EBADF, ECONNREFUSED, ECONNRESET, EINVAL, EISCONN, EMFILE, EMSGSIZE, ENOENT, ENOTCONN, ENOTSOCK,
@@ -493,7 +493,7 @@ fn enqueue(
     target.bytes_in += bytes as u64;
     let used_bytes = target.queued;
     let capacity_bytes = kernel.socket_mut(from).sndbuf;
-    kernel.copied_to_kernel += bytes as u64;
+    kernel.count_copy(Copier::Sockets, CopyDirection::UserToKernel, bytes as u64);
     let object = ObjectRef::socket(peer);
     trace.record_copy(
         kernel.step as u32,
@@ -655,7 +655,7 @@ fn uncharge(kernel: &mut Kernel, pid: Pid, sender: u32, bytes: u32, trace: &mut 
 fn record_read(kernel: &mut Kernel, pid: Pid, id: u32, got: u32, trace: &mut Trace) {
     let socket = kernel.socket_mut(id);
     let (used_bytes, capacity_bytes) = (socket.queued, socket.sndbuf);
-    kernel.copied_to_user += got as u64;
+    kernel.count_copy(Copier::Sockets, CopyDirection::KernelToUser, got as u64);
     let object = ObjectRef::socket(id);
     trace.record_copy(
         kernel.step as u32,

@@ -394,6 +394,14 @@ impl Kernel {
         for segment in self.ipc.shm_segs.values() {
             segment.hash_into(self, &frames, &mut frame_hashed, &mut hasher);
         }
+        // The bytes copied so far decide nothing that follows, unless a declared outcome counts them:
+        // then two runs that copied differently must not meet as one state.
+        if self.program.counts_copies() {
+            for row in &self.copies {
+                hasher.word(row[0]);
+                hasher.word(row[1]);
+            }
+        }
         hasher.finish()
     }
 }

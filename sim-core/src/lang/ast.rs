@@ -89,6 +89,80 @@ pub enum Condition {
     /// `left KIND OP N`: how many IPC objects of a kind are still in the system when the run ends
     /// (what `ipcs`, `/dev/mqueue` and `/dev/shm` would list), compared with a number.
     Left { kind: Leftover, op: Compare, value: i64 },
+    /// `copied MECHANISM DIRECTION OP N`: how many bytes the run copied between processes' memory and
+    /// the kernel's objects of a mechanism, in one direction or both, compared with a number.
+    Copied { mechanism: Copier, toward: Toward, op: Compare, value: i64 },
+}
+
+/// The mechanisms whose calls copy bytes between a process's memory and the kernel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Copier {
+    /// Pipes and FIFOs (`write`, `read`).
+    Pipes,
+    /// System V message queues (`msgsnd`, `msgrcv`).
+    MsgQueues,
+    /// POSIX message queues (`mq_send`, `mq_receive`).
+    Mqueues,
+    /// Sockets (`send`, `recv`, and `write`/`read` on a socket).
+    Sockets,
+    /// All of them.
+    All,
+}
+
+impl Copier {
+    /// Every mechanism that copies, without `All`: the rows of the counters.
+    pub const EACH: [Copier; 4] = [Copier::Pipes, Copier::MsgQueues, Copier::Mqueues, Copier::Sockets];
+
+    pub fn word(self) -> &'static str {
+        match self {
+            Copier::Pipes => "pipes",
+            Copier::MsgQueues => "msg_queues",
+            Copier::Mqueues => "mqueues",
+            Copier::Sockets => "sockets",
+            Copier::All => "all",
+        }
+    }
+
+    pub fn from_word(word: &str) -> Option<Copier> {
+        Copier::EACH.into_iter().chain([Copier::All]).find(|copier| copier.word() == word)
+    }
+
+    /// Its row in [`Copier::EACH`].
+    pub fn index(self) -> usize {
+        match self {
+            Copier::Pipes => 0,
+            Copier::MsgQueues => 1,
+            Copier::Mqueues => 2,
+            Copier::Sockets | Copier::All => 3,
+        }
+    }
+}
+
+/// Which way the bytes a `copied` condition counts went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Toward {
+    /// From a process's memory into the kernel (a write, a send).
+    Kernel,
+    /// From the kernel into a process's memory (a read, a receive).
+    User,
+    /// Both ways.
+    Both,
+}
+
+impl Toward {
+    pub const ALL: [Toward; 3] = [Toward::Kernel, Toward::User, Toward::Both];
+
+    pub fn word(self) -> &'static str {
+        match self {
+            Toward::Kernel => "to_kernel",
+            Toward::User => "to_user",
+            Toward::Both => "both_ways",
+        }
+    }
+
+    pub fn from_word(word: &str) -> Option<Toward> {
+        Toward::ALL.into_iter().find(|toward| toward.word() == word)
+    }
 }
 
 /// A kind of IPC object that outlives the processes that made it, counted by a `left` condition.

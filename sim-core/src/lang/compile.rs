@@ -408,6 +408,7 @@ pub enum OutcomeCondition {
     Process { name: Arc<str>, end: ProcessOutcome },
     Compare { name: Arc<str>, variable: Arc<str>, slot: Slot, op: Compare, value: i64 },
     Left { kind: Leftover, op: Compare, value: i64 },
+    Copied { mechanism: Copier, toward: Toward, op: Compare, value: i64 },
 }
 
 impl OutcomeCondition {
@@ -419,12 +420,22 @@ impl OutcomeCondition {
                 Condition::Compare { name: name.to_string(), variable: variable.to_string(), op: *op, value: *value }
             }
             OutcomeCondition::Left { kind, op, value } => Condition::Left { kind: *kind, op: *op, value: *value },
+            OutcomeCondition::Copied { mechanism, toward, op, value } => {
+                Condition::Copied { mechanism: *mechanism, toward: *toward, op: *op, value: *value }
+            }
         };
         crate::lang::print::condition_text(&condition)
     }
 }
 
 impl Program {
+    /// Whether a declared outcome counts the bytes copied (`copied ...`).
+    pub fn counts_copies(&self) -> bool {
+        self.outcomes.iter().any(|declared| {
+            declared.conditions.iter().any(|(_, condition)| matches!(condition, OutcomeCondition::Copied { .. }))
+        })
+    }
+
     pub fn compile(scenario: &Scenario) -> Result<Program, Diagnostic> {
         let mut compiler = Compiler {
             ops: Vec::new(),
@@ -926,6 +937,9 @@ fn compile_outcomes(scenario: &Scenario, compiler: &Compiler) -> Result<Vec<Decl
                     }
                 }
                 Condition::Left { kind, op, value } => OutcomeCondition::Left { kind: *kind, op: *op, value: *value },
+                Condition::Copied { mechanism, toward, op, value } => {
+                    OutcomeCondition::Copied { mechanism: *mechanism, toward: *toward, op: *op, value: *value }
+                }
             };
             conditions.push((condition.span, compiled));
         }

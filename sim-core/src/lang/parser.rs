@@ -501,11 +501,11 @@ impl<'a> Parser<'a> {
 
     /// One line of an `outcome` block: `all-exited` | `deadlock` | `step-limit` | `NAME exited N` |
     /// `NAME killed SIGNAL [core | no core]` | `NAME running` | `NAME.VARIABLE OP NUMBER` |
-    /// `left KIND OP NUMBER`.
+    /// `left KIND OP NUMBER` | `copied MECHANISM DIRECTION OP NUMBER`.
     fn condition(&mut self) -> PResult<Located<Condition>> {
         let start = self.peek().span;
         let what = "a condition: `all-exited`, `deadlock`, `step-limit`, `NAME exited N`, `NAME killed SIGNAL`, \
-                    `NAME running`, `NAME.VARIABLE == N` or `left KIND == N`";
+                    `NAME running`, `NAME.VARIABLE == N`, `left KIND == N` or `copied MECHANISM DIRECTION == N`";
         let Some(word) = self.word() else { return Err(self.expected(what)) };
         // `left` begins a count of objects left behind unless a process is called so (`left exited 0`).
         let next = self.nth(1);
@@ -514,6 +514,30 @@ impl<'a> Parser<'a> {
             matches!(next, "exited" | "killed" | "running")
         };
         let value = match word {
+            "copied" if !next_is_end => {
+                self.bump();
+                let words =
+                    |words: Vec<&str>| words.iter().map(|word| format!("`{word}`")).collect::<Vec<_>>().join(", ");
+                let Some(mechanism) = self.word().and_then(Copier::from_word) else {
+                    let all = Copier::EACH.iter().chain(&[Copier::All]).map(|copier| copier.word()).collect();
+                    return Err(self.expected_with(
+                        "a mechanism after `copied`",
+                        Some(format!("the mechanisms are {}", words(all))),
+                    ));
+                };
+                self.bump();
+                let Some(toward) = self.word().and_then(Toward::from_word) else {
+                    let all = Toward::ALL.iter().map(|toward| toward.word()).collect();
+                    return Err(self.expected_with(
+                        &format!("a direction after `copied {}`", mechanism.word()),
+                        Some(format!("the directions are {}", words(all))),
+                    ));
+                };
+                self.bump();
+                let op = self.comparison(toward.word())?;
+                let value = self.signed_number("a number of bytes to compare with")?;
+                Condition::Copied { mechanism, toward, op, value }
+            }
             "left" if !next_is_end => {
                 self.bump();
                 let kinds =

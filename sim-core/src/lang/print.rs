@@ -90,6 +90,9 @@ pub fn condition_text(condition: &Condition) -> String {
         Condition::Process { name, end } => format!("{name} {}", outcome(end)),
         Condition::Compare { name, variable, op, value } => format!("{name}.{variable} {} {value}", op.symbol()),
         Condition::Left { kind, op, value } => format!("left {} {} {value}", kind.word(), op.symbol()),
+        Condition::Copied { mechanism, toward, op, value } => {
+            format!("copied {} {} {} {value}", mechanism.word(), toward.word(), op.symbol())
+        }
     }
 }
 

@@ -7,7 +7,7 @@
 //! the same everywhere.
 
 use crate::kernel::{base_name, Kernel, ProcState};
-use crate::lang::ast::Span;
+use crate::lang::ast::{Copier, Span, Toward};
 use crate::lang::compile::{OpKind, Slot, SlotKind, ERRNO_SLOT};
 use crate::linux::signal::signals_in;
 use crate::linux::{ChildStatus, Signal};
@@ -29,8 +29,19 @@ pub struct Snapshot {
     /// Bytes copied from processes into kernel buffers, and back out, so far.
     pub copied_to_kernel: u64,
     pub copied_to_user: u64,
+    /// The same bytes by mechanism: one row for each that copied any.
+    pub copies: Vec<CopyCount>,
     /// Virtual time, in nanoseconds.
     pub now_ns: u64,
+}
+
+/// Bytes copied between processes' memory and one mechanism's objects, each way.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CopyCount {
+    /// As a `copied` condition names it: `pipes`, `msg_queues`, `mqueues`, `sockets`.
+    pub mechanism: String,
+    pub to_kernel: u64,
+    pub to_user: u64,
 }
 
 impl Snapshot {
@@ -530,6 +541,15 @@ impl Snapshot {
             outcome: outcome.cloned(),
             copied_to_kernel: kernel.copied_to_kernel,
             copied_to_user: kernel.copied_to_user,
+            copies: Copier::EACH
+                .iter()
+                .map(|&mechanism| CopyCount {
+                    mechanism: mechanism.word().to_string(),
+                    to_kernel: kernel.copied(mechanism, Toward::Kernel),
+                    to_user: kernel.copied(mechanism, Toward::User),
+                })
+                .filter(|count| count.to_kernel + count.to_user > 0)
+                .collect(),
             now_ns: kernel.now(),
         }
     }

@@ -11,7 +11,7 @@
 //! and notification) and semaphores (a resource for three users, a mutex and the same section without
 //! one, producer and consumer and their classic deadlock, two semaphores taken in one atomic semop, an
 //! undo after a kill, a check-then-act race that leaves the objects behind), then shared memory (one frame in two address spaces, a lost update and its
-//! two cures, a fault on a read-only attach, removal at the last detach, copy-on-write after fork).
+//! two cures, what a pipe copies and shared memory does not, a fault on a read-only attach, removal at the last detach, copy-on-write after fork).
 //! Scenarios whose names start with `probe-` pin one subtle Linux rule each and go
 //! under "Linux rules"; every other one has its place here (a test checks it), and one that had none
 //! would still join "Learn", after the listed ones.
@@ -104,6 +104,7 @@ pub const LEARN_ORDER: &[(&str, &str)] = &[
     ("sem-last-one-out", "Semaphores"),
     ("ipc-timeouts", "Semaphores"),
     ("shm-one-frame", "Shared memory"),
+    ("copies-pipe-vs-shm", "Shared memory"),
     ("shm-lost-update", "Shared memory"),
     ("shm-counter-sem", "Shared memory"),
     ("shm-counter-atomic", "Shared memory"),

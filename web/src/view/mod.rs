@@ -479,14 +479,43 @@ fn stage(model: &Model, snapshot: Option<&Snapshot>, callbacks: &Callbacks) -> H
                             { for signals.into_iter().map(|(step, text)| html! { <li class="event signal"><span class="actor">{format!("step {step}")}</span>{" "}{text}</li> }) }
                         </ol>
                     }
-                    <div class="copies">
-                        {format!("copied into the kernel: {} bytes · out to processes: {} bytes", snapshot.copied_to_kernel, snapshot.copied_to_user)}
-                    </div>
+                    { copies(snapshot) }
                     if facts::uses_time(engine) {
                         <div class="clock" id="clock">{format!("virtual time: {}", sim_core::kernel::time::time_text(snapshot.now_ns))}</div>
                     }
                 </div>
             </div>
         </section>
+    }
+}
+
+/// Bytes copied between processes' memory and the kernel, by mechanism and direction: what a pipe costs
+/// (every byte twice) and shared memory does not (its loads and stores copy nothing).
+fn copies(snapshot: &sim_core::Snapshot) -> Html {
+    let name = |mechanism: &str| {
+        match mechanism {
+            "pipes" => "pipes and FIFOs",
+            "msg_queues" => "System V queues",
+            "mqueues" => "POSIX queues",
+            "sockets" => "sockets",
+            other => other,
+        }
+        .to_string()
+    };
+    html! {
+        <div class="copies" id="copies">
+            if snapshot.copies.is_empty() {
+                {"no bytes copied between processes and the kernel yet"}
+            } else {
+                <table>
+                    <tr><th>{"bytes copied"}</th><th>{"into the kernel"}</th><th>{"out to processes"}</th></tr>
+                    { for snapshot.copies.iter().map(|count| html! {
+                        <tr class={format!("copies-{}", count.mechanism)}>
+                            <td>{name(&count.mechanism)}</td><td>{count.to_kernel}</td><td>{count.to_user}</td>
+                        </tr>
+                    }) }
+                </table>
+            }
+        </div>
     }
 }
