@@ -826,6 +826,22 @@ fn ipc_objects_are_drawn_with_their_messages_counters_sleepers_and_the_system_wi
 }
 
 #[test]
+fn the_bytes_copied_are_counted_by_mechanism_and_shared_memory_adds_none() {
+    let browser = Browser::start(1280, 900);
+    open(&browser, &playground());
+    choose_scenario(&browser, "copies-pipe-vs-shm");
+    wait_text(&browser, "#scenario-title", "What a pipe copies");
+    wait_text(&browser, "#copies", "no bytes copied");
+    browser.press(&[END]);
+    wait_text(&browser, "#events", "run ends");
+    let row = wait_text(&browser, "#copies .copies-pipes", "pipes and FIFOs");
+    assert!(row.contains("512512"), "512 bytes in and 512 out: {row}");
+    let table = wait_text(&browser, "#copies", "into the kernel");
+    assert!(!table.contains("System V") && !table.contains("sockets"), "only the pipe copied: {table}");
+    save_screenshot(&browser, "copies");
+}
+
+#[test]
 fn lanes_show_masks_pending_signals_handlers_and_the_clock() {
     let browser = Browser::start(1280, 900);
     open(&browser, &playground());
