@@ -29,12 +29,12 @@ use crate::lang::ast::Payload;
 use crate::lang::syscalls::CallId;
 use crate::linux::errno::{
     EADDRINUSE, EAGAIN, EBADF, ECONNREFUSED, ECONNRESET, EINVAL, EISCONN, EMFILE, EMSGSIZE, ENOENT, ENOTCONN, ENOTSOCK,
-    EOPNOTSUPP, EPIPE, EPROTOTYPE,
+    EOPNOTSUPP, EPIPE, EPROTOTYPE, ESOCKTNOSUPPORT,
 };
 use crate::linux::fcntl;
 use crate::linux::socket::{
-    MSG_DONTWAIT, MSG_NOSIGNAL, MSG_PEEK, MSG_TRUNC, SHUT_RD, SHUT_RDWR, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_STREAM,
-    WMEM_DEFAULT,
+    MSG_DONTWAIT, MSG_NOSIGNAL, MSG_PEEK, MSG_TRUNC, SHUT_RD, SHUT_RDWR, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_MAX,
+    SOCK_NONBLOCK, SOCK_RAW, SOCK_SEQPACKET, SOCK_STREAM, SOCK_TYPE_MASK, WMEM_DEFAULT,
 };
 use crate::linux::Errno;
 use crate::present::snapshot::{MessageView, ObjectView, SocketEndView, SocketPairView};
@@ -55,10 +55,12 @@ pub enum SocketKind {
 }
 
 impl SocketKind {
+    /// The kind of a type number: `unix_create` makes a `SOCK_RAW` socket as a datagram socket and
+    /// refuses the types it does not know.
     fn from_type(value: i64) -> Option<SocketKind> {
         match value {
             SOCK_STREAM => Some(SocketKind::Stream),
-            SOCK_DGRAM => Some(SocketKind::Dgram),
+            SOCK_DGRAM | SOCK_RAW => Some(SocketKind::Dgram),
             SOCK_SEQPACKET => Some(SocketKind::Seqpacket),
             _ => None,
         }
@@ -258,24 +260,55 @@ fn state_change(kernel: &mut Kernel, socket: u32, by: Pid, trace: &mut Trace) {
     wake_socket(kernel, socket, |s| &mut s.write_wait, Wake::All, by, WakeCause::Hangup { object }, trace);
 }
 
+/// A type argument of `socket` or `socketpair` split into its flags (`SOCK_NONBLOCK`,
+/// `SOCK_CLOEXEC`) and type number: other bits outside `SOCK_TYPE_MASK` are `EINVAL`, as
+/// `__sys_socket_create` and `__sys_socketpair` test before anything else.
+fn type_flags(value: i64) -> Result<(i64, bool, bool), Errno> {
+    let flags = value & !SOCK_TYPE_MASK;
+    if flags & !(SOCK_NONBLOCK | SOCK_CLOEXEC) != 0 {
+        return Err(EINVAL);
+    }
+    Ok((value & SOCK_TYPE_MASK, flags & SOCK_NONBLOCK != 0, flags & SOCK_CLOEXEC != 0))
+}
+
+/// The kind of a type number: `__sock_create` refuses a number past the last type (`SOCK_MAX`) with
+/// `EINVAL`, and `unix_create` a type it does not make with `ESOCKTNOSUPPORT`.
+fn kind_of(number: i64) -> Result<SocketKind, Errno> {
+    if number >= SOCK_MAX {
+        return Err(EINVAL);
+    }
+    SocketKind::from_type(number).ok_or(ESOCKTNOSUPPORT)
+}
+
 /// `unix_socketpair` (with `unix_create1` for each end): two connected sockets of one type, on the two
-/// lowest free descriptors.
+/// lowest free descriptors. `__sys_socketpair` takes both descriptors before it creates the sockets,
+/// so a full table is `EMFILE` before an unknown type is refused.
 fn socketpair(kernel: &mut Kernel, pid: Pid, kind: i64) -> Exec {
-    let Some(kind) = SocketKind::from_type(kind) else { return Kernel::error(EINVAL) };
+    let (number, nonblock, cloexec) = match type_flags(kind) {
+        Ok(split) => split,
+        Err(errno) => return Kernel::error(errno),
+    };
     let Some(first_fd) = kernel.lowest_free_fd(pid, 0) else { return Kernel::error(EMFILE) };
     kernel.install_fd(pid, first_fd, u32::MAX, false);
     let Some(second_fd) = kernel.lowest_free_fd(pid, 0) else {
         kernel.proc_mut(pid).fds[first_fd as usize] = None;
         return Kernel::error(EMFILE);
     };
+    let kind = match kind_of(number) {
+        Ok(kind) => kind,
+        Err(errno) => {
+            kernel.proc_mut(pid).fds[first_fd as usize] = None;
+            return Kernel::error(errno);
+        }
+    };
     let first = kernel.sockets.len() as u32 + 1;
     let second = first + 1;
     kernel.sockets.push(Some(Socket::new(first, kind, second)));
     kernel.sockets.push(Some(Socket::new(second, kind, first)));
-    let first_file = kernel.new_file(socket_file(first));
-    let second_file = kernel.new_file(socket_file(second));
-    kernel.install_fd(pid, first_fd, first_file, false);
-    kernel.install_fd(pid, second_fd, second_file, false);
+    let first_file = kernel.new_file(socket_file(first, nonblock));
+    let second_file = kernel.new_file(socket_file(second, nonblock));
+    kernel.install_fd(pid, first_fd, first_file, cloexec);
+    kernel.install_fd(pid, second_fd, second_file, cloexec);
     if kernel.footprint.enabled {
         kernel.footprint.write(ObjectRef::socket(first));
         kernel.footprint.write(ObjectRef::socket(second));
@@ -283,13 +316,14 @@ fn socketpair(kernel: &mut Kernel, pid: Pid, kind: i64) -> Exec {
     Exec::Done(CallResult::Pair { read_fd: first_fd as i32, write_fd: second_fd as i32 })
 }
 
-/// A new open file on socket `id`: read and write, blocking.
-fn socket_file(id: u32) -> super::fd::OpenFile {
+/// A new open file on socket `id`: read and write, blocking unless `nonblock` (`sock_alloc_file`
+/// gives it `O_RDWR` and the `O_NONBLOCK` of `SOCK_NONBLOCK`).
+fn socket_file(id: u32, nonblock: bool) -> super::fd::OpenFile {
     super::fd::OpenFile {
         object: super::fd::FileObject::Socket(id),
         readable: true,
         writable: true,
-        nonblock: false,
+        nonblock,
         base_flags: fcntl::O_RDWR,
         refs: 1,
         offset: 0,
@@ -297,20 +331,28 @@ fn socket_file(id: u32) -> super::fd::OpenFile {
 }
 
 /// An open file on socket `id`, on the lowest free descriptor (`EMFILE` when there is none).
-fn install_socket(kernel: &mut Kernel, pid: Pid, id: u32) -> Result<i64, Errno> {
+fn install_socket(kernel: &mut Kernel, pid: Pid, id: u32, nonblock: bool, cloexec: bool) -> Result<i64, Errno> {
     let Some(fd) = kernel.lowest_free_fd(pid, 0) else { return Err(EMFILE) };
-    let file = kernel.new_file(socket_file(id));
-    kernel.install_fd(pid, fd, file, false);
+    let file = kernel.new_file(socket_file(id, nonblock));
+    kernel.install_fd(pid, fd, file, cloexec);
     Ok(fd)
 }
 
-/// `unix_create`: an unconnected socket. Datagram sockets come from `socketpair` only here: an
-/// unconnected one would need addresses for `sendto`, which are not modelled yet.
+/// `__sys_socket` and `unix_create`: an unconnected socket. The type is looked at first (`EINVAL`,
+/// `ESOCKTNOSUPPORT`), the descriptor table after (`sock_map_fd`: `EMFILE`). Datagram sockets come
+/// from `socketpair` only here: an unconnected one would need addresses for `sendto`, which are not
+/// modelled yet.
 fn socket(kernel: &mut Kernel, pid: Pid, kind: i64) -> Exec {
-    let Some(kind) = SocketKind::from_type(kind).filter(|kind| kind.connected_type()) else {
+    let (kind, nonblock, cloexec) = match type_flags(kind)
+        .and_then(|(number, nonblock, cloexec)| kind_of(number).map(|kind| (kind, nonblock, cloexec)))
+    {
+        Ok(split) => split,
+        Err(errno) => return Kernel::error(errno),
+    };
+    if !kind.connected_type() {
         let detail = "only SOCK_STREAM and SOCK_SEQPACKET sockets are made by socket in this model".to_string();
         return kernel.halt("not_modelled", detail);
-    };
+    }
     if kernel.lowest_free_fd(pid, 0).is_none() {
         return Kernel::error(EMFILE);
     }
@@ -319,7 +361,7 @@ fn socket(kernel: &mut Kernel, pid: Pid, kind: i64) -> Exec {
     if kernel.footprint.enabled {
         kernel.footprint.write(ObjectRef::socket(id));
     }
-    match install_socket(kernel, pid, id) {
+    match install_socket(kernel, pid, id, nonblock, cloexec) {
         Ok(fd) => Exec::Done(CallResult::Value { value: fd }),
         Err(errno) => Kernel::error(errno),
     }
@@ -439,7 +481,7 @@ fn accept(kernel: &mut Kernel, pid: Pid, id: u32, nonblock: bool, trace: &mut Tr
         return Exec::Block(BlockReason::SocketAccept { socket: id });
     };
     kernel.socket_mut(server).files = 1;
-    let fd = install_socket(kernel, pid, server).expect("a free descriptor was found above");
+    let fd = install_socket(kernel, pid, server, false, false).expect("a free descriptor was found above");
     let object = ObjectRef::socket(id);
     wake_socket(kernel, id, |s| &mut s.connect_wait, Wake::One, pid, WakeCause::Room { object }, trace);
     Exec::Done(CallResult::Value { value: fd })

@@ -103,7 +103,8 @@ pub enum Family {
     Prot,
     /// `mmap` flags: `MAP_SHARED` or `MAP_PRIVATE`, with `MAP_ANONYMOUS`.
     MapFlag,
-    /// A socket type: `SOCK_STREAM`, `SOCK_DGRAM`, `SOCK_SEQPACKET`.
+    /// A socket type: `SOCK_STREAM`, `SOCK_DGRAM`, `SOCK_SEQPACKET`, with `SOCK_NONBLOCK` and
+    /// `SOCK_CLOEXEC` or-ed in.
     SockType,
     /// `send` flags: `MSG_DONTWAIT`, `MSG_NOSIGNAL`.
     SendFlag,
@@ -281,6 +282,8 @@ pub const CONSTANTS: &[Constant] = &[
     constant("SOCK_STREAM", socket::SOCK_STREAM, Family::SockType.bit()),
     constant("SOCK_DGRAM", socket::SOCK_DGRAM, Family::SockType.bit()),
     constant("SOCK_SEQPACKET", socket::SOCK_SEQPACKET, Family::SockType.bit()),
+    constant("SOCK_NONBLOCK", socket::SOCK_NONBLOCK, Family::SockType.bit()),
+    constant("SOCK_CLOEXEC", socket::SOCK_CLOEXEC, Family::SockType.bit()),
     constant("MSG_PEEK", socket::MSG_PEEK, Family::RecvFlag.bit()),
     constant("MSG_TRUNC", socket::MSG_TRUNC, Family::RecvFlag.bit()),
     constant("MSG_DONTWAIT", socket::MSG_DONTWAIT, Family::SendFlag.bit() | Family::RecvFlag.bit()),
@@ -431,6 +434,17 @@ pub fn value_text(family: Family, value: i64) -> String {
             }
         }
         Family::StandardFd => value.to_string(),
+        Family::SockType if value >= 0 => {
+            // The type by name (or number), then the flags or-ed into it.
+            let kind = value & socket::SOCK_TYPE_MASK;
+            let mut parts =
+                vec![match CONSTANTS.iter().find(|constant| constant.is_in(family) && constant.value == kind) {
+                    Some(constant) => constant.name.to_string(),
+                    None => kind.to_string(),
+                }];
+            parts.extend(bit_names(family, value & !socket::SOCK_TYPE_MASK));
+            parts.join("|")
+        }
         Family::FcntlCommand
         | Family::IdType
         | Family::Disposition
@@ -509,6 +523,14 @@ mod tests {
         assert_eq!(value_text(Family::FcntlCommand, 1032), "F_GETPIPE_SZ");
         assert_eq!(value_text(Family::Signal, 0), "0");
         assert_eq!(value_text(Family::Signal, 9), "SIGKILL");
+        assert_eq!(value_text(Family::SockType, socket::SOCK_DGRAM), "SOCK_DGRAM");
+        assert_eq!(
+            value_text(Family::SockType, socket::SOCK_STREAM | socket::SOCK_NONBLOCK | socket::SOCK_CLOEXEC),
+            "SOCK_STREAM|SOCK_NONBLOCK|SOCK_CLOEXEC"
+        );
+        assert_eq!(value_text(Family::SockType, socket::SOCK_SEQPACKET | 0x100), "SOCK_SEQPACKET|0x100");
+        assert_eq!(value_text(Family::SockType, 12), "12");
+        assert_eq!(value_text(Family::SockType, -1), "-1");
     }
 
     #[test]

@@ -8,6 +8,16 @@ pub const AF_UNIX: i64 = 1;
 pub const SOCK_STREAM: i64 = 1;
 pub const SOCK_DGRAM: i64 = 2;
 pub const SOCK_SEQPACKET: i64 = 5;
+/// `SOCK_RAW`: a Unix-domain socket of this type is made as a datagram socket (`unix_create`).
+pub const SOCK_RAW: i64 = 3;
+/// The bits of a type argument that are the type (`SOCK_TYPE_MASK`), and one past the highest type
+/// number `__sock_create` accepts (`SOCK_MAX`).
+pub const SOCK_TYPE_MASK: i64 = 0xf;
+pub const SOCK_MAX: i64 = 11;
+/// Flags or-ed into the type of `socket` and `socketpair`: the new descriptors' open file is
+/// non-blocking (`O_NONBLOCK`), and they close on exec (`O_CLOEXEC`).
+pub const SOCK_NONBLOCK: i64 = 0o4000;
+pub const SOCK_CLOEXEC: i64 = 0o2000000;
 
 /// `recv` flags: look without taking; return a datagram's real length even when it was cut short.
 pub const MSG_PEEK: i64 = 0x2;
