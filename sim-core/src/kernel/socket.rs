@@ -1,5 +1,5 @@
 //! Unix-domain sockets: `socketpair`, `socket`, `bind`, `listen`, `accept`, `connect`, `send`, `recv`,
-//! `shutdown`, and `read`, `write` and `close` on a socket's descriptor.
+//! `shutdown`, `getsockopt`, `setsockopt`, and `read`, `write` and `close` on a socket's descriptor.
 //!
 //! The rules follow `net/unix/af_unix.c` of Linux 6.18, each cited at the function that has it. A
 //! socket is one end; `socketpair` makes two connected ends (`unix_socketpair`). What one end sends is
@@ -28,13 +28,14 @@ use super::{CallContext, Exec, Interruption, Kernel, Mechanism, Scratch};
 use crate::lang::ast::Payload;
 use crate::lang::syscalls::CallId;
 use crate::linux::errno::{
-    EADDRINUSE, EAGAIN, EBADF, ECONNREFUSED, ECONNRESET, EINVAL, EISCONN, EMFILE, EMSGSIZE, ENOENT, ENOTCONN, ENOTSOCK,
-    EOPNOTSUPP, EPIPE, EPROTOTYPE, ESOCKTNOSUPPORT,
+    EADDRINUSE, EAGAIN, EBADF, ECONNREFUSED, ECONNRESET, EINVAL, EISCONN, EMFILE, EMSGSIZE, ENOENT, ENOPROTOOPT,
+    ENOTCONN, ENOTSOCK, EOPNOTSUPP, EPIPE, EPROTOTYPE, ESOCKTNOSUPPORT,
 };
 use crate::linux::fcntl;
 use crate::linux::socket::{
-    MSG_DONTWAIT, MSG_NOSIGNAL, MSG_PEEK, MSG_TRUNC, SHUT_RD, SHUT_RDWR, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_MAX,
-    SOCK_NONBLOCK, SOCK_RAW, SOCK_SEQPACKET, SOCK_STREAM, SOCK_TYPE_MASK, WMEM_DEFAULT,
+    MSG_DONTWAIT, MSG_NOSIGNAL, MSG_PEEK, MSG_TRUNC, RMEM_DEFAULT, RMEM_MAX, SHUT_RD, SHUT_RDWR, SOCK_CLOEXEC,
+    SOCK_DGRAM, SOCK_MAX, SOCK_MIN_RCVBUF, SOCK_MIN_SNDBUF, SOCK_NONBLOCK, SOCK_RAW, SOCK_SEQPACKET, SOCK_STREAM,
+    SOCK_TYPE_MASK, SOL_SOCKET, SO_PEERCRED, SO_RCVBUF, SO_SNDBUF, SO_TYPE, WMEM_DEFAULT, WMEM_MAX,
 };
 use crate::linux::Errno;
 use crate::present::snapshot::{MessageView, ObjectView, SocketEndView, SocketPairView};
@@ -159,8 +160,13 @@ pub struct Socket {
     /// `sk_wmem_alloc`: the `truesize` of the entries this socket queued at its peer that the peer has
     /// not consumed whole.
     pub unread_sent: u32,
-    /// `sk_sndbuf`.
+    /// `sk_sndbuf` and `sk_rcvbuf` (`SO_SNDBUF`, `SO_RCVBUF`). Only the send buffer bounds anything
+    /// here: a Unix-domain socket's receive queue is bounded by its senders' buffers.
     pub sndbuf: u32,
+    pub rcvbuf: u32,
+    /// `sk_peer_pid`, what `SO_PEERCRED` reports: the process that made the pair, connected to this
+    /// server end, or listened on the socket this client connected to; 0 for none.
+    pub peer_pid: Pid,
     /// Processes asleep receiving on this socket, and sending through it.
     pub read_wait: WaitQueue,
     pub write_wait: WaitQueue,
@@ -192,6 +198,8 @@ impl Socket {
             error: None,
             unread_sent: 0,
             sndbuf: WMEM_DEFAULT,
+            rcvbuf: RMEM_DEFAULT,
+            peer_pid: 0,
             read_wait: WaitQueue::default(),
             write_wait: WaitQueue::default(),
             bytes_in: 0,
@@ -303,8 +311,12 @@ fn socketpair(kernel: &mut Kernel, pid: Pid, kind: i64) -> Exec {
     };
     let first = kernel.sockets.len() as u32 + 1;
     let second = first + 1;
-    kernel.sockets.push(Some(Socket::new(first, kind, second)));
-    kernel.sockets.push(Some(Socket::new(second, kind, first)));
+    // Both ends carry the caller's credentials (`init_peercred` on each in `unix_socketpair`).
+    for (id, peer) in [(first, second), (second, first)] {
+        let mut end = Socket::new(id, kind, peer);
+        end.peer_pid = pid;
+        kernel.sockets.push(Some(end));
+    }
     let first_file = kernel.new_file(socket_file(first, nonblock));
     let second_file = kernel.new_file(socket_file(second, nonblock));
     kernel.install_fd(pid, first_fd, first_file, cloexec);
@@ -394,6 +406,8 @@ fn listen(kernel: &mut Kernel, pid: Pid, id: u32, backlog: i64, trace: &mut Trac
     }
     let backlog = if (backlog as u64) > 4096 { 4096 } else { backlog as u32 };
     let grew = backlog > socket.backlog;
+    // `unix_listen` records the listener's credentials, for its clients to copy at `connect`.
+    socket.peer_pid = pid;
     socket.listening = true;
     socket.backlog = backlog;
     if grew {
@@ -447,8 +461,13 @@ fn connect(kernel: &mut Kernel, pid: Pid, id: u32, path: Arc<str>, nonblock: boo
     let server = kernel.sockets.len() as u32 + 1;
     let mut end = Socket::new(server, kind, id);
     end.files = 0;
+    // The server's end carries the client's credentials (`init_peercred(newsk)`), the client the
+    // listener's (`copy_peercred`).
+    end.peer_pid = pid;
+    let listener_pid = kernel.socket_mut(listener).peer_pid;
     kernel.sockets.push(Some(end));
     kernel.socket_mut(id).peer = server;
+    kernel.socket_mut(id).peer_pid = listener_pid;
     kernel.socket_mut(listener).pending.push_back(server);
     if kernel.footprint.enabled {
         kernel.footprint.write(ObjectRef::socket(server));
@@ -685,6 +704,10 @@ pub(crate) fn recv(kernel: &mut Kernel, pid: Pid, id: u32, count: u32, flags: i6
 /// read in part stays charged): the sender's charge drops, and its waiting senders wake once it is writable
 /// (`unix_write_space` from the entry's destructor, `sock_wfree`).
 fn uncharge(kernel: &mut Kernel, pid: Pid, sender: u32, bytes: u32, trace: &mut Trace) {
+    // The sender's charge is its own state, which its next send reads: the reader writes it.
+    if kernel.footprint.enabled {
+        kernel.footprint.write(ObjectRef::socket(sender));
+    }
     let Some(socket) = kernel.sockets.get_mut(sender as usize - 1).and_then(Option::as_mut) else { return };
     socket.unread_sent -= bytes;
     if socket.writable() && !socket.write_wait.is_empty() {
@@ -908,6 +931,64 @@ pub(crate) fn release(kernel: &mut Kernel, id: u32, by: Pid, trace: &mut Trace) 
     }
 }
 
+/// `sk_getsockopt` at `SOL_SOCKET` (another level is the protocol's, which a Unix-domain socket does
+/// not have: `EOPNOTSUPP`). `SO_PEERCRED` fills a `struct ucred`, of which the pid is the value here.
+fn getsockopt(kernel: &mut Kernel, id: u32, level: i64, option: i64) -> Exec {
+    if level != SOL_SOCKET {
+        return Kernel::error(EOPNOTSUPP);
+    }
+    let socket = kernel.socket_mut(id);
+    let value = match option {
+        SO_TYPE => match socket.kind {
+            SocketKind::Stream => SOCK_STREAM,
+            SocketKind::Dgram => SOCK_DGRAM,
+            SocketKind::Seqpacket => SOCK_SEQPACKET,
+        },
+        SO_SNDBUF => socket.sndbuf as i64,
+        SO_RCVBUF => socket.rcvbuf as i64,
+        SO_PEERCRED => socket.peer_pid as i64,
+        other => return not_modelled_option(kernel, other),
+    };
+    Exec::Done(CallResult::Out { value })
+}
+
+/// The options of `SOL_SOCKET` this model leaves out: Linux has dozens, whose values it would answer.
+fn not_modelled_option(kernel: &mut Kernel, option: i64) -> Exec {
+    let detail = format!("socket option {option} is not modelled (SO_TYPE, SO_SNDBUF, SO_RCVBUF and SO_PEERCRED are)");
+    kernel.halt("not_modelled", detail)
+}
+
+/// The size `sk_setsockopt` keeps for `SO_SNDBUF` or `SO_RCVBUF`: the int value taken as unsigned (a
+/// negative one is huge) and capped at `max` (`wmem_max`, `rmem_max`), then at `INT_MAX / 2`, doubled
+/// (for the kernel's own overhead) and raised to `min`.
+fn buffer_size(value: i64, max: u32, min: u32) -> u32 {
+    let asked = (value as i32 as u32).min(max).min(i32::MAX as u32 / 2);
+    (asked * 2).max(min)
+}
+
+/// `sk_setsockopt` at `SOL_SOCKET`: `SO_SNDBUF` sets the send buffer and calls `sk_write_space`
+/// (`unix_write_space`), which wakes the socket's waiting senders if it is now writable; `SO_RCVBUF`
+/// the receive buffer. `SO_TYPE` and `SO_PEERCRED` cannot be set (`ENOPROTOOPT`).
+fn setsockopt(kernel: &mut Kernel, pid: Pid, id: u32, level: i64, option: i64, value: i64, trace: &mut Trace) -> Exec {
+    if level != SOL_SOCKET {
+        return Kernel::error(EOPNOTSUPP);
+    }
+    let socket = kernel.socket_mut(id);
+    match option {
+        SO_SNDBUF => {
+            socket.sndbuf = buffer_size(value, WMEM_MAX, SOCK_MIN_SNDBUF);
+            if socket.writable() && !socket.write_wait.is_empty() {
+                let object = ObjectRef::socket(id);
+                wake_socket(kernel, id, |s| &mut s.write_wait, Wake::All, pid, WakeCause::Room { object }, trace);
+            }
+        }
+        SO_RCVBUF => socket.rcvbuf = buffer_size(value, RMEM_MAX, SOCK_MIN_RCVBUF),
+        SO_TYPE | SO_PEERCRED => return Kernel::error(ENOPROTOOPT),
+        other => return not_modelled_option(kernel, other),
+    }
+    Exec::Done(CallResult::Value { value: 0 })
+}
+
 /// `ioctl(FIONREAD)` on a socket (`unix_inq_len`): a stream or seqpacket socket's unread bytes, a
 /// datagram socket's first message's length.
 pub(crate) fn bytes_readable(kernel: &Kernel, id: u32) -> i64 {
@@ -959,6 +1040,23 @@ impl Mechanism for Sockets {
                 Err(errno) => Kernel::error(errno),
             },
             CallId::Socket => socket(kernel, pid, call.arg(0)),
+            CallId::Getsockopt | CallId::Setsockopt => {
+                let (id, _) = match socket_of(kernel, pid, call.arg(0)) {
+                    Ok(found) => found,
+                    Err(errno) => return Kernel::error(errno),
+                };
+                if call.id() == CallId::Getsockopt {
+                    if kernel.footprint.enabled {
+                        kernel.footprint.read(ObjectRef::socket(id));
+                    }
+                    getsockopt(kernel, id, call.arg(1), call.arg(2))
+                } else {
+                    if kernel.footprint.enabled {
+                        kernel.footprint.write(ObjectRef::socket(id));
+                    }
+                    setsockopt(kernel, pid, id, call.arg(1), call.arg(2), call.arg(3), trace)
+                }
+            }
             CallId::Bind | CallId::Connect | CallId::Listen | CallId::Accept => {
                 let (id, nonblock) = match socket_of(kernel, pid, call.arg(0)) {
                     Ok(found) => found,
@@ -1190,6 +1288,18 @@ mod tests {
         // A datagram of 10000 bytes is all head: 16384 of it.
         assert_eq!(dgram_shape(10000), (10000, 0));
         assert_eq!(truesize(10000, 0), 16640);
+    }
+
+    #[test]
+    fn buffer_sizes_are_doubled_capped_and_raised_to_the_minimum() {
+        assert_eq!(buffer_size(1000, WMEM_MAX, SOCK_MIN_SNDBUF), 4608);
+        assert_eq!(buffer_size(3000, WMEM_MAX, SOCK_MIN_SNDBUF), 6000);
+        assert_eq!(buffer_size(2305, RMEM_MAX, SOCK_MIN_RCVBUF), 4610);
+        assert_eq!(buffer_size(0, RMEM_MAX, SOCK_MIN_RCVBUF), 2304);
+        // Past `wmem_max` (Linux's default here), and a negative value taken as unsigned.
+        assert_eq!(buffer_size(300_000, WMEM_MAX, SOCK_MIN_SNDBUF), 425_984);
+        assert_eq!(buffer_size(-1, WMEM_MAX, SOCK_MIN_SNDBUF), 425_984);
+        assert_eq!(buffer_size(i32::MAX as i64, u32::MAX, SOCK_MIN_SNDBUF), (i32::MAX as u32 / 2) * 2);
     }
 
     #[test]

@@ -383,6 +383,8 @@ impl Kernel {
                 hasher.word(waiter as u64);
             }
             hasher.word(socket.listening as u64 | (socket.backlog as u64) << 1 | (socket.files as u64) << 32);
+            hasher.word(socket.sndbuf as u64 | (socket.rcvbuf as u64) << 32);
+            hasher.word(socket.peer_pid as u64);
             hasher.bytes(socket.path.as_deref().unwrap_or("").as_bytes());
         }
         for (path, socket) in self.socket_names.iter().filter(|_| crate::IPC) {

@@ -177,6 +177,8 @@ pub enum CallId {
     Listen,
     Accept,
     Connect,
+    Getsockopt,
+    Setsockopt,
 }
 
 /// What one operand of a call is, which decides how it is parsed, checked and printed.
@@ -1498,6 +1500,30 @@ pub const CALLS: &[CallSpec] = &[
         man: "connect(2)",
         summary: reference_text!("Connects a stream or seqpacket socket to the socket listening at PATH, at once (the connection waits in the listener's queue until `accept`); `ENOENT` for no such path, `ECONNREFUSED` for nobody listening; sleeps while the queue is full."),
     },
+    CallSpec {
+        id: CallId::Getsockopt,
+        name: "getsockopt",
+        mechanism: Mechanism::Socket,
+        operands: &[FD, operand("LEVEL", K::OneOf(Family::SockLevel)), operand("OPTION", K::OneOf(Family::SockOption))],
+        binding: B::OutValue,
+        result: R::Out,
+        may_block: false,
+        c_text: "getsockopt({0}, {1}, {2}, &value, &len)",
+        man: "getsockopt(2)",
+        summary: reference_text!("Reads a socket option of LEVEL `SOL_SOCKET` and stores it: `SO_SNDBUF`, `SO_RCVBUF` (the buffer sizes, as the kernel keeps them: twice what was set), `SO_TYPE`, or `SO_PEERCRED`, whose `struct ucred` is given by its `pid`: the process that made the pair, called `connect` (seen from the server's end) or `listen` (seen from the client's end), 0 for none. `n = getsockopt s.0 SOL_SOCKET SO_SNDBUF` binds the value."),
+    },
+    CallSpec {
+        id: CallId::Setsockopt,
+        name: "setsockopt",
+        mechanism: Mechanism::Socket,
+        operands: &[FD, operand("LEVEL", K::OneOf(Family::SockLevel)), operand("OPTION", K::OneOf(Family::SockOption)), operand("VALUE", K::Int)],
+        binding: B::Value,
+        result: R::Zero,
+        may_block: false,
+        c_text: "setsockopt({0}, {1}, {2}, &(int){{{3}}}, sizeof(int))",
+        man: "setsockopt(2)",
+        summary: reference_text!("Sets the int option `SO_SNDBUF` or `SO_RCVBUF` of LEVEL `SOL_SOCKET`: the kernel keeps twice VALUE, at most twice `wmem_max`/`rmem_max` (212992 by default) and at least 4608 (send) or 2304 (receive). The send buffer bounds what a socket may have queued unread at its peer, so a smaller one makes a sender wait (or fail with `EAGAIN`) sooner, and a datagram longer than it less 32 bytes fails with `EMSGSIZE`; `SO_TYPE` and `SO_PEERCRED` are read-only (`ENOPROTOOPT`)."),
+    },
 ];
 
 impl CallId {
@@ -1538,8 +1564,6 @@ pub const NOT_MODELLED: &[&str] = &[
     "recvfrom",
     "sendmsg",
     "recvmsg",
-    "getsockopt",
-    "setsockopt",
     "poll",
     "ppoll",
     "select",

@@ -112,6 +112,10 @@ pub enum Family {
     RecvFlag,
     /// `shutdown` directions: `SHUT_RD`, `SHUT_WR`, `SHUT_RDWR`.
     ShutdownHow,
+    /// `getsockopt`/`setsockopt` levels: `SOL_SOCKET`.
+    SockLevel,
+    /// Socket options of `SOL_SOCKET`: `SO_TYPE`, `SO_SNDBUF`, `SO_RCVBUF`, `SO_PEERCRED`.
+    SockOption,
 }
 
 impl Family {
@@ -162,6 +166,8 @@ impl Family {
             Family::SendFlag => "a send flag",
             Family::RecvFlag => "a recv flag",
             Family::ShutdownHow => "a shutdown direction",
+            Family::SockLevel => "a socket option level",
+            Family::SockOption => "a socket option",
         }
     }
 }
@@ -291,6 +297,11 @@ pub const CONSTANTS: &[Constant] = &[
     constant("SHUT_RD", socket::SHUT_RD, Family::ShutdownHow.bit()),
     constant("SHUT_WR", socket::SHUT_WR, Family::ShutdownHow.bit()),
     constant("SHUT_RDWR", socket::SHUT_RDWR, Family::ShutdownHow.bit()),
+    constant("SOL_SOCKET", socket::SOL_SOCKET, Family::SockLevel.bit()),
+    constant("SO_TYPE", socket::SO_TYPE, Family::SockOption.bit()),
+    constant("SO_SNDBUF", socket::SO_SNDBUF, Family::SockOption.bit()),
+    constant("SO_RCVBUF", socket::SO_RCVBUF, Family::SockOption.bit()),
+    constant("SO_PEERCRED", socket::SO_PEERCRED, Family::SockOption.bit()),
     constant("mq_flags", field::MQ_FLAGS, Family::MqAttrField.bit()),
     constant("mq_maxmsg", field::MQ_MAXMSG, Family::MqAttrField.bit()),
     constant("mq_msgsize", field::MQ_MSGSIZE, Family::MqAttrField.bit()),
@@ -462,7 +473,9 @@ pub fn value_text(family: Family, value: i64) -> String {
         | Family::ShmctlCommand
         | Family::ShmField
         | Family::SockType
-        | Family::ShutdownHow => {
+        | Family::ShutdownHow
+        | Family::SockLevel
+        | Family::SockOption => {
             match CONSTANTS.iter().find(|constant| constant.is_in(family) && constant.value == value) {
                 Some(constant) => constant.name.to_string(),
                 None => value.to_string(),

@@ -39,3 +39,23 @@ pub const SHUT_RDWR: i64 = 2;
 /// `/proc/sys/net/core/wmem_default`: the send buffer (`sk_sndbuf`) every new socket gets
 /// (`sock_init_data`).
 pub const WMEM_DEFAULT: u32 = 212_992;
+
+/// `getsockopt`/`setsockopt` levels: the socket layer's own options (`sk_getsockopt`, `sk_setsockopt`).
+pub const SOL_SOCKET: i64 = 1;
+/// Options of `SOL_SOCKET`: the socket's type, its send and receive buffer sizes, and the credentials
+/// of its peer (`struct ucred`).
+pub const SO_TYPE: i64 = 3;
+pub const SO_SNDBUF: i64 = 7;
+pub const SO_RCVBUF: i64 = 8;
+pub const SO_PEERCRED: i64 = 17;
+
+/// `/proc/sys/net/core/rmem_default`: the receive buffer (`sk_rcvbuf`) every new socket gets.
+pub const RMEM_DEFAULT: u32 = 212_992;
+/// `/proc/sys/net/core/wmem_max` and `rmem_max`, their defaults: the most a process may ask for with
+/// `SO_SNDBUF` and `SO_RCVBUF` (the kernel keeps twice that).
+pub const WMEM_MAX: u32 = 212_992;
+pub const RMEM_MAX: u32 = 212_992;
+/// `SOCK_MIN_SNDBUF` and `SOCK_MIN_RCVBUF` (x86-64): the least a buffer is set to, twice and once
+/// `TCP_SKB_MIN_TRUESIZE` (2048 bytes plus a cache-aligned `struct sk_buff`).
+pub const SOCK_MIN_SNDBUF: u32 = 4608;
+pub const SOCK_MIN_RCVBUF: u32 = 2304;

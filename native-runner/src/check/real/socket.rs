@@ -1,5 +1,5 @@
 //! Unix-domain socket calls on Linux: `socketpair`, `socket`, `bind`, `listen`, `accept`, `connect`,
-//! `send`, `recv` and `shutdown`, each one real system call (`send` and `recv` are `sendto` and
+//! `send`, `recv`, `shutdown`, `getsockopt` and `setsockopt`, each one real system call (`send` and `recv` are `sendto` and
 //! `recvfrom` without an address, as glibc makes them). A socket's path is the real path's last
 //! component, relative to the run's directory, which is every scenario process's working directory:
 //! `sun_path` holds 108 bytes, less than the run directory's absolute path may need.
@@ -71,6 +71,32 @@ pub fn perform<'a>(command: &CallView<'a>, data: &'a mut Region) -> Out<'a> {
             }
         }
         CallId::Shutdown => value_or_errno(call(libc::SYS_shutdown, &[guard(command.arg(0)), command.arg(1)])),
+        CallId::Getsockopt => {
+            // Room for a `struct ucred` (`SO_PEERCRED`), of which the pid comes first; an int option
+            // is asked for with the length of an int, as C asks for it.
+            let mut out = [0i32; 3];
+            let mut len: libc::socklen_t =
+                if command.arg(2) == libc::SO_PEERCRED as i64 { std::mem::size_of_val(&out) } else { 4 } as _;
+            let pointers = [out.as_mut_ptr() as i64, &mut len as *mut libc::socklen_t as i64];
+            let result = call(
+                libc::SYS_getsockopt,
+                &[guard(command.arg(0)), command.arg(1), command.arg(2), pointers[0], pointers[1]],
+            );
+            if result < 0 {
+                Reply::Errno(-result as i32)
+            } else {
+                Reply::Out(out[0] as i64)
+            }
+        }
+        CallId::Setsockopt => {
+            let value = command.arg(3) as i32;
+            let pointer = &value as *const i32 as i64;
+            let len = std::mem::size_of::<i32>() as i64;
+            value_or_errno(call(
+                libc::SYS_setsockopt,
+                &[guard(command.arg(0)), command.arg(1), command.arg(2), pointer, len],
+            ))
+        }
         other => not_this_mechanism(other),
     }
 }
