@@ -70,6 +70,8 @@ impl Kernel {
                         // A connect waits for whoever holds the listener and could accept; an accept
                         // for a client nobody can name in advance.
                         BlockReason::SocketBacklog { socket } if crate::IPC => self.socket_holders(*socket),
+                        // A datagram sender waits for whoever holds the receiver and could take one.
+                        BlockReason::SocketReceiverFull { socket } if crate::IPC => self.socket_holders(*socket),
                         // Not reached without the IPC mechanisms: nothing sleeps on their objects.
                         BlockReason::SemOp { .. }
                         | BlockReason::MsgEmpty { .. }
@@ -80,7 +82,8 @@ impl Kernel {
                         | BlockReason::SocketEmpty { .. }
                         | BlockReason::SocketFull { .. }
                         | BlockReason::SocketAccept { .. }
-                        | BlockReason::SocketBacklog { .. } => Vec::new(),
+                        | BlockReason::SocketBacklog { .. }
+                        | BlockReason::SocketReceiverFull { .. } => Vec::new(),
                     };
                     (Some(reason.clone()), waits_for)
                 }

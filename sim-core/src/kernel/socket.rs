@@ -29,7 +29,7 @@ use crate::lang::ast::Payload;
 use crate::lang::syscalls::CallId;
 use crate::linux::errno::{
     EADDRINUSE, EAGAIN, EBADF, ECONNREFUSED, ECONNRESET, EINVAL, EISCONN, EMFILE, EMSGSIZE, ENOENT, ENOPROTOOPT,
-    ENOTCONN, ENOTSOCK, EOPNOTSUPP, EPIPE, EPROTOTYPE, ESOCKTNOSUPPORT,
+    ENOTCONN, ENOTSOCK, EOPNOTSUPP, EPERM, EPIPE, EPROTOTYPE, ESOCKTNOSUPPORT,
 };
 use crate::linux::fcntl;
 use crate::linux::socket::{
@@ -82,13 +82,20 @@ impl SocketKind {
 }
 
 /// One entry of a receive queue: the bytes of one buffer, of which `consumed` were read already (only
-/// a stream's reader leaves an entry partly read), and what it is charged to its sender.
+/// a stream's reader leaves an entry partly read), the socket that sent it (an unconnected datagram
+/// socket's queue holds entries of many senders), and what it is charged to that sender.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Entry {
     pub data: Vec<u8>,
     pub consumed: u32,
+    pub from: u32,
     pub truesize: u32,
 }
+
+/// `/proc/sys/net/unix/max_dgram_qlen`, its default: a datagram socket's `sk_max_ack_backlog`
+/// (`unix_create1`), the datagrams its receive queue may hold past which senders it is not connected
+/// back to wait (`unix_recvq_full`: more than this many is full).
+const MAX_DGRAM_QLEN: usize = 10;
 
 /// `sizeof(struct skb_shared_info)` and `sizeof(struct sk_buff)`, each cache-aligned (x86-64).
 const SHINFO: u32 = 320;
@@ -351,9 +358,7 @@ fn install_socket(kernel: &mut Kernel, pid: Pid, id: u32, nonblock: bool, cloexe
 }
 
 /// `__sys_socket` and `unix_create`: an unconnected socket. The type is looked at first (`EINVAL`,
-/// `ESOCKTNOSUPPORT`), the descriptor table after (`sock_map_fd`: `EMFILE`). Datagram sockets come
-/// from `socketpair` only here: an unconnected one would need addresses for `sendto`, which are not
-/// modelled yet.
+/// `ESOCKTNOSUPPORT`), the descriptor table after (`sock_map_fd`: `EMFILE`).
 fn socket(kernel: &mut Kernel, pid: Pid, kind: i64) -> Exec {
     let (kind, nonblock, cloexec) = match type_flags(kind)
         .and_then(|(number, nonblock, cloexec)| kind_of(number).map(|kind| (kind, nonblock, cloexec)))
@@ -361,10 +366,6 @@ fn socket(kernel: &mut Kernel, pid: Pid, kind: i64) -> Exec {
         Ok(split) => split,
         Err(errno) => return Kernel::error(errno),
     };
-    if !kind.connected_type() {
-        let detail = "only SOCK_STREAM and SOCK_SEQPACKET sockets are made by socket in this model".to_string();
-        return kernel.halt("not_modelled", detail);
-    }
     if kernel.lowest_free_fd(pid, 0).is_none() {
         return Kernel::error(EMFILE);
     }
@@ -417,6 +418,79 @@ fn listen(kernel: &mut Kernel, pid: Pid, id: u32, backlog: i64, trace: &mut Trac
     Exec::Done(CallResult::Value { value: 0 })
 }
 
+/// `unix_find_other` (`unix_find_bsd`): the socket bound at `path`: `ENOENT` for no such file,
+/// `ECONNREFUSED` for a file that is not a socket (a FIFO) or a socket file whose socket is gone,
+/// `EPROTOTYPE` for a socket of another type.
+fn find_other(kernel: &mut Kernel, path: &Arc<str>, kind: SocketKind) -> Result<u32, Errno> {
+    let Some(&id) = kernel.socket_names.get(path) else {
+        return Err(if kernel.fifos.contains_key(path) { ECONNREFUSED } else { ENOENT });
+    };
+    let Some(target) = kernel.socket(id) else { return Err(ECONNREFUSED) };
+    if target.kind != kind {
+        return Err(EPROTOTYPE);
+    }
+    if kernel.footprint.enabled {
+        kernel.footprint.write(ObjectRef::socket(id));
+    }
+    Ok(id)
+}
+
+/// `unix_may_send`: a socket connected to another than `from` takes datagrams from nobody else.
+fn may_send(kernel: &Kernel, from: u32, target: u32) -> bool {
+    let peer = kernel.socket(target).map_or(0, |socket| socket.peer);
+    peer == 0 || peer == from
+}
+
+/// `unix_dgram_disconnected`: a datagram socket leaving peer `old` drops what it had received (each
+/// entry uncharged from its sender); only if there was something, it wakes the senders waiting for
+/// room in it and, if `old` is alive and connected back to it, gives `old` the error `ECONNRESET`.
+fn dgram_disconnected(kernel: &mut Kernel, pid: Pid, id: u32, old: u32, old_alive: bool, trace: &mut Trace) {
+    let socket = kernel.socket_mut(id);
+    if socket.queue.is_empty() {
+        return;
+    }
+    let dropped = std::mem::take(&mut socket.queue);
+    socket.bytes_out += socket.queued as u64;
+    socket.queued = 0;
+    for entry in &dropped {
+        uncharge(kernel, pid, entry.from, entry.truesize, trace);
+    }
+    let object = ObjectRef::socket(id);
+    wake_socket(kernel, id, |s| &mut s.connect_wait, Wake::All, pid, WakeCause::Room { object }, trace);
+    if old_alive {
+        if let Some(Some(old_end)) = kernel.sockets.get_mut(old as usize - 1) {
+            if old_end.peer == id && !old_end.peer_dead {
+                old_end.error = Some(ECONNRESET);
+            }
+        }
+    }
+}
+
+/// `unix_dgram_connect`: a datagram socket's default destination, the socket bound at `path`
+/// (`unix_find_other`'s errors), which must take datagrams from it (`unix_may_send`: `EPERM`). It never
+/// waits, and the target is not told. Leaving an earlier peer for another is
+/// `unix_dgram_disconnected`.
+fn dgram_connect(kernel: &mut Kernel, pid: Pid, id: u32, path: Arc<str>, trace: &mut Trace) -> Exec {
+    let target = match find_other(kernel, &path, SocketKind::Dgram) {
+        Ok(target) => target,
+        Err(errno) => return Kernel::error(errno),
+    };
+    if !may_send(kernel, id, target) {
+        return Kernel::error(EPERM);
+    }
+    let socket = kernel.socket_mut(id);
+    let (old, old_alive) = (socket.peer, !socket.peer_dead);
+    socket.peer = target;
+    socket.peer_dead = false;
+    if old != 0 && old != target {
+        if kernel.footprint.enabled {
+            kernel.footprint.write(ObjectRef::socket(old));
+        }
+        dgram_disconnected(kernel, pid, id, old, old_alive, trace);
+    }
+    Exec::Done(CallResult::Value { value: 0 })
+}
+
 /// `unix_stream_connect`: the path must name a socket (`ENOENT`, `ECONNREFUSED` for another file or a
 /// socket gone), of the same type (`EPROTOTYPE`), listening and not shut down (`ECONNREFUSED`); a full
 /// queue puts the client to sleep (`unix_wait_for_peer`); then the client must be unconnected. The
@@ -425,16 +499,13 @@ fn connect(kernel: &mut Kernel, pid: Pid, id: u32, path: Arc<str>, nonblock: boo
     let socket = kernel.socket_mut(id);
     let kind = socket.kind;
     if !kind.connected_type() {
-        let detail = "connect of a SOCK_DGRAM socket is not modelled yet".to_string();
-        return kernel.halt("not_modelled", detail);
+        return dgram_connect(kernel, pid, id, path, trace);
     }
-    let Some(&listener) = kernel.socket_names.get(&path) else {
-        return Kernel::error(if kernel.fifos.contains_key(&path) { ECONNREFUSED } else { ENOENT });
+    let listener = match find_other(kernel, &path, kind) {
+        Ok(listener) => listener,
+        Err(errno) => return Kernel::error(errno),
     };
-    let Some(target) = kernel.socket(listener) else { return Kernel::error(ECONNREFUSED) };
-    if target.kind != kind {
-        return Kernel::error(EPROTOTYPE);
-    }
+    let target = kernel.socket(listener).expect("found alive");
     if !target.listening || target.shutdown & RCV_SHUTDOWN != 0 {
         return Kernel::error(ECONNREFUSED);
     }
@@ -508,12 +579,32 @@ fn accept(kernel: &mut Kernel, pid: Pid, id: u32, nonblock: bool, trace: &mut Tr
 
 /// `send` (`flags`) or `write` (no flags) of `payload` on socket `id`, one attempt.
 pub(crate) fn send(kernel: &mut Kernel, pid: Pid, id: u32, payload: &Payload, flags: i64, trace: &mut Trace) -> Exec {
+    send_to(kernel, pid, id, payload, flags, None, trace)
+}
+
+/// `sendto` with the destination `to` (`send` without one). A stream socket refuses an address
+/// (`unix_stream_sendmsg`: `EISCONN` when connected, else `EOPNOTSUPP`); a seqpacket socket ignores it
+/// (`unix_seqpacket_sendmsg`).
+fn send_to(
+    kernel: &mut Kernel,
+    pid: Pid,
+    id: u32,
+    payload: &Payload,
+    flags: i64,
+    to: Option<Arc<str>>,
+    trace: &mut Trace,
+) -> Exec {
     if kernel.footprint.enabled {
         kernel.footprint.write(ObjectRef::socket(id));
     }
-    match kernel.socket_mut(id).kind {
+    let socket = kernel.socket_mut(id);
+    match socket.kind {
+        SocketKind::Stream if to.is_some() => {
+            Kernel::error(if socket.peer != 0 || socket.peer_dead { EISCONN } else { EOPNOTSUPP })
+        }
         SocketKind::Stream => stream_send(kernel, pid, id, payload, flags, trace),
-        SocketKind::Dgram | SocketKind::Seqpacket => dgram_send(kernel, pid, id, payload, flags, trace),
+        SocketKind::Seqpacket => dgram_send(kernel, pid, id, payload, flags, None, trace),
+        SocketKind::Dgram => dgram_send(kernel, pid, id, payload, flags, to, trace),
     }
 }
 
@@ -549,7 +640,7 @@ fn enqueue(
         kernel.footprint.write(ObjectRef::socket(peer));
     }
     let target = kernel.socket_mut(peer);
-    target.queue.push_back(Entry { data, consumed: 0, truesize: charge });
+    target.queue.push_back(Entry { data, consumed: 0, from, truesize: charge });
     target.queued += bytes;
     target.bytes_in += bytes as u64;
     let used_bytes = target.queued;
@@ -633,12 +724,26 @@ fn stream_send(kernel: &mut Kernel, pid: Pid, id: u32, payload: &Payload, flags:
     result
 }
 
-/// `unix_dgram_sendmsg` (and `unix_seqpacket_sendmsg`): one message, whole or not at all.
-fn dgram_send(kernel: &mut Kernel, pid: Pid, id: u32, payload: &Payload, flags: i64, trace: &mut Trace) -> Exec {
+/// `unix_dgram_sendmsg` (and `unix_seqpacket_sendmsg`): one message, whole or not at all, to `to` or
+/// else to the peer (`ENOTCONN` for none). The size and the sender's own buffer come first
+/// (`sock_alloc_send_pskb`), the destination after: looked up by path (`unix_find_other`), willing to
+/// take it (`unix_may_send`: `EPERM`), alive (a connected peer that closed: `ECONNREFUSED` and the
+/// socket disconnects, `unix_dgram_disconnected`), not shut for reading (`EPIPE`), and with room in its
+/// queue unless it is connected back to the sender (`unix_recvq_full`: sleep on its `peer_wait`, or
+/// `EAGAIN`).
+fn dgram_send(
+    kernel: &mut Kernel,
+    pid: Pid,
+    id: u32,
+    payload: &Payload,
+    flags: i64,
+    to: Option<Arc<str>>,
+    trace: &mut Trace,
+) -> Exec {
     let len = payload.len();
     let socket = kernel.socket_mut(id);
     let kind = socket.kind;
-    if socket.peer == 0 {
+    if to.is_none() && socket.peer == 0 {
         return Kernel::error(ENOTCONN);
     }
     if len > socket.sndbuf - 32 {
@@ -659,32 +764,54 @@ fn dgram_send(kernel: &mut Kernel, pid: Pid, id: u32, payload: &Payload, flags: 
     if socket.shutdown & SEND_SHUTDOWN != 0 {
         return Kernel::error(EPIPE);
     }
+    let nonblock = flags & MSG_DONTWAIT != 0;
     if socket.unread_sent >= socket.sndbuf {
-        if flags & MSG_DONTWAIT != 0 {
+        if nonblock {
             return Kernel::error(EAGAIN);
         }
         socket.write_wait.add(pid, false);
         return Exec::Block(BlockReason::SocketFull { socket: id, written: 0 });
     }
-    if socket.peer_dead {
-        if kind == SocketKind::Seqpacket {
-            return Kernel::error(EPIPE);
+    let target = match &to {
+        Some(path) => match find_other(kernel, path, kind) {
+            Ok(target) => target,
+            Err(errno) => return Kernel::error(errno),
+        },
+        None => {
+            if socket.peer_dead {
+                if kind == SocketKind::Seqpacket {
+                    return Kernel::error(EPIPE);
+                }
+                // A datagram socket whose peer was closed disconnects at this send and loses what it
+                // had received (`unix_dgram_disconnected`): `ECONNREFUSED`, then `ENOTCONN` from now on.
+                let old = socket.peer;
+                socket.peer = 0;
+                socket.peer_dead = false;
+                dgram_disconnected(kernel, pid, id, old, false, trace);
+                return Kernel::error(ECONNREFUSED);
+            }
+            socket.peer
         }
-        // A datagram socket whose peer was closed disconnects at this send and loses what it had
-        // received (`unix_dgram_disconnected`): `ECONNREFUSED`, then `ENOTCONN` from now on.
-        socket.peer = 0;
-        socket.peer_dead = false;
-        let dropped = std::mem::take(&mut socket.queue);
-        socket.bytes_out += socket.queued as u64;
-        socket.queued = 0;
-        drop(dropped);
-        return Kernel::error(ECONNREFUSED);
+    };
+    // The receiver's state decides from here on, whether the datagram goes or not.
+    if kernel.footprint.enabled {
+        kernel.footprint.write(ObjectRef::socket(target));
     }
-    let peer = socket.peer;
-    if kernel.socket_mut(peer).shutdown & RCV_SHUTDOWN != 0 {
+    if !may_send(kernel, id, target) {
+        return Kernel::error(EPERM);
+    }
+    let receiver = kernel.socket_mut(target);
+    if receiver.shutdown & RCV_SHUTDOWN != 0 {
         return Kernel::error(EPIPE);
     }
-    enqueue(kernel, pid, id, peer, payload, 0, dgram_shape(len), trace);
+    if receiver.peer != id && receiver.queue.len() > MAX_DGRAM_QLEN {
+        if nonblock {
+            return Kernel::error(EAGAIN);
+        }
+        receiver.connect_wait.add(pid, true);
+        return Exec::Block(BlockReason::SocketReceiverFull { socket: target });
+    }
+    enqueue(kernel, pid, id, target, payload, 0, dgram_shape(len), trace);
     Exec::Done(CallResult::Value { value: len as i64 })
 }
 
@@ -803,7 +930,6 @@ fn dgram_recv(kernel: &mut Kernel, pid: Pid, id: u32, count: u32, flags: i64, tr
     if let Some(errno) = socket.error.take() {
         return Kernel::error(errno);
     }
-    let peer = socket.peer;
     let Some(entry) = socket.queue.front() else {
         let nonblock = flags & MSG_DONTWAIT != 0;
         let shut = socket.shutdown & RCV_SHUTDOWN != 0;
@@ -817,7 +943,7 @@ fn dgram_recv(kernel: &mut Kernel, pid: Pid, id: u32, count: u32, flags: i64, tr
         return Exec::Block(BlockReason::SocketEmpty { socket: id });
     };
     let len = entry.data.len() as u32;
-    let charge = entry.truesize;
+    let (charge, from) = (entry.truesize, entry.from);
     let take = len.min(count);
     kernel.read_scratch.extend_from_slice(&entry.data[..take as usize]);
     if !peek {
@@ -834,8 +960,12 @@ fn dgram_recv(kernel: &mut Kernel, pid: Pid, id: u32, count: u32, flags: i64, tr
     } else {
         trace.record_data(&kernel.read_scratch)
     };
-    if !peek && peer != 0 {
-        uncharge(kernel, pid, peer, charge, trace);
+    if !peek {
+        uncharge(kernel, pid, from, charge, trace);
+        // A datagram taken makes room for one sender waiting for it (`__unix_dgram_recvmsg` wakes
+        // `peer_wait`, where `unix_wait_for_peer` sleeps exclusively).
+        let object = ObjectRef::socket(id);
+        wake_socket(kernel, id, |s| &mut s.connect_wait, Wake::One, pid, WakeCause::Room { object }, trace);
     }
     Exec::Done(result)
 }
@@ -869,9 +999,10 @@ fn shutdown(kernel: &mut Kernel, pid: Pid, id: u32, how: i64, trace: &mut Trace)
 }
 
 /// The last open file on socket `id` closed (`unix_release_sock`): a listener's waiting connections are
-/// dropped; a connected socket's queue is dropped (what it charged to its peer is released), a connection-based peer can neither send nor receive any more
-/// (`SHUTDOWN_MASK`) and gets `ECONNRESET` if this end left data unread, and every sleeper of the peer
-/// wakes. A datagram peer only learns of it at its next send.
+/// dropped; a socket's queue is dropped (what each entry charged to its sender is released), a
+/// connection-based peer can neither send nor receive any more (`SHUTDOWN_MASK`) and gets
+/// `ECONNRESET` if this end left data unread, and every sleeper of the peer wakes. A datagram socket
+/// connected to it only learns of it at its next send.
 pub(crate) fn release(kernel: &mut Kernel, id: u32, by: Pid, trace: &mut Trace) {
     if kernel.footprint.enabled {
         kernel.footprint.write(ObjectRef::socket(id));
@@ -904,30 +1035,44 @@ pub(crate) fn release(kernel: &mut Kernel, id: u32, by: Pid, trace: &mut Trace) 
         }
         return;
     }
-    let peer = if socket.peer_dead { 0 } else { socket.peer };
-    if peer == 0 {
-        return;
-    }
-    if kernel.footprint.enabled {
-        kernel.footprint.write(ObjectRef::socket(peer));
-    }
-    let unread = !socket.queue.is_empty();
-    let charged: u32 = socket.queue.iter().map(|entry| entry.truesize).sum();
-    let survivor = kernel.socket_mut(peer);
-    // What this socket sent and the peer has not read stays readable there.
-    survivor.peer_dead = true;
-    if socket.kind.connected_type() {
-        survivor.shutdown = RCV_SHUTDOWN | SEND_SHUTDOWN;
-        if unread {
-            survivor.error = Some(ECONNRESET);
+    // Senders waiting for room in its queue wake to find it gone (`wake_up_interruptible_all` of its
+    // `peer_wait`).
+    if !socket.connect_wait.is_empty() {
+        let object = ObjectRef::socket(id);
+        let mut woken = Vec::new();
+        let mut waiting = socket.connect_wait.clone();
+        waiting.wake(Wake::All, &mut woken);
+        for pid in woken {
+            kernel.wake(pid, by, WakeCause::Hangup { object }, trace);
         }
     }
-    // The dropped entries were charged to the survivor, which may now send again.
-    if charged > 0 {
-        uncharge(kernel, by, peer, charged, trace);
+    // Its queue is dropped: each entry was charged to its sender, which may now send again.
+    let unread = !socket.queue.is_empty();
+    for entry in &socket.queue {
+        uncharge(kernel, by, entry.from, entry.truesize, trace);
     }
-    if socket.kind.connected_type() {
-        state_change(kernel, peer, by, trace);
+    // The sockets that name it as their peer: its own peer, and any datagram socket connected to it.
+    let named_by: Vec<u32> = kernel
+        .sockets
+        .iter()
+        .flatten()
+        .filter(|other| other.peer == id && !other.peer_dead)
+        .map(|other| other.id)
+        .collect();
+    for peer in named_by {
+        if kernel.footprint.enabled {
+            kernel.footprint.write(ObjectRef::socket(peer));
+        }
+        let survivor = kernel.socket_mut(peer);
+        // What this socket sent and the peer has not read stays readable there.
+        survivor.peer_dead = true;
+        if socket.kind.connected_type() {
+            survivor.shutdown = RCV_SHUTDOWN | SEND_SHUTDOWN;
+            if unread {
+                survivor.error = Some(ECONNRESET);
+            }
+            state_change(kernel, peer, by, trace);
+        }
     }
 }
 
@@ -1016,7 +1161,21 @@ impl Mechanism for Sockets {
                 let payload = call.call.payload().expect("send has a payload operand");
                 send(kernel, pid, id, payload, flags, trace)
             }
-            CallId::Recv => {
+            CallId::Sendto => {
+                let (id, nonblock) = match socket_of(kernel, pid, call.arg(0)) {
+                    Ok(found) => found,
+                    Err(errno) => return Kernel::error(errno),
+                };
+                let flags = call.arg(3) | if nonblock { MSG_DONTWAIT } else { 0 };
+                let payload = call.call.payload().expect("sendto has a payload operand");
+                // The path's socket is looked up: a `bind` or `unlink` of it does not commute with this.
+                if kernel.footprint.enabled {
+                    kernel.footprint.write(ObjectRef::path(call.arg(2) as u32));
+                }
+                let path = kernel.program.paths[call.arg(2) as usize].clone();
+                send_to(kernel, pid, id, payload, flags, Some(path), trace)
+            }
+            CallId::Recv | CallId::Recvfrom => {
                 let count = call.arg(1);
                 if count < 0 || count > kernel.limits.max_io_bytes as i64 {
                     let detail = format!(
@@ -1065,6 +1224,9 @@ impl Mechanism for Sockets {
                 if kernel.footprint.enabled {
                     kernel.footprint.write(ObjectRef::socket(id));
                 }
+                if kernel.footprint.enabled && matches!(call.id(), CallId::Bind | CallId::Connect) {
+                    kernel.footprint.write(ObjectRef::path(call.arg(1) as u32));
+                }
                 let path = || kernel.program.paths[call.arg(1) as usize].clone();
                 match call.id() {
                     CallId::Bind => {
@@ -1100,7 +1262,7 @@ impl Mechanism for Sockets {
                     socket.read_wait.remove(pid);
                 }
             }
-            BlockReason::SocketBacklog { socket } => {
+            BlockReason::SocketBacklog { socket } | BlockReason::SocketReceiverFull { socket } => {
                 if let Some(Some(socket)) = kernel.sockets.get_mut(*socket as usize - 1) {
                     socket.connect_wait.remove(pid);
                 }
@@ -1128,6 +1290,10 @@ impl Mechanism for Sockets {
                 files[id as usize - 1] += 1;
             }
         }
+        let mut charges = vec![0u32; kernel.sockets.len()];
+        for entry in kernel.sockets.iter().flatten().flat_map(|socket| socket.queue.iter()) {
+            charges[entry.from as usize - 1] += entry.truesize;
+        }
         for (index, socket) in kernel.sockets.iter().enumerate() {
             let Some(socket) = socket else { continue };
             if socket.files != files[index] {
@@ -1147,18 +1313,17 @@ impl Mechanism for Sockets {
                     socket.id, socket.bytes_in, socket.bytes_out, socket.queued
                 ));
             }
-            // Its charge is the whole entries it has queued at its live peer.
-            let charged = match kernel.socket(socket.peer) {
-                Some(peer) if !socket.peer_dead => peer.queue.iter().map(|entry| entry.truesize).sum(),
-                _ => 0,
-            };
+            // Its charge is the whole entries it has queued at live sockets.
+            let charged = charges[index];
             if socket.unread_sent != charged {
                 return Err(format!(
-                    "socket {} is charged {} bytes, but {charged} of its bytes wait at its peer",
+                    "socket {} is charged {} bytes, but {charged} of its bytes wait to be received",
                     socket.id, socket.unread_sent
                 ));
             }
+            // A connection is mutual; a datagram socket's peer is only its default destination.
             if socket.peer != 0
+                && socket.kind.connected_type()
                 && !socket.peer_dead
                 && kernel.socket(socket.peer).is_none_or(|peer| peer.peer != socket.id)
             {
@@ -1188,8 +1353,12 @@ impl Mechanism for Sockets {
                 let state = &kernel.process(waiter).state;
                 let queued_for = kernel.process(waiter).still_queued.as_ref();
                 let asleep = |reason: &BlockReason| {
-                    std::mem::discriminant(reason) == std::mem::discriminant(&expected)
-                        && reason.object() == Some(ObjectRef::socket(socket.id))
+                    let same = std::mem::discriminant(reason) == std::mem::discriminant(&expected)
+                        || matches!(
+                            (reason, &expected),
+                            (BlockReason::SocketReceiverFull { .. }, BlockReason::SocketBacklog { .. })
+                        );
+                    same && reason.object() == Some(ObjectRef::socket(socket.id))
                 };
                 let on_it = match state {
                     super::ProcState::Blocked(reason) => asleep(reason),
@@ -1205,16 +1374,19 @@ impl Mechanism for Sockets {
 
     fn views(kernel: &Kernel, out: &mut Vec<ObjectView>) {
         for socket in kernel.sockets.iter().flatten() {
-            // One view per pair, drawn at its lower-numbered live end.
-            if socket.peer != 0 && socket.peer < socket.id && !socket.peer_dead && kernel.socket(socket.peer).is_some()
-            {
+            // One view per connected pair, drawn at its lower-numbered live end; a datagram socket whose
+            // destination is not connected back to it is drawn alone.
+            let mutual = |socket: &Socket| {
+                !socket.peer_dead && kernel.socket(socket.peer).is_some_and(|peer| peer.peer == socket.id)
+            };
+            if socket.peer != 0 && socket.peer < socket.id && mutual(socket) {
                 continue;
             }
             if socket.files == 0 {
                 continue;
             }
             let mut ends = vec![end_view(kernel, socket)];
-            if let Some(peer) = kernel.socket(socket.peer).filter(|_| !socket.peer_dead) {
+            if let Some(peer) = kernel.socket(socket.peer).filter(|_| mutual(socket)) {
                 ends.push(end_view(kernel, peer));
             }
             out.push(ObjectView::SocketPair(Box::new(SocketPairView { kind: socket.kind.name().to_string(), ends })));
@@ -1365,6 +1537,32 @@ mod tests {
         );
         assert_eq!(sent.kernel().state_hash(), again.kernel().state_hash());
         assert_ne!(sent.kernel().state_hash(), other.kernel().state_hash());
+    }
+
+    #[test]
+    fn a_datagram_socket_connected_one_way_is_drawn_alone_and_charged_for_what_waits_at_the_server() {
+        let simulation = simulation(
+            "process main {\n  s = socket SOCK_DGRAM\n  bind s \"/log\"\n  c = socket SOCK_DGRAM\n  \
+             connect c \"/log\"\n  send c \"ab\"\n  sendto s \"cd\" \"/log\"\n  pause\n}\n",
+        );
+        let views = simulation.kernel().object_views();
+        let ends: Vec<&SocketEndView> = views
+            .iter()
+            .filter_map(|view| match view {
+                ObjectView::SocketPair(pair) => Some(&pair.ends[..]),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        assert_eq!(ends.len(), 2, "two sockets, each drawn once: {ends:?}");
+        let server = ends.iter().find(|end| end.path.as_deref() == Some("/log")).expect("the server is drawn");
+        let previews: Vec<&[u8]> = server.queue.iter().map(|message| &message.preview[..]).collect();
+        assert_eq!(previews, vec![&b"ab"[..], &b"cd"[..]], "one queue, two senders");
+        assert_eq!(server.unread_sent, 768, "its own datagram to itself");
+        let client = ends.iter().find(|end| end.path.is_none()).expect("the client is drawn");
+        assert_eq!(client.unread_sent, 768);
+        let socket = simulation.kernel().socket(2).expect("the client is alive");
+        assert_eq!((socket.peer, simulation.kernel().socket(1).map(|server| server.peer)), (1, Some(0)));
     }
 
     #[test]

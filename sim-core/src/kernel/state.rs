@@ -444,5 +444,6 @@ fn hash_reason(hasher: &mut TraceHasher, reason: &BlockReason, canonical: &Canon
         BlockReason::SocketFull { socket, written } => hasher.word(16 | (socket as u64) << 8 | (written as u64) << 40),
         BlockReason::SocketAccept { socket } => hasher.word(17 | (socket as u64) << 8),
         BlockReason::SocketBacklog { socket } => hasher.word(18 | (socket as u64) << 8),
+        BlockReason::SocketReceiverFull { socket } => hasher.word(19 | (socket as u64) << 8),
     }
 }

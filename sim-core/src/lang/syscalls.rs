@@ -179,6 +179,8 @@ pub enum CallId {
     Connect,
     Getsockopt,
     Setsockopt,
+    Sendto,
+    Recvfrom,
 }
 
 /// What one operand of a call is, which decides how it is parsed, checked and printed.
@@ -1450,7 +1452,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: false,
         c_text: "socket(AF_UNIX, {0}, 0)",
         man: "socket(2)",
-        summary: reference_text!("Creates an unconnected Unix-domain socket of TYPE (`SOCK_STREAM`, `SOCK_SEQPACKET`, with the flags and errors of `socketpair`; `SOCK_DGRAM` sockets are made by `socketpair` only, for now)."),
+        summary: reference_text!("Creates an unconnected Unix-domain socket of TYPE (`SOCK_STREAM`, `SOCK_DGRAM`, `SOCK_SEQPACKET`, with the flags and errors of `socketpair`)."),
     },
     CallSpec {
         id: CallId::Bind,
@@ -1498,7 +1500,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: true,
         c_text: "connect({0}, {{AF_UNIX, {1}}}, len)",
         man: "connect(2)",
-        summary: reference_text!("Connects a stream or seqpacket socket to the socket listening at PATH, at once (the connection waits in the listener's queue until `accept`); `ENOENT` for no such path, `ECONNREFUSED` for nobody listening; sleeps while the queue is full."),
+        summary: reference_text!("Connects a stream or seqpacket socket to the socket listening at PATH, at once (the connection waits in the listener's queue until `accept`); `ENOENT` for no such path, `ECONNREFUSED` for nobody listening; sleeps while the queue is full. A datagram socket gets the socket bound at PATH as its default destination, for `send`, and takes datagrams from it alone; that socket is not told (`EPERM` if it is connected to another)."),
     },
     CallSpec {
         id: CallId::Getsockopt,
@@ -1523,6 +1525,30 @@ pub const CALLS: &[CallSpec] = &[
         c_text: "setsockopt({0}, {1}, {2}, &(int){{{3}}}, sizeof(int))",
         man: "setsockopt(2)",
         summary: reference_text!("Sets the int option `SO_SNDBUF` or `SO_RCVBUF` of LEVEL `SOL_SOCKET`: the kernel keeps twice VALUE, at most twice `wmem_max`/`rmem_max` (212992 by default) and at least 4608 (send) or 2304 (receive). The send buffer bounds what a socket may have queued unread at its peer, so a smaller one makes a sender wait (or fail with `EAGAIN`) sooner, and a datagram longer than it less 32 bytes fails with `EMSGSIZE`; `SO_TYPE` and `SO_PEERCRED` are read-only (`ENOPROTOOPT`)."),
+    },
+    CallSpec {
+        id: CallId::Sendto,
+        name: "sendto",
+        mechanism: Mechanism::Socket,
+        operands: &[FD, PAYLOAD, PATH, optional("FLAGS", K::Flags(Family::SendFlag), 0)],
+        binding: B::Value,
+        result: R::Number,
+        may_block: true,
+        c_text: "sendto({0}, {1}, {1.len}, {3}, {{AF_UNIX, {2}}}, len)",
+        man: "send(2)",
+        summary: reference_text!("Sends one datagram to the datagram socket bound at PATH, connected or not: `ENOENT` for no such path, `ECONNREFUSED` for a path whose socket is gone, `EPERM` if that socket is connected to another; sleeps while the receiver holds more than 10 datagrams of senders it is not connected to (`max_dgram_qlen`). A stream socket refuses an address (`EISCONN`, `EOPNOTSUPP`), a seqpacket socket ignores it."),
+    },
+    CallSpec {
+        id: CallId::Recvfrom,
+        name: "recvfrom",
+        mechanism: Mechanism::Socket,
+        operands: &[FD, COUNT, optional("FLAGS", K::Flags(Family::RecvFlag), 0)],
+        binding: B::Value,
+        result: R::Data,
+        may_block: true,
+        c_text: "recvfrom({0}, buf, {1}, {2}, &from, &fromlen)",
+        man: "recv(2)",
+        summary: reference_text!("`recv` that also asks who sent the message; the sender's address is not shown yet, only the bytes, as `recv` gives them. On an unconnected datagram socket, one datagram of any sender."),
     },
 ];
 
@@ -1560,8 +1586,6 @@ impl CallId {
 /// can say so instead of "expected a statement".
 pub const NOT_MODELLED: &[&str] = &[
     "accept4",
-    "sendto",
-    "recvfrom",
     "sendmsg",
     "recvmsg",
     "poll",

@@ -497,6 +497,9 @@ pub fn reason_text(program: &Program, reason: &BlockReason) -> String {
         BlockReason::SocketBacklog { socket } => {
             format!("listening socket {socket}'s queue of connections waiting for accept is full")
         }
+        BlockReason::SocketReceiverFull { socket } => {
+            format!("socket {socket}'s receive queue is full of datagrams it has not received")
+        }
         BlockReason::SocketFull { socket, written: 0 } => {
             format!("socket {socket}'s send buffer is full of bytes its peer has not received")
         }

@@ -1,5 +1,5 @@
 //! Unix-domain socket calls on Linux: `socketpair`, `socket`, `bind`, `listen`, `accept`, `connect`,
-//! `send`, `recv`, `shutdown`, `getsockopt` and `setsockopt`, each one real system call (`send` and `recv` are `sendto` and
+//! `send`, `sendto`, `recv`, `recvfrom`, `shutdown`, `getsockopt` and `setsockopt`, each one real system call (`send` and `recv` are `sendto` and
 //! `recvfrom` without an address, as glibc makes them). A socket's path is the real path's last
 //! component, relative to the run's directory, which is every scenario process's working directory:
 //! `sun_path` holds 108 bytes, less than the run directory's absolute path may need.
@@ -53,13 +53,33 @@ pub fn perform<'a>(command: &CallView<'a>, data: &'a mut Region) -> Out<'a> {
             let bytes = super::fd::payload_bytes(command, data);
             value_or_errno(call(libc::SYS_sendto, &[fd, bytes.as_ptr() as i64, bytes.len() as i64, flags, 0, 0]))
         }
-        CallId::Recv => {
+        CallId::Sendto => {
+            let fd = guard(command.arg(0));
+            let flags = command.arg(3);
+            let (address, address_len) = address(command);
+            let bytes = super::fd::payload_bytes(command, data);
+            let to = &address as *const libc::sockaddr_un as i64;
+            value_or_errno(call(
+                libc::SYS_sendto,
+                &[fd, bytes.as_ptr() as i64, bytes.len() as i64, flags, to, address_len],
+            ))
+        }
+        CallId::Recv | CallId::Recvfrom => {
             let fd = guard(command.arg(0));
             let count = command.arg(1);
             let Some(bytes) = data.ensure(count.max(0) as usize) else { super::sys::exit_now(exit_code::NO_MEMORY) };
             let pointer = bytes.as_mut_ptr() as i64;
             let len = bytes.len() as i64;
-            let result = call(libc::SYS_recvfrom, &[fd, pointer, len, command.arg(2), 0, 0]);
+            // `recvfrom` asks for the sender's address too, as C does; the reply carries the bytes only.
+            // SAFETY: an all-zero `sockaddr_un` is valid.
+            let mut from: libc::sockaddr_un = unsafe { std::mem::zeroed() };
+            let mut from_len = std::mem::size_of::<libc::sockaddr_un>() as libc::socklen_t;
+            let (from, from_len) = if command.id == CallId::Recvfrom {
+                (&mut from as *mut libc::sockaddr_un as i64, &mut from_len as *mut libc::socklen_t as i64)
+            } else {
+                (0, 0)
+            };
+            let result = call(libc::SYS_recvfrom, &[fd, pointer, len, command.arg(2), from, from_len]);
             if result < 0 {
                 Reply::Errno(-result as i32)
             } else if result > len {
@@ -104,8 +124,8 @@ pub fn perform<'a>(command: &CallView<'a>, data: &'a mut Region) -> Out<'a> {
 /// The system call a blocked call of this mechanism sleeps in.
 pub fn blocking_syscall(id: CallId) -> Option<i64> {
     match id {
-        CallId::Send => Some(libc::SYS_sendto),
-        CallId::Recv => Some(libc::SYS_recvfrom),
+        CallId::Send | CallId::Sendto => Some(libc::SYS_sendto),
+        CallId::Recv | CallId::Recvfrom => Some(libc::SYS_recvfrom),
         CallId::Accept => Some(libc::SYS_accept),
         CallId::Connect => Some(libc::SYS_connect),
         _ => None,
