@@ -367,7 +367,7 @@ impl Kernel {
             hasher.word(socket.error.map_or(0, |errno| errno.0 as u64) | (socket.unread_sent as u64) << 16);
             hasher.word(socket.queue.len() as u64);
             for entry in &socket.queue {
-                hasher.word(entry.consumed as u64);
+                hasher.word(entry.consumed as u64 | (entry.from as u64) << 32);
                 hasher.bytes(&entry.data);
             }
             for waiter in socket
