@@ -89,6 +89,10 @@ pub struct Entry {
     pub data: Vec<u8>,
     pub consumed: u32,
     pub from: u32,
+    /// The sender's name as `recvfrom` reports it: its path's number in the program plus one, 0 for
+    /// an unnamed socket. Linux reads the sending socket's address when the entry is received
+    /// (`unix_copy_addr` of `skb->sk`), so a later `bind` of the sender renames its queued entries.
+    pub sender_name: u32,
     pub truesize: u32,
 }
 
@@ -180,8 +184,9 @@ pub struct Socket {
     /// Bytes queued here, and read from here, in all (for the conservation invariant).
     pub bytes_in: u64,
     pub bytes_out: u64,
-    /// The path it is bound to.
+    /// The path it is bound to, and that path's number in the program plus one (0 for none).
     pub path: Option<Arc<str>>,
+    pub name: u32,
     /// Listening (`TCP_LISTEN`), with its backlog (`sk_max_ack_backlog`) and the server ends of the
     /// connections waiting for `accept`, oldest first; and the clients asleep in `connect` because
     /// that queue is full (`peer_wait`).
@@ -212,6 +217,7 @@ impl Socket {
             bytes_in: 0,
             bytes_out: 0,
             path: None,
+            name: 0,
             listening: false,
             backlog: 0,
             pending: VecDeque::new(),
@@ -382,7 +388,7 @@ fn socket(kernel: &mut Kernel, pid: Pid, kind: i64) -> Exec {
 
 /// `unix_bind_bsd`: the socket file is made first (an existing path is `EADDRINUSE`), then a socket
 /// already bound refuses the second name (`EINVAL`) and the file goes again.
-fn bind(kernel: &mut Kernel, id: u32, path: Arc<str>) -> Exec {
+fn bind(kernel: &mut Kernel, id: u32, path: Arc<str>, path_index: u32) -> Exec {
     if kernel.fifos.contains_key(&path) || kernel.socket_names.contains_key(&path) {
         return Kernel::error(EADDRINUSE);
     }
@@ -391,7 +397,14 @@ fn bind(kernel: &mut Kernel, id: u32, path: Arc<str>) -> Exec {
         return Kernel::error(EINVAL);
     }
     socket.path = Some(path.clone());
+    socket.name = path_index + 1;
     kernel.socket_names.insert(path, id);
+    // What it sent and is not yet received now comes from this name.
+    for entry in kernel.sockets.iter_mut().flatten().flat_map(|socket| socket.queue.iter_mut()) {
+        if entry.from == id {
+            entry.sender_name = path_index + 1;
+        }
+    }
     Exec::Done(CallResult::Value { value: 0 })
 }
 
@@ -639,8 +652,9 @@ fn enqueue(
     if kernel.footprint.enabled {
         kernel.footprint.write(ObjectRef::socket(peer));
     }
+    let sender_name = kernel.socket_mut(from).name;
     let target = kernel.socket_mut(peer);
-    target.queue.push_back(Entry { data, consumed: 0, from, truesize: charge });
+    target.queue.push_back(Entry { data, consumed: 0, from, sender_name, truesize: charge });
     target.queued += bytes;
     target.bytes_in += bytes as u64;
     let used_bytes = target.queued;
@@ -1192,7 +1206,15 @@ impl Mechanism for Sockets {
                     Err(errno) => return Kernel::error(errno),
                 };
                 let flags = call.arg(2) | if nonblock { MSG_DONTWAIT } else { 0 };
-                recv(kernel, pid, id, count as u32, flags, trace)
+                // `recvfrom` also gives the sender's name: that of the first entry read, none at end of
+                // file (the result is then a message whose tag is the name; see [`Entry::sender_name`]).
+                let sender = kernel.socket_mut(id).queue.front().map_or(0, |entry| entry.sender_name);
+                match recv(kernel, pid, id, count as u32, flags, trace) {
+                    Exec::Done(CallResult::Data { offset, len }) if call.id() == CallId::Recvfrom => {
+                        Exec::Done(CallResult::Message { offset, len, tag: sender as i64, skipped: 0 })
+                    }
+                    other => other,
+                }
             }
             CallId::Shutdown => match socket_of(kernel, pid, call.arg(0)) {
                 Ok((id, _)) => shutdown(kernel, pid, id, call.arg(1), trace),
@@ -1231,7 +1253,7 @@ impl Mechanism for Sockets {
                 match call.id() {
                     CallId::Bind => {
                         let path = path();
-                        bind(kernel, id, path)
+                        bind(kernel, id, path, call.arg(1) as u32)
                     }
                     CallId::Connect => {
                         let path = path();

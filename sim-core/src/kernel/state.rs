@@ -368,6 +368,7 @@ impl Kernel {
             hasher.word(socket.queue.len() as u64);
             for entry in &socket.queue {
                 hasher.word(entry.consumed as u64 | (entry.from as u64) << 32);
+                hasher.word(entry.sender_name as u64);
                 hasher.bytes(&entry.data);
             }
             for waiter in socket

@@ -1548,7 +1548,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: true,
         c_text: "recvfrom({0}, buf, {1}, {2}, &from, &fromlen)",
         man: "recv(2)",
-        summary: reference_text!("`recv` that also asks who sent the message; the sender's address is not shown yet, only the bytes, as `recv` gives them. On an unconnected datagram socket, one datagram of any sender."),
+        summary: reference_text!("`recv` that also asks who sent the message: the trace shows the path the sender's socket is bound to (as it is when the message is received), or that it is unnamed. On an unconnected datagram socket, one datagram of any sender."),
     },
 ];
 

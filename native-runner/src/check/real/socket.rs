@@ -27,6 +27,24 @@ fn address(command: &CallView) -> (libc::sockaddr_un, i64) {
     (address, len as i64)
 }
 
+/// The sender's name as the simulator gives it (`recvfrom`'s tag): the number of the scenario path its
+/// socket is bound to, plus one, read back from the real name the driver made for that path
+/// (`N-base`, see `host::RunDir::path`); 0 for an unnamed sender (an address of the family alone), -1
+/// for a name the run did not make.
+fn sender_name(address: &libc::sockaddr_un, len: libc::socklen_t) -> i64 {
+    let family = std::mem::size_of::<libc::sa_family_t>();
+    if (len as usize) <= family {
+        return 0;
+    }
+    let path: Vec<u8> = address.sun_path.iter().take(len as usize - family).map(|byte| *byte as u8).collect();
+    let path = path.split(|byte| *byte == 0).next().unwrap_or(&[]);
+    let digits = path.iter().take_while(|byte| byte.is_ascii_digit()).count();
+    match (std::str::from_utf8(&path[..digits]).ok().and_then(|text| text.parse::<i64>().ok()), path.get(digits)) {
+        (Some(index), Some(b'-')) => index + 1,
+        _ => -1,
+    }
+}
+
 pub fn perform<'a>(command: &CallView<'a>, data: &'a mut Region) -> Out<'a> {
     match command.id {
         CallId::Socket => value_or_errno(call(libc::SYS_socket, &[libc::AF_UNIX as i64, command.arg(0), 0])),
@@ -70,12 +88,12 @@ pub fn perform<'a>(command: &CallView<'a>, data: &'a mut Region) -> Out<'a> {
             let Some(bytes) = data.ensure(count.max(0) as usize) else { super::sys::exit_now(exit_code::NO_MEMORY) };
             let pointer = bytes.as_mut_ptr() as i64;
             let len = bytes.len() as i64;
-            // `recvfrom` asks for the sender's address too, as C does; the reply carries the bytes only.
+            // `recvfrom` asks for the sender's address too, as C does.
             // SAFETY: an all-zero `sockaddr_un` is valid.
-            let mut from: libc::sockaddr_un = unsafe { std::mem::zeroed() };
-            let mut from_len = std::mem::size_of::<libc::sockaddr_un>() as libc::socklen_t;
+            let mut address: libc::sockaddr_un = unsafe { std::mem::zeroed() };
+            let mut address_len = std::mem::size_of::<libc::sockaddr_un>() as libc::socklen_t;
             let (from, from_len) = if command.id == CallId::Recvfrom {
-                (&mut from as *mut libc::sockaddr_un as i64, &mut from_len as *mut libc::socklen_t as i64)
+                (&mut address as *mut libc::sockaddr_un as i64, &mut address_len as *mut libc::socklen_t as i64)
             } else {
                 (0, 0)
             };
@@ -86,6 +104,8 @@ pub fn perform<'a>(command: &CallView<'a>, data: &'a mut Region) -> Out<'a> {
                 // `MSG_TRUNC` on a message longer than the buffer: its real length, as the simulator
                 // gives it, a number without the bytes.
                 Reply::Value(result)
+            } else if command.id == CallId::Recvfrom {
+                Reply::Message { tag: sender_name(&address, address_len), bytes: &bytes[..result as usize] }
             } else {
                 Reply::Data(&bytes[..result as usize])
             }
@@ -129,5 +149,33 @@ pub fn blocking_syscall(id: CallId) -> Option<i64> {
         CallId::Accept => Some(libc::SYS_accept),
         CallId::Connect => Some(libc::SYS_connect),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn address_of(name: &[u8]) -> (libc::sockaddr_un, libc::socklen_t) {
+        // SAFETY: an all-zero `sockaddr_un` is valid.
+        let mut address: libc::sockaddr_un = unsafe { std::mem::zeroed() };
+        for (at, byte) in name.iter().enumerate() {
+            address.sun_path[at] = *byte as libc::c_char;
+        }
+        (address, (std::mem::size_of::<libc::sa_family_t>() + name.len() + 1) as libc::socklen_t)
+    }
+
+    #[test]
+    fn a_sender_s_real_name_is_read_back_as_its_scenario_path() {
+        let (address, len) = address_of(b"3-alice");
+        assert_eq!(sender_name(&address, len), 4);
+        let (address, len) = address_of(b"0-log");
+        assert_eq!(sender_name(&address, len), 1);
+        // Unnamed: the family alone.
+        assert_eq!(sender_name(&address, std::mem::size_of::<libc::sa_family_t>() as libc::socklen_t), 0);
+        let (address, len) = address_of(b"elsewhere");
+        assert_eq!(sender_name(&address, len), -1);
+        let (address, len) = address_of(b"12");
+        assert_eq!(sender_name(&address, len), -1, "no dash: not a name the run made");
     }
 }
