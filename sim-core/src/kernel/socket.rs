@@ -1588,6 +1588,22 @@ mod tests {
     }
 
     #[test]
+    fn an_unconnected_sender_with_a_full_buffer_waits_for_whoever_holds_its_receivers() {
+        // Six one-byte datagrams fill a send buffer of 4608 bytes; the seventh waits for "/a" to be
+        // read, which only main, the sender itself, could do.
+        let simulation = simulation(
+            "process main {\n  s = socket SOCK_DGRAM\n  bind s \"/a\"\n  c = socket SOCK_DGRAM\n  \
+             setsockopt c SOL_SOCKET SO_SNDBUF 1000\n  fork kid {\n    pause\n  }\n  close s\n  \
+             repeat 7 {\n    sendto c \"x\" \"/a\"\n  }\n}\n",
+        );
+        let report = simulation.report().unwrap();
+        let crate::RunOutcome::Deadlock { waiting } = &report.outcome else { panic!("{:?}", report.outcome) };
+        let main = waiting.iter().find(|edge| edge.pid == 2).expect("main waits");
+        assert_eq!(main.reason, Some(BlockReason::SocketFull { socket: 2, written: 0 }));
+        assert_eq!(main.waits_for, vec![3], "only the kid still holds the receiver");
+    }
+
+    #[test]
     fn a_listener_queues_backlog_plus_one_and_a_client_waits_for_whoever_holds_it() {
         // Backlog 0: the first connect waits in the queue, the second sleeps; nobody accepts.
         let simulation = simulation(
