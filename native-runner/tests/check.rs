@@ -248,6 +248,41 @@ fn the_ipc_objects_left_behind_are_compared_at_the_end() {
     assert!(run["explanation"].as_str().expect("explained").contains("other IPC objects behind"), "{run}");
 }
 
+/// A socket buffer size past `net.core.wmem_max` is capped at the host's value on Linux and at
+/// Linux's default (212992) in the simulator: on a host that changed it, the run is refused with that
+/// reason; on a host that kept it, the run is checked and matches. A size below both is checked.
+#[test]
+fn a_socket_buffer_size_past_the_host_s_limit_is_refused_when_the_host_changed_the_limit() {
+    let dir = scratch_dir("buffer-limit");
+    let large = write_scenario(
+        &dir,
+        "large.ipc",
+        "process main {\n  s = socketpair SOCK_STREAM\n  setsockopt s.0 SOL_SOCKET SO_SNDBUF 300000 -> 0\n  \
+         getsockopt s.0 SOL_SOCKET SO_SNDBUF\n}\n",
+    );
+    let small = write_scenario(
+        &dir,
+        "small.ipc",
+        "process main {\n  s = socketpair SOCK_STREAM\n  setsockopt s.0 SOL_SOCKET SO_RCVBUF 100000 -> 0\n  \
+         getsockopt s.0 SOL_SOCKET SO_RCVBUF -> 200000\n}\n",
+    );
+    let (output, json) = run_check(&[], &[large, small]);
+    let runs = json["runs"].as_array().expect("runs");
+    let host_max = std::fs::read_to_string("/proc/sys/net/core/wmem_max").expect("wmem_max is readable");
+    if host_max.trim() == "212992" {
+        assert_eq!(runs[0]["status"], "match", "{json}");
+        assert_eq!(output.status.code(), Some(0));
+    } else {
+        assert_eq!(runs[0]["status"], "refused", "{json}");
+        let refusal = runs[0]["refusal"].as_str().expect("a reason");
+        assert!(refusal.contains("SO_SNDBUF 300000") && refusal.contains(host_max.trim()), "{refusal}");
+        assert_eq!(runs[0]["steps_checked"], 0, "nothing real started: {json}");
+        assert_eq!(output.status.code(), Some(2), "a refused run makes the check incomplete");
+    }
+    assert_eq!(runs[1]["status"], "match", "{json}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 fn write_scenario(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, text).expect("temporary scenario written");

@@ -107,6 +107,7 @@ fn reason() -> impl Strategy<Value = BlockReason> {
         (number::<u32>(), number::<u32>()).prop_map(|(socket, written)| BlockReason::SocketFull { socket, written }),
         number::<u32>().prop_map(|socket| BlockReason::SocketAccept { socket }),
         number::<u32>().prop_map(|socket| BlockReason::SocketBacklog { socket }),
+        number::<u32>().prop_map(|socket| BlockReason::SocketReceiverFull { socket }),
     ]
 }
 

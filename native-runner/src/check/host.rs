@@ -74,9 +74,35 @@ pub struct HostInfo {
     /// needs; a pipe (`|/usr/lib/...`) or another directory decides whether a core is written by
     /// rules of its own, so a run in which a process dies of a core-dumping signal is refused then.
     pub core_pattern: String,
+    /// `/proc/sys/net/core/wmem_max` and `rmem_max`: the largest `SO_SNDBUF` and `SO_RCVBUF` an
+    /// unprivileged process may ask for (`None` if unreadable). The simulator has Linux's default,
+    /// 212992, for both.
+    pub wmem_max: Option<u32>,
+    pub rmem_max: Option<u32>,
 }
 
 impl HostInfo {
+    /// Why a run whose `setsockopt` asks for these buffer sizes cannot be checked on this host, if it
+    /// cannot: a size past the smaller of the host's limit and Linux's default is capped differently
+    /// here than in the simulator.
+    pub fn buffer_limit_problem(&self, (send, receive): (Option<u32>, Option<u32>)) -> Option<String> {
+        const DEFAULT: u32 = sim_core::linux::socket::WMEM_MAX;
+        for (asked, host_max, option, file) in
+            [(send, self.wmem_max, "SO_SNDBUF", "wmem_max"), (receive, self.rmem_max, "SO_RCVBUF", "rmem_max")]
+        {
+            let Some(asked) = asked else { continue };
+            if host_max != Some(DEFAULT) && asked > host_max.unwrap_or(DEFAULT).min(DEFAULT) {
+                let host = host_max.map_or("unreadable".to_string(), |max| max.to_string());
+                return Some(format!(
+                    "a setsockopt asks for {option} {asked}, past net.core.{file}, which is {host} on this host \
+                     and {DEFAULT} (Linux's default) in the simulator: the kernel caps the size at it, so the \
+                     two would differ for a reason of the host's configuration (see docs/conformance.md)"
+                ));
+            }
+        }
+        None
+    }
+
     /// Why a run with a death by a core-dumping signal cannot be checked on this host, if it cannot.
     pub fn core_pattern_problem(&self) -> Option<String> {
         let pattern = self.core_pattern.trim();
@@ -225,9 +251,16 @@ pub fn probe() -> Result<Host, String> {
                 .unwrap_or_default()
                 .trim()
                 .to_string(),
+            wmem_max: read_number("/proc/sys/net/core/wmem_max"),
+            rmem_max: read_number("/proc/sys/net/core/rmem_max"),
         },
         runner_cpus,
     })
+}
+
+/// A number in a `/proc/sys` file.
+fn read_number(path: &str) -> Option<u32> {
+    std::fs::read_to_string(path).ok()?.trim().parse().ok()
 }
 
 pub fn allowed_cpus() -> Result<Vec<usize>, String> {
@@ -521,6 +554,8 @@ mod tests {
             ipc_namespace: true,
             mount_namespace: true,
             core_pattern: pattern.to_string(),
+            wmem_max: Some(212_992),
+            rmem_max: Some(212_992),
         };
         assert_eq!(with("core").core_pattern_problem(), None);
         assert_eq!(with("core.%p").core_pattern_problem(), None);
@@ -529,6 +564,38 @@ mod tests {
         let path = with("/var/crash/core.%e").core_pattern_problem().expect("refused");
         assert!(path.contains("that path"), "{path}");
         assert!(with("").core_pattern_problem().is_some(), "an unreadable pattern is not assumed to be fine");
+    }
+
+    #[test]
+    fn a_socket_buffer_size_past_a_changed_host_limit_is_a_reason_to_refuse() {
+        let with = |wmem_max: Option<u32>, rmem_max: Option<u32>| HostInfo {
+            kernel_name: String::new(),
+            kernel: String::new(),
+            kernel_version: String::new(),
+            machine: String::new(),
+            root: true,
+            scenario_uid: 65534,
+            scenario_cpu: 1,
+            pid_namespace: true,
+            ipc_namespace: true,
+            mount_namespace: true,
+            core_pattern: "core".to_string(),
+            wmem_max,
+            rmem_max,
+        };
+        let default = with(Some(212_992), Some(212_992));
+        assert_eq!(default.buffer_limit_problem((Some(u32::MAX), Some(300_000))), None, "capped alike");
+        let raised = with(Some(4_194_304), Some(212_992));
+        assert_eq!(raised.buffer_limit_problem((Some(212_992), Some(300_000))), None, "at or past the default alike");
+        let send = raised.buffer_limit_problem((Some(212_993), None)).expect("refused");
+        assert!(send.contains("SO_SNDBUF 212993") && send.contains("4194304"), "{send}");
+        let lowered = with(Some(212_992), Some(1000));
+        assert_eq!(lowered.buffer_limit_problem((None, Some(1000))), None);
+        let receive = lowered.buffer_limit_problem((None, Some(1001))).expect("refused");
+        assert!(receive.contains("SO_RCVBUF 1001") && receive.contains("rmem_max"), "{receive}");
+        let unknown = with(None, None);
+        assert_eq!(unknown.buffer_limit_problem((Some(212_992), None)), None);
+        assert!(unknown.buffer_limit_problem((Some(212_993), None)).is_some());
     }
 
     #[test]

@@ -72,6 +72,9 @@ pub struct Plan {
     /// Whether a process dies of a signal whose default action dumps core (see
     /// `HostInfo::core_pattern_problem`).
     pub core_deaths: bool,
+    /// The largest `SO_SNDBUF` and `SO_RCVBUF` a `setsockopt` of the run asks for, as Linux reads the
+    /// int (unsigned), if any does (see `HostInfo::buffer_limit_problem`).
+    pub buffer_requests: (Option<u32>, Option<u32>),
     /// Test hook: the driver stalls for this long before this step, as a loaded host would stall it.
     pub stall: Option<(u32, Duration)>,
 }
@@ -143,8 +146,32 @@ pub fn plan(spec: &RunSpec) -> Result<Plan, String> {
                 EventKind::Delivered { delivery: Delivery::Terminated { core: true } | Delivery::Dumped, .. }
             )
         }),
+        buffer_requests: buffer_requests(simulation.trace(), simulation.program()),
         stall: None,
     })
+}
+
+/// The largest send and receive buffer sizes the run's successful `setsockopt` calls ask for.
+fn buffer_requests(trace: &sim_core::Trace, program: &Program) -> (Option<u32>, Option<u32>) {
+    use sim_core::linux::socket::{SOL_SOCKET, SO_RCVBUF, SO_SNDBUF};
+    let (mut send, mut receive) = (None, None);
+    for event in &trace.events {
+        let EventKind::Call { op, args, result: sim_core::trace::CallResult::Value { value: 0 }, .. } = &event.kind
+        else {
+            continue;
+        };
+        if program.call(*op).is_none_or(|call| call.id != CallId::Setsockopt) || args.get(1) != SOL_SOCKET {
+            continue;
+        }
+        let asked = args.get(3) as i32 as u32;
+        let slot = match args.get(2) {
+            SO_SNDBUF => &mut send,
+            SO_RCVBUF => &mut receive,
+            _ => continue,
+        };
+        *slot = Some(slot.map_or(asked, |largest: u32| largest.max(asked)));
+    }
+    (send, receive)
 }
 
 /// Why a run's timers cannot be replayed on real timers, if they cannot: a timer that the simulator fires

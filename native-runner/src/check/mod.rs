@@ -165,7 +165,12 @@ pub fn run(args: CheckArgs) -> ExitCode {
                     continue;
                 }
             };
-            if let Some(reason) = plan.core_deaths.then(|| host.info.core_pattern_problem()).flatten() {
+            let host_problem = plan
+                .core_deaths
+                .then(|| host.info.core_pattern_problem())
+                .flatten()
+                .or_else(|| host.info.buffer_limit_problem(plan.buffer_requests));
+            if let Some(reason) = host_problem {
                 if !args.quiet {
                     note!("refused");
                 }

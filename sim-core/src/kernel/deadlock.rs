@@ -62,14 +62,17 @@ impl Kernel {
                                 .map(|named| WaitDetail::Semaphore { value: named.value, last_pid: named.last_pid });
                             super::named_sem::could_end_wait(self, *sem)
                         }
-                        // A socket's sleeper waits for whoever holds its peer: a reader for a sender, a
-                        // sender for a reader (the peer's holders, and none once the peer is closed).
-                        BlockReason::SocketEmpty { socket } | BlockReason::SocketFull { socket, .. } if crate::IPC => {
-                            self.socket_peer_holders(*socket)
-                        }
+                        // A socket's sleeper waits for whoever holds its peer: a reader for a sender (the
+                        // peer's holders, and none once the peer is closed, or for an unconnected datagram
+                        // socket, which anyone may name); a sender for the readers of the sockets where its
+                        // unread buffers wait.
+                        BlockReason::SocketEmpty { socket } if crate::IPC => self.socket_peer_holders(*socket),
+                        BlockReason::SocketFull { socket, .. } if crate::IPC => self.socket_charge_holders(*socket),
                         // A connect waits for whoever holds the listener and could accept; an accept
                         // for a client nobody can name in advance.
                         BlockReason::SocketBacklog { socket } if crate::IPC => self.socket_holders(*socket),
+                        // A datagram sender waits for whoever holds the receiver and could take one.
+                        BlockReason::SocketReceiverFull { socket } if crate::IPC => self.socket_holders(*socket),
                         // Not reached without the IPC mechanisms: nothing sleeps on their objects.
                         BlockReason::SemOp { .. }
                         | BlockReason::MsgEmpty { .. }
@@ -80,7 +83,8 @@ impl Kernel {
                         | BlockReason::SocketEmpty { .. }
                         | BlockReason::SocketFull { .. }
                         | BlockReason::SocketAccept { .. }
-                        | BlockReason::SocketBacklog { .. } => Vec::new(),
+                        | BlockReason::SocketBacklog { .. }
+                        | BlockReason::SocketReceiverFull { .. } => Vec::new(),
                     };
                     (Some(reason.clone()), waits_for)
                 }
@@ -112,6 +116,19 @@ impl Kernel {
             return Vec::new();
         };
         self.socket_holders(peer)
+    }
+
+    /// Living processes holding a descriptor to a socket whose queue holds buffers socket `socket` sent.
+    pub fn socket_charge_holders(&self, socket: u32) -> Vec<Pid> {
+        let mut holders = Vec::new();
+        for receiver in self.sockets.iter().flatten() {
+            if receiver.queue.iter().any(|entry| entry.from == socket) {
+                holders.extend(self.socket_holders(receiver.id));
+            }
+        }
+        holders.sort_unstable();
+        holders.dedup();
+        holders
     }
 
     /// Living processes holding a descriptor to socket `socket`.

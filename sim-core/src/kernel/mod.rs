@@ -1282,7 +1282,8 @@ pub(crate) fn mechanism_of(reason: &BlockReason) -> MechanismId {
         BlockReason::SocketEmpty { .. }
         | BlockReason::SocketFull { .. }
         | BlockReason::SocketAccept { .. }
-        | BlockReason::SocketBacklog { .. } => MechanismId::Socket,
+        | BlockReason::SocketBacklog { .. }
+        | BlockReason::SocketReceiverFull { .. } => MechanismId::Socket,
     }
 }
 

@@ -1,5 +1,5 @@
 //! Unix-domain sockets: `socketpair`, `socket`, `bind`, `listen`, `accept`, `connect`, `send`, `recv`,
-//! `shutdown`, and `read`, `write` and `close` on a socket's descriptor.
+//! `shutdown`, `getsockopt`, `setsockopt`, and `read`, `write` and `close` on a socket's descriptor.
 //!
 //! The rules follow `net/unix/af_unix.c` of Linux 6.18, each cited at the function that has it. A
 //! socket is one end; `socketpair` makes two connected ends (`unix_socketpair`). What one end sends is
@@ -28,13 +28,14 @@ use super::{CallContext, Exec, Interruption, Kernel, Mechanism, Scratch};
 use crate::lang::ast::{Copier, Payload};
 use crate::lang::syscalls::CallId;
 use crate::linux::errno::{
-    EADDRINUSE, EAGAIN, EBADF, ECONNREFUSED, ECONNRESET, EINVAL, EISCONN, EMFILE, EMSGSIZE, ENOENT, ENOTCONN, ENOTSOCK,
-    EOPNOTSUPP, EPIPE, EPROTOTYPE,
+    EADDRINUSE, EAGAIN, EBADF, ECONNREFUSED, ECONNRESET, EINVAL, EISCONN, EMFILE, EMSGSIZE, ENOENT, ENOPROTOOPT,
+    ENOTCONN, ENOTSOCK, EOPNOTSUPP, EPERM, EPIPE, EPROTOTYPE, ESOCKTNOSUPPORT,
 };
 use crate::linux::fcntl;
 use crate::linux::socket::{
-    MSG_DONTWAIT, MSG_NOSIGNAL, MSG_PEEK, MSG_TRUNC, SHUT_RD, SHUT_RDWR, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_STREAM,
-    WMEM_DEFAULT,
+    MSG_DONTWAIT, MSG_NOSIGNAL, MSG_PEEK, MSG_TRUNC, RMEM_DEFAULT, RMEM_MAX, SHUT_RD, SHUT_RDWR, SOCK_CLOEXEC,
+    SOCK_DGRAM, SOCK_MAX, SOCK_MIN_RCVBUF, SOCK_MIN_SNDBUF, SOCK_NONBLOCK, SOCK_RAW, SOCK_SEQPACKET, SOCK_STREAM,
+    SOCK_TYPE_MASK, SOL_SOCKET, SO_PEERCRED, SO_RCVBUF, SO_SNDBUF, SO_TYPE, WMEM_DEFAULT, WMEM_MAX,
 };
 use crate::linux::Errno;
 use crate::present::snapshot::{MessageView, ObjectView, SocketEndView, SocketPairView};
@@ -55,10 +56,12 @@ pub enum SocketKind {
 }
 
 impl SocketKind {
+    /// The kind of a type number: `unix_create` makes a `SOCK_RAW` socket as a datagram socket and
+    /// refuses the types it does not know.
     fn from_type(value: i64) -> Option<SocketKind> {
         match value {
             SOCK_STREAM => Some(SocketKind::Stream),
-            SOCK_DGRAM => Some(SocketKind::Dgram),
+            SOCK_DGRAM | SOCK_RAW => Some(SocketKind::Dgram),
             SOCK_SEQPACKET => Some(SocketKind::Seqpacket),
             _ => None,
         }
@@ -79,13 +82,24 @@ impl SocketKind {
 }
 
 /// One entry of a receive queue: the bytes of one buffer, of which `consumed` were read already (only
-/// a stream's reader leaves an entry partly read), and what it is charged to its sender.
+/// a stream's reader leaves an entry partly read), the socket that sent it (an unconnected datagram
+/// socket's queue holds entries of many senders), and what it is charged to that sender.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Entry {
     pub data: Vec<u8>,
     pub consumed: u32,
+    pub from: u32,
+    /// The sender's name as `recvfrom` reports it: its path's number in the program plus one, 0 for
+    /// an unnamed socket. Linux reads the sending socket's address when the entry is received
+    /// (`unix_copy_addr` of `skb->sk`), so a later `bind` of the sender renames its queued entries.
+    pub sender_name: u32,
     pub truesize: u32,
 }
+
+/// `/proc/sys/net/unix/max_dgram_qlen`, its default: a datagram socket's `sk_max_ack_backlog`
+/// (`unix_create1`), the datagrams its receive queue may hold past which senders it is not connected
+/// back to wait (`unix_recvq_full`: more than this many is full).
+const MAX_DGRAM_QLEN: usize = 10;
 
 /// `sizeof(struct skb_shared_info)` and `sizeof(struct sk_buff)`, each cache-aligned (x86-64).
 const SHINFO: u32 = 320;
@@ -157,16 +171,22 @@ pub struct Socket {
     /// `sk_wmem_alloc`: the `truesize` of the entries this socket queued at its peer that the peer has
     /// not consumed whole.
     pub unread_sent: u32,
-    /// `sk_sndbuf`.
+    /// `sk_sndbuf` and `sk_rcvbuf` (`SO_SNDBUF`, `SO_RCVBUF`). Only the send buffer bounds anything
+    /// here: a Unix-domain socket's receive queue is bounded by its senders' buffers.
     pub sndbuf: u32,
+    pub rcvbuf: u32,
+    /// `sk_peer_pid`, what `SO_PEERCRED` reports: the process that made the pair, connected to this
+    /// server end, or listened on the socket this client connected to; 0 for none.
+    pub peer_pid: Pid,
     /// Processes asleep receiving on this socket, and sending through it.
     pub read_wait: WaitQueue,
     pub write_wait: WaitQueue,
     /// Bytes queued here, and read from here, in all (for the conservation invariant).
     pub bytes_in: u64,
     pub bytes_out: u64,
-    /// The path it is bound to.
+    /// The path it is bound to, and that path's number in the program plus one (0 for none).
     pub path: Option<Arc<str>>,
+    pub name: u32,
     /// Listening (`TCP_LISTEN`), with its backlog (`sk_max_ack_backlog`) and the server ends of the
     /// connections waiting for `accept`, oldest first; and the clients asleep in `connect` because
     /// that queue is full (`peer_wait`).
@@ -190,11 +210,14 @@ impl Socket {
             error: None,
             unread_sent: 0,
             sndbuf: WMEM_DEFAULT,
+            rcvbuf: RMEM_DEFAULT,
+            peer_pid: 0,
             read_wait: WaitQueue::default(),
             write_wait: WaitQueue::default(),
             bytes_in: 0,
             bytes_out: 0,
             path: None,
+            name: 0,
             listening: false,
             backlog: 0,
             pending: VecDeque::new(),
@@ -258,24 +281,59 @@ fn state_change(kernel: &mut Kernel, socket: u32, by: Pid, trace: &mut Trace) {
     wake_socket(kernel, socket, |s| &mut s.write_wait, Wake::All, by, WakeCause::Hangup { object }, trace);
 }
 
+/// A type argument of `socket` or `socketpair` split into its flags (`SOCK_NONBLOCK`,
+/// `SOCK_CLOEXEC`) and type number: other bits outside `SOCK_TYPE_MASK` are `EINVAL`, as
+/// `__sys_socket_create` and `__sys_socketpair` test before anything else.
+fn type_flags(value: i64) -> Result<(i64, bool, bool), Errno> {
+    let flags = value & !SOCK_TYPE_MASK;
+    if flags & !(SOCK_NONBLOCK | SOCK_CLOEXEC) != 0 {
+        return Err(EINVAL);
+    }
+    Ok((value & SOCK_TYPE_MASK, flags & SOCK_NONBLOCK != 0, flags & SOCK_CLOEXEC != 0))
+}
+
+/// The kind of a type number: `__sock_create` refuses a number past the last type (`SOCK_MAX`) with
+/// `EINVAL`, and `unix_create` a type it does not make with `ESOCKTNOSUPPORT`.
+fn kind_of(number: i64) -> Result<SocketKind, Errno> {
+    if number >= SOCK_MAX {
+        return Err(EINVAL);
+    }
+    SocketKind::from_type(number).ok_or(ESOCKTNOSUPPORT)
+}
+
 /// `unix_socketpair` (with `unix_create1` for each end): two connected sockets of one type, on the two
-/// lowest free descriptors.
+/// lowest free descriptors. `__sys_socketpair` takes both descriptors before it creates the sockets,
+/// so a full table is `EMFILE` before an unknown type is refused.
 fn socketpair(kernel: &mut Kernel, pid: Pid, kind: i64) -> Exec {
-    let Some(kind) = SocketKind::from_type(kind) else { return Kernel::error(EINVAL) };
+    let (number, nonblock, cloexec) = match type_flags(kind) {
+        Ok(split) => split,
+        Err(errno) => return Kernel::error(errno),
+    };
     let Some(first_fd) = kernel.lowest_free_fd(pid, 0) else { return Kernel::error(EMFILE) };
     kernel.install_fd(pid, first_fd, u32::MAX, false);
     let Some(second_fd) = kernel.lowest_free_fd(pid, 0) else {
         kernel.proc_mut(pid).fds[first_fd as usize] = None;
         return Kernel::error(EMFILE);
     };
+    let kind = match kind_of(number) {
+        Ok(kind) => kind,
+        Err(errno) => {
+            kernel.proc_mut(pid).fds[first_fd as usize] = None;
+            return Kernel::error(errno);
+        }
+    };
     let first = kernel.sockets.len() as u32 + 1;
     let second = first + 1;
-    kernel.sockets.push(Some(Socket::new(first, kind, second)));
-    kernel.sockets.push(Some(Socket::new(second, kind, first)));
-    let first_file = kernel.new_file(socket_file(first));
-    let second_file = kernel.new_file(socket_file(second));
-    kernel.install_fd(pid, first_fd, first_file, false);
-    kernel.install_fd(pid, second_fd, second_file, false);
+    // Both ends carry the caller's credentials (`init_peercred` on each in `unix_socketpair`).
+    for (id, peer) in [(first, second), (second, first)] {
+        let mut end = Socket::new(id, kind, peer);
+        end.peer_pid = pid;
+        kernel.sockets.push(Some(end));
+    }
+    let first_file = kernel.new_file(socket_file(first, nonblock));
+    let second_file = kernel.new_file(socket_file(second, nonblock));
+    kernel.install_fd(pid, first_fd, first_file, cloexec);
+    kernel.install_fd(pid, second_fd, second_file, cloexec);
     if kernel.footprint.enabled {
         kernel.footprint.write(ObjectRef::socket(first));
         kernel.footprint.write(ObjectRef::socket(second));
@@ -283,13 +341,14 @@ fn socketpair(kernel: &mut Kernel, pid: Pid, kind: i64) -> Exec {
     Exec::Done(CallResult::Pair { read_fd: first_fd as i32, write_fd: second_fd as i32 })
 }
 
-/// A new open file on socket `id`: read and write, blocking.
-fn socket_file(id: u32) -> super::fd::OpenFile {
+/// A new open file on socket `id`: read and write, blocking unless `nonblock` (`sock_alloc_file`
+/// gives it `O_RDWR` and the `O_NONBLOCK` of `SOCK_NONBLOCK`).
+fn socket_file(id: u32, nonblock: bool) -> super::fd::OpenFile {
     super::fd::OpenFile {
         object: super::fd::FileObject::Socket(id),
         readable: true,
         writable: true,
-        nonblock: false,
+        nonblock,
         base_flags: fcntl::O_RDWR,
         refs: 1,
         offset: 0,
@@ -297,19 +356,21 @@ fn socket_file(id: u32) -> super::fd::OpenFile {
 }
 
 /// An open file on socket `id`, on the lowest free descriptor (`EMFILE` when there is none).
-fn install_socket(kernel: &mut Kernel, pid: Pid, id: u32) -> Result<i64, Errno> {
+fn install_socket(kernel: &mut Kernel, pid: Pid, id: u32, nonblock: bool, cloexec: bool) -> Result<i64, Errno> {
     let Some(fd) = kernel.lowest_free_fd(pid, 0) else { return Err(EMFILE) };
-    let file = kernel.new_file(socket_file(id));
-    kernel.install_fd(pid, fd, file, false);
+    let file = kernel.new_file(socket_file(id, nonblock));
+    kernel.install_fd(pid, fd, file, cloexec);
     Ok(fd)
 }
 
-/// `unix_create`: an unconnected socket. Datagram sockets come from `socketpair` only here: an
-/// unconnected one would need addresses for `sendto`, which are not modelled yet.
+/// `__sys_socket` and `unix_create`: an unconnected socket. The type is looked at first (`EINVAL`,
+/// `ESOCKTNOSUPPORT`), the descriptor table after (`sock_map_fd`: `EMFILE`).
 fn socket(kernel: &mut Kernel, pid: Pid, kind: i64) -> Exec {
-    let Some(kind) = SocketKind::from_type(kind).filter(|kind| kind.connected_type()) else {
-        let detail = "only SOCK_STREAM and SOCK_SEQPACKET sockets are made by socket in this model".to_string();
-        return kernel.halt("not_modelled", detail);
+    let (kind, nonblock, cloexec) = match type_flags(kind)
+        .and_then(|(number, nonblock, cloexec)| kind_of(number).map(|kind| (kind, nonblock, cloexec)))
+    {
+        Ok(split) => split,
+        Err(errno) => return Kernel::error(errno),
     };
     if kernel.lowest_free_fd(pid, 0).is_none() {
         return Kernel::error(EMFILE);
@@ -319,7 +380,7 @@ fn socket(kernel: &mut Kernel, pid: Pid, kind: i64) -> Exec {
     if kernel.footprint.enabled {
         kernel.footprint.write(ObjectRef::socket(id));
     }
-    match install_socket(kernel, pid, id) {
+    match install_socket(kernel, pid, id, nonblock, cloexec) {
         Ok(fd) => Exec::Done(CallResult::Value { value: fd }),
         Err(errno) => Kernel::error(errno),
     }
@@ -327,7 +388,7 @@ fn socket(kernel: &mut Kernel, pid: Pid, kind: i64) -> Exec {
 
 /// `unix_bind_bsd`: the socket file is made first (an existing path is `EADDRINUSE`), then a socket
 /// already bound refuses the second name (`EINVAL`) and the file goes again.
-fn bind(kernel: &mut Kernel, id: u32, path: Arc<str>) -> Exec {
+fn bind(kernel: &mut Kernel, id: u32, path: Arc<str>, path_index: u32) -> Exec {
     if kernel.fifos.contains_key(&path) || kernel.socket_names.contains_key(&path) {
         return Kernel::error(EADDRINUSE);
     }
@@ -336,7 +397,14 @@ fn bind(kernel: &mut Kernel, id: u32, path: Arc<str>) -> Exec {
         return Kernel::error(EINVAL);
     }
     socket.path = Some(path.clone());
+    socket.name = path_index + 1;
     kernel.socket_names.insert(path, id);
+    // What it sent and is not yet received now comes from this name.
+    for entry in kernel.sockets.iter_mut().flatten().flat_map(|socket| socket.queue.iter_mut()) {
+        if entry.from == id {
+            entry.sender_name = path_index + 1;
+        }
+    }
     Exec::Done(CallResult::Value { value: 0 })
 }
 
@@ -352,11 +420,86 @@ fn listen(kernel: &mut Kernel, pid: Pid, id: u32, backlog: i64, trace: &mut Trac
     }
     let backlog = if (backlog as u64) > 4096 { 4096 } else { backlog as u32 };
     let grew = backlog > socket.backlog;
+    // `unix_listen` records the listener's credentials, for its clients to copy at `connect`.
+    socket.peer_pid = pid;
     socket.listening = true;
     socket.backlog = backlog;
     if grew {
         let object = ObjectRef::socket(id);
         wake_socket(kernel, id, |s| &mut s.connect_wait, Wake::All, pid, WakeCause::Room { object }, trace);
+    }
+    Exec::Done(CallResult::Value { value: 0 })
+}
+
+/// `unix_find_other` (`unix_find_bsd`): the socket bound at `path`: `ENOENT` for no such file,
+/// `ECONNREFUSED` for a file that is not a socket (a FIFO) or a socket file whose socket is gone,
+/// `EPROTOTYPE` for a socket of another type.
+fn find_other(kernel: &mut Kernel, path: &Arc<str>, kind: SocketKind) -> Result<u32, Errno> {
+    let Some(&id) = kernel.socket_names.get(path) else {
+        return Err(if kernel.fifos.contains_key(path) { ECONNREFUSED } else { ENOENT });
+    };
+    let Some(target) = kernel.socket(id) else { return Err(ECONNREFUSED) };
+    if target.kind != kind {
+        return Err(EPROTOTYPE);
+    }
+    if kernel.footprint.enabled {
+        kernel.footprint.write(ObjectRef::socket(id));
+    }
+    Ok(id)
+}
+
+/// `unix_may_send`: a socket connected to another than `from` takes datagrams from nobody else.
+fn may_send(kernel: &Kernel, from: u32, target: u32) -> bool {
+    let peer = kernel.socket(target).map_or(0, |socket| socket.peer);
+    peer == 0 || peer == from
+}
+
+/// `unix_dgram_disconnected`: a datagram socket leaving peer `old` drops what it had received (each
+/// entry uncharged from its sender); only if there was something, it wakes the senders waiting for
+/// room in it and, if `old` is alive and connected back to it, gives `old` the error `ECONNRESET`.
+fn dgram_disconnected(kernel: &mut Kernel, pid: Pid, id: u32, old: u32, old_alive: bool, trace: &mut Trace) {
+    let socket = kernel.socket_mut(id);
+    if socket.queue.is_empty() {
+        return;
+    }
+    let dropped = std::mem::take(&mut socket.queue);
+    socket.bytes_out += socket.queued as u64;
+    socket.queued = 0;
+    for entry in &dropped {
+        uncharge(kernel, pid, entry.from, entry.truesize, trace);
+    }
+    let object = ObjectRef::socket(id);
+    wake_socket(kernel, id, |s| &mut s.connect_wait, Wake::All, pid, WakeCause::Room { object }, trace);
+    if old_alive {
+        if let Some(Some(old_end)) = kernel.sockets.get_mut(old as usize - 1) {
+            if old_end.peer == id && !old_end.peer_dead {
+                old_end.error = Some(ECONNRESET);
+            }
+        }
+    }
+}
+
+/// `unix_dgram_connect`: a datagram socket's default destination, the socket bound at `path`
+/// (`unix_find_other`'s errors), which must take datagrams from it (`unix_may_send`: `EPERM`). It never
+/// waits, and the target is not told. Leaving an earlier peer for another is
+/// `unix_dgram_disconnected`.
+fn dgram_connect(kernel: &mut Kernel, pid: Pid, id: u32, path: Arc<str>, trace: &mut Trace) -> Exec {
+    let target = match find_other(kernel, &path, SocketKind::Dgram) {
+        Ok(target) => target,
+        Err(errno) => return Kernel::error(errno),
+    };
+    if !may_send(kernel, id, target) {
+        return Kernel::error(EPERM);
+    }
+    let socket = kernel.socket_mut(id);
+    let (old, old_alive) = (socket.peer, !socket.peer_dead);
+    socket.peer = target;
+    socket.peer_dead = false;
+    if old != 0 && old != target {
+        if kernel.footprint.enabled {
+            kernel.footprint.write(ObjectRef::socket(old));
+        }
+        dgram_disconnected(kernel, pid, id, old, old_alive, trace);
     }
     Exec::Done(CallResult::Value { value: 0 })
 }
@@ -369,16 +512,13 @@ fn connect(kernel: &mut Kernel, pid: Pid, id: u32, path: Arc<str>, nonblock: boo
     let socket = kernel.socket_mut(id);
     let kind = socket.kind;
     if !kind.connected_type() {
-        let detail = "connect of a SOCK_DGRAM socket is not modelled yet".to_string();
-        return kernel.halt("not_modelled", detail);
+        return dgram_connect(kernel, pid, id, path, trace);
     }
-    let Some(&listener) = kernel.socket_names.get(&path) else {
-        return Kernel::error(if kernel.fifos.contains_key(&path) { ECONNREFUSED } else { ENOENT });
+    let listener = match find_other(kernel, &path, kind) {
+        Ok(listener) => listener,
+        Err(errno) => return Kernel::error(errno),
     };
-    let Some(target) = kernel.socket(listener) else { return Kernel::error(ECONNREFUSED) };
-    if target.kind != kind {
-        return Kernel::error(EPROTOTYPE);
-    }
+    let target = kernel.socket(listener).expect("found alive");
     if !target.listening || target.shutdown & RCV_SHUTDOWN != 0 {
         return Kernel::error(ECONNREFUSED);
     }
@@ -405,8 +545,13 @@ fn connect(kernel: &mut Kernel, pid: Pid, id: u32, path: Arc<str>, nonblock: boo
     let server = kernel.sockets.len() as u32 + 1;
     let mut end = Socket::new(server, kind, id);
     end.files = 0;
+    // The server's end carries the client's credentials (`init_peercred(newsk)`), the client the
+    // listener's (`copy_peercred`).
+    end.peer_pid = pid;
+    let listener_pid = kernel.socket_mut(listener).peer_pid;
     kernel.sockets.push(Some(end));
     kernel.socket_mut(id).peer = server;
+    kernel.socket_mut(id).peer_pid = listener_pid;
     kernel.socket_mut(listener).pending.push_back(server);
     if kernel.footprint.enabled {
         kernel.footprint.write(ObjectRef::socket(server));
@@ -439,7 +584,7 @@ fn accept(kernel: &mut Kernel, pid: Pid, id: u32, nonblock: bool, trace: &mut Tr
         return Exec::Block(BlockReason::SocketAccept { socket: id });
     };
     kernel.socket_mut(server).files = 1;
-    let fd = install_socket(kernel, pid, server).expect("a free descriptor was found above");
+    let fd = install_socket(kernel, pid, server, false, false).expect("a free descriptor was found above");
     let object = ObjectRef::socket(id);
     wake_socket(kernel, id, |s| &mut s.connect_wait, Wake::One, pid, WakeCause::Room { object }, trace);
     Exec::Done(CallResult::Value { value: fd })
@@ -447,12 +592,32 @@ fn accept(kernel: &mut Kernel, pid: Pid, id: u32, nonblock: bool, trace: &mut Tr
 
 /// `send` (`flags`) or `write` (no flags) of `payload` on socket `id`, one attempt.
 pub(crate) fn send(kernel: &mut Kernel, pid: Pid, id: u32, payload: &Payload, flags: i64, trace: &mut Trace) -> Exec {
+    send_to(kernel, pid, id, payload, flags, None, trace)
+}
+
+/// `sendto` with the destination `to` (`send` without one). A stream socket refuses an address
+/// (`unix_stream_sendmsg`: `EISCONN` when connected, else `EOPNOTSUPP`); a seqpacket socket ignores it
+/// (`unix_seqpacket_sendmsg`).
+fn send_to(
+    kernel: &mut Kernel,
+    pid: Pid,
+    id: u32,
+    payload: &Payload,
+    flags: i64,
+    to: Option<Arc<str>>,
+    trace: &mut Trace,
+) -> Exec {
     if kernel.footprint.enabled {
         kernel.footprint.write(ObjectRef::socket(id));
     }
-    match kernel.socket_mut(id).kind {
+    let socket = kernel.socket_mut(id);
+    match socket.kind {
+        SocketKind::Stream if to.is_some() => {
+            Kernel::error(if socket.peer != 0 || socket.peer_dead { EISCONN } else { EOPNOTSUPP })
+        }
         SocketKind::Stream => stream_send(kernel, pid, id, payload, flags, trace),
-        SocketKind::Dgram | SocketKind::Seqpacket => dgram_send(kernel, pid, id, payload, flags, trace),
+        SocketKind::Seqpacket => dgram_send(kernel, pid, id, payload, flags, None, trace),
+        SocketKind::Dgram => dgram_send(kernel, pid, id, payload, flags, to, trace),
     }
 }
 
@@ -487,8 +652,9 @@ fn enqueue(
     if kernel.footprint.enabled {
         kernel.footprint.write(ObjectRef::socket(peer));
     }
+    let sender_name = kernel.socket_mut(from).name;
     let target = kernel.socket_mut(peer);
-    target.queue.push_back(Entry { data, consumed: 0, truesize: charge });
+    target.queue.push_back(Entry { data, consumed: 0, from, sender_name, truesize: charge });
     target.queued += bytes;
     target.bytes_in += bytes as u64;
     let used_bytes = target.queued;
@@ -572,12 +738,26 @@ fn stream_send(kernel: &mut Kernel, pid: Pid, id: u32, payload: &Payload, flags:
     result
 }
 
-/// `unix_dgram_sendmsg` (and `unix_seqpacket_sendmsg`): one message, whole or not at all.
-fn dgram_send(kernel: &mut Kernel, pid: Pid, id: u32, payload: &Payload, flags: i64, trace: &mut Trace) -> Exec {
+/// `unix_dgram_sendmsg` (and `unix_seqpacket_sendmsg`): one message, whole or not at all, to `to` or
+/// else to the peer (`ENOTCONN` for none). The size and the sender's own buffer come first
+/// (`sock_alloc_send_pskb`), the destination after: looked up by path (`unix_find_other`), willing to
+/// take it (`unix_may_send`: `EPERM`), alive (a connected peer that closed: `ECONNREFUSED` and the
+/// socket disconnects, `unix_dgram_disconnected`), not shut for reading (`EPIPE`), and with room in its
+/// queue unless it is connected back to the sender (`unix_recvq_full`: sleep on its `peer_wait`, or
+/// `EAGAIN`).
+fn dgram_send(
+    kernel: &mut Kernel,
+    pid: Pid,
+    id: u32,
+    payload: &Payload,
+    flags: i64,
+    to: Option<Arc<str>>,
+    trace: &mut Trace,
+) -> Exec {
     let len = payload.len();
     let socket = kernel.socket_mut(id);
     let kind = socket.kind;
-    if socket.peer == 0 {
+    if to.is_none() && socket.peer == 0 {
         return Kernel::error(ENOTCONN);
     }
     if len > socket.sndbuf - 32 {
@@ -598,32 +778,54 @@ fn dgram_send(kernel: &mut Kernel, pid: Pid, id: u32, payload: &Payload, flags: 
     if socket.shutdown & SEND_SHUTDOWN != 0 {
         return Kernel::error(EPIPE);
     }
+    let nonblock = flags & MSG_DONTWAIT != 0;
     if socket.unread_sent >= socket.sndbuf {
-        if flags & MSG_DONTWAIT != 0 {
+        if nonblock {
             return Kernel::error(EAGAIN);
         }
         socket.write_wait.add(pid, false);
         return Exec::Block(BlockReason::SocketFull { socket: id, written: 0 });
     }
-    if socket.peer_dead {
-        if kind == SocketKind::Seqpacket {
-            return Kernel::error(EPIPE);
+    let target = match &to {
+        Some(path) => match find_other(kernel, path, kind) {
+            Ok(target) => target,
+            Err(errno) => return Kernel::error(errno),
+        },
+        None => {
+            if socket.peer_dead {
+                if kind == SocketKind::Seqpacket {
+                    return Kernel::error(EPIPE);
+                }
+                // A datagram socket whose peer was closed disconnects at this send and loses what it
+                // had received (`unix_dgram_disconnected`): `ECONNREFUSED`, then `ENOTCONN` from now on.
+                let old = socket.peer;
+                socket.peer = 0;
+                socket.peer_dead = false;
+                dgram_disconnected(kernel, pid, id, old, false, trace);
+                return Kernel::error(ECONNREFUSED);
+            }
+            socket.peer
         }
-        // A datagram socket whose peer was closed disconnects at this send and loses what it had
-        // received (`unix_dgram_disconnected`): `ECONNREFUSED`, then `ENOTCONN` from now on.
-        socket.peer = 0;
-        socket.peer_dead = false;
-        let dropped = std::mem::take(&mut socket.queue);
-        socket.bytes_out += socket.queued as u64;
-        socket.queued = 0;
-        drop(dropped);
-        return Kernel::error(ECONNREFUSED);
+    };
+    // The receiver's state decides from here on, whether the datagram goes or not.
+    if kernel.footprint.enabled {
+        kernel.footprint.write(ObjectRef::socket(target));
     }
-    let peer = socket.peer;
-    if kernel.socket_mut(peer).shutdown & RCV_SHUTDOWN != 0 {
+    if !may_send(kernel, id, target) {
+        return Kernel::error(EPERM);
+    }
+    let receiver = kernel.socket_mut(target);
+    if receiver.shutdown & RCV_SHUTDOWN != 0 {
         return Kernel::error(EPIPE);
     }
-    enqueue(kernel, pid, id, peer, payload, 0, dgram_shape(len), trace);
+    if receiver.peer != id && receiver.queue.len() > MAX_DGRAM_QLEN {
+        if nonblock {
+            return Kernel::error(EAGAIN);
+        }
+        receiver.connect_wait.add(pid, true);
+        return Exec::Block(BlockReason::SocketReceiverFull { socket: target });
+    }
+    enqueue(kernel, pid, id, target, payload, 0, dgram_shape(len), trace);
     Exec::Done(CallResult::Value { value: len as i64 })
 }
 
@@ -643,6 +845,10 @@ pub(crate) fn recv(kernel: &mut Kernel, pid: Pid, id: u32, count: u32, flags: i6
 /// read in part stays charged): the sender's charge drops, and its waiting senders wake once it is writable
 /// (`unix_write_space` from the entry's destructor, `sock_wfree`).
 fn uncharge(kernel: &mut Kernel, pid: Pid, sender: u32, bytes: u32, trace: &mut Trace) {
+    // The sender's charge is its own state, which its next send reads: the reader writes it.
+    if kernel.footprint.enabled {
+        kernel.footprint.write(ObjectRef::socket(sender));
+    }
     let Some(socket) = kernel.sockets.get_mut(sender as usize - 1).and_then(Option::as_mut) else { return };
     socket.unread_sent -= bytes;
     if socket.writable() && !socket.write_wait.is_empty() {
@@ -738,7 +944,6 @@ fn dgram_recv(kernel: &mut Kernel, pid: Pid, id: u32, count: u32, flags: i64, tr
     if let Some(errno) = socket.error.take() {
         return Kernel::error(errno);
     }
-    let peer = socket.peer;
     let Some(entry) = socket.queue.front() else {
         let nonblock = flags & MSG_DONTWAIT != 0;
         let shut = socket.shutdown & RCV_SHUTDOWN != 0;
@@ -752,7 +957,7 @@ fn dgram_recv(kernel: &mut Kernel, pid: Pid, id: u32, count: u32, flags: i64, tr
         return Exec::Block(BlockReason::SocketEmpty { socket: id });
     };
     let len = entry.data.len() as u32;
-    let charge = entry.truesize;
+    let (charge, from) = (entry.truesize, entry.from);
     let take = len.min(count);
     kernel.read_scratch.extend_from_slice(&entry.data[..take as usize]);
     if !peek {
@@ -769,8 +974,12 @@ fn dgram_recv(kernel: &mut Kernel, pid: Pid, id: u32, count: u32, flags: i64, tr
     } else {
         trace.record_data(&kernel.read_scratch)
     };
-    if !peek && peer != 0 {
-        uncharge(kernel, pid, peer, charge, trace);
+    if !peek {
+        uncharge(kernel, pid, from, charge, trace);
+        // A datagram taken makes room for one sender waiting for it (`__unix_dgram_recvmsg` wakes
+        // `peer_wait`, where `unix_wait_for_peer` sleeps exclusively).
+        let object = ObjectRef::socket(id);
+        wake_socket(kernel, id, |s| &mut s.connect_wait, Wake::One, pid, WakeCause::Room { object }, trace);
     }
     Exec::Done(result)
 }
@@ -804,9 +1013,10 @@ fn shutdown(kernel: &mut Kernel, pid: Pid, id: u32, how: i64, trace: &mut Trace)
 }
 
 /// The last open file on socket `id` closed (`unix_release_sock`): a listener's waiting connections are
-/// dropped; a connected socket's queue is dropped (what it charged to its peer is released), a connection-based peer can neither send nor receive any more
-/// (`SHUTDOWN_MASK`) and gets `ECONNRESET` if this end left data unread, and every sleeper of the peer
-/// wakes. A datagram peer only learns of it at its next send.
+/// dropped; a socket's queue is dropped (what each entry charged to its sender is released), a
+/// connection-based peer can neither send nor receive any more (`SHUTDOWN_MASK`) and gets
+/// `ECONNRESET` if this end left data unread, and every sleeper of the peer wakes. A datagram socket
+/// connected to it only learns of it at its next send.
 pub(crate) fn release(kernel: &mut Kernel, id: u32, by: Pid, trace: &mut Trace) {
     if kernel.footprint.enabled {
         kernel.footprint.write(ObjectRef::socket(id));
@@ -839,31 +1049,103 @@ pub(crate) fn release(kernel: &mut Kernel, id: u32, by: Pid, trace: &mut Trace) 
         }
         return;
     }
-    let peer = if socket.peer_dead { 0 } else { socket.peer };
-    if peer == 0 {
-        return;
-    }
-    if kernel.footprint.enabled {
-        kernel.footprint.write(ObjectRef::socket(peer));
-    }
-    let unread = !socket.queue.is_empty();
-    let charged: u32 = socket.queue.iter().map(|entry| entry.truesize).sum();
-    let survivor = kernel.socket_mut(peer);
-    // What this socket sent and the peer has not read stays readable there.
-    survivor.peer_dead = true;
-    if socket.kind.connected_type() {
-        survivor.shutdown = RCV_SHUTDOWN | SEND_SHUTDOWN;
-        if unread {
-            survivor.error = Some(ECONNRESET);
+    // Senders waiting for room in its queue wake to find it gone (`wake_up_interruptible_all` of its
+    // `peer_wait`).
+    if !socket.connect_wait.is_empty() {
+        let object = ObjectRef::socket(id);
+        let mut woken = Vec::new();
+        let mut waiting = socket.connect_wait.clone();
+        waiting.wake(Wake::All, &mut woken);
+        for pid in woken {
+            kernel.wake(pid, by, WakeCause::Hangup { object }, trace);
         }
     }
-    // The dropped entries were charged to the survivor, which may now send again.
-    if charged > 0 {
-        uncharge(kernel, by, peer, charged, trace);
+    // Its queue is dropped: each entry was charged to its sender, which may now send again.
+    let unread = !socket.queue.is_empty();
+    for entry in &socket.queue {
+        uncharge(kernel, by, entry.from, entry.truesize, trace);
     }
-    if socket.kind.connected_type() {
-        state_change(kernel, peer, by, trace);
+    // The sockets that name it as their peer: its own peer, and any datagram socket connected to it.
+    let named_by: Vec<u32> = kernel
+        .sockets
+        .iter()
+        .flatten()
+        .filter(|other| other.peer == id && !other.peer_dead)
+        .map(|other| other.id)
+        .collect();
+    for peer in named_by {
+        if kernel.footprint.enabled {
+            kernel.footprint.write(ObjectRef::socket(peer));
+        }
+        let survivor = kernel.socket_mut(peer);
+        // What this socket sent and the peer has not read stays readable there.
+        survivor.peer_dead = true;
+        if socket.kind.connected_type() {
+            survivor.shutdown = RCV_SHUTDOWN | SEND_SHUTDOWN;
+            if unread {
+                survivor.error = Some(ECONNRESET);
+            }
+            state_change(kernel, peer, by, trace);
+        }
     }
+}
+
+/// `sk_getsockopt` at `SOL_SOCKET` (another level is the protocol's, which a Unix-domain socket does
+/// not have: `EOPNOTSUPP`). `SO_PEERCRED` fills a `struct ucred`, of which the pid is the value here.
+fn getsockopt(kernel: &mut Kernel, id: u32, level: i64, option: i64) -> Exec {
+    if level != SOL_SOCKET {
+        return Kernel::error(EOPNOTSUPP);
+    }
+    let socket = kernel.socket_mut(id);
+    let value = match option {
+        SO_TYPE => match socket.kind {
+            SocketKind::Stream => SOCK_STREAM,
+            SocketKind::Dgram => SOCK_DGRAM,
+            SocketKind::Seqpacket => SOCK_SEQPACKET,
+        },
+        SO_SNDBUF => socket.sndbuf as i64,
+        SO_RCVBUF => socket.rcvbuf as i64,
+        SO_PEERCRED => socket.peer_pid as i64,
+        other => return not_modelled_option(kernel, other),
+    };
+    Exec::Done(CallResult::Out { value })
+}
+
+/// The options of `SOL_SOCKET` this model leaves out: Linux has dozens, whose values it would answer.
+fn not_modelled_option(kernel: &mut Kernel, option: i64) -> Exec {
+    let detail = format!("socket option {option} is not modelled (SO_TYPE, SO_SNDBUF, SO_RCVBUF and SO_PEERCRED are)");
+    kernel.halt("not_modelled", detail)
+}
+
+/// The size `sk_setsockopt` keeps for `SO_SNDBUF` or `SO_RCVBUF`: the int value taken as unsigned (a
+/// negative one is huge) and capped at `max` (`wmem_max`, `rmem_max`), then at `INT_MAX / 2`, doubled
+/// (for the kernel's own overhead) and raised to `min`.
+fn buffer_size(value: i64, max: u32, min: u32) -> u32 {
+    let asked = (value as i32 as u32).min(max).min(i32::MAX as u32 / 2);
+    (asked * 2).max(min)
+}
+
+/// `sk_setsockopt` at `SOL_SOCKET`: `SO_SNDBUF` sets the send buffer and calls `sk_write_space`
+/// (`unix_write_space`), which wakes the socket's waiting senders if it is now writable; `SO_RCVBUF`
+/// the receive buffer. `SO_TYPE` and `SO_PEERCRED` cannot be set (`ENOPROTOOPT`).
+fn setsockopt(kernel: &mut Kernel, pid: Pid, id: u32, level: i64, option: i64, value: i64, trace: &mut Trace) -> Exec {
+    if level != SOL_SOCKET {
+        return Kernel::error(EOPNOTSUPP);
+    }
+    let socket = kernel.socket_mut(id);
+    match option {
+        SO_SNDBUF => {
+            socket.sndbuf = buffer_size(value, WMEM_MAX, SOCK_MIN_SNDBUF);
+            if socket.writable() && !socket.write_wait.is_empty() {
+                let object = ObjectRef::socket(id);
+                wake_socket(kernel, id, |s| &mut s.write_wait, Wake::All, pid, WakeCause::Room { object }, trace);
+            }
+        }
+        SO_RCVBUF => socket.rcvbuf = buffer_size(value, RMEM_MAX, SOCK_MIN_RCVBUF),
+        SO_TYPE | SO_PEERCRED => return Kernel::error(ENOPROTOOPT),
+        other => return not_modelled_option(kernel, other),
+    }
+    Exec::Done(CallResult::Value { value: 0 })
 }
 
 /// `ioctl(FIONREAD)` on a socket (`unix_inq_len`): a stream or seqpacket socket's unread bytes, a
@@ -893,7 +1175,21 @@ impl Mechanism for Sockets {
                 let payload = call.call.payload().expect("send has a payload operand");
                 send(kernel, pid, id, payload, flags, trace)
             }
-            CallId::Recv => {
+            CallId::Sendto => {
+                let (id, nonblock) = match socket_of(kernel, pid, call.arg(0)) {
+                    Ok(found) => found,
+                    Err(errno) => return Kernel::error(errno),
+                };
+                let flags = call.arg(3) | if nonblock { MSG_DONTWAIT } else { 0 };
+                let payload = call.call.payload().expect("sendto has a payload operand");
+                // The path's socket is looked up: a `bind` or `unlink` of it does not commute with this.
+                if kernel.footprint.enabled {
+                    kernel.footprint.write(ObjectRef::path(call.arg(2) as u32));
+                }
+                let path = kernel.program.paths[call.arg(2) as usize].clone();
+                send_to(kernel, pid, id, payload, flags, Some(path), trace)
+            }
+            CallId::Recv | CallId::Recvfrom => {
                 let count = call.arg(1);
                 if count < 0 || count > kernel.limits.max_io_bytes as i64 {
                     let detail = format!(
@@ -910,13 +1206,38 @@ impl Mechanism for Sockets {
                     Err(errno) => return Kernel::error(errno),
                 };
                 let flags = call.arg(2) | if nonblock { MSG_DONTWAIT } else { 0 };
-                recv(kernel, pid, id, count as u32, flags, trace)
+                // `recvfrom` also gives the sender's name: that of the first entry read, none at end of
+                // file (the result is then a message whose tag is the name; see [`Entry::sender_name`]).
+                let sender = kernel.socket_mut(id).queue.front().map_or(0, |entry| entry.sender_name);
+                match recv(kernel, pid, id, count as u32, flags, trace) {
+                    Exec::Done(CallResult::Data { offset, len }) if call.id() == CallId::Recvfrom => {
+                        Exec::Done(CallResult::Message { offset, len, tag: sender as i64, skipped: 0 })
+                    }
+                    other => other,
+                }
             }
             CallId::Shutdown => match socket_of(kernel, pid, call.arg(0)) {
                 Ok((id, _)) => shutdown(kernel, pid, id, call.arg(1), trace),
                 Err(errno) => Kernel::error(errno),
             },
             CallId::Socket => socket(kernel, pid, call.arg(0)),
+            CallId::Getsockopt | CallId::Setsockopt => {
+                let (id, _) = match socket_of(kernel, pid, call.arg(0)) {
+                    Ok(found) => found,
+                    Err(errno) => return Kernel::error(errno),
+                };
+                if call.id() == CallId::Getsockopt {
+                    if kernel.footprint.enabled {
+                        kernel.footprint.read(ObjectRef::socket(id));
+                    }
+                    getsockopt(kernel, id, call.arg(1), call.arg(2))
+                } else {
+                    if kernel.footprint.enabled {
+                        kernel.footprint.write(ObjectRef::socket(id));
+                    }
+                    setsockopt(kernel, pid, id, call.arg(1), call.arg(2), call.arg(3), trace)
+                }
+            }
             CallId::Bind | CallId::Connect | CallId::Listen | CallId::Accept => {
                 let (id, nonblock) = match socket_of(kernel, pid, call.arg(0)) {
                     Ok(found) => found,
@@ -925,11 +1246,14 @@ impl Mechanism for Sockets {
                 if kernel.footprint.enabled {
                     kernel.footprint.write(ObjectRef::socket(id));
                 }
+                if kernel.footprint.enabled && matches!(call.id(), CallId::Bind | CallId::Connect) {
+                    kernel.footprint.write(ObjectRef::path(call.arg(1) as u32));
+                }
                 let path = || kernel.program.paths[call.arg(1) as usize].clone();
                 match call.id() {
                     CallId::Bind => {
                         let path = path();
-                        bind(kernel, id, path)
+                        bind(kernel, id, path, call.arg(1) as u32)
                     }
                     CallId::Connect => {
                         let path = path();
@@ -960,7 +1284,7 @@ impl Mechanism for Sockets {
                     socket.read_wait.remove(pid);
                 }
             }
-            BlockReason::SocketBacklog { socket } => {
+            BlockReason::SocketBacklog { socket } | BlockReason::SocketReceiverFull { socket } => {
                 if let Some(Some(socket)) = kernel.sockets.get_mut(*socket as usize - 1) {
                     socket.connect_wait.remove(pid);
                 }
@@ -988,6 +1312,10 @@ impl Mechanism for Sockets {
                 files[id as usize - 1] += 1;
             }
         }
+        let mut charges = vec![0u32; kernel.sockets.len()];
+        for entry in kernel.sockets.iter().flatten().flat_map(|socket| socket.queue.iter()) {
+            charges[entry.from as usize - 1] += entry.truesize;
+        }
         for (index, socket) in kernel.sockets.iter().enumerate() {
             let Some(socket) = socket else { continue };
             if socket.files != files[index] {
@@ -1007,18 +1335,17 @@ impl Mechanism for Sockets {
                     socket.id, socket.bytes_in, socket.bytes_out, socket.queued
                 ));
             }
-            // Its charge is the whole entries it has queued at its live peer.
-            let charged = match kernel.socket(socket.peer) {
-                Some(peer) if !socket.peer_dead => peer.queue.iter().map(|entry| entry.truesize).sum(),
-                _ => 0,
-            };
+            // Its charge is the whole entries it has queued at live sockets.
+            let charged = charges[index];
             if socket.unread_sent != charged {
                 return Err(format!(
-                    "socket {} is charged {} bytes, but {charged} of its bytes wait at its peer",
+                    "socket {} is charged {} bytes, but {charged} of its bytes wait to be received",
                     socket.id, socket.unread_sent
                 ));
             }
+            // A connection is mutual; a datagram socket's peer is only its default destination.
             if socket.peer != 0
+                && socket.kind.connected_type()
                 && !socket.peer_dead
                 && kernel.socket(socket.peer).is_none_or(|peer| peer.peer != socket.id)
             {
@@ -1048,8 +1375,12 @@ impl Mechanism for Sockets {
                 let state = &kernel.process(waiter).state;
                 let queued_for = kernel.process(waiter).still_queued.as_ref();
                 let asleep = |reason: &BlockReason| {
-                    std::mem::discriminant(reason) == std::mem::discriminant(&expected)
-                        && reason.object() == Some(ObjectRef::socket(socket.id))
+                    let same = std::mem::discriminant(reason) == std::mem::discriminant(&expected)
+                        || matches!(
+                            (reason, &expected),
+                            (BlockReason::SocketReceiverFull { .. }, BlockReason::SocketBacklog { .. })
+                        );
+                    same && reason.object() == Some(ObjectRef::socket(socket.id))
                 };
                 let on_it = match state {
                     super::ProcState::Blocked(reason) => asleep(reason),
@@ -1065,16 +1396,19 @@ impl Mechanism for Sockets {
 
     fn views(kernel: &Kernel, out: &mut Vec<ObjectView>) {
         for socket in kernel.sockets.iter().flatten() {
-            // One view per pair, drawn at its lower-numbered live end.
-            if socket.peer != 0 && socket.peer < socket.id && !socket.peer_dead && kernel.socket(socket.peer).is_some()
-            {
+            // One view per connected pair, drawn at its lower-numbered live end; a datagram socket whose
+            // destination is not connected back to it is drawn alone.
+            let mutual = |socket: &Socket| {
+                !socket.peer_dead && kernel.socket(socket.peer).is_some_and(|peer| peer.peer == socket.id)
+            };
+            if socket.peer != 0 && socket.peer < socket.id && mutual(socket) {
                 continue;
             }
             if socket.files == 0 {
                 continue;
             }
             let mut ends = vec![end_view(kernel, socket)];
-            if let Some(peer) = kernel.socket(socket.peer).filter(|_| !socket.peer_dead) {
+            if let Some(peer) = kernel.socket(socket.peer).filter(|_| mutual(socket)) {
                 ends.push(end_view(kernel, peer));
             }
             out.push(ObjectView::SocketPair(Box::new(SocketPairView { kind: socket.kind.name().to_string(), ends })));
@@ -1151,6 +1485,18 @@ mod tests {
     }
 
     #[test]
+    fn buffer_sizes_are_doubled_capped_and_raised_to_the_minimum() {
+        assert_eq!(buffer_size(1000, WMEM_MAX, SOCK_MIN_SNDBUF), 4608);
+        assert_eq!(buffer_size(3000, WMEM_MAX, SOCK_MIN_SNDBUF), 6000);
+        assert_eq!(buffer_size(2305, RMEM_MAX, SOCK_MIN_RCVBUF), 4610);
+        assert_eq!(buffer_size(0, RMEM_MAX, SOCK_MIN_RCVBUF), 2304);
+        // Past `wmem_max` (Linux's default here), and a negative value taken as unsigned.
+        assert_eq!(buffer_size(300_000, WMEM_MAX, SOCK_MIN_SNDBUF), 425_984);
+        assert_eq!(buffer_size(-1, WMEM_MAX, SOCK_MIN_SNDBUF), 425_984);
+        assert_eq!(buffer_size(i32::MAX as i64, u32::MAX, SOCK_MIN_SNDBUF), (i32::MAX as u32 / 2) * 2);
+    }
+
+    #[test]
     fn a_child_inherits_its_end_and_its_exit_closes_it() {
         // The kid exits without closing its end: its exit closes it, and main reads to end of file.
         let simulation = simulation(
@@ -1213,6 +1559,48 @@ mod tests {
         );
         assert_eq!(sent.kernel().state_hash(), again.kernel().state_hash());
         assert_ne!(sent.kernel().state_hash(), other.kernel().state_hash());
+    }
+
+    #[test]
+    fn a_datagram_socket_connected_one_way_is_drawn_alone_and_charged_for_what_waits_at_the_server() {
+        let simulation = simulation(
+            "process main {\n  s = socket SOCK_DGRAM\n  bind s \"/log\"\n  c = socket SOCK_DGRAM\n  \
+             connect c \"/log\"\n  send c \"ab\"\n  sendto s \"cd\" \"/log\"\n  pause\n}\n",
+        );
+        let views = simulation.kernel().object_views();
+        let ends: Vec<&SocketEndView> = views
+            .iter()
+            .filter_map(|view| match view {
+                ObjectView::SocketPair(pair) => Some(&pair.ends[..]),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        assert_eq!(ends.len(), 2, "two sockets, each drawn once: {ends:?}");
+        let server = ends.iter().find(|end| end.path.as_deref() == Some("/log")).expect("the server is drawn");
+        let previews: Vec<&[u8]> = server.queue.iter().map(|message| &message.preview[..]).collect();
+        assert_eq!(previews, vec![&b"ab"[..], &b"cd"[..]], "one queue, two senders");
+        assert_eq!(server.unread_sent, 768, "its own datagram to itself");
+        let client = ends.iter().find(|end| end.path.is_none()).expect("the client is drawn");
+        assert_eq!(client.unread_sent, 768);
+        let socket = simulation.kernel().socket(2).expect("the client is alive");
+        assert_eq!((socket.peer, simulation.kernel().socket(1).map(|server| server.peer)), (1, Some(0)));
+    }
+
+    #[test]
+    fn an_unconnected_sender_with_a_full_buffer_waits_for_whoever_holds_its_receivers() {
+        // Six one-byte datagrams fill a send buffer of 4608 bytes; the seventh waits for "/a" to be
+        // read, which only main, the sender itself, could do.
+        let simulation = simulation(
+            "process main {\n  s = socket SOCK_DGRAM\n  bind s \"/a\"\n  c = socket SOCK_DGRAM\n  \
+             setsockopt c SOL_SOCKET SO_SNDBUF 1000\n  fork kid {\n    pause\n  }\n  close s\n  \
+             repeat 7 {\n    sendto c \"x\" \"/a\"\n  }\n}\n",
+        );
+        let report = simulation.report().unwrap();
+        let crate::RunOutcome::Deadlock { waiting } = &report.outcome else { panic!("{:?}", report.outcome) };
+        let main = waiting.iter().find(|edge| edge.pid == 2).expect("main waits");
+        assert_eq!(main.reason, Some(BlockReason::SocketFull { socket: 2, written: 0 }));
+        assert_eq!(main.waits_for, vec![3], "only the kid still holds the receiver");
     }
 
     #[test]

@@ -367,7 +367,8 @@ impl Kernel {
             hasher.word(socket.error.map_or(0, |errno| errno.0 as u64) | (socket.unread_sent as u64) << 16);
             hasher.word(socket.queue.len() as u64);
             for entry in &socket.queue {
-                hasher.word(entry.consumed as u64);
+                hasher.word(entry.consumed as u64 | (entry.from as u64) << 32);
+                hasher.word(entry.sender_name as u64);
                 hasher.bytes(&entry.data);
             }
             for waiter in socket
@@ -383,6 +384,8 @@ impl Kernel {
                 hasher.word(waiter as u64);
             }
             hasher.word(socket.listening as u64 | (socket.backlog as u64) << 1 | (socket.files as u64) << 32);
+            hasher.word(socket.sndbuf as u64 | (socket.rcvbuf as u64) << 32);
+            hasher.word(socket.peer_pid as u64);
             hasher.bytes(socket.path.as_deref().unwrap_or("").as_bytes());
         }
         for (path, socket) in self.socket_names.iter().filter(|_| crate::IPC) {
@@ -450,5 +453,6 @@ fn hash_reason(hasher: &mut TraceHasher, reason: &BlockReason, canonical: &Canon
         BlockReason::SocketFull { socket, written } => hasher.word(16 | (socket as u64) << 8 | (written as u64) << 40),
         BlockReason::SocketAccept { socket } => hasher.word(17 | (socket as u64) << 8),
         BlockReason::SocketBacklog { socket } => hasher.word(18 | (socket as u64) << 8),
+        BlockReason::SocketReceiverFull { socket } => hasher.word(19 | (socket as u64) << 8),
     }
 }

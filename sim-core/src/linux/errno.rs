@@ -44,6 +44,8 @@ pub const ERRNOS: &[(u16, &str, &str)] = &[
     (88, "ENOTSOCK", "socket operation on non-socket"),
     (90, "EMSGSIZE", "message too long"),
     (91, "EPROTOTYPE", "protocol wrong type for socket"),
+    (92, "ENOPROTOOPT", "protocol not available"),
+    (94, "ESOCKTNOSUPPORT", "socket type not supported"),
     (95, "EOPNOTSUPP", "operation not supported"),
     (98, "EADDRINUSE", "address already in use"),
     (104, "ECONNRESET", "connection reset by peer"),
@@ -86,6 +88,8 @@ pub const EOVERFLOW: Errno = Errno(75);
 pub const ENOTSOCK: Errno = Errno(88);
 pub const EMSGSIZE: Errno = Errno(90);
 pub const EPROTOTYPE: Errno = Errno(91);
+pub const ENOPROTOOPT: Errno = Errno(92);
+pub const ESOCKTNOSUPPORT: Errno = Errno(94);
 pub const EOPNOTSUPP: Errno = Errno(95);
 pub const EADDRINUSE: Errno = Errno(98);
 pub const EISCONN: Errno = Errno(106);

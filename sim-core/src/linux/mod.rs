@@ -103,7 +103,8 @@ pub enum Family {
     Prot,
     /// `mmap` flags: `MAP_SHARED` or `MAP_PRIVATE`, with `MAP_ANONYMOUS`.
     MapFlag,
-    /// A socket type: `SOCK_STREAM`, `SOCK_DGRAM`, `SOCK_SEQPACKET`.
+    /// A socket type: `SOCK_STREAM`, `SOCK_DGRAM`, `SOCK_SEQPACKET`, with `SOCK_NONBLOCK` and
+    /// `SOCK_CLOEXEC` or-ed in.
     SockType,
     /// `send` flags: `MSG_DONTWAIT`, `MSG_NOSIGNAL`.
     SendFlag,
@@ -111,6 +112,10 @@ pub enum Family {
     RecvFlag,
     /// `shutdown` directions: `SHUT_RD`, `SHUT_WR`, `SHUT_RDWR`.
     ShutdownHow,
+    /// `getsockopt`/`setsockopt` levels: `SOL_SOCKET`.
+    SockLevel,
+    /// Socket options of `SOL_SOCKET`: `SO_TYPE`, `SO_SNDBUF`, `SO_RCVBUF`, `SO_PEERCRED`.
+    SockOption,
 }
 
 impl Family {
@@ -161,6 +166,8 @@ impl Family {
             Family::SendFlag => "a send flag",
             Family::RecvFlag => "a recv flag",
             Family::ShutdownHow => "a shutdown direction",
+            Family::SockLevel => "a socket option level",
+            Family::SockOption => "a socket option",
         }
     }
 }
@@ -281,6 +288,8 @@ pub const CONSTANTS: &[Constant] = &[
     constant("SOCK_STREAM", socket::SOCK_STREAM, Family::SockType.bit()),
     constant("SOCK_DGRAM", socket::SOCK_DGRAM, Family::SockType.bit()),
     constant("SOCK_SEQPACKET", socket::SOCK_SEQPACKET, Family::SockType.bit()),
+    constant("SOCK_NONBLOCK", socket::SOCK_NONBLOCK, Family::SockType.bit()),
+    constant("SOCK_CLOEXEC", socket::SOCK_CLOEXEC, Family::SockType.bit()),
     constant("MSG_PEEK", socket::MSG_PEEK, Family::RecvFlag.bit()),
     constant("MSG_TRUNC", socket::MSG_TRUNC, Family::RecvFlag.bit()),
     constant("MSG_DONTWAIT", socket::MSG_DONTWAIT, Family::SendFlag.bit() | Family::RecvFlag.bit()),
@@ -288,6 +297,11 @@ pub const CONSTANTS: &[Constant] = &[
     constant("SHUT_RD", socket::SHUT_RD, Family::ShutdownHow.bit()),
     constant("SHUT_WR", socket::SHUT_WR, Family::ShutdownHow.bit()),
     constant("SHUT_RDWR", socket::SHUT_RDWR, Family::ShutdownHow.bit()),
+    constant("SOL_SOCKET", socket::SOL_SOCKET, Family::SockLevel.bit()),
+    constant("SO_TYPE", socket::SO_TYPE, Family::SockOption.bit()),
+    constant("SO_SNDBUF", socket::SO_SNDBUF, Family::SockOption.bit()),
+    constant("SO_RCVBUF", socket::SO_RCVBUF, Family::SockOption.bit()),
+    constant("SO_PEERCRED", socket::SO_PEERCRED, Family::SockOption.bit()),
     constant("mq_flags", field::MQ_FLAGS, Family::MqAttrField.bit()),
     constant("mq_maxmsg", field::MQ_MAXMSG, Family::MqAttrField.bit()),
     constant("mq_msgsize", field::MQ_MSGSIZE, Family::MqAttrField.bit()),
@@ -431,6 +445,17 @@ pub fn value_text(family: Family, value: i64) -> String {
             }
         }
         Family::StandardFd => value.to_string(),
+        Family::SockType if value >= 0 => {
+            // The type by name (or number), then the flags or-ed into it.
+            let kind = value & socket::SOCK_TYPE_MASK;
+            let mut parts =
+                vec![match CONSTANTS.iter().find(|constant| constant.is_in(family) && constant.value == kind) {
+                    Some(constant) => constant.name.to_string(),
+                    None => kind.to_string(),
+                }];
+            parts.extend(bit_names(family, value & !socket::SOCK_TYPE_MASK));
+            parts.join("|")
+        }
         Family::FcntlCommand
         | Family::IdType
         | Family::Disposition
@@ -448,7 +473,9 @@ pub fn value_text(family: Family, value: i64) -> String {
         | Family::ShmctlCommand
         | Family::ShmField
         | Family::SockType
-        | Family::ShutdownHow => {
+        | Family::ShutdownHow
+        | Family::SockLevel
+        | Family::SockOption => {
             match CONSTANTS.iter().find(|constant| constant.is_in(family) && constant.value == value) {
                 Some(constant) => constant.name.to_string(),
                 None => value.to_string(),
@@ -509,6 +536,14 @@ mod tests {
         assert_eq!(value_text(Family::FcntlCommand, 1032), "F_GETPIPE_SZ");
         assert_eq!(value_text(Family::Signal, 0), "0");
         assert_eq!(value_text(Family::Signal, 9), "SIGKILL");
+        assert_eq!(value_text(Family::SockType, socket::SOCK_DGRAM), "SOCK_DGRAM");
+        assert_eq!(
+            value_text(Family::SockType, socket::SOCK_STREAM | socket::SOCK_NONBLOCK | socket::SOCK_CLOEXEC),
+            "SOCK_STREAM|SOCK_NONBLOCK|SOCK_CLOEXEC"
+        );
+        assert_eq!(value_text(Family::SockType, socket::SOCK_SEQPACKET | 0x100), "SOCK_SEQPACKET|0x100");
+        assert_eq!(value_text(Family::SockType, 12), "12");
+        assert_eq!(value_text(Family::SockType, -1), "-1");
     }
 
     #[test]

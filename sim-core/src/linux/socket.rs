@@ -8,6 +8,16 @@ pub const AF_UNIX: i64 = 1;
 pub const SOCK_STREAM: i64 = 1;
 pub const SOCK_DGRAM: i64 = 2;
 pub const SOCK_SEQPACKET: i64 = 5;
+/// `SOCK_RAW`: a Unix-domain socket of this type is made as a datagram socket (`unix_create`).
+pub const SOCK_RAW: i64 = 3;
+/// The bits of a type argument that are the type (`SOCK_TYPE_MASK`), and one past the highest type
+/// number `__sock_create` accepts (`SOCK_MAX`).
+pub const SOCK_TYPE_MASK: i64 = 0xf;
+pub const SOCK_MAX: i64 = 11;
+/// Flags or-ed into the type of `socket` and `socketpair`: the new descriptors' open file is
+/// non-blocking (`O_NONBLOCK`), and they close on exec (`O_CLOEXEC`).
+pub const SOCK_NONBLOCK: i64 = 0o4000;
+pub const SOCK_CLOEXEC: i64 = 0o2000000;
 
 /// `recv` flags: look without taking; return a datagram's real length even when it was cut short.
 pub const MSG_PEEK: i64 = 0x2;
@@ -29,3 +39,23 @@ pub const SHUT_RDWR: i64 = 2;
 /// `/proc/sys/net/core/wmem_default`: the send buffer (`sk_sndbuf`) every new socket gets
 /// (`sock_init_data`).
 pub const WMEM_DEFAULT: u32 = 212_992;
+
+/// `getsockopt`/`setsockopt` levels: the socket layer's own options (`sk_getsockopt`, `sk_setsockopt`).
+pub const SOL_SOCKET: i64 = 1;
+/// Options of `SOL_SOCKET`: the socket's type, its send and receive buffer sizes, and the credentials
+/// of its peer (`struct ucred`).
+pub const SO_TYPE: i64 = 3;
+pub const SO_SNDBUF: i64 = 7;
+pub const SO_RCVBUF: i64 = 8;
+pub const SO_PEERCRED: i64 = 17;
+
+/// `/proc/sys/net/core/rmem_default`: the receive buffer (`sk_rcvbuf`) every new socket gets.
+pub const RMEM_DEFAULT: u32 = 212_992;
+/// `/proc/sys/net/core/wmem_max` and `rmem_max`, their defaults: the most a process may ask for with
+/// `SO_SNDBUF` and `SO_RCVBUF` (the kernel keeps twice that).
+pub const WMEM_MAX: u32 = 212_992;
+pub const RMEM_MAX: u32 = 212_992;
+/// `SOCK_MIN_SNDBUF` and `SOCK_MIN_RCVBUF` (x86-64): the least a buffer is set to, twice and once
+/// `TCP_SKB_MIN_TRUESIZE` (2048 bytes plus a cache-aligned `struct sk_buff`).
+pub const SOCK_MIN_SNDBUF: u32 = 4608;
+pub const SOCK_MIN_RCVBUF: u32 = 2304;

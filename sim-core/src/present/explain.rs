@@ -273,6 +273,10 @@ fn sentence(program: &Program, trace: &Trace, names: &ProcessNames, step: u64, e
                         "{who} blocks in connect: {}; it sleeps until the server accepts one",
                         reason_text(program, reason)
                     ),
+                    BlockReason::SocketReceiverFull { .. } => format!(
+                        "{who} blocks sending a datagram: {}; it sleeps until the receiver takes one",
+                        reason_text(program, reason)
+                    ),
                     _ => format!("{who} blocks: {}", reason_text(program, reason)),
                 };
                 parts.push(text);

@@ -251,6 +251,7 @@ fn write_reason(out: &mut String, reason: &BlockReason) {
         BlockReason::SocketFull { .. } => "socket_full",
         BlockReason::SocketAccept { .. } => "socket_accept",
         BlockReason::SocketBacklog { .. } => "socket_backlog",
+        BlockReason::SocketReceiverFull { .. } => "socket_receiver_full",
     };
     let mut fields = Object::tagged(out, "kind", name);
     match *reason {
@@ -297,7 +298,8 @@ fn write_reason(out: &mut String, reason: &BlockReason) {
         }
         BlockReason::SocketEmpty { socket }
         | BlockReason::SocketAccept { socket }
-        | BlockReason::SocketBacklog { socket } => fields.unsigned("socket", socket.into()),
+        | BlockReason::SocketBacklog { socket }
+        | BlockReason::SocketReceiverFull { socket } => fields.unsigned("socket", socket.into()),
         BlockReason::SocketFull { socket, written } => {
             fields.unsigned("socket", socket.into());
             fields.unsigned("written", written.into());

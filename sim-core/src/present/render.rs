@@ -322,6 +322,7 @@ pub fn status_words(status: ChildStatus) -> String {
 
 fn result_text(
     trace: &Trace,
+    paths: &[Arc<str>],
     names: &ProcessNames,
     result: &CallResult,
     shape: Option<ResultShape>,
@@ -356,6 +357,22 @@ fn result_text(
             format!(" = 0, and stores {}", linux::signal::set_text(*value as u64))
         }
         CallResult::Out { value } => format!(" = 0, and stores {value}"),
+        // `recvfrom`: the tag is the sender's path's number plus one, 0 for an unnamed sender.
+        CallResult::Message { len: 0, tag: 0, .. } if call == Some(CallId::Recvfrom) => {
+            " = 0 (end of file)".to_string()
+        }
+        CallResult::Message { offset, len, tag, .. } if call == Some(CallId::Recvfrom) => {
+            let bytes = if trace.keeps_data() {
+                format!(" {}", describe_bytes(trace.read_data(*offset, *len), 32))
+            } else {
+                String::new()
+            };
+            let from = match paths.get((*tag as usize).wrapping_sub(1)) {
+                Some(path) => format!("from {path:?}"),
+                None => "from an unnamed socket".to_string(),
+            };
+            format!(" = {len}{bytes} ({from})")
+        }
         CallResult::Message { offset, len, tag, skipped } => {
             let bytes = if trace.keeps_data() {
                 format!(" {}", describe_bytes(trace.read_data(*offset, *len), 32))
@@ -499,6 +516,9 @@ pub fn reason_text(program: &Program, reason: &BlockReason) -> String {
         BlockReason::SocketBacklog { socket } => {
             format!("listening socket {socket}'s queue of connections waiting for accept is full")
         }
+        BlockReason::SocketReceiverFull { socket } => {
+            format!("socket {socket}'s receive queue is full of datagrams it has not received")
+        }
         BlockReason::SocketFull { socket, written: 0 } => {
             format!("socket {socket}'s send buffer is full of bytes its peer has not received")
         }
@@ -627,7 +647,7 @@ pub fn event_text(program: &Program, trace: &Trace, names: &ProcessNames, event:
                 };
             }
             let call = call.map(|call| call.id);
-            format!("{prefix}{}{}", call_text(program, *op, args), result_text(trace, names, result, shape, call))
+            format!("{prefix}{}{}", call_text(program, *op, args), result_text(trace, &program.paths, names, result, shape, call))
         }
         EventKind::Block { op, args, reason, .. } => {
             format!("{} blocks: {}", call_text(program, *op, args), reason_text(program, reason))

@@ -281,6 +281,9 @@ pub enum BlockReason {
     SocketAccept { socket: u32 },
     /// `connect` to listening socket `socket`, whose queue of connections waiting for `accept` is full.
     SocketBacklog { socket: u32 },
+    /// `send`/`sendto` of a datagram to socket `socket`, whose receive queue holds more than
+    /// `max_dgram_qlen` datagrams from senders it is not connected to.
+    SocketReceiverFull { socket: u32 },
 }
 
 impl BlockReason {
@@ -305,7 +308,8 @@ impl BlockReason {
             BlockReason::SocketEmpty { socket }
             | BlockReason::SocketFull { socket, .. }
             | BlockReason::SocketAccept { socket }
-            | BlockReason::SocketBacklog { socket } => Some(ObjectRef::socket(*socket)),
+            | BlockReason::SocketBacklog { socket }
+            | BlockReason::SocketReceiverFull { socket } => Some(ObjectRef::socket(*socket)),
         }
     }
 }

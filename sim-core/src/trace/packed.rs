@@ -649,7 +649,8 @@ impl Encoder<'_> {
             BlockReason::SocketEmpty { .. }
             | BlockReason::SocketFull { .. }
             | BlockReason::SocketAccept { .. }
-            | BlockReason::SocketBacklog { .. } => 15,
+            | BlockReason::SocketBacklog { .. }
+            | BlockReason::SocketReceiverFull { .. } => 15,
         };
         self.with_operands(tags::BLOCK, delta, [pid, op, shape | reason_tag], args);
         match *reason {
@@ -708,6 +709,10 @@ impl Encoder<'_> {
             }
             BlockReason::SocketBacklog { socket } => {
                 self.put(3);
+                self.put(socket as u64);
+            }
+            BlockReason::SocketReceiverFull { socket } => {
+                self.put(4);
                 self.put(socket as u64);
             }
         }
@@ -1062,6 +1067,7 @@ impl PackedEvents<'_> {
                 1 => BlockReason::SocketFull { socket: self.get_u32(), written: self.get_u32() },
                 2 => BlockReason::SocketAccept { socket: self.get_u32() },
                 3 => BlockReason::SocketBacklog { socket: self.get_u32() },
+                4 => BlockReason::SocketReceiverFull { socket: self.get_u32() },
                 other => self.corrupt("block reason", 15 + other),
             },
             other => self.corrupt("block reason", other),

@@ -114,6 +114,9 @@ pub const LEARN_ORDER: &[(&str, &str)] = &[
     ("socketpair-echo", "Sockets"),
     ("socket-boundaries", "Sockets"),
     ("socket-echo-server", "Sockets"),
+    ("socket-datagram-server", "Sockets"),
+    ("socket-type-flags", "Sockets"),
+    ("socket-buffer-size", "Sockets"),
 ];
 
 fn title_of(stem: &str) -> &'static str {

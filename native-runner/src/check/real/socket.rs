@@ -1,5 +1,5 @@
 //! Unix-domain socket calls on Linux: `socketpair`, `socket`, `bind`, `listen`, `accept`, `connect`,
-//! `send`, `recv` and `shutdown`, each one real system call (`send` and `recv` are `sendto` and
+//! `send`, `sendto`, `recv`, `recvfrom`, `shutdown`, `getsockopt` and `setsockopt`, each one real system call (`send` and `recv` are `sendto` and
 //! `recvfrom` without an address, as glibc makes them). A socket's path is the real path's last
 //! component, relative to the run's directory, which is every scenario process's working directory:
 //! `sun_path` holds 108 bytes, less than the run directory's absolute path may need.
@@ -25,6 +25,24 @@ fn address(command: &CallView) -> (libc::sockaddr_un, i64) {
     }
     let len = std::mem::size_of::<libc::sa_family_t>() + name.len() + 1;
     (address, len as i64)
+}
+
+/// The sender's name as the simulator gives it (`recvfrom`'s tag): the number of the scenario path its
+/// socket is bound to, plus one, read back from the real name the driver made for that path
+/// (`N-base`, see `host::RunDir::path`); 0 for an unnamed sender (an address of the family alone), -1
+/// for a name the run did not make.
+fn sender_name(address: &libc::sockaddr_un, len: libc::socklen_t) -> i64 {
+    let family = std::mem::size_of::<libc::sa_family_t>();
+    if (len as usize) <= family {
+        return 0;
+    }
+    let path: Vec<u8> = address.sun_path.iter().take(len as usize - family).map(|byte| *byte as u8).collect();
+    let path = path.split(|byte| *byte == 0).next().unwrap_or(&[]);
+    let digits = path.iter().take_while(|byte| byte.is_ascii_digit()).count();
+    match (std::str::from_utf8(&path[..digits]).ok().and_then(|text| text.parse::<i64>().ok()), path.get(digits)) {
+        (Some(index), Some(b'-')) => index + 1,
+        _ => -1,
+    }
 }
 
 pub fn perform<'a>(command: &CallView<'a>, data: &'a mut Region) -> Out<'a> {
@@ -53,24 +71,72 @@ pub fn perform<'a>(command: &CallView<'a>, data: &'a mut Region) -> Out<'a> {
             let bytes = super::fd::payload_bytes(command, data);
             value_or_errno(call(libc::SYS_sendto, &[fd, bytes.as_ptr() as i64, bytes.len() as i64, flags, 0, 0]))
         }
-        CallId::Recv => {
+        CallId::Sendto => {
+            let fd = guard(command.arg(0));
+            let flags = command.arg(3);
+            let (address, address_len) = address(command);
+            let bytes = super::fd::payload_bytes(command, data);
+            let to = &address as *const libc::sockaddr_un as i64;
+            value_or_errno(call(
+                libc::SYS_sendto,
+                &[fd, bytes.as_ptr() as i64, bytes.len() as i64, flags, to, address_len],
+            ))
+        }
+        CallId::Recv | CallId::Recvfrom => {
             let fd = guard(command.arg(0));
             let count = command.arg(1);
             let Some(bytes) = data.ensure(count.max(0) as usize) else { super::sys::exit_now(exit_code::NO_MEMORY) };
             let pointer = bytes.as_mut_ptr() as i64;
             let len = bytes.len() as i64;
-            let result = call(libc::SYS_recvfrom, &[fd, pointer, len, command.arg(2), 0, 0]);
+            // `recvfrom` asks for the sender's address too, as C does.
+            // SAFETY: an all-zero `sockaddr_un` is valid.
+            let mut address: libc::sockaddr_un = unsafe { std::mem::zeroed() };
+            let mut address_len = std::mem::size_of::<libc::sockaddr_un>() as libc::socklen_t;
+            let (from, from_len) = if command.id == CallId::Recvfrom {
+                (&mut address as *mut libc::sockaddr_un as i64, &mut address_len as *mut libc::socklen_t as i64)
+            } else {
+                (0, 0)
+            };
+            let result = call(libc::SYS_recvfrom, &[fd, pointer, len, command.arg(2), from, from_len]);
             if result < 0 {
                 Reply::Errno(-result as i32)
             } else if result > len {
                 // `MSG_TRUNC` on a message longer than the buffer: its real length, as the simulator
                 // gives it, a number without the bytes.
                 Reply::Value(result)
+            } else if command.id == CallId::Recvfrom {
+                Reply::Message { tag: sender_name(&address, address_len), bytes: &bytes[..result as usize] }
             } else {
                 Reply::Data(&bytes[..result as usize])
             }
         }
         CallId::Shutdown => value_or_errno(call(libc::SYS_shutdown, &[guard(command.arg(0)), command.arg(1)])),
+        CallId::Getsockopt => {
+            // Room for a `struct ucred` (`SO_PEERCRED`), of which the pid comes first; an int option
+            // is asked for with the length of an int, as C asks for it.
+            let mut out = [0i32; 3];
+            let mut len: libc::socklen_t =
+                if command.arg(2) == libc::SO_PEERCRED as i64 { std::mem::size_of_val(&out) } else { 4 } as _;
+            let pointers = [out.as_mut_ptr() as i64, &mut len as *mut libc::socklen_t as i64];
+            let result = call(
+                libc::SYS_getsockopt,
+                &[guard(command.arg(0)), command.arg(1), command.arg(2), pointers[0], pointers[1]],
+            );
+            if result < 0 {
+                Reply::Errno(-result as i32)
+            } else {
+                Reply::Out(out[0] as i64)
+            }
+        }
+        CallId::Setsockopt => {
+            let value = command.arg(3) as i32;
+            let pointer = &value as *const i32 as i64;
+            let len = std::mem::size_of::<i32>() as i64;
+            value_or_errno(call(
+                libc::SYS_setsockopt,
+                &[guard(command.arg(0)), command.arg(1), command.arg(2), pointer, len],
+            ))
+        }
         other => not_this_mechanism(other),
     }
 }
@@ -78,10 +144,38 @@ pub fn perform<'a>(command: &CallView<'a>, data: &'a mut Region) -> Out<'a> {
 /// The system call a blocked call of this mechanism sleeps in.
 pub fn blocking_syscall(id: CallId) -> Option<i64> {
     match id {
-        CallId::Send => Some(libc::SYS_sendto),
-        CallId::Recv => Some(libc::SYS_recvfrom),
+        CallId::Send | CallId::Sendto => Some(libc::SYS_sendto),
+        CallId::Recv | CallId::Recvfrom => Some(libc::SYS_recvfrom),
         CallId::Accept => Some(libc::SYS_accept),
         CallId::Connect => Some(libc::SYS_connect),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn address_of(name: &[u8]) -> (libc::sockaddr_un, libc::socklen_t) {
+        // SAFETY: an all-zero `sockaddr_un` is valid.
+        let mut address: libc::sockaddr_un = unsafe { std::mem::zeroed() };
+        for (at, byte) in name.iter().enumerate() {
+            address.sun_path[at] = *byte as libc::c_char;
+        }
+        (address, (std::mem::size_of::<libc::sa_family_t>() + name.len() + 1) as libc::socklen_t)
+    }
+
+    #[test]
+    fn a_sender_s_real_name_is_read_back_as_its_scenario_path() {
+        let (address, len) = address_of(b"3-alice");
+        assert_eq!(sender_name(&address, len), 4);
+        let (address, len) = address_of(b"0-log");
+        assert_eq!(sender_name(&address, len), 1);
+        // Unnamed: the family alone.
+        assert_eq!(sender_name(&address, std::mem::size_of::<libc::sa_family_t>() as libc::socklen_t), 0);
+        let (address, len) = address_of(b"elsewhere");
+        assert_eq!(sender_name(&address, len), -1);
+        let (address, len) = address_of(b"12");
+        assert_eq!(sender_name(&address, len), -1, "no dash: not a name the run made");
     }
 }
