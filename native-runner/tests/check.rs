@@ -652,6 +652,18 @@ fn fifo_made(dir: &Path, marker: &str) -> bool {
 
 /// Starts `ipclab check` on the long scenario, output to files, and waits until its run is under way:
 /// its processes exist and the scenario's FIFO is in the run's private directory.
+/// The file lockstep checks take turns on, as `ipclab check` finds it.
+fn lockstep_lock_path() -> PathBuf {
+    let run_lock = Path::new("/run/lock");
+    let dir = if run_lock.is_dir() { run_lock } else { Path::new("/tmp") };
+    dir.join("ipclab-check.lock")
+}
+
+/// Whether a check's standard error (in a file) says it waits for another check's turn to end.
+fn waits_for_turn(stderr_file: &Path) -> bool {
+    std::fs::read_to_string(stderr_file).is_ok_and(|text| text.contains("waiting for another lockstep check"))
+}
+
 fn start_long_check(dir: &Path, tmp: &Path, long: &Path, marker: &str) -> std::process::Child {
     let (key, value) = marker.split_once('=').expect("a variable");
     // Output goes to files: the report of a long run is larger than a pipe holds.
@@ -669,7 +681,9 @@ fn start_long_check(dir: &Path, tmp: &Path, long: &Path, marker: &str) -> std::p
         if run_dirs(tmp).iter().any(|dir| fifo_made(dir, marker)) {
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(20), "the run never started");
+        // Another test's check may hold the host's turn for a while first.
+        let limit = if waits_for_turn(&dir.join("stderr.txt")) { 900 } else { 20 };
+        assert!(started.elapsed() < Duration::from_secs(limit), "the run never started");
         assert!(child.try_wait().expect("waitable").is_none(), "the check ended before it was interrupted");
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -733,12 +747,30 @@ fn the_directory_of_a_check_killed_by_sigkill_is_swept_by_the_next_check_and_a_l
     let run_dir = dirs[0].clone();
 
     // Another check while the first one is alive (stopped, with its spinner, so that it does not hold
-    // the scenario CPU): the living check's directory is left alone.
+    // the scenario CPU): the living check's directory is left alone, and the new check waits for the
+    // first one's turn to end; asked to stop while it waits, it runs nothing.
     let processes = processes_with_marker(&marker);
     signal_each(&processes, Signal::SIGSTOP);
-    let beside = ipclab().args(["check", "--quiet"]).arg(&quick).env("TMPDIR", &tmp).output().expect("runs");
-    let stderr = String::from_utf8_lossy(&beside.stderr);
-    assert_eq!(beside.status.code(), Some(0), "{stderr}");
+    let beside_err = dir.join("beside-stderr.txt");
+    let mut beside = ipclab()
+        .args(["check", "--quiet"])
+        .arg(&quick)
+        .env("TMPDIR", &tmp)
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(std::fs::File::create(&beside_err).expect("stderr file")))
+        .spawn()
+        .expect("runs");
+    let waiting_since = Instant::now();
+    while !waits_for_turn(&beside_err) {
+        assert!(waiting_since.elapsed() < Duration::from_secs(20), "the second check never waited for its turn");
+        assert!(beside.try_wait().expect("waitable").is_none(), "the second check ran beside the first");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(beside.id() as i32), Signal::SIGTERM).expect("signal sent");
+    let status = wait_for_end(&mut beside, "the waiting check did not stop after SIGTERM");
+    let stderr = std::fs::read_to_string(&beside_err).expect("stderr readable");
+    assert_eq!(status.code(), Some(128 + 15), "{stderr}");
+    assert!(stderr.contains(&format!("(pid {})", child.id())), "it names the check it waits for: {stderr}");
     assert!(!stderr.contains("removed"), "{stderr}");
     assert!(run_dir.is_dir(), "a living check's directory was removed");
 
@@ -856,4 +888,33 @@ fn a_share_link_is_replayed_on_linux_with_its_choices_and_its_trace_hash() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("--link"), "{output:?}");
     let output = ipclab().args(["check", "--link", link]).arg(&file).output().unwrap();
     assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn two_lockstep_checks_take_turns_on_a_host() {
+    use std::os::fd::AsRawFd;
+    // This test holds the host's turn itself, as another check would.
+    let path = lockstep_lock_path();
+    let file = std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).unwrap();
+    // SAFETY: flock on a descriptor this test owns; other checks of this suite may hold it for a moment.
+    assert_eq!(unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) }, 0);
+    std::fs::write(&path, format!("pid {}\n", std::process::id())).unwrap();
+    let mut child = ipclab()
+        .args(["check", "--quiet"])
+        .arg(root().join("scenarios/pipe-parent-child.ipc"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(child.try_wait().unwrap().is_none(), "the check waits for its turn");
+    // SAFETY: as above.
+    assert_eq!(unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_UN) }, 0);
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains(&format!("waiting for another lockstep check (pid {}) to finish", std::process::id())),
+        "{stderr}"
+    );
 }

@@ -446,6 +446,62 @@ impl Drop for RunDir {
     }
 }
 
+/// The file whose exclusive `flock` a lockstep check holds while it runs: one for the whole host,
+/// whatever `TMPDIR` a check has (`/run/lock`, else `/tmp`).
+fn lockstep_lock_path() -> PathBuf {
+    let run_lock = Path::new("/run/lock");
+    let dir = if run_lock.is_dir() { run_lock } else { Path::new("/tmp") };
+    dir.join("ipclab-check.lock")
+}
+
+/// Held by a lockstep check for as long as it runs: one at a time on a host.
+///
+/// A lockstep run holds back its waiting processes under `SCHED_FIFO` below a spinner. Two checks at
+/// once on one host hold back each other's processes too, with nothing to release them: a process of
+/// one check held back inside the kernel (tearing down its memory, say) can keep a lock on a file both
+/// checks' processes map (the C library, the runner itself), and a process of the other check that
+/// needs that lock then sleeps in state D until its step times out. So checks take turns.
+pub struct LockstepTurn {
+    _file: std::fs::File,
+}
+
+/// Waits for the host's lockstep turn: at once when no other check runs, else after saying so, until
+/// the other ends or this one is asked to stop (`None` then).
+pub fn lockstep_turn(waiting: impl FnOnce(Option<u32>)) -> Result<Option<LockstepTurn>, String> {
+    use std::io::{Read, Seek, Write};
+    use std::os::unix::fs::OpenOptionsExt;
+    let path = lockstep_lock_path();
+    // Another user's check made the file: a read-only descriptor locks it as well.
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o644)
+        .open(&path)
+        .or_else(|_| std::fs::File::open(&path))
+        .map_err(|error| format!("cannot open {}: {error}", path.display()))?;
+    if lock(&file, libc::LOCK_EX | libc::LOCK_NB).is_err() {
+        let mut text = String::new();
+        let _ = file.read_to_string(&mut text);
+        let holder = text.trim().strip_prefix("pid ").and_then(|pid| pid.parse().ok());
+        waiting(holder);
+        loop {
+            if stop_requested().is_some() {
+                return Ok(None);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            if lock(&file, libc::LOCK_EX | libc::LOCK_NB).is_ok() {
+                break;
+            }
+        }
+    }
+    let _ = file.set_len(0);
+    let _ = file.rewind();
+    let _ = writeln!(file, "pid {}", std::process::id());
+    Ok(Some(LockstepTurn { _file: file }))
+}
+
 /// Creates the owner file of a new run directory, locks it, and writes this process's pid in it.
 fn claim(dir: &Path) -> std::io::Result<std::fs::File> {
     use std::io::Write;

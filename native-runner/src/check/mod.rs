@@ -109,6 +109,19 @@ pub fn run(args: CheckArgs) -> ExitCode {
         return ExitCode::from(3);
     }
     host::install_stop_handlers();
+    // One lockstep check at a time on a host (see `host::LockstepTurn`).
+    let _turn = match host::lockstep_turn(|holder| {
+        let holder = holder.map(|pid| format!(" (pid {pid})")).unwrap_or_default();
+        note!("ipclab check: waiting for another lockstep check{holder} to finish: checks take turns on a host");
+    }) {
+        Ok(Some(turn)) => Some(turn),
+        // Asked to stop while waiting: no run starts, and the report says so.
+        Ok(None) => None,
+        Err(reason) => {
+            note!("ipclab check: this host cannot run the check: {reason}");
+            return ExitCode::from(3);
+        }
+    };
 
     let total = scenarios.len() as u64 * args.runs;
     let mut reports: Vec<RunReport> = Vec::new();
