@@ -1258,18 +1258,22 @@ fn typing_a_semaphore_call_hands_the_page_to_the_full_module_without_losing_a_ke
 /// Two writers race for one pipe; the reader expects b's byte first.
 const RACE: &str = "process a {\n  p = pipe\n  fork b {\n    write p.w \"b\" -> 1\n  }\n  fork c {\n    write p.w \"c\" -> 1\n  }\n  read p.r 2 -> \"bc\"\n}\n";
 
+/// A link to RACE after a piped and forked both and b wrote first, opened at `step`.
+fn race_link(step: u64) -> sim_core::share::SharedRun {
+    sim_core::share::SharedRun {
+        scenario: RACE.to_string(),
+        seed: 0,
+        policy: sim_core::Policy::RoundRobin,
+        forced: vec![2, 2, 2, 3],
+        step,
+    }
+}
+
 #[test]
 fn a_branch_left_for_another_choice_is_still_there_when_you_come_back() {
     // Two writers race for one pipe; the reader expects b's byte first. The link stands after a piped
     // and forked both, and b wrote first: a run that ends well.
-    let race = RACE;
-    let run = sim_core::share::SharedRun {
-        scenario: race.to_string(),
-        seed: 0,
-        policy: sim_core::Policy::RoundRobin,
-        forced: vec![2, 2, 2, 3],
-        step: 3,
-    };
+    let run = race_link(3);
     let browser = Browser::start(1280, 900);
     browser.goto("about:blank");
     browser.goto(&format!("{}#{}", playground(), sim_core::share::encode(&run)));
@@ -1337,14 +1341,7 @@ fn every_schedule_is_explored_in_a_worker_and_a_bad_one_replays_from_its_link() 
 
 #[test]
 fn a_link_checked_on_linux_shows_its_verdict_beside_its_run() {
-    let race = RACE;
-    let run = sim_core::share::SharedRun {
-        scenario: race.to_string(),
-        seed: 0,
-        policy: sim_core::Policy::RoundRobin,
-        forced: vec![2, 2, 2, 3],
-        step: 4,
-    };
+    let run = race_link(4);
     let hash = web::engine::Engine::from_link(&run).expect("builds").trace_hash();
     let verdict = "Checked in lockstep on Linux 6.18 (x86_64): every step matches Linux";
     let tree = sim_core::share::SharedTree {

@@ -596,35 +596,9 @@ fn stale_owner(dir: &Path) -> Option<(std::fs::File, Option<u32>)> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_core_pattern_other_than_a_plain_file_name_is_a_reason_to_refuse() {
-        let with = |pattern: &str| HostInfo {
-            kernel_name: String::new(),
-            kernel: String::new(),
-            kernel_version: String::new(),
-            machine: String::new(),
-            root: true,
-            scenario_uid: 65534,
-            scenario_cpu: 1,
-            pid_namespace: true,
-            ipc_namespace: true,
-            mount_namespace: true,
-            core_pattern: pattern.to_string(),
-            wmem_max: Some(212_992),
-            rmem_max: Some(212_992),
-        };
-        assert_eq!(with("core").core_pattern_problem(), None);
-        assert_eq!(with("core.%p").core_pattern_problem(), None);
-        let pipe = with("|/usr/lib/systemd/systemd-coredump %P").core_pattern_problem().expect("refused");
-        assert!(pipe.contains("the program it names") && pipe.contains("systemd-coredump"), "{pipe}");
-        let path = with("/var/crash/core.%e").core_pattern_problem().expect("refused");
-        assert!(path.contains("that path"), "{path}");
-        assert!(with("").core_pattern_problem().is_some(), "an unreadable pattern is not assumed to be fine");
-    }
-
-    #[test]
-    fn a_socket_buffer_size_past_a_changed_host_limit_is_a_reason_to_refuse() {
-        let with = |wmem_max: Option<u32>, rmem_max: Option<u32>| HostInfo {
+    /// A host that can run checks, with Linux's default socket buffer limits.
+    fn info() -> HostInfo {
+        HostInfo {
             kernel_name: String::new(),
             kernel: String::new(),
             kernel_version: String::new(),
@@ -636,9 +610,26 @@ mod tests {
             ipc_namespace: true,
             mount_namespace: true,
             core_pattern: "core".to_string(),
-            wmem_max,
-            rmem_max,
-        };
+            wmem_max: Some(212_992),
+            rmem_max: Some(212_992),
+        }
+    }
+
+    #[test]
+    fn a_core_pattern_other_than_a_plain_file_name_is_a_reason_to_refuse() {
+        let with = |pattern: &str| HostInfo { core_pattern: pattern.to_string(), ..info() };
+        assert_eq!(with("core").core_pattern_problem(), None);
+        assert_eq!(with("core.%p").core_pattern_problem(), None);
+        let pipe = with("|/usr/lib/systemd/systemd-coredump %P").core_pattern_problem().expect("refused");
+        assert!(pipe.contains("the program it names") && pipe.contains("systemd-coredump"), "{pipe}");
+        let path = with("/var/crash/core.%e").core_pattern_problem().expect("refused");
+        assert!(path.contains("that path"), "{path}");
+        assert!(with("").core_pattern_problem().is_some(), "an unreadable pattern is not assumed to be fine");
+    }
+
+    #[test]
+    fn a_socket_buffer_size_past_a_changed_host_limit_is_a_reason_to_refuse() {
+        let with = |wmem_max: Option<u32>, rmem_max: Option<u32>| HostInfo { wmem_max, rmem_max, ..info() };
         let default = with(Some(212_992), Some(212_992));
         assert_eq!(default.buffer_limit_problem((Some(u32::MAX), Some(300_000))), None, "capped alike");
         let raised = with(Some(4_194_304), Some(212_992));
