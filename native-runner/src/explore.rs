@@ -75,6 +75,10 @@ fn outcome_line(outcome: &Outcome) -> String {
 }
 
 fn with_commas(value: u128) -> String {
+    if value == u128::MAX {
+        // The explorer's counts stop there (see `Exploration::schedules`).
+        return "more than 3.4 × 10^38".to_string();
+    }
     let digits = value.to_string();
     let mut out = String::new();
     for (index, digit) in digits.chars().enumerate() {

@@ -193,9 +193,9 @@ impl Exploration {
                 let (mut witnesses, mut others) = (0u128, 0u128);
                 for (outcome, reached) in &self.outcomes {
                     if outcome.declared.get(index).copied().unwrap_or(false) {
-                        witnesses += reached.schedules;
+                        witnesses = witnesses.saturating_add(reached.schedules);
                     } else {
-                        others += reached.schedules;
+                        others = others.saturating_add(reached.schedules);
                     }
                 }
                 let holds = match declared.quantifier {
@@ -208,9 +208,10 @@ impl Exploration {
             .collect()
     }
 
-    /// The schedules explored in all.
+    /// The schedules explored in all ([`u128::MAX`] standing for that many or more: with state caching, a
+    /// long run of several processes can reach more than a `u128` counts).
     pub fn schedules(&self) -> u128 {
-        self.outcomes.iter().map(|(_, reached)| reached.schedules).sum()
+        self.outcomes.iter().fold(0u128, |sum, (_, reached)| sum.saturating_add(reached.schedules))
     }
 
     /// Whether every explored schedule met every expectation.
@@ -639,7 +640,7 @@ fn merge(summary: &mut BTreeMap<OutcomeId, Way>, pid: Pid, child: Option<Entry>,
         let through = Way { schedules: way.schedules, len: way.len + 1, first: pid, next: child };
         match summary.get_mut(id) {
             Some(entry) => {
-                entry.schedules += way.schedules;
+                entry.schedules = entry.schedules.saturating_add(way.schedules);
                 // Strictly shorter: among equals, the first found (lowest pids first) stays.
                 if through.len < entry.len {
                     *entry = Way { schedules: entry.schedules, ..through };
