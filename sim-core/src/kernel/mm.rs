@@ -28,6 +28,9 @@
 //! little-endian, and may cross a page boundary as x86-64 allows. An address no mapping covers, a page
 //! mapped `PROT_NONE`, or a store to a page not mapped for writing is a fault: the process gets
 //! `SIGSEGV` (`do_user_addr_fault` -> `bad_area`), and a store that faults writes nothing.
+//! `store_bytes` and `load_bytes` are a `memcpy` into or out of memory, also one step; every page they
+//! touch is checked before a byte moves (on Linux a `memcpy` that faults may have copied part of its
+//! bytes, in an order the C library chooses, so no scenario should read what such a copy left).
 
 use super::{CallContext, Exec, Kernel, Mechanism};
 use crate::lang::syscalls::CallId;
@@ -117,6 +120,20 @@ impl Frames {
     fn set_byte(&mut self, number: u32, offset: usize, value: u8) {
         let data = self.get_mut(number).data.get_or_insert_with(|| Arc::new([0; PAGE]));
         Arc::make_mut(data)[offset] = value;
+    }
+
+    /// Copies `bytes` into a frame from `offset` on (copying its bytes first if a clone shares them).
+    fn write_bytes(&mut self, number: u32, offset: usize, bytes: &[u8]) {
+        let data = self.get_mut(number).data.get_or_insert_with(|| Arc::new([0; PAGE]));
+        Arc::make_mut(data)[offset..offset + bytes.len()].copy_from_slice(bytes);
+    }
+
+    /// Appends `len` bytes of a frame from `offset` on to `out`.
+    fn read_bytes(&self, number: u32, offset: usize, len: usize, out: &mut Vec<u8>) {
+        match &self.get(number).data {
+            Some(data) => out.extend_from_slice(&data[offset..offset + len]),
+            None => out.resize(out.len() + len, 0),
+        }
     }
 
     /// Frames whose bytes were written (a frame of zeros holds no page of its own).
@@ -455,6 +472,78 @@ fn access(
     Some(old)
 }
 
+/// The pieces of `len` bytes from `address`, page by page (frame, offset in it, bytes), or `None`
+/// for a fault at any of them. Writing, each page is taken first (copy-on-write) as a store takes it.
+fn translate_range(
+    kernel: &mut Kernel,
+    pid: Pid,
+    address: u64,
+    len: u64,
+    write: bool,
+    trace: &mut Trace,
+) -> Option<Vec<(u32, usize, usize)>> {
+    let end = address.checked_add(len)?;
+    let mut pieces = Vec::new();
+    let mut at = address;
+    while at < end {
+        let (frame, offset) = translate(kernel, pid, at, write, trace)?;
+        let take = (PAGE - offset).min((end - at) as usize);
+        pieces.push((frame, offset, take));
+        at += take as u64;
+    }
+    Some(pieces)
+}
+
+/// `store_bytes ADDR OFFSET PAYLOAD`: the payload copied into memory (a `memcpy` in user space), every
+/// page checked before a byte moves.
+fn store_bytes(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Exec {
+    let address = (call.arg(0) as u64).wrapping_add(call.arg(1) as u64);
+    let payload = call.call.payload().expect("store_bytes has a payload operand").clone();
+    let Some(pieces) = translate_range(kernel, call.pid, address, payload.len() as u64, true, trace) else {
+        return Exec::Fault(SIGSEGV);
+    };
+    let mut bytes = Vec::new();
+    let mut done = 0u32;
+    for (frame, offset, len) in pieces {
+        bytes.clear();
+        payload.copy_to(done, len as u32, &mut bytes);
+        kernel.frames.write_bytes(frame, offset, &bytes);
+        if kernel.footprint.enabled {
+            kernel.footprint.write(ObjectRef::frame(frame));
+        }
+        done += len as u32;
+    }
+    Exec::Done(CallResult::Value { value: 0 })
+}
+
+/// `load_bytes ADDR OFFSET COUNT`: COUNT bytes copied out of memory (a `memcpy` in user space); what
+/// came is the call's data, as a `read`'s is.
+fn load_bytes(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Exec {
+    let address = (call.arg(0) as u64).wrapping_add(call.arg(1) as u64);
+    let count = call.arg(2);
+    if count < 0 || count > kernel.limits.max_io_bytes as i64 {
+        let detail = format!("a copy of {count} bytes; one copy may take at most {} bytes", kernel.limits.max_io_bytes);
+        return kernel.halt("max_io_bytes", detail);
+    }
+    if trace.data_len() + count as u64 > kernel.read_ceiling {
+        return super::fd::past_read_ceiling(kernel, count);
+    }
+    let Some(pieces) = translate_range(kernel, call.pid, address, count as u64, false, trace) else {
+        return Exec::Fault(SIGSEGV);
+    };
+    let mut bytes = std::mem::take(&mut kernel.read_scratch);
+    bytes.clear();
+    for (frame, offset, len) in pieces {
+        kernel.frames.read_bytes(frame, offset, len, &mut bytes);
+        if kernel.footprint.enabled {
+            kernel.footprint.read(ObjectRef::frame(frame));
+        }
+    }
+    let result = trace.record_data(&bytes);
+    kernel.read_scratch = bytes;
+    Exec::Done(result)
+}
+
 /// A memory instruction: `load`, `store`, `fetch_add`, `compare_exchange`.
 fn instruction(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Exec {
     let address = (call.arg(0) as u64).wrapping_add(call.arg(1) as u64);
@@ -606,6 +695,8 @@ impl Mechanism for Memory {
             CallId::Load | CallId::Store | CallId::FetchAdd | CallId::CompareExchange => {
                 instruction(kernel, call, trace)
             }
+            CallId::StoreBytes => store_bytes(kernel, call, trace),
+            CallId::LoadBytes => load_bytes(kernel, call, trace),
             other => unreachable!("{} is not a memory call", other.name()),
         }
     }

@@ -58,9 +58,12 @@ pub(crate) fn shared_footprint(footprint: &mut Footprint, call: crate::lang::sys
         CallId::SemWait | CallId::SemTrywait | CallId::SemPost | CallId::SemGetvalue | CallId::SemTimedwait => {
             footprint.read(namespace(ObjectKind::NamedSem))
         }
-        CallId::Load | CallId::Store | CallId::FetchAdd | CallId::CompareExchange => {
-            footprint.read(namespace(ObjectKind::Frame))
-        }
+        CallId::Load
+        | CallId::Store
+        | CallId::FetchAdd
+        | CallId::CompareExchange
+        | CallId::StoreBytes
+        | CallId::LoadBytes => footprint.read(namespace(ObjectKind::Frame)),
         CallId::Semget | CallId::Semctl => footprint.write(namespace(ObjectKind::SemSet)),
         CallId::MqOpen | CallId::MqUnlink | CallId::MqNotify | CallId::MqGetattr | CallId::MqSetattr => {
             footprint.write(namespace(ObjectKind::Mqueue))

@@ -181,6 +181,8 @@ pub enum CallId {
     Setsockopt,
     Sendto,
     Recvfrom,
+    StoreBytes,
+    LoadBytes,
 }
 
 /// What one operand of a call is, which decides how it is parsed, checked and printed.
@@ -1557,6 +1559,30 @@ pub const CALLS: &[CallSpec] = &[
         c_text: "recvfrom({0}, buf, {1}, {2}, &from, &fromlen)",
         man: "recv(2)",
         summary: reference_text!("`recv` that also asks who sent the message: the trace shows the path the sender's socket is bound to (as it is when the message is received), or that it is unnamed. On an unconnected datagram socket, one datagram of any sender."),
+    },
+    CallSpec {
+        id: CallId::StoreBytes,
+        name: "store_bytes",
+        mechanism: Mechanism::Memory,
+        operands: &[operand("ADDR", K::Int), operand("OFFSET", K::Int), PAYLOAD],
+        binding: B::Nothing,
+        result: R::Zero,
+        may_block: false,
+        c_text: "memcpy((char *)({0}) + {1}, {2}, {2.len})",
+        man: "",
+        summary: reference_text!("User-space code, not a system call: copies the payload into memory at ADDR + OFFSET, in one step (on Linux another CPU could see the copy half done: synchronise). Every page it touches must be mapped for writing, or nothing is copied and the process gets `SIGSEGV`; a private page shared since a `fork` is copied first (copy-on-write). The kernel copies nothing: the bytes are in the frames every process mapping them sees."),
+    },
+    CallSpec {
+        id: CallId::LoadBytes,
+        name: "load_bytes",
+        mechanism: Mechanism::Memory,
+        operands: &[operand("ADDR", K::Int), operand("OFFSET", K::Int), COUNT],
+        binding: B::Bytes,
+        result: R::Data,
+        may_block: false,
+        c_text: "memcpy(buf, (char *)({0}) + {1}, {2})",
+        man: "",
+        summary: reference_text!("User-space code, not a system call: copies COUNT bytes from memory at ADDR + OFFSET, in one step, and returns COUNT. Every page it touches must be mapped readable, or the process gets `SIGSEGV`. `NAME =` names the count, and `NAME.first`, `NAME.last` and `NAME.runs` what came, as for `read`."),
     },
 ];
 

@@ -216,7 +216,11 @@ fn sentence(program: &Program, trace: &Trace, names: &ProcessNames, step: u64, e
                     (Some(call), _, _) if call.spec().mechanism.is_instruction() => {
                         let text = event_text(program, trace, names, event);
                         let text = text.strip_prefix(super::render::INSTRUCTION).unwrap_or(&text).to_string();
-                        format!("{who} runs one instruction in user space, without entering the kernel: {text}")
+                        if matches!(call, CallId::StoreBytes | CallId::LoadBytes) {
+                            format!("{who} copies bytes in user space (a memcpy), without entering the kernel: {text}")
+                        } else {
+                            format!("{who} runs one instruction in user space, without entering the kernel: {text}")
+                        }
                     }
                     _ => format!("{who} calls {}", event_text(program, trace, names, event)),
                 };

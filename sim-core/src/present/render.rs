@@ -641,8 +641,12 @@ pub fn event_text(program: &Program, trace: &Trace, names: &ProcessNames, event:
                 // A user-space instruction: no system call, no kernel entry.
                 let text = call_text(program, *op, args);
                 return match (call.id, result) {
-                    (CallId::Store, _) => format!("{INSTRUCTION}{text}"),
+                    (CallId::Store | CallId::StoreBytes, _) => format!("{INSTRUCTION}{text}"),
                     (_, CallResult::Value { value }) => format!("{INSTRUCTION}{text} -> {value}"),
+                    (_, CallResult::Data { offset, len }) if trace.keeps_data() => {
+                        format!("{INSTRUCTION}{text} -> {len} {}", describe_bytes(trace.read_data(*offset, *len), 32))
+                    }
+                    (_, CallResult::Data { len, .. }) => format!("{INSTRUCTION}{text} -> {len}"),
                     _ => format!("{INSTRUCTION}{text}"),
                 };
             }

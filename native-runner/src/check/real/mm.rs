@@ -1,5 +1,6 @@
 //! Memory on Linux: `mmap`, `munmap`, `mprotect`, and the memory instructions (`load`, `store`,
-//! `fetch_add`, `compare_exchange`) done for real on the real mappings.
+//! `fetch_add`, `compare_exchange`) and copies (`store_bytes`, `load_bytes`: a `memcpy`) done for real
+//! on the real mappings.
 //!
 //! The simulator picks a new mapping's address itself (the lowest free range from
 //! `sim_core::kernel::mm::MAP_BASE` up), and a scenario sees it. So that the real process maps at the
@@ -10,7 +11,9 @@
 //! through the pointer the scenario computed: outside every mapping, or into a page not open for writing, the CPU
 //! faults and Linux delivers a real `SIGSEGV`.
 
-use super::{call, not_this_mechanism, value_or_errno, Out};
+use super::fd::payload_bytes;
+use super::sys::{exit_now, Region};
+use super::{call, exit_code, not_this_mechanism, value_or_errno, Out};
 use crate::check::protocol::{CallView, Reply};
 use sim_core::kernel::mm::{MAP_BASE, TASK_SIZE};
 use sim_core::lang::syscalls::CallId;
@@ -152,7 +155,23 @@ fn pointer(command: &CallView) -> *mut i64 {
     (command.arg(0) as u64).wrapping_add(command.arg(1) as u64) as *mut i64
 }
 
-pub fn perform(command: &CallView) -> Out<'static> {
+/// `store_bytes`: the payload copied to the address the scenario computed, with a real `memcpy`.
+fn store_bytes(command: &CallView, data: &mut Region) -> Out<'static> {
+    let bytes = payload_bytes(command, data);
+    // SAFETY: as for the instructions above; a page the scenario may not write faults for real.
+    unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), pointer(command) as *mut u8, bytes.len()) };
+    Reply::Value(0)
+}
+
+/// `load_bytes`: COUNT bytes copied from the address the scenario computed into `data`.
+fn load_bytes<'a>(command: &CallView, data: &'a mut Region) -> Out<'a> {
+    let Some(bytes) = data.ensure(command.arg(2).max(0) as usize) else { exit_now(exit_code::NO_MEMORY) };
+    // SAFETY: as for the instructions above; a page the scenario may not read faults for real.
+    unsafe { std::ptr::copy_nonoverlapping(pointer(command) as *const u8, bytes.as_mut_ptr(), bytes.len()) };
+    Reply::Data(bytes)
+}
+
+pub fn perform<'a>(command: &CallView<'a>, data: &'a mut Region) -> Out<'a> {
     match command.id {
         CallId::Mmap => mmap(command.arg(0), command.arg(1), command.arg(2)),
         CallId::Munmap => {
@@ -171,6 +190,8 @@ pub fn perform(command: &CallView) -> Out<'static> {
         }
         CallId::FetchAdd => Reply::Value(fetch_add(pointer(command), command.arg(2))),
         CallId::CompareExchange => Reply::Value(compare_exchange(pointer(command), command.arg(2), command.arg(3))),
+        CallId::StoreBytes => store_bytes(command, data),
+        CallId::LoadBytes => load_bytes(command, data),
         other => not_this_mechanism(other),
     }
 }

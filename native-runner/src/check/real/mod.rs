@@ -149,7 +149,7 @@ pub fn perform<'a>(call: &CallView<'a>, data: &'a mut sys::Region, path: &mut [u
         Mechanism::Mqueue => mqueue::perform(call, data, path),
         Mechanism::NamedSem => named_sem::perform(call, path),
         Mechanism::Shm => shm::perform(call),
-        Mechanism::Mm | Mechanism::Memory => mm::perform(call),
+        Mechanism::Mm | Mechanism::Memory => mm::perform(call, data),
         Mechanism::Socket => socket::perform(call, data),
     }
 }
