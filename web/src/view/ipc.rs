@@ -8,6 +8,7 @@
 
 use super::pipe::name_of;
 use super::tint;
+use crate::facts::PageMove;
 use sim_core::present::render::quote_bytes;
 use sim_core::present::snapshot::{
     AddressSpaceView, MessageView, MqueueView, MsgQueueView, NamedSemView, ObjectView, SemSetView, ShmSegmentView,
@@ -303,38 +304,250 @@ fn socket_end(end: &SocketEndView, names: &Names) -> Html {
     }
 }
 
-/// A process's address space: each mapping, and each of its pages with the frame it maps (a frame
-/// that more than one page table maps is shared: nothing was copied to share it).
-pub fn address_space_card(space: &AddressSpaceView, names: &Names) -> Html {
-    let id = format!("mm-{}", space.pid);
-    html! {
-        <article class={classes!("pipe", tint(space.pid))} key={id.clone()} id={id.clone()}>
-            {head("address space", name_of(names, space.pid), count(space.mappings.len(), "mapping"))}
-            <ol class="messages">
-                { for space.mappings.iter().map(|mapping| {
-                    let what = match mapping.segment {
-                        Some(segment) => format!("segment {segment}"),
-                        None if mapping.shared => "shared".to_string(),
-                        None => "private".to_string(),
-                    };
-                    let access = match mapping.prot & 3 {
-                        0 => "---",
-                        1 => "r--",
-                        _ => "rw-",
-                    };
-                    html! {
-                        <li class="message">
-                            <span class="message-tag">{format!("{:#x}", mapping.start)}</span>
-                            <span class="message-size">{format!("{access} {what}")}</span>
-                            { for mapping.pages.iter().map(|page| {
-                                let words: Vec<String> = page.words.iter().map(|(offset, value)| format!("+{offset}: {value}")).collect();
-                                let cow = if page.copy_on_write { ", copy-on-write" } else { "" };
-                                html! { <code class="preview">{format!("frame {} (held {}×{cow}) {}", page.frame, page.sharers, words.join(" "))}</code> }
-                            }) }
-                        </li>
+// The memory picture's geometry, in CSS pixels: page tables on the left, the arrows' gutter, then the
+// strip of physical frames. Text is 12 px monospace (about 7.2 px a character).
+const ROW: i32 = 24;
+const TOP: i32 = 22;
+const TABLE_WIDTH: i32 = 240;
+const TABLE_GAP: i32 = 10;
+const FRAME_X: i32 = 340;
+const FRAME_WIDTH: i32 = 216;
+const FRAME_HEAD: i32 = 22;
+const FRAME_LINE: i32 = 15;
+const FRAME_GAP: i32 = 8;
+/// Characters of a frame's integers on one line.
+const LINE_CHARS: usize = 27;
+const PAGE: u64 = 4096;
+
+/// One virtual page of one page table, placed.
+struct PageRow {
+    pid: Pid,
+    page: u64,
+    frame: u32,
+    /// The middle of its row.
+    y: i32,
+}
+
+/// One frame of the strip, placed.
+struct FrameBox<'a> {
+    frame: u32,
+    /// Page-table entries (of the address spaces drawn) that map it.
+    holders: usize,
+    /// Its reference count: page-table entries and segments.
+    refs: u32,
+    words: &'a [(u32, i64)],
+    top: i32,
+    height: i32,
+}
+
+/// A frame's nonzero integers, `+offset: value`, packed into lines that fit its box.
+fn word_lines(words: &[(u32, i64)]) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for (offset, value) in words {
+        let word = format!("+{offset}: {value}");
+        match lines.last_mut() {
+            Some(line) if line.len() + 2 + word.len() <= LINE_CHARS => {
+                line.push_str("  ");
+                line.push_str(&word);
+            }
+            _ => lines.push(word),
+        }
+    }
+    lines
+}
+
+fn plural(value: usize, noun: &str) -> String {
+    if value == 1 {
+        format!("in 1 {noun}")
+    } else {
+        format!("in {value} {noun}s")
+    }
+}
+
+/// An arrow from a page's row to a point on a frame's left edge.
+fn arrow_path(from_y: i32, to_y: i32) -> (String, String) {
+    let (x1, x2) = (TABLE_WIDTH, FRAME_X);
+    let line = format!("M{x1} {from_y}C{} {from_y} {} {to_y} {} {to_y}", x1 + 45, x2 - 45, x2 - 7);
+    let head = format!("M{} {}L{x2} {to_y}L{} {}Z", x2 - 8, to_y - 4, x2 - 8, to_y + 4);
+    (line, head)
+}
+
+/// Every address space as its page table, one row per virtual page, with an arrow to the frame it maps
+/// in a strip of physical memory. A frame that more than one page table maps is shared: nothing was
+/// copied to share it. `moved` are the pages the step on screen gave a copy of their frame (a
+/// copy-on-write fault): their arrow is marked, and a dashed one shows the frame they left.
+pub fn memory_map(objects: &[ObjectView], moved: &[PageMove], names: &Names) -> Html {
+    let spaces: Vec<&AddressSpaceView> = objects
+        .iter()
+        .filter_map(|object| match object {
+            ObjectView::AddressSpace(space) if !space.mappings.is_empty() => Some(&**space),
+            _ => None,
+        })
+        .collect();
+    if spaces.is_empty() {
+        return Html::default();
+    }
+    // The page tables, top to bottom.
+    let mut rows: Vec<PageRow> = Vec::new();
+    let mut tables: Vec<Html> = Vec::new();
+    let mut y = TOP;
+    for space in &spaces {
+        let pid = space.pid;
+        let top = y;
+        y += ROW;
+        let mut lines: Vec<Html> = Vec::new();
+        for mapping in &space.mappings {
+            let what = match mapping.segment {
+                Some(segment) => format!("shm {segment}"),
+                None if mapping.shared => "shared".to_string(),
+                None => "private".to_string(),
+            };
+            let access = match mapping.prot & 3 {
+                0 => "---",
+                1 => "r--",
+                _ => "rw-",
+            };
+            for (index, page) in mapping.pages.iter().enumerate() {
+                let address = mapping.start + index as u64 * PAGE;
+                let was_moved = moved.iter().any(|step| step.pid == pid && step.page == address);
+                let text_y = (y + 16).to_string();
+                lines.push(html! {
+                    <g class={classes!("pt-row", page.copy_on_write.then_some("page-cow"), was_moved.then_some("page-moved"))}
+                        data-pid={pid.to_string()} data-page={format!("{address:#x}")} data-frame={page.frame.to_string()}>
+                        <rect x="0" y={(y + 1).to_string()} width={TABLE_WIDTH.to_string()} height={(ROW - 2).to_string()} rx="3" />
+                        <text x="8" y={text_y.clone()}>{format!("{address:#x}")}</text>
+                        <text x="118" y={text_y.clone()}>{access}</text>
+                        <text x="150" y={text_y.clone()}>{what.clone()}</text>
+                        if page.copy_on_write {
+                            <text class="cow-mark" x="206" y={text_y}><title>{"copy-on-write: a write copies the frame first"}</title>{"COW"}</text>
+                        }
+                    </g>
+                });
+                rows.push(PageRow { pid, page: address, frame: page.frame, y: y + ROW / 2 });
+                y += ROW;
+            }
+        }
+        tables.push(html! {
+            <g class={classes!("page-table", tint(pid))} data-pid={pid.to_string()}>
+                <text class="pt-name" x="0" y={(top + 16).to_string()}>{format!("{} ({pid}) page table", name_of(names, pid))}</text>
+                { for lines }
+            </g>
+        });
+        y += TABLE_GAP;
+    }
+    let left_height = y;
+    // The frames they map, in physical order.
+    let mut numbers: Vec<u32> = rows.iter().map(|row| row.frame).collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    let mut frames: Vec<FrameBox> = Vec::new();
+    let mut y = TOP + ROW;
+    for number in numbers {
+        let page = spaces
+            .iter()
+            .flat_map(|space| space.mappings.iter().flat_map(|mapping| mapping.pages.iter()))
+            .find(|page| page.frame == number);
+        let (refs, words) = page.map_or((0, &[][..]), |page| (page.sharers, &page.words[..]));
+        let holders = rows.iter().filter(|row| row.frame == number).count();
+        let height = FRAME_HEAD + FRAME_LINE * word_lines(words).len().max(1) as i32 + 4;
+        frames.push(FrameBox { frame: number, holders, refs, words, top: y, height });
+        y += height + FRAME_GAP;
+    }
+    let height = left_height.max(y);
+    let frame_boxes: Vec<Html> = frames
+        .iter()
+        .map(|frame| {
+            let lines = word_lines(frame.words);
+            let first = frame.top + FRAME_HEAD + 12;
+            html! {
+                <g class={classes!("frame", (frame.holders > 1).then_some("frame-shared"))}
+                    data-frame={frame.frame.to_string()} data-holders={frame.holders.to_string()} data-refs={frame.refs.to_string()}>
+                    <title>{format!("frame {}: reference count {} (page-table entries and segments that hold it)", frame.frame, frame.refs)}</title>
+                    <rect x={FRAME_X.to_string()} y={frame.top.to_string()} width={FRAME_WIDTH.to_string()} height={frame.height.to_string()} rx="4" />
+                    <text class="frame-name" x={(FRAME_X + 8).to_string()} y={(frame.top + 16).to_string()}>{format!("frame {}", frame.frame)}</text>
+                    <text class="frame-held" x={(FRAME_X + FRAME_WIDTH - 8).to_string()} y={(frame.top + 16).to_string()}>{plural(frame.holders, "page table")}</text>
+                    if lines.is_empty() {
+                        <text class="frame-words zeros" x={(FRAME_X + 8).to_string()} y={first.to_string()}>{"all zeros"}</text>
                     }
-                }) }
-            </ol>
-        </article>
+                    { for lines.iter().enumerate().map(|(index, line)| html! {
+                        <text class="frame-words" x={(FRAME_X + 8).to_string()} y={(first + FRAME_LINE * index as i32).to_string()}>{line.clone()}</text>
+                    }) }
+                </g>
+            }
+        })
+        .collect();
+    // Where an arrow ends: the arrows into one frame spread along its left edge.
+    let end_y = |frame: u32, index: usize, count: usize| -> i32 {
+        let found = frames.iter().find(|candidate| candidate.frame == frame);
+        let middle = found.map_or(0, |frame| frame.top + frame.height / 2);
+        middle + (2 * index as i32 - (count as i32 - 1)) * 4
+    };
+    let mut arrows: Vec<Html> = Vec::new();
+    for frame in &frames {
+        let into: Vec<&PageRow> = rows.iter().filter(|row| row.frame == frame.frame).collect();
+        for (index, row) in into.iter().enumerate() {
+            let was_moved = moved.iter().any(|step| step.pid == row.pid && step.page == row.page);
+            let (line, head) = arrow_path(row.y, end_y(frame.frame, index, into.len()));
+            arrows.push(html! {
+                <g class={classes!("pt-arrow", tint(row.pid), was_moved.then_some("arrow-moved"))}
+                    data-from={row.pid.to_string()} data-page={format!("{:#x}", row.page)} data-frame={frame.frame.to_string()}>
+                    <path class="line" d={line} />
+                    <path class="head" d={head} />
+                </g>
+            });
+        }
+    }
+    // The frames the moved pages left, still mapped elsewhere: a dashed arrow to each.
+    let left: Vec<Html> = moved
+        .iter()
+        .filter_map(|step| {
+            let row = rows.iter().find(|row| row.pid == step.pid && row.page == step.page)?;
+            frames.iter().find(|frame| frame.frame == step.from)?;
+            let (line, head) = arrow_path(row.y, end_y(step.from, 0, 1) + 10);
+            Some(html! {
+                <g class={classes!("pt-arrow-was", tint(row.pid))} data-from={row.pid.to_string()}
+                    data-page={format!("{:#x}", row.page)} data-frame={step.from.to_string()}>
+                    <path class="line" d={line} />
+                    <path class="head" d={head} />
+                </g>
+            })
+        })
+        .collect();
+    let notes: Vec<String> = moved
+        .iter()
+        .map(|step| {
+            format!(
+                "{} ({})'s page {:#x} now maps frame {}, a copy of frame {}: its write faulted on a copy-on-write page another page table still maps.",
+                name_of(names, step.pid),
+                step.pid,
+                step.page,
+                step.to,
+                step.from
+            )
+        })
+        .collect();
+    let label = format!(
+        "Page tables of {} with arrows to {}",
+        if spaces.len() == 1 { "1 process".to_string() } else { format!("{} processes", spaces.len()) },
+        count(frames.len(), "physical frame")
+    );
+    html! {
+        <section class="pipe memory-map" id="memory-map" aria-label="Memory: page tables and physical frames">
+            {head("memory", "page tables → physical frames".to_string(), count(frames.len(), "frame"))}
+            <div class="mm-scroll">
+                <svg width={(FRAME_X + FRAME_WIDTH + 2).to_string()} height={height.to_string()} role="img" aria-label={label}>
+                    <text class="mm-title" x="0" y="14">{"virtual pages"}</text>
+                    <text class="mm-title" x={FRAME_X.to_string()} y="14">{"physical frames"}</text>
+                    { for tables }
+                    { for left }
+                    { for frame_boxes }
+                    { for arrows }
+                </svg>
+            </div>
+            if !notes.is_empty() {
+                <p class="mm-note" id="memory-moved">{notes.join(" ")}</p>
+            }
+            <p class="mm-legend">{"A frame in more than one page table is shared (outlined in blue): a write through one page is seen through the other. COW: copy-on-write, shared since a fork until a write copies it."}</p>
+        </section>
     }
 }
