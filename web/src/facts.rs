@@ -682,6 +682,19 @@ mod tests {
         engine(library(name))
     }
 
+    #[cfg(feature = "full")]
+    #[test]
+    fn a_copy_on_write_fault_is_a_page_move_of_its_step_only() {
+        let mut engine = engine_of("mmap-private-cow");
+        // Step 8: the child's store to its private page, copy-on-write since the fork, faults.
+        engine.goto(8);
+        assert_eq!(page_moves_now(&engine), [PageMove { pid: 3, page: 0x6000_0000_0000, from: 0, to: 2 }]);
+        for step in [6, 7, 9] {
+            engine.goto(step);
+            assert_eq!(page_moves_now(&engine), [], "step {step}");
+        }
+    }
+
     #[test]
     fn a_wake_up_says_why() {
         let engine = engine_of("pipe-parent-child");

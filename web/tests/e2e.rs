@@ -1456,7 +1456,7 @@ fn a_shared_memory_segment_is_one_frame_both_page_tables_point_at() {
         "return Array.from(document.querySelectorAll('#memory-map .pt-row')).map(r => r.dataset.pid + ' ' + r.textContent);",
         Vec::new(),
     );
-    assert_eq!(rows, serde_json::json!(["2 0x600000000000rw-shm 0", "3 0x600000000000rw-shm 0"]));
+    assert_eq!(rows, serde_json::json!(["2 0x600000000000rw- shm 0", "3 0x600000000000rw- shm 0"]));
     save_screenshot(&browser, "memory-shared-frame");
 
     // On a narrow screen the picture scrolls inside its card: the page is no wider than the window.

@@ -305,18 +305,23 @@ fn socket_end(end: &SocketEndView, names: &Names) -> Html {
 }
 
 // The memory picture's geometry, in CSS pixels: page tables on the left, the arrows' gutter, then the
-// strip of physical frames. Text is 12 px monospace (about 7.2 px a character).
-const ROW: i32 = 24;
+// strip of physical frames; narrow enough for the objects' column beside the editor and for a phone.
+// Text is 11 px monospace: under 7 px a character.
+const CHAR: i32 = 7;
 const TOP: i32 = 22;
-const TABLE_WIDTH: i32 = 240;
+const TABLE_HEAD: i32 = 22;
+/// A page's row: its address (and a copy-on-write mark), then its access and kind.
+const ROW: i32 = 34;
+const TABLE_WIDTH: i32 = 142;
 const TABLE_GAP: i32 = 10;
-const FRAME_X: i32 = 340;
-const FRAME_WIDTH: i32 = 216;
-const FRAME_HEAD: i32 = 22;
-const FRAME_LINE: i32 = 15;
+const FRAME_X: i32 = 186;
+const FRAME_WIDTH: i32 = 150;
+/// A frame's number, then how many page tables hold it.
+const FRAME_HEAD: i32 = 36;
+const FRAME_LINE: i32 = 14;
 const FRAME_GAP: i32 = 8;
-/// Characters of a frame's integers on one line.
-const LINE_CHARS: usize = 27;
+/// Characters of a frame's integers on one line (a single longer one widens the strip).
+const LINE_CHARS: usize = 19;
 const PAGE: u64 = 4096;
 
 /// One virtual page of one page table, placed.
@@ -329,13 +334,13 @@ struct PageRow {
 }
 
 /// One frame of the strip, placed.
-struct FrameBox<'a> {
+struct FrameBox {
     frame: u32,
     /// Page-table entries (of the address spaces drawn) that map it.
     holders: usize,
     /// Its reference count: page-table entries and segments.
     refs: u32,
-    words: &'a [(u32, i64)],
+    lines: Vec<String>,
     top: i32,
     height: i32,
 }
@@ -367,7 +372,7 @@ fn plural(value: usize, noun: &str) -> String {
 /// An arrow from a page's row to a point on a frame's left edge.
 fn arrow_path(from_y: i32, to_y: i32) -> (String, String) {
     let (x1, x2) = (TABLE_WIDTH, FRAME_X);
-    let line = format!("M{x1} {from_y}C{} {from_y} {} {to_y} {} {to_y}", x1 + 45, x2 - 45, x2 - 7);
+    let line = format!("M{x1} {from_y}C{} {from_y} {} {to_y} {} {to_y}", x1 + 22, x2 - 22, x2 - 7);
     let head = format!("M{} {}L{x2} {to_y}L{} {}Z", x2 - 8, to_y - 4, x2 - 8, to_y + 4);
     (line, head)
 }
@@ -394,7 +399,7 @@ pub fn memory_map(objects: &[ObjectView], moved: &[PageMove], names: &Names) -> 
     for space in &spaces {
         let pid = space.pid;
         let top = y;
-        y += ROW;
+        y += TABLE_HEAD;
         let mut lines: Vec<Html> = Vec::new();
         for mapping in &space.mappings {
             let what = match mapping.segment {
@@ -410,16 +415,15 @@ pub fn memory_map(objects: &[ObjectView], moved: &[PageMove], names: &Names) -> 
             for (index, page) in mapping.pages.iter().enumerate() {
                 let address = mapping.start + index as u64 * PAGE;
                 let was_moved = moved.iter().any(|step| step.pid == pid && step.page == address);
-                let text_y = (y + 16).to_string();
+                let (first, second) = ((y + 15).to_string(), (y + 29).to_string());
                 lines.push(html! {
                     <g class={classes!("pt-row", page.copy_on_write.then_some("page-cow"), was_moved.then_some("page-moved"))}
                         data-pid={pid.to_string()} data-page={format!("{address:#x}")} data-frame={page.frame.to_string()}>
                         <rect x="0" y={(y + 1).to_string()} width={TABLE_WIDTH.to_string()} height={(ROW - 2).to_string()} rx="3" />
-                        <text x="8" y={text_y.clone()}>{format!("{address:#x}")}</text>
-                        <text x="118" y={text_y.clone()}>{access}</text>
-                        <text x="150" y={text_y.clone()}>{what.clone()}</text>
+                        <text x="6" y={first.clone()}>{format!("{address:#x}")}</text>
+                        <text class="pt-what" x="6" y={second}>{format!("{access} {what}")}</text>
                         if page.copy_on_write {
-                            <text class="cow-mark" x="206" y={text_y}><title>{"copy-on-write: a write copies the frame first"}</title>{"COW"}</text>
+                            <text class="cow-mark" x={(TABLE_WIDTH - 6).to_string()} y={first}><title>{"copy-on-write: a write copies the frame first"}</title>{"COW"}</text>
                         }
                     </g>
                 });
@@ -429,7 +433,7 @@ pub fn memory_map(objects: &[ObjectView], moved: &[PageMove], names: &Names) -> 
         }
         tables.push(html! {
             <g class={classes!("page-table", tint(pid))} data-pid={pid.to_string()}>
-                <text class="pt-name" x="0" y={(top + 16).to_string()}>{format!("{} ({pid}) page table", name_of(names, pid))}</text>
+                <text class="pt-name" x="0" y={(top + 15).to_string()}>{format!("{} ({pid}) page table", name_of(names, pid))}</text>
                 { for lines }
             </g>
         });
@@ -441,7 +445,7 @@ pub fn memory_map(objects: &[ObjectView], moved: &[PageMove], names: &Names) -> 
     numbers.sort_unstable();
     numbers.dedup();
     let mut frames: Vec<FrameBox> = Vec::new();
-    let mut y = TOP + ROW;
+    let mut y = TOP + TABLE_HEAD;
     for number in numbers {
         let page = spaces
             .iter()
@@ -449,28 +453,31 @@ pub fn memory_map(objects: &[ObjectView], moved: &[PageMove], names: &Names) -> 
             .find(|page| page.frame == number);
         let (refs, words) = page.map_or((0, &[][..]), |page| (page.sharers, &page.words[..]));
         let holders = rows.iter().filter(|row| row.frame == number).count();
-        let height = FRAME_HEAD + FRAME_LINE * word_lines(words).len().max(1) as i32 + 4;
-        frames.push(FrameBox { frame: number, holders, refs, words, top: y, height });
+        let lines = word_lines(words);
+        let height = FRAME_HEAD + FRAME_LINE * lines.len().max(1) as i32 + 6;
+        frames.push(FrameBox { frame: number, holders, refs, lines, top: y, height });
         y += height + FRAME_GAP;
     }
     let height = left_height.max(y);
+    let longest = frames.iter().flat_map(|frame| frame.lines.iter()).map(String::len).max().unwrap_or(0);
+    let frame_width = FRAME_WIDTH.max(14 + CHAR * longest as i32);
     let frame_boxes: Vec<Html> = frames
         .iter()
         .map(|frame| {
-            let lines = word_lines(frame.words);
-            let first = frame.top + FRAME_HEAD + 12;
+            let first = frame.top + FRAME_HEAD + 10;
+            let x = (FRAME_X + 7).to_string();
             html! {
                 <g class={classes!("frame", (frame.holders > 1).then_some("frame-shared"))}
                     data-frame={frame.frame.to_string()} data-holders={frame.holders.to_string()} data-refs={frame.refs.to_string()}>
                     <title>{format!("frame {}: reference count {} (page-table entries and segments that hold it)", frame.frame, frame.refs)}</title>
-                    <rect x={FRAME_X.to_string()} y={frame.top.to_string()} width={FRAME_WIDTH.to_string()} height={frame.height.to_string()} rx="4" />
-                    <text class="frame-name" x={(FRAME_X + 8).to_string()} y={(frame.top + 16).to_string()}>{format!("frame {}", frame.frame)}</text>
-                    <text class="frame-held" x={(FRAME_X + FRAME_WIDTH - 8).to_string()} y={(frame.top + 16).to_string()}>{plural(frame.holders, "page table")}</text>
-                    if lines.is_empty() {
-                        <text class="frame-words zeros" x={(FRAME_X + 8).to_string()} y={first.to_string()}>{"all zeros"}</text>
+                    <rect x={FRAME_X.to_string()} y={frame.top.to_string()} width={frame_width.to_string()} height={frame.height.to_string()} rx="4" />
+                    <text class="frame-name" x={x.clone()} y={(frame.top + 15).to_string()}>{format!("frame {}", frame.frame)}</text>
+                    <text class="frame-held" x={x.clone()} y={(frame.top + 29).to_string()}>{plural(frame.holders, "page table")}</text>
+                    if frame.lines.is_empty() {
+                        <text class="frame-words zeros" x={x.clone()} y={first.to_string()}>{"all zeros"}</text>
                     }
-                    { for lines.iter().enumerate().map(|(index, line)| html! {
-                        <text class="frame-words" x={(FRAME_X + 8).to_string()} y={(first + FRAME_LINE * index as i32).to_string()}>{line.clone()}</text>
+                    { for frame.lines.iter().enumerate().map(|(index, line)| html! {
+                        <text class="frame-words" x={x.clone()} y={(first + FRAME_LINE * index as i32).to_string()}>{line.clone()}</text>
                     }) }
                 </g>
             }
@@ -535,7 +542,7 @@ pub fn memory_map(objects: &[ObjectView], moved: &[PageMove], names: &Names) -> 
         <section class="pipe memory-map" id="memory-map" aria-label="Memory: page tables and physical frames">
             {head("memory", "page tables → physical frames".to_string(), count(frames.len(), "frame"))}
             <div class="mm-scroll">
-                <svg width={(FRAME_X + FRAME_WIDTH + 2).to_string()} height={height.to_string()} role="img" aria-label={label}>
+                <svg width={(FRAME_X + frame_width + 2).to_string()} height={height.to_string()} role="img" aria-label={label}>
                     <text class="mm-title" x="0" y="14">{"virtual pages"}</text>
                     <text class="mm-title" x={FRAME_X.to_string()} y="14">{"physical frames"}</text>
                     { for tables }
@@ -549,5 +556,22 @@ pub fn memory_map(objects: &[ObjectView], moved: &[PageMove], names: &Names) -> 
             }
             <p class="mm-legend">{"A frame in more than one page table is shared (outlined in blue): a write through one page is seen through the other. COW: copy-on-write, shared since a fork until a write copies it."}</p>
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_frames_integers_are_packed_into_lines_that_fit_its_box() {
+        assert_eq!(word_lines(&[]), Vec::<String>::new());
+        assert_eq!(word_lines(&[(0, 42), (8, 7)]), ["+0: 42  +8: 7"]);
+        let wide = [(0, i64::MIN), (8, 1), (16, -1)];
+        assert_eq!(word_lines(&wide), ["+0: -9223372036854775808", "+8: 1  +16: -1"]);
+        let many: Vec<(u32, i64)> = (0..8).map(|index| (index * 8, 100)).collect();
+        let lines = word_lines(&many);
+        assert_eq!(lines.len(), 4, "{lines:?}");
+        assert!(lines.iter().all(|line| line.len() <= LINE_CHARS), "{lines:?}");
     }
 }
