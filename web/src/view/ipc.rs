@@ -227,6 +227,12 @@ pub fn panel(objects: &[ObjectView], names: &Names) -> Html {
     }
 }
 
+/// The system-wide list, then the memory picture: one node, so the module without the IPC mechanisms
+/// draws one empty node in their place.
+pub fn panel_and_memory(objects: &[ObjectView], moved: &[PageMove], names: &Names) -> Html {
+    html! { <>{panel(objects, names)}{memory_map(objects, moved, names)}</> }
+}
+
 /// A System V shared memory segment: its size, its attaches, and the frames that hold its pages.
 pub fn shm_segment_card(segment: &ShmSegmentView, names: &Names) -> Html {
     let id = format!("shm-{}", segment.id);
@@ -369,6 +375,11 @@ fn plural(value: usize, noun: &str) -> String {
     }
 }
 
+/// A number for an attribute: one formatting function for them all.
+fn num(value: i64) -> String {
+    value.to_string()
+}
+
 /// An arrow from a page's row to a point on a frame's left edge.
 fn arrow_path(from_y: i32, to_y: i32) -> (String, String) {
     let (x1, x2) = (TABLE_WIDTH, FRAME_X);
@@ -415,15 +426,15 @@ pub fn memory_map(objects: &[ObjectView], moved: &[PageMove], names: &Names) -> 
             for (index, page) in mapping.pages.iter().enumerate() {
                 let address = mapping.start + index as u64 * PAGE;
                 let was_moved = moved.iter().any(|step| step.pid == pid && step.page == address);
-                let (first, second) = ((y + 15).to_string(), (y + 29).to_string());
+                let (first, second) = (num((y + 15) as i64), num((y + 29) as i64));
                 lines.push(html! {
                     <g class={classes!("pt-row", page.copy_on_write.then_some("page-cow"), was_moved.then_some("page-moved"))}
-                        data-pid={pid.to_string()} data-page={format!("{address:#x}")} data-frame={page.frame.to_string()}>
-                        <rect x="0" y={(y + 1).to_string()} width={TABLE_WIDTH.to_string()} height={(ROW - 2).to_string()} rx="3" />
+                        data-pid={num(pid as i64)} data-page={format!("{address:#x}")} data-frame={num(page.frame as i64)}>
+                        <rect x="0" y={num((y + 1) as i64)} width={num(TABLE_WIDTH as i64)} height={num((ROW - 2) as i64)} rx="3" />
                         <text x="6" y={first.clone()}>{format!("{address:#x}")}</text>
                         <text class="pt-what" x="6" y={second}>{format!("{access} {what}")}</text>
                         if page.copy_on_write {
-                            <text class="cow-mark" x={(TABLE_WIDTH - 6).to_string()} y={first}><title>{"copy-on-write: a write copies the frame first"}</title>{"COW"}</text>
+                            <text class="cow-mark" x={num((TABLE_WIDTH - 6) as i64)} y={first}><title>{"copy-on-write: a write copies the frame first"}</title>{"COW"}</text>
                         }
                     </g>
                 });
@@ -432,8 +443,8 @@ pub fn memory_map(objects: &[ObjectView], moved: &[PageMove], names: &Names) -> 
             }
         }
         tables.push(html! {
-            <g class={classes!("page-table", tint(pid))} data-pid={pid.to_string()}>
-                <text class="pt-name" x="0" y={(top + 15).to_string()}>{format!("{} ({pid}) page table", name_of(names, pid))}</text>
+            <g class={classes!("page-table", tint(pid))} data-pid={num(pid as i64)}>
+                <text class="pt-name" x="0" y={num((top + 15) as i64)}>{format!("{} ({pid}) page table", name_of(names, pid))}</text>
                 { for lines }
             </g>
         });
@@ -459,25 +470,27 @@ pub fn memory_map(objects: &[ObjectView], moved: &[PageMove], names: &Names) -> 
         y += height + FRAME_GAP;
     }
     let height = left_height.max(y);
-    let longest = frames.iter().flat_map(|frame| frame.lines.iter()).map(String::len).max().unwrap_or(0);
-    let frame_width = FRAME_WIDTH.max(14 + CHAR * longest as i32);
+    let mut frame_width = FRAME_WIDTH;
+    for line in frames.iter().flat_map(|frame| frame.lines.iter()) {
+        frame_width = frame_width.max(14 + CHAR * line.len() as i32);
+    }
     let frame_boxes: Vec<Html> = frames
         .iter()
         .map(|frame| {
             let first = frame.top + FRAME_HEAD + 10;
-            let x = (FRAME_X + 7).to_string();
+            let x = num((FRAME_X + 7) as i64);
             html! {
                 <g class={classes!("frame", (frame.holders > 1).then_some("frame-shared"))}
-                    data-frame={frame.frame.to_string()} data-holders={frame.holders.to_string()} data-refs={frame.refs.to_string()}>
+                    data-frame={num(frame.frame as i64)} data-holders={num(frame.holders as i64)} data-refs={num(frame.refs as i64)}>
                     <title>{format!("frame {}: reference count {} (page-table entries and segments that hold it)", frame.frame, frame.refs)}</title>
-                    <rect x={FRAME_X.to_string()} y={frame.top.to_string()} width={frame_width.to_string()} height={frame.height.to_string()} rx="4" />
-                    <text class="frame-name" x={x.clone()} y={(frame.top + 15).to_string()}>{format!("frame {}", frame.frame)}</text>
-                    <text class="frame-held" x={x.clone()} y={(frame.top + 29).to_string()}>{plural(frame.holders, "page table")}</text>
+                    <rect x={num(FRAME_X as i64)} y={num(frame.top as i64)} width={num(frame_width as i64)} height={num(frame.height as i64)} rx="4" />
+                    <text class="frame-name" x={x.clone()} y={num((frame.top + 15) as i64)}>{format!("frame {}", frame.frame)}</text>
+                    <text class="frame-held" x={x.clone()} y={num((frame.top + 29) as i64)}>{plural(frame.holders, "page table")}</text>
                     if frame.lines.is_empty() {
-                        <text class="frame-words zeros" x={x.clone()} y={first.to_string()}>{"all zeros"}</text>
+                        <text class="frame-words zeros" x={x.clone()} y={num(first as i64)}>{"all zeros"}</text>
                     }
                     { for frame.lines.iter().enumerate().map(|(index, line)| html! {
-                        <text class="frame-words" x={x.clone()} y={(first + FRAME_LINE * index as i32).to_string()}>{line.clone()}</text>
+                        <text class="frame-words" x={x.clone()} y={num((first + FRAME_LINE * index as i32) as i64)}>{line.clone()}</text>
                     }) }
                 </g>
             }
@@ -497,7 +510,7 @@ pub fn memory_map(objects: &[ObjectView], moved: &[PageMove], names: &Names) -> 
             let (line, head) = arrow_path(row.y, end_y(frame.frame, index, into.len()));
             arrows.push(html! {
                 <g class={classes!("pt-arrow", tint(row.pid), was_moved.then_some("arrow-moved"))}
-                    data-from={row.pid.to_string()} data-page={format!("{:#x}", row.page)} data-frame={frame.frame.to_string()}>
+                    data-from={num(row.pid as i64)} data-page={format!("{:#x}", row.page)} data-frame={num(frame.frame as i64)}>
                     <path class="line" d={line} />
                     <path class="head" d={head} />
                 </g>
@@ -512,8 +525,8 @@ pub fn memory_map(objects: &[ObjectView], moved: &[PageMove], names: &Names) -> 
             frames.iter().find(|frame| frame.frame == step.from)?;
             let (line, head) = arrow_path(row.y, end_y(step.from, 0, 1) + 10);
             Some(html! {
-                <g class={classes!("pt-arrow-was", tint(row.pid))} data-from={row.pid.to_string()}
-                    data-page={format!("{:#x}", row.page)} data-frame={step.from.to_string()}>
+                <g class={classes!("pt-arrow-was", tint(row.pid))} data-from={num(row.pid as i64)}
+                    data-page={format!("{:#x}", row.page)} data-frame={num(step.from as i64)}>
                     <path class="line" d={line} />
                     <path class="head" d={head} />
                 </g>
@@ -542,9 +555,9 @@ pub fn memory_map(objects: &[ObjectView], moved: &[PageMove], names: &Names) -> 
         <section class="pipe memory-map" id="memory-map" aria-label="Memory: page tables and physical frames">
             {head("memory", "page tables → physical frames".to_string(), count(frames.len(), "frame"))}
             <div class="mm-scroll">
-                <svg width={(FRAME_X + frame_width + 2).to_string()} height={height.to_string()} role="img" aria-label={label}>
+                <svg width={num((FRAME_X + frame_width + 2) as i64)} height={num(height as i64)} role="img" aria-label={label}>
                     <text class="mm-title" x="0" y="14">{"virtual pages"}</text>
-                    <text class="mm-title" x={FRAME_X.to_string()} y="14">{"physical frames"}</text>
+                    <text class="mm-title" x={num(FRAME_X as i64)} y="14">{"physical frames"}</text>
                     { for tables }
                     { for left }
                     { for frame_boxes }

@@ -291,8 +291,7 @@ fn objects(engine: &Engine, snapshot: &Snapshot) -> Html {
     // Keyed, in a wrapper of their own, so that an object coming or going redraws no other.
     html! {
         <>
-        { if sim_core::IPC { ipc::panel(&snapshot.objects, &names) } else { Html::default() } }
-        { if sim_core::IPC { ipc::memory_map(&snapshot.objects, &facts::page_moves_now(engine), &names) } else { Html::default() } }
+        { if sim_core::IPC { ipc::panel_and_memory(&snapshot.objects, &facts::page_moves_now(engine), &names) } else { Html::default() } }
         <div class="object-list">
             { for snapshot.objects.iter().map(|object| match object {
                 ObjectView::Pipe(pipe) => html! {
