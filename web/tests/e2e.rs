@@ -1453,10 +1453,11 @@ fn a_shared_memory_segment_is_one_frame_both_page_tables_point_at() {
     let text = wait_text(&browser, &css, "+0: 42");
     assert!(text.contains("+8: 7") && text.contains("in 2 page tables"), "{text}");
     let rows = browser.script(
-        "return Array.from(document.querySelectorAll('#memory-map .pt-row')).map(r => r.dataset.pid + ' ' + r.textContent);",
+        "return Array.from(document.querySelectorAll('#memory-map .pt-row')).map(r => r.dataset.pid + ': ' +
+           Array.from(r.querySelectorAll(':scope > text')).map(t => t.textContent).join(' '));",
         Vec::new(),
     );
-    assert_eq!(rows, serde_json::json!(["2 0x600000000000rw- shm 0", "3 0x600000000000rw- shm 0"]));
+    assert_eq!(rows, serde_json::json!(["2: 0x600000000000 rw- shm 0", "3: 0x600000000000 rw- shm 0"]));
     save_screenshot(&browser, "memory-shared-frame");
 
     // On a narrow screen the picture scrolls inside its card: the page is no wider than the window.

@@ -430,6 +430,7 @@ pub fn memory_map(objects: &[ObjectView], moved: &[PageMove], names: &Names) -> 
                 lines.push(html! {
                     <g class={classes!("pt-row", page.copy_on_write.then_some("page-cow"), was_moved.then_some("page-moved"))}
                         data-pid={num(pid as i64)} data-page={format!("{address:#x}")} data-frame={num(page.frame as i64)}>
+                        <title>{format!("{address:#x} maps frame {}", page.frame)}</title>
                         <rect x="0" y={num((y + 1) as i64)} width={num(TABLE_WIDTH as i64)} height={num((ROW - 2) as i64)} rx="3" />
                         <text x="6" y={first.clone()}>{format!("{address:#x}")}</text>
                         <text class="pt-what" x="6" y={second}>{format!("{access} {what}")}</text>
@@ -555,7 +556,7 @@ pub fn memory_map(objects: &[ObjectView], moved: &[PageMove], names: &Names) -> 
         <section class="pipe memory-map" id="memory-map" aria-label="Memory: page tables and physical frames">
             {head("memory", "page tables → physical frames".to_string(), count(frames.len(), "frame"))}
             <div class="mm-scroll">
-                <svg width={num((FRAME_X + frame_width + 2) as i64)} height={num(height as i64)} role="img" aria-label={label}>
+                <svg width={num((FRAME_X + frame_width + 2) as i64)} height={num(height as i64)} role="group" aria-label={label}>
                     <text class="mm-title" x="0" y="14">{"virtual pages"}</text>
                     <text class="mm-title" x={num(FRAME_X as i64)} y="14">{"physical frames"}</text>
                     { for tables }
