@@ -316,6 +316,30 @@ pub fn signal_moves_now(engine: &Engine) -> Vec<SignalMove> {
     signal_moves(engine.simulation().program(), events_of(engine, engine.position()))
 }
 
+/// A page that the step on screen moved to a fresh frame: a write to a copy-on-write page whose frame
+/// another page table still maps, so the writer's page now maps a copy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PageMove {
+    pub pid: Pid,
+    /// The page's virtual address.
+    pub page: u64,
+    /// The frame it mapped before the copy.
+    pub from: u32,
+    /// The frame holding the copy.
+    pub to: u32,
+}
+
+/// The pages the step on screen moved to a copy of their frame.
+pub fn page_moves_now(engine: &Engine) -> Vec<PageMove> {
+    events_of(engine, engine.position())
+        .iter()
+        .filter_map(|event| match event.kind {
+            EventKind::PageCopied { pid, address, from, to } => Some(PageMove { pid, page: address, from, to }),
+            _ => None,
+        })
+        .collect()
+}
+
 /// What became of a signal, in a few words: `pending`, `ignored`, `runs its handler finish`.
 pub fn move_words(program: &Program, kind: Move) -> String {
     match kind {
@@ -656,6 +680,19 @@ mod tests {
 
     fn engine_of(name: &str) -> Engine {
         engine(library(name))
+    }
+
+    #[cfg(feature = "full")]
+    #[test]
+    fn a_copy_on_write_fault_is_a_page_move_of_its_step_only() {
+        let mut engine = engine_of("mmap-private-cow");
+        // Step 8: the child's store to its private page, copy-on-write since the fork, faults.
+        engine.goto(8);
+        assert_eq!(page_moves_now(&engine), [PageMove { pid: 3, page: 0x6000_0000_0000, from: 0, to: 2 }]);
+        for step in [6, 7, 9] {
+            engine.goto(step);
+            assert_eq!(page_moves_now(&engine), [], "step {step}");
+        }
     }
 
     #[test]

@@ -1367,3 +1367,182 @@ fn a_link_checked_on_linux_shows_its_verdict_beside_its_run() {
     wait_step(&browser, "step 4 /");
     assert!(!browser.exists("#checked"), "the verdict belongs to the run that was checked");
 }
+
+// ---- Memory: page tables with arrows to the frames they map ----
+
+/// Opens library scenario `stem` at `step` from a link, in the full module (shared memory is in it).
+fn open_library_at(browser: &Browser, stem: &str, step: u64) {
+    let run = sim_core::share::SharedRun {
+        scenario: library_text(stem).to_string(),
+        seed: 0,
+        policy: sim_core::Policy::RoundRobin,
+        forced: Vec::new(),
+        step,
+    };
+    browser.goto("about:blank");
+    browser.goto(&format!("{}#{}", playground(), sim_core::share::encode(&run)));
+    wait_module(browser, "full");
+    wait_step(browser, &format!("step {step} /"));
+}
+
+/// An arrow of the memory picture, as its data attributes say.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct PageArrow {
+    from: String,
+    page: String,
+    frame: String,
+    moved: bool,
+}
+
+/// The arrows from page-table rows to frames (`.pt-arrow`), sorted.
+fn page_arrows(browser: &Browser) -> Vec<PageArrow> {
+    let value = browser.script(
+        "return Array.from(document.querySelectorAll('#memory-map .pt-arrow')).map(a =>
+           [a.dataset.from, a.dataset.page, a.dataset.frame, a.classList.contains('arrow-moved')]);",
+        Vec::new(),
+    );
+    let mut arrows: Vec<PageArrow> = value
+        .as_array()
+        .expect("a list of arrows")
+        .iter()
+        .map(|arrow| PageArrow {
+            from: arrow[0].as_str().unwrap_or_default().to_string(),
+            page: arrow[1].as_str().unwrap_or_default().to_string(),
+            frame: arrow[2].as_str().unwrap_or_default().to_string(),
+            moved: arrow[3].as_bool().unwrap_or_default(),
+        })
+        .collect();
+    arrows.sort();
+    arrows
+}
+
+/// `data-frame` of every frame of the strip that has class `class`.
+fn frames_with(browser: &Browser, class: &str) -> Vec<String> {
+    let value = browser.script(
+        "return Array.from(document.querySelectorAll('#memory-map .frame.' + arguments[0])).map(f => f.dataset.frame);",
+        vec![Value::from(class)],
+    );
+    value.as_array().into_iter().flatten().filter_map(|frame| frame.as_str().map(str::to_string)).collect()
+}
+
+fn arrow(from: &str, page: &str, frame: &str, moved: bool) -> PageArrow {
+    PageArrow { from: from.to_string(), page: page.to_string(), frame: frame.to_string(), moved }
+}
+
+#[test]
+fn a_shared_memory_segment_is_one_frame_both_page_tables_point_at() {
+    let browser = Browser::start(1280, 1000);
+    // Step 2: main attached the segment; only its page table maps the frame.
+    open_library_at(&browser, "shm-one-frame", 2);
+    let before = page_arrows(&browser);
+    assert_eq!(before, [arrow("2", "0x600000000000", &before[0].frame, false)], "one arrow before the fork");
+    assert!(frames_with(&browser, "frame-shared").is_empty(), "no frame is shared before the fork");
+
+    // Step 6: the writer (forked, so attached too) stored 42 and 7: both page tables map one frame.
+    open_library_at(&browser, "shm-one-frame", 6);
+    let shared = frames_with(&browser, "frame-shared");
+    assert_eq!(shared.len(), 1, "one frame is shared: {shared:?}");
+    let frame = &shared[0];
+    assert_eq!(
+        page_arrows(&browser),
+        [arrow("2", "0x600000000000", frame, false), arrow("3", "0x600000000000", frame, false)],
+        "main's and the writer's pages both point at the shared frame"
+    );
+    let css = format!("#memory-map .frame[data-frame='{frame}']");
+    assert_eq!(attribute(&browser, &css, "data-holders"), "2");
+    let text = wait_text(&browser, &css, "+0: 42");
+    assert!(text.contains("+8: 7") && text.contains("in 2 page tables"), "{text}");
+    let rows = browser.script(
+        "return Array.from(document.querySelectorAll('#memory-map .pt-row')).map(r => r.dataset.pid + ': ' +
+           Array.from(r.querySelectorAll(':scope > text')).map(t => t.textContent).join(' '));",
+        Vec::new(),
+    );
+    assert_eq!(rows, serde_json::json!(["2: 0x600000000000 rw- shm 0", "3: 0x600000000000 rw- shm 0"]));
+    save_screenshot(&browser, "memory-shared-frame");
+
+    // On a narrow screen the picture scrolls inside its card: the page is no wider than the window.
+    browser.resize(400, 900);
+    browser.wait_for("the window to take its new size", "return window.innerWidth === 400;", WAIT);
+    assert_fits(&browser, 400);
+    let card = browser.script(
+        "const r = document.getElementById('memory-map').getBoundingClientRect(); return r.right <= document.documentElement.clientWidth + 0.5;",
+        Vec::new(),
+    );
+    assert_eq!(card, Value::Bool(true), "the memory card is inside the window");
+    browser.script("document.getElementById('memory-map').scrollIntoView();", Vec::new());
+    save_screenshot(&browser, "memory-shared-frame-400");
+}
+
+#[test]
+fn a_copy_on_write_fault_moves_the_childs_arrow_to_a_fresh_frame() {
+    let browser = Browser::start(1280, 1000);
+    let private = "0x600000000000";
+    let shared = "0x600000001000";
+    // Step 6: after the fork, the child's page table points at its parent's two frames; the private
+    // page is copy-on-write in both.
+    open_library_at(&browser, "mmap-private-cow", 6);
+    let before = page_arrows(&browser);
+    let private_frame =
+        before.iter().find(|a| a.from == "2" && a.page == private).expect("main's private page").frame.clone();
+    let shared_frame =
+        before.iter().find(|a| a.from == "2" && a.page == shared).expect("main's shared page").frame.clone();
+    assert_ne!(private_frame, shared_frame);
+    assert_eq!(
+        before,
+        [
+            arrow("2", private, &private_frame, false),
+            arrow("2", shared, &shared_frame, false),
+            arrow("3", private, &private_frame, false),
+            arrow("3", shared, &shared_frame, false),
+        ]
+    );
+    let mut both = vec![private_frame.clone(), shared_frame.clone()];
+    both.sort();
+    assert_eq!(frames_with(&browser, "frame-shared"), both, "both frames are in two page tables");
+    let cow = browser.script(
+        "return Array.from(document.querySelectorAll('#memory-map .pt-row.page-cow')).map(r => r.dataset.pid + ' ' + r.dataset.page);",
+        Vec::new(),
+    );
+    assert_eq!(cow, serde_json::json!([format!("2 {private}"), format!("3 {private}")]));
+    assert!(!browser.exists("#memory-map .arrow-moved"), "nothing moved yet");
+
+    // Step 8: the child's store faults; its private page now maps a fresh frame, and the step marks it.
+    browser.click("#stage");
+    browser.press(&[ARROW_RIGHT; 2]);
+    wait_step(&browser, "step 8 /");
+    let after = page_arrows(&browser);
+    let copy =
+        after.iter().find(|a| a.from == "3" && a.page == private).expect("the child's private page").frame.clone();
+    assert_ne!(copy, private_frame, "the child's page left its parent's frame");
+    assert!(after.iter().all(|a| a.frame != copy || a.from == "3"), "the copy is the child's alone: {after:?}");
+    assert_eq!(
+        after,
+        [
+            arrow("2", private, &private_frame, false),
+            arrow("2", shared, &shared_frame, false),
+            arrow("3", private, &copy, true),
+            arrow("3", shared, &shared_frame, false),
+        ]
+    );
+    assert_eq!(frames_with(&browser, "frame-shared"), [shared_frame], "only the shared page's frame is shared now");
+    assert_eq!(
+        attribute(&browser, "#memory-map .pt-arrow-was", "data-frame"),
+        private_frame,
+        "a dashed arrow to the frame it left"
+    );
+    let note = wait_text(&browser, "#memory-moved", "copy-on-write");
+    assert!(note.contains(&format!("now maps frame {copy}, a copy of frame {private_frame}")), "{note}");
+    // The copy holds the child's 2; its parent's frame still holds 1.
+    wait_text(&browser, &format!("#memory-map .frame[data-frame='{copy}']"), "+0: 2");
+    wait_text(&browser, &format!("#memory-map .frame[data-frame='{private_frame}']"), "+0: 1");
+    save_screenshot(&browser, "memory-copy-on-write");
+
+    // The mark belongs to the step of the fault: the next step draws the arrow where it is, unmarked.
+    browser.press(&[ARROW_RIGHT]);
+    wait_step(&browser, "step 9 /");
+    assert!(
+        !browser.exists("#memory-map .arrow-moved") && !browser.exists("#memory-moved"),
+        "only step 8 marks the move"
+    );
+    assert_eq!(page_arrows(&browser)[2], arrow("3", private, &copy, false));
+}

@@ -8,6 +8,7 @@
 
 use super::pipe::name_of;
 use super::tint;
+use crate::facts::PageMove;
 use sim_core::present::render::quote_bytes;
 use sim_core::present::snapshot::{
     AddressSpaceView, MessageView, MqueueView, MsgQueueView, NamedSemView, ObjectView, SemSetView, ShmSegmentView,
@@ -226,6 +227,12 @@ pub fn panel(objects: &[ObjectView], names: &Names) -> Html {
     }
 }
 
+/// The system-wide list, then the memory picture: one node, so the module without the IPC mechanisms
+/// draws one empty node in their place.
+pub fn panel_and_memory(objects: &[ObjectView], moved: &[PageMove], names: &Names) -> Html {
+    html! { <>{panel(objects, names)}{memory_map(objects, moved, names)}</> }
+}
+
 /// A System V shared memory segment: its size, its attaches, and the frames that hold its pages.
 pub fn shm_segment_card(segment: &ShmSegmentView, names: &Names) -> Html {
     let id = format!("shm-{}", segment.id);
@@ -303,38 +310,282 @@ fn socket_end(end: &SocketEndView, names: &Names) -> Html {
     }
 }
 
-/// A process's address space: each mapping, and each of its pages with the frame it maps (a frame
-/// that more than one page table maps is shared: nothing was copied to share it).
-pub fn address_space_card(space: &AddressSpaceView, names: &Names) -> Html {
-    let id = format!("mm-{}", space.pid);
-    html! {
-        <article class={classes!("pipe", tint(space.pid))} key={id.clone()} id={id.clone()}>
-            {head("address space", name_of(names, space.pid), count(space.mappings.len(), "mapping"))}
-            <ol class="messages">
-                { for space.mappings.iter().map(|mapping| {
-                    let what = match mapping.segment {
-                        Some(segment) => format!("segment {segment}"),
-                        None if mapping.shared => "shared".to_string(),
-                        None => "private".to_string(),
-                    };
-                    let access = match mapping.prot & 3 {
-                        0 => "---",
-                        1 => "r--",
-                        _ => "rw-",
-                    };
-                    html! {
-                        <li class="message">
-                            <span class="message-tag">{format!("{:#x}", mapping.start)}</span>
-                            <span class="message-size">{format!("{access} {what}")}</span>
-                            { for mapping.pages.iter().map(|page| {
-                                let words: Vec<String> = page.words.iter().map(|(offset, value)| format!("+{offset}: {value}")).collect();
-                                let cow = if page.copy_on_write { ", copy-on-write" } else { "" };
-                                html! { <code class="preview">{format!("frame {} (held {}×{cow}) {}", page.frame, page.sharers, words.join(" "))}</code> }
-                            }) }
-                        </li>
+// The memory picture's geometry, in CSS pixels: page tables on the left, the arrows' gutter, then the
+// strip of physical frames; narrow enough for the objects' column beside the editor and for a phone.
+// Text is 11 px monospace: under 7 px a character.
+const CHAR: i32 = 7;
+const TOP: i32 = 22;
+const TABLE_HEAD: i32 = 22;
+/// A page's row: its address (and a copy-on-write mark), then its access and kind.
+const ROW: i32 = 34;
+const TABLE_WIDTH: i32 = 142;
+const TABLE_GAP: i32 = 10;
+const FRAME_X: i32 = 186;
+const FRAME_WIDTH: i32 = 150;
+/// A frame's number, then how many page tables hold it.
+const FRAME_HEAD: i32 = 36;
+const FRAME_LINE: i32 = 14;
+const FRAME_GAP: i32 = 8;
+/// Characters of a frame's integers on one line (a single longer one widens the strip).
+const LINE_CHARS: usize = 19;
+const PAGE: u64 = 4096;
+
+/// One virtual page of one page table, placed.
+struct PageRow {
+    pid: Pid,
+    page: u64,
+    frame: u32,
+    /// The middle of its row.
+    y: i32,
+}
+
+/// One frame of the strip, placed.
+struct FrameBox {
+    frame: u32,
+    /// Page-table entries (of the address spaces drawn) that map it.
+    holders: usize,
+    /// Its reference count: page-table entries and segments.
+    refs: u32,
+    lines: Vec<String>,
+    top: i32,
+    height: i32,
+}
+
+/// A frame's nonzero integers, `+offset: value`, packed into lines that fit its box.
+fn word_lines(words: &[(u32, i64)]) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for (offset, value) in words {
+        let word = format!("+{offset}: {value}");
+        match lines.last_mut() {
+            Some(line) if line.len() + 2 + word.len() <= LINE_CHARS => {
+                line.push_str("  ");
+                line.push_str(&word);
+            }
+            _ => lines.push(word),
+        }
+    }
+    lines
+}
+
+fn plural(value: usize, noun: &str) -> String {
+    if value == 1 {
+        format!("in 1 {noun}")
+    } else {
+        format!("in {value} {noun}s")
+    }
+}
+
+/// A number for an attribute: one formatting function for them all.
+fn num(value: i64) -> String {
+    value.to_string()
+}
+
+/// An arrow from a page's row to a point on a frame's left edge.
+fn arrow_path(from_y: i32, to_y: i32) -> (String, String) {
+    let (x1, x2) = (TABLE_WIDTH, FRAME_X);
+    let line = format!("M{x1} {from_y}C{} {from_y} {} {to_y} {} {to_y}", x1 + 22, x2 - 22, x2 - 7);
+    let head = format!("M{} {}L{x2} {to_y}L{} {}Z", x2 - 8, to_y - 4, x2 - 8, to_y + 4);
+    (line, head)
+}
+
+/// Every address space as its page table, one row per virtual page, with an arrow to the frame it maps
+/// in a strip of physical memory. A frame that more than one page table maps is shared: nothing was
+/// copied to share it. `moved` are the pages the step on screen gave a copy of their frame (a
+/// copy-on-write fault): their arrow is marked, and a dashed one shows the frame they left.
+pub fn memory_map(objects: &[ObjectView], moved: &[PageMove], names: &Names) -> Html {
+    let spaces: Vec<&AddressSpaceView> = objects
+        .iter()
+        .filter_map(|object| match object {
+            ObjectView::AddressSpace(space) if !space.mappings.is_empty() => Some(&**space),
+            _ => None,
+        })
+        .collect();
+    if spaces.is_empty() {
+        return Html::default();
+    }
+    // The page tables, top to bottom.
+    let mut rows: Vec<PageRow> = Vec::new();
+    let mut tables: Vec<Html> = Vec::new();
+    let mut y = TOP;
+    for space in &spaces {
+        let pid = space.pid;
+        let top = y;
+        y += TABLE_HEAD;
+        let mut lines: Vec<Html> = Vec::new();
+        for mapping in &space.mappings {
+            let what = match mapping.segment {
+                Some(segment) => format!("shm {segment}"),
+                None if mapping.shared => "shared".to_string(),
+                None => "private".to_string(),
+            };
+            let access = match mapping.prot & 3 {
+                0 => "---",
+                1 => "r--",
+                _ => "rw-",
+            };
+            for (index, page) in mapping.pages.iter().enumerate() {
+                let address = mapping.start + index as u64 * PAGE;
+                let was_moved = moved.iter().any(|step| step.pid == pid && step.page == address);
+                let (first, second) = (num((y + 15) as i64), num((y + 29) as i64));
+                lines.push(html! {
+                    <g class={classes!("pt-row", page.copy_on_write.then_some("page-cow"), was_moved.then_some("page-moved"))}
+                        data-pid={num(pid as i64)} data-page={format!("{address:#x}")} data-frame={num(page.frame as i64)}>
+                        <title>{format!("{address:#x} maps frame {}", page.frame)}</title>
+                        <rect x="0" y={num((y + 1) as i64)} width={num(TABLE_WIDTH as i64)} height={num((ROW - 2) as i64)} rx="3" />
+                        <text x="6" y={first.clone()}>{format!("{address:#x}")}</text>
+                        <text class="pt-what" x="6" y={second}>{format!("{access} {what}")}</text>
+                        if page.copy_on_write {
+                            <text class="cow-mark" x={num((TABLE_WIDTH - 6) as i64)} y={first}><title>{"copy-on-write: a write copies the frame first"}</title>{"COW"}</text>
+                        }
+                    </g>
+                });
+                rows.push(PageRow { pid, page: address, frame: page.frame, y: y + ROW / 2 });
+                y += ROW;
+            }
+        }
+        tables.push(html! {
+            <g class={classes!("page-table", tint(pid))} data-pid={num(pid as i64)}>
+                <text class="pt-name" x="0" y={num((top + 15) as i64)}>{format!("{} ({pid}) page table", name_of(names, pid))}</text>
+                { for lines }
+            </g>
+        });
+        y += TABLE_GAP;
+    }
+    let left_height = y;
+    // The frames they map, in physical order.
+    let mut numbers: Vec<u32> = rows.iter().map(|row| row.frame).collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    let mut frames: Vec<FrameBox> = Vec::new();
+    let mut y = TOP + TABLE_HEAD;
+    for number in numbers {
+        let page = spaces
+            .iter()
+            .flat_map(|space| space.mappings.iter().flat_map(|mapping| mapping.pages.iter()))
+            .find(|page| page.frame == number);
+        let (refs, words) = page.map_or((0, &[][..]), |page| (page.sharers, &page.words[..]));
+        let holders = rows.iter().filter(|row| row.frame == number).count();
+        let lines = word_lines(words);
+        let height = FRAME_HEAD + FRAME_LINE * lines.len().max(1) as i32 + 6;
+        frames.push(FrameBox { frame: number, holders, refs, lines, top: y, height });
+        y += height + FRAME_GAP;
+    }
+    let height = left_height.max(y);
+    let mut frame_width = FRAME_WIDTH;
+    for line in frames.iter().flat_map(|frame| frame.lines.iter()) {
+        frame_width = frame_width.max(14 + CHAR * line.len() as i32);
+    }
+    let frame_boxes: Vec<Html> = frames
+        .iter()
+        .map(|frame| {
+            let first = frame.top + FRAME_HEAD + 10;
+            let x = num((FRAME_X + 7) as i64);
+            html! {
+                <g class={classes!("frame", (frame.holders > 1).then_some("frame-shared"))}
+                    data-frame={num(frame.frame as i64)} data-holders={num(frame.holders as i64)} data-refs={num(frame.refs as i64)}>
+                    <title>{format!("frame {}: reference count {} (page-table entries and segments that hold it)", frame.frame, frame.refs)}</title>
+                    <rect x={num(FRAME_X as i64)} y={num(frame.top as i64)} width={num(frame_width as i64)} height={num(frame.height as i64)} rx="4" />
+                    <text class="frame-name" x={x.clone()} y={num((frame.top + 15) as i64)}>{format!("frame {}", frame.frame)}</text>
+                    <text class="frame-held" x={x.clone()} y={num((frame.top + 29) as i64)}>{plural(frame.holders, "page table")}</text>
+                    if frame.lines.is_empty() {
+                        <text class="frame-words zeros" x={x.clone()} y={num(first as i64)}>{"all zeros"}</text>
                     }
-                }) }
-            </ol>
-        </article>
+                    { for frame.lines.iter().enumerate().map(|(index, line)| html! {
+                        <text class="frame-words" x={x.clone()} y={num((first + FRAME_LINE * index as i32) as i64)}>{line.clone()}</text>
+                    }) }
+                </g>
+            }
+        })
+        .collect();
+    // Where an arrow ends: the arrows into one frame spread along its left edge.
+    let end_y = |frame: u32, index: usize, count: usize| -> i32 {
+        let found = frames.iter().find(|candidate| candidate.frame == frame);
+        let middle = found.map_or(0, |frame| frame.top + frame.height / 2);
+        middle + (2 * index as i32 - (count as i32 - 1)) * 4
+    };
+    let mut arrows: Vec<Html> = Vec::new();
+    for frame in &frames {
+        let into: Vec<&PageRow> = rows.iter().filter(|row| row.frame == frame.frame).collect();
+        for (index, row) in into.iter().enumerate() {
+            let was_moved = moved.iter().any(|step| step.pid == row.pid && step.page == row.page);
+            let (line, head) = arrow_path(row.y, end_y(frame.frame, index, into.len()));
+            arrows.push(html! {
+                <g class={classes!("pt-arrow", tint(row.pid), was_moved.then_some("arrow-moved"))}
+                    data-from={num(row.pid as i64)} data-page={format!("{:#x}", row.page)} data-frame={num(frame.frame as i64)}>
+                    <path class="line" d={line} />
+                    <path class="head" d={head} />
+                </g>
+            });
+        }
+    }
+    // The frames the moved pages left, still mapped elsewhere: a dashed arrow to each.
+    let left: Vec<Html> = moved
+        .iter()
+        .filter_map(|step| {
+            let row = rows.iter().find(|row| row.pid == step.pid && row.page == step.page)?;
+            frames.iter().find(|frame| frame.frame == step.from)?;
+            let (line, head) = arrow_path(row.y, end_y(step.from, 0, 1) + 10);
+            Some(html! {
+                <g class={classes!("pt-arrow-was", tint(row.pid))} data-from={num(row.pid as i64)}
+                    data-page={format!("{:#x}", row.page)} data-frame={num(step.from as i64)}>
+                    <path class="line" d={line} />
+                    <path class="head" d={head} />
+                </g>
+            })
+        })
+        .collect();
+    let notes: Vec<String> = moved
+        .iter()
+        .map(|step| {
+            format!(
+                "{} ({})'s page {:#x} now maps frame {}, a copy of frame {}: its write faulted on a copy-on-write page another page table still maps.",
+                name_of(names, step.pid),
+                step.pid,
+                step.page,
+                step.to,
+                step.from
+            )
+        })
+        .collect();
+    let label = format!(
+        "Page tables of {} with arrows to {}",
+        if spaces.len() == 1 { "1 process".to_string() } else { format!("{} processes", spaces.len()) },
+        count(frames.len(), "physical frame")
+    );
+    html! {
+        <section class="pipe memory-map" id="memory-map" aria-label="Memory: page tables and physical frames">
+            {head("memory", "page tables → physical frames".to_string(), count(frames.len(), "frame"))}
+            <div class="mm-scroll">
+                <svg width={num((FRAME_X + frame_width + 2) as i64)} height={num(height as i64)} role="group" aria-label={label}>
+                    <text class="mm-title" x="0" y="14">{"virtual pages"}</text>
+                    <text class="mm-title" x={num(FRAME_X as i64)} y="14">{"physical frames"}</text>
+                    { for tables }
+                    { for left }
+                    { for frame_boxes }
+                    { for arrows }
+                </svg>
+            </div>
+            if !notes.is_empty() {
+                <p class="mm-note" id="memory-moved">{notes.join(" ")}</p>
+            }
+            <p class="mm-legend">{"A frame in more than one page table is shared (outlined in blue): a write through one page is seen through the other. COW: copy-on-write, shared since a fork until a write copies it."}</p>
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_frames_integers_are_packed_into_lines_that_fit_its_box() {
+        assert_eq!(word_lines(&[]), Vec::<String>::new());
+        assert_eq!(word_lines(&[(0, 42), (8, 7)]), ["+0: 42  +8: 7"]);
+        let wide = [(0, i64::MIN), (8, 1), (16, -1)];
+        assert_eq!(word_lines(&wide), ["+0: -9223372036854775808", "+8: 1  +16: -1"]);
+        let many: Vec<(u32, i64)> = (0..8).map(|index| (index * 8, 100)).collect();
+        let lines = word_lines(&many);
+        assert_eq!(lines.len(), 4, "{lines:?}");
+        assert!(lines.iter().all(|line| line.len() <= LINE_CHARS), "{lines:?}");
     }
 }

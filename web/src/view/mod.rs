@@ -291,7 +291,7 @@ fn objects(engine: &Engine, snapshot: &Snapshot) -> Html {
     // Keyed, in a wrapper of their own, so that an object coming or going redraws no other.
     html! {
         <>
-        { if sim_core::IPC { ipc::panel(&snapshot.objects, &names) } else { Html::default() } }
+        { if sim_core::IPC { ipc::panel_and_memory(&snapshot.objects, &facts::page_moves_now(engine), &names) } else { Html::default() } }
         <div class="object-list">
             { for snapshot.objects.iter().map(|object| match object {
                 ObjectView::Pipe(pipe) => html! {
@@ -304,7 +304,7 @@ fn objects(engine: &Engine, snapshot: &Snapshot) -> Html {
                 ObjectView::Mqueue(queue) if sim_core::IPC => ipc::mqueue_card(queue, &names),
                 ObjectView::NamedSem(sem) if sim_core::IPC => ipc::named_sem_card(sem, &names),
                 ObjectView::ShmSegment(segment) if sim_core::IPC => ipc::shm_segment_card(segment, &names),
-                ObjectView::AddressSpace(space) if sim_core::IPC => ipc::address_space_card(space, &names),
+                // Address spaces are drawn together, as page tables pointing at frames (`ipc::memory_map`).
                 ObjectView::SocketPair(pair) if sim_core::IPC => ipc::socket_pair_card(pair, &names),
                 ObjectView::MsgQueue(_)
                 | ObjectView::SemSet(_)
