@@ -228,6 +228,16 @@ fn usage_errors_and_refused_scenarios() {
     let refused = json["files"][0]["refused"].as_str().expect("a reason");
     assert!(refused.contains("lockstep check"), "{refused}");
     assert_eq!(json["summary"]["refused"], 1);
+    // So is a count of system calls, which only the model keeps.
+    let dir = std::env::temp_dir().join(format!("ipclab-free-calls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let calls = dir.join("calls.ipc");
+    std::fs::write(&calls, "process main {\n  getpid\n}\noutcome always \"two calls\" {\n  calls main == 2\n}\n")
+        .unwrap();
+    let (output, json) = free_check(&["--free", "3"], &calls);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(output.status.code(), Some(2), "{json:#}");
+    assert!(json["files"][0]["refused"].as_str().expect("a reason").contains("counts system calls"), "{json:#}");
     // A child the kernel reaps by itself leaves no status to read: no run can be compared, and that is
     // no agreement.
     let dir = std::env::temp_dir().join(format!("ipclab-free-ignored-{}", std::process::id()));

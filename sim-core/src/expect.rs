@@ -174,6 +174,9 @@ fn condition_holds(kernel: &Kernel, outcome: &RunOutcome, condition: &OutcomeCon
         OutcomeCondition::Copied { mechanism, toward, op, value } => {
             op.holds(kernel.copied(*mechanism, *toward) as i64, *value)
         }
+        OutcomeCondition::Calls { name, op, value } => {
+            named(name, &|process| op.holds(process.syscalls as i64, *value))
+        }
     }
 }
 

@@ -692,6 +692,44 @@ outcome always \"a wrong count\" {
     }
 
     #[test]
+    fn calls_counts_each_process_s_system_calls_and_not_its_instructions() {
+        // main: pipe, mmap, two forks, write, two waits (each may sleep, and counts once) and its exit: 8
+        // calls; its store and load are instructions, none. Each child makes its read and its exit.
+        let text = "process main {
+  p = pipe
+  m = mmap 4096 PROT_READ|PROT_WRITE MAP_PRIVATE|MAP_ANONYMOUS
+  store m 0 1
+  repeat 2 {
+    fork child {
+      read p.r 1
+    }
+  }
+  x = load m 0
+  write p.w \"ab\"
+  wait
+  wait
+}
+outcome always \"what each made\" {
+  calls main == 8
+  calls child == 2
+}
+outcome always \"a wrong count\" {
+  calls main < 8
+}
+";
+        let scenario = crate::parse(text).expect("parses");
+        let printed = crate::print(&scenario);
+        assert!(printed.contains("  calls main == 8\n"), "{printed}");
+        assert_eq!(crate::print(&crate::parse(&printed).expect("the printed form parses")), printed);
+        let mut run = simulation(text, RunConfig::default());
+        run.run().unwrap();
+        assert_eq!(run.declared_outcomes(), [true, false]);
+        let scenario = crate::parse("process a {\n}\noutcome never {\n  calls b == 0\n}\n").expect("parses");
+        let error = crate::lang::compile::Program::compile(&scenario).unwrap_err();
+        assert!(format!("{error:?}").contains("no process is called `b`"), "{error:?}");
+    }
+
+    #[test]
     fn a_named_read_keeps_its_first_and_last_byte_and_its_runs() {
         // Each check that fails exits with its own status; a failed read leaves the fields as they were.
         let text = "process a expect exited 0 {

@@ -192,6 +192,13 @@ pub fn unsupported(program: &Program) -> Option<String> {
                 .to_string(),
         );
     }
+    if program.counts_calls() {
+        return Some(
+            "a declared outcome counts system calls (`calls ...`): the model counts them, and a free run reports \
+             only each process's variables and end; use the lockstep check, which compares every call"
+                .to_string(),
+        );
+    }
     if !program.handlers.is_empty() {
         return Some(
             "it has signal handlers: when a handler runs between two calls is not something the free driver can \
@@ -1189,7 +1196,7 @@ fn holds(
         }
         OutcomeCondition::Left { kind, op, value } => op.holds(leftovers::count(left, *kind) as i64, *value),
         // Refused before any run (`unsupported`).
-        OutcomeCondition::Copied { .. } => false,
+        OutcomeCondition::Copied { .. } | OutcomeCondition::Calls { .. } => false,
     }
 }
 

@@ -495,6 +495,7 @@ impl Kernel {
                 },
             });
             self.calls_completed += 1;
+            self.procs[pid as usize - 1].syscalls += 1;
             return self.end_step(pid, trace);
         }
         if op_index >= process.end_pc {
@@ -508,6 +509,7 @@ impl Kernel {
                 },
             });
             self.calls_completed += 1;
+            self.procs[pid as usize - 1].syscalls += 1;
             process::exit_process(self, pid, ChildStatus::Exited(0), trace);
             return self.end_step(pid, trace);
         }
@@ -1143,6 +1145,9 @@ impl Kernel {
         trace.record_call(self.step as u32, pid, op, args, result);
         self.calls_completed += 1;
         let process = &mut self.procs[pid as usize - 1];
+        if !call.id.spec().mechanism.is_instruction() {
+            process.syscalls += 1;
+        }
         process.call.reset();
         if let CallResult::Error { errno } = result {
             process.vars[ERRNO_SLOT as usize] = errno.0 as i64;

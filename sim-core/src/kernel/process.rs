@@ -120,6 +120,8 @@ pub struct Process {
     pub pc: u32,
     pub end_pc: u32,
     pub vars: Vec<i64>,
+    /// The system calls it made: each that returned, and its exit (memory instructions are none).
+    pub syscalls: u32,
     pub fds: Vec<Option<FdEntry>>,
     pub call: InCall,
     /// Its signals: mask, pending set, actions, running handlers.
@@ -176,6 +178,7 @@ impl Process {
             pc: 0,
             end_pc: 0,
             vars: Vec::new(),
+            syscalls: 0,
             fds: Vec::new(),
             call: InCall::default(),
             sig: super::signal::SignalState::default(),
@@ -336,6 +339,7 @@ pub(crate) fn fork(
     });
     kernel.calls_completed += 1;
     let parent_process = kernel.proc_mut(parent);
+    parent_process.syscalls += 1;
     parent_process.children.push(child);
     parent_process.vars[slot as usize] = child as i64;
     parent_process.pc = body_end;

@@ -402,6 +402,12 @@ impl Kernel {
         }
         // The bytes copied so far decide nothing that follows, unless a declared outcome counts them:
         // then two runs that copied differently must not meet as one state.
+        // So do the system calls each process made, when a declared outcome counts them.
+        if self.program.counts_calls() {
+            for process in &self.procs {
+                hasher.word(process.syscalls as u64);
+            }
+        }
         if self.program.counts_copies() {
             for row in &self.copies {
                 hasher.word(row[0]);

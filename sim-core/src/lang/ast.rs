@@ -92,6 +92,9 @@ pub enum Condition {
     /// `copied MECHANISM DIRECTION OP N`: how many bytes the run copied between processes' memory and
     /// the kernel's objects of a mechanism, in one direction or both, compared with a number.
     Copied { mechanism: Copier, toward: Toward, op: Compare, value: i64 },
+    /// `calls NAME OP N`: how many system calls every process of that name made (each that returned,
+    /// and its `exit`; memory instructions are no system calls), compared with a number.
+    Calls { name: String, op: Compare, value: i64 },
 }
 
 /// The mechanisms whose calls copy bytes between a process's memory and the kernel.

@@ -409,6 +409,7 @@ pub enum OutcomeCondition {
     Compare { name: Arc<str>, variable: Arc<str>, slot: Slot, op: Compare, value: i64 },
     Left { kind: Leftover, op: Compare, value: i64 },
     Copied { mechanism: Copier, toward: Toward, op: Compare, value: i64 },
+    Calls { name: Arc<str>, op: Compare, value: i64 },
 }
 
 impl OutcomeCondition {
@@ -423,6 +424,9 @@ impl OutcomeCondition {
             OutcomeCondition::Copied { mechanism, toward, op, value } => {
                 Condition::Copied { mechanism: *mechanism, toward: *toward, op: *op, value: *value }
             }
+            OutcomeCondition::Calls { name, op, value } => {
+                Condition::Calls { name: name.to_string(), op: *op, value: *value }
+            }
         };
         crate::lang::print::condition_text(&condition)
     }
@@ -433,6 +437,13 @@ impl Program {
     pub fn counts_copies(&self) -> bool {
         self.outcomes.iter().any(|declared| {
             declared.conditions.iter().any(|(_, condition)| matches!(condition, OutcomeCondition::Copied { .. }))
+        })
+    }
+
+    /// Whether a declared outcome counts the system calls of processes (`calls ...`).
+    pub fn counts_calls(&self) -> bool {
+        self.outcomes.iter().any(|declared| {
+            declared.conditions.iter().any(|(_, condition)| matches!(condition, OutcomeCondition::Calls { .. }))
         })
     }
 
@@ -939,6 +950,9 @@ fn compile_outcomes(scenario: &Scenario, compiler: &Compiler) -> Result<Vec<Decl
                 Condition::Left { kind, op, value } => OutcomeCondition::Left { kind: *kind, op: *op, value: *value },
                 Condition::Copied { mechanism, toward, op, value } => {
                     OutcomeCondition::Copied { mechanism: *mechanism, toward: *toward, op: *op, value: *value }
+                }
+                Condition::Calls { name, op, value } => {
+                    OutcomeCondition::Calls { name: known(name, condition.span)?, op: *op, value: *value }
                 }
             };
             conditions.push((condition.span, compiled));

@@ -501,11 +501,12 @@ impl<'a> Parser<'a> {
 
     /// One line of an `outcome` block: `all-exited` | `deadlock` | `step-limit` | `NAME exited N` |
     /// `NAME killed SIGNAL [core | no core]` | `NAME running` | `NAME.VARIABLE OP NUMBER` |
-    /// `left KIND OP NUMBER` | `copied MECHANISM DIRECTION OP NUMBER`.
+    /// `left KIND OP NUMBER` | `copied MECHANISM DIRECTION OP NUMBER` | `calls NAME OP NUMBER`.
     fn condition(&mut self) -> PResult<Located<Condition>> {
         let start = self.peek().span;
         let what = "a condition: `all-exited`, `deadlock`, `step-limit`, `NAME exited N`, `NAME killed SIGNAL`, \
-                    `NAME running`, `NAME.VARIABLE == N`, `left KIND == N` or `copied MECHANISM DIRECTION == N`";
+                    `NAME running`, `NAME.VARIABLE == N`, `left KIND == N`, `copied MECHANISM DIRECTION == N` or \
+                    `calls NAME == N`";
         let Some(word) = self.word() else { return Err(self.expected(what)) };
         // `left` begins a count of objects left behind unless a process is called so (`left exited 0`).
         let next = self.nth(1);
@@ -537,6 +538,16 @@ impl<'a> Parser<'a> {
                 let op = self.comparison(toward.word())?;
                 let value = self.signed_number("a number of bytes to compare with")?;
                 Condition::Copied { mechanism, toward, op, value }
+            }
+            "calls" if !next_is_end => {
+                self.bump();
+                let Some(name) = self.word().map(str::to_string) else {
+                    return Err(self.expected("a process name after `calls`"));
+                };
+                self.bump();
+                let op = self.comparison(&name)?;
+                let value = self.signed_number("a number of system calls to compare with")?;
+                Condition::Calls { name, op, value }
             }
             "left" if !next_is_end => {
                 self.bump();

@@ -93,6 +93,7 @@ pub fn condition_text(condition: &Condition) -> String {
         Condition::Copied { mechanism, toward, op, value } => {
             format!("copied {} {} {} {value}", mechanism.word(), toward.word(), op.symbol())
         }
+        Condition::Calls { name, op, value } => format!("calls {name} {} {value}", op.symbol()),
     }
 }
 
