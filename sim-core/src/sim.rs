@@ -730,6 +730,35 @@ outcome always \"a wrong count\" {
     }
 
     #[test]
+    fn a_named_semaphore_enters_the_kernel_only_to_sleep_or_to_wake_a_sleeper() {
+        // main: sem_open, fork, sched_yield, the sem_post that wakes the waiter, wait, sem_unlink and its
+        // exit: 7. Its sem_wait above 0, failed sem_trywait, second sem_post and sem_getvalue stay in
+        // user space. The waiter's sem_wait sleeps in the kernel (one futex wait), then its exit: 2.
+        let text = "process main {
+  s = sem_open \"/c\" O_CREAT 0600 1
+  sem_wait s
+  sem_trywait s
+  fork waiter {
+    sem_wait s
+  }
+  sched_yield
+  sem_post s
+  sem_post s
+  sem_getvalue s
+  wait
+  sem_unlink \"/c\"
+}
+outcome always \"counted\" {
+  calls main == 7
+  calls waiter == 2
+}
+";
+        let mut run = simulation(text, RunConfig::default());
+        run.run().unwrap();
+        assert_eq!(run.declared_outcomes(), [true]);
+    }
+
+    #[test]
     fn a_named_read_keeps_its_first_and_last_byte_and_its_runs() {
         // Each check that fails exits with its own status; a failed read leaves the fields as they were.
         let text = "process a expect exited 0 {

@@ -228,6 +228,10 @@ pub struct Kernel {
     /// delivered as their signal after the step's call.
     faults: Vec<(Pid, u32, Signal)>,
     pub(crate) read_scratch: Vec<u8>,
+    /// Set by a mechanism when the call it just completed stayed in user space (a C library call that
+    /// needed no system call, such as a `sem_wait` that found the value above 0): not counted in
+    /// [`Process::syscalls`].
+    pub(crate) in_user_space: bool,
     wake_scratch: Vec<Pid>,
     /// Calls with expectations that completed in this step.
     pub(crate) completions: Vec<Completion>,
@@ -279,6 +283,7 @@ impl Kernel {
             deferred: Vec::new(),
             faults: Vec::new(),
             read_scratch: Vec::new(),
+            in_user_space: false,
             wake_scratch: Vec::new(),
             completions: Vec::new(),
             limit: None,
@@ -1145,7 +1150,7 @@ impl Kernel {
         trace.record_call(self.step as u32, pid, op, args, result);
         self.calls_completed += 1;
         let process = &mut self.procs[pid as usize - 1];
-        if !call.id.spec().mechanism.is_instruction() {
+        if !call.id.spec().mechanism.is_instruction() && !std::mem::take(&mut self.in_user_space) {
             process.syscalls += 1;
         }
         process.call.reset();

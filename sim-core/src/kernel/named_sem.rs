@@ -250,14 +250,19 @@ impl Mechanism for NamedSems {
                     kernel.cancel_timer(pid, TimerKind::Wake);
                     return Kernel::error(ETIMEDOUT);
                 }
+                // glibc takes a value above 0 with an atomic instruction, in user space; only a wait
+                // enters the kernel (one `futex` wait, however often it went back to sleep).
+                let slept = kernel.process(pid).call.waited;
                 let sem = kernel.named_sem_mut(id);
                 if sem.value > 0 {
                     sem.value -= 1;
                     sem.last_pid = pid;
                     kernel.cancel_timer(pid, TimerKind::Wake);
+                    kernel.in_user_space = !slept;
                     return Exec::Done(CallResult::Value { value: 0 });
                 }
                 if call.id() == CallId::SemTrywait {
+                    kernel.in_user_space = true;
                     return Kernel::error(EAGAIN);
                 }
                 if call.id() == CallId::SemTimedwait {
@@ -273,6 +278,7 @@ impl Mechanism for NamedSems {
             }
             CallId::SemPost => {
                 if sem.value == SEM_VALUE_MAX {
+                    kernel.in_user_space = true;
                     return Kernel::error(EOVERFLOW);
                 }
                 sem.value += 1;
@@ -282,12 +288,17 @@ impl Mechanism for NamedSems {
                 }
                 let mut woken = Vec::new();
                 sem.waiters.wake(Wake::One, &mut woken);
+                // A `futex` wake only when someone sleeps (glibc reads its count of waiters).
+                kernel.in_user_space = woken.is_empty();
                 for sleeper in woken {
                     kernel.wake(sleeper, pid, WakeCause::Data { object }, trace);
                 }
                 Exec::Done(CallResult::Value { value: 0 })
             }
-            CallId::SemGetvalue => Exec::Done(CallResult::Out { value: sem.value }),
+            CallId::SemGetvalue => {
+                kernel.in_user_space = true;
+                Exec::Done(CallResult::Out { value: kernel.named_sem(id).expect("open").value })
+            }
             other => unreachable!("{} is not a named semaphore call", other.name()),
         }
     }

@@ -120,7 +120,8 @@ pub struct Process {
     pub pc: u32,
     pub end_pc: u32,
     pub vars: Vec<i64>,
-    /// The system calls it made: each that returned, and its exit (memory instructions are none).
+    /// The system calls it made: each that returned, and its exit (memory instructions are none, nor
+    /// the C library calls that stayed in user space: see `Kernel::in_user_space`).
     pub syscalls: u32,
     pub fds: Vec<Option<FdEntry>>,
     pub call: InCall,

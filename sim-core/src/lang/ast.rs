@@ -93,7 +93,8 @@ pub enum Condition {
     /// the kernel's objects of a mechanism, in one direction or both, compared with a number.
     Copied { mechanism: Copier, toward: Toward, op: Compare, value: i64 },
     /// `calls NAME OP N`: how many system calls every process of that name made (each that returned,
-    /// and its `exit`; memory instructions are no system calls), compared with a number.
+    /// and its `exit`; memory instructions and C library calls that stay in user space are none),
+    /// compared with a number.
     Calls { name: String, op: Compare, value: i64 },
 }
 
