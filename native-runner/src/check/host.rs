@@ -359,6 +359,23 @@ pub fn signal_sets(pid: i32) -> Option<SignalSets> {
     })
 }
 
+/// The mappings of a process that lie in `[low, high)`, as `/proc/PID/maps` lists them: start, end and
+/// the permissions (`rw-s`); `None` when the file cannot be read.
+pub fn mappings(pid: i32, low: u64, high: u64) -> Option<Vec<(u64, u64, String)>> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/maps")).ok()?;
+    let mut found = Vec::new();
+    for line in text.lines() {
+        let mut fields = line.split_whitespace();
+        let (Some(range), Some(perms)) = (fields.next(), fields.next()) else { continue };
+        let Some((start, end)) = range.split_once('-') else { continue };
+        let (Ok(start), Ok(end)) = (u64::from_str_radix(start, 16), u64::from_str_radix(end, 16)) else { continue };
+        if start >= low && end <= high {
+            found.push((start, end, perms.to_string()));
+        }
+    }
+    Some(found)
+}
+
 /// A process's pid in each PID namespace it belongs to, outermost first (`NSpid` in
 /// `/proc/PID/status`); empty when it does not exist.
 pub fn namespace_pids(pid: i32) -> Vec<i32> {
@@ -613,6 +630,23 @@ mod tests {
             wmem_max: Some(212_992),
             rmem_max: Some(212_992),
         }
+    }
+
+    #[test]
+    fn this_process_s_own_mappings_are_read_from_proc_maps_within_the_window_asked() {
+        let page = 4096;
+        // SAFETY: an anonymous mapping of this test's own, unmapped before it returns.
+        let at = unsafe {
+            libc::mmap(std::ptr::null_mut(), 2 * page, libc::PROT_READ, libc::MAP_SHARED | libc::MAP_ANONYMOUS, -1, 0)
+        };
+        assert_ne!(at, libc::MAP_FAILED);
+        let start = at as u64;
+        let pid = std::process::id() as i32;
+        let found = mappings(pid, start, start + 2 * page as u64).expect("/proc/self/maps is readable");
+        assert_eq!(found, [(start, start + 2 * page as u64, "r--s".to_string())]);
+        assert_eq!(mappings(pid, start + page as u64, start + 2 * page as u64), Some(Vec::new()), "not wholly inside");
+        // SAFETY: the mapping made above.
+        assert_eq!(unsafe { libc::munmap(at, 2 * page) }, 0);
     }
 
     #[test]

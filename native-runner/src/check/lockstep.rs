@@ -1236,6 +1236,9 @@ impl Runner<'_> {
         if !differs {
             differs |= self.compare_signals(replay.kernel(), step, actor, &expected, rows);
         }
+        if !differs {
+            differs |= self.compare_mappings(replay.kernel(), step, actor, &expected, rows);
+        }
         self.set_priority(actor, DORMANT_PRIORITY);
         Ok(differs)
     }
@@ -1460,6 +1463,66 @@ impl Runner<'_> {
             };
             if linux != simulator {
                 differs |= self.push(rows, step, pid, "(its signals)".to_string(), simulator, linux, String::new());
+            }
+        }
+        differs
+    }
+
+    /// Compares the mappings of the processes whose address space the step changed (the actor of a
+    /// mapping call, a child just forked) with `/proc/PID/maps`, in the part of the address space the
+    /// scenario's mappings take (from `MAP_BASE` up; the runner's own code, libraries and stack are
+    /// far above it).
+    fn compare_mappings(
+        &mut self,
+        kernel: &Kernel,
+        step: u32,
+        actor: Pid,
+        expected: &Expected,
+        rows: &mut Vec<Row>,
+    ) -> bool {
+        use sim_core::lang::syscalls::Mechanism;
+        let mapping_call = expected.moves.iter().any(|step| match step {
+            Move::Completed { op, .. } => self
+                .program
+                .call(*op)
+                .is_some_and(|call| matches!(call.id.spec().mechanism, Mechanism::Mm | Mechanism::Shm)),
+            _ => false,
+        });
+        let mut pids = Vec::new();
+        if mapping_call {
+            pids.push(actor);
+        }
+        pids.extend(expected.forked());
+        let mut differs = false;
+        for pid in pids {
+            let Some(proc) = self.procs.get(&pid) else { continue };
+            if proc.phase != Phase::Alive || proc.outer_pid <= 0 || !kernel.process(pid).is_alive() {
+                continue;
+            }
+            let (low, high) = SCENARIO_MAPPINGS;
+            let linux = match host::mappings(proc.outer_pid, low, high) {
+                Some(found) => Obs::Mappings { ranges: joined_ranges(found) },
+                None => Obs::Unclear { detail: "its /proc/PID/maps could not be read".to_string() },
+            };
+            let simulated = kernel
+                .process(pid)
+                .mm
+                .mappings
+                .iter()
+                .map(|mapping| {
+                    let shared = !matches!(mapping.backing, sim_core::kernel::mm::Backing::Anonymous { shared: false });
+                    let perms = format!(
+                        "{}{}-{}",
+                        if mapping.prot & 1 != 0 { 'r' } else { '-' },
+                        if mapping.prot & 2 != 0 { 'w' } else { '-' },
+                        if shared { 's' } else { 'p' }
+                    );
+                    (mapping.start, mapping.end(), perms)
+                })
+                .collect();
+            let simulator = Obs::Mappings { ranges: joined_ranges(simulated) };
+            if linux != simulator {
+                differs |= self.push(rows, step, pid, "(its mappings)".to_string(), simulator, linux, String::new());
             }
         }
         differs
@@ -1883,4 +1946,23 @@ fn accept_gone(linux: &mut Obs, expected_obs: &Obs, pid: Pid, expected: &Expecte
     if matches!(linux, Obs::Unclear { .. }) && matches!(expected_obs, Obs::Died { .. }) && reaped_now {
         *linux = expected_obs.clone();
     }
+}
+
+/// Where a scenario's mappings lie: from `MAP_BASE` (the simulator's lowest address, which the real
+/// process asks Linux for) over a terabyte, below where Linux puts the runner's own mappings.
+const SCENARIO_MAPPINGS: (u64, u64) = (sim_core::kernel::mm::MAP_BASE, sim_core::kernel::mm::MAP_BASE + (1 << 40));
+
+/// Ranges in address order with neighbours of the same permissions joined, as text: Linux merges two
+/// adjacent private anonymous mappings into one area where the model may keep two, and neither can
+/// tell them apart.
+fn joined_ranges(mut ranges: Vec<(u64, u64, String)>) -> Vec<String> {
+    ranges.sort();
+    let mut joined: Vec<(u64, u64, String)> = Vec::new();
+    for (start, end, perms) in ranges {
+        match joined.last_mut() {
+            Some(last) if last.1 == start && last.2 == perms => last.1 = end,
+            _ => joined.push((start, end, perms)),
+        }
+    }
+    joined.into_iter().map(|(start, end, perms)| format!("{start:x}-{end:x} {perms}")).collect()
 }

@@ -208,6 +208,11 @@ pub enum Obs {
         ignored: SignalSet,
         caught: SignalSet,
     },
+    /// The mappings of its address space in the scenario's part of it, as `/proc/PID/maps` lists them
+    /// (`start-end perms`, hexadecimal), neighbours with the same permissions joined.
+    Mappings {
+        ranges: Vec<String>,
+    },
     /// The IPC objects still there when the run ends, one line each, sorted.
     LeftBehind {
         objects: Vec<String>,
@@ -333,6 +338,8 @@ pub fn obs_text(obs: &Obs) -> String {
         Obs::Stopped => "stopped".to_string(),
         Obs::Continued => "continued".to_string(),
         Obs::Reaped { status } => format!("reaped ({})", status_text(*status)),
+        Obs::Mappings { ranges } if ranges.is_empty() => "no mappings".to_string(),
+        Obs::Mappings { ranges } => ranges.join(", "),
         Obs::LeftBehind { objects } if objects.is_empty() => "none".to_string(),
         Obs::LeftBehind { objects } => objects.join("; "),
         Obs::Handler { signal, info, below } => {
@@ -382,6 +389,9 @@ pub fn explain(step: u32, process: &str, simulator: &Obs, linux: &Obs) -> String
         (Obs::Died { .. }, Obs::Died { .. }) => "the process ended differently on Linux".to_string(),
         (Obs::Died { .. }, _) => "the simulator says the process ends here; on Linux it did not".to_string(),
         (_, Obs::Died { .. }) => "the process died on Linux where the simulator says it goes on".to_string(),
+        (Obs::Mappings { .. }, Obs::Mappings { .. }) => {
+            "the process's mappings differ on Linux (/proc/PID/maps)".to_string()
+        }
         (Obs::LeftBehind { .. }, Obs::LeftBehind { .. }) => {
             "the run leaves other IPC objects behind on Linux".to_string()
         }
