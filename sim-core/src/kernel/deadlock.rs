@@ -73,6 +73,10 @@ impl Kernel {
                         BlockReason::SocketBacklog { socket } if crate::IPC => self.socket_holders(*socket),
                         // A datagram sender waits for whoever holds the receiver and could take one.
                         BlockReason::SocketReceiverFull { socket } if crate::IPC => self.socket_holders(*socket),
+                        // A futex sleeper waits for whoever maps the word's frame (no one, for a private word).
+                        BlockReason::Futex { address, .. } if crate::IPC => {
+                            super::mm::futex_could_wake(self, *pid, *address)
+                        }
                         // Not reached without the IPC mechanisms: nothing sleeps on their objects.
                         BlockReason::SemOp { .. }
                         | BlockReason::MsgEmpty { .. }
@@ -84,7 +88,8 @@ impl Kernel {
                         | BlockReason::SocketFull { .. }
                         | BlockReason::SocketAccept { .. }
                         | BlockReason::SocketBacklog { .. }
-                        | BlockReason::SocketReceiverFull { .. } => Vec::new(),
+                        | BlockReason::SocketReceiverFull { .. }
+                        | BlockReason::Futex { .. } => Vec::new(),
                     };
                     (Some(reason.clone()), waits_for)
                 }

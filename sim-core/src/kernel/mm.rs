@@ -32,13 +32,18 @@
 //! touch is checked before a byte moves (on Linux a `memcpy` that faults may have copied part of its
 //! bytes, in an order the C library chooses, so no scenario should read what such a copy left).
 
+use super::process::Handed;
 use super::{CallContext, Exec, Kernel, Mechanism};
+use super::{Interruption, WokenCall};
 use crate::lang::syscalls::CallId;
-use crate::linux::errno::{EACCES, EBADF, EINVAL, ENOMEM};
-use crate::linux::mman::{page_align, MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, MAP_TYPE, PROT_READ, PROT_WRITE};
+use crate::linux::errno::{EACCES, EAGAIN, EBADF, EFAULT, EINVAL, ENOMEM, ENOSYS};
+use crate::linux::mman::{
+    page_align, FUTEX_PRIVATE_FLAG, FUTEX_WAIT, FUTEX_WAKE, MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, MAP_TYPE,
+    PROT_READ, PROT_WRITE,
+};
 use crate::linux::signal::SIGSEGV;
 use crate::present::snapshot::{AddressSpaceView, MappingView, ObjectView, PageView};
-use crate::trace::{CallResult, Event, EventKind, ObjectRef, Pid, Trace, TraceHasher};
+use crate::trace::{BlockReason, CallResult, Event, EventKind, ObjectRef, Pid, Trace, TraceHasher, WakeCause};
 use std::sync::Arc;
 
 /// Bytes in a page frame and in a virtual page.
@@ -682,6 +687,106 @@ fn nonzero_words(kernel: &Kernel, frame: u32, most: usize) -> Vec<(u32, i64)> {
         .collect()
 }
 
+/// The word a futex call names (`get_futex_key` in `kernel/futex/core.c`): in a shared mapping, the
+/// frame and the offset in it, the same for every process that maps the frame; in a private mapping,
+/// or with `FUTEX_PRIVATE_FLAG`, the process and the address, so only its own calls match.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FutexKey {
+    Shared { frame: u32, offset: u32 },
+    Private { pid: Pid, address: u64 },
+}
+
+/// The key of the word at `address` for `pid`, and the frame and the value the word holds now; an
+/// address not a multiple of 4 is `EINVAL`, one no mapping lets the process read `EFAULT` (the kernel
+/// reads the word itself: no signal).
+fn futex_word(kernel: &mut Kernel, pid: Pid, address: u64, private: bool) -> Result<(FutexKey, u32, u32), Exec> {
+    if !address.is_multiple_of(4) {
+        return Err(Kernel::error(EINVAL));
+    }
+    let index = kernel.process(pid).mm.find(address).ok_or(Kernel::error(EFAULT))?;
+    let mapping = &kernel.process(pid).mm.mappings[index];
+    if mapping.prot & PROT_READ == 0 && mapping.prot & PROT_WRITE == 0 {
+        return Err(Kernel::error(EFAULT));
+    }
+    let shared = mapping.backing != (Backing::Anonymous { shared: false });
+    let pte = mapping.ptes[((address - mapping.start) / PAGE as u64) as usize];
+    let offset = (address % PAGE as u64) as usize;
+    let mut bytes = [0u8; 4];
+    for (at, byte) in bytes.iter_mut().enumerate() {
+        *byte = kernel.frames.byte(pte.frame, offset + at);
+    }
+    let key = if shared && !private {
+        FutexKey::Shared { frame: pte.frame, offset: offset as u32 }
+    } else {
+        FutexKey::Private { pid, address }
+    };
+    Ok((key, pte.frame, u32::from_le_bytes(bytes)))
+}
+
+/// `futex(ADDR, OP, VAL)` with `FUTEX_WAIT` or `FUTEX_WAKE` (`futex_wait`, `futex_wake` in
+/// `kernel/futex/waitwake.c`).
+fn futex(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Exec {
+    let pid = call.pid;
+    // A `FUTEX_WAKE` ended the wait: the call returns 0 without looking at the word again.
+    if let Some(Handed::Result(result)) = kernel.proc_mut(pid).handed.take() {
+        return Exec::Done(result);
+    }
+    let (address, op, value) = (call.arg(0) as u64, call.arg(1), call.arg(2));
+    let command = op & !FUTEX_PRIVATE_FLAG;
+    if command != FUTEX_WAIT && command != FUTEX_WAKE {
+        return Kernel::error(ENOSYS);
+    }
+    let (key, frame, word) = match futex_word(kernel, pid, address, op & FUTEX_PRIVATE_FLAG != 0) {
+        Ok(found) => found,
+        Err(error) => return error,
+    };
+    if kernel.footprint.enabled {
+        kernel.footprint.write(ObjectRef::frame(frame));
+    }
+    if command == FUTEX_WAIT {
+        // Compared with the value as the 32-bit word C passes.
+        if word != value as u32 {
+            return Kernel::error(EAGAIN);
+        }
+        kernel.futex_waiters.push((key, pid));
+        return Exec::Block(BlockReason::Futex { address, value: word });
+    }
+    // `futex_wake` counts each sleeper it wakes and stops once the count reaches VAL: at least one.
+    let most = (value as i32).max(1) as usize;
+    let mut woken = Vec::new();
+    kernel.futex_waiters.retain(|(waiting_on, sleeper)| {
+        if *waiting_on == key && woken.len() < most {
+            woken.push(*sleeper);
+            false
+        } else {
+            true
+        }
+    });
+    let object = ObjectRef::frame(frame);
+    for sleeper in &woken {
+        kernel.proc_mut(*sleeper).handed = Some(Handed::Result(CallResult::Value { value: 0 }));
+        kernel.wake(*sleeper, pid, WakeCause::Completed { object }, trace);
+    }
+    Exec::Done(CallResult::Value { value: woken.len() as i64 })
+}
+
+/// Who could end a futex wait: the living processes, other than the sleeper, that map the frame of
+/// its word (none for a private word).
+pub(crate) fn futex_could_wake(kernel: &Kernel, sleeper: Pid, _address: u64) -> Vec<Pid> {
+    let Some(FutexKey::Shared { frame, .. }) =
+        kernel.futex_waiters.iter().find(|(_, pid)| *pid == sleeper).map(|(key, _)| *key)
+    else {
+        return Vec::new();
+    };
+    kernel
+        .procs
+        .iter()
+        .filter(|process| process.pid != sleeper && process.is_alive())
+        .filter(|process| process.mm.mappings.iter().any(|mapping| mapping.ptes.iter().any(|pte| pte.frame == frame)))
+        .map(|process| process.pid)
+        .collect()
+}
+
 /// The memory mechanism: `mmap`, `munmap`, `mprotect`, and the memory instructions.
 pub struct Memory;
 
@@ -696,12 +801,43 @@ impl Mechanism for Memory {
                 instruction(kernel, call, trace)
             }
             CallId::StoreBytes => store_bytes(kernel, call, trace),
+            CallId::Futex => futex(kernel, call, trace),
             CallId::LoadBytes => load_bytes(kernel, call, trace),
             other => unreachable!("{} is not a memory call", other.name()),
         }
     }
 
+    fn leave_queue(kernel: &mut Kernel, pid: Pid, reason: &BlockReason) {
+        if let BlockReason::Futex { .. } = reason {
+            kernel.futex_waiters.retain(|(_, sleeper)| *sleeper != pid);
+        }
+    }
+
+    fn interruption(_reason: &BlockReason) -> Interruption {
+        // `futex_wait` without a timeout returns -ERESTARTSYS: the wait starts again after a stop and
+        // after a handler with SA_RESTART, and fails with EINTR after one without.
+        Interruption::Restart
+    }
+
+    fn woken_call(kernel: &Kernel, pid: Pid, _by_signal: bool) -> WokenCall {
+        // A wake that came first has ended the call (it returns 0); a signal ends the wait otherwise.
+        if kernel.process(pid).handed.is_some() {
+            WokenCall::TriesAgain
+        } else {
+            WokenCall::SeesSignal(Interruption::Restart)
+        }
+    }
+
     fn check(kernel: &Kernel) -> Result<(), String> {
+        for (_, pid) in &kernel.futex_waiters {
+            // Asleep, or woken by a signal and not run yet (it leaves the queue as it runs).
+            let process = kernel.process(*pid);
+            let asleep = matches!(process.state, super::ProcState::Blocked(BlockReason::Futex { .. }))
+                || matches!(process.still_queued, Some(BlockReason::Futex { .. }));
+            if !asleep {
+                return Err(format!("pid {pid} is on a futex's queue but does not sleep in futex"));
+            }
+        }
         // Every frame's count is the entries and segments that point at it; none in use is unreferenced.
         let mut counted = vec![0u32; kernel.frames.slots.len()];
         for process in &kernel.procs {

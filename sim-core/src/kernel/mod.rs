@@ -232,6 +232,8 @@ pub struct Kernel {
     /// needed no system call, such as a `sem_wait` that found the value above 0): not counted in
     /// [`Process::syscalls`].
     pub(crate) in_user_space: bool,
+    /// Processes asleep in `futex(FUTEX_WAIT)`, first asleep first, with the word each sleeps on.
+    pub(crate) futex_waiters: Vec<(mm::FutexKey, Pid)>,
     wake_scratch: Vec<Pid>,
     /// Calls with expectations that completed in this step.
     pub(crate) completions: Vec<Completion>,
@@ -284,6 +286,7 @@ impl Kernel {
             faults: Vec::new(),
             read_scratch: Vec::new(),
             in_user_space: false,
+            futex_waiters: Vec::new(),
             wake_scratch: Vec::new(),
             completions: Vec::new(),
             limit: None,
@@ -927,6 +930,7 @@ impl Kernel {
             MechanismId::Mqueue if crate::IPC => <mqueue::Mqueues as Mechanism>::leave_queue(self, pid, &reason),
             MechanismId::NamedSem if crate::IPC => <named_sem::NamedSems as Mechanism>::leave_queue(self, pid, &reason),
             MechanismId::Socket if crate::IPC => <socket::Sockets as Mechanism>::leave_queue(self, pid, &reason),
+            MechanismId::Mm if crate::IPC => <mm::Memory as Mechanism>::leave_queue(self, pid, &reason),
             MechanismId::Fd
             | MechanismId::Sched
             | MechanismId::Msg
@@ -957,6 +961,7 @@ impl Kernel {
             MechanismId::Mqueue if crate::IPC => <mqueue::Mqueues as Mechanism>::leave_queue(self, pid, reason),
             MechanismId::NamedSem if crate::IPC => <named_sem::NamedSems as Mechanism>::leave_queue(self, pid, reason),
             MechanismId::Socket if crate::IPC => <socket::Sockets as Mechanism>::leave_queue(self, pid, reason),
+            MechanismId::Mm if crate::IPC => <mm::Memory as Mechanism>::leave_queue(self, pid, reason),
             MechanismId::Fd
             | MechanismId::Sched
             | MechanismId::Msg
@@ -998,6 +1003,7 @@ impl Kernel {
             MechanismId::Mqueue if crate::IPC => <mqueue::Mqueues as Mechanism>::interruption(reason),
             MechanismId::NamedSem if crate::IPC => <named_sem::NamedSems as Mechanism>::interruption(reason),
             MechanismId::Socket if crate::IPC => <socket::Sockets as Mechanism>::interruption(reason),
+            MechanismId::Mm if crate::IPC => <mm::Memory as Mechanism>::interruption(reason),
             MechanismId::Fd
             | MechanismId::Sched
             | MechanismId::Msg
@@ -1022,6 +1028,7 @@ impl Kernel {
             MechanismId::NamedSem if crate::IPC => {
                 <named_sem::NamedSems as Mechanism>::woken_call(self, pid, by_signal)
             }
+            MechanismId::Mm if crate::IPC => <mm::Memory as Mechanism>::woken_call(self, pid, by_signal),
             MechanismId::Fd => <fd::Descriptors as Mechanism>::woken_call(self, pid, by_signal),
             MechanismId::Pipe => <pipe::Pipes as Mechanism>::woken_call(self, pid, by_signal),
             MechanismId::Fifo => <fifo::Fifos as Mechanism>::woken_call(self, pid, by_signal),
@@ -1294,6 +1301,7 @@ pub(crate) fn mechanism_of(reason: &BlockReason) -> MechanismId {
         | BlockReason::SocketAccept { .. }
         | BlockReason::SocketBacklog { .. }
         | BlockReason::SocketReceiverFull { .. } => MechanismId::Socket,
+        BlockReason::Futex { .. } => MechanismId::Mm,
     }
 }
 

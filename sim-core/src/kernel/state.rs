@@ -72,7 +72,9 @@ pub(crate) fn shared_footprint(footprint: &mut Footprint, call: crate::lang::sys
         CallId::Shmget | CallId::Shmat | CallId::Shmdt | CallId::Shmctl => {
             footprint.write(namespace(ObjectKind::ShmSegment))
         }
-        CallId::Mmap | CallId::Munmap | CallId::Mprotect => footprint.write(namespace(ObjectKind::Frame)),
+        CallId::Mmap | CallId::Munmap | CallId::Mprotect | CallId::Futex => {
+            footprint.write(namespace(ObjectKind::Frame))
+        }
         _ => {}
     }
 }
@@ -402,6 +404,10 @@ impl Kernel {
         }
         // The bytes copied so far decide nothing that follows, unless a declared outcome counts them:
         // then two runs that copied differently must not meet as one state.
+        // Futex sleepers in the order a wake takes them (each one's word is its block reason's address).
+        for (_, pid) in &self.futex_waiters {
+            hasher.word(*pid as u64);
+        }
         // So do the system calls each process made, when a declared outcome counts them.
         if self.program.counts_calls() {
             for process in &self.procs {
@@ -463,5 +469,9 @@ fn hash_reason(hasher: &mut TraceHasher, reason: &BlockReason, canonical: &Canon
         BlockReason::SocketAccept { socket } => hasher.word(17 | (socket as u64) << 8),
         BlockReason::SocketBacklog { socket } => hasher.word(18 | (socket as u64) << 8),
         BlockReason::SocketReceiverFull { socket } => hasher.word(19 | (socket as u64) << 8),
+        BlockReason::Futex { address, value } => {
+            hasher.word(20 | (value as u64) << 8);
+            hasher.word(address);
+        }
     }
 }

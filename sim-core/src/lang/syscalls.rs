@@ -183,6 +183,7 @@ pub enum CallId {
     Recvfrom,
     StoreBytes,
     LoadBytes,
+    Futex,
 }
 
 /// What one operand of a call is, which decides how it is parsed, checked and printed.
@@ -1584,6 +1585,18 @@ pub const CALLS: &[CallSpec] = &[
         man: "",
         summary: reference_text!("User-space code, not a system call: copies COUNT bytes from memory at ADDR + OFFSET, in one step, and returns COUNT. Every page it touches must be mapped readable, or the process gets `SIGSEGV`. `NAME =` names the count, and `NAME.first`, `NAME.last` and `NAME.runs` what came, as for `read`."),
     },
+    CallSpec {
+        id: CallId::Futex,
+        name: "futex",
+        mechanism: Mechanism::Mm,
+        operands: &[operand("ADDR", K::Int), operand("OP", K::OneOf(Family::FutexOp)), operand("VAL", K::Int)],
+        binding: B::Value,
+        result: R::Number,
+        may_block: true,
+        c_text: "syscall(SYS_futex, {0}, {1}, {2}, NULL)",
+        man: "futex(2)",
+        summary: reference_text!("`FUTEX_WAIT`: if the 32-bit word at ADDR (a multiple of 4, else `EINVAL`; unmapped: `EFAULT`) still holds VAL, sleeps until a `FUTEX_WAKE` on the same word, and returns 0; otherwise fails with `EAGAIN` at once. `FUTEX_WAKE`: wakes up to VAL sleepers of the word (at least one), first asleep first, and returns how many. In a shared mapping the word is the same for every process that maps its frame; in a private one, or with the `_PRIVATE` forms, only the process's own sleepers match."),
+    },
 ];
 
 impl CallId {
@@ -1634,7 +1647,6 @@ pub const NOT_MODELLED: &[&str] = &[
     "shm_open",
     "shm_unlink",
     "ftruncate",
-    "futex",
     "setsid",
     "getsid",
     "execve",

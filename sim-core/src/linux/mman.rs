@@ -26,3 +26,11 @@ pub const MAP_FAILED: i64 = -1;
 pub fn page_align(len: u64) -> u64 {
     len.div_ceil(PAGE_SIZE) * PAGE_SIZE
 }
+
+/// `futex` operations: sleep while the 32-bit word at an address holds a value, and wake sleepers;
+/// with `FUTEX_PRIVATE_FLAG` or-ed in, only the calling process's own sleepers match.
+pub const FUTEX_WAIT: i64 = 0;
+pub const FUTEX_WAKE: i64 = 1;
+pub const FUTEX_PRIVATE_FLAG: i64 = 128;
+pub const FUTEX_WAIT_PRIVATE: i64 = FUTEX_WAIT | FUTEX_PRIVATE_FLAG;
+pub const FUTEX_WAKE_PRIVATE: i64 = FUTEX_WAKE | FUTEX_PRIVATE_FLAG;

@@ -116,6 +116,8 @@ pub enum Family {
     SockLevel,
     /// Socket options of `SOL_SOCKET`: `SO_TYPE`, `SO_SNDBUF`, `SO_RCVBUF`, `SO_PEERCRED`.
     SockOption,
+    /// `futex` operations: `FUTEX_WAIT`, `FUTEX_WAKE`, and their `_PRIVATE` forms.
+    FutexOp,
 }
 
 impl Family {
@@ -168,6 +170,7 @@ impl Family {
             Family::ShutdownHow => "a shutdown direction",
             Family::SockLevel => "a socket option level",
             Family::SockOption => "a socket option",
+            Family::FutexOp => "a futex operation",
         }
     }
 }
@@ -302,6 +305,10 @@ pub const CONSTANTS: &[Constant] = &[
     constant("SO_SNDBUF", socket::SO_SNDBUF, Family::SockOption.bit()),
     constant("SO_RCVBUF", socket::SO_RCVBUF, Family::SockOption.bit()),
     constant("SO_PEERCRED", socket::SO_PEERCRED, Family::SockOption.bit()),
+    constant("FUTEX_WAIT", mman::FUTEX_WAIT, Family::FutexOp.bit()),
+    constant("FUTEX_WAKE", mman::FUTEX_WAKE, Family::FutexOp.bit()),
+    constant("FUTEX_WAIT_PRIVATE", mman::FUTEX_WAIT_PRIVATE, Family::FutexOp.bit()),
+    constant("FUTEX_WAKE_PRIVATE", mman::FUTEX_WAKE_PRIVATE, Family::FutexOp.bit()),
     constant("mq_flags", field::MQ_FLAGS, Family::MqAttrField.bit()),
     constant("mq_maxmsg", field::MQ_MAXMSG, Family::MqAttrField.bit()),
     constant("mq_msgsize", field::MQ_MSGSIZE, Family::MqAttrField.bit()),
@@ -475,7 +482,8 @@ pub fn value_text(family: Family, value: i64) -> String {
         | Family::SockType
         | Family::ShutdownHow
         | Family::SockLevel
-        | Family::SockOption => {
+        | Family::SockOption
+        | Family::FutexOp => {
             match CONSTANTS.iter().find(|constant| constant.is_in(family) && constant.value == value) {
                 Some(constant) => constant.name.to_string(),
                 None => value.to_string(),

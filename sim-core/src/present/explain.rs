@@ -281,6 +281,9 @@ fn sentence(program: &Program, trace: &Trace, names: &ProcessNames, step: u64, e
                         "{who} blocks sending a datagram: {}; it sleeps until the receiver takes one",
                         reason_text(program, reason)
                     ),
+                    BlockReason::Futex { .. } => {
+                        format!("{who} enters the kernel to sleep in futex: {}", reason_text(program, reason))
+                    }
                     _ => format!("{who} blocks: {}", reason_text(program, reason)),
                 };
                 parts.push(text);

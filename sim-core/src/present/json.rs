@@ -252,6 +252,7 @@ fn write_reason(out: &mut String, reason: &BlockReason) {
         BlockReason::SocketAccept { .. } => "socket_accept",
         BlockReason::SocketBacklog { .. } => "socket_backlog",
         BlockReason::SocketReceiverFull { .. } => "socket_receiver_full",
+        BlockReason::Futex { .. } => "futex",
     };
     let mut fields = Object::tagged(out, "kind", name);
     match *reason {
@@ -303,6 +304,10 @@ fn write_reason(out: &mut String, reason: &BlockReason) {
         BlockReason::SocketFull { socket, written } => {
             fields.unsigned("socket", socket.into());
             fields.unsigned("written", written.into());
+        }
+        BlockReason::Futex { address, value } => {
+            fields.unsigned("address", address);
+            fields.unsigned("value", value.into());
         }
     }
     fields.close();

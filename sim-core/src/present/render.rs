@@ -526,6 +526,9 @@ pub fn reason_text(program: &Program, reason: &BlockReason) -> String {
             "socket {socket}'s send buffer is full of bytes its peer has not received, with {} of this call's in",
             byte_count(*written as u64)
         ),
+        BlockReason::Futex { address, value } => {
+            format!("the futex word at {address:#x} still holds {value}, so it sleeps until a FUTEX_WAKE on it")
+        }
     }
 }
 

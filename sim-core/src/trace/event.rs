@@ -284,6 +284,8 @@ pub enum BlockReason {
     /// `send`/`sendto` of a datagram to socket `socket`, whose receive queue holds more than
     /// `max_dgram_qlen` datagrams from senders it is not connected to.
     SocketReceiverFull { socket: u32 },
+    /// `futex(FUTEX_WAIT)` on the 32-bit word at `address`, which held `value`.
+    Futex { address: u64, value: u32 },
 }
 
 impl BlockReason {
@@ -310,6 +312,7 @@ impl BlockReason {
             | BlockReason::SocketAccept { socket }
             | BlockReason::SocketBacklog { socket }
             | BlockReason::SocketReceiverFull { socket } => Some(ObjectRef::socket(*socket)),
+            BlockReason::Futex { .. } => None,
         }
     }
 }

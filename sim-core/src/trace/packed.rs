@@ -650,7 +650,8 @@ impl Encoder<'_> {
             | BlockReason::SocketFull { .. }
             | BlockReason::SocketAccept { .. }
             | BlockReason::SocketBacklog { .. }
-            | BlockReason::SocketReceiverFull { .. } => 15,
+            | BlockReason::SocketReceiverFull { .. }
+            | BlockReason::Futex { .. } => 15,
         };
         self.with_operands(tags::BLOCK, delta, [pid, op, shape | reason_tag], args);
         match *reason {
@@ -714,6 +715,11 @@ impl Encoder<'_> {
             BlockReason::SocketReceiverFull { socket } => {
                 self.put(4);
                 self.put(socket as u64);
+            }
+            BlockReason::Futex { address, value } => {
+                self.put(5);
+                self.put(address);
+                self.put(value as u64);
             }
         }
     }
@@ -1068,6 +1074,7 @@ impl PackedEvents<'_> {
                 2 => BlockReason::SocketAccept { socket: self.get_u32() },
                 3 => BlockReason::SocketBacklog { socket: self.get_u32() },
                 4 => BlockReason::SocketReceiverFull { socket: self.get_u32() },
+                5 => BlockReason::Futex { address: self.get(), value: self.get_u32() },
                 other => self.corrupt("block reason", 15 + other),
             },
             other => self.corrupt("block reason", other),

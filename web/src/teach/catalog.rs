@@ -108,6 +108,7 @@ pub const LEARN_ORDER: &[(&str, &str)] = &[
     ("shm-lost-update", "Shared memory"),
     ("shm-counter-sem", "Shared memory"),
     ("shm-counter-atomic", "Shared memory"),
+    ("futex-mutex", "Shared memory"),
     ("large-payload-ring", "Shared memory"),
     ("shm-readonly-segv", "Shared memory"),
     ("shm-rmid-last-detach", "Shared memory"),

@@ -191,6 +191,8 @@ pub fn perform<'a>(command: &CallView<'a>, data: &'a mut Region) -> Out<'a> {
         CallId::FetchAdd => Reply::Value(fetch_add(pointer(command), command.arg(2))),
         CallId::CompareExchange => Reply::Value(compare_exchange(pointer(command), command.arg(2), command.arg(3))),
         CallId::StoreBytes => store_bytes(command, data),
+        // No timeout: a wait sleeps until a wake or a signal.
+        CallId::Futex => value_or_errno(call(libc::SYS_futex, &[command.arg(0), command.arg(1), command.arg(2), 0])),
         CallId::LoadBytes => load_bytes(command, data),
         other => not_this_mechanism(other),
     }

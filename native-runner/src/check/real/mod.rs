@@ -168,7 +168,8 @@ pub fn blocking_syscall(id: CallId) -> Option<i64> {
         Mechanism::Sem => sem::blocking_syscall(id),
         Mechanism::Mqueue => mqueue::blocking_syscall(id),
         Mechanism::NamedSem => named_sem::blocking_syscall(id),
-        Mechanism::Shm | Mechanism::Mm | Mechanism::Memory => None,
+        Mechanism::Mm => (id == CallId::Futex).then_some(libc::SYS_futex),
+        Mechanism::Shm | Mechanism::Memory => None,
         Mechanism::Socket => socket::blocking_syscall(id),
     }
 }
