@@ -276,6 +276,12 @@ fn fill_template(program: &Program, call: &CallOp, args: &Args) -> String {
                     None => (spec.as_str(), false),
                 };
                 let index: usize = number.parse().expect("templates in the table name operands by number");
+                if index >= call.operands.len() {
+                    // An operand left out and dropped from the call: its default.
+                    let default = call.id.spec().operands[index].default.unwrap_or(0);
+                    out.push_str(&default.to_string());
+                    continue;
+                }
                 out.push_str(&operand_text(program, call, index, args.get(index), len));
             }
             other if !skipping => out.push(other),
@@ -589,6 +595,14 @@ pub fn leftover_text(program: &Program, object: &ObjectRef, label: i64, count: u
             name(),
             plural(count, "message", "messages")
         ),
+        crate::trace::ObjectKind::ShmObject => {
+            let name = name();
+            format!(
+                "left behind: POSIX shared memory object {name} of {} (the file /dev/shm/{}), until `shm_unlink` removes it",
+                byte_count(count),
+                name.trim_start_matches('/')
+            )
+        }
         _ => {
             let name = name();
             format!(

@@ -204,7 +204,8 @@ pub fn panel(objects: &[ObjectView], names: &Names) -> Html {
                 ObjectView::Pipe(_)
                 | ObjectView::Fifo(_)
                 | ObjectView::AddressSpace(_)
-                | ObjectView::SocketPair(_) => return None,
+                | ObjectView::SocketPair(_)
+                | ObjectView::ShmObject(_) => return None,
             };
             Some(html! {
                 <tr>
@@ -439,7 +440,10 @@ pub fn memory_map(objects: &[ObjectView], moved: &[PageMove], names: &Names) -> 
                         }
                     </g>
                 });
-                rows.push(PageRow { pid, page: address, frame: page.frame, y: y + ROW / 2 });
+                // A page past the end of its shared memory object has no frame to point at.
+                if page.frame != u32::MAX {
+                    rows.push(PageRow { pid, page: address, frame: page.frame, y: y + ROW / 2 });
+                }
                 y += ROW;
             }
         }
