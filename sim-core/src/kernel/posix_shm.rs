@@ -166,7 +166,9 @@ fn shm_open(kernel: &mut Kernel, pid: Pid, name_index: u32, flags: i64, mode: i6
         readable,
         writable,
         nonblock: false,
-        base_flags: access,
+        // `F_GETFL`: the access mode, glibc's `O_NOFOLLOW` and the `O_LARGEFILE` that a 64-bit
+        // `open` forces (`force_o_largefile`); `O_CLOEXEC` is the descriptor's, the open-time flags gone.
+        base_flags: access | fcntl::O_NOFOLLOW | fcntl::O_LARGEFILE,
         refs: 1,
         offset: 0,
     });
