@@ -564,4 +564,26 @@ mod tests {
         assert!(kernel.ipc.shm_objects.iter().all(Option::is_none), "gone with its last mapping");
         assert_eq!(kernel.frames.in_use, 0);
     }
+
+    #[test]
+    fn a_write_past_the_end_grows_the_object_under_its_mappings_and_o_trunc_empties_it() {
+        let source = "process main {
+  f = shm_open \"/w\" O_RDWR|O_CREAT
+  \
+                      m = mmap 8192 PROT_READ|PROT_WRITE MAP_SHARED f
+  pwrite f \"abc\" 4096
+  \
+                      x = load m 4096
+  g = shm_open \"/w\" O_RDWR|O_TRUNC
+  n = lseek g 0 SEEK_END
+  \
+                      load m 0
+}
+";
+        let results = results(source);
+        assert_eq!(results[2], Value { value: 3 });
+        assert_eq!(results[3], Value { value: 0x63_6261 }, "the bytes written are in the mapped page");
+        assert_eq!(results[5], Value { value: 0 }, "O_TRUNC emptied the object");
+        assert_eq!(results.len(), 6, "the load past the new end is SIGBUS: no result");
+    }
 }

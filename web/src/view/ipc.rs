@@ -414,10 +414,12 @@ pub fn memory_map(objects: &[ObjectView], moved: &[PageMove], names: &Names) -> 
         y += TABLE_HEAD;
         let mut lines: Vec<Html> = Vec::new();
         for mapping in &space.mappings {
-            let what = match mapping.segment {
-                Some(segment) => format!("shm {segment}"),
-                None if mapping.shared => "shared".to_string(),
-                None => "private".to_string(),
+            let what = match (mapping.segment, mapping.object) {
+                (Some(segment), _) => format!("shm {segment}"),
+                (None, Some(object)) if mapping.shared => format!("shm object {object}"),
+                (None, Some(object)) => format!("shm object {object}, private"),
+                (None, None) if mapping.shared => "shared".to_string(),
+                (None, None) => "private".to_string(),
             };
             let access = match mapping.prot & 3 {
                 0 => "---",
