@@ -201,11 +201,21 @@ pub fn panel(objects: &[ObjectView], names: &Names) -> Html {
                     segment.mode,
                     format!("{} B, {}", segment.size, count(segment.attached as usize, "attach")),
                 ),
-                ObjectView::Pipe(_)
-                | ObjectView::Fifo(_)
-                | ObjectView::AddressSpace(_)
-                | ObjectView::SocketPair(_)
-                | ObjectView::ShmObject(_) => return None,
+                ObjectView::ShmObject(object) => (
+                    "shm object",
+                    object.name.clone().unwrap_or_else(|| format!("object {} (unlinked)", object.id)),
+                    object.creator,
+                    object.mode,
+                    format!(
+                        "{} B, {}, {}",
+                        object.size,
+                        count(object.opens as usize, "open file"),
+                        count(object.mappings as usize, "mapping")
+                    ),
+                ),
+                ObjectView::Pipe(_) | ObjectView::Fifo(_) | ObjectView::AddressSpace(_) | ObjectView::SocketPair(_) => {
+                    return None
+                }
             };
             Some(html! {
                 <tr>
