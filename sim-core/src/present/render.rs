@@ -828,6 +828,14 @@ pub fn event_text(program: &Program, trace: &Trace, names: &ProcessNames, event:
                 signal.name()
             )
         }
+        EventKind::Fault { op, signal, .. } if *signal == crate::linux::signal::SIGBUS => {
+            let line = program.ops.get(*op as usize).map_or(0, |op| op.span.line);
+            format!(
+                "its {} on line {line} touches a page past the end of the shared memory object it maps: the object has no page there, and the kernel raises {}",
+                program.call(*op).map_or("access", |call| call.id.name()),
+                signal.name()
+            )
+        }
         EventKind::Fault { op, signal, .. } if *signal == crate::linux::signal::SIGSEGV => {
             let line = program.ops.get(*op as usize).map_or(0, |op| op.span.line);
             format!(
