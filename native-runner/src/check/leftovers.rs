@@ -2,10 +2,12 @@
 //! the run, and what the run's IPC namespace and `/dev/shm` hold on Linux once the last step is done
 //! (`/proc/sysvipc/msg`, `/proc/sysvipc/sem` and `/proc/sysvipc/shm` as the driver, inside the run's IPC namespace, reads
 //! them; the run's POSIX queues as files of an mqueue file system mounted for the run; named
-//! semaphores as the files `sem.NAME` of the run's private `/dev/shm`).
+//! semaphores as the files `sem.NAME` of the run's private `/dev/shm`, POSIX shared memory objects as
+//! its other files).
 //!
 //! Each object is one line in words both arms can produce: a System V object by id, key and count (of
-//! messages, semaphores, or a segment's bytes), a POSIX queue by name, a named semaphore by name and value.
+//! messages, semaphores, or a segment's bytes), a POSIX queue by name, a named semaphore by name and
+//! value, a POSIX shared memory object by name and size.
 
 use sim_core::lang::ast::Leftover;
 use sim_core::lang::compile::Program;
@@ -36,6 +38,10 @@ fn named_sem_line(name: &str, value: u64) -> String {
     format!("named semaphore /{name} of value {value}")
 }
 
+fn shm_object_line(name: &str, size: u64) -> String {
+    format!("POSIX shared memory object /{name} of {size} bytes")
+}
+
 /// The kind of object a line of [`real`] or [`simulated`] names.
 pub fn kind_of(line: &str) -> Leftover {
     if line.starts_with("message queue") {
@@ -46,6 +52,8 @@ pub fn kind_of(line: &str) -> Leftover {
         Leftover::ShmSegments
     } else if line.starts_with("POSIX message queue") {
         Leftover::Mqueues
+    } else if line.starts_with("POSIX shared memory object") {
+        Leftover::ShmObjects
     } else {
         Leftover::NamedSems
     }
@@ -71,6 +79,7 @@ pub fn simulated(program: &Program, trace: &Trace) -> Vec<String> {
                 ObjectKind::SemSet => sem_line(object.id as i64, *label, *count),
                 ObjectKind::ShmSegment => shm_line(object.id as i64, *label, *count),
                 ObjectKind::Mqueue => mqueue_line(&name(*label)),
+                ObjectKind::ShmObject => shm_object_line(&name(*label), *count),
                 _ => named_sem_line(&name(*label), *count),
             }),
             _ => None,
@@ -135,7 +144,15 @@ pub fn real() -> Result<Vec<String>, String> {
     for entry in entries {
         let entry = entry.map_err(|error| format!("cannot list /dev/shm: {error}"))?;
         let file_name = entry.file_name().to_string_lossy().into_owned();
-        let Some(name) = file_name.strip_prefix("sem.") else { continue };
+        let Some(name) = file_name.strip_prefix("sem.") else {
+            // Any other file is a POSIX shared memory object (the queues' directory aside).
+            if MQUEUE_DIR.to_bytes().ends_with(file_name.as_bytes()) && file_name.starts_with('.') {
+                continue;
+            }
+            let size = entry.metadata().map_err(|error| format!("cannot stat /dev/shm/{file_name}: {error}"))?.len();
+            lines.push(shm_object_line(&file_name, size));
+            continue;
+        };
         let bytes =
             std::fs::read(entry.path()).map_err(|error| format!("cannot read /dev/shm/{file_name}: {error}"))?;
         let value = sem_value(&bytes).ok_or_else(|| format!("/dev/shm/{file_name} is too short for a semaphore"))?;
@@ -177,6 +194,7 @@ mod tests {
             mqueue_line("jobs"),
             named_sem_line("lock", 1),
             msg_line(1, 43, 0),
+            shm_object_line("board", 8192),
         ]
         .map(String::from)
         .to_vec();
@@ -185,7 +203,8 @@ mod tests {
         assert_eq!(count(&lines, Leftover::ShmSegments), 1);
         assert_eq!(count(&lines, Leftover::Mqueues), 1);
         assert_eq!(count(&lines, Leftover::NamedSems), 1);
-        assert_eq!(count(&lines, Leftover::IpcObjects), 6);
+        assert_eq!(count(&lines, Leftover::ShmObjects), 1);
+        assert_eq!(count(&lines, Leftover::IpcObjects), 7);
     }
 
     #[test]

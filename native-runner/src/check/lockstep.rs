@@ -1510,7 +1510,7 @@ impl Runner<'_> {
                 .mappings
                 .iter()
                 .map(|mapping| {
-                    let shared = !matches!(mapping.backing, sim_core::kernel::mm::Backing::Anonymous { shared: false });
+                    let shared = !mapping.backing.is_private();
                     let perms = format!(
                         "{}{}-{}",
                         if mapping.prot & 1 != 0 { 'r' } else { '-' },

@@ -31,6 +31,8 @@ pub enum FileObject {
     Mqueue(u32),
     /// A Unix-domain socket, by number (`socketpair`).
     Socket(u32),
+    /// A POSIX shared memory object, by number (`shm_open`).
+    ShmObject(u32),
 }
 
 impl FileObject {
@@ -40,13 +42,14 @@ impl FileObject {
             FileObject::Pipe(id) => ObjectRef::pipe(id),
             FileObject::Mqueue(id) => ObjectRef::mqueue(id),
             FileObject::Socket(id) => ObjectRef::socket(id),
+            FileObject::ShmObject(id) => ObjectRef::shm_object(id),
         }
     }
 
     pub fn pipe(self) -> Option<u32> {
         match self {
             FileObject::Pipe(id) => Some(id),
-            FileObject::DevNull | FileObject::Mqueue(_) | FileObject::Socket(_) => None,
+            FileObject::DevNull | FileObject::Mqueue(_) | FileObject::Socket(_) | FileObject::ShmObject(_) => None,
         }
     }
 }
@@ -61,7 +64,7 @@ pub struct OpenFile {
     /// What `F_GETFL` reports besides `O_NONBLOCK`.
     pub base_flags: i64,
     pub refs: u32,
-    /// The file offset (`f_pos`): only a message queue's descriptor has a use for one here.
+    /// The file offset (`f_pos`): a message queue's and a shared memory object's descriptors use one.
     pub offset: i64,
 }
 
@@ -133,8 +136,10 @@ impl Kernel {
         let index = self.file_of(pid, fd)?;
         if self.footprint.enabled {
             self.footprint.read(ObjectRef::file(index));
-            if let FileObject::Mqueue(id) = self.file(index).object {
-                self.footprint.read(ObjectRef::mqueue(id));
+            match self.file(index).object {
+                FileObject::Mqueue(id) => self.footprint.read(ObjectRef::mqueue(id)),
+                FileObject::ShmObject(id) => self.footprint.read(ObjectRef::shm_object(id)),
+                _ => {}
             }
         }
         Some(index)
@@ -163,6 +168,8 @@ impl Kernel {
             FileObject::Mqueue(_) => {}
             FileObject::Socket(id) if crate::IPC => super::socket::release(self, id, by, trace),
             FileObject::Socket(_) => {}
+            FileObject::ShmObject(id) if crate::IPC => super::posix_shm::release(self, id),
+            FileObject::ShmObject(_) => {}
         }
     }
 
@@ -222,7 +229,9 @@ fn fcntl_call(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Exe
         fcntl::F_GETPIPE_SZ | fcntl::F_SETPIPE_SZ => match kernel.file(index).object {
             FileObject::Pipe(pipe) => super::pipe::fcntl(kernel, pid, pipe, command, arg, trace),
             // `pipe_fcntl` finds no pipe behind the file.
-            FileObject::DevNull | FileObject::Mqueue(_) | FileObject::Socket(_) => Kernel::error(EBADF),
+            FileObject::DevNull | FileObject::Mqueue(_) | FileObject::Socket(_) | FileObject::ShmObject(_) => {
+                Kernel::error(EBADF)
+            }
         },
         _ => Kernel::error(EINVAL),
     }
@@ -249,7 +258,43 @@ pub(crate) fn write(kernel: &mut Kernel, pid: Pid, call: &CallOp, args: &Args, t
             super::socket::send(kernel, pid, id, payload, flags, trace)
         }
         FileObject::Socket(_) => Kernel::error(EINVAL),
+        FileObject::ShmObject(id) if crate::IPC => {
+            let offset = file.offset;
+            match write_object(kernel, id, offset, payload, trace) {
+                Ok(len) => {
+                    kernel.file_mut(index).offset += len;
+                    Exec::Done(CallResult::Value { value: len })
+                }
+                Err(exec) => exec,
+            }
+        }
+        FileObject::ShmObject(_) => Kernel::error(EINVAL),
     }
+}
+
+/// `write`/`pwrite` of a payload into a shared memory object at `offset` (tmpfs: the object grows to
+/// hold it). Returns the bytes written.
+fn write_object(
+    kernel: &mut Kernel,
+    id: u32,
+    offset: i64,
+    payload: &crate::lang::ast::Payload,
+    trace: &mut Trace,
+) -> Result<i64, Exec> {
+    let mut bytes = Vec::with_capacity(payload.len() as usize);
+    payload.copy_to(0, payload.len(), &mut bytes);
+    super::posix_shm::write_at(kernel, id, offset as u64, &bytes, trace)?;
+    Ok(bytes.len() as i64)
+}
+
+/// `read`/`pread` of a shared memory object from `offset`: what lies between it and the end.
+fn read_object(kernel: &mut Kernel, id: u32, offset: i64, count: i64, trace: &mut Trace) -> CallResult {
+    let mut bytes = std::mem::take(&mut kernel.read_scratch);
+    bytes.clear();
+    super::posix_shm::read_at(kernel, id, offset as u64, count as u64, &mut bytes);
+    let result = trace.record_data(&bytes);
+    kernel.read_scratch = bytes;
+    result
 }
 
 /// A read whose bytes the trace cannot keep: past `max_trace_data_bytes`, or past what the memory
@@ -304,6 +349,13 @@ pub(crate) fn read(kernel: &mut Kernel, pid: Pid, args: &Args, trace: &mut Trace
             super::socket::recv(kernel, pid, id, count as u32, flags, trace)
         }
         FileObject::Socket(_) => Kernel::error(EINVAL),
+        FileObject::ShmObject(id) if crate::IPC => {
+            let offset = file.offset;
+            let result = read_object(kernel, id, offset, count, trace);
+            kernel.file_mut(index).offset += result.return_value();
+            Exec::Done(result)
+        }
+        FileObject::ShmObject(_) => Kernel::error(EINVAL),
     }
 }
 
@@ -385,6 +437,11 @@ impl Mechanism for Descriptors {
                         call.arg(2),
                         crate::linux::mqueue::FILE_SIZE,
                     ),
+                    // `shmem_file_llseek`: the size is the object's (its holes are not modelled).
+                    FileObject::ShmObject(id) => {
+                        let size = kernel.shm_object(id).map_or(0, |object| object.size as i64);
+                        default_llseek(kernel.file_mut(index), call.arg(1), call.arg(2), size)
+                    }
                 }
             }
             CallId::Pread | CallId::Pwrite => {
@@ -413,7 +470,28 @@ impl Mechanism for Descriptors {
                         Exec::Done(read_queue_status(kernel, id, count, call.arg(2), trace).0)
                     }
                     (FileObject::Mqueue(_), CallId::Pwrite) if file.writable => Kernel::error(EINVAL),
-                    (FileObject::DevNull | FileObject::Mqueue(_), _) => Kernel::error(EBADF),
+                    (FileObject::ShmObject(id), CallId::Pread) if file.readable && crate::IPC => {
+                        let count = call.arg(1);
+                        if count > kernel.limits.max_io_bytes as i64 || count < 0 {
+                            let detail = format!(
+                                "a read of {count} bytes; one read may ask for at most {} bytes",
+                                kernel.limits.max_io_bytes
+                            );
+                            return kernel.halt("max_io_bytes", detail);
+                        }
+                        if trace.data_len() + count as u64 > kernel.read_ceiling {
+                            return past_read_ceiling(kernel, count);
+                        }
+                        Exec::Done(read_object(kernel, id, call.arg(2), count, trace))
+                    }
+                    (FileObject::ShmObject(id), CallId::Pwrite) if file.writable && crate::IPC => {
+                        let payload = call.call.payload().expect("pwrite has a payload operand").clone();
+                        match write_object(kernel, id, call.arg(2), &payload, trace) {
+                            Ok(len) => Exec::Done(CallResult::Value { value: len }),
+                            Err(exec) => exec,
+                        }
+                    }
+                    (FileObject::DevNull | FileObject::Mqueue(_) | FileObject::ShmObject(_), _) => Kernel::error(EBADF),
                 }
             }
             CallId::Ioctl => {
@@ -430,6 +508,12 @@ impl Mechanism for Descriptors {
                         }
                         let held = kernel.pipe(pipe).expect("open file keeps its pipe").buffer.len_bytes();
                         Exec::Done(CallResult::Out { value: held as i64 })
+                    }
+                    // `do_vfs_ioctl`: a regular file's size less the offset, as an int.
+                    (FileObject::ShmObject(id), ioctl::FIONREAD) => {
+                        let size = kernel.shm_object(id).map_or(0, |object| object.size as i64);
+                        let left = size - kernel.file(index).offset;
+                        Exec::Done(CallResult::Out { value: left as i32 as i64 })
                     }
                     (FileObject::Socket(id), ioctl::FIONREAD) if crate::IPC => {
                         if kernel.footprint.enabled {

@@ -47,6 +47,7 @@ impl Kernel {
         Mqueues::check(self)?;
         NamedSems::check(self)?;
         super::shm::ShmSegments::check(self)?;
+        super::posix_shm::ShmObjects::check(self)?;
         super::mm::Memory::check(self)?;
         super::socket::Sockets::check(self)?;
         if self.ipc.object_count() > self.limits.max_ipc_objects as usize {

@@ -13,6 +13,7 @@
 use super::mqueue::Mqueue;
 use super::msg::MsgQueue;
 use super::named_sem::NamedSem;
+use super::posix_shm::ShmObject;
 use super::sem::SemSet;
 use super::shm::ShmSegment;
 use super::Kernel;
@@ -176,6 +177,10 @@ pub struct Ipc {
     pub shm_ids: IpcIds,
     /// System V shared memory segments by index.
     pub shm_segs: IdTable<ShmSegment>,
+    /// POSIX shared memory objects by number - 1; a freed one leaves `None`.
+    pub shm_objects: Vec<Option<ShmObject>>,
+    /// Names of POSIX shared memory objects (without leading `/`), as the files `/dev/shm/NAME`.
+    pub shm_names: BTreeMap<Arc<str>, u32>,
     /// A number for each System V object made, never reused: a sleeper that finds another number behind
     /// its id when it wakes knows its object was removed (`ipc_valid_object`).
     pub serial: u64,
@@ -189,6 +194,7 @@ impl Ipc {
             + self.shm_segs.len()
             + self.mqueues.iter().flatten().count()
             + self.named_sems.iter().flatten().count()
+            + self.shm_objects.iter().flatten().count()
     }
 
     /// The next serial number for a new System V object.
@@ -224,6 +230,10 @@ impl Ipc {
             hasher.bytes(name.as_bytes());
             hasher.word(*id as u64);
         }
+        for (name, id) in &self.shm_names {
+            hasher.bytes(name.as_bytes());
+            hasher.word(*id as u64 | 1 << 40);
+        }
         hasher.word(self.mq_bytes);
     }
 }
@@ -256,6 +266,7 @@ impl Kernel {
         add(Leftover::ShmSegments, self.ipc.shm_segs.len());
         add(Leftover::Mqueues, self.ipc.mqueues.iter().flatten().filter(|queue| queue.name_index.is_some()).count());
         add(Leftover::NamedSems, self.ipc.named_sems.iter().flatten().filter(|sem| sem.name_index.is_some()).count());
+        add(Leftover::ShmObjects, self.ipc.shm_names.len());
         count
     }
 
@@ -283,6 +294,11 @@ impl Kernel {
         for sem in self.ipc.named_sems.iter().flatten() {
             if let Some(name) = sem.name_index {
                 record(ObjectRef::named_sem(sem.id), name as i64, sem.value as u64);
+            }
+        }
+        for object in self.ipc.shm_objects.iter().flatten() {
+            if let Some(name) = object.name_index {
+                record(ObjectRef::shm_object(object.id), name as i64, object.size);
             }
         }
     }

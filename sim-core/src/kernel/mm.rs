@@ -32,16 +32,17 @@
 //! touch is checked before a byte moves (on Linux a `memcpy` that faults may have copied part of its
 //! bytes, in an order the C library chooses, so no scenario should read what such a copy left).
 
+use super::fd::FileObject;
 use super::process::Handed;
 use super::{CallContext, Exec, Kernel, Mechanism};
 use super::{Interruption, WokenCall};
 use crate::lang::syscalls::CallId;
-use crate::linux::errno::{EACCES, EAGAIN, EBADF, EFAULT, EINVAL, ENOMEM, ENOSYS};
+use crate::linux::errno::{EACCES, EAGAIN, EBADF, EFAULT, EINVAL, ENODEV, ENOMEM, ENOSYS, EOVERFLOW};
 use crate::linux::mman::{
     page_align, FUTEX_PRIVATE_FLAG, FUTEX_WAIT, FUTEX_WAKE, MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, MAP_TYPE,
     PROT_READ, PROT_WRITE,
 };
-use crate::linux::signal::SIGSEGV;
+use crate::linux::signal::{Signal, SIGBUS, SIGSEGV};
 use crate::present::snapshot::{AddressSpaceView, MappingView, ObjectView, PageView};
 use crate::trace::{BlockReason, CallResult, Event, EventKind, ObjectRef, Pid, Trace, TraceHasher, WakeCause};
 use std::sync::Arc;
@@ -54,6 +55,10 @@ pub const MAP_BASE: u64 = 0x6000_0000_0000;
 
 /// The highest address a mapping may reach (x86-64's user address space with 4-level page tables).
 pub const TASK_SIZE: u64 = 0x7fff_ffff_f000;
+
+/// The frame of a page-table entry for a page past the end of the shared memory object it maps: no
+/// frame, and touching the page is `SIGBUS`.
+pub const NO_FRAME: u32 = u32::MAX;
 
 /// A frame's bytes: `None` while all zero.
 pub type FrameData = Option<Arc<[u8; PAGE]>>;
@@ -122,19 +127,19 @@ impl Frames {
     }
 
     /// Writes a byte of a frame, copying its bytes first if a clone of the kernel shares them.
-    fn set_byte(&mut self, number: u32, offset: usize, value: u8) {
+    pub(crate) fn set_byte(&mut self, number: u32, offset: usize, value: u8) {
         let data = self.get_mut(number).data.get_or_insert_with(|| Arc::new([0; PAGE]));
         Arc::make_mut(data)[offset] = value;
     }
 
     /// Copies `bytes` into a frame from `offset` on (copying its bytes first if a clone shares them).
-    fn write_bytes(&mut self, number: u32, offset: usize, bytes: &[u8]) {
+    pub(crate) fn write_bytes(&mut self, number: u32, offset: usize, bytes: &[u8]) {
         let data = self.get_mut(number).data.get_or_insert_with(|| Arc::new([0; PAGE]));
         Arc::make_mut(data)[offset..offset + bytes.len()].copy_from_slice(bytes);
     }
 
     /// Appends `len` bytes of a frame from `offset` on to `out`.
-    fn read_bytes(&self, number: u32, offset: usize, len: usize, out: &mut Vec<u8>) {
+    pub(crate) fn read_bytes(&self, number: u32, offset: usize, len: usize, out: &mut Vec<u8>) {
         match &self.get(number).data {
             Some(data) => out.extend_from_slice(&data[offset..offset + len]),
             None => out.resize(out.len() + len, 0),
@@ -163,6 +168,16 @@ pub enum Backing {
     Anonymous { shared: bool },
     /// A System V segment, by its index in the segment table and its id.
     Shm { index: u32, id: i32 },
+    /// A POSIX shared memory object, by its number, mapped `MAP_SHARED` or `MAP_PRIVATE`
+    /// (copy-on-write).
+    PosixShm { object: u32, shared: bool },
+}
+
+impl Backing {
+    /// Whether a write to a page shared with another entry copies it first.
+    pub fn is_private(self) -> bool {
+        matches!(self, Backing::Anonymous { shared: false } | Backing::PosixShm { shared: false, .. })
+    }
 }
 
 /// A run of pages with one protection and one backing (a VMA).
@@ -237,7 +252,7 @@ impl AddressSpace {
 impl Kernel {
     /// Whether `pages` more frames fit under [`crate::Limits::max_mapped_bytes`].
     pub(crate) fn frames_fit(&self, pages: u64) -> bool {
-        (self.frames.in_use as u64 + pages) * PAGE as u64 <= self.limits.max_mapped_bytes
+        (self.frames.in_use as u64).saturating_add(pages).saturating_mul(PAGE as u64) <= self.limits.max_mapped_bytes
     }
 
     /// Ends the run at [`crate::Limits::max_mapped_bytes`].
@@ -250,17 +265,22 @@ impl Kernel {
     }
 }
 
-/// A shared memory segment's part in a mapping being made, split or dropped (`shm_open`, `shm_close`).
+/// A shared memory segment's or object's part in a mapping being made, split or dropped (`shm_open`,
+/// `shm_close`; a VMA's hold on its file).
 fn shm_attach_changed(kernel: &mut Kernel, backing: Backing, pid: Pid, delta: i32, trace: &mut Trace) {
-    if let Backing::Shm { index, .. } = backing {
-        super::shm::attach_changed(kernel, index, pid, delta, trace);
+    match backing {
+        Backing::Shm { index, .. } => super::shm::attach_changed(kernel, index, pid, delta, trace),
+        Backing::PosixShm { object, .. } => super::posix_shm::mapping_changed(kernel, object, delta),
+        Backing::Anonymous { .. } => {}
     }
 }
 
-/// Drops a mapping's page-table entries (and its part in a segment).
+/// Drops a mapping's page-table entries (and its part in a segment or object).
 fn drop_mapping(kernel: &mut Kernel, pid: Pid, mapping: Mapping, trace: &mut Trace) {
     for pte in &mapping.ptes {
-        kernel.frames.release(pte.frame);
+        if pte.frame != NO_FRAME {
+            kernel.frames.release(pte.frame);
+        }
     }
     shm_attach_changed(kernel, mapping.backing, pid, -1, trace);
 }
@@ -314,23 +334,30 @@ pub(crate) fn map(
     prot: i64,
     max_prot: i64,
     backing: Backing,
+    pgoff: u32,
 ) -> Option<u64> {
     let len = (ptes.len() * PAGE) as u64;
     let start = kernel.process(pid).mm.free_range(len)?;
     if kernel.footprint.enabled {
-        for pte in &ptes {
+        for pte in ptes.iter().filter(|pte| pte.frame != NO_FRAME) {
             kernel.footprint.write(ObjectRef::frame(pte.frame));
         }
     }
-    kernel.proc_mut(pid).mm.insert(Mapping { start, ptes, prot, max_prot, backing, pgoff: 0 });
+    kernel.proc_mut(pid).mm.insert(Mapping { start, ptes, prot, max_prot, backing, pgoff });
     Some(start)
 }
 
-/// `mmap(NULL, length, prot, flags, -1, 0)` of anonymous memory (`do_mmap`).
-fn mmap(kernel: &mut Kernel, pid: Pid, length: i64, prot: i64, flags: i64) -> Exec {
-    // `ksys_mmap_pgoff`: without MAP_ANONYMOUS the descriptor -1 is looked up, and fails.
+/// `mmap(NULL, length, prot, flags, fd, offset)` (x86-64's `sys_mmap`, `ksys_mmap_pgoff`, `do_mmap`):
+/// anonymous memory, or a POSIX shared memory object's pages.
+fn mmap(kernel: &mut Kernel, pid: Pid, length: i64, prot: i64, flags: i64, fd: i64, offset: i64) -> Exec {
+    // `sys_mmap` refuses an offset that is not a multiple of the page size before anything else.
+    if !(offset as u64).is_multiple_of(PAGE as u64) {
+        return Kernel::error(EINVAL);
+    }
+    // `ksys_mmap_pgoff`: without MAP_ANONYMOUS the descriptor is looked up.
     if flags & MAP_ANONYMOUS == 0 {
-        return Kernel::error(EBADF);
+        let Some(file) = kernel.file_used(pid, fd) else { return Kernel::error(EBADF) };
+        return mmap_file(kernel, pid, length, prot, flags, file, offset);
     }
     let shared = match flags & MAP_TYPE {
         MAP_SHARED => true,
@@ -353,8 +380,62 @@ fn mmap(kernel: &mut Kernel, pid: Pid, length: i64, prot: i64, flags: i64) -> Ex
     }
     let ptes = (0..pages).map(|_| Pte { frame: kernel.frames.alloc(None), cow: false }).collect();
     let prot = prot & (PROT_READ | PROT_WRITE);
-    let address = map(kernel, pid, ptes, prot, PROT_READ | PROT_WRITE, Backing::Anonymous { shared })
+    let address = map(kernel, pid, ptes, prot, PROT_READ | PROT_WRITE, Backing::Anonymous { shared }, 0)
         .expect("a free range was found");
+    Exec::Done(CallResult::Value { value: address as i64 })
+}
+
+/// `do_mmap` of an open file: only a POSIX shared memory object's file can be mapped (`shmem_mmap`);
+/// its pages from `offset` on are mapped, those past its end without a frame (see [`NO_FRAME`]).
+fn mmap_file(kernel: &mut Kernel, pid: Pid, length: i64, prot: i64, flags: i64, file: u32, offset: i64) -> Exec {
+    if length <= 0 {
+        return Kernel::error(EINVAL);
+    }
+    let len = page_align(length as u64);
+    if len > TASK_SIZE {
+        return Kernel::error(ENOMEM);
+    }
+    let pages = len / PAGE as u64;
+    // `do_mmap`: the page offset must not wrap (`EOVERFLOW`); the model keeps it in 32 bits.
+    let pgoff = (offset as u64) / PAGE as u64;
+    if offset < 0 || pgoff + pages > u32::MAX as u64 {
+        return Kernel::error(EOVERFLOW);
+    }
+    if kernel.process(pid).mm.free_range(len).is_none() {
+        return Kernel::error(ENOMEM);
+    }
+    let open = kernel.file(file);
+    let (readable, writable, object) = (open.readable, open.writable, open.object);
+    let shared = match flags & MAP_TYPE {
+        MAP_SHARED => true,
+        MAP_PRIVATE => false,
+        _ => return Kernel::error(EINVAL),
+    };
+    // `do_mmap`'s checks of the file's mode: a shared writable mapping needs a file open for
+    // writing, any mapping one open for reading; then the file must know `mmap` (`ENODEV`).
+    if shared && prot & PROT_WRITE != 0 && !writable {
+        return Kernel::error(EACCES);
+    }
+    if !readable {
+        return Kernel::error(EACCES);
+    }
+    let FileObject::ShmObject(id) = object else { return Kernel::error(ENODEV) };
+    // A shared mapping of a file not open for writing may never be made writable (`VM_MAYWRITE`).
+    let max_prot = if shared && !writable { PROT_READ } else { PROT_READ | PROT_WRITE };
+    let frames = &kernel.shm_object(id).expect("an open object exists").frames;
+    let ptes: Vec<Pte> = (pgoff..pgoff + pages)
+        .map(|page| match frames.get(page as usize) {
+            Some(frame) => Pte { frame: *frame, cow: !shared },
+            None => Pte { frame: NO_FRAME, cow: false },
+        })
+        .collect();
+    for pte in ptes.iter().filter(|pte| pte.frame != NO_FRAME) {
+        kernel.frames.hold(pte.frame);
+    }
+    let prot = prot & (PROT_READ | PROT_WRITE);
+    let backing = Backing::PosixShm { object: id, shared };
+    let address = map(kernel, pid, ptes, prot, max_prot, backing, pgoff as u32).expect("a free range was found");
+    super::posix_shm::mapping_changed(kernel, id, 1);
     Exec::Done(CallResult::Value { value: address as i64 })
 }
 
@@ -398,19 +479,30 @@ fn mprotect(kernel: &mut Kernel, pid: Pid, address: i64, length: i64, prot: i64,
     Exec::Done(CallResult::Value { value: 0 })
 }
 
-/// The frame and offset behind `address` for a read or a write, or `None` for a fault. A write to a
-/// copy-on-write page takes the page first (copying the frame if another entry maps it).
-fn translate(kernel: &mut Kernel, pid: Pid, address: u64, write: bool, trace: &mut Trace) -> Option<(u32, usize)> {
-    let index = kernel.process(pid).mm.find(address)?;
+/// The frame and offset behind `address` for a read or a write, or the signal of the fault: `SIGSEGV`
+/// for an address no mapping covers or one the access is not allowed on (`bad_area`), `SIGBUS` for a
+/// page past the end of the shared memory object it maps (`shmem_fault`). A write to a copy-on-write
+/// page takes the page first (copying the frame if another entry maps it).
+fn translate(
+    kernel: &mut Kernel,
+    pid: Pid,
+    address: u64,
+    write: bool,
+    trace: &mut Trace,
+) -> Result<(u32, usize), Signal> {
+    let index = kernel.process(pid).mm.find(address).ok_or(SIGSEGV)?;
     let mapping = &kernel.process(pid).mm.mappings[index];
     // x86-64 pages are readable whenever they are writable; PROT_NONE is neither.
     let allowed = if write { mapping.prot & PROT_WRITE != 0 } else { mapping.prot != 0 };
     if !allowed {
-        return None;
+        return Err(SIGSEGV);
     }
     let page = ((address - mapping.start) / PAGE as u64) as usize;
     let offset = (address % PAGE as u64) as usize;
     let pte = mapping.ptes[page];
+    if pte.frame == NO_FRAME {
+        return Err(SIGBUS);
+    }
     if write && pte.cow {
         let frame = if kernel.frames.get(pte.frame).refs > 1 {
             // `wp_page_copy`: a frame of its own, with the bytes of the shared one.
@@ -427,12 +519,12 @@ fn translate(kernel: &mut Kernel, pid: Pid, address: u64, write: bool, trace: &m
             pte.frame
         };
         kernel.proc_mut(pid).mm.mappings[index].ptes[page] = Pte { frame, cow: false };
-        return Some((frame, offset));
+        return Ok((frame, offset));
     }
-    Some((pte.frame, offset))
+    Ok((pte.frame, offset))
 }
 
-/// The 8 bytes at `address`, as a little-endian integer, or `None` for a fault; with `update`, the
+/// The 8 bytes at `address`, as a little-endian integer, or the signal of a fault; with `update`, the
 /// integer is replaced by what it returns (when it returns something) in the same step.
 fn access(
     kernel: &mut Kernel,
@@ -440,8 +532,8 @@ fn access(
     address: u64,
     update: Option<&dyn Fn(i64) -> Option<i64>>,
     trace: &mut Trace,
-) -> Option<i64> {
-    let last = address.checked_add(7)?;
+) -> Result<i64, Signal> {
+    let last = address.checked_add(7).ok_or(SIGSEGV)?;
     let write = update.is_some();
     // Both pages are looked at before a byte moves: an instruction that faults does nothing.
     let first = translate(kernel, pid, address, write, trace)?;
@@ -474,11 +566,11 @@ fn access(
             kernel.footprint.write(ObjectRef::frame(first.0));
         }
     }
-    Some(old)
+    Ok(old)
 }
 
-/// The pieces of `len` bytes from `address`, page by page (frame, offset in it, bytes), or `None`
-/// for a fault at any of them. Writing, each page is taken first (copy-on-write) as a store takes it.
+/// The pieces of `len` bytes from `address`, page by page (frame, offset in it, bytes), or the signal
+/// of a fault at any of them. Writing, each page is taken first (copy-on-write) as a store takes it.
 fn translate_range(
     kernel: &mut Kernel,
     pid: Pid,
@@ -486,8 +578,8 @@ fn translate_range(
     len: u64,
     write: bool,
     trace: &mut Trace,
-) -> Option<Vec<(u32, usize, usize)>> {
-    let end = address.checked_add(len)?;
+) -> Result<Vec<(u32, usize, usize)>, Signal> {
+    let end = address.checked_add(len).ok_or(SIGSEGV)?;
     let mut pieces = Vec::new();
     let mut at = address;
     while at < end {
@@ -496,7 +588,7 @@ fn translate_range(
         pieces.push((frame, offset, take));
         at += take as u64;
     }
-    Some(pieces)
+    Ok(pieces)
 }
 
 /// `store_bytes ADDR OFFSET PAYLOAD`: the payload copied into memory (a `memcpy` in user space), every
@@ -504,8 +596,9 @@ fn translate_range(
 fn store_bytes(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Exec {
     let address = (call.arg(0) as u64).wrapping_add(call.arg(1) as u64);
     let payload = call.call.payload().expect("store_bytes has a payload operand").clone();
-    let Some(pieces) = translate_range(kernel, call.pid, address, payload.len() as u64, true, trace) else {
-        return Exec::Fault(SIGSEGV);
+    let pieces = match translate_range(kernel, call.pid, address, payload.len() as u64, true, trace) {
+        Ok(pieces) => pieces,
+        Err(signal) => return Exec::Fault(signal),
     };
     let mut bytes = Vec::new();
     let mut done = 0u32;
@@ -533,8 +626,9 @@ fn load_bytes(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Exe
     if trace.data_len() + count as u64 > kernel.read_ceiling {
         return super::fd::past_read_ceiling(kernel, count);
     }
-    let Some(pieces) = translate_range(kernel, call.pid, address, count as u64, false, trace) else {
-        return Exec::Fault(SIGSEGV);
+    let pieces = match translate_range(kernel, call.pid, address, count as u64, false, trace) {
+        Ok(pieces) => pieces,
+        Err(signal) => return Exec::Fault(signal),
     };
     let mut bytes = std::mem::take(&mut kernel.read_scratch);
     bytes.clear();
@@ -566,8 +660,8 @@ fn instruction(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Ex
         other => unreachable!("{} is not a memory instruction", other.name()),
     };
     match result {
-        Some(value) => Exec::Done(CallResult::Value { value }),
-        None => Exec::Fault(SIGSEGV),
+        Ok(value) => Exec::Done(CallResult::Value { value }),
+        Err(signal) => Exec::Fault(signal),
     }
 }
 
@@ -576,15 +670,15 @@ fn instruction(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Ex
 pub(crate) fn fork(kernel: &mut Kernel, parent: Pid, child: Pid, trace: &mut Trace) {
     let mut mm = kernel.process(parent).mm.clone();
     for mapping in &mut mm.mappings {
-        let private = mapping.backing == Backing::Anonymous { shared: false };
-        for pte in &mut mapping.ptes {
+        let private = mapping.backing.is_private();
+        for pte in mapping.ptes.iter_mut().filter(|pte| pte.frame != NO_FRAME) {
             kernel.frames.hold(pte.frame);
             pte.cow |= private;
         }
     }
     for mapping in &mut kernel.proc_mut(parent).mm.mappings {
-        if mapping.backing == (Backing::Anonymous { shared: false }) {
-            for pte in &mut mapping.ptes {
+        if mapping.backing.is_private() {
+            for pte in mapping.ptes.iter_mut().filter(|pte| pte.frame != NO_FRAME) {
                 pte.cow = true;
             }
         }
@@ -620,13 +714,18 @@ pub(crate) fn canonical_frames(kernel: &Kernel) -> Vec<u32> {
     };
     for process in &kernel.procs {
         for mapping in &process.mm.mappings {
-            for pte in &mapping.ptes {
+            for pte in mapping.ptes.iter().filter(|pte| pte.frame != NO_FRAME) {
                 reach(pte.frame);
             }
         }
     }
     for segment in kernel.ipc.shm_segs.values() {
         for frame in &segment.frames {
+            reach(*frame);
+        }
+    }
+    for object in kernel.ipc.shm_objects.iter().flatten() {
+        for frame in &object.frames {
             reach(*frame);
         }
     }
@@ -649,9 +748,14 @@ pub(crate) fn hash_space(
         hasher.word(match mapping.backing {
             Backing::Anonymous { shared } => shared as u64,
             Backing::Shm { id, .. } => 2 | (id as u32 as u64) << 8,
+            Backing::PosixShm { object, shared } => 3 | (object as u64) << 8 | (shared as u64) << 40,
         });
         hasher.word(mapping.ptes.len() as u64 | (mapping.pgoff as u64) << 32);
         for pte in &mapping.ptes {
+            if pte.frame == NO_FRAME {
+                hasher.word(u64::MAX);
+                continue;
+            }
             hasher.word(numbers[pte.frame as usize] as u64 | (pte.cow as u64) << 32);
             hash_frame(kernel, pte.frame, seen, hasher);
         }
@@ -699,7 +803,13 @@ pub enum FutexKey {
 /// The key of the word at `address` for `pid`, and the frame and the value the word holds now; an
 /// address not a multiple of 4 is `EINVAL`, one no mapping lets the process read `EFAULT` (the kernel
 /// reads the word itself: no signal).
-fn futex_word(kernel: &mut Kernel, pid: Pid, address: u64, private: bool) -> Result<(FutexKey, u32, u32), Exec> {
+fn futex_word(
+    kernel: &mut Kernel,
+    pid: Pid,
+    address: u64,
+    private: bool,
+    trace: &mut Trace,
+) -> Result<(FutexKey, u32, u32), Exec> {
     if !address.is_multiple_of(4) {
         return Err(Kernel::error(EINVAL));
     }
@@ -708,8 +818,25 @@ fn futex_word(kernel: &mut Kernel, pid: Pid, address: u64, private: bool) -> Res
     if mapping.prot & PROT_READ == 0 && mapping.prot & PROT_WRITE == 0 {
         return Err(Kernel::error(EFAULT));
     }
-    let shared = mapping.backing != (Backing::Anonymous { shared: false });
-    let pte = mapping.ptes[((address - mapping.start) / PAGE as u64) as usize];
+    let page = ((address - mapping.start) / PAGE as u64) as usize;
+    // A page past the end of a shared memory object: the kernel's own read of the word fails.
+    if mapping.ptes[page].frame == NO_FRAME {
+        return Err(Kernel::error(EFAULT));
+    }
+    // `get_futex_key` pins the page for writing first: in a private mapping open for writing, that
+    // takes the page copy-on-write, as a store would, and the word is then the process's own.
+    let writable_private = mapping.backing.is_private() && mapping.prot & PROT_WRITE != 0;
+    if writable_private {
+        translate(kernel, pid, address, true, trace).map_err(|_| Kernel::error(EFAULT))?;
+    }
+    let mapping = &kernel.process(pid).mm.mappings[index];
+    let pte = mapping.ptes[page];
+    // Read-only, a private mapping of an object still shows the object's page, keyed by it.
+    let shared = match mapping.backing {
+        Backing::Anonymous { shared } => shared,
+        Backing::Shm { .. } | Backing::PosixShm { shared: true, .. } => true,
+        Backing::PosixShm { shared: false, .. } => !writable_private && pte.cow,
+    };
     let offset = (address % PAGE as u64) as usize;
     let mut bytes = [0u8; 4];
     for (at, byte) in bytes.iter_mut().enumerate() {
@@ -736,7 +863,7 @@ fn futex(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Exec {
     if command != FUTEX_WAIT && command != FUTEX_WAKE {
         return Kernel::error(ENOSYS);
     }
-    let (key, frame, word) = match futex_word(kernel, pid, address, op & FUTEX_PRIVATE_FLAG != 0) {
+    let (key, frame, word) = match futex_word(kernel, pid, address, op & FUTEX_PRIVATE_FLAG != 0, trace) {
         Ok(found) => found,
         Err(error) => return error,
     };
@@ -794,7 +921,9 @@ impl Mechanism for Memory {
     fn call(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Exec {
         let pid = call.pid;
         match call.id() {
-            CallId::Mmap => mmap(kernel, pid, call.arg(0), call.arg(1), call.arg(2)),
+            CallId::Mmap => {
+                mmap(kernel, pid, call.arg(0), call.arg(1), call.arg(2), call.arg_or_default(3), call.arg_or_default(4))
+            }
             CallId::Munmap => munmap(kernel, pid, call.arg(0), call.arg(1), trace),
             CallId::Mprotect => mprotect(kernel, pid, call.arg(0), call.arg(1), call.arg(2), trace),
             CallId::Load | CallId::Store | CallId::FetchAdd | CallId::CompareExchange => {
@@ -848,6 +977,12 @@ impl Mechanism for Memory {
                 }
                 end = mapping.end();
                 for pte in &mapping.ptes {
+                    if pte.frame == NO_FRAME {
+                        if !matches!(mapping.backing, Backing::PosixShm { .. }) || pte.cow {
+                            return Err(format!("pid {} has a page without a frame outside an object", process.pid));
+                        }
+                        continue;
+                    }
                     let Some(slot) = counted.get_mut(pte.frame as usize) else {
                         return Err(format!("pid {} maps frame {} that does not exist", process.pid, pte.frame));
                     };
@@ -855,7 +990,7 @@ impl Mechanism for Memory {
                     if kernel.frames.slots[pte.frame as usize].is_none() {
                         return Err(format!("pid {} maps frame {}, which was freed", process.pid, pte.frame));
                     }
-                    if pte.cow && mapping.backing != (Backing::Anonymous { shared: false }) {
+                    if pte.cow && !mapping.backing.is_private() {
                         return Err(format!("pid {} has a copy-on-write page in a shared mapping", process.pid));
                     }
                 }
@@ -863,6 +998,11 @@ impl Mechanism for Memory {
         }
         for segment in kernel.ipc.shm_segs.values() {
             for frame in &segment.frames {
+                counted[*frame as usize] += 1;
+            }
+        }
+        for object in kernel.ipc.shm_objects.iter().flatten() {
+            for frame in &object.frames {
                 counted[*frame as usize] += 1;
             }
         }
@@ -903,19 +1043,29 @@ impl Mechanism for Memory {
                 .map(|mapping| MappingView {
                     start: mapping.start,
                     prot: mapping.prot,
-                    shared: !matches!(mapping.backing, Backing::Anonymous { shared: false }),
+                    shared: !mapping.backing.is_private(),
                     segment: match mapping.backing {
                         Backing::Shm { id, .. } => Some(id),
-                        Backing::Anonymous { .. } => None,
+                        Backing::Anonymous { .. } | Backing::PosixShm { .. } => None,
+                    },
+                    object: match mapping.backing {
+                        Backing::PosixShm { object, .. } => Some(object),
+                        Backing::Anonymous { .. } | Backing::Shm { .. } => None,
                     },
                     pages: mapping
                         .ptes
                         .iter()
-                        .map(|pte| PageView {
-                            frame: pte.frame,
-                            copy_on_write: pte.cow,
-                            sharers: kernel.frames.get(pte.frame).refs,
-                            words: nonzero_words(kernel, pte.frame, 8),
+                        .map(|pte| match pte.frame {
+                            // A page past the end of its object: no frame, nobody shares it.
+                            NO_FRAME => {
+                                PageView { frame: NO_FRAME, copy_on_write: false, sharers: 0, words: Vec::new() }
+                            }
+                            frame => PageView {
+                                frame,
+                                copy_on_write: pte.cow,
+                                sharers: kernel.frames.get(frame).refs,
+                                words: nonzero_words(kernel, frame, 8),
+                            },
                         })
                         .collect(),
                 })

@@ -23,6 +23,7 @@ pub mod msg;
 pub mod named_sem;
 pub mod pipe;
 pub mod pipe_buffer;
+pub mod posix_shm;
 pub mod process;
 pub mod sem;
 pub mod shm;
@@ -89,6 +90,16 @@ impl CallContext<'_> {
     /// Operand `index` as a number.
     pub fn arg(&self, index: usize) -> i64 {
         self.args.get(index)
+    }
+
+    /// Operand `index`, or its default when the call was written without it and it is not among the
+    /// resolved operands (see `Operand::dropped_when_left_out`).
+    pub fn arg_or_default(&self, index: usize) -> i64 {
+        if index < self.args.len() {
+            self.args.get(index)
+        } else {
+            self.id().spec().operands[index].default.expect("a dropped operand is optional")
+        }
     }
 }
 
@@ -898,6 +909,7 @@ impl Kernel {
                 <mm::Memory as Mechanism>::call(self, context, trace)
             }
             MechanismId::Socket if crate::IPC => <socket::Sockets as Mechanism>::call(self, context, trace),
+            MechanismId::PosixShm if crate::IPC => <posix_shm::ShmObjects as Mechanism>::call(self, context, trace),
             // Without the IPC mechanisms the parser refuses their calls; were one to come, it is not there.
             MechanismId::Msg
             | MechanismId::Sem
@@ -906,7 +918,8 @@ impl Kernel {
             | MechanismId::Shm
             | MechanismId::Mm
             | MechanismId::Memory
-            | MechanismId::Socket => Exec::Done(CallResult::Error { errno: crate::linux::errno::ENOSYS }),
+            | MechanismId::Socket
+            | MechanismId::PosixShm => Exec::Done(CallResult::Error { errno: crate::linux::errno::ENOSYS }),
         }
     }
 
@@ -940,7 +953,8 @@ impl Kernel {
             | MechanismId::Shm
             | MechanismId::Mm
             | MechanismId::Memory
-            | MechanismId::Socket => {}
+            | MechanismId::Socket
+            | MechanismId::PosixShm => {}
         }
         if mechanism_of(&reason).is_ipc() {
             // A timed call's timer goes with its wait.
@@ -971,7 +985,8 @@ impl Kernel {
             | MechanismId::Shm
             | MechanismId::Mm
             | MechanismId::Memory
-            | MechanismId::Socket => {}
+            | MechanismId::Socket
+            | MechanismId::PosixShm => {}
         }
         if mechanism_of(reason).is_ipc() {
             self.cancel_timer(pid, time::TimerKind::Wake);
@@ -1013,7 +1028,8 @@ impl Kernel {
             | MechanismId::Shm
             | MechanismId::Mm
             | MechanismId::Memory
-            | MechanismId::Socket => Interruption::Restart,
+            | MechanismId::Socket
+            | MechanismId::PosixShm => Interruption::Restart,
         }
     }
 
@@ -1043,7 +1059,8 @@ impl Kernel {
             | MechanismId::Shm
             | MechanismId::Mm
             | MechanismId::Memory
-            | MechanismId::Socket => WokenCall::TriesAgain,
+            | MechanismId::Socket
+            | MechanismId::PosixShm => WokenCall::TriesAgain,
         }
     }
 
@@ -1058,6 +1075,7 @@ impl Kernel {
             <mqueue::Mqueues as Mechanism>::views(self, &mut views);
             <named_sem::NamedSems as Mechanism>::views(self, &mut views);
             <shm::ShmSegments as Mechanism>::views(self, &mut views);
+            <posix_shm::ShmObjects as Mechanism>::views(self, &mut views);
             <mm::Memory as Mechanism>::views(self, &mut views);
             <socket::Sockets as Mechanism>::views(self, &mut views);
         }

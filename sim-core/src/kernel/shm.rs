@@ -132,7 +132,8 @@ fn shmat(kernel: &mut Kernel, pid: Pid, id: i64, flags: i64, trace: &mut Trace) 
     for pte in &ptes {
         kernel.frames.hold(pte.frame);
     }
-    let address = mm::map(kernel, pid, ptes, prot, prot, Backing::Shm { index, id }).expect("a free range was found");
+    let address =
+        mm::map(kernel, pid, ptes, prot, prot, Backing::Shm { index, id }, 0).expect("a free range was found");
     attach_changed(kernel, index, pid, 1, trace);
     Exec::Done(CallResult::Value { value: address as i64 })
 }

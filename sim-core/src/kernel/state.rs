@@ -75,6 +75,12 @@ pub(crate) fn shared_footprint(footprint: &mut Footprint, call: crate::lang::sys
         CallId::Mmap | CallId::Munmap | CallId::Mprotect | CallId::Futex => {
             footprint.write(namespace(ObjectKind::Frame))
         }
+        // A name made or removed; a size changed under every mapping of the object.
+        CallId::ShmOpen | CallId::ShmUnlink => footprint.write(namespace(ObjectKind::ShmObject)),
+        CallId::Ftruncate => {
+            footprint.write(namespace(ObjectKind::ShmObject));
+            footprint.write(namespace(ObjectKind::Frame));
+        }
         _ => {}
     }
 }
@@ -322,6 +328,10 @@ impl Kernel {
             if let super::fd::FileObject::Socket(id) = file.object {
                 hasher.word(id as u64 | 1 << 40);
             }
+            if let super::fd::FileObject::ShmObject(id) = file.object {
+                hasher.word(id as u64 | 2 << 40);
+                hasher.word(file.offset as u64);
+            }
         }
         let mut pipes: Vec<(u32, usize)> = canonical
             .pipes
@@ -401,6 +411,9 @@ impl Kernel {
         self.ipc.hash_into(&mut hasher);
         for segment in self.ipc.shm_segs.values() {
             segment.hash_into(self, &frames, &mut frame_hashed, &mut hasher);
+        }
+        for object in self.ipc.shm_objects.iter().flatten() {
+            object.hash_into(self, &frames, &mut frame_hashed, &mut hasher);
         }
         // The bytes copied so far decide nothing that follows, unless a declared outcome counts them:
         // then two runs that copied differently must not meet as one state.

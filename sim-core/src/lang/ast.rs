@@ -182,17 +182,20 @@ pub enum Leftover {
     Mqueues,
     /// POSIX named semaphores that still have a name.
     NamedSems,
+    /// POSIX shared memory objects that still have a name.
+    ShmObjects,
     /// All of them.
     IpcObjects,
 }
 
 impl Leftover {
-    pub const ALL: [Leftover; 6] = [
+    pub const ALL: [Leftover; 7] = [
         Leftover::MsgQueues,
         Leftover::SemSets,
         Leftover::ShmSegments,
         Leftover::Mqueues,
         Leftover::NamedSems,
+        Leftover::ShmObjects,
         Leftover::IpcObjects,
     ];
 
@@ -204,6 +207,7 @@ impl Leftover {
             Leftover::Mqueues => "mqueues",
             Leftover::NamedSems => "named_sems",
             Leftover::IpcObjects => "ipc_objects",
+            Leftover::ShmObjects => "shm_objects",
         }
     }
 

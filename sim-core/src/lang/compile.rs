@@ -820,6 +820,9 @@ impl Compiler {
         let spec = call.call.spec();
         let mut operands = Vec::with_capacity(spec.operands.len());
         for (index, operand) in spec.operands.iter().enumerate() {
+            if operand.dropped_when_left_out && call.args.get(index).is_none() {
+                break;
+            }
             let compiled = match call.args.get(index) {
                 Some(Arg::Expr(expr)) => {
                     let value = match operand.kind {

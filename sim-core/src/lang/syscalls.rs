@@ -39,6 +39,9 @@ pub enum Mechanism {
     Memory,
     /// Unix-domain sockets (`socketpair`, `send`, `recv`, `shutdown`), reached through descriptors.
     Socket,
+    /// POSIX shared memory objects (`shm_open`, `shm_unlink`) and `ftruncate`, reached through
+    /// descriptors and mapped by `mmap`.
+    PosixShm,
 }
 
 impl Mechanism {
@@ -56,6 +59,7 @@ impl Mechanism {
                 | Mechanism::Mm
                 | Mechanism::Memory
                 | Mechanism::Socket
+                | Mechanism::PosixShm
         )
     }
 
@@ -76,6 +80,7 @@ impl Mechanism {
             Mechanism::Mm => "memory mappings",
             Mechanism::Memory => "memory instructions",
             Mechanism::Socket => "Unix-domain sockets",
+            Mechanism::PosixShm => "POSIX shared memory",
         }
     }
 
@@ -184,6 +189,9 @@ pub enum CallId {
     StoreBytes,
     LoadBytes,
     Futex,
+    ShmOpen,
+    Ftruncate,
+    ShmUnlink,
 }
 
 /// What one operand of a call is, which decides how it is parsed, checked and printed.
@@ -234,14 +242,24 @@ pub struct Operand {
     pub word: &'static str,
     pub kind: OperandKind,
     pub default: Option<i64>,
+    /// An optional operand added to a call after its first form: when left out it is not among the
+    /// call's resolved operands at all (the kernel and the trace take its default), so that the
+    /// statements written before it existed keep their events and trace hashes (`mmap`'s FD and OFFSET).
+    pub dropped_when_left_out: bool,
 }
 
 const fn operand(word: &'static str, kind: OperandKind) -> Operand {
-    Operand { word, kind, default: None }
+    Operand { word, kind, default: None, dropped_when_left_out: false }
 }
 
 const fn optional(word: &'static str, kind: OperandKind, default: i64) -> Operand {
-    Operand { word, kind, default: Some(default) }
+    Operand { word, kind, default: Some(default), dropped_when_left_out: false }
+}
+
+/// An optional operand dropped from the resolved operands when left out (see
+/// [`Operand::dropped_when_left_out`]).
+const fn added_later(word: &'static str, kind: OperandKind, default: i64) -> Operand {
+    Operand { word, kind, default: Some(default), dropped_when_left_out: true }
 }
 
 /// What `NAME = CALL ...` binds.
@@ -1325,13 +1343,19 @@ pub const CALLS: &[CallSpec] = &[
         id: CallId::Mmap,
         name: "mmap",
         mechanism: Mechanism::Mm,
-        operands: &[operand("LENGTH", K::Int), operand("PROT", K::Flags(Family::Prot)), operand("FLAGS", K::Flags(Family::MapFlag))],
+        operands: &[
+            operand("LENGTH", K::Int),
+            operand("PROT", K::Flags(Family::Prot)),
+            operand("FLAGS", K::Flags(Family::MapFlag)),
+            added_later("FD", K::Fd, -1),
+            added_later("OFFSET", K::Int, 0),
+        ],
         binding: B::Value,
         result: R::Number,
         may_block: false,
-        c_text: "mmap(NULL, {0}, {1}, {2}, -1, 0)",
+        c_text: "mmap(NULL, {0}, {1}, {2}, {3}, {4})",
         man: "mmap(2)",
-        summary: reference_text!("Maps LENGTH bytes (whole pages) of zeros at an address the kernel picks and returns it; FLAGS `MAP_SHARED|MAP_ANONYMOUS` (a child's writes are seen by its parent) or `MAP_PRIVATE|MAP_ANONYMOUS` (copy-on-write after `fork`); PROT `PROT_READ|PROT_WRITE`, `PROT_READ` or `PROT_NONE`."),
+        summary: reference_text!("Maps LENGTH bytes (whole pages) at an address the kernel picks and returns it; FLAGS `MAP_SHARED|MAP_ANONYMOUS` (zeros; a child's writes are seen by its parent) or `MAP_PRIVATE|MAP_ANONYMOUS` (copy-on-write after `fork`); PROT `PROT_READ|PROT_WRITE`, `PROT_READ` or `PROT_NONE`. Without `MAP_ANONYMOUS`, the pages of the POSIX shared memory object open on FD from OFFSET (a multiple of 4096): `MAP_SHARED` maps its very pages, `MAP_PRIVATE` maps them copy-on-write; a page past the object's size may be mapped, but touching it is `SIGBUS`. `EACCES` for `MAP_SHARED` with `PROT_WRITE` on a descriptor opened `O_RDONLY` (or any mapping of one opened for writing only), `ENODEV` for a pipe or a socket, `EBADF` for no descriptor."),
     },
     CallSpec {
         id: CallId::Munmap,
@@ -1597,6 +1621,42 @@ pub const CALLS: &[CallSpec] = &[
         man: "futex(2)",
         summary: reference_text!("`FUTEX_WAIT`: if the 32-bit word at ADDR (a multiple of 4, else `EINVAL`; unmapped: `EFAULT`) still holds VAL, sleeps until a `FUTEX_WAKE` on the same word, and returns 0; otherwise fails with `EAGAIN` at once. `FUTEX_WAKE`: wakes up to VAL sleepers of the word (at least one), first asleep first, and returns how many. In a shared mapping the word is the same for every process that maps its frame; in a private one, or with the `_PRIVATE` forms, only the process's own sleepers match."),
     },
+    CallSpec {
+        id: CallId::ShmOpen,
+        name: "shm_open",
+        mechanism: Mechanism::PosixShm,
+        operands: &[NAME, operand("FLAGS", K::Flags(Family::ShmOpenFlag)), MODE],
+        binding: B::Fd,
+        result: R::Fd,
+        may_block: false,
+        c_text: "shm_open({0}, {1}[, {2}])",
+        man: "shm_open(3)",
+        summary: reference_text!("Opens the POSIX shared memory object NAME (`\"/board\"`, the file `/dev/shm/board`) with `O_RDONLY` or `O_RDWR`, and `O_CREAT` (a new object is empty: size 0), `O_EXCL`, `O_TRUNC`; MODE (0600 if left out) for a new object. `ENOENT` for no such object, `EEXIST` with `O_CREAT|O_EXCL`, `EACCES` when the mode refuses the access, `EINVAL` for a name glibc refuses (empty, or with a `/` past the leading ones). The descriptor is close-on-exec."),
+    },
+    CallSpec {
+        id: CallId::Ftruncate,
+        name: "ftruncate",
+        mechanism: Mechanism::PosixShm,
+        operands: &[FD, operand("LENGTH", K::Int)],
+        binding: B::Value,
+        result: R::Zero,
+        may_block: false,
+        c_text: "ftruncate({0}, {1})",
+        man: "ftruncate(2)",
+        summary: reference_text!("Sets the size of the shared memory object open on FD: growing adds pages of zeros, which mappings past the old end may then touch; shrinking frees the pages past the new end and unmaps them from every mapping (private copies too), so touching them is `SIGBUS` again. `EINVAL` for a negative LENGTH or a descriptor not open for writing or not on a regular file (a pipe, a socket), `EBADF` for no descriptor."),
+    },
+    CallSpec {
+        id: CallId::ShmUnlink,
+        name: "shm_unlink",
+        mechanism: Mechanism::PosixShm,
+        operands: &[NAME],
+        binding: B::Value,
+        result: R::Zero,
+        may_block: false,
+        c_text: "shm_unlink({0})",
+        man: "shm_unlink(3)",
+        summary: reference_text!("Removes the name (`ENOENT` if there is none); the object itself lives on while a descriptor or a mapping holds it."),
+    },
 ];
 
 impl CallId {
@@ -1644,9 +1704,6 @@ pub const NOT_MODELLED: &[&str] = &[
     "epoll_wait",
     "sem_init",
     "sem_destroy",
-    "shm_open",
-    "shm_unlink",
-    "ftruncate",
     "setsid",
     "getsid",
     "execve",
@@ -1704,6 +1761,10 @@ mod tests {
                 assert!(spec.operands[first..].iter().all(|operand| operand.default.is_some()), "{}", spec.name);
             }
             assert!(!NOT_MODELLED.contains(&spec.name), "{} is modelled", spec.name);
+            // An operand dropped when left out is optional, and so is every one after it.
+            if let Some(first) = spec.operands.iter().position(|operand| operand.dropped_when_left_out) {
+                assert!(spec.operands[first..].iter().all(|operand| operand.dropped_when_left_out), "{}", spec.name);
+            }
             for (index, operand) in spec.operands.iter().enumerate() {
                 // A field a control call reads is named with its result (`ds.msg_qnum is 3`).
                 if operand.word == "FIELD" {

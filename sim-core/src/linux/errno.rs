@@ -25,6 +25,7 @@ pub const ERRNOS: &[(u16, &str, &str)] = &[
     (14, "EFAULT", "bad address"),
     (16, "EBUSY", "device or resource busy"),
     (17, "EEXIST", "file exists"),
+    (19, "ENODEV", "no such device"),
     (20, "ENOTDIR", "not a directory"),
     (21, "EISDIR", "is a directory"),
     (22, "EINVAL", "invalid argument"),
@@ -73,6 +74,7 @@ pub const EACCES: Errno = Errno(13);
 pub const EFAULT: Errno = Errno(14);
 pub const EBUSY: Errno = Errno(16);
 pub const EEXIST: Errno = Errno(17);
+pub const ENODEV: Errno = Errno(19);
 pub const EINVAL: Errno = Errno(22);
 pub const EMFILE: Errno = Errno(24);
 pub const ENOTTY: Errno = Errno(25);

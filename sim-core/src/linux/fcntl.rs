@@ -18,6 +18,8 @@ pub const UMASK: i64 = 0o022;
 pub const O_NONBLOCK: i64 = 0o4000;
 /// `O_LARGEFILE` as `F_GETFL` shows it on x86-64 for files opened with `open` (the kernel forces it).
 pub const O_LARGEFILE: i64 = 0o100000;
+/// `open` does not follow a symbolic link in the last component (glibc's `shm_open` adds it).
+pub const O_NOFOLLOW: i64 = 0o400000;
 pub const O_DIRECT: i64 = 0o40000;
 pub const O_CLOEXEC: i64 = 0o2000000;
 

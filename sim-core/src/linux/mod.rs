@@ -118,6 +118,8 @@ pub enum Family {
     SockOption,
     /// `futex` operations: `FUTEX_WAIT`, `FUTEX_WAKE`, and their `_PRIVATE` forms.
     FutexOp,
+    /// `shm_open` flags: `O_RDONLY` or `O_RDWR`, with `O_CREAT`, `O_EXCL`, `O_TRUNC`.
+    ShmOpenFlag,
 }
 
 impl Family {
@@ -171,6 +173,7 @@ impl Family {
             Family::SockLevel => "a socket option level",
             Family::SockOption => "a socket option",
             Family::FutexOp => "a futex operation",
+            Family::ShmOpenFlag => "a shm_open flag",
         }
     }
 }
@@ -197,6 +200,7 @@ const fn constant(name: &'static str, value: i64, families: u64) -> Constant {
 const OPEN: u64 = Family::OpenFlag.bit();
 const MQ_OPEN: u64 = Family::MqOpenFlag.bit();
 const SEM_OPEN: u64 = Family::SemOpenFlag.bit();
+const SHM_OPEN: u64 = Family::ShmOpenFlag.bit();
 const MSGCTL: u64 = Family::MsgctlCommand.bit();
 const SEMCTL: u64 = Family::SemctlCommand.bit();
 const NOWAIT: u64 = Family::MsgsndFlag.bit() | Family::MsgrcvFlag.bit() | Family::SemopFlag.bit();
@@ -208,11 +212,12 @@ const SHMCTL: u64 = Family::ShmctlCommand.bit();
 /// Every named constant besides errnos and signals (which come from their tables), in the order the
 /// trace prints flags.
 pub const CONSTANTS: &[Constant] = &[
-    constant("O_RDONLY", fcntl::O_RDONLY, OPEN | MQ_OPEN),
+    constant("O_RDONLY", fcntl::O_RDONLY, OPEN | MQ_OPEN | SHM_OPEN),
     constant("O_WRONLY", fcntl::O_WRONLY, OPEN | MQ_OPEN),
-    constant("O_RDWR", fcntl::O_RDWR, OPEN | MQ_OPEN),
-    constant("O_CREAT", fcntl::O_CREAT, MQ_OPEN | SEM_OPEN),
-    constant("O_EXCL", fcntl::O_EXCL, MQ_OPEN | SEM_OPEN),
+    constant("O_RDWR", fcntl::O_RDWR, OPEN | MQ_OPEN | SHM_OPEN),
+    constant("O_CREAT", fcntl::O_CREAT, MQ_OPEN | SEM_OPEN | SHM_OPEN),
+    constant("O_EXCL", fcntl::O_EXCL, MQ_OPEN | SEM_OPEN | SHM_OPEN),
+    constant("O_TRUNC", fcntl::O_TRUNC, SHM_OPEN),
     constant("O_NONBLOCK", fcntl::O_NONBLOCK, OPEN | PIPE2 | MQ_OPEN | Family::MqFlag.bit()),
     constant("O_CLOEXEC", fcntl::O_CLOEXEC, OPEN | PIPE2),
     constant("O_DIRECT", fcntl::O_DIRECT, PIPE2),
@@ -402,7 +407,7 @@ pub fn value_text(family: Family, value: i64) -> String {
             Some(signal) => signal.name().to_string(),
             None => value.to_string(),
         },
-        Family::OpenFlag | Family::MqOpenFlag => {
+        Family::OpenFlag | Family::MqOpenFlag | Family::ShmOpenFlag => {
             let access = match value & fcntl::O_ACCMODE {
                 fcntl::O_RDONLY => "O_RDONLY".to_string(),
                 fcntl::O_WRONLY => "O_WRONLY".to_string(),

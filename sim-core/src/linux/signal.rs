@@ -76,6 +76,7 @@ pub const SIGRTMIN: u8 = 34;
 pub const SIGRTMAX: u8 = 64;
 
 pub const SIGHUP: Signal = Signal(1);
+pub const SIGBUS: Signal = Signal(7);
 pub const SIGFPE: Signal = Signal(8);
 pub const SIGKILL: Signal = Signal(9);
 pub const SIGSEGV: Signal = Signal(11);

@@ -374,6 +374,11 @@ fn sentence(program: &Program, trace: &Trace, names: &ProcessNames, step: u64, e
                     signal.name()
                 ))
             }
+            EventKind::Fault { pid, signal, .. } if *signal == crate::linux::signal::SIGBUS => tail.push(format!(
+                "{} touches a page past the end of the shared memory object it maps, and the kernel raises {} for it",
+                names.process(*pid),
+                signal.name()
+            )),
             EventKind::Fault { pid, signal, .. } if *signal == crate::linux::signal::SIGSEGV => tail.push(format!(
                 "{} uses a named semaphore handle that is not open, and the CPU raises {} for it",
                 names.process(*pid),

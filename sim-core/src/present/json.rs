@@ -154,6 +154,7 @@ fn write_object_ref(out: &mut String, object: ObjectRef) {
         ObjectKind::Mqueue => "mqueue",
         ObjectKind::NamedSem => "named_sem",
         ObjectKind::Socket => "socket",
+        ObjectKind::ShmObject => "shm_object",
     };
     let mut fields = Object::tagged(out, "kind", kind);
     fields.unsigned("id", object.id.into());

@@ -276,6 +276,12 @@ fn fill_template(program: &Program, call: &CallOp, args: &Args) -> String {
                     None => (spec.as_str(), false),
                 };
                 let index: usize = number.parse().expect("templates in the table name operands by number");
+                if index >= call.operands.len() {
+                    // An operand left out and dropped from the call: its default.
+                    let default = call.id.spec().operands[index].default.unwrap_or(0);
+                    out.push_str(&default.to_string());
+                    continue;
+                }
                 out.push_str(&operand_text(program, call, index, args.get(index), len));
             }
             other if !skipping => out.push(other),
@@ -592,6 +598,14 @@ pub fn leftover_text(program: &Program, object: &ObjectRef, label: i64, count: u
             name(),
             plural(count, "message", "messages")
         ),
+        crate::trace::ObjectKind::ShmObject => {
+            let name = name();
+            format!(
+                "left behind: POSIX shared memory object {name} of {} (the file /dev/shm/{}), until `shm_unlink` removes it",
+                byte_count(count),
+                name.trim_start_matches('/')
+            )
+        }
         _ => {
             let name = name();
             format!(
@@ -813,6 +827,14 @@ pub fn event_text(program: &Program, trace: &Trace, names: &ProcessNames, event:
             let line = program.ops.get(*op as usize).map_or(0, |op| op.span.line);
             format!(
                 "its {} on line {line} touches memory no mapping lets it (none there, or not mapped for writing): the CPU raises {}",
+                program.call(*op).map_or("access", |call| call.id.name()),
+                signal.name()
+            )
+        }
+        EventKind::Fault { op, signal, .. } if *signal == crate::linux::signal::SIGBUS => {
+            let line = program.ops.get(*op as usize).map_or(0, |op| op.span.line);
+            format!(
+                "its {} on line {line} touches a page past the end of the shared memory object it maps: the object has no page there, and the kernel raises {}",
                 program.call(*op).map_or("access", |call| call.id.name()),
                 signal.name()
             )

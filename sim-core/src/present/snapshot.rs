@@ -75,6 +75,7 @@ pub enum ObjectView {
     ShmSegment(Box<ShmSegmentView>),
     AddressSpace(Box<AddressSpaceView>),
     SocketPair(Box<SocketPairView>),
+    ShmObject(Box<ShmObjectView>),
 }
 
 impl ObjectView {
@@ -88,6 +89,7 @@ impl ObjectView {
                 | ObjectView::Mqueue(_)
                 | ObjectView::NamedSem(_)
                 | ObjectView::ShmSegment(_)
+                | ObjectView::ShmObject(_)
         )
     }
 }
@@ -217,6 +219,10 @@ pub struct MappingView {
     pub shared: bool,
     /// The segment it attaches, if it is one.
     pub segment: Option<i32>,
+    /// The POSIX shared memory object it maps, if it is one.
+    pub object: Option<u32>,
+    /// A page past the end of its object has the frame `u32::MAX` (`kernel::mm::NO_FRAME`): touching
+    /// it is `SIGBUS`.
     pub pages: Vec<PageView>,
 }
 
@@ -229,6 +235,24 @@ pub struct PageView {
     pub sharers: u32,
     /// The 64-bit integers of the page that are not 0, by offset (the first few).
     pub words: Vec<(u32, i64)>,
+}
+
+/// A POSIX shared memory object, as `/dev/shm` lists it (a removed name: still open or mapped).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShmObjectView {
+    pub id: u32,
+    /// `/NAME`, or `None` once `shm_unlink` removed it.
+    pub name: Option<String>,
+    pub mode: u32,
+    /// Its size in bytes (`ftruncate`).
+    pub size: u64,
+    /// The frames of its pages, in order.
+    pub frames: Vec<u32>,
+    /// Open file descriptions of it.
+    pub opens: u32,
+    /// Mappings of it in all processes.
+    pub mappings: u32,
+    pub creator: Pid,
 }
 
 /// A POSIX message queue, as `/dev/mqueue` shows it, with its messages (highest priority first).
@@ -453,6 +477,12 @@ impl Snapshot {
                         match name {
                             Some(name) => format!("POSIX message queue /{name} ({access})"),
                             None => format!("POSIX message queue {id}, unlinked ({access})"),
+                        }
+                    }
+                    (crate::kernel::fd::FileObject::ShmObject(id), _) => {
+                        match kernel.shm_object(id).and_then(|object| object.name.as_ref()) {
+                            Some(name) => format!("shared memory object /{name} ({end})"),
+                            None => format!("shared memory object {id}, unlinked ({end})"),
                         }
                     }
                     _ => "/dev/null".to_string(),

@@ -40,10 +40,12 @@ pub enum ObjectKind {
     Frame,
     /// A Unix-domain socket, by its number in the kernel (from 1, in the order they were made).
     Socket,
+    /// A POSIX shared memory object, by its number in the kernel (from 1, in the order they were made).
+    ShmObject,
 }
 
 impl ObjectKind {
-    pub const ALL: [ObjectKind; 12] = [
+    pub const ALL: [ObjectKind; 13] = [
         ObjectKind::DevNull,
         ObjectKind::Pipe,
         ObjectKind::Process,
@@ -56,6 +58,7 @@ impl ObjectKind {
         ObjectKind::ShmSegment,
         ObjectKind::Frame,
         ObjectKind::Socket,
+        ObjectKind::ShmObject,
     ];
 
     /// The kind's number in the packed form. Numbers 0 to 6 fit the three bits an object's reference
@@ -75,6 +78,7 @@ impl ObjectKind {
             ObjectKind::ShmSegment => 9,
             ObjectKind::Frame => 10,
             ObjectKind::Socket => 11,
+            ObjectKind::ShmObject => 12,
         }
     }
 
@@ -137,6 +141,10 @@ impl ObjectRef {
         ObjectRef { kind: ObjectKind::Socket, id }
     }
 
+    pub fn shm_object(id: u32) -> ObjectRef {
+        ObjectRef { kind: ObjectKind::ShmObject, id }
+    }
+
     /// The object in words: `pipe 1`, `/dev/null`.
     pub fn words(&self) -> String {
         match self.kind {
@@ -152,6 +160,7 @@ impl ObjectRef {
             ObjectKind::ShmSegment => format!("shared memory segment {}", self.id),
             ObjectKind::Frame => format!("frame {}", self.id),
             ObjectKind::Socket => format!("socket {}", self.id),
+            ObjectKind::ShmObject => format!("shared memory object {}", self.id),
         }
     }
 }

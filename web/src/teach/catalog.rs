@@ -113,6 +113,7 @@ pub const LEARN_ORDER: &[(&str, &str)] = &[
     ("shm-readonly-segv", "Shared memory"),
     ("shm-rmid-last-detach", "Shared memory"),
     ("mmap-private-cow", "Shared memory"),
+    ("posix-shm-unrelated", "Shared memory"),
     ("socketpair-echo", "Sockets"),
     ("socket-boundaries", "Sockets"),
     ("socket-echo-server", "Sockets"),

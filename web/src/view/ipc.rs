@@ -201,10 +201,21 @@ pub fn panel(objects: &[ObjectView], names: &Names) -> Html {
                     segment.mode,
                     format!("{} B, {}", segment.size, count(segment.attached as usize, "attach")),
                 ),
-                ObjectView::Pipe(_)
-                | ObjectView::Fifo(_)
-                | ObjectView::AddressSpace(_)
-                | ObjectView::SocketPair(_) => return None,
+                ObjectView::ShmObject(object) => (
+                    "shm object",
+                    object.name.clone().unwrap_or_else(|| format!("object {} (unlinked)", object.id)),
+                    object.creator,
+                    object.mode,
+                    format!(
+                        "{} B, {}, {}",
+                        object.size,
+                        count(object.opens as usize, "open file"),
+                        count(object.mappings as usize, "mapping")
+                    ),
+                ),
+                ObjectView::Pipe(_) | ObjectView::Fifo(_) | ObjectView::AddressSpace(_) | ObjectView::SocketPair(_) => {
+                    return None
+                }
             };
             Some(html! {
                 <tr>
@@ -413,10 +424,12 @@ pub fn memory_map(objects: &[ObjectView], moved: &[PageMove], names: &Names) -> 
         y += TABLE_HEAD;
         let mut lines: Vec<Html> = Vec::new();
         for mapping in &space.mappings {
-            let what = match mapping.segment {
-                Some(segment) => format!("shm {segment}"),
-                None if mapping.shared => "shared".to_string(),
-                None => "private".to_string(),
+            let what = match (mapping.segment, mapping.object) {
+                (Some(segment), _) => format!("shm {segment}"),
+                (None, Some(object)) if mapping.shared => format!("shm object {object}"),
+                (None, Some(object)) => format!("shm object {object}, private"),
+                (None, None) if mapping.shared => "shared".to_string(),
+                (None, None) => "private".to_string(),
             };
             let access = match mapping.prot & 3 {
                 0 => "---",
@@ -439,7 +452,10 @@ pub fn memory_map(objects: &[ObjectView], moved: &[PageMove], names: &Names) -> 
                         }
                     </g>
                 });
-                rows.push(PageRow { pid, page: address, frame: page.frame, y: y + ROW / 2 });
+                // A page past the end of its shared memory object has no frame to point at.
+                if page.frame != u32::MAX {
+                    rows.push(PageRow { pid, page: address, frame: page.frame, y: y + ROW / 2 });
+                }
                 y += ROW;
             }
         }

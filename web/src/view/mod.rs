@@ -312,7 +312,8 @@ fn objects(engine: &Engine, snapshot: &Snapshot) -> Html {
                 | ObjectView::NamedSem(_)
                 | ObjectView::ShmSegment(_)
                 | ObjectView::AddressSpace(_)
-                | ObjectView::SocketPair(_) => Html::default(),
+                | ObjectView::SocketPair(_)
+                | ObjectView::ShmObject(_) => Html::default(),
             }) }
         </div>
         </>

@@ -7,13 +7,14 @@
 //! same address, it keeps its own list of the ranges the scenario mapped ([`Ranges`], fixed-size and
 //! inherited across `fork` with the rest of its memory), searches it as the simulator searches its
 //! address space, and asks Linux for that address (`MAP_FIXED_NOREPLACE`, or `shmat` with an
-//! address). An instruction is the one real x86-64 instruction (`mov`, `lock xadd`, `lock cmpxchg`)
+//! address; a POSIX shared memory object's descriptor is mapped the same way). An instruction is the one real x86-64 instruction (`mov`, `lock xadd`, `lock cmpxchg`)
 //! through the pointer the scenario computed: outside every mapping, or into a page not open for writing, the CPU
-//! faults and Linux delivers a real `SIGSEGV`.
+//! faults and Linux delivers a real `SIGSEGV`; in a page past the end of a shared memory object, a real
+//! `SIGBUS`.
 
 use super::fd::payload_bytes;
 use super::sys::{exit_now, Region};
-use super::{call, exit_code, not_this_mechanism, value_or_errno, Out};
+use super::{call, exit_code, guard, not_this_mechanism, value_or_errno, Out};
 use crate::check::protocol::{CallView, Reply};
 use sim_core::kernel::mm::{MAP_BASE, TASK_SIZE};
 use sim_core::lang::syscalls::CallId;
@@ -101,11 +102,12 @@ impl Ranges {
     }
 }
 
-/// Maps at the address the simulator picks.
-fn mmap(length: i64, prot: i64, flags: i64) -> Out<'static> {
+/// Maps at the address the simulator picks (anonymous memory, or the file open on `fd` from `offset`).
+fn mmap(length: i64, prot: i64, flags: i64, fd: i64, offset: i64) -> Out<'static> {
     let len = if length > 0 { page_align(length as u64) } else { 0 };
     let address = ranges().free_range(len).unwrap_or(0);
-    let result = call(libc::SYS_mmap, &[address as i64, length, prot, flags | libc::MAP_FIXED_NOREPLACE as i64, -1, 0]);
+    let flags = flags | libc::MAP_FIXED_NOREPLACE as i64;
+    let result = call(libc::SYS_mmap, &[address as i64, length, prot, flags, guard(fd), offset]);
     if result >= 0 {
         ranges().add(result as u64, result as u64 + len);
     }
@@ -173,7 +175,11 @@ fn load_bytes<'a>(command: &CallView, data: &'a mut Region) -> Out<'a> {
 
 pub fn perform<'a>(command: &CallView<'a>, data: &'a mut Region) -> Out<'a> {
     match command.id {
-        CallId::Mmap => mmap(command.arg(0), command.arg(1), command.arg(2)),
+        // FD and OFFSET are left out of the command when the scenario leaves them out (-1 and 0).
+        CallId::Mmap => {
+            let offset = if command.count() > 4 { command.arg(4) } else { 0 };
+            mmap(command.arg(0), command.arg(1), command.arg(2), command.arg(3), offset)
+        }
         CallId::Munmap => {
             let result = call(libc::SYS_munmap, &[command.arg(0), command.arg(1)]);
             if result == 0 {

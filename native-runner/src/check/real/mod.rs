@@ -38,6 +38,7 @@ pub mod mqueue;
 pub mod msg;
 pub mod named_sem;
 pub mod pipe;
+pub mod posix_shm;
 pub mod process;
 pub mod sched;
 pub mod sem;
@@ -151,6 +152,7 @@ pub fn perform<'a>(call: &CallView<'a>, data: &'a mut sys::Region, path: &mut [u
         Mechanism::Shm => shm::perform(call),
         Mechanism::Mm | Mechanism::Memory => mm::perform(call, data),
         Mechanism::Socket => socket::perform(call, data),
+        Mechanism::PosixShm => posix_shm::perform(call, path),
     }
 }
 
@@ -171,6 +173,7 @@ pub fn blocking_syscall(id: CallId) -> Option<i64> {
         Mechanism::Mm => (id == CallId::Futex).then_some(libc::SYS_futex),
         Mechanism::Shm | Mechanism::Memory => None,
         Mechanism::Socket => socket::blocking_syscall(id),
+        Mechanism::PosixShm => None,
     }
 }
 
