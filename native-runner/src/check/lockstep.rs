@@ -1423,6 +1423,12 @@ impl Runner<'_> {
         }
     }
 
+    /// The pid outside the namespace of a scenario process alive on both sides, if it is.
+    fn live_outer_pid(&self, kernel: &Kernel, pid: Pid) -> Option<i32> {
+        let proc = self.procs.get(&pid)?;
+        (proc.phase == Phase::Alive && proc.outer_pid > 0 && kernel.process(pid).is_alive()).then_some(proc.outer_pid)
+    }
+
     /// Compares the signal state of the processes the step touched with `/proc/PID/status`: the blocked
     /// mask, the pending signals, the ignored and the handled ones.
     fn compare_signals(
@@ -1437,16 +1443,13 @@ impl Runner<'_> {
         pids.extend(expected.signalled.iter().copied().filter(|pid| *pid != actor));
         let mut differs = false;
         for pid in pids {
-            let Some(proc) = self.procs.get(&pid) else { continue };
-            if proc.phase != Phase::Alive || proc.outer_pid <= 0 || !kernel.process(pid).is_alive() {
-                continue;
-            }
+            let Some(outer_pid) = self.live_outer_pid(kernel, pid) else { continue };
             if kernel.process(pid).state == ProcState::Zombie {
                 continue;
             }
-            let sets = host::signal_sets(proc.outer_pid);
+            let sets = host::signal_sets(outer_pid);
             // Inside `sigwaitinfo` (asleep, or woken and not run yet): the set it waits for.
-            let waiting_for = proc.levels.last().and_then(|top| top.in_call).and_then(|(op, args)| {
+            let waiting_for = self.procs[&pid].levels.last().and_then(|top| top.in_call).and_then(|(op, args)| {
                 let id = self.program.call(op).map(|call| call.id);
                 matches!(id, Some(CallId::Sigwaitinfo | CallId::Sigtimedwait)).then(|| args.get(0) as u64)
             });
@@ -1495,12 +1498,9 @@ impl Runner<'_> {
         pids.extend(expected.forked());
         let mut differs = false;
         for pid in pids {
-            let Some(proc) = self.procs.get(&pid) else { continue };
-            if proc.phase != Phase::Alive || proc.outer_pid <= 0 || !kernel.process(pid).is_alive() {
-                continue;
-            }
+            let Some(outer_pid) = self.live_outer_pid(kernel, pid) else { continue };
             let (low, high) = SCENARIO_MAPPINGS;
-            let linux = match host::mappings(proc.outer_pid, low, high) {
+            let linux = match host::mappings(outer_pid, low, high) {
                 Some(found) => Obs::Mappings { ranges: joined_ranges(found) },
                 None => Obs::Unclear { detail: "its /proc/PID/maps could not be read".to_string() },
             };

@@ -347,6 +347,18 @@ pub(crate) fn map(
     Some(start)
 }
 
+/// A mapping's length in whole pages: `EINVAL` for none, `ENOMEM` past the address space.
+fn mapping_length(length: i64) -> Result<u64, Exec> {
+    if length <= 0 {
+        return Err(Kernel::error(EINVAL));
+    }
+    let len = page_align(length as u64);
+    if len > TASK_SIZE {
+        return Err(Kernel::error(ENOMEM));
+    }
+    Ok(len)
+}
+
 /// `mmap(NULL, length, prot, flags, fd, offset)` (x86-64's `sys_mmap`, `ksys_mmap_pgoff`, `do_mmap`):
 /// anonymous memory, or a POSIX shared memory object's pages.
 fn mmap(kernel: &mut Kernel, pid: Pid, length: i64, prot: i64, flags: i64, fd: i64, offset: i64) -> Exec {
@@ -364,13 +376,10 @@ fn mmap(kernel: &mut Kernel, pid: Pid, length: i64, prot: i64, flags: i64, fd: i
         MAP_PRIVATE => false,
         _ => return Kernel::error(EINVAL),
     };
-    if length <= 0 {
-        return Kernel::error(EINVAL);
-    }
-    let len = page_align(length as u64);
-    if len > TASK_SIZE {
-        return Kernel::error(ENOMEM);
-    }
+    let len = match mapping_length(length) {
+        Ok(len) => len,
+        Err(error) => return error,
+    };
     let pages = len / PAGE as u64;
     if !kernel.frames_fit(pages) {
         return kernel.halt_mapped(len);
@@ -388,13 +397,10 @@ fn mmap(kernel: &mut Kernel, pid: Pid, length: i64, prot: i64, flags: i64, fd: i
 /// `do_mmap` of an open file: only a POSIX shared memory object's file can be mapped (`shmem_mmap`);
 /// its pages from `offset` on are mapped, those past its end without a frame (see [`NO_FRAME`]).
 fn mmap_file(kernel: &mut Kernel, pid: Pid, length: i64, prot: i64, flags: i64, file: u32, offset: i64) -> Exec {
-    if length <= 0 {
-        return Kernel::error(EINVAL);
-    }
-    let len = page_align(length as u64);
-    if len > TASK_SIZE {
-        return Kernel::error(ENOMEM);
-    }
+    let len = match mapping_length(length) {
+        Ok(len) => len,
+        Err(error) => return error,
+    };
     let pages = len / PAGE as u64;
     // `do_mmap`: the page offset must not wrap (`EOVERFLOW`); the model keeps it in 32 bits.
     let pgoff = (offset as u64) / PAGE as u64;

@@ -477,6 +477,19 @@ mod tests {
         super::super::ipc::call_results(crate::Limits::DEFAULT, source)
     }
 
+    /// Runs a scenario to its end, round-robin, checking the kernel's invariants after every step.
+    fn run_checked(source: &str) -> (Kernel, Trace) {
+        let scenario = crate::parse(source).expect("parses");
+        let program = Arc::new(crate::lang::compile::Program::compile(&scenario).expect("compiles"));
+        let mut trace = Trace::new(true);
+        let mut kernel = Kernel::new(program.clone(), crate::Limits::DEFAULT, &mut trace).expect("fits");
+        while let Some(&pid) = kernel.runnable().first() {
+            kernel.step(&program, pid, &mut trace).expect("no limit");
+            kernel.check_invariants().expect("the counts hold");
+        }
+        (kernel, trace)
+    }
+
     fn error(errno: Errno) -> CallResult {
         Error { errno }
     }
@@ -508,14 +521,7 @@ mod tests {
                       x = pread r 8 4096\n  ftruncate f 100\n  mmap 4096 PROT_READ MAP_SHARED p.r\n  \
                       mmap 4096 PROT_READ|PROT_WRITE MAP_SHARED r\n  mmap 4096 PROT_READ MAP_SHARED f 100\n  \
                       load m 4096\n}\n";
-        let scenario = crate::parse(source).expect("parses");
-        let program = Arc::new(crate::lang::compile::Program::compile(&scenario).expect("compiles"));
-        let mut trace = Trace::new(true);
-        let mut kernel = Kernel::new(program.clone(), crate::Limits::DEFAULT, &mut trace).expect("fits");
-        while let Some(&pid) = kernel.runnable().first() {
-            kernel.step(&program, pid, &mut trace).expect("no limit");
-            kernel.check_invariants().expect("the counts hold");
-        }
+        let (_, trace) = run_checked(source);
         let results: Vec<CallResult> = trace
             .events
             .iter()
@@ -554,13 +560,7 @@ mod tests {
         assert_eq!(results[5], Value { value: 5 }, "a private mapping sees the object until it writes");
         assert_eq!(results[7], Value { value: 5 }, "its write went to a copy");
         assert_eq!(results[10], Value { value: 5 }, "unlinked and closed, still mapped");
-        let scenario = crate::parse(source).expect("parses");
-        let program = Arc::new(crate::lang::compile::Program::compile(&scenario).expect("compiles"));
-        let mut trace = Trace::new(true);
-        let mut kernel = Kernel::new(program.clone(), crate::Limits::DEFAULT, &mut trace).expect("fits");
-        while let Some(&pid) = kernel.runnable().first() {
-            kernel.step(&program, pid, &mut trace).expect("no limit");
-        }
+        let (kernel, _) = run_checked(source);
         assert!(kernel.ipc.shm_objects.iter().all(Option::is_none), "gone with its last mapping");
         assert_eq!(kernel.frames.in_use, 0);
     }
