@@ -443,6 +443,10 @@ impl RunDir {
     }
 
     /// The real path standing in for scenario path number `index` (`"/tmp/x.fifo"` -> `DIR/3-x.fifo`).
+    ///
+    /// An abstract socket name (`"\0echo"`) is a name in the host's abstract namespace, which every
+    /// process of the network namespace shares: it gets the run directory's name in front
+    /// (`"\0ipclab-run-Ab12Cd/3-echo"`), so that two runs never meet.
     pub fn map(&self, index: usize, scenario_path: &str) -> PathBuf {
         let base: String = scenario_path
             .rsplit('/')
@@ -452,6 +456,10 @@ impl RunDir {
             .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
             .take(40)
             .collect();
+        if scenario_path.starts_with('\0') {
+            let run = self.path.file_name().map(|name| name.to_string_lossy().to_string()).unwrap_or_default();
+            return PathBuf::from(format!("\0{run}/{index}-{base}"));
+        }
         self.path.join(format!("{index}-{base}"))
     }
 }

@@ -386,10 +386,39 @@ fn socket(kernel: &mut Kernel, pid: Pid, kind: i64) -> Exec {
     }
 }
 
+/// Whether a socket address is a name in the abstract namespace (its first byte NUL, `unix(7)`): no file
+/// stands for it, and it lives exactly as long as the socket bound to it.
+pub fn is_abstract(path: &str) -> bool {
+    path.as_bytes().first() == Some(&0)
+}
+
+/// The live socket of type `kind` bound to the abstract name `path`. Linux keeps abstract names in a
+/// table hashed with the socket's type (`unix_abstract_hash`), and `__unix_find_socket_byname`
+/// looks in one bucket: a stream and a datagram socket may hold the same name, and a lookup never
+/// finds a socket of another type.
+fn abstract_socket(kernel: &Kernel, path: &str, kind: SocketKind) -> Option<u32> {
+    kernel
+        .sockets
+        .iter()
+        .flatten()
+        .find(|socket| socket.kind == kind && socket.path.as_deref() == Some(path))
+        .map(|socket| socket.id)
+}
+
 /// `unix_bind_bsd`: the socket file is made first (an existing path is `EADDRINUSE`), then a socket
-/// already bound refuses the second name (`EINVAL`) and the file goes again.
+/// already bound refuses the second name (`EINVAL`) and the file goes again. `unix_bind_abstract`
+/// checks in the other order: a bound socket is `EINVAL`, then a name held by a live socket of the
+/// same type is `EADDRINUSE`; no file is made.
 fn bind(kernel: &mut Kernel, id: u32, path: Arc<str>, path_index: u32) -> Exec {
-    if kernel.fifos.contains_key(&path) || kernel.socket_names.contains_key(&path) {
+    let kind = kernel.socket_mut(id).kind;
+    if is_abstract(&path) {
+        if kernel.socket_mut(id).path.is_some() {
+            return Kernel::error(EINVAL);
+        }
+        if abstract_socket(kernel, &path, kind).is_some() {
+            return Kernel::error(EADDRINUSE);
+        }
+    } else if kernel.fifos.contains_key(&path) || kernel.socket_names.contains_key(&path) {
         return Kernel::error(EADDRINUSE);
     }
     let socket = kernel.socket_mut(id);
@@ -398,7 +427,9 @@ fn bind(kernel: &mut Kernel, id: u32, path: Arc<str>, path_index: u32) -> Exec {
     }
     socket.path = Some(path.clone());
     socket.name = path_index + 1;
-    kernel.socket_names.insert(path, id);
+    if !is_abstract(&path) {
+        kernel.socket_names.insert(path, id);
+    }
     // What it sent and is not yet received now comes from this name.
     for entry in kernel.sockets.iter_mut().flatten().flat_map(|socket| socket.queue.iter_mut()) {
         if entry.from == id {
@@ -435,6 +466,14 @@ fn listen(kernel: &mut Kernel, pid: Pid, id: u32, backlog: i64, trace: &mut Trac
 /// `ECONNREFUSED` for a file that is not a socket (a FIFO) or a socket file whose socket is gone,
 /// `EPROTOTYPE` for a socket of another type.
 fn find_other(kernel: &mut Kernel, path: &Arc<str>, kind: SocketKind) -> Result<u32, Errno> {
+    if is_abstract(path) {
+        // `unix_find_abstract`: no live socket of this type holds the name: `ECONNREFUSED`.
+        let Some(id) = abstract_socket(kernel, path, kind) else { return Err(ECONNREFUSED) };
+        if kernel.footprint.enabled {
+            kernel.footprint.write(ObjectRef::socket(id));
+        }
+        return Ok(id);
+    }
     let Some(&id) = kernel.socket_names.get(path) else {
         return Err(if kernel.fifos.contains_key(path) { ECONNREFUSED } else { ENOENT });
     };
@@ -1022,6 +1061,10 @@ pub(crate) fn release(kernel: &mut Kernel, id: u32, by: Pid, trace: &mut Trace) 
         kernel.footprint.write(ObjectRef::socket(id));
     }
     let socket = kernel.sockets[id as usize - 1].take().expect("a live file points at a freed socket");
+    // An abstract name is free again from here (`unix_release_sock` takes the socket out of the table).
+    if kernel.footprint.enabled && socket.path.as_deref().is_some_and(is_abstract) {
+        kernel.footprint.write(ObjectRef::path(socket.name - 1));
+    }
     if socket.listening {
         // The connections nobody accepted go with it, each as a server end closed before it was
         // accepted: its client sees `ECONNRESET` (`unix_release_sock` with `embrion`); the clients
@@ -1628,5 +1671,34 @@ mod tests {
         assert_eq!(kid.reason, Some(BlockReason::SocketBacklog { socket: 1 }));
         assert_eq!(kid.waits_for, vec![2, 3], "whoever holds the listener could accept");
         assert!(simulation.kernel().socket_names.contains_key("/s"));
+    }
+
+    #[test]
+    fn an_abstract_name_makes_no_file_and_is_free_again_when_its_socket_closes() {
+        let simulation = simulation(
+            "process main {\n  a = socket SOCK_STREAM\n  bind a \"\\0n\" -> 0\n  b = socket SOCK_STREAM\n  \
+             bind b \"\\0n\" -> EADDRINUSE\n  close a\n  bind b \"\\0n\" -> 0\n  pause\n}\n",
+        );
+        // The `pause` ends the run as a deadlock; every call returned what it expects.
+        let failures = simulation.report().unwrap().failures;
+        assert!(failures.iter().all(|failure| failure.process == "the run"), "{failures:?}");
+        assert!(simulation.kernel().socket_names.is_empty(), "no socket file: {:?}", simulation.kernel().socket_names);
+        let holder = simulation.kernel().sockets.iter().flatten().find(|socket| socket.path.is_some());
+        assert_eq!(holder.map(|socket| (socket.id, socket.path.as_deref())), Some((2, Some("\0n"))));
+    }
+
+    #[test]
+    fn closing_the_holder_of_an_abstract_name_touches_the_name() {
+        // The explorer must not swap a `bind` of the name with the close that frees it.
+        let scenario = crate::parse("process main {\n  a = socket SOCK_DGRAM\n  bind a \"\\0n\"\n  close a\n}\n")
+            .unwrap_or_else(|errors| panic!("{:?}", errors[0]));
+        let config = RunConfig { policy: Policy::RoundRobin, track_footprints: true, ..RunConfig::default() };
+        let mut simulation = Simulation::new(&scenario, config).unwrap();
+        let mut footprints = Vec::new();
+        while let crate::sim::StepStatus::Ran(_) = simulation.step().unwrap() {
+            footprints.push(simulation.footprint().clone());
+        }
+        let close = &footprints[2];
+        assert!(close.writes.contains(&ObjectRef::path(0)), "{close:?}");
     }
 }

@@ -993,6 +993,24 @@ mod tests {
     }
 
     #[test]
+    fn a_nul_byte_starts_an_abstract_socket_name_and_goes_nowhere_else() {
+        let first_error = |text: &str| {
+            let errors = crate::parse(text).expect_err("refused");
+            (errors[0].span.line, errors[0].span.col, errors[0].message.clone())
+        };
+        let program = compile("process main {\n  s = socket SOCK_DGRAM\n  bind s \"\\0echo\"\n}\n");
+        assert_eq!(program.paths.iter().map(|path| &**path).collect::<Vec<_>>(), ["\0echo"]);
+        let (line, col, message) = first_error("process main {\n  s = socket SOCK_DGRAM\n  bind s \"a\\0b\"\n}\n");
+        assert_eq!((line, col), (3, 10));
+        assert!(message.contains("may only come first in a socket's address"), "{message}");
+        let (_, _, message) = first_error("process main {\n  s = socket SOCK_DGRAM\n  connect s \"\\0a\\0\"\n}\n");
+        assert!(message.contains("one NUL byte, the first"), "{message}");
+        let (line, _, message) = first_error("process main {\n  mkfifo \"\\0f\"\n}\n");
+        assert_eq!(line, 2);
+        assert!(message.contains("a path cannot contain a NUL byte"), "{message}");
+    }
+
+    #[test]
     fn names_become_slots_shared_by_every_process() {
         let program =
             compile("process a {\n p = pipe\n fork c {\n  close p.w\n }\n}\nprocess b {\n kill a SIGTERM\n}\n");

@@ -15,7 +15,7 @@
 use super::ast::*;
 use super::lexer::{is_identifier, show, Lexer, Tok, Token, MAX_DIAGNOSTICS};
 use super::names;
-use super::syscalls::{Binding, CallId, CallSpec, OperandKind, BYTES_FIELDS, CALLS, NOT_MODELLED};
+use super::syscalls::{Binding, CallId, CallSpec, Mechanism, OperandKind, BYTES_FIELDS, CALLS, NOT_MODELLED};
 use crate::diagnostic::Diagnostic;
 use crate::limits::Limits;
 use crate::linux::{self, Family, ERRNOS, SIGNALS};
@@ -1318,8 +1318,18 @@ impl<'a> Parser<'a> {
         if bytes.is_empty() {
             return Err(self.error(token.span, "a path cannot be empty"));
         }
-        if bytes.contains(&0) {
-            return Err(self.error(token.span, "a path cannot contain a NUL byte (`\\0`)"));
+        // A Unix-domain socket's address may start with a NUL byte: the rest is a name in the abstract
+        // namespace, with no file behind it (`unix(7)`).
+        let abstract_name = spec.mechanism == Mechanism::Socket && bytes[0] == 0;
+        if bytes[usize::from(abstract_name)..].contains(&0) {
+            let message = if abstract_name {
+                "an abstract socket name is written with one NUL byte, the first: `\"\\0name\"`"
+            } else if spec.mechanism == Mechanism::Socket {
+                "a NUL byte (`\\0`) may only come first in a socket's address, which makes it an abstract name"
+            } else {
+                "a path cannot contain a NUL byte (`\\0`)"
+            };
+            return Err(self.error(token.span, message));
         }
         if bytes.len() > self.limits.max_path_bytes as usize {
             return Err(self.error(

@@ -1502,7 +1502,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: false,
         c_text: "bind({0}, {{AF_UNIX, {1}}}, len)",
         man: "bind(2)",
-        summary: reference_text!("Gives the socket a name: a socket file at PATH (`EADDRINUSE` if the path exists; `unlink` removes it)."),
+        summary: reference_text!("Gives the socket a name: a socket file at PATH (`EADDRINUSE` if the path exists; `unlink` removes it), or, for a PATH that starts with `\\0` (`\"\\0echo\"`), a name in the abstract namespace: no file, `EADDRINUSE` while a live socket of the same type holds it, free again as soon as that socket is closed. `EINVAL` for a socket already bound."),
     },
     CallSpec {
         id: CallId::Listen,
@@ -1538,7 +1538,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: true,
         c_text: "connect({0}, {{AF_UNIX, {1}}}, len)",
         man: "connect(2)",
-        summary: reference_text!("Connects a stream or seqpacket socket to the socket listening at PATH, at once (the connection waits in the listener's queue until `accept`); `ENOENT` for no such path, `ECONNREFUSED` for nobody listening; sleeps while the queue is full. A datagram socket gets the socket bound at PATH as its default destination, for `send`, and takes datagrams from it alone; that socket is not told (`EPERM` if it is connected to another)."),
+        summary: reference_text!("Connects a stream or seqpacket socket to the socket listening at PATH, at once (the connection waits in the listener's queue until `accept`); `ENOENT` for no such path, `ECONNREFUSED` for nobody listening (and for an abstract name no socket of this type holds); sleeps while the queue is full. A datagram socket gets the socket bound at PATH as its default destination, for `send`, and takes datagrams from it alone; that socket is not told (`EPERM` if it is connected to another)."),
     },
     CallSpec {
         id: CallId::Getsockopt,

@@ -118,6 +118,7 @@ pub const LEARN_ORDER: &[(&str, &str)] = &[
     ("socketpair-echo", "Sockets"),
     ("socket-boundaries", "Sockets"),
     ("socket-echo-server", "Sockets"),
+    ("socket-abstract-name", "Sockets"),
     ("socket-datagram-server", "Sockets"),
     ("socket-type-flags", "Sockets"),
     ("socket-buffer-size", "Sockets"),

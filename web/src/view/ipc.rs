@@ -282,7 +282,11 @@ fn socket_end(end: &SocketEndView, names: &Names) -> Html {
         end.holders.iter().map(|(pid, fd)| format!("{} fd {fd}", name_of(names, *pid))).collect();
     let mut facts = vec![format!("socket {}", end.id)];
     if let Some(path) = &end.path {
-        facts.push(format!("bound to {path}"));
+        // An abstract name is written as `ss` writes it, with `@` for the NUL byte it starts with.
+        match path.strip_prefix('\0') {
+            Some(name) => facts.push(format!("bound to @{name} (abstract: no file)")),
+            None => facts.push(format!("bound to {path}")),
+        }
     }
     if end.listening {
         facts.push(format!("listening, backlog {}, {} to accept", end.backlog, end.pending.len()));

@@ -13,17 +13,20 @@ use sim_core::lang::syscalls::CallId;
 fn address(command: &CallView) -> (libc::sockaddr_un, i64) {
     // The driver maps every scenario path to a real one; a call without it breaks the protocol.
     let Some(path) = command.path() else { not_this_mechanism(command.id) };
-    let name = path.rsplit(|byte| *byte == b'/').next().unwrap_or(path);
+    // An abstract name (`RunDir::map`: a NUL, the run's name, `/N-base`) is all of its bytes and no
+    // terminating NUL: its length is the address's length (`unix(7)`).
+    let abstract_name = path.first() == Some(&0);
+    let name = if abstract_name { path } else { path.rsplit(|byte| *byte == b'/').next().unwrap_or(path) };
     // SAFETY: an all-zero `sockaddr_un` is valid.
     let mut address: libc::sockaddr_un = unsafe { std::mem::zeroed() };
     address.sun_family = libc::AF_UNIX as libc::sa_family_t;
-    if name.len() >= address.sun_path.len() || name.contains(&0) {
+    if name.len() >= address.sun_path.len() || name[usize::from(abstract_name)..].contains(&0) {
         not_this_mechanism(command.id);
     }
     for (at, byte) in name.iter().enumerate() {
         address.sun_path[at] = *byte as libc::c_char;
     }
-    let len = std::mem::size_of::<libc::sa_family_t>() + name.len() + 1;
+    let len = std::mem::size_of::<libc::sa_family_t>() + name.len() + usize::from(!abstract_name);
     (address, len as i64)
 }
 
@@ -37,7 +40,11 @@ fn sender_name(address: &libc::sockaddr_un, len: libc::socklen_t) -> i64 {
         return 0;
     }
     let path: Vec<u8> = address.sun_path.iter().take(len as usize - family).map(|byte| *byte as u8).collect();
-    let path = path.split(|byte| *byte == 0).next().unwrap_or(&[]);
+    // An abstract name: the number comes after the run's name and its `/`.
+    let path = match path.split_first() {
+        Some((0, name)) => name.rsplit(|byte| *byte == b'/').next().unwrap_or(&[]),
+        _ => path.split(|byte| *byte == 0).next().unwrap_or(&[]),
+    };
     let digits = path.iter().take_while(|byte| byte.is_ascii_digit()).count();
     match (std::str::from_utf8(&path[..digits]).ok().and_then(|text| text.parse::<i64>().ok()), path.get(digits)) {
         (Some(index), Some(b'-')) => index + 1,
