@@ -33,9 +33,10 @@ use crate::linux::errno::{
 };
 use crate::linux::fcntl;
 use crate::linux::socket::{
-    MSG_DONTWAIT, MSG_NOSIGNAL, MSG_PEEK, MSG_TRUNC, RMEM_DEFAULT, RMEM_MAX, SHUT_RD, SHUT_RDWR, SOCK_CLOEXEC,
+    AF_UNIX, MSG_DONTWAIT, MSG_NOSIGNAL, MSG_PEEK, MSG_TRUNC, RMEM_DEFAULT, RMEM_MAX, SHUT_RD, SHUT_RDWR, SOCK_CLOEXEC,
     SOCK_DGRAM, SOCK_MAX, SOCK_MIN_RCVBUF, SOCK_MIN_SNDBUF, SOCK_NONBLOCK, SOCK_RAW, SOCK_SEQPACKET, SOCK_STREAM,
-    SOCK_TYPE_MASK, SOL_SOCKET, SO_PEERCRED, SO_RCVBUF, SO_SNDBUF, SO_TYPE, WMEM_DEFAULT, WMEM_MAX,
+    SOCK_TYPE_MASK, SOL_SOCKET, SO_ACCEPTCONN, SO_DOMAIN, SO_ERROR, SO_PEERCRED, SO_PROTOCOL, SO_RCVBUF, SO_SNDBUF,
+    SO_SNDLOWAT, SO_TYPE, WMEM_DEFAULT, WMEM_MAX,
 };
 use crate::linux::Errno;
 use crate::present::snapshot::{MessageView, ObjectView, SocketEndView, SocketPairView};
@@ -1135,6 +1136,8 @@ pub(crate) fn release(kernel: &mut Kernel, id: u32, by: Pid, trace: &mut Trace) 
 
 /// `sk_getsockopt` at `SOL_SOCKET` (another level is the protocol's, which a Unix-domain socket does
 /// not have: `EOPNOTSUPP`). `SO_PEERCRED` fills a `struct ucred`, of which the pid is the value here.
+/// `SO_ERROR` takes the pending error (`sock_error`: read and cleared, so the next call does not see
+/// it); `SO_ACCEPTCONN` says whether the socket listens (`TCP_LISTEN`); `SO_SNDLOWAT` is always 1.
 fn getsockopt(kernel: &mut Kernel, id: u32, level: i64, option: i64) -> Exec {
     if level != SOL_SOCKET {
         return Kernel::error(EOPNOTSUPP);
@@ -1149,6 +1152,11 @@ fn getsockopt(kernel: &mut Kernel, id: u32, level: i64, option: i64) -> Exec {
         SO_SNDBUF => socket.sndbuf as i64,
         SO_RCVBUF => socket.rcvbuf as i64,
         SO_PEERCRED => socket.peer_pid as i64,
+        SO_ERROR => socket.error.take().map_or(0, |errno| errno.0 as i64),
+        SO_SNDLOWAT => 1,
+        SO_ACCEPTCONN => socket.listening as i64,
+        SO_PROTOCOL => 0,
+        SO_DOMAIN => AF_UNIX,
         other => return not_modelled_option(kernel, other),
     };
     Exec::Done(CallResult::Out { value })
@@ -1156,7 +1164,10 @@ fn getsockopt(kernel: &mut Kernel, id: u32, level: i64, option: i64) -> Exec {
 
 /// The options of `SOL_SOCKET` this model leaves out: Linux has dozens, whose values it would answer.
 fn not_modelled_option(kernel: &mut Kernel, option: i64) -> Exec {
-    let detail = format!("socket option {option} is not modelled (SO_TYPE, SO_SNDBUF, SO_RCVBUF and SO_PEERCRED are)");
+    let detail = format!(
+        "socket option {option} is not modelled (SO_TYPE, SO_ERROR, SO_SNDBUF, SO_RCVBUF, SO_PEERCRED, SO_SNDLOWAT, \
+         SO_ACCEPTCONN, SO_PROTOCOL and SO_DOMAIN are)"
+    );
     kernel.halt("not_modelled", detail)
 }
 
@@ -1170,7 +1181,8 @@ fn buffer_size(value: i64, max: u32, min: u32) -> u32 {
 
 /// `sk_setsockopt` at `SOL_SOCKET`: `SO_SNDBUF` sets the send buffer and calls `sk_write_space`
 /// (`unix_write_space`), which wakes the socket's waiting senders if it is now writable; `SO_RCVBUF`
-/// the receive buffer. `SO_TYPE` and `SO_PEERCRED` cannot be set (`ENOPROTOOPT`).
+/// the receive buffer. The options that only report (`SO_TYPE`, `SO_ERROR`, `SO_PEERCRED`,
+/// `SO_SNDLOWAT`, `SO_ACCEPTCONN`, `SO_PROTOCOL`, `SO_DOMAIN`) cannot be set (`ENOPROTOOPT`).
 fn setsockopt(kernel: &mut Kernel, pid: Pid, id: u32, level: i64, option: i64, value: i64, trace: &mut Trace) -> Exec {
     if level != SOL_SOCKET {
         return Kernel::error(EOPNOTSUPP);
@@ -1185,7 +1197,9 @@ fn setsockopt(kernel: &mut Kernel, pid: Pid, id: u32, level: i64, option: i64, v
             }
         }
         SO_RCVBUF => socket.rcvbuf = buffer_size(value, RMEM_MAX, SOCK_MIN_RCVBUF),
-        SO_TYPE | SO_PEERCRED => return Kernel::error(ENOPROTOOPT),
+        SO_TYPE | SO_ERROR | SO_PEERCRED | SO_SNDLOWAT | SO_ACCEPTCONN | SO_PROTOCOL | SO_DOMAIN => {
+            return Kernel::error(ENOPROTOOPT)
+        }
         other => return not_modelled_option(kernel, other),
     }
     Exec::Done(CallResult::Value { value: 0 })

@@ -114,7 +114,8 @@ pub enum Family {
     ShutdownHow,
     /// `getsockopt`/`setsockopt` levels: `SOL_SOCKET`.
     SockLevel,
-    /// Socket options of `SOL_SOCKET`: `SO_TYPE`, `SO_SNDBUF`, `SO_RCVBUF`, `SO_PEERCRED`.
+    /// Socket options of `SOL_SOCKET`: `SO_TYPE`, `SO_ERROR`, `SO_SNDBUF`, `SO_RCVBUF`, `SO_PEERCRED`,
+    /// `SO_SNDLOWAT`, `SO_ACCEPTCONN`, `SO_PROTOCOL`, `SO_DOMAIN`.
     SockOption,
     /// `futex` operations: `FUTEX_WAIT`, `FUTEX_WAKE`, and their `_PRIVATE` forms.
     FutexOp,
@@ -310,6 +311,11 @@ pub const CONSTANTS: &[Constant] = &[
     constant("SO_SNDBUF", socket::SO_SNDBUF, Family::SockOption.bit()),
     constant("SO_RCVBUF", socket::SO_RCVBUF, Family::SockOption.bit()),
     constant("SO_PEERCRED", socket::SO_PEERCRED, Family::SockOption.bit()),
+    constant("SO_ERROR", socket::SO_ERROR, Family::SockOption.bit()),
+    constant("SO_SNDLOWAT", socket::SO_SNDLOWAT, Family::SockOption.bit()),
+    constant("SO_ACCEPTCONN", socket::SO_ACCEPTCONN, Family::SockOption.bit()),
+    constant("SO_PROTOCOL", socket::SO_PROTOCOL, Family::SockOption.bit()),
+    constant("SO_DOMAIN", socket::SO_DOMAIN, Family::SockOption.bit()),
     constant("FUTEX_WAIT", mman::FUTEX_WAIT, Family::FutexOp.bit()),
     constant("FUTEX_WAKE", mman::FUTEX_WAKE, Family::FutexOp.bit()),
     constant("FUTEX_WAIT_PRIVATE", mman::FUTEX_WAIT_PRIVATE, Family::FutexOp.bit()),

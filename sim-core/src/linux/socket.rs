@@ -42,12 +42,18 @@ pub const WMEM_DEFAULT: u32 = 212_992;
 
 /// `getsockopt`/`setsockopt` levels: the socket layer's own options (`sk_getsockopt`, `sk_setsockopt`).
 pub const SOL_SOCKET: i64 = 1;
-/// Options of `SOL_SOCKET`: the socket's type, its send and receive buffer sizes, and the credentials
-/// of its peer (`struct ucred`).
+/// Options of `SOL_SOCKET`: the socket's type, its pending error, its send and receive buffer sizes,
+/// the credentials of its peer (`struct ucred`), its send low-water mark, whether it listens, its
+/// protocol and its family (x86-64 numbers).
 pub const SO_TYPE: i64 = 3;
+pub const SO_ERROR: i64 = 4;
 pub const SO_SNDBUF: i64 = 7;
 pub const SO_RCVBUF: i64 = 8;
 pub const SO_PEERCRED: i64 = 17;
+pub const SO_SNDLOWAT: i64 = 19;
+pub const SO_ACCEPTCONN: i64 = 30;
+pub const SO_PROTOCOL: i64 = 38;
+pub const SO_DOMAIN: i64 = 39;
 
 /// `/proc/sys/net/core/rmem_default`: the receive buffer (`sk_rcvbuf`) every new socket gets.
 pub const RMEM_DEFAULT: u32 = 212_992;
