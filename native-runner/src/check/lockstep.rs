@@ -1044,9 +1044,10 @@ impl Runner<'_> {
                     self.call_words(*op, &Args::default())
                 }
                 Some(Move::Fault { op }) => match self.program.call(*op) {
-                    // A memory instruction that faults: the real process makes the access, and takes the
-                    // real fault. Its operands are what its variables held (a fault changes none).
-                    Some(call) if call.id.spec().mechanism.is_instruction() => {
+                    // A memory instruction or a semaphore call that faults: the real process makes the
+                    // access, and takes the real fault. Its operands are what its variables held (a fault
+                    // changes none).
+                    Some(call) if faults_in_user_space(call.id) => {
                         let mut args = Args::default();
                         let vars = &kernel.process(actor).vars;
                         if sim_core::kernel::resolve_args(call, vars, actor, &mut args).is_ok() {
@@ -1531,7 +1532,7 @@ impl Runner<'_> {
     /// `(division traps on line N)`, `(store faults on line N)`
     fn fault_text(&self, op: u32) -> String {
         let line = self.program.ops.get(op as usize).map_or(0, |op| op.span.line);
-        match self.program.call(op).filter(|call| call.id.spec().mechanism.is_instruction()) {
+        match self.program.call(op).filter(|call| faults_in_user_space(call.id)) {
             Some(call) => format!("({} faults on line {line})", call.id.name()),
             None => format!("(division traps on line {line})"),
         }
@@ -1968,4 +1969,12 @@ fn joined_ranges(mut ranges: Vec<(u64, u64, String)>) -> Vec<String> {
         }
     }
     joined.into_iter().map(|(start, end, perms)| format!("{start:x}-{end:x} {perms}")).collect()
+}
+
+/// Whether a fault of this call is the real process's own, taken as it makes the call: a memory
+/// instruction, or a POSIX semaphore call (glibc's atomic instructions on the semaphore's memory).
+/// Any other fault is a division the scenario's user code makes.
+fn faults_in_user_space(id: CallId) -> bool {
+    let mechanism = id.spec().mechanism;
+    mechanism.is_instruction() || mechanism == sim_core::lang::syscalls::Mechanism::NamedSem
 }

@@ -532,7 +532,7 @@ fn translate(
 
 /// The 8 bytes at `address`, as a little-endian integer, or the signal of a fault; with `update`, the
 /// integer is replaced by what it returns (when it returns something) in the same step.
-fn access(
+pub(crate) fn access(
     kernel: &mut Kernel,
     pid: Pid,
     address: u64,
@@ -809,7 +809,7 @@ pub enum FutexKey {
 /// The key of the word at `address` for `pid`, and the frame and the value the word holds now; an
 /// address not a multiple of 4 is `EINVAL`, one no mapping lets the process read `EFAULT` (the kernel
 /// reads the word itself: no signal).
-fn futex_word(
+pub(crate) fn futex_word(
     kernel: &mut Kernel,
     pid: Pid,
     address: u64,
@@ -884,8 +884,21 @@ fn futex(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Exec {
         kernel.futex_waiters.push((key, pid));
         return Exec::Block(BlockReason::Futex { address, value: word });
     }
-    // `futex_wake` counts each sleeper it wakes and stops once the count reaches VAL: at least one.
-    let most = (value as i32).max(1) as usize;
+    let woken = futex_wake(kernel, pid, key, frame, value as i32, trace);
+    Exec::Done(CallResult::Value { value: woken as i64 })
+}
+
+/// `futex_wake`: wakes the sleepers of `key`, first asleep first, counting each and stopping once the
+/// count reaches `most` (at least one); each woken call returns 0. Returns how many it woke.
+pub(crate) fn futex_wake(
+    kernel: &mut Kernel,
+    by: Pid,
+    key: FutexKey,
+    frame: u32,
+    most: i32,
+    trace: &mut Trace,
+) -> usize {
+    let most = most.max(1) as usize;
     let mut woken = Vec::new();
     kernel.futex_waiters.retain(|(waiting_on, sleeper)| {
         if *waiting_on == key && woken.len() < most {
@@ -898,9 +911,9 @@ fn futex(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Exec {
     let object = ObjectRef::frame(frame);
     for sleeper in &woken {
         kernel.proc_mut(*sleeper).handed = Some(Handed::Result(CallResult::Value { value: 0 }));
-        kernel.wake(*sleeper, pid, WakeCause::Completed { object }, trace);
+        kernel.wake(*sleeper, by, WakeCause::Completed { object }, trace);
     }
-    Exec::Done(CallResult::Value { value: woken.len() as i64 })
+    woken.len()
 }
 
 /// Who could end a futex wait: the living processes, other than the sleeper, that map the frame of

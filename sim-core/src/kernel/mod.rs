@@ -31,6 +31,7 @@ pub mod signal;
 pub mod socket;
 pub mod state;
 pub mod time;
+pub mod unnamed_sem;
 pub mod wait;
 
 use crate::lang::ast::{Copier, Toward};
@@ -1001,7 +1002,7 @@ impl Kernel {
     /// waits on the futex with a timeout, which `futex_wait` makes `-ERESTART_RESTARTBLOCK`: started
     /// again after a stop, `EINTR` after any handler (with `SA_RESTART` too).
     fn interruption_for(&self, pid: Pid, reason: &BlockReason) -> Interruption {
-        if matches!(reason, BlockReason::NamedSem { .. })
+        if matches!(reason, BlockReason::NamedSem { .. } | BlockReason::Futex { .. })
             && self.program.call(self.process(pid).pc).is_some_and(|call| call.id == CallId::SemTimedwait)
         {
             return Interruption::RestartWithoutHandler;
@@ -1160,6 +1161,11 @@ impl Kernel {
         let program = self.program.clone();
         let op_entry = &program.ops[op as usize];
         let OpKind::Call(call) = &op_entry.kind else { unreachable!("a completed call is a call") };
+        if crate::IPC && result == (CallResult::Error { errno: EINTR }) {
+            if let Err(signal) = unnamed_sem::interrupted(self, pid, call.id, args.get(0), trace) {
+                self.fault(pid, op, signal);
+            }
+        }
         self.complete_call_of(pid, op, call, op_entry.expect.is_some(), args, result, trace);
     }
 

@@ -219,6 +219,12 @@ impl Mechanism for NamedSems {
             return Exec::Done(CallResult::Value { value: 0 });
         }
         let handle = call.arg(0);
+        // `sem_init`, `sem_destroy`, and the calls that take a semaphore by its address in memory.
+        if matches!(call.id(), CallId::SemInit | CallId::SemDestroy)
+            || (call.id() != CallId::SemClose && super::unnamed_sem::is_address(handle))
+        {
+            return super::unnamed_sem::call(kernel, call, trace);
+        }
         if call.id() == CallId::SemClose {
             // `__sem_remove_mapping` looks the pointer up first: an unknown one is `EINVAL`.
             let Some(at) = usize::try_from(handle.wrapping_sub(1))

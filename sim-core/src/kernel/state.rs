@@ -56,8 +56,11 @@ pub(crate) fn shared_footprint(footprint: &mut Footprint, call: crate::lang::sys
             footprint.read(namespace(ObjectKind::Mqueue))
         }
         CallId::SemWait | CallId::SemTrywait | CallId::SemPost | CallId::SemGetvalue | CallId::SemTimedwait => {
-            footprint.read(namespace(ObjectKind::NamedSem))
+            // A handle's semaphore, or one in memory (whose frame the call itself records).
+            footprint.read(namespace(ObjectKind::NamedSem));
+            footprint.read(namespace(ObjectKind::Frame));
         }
+        CallId::SemInit | CallId::SemDestroy => footprint.read(namespace(ObjectKind::Frame)),
         CallId::Load
         | CallId::Store
         | CallId::FetchAdd

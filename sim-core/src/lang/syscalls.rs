@@ -27,7 +27,8 @@ pub enum Mechanism {
     Sem,
     /// POSIX message queues (`mq_open`, `mq_send`, ...), reached through descriptors.
     Mqueue,
-    /// POSIX named semaphores (`sem_open`, `sem_wait`, ...), reached through handles.
+    /// POSIX semaphores: named ones (`sem_open`, ...) reached through handles, unnamed ones
+    /// (`sem_init`) by their address in memory; `sem_wait`, `sem_post`, ... take either.
     NamedSem,
     Time,
     /// System V shared memory segments (`shmget`, `shmat`, `shmdt`, `shmctl`).
@@ -74,7 +75,7 @@ impl Mechanism {
             Mechanism::Msg => "System V message queues",
             Mechanism::Sem => "System V semaphores",
             Mechanism::Mqueue => "POSIX message queues",
-            Mechanism::NamedSem => "POSIX named semaphores",
+            Mechanism::NamedSem => "POSIX semaphores",
             Mechanism::Time => "time",
             Mechanism::Shm => "System V shared memory",
             Mechanism::Mm => "memory mappings",
@@ -192,6 +193,8 @@ pub enum CallId {
     ShmOpen,
     Ftruncate,
     ShmUnlink,
+    SemInit,
+    SemDestroy,
     Sendmsg,
     Recvmsg,
 }
@@ -1674,6 +1677,30 @@ pub const CALLS: &[CallSpec] = &[
         summary: reference_text!("Removes the name (`ENOENT` if there is none); the object itself lives on while a descriptor or a mapping holds it."),
     },
     CallSpec {
+        id: CallId::SemInit,
+        name: "sem_init",
+        mechanism: Mechanism::NamedSem,
+        operands: &[operand("ADDR", K::Int), operand("PSHARED", K::Int), operand("VALUE", K::Int)],
+        binding: B::Value,
+        result: R::Zero,
+        may_block: false,
+        c_text: "sem_init((sem_t *){0}, {1}, {2})",
+        man: "sem_init(3)",
+        summary: reference_text!("Makes the 32 bytes at ADDR an unnamed semaphore holding VALUE (`EINVAL` above `SEM_VALUE_MAX`), in user space: the value and a count of waiters in the 8 bytes at ADDR, and at ADDR + 8 whether its futex is shared (PSHARED not 0: 128) or private to the process (0). Then `sem_wait ADDR`, `sem_post ADDR`, ... use it; between processes it must be in a shared mapping and PSHARED not 0, or a `sem_post` never wakes a sleeper of another process."),
+    },
+    CallSpec {
+        id: CallId::SemDestroy,
+        name: "sem_destroy",
+        mechanism: Mechanism::NamedSem,
+        operands: &[operand("ADDR", K::Int)],
+        binding: B::Value,
+        result: R::Zero,
+        may_block: false,
+        c_text: "sem_destroy((sem_t *){0})",
+        man: "sem_destroy(3)",
+        summary: reference_text!("Returns 0 without touching memory, as glibc does: the semaphore's bytes stay as they were."),
+    },
+    CallSpec {
         id: CallId::Sendmsg,
         name: "sendmsg",
         mechanism: Mechanism::Socket,
@@ -1740,8 +1767,6 @@ pub const NOT_MODELLED: &[&str] = &[
     "epoll_create1",
     "epoll_ctl",
     "epoll_wait",
-    "sem_init",
-    "sem_destroy",
     "setsid",
     "getsid",
     "execve",

@@ -386,7 +386,7 @@ fn sentence(program: &Program, trace: &Trace, names: &ProcessNames, step: u64, e
                 signal.name()
             )),
             EventKind::Fault { pid, signal, .. } if *signal == crate::linux::signal::SIGSEGV => tail.push(format!(
-                "{} uses a named semaphore handle that is not open, and the CPU raises {} for it",
+                "{}'s semaphore call touches memory it may not (not mapped, not for writing, or a handle that is not open), and the CPU raises {} for it",
                 names.process(*pid),
                 signal.name()
             )),

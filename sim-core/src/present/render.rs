@@ -197,6 +197,12 @@ fn operand_text(program: &Program, call: &CallOp, index: usize, value: i64, len:
                 OperandKind::Action => action_text(program, value),
                 // An address, as C programs print pointers.
                 OperandKind::Int if call.id.spec().operands[index].word == "ADDR" => format!("{value:#x}"),
+                // A semaphore by its address (`sem_init`'s), not by a handle.
+                OperandKind::Id
+                    if call.id.spec().operands[index].word == "SEM" && value as u64 >= crate::kernel::mm::MAP_BASE =>
+                {
+                    format!("{value:#x}")
+                }
                 _ => value.to_string(),
             };
             match shown {
@@ -730,6 +736,12 @@ pub fn event_text(program: &Program, trace: &Trace, names: &ProcessNames, event:
         EventKind::Wake { pid, by, cause } => {
             let by = names.process(*by);
             let done = match cause {
+                WakeCause::Completed { object } if object.kind == crate::trace::ObjectKind::Frame => {
+                    return format!(
+                        "wakes up ({by} made a FUTEX_WAKE on a word in {}): its futex wait ends, and its call goes on when it runs",
+                        object.words()
+                    )
+                }
                 WakeCause::Completed { object } => {
                     return format!("wakes up ({by} finished its call on {} for it): the call returns when it runs", object.words())
                 }
@@ -899,7 +911,8 @@ pub fn event_text(program: &Program, trace: &Trace, names: &ProcessNames, event:
         EventKind::Fault { op, signal, .. } if *signal == crate::linux::signal::SIGSEGV => {
             let line = program.ops.get(*op as usize).map_or(0, |op| op.span.line);
             format!(
-                "its call on line {line} uses a named semaphore handle that is not open: the memory behind it is not mapped, and the CPU raises {}",
+                "its {} on line {line} touches memory it may not (an unnamed semaphore's address that is not mapped, or not for writing, or a named semaphore handle that is not open): the CPU raises {}",
+                program.call(*op).map_or("call", |call| call.id.name()),
                 signal.name()
             )
         }

@@ -109,6 +109,7 @@ pub const LEARN_ORDER: &[(&str, &str)] = &[
     ("shm-counter-sem", "Shared memory"),
     ("shm-counter-atomic", "Shared memory"),
     ("futex-mutex", "Shared memory"),
+    ("unnamed-sem-ring", "Shared memory"),
     ("large-payload-ring", "Shared memory"),
     ("shm-readonly-segv", "Shared memory"),
     ("shm-rmid-last-detach", "Shared memory"),

@@ -1,5 +1,6 @@
-//! POSIX named semaphore calls on Linux, as glibc makes them: `sem_open`, `sem_wait`, `sem_trywait`,
-//! `sem_post`, `sem_getvalue`, `sem_close`, `sem_unlink`. The semaphores are files of the run's own
+//! POSIX semaphore calls on Linux, as glibc makes them: `sem_open`, `sem_wait`, `sem_trywait`,
+//! `sem_post`, `sem_getvalue`, `sem_close`, `sem_unlink`, and for unnamed semaphores (by their address
+//! in the scenario's memory) `sem_init` and `sem_destroy`. The semaphores are files of the run's own
 //! `/dev/shm` (a tmpfs mounted in the run's mount namespace), so nothing reaches the host's.
 //!
 //! `sem_wait`, the one that may block, is glibc's own algorithm (`__new_sem_wait_fast` and
@@ -32,12 +33,19 @@ static COUNT: AtomicUsize = AtomicUsize::new(0);
 /// of `data`, the number of waiters in the high 32.
 const NWAITERS_ONE: u64 = 1 << 32;
 const VALUE_MASK: u64 = 0xffff_ffff;
-/// `FUTEX_WAIT_BITSET | FUTEX_CLOCK_REALTIME`, shared (a named semaphore is `FUTEX_SHARED`), and
-/// `FUTEX_BITSET_MATCH_ANY`, as glibc waits without a timeout.
+/// `FUTEX_WAIT_BITSET | FUTEX_CLOCK_REALTIME` and `FUTEX_BITSET_MATCH_ANY`, as glibc waits; with
+/// `FUTEX_PRIVATE_FLAG` unless the semaphore's flag at +8 says it is shared (a named semaphore always
+/// is; an unnamed one made with `pshared` 0 is not): glibc's `__lll_private_flag`.
 const FUTEX_WAIT_BITSET_REALTIME: i64 = 9 | 256;
+const FUTEX_PRIVATE_FLAG: i64 = 128;
 const FUTEX_BITSET_MATCH_ANY: i64 = 0xffff_ffff;
 
+/// The `sem_t *` a semaphore operand stands for: an unnamed semaphore's address (the scenario's
+/// mappings are at the simulator's addresses), or the pointer behind a named semaphore's handle.
 fn pointer_of(handle: i64) -> *mut libc::sem_t {
+    if sim_core::kernel::unnamed_sem::is_address(handle) {
+        return handle as usize as *mut libc::sem_t;
+    }
     match usize::try_from(handle.wrapping_sub(1)) {
         Ok(at) if at < MOST_HANDLES => POINTERS[at].load(Ordering::SeqCst) as *mut libc::sem_t,
         _ => std::ptr::null_mut(),
@@ -70,12 +78,12 @@ fn sem_wait(pointer: *mut libc::sem_t, deadline: Option<&libc::timespec>) -> Out
         }
     }
     let mut current = data.fetch_add(NWAITERS_ONE, Ordering::Relaxed) + NWAITERS_ONE;
+    // SAFETY: glibc's flag is the `int` 8 bytes after `data`, in the same semaphore.
+    let shared = unsafe { std::ptr::read_volatile((pointer as *const i32).add(2)) } as i64;
+    let op = (FUTEX_WAIT_BITSET_REALTIME | FUTEX_PRIVATE_FLAG) ^ (shared & FUTEX_PRIVATE_FLAG);
     loop {
         if current & VALUE_MASK == 0 {
-            let result = call(
-                libc::SYS_futex,
-                &[pointer as i64, FUTEX_WAIT_BITSET_REALTIME, 0, deadline, 0, FUTEX_BITSET_MATCH_ANY],
-            );
+            let result = call(libc::SYS_futex, &[pointer as i64, op, 0, deadline, 0, FUTEX_BITSET_MATCH_ANY]);
             if result < 0 && result != -(libc::EAGAIN as i64) {
                 // EINTR (a handler without SA_RESTART), ETIMEDOUT (`sem_timedwait`'s time passed), or the
                 // runner's own restart marker: give up the place as a waiter, as glibc does.
@@ -127,6 +135,12 @@ pub fn perform(command: &CallView, path: &mut [u8; 4096]) -> Out<'static> {
             }
             Reply::Value(at as i64 + 1)
         }
+        // SAFETY (these two): glibc's own functions on the scenario's address, which faults as the
+        // simulator says it does where the scenario's memory does not allow the access.
+        CallId::SemInit => libc_result(unsafe {
+            libc::sem_init(pointer_of(command.arg(0)), command.arg(1) as i32, command.arg(2) as u32)
+        } as i64),
+        CallId::SemDestroy => libc_result(unsafe { libc::sem_destroy(pointer_of(command.arg(0))) } as i64),
         CallId::SemWait => sem_wait(pointer_of(command.arg(0)), None),
         CallId::SemTimedwait => sem_wait(pointer_of(command.arg(0)), Some(&super::time::real_deadline(command.arg(1)))),
         // SAFETY (the next three): glibc calls on a pointer glibc gave, or null, which faults as the
