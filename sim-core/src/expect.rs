@@ -71,8 +71,13 @@ fn holds(kernel: &Kernel, expect: &Expect, result: &CallResult, data: &[u8]) -> 
         (Expect::Value(_), CallResult::Error { .. }) => false,
         (Expect::Value(value), CallResult::Out { value: stored }) => stored == value,
         (Expect::Value(value), other) => other.return_value() == *value,
-        (Expect::Data(bytes), CallResult::Data { .. } | CallResult::Message { .. }) => data == bytes.as_slice(),
-        (Expect::ByteCount(count), CallResult::Data { len, .. } | CallResult::Message { len, .. }) => len == count,
+        (Expect::Data(bytes), CallResult::Data { .. } | CallResult::Message { .. } | CallResult::Received { .. }) => {
+            data == bytes.as_slice()
+        }
+        (
+            Expect::ByteCount(count),
+            CallResult::Data { len, .. } | CallResult::Message { len, .. } | CallResult::Received { len, .. },
+        ) => len == count,
         (Expect::Values(values), CallResult::Array { .. }) => {
             let got: Vec<i64> =
                 data.chunks_exact(2).map(|pair| u16::from_le_bytes([pair[0], pair[1]]) as i64).collect();
@@ -123,6 +128,7 @@ pub fn describe_result(kernel: &Kernel, result: &CallResult, data: &[u8]) -> Str
         CallResult::Error { errno } => errno.name().to_string(),
         CallResult::Data { len, .. } => format!("{} ({} bytes)", quote_bytes(data, 48), len),
         CallResult::Message { len, tag, .. } => format!("{} ({} bytes, tagged {tag})", quote_bytes(data, 48), len),
+        CallResult::Received { len, fds, .. } => format!("{} ({} bytes, {fds} fds)", quote_bytes(data, 48), len),
         CallResult::Array { .. } => crate::present::render::values_text(data),
         CallResult::Pair { .. } => "0".to_string(),
         CallResult::Fork { child } => child.to_string(),

@@ -188,6 +188,7 @@ pub fn operand(kind: OperandKind, values: Values) -> BoxedStrategy<Arg> {
             .boxed()
         }
         OperandKind::MqAttr => return list(values, 2, 2),
+        OperandKind::Rights => return rights(values),
         OperandKind::SignalSet => prop_oneof![
             3 => flags(Family::Signal),
             1 => Just(expr(ExprKind::Int(0))),
@@ -216,6 +217,21 @@ pub fn sembuf(values: Values) -> BoxedStrategy<Arg> {
     };
     (num, op, prop::option::of(flags(Family::SemopFlag)), times)
         .prop_map(|(num, op, flags, times)| Arg::Sembuf(SembufArg { num, op, flags, times, span: span() }))
+        .boxed()
+}
+
+/// `{FD, ...} [* N]`: the descriptors of a `sendmsg`.
+pub fn rights(values: Values) -> BoxedStrategy<Arg> {
+    let fd = operand(OperandKind::Fd, values).prop_map(|arg| match arg {
+        Arg::Expr(expr) => expr,
+        _ => unreachable!("a descriptor is an expression"),
+    });
+    let times = match values {
+        Values::Syntax => prop_oneof![Just(1u32), 1u32..=511].boxed(),
+        Values::Run => prop_oneof![8 => Just(1u32), 1 => 2u32..4, 1 => 252u32..256].boxed(),
+    };
+    (prop::collection::vec(fd, 1..=5), times)
+        .prop_map(|(fds, times)| Arg::Rights(RightsArg { fds, times, span: span() }))
         .boxed()
 }
 
@@ -391,7 +407,7 @@ pub fn call_with(spec: &'static CallSpec, values: Values, choose: &OperandChoose
         Binding::PipeEnds => pick(PIPES).prop_map(Some).boxed(),
         Binding::SocketEnds => pick(SOCKETS).prop_map(Some).boxed(),
         Binding::Fd => prop::option::of(pick(PLAIN_FDS)).boxed(),
-        Binding::Value | Binding::OutValue | Binding::Message(_) | Binding::Bytes => {
+        Binding::Value | Binding::OutValue | Binding::Message(_) | Binding::Bytes | Binding::Rights => {
             prop::option::of(pick(&["n", "m"])).boxed()
         }
         Binding::Nothing => Just(None).boxed(),

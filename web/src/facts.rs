@@ -340,6 +340,28 @@ pub fn page_moves_now(engine: &Engine) -> Vec<PageMove> {
         .collect()
 }
 
+/// A descriptor that the step on screen installed in a process's table from a message (`recvmsg` of
+/// an `SCM_RIGHTS` message): the new number, and the socket it came through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Received {
+    pub pid: Pid,
+    pub fd: i32,
+    pub socket: u32,
+}
+
+/// The descriptors the step on screen installed from messages.
+pub fn received_now(engine: &Engine) -> Vec<Received> {
+    events_of(engine, engine.position())
+        .iter()
+        .filter_map(|event| match event.kind {
+            EventKind::Rights { pid, socket, fd, moved: sim_core::trace::RightsMove::Received, .. } => {
+                Some(Received { pid, fd, socket })
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 /// What became of a signal, in a few words: `pending`, `ignored`, `runs its handler finish`.
 pub fn move_words(program: &Program, kind: Move) -> String {
     match kind {
@@ -693,6 +715,22 @@ mod tests {
             engine.goto(step);
             assert_eq!(page_moves_now(&engine), [], "step {step}");
         }
+    }
+
+    #[cfg(feature = "full")]
+    #[test]
+    fn a_passed_descriptor_is_received_in_its_step_only() {
+        let mut engine = engine_of("scm-rights-pipe-handoff");
+        let step = (1..=engine.total_steps())
+            .find(|step| {
+                engine.goto(*step);
+                !received_now(&engine).is_empty()
+            })
+            .expect("the worker receives the pipe's read end");
+        engine.goto(step);
+        assert_eq!(received_now(&engine), [Received { pid: 3, fd: 4, socket: 2 }]);
+        engine.goto(step - 1);
+        assert_eq!(received_now(&engine), [], "the step before");
     }
 
     #[test]

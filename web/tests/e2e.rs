@@ -1546,3 +1546,49 @@ fn a_copy_on_write_fault_moves_the_childs_arrow_to_a_fresh_frame() {
     );
     assert_eq!(page_arrows(&browser)[2], arrow("3", private, &copy, false));
 }
+
+// ---- Descriptor passing: a message carries an open file from one table to another ----
+
+/// `data-file` of descriptor `fd` in the lane of `pid`, and whether its row has class `class`.
+fn fd_row(browser: &Browser, pid: u32, fd: i32, class: &str) -> (String, bool) {
+    let value = browser.script(
+        "const row = document.querySelector('#lane-' + arguments[0] + ' .fds tr[data-fd=\"' + arguments[1] + '\"]');
+         return row ? [row.dataset.file, row.classList.contains(arguments[2])] : null;",
+        vec![Value::from(pid), Value::from(fd), Value::from(class)],
+    );
+    let row = value.as_array().unwrap_or_else(|| panic!("pid {pid} has no row for fd {fd}"));
+    (row[0].as_str().unwrap_or_default().to_string(), row[1].as_bool().unwrap_or_default())
+}
+
+#[test]
+fn a_passed_descriptor_is_drawn_in_flight_and_then_as_a_new_number_in_the_receivers_table() {
+    let browser = Browser::start(1280, 1000);
+    // Step 11: the keeper's sendmsg put its pipe's read end (its fd 5) in a message.
+    open_library_at(&browser, "scm-rights-pipe-handoff", 11);
+    let passed = wait_text(&browser, "#socket-end-2-queue .passed-file", "SCM_RIGHTS");
+    assert!(passed.contains("pipe 1 (read end)"), "{passed}");
+    let file = attribute(&browser, "#socket-end-2-queue .passed-file", "data-file");
+    let (keeper_file, in_flight) = fd_row(&browser, 2, 5, "fd-in-flight");
+    assert_eq!(keeper_file, file, "the message holds the keeper's open file");
+    assert!(in_flight, "the keeper's fd 5 is marked as also in flight");
+    browser.script("document.getElementById('socket-end-2-queue').scrollIntoView({block: 'center'});", Vec::new());
+    save_screenshot(&browser, "rights-in-flight");
+
+    // Step 12: the worker's recvmsg installed it as its fd 4, the same open file, and the queue is empty.
+    open_library_at(&browser, "scm-rights-pipe-handoff", 12);
+    let (worker_file, received) = fd_row(&browser, 3, 4, "fd-received");
+    assert_eq!(worker_file, file, "the worker's new descriptor refers to the same open file");
+    assert!(received, "the new descriptor is highlighted in the step that received it");
+    let note = wait_text(&browser, "#lane-3 .fds tr.fd-received .received-note", "just received through socket 2");
+    assert!(note.contains(&format!("open file {file}")), "{note}");
+    let left = browser.script("return document.querySelectorAll('.passed-file').length;", Vec::new());
+    assert_eq!(left, Value::from(0), "nothing is in flight any more");
+    browser
+        .script("document.querySelector('#lane-3 .fds tr.fd-received').scrollIntoView({block: 'center'});", Vec::new());
+    save_screenshot(&browser, "rights-received");
+
+    // Step 13: the highlight belongs to the step that received it.
+    open_library_at(&browser, "scm-rights-pipe-handoff", 13);
+    let (_, still) = fd_row(&browser, 3, 4, "fd-received");
+    assert!(!still, "a later step does not highlight it");
+}

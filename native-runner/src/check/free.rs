@@ -926,6 +926,7 @@ impl<'n> Driver<'n> {
     fn complete(&mut self, index: usize, op: u32, args: &Args, reply: Reply) -> Result<(), String> {
         let program = self.program.clone();
         let call = program.call(op).ok_or_else(|| format!("operation {op} is not a call"))?;
+        let mut received = None;
         let (value, errno, pair, tag, shown) = match &reply {
             Reply::Value(value) => (*value, None, None, None, value.to_string()),
             Reply::Errno(errno) => {
@@ -948,6 +949,11 @@ impl<'n> Driver<'n> {
                 (bytes.len() as i64, None, None, Some(*tag), format!("{} bytes, tag {tag}", bytes.len()))
             }
             Reply::Array(_) => (0, None, None, None, "0".to_string()),
+            Reply::Received { fd, fds, flags, bytes } => {
+                let len = bytes.len() as i64;
+                received = Some((*fd, *fds, *flags));
+                (len, None, None, None, format!("{len} bytes, {fds} fds from fd {fd}, msg_flags {flags:#x}"))
+            }
             other => return Err(format!("a free run does not expect {other:?}")),
         };
         let proc = &mut self.procs[index];
@@ -972,6 +978,14 @@ impl<'n> Driver<'n> {
                 proc.vars[count as usize] = value;
                 if let Some(tag) = tag {
                     proc.vars[tag_slot as usize] = tag;
+                }
+            }
+            Bind::Rights { count, fd, fds, flags } => {
+                proc.vars[count as usize] = value;
+                if let Some((first, got, set)) = received {
+                    proc.vars[fd as usize] = first as i64;
+                    proc.vars[fds as usize] = got as i64;
+                    proc.vars[flags as usize] = set as i64;
                 }
             }
             Bind::Bytes { count, first, last, runs } => {

@@ -1836,6 +1836,9 @@ impl Runner<'_> {
                     }
                     Reply::Out(value) => Res::Out { value },
                     Reply::Message { tag, bytes } => Res::Message { bytes: Bytes::new(bytes), tag },
+                    Reply::Received { fd, fds, flags, bytes } => {
+                        Res::Received { bytes: Bytes::new(bytes), fd, fds: fds as u16, flags: flags as u16 }
+                    }
                     Reply::Array(bytes) => Res::Array {
                         values: bytes.chunks_exact(2).map(|pair| u16::from_le_bytes([pair[0], pair[1]])).collect(),
                     },

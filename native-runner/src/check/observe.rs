@@ -166,6 +166,14 @@ pub enum Res {
     Array {
         values: Vec<u16>,
     },
+    /// `recvmsg`: the bytes, the descriptors received (how many, and the number of the first, which
+    /// must be the simulator's), and `msg_flags`.
+    Received {
+        bytes: Bytes,
+        fd: i32,
+        fds: u16,
+        flags: u16,
+    },
 }
 
 /// What one process did in one step, or what happened to it.
@@ -231,7 +239,10 @@ pub struct SignalSet(pub u64);
 impl Obs {
     /// Drops the full bytes of a read once they have been compared.
     pub fn forget_full(&mut self) {
-        if let Obs::Returned { result: Res::Data { bytes } | Res::Message { bytes, .. } } = self {
+        if let Obs::Returned {
+            result: Res::Data { bytes } | Res::Message { bytes, .. } | Res::Received { bytes, .. },
+        } = self
+        {
             bytes.forget_full();
         }
     }
@@ -250,6 +261,9 @@ pub fn sim_result(trace: &Trace, result: &CallResult) -> Res {
         CallResult::Out { value } => Res::Out { value },
         CallResult::Message { offset, len, tag, .. } => {
             Res::Message { bytes: Bytes::new(trace.read_data(offset, len).to_vec()), tag }
+        }
+        CallResult::Received { offset, len, fd, fds, flags } => {
+            Res::Received { bytes: Bytes::new(trace.read_data(offset, len).to_vec()), fd, fds, flags }
         }
         CallResult::Array { offset, len } => Res::Array {
             values: trace
@@ -285,7 +299,7 @@ pub fn raw_value(result: &Res) -> i64 {
     match result {
         Res::Value { value } => *value,
         Res::Errno { errno } => -(*errno as i64),
-        Res::Data { bytes } | Res::Message { bytes, .. } => bytes.len as i64,
+        Res::Data { bytes } | Res::Message { bytes, .. } | Res::Received { bytes, .. } => bytes.len as i64,
         Res::Pair { .. } | Res::WaitedInfo { .. } | Res::Out { .. } | Res::Array { .. } => 0,
         Res::Fork { child } => *child as i64,
         Res::Waited { child, .. } => *child as i64,
@@ -328,6 +342,9 @@ pub fn obs_text(obs: &Obs) -> String {
             Res::WaitedInfo { child, status } => format!("= 0 (pid {child}, {})", status_text(*status)),
             Res::Out { value } => format!("= 0, stores {value}"),
             Res::Message { bytes, tag } => format!("= {} {} (tag {tag})", bytes.len, bytes.quoted(20)),
+            Res::Received { bytes, fd, fds, flags } => {
+                format!("= {} {} ({fds} fds from fd {fd}, msg_flags {flags:#x})", bytes.len, bytes.quoted(20))
+            }
             Res::Array { values } => format!(
                 "= 0, stores {{{}}}",
                 values.iter().map(|value| value.to_string()).collect::<Vec<_>>().join(", ")

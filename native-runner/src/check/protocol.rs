@@ -146,6 +146,14 @@ pub enum Reply<D = Vec<u8>> {
     /// The call returned 0 and stored an array of `unsigned short`s (`semctl GETALL`), carried as their
     /// little-endian bytes.
     Array(D),
+    /// `recvmsg` received these bytes and `fds` descriptors, the first numbered `fd` (-1 for none),
+    /// with these `msg_flags`.
+    Received {
+        fd: i32,
+        fds: i32,
+        flags: i32,
+        bytes: D,
+    },
 }
 
 /// What a handler's `siginfo_t` holds: the sender's pid, the value (`sigqueue`), and how it was sent.
@@ -197,6 +205,7 @@ const REPLY_SIGRETURN: u8 = 10;
 const REPLY_RESTARTED: u8 = 11;
 const REPLY_MESSAGE: u8 = 12;
 const REPLY_ARRAY: u8 = 13;
+const REPLY_RECEIVED: u8 = 14;
 
 const BELOW_NOT_IN_CALL: u8 = 0;
 const BELOW_RESTART: u8 = 1;
@@ -600,6 +609,10 @@ fn encode_reply_head<D: AsRef<[u8]>>(reply: &Reply<D>) -> Head {
             out = Head::new(REPLY_ARRAY);
             out.u32(bytes.as_ref().len() as u32);
         }
+        Reply::Received { fd, fds, flags, bytes } => {
+            out = Head::new(REPLY_RECEIVED);
+            out.i32(*fd).i32(*fds).i32(*flags).u32(bytes.as_ref().len() as u32);
+        }
     }
     out
 }
@@ -654,6 +667,11 @@ fn decode_reply_fields(bytes: &[u8]) -> Result<Reply, DecodeError> {
         REPLY_ARRAY => {
             let len = input.u32("length")? as usize;
             Reply::Array(input.take(len, "values")?.to_vec())
+        }
+        REPLY_RECEIVED => {
+            let (fd, fds, flags) = (input.i32("first descriptor")?, input.i32("descriptors")?, input.i32("flags")?);
+            let len = input.u32("length")? as usize;
+            Reply::Received { fd, fds, flags, bytes: input.take(len, "message")?.to_vec() }
         }
         other => return Err(DecodeError::UnknownKind(other)),
     };
@@ -856,7 +874,9 @@ pub fn send_command(fd: RawFd, command: &Command) -> Result<(), i32> {
 pub fn send_reply<D: AsRef<[u8]>>(fd: RawFd, reply: &Reply<D>, pass_fd: Option<RawFd>) -> Result<(), i32> {
     let head = encode_reply_head(reply);
     let tail: &[u8] = match reply {
-        Reply::Data(bytes) | Reply::Message { bytes, .. } | Reply::Array(bytes) => bytes.as_ref(),
+        Reply::Data(bytes) | Reply::Message { bytes, .. } | Reply::Array(bytes) | Reply::Received { bytes, .. } => {
+            bytes.as_ref()
+        }
         _ => &[],
     };
     send_message(fd, head.as_slice(), tail, pass_fd)
@@ -1004,6 +1024,8 @@ mod tests {
             Reply::Restarted,
             Reply::Message { tag: -4, bytes: b"typed".to_vec() },
             Reply::Array(vec![1, 0, 0, 0, 0xff, 0x7f]),
+            Reply::Received { fd: 5, fds: 2, flags: 8, bytes: b"with rights".to_vec() },
+            Reply::Received { fd: -1, fds: 0, flags: 0, bytes: Vec::new() },
         ];
         let mut buffer = Vec::new();
         for reply in replies {

@@ -34,6 +34,18 @@ impl Kernel {
                 return Err(format!("dead pid {} still has descriptors", process.pid));
             }
         }
+        // A descriptor passed over a socket holds its open file while its message is in flight.
+        for socket in self.sockets.iter().flatten() {
+            for file in socket.queue.iter().flat_map(|entry| entry.rights.iter()) {
+                if self.files.get(*file as usize).is_none_or(Option::is_none) {
+                    return Err(format!("a message on socket {} carries closed file {file}", socket.id));
+                }
+                refs[*file as usize] += 1;
+            }
+        }
+        if !self.received_rights.is_empty() {
+            return Err("descriptors taken from a message were neither installed nor closed".to_string());
+        }
         for (index, file) in self.files.iter().enumerate() {
             let Some(file) = file else { continue };
             if file.refs != refs[index] {

@@ -240,6 +240,9 @@ pub struct Kernel {
     /// delivered as their signal after the step's call.
     faults: Vec<(Pid, u32, Signal)>,
     pub(crate) read_scratch: Vec<u8>,
+    /// The open files a socket receive took out of its messages (`SCM_RIGHTS`), each holding one
+    /// reference, for `recvmsg` to install or the receive to close; empty between steps.
+    pub(crate) received_rights: Vec<u32>,
     /// Set by a mechanism when the call it just completed stayed in user space (a C library call that
     /// needed no system call, such as a `sem_wait` that found the value above 0): not counted in
     /// [`Process::syscalls`].
@@ -297,6 +300,7 @@ impl Kernel {
             deferred: Vec::new(),
             faults: Vec::new(),
             read_scratch: Vec::new(),
+            received_rights: Vec::new(),
             in_user_space: false,
             futex_waiters: Vec::new(),
             wake_scratch: Vec::new(),
@@ -1215,6 +1219,17 @@ impl Kernel {
             }
             // A failed read stores -1 as its count and leaves the rest as it was, as C's buffer is.
             (Bind::Bytes { count, .. }, result) => process.vars[count as usize] = result.bound_value(),
+            (
+                Bind::Rights { count, fd, fds, flags },
+                CallResult::Received { len, fd: first, fds: got, flags: set, .. },
+            ) => {
+                process.vars[count as usize] = len as i64;
+                process.vars[fd as usize] = first as i64;
+                process.vars[fds as usize] = got as i64;
+                process.vars[flags as usize] = set as i64;
+            }
+            // A failed `recvmsg` stores -1 as its count and leaves the rest as it was.
+            (Bind::Rights { count, .. }, result) => process.vars[count as usize] = result.bound_value(),
         }
         if call.id == CallId::Exit {
             return;
@@ -1270,9 +1285,10 @@ impl Kernel {
             .find(|sent| sent.to == pid && signal::is_fatal_now(self, pid, sent.signal))
             .map(|sent| sent.signal);
         let data = match result {
-            CallResult::Data { .. } | CallResult::Message { .. } | CallResult::Array { .. } => {
-                self.read_scratch.clone()
-            }
+            CallResult::Data { .. }
+            | CallResult::Message { .. }
+            | CallResult::Array { .. }
+            | CallResult::Received { .. } => self.read_scratch.clone(),
             _ => Vec::new(),
         };
         self.completions.push(Completion { pid, op, result, data, killed_by });

@@ -629,6 +629,7 @@ impl Mechanism for Mqueues {
                     tag: *priority,
                     len: message.len() as u32,
                     preview: message[..message.len().min(32)].to_vec(),
+                    rights: Vec::new(),
                 })
                 .collect();
             out.push(ObjectView::Mqueue(Box::new(MqueueView {

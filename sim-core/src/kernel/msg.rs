@@ -694,6 +694,7 @@ impl Mechanism for MsgQueues {
                     tag: message.mtype,
                     len: message.text.len() as u32,
                     preview: message.text[..message.text.len().min(32)].to_vec(),
+                    rights: Vec::new(),
                 })
                 .collect();
             out.push(ObjectView::MsgQueue(Box::new(MsgQueueView {

@@ -33,14 +33,16 @@ use crate::linux::errno::{
 };
 use crate::linux::fcntl;
 use crate::linux::socket::{
-    AF_UNIX, MSG_DONTWAIT, MSG_NOSIGNAL, MSG_PEEK, MSG_TRUNC, RMEM_DEFAULT, RMEM_MAX, SHUT_RD, SHUT_RDWR, SOCK_CLOEXEC,
-    SOCK_DGRAM, SOCK_MAX, SOCK_MIN_RCVBUF, SOCK_MIN_SNDBUF, SOCK_NONBLOCK, SOCK_RAW, SOCK_SEQPACKET, SOCK_STREAM,
-    SOCK_TYPE_MASK, SOL_SOCKET, SO_ACCEPTCONN, SO_DOMAIN, SO_ERROR, SO_PEERCRED, SO_PROTOCOL, SO_RCVBUF, SO_SNDBUF,
-    SO_SNDLOWAT, SO_TYPE, WMEM_DEFAULT, WMEM_MAX,
+    AF_UNIX, MSG_CMSG_CLOEXEC, MSG_CTRUNC, MSG_DONTWAIT, MSG_NOSIGNAL, MSG_PEEK, MSG_TRUNC, RMEM_DEFAULT, RMEM_MAX,
+    SCM_MAX_FD, SHUT_RD, SHUT_RDWR, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_MAX, SOCK_MIN_RCVBUF, SOCK_MIN_SNDBUF,
+    SOCK_NONBLOCK, SOCK_RAW, SOCK_SEQPACKET, SOCK_STREAM, SOCK_TYPE_MASK, SOL_SOCKET, SO_ACCEPTCONN, SO_DOMAIN,
+    SO_ERROR, SO_PEERCRED, SO_PROTOCOL, SO_RCVBUF, SO_SNDBUF, SO_SNDLOWAT, SO_TYPE, WMEM_DEFAULT, WMEM_MAX,
 };
 use crate::linux::Errno;
-use crate::present::snapshot::{MessageView, ObjectView, SocketEndView, SocketPairView};
-use crate::trace::{BlockReason, CallResult, Copied, CopyDirection, ObjectRef, Pid, Trace, WakeCause};
+use crate::present::snapshot::{MessageView, ObjectView, PassedFileView, SocketEndView, SocketPairView};
+use crate::trace::{
+    BlockReason, CallResult, Copied, CopyDirection, Event, EventKind, ObjectRef, Pid, RightsMove, Trace, WakeCause,
+};
 use std::collections::VecDeque;
 use std::sync::Arc;
 
@@ -95,6 +97,10 @@ pub struct Entry {
     /// (`unix_copy_addr` of `skb->sk`), so a later `bind` of the sender renames its queued entries.
     pub sender_name: u32,
     pub truesize: u32,
+    /// The open files of its `SCM_RIGHTS` (`UNIXCB(skb).fp`), each holding a reference while the
+    /// message is in flight: released when a receive takes them (installed, or closed if there is no
+    /// room), or when the message goes unread (`unix_destruct_scm`).
+    pub rights: Vec<u32>,
 }
 
 /// `/proc/sys/net/unix/max_dgram_qlen`, its default: a datagram socket's `sk_max_ack_backlog`
@@ -508,6 +514,8 @@ fn dgram_disconnected(kernel: &mut Kernel, pid: Pid, id: u32, old: u32, old_aliv
     for entry in &dropped {
         uncharge(kernel, pid, entry.from, entry.truesize, trace);
     }
+    let rights: Vec<u32> = dropped.into_iter().flat_map(|entry| entry.rights).collect();
+    drop_unread(kernel, pid, id, rights, trace);
     let object = ObjectRef::socket(id);
     wake_socket(kernel, id, |s| &mut s.connect_wait, Wake::All, pid, WakeCause::Room { object }, trace);
     if old_alive {
@@ -632,12 +640,14 @@ fn accept(kernel: &mut Kernel, pid: Pid, id: u32, nonblock: bool, trace: &mut Tr
 
 /// `send` (`flags`) or `write` (no flags) of `payload` on socket `id`, one attempt.
 pub(crate) fn send(kernel: &mut Kernel, pid: Pid, id: u32, payload: &Payload, flags: i64, trace: &mut Trace) -> Exec {
-    send_to(kernel, pid, id, payload, flags, None, trace)
+    send_to(kernel, pid, id, payload, flags, None, &[], trace)
 }
 
 /// `sendto` with the destination `to` (`send` without one). A stream socket refuses an address
 /// (`unix_stream_sendmsg`: `EISCONN` when connected, else `EOPNOTSUPP`); a seqpacket socket ignores it
 /// (`unix_seqpacket_sendmsg`).
+/// `rights` go with the message (`sendmsg`'s `SCM_RIGHTS`).
+#[allow(clippy::too_many_arguments)]
 fn send_to(
     kernel: &mut Kernel,
     pid: Pid,
@@ -645,6 +655,7 @@ fn send_to(
     payload: &Payload,
     flags: i64,
     to: Option<Arc<str>>,
+    rights: &[(i64, u32)],
     trace: &mut Trace,
 ) -> Exec {
     if kernel.footprint.enabled {
@@ -655,9 +666,9 @@ fn send_to(
         SocketKind::Stream if to.is_some() => {
             Kernel::error(if socket.peer != 0 || socket.peer_dead { EISCONN } else { EOPNOTSUPP })
         }
-        SocketKind::Stream => stream_send(kernel, pid, id, payload, flags, trace),
-        SocketKind::Seqpacket => dgram_send(kernel, pid, id, payload, flags, None, trace),
-        SocketKind::Dgram => dgram_send(kernel, pid, id, payload, flags, to, trace),
+        SocketKind::Stream => stream_send(kernel, pid, id, payload, flags, rights, trace),
+        SocketKind::Seqpacket => dgram_send(kernel, pid, id, payload, flags, None, rights, trace),
+        SocketKind::Dgram => dgram_send(kernel, pid, id, payload, flags, to, rights, trace),
     }
 }
 
@@ -682,6 +693,7 @@ fn enqueue(
     payload: &Payload,
     offset: u32,
     (linear, paged): (u32, u32),
+    rights: &[(i64, u32)],
     trace: &mut Trace,
 ) {
     let bytes = linear + paged;
@@ -694,7 +706,7 @@ fn enqueue(
     }
     let sender_name = kernel.socket_mut(from).name;
     let target = kernel.socket_mut(peer);
-    target.queue.push_back(Entry { data, consumed: 0, from, sender_name, truesize: charge });
+    target.queue.push_back(Entry { data, consumed: 0, from, sender_name, truesize: charge, rights: Vec::new() });
     target.queued += bytes;
     target.bytes_in += bytes as u64;
     let used_bytes = target.queued;
@@ -705,13 +717,120 @@ fn enqueue(
         kernel.step as u32,
         Copied { pid, direction: CopyDirection::UserToKernel, bytes, object, used_bytes, capacity_bytes },
     );
+    attach_rights(kernel, pid, peer, rights, trace);
     wake_socket(kernel, peer, |s| &mut s.read_wait, Wake::One, pid, WakeCause::Data { object }, trace);
+}
+
+/// `scm_fp_copy` (`net/core/scm.c`, from `__scm_send`): the descriptors of a `sendmsg`'s
+/// `SCM_RIGHTS`, each looked up in the sender's table before anything is sent: more than
+/// `SCM_MAX_FD` is `EINVAL`, one that is not open `EBADF`. Returns each descriptor with its open file
+/// (references are taken when the message is queued, [`attach_rights`]).
+fn rights_of(kernel: &mut Kernel, pid: Pid, packed: i64) -> Result<Vec<(i64, u32)>, Errno> {
+    let fds = crate::linux::socket::unpack_rights(packed);
+    if fds.len() as i64 > SCM_MAX_FD {
+        return Err(EINVAL);
+    }
+    let mut rights = Vec::with_capacity(fds.len());
+    for fd in fds {
+        let Some(file) = kernel.file_used(pid, fd) else { return Err(EBADF) };
+        rights.push((fd, file));
+    }
+    Ok(rights)
+}
+
+/// An open file's access, as [`EventKind::Rights`] carries it: 1 read, 2 write, 3 both.
+fn access_of(kernel: &Kernel, file: u32) -> u8 {
+    let file = kernel.file(file);
+    file.readable as u8 | (file.writable as u8) << 1
+}
+
+fn record_rights(kernel: &Kernel, trace: &mut Trace, pid: Pid, socket: u32, fd: i64, file: u32, moved: RightsMove) {
+    let kind = EventKind::Rights {
+        pid,
+        socket,
+        fd: fd as i32,
+        object: kernel.file(file).object.object_ref(),
+        access: access_of(kernel, file),
+        moved,
+    };
+    trace.record(Event { step: kernel.step as u32, kind });
+}
+
+/// `unix_attach_fds` (`net/unix/af_unix.c`, from `unix_scm_to_skb`): the newest entry of `peer`'s
+/// queue takes a reference to each open file (`get_file`), held while it is in flight.
+fn attach_rights(kernel: &mut Kernel, pid: Pid, peer: u32, rights: &[(i64, u32)], trace: &mut Trace) {
+    for &(fd, file) in rights {
+        kernel.file_mut(file).refs += 1;
+        record_rights(kernel, trace, pid, peer, fd, file, RightsMove::Sent);
+    }
+    if !rights.is_empty() {
+        let entry = kernel.socket_mut(peer).queue.back_mut().expect("just queued");
+        entry.rights = rights.iter().map(|&(_, file)| file).collect();
+    }
+}
+
+/// The open files of messages that will never be received (`skb_queue_purge` of a closed socket's
+/// queue, each buffer's destructor `unix_destruct_scm` calling `fput`): each reference is dropped,
+/// which closes the file if it was the last.
+fn drop_unread(kernel: &mut Kernel, by: Pid, socket: u32, rights: Vec<u32>, trace: &mut Trace) {
+    for file in rights {
+        record_rights(kernel, trace, by, socket, -1, file, RightsMove::Unread);
+        kernel.release_file(file, by, trace);
+    }
+}
+
+/// `scm_detach_fds` (`net/core/scm.c`, from `scm_recv_unix`): the open files a receive took out of
+/// its message become descriptors of `pid`, each the lowest free one (`get_unused_fd_flags`,
+/// `O_CLOEXEC` for `MSG_CMSG_CLOEXEC`), at most `room` of them (what the control buffer holds); a full
+/// table stops it (`EMFILE` is not reported). The files left over are closed and the message's flags
+/// get `MSG_CTRUNC`. Returns the first new descriptor (-1 for none), how many, and whether any was
+/// left over. A receive without a control buffer (`read`, `recv`) has room for none.
+fn install_rights(
+    kernel: &mut Kernel,
+    pid: Pid,
+    socket: u32,
+    room: i64,
+    cloexec: bool,
+    trace: &mut Trace,
+) -> (i64, u16, bool) {
+    let files = std::mem::take(&mut kernel.received_rights);
+    let mut first = -1;
+    let mut installed = 0usize;
+    for &file in &files {
+        if installed as i64 >= room {
+            break;
+        }
+        let Some(fd) = kernel.lowest_free_fd(pid, 0) else { break };
+        kernel.install_fd(pid, fd, file, cloexec);
+        if kernel.footprint.enabled {
+            kernel.footprint.write(ObjectRef::file(file));
+        }
+        if first < 0 {
+            first = fd;
+        }
+        installed += 1;
+        record_rights(kernel, trace, pid, socket, fd, file, RightsMove::Received);
+    }
+    for &file in &files[installed..] {
+        record_rights(kernel, trace, pid, socket, -1, file, RightsMove::Truncated);
+        kernel.release_file(file, pid, trace);
+    }
+    (first, installed as u16, installed < files.len())
 }
 
 /// `unix_stream_sendmsg`: the bytes go in entries of at most `sndbuf / 2 - 64` and 36544 bytes; each needs the
 /// sender's charge below its send buffer (`sock_alloc_send_pskb`), else the sender sleeps (or stops
-/// with what it sent, or `EAGAIN`).
-fn stream_send(kernel: &mut Kernel, pid: Pid, id: u32, payload: &Payload, flags: i64, trace: &mut Trace) -> Exec {
+/// with what it sent, or `EAGAIN`). Descriptors go with the first entry of the send only (`fds_sent`
+/// in `unix_stream_sendmsg`), so a send of no bytes sends none.
+fn stream_send(
+    kernel: &mut Kernel,
+    pid: Pid,
+    id: u32,
+    payload: &Payload,
+    flags: i64,
+    rights: &[(i64, u32)],
+    trace: &mut Trace,
+) -> Exec {
     let total = payload.len();
     let mut sent = match kernel.process(pid).call.scratch {
         Scratch::Written(written) => written,
@@ -771,7 +890,8 @@ fn stream_send(kernel: &mut Kernel, pid: Pid, id: u32, payload: &Payload, flags:
             }
             break broken_pipe(kernel, pid, flags);
         }
-        enqueue(kernel, pid, id, peer, payload, sent, stream_shape(chunk), trace);
+        let carried = if sent == 0 { rights } else { &[] };
+        enqueue(kernel, pid, id, peer, payload, sent, stream_shape(chunk), carried, trace);
         sent += chunk;
     };
     kernel.proc_mut(pid).call.scratch = Scratch::Written(sent);
@@ -785,6 +905,7 @@ fn stream_send(kernel: &mut Kernel, pid: Pid, id: u32, payload: &Payload, flags:
 /// socket disconnects, `unix_dgram_disconnected`), not shut for reading (`EPIPE`), and with room in its
 /// queue unless it is connected back to the sender (`unix_recvq_full`: sleep on its `peer_wait`, or
 /// `EAGAIN`).
+#[allow(clippy::too_many_arguments)]
 fn dgram_send(
     kernel: &mut Kernel,
     pid: Pid,
@@ -792,6 +913,7 @@ fn dgram_send(
     payload: &Payload,
     flags: i64,
     to: Option<Arc<str>>,
+    rights: &[(i64, u32)],
     trace: &mut Trace,
 ) -> Exec {
     let len = payload.len();
@@ -865,20 +987,43 @@ fn dgram_send(
         receiver.connect_wait.add(pid, true);
         return Exec::Block(BlockReason::SocketReceiverFull { socket: target });
     }
-    enqueue(kernel, pid, id, target, payload, 0, dgram_shape(len), trace);
+    enqueue(kernel, pid, id, target, payload, 0, dgram_shape(len), rights, trace);
     Exec::Done(CallResult::Value { value: len as i64 })
 }
 
-/// `recv` (`flags`) or `read` (no flags) of at most `count` bytes from socket `id`, one attempt.
+/// `recv` (`flags`) or `read` (no flags) of at most `count` bytes from socket `id`, one attempt. A
+/// receive without a control buffer has no room for the descriptors of the message it reads: they
+/// are closed (`scm_recv_unix`, `MSG_CTRUNC` where nobody sees it).
 pub(crate) fn recv(kernel: &mut Kernel, pid: Pid, id: u32, count: u32, flags: i64, trace: &mut Trace) -> Exec {
+    let result = receive(kernel, pid, id, count, flags, trace);
+    if !kernel.received_rights.is_empty() {
+        install_rights(kernel, pid, id, 0, false, trace);
+    }
+    result
+}
+
+/// The references a peek took: each open file a peeked message holds gets one more (`scm_fp_dup`).
+fn take_copies(kernel: &mut Kernel) {
+    for at in 0..kernel.received_rights.len() {
+        let file = kernel.received_rights[at];
+        kernel.file_mut(file).refs += 1;
+    }
+}
+
+/// One attempt at a receive, the descriptors it took left in `Kernel::received_rights`.
+fn receive(kernel: &mut Kernel, pid: Pid, id: u32, count: u32, flags: i64, trace: &mut Trace) -> Exec {
     if kernel.footprint.enabled {
         kernel.footprint.write(ObjectRef::socket(id));
     }
     kernel.read_scratch.clear();
-    match kernel.socket_mut(id).kind {
+    let result = match kernel.socket_mut(id).kind {
         SocketKind::Stream => stream_recv(kernel, pid, id, count, flags, trace),
         SocketKind::Dgram | SocketKind::Seqpacket => dgram_recv(kernel, pid, id, count, flags, trace),
+    };
+    if flags & MSG_PEEK != 0 {
+        take_copies(kernel);
     }
+    result
 }
 
 /// A reader consumed entries socket `sender` sent, charged `bytes` (whole entries only; a stream entry
@@ -924,20 +1069,33 @@ fn stream_recv(kernel: &mut Kernel, pid: Pid, id: u32, count: u32, flags: i64, t
     let mut freed = 0u32;
     let mut index = 0usize;
     let scratch = &mut kernel.read_scratch;
+    let passed = &mut kernel.received_rights;
     while let Some(entry) = socket.queue.get(index) {
         let take = entry.left().min(count - copied);
         scratch.extend_from_slice(&entry.data[entry.consumed as usize..(entry.consumed + take) as usize]);
         copied += take;
         if peek {
             index += 1;
+            // A peek at an entry with descriptors gets copies of them (`unix_peek_fds`), and stops there.
+            if !entry.rights.is_empty() {
+                passed.extend_from_slice(&entry.rights);
+                break;
+            }
         } else {
             let entry = socket.queue.get_mut(index).expect("just read");
             entry.consumed += take;
             socket.queued -= take;
             socket.bytes_out += take as u64;
+            // `unix_detach_fds` as soon as the entry is read from, even in part; a receive that took
+            // descriptors stops after their entry (`if (scm.fp) break` in `unix_stream_read_generic`),
+            // so two messages' descriptors never arrive together.
+            passed.append(&mut entry.rights);
             if entry.left() == 0 {
                 freed += entry.truesize;
                 socket.queue.pop_front();
+                if !passed.is_empty() {
+                    break;
+                }
             } else {
                 break;
             }
@@ -946,6 +1104,7 @@ fn stream_recv(kernel: &mut Kernel, pid: Pid, id: u32, count: u32, flags: i64, t
             break;
         }
     }
+
     // A `recv` of 0 bytes on a queue holding something returns 0 at once; on an empty queue it waits
     // like any other (the loop of `unix_stream_read_generic` runs once before it looks at the size).
     if copied == 0 && socket.queue.is_empty() {
@@ -1001,9 +1160,13 @@ fn dgram_recv(kernel: &mut Kernel, pid: Pid, id: u32, count: u32, flags: i64, tr
     let take = len.min(count);
     kernel.read_scratch.extend_from_slice(&entry.data[..take as usize]);
     if !peek {
-        socket.queue.pop_front();
+        let mut entry = socket.queue.pop_front().expect("looked at above");
         socket.queued -= len;
         socket.bytes_out += len as u64;
+        kernel.received_rights.append(&mut entry.rights);
+    } else if !entry.rights.is_empty() {
+        // `unix_peek_fds`: a peek gets copies of the descriptors, which stay in the message too.
+        kernel.received_rights.extend_from_slice(&entry.rights);
     }
     if take > 0 {
         record_read(kernel, pid, id, take, trace);
@@ -1070,8 +1233,10 @@ pub(crate) fn release(kernel: &mut Kernel, id: u32, by: Pid, trace: &mut Trace) 
         // The connections nobody accepted go with it, each as a server end closed before it was
         // accepted: its client sees `ECONNRESET` (`unix_release_sock` with `embrion`); the clients
         // waiting for room wake to find nobody listening.
+        let mut unread = Vec::new();
         for server in &socket.pending {
             let server_end = kernel.sockets[*server as usize - 1].take().expect("a pending end is live");
+            unread.push((*server, server_end.queue.iter().flat_map(|entry| entry.rights.clone()).collect::<Vec<_>>()));
             let client = server_end.peer;
             if let Some(Some(client_end)) = kernel.sockets.get_mut(client as usize - 1) {
                 client_end.peer_dead = true;
@@ -1090,6 +1255,9 @@ pub(crate) fn release(kernel: &mut Kernel, id: u32, by: Pid, trace: &mut Trace) 
         waiting.wake(Wake::All, &mut woken);
         for pid in woken {
             kernel.wake(pid, by, WakeCause::Hangup { object }, trace);
+        }
+        for (server, rights) in unread {
+            drop_unread(kernel, by, server, rights, trace);
         }
         return;
     }
@@ -1132,6 +1300,9 @@ pub(crate) fn release(kernel: &mut Kernel, id: u32, by: Pid, trace: &mut Trace) 
             state_change(kernel, peer, by, trace);
         }
     }
+    // Last, the descriptors of the messages nobody received: closing them may close other sockets.
+    let rights: Vec<u32> = socket.queue.into_iter().flat_map(|entry| entry.rights).collect();
+    drop_unread(kernel, by, id, rights, trace);
 }
 
 /// `sk_getsockopt` at `SOL_SOCKET` (another level is the protocol's, which a Unix-domain socket does
@@ -1244,7 +1415,7 @@ impl Mechanism for Sockets {
                     kernel.footprint.write(ObjectRef::path(call.arg(2) as u32));
                 }
                 let path = kernel.program.paths[call.arg(2) as usize].clone();
-                send_to(kernel, pid, id, payload, flags, Some(path), trace)
+                send_to(kernel, pid, id, payload, flags, Some(path), &[], trace)
             }
             CallId::Recv | CallId::Recvfrom => {
                 let count = call.arg(1);
@@ -1269,6 +1440,59 @@ impl Mechanism for Sockets {
                 match recv(kernel, pid, id, count as u32, flags, trace) {
                     Exec::Done(CallResult::Data { offset, len }) if call.id() == CallId::Recvfrom => {
                         Exec::Done(CallResult::Message { offset, len, tag: sender as i64, skipped: 0 })
+                    }
+                    other => other,
+                }
+            }
+            CallId::Sendmsg => {
+                let (id, nonblock) = match socket_of(kernel, pid, call.arg(0)) {
+                    Ok(found) => found,
+                    Err(errno) => return Kernel::error(errno),
+                };
+                // `__scm_send` runs first, before the socket's own checks (`unix_stream_sendmsg`,
+                // `unix_dgram_sendmsg`).
+                let rights = match rights_of(kernel, pid, call.arg(2)) {
+                    Ok(rights) => rights,
+                    Err(errno) => return Kernel::error(errno),
+                };
+                let flags = call.arg(3) | if nonblock { MSG_DONTWAIT } else { 0 };
+                let payload = call.call.payload().expect("sendmsg has a payload operand");
+                send_to(kernel, pid, id, payload, flags, None, &rights, trace)
+            }
+            CallId::Recvmsg => {
+                let count = call.arg(1);
+                if count < 0 || count > kernel.limits.max_io_bytes as i64 {
+                    let detail = format!(
+                        "a recvmsg of {count} bytes; one read may ask for at most {} bytes",
+                        kernel.limits.max_io_bytes
+                    );
+                    return kernel.halt("max_io_bytes", detail);
+                }
+                if trace.data_len() + count as u64 > kernel.read_ceiling {
+                    return super::fd::past_read_ceiling(kernel, count);
+                }
+                let (id, nonblock) = match socket_of(kernel, pid, call.arg(0)) {
+                    Ok(found) => found,
+                    Err(errno) => return Kernel::error(errno),
+                };
+                let flags = call.arg(3) | if nonblock { MSG_DONTWAIT } else { 0 };
+                // A datagram longer than the buffer is cut, and says so in `msg_flags`
+                // (`unix_dgram_recvmsg`).
+                let socket = kernel.socket_mut(id);
+                let whole = match socket.kind {
+                    SocketKind::Stream => None,
+                    _ => socket.queue.front().map(|entry| entry.data.len() as i64),
+                };
+                let result = receive(kernel, pid, id, count as u32, flags, trace);
+                let cloexec = flags & MSG_CMSG_CLOEXEC != 0;
+                let (fd, fds, cut) = install_rights(kernel, pid, id, call.arg(2), cloexec, trace);
+                match result {
+                    Exec::Done(CallResult::Data { offset, len }) => {
+                        let mut msg_flags = if cut { MSG_CTRUNC } else { 0 };
+                        if whole.is_some_and(|whole| whole > count) {
+                            msg_flags |= MSG_TRUNC;
+                        }
+                        Exec::Done(CallResult::Received { offset, len, fd: fd as i32, fds, flags: msg_flags as u16 })
                     }
                     other => other,
                 }
@@ -1494,6 +1718,14 @@ fn end_view(kernel: &Kernel, socket: &Socket) -> SocketEndView {
                 tag: 0,
                 len: entry.left(),
                 preview: entry.data[entry.consumed as usize..].iter().copied().take(32).collect(),
+                rights: entry
+                    .rights
+                    .iter()
+                    .map(|&file| PassedFileView {
+                        file,
+                        object: crate::present::snapshot::file_words(kernel, kernel.file(file)),
+                    })
+                    .collect(),
             })
             .collect(),
         queued_bytes: socket.queued,
@@ -1714,5 +1946,103 @@ mod tests {
         }
         let close = &footprints[2];
         assert!(close.writes.contains(&ObjectRef::path(0)), "{close:?}");
+    }
+
+    fn trace_of(simulation: &Simulation) -> String {
+        crate::present::render::trace_text(simulation.program(), simulation.trace())
+    }
+
+    #[test]
+    fn a_passed_pipe_end_arrives_as_a_new_descriptor_on_the_same_open_file() {
+        // main passes the pipe's read end to kid, which never had it, and closes its own: kid reads
+        // what main wrote through the descriptor it received.
+        let simulation = simulation(
+            "process main expect exited 0 {\n  s = socketpair SOCK_STREAM\n  fork kid expect exited 0 {\n    \
+             close s.0\n    r = recvmsg s.1 10 -> \"p\"\n    if r.fds != 1 { exit 1 }\n    read r.fd 10 -> \"hello\"\n  }\n  \
+             close s.1\n  p = pipe\n  write p.w \"hello\" -> 5\n  sendmsg s.0 \"p\" {p.r} -> 1\n  close p.r -> 0\n  \
+             wait -> kid exited 0\n}\n",
+        );
+        let report = simulation.report().unwrap();
+        assert!(report.failures.is_empty(), "{:?}", report.failures);
+        let trace = trace_of(&simulation);
+        assert!(trace.contains("SCM_RIGHTS {4}"), "{trace}");
+        assert!(trace.contains("is held in flight"), "{trace}");
+        assert!(trace.contains("installs fd 3 on the same open file, pipe 1 (read end)"), "{trace}");
+        assert!(trace.contains("= 1 \"p\", SCM_RIGHTS fd 3"), "{trace}");
+    }
+
+    #[test]
+    fn a_message_closed_unread_releases_the_open_file_it_held() {
+        // The only reference left to the pipe's read end is in flight; closing the socket that holds
+        // the message drops it, so the pipe has no reader and the write fails with EPIPE.
+        let simulation = simulation(
+            "process main expect exited 0 {\n  signal SIGPIPE SIG_IGN\n  s = socketpair SOCK_DGRAM\n  p = pipe\n  \
+             sendmsg s.0 \"x\" {p.r} -> 1\n  close p.r\n  write p.w \"a\" -> 1\n  close s.1\n  \
+             write p.w \"b\" -> EPIPE\n}\n",
+        );
+        let report = simulation.report().unwrap();
+        assert!(report.failures.is_empty(), "{:?}", report.failures);
+        let trace = trace_of(&simulation);
+        assert!(trace.contains("goes with a message nobody received"), "{trace}");
+    }
+
+    #[test]
+    fn a_receiver_with_room_for_fewer_gets_msg_ctrunc_and_the_rest_are_closed() {
+        let simulation = simulation(
+            "process main expect exited 0 {\n  s = socketpair SOCK_SEQPACKET\n  p = pipe\n  \
+             sendmsg s.0 \"x\" {p.r, p.w} -> 1\n  close p.w\n  r = recvmsg s.1 10 1\n  \
+             if r.fds != 1 || r.flags != MSG_CTRUNC { exit 1 }\n  close p.r\n  read r.fd 10 -> 0\n}\n",
+        );
+        let report = simulation.report().unwrap();
+        assert!(report.failures.is_empty(), "{:?}", report.failures);
+        assert_eq!(report.outcome, crate::RunOutcome::AllExited);
+        assert!(trace_of(&simulation).contains("(MSG_CTRUNC)"));
+    }
+
+    #[test]
+    fn a_bad_descriptor_or_too_many_fail_before_anything_is_sent() {
+        let simulation = simulation(
+            "process main expect exited 0 {\n  s = socketpair SOCK_STREAM\n  p = pipe\n  \
+             sendmsg s.0 \"x\" {p.r, 99} -> EBADF\n  sendmsg s.0 \"x\" {p.r} * 253 -> 1\n  \
+             sendmsg s.0 \"x\" {p.r} * 254 -> EINVAL\n  n = ioctl s.1 FIONREAD\n  if n != 1 { exit 1 }\n}\n",
+        );
+        let report = simulation.report().unwrap();
+        assert!(report.failures.is_empty(), "{:?}", report.failures);
+        assert_eq!(report.outcome, crate::RunOutcome::AllExited);
+    }
+
+    #[test]
+    fn a_stream_receive_stops_after_the_bytes_that_carried_descriptors() {
+        // "ab" then "cd" with a descriptor then "ef": the first receive takes "abcd" and the
+        // descriptor, not "ef"; a plain recv of a message with descriptors closes them.
+        let simulation = simulation(
+            "process main expect exited 0 {\n  s = socketpair SOCK_STREAM\n  p = pipe\n  send s.0 \"ab\"\n  \
+             sendmsg s.0 \"cd\" {p.r}\n  send s.0 \"ef\"\n  r = recvmsg s.1 10 -> \"abcd\"\n  \
+             if r.fds != 1 { exit 1 }\n  recv s.1 10 -> \"ef\"\n  sendmsg s.0 \"gh\" {p.w}\n  close p.w\n  \
+             recv s.1 10 -> \"gh\"\n  read p.r 10 -> 0\n}\n",
+        );
+        let report = simulation.report().unwrap();
+        assert!(report.failures.is_empty(), "{:?}", report.failures);
+        assert_eq!(report.outcome, crate::RunOutcome::AllExited);
+    }
+
+    #[test]
+    fn the_snapshot_shows_the_open_file_a_message_carries() {
+        let simulation = simulation(
+            "process main {\n  s = socketpair SOCK_DGRAM\n  p = pipe\n  sendmsg s.0 \"x\" {p.w}\n  pause\n}\n",
+        );
+        let views = simulation.kernel().object_views();
+        let message = views
+            .iter()
+            .find_map(|view| match view {
+                ObjectView::SocketPair(pair) => pair.ends.iter().find_map(|end| end.queue.first().cloned()),
+                _ => None,
+            })
+            .expect("a message is queued");
+        assert_eq!(message.rights.len(), 1);
+        assert_eq!(message.rights[0].object, "pipe 1 (write end)");
+        let file = simulation.kernel().file_of(2, 6).expect("p.w is open");
+        assert_eq!(message.rights[0].file, file);
+        assert_eq!(simulation.kernel().file(file).refs, 2, "one descriptor and one message");
     }
 }

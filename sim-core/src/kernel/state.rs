@@ -159,6 +159,14 @@ impl Canonical {
                 }
             }
         }
+        // Then the open files held in flight by messages, socket by socket.
+        for socket in kernel.sockets.iter().flatten() {
+            for entry in &socket.queue {
+                for file in &entry.rights {
+                    reach_file(&mut canonical, *file);
+                }
+            }
+        }
         canonical
     }
 
@@ -388,6 +396,10 @@ impl Kernel {
                 hasher.word(entry.consumed as u64 | (entry.from as u64) << 32);
                 hasher.word(entry.sender_name as u64);
                 hasher.bytes(&entry.data);
+                hasher.word(entry.rights.len() as u64);
+                for file in &entry.rights {
+                    hasher.word(canonical.files[*file as usize] as u64);
+                }
             }
             for waiter in socket
                 .read_wait

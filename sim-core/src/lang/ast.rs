@@ -365,6 +365,17 @@ pub enum Arg {
     Sembuf(SembufArg),
     /// `{V, V, ...}`: a small array of values (`semctl`'s `SETALL`, `mq_open`'s attributes).
     List(Located<Vec<Expr>>),
+    /// `{FD, ...} [* N]`: the descriptors of an `SCM_RIGHTS` control message (`sendmsg`).
+    Rights(RightsArg),
+}
+
+/// `{FD, ...} [* N]`
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RightsArg {
+    pub fds: Vec<Expr>,
+    /// How many times the list is given (`* N`; 1 when not written).
+    pub times: u32,
+    pub span: Span,
 }
 
 /// `{NUM, OP[, FLAGS]} [* N]`

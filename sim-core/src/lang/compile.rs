@@ -64,6 +64,11 @@ fn named_in_block(ops: &[Op], kinds: &[SlotKind], start: u32, end: u32) -> Vec<S
                     }
                     // What the bytes were shows where the code looks at it, not at every read.
                     Bind::Bytes { count, .. } => add(&mut slots, count),
+                    Bind::Rights { count, fds, flags, .. } => {
+                        add(&mut slots, count);
+                        add(&mut slots, fds);
+                        add(&mut slots, flags);
+                    }
                     Bind::None | Bind::Pair { .. } => {}
                 }
             }
@@ -160,6 +165,8 @@ pub enum ListKind {
     SemValues,
     /// `mq_open`'s `{MAXMSG, MSGSIZE}` ([`crate::linux::mqueue::pack_attr`]).
     MqAttr,
+    /// `sendmsg`'s descriptors, given `times` times ([`crate::linux::socket::pack_rights`]).
+    Rights { times: u16 },
 }
 
 impl Operand {
@@ -185,6 +192,7 @@ impl Operand {
                 match kind {
                     ListKind::SemValues => crate::linux::sem::pack_values(&resolved),
                     ListKind::MqAttr => crate::linux::mqueue::pack_attr(resolved[0], resolved[1]),
+                    ListKind::Rights { times } => crate::linux::socket::pack_rights(&resolved, *times as u32),
                 }
             }
             Operand::Sembuf { .. } | Operand::List { .. } => unreachable!("IPC operands need the IPC mechanisms"),
@@ -215,6 +223,14 @@ pub enum Bind {
         first: Slot,
         last: Slot,
         runs: Slot,
+    },
+    /// A `recvmsg`'s byte count, the first descriptor it received, how many, and the message's flags
+    /// (`NAME`, `NAME.fd`, `NAME.fds`, `NAME.flags`).
+    Rights {
+        count: Slot,
+        fd: Slot,
+        fds: Slot,
+        flags: Slot,
     },
 }
 
@@ -844,7 +860,13 @@ impl Compiler {
                     values: values.value.iter().map(|value| self.value(value)).collect(),
                     kind: if operand.kind == OperandKind::MqAttr { ListKind::MqAttr } else { ListKind::SemValues },
                 },
-                Some(Arg::Sembuf(_) | Arg::List(_)) => unreachable!("IPC operands need the IPC mechanisms"),
+                Some(Arg::Rights(rights)) if crate::IPC => Operand::List {
+                    values: rights.fds.iter().map(|fd| self.value(fd)).collect(),
+                    kind: ListKind::Rights { times: rights.times as u16 },
+                },
+                Some(Arg::Sembuf(_) | Arg::List(_) | Arg::Rights(_)) => {
+                    unreachable!("IPC operands need the IPC mechanisms")
+                }
                 None => Operand::Value {
                     value: Value::Const(operand.default.expect("the parser requires operands without a default")),
                     shown: Shown::Constant,
@@ -867,6 +889,12 @@ impl Compiler {
             (Some(name), Binding::Message(suffix)) => Bind::Message {
                 count: self.slot(&name.value, SlotKind::Value),
                 tag: self.slot(&format!("{}.{suffix}", name.value), SlotKind::Value),
+            },
+            (Some(name), Binding::Rights) => Bind::Rights {
+                count: self.slot(&name.value, SlotKind::Value),
+                fd: self.slot(&format!("{}.fd", name.value), SlotKind::Descriptor),
+                fds: self.slot(&format!("{}.fds", name.value), SlotKind::Value),
+                flags: self.slot(&format!("{}.flags", name.value), SlotKind::Value),
             },
             (Some(name), Binding::Bytes) => Bind::Bytes {
                 count: self.slot(&name.value, SlotKind::Value),

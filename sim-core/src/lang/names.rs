@@ -9,7 +9,7 @@
 
 use super::ast::*;
 use super::lexer::{show, MAX_DIAGNOSTICS};
-use super::syscalls::{Binding, OperandKind, BYTES_FIELDS};
+use super::syscalls::{Binding, OperandKind, BYTES_FIELDS, RIGHTS_FIELDS};
 use crate::diagnostic::Diagnostic;
 use crate::linux::{self, Family};
 use std::collections::BTreeMap;
@@ -245,6 +245,11 @@ impl Checker<'_> {
                                     self.expr(value, Use::Value);
                                 }
                             }
+                            Arg::Rights(rights) => {
+                                for fd in &rights.fds {
+                                    self.expr(fd, Use::Operand(OperandKind::Fd));
+                                }
+                            }
                             Arg::Payload(_) | Arg::Path(_) => {}
                         }
                     }
@@ -477,9 +482,13 @@ impl Checker<'_> {
                 return None
             }
             Use::Operand(OperandKind::Flags(family) | OperandKind::OneOf(family)) => family.noun().to_string(),
-            Use::Operand(OperandKind::Payload | OperandKind::Path | OperandKind::Name | OperandKind::MqAttr) => {
-                return None
-            }
+            Use::Operand(
+                OperandKind::Payload
+                | OperandKind::Path
+                | OperandKind::Name
+                | OperandKind::MqAttr
+                | OperandKind::Rights,
+            ) => return None,
         };
         let diag = Diagnostic::new(span, format!("`{}` is not {} here", name, expected));
         let family = match used_as {
@@ -535,6 +544,13 @@ fn walk_bindings(body: &[Stmt], out: &mut Vec<(String, Span, BindKind)>) {
                         Binding::Bytes => {
                             for suffix in BYTES_FIELDS {
                                 out.push((format!("{}.{suffix}", bind.value), bind.span, BindKind::Value));
+                            }
+                            BindKind::Value
+                        }
+                        Binding::Rights => {
+                            for suffix in RIGHTS_FIELDS {
+                                let kind = if suffix == "fd" { BindKind::Descriptor } else { BindKind::Value };
+                                out.push((format!("{}.{suffix}", bind.value), bind.span, kind));
                             }
                             BindKind::Value
                         }

@@ -15,7 +15,9 @@
 use super::ast::*;
 use super::lexer::{is_identifier, show, Lexer, Tok, Token, MAX_DIAGNOSTICS};
 use super::names;
-use super::syscalls::{Binding, CallId, CallSpec, Mechanism, OperandKind, BYTES_FIELDS, CALLS, NOT_MODELLED};
+use super::syscalls::{
+    Binding, CallId, CallSpec, Mechanism, OperandKind, BYTES_FIELDS, CALLS, NOT_MODELLED, RIGHTS_FIELDS,
+};
 use crate::diagnostic::Diagnostic;
 use crate::limits::Limits;
 use crate::linux::{self, Family, ERRNOS, SIGNALS};
@@ -1140,6 +1142,7 @@ impl<'a> Parser<'a> {
                 self.list(spec, index, 1, MAX_SETALL_VALUES).map(Arg::List)
             }
             OperandKind::MqAttr if crate::IPC => self.list(spec, index, 2, 2).map(Arg::List),
+            OperandKind::Rights if crate::IPC => self.rights(spec, index).map(Arg::Rights),
             _ => {
                 let what = operand_what(spec, index);
                 let value = self.operand_expression(&what)?;
@@ -1181,6 +1184,33 @@ impl<'a> Parser<'a> {
         self.bump();
         let times = self.times()?;
         Ok(SembufArg { num, op, flags, times, span: self.span_from(start) })
+    }
+
+    /// `{FD, ...} [* N]`: the descriptors of a `sendmsg`'s `SCM_RIGHTS`.
+    fn rights(&mut self, spec: &CallSpec, index: usize) -> PResult<RightsArg> {
+        let start = self.peek().span;
+        let list = self.list(spec, index, 1, crate::linux::socket::MAX_RIGHTS_WRITTEN)?;
+        let mut times = 1;
+        if self.peek().tok == Tok::Star {
+            self.bump();
+            let token = self.peek().clone();
+            match token.tok {
+                Tok::Int(Some(count)) if (1..=crate::linux::socket::MAX_RIGHTS_TIMES as u128).contains(&count) => {
+                    self.bump();
+                    times = count as u32;
+                }
+                _ => {
+                    return Err(self.expected_with(
+                        "a count after `*`",
+                        Some(format!(
+                            "`{{FD, ...}} * N` repeats the descriptors N times, N from 1 to {}",
+                            crate::linux::socket::MAX_RIGHTS_TIMES
+                        )),
+                    ))
+                }
+            }
+        }
+        Ok(RightsArg { fds: list.value, times, span: self.span_from(start) })
     }
 
     /// `* N` after an operation: how many times it is given (1 without).
@@ -1476,13 +1506,18 @@ impl<'a> Parser<'a> {
                 if let Some((base, end)) = word.split_once('.') {
                     // A pipe end, a received message's type or priority, or a field (`msg_perm.mode`).
                     let known = is_identifier(base)
-                        && (matches!(end, "r" | "w" | "0" | "1" | "mtype" | "prio") || BYTES_FIELDS.contains(&end))
+                        && (matches!(end, "r" | "w" | "0" | "1" | "mtype" | "prio")
+                            || BYTES_FIELDS.contains(&end)
+                            || RIGHTS_FIELDS.contains(&end))
                         || linux::lookup(word).is_some();
                     if !known {
                         return Err(self.expected_with(
                             what,
                             Some(format!(
-                                "pipe ends are written `{}.r` and `{}.w`, a socket pair's ends `{}.0` and `{}.1`, a received message's type and priority `{}.mtype` and `{}.prio`, what a read got `{}.first`, `{}.last` and `{}.runs`",
+                                "pipe ends are written `{}.r` and `{}.w`, a socket pair's ends `{}.0` and `{}.1`, a received message's type and priority `{}.mtype` and `{}.prio`, what a read got `{}.first`, `{}.last` and `{}.runs`, what a `recvmsg` got `{}.fd`, `{}.fds` and `{}.flags`",
+                                show(base),
+                                show(base),
+                                show(base),
                                 show(base),
                                 show(base),
                                 show(base),
@@ -1854,6 +1889,7 @@ fn operand_what(spec: &CallSpec, index: usize) -> String {
         OperandKind::SemArg => "a value, a field or `{V, ...}`".to_string(),
         OperandKind::MqAttr => "attributes `{MAXMSG, MSGSIZE}`".to_string(),
         OperandKind::Name => "a name in double quotes (`\"/jobs\"`)".to_string(),
+        OperandKind::Rights => "descriptors `{FD, ...}`".to_string(),
     };
     format!("{} after `{}`", noun, operand_after(spec, index))
 }

@@ -259,6 +259,13 @@ pub fn arg_text(arg: &Arg) -> String {
         Arg::List(values) => {
             format!("{{{}}}", values.value.iter().map(expression).collect::<Vec<_>>().join(", "))
         }
+        Arg::Rights(rights) => {
+            let mut text = format!("{{{}}}", rights.fds.iter().map(expression).collect::<Vec<_>>().join(", "));
+            if rights.times != 1 {
+                text.push_str(&format!(" * {}", rights.times));
+            }
+            text
+        }
         Arg::Payload(Payload::Bytes(bytes)) => quote(bytes),
         Arg::Payload(Payload::Fill { len, pattern }) if pattern == b"x" => format!("{len} bytes"),
         Arg::Payload(Payload::Fill { len, pattern }) => format!("{len} bytes of {}", quote(pattern)),

@@ -195,6 +195,8 @@ pub enum CallId {
     ShmUnlink,
     SemInit,
     SemDestroy,
+    Sendmsg,
+    Recvmsg,
 }
 
 /// What one operand of a call is, which decides how it is parsed, checked and printed.
@@ -236,6 +238,10 @@ pub enum OperandKind {
     MqAttr,
     /// The name of a POSIX message queue or named semaphore, in double quotes (`"/jobs"`).
     Name,
+    /// The descriptors an `SCM_RIGHTS` control message carries: `{FD, ...}` (up to five), optionally
+    /// repeated: `{f} * 254`. Packed into one number ([`crate::linux::socket::pack_rights`]); 0 when
+    /// left out, for no control message at all.
+    Rights,
 }
 
 /// One operand: the word the reference uses for it, its kind, and its value when left out (optional
@@ -285,12 +291,19 @@ pub enum Binding {
     /// The count of bytes read, and as `NAME.first`, `NAME.last` and `NAME.runs` what the bytes were: the
     /// first and the last byte (-1 when none came) and how many runs of equal bytes they make (`read`).
     Bytes,
+    /// The count of bytes received, and as `NAME.fd` the first descriptor received (-1 for none),
+    /// `NAME.fds` how many were received, `NAME.flags` the message's `msg_flags` (`recvmsg`).
+    Rights,
     /// Nothing can be bound (`exit`).
     Nothing,
 }
 
 /// The names a [`Binding::Bytes`] adds after `NAME.`.
 pub const BYTES_FIELDS: [&str; 3] = ["first", "last", "runs"];
+
+/// The names a [`Binding::Rights`] adds after `NAME.`: the first descriptor received, how many
+/// came, and the message's flags.
+pub const RIGHTS_FIELDS: [&str; 3] = ["fd", "fds", "flags"];
 
 /// What a call gives back, which decides the results an expectation may name and how the trace shows it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -409,9 +422,12 @@ impl CallSpec {
         let mut text = match self.binding {
             Binding::PipeEnds | Binding::SocketEnds => "NAME = ".to_string(),
             Binding::Nothing => String::new(),
-            Binding::Value | Binding::Fd | Binding::OutValue | Binding::Message(_) | Binding::Bytes => {
-                "[NAME =] ".to_string()
-            }
+            Binding::Value
+            | Binding::Fd
+            | Binding::OutValue
+            | Binding::Message(_)
+            | Binding::Bytes
+            | Binding::Rights => "[NAME =] ".to_string(),
         };
         text.push_str(self.name);
         if self.id == CallId::Fork {
@@ -1684,6 +1700,30 @@ pub const CALLS: &[CallSpec] = &[
         man: "sem_destroy(3)",
         summary: reference_text!("Returns 0 without touching memory, as glibc does: the semaphore's bytes stay as they were."),
     },
+    CallSpec {
+        id: CallId::Sendmsg,
+        name: "sendmsg",
+        mechanism: Mechanism::Socket,
+        operands: &[FD, PAYLOAD, optional("RIGHTS", K::Rights, 0), optional("FLAGS", K::Flags(Family::SendFlag), 0)],
+        binding: B::Value,
+        result: R::Number,
+        may_block: true,
+        c_text: "sendmsg({0}, &{{{1}, {1.len}[, SCM_RIGHTS {2}]}}[, {3}])",
+        man: "sendmsg(2)",
+        summary: reference_text!("`send` with descriptors: RIGHTS `{FD, ...}` (up to five, `{FD} * N` repeats them) travel with the bytes as an `SCM_RIGHTS` control message, each holding its open file until the message is received, or dropped unread when the receiving socket closes. `EBADF` for a descriptor that is not open, `EINVAL` for more than 253 (`SCM_MAX_FD`); on a stream socket the descriptors go with the first buffer of the send, and a send of no bytes sends none."),
+    },
+    CallSpec {
+        id: CallId::Recvmsg,
+        name: "recvmsg",
+        mechanism: Mechanism::Socket,
+        operands: &[FD, COUNT, optional("NFDS", K::Int, 253), optional("FLAGS", K::Flags(Family::RecvFlag), 0)],
+        binding: B::Rights,
+        result: R::Message,
+        may_block: true,
+        c_text: "recvmsg({0}, &{{buf, {1}[, room for {2} fds]}}[, {3}])",
+        man: "recvmsg(2)",
+        summary: reference_text!("`recv` that also takes the descriptors a message carries, with room for NFDS of them (253, `SCM_MAX_FD`, if left out): each becomes a new descriptor of the receiver, the lowest free, on the same open file as the sender's. Those past NFDS, or past a full table, are closed and the message's flags say `MSG_CTRUNC`; `MSG_CMSG_CLOEXEC` makes the new descriptors close-on-exec. `NAME =` names the count, `NAME.fd` the first new descriptor (-1 for none), `NAME.fds` how many came, `NAME.flags` the flags. A stream socket's receive stops after the bytes of a send that carried descriptors."),
+    },
 ];
 
 impl CallId {
@@ -1720,8 +1760,6 @@ impl CallId {
 /// can say so instead of "expected a statement".
 pub const NOT_MODELLED: &[&str] = &[
     "accept4",
-    "sendmsg",
-    "recvmsg",
     "poll",
     "ppoll",
     "select",

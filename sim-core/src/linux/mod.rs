@@ -303,6 +303,8 @@ pub const CONSTANTS: &[Constant] = &[
     constant("MSG_TRUNC", socket::MSG_TRUNC, Family::RecvFlag.bit()),
     constant("MSG_DONTWAIT", socket::MSG_DONTWAIT, Family::SendFlag.bit() | Family::RecvFlag.bit()),
     constant("MSG_NOSIGNAL", socket::MSG_NOSIGNAL, Family::SendFlag.bit()),
+    constant("MSG_CTRUNC", socket::MSG_CTRUNC, Family::RecvFlag.bit()),
+    constant("MSG_CMSG_CLOEXEC", socket::MSG_CMSG_CLOEXEC, Family::RecvFlag.bit()),
     constant("SHUT_RD", socket::SHUT_RD, Family::ShutdownHow.bit()),
     constant("SHUT_WR", socket::SHUT_WR, Family::ShutdownHow.bit()),
     constant("SHUT_RDWR", socket::SHUT_RDWR, Family::ShutdownHow.bit()),

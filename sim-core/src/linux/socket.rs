@@ -65,3 +65,59 @@ pub const RMEM_MAX: u32 = 212_992;
 /// `TCP_SKB_MIN_TRUESIZE` (2048 bytes plus a cache-aligned `struct sk_buff`).
 pub const SOCK_MIN_SNDBUF: u32 = 4608;
 pub const SOCK_MIN_RCVBUF: u32 = 2304;
+
+/// `SCM_MAX_FD` (`include/net/scm.h`): the most descriptors one `SCM_RIGHTS` message may carry; more
+/// is `EINVAL` (`scm_fp_copy`).
+pub const SCM_MAX_FD: i64 = 253;
+/// `recvmsg`'s `msg_flags` out: the control buffer was too small for what came (descriptors that
+/// did not fit were closed, `scm_detach_fds`).
+pub const MSG_CTRUNC: i64 = 0x8;
+/// `recvmsg` flag: the descriptors received are close-on-exec (`O_CLOEXEC` for
+/// `get_unused_fd_flags`).
+pub const MSG_CMSG_CLOEXEC: i64 = 0x4000_0000;
+
+/// The most descriptors a scenario writes in one `{FD, ...}` of `sendmsg`, and the most times
+/// `* N` repeats them: the list travels packed in one operand ([`pack_rights`]).
+pub const MAX_RIGHTS_WRITTEN: usize = 5;
+pub const MAX_RIGHTS_TIMES: u32 = 511;
+
+/// A descriptor outside the table (negative, or past `RLIMIT_NOFILE`): `EBADF` whatever its number.
+const BAD_RIGHT: u64 = 2047;
+
+/// Packs `sendmsg`'s descriptors into one operand: the repeat count in the low 9 bits (0: no
+/// `SCM_RIGHTS` at all), then five 11-bit fields, each a descriptor plus one (0 for no descriptor,
+/// 2047 for one that cannot be open).
+pub fn pack_rights(fds: &[i64], times: u32) -> i64 {
+    let mut packed = times.min(MAX_RIGHTS_TIMES) as u64;
+    for (at, fd) in fds.iter().take(MAX_RIGHTS_WRITTEN).enumerate() {
+        let field = if (0..super::RLIMIT_NOFILE as i64).contains(fd) { *fd as u64 + 1 } else { BAD_RIGHT };
+        packed |= field << (9 + 11 * at);
+    }
+    packed as i64
+}
+
+/// The descriptors written in a packed operand, each once (-1 for one that cannot be open), and
+/// the repeat count.
+pub fn rights_written(packed: i64) -> (Vec<i64>, u32) {
+    let packed = packed as u64;
+    let mut written = Vec::new();
+    for at in 0..MAX_RIGHTS_WRITTEN {
+        match (packed >> (9 + 11 * at)) & 0x7ff {
+            0 => break,
+            BAD_RIGHT => written.push(-1),
+            field => written.push(field as i64 - 1),
+        }
+    }
+    (written, (packed & 0x1ff) as u32)
+}
+
+/// The descriptors of a packed operand, in order, the written ones repeated as often as asked (-1
+/// for one that cannot be open); empty for none.
+pub fn unpack_rights(packed: i64) -> Vec<i64> {
+    let (written, times) = rights_written(packed);
+    let mut fds = Vec::with_capacity(written.len() * times as usize);
+    for _ in 0..times {
+        fds.extend_from_slice(&written);
+    }
+    fds
+}

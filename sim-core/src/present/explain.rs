@@ -57,6 +57,7 @@ fn kind_word(kind: &EventKind) -> &'static str {
         EventKind::ExpectFailed { .. } => "failure",
         EventKind::Undo { .. } => "undo",
         EventKind::PageCopied { .. } => "copy on write",
+        EventKind::Rights { .. } => "descriptor passing",
         EventKind::Leftover { .. } => "leftover",
         EventKind::End { .. } => "end",
     }
@@ -340,6 +341,11 @@ fn sentence(program: &Program, trace: &Trace, names: &ProcessNames, step: u64, e
                 tail.push(format!("{} is orphaned and adopted by {}", names.process(*pid), names.process(*new_parent)))
             }
             EventKind::LastEnd { object, end, .. } => tail.push(super::render::last_end_text(object, end)),
+            EventKind::Rights { pid, socket, fd, object, access, moved } => tail.push(format!(
+                "{}: {}",
+                names.process(*pid),
+                super::render::rights_text(*socket, *fd, object, *access, *moved)
+            )),
             EventKind::Orphaned { pid, pgid } => tail.push(format!(
                 "{}'s exit leaves process group {pgid} orphaned with a stopped member, so the kernel sends the group SIGHUP and then SIGCONT",
                 names.process(*pid)

@@ -15,7 +15,8 @@ use crate::linux::ChildStatus;
 use crate::sim::Report;
 use crate::trace::{
     BlockReason, CallInterrupted, CallResult, CopyDirection, Delivery, EventKind, LastEnd, Mismatch, ObjectKind,
-    ObjectRef, Pid, ReapCause, RunOutcome, SignalEffect, SignalOrigin, Trace, WaitDetail, WaitEdge, WakeCause,
+    ObjectRef, Pid, ReapCause, RightsMove, RunOutcome, SignalEffect, SignalOrigin, Trace, WaitDetail, WaitEdge,
+    WakeCause,
 };
 use std::fmt::Write as _;
 
@@ -199,6 +200,7 @@ fn write_result(out: &mut String, result: CallResult) {
         CallResult::Out { .. } => "out",
         CallResult::Message { .. } => "message",
         CallResult::Array { .. } => "array",
+        CallResult::Received { .. } => "received",
     };
     let mut fields = Object::tagged(out, "kind", name);
     match result {
@@ -222,6 +224,13 @@ fn write_result(out: &mut String, result: CallResult) {
         CallResult::Array { offset, len } => {
             fields.unsigned("offset", offset.into());
             fields.unsigned("len", len.into());
+        }
+        CallResult::Received { offset, len, fd, fds, flags } => {
+            fields.unsigned("offset", offset.into());
+            fields.unsigned("len", len.into());
+            fields.signed("fd", fd.into());
+            fields.unsigned("fds", fds.into());
+            fields.unsigned("flags", flags.into());
         }
         CallResult::Waited { child, status } | CallResult::WaitedInfo { child, status } => {
             fields.unsigned("child", child.into());
@@ -566,6 +575,20 @@ fn write_kind_fields(fields: &mut Object, kind: &EventKind) {
             fields.signed("adjust", (*adjust).into());
             fields.signed("value", (*value).into());
         }
+        EventKind::Rights { pid, socket, fd, object, access, moved } => {
+            fields.unsigned("pid", (*pid).into());
+            fields.unsigned("socket", (*socket).into());
+            fields.signed("fd", (*fd).into());
+            fields.object("object", *object);
+            fields.unsigned("access", (*access).into());
+            let moved = match moved {
+                RightsMove::Sent => "sent",
+                RightsMove::Received => "received",
+                RightsMove::Truncated => "truncated",
+                RightsMove::Unread => "unread",
+            };
+            fields.text("moved", moved);
+        }
         EventKind::PageCopied { pid, address, from, to } => {
             fields.unsigned("pid", (*pid).into());
             fields.unsigned("address", *address);
@@ -616,6 +639,7 @@ fn kind_name(kind: &EventKind) -> &'static str {
         EventKind::ExpectFailed { .. } => "expect_failed",
         EventKind::Undo { .. } => "undo",
         EventKind::PageCopied { .. } => "page_copied",
+        EventKind::Rights { .. } => "rights",
         EventKind::Leftover { .. } => "leftover",
         EventKind::End { .. } => "end",
     }

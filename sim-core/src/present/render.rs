@@ -12,7 +12,8 @@ use crate::lang::syscalls::{CallId, OperandKind, ResultShape};
 use crate::linux::{self, ChildStatus, Family};
 use crate::trace::{
     Args, BlockReason, CallInterrupted, CallResult, CopyDirection, Delivery, Event, EventKind, LastEnd, ObjectRef, Pid,
-    ReapCause, RunOutcome, SignalEffect, SignalOrigin, Trace, WakeCause, IMPLICIT_EXIT_OP, IMPLICIT_SIGRETURN_OP,
+    ReapCause, RightsMove, RunOutcome, SignalEffect, SignalOrigin, Trace, WakeCause, IMPLICIT_EXIT_OP,
+    IMPLICIT_SIGRETURN_OP,
 };
 use std::sync::Arc;
 
@@ -178,6 +179,16 @@ fn operand_text(program: &Program, call: &CallOp, index: usize, value: i64, len:
             Some((maxmsg, msgsize)) => format!("&{{.mq_maxmsg = {maxmsg}, .mq_msgsize = {msgsize}}}"),
             None => "NULL".to_string(),
         },
+        Operand::List { kind: ListKind::Rights { .. }, .. } if crate::IPC => {
+            let (fds, times) = linux::socket::rights_written(value);
+            let shown: Vec<String> = fds.iter().map(|fd| fd.to_string()).collect();
+            let text = format!("{{{}}}", shown.join(", "));
+            if times == 1 {
+                text
+            } else {
+                format!("{text} x{times}")
+            }
+        }
         Operand::Sembuf { .. } | Operand::List { .. } => unreachable!("IPC operands need the IPC mechanisms"),
         Operand::Value { shown, .. } => {
             // Sets and actions read better in their own words than as numbers, even from a variable.
@@ -315,9 +326,10 @@ pub fn call_text(program: &Program, op: u32, args: &Args) -> String {
     let text = fill_template(program, call, args);
     match call.bind {
         Bind::None => text,
-        Bind::Value(slot) | Bind::Message { count: slot, .. } | Bind::Bytes { count: slot, .. } => {
-            format!("{} = {text}", program.slots[slot as usize])
-        }
+        Bind::Value(slot)
+        | Bind::Message { count: slot, .. }
+        | Bind::Bytes { count: slot, .. }
+        | Bind::Rights { count: slot, .. } => format!("{} = {text}", program.slots[slot as usize]),
         Bind::Pair { read, .. } => format!("{} = {text}", program.slots[read as usize].trim_end_matches(".r")),
     }
 }
@@ -410,6 +422,48 @@ fn result_text(
                 " = 0, and stores an array".to_string()
             }
         }
+        CallResult::Received { offset, len, fd, fds, flags } => {
+            let bytes = match len {
+                0 => " (no bytes)".to_string(),
+                _ if trace.keeps_data() => format!(" {}", describe_bytes(trace.read_data(*offset, *len), 32)),
+                _ => String::new(),
+            };
+            let rights = match fds {
+                0 => String::new(),
+                1 => format!(", SCM_RIGHTS fd {fd}"),
+                count => format!(", SCM_RIGHTS {count} fds from fd {fd}"),
+            };
+            let flags = if *flags == 0 {
+                String::new()
+            } else {
+                format!(", msg_flags {}", linux::value_text(Family::RecvFlag, *flags as i64))
+            };
+            format!(" = {len}{bytes}{rights}{flags}")
+        }
+    }
+}
+
+/// What became of a descriptor passed over a socket, in words.
+pub fn rights_text(socket: u32, fd: i32, object: &ObjectRef, access: u8, moved: RightsMove) -> String {
+    let end = match (object.kind, access) {
+        (crate::trace::ObjectKind::Pipe, 1) => " (read end)",
+        (crate::trace::ObjectKind::Pipe, 2) => " (write end)",
+        _ => "",
+    };
+    let object = object.words();
+    match moved {
+        RightsMove::Sent => format!(
+            "fd {fd} goes in the message on socket {socket}'s queue: its open file on {object}{end} is held in flight"
+        ),
+        RightsMove::Received => {
+            format!("the message from socket {socket} installs fd {fd} on the same open file, {object}{end}")
+        }
+        RightsMove::Truncated => format!(
+            "no room for the descriptor of {object}{end} in the message from socket {socket}: its reference is closed (MSG_CTRUNC)"
+        ),
+        RightsMove::Unread => format!(
+            "socket {socket} goes with a message nobody received: the reference it held to {object}{end} is closed"
+        ),
     }
 }
 
@@ -782,6 +836,9 @@ pub fn event_text(program: &Program, trace: &Trace, names: &ProcessNames, event:
             format!("loses its parent and is adopted by {}", names.process(*new_parent))
         }
         EventKind::LastEnd { object, end, .. } => last_end_text(object, end),
+        EventKind::Rights { socket, fd, object, access, moved, .. } => {
+            rights_text(*socket, *fd, object, *access, *moved)
+        }
         EventKind::Clock { now } => {
             format!("time jumps to {}: nobody can run, and a timer is due then", crate::kernel::time::time_text(*now))
         }

@@ -141,6 +141,16 @@ pub struct MessageView {
     pub len: u32,
     /// At most 32 bytes.
     pub preview: Vec<u8>,
+    /// The open files a socket's message carries in flight (`SCM_RIGHTS`).
+    pub rights: Vec<PassedFileView>,
+}
+
+/// An open file held by a message in flight: its index in the table of open files (as
+/// [`FdView::file`]) and what it refers to, in words.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PassedFileView {
+    pub file: u32,
+    pub object: String,
 }
 
 /// A System V message queue, as `ipcs -q` and `msgctl(IPC_STAT)` see it, with its messages and sleepers.
@@ -363,6 +373,9 @@ pub struct RunningHandler {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FdView {
     pub fd: i32,
+    /// The open file description it refers to (its index in the kernel's table of open files), which
+    /// `dup`, `fork` and a descriptor passed over a socket share.
+    pub file: u32,
     /// Scenario names currently holding this number in this process (`p.r`, `stdin`, ...).
     pub names: Vec<String>,
     /// What it refers to, in words: `pipe 1 (read end)`, `/dev/null`, `FIFO /tmp/f (pipe 2, write end)`.
@@ -372,6 +385,42 @@ pub struct FdView {
     pub writable: bool,
     pub nonblock: bool,
     pub cloexec: bool,
+}
+
+/// What an open file refers to, in words: `pipe 1 (read end)`, `/dev/null`, `socket 2`.
+pub fn file_words(kernel: &Kernel, file: &crate::kernel::fd::OpenFile) -> String {
+    let end = match (file.readable, file.writable) {
+        (true, true) => "read and write end",
+        (true, false) => "read end",
+        _ => "write end",
+    };
+    match (file.object, file.object.pipe().and_then(|id| kernel.pipe(id))) {
+        (_, Some(pipe)) => match &pipe.fifo_path {
+            Some(path) => format!("FIFO {path} (pipe {}, {end})", pipe.id),
+            None => format!("pipe {} ({end})", pipe.id),
+        },
+        (crate::kernel::fd::FileObject::Mqueue(id), _) => {
+            let name = kernel.mqueue(id).and_then(|queue| queue.name.as_ref());
+            let access = match (file.readable, file.writable) {
+                (true, true) => "to send and receive",
+                (true, false) => "to receive",
+                (false, true) => "to send",
+                (false, false) => "for neither",
+            };
+            match name {
+                Some(name) => format!("POSIX message queue /{name} ({access})"),
+                None => format!("POSIX message queue {id}, unlinked ({access})"),
+            }
+        }
+        (crate::kernel::fd::FileObject::ShmObject(id), _) => {
+            match kernel.shm_object(id).and_then(|object| object.name.as_ref()) {
+                Some(name) => format!("shared memory object /{name} ({end})"),
+                None => format!("shared memory object {id}, unlinked ({end})"),
+            }
+        }
+        (crate::kernel::fd::FileObject::Socket(id), _) => format!("socket {id}"),
+        _ => "/dev/null".to_string(),
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -456,39 +505,10 @@ impl Snapshot {
                     2 => fd_names.push("stderr".to_string()),
                     _ => {}
                 }
-                let end = match (file.readable, file.writable) {
-                    (true, true) => "read and write end",
-                    (true, false) => "read end",
-                    _ => "write end",
-                };
-                let object = match (file.object, file.object.pipe().and_then(|id| kernel.pipe(id))) {
-                    (_, Some(pipe)) => match &pipe.fifo_path {
-                        Some(path) => format!("FIFO {path} (pipe {}, {end})", pipe.id),
-                        None => format!("pipe {} ({end})", pipe.id),
-                    },
-                    (crate::kernel::fd::FileObject::Mqueue(id), _) => {
-                        let name = kernel.mqueue(id).and_then(|queue| queue.name.as_ref());
-                        let access = match (file.readable, file.writable) {
-                            (true, true) => "to send and receive",
-                            (true, false) => "to receive",
-                            (false, true) => "to send",
-                            (false, false) => "for neither",
-                        };
-                        match name {
-                            Some(name) => format!("POSIX message queue /{name} ({access})"),
-                            None => format!("POSIX message queue {id}, unlinked ({access})"),
-                        }
-                    }
-                    (crate::kernel::fd::FileObject::ShmObject(id), _) => {
-                        match kernel.shm_object(id).and_then(|object| object.name.as_ref()) {
-                            Some(name) => format!("shared memory object /{name} ({end})"),
-                            None => format!("shared memory object {id}, unlinked ({end})"),
-                        }
-                    }
-                    _ => "/dev/null".to_string(),
-                };
+                let object = file_words(kernel, file);
                 fds.push(FdView {
                     fd: number as i32,
+                    file: entry.file,
                     names: fd_names,
                     object,
                     pipe: file.object.pipe(),

@@ -406,6 +406,9 @@ pub enum CallResult {
     /// The call returned 0 and stored an array of `unsigned short` values (`semctl GETALL`), kept as
     /// their little-endian bytes in the trace's data arena.
     Array { offset: u32, len: u32 },
+    /// `recvmsg` received `len` bytes (in the data arena at `offset`) and `fds` descriptors, the first
+    /// of them `fd` (-1 for none), with `flags` in its `msg_flags` (`MSG_CTRUNC`, `MSG_TRUNC`).
+    Received { offset: u32, len: u32, fd: i32, fds: u16, flags: u16 },
 }
 
 impl CallResult {
@@ -417,7 +420,7 @@ impl CallResult {
             CallResult::Data { len, .. } => len as i64,
             CallResult::Pair { .. } | CallResult::WaitedInfo { .. } | CallResult::Out { .. } => 0,
             CallResult::Array { .. } => 0,
-            CallResult::Message { len, .. } => len as i64,
+            CallResult::Message { len, .. } | CallResult::Received { len, .. } => len as i64,
             CallResult::Fork { child } => child as i64,
             CallResult::Waited { child, .. } => child as i64,
         }
@@ -681,8 +684,29 @@ pub enum EventKind {
     /// `count` messages it holds, or semaphores in the set, or the named semaphore's value, or a
     /// shared memory segment's size in bytes.
     Leftover { object: ObjectRef, label: i64, count: u64 },
+    /// A descriptor passed over a Unix-domain socket (`SCM_RIGHTS`) moved: `Sent`, `pid`'s descriptor
+    /// `fd` went in a message queued on `socket`, whose open file on `object` (`access`: 1 read, 2
+    /// write, 3 both) it now holds in flight; `Received`, `fd` is the new descriptor of `pid` on that
+    /// open file; `Closed` (`fd` -1), the message's open file was released unread (the socket closed,
+    /// or a receive without room for it: `MSG_CTRUNC`).
+    Rights { pid: Pid, socket: u32, fd: i32, object: ObjectRef, access: u8, moved: RightsMove },
     /// The run ended.
     End { outcome: Box<RunOutcome> },
+}
+
+/// What happened to a descriptor passed over a socket (see [`EventKind::Rights`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RightsMove {
+    /// Put in a message: its open file is held in flight.
+    Sent,
+    /// Installed as a new descriptor of the receiver.
+    Received,
+    /// Released because the receiver had no room for it (`MSG_CTRUNC`, `scm_detach_fds`).
+    Truncated,
+    /// Released unread with its message: the receiving socket closed (`unix_release_sock` purging
+    /// the queue, the buffer's destructor `unix_destruct_scm`).
+    Unread,
 }
 
 /// The `op` of a `Call` event for the implicit `exit(0)` at the end of a block.
@@ -718,6 +742,7 @@ impl EventKind {
             | EventKind::Orphaned { .. }
             | EventKind::Undo { .. }
             | EventKind::PageCopied { .. }
+            | EventKind::Rights { .. }
             | EventKind::Leftover { .. }
             | EventKind::Fault { .. } => false,
         }
@@ -740,6 +765,7 @@ impl EventKind {
             | EventKind::Fault { pid, .. }
             | EventKind::Undo { pid, .. }
             | EventKind::PageCopied { pid, .. }
+            | EventKind::Rights { pid, .. }
             | EventKind::ExpectFailed { pid, .. }
             | EventKind::Reparent { pid, .. } => Some(pid),
             EventKind::Fork { parent, .. } => Some(parent),

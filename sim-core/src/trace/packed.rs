@@ -17,7 +17,8 @@
 
 use super::event::{
     Args, BlockReason, CallInterrupted, CallResult, Copied, CopyDirection, Delivery, Event, EventKind, LastEnd,
-    Mismatch, ObjectKind, ObjectRef, Pid, ReapCause, RunOutcome, SignalEffect, SignalOrigin, WakeCause, MAX_ARGS,
+    Mismatch, ObjectKind, ObjectRef, Pid, ReapCause, RightsMove, RunOutcome, SignalEffect, SignalOrigin, WakeCause,
+    MAX_ARGS,
 };
 use super::hash::StreamHasher;
 use crate::linux::{wait, ChildStatus, Errno, Signal};
@@ -378,6 +379,7 @@ fn data_of(result: &CallResult) -> Option<(u32, u32)> {
     match *result {
         CallResult::Data { offset, len }
         | CallResult::Message { offset, len, .. }
+        | CallResult::Received { offset, len, .. }
         | CallResult::Array { offset, len } => Some((offset, len)),
         _ => None,
     }
@@ -582,6 +584,7 @@ impl Encoder<'_> {
             CallResult::Out { .. } => 7,
             CallResult::Message { .. } => 8,
             CallResult::Array { .. } => 9,
+            CallResult::Received { .. } => 10,
         };
         self.with_operands(tags::CALL, delta, [pid, op, shape | result_tag], args);
         match *result {
@@ -604,6 +607,11 @@ impl Encoder<'_> {
                 self.put(skipped as u64);
             }
             CallResult::Array { len, .. } => self.put(len as u64),
+            CallResult::Received { len, fd, fds, flags, .. } => {
+                self.put(len as u64);
+                self.put(Self::zigzag(fd as i64));
+                self.put(fds as u64 | (flags as u64) << 16);
+            }
         }
     }
 
@@ -859,6 +867,20 @@ impl Encoder<'_> {
                 self.put(*from as u64);
                 self.put(*to as u64);
             }
+            EventKind::Rights { pid, socket, fd, object, access, moved } => {
+                self.head(tags::RIGHTS, delta);
+                self.put(*pid as u64);
+                self.put(*socket as u64);
+                self.put(Self::zigzag(*fd as i64));
+                self.put(Self::object(*object));
+                let moved = match moved {
+                    RightsMove::Sent => 0,
+                    RightsMove::Received => 1,
+                    RightsMove::Truncated => 2,
+                    RightsMove::Unread => 3,
+                };
+                self.byte(*access | moved << 2);
+            }
             EventKind::Leftover { object, label, count } => {
                 self.head(tags::LEFTOVER, delta);
                 self.put(Self::object(*object));
@@ -899,6 +921,7 @@ mod tags {
     pub const UNDO: u8 = 20;
     pub const LEFTOVER: u8 = 21;
     pub const PAGE_COPIED: u8 = 22;
+    pub const RIGHTS: u8 = 23;
 }
 
 /// The three-bit code that escapes to three more bits, in object references and wake causes.
@@ -1023,6 +1046,14 @@ impl PackedEvents<'_> {
                 let offset = self.data_offset;
                 self.data_offset += len;
                 CallResult::Array { offset, len }
+            }
+            10 => {
+                let len = self.get_u32();
+                let offset = self.data_offset;
+                self.data_offset += len;
+                let fd = self.get_signed() as i32;
+                let counts = self.get();
+                CallResult::Received { offset, len, fd, fds: counts as u16, flags: (counts >> 16) as u16 }
             }
             other => self.corrupt("call result", other),
         }
@@ -1265,6 +1296,20 @@ impl Iterator for PackedEvents<'_> {
                 from: self.get_u32(),
                 to: self.get_u32(),
             },
+            tags::RIGHTS => {
+                let (pid, socket, fd) = (self.get_u32(), self.get_u32(), self.get_signed() as i32);
+                let code = self.get();
+                let object = self.object_of(code);
+                let byte = self.byte();
+                let moved = match byte >> 2 {
+                    0 => RightsMove::Sent,
+                    1 => RightsMove::Received,
+                    2 => RightsMove::Truncated,
+                    3 => RightsMove::Unread,
+                    other => self.corrupt("descriptor move", other as u64),
+                };
+                EventKind::Rights { pid, socket, fd, object, access: byte & 3, moved }
+            }
             tags::LEFTOVER => {
                 let code = self.get();
                 EventKind::Leftover { object: self.object_of(code), label: self.get_signed(), count: self.get() }

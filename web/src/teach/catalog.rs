@@ -122,6 +122,7 @@ pub const LEARN_ORDER: &[(&str, &str)] = &[
     ("socket-datagram-server", "Sockets"),
     ("socket-type-flags", "Sockets"),
     ("socket-buffer-size", "Sockets"),
+    ("scm-rights-pipe-handoff", "Sockets"),
 ];
 
 fn title_of(stem: &str) -> &'static str {

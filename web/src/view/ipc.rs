@@ -258,6 +258,22 @@ pub fn shm_segment_card(segment: &ShmSegmentView, names: &Names) -> Html {
     }
 }
 
+/// The open files that messages hold in flight (`SCM_RIGHTS`), each with the socket whose receive
+/// queue holds the message.
+pub fn files_in_flight(objects: &[ObjectView]) -> Vec<(u32, u32)> {
+    let mut files = Vec::new();
+    for object in objects {
+        if let ObjectView::SocketPair(pair) = object {
+            for end in &pair.ends {
+                for entry in &end.queue {
+                    files.extend(entry.rights.iter().map(|passed| (passed.file, end.id)));
+                }
+            }
+        }
+    }
+    files
+}
+
 /// A pair of connected Unix-domain sockets (or a socket alone: unconnected, listening, or its peer
 /// closed): each end with the descriptors on it and its receive queue, one entry per buffer sent.
 pub fn socket_pair_card(pair: &SocketPairView, names: &Names) -> Html {
@@ -310,9 +326,15 @@ fn socket_end(end: &SocketEndView, names: &Names) -> Html {
                 } else {
                     <ol class="messages" id={format!("{id}-queue")}>
                         { for end.queue.iter().map(|entry| html! {
-                            <li class="message">
+                            <li class={classes!("message", (!entry.rights.is_empty()).then_some("carries-rights"))}>
                                 <span class="message-size">{format!("{} B", entry.len)}</span>
                                 <code class="preview">{quote_bytes(&entry.preview, 24)}</code>
+                                { for entry.rights.iter().map(|passed| html! {
+                                    <span class="passed-file" data-file={passed.file.to_string()}
+                                        title="SCM_RIGHTS: the message holds this open file until it is received">
+                                        {format!("SCM_RIGHTS → open file {}: {}", passed.file, passed.object)}
+                                    </span>
+                                }) }
                             </li>
                         }) }
                     </ol>

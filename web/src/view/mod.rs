@@ -416,6 +416,9 @@ fn stage(model: &Model, snapshot: Option<&Snapshot>, callbacks: &Callbacks) -> H
     let sentences: Vec<String> = moves.iter().map(|each| facts::move_sentence(program, &names, each)).collect();
     let whats: Vec<String> = moves.iter().map(|each| facts::move_words(program, each.kind)).collect();
     let marks = signals::lane_marks(program, &names, &moves, &sentences);
+    // Descriptors passed over sockets: those the step installed, and the open files messages hold.
+    let received = if sim_core::IPC { facts::received_now(engine) } else { Vec::new() };
+    let in_flight = if sim_core::IPC { ipc::files_in_flight(&snapshot.objects) } else { Vec::new() };
     // A pick now would set aside the scenario's schedule, which still has steps to pin.
     let leaves_schedule = engine.setup.forced.is_empty() && position < engine.pinned_steps();
     html! {
@@ -450,6 +453,11 @@ fn stage(model: &Model, snapshot: Option<&Snapshot>, callbacks: &Callbacks) -> H
                             .filter(|(pid, _)| *pid == process.pid)
                             .map(|(_, mark)| mark.clone())
                             .collect();
+                        let lane_received: Vec<(i32, u32)> = received
+                            .iter()
+                            .filter(|each| each.pid == process.pid)
+                            .map(|each| (each.fd, each.socket))
+                            .collect();
                         // Only a lane with marks depends on the step, so the other lanes need not redraw.
                         html! {
                             <process::Lane key={process.pid} process={process.clone()}
@@ -458,7 +466,8 @@ fn stage(model: &Model, snapshot: Option<&Snapshot>, callbacks: &Callbacks) -> H
                                 depth={depth_of(snapshot, process.pid)} parent={name_with_pid(process.ppid)}
                                 children={children} live_run={live_run} on_pick={callbacks.pick.clone()}
                                 leaves_schedule={leaves_schedule} group={group} variables={variables}
-                                step={if lane_marks.is_empty() { 0 } else { position }} marks={lane_marks} />
+                                step={if lane_marks.is_empty() { 0 } else { position }} marks={lane_marks}
+                                received={lane_received} in_flight={in_flight.clone()} />
                         }
                     }) }
                     </div>

@@ -35,6 +35,13 @@ pub struct LaneProps {
     pub leaves_schedule: bool,
     /// The signals this step sent from it, sent to it and it took (none for most lanes, most steps).
     pub marks: Vec<LaneMark>,
+    /// Descriptors the step on screen installed in this process from a message, with the socket each
+    /// came through.
+    #[prop_or_default]
+    pub received: Vec<(i32, u32)>,
+    /// Open files that a message holds in flight (`SCM_RIGHTS`), and the socket whose queue holds it.
+    #[prop_or_default]
+    pub in_flight: Vec<(u32, u32)>,
     /// The step on screen, which keys the marks, so that each step's marks play their motion afresh.
     pub step: u64,
 }
@@ -165,11 +172,22 @@ pub fn lane(props: &LaneProps) -> Html {
                             let mut flags = Vec::new();
                             if fd.nonblock { flags.push("O_NONBLOCK"); }
                             if fd.cloexec { flags.push("FD_CLOEXEC"); }
+                            let received = props.received.iter().find(|(number, _)| *number == fd.fd).map(|(_, socket)| *socket);
+                            let flying = props.in_flight.iter().find(|(file, _)| *file == fd.file).map(|(_, socket)| *socket);
                             html! {
-                                <tr class={classes!(fd.pipe.is_some().then_some("is-pipe"))}>
+                                <tr class={classes!(fd.pipe.is_some().then_some("is-pipe"), received.map(|_| "fd-received"), flying.map(|_| "fd-in-flight"))}
+                                    data-fd={fd.fd.to_string()} data-file={fd.file.to_string()}>
                                     <td class="fd-number">{fd.fd}</td>
                                     <td class="fd-names">{names}</td>
-                                    <td class="fd-object">{fd.object.clone()}</td>
+                                    <td class="fd-object">
+                                        {fd.object.clone()}
+                                        if let Some(socket) = received {
+                                            <span class="fd-note received-note">{format!("↘ just received through socket {socket}: open file {}", fd.file)}</span>
+                                        }
+                                        if let Some(socket) = flying {
+                                            <span class="fd-note flight-note">{format!("open file {} is also in flight in socket {socket}'s queue", fd.file)}</span>
+                                        }
+                                    </td>
                                     <td class="fd-flags">{flags.join(" ")}</td>
                                 </tr>
                             }

@@ -1,6 +1,9 @@
 //! Unix-domain socket calls on Linux: `socketpair`, `socket`, `bind`, `listen`, `accept`, `connect`,
-//! `send`, `sendto`, `recv`, `recvfrom`, `shutdown`, `getsockopt` and `setsockopt`, each one real system call (`send` and `recv` are `sendto` and
-//! `recvfrom` without an address, as glibc makes them). A socket's path is the real path's last
+//! `send`, `sendto`, `recv`, `recvfrom`, `sendmsg`, `recvmsg`, `shutdown`, `getsockopt` and `setsockopt`, each one real system call (`send` and `recv` are `sendto` and
+//! `recvfrom` without an address, as glibc makes them). `sendmsg` and `recvmsg` build their
+//! `struct msghdr` and `SCM_RIGHTS` control message with `libc`'s `CMSG_*` and go through the same
+//! one `syscall` instruction as every scenario call (a library's `sendmsg` would not, and the driver
+//! tells the scenario's calls apart by that instruction). A socket's path is the real path's last
 //! component, relative to the run's directory, which is every scenario process's working directory:
 //! `sun_path` holds 108 bytes, less than the run directory's absolute path may need.
 
@@ -50,6 +53,116 @@ fn sender_name(address: &libc::sockaddr_un, len: libc::socklen_t) -> i64 {
         (Some(index), Some(b'-')) => index + 1,
         _ => -1,
     }
+}
+
+/// The most descriptors a `sendmsg` operand can name: five, repeated up to 511 times.
+const MOST_RIGHTS: usize = 5 * 511;
+/// Room for an `SCM_RIGHTS` control message of [`MOST_RIGHTS`] descriptors (`CMSG_SPACE`), in words
+/// so that it is aligned as a `struct cmsghdr`.
+const CONTROL_WORDS: usize = (16 + 4 * MOST_RIGHTS).div_ceil(8) + 1;
+
+/// The descriptors of a packed `sendmsg` operand (`sim_core::linux::socket::pack_rights`), in `fds`,
+/// without allocating; returns how many. A descriptor the simulator cannot name is -1 (`EBADF`), and
+/// one of the runner's own is refused the same way ([`guard`]).
+fn rights_into(packed: i64, fds: &mut [i32; MOST_RIGHTS]) -> usize {
+    let packed = packed as u64;
+    let times = (packed & 0x1ff) as usize;
+    let mut written = [0i32; 5];
+    let mut count = 0;
+    while count < 5 {
+        match (packed >> (9 + 11 * count)) & 0x7ff {
+            0 => break,
+            2047 => written[count] = -1,
+            field => written[count] = guard(field as i64 - 1) as i32,
+        }
+        count += 1;
+    }
+    let mut at = 0;
+    for _ in 0..times {
+        for fd in &written[..count] {
+            fds[at] = *fd;
+            at += 1;
+        }
+    }
+    at
+}
+
+/// `sendmsg` of the payload, with the descriptors of the RIGHTS operand as one `SCM_RIGHTS` control
+/// message (none when it is left out).
+fn send_with_rights<'a>(command: &CallView<'a>, data: &'a mut Region) -> Out<'a> {
+    let fd = guard(command.arg(0));
+    let mut fds = [0i32; MOST_RIGHTS];
+    let count = rights_into(command.arg(2), &mut fds);
+    let bytes = super::fd::payload_bytes(command, data);
+    let mut iov = libc::iovec { iov_base: bytes.as_ptr() as *mut libc::c_void, iov_len: bytes.len() };
+    let mut control = [0u64; CONTROL_WORDS];
+    // SAFETY: an all-zero `msghdr` is valid (no name, no control).
+    let mut message: libc::msghdr = unsafe { std::mem::zeroed() };
+    message.msg_iov = &mut iov;
+    message.msg_iovlen = 1;
+    if count > 0 {
+        let data_len = (4 * count) as u32;
+        message.msg_control = control.as_mut_ptr() as *mut libc::c_void;
+        // SAFETY: `CMSG_SPACE` only computes a size.
+        message.msg_controllen = unsafe { libc::CMSG_SPACE(data_len) } as usize;
+        // SAFETY: the control buffer holds `CMSG_SPACE` of the descriptors (`CONTROL_WORDS`), so the
+        // first header and its data lie inside it.
+        unsafe {
+            let header = libc::CMSG_FIRSTHDR(&message);
+            (*header).cmsg_level = libc::SOL_SOCKET;
+            (*header).cmsg_type = libc::SCM_RIGHTS;
+            (*header).cmsg_len = libc::CMSG_LEN(data_len) as usize;
+            std::ptr::copy_nonoverlapping(fds.as_ptr(), libc::CMSG_DATA(header) as *mut i32, count);
+        }
+    }
+    value_or_errno(call(libc::SYS_sendmsg, &[fd, &message as *const libc::msghdr as i64, command.arg(3)]))
+}
+
+/// `recvmsg` of up to COUNT bytes with room for NFDS descriptors: a control buffer of exactly
+/// `CMSG_LEN(NFDS * sizeof(int))` bytes, so that Linux's `scm_detach_fds` installs at most NFDS (a
+/// `CMSG_SPACE` would round up to room for one more); none at all for NFDS 0 or less. NFDS is capped
+/// at `SCM_MAX_FD`, the most one message carries. The reply says how many descriptors came, the first
+/// one's number, and `msg_flags`' `MSG_CTRUNC` and `MSG_TRUNC`.
+fn receive_with_rights<'a>(command: &CallView<'a>, data: &'a mut Region) -> Out<'a> {
+    let fd = guard(command.arg(0));
+    let count = command.arg(1);
+    let room = command.arg(2).clamp(0, sim_core::linux::socket::SCM_MAX_FD) as u32;
+    let Some(bytes) = data.ensure(count.max(0) as usize) else { super::sys::exit_now(exit_code::NO_MEMORY) };
+    let mut iov = libc::iovec { iov_base: bytes.as_mut_ptr() as *mut libc::c_void, iov_len: bytes.len() };
+    let mut control = [0u64; CONTROL_WORDS];
+    // SAFETY: an all-zero `msghdr` is valid (no name, no control).
+    let mut message: libc::msghdr = unsafe { std::mem::zeroed() };
+    message.msg_iov = &mut iov;
+    message.msg_iovlen = 1;
+    if room > 0 {
+        message.msg_control = control.as_mut_ptr() as *mut libc::c_void;
+        // SAFETY: `CMSG_LEN` only computes a size, which the buffer holds.
+        message.msg_controllen = unsafe { libc::CMSG_LEN(4 * room) } as usize;
+    }
+    let result = call(libc::SYS_recvmsg, &[fd, &mut message as *mut libc::msghdr as i64, command.arg(3)]);
+    if result < 0 {
+        return Reply::Errno(-result as i32);
+    }
+    let (mut first, mut fds) = (-1, 0);
+    if room > 0 && message.msg_controllen > 0 {
+        // SAFETY: Linux wrote at most `msg_controllen` bytes of control messages into the buffer.
+        unsafe {
+            let header = libc::CMSG_FIRSTHDR(&message);
+            if !header.is_null() && (*header).cmsg_level == libc::SOL_SOCKET && (*header).cmsg_type == libc::SCM_RIGHTS
+            {
+                fds = (((*header).cmsg_len - libc::CMSG_LEN(0) as usize) / 4) as i32;
+                if fds > 0 {
+                    first = *(libc::CMSG_DATA(header) as *const i32);
+                }
+            }
+        }
+    }
+    let flags = message.msg_flags & (libc::MSG_CTRUNC | libc::MSG_TRUNC);
+    if result > bytes.len() as i64 {
+        // `MSG_TRUNC` asked for a datagram's real length, which the simulator gives as a number alone.
+        return Reply::Value(result);
+    }
+    Reply::Received { fd: first, fds, flags, bytes: &bytes[..result as usize] }
 }
 
 pub fn perform<'a>(command: &CallView<'a>, data: &'a mut Region) -> Out<'a> {
@@ -117,6 +230,8 @@ pub fn perform<'a>(command: &CallView<'a>, data: &'a mut Region) -> Out<'a> {
                 Reply::Data(&bytes[..result as usize])
             }
         }
+        CallId::Sendmsg => send_with_rights(command, data),
+        CallId::Recvmsg => receive_with_rights(command, data),
         CallId::Shutdown => value_or_errno(call(libc::SYS_shutdown, &[guard(command.arg(0)), command.arg(1)])),
         CallId::Getsockopt => {
             // Room for a `struct ucred` (`SO_PEERCRED`), of which the pid comes first; an int option
@@ -154,6 +269,8 @@ pub fn blocking_syscall(id: CallId) -> Option<i64> {
         CallId::Send | CallId::Sendto => Some(libc::SYS_sendto),
         CallId::Recv | CallId::Recvfrom => Some(libc::SYS_recvfrom),
         CallId::Accept => Some(libc::SYS_accept),
+        CallId::Sendmsg => Some(libc::SYS_sendmsg),
+        CallId::Recvmsg => Some(libc::SYS_recvmsg),
         CallId::Connect => Some(libc::SYS_connect),
         _ => None,
     }
