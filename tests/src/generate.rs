@@ -351,10 +351,26 @@ pub fn expect(shape: ResultShape) -> BoxedStrategy<Expect> {
 }
 
 pub fn call_of(spec: &'static CallSpec, values: Values) -> BoxedStrategy<Stmt> {
-    call_with(spec, values, &|id, index, kind, values| match (values, memory_operand(id, index)) {
-        (Values::Run, Some(strategy)) => strategy,
-        _ => operand(kind, values),
+    call_with(spec, values, &|id, index, kind, values| {
+        if kind == OperandKind::Path && id.spec().mechanism == Mechanism::Socket {
+            return socket_address(values);
+        }
+        match (values, memory_operand(id, index)) {
+            (Values::Run, Some(strategy)) => strategy,
+            _ => operand(kind, values),
+        }
     })
+}
+
+/// A socket's address: a path, or a name in the abstract namespace (a NUL, then the name). For a run,
+/// two of each, so that binds collide, names are freed by closes, and lookups meet sockets of
+/// another type.
+fn socket_address(values: Values) -> BoxedStrategy<Arg> {
+    let address = match values {
+        Values::Run => prop::sample::select(&["/tmp/a", "/tmp/b", "\0a", "\0b"][..]).prop_map(str::to_string).boxed(),
+        Values::Syntax => prop_oneof![path(), "[a-z/._-]{0,30}".prop_map(|name| format!("\0{name}"))].boxed(),
+    };
+    address.prop_map(|address| Arg::Path(located(address))).boxed()
 }
 
 /// For a run, the operands of the memory calls and instructions that reach memory: addresses in the
