@@ -152,7 +152,9 @@ fn probe_namespaces() -> Result<(), String> {
     }
     if pid == 0 {
         super::real::run_forked(|| {
-            let flags = nix::sched::CloneFlags::CLONE_NEWPID | nix::sched::CloneFlags::CLONE_NEWIPC;
+            let flags = nix::sched::CloneFlags::CLONE_NEWPID
+                | nix::sched::CloneFlags::CLONE_NEWIPC
+                | nix::sched::CloneFlags::CLONE_NEWNET;
             if let Err(errno) = nix::sched::unshare(flags) {
                 return errno as i32;
             }
@@ -182,7 +184,9 @@ fn probe_namespaces() -> Result<(), String> {
         0 => return Ok(()),
         200 => "its first process did not get pid 1".to_string(),
         201 | 255 => "its first process could not be started".to_string(),
-        errno => format!("unshare(CLONE_NEWPID | CLONE_NEWIPC): {}", std::io::Error::from_raw_os_error(errno)),
+        errno => {
+            format!("unshare(CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNET): {}", std::io::Error::from_raw_os_error(errno))
+        }
     };
     Err(format!(
         "cannot make a PID namespace ({why}); each run lives in a PID namespace of its own, so that its pids, \
@@ -444,9 +448,10 @@ impl RunDir {
 
     /// The real path standing in for scenario path number `index` (`"/tmp/x.fifo"` -> `DIR/3-x.fifo`).
     ///
-    /// An abstract socket name (`"\0echo"`) is a name in the host's abstract namespace, which every
-    /// process of the network namespace shares: it gets the run directory's name in front
-    /// (`"\0ipclab-run-Ab12Cd/3-echo"`), so that two runs never meet.
+    /// An abstract socket name (`"\0echo"`) is a name in the abstract namespace, which every process of
+    /// the network namespace shares: each run has a network namespace of its own, and the name also
+    /// gets the run directory's name in front (`"\0ipclab-run-Ab12Cd/3-echo"`), which says which run
+    /// made it.
     pub fn map(&self, index: usize, scenario_path: &str) -> PathBuf {
         let base: String = scenario_path
             .rsplit('/')
@@ -617,6 +622,11 @@ fn stale_owner(dir: &Path) -> Option<(std::fs::File, Option<u32>)> {
     Some((owner, pid))
 }
 
+/// Taken by the tests that fork (a child keeps every open file of the test binary, `flock`s included)
+/// and by the tests that a fork would disturb.
+#[cfg(test)]
+pub(crate) static FORKS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -689,6 +699,8 @@ mod tests {
 
     #[test]
     fn only_unowned_run_directories_of_ours_are_swept() {
+        // A test that forks meanwhile would hand its child the lock this test lets go of.
+        let _no_forks = FORKS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let base = std::env::temp_dir().join(format!("ipclab-sweep-test-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&base);
         let make = |name: &str, owner: Option<&str>| {

@@ -2,7 +2,8 @@
 //!
 //! `ipclab check` forks a *driver* for each run. The driver first starts the *spinner* (the process that
 //! keeps the scenario CPU busy, outside the namespace so that it takes no pid of the run), then calls
-//! `unshare(CLONE_NEWPID | CLONE_NEWIPC)`: its next child is pid 1 of a fresh PID namespace, and becomes
+//! `unshare(CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNS | CLONE_NEWNET)`: its next child is pid 1 of a
+//! fresh PID namespace, and becomes
 //! the run's `init` ([`super::real::init`]), which starts the top-level scenario processes as its
 //! children. Processes are created in the same order in both arms, so pids inside the namespace are the
 //! simulator's pids: no operand or result needs translating, and `kill(0)`, `kill(-PGID)`, `kill(-1)`,
@@ -193,9 +194,11 @@ impl Namespace {
             nix::sched::unshare(
                 nix::sched::CloneFlags::CLONE_NEWPID
                     | nix::sched::CloneFlags::CLONE_NEWIPC
-                    | nix::sched::CloneFlags::CLONE_NEWNS,
+                    | nix::sched::CloneFlags::CLONE_NEWNS
+                    | nix::sched::CloneFlags::CLONE_NEWNET,
             )
             .map_err(|errno| format!("cannot make the run's PID namespace: unshare: {errno}"))?;
+            loopback_up()?;
             private_dev_shm()?;
             private_run_dir(run_dir, host.info.root.then_some(host.info.scenario_uid))?;
             spawn_init(host.info.root.then_some(host.info.scenario_uid))
@@ -396,4 +399,75 @@ fn spawn_init(drop_to_uid: Option<u32>) -> Result<(i32, OwnedFd), String> {
     }
     drop(init_end);
     Ok((pid, driver_end))
+}
+
+/// Brings up the loopback device of the run's fresh network namespace, which starts down (`lo` is the
+/// only device there, and nothing reaches 127.0.0.1 until it is up): `SIOCGIFFLAGS`, then
+/// `SIOCSIFFLAGS` with `IFF_UP` added. The namespace also keeps the run's abstract socket names apart
+/// from the host's.
+fn loopback_up() -> Result<(), String> {
+    // SAFETY: socket with constant arguments; the descriptor is closed below.
+    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+    if fd < 0 {
+        return Err(format!("cannot bring up the run's loopback device: socket: {}", std::io::Error::last_os_error()));
+    }
+    // SAFETY: an all-zero `ifreq` is valid; the name fits with its NUL.
+    let mut request: libc::ifreq = unsafe { std::mem::zeroed() };
+    for (at, byte) in b"lo".iter().enumerate() {
+        request.ifr_name[at] = *byte as libc::c_char;
+    }
+    // SAFETY: ioctls on our own socket with a valid `ifreq`; the flags are the union's member that
+    // SIOCGIFFLAGS fills and SIOCSIFFLAGS reads.
+    let result = unsafe {
+        if libc::ioctl(fd, libc::SIOCGIFFLAGS, &mut request) != 0 {
+            -1
+        } else {
+            request.ifr_ifru.ifru_flags |= libc::IFF_UP as libc::c_short;
+            libc::ioctl(fd, libc::SIOCSIFFLAGS, &request)
+        }
+    };
+    let error = std::io::Error::last_os_error();
+    // SAFETY: our own descriptor.
+    unsafe { libc::close(fd) };
+    if result != 0 {
+        return Err(format!("cannot bring up the run's loopback device (lo): {error}"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    /// Whether `lo` has `IFF_UP` in the caller's network namespace.
+    fn loopback_is_up() -> Result<bool, String> {
+        // SAFETY: as in `loopback_up`: a socket of our own and a valid `ifreq`.
+        unsafe {
+            let fd = libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0);
+            let mut request: libc::ifreq = std::mem::zeroed();
+            request.ifr_name[0] = b'l' as libc::c_char;
+            request.ifr_name[1] = b'o' as libc::c_char;
+            let result = libc::ioctl(fd, libc::SIOCGIFFLAGS, &mut request);
+            libc::close(fd);
+            if result != 0 {
+                return Err(format!("SIOCGIFFLAGS: {}", std::io::Error::last_os_error()));
+            }
+            Ok(request.ifr_ifru.ifru_flags & libc::IFF_UP as libc::c_short != 0)
+        }
+    }
+
+    #[test]
+    fn a_run_has_a_network_namespace_of_its_own_with_its_loopback_up() {
+        let _forks = super::host::FORKS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let host = super::host::probe().expect("this host can run checks");
+        let dir = super::host::RunDir::create(None).expect("a run directory");
+        let namespace_of = || {
+            std::fs::read_link("/proc/self/ns/net")
+                .map(|link| link.to_string_lossy().to_string())
+                .map_err(|error| error.to_string())
+        };
+        let outside = namespace_of().expect("readable");
+        let (inside, up) =
+            super::run_driver(&host, &dir.path, false, |_| Ok((namespace_of()?, loopback_is_up()?))).expect("a run");
+        assert_ne!(inside, outside, "the run's network namespace is not the host's");
+        assert!(up, "lo is up in {inside}");
+    }
 }
