@@ -353,7 +353,7 @@ pub fn expect(shape: ResultShape) -> BoxedStrategy<Expect> {
 pub fn call_of(spec: &'static CallSpec, values: Values) -> BoxedStrategy<Stmt> {
     call_with(spec, values, &|id, index, kind, values| {
         if kind == OperandKind::Path && id.spec().mechanism == Mechanism::Socket {
-            return socket_address(values);
+            return socket_address(values, id == CallId::Connect);
         }
         match (values, memory_operand(id, index)) {
             (Values::Run, Some(strategy)) => strategy,
@@ -364,11 +364,21 @@ pub fn call_of(spec: &'static CallSpec, values: Values) -> BoxedStrategy<Stmt> {
 
 /// A socket's address: a path, or a name in the abstract namespace (a NUL, then the name). For a run,
 /// two of each, so that binds collide, names are freed by closes, and lookups meet sockets of
-/// another type.
-fn socket_address(values: Values) -> BoxedStrategy<Arg> {
+/// another type. `connect` may also take `AF_UNSPEC`, which the syntax keeps as the empty path.
+fn socket_address(values: Values, connect: bool) -> BoxedStrategy<Arg> {
+    let unspec = if connect { 1 } else { 0 };
     let address = match values {
-        Values::Run => prop::sample::select(&["/tmp/a", "/tmp/b", "\0a", "\0b"][..]).prop_map(str::to_string).boxed(),
-        Values::Syntax => prop_oneof![path(), "[a-z/._-]{0,30}".prop_map(|name| format!("\0{name}"))].boxed(),
+        Values::Run => prop_oneof![
+            8 => prop::sample::select(&["/tmp/a", "/tmp/b", "\0a", "\0b"][..]).prop_map(str::to_string),
+            unspec => Just(String::new()),
+        ]
+        .boxed(),
+        Values::Syntax => prop_oneof![
+            4 => path(),
+            4 => "[a-z/._-]{0,30}".prop_map(|name| format!("\0{name}")),
+            unspec => Just(String::new()),
+        ]
+        .boxed(),
     };
     address.prop_map(|address| Arg::Path(located(address))).boxed()
 }

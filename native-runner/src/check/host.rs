@@ -453,6 +453,10 @@ impl RunDir {
     /// gets the run directory's name in front (`"\0ipclab-run-Ab12Cd/3-echo"`), which says which run
     /// made it.
     pub fn map(&self, index: usize, scenario_path: &str) -> PathBuf {
+        // The empty path is `connect`'s `AF_UNSPEC`: no name at all.
+        if scenario_path.is_empty() {
+            return PathBuf::new();
+        }
         let base: String = scenario_path
             .rsplit('/')
             .next()

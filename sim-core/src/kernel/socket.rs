@@ -532,6 +532,21 @@ fn dgram_disconnected(kernel: &mut Kernel, pid: Pid, id: u32, old: u32, old_aliv
 /// waits, and the target is not told. Leaving an earlier peer for another is
 /// `unix_dgram_disconnected`.
 fn dgram_connect(kernel: &mut Kernel, pid: Pid, id: u32, path: Arc<str>, trace: &mut Trace) -> Exec {
+    if path.is_empty() {
+        // `AF_UNSPEC` ("1003.1g breaking connected state"): no peer from now on; leaving one drops what
+        // was received, as leaving it for another does.
+        let socket = kernel.socket_mut(id);
+        let (old, old_alive) = (socket.peer, !socket.peer_dead);
+        socket.peer = 0;
+        socket.peer_dead = false;
+        if old != 0 {
+            if kernel.footprint.enabled {
+                kernel.footprint.write(ObjectRef::socket(old));
+            }
+            dgram_disconnected(kernel, pid, id, old, old_alive, trace);
+        }
+        return Exec::Done(CallResult::Value { value: 0 });
+    }
     let target = match find_other(kernel, &path, SocketKind::Dgram) {
         Ok(target) => target,
         Err(errno) => return Kernel::error(errno),
@@ -561,6 +576,10 @@ fn connect(kernel: &mut Kernel, pid: Pid, id: u32, path: Arc<str>, nonblock: boo
     let kind = socket.kind;
     if !kind.connected_type() {
         return dgram_connect(kernel, pid, id, path, trace);
+    }
+    // `unix_validate_addr`: a stream or seqpacket connect takes only an `AF_UNIX` address.
+    if path.is_empty() {
+        return Kernel::error(EINVAL);
     }
     let listener = match find_other(kernel, &path, kind) {
         Ok(listener) => listener,
@@ -919,7 +938,8 @@ fn dgram_send(
     let len = payload.len();
     let socket = kernel.socket_mut(id);
     let kind = socket.kind;
-    if to.is_none() && socket.peer == 0 {
+    // `unix_seqpacket_sendmsg` refuses an unconnected socket before anything else.
+    if kind == SocketKind::Seqpacket && socket.peer == 0 {
         return Kernel::error(ENOTCONN);
     }
     if len > socket.sndbuf - 32 {
@@ -947,6 +967,11 @@ fn dgram_send(
         }
         socket.write_wait.add(pid, false);
         return Exec::Block(BlockReason::SocketFull { socket: id, written: 0 });
+    }
+    // `unix_dgram_sendmsg` looks for the peer only once the buffer is allocated: a pending error
+    // (`ECONNRESET` from a peer that left with datagrams unread) comes before `ENOTCONN`.
+    if to.is_none() && socket.peer == 0 {
+        return Kernel::error(ENOTCONN);
     }
     let target = match &to {
         Some(path) => match find_other(kernel, path, kind) {

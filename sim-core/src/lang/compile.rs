@@ -1033,6 +1033,11 @@ mod tests {
         assert!(message.contains("may only come first in a socket's address"), "{message}");
         let (_, _, message) = first_error("process main {\n  s = socket SOCK_DGRAM\n  connect s \"\\0a\\0\"\n}\n");
         assert!(message.contains("one NUL byte, the first"), "{message}");
+        let program = compile("process main {\n  s = socket SOCK_DGRAM\n  connect s AF_UNSPEC\n}\n");
+        assert_eq!(program.paths.iter().map(|path| &**path).collect::<Vec<_>>(), [""], "AF_UNSPEC");
+        let (line, _, message) = first_error("process main {\n  s = socket SOCK_DGRAM\n  bind s AF_UNSPEC\n}\n");
+        assert_eq!(line, 3);
+        assert!(message.contains("path"), "only connect takes AF_UNSPEC: {message}");
         let (line, _, message) = first_error("process main {\n  mkfifo \"\\0f\"\n}\n");
         assert_eq!(line, 2);
         assert!(message.contains("a path cannot contain a NUL byte"), "{message}");

@@ -1341,6 +1341,12 @@ impl<'a> Parser<'a> {
 
     fn path(&mut self, spec: &CallSpec, index: usize) -> PResult<Located<String>> {
         let token = self.peek().clone();
+        // `connect FD AF_UNSPEC`: an address of family `AF_UNSPEC`, which dissolves a datagram socket's
+        // association. It is kept as the one empty path a program can hold.
+        if spec.id == CallId::Connect && token.tok == Tok::Word && self.text(&token) == "AF_UNSPEC" {
+            self.bump();
+            return Ok(Located { value: String::new(), span: token.span });
+        }
         let Tok::Str(bytes) = token.tok else {
             return Err(self.expected(&operand_what(spec, index)));
         };

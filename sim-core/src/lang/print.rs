@@ -269,6 +269,8 @@ pub fn arg_text(arg: &Arg) -> String {
         Arg::Payload(Payload::Bytes(bytes)) => quote(bytes),
         Arg::Payload(Payload::Fill { len, pattern }) if pattern == b"x" => format!("{len} bytes"),
         Arg::Payload(Payload::Fill { len, pattern }) => format!("{len} bytes of {}", quote(pattern)),
+        // The empty path is `connect`'s `AF_UNSPEC` (the parser makes no other).
+        Arg::Path(path) if path.value.is_empty() => "AF_UNSPEC".to_string(),
         Arg::Path(path) => quote(path.value.as_bytes()),
     }
 }

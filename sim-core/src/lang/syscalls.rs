@@ -1554,7 +1554,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: true,
         c_text: "connect({0}, {{AF_UNIX, {1}}}, len)",
         man: "connect(2)",
-        summary: reference_text!("Connects a stream or seqpacket socket to the socket listening at PATH, at once (the connection waits in the listener's queue until `accept`); `ENOENT` for no such path, `ECONNREFUSED` for nobody listening (and for an abstract name no socket of this type holds); sleeps while the queue is full. A datagram socket gets the socket bound at PATH as its default destination, for `send`, and takes datagrams from it alone; that socket is not told (`EPERM` if it is connected to another)."),
+        summary: reference_text!("Connects a stream or seqpacket socket to the socket listening at PATH, at once (the connection waits in the listener's queue until `accept`); `ENOENT` for no such path, `ECONNREFUSED` for nobody listening (and for an abstract name no socket of this type holds); sleeps while the queue is full. A datagram socket gets the socket bound at PATH as its default destination, for `send`, and takes datagrams from it alone; that socket is not told (`EPERM` if it is connected to another). `connect FD AF_UNSPEC` takes a datagram socket's destination away again (what it had received from it is dropped, as when it connects to another); a stream or seqpacket socket refuses it (`EINVAL`)."),
     },
     CallSpec {
         id: CallId::Getsockopt,

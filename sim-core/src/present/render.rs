@@ -323,7 +323,11 @@ pub fn call_text(program: &Program, op: u32, args: &Args) -> String {
     let Some(call) = program.call(op) else {
         return "fork()".to_string();
     };
-    let text = fill_template(program, call, args);
+    let mut text = fill_template(program, call, args);
+    if call.id == CallId::Connect {
+        // `connect FD AF_UNSPEC` (the one empty path): an address of that family alone.
+        text = text.replace("{AF_UNIX, \"\"}, len", "{AF_UNSPEC}, sizeof(struct sockaddr)");
+    }
     match call.bind {
         Bind::None => text,
         Bind::Value(slot)

@@ -16,12 +16,17 @@ use sim_core::lang::syscalls::CallId;
 fn address(command: &CallView) -> (libc::sockaddr_un, i64) {
     // The driver maps every scenario path to a real one; a call without it breaks the protocol.
     let Some(path) = command.path() else { not_this_mechanism(command.id) };
+    // SAFETY: an all-zero `sockaddr_un` is valid.
+    let mut address: libc::sockaddr_un = unsafe { std::mem::zeroed() };
+    if path.is_empty() {
+        // `connect FD AF_UNSPEC`: a `struct sockaddr` of family `AF_UNSPEC`, as C passes it.
+        address.sun_family = libc::AF_UNSPEC as libc::sa_family_t;
+        return (address, std::mem::size_of::<libc::sockaddr>() as i64);
+    }
     // An abstract name (`RunDir::map`: a NUL, the run's name, `/N-base`) is all of its bytes and no
     // terminating NUL: its length is the address's length (`unix(7)`).
     let abstract_name = path.first() == Some(&0);
     let name = if abstract_name { path } else { path.rsplit(|byte| *byte == b'/').next().unwrap_or(path) };
-    // SAFETY: an all-zero `sockaddr_un` is valid.
-    let mut address: libc::sockaddr_un = unsafe { std::mem::zeroed() };
     address.sun_family = libc::AF_UNIX as libc::sa_family_t;
     if name.len() >= address.sun_path.len() || name[usize::from(abstract_name)..].contains(&0) {
         not_this_mechanism(command.id);
