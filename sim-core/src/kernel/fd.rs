@@ -313,18 +313,45 @@ pub(crate) fn past_read_ceiling(kernel: &mut Kernel, count: i64) -> Exec {
     kernel.halt("max_memory_bytes", detail)
 }
 
+/// The limit on one call's byte count (`max_io_bytes`), for every call that hands bytes back (`read`,
+/// `pread`, `recv`, `recvmsg`, `load_bytes`): the call that asks for more ends the run, which says
+/// what `what` (a read, a recv, a copy) asked for. A negative count is a huge one, as the unsigned
+/// count of the C call would be, which no buffer of the scenario has.
+#[cfg_attr(not(feature = "small"), inline(always))]
+pub(crate) fn io_count_limit(kernel: &mut Kernel, what: &str, count: i64) -> Option<Exec> {
+    if count < 0 || count > kernel.limits.max_io_bytes as i64 {
+        return Some(io_count_too_large(kernel, what, count));
+    }
+    None
+}
+
+#[cold]
+#[inline(never)]
+fn io_count_too_large(kernel: &mut Kernel, what: &str, count: i64) -> Exec {
+    let detail =
+        format!("a {what} of {count} bytes; one {what} may ask for at most {} bytes", kernel.limits.max_io_bytes);
+    kernel.halt("max_io_bytes", detail)
+}
+
+/// [`io_count_limit`], and the room the run's trace and memory budget leave for what the call will
+/// return ([`Kernel::read_ceiling`]).
+#[cfg_attr(not(feature = "small"), inline(always))]
+pub(crate) fn read_count_limits(kernel: &mut Kernel, trace: &Trace, what: &str, count: i64) -> Option<Exec> {
+    if let Some(ended) = io_count_limit(kernel, what, count) {
+        return Some(ended);
+    }
+    if trace.data_len() + count as u64 > kernel.read_ceiling {
+        return Some(past_read_ceiling(kernel, count));
+    }
+    None
+}
+
 /// `read`, handed to the object like [`write`].
 #[cfg_attr(not(feature = "small"), inline(always))]
 pub(crate) fn read(kernel: &mut Kernel, pid: Pid, args: &Args, trace: &mut Trace) -> Exec {
     let count = args.get(1);
-    if count < 0 || count > kernel.limits.max_io_bytes as i64 {
-        // `read` takes an unsigned count: a negative one is a huge one, which no buffer of the scenario has.
-        let detail =
-            format!("a read of {count} bytes; one read may ask for at most {} bytes", kernel.limits.max_io_bytes);
-        return kernel.halt("max_io_bytes", detail);
-    }
-    if trace.data_len() + count as u64 > kernel.read_ceiling {
-        return past_read_ceiling(kernel, count);
+    if let Some(ended) = read_count_limits(kernel, trace, "read", count) {
+        return ended;
     }
     kernel.read_scratch.clear();
     let Some(index) = kernel.file_used(pid, args.get(0)) else { return Kernel::error(EBADF) };
@@ -460,27 +487,16 @@ impl Mechanism for Descriptors {
                     }
                     (FileObject::Mqueue(id), CallId::Pread) if file.readable => {
                         let count = call.arg(1);
-                        if count > kernel.limits.max_io_bytes as i64 || count < 0 {
-                            let detail = format!(
-                                "a read of {count} bytes; one read may ask for at most {} bytes",
-                                kernel.limits.max_io_bytes
-                            );
-                            return kernel.halt("max_io_bytes", detail);
+                        if let Some(ended) = io_count_limit(kernel, "read", count) {
+                            return ended;
                         }
                         Exec::Done(read_queue_status(kernel, id, count, call.arg(2), trace).0)
                     }
                     (FileObject::Mqueue(_), CallId::Pwrite) if file.writable => Kernel::error(EINVAL),
                     (FileObject::ShmObject(id), CallId::Pread) if file.readable && crate::IPC => {
                         let count = call.arg(1);
-                        if count > kernel.limits.max_io_bytes as i64 || count < 0 {
-                            let detail = format!(
-                                "a read of {count} bytes; one read may ask for at most {} bytes",
-                                kernel.limits.max_io_bytes
-                            );
-                            return kernel.halt("max_io_bytes", detail);
-                        }
-                        if trace.data_len() + count as u64 > kernel.read_ceiling {
-                            return past_read_ceiling(kernel, count);
+                        if let Some(ended) = read_count_limits(kernel, trace, "read", count) {
+                            return ended;
                         }
                         Exec::Done(read_object(kernel, id, call.arg(2), count, trace))
                     }

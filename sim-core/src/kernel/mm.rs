@@ -625,12 +625,8 @@ fn store_bytes(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Ex
 fn load_bytes(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Exec {
     let address = (call.arg(0) as u64).wrapping_add(call.arg(1) as u64);
     let count = call.arg(2);
-    if count < 0 || count > kernel.limits.max_io_bytes as i64 {
-        let detail = format!("a copy of {count} bytes; one copy may take at most {} bytes", kernel.limits.max_io_bytes);
-        return kernel.halt("max_io_bytes", detail);
-    }
-    if trace.data_len() + count as u64 > kernel.read_ceiling {
-        return super::fd::past_read_ceiling(kernel, count);
+    if let Some(ended) = super::fd::read_count_limits(kernel, trace, "copy", count) {
+        return ended;
     }
     let pieces = match translate_range(kernel, call.pid, address, count as u64, false, trace) {
         Ok(pieces) => pieces,

@@ -1444,15 +1444,8 @@ impl Mechanism for Sockets {
             }
             CallId::Recv | CallId::Recvfrom => {
                 let count = call.arg(1);
-                if count < 0 || count > kernel.limits.max_io_bytes as i64 {
-                    let detail = format!(
-                        "a recv of {count} bytes; one read may ask for at most {} bytes",
-                        kernel.limits.max_io_bytes
-                    );
-                    return kernel.halt("max_io_bytes", detail);
-                }
-                if trace.data_len() + count as u64 > kernel.read_ceiling {
-                    return super::fd::past_read_ceiling(kernel, count);
+                if let Some(ended) = super::fd::read_count_limits(kernel, trace, "recv", count) {
+                    return ended;
                 }
                 let (id, nonblock) = match socket_of(kernel, pid, call.arg(0)) {
                     Ok(found) => found,
@@ -1486,15 +1479,8 @@ impl Mechanism for Sockets {
             }
             CallId::Recvmsg => {
                 let count = call.arg(1);
-                if count < 0 || count > kernel.limits.max_io_bytes as i64 {
-                    let detail = format!(
-                        "a recvmsg of {count} bytes; one read may ask for at most {} bytes",
-                        kernel.limits.max_io_bytes
-                    );
-                    return kernel.halt("max_io_bytes", detail);
-                }
-                if trace.data_len() + count as u64 > kernel.read_ceiling {
-                    return super::fd::past_read_ceiling(kernel, count);
+                if let Some(ended) = super::fd::read_count_limits(kernel, trace, "recvmsg", count) {
+                    return ended;
                 }
                 let (id, nonblock) = match socket_of(kernel, pid, call.arg(0)) {
                     Ok(found) => found,
@@ -1971,6 +1957,24 @@ mod tests {
         }
         let close = &footprints[2];
         assert!(close.writes.contains(&ObjectRef::path(0)), "{close:?}");
+    }
+
+    #[test]
+    fn every_call_that_hands_bytes_back_ends_the_run_past_max_io_bytes() {
+        for (call, what) in [
+            ("read p.r -1", "a read of -1 bytes; one read may"),
+            ("recv s.0 -1", "a recv of -1 bytes; one recv may"),
+            ("recvmsg s.0 -1", "a recvmsg of -1 bytes; one recvmsg may"),
+        ] {
+            let scenario =
+                crate::parse(&format!("process main {{\n  p = pipe\n  s = socketpair SOCK_DGRAM\n  {call}\n}}\n"))
+                    .unwrap_or_else(|errors| panic!("{:?}", errors[0]));
+            let mut simulation = Simulation::new(&scenario, RunConfig::default()).unwrap();
+            let outcome = simulation.run().unwrap().clone();
+            let crate::RunOutcome::LimitReached { limit, detail } = outcome else { panic!("{call}: {outcome:?}") };
+            assert_eq!(limit, "max_io_bytes", "{call}");
+            assert!(detail.starts_with(what), "{call}: {detail}");
+        }
     }
 
     fn trace_of(simulation: &Simulation) -> String {
