@@ -189,6 +189,7 @@ pub fn operand(kind: OperandKind, values: Values) -> BoxedStrategy<Arg> {
         }
         OperandKind::MqAttr => return list(values, 2, 2),
         OperandKind::Rights => return rights(values),
+        OperandKind::PollFd => return pollfd(values),
         OperandKind::SignalSet => prop_oneof![
             3 => flags(Family::Signal),
             1 => Just(expr(ExprKind::Int(0))),
@@ -233,6 +234,18 @@ pub fn rights(values: Values) -> BoxedStrategy<Arg> {
     (prop::collection::vec(fd, 1..=5), times)
         .prop_map(|(fds, times)| Arg::Rights(RightsArg { fds, times, span: span() }))
         .boxed()
+}
+
+/// `{FD, EVENTS}`: one entry of a `poll`.
+pub fn pollfd(values: Values) -> BoxedStrategy<Arg> {
+    let fd = prop_oneof![
+        6 => operand(OperandKind::Fd, values).prop_map(|arg| match arg {
+            Arg::Expr(expr) => expr,
+            _ => unreachable!("a descriptor is an expression"),
+        }),
+        1 => Just(expr(ExprKind::Int(-1))),
+    ];
+    (fd, flags(Family::PollEvent)).prop_map(|(fd, events)| Arg::List(located(vec![fd, events]))).boxed()
 }
 
 /// `{V, ...}` with between `min` and `max` values.
@@ -433,9 +446,12 @@ pub fn call_with(spec: &'static CallSpec, values: Values, choose: &OperandChoose
         Binding::PipeEnds => pick(PIPES).prop_map(Some).boxed(),
         Binding::SocketEnds => pick(SOCKETS).prop_map(Some).boxed(),
         Binding::Fd => prop::option::of(pick(PLAIN_FDS)).boxed(),
-        Binding::Value | Binding::OutValue | Binding::Message(_) | Binding::Bytes | Binding::Rights => {
-            prop::option::of(pick(&["n", "m"])).boxed()
-        }
+        Binding::Value
+        | Binding::OutValue
+        | Binding::Message(_)
+        | Binding::Bytes
+        | Binding::Rights
+        | Binding::Polled => prop::option::of(pick(&["n", "m"])).boxed(),
         Binding::Nothing => Just(None).boxed(),
     };
     let retry = if spec.result == ResultShape::NoReturn {
@@ -522,6 +538,125 @@ pub fn memory_scenario() -> impl Strategy<Value = Scenario> {
             outcomes: Vec::new(),
         }
     })
+}
+
+/// Descriptors a socket scenario's calls name: the pair, the listener, and what `socket`, `accept`
+/// and `recvmsg` bind; a few small numbers too (other descriptors, or none).
+const SOCKET_FDS: &[&str] = &["sp.0", "sp.1", "l", "f", "d", "r.fd"];
+
+fn socket_fd() -> BoxedStrategy<Expr> {
+    prop_oneof![8 => name(SOCKET_FDS), 1 => (-1i64..9).prop_map(|value| expr(ExprKind::Int(value)))].boxed()
+}
+
+/// The calls of a socket scenario: every socket call and `poll`, with `read`, `write` and `close`,
+/// their descriptors drawn from [`SOCKET_FDS`].
+pub fn socket_calls() -> BoxedStrategy<Stmt> {
+    let calls: Vec<BoxedStrategy<Stmt>> = CALLS
+        .iter()
+        .filter(|spec| {
+            matches!(spec.mechanism, Mechanism::Socket | Mechanism::Poll)
+                || matches!(spec.id, CallId::Read | CallId::Write | CallId::Close)
+        })
+        .map(|spec| {
+            call_with(spec, Values::Run, &|id, index, kind, values| match kind {
+                OperandKind::Fd => socket_fd().prop_map(Arg::Expr).boxed(),
+                OperandKind::PollFd => (socket_fd(), flags(Family::PollEvent))
+                    .prop_map(|(fd, events)| Arg::List(located(vec![fd, events])))
+                    .boxed(),
+                OperandKind::Rights => {
+                    (prop::collection::vec(socket_fd(), 1..3), prop_oneof![4 => Just(1u32), 1 => 2u32..4])
+                        .prop_map(|(fds, times)| Arg::Rights(RightsArg { fds, times, span: span() }))
+                        .boxed()
+                }
+                OperandKind::Path => socket_address(values, id == CallId::Connect),
+                // `poll`'s timeout: none, just a look, or a short or a long wait.
+                OperandKind::Int if id == CallId::Poll && index == 0 => {
+                    prop::sample::select(&[-1i64, 0, 5, 1000][..]).prop_map(int_arg).boxed()
+                }
+                _ => operand(kind, values),
+            })
+        })
+        .collect();
+    prop::strategy::Union::new(calls).boxed()
+}
+
+/// The idiom random calls rarely line up, for sockets: main makes a socket pair and a listening
+/// socket bound to a name, makes socket calls, forks a worker (which holds everything too), and both
+/// go on with socket calls on the same descriptors: connections made and accepted, bytes and
+/// descriptors sent and received, ends shut down and closed, sleepers in `poll`, `recv`, `send`,
+/// `accept` and `connect` woken (or left asleep).
+pub fn socket_scenario() -> impl Strategy<Value = Scenario> {
+    use linux::socket::{SOCK_DGRAM, SOCK_SEQPACKET, SOCK_STREAM};
+    let body = || prop::collection::vec(socket_calls(), 1..7);
+    let kind = || prop::sample::select(&[SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET][..]);
+    let address = prop::sample::select(&["/tmp/a", "\0a"][..]);
+    // Which of the idioms random calls would rarely line up are there: the worker connects to the
+    // listener, main accepts, the worker passes a descriptor through the pair and main receives it.
+    let idioms = (any::<bool>(), any::<bool>(), any::<bool>());
+    (kind(), kind(), address, 0i64..3, idioms, body(), body(), body()).prop_map(
+        |(pair, listener, address, backlog, (connects, accepts, passes), mut before, mut child, mut after)| {
+            let call = |bind: Option<&str>, call: CallId, args: Vec<Arg>| {
+                Stmt::Call(CallStmt {
+                    bind: bind.map(|name| located(name.to_string())),
+                    call,
+                    args,
+                    retry: Vec::new(),
+                    span: span(),
+                    expect: None,
+                })
+            };
+            let name_arg = |name: &str| Arg::Expr(expr(ExprKind::Name(name.into())));
+            let mut body = vec![
+                call(Some("sp"), CallId::Socketpair, vec![int_arg(pair)]),
+                call(Some("l"), CallId::Socket, vec![int_arg(listener)]),
+                call(None, CallId::Bind, vec![name_arg("l"), Arg::Path(located(address.to_string()))]),
+                call(None, CallId::Listen, vec![name_arg("l"), int_arg(backlog)]),
+            ];
+            let mut idiom_child = Vec::new();
+            let mut idiom_after = Vec::new();
+            if connects {
+                idiom_child.push(call(Some("f"), CallId::Socket, vec![int_arg(listener)]));
+                idiom_child.push(call(
+                    None,
+                    CallId::Connect,
+                    vec![name_arg("f"), Arg::Path(located(address.to_string()))],
+                ));
+            }
+            if accepts {
+                idiom_after.push(call(Some("d"), CallId::Accept, vec![name_arg("l")]));
+            }
+            if passes {
+                let rights =
+                    Arg::Rights(RightsArg { fds: vec![expr(ExprKind::Name("sp.1".into()))], times: 1, span: span() });
+                idiom_child.push(call(
+                    None,
+                    CallId::Sendmsg,
+                    vec![name_arg("sp.1"), Arg::Payload(Payload::Bytes(b"m".to_vec())), rights],
+                ));
+                idiom_after.push(call(Some("r"), CallId::Recvmsg, vec![name_arg("sp.0"), int_arg(100)]));
+            }
+            idiom_child.append(&mut child);
+            idiom_after.append(&mut after);
+            let (child, after) = (idiom_child, idiom_after);
+            body.append(&mut before);
+            body.push(Stmt::Fork(ForkStmt { name: "worker".into(), span: span(), expect: None, body: child }));
+            body.extend(after);
+            let main = ProcessDecl { name: "main".into(), name_span: span(), expect: None, body };
+            let mut binder = binder();
+            // `recvmsg`'s `r.fd` and the listener are bound here too, for the name check.
+            binder.body.push(call(Some("r"), CallId::Recvmsg, vec![int_arg(-1), int_arg(1)]));
+            binder.body.push(call(Some("l"), CallId::Socket, vec![int_arg(SOCK_STREAM)]));
+            Scenario {
+                title: None,
+                description: None,
+                expected_end: None,
+                schedule: None,
+                processes: vec![main, binder],
+                handlers: Vec::new(),
+                outcomes: Vec::new(),
+            }
+        },
+    )
 }
 
 pub fn call_stmt(values: Values) -> BoxedStrategy<Stmt> {

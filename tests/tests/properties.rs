@@ -7,10 +7,38 @@
 //! forks keep the memory invariants (frame reference counts, attach counts) at every step, replay
 //! exactly, and are shown to share frames, copy on write and fault.
 
-use ipclab_tests::generate::{memory_scenario, scenario, signal_scenario, Values};
+use ipclab_tests::generate::{memory_scenario, scenario, signal_scenario, socket_scenario, Values};
 use ipclab_tests::signal_laws::{check_step, run_checked, Law, Tally, View};
 use proptest::prelude::*;
 use sim_core::{Event, Pid, Policy, RunConfig, Simulation, StepStatus};
+
+/// Runs a scenario with invariants checked after every step, replays its choices, and checks the replay
+/// gives the same trace, outcome and state hash (the latter also from a clone of the kernel, which
+/// shares every frame's bytes); every event renders, and a snapshot can be taken.
+fn run_and_replay(scenario: &sim_core::ast::Scenario, seed: u64, random: bool) -> Result<(), TestCaseError> {
+    let policy = if random { Policy::Random } else { Policy::RoundRobin };
+    let config = RunConfig { seed, policy, max_steps: 2_000, check_invariants: true, ..RunConfig::default() };
+    let mut simulation = Simulation::new(scenario, config).expect("compiles");
+    let outcome = simulation
+        .run()
+        .map_err(|error| TestCaseError::fail(format!("{error}\n{}", sim_core::print(scenario))))?
+        .clone();
+    let replay_config = RunConfig {
+        seed,
+        policy: Policy::Choices { pids: simulation.choices() },
+        max_steps: 2_000,
+        check_invariants: true,
+        ..RunConfig::default()
+    };
+    let mut replay = Simulation::new(scenario, replay_config).expect("compiles");
+    replay.run().map_err(|error| TestCaseError::fail(error.to_string()))?;
+    prop_assert_eq!(replay.trace().hash(), simulation.trace().hash());
+    prop_assert_eq!(replay.outcome(), Some(&outcome));
+    prop_assert_eq!(replay.kernel().state_hash(), simulation.kernel().clone().state_hash());
+    let _ = ipclab_tests::trace_text(&simulation);
+    let _ = simulation.snapshot();
+    Ok(())
+}
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
@@ -42,19 +70,63 @@ proptest! {
     /// the kernel (which shares every frame's bytes) gives too.
     #[test]
     fn memory_scenarios_keep_every_invariant(scenario in memory_scenario(), seed in any::<u64>(), random in any::<bool>()) {
-        let policy = if random { Policy::Random } else { Policy::RoundRobin };
-        let config = RunConfig { seed, policy, max_steps: 2_000, check_invariants: true, ..RunConfig::default() };
-        let mut simulation = Simulation::new(&scenario, config).expect("compiles");
-        let outcome = simulation.run().map_err(|error| TestCaseError::fail(error.to_string()))?.clone();
-        let replay_config = RunConfig { seed, policy: Policy::Choices { pids: simulation.choices() }, max_steps: 2_000, check_invariants: true, ..RunConfig::default() };
-        let mut replay = Simulation::new(&scenario, replay_config).expect("compiles");
-        replay.run().map_err(|error| TestCaseError::fail(error.to_string()))?;
-        prop_assert_eq!(replay.trace().hash(), simulation.trace().hash());
-        prop_assert_eq!(replay.outcome(), Some(&outcome));
-        prop_assert_eq!(replay.kernel().state_hash(), simulation.kernel().clone().state_hash());
-        let _ = ipclab_tests::trace_text(&simulation);
-        let _ = simulation.snapshot();
+        run_and_replay(&scenario, seed, random)?;
     }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Socket scenarios: the socket invariants (bytes conserved in every queue, every sleeper asleep on
+    /// what it waits for, every open file a message carries counted) after every step, an exact
+    /// replay, and a state hash that a clone of the kernel gives too.
+    #[test]
+    fn socket_scenarios_keep_every_invariant(scenario in socket_scenario(), seed in any::<u64>(), random in any::<bool>()) {
+        run_and_replay(&scenario, seed, random)?;
+    }
+}
+
+/// The socket scenarios do what they are for: over 300 of them, connections are accepted, bytes are
+/// received, descriptors are passed, and `poll` both finds entries ready and sleeps.
+#[test]
+fn socket_scenarios_connect_send_pass_descriptors_and_poll() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    use sim_core::lang::syscalls::CallId;
+    use sim_core::trace::CallResult;
+    use sim_core::EventKind;
+    let mut runner = TestRunner::deterministic();
+    let (mut accepted, mut received, mut passed, mut polled_ready, mut poll_slept) = (0, 0, 0, 0, 0);
+    for _ in 0..300 {
+        let scenario = socket_scenario().new_tree(&mut runner).expect("a scenario").current();
+        let config = RunConfig { max_steps: 2_000, check_invariants: true, ..RunConfig::default() };
+        let mut simulation = Simulation::new(&scenario, config).expect("compiles");
+        if let Err(error) = simulation.run() {
+            panic!("{error:?}\n{}", sim_core::print(&scenario));
+        }
+        for event in &simulation.trace().events {
+            let call = |op: u32| simulation.program().call(op).map(|call| call.id);
+            match &event.kind {
+                EventKind::Call { op, result, .. } => match (call(*op), result) {
+                    (Some(CallId::Accept), CallResult::Value { value }) if *value >= 0 => accepted += 1,
+                    (Some(CallId::Recv | CallId::Recvfrom | CallId::Read), CallResult::Data { len, .. })
+                        if *len > 0 =>
+                    {
+                        received += 1
+                    }
+                    (_, CallResult::Received { fds, .. }) if *fds > 0 => passed += 1,
+                    (_, CallResult::Polled { ready, .. }) if *ready > 0 => polled_ready += 1,
+                    _ => {}
+                },
+                EventKind::Block { op, .. } if call(*op) == Some(CallId::Poll) => poll_slept += 1,
+                _ => {}
+            }
+        }
+    }
+    assert!(
+        accepted > 0 && received > 0 && passed > 0 && polled_ready > 0 && poll_slept > 0,
+        "accepted {accepted}, received {received}, passed {passed}, polled ready {polled_ready}, poll slept {poll_slept}"
+    );
 }
 
 #[test]

@@ -1592,3 +1592,70 @@ fn a_passed_descriptor_is_drawn_in_flight_and_then_as_a_new_number_in_the_receiv
     let (_, still) = fd_row(&browser, 3, 4, "fd-received");
     assert!(!still, "a later step does not highlight it");
 }
+
+// ---- poll: the set a process waits on, and which entries are ready ----
+
+/// The poll set drawn in the lane of `pid`: each entry's text and whether it is marked ready.
+fn poll_entries(browser: &Browser, pid: u32) -> Vec<(String, bool)> {
+    let value = browser.script(
+        "return Array.from(document.querySelectorAll('#lane-' + arguments[0] + ' .poll-set .poll-entry'))
+            .map(entry => [entry.textContent, entry.classList.contains('ready')]);",
+        vec![Value::from(pid)],
+    );
+    value
+        .as_array()
+        .map(|entries| {
+            entries
+                .iter()
+                .map(|entry| {
+                    (entry[0].as_str().unwrap_or_default().to_string(), entry[1].as_bool().unwrap_or_default())
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_process_in_poll_shows_its_set_and_the_entries_that_became_ready() {
+    let browser = Browser::start(1280, 1000);
+    // The server (pid 2) runs alone: three socket pairs, three forks, three closes, then poll, which
+    // sleeps: no client has sent anything yet.
+    let mut run = sim_core::share::SharedRun {
+        scenario: library_text("poll-three-clients").to_string(),
+        seed: 0,
+        policy: sim_core::Policy::RoundRobin,
+        forced: vec![2; 10],
+        step: 10,
+    };
+    browser.goto("about:blank");
+    browser.goto(&format!("{}#{}", playground(), sim_core::share::encode(&run)));
+    wait_module(&browser, "full");
+    wait_step(&browser, "step 10 /");
+    wait_text(&browser, "#lane-2 .why", "none of its 3 descriptors is ready");
+    let asleep = poll_entries(&browser, 2);
+    assert_eq!(
+        asleep,
+        vec![
+            ("fd 3 asks POLLIN: not ready".to_string(), false),
+            ("fd 5 asks POLLIN: not ready".to_string(), false),
+            ("fd 7 asks POLLIN: not ready".to_string(), false),
+        ]
+    );
+    assert!(fd_row(&browser, 2, 3, "fd-polled").1, "a polled descriptor is marked in the table");
+    assert!(!fd_row(&browser, 2, 0, "fd-polled").1, "a descriptor outside the set is not");
+    save_screenshot(&browser, "poll-asleep");
+
+    // Step 11: ann (pid 3) sends on her socket, which wakes the server; its first entry is ready now.
+    run.forced.push(3);
+    run.step = 11;
+    browser.goto("about:blank");
+    browser.goto(&format!("{}#{}", playground(), sim_core::share::encode(&run)));
+    wait_module(&browser, "full");
+    wait_step(&browser, "step 11 /");
+    let woken = poll_entries(&browser, 2);
+    assert_eq!(woken[0], ("fd 3 asks POLLIN: ready, POLLIN".to_string(), true), "{woken:?}");
+    assert!(!woken[1].1 && !woken[2].1, "{woken:?}");
+    assert!(fd_row(&browser, 2, 3, "fd-ready").1, "the ready descriptor is highlighted in the table");
+    assert!(!fd_row(&browser, 2, 5, "fd-ready").1);
+    save_screenshot(&browser, "poll-ready");
+}

@@ -949,6 +949,9 @@ impl<'n> Driver<'n> {
                 (bytes.len() as i64, None, None, Some(*tag), format!("{} bytes, tag {tag}", bytes.len()))
             }
             Reply::Array(_) => (0, None, None, None, "0".to_string()),
+            Reply::Polled { ready, revents } => {
+                (*ready as i64, None, None, None, format!("{ready} (revents {revents:?})"))
+            }
             Reply::Received { fd, fds, flags, bytes } => {
                 let len = bytes.len() as i64;
                 received = Some((*fd, *fds, *flags));
@@ -986,6 +989,14 @@ impl<'n> Driver<'n> {
                     proc.vars[fd as usize] = first as i64;
                     proc.vars[fds as usize] = got as i64;
                     proc.vars[flags as usize] = set as i64;
+                }
+            }
+            Bind::Polled { count, revents, entries } => {
+                proc.vars[count as usize] = value;
+                if let Reply::Polled { revents: got, .. } = &reply {
+                    for at in 0..entries as usize {
+                        proc.vars[revents[at] as usize] = got[at] as i64;
+                    }
                 }
             }
             Bind::Bytes { count, first, last, runs } => {

@@ -1839,6 +1839,7 @@ impl Runner<'_> {
                     Reply::Received { fd, fds, flags, bytes } => {
                         Res::Received { bytes: Bytes::new(bytes), fd, fds: fds as u16, flags: flags as u16 }
                     }
+                    Reply::Polled { ready, revents } => Res::Polled { ready: ready as u16, revents },
                     Reply::Array(bytes) => Res::Array {
                         values: bytes.chunks_exact(2).map(|pair| u16::from_le_bytes([pair[0], pair[1]])).collect(),
                     },

@@ -174,6 +174,11 @@ pub enum Res {
         fds: u16,
         flags: u16,
     },
+    /// `poll`: how many entries had events, and each entry's `revents`.
+    Polled {
+        ready: u16,
+        revents: [u16; sim_core::linux::poll::MAX_POLL_FDS],
+    },
 }
 
 /// What one process did in one step, or what happened to it.
@@ -265,6 +270,7 @@ pub fn sim_result(trace: &Trace, result: &CallResult) -> Res {
         CallResult::Received { offset, len, fd, fds, flags } => {
             Res::Received { bytes: Bytes::new(trace.read_data(offset, len).to_vec()), fd, fds, flags }
         }
+        CallResult::Polled { ready, revents } => Res::Polled { ready, revents },
         CallResult::Array { offset, len } => Res::Array {
             values: trace
                 .read_data(offset, len)
@@ -303,6 +309,7 @@ pub fn raw_value(result: &Res) -> i64 {
         Res::Pair { .. } | Res::WaitedInfo { .. } | Res::Out { .. } | Res::Array { .. } => 0,
         Res::Fork { child } => *child as i64,
         Res::Waited { child, .. } => *child as i64,
+        Res::Polled { ready, .. } => *ready as i64,
     }
 }
 
@@ -345,6 +352,10 @@ pub fn obs_text(obs: &Obs) -> String {
             Res::Received { bytes, fd, fds, flags } => {
                 format!("= {} {} ({fds} fds from fd {fd}, msg_flags {flags:#x})", bytes.len, bytes.quoted(20))
             }
+            Res::Polled { ready, revents } => format!(
+                "= {ready} (revents {})",
+                revents.iter().map(|value| format!("{value:#x}")).collect::<Vec<_>>().join(", ")
+            ),
             Res::Array { values } => format!(
                 "= 0, stores {{{}}}",
                 values.iter().map(|value| value.to_string()).collect::<Vec<_>>().join(", ")

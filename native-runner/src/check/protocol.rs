@@ -154,6 +154,11 @@ pub enum Reply<D = Vec<u8>> {
         flags: i32,
         bytes: D,
     },
+    /// `poll` returned `ready` and stored these `revents`, one per entry in order.
+    Polled {
+        ready: i32,
+        revents: [u16; sim_core::linux::poll::MAX_POLL_FDS],
+    },
 }
 
 /// What a handler's `siginfo_t` holds: the sender's pid, the value (`sigqueue`), and how it was sent.
@@ -206,6 +211,7 @@ const REPLY_RESTARTED: u8 = 11;
 const REPLY_MESSAGE: u8 = 12;
 const REPLY_ARRAY: u8 = 13;
 const REPLY_RECEIVED: u8 = 14;
+const REPLY_POLLED: u8 = 15;
 
 const BELOW_NOT_IN_CALL: u8 = 0;
 const BELOW_RESTART: u8 = 1;
@@ -613,6 +619,13 @@ fn encode_reply_head<D: AsRef<[u8]>>(reply: &Reply<D>) -> Head {
             out = Head::new(REPLY_RECEIVED);
             out.i32(*fd).i32(*fds).i32(*flags).u32(bytes.as_ref().len() as u32);
         }
+        Reply::Polled { ready, revents } => {
+            out = Head::new(REPLY_POLLED);
+            out.i32(*ready);
+            for value in revents {
+                out.u32(*value as u32);
+            }
+        }
     }
     out
 }
@@ -672,6 +685,14 @@ fn decode_reply_fields(bytes: &[u8]) -> Result<Reply, DecodeError> {
             let (fd, fds, flags) = (input.i32("first descriptor")?, input.i32("descriptors")?, input.i32("flags")?);
             let len = input.u32("length")? as usize;
             Reply::Received { fd, fds, flags, bytes: input.take(len, "message")?.to_vec() }
+        }
+        REPLY_POLLED => {
+            let ready = input.i32("ready")?;
+            let mut revents = [0u16; sim_core::linux::poll::MAX_POLL_FDS];
+            for value in &mut revents {
+                *value = input.u32("revents")? as u16;
+            }
+            Reply::Polled { ready, revents }
         }
         other => return Err(DecodeError::UnknownKind(other)),
     };
@@ -1026,6 +1047,7 @@ mod tests {
             Reply::Array(vec![1, 0, 0, 0, 0xff, 0x7f]),
             Reply::Received { fd: 5, fds: 2, flags: 8, bytes: b"with rights".to_vec() },
             Reply::Received { fd: -1, fds: 0, flags: 0, bytes: Vec::new() },
+            Reply::Polled { ready: 2, revents: [1, 0x11, 0, 0x20, 0] },
         ];
         let mut buffer = Vec::new();
         for reply in replies {

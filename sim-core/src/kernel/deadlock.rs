@@ -77,6 +77,8 @@ impl Kernel {
                         BlockReason::Futex { address, .. } if crate::IPC => {
                             super::mm::futex_could_wake(self, *pid, *address)
                         }
+                        // A poller waits for whoever could make one of its entries ready.
+                        BlockReason::Poll { .. } if crate::IPC => self.poll_could_end_wait(*pid),
                         // Not reached without the IPC mechanisms: nothing sleeps on their objects.
                         BlockReason::SemOp { .. }
                         | BlockReason::MsgEmpty { .. }
@@ -89,7 +91,8 @@ impl Kernel {
                         | BlockReason::SocketAccept { .. }
                         | BlockReason::SocketBacklog { .. }
                         | BlockReason::SocketReceiverFull { .. }
-                        | BlockReason::Futex { .. } => Vec::new(),
+                        | BlockReason::Futex { .. }
+                        | BlockReason::Poll { .. } => Vec::new(),
                     };
                     (Some(reason.clone()), waits_for)
                 }

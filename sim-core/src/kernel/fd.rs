@@ -66,6 +66,10 @@ pub struct OpenFile {
     pub refs: u32,
     /// The file offset (`f_pos`): a message queue's and a shared memory object's descriptors use one.
     pub offset: i64,
+    /// A FIFO opened for reading with `O_NONBLOCK` while it had no writer: the count of writer opens
+    /// then (`fifo_open` sets `f_pipe` to `w_counter`). `poll` reports no hang-up on it until a writer
+    /// has opened the FIFO since (`pipe_poll`).
+    pub fifo_writers_seen: Option<u32>,
 }
 
 impl OpenFile {
@@ -78,6 +82,7 @@ impl OpenFile {
             base_flags,
             refs,
             offset: 0,
+            fifo_writers_seen: None,
         }
     }
 }

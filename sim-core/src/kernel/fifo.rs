@@ -94,7 +94,14 @@ fn open(kernel: &mut Kernel, pid: Pid, path_index: u32, flags: i64, trace: &mut 
         base_flags: access_flags | fcntl::O_LARGEFILE,
         refs: 1,
         offset: 0,
+        fifo_writers_seen: None,
     });
+    let pipe = kernel.pipe_mut(pipe_id);
+    if readable && !writable && nonblock && pipe.writers == 0 {
+        // `fifo_open`: "suppress EPOLLHUP until we have seen a writer".
+        let seen = pipe.writer_opens;
+        kernel.file_mut(file).fifo_writers_seen = Some(seen);
+    }
     let pipe = kernel.pipe_mut(pipe_id);
     let mut wake_partner = false;
     if readable {

@@ -62,6 +62,7 @@ impl Kernel {
         super::posix_shm::ShmObjects::check(self)?;
         super::mm::Memory::check(self)?;
         super::socket::Sockets::check(self)?;
+        super::poll::Polls::check(self)?;
         if self.ipc.object_count() > self.limits.max_ipc_objects as usize {
             return Err("more IPC objects exist than the limit allows".to_string());
         }

@@ -23,6 +23,7 @@ pub mod msg;
 pub mod named_sem;
 pub mod pipe;
 pub mod pipe_buffer;
+pub mod poll;
 pub mod posix_shm;
 pub mod process;
 pub mod sem;
@@ -915,6 +916,7 @@ impl Kernel {
             }
             MechanismId::Socket if crate::IPC => <socket::Sockets as Mechanism>::call(self, context, trace),
             MechanismId::PosixShm if crate::IPC => <posix_shm::ShmObjects as Mechanism>::call(self, context, trace),
+            MechanismId::Poll if crate::IPC => <poll::Polls as Mechanism>::call(self, context, trace),
             // Without the IPC mechanisms the parser refuses their calls; were one to come, it is not there.
             MechanismId::Msg
             | MechanismId::Sem
@@ -924,7 +926,8 @@ impl Kernel {
             | MechanismId::Mm
             | MechanismId::Memory
             | MechanismId::Socket
-            | MechanismId::PosixShm => Exec::Done(CallResult::Error { errno: crate::linux::errno::ENOSYS }),
+            | MechanismId::PosixShm
+            | MechanismId::Poll => Exec::Done(CallResult::Error { errno: crate::linux::errno::ENOSYS }),
         }
     }
 
@@ -949,6 +952,7 @@ impl Kernel {
             MechanismId::NamedSem if crate::IPC => <named_sem::NamedSems as Mechanism>::leave_queue(self, pid, &reason),
             MechanismId::Socket if crate::IPC => <socket::Sockets as Mechanism>::leave_queue(self, pid, &reason),
             MechanismId::Mm if crate::IPC => <mm::Memory as Mechanism>::leave_queue(self, pid, &reason),
+            MechanismId::Poll if crate::IPC => <poll::Polls as Mechanism>::leave_queue(self, pid, &reason),
             MechanismId::Fd
             | MechanismId::Sched
             | MechanismId::Msg
@@ -959,7 +963,8 @@ impl Kernel {
             | MechanismId::Mm
             | MechanismId::Memory
             | MechanismId::Socket
-            | MechanismId::PosixShm => {}
+            | MechanismId::PosixShm
+            | MechanismId::Poll => {}
         }
         if mechanism_of(&reason).is_ipc() {
             // A timed call's timer goes with its wait.
@@ -981,6 +986,7 @@ impl Kernel {
             MechanismId::NamedSem if crate::IPC => <named_sem::NamedSems as Mechanism>::leave_queue(self, pid, reason),
             MechanismId::Socket if crate::IPC => <socket::Sockets as Mechanism>::leave_queue(self, pid, reason),
             MechanismId::Mm if crate::IPC => <mm::Memory as Mechanism>::leave_queue(self, pid, reason),
+            MechanismId::Poll if crate::IPC => <poll::Polls as Mechanism>::leave_queue(self, pid, reason),
             MechanismId::Fd
             | MechanismId::Sched
             | MechanismId::Msg
@@ -991,7 +997,8 @@ impl Kernel {
             | MechanismId::Mm
             | MechanismId::Memory
             | MechanismId::Socket
-            | MechanismId::PosixShm => {}
+            | MechanismId::PosixShm
+            | MechanismId::Poll => {}
         }
         if mechanism_of(reason).is_ipc() {
             self.cancel_timer(pid, time::TimerKind::Wake);
@@ -1024,6 +1031,7 @@ impl Kernel {
             MechanismId::NamedSem if crate::IPC => <named_sem::NamedSems as Mechanism>::interruption(reason),
             MechanismId::Socket if crate::IPC => <socket::Sockets as Mechanism>::interruption(reason),
             MechanismId::Mm if crate::IPC => <mm::Memory as Mechanism>::interruption(reason),
+            MechanismId::Poll if crate::IPC => <poll::Polls as Mechanism>::interruption(reason),
             MechanismId::Fd
             | MechanismId::Sched
             | MechanismId::Msg
@@ -1034,7 +1042,8 @@ impl Kernel {
             | MechanismId::Mm
             | MechanismId::Memory
             | MechanismId::Socket
-            | MechanismId::PosixShm => Interruption::Restart,
+            | MechanismId::PosixShm
+            | MechanismId::Poll => Interruption::Restart,
         }
     }
 
@@ -1065,7 +1074,8 @@ impl Kernel {
             | MechanismId::Mm
             | MechanismId::Memory
             | MechanismId::Socket
-            | MechanismId::PosixShm => WokenCall::TriesAgain,
+            | MechanismId::PosixShm
+            | MechanismId::Poll => WokenCall::TriesAgain,
         }
     }
 
@@ -1101,6 +1111,11 @@ impl Kernel {
     #[cfg_attr(not(feature = "small"), inline(always))]
     pub(crate) fn wake(&mut self, pid: Pid, by: Pid, cause: WakeCause, trace: &mut Trace) {
         if matches!(self.process(pid).state, ProcState::Blocked(_)) {
+            if crate::IPC && matches!(self.process(pid).state, ProcState::Blocked(BlockReason::Poll { .. })) {
+                // A poller woken by one of its objects leaves the queues of the others now (Linux
+                // leaves its entries there until `poll` returns, where a wake-up finds it awake).
+                self.leave_poll_queues(pid);
+            }
             self.set_state(pid, ProcState::Runnable);
             if self.footprint.enabled {
                 self.footprint.write(ObjectRef::process(pid));
@@ -1230,6 +1245,14 @@ impl Kernel {
             }
             // A failed `recvmsg` stores -1 as its count and leaves the rest as it was.
             (Bind::Rights { count, .. }, result) => process.vars[count as usize] = result.bound_value(),
+            (Bind::Polled { count, revents, entries }, CallResult::Polled { ready, revents: got }) => {
+                process.vars[count as usize] = ready as i64;
+                for at in 0..entries as usize {
+                    process.vars[revents[at] as usize] = got[at] as i64;
+                }
+            }
+            // A failed `poll` stores -1 and leaves each `revents` as it was.
+            (Bind::Polled { count, .. }, result) => process.vars[count as usize] = result.bound_value(),
         }
         if call.id == CallId::Exit {
             return;
@@ -1342,6 +1365,7 @@ pub(crate) fn mechanism_of(reason: &BlockReason) -> MechanismId {
         | BlockReason::SocketBacklog { .. }
         | BlockReason::SocketReceiverFull { .. } => MechanismId::Socket,
         BlockReason::Futex { .. } => MechanismId::Mm,
+        BlockReason::Poll { .. } => MechanismId::Poll,
     }
 }
 

@@ -179,6 +179,7 @@ fn mq_open(kernel: &mut Kernel, pid: Pid, name_index: u32, flags: i64, mode: i64
         base_flags: flags & !(O_CREAT | O_EXCL | fcntl::O_NOCTTY | fcntl::O_TRUNC | O_NONBLOCK),
         refs: 1,
         offset: 0,
+        fifo_writers_seen: None,
     });
     kernel.mqueue_mut(id).opens += 1;
     kernel.install_fd(pid, fd, file, true);
@@ -656,6 +657,27 @@ pub(crate) fn could_end_wait(kernel: &Kernel, reason: &BlockReason) -> Vec<Pid> 
     let Some(queue) = kernel.mqueue(*mq) else { return Vec::new() };
     let history = if matches!(reason, BlockReason::MqEmpty { .. }) { &queue.sent_by } else { &queue.received_by };
     history.iter().copied().filter(|pid| kernel.process(*pid).is_alive()).collect()
+}
+
+/// What a descriptor of POSIX queue `id` is ready for (`mqueue_poll_file`): reading while it holds a
+/// message, writing while it has room for one.
+pub(crate) fn poll_mask(kernel: &Kernel, id: u32) -> i64 {
+    use crate::linux::poll::{POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM};
+    let Some(queue) = kernel.mqueue(id) else { return 0 };
+    let mut mask = 0;
+    if queue.curmsgs() > 0 {
+        mask |= POLLIN | POLLRDNORM;
+    }
+    if (queue.curmsgs() as i64) < queue.maxmsg {
+        mask |= POLLOUT | POLLWRNORM;
+    }
+    mask
+}
+
+/// The living processes that sent to or received from queue `id`, for the deadlock report of a poller.
+pub(crate) fn users(kernel: &Kernel, id: u32) -> Vec<Pid> {
+    let Some(queue) = kernel.mqueue(id) else { return Vec::new() };
+    queue.sent_by.iter().chain(&queue.received_by).copied().filter(|pid| kernel.process(*pid).is_alive()).collect()
 }
 
 /// What a POSIX queue holds, for the deadlock report.

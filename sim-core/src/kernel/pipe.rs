@@ -89,6 +89,7 @@ fn create(kernel: &mut Kernel, pid: Pid, flags: i64) -> Exec {
         base_flags: if readable { fcntl::O_RDONLY } else { fcntl::O_WRONLY },
         refs: 1,
         offset: 0,
+        fifo_writers_seen: None,
     };
     let read_file = kernel.new_file(end(true));
     let write_file = kernel.new_file(end(false));
@@ -415,7 +416,7 @@ impl Mechanism for Pipes {
                     kernel.process(waiter).state,
                     super::ProcState::Blocked(ref reason) if reason.object() == Some(ObjectRef::pipe(pipe.id))
                 );
-                if !sleeping {
+                if !sleeping && !kernel.polls(waiter, ObjectRef::pipe(pipe.id)) {
                     return Err(format!("pid {waiter} is on pipe {}'s wait queue but not asleep on it", pipe.id));
                 }
             }

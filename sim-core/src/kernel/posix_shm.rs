@@ -171,6 +171,7 @@ fn shm_open(kernel: &mut Kernel, pid: Pid, name_index: u32, flags: i64, mode: i6
         base_flags: access | fcntl::O_NOFOLLOW | fcntl::O_LARGEFILE,
         refs: 1,
         offset: 0,
+        fifo_writers_seen: None,
     });
     kernel.shm_object_mut(id).opens += 1;
     // glibc adds `O_CLOEXEC`.

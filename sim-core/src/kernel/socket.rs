@@ -47,8 +47,8 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 /// `RCV_SHUTDOWN` and `SEND_SHUTDOWN`, the two bits of `sk_shutdown`.
-const RCV_SHUTDOWN: u8 = 1;
-const SEND_SHUTDOWN: u8 = 2;
+pub(crate) const RCV_SHUTDOWN: u8 = 1;
+pub(crate) const SEND_SHUTDOWN: u8 = 2;
 
 /// A socket's type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -234,7 +234,7 @@ impl Socket {
 
     /// `unix_writable`: a waiting sender is woken once at most a quarter of the send buffer is used
     /// (`sk_wmem_alloc` counts one more than the charge).
-    fn writable(&self) -> bool {
+    pub(crate) fn writable(&self) -> bool {
         (self.unread_sent as u64 + 1) << 2 <= self.sndbuf as u64
     }
 }
@@ -359,6 +359,7 @@ fn socket_file(id: u32, nonblock: bool) -> super::fd::OpenFile {
         base_flags: fcntl::O_RDWR,
         refs: 1,
         offset: 0,
+        fifo_writers_seen: None,
     }
 }
 
@@ -1005,7 +1006,7 @@ fn dgram_send(
     if receiver.shutdown & RCV_SHUTDOWN != 0 {
         return Kernel::error(EPIPE);
     }
-    if receiver.peer != id && receiver.queue.len() > MAX_DGRAM_QLEN {
+    if receiver.peer != id && receiver_full(receiver) {
         if nonblock {
             return Kernel::error(EAGAIN);
         }
@@ -1014,6 +1015,12 @@ fn dgram_send(
     }
     enqueue(kernel, pid, id, target, payload, 0, dgram_shape(len), rights, trace);
     Exec::Done(CallResult::Value { value: len as i64 })
+}
+
+/// Whether a datagram receiver takes no more from senders it is not connected to
+/// (`unix_recvq_full_lockless`: more than `max_dgram_qlen` datagrams queued).
+pub(crate) fn receiver_full(receiver: &Socket) -> bool {
+    receiver.queue.len() > MAX_DGRAM_QLEN
 }
 
 /// `recv` (`flags`) or `read` (no flags) of at most `count` bytes from socket `id`, one attempt. A
@@ -1678,7 +1685,7 @@ impl Mechanism for Sockets {
                     super::ProcState::Blocked(reason) => asleep(reason),
                     _ => queued_for.is_some_and(asleep),
                 };
-                if !on_it {
+                if !on_it && !kernel.polls(waiter, ObjectRef::socket(socket.id)) {
                     return Err(format!("pid {waiter} is on socket {}'s wait queue but not asleep on it", socket.id));
                 }
             }

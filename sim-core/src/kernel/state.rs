@@ -331,6 +331,7 @@ impl Kernel {
             let file = self.file(index as u32);
             hasher.word(file.readable as u64 | (file.writable as u64) << 1 | (file.nonblock as u64) << 2);
             hasher.word(file.base_flags as u64);
+            hasher.word(file.fifo_writers_seen.map_or(u64::MAX, u64::from));
             hasher.word(file.refs as u64);
             hasher.word(file.object.pipe().map_or(u64::MAX, |pipe| canonical.pipe(pipe)));
             if let super::fd::FileObject::Mqueue(id) = file.object {
@@ -501,5 +502,7 @@ fn hash_reason(hasher: &mut TraceHasher, reason: &BlockReason, canonical: &Canon
             hasher.word(20 | (value as u64) << 8);
             hasher.word(address);
         }
+        // The deadline is hashed with the call's scratch, as a sleep's.
+        BlockReason::Poll { entries, .. } => hasher.word(21 | (entries as u64) << 8),
     }
 }

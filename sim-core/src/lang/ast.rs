@@ -506,10 +506,12 @@ impl BinaryOp {
         match self {
             BinaryOp::Or => 1,
             BinaryOp::And => 2,
-            BinaryOp::BitOr => 3,
-            BinaryOp::BitAnd => 4,
-            BinaryOp::Eq | BinaryOp::Ne => 5,
-            BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => 6,
+            // Unlike C, the bitwise operators bind tighter than comparisons: `flags & O_NONBLOCK == 0`
+            // means what it reads as.
+            BinaryOp::Eq | BinaryOp::Ne => 3,
+            BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => 4,
+            BinaryOp::BitOr => 5,
+            BinaryOp::BitAnd => 6,
             BinaryOp::Add | BinaryOp::Sub => 7,
             BinaryOp::Mul | BinaryOp::Div | BinaryOp::Rem => 8,
         }

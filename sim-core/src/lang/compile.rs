@@ -12,7 +12,7 @@
 use super::ast::*;
 use super::names::Names;
 use super::print;
-use super::syscalls::{Binding, CallId, OperandKind};
+use super::syscalls::{Binding, CallId, OperandKind, POLL_FIELDS};
 use crate::diagnostic::Diagnostic;
 use crate::linux::{self, Family};
 use std::sync::Arc;
@@ -68,6 +68,10 @@ fn named_in_block(ops: &[Op], kinds: &[SlotKind], start: u32, end: u32) -> Vec<S
                         add(&mut slots, count);
                         add(&mut slots, fds);
                         add(&mut slots, flags);
+                    }
+                    Bind::Polled { count, revents, entries } => {
+                        add(&mut slots, count);
+                        revents[..entries as usize].iter().for_each(|slot| add(&mut slots, *slot));
                     }
                     Bind::None | Bind::Pair { .. } => {}
                 }
@@ -167,6 +171,8 @@ pub enum ListKind {
     MqAttr,
     /// `sendmsg`'s descriptors, given `times` times ([`crate::linux::socket::pack_rights`]).
     Rights { times: u16 },
+    /// `poll`'s `{FD, EVENTS}` ([`crate::linux::poll::pack_pollfd`]).
+    PollFd,
 }
 
 impl Operand {
@@ -193,6 +199,7 @@ impl Operand {
                     ListKind::SemValues => crate::linux::sem::pack_values(&resolved),
                     ListKind::MqAttr => crate::linux::mqueue::pack_attr(resolved[0], resolved[1]),
                     ListKind::Rights { times } => crate::linux::socket::pack_rights(&resolved, *times as u32),
+                    ListKind::PollFd => crate::linux::poll::pack_pollfd(resolved[0], resolved[1]),
                 }
             }
             Operand::Sembuf { .. } | Operand::List { .. } => unreachable!("IPC operands need the IPC mechanisms"),
@@ -231,6 +238,13 @@ pub enum Bind {
         fd: Slot,
         fds: Slot,
         flags: Slot,
+    },
+    /// A `poll`'s count of ready entries and each written entry's `revents` (`NAME`, `NAME.0`, ...).
+    Polled {
+        count: Slot,
+        /// The first `entries` are the written entries' slots.
+        revents: [Slot; crate::linux::poll::MAX_POLL_FDS],
+        entries: u8,
     },
 }
 
@@ -858,7 +872,11 @@ impl Compiler {
                 },
                 Some(Arg::List(values)) if crate::IPC => Operand::List {
                     values: values.value.iter().map(|value| self.value(value)).collect(),
-                    kind: if operand.kind == OperandKind::MqAttr { ListKind::MqAttr } else { ListKind::SemValues },
+                    kind: match operand.kind {
+                        OperandKind::MqAttr => ListKind::MqAttr,
+                        OperandKind::PollFd => ListKind::PollFd,
+                        _ => ListKind::SemValues,
+                    },
                 },
                 Some(Arg::Rights(rights)) if crate::IPC => Operand::List {
                     values: rights.fds.iter().map(|fd| self.value(fd)).collect(),
@@ -896,6 +914,15 @@ impl Compiler {
                 fds: self.slot(&format!("{}.fds", name.value), SlotKind::Value),
                 flags: self.slot(&format!("{}.flags", name.value), SlotKind::Value),
             },
+            (Some(name), Binding::Polled) => {
+                let count = self.slot(&name.value, SlotKind::Value);
+                let entries = call.args.len().saturating_sub(1).min(POLL_FIELDS.len());
+                let mut revents = [count; crate::linux::poll::MAX_POLL_FDS];
+                for (at, suffix) in POLL_FIELDS.iter().take(entries).enumerate() {
+                    revents[at] = self.slot(&format!("{}.{suffix}", name.value), SlotKind::Value);
+                }
+                Bind::Polled { count, revents, entries: entries as u8 }
+            }
             (Some(name), Binding::Bytes) => Bind::Bytes {
                 count: self.slot(&name.value, SlotKind::Value),
                 first: self.slot(&format!("{}.first", name.value), SlotKind::Value),

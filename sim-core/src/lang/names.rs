@@ -9,7 +9,7 @@
 
 use super::ast::*;
 use super::lexer::{show, MAX_DIAGNOSTICS};
-use super::syscalls::{Binding, OperandKind, BYTES_FIELDS, RIGHTS_FIELDS};
+use super::syscalls::{Binding, OperandKind, BYTES_FIELDS, POLL_FIELDS, RIGHTS_FIELDS};
 use crate::diagnostic::Diagnostic;
 use crate::linux::{self, Family};
 use std::collections::BTreeMap;
@@ -239,6 +239,11 @@ impl Checker<'_> {
                                 if let Some(flags) = &sembuf.flags {
                                     self.expr(flags, Use::Operand(OperandKind::Flags(Family::SemopFlag)));
                                 }
+                            }
+                            Arg::List(values) if operand.kind == OperandKind::PollFd => {
+                                // `{FD, EVENTS}`
+                                self.expr(&values.value[0], Use::Operand(OperandKind::Fd));
+                                self.expr(&values.value[1], Use::Operand(OperandKind::Flags(Family::PollEvent)));
                             }
                             Arg::List(values) => {
                                 for value in &values.value {
@@ -487,7 +492,8 @@ impl Checker<'_> {
                 | OperandKind::Path
                 | OperandKind::Name
                 | OperandKind::MqAttr
-                | OperandKind::Rights,
+                | OperandKind::Rights
+                | OperandKind::PollFd,
             ) => return None,
         };
         let diag = Diagnostic::new(span, format!("`{}` is not {} here", name, expected));
@@ -551,6 +557,12 @@ fn walk_bindings(body: &[Stmt], out: &mut Vec<(String, Span, BindKind)>) {
                             for suffix in RIGHTS_FIELDS {
                                 let kind = if suffix == "fd" { BindKind::Descriptor } else { BindKind::Value };
                                 out.push((format!("{}.{suffix}", bind.value), bind.span, kind));
+                            }
+                            BindKind::Value
+                        }
+                        Binding::Polled => {
+                            for suffix in POLL_FIELDS.iter().take(call.args.len().saturating_sub(1)) {
+                                out.push((format!("{}.{suffix}", bind.value), bind.span, BindKind::Value));
                             }
                             BindKind::Value
                         }

@@ -16,7 +16,7 @@ use super::ast::*;
 use super::lexer::{is_identifier, show, Lexer, Tok, Token, MAX_DIAGNOSTICS};
 use super::names;
 use super::syscalls::{
-    Binding, CallId, CallSpec, Mechanism, OperandKind, BYTES_FIELDS, CALLS, NOT_MODELLED, RIGHTS_FIELDS,
+    Binding, CallId, CallSpec, Mechanism, OperandKind, BYTES_FIELDS, CALLS, NOT_MODELLED, POLL_FIELDS, RIGHTS_FIELDS,
 };
 use crate::diagnostic::Diagnostic;
 use crate::limits::Limits;
@@ -1143,6 +1143,7 @@ impl<'a> Parser<'a> {
             }
             OperandKind::MqAttr if crate::IPC => self.list(spec, index, 2, 2).map(Arg::List),
             OperandKind::Rights if crate::IPC => self.rights(spec, index).map(Arg::Rights),
+            OperandKind::PollFd if crate::IPC => self.list(spec, index, 2, 2).map(Arg::List),
             _ => {
                 let what = operand_what(spec, index);
                 let value = self.operand_expression(&what)?;
@@ -1512,7 +1513,8 @@ impl<'a> Parser<'a> {
                 if let Some((base, end)) = word.split_once('.') {
                     // A pipe end, a received message's type or priority, or a field (`msg_perm.mode`).
                     let known = is_identifier(base)
-                        && (matches!(end, "r" | "w" | "0" | "1" | "mtype" | "prio")
+                        && (matches!(end, "r" | "w" | "mtype" | "prio")
+                            || POLL_FIELDS.contains(&end)
                             || BYTES_FIELDS.contains(&end)
                             || RIGHTS_FIELDS.contains(&end))
                         || linux::lookup(word).is_some();
@@ -1896,6 +1898,7 @@ fn operand_what(spec: &CallSpec, index: usize) -> String {
         OperandKind::MqAttr => "attributes `{MAXMSG, MSGSIZE}`".to_string(),
         OperandKind::Name => "a name in double quotes (`\"/jobs\"`)".to_string(),
         OperandKind::Rights => "descriptors `{FD, ...}`".to_string(),
+        OperandKind::PollFd => "an entry `{FD, EVENTS}`".to_string(),
     };
     format!("{} after `{}`", noun, operand_after(spec, index))
 }

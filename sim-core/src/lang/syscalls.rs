@@ -43,6 +43,8 @@ pub enum Mechanism {
     /// POSIX shared memory objects (`shm_open`, `shm_unlink`) and `ftruncate`, reached through
     /// descriptors and mapped by `mmap`.
     PosixShm,
+    /// Waiting for any of several descriptors to become ready (`poll`).
+    Poll,
 }
 
 impl Mechanism {
@@ -61,6 +63,7 @@ impl Mechanism {
                 | Mechanism::Memory
                 | Mechanism::Socket
                 | Mechanism::PosixShm
+                | Mechanism::Poll
         )
     }
 
@@ -82,6 +85,7 @@ impl Mechanism {
             Mechanism::Memory => "memory instructions",
             Mechanism::Socket => "Unix-domain sockets",
             Mechanism::PosixShm => "POSIX shared memory",
+            Mechanism::Poll => "multiplexing",
         }
     }
 
@@ -197,6 +201,7 @@ pub enum CallId {
     SemDestroy,
     Sendmsg,
     Recvmsg,
+    Poll,
 }
 
 /// What one operand of a call is, which decides how it is parsed, checked and printed.
@@ -242,6 +247,9 @@ pub enum OperandKind {
     /// repeated: `{f} * 254`. Packed into one number ([`crate::linux::socket::pack_rights`]); 0 when
     /// left out, for no control message at all.
     Rights,
+    /// One `struct pollfd` of a `poll`: `{FD, EVENTS}`, packed into one number
+    /// ([`crate::linux::poll::pack_pollfd`]); 0 when left out.
+    PollFd,
 }
 
 /// One operand: the word the reference uses for it, its kind, and its value when left out (optional
@@ -294,6 +302,9 @@ pub enum Binding {
     /// The count of bytes received, and as `NAME.fd` the first descriptor received (-1 for none),
     /// `NAME.fds` how many were received, `NAME.flags` the message's `msg_flags` (`recvmsg`).
     Rights,
+    /// How many descriptors are ready, and as `NAME.0`, `NAME.1`, ... the `revents` of each entry
+    /// written (`poll`).
+    Polled,
     /// Nothing can be bound (`exit`).
     Nothing,
 }
@@ -304,6 +315,10 @@ pub const BYTES_FIELDS: [&str; 3] = ["first", "last", "runs"];
 /// The names a [`Binding::Rights`] adds after `NAME.`: the first descriptor received, how many
 /// came, and the message's flags.
 pub const RIGHTS_FIELDS: [&str; 3] = ["fd", "fds", "flags"];
+
+/// The names a [`Binding::Polled`] adds after `NAME.`: the `revents` of each entry, in order (as many
+/// as the call lists).
+pub const POLL_FIELDS: [&str; crate::linux::poll::MAX_POLL_FDS] = ["0", "1", "2", "3", "4"];
 
 /// What a call gives back, which decides the results an expectation may name and how the trace shows it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -407,6 +422,7 @@ impl CallSpec {
                         text.push_str(operand.word);
                         text.push(')');
                     }
+                    _ if field == "nfds" => text.push_str("nfds"),
                     _ => text.push_str("nsops"),
                 }
                 rest = &rest[end + 1..];
@@ -427,7 +443,8 @@ impl CallSpec {
             | Binding::OutValue
             | Binding::Message(_)
             | Binding::Bytes
-            | Binding::Rights => "[NAME =] ".to_string(),
+            | Binding::Rights
+            | Binding::Polled => "[NAME =] ".to_string(),
         };
         text.push_str(self.name);
         if self.id == CallId::Fork {
@@ -1724,6 +1741,25 @@ pub const CALLS: &[CallSpec] = &[
         man: "recvmsg(2)",
         summary: reference_text!("`recv` that also takes the descriptors a message carries, with room for NFDS of them (253, `SCM_MAX_FD`, if left out): each becomes a new descriptor of the receiver, the lowest free, on the same open file as the sender's. Those past NFDS, or past a full table, are closed and the message's flags say `MSG_CTRUNC`; `MSG_CMSG_CLOEXEC` makes the new descriptors close-on-exec. `NAME =` names the count, `NAME.fd` the first new descriptor (-1 for none), `NAME.fds` how many came, `NAME.flags` the flags. A stream socket's receive stops after the bytes of a send that carried descriptors."),
     },
+    CallSpec {
+        id: CallId::Poll,
+        name: "poll",
+        mechanism: Mechanism::Poll,
+        operands: &[
+            operand("MS", K::Int),
+            operand("PFD", K::PollFd),
+            optional("PFD", K::PollFd, 0),
+            optional("PFD", K::PollFd, 0),
+            optional("PFD", K::PollFd, 0),
+            optional("PFD", K::PollFd, 0),
+        ],
+        binding: B::Polled,
+        result: R::Number,
+        may_block: true,
+        c_text: "poll({{{1}[, {2}][, {3}][, {4}][, {5}]}}, {nfds}, {0})",
+        man: "poll(2)",
+        summary: reference_text!("Waits until one of the descriptors is ready for what its entry `{FD, EVENTS}` asks (`POLLIN`, `POLLOUT`, ...), or MS milliseconds pass (-1: no limit, 0: just look). Returns how many entries have events; `NAME.0`, `NAME.1`, ... are each entry's `revents`, which may also hold `POLLERR`, `POLLHUP` and `POLLNVAL` unasked. A negative FD is skipped. Restarted after a stop; a handler makes it fail with `EINTR`, even with `SA_RESTART`."),
+    },
 ];
 
 impl CallId {
@@ -1760,7 +1796,6 @@ impl CallId {
 /// can say so instead of "expected a statement".
 pub const NOT_MODELLED: &[&str] = &[
     "accept4",
-    "poll",
     "ppoll",
     "select",
     "epoll_create",

@@ -15,6 +15,7 @@ pub mod ipc;
 pub mod mman;
 pub mod mqueue;
 pub mod msg;
+pub mod poll;
 pub mod resource;
 pub mod sem;
 pub mod shm;
@@ -121,6 +122,8 @@ pub enum Family {
     FutexOp,
     /// `shm_open` flags: `O_RDONLY` or `O_RDWR`, with `O_CREAT`, `O_EXCL`, `O_TRUNC`.
     ShmOpenFlag,
+    /// `struct pollfd` events: `POLLIN`, `POLLOUT`, ... joined by `|`.
+    PollEvent,
 }
 
 impl Family {
@@ -175,6 +178,7 @@ impl Family {
             Family::SockOption => "a socket option",
             Family::FutexOp => "a futex operation",
             Family::ShmOpenFlag => "a shm_open flag",
+            Family::PollEvent => "a poll event",
         }
     }
 }
@@ -318,6 +322,17 @@ pub const CONSTANTS: &[Constant] = &[
     constant("SO_ACCEPTCONN", socket::SO_ACCEPTCONN, Family::SockOption.bit()),
     constant("SO_PROTOCOL", socket::SO_PROTOCOL, Family::SockOption.bit()),
     constant("SO_DOMAIN", socket::SO_DOMAIN, Family::SockOption.bit()),
+    constant("POLLIN", poll::POLLIN, Family::PollEvent.bit()),
+    constant("POLLPRI", poll::POLLPRI, Family::PollEvent.bit()),
+    constant("POLLOUT", poll::POLLOUT, Family::PollEvent.bit()),
+    constant("POLLERR", poll::POLLERR, Family::PollEvent.bit()),
+    constant("POLLHUP", poll::POLLHUP, Family::PollEvent.bit()),
+    constant("POLLNVAL", poll::POLLNVAL, Family::PollEvent.bit()),
+    constant("POLLRDNORM", poll::POLLRDNORM, Family::PollEvent.bit()),
+    constant("POLLRDBAND", poll::POLLRDBAND, Family::PollEvent.bit()),
+    constant("POLLWRNORM", poll::POLLWRNORM, Family::PollEvent.bit()),
+    constant("POLLWRBAND", poll::POLLWRBAND, Family::PollEvent.bit()),
+    constant("POLLRDHUP", poll::POLLRDHUP, Family::PollEvent.bit()),
     constant("FUTEX_WAIT", mman::FUTEX_WAIT, Family::FutexOp.bit()),
     constant("FUTEX_WAKE", mman::FUTEX_WAKE, Family::FutexOp.bit()),
     constant("FUTEX_WAIT_PRIVATE", mman::FUTEX_WAIT_PRIVATE, Family::FutexOp.bit()),
@@ -439,7 +454,8 @@ pub fn value_text(family: Family, value: i64) -> String {
         | Family::ShmatFlag
         | Family::MapFlag
         | Family::SendFlag
-        | Family::RecvFlag => {
+        | Family::RecvFlag
+        | Family::PollEvent => {
             let parts = bit_names(family, value);
             if parts.is_empty() {
                 "0".to_string()

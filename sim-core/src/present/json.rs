@@ -201,6 +201,7 @@ fn write_result(out: &mut String, result: CallResult) {
         CallResult::Message { .. } => "message",
         CallResult::Array { .. } => "array",
         CallResult::Received { .. } => "received",
+        CallResult::Polled { .. } => "polled",
     };
     let mut fields = Object::tagged(out, "kind", name);
     match result {
@@ -231,6 +232,11 @@ fn write_result(out: &mut String, result: CallResult) {
             fields.signed("fd", fd.into());
             fields.unsigned("fds", fds.into());
             fields.unsigned("flags", flags.into());
+        }
+        CallResult::Polled { ready, revents } => {
+            fields.unsigned("ready", ready.into());
+            let shown: Vec<String> = revents.iter().map(|value| value.to_string()).collect();
+            let _ = write!(fields.key("revents"), "[{}]", shown.join(","));
         }
         CallResult::Waited { child, status } | CallResult::WaitedInfo { child, status } => {
             fields.unsigned("child", child.into());
@@ -263,6 +269,7 @@ fn write_reason(out: &mut String, reason: &BlockReason) {
         BlockReason::SocketBacklog { .. } => "socket_backlog",
         BlockReason::SocketReceiverFull { .. } => "socket_receiver_full",
         BlockReason::Futex { .. } => "futex",
+        BlockReason::Poll { .. } => "poll",
     };
     let mut fields = Object::tagged(out, "kind", name);
     match *reason {
@@ -318,6 +325,10 @@ fn write_reason(out: &mut String, reason: &BlockReason) {
         BlockReason::Futex { address, value } => {
             fields.unsigned("address", address);
             fields.unsigned("value", value.into());
+        }
+        BlockReason::Poll { entries, until } => {
+            fields.unsigned("entries", entries.into());
+            fields.unsigned("until", until);
         }
     }
     fields.close();

@@ -189,6 +189,10 @@ fn operand_text(program: &Program, call: &CallOp, index: usize, value: i64, len:
                 format!("{text} x{times}")
             }
         }
+        Operand::List { kind: ListKind::PollFd, .. } if crate::IPC => match linux::poll::unpack_pollfd(value) {
+            Some((fd, events)) => format!("{{{fd}, {}}}", linux::value_text(Family::PollEvent, events as i64)),
+            None => "{}".to_string(),
+        },
         Operand::Sembuf { .. } | Operand::List { .. } => unreachable!("IPC operands need the IPC mechanisms"),
         Operand::Value { shown, .. } => {
             // Sets and actions read better in their own words than as numbers, even from a variable.
@@ -280,6 +284,11 @@ fn fill_template(program: &Program, call: &CallOp, args: &Args) -> String {
                 if skipping {
                     continue;
                 }
+                if spec == "nfds" {
+                    // `poll`'s `nfds`: the entries written (after the timeout).
+                    out.push_str(&(call.written as usize).saturating_sub(1).to_string());
+                    continue;
+                }
                 if spec == "ops" {
                     // `semop`'s `nsops`: every operation, each as many times as it is given.
                     let count: u64 = (call.id.first_sembuf()..args.len())
@@ -333,7 +342,8 @@ pub fn call_text(program: &Program, op: u32, args: &Args) -> String {
         Bind::Value(slot)
         | Bind::Message { count: slot, .. }
         | Bind::Bytes { count: slot, .. }
-        | Bind::Rights { count: slot, .. } => format!("{} = {text}", program.slots[slot as usize]),
+        | Bind::Rights { count: slot, .. }
+        | Bind::Polled { count: slot, .. } => format!("{} = {text}", program.slots[slot as usize]),
         Bind::Pair { read, .. } => format!("{} = {text}", program.slots[read as usize].trim_end_matches(".r")),
     }
 }
@@ -355,6 +365,7 @@ fn result_text(
     result: &CallResult,
     shape: Option<ResultShape>,
     call: Option<CallId>,
+    args: &Args,
 ) -> String {
     match result {
         _ if shape.is_none() || shape == Some(ResultShape::NoReturn) => String::new(),
@@ -418,6 +429,14 @@ fn result_text(
                 count => format!(", passing over {count} earlier messages"),
             };
             format!(" = {len}{bytes} ({tag}{skipped})")
+        }
+        CallResult::Polled { ready, revents } => {
+            let shown: Vec<String> = revents
+                .iter()
+                .take((1..args.len()).filter(|at| linux::poll::unpack_pollfd(args.get(*at)).is_some()).count())
+                .map(|value| linux::value_text(Family::PollEvent, *value as i64))
+                .collect();
+            format!(" = {ready} (revents {})", shown.join(", "))
         }
         CallResult::Array { offset, len } => {
             if trace.keeps_data() {
@@ -599,6 +618,13 @@ pub fn reason_text(program: &Program, reason: &BlockReason) -> String {
         BlockReason::Futex { address, value } => {
             format!("the futex word at {address:#x} still holds {value}, so it sleeps until a FUTEX_WAKE on it")
         }
+        BlockReason::Poll { entries, until: u64::MAX } => {
+            format!("none of its {entries} descriptors is ready for what it asks")
+        }
+        BlockReason::Poll { entries, until } => format!(
+            "none of its {entries} descriptors is ready for what it asks, until {}",
+            crate::kernel::time::time_text(*until)
+        ),
     }
 }
 
@@ -732,7 +758,7 @@ pub fn event_text(program: &Program, trace: &Trace, names: &ProcessNames, event:
                 };
             }
             let call = call.map(|call| call.id);
-            format!("{prefix}{}{}", call_text(program, *op, args), result_text(trace, &program.paths, names, result, shape, call))
+            format!("{prefix}{}{}", call_text(program, *op, args), result_text(trace, &program.paths, names, result, shape, call, args))
         }
         EventKind::Block { op, args, reason, .. } => {
             format!("{} blocks: {}", call_text(program, *op, args), reason_text(program, reason))

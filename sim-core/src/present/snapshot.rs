@@ -348,6 +348,20 @@ pub struct ProcessView {
     /// When its `alarm` goes off (nanoseconds of virtual time), if one is set.
     pub alarm_at: Option<u64>,
     pub children: Vec<Pid>,
+    /// Its `poll` set, while its next call (or the call it sleeps in) is a `poll`: each entry, and
+    /// what the entry's file is ready for now of what it asks.
+    #[serde(default)]
+    pub poll_set: Vec<PollEntryView>,
+}
+
+/// One entry of a `poll` set.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PollEntryView {
+    pub fd: i32,
+    /// `POLLIN|POLLOUT`, or `0`.
+    pub events: String,
+    /// What `poll` would report for it now (`POLLIN`, `POLLHUP`, `POLLNVAL`), empty for nothing.
+    pub ready: String,
 }
 
 /// A signal with a handler installed.
@@ -535,6 +549,7 @@ impl Snapshot {
                     Some((program.slots[slot as usize].to_string(), *value))
                 })
                 .collect();
+            let poll_set = if crate::IPC { kernel.poll_set(process.pid) } else { Vec::new() };
             processes.push(ProcessView {
                 pid: process.pid,
                 ppid: process.ppid,
@@ -564,6 +579,7 @@ impl Snapshot {
                         _ => None,
                     })
                     .collect(),
+                poll_set,
                 alarm_at: kernel
                     .timers
                     .iter()

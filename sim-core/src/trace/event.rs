@@ -295,6 +295,9 @@ pub enum BlockReason {
     SocketReceiverFull { socket: u32 },
     /// `futex(FUTEX_WAIT)` on the 32-bit word at `address`, which held `value`.
     Futex { address: u64, value: u32 },
+    /// `poll` with none of its `entries` ready, until one is, or until `until` (nanoseconds of virtual
+    /// time; `u64::MAX` for no limit). It sleeps on the wait queue of every object its entries name.
+    Poll { entries: u8, until: u64 },
 }
 
 impl BlockReason {
@@ -321,7 +324,7 @@ impl BlockReason {
             | BlockReason::SocketAccept { socket }
             | BlockReason::SocketBacklog { socket }
             | BlockReason::SocketReceiverFull { socket } => Some(ObjectRef::socket(*socket)),
-            BlockReason::Futex { .. } => None,
+            BlockReason::Futex { .. } | BlockReason::Poll { .. } => None,
         }
     }
 }
@@ -409,6 +412,9 @@ pub enum CallResult {
     /// `recvmsg` received `len` bytes (in the data arena at `offset`) and `fds` descriptors, the first
     /// of them `fd` (-1 for none), with `flags` in its `msg_flags` (`MSG_CTRUNC`, `MSG_TRUNC`).
     Received { offset: u32, len: u32, fd: i32, fds: u16, flags: u16 },
+    /// `poll` returned `ready`, the number of entries with events, and stored each entry's `revents`
+    /// (in the order written; 0 past the last entry).
+    Polled { ready: u16, revents: [u16; crate::linux::poll::MAX_POLL_FDS] },
 }
 
 impl CallResult {
@@ -423,6 +429,7 @@ impl CallResult {
             CallResult::Message { len, .. } | CallResult::Received { len, .. } => len as i64,
             CallResult::Fork { child } => child as i64,
             CallResult::Waited { child, .. } => child as i64,
+            CallResult::Polled { ready, .. } => ready as i64,
         }
     }
 

@@ -585,6 +585,7 @@ impl Encoder<'_> {
             CallResult::Message { .. } => 8,
             CallResult::Array { .. } => 9,
             CallResult::Received { .. } => 10,
+            CallResult::Polled { .. } => 11,
         };
         self.with_operands(tags::CALL, delta, [pid, op, shape | result_tag], args);
         match *result {
@@ -611,6 +612,12 @@ impl Encoder<'_> {
                 self.put(len as u64);
                 self.put(Self::zigzag(fd as i64));
                 self.put(fds as u64 | (flags as u64) << 16);
+            }
+            CallResult::Polled { ready, revents } => {
+                self.put(ready as u64);
+                for value in revents {
+                    self.put(value as u64);
+                }
             }
         }
     }
@@ -659,7 +666,8 @@ impl Encoder<'_> {
             | BlockReason::SocketAccept { .. }
             | BlockReason::SocketBacklog { .. }
             | BlockReason::SocketReceiverFull { .. }
-            | BlockReason::Futex { .. } => 15,
+            | BlockReason::Futex { .. }
+            | BlockReason::Poll { .. } => 15,
         };
         self.with_operands(tags::BLOCK, delta, [pid, op, shape | reason_tag], args);
         match *reason {
@@ -728,6 +736,11 @@ impl Encoder<'_> {
                 self.put(5);
                 self.put(address);
                 self.put(value as u64);
+            }
+            BlockReason::Poll { entries, until } => {
+                self.put(6);
+                self.put(entries as u64);
+                self.put(until);
             }
         }
     }
@@ -1055,6 +1068,14 @@ impl PackedEvents<'_> {
                 let counts = self.get();
                 CallResult::Received { offset, len, fd, fds: counts as u16, flags: (counts >> 16) as u16 }
             }
+            11 => {
+                let ready = self.get() as u16;
+                let mut revents = [0u16; crate::linux::poll::MAX_POLL_FDS];
+                for value in &mut revents {
+                    *value = self.get() as u16;
+                }
+                CallResult::Polled { ready, revents }
+            }
             other => self.corrupt("call result", other),
         }
     }
@@ -1106,6 +1127,7 @@ impl PackedEvents<'_> {
                 3 => BlockReason::SocketBacklog { socket: self.get_u32() },
                 4 => BlockReason::SocketReceiverFull { socket: self.get_u32() },
                 5 => BlockReason::Futex { address: self.get(), value: self.get_u32() },
+                6 => BlockReason::Poll { entries: self.get() as u8, until: self.get() },
                 other => self.corrupt("block reason", 15 + other),
             },
             other => self.corrupt("block reason", other),

@@ -123,6 +123,7 @@ pub const LEARN_ORDER: &[(&str, &str)] = &[
     ("socket-type-flags", "Sockets"),
     ("socket-buffer-size", "Sockets"),
     ("scm-rights-pipe-handoff", "Sockets"),
+    ("poll-three-clients", "Sockets"),
 ];
 
 fn title_of(stem: &str) -> &'static str {

@@ -163,6 +163,22 @@ pub fn lane(props: &LaneProps) -> Html {
                     }) }
                 </div>
             }
+            if !process.poll_set.is_empty() {
+                <div class="poll-set" aria-label={format!("poll set of {name}")}>
+                    <span class="label">{"poll set"}</span>
+                    { for process.poll_set.iter().map(|entry| {
+                        let ready = !entry.ready.is_empty();
+                        let text = if entry.fd < 0 {
+                            format!("fd {}: skipped", entry.fd)
+                        } else if ready {
+                            format!("fd {} asks {}: ready, {}", entry.fd, entry.events, entry.ready)
+                        } else {
+                            format!("fd {} asks {}: not ready", entry.fd, entry.events)
+                        };
+                        html! { <code class={classes!("poll-entry", ready.then_some("ready"))}>{text}</code> }
+                    }) }
+                </div>
+            }
             if !process.fds.is_empty() {
                 <table class="fds">
                     <caption class="visually-hidden">{format!("Descriptors of {name}")}</caption>
@@ -174,8 +190,10 @@ pub fn lane(props: &LaneProps) -> Html {
                             if fd.cloexec { flags.push("FD_CLOEXEC"); }
                             let received = props.received.iter().find(|(number, _)| *number == fd.fd).map(|(_, socket)| *socket);
                             let flying = props.in_flight.iter().find(|(file, _)| *file == fd.file).map(|(_, socket)| *socket);
+                            let polled = process.poll_set.iter().find(|entry| entry.fd == fd.fd);
+                            let poll_class = polled.map(|entry| if entry.ready.is_empty() { "fd-polled" } else { "fd-ready" });
                             html! {
-                                <tr class={classes!(fd.pipe.is_some().then_some("is-pipe"), received.map(|_| "fd-received"), flying.map(|_| "fd-in-flight"))}
+                                <tr class={classes!(fd.pipe.is_some().then_some("is-pipe"), received.map(|_| "fd-received"), flying.map(|_| "fd-in-flight"), poll_class)}
                                     data-fd={fd.fd.to_string()} data-file={fd.file.to_string()}>
                                     <td class="fd-number">{fd.fd}</td>
                                     <td class="fd-names">{names}</td>

@@ -38,6 +38,7 @@ pub mod mqueue;
 pub mod msg;
 pub mod named_sem;
 pub mod pipe;
+pub mod poll;
 pub mod posix_shm;
 pub mod process;
 pub mod sched;
@@ -153,6 +154,7 @@ pub fn perform<'a>(call: &CallView<'a>, data: &'a mut sys::Region, path: &mut [u
         Mechanism::Mm | Mechanism::Memory => mm::perform(call, data),
         Mechanism::Socket => socket::perform(call, data),
         Mechanism::PosixShm => posix_shm::perform(call, path),
+        Mechanism::Poll => poll::perform(call),
     }
 }
 
@@ -174,6 +176,7 @@ pub fn blocking_syscall(id: CallId) -> Option<i64> {
         Mechanism::Shm | Mechanism::Memory => None,
         Mechanism::Socket => socket::blocking_syscall(id),
         Mechanism::PosixShm => None,
+        Mechanism::Poll => Some(libc::SYS_ppoll),
     }
 }
 

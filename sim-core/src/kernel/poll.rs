@@ -1,0 +1,339 @@
+//! `poll`: one process waiting on several descriptors at once, after `fs/select.c` (`do_sys_poll`,
+//! `do_poll`, `do_pollfd`) and each file's `poll` operation (`pipe_poll` in `fs/pipe.c`, `unix_poll` and
+//! `unix_dgram_poll` in `net/unix/af_unix.c`).
+//!
+//! Each attempt looks at every entry and asks the entry's file what it is ready for (its *mask*), keeps
+//! what the entry asked for plus `POLLERR` and `POLLHUP` (`do_pollfd`'s filter), and counts the entries
+//! with anything left. A count above 0, a timeout of 0 or a time already past ends the call. Otherwise
+//! the process sleeps on the wait queue of every object it polls, as a *non-exclusive* sleeper
+//! (`__pollwait` adds one entry per queue, and every wake-up of the queue wakes it), and looks at every
+//! entry again when woken: `do_poll` loops until something is ready, the time is up, or a signal is
+//! pending. Which queues: a pipe's read end sleeps on `rd_wait`, a write end on `wr_wait` (`pipe_poll`
+//! registers by the file's mode); a socket sleeps on its one queue (`sk_wq`), which the model splits in
+//! two, readers and writers, so that a sleeper goes where the wake-ups its events ask for are made
+//! (`pollwake` drops a wake-up whose key has none of the sleeper's events); a datagram socket that asks
+//! for `POLLOUT` while its peer's queue is full also sleeps on the peer's (`unix_dgram_peer_wake_me`).
+//!
+//! A signal makes `poll` fail with `EINTR` if a handler runs, even with `SA_RESTART`, and restarts it
+//! with the time it had left after a stop (`-ERESTARTNOHAND`, or `-ERESTART_RESTARTBLOCK` with a
+//! timeout: `do_restart_poll`).
+
+use super::fd::FileObject;
+use super::socket::SocketKind;
+use super::time::TimerKind;
+use super::{CallContext, Exec, Interruption, Kernel, Mechanism};
+use crate::lang::syscalls::CallId;
+use crate::linux::poll::{
+    self as linux_poll, ALWAYS_REPORTED, DEFAULT_POLLMASK, MAX_POLL_FDS, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT,
+    POLLPRI, POLLRDBAND, POLLRDHUP, POLLRDNORM, POLLWRBAND, POLLWRNORM,
+};
+use crate::trace::{Args, BlockReason, CallResult, ObjectRef, Pid, Trace};
+
+/// The events that ask about reading, and those that ask about writing.
+const READ_EVENTS: i64 = POLLIN | POLLPRI | POLLRDNORM | POLLRDBAND | POLLRDHUP;
+const WRITE_EVENTS: i64 = POLLOUT | POLLWRNORM | POLLWRBAND;
+
+/// Where a sleeping poller waits for one entry (a POSIX queue's sleepers are not modelled as a wait
+/// queue: a poller that would sleep on one ends the run, see [`poll`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Queue {
+    Mqueue,
+    PipeRead(u32),
+    PipeWrite(u32),
+    SocketRead(u32),
+    SocketWrite(u32),
+    /// A datagram receiver's `peer_wait`, which its reads wake (the model's `connect_wait`).
+    SocketPeer(u32),
+}
+
+/// The entries written: each `(fd, events)`.
+pub(crate) fn entries(args: &Args) -> Vec<(i32, u16)> {
+    (1..args.len()).filter_map(|index| linux_poll::unpack_pollfd(args.get(index))).collect()
+}
+
+impl Kernel {
+    /// What open file `index` is ready for now (its `poll` operation), and the queues a poller asking
+    /// for `events` sleeps on.
+    fn poll_mask(&self, index: u32, events: i64, queues: &mut Vec<Queue>) -> i64 {
+        let file = self.file(index);
+        match file.object {
+            FileObject::Pipe(id) => {
+                let Some(pipe) = self.pipe(id) else { return 0 };
+                let mut mask = 0;
+                // `pipe_poll`
+                if file.readable {
+                    queues.push(Queue::PipeRead(id));
+                    if !pipe.buffer.is_empty() {
+                        mask |= POLLIN | POLLRDNORM;
+                    }
+                    if pipe.writers == 0 && file.fifo_writers_seen != Some(pipe.writer_opens) {
+                        mask |= POLLHUP;
+                    }
+                }
+                if file.writable {
+                    queues.push(Queue::PipeWrite(id));
+                    if !pipe.buffer.is_full() {
+                        mask |= POLLOUT | POLLWRNORM;
+                    }
+                    if pipe.readers == 0 {
+                        mask |= POLLERR;
+                    }
+                }
+                mask
+            }
+            FileObject::Socket(id) => {
+                let Some(socket) = self.socket(id) else { return 0 };
+                let asks_read = events & READ_EVENTS != 0 || events & WRITE_EVENTS == 0;
+                if asks_read {
+                    queues.push(Queue::SocketRead(id));
+                }
+                if events & WRITE_EVENTS != 0 {
+                    queues.push(Queue::SocketWrite(id));
+                }
+                let both = super::socket::RCV_SHUTDOWN | super::socket::SEND_SHUTDOWN;
+                let mut mask = 0;
+                if socket.error.is_some() {
+                    mask |= POLLERR;
+                }
+                if socket.shutdown == both {
+                    mask |= POLLHUP;
+                }
+                if socket.shutdown & super::socket::RCV_SHUTDOWN != 0 {
+                    mask |= POLLRDHUP | POLLIN | POLLRDNORM;
+                }
+                let queued = if socket.listening { !socket.pending.is_empty() } else { !socket.queue.is_empty() };
+                if queued {
+                    mask |= POLLIN | POLLRDNORM;
+                }
+                // `TCP_CLOSE` of a connection-based socket: never connected (and not listening).
+                if socket.kind != SocketKind::Dgram && !socket.listening && socket.peer == 0 {
+                    mask |= POLLHUP;
+                }
+                // `unix_writable`
+                let mut writable = !socket.listening && socket.writable();
+                if socket.kind == SocketKind::Dgram && events & WRITE_EVENTS != 0 && writable && socket.peer != 0 {
+                    // `unix_dgram_poll`: a peer that is not connected back, with more than
+                    // `max_dgram_qlen` datagrams queued, takes no more; the poller waits for its reads.
+                    if let Some(other) = self.socket(socket.peer).filter(|_| !socket.peer_dead) {
+                        if other.peer != id && super::socket::receiver_full(other) {
+                            writable = false;
+                            queues.push(Queue::SocketPeer(other.id));
+                        }
+                    }
+                }
+                if writable {
+                    mask |= POLLOUT | POLLWRNORM | POLLWRBAND;
+                }
+                mask
+            }
+            // No `poll` operation of their own (`/dev/null`, a tmpfs file): always ready.
+            FileObject::DevNull | FileObject::ShmObject(_) => DEFAULT_POLLMASK,
+            // `mqueue_poll_file`
+            FileObject::Mqueue(id) => {
+                queues.push(Queue::Mqueue);
+                super::mqueue::poll_mask(self, id)
+            }
+        }
+    }
+
+    /// Takes a poller off every queue it may be on.
+    pub(crate) fn leave_poll_queues(&mut self, pid: Pid) {
+        for pipe in self.pipes.iter_mut().flatten() {
+            pipe.read_wait.remove(pid);
+            pipe.write_wait.remove(pid);
+        }
+        for socket in self.sockets.iter_mut().flatten() {
+            socket.read_wait.remove(pid);
+            socket.write_wait.remove(pid);
+            socket.connect_wait.remove(pid);
+        }
+    }
+
+    /// Whether `pid` sleeps in `poll` (or was woken from it and has not run since) with an entry on
+    /// `object`, or on a socket connected to it: a poller may be on that object's wait queues.
+    pub(crate) fn polls(&self, pid: Pid, object: ObjectRef) -> bool {
+        let process = self.process(pid);
+        let polling = matches!(process.state, super::ProcState::Blocked(BlockReason::Poll { .. }))
+            || matches!(process.still_queued, Some(BlockReason::Poll { .. }));
+        polling
+            && entries(&process.call.args).iter().any(|(fd, _)| {
+                let Some(index) = self.file_of(pid, *fd as i64) else { return false };
+                let polled = self.file(index).object;
+                polled.object_ref() == object
+                    || matches!(polled, FileObject::Socket(id) if self.socket(id).is_some_and(|socket| ObjectRef::socket(socket.peer) == object))
+            })
+    }
+
+    /// `pid`'s `poll` set, if its next call is a `poll`, for pictures: each entry with what it asks and
+    /// what it would get now.
+    pub fn poll_set(&self, pid: Pid) -> Vec<crate::present::snapshot::PollEntryView> {
+        use crate::linux::{value_text, Family};
+        let Some(op) = self.next_op(pid) else { return Vec::new() };
+        if self.program.call(op).is_none_or(|call| call.id != CallId::Poll) {
+            return Vec::new();
+        }
+        let Some(args) = self.next_args(pid) else { return Vec::new() };
+        entries(&args)
+            .into_iter()
+            .map(|(fd, events)| {
+                let events = events as i64;
+                let ready = if fd < 0 {
+                    0
+                } else {
+                    match self.file_of(pid, fd as i64) {
+                        None => POLLNVAL,
+                        Some(index) => self.poll_mask(index, events, &mut Vec::new()) & (events | ALWAYS_REPORTED),
+                    }
+                };
+                crate::present::snapshot::PollEntryView {
+                    fd,
+                    events: value_text(Family::PollEvent, events),
+                    ready: if ready == 0 { String::new() } else { value_text(Family::PollEvent, ready) },
+                }
+            })
+            .collect()
+    }
+
+    /// The processes that could end a poller's wait: for each entry, those that could make it ready.
+    pub(crate) fn poll_could_end_wait(&self, pid: Pid) -> Vec<Pid> {
+        let process = self.process(pid);
+        let mut holders = Vec::new();
+        for (fd, _) in entries(&process.call.args) {
+            let Some(index) = self.file_of(pid, fd as i64) else { continue };
+            let file = self.file(index);
+            match file.object {
+                FileObject::Pipe(id) => holders.extend(self.holders(id, file.writable, file.readable)),
+                FileObject::Socket(id) => {
+                    holders.extend(self.socket_peer_holders(id));
+                    holders.extend(self.socket_charge_holders(id));
+                }
+                FileObject::Mqueue(id) => holders.extend(super::mqueue::users(self, id)),
+                FileObject::DevNull | FileObject::ShmObject(_) => {}
+            }
+        }
+        holders.sort_unstable();
+        holders.dedup();
+        holders
+    }
+}
+
+/// `do_sys_poll`, one attempt: ready entries end the call; none sleep on every entry's queue.
+fn poll(kernel: &mut Kernel, call: &CallContext) -> Exec {
+    let pid = call.pid;
+    // A poller woken by its timer (or by a signal) that a partner did not take off the queues stays
+    // on them until it runs: it leaves them all now, and looks again.
+    kernel.proc_mut(pid).still_queued = None;
+    kernel.proc_mut(pid).call.timed_out = false;
+    kernel.leave_poll_queues(pid);
+    let timeout_ms = call.arg(0);
+    let entries = entries(call.args);
+    let mut revents = [0u16; MAX_POLL_FDS];
+    let mut ready = 0u16;
+    let mut queues = Vec::new();
+    for (at, (fd, events)) in entries.iter().enumerate() {
+        if *fd < 0 {
+            continue;
+        }
+        let mask = match kernel.file_of(pid, *fd as i64) {
+            None => POLLNVAL,
+            Some(index) => {
+                let object = kernel.file(index).object.object_ref();
+                if kernel.footprint.enabled && object != ObjectRef::DEV_NULL {
+                    kernel.footprint.write(object);
+                }
+                let events = *events as i64;
+                kernel.poll_mask(index, events, &mut queues) & (events | ALWAYS_REPORTED)
+            }
+        };
+        revents[at] = mask as u16;
+        if mask != 0 {
+            ready += 1;
+        }
+    }
+    let done = Exec::Done(CallResult::Polled { ready, revents });
+    if ready > 0 || timeout_ms == 0 {
+        kernel.cancel_timer(pid, TimerKind::Wake);
+        return done;
+    }
+    if queues.contains(&Queue::Mqueue) {
+        // `mqueue_poll_file` sleeps on the queue's `wait_q`, which the model's queues, serving their
+        // sleepers in place, do not keep.
+        let detail = "a poll that would sleep on a POSIX message queue is not modelled yet".to_string();
+        return kernel.halt("not_modelled", detail);
+    }
+    let until = if timeout_ms < 0 {
+        u64::MAX
+    } else {
+        let until = super::time::ipc_deadline(kernel, pid, timeout_ms.saturating_mul(1_000_000));
+        kernel.cancel_timer(pid, TimerKind::Wake);
+        if !kernel.arm_wake(pid, until) {
+            return done;
+        }
+        until
+    };
+    for queue in queues {
+        match queue {
+            Queue::PipeRead(id) => kernel.pipe_mut(id).read_wait.add(pid, false),
+            Queue::PipeWrite(id) => kernel.pipe_mut(id).write_wait.add(pid, false),
+            Queue::SocketRead(id) => kernel.socket_mut(id).read_wait.add(pid, false),
+            Queue::SocketWrite(id) => kernel.socket_mut(id).write_wait.add(pid, false),
+            Queue::SocketPeer(id) => kernel.socket_mut(id).connect_wait.add(pid, false),
+            Queue::Mqueue => {}
+        }
+    }
+    Exec::Block(BlockReason::Poll { entries: entries.len() as u8, until })
+}
+
+/// The multiplexing mechanism.
+pub struct Polls;
+
+impl Mechanism for Polls {
+    fn call(kernel: &mut Kernel, call: &CallContext, _trace: &mut Trace) -> Exec {
+        match call.id() {
+            CallId::Poll => poll(kernel, call),
+            other => unreachable!("{} is not a poll call", other.name()),
+        }
+    }
+
+    fn leave_queue(kernel: &mut Kernel, pid: Pid, _reason: &BlockReason) {
+        kernel.leave_poll_queues(pid);
+    }
+
+    fn interruption(_reason: &BlockReason) -> Interruption {
+        Interruption::RestartWithoutHandler
+    }
+
+    fn check(kernel: &Kernel) -> Result<(), String> {
+        // A poller asleep is on the wait queue of every pipe and socket its entries name, as its
+        // events ask (a full datagram peer's queue aside: that peer's reads wake it, and take it off).
+        for pid in &kernel.alive {
+            let process = kernel.process(*pid);
+            let super::ProcState::Blocked(BlockReason::Poll { .. }) = process.state else { continue };
+            for (fd, events) in entries(&process.call.args) {
+                let Some(index) = kernel.file_of(*pid, fd as i64).filter(|_| fd >= 0) else { continue };
+                let mut queues = Vec::new();
+                kernel.poll_mask(index, events as i64, &mut queues);
+                for queue in queues {
+                    let on_it = match queue {
+                        Queue::PipeRead(id) => kernel.pipe(id).is_some_and(|pipe| pipe.read_wait.contains(*pid)),
+                        Queue::PipeWrite(id) => kernel.pipe(id).is_some_and(|pipe| pipe.write_wait.contains(*pid)),
+                        Queue::SocketRead(id) => {
+                            kernel.socket(id).is_some_and(|socket| socket.read_wait.contains(*pid))
+                        }
+                        Queue::SocketWrite(id) => {
+                            kernel.socket(id).is_some_and(|socket| socket.write_wait.contains(*pid))
+                        }
+                        Queue::SocketPeer(_) | Queue::Mqueue => true,
+                    };
+                    if !on_it {
+                        return Err(format!(
+                            "{} sleeps in poll but not on the wait queue of its fd {fd}",
+                            process.name
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
