@@ -59,6 +59,10 @@ pub struct Mqueue {
     /// Sleepers in line: receivers, and senders with their message.
     pub receivers: Vec<Pid>,
     pub senders: Vec<(Pid, i64, Arc<[u8]>)>,
+    /// Processes asleep in `poll` on it (`wait_q`): a message put in the queue wakes them
+    /// (`__do_notify`), and so does one taken out when no sender waits to fill its place
+    /// (`pipelined_receive`, "for poll"), not one a waiting sender's message replaces at once.
+    pub poll_wait: super::wait::WaitQueue,
     /// The registered process and its signal.
     pub notify: Option<(Pid, Signal)>,
     /// Open file descriptions of it.
@@ -102,6 +106,9 @@ impl Mqueue {
             hasher.word(*pid as u64 | (*priority as u64) << 32);
             hasher.bytes(message);
         }
+        for pid in self.poll_wait.pids() {
+            hasher.word(pid as u64 | 1 << 63);
+        }
         hasher.word(self.notify.map_or(0, |(pid, signal)| pid as u64 | (signal.0 as u64) << 32));
     }
 }
@@ -117,7 +124,7 @@ impl Kernel {
         self.ipc.mqueues.get((id as usize).wrapping_sub(1)).and_then(Option::as_ref)
     }
 
-    fn mqueue_mut(&mut self, id: u32) -> &mut Mqueue {
+    pub(crate) fn mqueue_mut(&mut self, id: u32) -> &mut Mqueue {
         self.ipc.mqueues[id as usize - 1].as_mut().expect("an open queue exists")
     }
 }
@@ -222,6 +229,7 @@ fn create(kernel: &mut Kernel, pid: Pid, name: &Arc<str>, name_index: u32, mode:
         qsize: 0,
         receivers: Vec::new(),
         senders: Vec::new(),
+        poll_wait: super::wait::WaitQueue::default(),
         notify: None,
         opens: 0,
         creator: pid,
@@ -381,6 +389,8 @@ fn mq_send_once(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> E
     trace.record_copy(step, copy(queue));
     let notify = if queue.curmsgs() == 1 { queue.notify.take() } else { None };
     kernel.count_copy(Copier::Mqueues, CopyDirection::UserToKernel, size as u64);
+    // `__do_notify` ends with `wake_up(&info->wait_q)`: pollers look again.
+    wake_pollers(kernel, id, pid, WakeCause::Data { object }, trace);
     // `__do_notify`: the queue was empty and nobody waits on it.
     if let Some((owner, signal)) = notify {
         // `__do_notify` fills in `SI_MESGQ`, the sender's pid and the `sigev_value` (none here).
@@ -448,6 +458,10 @@ fn mq_receive_once(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -
         woken = Some(sender);
     }
     let result = super::msg::deliver(kernel, pid, object, priority, &message, i64::MAX, 0, trace);
+    if woken.is_none() {
+        // `pipelined_receive` with no sender waiting: `wake_up_interruptible(&info->wait_q)`, "for poll".
+        wake_pollers(kernel, id, pid, WakeCause::Room { object }, trace);
+    }
     if let Some(sender) = woken {
         kernel.proc_mut(sender).handed = Some(Handed::Result(CallResult::Value { value: 0 }));
         kernel.wake(sender, pid, WakeCause::Completed { object }, trace);
@@ -657,6 +671,18 @@ pub(crate) fn could_end_wait(kernel: &Kernel, reason: &BlockReason) -> Vec<Pid> 
     let Some(queue) = kernel.mqueue(*mq) else { return Vec::new() };
     let history = if matches!(reason, BlockReason::MqEmpty { .. }) { &queue.sent_by } else { &queue.received_by };
     history.iter().copied().filter(|pid| kernel.process(*pid).is_alive()).collect()
+}
+
+/// Wakes every process asleep in `poll` on queue `id`.
+fn wake_pollers(kernel: &mut Kernel, id: u32, by: Pid, cause: WakeCause, trace: &mut Trace) {
+    if kernel.mqueue(id).is_none_or(|queue| queue.poll_wait.is_empty()) {
+        return;
+    }
+    let mut woken = Vec::new();
+    kernel.mqueue_mut(id).poll_wait.wake(super::wait::Wake::All, &mut woken);
+    for poller in woken {
+        kernel.wake(poller, by, cause, trace);
+    }
 }
 
 /// What a descriptor of POSIX queue `id` is ready for (`mqueue_poll_file`): reading while it holds a

@@ -33,11 +33,11 @@ use crate::trace::{Args, BlockReason, CallResult, ObjectRef, Pid, Trace};
 const READ_EVENTS: i64 = POLLIN | POLLPRI | POLLRDNORM | POLLRDBAND | POLLRDHUP;
 const WRITE_EVENTS: i64 = POLLOUT | POLLWRNORM | POLLWRBAND;
 
-/// Where a sleeping poller waits for one entry (a POSIX queue's sleepers are not modelled as a wait
-/// queue: a poller that would sleep on one ends the run, see [`poll`]).
+/// Where a sleeping poller waits for one entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Queue {
-    Mqueue,
+    /// A POSIX queue's `wait_q`, which only pollers sleep on.
+    Mqueue(u32),
     PipeRead(u32),
     PipeWrite(u32),
     SocketRead(u32),
@@ -130,7 +130,7 @@ impl Kernel {
             FileObject::DevNull | FileObject::ShmObject(_) => DEFAULT_POLLMASK,
             // `mqueue_poll_file`
             FileObject::Mqueue(id) => {
-                queues.push(Queue::Mqueue);
+                queues.push(Queue::Mqueue(id));
                 super::mqueue::poll_mask(self, id)
             }
         }
@@ -146,6 +146,9 @@ impl Kernel {
             socket.read_wait.remove(pid);
             socket.write_wait.remove(pid);
             socket.connect_wait.remove(pid);
+        }
+        for queue in self.ipc.mqueues.iter_mut().flatten() {
+            queue.poll_wait.remove(pid);
         }
     }
 
@@ -255,12 +258,6 @@ fn poll(kernel: &mut Kernel, call: &CallContext) -> Exec {
         kernel.cancel_timer(pid, TimerKind::Wake);
         return done;
     }
-    if queues.contains(&Queue::Mqueue) {
-        // `mqueue_poll_file` sleeps on the queue's `wait_q`, which the model's queues, serving their
-        // sleepers in place, do not keep.
-        let detail = "a poll that would sleep on a POSIX message queue is not modelled yet".to_string();
-        return kernel.halt("not_modelled", detail);
-    }
     let until = if timeout_ms < 0 {
         u64::MAX
     } else {
@@ -278,7 +275,7 @@ fn poll(kernel: &mut Kernel, call: &CallContext) -> Exec {
             Queue::SocketRead(id) => kernel.socket_mut(id).read_wait.add(pid, false),
             Queue::SocketWrite(id) => kernel.socket_mut(id).write_wait.add(pid, false),
             Queue::SocketPeer(id) => kernel.socket_mut(id).connect_wait.add(pid, false),
-            Queue::Mqueue => {}
+            Queue::Mqueue(id) => kernel.mqueue_mut(id).poll_wait.add(pid, false),
         }
     }
     Exec::Block(BlockReason::Poll { entries: entries.len() as u8, until })
@@ -323,7 +320,8 @@ impl Mechanism for Polls {
                         Queue::SocketWrite(id) => {
                             kernel.socket(id).is_some_and(|socket| socket.write_wait.contains(*pid))
                         }
-                        Queue::SocketPeer(_) | Queue::Mqueue => true,
+                        Queue::Mqueue(id) => kernel.mqueue(id).is_some_and(|queue| queue.poll_wait.contains(*pid)),
+                        Queue::SocketPeer(_) => true,
                     };
                     if !on_it {
                         return Err(format!(
