@@ -123,6 +123,10 @@ fn socket_scenarios_connect_send_pass_descriptors_and_poll() {
             }
         }
     }
+    eprintln!(
+        "300 socket scenarios: {accepted} accepts, {received} receives with bytes, {passed} descriptors passed, \
+         {polled_ready} polls with entries ready, {poll_slept} polls asleep"
+    );
     assert!(
         accepted > 0 && received > 0 && passed > 0 && polled_ready > 0 && poll_slept > 0,
         "accepted {accepted}, received {received}, passed {passed}, polled ready {polled_ready}, poll slept {poll_slept}"

@@ -1521,21 +1521,12 @@ impl<'a> Parser<'a> {
                     if !known {
                         return Err(self.expected_with(
                             what,
-                            Some(format!(
-                                "pipe ends are written `{}.r` and `{}.w`, a socket pair's ends `{}.0` and `{}.1`, a received message's type and priority `{}.mtype` and `{}.prio`, what a read got `{}.first`, `{}.last` and `{}.runs`, what a `recvmsg` got `{}.fd`, `{}.fds` and `{}.flags`",
-                                show(base),
-                                show(base),
-                                show(base),
-                                show(base),
-                                show(base),
-                                show(base),
-                                show(base),
-                                show(base),
-                                show(base),
-                                show(base),
-                                show(base),
-                                show(base)
-                            )),
+                            Some({
+                                let b = show(base);
+                                format!(
+                                    "pipe ends are written `{b}.r` and `{b}.w`, a socket pair's ends `{b}.0` and `{b}.1`, a received message's type and priority `{b}.mtype` and `{b}.prio`, what a read got `{b}.first`, `{b}.last` and `{b}.runs`, what a `recvmsg` got `{b}.fd`, `{b}.fds` and `{b}.flags`, what a `poll` got `{b}.0` to `{b}.4` (each entry's revents)"
+                                )
+                            }),
                         ));
                     }
                 }
