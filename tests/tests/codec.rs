@@ -80,6 +80,10 @@ fn result() -> impl Strategy<Value = CallResult> {
             skipped
         }),
         number::<u32>().prop_map(|len| CallResult::Array { offset: 0, len: len % (1 << 24) }),
+        (number::<u32>(), any::<i32>(), any::<u16>(), any::<u16>()).prop_map(|(len, fd, fds, flags)| {
+            CallResult::Received { offset: 0, len: len % (1 << 24), fd, fds, flags }
+        }),
+        (any::<u16>(), any::<[u16; 5]>()).prop_map(|(ready, revents)| CallResult::Polled { ready, revents }),
     ]
 }
 
@@ -108,6 +112,8 @@ fn reason() -> impl Strategy<Value = BlockReason> {
         number::<u32>().prop_map(|socket| BlockReason::SocketAccept { socket }),
         number::<u32>().prop_map(|socket| BlockReason::SocketBacklog { socket }),
         number::<u32>().prop_map(|socket| BlockReason::SocketReceiverFull { socket }),
+        (any::<u64>(), any::<u32>()).prop_map(|(address, value)| BlockReason::Futex { address, value }),
+        (any::<u8>(), any::<u64>()).prop_map(|(entries, until)| BlockReason::Poll { entries, until }),
     ]
 }
 
@@ -231,6 +237,7 @@ fn events() -> impl Strategy<Value = Vec<Event>> {
                         result:
                             CallResult::Data { offset, len }
                             | CallResult::Message { offset, len, .. }
+                            | CallResult::Received { offset, len, .. }
                             | CallResult::Array { offset, len },
                         ..
                     } = &mut kind
