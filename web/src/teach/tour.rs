@@ -1,7 +1,7 @@
 //! Guided tours: a library scenario walked through stop by stop, with a few sentences at each stop.
 //!
-//! There is one tour for each mechanism the library teaches (pipes, named pipes, signals, message
-//! queues, semaphores). A stop is tied to a line of the scenario and the process that runs it, never
+//! There is a tour for each mechanism the library teaches (pipes, named pipes, signals, message
+//! queues, semaphores, sockets, and `poll` over sockets). A stop is tied to a line of the scenario and the process that runs it, never
 //! to a step number, so a tour keeps pointing at the right moment when the scheduler or the kernel
 //! model changes what comes before, and when the visitor adds comments to the text;
 //! [`facts::step_running_line`] finds the step.
@@ -489,6 +489,52 @@ pub const TOURS: &[Tour] = &[
                  with EPIPE. MSG_NOSIGNAL keeps SIGPIPE from ending the parent.",
             ),
             Stop { at: At::End, text: "Both sockets are closed, and nothing is left behind." },
+        ],
+    },
+    Tour {
+        id: "poll",
+        section: "Sockets",
+        title: "poll: one server, three clients, no guessing who speaks first",
+        scenario: "poll-three-clients",
+        stops: &[
+            Stop {
+                at: At::Start,
+                text: "One server and no client yet. A server that talks to several clients cannot sit in recv on \
+                       one of them: the others would wait behind it. poll waits on all of them at once.",
+            },
+            line(
+                "server",
+                5,
+                "Three socket pairs, one per client: the server keeps the .0 ends, and each client will use the .1 \
+                 end of its own pair.",
+            ),
+            line(
+                "ann",
+                9,
+                "ann sends first. Her request waits in the queue of the server's end, a.0; then she sleeps in recv \
+                 until the answer comes.",
+            ),
+            line(
+                "server",
+                28,
+                "poll asks about three entries at once, each {FD, POLLIN}: is there something to read? On this \
+                 schedule every client has sent already, so poll does not sleep: it returns 3, and n.0, n.1 and n.2 \
+                 are each POLLIN. Had nobody sent yet, it would sleep on the three sockets' queues at once and the \
+                 first send would wake it: be the scheduler and pick the server first to see that.",
+            ),
+            line(
+                "server",
+                30,
+                "n.0 says a.0 is readable, so this recv returns at once with ann's request. A recv on a socket poll \
+                 did not report could sleep.",
+            ),
+            line(
+                "server",
+                31,
+                "The answer wakes ann. The server then sets fa to -1: poll skips an entry whose descriptor is \
+                 negative, which is how a C server takes a finished client out of its set.",
+            ),
+            Stop { at: At::End, text: "Each client got its own answer, from one process that never guessed wrong." },
         ],
     },
 ];
