@@ -17,14 +17,9 @@ pub fn perform<'a>(command: &CallView<'a>) -> Out<'a> {
     let mut count = 0;
     for index in 1..command.count() {
         if let Some((fd, events)) = unpack_pollfd(command.arg(index)) {
-            // A descriptor among the control ones is one the scenario cannot have: the simulator says
-            // `POLLNVAL` for it, and so does a number no process has open.
-            let fd = if fd < 0 { fd } else { guard(fd as i64).min(i32::MAX as i64) as i32 };
-            let fd = if fd == -1 && unpack_pollfd(command.arg(index)).is_some_and(|(written, _)| written >= 0) {
-                i32::MAX
-            } else {
-                fd
-            };
+            // A descriptor among the control ones is one the scenario cannot have: it becomes a number
+            // no process has open, so that Linux says `POLLNVAL` for it, as the simulator does.
+            let fd = if fd >= 0 && guard(fd as i64) < 0 { i32::MAX } else { fd };
             fds[count] = libc::pollfd { fd, events: events as i16, revents: 0 };
             count += 1;
         }
