@@ -190,6 +190,7 @@ pub fn operand(kind: OperandKind, values: Values) -> BoxedStrategy<Arg> {
         OperandKind::MqAttr => return list(values, 2, 2),
         OperandKind::Rights => return rights(values),
         OperandKind::PollFd => return pollfd(values),
+        OperandKind::FdSet => return fdset(values),
         OperandKind::SignalSet => prop_oneof![
             3 => flags(Family::Signal),
             1 => Just(expr(ExprKind::Int(0))),
@@ -238,14 +239,26 @@ pub fn rights(values: Values) -> BoxedStrategy<Arg> {
 
 /// `{FD, EVENTS}`: one entry of a `poll`.
 pub fn pollfd(values: Values) -> BoxedStrategy<Arg> {
-    let fd = prop_oneof![
+    (listed_fd(values), flags(Family::PollEvent)).prop_map(|(fd, events)| Arg::List(located(vec![fd, events]))).boxed()
+}
+
+/// A descriptor in a `poll` entry or a `select` set: -1 (skipped) now and then.
+fn listed_fd(values: Values) -> BoxedStrategy<Expr> {
+    prop_oneof![
         6 => operand(OperandKind::Fd, values).prop_map(|arg| match arg {
             Arg::Expr(expr) => expr,
             _ => unreachable!("a descriptor is an expression"),
         }),
         1 => Just(expr(ExprKind::Int(-1))),
-    ];
-    (fd, flags(Family::PollEvent)).prop_map(|(fd, events)| Arg::List(located(vec![fd, events]))).boxed()
+    ]
+    .boxed()
+}
+
+/// A `select` set: `{}` or up to five descriptors, a negative one now and then.
+pub fn fdset(values: Values) -> BoxedStrategy<Arg> {
+    prop::collection::vec(listed_fd(values), 0..=sim_core::linux::poll::MAX_SET_FDS)
+        .prop_map(|fds| Arg::List(located(fds)))
+        .boxed()
 }
 
 /// `{V, ...}` with between `min` and `max` values.
@@ -451,7 +464,8 @@ pub fn call_with(spec: &'static CallSpec, values: Values, choose: &OperandChoose
         | Binding::Message(_)
         | Binding::Bytes
         | Binding::Rights
-        | Binding::Polled => prop::option::of(pick(&["n", "m"])).boxed(),
+        | Binding::Polled
+        | Binding::Selected => prop::option::of(pick(&["n", "m"])).boxed(),
         Binding::Nothing => Just(None).boxed(),
     };
     let retry = if spec.result == ResultShape::NoReturn {
@@ -563,6 +577,9 @@ pub fn socket_calls() -> BoxedStrategy<Stmt> {
                 OperandKind::PollFd => (socket_fd(), flags(Family::PollEvent))
                     .prop_map(|(fd, events)| Arg::List(located(vec![fd, events])))
                     .boxed(),
+                OperandKind::FdSet => {
+                    prop::collection::vec(socket_fd(), 0..3).prop_map(|fds| Arg::List(located(fds))).boxed()
+                }
                 OperandKind::Rights => {
                     (prop::collection::vec(socket_fd(), 1..3), prop_oneof![4 => Just(1u32), 1 => 2u32..4])
                         .prop_map(|(fds, times)| Arg::Rights(RightsArg { fds, times, span: span() }))
@@ -570,7 +587,7 @@ pub fn socket_calls() -> BoxedStrategy<Stmt> {
                 }
                 OperandKind::Path => socket_address(values, id == CallId::Connect),
                 // `poll`'s timeout: none, just a look, or a short or a long wait.
-                OperandKind::Int if id == CallId::Poll && index == 0 => {
+                OperandKind::Int if matches!(id, CallId::Poll | CallId::Select) && index == 0 => {
                     prop::sample::select(&[-1i64, 0, 5, 1000][..]).prop_map(int_arg).boxed()
                 }
                 _ => operand(kind, values),

@@ -87,7 +87,7 @@ proptest! {
 }
 
 /// The socket scenarios do what they are for: over 300 of them, connections are accepted, bytes are
-/// received, descriptors are passed, and `poll` both finds entries ready and sleeps.
+/// received, descriptors are passed, and `poll` and `select` both find descriptors ready and sleep.
 #[test]
 fn socket_scenarios_connect_send_pass_descriptors_and_poll() {
     use proptest::strategy::ValueTree;
@@ -97,6 +97,7 @@ fn socket_scenarios_connect_send_pass_descriptors_and_poll() {
     use sim_core::EventKind;
     let mut runner = TestRunner::deterministic();
     let (mut accepted, mut received, mut passed, mut polled_ready, mut poll_slept) = (0, 0, 0, 0, 0);
+    let (mut selected_ready, mut select_slept) = (0, 0);
     for _ in 0..300 {
         let scenario = socket_scenario().new_tree(&mut runner).expect("a scenario").current();
         let config = RunConfig { max_steps: 2_000, check_invariants: true, ..RunConfig::default() };
@@ -115,21 +116,31 @@ fn socket_scenarios_connect_send_pass_descriptors_and_poll() {
                         received += 1
                     }
                     (_, CallResult::Received { fds, .. }) if *fds > 0 => passed += 1,
+                    (Some(CallId::Select), CallResult::Polled { ready, .. }) if *ready > 0 => selected_ready += 1,
                     (_, CallResult::Polled { ready, .. }) if *ready > 0 => polled_ready += 1,
                     _ => {}
                 },
                 EventKind::Block { op, .. } if call(*op) == Some(CallId::Poll) => poll_slept += 1,
+                EventKind::Block { op, .. } if call(*op) == Some(CallId::Select) => select_slept += 1,
                 _ => {}
             }
         }
     }
     eprintln!(
         "300 socket scenarios: {accepted} accepts, {received} receives with bytes, {passed} descriptors passed, \
-         {polled_ready} polls with entries ready, {poll_slept} polls asleep"
+         {polled_ready} polls with entries ready, {poll_slept} polls asleep, {selected_ready} selects with \
+         descriptors ready, {select_slept} selects asleep"
     );
     assert!(
-        accepted > 0 && received > 0 && passed > 0 && polled_ready > 0 && poll_slept > 0,
-        "accepted {accepted}, received {received}, passed {passed}, polled ready {polled_ready}, poll slept {poll_slept}"
+        accepted > 0
+            && received > 0
+            && passed > 0
+            && polled_ready > 0
+            && poll_slept > 0
+            && selected_ready > 0
+            && select_slept > 0,
+        "accepted {accepted}, received {received}, passed {passed}, polled ready {polled_ready}, poll slept \
+         {poll_slept}, selected ready {selected_ready}, select slept {select_slept}"
     );
 }
 

@@ -1659,3 +1659,44 @@ fn a_process_in_poll_shows_its_set_and_the_entries_that_became_ready() {
     assert!(!fd_row(&browser, 2, 5, "fd-ready").1);
     save_screenshot(&browser, "poll-ready");
 }
+
+#[test]
+fn a_process_in_select_shows_each_descriptor_of_its_sets_and_where_it_became_ready() {
+    let browser = Browser::start(1280, 1000);
+    // The supervisor (pid 2) runs alone: two pipes, two forks, two closes, then select, which sleeps:
+    // neither worker has written yet.
+    let mut run = sim_core::share::SharedRun {
+        scenario: library_text("select-silent-worker").to_string(),
+        seed: 0,
+        policy: sim_core::Policy::RoundRobin,
+        forced: vec![2; 7],
+        step: 7,
+    };
+    browser.goto("about:blank");
+    browser.goto(&format!("{}#{}", playground(), sim_core::share::encode(&run)));
+    wait_module(&browser, "full");
+    wait_step(&browser, "step 7 /");
+    wait_text(&browser, "#lane-2 .why", "none of its 2 descriptors is ready");
+    wait_text(&browser, "#lane-2 .poll-set .label", "select sets");
+    assert_eq!(
+        poll_entries(&browser, 2),
+        vec![("fd 3 in read: not ready".to_string(), false), ("fd 5 in read: not ready".to_string(), false)]
+    );
+    assert!(fd_row(&browser, 2, 5, "fd-polled").1, "a watched descriptor is marked in the table");
+
+    // Steps 8 to 11: the quick worker (pid 3) closes the ends it does not use and writes its first
+    // report, which wakes the supervisor; the first descriptor of its read set is ready now.
+    run.forced.extend([3, 3, 3, 3]);
+    run.step = 11;
+    browser.goto("about:blank");
+    browser.goto(&format!("{}#{}", playground(), sim_core::share::encode(&run)));
+    wait_module(&browser, "full");
+    wait_step(&browser, "step 11 /");
+    let woken = poll_entries(&browser, 2);
+    assert_eq!(
+        woken,
+        vec![("fd 3 in read: ready in read".to_string(), true), ("fd 5 in read: not ready".to_string(), false)]
+    );
+    assert!(fd_row(&browser, 2, 3, "fd-ready").1, "the ready descriptor is highlighted in the table");
+    save_screenshot(&browser, "select-ready");
+}

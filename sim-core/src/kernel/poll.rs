@@ -14,9 +14,18 @@
 //! (`pollwake` drops a wake-up whose key has none of the sleeper's events); a datagram socket that asks
 //! for `POLLOUT` while its peer's queue is full also sleeps on the peer's (`unix_dgram_peer_wake_me`).
 //!
-//! A signal makes `poll` fail with `EINTR` if a handler runs, even with `SA_RESTART`, and restarts it
-//! with the time it had left after a stop (`-ERESTARTNOHAND`, or `-ERESTART_RESTARTBLOCK` with a
-//! timeout: `do_restart_poll`).
+//! `select` is the same loop over descriptor sets (`core_sys_select`, `do_select`): every descriptor
+//! in a set must be open (`max_select_fd`, else `EBADF` before anything else), each is asked once,
+//! lowest first, and it is ready in a set when its mask has one of that set's events (`POLLIN_SET`,
+//! `POLLOUT_SET`, `POLLEX_SET`); the count is of (set, descriptor) pairs. A `select` sleeper goes on
+//! the queues the sets it is in ask for (`wait_key_set`; Linux always adds `POLLEX_SET` to the key,
+//! which only matters on the one queue a socket has there, and the model's split queue would turn it
+//! into wake-ups Linux's `pollwake` drops).
+//!
+//! A signal makes `poll` and `select` fail with `EINTR` if a handler runs, even with `SA_RESTART`, and
+//! restarts them with the time they had left after a stop (`-ERESTARTNOHAND`, or
+//! `-ERESTART_RESTARTBLOCK` for a `poll` with a timeout: `do_restart_poll`; `select` writes the time
+//! left back into its `timeval`, which the restarted call reads).
 
 use super::fd::FileObject;
 use super::socket::SocketKind;
@@ -24,8 +33,9 @@ use super::time::TimerKind;
 use super::{CallContext, Exec, Interruption, Kernel, Mechanism};
 use crate::lang::syscalls::CallId;
 use crate::linux::poll::{
-    self as linux_poll, ALWAYS_REPORTED, DEFAULT_POLLMASK, MAX_POLL_FDS, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT,
-    POLLPRI, POLLRDBAND, POLLRDHUP, POLLRDNORM, POLLWRBAND, POLLWRNORM,
+    self as linux_poll, SetEntry, ALWAYS_REPORTED, DEFAULT_POLLMASK, MAX_POLL_FDS, POLLERR, POLLEX_SET, POLLHUP,
+    POLLIN, POLLIN_SET, POLLNVAL, POLLOUT, POLLOUT_SET, POLLPRI, POLLRDBAND, POLLRDHUP, POLLRDNORM, POLLWRBAND,
+    POLLWRNORM,
 };
 use crate::trace::{Args, BlockReason, CallResult, ObjectRef, Pid, Trace};
 
@@ -49,6 +59,40 @@ enum Queue {
 /// The entries written: each `(fd, events)`.
 pub(crate) fn entries(args: &Args) -> Vec<(i32, u16)> {
     (1..args.len()).filter_map(|index| linux_poll::unpack_pollfd(args.get(index))).collect()
+}
+
+/// The events of each `select` set, in the order of its operands.
+const SET_EVENTS: [i64; 3] = [POLLIN_SET, POLLOUT_SET, POLLEX_SET];
+
+/// A `select`'s three sets (read, write, exception), as written.
+fn sets(args: &Args) -> [Vec<SetEntry>; 3] {
+    [1, 2, 3].map(|index| linux_poll::unpack_fdset(args.get(index)))
+}
+
+/// The descriptors a `select` watches, each once, lowest first (`do_select`'s order), with the events
+/// of every set it is in.
+fn select_watched(sets: &[Vec<SetEntry>; 3]) -> Vec<(i32, u16)> {
+    let mut watched: Vec<(i32, u16)> = Vec::new();
+    for (set, events) in sets.iter().zip(SET_EVENTS) {
+        for entry in set {
+            let SetEntry::Fd(fd) = *entry else { continue };
+            match watched.binary_search_by_key(&fd, |(watched, _)| *watched) {
+                Ok(at) => watched[at].1 |= events as u16,
+                Err(at) => watched.insert(at, (fd, events as u16)),
+            }
+        }
+    }
+    watched
+}
+
+/// What a `poll` or `select` call with these operands watches: each descriptor with the events it asks
+/// about (a negative one is skipped later).
+pub(crate) fn watched(id: CallId, args: &Args) -> Vec<(i32, u16)> {
+    if id == CallId::Select {
+        select_watched(&sets(args))
+    } else {
+        entries(args)
+    }
 }
 
 impl Kernel {
@@ -136,6 +180,12 @@ impl Kernel {
         }
     }
 
+    /// What `pid`'s `poll` or `select` (its next call) watches, with the operands it started with.
+    fn watched_by(&self, pid: Pid) -> Vec<(i32, u16)> {
+        let Some(call) = self.next_op(pid).and_then(|op| self.program.call(op)) else { return Vec::new() };
+        watched(call.id, &self.process(pid).call.args)
+    }
+
     /// Takes a poller off every queue it may be on.
     pub(crate) fn leave_poll_queues(&mut self, pid: Pid) {
         for pipe in self.pipes.iter_mut().flatten() {
@@ -159,7 +209,7 @@ impl Kernel {
         let polling = matches!(process.state, super::ProcState::Blocked(BlockReason::Poll { .. }))
             || matches!(process.still_queued, Some(BlockReason::Poll { .. }));
         polling
-            && entries(&process.call.args).iter().any(|(fd, _)| {
+            && self.watched_by(pid).iter().any(|(fd, _)| {
                 let Some(index) = self.file_of(pid, *fd as i64) else { return false };
                 let polled = self.file(index).object;
                 polled.object_ref() == object
@@ -172,26 +222,52 @@ impl Kernel {
     pub fn poll_set(&self, pid: Pid) -> Vec<crate::present::snapshot::PollEntryView> {
         use crate::linux::{value_text, Family};
         let Some(op) = self.next_op(pid) else { return Vec::new() };
-        if self.program.call(op).is_none_or(|call| call.id != CallId::Poll) {
+        let Some(id) =
+            self.program.call(op).map(|call| call.id).filter(|id| matches!(id, CallId::Poll | CallId::Select))
+        else {
             return Vec::new();
-        }
+        };
         let Some(args) = self.next_args(pid) else { return Vec::new() };
-        entries(&args)
+        watched(id, &args)
             .into_iter()
             .map(|(fd, events)| {
                 let events = events as i64;
-                let ready = if fd < 0 {
+                let mask = if fd < 0 {
                     0
                 } else {
                     match self.file_of(pid, fd as i64) {
                         None => POLLNVAL,
-                        Some(index) => self.poll_mask(index, events, &mut Vec::new()) & (events | ALWAYS_REPORTED),
+                        Some(index) => self.poll_mask(index, events, &mut Vec::new()),
                     }
                 };
+                if id == CallId::Select {
+                    // Which sets it is in (by membership: the sets' events overlap), and in which it
+                    // is ready.
+                    let sets = sets(&args);
+                    let member: Vec<bool> = sets.iter().map(|set| set.contains(&SetEntry::Fd(fd))).collect();
+                    let words = |ready_only: bool| {
+                        ["read", "write", "except"]
+                            .iter()
+                            .zip(SET_EVENTS)
+                            .zip(&member)
+                            .filter(|((_, set), member)| **member && (!ready_only || mask & set != 0))
+                            .map(|((word, _), _)| *word)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    };
+                    return crate::present::snapshot::PollEntryView {
+                        fd,
+                        events: words(false),
+                        ready: words(true),
+                        select: true,
+                    };
+                }
+                let ready = mask & (events | ALWAYS_REPORTED);
                 crate::present::snapshot::PollEntryView {
                     fd,
                     events: value_text(Family::PollEvent, events),
                     ready: if ready == 0 { String::new() } else { value_text(Family::PollEvent, ready) },
+                    select: false,
                 }
             })
             .collect()
@@ -199,9 +275,8 @@ impl Kernel {
 
     /// The processes that could end a poller's wait: for each entry, those that could make it ready.
     pub(crate) fn poll_could_end_wait(&self, pid: Pid) -> Vec<Pid> {
-        let process = self.process(pid);
         let mut holders = Vec::new();
-        for (fd, _) in entries(&process.call.args) {
+        for (fd, _) in self.watched_by(pid) {
             let Some(index) = self.file_of(pid, fd as i64) else { continue };
             let file = self.file(index);
             match file.object {
@@ -253,10 +328,76 @@ fn poll(kernel: &mut Kernel, call: &CallContext) -> Exec {
             ready += 1;
         }
     }
-    let done = Exec::Done(CallResult::Polled { ready, revents });
+    return_or_sleep(kernel, pid, timeout_ms, CallResult::Polled { ready, revents }, queues, entries.len())
+}
+
+/// `core_sys_select` and `do_select`, one attempt: descriptors ready in their sets end the call; none
+/// sleep on every descriptor's queues.
+fn select(kernel: &mut Kernel, call: &CallContext) -> Exec {
+    let pid = call.pid;
+    kernel.proc_mut(pid).still_queued = None;
+    kernel.proc_mut(pid).call.timed_out = false;
+    kernel.leave_poll_queues(pid);
+    let timeout_ms = call.arg(0);
+    let sets = sets(call.args);
+    // `max_select_fd`: a descriptor in a set that is not open fails the whole call.
+    for entry in sets.iter().flatten() {
+        let open = match *entry {
+            SetEntry::Fd(fd) => kernel.file_of(pid, fd as i64).is_some(),
+            SetEntry::Skipped => true,
+            SetEntry::TooHigh => false,
+        };
+        if !open {
+            kernel.cancel_timer(pid, TimerKind::Wake);
+            return Exec::Done(CallResult::Error { errno: crate::linux::errno::EBADF });
+        }
+    }
+    let watched = select_watched(&sets);
+    let mut masks = Vec::with_capacity(watched.len());
+    let mut queues = Vec::new();
+    for (fd, events) in &watched {
+        let index = kernel.file_of(pid, *fd as i64).expect("every descriptor in a set is open");
+        let object = kernel.file(index).object.object_ref();
+        if kernel.footprint.enabled && object != ObjectRef::DEV_NULL {
+            kernel.footprint.write(object);
+        }
+        masks.push((*fd, kernel.poll_mask(index, *events as i64, &mut queues)));
+    }
+    let mask_of = |fd: i32| masks.iter().find(|(watched, _)| *watched == fd).map_or(0, |(_, mask)| *mask);
+    // Which written descriptors are ready, by place in their set; each (set, descriptor) counted once.
+    let mut revents = [0u16; MAX_POLL_FDS];
+    let mut ready = 0u16;
+    for (at, (set, events)) in sets.iter().zip(SET_EVENTS).enumerate() {
+        let mut counted: Vec<i32> = Vec::new();
+        for (place, entry) in set.iter().enumerate() {
+            let SetEntry::Fd(fd) = *entry else { continue };
+            if mask_of(fd) & events != 0 {
+                revents[at] |= 1 << place;
+                if !counted.contains(&fd) {
+                    counted.push(fd);
+                    ready += 1;
+                }
+            }
+        }
+    }
+    return_or_sleep(kernel, pid, timeout_ms, CallResult::Polled { ready, revents }, queues, watched.len())
+}
+
+/// The end of an attempt of `poll` or `select`: `result` if something is ready, the timeout is 0 or
+/// its time is past; otherwise asleep on `queues` until woken or the time is up (`do_poll`'s and
+/// `do_select`'s loop).
+fn return_or_sleep(
+    kernel: &mut Kernel,
+    pid: Pid,
+    timeout_ms: i64,
+    result: CallResult,
+    queues: Vec<Queue>,
+    watched: usize,
+) -> Exec {
+    let CallResult::Polled { ready, .. } = result else { unreachable!("poll and select give a Polled result") };
     if ready > 0 || timeout_ms == 0 {
         kernel.cancel_timer(pid, TimerKind::Wake);
-        return done;
+        return Exec::Done(result);
     }
     let until = if timeout_ms < 0 {
         u64::MAX
@@ -264,7 +405,7 @@ fn poll(kernel: &mut Kernel, call: &CallContext) -> Exec {
         let until = super::time::ipc_deadline(kernel, pid, timeout_ms.saturating_mul(1_000_000));
         kernel.cancel_timer(pid, TimerKind::Wake);
         if !kernel.arm_wake(pid, until) {
-            return done;
+            return Exec::Done(result);
         }
         until
     };
@@ -278,7 +419,7 @@ fn poll(kernel: &mut Kernel, call: &CallContext) -> Exec {
             Queue::Mqueue(id) => kernel.mqueue_mut(id).poll_wait.add(pid, false),
         }
     }
-    Exec::Block(BlockReason::Poll { entries: entries.len() as u8, until })
+    Exec::Block(BlockReason::Poll { entries: watched as u8, until })
 }
 
 /// The multiplexing mechanism.
@@ -288,6 +429,7 @@ impl Mechanism for Polls {
     fn call(kernel: &mut Kernel, call: &CallContext, _trace: &mut Trace) -> Exec {
         match call.id() {
             CallId::Poll => poll(kernel, call),
+            CallId::Select => select(kernel, call),
             other => unreachable!("{} is not a poll call", other.name()),
         }
     }
@@ -306,7 +448,7 @@ impl Mechanism for Polls {
         for pid in &kernel.alive {
             let process = kernel.process(*pid);
             let super::ProcState::Blocked(BlockReason::Poll { .. }) = process.state else { continue };
-            for (fd, events) in entries(&process.call.args) {
+            for (fd, events) in kernel.watched_by(*pid) {
                 let Some(index) = kernel.file_of(*pid, fd as i64).filter(|_| fd >= 0) else { continue };
                 let mut queues = Vec::new();
                 kernel.poll_mask(index, events as i64, &mut queues);
@@ -333,5 +475,49 @@ impl Mechanism for Polls {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Policy, RunConfig, Simulation};
+
+    /// Runs `text` round-robin until it ends (here: stuck, with every process asleep).
+    fn stuck(text: &str) -> Simulation {
+        let scenario = crate::parse(text).unwrap_or_else(|errors| panic!("{:?}", errors[0]));
+        let config = RunConfig { policy: Policy::RoundRobin, check_invariants: true, ..RunConfig::default() };
+        let mut simulation = Simulation::new(&scenario, config).unwrap();
+        simulation.run().unwrap();
+        simulation
+    }
+
+    #[test]
+    fn a_sleeping_select_lists_each_descriptor_once_with_the_sets_it_is_in() {
+        // A pipe end in the read and the exception set, a full pipe's write end in the write set: the
+        // read end is in two sets but watched once, and nothing is ready.
+        let simulation = stuck(
+            "process p {\n  a = pipe\n  b = pipe\n  write b.w 65536 bytes -> 65536\n  select -1 {a.r} {b.w} {a.r, a.r}\n}\n",
+        );
+        let set = simulation.kernel().poll_set(2);
+        let shown: Vec<(i32, &str, &str, bool)> =
+            set.iter().map(|entry| (entry.fd, entry.events.as_str(), entry.ready.as_str(), entry.select)).collect();
+        assert_eq!(shown, vec![(3, "read, except", "", true), (6, "write", "", true)]);
+        // Asleep on the read end's queue and the write end's queue (the invariant checks the rest).
+        let kernel = simulation.kernel();
+        let pipes: Vec<_> = kernel.pipes.iter().flatten().collect();
+        assert!(pipes[0].read_wait.contains(2) && !pipes[0].write_wait.contains(2));
+        assert!(pipes[1].write_wait.contains(2) && !pipes[1].read_wait.contains(2));
+    }
+
+    #[test]
+    fn select_counts_set_and_descriptor_pairs_and_fails_whole_on_a_closed_descriptor() {
+        let simulation = stuck(
+            "process p expect exited 0 {\n  a = pipe\n  write a.w \"x\" -> 1\n  n = select 0 {a.r, a.r} {a.w, a.r} -> 2\n  \
+             if n.read != 3 || n.write != 1 || n.except != 0 {\n    exit 1\n  }\n  \
+             m = select 0 {a.r} {9} -> EBADF\n  if m != -1 || n.read != 3 {\n    exit 2\n  }\n}\n",
+        );
+        // Every expectation holds, and `p` did not take an `exit 1` or `exit 2` (its `expect`
+        // defaults to exited 0).
+        assert!(simulation.failures().is_empty(), "{:?}", simulation.failures());
     }
 }

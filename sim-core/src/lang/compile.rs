@@ -12,7 +12,7 @@
 use super::ast::*;
 use super::names::Names;
 use super::print;
-use super::syscalls::{Binding, CallId, OperandKind, POLL_FIELDS};
+use super::syscalls::{Binding, CallId, OperandKind, POLL_FIELDS, SELECT_FIELDS};
 use crate::diagnostic::Diagnostic;
 use crate::linux::{self, Family};
 use std::sync::Arc;
@@ -173,6 +173,8 @@ pub enum ListKind {
     Rights { times: u16 },
     /// `poll`'s `{FD, EVENTS}` ([`crate::linux::poll::pack_pollfd`]).
     PollFd,
+    /// A `select` set `{FD, ...}` ([`crate::linux::poll::pack_fdset`]).
+    FdSet,
 }
 
 impl Operand {
@@ -200,6 +202,7 @@ impl Operand {
                     ListKind::MqAttr => crate::linux::mqueue::pack_attr(resolved[0], resolved[1]),
                     ListKind::Rights { times } => crate::linux::socket::pack_rights(&resolved, *times as u32),
                     ListKind::PollFd => crate::linux::poll::pack_pollfd(resolved[0], resolved[1]),
+                    ListKind::FdSet => crate::linux::poll::pack_fdset(&resolved),
                 }
             }
             Operand::Sembuf { .. } | Operand::List { .. } => unreachable!("IPC operands need the IPC mechanisms"),
@@ -875,6 +878,7 @@ impl Compiler {
                     kind: match operand.kind {
                         OperandKind::MqAttr => ListKind::MqAttr,
                         OperandKind::PollFd => ListKind::PollFd,
+                        OperandKind::FdSet => ListKind::FdSet,
                         _ => ListKind::SemValues,
                     },
                 },
@@ -922,6 +926,15 @@ impl Compiler {
                     revents[at] = self.slot(&format!("{}.{suffix}", name.value), SlotKind::Value);
                 }
                 Bind::Polled { count, revents, entries: entries as u8 }
+            }
+            // `select`'s three sets, each as a `revents` of its own.
+            (Some(name), Binding::Selected) => {
+                let count = self.slot(&name.value, SlotKind::Value);
+                let mut revents = [count; crate::linux::poll::MAX_POLL_FDS];
+                for (at, suffix) in SELECT_FIELDS.iter().enumerate() {
+                    revents[at] = self.slot(&format!("{}.{suffix}", name.value), SlotKind::Value);
+                }
+                Bind::Polled { count, revents, entries: SELECT_FIELDS.len() as u8 }
             }
             (Some(name), Binding::Bytes) => Bind::Bytes {
                 count: self.slot(&name.value, SlotKind::Value),

@@ -9,7 +9,7 @@
 
 use super::ast::*;
 use super::lexer::{show, MAX_DIAGNOSTICS};
-use super::syscalls::{Binding, OperandKind, BYTES_FIELDS, POLL_FIELDS, RIGHTS_FIELDS};
+use super::syscalls::{Binding, OperandKind, BYTES_FIELDS, POLL_FIELDS, RIGHTS_FIELDS, SELECT_FIELDS};
 use crate::diagnostic::Diagnostic;
 use crate::linux::{self, Family};
 use std::collections::BTreeMap;
@@ -244,6 +244,11 @@ impl Checker<'_> {
                                 // `{FD, EVENTS}`
                                 self.expr(&values.value[0], Use::Operand(OperandKind::Fd));
                                 self.expr(&values.value[1], Use::Operand(OperandKind::Flags(Family::PollEvent)));
+                            }
+                            Arg::List(values) if operand.kind == OperandKind::FdSet => {
+                                for fd in &values.value {
+                                    self.expr(fd, Use::Operand(OperandKind::Fd));
+                                }
                             }
                             Arg::List(values) => {
                                 for value in &values.value {
@@ -493,7 +498,8 @@ impl Checker<'_> {
                 | OperandKind::Name
                 | OperandKind::MqAttr
                 | OperandKind::Rights
-                | OperandKind::PollFd,
+                | OperandKind::PollFd
+                | OperandKind::FdSet,
             ) => return None,
         };
         let diag = Diagnostic::new(span, format!("`{}` is not {} here", name, expected));
@@ -562,6 +568,12 @@ fn walk_bindings(body: &[Stmt], out: &mut Vec<(String, Span, BindKind)>) {
                         }
                         Binding::Polled => {
                             for suffix in POLL_FIELDS.iter().take(call.args.len().saturating_sub(1)) {
+                                out.push((format!("{}.{suffix}", bind.value), bind.span, BindKind::Value));
+                            }
+                            BindKind::Value
+                        }
+                        Binding::Selected => {
+                            for suffix in SELECT_FIELDS {
                                 out.push((format!("{}.{suffix}", bind.value), bind.span, BindKind::Value));
                             }
                             BindKind::Value

@@ -17,6 +17,7 @@ use super::lexer::{is_identifier, show, Lexer, Tok, Token, MAX_DIAGNOSTICS};
 use super::names;
 use super::syscalls::{
     Binding, CallId, CallSpec, Mechanism, OperandKind, BYTES_FIELDS, CALLS, NOT_MODELLED, POLL_FIELDS, RIGHTS_FIELDS,
+    SELECT_FIELDS,
 };
 use crate::diagnostic::Diagnostic;
 use crate::limits::Limits;
@@ -1144,6 +1145,9 @@ impl<'a> Parser<'a> {
             OperandKind::MqAttr if crate::IPC => self.list(spec, index, 2, 2).map(Arg::List),
             OperandKind::Rights if crate::IPC => self.rights(spec, index).map(Arg::Rights),
             OperandKind::PollFd if crate::IPC => self.list(spec, index, 2, 2).map(Arg::List),
+            OperandKind::FdSet if crate::IPC => {
+                self.list(spec, index, 0, crate::linux::poll::MAX_SET_FDS).map(Arg::List)
+            }
             _ => {
                 let what = operand_what(spec, index);
                 let value = self.operand_expression(&what)?;
@@ -1254,6 +1258,11 @@ impl<'a> Parser<'a> {
         }
         self.bump();
         let mut values = Vec::new();
+        // `{}`, where none is allowed (an empty `select` set).
+        if min == 0 && self.peek().tok == Tok::RBrace {
+            self.bump();
+            return Ok(Located { value: values, span: self.span_from(start) });
+        }
         loop {
             values.push(self.expression("a value in `{...}`")?);
             match self.peek().tok {
@@ -1515,6 +1524,7 @@ impl<'a> Parser<'a> {
                     let known = is_identifier(base)
                         && (matches!(end, "r" | "w" | "mtype" | "prio")
                             || POLL_FIELDS.contains(&end)
+                            || SELECT_FIELDS.contains(&end)
                             || BYTES_FIELDS.contains(&end)
                             || RIGHTS_FIELDS.contains(&end))
                         || linux::lookup(word).is_some();
@@ -1890,6 +1900,7 @@ fn operand_what(spec: &CallSpec, index: usize) -> String {
         OperandKind::Name => "a name in double quotes (`\"/jobs\"`)".to_string(),
         OperandKind::Rights => "descriptors `{FD, ...}`".to_string(),
         OperandKind::PollFd => "an entry `{FD, EVENTS}`".to_string(),
+        OperandKind::FdSet => "a descriptor set `{FD, ...}`".to_string(),
     };
     format!("{} after `{}`", noun, operand_after(spec, index))
 }

@@ -202,6 +202,7 @@ pub enum CallId {
     Sendmsg,
     Recvmsg,
     Poll,
+    Select,
 }
 
 /// What one operand of a call is, which decides how it is parsed, checked and printed.
@@ -250,6 +251,9 @@ pub enum OperandKind {
     /// One `struct pollfd` of a `poll`: `{FD, EVENTS}`, packed into one number
     /// ([`crate::linux::poll::pack_pollfd`]); 0 when left out.
     PollFd,
+    /// One descriptor set of a `select`: `{FD, ...}` (none to five; `{}` is the empty set, C's `NULL`),
+    /// packed into one number ([`crate::linux::poll::pack_fdset`]); 0 when left out.
+    FdSet,
 }
 
 /// One operand: the word the reference uses for it, its kind, and its value when left out (optional
@@ -305,6 +309,10 @@ pub enum Binding {
     /// How many descriptors are ready, and as `NAME.0`, `NAME.1`, ... the `revents` of each entry
     /// written (`poll`).
     Polled,
+    /// How many descriptors are ready, counted once per set, and as `NAME.read`, `NAME.write` and
+    /// `NAME.except` which of each set's descriptors are: bit 0 for the first written, bit 1 for the
+    /// second, ... (`select`: C's `FD_ISSET` after the call).
+    Selected,
     /// Nothing can be bound (`exit`).
     Nothing,
 }
@@ -319,6 +327,10 @@ pub const RIGHTS_FIELDS: [&str; 3] = ["fd", "fds", "flags"];
 /// The names a [`Binding::Polled`] adds after `NAME.`: the `revents` of each entry, in order (as many
 /// as the call lists).
 pub const POLL_FIELDS: [&str; crate::linux::poll::MAX_POLL_FDS] = ["0", "1", "2", "3", "4"];
+
+/// The names a [`Binding::Selected`] adds after `NAME.`: which descriptors of the read, write and
+/// exception sets are ready, one bit per descriptor in the order the set lists them.
+pub const SELECT_FIELDS: [&str; 3] = ["read", "write", "except"];
 
 /// What a call gives back, which decides the results an expectation may name and how the trace shows it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -417,6 +429,11 @@ impl CallSpec {
                 let (index, suffix) = field.split_once('.').unwrap_or((field, ""));
                 match (index.parse::<usize>().ok().and_then(|index| self.operands.get(index)), suffix) {
                     (Some(operand), "") => text.push_str(operand.word),
+                    // `select`'s milliseconds as the `struct timeval` C passes.
+                    (Some(operand), "timeval") => {
+                        let ms = operand.word;
+                        text.push_str(&format!("&{{{ms} / 1000, {ms} % 1000 * 1000}}"));
+                    }
                     (Some(operand), "len") => {
                         text.push_str("len(");
                         text.push_str(operand.word);
@@ -444,7 +461,8 @@ impl CallSpec {
             | Binding::Message(_)
             | Binding::Bytes
             | Binding::Rights
-            | Binding::Polled => "[NAME =] ".to_string(),
+            | Binding::Polled
+            | Binding::Selected => "[NAME =] ".to_string(),
         };
         text.push_str(self.name);
         if self.id == CallId::Fork {
@@ -1760,6 +1778,23 @@ pub const CALLS: &[CallSpec] = &[
         man: "poll(2)",
         summary: reference_text!("Waits until one of the descriptors is ready for what its entry `{FD, EVENTS}` asks (`POLLIN`, `POLLOUT`, ...), or MS milliseconds pass (-1: no limit, 0: just look). Returns how many entries have events; `NAME.0`, `NAME.1`, ... are each entry's `revents`, which may also hold `POLLERR`, `POLLHUP` and `POLLNVAL` unasked. A negative FD is skipped. Restarted after a stop; a handler makes it fail with `EINTR`, even with `SA_RESTART`."),
     },
+    CallSpec {
+        id: CallId::Select,
+        name: "select",
+        mechanism: Mechanism::Poll,
+        operands: &[
+            operand("MS", K::Int),
+            operand("READFDS", K::FdSet),
+            optional("WRITEFDS", K::FdSet, 0),
+            optional("EXCEPTFDS", K::FdSet, 0),
+        ],
+        binding: B::Selected,
+        result: R::Number,
+        may_block: true,
+        c_text: "select({nfds}, {1}, {2}, {3}, {0.timeval})",
+        man: "select(2)",
+        summary: reference_text!("Waits until a descriptor of READFDS can be read without blocking (or is at end of file, or has an error), one of WRITEFDS written, or one of EXCEPTFDS has urgent data, or MS milliseconds pass (-1: no limit, 0: just look). Each set is `{FD, ...}`, up to five descriptors, `{}` for none; a negative FD is left out of its set. Returns how many descriptors are ready, a descriptor ready in two sets counting twice; `NAME.read`, `NAME.write` and `NAME.except` say which, one bit per descriptor in the order its set lists them (1 for the first, 2 for the second, 4 for the third, ...). `EBADF` if a descriptor is not open (or is 1024 or more). Restarted after a stop; a handler makes it fail with `EINTR`, even with `SA_RESTART`."),
+    },
 ];
 
 impl CallId {
@@ -1797,7 +1832,6 @@ impl CallId {
 pub const NOT_MODELLED: &[&str] = &[
     "accept4",
     "ppoll",
-    "select",
     "epoll_create",
     "epoll_create1",
     "epoll_ctl",

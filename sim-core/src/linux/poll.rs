@@ -1,5 +1,6 @@
 //! `<poll.h>`: the events of `struct pollfd` (x86-64, `include/uapi/asm-generic/poll.h`), and the form a
-//! `{FD, EVENTS}` operand travels in.
+//! `{FD, EVENTS}` operand travels in; `select`'s sets (`<sys/select.h>`), and which events make a
+//! descriptor ready in each.
 
 /// There is data to read.
 pub const POLLIN: i64 = 0x1;
@@ -50,6 +51,70 @@ pub fn unpack_pollfd(packed: i64) -> Option<(i32, u16)> {
     Some((packed as u32 as i32, (packed >> 32) as u16))
 }
 
+/// What `select` asks of a descriptor in its read set (`POLLIN_SET` in `fs/select.c`): any of these in
+/// the file's mask makes it ready there, so a hang-up or an error reads as readable.
+pub const POLLIN_SET: i64 = POLLRDNORM | POLLRDBAND | POLLIN | POLLHUP | POLLERR;
+/// What makes a descriptor of `select`'s write set ready (`POLLOUT_SET`).
+pub const POLLOUT_SET: i64 = POLLWRBAND | POLLWRNORM | POLLOUT | POLLERR;
+/// What makes a descriptor of `select`'s exception set ready (`POLLEX_SET`): urgent data only.
+pub const POLLEX_SET: i64 = POLLPRI;
+
+/// The most descriptors one set of a scenario's `select` lists.
+pub const MAX_SET_FDS: usize = 5;
+
+/// `FD_SETSIZE`: an `fd_set` holds descriptors 0 to 1023.
+pub const FD_SETSIZE: i64 = 1024;
+
+/// A field of a packed set: no descriptor (the set ends).
+const SET_END: u64 = 0;
+/// A negative descriptor, which a program leaves out of the set (`if (fd >= 0) FD_SET(fd, &set)`).
+const SET_SKIPPED: u64 = 0xffe;
+/// A descriptor past `FD_SETSIZE`, which no `fd_set` can hold.
+const SET_TOO_HIGH: u64 = 0xfff;
+
+/// One descriptor written in a `select` set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SetEntry {
+    /// A descriptor from 0 to 1023.
+    Fd(i32),
+    /// A negative number: left out of the set, keeping its place for `NAME.read`'s bits.
+    Skipped,
+    /// 1024 or more: `select` fails with `EBADF`, as no descriptor that high can be open under the
+    /// 1,024-descriptor limit.
+    TooHigh,
+}
+
+/// Packs the descriptors of one `select` set `{FD, ...}` into one operand: five 12-bit fields, each
+/// a descriptor plus one, or a mark for a negative one or one too high; 0 is the empty set (C's
+/// `NULL`).
+pub fn pack_fdset(fds: &[i64]) -> i64 {
+    let mut packed = 0u64;
+    for (at, fd) in fds.iter().take(MAX_SET_FDS).enumerate() {
+        let field = match *fd {
+            fd if fd < 0 => SET_SKIPPED,
+            fd if fd >= FD_SETSIZE => SET_TOO_HIGH,
+            fd => fd as u64 + 1,
+        };
+        packed |= field << (12 * at);
+    }
+    packed as i64
+}
+
+/// The descriptors of a packed set, in the order written.
+pub fn unpack_fdset(packed: i64) -> Vec<SetEntry> {
+    let packed = packed as u64;
+    let mut entries = Vec::new();
+    for at in 0..MAX_SET_FDS {
+        match (packed >> (12 * at)) & 0xfff {
+            SET_END => break,
+            SET_SKIPPED => entries.push(SetEntry::Skipped),
+            SET_TOO_HIGH => entries.push(SetEntry::TooHigh),
+            field => entries.push(SetEntry::Fd(field as i32 - 1)),
+        }
+    }
+    entries
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -61,5 +126,16 @@ mod tests {
             assert_eq!(unpack_pollfd(pack_pollfd(fd, events)), Some((fd as i32, events as u16)));
         }
         assert_eq!(unpack_pollfd(0), None);
+    }
+
+    #[test]
+    fn a_set_keeps_its_descriptors_in_order_and_marks_those_no_fd_set_can_hold() {
+        assert_eq!(unpack_fdset(pack_fdset(&[])), vec![]);
+        assert_eq!(pack_fdset(&[]), 0);
+        assert_eq!(
+            unpack_fdset(pack_fdset(&[0, 1023, -1, 1024, 7])),
+            vec![SetEntry::Fd(0), SetEntry::Fd(1023), SetEntry::Skipped, SetEntry::TooHigh, SetEntry::Fd(7)]
+        );
+        assert_eq!(unpack_fdset(pack_fdset(&[3, 4, 5, 6, 7, 8])).len(), MAX_SET_FDS);
     }
 }

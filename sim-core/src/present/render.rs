@@ -193,7 +193,10 @@ fn operand_text(program: &Program, call: &CallOp, index: usize, value: i64, len:
             Some((fd, events)) => format!("{{{fd}, {}}}", linux::value_text(Family::PollEvent, events as i64)),
             None => "{}".to_string(),
         },
+        Operand::List { kind: ListKind::FdSet, .. } if crate::IPC => fdset_text(value),
         Operand::Sembuf { .. } | Operand::List { .. } => unreachable!("IPC operands need the IPC mechanisms"),
+        // A `select` set left out.
+        Operand::Value { .. } if kind == OperandKind::FdSet => fdset_text(value),
         Operand::Value { shown, .. } => {
             // Sets and actions read better in their own words than as numbers, even from a variable.
             let worded = match kind {
@@ -282,6 +285,30 @@ fn fill_template(program: &Program, call: &CallOp, args: &Args) -> String {
                     spec.push(next);
                 }
                 if skipping {
+                    continue;
+                }
+                if spec == "nfds" && call.id == CallId::Select {
+                    // `select`'s `nfds`: the highest descriptor in a set, plus one.
+                    let highest = (1..args.len().min(4))
+                        .flat_map(|at| linux::poll::unpack_fdset(args.get(at)))
+                        .filter_map(|entry| match entry {
+                            linux::poll::SetEntry::Fd(fd) => Some(fd as i64),
+                            linux::poll::SetEntry::TooHigh => Some(linux::poll::FD_SETSIZE),
+                            linux::poll::SetEntry::Skipped => None,
+                        })
+                        .max();
+                    out.push_str(&highest.map_or(0, |fd| fd + 1).to_string());
+                    continue;
+                }
+                if spec == "0.timeval" {
+                    // `select`'s timeout in milliseconds, as the `struct timeval` C passes (`NULL`
+                    // for no limit).
+                    let ms = args.get(0);
+                    if ms < 0 {
+                        out.push_str("NULL");
+                    } else {
+                        out.push_str(&format!("&{{{}, {}}}", ms / 1000, ms % 1000 * 1000));
+                    }
                     continue;
                 }
                 if spec == "nfds" {
@@ -429,6 +456,29 @@ fn result_text(
                 count => format!(", passing over {count} earlier messages"),
             };
             format!(" = {len}{bytes} ({tag}{skipped})")
+        }
+        // `select`: which descriptors of each set are ready.
+        CallResult::Polled { ready, revents } if call == Some(CallId::Select) => {
+            let mut parts = Vec::new();
+            for (at, word) in ["read", "write", "except"].iter().enumerate() {
+                let fds: Vec<String> = linux::poll::unpack_fdset(args.get(at + 1))
+                    .iter()
+                    .enumerate()
+                    .filter(|(place, _)| revents[at] & (1 << place) != 0)
+                    .filter_map(|(_, entry)| match entry {
+                        linux::poll::SetEntry::Fd(fd) => Some(format!("fd {fd}")),
+                        _ => None,
+                    })
+                    .collect();
+                if !fds.is_empty() {
+                    parts.push(format!("{word}: {}", fds.join(", ")));
+                }
+            }
+            if parts.is_empty() {
+                format!(" = {ready} (none ready)")
+            } else {
+                format!(" = {ready} ({})", parts.join("; "))
+            }
         }
         CallResult::Polled { ready, revents } => {
             let shown: Vec<String> = revents
@@ -626,6 +676,23 @@ pub fn reason_text(program: &Program, reason: &BlockReason) -> String {
             crate::kernel::time::time_text(*until)
         ),
     }
+}
+
+/// A `select` set: its descriptors as written, `NULL` for none.
+fn fdset_text(value: i64) -> String {
+    let entries = linux::poll::unpack_fdset(value);
+    if entries.is_empty() {
+        return "NULL".to_string();
+    }
+    let shown: Vec<String> = entries
+        .iter()
+        .map(|entry| match entry {
+            linux::poll::SetEntry::Fd(fd) => fd.to_string(),
+            linux::poll::SetEntry::Skipped => "(left out)".to_string(),
+            linux::poll::SetEntry::TooHigh => "(past FD_SETSIZE)".to_string(),
+        })
+        .collect();
+    format!("{{{}}}", shown.join(", "))
 }
 
 /// What a deadlocked process's object holds, in words (`its value is 0, last changed by parent`); the

@@ -349,19 +349,24 @@ pub struct ProcessView {
     pub alarm_at: Option<u64>,
     pub children: Vec<Pid>,
     /// Its `poll` set, while its next call (or the call it sleeps in) is a `poll`: each entry, and
-    /// what the entry's file is ready for now of what it asks.
+    /// what the entry's file is ready for now of what it asks; for a `select`, each descriptor of its
+    /// sets once.
     #[serde(default)]
     pub poll_set: Vec<PollEntryView>,
 }
 
-/// One entry of a `poll` set.
+/// One entry of a `poll` set, or one descriptor of a `select`'s sets.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PollEntryView {
     pub fd: i32,
-    /// `POLLIN|POLLOUT`, or `0`.
+    /// `POLLIN|POLLOUT`, or `0`; for a `select`, the sets it is in (`read, write`).
     pub events: String,
-    /// What `poll` would report for it now (`POLLIN`, `POLLHUP`, `POLLNVAL`), empty for nothing.
+    /// What `poll` would report for it now (`POLLIN`, `POLLHUP`, `POLLNVAL`), empty for nothing; for a
+    /// `select`, the sets it is ready in.
     pub ready: String,
+    /// The entry is a `select`'s.
+    #[serde(default)]
+    pub select: bool,
 }
 
 /// A signal with a handler installed.

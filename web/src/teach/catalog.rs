@@ -124,6 +124,7 @@ pub const LEARN_ORDER: &[(&str, &str)] = &[
     ("socket-buffer-size", "Sockets"),
     ("scm-rights-pipe-handoff", "Sockets"),
     ("poll-three-clients", "Sockets"),
+    ("select-silent-worker", "Sockets"),
 ];
 
 fn title_of(stem: &str) -> &'static str {

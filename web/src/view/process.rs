@@ -165,11 +165,15 @@ pub fn lane(props: &LaneProps) -> Html {
             }
             if !process.poll_set.is_empty() {
                 <div class="poll-set" aria-label={format!("poll set of {name}")}>
-                    <span class="label">{"poll set"}</span>
+                    <span class="label">{if process.poll_set.iter().any(|entry| entry.select) { "select sets" } else { "poll set" }}</span>
                     { for process.poll_set.iter().map(|entry| {
                         let ready = !entry.ready.is_empty();
                         let text = if entry.fd < 0 {
                             format!("fd {}: skipped", entry.fd)
+                        } else if entry.select && ready {
+                            format!("fd {} in {}: ready in {}", entry.fd, entry.events, entry.ready)
+                        } else if entry.select {
+                            format!("fd {} in {}: not ready", entry.fd, entry.events)
                         } else if ready {
                             format!("fd {} asks {}: ready, {}", entry.fd, entry.events, entry.ready)
                         } else {

@@ -176,7 +176,7 @@ pub fn blocking_syscall(id: CallId) -> Option<i64> {
         Mechanism::Shm | Mechanism::Memory => None,
         Mechanism::Socket => socket::blocking_syscall(id),
         Mechanism::PosixShm => None,
-        Mechanism::Poll => Some(libc::SYS_ppoll),
+        Mechanism::Poll => poll::blocking_syscall(id),
     }
 }
 

@@ -3,16 +3,92 @@
 //! to whole milliseconds. With no signal mask, `ppoll` is `poll` (`do_sys_poll`, with
 //! `-ERESTARTNOHAND` on a signal, and a restart after a stop that keeps the time left, which Linux
 //! writes back into the `timespec`).
+//!
+//! `select` is made as `pselect6` with no signal mask, for the same reason: with a NULL mask it is
+//! `select` with a `timespec` (`core_sys_select` for both).
 
 use super::{call, guard, not_this_mechanism, Out};
 use crate::check::protocol::{CallView, Reply};
 use sim_core::lang::syscalls::CallId;
-use sim_core::linux::poll::{unpack_pollfd, MAX_POLL_FDS};
+use sim_core::linux::poll::{unpack_fdset, unpack_pollfd, SetEntry, MAX_POLL_FDS};
 
 pub fn perform<'a>(command: &CallView<'a>) -> Out<'a> {
-    if command.id != CallId::Poll {
-        not_this_mechanism(command.id);
+    match command.id {
+        CallId::Poll => poll(command),
+        CallId::Select => select(command),
+        other => not_this_mechanism(other),
     }
+}
+
+/// The system call a blocked `poll` or `select` sleeps in.
+pub fn blocking_syscall(id: CallId) -> Option<i64> {
+    match id {
+        CallId::Poll => Some(libc::SYS_ppoll),
+        CallId::Select => Some(libc::SYS_pselect6),
+        _ => None,
+    }
+}
+
+/// The timeout of a multiplexing call, scaled, or none for no limit.
+fn timeout(ms: i64) -> Option<libc::timespec> {
+    (ms >= 0).then(|| super::time::real_timespec(ms.saturating_mul(1_000_000)))
+}
+
+fn select<'a>(command: &CallView<'a>) -> Out<'a> {
+    // SAFETY: an `fd_set` is plain bits; all zeros is the empty set (`FD_ZERO`).
+    let mut sets: [libc::fd_set; 3] = unsafe { std::mem::zeroed() };
+    let mut written: [Vec<SetEntry>; 3] = Default::default();
+    let mut nfds = 0;
+    for (at, set) in sets.iter_mut().enumerate() {
+        written[at] = unpack_fdset(command.arg(at + 1));
+        for entry in &written[at] {
+            match *entry {
+                // As the program would: `if (fd >= 0) FD_SET(fd, &set)`.
+                SetEntry::Skipped => {}
+                // No `fd_set` holds it (and every descriptor of the runner's own is 1024 or more):
+                // the simulator says `EBADF`, as no descriptor that high can be open in a scenario.
+                SetEntry::TooHigh => return Reply::Errno(libc::EBADF),
+                SetEntry::Fd(fd) => {
+                    // SAFETY: `fd` is from 0 to 1023, inside the set.
+                    unsafe { libc::FD_SET(fd, set) };
+                    nfds = nfds.max(fd + 1);
+                }
+            }
+        }
+    }
+    let timeout = timeout(command.arg(0));
+    let timeout_pointer = timeout.as_ref().map_or(0, |time| time as *const libc::timespec as i64);
+    let [read, write, except] = &mut sets;
+    let result = call(
+        libc::SYS_pselect6,
+        &[
+            nfds as i64,
+            read as *mut libc::fd_set as i64,
+            write as *mut libc::fd_set as i64,
+            except as *mut libc::fd_set as i64,
+            timeout_pointer,
+            0,
+        ],
+    );
+    if result < 0 {
+        return Reply::Errno(-result as i32);
+    }
+    // `FD_ISSET` for each descriptor as written, by its place in its set.
+    let mut revents = [0u16; MAX_POLL_FDS];
+    for (at, set) in sets.iter().enumerate() {
+        for (place, entry) in written[at].iter().enumerate() {
+            // SAFETY: as above.
+            if let SetEntry::Fd(fd) = *entry {
+                if unsafe { libc::FD_ISSET(fd, set) } {
+                    revents[at] |= 1 << place;
+                }
+            }
+        }
+    }
+    Reply::Polled { ready: result as i32, revents }
+}
+
+fn poll<'a>(command: &CallView<'a>) -> Out<'a> {
     let mut fds = [libc::pollfd { fd: -1, events: 0, revents: 0 }; MAX_POLL_FDS];
     let mut count = 0;
     for index in 1..command.count() {
@@ -24,8 +100,7 @@ pub fn perform<'a>(command: &CallView<'a>) -> Out<'a> {
             count += 1;
         }
     }
-    let ms = command.arg(0);
-    let timeout = (ms >= 0).then(|| super::time::real_timespec(ms.saturating_mul(1_000_000)));
+    let timeout = timeout(command.arg(0));
     let timeout_pointer = timeout.as_ref().map_or(0, |time| time as *const libc::timespec as i64);
     let result = call(libc::SYS_ppoll, &[fds.as_mut_ptr() as i64, count as i64, timeout_pointer, 0, 8]);
     if result < 0 {
