@@ -36,7 +36,8 @@ use crate::linux::socket::{
     AF_UNIX, MSG_CMSG_CLOEXEC, MSG_CTRUNC, MSG_DONTWAIT, MSG_NOSIGNAL, MSG_PEEK, MSG_TRUNC, RMEM_DEFAULT, RMEM_MAX,
     SCM_MAX_FD, SHUT_RD, SHUT_RDWR, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_MAX, SOCK_MIN_RCVBUF, SOCK_MIN_SNDBUF,
     SOCK_NONBLOCK, SOCK_RAW, SOCK_SEQPACKET, SOCK_STREAM, SOCK_TYPE_MASK, SOL_SOCKET, SO_ACCEPTCONN, SO_DOMAIN,
-    SO_ERROR, SO_PEERCRED, SO_PROTOCOL, SO_RCVBUF, SO_SNDBUF, SO_SNDLOWAT, SO_TYPE, WMEM_DEFAULT, WMEM_MAX,
+    SO_ERROR, SO_PASSCRED, SO_PEERCRED, SO_PROTOCOL, SO_RCVBUF, SO_SNDBUF, SO_SNDLOWAT, SO_TYPE, WMEM_DEFAULT,
+    WMEM_MAX,
 };
 use crate::linux::Errno;
 use crate::present::snapshot::{MessageView, ObjectView, PassedFileView, SocketEndView, SocketPairView};
@@ -97,6 +98,10 @@ pub struct Entry {
     /// (`unix_copy_addr` of `skb->sk`), so a later `bind` of the sender renames its queued entries.
     pub sender_name: u32,
     pub truesize: u32,
+    /// The credentials it carries (`UNIXCB(skb).pid`): the sending process, attached when the sender
+    /// or the receiver had `SO_PASSCRED` set at the send, or the receiver was a connection not yet
+    /// accepted (`unix_maybe_add_creds`); `None` for none.
+    pub creds: Option<Pid>,
     /// The open files of its `SCM_RIGHTS` (`UNIXCB(skb).fp`), each holding a reference while the
     /// message is in flight: released when a receive takes them (installed, or closed if there is no
     /// room), or when the message goes unread (`unix_destruct_scm`).
@@ -201,7 +206,18 @@ pub struct Socket {
     pub backlog: u32,
     pub pending: VecDeque<u32>,
     pub connect_wait: WaitQueue,
+    /// `SO_PASSCRED` (`sk_scm_credentials`): its messages carry credentials, a stream read stops where
+    /// they change, and it binds itself to a name of the kernel's choosing before it connects or sends
+    /// a datagram without a name of its own.
+    pub passcred: bool,
+    /// Bound to a name the kernel chose (`unix_autobind`: an abstract name of five hex digits), which
+    /// no scenario path names: a receiver sees its datagrams come from a name it cannot name either.
+    pub autobound: bool,
 }
+
+/// The sender name ([`Entry::sender_name`]) of a socket bound by `unix_autobind`; `recvfrom` reports it as
+/// -1, a name the scenario did not make.
+pub const AUTOBOUND_NAME: u32 = u32::MAX;
 
 impl Socket {
     fn new(id: u32, kind: SocketKind, peer: u32) -> Socket {
@@ -229,6 +245,8 @@ impl Socket {
             backlog: 0,
             pending: VecDeque::new(),
             connect_wait: WaitQueue::default(),
+            passcred: false,
+            autobound: false,
         }
     }
 
@@ -417,10 +435,39 @@ fn abstract_socket(kernel: &Kernel, path: &str, kind: SocketKind) -> Option<u32>
 /// already bound refuses the second name (`EINVAL`) and the file goes again. `unix_bind_abstract`
 /// checks in the other order: a bound socket is `EINVAL`, then a name held by a live socket of the
 /// same type is `EADDRINUSE`; no file is made.
+/// `unix_autobind` where Linux calls it for a socket with `SO_PASSCRED` and no name yet
+/// (`unix_stream_connect`, `unix_dgram_connect`, `unix_dgram_sendmsg`, each before it looks for the
+/// other socket): the socket takes an abstract name of the kernel's choosing, and what it has sent
+/// and is not yet received now comes from that name.
+fn autobind_for_creds(kernel: &mut Kernel, id: u32) {
+    let socket = kernel.socket_mut(id);
+    if !socket.passcred || socket.path.is_some() || socket.autobound {
+        return;
+    }
+    socket.autobound = true;
+    socket.name = AUTOBOUND_NAME;
+    rename_sent(kernel, id, AUTOBOUND_NAME);
+}
+
+/// What `id` has sent and is not yet received now comes from `name` (Linux reads the sender's address
+/// at the receive); the queues holding it are written.
+fn rename_sent(kernel: &mut Kernel, id: u32, name: u32) {
+    for socket in kernel.sockets.iter_mut().flatten() {
+        let mut renamed = false;
+        for entry in socket.queue.iter_mut().filter(|entry| entry.from == id) {
+            entry.sender_name = name;
+            renamed = true;
+        }
+        if renamed && kernel.footprint.enabled {
+            kernel.footprint.write(ObjectRef::socket(socket.id));
+        }
+    }
+}
+
 fn bind(kernel: &mut Kernel, id: u32, path: Arc<str>, path_index: u32) -> Exec {
     let kind = kernel.socket_mut(id).kind;
     if is_abstract(&path) {
-        if kernel.socket_mut(id).path.is_some() {
+        if kernel.socket_mut(id).path.is_some() || kernel.socket_mut(id).autobound {
             return Kernel::error(EINVAL);
         }
         if abstract_socket(kernel, &path, kind).is_some() {
@@ -430,7 +477,7 @@ fn bind(kernel: &mut Kernel, id: u32, path: Arc<str>, path_index: u32) -> Exec {
         return Kernel::error(EADDRINUSE);
     }
     let socket = kernel.socket_mut(id);
-    if socket.path.is_some() {
+    if socket.path.is_some() || socket.autobound {
         return Kernel::error(EINVAL);
     }
     socket.path = Some(path.clone());
@@ -439,11 +486,7 @@ fn bind(kernel: &mut Kernel, id: u32, path: Arc<str>, path_index: u32) -> Exec {
         kernel.socket_names.insert(path, id);
     }
     // What it sent and is not yet received now comes from this name.
-    for entry in kernel.sockets.iter_mut().flatten().flat_map(|socket| socket.queue.iter_mut()) {
-        if entry.from == id {
-            entry.sender_name = path_index + 1;
-        }
-    }
+    rename_sent(kernel, id, path_index + 1);
     Exec::Done(CallResult::Value { value: 0 })
 }
 
@@ -548,6 +591,7 @@ fn dgram_connect(kernel: &mut Kernel, pid: Pid, id: u32, path: Arc<str>, trace: 
         }
         return Exec::Done(CallResult::Value { value: 0 });
     }
+    autobind_for_creds(kernel, id);
     let target = match find_other(kernel, &path, SocketKind::Dgram) {
         Ok(target) => target,
         Err(errno) => return Kernel::error(errno),
@@ -582,6 +626,7 @@ fn connect(kernel: &mut Kernel, pid: Pid, id: u32, path: Arc<str>, nonblock: boo
     if path.is_empty() {
         return Kernel::error(EINVAL);
     }
+    autobind_for_creds(kernel, id);
     let listener = match find_other(kernel, &path, kind) {
         Ok(listener) => listener,
         Err(errno) => return Kernel::error(errno),
@@ -616,6 +661,9 @@ fn connect(kernel: &mut Kernel, pid: Pid, id: u32, path: Arc<str>, nonblock: boo
     // The server's end carries the client's credentials (`init_peercred(newsk)`), the client the
     // listener's (`copy_peercred`).
     end.peer_pid = pid;
+    // The server's end takes the listener's `SO_PASSCRED` as it is now, at the connect
+    // (`newsk->sk_scm_recv_flags = other->sk_scm_recv_flags`), not at the accept.
+    end.passcred = kernel.socket_mut(listener).passcred;
     let listener_pid = kernel.socket_mut(listener).peer_pid;
     kernel.sockets.push(Some(end));
     kernel.socket_mut(id).peer = server;
@@ -651,7 +699,12 @@ fn accept(kernel: &mut Kernel, pid: Pid, id: u32, nonblock: bool, trace: &mut Tr
         socket.read_wait.add(pid, true);
         return Exec::Block(BlockReason::SocketAccept { socket: id });
     };
+    // No longer a connection waiting (`!other->sk_socket`): what comes now carries credentials only
+    // if asked.
     kernel.socket_mut(server).files = 1;
+    if kernel.footprint.enabled {
+        kernel.footprint.write(ObjectRef::socket(server));
+    }
     let fd = install_socket(kernel, pid, server, false, false).expect("a free descriptor was found above");
     let object = ObjectRef::socket(id);
     wake_socket(kernel, id, |s| &mut s.connect_wait, Wake::One, pid, WakeCause::Room { object }, trace);
@@ -725,8 +778,12 @@ fn enqueue(
         kernel.footprint.write(ObjectRef::socket(peer));
     }
     let sender_name = kernel.socket_mut(from).name;
+    let sender_passes = kernel.socket_mut(from).passcred;
     let target = kernel.socket_mut(peer);
-    target.queue.push_back(Entry { data, consumed: 0, from, sender_name, truesize: charge, rights: Vec::new() });
+    // `unix_maybe_add_creds`: either side asked for credentials, or the receiver is a connection not
+    // yet accepted (`!other->sk_socket`), whose acceptor may ask before it reads.
+    let creds = (sender_passes || target.passcred || target.files == 0).then_some(pid);
+    target.queue.push_back(Entry { data, consumed: 0, from, sender_name, truesize: charge, creds, rights: Vec::new() });
     target.queued += bytes;
     target.bytes_in += bytes as u64;
     let used_bytes = target.queued;
@@ -943,6 +1000,8 @@ fn dgram_send(
     if kind == SocketKind::Seqpacket && socket.peer == 0 {
         return Kernel::error(ENOTCONN);
     }
+    autobind_for_creds(kernel, id);
+    let socket = kernel.socket_mut(id);
     if len > socket.sndbuf - 32 {
         return Kernel::error(EMSGSIZE);
     }
@@ -1102,7 +1161,14 @@ fn stream_recv(kernel: &mut Kernel, pid: Pid, id: u32, count: u32, flags: i64, t
     let mut index = 0usize;
     let scratch = &mut kernel.read_scratch;
     let passed = &mut kernel.received_rights;
+    // A reader with `SO_PASSCRED` never glues bytes of different senders' credentials into one read
+    // (`unix_stream_read_generic`: the first buffer's credentials, then `unix_skb_scm_eq`).
+    let check_creds = socket.passcred;
+    let first_creds = socket.queue.front().map(|entry| entry.creds);
     while let Some(entry) = socket.queue.get(index) {
+        if check_creds && copied > 0 && Some(entry.creds) != first_creds {
+            break;
+        }
         let take = entry.left().min(count - copied);
         scratch.extend_from_slice(&entry.data[entry.consumed as usize..(entry.consumed + take) as usize]);
         copied += take;
@@ -1258,7 +1324,7 @@ pub(crate) fn release(kernel: &mut Kernel, id: u32, by: Pid, trace: &mut Trace) 
     }
     let socket = kernel.sockets[id as usize - 1].take().expect("a live file points at a freed socket");
     // An abstract name is free again from here (`unix_release_sock` takes the socket out of the table).
-    if kernel.footprint.enabled && socket.path.as_deref().is_some_and(is_abstract) {
+    if kernel.footprint.enabled && socket.path.as_deref().is_some_and(is_abstract) && !socket.autobound {
         kernel.footprint.write(ObjectRef::path(socket.name - 1));
     }
     if socket.listening {
@@ -1355,6 +1421,7 @@ fn getsockopt(kernel: &mut Kernel, id: u32, level: i64, option: i64) -> Exec {
         SO_SNDBUF => socket.sndbuf as i64,
         SO_RCVBUF => socket.rcvbuf as i64,
         SO_PEERCRED => socket.peer_pid as i64,
+        SO_PASSCRED => socket.passcred as i64,
         SO_ERROR => socket.error.take().map_or(0, |errno| errno.0 as i64),
         SO_SNDLOWAT => 1,
         SO_ACCEPTCONN => socket.listening as i64,
@@ -1368,8 +1435,8 @@ fn getsockopt(kernel: &mut Kernel, id: u32, level: i64, option: i64) -> Exec {
 /// The options of `SOL_SOCKET` this model leaves out: Linux has dozens, whose values it would answer.
 fn not_modelled_option(kernel: &mut Kernel, option: i64) -> Exec {
     let detail = format!(
-        "socket option {option} is not modelled (SO_TYPE, SO_ERROR, SO_SNDBUF, SO_RCVBUF, SO_PEERCRED, SO_SNDLOWAT, \
-         SO_ACCEPTCONN, SO_PROTOCOL and SO_DOMAIN are)"
+        "socket option {option} is not modelled (SO_TYPE, SO_ERROR, SO_SNDBUF, SO_RCVBUF, SO_PEERCRED, SO_PASSCRED, \
+         SO_SNDLOWAT, SO_ACCEPTCONN, SO_PROTOCOL and SO_DOMAIN are)"
     );
     kernel.halt("not_modelled", detail)
 }
@@ -1400,6 +1467,8 @@ fn setsockopt(kernel: &mut Kernel, pid: Pid, id: u32, level: i64, option: i64, v
             }
         }
         SO_RCVBUF => socket.rcvbuf = buffer_size(value, RMEM_MAX, SOCK_MIN_RCVBUF),
+        // `sk_setsockopt`: any non-zero `int` turns it on.
+        SO_PASSCRED => socket.passcred = value as i32 != 0,
         SO_TYPE | SO_ERROR | SO_PEERCRED | SO_SNDLOWAT | SO_ACCEPTCONN | SO_PROTOCOL | SO_DOMAIN => {
             return Kernel::error(ENOPROTOOPT)
         }
@@ -1462,9 +1531,10 @@ impl Mechanism for Sockets {
                 // `recvfrom` also gives the sender's name: that of the first entry read, none at end of
                 // file (the result is then a message whose tag is the name; see [`Entry::sender_name`]).
                 let sender = kernel.socket_mut(id).queue.front().map_or(0, |entry| entry.sender_name);
+                let tag = if sender == AUTOBOUND_NAME { -1 } else { sender as i64 };
                 match recv(kernel, pid, id, count as u32, flags, trace) {
                     Exec::Done(CallResult::Data { offset, len }) if call.id() == CallId::Recvfrom => {
-                        Exec::Done(CallResult::Message { offset, len, tag: sender as i64, skipped: 0 })
+                        Exec::Done(CallResult::Message { offset, len, tag, skipped: 0 })
                     }
                     other => other,
                 }
@@ -1772,6 +1842,21 @@ mod tests {
         let mut simulation = Simulation::new(&scenario, config).unwrap();
         simulation.run().unwrap();
         simulation
+    }
+
+    #[test]
+    fn a_reader_with_passcred_reads_each_senders_bytes_apart_and_a_sender_with_it_is_bound_by_the_kernel() {
+        let simulation = simulation(
+            "process p expect exited 0 {\n  t = socketpair SOCK_STREAM\n  send t.1 \"a\" -> 1\n  \
+             setsockopt t.0 SOL_SOCKET SO_PASSCRED 1 -> 0\n  send t.1 \"b\" -> 1\n  send t.1 \"c\" -> 1\n  \
+             recv t.0 10 -> \"a\"\n  recv t.0 10 -> \"bc\"\n  d = socket SOCK_DGRAM\n  \
+             setsockopt d SOL_SOCKET SO_PASSCRED 1 -> 0\n  connect d \"/nowhere\" -> ENOENT\n  \
+             bind d \"/tmp/d\" -> EINVAL\n}\n",
+        );
+        // Every expectation holds: "a" apart from "bc", and the failed connect bound `d`, so `bind` is
+        // refused.
+        assert!(simulation.failures().is_empty(), "{:?}", simulation.failures());
+        assert!(matches!(simulation.outcome(), Some(crate::RunOutcome::AllExited)), "{:?}", simulation.outcome());
     }
 
     #[test]

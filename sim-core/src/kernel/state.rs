@@ -395,7 +395,7 @@ impl Kernel {
             hasher.word(socket.queue.len() as u64);
             for entry in &socket.queue {
                 hasher.word(entry.consumed as u64 | (entry.from as u64) << 32);
-                hasher.word(entry.sender_name as u64);
+                hasher.word(entry.sender_name as u64 | (entry.creds.map_or(0, |pid| pid as u64 + 1)) << 32);
                 hasher.bytes(&entry.data);
                 hasher.word(entry.rights.len() as u64);
                 for file in &entry.rights {
@@ -416,7 +416,7 @@ impl Kernel {
             }
             hasher.word(socket.listening as u64 | (socket.backlog as u64) << 1 | (socket.files as u64) << 32);
             hasher.word(socket.sndbuf as u64 | (socket.rcvbuf as u64) << 32);
-            hasher.word(socket.peer_pid as u64);
+            hasher.word(socket.peer_pid as u64 | (socket.passcred as u64) << 32 | (socket.autobound as u64) << 33);
             hasher.bytes(socket.path.as_deref().unwrap_or("").as_bytes());
         }
         for (path, socket) in self.socket_names.iter().filter(|_| crate::IPC) {

@@ -1601,7 +1601,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: false,
         c_text: "getsockopt({0}, {1}, {2}, &value, &len)",
         man: "getsockopt(2)",
-        summary: reference_text!("Reads a socket option of LEVEL `SOL_SOCKET` and stores it: `SO_SNDBUF`, `SO_RCVBUF` (the buffer sizes, as the kernel keeps them: twice what was set), `SO_TYPE`, `SO_PEERCRED`, whose `struct ucred` is given by its `pid`: the process that made the pair, called `connect` (seen from the server's end) or `listen` (seen from the client's end), 0 for none; `SO_ERROR`, the socket's pending error (`ECONNRESET` is 104), which reading clears; `SO_ACCEPTCONN` (1 once `listen` has run), `SO_DOMAIN` (`AF_UNIX`, 1), `SO_PROTOCOL` (0) or `SO_SNDLOWAT` (always 1). `n = getsockopt s.0 SOL_SOCKET SO_SNDBUF` binds the value."),
+        summary: reference_text!("Reads a socket option of LEVEL `SOL_SOCKET` and stores it: `SO_SNDBUF`, `SO_RCVBUF` (the buffer sizes, as the kernel keeps them: twice what was set), `SO_TYPE`, `SO_PEERCRED`, whose `struct ucred` is given by its `pid`: the process that made the pair, called `connect` (seen from the server's end) or `listen` (seen from the client's end), 0 for none; `SO_ERROR`, the socket's pending error (`ECONNRESET` is 104), which reading clears; `SO_ACCEPTCONN` (1 once `listen` has run), `SO_DOMAIN` (`AF_UNIX`, 1), `SO_PROTOCOL` (0), `SO_SNDLOWAT` (always 1) or `SO_PASSCRED` (1 when set). `n = getsockopt s.0 SOL_SOCKET SO_SNDBUF` binds the value."),
     },
     CallSpec {
         id: CallId::Setsockopt,
@@ -1613,7 +1613,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: false,
         c_text: "setsockopt({0}, {1}, {2}, &(int){{{3}}}, sizeof(int))",
         man: "setsockopt(2)",
-        summary: reference_text!("Sets the int option `SO_SNDBUF` or `SO_RCVBUF` of LEVEL `SOL_SOCKET`: the kernel keeps twice VALUE, at most twice `wmem_max`/`rmem_max` (212992 by default) and at least 4608 (send) or 2304 (receive). The send buffer bounds what a socket may have queued unread at its peer, so a smaller one makes a sender wait (or fail with `EAGAIN`) sooner, and a datagram longer than it less 32 bytes fails with `EMSGSIZE`; the options that only report (`SO_TYPE`, `SO_ERROR`, `SO_PEERCRED`, `SO_ACCEPTCONN`, `SO_DOMAIN`, `SO_PROTOCOL`, `SO_SNDLOWAT`) cannot be set (`ENOPROTOOPT`)."),
+        summary: reference_text!("Sets the int option `SO_SNDBUF` or `SO_RCVBUF` of LEVEL `SOL_SOCKET`: the kernel keeps twice VALUE, at most twice `wmem_max`/`rmem_max` (212992 by default) and at least 4608 (send) or 2304 (receive). The send buffer bounds what a socket may have queued unread at its peer, so a smaller one makes a sender wait (or fail with `EAGAIN`) sooner, and a datagram longer than it less 32 bytes fails with `EMSGSIZE`. `SO_PASSCRED` (any VALUE but 0 sets it) makes messages to the socket carry their senders' credentials: a stream read on it stops where the sender changes, and a socket with it and no name binds itself to a name the kernel chooses before it connects or sends a datagram. The options that only report (`SO_TYPE`, `SO_ERROR`, `SO_PEERCRED`, `SO_ACCEPTCONN`, `SO_DOMAIN`, `SO_PROTOCOL`, `SO_SNDLOWAT`) cannot be set (`ENOPROTOOPT`)."),
     },
     CallSpec {
         id: CallId::Sendto,

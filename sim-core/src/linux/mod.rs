@@ -115,7 +115,7 @@ pub enum Family {
     ShutdownHow,
     /// `getsockopt`/`setsockopt` levels: `SOL_SOCKET`.
     SockLevel,
-    /// Socket options of `SOL_SOCKET`: `SO_TYPE`, `SO_ERROR`, `SO_SNDBUF`, `SO_RCVBUF`, `SO_PEERCRED`,
+    /// Socket options of `SOL_SOCKET`: `SO_TYPE`, `SO_ERROR`, `SO_SNDBUF`, `SO_RCVBUF`, `SO_PEERCRED`, `SO_PASSCRED`,
     /// `SO_SNDLOWAT`, `SO_ACCEPTCONN`, `SO_PROTOCOL`, `SO_DOMAIN`.
     SockOption,
     /// `futex` operations: `FUTEX_WAIT`, `FUTEX_WAKE`, and their `_PRIVATE` forms.
@@ -317,6 +317,7 @@ pub const CONSTANTS: &[Constant] = &[
     constant("SO_SNDBUF", socket::SO_SNDBUF, Family::SockOption.bit()),
     constant("SO_RCVBUF", socket::SO_RCVBUF, Family::SockOption.bit()),
     constant("SO_PEERCRED", socket::SO_PEERCRED, Family::SockOption.bit()),
+    constant("SO_PASSCRED", socket::SO_PASSCRED, Family::SockOption.bit()),
     constant("SO_ERROR", socket::SO_ERROR, Family::SockOption.bit()),
     constant("SO_SNDLOWAT", socket::SO_SNDLOWAT, Family::SockOption.bit()),
     constant("SO_ACCEPTCONN", socket::SO_ACCEPTCONN, Family::SockOption.bit()),

@@ -49,6 +49,8 @@ pub const SO_TYPE: i64 = 3;
 pub const SO_ERROR: i64 = 4;
 pub const SO_SNDBUF: i64 = 7;
 pub const SO_RCVBUF: i64 = 8;
+/// Whether messages to this socket carry their senders' credentials (`SO_PASSCRED`).
+pub const SO_PASSCRED: i64 = 16;
 pub const SO_PEERCRED: i64 = 17;
 pub const SO_SNDLOWAT: i64 = 19;
 pub const SO_ACCEPTCONN: i64 = 30;
