@@ -80,9 +80,16 @@ fn result() -> impl Strategy<Value = CallResult> {
             skipped
         }),
         number::<u32>().prop_map(|len| CallResult::Array { offset: 0, len: len % (1 << 24) }),
-        (number::<u32>(), any::<i32>(), any::<u16>(), any::<u16>()).prop_map(|(len, fd, fds, flags)| {
-            CallResult::Received { offset: 0, len: len % (1 << 24), fd, fds, flags }
-        }),
+        (number::<u32>(), any::<i32>(), any::<u16>(), any::<u16>(), any::<i32>()).prop_map(
+            |(len, fd, fds, flags, creds)| CallResult::Received {
+                offset: 0,
+                len: len % (1 << 24),
+                fd,
+                fds,
+                flags,
+                creds
+            }
+        ),
         (any::<u16>(), any::<[u16; 5]>()).prop_map(|(ready, revents)| CallResult::Polled { ready, revents }),
     ]
 }

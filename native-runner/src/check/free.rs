@@ -952,9 +952,9 @@ impl<'n> Driver<'n> {
             Reply::Polled { ready, revents } => {
                 (*ready as i64, None, None, None, format!("{ready} (revents {revents:?})"))
             }
-            Reply::Received { fd, fds, flags, bytes } => {
+            Reply::Received { fd, fds, flags, creds, bytes } => {
                 let len = bytes.len() as i64;
-                received = Some((*fd, *fds, *flags));
+                received = Some((*fd, *fds, *flags, *creds));
                 (len, None, None, None, format!("{len} bytes, {fds} fds from fd {fd}, msg_flags {flags:#x}"))
             }
             other => return Err(format!("a free run does not expect {other:?}")),
@@ -983,12 +983,13 @@ impl<'n> Driver<'n> {
                     proc.vars[tag_slot as usize] = tag;
                 }
             }
-            Bind::Rights { count, fd, fds, flags } => {
+            Bind::Rights { count, fd, fds, flags, creds } => {
                 proc.vars[count as usize] = value;
-                if let Some((first, got, set)) = received {
+                if let Some((first, got, set, pid)) = received {
                     proc.vars[fd as usize] = first as i64;
                     proc.vars[fds as usize] = got as i64;
                     proc.vars[flags as usize] = set as i64;
+                    proc.vars[creds as usize] = pid as i64;
                 }
             }
             Bind::Polled { count, revents, entries } => {

@@ -1836,8 +1836,8 @@ impl Runner<'_> {
                     }
                     Reply::Out(value) => Res::Out { value },
                     Reply::Message { tag, bytes } => Res::Message { bytes: Bytes::new(bytes), tag },
-                    Reply::Received { fd, fds, flags, bytes } => {
-                        Res::Received { bytes: Bytes::new(bytes), fd, fds: fds as u16, flags: flags as u16 }
+                    Reply::Received { fd, fds, flags, creds, bytes } => {
+                        Res::Received { bytes: Bytes::new(bytes), fd, fds: fds as u16, flags: flags as u16, creds }
                     }
                     Reply::Polled { ready, revents } => Res::Polled { ready: ready as u16, revents },
                     Reply::Array(bytes) => Res::Array {

@@ -167,12 +167,13 @@ pub enum Res {
         values: Vec<u16>,
     },
     /// `recvmsg`: the bytes, the descriptors received (how many, and the number of the first, which
-    /// must be the simulator's), and `msg_flags`.
+    /// must be the simulator's), `msg_flags`, and the pid of its credentials (-1 for none).
     Received {
         bytes: Bytes,
         fd: i32,
         fds: u16,
         flags: u16,
+        creds: i32,
     },
     /// `poll`: how many entries had events, and each entry's `revents`.
     Polled {
@@ -267,8 +268,8 @@ pub fn sim_result(trace: &Trace, result: &CallResult) -> Res {
         CallResult::Message { offset, len, tag, .. } => {
             Res::Message { bytes: Bytes::new(trace.read_data(offset, len).to_vec()), tag }
         }
-        CallResult::Received { offset, len, fd, fds, flags } => {
-            Res::Received { bytes: Bytes::new(trace.read_data(offset, len).to_vec()), fd, fds, flags }
+        CallResult::Received { offset, len, fd, fds, flags, creds } => {
+            Res::Received { bytes: Bytes::new(trace.read_data(offset, len).to_vec()), fd, fds, flags, creds }
         }
         CallResult::Polled { ready, revents } => Res::Polled { ready, revents },
         CallResult::Array { offset, len } => Res::Array {
@@ -349,9 +350,14 @@ pub fn obs_text(obs: &Obs) -> String {
             Res::WaitedInfo { child, status } => format!("= 0 (pid {child}, {})", status_text(*status)),
             Res::Out { value } => format!("= 0, stores {value}"),
             Res::Message { bytes, tag } => format!("= {} {} (tag {tag})", bytes.len, bytes.quoted(20)),
-            Res::Received { bytes, fd, fds, flags } => {
+            Res::Received { bytes, fd, fds, flags, creds: -1 } => {
                 format!("= {} {} ({fds} fds from fd {fd}, msg_flags {flags:#x})", bytes.len, bytes.quoted(20))
             }
+            Res::Received { bytes, fd, fds, flags, creds } => format!(
+                "= {} {} ({fds} fds from fd {fd}, credentials of pid {creds}, msg_flags {flags:#x})",
+                bytes.len,
+                bytes.quoted(20)
+            ),
             Res::Polled { ready, revents } => format!(
                 "= {ready} (revents {})",
                 revents.iter().map(|value| format!("{value:#x}")).collect::<Vec<_>>().join(", ")

@@ -147,11 +147,12 @@ pub enum Reply<D = Vec<u8>> {
     /// little-endian bytes.
     Array(D),
     /// `recvmsg` received these bytes and `fds` descriptors, the first numbered `fd` (-1 for none),
-    /// with these `msg_flags`.
+    /// with these `msg_flags`, and the pid of its `SCM_CREDENTIALS` (-1 for none).
     Received {
         fd: i32,
         fds: i32,
         flags: i32,
+        creds: i32,
         bytes: D,
     },
     /// `poll` returned `ready` and stored these `revents`, one per entry in order.
@@ -615,9 +616,9 @@ fn encode_reply_head<D: AsRef<[u8]>>(reply: &Reply<D>) -> Head {
             out = Head::new(REPLY_ARRAY);
             out.u32(bytes.as_ref().len() as u32);
         }
-        Reply::Received { fd, fds, flags, bytes } => {
+        Reply::Received { fd, fds, flags, creds, bytes } => {
             out = Head::new(REPLY_RECEIVED);
-            out.i32(*fd).i32(*fds).i32(*flags).u32(bytes.as_ref().len() as u32);
+            out.i32(*fd).i32(*fds).i32(*flags).i32(*creds).u32(bytes.as_ref().len() as u32);
         }
         Reply::Polled { ready, revents } => {
             out = Head::new(REPLY_POLLED);
@@ -683,8 +684,9 @@ fn decode_reply_fields(bytes: &[u8]) -> Result<Reply, DecodeError> {
         }
         REPLY_RECEIVED => {
             let (fd, fds, flags) = (input.i32("first descriptor")?, input.i32("descriptors")?, input.i32("flags")?);
+            let creds = input.i32("credentials")?;
             let len = input.u32("length")? as usize;
-            Reply::Received { fd, fds, flags, bytes: input.take(len, "message")?.to_vec() }
+            Reply::Received { fd, fds, flags, creds, bytes: input.take(len, "message")?.to_vec() }
         }
         REPLY_POLLED => {
             let ready = input.i32("ready")?;
@@ -1045,8 +1047,8 @@ mod tests {
             Reply::Restarted,
             Reply::Message { tag: -4, bytes: b"typed".to_vec() },
             Reply::Array(vec![1, 0, 0, 0, 0xff, 0x7f]),
-            Reply::Received { fd: 5, fds: 2, flags: 8, bytes: b"with rights".to_vec() },
-            Reply::Received { fd: -1, fds: 0, flags: 0, bytes: Vec::new() },
+            Reply::Received { fd: 5, fds: 2, flags: 8, creds: 7, bytes: b"with rights".to_vec() },
+            Reply::Received { fd: -1, fds: 0, flags: 0, creds: -1, bytes: Vec::new() },
             Reply::Polled { ready: 2, revents: [1, 0x11, 0, 0x20, 0] },
         ];
         let mut buffer = Vec::new();

@@ -244,6 +244,9 @@ pub struct Kernel {
     /// The open files a socket receive took out of its messages (`SCM_RIGHTS`), each holding one
     /// reference, for `recvmsg` to install or the receive to close; empty between steps.
     pub(crate) received_rights: Vec<u32>,
+    /// The credentials a `sendmsg` in progress sends with `SCM_CREDENTIALS` (its pid), for the
+    /// messages it queues; `None` outside such a call.
+    pub(crate) sending_creds: Option<Pid>,
     /// Set by a mechanism when the call it just completed stayed in user space (a C library call that
     /// needed no system call, such as a `sem_wait` that found the value above 0): not counted in
     /// [`Process::syscalls`].
@@ -302,6 +305,7 @@ impl Kernel {
             faults: Vec::new(),
             read_scratch: Vec::new(),
             received_rights: Vec::new(),
+            sending_creds: None,
             in_user_space: false,
             futex_waiters: Vec::new(),
             wake_scratch: Vec::new(),
@@ -1235,13 +1239,14 @@ impl Kernel {
             // A failed read stores -1 as its count and leaves the rest as it was, as C's buffer is.
             (Bind::Bytes { count, .. }, result) => process.vars[count as usize] = result.bound_value(),
             (
-                Bind::Rights { count, fd, fds, flags },
-                CallResult::Received { len, fd: first, fds: got, flags: set, .. },
+                Bind::Rights { count, fd, fds, flags, creds },
+                CallResult::Received { len, fd: first, fds: got, flags: set, creds: pid, .. },
             ) => {
                 process.vars[count as usize] = len as i64;
                 process.vars[fd as usize] = first as i64;
                 process.vars[fds as usize] = got as i64;
                 process.vars[flags as usize] = set as i64;
+                process.vars[creds as usize] = pid as i64;
             }
             // A failed `recvmsg` stores -1 as its count and leaves the rest as it was.
             (Bind::Rights { count, .. }, result) => process.vars[count as usize] = result.bound_value(),

@@ -779,10 +779,12 @@ fn enqueue(
     }
     let sender_name = kernel.socket_mut(from).name;
     let sender_passes = kernel.socket_mut(from).passcred;
+    let explicit = kernel.sending_creds;
     let target = kernel.socket_mut(peer);
-    // `unix_maybe_add_creds`: either side asked for credentials, or the receiver is a connection not
-    // yet accepted (`!other->sk_socket`), whose acceptor may ask before it reads.
-    let creds = (sender_passes || target.passcred || target.files == 0).then_some(pid);
+    // Credentials the sender sent (`SCM_CREDENTIALS`), or else `unix_maybe_add_creds`: either side
+    // asked for them, or the receiver is a connection not yet accepted (`!other->sk_socket`), whose
+    // acceptor may ask before it reads.
+    let creds = explicit.or((sender_passes || target.passcred || target.files == 0).then_some(pid));
     target.queue.push_back(Entry { data, consumed: 0, from, sender_name, truesize: charge, creds, rights: Vec::new() });
     target.queued += bytes;
     target.bytes_in += bytes as u64;
@@ -1546,13 +1548,23 @@ impl Mechanism for Sockets {
                 };
                 // `__scm_send` runs first, before the socket's own checks (`unix_stream_sendmsg`,
                 // `unix_dgram_sendmsg`).
+                // Its control messages in the order a C program lays them out here: `SCM_CREDENTIALS`
+                // first (`scm_check_creds`: an unprivileged process may only send its own pid), then
+                // `SCM_RIGHTS`.
+                let creds = (call.args.len() > 4).then(|| call.arg(4));
+                if creds.is_some_and(|claimed| claimed != pid as i64) {
+                    return Kernel::error(EPERM);
+                }
                 let rights = match rights_of(kernel, pid, call.arg(2)) {
                     Ok(rights) => rights,
                     Err(errno) => return Kernel::error(errno),
                 };
                 let flags = call.arg(3) | if nonblock { MSG_DONTWAIT } else { 0 };
                 let payload = call.call.payload().expect("sendmsg has a payload operand");
-                send_to(kernel, pid, id, payload, flags, None, &rights, trace)
+                kernel.sending_creds = creds.map(|_| pid);
+                let sent = send_to(kernel, pid, id, payload, flags, None, &rights, trace);
+                kernel.sending_creds = None;
+                sent
             }
             CallId::Recvmsg => {
                 let count = call.arg(1);
@@ -1571,6 +1583,16 @@ impl Mechanism for Sockets {
                     SocketKind::Stream => None,
                     _ => socket.queue.front().map(|entry| entry.data.len() as i64),
                 };
+                // `scm_recv_unix`: a socket with `SO_PASSCRED` gets the credentials of the first message
+                // read (a stream read stops where they change), pid 0 for one that carried none. At
+                // end of file a stream receive still gets them, zeroed; a datagram receive returns
+                // before it gets there (`unix_dgram_recvmsg` with no message).
+                let creds = match socket.queue.front() {
+                    _ if !socket.passcred => -1,
+                    Some(entry) => entry.creds.map_or(0, |pid| pid as i32),
+                    None if socket.kind == SocketKind::Stream => 0,
+                    None => -1,
+                };
                 let result = receive(kernel, pid, id, count as u32, flags, trace);
                 let cloexec = flags & MSG_CMSG_CLOEXEC != 0;
                 let (fd, fds, cut) = install_rights(kernel, pid, id, call.arg(2), cloexec, trace);
@@ -1580,7 +1602,14 @@ impl Mechanism for Sockets {
                         if whole.is_some_and(|whole| whole > count) {
                             msg_flags |= MSG_TRUNC;
                         }
-                        Exec::Done(CallResult::Received { offset, len, fd: fd as i32, fds, flags: msg_flags as u16 })
+                        Exec::Done(CallResult::Received {
+                            offset,
+                            len,
+                            fd: fd as i32,
+                            fds,
+                            flags: msg_flags as u16,
+                            creds,
+                        })
                     }
                     other => other,
                 }
@@ -1855,6 +1884,18 @@ mod tests {
         );
         // Every expectation holds: "a" apart from "bc", and the failed connect bound `d`, so `bind` is
         // refused.
+        assert!(simulation.failures().is_empty(), "{:?}", simulation.failures());
+        assert!(matches!(simulation.outcome(), Some(crate::RunOutcome::AllExited)), "{:?}", simulation.outcome());
+    }
+
+    #[test]
+    fn recvmsg_reports_who_sent_a_message_and_sendmsg_may_claim_only_its_own_pid() {
+        let simulation = simulation(
+            "process p expect exited 0 {\n  t = socketpair SOCK_DGRAM\n  send t.1 \"a\" -> 1\n  \
+             setsockopt t.0 SOL_SOCKET SO_PASSCRED 1 -> 0\n  send t.1 \"b\" -> 1\n  \
+             sendmsg t.1 \"c\" {} 0 1 -> EPERM\n  r = recvmsg t.0 10 -> \"a\"\n  \
+             if r.pid != 0 {\n    exit 1\n  }\n  r = recvmsg t.0 10 -> \"b\"\n  if r.pid != self {\n    exit 2\n  }\n}\n",
+        );
         assert!(simulation.failures().is_empty(), "{:?}", simulation.failures());
         assert!(matches!(simulation.outcome(), Some(crate::RunOutcome::AllExited)), "{:?}", simulation.outcome());
     }

@@ -64,10 +64,11 @@ fn named_in_block(ops: &[Op], kinds: &[SlotKind], start: u32, end: u32) -> Vec<S
                     }
                     // What the bytes were shows where the code looks at it, not at every read.
                     Bind::Bytes { count, .. } => add(&mut slots, count),
-                    Bind::Rights { count, fds, flags, .. } => {
+                    Bind::Rights { count, fds, flags, creds, .. } => {
                         add(&mut slots, count);
                         add(&mut slots, fds);
                         add(&mut slots, flags);
+                        add(&mut slots, creds);
                     }
                     Bind::Polled { count, revents, entries } => {
                         add(&mut slots, count);
@@ -234,13 +235,14 @@ pub enum Bind {
         last: Slot,
         runs: Slot,
     },
-    /// A `recvmsg`'s byte count, the first descriptor it received, how many, and the message's flags
-    /// (`NAME`, `NAME.fd`, `NAME.fds`, `NAME.flags`).
+    /// A `recvmsg`'s byte count, the first descriptor it received, how many, the message's flags and
+    /// the pid of its credentials (`NAME`, `NAME.fd`, `NAME.fds`, `NAME.flags`, `NAME.pid`).
     Rights {
         count: Slot,
         fd: Slot,
         fds: Slot,
         flags: Slot,
+        creds: Slot,
     },
     /// A `poll`'s count of ready entries and each written entry's `revents` (`NAME`, `NAME.0`, ...).
     Polled {
@@ -917,6 +919,7 @@ impl Compiler {
                 fd: self.slot(&format!("{}.fd", name.value), SlotKind::Descriptor),
                 fds: self.slot(&format!("{}.fds", name.value), SlotKind::Value),
                 flags: self.slot(&format!("{}.flags", name.value), SlotKind::Value),
+                creds: self.slot(&format!("{}.pid", name.value), SlotKind::Value),
             },
             (Some(name), Binding::Polled) => {
                 let count = self.slot(&name.value, SlotKind::Value);

@@ -1194,7 +1194,7 @@ impl<'a> Parser<'a> {
     /// `{FD, ...} [* N]`: the descriptors of a `sendmsg`'s `SCM_RIGHTS`.
     fn rights(&mut self, spec: &CallSpec, index: usize) -> PResult<RightsArg> {
         let start = self.peek().span;
-        let list = self.list(spec, index, 1, crate::linux::socket::MAX_RIGHTS_WRITTEN)?;
+        let list = self.list(spec, index, 0, crate::linux::socket::MAX_RIGHTS_WRITTEN)?;
         let mut times = 1;
         if self.peek().tok == Tok::Star {
             self.bump();

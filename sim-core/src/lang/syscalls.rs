@@ -321,8 +321,8 @@ pub enum Binding {
 pub const BYTES_FIELDS: [&str; 3] = ["first", "last", "runs"];
 
 /// The names a [`Binding::Rights`] adds after `NAME.`: the first descriptor received, how many
-/// came, and the message's flags.
-pub const RIGHTS_FIELDS: [&str; 3] = ["fd", "fds", "flags"];
+/// came, the message's flags, and the pid of its credentials.
+pub const RIGHTS_FIELDS: [&str; 4] = ["fd", "fds", "flags", "pid"];
 
 /// The names a [`Binding::Polled`] adds after `NAME.`: the `revents` of each entry, in order (as many
 /// as the call lists).
@@ -1739,13 +1739,19 @@ pub const CALLS: &[CallSpec] = &[
         id: CallId::Sendmsg,
         name: "sendmsg",
         mechanism: Mechanism::Socket,
-        operands: &[FD, PAYLOAD, optional("RIGHTS", K::Rights, 0), optional("FLAGS", K::Flags(Family::SendFlag), 0)],
+        operands: &[
+            FD,
+            PAYLOAD,
+            optional("RIGHTS", K::Rights, 0),
+            optional("FLAGS", K::Flags(Family::SendFlag), 0),
+            added_later("CREDS", K::Pid, 0),
+        ],
         binding: B::Value,
         result: R::Number,
         may_block: true,
-        c_text: "sendmsg({0}, &{{{1}, {1.len}[, SCM_RIGHTS {2}]}}[, {3}])",
+        c_text: "sendmsg({0}, &{{{1}, {1.len}[, SCM_CREDENTIALS {{{4}, uid, gid}}][, SCM_RIGHTS {2}]}}[, {3}])",
         man: "sendmsg(2)",
-        summary: reference_text!("`send` with descriptors: RIGHTS `{FD, ...}` (up to five, `{FD} * N` repeats them) travel with the bytes as an `SCM_RIGHTS` control message, each holding its open file until the message is received, or dropped unread when the receiving socket closes. `EBADF` for a descriptor that is not open, `EINVAL` for more than 253 (`SCM_MAX_FD`); on a stream socket the descriptors go with the first buffer of the send, and a send of no bytes sends none."),
+        summary: reference_text!("`send` with descriptors: RIGHTS `{FD, ...}` (up to five, `{FD} * N` repeats them) travel with the bytes as an `SCM_RIGHTS` control message, each holding its open file until the message is received, or dropped unread when the receiving socket closes. `EBADF` for a descriptor that is not open, `EINVAL` for more than 253 (`SCM_MAX_FD`); on a stream socket the descriptors go with the first buffer of the send, and a send of no bytes sends none. CREDS, a pid, sends an `SCM_CREDENTIALS` control message (before the rights) with the process's own uid and gid: only the sender's own pid is allowed (`EPERM` for any other, even `self`'s parent), and every message of the send then carries credentials, whether or not either socket has `SO_PASSCRED`. Write RIGHTS as `{}` to send credentials alone."),
     },
     CallSpec {
         id: CallId::Recvmsg,
@@ -1757,7 +1763,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: true,
         c_text: "recvmsg({0}, &{{buf, {1}[, room for {2} fds]}}[, {3}])",
         man: "recvmsg(2)",
-        summary: reference_text!("`recv` that also takes the descriptors a message carries, with room for NFDS of them (253, `SCM_MAX_FD`, if left out): each becomes a new descriptor of the receiver, the lowest free, on the same open file as the sender's. Those past NFDS, or past a full table, are closed and the message's flags say `MSG_CTRUNC`; `MSG_CMSG_CLOEXEC` makes the new descriptors close-on-exec. `NAME =` names the count, `NAME.fd` the first new descriptor (-1 for none), `NAME.fds` how many came, `NAME.flags` the flags. A stream socket's receive stops after the bytes of a send that carried descriptors."),
+        summary: reference_text!("`recv` that also takes the descriptors a message carries, with room for NFDS of them (253, `SCM_MAX_FD`, if left out): each becomes a new descriptor of the receiver, the lowest free, on the same open file as the sender's. Those past NFDS, or past a full table, are closed and the message's flags say `MSG_CTRUNC`; `MSG_CMSG_CLOEXEC` makes the new descriptors close-on-exec. `NAME =` names the count, `NAME.fd` the first new descriptor (-1 for none), `NAME.fds` how many came, `NAME.flags` the flags, `NAME.pid` the pid of the message's `SCM_CREDENTIALS` on a socket with `SO_PASSCRED` (0 for a message that carried none; -1 on a socket without the option, which gets no credentials; the buffer then has room for them as well). A stream socket's receive stops after the bytes of a send that carried descriptors."),
     },
     CallSpec {
         id: CallId::Poll,

@@ -226,12 +226,13 @@ fn write_result(out: &mut String, result: CallResult) {
             fields.unsigned("offset", offset.into());
             fields.unsigned("len", len.into());
         }
-        CallResult::Received { offset, len, fd, fds, flags } => {
+        CallResult::Received { offset, len, fd, fds, flags, creds } => {
             fields.unsigned("offset", offset.into());
             fields.unsigned("len", len.into());
             fields.signed("fd", fd.into());
             fields.unsigned("fds", fds.into());
             fields.unsigned("flags", flags.into());
+            fields.signed("creds", creds.into());
         }
         CallResult::Polled { ready, revents } => {
             fields.unsigned("ready", ready.into());

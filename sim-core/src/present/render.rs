@@ -495,7 +495,7 @@ fn result_text(
                 " = 0, and stores an array".to_string()
             }
         }
-        CallResult::Received { offset, len, fd, fds, flags } => {
+        CallResult::Received { offset, len, fd, fds, flags, creds } => {
             let bytes = match len {
                 0 => " (no bytes)".to_string(),
                 _ if trace.keeps_data() => format!(" {}", describe_bytes(trace.read_data(*offset, *len), 32)),
@@ -511,7 +511,12 @@ fn result_text(
             } else {
                 format!(", msg_flags {}", linux::value_text(Family::RecvFlag, *flags as i64))
             };
-            format!(" = {len}{bytes}{rights}{flags}")
+            let creds = match creds {
+                -1 => String::new(),
+                0 => ", SCM_CREDENTIALS pid 0 (the message carried none)".to_string(),
+                pid => format!(", SCM_CREDENTIALS pid {pid} ({})", names.process(*pid as Pid)),
+            };
+            format!(" = {len}{bytes}{rights}{creds}{flags}")
         }
     }
 }

@@ -410,8 +410,10 @@ pub enum CallResult {
     /// their little-endian bytes in the trace's data arena.
     Array { offset: u32, len: u32 },
     /// `recvmsg` received `len` bytes (in the data arena at `offset`) and `fds` descriptors, the first
-    /// of them `fd` (-1 for none), with `flags` in its `msg_flags` (`MSG_CTRUNC`, `MSG_TRUNC`).
-    Received { offset: u32, len: u32, fd: i32, fds: u16, flags: u16 },
+    /// of them `fd` (-1 for none), with `flags` in its `msg_flags` (`MSG_CTRUNC`, `MSG_TRUNC`), and
+    /// `creds`, the pid of an `SCM_CREDENTIALS` control message (0 for a message that carried none, to
+    /// a socket with `SO_PASSCRED`; -1 for no such control message).
+    Received { offset: u32, len: u32, fd: i32, fds: u16, flags: u16, creds: i32 },
     /// `poll` returned `ready`, the number of entries with events, and stored each entry's `revents`
     /// (in the order written; 0 past the last entry).
     Polled { ready: u16, revents: [u16; crate::linux::poll::MAX_POLL_FDS] },

@@ -608,10 +608,11 @@ impl Encoder<'_> {
                 self.put(skipped as u64);
             }
             CallResult::Array { len, .. } => self.put(len as u64),
-            CallResult::Received { len, fd, fds, flags, .. } => {
+            CallResult::Received { len, fd, fds, flags, creds, .. } => {
                 self.put(len as u64);
                 self.put(Self::zigzag(fd as i64));
                 self.put(fds as u64 | (flags as u64) << 16);
+                self.put(Self::zigzag(creds as i64));
             }
             CallResult::Polled { ready, revents } => {
                 self.put(ready as u64);
@@ -1066,7 +1067,8 @@ impl PackedEvents<'_> {
                 self.data_offset += len;
                 let fd = self.get_signed() as i32;
                 let counts = self.get();
-                CallResult::Received { offset, len, fd, fds: counts as u16, flags: (counts >> 16) as u16 }
+                let creds = self.get_signed() as i32;
+                CallResult::Received { offset, len, fd, fds: counts as u16, flags: (counts >> 16) as u16, creds }
             }
             11 => {
                 let ready = self.get() as u16;

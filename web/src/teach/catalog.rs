@@ -123,6 +123,7 @@ pub const LEARN_ORDER: &[(&str, &str)] = &[
     ("socket-type-flags", "Sockets"),
     ("socket-buffer-size", "Sockets"),
     ("scm-rights-pipe-handoff", "Sockets"),
+    ("socket-credentials", "Sockets"),
     ("poll-three-clients", "Sockets"),
     ("select-silent-worker", "Sockets"),
 ];

@@ -60,6 +60,10 @@ fn sender_name(address: &libc::sockaddr_un, len: libc::socklen_t) -> i64 {
     }
 }
 
+/// `sizeof(struct ucred)`, and room for one `SCM_CREDENTIALS` control message (`CMSG_SPACE`) in words.
+const UCRED_LEN: u32 = std::mem::size_of::<libc::ucred>() as u32;
+const CREDS_WORDS: usize = (16 + 16) / 8;
+
 /// The most descriptors a `sendmsg` operand can name: five, repeated up to 511 times.
 const MOST_RIGHTS: usize = 5 * 511;
 /// Room for an `SCM_RIGHTS` control message of [`MOST_RIGHTS`] descriptors (`CMSG_SPACE`), in words
@@ -92,32 +96,47 @@ fn rights_into(packed: i64, fds: &mut [i32; MOST_RIGHTS]) -> usize {
     at
 }
 
-/// `sendmsg` of the payload, with the descriptors of the RIGHTS operand as one `SCM_RIGHTS` control
-/// message (none when it is left out).
+/// `sendmsg` of the payload, with the CREDS operand's pid (and the process's own uid and gid) as an
+/// `SCM_CREDENTIALS` control message first, and the descriptors of the RIGHTS operand as one
+/// `SCM_RIGHTS` control message (none when it is left out, or names no descriptor).
 fn send_with_rights<'a>(command: &CallView<'a>, data: &'a mut Region) -> Out<'a> {
     let fd = guard(command.arg(0));
     let mut fds = [0i32; MOST_RIGHTS];
     let count = rights_into(command.arg(2), &mut fds);
+    let creds = (command.count() > 4).then(|| command.arg(4));
     let bytes = super::fd::payload_bytes(command, data);
     let mut iov = libc::iovec { iov_base: bytes.as_ptr() as *mut libc::c_void, iov_len: bytes.len() };
-    let mut control = [0u64; CONTROL_WORDS];
+    let mut control = [0u64; CONTROL_WORDS + CREDS_WORDS];
     // SAFETY: an all-zero `msghdr` is valid (no name, no control).
     let mut message: libc::msghdr = unsafe { std::mem::zeroed() };
     message.msg_iov = &mut iov;
     message.msg_iovlen = 1;
-    if count > 0 {
-        let data_len = (4 * count) as u32;
+    let data_len = (4 * count) as u32;
+    // SAFETY: `CMSG_SPACE` only computes a size.
+    let length = unsafe {
+        creds.map_or(0, |_| libc::CMSG_SPACE(UCRED_LEN)) + if count > 0 { libc::CMSG_SPACE(data_len) } else { 0 }
+    };
+    if length > 0 {
         message.msg_control = control.as_mut_ptr() as *mut libc::c_void;
-        // SAFETY: `CMSG_SPACE` only computes a size.
-        message.msg_controllen = unsafe { libc::CMSG_SPACE(data_len) } as usize;
-        // SAFETY: the control buffer holds `CMSG_SPACE` of the descriptors (`CONTROL_WORDS`), so the
-        // first header and its data lie inside it.
+        message.msg_controllen = length as usize;
+        // SAFETY: the control buffer holds `CMSG_SPACE` of the credentials and of the descriptors
+        // (`CREDS_WORDS` and `CONTROL_WORDS`), so each header and its data lie inside it.
         unsafe {
-            let header = libc::CMSG_FIRSTHDR(&message);
-            (*header).cmsg_level = libc::SOL_SOCKET;
-            (*header).cmsg_type = libc::SCM_RIGHTS;
-            (*header).cmsg_len = libc::CMSG_LEN(data_len) as usize;
-            std::ptr::copy_nonoverlapping(fds.as_ptr(), libc::CMSG_DATA(header) as *mut i32, count);
+            let mut header = libc::CMSG_FIRSTHDR(&message);
+            if let Some(pid) = creds {
+                (*header).cmsg_level = libc::SOL_SOCKET;
+                (*header).cmsg_type = libc::SCM_CREDENTIALS;
+                (*header).cmsg_len = libc::CMSG_LEN(UCRED_LEN) as usize;
+                let ucred = libc::ucred { pid: pid as i32, uid: libc::getuid(), gid: libc::getgid() };
+                std::ptr::write_unaligned(libc::CMSG_DATA(header) as *mut libc::ucred, ucred);
+                header = libc::CMSG_NXTHDR(&message, header);
+            }
+            if count > 0 {
+                (*header).cmsg_level = libc::SOL_SOCKET;
+                (*header).cmsg_type = libc::SCM_RIGHTS;
+                (*header).cmsg_len = libc::CMSG_LEN(data_len) as usize;
+                std::ptr::copy_nonoverlapping(fds.as_ptr(), libc::CMSG_DATA(header) as *mut i32, count);
+            }
         }
     }
     value_or_errno(call(libc::SYS_sendmsg, &[fd, &message as *const libc::msghdr as i64, command.arg(3)]))
@@ -126,39 +145,63 @@ fn send_with_rights<'a>(command: &CallView<'a>, data: &'a mut Region) -> Out<'a>
 /// `recvmsg` of up to COUNT bytes with room for NFDS descriptors: a control buffer of exactly
 /// `CMSG_LEN(NFDS * sizeof(int))` bytes, so that Linux's `scm_detach_fds` installs at most NFDS (a
 /// `CMSG_SPACE` would round up to room for one more); none at all for NFDS 0 or less. NFDS is capped
-/// at `SCM_MAX_FD`, the most one message carries. The reply says how many descriptors came, the first
-/// one's number, and `msg_flags`' `MSG_CTRUNC` and `MSG_TRUNC`.
+/// at `SCM_MAX_FD`, the most one message carries. On a socket with `SO_PASSCRED` the buffer also has
+/// room for the `SCM_CREDENTIALS` that Linux puts first (`CMSG_SPACE(sizeof(struct ucred))` more), as
+/// a program that set the option sizes it. The reply says how many descriptors came, the first one's
+/// number, `msg_flags`' `MSG_CTRUNC` and `MSG_TRUNC`, and the credentials' pid.
 fn receive_with_rights<'a>(command: &CallView<'a>, data: &'a mut Region) -> Out<'a> {
     let fd = guard(command.arg(0));
     let count = command.arg(1);
     let room = command.arg(2).clamp(0, sim_core::linux::socket::SCM_MAX_FD) as u32;
+    let mut passcred: libc::c_int = 0;
+    let mut option_len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: the option is an int, written into `passcred`.
+    let asked = unsafe {
+        libc::getsockopt(
+            fd as i32,
+            libc::SOL_SOCKET,
+            libc::SO_PASSCRED,
+            &mut passcred as *mut libc::c_int as *mut libc::c_void,
+            &mut option_len,
+        )
+    } == 0
+        && passcred != 0;
     let Some(bytes) = data.ensure(count.max(0) as usize) else { super::sys::exit_now(exit_code::NO_MEMORY) };
     let mut iov = libc::iovec { iov_base: bytes.as_mut_ptr() as *mut libc::c_void, iov_len: bytes.len() };
-    let mut control = [0u64; CONTROL_WORDS];
+    let mut control = [0u64; CONTROL_WORDS + CREDS_WORDS];
     // SAFETY: an all-zero `msghdr` is valid (no name, no control).
     let mut message: libc::msghdr = unsafe { std::mem::zeroed() };
     message.msg_iov = &mut iov;
     message.msg_iovlen = 1;
-    if room > 0 {
+    // SAFETY: `CMSG_LEN` and `CMSG_SPACE` only compute sizes, which the buffer holds.
+    let length = unsafe {
+        (if asked { libc::CMSG_SPACE(UCRED_LEN) } else { 0 }) + if room > 0 { libc::CMSG_LEN(4 * room) } else { 0 }
+    };
+    if length > 0 {
         message.msg_control = control.as_mut_ptr() as *mut libc::c_void;
-        // SAFETY: `CMSG_LEN` only computes a size, which the buffer holds.
-        message.msg_controllen = unsafe { libc::CMSG_LEN(4 * room) } as usize;
+        message.msg_controllen = length as usize;
     }
     let result = call(libc::SYS_recvmsg, &[fd, &mut message as *mut libc::msghdr as i64, command.arg(3)]);
     if result < 0 {
         return Reply::Errno(-result as i32);
     }
-    let (mut first, mut fds) = (-1, 0);
-    if room > 0 && message.msg_controllen > 0 {
-        // SAFETY: Linux wrote at most `msg_controllen` bytes of control messages into the buffer.
+    let (mut first, mut fds, mut creds) = (-1, 0, -1);
+    if length > 0 && message.msg_controllen > 0 {
+        // SAFETY: Linux wrote at most `msg_controllen` bytes of control messages into the buffer, and
+        // `CMSG_NXTHDR` stops inside it.
         unsafe {
-            let header = libc::CMSG_FIRSTHDR(&message);
-            if !header.is_null() && (*header).cmsg_level == libc::SOL_SOCKET && (*header).cmsg_type == libc::SCM_RIGHTS
-            {
-                fds = (((*header).cmsg_len - libc::CMSG_LEN(0) as usize) / 4) as i32;
-                if fds > 0 {
-                    first = *(libc::CMSG_DATA(header) as *const i32);
+            let mut header = libc::CMSG_FIRSTHDR(&message);
+            while !header.is_null() {
+                if (*header).cmsg_level == libc::SOL_SOCKET && (*header).cmsg_type == libc::SCM_RIGHTS {
+                    fds = (((*header).cmsg_len - libc::CMSG_LEN(0) as usize) / 4) as i32;
+                    if fds > 0 {
+                        first = std::ptr::read_unaligned(libc::CMSG_DATA(header) as *const i32);
+                    }
                 }
+                if (*header).cmsg_level == libc::SOL_SOCKET && (*header).cmsg_type == libc::SCM_CREDENTIALS {
+                    creds = std::ptr::read_unaligned(libc::CMSG_DATA(header) as *const libc::ucred).pid;
+                }
+                header = libc::CMSG_NXTHDR(&message, header);
             }
         }
     }
@@ -167,7 +210,7 @@ fn receive_with_rights<'a>(command: &CallView<'a>, data: &'a mut Region) -> Out<
         // `MSG_TRUNC` asked for a datagram's real length, which the simulator gives as a number alone.
         return Reply::Value(result);
     }
-    Reply::Received { fd: first, fds, flags, bytes: &bytes[..result as usize] }
+    Reply::Received { fd: first, fds, flags, creds, bytes: &bytes[..result as usize] }
 }
 
 pub fn perform<'a>(command: &CallView<'a>, data: &'a mut Region) -> Out<'a> {
