@@ -1561,6 +1561,19 @@ fn fd_row(browser: &Browser, pid: u32, fd: i32, class: &str) -> (String, bool) {
 }
 
 #[test]
+fn a_message_to_a_socket_with_passcred_shows_who_sent_it() {
+    let browser = Browser::start(1280, 1000);
+    // Step 7: ann's datagram waits in logd's socket, which has SO_PASSCRED: the kernel wrote ann's pid
+    // on it.
+    open_library_at(&browser, "socket-credentials", 7);
+    let facts = wait_text(&browser, "#socket-end-1 .family", "SO_PASSCRED");
+    assert!(facts.contains("bound to /tmp/log.sock"), "{facts}");
+    let creds = wait_text(&browser, "#socket-end-1-queue .message .creds", "from ann (pid 3)");
+    assert_eq!(creds, "from ann (pid 3)");
+    save_screenshot(&browser, "socket-credentials");
+}
+
+#[test]
 fn a_passed_descriptor_is_drawn_in_flight_and_then_as_a_new_number_in_the_receivers_table() {
     let browser = Browser::start(1280, 1000);
     // Step 11: the keeper's sendmsg put its pipe's read end (its fd 5) in a message.

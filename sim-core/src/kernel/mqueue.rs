@@ -645,6 +645,7 @@ impl Mechanism for Mqueues {
                     len: message.len() as u32,
                     preview: message[..message.len().min(32)].to_vec(),
                     rights: Vec::new(),
+                    creds: None,
                 })
                 .collect();
             out.push(ObjectView::Mqueue(Box::new(MqueueView {

@@ -695,6 +695,7 @@ impl Mechanism for MsgQueues {
                     len: message.text.len() as u32,
                     preview: message.text[..message.text.len().min(32)].to_vec(),
                     rights: Vec::new(),
+                    creds: None,
                 })
                 .collect();
             out.push(ObjectView::MsgQueue(Box::new(MsgQueueView {

@@ -1843,6 +1843,7 @@ fn end_view(kernel: &Kernel, socket: &Socket) -> SocketEndView {
                         object: crate::present::snapshot::file_words(kernel, kernel.file(file)),
                     })
                     .collect(),
+                creds: entry.creds,
             })
             .collect(),
         queued_bytes: socket.queued,
@@ -1857,6 +1858,8 @@ fn end_view(kernel: &Kernel, socket: &Socket) -> SocketEndView {
         backlog: socket.backlog,
         pending: socket.pending.iter().copied().collect(),
         connect_waiters: socket.connect_wait.pids().collect(),
+        passcred: socket.passcred,
+        autobound: socket.autobound,
     }
 }
 

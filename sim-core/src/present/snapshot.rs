@@ -132,6 +132,11 @@ pub struct SocketEndView {
     pub backlog: u32,
     pub pending: Vec<u32>,
     pub connect_waiters: Vec<Pid>,
+    /// `SO_PASSCRED` is set, and the socket was bound by the kernel to a name of its choosing.
+    #[serde(default)]
+    pub passcred: bool,
+    #[serde(default)]
+    pub autobound: bool,
 }
 
 /// One message in a queue: its type (System V) or priority (POSIX), its size, and its first bytes.
@@ -143,6 +148,9 @@ pub struct MessageView {
     pub preview: Vec<u8>,
     /// The open files a socket's message carries in flight (`SCM_RIGHTS`).
     pub rights: Vec<PassedFileView>,
+    /// The process whose credentials a socket's message carries (`SCM_CREDENTIALS`), if any.
+    #[serde(default)]
+    pub creds: Option<Pid>,
 }
 
 /// An open file held by a message in flight: its index in the table of open files (as

@@ -304,6 +304,12 @@ fn socket_end(end: &SocketEndView, names: &Names) -> Html {
             None => facts.push(format!("bound to {path}")),
         }
     }
+    if end.autobound {
+        facts.push("bound by the kernel to a name of its choosing".to_string());
+    }
+    if end.passcred {
+        facts.push("SO_PASSCRED: told who sent each message".to_string());
+    }
     if end.listening {
         facts.push(format!("listening, backlog {}, {} to accept", end.backlog, end.pending.len()));
     }
@@ -329,6 +335,11 @@ fn socket_end(end: &SocketEndView, names: &Names) -> Html {
                             <li class={classes!("message", (!entry.rights.is_empty()).then_some("carries-rights"))}>
                                 <span class="message-size">{format!("{} B", entry.len)}</span>
                                 <code class="preview">{quote_bytes(&entry.preview, 24)}</code>
+                                if let Some(pid) = entry.creds {
+                                    <span class="creds" title="SCM_CREDENTIALS: the kernel wrote the sender's pid, uid and gid on the message">
+                                        {format!("from {} (pid {pid})", name_of(names, pid))}
+                                    </span>
+                                }
                                 { for entry.rights.iter().map(|passed| html! {
                                     <span class="passed-file" data-file={passed.file.to_string()}
                                         title="SCM_RIGHTS: the message holds this open file until it is received">
