@@ -537,6 +537,50 @@ pub const TOURS: &[Tour] = &[
             Stop { at: At::End, text: "Each client got its own answer, from one process that never guessed wrong." },
         ],
     },
+    Tour {
+        id: "credentials",
+        section: "Sockets",
+        title: "SCM_CREDENTIALS: the kernel says who sent each message",
+        scenario: "socket-credentials",
+        stops: &[
+            Stop {
+                at: At::Start,
+                text: "A log daemon and, soon, two clients. Any client can write any text into a message, so the \
+                       text cannot tell the daemon who sent it. The kernel knows, and can say.",
+            },
+            line(
+                "logd",
+                7,
+                "SO_PASSCRED on the daemon's socket: from now on every datagram sent to it carries the sender's \
+                 credentials (pid, uid, gid), written by the kernel at the send, not by the sender.",
+            ),
+            line(
+                "ann",
+                10,
+                "ann's line waits in the daemon's socket. Look at the message on the socket's card: the kernel wrote \
+                 ann's pid on it. ann did not ask for that; the receiver did.",
+            ),
+            line(
+                "logd",
+                20,
+                "recvmsg returns the bytes and an SCM_CREDENTIALS control message: r.pid is ann's pid, whatever her \
+                 text says.",
+            ),
+            line(
+                "mallory",
+                15,
+                "mallory attaches credentials herself and claims to be pid 1, init. The kernel checks them \
+                 (scm_check_creds): a process without privileges may send only its own pid, so the call fails with \
+                 EPERM and nothing is sent.",
+            ),
+            line(
+                "mallory",
+                16,
+                "With her own pid the same call works. The daemon will see pid 4, which is who she is.",
+            ),
+            Stop { at: At::End, text: "Two lines, each with the pid of the process that really sent it." },
+        ],
+    },
 ];
 
 /// The step each stop of `tour` is at in `engine`'s run (none for a stop the run never reaches). Lines
