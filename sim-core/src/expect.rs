@@ -130,7 +130,7 @@ pub fn describe_result(kernel: &Kernel, result: &CallResult, data: &[u8]) -> Str
         CallResult::Message { len, tag, .. } => format!("{} ({} bytes, tagged {tag})", quote_bytes(data, 48), len),
         CallResult::Received { len, fds, .. } => format!("{} ({} bytes, {fds} fds)", quote_bytes(data, 48), len),
         CallResult::Array { .. } => crate::present::render::values_text(data),
-        CallResult::Polled { ready, .. } => ready.to_string(),
+        CallResult::Polled { ready, .. } | CallResult::Epolled { ready, .. } => ready.to_string(),
         CallResult::Pair { .. } => "0".to_string(),
         CallResult::Fork { child } => child.to_string(),
         CallResult::Waited { child, status } | CallResult::WaitedInfo { child, status } => {

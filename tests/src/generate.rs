@@ -465,7 +465,8 @@ pub fn call_with(spec: &'static CallSpec, values: Values, choose: &OperandChoose
         | Binding::Bytes
         | Binding::Rights
         | Binding::Polled
-        | Binding::Selected => prop::option::of(pick(&["n", "m"])).boxed(),
+        | Binding::Selected
+        | Binding::Epolled => prop::option::of(pick(&["n", "m"])).boxed(),
         Binding::Nothing => Just(None).boxed(),
     };
     let retry = if spec.result == ResultShape::NoReturn {
@@ -556,7 +557,7 @@ pub fn memory_scenario() -> impl Strategy<Value = Scenario> {
 
 /// Descriptors a socket scenario's calls name: the pair, the listener, and what `socket`, `accept`
 /// and `recvmsg` bind; a few small numbers too (other descriptors, or none).
-const SOCKET_FDS: &[&str] = &["sp.0", "sp.1", "l", "f", "d", "r.fd"];
+const SOCKET_FDS: &[&str] = &["sp.0", "sp.1", "l", "f", "d", "r.fd", "ep"];
 
 fn socket_fd() -> BoxedStrategy<Expr> {
     prop_oneof![8 => name(SOCKET_FDS), 1 => (-1i64..9).prop_map(|value| expr(ExprKind::Int(value)))].boxed()
@@ -573,6 +574,10 @@ pub fn socket_calls() -> BoxedStrategy<Stmt> {
         })
         .map(|spec| {
             call_with(spec, Values::Run, &|id, index, kind, values| match kind {
+                // An epoll call's instance: mostly the scenario's own.
+                OperandKind::Fd if matches!(id, CallId::EpollCtl | CallId::EpollWait) && index == 0 => {
+                    prop_oneof![6 => name(&["ep"]), 1 => socket_fd()].prop_map(Arg::Expr).boxed()
+                }
                 OperandKind::Fd => socket_fd().prop_map(Arg::Expr).boxed(),
                 OperandKind::PollFd => (socket_fd(), flags(Family::PollEvent))
                     .prop_map(|(fd, events)| Arg::List(located(vec![fd, events])))
@@ -587,8 +592,15 @@ pub fn socket_calls() -> BoxedStrategy<Stmt> {
                 }
                 OperandKind::Path => socket_address(values, id == CallId::Connect),
                 // `poll`'s timeout: none, just a look, or a short or a long wait.
-                OperandKind::Int if matches!(id, CallId::Poll | CallId::Select) && index == 0 => {
+                OperandKind::Int
+                    if matches!(id, CallId::Poll | CallId::Select) && index == 0
+                        || id == CallId::EpollWait && index == 2 =>
+                {
                     prop::sample::select(&[-1i64, 0, 5, 1000][..]).prop_map(int_arg).boxed()
+                }
+                // `epoll_wait`'s MAXEVENTS: mostly a few, sometimes none (`EINVAL`) or plenty.
+                OperandKind::Int if id == CallId::EpollWait => {
+                    prop::sample::select(&[1i64, 2, 5, 5, 0, 64][..]).prop_map(int_arg).boxed()
                 }
                 _ => operand(kind, values),
             })
@@ -610,8 +622,12 @@ pub fn socket_scenario() -> impl Strategy<Value = Scenario> {
     // Which of the idioms random calls would rarely line up are there: the worker connects to the
     // listener, main accepts, the worker passes a descriptor through the pair and main receives it.
     let idioms = (any::<bool>(), any::<bool>(), any::<bool>());
-    (kind(), kind(), address, 0i64..3, idioms, body(), body(), body()).prop_map(
-        |(pair, listener, address, backlog, (connects, accepts, passes), mut before, mut child, mut after)| {
+    // What the epoll instance watches from the start: one end of the pair, level- or edge-triggered.
+    let watched = prop::sample::select(
+        &[linux::epoll::EPOLLIN, linux::epoll::EPOLLIN | linux::epoll::EPOLLOUT | linux::epoll::EPOLLET][..],
+    );
+    (kind(), kind(), address, 0i64..3, idioms, watched, body(), body(), body()).prop_map(
+        |(pair, listener, address, backlog, (connects, accepts, passes), watched, mut before, mut child, mut after)| {
             let call = |bind: Option<&str>, call: CallId, args: Vec<Arg>| {
                 Stmt::Call(CallStmt {
                     bind: bind.map(|name| located(name.to_string())),
@@ -624,7 +640,13 @@ pub fn socket_scenario() -> impl Strategy<Value = Scenario> {
             };
             let name_arg = |name: &str| Arg::Expr(expr(ExprKind::Name(name.into())));
             let mut body = vec![
+                call(Some("ep"), CallId::EpollCreate1, vec![]),
                 call(Some("sp"), CallId::Socketpair, vec![int_arg(pair)]),
+                call(
+                    None,
+                    CallId::EpollCtl,
+                    vec![name_arg("ep"), int_arg(linux::epoll::EPOLL_CTL_ADD), name_arg("sp.0"), int_arg(watched)],
+                ),
                 call(Some("l"), CallId::Socket, vec![int_arg(listener)]),
                 call(None, CallId::Bind, vec![name_arg("l"), Arg::Path(located(address.to_string()))]),
                 call(None, CallId::Listen, vec![name_arg("l"), int_arg(backlog)]),

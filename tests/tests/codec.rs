@@ -91,6 +91,14 @@ fn result() -> impl Strategy<Value = CallResult> {
             }
         ),
         (any::<u16>(), any::<[u16; 5]>()).prop_map(|(ready, revents)| CallResult::Polled { ready, revents }),
+        // As the kernel makes them: the events reported first, zeros past them.
+        (0u16..=5, any::<[i16; 5]>(), any::<[u16; 5]>()).prop_map(|(ready, mut fds, mut events)| {
+            for at in ready as usize..5 {
+                fds[at] = 0;
+                events[at] = 0;
+            }
+            CallResult::Epolled { ready, fds, events }
+        }),
     ]
 }
 
@@ -121,6 +129,7 @@ fn reason() -> impl Strategy<Value = BlockReason> {
         number::<u32>().prop_map(|socket| BlockReason::SocketReceiverFull { socket }),
         (any::<u64>(), any::<u32>()).prop_map(|(address, value)| BlockReason::Futex { address, value }),
         (any::<u8>(), any::<u64>()).prop_map(|(entries, until)| BlockReason::Poll { entries, until }),
+        (number::<u32>(), any::<u64>()).prop_map(|(epoll, until)| BlockReason::Epoll { epoll, until }),
     ]
 }
 

@@ -98,6 +98,7 @@ fn socket_scenarios_connect_send_pass_descriptors_and_poll() {
     let mut runner = TestRunner::deterministic();
     let (mut accepted, mut received, mut passed, mut polled_ready, mut poll_slept) = (0, 0, 0, 0, 0);
     let (mut selected_ready, mut select_slept) = (0, 0);
+    let (mut epoll_events, mut epoll_slept) = (0, 0);
     for _ in 0..300 {
         let scenario = socket_scenario().new_tree(&mut runner).expect("a scenario").current();
         let config = RunConfig { max_steps: 2_000, check_invariants: true, ..RunConfig::default() };
@@ -118,8 +119,10 @@ fn socket_scenarios_connect_send_pass_descriptors_and_poll() {
                     (_, CallResult::Received { fds, .. }) if *fds > 0 => passed += 1,
                     (Some(CallId::Select), CallResult::Polled { ready, .. }) if *ready > 0 => selected_ready += 1,
                     (_, CallResult::Polled { ready, .. }) if *ready > 0 => polled_ready += 1,
+                    (_, CallResult::Epolled { ready, .. }) if *ready > 0 => epoll_events += 1,
                     _ => {}
                 },
+                EventKind::Block { op, .. } if call(*op) == Some(CallId::EpollWait) => epoll_slept += 1,
                 EventKind::Block { op, .. } if call(*op) == Some(CallId::Poll) => poll_slept += 1,
                 EventKind::Block { op, .. } if call(*op) == Some(CallId::Select) => select_slept += 1,
                 _ => {}
@@ -129,7 +132,8 @@ fn socket_scenarios_connect_send_pass_descriptors_and_poll() {
     eprintln!(
         "300 socket scenarios: {accepted} accepts, {received} receives with bytes, {passed} descriptors passed, \
          {polled_ready} polls with entries ready, {poll_slept} polls asleep, {selected_ready} selects with \
-         descriptors ready, {select_slept} selects asleep"
+         descriptors ready, {select_slept} selects asleep, {epoll_events} epoll_waits with events, \
+         {epoll_slept} epoll_waits asleep"
     );
     assert!(
         accepted > 0
@@ -138,9 +142,12 @@ fn socket_scenarios_connect_send_pass_descriptors_and_poll() {
             && polled_ready > 0
             && poll_slept > 0
             && selected_ready > 0
-            && select_slept > 0,
+            && select_slept > 0
+            && epoll_events > 0
+            && epoll_slept > 0,
         "accepted {accepted}, received {received}, passed {passed}, polled ready {polled_ready}, poll slept \
-         {poll_slept}, selected ready {selected_ready}, select slept {select_slept}"
+         {poll_slept}, selected ready {selected_ready}, select slept {select_slept}, epoll events \
+         {epoll_events}, epoll slept {epoll_slept}"
     );
 }
 

@@ -1713,3 +1713,71 @@ fn a_process_in_select_shows_each_descriptor_of_its_sets_and_where_it_became_rea
     assert!(fd_row(&browser, 2, 3, "fd-ready").1, "the ready descriptor is highlighted in the table");
     save_screenshot(&browser, "select-ready");
 }
+
+/// The watched descriptors of epoll instance `id`'s card: each line's text and whether it is marked
+/// as on the ready list.
+fn epoll_items(browser: &Browser, id: u32) -> Vec<(String, bool)> {
+    let value = browser.script(
+        "return Array.from(document.querySelectorAll('#epoll-' + arguments[0] + ' .epoll-item'))
+            .map(item => [item.textContent, item.classList.contains('ready')]);",
+        vec![Value::from(id)],
+    );
+    value
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .map(|item| (item[0].as_str().unwrap_or_default().to_string(), item[1].as_bool().unwrap_or_default()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn an_epoll_instance_shows_what_it_watches_its_ready_list_and_its_sleeper() {
+    let browser = Browser::start(1280, 1000);
+    // The server (pid 2) runs alone: the instance, two pipes, two forks, closes, O_NONBLOCK, two
+    // edge-triggered items, then epoll_wait, which sleeps: no client has written yet.
+    let mut run = sim_core::share::SharedRun {
+        scenario: library_text("epoll-edge-triggered").to_string(),
+        seed: 0,
+        policy: sim_core::Policy::RoundRobin,
+        forced: vec![2; 12],
+        step: 12,
+    };
+    browser.goto("about:blank");
+    browser.goto(&format!("{}#{}", playground(), sim_core::share::encode(&run)));
+    wait_module(&browser, "full");
+    wait_step(&browser, "step 12 /");
+    wait_text(&browser, "#lane-2 .why", "epoll instance 1 has no event to report");
+    wait_text(&browser, "#epoll-1 .usage", "2 watched · 0 ready");
+    assert_eq!(
+        epoll_items(&browser, 1),
+        vec![
+            ("fd 4 pipe 1 (read end) · watches EPOLLIN · edge · nothing now".to_string(), false),
+            ("fd 6 pipe 2 (read end) · watches EPOLLIN · edge · nothing now".to_string(), false),
+        ]
+    );
+    wait_text(&browser, "#epoll-1-waiters", "server (2)");
+
+    // Steps 13 to 16: ann (pid 3) closes the ends she does not use and writes; the write's wake-up
+    // puts her pipe's item on the ready list and wakes the server.
+    run.forced.extend([3, 3, 3, 3]);
+    run.step = 16;
+    browser.goto("about:blank");
+    browser.goto(&format!("{}#{}", playground(), sim_core::share::encode(&run)));
+    wait_module(&browser, "full");
+    wait_step(&browser, "step 16 /");
+    wait_text(&browser, "#epoll-1 .usage", "2 watched · 1 ready");
+    assert_eq!(
+        epoll_items(&browser, 1),
+        vec![
+            ("fd 4 pipe 1 (read end) · watches EPOLLIN · edge · has EPOLLIN · ready list #1".to_string(), true),
+            ("fd 6 pipe 2 (read end) · watches EPOLLIN · edge · nothing now".to_string(), false),
+        ]
+    );
+    let waiting = browser.script("return document.getElementById('epoll-1-waiters') === null;", Vec::new());
+    assert_eq!(waiting.as_bool(), Some(true), "the woken server no longer waits on the instance");
+    browser.script("document.getElementById('epoll-1').scrollIntoView({block: 'center'});", Vec::new());
+    save_screenshot(&browser, "epoll-ready");
+}

@@ -952,6 +952,9 @@ impl<'n> Driver<'n> {
             Reply::Polled { ready, revents } => {
                 (*ready as i64, None, None, None, format!("{ready} (revents {revents:?})"))
             }
+            Reply::Epolled { ready, fds, events } => {
+                (*ready as i64, None, None, None, format!("{ready} (fds {fds:?}, events {events:?})"))
+            }
             Reply::Received { fd, fds, flags, creds, bytes } => {
                 let len = bytes.len() as i64;
                 received = Some((*fd, *fds, *flags, *creds));
@@ -997,6 +1000,16 @@ impl<'n> Driver<'n> {
                 if let Reply::Polled { revents: got, .. } = &reply {
                     for at in 0..entries as usize {
                         proc.vars[revents[at] as usize] = got[at] as i64;
+                    }
+                }
+            }
+            Bind::Epolled { count, fds, events } => {
+                proc.vars[count as usize] = value;
+                if let Reply::Epolled { ready, fds: got_fds, events: got } = &reply {
+                    for at in 0..fds.len() {
+                        let reported = at < *ready as usize;
+                        proc.vars[fds[at] as usize] = if reported { got_fds[at] as i64 } else { -1 };
+                        proc.vars[events[at] as usize] = if reported { got[at] as i64 } else { 0 };
                     }
                 }
             }

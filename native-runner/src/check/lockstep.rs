@@ -1840,6 +1840,11 @@ impl Runner<'_> {
                         Res::Received { bytes: Bytes::new(bytes), fd, fds: fds as u16, flags: flags as u16, creds }
                     }
                     Reply::Polled { ready, revents } => Res::Polled { ready: ready as u16, revents },
+                    Reply::Epolled { ready, fds, events } => Res::Epolled {
+                        ready: ready as u16,
+                        fds: fds.map(|fd| fd as i16),
+                        events: events.map(|value| value as u16),
+                    },
                     Reply::Array(bytes) => Res::Array {
                         values: bytes.chunks_exact(2).map(|pair| u16::from_le_bytes([pair[0], pair[1]])).collect(),
                     },

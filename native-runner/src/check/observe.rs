@@ -180,6 +180,11 @@ pub enum Res {
         ready: u16,
         revents: [u16; sim_core::linux::poll::MAX_POLL_FDS],
     },
+    Epolled {
+        ready: u16,
+        fds: [i16; sim_core::linux::epoll::MAX_EPOLL_EVENTS],
+        events: [u16; sim_core::linux::epoll::MAX_EPOLL_EVENTS],
+    },
 }
 
 /// What one process did in one step, or what happened to it.
@@ -272,6 +277,7 @@ pub fn sim_result(trace: &Trace, result: &CallResult) -> Res {
             Res::Received { bytes: Bytes::new(trace.read_data(offset, len).to_vec()), fd, fds, flags, creds }
         }
         CallResult::Polled { ready, revents } => Res::Polled { ready, revents },
+        CallResult::Epolled { ready, fds, events } => Res::Epolled { ready, fds, events },
         CallResult::Array { offset, len } => Res::Array {
             values: trace
                 .read_data(offset, len)
@@ -310,7 +316,7 @@ pub fn raw_value(result: &Res) -> i64 {
         Res::Pair { .. } | Res::WaitedInfo { .. } | Res::Out { .. } | Res::Array { .. } => 0,
         Res::Fork { child } => *child as i64,
         Res::Waited { child, .. } => *child as i64,
-        Res::Polled { ready, .. } => *ready as i64,
+        Res::Polled { ready, .. } | Res::Epolled { ready, .. } => *ready as i64,
     }
 }
 
@@ -361,6 +367,15 @@ pub fn obs_text(obs: &Obs) -> String {
             Res::Polled { ready, revents } => format!(
                 "= {ready} (revents {})",
                 revents.iter().map(|value| format!("{value:#x}")).collect::<Vec<_>>().join(", ")
+            ),
+            Res::Epolled { ready, fds, events } => format!(
+                "= {ready} ({})",
+                fds.iter()
+                    .zip(events)
+                    .take(*ready as usize)
+                    .map(|(fd, value)| format!("fd {fd} events {value:#x}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             Res::Array { values } => format!(
                 "= 0, stores {{{}}}",

@@ -160,6 +160,12 @@ pub enum Reply<D = Vec<u8>> {
         ready: i32,
         revents: [u16; sim_core::linux::poll::MAX_POLL_FDS],
     },
+    /// `epoll_wait` returned `ready` and stored these events, each with its `data.fd`.
+    Epolled {
+        ready: i32,
+        fds: [i32; sim_core::linux::epoll::MAX_EPOLL_EVENTS],
+        events: [u32; sim_core::linux::epoll::MAX_EPOLL_EVENTS],
+    },
 }
 
 /// What a handler's `siginfo_t` holds: the sender's pid, the value (`sigqueue`), and how it was sent.
@@ -213,6 +219,7 @@ const REPLY_MESSAGE: u8 = 12;
 const REPLY_ARRAY: u8 = 13;
 const REPLY_RECEIVED: u8 = 14;
 const REPLY_POLLED: u8 = 15;
+const REPLY_EPOLLED: u8 = 16;
 
 const BELOW_NOT_IN_CALL: u8 = 0;
 const BELOW_RESTART: u8 = 1;
@@ -627,6 +634,13 @@ fn encode_reply_head<D: AsRef<[u8]>>(reply: &Reply<D>) -> Head {
                 out.u32(*value as u32);
             }
         }
+        Reply::Epolled { ready, fds, events } => {
+            out = Head::new(REPLY_EPOLLED);
+            out.i32(*ready);
+            for (fd, value) in fds.iter().zip(events) {
+                out.i32(*fd).u32(*value);
+            }
+        }
     }
     out
 }
@@ -695,6 +709,16 @@ fn decode_reply_fields(bytes: &[u8]) -> Result<Reply, DecodeError> {
                 *value = input.u32("revents")? as u16;
             }
             Reply::Polled { ready, revents }
+        }
+        REPLY_EPOLLED => {
+            let ready = input.i32("ready")?;
+            let mut fds = [0i32; sim_core::linux::epoll::MAX_EPOLL_EVENTS];
+            let mut events = [0u32; sim_core::linux::epoll::MAX_EPOLL_EVENTS];
+            for (fd, value) in fds.iter_mut().zip(&mut events) {
+                *fd = input.i32("event descriptor")?;
+                *value = input.u32("events")?;
+            }
+            Reply::Epolled { ready, fds, events }
         }
         other => return Err(DecodeError::UnknownKind(other)),
     };
@@ -1050,6 +1074,7 @@ mod tests {
             Reply::Received { fd: 5, fds: 2, flags: 8, creds: 7, bytes: b"with rights".to_vec() },
             Reply::Received { fd: -1, fds: 0, flags: 0, creds: -1, bytes: Vec::new() },
             Reply::Polled { ready: 2, revents: [1, 0x11, 0, 0x20, 0] },
+            Reply::Epolled { ready: 2, fds: [4, 7, 0, 0, 0], events: [1, 0x10, 0, 0, 0] },
         ];
         let mut buffer = Vec::new();
         for reply in replies {

@@ -79,6 +79,8 @@ impl Kernel {
                         }
                         // A poller waits for whoever could make one of its entries ready.
                         BlockReason::Poll { .. } if crate::IPC => self.poll_could_end_wait(*pid),
+                        // An epoll sleeper waits for whoever could make one of its instance's items ready.
+                        BlockReason::Epoll { epoll, .. } if crate::IPC => self.epoll_could_end_wait(*epoll, 1),
                         // Not reached without the IPC mechanisms: nothing sleeps on their objects.
                         BlockReason::SemOp { .. }
                         | BlockReason::MsgEmpty { .. }
@@ -92,7 +94,8 @@ impl Kernel {
                         | BlockReason::SocketBacklog { .. }
                         | BlockReason::SocketReceiverFull { .. }
                         | BlockReason::Futex { .. }
-                        | BlockReason::Poll { .. } => Vec::new(),
+                        | BlockReason::Poll { .. }
+                        | BlockReason::Epoll { .. } => Vec::new(),
                     };
                     (Some(reason.clone()), waits_for)
                 }

@@ -33,6 +33,8 @@ pub enum FileObject {
     Socket(u32),
     /// A POSIX shared memory object, by number (`shm_open`).
     ShmObject(u32),
+    /// An epoll instance, by number (`epoll_create1`).
+    Epoll(u32),
 }
 
 impl FileObject {
@@ -43,13 +45,18 @@ impl FileObject {
             FileObject::Mqueue(id) => ObjectRef::mqueue(id),
             FileObject::Socket(id) => ObjectRef::socket(id),
             FileObject::ShmObject(id) => ObjectRef::shm_object(id),
+            FileObject::Epoll(id) => ObjectRef::epoll(id),
         }
     }
 
     pub fn pipe(self) -> Option<u32> {
         match self {
             FileObject::Pipe(id) => Some(id),
-            FileObject::DevNull | FileObject::Mqueue(_) | FileObject::Socket(_) | FileObject::ShmObject(_) => None,
+            FileObject::DevNull
+            | FileObject::Mqueue(_)
+            | FileObject::Socket(_)
+            | FileObject::ShmObject(_)
+            | FileObject::Epoll(_) => None,
         }
     }
 }
@@ -164,6 +171,10 @@ impl Kernel {
         if file.refs > 0 {
             return;
         }
+        // `__fput` calls `eventpoll_release` before the file's own `release`: the items watching the
+        // file go first, and an instance's own file takes its items with it.
+        let object = self.file(index).object;
+        self.epoll_file_released(index, object);
         let file = self.files[index as usize].take().expect("just checked");
         self.free_files.push(index);
         match file.object {
@@ -174,7 +185,7 @@ impl Kernel {
             FileObject::Socket(id) if crate::IPC => super::socket::release(self, id, by, trace),
             FileObject::Socket(_) => {}
             FileObject::ShmObject(id) if crate::IPC => super::posix_shm::release(self, id),
-            FileObject::ShmObject(_) => {}
+            FileObject::ShmObject(_) | FileObject::Epoll(_) => {}
         }
     }
 
@@ -234,9 +245,11 @@ fn fcntl_call(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Exe
         fcntl::F_GETPIPE_SZ | fcntl::F_SETPIPE_SZ => match kernel.file(index).object {
             FileObject::Pipe(pipe) => super::pipe::fcntl(kernel, pid, pipe, command, arg, trace),
             // `pipe_fcntl` finds no pipe behind the file.
-            FileObject::DevNull | FileObject::Mqueue(_) | FileObject::Socket(_) | FileObject::ShmObject(_) => {
-                Kernel::error(EBADF)
-            }
+            FileObject::DevNull
+            | FileObject::Mqueue(_)
+            | FileObject::Socket(_)
+            | FileObject::ShmObject(_)
+            | FileObject::Epoll(_) => Kernel::error(EBADF),
         },
         _ => Kernel::error(EINVAL),
     }
@@ -273,7 +286,8 @@ pub(crate) fn write(kernel: &mut Kernel, pid: Pid, call: &CallOp, args: &Args, t
                 Err(exec) => exec,
             }
         }
-        FileObject::ShmObject(_) => Kernel::error(EINVAL),
+        // An epoll instance's file has neither `read` nor `write` (`FMODE_CAN_WRITE` unset).
+        FileObject::ShmObject(_) | FileObject::Epoll(_) => Kernel::error(EINVAL),
     }
 }
 
@@ -387,7 +401,7 @@ pub(crate) fn read(kernel: &mut Kernel, pid: Pid, args: &Args, trace: &mut Trace
             kernel.file_mut(index).offset += result.return_value();
             Exec::Done(result)
         }
-        FileObject::ShmObject(_) => Kernel::error(EINVAL),
+        FileObject::ShmObject(_) | FileObject::Epoll(_) => Kernel::error(EINVAL),
     }
 }
 
@@ -463,6 +477,8 @@ impl Mechanism for Descriptors {
                     // A pipe is a stream: `stream_open` took away `FMODE_LSEEK`; a socket's file has
                     // `no_llseek`.
                     FileObject::Pipe(_) | FileObject::Socket(_) => Kernel::error(ESPIPE),
+                    // `noop_llseek`: the offset stays where it is, 0.
+                    FileObject::Epoll(_) => Exec::Done(CallResult::Value { value: kernel.file(index).offset }),
                     FileObject::Mqueue(_) => default_llseek(
                         kernel.file_mut(index),
                         call.arg(1),
@@ -485,7 +501,7 @@ impl Mechanism for Descriptors {
                 let Some(index) = kernel.file_used(pid, call.arg(0)) else { return Kernel::error(EBADF) };
                 let file = kernel.file(index);
                 match (file.object, call.id()) {
-                    (FileObject::Pipe(_) | FileObject::Socket(_), _) => Kernel::error(ESPIPE),
+                    (FileObject::Pipe(_) | FileObject::Socket(_) | FileObject::Epoll(_), _) => Kernel::error(ESPIPE),
                     (FileObject::DevNull, CallId::Pread) if file.readable => Exec::Done(trace.record_data(&[])),
                     (FileObject::DevNull, CallId::Pwrite) if file.writable => {
                         Exec::Done(CallResult::Value { value: call.arg(1) })
@@ -542,6 +558,8 @@ impl Mechanism for Descriptors {
                         }
                         Exec::Done(CallResult::Out { value: super::socket::bytes_readable(kernel, id) })
                     }
+                    // `ep_eventpoll_ioctl` knows only its busy-poll parameters: `EINVAL` for the rest.
+                    (FileObject::Epoll(_), _) => Kernel::error(EINVAL),
                     // `/dev/null` has no ioctls, and a pipe knows only FIONREAD.
                     _ => Kernel::error(ENOTTY),
                 }

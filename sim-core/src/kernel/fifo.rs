@@ -7,6 +7,7 @@
 //! the partner to still be there (`wait_for_partner`).
 
 use super::fd::{FileObject, OpenFile};
+use super::pipe::Side;
 use super::wait::Wake;
 use super::{CallContext, Exec, Kernel, Mechanism, Scratch};
 use crate::lang::syscalls::CallId;
@@ -118,7 +119,7 @@ fn open(kernel: &mut Kernel, pid: Pid, path_index: u32, flags: i64, trace: &mut 
         // `wake_up_partner`. A reader sleeping in read() on an empty FIFO with no writer does not
         // exist (it would have seen end of file), so only openers need waking here.
         let object = ObjectRef::pipe(pipe_id);
-        kernel.wake_queue(pipe_id, |pipe| &mut pipe.open_wait, Wake::All, pid, WakeCause::Partner { object }, trace);
+        kernel.wake_queue(pipe_id, Side::Open, Wake::All, pid, WakeCause::Partner { object }, trace);
     }
     let pipe = kernel.pipe_mut(pipe_id);
     let must_wait = match (readable, writable) {

@@ -13,6 +13,7 @@
 //! ARCHITECTURE.md says how to add a call and how to add a mechanism.
 
 pub mod deadlock;
+pub mod epoll;
 pub mod fd;
 pub mod fifo;
 pub mod invariants;
@@ -220,6 +221,10 @@ pub struct Kernel {
     pub sockets: Vec<Option<socket::Socket>>,
     /// Socket files in the file system namespace, by path: the socket bound there (which may be gone).
     pub socket_names: BTreeMap<Arc<str>, u32>,
+    /// Epoll instances, indexed by `id - 1`; a released one leaves `None` (reused, lowest first).
+    pub epolls: Vec<Option<epoll::Epoll>>,
+    /// How many epoll items were ever added (each item's `seq`).
+    pub(crate) epoll_seq: u64,
     pub step: u64,
     pub bytes_in_flight: u64,
     /// Pages of freed pipes that a clone of the kernel still held when they were freed.
@@ -292,6 +297,8 @@ impl Kernel {
             frames: mm::Frames::default(),
             sockets: Vec::new(),
             socket_names: BTreeMap::new(),
+            epolls: Vec::new(),
+            epoll_seq: 0,
             step: 0,
             bytes_in_flight: 0,
             pages_released_shared: 0,
@@ -1097,6 +1104,7 @@ impl Kernel {
             <posix_shm::ShmObjects as Mechanism>::views(self, &mut views);
             <mm::Memory as Mechanism>::views(self, &mut views);
             <socket::Sockets as Mechanism>::views(self, &mut views);
+            <poll::Polls as Mechanism>::views(self, &mut views);
         }
         views
     }
@@ -1115,7 +1123,12 @@ impl Kernel {
     #[cfg_attr(not(feature = "small"), inline(always))]
     pub(crate) fn wake(&mut self, pid: Pid, by: Pid, cause: WakeCause, trace: &mut Trace) {
         if matches!(self.process(pid).state, ProcState::Blocked(_)) {
-            if crate::IPC && matches!(self.process(pid).state, ProcState::Blocked(BlockReason::Poll { .. })) {
+            if crate::IPC
+                && matches!(
+                    self.process(pid).state,
+                    ProcState::Blocked(BlockReason::Poll { .. } | BlockReason::Epoll { .. })
+                )
+            {
                 // A poller woken by one of its objects leaves the queues of the others now (Linux
                 // leaves its entries there until `poll` returns, where a wake-up finds it awake).
                 self.leave_poll_queues(pid);
@@ -1141,7 +1154,9 @@ impl Kernel {
     /// call or end its wait (see [`process::Process::still_queued`]).
     pub(crate) fn wake_for_signal(&mut self, pid: Pid) {
         let ProcState::Blocked(reason) = &self.process(pid).state else { return };
-        if mechanism_of(reason).is_ipc() {
+        // An `epoll_wait` sleeper leaves its instance's queue at once: it is no longer one a wake-up of
+        // the instance can count as woken (`try_to_wake_up` finds it running).
+        if mechanism_of(reason).is_ipc() && !matches!(reason, BlockReason::Epoll { .. }) {
             let reason = reason.clone();
             self.proc_mut(pid).still_queued = Some(reason);
         } else {
@@ -1149,17 +1164,22 @@ impl Kernel {
         }
     }
 
-    /// Wakes whom a wake-up on `queue` wakes, the queue picked from a pipe by `pick`.
+    /// Wakes whom a wake-up on one of a pipe's queues wakes: the epoll items on it first (their
+    /// callbacks sit at the queue's head), then the sleepers.
     #[cfg_attr(not(feature = "small"), inline(always))]
     pub(crate) fn wake_queue(
         &mut self,
         pipe: u32,
-        pick: fn(&mut Pipe) -> &mut wait::WaitQueue,
+        side: pipe::Side,
         how: wait::Wake,
         by: Pid,
         cause: WakeCause,
         trace: &mut Trace,
     ) {
+        if crate::IPC && !self.epolls.is_empty() {
+            self.epoll_callback(side.poll_queue(pipe), pipe::wake_key(cause), by, cause, trace);
+        }
+        let pick = side.pick();
         // The usual case, one sleeper, goes without the list of those woken.
         if let Some(pid) = pick(self.pipe_mut(pipe)).take_only() {
             self.wake(pid, by, cause, trace);
@@ -1258,6 +1278,16 @@ impl Kernel {
             }
             // A failed `poll` stores -1 and leaves each `revents` as it was.
             (Bind::Polled { count, .. }, result) => process.vars[count as usize] = result.bound_value(),
+            (Bind::Epolled { count, fds, events }, CallResult::Epolled { ready, fds: got_fds, events: got }) => {
+                process.vars[count as usize] = ready as i64;
+                for at in 0..fds.len() {
+                    let reported = at < ready as usize;
+                    process.vars[fds[at] as usize] = if reported { got_fds[at] as i64 } else { -1 };
+                    process.vars[events[at] as usize] = if reported { got[at] as i64 } else { 0 };
+                }
+            }
+            // A failed `epoll_wait` stores -1 and leaves the events as they were.
+            (Bind::Epolled { count, .. }, result) => process.vars[count as usize] = result.bound_value(),
         }
         if call.id == CallId::Exit {
             return;
@@ -1370,7 +1400,7 @@ pub(crate) fn mechanism_of(reason: &BlockReason) -> MechanismId {
         | BlockReason::SocketBacklog { .. }
         | BlockReason::SocketReceiverFull { .. } => MechanismId::Socket,
         BlockReason::Futex { .. } => MechanismId::Mm,
-        BlockReason::Poll { .. } => MechanismId::Poll,
+        BlockReason::Poll { .. } | BlockReason::Epoll { .. } => MechanismId::Poll,
     }
 }
 
@@ -1388,6 +1418,18 @@ pub fn resolve_args(call: &CallOp, vars: &[i64], pid: Pid, args: &mut Args) -> R
         args.push(operand.resolve(vars, pid)?);
     }
     Ok(())
+}
+
+/// Runs `text` round-robin, checking the invariants after every step, until it ends, and returns the
+/// simulation to look at.
+#[cfg(test)]
+pub(crate) fn run_round_robin(text: &str) -> crate::Simulation {
+    use crate::{Policy, RunConfig, Simulation};
+    let scenario = crate::parse(text).unwrap_or_else(|errors| panic!("{:?}", errors[0]));
+    let config = RunConfig { policy: Policy::RoundRobin, check_invariants: true, ..RunConfig::default() };
+    let mut simulation = Simulation::new(&scenario, config).unwrap();
+    simulation.run().unwrap();
+    simulation
 }
 
 /// Runs `text` under the pids of `choices` (invariants checked after every step), checks that every

@@ -676,6 +676,8 @@ pub(crate) fn could_end_wait(kernel: &Kernel, reason: &BlockReason) -> Vec<Pid> 
 
 /// Wakes every process asleep in `poll` on queue `id`.
 fn wake_pollers(kernel: &mut Kernel, id: u32, by: Pid, cause: WakeCause, trace: &mut Trace) {
+    // `wake_up(&info->wait_q)`: no key, so every epoll item on the queue.
+    kernel.epoll_callback(super::poll::Queue::Mqueue(id), 0, by, cause, trace);
     if kernel.mqueue(id).is_none_or(|queue| queue.poll_wait.is_empty()) {
         return;
     }

@@ -20,6 +20,47 @@ use crate::trace::{
 };
 use std::sync::Arc;
 
+/// Which of a pipe's wait queues a wake-up is on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    /// Readers (`rd_wait`).
+    Read,
+    /// Writers (`wr_wait`).
+    Write,
+    /// A FIFO's openers waiting for a partner (Linux's `rd_wait` too, which `wake_up_partner` wakes).
+    Open,
+}
+
+impl Side {
+    pub(crate) fn pick(self) -> fn(&mut Pipe) -> &mut WaitQueue {
+        match self {
+            Side::Read => |pipe| &mut pipe.read_wait,
+            Side::Write => |pipe| &mut pipe.write_wait,
+            Side::Open => |pipe| &mut pipe.open_wait,
+        }
+    }
+
+    /// The queue a poller or an epoll item of this side of pipe `id` waits on.
+    pub(crate) fn poll_queue(self, id: u32) -> super::poll::Queue {
+        match self {
+            Side::Read | Side::Open => super::poll::Queue::PipeRead(id),
+            Side::Write => super::poll::Queue::PipeWrite(id),
+        }
+    }
+}
+
+/// The key a pipe's wake-up carries, which an epoll item's events must meet: `pipe_write` wakes readers
+/// with `EPOLLIN | EPOLLRDNORM`, `pipe_read` writers with `EPOLLOUT | EPOLLWRNORM`; the last close of a
+/// side, a FIFO's open and a resize wake with no key (every item).
+pub(crate) fn wake_key(cause: WakeCause) -> i64 {
+    use crate::linux::poll::{POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM};
+    match cause {
+        WakeCause::Data { .. } => POLLIN | POLLRDNORM,
+        WakeCause::Room { .. } => POLLOUT | POLLWRNORM,
+        _ => 0,
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Pipe {
     pub id: u32,
@@ -195,12 +236,14 @@ pub(crate) fn write(
             kernel.step as u32,
             Copied { pid, direction, bytes: added, object, used_bytes, capacity_bytes },
         );
-        if was_empty {
-            kernel.wake_queue(pipe_id, |pipe| &mut pipe.read_wait, Wake::One, pid, WakeCause::Data { object }, trace);
+        // `pipe_write` wakes readers when the pipe was empty, and on every write once the pipe was
+        // polled (`poll_usage`): here, while an epoll item watches its read side, the one to notice.
+        if was_empty || (crate::IPC && kernel.epoll_watches(super::poll::Queue::PipeRead(pipe_id))) {
+            kernel.wake_queue(pipe_id, Side::Read, Wake::One, pid, WakeCause::Data { object }, trace);
         }
     }
     if matches!(result, Exec::Done(_)) && waited && !full_after {
-        kernel.wake_queue(pipe_id, |pipe| &mut pipe.write_wait, Wake::One, pid, WakeCause::Room { object }, trace);
+        kernel.wake_queue(pipe_id, Side::Write, Wake::One, pid, WakeCause::Room { object }, trace);
     }
     kernel.proc_mut(pid).call.scratch = Scratch::Written(written);
     result
@@ -240,10 +283,10 @@ pub(crate) fn read(kernel: &mut Kernel, pid: Pid, pipe_id: u32, count: u32, nonb
             .record_copy(kernel.step as u32, Copied { pid, direction, bytes: got, object, used_bytes, capacity_bytes });
         let data = trace.record_data(scratch);
         if was_full && freed_slots > 0 {
-            kernel.wake_queue(pipe_id, |pipe| &mut pipe.write_wait, Wake::One, pid, WakeCause::Room { object }, trace);
+            kernel.wake_queue(pipe_id, Side::Write, Wake::One, pid, WakeCause::Room { object }, trace);
         }
         if waited && !empty_after {
-            kernel.wake_queue(pipe_id, |pipe| &mut pipe.read_wait, Wake::One, pid, WakeCause::Data { object }, trace);
+            kernel.wake_queue(pipe_id, Side::Read, Wake::One, pid, WakeCause::Data { object }, trace);
         }
         Exec::Done(data)
     } else if pipe.writers == 0 {
@@ -286,10 +329,10 @@ pub(crate) fn release_end(
         trace.record(Event { step: kernel.step as u32, kind: EventKind::LastEnd { pid: by, object, end } });
     }
     if no_readers {
-        kernel.wake_queue(pipe_id, |pipe| &mut pipe.write_wait, Wake::All, by, WakeCause::Hangup { object }, trace);
+        kernel.wake_queue(pipe_id, Side::Write, Wake::All, by, WakeCause::Hangup { object }, trace);
     }
     if no_writers {
-        kernel.wake_queue(pipe_id, |pipe| &mut pipe.read_wait, Wake::All, by, WakeCause::Hangup { object }, trace);
+        kernel.wake_queue(pipe_id, Side::Read, Wake::All, by, WakeCause::Hangup { object }, trace);
     }
     let pipe = kernel.pipe_mut(pipe_id);
     if pipe.readers == 0 && pipe.writers == 0 {
@@ -329,14 +372,7 @@ pub(crate) fn fcntl(kernel: &mut Kernel, pid: Pid, pipe: u32, command: i64, size
                 if grew {
                     // `pipe_resize_ring` ends with `wake_up_interruptible(&pipe->wr_wait)`: one writer.
                     let object = ObjectRef::pipe(pipe);
-                    kernel.wake_queue(
-                        pipe,
-                        |pipe| &mut pipe.write_wait,
-                        Wake::One,
-                        pid,
-                        WakeCause::Resize { object },
-                        trace,
-                    );
+                    kernel.wake_queue(pipe, Side::Write, Wake::One, pid, WakeCause::Resize { object }, trace);
                 }
                 Exec::Done(CallResult::Value { value: rounded as i64 })
             } else {

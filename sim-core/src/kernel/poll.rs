@@ -43,9 +43,9 @@ use crate::trace::{Args, BlockReason, CallResult, ObjectRef, Pid, Trace};
 const READ_EVENTS: i64 = POLLIN | POLLPRI | POLLRDNORM | POLLRDBAND | POLLRDHUP;
 const WRITE_EVENTS: i64 = POLLOUT | POLLWRNORM | POLLWRBAND;
 
-/// Where a sleeping poller waits for one entry.
+/// Where a sleeping poller waits for one entry (and where an epoll item's callback sits).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Queue {
+pub(crate) enum Queue {
     /// A POSIX queue's `wait_q`, which only pollers sleep on.
     Mqueue(u32),
     PipeRead(u32),
@@ -54,6 +54,8 @@ enum Queue {
     SocketWrite(u32),
     /// A datagram receiver's `peer_wait`, which its reads wake (the model's `connect_wait`).
     SocketPeer(u32),
+    /// An epoll instance's `poll_wait`: pollers of its descriptor, and the instances that watch it.
+    Epoll(u32),
 }
 
 /// The entries written: each `(fd, events)`.
@@ -98,7 +100,7 @@ pub(crate) fn watched(id: CallId, args: &Args) -> Vec<(i32, u16)> {
 impl Kernel {
     /// What open file `index` is ready for now (its `poll` operation), and the queues a poller asking
     /// for `events` sleeps on.
-    fn poll_mask(&self, index: u32, events: i64, queues: &mut Vec<Queue>) -> i64 {
+    pub(crate) fn poll_mask(&self, index: u32, events: i64, queues: &mut Vec<Queue>) -> i64 {
         let file = self.file(index);
         match file.object {
             FileObject::Pipe(id) => {
@@ -177,6 +179,11 @@ impl Kernel {
                 queues.push(Queue::Mqueue(id));
                 super::mqueue::poll_mask(self, id)
             }
+            // `ep_eventpoll_poll`
+            FileObject::Epoll(id) => {
+                queues.push(Queue::Epoll(id));
+                self.epoll_mask(id, 0)
+            }
         }
     }
 
@@ -200,6 +207,7 @@ impl Kernel {
         for queue in self.ipc.mqueues.iter_mut().flatten() {
             queue.poll_wait.remove(pid);
         }
+        super::epoll::leave(self, pid);
     }
 
     /// Whether `pid` sleeps in `poll` (or was woken from it and has not run since) with an entry on
@@ -278,25 +286,32 @@ impl Kernel {
         let mut holders = Vec::new();
         for (fd, _) in self.watched_by(pid) {
             let Some(index) = self.file_of(pid, fd as i64) else { continue };
-            let file = self.file(index);
-            match file.object {
-                FileObject::Pipe(id) => holders.extend(self.holders(id, file.writable, file.readable)),
-                FileObject::Socket(id) => {
-                    holders.extend(self.socket_peer_holders(id));
-                    holders.extend(self.socket_charge_holders(id));
-                }
-                FileObject::Mqueue(id) => holders.extend(super::mqueue::users(self, id)),
-                FileObject::DevNull | FileObject::ShmObject(_) => {}
-            }
+            holders.extend(self.file_could_become_ready(index));
         }
         holders.sort_unstable();
         holders.dedup();
         holders
     }
+
+    /// The processes that could make open file `index` ready: those holding the other side of it.
+    pub(crate) fn file_could_become_ready(&self, index: u32) -> Vec<Pid> {
+        let file = self.file(index);
+        match file.object {
+            FileObject::Pipe(id) => self.holders(id, file.writable, file.readable),
+            FileObject::Socket(id) => {
+                let mut holders = self.socket_peer_holders(id);
+                holders.extend(self.socket_charge_holders(id));
+                holders
+            }
+            FileObject::Mqueue(id) => super::mqueue::users(self, id),
+            FileObject::Epoll(id) => self.epoll_could_end_wait(id, 1),
+            FileObject::DevNull | FileObject::ShmObject(_) => Vec::new(),
+        }
+    }
 }
 
 /// `do_sys_poll`, one attempt: ready entries end the call; none sleep on every entry's queue.
-fn poll(kernel: &mut Kernel, call: &CallContext) -> Exec {
+fn poll(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Exec {
     let pid = call.pid;
     // A poller woken by its timer (or by a signal) that a partner did not take off the queues stays
     // on them until it runs: it leaves them all now, and looks again.
@@ -320,6 +335,7 @@ fn poll(kernel: &mut Kernel, call: &CallContext) -> Exec {
                     kernel.footprint.write(object);
                 }
                 let events = *events as i64;
+                kernel.trim_if_epoll(index, pid, trace);
                 kernel.poll_mask(index, events, &mut queues) & (events | ALWAYS_REPORTED)
             }
         };
@@ -333,7 +349,7 @@ fn poll(kernel: &mut Kernel, call: &CallContext) -> Exec {
 
 /// `core_sys_select` and `do_select`, one attempt: descriptors ready in their sets end the call; none
 /// sleep on every descriptor's queues.
-fn select(kernel: &mut Kernel, call: &CallContext) -> Exec {
+fn select(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Exec {
     let pid = call.pid;
     kernel.proc_mut(pid).still_queued = None;
     kernel.proc_mut(pid).call.timed_out = false;
@@ -361,6 +377,7 @@ fn select(kernel: &mut Kernel, call: &CallContext) -> Exec {
         if kernel.footprint.enabled && object != ObjectRef::DEV_NULL {
             kernel.footprint.write(object);
         }
+        kernel.trim_if_epoll(index, pid, trace);
         masks.push((*fd, kernel.poll_mask(index, *events as i64, &mut queues)));
     }
     let mask_of = |fd: i32| masks.iter().find(|(watched, _)| *watched == fd).map_or(0, |(_, mask)| *mask);
@@ -417,6 +434,7 @@ fn return_or_sleep(
             Queue::SocketWrite(id) => kernel.socket_mut(id).write_wait.add(pid, false),
             Queue::SocketPeer(id) => kernel.socket_mut(id).connect_wait.add(pid, false),
             Queue::Mqueue(id) => kernel.mqueue_mut(id).poll_wait.add(pid, false),
+            Queue::Epoll(id) => kernel.epoll_mut(id).poll_wait.add(pid, false),
         }
     }
     Exec::Block(BlockReason::Poll { entries: watched as u8, until })
@@ -426,10 +444,13 @@ fn return_or_sleep(
 pub struct Polls;
 
 impl Mechanism for Polls {
-    fn call(kernel: &mut Kernel, call: &CallContext, _trace: &mut Trace) -> Exec {
+    fn call(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Exec {
         match call.id() {
-            CallId::Poll => poll(kernel, call),
-            CallId::Select => select(kernel, call),
+            CallId::Poll => poll(kernel, call, trace),
+            CallId::Select => select(kernel, call, trace),
+            CallId::EpollCreate1 => super::epoll::create(kernel, call),
+            CallId::EpollCtl => super::epoll::ctl(kernel, call, trace),
+            CallId::EpollWait => super::epoll::wait(kernel, call, trace),
             other => unreachable!("{} is not a poll call", other.name()),
         }
     }
@@ -438,8 +459,16 @@ impl Mechanism for Polls {
         kernel.leave_poll_queues(pid);
     }
 
-    fn interruption(_reason: &BlockReason) -> Interruption {
-        Interruption::RestartWithoutHandler
+    fn views(kernel: &Kernel, out: &mut Vec<crate::present::snapshot::ObjectView>) {
+        super::epoll::views(kernel, out);
+    }
+
+    fn interruption(reason: &BlockReason) -> Interruption {
+        match reason {
+            // `ep_poll` returns `-EINTR` itself: never restarted, not even after a stop.
+            BlockReason::Epoll { .. } => Interruption::Eintr,
+            _ => Interruption::RestartWithoutHandler,
+        }
     }
 
     fn check(kernel: &Kernel) -> Result<(), String> {
@@ -463,6 +492,7 @@ impl Mechanism for Polls {
                             kernel.socket(id).is_some_and(|socket| socket.write_wait.contains(*pid))
                         }
                         Queue::Mqueue(id) => kernel.mqueue(id).is_some_and(|queue| queue.poll_wait.contains(*pid)),
+                        Queue::Epoll(id) => kernel.epoll(id).is_some_and(|epoll| epoll.poll_wait.contains(*pid)),
                         Queue::SocketPeer(_) => true,
                     };
                     if !on_it {
@@ -474,22 +504,14 @@ impl Mechanism for Polls {
                 }
             }
         }
+        super::epoll::check(kernel)?;
         Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use crate::{Policy, RunConfig, Simulation};
-
-    /// Runs `text` round-robin until it ends (here: stuck, with every process asleep).
-    fn stuck(text: &str) -> Simulation {
-        let scenario = crate::parse(text).unwrap_or_else(|errors| panic!("{:?}", errors[0]));
-        let config = RunConfig { policy: Policy::RoundRobin, check_invariants: true, ..RunConfig::default() };
-        let mut simulation = Simulation::new(&scenario, config).unwrap();
-        simulation.run().unwrap();
-        simulation
-    }
+    use crate::kernel::run_round_robin as stuck;
 
     #[test]
     fn a_sleeping_select_lists_each_descriptor_once_with_the_sets_it_is_in() {

@@ -23,6 +23,7 @@
 //! pages), a datagram in one buffer whose head holds up to 16064 bytes (`unix_dgram_sendmsg`). The
 //! counts of sends a full buffer takes were measured against Linux (docs/conformance.md).
 
+use super::poll::Queue;
 use super::wait::{WaitQueue, Wake};
 use super::{CallContext, Exec, Interruption, Kernel, Mechanism, Scratch};
 use crate::lang::ast::{Copier, Payload};
@@ -283,17 +284,46 @@ fn socket_of(kernel: &Kernel, pid: Pid, fd: i64) -> Result<(u32, bool), Errno> {
     }
 }
 
+/// Which of a socket's wait queues a wake-up is on (Linux has one, `sk_wq`, and `peer_wait`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SocketQueue {
+    Read,
+    Write,
+    /// `peer_wait`: connecting clients of a full listener, and datagram senders to a full receiver.
+    Connect,
+}
+
+/// Wakes whom a wake-up on one of socket `socket`'s queues wakes: the epoll items on it first, with
+/// the key Linux's wake-up carries (`sk_data_ready`: `EPOLLIN | EPOLLPRI | EPOLLRDNORM | EPOLLRDBAND`;
+/// `sk_write_space` and a datagram receiver's read: `EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND`; a state
+/// change: none), then the sleepers.
 fn wake_socket(
     kernel: &mut Kernel,
     socket: u32,
-    pick: fn(&mut Socket) -> &mut WaitQueue,
+    queue: SocketQueue,
     how: Wake,
     by: Pid,
     cause: WakeCause,
     trace: &mut Trace,
 ) {
+    use crate::linux::poll::{POLLIN, POLLOUT, POLLPRI, POLLRDBAND, POLLRDNORM, POLLWRBAND, POLLWRNORM};
+    if !kernel.epolls.is_empty() {
+        let (polled, key) = match queue {
+            SocketQueue::Read => (Queue::SocketRead(socket), POLLIN | POLLPRI | POLLRDNORM | POLLRDBAND),
+            SocketQueue::Write => (Queue::SocketWrite(socket), POLLOUT | POLLWRNORM | POLLWRBAND),
+            SocketQueue::Connect => (Queue::SocketPeer(socket), POLLOUT | POLLWRNORM | POLLWRBAND),
+        };
+        let key = if matches!(cause, WakeCause::Hangup { .. }) { 0 } else { key };
+        kernel.epoll_callback(polled, key, by, cause, trace);
+    }
+    let socket = kernel.socket_mut(socket);
+    let waiters = match queue {
+        SocketQueue::Read => &mut socket.read_wait,
+        SocketQueue::Write => &mut socket.write_wait,
+        SocketQueue::Connect => &mut socket.connect_wait,
+    };
     let mut woken = Vec::new();
-    pick(kernel.socket_mut(socket)).wake(how, &mut woken);
+    waiters.wake(how, &mut woken);
     for pid in woken {
         kernel.wake(pid, by, cause, trace);
     }
@@ -302,8 +332,8 @@ fn wake_socket(
 /// `sk_state_change` (`sock_def_wakeup`): every sleeper on the socket wakes to look again.
 fn state_change(kernel: &mut Kernel, socket: u32, by: Pid, trace: &mut Trace) {
     let object = ObjectRef::socket(socket);
-    wake_socket(kernel, socket, |s| &mut s.read_wait, Wake::All, by, WakeCause::Hangup { object }, trace);
-    wake_socket(kernel, socket, |s| &mut s.write_wait, Wake::All, by, WakeCause::Hangup { object }, trace);
+    wake_socket(kernel, socket, SocketQueue::Read, Wake::All, by, WakeCause::Hangup { object }, trace);
+    wake_socket(kernel, socket, SocketQueue::Write, Wake::All, by, WakeCause::Hangup { object }, trace);
 }
 
 /// A type argument of `socket` or `socketpair` split into its flags (`SOCK_NONBLOCK`,
@@ -508,7 +538,7 @@ fn listen(kernel: &mut Kernel, pid: Pid, id: u32, backlog: i64, trace: &mut Trac
     socket.backlog = backlog;
     if grew {
         let object = ObjectRef::socket(id);
-        wake_socket(kernel, id, |s| &mut s.connect_wait, Wake::All, pid, WakeCause::Room { object }, trace);
+        wake_socket(kernel, id, SocketQueue::Connect, Wake::All, pid, WakeCause::Room { object }, trace);
     }
     Exec::Done(CallResult::Value { value: 0 })
 }
@@ -561,7 +591,7 @@ fn dgram_disconnected(kernel: &mut Kernel, pid: Pid, id: u32, old: u32, old_aliv
     let rights: Vec<u32> = dropped.into_iter().flat_map(|entry| entry.rights).collect();
     drop_unread(kernel, pid, id, rights, trace);
     let object = ObjectRef::socket(id);
-    wake_socket(kernel, id, |s| &mut s.connect_wait, Wake::All, pid, WakeCause::Room { object }, trace);
+    wake_socket(kernel, id, SocketQueue::Connect, Wake::All, pid, WakeCause::Room { object }, trace);
     if old_alive {
         if let Some(Some(old_end)) = kernel.sockets.get_mut(old as usize - 1) {
             if old_end.peer == id && !old_end.peer_dead {
@@ -673,7 +703,7 @@ fn connect(kernel: &mut Kernel, pid: Pid, id: u32, path: Arc<str>, nonblock: boo
         kernel.footprint.write(ObjectRef::socket(server));
     }
     let object = ObjectRef::socket(listener);
-    wake_socket(kernel, listener, |s| &mut s.read_wait, Wake::One, pid, WakeCause::Partner { object }, trace);
+    wake_socket(kernel, listener, SocketQueue::Read, Wake::One, pid, WakeCause::Partner { object }, trace);
     Exec::Done(CallResult::Value { value: 0 })
 }
 
@@ -707,7 +737,7 @@ fn accept(kernel: &mut Kernel, pid: Pid, id: u32, nonblock: bool, trace: &mut Tr
     }
     let fd = install_socket(kernel, pid, server, false, false).expect("a free descriptor was found above");
     let object = ObjectRef::socket(id);
-    wake_socket(kernel, id, |s| &mut s.connect_wait, Wake::One, pid, WakeCause::Room { object }, trace);
+    wake_socket(kernel, id, SocketQueue::Connect, Wake::One, pid, WakeCause::Room { object }, trace);
     Exec::Done(CallResult::Value { value: fd })
 }
 
@@ -797,7 +827,7 @@ fn enqueue(
         Copied { pid, direction: CopyDirection::UserToKernel, bytes, object, used_bytes, capacity_bytes },
     );
     attach_rights(kernel, pid, peer, rights, trace);
-    wake_socket(kernel, peer, |s| &mut s.read_wait, Wake::One, pid, WakeCause::Data { object }, trace);
+    wake_socket(kernel, peer, SocketQueue::Read, Wake::One, pid, WakeCause::Data { object }, trace);
 }
 
 /// `scm_fp_copy` (`net/core/scm.c`, from `__scm_send`): the descriptors of a `sendmsg`'s
@@ -1131,7 +1161,7 @@ fn uncharge(kernel: &mut Kernel, pid: Pid, sender: u32, bytes: u32, trace: &mut 
     socket.unread_sent -= bytes;
     if socket.writable() && !socket.write_wait.is_empty() {
         let object = ObjectRef::socket(sender);
-        wake_socket(kernel, sender, |s| &mut s.write_wait, Wake::All, pid, WakeCause::Room { object }, trace);
+        wake_socket(kernel, sender, SocketQueue::Write, Wake::All, pid, WakeCause::Room { object }, trace);
     }
 }
 
@@ -1282,7 +1312,7 @@ fn dgram_recv(kernel: &mut Kernel, pid: Pid, id: u32, count: u32, flags: i64, tr
         // A datagram taken makes room for one sender waiting for it (`__unix_dgram_recvmsg` wakes
         // `peer_wait`, where `unix_wait_for_peer` sleeps exclusively).
         let object = ObjectRef::socket(id);
-        wake_socket(kernel, id, |s| &mut s.connect_wait, Wake::One, pid, WakeCause::Room { object }, trace);
+        wake_socket(kernel, id, SocketQueue::Connect, Wake::One, pid, WakeCause::Room { object }, trace);
     }
     Exec::Done(result)
 }
@@ -1465,7 +1495,7 @@ fn setsockopt(kernel: &mut Kernel, pid: Pid, id: u32, level: i64, option: i64, v
             socket.sndbuf = buffer_size(value, WMEM_MAX, SOCK_MIN_SNDBUF);
             if socket.writable() && !socket.write_wait.is_empty() {
                 let object = ObjectRef::socket(id);
-                wake_socket(kernel, id, |s| &mut s.write_wait, Wake::All, pid, WakeCause::Room { object }, trace);
+                wake_socket(kernel, id, SocketQueue::Write, Wake::All, pid, WakeCause::Room { object }, trace);
             }
         }
         SO_RCVBUF => socket.rcvbuf = buffer_size(value, RMEM_MAX, SOCK_MIN_RCVBUF),
@@ -1866,15 +1896,8 @@ fn end_view(kernel: &Kernel, socket: &Socket) -> SocketEndView {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kernel::run_round_robin as simulation;
     use crate::{Policy, RunConfig, Simulation};
-
-    fn simulation(text: &str) -> Simulation {
-        let scenario = crate::parse(text).unwrap_or_else(|errors| panic!("{:?}", errors[0]));
-        let config = RunConfig { policy: Policy::RoundRobin, check_invariants: true, ..RunConfig::default() };
-        let mut simulation = Simulation::new(&scenario, config).unwrap();
-        simulation.run().unwrap();
-        simulation
-    }
 
     #[test]
     fn a_reader_with_passcred_reads_each_senders_bytes_apart_and_a_sender_with_it_is_bound_by_the_kernel() {

@@ -423,6 +423,29 @@ impl Kernel {
             hasher.bytes(path.as_bytes());
             hasher.word(*socket as u64);
         }
+        // Epoll instances by their own numbers; their items and ready list by canonical open file, and
+        // the order items were added in across instances (which decides whose callback runs first).
+        let mut seqs: Vec<u64> =
+            self.epolls.iter().flatten().flat_map(|epoll| epoll.items.iter().map(|item| item.seq)).collect();
+        seqs.sort_unstable();
+        for epoll in self.epolls.iter().filter(|_| crate::IPC) {
+            let Some(epoll) = epoll else {
+                hasher.word(u64::MAX);
+                continue;
+            };
+            hasher.word(canonical.files[epoll.file as usize] as u64 | (epoll.items.len() as u64) << 32);
+            for item in &epoll.items {
+                hasher.word(canonical.files[item.file as usize] as u64 | (item.fd as u32 as u64) << 32);
+                hasher.word(item.events as u64 | (seqs.binary_search(&item.seq).unwrap_or(0) as u64) << 32);
+            }
+            hasher.word(epoll.ready.len() as u64);
+            for (file, fd) in &epoll.ready {
+                hasher.word(canonical.files[*file as usize] as u64 | (*fd as u32 as u64) << 32);
+            }
+            for waiter in epoll.wait.pids().chain([0]).chain(epoll.poll_wait.pids()) {
+                hasher.word(waiter as u64);
+            }
+        }
         // IPC objects are named by ids the scenario sees (System V) or by names: no renumbering.
         self.ipc.hash_into(&mut hasher);
         for segment in self.ipc.shm_segs.values() {
@@ -504,5 +527,6 @@ fn hash_reason(hasher: &mut TraceHasher, reason: &BlockReason, canonical: &Canon
         }
         // The deadline is hashed with the call's scratch, as a sleep's.
         BlockReason::Poll { entries, .. } => hasher.word(21 | (entries as u64) << 8),
+        BlockReason::Epoll { epoll, .. } => hasher.word(22 | (epoll as u64) << 8),
     }
 }

@@ -40,6 +40,12 @@ impl WaitQueue {
         }
     }
 
+    /// Puts an exclusive sleeper at the head of the queue (`__add_wait_queue_exclusive`, as
+    /// `epoll_wait` sleeps): the latest to sleep is the first a wake-up wakes.
+    pub fn add_first_exclusive(&mut self, pid: Pid) {
+        self.waiters.insert(0, Waiter { pid, exclusive: true });
+    }
+
     /// Takes a sleeper off the queue (it died, stopped, or gave up its call).
     pub fn remove(&mut self, pid: Pid) {
         self.waiters.retain(|waiter| waiter.pid != pid);

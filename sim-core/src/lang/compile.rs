@@ -12,7 +12,7 @@
 use super::ast::*;
 use super::names::Names;
 use super::print;
-use super::syscalls::{Binding, CallId, OperandKind, POLL_FIELDS, SELECT_FIELDS};
+use super::syscalls::{Binding, CallId, OperandKind, EPOLL_FIELDS, POLL_FIELDS, SELECT_FIELDS};
 use crate::diagnostic::Diagnostic;
 use crate::linux::{self, Family};
 use std::sync::Arc;
@@ -73,6 +73,10 @@ fn named_in_block(ops: &[Op], kinds: &[SlotKind], start: u32, end: u32) -> Vec<S
                     Bind::Polled { count, revents, entries } => {
                         add(&mut slots, count);
                         revents[..entries as usize].iter().for_each(|slot| add(&mut slots, *slot));
+                    }
+                    Bind::Epolled { count, fds, events } => {
+                        add(&mut slots, count);
+                        fds.iter().chain(&events).for_each(|slot| add(&mut slots, *slot));
                     }
                     Bind::None | Bind::Pair { .. } => {}
                 }
@@ -250,6 +254,13 @@ pub enum Bind {
         /// The first `entries` are the written entries' slots.
         revents: [Slot; crate::linux::poll::MAX_POLL_FDS],
         entries: u8,
+    },
+    /// An `epoll_wait`'s count of events, and each event's descriptor and events (`NAME`,
+    /// `NAME.fd0`, ..., `NAME.events0`, ...).
+    Epolled {
+        count: Slot,
+        fds: [Slot; crate::linux::epoll::MAX_EPOLL_EVENTS],
+        events: [Slot; crate::linux::epoll::MAX_EPOLL_EVENTS],
     },
 }
 
@@ -938,6 +949,19 @@ impl Compiler {
                     revents[at] = self.slot(&format!("{}.{suffix}", name.value), SlotKind::Value);
                 }
                 Bind::Polled { count, revents, entries: SELECT_FIELDS.len() as u8 }
+            }
+            (Some(name), Binding::Epolled) => {
+                let count = self.slot(&name.value, SlotKind::Value);
+                let mut fds = [count; crate::linux::epoll::MAX_EPOLL_EVENTS];
+                let mut events = [count; crate::linux::epoll::MAX_EPOLL_EVENTS];
+                let (fd_fields, event_fields) = EPOLL_FIELDS.split_at(crate::linux::epoll::MAX_EPOLL_EVENTS);
+                for (at, suffix) in fd_fields.iter().enumerate() {
+                    fds[at] = self.slot(&format!("{}.{suffix}", name.value), SlotKind::Descriptor);
+                }
+                for (at, suffix) in event_fields.iter().enumerate() {
+                    events[at] = self.slot(&format!("{}.{suffix}", name.value), SlotKind::Value);
+                }
+                Bind::Epolled { count, fds, events }
             }
             (Some(name), Binding::Bytes) => Bind::Bytes {
                 count: self.slot(&name.value, SlotKind::Value),

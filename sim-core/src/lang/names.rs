@@ -9,7 +9,7 @@
 
 use super::ast::*;
 use super::lexer::{show, MAX_DIAGNOSTICS};
-use super::syscalls::{Binding, OperandKind, BYTES_FIELDS, POLL_FIELDS, RIGHTS_FIELDS, SELECT_FIELDS};
+use super::syscalls::{Binding, OperandKind, BYTES_FIELDS, EPOLL_FIELDS, POLL_FIELDS, RIGHTS_FIELDS, SELECT_FIELDS};
 use crate::diagnostic::Diagnostic;
 use crate::linux::{self, Family};
 use std::collections::BTreeMap;
@@ -575,6 +575,14 @@ fn walk_bindings(body: &[Stmt], out: &mut Vec<(String, Span, BindKind)>) {
                         Binding::Selected => {
                             for suffix in SELECT_FIELDS {
                                 out.push((format!("{}.{suffix}", bind.value), bind.span, BindKind::Value));
+                            }
+                            BindKind::Value
+                        }
+                        Binding::Epolled => {
+                            for suffix in EPOLL_FIELDS {
+                                let kind =
+                                    if suffix.starts_with("fd") { BindKind::Descriptor } else { BindKind::Value };
+                                out.push((format!("{}.{suffix}", bind.value), bind.span, kind));
                             }
                             BindKind::Value
                         }

@@ -16,8 +16,8 @@ use super::ast::*;
 use super::lexer::{is_identifier, show, Lexer, Tok, Token, MAX_DIAGNOSTICS};
 use super::names;
 use super::syscalls::{
-    Binding, CallId, CallSpec, Mechanism, OperandKind, BYTES_FIELDS, CALLS, NOT_MODELLED, POLL_FIELDS, RIGHTS_FIELDS,
-    SELECT_FIELDS,
+    Binding, CallId, CallSpec, Mechanism, OperandKind, BYTES_FIELDS, CALLS, EPOLL_FIELDS, NOT_MODELLED, POLL_FIELDS,
+    RIGHTS_FIELDS, SELECT_FIELDS,
 };
 use crate::diagnostic::Diagnostic;
 use crate::limits::Limits;
@@ -1525,6 +1525,7 @@ impl<'a> Parser<'a> {
                         && (matches!(end, "r" | "w" | "mtype" | "prio")
                             || POLL_FIELDS.contains(&end)
                             || SELECT_FIELDS.contains(&end)
+                            || EPOLL_FIELDS.contains(&end)
                             || BYTES_FIELDS.contains(&end)
                             || RIGHTS_FIELDS.contains(&end))
                         || linux::lookup(word).is_some();
@@ -1534,7 +1535,7 @@ impl<'a> Parser<'a> {
                             Some({
                                 let b = show(base);
                                 format!(
-                                    "pipe ends are written `{b}.r` and `{b}.w`, a socket pair's ends `{b}.0` and `{b}.1`, a received message's type and priority `{b}.mtype` and `{b}.prio`, what a read got `{b}.first`, `{b}.last` and `{b}.runs`, what a `recvmsg` got `{b}.fd`, `{b}.fds` and `{b}.flags`, what a `poll` got `{b}.0` to `{b}.4` (each entry's revents)"
+                                    "pipe ends are written `{b}.r` and `{b}.w`, a socket pair's ends `{b}.0` and `{b}.1`, a received message's type and priority `{b}.mtype` and `{b}.prio`, what a read got `{b}.first`, `{b}.last` and `{b}.runs`, what a `recvmsg` got `{b}.fd`, `{b}.fds` and `{b}.flags`, what a `poll` got `{b}.0` to `{b}.4` (each entry's revents), what a `select` got `{b}.read`, `{b}.write` and `{b}.except`, what an `epoll_wait` got `{b}.fd0` to `{b}.fd4` and `{b}.events0` to `{b}.events4`"
                                 )
                             }),
                         ));

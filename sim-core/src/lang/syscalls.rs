@@ -43,7 +43,7 @@ pub enum Mechanism {
     /// POSIX shared memory objects (`shm_open`, `shm_unlink`) and `ftruncate`, reached through
     /// descriptors and mapped by `mmap`.
     PosixShm,
-    /// Waiting for any of several descriptors to become ready (`poll`).
+    /// Waiting for any of several descriptors to become ready (`poll`, `select`, `epoll`).
     Poll,
 }
 
@@ -203,6 +203,9 @@ pub enum CallId {
     Recvmsg,
     Poll,
     Select,
+    EpollCreate1,
+    EpollCtl,
+    EpollWait,
 }
 
 /// What one operand of a call is, which decides how it is parsed, checked and printed.
@@ -313,6 +316,9 @@ pub enum Binding {
     /// `NAME.except` which of each set's descriptors are: bit 0 for the first written, bit 1 for the
     /// second, ... (`select`: C's `FD_ISSET` after the call).
     Selected,
+    /// How many events came, and as `NAME.fd0` to `NAME.fd4` and `NAME.events0` to `NAME.events4`
+    /// each event's descriptor (the one its item was added with) and events (`epoll_wait`).
+    Epolled,
     /// Nothing can be bound (`exit`).
     Nothing,
 }
@@ -331,6 +337,10 @@ pub const POLL_FIELDS: [&str; crate::linux::poll::MAX_POLL_FDS] = ["0", "1", "2"
 /// The names a [`Binding::Selected`] adds after `NAME.`: which descriptors of the read, write and
 /// exception sets are ready, one bit per descriptor in the order the set lists them.
 pub const SELECT_FIELDS: [&str; 3] = ["read", "write", "except"];
+
+/// The names a [`Binding::Epolled`] adds after `NAME.`: each event's descriptor, then each event's events.
+pub const EPOLL_FIELDS: [&str; 2 * crate::linux::epoll::MAX_EPOLL_EVENTS] =
+    ["fd0", "fd1", "fd2", "fd3", "fd4", "events0", "events1", "events2", "events3", "events4"];
 
 /// What a call gives back, which decides the results an expectation may name and how the trace shows it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -462,7 +472,8 @@ impl CallSpec {
             | Binding::Bytes
             | Binding::Rights
             | Binding::Polled
-            | Binding::Selected => "[NAME =] ".to_string(),
+            | Binding::Selected
+            | Binding::Epolled => "[NAME =] ".to_string(),
         };
         text.push_str(self.name);
         if self.id == CallId::Fork {
@@ -1801,6 +1812,47 @@ pub const CALLS: &[CallSpec] = &[
         man: "select(2)",
         summary: reference_text!("Waits until a descriptor of READFDS can be read without blocking (or is at end of file, or has an error), one of WRITEFDS written, or one of EXCEPTFDS has urgent data, or MS milliseconds pass (-1: no limit, 0: just look). Each set is `{FD, ...}`, up to five descriptors, `{}` for none; a negative FD is left out of its set. Returns how many descriptors are ready, a descriptor ready in two sets counting twice; `NAME.read`, `NAME.write` and `NAME.except` say which, one bit per descriptor in the order its set lists them (1 for the first, 2 for the second, 4 for the third, ...). `EBADF` if a descriptor is not open (or is 1024 or more). Restarted after a stop; a handler makes it fail with `EINTR`, even with `SA_RESTART`."),
     },
+    CallSpec {
+        id: CallId::EpollCreate1,
+        name: "epoll_create1",
+        mechanism: Mechanism::Poll,
+        operands: &[optional("FLAGS", K::Flags(Family::EpollFlag), 0)],
+        binding: B::Fd,
+        result: R::Fd,
+        may_block: false,
+        c_text: "epoll_create1({0})",
+        man: "epoll_create1(2)",
+        summary: reference_text!("Makes an epoll instance, an object in the kernel that watches open files for its users, on the lowest free descriptor (`EPOLL_CLOEXEC`: close it on exec). `EINVAL` for any other flag."),
+    },
+    CallSpec {
+        id: CallId::EpollCtl,
+        name: "epoll_ctl",
+        mechanism: Mechanism::Poll,
+        operands: &[
+            operand("EPFD", K::Fd),
+            operand("OP", K::OneOf(Family::EpollOp)),
+            FD,
+            optional("EVENTS", K::Flags(Family::EpollEvent), 0),
+        ],
+        binding: B::Value,
+        result: R::Zero,
+        may_block: false,
+        c_text: "epoll_ctl({0}, {1}, {2}, &{{{3}, {{.fd = {2}}}}})",
+        man: "epoll_ctl(2)",
+        summary: reference_text!("`EPOLL_CTL_ADD` makes the instance EPFD watch the open file behind FD for EVENTS (`EPOLLIN`, `EPOLLOUT`, `EPOLLRDHUP`, ...; `EPOLLERR` and `EPOLLHUP` are always watched), level-triggered unless `EPOLLET` (edge-triggered) or `EPOLLONESHOT` (once, then disabled until `EPOLL_CTL_MOD`); `EPOLL_CTL_MOD` changes what it watches, `EPOLL_CTL_DEL` stops (EVENTS ignored). The item belongs to the open file, not the descriptor: it stays while a duplicate keeps the file open, reporting FD. `EBADF` for a descriptor not open, `EPERM` for a file that cannot be polled (`/dev/null`, a shared memory object), `EINVAL` if EPFD is no epoll instance or is FD, `ELOOP` for instances that would watch each other, `EEXIST`, `ENOENT`. `EPOLLEXCLUSIVE` is not modelled."),
+    },
+    CallSpec {
+        id: CallId::EpollWait,
+        name: "epoll_wait",
+        mechanism: Mechanism::Poll,
+        operands: &[operand("EPFD", K::Fd), operand("MAXEVENTS", K::Int), operand("MS", K::Int)],
+        binding: B::Epolled,
+        result: R::Number,
+        may_block: true,
+        c_text: "epoll_wait({0}, events, {1}, {2})",
+        man: "epoll_wait(2)",
+        summary: reference_text!("Waits until the instance EPFD has events to report, or MS milliseconds pass (-1: no limit, 0: just look), and returns how many it reports, at most MAXEVENTS (1 to 5 here: a run that would report more ends at a limit), oldest ready first; `NAME.fd0`, `NAME.fd1`, ... are their descriptors and `NAME.events0`, ... their events. A level-triggered item is reported again while it stays ready, an edge-triggered one after its file is woken again. `EINVAL` for MAXEVENTS 0 or less, or a descriptor that is no epoll instance. A signal makes it fail with `EINTR`, with or without a handler, even after a stop."),
+    },
 ];
 
 impl CallId {
@@ -1839,9 +1891,6 @@ pub const NOT_MODELLED: &[&str] = &[
     "accept4",
     "ppoll",
     "epoll_create",
-    "epoll_create1",
-    "epoll_ctl",
-    "epoll_wait",
     "setsid",
     "getsid",
     "execve",

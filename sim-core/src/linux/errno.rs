@@ -39,6 +39,7 @@ pub const ERRNOS: &[(u16, &str, &str)] = &[
     (35, "EDEADLK", "resource deadlock avoided"),
     (36, "ENAMETOOLONG", "file name too long"),
     (38, "ENOSYS", "function not implemented"),
+    (40, "ELOOP", "too many levels of symbolic links"),
     (42, "ENOMSG", "no message of desired type"),
     (43, "EIDRM", "identifier removed"),
     (75, "EOVERFLOW", "value too large for defined data type"),
@@ -85,6 +86,7 @@ pub const EFBIG: Errno = Errno(27);
 pub const ENOSPC: Errno = Errno(28);
 pub const ERANGE: Errno = Errno(34);
 pub const ENAMETOOLONG: Errno = Errno(36);
+pub const ELOOP: Errno = Errno(40);
 pub const ENOMSG: Errno = Errno(42);
 pub const EIDRM: Errno = Errno(43);
 pub const EOVERFLOW: Errno = Errno(75);

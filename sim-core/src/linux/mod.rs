@@ -8,6 +8,7 @@
 //! `SIGTERM`, `WNOHANG`, ...), each with its value and the families it belongs to; the parser resolves
 //! names through it and the trace prints values back through it.
 
+pub mod epoll;
 pub mod errno;
 pub mod fcntl;
 pub mod ioctl;
@@ -124,6 +125,12 @@ pub enum Family {
     ShmOpenFlag,
     /// `struct pollfd` events: `POLLIN`, `POLLOUT`, ... joined by `|`.
     PollEvent,
+    /// `epoll_create1` flags: `EPOLL_CLOEXEC`.
+    EpollFlag,
+    /// `epoll_ctl` operations: `EPOLL_CTL_ADD`, `EPOLL_CTL_MOD`, `EPOLL_CTL_DEL`.
+    EpollOp,
+    /// `struct epoll_event` events: `EPOLLIN`, `EPOLLOUT`, ..., `EPOLLET`, `EPOLLONESHOT`, joined by `|`.
+    EpollEvent,
 }
 
 impl Family {
@@ -179,6 +186,9 @@ impl Family {
             Family::FutexOp => "a futex operation",
             Family::ShmOpenFlag => "a shm_open flag",
             Family::PollEvent => "a poll event",
+            Family::EpollFlag => "an epoll_create1 flag",
+            Family::EpollOp => "an epoll_ctl operation",
+            Family::EpollEvent => "an epoll event",
         }
     }
 }
@@ -334,6 +344,22 @@ pub const CONSTANTS: &[Constant] = &[
     constant("POLLWRNORM", poll::POLLWRNORM, Family::PollEvent.bit()),
     constant("POLLWRBAND", poll::POLLWRBAND, Family::PollEvent.bit()),
     constant("POLLRDHUP", poll::POLLRDHUP, Family::PollEvent.bit()),
+    constant("EPOLL_CLOEXEC", epoll::EPOLL_CLOEXEC, Family::EpollFlag.bit()),
+    constant("EPOLL_CTL_ADD", epoll::EPOLL_CTL_ADD, Family::EpollOp.bit()),
+    constant("EPOLL_CTL_DEL", epoll::EPOLL_CTL_DEL, Family::EpollOp.bit()),
+    constant("EPOLL_CTL_MOD", epoll::EPOLL_CTL_MOD, Family::EpollOp.bit()),
+    constant("EPOLLIN", epoll::EPOLLIN, Family::EpollEvent.bit()),
+    constant("EPOLLPRI", epoll::EPOLLPRI, Family::EpollEvent.bit()),
+    constant("EPOLLOUT", epoll::EPOLLOUT, Family::EpollEvent.bit()),
+    constant("EPOLLERR", epoll::EPOLLERR, Family::EpollEvent.bit()),
+    constant("EPOLLHUP", epoll::EPOLLHUP, Family::EpollEvent.bit()),
+    constant("EPOLLRDNORM", epoll::EPOLLRDNORM, Family::EpollEvent.bit()),
+    constant("EPOLLRDBAND", epoll::EPOLLRDBAND, Family::EpollEvent.bit()),
+    constant("EPOLLWRNORM", epoll::EPOLLWRNORM, Family::EpollEvent.bit()),
+    constant("EPOLLWRBAND", epoll::EPOLLWRBAND, Family::EpollEvent.bit()),
+    constant("EPOLLRDHUP", epoll::EPOLLRDHUP, Family::EpollEvent.bit()),
+    constant("EPOLLONESHOT", epoll::EPOLLONESHOT, Family::EpollEvent.bit()),
+    constant("EPOLLET", epoll::EPOLLET, Family::EpollEvent.bit()),
     constant("FUTEX_WAIT", mman::FUTEX_WAIT, Family::FutexOp.bit()),
     constant("FUTEX_WAKE", mman::FUTEX_WAKE, Family::FutexOp.bit()),
     constant("FUTEX_WAIT_PRIVATE", mman::FUTEX_WAIT_PRIVATE, Family::FutexOp.bit()),
@@ -456,7 +482,9 @@ pub fn value_text(family: Family, value: i64) -> String {
         | Family::MapFlag
         | Family::SendFlag
         | Family::RecvFlag
-        | Family::PollEvent => {
+        | Family::PollEvent
+        | Family::EpollFlag
+        | Family::EpollEvent => {
             let parts = bit_names(family, value);
             if parts.is_empty() {
                 "0".to_string()
@@ -513,7 +541,8 @@ pub fn value_text(family: Family, value: i64) -> String {
         | Family::ShutdownHow
         | Family::SockLevel
         | Family::SockOption
-        | Family::FutexOp => {
+        | Family::FutexOp
+        | Family::EpollOp => {
             match CONSTANTS.iter().find(|constant| constant.is_in(family) && constant.value == value) {
                 Some(constant) => constant.name.to_string(),
                 None => value.to_string(),

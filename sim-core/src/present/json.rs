@@ -156,6 +156,7 @@ fn write_object_ref(out: &mut String, object: ObjectRef) {
         ObjectKind::NamedSem => "named_sem",
         ObjectKind::Socket => "socket",
         ObjectKind::ShmObject => "shm_object",
+        ObjectKind::Epoll => "epoll",
     };
     let mut fields = Object::tagged(out, "kind", kind);
     fields.unsigned("id", object.id.into());
@@ -202,6 +203,7 @@ fn write_result(out: &mut String, result: CallResult) {
         CallResult::Array { .. } => "array",
         CallResult::Received { .. } => "received",
         CallResult::Polled { .. } => "polled",
+        CallResult::Epolled { .. } => "epolled",
     };
     let mut fields = Object::tagged(out, "kind", name);
     match result {
@@ -239,6 +241,13 @@ fn write_result(out: &mut String, result: CallResult) {
             let shown: Vec<String> = revents.iter().map(|value| value.to_string()).collect();
             let _ = write!(fields.key("revents"), "[{}]", shown.join(","));
         }
+        CallResult::Epolled { ready, fds, events } => {
+            fields.unsigned("ready", ready.into());
+            let shown: Vec<String> = fds.iter().map(|value| value.to_string()).collect();
+            let _ = write!(fields.key("fds"), "[{}]", shown.join(","));
+            let shown: Vec<String> = events.iter().map(|value| value.to_string()).collect();
+            let _ = write!(fields.key("events"), "[{}]", shown.join(","));
+        }
         CallResult::Waited { child, status } | CallResult::WaitedInfo { child, status } => {
             fields.unsigned("child", child.into());
             write_status(fields.key("status"), status);
@@ -271,6 +280,7 @@ fn write_reason(out: &mut String, reason: &BlockReason) {
         BlockReason::SocketReceiverFull { .. } => "socket_receiver_full",
         BlockReason::Futex { .. } => "futex",
         BlockReason::Poll { .. } => "poll",
+        BlockReason::Epoll { .. } => "epoll",
     };
     let mut fields = Object::tagged(out, "kind", name);
     match *reason {
@@ -329,6 +339,10 @@ fn write_reason(out: &mut String, reason: &BlockReason) {
         }
         BlockReason::Poll { entries, until } => {
             fields.unsigned("entries", entries.into());
+            fields.unsigned("until", until);
+        }
+        BlockReason::Epoll { epoll, until } => {
+            fields.unsigned("epoll", epoll.into());
             fields.unsigned("until", until);
         }
     }

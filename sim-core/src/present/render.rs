@@ -370,7 +370,8 @@ pub fn call_text(program: &Program, op: u32, args: &Args) -> String {
         | Bind::Message { count: slot, .. }
         | Bind::Bytes { count: slot, .. }
         | Bind::Rights { count: slot, .. }
-        | Bind::Polled { count: slot, .. } => format!("{} = {text}", program.slots[slot as usize]),
+        | Bind::Polled { count: slot, .. }
+        | Bind::Epolled { count: slot, .. } => format!("{} = {text}", program.slots[slot as usize]),
         Bind::Pair { read, .. } => format!("{} = {text}", program.slots[read as usize].trim_end_matches(".r")),
     }
 }
@@ -479,6 +480,16 @@ fn result_text(
             } else {
                 format!(" = {ready} ({})", parts.join("; "))
             }
+        }
+        CallResult::Epolled { ready: 0, .. } => " = 0 (no events)".to_string(),
+        CallResult::Epolled { ready, fds, events } => {
+            let shown: Vec<String> = fds
+                .iter()
+                .zip(events)
+                .take(*ready as usize)
+                .map(|(fd, value)| format!("fd {fd} {}", linux::value_text(Family::EpollEvent, *value as i64)))
+                .collect();
+            format!(" = {ready} ({})", shown.join(", "))
         }
         CallResult::Polled { ready, revents } => {
             let shown: Vec<String> = revents
@@ -680,6 +691,12 @@ pub fn reason_text(program: &Program, reason: &BlockReason) -> String {
             "none of its {entries} descriptors is ready for what it asks, until {}",
             crate::kernel::time::time_text(*until)
         ),
+        BlockReason::Epoll { epoll, until: u64::MAX } => {
+            format!("epoll instance {epoll} has no event to report")
+        }
+        BlockReason::Epoll { epoll, until } => {
+            format!("epoll instance {epoll} has no event to report, until {}", crate::kernel::time::time_text(*until))
+        }
     }
 }
 

@@ -76,6 +76,7 @@ pub enum ObjectView {
     AddressSpace(Box<AddressSpaceView>),
     SocketPair(Box<SocketPairView>),
     ShmObject(Box<ShmObjectView>),
+    Epoll(Box<EpollView>),
 }
 
 impl ObjectView {
@@ -92,6 +93,39 @@ impl ObjectView {
                 | ObjectView::ShmObject(_)
         )
     }
+}
+
+/// An epoll instance: what it watches, its ready list, and who waits on it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EpollView {
+    pub id: u32,
+    /// Each watched descriptor, in the order they were added.
+    pub items: Vec<EpItemView>,
+    /// The descriptors on the ready list, head first: the order the next `epoll_wait` looks at them.
+    pub ready: Vec<i32>,
+    /// Processes asleep in `epoll_wait` on it, the next to wake first.
+    pub waiters: Vec<Pid>,
+    /// Processes polling its descriptor (`poll`, `select`).
+    pub pollers: Vec<Pid>,
+    /// Processes with a descriptor on it.
+    pub holders: Vec<Pid>,
+}
+
+/// One watched descriptor of an epoll instance.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EpItemView {
+    /// The descriptor it was added with (which it reports, even once closed).
+    pub fd: i32,
+    /// What the file is, in words (`pipe 1 (read end)`).
+    pub file: String,
+    /// What it watches (`EPOLLIN`), `EPOLLERR` and `EPOLLHUP` left out since every item has them.
+    pub events: String,
+    /// `level`, `edge`, `one-shot`, or `one-shot, reported` (disabled until `EPOLL_CTL_MOD`).
+    pub mode: String,
+    /// What its file has now of what it watches (empty for nothing).
+    pub has: String,
+    /// Its place on the ready list, if it is on it.
+    pub ready_at: Option<u32>,
 }
 
 /// A pair of connected Unix-domain sockets (`socketpair`, or `connect` and `accept`): each end with its
@@ -446,6 +480,10 @@ pub fn file_words(kernel: &Kernel, file: &crate::kernel::fd::OpenFile) -> String
             }
         }
         (crate::kernel::fd::FileObject::Socket(id), _) => format!("socket {id}"),
+        (crate::kernel::fd::FileObject::Epoll(id), _) => {
+            let watched = kernel.epoll(id).map_or(0, |epoll| epoll.items.len());
+            format!("epoll instance {id} (watching {watched})")
+        }
         _ => "/dev/null".to_string(),
     }
 }

@@ -42,10 +42,12 @@ pub enum ObjectKind {
     Socket,
     /// A POSIX shared memory object, by its number in the kernel (from 1, in the order they were made).
     ShmObject,
+    /// An epoll instance, by its number in the kernel (from 1, the lowest free one).
+    Epoll,
 }
 
 impl ObjectKind {
-    pub const ALL: [ObjectKind; 13] = [
+    pub const ALL: [ObjectKind; 14] = [
         ObjectKind::DevNull,
         ObjectKind::Pipe,
         ObjectKind::Process,
@@ -59,6 +61,7 @@ impl ObjectKind {
         ObjectKind::Frame,
         ObjectKind::Socket,
         ObjectKind::ShmObject,
+        ObjectKind::Epoll,
     ];
 
     /// The kind's number in the packed form. Numbers 0 to 6 fit the three bits an object's reference
@@ -79,6 +82,7 @@ impl ObjectKind {
             ObjectKind::Frame => 10,
             ObjectKind::Socket => 11,
             ObjectKind::ShmObject => 12,
+            ObjectKind::Epoll => 13,
         }
     }
 
@@ -137,6 +141,10 @@ impl ObjectRef {
         ObjectRef { kind: ObjectKind::Frame, id: number }
     }
 
+    pub fn epoll(id: u32) -> ObjectRef {
+        ObjectRef { kind: ObjectKind::Epoll, id }
+    }
+
     pub fn socket(id: u32) -> ObjectRef {
         ObjectRef { kind: ObjectKind::Socket, id }
     }
@@ -161,6 +169,7 @@ impl ObjectRef {
             ObjectKind::Frame => format!("frame {}", self.id),
             ObjectKind::Socket => format!("socket {}", self.id),
             ObjectKind::ShmObject => format!("shared memory object {}", self.id),
+            ObjectKind::Epoll => format!("epoll instance {}", self.id),
         }
     }
 }
@@ -298,6 +307,9 @@ pub enum BlockReason {
     /// `poll` with none of its `entries` ready, until one is, or until `until` (nanoseconds of virtual
     /// time; `u64::MAX` for no limit). It sleeps on the wait queue of every object its entries name.
     Poll { entries: u8, until: u64 },
+    /// `epoll_wait` on epoll instance `epoll` with nothing to report, until an item's file wakes it
+    /// (or `until`, as for `Poll`). It sleeps on the instance's own queue, as an exclusive sleeper.
+    Epoll { epoll: u32, until: u64 },
 }
 
 impl BlockReason {
@@ -325,6 +337,7 @@ impl BlockReason {
             | BlockReason::SocketBacklog { socket }
             | BlockReason::SocketReceiverFull { socket } => Some(ObjectRef::socket(*socket)),
             BlockReason::Futex { .. } | BlockReason::Poll { .. } => None,
+            BlockReason::Epoll { epoll, .. } => Some(ObjectRef::epoll(*epoll)),
         }
     }
 }
@@ -417,6 +430,13 @@ pub enum CallResult {
     /// `poll` returned `ready`, the number of entries with events, and stored each entry's `revents`
     /// (in the order written; 0 past the last entry).
     Polled { ready: u16, revents: [u16; crate::linux::poll::MAX_POLL_FDS] },
+    /// `epoll_wait` returned `ready` events: for each, the descriptor its item was added with and the
+    /// events it has (0 past the last).
+    Epolled {
+        ready: u16,
+        fds: [i16; crate::linux::epoll::MAX_EPOLL_EVENTS],
+        events: [u16; crate::linux::epoll::MAX_EPOLL_EVENTS],
+    },
 }
 
 impl CallResult {
@@ -431,7 +451,7 @@ impl CallResult {
             CallResult::Message { len, .. } | CallResult::Received { len, .. } => len as i64,
             CallResult::Fork { child } => child as i64,
             CallResult::Waited { child, .. } => child as i64,
-            CallResult::Polled { ready, .. } => ready as i64,
+            CallResult::Polled { ready, .. } | CallResult::Epolled { ready, .. } => ready as i64,
         }
     }
 

@@ -586,6 +586,7 @@ impl Encoder<'_> {
             CallResult::Array { .. } => 9,
             CallResult::Received { .. } => 10,
             CallResult::Polled { .. } => 11,
+            CallResult::Epolled { .. } => 12,
         };
         self.with_operands(tags::CALL, delta, [pid, op, shape | result_tag], args);
         match *result {
@@ -617,6 +618,13 @@ impl Encoder<'_> {
             CallResult::Polled { ready, revents } => {
                 self.put(ready as u64);
                 for value in revents {
+                    self.put(value as u64);
+                }
+            }
+            CallResult::Epolled { ready, fds, events } => {
+                self.put(ready as u64);
+                for (fd, value) in fds.into_iter().zip(events).take(ready as usize) {
+                    self.put(Self::zigzag(fd as i64));
                     self.put(value as u64);
                 }
             }
@@ -668,7 +676,8 @@ impl Encoder<'_> {
             | BlockReason::SocketBacklog { .. }
             | BlockReason::SocketReceiverFull { .. }
             | BlockReason::Futex { .. }
-            | BlockReason::Poll { .. } => 15,
+            | BlockReason::Poll { .. }
+            | BlockReason::Epoll { .. } => 15,
         };
         self.with_operands(tags::BLOCK, delta, [pid, op, shape | reason_tag], args);
         match *reason {
@@ -741,6 +750,11 @@ impl Encoder<'_> {
             BlockReason::Poll { entries, until } => {
                 self.put(6);
                 self.put(entries as u64);
+                self.put(until);
+            }
+            BlockReason::Epoll { epoll, until } => {
+                self.put(7);
+                self.put(epoll as u64);
                 self.put(until);
             }
         }
@@ -1078,6 +1092,19 @@ impl PackedEvents<'_> {
                 }
                 CallResult::Polled { ready, revents }
             }
+            12 => {
+                let ready = self.get() as u16;
+                let mut fds = [0i16; crate::linux::epoll::MAX_EPOLL_EVENTS];
+                let mut events = [0u16; crate::linux::epoll::MAX_EPOLL_EVENTS];
+                if ready as usize > fds.len() {
+                    self.corrupt("epoll_wait event count", ready as u64);
+                }
+                for at in 0..ready as usize {
+                    fds[at] = self.get_signed() as i16;
+                    events[at] = self.get() as u16;
+                }
+                CallResult::Epolled { ready, fds, events }
+            }
             other => self.corrupt("call result", other),
         }
     }
@@ -1130,6 +1157,7 @@ impl PackedEvents<'_> {
                 4 => BlockReason::SocketReceiverFull { socket: self.get_u32() },
                 5 => BlockReason::Futex { address: self.get(), value: self.get_u32() },
                 6 => BlockReason::Poll { entries: self.get() as u8, until: self.get() },
+                7 => BlockReason::Epoll { epoll: self.get_u32(), until: self.get() },
                 other => self.corrupt("block reason", 15 + other),
             },
             other => self.corrupt("block reason", other),

@@ -126,6 +126,7 @@ pub const LEARN_ORDER: &[(&str, &str)] = &[
     ("socket-credentials", "Sockets"),
     ("poll-three-clients", "Sockets"),
     ("select-silent-worker", "Sockets"),
+    ("epoll-edge-triggered", "Sockets"),
 ];
 
 fn title_of(stem: &str) -> &'static str {

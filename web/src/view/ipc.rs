@@ -11,8 +11,8 @@ use super::tint;
 use crate::facts::PageMove;
 use sim_core::present::render::quote_bytes;
 use sim_core::present::snapshot::{
-    AddressSpaceView, MessageView, MqueueView, MsgQueueView, NamedSemView, ObjectView, SemSetView, ShmSegmentView,
-    SocketEndView, SocketPairView,
+    AddressSpaceView, EpollView, MessageView, MqueueView, MsgQueueView, NamedSemView, ObjectView, SemSetView,
+    ShmSegmentView, SocketEndView, SocketPairView,
 };
 use sim_core::Pid;
 use yew::prelude::*;
@@ -84,6 +84,43 @@ fn head(kind: &str, name: String, detail: String) -> Html {
             <span class="grow"></span>
             <span class="usage">{detail}</span>
         </header>
+    }
+}
+
+/// An epoll instance: each watched descriptor with what it watches, how it is reported and what its
+/// file has now; the ready list's order, the next `epoll_wait` looking at its head first; who sleeps
+/// on it.
+pub fn epoll_card(epoll: &EpollView, names: &Names) -> Html {
+    let id = format!("epoll-{}", epoll.id);
+    let holders: Vec<String> = epoll.holders.iter().map(|pid| name_of(names, *pid)).collect();
+    let held =
+        if holders.is_empty() { "no descriptor left".to_string() } else { format!("open in {}", holders.join(", ")) };
+    html! {
+        <article class="pipe ipc epoll" key={id.clone()} id={id.clone()} data-ready={epoll.ready.len().to_string()}>
+            {head("epoll instance", format!("epoll {}", epoll.id), format!("{} watched · {} ready", epoll.items.len(), epoll.ready.len()))}
+            <div class="family">{held}</div>
+            if epoll.items.is_empty() {
+                <div class="messages empty-note" id={format!("{id}-items")}>{"watches nothing yet"}</div>
+            } else {
+                <ul class="epoll-items" id={format!("{id}-items")}>
+                    { for epoll.items.iter().map(|item| {
+                        let ready = item.ready_at.map(|at| format!("ready list #{}", at + 1));
+                        let has = if item.has.is_empty() { "nothing now".to_string() } else { format!("has {}", item.has) };
+                        html! {
+                            <li class={classes!("poll-entry", "epoll-item", item.ready_at.map(|_| "ready"))} data-fd={item.fd.to_string()}>
+                                <code>{format!("fd {}", item.fd)}</code>
+                                {format!(" {} · watches {} · {} · {has}", item.file, item.events, item.mode)}
+                                if let Some(ready) = ready {
+                                    <span class="ready-place">{format!(" · {ready}")}</span>
+                                }
+                            </li>
+                        }
+                    }) }
+                </ul>
+            }
+            {sleepers(names, "waiting in epoll_wait (next to wake first)", epoll.waiters.iter().map(|pid| (*pid, String::new())), format!("{id}-waiters"))}
+            {sleepers(names, "polling it", epoll.pollers.iter().map(|pid| (*pid, String::new())), format!("{id}-pollers"))}
+        </article>
     }
 }
 
@@ -213,9 +250,11 @@ pub fn panel(objects: &[ObjectView], names: &Names) -> Html {
                         count(object.mappings as usize, "mapping")
                     ),
                 ),
-                ObjectView::Pipe(_) | ObjectView::Fifo(_) | ObjectView::AddressSpace(_) | ObjectView::SocketPair(_) => {
-                    return None
-                }
+                ObjectView::Pipe(_)
+                | ObjectView::Fifo(_)
+                | ObjectView::AddressSpace(_)
+                | ObjectView::SocketPair(_)
+                | ObjectView::Epoll(_) => return None,
             };
             Some(html! {
                 <tr>

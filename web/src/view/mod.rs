@@ -306,6 +306,7 @@ fn objects(engine: &Engine, snapshot: &Snapshot) -> Html {
                 ObjectView::ShmSegment(segment) if sim_core::IPC => ipc::shm_segment_card(segment, &names),
                 // Address spaces are drawn together, as page tables pointing at frames (`ipc::memory_map`).
                 ObjectView::SocketPair(pair) if sim_core::IPC => ipc::socket_pair_card(pair, &names),
+                ObjectView::Epoll(epoll) if sim_core::IPC => ipc::epoll_card(epoll, &names),
                 ObjectView::MsgQueue(_)
                 | ObjectView::SemSet(_)
                 | ObjectView::Mqueue(_)
@@ -313,6 +314,7 @@ fn objects(engine: &Engine, snapshot: &Snapshot) -> Html {
                 | ObjectView::ShmSegment(_)
                 | ObjectView::AddressSpace(_)
                 | ObjectView::SocketPair(_)
+                | ObjectView::Epoll(_)
                 | ObjectView::ShmObject(_) => Html::default(),
             }) }
         </div>

@@ -10,23 +10,71 @@
 use super::{call, guard, not_this_mechanism, Out};
 use crate::check::protocol::{CallView, Reply};
 use sim_core::lang::syscalls::CallId;
+use sim_core::linux::epoll::{EP_MAX_EVENTS, MAX_EPOLL_EVENTS};
 use sim_core::linux::poll::{unpack_fdset, unpack_pollfd, SetEntry, MAX_POLL_FDS};
 
 pub fn perform<'a>(command: &CallView<'a>) -> Out<'a> {
     match command.id {
         CallId::Poll => poll(command),
         CallId::Select => select(command),
+        CallId::EpollCreate1 => value(call(libc::SYS_epoll_create1, &[command.arg(0)])),
+        CallId::EpollCtl => epoll_ctl(command),
+        CallId::EpollWait => epoll_wait(command),
         other => not_this_mechanism(other),
     }
 }
 
-/// The system call a blocked `poll` or `select` sleeps in.
+/// The system call a blocked `poll`, `select` or `epoll_wait` sleeps in.
 pub fn blocking_syscall(id: CallId) -> Option<i64> {
     match id {
         CallId::Poll => Some(libc::SYS_ppoll),
         CallId::Select => Some(libc::SYS_pselect6),
+        CallId::EpollWait => Some(libc::SYS_epoll_pwait2),
         _ => None,
     }
+}
+
+fn value<'a>(result: i64) -> Out<'a> {
+    if result < 0 {
+        Reply::Errno(-result as i32)
+    } else {
+        Reply::Value(result)
+    }
+}
+
+/// `epoll_ctl` with the event's `data.fd` set to the descriptor, as the simulator reports it.
+fn epoll_ctl<'a>(command: &CallView<'a>) -> Out<'a> {
+    let (epfd, op, fd) = (guard(command.arg(0)), command.arg(1), guard(command.arg(2)));
+    let mut event = libc::epoll_event { events: command.arg(3) as u32, u64: fd as u64 };
+    value(call(libc::SYS_epoll_ctl, &[epfd, op, fd, &mut event as *mut libc::epoll_event as i64]))
+}
+
+/// Room for the events of one `epoll_wait`: more than a scenario's call reports (the simulator ends a
+/// run that would report more than `MAX_EPOLL_EVENTS`).
+const EVENT_ROOM: usize = 64;
+
+/// `epoll_wait` made as `epoll_pwait2` with no signal mask, for its `timespec` (the scaled timeout
+/// without rounding to milliseconds); with no mask it is `epoll_wait` (`do_epoll_wait`, `ep_poll`).
+fn epoll_wait<'a>(command: &CallView<'a>) -> Out<'a> {
+    let (epfd, maxevents) = (guard(command.arg(0)), command.arg(1));
+    let mut events = [libc::epoll_event { events: 0, u64: 0 }; EVENT_ROOM];
+    // A count Linux refuses goes as written (it fails before it looks at the buffer); any other at most
+    // the room there is.
+    let asked = if (1..=EP_MAX_EVENTS).contains(&maxevents) { maxevents.min(EVENT_ROOM as i64) } else { maxevents };
+    let timeout = timeout(command.arg(2));
+    let timeout_pointer = timeout.as_ref().map_or(0, |time| time as *const libc::timespec as i64);
+    let result = call(libc::SYS_epoll_pwait2, &[epfd, events.as_mut_ptr() as i64, asked, timeout_pointer, 0, 8]);
+    if result < 0 {
+        return Reply::Errno(-result as i32);
+    }
+    let mut fds = [0i32; MAX_EPOLL_EVENTS];
+    let mut got = [0u32; MAX_EPOLL_EVENTS];
+    for (at, event) in events.iter().take((result as usize).min(MAX_EPOLL_EVENTS)).enumerate() {
+        let event = *event;
+        fds[at] = event.u64 as i32;
+        got[at] = event.events;
+    }
+    Reply::Epolled { ready: result as i32, fds, events: got }
 }
 
 /// The timeout of a multiplexing call, scaled, or none for no limit.
