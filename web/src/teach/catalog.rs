@@ -126,6 +126,7 @@ pub const LEARN_ORDER: &[(&str, &str)] = &[
     ("socket-credentials", "Sockets"),
     ("poll-three-clients", "Sockets"),
     ("select-silent-worker", "Sockets"),
+    ("epoll-socket-server", "Sockets"),
     ("epoll-edge-triggered", "Sockets"),
 ];
 
