@@ -1,7 +1,7 @@
 //! Guided tours: a library scenario walked through stop by stop, with a few sentences at each stop.
 //!
 //! There is a tour for each mechanism the library teaches (pipes, named pipes, signals, message
-//! queues, semaphores, sockets, and `poll` over sockets). A stop is tied to a line of the scenario and the process that runs it, never
+//! queues, semaphores, sockets, and `poll` and `epoll` over sockets). A stop is tied to a line of the scenario and the process that runs it, never
 //! to a step number, so a tour keeps pointing at the right moment when the scheduler or the kernel
 //! model changes what comes before, and when the visitor adds comments to the text;
 //! [`facts::step_running_line`] finds the step.
@@ -579,6 +579,69 @@ pub const TOURS: &[Tour] = &[
                 "With her own pid the same call works. The daemon will see pid 4, which is who she is.",
             ),
             Stop { at: At::End, text: "Two lines, each with the pid of the process that really sent it." },
+        ],
+    },
+    Tour {
+        id: "epoll",
+        section: "Sockets",
+        title: "epoll: one server, many connections, one sleep",
+        scenario: "epoll-socket-server",
+        stops: &[
+            Stop {
+                at: At::Start,
+                text: "A server that will serve three clients on one listening socket. It will not keep a list of \
+                       descriptors to hand to poll on every call: the kernel will keep the list, in an epoll \
+                       instance.",
+            },
+            line(
+                "server",
+                8,
+                "epoll_create1 makes the instance, a kernel object with a descriptor of its own. Its card shows what \
+                 it watches (nothing yet), its ready list and who sleeps on it.",
+            ),
+            line(
+                "server",
+                9,
+                "The listening socket joins the instance, for EPOLLIN: readable means a connection waits for \
+                 accept. The item sits on the socket's wait queue as a callback, not as a process.",
+            ),
+            line(
+                "server",
+                37,
+                "Nothing to report yet, so the server sleeps in epoll_wait, on the instance alone: whichever watched \
+                 socket is woken, its item's callback will wake the server.",
+            ),
+            line(
+                "ann",
+                14,
+                "ann's connect queues a connection on the listener and wakes it. The item's callback runs: the \
+                 listener goes on the ready list, and the server wakes.",
+            ),
+            line(
+                "server",
+                39,
+                "The event was about the listener, so the server accepts. The connection gets a descriptor of its \
+                 own in the server's table.",
+            ),
+            line(
+                "server",
+                40,
+                "The new connection joins the instance too. Each item is level-triggered: while a socket has \
+                 something, every epoll_wait reports it again, oldest first, so taking one event at a time loses \
+                 none.",
+            ),
+            line(
+                "server",
+                42,
+                "An event on ann's connection: her name is waiting. recv takes it, and the answer goes back.",
+            ),
+            line(
+                "server",
+                44,
+                "recv returned 0: ann closed her end. Closing the connection also takes its item out of the \
+                 instance, since an item lives as long as the open file it watches.",
+            ),
+            Stop { at: At::End, text: "Three clients, one process, and one place it sleeps." },
         ],
     },
 ];
