@@ -138,22 +138,16 @@ impl Kernel {
     }
 
     /// The wait queues an item's callback sits on: those its file's `poll` registers, whatever the
-    /// file is ready for now. A socket's are its one queue (the model's readers and writers), and for
-    /// a datagram socket connected to a peer that is not connected back, the peer's `peer_wait`, whose
-    /// wake-ups `unix_dgram_peer_wake_relay` passes on.
+    /// file is ready for now. A socket's is its one queue (the model's readers and writers). The
+    /// relay of a full datagram receiver's `peer_wait` to its sender (`unix_dgram_peer_wake_relay`),
+    /// registered by a poll or a send that found the receiver full and gone after one wake-up, is not
+    /// modelled: an item hears of room at the receiver through its own socket's write space, as Linux
+    /// tells it when its sent datagram is read (`sock_wfree`).
     fn item_queues(&self, item: &EpItem) -> Vec<Queue> {
         let file = self.file(item.file);
         match file.object {
             FileObject::Epoll(inner) => vec![Queue::Epoll(inner)],
-            FileObject::Socket(id) => {
-                let mut queues = vec![Queue::SocketRead(id), Queue::SocketWrite(id)];
-                if let Some(socket) = self.socket(id).filter(|socket| socket.kind == super::socket::SocketKind::Dgram) {
-                    if self.socket(socket.peer).is_some_and(|peer| peer.peer != id) {
-                        queues.push(Queue::SocketPeer(socket.peer));
-                    }
-                }
-                queues
-            }
+            FileObject::Socket(id) => vec![Queue::SocketRead(id), Queue::SocketWrite(id)],
             _ => {
                 let mut queues = Vec::new();
                 self.poll_mask(item.file, item.events, &mut queues);
@@ -380,17 +374,46 @@ pub(crate) fn create(kernel: &mut Kernel, call: &CallContext) -> Exec {
     Exec::Done(CallResult::Value { value: fd })
 }
 
-/// Whether instance `from` reaches instance `to` through the instances it watches, or watches them
-/// more than `EP_MAX_NESTS` deep (`ep_loop_check`).
-fn reaches(kernel: &Kernel, from: u32, to: u32, depth: usize) -> bool {
-    if from == to || depth > EP_MAX_NESTS {
-        return true;
+/// How deep instance `from` watches instances below it (0 for none), or `None` if it reaches
+/// instance `into` (a loop) or goes deeper than `EP_MAX_NESTS` (`ep_loop_check_proc`).
+fn depth_below(kernel: &Kernel, from: u32, into: u32, depth: usize) -> Option<usize> {
+    let epoll = kernel.epoll(from)?;
+    let mut deepest = 0;
+    for item in &epoll.items {
+        if let FileObject::Epoll(inner) = kernel.file(item.file).object {
+            if inner == into || depth > EP_MAX_NESTS {
+                return None;
+            }
+            deepest = deepest.max(depth_below(kernel, inner, into, depth + 1)? + 1);
+            if deepest > EP_MAX_NESTS {
+                return None;
+            }
+        }
     }
-    let Some(epoll) = kernel.epoll(from) else { return false };
-    epoll.items.iter().any(|item| match kernel.file(item.file).object {
-        FileObject::Epoll(inner) => reaches(kernel, inner, to, depth + 1),
-        _ => false,
-    })
+    Some(deepest)
+}
+
+/// How many instances are stacked above instance `id` (0 when none watches it):
+/// `ep_get_upwards_depth_proc`.
+fn depth_above(kernel: &Kernel, id: u32) -> usize {
+    let Some(file) = kernel.epoll(id).map(|epoll| epoll.file) else { return 0 };
+    kernel
+        .epolls
+        .iter()
+        .flatten()
+        .filter(|parent| parent.items.iter().any(|item| item.file == file))
+        .map(|parent| depth_above(kernel, parent.id) + 1)
+        .max()
+        .unwrap_or(0)
+}
+
+/// `ep_loop_check`: adding instance `to` to instance `into` makes a loop, or a stack of instances
+/// deeper than `EP_MAX_NESTS` (those below `to`, `to` itself, and those above `into`).
+fn loops(kernel: &Kernel, into: u32, to: u32) -> bool {
+    match depth_below(kernel, to, into, 0) {
+        None => true,
+        Some(below) => below + 1 + depth_above(kernel, into) > EP_MAX_NESTS,
+    }
 }
 
 /// `epoll_ctl` (`do_epoll_ctl`), its checks in Linux's order: both descriptors open (`EBADF`), a
@@ -428,7 +451,7 @@ pub(crate) fn ctl(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) ->
     }
     if op == EPOLL_CTL_ADD {
         if let Some(inner) = target_epoll {
-            if reaches(kernel, inner, id, 1) {
+            if inner == id || loops(kernel, id, inner) {
                 return Kernel::error(ELOOP);
             }
         }
@@ -469,6 +492,7 @@ pub(crate) fn ctl(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) ->
 /// After `ep_insert` or `ep_modify`: an item already ready goes on the ready list (if it is not on it)
 /// and wakes the instance's sleepers and pollers.
 fn arm(kernel: &mut Kernel, id: u32, file: u32, fd: i32, by: Pid, trace: &mut Trace) {
+    kernel.trim_if_epoll(file, by, trace);
     let epoll = kernel.epoll(id).expect("live");
     let item = epoll.item(file, fd).expect("just added or changed");
     if kernel.item_poll(item, 1) == 0 || epoll.is_ready(file, fd) {
@@ -544,6 +568,9 @@ fn send_events(kernel: &mut Kernel, id: u32, maxevents: i64, by: Pid, trace: &mu
             left.extend_from_slice(&taken[at..]);
             break;
         }
+        // An instance watched by this one walks its own ready list as it is asked
+        // (`ep_item_poll` of an epoll file is `__ep_eventpoll_poll`).
+        kernel.trim_if_epoll(file, by, trace);
         let epoll = kernel.epoll(id).expect("live");
         let Some(item) = epoll.item(file, fd) else { continue };
         let revents = kernel.item_poll(item, 1);

@@ -236,11 +236,16 @@ pub(crate) fn write(
             kernel.step as u32,
             Copied { pid, direction, bytes: added, object, used_bytes, capacity_bytes },
         );
-        // `pipe_write` wakes readers when the pipe was empty, and on every write once the pipe was
-        // polled (`poll_usage`): here, while an epoll item watches its read side, the one to notice.
-        if was_empty || (crate::IPC && kernel.epoll_watches(super::poll::Queue::PipeRead(pipe_id))) {
-            kernel.wake_queue(pipe_id, Side::Read, Wake::One, pid, WakeCause::Data { object }, trace);
-        }
+    }
+    // `pipe_write` wakes readers before it sleeps if the pipe was empty; as it returns (done, or
+    // `EAGAIN`), also on every write once the pipe was polled (`poll_usage`): here, while an epoll item
+    // watches its read side, the one to notice.
+    let wake_readers = match result {
+        Exec::Block(_) => was_empty,
+        _ => was_empty || (crate::IPC && kernel.epoll_watches(super::poll::Queue::PipeRead(pipe_id))),
+    };
+    if wake_readers {
+        kernel.wake_queue(pipe_id, Side::Read, Wake::One, pid, WakeCause::Data { object }, trace);
     }
     if matches!(result, Exec::Done(_)) && waited && !full_after {
         kernel.wake_queue(pipe_id, Side::Write, Wake::One, pid, WakeCause::Room { object }, trace);
@@ -328,11 +333,16 @@ pub(crate) fn release_end(
     if let Some(end) = end {
         trace.record(Event { step: kernel.step as u32, kind: EventKind::LastEnd { pid: by, object, end } });
     }
-    if no_readers {
-        kernel.wake_queue(pipe_id, Side::Write, Wake::All, by, WakeCause::Hangup { object }, trace);
-    }
-    if no_writers {
+    // `pipe_release` wakes both sides, all of them, whenever exactly one side has no open file left:
+    // at the last close of a side, and at each close of the other side after it (which only epoll
+    // items on the pipe can notice: nobody sleeps on a side the other has left).
+    let pipe = kernel.pipe_mut(pipe_id);
+    let wake_both = (pipe.readers == 0) != (pipe.writers == 0);
+    if no_writers || wake_both {
         kernel.wake_queue(pipe_id, Side::Read, Wake::All, by, WakeCause::Hangup { object }, trace);
+    }
+    if no_readers || wake_both {
+        kernel.wake_queue(pipe_id, Side::Write, Wake::All, by, WakeCause::Hangup { object }, trace);
     }
     let pipe = kernel.pipe_mut(pipe_id);
     if pipe.readers == 0 && pipe.writers == 0 {

@@ -596,6 +596,15 @@ fn dgram_disconnected(kernel: &mut Kernel, pid: Pid, id: u32, old: u32, old_aliv
         if let Some(Some(old_end)) = kernel.sockets.get_mut(old as usize - 1) {
             if old_end.peer == id && !old_end.peer_dead {
                 old_end.error = Some(ECONNRESET);
+                // `sk_error_report`: a wake-up of its queue with `EPOLLERR`, which its epoll items hear.
+                let object = ObjectRef::socket(old);
+                kernel.epoll_callback(
+                    Queue::SocketRead(old),
+                    crate::linux::poll::POLLERR,
+                    pid,
+                    WakeCause::Hangup { object },
+                    trace,
+                );
             }
         }
     }
@@ -1159,7 +1168,10 @@ fn uncharge(kernel: &mut Kernel, pid: Pid, sender: u32, bytes: u32, trace: &mut 
     }
     let Some(socket) = kernel.sockets.get_mut(sender as usize - 1).and_then(Option::as_mut) else { return };
     socket.unread_sent -= bytes;
-    if socket.writable() && !socket.write_wait.is_empty() {
+    // `unix_write_space` wakes whoever waits on the socket once it is writable: its sleepers, and the
+    // epoll items on it (`skwq_has_sleeper` counts them too).
+    let watched = !socket.write_wait.is_empty();
+    if socket.writable() && (watched || !kernel.epolls.is_empty()) {
         let object = ObjectRef::socket(sender);
         wake_socket(kernel, sender, SocketQueue::Write, Wake::All, pid, WakeCause::Room { object }, trace);
     }
@@ -1493,7 +1505,8 @@ fn setsockopt(kernel: &mut Kernel, pid: Pid, id: u32, level: i64, option: i64, v
     match option {
         SO_SNDBUF => {
             socket.sndbuf = buffer_size(value, WMEM_MAX, SOCK_MIN_SNDBUF);
-            if socket.writable() && !socket.write_wait.is_empty() {
+            let watched = !socket.write_wait.is_empty();
+            if socket.writable() && (watched || !kernel.epolls.is_empty()) {
                 let object = ObjectRef::socket(id);
                 wake_socket(kernel, id, SocketQueue::Write, Wake::All, pid, WakeCause::Room { object }, trace);
             }
