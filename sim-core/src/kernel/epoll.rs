@@ -533,20 +533,7 @@ pub(crate) fn wait(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -
         return kernel.halt("epoll_wait events", detail);
     };
     let CallResult::Epolled { ready, .. } = result else { unreachable!("send_events gives events") };
-    if ready > 0 || timeout_ms == 0 {
-        kernel.cancel_timer(pid, TimerKind::Wake);
-        return Exec::Done(result);
-    }
-    let until = if timeout_ms < 0 {
-        u64::MAX
-    } else {
-        let until = super::time::ipc_deadline(kernel, pid, timeout_ms.saturating_mul(1_000_000));
-        kernel.cancel_timer(pid, TimerKind::Wake);
-        if !kernel.arm_wake(pid, until) {
-            return Exec::Done(result);
-        }
-        until
-    };
+    let Some(until) = super::poll::sleep_until(kernel, pid, ready > 0, timeout_ms) else { return Exec::Done(result) };
     // `__add_wait_queue_exclusive`: at the head, so the latest sleeper wakes first.
     kernel.epoll_mut(id).wait.add_first_exclusive(pid);
     Exec::Block(BlockReason::Epoll { epoll: id, until })

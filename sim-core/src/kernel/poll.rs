@@ -412,20 +412,7 @@ fn return_or_sleep(
     watched: usize,
 ) -> Exec {
     let CallResult::Polled { ready, .. } = result else { unreachable!("poll and select give a Polled result") };
-    if ready > 0 || timeout_ms == 0 {
-        kernel.cancel_timer(pid, TimerKind::Wake);
-        return Exec::Done(result);
-    }
-    let until = if timeout_ms < 0 {
-        u64::MAX
-    } else {
-        let until = super::time::ipc_deadline(kernel, pid, timeout_ms.saturating_mul(1_000_000));
-        kernel.cancel_timer(pid, TimerKind::Wake);
-        if !kernel.arm_wake(pid, until) {
-            return Exec::Done(result);
-        }
-        until
-    };
+    let Some(until) = sleep_until(kernel, pid, ready > 0, timeout_ms) else { return Exec::Done(result) };
     for queue in queues {
         match queue {
             Queue::PipeRead(id) => kernel.pipe_mut(id).read_wait.add(pid, false),
@@ -438,6 +425,22 @@ fn return_or_sleep(
         }
     }
     Exec::Block(BlockReason::Poll { entries: watched as u8, until })
+}
+
+/// The end of an attempt of `poll`, `select` or `epoll_wait` that found nothing (`ready` false):
+/// the time it sleeps until (`u64::MAX` for no limit, its wake-up timer set), or `None` when it
+/// returns now instead, as it does with something ready, a timeout of 0 or its time past.
+pub(crate) fn sleep_until(kernel: &mut Kernel, pid: Pid, ready: bool, timeout_ms: i64) -> Option<u64> {
+    if ready || timeout_ms == 0 {
+        kernel.cancel_timer(pid, TimerKind::Wake);
+        return None;
+    }
+    if timeout_ms < 0 {
+        return Some(u64::MAX);
+    }
+    let until = super::time::ipc_deadline(kernel, pid, timeout_ms.saturating_mul(1_000_000));
+    kernel.cancel_timer(pid, TimerKind::Wake);
+    kernel.arm_wake(pid, until).then_some(until)
 }
 
 /// The multiplexing mechanism.
