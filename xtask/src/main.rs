@@ -170,11 +170,16 @@ fn explore_bench() -> Result<(), String> {
     run(command)?;
     let ipclab = root().join("target").join("release").join("ipclab");
     // Each exhaustive run with sleep sets and without; a bound on preemptions goes without reduction.
+    // The bounded buffer's every schedule needs more than the default limit of states.
     let runs: [(&str, &str, &[&str]); 8] = [
-        ("bounded buffer, every schedule", "sem-bounded-buffer", &["--reduction", "none"]),
-        ("bounded buffer, every schedule", "sem-bounded-buffer", &["--reduction", "sleep"]),
+        ("bounded buffer, every schedule", "sem-bounded-buffer", &["--reduction", "none", "--max-states", "5000000"]),
+        ("bounded buffer, every schedule", "sem-bounded-buffer", &["--reduction", "sleep", "--max-states", "5000000"]),
         ("bounded buffer, <= 1 preemption", "sem-bounded-buffer", &["--max-preemptions", "1"]),
-        ("bounded buffer, <= 2 preemptions", "sem-bounded-buffer", &["--max-preemptions", "2"]),
+        (
+            "bounded buffer, <= 2 preemptions",
+            "sem-bounded-buffer",
+            &["--max-preemptions", "2", "--max-states", "5000000"],
+        ),
         ("swapped P's, every schedule", "sem-producer-consumer-deadlock", &["--reduction", "none"]),
         ("swapped P's, every schedule", "sem-producer-consumer-deadlock", &["--reduction", "sleep"]),
         ("no mutex, every schedule", "sem-no-mutex", &["--reduction", "none"]),

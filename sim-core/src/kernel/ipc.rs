@@ -204,7 +204,9 @@ impl Ipc {
     }
 
     /// The state that decides what happens next, for [`Kernel::state_hash`].
-    pub fn hash_into(&self, hasher: &mut TraceHasher) {
+    /// Hashes the objects; without `sempid`, leaves out who last changed each semaphore (which only
+    /// `semctl GETPID` can see).
+    pub fn hash_into(&self, hasher: &mut TraceHasher, sempid: bool) {
         for ids in [&self.msg_ids, &self.sem_ids, &self.shm_ids] {
             hasher.word(ids.in_use as u64 | (ids.seq as u64) << 32);
             hasher.word(ids.last_idx as u64);
@@ -214,7 +216,7 @@ impl Ipc {
             queue.hash_into(hasher);
         }
         for set in self.sem_sets.values() {
-            set.hash_into(hasher);
+            set.hash_into(hasher, sempid);
         }
         for queue in self.mqueues.iter().flatten() {
             queue.hash_into(hasher);

@@ -896,7 +896,9 @@ impl Kernel {
     /// Hands a call to its mechanism.
     #[cfg_attr(not(feature = "small"), inline(always))]
     fn dispatch(&mut self, context: &CallContext, trace: &mut Trace) -> Exec {
-        if self.footprint.enabled {
+        // A call another process already finished (its result handed over) only returns it: it
+        // touches no object of its family.
+        if self.footprint.enabled && !matches!(self.process(context.pid).handed, Some(process::Handed::Result(_))) {
             state::shared_footprint(&mut self.footprint, context.call.id);
         }
         match context.call.id.spec().mechanism {

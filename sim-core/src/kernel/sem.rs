@@ -92,7 +92,7 @@ pub struct SemSet {
 }
 
 impl SemSet {
-    pub(crate) fn hash_into(&self, hasher: &mut TraceHasher) {
+    pub(crate) fn hash_into(&self, hasher: &mut TraceHasher, sempid: bool) {
         hasher.word(self.id as u64 | (self.key as u32 as u64) << 32);
         hasher.word(self.mode as u64 | (self.complex_count as u64) << 32);
         let sleepers = |list: &[Sleeper], hasher: &mut TraceHasher| {
@@ -105,7 +105,7 @@ impl SemSet {
             }
         };
         for sem in &self.sems {
-            hasher.word(sem.value as u64 | (sem.sempid as u64) << 32);
+            hasher.word(sem.value as u64 | if sempid { (sem.sempid as u64) << 32 } else { 0 });
             sleepers(&sem.pending_alter, hasher);
             sleepers(&sem.pending_const, hasher);
         }

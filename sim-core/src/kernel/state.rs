@@ -130,6 +130,9 @@ struct Canonical {
 
 const UNNUMBERED: u32 = u32::MAX;
 
+/// What a variable no one will read again hashes as, whatever it holds.
+const DEAD: u64 = 0x00de_adde_adde_ad00;
+
 impl Canonical {
     fn of(kernel: &Kernel) -> Canonical {
         let mut canonical =
@@ -230,8 +233,15 @@ impl Kernel {
                 ProcState::Reaped => hasher.word(5),
             }
             hasher.word(process.pc as u64);
-            for value in &process.vars {
-                hasher.word(*value as u64);
+            // Only the variables the process may still read (see `lang::live`).
+            let ended = matches!(process.state, ProcState::Zombie | ProcState::Reaped);
+            let live = &self.program.live;
+            for (slot, value) in process.vars.iter().enumerate() {
+                if live.is_live(process.pc, process.end_pc, ended, slot as u32) {
+                    hasher.word(*value as u64);
+                } else {
+                    hasher.word(DEAD);
+                }
             }
             for (number, entry) in process.fds.iter().enumerate() {
                 if let Some(entry) = entry {
@@ -447,7 +457,7 @@ impl Kernel {
             }
         }
         // IPC objects are named by ids the scenario sees (System V) or by names: no renumbering.
-        self.ipc.hash_into(&mut hasher);
+        self.ipc.hash_into(&mut hasher, self.program.live.reads_sempid);
         for segment in self.ipc.shm_segs.values() {
             segment.hash_into(self, &frames, &mut frame_hashed, &mut hasher);
         }

@@ -28,33 +28,13 @@ fn named_in_block(ops: &[Op], kinds: &[SlotKind], start: u32, end: u32) -> Vec<S
             slots.insert(place, slot);
         }
     }
-    fn slots_of(value: &Value, slots: &mut Vec<Slot>) {
-        match value {
-            Value::Slot(slot) => add(slots, *slot),
-            Value::Unary(_, inner) => slots_of(inner, slots),
-            Value::Binary(_, left, right) => {
-                slots_of(left, slots);
-                slots_of(right, slots);
-            }
-            Value::Const(_) | Value::SelfPid => {}
-        }
-    }
     let mut slots = Vec::new();
     let mut op = start;
     while op < end {
         match &ops[op as usize].kind {
             OpKind::Call(call) => {
                 for operand in call.operands.iter() {
-                    match operand {
-                        Operand::Value { value, .. } => slots_of(value, &mut slots),
-                        Operand::Sembuf { num, op, flags, .. } => {
-                            for value in [num, op, flags] {
-                                slots_of(value, &mut slots);
-                            }
-                        }
-                        Operand::List { values, .. } => values.iter().for_each(|value| slots_of(value, &mut slots)),
-                        Operand::Payload(_) | Operand::Path(_) => {}
-                    }
+                    operand.for_each_slot(&mut |slot| add(&mut slots, slot));
                 }
                 match call.bind {
                     Bind::Value(slot) => add(&mut slots, slot),
@@ -83,9 +63,9 @@ fn named_in_block(ops: &[Op], kinds: &[SlotKind], start: u32, end: u32) -> Vec<S
             }
             OpKind::Assign { slot, value } => {
                 add(&mut slots, *slot);
-                slots_of(value, &mut slots);
+                value.for_each_slot(&mut |slot| add(&mut slots, slot));
             }
-            OpKind::JumpUnless { condition, .. } => slots_of(condition, &mut slots),
+            OpKind::JumpUnless { condition, .. } => condition.for_each_slot(&mut |slot| add(&mut slots, slot)),
             // A child's block is the child's code; the parent goes on after it.
             OpKind::Fork { body_end, .. } => {
                 op = (*body_end).max(op + 1);
@@ -182,7 +162,36 @@ pub enum ListKind {
     FdSet,
 }
 
+impl Value {
+    /// Calls `visit` with each variable the value reads.
+    pub fn for_each_slot(&self, visit: &mut impl FnMut(Slot)) {
+        match self {
+            Value::Slot(slot) => visit(*slot),
+            Value::Unary(_, inner) => inner.for_each_slot(visit),
+            Value::Binary(_, left, right) => {
+                left.for_each_slot(visit);
+                right.for_each_slot(visit);
+            }
+            Value::Const(_) | Value::SelfPid => {}
+        }
+    }
+}
+
 impl Operand {
+    /// Calls `visit` with each variable the operand reads.
+    pub fn for_each_slot(&self, visit: &mut impl FnMut(Slot)) {
+        match self {
+            Operand::Value { value, .. } => value.for_each_slot(visit),
+            Operand::Sembuf { num, op, flags, .. } => {
+                for value in [num, op, flags] {
+                    value.for_each_slot(visit);
+                }
+            }
+            Operand::List { values, .. } => values.iter().for_each(|value| value.for_each_slot(visit)),
+            Operand::Payload(_) | Operand::Path(_) => {}
+        }
+    }
+
     /// The number this operand stands for in a process with these variables.
     #[cfg_attr(not(feature = "small"), inline(always))]
     pub fn resolve(&self, vars: &[i64], pid: crate::trace::Pid) -> Result<i64, crate::user::Fault> {
@@ -422,6 +431,8 @@ pub struct Program {
     pub signal_slots: Option<SignalSlots>,
     /// The declared outcomes, their names resolved.
     pub outcomes: Vec<DeclaredOutcome>,
+    /// Which variables each operation may still read ([`super::live`]), for the state hash.
+    pub live: super::live::Liveness,
 }
 
 /// An `outcome` block, compiled: its conditions with process names checked and variables as slots.
@@ -490,6 +501,18 @@ impl Program {
     pub fn counts_calls(&self) -> bool {
         self.outcomes.iter().any(|declared| {
             declared.conditions.iter().any(|(_, condition)| matches!(condition, OutcomeCondition::Calls { .. }))
+        })
+    }
+
+    /// Whether a `semctl` may read who last changed a semaphore (`GETPID`, or a command computed at
+    /// run time): otherwise that pid decides nothing the scenario can see.
+    pub fn observes_sempid(&self) -> bool {
+        self.ops.iter().any(|op| match &op.kind {
+            OpKind::Call(call) if call.id == CallId::Semctl => !matches!(
+                call.operands.get(2),
+                Some(Operand::Value { value: Value::Const(command), .. }) if *command != crate::linux::sem::GETPID
+            ),
+            _ => false,
         })
     }
 
@@ -565,7 +588,7 @@ impl Program {
             .map(|(start, end)| (start, named_in_block(&compiler.ops, &compiler.slot_kinds, start, end)))
             .collect();
         let outcomes = compile_outcomes(scenario, &compiler)?;
-        Ok(Program {
+        let mut program = Program {
             title: scenario.title.clone(),
             description: scenario.description.clone(),
             ops: compiler.ops,
@@ -579,7 +602,10 @@ impl Program {
             handlers,
             signal_slots,
             outcomes,
-        })
+            live: super::live::Liveness::default(),
+        };
+        program.live = super::live::Liveness::of(&program);
+        Ok(program)
     }
 
     /// The plain-value variables the block starting at `start` names (see [`Program::block_variables`]).

@@ -7,6 +7,7 @@
 pub mod ast;
 pub mod compile;
 pub mod lexer;
+pub mod live;
 pub mod names;
 pub mod parser;
 pub mod print;
