@@ -572,6 +572,30 @@ fn a_run_the_host_stalls_past_the_time_margins_is_tried_again_and_a_real_differe
     assert!(stdout.contains("try 1 was spoiled by the host's timing and tried again: "), "{stdout}");
 }
 
+/// A stall during the step that ends a timed wait early still counts. In `timed-waits.ipc` the helper's
+/// `kill` at step 24 cuts the sleeper's `sleep 10` short, which cancels its timer; the `sleep` returns
+/// the seconds it had left at step 25 (27 on Linux's side of the report). Stalled for 200 ms (2
+/// simulated seconds) before the kill, Linux's `sleep` returns 4 where the simulator says 6: the lag
+/// is measured after the kill against the timer that was pending before it, and the try is spoiled and
+/// tried again, where it matches. (Measured only against the timers still pending after the step, it
+/// went unnoticed, and the run was reported as a difference of the model's.)
+#[test]
+fn a_stall_during_the_step_that_cancels_a_timer_is_measured_against_that_timer() {
+    let file = root().join("scenarios").join("timed-waits.ipc");
+    let (output, json) = run_check(&["--stall-first-try", "24"], std::slice::from_ref(&file));
+    let run = &json["runs"][0];
+    assert_eq!(output.status.code(), Some(0), "{json}");
+    assert_eq!(run["status"], "match", "the second try is not stalled: {json}");
+    let tries = run["spoiled_tries"].as_array().expect("spoiled tries");
+    assert!((1..=2).contains(&tries.len()), "{json}");
+    let spoiled = tries[0].as_str().expect("a reason");
+    assert!(
+        spoiled.contains("behind the simulator's clock") && spoiled.contains("since the timed wait that sleeper set"),
+        "{spoiled}"
+    );
+    assert!(spoiled.contains("simulator: = 6; Linux: = 4"), "{spoiled}");
+}
+
 /// Processes whose environment carries `marker` (scenario processes inherit the runner's).
 fn processes_with_marker(marker: &str) -> Vec<String> {
     let mut found = Vec::new();

@@ -654,6 +654,10 @@ impl Runner<'_> {
                 }
                 return Ok((rows, steps_checked, false));
             }
+            // The timers pending before the step, now: one the step ended (a signal that cuts a
+            // `sleep` short cancels its timer) is no longer pending after it, yet a stall during the step
+            // went into the time it left, which a later step returns.
+            self.measure_lag(&pending, replay.kernel().now(), step, "after");
         }
         self.check_end(replay, &plan.outcome, plan.sim_steps as u32, &mut rows);
         Ok((rows, steps_checked, false))
