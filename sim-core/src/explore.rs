@@ -500,7 +500,11 @@ impl Explorer<'_> {
                 }
             } else {
                 let frame = stack.pop().expect("the frame just looked at");
-                simulation.restore(&frame.here);
+                // Its parent restores its own state before it tries another child; only the root
+                // leaves the simulation where the exploration found it.
+                if stack.is_empty() {
+                    simulation.restore(&frame.here);
+                }
                 let summary = Rc::new(frame.summary);
                 self.path.remove(&frame.key);
                 let entry = self.entries.len() as Entry;
