@@ -388,7 +388,9 @@ fn outcome_of(simulation: &Simulation, cut: Option<&str>) -> Outcome {
 /// the summary of the children explored so far.
 struct Frame {
     key: Key,
-    here: Checkpoint,
+    /// `None` for a node with one runnable process, which has one child and never goes back to itself
+    /// (except the root, which the exploration leaves where it found it).
+    here: Option<Checkpoint>,
     runnable: Vec<Pid>,
     /// The processes tried from here, in order; the last is the one whose subtree is being explored.
     tried: Vec<Pid>,
@@ -456,7 +458,7 @@ impl Explorer<'_> {
                     continue;
                 }
                 if !first {
-                    simulation.restore(&frame.here);
+                    simulation.restore(frame.here.as_ref().expect("a node with a second child has its checkpoint"));
                 }
                 let depth = frame.depth + 1;
                 self.progress.steps += 1;
@@ -503,7 +505,7 @@ impl Explorer<'_> {
                 // Its parent restores its own state before it tries another child; only the root
                 // leaves the simulation where the exploration found it.
                 if stack.is_empty() {
-                    simulation.restore(&frame.here);
+                    simulation.restore(frame.here.as_ref().expect("the root has its checkpoint"));
                 }
                 let summary = Rc::new(frame.summary);
                 self.path.remove(&frame.key);
@@ -623,7 +625,7 @@ impl Explorer<'_> {
         }
         Arrived::New(Box::new(Frame {
             key,
-            here: simulation.checkpoint(),
+            here: (runnable.len() > 1 || height == 0).then(|| simulation.checkpoint()),
             runnable,
             tried: Vec::new(),
             sleep,
