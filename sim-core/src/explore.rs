@@ -458,7 +458,14 @@ impl Explorer<'_> {
                     continue;
                 }
                 if !first {
-                    simulation.restore(frame.here.as_ref().expect("a node with a second child has its checkpoint"));
+                    // The last child of a node below the root moves the checkpoint in rather than copy
+                    // it, unless a cycle could yet wake a step asleep here, another child.
+                    if frame.sleep.is_empty() && height > 1 && frame.next().is_none() {
+                        simulation
+                            .restore_owned(frame.here.take().expect("a node with a second child has its checkpoint"));
+                    } else {
+                        simulation.restore(frame.here.as_ref().expect("a node with a second child has its checkpoint"));
+                    }
                 }
                 let depth = frame.depth + 1;
                 self.progress.steps += 1;

@@ -593,6 +593,18 @@ impl Simulation {
         }
     }
 
+    /// Goes back to a checkpoint taken earlier in this same run, which is not needed again: its kernel
+    /// is moved in, not copied.
+    pub fn restore_owned(&mut self, checkpoint: Checkpoint) {
+        self.kernel = checkpoint.kernel;
+        self.scheduler = checkpoint.scheduler;
+        self.outcome = checkpoint.outcome;
+        self.trace.rewind(&checkpoint.trace);
+        self.failures.truncate(checkpoint.failures);
+        self.declared = checkpoint.declared;
+        self.pinned_at = checkpoint.pinned;
+    }
+
     /// Goes back to a checkpoint taken earlier in this same run.
     pub fn restore(&mut self, checkpoint: &Checkpoint) {
         self.kernel = checkpoint.kernel.clone();
