@@ -612,7 +612,7 @@ fn clear_undo(kernel: &mut Kernel, index: u32, num: Option<usize>) {
 fn semctl(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Exec {
     let pid = call.pid;
     let (semid, num, command, arg, value) =
-        (call.arg(0) as i32, call.arg(1) as i32, call.arg(2) as i32 as i64, call.arg(3), call.arg(4));
+        (call.arg(0) as i32, call.arg(1) as i32, linux_sem::semctl_command(call.arg(2)), call.arg(3), call.arg(4));
     if semid < 0 {
         return Kernel::error(EINVAL);
     }

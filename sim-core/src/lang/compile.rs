@@ -510,7 +510,8 @@ impl Program {
         self.ops.iter().any(|op| match &op.kind {
             OpKind::Call(call) if call.id == CallId::Semctl => !matches!(
                 call.operands.get(2),
-                Some(Operand::Value { value: Value::Const(command), .. }) if *command != crate::linux::sem::GETPID
+                Some(Operand::Value { value: Value::Const(command), .. })
+                    if crate::linux::sem::semctl_command(*command) != crate::linux::sem::GETPID
             ),
             _ => false,
         })

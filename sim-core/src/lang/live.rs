@@ -262,6 +262,20 @@ mod tests {
         assert!(!live.is_live(parent_exit, main.end, false, a));
     }
 
+    /// `semctl` takes an `int` command: a constant whose low 32 bits are `GETPID` reads who last
+    /// changed the semaphore as `GETPID` does, so that pid stays in the state.
+    #[test]
+    fn a_getpid_written_as_a_wider_constant_still_keeps_semaphore_pids() {
+        let scenario = |command: &str| {
+            program(&format!(
+                "process main {{\n  s = semget IPC_PRIVATE 1 IPC_CREAT|0600\n  who = semctl s 0 {command}\n}}\n"
+            ))
+        };
+        assert!(scenario("GETPID").live.reads_sempid);
+        assert!(scenario("4294967307").live.reads_sempid, "2^32 + 11 is GETPID to the kernel");
+        assert!(!scenario("GETVAL").live.reads_sempid);
+    }
+
     #[test]
     fn outcome_comparisons_and_handlers_keep_variables_live() {
         let compared = program("process main {\n  n = 1\n  m = 2\n}\noutcome always \"n\" {\n  main.n == 1\n}\n");

@@ -4,6 +4,11 @@
 /// `sem_flg`: undo this operation when the process exits.
 pub const SEM_UNDO: i64 = 0x1000;
 
+/// The command a `semctl` argument stands for: the call takes an `int`, so only the low 32 bits count.
+pub fn semctl_command(raw: i64) -> i64 {
+    raw as i32 as i64
+}
+
 /// `semctl` commands.
 pub const GETPID: i64 = 11;
 pub const GETVAL: i64 = 12;
