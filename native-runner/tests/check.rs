@@ -538,19 +538,25 @@ fn a_timer_that_fires_while_processes_run_and_a_run_too_long_for_real_time_are_r
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Checks `file` with the driver stalled for 200 ms before `step` on the first try only: the run must
+/// match in the end, after one spoiled try (or two, if the loaded host also stalled the second and the
+/// third stands). Returns the first spoiled try's reason.
+fn spoiled_then_matched(file: &Path, step: u32) -> String {
+    let (output, json) = run_check(&["--stall-first-try", &step.to_string()], &[file.to_path_buf()]);
+    let run = &json["runs"][0];
+    assert_eq!(output.status.code(), Some(0), "{json}");
+    assert_eq!(run["status"], "match", "the second try is not stalled: {json}");
+    let tries = run["spoiled_tries"].as_array().expect("spoiled tries");
+    assert!((1..=2).contains(&tries.len()), "{json}");
+    tries[0].as_str().expect("a reason").to_string()
+}
+
 #[test]
 fn a_run_the_host_stalls_past_the_time_margins_is_tried_again_and_a_real_difference_still_shows() {
     let file = root().join("native-runner").join("tests").join("scenarios").join("time-calls.ipc");
     // The hook stalls the driver for 200 ms (2 simulated seconds) before step 3, on the first try
     // only, as a loaded host would: the old alarm then has 1 s left on Linux where the simulator says 3.
-    let (output, json) = run_check(&["--stall-first-try", "3"], std::slice::from_ref(&file));
-    let run = &json["runs"][0];
-    assert_eq!(output.status.code(), Some(0), "{json}");
-    assert_eq!(run["status"], "match", "the second try is not stalled: {json}");
-    let tries = run["spoiled_tries"].as_array().expect("spoiled tries");
-    // One spoiled try, or two if the loaded host also stalled the second (the third then stands).
-    assert!((1..=2).contains(&tries.len()), "{json}");
-    let spoiled = tries[0].as_str().expect("a reason");
+    let spoiled = spoiled_then_matched(&file, 3);
     // The stall is measured (at step 3, or after step 2 if the loaded host stalled the driver there
     // too), and the first try differs at step 3: the old alarm had less time left on Linux.
     assert!(
@@ -582,13 +588,7 @@ fn a_run_the_host_stalls_past_the_time_margins_is_tried_again_and_a_real_differe
 #[test]
 fn a_stall_during_the_step_that_cancels_a_timer_is_measured_against_that_timer() {
     let file = root().join("scenarios").join("timed-waits.ipc");
-    let (output, json) = run_check(&["--stall-first-try", "24"], std::slice::from_ref(&file));
-    let run = &json["runs"][0];
-    assert_eq!(output.status.code(), Some(0), "{json}");
-    assert_eq!(run["status"], "match", "the second try is not stalled: {json}");
-    let tries = run["spoiled_tries"].as_array().expect("spoiled tries");
-    assert!((1..=2).contains(&tries.len()), "{json}");
-    let spoiled = tries[0].as_str().expect("a reason");
+    let spoiled = spoiled_then_matched(&file, 24);
     assert!(
         spoiled.contains("behind the simulator's clock") && spoiled.contains("since the timed wait that sleeper set"),
         "{spoiled}"

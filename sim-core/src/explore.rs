@@ -1247,6 +1247,25 @@ mod footprints {
     /// States looked at per scenario at most.
     const STATES: usize = 1000;
 
+    /// A `semop` its waker finished only returns the result handed to it: its step touches the process
+    /// alone, so it commutes with a `semctl` that changes the set family's namespace.
+    #[test]
+    fn a_handed_result_is_returned_without_touching_its_family() {
+        let mut simulation = tracked(
+            "process main {\n  s = semget IPC_PRIVATE 1 IPC_CREAT|0600\n  fork poster {\n    semop s {0, 1}\n  }\n  \
+             semop s {0, -1}\n  wait\n}\n",
+        );
+        // main: semget, fork, then its semop sleeps; the poster's semop does main's for it.
+        for pid in [2, 2, 2, 3] {
+            simulation.step_as(pid).expect("runnable");
+        }
+        assert!(simulation.kernel().process(2).handed.is_some(), "the poster finished main's semop");
+        simulation.step_as(2).expect("main returns");
+        let footprint = simulation.footprint();
+        let own = crate::trace::ObjectRef::process(2);
+        assert_eq!((footprint.writes.as_slice(), footprint.reads.as_slice()), (&[own][..], &[][..]));
+    }
+
     fn tracked(text: &str) -> Simulation {
         let config = RunConfig {
             policy: Policy::RoundRobin,

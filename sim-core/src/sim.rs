@@ -607,13 +607,7 @@ impl Simulation {
 
     /// Goes back to a checkpoint taken earlier in this same run.
     pub fn restore(&mut self, checkpoint: &Checkpoint) {
-        self.kernel = checkpoint.kernel.clone();
-        self.scheduler = checkpoint.scheduler.clone();
-        self.outcome = checkpoint.outcome.clone();
-        self.trace.rewind(&checkpoint.trace);
-        self.failures.truncate(checkpoint.failures);
-        self.declared.clone_from(&checkpoint.declared);
-        self.pinned_at = checkpoint.pinned;
+        self.restore_owned(checkpoint.clone());
     }
 }
 

@@ -23,6 +23,8 @@ pub struct Liveness {
     words: usize,
     /// One set per operation, then the set at a process's end.
     sets: Vec<u64>,
+    /// The row of the set at a process's end (the number of operations).
+    end_row: usize,
     /// Every variable is live everywhere.
     all: bool,
     /// Whether the program may read who last changed a semaphore ([`Program::observes_sempid`]).
@@ -32,7 +34,7 @@ pub struct Liveness {
 impl Default for Liveness {
     /// Every variable live everywhere, until [`Liveness::of`] says otherwise.
     fn default() -> Liveness {
-        Liveness { words: 1, sets: Vec::new(), all: true, reads_sempid: true }
+        Liveness { words: 1, sets: Vec::new(), end_row: 0, all: true, reads_sempid: true }
     }
 }
 
@@ -44,20 +46,9 @@ impl Liveness {
         if self.all {
             return true;
         }
-        let row = if ended || pc >= end_pc { self.sets.len() / self.words.max(1) - 1 } else { pc as usize };
+        let row = if ended || pc >= end_pc { self.end_row } else { pc as usize };
         let word = self.sets[row * self.words + slot as usize / 64];
         word >> (slot % 64) & 1 == 1
-    }
-
-    /// How many operations have at least one variable dead there (for tests and documentation).
-    pub fn ops_with_dead(&self, slots: usize) -> usize {
-        if self.all || self.words == 0 {
-            return 0;
-        }
-        let rows = self.sets.len() / self.words - 1;
-        (0..rows)
-            .filter(|row| (0..slots).any(|slot| self.sets[row * self.words + slot / 64] >> (slot % 64) & 1 == 0))
-            .count()
     }
 
     /// Computes the liveness of `program`'s variables.
@@ -66,7 +57,13 @@ impl Liveness {
         let words = slots.div_ceil(64).max(1);
         let ops = &program.ops;
         if !program.handlers.is_empty() {
-            return Liveness { words, sets: Vec::new(), all: true, reads_sempid: program.observes_sempid() };
+            return Liveness {
+                words,
+                sets: Vec::new(),
+                end_row: 0,
+                all: true,
+                reads_sempid: program.observes_sempid(),
+            };
         }
         // The end of the innermost block around each operation: a top-level process's code, or a
         // `fork` body inside it (nested bodies follow their fork directly).
@@ -178,7 +175,7 @@ impl Liveness {
                 }
             }
         }
-        Liveness { words, sets, all: false, reads_sempid: program.observes_sempid() }
+        Liveness { words, sets, end_row: exit, all: false, reads_sempid: program.observes_sempid() }
     }
 }
 
