@@ -396,6 +396,8 @@ fn socket_address(values: Values, connect: bool) -> BoxedStrategy<Arg> {
     let address = match values {
         Values::Run => prop_oneof![
             8 => prop::sample::select(&["/tmp/a", "/tmp/b", "\0a", "\0b"][..]).prop_map(str::to_string),
+            3 => prop::sample::select(&["127.0.0.1:7000", "127.0.0.1:7001", "0.0.0.0:7000", "127.0.0.1:0"][..])
+                .prop_map(str::to_string),
             unspec => Just(String::new()),
         ]
         .boxed(),
@@ -618,7 +620,8 @@ pub fn socket_scenario() -> impl Strategy<Value = Scenario> {
     use linux::socket::{SOCK_DGRAM, SOCK_SEQPACKET, SOCK_STREAM};
     let body = || prop::collection::vec(socket_calls(), 1..7);
     let kind = || prop::sample::select(&[SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET][..]);
-    let address = prop::sample::select(&["/tmp/a", "\0a"][..]);
+    // The listener: a Unix-domain socket named by a path or an abstract name, or a TCP socket.
+    let address = prop::sample::select(&["/tmp/a", "\0a", "127.0.0.1:7000"][..]);
     // Which of the idioms random calls would rarely line up are there: the worker connects to the
     // listener, main accepts, the worker passes a descriptor through the pair and main receives it.
     let idioms = (any::<bool>(), any::<bool>(), any::<bool>());
@@ -639,6 +642,15 @@ pub fn socket_scenario() -> impl Strategy<Value = Scenario> {
                 })
             };
             let name_arg = |name: &str| Arg::Expr(expr(ExprKind::Name(name.into())));
+            // A TCP listener is a stream socket of `AF_INET` (its DOMAIN is the call's second operand).
+            let tcp = linux::socket::parse_inet(address).is_some();
+            let listener_args = || {
+                if tcp {
+                    vec![int_arg(SOCK_STREAM), int_arg(linux::socket::AF_INET)]
+                } else {
+                    vec![int_arg(listener)]
+                }
+            };
             let mut body = vec![
                 call(Some("ep"), CallId::EpollCreate1, vec![]),
                 call(Some("sp"), CallId::Socketpair, vec![int_arg(pair)]),
@@ -647,14 +659,14 @@ pub fn socket_scenario() -> impl Strategy<Value = Scenario> {
                     CallId::EpollCtl,
                     vec![name_arg("ep"), int_arg(linux::epoll::EPOLL_CTL_ADD), name_arg("sp.0"), int_arg(watched)],
                 ),
-                call(Some("l"), CallId::Socket, vec![int_arg(listener)]),
+                call(Some("l"), CallId::Socket, listener_args()),
                 call(None, CallId::Bind, vec![name_arg("l"), Arg::Path(located(address.to_string()))]),
                 call(None, CallId::Listen, vec![name_arg("l"), int_arg(backlog)]),
             ];
             let mut idiom_child = Vec::new();
             let mut idiom_after = Vec::new();
             if connects {
-                idiom_child.push(call(Some("f"), CallId::Socket, vec![int_arg(listener)]));
+                idiom_child.push(call(Some("f"), CallId::Socket, listener_args()));
                 idiom_child.push(call(
                     None,
                     CallId::Connect,

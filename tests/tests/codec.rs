@@ -235,6 +235,17 @@ fn kind() -> impl Strategy<Value = EventKind> {
             .prop_map(|(object, label, count)| EventKind::Leftover { object, label, count }),
         1 => (pid(), any::<u64>(), number::<u32>(), number::<u32>())
             .prop_map(|(pid, address, from, to)| EventKind::PageCopied { pid, address, from, to }),
+        1 => (pid(), number::<u32>(), any::<u16>(), number::<u32>(), any::<u16>(), any::<u8>(), number::<u32>()).prop_map(
+            |(pid, from, from_port, to, to_port, flags, bytes)| EventKind::Segment {
+                pid,
+                from,
+                from_port,
+                to,
+                to_port,
+                flags,
+                bytes
+            }
+        ),
         1 => outcome().prop_map(|outcome| EventKind::End { outcome: Box::new(outcome) }),
     ]
 }

@@ -87,7 +87,8 @@ proptest! {
 }
 
 /// The socket scenarios do what they are for: over 300 of them, connections are accepted, bytes are
-/// received, descriptors are passed, and `poll` and `select` both find descriptors ready and sleep.
+/// received, descriptors are passed, `poll` and `select` both find descriptors ready and sleep, and TCP
+/// connections are made and reset.
 #[test]
 fn socket_scenarios_connect_send_pass_descriptors_and_poll() {
     use proptest::strategy::ValueTree;
@@ -99,6 +100,7 @@ fn socket_scenarios_connect_send_pass_descriptors_and_poll() {
     let (mut accepted, mut received, mut passed, mut polled_ready, mut poll_slept) = (0, 0, 0, 0, 0);
     let (mut selected_ready, mut select_slept) = (0, 0);
     let (mut epoll_events, mut epoll_slept) = (0, 0);
+    let (mut handshakes, mut resets) = (0, 0);
     for _ in 0..300 {
         let scenario = socket_scenario().new_tree(&mut runner).expect("a scenario").current();
         let config = RunConfig { max_steps: 2_000, check_invariants: true, ..RunConfig::default() };
@@ -122,6 +124,12 @@ fn socket_scenarios_connect_send_pass_descriptors_and_poll() {
                     (_, CallResult::Epolled { ready, .. }) if *ready > 0 => epoll_events += 1,
                     _ => {}
                 },
+                EventKind::Segment { flags, .. }
+                    if *flags == sim_core::trace::SEGMENT_SYN | sim_core::trace::SEGMENT_ACK =>
+                {
+                    handshakes += 1
+                }
+                EventKind::Segment { flags, .. } if flags & sim_core::trace::SEGMENT_RST != 0 => resets += 1,
                 EventKind::Block { op, .. } if call(*op) == Some(CallId::EpollWait) => epoll_slept += 1,
                 EventKind::Block { op, .. } if call(*op) == Some(CallId::Poll) => poll_slept += 1,
                 EventKind::Block { op, .. } if call(*op) == Some(CallId::Select) => select_slept += 1,
@@ -133,7 +141,7 @@ fn socket_scenarios_connect_send_pass_descriptors_and_poll() {
         "300 socket scenarios: {accepted} accepts, {received} receives with bytes, {passed} descriptors passed, \
          {polled_ready} polls with entries ready, {poll_slept} polls asleep, {selected_ready} selects with \
          descriptors ready, {select_slept} selects asleep, {epoll_events} epoll_waits with events, \
-         {epoll_slept} epoll_waits asleep"
+         {epoll_slept} epoll_waits asleep, {handshakes} TCP handshakes, {resets} TCP resets"
     );
     assert!(
         accepted > 0
@@ -144,10 +152,12 @@ fn socket_scenarios_connect_send_pass_descriptors_and_poll() {
             && selected_ready > 0
             && select_slept > 0
             && epoll_events > 0
-            && epoll_slept > 0,
+            && epoll_slept > 0
+            && handshakes > 0
+            && resets > 0,
         "accepted {accepted}, received {received}, passed {passed}, polled ready {polled_ready}, poll slept \
          {poll_slept}, selected ready {selected_ready}, select slept {select_slept}, epoll events \
-         {epoll_events}, epoll slept {epoll_slept}"
+         {epoll_events}, epoll slept {epoll_slept}, TCP handshakes {handshakes}, resets {resets}"
     );
 }
 

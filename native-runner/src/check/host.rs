@@ -457,6 +457,11 @@ impl RunDir {
         if scenario_path.is_empty() {
             return PathBuf::new();
         }
+        // An address and port (`127.0.0.1:7000`) names no file: it is passed on as it is written, and
+        // the run's private network namespace keeps its ports apart from the host's.
+        if sim_core::linux::socket::parse_inet(scenario_path).is_some() {
+            return PathBuf::from(scenario_path);
+        }
         let base: String = scenario_path
             .rsplit('/')
             .next()

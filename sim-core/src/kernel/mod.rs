@@ -32,6 +32,7 @@ pub mod shm;
 pub mod signal;
 pub mod socket;
 pub mod state;
+pub mod tcp;
 pub mod time;
 pub mod unnamed_sem;
 pub mod wait;

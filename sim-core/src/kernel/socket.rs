@@ -24,21 +24,22 @@
 //! counts of sends a full buffer takes were measured against Linux (docs/conformance.md).
 
 use super::poll::Queue;
+use super::tcp::{Inet, TcpState};
 use super::wait::{WaitQueue, Wake};
 use super::{CallContext, Exec, Interruption, Kernel, Mechanism, Scratch};
 use crate::lang::ast::{Copier, Payload};
 use crate::lang::syscalls::CallId;
 use crate::linux::errno::{
-    EADDRINUSE, EAGAIN, EBADF, ECONNREFUSED, ECONNRESET, EINVAL, EISCONN, EMFILE, EMSGSIZE, ENOENT, ENOPROTOOPT,
-    ENOTCONN, ENOTSOCK, EOPNOTSUPP, EPERM, EPIPE, EPROTOTYPE, ESOCKTNOSUPPORT,
+    EADDRINUSE, EAFNOSUPPORT, EAGAIN, EBADF, ECONNREFUSED, ECONNRESET, EINVAL, EISCONN, EMFILE, EMSGSIZE, ENOENT,
+    ENOPROTOOPT, ENOTCONN, ENOTSOCK, EOPNOTSUPP, EPERM, EPIPE, EPROTOTYPE, ESOCKTNOSUPPORT,
 };
 use crate::linux::fcntl;
 use crate::linux::socket::{
-    AF_UNIX, MSG_CMSG_CLOEXEC, MSG_CTRUNC, MSG_DONTWAIT, MSG_NOSIGNAL, MSG_PEEK, MSG_TRUNC, RMEM_DEFAULT, RMEM_MAX,
-    SCM_MAX_FD, SHUT_RD, SHUT_RDWR, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_MAX, SOCK_MIN_RCVBUF, SOCK_MIN_SNDBUF,
-    SOCK_NONBLOCK, SOCK_RAW, SOCK_SEQPACKET, SOCK_STREAM, SOCK_TYPE_MASK, SOL_SOCKET, SO_ACCEPTCONN, SO_DOMAIN,
-    SO_ERROR, SO_PASSCRED, SO_PEERCRED, SO_PROTOCOL, SO_RCVBUF, SO_SNDBUF, SO_SNDLOWAT, SO_TYPE, WMEM_DEFAULT,
-    WMEM_MAX,
+    AF_INET, AF_UNIX, IPPROTO_TCP, MSG_CMSG_CLOEXEC, MSG_CTRUNC, MSG_DONTWAIT, MSG_NOSIGNAL, MSG_PEEK, MSG_TRUNC,
+    RMEM_DEFAULT, RMEM_MAX, SCM_MAX_FD, SHUT_RD, SHUT_RDWR, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_MAX, SOCK_MIN_RCVBUF,
+    SOCK_MIN_SNDBUF, SOCK_NONBLOCK, SOCK_RAW, SOCK_SEQPACKET, SOCK_STREAM, SOCK_TYPE_MASK, SOL_SOCKET, SO_ACCEPTCONN,
+    SO_DOMAIN, SO_ERROR, SO_PASSCRED, SO_PEERCRED, SO_PROTOCOL, SO_RCVBUF, SO_REUSEADDR, SO_SNDBUF, SO_SNDLOWAT,
+    SO_TYPE, TCP_RMEM_DEFAULT, TCP_WMEM_DEFAULT, WMEM_DEFAULT, WMEM_MAX,
 };
 use crate::linux::Errno;
 use crate::present::snapshot::{MessageView, ObjectView, PassedFileView, SocketEndView, SocketPairView};
@@ -214,6 +215,10 @@ pub struct Socket {
     /// Bound to a name the kernel chose (`unix_autobind`: an abstract name of five hex digits), which
     /// no scenario path names: a receiver sees its datagrams come from a name it cannot name either.
     pub autobound: bool,
+    /// `SO_REUSEADDR` (`sk_reuse`): kept for every socket, looked at only by `AF_INET` ones.
+    pub reuse: bool,
+    /// The `AF_INET` part of a TCP socket (`None` for a Unix-domain socket): see [`super::tcp`].
+    pub inet: Option<Inet>,
 }
 
 /// The sender name ([`Entry::sender_name`]) of a socket bound by `unix_autobind`; `recvfrom` reports it as
@@ -248,7 +253,18 @@ impl Socket {
             connect_wait: WaitQueue::default(),
             passcred: false,
             autobound: false,
+            reuse: false,
+            inet: None,
         }
+    }
+
+    /// A TCP socket (`inet_create`, `tcp_init_sock`), connected to `peer` if not 0.
+    pub(crate) fn new_inet(id: u32, peer: u32) -> Socket {
+        let mut socket = Socket::new(id, SocketKind::Stream, peer);
+        socket.inet = Some(Inet::new());
+        socket.sndbuf = TCP_WMEM_DEFAULT;
+        socket.rcvbuf = TCP_RMEM_DEFAULT;
+        socket
     }
 
     /// `unix_writable`: a waiting sender is woken once at most a quarter of the send buffer is used
@@ -421,7 +437,19 @@ fn install_socket(kernel: &mut Kernel, pid: Pid, id: u32, nonblock: bool, cloexe
 
 /// `__sys_socket` and `unix_create`: an unconnected socket. The type is looked at first (`EINVAL`,
 /// `ESOCKTNOSUPPORT`), the descriptor table after (`sock_map_fd`: `EMFILE`).
-fn socket(kernel: &mut Kernel, pid: Pid, kind: i64) -> Exec {
+fn socket(kernel: &mut Kernel, pid: Pid, kind: i64, domain: i64) -> Exec {
+    if domain == AF_INET {
+        return inet_socket(kernel, pid, kind);
+    }
+    if domain != AF_UNIX {
+        // `__sock_create`: a family outside `0..NPROTO` (46), or `AF_UNSPEC`, which no protocol family
+        // registers, is `EAFNOSUPPORT`; the families Linux has besides these two are not modelled.
+        if !(1..46).contains(&domain) {
+            return Kernel::error(EAFNOSUPPORT);
+        }
+        return kernel
+            .halt("not_modelled", format!("address family {domain} is not modelled (AF_UNIX and AF_INET are)"));
+    }
     let (kind, nonblock, cloexec) = match type_flags(kind)
         .and_then(|(number, nonblock, cloexec)| kind_of(number).map(|kind| (kind, nonblock, cloexec)))
     {
@@ -433,6 +461,41 @@ fn socket(kernel: &mut Kernel, pid: Pid, kind: i64) -> Exec {
     }
     let id = kernel.sockets.len() as u32 + 1;
     kernel.sockets.push(Some(Socket::new(id, kind, 0)));
+    if kernel.footprint.enabled {
+        kernel.footprint.write(ObjectRef::socket(id));
+    }
+    match install_socket(kernel, pid, id, nonblock, cloexec) {
+        Ok(fd) => Exec::Done(CallResult::Value { value: fd }),
+        Err(errno) => Kernel::error(errno),
+    }
+}
+
+/// `inet_create`: `SOCK_STREAM` is TCP; `SOCK_SEQPACKET` has no protocol in `AF_INET`
+/// (`ESOCKTNOSUPPORT`); `SOCK_DGRAM` (UDP) and `SOCK_RAW` are not modelled. The type's number and
+/// flags are checked as for any family first (`__sys_socket_create`, `__sock_create`).
+fn inet_socket(kernel: &mut Kernel, pid: Pid, kind: i64) -> Exec {
+    let (number, nonblock, cloexec) = match type_flags(kind) {
+        Ok(split) => split,
+        Err(errno) => return Kernel::error(errno),
+    };
+    if number >= SOCK_MAX {
+        return Kernel::error(EINVAL);
+    }
+    match number {
+        SOCK_STREAM => {}
+        SOCK_DGRAM | SOCK_RAW => {
+            let detail = "AF_INET datagram and raw sockets (UDP, SOCK_RAW) are not modelled yet; AF_INET \
+                          SOCK_STREAM (TCP) is"
+                .to_string();
+            return kernel.halt("not_modelled", detail);
+        }
+        _ => return Kernel::error(ESOCKTNOSUPPORT),
+    }
+    if kernel.lowest_free_fd(pid, 0).is_none() {
+        return Kernel::error(EMFILE);
+    }
+    let id = kernel.sockets.len() as u32 + 1;
+    kernel.sockets.push(Some(Socket::new_inet(id, 0)));
     if kernel.footprint.enabled {
         kernel.footprint.write(ObjectRef::socket(id));
     }
@@ -774,6 +837,21 @@ fn send_to(
         kernel.footprint.write(ObjectRef::socket(id));
     }
     let socket = kernel.socket_mut(id);
+    if socket.inet.is_some() {
+        // TCP takes no control messages from a program here (`sock_cmsg_send` has no `SCM_RIGHTS`),
+        // and a connected socket ignores a `sendto`'s address.
+        if !rights.is_empty() || kernel.sending_creds.is_some() {
+            let detail = "control messages (SCM_RIGHTS, SCM_CREDENTIALS) on a TCP socket are not modelled".to_string();
+            return kernel.halt("not_modelled", detail);
+        }
+        return super::tcp::send(kernel, pid, id, payload, flags, trace);
+    }
+    if let Some(to) = &to {
+        if crate::linux::socket::parse_inet(to).is_some() && socket.kind != SocketKind::Stream {
+            // `unix_validate_addr`, before anything else of a datagram send.
+            return Kernel::error(EINVAL);
+        }
+    }
     match socket.kind {
         SocketKind::Stream if to.is_some() => {
             Kernel::error(if socket.peer != 0 || socket.peer_dead { EISCONN } else { EOPNOTSUPP })
@@ -782,6 +860,30 @@ fn send_to(
         SocketKind::Seqpacket => dgram_send(kernel, pid, id, payload, flags, None, rights, trace),
         SocketKind::Dgram => dgram_send(kernel, pid, id, payload, flags, to, rights, trace),
     }
+}
+
+/// A stream send of `payload` without control messages: a TCP socket's bytes are queued at its peer
+/// as a Unix-domain stream's are.
+pub(crate) fn stream_send_bytes(
+    kernel: &mut Kernel,
+    pid: Pid,
+    id: u32,
+    payload: &Payload,
+    flags: i64,
+    trace: &mut Trace,
+) -> Exec {
+    stream_send(kernel, pid, id, payload, flags, &[], trace)
+}
+
+/// A connection arrived at listener `listener`: one process asleep in `accept` wakes.
+pub(crate) fn partner_arrived(kernel: &mut Kernel, listener: u32, by: Pid, trace: &mut Trace) {
+    let object = ObjectRef::socket(listener);
+    wake_socket(kernel, listener, SocketQueue::Read, Wake::One, by, WakeCause::Partner { object }, trace);
+}
+
+/// `sk_state_change` of socket `id`.
+pub(crate) fn state_changed(kernel: &mut Kernel, id: u32, by: Pid, trace: &mut Trace) {
+    state_change(kernel, id, by, trace);
 }
 
 /// The `SIGPIPE` of a send to a peer that is gone, unless `MSG_NOSIGNAL` (`unix_stream_sendmsg`).
@@ -1148,6 +1250,11 @@ fn receive(kernel: &mut Kernel, pid: Pid, id: u32, count: u32, flags: i64, trace
         kernel.footprint.write(ObjectRef::socket(id));
     }
     kernel.read_scratch.clear();
+    if kernel.socket_mut(id).inet.is_some() && kernel.socket_mut(id).queue.is_empty() {
+        if let Some(ended) = super::tcp::recv_nothing_queued(kernel, id, trace) {
+            return ended;
+        }
+    }
     let result = match kernel.socket_mut(id).kind {
         SocketKind::Stream => stream_recv(kernel, pid, id, count, flags, trace),
         SocketKind::Dgram | SocketKind::Seqpacket => dgram_recv(kernel, pid, id, count, flags, trace),
@@ -1332,6 +1439,9 @@ fn dgram_recv(kernel: &mut Kernel, pid: Pid, id: u32, count: u32, flags: i64, tr
 /// `unix_shutdown`: this end's directions; for a stream or seqpacket socket the peer's opposite ones
 /// too (a `SHUT_WR` here is end of file there). Both ends' sleepers wake to look again.
 fn shutdown(kernel: &mut Kernel, pid: Pid, id: u32, how: i64, trace: &mut Trace) -> Exec {
+    if kernel.socket_mut(id).inet.is_some() {
+        return super::tcp::shutdown(kernel, pid, id, how, trace);
+    }
     if !(SHUT_RD..=SHUT_RDWR).contains(&how) {
         return Kernel::error(EINVAL);
     }
@@ -1365,6 +1475,13 @@ fn shutdown(kernel: &mut Kernel, pid: Pid, id: u32, how: i64, trace: &mut Trace)
 pub(crate) fn release(kernel: &mut Kernel, id: u32, by: Pid, trace: &mut Trace) {
     if kernel.footprint.enabled {
         kernel.footprint.write(ObjectRef::socket(id));
+    }
+    if kernel.socket_mut(id).inet.is_some() {
+        kernel.socket_mut(id).files = 0;
+        if !super::tcp::close(kernel, id, by, trace) {
+            release_now(kernel, id, by, trace);
+        }
+        return;
     }
     let socket = kernel.sockets[id as usize - 1].take().expect("a live file points at a freed socket");
     // An abstract name is free again from here (`unix_release_sock` takes the socket out of the table).
@@ -1447,6 +1564,23 @@ pub(crate) fn release(kernel: &mut Kernel, id: u32, by: Pid, trace: &mut Trace) 
     drop_unread(kernel, by, id, rights, trace);
 }
 
+/// A TCP socket is gone from the table (`inet_csk_destroy_sock`): what it had received goes (uncharged
+/// from its sender), and a socket still naming it as its peer knows it is gone.
+pub(crate) fn release_now(kernel: &mut Kernel, id: u32, by: Pid, trace: &mut Trace) {
+    if kernel.footprint.enabled {
+        kernel.footprint.write(ObjectRef::socket(id));
+    }
+    let socket = kernel.sockets[id as usize - 1].take().expect("a socket released twice");
+    for entry in &socket.queue {
+        uncharge(kernel, by, entry.from, entry.truesize, trace);
+    }
+    for other in kernel.sockets.iter_mut().flatten() {
+        if other.peer == id {
+            other.peer_dead = true;
+        }
+    }
+}
+
 /// `sk_getsockopt` at `SOL_SOCKET` (another level is the protocol's, which a Unix-domain socket does
 /// not have: `EOPNOTSUPP`). `SO_PEERCRED` fills a `struct ucred`, of which the pid is the value here.
 /// `SO_ERROR` takes the pending error (`sock_error`: read and cleared, so the next call does not see
@@ -1462,13 +1596,28 @@ fn getsockopt(kernel: &mut Kernel, id: u32, level: i64, option: i64) -> Exec {
             SocketKind::Dgram => SOCK_DGRAM,
             SocketKind::Seqpacket => SOCK_SEQPACKET,
         },
+        SO_SNDBUF | SO_RCVBUF
+            if socket.inet.is_some_and(|inet| {
+                !matches!(inet.state, TcpState::Close | TcpState::Listen)
+                    && inet.sizes_set & if option == SO_SNDBUF { 1 } else { 2 } == 0
+            }) =>
+        {
+            // `tcp_sndbuf_expand` and `tcp_rcv_space_adjust` grow a connection's buffers as it goes.
+            let detail = "a TCP connection's buffer sizes grow as it runs (tcp_sndbuf_expand, tcp_rcv_space_adjust): \
+                          not modelled"
+                .to_string();
+            return kernel.halt("not_modelled", detail);
+        }
         SO_SNDBUF => socket.sndbuf as i64,
         SO_RCVBUF => socket.rcvbuf as i64,
+        SO_REUSEADDR => socket.reuse as i64,
         SO_PEERCRED => socket.peer_pid as i64,
         SO_PASSCRED => socket.passcred as i64,
         SO_ERROR => socket.error.take().map_or(0, |errno| errno.0 as i64),
         SO_SNDLOWAT => 1,
         SO_ACCEPTCONN => socket.listening as i64,
+        SO_PROTOCOL if socket.inet.is_some() => IPPROTO_TCP,
+        SO_DOMAIN if socket.inet.is_some() => AF_INET,
         SO_PROTOCOL => 0,
         SO_DOMAIN => AF_UNIX,
         other => return not_modelled_option(kernel, other),
@@ -1480,7 +1629,7 @@ fn getsockopt(kernel: &mut Kernel, id: u32, level: i64, option: i64) -> Exec {
 fn not_modelled_option(kernel: &mut Kernel, option: i64) -> Exec {
     let detail = format!(
         "socket option {option} is not modelled (SO_TYPE, SO_ERROR, SO_SNDBUF, SO_RCVBUF, SO_PEERCRED, SO_PASSCRED, \
-         SO_SNDLOWAT, SO_ACCEPTCONN, SO_PROTOCOL and SO_DOMAIN are)"
+         SO_SNDLOWAT, SO_ACCEPTCONN, SO_PROTOCOL, SO_DOMAIN and SO_REUSEADDR are)"
     );
     kernel.halt("not_modelled", detail)
 }
@@ -1505,13 +1654,22 @@ fn setsockopt(kernel: &mut Kernel, pid: Pid, id: u32, level: i64, option: i64, v
     match option {
         SO_SNDBUF => {
             socket.sndbuf = buffer_size(value, WMEM_MAX, SOCK_MIN_SNDBUF);
+            if let Some(inet) = socket.inet.as_mut() {
+                inet.sizes_set |= 1;
+            }
             let watched = !socket.write_wait.is_empty();
             if socket.writable() && (watched || !kernel.epolls.is_empty()) {
                 let object = ObjectRef::socket(id);
                 wake_socket(kernel, id, SocketQueue::Write, Wake::All, pid, WakeCause::Room { object }, trace);
             }
         }
-        SO_RCVBUF => socket.rcvbuf = buffer_size(value, RMEM_MAX, SOCK_MIN_RCVBUF),
+        SO_RCVBUF => {
+            socket.rcvbuf = buffer_size(value, RMEM_MAX, SOCK_MIN_RCVBUF);
+            if let Some(inet) = socket.inet.as_mut() {
+                inet.sizes_set |= 2;
+            }
+        }
+        SO_REUSEADDR => socket.reuse = value as i32 != 0,
         // `sk_setsockopt`: any non-zero `int` turns it on.
         SO_PASSCRED => socket.passcred = value as i32 != 0,
         SO_TYPE | SO_ERROR | SO_PEERCRED | SO_SNDLOWAT | SO_ACCEPTCONN | SO_PROTOCOL | SO_DOMAIN => {
@@ -1661,7 +1819,7 @@ impl Mechanism for Sockets {
                 Ok((id, _)) => shutdown(kernel, pid, id, call.arg(1), trace),
                 Err(errno) => Kernel::error(errno),
             },
-            CallId::Socket => socket(kernel, pid, call.arg(0)),
+            CallId::Socket => socket(kernel, pid, call.arg(0), call.arg_or_default(1)),
             CallId::Getsockopt | CallId::Setsockopt => {
                 let (id, _) = match socket_of(kernel, pid, call.arg(0)) {
                     Ok(found) => found,
@@ -1690,8 +1848,22 @@ impl Mechanism for Sockets {
                 if kernel.footprint.enabled && matches!(call.id(), CallId::Bind | CallId::Connect) {
                     kernel.footprint.write(ObjectRef::path(call.arg(1) as u32));
                 }
+                let inet = kernel.socket_mut(id).inet.is_some();
                 let path = || kernel.program.paths[call.arg(1) as usize].clone();
                 match call.id() {
+                    CallId::Listen if inet => super::tcp::listen(kernel, pid, id, call.arg(1)),
+                    CallId::Bind if inet => {
+                        let path = path();
+                        super::tcp::bind(kernel, id, &path)
+                    }
+                    CallId::Connect if inet => {
+                        let path = path();
+                        super::tcp::connect(kernel, pid, id, &path, trace)
+                    }
+                    // `unix_validate_addr`: an `AF_INET` address is not a Unix-domain one.
+                    CallId::Bind | CallId::Connect if crate::linux::socket::parse_inet(&path()).is_some() => {
+                        Kernel::error(EINVAL)
+                    }
                     CallId::Bind => {
                         let path = path();
                         bind(kernel, id, path, call.arg(1) as u32)
@@ -1831,6 +2003,9 @@ impl Mechanism for Sockets {
                     return Err(format!("pid {waiter} is on socket {}'s wait queue but not asleep on it", socket.id));
                 }
             }
+            if let Some(inet) = socket.inet {
+                super::tcp::check(kernel, socket, inet)?;
+            }
         }
         Ok(())
     }
@@ -1896,13 +2071,21 @@ fn end_view(kernel: &Kernel, socket: &Socket) -> SocketEndView {
         no_more_writes: socket.shutdown & SEND_SHUTDOWN != 0,
         read_waiters: socket.read_wait.pids().collect(),
         write_waiters: socket.write_wait.pids().collect(),
-        path: socket.path.as_ref().map(|path| path.to_string()),
+        path: match socket.inet {
+            Some(inet) if inet.port != 0 => {
+                Some(format!("{}:{}", crate::linux::socket::inet_text(inet.address), inet.port))
+            }
+            _ => socket.path.as_ref().map(|path| path.to_string()),
+        },
         listening: socket.listening,
         backlog: socket.backlog,
         pending: socket.pending.iter().copied().collect(),
         connect_waiters: socket.connect_wait.pids().collect(),
         passcred: socket.passcred,
         autobound: socket.autobound,
+        tcp_state: socket.inet.map(|inet| inet.state.name().to_string()),
+        peer_port: socket.inet.map_or(0, |inet| inet.peer_port),
+        orphan: socket.inet.is_some_and(|inet| inet.orphan),
     }
 }
 

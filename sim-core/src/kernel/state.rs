@@ -426,7 +426,13 @@ impl Kernel {
             }
             hasher.word(socket.listening as u64 | (socket.backlog as u64) << 1 | (socket.files as u64) << 32);
             hasher.word(socket.sndbuf as u64 | (socket.rcvbuf as u64) << 32);
-            hasher.word(socket.peer_pid as u64 | (socket.passcred as u64) << 32 | (socket.autobound as u64) << 33);
+            hasher.word(
+                socket.peer_pid as u64
+                    | (socket.passcred as u64) << 32
+                    | (socket.autobound as u64) << 33
+                    | (socket.reuse as u64) << 34,
+            );
+            hasher.word(socket.inet.map_or(u64::MAX, |inet| inet.hash_word()));
             hasher.bytes(socket.path.as_deref().unwrap_or("").as_bytes());
         }
         for (path, socket) in self.socket_names.iter().filter(|_| crate::IPC) {

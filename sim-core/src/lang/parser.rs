@@ -1038,7 +1038,18 @@ impl<'a> Parser<'a> {
         }
         self.bump();
         let mut args = Vec::new();
+        // `socket AF_INET SOCK_STREAM`: the family comes first, as in C, but is the call's second
+        // operand (it was added later, and `AF_UNIX` may be left out).
+        let domain = if call == CallId::Socket && self.word().is_some_and(|word| word.starts_with("AF_")) {
+            Some(self.operand(spec, 1)?)
+        } else {
+            None
+        };
         for (index, operand) in spec.operands.iter().enumerate() {
+            if index == 1 && call == CallId::Socket {
+                args.extend(domain);
+                break;
+            }
             if self.at_operand_end() {
                 if operand.default.is_some() {
                     break;

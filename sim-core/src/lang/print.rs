@@ -8,7 +8,7 @@
 //! back `s` (spans aside).
 
 use super::ast::*;
-use super::syscalls::OperandKind;
+use super::syscalls::{CallId, OperandKind};
 use crate::linux::Family;
 
 /// Prints a scenario in canonical form.
@@ -200,7 +200,15 @@ pub fn call_text(call: &CallStmt) -> String {
         text.push_str(" = ");
     }
     text.push_str(call.call.name());
-    for (arg, operand) in call.args.iter().zip(call.call.spec().operands) {
+    // `socket`'s DOMAIN is its second operand but is written first, as C writes it.
+    if call.call == CallId::Socket {
+        if let Some(domain) = call.args.get(1) {
+            text.push(' ');
+            text.push_str(&arg_text(domain));
+        }
+    }
+    let shown = if call.call == CallId::Socket { &call.args[..call.args.len().min(1)] } else { &call.args[..] };
+    for (arg, operand) in shown.iter().zip(call.call.spec().operands) {
         text.push(' ');
         if is_mode_operand(operand.kind) {
             text.push_str(&mode_operand(arg));

@@ -476,6 +476,11 @@ impl CallSpec {
             | Binding::Epolled => "[NAME =] ".to_string(),
         };
         text.push_str(self.name);
+        if self.id == CallId::Socket {
+            // DOMAIN is written first (see the parser).
+            text.push_str(" [DOMAIN] TYPE");
+            return text;
+        }
         if self.id == CallId::Fork {
             text.push_str(" NAME [expect OUTCOME] { ... }");
             return text;
@@ -1546,13 +1551,16 @@ pub const CALLS: &[CallSpec] = &[
         id: CallId::Socket,
         name: "socket",
         mechanism: Mechanism::Socket,
-        operands: &[operand("TYPE", K::Flags(Family::SockType))],
+        // DOMAIN is written first, as C writes it (`socket AF_INET SOCK_STREAM`), and may be left out
+        // for `AF_UNIX`; it is the second operand so that the statements written before it existed keep
+        // their events (the parser reads it ahead of TYPE).
+        operands: &[operand("TYPE", K::Flags(Family::SockType)), added_later("DOMAIN", K::OneOf(Family::SockDomain), crate::linux::socket::AF_UNIX)],
         binding: B::Fd,
         result: R::Fd,
         may_block: false,
-        c_text: "socket(AF_UNIX, {0}, 0)",
+        c_text: "socket({1}, {0}, 0)",
         man: "socket(2)",
-        summary: reference_text!("Creates an unconnected Unix-domain socket of TYPE (`SOCK_STREAM`, `SOCK_DGRAM`, `SOCK_SEQPACKET`, with the flags and errors of `socketpair`)."),
+        summary: reference_text!("Creates an unconnected socket of TYPE (`SOCK_STREAM`, `SOCK_DGRAM`, `SOCK_SEQPACKET`, with the flags and errors of `socketpair`) in DOMAIN, written before TYPE: `AF_UNIX` when left out (a Unix-domain socket, named by a path), or `AF_INET` (`socket AF_INET SOCK_STREAM`: TCP over the loopback, named by an address and port such as `\"127.0.0.1:7000\"`; `SOCK_SEQPACKET` is `ESOCKTNOSUPPORT` there)."),
     },
     CallSpec {
         id: CallId::Bind,
@@ -1564,7 +1572,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: false,
         c_text: "bind({0}, {{AF_UNIX, {1}}}, len)",
         man: "bind(2)",
-        summary: reference_text!("Gives the socket a name: a socket file at PATH (`EADDRINUSE` if the path exists; `unlink` removes it), or, for a PATH that starts with `\\0` (`\"\\0echo\"`), a name in the abstract namespace: no file, `EADDRINUSE` while a live socket of the same type holds it, free again as soon as that socket is closed. `EINVAL` for a socket already bound."),
+        summary: reference_text!("Gives the socket a name: a socket file at PATH (`EADDRINUSE` if the path exists; `unlink` removes it), or, for a PATH that starts with `\\0` (`\"\\0echo\"`), a name in the abstract namespace: no file, `EADDRINUSE` while a live socket of the same type holds it, free again as soon as that socket is closed. `EINVAL` for a socket already bound. A TCP socket binds an address and port instead (`\"127.0.0.1:7000\"`, port 0 for one the kernel chooses): `EADDRINUSE` while another socket holds the port, unless both have `SO_REUSEADDR` and that one is not listening; `EADDRNOTAVAIL` for an address off this host."),
     },
     CallSpec {
         id: CallId::Listen,
@@ -1576,7 +1584,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: false,
         c_text: "listen({0}, {1})",
         man: "listen(2)",
-        summary: reference_text!("Makes a bound stream or seqpacket socket accept connections; up to BACKLOG + 1 wait to be accepted, and a `connect` past that sleeps."),
+        summary: reference_text!("Makes a bound stream or seqpacket socket accept connections; up to BACKLOG + 1 wait to be accepted, and a `connect` past that sleeps. A TCP socket not yet bound listens on a port the kernel chooses."),
     },
     CallSpec {
         id: CallId::Accept,
@@ -1600,7 +1608,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: true,
         c_text: "connect({0}, {{AF_UNIX, {1}}}, len)",
         man: "connect(2)",
-        summary: reference_text!("Connects a stream or seqpacket socket to the socket listening at PATH, at once (the connection waits in the listener's queue until `accept`); `ENOENT` for no such path, `ECONNREFUSED` for nobody listening (and for an abstract name no socket of this type holds); sleeps while the queue is full. A datagram socket gets the socket bound at PATH as its default destination, for `send`, and takes datagrams from it alone; that socket is not told (`EPERM` if it is connected to another). `connect FD AF_UNSPEC` takes a datagram socket's destination away again (what it had received from it is dropped, as when it connects to another); a stream or seqpacket socket refuses it (`EINVAL`)."),
+        summary: reference_text!("Connects a stream or seqpacket socket to the socket listening at PATH, at once (the connection waits in the listener's queue until `accept`); `ENOENT` for no such path, `ECONNREFUSED` for nobody listening (and for an abstract name no socket of this type holds); sleeps while the queue is full. A datagram socket gets the socket bound at PATH as its default destination, for `send`, and takes datagrams from it alone; that socket is not told (`EPERM` if it is connected to another). `connect FD AF_UNSPEC` takes a datagram socket's destination away again (what it had received from it is dropped, as when it connects to another); a stream or seqpacket socket refuses it (`EINVAL`). A TCP socket connects to an address and port (`\"127.0.0.1:7000\"`): `ECONNREFUSED` if nobody listens there (the socket may try again), else the handshake is over when the call returns and the server's end waits in the accept queue."),
     },
     CallSpec {
         id: CallId::Getsockopt,
@@ -1612,7 +1620,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: false,
         c_text: "getsockopt({0}, {1}, {2}, &value, &len)",
         man: "getsockopt(2)",
-        summary: reference_text!("Reads a socket option of LEVEL `SOL_SOCKET` and stores it: `SO_SNDBUF`, `SO_RCVBUF` (the buffer sizes, as the kernel keeps them: twice what was set), `SO_TYPE`, `SO_PEERCRED`, whose `struct ucred` is given by its `pid`: the process that made the pair, called `connect` (seen from the server's end) or `listen` (seen from the client's end), 0 for none; `SO_ERROR`, the socket's pending error (`ECONNRESET` is 104), which reading clears; `SO_ACCEPTCONN` (1 once `listen` has run), `SO_DOMAIN` (`AF_UNIX`, 1), `SO_PROTOCOL` (0), `SO_SNDLOWAT` (always 1) or `SO_PASSCRED` (1 when set). `n = getsockopt s.0 SOL_SOCKET SO_SNDBUF` binds the value."),
+        summary: reference_text!("Reads a socket option of LEVEL `SOL_SOCKET` and stores it: `SO_SNDBUF`, `SO_RCVBUF` (the buffer sizes, as the kernel keeps them: twice what was set), `SO_TYPE`, `SO_PEERCRED`, whose `struct ucred` is given by its `pid`: the process that made the pair, called `connect` (seen from the server's end) or `listen` (seen from the client's end), 0 for none; `SO_ERROR`, the socket's pending error (`ECONNRESET` is 104), which reading clears; `SO_ACCEPTCONN` (1 once `listen` has run), `SO_DOMAIN` (`AF_UNIX`, 1; `AF_INET`, 2), `SO_PROTOCOL` (0; 6, `IPPROTO_TCP`), `SO_SNDLOWAT` (always 1), `SO_PASSCRED` or `SO_REUSEADDR` (1 when set). A new TCP socket's buffers are 16384 and 131072 bytes, not doubled. `n = getsockopt s.0 SOL_SOCKET SO_SNDBUF` binds the value."),
     },
     CallSpec {
         id: CallId::Setsockopt,
@@ -1624,7 +1632,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: false,
         c_text: "setsockopt({0}, {1}, {2}, &(int){{{3}}}, sizeof(int))",
         man: "setsockopt(2)",
-        summary: reference_text!("Sets the int option `SO_SNDBUF` or `SO_RCVBUF` of LEVEL `SOL_SOCKET`: the kernel keeps twice VALUE, at most twice `wmem_max`/`rmem_max` (212992 by default) and at least 4608 (send) or 2304 (receive). The send buffer bounds what a socket may have queued unread at its peer, so a smaller one makes a sender wait (or fail with `EAGAIN`) sooner, and a datagram longer than it less 32 bytes fails with `EMSGSIZE`. `SO_PASSCRED` (any VALUE but 0 sets it) makes messages to the socket carry their senders' credentials: a stream read on it stops where the sender changes, and a socket with it and no name binds itself to a name the kernel chooses before it connects or sends a datagram. The options that only report (`SO_TYPE`, `SO_ERROR`, `SO_PEERCRED`, `SO_ACCEPTCONN`, `SO_DOMAIN`, `SO_PROTOCOL`, `SO_SNDLOWAT`) cannot be set (`ENOPROTOOPT`)."),
+        summary: reference_text!("Sets the int option `SO_SNDBUF` or `SO_RCVBUF` of LEVEL `SOL_SOCKET`: the kernel keeps twice VALUE, at most twice `wmem_max`/`rmem_max` (212992 by default) and at least 4608 (send) or 2304 (receive). The send buffer bounds what a socket may have queued unread at its peer, so a smaller one makes a sender wait (or fail with `EAGAIN`) sooner, and a datagram longer than it less 32 bytes fails with `EMSGSIZE`. `SO_PASSCRED` (any VALUE but 0 sets it) makes messages to the socket carry their senders' credentials: a stream read on it stops where the sender changes, and a socket with it and no name binds itself to a name the kernel chooses before it connects or sends a datagram. `SO_REUSEADDR` (any VALUE but 0 sets it) lets a TCP socket bind a port that connections which are not listening hold, if they have it too. The options that only report (`SO_TYPE`, `SO_ERROR`, `SO_PEERCRED`, `SO_ACCEPTCONN`, `SO_DOMAIN`, `SO_PROTOCOL`, `SO_SNDLOWAT`) cannot be set (`ENOPROTOOPT`)."),
     },
     CallSpec {
         id: CallId::Sendto,

@@ -49,7 +49,9 @@ pub const ERRNOS: &[(u16, &str, &str)] = &[
     (92, "ENOPROTOOPT", "protocol not available"),
     (94, "ESOCKTNOSUPPORT", "socket type not supported"),
     (95, "EOPNOTSUPP", "operation not supported"),
+    (97, "EAFNOSUPPORT", "address family not supported by protocol"),
     (98, "EADDRINUSE", "address already in use"),
+    (99, "EADDRNOTAVAIL", "cannot assign requested address"),
     (104, "ECONNRESET", "connection reset by peer"),
     (106, "EISCONN", "transport endpoint is already connected"),
     (107, "ENOTCONN", "transport endpoint is not connected"),
@@ -96,7 +98,9 @@ pub const EPROTOTYPE: Errno = Errno(91);
 pub const ENOPROTOOPT: Errno = Errno(92);
 pub const ESOCKTNOSUPPORT: Errno = Errno(94);
 pub const EOPNOTSUPP: Errno = Errno(95);
+pub const EAFNOSUPPORT: Errno = Errno(97);
 pub const EADDRINUSE: Errno = Errno(98);
+pub const EADDRNOTAVAIL: Errno = Errno(99);
 pub const EISCONN: Errno = Errno(106);
 pub const ECONNRESET: Errno = Errno(104);
 pub const ENOTCONN: Errno = Errno(107);

@@ -119,6 +119,8 @@ pub enum Family {
     /// Socket options of `SOL_SOCKET`: `SO_TYPE`, `SO_ERROR`, `SO_SNDBUF`, `SO_RCVBUF`, `SO_PEERCRED`, `SO_PASSCRED`,
     /// `SO_SNDLOWAT`, `SO_ACCEPTCONN`, `SO_PROTOCOL`, `SO_DOMAIN`.
     SockOption,
+    /// Address families of `socket`: `AF_UNIX`, `AF_INET`.
+    SockDomain,
     /// `futex` operations: `FUTEX_WAIT`, `FUTEX_WAKE`, and their `_PRIVATE` forms.
     FutexOp,
     /// `shm_open` flags: `O_RDONLY` or `O_RDWR`, with `O_CREAT`, `O_EXCL`, `O_TRUNC`.
@@ -183,6 +185,7 @@ impl Family {
             Family::ShutdownHow => "a shutdown direction",
             Family::SockLevel => "a socket option level",
             Family::SockOption => "a socket option",
+            Family::SockDomain => "an address family",
             Family::FutexOp => "a futex operation",
             Family::ShmOpenFlag => "a shm_open flag",
             Family::PollEvent => "a poll event",
@@ -333,6 +336,9 @@ pub const CONSTANTS: &[Constant] = &[
     constant("SO_ACCEPTCONN", socket::SO_ACCEPTCONN, Family::SockOption.bit()),
     constant("SO_PROTOCOL", socket::SO_PROTOCOL, Family::SockOption.bit()),
     constant("SO_DOMAIN", socket::SO_DOMAIN, Family::SockOption.bit()),
+    constant("SO_REUSEADDR", socket::SO_REUSEADDR, Family::SockOption.bit()),
+    constant("AF_UNIX", socket::AF_UNIX, Family::SockDomain.bit()),
+    constant("AF_INET", socket::AF_INET, Family::SockDomain.bit()),
     constant("POLLIN", poll::POLLIN, Family::PollEvent.bit()),
     constant("POLLPRI", poll::POLLPRI, Family::PollEvent.bit()),
     constant("POLLOUT", poll::POLLOUT, Family::PollEvent.bit()),
@@ -541,6 +547,7 @@ pub fn value_text(family: Family, value: i64) -> String {
         | Family::ShutdownHow
         | Family::SockLevel
         | Family::SockOption
+        | Family::SockDomain
         | Family::FutexOp
         | Family::EpollOp => {
             match CONSTANTS.iter().find(|constant| constant.is_in(family) && constant.value == value) {

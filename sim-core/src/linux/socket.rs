@@ -123,3 +123,90 @@ pub fn unpack_rights(packed: i64) -> Vec<i64> {
     }
     fds
 }
+
+/// `AF_INET`: IPv4, here the loopback only (`127.0.0.0/8`).
+pub const AF_INET: i64 = 2;
+/// `IPPROTO_TCP` and `IPPROTO_UDP`: what `SO_PROTOCOL` reports for an `AF_INET` stream and datagram
+/// socket (`inet_create` fills in the protocol a type's default is).
+pub const IPPROTO_TCP: i64 = 6;
+pub const IPPROTO_UDP: i64 = 17;
+/// `SO_REUSEADDR` (`sk_reuse`): a `bind` may take a port that a connection which is not listening
+/// still holds, such as one in `TIME_WAIT` (`inet_csk_bind_conflict`).
+pub const SO_REUSEADDR: i64 = 2;
+/// `INADDR_ANY` and `INADDR_LOOPBACK`, in host order.
+pub const INADDR_ANY: u32 = 0;
+pub const INADDR_LOOPBACK: u32 = 0x7f00_0001;
+/// `/proc/sys/net/ipv4/ip_local_port_range`, its default: the ports the kernel chooses from for a socket
+/// that connects or listens without a `bind` of its own.
+pub const EPHEMERAL_LOW: u16 = 32768;
+pub const EPHEMERAL_HIGH: u16 = 60999;
+/// `/proc/sys/net/ipv4/tcp_wmem` and `tcp_rmem`, their middle (default) values: the send and receive
+/// buffers a new TCP socket starts with (`tcp_init_sock`).
+pub const TCP_WMEM_DEFAULT: u32 = 16_384;
+pub const TCP_RMEM_DEFAULT: u32 = 131_072;
+
+/// An IPv4 address and port as a scenario writes one: `"127.0.0.1:7000"` (dotted quad, a colon, the
+/// port in decimal). A string of any other form is a Unix-domain path. Returns the address in host
+/// order and the port.
+pub fn parse_inet(text: &str) -> Option<(u32, u16)> {
+    let (address, port) = text.split_once(':')?;
+    if port.is_empty() || port.len() > 5 || !port.bytes().all(|byte| byte.is_ascii_digit()) {
+        return None;
+    }
+    let port: u32 = port.parse().ok()?;
+    let port = u16::try_from(port).ok()?;
+    let mut value = 0u32;
+    let mut parts = 0;
+    for part in address.split('.') {
+        if part.is_empty() || part.len() > 3 || !part.bytes().all(|byte| byte.is_ascii_digit()) {
+            return None;
+        }
+        let byte: u32 = part.parse().ok()?;
+        if byte > 255 {
+            return None;
+        }
+        value = value << 8 | byte;
+        parts += 1;
+    }
+    (parts == 4).then_some((value, port))
+}
+
+/// An address in host order as a dotted quad.
+pub fn inet_text(address: u32) -> String {
+    let bytes = address.to_be_bytes();
+    format!("{}.{}.{}.{}", bytes[0], bytes[1], bytes[2], bytes[3])
+}
+
+/// Whether an address is one of this host's: the loopback network (`127.0.0.0/8`, which `lo` answers
+/// for whole) or `INADDR_ANY`. Any other is `EADDRNOTAVAIL` for `bind` (`inet_addr_valid_or_nonlocal`).
+pub fn is_local_inet(address: u32) -> bool {
+    address == INADDR_ANY || address >> 24 == 127
+}
+
+#[cfg(test)]
+mod inet_tests {
+    use super::*;
+
+    #[test]
+    fn an_address_and_port_is_a_dotted_quad_a_colon_and_a_decimal_port() {
+        assert_eq!(parse_inet("127.0.0.1:7000"), Some((INADDR_LOOPBACK, 7000)));
+        assert_eq!(parse_inet("0.0.0.0:0"), Some((INADDR_ANY, 0)));
+        assert_eq!(parse_inet("10.1.2.3:65535"), Some((0x0a01_0203, 65535)));
+        for path in [
+            "/tmp/echo.sock",
+            "127.0.0.1",
+            "127.0.0.1:",
+            "127.0.0.1:65536",
+            "127.0.0:80",
+            "1.2.3.256:1",
+            "a.b.c.d:1",
+            "127.0.0.1:+80",
+            "\0name",
+        ] {
+            assert_eq!(parse_inet(path), None, "{path:?} is a path");
+        }
+        assert_eq!(inet_text(INADDR_LOOPBACK), "127.0.0.1");
+        assert!(is_local_inet(INADDR_LOOPBACK) && is_local_inet(0x7f01_0203) && is_local_inet(INADDR_ANY));
+        assert!(!is_local_inet(0x0a01_0203));
+    }
+}

@@ -58,6 +58,7 @@ fn kind_word(kind: &EventKind) -> &'static str {
         EventKind::Undo { .. } => "undo",
         EventKind::PageCopied { .. } => "copy on write",
         EventKind::Rights { .. } => "descriptor passing",
+        EventKind::Segment { .. } => "TCP segment",
         EventKind::Leftover { .. } => "leftover",
         EventKind::End { .. } => "end",
     }
@@ -346,6 +347,9 @@ fn sentence(program: &Program, trace: &Trace, names: &ProcessNames, step: u64, e
                 names.process(*pid),
                 super::render::rights_text(*socket, *fd, object, *access, *moved)
             )),
+            EventKind::Segment { from, from_port, to, to_port, flags, bytes, .. } => {
+                tail.push(super::render::segment_text(*from, *from_port, *to, *to_port, *flags, *bytes))
+            }
             EventKind::Orphaned { pid, pgid } => tail.push(format!(
                 "{}'s exit leaves process group {pgid} orphaned with a stopped member, so the kernel sends the group SIGHUP and then SIGCONT",
                 names.process(*pid)

@@ -615,6 +615,15 @@ fn write_kind_fields(fields: &mut Object, kind: &EventKind) {
             };
             fields.text("moved", moved);
         }
+        EventKind::Segment { pid, from, from_port, to, to_port, flags, bytes } => {
+            fields.unsigned("pid", (*pid).into());
+            fields.unsigned("from", (*from).into());
+            fields.unsigned("from_port", (*from_port).into());
+            fields.unsigned("to", (*to).into());
+            fields.unsigned("to_port", (*to_port).into());
+            fields.unsigned("flags", (*flags).into());
+            fields.unsigned("bytes", (*bytes).into());
+        }
         EventKind::PageCopied { pid, address, from, to } => {
             fields.unsigned("pid", (*pid).into());
             fields.unsigned("address", *address);
@@ -666,6 +675,7 @@ fn kind_name(kind: &EventKind) -> &'static str {
         EventKind::Undo { .. } => "undo",
         EventKind::PageCopied { .. } => "page_copied",
         EventKind::Rights { .. } => "rights",
+        EventKind::Segment { .. } => "segment",
         EventKind::Leftover { .. } => "leftover",
         EventKind::End { .. } => "end",
     }

@@ -331,8 +331,12 @@ fn fill_template(program: &Program, call: &CallOp, args: &Args) -> String {
                 let index: usize = number.parse().expect("templates in the table name operands by number");
                 if index >= call.operands.len() {
                     // An operand left out and dropped from the call: its default.
-                    let default = call.id.spec().operands[index].default.unwrap_or(0);
-                    out.push_str(&default.to_string());
+                    let operand = call.id.spec().operands[index];
+                    let default = operand.default.unwrap_or(0);
+                    match operand.kind {
+                        OperandKind::OneOf(family) => out.push_str(&linux::value_text(family, default)),
+                        _ => out.push_str(&default.to_string()),
+                    }
                     continue;
                 }
                 out.push_str(&operand_text(program, call, index, args.get(index), len));
@@ -342,6 +346,24 @@ fn fill_template(program: &Program, call: &CallOp, args: &Args) -> String {
         }
     }
     out
+}
+
+/// A TCP segment in words: `TCP segment SYN from socket 4 (port 32768) to socket 2 (port 7000), over the
+/// loopback device`.
+pub fn segment_text(from: u32, from_port: u16, to: u32, to_port: u16, flags: u8, bytes: u32) -> String {
+    let flags = crate::trace::segment_flags_text(flags);
+    let data = if bytes > 0 { format!(" with {bytes} bytes of data") } else { String::new() };
+    match (from, to) {
+        (0, to) => format!(
+            "the kernel answers for port {from_port}, where nobody listens: TCP segment {flags} to socket {to} (port {to_port})"
+        ),
+        (from, 0) => format!(
+            "TCP segment {flags}{data} from socket {from} (port {from_port}) to port {to_port}, where nobody listens"
+        ),
+        (from, to) => format!(
+            "TCP segment {flags}{data} from socket {from} (port {from_port}) to socket {to} (port {to_port}), over the loopback device"
+        ),
+    }
 }
 
 /// How the trace starts the line of a memory instruction, which is no system call.
@@ -363,6 +385,20 @@ pub fn call_text(program: &Program, op: u32, args: &Args) -> String {
     if call.id == CallId::Connect {
         // `connect FD AF_UNSPEC` (the one empty path): an address of that family alone.
         text = text.replace("{AF_UNIX, \"\"}, len", "{AF_UNSPEC}, sizeof(struct sockaddr)");
+    }
+    if matches!(call.id, CallId::Bind | CallId::Connect) {
+        // An address and port (`"127.0.0.1:7000"`) is a `struct sockaddr_in`.
+        let path = usize::try_from(args.get(1)).ok().and_then(|index| program.paths.get(index));
+        if let Some((address, port)) = path.and_then(|path| linux::socket::parse_inet(path)) {
+            let quoted = quote(path.expect("parsed above").as_bytes());
+            text = text.replace(
+                &format!("{{AF_UNIX, {quoted}}}, len"),
+                &format!(
+                    "{{AF_INET, htons({port}), inet_addr(\"{}\")}}, sizeof(struct sockaddr_in)",
+                    linux::socket::inet_text(address)
+                ),
+            );
+        }
     }
     match call.bind {
         Bind::None => text,
@@ -957,6 +993,9 @@ pub fn event_text(program: &Program, trace: &Trace, names: &ProcessNames, event:
         EventKind::LastEnd { object, end, .. } => last_end_text(object, end),
         EventKind::Rights { socket, fd, object, access, moved, .. } => {
             rights_text(*socket, *fd, object, *access, *moved)
+        }
+        EventKind::Segment { from, from_port, to, to_port, flags, bytes, .. } => {
+            segment_text(*from, *from_port, *to, *to_port, *flags, *bytes)
         }
         EventKind::Clock { now } => {
             format!("time jumps to {}: nobody can run, and a timer is due then", crate::kernel::time::time_text(*now))

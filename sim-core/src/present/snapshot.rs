@@ -171,6 +171,15 @@ pub struct SocketEndView {
     pub passcred: bool,
     #[serde(default)]
     pub autobound: bool,
+    /// A TCP socket: its connection's state (`ESTABLISHED`, `TIME_WAIT`, ...), its local address and
+    /// port (`127.0.0.1:7000`, in `path`), the peer's port, and whether its program has closed it while
+    /// the connection is not over yet.
+    #[serde(default)]
+    pub tcp_state: Option<String>,
+    #[serde(default)]
+    pub peer_port: u16,
+    #[serde(default)]
+    pub orphan: bool,
 }
 
 /// One message in a queue: its type (System V) or priority (POSIX), its size, and its first bytes.

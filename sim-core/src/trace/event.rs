@@ -719,8 +719,32 @@ pub enum EventKind {
     /// open file; `Closed` (`fd` -1), the message's open file was released unread (the socket closed,
     /// or a receive without room for it: `MSG_CTRUNC`).
     Rights { pid: Pid, socket: u32, fd: i32, object: ObjectRef, access: u8, moved: RightsMove },
+    /// A TCP segment went through the loopback device in `pid`'s call, from socket `from` (port
+    /// `from_port`) to socket `to` (port `to_port`): `flags` are [`SEGMENT_SYN`], [`SEGMENT_ACK`],
+    /// [`SEGMENT_FIN`], [`SEGMENT_RST`] and [`SEGMENT_PSH`], and it carried `bytes` bytes of data. A
+    /// socket of 0 is none: a SYN to a port nobody listens on, and the reset the kernel answers it with.
+    Segment { pid: Pid, from: u32, from_port: u16, to: u32, to_port: u16, flags: u8, bytes: u32 },
     /// The run ended.
     End { outcome: Box<RunOutcome> },
+}
+
+/// The control bits of a TCP segment ([`EventKind::Segment`]), as TCP's header numbers them.
+pub const SEGMENT_FIN: u8 = 0x01;
+pub const SEGMENT_SYN: u8 = 0x02;
+pub const SEGMENT_RST: u8 = 0x04;
+pub const SEGMENT_PSH: u8 = 0x08;
+pub const SEGMENT_ACK: u8 = 0x10;
+
+/// A segment's control bits in words: `SYN`, `SYN-ACK`, `FIN-ACK`, `PSH-ACK`, `RST`.
+pub fn segment_flags_text(flags: u8) -> String {
+    let names =
+        [(SEGMENT_SYN, "SYN"), (SEGMENT_FIN, "FIN"), (SEGMENT_RST, "RST"), (SEGMENT_PSH, "PSH"), (SEGMENT_ACK, "ACK")];
+    let parts: Vec<&str> = names.iter().filter(|(bit, _)| flags & bit != 0).map(|(_, name)| *name).collect();
+    if parts.is_empty() {
+        "no flags".to_string()
+    } else {
+        parts.join("-")
+    }
 }
 
 /// What happened to a descriptor passed over a socket (see [`EventKind::Rights`]).
@@ -772,6 +796,7 @@ impl EventKind {
             | EventKind::Undo { .. }
             | EventKind::PageCopied { .. }
             | EventKind::Rights { .. }
+            | EventKind::Segment { .. }
             | EventKind::Leftover { .. }
             | EventKind::Fault { .. } => false,
         }
@@ -795,6 +820,7 @@ impl EventKind {
             | EventKind::Undo { pid, .. }
             | EventKind::PageCopied { pid, .. }
             | EventKind::Rights { pid, .. }
+            | EventKind::Segment { pid, .. }
             | EventKind::ExpectFailed { pid, .. }
             | EventKind::Reparent { pid, .. } => Some(pid),
             EventKind::Fork { parent, .. } => Some(parent),

@@ -909,6 +909,16 @@ impl Encoder<'_> {
                 };
                 self.byte(*access | moved << 2);
             }
+            EventKind::Segment { pid, from, from_port, to, to_port, flags, bytes } => {
+                self.head(tags::SEGMENT, delta);
+                self.put(*pid as u64);
+                self.put(*from as u64);
+                self.put(*from_port as u64);
+                self.put(*to as u64);
+                self.put(*to_port as u64);
+                self.byte(*flags);
+                self.put(*bytes as u64);
+            }
             EventKind::Leftover { object, label, count } => {
                 self.head(tags::LEFTOVER, delta);
                 self.put(Self::object(*object));
@@ -950,6 +960,7 @@ mod tags {
     pub const LEFTOVER: u8 = 21;
     pub const PAGE_COPIED: u8 = 22;
     pub const RIGHTS: u8 = 23;
+    pub const SEGMENT: u8 = 24;
 }
 
 /// The three-bit code that escapes to three more bits, in object references and wake causes.
@@ -1361,6 +1372,14 @@ impl Iterator for PackedEvents<'_> {
                     other => self.corrupt("descriptor move", other as u64),
                 };
                 EventKind::Rights { pid, socket, fd, object, access: byte & 3, moved }
+            }
+            tags::SEGMENT => {
+                let (pid, from) = (self.get_u32(), self.get_u32());
+                let from_port = self.get_u32() as u16;
+                let to = self.get_u32();
+                let to_port = self.get_u32() as u16;
+                let flags = self.byte();
+                EventKind::Segment { pid, from, from_port, to, to_port, flags, bytes: self.get_u32() }
             }
             tags::LEFTOVER => {
                 let code = self.get();

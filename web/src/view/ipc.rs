@@ -323,9 +323,14 @@ pub fn socket_pair_card(pair: &SocketPairView, names: &Names) -> Html {
         [one] => format!("socket {}", one.id),
         _ => String::new(),
     };
+    let family = if pair.ends.iter().any(|end| end.tcp_state.is_some()) {
+        "TCP socket (loopback)"
+    } else {
+        "Unix-domain socket"
+    };
     html! {
         <article class="pipe ipc" key={id.clone()} id={id.clone()} data-ends={pair.ends.len().to_string()}>
-            {head("Unix-domain socket", title, pair.kind.clone())}
+            {head(family, title, pair.kind.clone())}
             { for pair.ends.iter().map(|end| socket_end(end, names)) }
         </article>
     }
@@ -336,7 +341,19 @@ fn socket_end(end: &SocketEndView, names: &Names) -> Html {
     let holders: Vec<String> =
         end.holders.iter().map(|(pid, fd)| format!("{} fd {fd}", name_of(names, *pid))).collect();
     let mut facts = vec![format!("socket {}", end.id)];
-    if let Some(path) = &end.path {
+    if let Some(state) = &end.tcp_state {
+        // A TCP end: its connection's state, where it is, and whom it talks to.
+        facts.push(state.clone());
+        if let Some(address) = &end.path {
+            facts.push(format!("at {address}"));
+        }
+        if end.peer_port != 0 {
+            facts.push(format!("peer port {}", end.peer_port));
+        }
+        if end.orphan {
+            facts.push("closed by its program; the connection is not over".to_string());
+        }
+    } else if let Some(path) = &end.path {
         // An abstract name is written as `ss` writes it, with `@` for the NUL byte it starts with.
         match path.strip_prefix('\0') {
             Some(name) => facts.push(format!("bound to @{name} (abstract: no file)")),

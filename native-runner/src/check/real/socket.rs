@@ -12,10 +12,54 @@ use super::{call, exit_code, guard, not_this_mechanism, value_or_errno, Out};
 use crate::check::protocol::{CallView, Reply};
 use sim_core::lang::syscalls::CallId;
 
-/// A `struct sockaddr_un` for the real path of the call's PATH operand, and its length.
-fn address(command: &CallView) -> (libc::sockaddr_un, i64) {
-    // The driver maps every scenario path to a real one; a call without it breaks the protocol.
+/// The address of the call's PATH operand as C would pass it: a `struct sockaddr_in` for an address
+/// and port (`127.0.0.1:7000`, which the driver passes on unmapped), else a `struct sockaddr_un` for the
+/// real path. A path given to an `AF_INET` socket goes with the whole `sizeof(struct sockaddr_un)`, as
+/// a C program passes one, so that Linux looks at its family.
+fn address(command: &CallView) -> (libc::sockaddr_storage, i64) {
     let Some(path) = command.path() else { not_this_mechanism(command.id) };
+    // SAFETY: an all-zero `sockaddr_storage` is valid.
+    let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+    let inet = std::str::from_utf8(path).ok().and_then(sim_core::linux::socket::parse_inet);
+    if let Some((host, port)) = inet {
+        let address = libc::sockaddr_in {
+            sin_family: libc::AF_INET as libc::sa_family_t,
+            sin_port: port.to_be(),
+            sin_addr: libc::in_addr { s_addr: host.to_be() },
+            sin_zero: [0; 8],
+        };
+        // SAFETY: a `sockaddr_in` fits in a `sockaddr_storage`, which is aligned for it.
+        unsafe { std::ptr::write(&mut storage as *mut libc::sockaddr_storage as *mut libc::sockaddr_in, address) };
+        return (storage, std::mem::size_of::<libc::sockaddr_in>() as i64);
+    }
+    let (unix, mut len) = unix_address(command, path);
+    if !path.is_empty() && domain_of(command.arg(0)) == Some(libc::AF_INET) {
+        len = std::mem::size_of::<libc::sockaddr_un>() as i64;
+    }
+    // SAFETY: a `sockaddr_un` fits in a `sockaddr_storage`, which is aligned for it.
+    unsafe { std::ptr::write(&mut storage as *mut libc::sockaddr_storage as *mut libc::sockaddr_un, unix) };
+    (storage, len)
+}
+
+/// The address family of socket `fd` (`SO_DOMAIN`), if it is one.
+fn domain_of(fd: i64) -> Option<i32> {
+    let mut domain: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: the option is an int, written into `domain`.
+    let done = unsafe {
+        libc::getsockopt(
+            guard(fd) as i32,
+            libc::SOL_SOCKET,
+            libc::SO_DOMAIN,
+            &mut domain as *mut libc::c_int as *mut libc::c_void,
+            &mut len,
+        )
+    } == 0;
+    done.then_some(domain)
+}
+
+/// A `struct sockaddr_un` for the real path `path`, and its length.
+fn unix_address(command: &CallView, path: &[u8]) -> (libc::sockaddr_un, i64) {
     // SAFETY: an all-zero `sockaddr_un` is valid.
     let mut address: libc::sockaddr_un = unsafe { std::mem::zeroed() };
     if path.is_empty() {
@@ -43,6 +87,10 @@ fn address(command: &CallView) -> (libc::sockaddr_un, i64) {
 /// (`N-base`, see `host::RunDir::path`); 0 for an unnamed sender (an address of the family alone), -1
 /// for a name the run did not make.
 fn sender_name(address: &libc::sockaddr_un, len: libc::socklen_t) -> i64 {
+    // A TCP peer's address: the simulator names no sender there.
+    if address.sun_family == libc::AF_INET as libc::sa_family_t {
+        return 0;
+    }
     let family = std::mem::size_of::<libc::sa_family_t>();
     if (len as usize) <= family {
         return 0;
@@ -215,11 +263,14 @@ fn receive_with_rights<'a>(command: &CallView<'a>, data: &'a mut Region) -> Out<
 
 pub fn perform<'a>(command: &CallView<'a>, data: &'a mut Region) -> Out<'a> {
     match command.id {
-        CallId::Socket => value_or_errno(call(libc::SYS_socket, &[libc::AF_UNIX as i64, command.arg(0), 0])),
+        CallId::Socket => {
+            let domain = if command.count() > 1 { command.arg(1) } else { libc::AF_UNIX as i64 };
+            value_or_errno(call(libc::SYS_socket, &[domain, command.arg(0), 0]))
+        }
         CallId::Bind | CallId::Connect => {
             let (address, len) = address(command);
             let nr = if command.id == CallId::Bind { libc::SYS_bind } else { libc::SYS_connect };
-            value_or_errno(call(nr, &[guard(command.arg(0)), &address as *const libc::sockaddr_un as i64, len]))
+            value_or_errno(call(nr, &[guard(command.arg(0)), &address as *const libc::sockaddr_storage as i64, len]))
         }
         CallId::Listen => value_or_errno(call(libc::SYS_listen, &[guard(command.arg(0)), command.arg(1)])),
         CallId::Accept => value_or_errno(call(libc::SYS_accept, &[guard(command.arg(0)), 0, 0])),
@@ -244,7 +295,7 @@ pub fn perform<'a>(command: &CallView<'a>, data: &'a mut Region) -> Out<'a> {
             let flags = command.arg(3);
             let (address, address_len) = address(command);
             let bytes = super::fd::payload_bytes(command, data);
-            let to = &address as *const libc::sockaddr_un as i64;
+            let to = &address as *const libc::sockaddr_storage as i64;
             value_or_errno(call(
                 libc::SYS_sendto,
                 &[fd, bytes.as_ptr() as i64, bytes.len() as i64, flags, to, address_len],

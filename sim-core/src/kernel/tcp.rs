@@ -1,0 +1,711 @@
+//! TCP over the loopback: `AF_INET` stream sockets, named by an address and a port.
+//!
+//! An `AF_INET` stream socket is a [`Socket`] with an [`Inet`] part: its connection state, the port it
+//! holds and the port of its peer. What it sends is queued on the peer's receive queue as a Unix-domain
+//! stream's bytes are (a stream: no message boundaries); what differs is how a connection starts and
+//! ends, which ports are taken, and what a program sees when the other side is gone. The rules follow
+//! `net/ipv4` of Linux 6.18, each cited at the function that has it.
+//!
+//! On the loopback every segment is handed to the receiving side in the sender's own system call
+//! (`loopback_xmit` queues it and the softirq runs it when the sender re-enables bottom halves), so the
+//! three-way handshake is over when a blocking `connect` returns, and a FIN or a reset has reached the
+//! peer when `close` returns. The model does each exchange at once, in the call that starts it, and
+//! each socket shows the state TCP's diagram gives it after that exchange.
+//!
+//! Not modelled: the 60 seconds of `TIME_WAIT` (a socket in it stays until the run ends), TCP's own
+//! buffer sizes and autotuning (a sender waits as a Unix-domain stream's does, once what its peer has
+//! not read reaches its send buffer), a `connect` to a listener whose accept queue is full (Linux drops
+//! the SYN and the client sends it again after 1 s, 3 s, ...: the run halts there and says so), and
+//! `AF_INET` datagram sockets (UDP).
+
+use super::socket::{Socket, RCV_SHUTDOWN, SEND_SHUTDOWN};
+use super::{Exec, Kernel};
+use crate::linux::errno::{
+    EADDRINUSE, EADDRNOTAVAIL, EAFNOSUPPORT, EAGAIN, ECONNREFUSED, ECONNRESET, EINVAL, EISCONN, ENOTCONN, EPIPE,
+};
+use crate::linux::socket::{
+    is_local_inet, parse_inet, EPHEMERAL_HIGH, EPHEMERAL_LOW, INADDR_LOOPBACK, MSG_NOSIGNAL, SHUT_RD, SHUT_RDWR,
+};
+use crate::linux::Errno;
+use crate::trace::{
+    CallResult, Event, EventKind, ObjectKind, ObjectRef, Pid, Trace, SEGMENT_ACK, SEGMENT_FIN, SEGMENT_PSH,
+    SEGMENT_RST, SEGMENT_SYN,
+};
+
+/// A TCP connection's state, as RFC 793's diagram names it (`include/net/tcp_states.h`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TcpState {
+    /// No connection: a new socket, or one whose connection was refused or reset.
+    Close,
+    Listen,
+    Established,
+    /// Sent its FIN, and the peer has acknowledged it: waiting for the peer's FIN.
+    FinWait2,
+    /// Received the peer's FIN: the peer will send nothing more; this side may.
+    CloseWait,
+    /// Closed first, and the peer closed too: the port stays taken for a while (60 s in Linux).
+    TimeWait,
+}
+
+impl TcpState {
+    pub fn name(self) -> &'static str {
+        match self {
+            TcpState::Close => "CLOSED",
+            TcpState::Listen => "LISTEN",
+            TcpState::Established => "ESTABLISHED",
+            TcpState::FinWait2 => "FIN_WAIT2",
+            TcpState::CloseWait => "CLOSE_WAIT",
+            TcpState::TimeWait => "TIME_WAIT",
+        }
+    }
+
+    fn code(self) -> u64 {
+        self as u64
+    }
+}
+
+/// The `AF_INET` part of a socket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Inet {
+    pub state: TcpState,
+    /// The local address and port (host order; port 0: none yet), and the peer's port.
+    pub address: u32,
+    pub port: u16,
+    pub peer_port: u16,
+    /// `SO_SNDBUF` (1) and `SO_RCVBUF` (2) set by the program (`SOCK_SNDBUF_LOCK`, `SOCK_RCVBUF_LOCK`):
+    /// sizes that no longer grow with the connection.
+    pub sizes_set: u8,
+    /// Its last descriptor is closed, but the connection is not over (`sock_orphan`): it stays for the
+    /// peer's FIN (`FIN_WAIT2`) or in `TIME_WAIT`, holding its port.
+    pub orphan: bool,
+    /// Received the peer's FIN (`SOCK_DONE`): a read past the data is end of file.
+    pub fin_received: bool,
+}
+
+impl Inet {
+    pub fn new() -> Inet {
+        Inet {
+            state: TcpState::Close,
+            address: 0,
+            port: 0,
+            peer_port: 0,
+            sizes_set: 0,
+            orphan: false,
+            fin_received: false,
+        }
+    }
+
+    /// The state and ports for the state hash.
+    pub(crate) fn hash_word(&self) -> u64 {
+        self.state.code()
+            | (self.port as u64) << 8
+            | (self.peer_port as u64) << 24
+            | (self.sizes_set as u64) << 40
+            | (self.orphan as u64) << 41
+            | (self.fin_received as u64) << 42
+            | (self.address as u64 & 0xff) << 48
+    }
+}
+
+impl Default for Inet {
+    fn default() -> Inet {
+        Inet::new()
+    }
+}
+
+/// The footprint object every use of the port table reads or writes: binds, connects (an ephemeral
+/// port), listens and the end of a connection all look at which ports are taken.
+const PORT_TABLE: ObjectRef = ObjectRef { kind: ObjectKind::Path, id: u32::MAX };
+
+fn touch_ports(kernel: &mut Kernel) {
+    if kernel.footprint.enabled {
+        kernel.footprint.write(PORT_TABLE);
+    }
+}
+
+/// Records a segment from socket `from` to socket `to` (0: none, with the port given), in `pid`'s step.
+fn segment(kernel: &Kernel, trace: &mut Trace, pid: Pid, from: (u32, u16), to: (u32, u16), flags: u8, bytes: u32) {
+    let kind = EventKind::Segment { pid, from: from.0, from_port: from.1, to: to.0, to_port: to.1, flags, bytes };
+    trace.record(Event { step: kernel.step as u32, kind });
+}
+
+/// A socket and its port, as a segment names its end.
+fn end_of(kernel: &Kernel, id: u32) -> (u32, u16) {
+    (id, kernel.socket(id).and_then(|socket| socket.inet).map_or(0, |inet| inet.port))
+}
+
+fn inet(kernel: &mut Kernel, id: u32) -> &mut Inet {
+    kernel.socket_mut(id).inet.as_mut().expect("an AF_INET socket")
+}
+
+/// Whether two local addresses overlap: the same, or either `INADDR_ANY`.
+fn overlap(a: u32, b: u32) -> bool {
+    a == b || a == 0 || b == 0
+}
+
+/// `inet_csk_bind_conflict` on one address family and no devices: another socket holding `port` on an
+/// overlapping address conflicts, unless both have `SO_REUSEADDR` and the other is not listening
+/// (sockets in `TIME_WAIT` keep the `sk_reuse` they had).
+fn conflict(kernel: &Kernel, id: u32, address: u32, port: u16, reuse: bool) -> bool {
+    kernel.sockets.iter().flatten().filter(|other| other.id != id).any(|other| match &other.inet {
+        Some(held) if held.port == port && overlap(held.address, address) => {
+            !(reuse && other.reuse && held.state != TcpState::Listen)
+        }
+        _ => false,
+    })
+}
+
+/// `inet_csk_find_open_port`: a port from the ephemeral range that no socket holds. Linux starts at a
+/// random offset; the model takes the lowest, so runs stay reproducible (no call shows the number).
+fn ephemeral_port(kernel: &Kernel, id: u32, address: u32) -> Option<u16> {
+    (EPHEMERAL_LOW..=EPHEMERAL_HIGH).find(|port| !conflict(kernel, id, address, *port, false))
+}
+
+/// `__inet_bind`: the address must be `AF_INET` (`EAFNOSUPPORT` for a path) and this host's
+/// (`EADDRNOTAVAIL`); a socket that has a port already, or is not closed, is `EINVAL`; a port another
+/// socket holds is `EADDRINUSE` ([`conflict`]); port 0 takes one from the ephemeral range. (Ports below
+/// 1024 need `CAP_NET_BIND_SERVICE`, which the check's processes have: they run as root.)
+pub(crate) fn bind(kernel: &mut Kernel, id: u32, path: &str) -> Exec {
+    let Some((address, port)) = parse_inet(path) else { return Kernel::error(EAFNOSUPPORT) };
+    if !is_local_inet(address) {
+        return Kernel::error(EADDRNOTAVAIL);
+    }
+    touch_ports(kernel);
+    let held = *inet(kernel, id);
+    if held.state != TcpState::Close || held.port != 0 {
+        return Kernel::error(EINVAL);
+    }
+    let port = if port == 0 {
+        match ephemeral_port(kernel, id, address) {
+            Some(port) => port,
+            None => return Kernel::error(EADDRINUSE),
+        }
+    } else if conflict(kernel, id, address, port, kernel.socket(id).expect("live").reuse) {
+        return Kernel::error(EADDRINUSE);
+    } else {
+        port
+    };
+    let inet = inet(kernel, id);
+    inet.address = address;
+    inet.port = port;
+    Exec::Done(CallResult::Value { value: 0 })
+}
+
+/// `inet_listen`: only a socket that is closed or already listening (`EINVAL`); the first `listen`
+/// takes the port again as a listener (`inet_csk_listen_start`: an unbound socket gets an ephemeral
+/// port, and another socket listening on it is `EADDRINUSE`); the backlog is capped at `somaxconn`.
+pub(crate) fn listen(kernel: &mut Kernel, pid: Pid, id: u32, backlog: i64) -> Exec {
+    let socket = kernel.socket_mut(id);
+    let held = *socket.inet.as_ref().expect("an AF_INET socket");
+    let reuse = socket.reuse;
+    if socket.peer != 0 || socket.peer_dead || !matches!(held.state, TcpState::Close | TcpState::Listen) {
+        return Kernel::error(EINVAL);
+    }
+    let backlog = if (backlog as u64) > 4096 { 4096 } else { backlog as u32 };
+    if held.state == TcpState::Close {
+        touch_ports(kernel);
+        let port = if held.port == 0 {
+            match ephemeral_port(kernel, id, held.address) {
+                Some(port) => port,
+                None => return Kernel::error(EADDRINUSE),
+            }
+        } else {
+            held.port
+        };
+        let taken = kernel.sockets.iter().flatten().any(|other| {
+            other.id != id
+                && other.inet.is_some_and(|inet| {
+                    inet.port == port
+                        && overlap(inet.address, held.address)
+                        && !(reuse && other.reuse && inet.state != TcpState::Listen)
+                })
+        });
+        if taken {
+            return Kernel::error(EADDRINUSE);
+        }
+        let inet = inet(kernel, id);
+        inet.port = port;
+        inet.state = TcpState::Listen;
+    }
+    let socket = kernel.socket_mut(id);
+    socket.listening = true;
+    socket.backlog = backlog;
+    // A TCP socket has no peer credentials (`sk_peer_pid` is for Unix-domain sockets).
+    let _ = pid;
+    Exec::Done(CallResult::Value { value: 0 })
+}
+
+/// The listener a segment to `address:port` reaches (`__inet_lookup_listener`): a socket listening on
+/// that port on the same address or on `INADDR_ANY`.
+fn listener_at(kernel: &Kernel, address: u32, port: u16) -> Option<u32> {
+    let destination = if address == 0 { INADDR_LOOPBACK } else { address };
+    kernel
+        .sockets
+        .iter()
+        .flatten()
+        .find(|socket| {
+            socket.inet.is_some_and(|inet| {
+                inet.state == TcpState::Listen && inet.port == port && overlap(inet.address, destination)
+            }) && socket.shutdown & RCV_SHUTDOWN == 0
+        })
+        .map(|socket| socket.id)
+}
+
+/// `__inet_stream_connect` and `tcp_v4_connect`: a socket that is connected, or listening, is
+/// `EISCONN`; a path is `EAFNOSUPPORT`. The socket takes an ephemeral port if it has none, and sends
+/// its SYN: with nobody listening on that port the answer is a reset (`ECONNREFUSED`, and the socket is
+/// closed again and may connect again); otherwise the listener makes the server's end
+/// (`tcp_conn_request`, `tcp_check_req`), which waits `ESTABLISHED` in the accept queue, and the
+/// client is `ESTABLISHED` when the call returns.
+pub(crate) fn connect(kernel: &mut Kernel, pid: Pid, id: u32, path: &str, trace: &mut Trace) -> Exec {
+    let socket = kernel.socket_mut(id);
+    let held = *socket.inet.as_ref().expect("an AF_INET socket");
+    if held.state != TcpState::Close || socket.peer != 0 {
+        return Kernel::error(EISCONN);
+    }
+    if path.is_empty() {
+        return kernel.halt("not_modelled", "connect with AF_UNSPEC on a TCP socket is not modelled".to_string());
+    }
+    let Some((address, port)) = parse_inet(path) else { return Kernel::error(EAFNOSUPPORT) };
+    if !is_local_inet(address) {
+        // Only the loopback is modelled; another address would leave this host.
+        let detail = format!("a connect to {path} would leave this host: only the loopback (127.0.0.0/8) is modelled");
+        return kernel.halt("not_modelled", detail);
+    }
+    touch_ports(kernel);
+    if held.port == 0 {
+        let local = if address == 0 { INADDR_LOOPBACK } else { address };
+        let Some(ephemeral) = ephemeral_port(kernel, id, local) else { return Kernel::error(EAGAIN) };
+        let inet = inet(kernel, id);
+        inet.port = ephemeral;
+        inet.address = local;
+    }
+    let Some(listener) = listener_at(kernel, address, port) else {
+        // The SYN is answered with a reset (`tcp_v4_send_reset`): refused, and the port this connect
+        // took for itself is free again (`tcp_done`).
+        let client = end_of(kernel, id);
+        segment(kernel, trace, pid, client, (0, port), SEGMENT_SYN, 0);
+        segment(kernel, trace, pid, (0, port), client, SEGMENT_RST | SEGMENT_ACK, 0);
+        if held.port == 0 {
+            inet(kernel, id).port = 0;
+        }
+        return Kernel::error(ECONNREFUSED);
+    };
+    if kernel.footprint.enabled {
+        kernel.footprint.write(ObjectRef::socket(listener));
+    }
+    let target = kernel.socket(listener).expect("found alive");
+    // `sk_acceptq_is_full`: more than the backlog waiting.
+    if target.pending.len() as u32 > target.backlog {
+        let detail = "a connect to a listener whose accept queue is full: Linux drops the SYN and sends it again \
+                      after 1 s, 3 s, 7 s, ...; that wait is not modelled"
+            .to_string();
+        return kernel.halt("not_modelled", detail);
+    }
+    let listener_inet = target.inet.expect("a listener is AF_INET");
+    // The new end is a copy of the listener (`sk_clone_lock`): its `SO_REUSEADDR` and buffer sizes.
+    let (reuse, sndbuf, rcvbuf) = (target.reuse, target.sndbuf, target.rcvbuf);
+    let client = *inet(kernel, id);
+    let server = kernel.sockets.len() as u32 + 1;
+    let mut end = Socket::new_inet(server, id);
+    end.files = 0;
+    end.reuse = reuse;
+    end.sndbuf = sndbuf;
+    end.rcvbuf = rcvbuf;
+    end.inet = Some(Inet {
+        state: TcpState::Established,
+        address: client.address,
+        port: listener_inet.port,
+        peer_port: client.port,
+        sizes_set: listener_inet.sizes_set,
+        orphan: false,
+        fin_received: false,
+    });
+    kernel.sockets.push(Some(end));
+    let inet = inet(kernel, id);
+    inet.state = TcpState::Established;
+    inet.peer_port = listener_inet.port;
+    kernel.socket_mut(id).peer = server;
+    kernel.socket_mut(listener).pending.push_back(server);
+    if kernel.footprint.enabled {
+        kernel.footprint.write(ObjectRef::socket(server));
+    }
+    // The three-way handshake: the SYN reaches the listener, which answers for the new end.
+    let (client, server_end) = (end_of(kernel, id), end_of(kernel, server));
+    segment(kernel, trace, pid, client, end_of(kernel, listener), SEGMENT_SYN, 0);
+    segment(kernel, trace, pid, server_end, client, SEGMENT_SYN | SEGMENT_ACK, 0);
+    segment(kernel, trace, pid, client, server_end, SEGMENT_ACK, 0);
+    super::socket::partner_arrived(kernel, listener, pid, trace);
+    Exec::Done(CallResult::Value { value: 0 })
+}
+
+/// `sk_stream_error`: an `EPIPE` raises `SIGPIPE` unless `MSG_NOSIGNAL`.
+fn stream_error(kernel: &mut Kernel, pid: Pid, errno: Errno, flags: i64) -> Exec {
+    if errno == EPIPE && flags & MSG_NOSIGNAL == 0 {
+        kernel.defer_signal(super::signal::Sent::no_reader(pid));
+    }
+    Kernel::error(errno)
+}
+
+/// `tcp_sendmsg_locked`: a socket that is neither `ESTABLISHED` nor `CLOSE_WAIT` reports its pending
+/// error, else `EPIPE` (`sk_stream_wait_connect`); so does one shut for writing. A send to a peer whose
+/// program has closed it (an orphan, waiting in `FIN_WAIT2`) is taken whole, and the orphan answers the
+/// data with a reset (`tcp_timewait_state_process`: new data after a half-duplex close), which this
+/// socket takes in `CLOSE_WAIT` as `EPIPE` for its next call (`tcp_reset`). Otherwise the bytes go to
+/// the peer's receive queue.
+pub(crate) fn send(
+    kernel: &mut Kernel,
+    pid: Pid,
+    id: u32,
+    payload: &crate::lang::ast::Payload,
+    flags: i64,
+    trace: &mut Trace,
+) -> Exec {
+    let written = matches!(kernel.process(pid).call.scratch, super::Scratch::Written(sent) if sent > 0);
+    let socket = kernel.socket_mut(id);
+    let held = socket.inet.expect("an AF_INET socket");
+    if !written {
+        if !matches!(held.state, TcpState::Established | TcpState::CloseWait) {
+            let errno = socket.error.take().unwrap_or(EPIPE);
+            return stream_error(kernel, pid, errno, flags);
+        }
+        if let Some(errno) = socket.error.take() {
+            return stream_error(kernel, pid, errno, flags);
+        }
+        if socket.shutdown & SEND_SHUTDOWN != 0 {
+            return stream_error(kernel, pid, EPIPE, flags);
+        }
+    }
+    let peer = socket.peer;
+    let orphan = kernel.socket(peer).and_then(|peer| peer.inet).is_some_and(|inet| inet.orphan);
+    if orphan && !written {
+        if kernel.footprint.enabled {
+            kernel.footprint.write(ObjectRef::socket(peer));
+        }
+        let total = payload.len();
+        if total > 0 {
+            let (ours, theirs) = (end_of(kernel, id), end_of(kernel, peer));
+            segment(kernel, trace, pid, ours, theirs, SEGMENT_PSH | SEGMENT_ACK, total);
+            segment(kernel, trace, pid, theirs, ours, SEGMENT_RST, 0);
+            reset(kernel, id, pid, trace);
+            destroy(kernel, peer, pid, trace);
+        }
+        return Exec::Done(CallResult::Value { value: total as i64 });
+    }
+    let before = match kernel.process(pid).call.scratch {
+        super::Scratch::Written(sent) => sent,
+        _ => 0,
+    };
+    let result = super::socket::stream_send_bytes(kernel, pid, id, payload, flags, trace);
+    let after = match kernel.process(pid).call.scratch {
+        super::Scratch::Written(sent) => sent,
+        _ => 0,
+    };
+    if after > before {
+        let (ours, theirs) = (end_of(kernel, id), end_of(kernel, peer));
+        segment(kernel, trace, pid, ours, theirs, SEGMENT_PSH | SEGMENT_ACK, after - before);
+    }
+    result
+}
+
+/// `tcp_recvmsg_locked` with nothing queued: a listening socket is `ENOTCONN`; then, in this order, the
+/// peer's FIN (`SOCK_DONE`) is end of file, a pending error is returned once, a socket shut for reading
+/// (by `shutdown`, or by a reset) is end of file, and a closed socket is `ENOTCONN`. `None`: the call
+/// goes on (it waits, or is `EAGAIN`).
+pub(crate) fn recv_nothing_queued(kernel: &mut Kernel, id: u32, trace: &mut Trace) -> Option<Exec> {
+    let socket = kernel.socket_mut(id);
+    let inet = socket.inet.expect("an AF_INET socket");
+    if inet.state == TcpState::Listen {
+        return Some(Kernel::error(ENOTCONN));
+    }
+    if inet.fin_received {
+        return Some(Exec::Done(trace.record_data(&[])));
+    }
+    if let Some(errno) = socket.error.take() {
+        return Some(Kernel::error(errno));
+    }
+    if socket.shutdown & RCV_SHUTDOWN != 0 {
+        return Some(Exec::Done(trace.record_data(&[])));
+    }
+    if inet.state == TcpState::Close {
+        return Some(Kernel::error(ENOTCONN));
+    }
+    None
+}
+
+/// The FIN of socket `id` reaches its peer (`tcp_fin`): the peer reads to end of file and moves to
+/// `CLOSE_WAIT`, or, if it had sent its own FIN already, to `TIME_WAIT`; this side moves to
+/// `FIN_WAIT2` when the peer acknowledges it, or, answering a FIN, is done (`LAST_ACK` then closed).
+fn send_fin(kernel: &mut Kernel, id: u32, by: Pid, trace: &mut Trace) {
+    let peer = kernel.socket_mut(id).peer;
+    let state = inet(kernel, id).state;
+    let peer_alive = peer != 0 && kernel.socket(peer).is_some();
+    if peer_alive {
+        let (ours, theirs) = (end_of(kernel, id), end_of(kernel, peer));
+        segment(kernel, trace, by, ours, theirs, SEGMENT_FIN | SEGMENT_ACK, 0);
+        segment(kernel, trace, by, theirs, ours, SEGMENT_ACK, 0);
+    }
+    // The peer takes the FIN (`tcp_fin`): end of file for its reader, and its next state.
+    let (mine, from, to) = match state {
+        TcpState::Established => (TcpState::FinWait2, TcpState::Established, TcpState::CloseWait),
+        // `LAST_ACK`, and the peer's ACK ends it: this socket is closed; the peer, in `FIN_WAIT2`, goes
+        // to `TIME_WAIT`.
+        TcpState::CloseWait => (TcpState::Close, TcpState::FinWait2, TcpState::TimeWait),
+        _ => return,
+    };
+    inet(kernel, id).state = mine;
+    if peer_alive {
+        if kernel.footprint.enabled {
+            kernel.footprint.write(ObjectRef::socket(peer));
+        }
+        let theirs = inet(kernel, peer);
+        theirs.fin_received = true;
+        if theirs.state == from {
+            theirs.state = to;
+        }
+        kernel.socket_mut(peer).shutdown |= RCV_SHUTDOWN;
+        super::socket::state_changed(kernel, peer, by, trace);
+    }
+}
+
+/// A reset reaches socket `id` (`tcp_reset`): its pending error by state (`ECONNREFUSED` in `SYN_SENT`,
+/// `EPIPE` in `CLOSE_WAIT`, `ECONNRESET` otherwise, nothing once closed), and it is done (`tcp_done`:
+/// closed, shut both ways, its sleepers woken). What it had received stays readable. An orphan is
+/// gone at once, and its port with it.
+fn reset(kernel: &mut Kernel, id: u32, by: Pid, trace: &mut Trace) {
+    if inet(kernel, id).orphan {
+        destroy(kernel, id, by, trace);
+        return;
+    }
+    if kernel.footprint.enabled {
+        kernel.footprint.write(ObjectRef::socket(id));
+    }
+    let state = inet(kernel, id).state;
+    let errno = match state {
+        TcpState::Close | TcpState::TimeWait => return,
+        TcpState::CloseWait => EPIPE,
+        _ => ECONNRESET,
+    };
+    let socket = kernel.socket_mut(id);
+    socket.error = Some(errno);
+    socket.shutdown = RCV_SHUTDOWN | SEND_SHUTDOWN;
+    socket.peer_dead = true;
+    inet(kernel, id).state = TcpState::Close;
+    super::socket::state_changed(kernel, id, by, trace);
+}
+
+/// An orphan whose connection is over goes (`inet_csk_destroy_sock`), and its port with it.
+fn destroy(kernel: &mut Kernel, id: u32, by: Pid, trace: &mut Trace) {
+    touch_ports(kernel);
+    super::socket::release_now(kernel, id, by, trace);
+}
+
+/// `inet_shutdown` and `tcp_shutdown`: `EINVAL` for an unknown direction; a closed socket is `ENOTCONN`
+/// (and is marked all the same); `SHUT_WR` (or `SHUT_RDWR`) on a connection sends the FIN; `SHUT_RD`
+/// on a listener stops it listening. `SHUT_RD` sends nothing to the peer.
+pub(crate) fn shutdown(kernel: &mut Kernel, pid: Pid, id: u32, how: i64, trace: &mut Trace) -> Exec {
+    if !(SHUT_RD..=SHUT_RDWR).contains(&how) {
+        return Kernel::error(EINVAL);
+    }
+    let mode = (how + 1) as u8;
+    let state = inet(kernel, id).state;
+    let result = match state {
+        TcpState::Close => {
+            kernel.socket_mut(id).shutdown |= mode;
+            Kernel::error(ENOTCONN)
+        }
+        TcpState::Listen => {
+            if mode & RCV_SHUTDOWN != 0 {
+                stop_listening(kernel, id, pid, trace);
+            }
+            Exec::Done(CallResult::Value { value: 0 })
+        }
+        _ => {
+            let before = kernel.socket_mut(id).shutdown;
+            kernel.socket_mut(id).shutdown |= mode;
+            if mode & SEND_SHUTDOWN != 0 && before & SEND_SHUTDOWN == 0 {
+                send_fin(kernel, id, pid, trace);
+            }
+            Exec::Done(CallResult::Value { value: 0 })
+        }
+    };
+    super::socket::state_changed(kernel, id, pid, trace);
+    result
+}
+
+/// `inet_csk_listen_stop`: the connections nobody accepted are reset (their clients get
+/// `ECONNRESET`), and the socket is closed.
+fn stop_listening(kernel: &mut Kernel, id: u32, by: Pid, trace: &mut Trace) {
+    touch_ports(kernel);
+    let pending: Vec<u32> = kernel.socket_mut(id).pending.drain(..).collect();
+    for child in pending {
+        let client = kernel.socket_mut(child).peer;
+        if client != 0 && kernel.socket(client).is_some() {
+            let (ours, theirs) = (end_of(kernel, child), end_of(kernel, client));
+            segment(kernel, trace, by, ours, theirs, SEGMENT_RST | SEGMENT_ACK, 0);
+            reset(kernel, client, by, trace);
+        }
+        super::socket::release_now(kernel, child, by, trace);
+    }
+    let socket = kernel.socket_mut(id);
+    socket.listening = false;
+    inet(kernel, id).state = TcpState::Close;
+}
+
+/// The last descriptor of TCP socket `id` closed (`tcp_close`): a listener stops listening; a socket
+/// with unread data resets its peer and is gone at once (`tcp_send_active_reset`); a connection sends
+/// its FIN and waits, orphaned, in `FIN_WAIT2` (or, answering the peer's FIN, is done); a socket with
+/// no connection is gone. Returns whether the socket stays (as an orphan).
+pub(crate) fn close(kernel: &mut Kernel, id: u32, by: Pid, trace: &mut Trace) -> bool {
+    let state = inet(kernel, id).state;
+    let peer = kernel.socket_mut(id).peer;
+    let peer_alive = peer != 0 && kernel.socket(peer).is_some();
+    touch_ports(kernel);
+    match state {
+        TcpState::Listen => {
+            stop_listening(kernel, id, by, trace);
+            false
+        }
+        TcpState::Established | TcpState::CloseWait if !kernel.socket_mut(id).queue.is_empty() => {
+            if peer_alive {
+                let (ours, theirs) = (end_of(kernel, id), end_of(kernel, peer));
+                segment(kernel, trace, by, ours, theirs, SEGMENT_RST | SEGMENT_ACK, 0);
+                reset(kernel, peer, by, trace);
+            }
+            false
+        }
+        TcpState::Established | TcpState::CloseWait => {
+            if kernel.socket_mut(id).shutdown & SEND_SHUTDOWN == 0 {
+                send_fin(kernel, id, by, trace);
+            }
+            kernel.socket_mut(id).shutdown = RCV_SHUTDOWN | SEND_SHUTDOWN;
+            let after = inet(kernel, id).state;
+            // Answering the peer's FIN, the connection is over here; the peer, an orphan in
+            // `FIN_WAIT2`, moved to `TIME_WAIT` and stays.
+            if after == TcpState::FinWait2 {
+                inet(kernel, id).orphan = true;
+                true
+            } else {
+                false
+            }
+        }
+        TcpState::FinWait2 => {
+            // Shut for writing earlier, the FIN already sent: it waits for the peer's.
+            inet(kernel, id).orphan = true;
+            kernel.socket_mut(id).shutdown = RCV_SHUTDOWN | SEND_SHUTDOWN;
+            true
+        }
+        TcpState::TimeWait => {
+            inet(kernel, id).orphan = true;
+            true
+        }
+        TcpState::Close => false,
+    }
+}
+
+/// The invariants of a TCP socket: an orphan has no open file and waits in `FIN_WAIT2` or `TIME_WAIT`;
+/// a socket listens exactly when it is in `LISTEN`; a socket in a connection holds a port; and the two
+/// ends of a connection are in states TCP's diagram puts together (both `ESTABLISHED`; `FIN_WAIT2`
+/// against `CLOSE_WAIT`; `TIME_WAIT` against a closed end or none).
+pub(crate) fn check(kernel: &Kernel, socket: &Socket, inet: Inet) -> Result<(), String> {
+    let id = socket.id;
+    if inet.orphan && (socket.files != 0 || !matches!(inet.state, TcpState::FinWait2 | TcpState::TimeWait)) {
+        return Err(format!("TCP socket {id} is an orphan in {} with {} files", inet.state.name(), socket.files));
+    }
+    if (inet.state == TcpState::Listen) != socket.listening {
+        return Err(format!("TCP socket {id} is in {} but listening is {}", inet.state.name(), socket.listening));
+    }
+    if inet.state != TcpState::Close && inet.port == 0 {
+        return Err(format!("TCP socket {id} is in {} without a port", inet.state.name()));
+    }
+    let peer = if socket.peer_dead { None } else { kernel.socket(socket.peer).and_then(|peer| peer.inet) };
+    let together = match (inet.state, peer.map(|peer| peer.state)) {
+        (TcpState::Established, Some(TcpState::Established))
+        | (TcpState::FinWait2, Some(TcpState::CloseWait))
+        | (TcpState::CloseWait, Some(TcpState::FinWait2))
+        | (TcpState::TimeWait | TcpState::Close, None | Some(TcpState::Close))
+        | (TcpState::Close, Some(TcpState::TimeWait))
+        | (TcpState::Listen, None) => true,
+        // A connection whose other end is gone (reset, or closed after it answered the FIN).
+        (TcpState::Established | TcpState::CloseWait | TcpState::FinWait2, None) => socket.peer_dead,
+        _ => false,
+    };
+    if !together {
+        let other = peer.map_or("none", |peer| peer.state.name());
+        return Err(format!("TCP socket {id} is in {} while its peer is in {other}", inet.state.name()));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernel::run_round_robin as simulation;
+
+    /// The TCP states and ports of every socket in the table, by id.
+    fn states(simulation: &crate::Simulation) -> Vec<(u32, &'static str, u16, bool)> {
+        let kernel = simulation.kernel();
+        kernel
+            .sockets
+            .iter()
+            .flatten()
+            .filter_map(|socket| socket.inet.map(|inet| (socket.id, inet.state.name(), inet.port, inet.orphan)))
+            .collect()
+    }
+
+    #[test]
+    fn the_side_that_closes_first_waits_in_time_wait_holding_its_port_and_the_other_side_goes() {
+        // One process plays both sides, so the order is exactly this.
+        let simulation = simulation(
+            "expect deadlock\nprocess p {\n  l = socket AF_INET SOCK_STREAM\n  bind l \"127.0.0.1:7000\" -> 0\n  \
+             listen l 0 -> 0\n  c = socket AF_INET SOCK_STREAM\n  connect c \"127.0.0.1:7000\" -> 0\n  \
+             s = accept l -> 5\n  close s -> 0\n  recv c 10 -> 0\n  close l -> 0\n  \
+             n = socket AF_INET SOCK_STREAM\n  bind n \"127.0.0.1:7000\" -> EADDRINUSE\n  close c -> 0\n  \
+             bind n \"127.0.0.1:7000\" -> EADDRINUSE\n  bind n \"127.0.0.1:7001\" -> 0\n  \
+             hold = pipe\n  read hold.r 1\n}\n",
+        );
+        assert!(simulation.failures().is_empty(), "{:?}", simulation.failures());
+        // The server's end (socket 3) closed first: FIN_WAIT2, then TIME_WAIT once the client closed,
+        // an orphan on port 7000; the client's socket is gone; the new socket holds 7001.
+        assert_eq!(states(&simulation), [(3, "TIME_WAIT", 7000, true), (4, "CLOSED", 7001, false)]);
+    }
+
+    #[test]
+    fn a_connect_takes_the_lowest_free_ephemeral_port_and_gives_it_back_when_refused() {
+        let simulation = simulation(
+            "expect deadlock\nprocess p {\n  c = socket AF_INET SOCK_STREAM\n  \
+             connect c \"127.0.0.1:9\" -> ECONNREFUSED\n  l = socket AF_INET SOCK_STREAM\n  \
+             bind l \"0.0.0.0:9\" -> 0\n  listen l 1 -> 0\n  connect c \"127.0.0.1:9\" -> 0\n  \
+             connect c \"127.0.0.1:9\" -> EISCONN\n  hold = pipe\n  read hold.r 1\n}\n",
+        );
+        assert!(simulation.failures().is_empty(), "{:?}", simulation.failures());
+        let kernel = simulation.kernel();
+        let client = kernel.socket(1).and_then(|socket| socket.inet).expect("the client");
+        assert_eq!((client.state, client.port, client.peer_port), (TcpState::Established, EPHEMERAL_LOW, 9));
+        let server = kernel.socket(3).and_then(|socket| socket.inet).expect("the server's end");
+        assert_eq!((server.state, server.port, server.peer_port), (TcpState::Established, 9, EPHEMERAL_LOW));
+        assert_eq!(kernel.socket(2).expect("the listener").pending.iter().copied().collect::<Vec<_>>(), [3]);
+    }
+
+    #[test]
+    fn what_is_not_modelled_ends_the_run_and_says_so() {
+        for (call, words) in [("socket AF_INET SOCK_DGRAM", "UDP"), ("connect s \"10.0.0.1:80\"", "leave this host")] {
+            let text = format!("process p {{\n  s = socket AF_INET SOCK_STREAM\n  {call}\n}}\n");
+            let simulation = simulation(&text);
+            match simulation.outcome() {
+                Some(crate::RunOutcome::LimitReached { limit, detail }) => {
+                    assert_eq!(limit, "not_modelled");
+                    assert!(detail.contains(words), "{detail}");
+                }
+                other => panic!("{call}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn states_print_as_tcp_s_diagram_names_them() {
+        assert_eq!(TcpState::TimeWait.name(), "TIME_WAIT");
+        assert_eq!(TcpState::CloseWait.name(), "CLOSE_WAIT");
+        assert_ne!(Inet::new().hash_word(), Inet { orphan: true, ..Inet::new() }.hash_word());
+    }
+}
