@@ -1574,6 +1574,30 @@ fn a_message_to_a_socket_with_passcred_shows_who_sent_it() {
 }
 
 #[test]
+fn a_tcp_connection_shows_each_end_s_state_and_the_segments_of_the_step() {
+    let browser = Browser::start(1280, 1000);
+    // Step 21: old closes its end of the connection first: its FIN goes to first's socket, old's end
+    // (socket 5) waits in FIN_WAIT2 with its program gone, holding port 7000, and first's end (socket
+    // 3) is in CLOSE_WAIT.
+    open_library_at(&browser, "tcp-time-wait-restart", 21);
+    let closer = wait_text(&browser, "#socket-end-5 .family", "FIN_WAIT2");
+    assert!(closer.contains("at 127.0.0.1:7000"), "{closer}");
+    assert!(closer.contains("closed by its program"), "{closer}");
+    let other = wait_text(&browser, "#socket-end-3 .family", "CLOSE_WAIT");
+    assert!(other.contains("peer port 7000"), "{other}");
+    let title = wait_text(&browser, "#socket-3 .fifo-kind", "TCP socket");
+    assert_eq!(title, "TCP socket (loopback)");
+    let narration = wait_text(&browser, "#narration", "FIN-ACK");
+    assert!(narration.contains("over the loopback device"), "{narration}");
+    browser.script("document.getElementById('socket-3').scrollIntoView({block: 'center'});", Vec::new());
+    save_screenshot(&browser, "tcp-fin-wait");
+
+    // Step 27: first closes too; old's end, still holding its port, is in TIME_WAIT.
+    open_library_at(&browser, "tcp-time-wait-restart", 27);
+    wait_text(&browser, "#socket-end-5 .family", "TIME_WAIT");
+}
+
+#[test]
 fn a_passed_descriptor_is_drawn_in_flight_and_then_as_a_new_number_in_the_receivers_table() {
     let browser = Browser::start(1280, 1000);
     // Step 11: the keeper's sendmsg put its pipe's read end (its fd 5) in a message.

@@ -34,6 +34,7 @@ pub mod socket;
 pub mod state;
 pub mod tcp;
 pub mod time;
+pub mod udp;
 pub mod unnamed_sem;
 pub mod wait;
 

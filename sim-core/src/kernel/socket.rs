@@ -35,11 +35,11 @@ use crate::linux::errno::{
 };
 use crate::linux::fcntl;
 use crate::linux::socket::{
-    AF_INET, AF_UNIX, IPPROTO_TCP, MSG_CMSG_CLOEXEC, MSG_CTRUNC, MSG_DONTWAIT, MSG_NOSIGNAL, MSG_PEEK, MSG_TRUNC,
-    RMEM_DEFAULT, RMEM_MAX, SCM_MAX_FD, SHUT_RD, SHUT_RDWR, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_MAX, SOCK_MIN_RCVBUF,
-    SOCK_MIN_SNDBUF, SOCK_NONBLOCK, SOCK_RAW, SOCK_SEQPACKET, SOCK_STREAM, SOCK_TYPE_MASK, SOL_SOCKET, SO_ACCEPTCONN,
-    SO_DOMAIN, SO_ERROR, SO_PASSCRED, SO_PEERCRED, SO_PROTOCOL, SO_RCVBUF, SO_REUSEADDR, SO_SNDBUF, SO_SNDLOWAT,
-    SO_TYPE, TCP_RMEM_DEFAULT, TCP_WMEM_DEFAULT, WMEM_DEFAULT, WMEM_MAX,
+    AF_INET, AF_UNIX, IPPROTO_TCP, IPPROTO_UDP, MSG_CMSG_CLOEXEC, MSG_CTRUNC, MSG_DONTWAIT, MSG_NOSIGNAL, MSG_PEEK,
+    MSG_TRUNC, RMEM_DEFAULT, RMEM_MAX, SCM_MAX_FD, SHUT_RD, SHUT_RDWR, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_MAX,
+    SOCK_MIN_RCVBUF, SOCK_MIN_SNDBUF, SOCK_NONBLOCK, SOCK_RAW, SOCK_SEQPACKET, SOCK_STREAM, SOCK_TYPE_MASK, SOL_SOCKET,
+    SO_ACCEPTCONN, SO_DOMAIN, SO_ERROR, SO_PASSCRED, SO_PEERCRED, SO_PROTOCOL, SO_RCVBUF, SO_REUSEADDR, SO_SNDBUF,
+    SO_SNDLOWAT, SO_TYPE, TCP_RMEM_DEFAULT, TCP_WMEM_DEFAULT, WMEM_DEFAULT, WMEM_MAX,
 };
 use crate::linux::Errno;
 use crate::present::snapshot::{MessageView, ObjectView, PassedFileView, SocketEndView, SocketPairView};
@@ -470,8 +470,8 @@ fn socket(kernel: &mut Kernel, pid: Pid, kind: i64, domain: i64) -> Exec {
     }
 }
 
-/// `inet_create`: `SOCK_STREAM` is TCP; `SOCK_SEQPACKET` has no protocol in `AF_INET`
-/// (`ESOCKTNOSUPPORT`); `SOCK_DGRAM` (UDP) and `SOCK_RAW` are not modelled. The type's number and
+/// `inet_create`: `SOCK_STREAM` is TCP, `SOCK_DGRAM` UDP; `SOCK_SEQPACKET` has no protocol in
+/// `AF_INET` (`ESOCKTNOSUPPORT`); `SOCK_RAW` is not modelled. The type's number and
 /// flags are checked as for any family first (`__sys_socket_create`, `__sock_create`).
 fn inet_socket(kernel: &mut Kernel, pid: Pid, kind: i64) -> Exec {
     let (number, nonblock, cloexec) = match type_flags(kind) {
@@ -482,11 +482,9 @@ fn inet_socket(kernel: &mut Kernel, pid: Pid, kind: i64) -> Exec {
         return Kernel::error(EINVAL);
     }
     match number {
-        SOCK_STREAM => {}
-        SOCK_DGRAM | SOCK_RAW => {
-            let detail = "AF_INET datagram and raw sockets (UDP, SOCK_RAW) are not modelled yet; AF_INET \
-                          SOCK_STREAM (TCP) is"
-                .to_string();
+        SOCK_STREAM | SOCK_DGRAM => {}
+        SOCK_RAW => {
+            let detail = "AF_INET raw sockets (SOCK_RAW) are not modelled; TCP and UDP are".to_string();
             return kernel.halt("not_modelled", detail);
         }
         _ => return Kernel::error(ESOCKTNOSUPPORT),
@@ -495,7 +493,8 @@ fn inet_socket(kernel: &mut Kernel, pid: Pid, kind: i64) -> Exec {
         return Kernel::error(EMFILE);
     }
     let id = kernel.sockets.len() as u32 + 1;
-    kernel.sockets.push(Some(Socket::new_inet(id, 0)));
+    let socket = if number == SOCK_DGRAM { super::udp::new_socket(id) } else { Socket::new_inet(id, 0) };
+    kernel.sockets.push(Some(socket));
     if kernel.footprint.enabled {
         kernel.footprint.write(ObjectRef::socket(id));
     }
@@ -836,13 +835,18 @@ fn send_to(
     if kernel.footprint.enabled {
         kernel.footprint.write(ObjectRef::socket(id));
     }
+    let control = !rights.is_empty() || kernel.sending_creds.is_some();
     let socket = kernel.socket_mut(id);
     if socket.inet.is_some() {
-        // TCP takes no control messages from a program here (`sock_cmsg_send` has no `SCM_RIGHTS`),
-        // and a connected socket ignores a `sendto`'s address.
-        if !rights.is_empty() || kernel.sending_creds.is_some() {
-            let detail = "control messages (SCM_RIGHTS, SCM_CREDENTIALS) on a TCP socket are not modelled".to_string();
+        // TCP and UDP take no control messages from a program here (`sock_cmsg_send` has no
+        // `SCM_RIGHTS`), and a connected TCP socket ignores a `sendto`'s address.
+        if control {
+            let detail =
+                "control messages (SCM_RIGHTS, SCM_CREDENTIALS) on an AF_INET socket are not modelled".to_string();
             return kernel.halt("not_modelled", detail);
+        }
+        if socket.kind == SocketKind::Dgram {
+            return super::udp::send(kernel, pid, id, payload, to, trace);
         }
         return super::tcp::send(kernel, pid, id, payload, flags, trace);
     }
@@ -873,6 +877,44 @@ pub(crate) fn stream_send_bytes(
     trace: &mut Trace,
 ) -> Exec {
     stream_send(kernel, pid, id, payload, flags, &[], trace)
+}
+
+/// Puts a UDP datagram from socket `from` (named by `sender_name`, its port) on `target`'s receive
+/// queue, charged to nobody (on the loopback the sender's buffer is given back within its send,
+/// `skb_orphan` in `loopback_xmit`), and wakes one reader (`__skb_wait_for_more_packets` sleeps
+/// exclusively).
+pub(crate) fn deliver_datagram(
+    kernel: &mut Kernel,
+    pid: Pid,
+    from: u32,
+    target: u32,
+    payload: &Payload,
+    sender_name: u32,
+    trace: &mut Trace,
+) {
+    let bytes = payload.len();
+    let mut data = Vec::with_capacity(bytes as usize);
+    payload.copy_to(0, bytes, &mut data);
+    let socket = kernel.socket_mut(target);
+    socket.queue.push_back(Entry {
+        data,
+        consumed: 0,
+        from,
+        sender_name,
+        truesize: 0,
+        creds: None,
+        rights: Vec::new(),
+    });
+    socket.queued += bytes;
+    socket.bytes_in += bytes as u64;
+    let (used_bytes, capacity_bytes) = (socket.queued, socket.rcvbuf);
+    kernel.count_copy(Copier::Sockets, CopyDirection::UserToKernel, bytes as u64);
+    let object = ObjectRef::socket(target);
+    trace.record_copy(
+        kernel.step as u32,
+        Copied { pid, direction: CopyDirection::UserToKernel, bytes, object, used_bytes, capacity_bytes },
+    );
+    wake_socket(kernel, target, SocketQueue::Read, Wake::One, pid, WakeCause::Data { object }, trace);
 }
 
 /// A connection arrived at listener `listener`: one process asleep in `accept` wakes.
@@ -1250,7 +1292,8 @@ fn receive(kernel: &mut Kernel, pid: Pid, id: u32, count: u32, flags: i64, trace
         kernel.footprint.write(ObjectRef::socket(id));
     }
     kernel.read_scratch.clear();
-    if kernel.socket_mut(id).inet.is_some() && kernel.socket_mut(id).queue.is_empty() {
+    let socket = kernel.socket_mut(id);
+    if socket.inet.is_some() && socket.kind == SocketKind::Stream && socket.queue.is_empty() {
         if let Some(ended) = super::tcp::recv_nothing_queued(kernel, id, trace) {
             return ended;
         }
@@ -1439,7 +1482,11 @@ fn dgram_recv(kernel: &mut Kernel, pid: Pid, id: u32, count: u32, flags: i64, tr
 /// `unix_shutdown`: this end's directions; for a stream or seqpacket socket the peer's opposite ones
 /// too (a `SHUT_WR` here is end of file there). Both ends' sleepers wake to look again.
 fn shutdown(kernel: &mut Kernel, pid: Pid, id: u32, how: i64, trace: &mut Trace) -> Exec {
-    if kernel.socket_mut(id).inet.is_some() {
+    let socket = kernel.socket_mut(id);
+    if socket.inet.is_some() {
+        if socket.kind == SocketKind::Dgram {
+            return super::udp::shutdown(kernel, pid, id, how, trace);
+        }
         return super::tcp::shutdown(kernel, pid, id, how, trace);
     }
     if !(SHUT_RD..=SHUT_RDWR).contains(&how) {
@@ -1478,7 +1525,12 @@ pub(crate) fn release(kernel: &mut Kernel, id: u32, by: Pid, trace: &mut Trace) 
     }
     if kernel.socket_mut(id).inet.is_some() {
         kernel.socket_mut(id).files = 0;
-        if !super::tcp::close(kernel, id, by, trace) {
+        // A UDP socket just goes (`udp_lib_close`, `sk_common_release`): no connection to end.
+        let udp = kernel.socket_mut(id).kind == SocketKind::Dgram;
+        if udp {
+            super::tcp::touch_ports(kernel);
+        }
+        if udp || !super::tcp::close(kernel, id, by, trace) {
             release_now(kernel, id, by, trace);
         }
         return;
@@ -1597,10 +1649,11 @@ fn getsockopt(kernel: &mut Kernel, id: u32, level: i64, option: i64) -> Exec {
             SocketKind::Seqpacket => SOCK_SEQPACKET,
         },
         SO_SNDBUF | SO_RCVBUF
-            if socket.inet.is_some_and(|inet| {
-                !matches!(inet.state, TcpState::Close | TcpState::Listen)
-                    && inet.sizes_set & if option == SO_SNDBUF { 1 } else { 2 } == 0
-            }) =>
+            if socket.kind == SocketKind::Stream
+                && socket.inet.is_some_and(|inet| {
+                    !matches!(inet.state, TcpState::Close | TcpState::Listen)
+                        && inet.sizes_set & if option == SO_SNDBUF { 1 } else { 2 } == 0
+                }) =>
         {
             // `tcp_sndbuf_expand` and `tcp_rcv_space_adjust` grow a connection's buffers as it goes.
             let detail = "a TCP connection's buffer sizes grow as it runs (tcp_sndbuf_expand, tcp_rcv_space_adjust): \
@@ -1616,6 +1669,7 @@ fn getsockopt(kernel: &mut Kernel, id: u32, level: i64, option: i64) -> Exec {
         SO_ERROR => socket.error.take().map_or(0, |errno| errno.0 as i64),
         SO_SNDLOWAT => 1,
         SO_ACCEPTCONN => socket.listening as i64,
+        SO_PROTOCOL if socket.inet.is_some() && socket.kind == SocketKind::Dgram => IPPROTO_UDP,
         SO_PROTOCOL if socket.inet.is_some() => IPPROTO_TCP,
         SO_DOMAIN if socket.inet.is_some() => AF_INET,
         SO_PROTOCOL => 0,
@@ -1733,8 +1787,15 @@ impl Mechanism for Sockets {
                 let flags = call.arg(2) | if nonblock { MSG_DONTWAIT } else { 0 };
                 // `recvfrom` also gives the sender's name: that of the first entry read, none at end of
                 // file (the result is then a message whose tag is the name; see [`Entry::sender_name`]).
-                let sender = kernel.socket_mut(id).queue.front().map_or(0, |entry| entry.sender_name);
-                let tag = if sender == AUTOBOUND_NAME { -1 } else { sender as i64 };
+                let socket = kernel.socket_mut(id);
+                let sender = socket.queue.front().map_or(0, |entry| entry.sender_name);
+                let tag = match socket.queue.front() {
+                    // A UDP datagram names its sender's port (`udp_recvmsg`); a TCP peer, nothing.
+                    Some(_) if super::udp::is_udp(socket) => crate::linux::socket::inet_sender_tag(sender as u16),
+                    _ if socket.inet.is_some() => 0,
+                    _ if sender == AUTOBOUND_NAME => -1,
+                    _ => sender as i64,
+                };
                 match recv(kernel, pid, id, count as u32, flags, trace) {
                     Exec::Done(CallResult::Data { offset, len }) if call.id() == CallId::Recvfrom => {
                         Exec::Done(CallResult::Message { offset, len, tag, skipped: 0 })
@@ -1849,8 +1910,11 @@ impl Mechanism for Sockets {
                     kernel.footprint.write(ObjectRef::path(call.arg(1) as u32));
                 }
                 let inet = kernel.socket_mut(id).inet.is_some();
+                let udp = inet && kernel.socket_mut(id).kind == SocketKind::Dgram;
                 let path = || kernel.program.paths[call.arg(1) as usize].clone();
                 match call.id() {
+                    // `inet_dgram_ops`: `sock_no_listen`.
+                    CallId::Listen if udp => Kernel::error(EOPNOTSUPP),
                     CallId::Listen if inet => super::tcp::listen(kernel, pid, id, call.arg(1)),
                     CallId::Bind if inet => {
                         let path = path();
@@ -1858,7 +1922,11 @@ impl Mechanism for Sockets {
                     }
                     CallId::Connect if inet => {
                         let path = path();
-                        super::tcp::connect(kernel, pid, id, &path, trace)
+                        if udp {
+                            super::udp::connect(kernel, id, &path)
+                        } else {
+                            super::tcp::connect(kernel, pid, id, &path, trace)
+                        }
                     }
                     // `unix_validate_addr`: an `AF_INET` address is not a Unix-domain one.
                     CallId::Bind | CallId::Connect if crate::linux::socket::parse_inet(&path()).is_some() => {
@@ -2003,8 +2071,10 @@ impl Mechanism for Sockets {
                     return Err(format!("pid {waiter} is on socket {}'s wait queue but not asleep on it", socket.id));
                 }
             }
-            if let Some(inet) = socket.inet {
-                super::tcp::check(kernel, socket, inet)?;
+            match socket.inet {
+                Some(inet) if socket.kind == SocketKind::Dgram => super::udp::check(socket, inet)?,
+                Some(inet) => super::tcp::check(kernel, socket, inet)?,
+                None => {}
             }
         }
         Ok(())
@@ -2020,7 +2090,9 @@ impl Mechanism for Sockets {
             if socket.peer != 0 && socket.peer < socket.id && mutual(socket) {
                 continue;
             }
-            if socket.files == 0 {
+            // A connection waiting for `accept` is drawn in its listener; a TCP socket whose program
+            // closed it while the connection goes on (an orphan, holding its port) is drawn on its own.
+            if socket.files == 0 && !socket.inet.is_some_and(|inet| inet.orphan) {
                 continue;
             }
             let mut ends = vec![end_view(kernel, socket)];
@@ -2083,7 +2155,7 @@ fn end_view(kernel: &Kernel, socket: &Socket) -> SocketEndView {
         connect_waiters: socket.connect_wait.pids().collect(),
         passcred: socket.passcred,
         autobound: socket.autobound,
-        tcp_state: socket.inet.map(|inet| inet.state.name().to_string()),
+        tcp_state: socket.inet.filter(|_| socket.kind == SocketKind::Stream).map(|inet| inet.state.name().to_string()),
         peer_port: socket.inet.map_or(0, |inet| inet.peer_port),
         orphan: socket.inet.is_some_and(|inet| inet.orphan),
     }

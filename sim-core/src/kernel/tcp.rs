@@ -80,6 +80,12 @@ pub struct Inet {
     pub orphan: bool,
     /// Received the peer's FIN (`SOCK_DONE`): a read past the data is end of file.
     pub fin_received: bool,
+    /// A UDP socket's connected peer's address (its port is `peer_port`), and whether its own address
+    /// and port were bound by the program (`SOCK_BINDADDR_LOCK`, `SOCK_BINDPORT_LOCK`): a disconnect
+    /// keeps those and gives back what the kernel chose.
+    pub peer_address: u32,
+    pub address_locked: bool,
+    pub port_locked: bool,
 }
 
 impl Inet {
@@ -92,6 +98,9 @@ impl Inet {
             sizes_set: 0,
             orphan: false,
             fin_received: false,
+            peer_address: 0,
+            address_locked: false,
+            port_locked: false,
         }
     }
 
@@ -103,7 +112,10 @@ impl Inet {
             | (self.sizes_set as u64) << 40
             | (self.orphan as u64) << 41
             | (self.fin_received as u64) << 42
+            | (self.address_locked as u64) << 43
+            | (self.port_locked as u64) << 44
             | (self.address as u64 & 0xff) << 48
+            | (self.peer_address as u64 & 0xff) << 56
     }
 }
 
@@ -117,37 +129,49 @@ impl Default for Inet {
 /// port), listens and the end of a connection all look at which ports are taken.
 const PORT_TABLE: ObjectRef = ObjectRef { kind: ObjectKind::Path, id: u32::MAX };
 
-fn touch_ports(kernel: &mut Kernel) {
+pub(crate) fn touch_ports(kernel: &mut Kernel) {
     if kernel.footprint.enabled {
         kernel.footprint.write(PORT_TABLE);
     }
 }
 
 /// Records a segment from socket `from` to socket `to` (0: none, with the port given), in `pid`'s step.
-fn segment(kernel: &Kernel, trace: &mut Trace, pid: Pid, from: (u32, u16), to: (u32, u16), flags: u8, bytes: u32) {
+pub(crate) fn segment(
+    kernel: &Kernel,
+    trace: &mut Trace,
+    pid: Pid,
+    from: (u32, u16),
+    to: (u32, u16),
+    flags: u8,
+    bytes: u32,
+) {
     let kind = EventKind::Segment { pid, from: from.0, from_port: from.1, to: to.0, to_port: to.1, flags, bytes };
     trace.record(Event { step: kernel.step as u32, kind });
 }
 
 /// A socket and its port, as a segment names its end.
-fn end_of(kernel: &Kernel, id: u32) -> (u32, u16) {
+pub(crate) fn end_of(kernel: &Kernel, id: u32) -> (u32, u16) {
     (id, kernel.socket(id).and_then(|socket| socket.inet).map_or(0, |inet| inet.port))
 }
 
-fn inet(kernel: &mut Kernel, id: u32) -> &mut Inet {
+pub(crate) fn inet(kernel: &mut Kernel, id: u32) -> &mut Inet {
     kernel.socket_mut(id).inet.as_mut().expect("an AF_INET socket")
 }
 
 /// Whether two local addresses overlap: the same, or either `INADDR_ANY`.
-fn overlap(a: u32, b: u32) -> bool {
+pub(crate) fn overlap(a: u32, b: u32) -> bool {
     a == b || a == 0 || b == 0
 }
 
-/// `inet_csk_bind_conflict` on one address family and no devices: another socket holding `port` on an
-/// overlapping address conflicts, unless both have `SO_REUSEADDR` and the other is not listening
-/// (sockets in `TIME_WAIT` keep the `sk_reuse` they had).
-fn conflict(kernel: &Kernel, id: u32, address: u32, port: u16, reuse: bool) -> bool {
-    kernel.sockets.iter().flatten().filter(|other| other.id != id).any(|other| match &other.inet {
+/// `inet_csk_bind_conflict` (TCP) and `udp_lib_lport_inuse` (UDP) on one address family and no
+/// devices: another socket of the same protocol holding `port` on an overlapping address conflicts,
+/// unless both have `SO_REUSEADDR` and the other is not listening (sockets in `TIME_WAIT` keep the
+/// `sk_reuse` they had). TCP and UDP ports are apart: each protocol has its own table.
+pub(crate) fn conflict(kernel: &Kernel, id: u32, address: u32, port: u16, reuse: bool) -> bool {
+    let kind = kernel.socket(id).map(|socket| socket.kind);
+    kernel.sockets.iter().flatten().filter(|other| other.id != id && Some(other.kind) == kind).any(|other| match &other
+        .inet
+    {
         Some(held) if held.port == port && overlap(held.address, address) => {
             !(reuse && other.reuse && held.state != TcpState::Listen)
         }
@@ -157,7 +181,7 @@ fn conflict(kernel: &Kernel, id: u32, address: u32, port: u16, reuse: bool) -> b
 
 /// `inet_csk_find_open_port`: a port from the ephemeral range that no socket holds. Linux starts at a
 /// random offset; the model takes the lowest, so runs stay reproducible (no call shows the number).
-fn ephemeral_port(kernel: &Kernel, id: u32, address: u32) -> Option<u16> {
+pub(crate) fn ephemeral_port(kernel: &Kernel, id: u32, address: u32) -> Option<u16> {
     (EPHEMERAL_LOW..=EPHEMERAL_HIGH).find(|port| !conflict(kernel, id, address, *port, false))
 }
 
@@ -188,6 +212,8 @@ pub(crate) fn bind(kernel: &mut Kernel, id: u32, path: &str) -> Exec {
     let inet = inet(kernel, id);
     inet.address = address;
     inet.port = port;
+    inet.address_locked = address != 0;
+    inet.port_locked = parse_inet(path).is_some_and(|(_, asked)| asked != 0);
     Exec::Done(CallResult::Value { value: 0 })
 }
 
@@ -318,8 +344,7 @@ pub(crate) fn connect(kernel: &mut Kernel, pid: Pid, id: u32, path: &str, trace:
         port: listener_inet.port,
         peer_port: client.port,
         sizes_set: listener_inet.sizes_set,
-        orphan: false,
-        fin_received: false,
+        ..Inet::new()
     });
     kernel.sockets.push(Some(end));
     let inet = inet(kernel, id);
@@ -689,7 +714,7 @@ mod tests {
 
     #[test]
     fn what_is_not_modelled_ends_the_run_and_says_so() {
-        for (call, words) in [("socket AF_INET SOCK_DGRAM", "UDP"), ("connect s \"10.0.0.1:80\"", "leave this host")] {
+        for (call, words) in [("socket AF_INET 3", "raw sockets"), ("connect s \"10.0.0.1:80\"", "leave this host")] {
             let text = format!("process p {{\n  s = socket AF_INET SOCK_STREAM\n  {call}\n}}\n");
             let simulation = simulation(&text);
             match simulation.outcome() {

@@ -1560,7 +1560,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: false,
         c_text: "socket({1}, {0}, 0)",
         man: "socket(2)",
-        summary: reference_text!("Creates an unconnected socket of TYPE (`SOCK_STREAM`, `SOCK_DGRAM`, `SOCK_SEQPACKET`, with the flags and errors of `socketpair`) in DOMAIN, written before TYPE: `AF_UNIX` when left out (a Unix-domain socket, named by a path), or `AF_INET` (`socket AF_INET SOCK_STREAM`: TCP over the loopback, named by an address and port such as `\"127.0.0.1:7000\"`; `SOCK_SEQPACKET` is `ESOCKTNOSUPPORT` there)."),
+        summary: reference_text!("Creates an unconnected socket of TYPE (`SOCK_STREAM`, `SOCK_DGRAM`, `SOCK_SEQPACKET`, with the flags and errors of `socketpair`) in DOMAIN, written before TYPE: `AF_UNIX` when left out (a Unix-domain socket, named by a path), or `AF_INET` (`socket AF_INET SOCK_STREAM`: TCP over the loopback, `SOCK_DGRAM`: UDP, each named by an address and port such as `\"127.0.0.1:7000\"`; `SOCK_SEQPACKET` is `ESOCKTNOSUPPORT` there)."),
     },
     CallSpec {
         id: CallId::Bind,

@@ -44,6 +44,7 @@ pub const ERRNOS: &[(u16, &str, &str)] = &[
     (43, "EIDRM", "identifier removed"),
     (75, "EOVERFLOW", "value too large for defined data type"),
     (88, "ENOTSOCK", "socket operation on non-socket"),
+    (89, "EDESTADDRREQ", "destination address required"),
     (90, "EMSGSIZE", "message too long"),
     (91, "EPROTOTYPE", "protocol wrong type for socket"),
     (92, "ENOPROTOOPT", "protocol not available"),
@@ -94,6 +95,7 @@ pub const EIDRM: Errno = Errno(43);
 pub const EOVERFLOW: Errno = Errno(75);
 pub const ENOTSOCK: Errno = Errno(88);
 pub const EMSGSIZE: Errno = Errno(90);
+pub const EDESTADDRREQ: Errno = Errno(89);
 pub const EPROTOTYPE: Errno = Errno(91);
 pub const ENOPROTOOPT: Errno = Errno(92);
 pub const ESOCKTNOSUPPORT: Errno = Errno(94);

@@ -183,6 +183,30 @@ pub fn is_local_inet(address: u32) -> bool {
     address == INADDR_ANY || address >> 24 == 127
 }
 
+/// `recvfrom`'s tag for a datagram from an `AF_INET` sender (a Unix-domain sender's tag is its path's
+/// number plus one, or 0 or -1): -2 for a port in the ephemeral range, which Linux picks at random and
+/// the model picks the lowest of, so that the two agree; else -3 minus the port.
+pub fn inet_sender_tag(port: u16) -> i64 {
+    if (EPHEMERAL_LOW..=EPHEMERAL_HIGH).contains(&port) {
+        -2
+    } else {
+        -3 - port as i64
+    }
+}
+
+/// The port an `AF_INET` sender's tag names ([`inet_sender_tag`]): `Some(None)` for a port of the
+/// kernel's choosing, `None` for a tag that is not an `AF_INET` one.
+pub fn inet_sender_port(tag: i64) -> Option<Option<u16>> {
+    match tag {
+        -2 => Some(None),
+        tag if tag <= -3 && tag >= -3 - u16::MAX as i64 => Some(Some((-3 - tag) as u16)),
+        _ => None,
+    }
+}
+
+/// The largest UDP payload over IPv4: 65535 less the IP and UDP headers.
+pub const UDP_MAX_PAYLOAD: u32 = 65_507;
+
 #[cfg(test)]
 mod inet_tests {
     use super::*;
@@ -208,5 +232,19 @@ mod inet_tests {
         assert_eq!(inet_text(INADDR_LOOPBACK), "127.0.0.1");
         assert!(is_local_inet(INADDR_LOOPBACK) && is_local_inet(0x7f01_0203) && is_local_inet(INADDR_ANY));
         assert!(!is_local_inet(0x0a01_0203));
+    }
+
+    #[test]
+    fn a_datagram_s_sender_is_tagged_by_its_port_unless_the_kernel_chose_it() {
+        assert_eq!(inet_sender_tag(9001), -9004);
+        assert_eq!(inet_sender_port(-9004), Some(Some(9001)));
+        assert_eq!(inet_sender_tag(EPHEMERAL_LOW), -2);
+        assert_eq!(inet_sender_port(-2), Some(None));
+        assert_eq!(inet_sender_port(inet_sender_tag(0)), Some(Some(0)));
+        assert_eq!(inet_sender_port(inet_sender_tag(65535)), Some(Some(65535)));
+        // Unix-domain tags: a path's number, 0 for unnamed, -1 for a name the kernel chose.
+        for tag in [-1, 0, 1, 7] {
+            assert_eq!(inet_sender_port(tag), None);
+        }
     }
 }

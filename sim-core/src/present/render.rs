@@ -348,20 +348,29 @@ fn fill_template(program: &Program, call: &CallOp, args: &Args) -> String {
     out
 }
 
-/// A TCP segment in words: `TCP segment SYN from socket 4 (port 32768) to socket 2 (port 7000), over the
-/// loopback device`.
+/// A packet over the loopback in words: `TCP segment SYN from socket 4 (port 32768) to socket 2 (port
+/// 7000), over the loopback device`, a UDP datagram, or the ICMP port unreachable the kernel answers
+/// for a port nobody is bound to.
 pub fn segment_text(from: u32, from_port: u16, to: u32, to_port: u16, flags: u8, bytes: u32) -> String {
-    let flags = crate::trace::segment_flags_text(flags);
-    let data = if bytes > 0 { format!(" with {bytes} bytes of data") } else { String::new() };
+    let what = if flags & crate::trace::SEGMENT_UDP != 0 {
+        "UDP datagram".to_string()
+    } else if flags & crate::trace::SEGMENT_ICMP_UNREACHABLE != 0 {
+        "ICMP port unreachable".to_string()
+    } else {
+        format!("TCP segment {}", crate::trace::segment_flags_text(flags))
+    };
+    let data = match bytes {
+        0 => String::new(),
+        1 => " with 1 byte of data".to_string(),
+        bytes => format!(" with {bytes} bytes of data"),
+    };
     match (from, to) {
-        (0, to) => format!(
-            "the kernel answers for port {from_port}, where nobody listens: TCP segment {flags} to socket {to} (port {to_port})"
-        ),
-        (from, 0) => format!(
-            "TCP segment {flags}{data} from socket {from} (port {from_port}) to port {to_port}, where nobody listens"
-        ),
+        (0, to) => {
+            format!("the kernel answers for port {from_port}, where nobody listens: {what} to socket {to} (port {to_port})")
+        }
+        (from, 0) => format!("{what}{data} from socket {from} (port {from_port}) to port {to_port}, where nobody listens"),
         (from, to) => format!(
-            "TCP segment {flags}{data} from socket {from} (port {from_port}) to socket {to} (port {to_port}), over the loopback device"
+            "{what}{data} from socket {from} (port {from_port}) to socket {to} (port {to_port}), over the loopback device"
         ),
     }
 }
@@ -386,9 +395,10 @@ pub fn call_text(program: &Program, op: u32, args: &Args) -> String {
         // `connect FD AF_UNSPEC` (the one empty path): an address of that family alone.
         text = text.replace("{AF_UNIX, \"\"}, len", "{AF_UNSPEC}, sizeof(struct sockaddr)");
     }
-    if matches!(call.id, CallId::Bind | CallId::Connect) {
+    if matches!(call.id, CallId::Bind | CallId::Connect | CallId::Sendto) {
         // An address and port (`"127.0.0.1:7000"`) is a `struct sockaddr_in`.
-        let path = usize::try_from(args.get(1)).ok().and_then(|index| program.paths.get(index));
+        let at = if call.id == CallId::Sendto { 2 } else { 1 };
+        let path = usize::try_from(args.get(at)).ok().and_then(|index| program.paths.get(index));
         if let Some((address, port)) = path.and_then(|path| linux::socket::parse_inet(path)) {
             let quoted = quote(path.expect("parsed above").as_bytes());
             text = text.replace(
@@ -470,9 +480,11 @@ fn result_text(
             } else {
                 String::new()
             };
-            let from = match paths.get((*tag as usize).wrapping_sub(1)) {
-                Some(path) => format!("from {path:?}"),
-                None => "from an unnamed socket".to_string(),
+            let from = match (linux::socket::inet_sender_port(*tag), paths.get((*tag as usize).wrapping_sub(1))) {
+                (Some(Some(port)), _) => format!("from port {port}"),
+                (Some(None), _) => "from a port the kernel chose".to_string(),
+                (None, Some(path)) => format!("from {path:?}"),
+                (None, None) => "from an unnamed socket".to_string(),
             };
             format!(" = {len}{bytes} ({from})")
         }

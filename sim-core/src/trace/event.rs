@@ -734,9 +734,19 @@ pub const SEGMENT_SYN: u8 = 0x02;
 pub const SEGMENT_RST: u8 = 0x04;
 pub const SEGMENT_PSH: u8 = 0x08;
 pub const SEGMENT_ACK: u8 = 0x10;
+/// Not TCP's bits: a UDP datagram, and the ICMP port unreachable that answers one sent to a port
+/// nobody is bound to.
+pub const SEGMENT_UDP: u8 = 0x40;
+pub const SEGMENT_ICMP_UNREACHABLE: u8 = 0x80;
 
 /// A segment's control bits in words: `SYN`, `SYN-ACK`, `FIN-ACK`, `PSH-ACK`, `RST`.
 pub fn segment_flags_text(flags: u8) -> String {
+    if flags & SEGMENT_UDP != 0 {
+        return "UDP".to_string();
+    }
+    if flags & SEGMENT_ICMP_UNREACHABLE != 0 {
+        return "ICMP port unreachable".to_string();
+    }
     let names =
         [(SEGMENT_SYN, "SYN"), (SEGMENT_FIN, "FIN"), (SEGMENT_RST, "RST"), (SEGMENT_PSH, "PSH"), (SEGMENT_ACK, "ACK")];
     let parts: Vec<&str> = names.iter().filter(|(bit, _)| flags & bit != 0).map(|(_, name)| *name).collect();

@@ -323,8 +323,13 @@ pub fn socket_pair_card(pair: &SocketPairView, names: &Names) -> Html {
         [one] => format!("socket {}", one.id),
         _ => String::new(),
     };
+    let inet = |end: &SocketEndView| {
+        end.path.as_deref().is_some_and(|path| sim_core::linux::socket::parse_inet(path).is_some())
+    };
     let family = if pair.ends.iter().any(|end| end.tcp_state.is_some()) {
         "TCP socket (loopback)"
+    } else if pair.ends.iter().any(inet) {
+        "UDP socket (loopback)"
     } else {
         "Unix-domain socket"
     };
@@ -352,6 +357,12 @@ fn socket_end(end: &SocketEndView, names: &Names) -> Html {
         }
         if end.orphan {
             facts.push("closed by its program; the connection is not over".to_string());
+        }
+    } else if let Some(address) = end.path.as_deref().filter(|path| sim_core::linux::socket::parse_inet(path).is_some())
+    {
+        facts.push(format!("UDP at {address}"));
+        if end.peer_port != 0 {
+            facts.push(format!("connected to port {}", end.peer_port));
         }
     } else if let Some(path) = &end.path {
         // An abstract name is written as `ss` writes it, with `@` for the NUL byte it starts with.

@@ -87,9 +87,12 @@ fn unix_address(command: &CallView, path: &[u8]) -> (libc::sockaddr_un, i64) {
 /// (`N-base`, see `host::RunDir::path`); 0 for an unnamed sender (an address of the family alone), -1
 /// for a name the run did not make.
 fn sender_name(address: &libc::sockaddr_un, len: libc::socklen_t) -> i64 {
-    // A TCP peer's address: the simulator names no sender there.
+    // An `AF_INET` sender: its port, as the simulator tags it (a TCP socket's `recvfrom` names
+    // nobody: Linux fills in no address for a connected stream).
     if address.sun_family == libc::AF_INET as libc::sa_family_t {
-        return 0;
+        // SAFETY: the kernel wrote a `sockaddr_in` (16 bytes) into the larger `sockaddr_un`.
+        let inet = unsafe { std::ptr::read_unaligned(address as *const libc::sockaddr_un as *const libc::sockaddr_in) };
+        return sim_core::linux::socket::inet_sender_tag(u16::from_be(inet.sin_port));
     }
     let family = std::mem::size_of::<libc::sa_family_t>();
     if (len as usize) <= family {
