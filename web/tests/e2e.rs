@@ -1587,8 +1587,8 @@ fn a_tcp_connection_shows_each_end_s_state_and_the_segments_of_the_step() {
     assert!(other.contains("peer port 7000"), "{other}");
     let title = wait_text(&browser, "#socket-3 .fifo-kind", "TCP socket");
     assert_eq!(title, "TCP socket (loopback)");
-    let narration = wait_text(&browser, "#narration", "FIN-ACK");
-    assert!(narration.contains("over the loopback device"), "{narration}");
+    let events = wait_text(&browser, "#events", "TCP segment FIN-ACK");
+    assert!(events.contains("over the loopback device"), "{events}");
     browser.script("document.getElementById('socket-3').scrollIntoView({block: 'center'});", Vec::new());
     save_screenshot(&browser, "tcp-fin-wait");
 

@@ -866,19 +866,6 @@ fn send_to(
     }
 }
 
-/// A stream send of `payload` without control messages: a TCP socket's bytes are queued at its peer
-/// as a Unix-domain stream's are.
-pub(crate) fn stream_send_bytes(
-    kernel: &mut Kernel,
-    pid: Pid,
-    id: u32,
-    payload: &Payload,
-    flags: i64,
-    trace: &mut Trace,
-) -> Exec {
-    stream_send(kernel, pid, id, payload, flags, &[], trace)
-}
-
 /// Puts a UDP datagram from socket `from` (named by `sender_name`, its port) on `target`'s receive
 /// queue, charged to nobody (on the loopback the sender's buffer is given back within its send,
 /// `skb_orphan` in `loopback_xmit`), and wakes one reader (`__skb_wait_for_more_packets` sleeps
@@ -915,6 +902,37 @@ pub(crate) fn deliver_datagram(
         Copied { pid, direction: CopyDirection::UserToKernel, bytes, object, used_bytes, capacity_bytes },
     );
     wake_socket(kernel, target, SocketQueue::Read, Wake::One, pid, WakeCause::Data { object }, trace);
+}
+
+/// Puts a TCP send's bytes on `target`'s receive queue as one entry, charged to nobody (the model
+/// lets a connection hold at most [`super::tcp::TCP_UNREAD_MODELLED`] bytes unread, below which a
+/// loopback sender never waits), and wakes the readers.
+pub(crate) fn deliver_stream(
+    kernel: &mut Kernel,
+    pid: Pid,
+    from: u32,
+    target: u32,
+    payload: &Payload,
+    trace: &mut Trace,
+) {
+    if kernel.footprint.enabled {
+        kernel.footprint.write(ObjectRef::socket(target));
+    }
+    deliver_datagram(kernel, pid, from, target, payload, 0, trace);
+}
+
+/// An error for socket `id` (`sk_error_report`): its epoll items hear `EPOLLERR`, and every sleeper on
+/// it wakes to look again.
+pub(crate) fn error_reported(kernel: &mut Kernel, id: u32, by: Pid, trace: &mut Trace) {
+    let object = ObjectRef::socket(id);
+    kernel.epoll_callback(Queue::SocketRead(id), crate::linux::poll::POLLERR, by, WakeCause::Hangup { object }, trace);
+    let socket = kernel.socket_mut(id);
+    let mut woken = Vec::new();
+    socket.read_wait.wake(Wake::All, &mut woken);
+    socket.write_wait.wake(Wake::All, &mut woken);
+    for pid in woken {
+        kernel.wake(pid, by, WakeCause::Hangup { object }, trace);
+    }
 }
 
 /// A connection arrived at listener `listener`: one process asleep in `accept` wakes.
@@ -1723,7 +1741,11 @@ fn setsockopt(kernel: &mut Kernel, pid: Pid, id: u32, level: i64, option: i64, v
                 inet.sizes_set |= 2;
             }
         }
-        SO_REUSEADDR => socket.reuse = value as i32 != 0,
+        SO_REUSEADDR => {
+            socket.reuse = value as i32 != 0;
+            // Every bind and listen reads it, of every socket on the port.
+            super::tcp::touch_ports(kernel);
+        }
         // `sk_setsockopt`: any non-zero `int` turns it on.
         SO_PASSCRED => socket.passcred = value as i32 != 0,
         SO_TYPE | SO_ERROR | SO_PEERCRED | SO_SNDLOWAT | SO_ACCEPTCONN | SO_PROTOCOL | SO_DOMAIN => {
@@ -1925,7 +1947,7 @@ impl Mechanism for Sockets {
                         if udp {
                             super::udp::connect(kernel, id, &path)
                         } else {
-                            super::tcp::connect(kernel, pid, id, &path, trace)
+                            super::tcp::connect(kernel, pid, id, &path, nonblock, trace)
                         }
                     }
                     // `unix_validate_addr`: an `AF_INET` address is not a Unix-domain one.

@@ -432,7 +432,9 @@ impl Kernel {
                     | (socket.autobound as u64) << 33
                     | (socket.reuse as u64) << 34,
             );
-            hasher.word(socket.inet.map_or(u64::MAX, |inet| inet.hash_word()));
+            for word in socket.inet.map_or([u64::MAX; 2], |inet| inet.hash_words()) {
+                hasher.word(word);
+            }
             hasher.bytes(socket.path.as_deref().unwrap_or("").as_bytes());
         }
         for (path, socket) in self.socket_names.iter().filter(|_| crate::IPC) {

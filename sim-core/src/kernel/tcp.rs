@@ -12,16 +12,18 @@
 //! peer when `close` returns. The model does each exchange at once, in the call that starts it, and
 //! each socket shows the state TCP's diagram gives it after that exchange.
 //!
-//! Not modelled: the 60 seconds of `TIME_WAIT` (a socket in it stays until the run ends), TCP's own
-//! buffer sizes and autotuning (a sender waits as a Unix-domain stream's does, once what its peer has
-//! not read reaches its send buffer), a `connect` to a listener whose accept queue is full (Linux drops
-//! the SYN and the client sends it again after 1 s, 3 s, ...: the run halts there and says so), and
-//! `AF_INET` datagram sockets (UDP).
+//! Not modelled, each ending the run with a located message: a connection holding more than
+//! [`TCP_UNREAD_MODELLED`] bytes unread (below that a loopback sender never waits; past it, when it
+//! waits depends on windows and buffer autotuning), a `connect` to a listener whose accept queue is
+//! full (Linux drops the SYN and the client sends it again after 1 s, 3 s, ...), a socket connecting to
+//! its own address and port (a simultaneous open), and addresses off this host. The 60 seconds of
+//! `TIME_WAIT` are not counted: a socket in it stays until the run ends.
 
 use super::socket::{Socket, RCV_SHUTDOWN, SEND_SHUTDOWN};
 use super::{Exec, Kernel};
 use crate::linux::errno::{
-    EADDRINUSE, EADDRNOTAVAIL, EAFNOSUPPORT, EAGAIN, ECONNREFUSED, ECONNRESET, EINVAL, EISCONN, ENOTCONN, EPIPE,
+    EADDRINUSE, EADDRNOTAVAIL, EAFNOSUPPORT, EAGAIN, ECONNREFUSED, ECONNRESET, EINPROGRESS, EINVAL, EISCONN, ENOTCONN,
+    EPIPE,
 };
 use crate::linux::socket::{
     is_local_inet, parse_inet, EPHEMERAL_HIGH, EPHEMERAL_LOW, INADDR_LOOPBACK, MSG_NOSIGNAL, SHUT_RD, SHUT_RDWR,
@@ -86,6 +88,9 @@ pub struct Inet {
     pub peer_address: u32,
     pub address_locked: bool,
     pub port_locked: bool,
+    /// A non-blocking `connect` returned `EINPROGRESS` (`SS_CONNECTING`): the next `connect` reports how
+    /// it went.
+    pub connecting: bool,
 }
 
 impl Inet {
@@ -101,21 +106,24 @@ impl Inet {
             peer_address: 0,
             address_locked: false,
             port_locked: false,
+            connecting: false,
         }
     }
 
-    /// The state and ports for the state hash.
-    pub(crate) fn hash_word(&self) -> u64 {
-        self.state.code()
-            | (self.port as u64) << 8
-            | (self.peer_port as u64) << 24
-            | (self.sizes_set as u64) << 40
-            | (self.orphan as u64) << 41
-            | (self.fin_received as u64) << 42
-            | (self.address_locked as u64) << 43
-            | (self.port_locked as u64) << 44
-            | (self.address as u64 & 0xff) << 48
-            | (self.peer_address as u64 & 0xff) << 56
+    /// The state, ports and addresses for the state hash.
+    pub(crate) fn hash_words(&self) -> [u64; 2] {
+        [
+            self.state.code()
+                | (self.port as u64) << 8
+                | (self.peer_port as u64) << 24
+                | (self.sizes_set as u64) << 40
+                | (self.orphan as u64) << 43
+                | (self.fin_received as u64) << 44
+                | (self.address_locked as u64) << 45
+                | (self.port_locked as u64) << 46
+                | (self.connecting as u64) << 47,
+            self.address as u64 | (self.peer_address as u64) << 32,
+        ]
     }
 }
 
@@ -240,6 +248,7 @@ pub(crate) fn listen(kernel: &mut Kernel, pid: Pid, id: u32, backlog: i64) -> Ex
         };
         let taken = kernel.sockets.iter().flatten().any(|other| {
             other.id != id
+                && other.kind == super::socket::SocketKind::Stream
                 && other.inet.is_some_and(|inet| {
                     inet.port == port
                         && overlap(inet.address, held.address)
@@ -283,9 +292,18 @@ fn listener_at(kernel: &Kernel, address: u32, port: u16) -> Option<u32> {
 /// closed again and may connect again); otherwise the listener makes the server's end
 /// (`tcp_conn_request`, `tcp_check_req`), which waits `ESTABLISHED` in the accept queue, and the
 /// client is `ESTABLISHED` when the call returns.
-pub(crate) fn connect(kernel: &mut Kernel, pid: Pid, id: u32, path: &str, trace: &mut Trace) -> Exec {
+pub(crate) fn connect(kernel: &mut Kernel, pid: Pid, id: u32, path: &str, nonblock: bool, trace: &mut Trace) -> Exec {
     let socket = kernel.socket_mut(id);
     let held = *socket.inet.as_ref().expect("an AF_INET socket");
+    if held.connecting {
+        // `SS_CONNECTING` after an `EINPROGRESS`: the handshake is over (on the loopback it ends as the
+        // first call returns), so this call reports it: its error once, or 0 and connected from now on.
+        inet(kernel, id).connecting = false;
+        return match kernel.socket_mut(id).error.take() {
+            Some(errno) => Kernel::error(errno),
+            None => Exec::Done(CallResult::Value { value: 0 }),
+        };
+    }
     if held.state != TcpState::Close || socket.peer != 0 {
         return Kernel::error(EISCONN);
     }
@@ -299,21 +317,39 @@ pub(crate) fn connect(kernel: &mut Kernel, pid: Pid, id: u32, path: &str, trace:
         return kernel.halt("not_modelled", detail);
     }
     touch_ports(kernel);
+    // The source address is the destination's (on the loopback a route to 127.x.y.z leaves from it);
+    // a socket bound to `INADDR_ANY` gets it now (`inet_bhash2_update_saddr`).
+    let destination = if address == 0 { INADDR_LOOPBACK } else { address };
     if held.port == 0 {
-        let local = if address == 0 { INADDR_LOOPBACK } else { address };
-        let Some(ephemeral) = ephemeral_port(kernel, id, local) else { return Kernel::error(EAGAIN) };
-        let inet = inet(kernel, id);
-        inet.port = ephemeral;
-        inet.address = local;
+        let Some(ephemeral) = ephemeral_port(kernel, id, destination) else { return Kernel::error(EAGAIN) };
+        inet(kernel, id).port = ephemeral;
+    }
+    if inet(kernel, id).address == 0 {
+        inet(kernel, id).address = destination;
+    }
+    if (inet(kernel, id).address, inet(kernel, id).port) == (destination, port) {
+        let detail =
+            "a TCP socket connecting to its own address and port (a simultaneous open) is not modelled".to_string();
+        return kernel.halt("not_modelled", detail);
     }
     let Some(listener) = listener_at(kernel, address, port) else {
-        // The SYN is answered with a reset (`tcp_v4_send_reset`): refused, and the port this connect
-        // took for itself is free again (`tcp_done`).
+        // The SYN is answered with a reset (`tcp_v4_send_reset`): refused, and the socket is closed
+        // again (`tcp_done`, `tcp_disconnect`): the port and address it took for itself are free.
         let client = end_of(kernel, id);
         segment(kernel, trace, pid, client, (0, port), SEGMENT_SYN, 0);
         segment(kernel, trace, pid, (0, port), client, SEGMENT_RST | SEGMENT_ACK, 0);
-        if held.port == 0 {
-            inet(kernel, id).port = 0;
+        let inet = inet(kernel, id);
+        if !inet.port_locked {
+            inet.port = 0;
+        }
+        if !inet.address_locked {
+            inet.address = 0;
+        }
+        if nonblock {
+            // `EINPROGRESS` now; the next `connect` reports the refusal.
+            inet.connecting = true;
+            kernel.socket_mut(id).error = Some(ECONNREFUSED);
+            return Kernel::error(EINPROGRESS);
         }
         return Kernel::error(ECONNREFUSED);
     };
@@ -340,16 +376,17 @@ pub(crate) fn connect(kernel: &mut Kernel, pid: Pid, id: u32, path: &str, trace:
     end.rcvbuf = rcvbuf;
     end.inet = Some(Inet {
         state: TcpState::Established,
-        address: client.address,
+        // The address the client connected to (`ireq->ir_loc_addr`).
+        address: destination,
         port: listener_inet.port,
         peer_port: client.port,
         sizes_set: listener_inet.sizes_set,
         ..Inet::new()
     });
     kernel.sockets.push(Some(end));
-    let inet = inet(kernel, id);
-    inet.state = TcpState::Established;
-    inet.peer_port = listener_inet.port;
+    let client_inet = inet(kernel, id);
+    client_inet.state = TcpState::Established;
+    client_inet.peer_port = listener_inet.port;
     kernel.socket_mut(id).peer = server;
     kernel.socket_mut(listener).pending.push_back(server);
     if kernel.footprint.enabled {
@@ -361,6 +398,12 @@ pub(crate) fn connect(kernel: &mut Kernel, pid: Pid, id: u32, path: &str, trace:
     segment(kernel, trace, pid, server_end, client, SEGMENT_SYN | SEGMENT_ACK, 0);
     segment(kernel, trace, pid, client, server_end, SEGMENT_ACK, 0);
     super::socket::partner_arrived(kernel, listener, pid, trace);
+    if nonblock {
+        // A non-blocking connect returns while the socket is still `SYN_SENT` (the SYN-ACK waits in the
+        // socket's backlog until the call lets go of it): `EINPROGRESS`, and the next `connect` says 0.
+        inet(kernel, id).connecting = true;
+        return Kernel::error(EINPROGRESS);
+    }
     Exec::Done(CallResult::Value { value: 0 })
 }
 
@@ -386,24 +429,21 @@ pub(crate) fn send(
     flags: i64,
     trace: &mut Trace,
 ) -> Exec {
-    let written = matches!(kernel.process(pid).call.scratch, super::Scratch::Written(sent) if sent > 0);
     let socket = kernel.socket_mut(id);
     let held = socket.inet.expect("an AF_INET socket");
-    if !written {
-        if !matches!(held.state, TcpState::Established | TcpState::CloseWait) {
-            let errno = socket.error.take().unwrap_or(EPIPE);
-            return stream_error(kernel, pid, errno, flags);
-        }
-        if let Some(errno) = socket.error.take() {
-            return stream_error(kernel, pid, errno, flags);
-        }
-        if socket.shutdown & SEND_SHUTDOWN != 0 {
-            return stream_error(kernel, pid, EPIPE, flags);
-        }
+    if !matches!(held.state, TcpState::Established | TcpState::CloseWait) {
+        let errno = socket.error.take().unwrap_or(EPIPE);
+        return stream_error(kernel, pid, errno, flags);
+    }
+    if let Some(errno) = socket.error.take() {
+        return stream_error(kernel, pid, errno, flags);
+    }
+    if socket.shutdown & SEND_SHUTDOWN != 0 {
+        return stream_error(kernel, pid, EPIPE, flags);
     }
     let peer = socket.peer;
     let orphan = kernel.socket(peer).and_then(|peer| peer.inet).is_some_and(|inet| inet.orphan);
-    if orphan && !written {
+    if orphan {
         if kernel.footprint.enabled {
             kernel.footprint.write(ObjectRef::socket(peer));
         }
@@ -417,21 +457,37 @@ pub(crate) fn send(
         }
         return Exec::Done(CallResult::Value { value: total as i64 });
     }
-    let before = match kernel.process(pid).call.scratch {
-        super::Scratch::Written(sent) => sent,
-        _ => 0,
-    };
-    let result = super::socket::stream_send_bytes(kernel, pid, id, payload, flags, trace);
-    let after = match kernel.process(pid).call.scratch {
-        super::Scratch::Written(sent) => sent,
-        _ => 0,
-    };
-    if after > before {
-        let (ours, theirs) = (end_of(kernel, id), end_of(kernel, peer));
-        segment(kernel, trace, pid, ours, theirs, SEGMENT_PSH | SEGMENT_ACK, after - before);
+    // On the loopback, what a connection sends reaches the peer's receive queue within the call, as
+    // long as the peer's window takes it: 64 KiB at first (`tcp_rmem[1]`, half of it advertised, and the
+    // rest in the sender's queue, whose buffer grows as the connection is made, `tcp_sndbuf_expand`).
+    // Below that nothing waits; past it, when a sender would wait depends on windows and autotuning
+    // the model does not follow, so the run stops there and says so.
+    let total = payload.len();
+    let queued = kernel.socket(peer).map_or(0, |peer| peer.queued);
+    if queued as u64 + total as u64 > TCP_UNREAD_MODELLED {
+        let detail = format!(
+            "this send would leave more than {TCP_UNREAD_MODELLED} bytes unread on a TCP connection: when Linux \
+             makes the sender wait then depends on its windows and buffer autotuning, which are not modelled"
+        );
+        return kernel.halt("not_modelled", detail);
     }
-    result
+    if total > 0 {
+        if kernel.bytes_in_flight + kernel.socket_bytes() + total as u64 > kernel.limits.max_bytes_in_flight {
+            let detail = format!(
+                "this send would hold more than {} bytes in kernel buffers at once",
+                kernel.limits.max_bytes_in_flight
+            );
+            return kernel.halt("max_bytes_in_flight", detail);
+        }
+        let (ours, theirs) = (end_of(kernel, id), end_of(kernel, peer));
+        segment(kernel, trace, pid, ours, theirs, SEGMENT_PSH | SEGMENT_ACK, total);
+        super::socket::deliver_stream(kernel, pid, id, peer, payload, trace);
+    }
+    Exec::Done(CallResult::Value { value: total as i64 })
 }
+
+/// The most a TCP connection may hold unread in the model (see [`send`]).
+pub const TCP_UNREAD_MODELLED: u64 = 65_536;
 
 /// `tcp_recvmsg_locked` with nothing queued: a listening socket is `ENOTCONN`; then, in this order, the
 /// peer's FIN (`SOCK_DONE`) is end of file, a pending error is returned once, a socket shut for reading
@@ -591,7 +647,7 @@ pub(crate) fn close(kernel: &mut Kernel, id: u32, by: Pid, trace: &mut Trace) ->
             stop_listening(kernel, id, by, trace);
             false
         }
-        TcpState::Established | TcpState::CloseWait if !kernel.socket_mut(id).queue.is_empty() => {
+        TcpState::Established | TcpState::CloseWait | TcpState::FinWait2 if !kernel.socket_mut(id).queue.is_empty() => {
             if peer_alive {
                 let (ours, theirs) = (end_of(kernel, id), end_of(kernel, peer));
                 segment(kernel, trace, by, ours, theirs, SEGMENT_RST | SEGMENT_ACK, 0);
@@ -731,6 +787,16 @@ mod tests {
     fn states_print_as_tcp_s_diagram_names_them() {
         assert_eq!(TcpState::TimeWait.name(), "TIME_WAIT");
         assert_eq!(TcpState::CloseWait.name(), "CLOSE_WAIT");
-        assert_ne!(Inet::new().hash_word(), Inet { orphan: true, ..Inet::new() }.hash_word());
+        let words = [
+            Inet::new(),
+            Inet { orphan: true, ..Inet::new() },
+            Inet { sizes_set: 2, ..Inet::new() },
+            Inet { address: 0x7f01_0001, ..Inet::new() },
+            Inet { address: 0x7f00_0001, ..Inet::new() },
+        ]
+        .map(|inet| inet.hash_words());
+        for (at, one) in words.iter().enumerate() {
+            assert!(words[at + 1..].iter().all(|other| other != one), "{words:?}");
+        }
     }
 }

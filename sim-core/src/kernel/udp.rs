@@ -60,6 +60,8 @@ fn autobind(kernel: &mut Kernel, id: u32) -> Result<(), Exec> {
 /// socket's default destination becomes it (no `EISCONN`: a UDP socket may connect again), its local
 /// address filled in. Nothing is sent: the other side is not told.
 pub(crate) fn connect(kernel: &mut Kernel, id: u32, path: &str) -> Exec {
+    // Which datagrams reach which socket depends on every socket's destination.
+    touch_ports(kernel);
     if path.is_empty() {
         let held = inet(kernel, id);
         held.state = TcpState::Close;
@@ -188,6 +190,7 @@ pub(crate) fn send(
         segment(kernel, trace, pid, (0, port), end_of(kernel, id), SEGMENT_ICMP_UNREACHABLE, 0);
         if held.state == TcpState::Established && (held.peer_address, held.peer_port) == (destination, port) {
             kernel.socket_mut(id).error = Some(crate::linux::errno::ECONNREFUSED);
+            super::socket::error_reported(kernel, id, pid, trace);
         }
         return Exec::Done(CallResult::Value { value: len as i64 });
     };

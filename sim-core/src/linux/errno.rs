@@ -58,6 +58,7 @@ pub const ERRNOS: &[(u16, &str, &str)] = &[
     (107, "ENOTCONN", "transport endpoint is not connected"),
     (110, "ETIMEDOUT", "connection timed out"),
     (111, "ECONNREFUSED", "connection refused"),
+    (115, "EINPROGRESS", "operation now in progress"),
 ];
 
 /// Other names Linux gives the same numbers.
@@ -108,6 +109,7 @@ pub const ECONNRESET: Errno = Errno(104);
 pub const ENOTCONN: Errno = Errno(107);
 pub const ECONNREFUSED: Errno = Errno(111);
 pub const ETIMEDOUT: Errno = Errno(110);
+pub const EINPROGRESS: Errno = Errno(115);
 
 impl Errno {
     /// Looks an errno up by name (`EAGAIN`, or an alias such as `EWOULDBLOCK`).
