@@ -246,6 +246,21 @@ fn kind() -> impl Strategy<Value = EventKind> {
                 bytes
             }
         ),
+        1 => (
+            pid(),
+            number::<u32>(),
+            any::<i32>(),
+            object(),
+            0u8..4,
+            prop::sample::select(vec![
+                RightsMove::Sent,
+                RightsMove::Received,
+                RightsMove::Truncated,
+                RightsMove::Unread,
+                RightsMove::Collected
+            ])
+        )
+            .prop_map(|(pid, socket, fd, object, access, moved)| EventKind::Rights { pid, socket, fd, object, access, moved }),
         1 => outcome().prop_map(|outcome| EventKind::End { outcome: Box::new(outcome) }),
     ]
 }

@@ -333,6 +333,16 @@ pub fn syscall_line(pid: i32) -> Option<(i64, i64)> {
     Some((number, first))
 }
 
+/// Whether the process sleeps in a call of its scenario: asleep (`S`) in a system call other than
+/// the wait for the runner's next command.
+pub fn asleep_in_call(pid: i32) -> bool {
+    if stat(pid).is_none_or(|stat| stat.state != 'S') {
+        return false;
+    }
+    syscall_line(pid)
+        .is_some_and(|(number, first)| !(number == libc::SYS_recvfrom && first == super::protocol::CONTROL_FD as i64))
+}
+
 /// A process's signals as `/proc/PID/status` shows them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SignalSets {

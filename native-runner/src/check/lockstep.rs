@@ -10,6 +10,7 @@
 //! whether it blocked, how processes died, stopped or continued, and what `init` collected.
 
 use super::host::{self, HostInfo, ProcStat, ACTIVE_PRIORITY, DORMANT_PRIORITY};
+use super::in_flight;
 use super::leftovers;
 use super::namespace::Namespace;
 use super::observe::{self, expected_of, perturb, raw_value, Bytes, Expected, Move, Obs, Res, SignalSet};
@@ -23,7 +24,7 @@ use sim_core::lang::syscalls::{CallId, OperandKind};
 use sim_core::linux::signal::{BLOCKABLE, SA_SIGINFO};
 use sim_core::linux::{wait, ChildStatus, DefaultAction, Signal};
 use sim_core::present::render::{call_text, ProcessNames};
-use sim_core::trace::{Args, CallInterrupted, Delivery, EventKind, ReapCause};
+use sim_core::trace::{Args, CallInterrupted, Delivery, Event, EventKind, ReapCause, RightsMove};
 use sim_core::{Pid, RunConfig, RunOutcome, Scenario, Simulation};
 use std::collections::{BTreeMap, VecDeque};
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -221,6 +222,7 @@ pub fn check(namespace: &mut Namespace, info: &HostInfo, plan: &Plan, paths: &[V
     let mut replay = Simulation::from_program(plan.program.clone(), config);
     let mut runner = Runner {
         procs: BTreeMap::new(),
+        sockets_in_flight: 0,
         namespace,
         scenario_cpu: info.scenario_cpu,
         program: plan.program.clone(),
@@ -416,6 +418,8 @@ impl Await {
 struct Runner<'n> {
     /// By pid, which is the same in the simulator and in the run's namespace.
     procs: BTreeMap<Pid, RealProc>,
+    /// Unix-domain sockets held only by messages in flight after the last step, in the simulator.
+    sockets_in_flight: u32,
     namespace: &'n mut Namespace,
     scenario_cpu: usize,
     program: Arc<Program>,
@@ -1237,6 +1241,13 @@ impl Runner<'_> {
         // timer does (a wake-up, `SIGALRM`) at its next step, as in the simulator.
         self.set_priority(actor, DORMANT_PRIORITY);
         self.follow_timers(replay.kernel(), &events, step, step_started, now_before);
+        let collected =
+            events.iter().any(|event| matches!(event.kind, EventKind::Rights { moved: RightsMove::Collected, .. }));
+        let in_flight = in_flight::simulated(replay.kernel());
+        if collected || in_flight > 0 || self.sockets_in_flight > 0 {
+            differs |= self.follow_collector(in_flight, collected, step, actor, &events, rows);
+        }
+        self.sockets_in_flight = in_flight;
         differs |= self.aftermath(step, &expected, rows)?;
         if !differs {
             differs |= self.compare_signals(replay.kernel(), step, actor, &expected, rows);
@@ -1246,6 +1257,51 @@ impl Runner<'_> {
         }
         self.set_priority(actor, DORMANT_PRIORITY);
         Ok(differs)
+    }
+
+    /// After a step that ends (or began) with Unix-domain sockets held only by messages in flight, or in
+    /// which the simulator's collector freed some: makes Linux's collector run, and waits until Linux
+    /// holds as many sockets in flight as the simulator (`expected`, see [`in_flight`]); then, if the
+    /// simulator's collector freed something, until every process the frees woke (a reader whose pipe's
+    /// last write end was in a freed message) is awake on Linux too, as Linux's collector closes what it
+    /// frees on a workqueue of its own, a little later. Returns true when the counts differ.
+    fn follow_collector(
+        &mut self,
+        expected: u32,
+        collected: bool,
+        step: u32,
+        actor: Pid,
+        events: &[Event],
+        rows: &mut Vec<Row>,
+    ) -> bool {
+        let outer: Vec<i32> = self
+            .procs
+            .values()
+            .map(|proc| proc.outer_pid)
+            .filter(|&pid| pid > 0)
+            .chain(std::iter::once(self.namespace.init))
+            .collect();
+        let simulator = Obs::InFlight { sockets: expected };
+        let linux = match in_flight::settle(expected, &outer) {
+            Ok(sockets) => Obs::InFlight { sockets },
+            Err(detail) => Obs::Unclear { detail },
+        };
+        let label = if collected { "(socket garbage collector runs)" } else { "(sockets in flight)" };
+        let differs = self.push(rows, step, actor, label.to_string(), simulator, linux, String::new());
+        if differs || !collected {
+            return differs;
+        }
+        let deadline = Instant::now() + HANG_TIMEOUT;
+        for event in events {
+            let EventKind::Wake { pid, .. } = event.kind else { continue };
+            let Some(outer) = self.procs.get(&pid).map(|proc| proc.outer_pid).filter(|&outer| outer > 0) else {
+                continue;
+            };
+            while Instant::now() < deadline && host::asleep_in_call(outer) {
+                std::thread::sleep(Duration::from_micros(200));
+            }
+        }
+        false
     }
 
     /// Keeps the real timers in step with the simulator's, once Linux has taken the step's call: waits

@@ -18,6 +18,7 @@
 
 pub mod free;
 mod host;
+mod in_flight;
 mod leftovers;
 mod lockstep;
 mod namespace;

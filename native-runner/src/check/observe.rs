@@ -236,6 +236,10 @@ pub enum Obs {
     LeftBehind {
         objects: Vec<String>,
     },
+    /// How many Unix-domain sockets only messages in flight hold, once the garbage collector has run.
+    InFlight {
+        sockets: u32,
+    },
     /// Only Linux: nothing decisive happened in time, or the runner could not tell.
     Unclear {
         detail: String,
@@ -391,6 +395,7 @@ pub fn obs_text(obs: &Obs) -> String {
         Obs::Mappings { ranges } => ranges.join(", "),
         Obs::LeftBehind { objects } if objects.is_empty() => "none".to_string(),
         Obs::LeftBehind { objects } => objects.join("; "),
+        Obs::InFlight { sockets } => format!("{sockets} Unix-domain sockets only in flight"),
         Obs::Handler { signal, info, below } => {
             let mut text = format!("runs its {} handler", signal_name(*signal));
             if let Some(info) = info {
@@ -443,6 +448,9 @@ pub fn explain(step: u32, process: &str, simulator: &Obs, linux: &Obs) -> String
         }
         (Obs::LeftBehind { .. }, Obs::LeftBehind { .. }) => {
             "the run leaves other IPC objects behind on Linux".to_string()
+        }
+        (Obs::InFlight { .. }, Obs::InFlight { .. }) => {
+            "the garbage collector of Unix-domain sockets freed other sockets on Linux".to_string()
         }
         (Obs::Reaped { .. }, _) => "the simulator's init reaps the process here; Linux's init could not".to_string(),
         (Obs::Handler { .. }, Obs::Handler { .. }) => "Linux ran the handler differently".to_string(),

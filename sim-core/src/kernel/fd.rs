@@ -168,7 +168,11 @@ impl Kernel {
         }
         let file = self.file_mut(index);
         file.refs -= 1;
-        if file.refs > 0 {
+        let (refs, object) = (file.refs, file.object);
+        if crate::IPC && matches!(object, FileObject::Socket(_)) {
+            self.unix_gc_pending = true;
+        }
+        if refs > 0 {
             return;
         }
         // `__fput` calls `eventpoll_release` before the file's own `release`: the items watching the

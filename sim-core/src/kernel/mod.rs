@@ -35,6 +35,7 @@ pub mod state;
 pub mod tcp;
 pub mod time;
 pub mod udp;
+pub mod unix_gc;
 pub mod unnamed_sem;
 pub mod wait;
 
@@ -254,6 +255,9 @@ pub struct Kernel {
     /// The credentials a `sendmsg` in progress sends with `SCM_CREDENTIALS` (its pid), for the
     /// messages it queues; `None` outside such a call.
     pub(crate) sending_creds: Option<Pid>,
+    /// An open file of a Unix-domain socket lost a reference in this step: the step ends by looking for
+    /// sockets only unreachable messages hold ([`unix_gc`]). False between steps.
+    pub(crate) unix_gc_pending: bool,
     /// Set by a mechanism when the call it just completed stayed in user space (a C library call that
     /// needed no system call, such as a `sem_wait` that found the value above 0): not counted in
     /// [`Process::syscalls`].
@@ -315,6 +319,7 @@ impl Kernel {
             read_scratch: Vec::new(),
             received_rights: Vec::new(),
             sending_creds: None,
+            unix_gc_pending: false,
             in_user_space: false,
             futex_waiters: Vec::new(),
             wake_scratch: Vec::new(),
@@ -695,6 +700,9 @@ impl Kernel {
             if self.step >= self.next_timer_step {
                 self.fire_timers(trace);
             }
+        }
+        if self.unix_gc_pending {
+            self.collect_unix_garbage(pid, trace);
         }
         if self.limit.is_some() {
             return Err(self.take_limit());

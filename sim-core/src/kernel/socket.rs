@@ -1024,7 +1024,15 @@ fn access_of(kernel: &Kernel, file: u32) -> u8 {
     file.readable as u8 | (file.writable as u8) << 1
 }
 
-fn record_rights(kernel: &Kernel, trace: &mut Trace, pid: Pid, socket: u32, fd: i64, file: u32, moved: RightsMove) {
+pub(super) fn record_rights(
+    kernel: &Kernel,
+    trace: &mut Trace,
+    pid: Pid,
+    socket: u32,
+    fd: i64,
+    file: u32,
+    moved: RightsMove,
+) {
     let kind = EventKind::Rights {
         pid,
         socket,
@@ -1329,7 +1337,7 @@ fn receive(kernel: &mut Kernel, pid: Pid, id: u32, count: u32, flags: i64, trace
 /// A reader consumed entries socket `sender` sent, charged `bytes` (whole entries only; a stream entry
 /// read in part stays charged): the sender's charge drops, and its waiting senders wake once it is writable
 /// (`unix_write_space` from the entry's destructor, `sock_wfree`).
-fn uncharge(kernel: &mut Kernel, pid: Pid, sender: u32, bytes: u32, trace: &mut Trace) {
+pub(super) fn uncharge(kernel: &mut Kernel, pid: Pid, sender: u32, bytes: u32, trace: &mut Trace) {
     // The sender's charge is its own state, which its next send reads: the reader writes it.
     if kernel.footprint.enabled {
         kernel.footprint.write(ObjectRef::socket(sender));

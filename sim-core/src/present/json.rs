@@ -612,6 +612,7 @@ fn write_kind_fields(fields: &mut Object, kind: &EventKind) {
                 RightsMove::Received => "received",
                 RightsMove::Truncated => "truncated",
                 RightsMove::Unread => "unread",
+                RightsMove::Collected => "collected",
             };
             fields.text("moved", moved);
         }

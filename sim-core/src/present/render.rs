@@ -601,6 +601,10 @@ pub fn rights_text(socket: u32, fd: i32, object: &ObjectRef, access: u8, moved: 
         RightsMove::Unread => format!(
             "socket {socket} goes with a message nobody received: the reference it held to {object}{end} is closed"
         ),
+        RightsMove::Collected => format!(
+            "the garbage collector of Unix-domain sockets empties socket {socket}'s queue, which no process can \
+             ever receive: the reference a message there held to {object}{end} is closed"
+        ),
     }
 }
 

@@ -770,6 +770,9 @@ pub enum RightsMove {
     /// Released unread with its message: the receiving socket closed (`unix_release_sock` purging
     /// the queue, the buffer's destructor `unix_destruct_scm`).
     Unread,
+    /// Released with its message by the garbage collector of Unix-domain sockets: the message sat on
+    /// a socket that only messages nobody can receive held (`unix_gc`, `unix_collect_skb`).
+    Collected,
 }
 
 /// The `op` of a `Call` event for the implicit `exit(0)` at the end of a block.

@@ -906,6 +906,7 @@ impl Encoder<'_> {
                     RightsMove::Received => 1,
                     RightsMove::Truncated => 2,
                     RightsMove::Unread => 3,
+                    RightsMove::Collected => 4,
                 };
                 self.byte(*access | moved << 2);
             }
@@ -1369,6 +1370,7 @@ impl Iterator for PackedEvents<'_> {
                     1 => RightsMove::Received,
                     2 => RightsMove::Truncated,
                     3 => RightsMove::Unread,
+                    4 => RightsMove::Collected,
                     other => self.corrupt("descriptor move", other as u64),
                 };
                 EventKind::Rights { pid, socket, fd, object, access: byte & 3, moved }
