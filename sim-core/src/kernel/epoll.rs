@@ -138,11 +138,9 @@ impl Kernel {
     }
 
     /// The wait queues an item's callback sits on: those its file's `poll` registers, whatever the
-    /// file is ready for now. A socket's is its one queue (the model's readers and writers). The
-    /// relay of a full datagram receiver's `peer_wait` to its sender (`unix_dgram_peer_wake_relay`),
-    /// registered by a poll or a send that found the receiver full and gone after one wake-up, is not
-    /// modelled: an item hears of room at the receiver through its own socket's write space, as Linux
-    /// tells it when its sent datagram is read (`sock_wfree`).
+    /// file is ready for now. A socket's is its one queue (the model's readers and writers); a
+    /// datagram socket hears of room at a full receiver through the relay a look at it hung on the
+    /// receiver's `peer_wait`, which wakes the socket's own queue (`socket::peer_wake_me`).
     fn item_queues(&self, item: &EpItem) -> Vec<Queue> {
         let file = self.file(item.file);
         match file.object {
@@ -245,14 +243,22 @@ impl Kernel {
     pub(crate) fn trim_ready(&mut self, id: u32, by: Pid, trace: &mut Trace) {
         let Some(epoll) = self.epoll(id) else { return };
         let mut drop = Vec::new();
+        let mut relays = Vec::new();
         for (file, fd) in &epoll.ready {
             match epoll.item(*file, *fd) {
                 Some(item) if self.item_poll(item, 1) != 0 => break,
-                _ => drop.push((*file, *fd)),
+                Some(item) => {
+                    relays.push((item.file, item.events));
+                    drop.push((*file, *fd));
+                }
+                None => drop.push((*file, *fd)),
             }
         }
         if !drop.is_empty() {
             self.epoll_mut(id).ready.retain(|entry| !drop.contains(entry));
+        }
+        for (file, events) in relays {
+            self.dgram_poll_relay(file, events);
         }
         done_scan(self, id, by, trace);
     }
@@ -495,7 +501,10 @@ fn arm(kernel: &mut Kernel, id: u32, file: u32, fd: i32, by: Pid, trace: &mut Tr
     kernel.trim_if_epoll(file, by, trace);
     let epoll = kernel.epoll(id).expect("live");
     let item = epoll.item(file, fd).expect("just added or changed");
-    if kernel.item_poll(item, 1) == 0 || epoll.is_ready(file, fd) {
+    let (has, events) = (kernel.item_poll(item, 1), item.events);
+    kernel.dgram_poll_relay(file, events);
+    let epoll = kernel.epoll(id).expect("live");
+    if has == 0 || epoll.is_ready(file, fd) {
         return;
     }
     kernel.epoll_mut(id).ready.push((file, fd));
@@ -561,6 +570,10 @@ fn send_events(kernel: &mut Kernel, id: u32, maxevents: i64, by: Pid, trace: &mu
         let epoll = kernel.epoll(id).expect("live");
         let Some(item) = epoll.item(file, fd) else { continue };
         let revents = kernel.item_poll(item, 1);
+        let (watched, mode) = (item.file, item.events);
+        kernel.dgram_poll_relay(watched, mode);
+        let epoll = kernel.epoll(id).expect("live");
+        let Some(item) = epoll.item(file, fd) else { continue };
         if revents == 0 {
             continue;
         }

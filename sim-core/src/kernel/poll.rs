@@ -12,7 +12,9 @@
 //! registers by the file's mode); a socket sleeps on its one queue (`sk_wq`), which the model splits in
 //! two, readers and writers, so that a sleeper goes where the wake-ups its events ask for are made
 //! (`pollwake` drops a wake-up whose key has none of the sleeper's events); a datagram socket that asks
-//! for `POLLOUT` while its peer's queue is full also sleeps on the peer's (`unix_dgram_peer_wake_me`).
+//! for `POLLOUT` while its peer's queue is full also sleeps on the peer's, where Linux's poller hears of
+//! it through the relay its look hangs there (`unix_dgram_peer_wake_me`), which the model hangs too,
+//! for the epoll items on the socket ([`Kernel::dgram_poll_relay`]).
 //!
 //! `select` is the same loop over descriptor sets (`core_sys_select`, `do_select`): every descriptor
 //! in a set must be open (`max_select_fd`, else `EBADF` before anything else), each is asked once,
@@ -98,6 +100,25 @@ pub(crate) fn watched(id: CallId, args: &Args) -> Vec<(i32, u16)> {
 }
 
 impl Kernel {
+    /// What `unix_dgram_poll` does besides answering, when asked for writing (`events`): a datagram
+    /// socket whose own buffer has room but whose peer, not connected back, is too full puts its relay on
+    /// that peer's `peer_wait` ([`super::socket::peer_wake_me`]). Every `poll` of a file does it: `poll`,
+    /// `select`, and epoll's look at an item.
+    pub(crate) fn dgram_poll_relay(&mut self, index: u32, events: i64) {
+        let FileObject::Socket(id) = self.file(index).object else { return };
+        if !crate::IPC || events & WRITE_EVENTS == 0 {
+            return;
+        }
+        let Some(socket) = self.socket(id) else { return };
+        if socket.kind != SocketKind::Dgram || socket.peer == 0 || socket.peer_dead || !socket.writable() {
+            return;
+        }
+        let other = socket.peer;
+        if self.socket(other).is_some_and(|other| other.peer != id && super::socket::receiver_full(other)) {
+            super::socket::peer_wake_me(self, id, other);
+        }
+    }
+
     /// What open file `index` is ready for now (its `poll` operation), and the queues a poller asking
     /// for `events` sleeps on.
     pub(crate) fn poll_mask(&self, index: u32, events: i64, queues: &mut Vec<Queue>) -> i64 {
@@ -336,6 +357,7 @@ fn poll(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Exec {
                 }
                 let events = *events as i64;
                 kernel.trim_if_epoll(index, pid, trace);
+                kernel.dgram_poll_relay(index, events);
                 kernel.poll_mask(index, events, &mut queues) & (events | ALWAYS_REPORTED)
             }
         };
@@ -378,6 +400,7 @@ fn select(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Exec {
             kernel.footprint.write(object);
         }
         kernel.trim_if_epoll(index, pid, trace);
+        kernel.dgram_poll_relay(index, *events as i64);
         masks.push((*fd, kernel.poll_mask(index, *events as i64, &mut queues)));
     }
     let mask_of = |fd: i32| masks.iter().find(|(watched, _)| *watched == fd).map_or(0, |(_, mask)| *mask);

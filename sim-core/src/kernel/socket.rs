@@ -219,6 +219,11 @@ pub struct Socket {
     pub reuse: bool,
     /// The `AF_INET` part of a TCP socket (`None` for a Unix-domain socket): see [`super::tcp`].
     pub inet: Option<Inet>,
+    /// A datagram socket's relay on its full receiver's `peer_wait` (`unix_sock::peer_wake`): the
+    /// receiver it waits on (0 for none) and when it was put there (`Kernel::epoll_seq`, which orders
+    /// it among others: the latest is woken first). See [`peer_wake_me`].
+    pub peer_wake: u32,
+    pub peer_wake_seq: u64,
 }
 
 /// The sender name ([`Entry::sender_name`]) of a socket bound by `unix_autobind`; `recvfrom` reports it as
@@ -255,6 +260,8 @@ impl Socket {
             autobound: false,
             reuse: false,
             inet: None,
+            peer_wake: 0,
+            peer_wake_seq: 0,
         }
     }
 
@@ -332,6 +339,9 @@ fn wake_socket(
         let key = if matches!(cause, WakeCause::Hangup { .. }) { 0 } else { key };
         kernel.epoll_callback(polled, key, by, cause, trace);
     }
+    if queue == SocketQueue::Connect {
+        relay_peer_wake(kernel, socket, by, cause, trace);
+    }
     let socket = kernel.socket_mut(socket);
     let waiters = match queue {
         SocketQueue::Read => &mut socket.read_wait,
@@ -342,6 +352,77 @@ fn wake_socket(
     waiters.wake(how, &mut woken);
     for pid in woken {
         kernel.wake(pid, by, cause, trace);
+    }
+}
+
+/// `unix_dgram_peer_wake_me` (from `unix_dgram_poll`, and from a non-blocking `unix_dgram_sendmsg`):
+/// socket `id` found `other`, its peer, too full to take a datagram from it, so it puts a relay on
+/// `other`'s `peer_wait` (unless it has one already), which passes the next wake-up there on to
+/// `id`'s own wait queue: its epoll items and pollers hear of room at the receiver, whoever's
+/// datagram was read. Returns whether `other` is still full (and the relay stays); a relay put there
+/// just now goes again if it is not.
+pub(crate) fn peer_wake_me(kernel: &mut Kernel, id: u32, other: u32) -> bool {
+    if kernel.footprint.enabled {
+        kernel.footprint.write(ObjectRef::socket(id));
+        kernel.footprint.read(ObjectRef::socket(other));
+    }
+    let connected = kernel.socket(id).is_some_and(|socket| socket.peer_wake == 0);
+    if connected {
+        kernel.epoll_seq += 1;
+        let seq = kernel.epoll_seq;
+        let socket = kernel.socket_mut(id);
+        socket.peer_wake = other;
+        socket.peer_wake_seq = seq;
+    }
+    if kernel.socket(other).is_some_and(receiver_full) {
+        return true;
+    }
+    if connected {
+        peer_wake_disconnect(kernel, id, other);
+    }
+    false
+}
+
+/// `unix_dgram_peer_wake_disconnect`: socket `id`'s relay leaves `other`'s `peer_wait`, if it is there.
+pub(crate) fn peer_wake_disconnect(kernel: &mut Kernel, id: u32, other: u32) {
+    if let Some(Some(socket)) = kernel.sockets.get_mut((id as usize).wrapping_sub(1)) {
+        if socket.peer_wake == other {
+            socket.peer_wake = 0;
+            socket.peer_wake_seq = 0;
+        }
+    }
+}
+
+/// `unix_dgram_peer_wake_disconnect_wakeup`: socket `id` leaves peer `old` (it connects elsewhere, or
+/// finds `old` closed at a send): its relay goes, and its own wait queue is woken as room would wake
+/// it, so that what waits to send through it looks again.
+fn peer_wake_disconnect_wakeup(kernel: &mut Kernel, id: u32, old: u32, by: Pid, trace: &mut Trace) {
+    peer_wake_disconnect(kernel, id, old);
+    let object = ObjectRef::socket(old);
+    wake_socket(kernel, id, SocketQueue::Write, Wake::All, by, WakeCause::Room { object }, trace);
+}
+
+/// A wake-up of `other`'s `peer_wait` runs the relays there first (`unix_dgram_peer_wake_relay`,
+/// non-exclusive entries added at the head: the latest first): each leaves, and wakes its socket's
+/// own queue with the same key (room; none for a close).
+fn relay_peer_wake(kernel: &mut Kernel, other: u32, by: Pid, cause: WakeCause, trace: &mut Trace) {
+    let mut relays: Vec<(u64, u32)> = kernel
+        .sockets
+        .iter()
+        .flatten()
+        .filter(|socket| socket.peer_wake == other)
+        .map(|socket| (socket.peer_wake_seq, socket.id))
+        .collect();
+    if relays.is_empty() {
+        return;
+    }
+    relays.sort_unstable_by_key(|relay| std::cmp::Reverse(relay.0));
+    for (_, id) in relays {
+        if kernel.footprint.enabled {
+            kernel.footprint.write(ObjectRef::socket(id));
+        }
+        peer_wake_disconnect(kernel, id, other);
+        wake_socket(kernel, id, SocketQueue::Write, Wake::All, by, cause, trace);
     }
 }
 
@@ -688,6 +769,7 @@ fn dgram_connect(kernel: &mut Kernel, pid: Pid, id: u32, path: Arc<str>, trace: 
             if kernel.footprint.enabled {
                 kernel.footprint.write(ObjectRef::socket(old));
             }
+            peer_wake_disconnect_wakeup(kernel, id, old, pid, trace);
             dgram_disconnected(kernel, pid, id, old, old_alive, trace);
         }
         return Exec::Done(CallResult::Value { value: 0 });
@@ -704,6 +786,10 @@ fn dgram_connect(kernel: &mut Kernel, pid: Pid, id: u32, path: Arc<str>, trace: 
     let (old, old_alive) = (socket.peer, !socket.peer_dead);
     socket.peer = target;
     socket.peer_dead = false;
+    // Leaving a peer (even for the same one) takes the relay off it and wakes this socket's queue.
+    if old != 0 {
+        peer_wake_disconnect_wakeup(kernel, id, old, pid, trace);
+    }
     if old != 0 && old != target {
         if kernel.footprint.enabled {
             kernel.footprint.write(ObjectRef::socket(old));
@@ -1259,6 +1345,7 @@ fn dgram_send(
                 let old = socket.peer;
                 socket.peer = 0;
                 socket.peer_dead = false;
+                peer_wake_disconnect_wakeup(kernel, id, old, pid, trace);
                 dgram_disconnected(kernel, pid, id, old, false, trace);
                 return Kernel::error(ECONNREFUSED);
             }
@@ -1278,8 +1365,13 @@ fn dgram_send(
     }
     if receiver.peer != id && receiver_full(receiver) {
         if nonblock {
+            // To its own peer, the relay goes on the receiver's `peer_wait` (`unix_dgram_peer_wake_me`).
+            if kernel.socket(id).is_some_and(|socket| socket.peer == target && !socket.peer_dead) {
+                peer_wake_me(kernel, id, target);
+            }
             return Kernel::error(EAGAIN);
         }
+        let receiver = kernel.socket_mut(target);
         receiver.connect_wait.add(pid, true);
         return Exec::Block(BlockReason::SocketReceiverFull { socket: target });
     }
@@ -1497,11 +1589,12 @@ fn dgram_recv(kernel: &mut Kernel, pid: Pid, id: u32, count: u32, flags: i64, tr
     };
     if !peek {
         uncharge(kernel, pid, from, charge, trace);
-        // A datagram taken makes room for one sender waiting for it (`__unix_dgram_recvmsg` wakes
-        // `peer_wait`, where `unix_wait_for_peer` sleeps exclusively).
-        let object = ObjectRef::socket(id);
-        wake_socket(kernel, id, SocketQueue::Connect, Wake::One, pid, WakeCause::Room { object }, trace);
     }
+    // A datagram found (taken or only peeked at) wakes one sender waiting for room
+    // (`__unix_dgram_recvmsg` wakes `peer_wait`, where `unix_wait_for_peer` sleeps exclusively), after
+    // every relay there.
+    let object = ObjectRef::socket(id);
+    wake_socket(kernel, id, SocketQueue::Connect, Wake::One, pid, WakeCause::Room { object }, trace);
     Exec::Done(result)
 }
 
@@ -1599,7 +1692,8 @@ pub(crate) fn release(kernel: &mut Kernel, id: u32, by: Pid, trace: &mut Trace) 
         return;
     }
     // Senders waiting for room in its queue wake to find it gone (`wake_up_interruptible_all` of its
-    // `peer_wait`).
+    // `peer_wait`), the relays there first, with no key.
+    relay_peer_wake(kernel, id, by, WakeCause::Hangup { object: ObjectRef::socket(id) }, trace);
     if !socket.connect_wait.is_empty() {
         let object = ObjectRef::socket(id);
         let mut woken = Vec::new();
@@ -2035,6 +2129,19 @@ impl Mechanism for Sockets {
                     socket.id, socket.files, files[index]
                 ));
             }
+            // A relay sits only on the live peer of a datagram socket, which takes no datagrams from it
+            // unless connected back.
+            if socket.peer_wake != 0
+                && (socket.peer != socket.peer_wake
+                    || socket.peer_dead
+                    || kernel.socket(socket.peer_wake).is_none()
+                    || socket.kind != SocketKind::Dgram)
+            {
+                return Err(format!(
+                    "socket {} has a relay on socket {}, not its live peer",
+                    socket.id, socket.peer_wake
+                ));
+            }
             let held: u32 = socket.queue.iter().map(Entry::left).sum();
             if held != socket.queued {
                 return Err(format!("socket {} counts {} queued bytes but holds {held}", socket.id, socket.queued));
@@ -2436,6 +2543,22 @@ mod tests {
 
     fn trace_of(simulation: &Simulation) -> String {
         crate::present::render::trace_text(simulation.program(), simulation.trace())
+    }
+
+    #[test]
+    fn a_senders_epoll_item_hears_of_room_made_by_reading_another_senders_datagram() {
+        // s has sent nothing; the receiver is full of the filler's datagrams. The item's look hangs a
+        // relay on the receiver, and one read passes the wake-up on. Without the relay, nothing would
+        // tell the edge-triggered item.
+        let simulation = simulation(
+            "process main expect exited 0 {\n  r = socket SOCK_DGRAM\n  bind r \"/r\" -> 0\n  f = socket SOCK_DGRAM\n  \
+             repeat 11 { sendto f \"x\" \"/r\" -> 1 }\n  s = socket SOCK_DGRAM\n  connect s \"/r\" -> 0\n  \
+             ep = epoll_create1\n  epoll_ctl ep EPOLL_CTL_ADD s EPOLLOUT|EPOLLET -> 0\n  epoll_wait ep 4 0 -> 0\n  \
+             recv r 10 -> \"x\"\n  epoll_wait ep 4 0 -> 1\n  epoll_wait ep 4 0 -> 0\n}\n",
+        );
+        assert!(simulation.failures().is_empty(), "{:?}", simulation.failures());
+        // The relay fired once and is gone.
+        assert!(simulation.kernel().sockets.iter().flatten().all(|socket| socket.peer_wake == 0));
     }
 
     #[test]

@@ -389,7 +389,16 @@ impl Kernel {
             hasher.word(node.pipe.map_or(u64::MAX, |pipe| canonical.pipe(pipe)));
         }
         // Sockets by their own numbers, not renumbered: two states that differ only in the order
-        // sockets were made hash apart, which costs the explorer some sharing and nothing else.
+        // sockets were made hash apart, which costs the explorer some sharing and nothing else. A
+        // datagram relay by the order relays were put on (which decides whose runs first).
+        let mut relay_seqs: Vec<u64> = self
+            .sockets
+            .iter()
+            .flatten()
+            .filter(|socket| socket.peer_wake != 0)
+            .map(|socket| socket.peer_wake_seq)
+            .collect();
+        relay_seqs.sort_unstable();
         for socket in self.sockets.iter().filter(|_| crate::IPC) {
             let Some(socket) = socket else {
                 hasher.word(u64::MAX);
@@ -432,6 +441,8 @@ impl Kernel {
                     | (socket.autobound as u64) << 33
                     | (socket.reuse as u64) << 34,
             );
+            let relay_rank = relay_seqs.binary_search(&socket.peer_wake_seq).unwrap_or(0) as u64;
+            hasher.word(socket.peer_wake as u64 | relay_rank << 32);
             for word in socket.inet.map_or([u64::MAX; 2], |inet| inet.hash_words()) {
                 hasher.word(word);
             }
