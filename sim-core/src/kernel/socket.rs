@@ -1530,10 +1530,17 @@ fn stream_recv(kernel: &mut Kernel, pid: Pid, id: u32, count: u32, flags: i64, t
         socket.read_wait.add(pid, false);
         return Exec::Block(BlockReason::SocketEmpty { socket: id });
     }
-    if copied > 0 {
-        record_read(kernel, pid, id, copied, trace);
-    }
-    let data = trace.record_data(&kernel.read_scratch);
+    // TCP's `MSG_TRUNC` takes the bytes without copying them (`tcp_recvmsg_locked` skips
+    // `skb_copy_datagram_msg`): the result is their count, and the buffer is left as it was.
+    let discard = flags & MSG_TRUNC != 0 && kernel.socket(id).is_some_and(|socket| socket.inet.is_some());
+    let data = if discard {
+        CallResult::Value { value: copied as i64 }
+    } else {
+        if copied > 0 {
+            record_read(kernel, pid, id, copied, trace);
+        }
+        trace.record_data(&kernel.read_scratch)
+    };
     if freed > 0 && peer != 0 {
         uncharge(kernel, pid, peer, freed, trace);
     }

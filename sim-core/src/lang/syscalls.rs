@@ -1533,7 +1533,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: true,
         c_text: "recv({0}, buf, {1}[, {2}])",
         man: "recv(2)",
-        summary: reference_text!("Receives at most COUNT bytes (a stream's bytes, or one message, the rest of which is lost); 0 at end of file. FLAGS `MSG_PEEK` (leave them queued), `MSG_DONTWAIT`, `MSG_TRUNC` (return a message's real length, which shows as a number without the bytes)."),
+        summary: reference_text!("Receives at most COUNT bytes (a stream's bytes, or one message, the rest of which is lost); 0 at end of file. FLAGS `MSG_PEEK` (leave them queued), `MSG_DONTWAIT`, `MSG_TRUNC` (return a message's real length, which shows as a number without the bytes; on TCP, take the bytes without copying them: their count alone)."),
     },
     CallSpec {
         id: CallId::Shutdown,

@@ -58,6 +58,27 @@ fn domain_of(fd: i64) -> Option<i32> {
     done.then_some(domain)
 }
 
+/// Whether a receive on `fd` with `flags` takes its bytes without copying them: TCP's `MSG_TRUNC`
+/// (`tcp_recvmsg_locked`), whose result the simulator gives as a number alone.
+fn discards(fd: i64, flags: i64) -> bool {
+    if flags & libc::MSG_TRUNC as i64 == 0 {
+        return false;
+    }
+    let mut protocol: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: the option is an int, written into `protocol`.
+    let done = unsafe {
+        libc::getsockopt(
+            guard(fd) as i32,
+            libc::SOL_SOCKET,
+            libc::SO_PROTOCOL,
+            &mut protocol as *mut libc::c_int as *mut libc::c_void,
+            &mut len,
+        )
+    } == 0;
+    done && protocol == libc::IPPROTO_TCP
+}
+
 /// A `struct sockaddr_un` for the real path `path`, and its length.
 fn unix_address(command: &CallView, path: &[u8]) -> (libc::sockaddr_un, i64) {
     // SAFETY: an all-zero `sockaddr_un` is valid.
@@ -257,7 +278,7 @@ fn receive_with_rights<'a>(command: &CallView<'a>, data: &'a mut Region) -> Out<
         }
     }
     let flags = message.msg_flags & (libc::MSG_CTRUNC | libc::MSG_TRUNC);
-    if result > bytes.len() as i64 {
+    if result > bytes.len() as i64 || discards(fd, command.arg(3)) {
         // `MSG_TRUNC` asked for a datagram's real length, which the simulator gives as a number alone.
         return Reply::Value(result);
     }
@@ -322,9 +343,9 @@ pub fn perform<'a>(command: &CallView<'a>, data: &'a mut Region) -> Out<'a> {
             let result = call(libc::SYS_recvfrom, &[fd, pointer, len, command.arg(2), from, from_len]);
             if result < 0 {
                 Reply::Errno(-result as i32)
-            } else if result > len {
+            } else if result > len || discards(fd, command.arg(2)) {
                 // `MSG_TRUNC` on a message longer than the buffer: its real length, as the simulator
-                // gives it, a number without the bytes.
+                // gives it, a number without the bytes; on TCP, bytes taken and not copied.
                 Reply::Value(result)
             } else if command.id == CallId::Recvfrom {
                 Reply::Message { tag: sender_name(&address, address_len), bytes: &bytes[..result as usize] }
