@@ -73,15 +73,32 @@ pub fn real(pids: &[i32]) -> Result<u32, String> {
     Ok(sockets.len() as u32)
 }
 
-/// Starts Linux's collector and waits until Linux holds `expected` sockets in flight; returns what it
-/// last counted (which differs from `expected` only if the wait ran out).
-pub fn settle(expected: u32, pids: &[i32]) -> Result<u32, String> {
+/// How long a count must hold before the driver believes it: Linux's collector runs on a workqueue, so
+/// a count read at once may be from before it ran.
+const STEADY: Duration = Duration::from_millis(3);
+/// After the collector freed something, how long the driver lets the closes it defers (`fput` from a
+/// kernel thread goes through `delayed_fput`, a jiffy or two later) finish before the next step.
+const DEFERRED_CLOSES: Duration = Duration::from_millis(20);
+
+/// Starts Linux's collector and waits until Linux holds `expected` sockets in flight, and still does a
+/// moment later; returns what it last counted (which differs from `expected` only if the wait ran
+/// out). `collected`: the simulator's collector freed something in this step.
+pub fn settle(expected: u32, pids: &[i32], collected: bool) -> Result<u32, String> {
     start_collector()?;
     let deadline = Instant::now() + COLLECT_LIMIT;
     loop {
         let count = real(pids)?;
-        if count == expected || Instant::now() > deadline {
+        if Instant::now() > deadline {
             return Ok(count);
+        }
+        if count == expected {
+            std::thread::sleep(STEADY);
+            if real(pids)? == expected {
+                if collected {
+                    std::thread::sleep(DEFERRED_CLOSES);
+                }
+                return Ok(expected);
+            }
         }
         std::thread::sleep(Duration::from_millis(1));
     }

@@ -95,11 +95,11 @@ pub fn plan(spec: &RunSpec) -> Result<Plan, String> {
     if let Some(reason) = timer_outside_a_jump(simulation.trace(), simulation.program()) {
         return Err(reason);
     }
-    let real_time = real_duration(simulation.kernel().now());
+    let real_time = replay_time(simulation.trace(), simulation.kernel().now());
     if real_time > MAX_REAL_TIME {
         return Err(format!(
-            "the run lasts {} s of simulated time, which real timers scaled 1/{} would take {} s to replay; \
-             ipclab check replays at most {} s of real time per run",
+            "the run lasts {} s of simulated time, which real timers scaled 1/{} (TCP's own timers unscaled) \
+             would take {} s to replay; ipclab check replays at most {} s of real time per run",
             seconds_text(simulation.kernel().now()),
             real::time::TIME_DIVISOR,
             real_time.as_secs(),
@@ -461,12 +461,19 @@ struct RealTimer {
     /// When that step began, in real time and on the simulator's clock.
     set_real: Instant,
     set_sim: u64,
+    /// A TCP client's SYN retransmission (Linux's own timer, unscaled).
+    syn: bool,
 }
 
 /// How long after a real timer's latest deadline the driver waits for what it does (waking a sleeper,
 /// `SIGALRM`, which Linux does from the timer interrupt) when it cannot see it happen (an ignored
 /// `SIGALRM`), and at most when it can.
 const TIMER_MARGIN: Duration = Duration::from_millis(5);
+/// How long after a SYN retransmission's latest time the driver waits before the next step.
+const SYN_TIMER_MARGIN: Duration = Duration::from_millis(30);
+/// A segment's SYN and ACK bits: a SYN alone is a client's.
+const SYN_ONLY: u8 = sim_core::trace::SEGMENT_SYN | sim_core::trace::SEGMENT_ACK;
+use sim_core::trace::SEGMENT_SYN;
 const TIMER_EVIDENCE_TIMEOUT: Duration = Duration::from_millis(50);
 
 /// How close (in simulated time) a time left may come to the point where its rounding changes before
@@ -591,6 +598,20 @@ fn seconds_text(ns: u64) -> String {
 
 /// The longest a run's timers may take in real time (10 minutes of simulated time).
 const MAX_REAL_TIME: Duration = Duration::from_secs(60);
+
+/// How long a run's timers take to replay in real time: the simulator's clock scaled (see
+/// `real::time::TIME_DIVISOR`), but whole in a run where a TCP client's SYN was dropped, whose waits
+/// are Linux's own timers (counted whole for the entire run, which errs on the long side).
+fn replay_time(trace: &sim_core::Trace, now: u64) -> Duration {
+    let dropped = trace.events.iter().any(
+        |event| matches!(event.kind, EventKind::Segment { flags, .. } if flags & sim_core::trace::SEGMENT_DROPPED != 0),
+    );
+    if dropped {
+        Duration::from_nanos(now)
+    } else {
+        real_duration(now)
+    }
+}
 
 /// A simulated duration as real time (see `real::time::TIME_DIVISOR`).
 fn real_duration(simulated_ns: u64) -> Duration {
@@ -1282,7 +1303,7 @@ impl Runner<'_> {
             .chain(std::iter::once(self.namespace.init))
             .collect();
         let simulator = Obs::InFlight { sockets: expected };
-        let linux = match in_flight::settle(expected, &outer) {
+        let linux = match in_flight::settle(expected, &outer, collected) {
             Ok(sockets) => Obs::InFlight { sockets },
             Err(detail) => Obs::Unclear { detail },
         };
@@ -1327,10 +1348,18 @@ impl Runner<'_> {
                 }
                 EventKind::Alarm { pid } => (pid, true),
                 EventKind::Wake { pid, cause: sim_core::trace::WakeCause::Timer, .. } => (pid, false),
+                // A SYN sent in a jump is a TCP client's retransmission timer firing, whether the SYN
+                // finds room or is dropped again (when nothing wakes).
+                EventKind::Segment { pid, flags, .. } if clock.is_some() && flags & SYN_ONLY == SEGMENT_SYN => {
+                    (pid, false)
+                }
                 _ => continue,
             };
             // `plan` refused every run with a timer that fires outside a jump.
             let Some(at) = clock else { continue };
+            if fired.iter().any(|(fired_key, _)| *fired_key == key) {
+                continue;
+            }
             // A timer set in this very step is not known yet: its real deadline is its duration from now.
             let real_timer = self.timers.remove(&(key.0, key.1, at)).unwrap_or_else(|| {
                 let duration = real_duration(at.saturating_sub(now_before));
@@ -1340,6 +1369,7 @@ impl Runner<'_> {
                     step,
                     set_real: started,
                     set_sim: now_before,
+                    syn: false,
                 }
             });
             fired.push((key, real_timer));
@@ -1361,12 +1391,15 @@ impl Runner<'_> {
                 }
             };
             let give_up = real_timer.latest + TIMER_EVIDENCE_TIMEOUT;
+            // Linux's TCP timers run on jiffies, and what a SYN starts is handled as it arrives: a
+            // retransmission is over a little after its time, seen or not.
+            let margin = if real_timer.syn { SYN_TIMER_MARGIN } else { TIMER_MARGIN };
             loop {
                 let now = Instant::now();
-                if now >= real_timer.earliest && outer > 0 && visible(outer) {
+                if now >= real_timer.earliest && outer > 0 && visible(outer) && !real_timer.syn {
                     break;
                 }
-                if now >= real_timer.latest + TIMER_MARGIN && !(outer > 0 && now < give_up) {
+                if now >= real_timer.latest + margin && !(outer > 0 && now < give_up && !real_timer.syn) {
                     break;
                 }
                 let ignored_alarm = alarm
@@ -1382,13 +1415,18 @@ impl Runner<'_> {
         let seen = Instant::now();
         for timer in &kernel.timers {
             let key = (timer.pid, timer.kind == sim_core::kernel::time::TimerKind::Alarm, timer.at);
-            let duration = real_duration(timer.at.saturating_sub(now_before));
+            // A TCP SYN's timer is Linux's own, which no scale reaches: its real duration is the
+            // simulated one.
+            let syn = matches!(timer.kind, sim_core::kernel::time::TimerKind::SynRetransmit { .. });
+            let simulated = timer.at.saturating_sub(now_before);
+            let duration = if syn { Duration::from_nanos(simulated) } else { real_duration(simulated) };
             self.timers.entry(key).or_insert(RealTimer {
                 earliest: started + duration,
                 latest: seen + duration,
                 step,
                 set_real: started,
                 set_sim: now_before,
+                syn,
             });
         }
         self.measure_lag(&timer_keys(kernel), kernel.now(), step, "after");

@@ -239,26 +239,36 @@ impl Kernel {
     }
 
     /// Polling an instance's descriptor drops the items it passes over that have nothing, up to the
-    /// first that has (`__ep_eventpoll_poll`'s walk), and ends as any walk does (`ep_done_scan`).
+    /// first that has (`__ep_eventpoll_poll`'s walk), and ends as any walk does (`ep_done_scan`). Each
+    /// item it looks at is polled as its file's `poll` polls (an instance inside walks its own list
+    /// first, as deep as instances nest; a datagram socket may hang its relay).
     pub(crate) fn trim_ready(&mut self, id: u32, by: Pid, trace: &mut Trace) {
+        self.trim_ready_at(id, 1, by, trace);
+    }
+
+    fn trim_ready_at(&mut self, id: u32, depth: usize, by: Pid, trace: &mut Trace) {
         let Some(epoll) = self.epoll(id) else { return };
+        let entries = epoll.ready.clone();
         let mut drop = Vec::new();
-        let mut relays = Vec::new();
-        for (file, fd) in &epoll.ready {
-            match epoll.item(*file, *fd) {
-                Some(item) if self.item_poll(item, 1) != 0 => break,
-                Some(item) => {
-                    relays.push((item.file, item.events));
-                    drop.push((*file, *fd));
+        for (file, fd) in entries {
+            let Some(item) = self.epoll(id).and_then(|epoll| epoll.item(file, fd)).cloned() else {
+                drop.push((file, fd));
+                continue;
+            };
+            if let FileObject::Epoll(inner) = self.file(item.file).object {
+                if depth < EP_MAX_NESTS {
+                    self.trim_ready_at(inner, depth + 1, by, trace);
                 }
-                None => drop.push((*file, *fd)),
             }
+            let has = self.item_poll(&item, depth);
+            self.dgram_poll_relay(item.file, item.events);
+            if has != 0 {
+                break;
+            }
+            drop.push((file, fd));
         }
         if !drop.is_empty() {
             self.epoll_mut(id).ready.retain(|entry| !drop.contains(entry));
-        }
-        for (file, events) in relays {
-            self.dgram_poll_relay(file, events);
         }
         done_scan(self, id, by, trace);
     }

@@ -169,8 +169,11 @@ impl Kernel {
         let file = self.file_mut(index);
         file.refs -= 1;
         let (refs, object) = (file.refs, file.object);
-        if crate::IPC && matches!(object, FileObject::Socket(_)) {
-            self.unix_gc_pending = true;
+        if let (true, FileObject::Socket(id)) = (crate::IPC, object) {
+            // Only a Unix-domain socket can be in flight, and so be garbage.
+            if self.socket(id).is_some_and(|socket| socket.inet.is_none()) {
+                self.unix_gc_pending = true;
+            }
         }
         if refs > 0 {
             return;

@@ -734,6 +734,8 @@ fn dgram_disconnected(kernel: &mut Kernel, pid: Pid, id: u32, old: u32, old_aliv
     let rights: Vec<u32> = dropped.into_iter().flat_map(|entry| entry.rights).collect();
     drop_unread(kernel, pid, id, rights, trace);
     let object = ObjectRef::socket(id);
+    // `wake_up_interruptible_all` of `peer_wait`, with no key: the relays there pass none on.
+    relay_peer_wake(kernel, id, pid, WakeCause::Hangup { object }, trace);
     wake_socket(kernel, id, SocketQueue::Connect, Wake::All, pid, WakeCause::Room { object }, trace);
     if old_alive {
         if let Some(Some(old_end)) = kernel.sockets.get_mut(old as usize - 1) {

@@ -382,7 +382,12 @@ impl Kernel {
         hasher.word(self.timers.len() as u64);
         for timer in &self.timers {
             hasher.word(timer.at.saturating_sub(self.now()));
-            hasher.word(timer.pid as u64 | (matches!(timer.kind, super::time::TimerKind::Alarm) as u64) << 32);
+            let kind = match timer.kind {
+                super::time::TimerKind::Wake => 0,
+                super::time::TimerKind::Alarm => 1,
+                super::time::TimerKind::SynRetransmit { socket } => 2 | (socket as u64) << 1,
+            };
+            hasher.word(timer.pid as u64 | kind << 32);
         }
         for (path, node) in &self.fifos {
             hasher.bytes(path.as_bytes());
@@ -443,7 +448,7 @@ impl Kernel {
             );
             let relay_rank = relay_seqs.binary_search(&socket.peer_wake_seq).unwrap_or(0) as u64;
             hasher.word(socket.peer_wake as u64 | relay_rank << 32);
-            for word in socket.inet.map_or([u64::MAX; 2], |inet| inet.hash_words()) {
+            for word in socket.inet.map_or([u64::MAX; 3], |inet| inet.hash_words()) {
                 hasher.word(word);
             }
             hasher.bytes(socket.path.as_deref().unwrap_or("").as_bytes());

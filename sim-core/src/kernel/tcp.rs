@@ -19,19 +19,21 @@
 //! its own address and port (a simultaneous open), and addresses off this host. The 60 seconds of
 //! `TIME_WAIT` are not counted: a socket in it stays until the run ends.
 
+use super::fd::FileObject;
 use super::socket::{Socket, RCV_SHUTDOWN, SEND_SHUTDOWN};
+use super::time::TimerKind;
 use super::{Exec, Kernel};
 use crate::linux::errno::{
-    EADDRINUSE, EADDRNOTAVAIL, EAFNOSUPPORT, EAGAIN, ECONNREFUSED, ECONNRESET, EINPROGRESS, EINVAL, EISCONN, ENOTCONN,
-    EPIPE,
+    EADDRINUSE, EADDRNOTAVAIL, EAFNOSUPPORT, EAGAIN, EALREADY, ECONNREFUSED, ECONNRESET, EINPROGRESS, EINVAL, EISCONN,
+    ENOTCONN, EPIPE, ETIMEDOUT,
 };
 use crate::linux::socket::{
     is_local_inet, parse_inet, EPHEMERAL_HIGH, EPHEMERAL_LOW, INADDR_LOOPBACK, MSG_NOSIGNAL, SHUT_RD, SHUT_RDWR,
 };
 use crate::linux::Errno;
 use crate::trace::{
-    CallResult, Event, EventKind, ObjectKind, ObjectRef, Pid, Trace, SEGMENT_ACK, SEGMENT_FIN, SEGMENT_PSH,
-    SEGMENT_RST, SEGMENT_SYN,
+    BlockReason, CallResult, Event, EventKind, ObjectKind, ObjectRef, Pid, Trace, WakeCause, SEGMENT_ACK,
+    SEGMENT_DROPPED, SEGMENT_FIN, SEGMENT_PSH, SEGMENT_RST, SEGMENT_SYN,
 };
 
 /// A TCP connection's state, as RFC 793's diagram names it (`include/net/tcp_states.h`).
@@ -47,6 +49,8 @@ pub enum TcpState {
     CloseWait,
     /// Closed first, and the peer closed too: the port stays taken for a while (60 s in Linux).
     TimeWait,
+    /// Sent its SYN, which a listener with a full accept queue dropped: waiting to send it again.
+    SynSent,
 }
 
 impl TcpState {
@@ -58,6 +62,7 @@ impl TcpState {
             TcpState::FinWait2 => "FIN_WAIT2",
             TcpState::CloseWait => "CLOSE_WAIT",
             TcpState::TimeWait => "TIME_WAIT",
+            TcpState::SynSent => "SYN_SENT",
         }
     }
 
@@ -91,6 +96,9 @@ pub struct Inet {
     /// A non-blocking `connect` returned `EINPROGRESS` (`SS_CONNECTING`): the next `connect` reports how
     /// it went.
     pub connecting: bool,
+    /// In `SYN_SENT`: when the first SYN went (virtual time), and how many times it was sent again.
+    pub syn_at: u64,
+    pub syn_retransmits: u8,
 }
 
 impl Inet {
@@ -107,11 +115,13 @@ impl Inet {
             address_locked: false,
             port_locked: false,
             connecting: false,
+            syn_at: 0,
+            syn_retransmits: 0,
         }
     }
 
     /// The state, ports and addresses for the state hash.
-    pub(crate) fn hash_words(&self) -> [u64; 2] {
+    pub(crate) fn hash_words(&self) -> [u64; 3] {
         [
             self.state.code()
                 | (self.port as u64) << 8
@@ -123,6 +133,7 @@ impl Inet {
                 | (self.port_locked as u64) << 46
                 | (self.connecting as u64) << 47,
             self.address as u64 | (self.peer_address as u64) << 32,
+            self.syn_at | (self.syn_retransmits as u64) << 56,
         ]
     }
 }
@@ -304,6 +315,14 @@ pub(crate) fn connect(kernel: &mut Kernel, pid: Pid, id: u32, path: &str, nonblo
             None => Exec::Done(CallResult::Value { value: 0 }),
         };
     }
+    if held.state == TcpState::SynSent {
+        // `SS_CONNECTING` while its SYN waits to be sent again (a call interrupted by a signal, or
+        // made again): a blocking call waits on, a non-blocking one is `EALREADY`.
+        if nonblock {
+            return Kernel::error(EALREADY);
+        }
+        return Exec::Block(BlockReason::SocketBacklog { socket: syn_listener(kernel, held) });
+    }
     if held.state != TcpState::Close || socket.peer != 0 {
         return Kernel::error(EISCONN);
     }
@@ -357,13 +376,126 @@ pub(crate) fn connect(kernel: &mut Kernel, pid: Pid, id: u32, path: &str, nonblo
         kernel.footprint.write(ObjectRef::socket(listener));
     }
     let target = kernel.socket(listener).expect("found alive");
-    // `sk_acceptq_is_full`: more than the backlog waiting.
+    // `sk_acceptq_is_full`: more than the backlog waiting. The listener drops the SYN
+    // (`tcp_conn_request`), and the client's timer sends it again (see `syn_timer`).
     if target.pending.len() as u32 > target.backlog {
-        let detail = "a connect to a listener whose accept queue is full: Linux drops the SYN and sends it again \
-                      after 1 s, 3 s, 7 s, ...; that wait is not modelled"
-            .to_string();
-        return kernel.halt("not_modelled", detail);
+        if nonblock {
+            let detail = "a non-blocking connect to a listener whose accept queue is full: its SYN is sent again \
+                          while the program goes on, which is not modelled (a blocking connect is)"
+                .to_string();
+            return kernel.halt("not_modelled", detail);
+        }
+        let client = end_of(kernel, id);
+        segment(kernel, trace, pid, client, end_of(kernel, listener), SEGMENT_SYN | SEGMENT_DROPPED, 0);
+        let now = kernel.now_in_step();
+        let inet = inet(kernel, id);
+        inet.state = TcpState::SynSent;
+        inet.peer_address = destination;
+        inet.peer_port = port;
+        inet.syn_at = now;
+        inet.syn_retransmits = 0;
+        kernel.set_timer(pid, now + SYN_RETRANSMITS_MS[0] * 1_000_000, TimerKind::SynRetransmit { socket: id });
+        return Exec::Block(BlockReason::SocketBacklog { socket: listener });
     }
+    establish(kernel, pid, id, listener, destination, trace);
+    if nonblock {
+        // A non-blocking connect returns while the socket is still `SYN_SENT` (the SYN-ACK waits in the
+        // socket's backlog until the call lets go of it): `EINPROGRESS`, and the next `connect` says 0.
+        inet(kernel, id).connecting = true;
+        return Kernel::error(EINPROGRESS);
+    }
+    Exec::Done(CallResult::Value { value: 0 })
+}
+
+/// When a SYN that a full accept queue dropped goes again, in milliseconds after the first one
+/// (`tcp_retransmit_timer`): the initial timeout of 1 s (`TCP_TIMEOUT_INIT`) is kept for the first
+/// `tcp_syn_linear_timeouts` (4) timeouts and the one after, then doubles (`icsk_rto << 1`).
+pub const SYN_RETRANSMITS_MS: [u64; 10] = [1000, 2000, 3000, 4000, 5000, 7000, 11000, 19000, 35000, 67000];
+/// When the connect gives up with `ETIMEDOUT`: the timeout after the last of `tcp_syn_retries` (6) plus
+/// `tcp_syn_linear_timeouts` (4) retransmissions (`tcp_write_timeout`).
+pub const SYN_GIVE_UP_MS: u64 = 131_000;
+
+/// The listener a socket in `SYN_SENT` is trying to reach now (0 for none: its next SYN is refused).
+fn syn_listener(kernel: &Kernel, held: Inet) -> u32 {
+    listener_at(kernel, held.peer_address, held.peer_port).unwrap_or(0)
+}
+
+/// The SYN timer of socket `id` in `SYN_SENT` fires (`tcp_retransmit_timer`, `tcp_write_timeout`): the
+/// SYN goes again, to whoever listens on the destination now; room in the accept queue completes the
+/// handshake, nobody listening is a reset (`ECONNREFUSED`), a full queue drops it again until the
+/// retransmissions are spent (`ETIMEDOUT`). An outcome wakes `pid` if it still sleeps in the `connect`,
+/// which reports it (as after `EINPROGRESS`).
+pub(crate) fn syn_timer(kernel: &mut Kernel, id: u32, pid: Pid, trace: &mut Trace) {
+    let Some(held) = kernel.socket(id).and_then(|socket| socket.inet) else { return };
+    if held.state != TcpState::SynSent {
+        return;
+    }
+    if kernel.footprint.enabled {
+        kernel.footprint.write(ObjectRef::socket(id));
+    }
+    touch_ports(kernel);
+    let client = end_of(kernel, id);
+    let outcome = if held.syn_retransmits as usize == SYN_RETRANSMITS_MS.len() {
+        Some(ETIMEDOUT)
+    } else {
+        inet(kernel, id).syn_retransmits += 1;
+        match listener_at(kernel, held.peer_address, held.peer_port) {
+            None => {
+                segment(kernel, trace, pid, client, (0, held.peer_port), SEGMENT_SYN, 0);
+                segment(kernel, trace, pid, (0, held.peer_port), client, SEGMENT_RST | SEGMENT_ACK, 0);
+                Some(ECONNREFUSED)
+            }
+            Some(listener) => {
+                if kernel.footprint.enabled {
+                    kernel.footprint.write(ObjectRef::socket(listener));
+                }
+                let target = kernel.socket(listener).expect("found alive");
+                if target.pending.len() as u32 > target.backlog {
+                    segment(kernel, trace, pid, client, end_of(kernel, listener), SEGMENT_SYN | SEGMENT_DROPPED, 0);
+                    let sent = held.syn_retransmits as usize + 1;
+                    let after = SYN_RETRANSMITS_MS.get(sent).copied().unwrap_or(SYN_GIVE_UP_MS);
+                    kernel.set_timer(pid, held.syn_at + after * 1_000_000, TimerKind::SynRetransmit { socket: id });
+                    return;
+                }
+                establish(kernel, pid, id, listener, held.peer_address, trace);
+                None
+            }
+        }
+    };
+    let inet = inet(kernel, id);
+    inet.connecting = true;
+    inet.syn_at = 0;
+    inet.syn_retransmits = 0;
+    if let Some(errno) = outcome {
+        // Closed again (`tcp_done`): the port and address it took for itself are free.
+        inet.state = TcpState::Close;
+        inet.peer_port = 0;
+        inet.peer_address = 0;
+        if !inet.port_locked {
+            inet.port = 0;
+        }
+        if !inet.address_locked {
+            inet.address = 0;
+        }
+        kernel.socket_mut(id).error = Some(errno);
+    }
+    let asleep = matches!(kernel.process(pid).state, super::ProcState::Blocked(BlockReason::SocketBacklog { .. }))
+        && kernel
+            .process(pid)
+            .fds
+            .iter()
+            .flatten()
+            .any(|entry| kernel.file(entry.file).object == FileObject::Socket(id));
+    if asleep {
+        kernel.wake(pid, pid, WakeCause::Timer, trace);
+    }
+}
+
+/// The three-way handshake of client `id` with `listener`, which has room: the server's end is made
+/// (`tcp_conn_request`, `tcp_check_req`), waits `ESTABLISHED` in the accept queue, and the client is
+/// `ESTABLISHED`.
+fn establish(kernel: &mut Kernel, pid: Pid, id: u32, listener: u32, destination: u32, trace: &mut Trace) {
+    let target = kernel.socket(listener).expect("found alive");
     let listener_inet = target.inet.expect("a listener is AF_INET");
     // The new end is a copy of the listener (`sk_clone_lock`): its `SO_REUSEADDR` and buffer sizes.
     let (reuse, sndbuf, rcvbuf) = (target.reuse, target.sndbuf, target.rcvbuf);
@@ -398,13 +530,6 @@ pub(crate) fn connect(kernel: &mut Kernel, pid: Pid, id: u32, path: &str, nonblo
     segment(kernel, trace, pid, server_end, client, SEGMENT_SYN | SEGMENT_ACK, 0);
     segment(kernel, trace, pid, client, server_end, SEGMENT_ACK, 0);
     super::socket::partner_arrived(kernel, listener, pid, trace);
-    if nonblock {
-        // A non-blocking connect returns while the socket is still `SYN_SENT` (the SYN-ACK waits in the
-        // socket's backlog until the call lets go of it): `EINPROGRESS`, and the next `connect` says 0.
-        inet(kernel, id).connecting = true;
-        return Kernel::error(EINPROGRESS);
-    }
-    Exec::Done(CallResult::Value { value: 0 })
 }
 
 /// `sk_stream_error`: an `EPIPE` raises `SIGPIPE` unless `MSG_NOSIGNAL`.
@@ -680,6 +805,11 @@ pub(crate) fn close(kernel: &mut Kernel, id: u32, by: Pid, trace: &mut Trace) ->
             inet(kernel, id).orphan = true;
             true
         }
+        TcpState::SynSent => {
+            // Nothing is sent (`tcp_close_state`: `SYN_SENT` goes to `CLOSE`); the SYN timer stops.
+            kernel.cancel_syn_timer(id);
+            false
+        }
         TcpState::Close => false,
     }
 }
@@ -699,6 +829,11 @@ pub(crate) fn check(kernel: &Kernel, socket: &Socket, inet: Inet) -> Result<(), 
     if inet.state != TcpState::Close && inet.port == 0 {
         return Err(format!("TCP socket {id} is in {} without a port", inet.state.name()));
     }
+    // A SYN waiting to go again has its timer, and only then.
+    let timed = kernel.timers.iter().any(|timer| timer.kind == super::time::TimerKind::SynRetransmit { socket: id });
+    if (inet.state == TcpState::SynSent) != timed {
+        return Err(format!("TCP socket {id} is in {} and has a SYN timer: {timed}", inet.state.name()));
+    }
     let peer = if socket.peer_dead { None } else { kernel.socket(socket.peer).and_then(|peer| peer.inet) };
     let together = match (inet.state, peer.map(|peer| peer.state)) {
         (TcpState::Established, Some(TcpState::Established))
@@ -706,7 +841,7 @@ pub(crate) fn check(kernel: &Kernel, socket: &Socket, inet: Inet) -> Result<(), 
         | (TcpState::CloseWait, Some(TcpState::FinWait2))
         | (TcpState::TimeWait | TcpState::Close, None | Some(TcpState::Close))
         | (TcpState::Close, Some(TcpState::TimeWait))
-        | (TcpState::Listen, None) => true,
+        | (TcpState::Listen | TcpState::SynSent, None) => true,
         // A connection whose other end is gone (reset, or closed after it answered the FIN).
         (TcpState::Established | TcpState::CloseWait | TcpState::FinWait2, None) => socket.peer_dead,
         _ => false,
@@ -793,10 +928,65 @@ mod tests {
             Inet { sizes_set: 2, ..Inet::new() },
             Inet { address: 0x7f01_0001, ..Inet::new() },
             Inet { address: 0x7f00_0001, ..Inet::new() },
+            Inet { syn_retransmits: 1, ..Inet::new() },
+            Inet { syn_at: 5, ..Inet::new() },
         ]
         .map(|inet| inet.hash_words());
         for (at, one) in words.iter().enumerate() {
             assert!(words[at + 1..].iter().all(|other| other != one), "{words:?}");
         }
+    }
+
+    /// The run's text, for the sentences a test looks for.
+    fn text_of(simulation: &crate::Simulation) -> String {
+        crate::present::render::trace_text(simulation.program(), simulation.trace())
+    }
+
+    const FULL_LISTENER: &str =
+        "  l = socket AF_INET SOCK_STREAM\n  bind l \"127.0.0.1:7000\" -> 0\n  listen l 0 -> 0\n  \
+                                 a = socket AF_INET SOCK_STREAM\n  connect a \"127.0.0.1:7000\" -> 0\n";
+
+    #[test]
+    fn a_syn_to_a_full_accept_queue_is_dropped_and_the_next_one_after_a_second_finds_room() {
+        // The client's SYN is dropped; main makes room and sleeps in accept; nothing wakes the client
+        // but its timer, 1 s after its first SYN.
+        let simulation = simulation(&format!(
+            "process main expect exited 0 {{\n{FULL_LISTENER}  p = pipe\n  fork c expect exited 0 {{\n    \
+             b = socket AF_INET SOCK_STREAM\n    write p.w \"x\" -> 1\n    connect b \"127.0.0.1:7000\" -> 0\n  }}\n  \
+             read p.r 1 -> \"x\"\n  sched_yield\n  sched_yield\n  x = accept l\n  y = accept l\n  wait\n}}\n"
+        ));
+        assert!(simulation.failures().is_empty(), "{:?}", simulation.failures());
+        let text = text_of(&simulation);
+        assert_eq!(text.matches("so the SYN is dropped").count(), 1, "{text}");
+        assert!(text.contains("time jumps to 1.0"), "{text}");
+        assert!(simulation.kernel().timers.is_empty());
+    }
+
+    #[test]
+    fn a_syn_dropped_again_waits_for_the_next_retransmission_and_the_last_gives_etimedout() {
+        // Nobody accepts: the SYN goes at 0, 1, 2, 3, 4, 5, 7, 11, 19, 35 and 67 s, and the connect
+        // gives up at 131 s.
+        let simulation = simulation(&format!(
+            "process main expect exited 0 {{\n{FULL_LISTENER}  b = socket AF_INET SOCK_STREAM\n  \
+             fork c expect exited 0 {{\n    connect b \"127.0.0.1:7000\" -> ETIMEDOUT\n    \
+             send b \"x\" MSG_NOSIGNAL -> EPIPE\n  }}\n  wait\n}}\n"
+        ));
+        assert!(simulation.failures().is_empty(), "{:?}", simulation.failures());
+        let text = text_of(&simulation);
+        assert_eq!(text.matches("so the SYN is dropped").count(), 11, "{text}");
+        for at in [1, 2, 3, 4, 5, 7, 11, 19, 35, 67, 131] {
+            assert!(text.contains(&format!("time jumps to {at}.0")), "{at}: {text}");
+        }
+    }
+
+    #[test]
+    fn a_listener_gone_before_the_syn_goes_again_refuses_it_and_a_close_in_syn_sent_stops_the_timer() {
+        let simulation = simulation(&format!(
+            "process main expect exited 0 {{\n{FULL_LISTENER}  p = pipe\n  fork c expect exited 0 {{\n    close l\n    \
+             b = socket AF_INET SOCK_STREAM\n    write p.w \"x\" -> 1\n    connect b \"127.0.0.1:7000\" -> ECONNREFUSED\n  }}\n  \
+             read p.r 1 -> \"x\"\n  sched_yield\n  sched_yield\n  close l -> 0\n  wait\n}}\n"
+        ));
+        assert!(simulation.failures().is_empty(), "{:?}", simulation.failures());
+        assert!(simulation.kernel().timers.is_empty());
     }
 }

@@ -31,6 +31,9 @@ pub enum TimerKind {
     Wake,
     /// `alarm`: `SIGALRM` for the process.
     Alarm,
+    /// A TCP socket in `SYN_SENT` sends its SYN again, or gives up (`tcp_retransmit_timer`): the
+    /// process is the one whose `connect` sent the first.
+    SynRetransmit { socket: u32 },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,13 +78,21 @@ impl Kernel {
         self.timers.first().map(|timer| timer.at)
     }
 
-    fn set_timer(&mut self, pid: Pid, at: u64, kind: TimerKind) {
+    pub(crate) fn set_timer(&mut self, pid: Pid, at: u64, kind: TimerKind) {
         self.cancel_timer(pid, kind);
         self.timer_seq += 1;
         let timer = Timer { at, seq: self.timer_seq, pid, kind };
         let index = self.timers.partition_point(|other| (other.at, other.seq) <= (at, timer.seq));
         self.timers.insert(index, timer);
         self.set_next_timer(self.timers[0].at);
+    }
+
+    /// Removes socket `socket`'s SYN timer, if it has one.
+    pub(crate) fn cancel_syn_timer(&mut self, socket: u32) {
+        if let Some(index) = self.timers.iter().position(|timer| timer.kind == TimerKind::SynRetransmit { socket }) {
+            self.timers.remove(index);
+            self.set_next_timer(self.next_timer().unwrap_or(u64::MAX));
+        }
     }
 
     /// Removes `pid`'s timer of that kind; returns when it would have fired.
@@ -121,6 +132,7 @@ impl Kernel {
                     trace.record(Event { step: self.step as u32, kind: EventKind::Alarm { pid: timer.pid } });
                     super::signal::generate(self, super::signal::Sent::alarm(timer.pid), trace);
                 }
+                TimerKind::SynRetransmit { socket } => super::tcp::syn_timer(self, socket, timer.pid, trace),
             }
         }
     }

@@ -58,6 +58,7 @@ pub const ERRNOS: &[(u16, &str, &str)] = &[
     (107, "ENOTCONN", "transport endpoint is not connected"),
     (110, "ETIMEDOUT", "connection timed out"),
     (111, "ECONNREFUSED", "connection refused"),
+    (114, "EALREADY", "operation already in progress"),
     (115, "EINPROGRESS", "operation now in progress"),
 ];
 
@@ -109,6 +110,7 @@ pub const ECONNRESET: Errno = Errno(104);
 pub const ENOTCONN: Errno = Errno(107);
 pub const ECONNREFUSED: Errno = Errno(111);
 pub const ETIMEDOUT: Errno = Errno(110);
+pub const EALREADY: Errno = Errno(114);
 pub const EINPROGRESS: Errno = Errno(115);
 
 impl Errno {

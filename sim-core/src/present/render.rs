@@ -369,6 +369,10 @@ pub fn segment_text(from: u32, from_port: u16, to: u32, to_port: u16, flags: u8,
             format!("the kernel answers for port {from_port}, where nobody listens: {what} to socket {to} (port {to_port})")
         }
         (from, 0) => format!("{what}{data} from socket {from} (port {from_port}) to port {to_port}, where nobody listens"),
+        (from, to) if flags & crate::trace::SEGMENT_DROPPED != 0 => format!(
+            "TCP segment SYN from socket {from} (port {from_port}) to socket {to} (port {to_port}): its accept queue \
+             is full, so the SYN is dropped, and the client's timer will send it again"
+        ),
         (from, to) => format!(
             "{what}{data} from socket {from} (port {from_port}) to socket {to} (port {to_port}), over the loopback device"
         ),

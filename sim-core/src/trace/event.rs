@@ -734,8 +734,9 @@ pub const SEGMENT_SYN: u8 = 0x02;
 pub const SEGMENT_RST: u8 = 0x04;
 pub const SEGMENT_PSH: u8 = 0x08;
 pub const SEGMENT_ACK: u8 = 0x10;
-/// Not TCP's bits: a UDP datagram, and the ICMP port unreachable that answers one sent to a port
-/// nobody is bound to.
+/// Not TCP's bits: a SYN the listener dropped because its accept queue is full (`tcp_conn_request`),
+/// a UDP datagram, and the ICMP port unreachable that answers one sent to a port nobody is bound to.
+pub const SEGMENT_DROPPED: u8 = 0x20;
 pub const SEGMENT_UDP: u8 = 0x40;
 pub const SEGMENT_ICMP_UNREACHABLE: u8 = 0x80;
 
@@ -750,10 +751,11 @@ pub fn segment_flags_text(flags: u8) -> String {
     let names =
         [(SEGMENT_SYN, "SYN"), (SEGMENT_FIN, "FIN"), (SEGMENT_RST, "RST"), (SEGMENT_PSH, "PSH"), (SEGMENT_ACK, "ACK")];
     let parts: Vec<&str> = names.iter().filter(|(bit, _)| flags & bit != 0).map(|(_, name)| *name).collect();
+    let dropped = if flags & SEGMENT_DROPPED != 0 { " (dropped)" } else { "" };
     if parts.is_empty() {
-        "no flags".to_string()
+        format!("no flags{dropped}")
     } else {
-        parts.join("-")
+        format!("{}{dropped}", parts.join("-"))
     }
 }
 

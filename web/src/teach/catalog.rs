@@ -121,6 +121,7 @@ pub const LEARN_ORDER: &[(&str, &str)] = &[
     ("tcp-vs-unix", "Sockets"),
     ("tcp-reset-on-unread", "Sockets"),
     ("tcp-time-wait-restart", "Sockets"),
+    ("tcp-full-backlog", "Sockets"),
     ("udp-echo", "Sockets"),
     ("socket-abstract-name", "Sockets"),
     ("socket-datagram-server", "Sockets"),
