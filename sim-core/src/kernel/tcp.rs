@@ -120,6 +120,20 @@ impl Inet {
         }
     }
 
+    /// Closed again with no peer (`tcp_done`, `__inet_dissociate`, `udp_disconnect`): the address and
+    /// port the kernel chose for it are free again; those the program bound stay.
+    pub(crate) fn dissociate(&mut self) {
+        self.state = TcpState::Close;
+        self.peer_port = 0;
+        self.peer_address = 0;
+        if !self.port_locked {
+            self.port = 0;
+        }
+        if !self.address_locked {
+            self.address = 0;
+        }
+    }
+
     /// The state, ports and addresses for the state hash.
     pub(crate) fn hash_words(&self) -> [u64; 3] {
         [
@@ -468,15 +482,7 @@ pub(crate) fn syn_timer(kernel: &mut Kernel, id: u32, pid: Pid, trace: &mut Trac
     inet.syn_retransmits = 0;
     if let Some(errno) = outcome {
         // Closed again (`tcp_done`): the port and address it took for itself are free.
-        inet.state = TcpState::Close;
-        inet.peer_port = 0;
-        inet.peer_address = 0;
-        if !inet.port_locked {
-            inet.port = 0;
-        }
-        if !inet.address_locked {
-            inet.address = 0;
-        }
+        inet.dissociate();
         kernel.socket_mut(id).error = Some(errno);
     }
     let asleep = matches!(kernel.process(pid).state, super::ProcState::Blocked(BlockReason::SocketBacklog { .. }))

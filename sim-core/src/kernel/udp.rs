@@ -64,14 +64,9 @@ pub(crate) fn connect(kernel: &mut Kernel, id: u32, path: &str) -> Exec {
     touch_ports(kernel);
     if path.is_empty() {
         let held = inet(kernel, id);
-        held.state = TcpState::Close;
-        held.peer_address = 0;
-        held.peer_port = 0;
-        if !held.address_locked {
-            held.address = 0;
-        }
-        if !held.port_locked {
-            held.port = 0;
+        let port_freed = !held.port_locked;
+        held.dissociate();
+        if port_freed {
             touch_ports(kernel);
         }
         return Exec::Done(CallResult::Value { value: 0 });
