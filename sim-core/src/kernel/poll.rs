@@ -151,6 +151,16 @@ impl Kernel {
             FileObject::Socket(id) => {
                 let Some(socket) = self.socket(id) else { return 0 };
                 let asks_read = events & READ_EVENTS != 0 || events & WRITE_EVENTS == 0;
+                // `tcp_poll` in `SYN_SENT`: nothing to read or write yet, and no hang-up.
+                if socket.inet.is_some_and(|inet| inet.state == super::tcp::TcpState::SynSent) {
+                    if asks_read {
+                        queues.push(Queue::SocketRead(id));
+                    }
+                    if events & WRITE_EVENTS != 0 {
+                        queues.push(Queue::SocketWrite(id));
+                    }
+                    return if socket.error.is_some() { POLLERR } else { 0 };
+                }
                 if asks_read {
                     queues.push(Queue::SocketRead(id));
                 }

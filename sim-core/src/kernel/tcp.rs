@@ -320,22 +320,23 @@ fn listener_at(kernel: &Kernel, address: u32, port: u16) -> Option<u32> {
 pub(crate) fn connect(kernel: &mut Kernel, pid: Pid, id: u32, path: &str, nonblock: bool, trace: &mut Trace) -> Exec {
     let socket = kernel.socket_mut(id);
     let held = *socket.inet.as_ref().expect("an AF_INET socket");
+    if held.state == TcpState::SynSent {
+        // `SS_CONNECTING` while its SYN waits to be sent again (after `EINPROGRESS`, or a call
+        // interrupted by a signal, or made again): a blocking call waits on, a non-blocking one is
+        // `EALREADY`.
+        if nonblock {
+            return Kernel::error(EALREADY);
+        }
+        return Exec::Block(BlockReason::SocketBacklog { socket: syn_listener(kernel, held) });
+    }
     if held.connecting {
-        // `SS_CONNECTING` after an `EINPROGRESS`: the handshake is over (on the loopback it ends as the
-        // first call returns), so this call reports it: its error once, or 0 and connected from now on.
+        // `SS_CONNECTING` after an `EINPROGRESS`, the handshake over: this call reports it, its error
+        // once, or 0 and connected from now on.
         inet(kernel, id).connecting = false;
         return match kernel.socket_mut(id).error.take() {
             Some(errno) => Kernel::error(errno),
             None => Exec::Done(CallResult::Value { value: 0 }),
         };
-    }
-    if held.state == TcpState::SynSent {
-        // `SS_CONNECTING` while its SYN waits to be sent again (a call interrupted by a signal, or
-        // made again): a blocking call waits on, a non-blocking one is `EALREADY`.
-        if nonblock {
-            return Kernel::error(EALREADY);
-        }
-        return Exec::Block(BlockReason::SocketBacklog { socket: syn_listener(kernel, held) });
     }
     if held.state != TcpState::Close || socket.peer != 0 {
         return Kernel::error(EISCONN);
@@ -393,12 +394,6 @@ pub(crate) fn connect(kernel: &mut Kernel, pid: Pid, id: u32, path: &str, nonblo
     // `sk_acceptq_is_full`: more than the backlog waiting. The listener drops the SYN
     // (`tcp_conn_request`), and the client's timer sends it again (see `syn_timer`).
     if target.pending.len() as u32 > target.backlog {
-        if nonblock {
-            let detail = "a non-blocking connect to a listener whose accept queue is full: its SYN is sent again \
-                          while the program goes on, which is not modelled (a blocking connect is)"
-                .to_string();
-            return kernel.halt("not_modelled", detail);
-        }
         let client = end_of(kernel, id);
         segment(kernel, trace, pid, client, end_of(kernel, listener), SEGMENT_SYN | SEGMENT_DROPPED, 0);
         let now = kernel.now_in_step();
@@ -409,6 +404,10 @@ pub(crate) fn connect(kernel: &mut Kernel, pid: Pid, id: u32, path: &str, nonblo
         inet.syn_at = now;
         inet.syn_retransmits = 0;
         kernel.set_timer(pid, now + SYN_RETRANSMITS_MS[0] * 1_000_000, TimerKind::SynRetransmit { socket: id });
+        if nonblock {
+            // `EINPROGRESS`; the timer goes on, and the `connect` after the outcome reports it.
+            return Kernel::error(EINPROGRESS);
+        }
         return Exec::Block(BlockReason::SocketBacklog { socket: listener });
     }
     establish(kernel, pid, id, listener, destination, trace);
@@ -485,6 +484,9 @@ pub(crate) fn syn_timer(kernel: &mut Kernel, id: u32, pid: Pid, trace: &mut Trac
         inet.dissociate();
         kernel.socket_mut(id).error = Some(errno);
     }
+    // `tcp_finish_connect` or `tcp_done`: the socket's state changed (`sk_state_change`), which its
+    // pollers and epoll items hear.
+    super::socket::state_changed(kernel, id, pid, trace);
     let asleep = matches!(kernel.process(pid).state, super::ProcState::Blocked(BlockReason::SocketBacklog { .. }))
         && kernel
             .process(pid)
