@@ -701,7 +701,7 @@ impl Kernel {
                 self.fire_timers(trace);
             }
         }
-        if self.unix_gc_pending {
+        if crate::IPC && self.unix_gc_pending {
             self.collect_unix_garbage(pid, trace);
         }
         if self.limit.is_some() {

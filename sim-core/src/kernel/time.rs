@@ -132,7 +132,10 @@ impl Kernel {
                     trace.record(Event { step: self.step as u32, kind: EventKind::Alarm { pid: timer.pid } });
                     super::signal::generate(self, super::signal::Sent::alarm(timer.pid), trace);
                 }
-                TimerKind::SynRetransmit { socket } => super::tcp::syn_timer(self, socket, timer.pid, trace),
+                TimerKind::SynRetransmit { socket } if crate::IPC => {
+                    super::tcp::syn_timer(self, socket, timer.pid, trace)
+                }
+                TimerKind::SynRetransmit { .. } => {}
             }
         }
     }
