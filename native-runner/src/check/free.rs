@@ -12,7 +12,7 @@
 //! then.
 //!
 //! A run ends when every process has ended (`all-exited`), or as a deadlock when every live process has
-//! been asleep in its call, with nothing else to do, for [`QUIET`] twice over (they are then killed).
+//! been asleep in its call, with nothing else to do, for [`QUIET`] twice over ([`CONNECT_QUIET`] while one sleeps in `connect`; they are then killed).
 //! Its outcome is written in the explorer's terms ([`sim_core::explore::Outcome`]): how the run ended,
 //! each process's end by name, and which declared outcomes happened (their conditions evaluated on the
 //! real results). The model's outcomes come from [`sim_core::explore::explore`]; an outcome Linux shows
@@ -47,6 +47,9 @@ use std::time::{Duration, Instant};
 /// How long every live process must be seen asleep in its call, twice in a row, before a run counts as
 /// deadlocked.
 const QUIET: Duration = Duration::from_millis(100);
+/// The same while a process sleeps in `connect`: past a TCP SYN's fifth retransmission (5 s), so that a
+/// client whose SYN a full accept queue dropped is not taken for a deadlock.
+const CONNECT_QUIET: Duration = Duration::from_millis(5500);
 /// The longest one free run may take; past it the run is reported as unclear.
 const RUN_LIMIT: Duration = Duration::from_secs(60);
 /// How long a new process may take to say it is ready.
@@ -1110,9 +1113,18 @@ impl<'n> Driver<'n> {
                 asleep_since = None;
                 continue;
             }
+            // A TCP client asleep in `connect` may be waiting for Linux's own timer to send its SYN
+            // again (1, 2, 3, 4 and 5 s after the first, when an accept queue was full): the run is
+            // not quiet until those have had their chance.
+            let connecting = self
+                .procs
+                .iter()
+                .filter(|proc| proc.channel.is_some())
+                .any(|proc| host::syscall_line(proc.outer).is_some_and(|(number, _)| number == libc::SYS_connect));
+            let quiet = if connecting { CONNECT_QUIET } else { QUIET };
             match asleep_since {
                 None => asleep_since = Some(Instant::now()),
-                Some(since) if since.elapsed() >= QUIET => break true,
+                Some(since) if since.elapsed() >= quiet => break true,
                 Some(_) => {}
             }
         };
