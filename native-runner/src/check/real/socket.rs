@@ -41,42 +41,32 @@ fn address(command: &CallView) -> (libc::sockaddr_storage, i64) {
     (storage, len)
 }
 
-/// The address family of socket `fd` (`SO_DOMAIN`), if it is one.
-fn domain_of(fd: i64) -> Option<i32> {
-    let mut domain: libc::c_int = 0;
+/// An int option of socket `fd` at `SOL_SOCKET`, if it has one.
+fn int_option(fd: i64, option: libc::c_int) -> Option<i32> {
+    let mut value: libc::c_int = 0;
     let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-    // SAFETY: the option is an int, written into `domain`.
+    // SAFETY: the option is an int, written into `value`.
     let done = unsafe {
         libc::getsockopt(
             guard(fd) as i32,
             libc::SOL_SOCKET,
-            libc::SO_DOMAIN,
-            &mut domain as *mut libc::c_int as *mut libc::c_void,
+            option,
+            &mut value as *mut libc::c_int as *mut libc::c_void,
             &mut len,
         )
     } == 0;
-    done.then_some(domain)
+    done.then_some(value)
+}
+
+/// The address family of socket `fd` (`SO_DOMAIN`), if it is one.
+fn domain_of(fd: i64) -> Option<i32> {
+    int_option(fd, libc::SO_DOMAIN)
 }
 
 /// Whether a receive on `fd` with `flags` takes its bytes without copying them: TCP's `MSG_TRUNC`
 /// (`tcp_recvmsg_locked`), whose result the simulator gives as a number alone.
 fn discards(fd: i64, flags: i64) -> bool {
-    if flags & libc::MSG_TRUNC as i64 == 0 {
-        return false;
-    }
-    let mut protocol: libc::c_int = 0;
-    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-    // SAFETY: the option is an int, written into `protocol`.
-    let done = unsafe {
-        libc::getsockopt(
-            guard(fd) as i32,
-            libc::SOL_SOCKET,
-            libc::SO_PROTOCOL,
-            &mut protocol as *mut libc::c_int as *mut libc::c_void,
-            &mut len,
-        )
-    } == 0;
-    done && protocol == libc::IPPROTO_TCP
+    flags & libc::MSG_TRUNC as i64 != 0 && int_option(fd, libc::SO_PROTOCOL) == Some(libc::IPPROTO_TCP)
 }
 
 /// A `struct sockaddr_un` for the real path `path`, and its length.
@@ -225,19 +215,7 @@ fn receive_with_rights<'a>(command: &CallView<'a>, data: &'a mut Region) -> Out<
     let fd = guard(command.arg(0));
     let count = command.arg(1);
     let room = command.arg(2).clamp(0, sim_core::linux::socket::SCM_MAX_FD) as u32;
-    let mut passcred: libc::c_int = 0;
-    let mut option_len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-    // SAFETY: the option is an int, written into `passcred`.
-    let asked = unsafe {
-        libc::getsockopt(
-            fd as i32,
-            libc::SOL_SOCKET,
-            libc::SO_PASSCRED,
-            &mut passcred as *mut libc::c_int as *mut libc::c_void,
-            &mut option_len,
-        )
-    } == 0
-        && passcred != 0;
+    let asked = int_option(fd, libc::SO_PASSCRED).is_some_and(|passcred| passcred != 0);
     let Some(bytes) = data.ensure(count.max(0) as usize) else { super::sys::exit_now(exit_code::NO_MEMORY) };
     let mut iov = libc::iovec { iov_base: bytes.as_mut_ptr() as *mut libc::c_void, iov_len: bytes.len() };
     let mut control = [0u64; CONTROL_WORDS + CREDS_WORDS];
