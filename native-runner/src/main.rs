@@ -35,6 +35,14 @@ enum Format {
 }
 
 #[derive(Subcommand)]
+enum BenchWhat {
+    /// Every IPC mechanism measured on this host: ping-pong round trips and one-way streams, at each
+    /// message size, with both processes on one CPU and on two, every transfer checked; beside each, the
+    /// simulator's account of the same exchange; then the seed's claims as measured ratios.
+    Real(bench::real::RealArgs),
+}
+
+#[derive(Subcommand)]
 enum Command {
     /// Run a scenario in the simulator and print its trace.
     Sim {
@@ -148,7 +156,11 @@ enum Command {
     /// Print a scenario's syntax tree as JSON.
     Parse { file: std::path::PathBuf },
     /// Measure simulated system calls per second on a pipe ping-pong, beside real Linux pipes.
+    #[command(args_conflicts_with_subcommands = true)]
     Bench {
+        /// `real`: every IPC mechanism measured on this host (without it: the simulator's speed).
+        #[command(subcommand)]
+        what: Option<BenchWhat>,
         /// Round trips (each is four system calls: two writes and two reads).
         #[arg(long, default_value_t = 1_000_000)]
         messages: u32,
@@ -224,7 +236,8 @@ fn main() -> ExitCode {
             }
             Err(code) => code,
         },
-        Command::Bench { messages, repeat, json } => bench::run(messages, repeat, json.as_deref()),
+        Command::Bench { what: Some(BenchWhat::Real(args)), .. } => bench::real::run(&args),
+        Command::Bench { what: None, messages, repeat, json } => bench::run(messages, repeat, json.as_deref()),
         Command::Explore {
             file,
             max_states,

@@ -9,6 +9,8 @@ use std::time::Instant;
 
 pub use sim_core::bench::ping_pong_scenario;
 
+pub mod real;
+
 /// How the simulator stores its trace during a measurement.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Storage {

@@ -1,0 +1,741 @@
+//! `ipclab bench real`: every IPC mechanism measured on this host the same way, both processes on one CPU
+//! and on two, with every transfer checked, beside the simulator's account of the same exchange.
+//!
+//! Each case (a mechanism, a message size, a placement, a pattern) forks a server, pins both processes,
+//! and drives it over a control pipe that stays outside the timed region:
+//!
+//! - **ping-pong**: the client sends a message, the server checks it and answers with another, which the
+//!   client checks. Round trips are timed in batches (one round trip a batch unless a round trip is
+//!   shorter than 2 µs, when the reading of the clock would weigh on it), after a tenth as many warm-up
+//!   batches; the figures are percentiles of the batches' times per round trip.
+//! - **stream**: the client sends messages one way as fast as the mechanism takes them, the server checks
+//!   each and acknowledges the last. Trials of about 10 ms each after a warm-up trial; the figures are
+//!   percentiles of the trials' times per message, and throughput is the size over the median.
+
+mod janitor;
+mod mechanism;
+mod model;
+mod shm;
+
+use janitor::{Janitor, Object};
+use mechanism::{End, Mechanism, Pair};
+use std::io::Write as _;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+/// Set by SIGALRM: a trial took longer than its limit, so the other end must have stopped.
+static TIMED_OUT: AtomicBool = AtomicBool::new(false);
+
+pub fn timed_out() -> bool {
+    TIMED_OUT.load(Ordering::Relaxed)
+}
+
+extern "C" fn on_alarm(_: libc::c_int) {
+    TIMED_OUT.store(true, Ordering::Relaxed);
+}
+
+/// Seconds a single trial may take before the benchmark decides its server has stopped.
+const TRIAL_LIMIT: u32 = 30;
+
+#[derive(clap::Args, Debug)]
+pub struct RealArgs {
+    /// Mechanisms to measure, by name (repeatable, or comma-separated); all of them unless given.
+    #[arg(long = "mechanism", value_delimiter = ',')]
+    mechanisms: Vec<String>,
+    /// Message sizes (repeatable, or comma-separated), in bytes or with K or M (64, 4K, 1M).
+    #[arg(long = "size", value_delimiter = ',', default_values = ["64", "4K", "32K", "64K", "1M"])]
+    sizes: Vec<String>,
+    /// Where the two processes run: `same` (one CPU), `split` (two CPUs) or `both`.
+    #[arg(long, default_value = "both")]
+    placement: String,
+    /// Patterns: `ping-pong`, `stream` or `both`.
+    #[arg(long, default_value = "both")]
+    pattern: String,
+    /// Seconds of measurement for each case (after its warm-up).
+    #[arg(long, default_value_t = 0.15)]
+    seconds: f64,
+    /// Run each case for a fixed handful of checked messages and print the counts, without timing
+    /// anything: a quick proof that every arm moves the right bytes.
+    #[arg(long)]
+    check_only: bool,
+    /// Also write the results as JSON to this file.
+    #[arg(long)]
+    json: Option<std::path::PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Placement {
+    Same,
+    Split,
+}
+
+impl Placement {
+    fn name(self) -> &'static str {
+        match self {
+            Placement::Same => "same CPU",
+            Placement::Split => "two CPUs",
+        }
+    }
+    fn key(self) -> &'static str {
+        match self {
+            Placement::Same => "same",
+            Placement::Split => "split",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pattern {
+    PingPong,
+    Stream,
+}
+
+impl Pattern {
+    fn key(self) -> &'static str {
+        match self {
+            Pattern::PingPong => "ping-pong",
+            Pattern::Stream => "stream",
+        }
+    }
+}
+
+/// Parses `64`, `4K`, `1M` (binary multiples).
+fn parse_size(text: &str) -> Result<usize, String> {
+    let trimmed = text.trim();
+    let (digits, unit) = match trimmed.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((at, _)) => trimmed.split_at(at),
+        None => (trimmed, ""),
+    };
+    let number: usize =
+        digits.parse().map_err(|_| format!("--size {text:?}: expected a number of bytes such as 64, 4K or 1M"))?;
+    let scale = match unit.to_ascii_uppercase().as_str() {
+        "" | "B" => 1,
+        "K" | "KIB" => 1 << 10,
+        "M" | "MIB" => 1 << 20,
+        _ => return Err(format!("--size {text:?}: unknown unit {unit:?} (use K or M)")),
+    };
+    let bytes = number.saturating_mul(scale);
+    if !(8..=(16 << 20)).contains(&bytes) {
+        return Err(format!("--size {text:?}: sizes go from 8 bytes to 16M"));
+    }
+    Ok(bytes)
+}
+
+pub fn size_text(bytes: usize) -> String {
+    if bytes >= 1 << 20 && bytes.is_multiple_of(1 << 20) {
+        format!("{} MiB", bytes >> 20)
+    } else if bytes >= 1 << 10 && bytes.is_multiple_of(1 << 10) {
+        format!("{} KiB", bytes >> 10)
+    } else {
+        format!("{bytes} B")
+    }
+}
+
+/// The messages of a case: three requests and three replies that differ from each other everywhere (so
+/// a stale, repeated or mixed-up message fails its check), a credit and an acknowledgement.
+struct Messages {
+    requests: [Vec<u8>; 3],
+    replies: [Vec<u8>; 3],
+    credit: Vec<u8>,
+    ack: Vec<u8>,
+}
+
+impl Messages {
+    fn new(mechanism: Mechanism, size: usize) -> Messages {
+        if mechanism.counter() {
+            let value = |n: u64| n.to_le_bytes().to_vec();
+            return Messages {
+                requests: [value(1), value(2), value(3)],
+                replies: [value(11), value(12), value(13)],
+                credit: value(100),
+                ack: value(200),
+            };
+        }
+        let bytes = |seed: u64| {
+            let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ size as u64;
+            let mut out = Vec::with_capacity(size + 8);
+            while out.len() < size {
+                // SplitMix64.
+                state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+                let mut z = state;
+                z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+                z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+                out.extend_from_slice(&(z ^ (z >> 31)).to_le_bytes());
+            }
+            out.truncate(size);
+            out
+        };
+        Messages {
+            requests: [bytes(1), bytes(2), bytes(3)],
+            replies: [bytes(11), bytes(12), bytes(13)],
+            credit: b"credit!!".to_vec(),
+            ack: b"ack-ack!".to_vec(),
+        }
+    }
+}
+
+const PING: u8 = 1;
+const STREAM: u8 = 2;
+
+fn send_command(control: &OwnedFd, kind: u8, count: u64, window: u64) -> Result<(), String> {
+    let mut command = [0u8; 17];
+    command[0] = kind;
+    command[1..9].copy_from_slice(&count.to_le_bytes());
+    command[9..17].copy_from_slice(&window.to_le_bytes());
+    nix::unistd::write(control, &command).map_err(|error| format!("control pipe: {error}"))?;
+    Ok(())
+}
+
+/// The server: reads commands until the control pipe ends, and runs each.
+fn serve(end: &mut dyn End, control: OwnedFd, messages: &Messages) -> Result<(), String> {
+    let mut command = [0u8; 17];
+    loop {
+        let mut got = 0;
+        while got < command.len() {
+            match nix::unistd::read(control.as_raw_fd(), &mut command[got..]) {
+                Ok(0) => return Ok(()),
+                Ok(count) => got += count,
+                Err(nix::errno::Errno::EINTR) => continue,
+                Err(error) => return Err(format!("control pipe: {error}")),
+            }
+        }
+        let count = u64::from_le_bytes(command[1..9].try_into().expect("8 bytes"));
+        let window = u64::from_le_bytes(command[9..17].try_into().expect("8 bytes"));
+        match command[0] {
+            PING => {
+                for round in 0..count {
+                    let index = (round % 3) as usize;
+                    end.recv_check(&messages.requests[index]).map_err(|error| format!("request {round}: {error}"))?;
+                    end.send(&messages.replies[index]).map_err(|error| format!("reply {round}: {error}"))?;
+                }
+                end.settle()?;
+            }
+            STREAM => {
+                for number in 0..count {
+                    let index = (number % 3) as usize;
+                    end.recv_check(&messages.requests[index]).map_err(|error| format!("message {number}: {error}"))?;
+                    if window > 0 && (number + 1) % window == 0 {
+                        end.send(&messages.credit).map_err(|error| format!("credit: {error}"))?;
+                    }
+                }
+                end.settle()?;
+                end.send(&messages.ack).map_err(|error| format!("acknowledgement: {error}"))?;
+            }
+            other => return Err(format!("unknown command {other}")),
+        }
+    }
+}
+
+fn ping_pong_trial(
+    end: &mut dyn End,
+    control: &OwnedFd,
+    messages: &Messages,
+    batches: u64,
+    batch: u64,
+) -> Result<Vec<f64>, String> {
+    send_command(control, PING, batches * batch, 0)?;
+    let mut samples = Vec::with_capacity(batches as usize);
+    let mut round = 0u64;
+    for _ in 0..batches {
+        let started = Instant::now();
+        for _ in 0..batch {
+            let index = (round % 3) as usize;
+            end.send(&messages.requests[index]).map_err(|error| format!("request {round}: {error}"))?;
+            end.recv_check(&messages.replies[index]).map_err(|error| format!("reply {round}: {error}"))?;
+            round += 1;
+        }
+        samples.push(started.elapsed().as_nanos() as f64 / batch as f64);
+    }
+    end.settle()?;
+    Ok(samples)
+}
+
+/// One stream trial of `count` messages; returns its time per message, in nanoseconds.
+fn stream_trial(
+    end: &mut dyn End,
+    control: &OwnedFd,
+    messages: &Messages,
+    count: u64,
+    window: u64,
+) -> Result<f64, String> {
+    send_command(control, STREAM, count, window)?;
+    let started = Instant::now();
+    let mut credits = 0u64;
+    for number in 0..count {
+        if window > 0 {
+            while number >= (credits + 2) * window {
+                end.recv_check(&messages.credit).map_err(|error| format!("credit: {error}"))?;
+                credits += 1;
+            }
+        }
+        end.send(&messages.requests[(number % 3) as usize]).map_err(|error| format!("message {number}: {error}"))?;
+    }
+    if let Some(owed) = count.checked_div(window) {
+        while credits < owed {
+            end.recv_check(&messages.credit).map_err(|error| format!("credit: {error}"))?;
+            credits += 1;
+        }
+    }
+    end.recv_check(&messages.ack).map_err(|error| format!("acknowledgement: {error}"))?;
+    let elapsed = started.elapsed();
+    end.settle()?;
+    Ok(elapsed.as_nanos() as f64 / count as f64)
+}
+
+/// What one case measured.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct CaseResult {
+    pub mechanism: &'static str,
+    pub size: usize,
+    pub placement: &'static str,
+    pub pattern: &'static str,
+    /// Messages (ping-pong: round trips) checked, warm-up included.
+    pub messages: u64,
+    /// Bytes checked at their destination, warm-up included.
+    pub bytes_checked: u64,
+    /// Round trips in each timed batch (ping-pong), or messages in each trial (stream).
+    pub batch: u64,
+    /// Timed samples (batches or trials), warm-up excluded; 0 with --check-only.
+    pub samples: u64,
+    /// Nanoseconds per round trip (ping-pong) or per message (stream).
+    pub p50_ns: f64,
+    pub p99_ns: f64,
+    pub min_ns: f64,
+    pub max_ns: f64,
+    /// The interquartile range, over the median.
+    pub spread: f64,
+    /// Voluntary context switches of both processes (getrusage), per message or round trip.
+    pub switches: f64,
+}
+
+impl CaseResult {
+    /// Bytes per second one way (stream) or both ways together (ping-pong).
+    pub fn throughput(&self) -> f64 {
+        if self.p50_ns <= 0.0 {
+            return 0.0;
+        }
+        let bytes = if self.pattern == "stream" { self.size } else { 2 * self.size };
+        bytes as f64 / (self.p50_ns * 1e-9)
+    }
+}
+
+fn percentile(sorted: &[f64], fraction: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    // Nearest rank.
+    let rank = ((fraction * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+struct Plan {
+    seconds: f64,
+    check_only: bool,
+}
+
+/// How many messages --check-only moves in each case.
+const CHECK_ROUNDS: u64 = 24;
+
+fn run_case(
+    end: &mut dyn End,
+    control: &OwnedFd,
+    messages: &Messages,
+    mechanism: Mechanism,
+    size: usize,
+    pattern: Pattern,
+    plan: &Plan,
+) -> Result<(Vec<f64>, u64, u64), String> {
+    let window = mechanism.window(size);
+    let budget_ns = plan.seconds * 1e9;
+    match pattern {
+        Pattern::PingPong => {
+            if plan.check_only {
+                ping_pong_trial(end, control, messages, CHECK_ROUNDS, 1)?;
+                return Ok((Vec::new(), CHECK_ROUNDS, 1));
+            }
+            // A pilot to learn the round trip's order of magnitude.
+            let pilot = ping_pong_trial(end, control, messages, 16, 1)?;
+            let mut sorted = pilot.clone();
+            sorted.sort_by(f64::total_cmp);
+            let round_trip = percentile(&sorted, 0.5).max(1.0);
+            let batch = ((2000.0 / round_trip).ceil() as u64).clamp(1, 4096);
+            let batches = ((budget_ns / (batch as f64 * round_trip)) as u64).clamp(30, 50_000);
+            let warm = (batches / 10).max(3);
+            let mut samples = ping_pong_trial(end, control, messages, warm + batches, batch)?;
+            samples.drain(..warm as usize);
+            Ok((samples, 16 + (warm + batches) * batch, batch))
+        }
+        Pattern::Stream => {
+            if plan.check_only {
+                stream_trial(end, control, messages, CHECK_ROUNDS, window)?;
+                return Ok((Vec::new(), CHECK_ROUNDS, CHECK_ROUNDS));
+            }
+            let pilot_count = ((256 << 10) / size).clamp(4, 4096) as u64;
+            let per_message = stream_trial(end, control, messages, pilot_count, window)?.max(1.0);
+            let count = ((10e6 / per_message) as u64).clamp(4, 1 << 20);
+            let trials = ((budget_ns / (count as f64 * per_message)) as u64).clamp(5, 200);
+            // One warm-up trial, not counted.
+            stream_trial(end, control, messages, count, window)?;
+            let mut samples = Vec::with_capacity(trials as usize);
+            for _ in 0..trials {
+                samples.push(stream_trial(end, control, messages, count, window)?);
+            }
+            Ok((samples, pilot_count + (trials + 1) * count, count))
+        }
+    }
+}
+
+fn pin(pid: i32, cpu: usize) -> Result<(), String> {
+    let mut set = nix::sched::CpuSet::new();
+    set.set(cpu).map_err(|error| format!("CPU {cpu}: {error}"))?;
+    nix::sched::sched_setaffinity(nix::unistd::Pid::from_raw(pid), &set)
+        .map_err(|error| format!("sched_setaffinity to CPU {cpu}: {error}"))
+}
+
+/// Runs one case: makes the mechanism, forks and pins its server, measures, and removes everything.
+#[allow(clippy::too_many_arguments)]
+fn case(
+    mechanism: Mechanism,
+    size: usize,
+    placement: Placement,
+    pattern: Pattern,
+    cpus: &[usize],
+    plan: &Plan,
+    dir: &std::path::Path,
+    janitor: &mut Janitor,
+) -> Result<CaseResult, String> {
+    let messages = Messages::new(mechanism, size);
+    let pair = mechanism::open(mechanism, size, dir, janitor)?;
+    let (control_read, control_write) = nix::unistd::pipe().map_err(|error| format!("pipe: {error}"))?;
+    let parent = std::process::id() as i32;
+    let server_cpu = match placement {
+        Placement::Same => cpus[0],
+        Placement::Split => cpus[1],
+    };
+    // SAFETY: the benchmark is single-threaded; the child serves and calls _exit.
+    let child = match unsafe { nix::unistd::fork() }.map_err(|error| format!("fork: {error}"))? {
+        nix::unistd::ForkResult::Child => {
+            // SAFETY: closes the janitor's pipe (so that only the benchmark's end keeps it open), asks to be
+            // killed when the benchmark dies, and leaves if it already has.
+            unsafe {
+                libc::close(janitor.fd());
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                if libc::getppid() != parent {
+                    libc::_exit(1);
+                }
+            }
+            drop(control_write);
+            let Pair { client, mut server, .. } = pair;
+            drop(client);
+            server.set_peer(parent);
+            let status = match pin(0, server_cpu).and_then(|()| serve(server.as_mut(), control_read, &messages)) {
+                Ok(()) => 0,
+                Err(message) => {
+                    note!("ipclab bench real: {} server: {message}", mechanism.name());
+                    1
+                }
+            };
+            drop(server);
+            // SAFETY: _exit skips the parent's buffers and atexit handlers.
+            unsafe { libc::_exit(status) }
+        }
+        nix::unistd::ForkResult::Parent { child } => child,
+    };
+    let server_object = Object::Pid(child.as_raw());
+    janitor.keep(&server_object);
+    drop(control_read);
+    let mut client = pair.client;
+    drop(pair.server);
+    client.set_peer(child.as_raw());
+    let before = voluntary_switches();
+    let measured = pin(0, cpus[0]).and_then(|()| {
+        TIMED_OUT.store(false, Ordering::Relaxed);
+        // SAFETY: alarm only schedules a SIGALRM, whose handler sets a flag.
+        unsafe { libc::alarm(TRIAL_LIMIT + (plan.seconds * 4.0).ceil() as u32) };
+        let result = run_case(client.as_mut(), &control_write, &messages, mechanism, size, pattern, plan);
+        // SAFETY: as above.
+        unsafe { libc::alarm(0) };
+        result
+    });
+    drop(control_write);
+    drop(client);
+    if measured.is_err() {
+        // SAFETY: kills the server this case forked.
+        unsafe { libc::kill(child.as_raw(), libc::SIGKILL) };
+    }
+    let client_switches = voluntary_switches() - before;
+    let (status, server_switches) = reap(child.as_raw());
+    janitor.forget(&server_object);
+    for object in &pair.objects {
+        janitor.remove(object);
+    }
+    let (mut samples, count, batch) = measured?;
+    if status != Some(0) {
+        return Err(match status {
+            Some(code) => format!("the server exited with status {code}"),
+            None => "the server was killed by a signal".to_string(),
+        });
+    }
+    samples.sort_by(f64::total_cmp);
+    let p50 = percentile(&samples, 0.5);
+    let message_bytes = size as u64 * if pattern == Pattern::PingPong { 2 } else { 1 };
+    Ok(CaseResult {
+        mechanism: mechanism.name(),
+        size,
+        placement: placement.key(),
+        pattern: pattern.key(),
+        messages: count,
+        bytes_checked: count * message_bytes,
+        batch,
+        samples: samples.len() as u64,
+        p50_ns: p50,
+        p99_ns: percentile(&samples, 0.99),
+        min_ns: samples.first().copied().unwrap_or(0.0),
+        max_ns: samples.last().copied().unwrap_or(0.0),
+        switches: (client_switches + server_switches) as f64 / count as f64,
+        spread: if p50 > 0.0 { (percentile(&samples, 0.75) - percentile(&samples, 0.25)) / p50 } else { 0.0 },
+    })
+}
+
+/// Voluntary context switches of this process so far.
+fn voluntary_switches() -> i64 {
+    // SAFETY: getrusage fills a plain structure.
+    unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
+        usage.ru_nvcsw
+    }
+}
+
+/// Waits for the server; returns its exit status (`None` if a signal ended it) and its voluntary context
+/// switches.
+fn reap(pid: i32) -> (Option<i32>, i64) {
+    // SAFETY: wait4 for a child of this process, filling a status and a plain structure.
+    unsafe {
+        let mut status = 0;
+        let mut usage: libc::rusage = std::mem::zeroed();
+        loop {
+            let got = libc::wait4(pid, &mut status, 0, &mut usage);
+            if got == pid {
+                break;
+            }
+            if got < 0 && std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
+                return (None, 0);
+            }
+        }
+        let code = if libc::WIFEXITED(status) { Some(libc::WEXITSTATUS(status)) } else { None };
+        (code, usage.ru_nvcsw)
+    }
+}
+
+/// memcpy of 1 MiB within one process: the bound on any shared-memory transfer of that size.
+fn memcpy_rate() -> f64 {
+    let size = 1 << 20;
+    let source: Vec<u8> = (0..size).map(|index| (index * 31 % 251) as u8).collect();
+    let mut destination = vec![0u8; size];
+    let mut samples = Vec::new();
+    for round in 0..300 {
+        let started = Instant::now();
+        destination.copy_from_slice(std::hint::black_box(&source));
+        std::hint::black_box(&mut destination);
+        if round >= 30 {
+            samples.push(started.elapsed().as_nanos() as f64);
+        }
+    }
+    assert_eq!(destination, source);
+    samples.sort_by(f64::total_cmp);
+    size as f64 / (percentile(&samples, 0.5) * 1e-9)
+}
+
+fn machine() -> serde_json::Value {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find(|line| line.starts_with("model name"))
+                .map(|line| line.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".into());
+    let kernel =
+        nix::sys::utsname::uname().map(|name| name.release().to_string_lossy().into_owned()).unwrap_or_default();
+    let cpus = std::thread::available_parallelism().map(|count| count.get()).unwrap_or(1);
+    serde_json::json!({ "cpu": cpu, "cpus": cpus, "kernel": kernel })
+}
+
+pub fn run(args: &RealArgs) -> ExitCode {
+    match run_inner(args) {
+        Ok(code) => code,
+        Err(message) => {
+            note!("ipclab bench real: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn choose<T: Copy>(text: &str, what: &str, both: [T; 2], names: [&str; 2]) -> Result<Vec<T>, String> {
+    match text {
+        "both" => Ok(both.to_vec()),
+        name if name == names[0] => Ok(vec![both[0]]),
+        name if name == names[1] => Ok(vec![both[1]]),
+        other => Err(format!("--{what} {other:?}: expected {}, {} or both", names[0], names[1])),
+    }
+}
+
+fn run_inner(args: &RealArgs) -> Result<ExitCode, String> {
+    let mechanisms: Vec<Mechanism> = if args.mechanisms.is_empty() {
+        Mechanism::ALL.to_vec()
+    } else {
+        args.mechanisms
+            .iter()
+            .map(|name| {
+                Mechanism::from_name(name.trim()).ok_or_else(|| {
+                    let known: Vec<&str> = Mechanism::ALL.iter().map(|mechanism| mechanism.name()).collect();
+                    format!("--mechanism {name:?}: unknown; the mechanisms are {}", known.join(", "))
+                })
+            })
+            .collect::<Result<_, _>>()?
+    };
+    let mut sizes: Vec<usize> = args.sizes.iter().map(|text| parse_size(text)).collect::<Result<_, _>>()?;
+    sizes.sort_unstable();
+    sizes.dedup();
+    let placements = choose(&args.placement, "placement", [Placement::Same, Placement::Split], ["same", "split"])?;
+    let patterns = choose(&args.pattern, "pattern", [Pattern::PingPong, Pattern::Stream], ["ping-pong", "stream"])?;
+    if !(args.seconds.is_finite() && args.seconds > 0.0 && args.seconds <= 60.0) {
+        return Err(format!("--seconds {}: expected more than 0 and at most 60", args.seconds));
+    }
+    let original = nix::sched::sched_getaffinity(nix::unistd::Pid::from_raw(0))
+        .map_err(|error| format!("sched_getaffinity: {error}"))?;
+    let cpus: Vec<usize> =
+        (0..nix::sched::CpuSet::count()).filter(|cpu| original.is_set(*cpu).unwrap_or(false)).collect();
+    let placements: Vec<Placement> = placements
+        .into_iter()
+        .filter(|placement| {
+            let possible = *placement == Placement::Same || cpus.len() >= 2;
+            if !possible {
+                note!("ipclab bench real: this process may run on one CPU only; the two-CPU placement is left out");
+            }
+            possible
+        })
+        .collect();
+    if placements.is_empty() || cpus.is_empty() {
+        return Err("no placement left to measure".into());
+    }
+
+    // Every case: counters only at 8 bytes (their messages are numbers).
+    let mut cases = Vec::new();
+    for &mechanism in &mechanisms {
+        let case_sizes: Vec<usize> =
+            if mechanism.counter() { vec![8] } else { sizes.iter().copied().filter(|size| *size >= 8).collect() };
+        for &size in &case_sizes {
+            for &pattern in &patterns {
+                for &placement in &placements {
+                    cases.push((mechanism, size, placement, pattern));
+                }
+            }
+        }
+    }
+    let plan = Plan { seconds: args.seconds, check_only: args.check_only };
+
+    // SAFETY: installs a handler that only stores to an atomic, without SA_RESTART so that a blocked
+    // call returns EINTR when the alarm rings.
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = on_alarm as extern "C" fn(libc::c_int) as *const () as usize;
+        libc::sigemptyset(&mut action.sa_mask);
+        libc::sigaction(libc::SIGALRM, &action, std::ptr::null_mut());
+    }
+    let (request_signal, reply_signal) = mechanism::signal_numbers();
+    let old_mask = mechanism::block_signals(&[request_signal, reply_signal]);
+
+    let mut janitor = Janitor::start()?;
+    let dir = std::env::temp_dir().join(format!("ipclab-bench-{}", std::process::id()));
+    let dir_object = Object::Dir(dir.clone());
+    janitor.keep(&dir_object);
+    std::fs::create_dir(&dir).map_err(|error| format!("cannot create {}: {error}", dir.display()))?;
+
+    let progress = indicatif::ProgressBar::new(cases.len() as u64);
+    progress.set_style(
+        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} cases, {elapsed} {msg}")
+            .expect("a valid template"),
+    );
+    let hidden = progress.is_hidden();
+    note!(
+        "ipclab bench real: {} cases ({} mechanisms, sizes {}, {}, {}){}",
+        cases.len(),
+        mechanisms.len(),
+        sizes.iter().map(|size| size_text(*size)).collect::<Vec<_>>().join(" "),
+        placements.iter().map(|placement| placement.name()).collect::<Vec<_>>().join(" and "),
+        patterns.iter().map(|pattern| pattern.key()).collect::<Vec<_>>().join(" and "),
+        if args.check_only { ", --check-only: counts and checks, no timings" } else { "" }
+    );
+    let mut results = Vec::new();
+    let mut failures = Vec::new();
+    let mut last_mechanism = None;
+    for (mechanism, size, placement, pattern) in cases {
+        progress.set_message(format!(
+            "{} {} {} {}",
+            mechanism.name(),
+            size_text(size),
+            pattern.key(),
+            placement.name()
+        ));
+        if hidden && last_mechanism != Some(mechanism) {
+            note!("  {} ...", mechanism.name());
+            last_mechanism = Some(mechanism);
+        }
+        match case(mechanism, size, placement, pattern, &cpus, &plan, &dir, &mut janitor) {
+            Ok(result) => results.push(result),
+            Err(message) => {
+                let line = format!(
+                    "{} {} {} {}: {message}",
+                    mechanism.name(),
+                    size_text(size),
+                    pattern.key(),
+                    placement.name()
+                );
+                progress.suspend(|| note!("ipclab bench real: {line}"));
+                failures.push(line);
+            }
+        }
+        progress.inc(1);
+    }
+    progress.finish_and_clear();
+    let _ = nix::sched::sched_setaffinity(nix::unistd::Pid::from_raw(0), &original);
+    // SAFETY: restores the signal mask the benchmark started with.
+    unsafe { libc::sigprocmask(libc::SIG_SETMASK, &old_mask, std::ptr::null_mut()) };
+    janitor.remove(&dir_object);
+    janitor.finish();
+
+    let memcpy = if args.check_only { 0.0 } else { memcpy_rate() };
+    let models = model::accounts(&mechanisms, &sizes);
+    let mut report = String::from("How each mechanism's two processes talk:\n\n");
+    for mechanism in &mechanisms {
+        let copies = if mechanism.shared_memory() { " (the kernel copies nothing)" } else { "" };
+        report.push_str(&format!("- {}: {}{copies}\n", mechanism.name(), mechanism.how()));
+    }
+    report.push('\n');
+    report.push_str(&report::text(&results, &models, memcpy, args.check_only, &failures));
+    if let Err(code) = crate::output::print(&report) {
+        return Ok(code);
+    }
+    if let Some(path) = &args.json {
+        let value = serde_json::json!({
+            "machine": machine(),
+            "seconds_per_case": args.seconds,
+            "check_only": args.check_only,
+            "memcpy_bytes_per_second": memcpy,
+            "cases": results,
+            "model": models,
+            "claims": report::claims(&results, memcpy),
+            "failures": failures,
+        });
+        std::fs::File::create(path)
+            .and_then(|mut file| file.write_all(serde_json::to_string_pretty(&value).expect("json").as_bytes()))
+            .map_err(|error| format!("cannot write {}: {error}", path.display()))?;
+    }
+    Ok(if failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+mod report;

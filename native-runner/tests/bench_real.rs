@@ -1,0 +1,228 @@
+//! `ipclab bench real` as a user runs it: a short version of every arm moves checked messages and
+//! reports their counts (no timing is asserted: the speed is what the command reports, not something a
+//! test can fairly demand of a shared machine), bad arguments are usage errors, and a run that is
+//! interrupted, even by SIGKILL, leaves no IPC object, file or process behind.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn ipclab() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_ipclab"))
+}
+
+fn temp(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("ipclab-bench-real-test-{}-{name}", std::process::id()))
+}
+
+/// The objects a run's ledger lists: each made (`+`), and whether the benchmark removed it itself (`-`).
+fn ledger(path: &Path) -> (Option<i32>, Vec<(String, bool)>) {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let mut janitor = None;
+    let mut objects: Vec<(String, bool)> = Vec::new();
+    for line in text.lines() {
+        if let Some(pid) = line.strip_prefix("janitor ") {
+            janitor = pid.parse().ok();
+        } else if let Some(object) = line.strip_prefix("+ ") {
+            objects.push((object.to_string(), false));
+        } else if let Some(object) = line.strip_prefix("- ") {
+            if let Some(entry) = objects.iter_mut().rev().find(|(made, removed)| made == object && !removed) {
+                entry.1 = true;
+            }
+        }
+    }
+    (janitor, objects)
+}
+
+fn sysv_ids(kind: &str) -> BTreeSet<i32> {
+    let text = std::fs::read_to_string(format!("/proc/sysvipc/{kind}")).unwrap();
+    // The second column is the id, for msg, sem and shm alike.
+    text.lines().skip(1).filter_map(|line| line.split_whitespace().nth(1)?.parse().ok()).collect()
+}
+
+fn alive(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // A zombie has ended; only its parent's wait is missing.
+        Ok(stat) => stat.rsplit(')').next().and_then(|rest| rest.split_whitespace().next()) != Some("Z"),
+        Err(_) => false,
+    }
+}
+
+/// Asserts that every object of the ledger is gone.
+fn assert_nothing_left(objects: &[(String, bool)]) {
+    for (object, _) in objects {
+        let (kind, value) = object.split_once(' ').unwrap();
+        let gone = match kind {
+            "msg" | "sem" | "shm" => !sysv_ids(kind).contains(&value.parse().unwrap()),
+            "mq" => {
+                let name = std::ffi::CString::new(value).unwrap();
+                // SAFETY: opens a queue by a NUL-terminated name, only to see whether it exists.
+                let mqd = unsafe { libc::mq_open(name.as_ptr(), libc::O_RDONLY) };
+                if mqd >= 0 {
+                    // SAFETY: closes what was just opened.
+                    unsafe { libc::mq_close(mqd) };
+                }
+                mqd < 0
+            }
+            "path" | "dir" => !Path::new(value).exists(),
+            "pid" => !alive(value.parse().unwrap()),
+            other => panic!("unknown kind {other} in the ledger"),
+        };
+        assert!(gone, "{object} was left behind");
+    }
+}
+
+#[test]
+fn every_arm_moves_checked_messages() {
+    let json = temp("check.json");
+    let ledger_path = temp("check.ledger");
+    let output = ipclab()
+        .args(["bench", "real", "--check-only", "--json"])
+        .arg(&json)
+        .env("IPCLAB_BENCH_LEDGER", &ledger_path)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.contains("Every case moved its messages and checked every byte"), "{text}");
+    let value: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    std::fs::remove_file(&json).unwrap();
+    let cases = value["cases"].as_array().unwrap();
+    let mechanisms = [
+        "pipe",
+        "fifo",
+        "sysv-msg",
+        "posix-mq",
+        "shm-spin",
+        "shm-futex",
+        "shm-sysv-sem",
+        "shm-ring",
+        "unix-stream",
+        "unix-stream-busy",
+        "socketpair",
+        "unix-dgram",
+        "unix-seqpacket",
+        "tcp",
+        "tcp-busy",
+        "udp",
+        "signal",
+        "eventfd",
+    ];
+    let mut seen = BTreeSet::new();
+    for case in cases {
+        let mechanism = case["mechanism"].as_str().unwrap();
+        let size = case["size"].as_u64().unwrap();
+        let pattern = case["pattern"].as_str().unwrap();
+        let placement = case["placement"].as_str().unwrap();
+        assert!(mechanisms.contains(&mechanism), "{mechanism}");
+        let expected_sizes: &[u64] =
+            if matches!(mechanism, "signal" | "eventfd") { &[8] } else { &[64, 4096, 32768, 65536, 1 << 20] };
+        assert!(expected_sizes.contains(&size), "{mechanism} at {size}");
+        let messages = case["messages"].as_u64().unwrap();
+        assert_eq!(messages, 24, "{case}");
+        let ways = if pattern == "ping-pong" { 2 } else { 1 };
+        assert_eq!(case["bytes_checked"].as_u64().unwrap(), messages * size * ways, "{case}");
+        assert_eq!(case["samples"], 0, "no timing with --check-only: {case}");
+        seen.insert((mechanism.to_string(), size, pattern.to_string(), placement.to_string()));
+    }
+    // Every mechanism, at each of its sizes, both patterns, both placements (the machine has two CPUs).
+    assert_eq!(seen.len(), cases.len(), "no case twice");
+    assert_eq!(cases.len(), 16 * 5 * 2 * 2 + 2 * 2 * 2);
+    assert_eq!(value["failures"].as_array().unwrap().len(), 0);
+    // The simulator's account beside them: shared memory copies nothing, a pipe copies each byte twice.
+    let models = value["model"].as_array().unwrap();
+    let model = |mechanism: &str, size: u64| {
+        models.iter().find(|account| account["mechanism"] == mechanism && account["size"] == size).unwrap()
+    };
+    assert_eq!(model("pipe", 4096)["copied"], 4.0 * 4096.0);
+    assert_eq!(model("pipe", 4096)["calls"], 4.0);
+    assert_eq!(model("shm-futex", 4096)["copied"], 0.0);
+    assert_eq!(model("shm-spin", 64)["calls"], 0.0);
+    // Nothing left: every object the run made, it removed.
+    let (janitor, objects) = ledger(&ledger_path);
+    std::fs::remove_file(&ledger_path).unwrap();
+    assert!(janitor.is_some());
+    assert!(objects.iter().any(|(object, _)| object.starts_with("msg ")), "the run made a message queue");
+    for (object, removed) in &objects {
+        assert!(removed, "{object} was not removed by the run itself");
+    }
+    assert_nothing_left(&objects);
+}
+
+#[test]
+fn bad_arguments_are_usage_errors() {
+    for (args, words) in [
+        (&["--mechanism", "carrier-pigeon"][..], "unknown; the mechanisms are pipe, fifo"),
+        (&["--size", "12Q"][..], "unknown unit"),
+        (&["--size", "2"][..], "sizes go from 8 bytes"),
+        (&["--size", "99999999999999999999"][..], "expected a number of bytes"),
+        (&["--placement", "elsewhere"][..], "expected same, split or both"),
+        (&["--pattern", "zigzag"][..], "expected ping-pong, stream or both"),
+        (&["--seconds", "0"][..], "expected more than 0"),
+        (&["--seconds", "NaN"][..], "expected more than 0"),
+    ] {
+        let output = ipclab().args(["bench", "real"]).args(args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(words), "{args:?}: {stderr}");
+    }
+}
+
+/// Interrupts a run while a System V message queue and the run's directory exist, and
+/// checks that the janitor removed them.
+fn interrupted_run_leaves_nothing(signal: i32) {
+    let ledger_path = temp(&format!("interrupt-{signal}.ledger"));
+    let _ = std::fs::remove_file(&ledger_path);
+    let child = ipclab()
+        .args(["bench", "real", "--mechanism", "sysv-msg,shm-sysv-sem", "--size", "64", "--seconds", "5"])
+        .env("IPCLAB_BENCH_LEDGER", &ledger_path)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    loop {
+        let (_, objects) = ledger(&ledger_path);
+        if objects.iter().any(|(object, removed)| object.starts_with("msg ") && !removed) {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "the run never made its message queue");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // The case runs for seconds: stop it in the middle.
+    std::thread::sleep(Duration::from_millis(300));
+    // SAFETY: sends a signal to the child this test spawned.
+    unsafe { libc::kill(child.id() as i32, signal) };
+    let output = child.wait_with_output().unwrap();
+    assert!(!output.status.success());
+    let (janitor, objects) = ledger(&ledger_path);
+    std::fs::remove_file(&ledger_path).unwrap();
+    let janitor = janitor.expect("the ledger names the janitor");
+    let started = Instant::now();
+    while alive(janitor) {
+        assert!(started.elapsed() < Duration::from_secs(10), "the janitor did not finish");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let left: Vec<&String> = objects.iter().filter(|(_, removed)| !removed).map(|(object, _)| object).collect();
+    assert!(
+        left.iter().any(|object| object.starts_with("msg ")),
+        "the queue was still there when the run ended: {left:?}"
+    );
+    assert!(left.iter().any(|object| object.starts_with("dir ")), "{left:?}");
+    assert_nothing_left(&objects);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("the run ended early; removed what it left:"), "{stderr}");
+    assert!(stderr.contains("System V message queue id"), "{stderr}");
+}
+
+#[test]
+fn an_interrupted_run_leaves_nothing_behind() {
+    interrupted_run_leaves_nothing(libc::SIGINT);
+}
+
+#[test]
+fn a_killed_run_leaves_nothing_behind() {
+    interrupted_run_leaves_nothing(libc::SIGKILL);
+}
