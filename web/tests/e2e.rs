@@ -842,6 +842,34 @@ fn the_bytes_copied_are_counted_by_mechanism_and_shared_memory_adds_none() {
 }
 
 #[test]
+fn the_speed_scenarios_show_what_was_measured_on_a_real_machine() {
+    let browser = Browser::start(1280, 900);
+    open(&browser, &playground());
+    // A scenario about copies: beside it, the chart of the real pipe and ring, eight bars.
+    choose_scenario(&browser, "copies-pipe-vs-shm");
+    wait_text(&browser, "#scenario-title", "What a pipe copies");
+    let caption = wait_text(&browser, "#measured-chart summary", "through a pipe and through a ring");
+    assert!(caption.starts_with("Measured"), "{caption}");
+    // Folded until asked for, so the run keeps its room; a click opens it.
+    assert_eq!(browser.script("return document.querySelector('#measured-chart').open;", vec![]), Value::from(false));
+    browser.click("#measured-chart summary");
+    assert_eq!(browser.script("return document.querySelector('#measured-chart').open;", vec![]), Value::from(true));
+    let bars = browser.script("return document.querySelectorAll('#measured-chart rect.bar').length;", vec![]);
+    assert_eq!(bars, Value::from(8));
+    let note = browser.text("#measured-chart .measured-note");
+    assert!(note.contains("ipclab bench real --mechanism pipe,shm-ring"), "{note}");
+    save_screenshot(&browser, "measured-chart");
+    // TCP against Unix: round trips, in µs.
+    choose_scenario(&browser, "tcp-vs-unix");
+    let chart = wait_text(&browser, "#measured-chart", "a round trip through a Unix stream socket");
+    assert!(chart.contains("µs"), "{chart}");
+    // A scenario that claims nothing about speed has no chart.
+    choose_scenario(&browser, "shm-one-frame");
+    wait_text(&browser, "#scenario-where", "Shared memory");
+    assert!(browser.poll("return document.querySelector('#measured-chart') ? null : true;", WAIT).is_some());
+}
+
+#[test]
 fn lanes_show_masks_pending_signals_handlers_and_the_clock() {
     let browser = Browser::start(1280, 900);
     open(&browser, &playground());

@@ -12,6 +12,9 @@ pub mod help;
 pub mod ipc;
 pub mod library;
 pub mod markdown;
+// The charts belong to IPC scenarios, which only the full module runs: none in the first module.
+#[cfg(feature = "full")]
+pub mod measured;
 pub mod pipe;
 pub mod process;
 pub mod signals;
@@ -214,8 +217,19 @@ fn scenario_band(model: &Model) -> Html {
             if let Some(description) = description {
                 <p id="scenario-description" class="description">{description}</p>
             }
+            {measured_chart(model)}
         </section>
     }
+}
+
+/// What `ipclab bench real` measured for the open library scenario's exchange, where it has a chart.
+fn measured_chart(model: &Model) -> Html {
+    #[cfg(feature = "full")]
+    if let Document::Library(stem) = &model.document {
+        return measured::chart(stem);
+    }
+    let _ = model;
+    html! {}
 }
 
 fn editor(model: &Model, snapshot: Option<&Snapshot>, callbacks: &Callbacks) -> Html {
