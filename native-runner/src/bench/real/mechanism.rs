@@ -112,21 +112,6 @@ impl Mechanism {
         matches!(self, Mechanism::Signal | Mechanism::Eventfd)
     }
 
-    /// Whether the sender must wait for credits during a one-way stream, and every how many messages the
-    /// receiver sends one: UDP drops what its receive buffer cannot hold, and real-time signals queue only
-    /// up to the RLIMIT_SIGPENDING of the user.
-    pub fn window(self, size: usize) -> u64 {
-        match self {
-            Mechanism::Udp => {
-                let pieces = size.div_ceil(UDP_PIECE).max(1);
-                // About a quarter of the receive buffer, counting the kernel's overhead of each datagram.
-                ((UDP_RCVBUF / 4) / (pieces * (size.min(UDP_PIECE) + 1024))).clamp(1, 256) as u64
-            }
-            Mechanism::Signal => 256,
-            _ => 0,
-        }
-    }
-
     /// Whether the mechanism is one of those kept in shared memory, which copy nothing through the kernel.
     pub fn shared_memory(self) -> bool {
         matches!(self, Mechanism::ShmSpin | Mechanism::ShmFutex | Mechanism::ShmSysvSem | Mechanism::ShmRing)
@@ -157,6 +142,30 @@ pub struct Pair {
     pub server: Box<dyn End>,
     /// Removed (and forgotten by the janitor) when the case ends.
     pub objects: Vec<Object>,
+    /// Whether the sender of a one-way stream must wait for credits, and every how many messages the
+    /// receiver sends one (0: never): UDP drops what its receive buffer cannot hold, and real-time
+    /// signals queue only up to the user's RLIMIT_SIGPENDING.
+    pub window: u64,
+}
+
+/// The start of the error of a case this host cannot run (its limits are too small for it): such a case
+/// is reported as left out, not as a failure.
+pub const CANNOT_RUN: &str = "cannot run here: ";
+
+fn int_option(fd: RawFd, option: libc::c_int) -> usize {
+    let mut value: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: getsockopt into a live int.
+    unsafe { libc::getsockopt(fd, libc::SOL_SOCKET, option, (&mut value as *mut libc::c_int).cast(), &mut len) };
+    value.max(0) as usize
+}
+
+/// What a UDP message of `size` bytes holds of a receive buffer at once: each datagram's bytes and the
+/// kernel's bookkeeping of it (counted generously).
+fn udp_cost(size: usize) -> usize {
+    let full = size / UDP_PIECE;
+    let rest = size % UDP_PIECE;
+    full * (UDP_PIECE + 2048) + if rest > 0 { rest + 2048 } else { 0 }
 }
 
 fn errno_text(what: &str) -> String {
@@ -483,6 +492,12 @@ fn mq_open(name: &str, piece: usize) -> Result<libc::mqd_t, String> {
         )
     };
     if mqd < 0 {
+        if std::io::Error::last_os_error().raw_os_error() == Some(libc::EMFILE) {
+            return Err(format!(
+                "mq_open {name}: EMFILE: the user's allowance of bytes in POSIX queues (RLIMIT_MSGQUEUE) is used up, \
+                 or the limit on open files is reached"
+            ));
+        }
         return Err(errno_text(&format!("mq_open {name}")));
     }
     Ok(mqd)
@@ -623,6 +638,7 @@ pub fn open(mechanism: Mechanism, size: usize, dir: &Path, janitor: &mut Janitor
                 client: Box::new(StreamEnd::new(client.0, client.1, busy, size)?),
                 server: Box::new(StreamEnd::new(server.0, server.1, busy, size)?),
                 objects: Vec::new(),
+                window: 0,
             })
         };
     match mechanism {
@@ -670,6 +686,7 @@ pub fn open(mechanism: Mechanism, size: usize, dir: &Path, janitor: &mut Janitor
                 client: datagram_end(client, DATAGRAM_PIECE, size),
                 server: datagram_end(server, DATAGRAM_PIECE, size),
                 objects: Vec::new(),
+                window: 0,
             })
         }
         Mechanism::Tcp | Mechanism::TcpBusy => {
@@ -697,10 +714,23 @@ pub fn open(mechanism: Mechanism, size: usize, dir: &Path, janitor: &mut Janitor
                 set_buffer(fd.as_raw_fd(), libc::SO_RCVBUF, libc::SO_RCVBUFFORCE, UDP_RCVBUF);
                 set_buffer(fd.as_raw_fd(), libc::SO_SNDBUF, libc::SO_SNDBUFFORCE, UDP_RCVBUF);
             }
+            // What the kernel gave, which without privilege is at most twice net.core.rmem_max.
+            let buffer =
+                int_option(client.as_raw_fd(), libc::SO_RCVBUF).min(int_option(server.as_raw_fd(), libc::SO_RCVBUF));
+            let cost = udp_cost(size);
+            if cost > buffer / 4 {
+                return Err(format!(
+                    "{CANNOT_RUN}a message of {size} bytes holds about {cost} bytes of a UDP receive buffer at once, more \
+                     than a quarter of the {buffer} bytes the kernel gave, so datagrams would be dropped (raise \
+                     net.core.rmem_max, or run as root)"
+                ));
+            }
             Ok(Pair {
                 client: datagram_end(client, UDP_PIECE, size),
                 server: datagram_end(server, UDP_PIECE, size),
                 objects: Vec::new(),
+                // At most two windows in flight: half the buffer.
+                window: (buffer / 4 / cost).clamp(1, 256) as u64,
             })
         }
         Mechanism::SysvMsg => {
@@ -711,11 +741,20 @@ pub fn open(mechanism: Mechanism, size: usize, dir: &Path, janitor: &mut Janitor
             }
             let object = Object::Msg(id);
             janitor.keep(&object);
-            let piece = read_limit("/proc/sys/kernel/msgmax", 8192).min(size.max(8));
+            // A piece must fit the queue twice over (msg_qbytes), or a send could wait forever.
+            // SAFETY: msqid_ds is plain data, filled by IPC_STAT.
+            let mut stat: libc::msqid_ds = unsafe { std::mem::zeroed() };
+            // SAFETY: IPC_STAT of the queue just made, into a live structure.
+            let qbytes = if unsafe { libc::msgctl(id, libc::IPC_STAT, &mut stat) } == 0 {
+                stat.msg_qbytes as usize
+            } else {
+                16384
+            };
+            let piece = read_limit("/proc/sys/kernel/msgmax", 8192).min(qbytes / 2).min(size.max(8)).max(1);
             let end = |send_type, recv_type| -> Box<dyn End> {
                 Box::new(SysvMsgEnd { id, send_type, recv_type, piece, buffer: vec![0; MTYPE + piece] })
             };
-            Ok(Pair { client: end(1, 2), server: end(2, 1), objects: vec![object] })
+            Ok(Pair { client: end(1, 2), server: end(2, 1), objects: vec![object], window: 0 })
         }
         Mechanism::PosixMq => {
             let piece = read_limit("/proc/sys/fs/mqueue/msgsize_max", 8192).min(size.max(8));
@@ -728,10 +767,12 @@ pub fn open(mechanism: Mechanism, size: usize, dir: &Path, janitor: &mut Janitor
                 let mqd = mq_open(&name, piece);
                 // Both processes reach the queue through descriptors inherited across fork: the name can go.
                 janitor.remove(&object);
-                opened.push(mqd?);
+                // Owned at once, so that a failure of the second closes the first.
+                // SAFETY: mq_open returned a new descriptor (a file descriptor on Linux) that nothing else owns.
+                opened.push(unsafe { OwnedFd::from_raw_fd(mqd?) });
             }
-            // SAFETY: the descriptors were just opened; the server's end gets its own duplicates.
-            let (requests, replies) = unsafe { (OwnedFd::from_raw_fd(opened[0]), OwnedFd::from_raw_fd(opened[1])) };
+            let replies = opened.pop().expect("two queues");
+            let requests = opened.pop().expect("two queues");
             let (server_requests, server_replies) = (dup(&requests)?, dup(&replies)?);
             let end = |tx: OwnedFd, rx: OwnedFd| -> Box<dyn End> {
                 Box::new(MqEnd { tx: into_raw(tx), rx: into_raw(rx), piece, scratch: vec![0; piece] })
@@ -740,6 +781,7 @@ pub fn open(mechanism: Mechanism, size: usize, dir: &Path, janitor: &mut Janitor
                 client: end(requests, replies),
                 server: end(server_replies, server_requests),
                 objects: Vec::new(),
+                window: 0,
             })
         }
         Mechanism::ShmSpin | Mechanism::ShmFutex | Mechanism::ShmSysvSem => {
@@ -760,14 +802,27 @@ pub fn open(mechanism: Mechanism, size: usize, dir: &Path, janitor: &mut Janitor
                 let object = Object::Sem(id);
                 janitor.keep(&object);
                 objects.push(object);
-                super::shm::init_semaphores(id)?;
             }
             let slot = super::shm::slot_bytes(size);
-            let region = Region::new(2 * slot, janitor)?;
+            let made = match wait {
+                SlotWait::SysvSem(id) => super::shm::init_semaphores(id),
+                _ => Ok(()),
+            }
+            .and_then(|()| Region::new(2 * slot, janitor));
+            let region = match made {
+                Ok(region) => region,
+                Err(error) => {
+                    for object in &objects {
+                        janitor.remove(object);
+                    }
+                    return Err(error);
+                }
+            };
             Ok(Pair {
                 client: Box::new(SlotEnd::new(region.clone(), 0, slot, wait, 0)),
                 server: Box::new(SlotEnd::new(region, slot, 0, wait, 1)),
                 objects,
+                window: 0,
             })
         }
         Mechanism::ShmRing => {
@@ -777,15 +832,16 @@ pub fn open(mechanism: Mechanism, size: usize, dir: &Path, janitor: &mut Janitor
                 client: Box::new(RingEnd::new(region.clone(), 0, ring)),
                 server: Box::new(RingEnd::new(region, ring, 0)),
                 objects: Vec::new(),
+                window: 0,
             })
         }
         Mechanism::Signal => {
             let (request, reply) = signal_numbers();
             Ok(Pair {
                 client: Box::new(SignalEnd { send_signal: request, recv_signal: reply, peer: 0 }),
-                // SAFETY: getppid cannot fail; the server is the benchmark's child.
                 server: Box::new(SignalEnd { send_signal: reply, recv_signal: request, peer: 0 }),
                 objects: Vec::new(),
+                window: 256,
             })
         }
         Mechanism::Eventfd => {
@@ -795,6 +851,7 @@ pub fn open(mechanism: Mechanism, size: usize, dir: &Path, janitor: &mut Janitor
                 client: Box::new(EventfdEnd { tx: requests, rx: replies, pending: 0 }),
                 server: Box::new(EventfdEnd { tx: server_replies, rx: server_requests, pending: 0 }),
                 objects: Vec::new(),
+                window: 0,
             })
         }
     }
@@ -815,6 +872,14 @@ mod tests {
     fn every_end_checks_what_arrives() {
         let dir = std::env::temp_dir().join(format!("ipclab-bench-unit-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
+        // Removed even if an assertion fails.
+        struct Gone(std::path::PathBuf);
+        impl Drop for Gone {
+            fn drop(&mut self) {
+                let _ = std::fs::remove_dir_all(&self.0);
+            }
+        }
+        let _gone = Gone(dir.clone());
         let mut janitor = Janitor::none();
         for mechanism in Mechanism::ALL.into_iter().filter(|mechanism| *mechanism != Mechanism::Signal) {
             let size = if mechanism.counter() { 8 } else { 64 };
@@ -833,6 +898,5 @@ mod tests {
                 }
             }
         }
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -133,9 +133,22 @@ pub fn size_text(bytes: usize) -> String {
     }
 }
 
+/// How a case's messages say which they are.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stamp {
+    /// Bytes: the message's number in its first 8 bytes, the rest one of three patterns.
+    Bytes,
+    /// A signal's value: the message's number (odd for requests, even for replies).
+    Value,
+    /// An eventfd's counter adds up what is written: three small values in turn, checked by their sum.
+    None,
+}
+
 /// The messages of a case: three requests and three replies that differ from each other everywhere (so
-/// a stale, repeated or mixed-up message fails its check), a credit and an acknowledgement.
+/// a message mixed up with another fails its check), each stamped with its number as it is sent and as
+/// it is expected (so a lost, repeated or stale one fails too), a credit and an acknowledgement.
 struct Messages {
+    stamp: Stamp,
     requests: [Vec<u8>; 3],
     replies: [Vec<u8>; 3],
     credit: Vec<u8>,
@@ -143,14 +156,39 @@ struct Messages {
 }
 
 impl Messages {
+    /// Request number `n`, stamped.
+    fn request(&mut self, n: u64) -> &[u8] {
+        self.stamped(n, true)
+    }
+
+    /// Reply number `n`, stamped.
+    fn reply(&mut self, n: u64) -> &[u8] {
+        self.stamped(n, false)
+    }
+
+    fn stamped(&mut self, n: u64, request: bool) -> &[u8] {
+        let message = if request { &mut self.requests[(n % 3) as usize] } else { &mut self.replies[(n % 3) as usize] };
+        match self.stamp {
+            Stamp::Bytes => message[..8].copy_from_slice(&n.to_le_bytes()),
+            Stamp::Value => {
+                message[..8].copy_from_slice(&(2 * (n % (1 << 40)) + 1 + u64::from(!request)).to_le_bytes())
+            }
+            Stamp::None => {}
+        }
+        message
+    }
+
     fn new(mechanism: Mechanism, size: usize) -> Messages {
         if mechanism.counter() {
             let value = |n: u64| n.to_le_bytes().to_vec();
+            let signal = mechanism == Mechanism::Signal;
             return Messages {
+                stamp: if signal { Stamp::Value } else { Stamp::None },
                 requests: [value(1), value(2), value(3)],
                 replies: [value(11), value(12), value(13)],
-                credit: value(100),
-                ack: value(200),
+                // Out of the range of the stamped values.
+                credit: value(if signal { 1 << 60 } else { 100 }),
+                ack: value(if signal { 1 << 61 } else { 200 }),
             };
         }
         let bytes = |seed: u64| {
@@ -168,6 +206,7 @@ impl Messages {
             out
         };
         Messages {
+            stamp: Stamp::Bytes,
             requests: [bytes(1), bytes(2), bytes(3)],
             replies: [bytes(11), bytes(12), bytes(13)],
             credit: b"credit!!".to_vec(),
@@ -189,7 +228,7 @@ fn send_command(control: &OwnedFd, kind: u8, count: u64, window: u64) -> Result<
 }
 
 /// The server: reads commands until the control pipe ends, and runs each.
-fn serve(end: &mut dyn End, control: OwnedFd, messages: &Messages) -> Result<(), String> {
+fn serve(end: &mut dyn End, control: OwnedFd, messages: &mut Messages) -> Result<(), String> {
     let mut command = [0u8; 17];
     loop {
         let mut got = 0;
@@ -206,16 +245,14 @@ fn serve(end: &mut dyn End, control: OwnedFd, messages: &Messages) -> Result<(),
         match command[0] {
             PING => {
                 for round in 0..count {
-                    let index = (round % 3) as usize;
-                    end.recv_check(&messages.requests[index]).map_err(|error| format!("request {round}: {error}"))?;
-                    end.send(&messages.replies[index]).map_err(|error| format!("reply {round}: {error}"))?;
+                    end.recv_check(messages.request(round)).map_err(|error| format!("request {round}: {error}"))?;
+                    end.send(messages.reply(round)).map_err(|error| format!("reply {round}: {error}"))?;
                 }
                 end.settle()?;
             }
             STREAM => {
                 for number in 0..count {
-                    let index = (number % 3) as usize;
-                    end.recv_check(&messages.requests[index]).map_err(|error| format!("message {number}: {error}"))?;
+                    end.recv_check(messages.request(number)).map_err(|error| format!("message {number}: {error}"))?;
                     if window > 0 && (number + 1) % window == 0 {
                         end.send(&messages.credit).map_err(|error| format!("credit: {error}"))?;
                     }
@@ -231,7 +268,7 @@ fn serve(end: &mut dyn End, control: OwnedFd, messages: &Messages) -> Result<(),
 fn ping_pong_trial(
     end: &mut dyn End,
     control: &OwnedFd,
-    messages: &Messages,
+    messages: &mut Messages,
     batches: u64,
     batch: u64,
 ) -> Result<Vec<f64>, String> {
@@ -241,9 +278,8 @@ fn ping_pong_trial(
     for _ in 0..batches {
         let started = Instant::now();
         for _ in 0..batch {
-            let index = (round % 3) as usize;
-            end.send(&messages.requests[index]).map_err(|error| format!("request {round}: {error}"))?;
-            end.recv_check(&messages.replies[index]).map_err(|error| format!("reply {round}: {error}"))?;
+            end.send(messages.request(round)).map_err(|error| format!("request {round}: {error}"))?;
+            end.recv_check(messages.reply(round)).map_err(|error| format!("reply {round}: {error}"))?;
             round += 1;
         }
         samples.push(started.elapsed().as_nanos() as f64 / batch as f64);
@@ -256,7 +292,7 @@ fn ping_pong_trial(
 fn stream_trial(
     end: &mut dyn End,
     control: &OwnedFd,
-    messages: &Messages,
+    messages: &mut Messages,
     count: u64,
     window: u64,
 ) -> Result<f64, String> {
@@ -270,7 +306,7 @@ fn stream_trial(
                 credits += 1;
             }
         }
-        end.send(&messages.requests[(number % 3) as usize]).map_err(|error| format!("message {number}: {error}"))?;
+        end.send(messages.request(number)).map_err(|error| format!("message {number}: {error}"))?;
     }
     if let Some(owed) = count.checked_div(window) {
         while credits < owed {
@@ -341,13 +377,12 @@ const CHECK_ROUNDS: u64 = 24;
 fn run_case(
     end: &mut dyn End,
     control: &OwnedFd,
-    messages: &Messages,
-    mechanism: Mechanism,
+    messages: &mut Messages,
     size: usize,
     pattern: Pattern,
     plan: &Plan,
+    window: u64,
 ) -> Result<(Vec<f64>, u64, u64), String> {
-    let window = mechanism.window(size);
     let budget_ns = plan.seconds * 1e9;
     match pattern {
         Pattern::PingPong => {
@@ -394,6 +429,29 @@ fn pin(pid: i32, cpu: usize) -> Result<(), String> {
         .map_err(|error| format!("sched_setaffinity to CPU {cpu}: {error}"))
 }
 
+/// The objects of a case, removed at its end however it ends (a guard, as `?` may leave early).
+struct Removal {
+    objects: Vec<Object>,
+}
+
+impl Removal {
+    fn run(mut self, janitor: &mut Janitor) {
+        for object in std::mem::take(&mut self.objects) {
+            janitor.remove(&object);
+        }
+    }
+}
+
+impl Drop for Removal {
+    fn drop(&mut self) {
+        // Only on an early return: removed here, the janitor (not reachable from a drop) keeps them listed
+        // and finds them gone when the run ends.
+        for object in &self.objects {
+            object.remove();
+        }
+    }
+}
+
 /// Runs one case: makes the mechanism, forks and pins its server, measures, and removes everything.
 #[allow(clippy::too_many_arguments)]
 fn case(
@@ -406,8 +464,11 @@ fn case(
     dir: &std::path::Path,
     janitor: &mut Janitor,
 ) -> Result<CaseResult, String> {
-    let messages = Messages::new(mechanism, size);
+    let mut messages = Messages::new(mechanism, size);
     let pair = mechanism::open(mechanism, size, dir, janitor)?;
+    let window = pair.window;
+    // Whatever happens to this case from here on, its objects are removed at its end.
+    let removal = Removal { objects: pair.objects.clone() };
     let (control_read, control_write) = nix::unistd::pipe().map_err(|error| format!("pipe: {error}"))?;
     let parent = std::process::id() as i32;
     let server_cpu = match placement {
@@ -430,7 +491,7 @@ fn case(
             let Pair { client, mut server, .. } = pair;
             drop(client);
             server.set_peer(parent);
-            let status = match pin(0, server_cpu).and_then(|()| serve(server.as_mut(), control_read, &messages)) {
+            let status = match pin(0, server_cpu).and_then(|()| serve(server.as_mut(), control_read, &mut messages)) {
                 Ok(()) => 0,
                 Err(message) => {
                     note!("ipclab bench real: {} server: {message}", mechanism.name());
@@ -454,7 +515,7 @@ fn case(
         TIMED_OUT.store(false, Ordering::Relaxed);
         // SAFETY: alarm only schedules a SIGALRM, whose handler sets a flag.
         unsafe { libc::alarm(TRIAL_LIMIT + (plan.seconds * 4.0).ceil() as u32) };
-        let result = run_case(client.as_mut(), &control_write, &messages, mechanism, size, pattern, plan);
+        let result = run_case(client.as_mut(), &control_write, &mut messages, size, pattern, plan, window);
         // SAFETY: as above.
         unsafe { libc::alarm(0) };
         result
@@ -468,9 +529,7 @@ fn case(
     let client_switches = voluntary_switches() - before;
     let (status, server_switches) = reap(child.as_raw());
     janitor.forget(&server_object);
-    for object in &pair.objects {
-        janitor.remove(object);
-    }
+    removal.run(janitor);
     let (mut samples, count, batch) = measured?;
     if status != Some(0) {
         return Err(match status {
@@ -497,6 +556,21 @@ fn case(
         switches: (client_switches + server_switches) as f64 / count as f64,
         spread: if p50 > 0.0 { (percentile(&samples, 0.75) - percentile(&samples, 0.25)) / p50 } else { 0.0 },
     })
+}
+
+/// A new directory for the run's FIFOs and socket files, never one that existed before (the janitor
+/// removes it with all it holds).
+fn private_dir() -> Result<std::path::PathBuf, String> {
+    let base = std::env::temp_dir();
+    for attempt in 0..1000u32 {
+        let dir = base.join(format!("ipclab-bench-{}-{attempt}", std::process::id()));
+        match std::fs::create_dir(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(error) => return Err(format!("cannot create {}: {error}", dir.display())),
+        }
+    }
+    Err(format!("cannot create a new directory in {}: every name tried exists", base.display()))
 }
 
 /// Voluntary context switches of this process so far.
@@ -597,6 +671,19 @@ fn run_inner(args: &RealArgs) -> Result<ExitCode, String> {
             })
             .collect::<Result<_, _>>()?
     };
+    let mut mechanisms = mechanisms;
+    let mut seen = Vec::new();
+    mechanisms.retain(|mechanism| {
+        let first = !seen.contains(mechanism);
+        seen.push(*mechanism);
+        first
+    });
+    if let Some(path) = &args.json {
+        let parent = path.parent().filter(|parent| !parent.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+        if !parent.is_dir() {
+            return Err(format!("--json {}: no such directory {}", path.display(), parent.display()));
+        }
+    }
     let mut sizes: Vec<usize> = args.sizes.iter().map(|text| parse_size(text)).collect::<Result<_, _>>()?;
     sizes.sort_unstable();
     sizes.dedup();
@@ -650,10 +737,9 @@ fn run_inner(args: &RealArgs) -> Result<ExitCode, String> {
     let old_mask = mechanism::block_signals(&[request_signal, reply_signal]);
 
     let mut janitor = Janitor::start()?;
-    let dir = std::env::temp_dir().join(format!("ipclab-bench-{}", std::process::id()));
+    let dir = private_dir()?;
     let dir_object = Object::Dir(dir.clone());
     janitor.keep(&dir_object);
-    std::fs::create_dir(&dir).map_err(|error| format!("cannot create {}: {error}", dir.display()))?;
 
     let progress = indicatif::ProgressBar::new(cases.len() as u64);
     progress.set_style(
@@ -672,6 +758,7 @@ fn run_inner(args: &RealArgs) -> Result<ExitCode, String> {
     );
     let mut results = Vec::new();
     let mut failures = Vec::new();
+    let mut left_out = Vec::new();
     let mut last_mechanism = None;
     for (mechanism, size, placement, pattern) in cases {
         progress.set_message(format!(
@@ -688,15 +775,15 @@ fn run_inner(args: &RealArgs) -> Result<ExitCode, String> {
         match case(mechanism, size, placement, pattern, &cpus, &plan, &dir, &mut janitor) {
             Ok(result) => results.push(result),
             Err(message) => {
-                let line = format!(
-                    "{} {} {} {}: {message}",
-                    mechanism.name(),
-                    size_text(size),
-                    pattern.key(),
-                    placement.name()
-                );
-                progress.suspend(|| note!("ipclab bench real: {line}"));
-                failures.push(line);
+                let what = format!("{} {} {} {}", mechanism.name(), size_text(size), pattern.key(), placement.name());
+                match message.strip_prefix(mechanism::CANNOT_RUN) {
+                    Some(reason) => left_out.push(format!("{what}: {reason}")),
+                    None => {
+                        let line = format!("{what}: {message}");
+                        progress.suspend(|| note!("ipclab bench real: {line}"));
+                        failures.push(line);
+                    }
+                }
             }
         }
         progress.inc(1);
@@ -717,6 +804,12 @@ fn run_inner(args: &RealArgs) -> Result<ExitCode, String> {
     }
     report.push('\n');
     report.push_str(&report::text(&results, &models, memcpy, args.check_only, &failures));
+    if !left_out.is_empty() {
+        report.push_str(&format!("\n{} cases cannot run on this host, and were left out:\n", left_out.len()));
+        for line in &left_out {
+            report.push_str(&format!("  {line}\n"));
+        }
+    }
     if let Err(code) = crate::output::print(&report) {
         return Ok(code);
     }
@@ -730,10 +823,18 @@ fn run_inner(args: &RealArgs) -> Result<ExitCode, String> {
             "model": models,
             "claims": report::claims(&results, memcpy),
             "failures": failures,
+            "left_out": left_out,
         });
-        std::fs::File::create(path)
+        // Written whole to a new file beside it, then renamed over it: an interrupted run never leaves a
+        // half-written file in place of what was there.
+        let partial = path.with_extension("json.partial");
+        std::fs::File::create(&partial)
             .and_then(|mut file| file.write_all(serde_json::to_string_pretty(&value).expect("json").as_bytes()))
-            .map_err(|error| format!("cannot write {}: {error}", path.display()))?;
+            .and_then(|()| std::fs::rename(&partial, path))
+            .map_err(|error| {
+                let _ = std::fs::remove_file(&partial);
+                format!("cannot write {}: {error}", path.display())
+            })?;
     }
     Ok(if failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

@@ -27,11 +27,23 @@ pub struct Account {
 /// bytes; `None` for a mechanism the simulator does not model.
 pub fn scenario(mechanism: Mechanism, size: usize, rounds: u32) -> Option<String> {
     let msg_piece = 8192.min(size);
-    let (piece, pieces) = match mechanism {
-        Mechanism::SysvMsg | Mechanism::PosixMq => (msg_piece, size.div_ceil(msg_piece)),
-        Mechanism::UnixDgram | Mechanism::UnixSeqpacket => (DATAGRAM_PIECE.min(size), size.div_ceil(DATAGRAM_PIECE)),
-        Mechanism::Udp => (UDP_PIECE.min(size), size.div_ceil(UDP_PIECE)),
-        _ => (size, 1),
+    let piece = match mechanism {
+        Mechanism::SysvMsg | Mechanism::PosixMq => msg_piece,
+        Mechanism::UnixDgram | Mechanism::UnixSeqpacket => DATAGRAM_PIECE.min(size),
+        Mechanism::Udp => UDP_PIECE.min(size),
+        _ => size,
+    };
+    // The whole pieces, then the rest: the pieces the real arm sends. A receive takes any piece.
+    let pieces = |indent: &str, statement: &dyn Fn(usize) -> String| {
+        let (full, rest) = (size / piece, size % piece);
+        let mut out = String::new();
+        if full > 0 {
+            out.push_str(&format!("{indent}repeat {full} {{\n{indent}  {}\n{indent}}}\n", statement(piece)));
+        }
+        if rest > 0 {
+            out.push_str(&format!("{indent}{}\n", statement(rest)));
+        }
+        out
     };
     // A stream's receiver reads until the whole message has come.
     let read_all = |read: &str| {
@@ -59,19 +71,21 @@ pub fn scenario(mechanism: Mechanism, size: usize, rounds: u32) -> Option<String
             client_read = read_all("read r").replace("\n      ", "\n    ").replacen("      got", "    got", 1),
         ),
         Mechanism::SysvMsg => format!(
-            "  q = msgget IPC_PRIVATE IPC_CREAT|0600\n\
-             \x20 fork server {{\n    repeat {rounds} {{\n      repeat {pieces} {{\n        msgrcv q {piece} 1\n      }}\n\
-             \x20     repeat {pieces} {{\n        msgsnd q 2 {piece} bytes of \"b\"\n      }}\n    }}\n  }}\n\
-             \x20 repeat {rounds} {{\n    repeat {pieces} {{\n      msgsnd q 1 {piece} bytes of \"a\"\n    }}\n\
-             \x20   repeat {pieces} {{\n      msgrcv q {piece} 2\n    }}\n  }}\n  wait\n  msgctl q IPC_RMID\n"
+            "  q = msgget IPC_PRIVATE IPC_CREAT|0600\n  fork server {{\n    repeat {rounds} {{\n{}{}    }}\n  }}\n\
+             \x20 repeat {rounds} {{\n{}{}  }}\n  wait\n  msgctl q IPC_RMID\n",
+            pieces("      ", &|_| format!("msgrcv q {piece} 1")),
+            pieces("      ", &|bytes| format!("msgsnd q 2 {bytes} bytes of \"b\"")),
+            pieces("    ", &|bytes| format!("msgsnd q 1 {bytes} bytes of \"a\"")),
+            pieces("    ", &|_| format!("msgrcv q {piece} 2")),
         ),
         Mechanism::PosixMq => format!(
             "  requests = mq_open \"/bench-requests\" O_CREAT|O_RDWR 0600 {{10, {piece}}}\n\
              \x20 replies = mq_open \"/bench-replies\" O_CREAT|O_RDWR 0600 {{10, {piece}}}\n\
-             \x20 fork server {{\n    repeat {rounds} {{\n      repeat {pieces} {{\n        mq_receive requests {piece}\n      }}\n\
-             \x20     repeat {pieces} {{\n        mq_send replies {piece} bytes of \"b\"\n      }}\n    }}\n  }}\n\
-             \x20 repeat {rounds} {{\n    repeat {pieces} {{\n      mq_send requests {piece} bytes of \"a\"\n    }}\n\
-             \x20   repeat {pieces} {{\n      mq_receive replies {piece}\n    }}\n  }}\n  wait\n"
+             \x20 fork server {{\n    repeat {rounds} {{\n{}{}    }}\n  }}\n  repeat {rounds} {{\n{}{}  }}\n  wait\n",
+            pieces("      ", &|_| format!("mq_receive requests {piece}")),
+            pieces("      ", &|bytes| format!("mq_send replies {bytes} bytes of \"b\"")),
+            pieces("    ", &|bytes| format!("mq_send requests {bytes} bytes of \"a\"")),
+            pieces("    ", &|_| format!("mq_receive replies {piece}")),
         ),
         Mechanism::ShmSpin | Mechanism::ShmFutex | Mechanism::ShmSysvSem => {
             // Flags at 0 (request) and 8 (reply); the slots from 4096 on.
@@ -148,10 +162,11 @@ pub fn scenario(mechanism: Mechanism, size: usize, rounds: u32) -> Option<String
             };
             let (client, server) = if mechanism == Mechanism::Udp { ("a", "b") } else { ("p.0", "p.1") };
             format!(
-                "{setup}  fork server {{\n    repeat {rounds} {{\n      repeat {pieces} {{\n        recv {server} {piece}\n      }}\n\
-                 \x20     repeat {pieces} {{\n        send {server} {piece} bytes of \"b\"\n      }}\n    }}\n  }}\n\
-                 \x20 repeat {rounds} {{\n    repeat {pieces} {{\n      send {client} {piece} bytes of \"a\"\n    }}\n\
-                 \x20   repeat {pieces} {{\n      recv {client} {piece}\n    }}\n  }}\n  wait\n"
+                "{setup}  fork server {{\n    repeat {rounds} {{\n{}{}    }}\n  }}\n  repeat {rounds} {{\n{}{}  }}\n  wait\n",
+                pieces("      ", &|_| format!("recv {server} {piece}")),
+                pieces("      ", &|bytes| format!("send {server} {bytes} bytes of \"b\"")),
+                pieces("    ", &|bytes| format!("send {client} {bytes} bytes of \"a\"")),
+                pieces("    ", &|_| format!("recv {client} {piece}")),
             )
         }
         Mechanism::Signal => format!(
@@ -237,7 +252,8 @@ mod tests {
     #[test]
     fn every_model_runs_and_counts_copies() {
         for mechanism in Mechanism::ALL {
-            for size in [64usize, 4096, 32768, 65536, 1 << 20] {
+            // The sizes of a default run, and one that is no multiple of any piece.
+            for size in [64usize, 4096, 32768, 65536, 70000, 1 << 20] {
                 let size = if mechanism.counter() { 8 } else { size };
                 if scenario(mechanism, size, 4).is_none() {
                     continue;

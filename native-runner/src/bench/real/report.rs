@@ -51,9 +51,15 @@ fn cell(case: Option<&CaseResult>, show: impl Fn(&CaseResult) -> String) -> Stri
 pub fn text(results: &[CaseResult], models: &[Account], memcpy: f64, check_only: bool, failures: &[String]) -> String {
     let mut out = String::new();
     if check_only {
-        out.push_str(
-            "Every case moved its messages and checked every byte at the other end (no timings: --check-only).\n\n",
-        );
+        if failures.is_empty() {
+            out.push_str(
+                "Every case moved its messages and checked every byte at the other end (no timings: --check-only).\n\n",
+            );
+        } else {
+            out.push_str(
+                "The cases below moved their messages and checked every byte; those listed after them failed.\n\n",
+            );
+        }
         out.push_str(
             "| mechanism | size | pattern | placement | messages | bytes checked |\n|---|---:|---|---|---:|---:|\n",
         );
@@ -76,13 +82,18 @@ pub fn text(results: &[CaseResult], models: &[Account], memcpy: f64, check_only:
             );
             out.push_str("per round trip measured (both processes, voluntary) beside the simulator's account of the\n");
             out.push_str("same exchange (system calls, bytes the kernel copies, and sleeps per round trip).\n\n");
-            out.push_str("| mechanism | size | same CPU | two CPUs | spread (two CPUs) | switches, same / two | model: calls | model: bytes copied | model: sleeps |\n");
+            out.push_str("| mechanism | size | same CPU | two CPUs | spread, same / two | switches, same / two | model: calls | model: bytes copied | model: sleeps |\n");
             out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
             for (mechanism, size) in ping {
                 let same = find(results, mechanism, size, "same", "ping-pong");
                 let split = find(results, mechanism, size, "split", "ping-pong");
                 let model = models.iter().find(|account| account.mechanism == mechanism && account.size == size);
                 let shown = |case: &CaseResult| format!("{} ({})", micros(case.p50_ns), micros(case.p99_ns));
+                let spreads = format!(
+                    "{} / {}",
+                    cell(same, |case| format!("{:.0}%", case.spread * 100.0)),
+                    cell(split, |case| format!("{:.0}%", case.spread * 100.0))
+                );
                 let switches = format!(
                     "{} / {}",
                     cell(same, |case| format!("{:.1}", case.switches)),
@@ -100,7 +111,7 @@ pub fn text(results: &[CaseResult], models: &[Account], memcpy: f64, check_only:
                     size_text(size),
                     cell(same, shown),
                     cell(split, shown),
-                    cell(split.or(same), |case| format!("{:.0}%", case.spread * 100.0)),
+                    spreads,
                 ));
             }
             out.push('\n');
