@@ -86,7 +86,7 @@ fn every_arm_moves_checked_messages() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     let text = String::from_utf8(output.stdout).unwrap();
-    assert!(text.contains("Every case moved its messages and checked every byte"), "{text}");
+    assert!(text.contains("Every case below moved its messages and checked every byte"), "{text}");
     let value: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     std::fs::remove_file(&json).unwrap();
     let cases = value["cases"].as_array().unwrap();
@@ -129,7 +129,13 @@ fn every_arm_moves_checked_messages() {
     }
     // Every mechanism, at each of its sizes, both patterns, both placements (the machine has two CPUs).
     assert_eq!(seen.len(), cases.len(), "no case twice");
-    assert_eq!(cases.len(), 16 * 5 * 2 * 2 + 2 * 2 * 2);
+    // A host whose UDP receive buffer is small (without privilege: twice net.core.rmem_max) cannot carry
+    // a 1 MiB message through UDP without drops; the run says so and leaves those cases out.
+    let left_out = value["left_out"].as_array().unwrap();
+    for line in left_out {
+        assert!(line.as_str().unwrap().starts_with("udp 1 MiB"), "{line}");
+    }
+    assert_eq!(cases.len() + left_out.len(), 16 * 5 * 2 * 2 + 2 * 2 * 2);
     assert_eq!(value["failures"].as_array().unwrap().len(), 0);
     // The simulator's account beside them: shared memory copies nothing, a pipe copies each byte twice.
     let models = value["model"].as_array().unwrap();

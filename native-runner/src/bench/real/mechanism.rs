@@ -494,8 +494,8 @@ fn mq_open(name: &str, piece: usize) -> Result<libc::mqd_t, String> {
     if mqd < 0 {
         if std::io::Error::last_os_error().raw_os_error() == Some(libc::EMFILE) {
             return Err(format!(
-                "mq_open {name}: EMFILE: the user's allowance of bytes in POSIX queues (RLIMIT_MSGQUEUE) is used up, \
-                 or the limit on open files is reached"
+                "{CANNOT_RUN}mq_open {name}: EMFILE: two queues of 10 messages of {piece} bytes are more than the \
+                 user's allowance of bytes in POSIX queues (RLIMIT_MSGQUEUE), or the limit on open files is reached"
             ));
         }
         return Err(errno_text(&format!("mq_open {name}")));

@@ -136,7 +136,8 @@ pub fn size_text(bytes: usize) -> String {
 /// How a case's messages say which they are.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Stamp {
-    /// Bytes: the message's number in its first 8 bytes, the rest one of three patterns.
+    /// Bytes: the message's number in its first 8 bytes (a reply's with its top bit set), the rest one of
+    /// three patterns.
     Bytes,
     /// A signal's value: the message's number (odd for requests, even for replies).
     Value,
@@ -169,7 +170,8 @@ impl Messages {
     fn stamped(&mut self, n: u64, request: bool) -> &[u8] {
         let message = if request { &mut self.requests[(n % 3) as usize] } else { &mut self.replies[(n % 3) as usize] };
         match self.stamp {
-            Stamp::Bytes => message[..8].copy_from_slice(&n.to_le_bytes()),
+            // Replies with the top bit set: at 8 bytes, a request and its reply still differ.
+            Stamp::Bytes => message[..8].copy_from_slice(&(n | u64::from(!request) << 63).to_le_bytes()),
             Stamp::Value => {
                 message[..8].copy_from_slice(&(2 * (n % (1 << 40)) + 1 + u64::from(!request)).to_le_bytes())
             }
@@ -429,7 +431,8 @@ fn pin(pid: i32, cpu: usize) -> Result<(), String> {
         .map_err(|error| format!("sched_setaffinity to CPU {cpu}: {error}"))
 }
 
-/// The objects of a case, removed at its end however it ends (a guard, as `?` may leave early).
+/// The objects of a case, removed when it ends, and on the one early return after they exist (a failed
+/// fork). Not a guard with a destructor: the forked server shares its memory and must never remove them.
 struct Removal {
     objects: Vec<Object>,
 }
@@ -438,16 +441,6 @@ impl Removal {
     fn run(mut self, janitor: &mut Janitor) {
         for object in std::mem::take(&mut self.objects) {
             janitor.remove(&object);
-        }
-    }
-}
-
-impl Drop for Removal {
-    fn drop(&mut self) {
-        // Only on an early return: removed here, the janitor (not reachable from a drop) keeps them listed
-        // and finds them gone when the run ends.
-        for object in &self.objects {
-            object.remove();
         }
     }
 }
@@ -465,19 +458,25 @@ fn case(
     janitor: &mut Janitor,
 ) -> Result<CaseResult, String> {
     let mut messages = Messages::new(mechanism, size);
+    let (control_read, control_write) = nix::unistd::pipe().map_err(|error| format!("pipe: {error}"))?;
     let pair = mechanism::open(mechanism, size, dir, janitor)?;
     let window = pair.window;
-    // Whatever happens to this case from here on, its objects are removed at its end.
     let removal = Removal { objects: pair.objects.clone() };
-    let (control_read, control_write) = nix::unistd::pipe().map_err(|error| format!("pipe: {error}"))?;
     let parent = std::process::id() as i32;
     let server_cpu = match placement {
         Placement::Same => cpus[0],
         Placement::Split => cpus[1],
     };
     // SAFETY: the benchmark is single-threaded; the child serves and calls _exit.
-    let child = match unsafe { nix::unistd::fork() }.map_err(|error| format!("fork: {error}"))? {
-        nix::unistd::ForkResult::Child => {
+    let forked = unsafe { nix::unistd::fork() };
+    let child = match forked {
+        Err(error) => {
+            removal.run(janitor);
+            return Err(format!("fork: {error}"));
+        }
+        Ok(nix::unistd::ForkResult::Child) => {
+            // The parent removes the objects; the server leaves only through _exit.
+            std::mem::forget(removal);
             // SAFETY: closes the janitor's pipe (so that only the benchmark's end keeps it open), asks to be
             // killed when the benchmark dies, and leaves if it already has.
             unsafe {
@@ -502,7 +501,7 @@ fn case(
             // SAFETY: _exit skips the parent's buffers and atexit handlers.
             unsafe { libc::_exit(status) }
         }
-        nix::unistd::ForkResult::Parent { child } => child,
+        Ok(nix::unistd::ForkResult::Parent { child }) => child,
     };
     let server_object = Object::Pid(child.as_raw());
     janitor.keep(&server_object);
@@ -564,7 +563,7 @@ fn private_dir() -> Result<std::path::PathBuf, String> {
     let base = std::env::temp_dir();
     for attempt in 0..1000u32 {
         let dir = base.join(format!("ipclab-bench-{}-{attempt}", std::process::id()));
-        match std::fs::create_dir(&dir) {
+        match std::os::unix::fs::DirBuilderExt::mode(&mut std::fs::DirBuilder::new(), 0o700).create(&dir) {
             Ok(()) => return Ok(dir),
             Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => continue,
             Err(error) => return Err(format!("cannot create {}: {error}", dir.display())),

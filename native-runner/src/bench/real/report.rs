@@ -53,7 +53,7 @@ pub fn text(results: &[CaseResult], models: &[Account], memcpy: f64, check_only:
     if check_only {
         if failures.is_empty() {
             out.push_str(
-                "Every case moved its messages and checked every byte at the other end (no timings: --check-only).\n\n",
+                "Every case below moved its messages and checked every byte at the other end (no timings: --check-only).\n\n",
             );
         } else {
             out.push_str(
