@@ -4,6 +4,7 @@
 //! interrupted, even by SIGKILL, leaves no IPC object, file or process behind.
 
 use std::collections::BTreeSet;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -181,7 +182,17 @@ fn bad_arguments_are_usage_errors() {
 fn interrupted_run_leaves_nothing(signal: i32) {
     let ledger_path = temp(&format!("interrupt-{signal}.ledger"));
     let _ = std::fs::remove_file(&ledger_path);
-    let child = ipclab()
+    let mut command = ipclab();
+    // A shell starts a background job with SIGINT ignored, and the ignoring is inherited: the run a person
+    // interrupts has SIGINT as it comes by default.
+    // SAFETY: between fork and exec, only signal(2), which is async-signal-safe.
+    unsafe {
+        command.pre_exec(|| {
+            libc::signal(libc::SIGINT, libc::SIG_DFL);
+            Ok(())
+        });
+    }
+    let child = command
         .args(["bench", "real", "--mechanism", "sysv-msg,shm-sysv-sem", "--size", "64", "--seconds", "5"])
         .env("IPCLAB_BENCH_LEDGER", &ledger_path)
         .stdout(Stdio::null())
