@@ -381,12 +381,7 @@ fn serve_bench() -> Result<(), String> {
     let mut command = Command::new(release.join("examples").join("serve_load"));
     command.arg(release.join("ipclab")).arg("--json").arg(&json);
     run(command)?;
-    let real = out_dir.join("real.json");
-    say("real IPC: every mechanism on this host, beside the simulator's account (about a minute)");
-    let mut command = Command::new(root().join("target").join("release").join("ipclab"));
-    command.args(["bench", "real", "--json"]).arg(&real);
-    run(command)?;
-    say(&format!("results written to {} and {}", json.display(), real.display()));
+    say(&format!("results written to {}", json.display()));
     Ok(())
 }
 
