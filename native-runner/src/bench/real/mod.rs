@@ -194,15 +194,10 @@ impl Messages {
             };
         }
         let bytes = |seed: u64| {
-            let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ size as u64;
+            let mut random = sim_core::sched::SplitMix64::new(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ size as u64);
             let mut out = Vec::with_capacity(size + 8);
             while out.len() < size {
-                // SplitMix64.
-                state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-                let mut z = state;
-                z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-                z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-                out.extend_from_slice(&(z ^ (z >> 31)).to_le_bytes());
+                out.extend_from_slice(&random.next_u64().to_le_bytes());
             }
             out.truncate(size);
             out
