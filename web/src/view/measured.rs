@@ -38,14 +38,14 @@ pub const CHARTS: [Chart; 3] = [
         title: "Measured: a stream one way, through a pipe and through a ring in shared memory",
         pattern: "stream",
         bars: &[
-            bar("pipe, 4 KiB, one CPU", "pipe", 4096, "same", 1.92),
-            bar("ring, 4 KiB, one CPU", "shm-ring", 4096, "same", 19.65),
-            bar("pipe, 4 KiB, two CPUs", "pipe", 4096, "split", 4.74),
-            bar("ring, 4 KiB, two CPUs", "shm-ring", 4096, "split", 8.33),
-            bar("pipe, 1 MiB, one CPU", "pipe", 1 << 20, "same", 4.63),
-            bar("ring, 1 MiB, one CPU", "shm-ring", 1 << 20, "same", 14.51),
-            bar("pipe, 1 MiB, two CPUs", "pipe", 1 << 20, "split", 4.15),
-            bar("ring, 1 MiB, two CPUs", "shm-ring", 1 << 20, "split", 8.98),
+            bar("pipe, 4 KiB, one CPU", "pipe", 4096, "same", 3.79),
+            bar("ring, 4 KiB, one CPU", "shm-ring", 4096, "same", 19.31),
+            bar("pipe, 4 KiB, two CPUs", "pipe", 4096, "split", 2.83),
+            bar("ring, 4 KiB, two CPUs", "shm-ring", 4096, "split", 13.96),
+            bar("pipe, 1 MiB, one CPU", "pipe", 1 << 20, "same", 4.66),
+            bar("ring, 1 MiB, one CPU", "shm-ring", 1 << 20, "same", 14.76),
+            bar("pipe, 1 MiB, two CPUs", "pipe", 1 << 20, "split", 4.03),
+            bar("ring, 1 MiB, two CPUs", "shm-ring", 1 << 20, "split", 15.55),
         ],
         note: "Every byte through the pipe is copied into the kernel and out again; the ring's bytes are written once and checked where they lie.",
     },
@@ -54,12 +54,12 @@ pub const CHARTS: [Chart; 3] = [
         title: "Measured: 32 KiB pieces one way, through a pipe, a slot guarded by semaphores, and a ring",
         pattern: "stream",
         bars: &[
-            bar("pipe, one CPU", "pipe", 32768, "same", 3.23),
-            bar("slot + semaphores, one CPU", "shm-sysv-sem", 32768, "same", 4.87),
-            bar("ring, one CPU", "shm-ring", 32768, "same", 16.55),
-            bar("pipe, two CPUs", "pipe", 32768, "split", 3.74),
-            bar("slot + semaphores, two CPUs", "shm-sysv-sem", 32768, "split", 0.74),
-            bar("ring, two CPUs", "shm-ring", 32768, "split", 8.93),
+            bar("pipe, one CPU", "pipe", 32768, "same", 6.68),
+            bar("slot + semaphores, one CPU", "shm-sysv-sem", 32768, "same", 9.50),
+            bar("ring, one CPU", "shm-ring", 32768, "same", 19.40),
+            bar("pipe, two CPUs", "pipe", 32768, "split", 3.94),
+            bar("slot + semaphores, two CPUs", "shm-sysv-sem", 32768, "split", 2.59),
+            bar("ring, two CPUs", "shm-ring", 32768, "split", 17.28),
         ],
         note: "One slot with semaphores copies nothing through the kernel, but across two CPUs each piece waits for a wake-up; the ring keeps both sides busy.",
     },
@@ -68,16 +68,16 @@ pub const CHARTS: [Chart; 3] = [
         title: "Measured: a round trip through a Unix stream socket and through TCP on the loopback",
         pattern: "ping-pong",
         bars: &[
-            bar("Unix, 64 B, one CPU", "unix-stream", 64, "same", 8.9),
-            bar("TCP, 64 B, one CPU", "tcp", 64, "same", 13.7),
-            bar("Unix, 64 B, two CPUs", "unix-stream", 64, "split", 34.3),
-            bar("TCP, 64 B, two CPUs", "tcp", 64, "split", 48.8),
-            bar("Unix, 64 KiB, one CPU", "unix-stream", 65536, "same", 27.1),
-            bar("TCP, 64 KiB, one CPU", "tcp", 65536, "same", 33.3),
-            bar("Unix, 64 KiB, two CPUs", "unix-stream", 65536, "split", 39.0),
-            bar("TCP, 64 KiB, two CPUs", "tcp", 65536, "split", 77.5),
+            bar("Unix, 64 B, one CPU", "unix-stream", 64, "same", 3.4),
+            bar("TCP, 64 B, one CPU", "tcp", 64, "same", 5.1),
+            bar("Unix, 64 B, two CPUs", "unix-stream", 64, "split", 8.8),
+            bar("TCP, 64 B, two CPUs", "tcp", 64, "split", 12.6),
+            bar("Unix, 64 KiB, one CPU", "unix-stream", 65536, "same", 15.0),
+            bar("TCP, 64 KiB, one CPU", "tcp", 65536, "same", 19.1),
+            bar("Unix, 64 KiB, two CPUs", "unix-stream", 65536, "split", 30.5),
+            bar("TCP, 64 KiB, two CPUs", "tcp", 65536, "split", 37.5),
         ],
-        note: "TCP runs every byte through its protocol even on one host; waking a process on the other CPU costs more than either.",
+        note: "TCP runs every byte through its protocol even on one host; waking a process on the other CPU costs more than the difference between them.",
     },
 ];
 
@@ -121,7 +121,7 @@ pub fn chart(stem: &str) -> Html {
             </svg>
             <p class="measured-note">
                 {chart.note}
-                {format!(" Medians, {better}; every byte checked. Measured by ipclab bench real on a 2-vCPU AMD EPYC virtual machine \
+                {format!(" Medians, {better}; every byte checked. Measured by ipclab bench real on a 2-vCPU Intel Xeon virtual machine \
                            (Linux 6.18); run it on yours: ipclab bench real --mechanism {}.",
                           mechanisms(chart))}
             </p>

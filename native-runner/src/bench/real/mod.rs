@@ -341,6 +341,8 @@ pub struct CaseResult {
     pub spread: f64,
     /// Voluntary context switches of both processes (getrusage), per message or round trip.
     pub switches: f64,
+    /// A stream's credit window: the server answers every `window` messages with a credit (0: never).
+    pub window: u64,
 }
 
 impl CaseResult {
@@ -549,6 +551,7 @@ fn case(
         max_ns: samples.last().copied().unwrap_or(0.0),
         switches: (client_switches + server_switches) as f64 / count as f64,
         spread: if p50 > 0.0 { (percentile(&samples, 0.75) - percentile(&samples, 0.25)) / p50 } else { 0.0 },
+        window: if pattern == Pattern::Stream { window } else { 0 },
     })
 }
 
@@ -790,7 +793,14 @@ fn run_inner(args: &RealArgs) -> Result<ExitCode, String> {
     janitor.finish();
 
     let memcpy = if args.check_only { 0.0 } else { memcpy_rate() };
-    let models = model::accounts(&mechanisms, &sizes);
+    // The model of a stream uses the credit window the real arm used (it depends on the host's buffers).
+    let window = |mechanism: Mechanism, size: usize| {
+        results
+            .iter()
+            .find(|case| case.mechanism == mechanism.name() && case.size == size && case.pattern == "stream")
+            .map(|case| case.window)
+    };
+    let models = model::accounts(&mechanisms, &sizes, &patterns, &window);
     let mut report = String::from("How each mechanism's two processes talk:\n\n");
     for mechanism in &mechanisms {
         let copies = if mechanism.shared_memory() { " (the kernel copies nothing)" } else { "" };

@@ -48,6 +48,19 @@ fn cell(case: Option<&CaseResult>, show: impl Fn(&CaseResult) -> String) -> Stri
     case.map_or_else(|| "-".to_string(), show)
 }
 
+/// The model's three cells: calls, bytes copied and sleeps, or the reason there are none.
+fn model_cells(model: Option<&Account>) -> (String, String, String) {
+    match model {
+        Some(Account { calls: Some(calls), copied: Some(copied), sleeps: Some(sleeps), .. }) => {
+            let decimals =
+                |value: f64| if value.fract() == 0.0 { format!("{value:.0}") } else { format!("{value:.2}") };
+            (decimals(*calls), decimals(*copied), decimals(*sleeps))
+        }
+        Some(account) => (account.note.clone(), String::new(), String::new()),
+        None => ("-".into(), String::new(), String::new()),
+    }
+}
+
 pub fn text(results: &[CaseResult], models: &[Account], memcpy: f64, check_only: bool, failures: &[String]) -> String {
     let mut out = String::new();
     if check_only {
@@ -87,7 +100,9 @@ pub fn text(results: &[CaseResult], models: &[Account], memcpy: f64, check_only:
             for (mechanism, size) in ping {
                 let same = find(results, mechanism, size, "same", "ping-pong");
                 let split = find(results, mechanism, size, "split", "ping-pong");
-                let model = models.iter().find(|account| account.mechanism == mechanism && account.size == size);
+                let model = models.iter().find(|account| {
+                    account.mechanism == mechanism && account.size == size && account.pattern == "ping-pong"
+                });
                 let shown = |case: &CaseResult| format!("{} ({})", micros(case.p50_ns), micros(case.p99_ns));
                 let spreads = format!(
                     "{} / {}",
@@ -99,13 +114,7 @@ pub fn text(results: &[CaseResult], models: &[Account], memcpy: f64, check_only:
                     cell(same, |case| format!("{:.1}", case.switches)),
                     cell(split, |case| format!("{:.1}", case.switches))
                 );
-                let (calls, copied, sleeps) = match model {
-                    Some(Account { calls: Some(calls), copied: Some(copied), sleeps: Some(sleeps), .. }) => {
-                        (format!("{calls:.1}"), format!("{copied:.0}"), format!("{sleeps:.1}"))
-                    }
-                    Some(account) => (account.note.clone(), String::new(), String::new()),
-                    None => ("-".into(), String::new(), String::new()),
-                };
+                let (calls, copied, sleeps) = model_cells(model);
                 out.push_str(&format!(
                     "| {mechanism} | {} | {} | {} | {} | {switches} | {calls} | {copied} | {sleeps} |\n",
                     size_text(size),
@@ -119,18 +128,30 @@ pub fn text(results: &[CaseResult], models: &[Account], memcpy: f64, check_only:
         let stream = rows(results, "stream");
         if !stream.is_empty() {
             out.push_str(
-                "One-way stream: throughput at the median trial, and microseconds per message, median (p99).\n\n",
+                "One-way stream: throughput at the median trial, and microseconds per message, median (p99);\n",
             );
+            out.push_str("context switches per message measured (both processes, voluntary) beside the simulator's\n");
+            out.push_str("account of the same stream, credits included (system calls, bytes the kernel copies, and\n");
+            out.push_str("sleeps per message).\n\n");
             out.push_str(
-                "| mechanism | size | same CPU | two CPUs | per message, same CPU | per message, two CPUs |\n",
+                "| mechanism | size | same CPU | two CPUs | per message, same CPU | per message, two CPUs | switches, same / two | model: calls | model: bytes copied | model: sleeps |\n",
             );
-            out.push_str("|---|---:|---:|---:|---:|---:|\n");
+            out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
             for (mechanism, size) in stream {
                 let same = find(results, mechanism, size, "same", "stream");
                 let split = find(results, mechanism, size, "split", "stream");
+                let model = models.iter().find(|account| {
+                    account.mechanism == mechanism && account.size == size && account.pattern == "stream"
+                });
                 let shown = |case: &CaseResult| format!("{} ({})", micros(case.p50_ns), micros(case.p99_ns));
+                let switches = format!(
+                    "{} / {}",
+                    cell(same, |case| format!("{:.2}", case.switches)),
+                    cell(split, |case| format!("{:.2}", case.switches))
+                );
+                let (calls, copied, sleeps) = model_cells(model);
                 out.push_str(&format!(
-                    "| {mechanism} | {} | {} | {} | {} | {} |\n",
+                    "| {mechanism} | {} | {} | {} | {} | {} | {switches} | {calls} | {copied} | {sleeps} |\n",
                     size_text(size),
                     cell(same, |case| rate(case.throughput())),
                     cell(split, |case| rate(case.throughput())),
