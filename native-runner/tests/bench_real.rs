@@ -177,6 +177,71 @@ fn bad_arguments_are_usage_errors() {
     }
 }
 
+/// A saved run is reported again from its file, with the same tables and the simulator's account
+/// computed afresh (and written back with `--json`); a file that is no saved run is a usage error that
+/// names the file and what is wrong with it, and nothing is written.
+#[test]
+fn a_saved_run_is_reported_again() {
+    let saved = temp("saved.json");
+    let again = temp("again.json");
+    let output = ipclab()
+        .args(["bench", "real", "--check-only", "--mechanism", "pipe,shm-futex", "--size", "64", "--json"])
+        .arg(&saved)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let first = String::from_utf8(output.stdout).unwrap();
+    let output = ipclab().args(["bench", "real", "--from"]).arg(&saved).arg("--json").arg(&again).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let report = String::from_utf8(output.stdout).unwrap();
+    assert!(report.starts_with("The run saved in "), "{report}");
+    // The same check table, line for line.
+    let table = |text: &str| {
+        text.lines()
+            .filter(|line| line.starts_with("| pipe") || line.starts_with("| shm-futex"))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(table(&report), table(&first));
+    assert_eq!(table(&report).len(), 8, "{report}");
+    let written: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&again).unwrap()).unwrap();
+    let pipe = written["model"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|account| account["mechanism"] == "pipe" && account["pattern"] == "ping-pong")
+        .unwrap();
+    assert_eq!(
+        (pipe["calls"].as_f64(), pipe["copies"].as_f64(), pipe["copied"].as_f64()),
+        (Some(4.0), Some(4.0), Some(256.0))
+    );
+    assert_eq!(
+        written["cases"],
+        serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(&saved).unwrap()).unwrap()["cases"]
+    );
+
+    let broken = temp("broken.json");
+    let not_a_run = temp("not-a-run.json");
+    std::fs::write(&broken, "{\"cases\": [").unwrap();
+    std::fs::write(&not_a_run, r#"{"cases": [{"mechanism": "carrier-pigeon"}]}"#).unwrap();
+    let untouched = temp("untouched.json");
+    for (file, words) in [
+        (broken.clone(), "not JSON: EOF while parsing a list at line 1 column 11"),
+        (not_a_run.clone(), "not a run saved by ipclab bench real --json: its cases: unknown name \"carrier-pigeon\""),
+        (temp("missing.json"), "No such file or directory"),
+    ] {
+        let output =
+            ipclab().args(["bench", "real", "--from"]).arg(&file).arg("--json").arg(&untouched).output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(&format!("--from {}: {words}", file.display())), "{stderr}");
+        assert!(!untouched.exists());
+    }
+    for path in [saved, again, broken, not_a_run] {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
 /// Interrupts a run while a System V message queue and the run's directory exist, and
 /// checks that the janitor removed them.
 fn interrupted_run_leaves_nothing(signal: i32) {

@@ -240,6 +240,9 @@ pub struct Kernel {
     pub copied_to_user: u64,
     /// The same bytes by mechanism ([`Copier::EACH`]), into the kernel (`[0]`) and out of it (`[1]`).
     pub copies: [[u64; 2]; 4],
+    /// How many times the kernel copied a run of bytes between a process's memory and an object (one
+    /// `write` that fits is one; a message queue's piece, one; a read, one), into the kernel or out.
+    pub copy_runs: u64,
     /// System calls that returned (or ended their process), as opposed to attempts that blocked.
     pub calls_completed: u64,
     name_counts: BTreeMap<Arc<str>, u32>,
@@ -313,6 +316,7 @@ impl Kernel {
             copied_to_user: 0,
             copies: [[0; 2]; 4],
             calls_completed: 0,
+            copy_runs: 0,
             name_counts: BTreeMap::new(),
             deferred: Vec::new(),
             faults: Vec::new(),
@@ -1329,6 +1333,7 @@ impl Kernel {
             }
         };
         self.copies[mechanism.index()][way] += bytes;
+        self.copy_runs += 1;
     }
 
     /// Bytes copied so far between processes' memory and the objects of `mechanism`, one way or both.

@@ -283,6 +283,7 @@ pub(crate) fn read(kernel: &mut Kernel, pid: Pid, pipe_id: u32, count: u32, nonb
         // `count_copy`'s two counters, written here where the pipe and the scratch buffer are still borrowed.
         kernel.copied_to_user += got as u64;
         kernel.copies[Copier::Pipes.index()][1] += got as u64;
+        kernel.copy_runs += 1;
         let direction = CopyDirection::KernelToUser;
         trace
             .record_copy(kernel.step as u32, Copied { pid, direction, bytes: got, object, used_bytes, capacity_bytes });

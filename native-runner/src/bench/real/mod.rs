@@ -63,6 +63,10 @@ pub struct RealArgs {
     /// Also write the results as JSON to this file.
     #[arg(long)]
     json: Option<std::path::PathBuf>,
+    /// Measure nothing: print the report of a run saved with --json (its tables and claims), with the
+    /// simulator's account computed afresh by this build; with --json, write that run again with it.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["mechanisms", "placement", "pattern", "seconds", "check_only"])]
+    from: Option<std::path::PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -318,11 +322,14 @@ fn stream_trial(
 }
 
 /// What one case measured.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct CaseResult {
+    #[serde(deserialize_with = "known_name")]
     pub mechanism: &'static str,
     pub size: usize,
+    #[serde(deserialize_with = "known_name")]
     pub placement: &'static str,
+    #[serde(deserialize_with = "known_name")]
     pub pattern: &'static str,
     /// Messages (ping-pong: round trips) checked, warm-up included.
     pub messages: u64,
@@ -342,7 +349,19 @@ pub struct CaseResult {
     /// Voluntary context switches of both processes (getrusage), per message or round trip.
     pub switches: f64,
     /// A stream's credit window: the server answers every `window` messages with a credit (0: never).
+    #[serde(default)]
     pub window: u64,
+}
+
+/// A mechanism's, a placement's or a pattern's name in a saved run, as this build spells it.
+fn known_name<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<&'static str, D::Error> {
+    let text = <String as serde::Deserialize>::deserialize(deserializer)?;
+    Mechanism::ALL
+        .iter()
+        .map(|mechanism| mechanism.name())
+        .chain(["same", "split", "ping-pong", "stream"])
+        .find(|name| *name == text)
+        .ok_or_else(|| serde::de::Error::custom(format!("unknown name {text:?}")))
 }
 
 impl CaseResult {
@@ -655,6 +674,9 @@ fn choose<T: Copy>(text: &str, what: &str, both: [T; 2], names: [&str; 2]) -> Re
 }
 
 fn run_inner(args: &RealArgs) -> Result<ExitCode, String> {
+    if let Some(from) = &args.from {
+        return saved(from, args.json.as_deref());
+    }
     let mechanisms: Vec<Mechanism> = if args.mechanisms.is_empty() {
         Mechanism::ALL.to_vec()
     } else {
@@ -793,27 +815,8 @@ fn run_inner(args: &RealArgs) -> Result<ExitCode, String> {
     janitor.finish();
 
     let memcpy = if args.check_only { 0.0 } else { memcpy_rate() };
-    // The model of a stream uses the credit window the real arm used (it depends on the host's buffers).
-    let window = |mechanism: Mechanism, size: usize| {
-        results
-            .iter()
-            .find(|case| case.mechanism == mechanism.name() && case.size == size && case.pattern == "stream")
-            .map(|case| case.window)
-    };
-    let models = model::accounts(&mechanisms, &sizes, &patterns, &window);
-    let mut report = String::from("How each mechanism's two processes talk:\n\n");
-    for mechanism in &mechanisms {
-        let copies = if mechanism.shared_memory() { " (the kernel copies nothing)" } else { "" };
-        report.push_str(&format!("- {}: {}{copies}\n", mechanism.name(), mechanism.how()));
-    }
-    report.push('\n');
-    report.push_str(&report::text(&results, &models, memcpy, args.check_only, &failures));
-    if !left_out.is_empty() {
-        report.push_str(&format!("\n{} cases cannot run on this host, and were left out:\n", left_out.len()));
-        for line in &left_out {
-            report.push_str(&format!("  {line}\n"));
-        }
-    }
+    let models = accounts(&results, &patterns);
+    let report = full_report(&mechanisms, &results, &models, memcpy, args.check_only, &failures, &left_out);
     if let Err(code) = crate::output::print(&report) {
         return Ok(code);
     }
@@ -829,18 +832,132 @@ fn run_inner(args: &RealArgs) -> Result<ExitCode, String> {
             "failures": failures,
             "left_out": left_out,
         });
-        // Written whole to a new file beside it, then renamed over it: an interrupted run never leaves a
-        // half-written file in place of what was there.
-        let partial = path.with_extension("json.partial");
-        std::fs::File::create(&partial)
-            .and_then(|mut file| file.write_all(serde_json::to_string_pretty(&value).expect("json").as_bytes()))
-            .and_then(|()| std::fs::rename(&partial, path))
-            .map_err(|error| {
-                let _ = std::fs::remove_file(&partial);
-                format!("cannot write {}: {error}", path.display())
-            })?;
+        write_json(path, &value)?;
     }
     Ok(if failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// The simulator's account of every case measured; a stream's model uses the credit window the real arm
+/// used (it depends on the host's buffers).
+fn accounts(results: &[CaseResult], patterns: &[Pattern]) -> Vec<model::Account> {
+    let mut mechanisms: Vec<Mechanism> = Vec::new();
+    let mut sizes: Vec<usize> = Vec::new();
+    for case in results {
+        let mechanism = Mechanism::from_name(case.mechanism).expect("a known mechanism");
+        if !mechanisms.contains(&mechanism) {
+            mechanisms.push(mechanism);
+        }
+        if !mechanism.counter() && !sizes.contains(&case.size) {
+            sizes.push(case.size);
+        }
+    }
+    sizes.sort_unstable();
+    let window = |mechanism: Mechanism, size: usize| {
+        results
+            .iter()
+            .find(|case| case.mechanism == mechanism.name() && case.size == size && case.pattern == "stream")
+            .map(|case| case.window)
+    };
+    model::accounts(&mechanisms, &sizes, patterns, &window)
+}
+
+/// The whole report: how each mechanism talks, the tables, the claims, and what was left out.
+fn full_report(
+    mechanisms: &[Mechanism],
+    results: &[CaseResult],
+    models: &[model::Account],
+    memcpy: f64,
+    check_only: bool,
+    failures: &[String],
+    left_out: &[String],
+) -> String {
+    let mut report = String::from("How each mechanism's two processes talk:\n\n");
+    for mechanism in mechanisms {
+        let copies = if mechanism.shared_memory() { " (the kernel copies nothing)" } else { "" };
+        report.push_str(&format!("- {}: {}{copies}\n", mechanism.name(), mechanism.how()));
+    }
+    report.push('\n');
+    report.push_str(&report::text(results, models, memcpy, check_only, failures));
+    if !left_out.is_empty() {
+        report.push_str(&format!("\n{} cases cannot run on this host, and were left out:\n", left_out.len()));
+        for line in left_out {
+            report.push_str(&format!("  {line}\n"));
+        }
+    }
+    report
+}
+
+/// Written whole to a new file beside it, then renamed over it: an interrupted run never leaves a
+/// half-written file in place of what was there.
+fn write_json(path: &std::path::Path, value: &serde_json::Value) -> Result<(), String> {
+    let partial = path.with_extension("json.partial");
+    std::fs::File::create(&partial)
+        .and_then(|mut file| file.write_all(serde_json::to_string_pretty(value).expect("json").as_bytes()))
+        .and_then(|()| std::fs::rename(&partial, path))
+        .map_err(|error| {
+            let _ = std::fs::remove_file(&partial);
+            format!("cannot write {}: {error}", path.display())
+        })
+}
+
+/// `--from FILE`: the report of a saved run, with the simulator's account computed by this build.
+fn saved(from: &std::path::Path, json: Option<&std::path::Path>) -> Result<ExitCode, String> {
+    let text = std::fs::read_to_string(from).map_err(|error| format!("--from {}: {error}", from.display()))?;
+    let mut value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|error| format!("--from {}: not JSON: {error}", from.display()))?;
+    let not_a_run =
+        |what: String| format!("--from {}: not a run saved by ipclab bench real --json: {what}", from.display());
+    if value.get("cases").is_none() {
+        return Err(not_a_run("no \"cases\"".into()));
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(bound(deserialize = "'de: 'static"))]
+    struct Saved {
+        cases: Vec<CaseResult>,
+    }
+    // A case's names are this build's own (`known_name`); serde's derive still asks for input that lives
+    // as long as they do, so the text is kept for the rest of this one command.
+    let text: &'static str = Box::leak(text.into_boxed_str());
+    let results = serde_json::from_str::<Saved>(text).map_err(|error| not_a_run(format!("its cases: {error}")))?.cases;
+    let strings = |key: &str| -> Result<Vec<String>, String> {
+        serde_json::from_value(value.get(key).cloned().unwrap_or(serde_json::json!([])))
+            .map_err(|error| not_a_run(format!("its {key:?}: {error}")))
+    };
+    let (failures, left_out) = (strings("failures")?, strings("left_out")?);
+    let memcpy = value.get("memcpy_bytes_per_second").and_then(serde_json::Value::as_f64).unwrap_or(0.0);
+    let check_only = value.get("check_only").and_then(serde_json::Value::as_bool).unwrap_or(false);
+    let mut mechanisms: Vec<Mechanism> = Vec::new();
+    let mut patterns: Vec<Pattern> = Vec::new();
+    for case in &results {
+        let mechanism = Mechanism::from_name(case.mechanism).expect("a known mechanism");
+        if !mechanisms.contains(&mechanism) {
+            mechanisms.push(mechanism);
+        }
+        let pattern = if case.pattern == "stream" { Pattern::Stream } else { Pattern::PingPong };
+        if !patterns.contains(&pattern) {
+            patterns.push(pattern);
+        }
+    }
+    patterns.sort_by_key(|pattern| *pattern == Pattern::Stream);
+    let models = accounts(&results, &patterns);
+    let mut report = format!("The run saved in {}", from.display());
+    if let Some(machine) = value.get("machine") {
+        let field = |key: &str| machine.get(key).map(|field| field.to_string().trim_matches('"').to_string());
+        if let (Some(cpu), Some(cpus), Some(kernel)) = (field("cpu"), field("cpus"), field("kernel")) {
+            report.push_str(&format!(" (measured on {cpu}, {cpus} CPUs, Linux {kernel})"));
+        }
+    }
+    report.push_str(", with the simulator's account computed by this build.\n\n");
+    report.push_str(&full_report(&mechanisms, &results, &models, memcpy, check_only, &failures, &left_out));
+    if let Err(code) = crate::output::print(&report) {
+        return Ok(code);
+    }
+    if let Some(path) = json {
+        value["model"] = serde_json::to_value(&models).expect("json");
+        value["claims"] = serde_json::to_value(report::claims(&results, memcpy)).expect("json");
+        write_json(path, &value)?;
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 mod report;

@@ -20,6 +20,9 @@ pub struct Account {
     pub pattern: &'static str,
     /// System calls per round trip or message.
     pub calls: Option<f64>,
+    /// Copies per round trip or message: runs of bytes the kernel copies between a process's memory
+    /// and an object (into the kernel or out of it).
+    pub copies: Option<f64>,
     /// Bytes the kernel copies per round trip or message, both ways, both processes.
     pub copied: Option<f64>,
     /// Sleeps in the kernel per round trip or message, both processes.
@@ -359,13 +362,7 @@ pub fn scenario(mechanism: Mechanism, size: usize, pattern: Pattern, count: u64,
 }
 
 /// System calls, bytes copied and sleeps of one run of the scenario.
-fn count(
-    mechanism: Mechanism,
-    size: usize,
-    pattern: Pattern,
-    count: u64,
-    window: u64,
-) -> Result<(u64, u64, u64), String> {
+fn count(mechanism: Mechanism, size: usize, pattern: Pattern, count: u64, window: u64) -> Result<[u64; 4], String> {
     let text = scenario(mechanism, size, pattern, count, window).ok_or("not modelled")?;
     let scenario = sim_core::parse(&text)
         .map_err(|errors| errors.first().map(|error| error.message.clone()).unwrap_or_default())?;
@@ -393,7 +390,7 @@ fn count(
     let kernel = simulation.kernel();
     let copied = kernel.copied(sim_core::ast::Copier::All, sim_core::ast::Toward::Both);
     let calls = kernel.procs.iter().map(|process| u64::from(process.syscalls)).sum();
-    Ok((calls, copied, sleeps))
+    Ok([calls, kernel.copy_runs, copied, sleeps])
 }
 
 /// The two lengths of run whose difference is counted: 4 and 12 round trips or messages, or with a
@@ -411,15 +408,15 @@ fn lengths(window: u64) -> (u64, u64) {
 pub fn account(mechanism: Mechanism, size: usize, pattern: Pattern, window: u64) -> Account {
     let window = if pattern == Pattern::Stream { window } else { 0 };
     let (few, many) = lengths(window);
-    let (calls, copied, sleeps, note) =
+    let ([calls, copies, copied, sleeps], note) =
         match (count(mechanism, size, pattern, few, window), count(mechanism, size, pattern, many, window)) {
             (Ok(a), Ok(b)) => {
-                let per = |a: u64, b: u64| Some((b as f64 - a as f64) / (many - few) as f64);
-                (per(a.0, b.0), per(a.1, b.1), per(a.2, b.2), String::new())
+                let per = |index: usize| Some((b[index] as f64 - a[index] as f64) / (many - few) as f64);
+                ([per(0), per(1), per(2), per(3)], String::new())
             }
-            (Err(message), _) | (_, Err(message)) => (None, None, None, message),
+            (Err(message), _) | (_, Err(message)) => ([None; 4], message),
         };
-    Account { mechanism: mechanism.name(), size, pattern: pattern.key(), calls, copied, sleeps, note }
+    Account { mechanism: mechanism.name(), size, pattern: pattern.key(), calls, copies, copied, sleeps, note }
 }
 
 /// The account of every (mechanism, size, pattern) the benchmark measured: `windows` gives a stream's
@@ -447,6 +444,7 @@ pub fn accounts(
                         size,
                         pattern: pattern.key(),
                         calls: None,
+                        copies: None,
                         copied: None,
                         sleeps: None,
                         note: "not measured".into(),
@@ -501,6 +499,9 @@ mod tests {
                         2.0 * ways * size as f64 + credits
                     };
                     assert_eq!(copied, expected, "{what}: bytes copied per round trip or message");
+                    // Every byte copied is copied in some run, and only then.
+                    let copies = account.copies.expect("copies with bytes");
+                    assert_eq!(copies == 0.0, expected == 0.0, "{what}: {copies} copies");
                     // Spinning on shared memory needs no system call at all; every other mechanism does.
                     assert_eq!(calls == 0.0, mechanism == Mechanism::ShmSpin, "{what}: calls {calls}");
                     assert!(account.sleeps.expect("sleeps") >= 0.0, "{what}");
@@ -509,22 +510,27 @@ mod tests {
         }
     }
 
-    /// A ping-pong's calls and sleeps per round trip, as each mechanism's real arm makes them: a pipe
-    /// writes and reads each way; a futex slot also wakes on every flag it sets (4) and sleeps twice; a
+    /// A ping-pong's calls, copies and sleeps per round trip, as each mechanism's real arm makes them: a
+    /// pipe writes and reads each way, a copy each; a futex slot also wakes on every flag it sets (4) and sleeps twice; a
     /// slot guarded by semaphores takes and gives two each way; spinning makes no call and never sleeps;
     /// a message split into 8 KiB pieces is sent and received piece by piece.
     #[test]
     fn ping_pong_counts_are_those_of_the_real_exchange() {
-        for (mechanism, size, calls, sleeps) in [
-            (Mechanism::Pipe, 64, 4.0, 2.0),
-            (Mechanism::ShmFutex, 64, 6.0, 2.0),
-            (Mechanism::ShmSysvSem, 64, 8.0, 2.0),
-            (Mechanism::ShmSpin, 64, 0.0, 0.0),
-            (Mechanism::SysvMsg, 32768, 16.0, 2.0),
-            (Mechanism::Signal, 8, 4.0, 2.0),
+        for (mechanism, size, calls, copies, sleeps) in [
+            (Mechanism::Pipe, 64, 4.0, 4.0, 2.0),
+            (Mechanism::ShmFutex, 64, 6.0, 0.0, 2.0),
+            (Mechanism::ShmSysvSem, 64, 8.0, 0.0, 2.0),
+            (Mechanism::ShmSpin, 64, 0.0, 0.0, 0.0),
+            (Mechanism::SysvMsg, 32768, 16.0, 16.0, 2.0),
+            (Mechanism::Signal, 8, 4.0, 0.0, 2.0),
         ] {
             let account = account(mechanism, size, Pattern::PingPong, 0);
-            assert_eq!((account.calls, account.sleeps), (Some(calls), Some(sleeps)), "{}", mechanism.name());
+            assert_eq!(
+                (account.calls, account.copies, account.sleeps),
+                (Some(calls), Some(copies), Some(sleeps)),
+                "{}",
+                mechanism.name()
+            );
         }
     }
 

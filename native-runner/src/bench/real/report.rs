@@ -48,16 +48,18 @@ fn cell(case: Option<&CaseResult>, show: impl Fn(&CaseResult) -> String) -> Stri
     case.map_or_else(|| "-".to_string(), show)
 }
 
-/// The model's three cells: calls, bytes copied and sleeps, or the reason there are none.
-fn model_cells(model: Option<&Account>) -> (String, String, String) {
+/// The model's four cells: calls, copies, bytes copied and sleeps, or the reason there are none.
+fn model_cells(model: Option<&Account>) -> String {
     match model {
-        Some(Account { calls: Some(calls), copied: Some(copied), sleeps: Some(sleeps), .. }) => {
+        Some(Account {
+            calls: Some(calls), copies: Some(copies), copied: Some(copied), sleeps: Some(sleeps), ..
+        }) => {
             let decimals =
                 |value: f64| if value.fract() == 0.0 { format!("{value:.0}") } else { format!("{value:.2}") };
-            (decimals(*calls), decimals(*copied), decimals(*sleeps))
+            format!("{} | {} | {} | {}", decimals(*calls), decimals(*copies), decimals(*copied), decimals(*sleeps))
         }
-        Some(account) => (account.note.clone(), String::new(), String::new()),
-        None => ("-".into(), String::new(), String::new()),
+        Some(account) => format!("{} |  |  | ", account.note),
+        None => "- |  |  | ".into(),
     }
 }
 
@@ -94,9 +96,11 @@ pub fn text(results: &[CaseResult], models: &[Account], memcpy: f64, check_only:
                 "Ping-pong: microseconds per round trip, median (p99), every message checked; context switches\n",
             );
             out.push_str("per round trip measured (both processes, voluntary) beside the simulator's account of the\n");
-            out.push_str("same exchange (system calls, bytes the kernel copies, and sleeps per round trip).\n\n");
-            out.push_str("| mechanism | size | same CPU | two CPUs | spread, same / two | switches, same / two | model: calls | model: bytes copied | model: sleeps |\n");
-            out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+            out.push_str(
+                "same exchange (system calls, copies and bytes the kernel copies, and sleeps per round trip).\n\n",
+            );
+            out.push_str("| mechanism | size | same CPU | two CPUs | spread, same / two | switches, same / two | model: calls | model: copies | model: bytes copied | model: sleeps |\n");
+            out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
             for (mechanism, size) in ping {
                 let same = find(results, mechanism, size, "same", "ping-pong");
                 let split = find(results, mechanism, size, "split", "ping-pong");
@@ -114,9 +118,9 @@ pub fn text(results: &[CaseResult], models: &[Account], memcpy: f64, check_only:
                     cell(same, |case| format!("{:.1}", case.switches)),
                     cell(split, |case| format!("{:.1}", case.switches))
                 );
-                let (calls, copied, sleeps) = model_cells(model);
+                let model = model_cells(model);
                 out.push_str(&format!(
-                    "| {mechanism} | {} | {} | {} | {} | {switches} | {calls} | {copied} | {sleeps} |\n",
+                    "| {mechanism} | {} | {} | {} | {} | {switches} | {model} |\n",
                     size_text(size),
                     cell(same, shown),
                     cell(split, shown),
@@ -131,12 +135,12 @@ pub fn text(results: &[CaseResult], models: &[Account], memcpy: f64, check_only:
                 "One-way stream: throughput at the median trial, and microseconds per message, median (p99);\n",
             );
             out.push_str("context switches per message measured (both processes, voluntary) beside the simulator's\n");
-            out.push_str("account of the same stream, credits included (system calls, bytes the kernel copies, and\n");
-            out.push_str("sleeps per message).\n\n");
+            out.push_str("account of the same stream, credits included (system calls, copies and bytes the kernel\n");
+            out.push_str("copies, and sleeps per message).\n\n");
             out.push_str(
-                "| mechanism | size | same CPU | two CPUs | per message, same CPU | per message, two CPUs | switches, same / two | model: calls | model: bytes copied | model: sleeps |\n",
+                "| mechanism | size | same CPU | two CPUs | per message, same CPU | per message, two CPUs | switches, same / two | model: calls | model: copies | model: bytes copied | model: sleeps |\n",
             );
-            out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+            out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
             for (mechanism, size) in stream {
                 let same = find(results, mechanism, size, "same", "stream");
                 let split = find(results, mechanism, size, "split", "stream");
@@ -149,9 +153,9 @@ pub fn text(results: &[CaseResult], models: &[Account], memcpy: f64, check_only:
                     cell(same, |case| format!("{:.2}", case.switches)),
                     cell(split, |case| format!("{:.2}", case.switches))
                 );
-                let (calls, copied, sleeps) = model_cells(model);
+                let model = model_cells(model);
                 out.push_str(&format!(
-                    "| {mechanism} | {} | {} | {} | {} | {} | {switches} | {calls} | {copied} | {sleeps} |\n",
+                    "| {mechanism} | {} | {} | {} | {} | {} | {switches} | {model} |\n",
                     size_text(size),
                     cell(same, |case| rate(case.throughput())),
                     cell(split, |case| rate(case.throughput())),
