@@ -224,10 +224,20 @@ fn a_saved_run_is_reported_again() {
     let not_a_run = temp("not-a-run.json");
     std::fs::write(&broken, "{\"cases\": [").unwrap();
     std::fs::write(&not_a_run, r#"{"cases": [{"mechanism": "carrier-pigeon"}]}"#).unwrap();
+    // A known name in the wrong field.
+    let misplaced = temp("misplaced.json");
+    std::fs::write(&misplaced, r#"{"cases": [{"mechanism": "same"}]}"#).unwrap();
     let untouched = temp("untouched.json");
     for (file, words) in [
         (broken.clone(), "not JSON: EOF while parsing a list at line 1 column 11"),
-        (not_a_run.clone(), "not a run saved by ipclab bench real --json: its cases: unknown name \"carrier-pigeon\""),
+        (
+            not_a_run.clone(),
+            "not a run saved by ipclab bench real --json: its cases: unknown mechanism \"carrier-pigeon\"",
+        ),
+        (
+            misplaced.clone(),
+            "not a run saved by ipclab bench real --json: its cases: unknown mechanism \"same\" (expected one of pipe, fifo,",
+        ),
         (temp("missing.json"), "No such file or directory"),
     ] {
         let output =
@@ -237,7 +247,7 @@ fn a_saved_run_is_reported_again() {
         assert!(stderr.contains(&format!("--from {}: {words}", file.display())), "{stderr}");
         assert!(!untouched.exists());
     }
-    for path in [saved, again, broken, not_a_run] {
+    for path in [saved, again, broken, not_a_run, misplaced] {
         let _ = std::fs::remove_file(path);
     }
 }

@@ -324,12 +324,12 @@ fn stream_trial(
 /// What one case measured.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct CaseResult {
-    #[serde(deserialize_with = "known_name")]
+    #[serde(deserialize_with = "known_mechanism")]
     pub mechanism: &'static str,
     pub size: usize,
-    #[serde(deserialize_with = "known_name")]
+    #[serde(deserialize_with = "known_placement")]
     pub placement: &'static str,
-    #[serde(deserialize_with = "known_name")]
+    #[serde(deserialize_with = "known_pattern")]
     pub pattern: &'static str,
     /// Messages (ping-pong: round trips) checked, warm-up included.
     pub messages: u64,
@@ -353,15 +353,29 @@ pub struct CaseResult {
     pub window: u64,
 }
 
-/// A mechanism's, a placement's or a pattern's name in a saved run, as this build spells it.
-fn known_name<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<&'static str, D::Error> {
+/// A name in a saved run, one of this build's own for that field.
+fn one_of<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+    names: impl Iterator<Item = &'static str>,
+    what: &str,
+) -> Result<&'static str, D::Error> {
     let text = <String as serde::Deserialize>::deserialize(deserializer)?;
-    Mechanism::ALL
-        .iter()
-        .map(|mechanism| mechanism.name())
-        .chain(["same", "split", "ping-pong", "stream"])
-        .find(|name| *name == text)
-        .ok_or_else(|| serde::de::Error::custom(format!("unknown name {text:?}")))
+    let known: Vec<&'static str> = names.collect();
+    known.iter().copied().find(|name| *name == text).ok_or_else(|| {
+        serde::de::Error::custom(format!("unknown {what} {text:?} (expected one of {})", known.join(", ")))
+    })
+}
+
+fn known_mechanism<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<&'static str, D::Error> {
+    one_of(deserializer, Mechanism::ALL.iter().map(|mechanism| mechanism.name()), "mechanism")
+}
+
+fn known_placement<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<&'static str, D::Error> {
+    one_of(deserializer, [Placement::Same, Placement::Split].into_iter().map(Placement::key), "placement")
+}
+
+fn known_pattern<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<&'static str, D::Error> {
+    one_of(deserializer, [Pattern::PingPong, Pattern::Stream].into_iter().map(Pattern::key), "pattern")
 }
 
 impl CaseResult {
@@ -815,7 +829,7 @@ fn run_inner(args: &RealArgs) -> Result<ExitCode, String> {
     janitor.finish();
 
     let memcpy = if args.check_only { 0.0 } else { memcpy_rate() };
-    let models = accounts(&results, &patterns);
+    let models = accounts(&results);
     let report = full_report(&mechanisms, &results, &models, memcpy, args.check_only, &failures, &left_out);
     if let Err(code) = crate::output::print(&report) {
         return Ok(code);
@@ -837,28 +851,39 @@ fn run_inner(args: &RealArgs) -> Result<ExitCode, String> {
     Ok(if failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
-/// The simulator's account of every case measured; a stream's model uses the credit window the real arm
-/// used (it depends on the host's buffers).
-fn accounts(results: &[CaseResult], patterns: &[Pattern]) -> Vec<model::Account> {
-    let mut mechanisms: Vec<Mechanism> = Vec::new();
-    let mut sizes: Vec<usize> = Vec::new();
+/// The mechanisms (in the order measured), message sizes (but the counters' 8 bytes) and patterns of
+/// the cases of a run.
+fn measured(results: &[CaseResult]) -> (Vec<Mechanism>, Vec<usize>, Vec<Pattern>) {
+    let (mut mechanisms, mut sizes, mut patterns) = (Vec::new(), Vec::new(), Vec::new());
     for case in results {
-        let mechanism = Mechanism::from_name(case.mechanism).expect("a known mechanism");
+        let mechanism = Mechanism::from_name(case.mechanism).expect("a mechanism's own name");
         if !mechanisms.contains(&mechanism) {
             mechanisms.push(mechanism);
         }
         if !mechanism.counter() && !sizes.contains(&case.size) {
             sizes.push(case.size);
         }
+        let pattern = if case.pattern == Pattern::Stream.key() { Pattern::Stream } else { Pattern::PingPong };
+        if !patterns.contains(&pattern) {
+            patterns.push(pattern);
+        }
     }
     sizes.sort_unstable();
+    patterns.sort_by_key(|pattern| *pattern == Pattern::Stream);
+    (mechanisms, sizes, patterns)
+}
+
+/// The simulator's account of every case measured; a stream's model uses the credit window the real arm
+/// used (it depends on the host's buffers).
+fn accounts(results: &[CaseResult]) -> Vec<model::Account> {
+    let (mechanisms, sizes, patterns) = measured(results);
     let window = |mechanism: Mechanism, size: usize| {
         results
             .iter()
             .find(|case| case.mechanism == mechanism.name() && case.size == size && case.pattern == "stream")
             .map(|case| case.window)
     };
-    model::accounts(&mechanisms, &sizes, patterns, &window)
+    model::accounts(&mechanisms, &sizes, &patterns, &window)
 }
 
 /// The whole report: how each mechanism talks, the tables, the claims, and what was left out.
@@ -926,20 +951,8 @@ fn saved(from: &std::path::Path, json: Option<&std::path::Path>) -> Result<ExitC
     let (failures, left_out) = (strings("failures")?, strings("left_out")?);
     let memcpy = value.get("memcpy_bytes_per_second").and_then(serde_json::Value::as_f64).unwrap_or(0.0);
     let check_only = value.get("check_only").and_then(serde_json::Value::as_bool).unwrap_or(false);
-    let mut mechanisms: Vec<Mechanism> = Vec::new();
-    let mut patterns: Vec<Pattern> = Vec::new();
-    for case in &results {
-        let mechanism = Mechanism::from_name(case.mechanism).expect("a known mechanism");
-        if !mechanisms.contains(&mechanism) {
-            mechanisms.push(mechanism);
-        }
-        let pattern = if case.pattern == "stream" { Pattern::Stream } else { Pattern::PingPong };
-        if !patterns.contains(&pattern) {
-            patterns.push(pattern);
-        }
-    }
-    patterns.sort_by_key(|pattern| *pattern == Pattern::Stream);
-    let models = accounts(&results, &patterns);
+    let (mechanisms, _, _) = measured(&results);
+    let models = accounts(&results);
     let mut report = format!("The run saved in {}", from.display());
     if let Some(machine) = value.get("machine") {
         let field = |key: &str| machine.get(key).map(|field| field.to_string().trim_matches('"').to_string());
