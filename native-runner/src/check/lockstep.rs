@@ -505,6 +505,13 @@ impl TimeLeft {
         TimeLeft { alarm_at, sleep_until }
     }
 
+    /// The keys of the timers these times left are counted against.
+    fn keys(&self, pid: Pid) -> impl Iterator<Item = TimerKey> {
+        let alarm = self.alarm_at.map(|at| (pid, true, at));
+        let sleep = self.sleep_until.map(|until| (pid, false, until));
+        alarm.into_iter().chain(sleep)
+    }
+
     /// Why the step's rounded time left cannot be checked on real timers, if it cannot: the simulated
     /// time left lies within [`ROUNDING_MARGIN_NS`] of a point where its rounding changes. Real time
     /// runs on between a timer's setting and its reading (real steps take milliseconds where simulated
@@ -652,7 +659,16 @@ impl Runner<'_> {
             if let Some((_, pause)) = plan.stall.filter(|(at, _)| *at == step) {
                 std::thread::sleep(pause);
             }
-            let pending = timer_keys(replay.kernel());
+            // The timers pending before the step, and those whose time left the step may give back: a
+            // sleep that a signal cut short no longer has a timer, yet the step that returns from it
+            // gives back the time it had left, which a host that kept the woken process from running
+            // (a stall after the signal) shortens on Linux alone.
+            let mut pending = timer_keys(replay.kernel());
+            for key in TimeLeft::of(replay.kernel(), actor).keys(actor) {
+                if !pending.contains(&key) {
+                    pending.push(key);
+                }
+            }
             let now_before = replay.kernel().now();
             let step_started = Instant::now();
             let differs = self.step(replay, step, actor, plan.perturb_step == Some(step), &mut rows)?;
@@ -1261,7 +1277,7 @@ impl Runner<'_> {
         // The actor's part is over: held back again before any timer fires, so that it takes what a
         // timer does (a wake-up, `SIGALRM`) at its next step, as in the simulator.
         self.set_priority(actor, DORMANT_PRIORITY);
-        self.follow_timers(replay.kernel(), &events, step, step_started, now_before);
+        self.follow_timers(replay.kernel(), &events, actor, step, step_started, now_before);
         let collected =
             events.iter().any(|event| matches!(event.kind, EventKind::Rights { moved: RightsMove::Collected, .. }));
         let in_flight = in_flight::simulated(replay.kernel());
@@ -1334,12 +1350,14 @@ impl Runner<'_> {
         &mut self,
         kernel: &Kernel,
         events: &[sim_core::Event],
+        actor: Pid,
         step: u32,
         started: Instant,
         now_before: u64,
     ) {
         let mut clock = None;
         let mut fired: Vec<((Pid, bool), RealTimer)> = Vec::new();
+        let mut fired_keys: Vec<TimerKey> = Vec::new();
         for event in events {
             let key = match event.kind {
                 EventKind::Clock { now } => {
@@ -1361,6 +1379,7 @@ impl Runner<'_> {
                 continue;
             }
             // A timer set in this very step is not known yet: its real deadline is its duration from now.
+            fired_keys.push((key.0, key.1, at));
             let real_timer = self.timers.remove(&(key.0, key.1, at)).unwrap_or_else(|| {
                 let duration = real_duration(at.saturating_sub(now_before));
                 RealTimer {
@@ -1427,6 +1446,21 @@ impl Runner<'_> {
                 set_real: started,
                 set_sim: now_before,
                 syn,
+            });
+        }
+        // A sleep that began in this step and that a signal cut short in the jump after it has no timer
+        // left, yet the time it had left is given back at a later step, and a stall before then shortens
+        // it on Linux alone: it is counted from this step, as its timer would have been. (One that fired
+        // in the jump was followed above, and is over.)
+        for key in TimeLeft::of(kernel, actor).keys(actor).filter(|key| !fired_keys.contains(key)) {
+            let duration = real_duration(key.2.saturating_sub(now_before));
+            self.timers.entry(key).or_insert(RealTimer {
+                earliest: started + duration,
+                latest: seen + duration,
+                step,
+                set_real: started,
+                set_sim: now_before,
+                syn: false,
             });
         }
         self.measure_lag(&timer_keys(kernel), kernel.now(), step, "after");
