@@ -471,6 +471,8 @@ struct RealTimer {
 const TIMER_MARGIN: Duration = Duration::from_millis(5);
 /// How long after a SYN retransmission's latest time the driver waits before the next step.
 const SYN_TIMER_MARGIN: Duration = Duration::from_millis(30);
+/// How long after that the driver waits, at most, to see a process the retransmission woke woken.
+const SYN_EVIDENCE_TIMEOUT: Duration = Duration::from_secs(1);
 /// A segment's SYN and ACK bits: a SYN alone is a client's.
 const SYN_ONLY: u8 = sim_core::trace::SEGMENT_SYN | sim_core::trace::SEGMENT_ACK;
 use sim_core::trace::SEGMENT_SYN;
@@ -1356,9 +1358,16 @@ impl Runner<'_> {
         now_before: u64,
     ) {
         let mut clock = None;
+        // The processes the simulator wakes in the jump (after its clock moved).
+        let mut woken: Vec<Pid> = Vec::new();
         let mut fired: Vec<((Pid, bool), RealTimer)> = Vec::new();
         let mut fired_keys: Vec<TimerKey> = Vec::new();
         for event in events {
+            if let EventKind::Wake { pid, .. } = event.kind {
+                if clock.is_some() && !woken.contains(&pid) {
+                    woken.push(pid);
+                }
+            }
             let key = match event.kind {
                 EventKind::Clock { now } => {
                     clock = Some(now);
@@ -1395,6 +1404,7 @@ impl Runner<'_> {
         }
         // Wait for each, in the order they fire: until Linux shows what it did, or, when nothing can be
         // seen, until its latest time is past.
+        let syn_fired = fired.iter().any(|(_, timer)| timer.syn);
         for ((pid, alarm), real_timer) in fired {
             let outer = self.procs.get(&pid).map_or(0, |proc| proc.outer_pid);
             let visible = |outer: i32| -> bool {
@@ -1430,6 +1440,9 @@ impl Runner<'_> {
                 }
                 std::thread::sleep(Duration::from_micros(100));
             }
+        }
+        if syn_fired {
+            self.await_woken_by_syn(&woken, step);
         }
         let seen = Instant::now();
         for timer in &kernel.timers {
@@ -1484,6 +1497,46 @@ impl Runner<'_> {
                 self.lagged.get_or_insert_with(|| reason.clone());
                 self.refusal = Some(reason);
                 return;
+            }
+        }
+    }
+
+    /// After a SYN sent again in a jump, waits until each process the simulator woke in it is seen woken
+    /// on Linux too: back from its call, resting until the driver's next command (or running). The
+    /// retransmission is Linux's own timer, on jiffies, and the handshake it starts runs in softirqs
+    /// that a loaded host delays; the margin after the timer's latest time is not always enough, and a
+    /// step that looked too soon would see the call still asleep where the simulator's returns. Each
+    /// process was asleep in a call before the jump (the simulator's, matched), so resting is proof.
+    /// A process not seen woken within [`SYN_EVIDENCE_TIMEOUT`] is left to the step to judge, and the
+    /// wait is noted as a lag: a difference there may be the host's, and the run is tried again.
+    fn await_woken_by_syn(&mut self, woken: &[Pid], step: u32) {
+        let deadline = Instant::now() + SYN_EVIDENCE_TIMEOUT;
+        for &pid in woken {
+            let outer = self.procs.get(&pid).map_or(0, |proc| proc.outer_pid);
+            if outer <= 0 {
+                continue;
+            }
+            let up = |outer: i32| match host::stat(outer) {
+                None => true,
+                Some(stat) if stat.state != 'S' => true,
+                Some(_) => host::syscall_line(outer).is_some_and(|(number, first)| {
+                    number == libc::SYS_recvfrom && first == protocol::CONTROL_FD as i64
+                }),
+            };
+            while !up(outer) {
+                if Instant::now() >= deadline {
+                    if self.lagged.is_none() {
+                        self.lagged = Some(format!(
+                            "after step {step}, {} was not seen woken on Linux {:.0} ms after the SYN sent again \
+                             that wakes it in the simulator (Linux's own timer and softirqs, which a loaded host \
+                             delays)",
+                            self.names.process(pid),
+                            SYN_EVIDENCE_TIMEOUT.as_secs_f64() * 1000.0,
+                        ));
+                    }
+                    return;
+                }
+                std::thread::sleep(Duration::from_micros(200));
             }
         }
     }
