@@ -59,6 +59,7 @@ use pipe::Pipe;
 pub use process::{base_name, ProcState, Process, Scratch, INIT_PID};
 pub use state::Footprint;
 use std::collections::BTreeMap;
+use std::rc::Rc;
 use std::sync::Arc;
 
 /// What executing a call produced.
@@ -193,12 +194,31 @@ pub struct Completion {
     pub killed_by: Option<Signal>,
 }
 
+/// A process of the table, to change: copied first if a checkpoint shares it (the rare case, kept out
+/// of line so that the common one is two comparisons inline).
+#[inline(always)]
+pub(crate) fn unshare(slot: &mut Rc<Process>) -> &mut Process {
+    if Rc::get_mut(slot).is_none() {
+        copy_shared(slot);
+    }
+    Rc::get_mut(slot).expect("a process copied out of a checkpoint is its table's alone")
+}
+
+#[cold]
+#[inline(never)]
+fn copy_shared(slot: &mut Rc<Process>) {
+    *slot = Rc::new(Process::clone(slot));
+}
+
 #[derive(Clone, Debug)]
 pub struct Kernel {
     pub program: Arc<Program>,
     pub limits: Limits,
-    /// Indexed by `pid - 1`; reaped processes stay as tombstones so names never change.
-    pub procs: Vec<Process>,
+    /// Indexed by `pid - 1`; reaped processes stay as tombstones so names never change. Each is shared
+    /// with the kernel's copies (an explorer's checkpoints) until one of them changes it
+    /// ([`Kernel::proc_mut`] copies it then): a step changes one or two processes, and a copy of the
+    /// kernel copies none.
+    pub procs: Vec<Rc<Process>>,
     /// Whether any signal has been sent, deferred or raised by a fault in this run
     /// (`signal::generate`, the one place that makes a signal pending, wakes a sleeper for one or
     /// continues a process; [`Kernel::defer_signal`]; [`Kernel::fault`]). Until then no process has
@@ -294,7 +314,7 @@ impl Kernel {
         let mut kernel = Kernel {
             program: program.clone(),
             limits,
-            procs: vec![Process::init()],
+            procs: vec![Rc::new(Process::init())],
             signals_seen: false,
             alive: Vec::new(),
             runnable: Vec::new(),
@@ -362,7 +382,7 @@ impl Kernel {
     }
 
     pub(crate) fn proc_mut(&mut self, pid: Pid) -> &mut Process {
-        &mut self.procs[pid as usize - 1]
+        unshare(&mut self.procs[pid as usize - 1])
     }
 
     /// Whether `pid` names a process of this run that has not been reaped.
@@ -398,7 +418,7 @@ impl Kernel {
     /// Changes a process's state, keeping the list of runnable processes.
     #[cfg_attr(not(feature = "small"), inline(always))]
     pub(crate) fn set_state(&mut self, pid: Pid, state: ProcState) {
-        let process = &mut self.procs[pid as usize - 1];
+        let process = unshare(&mut self.procs[pid as usize - 1]);
         let was_runnable = process.state == ProcState::Runnable;
         let is_runnable = state == ProcState::Runnable;
         process.state = state;
@@ -458,13 +478,16 @@ impl Kernel {
     /// Runs user-space code after a call returns (or a process starts), up to its next step.
     #[cfg_attr(not(feature = "small"), inline(always))]
     pub(crate) fn settle(&mut self, pid: Pid) {
-        let process = &mut self.procs[pid as usize - 1];
+        let index = pid as usize - 1;
+        let process = &self.procs[index];
         let ops = &self.program.ops;
-        // Most calls are followed by another call, or by the end of a `repeat` round and a call.
+        // Most calls are followed by another call, or by the end of a `repeat` round and a call. (Read
+        // before anything is changed: a process shared with a checkpoint is copied only if it changes.)
         if process.pc < process.end_pc {
             match &ops[process.pc as usize].kind {
                 OpKind::Call(_) | OpKind::Fork { .. } => return,
                 OpKind::RepeatNext { counter, body } if process.vars[*counter as usize] > 1 => {
+                    let process = unshare(&mut self.procs[index]);
                     process.vars[*counter as usize] -= 1;
                     process.pc = *body;
                     if ops[process.pc as usize].kind.takes_step() {
@@ -480,7 +503,7 @@ impl Kernel {
     #[inline(never)]
     fn settle_user_code(&mut self, pid: Pid) {
         let budget = self.limits.max_user_ops_per_step;
-        let process = &mut self.procs[pid as usize - 1];
+        let process = unshare(&mut self.procs[pid as usize - 1]);
         match user::settle(&self.program.ops, &mut process.pc, process.end_pc, &mut process.vars, pid, budget) {
             Settled::AtStep | Settled::AtEnd => {}
             Settled::Fault { op, .. } => self.fault(pid, op, crate::linux::signal::SIGFPE),
@@ -542,7 +565,7 @@ impl Kernel {
                 },
             });
             self.calls_completed += 1;
-            self.procs[pid as usize - 1].syscalls += 1;
+            self.proc_mut(pid).syscalls += 1;
             return self.end_step(pid, trace);
         }
         if op_index >= process.end_pc {
@@ -556,7 +579,7 @@ impl Kernel {
                 },
             });
             self.calls_completed += 1;
-            self.procs[pid as usize - 1].syscalls += 1;
+            self.proc_mut(pid).syscalls += 1;
             process::exit_process(self, pid, ChildStatus::Exited(0), trace);
             return self.end_step(pid, trace);
         }
@@ -1239,7 +1262,7 @@ impl Kernel {
     ) {
         trace.record_call(self.step as u32, pid, op, args, result);
         self.calls_completed += 1;
-        let process = &mut self.procs[pid as usize - 1];
+        let process = unshare(&mut self.procs[pid as usize - 1]);
         if !call.id.spec().mechanism.is_instruction() && !std::mem::take(&mut self.in_user_space) {
             process.syscalls += 1;
         }

@@ -40,6 +40,7 @@ use crate::linux::mqueue::NAME_MAX;
 use crate::linux::Errno;
 use crate::present::snapshot::{ObjectView, ShmObjectView};
 use crate::trace::{CallResult, ObjectRef, Pid, Trace, TraceHasher};
+use std::rc::Rc;
 use std::sync::Arc;
 
 /// A POSIX shared memory object (a tmpfs inode).
@@ -226,8 +227,15 @@ fn remap(kernel: &mut Kernel, id: u32) {
     let pages = (page_align(kernel.shm_object(id).expect("exists").size) / PAGE as u64) as usize;
     let mut released = Vec::new();
     let mut held = Vec::new();
-    for process in kernel.procs.iter_mut() {
-        for mapping in process.mm.mappings.iter_mut() {
+    let maps_it = |process: &Rc<super::process::Process>| {
+        process
+            .mm
+            .mappings
+            .iter()
+            .any(|mapping| matches!(mapping.backing, Backing::PosixShm { object, .. } if object == id))
+    };
+    for process in kernel.procs.iter_mut().filter(|process| maps_it(process)) {
+        for mapping in super::unshare(process).mm.mappings.iter_mut() {
             let Backing::PosixShm { object, shared } = mapping.backing else { continue };
             if object != id {
                 continue;

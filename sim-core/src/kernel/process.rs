@@ -14,6 +14,7 @@ use crate::lang::syscalls::CallId;
 use crate::linux::errno::{ECHILD, EINVAL, EPERM, ESRCH};
 use crate::linux::{fcntl, signal::SIGCHLD, wait, ChildStatus, Signal};
 use crate::trace::{Args, BlockReason, CallResult, Event, EventKind, ObjectRef, Pid, ReapCause, Trace, WakeCause};
+use std::rc::Rc;
 use std::sync::Arc;
 
 /// `init`'s pid: it adopts orphans and reaps every zombie it is handed, at once.
@@ -254,7 +255,7 @@ pub(crate) fn spawn_all(kernel: &mut Kernel, trace: &mut Trace) {
         let dev_null = kernel.new_file(OpenFile::dev_null(fcntl::O_RDWR | fcntl::O_LARGEFILE, 3));
         let entry = Some(FdEntry { file: dev_null, cloexec: false });
         kernel.child_name(&top.name);
-        kernel.procs.push(Process {
+        kernel.procs.push(Rc::new(Process {
             start_pc: top.start,
             pc: top.start,
             end_pc: top.end,
@@ -263,8 +264,8 @@ pub(crate) fn spawn_all(kernel: &mut Kernel, trace: &mut Trace) {
             expect: top.expect.clone(),
             span: top.span,
             ..Process::blank(pid, INIT_PID, pid, top.name.clone())
-        });
-        kernel.procs[0].children.push(pid);
+        }));
+        kernel.proc_mut(INIT_PID).children.push(pid);
         kernel.alive.push(pid);
         kernel.add_runnable(pid);
         trace.record(Event { step: 0, kind: EventKind::Spawn { pid, index: index as u32 } });
@@ -310,7 +311,7 @@ pub(crate) fn fork(
         kernel.file_mut(entry.file).refs += 1;
     }
     let span = kernel.program.ops[op as usize].span;
-    kernel.procs.push(Process {
+    kernel.procs.push(Rc::new(Process {
         start_pc: op + 1,
         pc: op + 1,
         end_pc: body_end,
@@ -322,7 +323,7 @@ pub(crate) fn fork(
         sem_handles,
         core_limit,
         ..Process::blank(child, parent, pgid, child_name)
-    });
+    }));
     if crate::IPC {
         super::named_sem::fork(kernel, child);
         super::mm::fork(kernel, parent, child, trace);
@@ -410,7 +411,7 @@ pub(crate) fn exit_process(kernel: &mut Kernel, pid: Pid, status: ChildStatus, t
     let children = std::mem::take(&mut kernel.proc_mut(pid).children);
     for child in children {
         kernel.proc_mut(child).ppid = INIT_PID;
-        kernel.procs[0].children.push(child);
+        kernel.proc_mut(INIT_PID).children.push(child);
         trace
             .record(Event { step: kernel.step as u32, kind: EventKind::Reparent { pid: child, new_parent: INIT_PID } });
         if kernel.process(child).state == ProcState::Zombie {

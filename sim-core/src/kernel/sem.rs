@@ -222,7 +222,7 @@ impl Kernel {
         let set = self.ipc.sem_sets.get_mut(&index).expect("looked up");
         let (semid, serial) = (set.id, set.serial);
         if sleeper.undo() {
-            let process = &mut self.procs[sleeper.pid as usize - 1];
+            let process = super::unshare(&mut self.procs[sleeper.pid as usize - 1]);
             let undo = process
                 .sem_undo
                 .iter_mut()
@@ -593,8 +593,9 @@ fn semop_once(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Exe
 /// `SETVAL` and `SETALL` do.
 fn clear_undo(kernel: &mut Kernel, index: u32, num: Option<usize>) {
     let (semid, serial) = (kernel.sem_set(index).id, kernel.sem_set(index).serial);
-    for process in kernel.procs.iter_mut() {
-        for undo in process.sem_undo.iter_mut().filter(|undo| undo.semid == semid && undo.serial == serial) {
+    let undoes = |undo: &SemUndo| undo.semid == semid && undo.serial == serial;
+    for process in kernel.procs.iter_mut().filter(|process| process.sem_undo.iter().any(undoes)) {
+        for undo in super::unshare(process).sem_undo.iter_mut().filter(|undo| undoes(undo)) {
             match num {
                 Some(num) => undo.adj[num] = 0,
                 None => undo.adj.iter_mut().for_each(|adj| *adj = 0),
@@ -761,8 +762,9 @@ fn remove(kernel: &mut Kernel, index: u32, by: Pid, trace: &mut Trace) {
     if kernel.footprint.enabled {
         kernel.footprint.write(object);
     }
-    for process in kernel.procs.iter_mut() {
-        process.sem_undo.retain(|undo| !(undo.semid == set.id && undo.serial == set.serial));
+    let undoes = |undo: &SemUndo| undo.semid == set.id && undo.serial == set.serial;
+    for process in kernel.procs.iter_mut().filter(|process| process.sem_undo.iter().any(undoes)) {
+        super::unshare(process).sem_undo.retain(|undo| !undoes(undo));
     }
     let mut sleepers: Vec<Pid> =
         set.pending_const.iter().chain(&set.pending_alter).map(|sleeper| sleeper.pid).collect();
