@@ -471,8 +471,10 @@ struct RealTimer {
 const TIMER_MARGIN: Duration = Duration::from_millis(5);
 /// How long after a SYN retransmission's latest time the driver waits before the next step.
 const SYN_TIMER_MARGIN: Duration = Duration::from_millis(30);
-/// How long after that the driver waits, at most, to see a process the retransmission woke woken.
-const SYN_EVIDENCE_TIMEOUT: Duration = Duration::from_secs(1);
+/// How long after that the driver waits, at most, to see a process the retransmission woke woken: eight
+/// times the latest seen on a loaded host (31 ms), and a quarter of the shortest gap between two of
+/// Linux's retransmissions (1 s), so that a model that put one at the wrong time is still caught.
+const SYN_EVIDENCE_TIMEOUT: Duration = Duration::from_millis(250);
 /// A segment's SYN and ACK bits: a SYN alone is a client's.
 const SYN_ONLY: u8 = sim_core::trace::SEGMENT_SYN | sim_core::trace::SEGMENT_ACK;
 use sim_core::trace::SEGMENT_SYN;
@@ -1373,31 +1375,34 @@ impl Runner<'_> {
                     clock = Some(now);
                     continue;
                 }
-                EventKind::Alarm { pid } => (pid, true),
-                EventKind::Wake { pid, cause: sim_core::trace::WakeCause::Timer, .. } => (pid, false),
+                EventKind::Alarm { pid } => ((pid, true), false),
+                EventKind::Wake { pid, cause: sim_core::trace::WakeCause::Timer, .. } => ((pid, false), false),
                 // A SYN sent in a jump is a TCP client's retransmission timer firing, whether the SYN
                 // finds room or is dropped again (when nothing wakes).
                 EventKind::Segment { pid, flags, .. } if clock.is_some() && flags & SYN_ONLY == SEGMENT_SYN => {
-                    (pid, false)
+                    ((pid, false), true)
                 }
                 _ => continue,
             };
+            let (key, syn) = key;
             // `plan` refused every run with a timer that fires outside a jump.
             let Some(at) = clock else { continue };
             if fired.iter().any(|(fired_key, _)| *fired_key == key) {
                 continue;
             }
-            // A timer set in this very step is not known yet: its real deadline is its duration from now.
+            // A timer set in this very step is not known yet: its real deadline is its duration from now
+            // (a SYN's unscaled: Linux's own timer, set by a `connect` whose SYN was dropped in this step).
             fired_keys.push((key.0, key.1, at));
             let real_timer = self.timers.remove(&(key.0, key.1, at)).unwrap_or_else(|| {
-                let duration = real_duration(at.saturating_sub(now_before));
+                let simulated = at.saturating_sub(now_before);
+                let duration = if syn { Duration::from_nanos(simulated) } else { real_duration(simulated) };
                 RealTimer {
                     earliest: started + duration,
                     latest: Instant::now() + duration,
                     step,
                     set_real: started,
                     set_sim: now_before,
-                    syn: false,
+                    syn,
                 }
             });
             fired.push((key, real_timer));
@@ -1508,7 +1513,8 @@ impl Runner<'_> {
     /// step that looked too soon would see the call still asleep where the simulator's returns. Each
     /// process was asleep in a call before the jump (the simulator's, matched), so resting is proof.
     /// A process not seen woken within [`SYN_EVIDENCE_TIMEOUT`] is left to the step to judge, and the
-    /// wait is noted as a lag: a difference there may be the host's, and the run is tried again.
+    /// wait is noted as a lag: a difference there may be the host's, and the run is tried again (a
+    /// retransmission the model puts at the wrong time differs on every try, and the last try stands).
     fn await_woken_by_syn(&mut self, woken: &[Pid], step: u32) {
         let deadline = Instant::now() + SYN_EVIDENCE_TIMEOUT;
         for &pid in woken {
