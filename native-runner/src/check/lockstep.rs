@@ -465,6 +465,24 @@ struct RealTimer {
     syn: bool,
 }
 
+impl RealTimer {
+    /// A timer that fires at `at` on the simulator's clock, set by step `step`, which began at `started`
+    /// (real) and `now_before` (simulated) and whose call was seen made at `seen`. A TCP SYN's timer is
+    /// Linux's own, which no scale reaches: its real duration is the simulated one.
+    fn set(at: u64, syn: bool, step: u32, started: Instant, now_before: u64, seen: Instant) -> RealTimer {
+        let simulated = at.saturating_sub(now_before);
+        let duration = if syn { Duration::from_nanos(simulated) } else { real_duration(simulated) };
+        RealTimer {
+            earliest: started + duration,
+            latest: seen + duration,
+            step,
+            set_real: started,
+            set_sim: now_before,
+            syn,
+        }
+    }
+}
+
 /// How long after a real timer's latest deadline the driver waits for what it does (waking a sleeper,
 /// `SIGALRM`, which Linux does from the timer interrupt) when it cannot see it happen (an ignored
 /// `SIGALRM`), and at most when it can.
@@ -1393,18 +1411,10 @@ impl Runner<'_> {
             // A timer set in this very step is not known yet: its real deadline is its duration from now
             // (a SYN's unscaled: Linux's own timer, set by a `connect` whose SYN was dropped in this step).
             fired_keys.push((key.0, key.1, at));
-            let real_timer = self.timers.remove(&(key.0, key.1, at)).unwrap_or_else(|| {
-                let simulated = at.saturating_sub(now_before);
-                let duration = if syn { Duration::from_nanos(simulated) } else { real_duration(simulated) };
-                RealTimer {
-                    earliest: started + duration,
-                    latest: Instant::now() + duration,
-                    step,
-                    set_real: started,
-                    set_sim: now_before,
-                    syn,
-                }
-            });
+            let real_timer = self
+                .timers
+                .remove(&(key.0, key.1, at))
+                .unwrap_or_else(|| RealTimer::set(at, syn, step, started, now_before, Instant::now()));
             fired.push((key, real_timer));
         }
         // Wait for each, in the order they fire: until Linux shows what it did, or, when nothing can be
@@ -1452,34 +1462,15 @@ impl Runner<'_> {
         let seen = Instant::now();
         for timer in &kernel.timers {
             let key = (timer.pid, timer.kind == sim_core::kernel::time::TimerKind::Alarm, timer.at);
-            // A TCP SYN's timer is Linux's own, which no scale reaches: its real duration is the
-            // simulated one.
             let syn = matches!(timer.kind, sim_core::kernel::time::TimerKind::SynRetransmit { .. });
-            let simulated = timer.at.saturating_sub(now_before);
-            let duration = if syn { Duration::from_nanos(simulated) } else { real_duration(simulated) };
-            self.timers.entry(key).or_insert(RealTimer {
-                earliest: started + duration,
-                latest: seen + duration,
-                step,
-                set_real: started,
-                set_sim: now_before,
-                syn,
-            });
+            self.timers.entry(key).or_insert_with(|| RealTimer::set(timer.at, syn, step, started, now_before, seen));
         }
         // A sleep that began in this step and that a signal cut short in the jump after it has no timer
         // left, yet the time it had left is given back at a later step, and a stall before then shortens
         // it on Linux alone: it is counted from this step, as its timer would have been. (One that fired
         // in the jump was followed above, and is over.)
         for key in TimeLeft::of(kernel, actor).keys(actor).filter(|key| !fired_keys.contains(key)) {
-            let duration = real_duration(key.2.saturating_sub(now_before));
-            self.timers.entry(key).or_insert(RealTimer {
-                earliest: started + duration,
-                latest: seen + duration,
-                step,
-                set_real: started,
-                set_sim: now_before,
-                syn: false,
-            });
+            self.timers.entry(key).or_insert_with(|| RealTimer::set(key.2, false, step, started, now_before, seen));
         }
         self.measure_lag(&timer_keys(kernel), kernel.now(), step, "after");
         if self.refusal.is_some() {
