@@ -109,8 +109,9 @@ enum Command {
     Explore {
         /// The scenario file (`.ipc`).
         file: std::path::PathBuf,
-        /// Distinct states to explore at most (the exploration then stops and says it is incomplete).
-        #[arg(long, default_value_t = 1_000_000)]
+        /// Distinct states to explore at most (the exploration then stops and says it is incomplete); each
+        /// costs some 170 bytes.
+        #[arg(long, default_value_t = 5_000_000)]
         max_states: u64,
         /// Steps in one schedule at most (a schedule that reaches it ends as `depth-limit`).
         #[arg(long, default_value_t = 10_000)]

@@ -239,13 +239,21 @@ type OutcomeId = u32;
 #[derive(Clone, Copy, Debug)]
 struct Way {
     schedules: u128,
+    /// The outcome these schedules end in.
+    outcome: OutcomeId,
     len: u32,
     first: Pid,
-    next: Option<Entry>,
+    /// The node the first step leads to, or [`NO_ENTRY`] when it ends the run.
+    next: Entry,
 }
 
-/// A node's outcomes, by outcome number.
-type Summary = Rc<BTreeMap<OutcomeId, Way>>;
+/// A [`Way`]'s `next` when its first step ends the run.
+const NO_ENTRY: Entry = Entry::MAX;
+
+/// A node's outcomes: a way for each, sorted by outcome number, in an allocation of just its size (most
+/// nodes have one or two outcomes, and an ordered map would take a node of room for eleven: with
+/// millions of nodes, most of the explorer's memory).
+type Summary = Rc<[Way]>;
 
 /// A node's summary's number in [`Explorer::entries`].
 type Entry = u32;
@@ -286,6 +294,8 @@ struct Explorer<'a> {
     /// its summary's entry. Without reduction there are none.
     memo: Lookup<(Vec<Pid>, Entry)>,
     entries: Vec<Summary>,
+    /// The summary of a run's end, by outcome, made once.
+    leaves: Vec<Option<Summary>>,
     outcomes: Vec<Outcome>,
     ids: BTreeMap<Outcome, OutcomeId>,
     progress: Progress,
@@ -322,6 +332,7 @@ pub fn explore(simulation: &mut Simulation, limits: ExploreLimits, report: &mut 
         limits,
         memo: Lookup::default(),
         entries: Vec::new(),
+        leaves: Vec::new(),
         outcomes: Vec::new(),
         ids: BTreeMap::new(),
         progress: Progress::default(),
@@ -336,9 +347,9 @@ pub fn explore(simulation: &mut Simulation, limits: ExploreLimits, report: &mut 
     }
     let mut outcomes: Vec<(Outcome, Reached)> = summary
         .iter()
-        .map(|(id, way)| {
-            let reached = Reached { schedules: way.schedules, shortest: explorer.shortest(*id, *way) };
-            (explorer.outcomes[*id as usize].clone(), reached)
+        .map(|way| {
+            let reached = Reached { schedules: way.schedules, shortest: explorer.shortest(way.outcome, *way) };
+            (explorer.outcomes[way.outcome as usize].clone(), reached)
         })
         .collect();
     outcomes.sort_by(|a, b| a.0.cmp(&b.0));
@@ -429,7 +440,7 @@ struct Frame {
     /// The process that ran the step before this node, and the preemptions so far (when bounded).
     last: Option<Pid>,
     preemptions: u32,
-    summary: BTreeMap<OutcomeId, Way>,
+    summary: Vec<Way>,
 }
 
 impl Frame {
@@ -448,8 +459,8 @@ type Key = (u64, u64, Option<Pid>, u32);
 /// What arriving at a node gives: its summary at once (an end, a limit, a node seen before), or a frame
 /// to explore.
 enum Arrived {
-    /// The summary, and its entry if it is a node's (a run's end is not).
-    Known(Option<Entry>, Summary),
+    /// The summary, and its entry if it is a node's (a run's end is not: [`NO_ENTRY`]).
+    Known(Entry, Summary),
     /// Back to the node at this place on the stack, with these processes asleep: the schedule is cut
     /// with this summary, and the node's sleep set loses the processes not asleep here.
     Cycle(usize, Vec<Pid>, Summary),
@@ -465,7 +476,7 @@ impl Explorer<'_> {
             Arrived::Known(_, summary) | Arrived::Cycle(_, _, summary) => return summary,
             Arrived::New(frame) => vec![*frame],
         };
-        let mut finished: Option<(Option<Entry>, Summary)> = None;
+        let mut finished: Option<(Entry, Summary)> = None;
         loop {
             let height = stack.len();
             let frame = stack.last_mut().expect("a frame is being explored");
@@ -479,7 +490,7 @@ impl Explorer<'_> {
                 let preemptions = frame.preemptions + preempts as u32;
                 if self.limits.max_preemptions.is_some_and(|most| preemptions > most) {
                     // Outside the bound: this child is not explored (and adds no schedules).
-                    finished = Some((None, Rc::new(BTreeMap::new())));
+                    finished = Some((NO_ENTRY, Rc::from([])));
                     continue;
                 }
                 if !first {
@@ -516,7 +527,7 @@ impl Explorer<'_> {
                             Arrived::Known(entry, summary) => finished = Some((entry, summary)),
                             Arrived::Cycle(at, asleep, summary) => {
                                 stack[at].sleep.retain(|(pid, _)| asleep.contains(pid));
-                                finished = Some((None, summary));
+                                finished = Some((NO_ENTRY, summary));
                             }
                             Arrived::New(frame) => stack.push(*frame),
                         }
@@ -529,7 +540,7 @@ impl Explorer<'_> {
                             failures: vec![failure.to_string()],
                             declared: Vec::new(),
                         };
-                        finished = Some((None, self.leaf(outcome)))
+                        finished = Some((NO_ENTRY, self.leaf(outcome)))
                     }
                 }
             } else {
@@ -539,7 +550,7 @@ impl Explorer<'_> {
                 if stack.is_empty() {
                     simulation.restore(frame.here.as_ref().expect("the root has its checkpoint"));
                 }
-                let summary = Rc::new(frame.summary);
+                let summary: Summary = Rc::from(frame.summary);
                 self.path.remove(&frame.key);
                 let entry = self.entries.len() as Entry;
                 self.entries.push(summary.clone());
@@ -552,7 +563,7 @@ impl Explorer<'_> {
                 if stack.is_empty() {
                     return summary;
                 }
-                finished = Some((Some(entry), summary));
+                finished = Some((entry, summary));
             }
         }
     }
@@ -564,7 +575,13 @@ impl Explorer<'_> {
         if id == next_id {
             self.outcomes.push(outcome);
         }
-        Rc::new(BTreeMap::from([(id, Way { schedules: 1, len: 0, first: 0, next: None })]))
+        // One summary for each outcome's runs' ends, shared by every end that shows it.
+        if self.leaves.len() <= id as usize {
+            self.leaves.resize(id as usize + 1, None);
+        }
+        self.leaves[id as usize]
+            .get_or_insert_with(|| Rc::from([Way { schedules: 1, outcome: id, len: 0, first: 0, next: NO_ENTRY }]))
+            .clone()
     }
 
     /// The shortest schedule to outcome `id` that starts with `way`, read back node by node.
@@ -573,8 +590,12 @@ impl Explorer<'_> {
         let mut way = way;
         while way.len > 0 {
             schedule.push(way.first);
-            match way.next.and_then(|entry| self.entries.get(entry as usize)).and_then(|summary| summary.get(&id)) {
-                Some(next) => way = *next,
+            let next = self
+                .entries
+                .get(way.next as usize)
+                .and_then(|summary| summary.binary_search_by_key(&id, |kept| kept.outcome).ok().map(|at| summary[at]));
+            match next {
+                Some(next) => way = next,
                 None => break,
             }
         }
@@ -598,10 +619,10 @@ impl Explorer<'_> {
             let _ = simulation.step();
         }
         if simulation.is_finished() {
-            return Arrived::Known(None, self.leaf(outcome_of(simulation, None)));
+            return Arrived::Known(NO_ENTRY, self.leaf(outcome_of(simulation, None)));
         }
         if depth >= self.limits.max_depth {
-            return Arrived::Known(None, self.leaf(outcome_of(simulation, Some("depth-limit"))));
+            return Arrived::Known(NO_ENTRY, self.leaf(outcome_of(simulation, Some("depth-limit"))));
         }
         let bounded = self.limits.max_preemptions.is_some();
         let key = (
@@ -618,7 +639,7 @@ impl Explorer<'_> {
         if let Some((untried, entry)) = self.memo.get(&key) {
             self.progress.reused += 1;
             if untried.iter().all(asleep) {
-                return Arrived::Known(Some(*entry), self.entries[*entry as usize].clone());
+                return Arrived::Known(*entry, self.entries[*entry as usize].clone());
             }
             before = Some((untried.clone(), *entry));
         }
@@ -638,16 +659,16 @@ impl Explorer<'_> {
         let (skip, summary) = match before {
             Some((untried, entry)) => (
                 runnable.iter().copied().filter(|pid| !untried.contains(pid)).collect(),
-                (*self.entries[entry as usize]).clone(),
+                self.entries[entry as usize].to_vec(),
             ),
             None => {
                 if self.progress.nodes >= self.limits.max_nodes {
                     self.incomplete
                         .get_or_insert_with(|| format!("stopped at the limit of {} nodes", self.limits.max_nodes));
-                    return Arrived::Known(None, Rc::new(BTreeMap::new()));
+                    return Arrived::Known(NO_ENTRY, Rc::from([]));
                 }
                 self.progress.nodes += 1;
-                (Vec::new(), BTreeMap::new())
+                (Vec::new(), Vec::new())
             }
         };
         self.path.insert(key, height);
@@ -673,20 +694,19 @@ impl Explorer<'_> {
 
 /// Adds a child's outcomes, reached by running `pid` first (leading to node `child`), to a node's
 /// summary.
-fn merge(summary: &mut BTreeMap<OutcomeId, Way>, pid: Pid, child: Option<Entry>, outcomes: &BTreeMap<OutcomeId, Way>) {
-    for (id, way) in outcomes {
-        let through = Way { schedules: way.schedules, len: way.len + 1, first: pid, next: child };
-        match summary.get_mut(id) {
-            Some(entry) => {
+fn merge(summary: &mut Vec<Way>, pid: Pid, child: Entry, outcomes: &[Way]) {
+    for way in outcomes {
+        let through = Way { len: way.len + 1, first: pid, next: child, ..*way };
+        match summary.binary_search_by_key(&way.outcome, |kept| kept.outcome) {
+            Ok(at) => {
+                let entry = &mut summary[at];
                 entry.schedules = entry.schedules.saturating_add(way.schedules);
                 // Strictly shorter: among equals, the first found (lowest pids first) stays.
                 if through.len < entry.len {
                     *entry = Way { schedules: entry.schedules, ..through };
                 }
             }
-            None => {
-                summary.insert(*id, through);
-            }
+            Err(at) => summary.insert(at, through),
         }
     }
 }

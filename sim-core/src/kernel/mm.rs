@@ -705,8 +705,9 @@ pub(crate) fn process_exit(kernel: &mut Kernel, pid: Pid, trace: &mut Trace) {
 /// The numbering of frames in the order the processes (by pid, mappings by address) and then the
 /// segments reach them, for [`Kernel::state_hash`]: two states that differ only in which frame
 /// numbers were free hash alike.
-pub(crate) fn canonical_frames(kernel: &Kernel) -> Vec<u32> {
-    let mut numbers = vec![u32::MAX; kernel.frames.slots.len()];
+pub(crate) fn canonical_frames(kernel: &Kernel, numbers: &mut Vec<u32>) {
+    numbers.clear();
+    numbers.resize(kernel.frames.slots.len(), u32::MAX);
     let mut next = 0;
     let mut reach = |frame: u32| {
         if numbers[frame as usize] == u32::MAX {
@@ -731,7 +732,6 @@ pub(crate) fn canonical_frames(kernel: &Kernel) -> Vec<u32> {
             reach(*frame);
         }
     }
-    numbers
 }
 
 /// A process's address space and the frames it maps, for [`Kernel::state_hash`] (`seen`: frames

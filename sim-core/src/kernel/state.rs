@@ -122,10 +122,19 @@ impl Footprint {
     }
 }
 
-/// The numbering of open files and pipes in the order processes reach them.
+/// The numbering of open files, pipes and page frames in the order processes reach them.
+#[derive(Default)]
 struct Canonical {
+    /// Each open file's number (by its index), or [`UNNUMBERED`].
     files: Vec<u32>,
+    /// The open files' indices in the order they were numbered.
+    file_order: Vec<u32>,
+    /// Each pipe's number (by its id less one), or [`UNNUMBERED`].
     pipes: Vec<u32>,
+    /// The pipes' indices in the order they were numbered.
+    pipe_order: Vec<u32>,
+    /// Each page frame's number (see [`super::mm::canonical_frames`]).
+    frames: Vec<u32>,
 }
 
 const UNNUMBERED: u32 = u32::MAX;
@@ -135,30 +144,32 @@ const DEAD: u64 = 0x00de_adde_adde_ad00;
 
 impl Canonical {
     fn of(kernel: &Kernel) -> Canonical {
-        let mut canonical =
-            Canonical { files: vec![UNNUMBERED; kernel.files.len()], pipes: vec![UNNUMBERED; kernel.pipes.len()] };
-        let mut next_file = 0;
-        let mut next_pipe = 0;
-        let mut reach_file = |canonical: &mut Canonical, file: u32| {
+        let mut numbering = Canonical {
+            files: vec![UNNUMBERED; kernel.files.len()],
+            pipes: vec![UNNUMBERED; kernel.pipes.len()],
+            ..Canonical::default()
+        };
+        let canonical = &mut numbering;
+        let reach_file = |canonical: &mut Canonical, file: u32| {
             if canonical.files[file as usize] == UNNUMBERED {
-                canonical.files[file as usize] = next_file;
-                next_file += 1;
+                canonical.files[file as usize] = canonical.file_order.len() as u32;
+                canonical.file_order.push(file);
                 if let Some(pipe) = kernel.file(file).object.pipe() {
                     if canonical.pipes[pipe as usize - 1] == UNNUMBERED {
-                        canonical.pipes[pipe as usize - 1] = next_pipe;
-                        next_pipe += 1;
+                        canonical.pipes[pipe as usize - 1] = canonical.pipe_order.len() as u32;
+                        canonical.pipe_order.push(pipe - 1);
                     }
                 }
             }
         };
         for process in &kernel.procs {
             for entry in process.fds.iter().flatten() {
-                reach_file(&mut canonical, entry.file);
+                reach_file(canonical, entry.file);
             }
             let saved = process.sig.frames.iter().map(|frame| &frame.saved_call);
             for call in std::iter::once(&process.call).chain(saved) {
                 if let Scratch::FifoOpen { file, .. } = call.scratch {
-                    reach_file(&mut canonical, file);
+                    reach_file(canonical, file);
                 }
             }
         }
@@ -166,11 +177,12 @@ impl Canonical {
         for socket in kernel.sockets.iter().flatten() {
             for entry in &socket.queue {
                 for file in &entry.rights {
-                    reach_file(&mut canonical, *file);
+                    reach_file(canonical, *file);
                 }
             }
         }
-        canonical
+        super::mm::canonical_frames(kernel, &mut numbering.frames);
+        numbering
     }
 
     fn pipe(&self, id: u32) -> u64 {
@@ -214,9 +226,10 @@ fn hash_call(hasher: &mut TraceHasher, call: &super::process::InCall, canonical:
 impl Kernel {
     /// A hash of the state that decides the rest of the run (see the module documentation).
     pub fn state_hash(&self) -> u64 {
-        let canonical = Canonical::of(self);
-        let frames = super::mm::canonical_frames(self);
+        let canonical = &Canonical::of(self);
+        let frames = &canonical.frames;
         let mut frame_hashed = vec![false; self.frames.slots.len()];
+        let mut bytes = Vec::new();
         let mut hasher = TraceHasher::default();
         for process in &self.procs {
             hasher.word(process.pid as u64);
@@ -226,7 +239,7 @@ impl Kernel {
                 ProcState::Runnable => hasher.word(1),
                 ProcState::Blocked(reason) => {
                     hasher.word(2);
-                    hash_reason(&mut hasher, reason, &canonical);
+                    hash_reason(&mut hasher, reason, canonical);
                 }
                 ProcState::Stopped => hasher.word(3),
                 ProcState::Zombie => hasher.word(4),
@@ -250,7 +263,7 @@ impl Kernel {
                     hasher.word(entry.cloexec as u64);
                 }
             }
-            hash_call(&mut hasher, &process.call, &canonical, self.now());
+            hash_call(&mut hasher, &process.call, canonical, self.now());
             let signals = &process.sig;
             for word in [signals.blocked, signals.pending, signals.ignored, signals.handled] {
                 hasher.word(word);
@@ -273,7 +286,7 @@ impl Kernel {
                 None => hasher.word(0),
                 Some(reason) => {
                     hasher.word(1);
-                    hash_reason(&mut hasher, reason, &canonical);
+                    hash_reason(&mut hasher, reason, canonical);
                 }
             }
             hasher.word(process.partner_woke as u64);
@@ -312,7 +325,7 @@ impl Kernel {
                 for value in frame.saved_info {
                     hasher.word(value as u64);
                 }
-                hash_call(&mut hasher, &frame.saved_call, &canonical, self.now());
+                hash_call(&mut hasher, &frame.saved_call, canonical, self.now());
                 hasher.word(frame.saved_call.restart as u64);
             }
             hasher.word(process.call.restart as u64);
@@ -327,18 +340,10 @@ impl Kernel {
                 hasher.word(*child as u64);
             }
             // Page tables, with frames renumbered in the order they are reached, and their bytes.
-            super::mm::hash_space(self, &process.mm, &frames, &mut frame_hashed, &mut hasher);
+            super::mm::hash_space(self, &process.mm, frames, &mut frame_hashed, &mut hasher);
         }
-        let mut files: Vec<(u32, usize)> = canonical
-            .files
-            .iter()
-            .enumerate()
-            .filter(|(_, number)| **number != UNNUMBERED)
-            .map(|(index, number)| (*number, index))
-            .collect();
-        files.sort_unstable();
-        for (_, index) in files {
-            let file = self.file(index as u32);
+        for &index in &canonical.file_order {
+            let file = self.file(index);
             hasher.word(file.readable as u64 | (file.writable as u64) << 1 | (file.nonblock as u64) << 2);
             hasher.word(file.base_flags as u64);
             hasher.word(file.fifo_writers_seen.map_or(u64::MAX, u64::from));
@@ -355,18 +360,11 @@ impl Kernel {
                 hasher.word(file.offset as u64);
             }
         }
-        let mut pipes: Vec<(u32, usize)> = canonical
-            .pipes
-            .iter()
-            .enumerate()
-            .filter(|(_, number)| **number != UNNUMBERED)
-            .map(|(index, number)| (*number, index))
-            .collect();
-        pipes.sort_unstable();
-        for (_, index) in pipes {
-            let Some(pipe) = &self.pipes[index] else { continue };
-            let contents: Vec<u8> = pipe.buffer.contents().collect();
-            hasher.bytes(&contents);
+        for &index in &canonical.pipe_order {
+            let Some(pipe) = &self.pipes[index as usize] else { continue };
+            bytes.clear();
+            bytes.extend(pipe.buffer.contents());
+            hasher.bytes(&bytes);
             for length in pipe.buffer.slot_lengths() {
                 hasher.word(length as u64);
             }
@@ -483,10 +481,10 @@ impl Kernel {
         // IPC objects are named by ids the scenario sees (System V) or by names: no renumbering.
         self.ipc.hash_into(&mut hasher, self.program.live.reads_sempid);
         for segment in self.ipc.shm_segs.values() {
-            segment.hash_into(self, &frames, &mut frame_hashed, &mut hasher);
+            segment.hash_into(self, frames, &mut frame_hashed, &mut hasher);
         }
         for object in self.ipc.shm_objects.iter().flatten() {
-            object.hash_into(self, &frames, &mut frame_hashed, &mut hasher);
+            object.hash_into(self, frames, &mut frame_hashed, &mut hasher);
         }
         // The bytes copied so far decide nothing that follows, unless a declared outcome counts them:
         // then two runs that copied differently must not meet as one state.
