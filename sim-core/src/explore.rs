@@ -39,7 +39,7 @@ use crate::expect::ExpectationFailure;
 use crate::kernel::Footprint;
 use crate::present::render::status_words;
 use crate::sim::{Checkpoint, Simulation, StepStatus};
-use crate::trace::{Pid, TraceHasher};
+use crate::trace::{ObjectRef, Pid, TraceHasher};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
@@ -304,6 +304,11 @@ struct Explorer<'a> {
     /// their place on the stack.
     path: Lookup<usize>,
     cycles: u64,
+    /// With reduction: whether the scenario is [`quiet`], so that a handed result's return may stand
+    /// for the other steps of its node.
+    quiet: bool,
+    /// Whether the node [`Explorer::arrive`] last arrived at is on the path from the root.
+    on_path: bool,
     report: &'a mut dyn FnMut(&Progress),
 }
 
@@ -339,6 +344,8 @@ pub fn explore(simulation: &mut Simulation, limits: ExploreLimits, report: &mut 
         incomplete: None,
         path: Lookup::default(),
         cycles: 0,
+        quiet: reduce && quiet(&simulation.kernel().program),
+        on_path: false,
         report,
     };
     let summary = explorer.run(simulation);
@@ -362,6 +369,92 @@ pub fn explore(simulation: &mut Simulation, limits: ExploreLimits, report: &mut 
         cycles: explorer.cycles,
         reduction: limits.reduction,
     }
+}
+
+/// Whether no process of `program` can send a signal or set a timer: each of its calls is one of
+/// these, and it has no handlers. Then the step by which a process returns a result another process
+/// handed it (a `semop` finished for it, its `mq_send` done by a receiver) commutes
+/// with every step any other process can take before it. The return only hands the process its result;
+/// the hand-over itself already took it off the wait queues and recorded its pid where Linux does. The
+/// others' steps that touch the process (its parent's exit changing its parent, `setpgid`, a `wait`
+/// or `getpgid` reading it) do not touch what the return uses, and the only ones that would (a
+/// signal: a `kill`, a timer's, `SIGCHLD` from a child of its own, which is why it must have none) or
+/// that would see the order of steps (a timer fires after a number of steps, whoever takes them) are
+/// what a quiet scenario cannot do. So from a node where such a step can be taken, it alone is tried
+/// (an ample set of one step, as in Peled's and Godefroid's partial-order reduction), provided it was
+/// seen to touch nothing but its own process and closes no cycle back to the path: states between the
+/// hand-over and the return are left out.
+fn quiet(program: &crate::lang::compile::Program) -> bool {
+    use crate::lang::compile::OpKind;
+    use crate::lang::syscalls::CallId::*;
+    program.handlers.is_empty()
+        && program.ops.iter().all(|op| match &op.kind {
+            OpKind::Call(call) => matches!(
+                call.id,
+                Pipe | Open
+                    | Close
+                    | Dup
+                    | Read
+                    | Write
+                    | Lseek
+                    | Pread
+                    | Pwrite
+                    | Ioctl
+                    | Fcntl
+                    | Mkfifo
+                    | Unlink
+                    | Fork
+                    | Exit
+                    | Wait
+                    | Waitpid
+                    | Waitid
+                    | Getpid
+                    | Getppid
+                    | Getpgid
+                    | Setpgid
+                    | SchedYield
+                    | Msgget
+                    | Msgsnd
+                    | Msgrcv
+                    | Msgctl
+                    | Semget
+                    | Semop
+                    | Semctl
+                    | MqOpen
+                    | MqSend
+                    | MqReceive
+                    | MqGetattr
+                    | MqSetattr
+                    | MqClose
+                    | MqUnlink
+                    | SemOpen
+                    | SemWait
+                    | SemTrywait
+                    | SemPost
+                    | SemGetvalue
+                    | SemClose
+                    | SemUnlink
+                    | Shmget
+                    | Shmat
+                    | Shmdt
+                    | Shmctl
+                    | Mmap
+                    | Munmap
+                    | Mprotect
+                    | Load
+                    | Store
+                    | FetchAdd
+                    | CompareExchange
+                    | StoreBytes
+                    | LoadBytes
+                    | ShmOpen
+                    | Ftruncate
+                    | ShmUnlink
+                    | SemInit
+                    | SemDestroy
+            ),
+            _ => true,
+        })
 }
 
 /// What the run has shown that its state no longer holds: the failed expectations and each ended
@@ -434,6 +527,11 @@ struct Frame {
     sleep: Sleep,
     /// The processes tried from this node on an earlier visit, whose outcomes the summary starts with.
     skip: Vec<Pid>,
+    /// A process whose next step only returns the result another process handed it, tried first (see
+    /// [`quiet`]); once that step is seen to touch nothing but its own process and not to close a cycle,
+    /// the node's other children are not tried (`reduced`).
+    ample: Option<Pid>,
+    reduced: bool,
     /// The steps tried from here, with their footprints (with reduction only).
     done: Sleep,
     depth: u64,
@@ -446,6 +544,12 @@ struct Frame {
 impl Frame {
     /// The next process to try: the first runnable one neither tried (now or before) nor asleep.
     fn next(&self) -> Option<Pid> {
+        if self.reduced {
+            return None;
+        }
+        if let Some(pid) = self.ample.filter(|pid| !self.tried.contains(pid)) {
+            return Some(pid);
+        }
         self.runnable.iter().copied().find(|pid| {
             !self.tried.contains(pid) && !self.skip.contains(pid) && !self.sleep.iter().any(|(asleep, _)| asleep == pid)
         })
@@ -511,6 +615,11 @@ impl Explorer<'_> {
                         // are independent of it (they lead to the same states after it as before).
                         let sleep = if reduce {
                             let footprint = Rc::new(simulation.footprint().clone());
+                            if frame.ample == Some(pid) {
+                                let own = ObjectRef::process(pid);
+                                frame.reduced = !footprint.everything
+                                    && footprint.reads.iter().chain(&footprint.writes).all(|object| *object == own);
+                            }
                             let sleep: Sleep = frame
                                 .sleep
                                 .iter()
@@ -524,9 +633,24 @@ impl Explorer<'_> {
                             Vec::new()
                         };
                         match self.arrive(simulation, depth, Some(pid), preemptions, sleep, height) {
-                            Arrived::Known(entry, summary) => finished = Some((entry, summary)),
+                            Arrived::Known(entry, summary) => {
+                                // A node on the path answered from the memo (an earlier visit's
+                                // summary): a cycle too, for the proviso.
+                                if self.on_path {
+                                    stack[height - 1].reduced = false;
+                                }
+                                finished = Some((entry, summary))
+                            }
                             Arrived::Cycle(at, asleep, summary) => {
+                                // The cycle proviso: a step that closes a cycle does not stand for the
+                                // others, which might otherwise never be taken.
+                                stack[height - 1].reduced = false;
+                                let before = stack[at].sleep.len();
                                 stack[at].sleep.retain(|(pid, _)| asleep.contains(pid));
+                                // Steps woken at a reduced node on the path are tried from it.
+                                if stack[at].sleep.len() < before {
+                                    stack[at].reduced = false;
+                                }
                                 finished = Some((NO_ENTRY, summary));
                             }
                             Arrived::New(frame) => stack.push(*frame),
@@ -554,11 +678,12 @@ impl Explorer<'_> {
                 self.path.remove(&frame.key);
                 let entry = self.entries.len() as Entry;
                 self.entries.push(summary.clone());
-                let untried = frame
-                    .runnable
-                    .iter()
-                    .copied()
-                    .filter(|pid| !frame.tried.contains(pid) && !frame.skip.contains(pid));
+                // A reduced node's ample step stands for the steps that were awake here, not for those
+                // asleep: a later visit that has one of them awake tries it.
+                let asleep = |pid: &Pid| frame.sleep.iter().any(|(other, _)| other == pid);
+                let untried = frame.runnable.iter().copied().filter(|pid| {
+                    !frame.tried.contains(pid) && !frame.skip.contains(pid) && (!frame.reduced || asleep(pid))
+                });
                 self.memo.insert(frame.key, (untried.collect(), entry));
                 if stack.is_empty() {
                     return summary;
@@ -635,6 +760,7 @@ impl Explorer<'_> {
         // too; otherwise those steps are tried now, and its summary grows by what they find (with
         // state caching, sleep sets are sound only so).
         let asleep = |pid: &Pid| sleep.iter().any(|(other, _)| other == pid);
+        self.on_path = self.path.get(&key).is_some();
         let mut before: Option<(Vec<Pid>, Entry)> = None;
         if let Some((untried, entry)) = self.memo.get(&key) {
             self.progress.reused += 1;
@@ -656,6 +782,16 @@ impl Explorer<'_> {
             );
         }
         let runnable = simulation.runnable().to_vec();
+        // Not one step before the depth limit, where every child ends the schedule its own way.
+        let ample = if self.quiet && before.is_none() && runnable.len() > 1 && depth + 1 < self.limits.max_depth {
+            let kernel = simulation.kernel();
+            runnable.iter().copied().find(|pid| {
+                let process = kernel.process(*pid);
+                process.handed.is_some() && process.children.is_empty() && !asleep(pid)
+            })
+        } else {
+            None
+        };
         let (skip, summary) = match before {
             Some((untried, entry)) => (
                 runnable.iter().copied().filter(|pid| !untried.contains(pid)).collect(),
@@ -683,6 +819,8 @@ impl Explorer<'_> {
             tried: Vec::new(),
             sleep,
             skip,
+            ample,
+            reduced: false,
             done: Vec::new(),
             depth,
             last,
@@ -1535,8 +1673,8 @@ mod reduction {
             "{table}{compared} scenarios compared: {full_steps} steps simulated without reduction, {reduced_steps} with sleep sets"
         );
         assert!(compared >= 40, "most of the library is compared ({compared})");
-        // With every state cached, sleep sets save steps (transitions), not states: every reachable
-        // state is still reached.
+        // With every state cached, sleep sets save steps (transitions), not states; the states left out
+        // are those between a handed result and its return (see `quiet`).
         assert!(reduced_steps < full_steps, "sleep sets reduce ({reduced_steps} of {full_steps} steps)");
     }
 
@@ -1621,6 +1759,36 @@ mod reduction {
         let mut every = BTreeMap::new();
         super::tests::brute_force(&mut simulation(apart), &mut every);
         assert_eq!(every.values().sum::<u128>(), 252);
+    }
+
+    /// Two consumers that sleep in `semop` are handed their items by the producer's `V`s; from then on
+    /// a woken consumer's return is the only step tried from each state until it is taken, which leaves
+    /// out states, and still finds every outcome of every schedule (which consumer reads which item, and
+    /// whose expectation fails). A scenario with a call that is not quiet (`signal`, here) keeps every
+    /// state.
+    #[test]
+    fn a_handed_result_returned_alone_leaves_out_states_and_no_outcome() {
+        let quiet = "process main expect exited 0 {\n  s = semget IPC_PRIVATE 1 IPC_CREAT|0600\n  p = pipe\n  \
+                     fork first expect exited 0 {\n    semop s {0, -1}\n    read p.r 1 -> \"a\"\n  }\n  \
+                     fork second expect exited 0 {\n    semop s {0, -1}\n    read p.r 1 -> \"b\"\n  }\n  \
+                     fork producer expect exited 0 {\n    write p.w \"a\" -> 1\n    semop s {0, 1}\n    \
+                     write p.w \"b\" -> 1\n    semop s {0, 1}\n  }\n}\n";
+        let loud = quiet.replace("  p = pipe", "  p = pipe\n  signal SIGUSR1 SIG_IGN");
+        for (text, prunes) in [(quiet, true), (loud.as_str(), false)] {
+            let mut every = BTreeMap::new();
+            super::tests::brute_force(&mut simulation(text), &mut every);
+            assert!(every.len() >= 2, "outcomes to tell apart: {:?}", every.keys());
+            let none = explore(&mut simulation(text), limits(Reduction::None), &mut |_| {});
+            let sleep = explore(&mut simulation(text), limits(Reduction::SleepSets), &mut |_| {});
+            let outcomes: BTreeSet<Outcome> = sleep.outcomes.iter().map(|(outcome, _)| outcome.clone()).collect();
+            assert_eq!(outcomes, every.keys().cloned().collect(), "{text}");
+            assert_eq!(ends(&sleep), ends(&none), "{text}");
+            if prunes {
+                assert!(sleep.nodes < none.nodes, "{} nodes with reduction, {} without", sleep.nodes, none.nodes);
+            } else {
+                assert_eq!(sleep.nodes, none.nodes, "sleep sets alone reach every state");
+            }
+        }
     }
 
     /// Loops that come back to states on the path, with steps independent of the loop's around them:
