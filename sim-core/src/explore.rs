@@ -32,6 +32,11 @@
 //! cached it saves steps, not states. Bounded preemption and sleep sets together could miss outcomes
 //! and are refused ([`refused`]).
 //!
+//! States are also left out, by ample sets of one step in scenarios that are [`quiet`]: a process
+//! returning a result another handed it, and a process whose next step touches only pipes and files
+//! that no other process can reach before it moves ([`alone`]), is the one step tried from its node,
+//! with the cycle proviso.
+//!
 //! States are identified by a 64-bit hash: two different nodes with the same hash would be merged
 //! (about one chance in 10^10 for a million nodes).
 
@@ -42,6 +47,8 @@ use crate::sim::{Checkpoint, Simulation, StepStatus};
 use crate::trace::{ObjectRef, Pid, TraceHasher};
 use std::collections::BTreeMap;
 use std::rc::Rc;
+
+mod alone;
 
 /// How far the explorer may go.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -309,6 +316,8 @@ struct Explorer<'a> {
     quiet: bool,
     /// Whether the node [`Explorer::arrive`] last arrived at is on the path from the root.
     on_path: bool,
+    /// With reduction in a quiet scenario: the program read for steps no other process can meet.
+    gates: Option<alone::Gates>,
     report: &'a mut dyn FnMut(&Progress),
 }
 
@@ -346,6 +355,7 @@ pub fn explore(simulation: &mut Simulation, limits: ExploreLimits, report: &mut 
         cycles: 0,
         quiet: reduce && quiet(&simulation.kernel().program),
         on_path: false,
+        gates: (reduce && quiet(&simulation.kernel().program)).then(|| alone::Gates::of(&simulation.kernel().program)),
         report,
     };
     let summary = explorer.run(simulation);
@@ -383,7 +393,8 @@ pub fn explore(simulation: &mut Simulation, limits: ExploreLimits, report: &mut 
 /// what a quiet scenario cannot do. So from a node where such a step can be taken, it alone is tried
 /// (an ample set of one step, as in Peled's and Godefroid's partial-order reduction), provided it was
 /// seen to touch nothing but its own process and closes no cycle back to the path: states between the
-/// hand-over and the return are left out.
+/// hand-over and the return are left out. In such a scenario nothing stops a process or wakes another
+/// except the steps the program shows, which is also what [`alone`] reads the program for.
 fn quiet(program: &crate::lang::compile::Program) -> bool {
     use crate::lang::compile::OpKind;
     use crate::lang::syscalls::CallId::*;
@@ -527,10 +538,11 @@ struct Frame {
     sleep: Sleep,
     /// The processes tried from this node on an earlier visit, whose outcomes the summary starts with.
     skip: Vec<Pid>,
-    /// A process whose next step only returns the result another process handed it, tried first (see
-    /// [`quiet`]); once that step is seen to touch nothing but its own process and not to close a cycle,
-    /// the node's other children are not tried (`reduced`).
-    ample: Option<Pid>,
+    /// A process whose next step only returns the result another process handed it (see [`quiet`]), or
+    /// one whose next step no other process can meet ([`alone`]; then `true`), tried first; once that
+    /// step is seen to touch only what it was allowed and not to close a cycle, the node's other
+    /// children are not tried (`reduced`).
+    ample: Option<(Pid, bool)>,
     reduced: bool,
     /// The steps tried from here, with their footprints (with reduction only).
     done: Sleep,
@@ -547,7 +559,7 @@ impl Frame {
         if self.reduced {
             return None;
         }
-        if let Some(pid) = self.ample.filter(|pid| !self.tried.contains(pid)) {
+        if let Some((pid, _)) = self.ample.filter(|(pid, _)| !self.tried.contains(pid)) {
             return Some(pid);
         }
         self.runnable.iter().copied().find(|pid| {
@@ -615,10 +627,16 @@ impl Explorer<'_> {
                         // are independent of it (they lead to the same states after it as before).
                         let sleep = if reduce {
                             let footprint = Rc::new(simulation.footprint().clone());
-                            if frame.ample == Some(pid) {
-                                let own = ObjectRef::process(pid);
-                                frame.reduced = !footprint.everything
-                                    && footprint.reads.iter().chain(&footprint.writes).all(|object| *object == own);
+                            match frame.ample {
+                                Some((ample, false)) if ample == pid => {
+                                    let own = ObjectRef::process(pid);
+                                    frame.reduced = !footprint.everything
+                                        && footprint.reads.iter().chain(&footprint.writes).all(|object| *object == own);
+                                }
+                                Some((ample, true)) if ample == pid => {
+                                    frame.reduced = alone::touched_files_only(&footprint, pid);
+                                }
+                                _ => {}
                             }
                             let sleep: Sleep = frame
                                 .sleep
@@ -787,9 +805,18 @@ impl Explorer<'_> {
         // Not one step before the depth limit, where every child ends the schedule its own way.
         let ample = if self.quiet && before.is_none() && runnable.len() > 1 && depth + 1 < self.limits.max_depth {
             let kernel = simulation.kernel();
-            runnable.iter().copied().find(|pid| {
+            let handed = runnable.iter().copied().find(|pid| {
                 let process = kernel.process(*pid);
                 process.handed.is_some() && process.children.is_empty() && !asleep(pid)
+            });
+            let gates = self.gates.as_mut();
+            handed.map(|pid| (pid, false)).or_else(|| {
+                let gates = gates?;
+                runnable
+                    .iter()
+                    .copied()
+                    .find(|pid| kernel.process(*pid).children.is_empty() && !asleep(pid) && gates.alone(kernel, *pid))
+                    .map(|pid| (pid, true))
             })
         } else {
             None
@@ -1765,8 +1792,10 @@ mod reduction {
 
     /// A small random scenario that sends no signal: a semaphore set of two, a pipe, and three children
     /// each taking a few steps on them (a `P` or `V` on either semaphore, a write of its own letter, a
-    /// read that expects the letter of the child after it, a loop of `P` and `V` that never ends and so
-    /// comes back to states on the path), from `seed`.
+    /// read that expects the letter of the child after it, a count of the bytes in the pipe that
+    /// expects 0 or 1, a loop of `P` and `V` that never ends and so comes back to states on the path),
+    /// and a parent that may raise a semaphore, wait for children and count the bytes in the pipe once
+    /// all three are made, from `seed`.
     fn quiet_scenario(seed: u64) -> String {
         let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
         let mut draw = |n: u64| {
@@ -1784,7 +1813,8 @@ mod reduction {
         for child in 0..3 {
             text.push_str(&format!("  fork c{child} {{\n"));
             for _ in 0..2 + draw(2) {
-                text.push_str(&match draw(5) {
+                text.push_str(&match draw(6) {
+                    5 => format!("    ioctl p.r FIONREAD -> {}\n", draw(2)),
                     4 => {
                         let sem = draw(2);
                         format!("    while 1 {{\n      semop s {{{sem}, -1}}\n      semop s {{{sem}, 1}}\n    }}\n")
@@ -1796,6 +1826,14 @@ mod reduction {
                 });
             }
             text.push_str("  }\n");
+        }
+        // Half of them raise a semaphore once every child is made, and collect children.
+        if draw(2) == 1 {
+            text.push_str(&format!("  semop s {{{}, 1}}\n", draw(2)));
+            for _ in 0..draw(4) {
+                text.push_str("  wait\n");
+            }
+            text.push_str(&format!("  ioctl p.r FIONREAD -> {}\n", draw(2)));
         }
         text.push_str("}\n");
         text
@@ -1820,6 +1858,45 @@ mod reduction {
             reduced += (sleep.nodes < none.nodes) as u32;
         }
         assert!(reduced >= SEEDS as u32 / 10, "the reduction left out states in {reduced} of {SEEDS} scenarios");
+    }
+
+    /// A process about to write to a pipe is the one step tried from a node when no other process can
+    /// touch the pipe before it: here the other one is held by a semaphore. In the first scenario the
+    /// writer itself raises that semaphore before writing, in the second a third process does: the
+    /// other may then count the bytes in the pipe before the write, and the exploration must keep the
+    /// schedules where it does (a count of 0 that the writer's step alone would lose). The counting
+    /// process then waits for good, so that its end does not hide its count.
+    #[test]
+    fn a_step_no_other_process_can_meet_is_taken_alone_and_loses_no_outcome() {
+        let raised_by_writer = "process main {\n  s = semget IPC_PRIVATE 3 IPC_CREAT|0600\n  \
+                                semctl s 0 SETALL {1, 0, 0}\n  p = pipe\n  fork a {\n    semop s {0, -1}\n    \
+                                semop s {1, 1}\n    write p.w \"a\" -> 1\n    semop s {0, 1}\n  }\n  fork b {\n    \
+                                semop s {1, -1}\n    ioctl p.r FIONREAD -> 0\n    semop s {2, -1}\n  }\n  wait\n  wait\n}\n";
+        let raised_by_third = "process main {\n  s = semget IPC_PRIVATE 2 IPC_CREAT|0600\n  p = pipe\n  \
+                               fork a {\n    write p.w \"a\" -> 1\n  }\n  fork b {\n    semop s {0, -1}\n    \
+                               ioctl p.r FIONREAD -> 0\n    semop s {1, -1}\n  }\n  fork d {\n    semop s {0, 1}\n    \
+                               semop s {1, -1}\n  }\n  wait\n  wait\n  wait\n}\n";
+        // The other one's `semop` names a semaphore the set does not have: it fails at once (`EFBIG`)
+        // rather than wait, and the writer's step is not taken alone.
+        let no_such_semaphore = "process main {\n  s = semget IPC_PRIVATE 1 IPC_CREAT|0600\n  p = pipe\n  \
+                                 fork a {\n    write p.w \"a\" -> 1\n  }\n  fork b {\n    semop s {1, -1}\n    \
+                                 ioctl p.r FIONREAD -> 0\n    semop s {0, -1}\n  }\n  wait\n  wait\n}\n";
+        for (text, prunes) in [(raised_by_writer, true), (raised_by_third, true), (no_such_semaphore, false)] {
+            let mut every = BTreeMap::new();
+            super::tests::brute_force(&mut simulation(text), &mut every);
+            let counts: BTreeSet<bool> = every
+                .keys()
+                .map(|outcome| outcome.failures.iter().any(|failure| failure.contains("b: expected 0, got 1")))
+                .collect();
+            assert_eq!(counts.len(), 2, "the count is 0 on some schedules and 1 on others: {:?}", every.keys());
+            let none = explore(&mut simulation(text), limits(Reduction::None), &mut |_| {});
+            let sleep = explore(&mut simulation(text), limits(Reduction::SleepSets), &mut |_| {});
+            let outcomes: BTreeSet<Outcome> = sleep.outcomes.iter().map(|(outcome, _)| outcome.clone()).collect();
+            assert_eq!(outcomes, every.keys().cloned().collect(), "{text}");
+            if prunes {
+                assert!(sleep.nodes < none.nodes, "{} nodes with reduction, {} without", sleep.nodes, none.nodes);
+            }
+        }
     }
 
     /// Two consumers that sleep in `semop` are handed their items by the producer's `V`s; from then on

@@ -205,7 +205,7 @@ enum List {
 }
 
 impl Kernel {
-    fn sem_set_index(&self, id: i32) -> Option<u32> {
+    pub(crate) fn sem_set_index(&self, id: i32) -> Option<u32> {
         if id < 0 {
             return None;
         }

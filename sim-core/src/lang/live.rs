@@ -65,21 +65,7 @@ impl Liveness {
                 reads_sempid: program.observes_sempid(),
             };
         }
-        // The end of the innermost block around each operation: a top-level process's code, or a
-        // `fork` body inside it (nested bodies follow their fork directly).
-        let mut block_end = vec![u32::MAX; ops.len()];
-        for process in &program.processes {
-            let mut ends: Vec<u32> = vec![process.end];
-            for index in process.start..process.end {
-                while ends.last().is_some_and(|end| *end <= index) {
-                    ends.pop();
-                }
-                block_end[index as usize] = *ends.last().expect("the process's own block");
-                if let OpKind::Fork { body_end, .. } = ops[index as usize].kind {
-                    ends.push(body_end);
-                }
-            }
-        }
+        let block_end = block_ends(program);
         // What a process's end keeps live: the variables the declared outcomes compare.
         let mut at_end = vec![0u64; words];
         for declared in &program.outcomes {
@@ -177,6 +163,26 @@ impl Liveness {
         }
         Liveness { words, sets, end_row: exit, all: false, reads_sempid: program.observes_sempid() }
     }
+}
+
+/// The end of the innermost block around each operation: a top-level process's code, or a `fork` body
+/// inside it (nested bodies follow their fork directly); `u32::MAX` for code outside every process.
+pub(crate) fn block_ends(program: &Program) -> Vec<u32> {
+    let ops = &program.ops;
+    let mut block_end = vec![u32::MAX; ops.len()];
+    for process in &program.processes {
+        let mut ends: Vec<u32> = vec![process.end];
+        for index in process.start..process.end {
+            while ends.last().is_some_and(|end| *end <= index) {
+                ends.pop();
+            }
+            block_end[index as usize] = *ends.last().expect("the process's own block");
+            if let OpKind::Fork { body_end, .. } = ops[index as usize].kind {
+                ends.push(body_end);
+            }
+        }
+    }
+    block_end
 }
 
 fn set(words: &mut [u64], slot: Slot) {
