@@ -42,12 +42,19 @@ fn sysv_ids(kind: &str) -> BTreeSet<i32> {
     text.lines().skip(1).filter_map(|line| line.split_whitespace().nth(1)?.parse().ok()).collect()
 }
 
+/// The process's state letter in `/proc/PID/stat` (`T` when stopped by a signal).
+fn state(pid: i32) -> Option<String> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit(')').next().and_then(|rest| rest.split_whitespace().next()).map(str::to_string)
+}
+
+fn stopped(pid: i32) -> bool {
+    state(pid).as_deref() == Some("T")
+}
+
 fn alive(pid: i32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        // A zombie has ended; only its parent's wait is missing.
-        Ok(stat) => stat.rsplit(')').next().and_then(|rest| rest.split_whitespace().next()) != Some("Z"),
-        Err(_) => false,
-    }
+    // A zombie has ended; only its parent's wait is missing.
+    state(pid).is_some_and(|state| state != "Z")
 }
 
 /// Asserts that every object of the ledger is gone.
@@ -274,19 +281,42 @@ fn interrupted_run_leaves_nothing(signal: i32) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    let pid = child.id() as i32;
+    // A queue lives only while its case runs, and a busy machine can let a case end between a look at the
+    // ledger and the signal. So the run is stopped (SIGSTOP) before each look, and signalled only when,
+    // stopped, it holds a queue that the ledger lists and the kernel still has.
+    let live_queue = |path: &Path| {
+        let (_, objects) = ledger(path);
+        let queues = sysv_ids("msg");
+        objects.iter().any(|(object, removed)| {
+            !removed && object.strip_prefix("msg ").is_some_and(|id| queues.contains(&id.parse().unwrap()))
+        })
+    };
     let started = Instant::now();
     loop {
-        let (_, objects) = ledger(&ledger_path);
-        if objects.iter().any(|(object, removed)| object.starts_with("msg ") && !removed) {
+        assert!(started.elapsed() < Duration::from_secs(60), "the run was never caught holding its message queue");
+        std::thread::sleep(Duration::from_millis(50));
+        if !live_queue(&ledger_path) {
+            continue;
+        }
+        // SAFETY: stops the child this test spawned.
+        unsafe { libc::kill(pid, libc::SIGSTOP) };
+        while !stopped(pid) {
+            assert!(started.elapsed() < Duration::from_secs(60), "the run did not stop");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        if live_queue(&ledger_path) {
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(60), "the run never made its message queue");
-        std::thread::sleep(Duration::from_millis(20));
+        // SAFETY: lets the child this test stopped go on.
+        unsafe { libc::kill(pid, libc::SIGCONT) };
     }
-    // The case runs for seconds: stop it in the middle.
-    std::thread::sleep(Duration::from_millis(300));
-    // SAFETY: sends a signal to the child this test spawned.
-    unsafe { libc::kill(child.id() as i32, signal) };
+    // SAFETY: signals the child this test spawned (SIGINT stays pending until it goes on; SIGKILL ends it
+    // stopped or not).
+    unsafe {
+        libc::kill(pid, signal);
+        libc::kill(pid, libc::SIGCONT);
+    }
     let output = child.wait_with_output().unwrap();
     assert!(!output.status.success());
     let (janitor, objects) = ledger(&ledger_path);
