@@ -342,6 +342,7 @@ pub fn explore(simulation: &mut Simulation, limits: ExploreLimits, report: &mut 
     if reduce && !tracked {
         simulation.track_footprints(true);
     }
+    let quiet = reduce && quiet(&simulation.kernel().program);
     let mut explorer = Explorer {
         limits,
         memo: Lookup::default(),
@@ -353,9 +354,9 @@ pub fn explore(simulation: &mut Simulation, limits: ExploreLimits, report: &mut 
         incomplete: None,
         path: Lookup::default(),
         cycles: 0,
-        quiet: reduce && quiet(&simulation.kernel().program),
+        quiet,
         on_path: false,
-        gates: (reduce && quiet(&simulation.kernel().program)).then(|| alone::Gates::of(&simulation.kernel().program)),
+        gates: quiet.then(|| alone::Gates::of(&simulation.kernel().program)),
         report,
     };
     let summary = explorer.run(simulation);

@@ -67,7 +67,8 @@ enum Gate {
         need: i32,
         id: SetId,
     },
-    /// The process must have no children or an ended one.
+    /// The process must have no children (the call fails with `ECHILD` at once) or one that has ended
+    /// or can end (counted in the walk's place: ended children, then children).
     Wait,
 }
 
@@ -82,7 +83,7 @@ enum SetId {
 /// A followed variable whose value the walk no longer knows.
 const UNKNOWN: i64 = i64::MIN;
 
-/// Every semaphore raised (a `semctl`, an operation on a number not known before the run).
+/// Every semaphore raised (an operation on a semaphore whose number is not known before the run).
 const ALL: u64 = u64::MAX;
 
 /// The program's operations read once, with the scratch of the search.

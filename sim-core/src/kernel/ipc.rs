@@ -20,7 +20,7 @@ use super::Kernel;
 use crate::linux::errno::ENOSPC;
 use crate::linux::ipc::{IPCID_SEQ_MAX, IPCMNI, IPCMNI_SHIFT, IPC_MIN_CYCLE};
 use crate::linux::Errno;
-use crate::trace::{Event, EventKind, ObjectRef, Trace, TraceHasher};
+use crate::trace::{Event, EventKind, ObjectRef, StateHasher, Trace};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -206,7 +206,7 @@ impl Ipc {
     /// The state that decides what happens next, for [`Kernel::state_hash`].
     /// Hashes the objects; without `sempid`, leaves out who last changed each semaphore (which only
     /// `semctl GETPID` can see).
-    pub fn hash_into(&self, hasher: &mut TraceHasher, sempid: bool) {
+    pub fn hash_into(&self, hasher: &mut StateHasher, sempid: bool) {
         for ids in [&self.msg_ids, &self.sem_ids, &self.shm_ids] {
             hasher.word(ids.in_use as u64 | (ids.seq as u64) << 32);
             hasher.word(ids.last_idx as u64);

@@ -44,7 +44,7 @@ use crate::linux::mman::{
 };
 use crate::linux::signal::{Signal, SIGBUS, SIGSEGV};
 use crate::present::snapshot::{AddressSpaceView, MappingView, ObjectView, PageView};
-use crate::trace::{BlockReason, CallResult, Event, EventKind, ObjectRef, Pid, Trace, TraceHasher, WakeCause};
+use crate::trace::{BlockReason, CallResult, Event, EventKind, ObjectRef, Pid, StateHasher, Trace, WakeCause};
 use std::sync::Arc;
 
 /// Bytes in a page frame and in a virtual page.
@@ -741,7 +741,7 @@ pub(crate) fn hash_space(
     mm: &AddressSpace,
     numbers: &[u32],
     seen: &mut [bool],
-    hasher: &mut TraceHasher,
+    hasher: &mut StateHasher,
 ) {
     hasher.word(mm.mappings.len() as u64);
     for mapping in &mm.mappings {
@@ -765,7 +765,7 @@ pub(crate) fn hash_space(
 }
 
 /// A frame's bytes, the first time the hash reaches it.
-pub(crate) fn hash_frame(kernel: &Kernel, frame: u32, seen: &mut [bool], hasher: &mut TraceHasher) {
+pub(crate) fn hash_frame(kernel: &Kernel, frame: u32, seen: &mut [bool], hasher: &mut StateHasher) {
     if std::mem::replace(&mut seen[frame as usize], true) {
         return;
     }

@@ -35,7 +35,7 @@ use crate::linux::fcntl::{self, O_ACCMODE, O_CREAT, O_EXCL, O_NONBLOCK, UMASK};
 use crate::linux::mqueue::{self as linux_mq, MQ_PRIO_MAX};
 use crate::linux::{field, Errno, Signal};
 use crate::present::snapshot::{MessageView, MqueueView, ObjectView};
-use crate::trace::{BlockReason, CallResult, Copied, CopyDirection, ObjectRef, Pid, Trace, TraceHasher, WakeCause};
+use crate::trace::{BlockReason, CallResult, Copied, CopyDirection, ObjectRef, Pid, StateHasher, Trace, WakeCause};
 
 use std::sync::Arc;
 
@@ -89,7 +89,7 @@ impl Mqueue {
         linux_mq::pinned_bytes(self.maxmsg, self.msgsize)
     }
 
-    pub(crate) fn hash_into(&self, hasher: &mut TraceHasher) {
+    pub(crate) fn hash_into(&self, hasher: &mut StateHasher) {
         hasher.word(self.id as u64 | (self.opens as u64) << 32);
         hasher.word(self.name_index.map_or(u64::MAX, |index| index as u64));
         hasher.word(self.mode as u64);

@@ -25,7 +25,7 @@ use crate::linux::ipc::{self, IPC_CREAT, IPC_EXCL, IPC_NOWAIT, IPC_PRIVATE, MODE
 use crate::linux::msg::{MSG_COPY, MSG_EXCEPT, MSG_NOERROR};
 use crate::linux::{field, Errno};
 use crate::present::snapshot::{MessageView, MsgQueueView, ObjectView};
-use crate::trace::{BlockReason, CallResult, Copied, CopyDirection, ObjectRef, Pid, Trace, TraceHasher, WakeCause};
+use crate::trace::{BlockReason, CallResult, Copied, CopyDirection, ObjectRef, Pid, StateHasher, Trace, WakeCause};
 use std::sync::Arc;
 
 /// One message.
@@ -117,7 +117,7 @@ impl MsgQueue {
         size + self.cbytes <= self.qbytes && (self.messages.len() as u64) < self.qbytes
     }
 
-    pub(crate) fn hash_into(&self, hasher: &mut TraceHasher) {
+    pub(crate) fn hash_into(&self, hasher: &mut StateHasher) {
         hasher.word(self.id as u64 | (self.key as u32 as u64) << 32);
         hasher.word(self.mode as u64);
         hasher.word(self.qbytes);

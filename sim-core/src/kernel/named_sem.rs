@@ -27,7 +27,7 @@ use crate::linux::mqueue::NAME_MAX;
 use crate::linux::sem::SEM_VALUE_MAX;
 use crate::linux::signal::SIGSEGV;
 use crate::present::snapshot::{NamedSemView, ObjectView};
-use crate::trace::{BlockReason, CallResult, ObjectRef, Pid, Trace, TraceHasher, WakeCause};
+use crate::trace::{BlockReason, CallResult, ObjectRef, Pid, StateHasher, Trace, WakeCause};
 use std::sync::Arc;
 
 /// A named semaphore (the `struct new_sem` in its file).
@@ -51,7 +51,7 @@ pub struct NamedSem {
 }
 
 impl NamedSem {
-    pub(crate) fn hash_into(&self, hasher: &mut TraceHasher) {
+    pub(crate) fn hash_into(&self, hasher: &mut StateHasher) {
         hasher.word(self.id as u64 | (self.mappings as u64) << 32);
         hasher.word(self.name_index.map_or(u64::MAX, |index| index as u64));
         hasher.word(self.mode as u64);

@@ -39,7 +39,7 @@ use crate::linux::mman::page_align;
 use crate::linux::mqueue::NAME_MAX;
 use crate::linux::Errno;
 use crate::present::snapshot::{ObjectView, ShmObjectView};
-use crate::trace::{CallResult, ObjectRef, Pid, Trace, TraceHasher};
+use crate::trace::{CallResult, ObjectRef, Pid, StateHasher, Trace};
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -64,7 +64,7 @@ pub struct ShmObject {
 }
 
 impl ShmObject {
-    pub(crate) fn hash_into(&self, kernel: &Kernel, numbers: &[u32], seen: &mut [bool], hasher: &mut TraceHasher) {
+    pub(crate) fn hash_into(&self, kernel: &Kernel, numbers: &[u32], seen: &mut [bool], hasher: &mut StateHasher) {
         hasher.word(self.id as u64 | (self.opens as u64) << 32);
         hasher.word(self.name_index.map_or(u64::MAX, |index| index as u64));
         hasher.word(self.mode as u64 | (self.mappings as u64) << 32);

@@ -35,7 +35,7 @@ use crate::linux::ipc::{self, IPC_CREAT, IPC_EXCL, IPC_NOWAIT, IPC_PRIVATE, MODE
 use crate::linux::sem::{self as linux_sem, Sembuf, SEMAEM, SEMVMX, SEM_UNDO};
 use crate::linux::{field, Errno};
 use crate::present::snapshot::{ObjectView, SemSetView, SemView};
-use crate::trace::{BlockReason, CallResult, Event, EventKind, ObjectRef, Pid, Trace, TraceHasher, WakeCause};
+use crate::trace::{BlockReason, CallResult, Event, EventKind, ObjectRef, Pid, StateHasher, Trace, WakeCause};
 
 /// A `semop` asleep on a set (`struct sem_queue`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -92,10 +92,10 @@ pub struct SemSet {
 }
 
 impl SemSet {
-    pub(crate) fn hash_into(&self, hasher: &mut TraceHasher, sempid: bool) {
+    pub(crate) fn hash_into(&self, hasher: &mut StateHasher, sempid: bool) {
         hasher.word(self.id as u64 | (self.key as u32 as u64) << 32);
         hasher.word(self.mode as u64 | (self.complex_count as u64) << 32);
-        let sleepers = |list: &[Sleeper], hasher: &mut TraceHasher| {
+        let sleepers = |list: &[Sleeper], hasher: &mut StateHasher| {
             hasher.word(list.len() as u64);
             for sleeper in list {
                 hasher.word(sleeper.pid as u64 | (sleeper.blocking as u64) << 32);

@@ -25,7 +25,7 @@ use crate::linux::ipc::{self, IPC_CREAT, IPC_EXCL, IPC_PRIVATE, MODE_BITS, S_IRU
 use crate::linux::mman::{page_align, PROT_READ, PROT_WRITE};
 use crate::linux::shm::{SHMMAX, SHMMIN, SHM_DEST, SHM_RDONLY};
 use crate::present::snapshot::{ObjectView, ShmSegmentView};
-use crate::trace::{CallResult, ObjectRef, Pid, Trace, TraceHasher};
+use crate::trace::{CallResult, ObjectRef, Pid, StateHasher, Trace};
 
 /// A System V shared memory segment (`struct shmid_kernel`).
 #[derive(Clone, Debug)]
@@ -44,7 +44,7 @@ pub struct ShmSegment {
 }
 
 impl ShmSegment {
-    pub(crate) fn hash_into(&self, kernel: &Kernel, numbers: &[u32], seen: &mut [bool], hasher: &mut TraceHasher) {
+    pub(crate) fn hash_into(&self, kernel: &Kernel, numbers: &[u32], seen: &mut [bool], hasher: &mut StateHasher) {
         hasher.word(self.id as u64 | (self.key as u32 as u64) << 32);
         hasher.word(self.mode as u64);
         hasher.word(self.segsz);

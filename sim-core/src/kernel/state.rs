@@ -10,7 +10,7 @@
 
 use super::{Kernel, ProcState, Scratch};
 use crate::linux::wait;
-use crate::trace::{BlockReason, ObjectRef, TraceHasher};
+use crate::trace::{BlockReason, ObjectRef, StateHasher};
 
 /// The objects one step read and changed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -139,9 +139,6 @@ struct Canonical {
 
 const UNNUMBERED: u32 = u32::MAX;
 
-/// What a variable no one will read again hashes as, whatever it holds.
-const DEAD: u64 = 0x00de_adde_adde_ad00;
-
 impl Canonical {
     fn of(kernel: &Kernel) -> Canonical {
         let mut numbering = Canonical {
@@ -192,7 +189,7 @@ impl Canonical {
 
 /// A call in progress: whether it slept, its operands, what its mechanism keeps (times count from
 /// `now`: the same wait later is the same state).
-fn hash_call(hasher: &mut TraceHasher, call: &super::process::InCall, canonical: &Canonical, now: u64) {
+fn hash_call(hasher: &mut StateHasher, call: &super::process::InCall, canonical: &Canonical, now: u64) {
     hasher.word(call.waited as u64 | (call.timed_out as u64) << 1);
     for arg in call.args.as_slice() {
         hasher.word(*arg as u64);
@@ -230,7 +227,7 @@ impl Kernel {
         let frames = &canonical.frames;
         let mut frame_hashed = vec![false; self.frames.slots.len()];
         let mut bytes = Vec::new();
-        let mut hasher = TraceHasher::default();
+        let mut hasher = StateHasher::default();
         for process in &self.procs {
             hasher.word(process.pid as u64);
             hasher.word(process.ppid as u64);
@@ -246,14 +243,23 @@ impl Kernel {
                 ProcState::Reaped => hasher.word(5),
             }
             hasher.word(process.pc as u64);
-            // Only the variables the process may still read (see `lang::live`).
+            // Only the variables the process may still read (see `lang::live`), in the order of their
+            // slots: which ones those are follows from the program counter, hashed above.
             let ended = matches!(process.state, ProcState::Zombie | ProcState::Reaped);
-            let live = &self.program.live;
-            for (slot, value) in process.vars.iter().enumerate() {
-                if live.is_live(process.pc, process.end_pc, ended, slot as u32) {
-                    hasher.word(*value as u64);
-                } else {
-                    hasher.word(DEAD);
+            hasher.word(process.vars.len() as u64);
+            match self.program.live.row(process.pc, process.end_pc, ended) {
+                None => process.vars.iter().for_each(|value| hasher.word(*value as u64)),
+                Some(row) => {
+                    for (at, word) in row.iter().enumerate() {
+                        let mut bits = *word;
+                        while bits != 0 {
+                            let slot = at * 64 + bits.trailing_zeros() as usize;
+                            bits &= bits - 1;
+                            if let Some(value) = process.vars.get(slot) {
+                                hasher.word(*value as u64);
+                            }
+                        }
+                    }
                 }
             }
             for (number, entry) in process.fds.iter().enumerate() {
@@ -508,7 +514,7 @@ impl Kernel {
     }
 }
 
-fn hash_reason(hasher: &mut TraceHasher, reason: &BlockReason, canonical: &Canonical) {
+fn hash_reason(hasher: &mut StateHasher, reason: &BlockReason, canonical: &Canonical) {
     match *reason {
         BlockReason::PipeEmpty { pipe } => {
             hasher.word(1);

@@ -51,6 +51,17 @@ impl Liveness {
         word >> (slot % 64) & 1 == 1
     }
 
+    /// The set [`Liveness::is_live`] reads, as a bit per slot (slot `n` is bit `n % 64` of word
+    /// `n / 64`), or `None` when every variable is live.
+    #[inline]
+    pub fn row(&self, pc: u32, end_pc: u32, ended: bool) -> Option<&[u64]> {
+        if self.all {
+            return None;
+        }
+        let row = if ended || pc >= end_pc { self.end_row } else { pc as usize };
+        Some(&self.sets[row * self.words..(row + 1) * self.words])
+    }
+
     /// Computes the liveness of `program`'s variables.
     pub fn of(program: &Program) -> Liveness {
         let slots = program.slots.len();
@@ -236,6 +247,16 @@ mod tests {
         // At the end nothing is live.
         assert!(!live.is_live(main.end, main.end, false, pr));
         assert!(!live.is_live(read, main.end, true, pr));
+        // The row the state hash walks says the same of every slot at every operation.
+        for pc in 0..=program.ops.len() as u32 {
+            for ended in [false, true] {
+                let row = live.row(pc, main.end, ended).expect("no handler: liveness is computed");
+                for slot in 0..program.slots.len() as u32 {
+                    let bit = row[slot as usize / 64] >> (slot % 64) & 1 == 1;
+                    assert_eq!(bit, live.is_live(pc, main.end, ended, slot), "pc {pc}, slot {slot}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -9,7 +9,7 @@ pub mod hash;
 pub mod packed;
 
 pub use event::*;
-pub use hash::{StreamHasher, TraceHasher};
+pub use hash::{StateHasher, StreamHasher, TraceHasher};
 
 /// What one kept event counts for in the memory budget, on every platform (about its size as an
 /// [`Event`] on a 64-bit machine, heap parts aside).
