@@ -1,7 +1,9 @@
 //! The playground's budgets, measured in headless Chromium (`cargo xtask web-bench` runs this).
 //!
-//! Usage: `web_bench URL JSON_OUT [DIST_DIR [NATIVE_JSON]]`, NATIVE_JSON being `ipclab bench --json`'s
-//! output on the ping-pong that the JavaScript module is timed on here. The page records its own timings with `performance.now()`
+//! Usage: `web_bench URL JSON_OUT [DIST_DIR [NATIVE_JSON [EXPLORED_JSON SCENARIO STATES]]]`, NATIVE_JSON
+//! being `ipclab bench --json`'s output on the ping-pong that the JavaScript module is timed on here, and
+//! EXPLORED_JSON `ipclab explore --format json`'s on SCENARIO with at most STATES states, which the
+//! module then explores too. The page records its own timings with `performance.now()`
 //! in `window.ipclab` (first render, and update-to-rendered time of each step or jump); this program
 //! drives it through chromedriver, reads them, and prints a table. Benchmarks measure; they do not fail.
 
@@ -131,6 +133,51 @@ mod bench {
         assert!(measured["error"].is_null(), "the JavaScript module failed: {}", measured["error"]);
         assert_eq!(measured["hash"], packed["trace_hash"], "WebAssembly and native runs of the ping-pong differ");
         (messages, measured["best"].as_f64().unwrap_or(f64::NAN), native_best)
+    }
+
+    /// Explores every schedule of `scenario` (with the default reduction, sleep sets and ample steps)
+    /// through the JavaScript module in the browser, once, and reads `ipclab explore`'s JSON for the
+    /// same exploration natively (`native`). Both must visit the same states and take the same steps.
+    /// Returns (states, steps, WebAssembly seconds, native seconds).
+    fn explore_speed(
+        browser: &Browser,
+        base: &str,
+        native: &str,
+        scenario: &str,
+        states: &str,
+    ) -> (u64, u64, f64, f64) {
+        let report: Value = std::fs::read_to_string(native)
+            .ok()
+            .and_then(|text| serde_json::from_str(&text).ok())
+            .unwrap_or_else(|| panic!("cannot read ipclab explore's JSON at {native}"));
+        assert_eq!(report["complete"], true, "the native exploration did not finish: {}", report["incomplete"]);
+        let text = std::fs::read_to_string(scenario).unwrap_or_else(|error| panic!("cannot read {scenario}: {error}"));
+        let max_states: u64 = states.parse().expect("a number of states");
+        browser.goto(base);
+        browser.script(
+            "window.ipclabExplored = null;\
+             const [text, maxStates] = arguments;\
+             import(new URL('api/ipclab.js', document.baseURI).href).then(async (module) => {\
+               await module.default();\
+               const started = performance.now();\
+               const found = module.explore(text, { maxStates, reduction: 'sleep' });\
+               const seconds = (performance.now() - started) / 1000;\
+               window.ipclabExplored = { seconds, states: found.states, steps: found.steps, complete: found.complete };\
+             }).catch((error) => { window.ipclabExplored = { error: String(error) }; });\
+             return null;",
+            vec![Value::from(text), Value::from(max_states)],
+        );
+        let measured = browser.wait_for("the exploration in WebAssembly", "return window.ipclabExplored;", WAIT * 20);
+        assert!(measured["error"].is_null(), "the JavaScript module failed: {}", measured["error"]);
+        assert_eq!(measured["complete"], true, "the exploration in WebAssembly did not finish");
+        assert_eq!(measured["states"], report["states"], "WebAssembly and native explorations visit different states");
+        assert_eq!(measured["steps"], report["steps"], "WebAssembly and native explorations take different steps");
+        (
+            report["states"].as_u64().unwrap_or(0),
+            report["steps"].as_u64().unwrap_or(0),
+            measured["seconds"].as_f64().unwrap_or(f64::NAN),
+            report["seconds"].as_f64().unwrap_or(f64::NAN),
+        )
     }
 
     pub fn main() {
@@ -308,6 +355,25 @@ mod bench {
             0.5,
             ratio >= 0.5,
         ));
+
+        // The explorer on the bounded buffer, every schedule, in WebAssembly and natively.
+        if let (Some(native), Some(scenario), Some(states)) = (args.get(4), args.get(5), args.get(6)) {
+            let (explored, steps, wasm, native) = explore_speed(&browser, &base, native, scenario, states);
+            rows.push((
+                format!("explorer, bounded buffer, WebAssembly ({explored} states, {steps} steps)"),
+                wasm,
+                "s".into(),
+                2.0,
+                wasm < 2.0,
+            ));
+            rows.push((
+                "explorer, the same exploration natively (ipclab explore)".into(),
+                native,
+                "s".into(),
+                0.5,
+                native < 0.5,
+            ));
+        }
         drop(browser);
 
         println!("{:<66} {:>10} {:>6} {:>8}", "measure", "value", "unit", "budget");

@@ -347,6 +347,12 @@ pub fn play() -> Result<(), String> {
 /// program `web_bench` reads the count from `ipclab bench`'s JSON).
 const SPEED_MESSAGES: &str = "200000";
 
+/// The scenario whose every schedule `cargo xtask web-bench` explores natively and in WebAssembly (the
+/// classic bounded buffer, whose goal is under 0.5 s natively and under 2 s in a browser), and the limit
+/// of states both runs are given (more than it needs).
+const EXPLORE_STEM: &str = "sem-bounded-buffer";
+const EXPLORE_STATES: &str = "5000000";
+
 pub fn bench() -> Result<(), String> {
     ensure_chromium()?;
     let out = dist()?;
@@ -369,6 +375,18 @@ pub fn bench() -> Result<(), String> {
     let mut command = Command::new(root().join("target").join("release").join("ipclab"));
     command.args(["bench", "--messages", SPEED_MESSAGES, "--repeat", "5", "--json"]).arg(&native);
     run(command)?;
+    // The explorer natively on the bounded buffer, every schedule with the default reduction, beside the
+    // same exploration in WebAssembly.
+    say("the bounded buffer's every schedule natively: ipclab explore (release), beside the same in WebAssembly");
+    let explored = bench_dir.join("explore-native.json");
+    let output = Command::new(root().join("target").join("release").join("ipclab"))
+        .arg("explore")
+        .arg(root().join("scenarios").join(format!("{EXPLORE_STEM}.ipc")))
+        .args(["--format", "json", "--quiet", "--no-shrink", "--max-states", EXPLORE_STATES])
+        .output()
+        .map_err(|error| format!("cannot run ipclab explore: {error}"))?;
+    std::fs::write(&explored, &output.stdout)
+        .map_err(|error| format!("cannot write {}: {error}", explored.display()))?;
     let mut command = cargo();
     // Release: the program also runs the simulator natively, beside the WebAssembly figure.
     command
@@ -376,7 +394,10 @@ pub fn bench() -> Result<(), String> {
         .arg(&server.address)
         .arg(&json)
         .arg(&out)
-        .arg(&native);
+        .arg(&native)
+        .arg(&explored)
+        .arg(root().join("scenarios").join(format!("{EXPLORE_STEM}.ipc")))
+        .arg(EXPLORE_STATES);
     run(command)?;
     say(&format!("results written to {}", json.display()));
     Ok(())

@@ -52,12 +52,17 @@ export interface TraceEvent { step: number; kind: string; actor: string; text: s
 /** The kernel at one step: processes, descriptors, objects, wait queues, pending signals, the clock. */
 export interface Snapshot { step: number; processes: any[]; [field: string]: any; }
 
-/** The limits of `explore`. */
-export interface ExploreOptions { maxStates?: number; maxDepth?: number; }
+/** The limits of `explore`, and whether to reduce (`"sleep"`: sleep sets and ample steps, counting classes of schedules). */
+export interface ExploreOptions { maxStates?: number; maxDepth?: number; reduction?: "none" | "sleep"; }
+
+/** The limits of `Run.whatElse` (its shares are of every schedule: no reduction). */
+export interface WhatElseOptions { maxStates?: number; maxDepth?: number; }
 
 /** Every way a scenario can end, as `explore` finds them. */
 export interface Exploration {
   holds: boolean; complete: boolean; incomplete?: string;
+  /** What the counts count: every schedule, or (with `reduction: "sleep"`) classes of schedules that differ only in the order of independent steps. */
+  counts: "schedules" | "classes";
   /** Counts can pass 2^53: strings of digits. */
   schedules: string; states: number; reused: number; steps: number;
   /** Times a schedule came back to a state it had passed; it ends `cycle` there (counts are then approximate). */
@@ -291,6 +296,8 @@ const DEFAULT_EXPLORE_STATES: u64 = 100_000;
 struct ExploreOptions {
     max_states: Option<u64>,
     max_depth: Option<u64>,
+    /// `explore` only: `"none"` (every schedule, the default) or `"sleep"`.
+    reduction: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -315,6 +322,7 @@ struct ExploredProcess<'a> {
 struct Explored<'a> {
     holds: bool,
     complete: bool,
+    counts: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     incomplete: Option<&'a str>,
     schedules: String,
@@ -357,13 +365,16 @@ struct DeclaredVerdict {
     others: String,
 }
 
-/// The limits of `explore` and `whatElse` from their options, checked.
-fn explore_limits(options: Option<JsValue>) -> Result<sim_core::explore::ExploreLimits, JsValue> {
+/// The limits of `explore` and `whatElse` from their options, checked; `reduction` is an option of
+/// `explore` only (the shares `whatElse` gives are of every schedule).
+fn explore_limits(options: Option<JsValue>, reduction: bool) -> Result<sim_core::explore::ExploreLimits, JsValue> {
     let options = options.unwrap_or(JsValue::UNDEFINED);
     let options: ExploreOptions = if options.is_undefined() || options.is_null() {
         ExploreOptions::default()
     } else {
-        only_keys(&options, &["maxStates", "maxDepth"])?;
+        let known: &[&str] =
+            if reduction { &["maxStates", "maxDepth", "reduction"] } else { &["maxStates", "maxDepth"] };
+        only_keys(&options, known)?;
         serde_wasm_bindgen::from_value(options).map_err(|failure| error("options", &failure.to_string(), None))?
     };
     let max_nodes = options.max_states.unwrap_or(DEFAULT_EXPLORE_STATES);
@@ -375,24 +386,29 @@ fn explore_limits(options: Option<JsValue>) -> Result<sim_core::explore::Explore
             None,
         ));
     }
-    Ok(sim_core::explore::ExploreLimits {
-        max_nodes,
-        max_depth,
-        max_preemptions: None,
-        reduction: sim_core::explore::Reduction::None,
-    })
+    let reduction = match options.reduction.as_deref() {
+        None | Some("none") => sim_core::explore::Reduction::None,
+        Some("sleep") => sim_core::explore::Reduction::SleepSets,
+        Some(other) => {
+            return Err(error("options", &format!("reduction must be \"none\" or \"sleep\", not {other:?}"), None))
+        }
+    };
+    Ok(sim_core::explore::ExploreLimits { max_nodes, max_depth, max_preemptions: None, reduction })
 }
 
 /// Runs a scenario under every schedule (up to the limits) and lists each distinct way it ends, with
 /// the exact number of schedules that end so and the shortest (the pids that run each step), as
-/// `ipclab explore` does. Options: `maxStates` (default 100,000) and `maxDepth` (steps per schedule,
-/// default 10,000, at most 100,000).
+/// `ipclab explore` does. Options: `maxStates` (default 100,000), `maxDepth` (steps per schedule,
+/// default 10,000, at most 100,000) and `reduction`: `"none"` (the default: the counts are of
+/// schedules) or `"sleep"` (as `ipclab explore`'s default: sleep sets and ample steps, every outcome
+/// still found, far fewer steps, and the counts are of classes of schedules).
 #[wasm_bindgen(unchecked_return_type = "Exploration")]
 pub fn explore(
     text: &str,
     #[wasm_bindgen(unchecked_optional_param_type = "ExploreOptions")] options: Option<JsValue>,
 ) -> Result<JsValue, JsValue> {
-    let limits = explore_limits(options)?;
+    let limits = explore_limits(options, true)?;
+    let limits_reduce = limits.reduction != sim_core::explore::Reduction::None;
     let scenario = sim_core::parse(text).map_err(|diagnostics| parse_error(&diagnostics))?;
     let config = sim_core::RunConfig { follow_schedule: false, ..sim_core::RunConfig::default() };
     let mut simulation =
@@ -429,6 +445,7 @@ pub fn explore(
         holds: found.holds() && declared.iter().all(|verdict| verdict.holds),
         declared,
         complete: found.incomplete.is_none(),
+        counts: if limits_reduce { "classes" } else { "schedules" },
         incomplete: found.incomplete.as_deref(),
         schedules: found.schedules().to_string(),
         states: found.nodes,
@@ -587,9 +604,9 @@ impl Run {
     #[wasm_bindgen(js_name = whatElse, unchecked_return_type = "WhatElse[]")]
     pub fn what_else(
         &self,
-        #[wasm_bindgen(unchecked_optional_param_type = "ExploreOptions")] options: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "WhatElseOptions")] options: Option<JsValue>,
     ) -> Result<JsValue, JsValue> {
-        let limits = explore_limits(options)?;
+        let limits = explore_limits(options, false)?;
         let by_next = self.engine.what_else(limits);
         let total: u128 = by_next.iter().map(|(_, found)| found.schedules()).sum();
         let share = |count: u128| if total == 0 { 0.0 } else { count as f64 / total as f64 };

@@ -178,6 +178,26 @@ fn explore_lists_every_outcome_with_its_schedules_and_refuses_bad_limits() {
     let bad = outcomes.to_vec().into_iter().find(|outcome| get(outcome, "holds").as_bool() == Some(false)).unwrap();
     let shortest: js_sys::Array = get(&bad, "shortest").dyn_into().unwrap();
     assert_eq!(shortest.length(), 14);
+    assert_eq!(get(&found, "counts").as_string().as_deref(), Some("schedules"));
+    // With the reduction `ipclab explore` makes by default, the same outcomes in fewer states and
+    // steps, counted as classes of schedules (the figures of the README's "How fast").
+    let reduced = explore(text, Some(options(r#"{"reduction": "sleep"}"#))).unwrap();
+    assert_eq!(get(&reduced, "counts").as_string().as_deref(), Some("classes"));
+    assert_eq!(get(&reduced, "schedules").as_string().as_deref(), Some("962"));
+    assert_eq!(get(&reduced, "states").as_f64(), Some(193.0));
+    assert_eq!(get(&reduced, "steps").as_f64(), Some(323.0));
+    assert_eq!(get(&found, "states").as_f64(), Some(217.0));
+    let ends = |found: &JsValue| -> Vec<String> {
+        let outcomes: js_sys::Array = get(found, "outcomes").dyn_into().unwrap();
+        let mut ends: Vec<String> = outcomes
+            .iter()
+            .map(|outcome| js_sys::JSON::stringify(&get(&outcome, "processes")).unwrap().as_string().unwrap())
+            .collect();
+        ends.sort();
+        ends
+    };
+    assert_eq!(ends(&reduced), ends(&found), "every outcome is still found");
+    assert_error(explore(text, Some(options(r#"{"reduction": "dpor"}"#))).unwrap_err(), "options", "reduction");
     // A cut exploration says so; bad limits are refused.
     let cut = explore(text, Some(options(r#"{"maxStates": 3}"#))).unwrap();
     assert_eq!(get(&cut, "complete").as_bool(), Some(false));
@@ -217,6 +237,8 @@ fn what_else_splits_what_can_still_happen_by_the_process_that_runs_next() {
         outcomes.to_vec().iter().any(|outcome| get(outcome, "holds").as_bool() == Some(false))
     }));
     assert_error(run.what_else(Some(options(r#"{"maxStates": 0}"#))).unwrap_err(), "options", "maxStates");
+    // Its shares are of every schedule: no reduction.
+    assert_error(run.what_else(Some(options(r#"{"reduction": "sleep"}"#))).unwrap_err(), "options", "reduction");
 }
 
 #[wasm_bindgen_test]
