@@ -619,6 +619,40 @@ mod tests {
         Simulation::new(&crate::parse(text).expect("parses"), config).expect("compiles")
     }
 
+    /// Going back to a checkpoint gives the checkpoint's kernel, every field of it, from a later point
+    /// of the run and from an earlier, and again after going back from the end.
+    #[test]
+    fn a_restored_checkpoint_is_the_kernel_it_kept() {
+        let text = "process main {
+  p = pipe
+  s = semget IPC_PRIVATE 1 IPC_CREAT|0600
+  fork child {
+    write p.w \"hello\" -> 5
+    semop s {0, 1}
+  }
+  semop s {0, -1}
+  read p.r 5 -> \"hello\"
+  wait
+  semctl s 0 IPC_RMID
+}
+";
+        let mut simulation = simulation(text, RunConfig::default());
+        let start = simulation.checkpoint();
+        for _ in 0..4 {
+            simulation.step().unwrap();
+        }
+        let middle = simulation.checkpoint();
+        while !simulation.is_finished() {
+            simulation.step().unwrap();
+        }
+        let end = simulation.checkpoint();
+        for checkpoint in [&middle, &start, &end, &middle] {
+            simulation.restore(checkpoint);
+            assert_eq!(format!("{:?}", simulation.kernel()), format!("{:?}", checkpoint.kernel));
+            assert_eq!(simulation.kernel().state_hash(), checkpoint.kernel.state_hash());
+        }
+    }
+
     #[test]
     fn left_counts_the_ipc_objects_a_run_leaves_behind() {
         let text = "process main {
