@@ -244,9 +244,11 @@ impl Kernel {
             }
             hasher.word(process.pc as u64);
             // Only the variables the process may still read (see `lang::live`), in the order of their
-            // slots: which ones those are follows from the program counter, hashed above.
+            // slots: which ones those are follows from the program counter (hashed above), whether the
+            // process ended (in its state, above) and where its block ends (hashed here: a child at the
+            // end of a `fork` body and its parent going on after it can stand at the same operation).
             let ended = matches!(process.state, ProcState::Zombie | ProcState::Reaped);
-            hasher.word(process.vars.len() as u64);
+            hasher.word(process.vars.len() as u64 | (process.end_pc as u64) << 32);
             match self.program.live.row(process.pc, process.end_pc, ended) {
                 None => process.vars.iter().for_each(|value| hasher.word(*value as u64)),
                 Some(row) => {
