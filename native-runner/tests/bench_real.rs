@@ -282,6 +282,18 @@ fn interrupted_run_leaves_nothing(signal: i32) {
         .spawn()
         .unwrap();
     let pid = child.id() as i32;
+    // A test that fails while the run is stopped must not leave it stopped for good (its janitor would
+    // then never clean up): on the way out of a panic, the run is killed, which ends it stopped or not.
+    struct KillOnPanic(i32);
+    impl Drop for KillOnPanic {
+        fn drop(&mut self) {
+            if std::thread::panicking() {
+                // SAFETY: signals the child this test spawned.
+                unsafe { libc::kill(self.0, libc::SIGKILL) };
+            }
+        }
+    }
+    let _guard = KillOnPanic(pid);
     // A queue lives only while its case runs, and a busy machine can let a case end between a look at the
     // ledger and the signal. So the run is stopped (SIGSTOP) before each look, and signalled only when,
     // stopped, it holds a queue that the ledger lists and the kernel still has.
@@ -302,6 +314,7 @@ fn interrupted_run_leaves_nothing(signal: i32) {
         // SAFETY: stops the child this test spawned.
         unsafe { libc::kill(pid, libc::SIGSTOP) };
         while !stopped(pid) {
+            assert!(alive(pid), "the run ended before it was caught holding its message queue");
             assert!(started.elapsed() < Duration::from_secs(60), "the run did not stop");
             std::thread::sleep(Duration::from_millis(5));
         }

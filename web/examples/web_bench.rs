@@ -154,16 +154,29 @@ mod bench {
         let text = std::fs::read_to_string(scenario).unwrap_or_else(|error| panic!("cannot read {scenario}: {error}"));
         let max_states: u64 = states.parse().expect("a number of states");
         browser.goto(base);
+        // In a module Worker, as the playground explores: the page stays free to answer the polls below
+        // however long the exploration takes.
         browser.script(
             "window.ipclabExplored = null;\
              const [text, maxStates] = arguments;\
-             import(new URL('api/ipclab.js', document.baseURI).href).then(async (module) => {\
-               await module.default();\
-               const started = performance.now();\
-               const found = module.explore(text, { maxStates, reduction: 'sleep' });\
-               const seconds = (performance.now() - started) / 1000;\
-               window.ipclabExplored = { seconds, states: found.states, steps: found.steps, complete: found.complete };\
-             }).catch((error) => { window.ipclabExplored = { error: String(error) }; });\
+             const api = new URL('api/ipclab.js', document.baseURI).href;\
+             const source = `import init, { explore } from ${JSON.stringify(api)};\
+               onmessage = async (event) => {\
+                 try {\
+                   await init();\
+                   const started = performance.now();\
+                   const found = explore(event.data.text, { maxStates: event.data.maxStates, reduction: 'sleep' });\
+                   const seconds = (performance.now() - started) / 1000;\
+                   postMessage({ seconds, states: found.states, steps: found.steps, complete: found.complete });\
+                 } catch (error) {\
+                   postMessage({ error: String(error) });\
+                 }\
+               };`;\
+             const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));\
+             const worker = new Worker(url, { type: 'module' });\
+             worker.onmessage = (event) => { window.ipclabExplored = event.data; worker.terminate(); };\
+             worker.onerror = (event) => { window.ipclabExplored = { error: 'the worker failed: ' + event.message }; };\
+             worker.postMessage({ text, maxStates });\
              return null;",
             vec![Value::from(text), Value::from(max_states)],
         );
@@ -182,7 +195,10 @@ mod bench {
 
     pub fn main() {
         let args: Vec<String> = std::env::args().skip(1).collect();
-        let base = args.first().expect("usage: web_bench URL JSON_OUT [DIST_DIR]").clone();
+        let base = args
+            .first()
+            .expect("usage: web_bench URL JSON_OUT [DIST_DIR [NATIVE_JSON [EXPLORED_JSON SCENARIO STATES]]]")
+            .clone();
         let json_out = args.get(1).cloned().unwrap_or_else(|| "target/bench/web.json".to_string());
         let dist = args.get(2).cloned().unwrap_or_else(|| "dist".to_string());
         let mut rows: Vec<(String, f64, String, f64, bool)> = Vec::new();

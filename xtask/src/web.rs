@@ -385,6 +385,14 @@ pub fn bench() -> Result<(), String> {
         .args(["--format", "json", "--quiet", "--no-shrink", "--max-states", EXPLORE_STATES])
         .output()
         .map_err(|error| format!("cannot run ipclab explore: {error}"))?;
+    // Exit status 1 only says a schedule failed an expectation; anything else is a failed run.
+    if !matches!(output.status.code(), Some(0 | 1)) {
+        return Err(format!(
+            "ipclab explore {EXPLORE_STEM} failed ({}): {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        ));
+    }
     std::fs::write(&explored, &output.stdout)
         .map_err(|error| format!("cannot write {}: {error}", explored.display()))?;
     let mut command = cargo();
