@@ -316,6 +316,7 @@ fn read_report(data: &JsValue) -> Result<crate::state::ExploreReport, String> {
     Ok(crate::state::ExploreReport {
         holds: flag(data, "holds"),
         schedules: text(data, "schedules"),
+        counts: text(data, "counts"),
         states: number(data, "states").unwrap_or(0.0) as u64,
         incomplete: text(data, "incomplete"),
         outcomes: list(data, "outcomes")

@@ -1,7 +1,8 @@
 // Explores a scenario's schedules away from the page's thread, with the JavaScript module (api/), so
 // that the playground stays responsive while it runs. The page posts { id, scenario, maxStates }; the
-// answer is { id, ok, ... } with every outcome in words, its schedules, and a share link that replays
-// its shortest schedule (or { id, ok: false, error }).
+// answer is { id, ok, ... } with every outcome in words, its count, and a share link that replays its
+// shortest schedule (or { id, ok: false, error }). It explores with sleep sets, as `ipclab explore`
+// does by default: every outcome is found, and the counts are of classes of schedules (`counts`).
 import init, { explore, encodeShareLink } from './api/ipclab.js';
 
 const ready = init();
@@ -22,12 +23,13 @@ self.onmessage = async (event) => {
   const { id, scenario, maxStates } = event.data;
   try {
     await ready;
-    const found = explore(scenario, { maxStates });
+    const found = explore(scenario, { maxStates, reduction: 'sleep' });
     self.postMessage({
       id,
       ok: true,
       holds: found.holds,
       schedules: found.schedules,
+      counts: found.counts,
       states: found.states,
       incomplete: found.incomplete || '',
       outcomes: found.outcomes.map((outcome) => ({

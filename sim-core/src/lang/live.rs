@@ -310,5 +310,40 @@ mod tests {
             program("handler h {\n  x = 1\n}\nprocess main {\n  n = 1\n  signal SIGUSR1 h\n  kill self SIGUSR1\n}\n");
         let main = &handled.processes[0];
         assert!(handled.live.is_live(main.end, main.end, true, slot(&handled, "n")));
+        // With a handler, the state hash is told to hash every variable.
+        assert_eq!(handled.live.row(0, main.end, false), None);
+    }
+
+    /// Past 64 variables a row is more than one word: slot 64 is bit 0 of the second word, and the row
+    /// says what `is_live` says of every slot at every operation.
+    #[test]
+    fn a_row_of_more_than_64_variables_spans_words() {
+        let mut text = String::from("process main {\n");
+        for number in 0..70 {
+            text.push_str(&format!("  v{number} = {number}\n"));
+        }
+        for number in 0..70 {
+            text.push_str(&format!("  if v{number} > 100 {{\n    exit 1\n  }}\n"));
+        }
+        text.push_str("}\n");
+        let program = program(&text);
+        assert!(program.slots.len() > 64, "{} slots", program.slots.len());
+        let (live, main) = (&program.live, &program.processes[0]);
+        let v69 = slot(&program, "v69");
+        // v69 is live from its assignment until the last `if` reads it: bit 5 of the second word.
+        let after_assignments = op_at_line(&program, 72);
+        let row = live.row(after_assignments, main.end, false).expect("no handler");
+        assert_eq!(row.len(), 2);
+        assert!(live.is_live(after_assignments, main.end, false, v69));
+        assert_eq!(row[v69 as usize / 64] >> (v69 % 64) & 1, 1, "{row:?}");
+        for pc in 0..=program.ops.len() as u32 {
+            for ended in [false, true] {
+                let row = live.row(pc, main.end, ended).expect("no handler");
+                for slot in 0..program.slots.len() as u32 {
+                    let bit = row[slot as usize / 64] >> (slot % 64) & 1 == 1;
+                    assert_eq!(bit, live.is_live(pc, main.end, ended, slot), "pc {pc}, slot {slot}");
+                }
+            }
+        }
     }
 }

@@ -199,4 +199,65 @@ mod tests {
         }
         assert_eq!(whole.finish(), pieces.finish());
     }
+
+    fn state_hash(words: &[u64]) -> u64 {
+        let mut hasher = StateHasher::default();
+        words.iter().for_each(|word| hasher.word(*word));
+        hasher.finish()
+    }
+
+    /// The four lanes must not make the state hash blind to where a word stands: words swapped within
+    /// a lane or between lanes, one bit of any word, a word moved to the next lane and zeros added at
+    /// the end all change it.
+    #[test]
+    fn the_state_hash_sees_every_word_its_place_and_the_count() {
+        let words: Vec<u64> = (1..=9u64).map(|word| word.wrapping_mul(0x9e37_79b9_7f4a_7c15)).collect();
+        let base = state_hash(&words);
+        for first in 0..words.len() {
+            for second in first + 1..words.len() {
+                let mut swapped = words.clone();
+                swapped.swap(first, second);
+                assert_ne!(state_hash(&swapped), base, "words {first} and {second} swapped");
+            }
+            let mut changed = words.clone();
+            changed[first] ^= 1 << (first * 7);
+            assert_ne!(state_hash(&changed), base, "word {first} changed in one bit");
+        }
+        let mut shifted = vec![0];
+        shifted.extend(&words[..words.len() - 1]);
+        assert_ne!(state_hash(&shifted), state_hash(&words[..words.len() - 1]));
+        // Every sequence of up to eight zeros hashes apart from the others.
+        let zeros: std::collections::BTreeSet<u64> = (0..=8).map(|count| state_hash(&vec![0; count])).collect();
+        assert_eq!(zeros.len(), 9);
+        // No two of the 1,365 sequences of up to five words over four values collide.
+        let values = [0, 1, u64::MAX, 1 << 63];
+        let mut seen = std::collections::BTreeMap::new();
+        let mut sequences: Vec<Vec<u64>> = vec![Vec::new()];
+        for _ in 0..5 {
+            let longer: Vec<Vec<u64>> = sequences
+                .iter()
+                .filter(|sequence| sequence.len() == sequences.last().map_or(0, Vec::len))
+                .flat_map(|sequence| values.iter().map(move |value| [sequence.as_slice(), &[*value]].concat()))
+                .collect();
+            sequences.extend(longer);
+        }
+        assert_eq!(sequences.len(), 1 + 4 + 16 + 64 + 256 + 1024);
+        for sequence in &sequences {
+            if let Some(other) = seen.insert(state_hash(sequence), sequence.clone()) {
+                panic!("{sequence:?} and {other:?} hash alike");
+            }
+        }
+    }
+
+    #[test]
+    fn the_state_hash_takes_bytes_as_the_trace_hash_does() {
+        let bytes: Vec<u8> = (1..=20u8).collect();
+        for length in 0..bytes.len() {
+            let mut words = Vec::new();
+            words_of(&bytes[..length], |word| words.push(word));
+            let mut hasher = StateHasher::default();
+            hasher.bytes(&bytes[..length]);
+            assert_eq!(hasher.finish(), state_hash(&words), "{length} bytes");
+        }
+    }
 }

@@ -19,14 +19,28 @@ pub const ANY_EXPLORATION: u32 = u32::MAX;
 pub struct ExploreReport {
     /// Every schedule met every expectation and every declared outcome holds.
     pub holds: bool,
-    /// Schedules explored in all (digits: the count can pass 2^64).
+    /// Schedules explored in all, or classes of them (digits: the count can pass 2^64).
     pub schedules: String,
+    /// What `schedules` counts: `"classes"` (of schedules that differ only in the order of independent
+    /// steps, the worker's sleep sets) or `"schedules"`.
+    pub counts: String,
     pub states: u64,
     /// Why it stopped early (empty when it finished).
     pub incomplete: String,
     pub outcomes: Vec<ExploredRow>,
     /// Each declared outcome's verdict in words, and whether it holds.
     pub declared: Vec<(String, bool)>,
+}
+
+impl ExploreReport {
+    /// What the counts count, in words.
+    pub fn counted(&self) -> &'static str {
+        if self.counts == "classes" {
+            "classes of schedules"
+        } else {
+            "schedules"
+        }
+    }
 }
 
 /// One way the scenario can end.
@@ -92,7 +106,13 @@ pub(super) fn answered(model: &mut Model, id: u32, answer: Result<ExploreReport,
     let source = source.clone();
     model.exploring = Some(match answer {
         Ok(report) => {
-            model.announce(format!("{} ways to end over {} schedules.", report.outcomes.len(), report.schedules));
+            let ways = if report.outcomes.len() == 1 { "way" } else { "ways" };
+            model.announce(format!(
+                "{} {ways} to end over {} {}.",
+                report.outcomes.len(),
+                report.schedules,
+                report.counted()
+            ));
             Exploring::Done { source, report }
         }
         Err(error) => Exploring::Failed { source, error },

@@ -869,6 +869,7 @@ fn every_schedule_is_asked_of_a_worker_and_shown_while_its_scenario_is() {
     let report = ExploreReport {
         holds: false,
         schedules: "6".into(),
+        counts: "classes".into(),
         states: 12,
         incomplete: String::new(),
         outcomes: vec![ExploredRow {
@@ -885,6 +886,7 @@ fn every_schedule_is_asked_of_a_worker_and_shown_while_its_scenario_is() {
     assert!(matches!(model.exploring_shown(), Some(Exploring::Running { .. })));
     update(&mut model, Msg::Explored(1, Ok(report.clone())));
     assert!(matches!(model.exploring_shown(), Some(Exploring::Done { report: shown, .. }) if *shown == report));
+    assert_eq!(model.announcement, "1 way to end over 6 classes of schedules.");
     // Another scenario on screen: the answer is not shown for it.
     update(&mut model, Msg::Edit(format!("{RACE}\nprocess d {{\n  sched_yield\n}}\n")));
     assert!(model.exploring_shown().is_none());

@@ -119,6 +119,10 @@ pub fn row(model: &Model, engine: &Engine, send: &Callback<Msg>) -> Html {
     }
 }
 
+/// What a class of schedules is, beside the counts of an exploration with sleep sets.
+const CLASSES: &str = "Each class stands for the schedules that differ only in the order of steps that touch nothing \
+     in common; every way to end is still found.";
+
 /// What the exploration of every schedule found, each outcome with a link that replays it.
 fn explored(exploring: &Exploring) -> Html {
     match exploring {
@@ -130,10 +134,11 @@ fn explored(exploring: &Exploring) -> Html {
         },
         Exploring::Done { report, .. } => {
             let summary = format!(
-                "{} {} over {} schedules ({} states){}",
+                "{} {} over {} {} ({} states){}",
                 report.outcomes.len(),
                 if report.outcomes.len() == 1 { "way to end" } else { "ways to end" },
                 report.schedules,
+                report.counted(),
                 report.states,
                 if report.incomplete.is_empty() {
                     String::new()
@@ -144,14 +149,14 @@ fn explored(exploring: &Exploring) -> Html {
             html! {
                 <div class={classes!("explored", if report.holds { "holds" } else { "fails" })} id="explore-panel" role="region"
                     aria-label="Every schedule">
-                    <p class="what-else-title">{summary}</p>
+                    <p class="what-else-title" title={(report.counts == "classes").then_some(CLASSES)}>{summary}</p>
                     <ul>
                         { for report.outcomes.iter().enumerate().map(|(index, row)| html! {
                             <li class={classes!("explored-row", if row.holds { "good" } else { "bad" })} id={format!("explored-{index}")}>
                                 <a href={format!("#{}", row.link)} title="Open the shortest schedule that ends so">
                                     {format!("replay ({} steps)", row.steps)}
                                 </a>
-                                {" "}<span>{format!("{} schedules: {}", row.schedules, row.words)}</span>
+                                {" "}<span>{format!("{} {}: {}", row.schedules, report.counted(), row.words)}</span>
                             </li>
                         }) }
                         { for report.declared.iter().map(|(words, holds)| html! {
