@@ -834,14 +834,16 @@ impl Explorer<'_> {
                     return Arrived::Known(NO_ENTRY, Rc::from([]));
                 }
                 self.progress.nodes += 1;
+                self.progress.depth = self.progress.depth.max(depth);
+                // Once per 4,096 new nodes (a node visited again with steps still untried is not new).
+                if self.progress.nodes.is_multiple_of(4096) {
+                    (self.report)(&self.progress);
+                }
                 (Vec::new(), Vec::new())
             }
         };
         self.path.insert(key, height);
         self.progress.depth = self.progress.depth.max(depth);
-        if self.progress.nodes.is_multiple_of(4096) {
-            (self.report)(&self.progress);
-        }
         Arrived::New(Box::new(Frame {
             key,
             here: (runnable.len() > 1 || height == 0).then(|| simulation.checkpoint()),

@@ -96,8 +96,10 @@ impl App {
                 Effect::Explore { id, scenario, max_states } => {
                     let link = ctx.link().clone();
                     if self.explorer.is_none() {
+                        let on = link.clone();
+                        let progress = move |id, progress| on.send_message(Msg::ExploreProgress(id, progress));
                         let answer = move |id, result| link.send_message(Msg::Explored(id, result));
-                        match browser::ExploreWorker::start(answer) {
+                        match browser::ExploreWorker::start(answer, progress) {
                             Ok(worker) => self.explorer = Some(worker),
                             Err(error) => ctx.link().send_message(Msg::Explored(id, Err(error))),
                         }
@@ -108,6 +110,8 @@ impl App {
                         }
                     }
                 }
+                // Dropping the worker ends it (`Worker.terminate`).
+                Effect::StopExploring => self.explorer = None,
                 Effect::FetchScenario(stem) => {
                     let link = ctx.link().clone();
                     browser::fetch_text(&state::scenario_file(stem), move |result| {

@@ -232,9 +232,11 @@ pub const EXPLORE_WORKER: &str = "explore-worker.js";
 
 impl ExploreWorker {
     /// Starts the worker; `answer(id, result)` is called with each answer (or, if the worker cannot
-    /// load, with [`crate::state::ANY_EXPLORATION`] and why).
+    /// load, with [`crate::state::ANY_EXPLORATION`] and why), `progress(id, progress)` with each word
+    /// on the way.
     pub fn start(
         answer: impl Fn(u32, Result<crate::state::ExploreReport, String>) + Clone + 'static,
+        progress: impl Fn(u32, crate::state::ExploreProgress) + 'static,
     ) -> Result<ExploreWorker, String> {
         use wasm_bindgen::closure::Closure;
         let options = web_sys::WorkerOptions::new();
@@ -245,7 +247,14 @@ impl ExploreWorker {
         let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
             let data = event.data();
             let id = number(&data, "id").map_or(crate::state::ANY_EXPLORATION, |id| id as u32);
-            on_answer(id, read_report(&data));
+            let so_far = field(&data, "progress");
+            if so_far.is_object() {
+                let count = |key| number(&so_far, key).unwrap_or(0.0) as u64;
+                let (states, steps, depth) = (count("states"), count("steps"), count("depth"));
+                progress(id, crate::state::ExploreProgress { states, steps, depth });
+            } else {
+                on_answer(id, read_report(&data));
+            }
         });
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |event: web_sys::Event| {

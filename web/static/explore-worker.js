@@ -1,7 +1,9 @@
 // Explores a scenario's schedules away from the page's thread, with the JavaScript module (api/), so
 // that the playground stays responsive while it runs. The page posts { id, scenario, maxStates }; the
 // answer is { id, ok, ... } with every outcome in words, its count, and a share link that replays its
-// shortest schedule (or { id, ok: false, error }). It explores with sleep sets, as `ipclab explore`
+// shortest schedule and opens where it goes wrong (or { id, ok: false, error }). On the way it posts
+// { id, progress: { states, steps, depth } }, at most four times a second. The page stops an
+// exploration by ending the worker. It explores with sleep sets, as `ipclab explore`
 // does by default: every outcome is found, and the counts are of classes of schedules (`counts`).
 import init, { explore, encodeShareLink } from './api/ipclab.js';
 
@@ -23,7 +25,14 @@ self.onmessage = async (event) => {
   const { id, scenario, maxStates } = event.data;
   try {
     await ready;
-    const found = explore(scenario, { maxStates, reduction: 'sleep' });
+    let last = 0;
+    const onProgress = ({ states, steps, depth }) => {
+      const now = Date.now();
+      if (now - last < 250) return;
+      last = now;
+      self.postMessage({ id, progress: { states, steps, depth } });
+    };
+    const found = explore(scenario, { maxStates, reduction: 'sleep', onProgress });
     self.postMessage({
       id,
       ok: true,
@@ -38,7 +47,7 @@ self.onmessage = async (event) => {
         schedules: outcome.schedules,
         steps: outcome.shortest.length,
         link: encodeShareLink({
-          scenario, seed: 0, policy: 'round-robin', choices: outcome.shortest, step: outcome.shortest.length,
+          scenario, seed: 0, policy: 'round-robin', choices: outcome.shortest, step: outcome.firstBadStep,
         }),
       })),
       declared: found.declared.map((verdict) => ({

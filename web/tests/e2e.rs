@@ -1365,11 +1365,51 @@ fn every_schedule_is_explored_in_a_worker_and_a_bad_one_replays_from_its_link() 
     assert_eq!(rows.as_u64(), Some(found.outcomes.len() as u64), "{summary}");
     // The page stayed the page: the explored scenario is still on screen, at its step.
     wait_step(&browser, "step 0 /");
-    // A bad outcome's link opens its shortest schedule, at its end.
+    // A bad outcome's link opens its shortest schedule at the step where it goes wrong (its failed
+    // expectation), before the end.
     let (index, (_, reached)) =
         found.outcomes.iter().enumerate().find(|(_, (outcome, _))| !outcome.holds()).expect("a failing outcome");
+    let wrong = sim_core::explore::first_bad_step(&scenario, &reached.shortest);
+    assert!(wrong < reached.shortest.len() as u64, "{wrong} of {}", reached.shortest.len());
     browser.click(&format!("#explored-{index} a"));
-    wait_step(&browser, &format!("step {} / {}", reached.shortest.len(), reached.shortest.len()));
+    wait_step(&browser, &format!("step {wrong} / {}", reached.shortest.len()));
+}
+
+#[test]
+fn a_long_exploration_shows_how_far_it_has_got_and_stops_when_asked_while_the_page_answers() {
+    // The bounded buffer with 20,000 bytes waiting in a pipe of its own: every state carries them, so
+    // the worker takes many seconds to its 200,000 states.
+    let text = library_text("sem-bounded-buffer").replacen(
+        "  buffer = pipe\n",
+        "  buffer = pipe\n  ballast = pipe\n  write ballast.w 20000 bytes -> 20000\n",
+        1,
+    );
+    let run = sim_core::share::SharedRun {
+        scenario: text,
+        seed: 0,
+        policy: sim_core::Policy::RoundRobin,
+        forced: Vec::new(),
+        step: 0,
+    };
+    let browser = Browser::start(1280, 900);
+    open(&browser, &format!("{}#{}", playground(), sim_core::share::encode(&run)));
+    wait_step(&browser, "step 0 /");
+    browser.click("#explore-all");
+    let progress = wait_text(&browser, "#explore-progress", " states, ");
+    assert!(progress.contains(" steps, ") && progress.contains(" deep"), "{progress}");
+    assert_eq!(browser.text("#explore-all"), "Exploring…");
+    // The page answers while the worker explores.
+    browser.click("#forward");
+    wait_step(&browser, "step 1 /");
+    browser.click("#explore-stop");
+    let stopped = wait_text(&browser, "#explore-panel", "Stopped after ");
+    assert!(!browser.exists("#explore-stop"), "{stopped}");
+    assert_eq!(browser.text("#explore-all"), "Every schedule");
+    // Asked again, it starts over with a new worker, and says how far it gets.
+    browser.click("#explore-all");
+    wait_text(&browser, "#explore-progress", " states, ");
+    browser.click("#explore-stop");
+    wait_text(&browser, "#explore-panel", "Stopped after ");
 }
 
 #[test]

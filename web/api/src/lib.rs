@@ -53,7 +53,14 @@ export interface TraceEvent { step: number; kind: string; actor: string; text: s
 export interface Snapshot { step: number; processes: any[]; [field: string]: any; }
 
 /** The limits of `explore`, and whether to reduce (`"sleep"`: sleep sets and ample steps, counting classes of schedules). */
-export interface ExploreOptions { maxStates?: number; maxDepth?: number; reduction?: "none" | "sleep"; }
+export interface ExploreOptions {
+  maxStates?: number; maxDepth?: number; reduction?: "none" | "sleep";
+  /** Called as the exploration goes (every 4,096 new states), with the counts so far. */
+  onProgress?: (progress: ExploreProgress) => void;
+}
+
+/** How far an exploration has got: states explored, states reached again, steps simulated, deepest schedule. */
+export interface ExploreProgress { states: number; reused: number; steps: number; depth: number; }
 
 /** The limits of `Run.whatElse` (its shares are of every schedule: no reduction). */
 export interface WhatElseOptions { maxStates?: number; maxDepth?: number; }
@@ -69,7 +76,8 @@ export interface Exploration {
   cycles: number;
   /** The verdict on each `outcome always|sometimes|never` the scenario declares: schedules that show it and that do not. */
   declared: { title: string; quantifier: "always" | "sometimes" | "never"; holds: boolean; witnesses: string; others: string }[];
-  outcomes: { ending: string; holds: boolean; processes: { pid: number; name: string; end: string }[]; failures: string[]; schedules: string; shortest: number[] }[];
+  /** `firstBadStep`: where the shortest schedule first goes wrong (its first failed expectation), else its length. */
+  outcomes: { ending: string; holds: boolean; processes: { pid: number; name: string; end: string }[]; failures: string[]; schedules: string; shortest: number[]; firstBadStep: number }[];
 }
 
 /** What can still happen if one process runs next (`Run.whatElse`); shares are of every schedule from the cursor. */
@@ -300,7 +308,30 @@ struct ExploreOptions {
     reduction: Option<String>,
 }
 
+/// `explore`'s `onProgress` option: a function, or nothing.
+fn progress_callback(options: &Option<JsValue>) -> Result<Option<js_sys::Function>, JsValue> {
+    let Some(options) = options.as_ref().filter(|options| options.is_object()) else { return Ok(None) };
+    let callback = js_sys::Reflect::get(options, &"onProgress".into()).unwrap_or(JsValue::UNDEFINED);
+    if callback.is_undefined() {
+        return Ok(None);
+    }
+    callback
+        .dyn_into::<js_sys::Function>()
+        .map(Some)
+        .map_err(|_| error("options", "onProgress must be a function", None))
+}
+
+/// How far an exploration has got, as `onProgress` is given it.
 #[derive(Serialize)]
+struct ProgressOut {
+    states: u64,
+    reused: u64,
+    steps: u64,
+    depth: u64,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct ExploredOutcome<'a> {
     ending: &'a str,
     holds: bool,
@@ -309,6 +340,9 @@ struct ExploredOutcome<'a> {
     /// A count that can pass 2^53, as a string of digits.
     schedules: String,
     shortest: &'a [Pid],
+    /// Where a link to the outcome should open: the shortest schedule's first failed expectation, or its
+    /// end.
+    first_bad_step: u64,
 }
 
 #[derive(Serialize)]
@@ -373,7 +407,7 @@ fn explore_limits(options: Option<JsValue>, reduction: bool) -> Result<sim_core:
         ExploreOptions::default()
     } else {
         let known: &[&str] =
-            if reduction { &["maxStates", "maxDepth", "reduction"] } else { &["maxStates", "maxDepth"] };
+            if reduction { &["maxStates", "maxDepth", "reduction", "onProgress"] } else { &["maxStates", "maxDepth"] };
         only_keys(&options, known)?;
         serde_wasm_bindgen::from_value(options).map_err(|failure| error("options", &failure.to_string(), None))?
     };
@@ -407,13 +441,32 @@ pub fn explore(
     text: &str,
     #[wasm_bindgen(unchecked_optional_param_type = "ExploreOptions")] options: Option<JsValue>,
 ) -> Result<JsValue, JsValue> {
+    let on_progress = progress_callback(&options)?;
     let limits = explore_limits(options, true)?;
     let limits_reduce = limits.reduction != sim_core::explore::Reduction::None;
     let scenario = sim_core::parse(text).map_err(|diagnostics| parse_error(&diagnostics))?;
     let config = sim_core::RunConfig { follow_schedule: false, ..sim_core::RunConfig::default() };
     let mut simulation =
         sim_core::Simulation::new(&scenario, config).map_err(|diagnostic| parse_error(&[diagnostic]))?;
-    let found = sim_core::explore::explore(&mut simulation, limits, &mut |_| {});
+    // A callback that throws is not called again, and its error ends the call once the exploration is
+    // done (it cannot be stopped half-way).
+    let mut thrown: Option<JsValue> = None;
+    let mut report = |progress: &sim_core::explore::Progress| {
+        let Some(callback) = on_progress.as_ref().filter(|_| thrown.is_none()) else { return };
+        let out = ProgressOut {
+            states: progress.nodes,
+            reused: progress.reused,
+            steps: progress.steps,
+            depth: progress.depth,
+        };
+        if let Err(failure) = to_js(&out).and_then(|value| callback.call1(&JsValue::UNDEFINED, &value)) {
+            thrown = Some(failure);
+        }
+    };
+    let found = sim_core::explore::explore(&mut simulation, limits, &mut report);
+    if let Some(failure) = thrown {
+        return Err(failure);
+    }
     let outcomes = found
         .outcomes
         .iter()
@@ -428,6 +481,11 @@ pub fn explore(
             failures: &outcome.failures,
             schedules: reached.schedules.to_string(),
             shortest: &reached.shortest,
+            first_bad_step: if outcome.holds() {
+                reached.shortest.len() as u64
+            } else {
+                sim_core::explore::first_bad_step(&scenario, &reached.shortest)
+            },
         })
         .collect();
     let declared: Vec<DeclaredVerdict> = found

@@ -5,7 +5,8 @@
 
 use ipclab::{decode_share_link, encode_share_link, explore, parse, simulate, version, Run};
 use js_sys::Reflect;
-use wasm_bindgen::{JsCast, JsValue};
+use sim_core::Pid;
+use wasm_bindgen::{closure::Closure, JsCast, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
 
 mod library {
@@ -219,6 +220,56 @@ fn explore_lists_every_outcome_with_its_schedules_and_refuses_bad_limits() {
     assert_eq!(get(&verdict, "quantifier").as_string().as_deref(), Some("sometimes"));
     assert_eq!(get(&verdict, "holds").as_bool(), Some(true));
     assert_eq!(get(&verdict, "witnesses").as_string().as_deref(), Some("82293309"));
+}
+
+#[wasm_bindgen_test]
+fn explore_reports_its_progress_and_where_each_bad_outcome_goes_wrong() {
+    use std::{cell::RefCell, rc::Rc};
+    let text = library::LIBRARY.iter().find(|(stem, _, _)| *stem == "sem-bounded-buffer").expect("in the library").1;
+    let seen: Rc<RefCell<Vec<(f64, f64)>>> = Rc::default();
+    let into = seen.clone();
+    let callback = Closure::<dyn FnMut(JsValue)>::new(move |progress: JsValue| {
+        into.borrow_mut().push((get(&progress, "states").as_f64().unwrap(), get(&progress, "steps").as_f64().unwrap()));
+    });
+    let with = |callback: &JsValue| {
+        let options = options(r#"{"maxStates": 20000, "reduction": "sleep"}"#);
+        js_sys::Reflect::set(&options, &"onProgress".into(), callback).unwrap();
+        options
+    };
+    let found = explore(text, Some(with(callback.as_ref()))).unwrap();
+    assert_eq!(get(&found, "complete").as_bool(), Some(false), "cut at 20,000 states");
+    // Every 4,096 new states, with the steps so far.
+    let seen = seen.borrow().clone();
+    assert_eq!(seen.iter().map(|(states, _)| *states).collect::<Vec<_>>(), vec![4096.0, 8192.0, 12288.0, 16384.0]);
+    assert!(seen.windows(2).all(|pair| pair[0].1 < pair[1].1), "{seen:?}");
+    // Not a function, or a function that throws: an error.
+    assert_error(explore(text, Some(with(&JsValue::from(3)))).unwrap_err(), "options", "onProgress");
+    let throws = js_sys::Function::new_with_args("progress", "throw new Error('enough at ' + progress.states)");
+    let thrown = explore(text, Some(with(&throws))).unwrap_err();
+    assert_eq!(get(&thrown, "message").as_string().as_deref(), Some("enough at 4096"));
+    // A bad outcome's link should open where it goes wrong: its first failed expectation, as the
+    // command line's links do; a good one at its end.
+    let text = library::LIBRARY.iter().find(|(stem, _, _)| *stem == "sem-no-mutex").expect("in the library").1;
+    let scenario = sim_core::parse(text).unwrap();
+    let outcomes: js_sys::Array = get(&explore(text, None).unwrap(), "outcomes").dyn_into().unwrap();
+    let mut bad = 0;
+    for outcome in outcomes.iter() {
+        let shortest: Vec<Pid> = get(&outcome, "shortest")
+            .dyn_into::<js_sys::Array>()
+            .unwrap()
+            .iter()
+            .map(|pid| pid.as_f64().unwrap() as Pid)
+            .collect();
+        let first_bad = get(&outcome, "firstBadStep").as_f64().unwrap() as u64;
+        if get(&outcome, "holds").as_bool() == Some(true) {
+            assert_eq!(first_bad, shortest.len() as u64);
+        } else {
+            bad += 1;
+            assert_eq!(first_bad, sim_core::explore::first_bad_step(&scenario, &shortest));
+            assert!(first_bad < shortest.len() as u64, "the lost update shows before the end: {first_bad}");
+        }
+    }
+    assert!(bad > 0);
 }
 
 #[wasm_bindgen_test]

@@ -56,20 +56,32 @@ pub struct ExploredRow {
     pub link: String,
 }
 
-/// The exploration of a scenario's text: asked, answered, or failed.
+/// How far an exploration has got, as the worker says on the way.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ExploreProgress {
+    pub states: u64,
+    pub steps: u64,
+    /// The deepest schedule so far, in steps.
+    pub depth: u64,
+}
+
+/// The exploration of a scenario's text: asked (with how far it has got), answered, failed, or stopped
+/// by the visitor (where it had got).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Exploring {
-    Running { id: u32, source: String },
+    Running { id: u32, source: String, progress: ExploreProgress },
     Done { source: String, report: ExploreReport },
     Failed { source: String, error: String },
+    Stopped { source: String, progress: ExploreProgress },
 }
 
 impl Exploring {
     fn source(&self) -> &str {
         match self {
-            Exploring::Running { source, .. } | Exploring::Done { source, .. } | Exploring::Failed { source, .. } => {
-                source
-            }
+            Exploring::Running { source, .. }
+            | Exploring::Done { source, .. }
+            | Exploring::Failed { source, .. }
+            | Exploring::Stopped { source, .. } => source,
         }
     }
 }
@@ -92,14 +104,36 @@ pub(super) fn ask(model: &mut Model, effects: &mut Vec<Effect>) {
     model.explorations += 1;
     let id = model.explorations;
     let source = engine.setup.source.clone();
-    model.exploring = Some(Exploring::Running { id, source: source.clone() });
+    // One still running for another text (the visitor edited since) would hold the worker up: it ends.
+    if matches!(model.exploring, Some(Exploring::Running { .. })) {
+        effects.push(Effect::StopExploring);
+    }
+    model.exploring = Some(Exploring::Running { id, source: source.clone(), progress: ExploreProgress::default() });
     model.announce("Exploring every schedule…");
     effects.push(Effect::Explore { id, scenario: source, max_states: EXPLORE_STATES });
 }
 
+/// How far exploration `id` has got.
+pub(super) fn progressed(model: &mut Model, id: u32, now: ExploreProgress) {
+    if let Some(Exploring::Running { id: running, progress, .. }) = &mut model.exploring {
+        if *running == id {
+            *progress = now;
+        }
+    }
+}
+
+/// Stops the exploration that is running: its worker is ended, and the page says where it had got.
+pub(super) fn stop(model: &mut Model, effects: &mut Vec<Effect>) {
+    let Some(Exploring::Running { source, progress, .. }) = &model.exploring else { return };
+    let (source, progress) = (source.clone(), *progress);
+    model.announce(format!("Exploration stopped after {} states.", progress.states));
+    model.exploring = Some(Exploring::Stopped { source, progress });
+    effects.push(Effect::StopExploring);
+}
+
 /// The worker's answer to exploration `id`.
 pub(super) fn answered(model: &mut Model, id: u32, answer: Result<ExploreReport, String>) {
-    let Some(Exploring::Running { id: running, source }) = &model.exploring else { return };
+    let Some(Exploring::Running { id: running, source, .. }) = &model.exploring else { return };
     if id != *running && id != ANY_EXPLORATION {
         return;
     }

@@ -24,7 +24,7 @@ mod library;
 mod teaching;
 
 pub use branches::{end_words, ExplorerAsk, SealedMark, WhatElse, WhatElseRow};
-pub use exploring::{ExploreReport, ExploredRow, Exploring, ANY_EXPLORATION, EXPLORE_STATES};
+pub use exploring::{ExploreProgress, ExploreReport, ExploredRow, Exploring, ANY_EXPLORATION, EXPLORE_STATES};
 pub use handover::HANDOVER_KEY;
 pub use library::{scenario_file, Fetching, Library, Then, DEFAULT_TEXT, SCENARIO_DIRECTORY};
 
@@ -74,6 +74,10 @@ pub enum Msg {
     ExploreAll,
     /// The worker's answer to an exploration (its number), or why it failed.
     Explored(u32, Result<ExploreReport, String>),
+    /// How far an exploration (its number) has got.
+    ExploreProgress(u32, ExploreProgress),
+    /// Stop the exploration that is running.
+    StopExploring,
     ForgetChoices,
     Policy(String),
     Seed(String),
@@ -158,12 +162,15 @@ pub enum Effect {
     /// Have the page load its full module, with the IPC mechanisms, in place of this one, which cannot
     /// run what the editor holds ([`Model::handover_record`] says what it shows).
     LoadFull,
-    /// Explore every schedule of `scenario` in a worker, and answer with [`Msg::Explored`] and `id`.
+    /// Explore every schedule of `scenario` in a worker, and answer with [`Msg::Explored`] and `id`
+    /// (with [`Msg::ExploreProgress`] on the way).
     Explore {
         id: u32,
         scenario: String,
         max_states: u64,
     },
+    /// End the exploring worker, and with it the exploration it runs (a new one starts the next time).
+    StopExploring,
 }
 
 /// The language reference, served beside the page (`cargo xtask dist` copies
@@ -772,6 +779,8 @@ fn apply(model: &mut Model, msg: Msg, effects: &mut Vec<Effect>) {
         }
         Msg::ExploreAll => exploring::ask(model, effects),
         Msg::Explored(id, answer) => exploring::answered(model, id, answer),
+        Msg::ExploreProgress(id, progress) => exploring::progressed(model, id, progress),
+        Msg::StopExploring => exploring::stop(model, effects),
         Msg::FindSealed => {
             if !crate::FULL {
                 model.explorer_asked = Some(ExplorerAsk::Sealed);

@@ -897,6 +897,40 @@ fn every_schedule_is_asked_of_a_worker_and_shown_while_its_scenario_is() {
 }
 
 #[test]
+fn an_exploration_shows_how_far_it_has_got_and_can_be_stopped() {
+    let stops = |effects: &[Effect]| effects.iter().filter(|effect| **effect == Effect::StopExploring).count();
+    let (mut model, _) = opened_with(Init { fragment: link(RACE, vec![], 0), ..Init::default() });
+    update(&mut model, Msg::ExploreAll);
+    let far = ExploreProgress { states: 4096, steps: 9000, depth: 31 };
+    update(&mut model, Msg::ExploreProgress(1, far));
+    // Word from another exploration is not this one's.
+    update(&mut model, Msg::ExploreProgress(2, ExploreProgress { states: 1, steps: 1, depth: 1 }));
+    assert!(matches!(model.exploring_shown(), Some(Exploring::Running { progress, .. }) if *progress == far));
+    let effects = update(&mut model, Msg::StopExploring);
+    assert_eq!(stops(&effects), 1, "the worker is ended");
+    assert!(matches!(model.exploring_shown(), Some(Exploring::Stopped { progress, .. }) if *progress == far));
+    assert_eq!(model.announcement, "Exploration stopped after 4096 states.");
+    // An answer already on its way is not shown; nothing runs, so a second stop does nothing.
+    update(&mut model, Msg::Explored(1, Err("late".into())));
+    assert!(matches!(model.exploring_shown(), Some(Exploring::Stopped { .. })));
+    assert_eq!(stops(&update(&mut model, Msg::StopExploring)), 0);
+    // Asked again: a new exploration, with nothing to end first.
+    let effects = update(&mut model, Msg::ExploreAll);
+    assert_eq!(stops(&effects), 0);
+    assert!(matches!(model.exploring_shown(), Some(Exploring::Running { id: 2, .. })));
+    // The visitor edits while it runs and asks for the new text: the old one is ended first.
+    update(&mut model, Msg::Edit(format!("{RACE}\nprocess d {{\n  sched_yield\n}}\n")));
+    let effects = update(&mut model, Msg::ExploreAll);
+    let order: Vec<bool> = effects
+        .iter()
+        .filter(|effect| matches!(effect, Effect::StopExploring | Effect::Explore { .. }))
+        .map(|effect| *effect == Effect::StopExploring)
+        .collect();
+    assert_eq!(order, vec![true, false], "{effects:?}");
+    assert!(matches!(model.exploring_shown(), Some(Exploring::Running { id: 3, .. })));
+}
+
+#[test]
 fn a_link_with_a_linux_verdict_shows_it_while_its_run_is_on_screen() {
     let run = share::SharedRun {
         scenario: RACE.to_string(),

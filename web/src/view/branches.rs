@@ -114,9 +114,22 @@ pub fn row(model: &Model, engine: &Engine, send: &Callback<Msg>) -> Html {
             {find.unwrap_or_default()}
             {sealed.unwrap_or_default()}
             {answer.unwrap_or_default()}
-            {exploring.map(explored).unwrap_or_default()}
+            {exploring.map(|exploring| explored(exploring, send)).unwrap_or_default()}
         </div>
     }
+}
+
+/// A count with its thousands apart: 12,288.
+fn grouped(count: u64) -> String {
+    let digits = count.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (at, digit) in digits.chars().enumerate() {
+        if at > 0 && (digits.len() - at).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
 }
 
 /// What a class of schedules is, beside the counts of an exploration with sleep sets.
@@ -124,10 +137,34 @@ const CLASSES: &str = "Each class stands for the schedules that differ only in t
      in common; every way to end is still found.";
 
 /// What the exploration of every schedule found, each outcome with a link that replays it.
-fn explored(exploring: &Exploring) -> Html {
+fn explored(exploring: &Exploring, send: &Callback<Msg>) -> Html {
     match exploring {
-        Exploring::Running { .. } => html! {
-            <div class="explored" id="explore-panel" role="status">{"Exploring every schedule…"}</div>
+        Exploring::Running { progress, .. } => html! {
+            <div class="explored" id="explore-panel" role="status">
+                <span id="explore-progress">
+                    { if progress.states == 0 {
+                        "Exploring every schedule…".to_string()
+                    } else {
+                        format!(
+                            "Exploring every schedule… {} states, {} steps, {} deep",
+                            grouped(progress.states),
+                            grouped(progress.steps),
+                            progress.depth
+                        )
+                    } }
+                </span>
+                {" "}
+                <button id="explore-stop" onclick={on_click(send, Msg::StopExploring)} title="Stop exploring">{"Stop"}</button>
+            </div>
+        },
+        Exploring::Stopped { progress, .. } => html! {
+            <div class="explored" id="explore-panel" role="status">
+                { format!(
+                    "Stopped after {} states and {} steps; \"Every schedule\" starts again.",
+                    grouped(progress.states),
+                    grouped(progress.steps)
+                ) }
+            </div>
         },
         Exploring::Failed { error, .. } => html! {
             <div class="explored" id="explore-panel" role="status">{format!("The exploration could not run: {error}")}</div>
@@ -165,6 +202,17 @@ fn explored(exploring: &Exploring) -> Html {
                     </ul>
                 </div>
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn counts_are_grouped_by_thousands() {
+        let cases = [(0, "0"), (999, "999"), (1000, "1,000"), (12_288, "12,288"), (2_545_701, "2,545,701")];
+        for (count, words) in cases {
+            assert_eq!(super::grouped(count), words);
         }
     }
 }
