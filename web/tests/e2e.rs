@@ -1377,11 +1377,11 @@ fn every_schedule_is_explored_in_a_worker_and_a_bad_one_replays_from_its_link() 
 
 #[test]
 fn a_long_exploration_shows_how_far_it_has_got_and_stops_when_asked_while_the_page_answers() {
-    // The bounded buffer with 20,000 bytes waiting in a pipe of its own: every state carries them, so
-    // the worker takes many seconds to its 200,000 states.
+    // The bounded buffer with 300,000 bytes waiting in five pipes of their own: every state carries
+    // them, so the worker takes many seconds to its 200,000 states (15 s natively).
     let text = library_text("sem-bounded-buffer").replacen(
         "  buffer = pipe\n",
-        "  buffer = pipe\n  ballast = pipe\n  write ballast.w 20000 bytes -> 20000\n",
+        "  buffer = pipe\n  repeat 5 {\n    ballast = pipe\n    write ballast.w 60000 bytes -> 60000\n  }\n",
         1,
     );
     let run = sim_core::share::SharedRun {

@@ -119,6 +119,11 @@ impl PipeBuffer {
         self.slots.iter().flat_map(|slot| slot.bytes().iter().copied())
     }
 
+    /// The unread bytes of each slot in use, oldest first: the contents and how they lie in slots.
+    pub fn slot_bytes(&self) -> impl Iterator<Item = &[u8]> + '_ {
+        self.slots.iter().map(PageSlot::bytes)
+    }
+
     /// Bytes held by each slot in use, oldest first (for pictures of the buffer).
     pub fn slot_lengths(&self) -> Vec<u32> {
         self.slots.iter().map(|slot| (slot.end - slot.start) as u32).collect()

@@ -226,7 +226,6 @@ impl Kernel {
         let canonical = &Canonical::of(self);
         let frames = &canonical.frames;
         let mut frame_hashed = vec![false; self.frames.slots.len()];
-        let mut bytes = Vec::new();
         let mut hasher = StateHasher::default();
         for process in &self.procs {
             hasher.word(process.pid as u64);
@@ -370,11 +369,11 @@ impl Kernel {
         }
         for &index in &canonical.pipe_order {
             let Some(pipe) = &self.pipes[index as usize] else { continue };
-            bytes.clear();
-            bytes.extend(pipe.buffer.contents());
-            hasher.bytes(&bytes);
-            for length in pipe.buffer.slot_lengths() {
-                hasher.word(length as u64);
+            // Each slot's bytes (their lengths with them): the contents, and how they lie in slots,
+            // hashed from the pages where they are.
+            hasher.word(pipe.buffer.slots_used() as u64);
+            for slot in pipe.buffer.slot_bytes() {
+                hasher.bytes(slot);
             }
             hasher.word(pipe.buffer.max_slots() as u64);
             hasher.word(pipe.readers as u64 | (pipe.writers as u64) << 32);
