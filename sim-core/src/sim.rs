@@ -653,6 +653,26 @@ mod tests {
         }
     }
 
+    /// The state hash reads the bytes waiting in a pipe, every one of them: two runs that differ only in
+    /// one byte (the first, one in the middle, the last of twelve) stand in different states.
+    #[test]
+    fn the_state_hash_sees_every_byte_waiting_in_a_pipe() {
+        let hash = |payload: &str| {
+            let text = format!("process main {{\n  p = pipe\n  write p.w \"{payload}\"\n  sched_yield\n}}\n");
+            let mut simulation = simulation(&text, RunConfig::default());
+            for _ in 0..2 {
+                simulation.step().unwrap();
+            }
+            assert_eq!(simulation.kernel().pipes.iter().flatten().map(|pipe| pipe.buffer.len_bytes()).sum::<u32>(), 12);
+            simulation.kernel().state_hash()
+        };
+        let base = hash("abcdefghijkl");
+        assert_eq!(hash("abcdefghijkl"), base);
+        for other in ["Xbcdefghijkl", "abcdefXhijkl", "abcdefghijkX"] {
+            assert_ne!(hash(other), base, "{other}");
+        }
+    }
+
     #[test]
     fn left_counts_the_ipc_objects_a_run_leaves_behind() {
         let text = "process main {

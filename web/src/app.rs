@@ -29,6 +29,8 @@ pub struct App {
     _hashchange: Option<Closure<dyn FnMut(web_sys::Event)>>,
     /// The worker that explores every schedule, started the first time it is needed.
     explorer: Option<browser::ExploreWorker>,
+    /// The last worker ended, kept with its handlers until the next is ended.
+    ended_explorer: Option<browser::ExploreWorker>,
 }
 
 /// Which timing a message's update is recorded under, if any.
@@ -110,8 +112,14 @@ impl App {
                         }
                     }
                 }
-                // Dropping the worker ends it (`Worker.terminate`).
-                Effect::StopExploring => self.explorer = None,
+                // The worker is ended at once; its handlers are kept until the next one is ended, as
+                // this may run inside one of them (a failed worker's answer).
+                Effect::StopExploring => {
+                    if let Some(worker) = self.explorer.take() {
+                        worker.end();
+                        self.ended_explorer = Some(worker);
+                    }
+                }
                 Effect::FetchScenario(stem) => {
                     let link = ctx.link().clone();
                     browser::fetch_text(&state::scenario_file(stem), move |result| {
@@ -140,6 +148,7 @@ impl Component for App {
             _keydown: None,
             _hashchange: None,
             explorer: None,
+            ended_explorer: None,
         };
         let init = Init {
             drafts_json: browser::load(browser::DRAFTS_KEY),

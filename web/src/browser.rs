@@ -283,9 +283,18 @@ impl ExploreWorker {
     }
 }
 
+impl ExploreWorker {
+    /// Ends the worker and whatever it runs; nothing more reaches its handlers.
+    pub fn end(&self) {
+        self.worker.set_onmessage(None);
+        self.worker.set_onerror(None);
+        self.worker.terminate();
+    }
+}
+
 impl Drop for ExploreWorker {
     fn drop(&mut self) {
-        self.worker.terminate();
+        self.end();
     }
 }
 

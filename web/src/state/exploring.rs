@@ -131,8 +131,9 @@ pub(super) fn stop(model: &mut Model, effects: &mut Vec<Effect>) {
     effects.push(Effect::StopExploring);
 }
 
-/// The worker's answer to exploration `id`.
-pub(super) fn answered(model: &mut Model, id: u32, answer: Result<ExploreReport, String>) {
+/// The worker's answer to exploration `id`. A worker that failed (it could not load, or its module
+/// could not start) is ended, so that the next exploration starts a new one rather than wait on it.
+pub(super) fn answered(model: &mut Model, id: u32, answer: Result<ExploreReport, String>, effects: &mut Vec<Effect>) {
     let Some(Exploring::Running { id: running, source, .. }) = &model.exploring else { return };
     if id != *running && id != ANY_EXPLORATION {
         return;
@@ -149,6 +150,9 @@ pub(super) fn answered(model: &mut Model, id: u32, answer: Result<ExploreReport,
             ));
             Exploring::Done { source, report }
         }
-        Err(error) => Exploring::Failed { source, error },
+        Err(error) => {
+            effects.push(Effect::StopExploring);
+            Exploring::Failed { source, error }
+        }
     });
 }

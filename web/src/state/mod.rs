@@ -778,7 +778,7 @@ fn apply(model: &mut Model, msg: Msg, effects: &mut Vec<Effect>) {
             model.what_else_here();
         }
         Msg::ExploreAll => exploring::ask(model, effects),
-        Msg::Explored(id, answer) => exploring::answered(model, id, answer),
+        Msg::Explored(id, answer) => exploring::answered(model, id, answer, effects),
         Msg::ExploreProgress(id, progress) => exploring::progressed(model, id, progress),
         Msg::StopExploring => exploring::stop(model, effects),
         Msg::FindSealed => {

@@ -892,8 +892,14 @@ fn every_schedule_is_asked_of_a_worker_and_shown_while_its_scenario_is() {
     assert!(model.exploring_shown().is_none());
     // A worker that cannot start says why.
     update(&mut model, Msg::ExploreAll);
-    update(&mut model, Msg::Explored(ANY_EXPLORATION, Err("no workers here".into())));
+    let effects = update(&mut model, Msg::Explored(ANY_EXPLORATION, Err("no workers here".into())));
     assert!(matches!(model.exploring_shown(), Some(Exploring::Failed { error, .. }) if error == "no workers here"));
+    // The failed worker is ended, so that the next exploration starts a new one.
+    assert!(effects.contains(&Effect::StopExploring), "{effects:?}");
+    // A good answer ends nothing.
+    update(&mut model, Msg::ExploreAll);
+    let id = model.explorations;
+    assert!(!update(&mut model, Msg::Explored(id, Ok(report))).contains(&Effect::StopExploring));
 }
 
 #[test]

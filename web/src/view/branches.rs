@@ -139,8 +139,10 @@ const CLASSES: &str = "Each class stands for the schedules that differ only in t
 /// What the exploration of every schedule found, each outcome with a link that replays it.
 fn explored(exploring: &Exploring, send: &Callback<Msg>) -> Html {
     match exploring {
+        // Not a live region while it runs: its counts change four times a second (the start and the end
+        // are announced).
         Exploring::Running { progress, .. } => html! {
-            <div class="explored" id="explore-panel" role="status">
+            <div class="explored" id="explore-panel" role="region" aria-label="Every schedule" aria-busy="true">
                 <span id="explore-progress">
                     { if progress.states == 0 {
                         "Exploring every schedule…".to_string()
