@@ -5,6 +5,7 @@
 
 use crate::Format;
 use sim_core::explore::{self, Exploration, ExploreLimits, Outcome, Progress, Reduction};
+use sim_core::present::with_commas;
 use sim_core::share::{encode, SharedRun};
 use sim_core::{Pid, Policy, RunConfig, Simulation};
 use std::collections::BTreeMap;
@@ -72,22 +73,6 @@ fn outcome_line(outcome: &Outcome) -> String {
         count => format!("{count} expectations fail"),
     };
     format!("{}; {verdict}", outcome.ending)
-}
-
-fn with_commas(value: u128) -> String {
-    if value == u128::MAX {
-        // The explorer's counts stop there (see `Exploration::schedules`).
-        return "more than 3.4 × 10^38".to_string();
-    }
-    let digits = value.to_string();
-    let mut out = String::new();
-    for (index, digit) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
 }
 
 /// What the report is made of: the command's arguments, the scenario, what the explorer found and

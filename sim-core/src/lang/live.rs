@@ -212,6 +212,21 @@ mod tests {
         program.slots.iter().position(|slot| &**slot == name).expect("the variable") as Slot
     }
 
+    /// The row the state hash walks for the first process says of every slot, at every operation,
+    /// ended or not, what `is_live` says.
+    fn rows_agree_with_is_live(program: &Program) {
+        let (live, main) = (&program.live, &program.processes[0]);
+        for pc in 0..=program.ops.len() as u32 {
+            for ended in [false, true] {
+                let row = live.row(pc, main.end, ended).expect("no handler: liveness is computed");
+                for slot in 0..program.slots.len() as u32 {
+                    let bit = row[slot as usize / 64] >> (slot % 64) & 1 == 1;
+                    assert_eq!(bit, live.is_live(pc, main.end, ended, slot), "pc {pc}, slot {slot}");
+                }
+            }
+        }
+    }
+
     fn op_at_line(program: &Program, line: u32) -> u32 {
         program.ops.iter().position(|op| op.span.line == line).expect("an operation on that line") as u32
     }
@@ -248,15 +263,7 @@ mod tests {
         assert!(!live.is_live(main.end, main.end, false, pr));
         assert!(!live.is_live(read, main.end, true, pr));
         // The row the state hash walks says the same of every slot at every operation.
-        for pc in 0..=program.ops.len() as u32 {
-            for ended in [false, true] {
-                let row = live.row(pc, main.end, ended).expect("no handler: liveness is computed");
-                for slot in 0..program.slots.len() as u32 {
-                    let bit = row[slot as usize / 64] >> (slot % 64) & 1 == 1;
-                    assert_eq!(bit, live.is_live(pc, main.end, ended, slot), "pc {pc}, slot {slot}");
-                }
-            }
-        }
+        rows_agree_with_is_live(&program);
     }
 
     #[test]
@@ -336,14 +343,6 @@ mod tests {
         assert_eq!(row.len(), 2);
         assert!(live.is_live(after_assignments, main.end, false, v69));
         assert_eq!(row[v69 as usize / 64] >> (v69 % 64) & 1, 1, "{row:?}");
-        for pc in 0..=program.ops.len() as u32 {
-            for ended in [false, true] {
-                let row = live.row(pc, main.end, ended).expect("no handler");
-                for slot in 0..program.slots.len() as u32 {
-                    let bit = row[slot as usize / 64] >> (slot % 64) & 1 == 1;
-                    assert_eq!(bit, live.is_live(pc, main.end, ended, slot), "pc {pc}, slot {slot}");
-                }
-            }
-        }
+        rows_agree_with_is_live(&program);
     }
 }

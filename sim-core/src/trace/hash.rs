@@ -169,19 +169,26 @@ mod tests {
         assert_ne!(a_then_b.finish(), b_then_a.finish());
     }
 
+    /// The words a byte string should be hashed as, written out here rather than taken from
+    /// [`words_of`]: its length, eight bytes at a time, then the rest padded with zeros.
+    fn expected_words(bytes: &[u8]) -> Vec<u64> {
+        let mut words = vec![bytes.len() as u64];
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            words.push(u64::from_le_bytes(chunk.try_into().unwrap()));
+        }
+        let mut tail = [0u8; 8];
+        tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+        words.push(u64::from_le_bytes(tail));
+        words
+    }
+
     #[test]
     fn the_last_bytes_are_hashed_as_a_word_padded_with_zeros() {
         let bytes: Vec<u8> = (1..=20u8).collect();
         for length in 0..bytes.len() {
             let mut expected = TraceHasher::default();
-            expected.word(length as u64);
-            let mut chunks = bytes[..length].chunks_exact(8);
-            for chunk in &mut chunks {
-                expected.word(u64::from_le_bytes(chunk.try_into().unwrap()));
-            }
-            let mut tail = [0u8; 8];
-            tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
-            expected.word(u64::from_le_bytes(tail));
+            expected_words(&bytes[..length]).into_iter().for_each(|word| expected.word(word));
             let mut hasher = TraceHasher::default();
             hasher.bytes(&bytes[..length]);
             assert_eq!(hasher, expected, "{length} bytes");
@@ -256,17 +263,9 @@ mod tests {
     fn the_state_hash_takes_bytes_as_the_trace_hash_does() {
         let bytes: Vec<u8> = (1..=20u8).collect();
         for length in 0..bytes.len() {
-            let mut words = vec![length as u64];
-            let mut chunks = bytes[..length].chunks_exact(8);
-            for chunk in &mut chunks {
-                words.push(u64::from_le_bytes(chunk.try_into().unwrap()));
-            }
-            let mut tail = [0u8; 8];
-            tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
-            words.push(u64::from_le_bytes(tail));
             let mut hasher = StateHasher::default();
             hasher.bytes(&bytes[..length]);
-            assert_eq!(hasher.finish(), state_hash(&words), "{length} bytes");
+            assert_eq!(hasher.finish(), state_hash(&expected_words(&bytes[..length])), "{length} bytes");
         }
     }
 }

@@ -121,15 +121,7 @@ pub fn row(model: &Model, engine: &Engine, send: &Callback<Msg>) -> Html {
 
 /// A count with its thousands apart: 12,288.
 fn grouped(count: u64) -> String {
-    let digits = count.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (at, digit) in digits.chars().enumerate() {
-        if at > 0 && (digits.len() - at).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
+    sim_core::present::with_commas(count as u128)
 }
 
 /// What a class of schedules is, beside the counts of an exploration with sleep sets.
@@ -204,17 +196,6 @@ fn explored(exploring: &Exploring, send: &Callback<Msg>) -> Html {
                     </ul>
                 </div>
             }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn counts_are_grouped_by_thousands() {
-        let cases = [(0, "0"), (999, "999"), (1000, "1,000"), (12_288, "12,288"), (2_545_701, "2,545,701")];
-        for (count, words) in cases {
-            assert_eq!(super::grouped(count), words);
         }
     }
 }
