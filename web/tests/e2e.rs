@@ -1413,6 +1413,53 @@ fn a_long_exploration_shows_how_far_it_has_got_and_stops_when_asked_while_the_pa
 }
 
 #[test]
+fn a_new_text_explored_while_an_old_one_runs_ends_the_old_worker_and_gets_its_own_answer() {
+    // Ten pipes of 60,000 bytes each: this exploration takes 36 s natively to the page's 200,000
+    // states, longer in the browser, so an answer that waited behind it would come after `WAIT`.
+    let text = library_text("sem-bounded-buffer").replacen(
+        "  buffer = pipe\n",
+        "  buffer = pipe\n  repeat 10 {\n    ballast = pipe\n    write ballast.w 60000 bytes -> 60000\n  }\n",
+        1,
+    );
+    let run = sim_core::share::SharedRun {
+        scenario: text,
+        seed: 0,
+        policy: sim_core::Policy::RoundRobin,
+        forced: Vec::new(),
+        step: 0,
+    };
+    let browser = Browser::start(1280, 900);
+    open(&browser, &format!("{}#{}", playground(), sim_core::share::encode(&run)));
+    wait_step(&browser, "step 0 /");
+    browser.click("#explore-all");
+    wait_text(&browser, "#explore-progress", " states, ");
+    // Another scenario, picked while the worker explores: the old exploration is not this text's, so
+    // the panel offers to explore the new one.
+    choose_scenario(&browser, "pipe-parent-child");
+    browser.wait_for(
+        "the picked scenario",
+        "return document.getElementById('editor').value.includes('A pipe between parent and child');",
+        WAIT,
+    );
+    assert_eq!(browser.text("#explore-all"), "Every schedule");
+    assert!(!browser.exists("#explore-stop"), "the old exploration's Stop is not the new text's");
+    browser.click("#explore-all");
+    // The old worker was ended: the new text's answer does not wait for its 200,000 states.
+    let scenario = sim_core::parse(library_text("pipe-parent-child")).expect("parses");
+    let config = sim_core::RunConfig { follow_schedule: false, ..sim_core::RunConfig::default() };
+    let mut simulation = sim_core::Simulation::new(&scenario, config).expect("starts");
+    let limits = sim_core::explore::ExploreLimits {
+        reduction: sim_core::explore::Reduction::SleepSets,
+        ..sim_core::explore::ExploreLimits::default()
+    };
+    let found = sim_core::explore::explore(&mut simulation, limits, &mut |_| {});
+    let summary = wait_text(&browser, "#explore-panel", " to end over ");
+    assert!(summary.contains(&format!(" over {} ", found.schedules())), "{summary}");
+    let rows = browser.script("return document.querySelectorAll('.explored-row:not(.declared)').length;", Vec::new());
+    assert_eq!(rows.as_u64(), Some(found.outcomes.len() as u64), "{summary}");
+}
+
+#[test]
 fn a_link_checked_on_linux_shows_its_verdict_beside_its_run() {
     let run = race_link(4);
     let hash = web::engine::Engine::from_link(&run).expect("builds").trace_hash();
