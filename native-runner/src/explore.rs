@@ -1,7 +1,9 @@
 //! `ipclab explore`: every schedule of a scenario (sim-core's explorer), each distinct outcome with how
 //! many schedules lead to it (with sleep sets, the default, how many classes of schedules that differ
 //! only in the order of independent steps), and for each bad one its shortest schedule as a
-//! `--schedule` list and as a playground link that opens where it goes wrong.
+//! `--schedule` list and as a playground link that opens where it goes wrong. `SIGINT` (Ctrl-C) or
+//! `SIGTERM` stops it where it has got: what it found so far is reported, marked incomplete, and it
+//! exits with 128 + the signal's number.
 
 use crate::Format;
 use sim_core::explore::{self, Exploration, ExploreLimits, Outcome, Progress, Reduction};
@@ -133,6 +135,13 @@ fn text_report(report: &Found) -> String {
             args.seed,
             with_commas(found.steps as u128),
         );
+        if let Some(why) = &found.incomplete {
+            out.push_str(&format!(
+                "INCOMPLETE: {why}, after {} of {} runs\n",
+                with_commas(found.nodes as u128),
+                with_commas(args.runs as u128)
+            ));
+        }
         out.push_str(&outcome_table(args, source, scenario, found, shrunk, sealed, "runs"));
         return out;
     }
@@ -311,6 +320,8 @@ fn json_report(report: &Found) -> String {
         "holds": found.holds(),
         "complete": found.incomplete.is_none(),
         "incomplete": found.incomplete,
+        // `SIGINT` or `SIGTERM` when one stopped the exploration (then `complete` is false).
+        "interrupted_by": crate::stop::stop_requested().map(crate::stop::signal_name),
         "schedules": found.schedules().to_string(),
         "states": found.nodes,
         "reused": found.reused,
@@ -404,25 +415,44 @@ pub fn run(args: ExploreArgs) -> ExitCode {
         note!("ipclab: explore: --reduction sleep with --max-preemptions: {why}");
         return ExitCode::from(2);
     }
+    // `SIGINT` (Ctrl-C) or `SIGTERM` stops the exploration where it has got: what it found so far is
+    // reported, marked incomplete, and the command exits with 128 + the signal's number.
+    crate::stop::install_stop_handlers();
+    let stop =
+        || crate::stop::stop_requested().map(|signal| format!("interrupted by {}", crate::stop::signal_name(signal)));
     let found = match args.strategy {
-        StrategyArg::Exhaustive => explore::explore(&mut simulation, limits, &mut progress),
-        StrategyArg::Random => {
-            explore::sample(&mut simulation, explore::Strategy::Random, args.runs, args.seed, &mut progress)
-        }
-        StrategyArg::Pct => explore::sample(
+        StrategyArg::Exhaustive => explore::explore_until(&mut simulation, limits, &mut progress, &stop),
+        StrategyArg::Random => explore::sample_until(
+            &mut simulation,
+            explore::Strategy::Random,
+            args.runs,
+            args.seed,
+            &mut progress,
+            &stop,
+        ),
+        StrategyArg::Pct => explore::sample_until(
             &mut simulation,
             explore::Strategy::Pct { depth: args.pct_depth },
             args.runs,
             args.seed,
             &mut progress,
+            &stop,
         ),
     };
+    if let (Some(signal), false) = (crate::stop::stop_requested(), quiet) {
+        note!(
+            "ipclab: explore: interrupted by {} after {} {}: reporting what was found so far",
+            crate::stop::signal_name(signal),
+            with_commas(found.nodes as u128),
+            if exhaustive { "states" } else { "runs" }
+        );
+    }
     // Each bad outcome again by the schedule with the fewest preemptions, no more than its shortest
     // schedule's: explorations bounded to 0, 1, 2, ... preemptions (and the same node limit).
     let mut shrunk = BTreeMap::new();
     let bad: Vec<Outcome> =
         found.outcomes.iter().filter(|(outcome, _)| outcome.goes_wrong()).map(|(outcome, _)| outcome.clone()).collect();
-    if args.shrink && !bad.is_empty() {
+    if args.shrink && !bad.is_empty() && crate::stop::stop_requested().is_none() {
         let most = found
             .outcomes
             .iter()
@@ -434,12 +464,16 @@ pub fn run(args: ExploreArgs) -> ExitCode {
             note!("  looking for the fewest preemptions of {} outcome(s), at most {most} ...", bad.len());
         }
         let unbounded = ExploreLimits { max_preemptions: None, ..limits };
-        shrunk = explore::fewest_preemptions(&mut simulation, &bad, most, unbounded, &mut progress);
+        shrunk = explore::fewest_preemptions(&mut simulation, &bad, most, unbounded, &mut progress, &stop);
     }
     // Where each bad run shown sealed its fate (not for sampled runs, whose space is out of reach).
     let mut sealed = BTreeMap::new();
-    if args.strategy == StrategyArg::Exhaustive && found.incomplete.is_none() {
+    if args.strategy == StrategyArg::Exhaustive && found.incomplete.is_none() && crate::stop::stop_requested().is_none()
+    {
         for (outcome, reached) in found.outcomes.iter().filter(|(outcome, _)| outcome.goes_wrong()) {
+            if crate::stop::stop_requested().is_some() {
+                break;
+            }
             let shown = shrunk.get(outcome).map_or(&reached.shortest, |(_, schedule)| schedule);
             let kind = outcome.category().to_string();
             let bad = |other: &Outcome| other.category() == kind;
@@ -464,6 +498,9 @@ pub fn run(args: ExploreArgs) -> ExitCode {
     };
     if let Err(code) = crate::output::print(&text) {
         return code;
+    }
+    if let Some(signal) = crate::stop::stop_requested() {
+        return ExitCode::from(128 + signal as u8);
     }
     let program = simulation.program().clone();
     if found.holds() && found.verdicts(&program).iter().all(|verdict| verdict.holds) {

@@ -6,7 +6,7 @@
 //! measures the simulator against real Linux pipes; `ipclab serve` serves the playground.
 //! Exit status: 0 success, 1 an expectation failed (for `check`, also a difference from Linux), 2 usage or input
 //! error, 3 the host cannot run `check`, 74 standard output could not be written, 128 + signal when
-//! `check` was interrupted. A standard output closed by its reader only ends the output (see [`output`]).
+//! `check` or `explore` was interrupted (by `SIGINT` or `SIGTERM`, after reporting what it had done). A standard output closed by its reader only ends the output (see [`output`]).
 
 #[macro_use]
 mod output;
@@ -15,6 +15,7 @@ mod check;
 mod explore;
 mod input;
 mod serve;
+mod stop;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use sim_core::present::{json, render};
@@ -111,7 +112,8 @@ enum Command {
         forbid_outcome: Option<String>,
     },
     /// Run a scenario under every schedule and list every distinct way it ends, with how many schedules
-    /// lead to each and the shortest; exit status 1 if any schedule fails an expectation.
+    /// lead to each and the shortest; exit status 1 if any schedule fails an expectation. Ctrl-C stops
+    /// it and reports what it found so far (exit status 130).
     Explore {
         /// The scenario file (`.ipc`).
         file: std::path::PathBuf,

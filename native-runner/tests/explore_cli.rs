@@ -208,3 +208,62 @@ fn a_bad_run_says_where_its_fate_was_sealed() {
     let (_, text, _) = explore(&[], &scenario("eof-never-comes.ipc"));
     assert!(text.contains("sealed from the start: every schedule ends `deadlock`"), "{text}");
 }
+
+/// Starts `ipclab explore ARGS FILE`, waits for its first progress line (two seconds in), sends it
+/// `signal`, and returns its exit code, standard output and the rest of its standard error.
+fn interrupted(args: &[&str], file: &PathBuf, signal: i32) -> (Option<i32>, String, String) {
+    use std::io::{BufRead, Read};
+    let mut child = ipclab()
+        .arg("explore")
+        .args(args)
+        .arg(file)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        stdout.read_to_string(&mut text).unwrap();
+        text
+    });
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("explored ") {
+        line.clear();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "no progress line before the end");
+    }
+    // SAFETY: a signal to the child this test started and has not waited for.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, signal) }, 0);
+    let mut rest = String::new();
+    stderr.read_to_string(&mut rest).unwrap();
+    let status = child.wait().unwrap();
+    (status.code(), reader.join().unwrap(), rest)
+}
+
+#[test]
+fn ctrl_c_stops_an_exploration_and_reports_what_it_found_so_far() {
+    // The bounded buffer takes many seconds: Ctrl-C after its first progress line stops it there.
+    let file = scenario("sem-bounded-buffer.ipc");
+    let (code, text, stderr) = interrupted(&[], &file, libc::SIGINT);
+    assert_eq!(code, Some(130), "{stderr}\n{text}");
+    assert!(stderr.contains("interrupted by SIGINT after "), "{stderr}");
+    assert!(text.contains("INCOMPLETE: interrupted by SIGINT; the counts cover the schedules explored"), "{text}");
+    // The outcome found so far, with its schedule and link.
+    assert!(text.contains("all-exited; every expectation holds"), "{text}");
+    assert!(text.contains("in the playground, at step "), "{text}");
+    // In JSON, and by SIGTERM: the same, said in fields a tool reads.
+    let (code, json, stderr) = interrupted(&["--format", "json"], &file, libc::SIGTERM);
+    assert_eq!(code, Some(143), "{stderr}");
+    let value: serde_json::Value = serde_json::from_str(&json).expect("the report is whole JSON");
+    assert_eq!(value["complete"], false);
+    assert_eq!(value["interrupted_by"], "SIGTERM");
+    assert_eq!(value["incomplete"], "interrupted by SIGTERM");
+    assert!(value["states"].as_u64().is_some_and(|states| states > 0), "{json}");
+    assert_eq!(value["outcomes"].as_array().map(Vec::len), Some(1), "{json}");
+    // A run that was not interrupted says so too.
+    let (code, json, _) = explore(&["--format", "json"], &scenario("sem-mutex.ipc"));
+    assert_eq!(code, Some(0));
+    let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(value["interrupted_by"], serde_json::Value::Null);
+}

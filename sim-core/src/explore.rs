@@ -319,6 +319,17 @@ struct Explorer<'a> {
     /// With reduction in a quiet scenario: the program read for steps no other process can meet.
     gates: Option<alone::Gates>,
     report: &'a mut dyn FnMut(&Progress),
+    stop: Stop<'a>,
+}
+
+/// Asked before each new node (and, when sampling, after each run) whether to stop where the
+/// exploration has got: the reason to stop (the exploration then ends as incomplete, with what it has
+/// found and this reason), or `None` to go on. The command line stops so on an interrupt (`SIGINT`).
+pub type Stop<'a> = &'a dyn Fn() -> Option<String>;
+
+/// Never stops.
+pub fn never() -> Option<String> {
+    None
 }
 
 /// Explores every schedule of `simulation` from where it stands (normally its start; its own
@@ -326,6 +337,17 @@ struct Explorer<'a> {
 /// [`ExploreLimits::reduction`], only representatives of the schedules that differ in the order of
 /// independent steps; a combination [`refused`] gives an incomplete exploration that says why.
 pub fn explore(simulation: &mut Simulation, limits: ExploreLimits, report: &mut dyn FnMut(&Progress)) -> Exploration {
+    explore_until(simulation, limits, report, &never)
+}
+
+/// [`explore`], stopped early when `stop` says so (see [`Stop`]): the exploration is then incomplete,
+/// its outcomes and counts those of the schedules explored so far.
+pub fn explore_until(
+    simulation: &mut Simulation,
+    limits: ExploreLimits,
+    report: &mut dyn FnMut(&Progress),
+    stop: Stop,
+) -> Exploration {
     if let Some(why) = refused(&limits) {
         return Exploration {
             outcomes: Vec::new(),
@@ -358,6 +380,7 @@ pub fn explore(simulation: &mut Simulation, limits: ExploreLimits, report: &mut 
         on_path: false,
         gates: quiet.then(|| alone::Gates::of(&simulation.kernel().program)),
         report,
+        stop,
     };
     let summary = explorer.run(simulation);
     if reduce && !tracked {
@@ -828,9 +851,16 @@ impl Explorer<'_> {
                 self.entries[entry as usize].to_vec(),
             ),
             None => {
-                if self.progress.nodes >= self.limits.max_nodes {
-                    self.incomplete
-                        .get_or_insert_with(|| format!("stopped at the limit of {} nodes", self.limits.max_nodes));
+                // Past the node limit, or asked to stop: no new node is explored, and the nodes on the
+                // stack finish with what their children found so far.
+                if self.incomplete.is_none() {
+                    if self.progress.nodes >= self.limits.max_nodes {
+                        self.incomplete = Some(format!("stopped at the limit of {} nodes", self.limits.max_nodes));
+                    } else {
+                        self.incomplete = (self.stop)();
+                    }
+                }
+                if self.incomplete.is_some() {
                     return Arrived::Known(NO_ENTRY, Rc::from([]));
                 }
                 self.progress.nodes += 1;
@@ -904,6 +934,20 @@ pub fn sample(
     seed: u64,
     report: &mut dyn FnMut(&Progress),
 ) -> Exploration {
+    sample_until(simulation, strategy, runs, seed, report, &never)
+}
+
+/// [`sample`], stopped after a run when `stop` says so (see [`Stop`]): the table then covers the runs
+/// made so far, and the exploration is incomplete.
+pub fn sample_until(
+    simulation: &mut Simulation,
+    strategy: Strategy,
+    runs: u64,
+    seed: u64,
+    report: &mut dyn FnMut(&Progress),
+    stop: Stop,
+) -> Exploration {
+    let mut incomplete = None;
     let start = simulation.checkpoint();
     let mut rng = crate::sched::SplitMix64::new(seed);
     let mut progress = Progress::default();
@@ -923,6 +967,10 @@ pub fn sample(
     };
     let mut found: BTreeMap<Outcome, Reached> = BTreeMap::new();
     for _ in 0..runs {
+        if let Some(why) = stop() {
+            incomplete = Some(why);
+            break;
+        }
         simulation.restore(&start);
         let (changes, mut priorities): (Vec<u64>, BTreeMap<Pid, u64>) = match strategy {
             Strategy::Random => (Vec::new(), BTreeMap::new()),
@@ -983,7 +1031,7 @@ pub fn sample(
         nodes: progress.nodes,
         reused: 0,
         steps: progress.steps,
-        incomplete: None,
+        incomplete,
         cycles: 0,
         reduction: Reduction::None,
     }
@@ -1041,6 +1089,7 @@ pub fn fewest_preemptions(
     most: u32,
     limits: ExploreLimits,
     report: &mut dyn FnMut(&Progress),
+    stop: Stop,
 ) -> BTreeMap<Outcome, (u32, Vec<Pid>)> {
     let mut found = BTreeMap::new();
     for bound in 0..=most {
@@ -1049,10 +1098,15 @@ pub fn fewest_preemptions(
         }
         // Bounded, so without reduction (see [`refused`]).
         let bounded = ExploreLimits { max_preemptions: Some(bound), reduction: Reduction::None, ..limits };
-        for (outcome, reached) in explore(simulation, bounded, report).outcomes {
+        let explored = explore_until(simulation, bounded, report, stop);
+        for (outcome, reached) in explored.outcomes {
             if wanted.contains(&outcome) && !found.contains_key(&outcome) {
                 found.insert(outcome, (bound, reached.shortest));
             }
+        }
+        // Stopped: what was found so far (an outcome found at this bound has no schedule with fewer).
+        if explored.incomplete.is_some() && stop().is_some() {
+            break;
         }
     }
     found
@@ -1313,6 +1367,48 @@ mod tests {
     }
 
     #[test]
+    fn an_exploration_asked_to_stop_ends_with_what_it_found_and_says_why() {
+        use std::cell::Cell;
+        let text = "process a {\n  repeat 4 {\n    sched_yield\n  }\n}\nprocess b {\n  repeat 4 {\n    sched_yield\n  }\n}\nprocess c {\n  repeat 4 {\n    sched_yield\n  }\n}\n";
+        let limits = ExploreLimits { reduction: Reduction::None, ..ExploreLimits::default() };
+        let all = explore(&mut simulation(text), limits, &mut |_| {});
+        assert!(all.incomplete.is_none() && all.nodes > 40, "{} nodes", all.nodes);
+        // Asked before each new node: it says stop at the 21st.
+        let asked = Cell::new(0u64);
+        let stop = || {
+            asked.set(asked.get() + 1);
+            (asked.get() > 20).then(|| "interrupted by SIGINT".to_string())
+        };
+        let mut run = simulation(text);
+        let before = run.kernel().state_hash();
+        let stopped = explore_until(&mut run, limits, &mut |_| {}, &stop);
+        assert_eq!(stopped.incomplete.as_deref(), Some("interrupted by SIGINT"));
+        assert_eq!(stopped.nodes, 20, "no new node after the answer");
+        assert_eq!(asked.get(), 21, "asked once, not again, after it said stop");
+        assert!(stopped.schedules() > 0 && stopped.schedules() < all.schedules(), "{}", stopped.schedules());
+        // What it found is what there is: every outcome, with a schedule that replays to it.
+        for (outcome, reached) in &stopped.outcomes {
+            assert!(all.outcomes.iter().any(|(found, _)| found == outcome), "{outcome:?}");
+            let mut replay = simulation(text);
+            for pid in &reached.shortest {
+                replay.step_as(*pid).expect("replays");
+            }
+            assert_eq!(ended(&replay), *outcome);
+        }
+        assert_eq!(run.kernel().state_hash(), before, "the simulation is left where it stood");
+        // Sampling stops between runs.
+        let runs = Cell::new(0u64);
+        let stop = || {
+            runs.set(runs.get() + 1);
+            (runs.get() > 7).then(|| "interrupted by SIGTERM".to_string())
+        };
+        let sampled = sample_until(&mut simulation(text), Strategy::Random, 100, 1, &mut |_| {}, &stop);
+        assert_eq!(sampled.incomplete.as_deref(), Some("interrupted by SIGTERM"));
+        assert_eq!((sampled.nodes, sampled.schedules()), (7, 7), "seven runs made, each counted");
+        assert!(sample(&mut simulation(text), Strategy::Random, 100, 1, &mut |_| {}).incomplete.is_none());
+    }
+
+    #[test]
     fn a_schedule_that_comes_back_to_a_state_it_passed_ends_as_a_cycle() {
         // The spinner yields forever unless main gets to kill it: on the schedules that keep running the
         // spinner, the state repeats after one step and the exploration must not go on down them.
@@ -1340,7 +1436,7 @@ mod tests {
         let all = explore(&mut run, ExploreLimits::default(), &mut |_| {});
         let bad: Vec<Outcome> = all.outcomes.iter().filter(|(o, _)| !o.holds()).map(|(o, _)| o.clone()).collect();
         assert!(!bad.is_empty(), "{:?}", all.outcomes);
-        let shrunk = fewest_preemptions(&mut run, &bad, 10, ExploreLimits::default(), &mut |_| {});
+        let shrunk = fewest_preemptions(&mut run, &bad, 10, ExploreLimits::default(), &mut |_| {}, &never);
         for outcome in &bad {
             let (bound, schedule) = &shrunk[outcome];
             assert_eq!(preemptions(&mut run, schedule), Some(*bound), "{schedule:?}");

@@ -381,7 +381,7 @@ pub fn run(args: FreeArgs) -> ExitCode {
             return ExitCode::from(3);
         }
     };
-    host::install_stop_handlers();
+    crate::stop::install_stop_handlers();
     let mut reports = Vec::new();
     let mut host_error = None;
     'files: for (file, program) in &loaded {
@@ -418,7 +418,7 @@ pub fn run(args: FreeArgs) -> ExitCode {
         report.model_incomplete = model.incomplete.clone();
         let mut seen: BTreeMap<Ending, (u64, String, Vec<String>)> = BTreeMap::new();
         for index in 0..args.runs {
-            if host::stop_requested().is_some() {
+            if crate::stop::stop_requested().is_some() {
                 break;
             }
             let stirring = Stirring::draw(args.seed.wrapping_add(index), &allowed);
@@ -427,7 +427,7 @@ pub fn run(args: FreeArgs) -> ExitCode {
             }
             match free_run_on_linux(&host, program, &stirring) {
                 // A run a stop signal cut short says nothing.
-                Ok(_) if host::stop_requested().is_some() => break,
+                Ok(_) if crate::stop::stop_requested().is_some() => break,
                 Ok(run) => match run.ending {
                     Some(ending) => {
                         let entry = seen.entry(ending).or_insert_with(|| (0, stirring.text(), run.order.clone()));
@@ -454,7 +454,7 @@ pub fn run(args: FreeArgs) -> ExitCode {
             note!("");
         }
         // The runs made so far are reported, even when a stop signal cut the file's runs short.
-        if seen.is_empty() && !report.unclear.is_empty() && host::stop_requested().is_none() {
+        if seen.is_empty() && !report.unclear.is_empty() && crate::stop::stop_requested().is_none() {
             // Nothing was compared: that is no agreement.
             let reason = format!(
                 "none of its {} runs could be compared with the model; the first: {}",
@@ -466,11 +466,11 @@ pub fn run(args: FreeArgs) -> ExitCode {
         }
         finish_report(&mut report, program, &model, seen);
         reports.push(report);
-        if host::stop_requested().is_some() {
+        if crate::stop::stop_requested().is_some() {
             break;
         }
     }
-    let interrupted = host::stop_requested();
+    let interrupted = crate::stop::stop_requested();
     if args.json {
         let value = serde_json::json!({
             "host": host.info,
@@ -1039,7 +1039,7 @@ impl<'n> Driver<'n> {
         let mut asleep_since: Option<Instant> = None;
         let unclear = |driver: Driver, why: String| FreeRun { ending: None, unclear: Some(why), order: driver.order };
         let deadlocked = loop {
-            if host::stop_requested().is_some() {
+            if crate::stop::stop_requested().is_some() {
                 return Ok(unclear(self, "interrupted".to_string()));
             }
             let now = Instant::now();

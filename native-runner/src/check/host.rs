@@ -1,7 +1,7 @@
 //! What the conformance runner needs from the host: `/proc` readings, real-time scheduling, CPU
 //! affinity, PID and System V IPC namespaces (probed here, made per run in [`super::namespace`]), the
 //! isolated temporary directory (owned through a lock, and swept when its owner died without removing
-//! it), `uname` for the report, and the signal flag that `SIGINT`/`SIGTERM` raise.
+//! it), `uname` for the report.
 //!
 //! The runner plays the scheduler on a real CPU. Every scenario process is pinned to one CPU (the
 //! *scenario CPU*) under `SCHED_FIFO`; a spinner process at priority [`SPINNER_PRIORITY`] keeps that CPU
@@ -11,7 +11,6 @@
 
 use std::ffi::CString;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicI32, Ordering};
 
 /// Priority of a scenario process that must not run now.
 pub const DORMANT_PRIORITY: i32 = 1;
@@ -19,33 +18,6 @@ pub const DORMANT_PRIORITY: i32 = 1;
 pub const SPINNER_PRIORITY: i32 = 10;
 /// Priority of the scenario process whose step it is.
 pub const ACTIVE_PRIORITY: i32 = 20;
-
-/// The signal (`SIGINT` or `SIGTERM`) that asked the runner to stop, or 0.
-pub static STOP_SIGNAL: AtomicI32 = AtomicI32::new(0);
-
-extern "C" fn on_stop_signal(signal: libc::c_int) {
-    STOP_SIGNAL.store(signal, Ordering::SeqCst);
-}
-
-/// Installs the `SIGINT`/`SIGTERM` handlers that make the runner stop between steps.
-pub fn install_stop_handlers() {
-    for signal in [libc::SIGINT, libc::SIGTERM] {
-        // SAFETY: the handler only stores into an atomic, which is async-signal-safe.
-        unsafe {
-            let mut action: libc::sigaction = std::mem::zeroed();
-            action.sa_sigaction = on_stop_signal as *const () as usize;
-            libc::sigemptyset(&mut action.sa_mask);
-            libc::sigaction(signal, &action, std::ptr::null_mut());
-        }
-    }
-}
-
-pub fn stop_requested() -> Option<i32> {
-    match STOP_SIGNAL.load(Ordering::SeqCst) {
-        0 => None,
-        signal => Some(signal),
-    }
-}
 
 /// Facts about the host, printed in the report header.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -536,7 +508,7 @@ pub fn lockstep_turn(waiting: impl FnOnce(Option<u32>)) -> Result<Option<Lockste
         let holder = text.trim().strip_prefix("pid ").and_then(|pid| pid.parse().ok());
         waiting(holder);
         loop {
-            if stop_requested().is_some() {
+            if crate::stop::stop_requested().is_some() {
                 return Ok(None);
             }
             std::thread::sleep(std::time::Duration::from_millis(50));

@@ -674,7 +674,7 @@ impl Runner<'_> {
         }
         let mut steps_checked = 0;
         for (index, actor) in plan.choices.iter().copied().enumerate() {
-            if host::stop_requested().is_some() {
+            if crate::stop::stop_requested().is_some() {
                 return Ok((rows, steps_checked, true));
             }
             let step = index as u32 + 1;

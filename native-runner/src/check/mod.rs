@@ -109,7 +109,7 @@ pub fn run(args: CheckArgs) -> ExitCode {
         note!("ipclab check: this host cannot run the check: cannot pin the runner to its CPUs: {error}");
         return ExitCode::from(3);
     }
-    host::install_stop_handlers();
+    crate::stop::install_stop_handlers();
     // One lockstep check at a time on a host (see `host::LockstepTurn`).
     let _turn = match host::lockstep_turn(|holder| {
         let holder = holder.map(|pid| format!(" (pid {pid})")).unwrap_or_default();
@@ -131,7 +131,7 @@ pub fn run(args: CheckArgs) -> ExitCode {
     let started = Instant::now();
     'outer: for (file, scenario) in &scenarios {
         for run in 0..args.runs {
-            if host::stop_requested().is_some() {
+            if crate::stop::stop_requested().is_some() {
                 break 'outer;
             }
             index += 1;
@@ -219,7 +219,7 @@ pub fn run(args: CheckArgs) -> ExitCode {
             }
         }
     }
-    let interrupted = host::stop_requested();
+    let interrupted = crate::stop::stop_requested();
     let elapsed_ms = started.elapsed().as_millis() as u64;
     let outcome = Outcome { total, elapsed_ms, interrupted, host_error };
     // A link checked on Linux: the same link with the verdict in it, for the playground to show.
@@ -299,7 +299,7 @@ fn check_with_retries(host: &host::Host, plan: &mut lockstep::Plan, quiet: bool)
         let retry = matches!(report.status, RunStatus::Differ | RunStatus::Refused)
             && report.lagged.is_some()
             && spoiled.len() + 1 < TRIES
-            && host::stop_requested().is_none();
+            && crate::stop::stop_requested().is_none();
         if !retry {
             report.spoiled_tries = spoiled;
             return Ok(report);

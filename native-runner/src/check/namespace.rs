@@ -104,7 +104,7 @@ fn read_report(fd: RawFd, driver: i32) -> Vec<u8> {
     let mut chunk = vec![0u8; 1 << 16];
     let mut passed_on = false;
     loop {
-        if let (Some(signal), false) = (host::stop_requested(), passed_on) {
+        if let (Some(signal), false) = (crate::stop::stop_requested(), passed_on) {
             // SAFETY: a signal to our own child.
             unsafe { libc::kill(driver, signal) };
             passed_on = true;

@@ -173,9 +173,7 @@ fn count(reports: &[RunReport], status: RunStatus) -> usize {
     reports.iter().filter(|report| report.status == status).count()
 }
 
-pub fn signal_name(signal: i32) -> &'static str {
-    sim_core::linux::Signal(signal as u8).name()
-}
+pub use crate::stop::signal_name;
 
 /// The JSON summary: each run is counted under exactly one status.
 pub fn summary(reports: &[RunReport], outcome: &Outcome) -> serde_json::Value {
