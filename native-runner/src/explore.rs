@@ -89,6 +89,21 @@ struct Found<'a> {
     /// Where each bad outcome's shown schedule sealed its fate.
     sealed: &'a BTreeMap<Outcome, explore::Sealed>,
     seconds: f64,
+    /// The signal that interrupted the command, and the phase it cut (see [`interrupted_words`]).
+    cut: Option<(i32, &'static str)>,
+}
+
+/// What an interrupt in `phase` left undone, in words.
+fn interrupted_words(signal: i32, phase: &str) -> String {
+    let undone = match phase {
+        "exploring" => {
+            "the exploration stopped where it had got, and bad runs were neither shrunk to their fewest \
+             preemptions nor searched for the step that sealed them"
+        }
+        "shrinking" => "some bad runs were not shrunk to their fewest preemptions, and none was searched for the step that sealed it",
+        _ => "some bad runs were not searched for the step that sealed them",
+    };
+    format!("INTERRUPTED by {} while {phase}: {undone}\n", crate::stop::signal_name(signal))
 }
 
 /// Where a bad run's fate was sealed, in words.
@@ -119,8 +134,9 @@ fn sealed_words(outcome: &Outcome, fate: &explore::Sealed) -> String {
 }
 
 fn text_report(report: &Found) -> String {
-    let Found { args, source, scenario, found, shrunk, sealed, seconds } = *report;
+    let Found { args, source, scenario, found, shrunk, sealed, seconds, cut } = *report;
     let name = args.file.display();
+    let interrupted = cut.map_or(String::new(), |(signal, phase)| interrupted_words(signal, phase));
     if args.strategy != StrategyArg::Exhaustive {
         let how = if args.strategy == StrategyArg::Pct {
             format!("PCT (depth {})", args.pct_depth)
@@ -142,6 +158,7 @@ fn text_report(report: &Found) -> String {
                 with_commas(args.runs as u128)
             ));
         }
+        out.push_str(&interrupted);
         out.push_str(&outcome_table(args, source, scenario, found, shrunk, sealed, "runs"));
         return out;
     }
@@ -170,6 +187,7 @@ fn text_report(report: &Found) -> String {
     if let Some(why) = &found.incomplete {
         out.push_str(&format!("INCOMPLETE: {why}; the counts cover the schedules explored\n"));
     }
+    out.push_str(&interrupted);
     if found.cycles > 0 {
         out.push_str(&format!(
             "{} time{} a schedule came back to a state it had passed: each is cut there and ends `cycle` (the same choices again would run forever); with cycles the counts are approximate, the outcomes exact\n",
@@ -274,7 +292,7 @@ fn outcome_table(
 }
 
 fn json_report(report: &Found) -> String {
-    let Found { args, source, scenario, found, shrunk, sealed, seconds } = *report;
+    let Found { args, source, scenario, found, shrunk, sealed, seconds, .. } = *report;
     let outcomes: Vec<serde_json::Value> = found
         .outcomes
         .iter()
@@ -321,7 +339,9 @@ fn json_report(report: &Found) -> String {
         "complete": found.incomplete.is_none(),
         "incomplete": found.incomplete,
         // `SIGINT` or `SIGTERM` when one stopped the exploration (then `complete` is false).
-        "interrupted_by": crate::stop::stop_requested().map(crate::stop::signal_name),
+        "interrupted_by": report.cut.map(|(signal, _)| crate::stop::signal_name(signal)),
+        // `exploring`, `shrinking` or `sealing`: what was cut (`complete` says whether the exploration was).
+        "interrupted_while": report.cut.map(|(_, phase)| phase),
         "schedules": found.schedules().to_string(),
         "states": found.nodes,
         "reused": found.reused,
@@ -416,7 +436,8 @@ pub fn run(args: ExploreArgs) -> ExitCode {
         return ExitCode::from(2);
     }
     // `SIGINT` (Ctrl-C) or `SIGTERM` stops the exploration where it has got: what it found so far is
-    // reported, marked incomplete, and the command exits with 128 + the signal's number.
+    // reported, marked incomplete, and the command exits with 128 + the signal's number. Every phase
+    // (exploring, shrinking, sealing) asks the flag as it goes, so the report comes at once.
     crate::stop::install_stop_handlers();
     let stop =
         || crate::stop::stop_requested().map(|signal| format!("interrupted by {}", crate::stop::signal_name(signal)));
@@ -439,20 +460,16 @@ pub fn run(args: ExploreArgs) -> ExitCode {
             &stop,
         ),
     };
-    if let (Some(signal), false) = (crate::stop::stop_requested(), quiet) {
-        note!(
-            "ipclab: explore: interrupted by {} after {} {}: reporting what was found so far",
-            crate::stop::signal_name(signal),
-            with_commas(found.nodes as u128),
-            if exhaustive { "states" } else { "runs" }
-        );
-    }
+    // Where an interrupt cut the work: the flag is read once at the end of each phase, and the first
+    // reading that finds it raised decides the report's words and the exit status.
+    let seen = |phase: &'static str| crate::stop::stop_requested().map(|signal| (signal, phase));
+    let mut cut = seen("exploring");
     // Each bad outcome again by the schedule with the fewest preemptions, no more than its shortest
     // schedule's: explorations bounded to 0, 1, 2, ... preemptions (and the same node limit).
     let mut shrunk = BTreeMap::new();
     let bad: Vec<Outcome> =
         found.outcomes.iter().filter(|(outcome, _)| outcome.goes_wrong()).map(|(outcome, _)| outcome.clone()).collect();
-    if args.shrink && !bad.is_empty() && crate::stop::stop_requested().is_none() {
+    if args.shrink && !bad.is_empty() && cut.is_none() {
         let most = found
             .outcomes
             .iter()
@@ -465,22 +482,28 @@ pub fn run(args: ExploreArgs) -> ExitCode {
         }
         let unbounded = ExploreLimits { max_preemptions: None, ..limits };
         shrunk = explore::fewest_preemptions(&mut simulation, &bad, most, unbounded, &mut progress, &stop);
+        cut = seen("shrinking");
     }
     // Where each bad run shown sealed its fate (not for sampled runs, whose space is out of reach).
     let mut sealed = BTreeMap::new();
-    if args.strategy == StrategyArg::Exhaustive && found.incomplete.is_none() && crate::stop::stop_requested().is_none()
-    {
+    if args.strategy == StrategyArg::Exhaustive && found.incomplete.is_none() && cut.is_none() && !bad.is_empty() {
         for (outcome, reached) in found.outcomes.iter().filter(|(outcome, _)| outcome.goes_wrong()) {
-            if crate::stop::stop_requested().is_some() {
-                break;
-            }
             let shown = shrunk.get(outcome).map_or(&reached.shortest, |(_, schedule)| schedule);
             let kind = outcome.category().to_string();
             let bad = |other: &Outcome| other.category() == kind;
-            if let Some(fate) = explore::sealed(&mut simulation, shown, &bad, limits) {
+            if let Some(fate) = explore::sealed_until(&mut simulation, shown, &bad, limits, &stop) {
                 sealed.insert(outcome.clone(), fate);
             }
         }
+        cut = seen("sealing");
+    }
+    if let (Some((signal, phase)), false) = (cut, quiet) {
+        note!(
+            "ipclab: explore: interrupted by {} while {phase}, after {} {}: reporting what was found so far",
+            crate::stop::signal_name(signal),
+            with_commas(found.nodes as u128),
+            if exhaustive { "states" } else { "runs" }
+        );
     }
     let seconds = started.elapsed().as_secs_f64();
     let report = Found {
@@ -491,6 +514,7 @@ pub fn run(args: ExploreArgs) -> ExitCode {
         shrunk: &shrunk,
         sealed: &sealed,
         seconds,
+        cut,
     };
     let text = match args.format {
         Format::Text => text_report(&report),
@@ -499,7 +523,7 @@ pub fn run(args: ExploreArgs) -> ExitCode {
     if let Err(code) = crate::output::print(&text) {
         return code;
     }
-    if let Some(signal) = crate::stop::stop_requested() {
+    if let Some((signal, _)) = cut {
         return ExitCode::from(128 + signal as u8);
     }
     let program = simulation.program().clone();

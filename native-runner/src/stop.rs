@@ -11,7 +11,9 @@ extern "C" fn on_stop_signal(signal: libc::c_int) {
     STOP_SIGNAL.store(signal, Ordering::SeqCst);
 }
 
-/// Installs the `SIGINT`/`SIGTERM` handlers that raise the flag.
+/// Installs the `SIGINT`/`SIGTERM` handlers that raise the flag. A second signal does not end the
+/// process at once: `timeout` sends its signal both to the command and to its process group, so one
+/// interrupt can arrive twice.
 pub fn install_stop_handlers() {
     for signal in [libc::SIGINT, libc::SIGTERM] {
         // SAFETY: the handler only stores into an atomic, which is async-signal-safe.

@@ -247,8 +247,9 @@ fn ctrl_c_stops_an_exploration_and_reports_what_it_found_so_far() {
     let file = scenario("sem-bounded-buffer.ipc");
     let (code, text, stderr) = interrupted(&[], &file, libc::SIGINT);
     assert_eq!(code, Some(130), "{stderr}\n{text}");
-    assert!(stderr.contains("interrupted by SIGINT after "), "{stderr}");
+    assert!(stderr.contains("interrupted by SIGINT while exploring, after "), "{stderr}");
     assert!(text.contains("INCOMPLETE: interrupted by SIGINT; the counts cover the schedules explored"), "{text}");
+    assert!(text.contains("INTERRUPTED by SIGINT while exploring: the exploration stopped where it had got"), "{text}");
     // The outcome found so far, with its schedule and link.
     assert!(text.contains("all-exited; every expectation holds"), "{text}");
     assert!(text.contains("in the playground, at step "), "{text}");
@@ -258,6 +259,7 @@ fn ctrl_c_stops_an_exploration_and_reports_what_it_found_so_far() {
     let value: serde_json::Value = serde_json::from_str(&json).expect("the report is whole JSON");
     assert_eq!(value["complete"], false);
     assert_eq!(value["interrupted_by"], "SIGTERM");
+    assert_eq!(value["interrupted_while"], "exploring");
     assert_eq!(value["incomplete"], "interrupted by SIGTERM");
     assert!(value["states"].as_u64().is_some_and(|states| states > 0), "{json}");
     assert_eq!(value["outcomes"].as_array().map(Vec::len), Some(1), "{json}");
@@ -266,4 +268,5 @@ fn ctrl_c_stops_an_exploration_and_reports_what_it_found_so_far() {
     assert_eq!(code, Some(0));
     let value: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(value["interrupted_by"], serde_json::Value::Null);
+    assert_eq!(value["interrupted_while"], serde_json::Value::Null);
 }

@@ -332,6 +332,27 @@ pub fn never() -> Option<String> {
     None
 }
 
+/// A [`Stop`] that remembers whether it said stop (a stop may be said once, and then the caller of
+/// several explorations must not start another).
+struct Remembered<'a> {
+    stop: Stop<'a>,
+    said: std::cell::Cell<bool>,
+}
+
+impl<'a> Remembered<'a> {
+    fn new(stop: Stop<'a>) -> Remembered<'a> {
+        Remembered { stop, said: std::cell::Cell::new(false) }
+    }
+
+    fn ask(&self) -> Option<String> {
+        let why = (self.stop)();
+        if why.is_some() {
+            self.said.set(true);
+        }
+        why
+    }
+}
+
 /// Explores every schedule of `simulation` from where it stands (normally its start; its own
 /// `schedule` line and policy play no part), calling `report` every few thousand nodes. With
 /// [`ExploreLimits::reduction`], only representatives of the schedules that differ in the order of
@@ -937,8 +958,8 @@ pub fn sample(
     sample_until(simulation, strategy, runs, seed, report, &never)
 }
 
-/// [`sample`], stopped after a run when `stop` says so (see [`Stop`]): the table then covers the runs
-/// made so far, and the exploration is incomplete.
+/// [`sample`], asking `stop` before each run (see [`Stop`]): once it says stop, the table covers the
+/// runs made so far, and the exploration is incomplete.
 pub fn sample_until(
     simulation: &mut Simulation,
     strategy: Strategy,
@@ -1082,7 +1103,7 @@ pub fn preemptions(simulation: &mut Simulation, schedule: &[Pid]) -> Option<u32>
 /// explorations bounded to 0, 1, 2, ... preemptions in turn (each exact, see
 /// [`ExploreLimits::max_preemptions`]) until each outcome has appeared. A bug that needs one
 /// preemption is then shown with one switch, however long the shortest schedule's detour. Outcomes not
-/// reached within `most` (or the node limit) are left out.
+/// reached within `most` (or the node limit), or before `stop` says stop, are left out.
 pub fn fewest_preemptions(
     simulation: &mut Simulation,
     wanted: &[Outcome],
@@ -1091,6 +1112,7 @@ pub fn fewest_preemptions(
     report: &mut dyn FnMut(&Progress),
     stop: Stop,
 ) -> BTreeMap<Outcome, (u32, Vec<Pid>)> {
+    let stop = Remembered::new(stop);
     let mut found = BTreeMap::new();
     for bound in 0..=most {
         if wanted.iter().all(|outcome| found.contains_key(outcome)) {
@@ -1098,14 +1120,14 @@ pub fn fewest_preemptions(
         }
         // Bounded, so without reduction (see [`refused`]).
         let bounded = ExploreLimits { max_preemptions: Some(bound), reduction: Reduction::None, ..limits };
-        let explored = explore_until(simulation, bounded, report, stop);
+        let explored = explore_until(simulation, bounded, report, &|| stop.ask());
         for (outcome, reached) in explored.outcomes {
             if wanted.contains(&outcome) && !found.contains_key(&outcome) {
                 found.insert(outcome, (bound, reached.shortest));
             }
         }
         // Stopped: what was found so far (an outcome found at this bound has no schedule with fewer).
-        if explored.incomplete.is_some() && stop().is_some() {
+        if stop.said.get() {
             break;
         }
     }
@@ -1136,6 +1158,18 @@ pub fn sealed(
     bad: &dyn Fn(&Outcome) -> bool,
     limits: ExploreLimits,
 ) -> Option<Sealed> {
+    sealed_until(simulation, schedule, bad, limits, &never)
+}
+
+/// [`sealed`], whose explorations ask `stop` (see [`Stop`]); `None` once it says stop.
+pub fn sealed_until(
+    simulation: &mut Simulation,
+    schedule: &[Pid],
+    bad: &dyn Fn(&Outcome) -> bool,
+    limits: ExploreLimits,
+    stop: Stop,
+) -> Option<Sealed> {
+    let stop = Remembered::new(stop);
     let start = simulation.checkpoint();
     let limits = ExploreLimits { reduction: Reduction::None, ..limits };
     // Whether every schedule from the state after `len` steps ends badly (`None`: cannot tell).
@@ -1144,7 +1178,10 @@ pub fn sealed(
         for pid in &schedule[..len] {
             simulation.step_as(*pid).ok()?;
         }
-        let found = explore(simulation, limits, &mut |_| {});
+        let found = explore_until(simulation, limits, &mut |_| {}, &|| stop.ask());
+        if stop.said.get() {
+            return None;
+        }
         let verdict = found.outcomes.iter().all(|(outcome, _)| bad(outcome));
         // A good outcome found settles it even in a cut exploration; "all bad" needs them all.
         (!verdict || found.incomplete.is_none()).then_some(verdict)
@@ -1184,7 +1221,10 @@ pub fn sealed(
             }
             simulation.restore(&before);
             simulation.step_as(pid).ok()?;
-            let found = explore(simulation, limits, &mut |_| {});
+            let found = explore_until(simulation, limits, &mut |_| {}, &|| stop.ask());
+            if stop.said.get() {
+                return None;
+            }
             if found.outcomes.iter().any(|(outcome, _)| !bad(outcome)) {
                 avoid.push(pid);
             }
@@ -1406,6 +1446,28 @@ mod tests {
         assert_eq!(sampled.incomplete.as_deref(), Some("interrupted by SIGTERM"));
         assert_eq!((sampled.nodes, sampled.schedules()), (7, 7), "seven runs made, each counted");
         assert!(sample(&mut simulation(text), Strategy::Random, 100, 1, &mut |_| {}).incomplete.is_none());
+    }
+
+    #[test]
+    fn shrinking_and_sealing_stop_when_asked_even_if_asked_once() {
+        // b and c race to write into one pipe; a reads both bytes. "cb" needs c to preempt b.
+        let text = "process a {\n  p = pipe\n  fork b {\n    sched_yield\n    sched_yield\n    write p.w \"b\" -> 1\n  }\n  fork c {\n    write p.w \"c\" -> 1\n  }\n  read p.r 2 -> \"bc\"\n}\n";
+        let mut run = simulation(text);
+        let all = explore(&mut run, ExploreLimits::default(), &mut |_| {});
+        let (bad, reached): (Vec<Outcome>, Vec<Vec<Pid>>) =
+            all.outcomes.iter().filter(|(o, _)| !o.holds()).map(|(o, r)| (o.clone(), r.shortest.clone())).unzip();
+        assert!(!bad.is_empty());
+        let limits = ExploreLimits::default();
+        assert!(!fewest_preemptions(&mut run, &bad, 10, limits, &mut |_| {}, &never).is_empty());
+        // A stop said once, at the first question: no bound goes on after it.
+        let said = std::cell::Cell::new(false);
+        let once = || (!said.replace(true)).then(|| "interrupted by SIGINT".to_string());
+        assert!(fewest_preemptions(&mut run, &bad, 10, limits, &mut |_| {}, &once).is_empty());
+        let wrong = |outcome: &Outcome| !outcome.holds();
+        assert!(sealed(&mut run, &reached[0], &wrong, limits).is_some(), "this bad run has a sealed step");
+        said.set(false);
+        assert_eq!(sealed_until(&mut run, &reached[0], &wrong, limits, &once), None);
+        assert!(said.get(), "asked");
     }
 
     #[test]
