@@ -114,6 +114,38 @@ impl Browser {
         Browser { runtime, client: Some(client), driver, _profile: ProfileDir(profile) }
     }
 
+    /// The CPU time (user and system, in seconds) used so far by chromedriver and every process under
+    /// it: the browser, its renderers, and the threads of the page's workers in them (a thread that
+    /// ended is still counted in its process). Read from `/proc`.
+    pub fn cpu_seconds(&self) -> f64 {
+        // (pid, parent, ticks) of every process.
+        let mut processes = Vec::new();
+        for entry in std::fs::read_dir("/proc").expect("/proc is readable").flatten() {
+            let Some(pid) = entry.file_name().to_str().and_then(|name| name.parse::<u32>().ok()) else { continue };
+            let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else { continue };
+            // After the command's name in parentheses: state, ppid, ... utime and stime (fields 14, 15).
+            let Some((_, rest)) = stat.rsplit_once(')') else { continue };
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            let number = |at: usize| fields.get(at).and_then(|field| field.parse::<u64>().ok()).unwrap_or(0);
+            processes.push((pid, number(1) as u32, number(11) + number(12)));
+        }
+        let mut tree = vec![self.driver.id()];
+        let mut ticks = 0;
+        while let Some(parent) = tree.pop() {
+            for (pid, ppid, used) in &processes {
+                if *pid == parent {
+                    ticks += used;
+                }
+                if *ppid == parent {
+                    tree.push(*pid);
+                }
+            }
+        }
+        // SAFETY: sysconf only reads a configuration value.
+        let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1);
+        ticks as f64 / per_second as f64
+    }
+
     fn client(&self) -> &Client {
         self.client.as_ref().expect("the session is open until the browser is dropped")
     }
