@@ -93,15 +93,24 @@ struct Found<'a> {
     cut: Option<(i32, &'static str)>,
 }
 
-/// What an interrupt in `phase` left undone, in words.
-fn interrupted_words(signal: i32, phase: &str) -> String {
+/// What an interrupt seen at the end of `phase` left undone, in words, for an exploration that did or
+/// did not reach its end and found bad runs or none.
+fn interrupted_words(signal: i32, phase: &str, found: &Exploration) -> String {
+    let bad = found.outcomes.iter().any(|(outcome, _)| outcome.goes_wrong());
     let undone = match phase {
         "exploring" => {
-            "the exploration stopped where it had got, and bad runs were neither shrunk to their fewest \
-             preemptions nor searched for the step that sealed them"
+            let how = if found.incomplete.is_some() {
+                "the exploration stopped where it had got"
+            } else {
+                "the exploration had reached its end"
+            };
+            let after = if bad { ", and no bad run was shrunk or searched for the step that sealed it" } else { "" };
+            format!("{how}{after}")
         }
-        "shrinking" => "some bad runs were not shrunk to their fewest preemptions, and none was searched for the step that sealed it",
-        _ => "some bad runs were not searched for the step that sealed them",
+        "shrinking" => "some bad runs were not shrunk to their fewest preemptions, and none was searched for the step \
+                        that sealed it"
+            .to_string(),
+        _ => "some bad runs were not searched for the step that sealed them".to_string(),
     };
     format!("INTERRUPTED by {} while {phase}: {undone}\n", crate::stop::signal_name(signal))
 }
@@ -136,7 +145,7 @@ fn sealed_words(outcome: &Outcome, fate: &explore::Sealed) -> String {
 fn text_report(report: &Found) -> String {
     let Found { args, source, scenario, found, shrunk, sealed, seconds, cut } = *report;
     let name = args.file.display();
-    let interrupted = cut.map_or(String::new(), |(signal, phase)| interrupted_words(signal, phase));
+    let interrupted = cut.map_or(String::new(), |(signal, phase)| interrupted_words(signal, phase, found));
     if args.strategy != StrategyArg::Exhaustive {
         let how = if args.strategy == StrategyArg::Pct {
             format!("PCT (depth {})", args.pct_depth)
@@ -338,7 +347,8 @@ fn json_report(report: &Found) -> String {
         "holds": found.holds(),
         "complete": found.incomplete.is_none(),
         "incomplete": found.incomplete,
-        // `SIGINT` or `SIGTERM` when one stopped the exploration (then `complete` is false).
+        // `SIGINT` or `SIGTERM` when one cut the command short (`complete` says whether the exploration
+        // itself reached its end: a cut while shrinking or sealing leaves it whole).
         "interrupted_by": report.cut.map(|(signal, _)| crate::stop::signal_name(signal)),
         // `exploring`, `shrinking` or `sealing`: what was cut (`complete` says whether the exploration was).
         "interrupted_while": report.cut.map(|(_, phase)| phase),

@@ -7,8 +7,9 @@ use std::sync::atomic::{AtomicI32, Ordering};
 /// The signal (`SIGINT` or `SIGTERM`) that asked the runner to stop, or 0.
 pub static STOP_SIGNAL: AtomicI32 = AtomicI32::new(0);
 
+/// The first signal stays: the report and the exit status name the one that stopped the command.
 extern "C" fn on_stop_signal(signal: libc::c_int) {
-    STOP_SIGNAL.store(signal, Ordering::SeqCst);
+    let _ = STOP_SIGNAL.compare_exchange(0, signal, Ordering::SeqCst, Ordering::SeqCst);
 }
 
 /// Installs the `SIGINT`/`SIGTERM` handlers that raise the flag. A second signal does not end the

@@ -1439,6 +1439,8 @@ fn a_new_text_explored_while_an_old_one_runs_ends_the_old_worker_and_gets_its_ow
     wait_step(&browser, "step 0 /");
     browser.click("#explore-all");
     wait_text(&browser, "#explore-progress", " states, ");
+    let busy = cpu_used_over(&browser, Duration::from_secs(2));
+    assert!(busy > 1.0, "the exploring worker used {busy:.2} s of CPU in 2 s");
     // Another scenario, picked while the worker explores: the old exploration is not this text's, so
     // the panel offers to explore the new one.
     choose_scenario(&browser, "pipe-parent-child");

@@ -130,8 +130,13 @@ impl Browser {
             processes.push((pid, number(1) as u32, number(11) + number(12)));
         }
         let mut tree = vec![self.driver.id()];
+        let mut seen = std::collections::BTreeSet::new();
         let mut ticks = 0;
         while let Some(parent) = tree.pop() {
+            // Each process once, even if a pid reused while /proc was read made a loop.
+            if !seen.insert(parent) {
+                continue;
+            }
             for (pid, ppid, used) in &processes {
                 if *pid == parent {
                     ticks += used;
