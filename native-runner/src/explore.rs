@@ -347,10 +347,10 @@ fn json_report(report: &Found) -> String {
         "holds": found.holds(),
         "complete": found.incomplete.is_none(),
         "incomplete": found.incomplete,
-        // `SIGINT` or `SIGTERM` when one cut the command short (`complete` says whether the exploration
-        // itself reached its end: a cut while shrinking or sealing leaves it whole).
+        // `SIGINT` or `SIGTERM` when one cut the command short, and the phase it cut: `exploring`,
+        // `shrinking` or `sealing` (`complete` says whether the exploration itself reached its end: a cut
+        // while shrinking or sealing leaves it whole).
         "interrupted_by": report.cut.map(|(signal, _)| crate::stop::signal_name(signal)),
-        // `exploring`, `shrinking` or `sealing`: what was cut (`complete` says whether the exploration was).
         "interrupted_while": report.cut.map(|(_, phase)| phase),
         "schedules": found.schedules().to_string(),
         "states": found.nodes,

@@ -322,7 +322,7 @@ struct Explorer<'a> {
     stop: Stop<'a>,
 }
 
-/// Asked before each new node (and, when sampling, after each run) whether to stop where the
+/// Asked before each new node (and, when sampling, before each run) whether to stop where the
 /// exploration has got: the reason to stop (the exploration then ends as incomplete, with what it has
 /// found and this reason), or `None` to go on. The command line stops so on an interrupt (`SIGINT`).
 pub type Stop<'a> = &'a dyn Fn() -> Option<String>;
@@ -1410,32 +1410,36 @@ mod tests {
     fn an_exploration_asked_to_stop_ends_with_what_it_found_and_says_why() {
         use std::cell::Cell;
         let text = "process a {\n  repeat 4 {\n    sched_yield\n  }\n}\nprocess b {\n  repeat 4 {\n    sched_yield\n  }\n}\nprocess c {\n  repeat 4 {\n    sched_yield\n  }\n}\n";
-        let limits = ExploreLimits { reduction: Reduction::None, ..ExploreLimits::default() };
-        let all = explore(&mut simulation(text), limits, &mut |_| {});
-        assert!(all.incomplete.is_none() && all.nodes > 40, "{} nodes", all.nodes);
-        // Asked before each new node: it says stop at the 21st.
-        let asked = Cell::new(0u64);
-        let stop = || {
-            asked.set(asked.get() + 1);
-            (asked.get() > 20).then(|| "interrupted by SIGINT".to_string())
-        };
-        let mut run = simulation(text);
-        let before = run.kernel().state_hash();
-        let stopped = explore_until(&mut run, limits, &mut |_| {}, &stop);
-        assert_eq!(stopped.incomplete.as_deref(), Some("interrupted by SIGINT"));
-        assert_eq!(stopped.nodes, 20, "no new node after the answer");
-        assert_eq!(asked.get(), 21, "asked once, not again, after it said stop");
-        assert!(stopped.schedules() > 0 && stopped.schedules() < all.schedules(), "{}", stopped.schedules());
-        // What it found is what there is: every outcome, with a schedule that replays to it.
-        for (outcome, reached) in &stopped.outcomes {
-            assert!(all.outcomes.iter().any(|(found, _)| found == outcome), "{outcome:?}");
-            let mut replay = simulation(text);
-            for pid in &reached.shortest {
-                replay.step_as(*pid).expect("replays");
+        // Without reduction and with sleep sets (whose nodes keep the steps they left untried).
+        for reduction in [Reduction::None, Reduction::SleepSets] {
+            let limits = ExploreLimits { reduction, ..ExploreLimits::default() };
+            let all = explore(&mut simulation(text), limits, &mut |_| {});
+            assert!(all.incomplete.is_none() && all.nodes > 40, "{} nodes", all.nodes);
+            // Asked before each new node: it says stop at the 21st.
+            let asked = Cell::new(0u64);
+            let stop = || {
+                asked.set(asked.get() + 1);
+                (asked.get() > 20).then(|| "interrupted by SIGINT".to_string())
+            };
+            let mut run = simulation(text);
+            let before = run.kernel().state_hash();
+            let stopped = explore_until(&mut run, limits, &mut |_| {}, &stop);
+            assert_eq!(stopped.incomplete.as_deref(), Some("interrupted by SIGINT"));
+            assert_eq!(stopped.nodes, 20, "{reduction:?}: no new node after the answer");
+            assert_eq!(asked.get(), 21, "{reduction:?}: asked once, not again, after it said stop");
+            let schedules = stopped.schedules();
+            assert!(schedules > 0 && schedules < all.schedules(), "{reduction:?}: {schedules}");
+            // What it found is what there is: every outcome, with a schedule that replays to it.
+            for (outcome, reached) in &stopped.outcomes {
+                assert!(all.outcomes.iter().any(|(found, _)| found == outcome), "{outcome:?}");
+                let mut replay = simulation(text);
+                for pid in &reached.shortest {
+                    replay.step_as(*pid).expect("replays");
+                }
+                assert_eq!(ended(&replay), *outcome);
             }
-            assert_eq!(ended(&replay), *outcome);
+            assert_eq!(run.kernel().state_hash(), before, "the simulation is left where it stood");
         }
-        assert_eq!(run.kernel().state_hash(), before, "the simulation is left where it stood");
         // Sampling stops between runs.
         let runs = Cell::new(0u64);
         let stop = || {
