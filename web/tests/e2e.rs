@@ -1377,33 +1377,14 @@ fn every_schedule_is_explored_in_a_worker_and_a_bad_one_replays_from_its_link() 
 
 #[test]
 fn a_long_exploration_shows_how_far_it_has_got_and_stops_when_asked_while_the_page_answers() {
-    // The bounded buffer with 300,000 bytes waiting in five pipes of their own: every state carries
-    // them, so the worker takes many seconds to its 200,000 states (15 s natively).
-    let text = library_text("sem-bounded-buffer").replacen(
-        "  buffer = pipe\n",
-        "  buffer = pipe\n  repeat 5 {\n    ballast = pipe\n    write ballast.w 60000 bytes -> 60000\n  }\n",
-        1,
-    );
-    let run = sim_core::share::SharedRun {
-        scenario: text,
-        seed: 0,
-        policy: sim_core::Policy::RoundRobin,
-        forced: Vec::new(),
-        step: 0,
-    };
-    let browser = Browser::start(1280, 900);
-    open(&browser, &format!("{}#{}", playground(), sim_core::share::encode(&run)));
-    wait_step(&browser, "step 0 /");
-    browser.click("#explore-all");
-    let progress = wait_text(&browser, "#explore-progress", " states, ");
+    // Five pipes of ballast: 19 s natively to the page's 200,000 states.
+    let (browser, progress) = exploring_a_ballasted_bounded_buffer(5);
     assert!(progress.contains(" steps, ") && progress.contains(" deep"), "{progress}");
     assert_eq!(browser.text("#explore-all"), "Exploring…");
     // The page answers while the worker explores.
     browser.click("#forward");
     wait_step(&browser, "step 1 /");
-    // The worker keeps a CPU busy while it explores, and none once it is stopped.
-    let busy = cpu_used_over(&browser, Duration::from_secs(2));
-    assert!(busy > 1.0, "the exploring worker used {busy:.2} s of CPU in 2 s");
+    // The worker keeps a CPU busy while it explores (seen above), and none once it is stopped.
     browser.click("#explore-stop");
     let stopped = wait_text(&browser, "#explore-panel", "Stopped after ");
     assert!(!browser.exists("#explore-stop"), "{stopped}");
@@ -1419,28 +1400,9 @@ fn a_long_exploration_shows_how_far_it_has_got_and_stops_when_asked_while_the_pa
 
 #[test]
 fn a_new_text_explored_while_an_old_one_runs_ends_the_old_worker_and_gets_its_own_answer() {
-    // Ten pipes of 60,000 bytes each: this exploration takes 36 s natively to the page's 200,000
-    // states, longer in the browser, so an answer that waited behind it would come after `WAIT`.
-    let text = library_text("sem-bounded-buffer").replacen(
-        "  buffer = pipe\n",
-        "  buffer = pipe\n  repeat 10 {\n    ballast = pipe\n    write ballast.w 60000 bytes -> 60000\n  }\n",
-        1,
-    );
-    assert!(text.contains("ballast"), "the ballast went in");
-    let run = sim_core::share::SharedRun {
-        scenario: text,
-        seed: 0,
-        policy: sim_core::Policy::RoundRobin,
-        forced: Vec::new(),
-        step: 0,
-    };
-    let browser = Browser::start(1280, 900);
-    open(&browser, &format!("{}#{}", playground(), sim_core::share::encode(&run)));
-    wait_step(&browser, "step 0 /");
-    browser.click("#explore-all");
-    wait_text(&browser, "#explore-progress", " states, ");
-    let busy = cpu_used_over(&browser, Duration::from_secs(2));
-    assert!(busy > 1.0, "the exploring worker used {busy:.2} s of CPU in 2 s");
+    // Ten pipes of ballast: 36 s natively to the page's 200,000 states, longer in the browser, so an
+    // answer that waited behind this exploration would come after `WAIT`.
+    let (browser, _) = exploring_a_ballasted_bounded_buffer(10);
     // Another scenario, picked while the worker explores: the old exploration is not this text's, so
     // the panel offers to explore the new one.
     choose_scenario(&browser, "pipe-parent-child");
@@ -1468,6 +1430,32 @@ fn a_new_text_explored_while_an_old_one_runs_ends_the_old_worker_and_gets_its_ow
     // And the old exploration no longer uses the CPU.
     let idle = cpu_used_after_grace(&browser);
     assert!(idle < 0.5, "the browser used {idle:.2} s of CPU in 2 s: the old exploration still runs");
+}
+
+/// A browser exploring the bounded buffer with `pipes` pipes of 60,000 waiting bytes each besides its
+/// own (every state carries them, so the worker takes many seconds to its 200,000 states), once its
+/// progress shows and it is seen keeping a CPU busy; with the progress's words.
+fn exploring_a_ballasted_bounded_buffer(pipes: u32) -> (Browser, String) {
+    let ballast = format!(
+        "  buffer = pipe\n  repeat {pipes} {{\n    ballast = pipe\n    write ballast.w 60000 bytes -> 60000\n  }}\n"
+    );
+    let text = library_text("sem-bounded-buffer").replacen("  buffer = pipe\n", &ballast, 1);
+    assert!(text.contains("ballast"), "the ballast went in");
+    let run = sim_core::share::SharedRun {
+        scenario: text,
+        seed: 0,
+        policy: sim_core::Policy::RoundRobin,
+        forced: Vec::new(),
+        step: 0,
+    };
+    let browser = Browser::start(1280, 900);
+    open(&browser, &format!("{}#{}", playground(), sim_core::share::encode(&run)));
+    wait_step(&browser, "step 0 /");
+    browser.click("#explore-all");
+    let progress = wait_text(&browser, "#explore-progress", " states, ");
+    let busy = cpu_used_over(&browser, Duration::from_secs(2));
+    assert!(busy > 1.0, "the exploring worker used {busy:.2} s of CPU in 2 s");
+    (browser, progress)
 }
 
 /// The CPU time the browser's processes use over the next `window`.
