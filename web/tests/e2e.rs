@@ -1349,20 +1349,7 @@ fn every_schedule_is_explored_in_a_worker_and_a_bad_one_replays_from_its_link() 
     browser.goto(&format!("{}#{}", playground(), sim_core::share::encode(&run)));
     wait_step(&browser, "step 0 /");
     browser.click("#explore-all");
-    // The same count of classes of schedules as the explorer finds natively with sleep sets, as
-    // `ipclab explore` does by default.
-    let scenario = sim_core::parse(race).expect("parses");
-    let config = sim_core::RunConfig { follow_schedule: false, ..sim_core::RunConfig::default() };
-    let mut simulation = sim_core::Simulation::new(&scenario, config).expect("starts");
-    let limits = sim_core::explore::ExploreLimits {
-        reduction: sim_core::explore::Reduction::SleepSets,
-        ..sim_core::explore::ExploreLimits::default()
-    };
-    let found = sim_core::explore::explore(&mut simulation, limits, &mut |_| {});
-    let summary = wait_text(&browser, "#explore-panel", "ways to end over");
-    assert!(summary.contains(&format!("over {} classes of schedules", found.schedules())), "{summary}");
-    let rows = browser.script("return document.querySelectorAll('.explored-row:not(.declared)').length;", Vec::new());
-    assert_eq!(rows.as_u64(), Some(found.outcomes.len() as u64), "{summary}");
+    let (scenario, found) = panel_agrees_with_the_explorer(&browser, race);
     // The page stayed the page: the explored scenario is still on screen, at its step.
     wait_step(&browser, "step 0 /");
     // A bad outcome's link opens its shortest schedule at the step where it goes wrong (its failed
@@ -1415,7 +1402,20 @@ fn a_new_text_explored_while_an_old_one_runs_ends_the_old_worker_and_gets_its_ow
     assert!(!browser.exists("#explore-stop"), "the old exploration's Stop is not the new text's");
     browser.click("#explore-all");
     // The old worker was ended: the new text's answer does not wait for its 200,000 states.
-    let scenario = sim_core::parse(library_text("pipe-parent-child")).expect("parses");
+    panel_agrees_with_the_explorer(&browser, library_text("pipe-parent-child"));
+    // And the old exploration no longer uses the CPU.
+    let idle = cpu_used_after_grace(&browser);
+    assert!(idle < 0.5, "the browser used {idle:.2} s of CPU in 2 s: the old exploration still runs");
+}
+
+/// Waits for the exploring panel's answer for `text`, and checks it against the explorer run natively
+/// with sleep sets, as `ipclab explore` does by default: the same count of classes of schedules, and
+/// a row for each outcome. Returns the scenario and what the explorer found.
+fn panel_agrees_with_the_explorer(
+    browser: &Browser,
+    text: &str,
+) -> (sim_core::Scenario, sim_core::explore::Exploration) {
+    let scenario = sim_core::parse(text).expect("parses");
     let config = sim_core::RunConfig { follow_schedule: false, ..sim_core::RunConfig::default() };
     let mut simulation = sim_core::Simulation::new(&scenario, config).expect("starts");
     let limits = sim_core::explore::ExploreLimits {
@@ -1423,13 +1423,11 @@ fn a_new_text_explored_while_an_old_one_runs_ends_the_old_worker_and_gets_its_ow
         ..sim_core::explore::ExploreLimits::default()
     };
     let found = sim_core::explore::explore(&mut simulation, limits, &mut |_| {});
-    let summary = wait_text(&browser, "#explore-panel", " to end over ");
-    assert!(summary.contains(&format!(" over {} ", found.schedules())), "{summary}");
+    let summary = wait_text(browser, "#explore-panel", " to end over ");
+    assert!(summary.contains(&format!(" over {} classes of schedules", found.schedules())), "{summary}");
     let rows = browser.script("return document.querySelectorAll('.explored-row:not(.declared)').length;", Vec::new());
     assert_eq!(rows.as_u64(), Some(found.outcomes.len() as u64), "{summary}");
-    // And the old exploration no longer uses the CPU.
-    let idle = cpu_used_after_grace(&browser);
-    assert!(idle < 0.5, "the browser used {idle:.2} s of CPU in 2 s: the old exploration still runs");
+    (scenario, found)
 }
 
 /// A browser exploring the bounded buffer with `pipes` pipes of 60,000 waiting bytes each besides its
