@@ -227,14 +227,18 @@ fn outcome_table(
         for verdict in &verdicts {
             out.push_str(&format!(
                 "  {:<9} {}  ({} {counted} show it, {} do not){}\n",
-                if verdict.holds { "holds" } else { "REFUTED" },
+                verdict.word(),
                 verdict.title,
                 with_commas(verdict.witnesses),
                 with_commas(verdict.others),
-                match (verdict.holds, verdict.quantifier) {
-                    (false, "sometimes") => "  <- never seen",
-                    (false, _) => "  <- fails",
-                    _ => "",
+                match (verdict.holds, verdict.settled, verdict.quantifier) {
+                    (false, true, "sometimes") => "  <- never seen".to_string(),
+                    (false, true, _) => "  <- fails".to_string(),
+                    (true, false, _) =>
+                        format!("  <- no {counted} explored refute it, but not every schedule was explored"),
+                    (false, false, _) =>
+                        format!("  <- no {counted} explored show it, but not every schedule was explored"),
+                    (true, true, _) => String::new(),
                 }
             ));
         }
@@ -367,6 +371,8 @@ fn json_report(report: &Found) -> String {
                 "title": verdict.title,
                 "quantifier": verdict.quantifier,
                 "holds": verdict.holds,
+                // False when not every schedule was explored and no schedule explored settles it.
+                "settled": verdict.settled,
                 "witnesses": verdict.witnesses.to_string(),
                 "others": verdict.others.to_string(),
             }))

@@ -270,3 +270,38 @@ fn ctrl_c_stops_an_exploration_and_reports_what_it_found_so_far() {
     assert_eq!(value["interrupted_by"], serde_json::Value::Null);
     assert_eq!(value["interrupted_while"], serde_json::Value::Null);
 }
+
+#[test]
+fn a_cut_exploration_leaves_the_verdicts_it_cannot_settle_open() {
+    let file = scenario("fifo-open-before-mkfifo.ipc");
+    // To its end: each declared outcome holds, settled.
+    let (code, text, stderr) = explore(&["--format", "json", "--quiet"], &file);
+    assert_eq!(code, Some(0), "{stderr}");
+    let json: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    for verdict in json["declared"].as_array().unwrap() {
+        assert_eq!((verdict["holds"].as_bool(), verdict["settled"].as_bool()), (Some(true), Some(true)), "{verdict}");
+    }
+    // Cut at 40 states: a `sometimes` shown is settled; the `never` no schedule refuted is not, nor is
+    // the `sometimes` not yet seen (which makes the exit status 1: not shown).
+    let (code, text, _) = explore(&["--max-states", "40", "--quiet"], &file);
+    assert_eq!(code, Some(1), "{text}");
+    let declared: Vec<&str> = text.lines().skip_while(|line| *line != "declared outcomes:").skip(1).take(3).collect();
+    assert!(declared[0].starts_with("  not seen  sometimes \"the writer looks before"), "{declared:?}");
+    assert!(
+        declared[0].ends_with("<- no classes explored show it, but not every schedule was explored"),
+        "{declared:?}"
+    );
+    assert!(declared[1].starts_with("  holds     sometimes \"the FIFO is there"), "{declared:?}");
+    assert!(declared[2].starts_with("  unproven  never \"a deadlock\""), "{declared:?}");
+    let (_, text, _) = explore(&["--max-states", "40", "--quiet", "--format", "json"], &file);
+    let json: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    let settled: Vec<_> =
+        json["declared"].as_array().unwrap().iter().map(|v| v["settled"].as_bool().unwrap()).collect();
+    assert_eq!(settled, [false, true, false]);
+    // Random runs never settle a `never`, however many.
+    let (_, text, _) = explore(&["--strategy", "random", "--runs", "50", "--quiet"], &file);
+    assert!(
+        text.contains("  unproven  never \"a deadlock\"  (0 runs show it, 50 do not)  <- no runs explored refute it"),
+        "{text}"
+    );
+}

@@ -173,6 +173,10 @@ pub struct Exploration {
     /// The reduction used: with one, each outcome's `schedules` counts the schedules explored, each
     /// standing for a class of schedules that differ only in the order of independent steps.
     pub reduction: Reduction,
+    /// Whether the schedules explored stand for every schedule: an exhaustive exploration that reached
+    /// its end with no bound on preemptions. Sampling, a bound and a cut leave schedules out, so that a
+    /// declared outcome none of them refutes is not yet shown to hold ([`Verdict::settled`]).
+    pub every_schedule: bool,
 }
 
 /// A declared outcome's verdict over the schedules explored: how many show it (witnesses) and how
@@ -186,12 +190,31 @@ pub struct Verdict {
     pub others: u128,
     /// `always`: no schedule without it; `never`: no schedule with it; `sometimes`: one with it.
     pub holds: bool,
+    /// Whether the verdict is final: a schedule that refutes `always` or `never` or shows `sometimes`
+    /// settles it on its own; the other way round takes every schedule, explored to its end (no
+    /// schedule cut at the depth limit, whose continuations were not explored).
+    pub settled: bool,
+}
+
+impl Verdict {
+    /// The verdict in a word: `holds`, `REFUTED` (both settled), `unproven` (no schedule explored
+    /// refutes it, but not every schedule was explored) or `not seen` (`sometimes`, not shown by the
+    /// schedules explored, nor ruled out).
+    pub fn word(&self) -> &'static str {
+        match (self.holds, self.settled) {
+            (true, true) => "holds",
+            (false, true) => "REFUTED",
+            (true, false) => "unproven",
+            (false, false) => "not seen",
+        }
+    }
 }
 
 impl Exploration {
     /// The verdict on each of `program`'s declared outcomes, over the schedules explored.
     pub fn verdicts(&self, program: &crate::lang::compile::Program) -> Vec<Verdict> {
         use crate::lang::ast::Quantifier;
+        let every = self.every_schedule && self.outcomes.iter().all(|(outcome, _)| outcome.ending != "depth-limit");
         program
             .outcomes
             .iter()
@@ -210,7 +233,16 @@ impl Exploration {
                     Quantifier::Never => witnesses == 0,
                     Quantifier::Sometimes => witnesses > 0,
                 };
-                Verdict { title: declared.title(), quantifier: declared.quantifier.word(), witnesses, others, holds }
+                // One schedule settles a refutation of `always` or `never`, or a `sometimes` seen.
+                let settled = every || holds == (declared.quantifier == Quantifier::Sometimes);
+                Verdict {
+                    title: declared.title(),
+                    quantifier: declared.quantifier.word(),
+                    witnesses,
+                    others,
+                    holds,
+                    settled,
+                }
             })
             .collect()
     }
@@ -378,6 +410,7 @@ pub fn explore_until(
             incomplete: Some(why),
             cycles: 0,
             reduction: limits.reduction,
+            every_schedule: false,
         };
     }
     let tracked = simulation.config().track_footprints;
@@ -420,6 +453,7 @@ pub fn explore_until(
         nodes: explorer.progress.nodes,
         reused: explorer.progress.reused,
         steps: explorer.progress.steps,
+        every_schedule: explorer.incomplete.is_none() && limits.max_preemptions.is_none(),
         incomplete: explorer.incomplete,
         cycles: explorer.cycles,
         reduction: limits.reduction,
@@ -1055,6 +1089,7 @@ pub fn sample_until(
         incomplete,
         cycles: 0,
         reduction: Reduction::None,
+        every_schedule: false,
     }
 }
 

@@ -106,6 +106,11 @@ fn the_outcomes_the_library_declares_hold_over_every_schedule_explored() {
         for verdict in &verdicts {
             declared += 1;
             assert!(verdict.holds, "{}: {verdict:?}", path.display());
+            // Settled on every schedule, or, when the exploration was cut, only by a schedule that shows
+            // a `sometimes`.
+            let every = found.incomplete.is_none();
+            assert_eq!(verdict.settled, every || verdict.quantifier == "sometimes", "{}: {verdict:?}", path.display());
+            assert_eq!(verdict.word(), if verdict.settled { "holds" } else { "unproven" });
             // An `always` or `sometimes` that holds is shown by some schedule; a `never` by none.
             assert_eq!(verdict.witnesses > 0, verdict.quantifier != "never", "{}: {verdict:?}", path.display());
         }
@@ -119,4 +124,45 @@ fn the_outcomes_the_library_declares_hold_over_every_schedule_explored() {
     assert_eq!(verdicts.iter().map(|verdict| verdict.holds).collect::<Vec<_>>(), [false, false]);
     assert_eq!(verdicts[0].witnesses, 0);
     assert_eq!(verdicts[1].others, 0);
+    assert!(verdicts.iter().all(|verdict| verdict.settled && verdict.word() == "REFUTED"), "{verdicts:?}");
+}
+
+#[test]
+fn a_verdict_is_settled_by_every_schedule_or_by_one_that_decides_it() {
+    use sim_core::explore::{sample, Strategy};
+    let text = format!(
+        "{}\noutcome always \"ends\" {{\n  all-exited\n}}\n\noutcome never \"a deadlock\" {{\n  deadlock\n}}\n\n\
+         outcome sometimes \"a deadlock\" {{\n  deadlock\n}}\n",
+        text("sem-mutex")
+    );
+    let scenario = sim_core::parse(&text).unwrap();
+    let program = sim_core::lang::compile::Program::compile(&scenario).unwrap();
+    let simulation =
+        || Simulation::new(&scenario, RunConfig { follow_schedule: false, ..RunConfig::default() }).unwrap();
+    let words = |found: &Exploration| found.verdicts(&program).iter().map(|verdict| verdict.word()).collect::<Vec<_>>();
+    // Every schedule: each verdict is final, the `sometimes` refuted.
+    let every = explore(&mut simulation(), ExploreLimits::default(), &mut |_| {});
+    assert!(every.every_schedule && every.incomplete.is_none());
+    assert_eq!(words(&every), ["holds", "holds", "REFUTED"]);
+    // Cut after a few states, or by a bound on preemptions, or sampled: the same counts settle nothing
+    // (no schedule refutes the first two, none shows the third).
+    let cut = explore(&mut simulation(), ExploreLimits { max_nodes: 30, ..ExploreLimits::default() }, &mut |_| {});
+    assert!(!cut.every_schedule && cut.incomplete.is_some() && !cut.outcomes.is_empty(), "{cut:?}");
+    assert_eq!(words(&cut), ["unproven", "unproven", "not seen"]);
+    let bounded = ExploreLimits {
+        max_preemptions: Some(0),
+        reduction: sim_core::explore::Reduction::None,
+        ..ExploreLimits::default()
+    };
+    let bounded = explore(&mut simulation(), bounded, &mut |_| {});
+    assert!(!bounded.every_schedule && bounded.incomplete.is_none());
+    assert_eq!(words(&bounded), ["unproven", "unproven", "not seen"]);
+    let sampled = sample(&mut simulation(), Strategy::Random, 20, 7, &mut |_| {});
+    assert!(!sampled.every_schedule);
+    assert_eq!(words(&sampled), ["unproven", "unproven", "not seen"]);
+    // Every schedule, but cut at a depth: what comes after the cut was not explored. The `always` is
+    // refuted by the cut schedules (they did not end so), the `never` is not settled.
+    let shallow = explore(&mut simulation(), ExploreLimits { max_depth: 4, ..ExploreLimits::default() }, &mut |_| {});
+    assert!(shallow.every_schedule && shallow.outcomes.iter().any(|(outcome, _)| outcome.ending == "depth-limit"));
+    assert_eq!(words(&shallow), ["REFUTED", "unproven", "not seen"]);
 }

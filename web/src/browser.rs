@@ -349,7 +349,7 @@ fn read_report(data: &JsValue) -> Result<crate::state::ExploreReport, String> {
             .collect(),
         declared: list(data, "declared")
             .iter()
-            .map(|verdict| (text(verdict, "words"), flag(verdict, "holds")))
+            .map(|verdict| (text(verdict, "words"), flag(verdict, "settled").then(|| flag(verdict, "holds"))))
             .collect(),
     })
 }

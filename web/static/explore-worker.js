@@ -21,6 +21,13 @@ const describe = (outcome) => {
   return `${ends(outcome)} (${processes})${failed}`;
 };
 
+// A verdict that the schedules explored do not settle (the exploration was cut) says only what they show.
+const settledWords = (verdict) => {
+  if (verdict.settled) return verdict.holds ? 'holds' : 'refuted';
+  return verdict.holds ? 'not refuted by the schedules explored, which are not all of them'
+    : 'not seen in the schedules explored, which are not all of them';
+};
+
 self.onmessage = async (event) => {
   const { id, scenario, maxStates } = event.data;
   try {
@@ -51,8 +58,9 @@ self.onmessage = async (event) => {
         }),
       })),
       declared: found.declared.map((verdict) => ({
-        words: `${verdict.title}: ${verdict.holds ? 'holds' : 'refuted'} (${verdict.witnesses} with it, ${verdict.others} without)`,
+        words: `${verdict.title}: ${settledWords(verdict)} (${verdict.witnesses} with it, ${verdict.others} without)`,
         holds: verdict.holds,
+        settled: verdict.settled,
       })),
     });
   } catch (error) {

@@ -1363,6 +1363,32 @@ fn every_schedule_is_explored_in_a_worker_and_a_bad_one_replays_from_its_link() 
 }
 
 #[test]
+fn a_cut_exploration_leaves_the_declared_outcome_it_cannot_settle_open() {
+    // The bounded buffer has some 2.5 million states; the page explores 200,000 of them. No schedule
+    // explored refutes its `always`, but that is not every schedule.
+    let run = sim_core::share::SharedRun {
+        scenario: library_text("sem-bounded-buffer").to_string(),
+        seed: 0,
+        policy: sim_core::Policy::RoundRobin,
+        forced: Vec::new(),
+        step: 0,
+    };
+    let browser = Browser::start(1280, 900);
+    browser.goto("about:blank");
+    browser.goto(&format!("{}#{}", playground(), sim_core::share::encode(&run)));
+    wait_step(&browser, "step 0 /");
+    browser.click("#explore-all");
+    let summary = wait_text(&browser, "#explore-panel", " to end over ");
+    assert!(summary.contains("; not every schedule: stopped at the limit of 200000 nodes"), "{summary}");
+    let declared = browser.text(".explored-row.declared");
+    assert!(
+        declared.contains("never more than three items in the buffer\": not refuted by the schedules explored, which are not all of them"),
+        "{declared}"
+    );
+    assert!(browser.exists(".explored-row.declared.open") && !browser.exists(".explored-row.declared.good"));
+}
+
+#[test]
 fn a_long_exploration_shows_how_far_it_has_got_and_stops_when_asked_while_the_page_answers() {
     // Five pipes of ballast: 19 s natively to the page's 200,000 states.
     let (browser, progress) = exploring_a_ballasted_bounded_buffer(5);

@@ -75,7 +75,7 @@ export interface Exploration {
   /** Times a schedule came back to a state it had passed; it ends `cycle` there (counts are then approximate). */
   cycles: number;
   /** The verdict on each `outcome always|sometimes|never` the scenario declares: schedules that show it and that do not. */
-  declared: { title: string; quantifier: "always" | "sometimes" | "never"; holds: boolean; witnesses: string; others: string }[];
+  declared: { title: string; quantifier: "always" | "sometimes" | "never"; holds: boolean; settled: boolean; witnesses: string; others: string }[];
   /** `firstBadStep`: where the shortest schedule first goes wrong (its first failed expectation), else its length. */
   outcomes: { ending: string; holds: boolean; processes: { pid: number; name: string; end: string }[]; failures: string[]; schedules: string; shortest: number[]; firstBadStep: number }[];
 }
@@ -394,6 +394,9 @@ struct DeclaredVerdict {
     title: String,
     quantifier: &'static str,
     holds: bool,
+    /// Whether `holds` is final: false when not every schedule was explored (a cut, a bound) and no
+    /// schedule explored settles it (one that refutes `always` or `never`, or shows `sometimes`).
+    settled: bool,
     /// Counts that can pass 2^53, as strings of digits.
     witnesses: String,
     others: String,
@@ -495,6 +498,7 @@ pub fn explore(
             title: verdict.title,
             quantifier: verdict.quantifier,
             holds: verdict.holds,
+            settled: verdict.settled,
             witnesses: verdict.witnesses.to_string(),
             others: verdict.others.to_string(),
         })

@@ -219,7 +219,13 @@ fn explore_lists_every_outcome_with_its_schedules_and_refuses_bad_limits() {
     let verdict = declared.get(0);
     assert_eq!(get(&verdict, "quantifier").as_string().as_deref(), Some("sometimes"));
     assert_eq!(get(&verdict, "holds").as_bool(), Some(true));
+    assert_eq!(get(&verdict, "settled").as_bool(), Some(true), "a schedule that shows a `sometimes` settles it");
     assert_eq!(get(&verdict, "witnesses").as_string().as_deref(), Some("82293309"));
+    // Cut before any schedule ends: the `sometimes` is not seen, and not ruled out.
+    let cut = explore(text, Some(options(r#"{"maxStates": 3}"#))).unwrap();
+    let verdict = js_sys::Array::from(&get(&cut, "declared")).get(0);
+    assert_eq!(get(&verdict, "holds").as_bool(), Some(false));
+    assert_eq!(get(&verdict, "settled").as_bool(), Some(false));
 }
 
 #[wasm_bindgen_test]

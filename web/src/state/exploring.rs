@@ -28,8 +28,9 @@ pub struct ExploreReport {
     /// Why it stopped early (empty when it finished).
     pub incomplete: String,
     pub outcomes: Vec<ExploredRow>,
-    /// Each declared outcome's verdict in words, and whether it holds.
-    pub declared: Vec<(String, bool)>,
+    /// Each declared outcome's verdict in words, and whether it holds (`None` when the schedules explored,
+    /// not all of them, do not settle it).
+    pub declared: Vec<(String, Option<bool>)>,
 }
 
 impl ExploreReport {

@@ -191,7 +191,11 @@ fn explored(exploring: &Exploring, send: &Callback<Msg>) -> Html {
                             </li>
                         }) }
                         { for report.declared.iter().map(|(words, holds)| html! {
-                            <li class={classes!("explored-row", "declared", if *holds { "good" } else { "bad" })}>{format!("outcome {words}")}</li>
+                            <li class={classes!("explored-row", "declared", match holds {
+                                Some(true) => "good",
+                                Some(false) => "bad",
+                                None => "open",
+                            })}>{format!("outcome {words}")}</li>
                         }) }
                     </ul>
                 </div>
