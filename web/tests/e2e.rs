@@ -1366,17 +1366,8 @@ fn every_schedule_is_explored_in_a_worker_and_a_bad_one_replays_from_its_link() 
 fn a_cut_exploration_leaves_the_declared_outcome_it_cannot_settle_open() {
     // The bounded buffer has some 2.5 million states; the page explores 200,000 of them. No schedule
     // explored refutes its `always`, but that is not every schedule.
-    let run = sim_core::share::SharedRun {
-        scenario: library_text("sem-bounded-buffer").to_string(),
-        seed: 0,
-        policy: sim_core::Policy::RoundRobin,
-        forced: Vec::new(),
-        step: 0,
-    };
     let browser = Browser::start(1280, 900);
-    browser.goto("about:blank");
-    browser.goto(&format!("{}#{}", playground(), sim_core::share::encode(&run)));
-    wait_step(&browser, "step 0 /");
+    open_library_at(&browser, "sem-bounded-buffer", 0);
     browser.click("#explore-all");
     let summary = wait_text(&browser, "#explore-panel", " to end over ");
     assert!(summary.contains("; not every schedule: stopped at the limit of 200000 nodes"), "{summary}");
