@@ -235,9 +235,9 @@ fn outcome_table(
                     (false, true, "sometimes") => "  <- never seen".to_string(),
                     (false, true, _) => "  <- fails".to_string(),
                     (true, false, _) =>
-                        format!("  <- no {counted} explored refute it, but not every schedule was explored"),
+                        format!("  <- none of the {counted} that ended refutes it; not every schedule was explored"),
                     (false, false, _) =>
-                        format!("  <- no {counted} explored show it, but not every schedule was explored"),
+                        format!("  <- none of the {counted} that ended shows it; not every schedule was explored"),
                     (true, true, _) => String::new(),
                 }
             ));

@@ -190,13 +190,54 @@ pub struct Verdict {
     pub others: u128,
     /// `always`: no schedule without it; `never`: no schedule with it; `sometimes`: one with it.
     pub holds: bool,
-    /// Whether the verdict is final: a schedule that refutes `always` or `never` or shows `sometimes`
-    /// settles it on its own; the other way round takes every schedule, explored to its end (no
-    /// schedule cut at the depth limit, whose continuations were not explored).
+    /// Whether the verdict is final: a schedule that ended and refutes `always` or `never` or shows
+    /// `sometimes` settles it on its own; the other way round takes every schedule, explored to its end
+    /// (none cut at the depth limit, whose continuations were not explored). A schedule cut at the depth
+    /// limit counts among the witnesses or the others but refutes or shows nothing.
     pub settled: bool,
 }
 
 impl Verdict {
+    /// The verdict on `declared` from ways schedules end: whether they show it, how they end, and how
+    /// many; `every`: whether they stand for every schedule (see [`Verdict::settled`]).
+    pub fn of(
+        declared: &crate::lang::compile::DeclaredOutcome,
+        ways: impl Iterator<Item = (bool, impl AsRef<str>, u128)>,
+        every: bool,
+    ) -> Verdict {
+        use crate::lang::ast::Quantifier;
+        let (mut witnesses, mut others) = (0u128, 0u128);
+        // Whether a schedule that ended shows it, and whether one does not. A schedule cut at the
+        // depth limit did not end: what it shows is not what its continuations would.
+        let (mut shown, mut missed) = (false, false);
+        for (shows, ending, schedules) in ways {
+            if shows {
+                witnesses = witnesses.saturating_add(schedules);
+            } else {
+                others = others.saturating_add(schedules);
+            }
+            if ending.as_ref() != "depth-limit" {
+                shown |= shows;
+                missed |= !shows;
+            }
+        }
+        // One schedule that ended refutes `always` or `never`, or shows `sometimes`; the other way
+        // round (an `always` or a `never` that holds, a `sometimes` that cannot happen) takes every one.
+        let (holds, decided) = match declared.quantifier {
+            Quantifier::Always => (!missed, missed),
+            Quantifier::Never => (!shown, shown),
+            Quantifier::Sometimes => (shown, shown),
+        };
+        Verdict {
+            title: declared.title(),
+            quantifier: declared.quantifier.word(),
+            witnesses,
+            others,
+            holds,
+            settled: decided || every,
+        }
+    }
+
     /// The verdict in a word: `holds`, `REFUTED` (both settled), `unproven` (no schedule explored
     /// refutes it, but not every schedule was explored) or `not seen` (`sometimes`, not shown by the
     /// schedules explored, nor ruled out).
@@ -213,36 +254,13 @@ impl Verdict {
 impl Exploration {
     /// The verdict on each of `program`'s declared outcomes, over the schedules explored.
     pub fn verdicts(&self, program: &crate::lang::compile::Program) -> Vec<Verdict> {
-        use crate::lang::ast::Quantifier;
-        let every = self.every_schedule && self.outcomes.iter().all(|(outcome, _)| outcome.ending != "depth-limit");
-        program
-            .outcomes
-            .iter()
-            .enumerate()
-            .map(|(index, declared)| {
-                let (mut witnesses, mut others) = (0u128, 0u128);
-                for (outcome, reached) in &self.outcomes {
-                    if outcome.declared.get(index).copied().unwrap_or(false) {
-                        witnesses = witnesses.saturating_add(reached.schedules);
-                    } else {
-                        others = others.saturating_add(reached.schedules);
-                    }
-                }
-                let holds = match declared.quantifier {
-                    Quantifier::Always => others == 0,
-                    Quantifier::Never => witnesses == 0,
-                    Quantifier::Sometimes => witnesses > 0,
-                };
-                // One schedule settles a refutation of `always` or `never`, or a `sometimes` seen.
-                let settled = every || holds == (declared.quantifier == Quantifier::Sometimes);
-                Verdict {
-                    title: declared.title(),
-                    quantifier: declared.quantifier.word(),
-                    witnesses,
-                    others,
-                    holds,
-                    settled,
-                }
+        let every = self.every_schedule && !self.outcomes.iter().any(|(outcome, _)| outcome.ending == "depth-limit");
+        (0..program.outcomes.len())
+            .map(|index| {
+                let ways = self.outcomes.iter().map(|(outcome, reached)| {
+                    (outcome.declared.get(index).copied().unwrap_or(false), outcome.ending.as_str(), reached.schedules)
+                });
+                Verdict::of(&program.outcomes[index], ways, every)
             })
             .collect()
     }
@@ -1098,7 +1116,8 @@ pub fn sample_until(
 /// simulation is put back where it stood.
 pub fn what_else(simulation: &mut Simulation, limits: ExploreLimits) -> Vec<(Pid, Exploration)> {
     // The futures split by the next process add up to the whole: counts of schedules, not of classes.
-    let limits = ExploreLimits { reduction: Reduction::None, ..limits };
+    // Every continuation: a bound on preemptions would leave some out.
+    let limits = ExploreLimits { reduction: Reduction::None, max_preemptions: None, ..limits };
     let here = simulation.checkpoint();
     let mut by_next = Vec::new();
     for pid in simulation.runnable().to_vec() {
@@ -1206,7 +1225,8 @@ pub fn sealed_until(
 ) -> Option<Sealed> {
     let stop = Remembered::new(stop);
     let start = simulation.checkpoint();
-    let limits = ExploreLimits { reduction: Reduction::None, ..limits };
+    // Every continuation: a bound on preemptions would leave some out.
+    let limits = ExploreLimits { reduction: Reduction::None, max_preemptions: None, ..limits };
     // Whether every schedule from the state after `len` steps ends badly (`None`: cannot tell).
     let all_bad = |simulation: &mut Simulation, len: usize| -> Option<bool> {
         simulation.restore(&start);
@@ -1217,9 +1237,13 @@ pub fn sealed_until(
         if stop.said.get() {
             return None;
         }
-        let verdict = found.outcomes.iter().all(|(outcome, _)| bad(outcome));
-        // A good outcome found settles it even in a cut exploration; "all bad" needs them all.
-        (!verdict || found.incomplete.is_none()).then_some(verdict)
+        // A good end found settles it even in a cut exploration; "all bad" needs every schedule, each
+        // to its end (a continuation cut at the depth limit might yet end well or badly).
+        let cut = |outcome: &Outcome| outcome.ending == "depth-limit" && !bad(outcome);
+        if found.outcomes.iter().any(|(outcome, _)| !bad(outcome) && !cut(outcome)) {
+            return Some(false);
+        }
+        (found.every_schedule && !found.outcomes.iter().any(|(outcome, _)| cut(outcome))).then_some(true)
     };
     let result = (|| {
         if !all_bad(simulation, schedule.len())? {
@@ -1573,6 +1597,9 @@ mod tests {
         assert!(step > 0 && step <= reached.shortest.len());
         assert_eq!(found.chosen, Some(reached.shortest[step - 1]));
         assert!(!found.avoid.is_empty(), "another process could have run instead: {found:?}");
+        // Every continuation, whatever bound the exploration that found the run had.
+        let bounded = ExploreLimits { max_preemptions: Some(0), ..ExploreLimits::default() };
+        assert_eq!(sealed(&mut run, &reached.shortest, &bad, bounded).as_ref(), Some(&found));
         // Checked directly: from the sealed prefix every schedule deadlocks; one step earlier, not.
         let from = |len: usize| {
             let mut replay = simulation(text);

@@ -130,25 +130,25 @@ fn the_outcomes_the_library_declares_hold_over_every_schedule_explored() {
 #[test]
 fn a_verdict_is_settled_by_every_schedule_or_by_one_that_decides_it() {
     use sim_core::explore::{sample, Strategy};
-    let text = format!(
+    let declaring = format!(
         "{}\noutcome always \"ends\" {{\n  all-exited\n}}\n\noutcome never \"a deadlock\" {{\n  deadlock\n}}\n\n\
-         outcome sometimes \"a deadlock\" {{\n  deadlock\n}}\n",
+         outcome sometimes \"a deadlock\" {{\n  deadlock\n}}\n\noutcome never \"an end\" {{\n  all-exited\n}}\n",
         text("sem-mutex")
     );
-    let scenario = sim_core::parse(&text).unwrap();
+    let scenario = sim_core::parse(&declaring).unwrap();
     let program = sim_core::lang::compile::Program::compile(&scenario).unwrap();
     let simulation =
         || Simulation::new(&scenario, RunConfig { follow_schedule: false, ..RunConfig::default() }).unwrap();
     let words = |found: &Exploration| found.verdicts(&program).iter().map(|verdict| verdict.word()).collect::<Vec<_>>();
-    // Every schedule: each verdict is final, the `sometimes` refuted.
+    // Every schedule: each verdict is final, the `sometimes` and the last `never` refuted.
     let every = explore(&mut simulation(), ExploreLimits::default(), &mut |_| {});
     assert!(every.every_schedule && every.incomplete.is_none());
-    assert_eq!(words(&every), ["holds", "holds", "REFUTED"]);
-    // Cut after a few states, or by a bound on preemptions, or sampled: the same counts settle nothing
-    // (no schedule refutes the first two, none shows the third).
+    assert_eq!(words(&every), ["holds", "holds", "REFUTED", "REFUTED"]);
+    // Cut after a few states, or by a bound on preemptions, or sampled: no schedule refutes the first
+    // two and none shows the third, which settles none of them; one that ends refutes the last.
     let cut = explore(&mut simulation(), ExploreLimits { max_nodes: 30, ..ExploreLimits::default() }, &mut |_| {});
     assert!(!cut.every_schedule && cut.incomplete.is_some() && !cut.outcomes.is_empty(), "{cut:?}");
-    assert_eq!(words(&cut), ["unproven", "unproven", "not seen"]);
+    assert_eq!(words(&cut), ["unproven", "unproven", "not seen", "REFUTED"]);
     let bounded = ExploreLimits {
         max_preemptions: Some(0),
         reduction: sim_core::explore::Reduction::None,
@@ -156,13 +156,33 @@ fn a_verdict_is_settled_by_every_schedule_or_by_one_that_decides_it() {
     };
     let bounded = explore(&mut simulation(), bounded, &mut |_| {});
     assert!(!bounded.every_schedule && bounded.incomplete.is_none());
-    assert_eq!(words(&bounded), ["unproven", "unproven", "not seen"]);
+    assert_eq!(words(&bounded), ["unproven", "unproven", "not seen", "REFUTED"]);
     let sampled = sample(&mut simulation(), Strategy::Random, 20, 7, &mut |_| {});
     assert!(!sampled.every_schedule);
-    assert_eq!(words(&sampled), ["unproven", "unproven", "not seen"]);
-    // Every schedule, but cut at a depth: what comes after the cut was not explored. The `always` is
-    // refuted by the cut schedules (they did not end so), the `never` is not settled.
+    assert_eq!(words(&sampled), ["unproven", "unproven", "not seen", "REFUTED"]);
+    // Every schedule, but each cut at a depth before it ends: what comes after the cut was not
+    // explored, so the cut schedules, counted among those that do not show the `always`, refute nothing.
     let shallow = explore(&mut simulation(), ExploreLimits { max_depth: 4, ..ExploreLimits::default() }, &mut |_| {});
-    assert!(shallow.every_schedule && shallow.outcomes.iter().any(|(outcome, _)| outcome.ending == "depth-limit"));
-    assert_eq!(words(&shallow), ["REFUTED", "unproven", "not seen"]);
+    assert!(shallow.every_schedule && shallow.outcomes.iter().all(|(outcome, _)| outcome.ending == "depth-limit"));
+    let verdicts = shallow.verdicts(&program);
+    assert!(verdicts[0].witnesses == 0 && verdicts[0].others > 0, "{verdicts:?}");
+    assert_eq!(words(&shallow), ["unproven", "unproven", "not seen", "unproven"]);
+    // Cut where the shortest schedules have ended: those that ended settle what they can (none
+    // deadlocks, so the `sometimes` is still not seen, nor ruled out).
+    let ends = |found: &Exploration, ending: &str| found.outcomes.iter().any(|(outcome, _)| outcome.ending == ending);
+    let (limits, some) = (1..100)
+        .map(|depth| ExploreLimits { max_depth: depth, ..ExploreLimits::default() })
+        .map(|limits| (limits, explore(&mut simulation(), limits, &mut |_| {})))
+        .find(|(_, found)| ends(found, "all-exited"))
+        .expect("a depth at which some schedules end");
+    assert!(ends(&some, "depth-limit"), "{some:?}");
+    assert_eq!(words(&some), ["unproven", "unproven", "not seen", "REFUTED"]);
+    // An `always` that a schedule which ended refutes is refuted, cut schedules or not.
+    let deadlocks = format!("{}\noutcome always {{\n  deadlock\n}}\n", text("sem-mutex"));
+    let scenario = sim_core::parse(&deadlocks).unwrap();
+    let program = sim_core::lang::compile::Program::compile(&scenario).unwrap();
+    let mut simulation =
+        Simulation::new(&scenario, RunConfig { follow_schedule: false, ..RunConfig::default() }).unwrap();
+    let some = explore(&mut simulation, limits, &mut |_| {});
+    assert_eq!(some.verdicts(&program)[0].word(), "REFUTED");
 }

@@ -21,7 +21,8 @@ const describe = (outcome) => {
   return `${ends(outcome)} (${processes})${failed}`;
 };
 
-// A verdict that the schedules explored do not settle (the exploration was cut) says only what they show.
+// A verdict that the schedules explored do not settle (the exploration was cut at its limit of states,
+// or some schedules at the depth limit) says only what they show.
 const settledWords = (verdict) => {
   if (verdict.settled) return verdict.holds ? 'holds' : 'refuted';
   return verdict.holds ? 'not refuted by the schedules explored, which are not all of them'

@@ -242,6 +242,8 @@ struct Model {
     schedules: u128,
     incomplete: Option<String>,
     core_deaths: bool,
+    /// Whether its schedules stand for every schedule (see `Exploration::every_schedule`).
+    every: bool,
 }
 
 fn model(program: &Arc<Program>, max_states: u64, forbid: Option<&str>, quiet: bool) -> Result<Model, String> {
@@ -278,7 +280,8 @@ fn model(program: &Arc<Program>, max_states: u64, forbid: Option<&str>, quiet: b
         *endings.entry(Ending::of_model(outcome)).or_insert(0) += reached.schedules;
         schedules += reached.schedules;
     }
-    Ok(Model { endings, schedules, incomplete: found.incomplete, core_deaths })
+    let every = found.every_schedule && !found.outcomes.iter().any(|(outcome, _)| outcome.ending == "depth-limit");
+    Ok(Model { endings, schedules, incomplete: found.incomplete, core_deaths, every })
 }
 
 /// One row of the histogram.
@@ -306,6 +309,9 @@ struct VerdictRow {
     model_witnesses: u128,
     model_others: u128,
     model_holds: bool,
+    /// Whether the model's verdict is final (see `Verdict::settled`): not when its exploration was cut
+    /// and no schedule settles it.
+    model_settled: bool,
     linux_witnesses: u64,
     linux_others: u64,
     /// Whether Linux's runs refute it: an `always` one run lacked, a `never` one run showed.
@@ -534,14 +540,8 @@ fn finish_report(
     }
     for (index, declared) in program.outcomes.iter().enumerate() {
         let happened = |ending: &Ending| ending.declared.get(index).copied().unwrap_or(false);
-        let (mut model_witnesses, mut model_others) = (0u128, 0u128);
-        for (ending, schedules) in &model.endings {
-            if happened(ending) {
-                model_witnesses += schedules;
-            } else {
-                model_others += schedules;
-            }
-        }
+        let ways = model.endings.iter().map(|(ending, schedules)| (happened(ending), &ending.ending, *schedules));
+        let model_verdict = explore::Verdict::of(declared, ways, model.every);
         let (mut linux_witnesses, mut linux_others) = (0u64, 0u64);
         for (ending, (count, _, _)) in &seen {
             if happened(ending) {
@@ -550,11 +550,6 @@ fn finish_report(
                 linux_others += count;
             }
         }
-        let model_holds = match declared.quantifier {
-            Quantifier::Always => model_others == 0,
-            Quantifier::Never => model_witnesses == 0,
-            Quantifier::Sometimes => model_witnesses > 0,
-        };
         let refuted_by_linux = match declared.quantifier {
             Quantifier::Always => linux_others > 0,
             Quantifier::Never => linux_witnesses > 0,
@@ -564,9 +559,10 @@ fn finish_report(
         report.verdicts.push(VerdictRow {
             title: declared.title(),
             quantifier: declared.quantifier.word(),
-            model_witnesses,
-            model_others,
-            model_holds,
+            model_witnesses: model_verdict.witnesses,
+            model_others: model_verdict.others,
+            model_holds: model_verdict.holds,
+            model_settled: model_verdict.settled,
             linux_witnesses,
             linux_others,
             refuted_by_linux,
@@ -611,7 +607,12 @@ fn text_report(host: &Host, reports: &[FileReport], interrupted: Option<i32>) ->
                 out.push_str(&format!(
                     "    {}: the model {} ({} schedules show it, {} do not); {linux} ({} runs show it, {} do not)\n",
                     verdict.title,
-                    if verdict.model_holds { "holds" } else { "fails" },
+                    match (verdict.model_holds, verdict.model_settled) {
+                        (true, true) => "holds",
+                        (false, true) => "fails",
+                        (true, false) => "holds on the schedules explored (not all of them)",
+                        (false, false) => "does not show it on the schedules explored (not all of them)",
+                    },
                     verdict.model_witnesses,
                     verdict.model_others,
                     verdict.linux_witnesses,

@@ -17,7 +17,8 @@ pub const ANY_EXPLORATION: u32 = u32::MAX;
 /// What the worker found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExploreReport {
-    /// Every schedule met every expectation and every declared outcome holds.
+    /// Every schedule explored met every expectation, and no declared outcome is refuted or (a
+    /// `sometimes`) unseen. When not every schedule was explored, that is over those that were.
     pub holds: bool,
     /// Schedules explored in all, or classes of them (digits: the count can pass 2^64).
     pub schedules: String,
