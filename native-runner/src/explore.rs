@@ -500,9 +500,15 @@ pub fn run(args: ExploreArgs) -> ExitCode {
         shrunk = explore::fewest_preemptions(&mut simulation, &bad, most, unbounded, &mut progress, &stop);
         cut = seen("shrinking");
     }
-    // Where each bad run shown sealed its fate (not for sampled runs, whose space is out of reach).
+    // Where each bad run shown sealed its fate, which takes every continuation of its prefixes: not for
+    // sampled runs nor with a bound on preemptions, both for spaces out of reach.
     let mut sealed = BTreeMap::new();
-    if args.strategy == StrategyArg::Exhaustive && found.incomplete.is_none() && cut.is_none() && !bad.is_empty() {
+    if args.strategy == StrategyArg::Exhaustive
+        && args.max_preemptions.is_none()
+        && found.incomplete.is_none()
+        && cut.is_none()
+        && !bad.is_empty()
+    {
         for (outcome, reached) in found.outcomes.iter().filter(|(outcome, _)| outcome.goes_wrong()) {
             let shown = shrunk.get(outcome).map_or(&reached.shortest, |(_, schedule)| schedule);
             let kind = outcome.category().to_string();

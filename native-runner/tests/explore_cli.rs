@@ -130,6 +130,10 @@ fn a_bound_on_preemptions_explores_fewer_schedules_and_says_so() {
     assert_eq!(code, Some(1), "one preemption is enough to lose an update: {text}");
     let first = text.lines().next().unwrap();
     assert!(first.contains("schedules with at most 1 preemption ("), "{first}");
+    // Where a bad run was sealed speaks of every continuation: not searched within a bound.
+    assert!(!text.contains("sealed"), "{text}");
+    let (_, unbounded, _) = explore(&[], &file);
+    assert!(unbounded.contains("sealed at step"), "{unbounded}");
     let (_, bounded, _) = explore(&["--max-preemptions", "1", "--format", "json"], &file);
     let bounded: serde_json::Value = serde_json::from_str(&bounded).unwrap();
     let count = |json: &serde_json::Value| json["schedules"].as_str().unwrap().parse::<u64>().unwrap();

@@ -254,7 +254,7 @@ impl Verdict {
 impl Exploration {
     /// The verdict on each of `program`'s declared outcomes, over the schedules explored.
     pub fn verdicts(&self, program: &crate::lang::compile::Program) -> Vec<Verdict> {
-        let every = self.every_schedule && !self.outcomes.iter().any(|(outcome, _)| outcome.ending == "depth-limit");
+        let every = self.every_schedule_ended();
         (0..program.outcomes.len())
             .map(|index| {
                 let ways = self.outcomes.iter().map(|(outcome, reached)| {
@@ -269,6 +269,12 @@ impl Exploration {
     /// long run of several processes can reach more than a `u128` counts).
     pub fn schedules(&self) -> u128 {
         self.outcomes.iter().fold(0u128, |sum, (_, reached)| sum.saturating_add(reached.schedules))
+    }
+
+    /// Whether the schedules explored stand for every schedule, each explored to its end (none cut at
+    /// the depth limit): what settles every verdict.
+    pub fn every_schedule_ended(&self) -> bool {
+        self.every_schedule && !self.outcomes.iter().any(|(outcome, _)| outcome.ending == "depth-limit")
     }
 
     /// Whether every explored schedule met every expectation.
@@ -1204,7 +1210,7 @@ pub struct Sealed {
 /// The first point of `schedule` (run from where the simulation stands) after which every
 /// continuation ends in a way `bad` accepts: a binary search over its prefixes (once every
 /// continuation is bad, every later one is too), exploring the schedules from each prefix within
-/// `limits`. `None` if the schedule does not replay or an exploration it needed was cut short (then
+/// `limits`, but every one of them: with no bound on preemptions, whatever `limits` says. `None` if the schedule does not replay or an exploration it needed was cut short (then
 /// nothing can be said). The simulation is put back where it stood.
 pub fn sealed(
     simulation: &mut Simulation,
@@ -1227,6 +1233,8 @@ pub fn sealed_until(
     let start = simulation.checkpoint();
     // Every continuation: a bound on preemptions would leave some out.
     let limits = ExploreLimits { reduction: Reduction::None, max_preemptions: None, ..limits };
+    // An end that is not bad, reached (not cut at the depth limit, which says nothing of what follows).
+    let ends_well = |outcome: &Outcome| !bad(outcome) && outcome.ending != "depth-limit";
     // Whether every schedule from the state after `len` steps ends badly (`None`: cannot tell).
     let all_bad = |simulation: &mut Simulation, len: usize| -> Option<bool> {
         simulation.restore(&start);
@@ -1239,11 +1247,10 @@ pub fn sealed_until(
         }
         // A good end found settles it even in a cut exploration; "all bad" needs every schedule, each
         // to its end (a continuation cut at the depth limit might yet end well or badly).
-        let cut = |outcome: &Outcome| outcome.ending == "depth-limit" && !bad(outcome);
-        if found.outcomes.iter().any(|(outcome, _)| !bad(outcome) && !cut(outcome)) {
+        if found.outcomes.iter().any(|(outcome, _)| ends_well(outcome)) {
             return Some(false);
         }
-        (found.every_schedule && !found.outcomes.iter().any(|(outcome, _)| cut(outcome))).then_some(true)
+        (found.every_schedule && found.outcomes.iter().all(|(outcome, _)| bad(outcome))).then_some(true)
     };
     let result = (|| {
         if !all_bad(simulation, schedule.len())? {
@@ -1284,7 +1291,7 @@ pub fn sealed_until(
             if stop.said.get() {
                 return None;
             }
-            if found.outcomes.iter().any(|(outcome, _)| !bad(outcome)) {
+            if found.outcomes.iter().any(|(outcome, _)| ends_well(outcome)) {
                 avoid.push(pid);
             }
         }

@@ -280,7 +280,7 @@ fn model(program: &Arc<Program>, max_states: u64, forbid: Option<&str>, quiet: b
         *endings.entry(Ending::of_model(outcome)).or_insert(0) += reached.schedules;
         schedules += reached.schedules;
     }
-    let every = found.every_schedule && !found.outcomes.iter().any(|(outcome, _)| outcome.ending == "depth-limit");
+    let every = found.every_schedule_ended();
     Ok(Model { endings, schedules, incomplete: found.incomplete, core_deaths, every })
 }
 
@@ -605,13 +605,13 @@ fn text_report(host: &Host, reports: &[FileReport], interrupted: Option<i32>) ->
             for verdict in &report.verdicts {
                 let linux = if verdict.refuted_by_linux { "REFUTED by Linux" } else { "not refuted by Linux" };
                 out.push_str(&format!(
-                    "    {}: the model {} ({} schedules show it, {} do not); {linux} ({} runs show it, {} do not)\n",
+                    "    {}: {} ({} schedules show it, {} do not); {linux} ({} runs show it, {} do not)\n",
                     verdict.title,
                     match (verdict.model_holds, verdict.model_settled) {
-                        (true, true) => "holds",
-                        (false, true) => "fails",
-                        (true, false) => "holds on the schedules explored (not all of them)",
-                        (false, false) => "does not show it on the schedules explored (not all of them)",
+                        (true, true) => "the model holds",
+                        (false, true) => "the model fails",
+                        (true, false) => "unproven by the model, which did not explore every schedule to its end",
+                        (false, false) => "not seen by the model, which did not explore every schedule to its end",
                     },
                     verdict.model_witnesses,
                     verdict.model_others,
