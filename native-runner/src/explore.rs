@@ -509,7 +509,9 @@ pub fn run(args: ExploreArgs) -> ExitCode {
         && cut.is_none()
         && !bad.is_empty()
     {
-        for (outcome, reached) in found.outcomes.iter().filter(|(outcome, _)| outcome.goes_wrong()) {
+        // A schedule cut at the depth limit met the explorer's limit, not a fate of its own.
+        let fated = |outcome: &Outcome| outcome.goes_wrong() && outcome.ending != "depth-limit";
+        for (outcome, reached) in found.outcomes.iter().filter(|(outcome, _)| fated(outcome)) {
             let shown = shrunk.get(outcome).map_or(&reached.shortest, |(_, schedule)| schedule);
             let kind = outcome.category().to_string();
             let bad = |other: &Outcome| other.category() == kind;

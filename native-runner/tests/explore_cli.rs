@@ -134,6 +134,9 @@ fn a_bound_on_preemptions_explores_fewer_schedules_and_says_so() {
     assert!(!text.contains("sealed"), "{text}");
     let (_, unbounded, _) = explore(&[], &file);
     assert!(unbounded.contains("sealed at step"), "{unbounded}");
+    // Nor for schedules cut at the depth limit: the explorer's limit, not their fate.
+    let (_, shallow, _) = explore(&["--max-depth", "5"], &file);
+    assert!(shallow.contains("depth-limit") && !shallow.contains("sealed"), "{shallow}");
     let (_, bounded, _) = explore(&["--max-preemptions", "1", "--format", "json"], &file);
     let bounded: serde_json::Value = serde_json::from_str(&bounded).unwrap();
     let count = |json: &serde_json::Value| json["schedules"].as_str().unwrap().parse::<u64>().unwrap();
