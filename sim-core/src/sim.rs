@@ -931,6 +931,24 @@ outcome always \"counted\" {
     }
 
     #[test]
+    fn a_schedule_line_names_the_second_child_of_a_line_as_child_2() {
+        // Two children from one `fork` line are `child` and `child#2`; `#` right before a digit does not
+        // start a comment there, so the line's order is followed, not cut short.
+        let text =
+            "schedule main*2 child#2 child\nprocess main {\n repeat 2 {\n  fork child {\n   exit 0\n  }\n }\n}\n";
+        let mut run = simulation(text, RunConfig::default());
+        for _ in 0..4 {
+            run.step().unwrap();
+        }
+        assert_eq!(run.choices(), vec![2, 2, 4, 3]);
+        // Anywhere else a name with `#2` is no name the scenario gave: an error, not a comment.
+        let diagnostics = crate::lang::parse("process main {\n kill child#2 SIGTERM\n}\n").unwrap_err();
+        assert!(diagnostics.iter().any(|diag| diag.message.contains("child#2")), "{diagnostics:?}");
+        // A comment still starts at a `#` with a space before it, or with no digit after it.
+        assert!(crate::lang::parse("process main { # child#2\n exit 0 #2\n}#x\n").is_ok());
+    }
+
+    #[test]
     fn a_schedule_that_names_no_runnable_process_is_an_error_that_says_where() {
         let text = "schedule c\nprocess a {\n fork c {\n  exit 0\n }\n}\n";
         let mut run = simulation(text, RunConfig::default());

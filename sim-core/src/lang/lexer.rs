@@ -222,6 +222,16 @@ impl<'a> Lexer<'a> {
                 break;
             }
         }
+        // `child#2`, the second child a line forked, is one name: a `#` right after a word and before a
+        // digit does not start a comment (a `schedule` line names processes so, as `--schedule` does).
+        if self.peek() == Some('#') && self.peek_second().is_some_and(|c| c.is_ascii_digit()) {
+            self.bump();
+            while self.peek().is_some_and(|c| c.is_ascii_digit()) {
+                self.bump();
+            }
+            self.push(Tok::Word, start);
+            return;
+        }
         // `SIGRTMIN+3` and `SIGRTMAX-2` name one real-time signal each, written without spaces.
         let word = &self.src[start.start_byte as usize..self.pos];
         let sign = match word {

@@ -204,7 +204,8 @@ impl Checker<'_> {
         if let Some(schedule) = &scenario.schedule {
             for entry in &schedule.value {
                 if let ScheduleTarget::Name(name) = &entry.target {
-                    if !self.bindings.processes.contains_key(name.as_str()) {
+                    // `child#2` names a later child of the line that forks `child`.
+                    if !self.bindings.processes.contains_key(crate::kernel::base_name(name)) {
                         let diag = self.unknown_process(name, entry.span);
                         self.push(diag);
                     }

@@ -678,7 +678,9 @@ impl<'a> Parser<'a> {
             let token = self.peek().clone();
             let target = match token.tok {
                 Tok::Int(Some(pid)) if pid <= u32::MAX as u128 => ScheduleTarget::Pid(pid as u32),
-                Tok::Word if is_name(self.text(&token)) => ScheduleTarget::Name(self.text(&token).to_string()),
+                Tok::Word if is_name(crate::kernel::base_name(self.text(&token))) => {
+                    ScheduleTarget::Name(self.text(&token).to_string())
+                }
                 _ => {
                     return Err(self.expected_with(
                         "a process name or a pid in the `schedule`",
