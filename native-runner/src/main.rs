@@ -118,7 +118,7 @@ enum Command {
         /// The scenario file (`.ipc`).
         file: std::path::PathBuf,
         /// Distinct states to explore at most (the exploration then stops and says it is incomplete); each
-        /// costs some 170 bytes.
+        /// costs some 230 bytes.
         #[arg(long, default_value_t = 5_000_000)]
         max_states: u64,
         /// Steps in one schedule at most (a schedule that reaches it ends as `depth-limit`).

@@ -1,5 +1,6 @@
 // Starts the page (index.html, the playground, and embed.html, the player) on its first module, which
-// leaves out the System V and POSIX message queues and semaphores and the teaching modes. When a
+// leaves out the System V and POSIX message queues and semaphores, shared memory, sockets, poll/select/epoll
+// and the teaching modes. When a
 // scenario or a choice needs them, that module calls `window.ipclab.loadFull`: the full module (full/)
 // is fetched and takes over what was on screen (`window.ipclab.handover`, see web/src/state/handover.rs).
 //

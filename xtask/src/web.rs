@@ -88,7 +88,7 @@ fn build_module(out: &Path, full: bool) -> Result<(), String> {
     if full {
         say("building the full module: the playground with every mechanism (profile wasm-release)");
     } else {
-        say("building the first module: the playground without the System V and POSIX IPC mechanisms");
+        say("building the first module: the playground without the IPC mechanisms (queues, semaphores, shared memory, sockets, poll)");
         command.arg("--no-default-features");
     }
     run(command)?;
@@ -115,7 +115,8 @@ fn build_module(out: &Path, full: bool) -> Result<(), String> {
 /// Builds the playground into `dist/` and reports its size. Returns the directory.
 ///
 /// The page is built twice from the same source: the module it loads first, without the System V and
-/// POSIX message queues and semaphores (`web`'s `full` feature off), at the top of `dist/`, and the full
+/// POSIX message queues and semaphores, shared memory, sockets and `poll`/`select`/`epoll` (`web`'s
+/// `full` feature off), at the top of `dist/`, and the full
 /// module in `dist/full/`, which the page loads in its place when a scenario uses them.
 pub fn dist() -> Result<PathBuf, String> {
     ensure_wasm_target()?;
@@ -237,7 +238,7 @@ fn report_size(out: &Path) {
         BUNDLE_BUDGET_BYTES / 1024
     ));
     say(&format!(
-        "on demand (wasm + JS, gzipped: {FULL_DIR}/, the full module, loaded in its place when a scenario uses message queues, semaphores or shared memory): {:.1} KB",
+        "on demand (wasm + JS, gzipped: {FULL_DIR}/, the full module, loaded in its place when a scenario uses message queues, semaphores, shared memory, sockets or poll/select/epoll): {:.1} KB",
         full_gzipped as f64 / 1024.0
     ));
 }

@@ -46,8 +46,8 @@ export interface SharedRun { scenario: string; seed: number; policy: "round-robi
 /** How a run ended, as the last line of `ipclab sim --format json` says it. */
 export interface RunSummary { outcome: any; steps: number; trace_hash: string; failures: any[]; choices: number[]; }
 
-/** One event, as a line of `ipclab sim --format json` has it: its step, its kind, who did it, and its words. */
-export interface TraceEvent { step: number; kind: string; actor: string; text: string; line?: number; [field: string]: any; }
+/** One event, as a line of `ipclab sim --format json` has it: its step, its kind (`event`), who did it, and its words. */
+export interface TraceEvent { step: number; event: string; actor: string; text: string; line?: number; [field: string]: any; }
 
 /** The kernel at one step: processes, descriptors, objects, wait queues, pending signals, the clock. */
 export interface Snapshot { step: number; processes: any[]; [field: string]: any; }
@@ -394,8 +394,9 @@ struct DeclaredVerdict {
     title: String,
     quantifier: &'static str,
     holds: bool,
-    /// Whether `holds` is final: false when not every schedule was explored (a cut, a bound) and no
-    /// schedule explored settles it (one that refutes `always` or `never`, or shows `sometimes`).
+    /// Whether `holds` is final: false when not every schedule was explored to its end (a cut at
+    /// `maxStates`, or schedules cut at `maxDepth`, which decide nothing) and no schedule that ended
+    /// settles it (one that refutes `always` or `never`, or shows `sometimes`).
     settled: bool,
     /// Counts that can pass 2^53, as strings of digits.
     witnesses: String,

@@ -174,7 +174,7 @@ fn notice(model: &Model, send: &Callback<Msg>) -> Html {
     }
 }
 
-/// Where the open scenario comes from, in a few words ("Learn · Pipes · 1 of 14").
+/// Where the open scenario comes from, in a few words ("Learn · Pipes · 1 of 72").
 fn whereabouts(model: &Model) -> String {
     match &model.document {
         Document::Library(stem) => match catalog::entry(stem) {
