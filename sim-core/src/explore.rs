@@ -604,8 +604,8 @@ pub fn ended(simulation: &Simulation) -> Outcome {
 /// The outcome of a run that has ended (or that the explorer cut at its depth limit).
 fn outcome_of(simulation: &Simulation, cut: Option<&str>) -> Outcome {
     let ending = match (simulation.outcome(), cut) {
-        (Some(outcome), _) => outcome.name().to_string(),
-        (None, Some(cut)) => cut.to_string(),
+        (_, Some(cut)) => cut.to_string(),
+        (Some(outcome), None) => outcome.name().to_string(),
         (None, None) => "running".to_string(),
     };
     let processes = simulation
@@ -681,8 +681,9 @@ enum Arrived {
     /// The summary, and its entry if it is a node's (a run's end is not: [`NO_ENTRY`]).
     Known(Entry, Summary),
     /// Back to the node at this place on the stack, with these processes asleep: the schedule is cut
-    /// with this summary, and the node's sleep set loses the processes not asleep here.
-    Cycle(usize, Vec<Pid>, Summary),
+    /// there (its summary made by [`Explorer::cycle`], which needs the path), and the node's sleep set
+    /// loses the processes not asleep here.
+    Cycle(usize, Vec<Pid>),
     New(Box<Frame>),
 }
 
@@ -692,7 +693,9 @@ impl Explorer<'_> {
     fn run(&mut self, simulation: &mut Simulation) -> Summary {
         let reduce = self.limits.reduction != Reduction::None;
         let mut stack = match self.arrive(simulation, 0, None, 0, Vec::new(), 0) {
-            Arrived::Known(_, summary) | Arrived::Cycle(_, _, summary) => return summary,
+            Arrived::Known(_, summary) => return summary,
+            // The path is empty at the root: no cycle can close there.
+            Arrived::Cycle(..) => return self.cycle(simulation, &[]),
             Arrived::New(frame) => vec![*frame],
         };
         let mut finished: Option<(Entry, Summary)> = None;
@@ -762,7 +765,8 @@ impl Explorer<'_> {
                                 }
                                 finished = Some((entry, summary))
                             }
-                            Arrived::Cycle(at, asleep, summary) => {
+                            Arrived::Cycle(at, asleep) => {
+                                let summary = self.cycle(simulation, &stack[at..]);
                                 // The cycle proviso: a step that closes a cycle does not stand for the
                                 // others, which might otherwise never be taken.
                                 stack[height - 1].reduced = false;
@@ -812,6 +816,23 @@ impl Explorer<'_> {
                 finished = Some((entry, summary));
             }
         }
+    }
+
+    /// The end of a schedule cut where it came back to a state it had passed, along `path` (the nodes
+    /// from that state on, each with the step it took). If every process that could run at each of
+    /// those nodes took a step in the loop, a fair scheduler could go round it forever: the run never
+    /// ends, and it is judged as a run stopped at its step limit is (it fails the default end, meets
+    /// `expect step-limit`, and a declared `step-limit` happened). Otherwise the loop starves a process
+    /// that could have run, which no fair scheduler does forever: the schedule is only cut, and
+    /// its expectations are left as they stood.
+    fn cycle(&mut self, simulation: &mut Simulation, path: &[Frame]) -> Summary {
+        let stepped = |pid: &Pid| path.iter().any(|frame| frame.tried.last() == Some(pid));
+        let starved = |pid: &Pid| !stepped(pid) && path.iter().all(|frame| frame.runnable.contains(pid));
+        let fair = path.first().is_some_and(|first| !first.runnable.iter().any(starved));
+        if fair {
+            simulation.end_running_forever();
+        }
+        self.leaf(outcome_of(simulation, Some("cycle")))
     }
 
     /// A run's end: one schedule (the empty one from here) to `outcome`.
@@ -898,11 +919,7 @@ impl Explorer<'_> {
         // futures too: a step asleep there but not here is woken there, to be tried from it.
         if let Some(at) = on_path {
             self.cycles += 1;
-            return Arrived::Cycle(
-                at,
-                sleep.iter().map(|(pid, _)| *pid).collect(),
-                self.leaf(outcome_of(simulation, Some("cycle"))),
-            );
+            return Arrived::Cycle(at, sleep.iter().map(|(pid, _)| *pid).collect());
         }
         let runnable = simulation.runnable().to_vec();
         // Not one step before the depth limit, where every child ends the schedule its own way.
@@ -1558,6 +1575,38 @@ mod tests {
             replay.step_as(*pid).expect("the cycle's schedule replays");
         }
         assert!(replay.outcome().is_none(), "the cycle's schedule does not end the run");
+    }
+
+    #[test]
+    fn a_cycle_every_process_that_could_run_takes_part_in_never_ends_and_is_judged_so() {
+        let spinner = "process spinner {\n  while 1 {\n    sched_yield\n  }\n}\n";
+        let cycles = |text: &str| {
+            let explored = explore(&mut simulation(text), ExploreLimits::default(), &mut |_| {});
+            assert!(explored.incomplete.is_none() && explored.cycles > 0, "{text}");
+            explored.outcomes.into_iter().map(|(outcome, _)| outcome).collect::<Vec<_>>()
+        };
+        // Alone, the spinner goes round its loop on the only schedule there is: the run never ends, which
+        // fails the default end (every process exits), as `ipclab sim` stopping at its step limit does.
+        let alone = cycles(spinner);
+        assert_eq!(alone.len(), 1);
+        assert_eq!(alone[0].ending, "cycle");
+        assert_eq!(alone[0].failures, ["1:1 the run: expected the run to end: all-exited, got step-limit"]);
+        // A scenario that says it runs forever holds, and a declared `step-limit` happened.
+        let declared =
+            cycles(&format!("expect step-limit\n{spinner}outcome always \"it never ends\" {{\n  step-limit\n}}\n"));
+        assert!(declared.iter().all(|outcome| outcome.holds() && outcome.declared == [true]), "{declared:?}");
+        // Two processes passing a byte back and forth forever: both take part in the loop.
+        let token = "process a {\n  p = pipe\n  q = pipe\n  fork b {\n    while 1 {\n      read p.r 1\n      write q.w \"y\"\n    }\n  }\n  while 1 {\n    write p.w \"x\"\n    read q.r 1\n  }\n}\n";
+        let passing = cycles(token);
+        assert!(passing.iter().all(|outcome| outcome.ending == "cycle" && !outcome.holds()), "{passing:?}");
+        // A loop that starves a process that could run (the spinner yields while main, which would kill
+        // it, waits its turn) is no fair scheduler's forever: it is only cut, and holds.
+        let starving = cycles(&format!(
+            "process main {{\n  fork {}  kill spinner SIGKILL\n  wait\n}}\n",
+            spinner.trim_start_matches("process ")
+        ));
+        assert!(starving.iter().any(|outcome| outcome.ending == "cycle" && outcome.holds()), "{starving:?}");
+        assert!(starving.iter().all(Outcome::holds), "{starving:?}");
     }
 
     #[test]
