@@ -25,7 +25,7 @@ pub fn load_link(link: &str, name: &str) -> Result<(sim_core::share::SharedRun, 
             for diagnostic in &diagnostics {
                 note!("{}", render_with_source(name, &run.scenario, diagnostic));
             }
-            note!("{name}: {} error{}", diagnostics.len(), if diagnostics.len() == 1 { "" } else { "s" });
+            note!("{name}: {}", count_errors(diagnostics.len()));
             Err(ExitCode::from(2))
         }
     }
@@ -35,7 +35,18 @@ pub fn load(path: &Path) -> Result<(String, Scenario), ExitCode> {
     let name = path.display().to_string();
     let source = match read_text(path) {
         Ok(source) => source,
-        Err(message) => {
+        Err(ReadError { at: Some((line, col, before)), message }) => {
+            // Where the text stops being UTF-8: the line up to there, and a caret after it.
+            let number = line.to_string();
+            let shown = printable(&before);
+            note!(
+                "{name}:{line}:{col}: error: {message}\n {number} | {shown}\n {} | {}^",
+                " ".repeat(number.len()),
+                " ".repeat(shown.chars().count())
+            );
+            return Err(ExitCode::from(2));
+        }
+        Err(ReadError { at: None, message }) => {
             note!("{name}: error: {message}");
             return Err(ExitCode::from(2));
         }
@@ -46,9 +57,31 @@ pub fn load(path: &Path) -> Result<(String, Scenario), ExitCode> {
             for diagnostic in &diagnostics {
                 note!("{}", render_with_source(&name, &source, diagnostic));
             }
-            note!("{name}: {} error{}", diagnostics.len(), if diagnostics.len() == 1 { "" } else { "s" });
+            note!("{name}: {}", count_errors(diagnostics.len()));
             Err(ExitCode::from(2))
         }
+    }
+}
+
+/// "3 errors"; at the parser's cap, that there may be more.
+fn count_errors(count: usize) -> String {
+    if count >= sim_core::lang::lexer::MAX_DIAGNOSTICS {
+        format!("{count} errors, the most reported at once: fix these and run again to see any others")
+    } else {
+        format!("{count} error{}", if count == 1 { "" } else { "s" })
+    }
+}
+
+/// Why a scenario file could not be read: with the place, for text that is not UTF-8 (its line, its
+/// column, and the line's text before that place).
+pub struct ReadError {
+    pub at: Option<(usize, usize, String)>,
+    pub message: String,
+}
+
+impl From<String> for ReadError {
+    fn from(message: String) -> Self {
+        ReadError { at: None, message }
     }
 }
 
@@ -57,7 +90,7 @@ pub fn load(path: &Path) -> Result<(String, Scenario), ExitCode> {
 /// Only a regular file is read. A FIFO, a device or a socket could block the read (or the open itself)
 /// forever or never end, so the file's type is checked before it is opened, and the open does not wait
 /// (`O_NONBLOCK`) in case the path is replaced in between; the opened file is checked once more.
-pub fn read_text(path: &Path) -> Result<String, String> {
+pub fn read_text(path: &Path) -> Result<String, ReadError> {
     let limit = Limits::DEFAULT.max_source_bytes as u64;
     let metadata = std::fs::metadata(path).map_err(|error| format!("cannot open the file: {error}"))?;
     refuse_unless_regular(&metadata.file_type())?;
@@ -71,15 +104,26 @@ pub fn read_text(path: &Path) -> Result<String, String> {
     let mut bytes = Vec::new();
     file.take(limit + 1).read_to_end(&mut bytes).map_err(|error| format!("cannot read the file: {error}"))?;
     if bytes.len() as u64 > limit {
-        return Err(format!("the file is larger than the limit of {limit} bytes for a scenario"));
+        return Err(format!("the file is larger than the limit of {limit} bytes for a scenario").into());
     }
     String::from_utf8(bytes).map_err(|error| {
         let valid = &error.as_bytes()[..error.utf8_error().valid_up_to()];
         let line = valid.iter().filter(|byte| **byte == b'\n').count() + 1;
         let line_start = valid.iter().rposition(|byte| *byte == b'\n').map_or(0, |index| index + 1);
-        let col = String::from_utf8_lossy(&valid[line_start..]).chars().count() + 1;
-        format!("{line}:{col}: the file is not valid UTF-8 text (byte {} is not)", valid.len())
+        let before = String::from_utf8_lossy(&valid[line_start..]).to_string();
+        let col = before.chars().count() + 1;
+        ReadError {
+            at: Some((line, col, before)),
+            message: format!("the file is not valid UTF-8 text (byte {} is not)", valid.len()),
+        }
     })
+}
+
+/// A line of the scenario as it may be shown on a terminal: a control character (an escape
+/// sequence, a carriage return, a NUL) as `?`, one column, so that nothing in the file can move the
+/// cursor or change the terminal, and the caret below still lines up. A tab stays a tab.
+fn printable(line: &str) -> String {
+    line.chars().map(|c| if c.is_control() && c != '\t' { '?' } else { c }).collect()
 }
 
 /// A scenario is a regular file; anything else is named in the refusal.
@@ -102,15 +146,27 @@ fn refuse_unless_regular(file_type: &FileType) -> Result<(), String> {
     Err(format!("this is {kind}, not a scenario file; ipclab reads scenarios from regular files only"))
 }
 
-/// `file:line:col: error: message`, then the line itself with a caret under the column.
+/// Characters of a line shown at most, around the place of an error.
+const SHOWN: usize = 200;
+
+/// `file:line:col: error: message`, then the line itself with a caret under the column: on a long line,
+/// the part around the column (`...` where the rest is left out), control characters as `?`.
 pub fn render_with_source(name: &str, source: &str, diagnostic: &Diagnostic) -> String {
     let mut text = format!("{name}:{}:{}: error: {}", diagnostic.span.line, diagnostic.span.col, diagnostic.message);
     if let Some(line) = source.lines().nth(diagnostic.span.line.saturating_sub(1) as usize) {
         let number = diagnostic.span.line.to_string();
-        let shown: String = line.chars().take(200).collect();
-        text.push_str(&format!("\n {number} | {shown}"));
         let caret_col = (diagnostic.span.col.max(1) - 1) as usize;
-        let prefix: String = line.chars().take(caret_col).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
+        let length = line.chars().count();
+        // The window starts a little before the column when the column is past the first SHOWN.
+        let start = if caret_col < SHOWN - 20 { 0 } else { caret_col - SHOWN / 2 };
+        let window: String = printable(&line.chars().skip(start).take(SHOWN).collect::<String>());
+        let (lead, tail) = (if start > 0 { "..." } else { "" }, if start + SHOWN < length { "..." } else { "" });
+        text.push_str(&format!("\n {number} | {lead}{window}{tail}"));
+        let prefix: String = lead
+            .chars()
+            .chain(window.chars().take(caret_col - start))
+            .map(|c| if c == '\t' { '\t' } else { ' ' })
+            .collect();
         text.push_str(&format!("\n {} | {prefix}^", " ".repeat(number.len())));
     }
     if let Some(help) = &diagnostic.help {

@@ -59,7 +59,41 @@ fn unreadable_and_binary_files_are_clear_errors() {
     let path = temp_file("binary.ipc", b"process a {\n  \xff\xfe\n}\n");
     let output = ipclab().arg("sim").arg(&path).output().unwrap();
     assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("2:3: the file is not valid UTF-8"));
+    let errors = String::from_utf8_lossy(&output.stderr).to_string();
+    assert!(errors.starts_with(&format!("{}:2:3: error: the file is not valid UTF-8", path.display())), "{errors}");
+    assert!(errors.contains("\n 2 |   \n   |   ^"), "the line up to the bad byte, and a caret after it: {errors}");
+}
+
+#[test]
+fn an_error_shows_its_line_safely_and_its_place_on_a_long_one() {
+    // Terminal escapes in the file are not sent to the terminal.
+    let path = temp_file("escape.ipc", b"process a {\n  bogus # \x1b[2J\x1b]0;title\x07\r!\n}\n");
+    let output = ipclab().arg("sim").arg(&path).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let errors = String::from_utf8_lossy(&output.stderr).to_string();
+    assert!(errors.contains(" 2 |   bogus # ?[2J?]0;title??!"), "{errors}");
+    assert!(!errors.bytes().any(|byte| byte.is_ascii_control() && byte != b'\n'), "{errors:?}");
+    // An error far along a long line: the part of the line around it, with the caret under it.
+    let mut long = b"process a {\n  exit 0".to_vec();
+    long.extend(std::iter::repeat_n(b' ', 5000));
+    long.extend(b"bogus\n}\n");
+    let path = temp_file("long.ipc", &long);
+    let output = ipclab().arg("sim").arg(&path).output().unwrap();
+    let errors = String::from_utf8_lossy(&output.stderr).to_string();
+    assert!(errors.len() < 1000, "{} bytes of errors", errors.len());
+    let lines: Vec<&str> = errors.lines().collect();
+    let excerpt = lines.iter().position(|line| line.starts_with(" 2 | ...")).expect("the line, cut at its start");
+    let caret = lines[excerpt + 1].find('^').expect("a caret");
+    assert_eq!(&lines[excerpt][caret..caret + 5], "bogus", "{errors}");
+    // At the parser's cap on errors, the count says there may be more.
+    let many: String = "process a {\n".to_string() + &"  bogus\n".repeat(80) + "}\n";
+    let path = temp_file("many.ipc", many.as_bytes());
+    let output = ipclab().arg("sim").arg(&path).output().unwrap();
+    let errors = String::from_utf8_lossy(&output.stderr).to_string();
+    assert!(
+        errors.trim_end().ends_with("50 errors, the most reported at once: fix these and run again to see any others"),
+        "{errors}"
+    );
 }
 
 #[test]
