@@ -103,8 +103,8 @@ enum Command {
         /// (stirred by `--seed`), and compare the outcomes seen with the model's outcome set.
         #[arg(long, value_name = "N", conflicts_with_all = ["link", "schedule", "runs", "perturb_step", "stall_first_try"])]
         free: Option<u64>,
-        /// With `--free`: the most states the model's exploration may visit.
-        #[arg(long, default_value_t = 100_000, requires = "free")]
+        /// With `--free`: the most states the model's exploration may visit (at least 1).
+        #[arg(long, default_value_t = 100_000, requires = "free", value_parser = clap::value_parser!(u64).range(1..))]
         max_states: u64,
         /// Test hook (with `--free`): the model forbids every outcome in which the declared outcome of
         /// this label happens.

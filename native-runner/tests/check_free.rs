@@ -230,6 +230,10 @@ fn usage_errors_and_refused_scenarios() {
     assert_eq!(zero.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&zero.stderr).contains("--free must be at least 1"));
     assert_eq!(status(&["--free", "2", "--runs", "3", lost.to_str().unwrap()]).status.code(), Some(2));
+    // A model with no room for a single state would forbid every run Linux makes.
+    let no_room = status(&["--free", "2", "--max-states", "0", lost.to_str().unwrap()]);
+    assert_eq!(no_room.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&no_room.stderr).contains("--max-states"), "{no_room:?}");
     assert_eq!(status(&["--free", "2", "--schedule", "random", lost.to_str().unwrap()]).status.code(), Some(2));
     let unknown = status(&["--free", "2", "--forbid-outcome", "no such label", lost.to_str().unwrap()]);
     assert_eq!(unknown.status.code(), Some(2));
