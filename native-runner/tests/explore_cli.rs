@@ -35,6 +35,25 @@ fn a_scenario_that_holds_on_every_schedule_exits_0_with_its_count() {
 }
 
 #[test]
+fn a_loop_that_never_ends_fails_as_sim_says_at_its_step_limit() {
+    let dir = std::env::temp_dir().join(format!("ipclab-explore-loop-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let spinner = "process a {\n  while 1 {\n    sched_yield\n  }\n}\n";
+    let file = dir.join("spinner.ipc");
+    std::fs::write(&file, spinner).unwrap();
+    let (code, text, stderr) = explore(&[], &file);
+    assert_eq!(code, Some(1), "{text}{stderr}");
+    assert!(text.contains("expected the run to end: all-exited, got step-limit"), "{text}");
+    let sim = ipclab().arg("sim").arg(&file).output().unwrap();
+    assert_eq!(sim.status.code(), Some(1), "`ipclab sim` agrees");
+    // Said to run forever, it holds.
+    std::fs::write(&file, format!("expect step-limit\n{spinner}")).unwrap();
+    let (code, text, stderr) = explore(&[], &file);
+    assert_eq!(code, Some(0), "{text}{stderr}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn a_race_is_found_with_a_schedule_and_a_link_that_replay_it() {
     // Two processes add to a counter in a pipe without a mutex: some schedules lose an update.
     let file = scenario("sem-no-mutex.ipc");
