@@ -35,7 +35,8 @@ pub enum ReductionArg {
 pub struct ExploreArgs<'a> {
     pub file: &'a std::path::Path,
     pub max_nodes: u64,
-    pub max_depth: u64,
+    /// `None`: the exhaustive exploration's default; a sampled run goes on to the step limit.
+    pub max_depth: Option<u64>,
     pub max_preemptions: Option<u32>,
     /// `None`: sleep sets, unless preemptions are bounded or the strategy samples.
     pub reduction: Option<ReductionArg>,
@@ -384,7 +385,7 @@ fn json_report(report: &Found) -> String {
 }
 
 pub fn run(args: ExploreArgs) -> ExitCode {
-    if args.max_nodes == 0 || args.max_depth == 0 {
+    if args.max_nodes == 0 || args.max_depth == Some(0) {
         note!("ipclab: explore: --max-states and --max-depth must be at least 1");
         return ExitCode::from(2);
     }
@@ -443,7 +444,7 @@ pub fn run(args: ExploreArgs) -> ExitCode {
     };
     let limits = ExploreLimits {
         max_nodes: args.max_nodes,
-        max_depth: args.max_depth,
+        max_depth: args.max_depth.unwrap_or(ExploreLimits::default().max_depth),
         max_preemptions: args.max_preemptions,
         reduction,
     };
@@ -464,6 +465,7 @@ pub fn run(args: ExploreArgs) -> ExitCode {
             explore::Strategy::Random,
             args.runs,
             args.seed,
+            args.max_depth.unwrap_or(u64::MAX),
             &mut progress,
             &stop,
         ),
@@ -472,6 +474,7 @@ pub fn run(args: ExploreArgs) -> ExitCode {
             explore::Strategy::Pct { depth: args.pct_depth },
             args.runs,
             args.seed,
+            args.max_depth.unwrap_or(u64::MAX),
             &mut progress,
             &stop,
         ),

@@ -121,9 +121,11 @@ enum Command {
         /// costs some 230 bytes.
         #[arg(long, default_value_t = 5_000_000)]
         max_states: u64,
-        /// Steps in one schedule at most (a schedule that reaches it ends as `depth-limit`).
-        #[arg(long, default_value_t = 10_000)]
-        max_depth: u64,
+        /// Steps in one schedule at most (a schedule that reaches it ends as `depth-limit`); 10000 by
+        /// default when exploring every schedule, and no limit but the simulator's step limit for
+        /// `--strategy random` or `pct`.
+        #[arg(long)]
+        max_depth: Option<u64>,
         /// Only schedules with at most this many preemptions (switches away from a process that could go
         /// on): far fewer schedules, and most bugs need only a few.
         #[arg(long)]

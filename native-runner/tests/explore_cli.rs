@@ -46,6 +46,16 @@ fn a_loop_that_never_ends_fails_as_sim_says_at_its_step_limit() {
     assert!(text.contains("expected the run to end: all-exited, got step-limit"), "{text}");
     let sim = ipclab().arg("sim").arg(&file).output().unwrap();
     assert_eq!(sim.status.code(), Some(1), "`ipclab sim` agrees");
+    // Sampled runs go on to the step limit too, unless `--max-depth` cuts them.
+    let (code, text, _) = explore(&["--strategy", "random", "--runs", "2"], &file);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("step-limit"), "{text}");
+    let (code, text, _) =
+        explore(&["--strategy", "random", "--runs", "2", "--max-depth", "10", "--format", "json"], &file);
+    assert_eq!(code, Some(0), "a run cut by the explorer's own limit decides nothing: {text}");
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(json["outcomes"][0]["ending"], "depth-limit", "{json}");
+    assert_eq!(json["steps"], 20, "{json}");
     // Said to run forever, it holds.
     std::fs::write(&file, format!("expect step-limit\n{spinner}")).unwrap();
     let (code, text, stderr) = explore(&[], &file);

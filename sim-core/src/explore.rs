@@ -1023,6 +1023,7 @@ pub enum Strategy {
 /// Runs `runs` schedules of the simulation (from where it stands, normally its start) picked by
 /// `strategy` from `seed`, and sums them up as [`explore`] does: each distinct outcome with the number
 /// of runs that ended so and the shortest of them. For scenarios whose every schedule is out of reach.
+/// A run is cut at the default depth limit ([`ExploreLimits::max_depth`]).
 pub fn sample(
     simulation: &mut Simulation,
     strategy: Strategy,
@@ -1030,16 +1031,18 @@ pub fn sample(
     seed: u64,
     report: &mut dyn FnMut(&Progress),
 ) -> Exploration {
-    sample_until(simulation, strategy, runs, seed, report, &never)
+    sample_until(simulation, strategy, runs, seed, ExploreLimits::default().max_depth, report, &never)
 }
 
-/// [`sample`], asking `stop` before each run (see [`Stop`]): once it says stop, the table covers the
-/// runs made so far, and the exploration is incomplete.
+/// [`sample`], each run cut at `max_depth` steps (it ends `depth-limit` there, as in [`explore`]),
+/// asking `stop` before each run (see [`Stop`]): once it says stop, the table covers the runs made so
+/// far, and the exploration is incomplete.
 pub fn sample_until(
     simulation: &mut Simulation,
     strategy: Strategy,
     runs: u64,
     seed: u64,
+    max_depth: u64,
     report: &mut dyn FnMut(&Progress),
     stop: Stop,
 ) -> Exploration {
@@ -1075,11 +1078,16 @@ pub fn sample_until(
             }
         };
         let mut schedule = Vec::new();
+        let mut cut = None;
         loop {
             if simulation.outcome().is_none() && simulation.runnable().is_empty() {
                 let _ = simulation.step();
             }
             if simulation.is_finished() {
+                break;
+            }
+            if schedule.len() as u64 >= max_depth {
+                cut = Some("depth-limit");
                 break;
             }
             let runnable = simulation.runnable();
@@ -1108,7 +1116,7 @@ pub fn sample_until(
         if progress.nodes.is_multiple_of(256) {
             report(&progress);
         }
-        let outcome = outcome_of(simulation, None);
+        let outcome = outcome_of(simulation, cut);
         match found.get_mut(&outcome) {
             Some(reached) => {
                 reached.schedules += 1;
@@ -1529,7 +1537,7 @@ mod tests {
             runs.set(runs.get() + 1);
             (runs.get() > 7).then(|| "interrupted by SIGTERM".to_string())
         };
-        let sampled = sample_until(&mut simulation(text), Strategy::Random, 100, 1, &mut |_| {}, &stop);
+        let sampled = sample_until(&mut simulation(text), Strategy::Random, 100, 1, 10_000, &mut |_| {}, &stop);
         assert_eq!(sampled.incomplete.as_deref(), Some("interrupted by SIGTERM"));
         assert_eq!((sampled.nodes, sampled.schedules()), (7, 7), "seven runs made, each counted");
         assert!(sample(&mut simulation(text), Strategy::Random, 100, 1, &mut |_| {}).incomplete.is_none());
