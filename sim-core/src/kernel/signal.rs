@@ -132,6 +132,10 @@ pub struct SignalState {
     /// signal is gone by then (a `SIGCONT` discarded the stop that woke it): the woken call still sees
     /// a signal pending.
     pub woken_by: Option<Signal>,
+    /// The process's group exit has begun: a signal that will kill it without a core dump was sent
+    /// when it wanted one (`complete_signal`), and Linux drops whatever is sent after
+    /// (`prepare_signal`). A fork child starts without it.
+    pub group_exit: bool,
 }
 
 impl SignalState {
@@ -451,7 +455,8 @@ pub(crate) fn generate(kernel: &mut Kernel, sent: Sent, trace: &mut Trace) {
     let record = |kernel: &Kernel, trace: &mut Trace, effect| {
         trace.record(Event { step: kernel.step as u32, kind: EventKind::Signal { from, to, signal, effect, origin } });
     };
-    if !kernel.process(to).is_alive() {
+    // `prepare_signal`: a process whose group exit has begun drops every signal sent after, SIGKILL too.
+    if !kernel.process(to).is_alive() || kernel.process(to).sig.group_exit {
         record(kernel, trace, SignalEffect::NoEffect);
         return;
     }
@@ -496,7 +501,21 @@ pub(crate) fn generate(kernel: &mut Kernel, sent: Sent, trace: &mut Trace) {
         record(kernel, trace, SignalEffect::Coalesced);
         return;
     }
+    // `complete_signal`: a signal that will kill the process without a core dump begins its group
+    // exit at once if the process wants it (`wants_signal`: SIGKILL always; otherwise not while it is
+    // stopped, nor while another signal it may take is pending, unless it is the sender itself, the
+    // one on the CPU). From then on, whatever else is sent is dropped (above).
+    let process = kernel.process(to);
+    let wanted = signal == SIGKILL
+        || (process.state != ProcState::Stopped
+            && (to == from || process.sig.deliverable() == 0 && process.sig.woken_by.is_none()));
+    let begins_exit = wanted
+        && (signal == SIGKILL
+            || (!blocked
+                && process.sig.action(signal) == Action::Default
+                && signal.default_action() == DefaultAction::Terminate));
     let signals = &mut kernel.proc_mut(to).sig;
+    signals.group_exit |= begins_exit;
     // `SEND_SIG_PRIV` leaves `si_pid` 0 (`__send_signal_locked`).
     let si_pid = if sent.code == SI_KERNEL { 0 } else { from };
     signals.queue.push(Queued { signal, from: si_pid, value: sent.value, code: sent.code });
@@ -895,7 +914,7 @@ impl Mechanism for Signals {
 mod tests {
     use crate::kernel::holds_under;
     use crate::linux::ChildStatus;
-    use crate::trace::{BlockReason, Delivery, EventKind};
+    use crate::trace::{BlockReason, Delivery, EventKind, SignalEffect};
     use crate::{Policy, RunConfig, Simulation};
 
     /// Runs a scenario under round-robin and a few random seeds; every expectation it writes must hold.
@@ -909,6 +928,44 @@ mod tests {
             let report = simulation.report().unwrap();
             assert!(report.failures.is_empty(), "seed {seed}: {:?}", report.failures);
         }
+    }
+
+    #[test]
+    fn a_signal_sent_after_one_that_kills_is_dropped_but_not_after_one_that_dumps_core() {
+        // The waiter has not run yet when the boss sends SIGUSR1 (default: terminate), then SIGSTOP:
+        // Linux began the waiter's group exit with the first and drops the second (`prepare_signal`).
+        let text = |first: &str| {
+            format!(
+                "process boss {{\n  fork waiter {{\n    sched_yield\n  }}\n  kill waiter {first} -> 0\n  \
+                 kill waiter SIGTERM -> 0\n  waitpid waiter\n}}\n"
+            )
+        };
+        let pending_after_both = |first: &str| {
+            let scenario = crate::parse(&text(first)).unwrap();
+            let config = RunConfig { policy: Policy::Choices { pids: vec![2, 2, 2] }, ..RunConfig::default() };
+            let mut simulation = Simulation::new(&scenario, config).unwrap();
+            for _ in 0..3 {
+                simulation.step().unwrap();
+            }
+            let effects: Vec<SignalEffect> = simulation
+                .trace()
+                .events
+                .iter()
+                .filter_map(|event| match &event.kind {
+                    EventKind::Signal { effect, .. } => Some(*effect),
+                    _ => None,
+                })
+                .collect();
+            (simulation.kernel().process(3).sig.pending, effects)
+        };
+        let (pending, effects) = pending_after_both("SIGUSR1");
+        let bit = |number| crate::linux::Signal(number).mask_bit();
+        assert_eq!(pending, bit(10), "SIGUSR1 alone: SIGTERM is not pending");
+        assert_eq!(effects, [SignalEffect::Pending, SignalEffect::NoEffect]);
+        // SIGQUIT dumps core: no group exit begins as it is sent, so SIGTERM is still queued.
+        let (pending, effects) = pending_after_both("SIGQUIT");
+        assert_eq!(pending, bit(3) | bit(15));
+        assert_eq!(effects, [SignalEffect::Pending, SignalEffect::Pending]);
     }
 
     #[test]

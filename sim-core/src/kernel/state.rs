@@ -276,7 +276,7 @@ impl Kernel {
                 hasher.word(word);
             }
             hasher.word(signals.suspended_mask.map_or(0, |mask| mask | 1 << 63));
-            hasher.word(signals.woken_by.map_or(0, |signal| 1 + signal.0 as u64));
+            hasher.word(signals.woken_by.map_or(0, |signal| 1 + signal.0 as u64) | (signals.group_exit as u64) << 32);
             hasher.word(signals.queue.len() as u64);
             for queued in &signals.queue {
                 hasher.word(queued.signal.0 as u64 | (queued.from as u64) << 8 | (queued.code as u64) << 40);

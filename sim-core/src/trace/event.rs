@@ -539,7 +539,8 @@ pub enum SignalEffect {
     Coalesced,
     /// `SIGCONT` to a stopped process: it continues at once.
     Continued,
-    /// Nothing to do: the target is already dead.
+    /// Nothing to do: the target is already dead, or dying of a signal sent before (Linux drops what is
+    /// sent to a process whose group exit has begun).
     NoEffect,
 }
 
