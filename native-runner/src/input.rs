@@ -38,11 +38,10 @@ pub fn load(path: &Path) -> Result<(String, Scenario), ExitCode> {
         Err(ReadError { at: Some((line, col, before)), message }) => {
             // Where the text stops being UTF-8: the line up to there, and a caret after it.
             let number = line.to_string();
-            let shown = printable(&before);
+            let (shown, under) = excerpt(&before, col - 1);
             note!(
-                "{name}:{line}:{col}: error: {message}\n {number} | {shown}\n {} | {}^",
-                " ".repeat(number.len()),
-                " ".repeat(shown.chars().count())
+                "{name}:{line}:{col}: error: {message}\n {number} | {shown}\n {} | {under}^",
+                " ".repeat(number.len())
             );
             return Err(ExitCode::from(2));
         }
@@ -119,6 +118,23 @@ pub fn read_text(path: &Path) -> Result<String, ReadError> {
     })
 }
 
+/// The part of `line` to show for a place at character `caret_col` (all of it when it is short; on a
+/// long one the part around the place, `...` where the rest is left out), as [`printable`], and what
+/// goes before the caret on the line below so that it stands under the place (tabs kept as tabs).
+fn excerpt(line: &str, caret_col: usize) -> (String, String) {
+    let length = line.chars().count();
+    // The window starts a little before the column when the column is past the first SHOWN.
+    let start = if caret_col < SHOWN - 20 { 0 } else { caret_col - SHOWN / 2 };
+    let window = printable(&line.chars().skip(start).take(SHOWN).collect::<String>());
+    let (lead, tail) = (if start > 0 { "..." } else { "" }, if start + SHOWN < length { "..." } else { "" });
+    let under = lead
+        .chars()
+        .chain(window.chars().take(caret_col - start))
+        .map(|c| if c == '\t' { '\t' } else { ' ' })
+        .collect();
+    (format!("{lead}{window}{tail}"), under)
+}
+
 /// A line of the scenario as it may be shown on a terminal: a control character (an escape
 /// sequence, a carriage return, a NUL) as `?`, one column, so that nothing in the file can move the
 /// cursor or change the terminal, and the caret below still lines up. A tab stays a tab.
@@ -155,19 +171,8 @@ pub fn render_with_source(name: &str, source: &str, diagnostic: &Diagnostic) -> 
     let mut text = format!("{name}:{}:{}: error: {}", diagnostic.span.line, diagnostic.span.col, diagnostic.message);
     if let Some(line) = source.lines().nth(diagnostic.span.line.saturating_sub(1) as usize) {
         let number = diagnostic.span.line.to_string();
-        let caret_col = (diagnostic.span.col.max(1) - 1) as usize;
-        let length = line.chars().count();
-        // The window starts a little before the column when the column is past the first SHOWN.
-        let start = if caret_col < SHOWN - 20 { 0 } else { caret_col - SHOWN / 2 };
-        let window: String = printable(&line.chars().skip(start).take(SHOWN).collect::<String>());
-        let (lead, tail) = (if start > 0 { "..." } else { "" }, if start + SHOWN < length { "..." } else { "" });
-        text.push_str(&format!("\n {number} | {lead}{window}{tail}"));
-        let prefix: String = lead
-            .chars()
-            .chain(window.chars().take(caret_col - start))
-            .map(|c| if c == '\t' { '\t' } else { ' ' })
-            .collect();
-        text.push_str(&format!("\n {} | {prefix}^", " ".repeat(number.len())));
+        let (shown, under) = excerpt(line, (diagnostic.span.col.max(1) - 1) as usize);
+        text.push_str(&format!("\n {number} | {shown}\n {} | {under}^", " ".repeat(number.len())));
     }
     if let Some(help) = &diagnostic.help {
         text.push_str(&format!("\n  help: {help}"));

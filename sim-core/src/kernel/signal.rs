@@ -432,6 +432,11 @@ pub(crate) fn take_waiting(kernel: &mut Kernel, pid: Pid, set: u64) -> Option<Si
     let signals = &mut kernel.proc_mut(pid).sig;
     let signal = next_signal(signals.pending & set)?;
     signals.dequeue(signal);
+    // A signal taken so does not kill: if it had begun the group exit, the process lives on, and may
+    // be sent signals again.
+    if signals.action(signal) == Action::Default && signal.default_action() == DefaultAction::Terminate {
+        signals.group_exit = false;
+    }
     Some(signal)
 }
 
@@ -504,14 +509,18 @@ pub(crate) fn generate(kernel: &mut Kernel, sent: Sent, trace: &mut Trace) {
     // `complete_signal`: a signal that will kill the process without a core dump begins its group
     // exit at once if the process wants it (`wants_signal`: SIGKILL always; otherwise not while it is
     // stopped, nor while another signal it may take is pending, unless it is the sender itself, the
-    // one on the CPU). From then on, whatever else is sent is dropped (above).
+    // one on the CPU, as a process sending itself a signal is; a timer fires between steps). From then
+    // on, whatever else is sent is dropped (above). A process waiting in `sigwaitinfo` for the signal is
+    // left to take it, as the model has it do (Linux would kill it), so that it stays killable.
     let process = kernel.process(to);
+    let on_cpu = to == from && origin != SignalOrigin::Alarm;
     let wanted = signal == SIGKILL
         || (process.state != ProcState::Stopped
-            && (to == from || process.sig.deliverable() == 0 && process.sig.woken_by.is_none()));
+            && (on_cpu || process.sig.deliverable() == 0 && process.sig.woken_by.is_none()));
     let begins_exit = wanted
         && (signal == SIGKILL
             || (!blocked
+                && !wakes_waiter(kernel, to, signal)
                 && process.sig.action(signal) == Action::Default
                 && signal.default_action() == DefaultAction::Terminate));
     let signals = &mut kernel.proc_mut(to).sig;
@@ -932,7 +941,7 @@ mod tests {
 
     #[test]
     fn a_signal_sent_after_one_that_kills_is_dropped_but_not_after_one_that_dumps_core() {
-        // The waiter has not run yet when the boss sends SIGUSR1 (default: terminate), then SIGSTOP:
+        // The waiter has not run yet when the boss sends SIGUSR1 (default: terminate), then SIGTERM:
         // Linux began the waiter's group exit with the first and drops the second (`prepare_signal`).
         let text = |first: &str| {
             format!(
@@ -966,6 +975,14 @@ mod tests {
         let (pending, effects) = pending_after_both("SIGQUIT");
         assert_eq!(pending, bit(3) | bit(15));
         assert_eq!(effects, [SignalEffect::Pending, SignalEffect::Pending]);
+        // A process asleep in `sigwaitinfo` for the signal takes it (as the model has it do) and stays
+        // killable: the SIGKILL sent after is not dropped.
+        holds_under(
+            "process boss expect exited 0 {\n  fork waiter expect killed SIGKILL {\n    sigwaitinfo SIGTERM\n    \
+             pause\n  }\n  kill waiter SIGTERM -> 0\n  kill waiter SIGKILL -> 0\n  \
+             waitpid waiter -> waiter killed SIGKILL\n}\n",
+            &[2, 3, 2, 2, 2, 3, 2, 2],
+        );
     }
 
     #[test]
