@@ -10,6 +10,7 @@ use sim_core::explore::{self, Exploration, ExploreLimits, Outcome, Progress, Red
 use sim_core::present::with_commas;
 use sim_core::share::{encode, SharedRun};
 use sim_core::{Pid, Policy, RunConfig, Simulation};
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -413,14 +414,21 @@ pub fn run(args: ExploreArgs) -> ExitCode {
     let started = Instant::now();
     let mut last = started;
     let quiet = args.quiet;
+    // What the explorations reporting progress are for: the first explores, the later ones (each bound
+    // of preemptions, each prefix of a bad run) start their counts again from zero.
+    // The rate is over the time since the last line (a count that went down began a new exploration).
+    let phase = Cell::new("");
+    let mut last_nodes = 0;
     let mut progress = |progress: &Progress| {
         if !quiet && last.elapsed() >= PROGRESS_EVERY {
-            last = Instant::now();
-            let seconds = started.elapsed().as_secs_f64();
+            let seconds = last.elapsed().as_secs_f64();
+            let new = progress.nodes.checked_sub(last_nodes).unwrap_or(progress.nodes);
+            (last, last_nodes) = (Instant::now(), progress.nodes);
             note!(
-                "  explored {} states ({:.0} a second), {} reused, {} steps simulated, depth {} ...",
+                "  {}explored {} states ({:.0} a second), {} reused, {} steps simulated, depth {} ...",
+                phase.get(),
                 with_commas(progress.nodes as u128),
-                progress.nodes as f64 / seconds,
+                new as f64 / seconds,
                 with_commas(progress.reused as u128),
                 with_commas(progress.steps as u128),
                 progress.depth
@@ -499,6 +507,7 @@ pub fn run(args: ExploreArgs) -> ExitCode {
         if !quiet && started.elapsed() >= PROGRESS_EVERY {
             note!("  looking for the fewest preemptions of {} outcome(s), at most {most} ...", bad.len());
         }
+        phase.set("fewest preemptions: ");
         let unbounded = ExploreLimits { max_preemptions: None, ..limits };
         shrunk = explore::fewest_preemptions(&mut simulation, &bad, most, unbounded, &mut progress, &stop);
         cut = seen("shrinking");
@@ -514,11 +523,16 @@ pub fn run(args: ExploreArgs) -> ExitCode {
     {
         // A schedule cut at the depth limit met the explorer's limit, not a fate of its own.
         let fated = |outcome: &Outcome| outcome.goes_wrong() && outcome.ending != "depth-limit";
+        let fates = found.outcomes.iter().filter(|(outcome, _)| fated(outcome)).count();
+        if !quiet && fates > 0 && started.elapsed() >= PROGRESS_EVERY {
+            note!("  looking for the step that sealed the fate of {fates} bad run(s) ...");
+        }
+        phase.set("sealed step: ");
         for (outcome, reached) in found.outcomes.iter().filter(|(outcome, _)| fated(outcome)) {
             let shown = shrunk.get(outcome).map_or(&reached.shortest, |(_, schedule)| schedule);
             let kind = outcome.category().to_string();
             let bad = |other: &Outcome| other.category() == kind;
-            if let Some(fate) = explore::sealed_until(&mut simulation, shown, &bad, limits, &stop) {
+            if let Some(fate) = explore::sealed_until(&mut simulation, shown, &bad, limits, &mut progress, &stop) {
                 sealed.insert(outcome.clone(), fate);
             }
         }

@@ -376,6 +376,9 @@ struct Explorer<'a> {
     gates: Option<alone::Gates>,
     report: &'a mut dyn FnMut(&Progress),
     stop: Stop<'a>,
+    /// An outcome that, once reached, answers the caller's question: the exploration then stops as
+    /// incomplete (see [`sealed`], which only asks whether some continuation ends well).
+    settles: Option<&'a dyn Fn(&Outcome) -> bool>,
 }
 
 /// Asked before each new node (and, when sampling, before each run) whether to stop where the
@@ -425,6 +428,18 @@ pub fn explore_until(
     report: &mut dyn FnMut(&Progress),
     stop: Stop,
 ) -> Exploration {
+    explore_settled(simulation, limits, report, stop, None)
+}
+
+/// [`explore_until`], which also stops, as incomplete, at the first run to end in an outcome
+/// `settles` accepts.
+fn explore_settled(
+    simulation: &mut Simulation,
+    limits: ExploreLimits,
+    report: &mut dyn FnMut(&Progress),
+    stop: Stop,
+    settles: Option<&dyn Fn(&Outcome) -> bool>,
+) -> Exploration {
     if let Some(why) = refused(&limits) {
         return Exploration {
             outcomes: Vec::new(),
@@ -459,6 +474,7 @@ pub fn explore_until(
         gates: quiet.then(|| alone::Gates::of(&simulation.kernel().program)),
         report,
         stop,
+        settles,
     };
     let summary = explorer.run(simulation);
     if reduce && !tracked {
@@ -840,6 +856,9 @@ impl Explorer<'_> {
         let next_id = self.outcomes.len() as OutcomeId;
         let id = *self.ids.entry(outcome.clone()).or_insert(next_id);
         if id == next_id {
+            if self.incomplete.is_none() && self.settles.is_some_and(|settles| settles(&outcome)) {
+                self.incomplete = Some("stopped at the first run whose end answers the question".to_string());
+            }
             self.outcomes.push(outcome);
         }
         // One summary for each outcome's runs' ends, shared by every end that shows it.
@@ -1243,15 +1262,17 @@ pub fn sealed(
     bad: &dyn Fn(&Outcome) -> bool,
     limits: ExploreLimits,
 ) -> Option<Sealed> {
-    sealed_until(simulation, schedule, bad, limits, &never)
+    sealed_until(simulation, schedule, bad, limits, &mut |_| {}, &never)
 }
 
-/// [`sealed`], whose explorations ask `stop` (see [`Stop`]); `None` once it says stop.
+/// [`sealed`], whose explorations tell `report` how far each has got (see [`explore_until`]) and ask
+/// `stop` (see [`Stop`]); `None` once it says stop.
 pub fn sealed_until(
     simulation: &mut Simulation,
     schedule: &[Pid],
     bad: &dyn Fn(&Outcome) -> bool,
     limits: ExploreLimits,
+    report: &mut dyn FnMut(&Progress),
     stop: Stop,
 ) -> Option<Sealed> {
     let stop = Remembered::new(stop);
@@ -1261,16 +1282,16 @@ pub fn sealed_until(
     // An end that is not bad, reached (not cut at the depth limit, which says nothing of what follows).
     let ends_well = |outcome: &Outcome| !bad(outcome) && outcome.ending != "depth-limit";
     // Whether every schedule from the state after `len` steps ends badly (`None`: cannot tell).
-    let all_bad = |simulation: &mut Simulation, len: usize| -> Option<bool> {
+    let all_bad = |simulation: &mut Simulation, len: usize, report: &mut dyn FnMut(&Progress)| -> Option<bool> {
         simulation.restore(&start);
         for pid in &schedule[..len] {
             simulation.step_as(*pid).ok()?;
         }
-        let found = explore_until(simulation, limits, &mut |_| {}, &|| stop.ask());
+        let found = explore_settled(simulation, limits, report, &|| stop.ask(), Some(&ends_well));
         if stop.said.get() {
             return None;
         }
-        // A good end found settles it even in a cut exploration; "all bad" needs every schedule, each
+        // A good end found settles it even in a cut exploration (and stops it); "all bad" needs every schedule, each
         // to its end (a continuation cut at the depth limit might yet end well or badly).
         if found.outcomes.iter().any(|(outcome, _)| ends_well(outcome)) {
             return Some(false);
@@ -1278,15 +1299,15 @@ pub fn sealed_until(
         (found.every_schedule && found.outcomes.iter().all(|(outcome, _)| bad(outcome))).then_some(true)
     };
     let result = (|| {
-        if !all_bad(simulation, schedule.len())? {
+        if !all_bad(simulation, schedule.len(), report)? {
             return None;
         }
         let (mut low, mut high) = (0, schedule.len());
-        if !all_bad(simulation, 0)? {
+        if !all_bad(simulation, 0, report)? {
             // Invariant: from `low` steps some continuation is good, from `high` none is.
             while high - low > 1 {
                 let middle = (low + high) / 2;
-                if all_bad(simulation, middle)? {
+                if all_bad(simulation, middle, report)? {
                     high = middle;
                 } else {
                     low = middle;
@@ -1312,7 +1333,7 @@ pub fn sealed_until(
             }
             simulation.restore(&before);
             simulation.step_as(pid).ok()?;
-            let found = explore_until(simulation, limits, &mut |_| {}, &|| stop.ask());
+            let found = explore_settled(simulation, limits, report, &|| stop.ask(), Some(&ends_well));
             if stop.said.get() {
                 return None;
             }
@@ -1561,7 +1582,7 @@ mod tests {
         let wrong = |outcome: &Outcome| !outcome.holds();
         assert!(sealed(&mut run, &reached[0], &wrong, limits).is_some(), "this bad run has a sealed step");
         said.set(false);
-        assert_eq!(sealed_until(&mut run, &reached[0], &wrong, limits, &once), None);
+        assert_eq!(sealed_until(&mut run, &reached[0], &wrong, limits, &mut |_| {}, &once), None);
         assert!(said.get(), "asked");
     }
 
