@@ -311,6 +311,10 @@ pub struct CallOp {
     pub bind: Bind,
     /// Errnos on which the call is made again, as a new step.
     pub retry: Box<[Errno]>,
+    /// The operands (bit `i` for operand `i`) that the C call takes as an `int` (a descriptor, a pid,
+    /// a signal), whose value the kernel sees as its low 32 bits, signed, as a C caller passes it:
+    /// `kill(4294967298, 0)` is `kill(2, 0)`.
+    pub int_operands: u8,
 }
 
 impl CallOp {
@@ -892,9 +896,13 @@ impl Compiler {
     fn call(&mut self, call: &CallStmt) -> CallOp {
         let spec = call.call.spec();
         let mut operands = Vec::with_capacity(spec.operands.len());
+        let mut int_operands = 0;
         for (index, operand) in spec.operands.iter().enumerate() {
             if operand.dropped_when_left_out && call.args.get(index).is_none() {
                 break;
+            }
+            if matches!(operand.kind, OperandKind::Fd | OperandKind::Pid | OperandKind::Signal) {
+                int_operands |= 1 << index;
             }
             let compiled = match call.args.get(index) {
                 Some(Arg::Expr(expr)) => {
@@ -1003,6 +1011,7 @@ impl Compiler {
             written: call.args.len() as u8,
             bind,
             retry: call.retry.clone().into_boxed_slice(),
+            int_operands,
         }
     }
 }
