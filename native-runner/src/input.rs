@@ -90,21 +90,7 @@ impl From<String> for ReadError {
 /// forever or never end, so the file's type is checked before it is opened, and the open does not wait
 /// (`O_NONBLOCK`) in case the path is replaced in between; the opened file is checked once more.
 pub fn read_text(path: &Path) -> Result<String, ReadError> {
-    let limit = Limits::DEFAULT.max_source_bytes as u64;
-    let metadata = std::fs::metadata(path).map_err(|error| format!("cannot open the file: {error}"))?;
-    refuse_unless_regular(&metadata.file_type())?;
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)
-        .map_err(|error| format!("cannot open the file: {error}"))?;
-    let metadata = file.metadata().map_err(|error| format!("cannot read the file: {error}"))?;
-    refuse_unless_regular(&metadata.file_type())?;
-    let mut bytes = Vec::new();
-    file.take(limit + 1).read_to_end(&mut bytes).map_err(|error| format!("cannot read the file: {error}"))?;
-    if bytes.len() as u64 > limit {
-        return Err(format!("the file is larger than the limit of {limit} bytes for a scenario").into());
-    }
+    let bytes = read_regular(path, Limits::DEFAULT.max_source_bytes as u64, "scenario")?;
     String::from_utf8(bytes).map_err(|error| {
         let valid = &error.as_bytes()[..error.utf8_error().valid_up_to()];
         let line = valid.iter().filter(|byte| **byte == b'\n').count() + 1;
@@ -116,6 +102,26 @@ pub fn read_text(path: &Path) -> Result<String, ReadError> {
             message: format!("the file is not valid UTF-8 text (byte {} is not)", valid.len()),
         }
     })
+}
+
+/// The bytes of the regular file at `path`, at most `limit` of them: anything else, or a larger file,
+/// is refused with a message that names `what` the file should have been (`scenario`).
+pub fn read_regular(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>, String> {
+    let metadata = std::fs::metadata(path).map_err(|error| format!("cannot open the file: {error}"))?;
+    refuse_unless_regular(&metadata.file_type(), what)?;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|error| format!("cannot open the file: {error}"))?;
+    let metadata = file.metadata().map_err(|error| format!("cannot read the file: {error}"))?;
+    refuse_unless_regular(&metadata.file_type(), what)?;
+    let mut bytes = Vec::new();
+    file.take(limit + 1).read_to_end(&mut bytes).map_err(|error| format!("cannot read the file: {error}"))?;
+    if bytes.len() as u64 > limit {
+        return Err(format!("the file is larger than the limit of {limit} bytes for a {what}"));
+    }
+    Ok(bytes)
 }
 
 /// The part of `line` to show for a place at character `caret_col` (all of it when it is short; on a
@@ -142,8 +148,8 @@ fn printable(line: &str) -> String {
     line.chars().map(|c| if c.is_control() && c != '\t' { '?' } else { c }).collect()
 }
 
-/// A scenario is a regular file; anything else is named in the refusal.
-fn refuse_unless_regular(file_type: &FileType) -> Result<(), String> {
+/// `what` is read from a regular file; anything else is named in the refusal.
+fn refuse_unless_regular(file_type: &FileType, what: &str) -> Result<(), String> {
     let kind = if file_type.is_file() {
         return Ok(());
     } else if file_type.is_dir() {
@@ -159,7 +165,7 @@ fn refuse_unless_regular(file_type: &FileType) -> Result<(), String> {
     } else {
         "something other than a regular file"
     };
-    Err(format!("this is {kind}, not a scenario file; ipclab reads scenarios from regular files only"))
+    Err(format!("this is {kind}, not a {what} file; ipclab reads {what}s from regular files only"))
 }
 
 /// Characters of a line shown at most, around the place of an error.

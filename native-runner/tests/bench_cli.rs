@@ -39,6 +39,22 @@ fn a_short_benchmark_runs_every_arm_and_writes_its_json() {
     assert_eq!(value["linux"]["calls"], 8000);
 }
 
+/// A `--json` path that cannot be written is refused before the run, not after it, and nothing is
+/// measured.
+#[test]
+fn a_json_path_that_cannot_be_written_is_refused_at_once() {
+    let dir = std::env::temp_dir();
+    let missing = dir.join(format!("ipclab-no-such-dir-{}", std::process::id())).join("out.json");
+    for (path, words) in [(dir.clone(), "this is a directory"), (missing, "no such directory")] {
+        // A million round trips would take seconds: refused at once, the run never starts.
+        let output = ipclab().args(["bench", "--messages", "1000000", "--json"]).arg(&path).output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(words), "{stderr}");
+        assert!(output.stdout.is_empty(), "nothing measured: {}", String::from_utf8_lossy(&output.stdout));
+    }
+}
+
 #[test]
 fn zero_messages_or_rounds_is_a_usage_error() {
     for args in [["bench", "--messages", "0"], ["bench", "--repeat", "0"]] {

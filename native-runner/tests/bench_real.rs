@@ -235,6 +235,9 @@ fn a_saved_run_is_reported_again() {
     let misplaced = temp("misplaced.json");
     std::fs::write(&misplaced, r#"{"cases": [{"mechanism": "same"}]}"#).unwrap();
     let untouched = temp("untouched.json");
+    let fifo = temp("saved.fifo");
+    let _ = std::fs::remove_file(&fifo);
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
     for (file, words) in [
         (broken.clone(), "not JSON: EOF while parsing a list at line 1 column 11"),
         (
@@ -245,7 +248,11 @@ fn a_saved_run_is_reported_again() {
             misplaced.clone(),
             "not a run saved by ipclab bench real --json: its cases: unknown mechanism \"same\" (expected one of pipe, fifo,",
         ),
-        (temp("missing.json"), "No such file or directory"),
+        (temp("missing.json"), "cannot open the file: No such file or directory"),
+        // Read only from a regular file: a FIFO would block, a device never end.
+        (fifo.clone(), "this is a FIFO (named pipe), not a saved bench run file"),
+        (PathBuf::from("/dev/zero"), "this is a character device, not a saved bench run file"),
+        (std::env::temp_dir(), "this is a directory, not a saved bench run file"),
     ] {
         let output =
             ipclab().args(["bench", "real", "--from"]).arg(&file).arg("--json").arg(&untouched).output().unwrap();
@@ -254,7 +261,7 @@ fn a_saved_run_is_reported_again() {
         assert!(stderr.contains(&format!("--from {}: {words}", file.display())), "{stderr}");
         assert!(!untouched.exists());
     }
-    for path in [saved, again, broken, not_a_run, misplaced] {
+    for path in [saved, again, broken, not_a_run, misplaced, fifo] {
         let _ = std::fs::remove_file(path);
     }
 }

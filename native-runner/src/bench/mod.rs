@@ -2,7 +2,6 @@
 //! real Linux pipes between two real processes, measured in the same run.
 
 use sim_core::{RunConfig, RunOutcome, Simulation};
-use std::io::Write as _;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -133,9 +132,26 @@ fn add_run(runs: &mut Vec<f64>, measure: &mut Option<SimMeasure>, run: SimMeasur
     merged.best_seconds = sorted[0];
 }
 
+/// Whether `--json PATH` can be written, asked before a run rather than after it: its directory
+/// exists and the path is not a directory itself.
+pub(crate) fn json_path_ok(path: &std::path::Path) -> Result<(), String> {
+    let parent = path.parent().filter(|parent| !parent.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    if !parent.is_dir() {
+        return Err(format!("--json {}: no such directory {}", path.display(), parent.display()));
+    }
+    if path.is_dir() {
+        return Err(format!("--json {}: this is a directory; give the path of a file to write", path.display()));
+    }
+    Ok(())
+}
+
 pub fn run(messages: u32, repeats: u32, json: Option<&std::path::Path>) -> ExitCode {
     if messages == 0 || repeats == 0 {
         note!("ipclab: bench: --messages and --repeat must be at least 1");
+        return ExitCode::from(2);
+    }
+    if let Some(Err(error)) = json.map(json_path_ok) {
+        note!("ipclab: bench: {error}");
         return ExitCode::from(2);
     }
     note!("ipclab bench: pipe ping-pong, {messages} round trips (4 system calls each)");
@@ -246,10 +262,8 @@ pub fn run(messages: u32, repeats: u32, json: Option<&std::path::Path>) -> ExitC
             "linux": { "calls": linux_calls, "seconds": linux_seconds, "calls_per_second": linux_calls_per_second },
             "ratio": sim_calls_per_second / linux_calls_per_second,
         });
-        let written = std::fs::File::create(path)
-            .and_then(|mut file| file.write_all(serde_json::to_string_pretty(&value).expect("json").as_bytes()));
-        if let Err(error) = written {
-            note!("ipclab: bench: cannot write {}: {error}", path.display());
+        if let Err(error) = real::write_json(path, &value) {
+            note!("ipclab: bench: {error}");
             return ExitCode::from(2);
         }
     }

@@ -712,10 +712,7 @@ fn run_inner(args: &RealArgs) -> Result<ExitCode, String> {
         first
     });
     if let Some(path) = &args.json {
-        let parent = path.parent().filter(|parent| !parent.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-        if !parent.is_dir() {
-            return Err(format!("--json {}: no such directory {}", path.display(), parent.display()));
-        }
+        super::json_path_ok(path)?;
     }
     let mut sizes: Vec<usize> = args.sizes.iter().map(|text| parse_size(text)).collect::<Result<_, _>>()?;
     sizes.sort_unstable();
@@ -914,7 +911,7 @@ fn full_report(
 
 /// Written whole to a new file beside it, then renamed over it: an interrupted run never leaves a
 /// half-written file in place of what was there.
-fn write_json(path: &std::path::Path, value: &serde_json::Value) -> Result<(), String> {
+pub(crate) fn write_json(path: &std::path::Path, value: &serde_json::Value) -> Result<(), String> {
     let partial = path.with_extension("json.partial");
     std::fs::File::create(&partial)
         .and_then(|mut file| file.write_all(serde_json::to_string_pretty(value).expect("json").as_bytes()))
@@ -925,9 +922,15 @@ fn write_json(path: &std::path::Path, value: &serde_json::Value) -> Result<(), S
         })
 }
 
+/// The most a saved run's JSON may hold: a whole run of every case is some 180 KB.
+const SAVED_RUN_LIMIT: u64 = 64 << 20;
+
 /// `--from FILE`: the report of a saved run, with the simulator's account computed by this build.
 fn saved(from: &std::path::Path, json: Option<&std::path::Path>) -> Result<ExitCode, String> {
-    let text = std::fs::read_to_string(from).map_err(|error| format!("--from {}: {error}", from.display()))?;
+    let bytes = crate::input::read_regular(from, SAVED_RUN_LIMIT, "saved bench run")
+        .map_err(|error| format!("--from {}: {error}", from.display()))?;
+    let text =
+        String::from_utf8(bytes).map_err(|error| format!("--from {}: not UTF-8 text: {error}", from.display()))?;
     let mut value: serde_json::Value =
         serde_json::from_str(&text).map_err(|error| format!("--from {}: not JSON: {error}", from.display()))?;
     let not_a_run =
