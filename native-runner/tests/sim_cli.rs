@@ -106,6 +106,20 @@ fn bad_schedules_are_usage_errors() {
     }
     let output = ipclab().arg("sim").arg(&file).args(["--seed", "x"]).output().unwrap();
     assert_eq!(output.status.code(), Some(2));
+    // Said once: which choice, which pid, at which step, who could run.
+    let output = ipclab().arg("sim").arg(&file).args(["--schedule", "2,99"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--schedule: choice 2: pid 99 is not runnable at step 2 (runnable: 2)\n"), "{stderr}");
+    // A pid past 32 bits in the scenario's own schedule line is named as such, where it stands.
+    let path = temp_file("huge-pid.ipc", b"process a {\n  sched_yield\n}\nschedule a 4294967297\n");
+    let output = ipclab().arg("sim").arg(&path).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let located = format!(
+        "{}:4:12: error: pid 4294967297 is out of range in the `schedule`: a pid is at most 4294967295",
+        path.display()
+    );
+    assert!(stderr.contains(&located), "{stderr}");
 }
 
 #[test]

@@ -90,10 +90,9 @@ impl std::fmt::Display for SimError {
         match self {
             SimError::InvalidChoice(choice) => write!(
                 formatter,
-                "schedule choice {} at step {}: pid {} is not runnable (runnable: {})",
-                choice.step,
-                choice.step,
+                "pid {} is not runnable at step {} (runnable: {})",
                 choice.wanted,
+                choice.step,
                 choice.runnable.iter().map(|pid| pid.to_string()).collect::<Vec<_>>().join(", ")
             ),
             SimError::Schedule { step, entry, message } => {

@@ -678,6 +678,14 @@ impl<'a> Parser<'a> {
             let token = self.peek().clone();
             let target = match token.tok {
                 Tok::Int(Some(pid)) if pid <= u32::MAX as u128 => ScheduleTarget::Pid(pid as u32),
+                Tok::Int(_) => {
+                    let text = self.text(&token).to_string();
+                    return Err(self.error_help(
+                        token.span,
+                        format!("pid {text} is out of range in the `schedule`: a pid is at most 4294967295"),
+                        "a process is named by its name or its pid, as the trace shows it",
+                    ));
+                }
                 Tok::Word if is_name(crate::kernel::base_name(self.text(&token))) => {
                     ScheduleTarget::Name(self.text(&token).to_string())
                 }
