@@ -126,7 +126,8 @@ pub fn read_regular(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>, Stri
 
 /// The part of `line` to show for a place at character `caret_col` (all of it when it is short; on a
 /// long one the part around the place, `...` where the rest is left out), as [`printable`], and what
-/// goes before the caret on the line below so that it stands under the place (tabs kept as tabs).
+/// goes before the caret on the line below so that it stands under the place (tabs kept as tabs, a
+/// wide character such as `語` under two spaces, a combining mark under none).
 fn excerpt(line: &str, caret_col: usize) -> (String, String) {
     let length = line.chars().count();
     // The window starts a little before the column when the column is past the first SHOWN.
@@ -136,16 +137,26 @@ fn excerpt(line: &str, caret_col: usize) -> (String, String) {
     let under = lead
         .chars()
         .chain(window.chars().take(caret_col - start))
-        .map(|c| if c == '\t' { '\t' } else { ' ' })
+        .map(|c| match c {
+            '\t' => "\t".to_string(),
+            c => " ".repeat(unicode_width::UnicodeWidthChar::width(c).unwrap_or(1)),
+        })
         .collect();
     (format!("{lead}{window}{tail}"), under)
 }
 
 /// A line of the scenario as it may be shown on a terminal: a control character (an escape
 /// sequence, a carriage return, a NUL) as `?`, one column, so that nothing in the file can move the
-/// cursor or change the terminal, and the caret below still lines up. A tab stays a tab.
+/// cursor or change the terminal, and the caret below still lines up; so too the invisible characters
+/// that reorder or hide text (bidirectional overrides and isolates, zero-width spaces and joiners,
+/// the byte-order mark), so that the line shown is the line the parser read. A tab stays a tab.
 fn printable(line: &str) -> String {
-    line.chars().map(|c| if c.is_control() && c != '\t' { '?' } else { c }).collect()
+    line.chars().map(|c| if (c.is_control() && c != '\t') || invisible(c) { '?' } else { c }).collect()
+}
+
+/// The format characters that change how text around them is shown, or take no room at all.
+fn invisible(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
 }
 
 /// `what` is read from a regular file; anything else is named in the refusal.
@@ -174,14 +185,16 @@ const SHOWN: usize = 200;
 /// `file:line:col: error: message`, then the line itself with a caret under the column: on a long line,
 /// the part around the column (`...` where the rest is left out), control characters as `?`.
 pub fn render_with_source(name: &str, source: &str, diagnostic: &Diagnostic) -> String {
-    let mut text = format!("{name}:{}:{}: error: {}", diagnostic.span.line, diagnostic.span.col, diagnostic.message);
+    // The message and its help may quote the scenario: shown as safely as the line.
+    let message = printable(&diagnostic.message);
+    let mut text = format!("{name}:{}:{}: error: {message}", diagnostic.span.line, diagnostic.span.col);
     if let Some(line) = source.lines().nth(diagnostic.span.line.saturating_sub(1) as usize) {
         let number = diagnostic.span.line.to_string();
         let (shown, under) = excerpt(line, (diagnostic.span.col.max(1) - 1) as usize);
         text.push_str(&format!("\n {number} | {shown}\n {} | {under}^", " ".repeat(number.len())));
     }
     if let Some(help) = &diagnostic.help {
-        text.push_str(&format!("\n  help: {help}"));
+        text.push_str(&format!("\n  help: {}", printable(help)));
     }
     text
 }

@@ -73,6 +73,15 @@ fn an_error_shows_its_line_safely_and_its_place_on_a_long_one() {
     let errors = String::from_utf8_lossy(&output.stderr).to_string();
     assert!(errors.contains(" 2 |   bogus # ?[2J?]0;title??!"), "{errors}");
     assert!(!errors.bytes().any(|byte| byte.is_ascii_control() && byte != b'\n'), "{errors:?}");
+    // A bidirectional override cannot reorder the line shown, and the caret counts a wide character as
+    // two columns.
+    let path = temp_file("wide.ipc", "process a {\n  write 1 \"語\u{202E}語\" bogus\n}\n".as_bytes());
+    let output = ipclab().arg("sim").arg(&path).output().unwrap();
+    let errors = String::from_utf8_lossy(&output.stderr).to_string();
+    assert!(errors.contains(" 2 |   write 1 \"語?語\" bogus\n"), "{errors}");
+    assert!(!errors.contains('\u{202E}'), "{errors}");
+    let shown_before = "  write 1 \"語?語\" ".chars().map(|c| if c == '語' { 2 } else { 1 }).sum::<usize>();
+    assert!(errors.contains(&format!("\n   | {}^", " ".repeat(shown_before))), "{errors}");
     // An error far along a long line: the part of the line around it, with the caret under it.
     let mut long = b"process a {\n  exit 0".to_vec();
     long.extend(std::iter::repeat_n(b' ', 5000));
