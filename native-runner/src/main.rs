@@ -381,12 +381,23 @@ pub(crate) fn follow_choices(simulation: &mut Simulation, choices: &[Choice]) ->
 }
 
 /// Why a run could not go on, located at the scenario's `schedule` line when that is the reason.
-pub(crate) fn run_error_text(file: &str, scenario: &sim_core::Scenario, error: &sim_core::SimError) -> String {
+/// With the scenario's `source`, the line is shown with a caret under the entry, as a parse error is.
+pub(crate) fn run_error_text(
+    file: &str,
+    source: Option<&str>,
+    scenario: &sim_core::Scenario,
+    error: &sim_core::SimError,
+) -> String {
     match (error, &scenario.schedule) {
         (sim_core::SimError::Schedule { entry, .. }, Some(schedule)) => {
             // `entry` counts from 1; the entry's own place, or the line's if it is somehow out of range.
             let span = schedule.value.get(entry.wrapping_sub(1)).map_or(schedule.span, |written| written.span);
-            format!("{file}:{}:{}: error: {error}", span.line, span.col)
+            match source {
+                Some(source) => {
+                    input::render_with_source(file, source, &sim_core::Diagnostic::new(span, error.to_string()))
+                }
+                None => format!("{file}:{}:{}: error: {error}", span.line, span.col),
+            }
         }
         _ => format!("ipclab: {file}: {error}"),
     }
@@ -403,7 +414,7 @@ fn run_sim(file: &std::path::Path, seed: u64, schedule: &str, format: Format, ma
             return ExitCode::from(2);
         }
     };
-    let (_, scenario) = match input::load(file) {
+    let (source, scenario) = match input::load(file) {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
@@ -463,7 +474,7 @@ fn run_sim(file: &std::path::Path, seed: u64, schedule: &str, format: Format, ma
         }
         if let Err(error) = simulation.step() {
             let _ = output::print(&out);
-            note!("{}", run_error_text(&file_name, &scenario, &error));
+            note!("{}", run_error_text(&file_name, Some(&source), &scenario, &error));
             return ExitCode::from(match error {
                 sim_core::SimError::Schedule { .. } => 2,
                 _ => 70,

@@ -173,6 +173,7 @@ fn the_scenario_s_schedule_is_followed_by_default_and_an_explicit_schedule_repla
         path.display()
     );
     assert!(stderr.contains(&located), "{stderr}");
+    assert!(stderr.contains("\n 1 | schedule c\n   |          ^"), "the line, with a caret under the entry: {stderr}");
     // The help says so.
     let help = ipclab().args(["sim", "--help"]).output().unwrap();
     let help = String::from_utf8_lossy(&help.stdout);

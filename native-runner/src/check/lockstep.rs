@@ -85,7 +85,8 @@ pub struct Plan {
 pub fn plan(spec: &RunSpec) -> Result<Plan, String> {
     let mut simulation = Simulation::new(spec.scenario, spec.config.clone()).map_err(|d| d.message.clone())?;
     crate::follow_choices(&mut simulation, spec.choices)?;
-    let outcome = simulation.run().map_err(|error| crate::run_error_text(&spec.file, spec.scenario, &error))?.clone();
+    let outcome =
+        simulation.run().map_err(|error| crate::run_error_text(&spec.file, None, spec.scenario, &error))?.clone();
     if let RunOutcome::LimitReached { limit, detail } = &outcome {
         return Err(format!(
             "the simulator stopped the run at limit {limit} ({detail}); no real process is started for a run that \
