@@ -416,14 +416,16 @@ pub fn run(args: ExploreArgs) -> ExitCode {
     let quiet = args.quiet;
     // What the explorations reporting progress are for: the first explores, the later ones (each bound
     // of preemptions, each prefix of a bad run) start their counts again from zero.
-    // The rate is over the time since the last line (a count that went down began a new exploration).
+    // The rate is over the time since the last line, or since the phase began (a count that went
+    // down began a new exploration of the phase, counted from 0).
     let phase = Cell::new("");
-    let mut last_nodes = 0;
+    let last_nodes = Cell::new(0);
     let mut progress = |progress: &Progress| {
         if !quiet && last.elapsed() >= PROGRESS_EVERY {
             let seconds = last.elapsed().as_secs_f64();
-            let new = progress.nodes.checked_sub(last_nodes).unwrap_or(progress.nodes);
-            (last, last_nodes) = (Instant::now(), progress.nodes);
+            let new = progress.nodes.checked_sub(last_nodes.get()).unwrap_or(progress.nodes);
+            last = Instant::now();
+            last_nodes.set(progress.nodes);
             note!(
                 "  {}explored {} states ({:.0} a second), {} reused, {} steps simulated, depth {} ...",
                 phase.get(),
@@ -508,6 +510,7 @@ pub fn run(args: ExploreArgs) -> ExitCode {
             note!("  looking for the fewest preemptions of {} outcome(s), at most {most} ...", bad.len());
         }
         phase.set("fewest preemptions: ");
+        last_nodes.set(0);
         let unbounded = ExploreLimits { max_preemptions: None, ..limits };
         shrunk = explore::fewest_preemptions(&mut simulation, &bad, most, unbounded, &mut progress, &stop);
         cut = seen("shrinking");
@@ -528,6 +531,7 @@ pub fn run(args: ExploreArgs) -> ExitCode {
             note!("  looking for the step that sealed the fate of {fates} bad run(s) ...");
         }
         phase.set("sealed step: ");
+        last_nodes.set(0);
         for (outcome, reached) in found.outcomes.iter().filter(|(outcome, _)| fated(outcome)) {
             let shown = shrunk.get(outcome).map_or(&reached.shortest, |(_, schedule)| schedule);
             let kind = outcome.category().to_string();

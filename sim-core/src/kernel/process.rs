@@ -611,6 +611,8 @@ impl Mechanism for Processes {
                     return Kernel::error(EINVAL);
                 }
                 let target = match call.arg(0) {
+                    // `kernel_wait4`: -INT_MIN is no group.
+                    upid if upid == i32::MIN as i64 => return Kernel::error(ESRCH),
                     -1 => WaitFor::Any,
                     0 => WaitFor::Group(kernel.process(pid).pgid),
                     group if group < 0 => WaitFor::Group(group.unsigned_abs() as Pid),

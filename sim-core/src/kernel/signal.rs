@@ -428,15 +428,16 @@ fn set_mask(kernel: &mut Kernel, pid: Pid, how: i64, set: u64) -> Exec {
 }
 
 /// The first pending signal of `set`, taken out of the queue without a handler (`dequeue_signal`).
+/// Nothing is taken once the process's group exit has begun: it dies of the signal that began it as
+/// it returns from the call (Linux's `sigtimedwait` may dequeue the signal, but the `SIGKILL` that
+/// `complete_signal` queued beside it kills the process before the caller sees a result).
 pub(crate) fn take_waiting(kernel: &mut Kernel, pid: Pid, set: u64) -> Option<Signal> {
     let signals = &mut kernel.proc_mut(pid).sig;
+    if signals.group_exit {
+        return None;
+    }
     let signal = next_signal(signals.pending & set)?;
     signals.dequeue(signal);
-    // A signal taken so does not kill: if it had begun the group exit, the process lives on, and may
-    // be sent signals again.
-    if signals.action(signal) == Action::Default && signal.default_action() == DefaultAction::Terminate {
-        signals.group_exit = false;
-    }
     Some(signal)
 }
 
@@ -510,8 +511,10 @@ pub(crate) fn generate(kernel: &mut Kernel, sent: Sent, trace: &mut Trace) {
     // exit at once if the process wants it (`wants_signal`: SIGKILL always; otherwise not while it is
     // stopped, nor while another signal it may take is pending, unless it is the sender itself, the
     // one on the CPU, as a process sending itself a signal is; a timer fires between steps). From then
-    // on, whatever else is sent is dropped (above). A process waiting in `sigwaitinfo` for the signal is
-    // left to take it, as the model has it do (Linux would kill it), so that it stays killable.
+    // on, whatever else is sent is dropped (above). A process asleep in `sigwaitinfo` for the signal
+    // is no exception: `sig_fatal` is judged against the mask from before the call (`real_blocked`,
+    // which the model keeps as `blocked` while it waits), so a signal it did not block kills it; one
+    // it blocked is blocked here and begins nothing, and the call takes it.
     let process = kernel.process(to);
     let on_cpu = to == from && origin != SignalOrigin::Alarm;
     let wanted = signal == SIGKILL
@@ -520,7 +523,6 @@ pub(crate) fn generate(kernel: &mut Kernel, sent: Sent, trace: &mut Trace) {
     let begins_exit = wanted
         && (signal == SIGKILL
             || (!blocked
-                && !wakes_waiter(kernel, to, signal)
                 && process.sig.action(signal) == Action::Default
                 && signal.default_action() == DefaultAction::Terminate));
     let signals = &mut kernel.proc_mut(to).sig;
@@ -975,13 +977,20 @@ mod tests {
         let (pending, effects) = pending_after_both("SIGQUIT");
         assert_eq!(pending, bit(3) | bit(15));
         assert_eq!(effects, [SignalEffect::Pending, SignalEffect::Pending]);
-        // A process asleep in `sigwaitinfo` for the signal takes it (as the model has it do) and stays
-        // killable: the SIGKILL sent after is not dropped.
+        // A process asleep in `sigwaitinfo` for a signal it does not block is killed by it as it is
+        // sent (`real_blocked` decides in `complete_signal`), and the SIGKILL sent after is dropped;
+        // one that blocks it takes it from the call, and a SIGKILL sent after still kills it.
         holds_under(
-            "process boss expect exited 0 {\n  fork waiter expect killed SIGKILL {\n    sigwaitinfo SIGTERM\n    \
+            "process boss expect exited 0 {\n  fork waiter expect killed SIGTERM {\n    sigwaitinfo SIGTERM\n    \
              pause\n  }\n  kill waiter SIGTERM -> 0\n  kill waiter SIGKILL -> 0\n  \
-             waitpid waiter -> waiter killed SIGKILL\n}\n",
+             waitpid waiter -> waiter killed SIGTERM\n}\n",
             &[2, 3, 2, 2, 2, 3, 2, 2],
+        );
+        holds_under(
+            "process boss expect exited 0 {\n  fork waiter expect killed SIGKILL {\n    \
+             sigprocmask SIG_BLOCK SIGTERM -> ok\n    sigwaitinfo SIGTERM -> 15\n    pause\n  }\n  \
+             kill waiter SIGTERM -> 0\n  kill waiter SIGKILL -> 0\n  waitpid waiter -> waiter killed SIGKILL\n}\n",
+            &[2, 3, 3, 2, 3, 3, 2, 3, 2, 2],
         );
     }
 

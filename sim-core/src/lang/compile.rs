@@ -317,6 +317,9 @@ pub struct CallOp {
     pub int_operands: u8,
 }
 
+// `CallOp::int_operands` has a bit for each operand a call can have.
+const _: () = assert!(crate::trace::event::MAX_ARGS <= u8::BITS as usize);
+
 impl CallOp {
     /// The Linux name of the call, as the trace prints it.
     pub fn name(&self) -> &'static str {

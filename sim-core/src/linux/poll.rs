@@ -90,7 +90,8 @@ pub enum SetEntry {
 pub fn pack_fdset(fds: &[i64]) -> i64 {
     let mut packed = 0u64;
     for (at, fd) in fds.iter().take(MAX_SET_FDS).enumerate() {
-        let field = match *fd {
+        // `FD_SET` takes an `int`: the low 32 bits of what was written.
+        let field = match *fd as i32 as i64 {
             fd if fd < 0 => SET_SKIPPED,
             fd if fd >= FD_SETSIZE => SET_TOO_HIGH,
             fd => fd as u64 + 1,

@@ -92,7 +92,9 @@ const BAD_RIGHT: u64 = 2047;
 pub fn pack_rights(fds: &[i64], times: u32) -> i64 {
     let mut packed = times.min(MAX_RIGHTS_TIMES) as u64;
     for (at, fd) in fds.iter().take(MAX_RIGHTS_WRITTEN).enumerate() {
-        let field = if (0..super::RLIMIT_NOFILE as i64).contains(fd) { *fd as u64 + 1 } else { BAD_RIGHT };
+        // An `int` of the control message's array: the low 32 bits of what was written.
+        let fd = *fd as i32 as i64;
+        let field = if (0..super::RLIMIT_NOFILE as i64).contains(&fd) { fd as u64 + 1 } else { BAD_RIGHT };
         packed |= field << (9 + 11 * at);
     }
     packed as i64
