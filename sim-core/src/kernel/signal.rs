@@ -992,6 +992,14 @@ mod tests {
              kill waiter SIGTERM -> 0\n  kill waiter SIGKILL -> 0\n  waitpid waiter -> waiter killed SIGKILL\n}\n",
             &[2, 3, 3, 2, 3, 3, 2, 3, 2, 2],
         );
+        // With a handler instead, the signal is not fatal: the call takes it, and the handler does not
+        // run.
+        holds_under(
+            "handler never {\n  exit 9\n}\n\nprocess boss expect exited 0 {\n  fork waiter expect exited 0 {\n    \
+             signal SIGTERM never -> 0\n    sigwaitinfo SIGTERM -> 15\n  }\n  \
+             kill waiter SIGTERM -> 0\n  waitpid waiter -> waiter exited 0\n}\n",
+            &[2, 3, 3, 2, 3, 3, 2, 2],
+        );
     }
 
     #[test]
