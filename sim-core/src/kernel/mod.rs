@@ -1449,8 +1449,15 @@ pub(crate) fn mechanism_of(reason: &BlockReason) -> MechanismId {
 pub fn resolve_args(call: &CallOp, vars: &[i64], pid: Pid, args: &mut Args) -> Result<(), user::Fault> {
     // Most calls have two operands, both values (a descriptor and a count, a process and a signal):
     // made without a loop.
-    let int =
-        |index: usize, value: i64| if call.int_operands & (1 << index) != 0 { value as i32 as i64 } else { value };
+    let int = |index: usize, value: i64| {
+        if call.int_operands & (1 << index) != 0 {
+            value as i32 as i64
+        } else if call.uint_operands & (1 << index) != 0 {
+            value as u32 as i64
+        } else {
+            value
+        }
+    };
     if let [Operand::Value { value: first, .. }, second] = &*call.operands {
         let second = int(1, second.resolve(vars, pid)?);
         *args = Args::pair(int(0, user::evaluate(first, vars, pid)?), second);

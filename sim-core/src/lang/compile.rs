@@ -12,7 +12,7 @@
 use super::ast::*;
 use super::names::Names;
 use super::print;
-use super::syscalls::{Binding, CallId, OperandKind, EPOLL_FIELDS, POLL_FIELDS, SELECT_FIELDS};
+use super::syscalls::{Binding, CType, CallId, OperandKind, EPOLL_FIELDS, POLL_FIELDS, SELECT_FIELDS};
 use crate::diagnostic::Diagnostic;
 use crate::linux::{self, Family};
 use std::sync::Arc;
@@ -312,12 +312,16 @@ pub struct CallOp {
     /// Errnos on which the call is made again, as a new step.
     pub retry: Box<[Errno]>,
     /// The operands (bit `i` for operand `i`) that the C call takes as an `int` (a descriptor, a pid,
-    /// a signal), whose value the kernel sees as its low 32 bits, signed, as a C caller passes it:
-    /// `kill(4294967298, 0)` is `kill(2, 0)`.
+    /// a signal, a count such as `semget`'s NSEMS: [`crate::lang::syscalls::CType::Int`]), whose value
+    /// the kernel sees as its low 32 bits, signed, as a C caller passes it: `kill(4294967298, 0)` is
+    /// `kill(2, 0)`.
     pub int_operands: u8,
+    /// The operands that the C call takes as an `unsigned int` (`mq_send`'s PRIO, `futex`'s VAL):
+    /// their low 32 bits, unsigned.
+    pub uint_operands: u8,
 }
 
-// `CallOp::int_operands` has a bit for each operand a call can have.
+// `CallOp::int_operands` and `uint_operands` have a bit for each operand a call can have.
 const _: () = assert!(crate::trace::event::MAX_ARGS <= u8::BITS as usize);
 
 impl CallOp {
@@ -900,12 +904,15 @@ impl Compiler {
         let spec = call.call.spec();
         let mut operands = Vec::with_capacity(spec.operands.len());
         let mut int_operands = 0;
+        let mut uint_operands = 0;
         for (index, operand) in spec.operands.iter().enumerate() {
             if operand.dropped_when_left_out && call.args.get(index).is_none() {
                 break;
             }
-            if matches!(operand.kind, OperandKind::Fd | OperandKind::Pid | OperandKind::Signal) {
-                int_operands |= 1 << index;
+            match operand.c_type() {
+                CType::Int => int_operands |= 1 << index,
+                CType::UInt => uint_operands |= 1 << index,
+                CType::Long => {}
             }
             let compiled = match call.args.get(index) {
                 Some(Arg::Expr(expr)) => {
@@ -1015,6 +1022,7 @@ impl Compiler {
             bind,
             retry: call.retry.clone().into_boxed_slice(),
             int_operands,
+            uint_operands,
         }
     }
 }

@@ -270,20 +270,55 @@ pub struct Operand {
     /// call's resolved operands at all (the kernel and the trace take its default), so that the
     /// statements written before it existed keep their events and trace hashes (`mmap`'s FD and OFFSET).
     pub dropped_when_left_out: bool,
+    /// The C type the call declares for it, where narrower than the language's 64 bits.
+    pub c_type: CType,
+}
+
+/// The C type of an integer operand: the kernel (or the C library function the scenario's C text
+/// calls) sees only what fits in it, as a C caller's conversion leaves it (`__SC_CAST` in
+/// `include/linux/syscalls.h` casts each register to the declared type at the call's entry).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CType {
+    /// 64 bits: a `long`, a `size_t`, an `off_t`, a pointer, or what the simulator takes as given.
+    Long,
+    /// An `int` (also `pid_t`, `key_t`): the low 32 bits, signed.
+    Int,
+    /// An `unsigned int` (also `u32`): the low 32 bits, unsigned.
+    UInt,
+}
+
+impl Operand {
+    /// The C type of the operand: descriptors, pids and signals are `int` in every call that takes them.
+    pub const fn c_type(&self) -> CType {
+        match self.kind {
+            OperandKind::Fd | OperandKind::Pid | OperandKind::Signal => CType::Int,
+            _ => self.c_type,
+        }
+    }
+
+    /// The same operand, declared `int` in C.
+    const fn int(self) -> Operand {
+        Operand { c_type: CType::Int, ..self }
+    }
+
+    /// The same operand, declared `unsigned int` in C.
+    const fn uint(self) -> Operand {
+        Operand { c_type: CType::UInt, ..self }
+    }
 }
 
 const fn operand(word: &'static str, kind: OperandKind) -> Operand {
-    Operand { word, kind, default: None, dropped_when_left_out: false }
+    Operand { word, kind, default: None, dropped_when_left_out: false, c_type: CType::Long }
 }
 
 const fn optional(word: &'static str, kind: OperandKind, default: i64) -> Operand {
-    Operand { word, kind, default: Some(default), dropped_when_left_out: false }
+    Operand { word, kind, default: Some(default), dropped_when_left_out: false, c_type: CType::Long }
 }
 
 /// An optional operand dropped from the resolved operands when left out (see
 /// [`Operand::dropped_when_left_out`]).
 const fn added_later(word: &'static str, kind: OperandKind, default: i64) -> Operand {
-    Operand { word, kind, default: Some(default), dropped_when_left_out: true }
+    Operand { word, kind, default: Some(default), dropped_when_left_out: true, c_type: CType::Long }
 }
 
 /// What `NAME = CALL ...` binds.
@@ -669,7 +704,7 @@ pub const CALLS: &[CallSpec] = &[
         id: CallId::Fcntl,
         name: "fcntl",
         mechanism: Mechanism::Fd,
-        operands: &[FD, operand("CMD", K::OneOf(Family::FcntlCommand)), optional("ARG", K::Int, 0)],
+        operands: &[FD, operand("CMD", K::OneOf(Family::FcntlCommand)), optional("ARG", K::Int, 0).int()],
         binding: B::Value,
         result: R::Number,
         may_block: false,
@@ -717,7 +752,7 @@ pub const CALLS: &[CallSpec] = &[
         id: CallId::Exit,
         name: "exit",
         mechanism: Mechanism::Process,
-        operands: &[operand("STATUS", K::Int)],
+        operands: &[operand("STATUS", K::Int).int()],
         binding: B::Nothing,
         result: R::NoReturn,
         may_block: false,
@@ -918,7 +953,7 @@ pub const CALLS: &[CallSpec] = &[
         id: CallId::Semget,
         name: "semget",
         mechanism: Mechanism::Sem,
-        operands: &[KEY, operand("NSEMS", K::Int), IPC_FLAGS],
+        operands: &[KEY, operand("NSEMS", K::Int).int(), IPC_FLAGS],
         binding: B::Value,
         result: R::Number,
         may_block: false,
@@ -944,7 +979,7 @@ pub const CALLS: &[CallSpec] = &[
         mechanism: Mechanism::Sem,
         operands: &[
             ID,
-            operand("NUM", K::Int),
+            operand("NUM", K::Int).int(),
             operand("CMD", K::OneOf(Family::SemctlCommand)),
             optional("ARG", K::SemArg, 0),
             optional("VALUE", K::Int, 0),
@@ -972,7 +1007,7 @@ pub const CALLS: &[CallSpec] = &[
         id: CallId::MqSend,
         name: "mq_send",
         mechanism: Mechanism::Mqueue,
-        operands: &[FD, PAYLOAD, optional("PRIO", K::Int, 0)],
+        operands: &[FD, PAYLOAD, optional("PRIO", K::Int, 0).uint()],
         binding: B::Value,
         result: R::Zero,
         may_block: true,
@@ -1056,7 +1091,7 @@ pub const CALLS: &[CallSpec] = &[
         id: CallId::SemOpen,
         name: "sem_open",
         mechanism: Mechanism::NamedSem,
-        operands: &[NAME, operand("FLAGS", K::Flags(Family::SemOpenFlag)), MODE, optional("VALUE", K::Int, 0)],
+        operands: &[NAME, operand("FLAGS", K::Flags(Family::SemOpenFlag)), MODE, optional("VALUE", K::Int, 0).uint()],
         binding: B::Value,
         result: R::Number,
         may_block: false,
@@ -1329,7 +1364,7 @@ pub const CALLS: &[CallSpec] = &[
         id: CallId::MqTimedsend,
         name: "mq_timedsend",
         mechanism: Mechanism::Mqueue,
-        operands: &[FD, PAYLOAD, operand("PRIO", K::Int), TIMEOUT],
+        operands: &[FD, PAYLOAD, operand("PRIO", K::Int).uint(), TIMEOUT],
         binding: B::Value,
         result: R::Zero,
         may_block: true,
@@ -1578,7 +1613,7 @@ pub const CALLS: &[CallSpec] = &[
         id: CallId::Listen,
         name: "listen",
         mechanism: Mechanism::Socket,
-        operands: &[FD, operand("BACKLOG", K::Int)],
+        operands: &[FD, operand("BACKLOG", K::Int).int()],
         binding: B::Value,
         result: R::Zero,
         may_block: false,
@@ -1626,7 +1661,7 @@ pub const CALLS: &[CallSpec] = &[
         id: CallId::Setsockopt,
         name: "setsockopt",
         mechanism: Mechanism::Socket,
-        operands: &[FD, operand("LEVEL", K::OneOf(Family::SockLevel)), operand("OPTION", K::OneOf(Family::SockOption)), operand("VALUE", K::Int)],
+        operands: &[FD, operand("LEVEL", K::OneOf(Family::SockLevel)), operand("OPTION", K::OneOf(Family::SockOption)), operand("VALUE", K::Int).int()],
         binding: B::Value,
         result: R::Zero,
         may_block: false,
@@ -1734,7 +1769,7 @@ pub const CALLS: &[CallSpec] = &[
         id: CallId::SemInit,
         name: "sem_init",
         mechanism: Mechanism::NamedSem,
-        operands: &[operand("ADDR", K::Int), operand("PSHARED", K::Int), operand("VALUE", K::Int)],
+        operands: &[operand("ADDR", K::Int), operand("PSHARED", K::Int).int(), operand("VALUE", K::Int).uint()],
         binding: B::Value,
         result: R::Zero,
         may_block: false,
@@ -1789,7 +1824,7 @@ pub const CALLS: &[CallSpec] = &[
         name: "poll",
         mechanism: Mechanism::Poll,
         operands: &[
-            operand("MS", K::Int),
+            operand("MS", K::Int).int(),
             operand("PFD", K::PollFd),
             optional("PFD", K::PollFd, 0),
             optional("PFD", K::PollFd, 0),
@@ -1853,7 +1888,7 @@ pub const CALLS: &[CallSpec] = &[
         id: CallId::EpollWait,
         name: "epoll_wait",
         mechanism: Mechanism::Poll,
-        operands: &[operand("EPFD", K::Fd), operand("MAXEVENTS", K::Int), operand("MS", K::Int)],
+        operands: &[operand("EPFD", K::Fd), operand("MAXEVENTS", K::Int).int(), operand("MS", K::Int).int()],
         binding: B::Epolled,
         result: R::Number,
         may_block: true,

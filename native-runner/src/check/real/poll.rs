@@ -61,7 +61,8 @@ fn epoll_wait<'a>(command: &CallView<'a>) -> Out<'a> {
     // A count Linux refuses goes as written (it fails before it looks at the buffer); any other at most
     // the room there is.
     let asked = if (1..=EP_MAX_EVENTS).contains(&maxevents) { maxevents.min(EVENT_ROOM as i64) } else { maxevents };
-    let timeout = timeout(command.arg(2));
+    // `epoll_wait`'s timeout is a C int.
+    let timeout = timeout(command.arg(2) as i32 as i64);
     let timeout_pointer = timeout.as_ref().map_or(0, |time| time as *const libc::timespec as i64);
     let result = call(libc::SYS_epoll_pwait2, &[epfd, events.as_mut_ptr() as i64, asked, timeout_pointer, 0, 8]);
     if result < 0 {
@@ -148,7 +149,8 @@ fn poll<'a>(command: &CallView<'a>) -> Out<'a> {
             count += 1;
         }
     }
-    let timeout = timeout(command.arg(0));
+    // `poll`'s timeout is a C int.
+    let timeout = timeout(command.arg(0) as i32 as i64);
     let timeout_pointer = timeout.as_ref().map_or(0, |time| time as *const libc::timespec as i64);
     let result = call(libc::SYS_ppoll, &[fds.as_mut_ptr() as i64, count as i64, timeout_pointer, 0, 8]);
     if result < 0 {
