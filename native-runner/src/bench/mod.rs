@@ -145,6 +145,21 @@ pub(crate) fn json_path_ok(path: &std::path::Path) -> Result<(), String> {
     Ok(())
 }
 
+/// Written whole to a new file beside it, then renamed over it: an interrupted run never leaves a
+/// half-written file in place of what was there.
+pub(crate) fn write_json(path: &std::path::Path, value: &serde_json::Value) -> Result<(), String> {
+    let partial = path.with_extension("json.partial");
+    std::fs::File::create(&partial)
+        .and_then(|mut file| {
+            std::io::Write::write_all(&mut file, serde_json::to_string_pretty(value).expect("json").as_bytes())
+        })
+        .and_then(|()| std::fs::rename(&partial, path))
+        .map_err(|error| {
+            let _ = std::fs::remove_file(&partial);
+            format!("cannot write {}: {error}", path.display())
+        })
+}
+
 pub fn run(messages: u32, repeats: u32, json: Option<&std::path::Path>) -> ExitCode {
     if messages == 0 || repeats == 0 {
         note!("ipclab: bench: --messages and --repeat must be at least 1");
@@ -262,7 +277,7 @@ pub fn run(messages: u32, repeats: u32, json: Option<&std::path::Path>) -> ExitC
             "linux": { "calls": linux_calls, "seconds": linux_seconds, "calls_per_second": linux_calls_per_second },
             "ratio": sim_calls_per_second / linux_calls_per_second,
         });
-        if let Err(error) = real::write_json(path, &value) {
+        if let Err(error) = write_json(path, &value) {
             note!("ipclab: bench: {error}");
             return ExitCode::from(2);
         }

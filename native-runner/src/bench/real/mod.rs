@@ -19,7 +19,6 @@ mod shm;
 
 use janitor::{Janitor, Object};
 use mechanism::{End, Mechanism, Pair};
-use std::io::Write as _;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -843,7 +842,7 @@ fn run_inner(args: &RealArgs) -> Result<ExitCode, String> {
             "failures": failures,
             "left_out": left_out,
         });
-        write_json(path, &value)?;
+        super::write_json(path, &value)?;
     }
     Ok(if failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
@@ -909,19 +908,6 @@ fn full_report(
     report
 }
 
-/// Written whole to a new file beside it, then renamed over it: an interrupted run never leaves a
-/// half-written file in place of what was there.
-pub(crate) fn write_json(path: &std::path::Path, value: &serde_json::Value) -> Result<(), String> {
-    let partial = path.with_extension("json.partial");
-    std::fs::File::create(&partial)
-        .and_then(|mut file| file.write_all(serde_json::to_string_pretty(value).expect("json").as_bytes()))
-        .and_then(|()| std::fs::rename(&partial, path))
-        .map_err(|error| {
-            let _ = std::fs::remove_file(&partial);
-            format!("cannot write {}: {error}", path.display())
-        })
-}
-
 /// The most a saved run's JSON may hold: a whole run of every case is some 180 KB.
 const SAVED_RUN_LIMIT: u64 = 64 << 20;
 
@@ -971,7 +957,7 @@ fn saved(from: &std::path::Path, json: Option<&std::path::Path>) -> Result<ExitC
     if let Some(path) = json {
         value["model"] = serde_json::to_value(&models).expect("json");
         value["claims"] = serde_json::to_value(report::claims(&results, memcpy)).expect("json");
-        write_json(path, &value)?;
+        super::write_json(path, &value)?;
     }
     Ok(ExitCode::SUCCESS)
 }
