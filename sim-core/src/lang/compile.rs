@@ -316,7 +316,7 @@ pub struct CallOp {
     /// the kernel sees as its low 32 bits, signed, as a C caller passes it: `kill(4294967298, 0)` is
     /// `kill(2, 0)`.
     pub int_operands: u8,
-    /// The operands that the C call takes as an `unsigned int` (`mq_send`'s PRIO, `futex`'s VAL):
+    /// The operands that the C call takes as an `unsigned int` (`mq_send`'s PRIO, `lseek`'s WHENCE):
     /// their low 32 bits, unsigned.
     pub uint_operands: u8,
 }

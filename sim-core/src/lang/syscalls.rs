@@ -270,8 +270,9 @@ pub struct Operand {
     /// call's resolved operands at all (the kernel and the trace take its default), so that the
     /// statements written before it existed keep their events and trace hashes (`mmap`'s FD and OFFSET).
     pub dropped_when_left_out: bool,
-    /// The C type the call declares for it, where narrower than the language's 64 bits.
-    pub c_type: CType,
+    /// The C type the call declares for it, where the operand's kind does not say (see
+    /// [`Operand::c_type`]).
+    pub declared: Option<CType>,
 }
 
 /// The C type of an integer operand: the kernel (or the C library function the scenario's C text
@@ -288,37 +289,49 @@ pub enum CType {
 }
 
 impl Operand {
-    /// The C type of the operand: descriptors, pids and signals are `int` in every call that takes them.
+    /// The C type of the operand: descriptors, pids and signals are `int` in every call that takes them;
+    /// flags and constants (`O_NONBLOCK`, `SEEK_SET`, `IPC_CREAT|0600`) are `int` unless the row declares
+    /// otherwise (an `unsigned int` such as `lseek`'s WHENCE, a `long` such as `mq_attr`'s `mq_flags`, or
+    /// a field of a structure the call reads, which is no C argument at all); any other number is 64
+    /// bits unless the row declares it `int` or `unsigned int`.
     pub const fn c_type(&self) -> CType {
-        match self.kind {
-            OperandKind::Fd | OperandKind::Pid | OperandKind::Signal => CType::Int,
-            _ => self.c_type,
+        match (self.kind, self.declared) {
+            (OperandKind::Fd | OperandKind::Pid | OperandKind::Signal, _) => CType::Int,
+            (_, Some(declared)) => declared,
+            (OperandKind::Flags(_) | OperandKind::OneOf(_), None) => CType::Int,
+            (_, None) => CType::Long,
         }
     }
 
     /// The same operand, declared `int` in C.
     const fn int(self) -> Operand {
-        Operand { c_type: CType::Int, ..self }
+        Operand { declared: Some(CType::Int), ..self }
     }
 
     /// The same operand, declared `unsigned int` in C.
     const fn uint(self) -> Operand {
-        Operand { c_type: CType::UInt, ..self }
+        Operand { declared: Some(CType::UInt), ..self }
+    }
+
+    /// The same operand, 64 bits wide (a `long`, an `unsigned long` the system call takes whole, or a
+    /// selector of the scenario language that is no C argument).
+    const fn long(self) -> Operand {
+        Operand { declared: Some(CType::Long), ..self }
     }
 }
 
 const fn operand(word: &'static str, kind: OperandKind) -> Operand {
-    Operand { word, kind, default: None, dropped_when_left_out: false, c_type: CType::Long }
+    Operand { word, kind, default: None, dropped_when_left_out: false, declared: None }
 }
 
 const fn optional(word: &'static str, kind: OperandKind, default: i64) -> Operand {
-    Operand { word, kind, default: Some(default), dropped_when_left_out: false, c_type: CType::Long }
+    Operand { word, kind, default: Some(default), dropped_when_left_out: false, declared: None }
 }
 
 /// An optional operand dropped from the resolved operands when left out (see
 /// [`Operand::dropped_when_left_out`]).
 const fn added_later(word: &'static str, kind: OperandKind, default: i64) -> Operand {
-    Operand { word, kind, default: Some(default), dropped_when_left_out: true, c_type: CType::Long }
+    Operand { word, kind, default: Some(default), dropped_when_left_out: true, declared: None }
 }
 
 /// What `NAME = CALL ...` binds.
@@ -552,7 +565,7 @@ const SOP: Operand = operand("OP", K::Sembuf);
 const MORE_SOP: Operand = optional("OP", K::Sembuf, 0);
 /// A timed call's timeout, in (simulated) nanoseconds from the call's start.
 const TIMEOUT: Operand = operand("NS", K::Int);
-const MODE: Operand = optional("MODE", K::OneOf(Family::Mode), 0o600);
+const MODE: Operand = optional("MODE", K::OneOf(Family::Mode), 0o600).uint();
 
 /// Every call, indexed by [`CallId`].
 pub const CALLS: &[CallSpec] = &[
@@ -656,7 +669,7 @@ pub const CALLS: &[CallSpec] = &[
         id: CallId::Lseek,
         name: "lseek",
         mechanism: Mechanism::Fd,
-        operands: &[FD, operand("OFFSET", K::Int), operand("WHENCE", K::OneOf(Family::Whence))],
+        operands: &[FD, operand("OFFSET", K::Int), operand("WHENCE", K::OneOf(Family::Whence)).uint()],
         binding: B::Value,
         result: R::Number,
         may_block: false,
@@ -692,7 +705,7 @@ pub const CALLS: &[CallSpec] = &[
         id: CallId::Ioctl,
         name: "ioctl",
         mechanism: Mechanism::Fd,
-        operands: &[FD, operand("REQUEST", K::OneOf(Family::IoctlRequest))],
+        operands: &[FD, operand("REQUEST", K::OneOf(Family::IoctlRequest)).uint()],
         binding: B::OutValue,
         result: R::Out,
         may_block: false,
@@ -704,7 +717,7 @@ pub const CALLS: &[CallSpec] = &[
         id: CallId::Fcntl,
         name: "fcntl",
         mechanism: Mechanism::Fd,
-        operands: &[FD, operand("CMD", K::OneOf(Family::FcntlCommand)), optional("ARG", K::Int, 0).int()],
+        operands: &[FD, operand("CMD", K::OneOf(Family::FcntlCommand)).uint(), optional("ARG", K::Int, 0).int()],
         binding: B::Value,
         result: R::Number,
         may_block: false,
@@ -939,7 +952,7 @@ pub const CALLS: &[CallSpec] = &[
         operands: &[
             ID,
             operand("CMD", K::OneOf(Family::MsgctlCommand)),
-            optional("FIELD", K::OneOf(Family::MsqField), 0),
+            optional("FIELD", K::OneOf(Family::MsqField), 0).long(),
             optional("VALUE", K::Int, 0),
         ],
         binding: B::OutValue,
@@ -1031,7 +1044,7 @@ pub const CALLS: &[CallSpec] = &[
         id: CallId::MqGetattr,
         name: "mq_getattr",
         mechanism: Mechanism::Mqueue,
-        operands: &[FD, operand("FIELD", K::OneOf(Family::MqAttrField))],
+        operands: &[FD, operand("FIELD", K::OneOf(Family::MqAttrField)).long()],
         binding: B::OutValue,
         result: R::Out,
         may_block: false,
@@ -1043,7 +1056,7 @@ pub const CALLS: &[CallSpec] = &[
         id: CallId::MqSetattr,
         name: "mq_setattr",
         mechanism: Mechanism::Mqueue,
-        operands: &[FD, operand("FLAGS", K::Flags(Family::MqFlag))],
+        operands: &[FD, operand("FLAGS", K::Flags(Family::MqFlag)).long()],
         binding: B::Value,
         result: R::Zero,
         may_block: false,
@@ -1178,7 +1191,7 @@ pub const CALLS: &[CallSpec] = &[
         operands: &[
             operand("SIGNAL", K::Signal),
             operand("ACTION", K::Action),
-            optional("FLAGS", K::Flags(Family::SigactionFlag), 0),
+            optional("FLAGS", K::Flags(Family::SigactionFlag), 0).long(),
             optional("MASK", K::SignalSet, 0),
         ],
         binding: B::Value,
@@ -1326,8 +1339,8 @@ pub const CALLS: &[CallSpec] = &[
         mechanism: Mechanism::Process,
         operands: &[
             operand("RESOURCE", K::OneOf(Family::Resource)),
-            operand("SOFT", K::OneOf(Family::Limit)),
-            operand("HARD", K::OneOf(Family::Limit)),
+            operand("SOFT", K::OneOf(Family::Limit)).long(),
+            operand("HARD", K::OneOf(Family::Limit)).long(),
         ],
         binding: B::Value,
         result: R::Zero,
@@ -1436,7 +1449,7 @@ pub const CALLS: &[CallSpec] = &[
         id: CallId::Shmctl,
         name: "shmctl",
         mechanism: Mechanism::Shm,
-        operands: &[ID, operand("CMD", K::OneOf(Family::ShmctlCommand)), optional("FIELD", K::OneOf(Family::ShmField), 0)],
+        operands: &[ID, operand("CMD", K::OneOf(Family::ShmctlCommand)), optional("FIELD", K::OneOf(Family::ShmField), 0).long()],
         binding: B::OutValue,
         result: R::Number,
         may_block: false,
@@ -1875,7 +1888,7 @@ pub const CALLS: &[CallSpec] = &[
             operand("EPFD", K::Fd),
             operand("OP", K::OneOf(Family::EpollOp)),
             FD,
-            optional("EVENTS", K::Flags(Family::EpollEvent), 0),
+            optional("EVENTS", K::Flags(Family::EpollEvent), 0).uint(),
         ],
         binding: B::Value,
         result: R::Zero,
