@@ -606,8 +606,9 @@ impl Mechanism for Processes {
                 wait_for(kernel, pid, WaitFor::Any, wants, trace)
             }
             CallId::Waitpid => {
-                let options = call.arg(1);
-                if options & !(wait::WNOHANG | wait::WUNTRACED | wait::WCONTINUED) != 0 {
+                // An `int`: its 32 bits, `__WCLONE` (bit 31) included.
+                let options = call.arg(1) as u32 as i64;
+                if options & !(wait::WNOHANG | wait::WUNTRACED | wait::WCONTINUED | wait::THREAD_OPTIONS) != 0 {
                     return Kernel::error(EINVAL);
                 }
                 let target = match call.arg(0) {
@@ -618,6 +619,10 @@ impl Mechanism for Processes {
                     group if group < 0 => WaitFor::Group(group.unsigned_abs() as Pid),
                     child => WaitFor::Pid(u32::try_from(child).unwrap_or(u32::MAX)),
                 };
+                // `do_wait` finds no eligible child: `ECHILD`, even with `WNOHANG`.
+                if wait::clone_children_only(options) {
+                    return Kernel::error(ECHILD);
+                }
                 let wants = WaitWants {
                     exited: true,
                     stopped: options & wait::WUNTRACED != 0,
@@ -629,8 +634,13 @@ impl Mechanism for Processes {
                 wait_for(kernel, pid, target, wants, trace)
             }
             CallId::Waitid => {
-                let (idtype, id, options) = (call.arg(0), call.arg(1), call.arg(2));
-                let known = wait::WNOHANG | wait::WUNTRACED | wait::WEXITED | wait::WCONTINUED | wait::WNOWAIT;
+                let (idtype, id, options) = (call.arg(0), call.arg(1), call.arg(2) as u32 as i64);
+                let known = wait::WNOHANG
+                    | wait::WUNTRACED
+                    | wait::WEXITED
+                    | wait::WCONTINUED
+                    | wait::WNOWAIT
+                    | wait::THREAD_OPTIONS;
                 let wanted = wait::WEXITED | wait::WUNTRACED | wait::WCONTINUED;
                 if options & !known != 0 || options & wanted == 0 {
                     return Kernel::error(EINVAL);
@@ -642,6 +652,9 @@ impl Mechanism for Processes {
                     wait::P_PGID if id > 0 => WaitFor::Group(u32::try_from(id).unwrap_or(u32::MAX)),
                     _ => return Kernel::error(EINVAL),
                 };
+                if wait::clone_children_only(options) {
+                    return Kernel::error(ECHILD);
+                }
                 let wants = WaitWants {
                     exited: options & wait::WEXITED != 0,
                     stopped: options & wait::WUNTRACED != 0,

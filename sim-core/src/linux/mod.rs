@@ -579,7 +579,11 @@ fn bit_names(family: Family, value: i64) -> Vec<String> {
         }
     }
     if left != 0 {
-        parts.push(format!("{left:#x}"));
+        // Flags that are a C `int` (all but `mq_flags` and `sa_flags`, which are longs) arrive as their 32
+        // bits, signed: bit 31 shows as itself, not as a 64-bit negative number.
+        let int = !matches!(family, Family::MqFlag | Family::SigactionFlag);
+        let shown = if int && (i32::MIN as i64..0).contains(&left) { left as u32 as i64 } else { left };
+        parts.push(format!("{shown:#x}"));
     }
     parts
 }
@@ -607,6 +611,8 @@ mod tests {
         assert_eq!(value_text(Family::PipeFlag, fcntl::O_NONBLOCK | fcntl::O_CLOEXEC), "O_NONBLOCK|O_CLOEXEC");
         assert_eq!(value_text(Family::WaitOption, 3), "WNOHANG|WUNTRACED");
         assert_eq!(value_text(Family::WaitOption, 0x40), "0x40");
+        // `__WCLONE`, bit 31 of an int, as the operand's cut leaves it.
+        assert_eq!(value_text(Family::WaitOption, i32::MIN as i64 | 1), "WNOHANG|0x80000000");
         assert_eq!(value_text(Family::FcntlCommand, 1032), "F_GETPIPE_SZ");
         assert_eq!(value_text(Family::Signal, 0), "0");
         assert_eq!(value_text(Family::Signal, 9), "SIGKILL");

@@ -19,6 +19,21 @@ pub const WUNTRACED: i64 = 2;
 pub const WEXITED: i64 = 4;
 pub const WCONTINUED: i64 = 8;
 pub const WNOWAIT: i64 = 0x0100_0000;
+/// `__WNOTHREAD`: only the children of the calling thread (every process here has one thread).
+pub const WNOTHREAD: i64 = 0x2000_0000;
+/// `__WALL`: children whatever signal they report their end with.
+pub const WALL: i64 = 0x4000_0000;
+/// `__WCLONE`: only children that report their end with a signal other than `SIGCHLD` (made by `clone`;
+/// a forked child reports with `SIGCHLD`, so without `__WALL` it is not waited for).
+pub const WCLONE: i64 = 0x8000_0000;
+/// The options both calls accept whatever else they are given (`kernel_wait4`, `kernel_waitid`).
+pub const THREAD_OPTIONS: i64 = WNOTHREAD | WALL | WCLONE;
+
+/// Whether these options (an `int`, taken as its 32 bits) leave out every forked child: `__WCLONE`
+/// without `__WALL` (`eligible_child` in `kernel/exit.c`).
+pub fn clone_children_only(options: i64) -> bool {
+    options & WCLONE != 0 && options & WALL == 0
+}
 
 /// `waitid`'s `idtype`.
 pub const P_ALL: i64 = 0;
