@@ -457,6 +457,14 @@ fn munmap(kernel: &mut Kernel, pid: Pid, address: i64, length: i64, trace: &mut 
 
 /// `mprotect(addr, length, prot)` (`do_mprotect_pkey`).
 fn mprotect(kernel: &mut Kernel, pid: Pid, address: i64, length: i64, prot: i64, trace: &mut Trace) -> Exec {
+    use crate::linux::mman::{PROT_EXEC, PROT_GROWSDOWN, PROT_GROWSUP, PROT_SEM};
+    // `do_mprotect_pkey`: the two "grows" bits first (not both), then the range, then the other bits,
+    // which must be among those `arch_validate_prot` knows.
+    let grows = prot & (PROT_GROWSDOWN | PROT_GROWSUP);
+    let prot = prot & !grows;
+    if grows == PROT_GROWSDOWN | PROT_GROWSUP {
+        return Kernel::error(EINVAL);
+    }
     let address = address as u64;
     if !address.is_multiple_of(PAGE as u64) || length < 0 {
         return Kernel::error(EINVAL);
@@ -464,6 +472,25 @@ fn mprotect(kernel: &mut Kernel, pid: Pid, address: i64, length: i64, prot: i64,
     let end = address.saturating_add(page_align(length as u64));
     if end == address {
         return Exec::Done(CallResult::Value { value: 0 });
+    }
+    if prot & !(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_SEM) != 0 {
+        return Kernel::error(EINVAL);
+    }
+    if grows != 0 {
+        // No mapping here grows either way: the first one in the range answers `EINVAL`, or `ENOMEM`
+        // where there is none (or, growing up, where it starts after the range does).
+        let first = kernel
+            .process(pid)
+            .mm
+            .mappings
+            .iter()
+            .filter(|mapping| mapping.end() > address && mapping.start < end)
+            .map(|mapping| mapping.start)
+            .min();
+        return match first {
+            Some(start) if grows == PROT_GROWSDOWN || start <= address => Kernel::error(EINVAL),
+            _ => Kernel::error(ENOMEM),
+        };
     }
     // Every page of the range must be mapped (`ENOMEM` otherwise), and may take the new protection.
     let mm = &kernel.process(pid).mm;

@@ -8,6 +8,12 @@ pub const PROT_NONE: i64 = 0;
 pub const PROT_READ: i64 = 1;
 pub const PROT_WRITE: i64 = 2;
 pub const PROT_EXEC: i64 = 4;
+/// `PROT_SEM`: memory usable for atomic operations; accepted, and changes nothing on x86-64.
+pub const PROT_SEM: i64 = 8;
+/// `mprotect` only: extend the change to the start of a mapping that grows down (a stack).
+pub const PROT_GROWSDOWN: i64 = 0x0100_0000;
+/// `mprotect` only: extend the change to the end of a mapping that grows up (no x86-64 mapping does).
+pub const PROT_GROWSUP: i64 = 0x0200_0000;
 
 /// `mmap` flags: changes are seen by every process mapping the pages, or are private (copy-on-write);
 /// no file behind the mapping.
