@@ -277,10 +277,27 @@ fn interrupted(args: &[&str], file: &PathBuf, signal: i32) -> (Option<i32>, Stri
     (status.code(), reader.join().unwrap(), rest)
 }
 
+/// The library's bounded buffer with three producers and three consumers (more than five million
+/// states), written to a file of its own.
+fn larger_bounded_buffer() -> PathBuf {
+    let text = std::fs::read_to_string(scenario("sem-bounded-buffer.ipc")).unwrap();
+    let larger = text
+        .replace("  repeat 2 {\n    fork", "  repeat 3 {\n    fork")
+        .replace("  repeat 4 {\n    wait", "  repeat 6 {\n    wait");
+    assert_eq!(larger.matches("repeat 3 {\n    fork").count(), 2, "both kinds of worker are three");
+    assert!(larger.contains("repeat 6 {\n    wait"), "and all six are waited for");
+    let dir = std::env::temp_dir().join(format!("ipclab-explore-larger-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("larger-bounded-buffer.ipc");
+    std::fs::write(&file, larger).unwrap();
+    file
+}
+
 #[test]
 fn ctrl_c_stops_an_exploration_and_reports_what_it_found_so_far() {
-    // The bounded buffer takes many seconds: Ctrl-C after its first progress line stops it there.
-    let file = scenario("sem-bounded-buffer.ipc");
+    // The bounded buffer with three producers and three consumers has millions of states: Ctrl-C
+    // after its first progress line stops it there.
+    let file = larger_bounded_buffer();
     let (code, text, stderr) = interrupted(&[], &file, libc::SIGINT);
     assert_eq!(code, Some(130), "{stderr}\n{text}");
     assert!(stderr.contains("interrupted by SIGINT while exploring, after "), "{stderr}");

@@ -357,6 +357,12 @@ struct Explorer<'a> {
     /// its summary's entry. Without reduction there are none.
     memo: Lookup<(Vec<Pid>, Entry)>,
     entries: Vec<Summary>,
+    /// Each entry's height: the steps of the longest schedule from its node to an end (a cut cycle or
+    /// a reused node's end included). A node explored at depth `d` with height `h` where `d + h` is
+    /// below the depth limit met no cut by it, and its summary stands for a visit at any depth `d'`
+    /// with `d' + h` below the limit too; otherwise its schedules were cut where depth `d` put the
+    /// limit, and only a visit at depth `d` may reuse it.
+    heights: Vec<u32>,
     /// The summary of a run's end, by outcome, made once.
     leaves: Vec<Option<Summary>>,
     outcomes: Vec<Outcome>,
@@ -462,6 +468,7 @@ fn explore_settled(
         limits,
         memo: Lookup::default(),
         entries: Vec::new(),
+        heights: Vec::new(),
         leaves: Vec::new(),
         outcomes: Vec::new(),
         ids: BTreeMap::new(),
@@ -666,6 +673,9 @@ struct Frame {
     /// The steps tried from here, with their footprints (with reduction only).
     done: Sleep,
     depth: u64,
+    /// The longest schedule from here to an end among the children explored so far (see
+    /// [`Explorer::heights`]).
+    height: u32,
     /// The process that ran the step before this node, and the preemptions so far (when bounded).
     last: Option<Pid>,
     preemptions: u32,
@@ -687,9 +697,15 @@ impl Frame {
     }
 }
 
-/// A node: the canonical state, the history the state no longer holds, and, when preemptions are
-/// bounded, who ran last and the preemptions so far (the same state with fewer left has fewer futures).
-type Key = (u64, u64, Option<Pid>, u32);
+/// A node: the canonical state, the history the state no longer holds, when preemptions are bounded,
+/// who ran last and the preemptions so far (the same state with fewer left has fewer futures), and the
+/// depth at which it was explored when its summary holds schedules cut by the depth limit, which only
+/// a visit at that depth may reuse ([`ANY_DEPTH`] otherwise: see [`Explorer::heights`]).
+type Key = (u64, u64, Option<Pid>, u32, u64);
+
+/// A [`Key`]'s depth when its node's summary stands for a visit at any depth that leaves room for its
+/// longest schedule.
+const ANY_DEPTH: u64 = u64::MAX;
 
 /// What arriving at a node gives: its summary at once (an end, a limit, a node seen before), or a frame
 /// to explore.
@@ -720,6 +736,8 @@ impl Explorer<'_> {
             let frame = stack.last_mut().expect("a frame is being explored");
             if let Some((entry, child)) = finished.take() {
                 merge(&mut frame.summary, *frame.tried.last().expect("a child was tried"), entry, &child);
+                let below = self.heights.get(entry as usize).copied().unwrap_or(0);
+                frame.height = frame.height.max(below.saturating_add(1));
             }
             if let Some(pid) = frame.next() {
                 let first = frame.tried.is_empty();
@@ -819,13 +837,19 @@ impl Explorer<'_> {
                 self.path.remove(&frame.key);
                 let entry = self.entries.len() as Entry;
                 self.entries.push(summary.clone());
+                self.heights.push(frame.height);
+                // Cut by the depth limit below: its summary is this depth's only.
+                let mut key = frame.key;
+                if frame.depth.saturating_add(frame.height as u64) >= self.limits.max_depth {
+                    key.4 = frame.depth;
+                }
                 // A reduced node's ample step stands for the steps that were awake here, not for those
                 // asleep: a later visit that has one of them awake tries it.
                 let asleep = |pid: &Pid| frame.sleep.iter().any(|(other, _)| other == pid);
                 let untried = frame.runnable.iter().copied().filter(|pid| {
                     !frame.tried.contains(pid) && !frame.skip.contains(pid) && (!frame.reduced || asleep(pid))
                 });
-                self.memo.insert(frame.key, (untried.collect(), entry));
+                self.memo.insert(key, (untried.collect(), entry));
                 if stack.is_empty() {
                     return summary;
                 }
@@ -917,6 +941,7 @@ impl Explorer<'_> {
             history_hash(simulation),
             last.filter(|_| bounded),
             if bounded { preemptions } else { 0 },
+            ANY_DEPTH,
         );
         // A node explored before answers for this visit if every step it left untried is asleep here
         // too; otherwise those steps are tried now, and its summary grows by what they find (with
@@ -925,7 +950,14 @@ impl Explorer<'_> {
         let on_path = self.path.get(&key).copied();
         self.on_path = on_path.is_some();
         let mut before: Option<(Vec<Pid>, Entry)> = None;
-        if let Some((untried, entry)) = self.memo.get(&key) {
+        // A node whose longest schedule fits below the depth limit from here, or one cut by the limit
+        // when explored at this very depth.
+        let fits = |entry: &Entry| depth.saturating_add(self.heights[*entry as usize] as u64) < self.limits.max_depth;
+        let known = match self.memo.get(&key) {
+            Some(found) if fits(&found.1) => Some(found),
+            _ => self.memo.get(&(key.0, key.1, key.2, key.3, depth)),
+        };
+        if let Some((untried, entry)) = known {
             self.progress.reused += 1;
             if untried.iter().all(asleep) {
                 return Arrived::Known(*entry, self.entries[*entry as usize].clone());
@@ -960,10 +992,11 @@ impl Explorer<'_> {
         } else {
             None
         };
-        let (skip, summary) = match before {
+        let (skip, summary, below) = match before {
             Some((untried, entry)) => (
                 runnable.iter().copied().filter(|pid| !untried.contains(pid)).collect(),
                 self.entries[entry as usize].to_vec(),
+                self.heights[entry as usize],
             ),
             None => {
                 // Past the node limit, or asked to stop: no new node is explored, and the nodes on the
@@ -984,7 +1017,7 @@ impl Explorer<'_> {
                 if self.progress.nodes.is_multiple_of(4096) {
                     (self.report)(&self.progress);
                 }
-                (Vec::new(), Vec::new())
+                (Vec::new(), Vec::new(), 0)
             }
         };
         self.path.insert(key, height);
@@ -1000,6 +1033,7 @@ impl Explorer<'_> {
             reduced: false,
             done: Vec::new(),
             depth,
+            height: below,
             last,
             preemptions,
             summary,
@@ -1391,6 +1425,47 @@ mod tests {
             brute_force(simulation, out);
         }
         simulation.restore(&here);
+    }
+
+    /// [`brute_force`] with every schedule cut at `max_depth` steps, as the explorer cuts it.
+    fn brute_force_to(simulation: &mut Simulation, depth: u64, max_depth: u64, out: &mut BTreeMap<Outcome, u128>) {
+        if simulation.outcome().is_none() && simulation.runnable().is_empty() {
+            let _ = simulation.step();
+        }
+        if simulation.is_finished() || depth >= max_depth {
+            let cut = (!simulation.is_finished()).then_some("depth-limit");
+            *out.entry(outcome_of(simulation, cut)).or_default() += 1;
+            return;
+        }
+        let here = simulation.checkpoint();
+        for pid in simulation.runnable().to_vec() {
+            simulation.restore(&here);
+            simulation.step_as(pid).expect("a runnable pid runs");
+            brute_force_to(simulation, depth + 1, max_depth, out);
+        }
+        simulation.restore(&here);
+    }
+
+    /// A state reached at two depths has fewer steps left before the depth limit at the deeper one:
+    /// a summary made at the shallower one, whose schedules fit, must not be reused where they would be
+    /// cut, nor one cut by the limit where it would cut elsewhere. At every depth limit, the outcomes
+    /// and their counts are those of enumerating every schedule cut at that depth.
+    #[test]
+    fn a_node_reached_again_deeper_is_cut_where_the_depth_limit_falls_for_it() {
+        let (_, text) =
+            crate::test_library().into_iter().find(|(name, _)| name == "sem-mutex.ipc").expect("in the library");
+        let mut compared = 0;
+        for max_depth in 1..28 {
+            let limits = ExploreLimits { max_depth, reduction: Reduction::None, ..ExploreLimits::default() };
+            let explored = explore(&mut simulation(&text), limits, &mut |_| {});
+            let mut counted = BTreeMap::new();
+            brute_force_to(&mut simulation(&text), 0, max_depth, &mut counted);
+            let found: BTreeMap<Outcome, u128> =
+                explored.outcomes.iter().map(|(outcome, reached)| (outcome.clone(), reached.schedules)).collect();
+            assert_eq!(found, counted, "cut at {max_depth} steps");
+            compared += (counted.len() > 1) as usize;
+        }
+        assert!(compared >= 5, "some limits cut some schedules and not others ({compared})");
     }
 
     fn both(text: &str) -> (Exploration, BTreeMap<Outcome, u128>) {
@@ -2019,8 +2094,9 @@ mod reduction {
         assert!(reduced_steps < full_steps, "sleep sets reduce ({reduced_steps} of {full_steps} steps)");
     }
 
-    /// The state hash looks away from variables no one reads again and, when no `semctl GETPID` can
-    /// see it, from who last changed each semaphore (`lang::live`). On every library scenario, without
+    /// The state hash looks away from variables no one reads again, from the operands of calls that
+    /// returned and, when no `semctl GETPID` can see it, from who last changed each semaphore
+    /// (`lang::live`). On every library scenario, without
     /// reduction, that changes nothing an exploration reports: the same outcomes with the same number
     /// of schedules each (when no cycle makes the counts approximate), in no more states.
     #[test]

@@ -1,13 +1,21 @@
 //! The explorer's verdicts on the library: every teaching scenario (one without a `schedule` line) meets
-//! its expectations on every schedule the explorer reaches, and the scenarios that show a bug report it
-//! with a schedule that replays it.
+//! its expectations on every schedule, and the scenarios that show a bug report it with a schedule that
+//! replays it.
 
 use ipclab_tests::library;
 use sim_core::explore::{explore, Exploration, ExploreLimits};
 use sim_core::{Policy, RunConfig, Simulation};
 
-/// States explored per scenario at most: the small ones finish, the large ones are checked this far.
-const MAX_STATES: u64 = 20_000;
+/// States explored per scenario at most (every schedule, without reduction): more than every library
+/// scenario has but the few in [`LARGE`] (the bounded buffer has 149,984).
+const MAX_STATES: u64 = 200_000;
+
+/// The teaching scenarios with more states than [`MAX_STATES`], checked this far here. With
+/// `ipclab explore` (release, its default reduction), `epoll-socket-server` meets its expectations on
+/// every schedule in 2,341,943 states (16 s) and `tcp-time-wait-restart` in 541,836 (4 s);
+/// `large-payload-ring`, whose four processes each loop 32 times over pipe reads of any length and
+/// whose states carry their copy counters, had not failed in the 936,042 states of its first 120 s.
+const LARGE: [&str; 3] = ["epoll-socket-server.ipc", "large-payload-ring.ipc", "tcp-time-wait-restart.ipc"];
 
 fn explored(text: &str) -> Exploration {
     let scenario = sim_core::parse(text).expect("a library scenario parses");
@@ -25,16 +33,20 @@ fn text(stem: &str) -> String {
 }
 
 #[test]
-fn every_teaching_scenario_holds_on_every_schedule_the_explorer_reaches() {
+fn every_teaching_scenario_holds_on_every_schedule_explored() {
     let mut problems = Vec::new();
-    let mut complete = 0;
+    let mut teaching = 0;
     for path in library() {
         let source = std::fs::read_to_string(&path).unwrap();
         if source.lines().any(|line| line.starts_with("schedule ")) {
             continue;
         }
         let found = explored(&source);
-        complete += found.incomplete.is_none() as usize;
+        let large = LARGE.iter().any(|name| path.ends_with(name));
+        if found.incomplete.is_some() != large {
+            problems.push(format!("{}: explored to the end: {}", path.display(), found.incomplete.is_none()));
+        }
+        teaching += 1;
         for (outcome, reached) in found.outcomes.iter().filter(|(outcome, _)| !outcome.holds()) {
             problems.push(format!(
                 "{}: {} schedules end {} with {:?} (shortest: {:?})",
@@ -47,7 +59,7 @@ fn every_teaching_scenario_holds_on_every_schedule_the_explorer_reaches() {
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
-    assert!(complete >= 40, "most teaching scenarios are explored to the end ({complete})");
+    assert!(teaching >= 40, "the library's teaching scenarios are there ({teaching})");
 }
 
 #[test]

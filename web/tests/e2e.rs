@@ -1364,10 +1364,11 @@ fn every_schedule_is_explored_in_a_worker_and_a_bad_one_replays_from_its_link() 
 
 #[test]
 fn a_cut_exploration_leaves_the_declared_outcome_it_cannot_settle_open() {
-    // The bounded buffer has some 2.5 million states; the page explores 200,000 of them. No schedule
-    // explored refutes its `always`, but that is not every schedule.
+    // The bounded buffer with three producers and three consumers has millions of states; the page
+    // explores 200,000 of them. No schedule explored refutes its `always`, but that is not every
+    // schedule.
     let browser = Browser::start(1280, 900);
-    open_library_at(&browser, "sem-bounded-buffer", 0);
+    open_text_at(&browser, &larger_bounded_buffer(), 0);
     browser.click("#explore-all");
     let summary = wait_text(&browser, "#explore-panel", " to end over ");
     assert!(summary.contains("; not every schedule: stopped at the limit of 200000 nodes"), "{summary}");
@@ -1381,7 +1382,7 @@ fn a_cut_exploration_leaves_the_declared_outcome_it_cannot_settle_open() {
 
 #[test]
 fn a_long_exploration_shows_how_far_it_has_got_and_stops_when_asked_while_the_page_answers() {
-    // Five pipes of ballast: 19 s natively to the page's 200,000 states.
+    // Five pipes of ballast: 23 s natively to the page's 200,000 states.
     let (browser, progress) = exploring_a_ballasted_bounded_buffer(5);
     assert!(progress.contains(" steps, ") && progress.contains(" deep"), "{progress}");
     assert_eq!(browser.text("#explore-all"), "Exploring…");
@@ -1404,7 +1405,7 @@ fn a_long_exploration_shows_how_far_it_has_got_and_stops_when_asked_while_the_pa
 
 #[test]
 fn a_new_text_explored_while_an_old_one_runs_ends_the_old_worker_and_gets_its_own_answer() {
-    // Ten pipes of ballast: 36 s natively to the page's 200,000 states, longer in the browser, so an
+    // Ten pipes of ballast: 46 s natively to the page's 200,000 states, longer in the browser, so an
     // answer that waited behind this exploration would come after `WAIT`.
     let (browser, _) = exploring_a_ballasted_bounded_buffer(10);
     // Another scenario, picked while the worker explores: the old exploration is not this text's, so
@@ -1447,14 +1448,25 @@ fn panel_agrees_with_the_explorer(
     (scenario, found)
 }
 
-/// A browser exploring the bounded buffer with `pipes` pipes of 60,000 waiting bytes each besides its
-/// own (every state carries them, so the worker takes many seconds to its 200,000 states), once its
-/// progress shows and it is seen keeping a CPU busy; with the progress's words.
+/// The library's bounded buffer with three producers and three consumers: more than five million
+/// states, where the library's has some 81,000.
+fn larger_bounded_buffer() -> String {
+    let larger = library_text("sem-bounded-buffer")
+        .replace("  repeat 2 {\n    fork", "  repeat 3 {\n    fork")
+        .replace("  repeat 4 {\n    wait", "  repeat 6 {\n    wait");
+    assert_eq!(larger.matches("repeat 3 {\n    fork").count(), 2, "both kinds of worker are three");
+    assert!(larger.contains("repeat 6 {\n    wait"), "and all six are waited for");
+    larger
+}
+
+/// A browser exploring the larger bounded buffer with `pipes` pipes of 60,000 waiting bytes each
+/// besides its own (every state carries them, so the worker takes many seconds to its 200,000 states),
+/// once its progress shows and it is seen keeping a CPU busy; with the progress's words.
 fn exploring_a_ballasted_bounded_buffer(pipes: u32) -> (Browser, String) {
     let ballast = format!(
         "  buffer = pipe\n  repeat {pipes} {{\n    ballast = pipe\n    write ballast.w 60000 bytes -> 60000\n  }}\n"
     );
-    let text = library_text("sem-bounded-buffer").replacen("  buffer = pipe\n", &ballast, 1);
+    let text = larger_bounded_buffer().replacen("  buffer = pipe\n", &ballast, 1);
     assert!(text.contains("ballast"), "the ballast went in");
     let run = sim_core::share::SharedRun {
         scenario: text,
@@ -1522,8 +1534,13 @@ fn a_link_checked_on_linux_shows_its_verdict_beside_its_run() {
 
 /// Opens library scenario `stem` at `step` from a link, in the full module (shared memory is in it).
 fn open_library_at(browser: &Browser, stem: &str, step: u64) {
+    open_text_at(browser, library_text(stem), step);
+}
+
+/// Opens `text` at `step` by a share link, in the full module.
+fn open_text_at(browser: &Browser, text: &str, step: u64) {
     let run = sim_core::share::SharedRun {
-        scenario: library_text(stem).to_string(),
+        scenario: text.to_string(),
         seed: 0,
         policy: sim_core::Policy::RoundRobin,
         forced: Vec::new(),

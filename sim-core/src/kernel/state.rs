@@ -189,10 +189,22 @@ impl Canonical {
 
 /// A call in progress: whether it slept, its operands, what its mechanism keeps (times count from
 /// `now`: the same wait later is the same state).
-fn hash_call(hasher: &mut StateHasher, call: &super::process::InCall, canonical: &Canonical, now: u64) {
+fn hash_call(
+    hasher: &mut StateHasher,
+    call: &super::process::InCall,
+    canonical: &Canonical,
+    now: u64,
+    spent_operands: bool,
+) {
     hasher.word(call.waited as u64 | (call.timed_out as u64) << 1);
-    for arg in call.args.as_slice() {
-        hasher.word(*arg as u64);
+    // The operands a call started with are read again only while it sleeps or waits to start again
+    // (`Kernel::sleep` and `interrupt_with` keep them, `Kernel::next_args` and the restart read them);
+    // after it returns they are what is left of the last call that slept and decide nothing: hashed,
+    // they would split one state in as many as there are calls that could have slept last.
+    if call.waited || call.restart || spent_operands {
+        for arg in call.args.as_slice() {
+            hasher.word(*arg as u64);
+        }
     }
     match call.scratch {
         Scratch::None => hasher.word(0),
@@ -227,6 +239,7 @@ impl Kernel {
         let frames = &canonical.frames;
         let mut frame_hashed = vec![false; self.frames.slots.len()];
         let mut hasher = StateHasher::default();
+        let spent = self.program.live.spent_operands;
         for process in &self.procs {
             hasher.word(process.pid as u64);
             hasher.word(process.ppid as u64);
@@ -270,7 +283,7 @@ impl Kernel {
                     hasher.word(entry.cloexec as u64);
                 }
             }
-            hash_call(&mut hasher, &process.call, canonical, self.now());
+            hash_call(&mut hasher, &process.call, canonical, self.now(), spent);
             let signals = &process.sig;
             for word in [signals.blocked, signals.pending, signals.ignored, signals.handled] {
                 hasher.word(word);
@@ -332,7 +345,7 @@ impl Kernel {
                 for value in frame.saved_info {
                     hasher.word(value as u64);
                 }
-                hash_call(&mut hasher, &frame.saved_call, canonical, self.now());
+                hash_call(&mut hasher, &frame.saved_call, canonical, self.now(), spent);
                 hasher.word(frame.saved_call.restart as u64);
             }
             hasher.word(process.call.restart as u64);

@@ -29,12 +29,16 @@ pub struct Liveness {
     all: bool,
     /// Whether the program may read who last changed a semaphore ([`Program::observes_sempid`]).
     pub reads_sempid: bool,
+    /// Whether the state hash also takes the operands a call was made with after it returned, which
+    /// nothing reads again (see `Kernel::state_hash`): only in the default, which looks away from
+    /// nothing, to compare with.
+    pub spent_operands: bool,
 }
 
 impl Default for Liveness {
     /// Every variable live everywhere, until [`Liveness::of`] says otherwise.
     fn default() -> Liveness {
-        Liveness { words: 1, sets: Vec::new(), end_row: 0, all: true, reads_sempid: true }
+        Liveness { words: 1, sets: Vec::new(), end_row: 0, all: true, reads_sempid: true, spent_operands: true }
     }
 }
 
@@ -74,6 +78,7 @@ impl Liveness {
                 end_row: 0,
                 all: true,
                 reads_sempid: program.observes_sempid(),
+                spent_operands: false,
             };
         }
         let block_end = block_ends(program);
@@ -172,7 +177,14 @@ impl Liveness {
                 }
             }
         }
-        Liveness { words, sets, end_row: exit, all: false, reads_sempid: program.observes_sempid() }
+        Liveness {
+            words,
+            sets,
+            end_row: exit,
+            all: false,
+            reads_sempid: program.observes_sempid(),
+            spent_operands: false,
+        }
     }
 }
 
