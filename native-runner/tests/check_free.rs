@@ -146,7 +146,7 @@ fn a_model_that_forbids_an_outcome_linux_produces_fails_the_free_check_naming_it
         rows(&json).iter().filter(|row| row["allowed"] == false && row["linux"].as_u64() > Some(0)).collect();
     assert_eq!(forbidden.len(), 1, "{:#?}", rows(&json));
     let row = forbidden[0];
-    assert_eq!(row["model"], 0);
+    assert_eq!(row["model"], "0", "in decimal, as every count of the model's schedules");
     assert!(row["outcome"].as_str().unwrap().contains("sometimes \"both updates count\""), "{row:#}");
     let order: Vec<&str> =
         row["order"].as_array().expect("the order of its calls").iter().map(|line| line.as_str().unwrap()).collect();

@@ -736,8 +736,11 @@ impl Explorer<'_> {
             let frame = stack.last_mut().expect("a frame is being explored");
             if let Some((entry, child)) = finished.take() {
                 merge(&mut frame.summary, *frame.tried.last().expect("a child was tried"), entry, &child);
-                let below = self.heights.get(entry as usize).copied().unwrap_or(0);
-                frame.height = frame.height.max(below.saturating_add(1));
+                // A child outside the bound on preemptions, or not explored at all, ends no schedule.
+                if !child.is_empty() {
+                    let below = self.heights.get(entry as usize).copied().unwrap_or(0);
+                    frame.height = frame.height.max(below.saturating_add(1));
+                }
             }
             if let Some(pid) = frame.next() {
                 let first = frame.tried.is_empty();
@@ -950,13 +953,13 @@ impl Explorer<'_> {
         let on_path = self.path.get(&key).copied();
         self.on_path = on_path.is_some();
         let mut before: Option<(Vec<Pid>, Entry)> = None;
-        // A node whose longest schedule fits below the depth limit from here, or one cut by the limit
-        // when explored at this very depth.
+        // A node cut by the depth limit when explored at this very depth (the latest word on it), or
+        // one whose longest schedule fits below the limit from here.
         let fits = |entry: &Entry| depth.saturating_add(self.heights[*entry as usize] as u64) < self.limits.max_depth;
-        let known = match self.memo.get(&key) {
-            Some(found) if fits(&found.1) => Some(found),
-            _ => self.memo.get(&(key.0, key.1, key.2, key.3, depth)),
-        };
+        let known = self
+            .memo
+            .get(&(key.0, key.1, key.2, key.3, depth))
+            .or_else(|| self.memo.get(&key).filter(|found| fits(&found.1)));
         if let Some((untried, entry)) = known {
             self.progress.reused += 1;
             if untried.iter().all(asleep) {

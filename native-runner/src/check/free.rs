@@ -284,6 +284,12 @@ fn model(program: &Arc<Program>, max_states: u64, forbid: Option<&str>, quiet: b
     Ok(Model { endings, schedules, incomplete: found.incomplete, core_deaths, every })
 }
 
+/// A count of the model's schedules, in decimal: it may pass what a JSON number holds exactly (the
+/// bounded buffer's schedules pass 2^64), as `ipclab explore --format json` writes its counts.
+fn decimal<S: serde::Serializer>(count: &u128, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(count)
+}
+
 /// One row of the histogram.
 #[derive(Clone, Debug, serde::Serialize)]
 struct Row {
@@ -291,7 +297,8 @@ struct Row {
     ending: Ending,
     /// Free runs on Linux that ended so.
     linux: u64,
-    /// The model's schedules that end so (0: the model forbids it).
+    /// The model's schedules that end so (0: the model forbids it), in decimal.
+    #[serde(serialize_with = "decimal")]
     model: u128,
     allowed: bool,
     /// The first Linux run that ended so: its stirring and the order of its calls (kept for an
@@ -306,7 +313,9 @@ struct Row {
 struct VerdictRow {
     title: String,
     quantifier: &'static str,
+    #[serde(serialize_with = "decimal")]
     model_witnesses: u128,
+    #[serde(serialize_with = "decimal")]
     model_others: u128,
     model_holds: bool,
     /// Whether the model's verdict is final (see `Verdict::settled`): not when its exploration was cut
@@ -326,6 +335,7 @@ struct FileReport {
     first_seed: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     refused: Option<String>,
+    #[serde(serialize_with = "decimal")]
     model_schedules: u128,
     #[serde(skip_serializing_if = "Option::is_none")]
     model_incomplete: Option<String>,
