@@ -671,7 +671,8 @@ impl Run {
     ) -> Result<JsValue, JsValue> {
         let limits = explore_limits(options, false)?;
         let by_next = self.engine.what_else(limits);
-        let total: u128 = by_next.iter().map(|(_, found)| found.schedules()).sum();
+        // Saturating, as the explorer counts: a count at u128::MAX stands for more than it holds.
+        let total = by_next.iter().fold(0u128, |total, (_, found)| total.saturating_add(found.schedules()));
         let share = |count: u128| if total == 0 { 0.0 } else { count as f64 / total as f64 };
         let rows: Vec<WhatElse> = by_next
             .iter()
