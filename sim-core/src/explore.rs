@@ -11,6 +11,12 @@
 //! end of each process that has ended. The counts are exact: the number of schedules from a node is the
 //! sum over its children, whether or not a child was reached before (without reduction).
 //!
+//! A node's summary stands for a later visit only where the depth limit cuts the same schedules: each
+//! summary keeps its height (the longest schedule below it), a visit reuses it only if that schedule
+//! still fits below the limit, and a summary holding schedules the limit cut is kept for visits at its
+//! own depth alone (a node revisited deeper, where its schedules would be cut, is explored again there
+//! and counted again as a node).
+//!
 //! With [`Reduction::SleepSets`], partial-order reduction by sleep sets (Godefroid, 1996): two steps of
 //! different processes are independent when their footprints ([`crate::kernel::Footprint`], the
 //! objects each read and wrote; a System V semaphore set is one object) do not conflict, and then
@@ -27,7 +33,8 @@
 //! which one of them is awake tries just those, and the node's summary grows by what they find
 //! (Godefroid's algorithm with stored sleep sets). A cycle back to a node on the path is cut as
 //! without reduction, and the node on the path wakes the steps asleep there but not at the cut, so
-//! that it answers for the cut visit's futures. Each (state, process) step is so taken at most once:
+//! that it answers for the cut visit's futures. Each (state, process) step is so taken at most once
+//! (once per depth, where the depth limit cuts schedules below the state):
 //! the reduction never explores more states or steps than the full exploration, and with every state
 //! cached it saves steps, not states. Bounded preemption and sleep sets together could miss outcomes
 //! and are refused ([`refused`]).

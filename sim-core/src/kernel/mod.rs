@@ -462,12 +462,12 @@ impl Kernel {
     }
 
     /// The operands of the call `pid` makes next, as it would resolve them now (for pictures and for
-    /// the conformance runner, which sends them to the real process). A call that slept keeps the
-    /// operands it started with.
+    /// the conformance runner, which sends them to the real process). A call that slept, or that a
+    /// signal interrupted and that starts again, keeps the operands it started with.
     pub fn next_args(&self, pid: Pid) -> Option<Args> {
         let process = self.process(pid);
         let call = self.program.call(self.next_op(pid)?)?;
-        if process.call.waited {
+        if process.call.waited || process.call.restart {
             return Some(process.call.args);
         }
         let mut args = Args::default();

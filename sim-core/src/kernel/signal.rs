@@ -941,6 +941,33 @@ mod tests {
         }
     }
 
+    /// A call a handler interrupted starts again with the operands it was first made with (Linux
+    /// restarts it from the saved registers), even if the handler changed the variables they came
+    /// from: what the pictures and the conformance runner read (`next_args`) says the same.
+    #[test]
+    fn a_restarted_call_shows_the_operands_it_started_with() {
+        let text = "handler on_usr1 {\n  n = 1\n}\n\nprocess main expect exited 0 {\n  p = pipe\n  n = 4\n  \
+                    sigaction SIGUSR1 on_usr1 SA_RESTART -> 0\n  fork child expect exited 0 {\n    \
+                    kill main SIGUSR1 -> 0\n    write p.w \"abcd\" -> 4\n  }\n  read p.r n -> \"abcd\"\n  wait\n}\n";
+        let scenario = crate::parse(text).unwrap_or_else(|errors| panic!("{:?}", errors[0]));
+        let config = RunConfig { policy: Policy::Choices { pids: vec![2, 2, 2, 2, 3, 2, 2] }, ..RunConfig::default() };
+        let mut simulation = Simulation::new(&scenario, config).unwrap();
+        let mut restarting = 0;
+        while !simulation.is_finished() {
+            let kernel = simulation.kernel();
+            let main = kernel.process(2);
+            if main.call.restart && main.sig.frames.is_empty() {
+                restarting += 1;
+                assert_eq!(kernel.next_args(2), Some(main.call.args), "the count it started with");
+                assert_eq!(main.call.args.as_slice()[1..], [4], "{:?}", main.call.args);
+            }
+            simulation.step().unwrap();
+        }
+        assert!(restarting > 0, "the read was interrupted and started again");
+        let report = simulation.report().unwrap();
+        assert!(report.failures.is_empty(), "{:?}", report.failures);
+    }
+
     #[test]
     fn a_signal_sent_after_one_that_kills_is_dropped_but_not_after_one_that_dumps_core() {
         // The waiter has not run yet when the boss sends SIGUSR1 (default: terminate), then SIGTERM:
