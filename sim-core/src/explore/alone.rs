@@ -16,11 +16,16 @@
 //! `SEM_UNDO`, `wait` and its kin, `getpid`, `getppid`, `sched_yield`) touch no pipe, file or name and
 //! no process that is running (a `semop` hands results only to processes asleep on its set, a `wait`
 //! reads of its children only whether they have ended), cannot fault, and cannot end the run at one of
-//! its limits (no objects made, no data kept). Any other call, a `fork`, any expression that could
+//! its limits (no objects made, no data kept). Loads and stores touch memory only, but may fault: each
+//! is also a place where the process may end, which must commute as an end does. Any other call, a `fork`, any expression that could
 //! divide by zero (the fault would end the process and close its descriptors), and user code that can
 //! go round without a call (it could run past its budget) make the answer "no". So does an end (an
 //! `exit` or the end of the code) unless it commutes with the step: the process has no children,
-//! nothing to undo or unmap, and every open file it would close is held by the process tried alone too.
+//! nothing to undo, no POSIX shared memory object mapped, and every open file it would close is held
+//! by the process tried alone too.
+//!
+//! Where no process can go alone, a group may ([`Gates::group`]): the same walk, with the others being
+//! every process outside the group.
 //!
 //! Gates: a single `semop` lowering one semaphore by a constant without `IPC_NOWAIT`, on a set the walk
 //! knows (its id written in the scenario, or a variable the walk follows from its value now), passes
@@ -39,6 +44,7 @@
 //! other steps; a scenario must be [`super::quiet`] (no signals, no timers), so that nothing can stop
 //! the process or wake another in between.
 
+use crate::kernel::mm::Backing;
 use crate::kernel::{Kernel, ProcState};
 use crate::lang::compile::{OpKind, Operand, Program, Value};
 use crate::lang::syscalls::CallId;
@@ -55,6 +61,8 @@ enum Kind {
     Call { gate: Gate, raises: u64 },
     /// `exit`: the process ends (as at the end of its code).
     Exit,
+    /// A load or a store: it touches memory only, but could fault, and the fault ends the process.
+    Memory,
 }
 
 /// When the code after a call is reachable.
@@ -131,6 +139,12 @@ impl Gates {
                     let this = match call.id {
                         _ if faults => Kind::Meets,
                         CallId::Exit => Kind::Exit,
+                        CallId::Load
+                        | CallId::Store
+                        | CallId::LoadBytes
+                        | CallId::StoreBytes
+                        | CallId::FetchAdd
+                        | CallId::CompareExchange => Kind::Memory,
                         id => Gates::call_kind(id, &call.operands),
                     };
                     (this, [after, again], !faults && Gates::touches_files_only(call.id))
@@ -299,19 +313,94 @@ impl Gates {
     /// here, reach a step that touches any of them (or `pid`) before `pid` takes a step.
     pub(super) fn alone(&mut self, kernel: &Kernel, pid: Pid) -> bool {
         let Some(op) = kernel.next_op(pid) else { return false };
-        let process = kernel.process(pid);
-        if !self.candidate[op as usize] || process.handed.is_some() {
+        if !self.candidate[op as usize] || kernel.process(pid).handed.is_some() {
             return false;
         }
+        self.apart(kernel, &[pid])
+    }
+
+    /// A group of processes that the others cannot meet, whose runnable members are to be tried from
+    /// the node in place of every runnable process (a persistent set), or `None`. The group is every
+    /// process whose next step may touch a pipe, a file or a name: a runnable one about to make such a
+    /// call, to return from a call whose result it was handed, or to end (with no children, nothing to
+    /// undo, no descriptor of a mapped shared memory object, and a parent in the group or `init`,
+    /// which alone hear of the end), and one asleep in such a call, which only a step on its pipe or
+    /// file can wake. The others' futures must reach no such call and touch none of the group, as for a
+    /// process tried alone. Then no step of the others changes what a step of the group does or meets
+    /// one, and any schedule from the node is, up to the order of independent steps, one that begins
+    /// with a step of the group. The explorer tries the members not asleep at the node (Godefroid's
+    /// persistent sets with sleep sets), which may be none. Returns the group's runnable members and
+    /// every member, ascending.
+    pub(super) fn group(&mut self, kernel: &Kernel, runnable: &[Pid]) -> Option<(Vec<Pid>, Vec<Pid>)> {
+        let mut members: Vec<Pid> = Vec::new();
+        let mut ending: Vec<Pid> = Vec::new();
+        for &pid in &kernel.alive {
+            let process = kernel.process(pid);
+            let op = kernel.next_op(pid);
+            let at_candidate = op.is_some_and(|op| self.candidate[op as usize]);
+            let member = match &process.state {
+                ProcState::Runnable if process.handed.is_some() || at_candidate => true,
+                ProcState::Runnable
+                    if process.still_queued.is_none() && op.is_none_or(|op| self.kind[op as usize] == Kind::Exit) =>
+                {
+                    let ends_quietly = process.children.is_empty()
+                        && process.sem_undo.is_empty()
+                        && process.sem_handles.iter().all(Option::is_none)
+                        && process
+                            .mm
+                            .mappings
+                            .iter()
+                            .all(|mapping| mapping.backing == Backing::Anonymous { shared: true });
+                    if ends_quietly {
+                        ending.push(pid);
+                    }
+                    ends_quietly
+                }
+                ProcState::Blocked(_) => process.handed.is_none() && at_candidate,
+                _ => false,
+            };
+            if member {
+                members.push(pid);
+            }
+        }
+        // An ending member's parent hears of its end: it must be in the group too.
+        loop {
+            let before = members.len();
+            let parent_in = |members: &[Pid], pid: &Pid| {
+                let parent = kernel.process(*pid).ppid;
+                parent == crate::kernel::process::INIT_PID || members.contains(&parent)
+            };
+            let dropped: Vec<Pid> = ending.iter().copied().filter(|pid| !parent_in(&members, pid)).collect();
+            members.retain(|pid| !dropped.contains(pid));
+            ending.retain(|pid| !dropped.contains(pid));
+            if members.len() == before {
+                break;
+            }
+        }
+        members.sort_unstable();
+        let ample: Vec<Pid> = members.iter().copied().filter(|pid| runnable.contains(pid)).collect();
+        // A group of every runnable process leaves nothing out.
+        if ample.is_empty() || runnable.iter().all(|pid| members.contains(pid)) {
+            return None;
+        }
+        self.apart(kernel, &members).then_some((ample, members))
+    }
+
+    /// Whether no process outside `members` can, from here, reach a step that touches a pipe, a file, a
+    /// name or one of `members` before one of them takes a step.
+    fn apart(&mut self, kernel: &Kernel, members: &[Pid]) -> bool {
         self.held.clear();
-        self.held.extend(process.fds.iter().flatten().map(|entry| entry.file));
+        for &pid in members {
+            self.held.extend(kernel.process(pid).fds.iter().flatten().map(|entry| entry.file));
+        }
         self.held.sort_unstable();
+        self.held.dedup();
         self.ends.clear();
         let mut raises = 0u64;
         loop {
             let before = (raises, self.ends.len());
             for &other in &kernel.alive {
-                if other != pid && !self.future(kernel, other, &mut raises) {
+                if !members.contains(&other) && !self.future(kernel, other, &mut raises) {
                     return false;
                 }
             }
@@ -387,6 +476,18 @@ impl Gates {
                     if !self.ends.contains(&pid) {
                         self.ends.push(pid);
                     }
+                }
+                Kind::Memory => {
+                    // It may fault and end there, or go on.
+                    if !self.may_end(process) {
+                        return false;
+                    }
+                    if !self.ends.contains(&pid) {
+                        self.ends.push(pid);
+                    }
+                    let [after, other] = self.next[index as usize];
+                    go(&mut self.stack, after, &|_| {});
+                    go(&mut self.stack, other, &|_| {});
                 }
                 Kind::Local => {
                     let [after, other] = self.next[index as usize];
@@ -478,26 +579,39 @@ impl Gates {
         }
     }
 
-    /// Whether `process` ending commutes with the step tried alone: it has no children, nothing to undo
-    /// or unmap, and every open file it would close stays open in the process tried alone (so no pipe
-    /// loses its last reader or writer). Its parent is then told, which [`Gates::future`] counts.
+    /// Whether `process` ending commutes with the step tried alone (or the group's): it has no
+    /// children, nothing to undo, no POSIX shared memory object mapped (its anonymous memory and System
+    /// V segments are unmapped without touching a pipe, a file or a name), and every open file it would
+    /// close stays open in the process tried alone or the group (so no pipe loses its last reader or
+    /// writer). Its parent is then told, which [`Gates::future`] counts.
     fn may_end(&self, process: &crate::kernel::Process) -> bool {
         process.children.is_empty()
             && process.sem_undo.is_empty()
-            && process.mm.mappings.is_empty()
+            && process
+                .mm
+                .mappings
+                .iter()
+                .all(|mapping| matches!(mapping.backing, Backing::Anonymous { .. } | Backing::Shm { .. }))
             && process.sem_handles.iter().all(Option::is_none)
             && process.fds.iter().flatten().all(|entry| self.held.binary_search(&entry.file).is_ok())
     }
 }
 
-/// Whether a step tried alone touched only what [`Gates::alone`] allowed for it: pipes, files, names
-/// and its own process.
-pub(super) fn touched_files_only(footprint: &crate::kernel::Footprint, pid: Pid) -> bool {
-    let own = ObjectRef::process(pid);
+/// Whether a step tried alone, or as one of a group, touched only what [`Gates::alone`] and
+/// [`Gates::group`] allowed for it: pipes, files, names and the processes of the group (`members`: the
+/// one tried alone, or the group), and for the end of a member, the process table and `init` (the
+/// others' futures read of them only whether their own children ended, and a member that ends is no
+/// child of theirs).
+pub(super) fn touched_files_only(footprint: &crate::kernel::Footprint, members: &[Pid]) -> bool {
+    let table = crate::kernel::state::PROCESS_TABLE;
+    let init = ObjectRef::process(crate::kernel::process::INIT_PID);
     !footprint.everything
-        && footprint.reads.iter().chain(&footprint.writes).all(|object| {
-            *object == own
-                || matches!(object.kind, ObjectKind::Pipe | ObjectKind::File | ObjectKind::Path | ObjectKind::DevNull)
+        && footprint.reads.iter().chain(&footprint.writes).all(|object| match object.kind {
+            ObjectKind::Pipe | ObjectKind::File | ObjectKind::Path | ObjectKind::DevNull => true,
+            ObjectKind::Process => {
+                *object == table || *object == init || members.iter().any(|pid| *object == ObjectRef::process(*pid))
+            }
+            _ => false,
         })
 }
 

@@ -353,17 +353,26 @@ pub(crate) fn fork(
 /// Ends a process: its descriptors close, its children go to `init`, and its parent hears of it.
 /// What an exit touches beyond what the calls it makes record: the table of processes (the pid leaves
 /// it once reaped), the parent (told, or reaping), init (given the orphans, reaping) and each child.
-/// An exit that also leaves a wait queue, a FIFO being opened, memory mappings, semaphore
-/// adjustments or named semaphores is not described further: it conflicts with every step.
+/// Its shared anonymous memory goes unnoticed while another process still maps every page of it: only
+/// the frames' counts of references change, which no other step reads but to free a frame with its
+/// last reference (`release_pages` in `exit_mmap`), and whichever of two steps comes first, the last
+/// reference goes with the later, to the same end. An exit that also leaves a wait queue, a FIFO
+/// being opened, any other memory mapping (its frames freed, a copy-on-write page's sharing changed,
+/// a segment's attach count), semaphore adjustments or named semaphores is not described further: it
+/// conflicts with every step.
 fn exit_footprint(kernel: &mut Kernel, pid: Pid) {
     let process = kernel.process(pid);
     let pending_open = std::iter::once(&process.call)
         .chain(process.sig.frames.iter().map(|frame| &frame.saved_call))
         .any(|call| matches!(call.scratch, super::Scratch::FifoOpen { .. }));
+    let shared_on = |mapping: &super::mm::Mapping| {
+        mapping.backing == super::mm::Backing::Anonymous { shared: true }
+            && mapping.ptes.iter().all(|pte| pte.frame == super::mm::NO_FRAME || kernel.frames.get(pte.frame).refs > 1)
+    };
     if process.state != ProcState::Runnable
         || process.still_queued.is_some()
         || pending_open
-        || !process.mm.mappings.is_empty()
+        || !process.mm.mappings.iter().all(shared_on)
         || !process.sem_undo.is_empty()
         || process.sem_handles.iter().any(Option::is_some)
     {
