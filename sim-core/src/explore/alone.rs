@@ -13,16 +13,16 @@
 //! pipe calls are left out.
 //!
 //! What the others' futures may hold, by call: the calls in [`Gates::allowed`] (`semop` without
-//! `SEM_UNDO`, `wait` and its kin, `getpid`, `getppid`, `sched_yield`) touch no pipe, file or name and
-//! no process that is running (a `semop` hands results only to processes asleep on its set, a `wait`
-//! reads of its children only whether they have ended), cannot fault, and cannot end the run at one of
-//! its limits (no objects made, no data kept). Loads and stores touch memory only, but may fault: each
-//! is also a place where the process may end, which must commute as an end does. Any other call, a `fork`, any expression that could
-//! divide by zero (the fault would end the process and close its descriptors), and user code that can
-//! go round without a call (it could run past its budget) make the answer "no". So does an end (an
-//! `exit` or the end of the code) unless it commutes with the step: the process has no children,
-//! nothing to undo, no POSIX shared memory object mapped, and every open file it would close is held
-//! by the process tried alone too.
+//! `SEM_UNDO`, `wait` and its kin, `getpid`, `getppid`, `sched_yield`) touch no pipe, file or name
+//! and no process that is running (a `semop` hands results only to processes asleep on its set, a
+//! `wait` reads of its children only whether they have ended), cannot fault, and cannot end the run
+//! at one of its limits (no objects made, no data kept). Loads and stores touch memory only, but
+//! may fault: each is also a place where the process may end, which must commute as an end does.
+//! Any other call, a `fork`, any expression that could divide by zero (the fault would end the
+//! process and close its descriptors), and user code that can go round without a call (it could run
+//! past its budget) make the answer "no". So does an end (an `exit` or the end of the code) unless
+//! it commutes with the step: the process has no children, nothing to undo, no POSIX shared memory
+//! object mapped, and every open file it would close is held by the process tried alone too.
 //!
 //! Where no process can go alone, a group may ([`Gates::group`]): the same walk, with the others being
 //! every process outside the group.
@@ -110,7 +110,7 @@ pub(super) struct Gates {
     binds: Vec<Option<crate::lang::compile::Slot>>,
     seen: std::collections::BTreeSet<Box<[i64]>>,
     stack: Vec<Box<[i64]>>,
-    /// The open files of the process tried alone, ascending.
+    /// The open files of the process tried alone, or of the group's members, ascending.
     held: Vec<u32>,
     /// The other processes that can end before it takes a step.
     ends: Vec<Pid>,
@@ -322,11 +322,13 @@ impl Gates {
     /// A group of processes that the others cannot meet, whose runnable members are to be tried from
     /// the node in place of every runnable process (a persistent set), or `None`. The group is every
     /// process whose next step may touch a pipe, a file or a name: a runnable one about to make such a
-    /// call, to return from a call whose result it was handed, or to end (with no children, nothing to
-    /// undo, no descriptor of a mapped shared memory object, and a parent in the group or `init`,
-    /// which alone hear of the end), and one asleep in such a call, which only a step on its pipe or
-    /// file can wake. The others' futures must reach no such call and touch none of the group, as for a
-    /// process tried alone. Then no step of the others changes what a step of the group does or meets
+    /// call, to return from a call whose result it was handed (children or not: in a quiet scenario a
+    /// child's end only leaves a zombie, which the return does not read, and an ignored `SIGCHLD`), or
+    /// to end (with no children, nothing to undo, no named semaphore open, no memory mapped but shared
+    /// anonymous memory, and a parent in the group or `init`, which alone hear of the end), and one
+    /// asleep in such a call, which only a step on its pipe or file can wake. The others' futures must
+    /// reach no such call and touch none of the group, as for a process tried alone, but to tell a
+    /// parent in it of their end, as above. Then no step of the others changes what a step of the group does or meets
     /// one, and any schedule from the node is, up to the order of independent steps, one that begins
     /// with a step of the group. The explorer tries the members not asleep at the node (Godefroid's
     /// persistent sets with sleep sets), which may be none. Returns the group's runnable members and
@@ -485,9 +487,16 @@ impl Gates {
                     if !self.ends.contains(&pid) {
                         self.ends.push(pid);
                     }
+                    // A load's value is not known here: a variable it sets is no longer followed.
                     let [after, other] = self.next[index as usize];
-                    go(&mut self.stack, after, &|_| {});
-                    go(&mut self.stack, other, &|_| {});
+                    let set = self.binds[index as usize].and_then(|slot| self.followed(slot));
+                    let change = |next: &mut [i64]| {
+                        if let Some(at) = set {
+                            next[at] = UNKNOWN;
+                        }
+                    };
+                    go(&mut self.stack, after, &change);
+                    go(&mut self.stack, other, &change);
                 }
                 Kind::Local => {
                     let [after, other] = self.next[index as usize];
@@ -599,9 +608,10 @@ impl Gates {
 
 /// Whether a step tried alone, or as one of a group, touched only what [`Gates::alone`] and
 /// [`Gates::group`] allowed for it: pipes, files, names and the processes of the group (`members`: the
-/// one tried alone, or the group), and for the end of a member, the process table and `init` (the
-/// others' futures read of them only whether their own children ended, and a member that ends is no
-/// child of theirs).
+/// one tried alone, or the group), and for the end of a member (at the end of its code, or by the
+/// `SIGPIPE` of a write with no reader), the process table and `init`: the others' futures read of them
+/// only whether their own children ended, and the footprint of the end names the parent it tells,
+/// which must be a member too.
 pub(super) fn touched_files_only(footprint: &crate::kernel::Footprint, members: &[Pid]) -> bool {
     let table = crate::kernel::state::PROCESS_TABLE;
     let init = ObjectRef::process(crate::kernel::process::INIT_PID);
