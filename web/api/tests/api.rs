@@ -184,9 +184,9 @@ fn explore_lists_every_outcome_with_its_schedules_and_refuses_bad_limits() {
     // steps, counted as classes of schedules (the figures of the README's "How fast").
     let reduced = explore(text, Some(options(r#"{"reduction": "sleep"}"#))).unwrap();
     assert_eq!(get(&reduced, "counts").as_string().as_deref(), Some("classes"));
-    assert_eq!(get(&reduced, "schedules").as_string().as_deref(), Some("962"));
-    assert_eq!(get(&reduced, "states").as_f64(), Some(193.0));
-    assert_eq!(get(&reduced, "steps").as_f64(), Some(323.0));
+    assert_eq!(get(&reduced, "schedules").as_string().as_deref(), Some("740"));
+    assert_eq!(get(&reduced, "states").as_f64(), Some(180.0));
+    assert_eq!(get(&reduced, "steps").as_f64(), Some(300.0));
     assert_eq!(get(&found, "states").as_f64(), Some(217.0));
     let ends = |found: &JsValue| -> Vec<String> {
         let outcomes: js_sys::Array = get(found, "outcomes").dyn_into().unwrap();
