@@ -93,6 +93,10 @@ enum Command {
         /// No progress lines on stderr.
         #[arg(long)]
         quiet: bool,
+        /// Stop each run after this many steps (a run that loops for ever is checked up to there; the
+        /// default is the simulator's step limit).
+        #[arg(long, conflicts_with_all = ["link", "free"], value_parser = clap::value_parser!(u64).range(1..))]
+        max_steps: Option<u64>,
         /// Test hook: make the simulator's expectation at this step deliberately wrong.
         #[arg(long, hide = true)]
         perturb_step: Option<u32>,
@@ -217,13 +221,33 @@ fn main() -> ExitCode {
                 forbid: forbid_outcome,
             })
         }
-        Command::Check { files, link, seed, runs, schedule, format, quiet, perturb_step, stall_first_try, .. } => {
+        Command::Check {
+            files,
+            link,
+            seed,
+            runs,
+            schedule,
+            format,
+            quiet,
+            max_steps,
+            perturb_step,
+            stall_first_try,
+            ..
+        } => {
+            if let Some(max_steps) = max_steps {
+                let ceiling = sim_core::Limits::DEFAULT.max_steps_ceiling;
+                if max_steps > ceiling {
+                    note!("ipclab: --max-steps {max_steps} is above the limit of {ceiling} steps (max_steps_ceiling)");
+                    return ExitCode::from(2);
+                }
+            }
             check::run(check::CheckArgs {
                 files,
                 link,
                 seed,
                 runs,
                 schedule,
+                max_steps,
                 json: format == Format::Json,
                 perturb_step,
                 stall_first_try,

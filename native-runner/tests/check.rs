@@ -248,6 +248,32 @@ fn the_ipc_objects_left_behind_are_compared_at_the_end() {
     assert!(run["explanation"].as_str().expect("explained").contains("other IPC objects behind"), "{run}");
 }
 
+#[test]
+fn the_ipc_objects_left_by_a_run_stopped_at_its_step_limit_are_compared_too() {
+    // The run never ends: it stops at the step limit with a queue and a semaphore set made. Before the
+    // fix, the simulator's side of the comparison was read from the lockstep replay, which stops at its
+    // last step before the run is ended and its objects recorded, so it said none where Linux had two
+    // (found by `cargo xtask differ`).
+    let dir = scratch_dir("leftovers-step-limit");
+    let file = write_scenario(
+        &dir,
+        "loops.ipc",
+        "expect step-limit\nprocess looper {\n  q = msgget IPC_PRIVATE IPC_CREAT|0600\n  \
+         s = semget IPC_PRIVATE 2 IPC_CREAT|0600\n  while 1 {\n    getpid\n  }\n}\n",
+    );
+    let (output, json) = run_check(&["--max-steps", "200"], std::slice::from_ref(&file));
+    assert_all_match(&output, &json, 1);
+    let run = &json["runs"][0];
+    assert_eq!(run["sim_steps"], 200, "--max-steps is the run's step limit: {run}");
+    assert_eq!(run["sim_outcome"], "step-limit", "{run}");
+    let last = run["rows"].as_array().expect("rows").last().expect("a row for the objects left behind");
+    assert_eq!(last["call"], "(the run's end) IPC objects left behind");
+    let objects: Vec<&str> =
+        last["simulator"]["objects"].as_array().expect("objects").iter().filter_map(|line| line.as_str()).collect();
+    assert_eq!(objects, ["message queue 0 (key 0) holding 0 messages", "semaphore set 0 (key 0) of 2 semaphores"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A socket buffer size past `net.core.wmem_max` is capped at the host's value on Linux and at
 /// Linux's default (212992) in the simulator: on a host that changed it, the run is refused with that
 /// reason; on a host that kept it, the run is checked and matches. A size below both is checked.
@@ -535,6 +561,35 @@ fn a_timer_that_fires_while_processes_run_and_a_run_too_long_for_real_time_are_r
     let refusal = runs[2]["refusal"].as_str().expect("a reason");
     assert!(refusal.contains("the run lasts 3600.0000") && refusal.contains("at most 60 s"), "{refusal}");
     assert_eq!(runs[2]["steps_checked"], 0, "nothing real started: {json}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_timed_wait_too_short_to_see_asleep_is_refused_not_reported_as_a_difference() {
+    let dir = scratch_dir("timer-too-short");
+    // 855 simulated microseconds are 85 real ones: the real `semtimedop` has given up with EAGAIN before
+    // the driver can see it asleep, where the simulator's sleeps until `busy` is done and the clock jumps.
+    // (Found by `cargo xtask differ`, which reported it as a difference of the model's.)
+    let short = write_scenario(
+        &dir,
+        "short-semtimedop.ipc",
+        "process waiter {\n  id = semget IPC_PRIVATE 1 IPC_CREAT|0600\n  semtimedop id 855468 {0, -1} -> EAGAIN\n}\n\
+         process busy {\n  getpid\n  getpid\n  getpid\n}\n",
+    );
+    // Alone, a 3583 ns `nanosleep` has its timer fired in the jump at the end of the step that began
+    // it: 358 real nanoseconds, over before the call can be seen asleep.
+    let alone = write_scenario(&dir, "lone-nanosleep.ipc", "process napper {\n  nanosleep 3583 -> 0\n}\n");
+    let (output, json) = run_check(&["--schedule", "round-robin"], &[short, alone]);
+    assert_eq!(output.status.code(), Some(2), "a refused run makes the check incomplete: {json}");
+    for (run, process) in json["runs"].as_array().expect("runs").iter().zip(["waiter", "napper"]) {
+        assert_eq!(run["status"], "refused", "{json}");
+        let refusal = run["refusal"].as_str().expect("a reason");
+        assert!(refusal.contains("timed wait") && refusal.contains(process), "{refusal}");
+        assert!(
+            run["rows"].as_array().expect("rows").iter().all(|row| row["matches"] == true),
+            "no row is left that differs: {json}"
+        );
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 

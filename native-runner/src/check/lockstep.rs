@@ -66,6 +66,9 @@ pub struct Plan {
     pub choices: Vec<Pid>,
     pub outcome: RunOutcome,
     pub sim_steps: u64,
+    /// The IPC objects the simulated run leaves behind, from its end (the replay in lockstep stops at
+    /// its last step, before a run at the step limit is ended and its leftovers are recorded).
+    pub leftovers: Vec<String>,
     /// The simulated run's trace hash, as `ipclab sim` prints it.
     pub trace_hash: u64,
     pub expectations: Expectations,
@@ -139,6 +142,7 @@ pub fn plan(spec: &RunSpec) -> Result<Plan, String> {
         choices: simulation.choices(),
         outcome,
         sim_steps: simulation.steps(),
+        leftovers: leftovers::simulated(simulation.program(), simulation.trace()),
         trace_hash: simulation.trace().hash(),
         expectations,
         perturb_step: spec.perturb_step,
@@ -240,7 +244,7 @@ pub fn check(namespace: &mut Namespace, info: &HostInfo, plan: &Plan, paths: &[V
     // describe the same system): read before anything is torn down, while the run's processes, even
     // deadlocked ones, are still there.
     if !interrupted && rows.iter().all(|row| row.matches) && steps_checked == plan.sim_steps {
-        let mut simulated = leftovers::simulated(&plan.program, replay.trace());
+        let mut simulated = plan.leftovers.clone();
         // The test hook, one step past the last: the simulator expects one object more.
         if plan.perturb_step == Some(plan.sim_steps as u32 + 1) {
             simulated.push("message queue 99 (key 99) holding 0 messages".to_string());
@@ -949,6 +953,13 @@ impl Runner<'_> {
         let time_left_before = TimeLeft::of(replay.kernel(), actor);
         // A call woken up is tried again before any signal is taken (`Kernel::step`).
         let retrying = replay.kernel().process(actor).call.waited;
+        // The call the actor is about to make, if it makes a new one: a `sigsuspend` that lets a pending
+        // signal through dies of it in the call, with no event of the call in the trace.
+        let next_call = if retrying || replay.kernel().process(actor).call.restart {
+            None
+        } else {
+            replay.kernel().next_op(actor).zip(replay.kernel().next_args(actor))
+        };
         let mut queue_before = signals_before.queue.clone();
         let before = replay.trace().events.len();
         replay.step().map_err(|error| error.to_string())?;
@@ -1018,6 +1029,7 @@ impl Runner<'_> {
         // Before the call: what Linux does as soon as the process runs.
         let mut before_command: Vec<(String, Await)> = Vec::new();
         let mut ended = false;
+        let mut killed_in_call = None;
         let mut cut_short_before = None;
         for event in pre {
             let (signal, delivery) = match event {
@@ -1050,7 +1062,18 @@ impl Runner<'_> {
                 Delivery::Terminated { .. } | Delivery::Dumped => {
                     if let Some(status) = status_of_death() {
                         ended = true;
-                        before_command.push((format!("(takes {}: dies)", signal_words(*signal)), Await::Death(status)));
+                        // A signal the actor's mask held back before the step was let through by its call:
+                        // a `sigsuspend` (`rt_sigsuspend` sets the temporary mask, and the signal kills on
+                        // the way out of the call). Linux must make the call to die of it.
+                        let blocked_before =
+                            signals_before.blocked & sim_core::linux::signal::Signal(*signal).mask_bit() != 0;
+                        let suspends = next_call
+                            .filter(|(op, _)| self.program.call(*op).is_some_and(|call| call.id == CallId::Sigsuspend));
+                        match suspends {
+                            Some((op, args)) if blocked_before => killed_in_call = Some((op, args, *signal, status)),
+                            _ => before_command
+                                .push((format!("(takes {}: dies)", signal_words(*signal)), Await::Death(status))),
+                        }
                     }
                 }
                 Delivery::Ignored | Delivery::Discarded => {}
@@ -1223,6 +1246,12 @@ impl Runner<'_> {
             }
         }
 
+        if let Some((op, args, signal, status)) = killed_in_call {
+            command = self.call_command(op, &args).map(Command::Call);
+            let label = format!("{} (takes {}: dies)", self.call_words(op, &args), signal_words(signal));
+            after_command.push((label, Await::Death(status)));
+        }
+
         // Linux's step: let the actor run, send its command, and see each thing it must show.
         self.set_priority(actor, ACTIVE_PRIORITY);
         let mut differs = false;
@@ -1280,6 +1309,19 @@ impl Runner<'_> {
             differs |= self.push(rows, step, actor, label, simulator, linux, note);
             if differs {
                 self.set_priority(actor, DORMANT_PRIORITY);
+                // A timed wait so short that its real timer had run out before the driver could see the
+                // call asleep (a `semtimedop` of 855 microseconds is 85 real ones): Linux's call returned
+                // where the simulator's sleeps, and that is the time scale's doing, not the model's.
+                if let Some((reason, lagged)) =
+                    self.timer_run_out(replay.kernel(), &events, step, step_started, now_before)
+                {
+                    rows.pop();
+                    if lagged {
+                        self.lagged.get_or_insert_with(|| reason.clone());
+                    }
+                    self.refusal = Some(reason);
+                    return Ok(false);
+                }
                 return Ok(true);
             }
         }
@@ -1481,21 +1523,86 @@ impl Runner<'_> {
             let key = (timer.pid, timer.kind == sim_core::kernel::time::TimerKind::Alarm, timer.at);
             let Some(real_timer) = self.timers.get(&key) else { continue };
             if Instant::now() >= real_timer.earliest {
-                let reason = format!(
-                    "this host was too slow for the time scale: the {} that {} set at step {} may have fired on \
-                     Linux before step {step} ended, while the simulator fires it later, when every process is \
-                     asleep (real timers run {}x faster than the simulator's clock, see docs/conformance.md, \
-                     \"Time\"); the steps checked before matched",
-                    if key.1 { "alarm" } else { "timed wait" },
-                    self.names.process(key.0),
-                    real_timer.step,
-                    real::time::TIME_DIVISOR,
-                );
+                let reason = self.run_out_reason(key, real_timer.step, step);
                 self.lagged.get_or_insert_with(|| reason.clone());
                 self.refusal = Some(reason);
                 return;
             }
         }
+    }
+
+    /// Why a run stops where a real timer may have fired before the simulator's.
+    fn run_out_reason(&self, key: TimerKey, set_at: u32, step: u32) -> String {
+        format!(
+            "this host was too slow for the time scale: the {} that {} set at step {set_at} may have fired on \
+             Linux before step {step} ended, while the simulator fires it later, when every process is \
+             asleep (real timers run {}x faster than the simulator's clock, see docs/conformance.md, \
+             \"Time\"); the steps checked before matched",
+            if key.1 { "alarm" } else { "timed wait" },
+            self.names.process(key.0),
+            real::time::TIME_DIVISOR,
+        )
+    }
+
+    /// At a step that differs: the reason to refuse the run instead, if a timer the simulator still has
+    /// pending after the step has passed the earliest real time it can fire (one set by this step counted
+    /// from the step's beginning), and whether the host's speed is to blame (a run that a timer set by
+    /// this very step outran is refused on every try, and is not tried again).
+    fn timer_run_out(
+        &self,
+        kernel: &Kernel,
+        events: &[sim_core::Event],
+        step: u32,
+        started: Instant,
+        now_before: u64,
+    ) -> Option<(String, bool)> {
+        let now = Instant::now();
+        let pending = kernel.timers.iter().map(|timer| {
+            let key = (timer.pid, timer.kind == sim_core::kernel::time::TimerKind::Alarm, timer.at);
+            (key, matches!(timer.kind, sim_core::kernel::time::TimerKind::SynRetransmit { .. }))
+        });
+        // And those the simulator fired in the jump at the end of the step (a 3583 ns `nanosleep` that
+        // nobody else was left to outlast): Linux's may have run out before the call was seen asleep.
+        let mut clock = None;
+        let fired: Vec<(TimerKey, bool)> = events
+            .iter()
+            .filter_map(|event| match event.kind {
+                EventKind::Clock { now } => {
+                    clock = Some(now);
+                    None
+                }
+                EventKind::Alarm { pid } => clock.map(|at| ((pid, true, at), false)),
+                EventKind::Wake { pid, cause: sim_core::trace::WakeCause::Timer, .. } => {
+                    clock.map(|at| ((pid, false, at), false))
+                }
+                _ => None,
+            })
+            .collect();
+        let mut candidates = pending.chain(fired);
+        candidates.find_map(|(key, syn)| {
+            let real_timer = self
+                .timers
+                .get(&key)
+                .copied()
+                .unwrap_or_else(|| RealTimer::set(key.2, syn, step, started, now_before, now));
+            (now >= real_timer.earliest).then(|| {
+                if real_timer.step == step && !self.timers.contains_key(&key) {
+                    let reason = format!(
+                        "the {} that {} began at step {step} is too short to check in lockstep: its real timer \
+                         ({:?}, the simulator's time scaled 1/{}) ran out before the call could be seen asleep, \
+                         where the simulator's sleeps until every process is asleep (see docs/conformance.md, \
+                         \"Time\"); the steps checked before matched",
+                        if key.1 { "alarm" } else { "timed wait" },
+                        self.names.process(key.0),
+                        real_duration(key.2.saturating_sub(now_before)),
+                        real::time::TIME_DIVISOR,
+                    );
+                    (reason, false)
+                } else {
+                    (self.run_out_reason(key, real_timer.step, step), true)
+                }
+            })
+        })
     }
 
     /// After a SYN sent again in a jump, waits until each process the simulator woke in it is seen woken

@@ -41,6 +41,8 @@ pub struct CheckArgs {
     pub seed: u64,
     pub runs: u64,
     pub schedule: String,
+    /// The step limit of each run, if not the simulator's.
+    pub max_steps: Option<u64>,
     pub json: bool,
     pub perturb_step: Option<u32>,
     /// Test hook: on a run's first try only, the driver stalls for 200 ms before this step.
@@ -159,6 +161,10 @@ pub fn run(args: CheckArgs) -> ExitCode {
                 let shown = if label == "random" { format!("random, seed {seed}") } else { label.clone() };
                 note_part!("[{index}/{total}] {file} ({shown}) ... ");
                 let _ = std::io::stderr().flush();
+            }
+            let mut config = config;
+            if let Some(max_steps) = args.max_steps {
+                config.max_steps = max_steps;
             }
             let spec = RunSpec {
                 file: file.clone(),

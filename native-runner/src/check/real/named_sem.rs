@@ -63,9 +63,16 @@ fn libc_result(result: i64) -> Out<'static> {
 
 /// glibc's `sem_wait`, and `sem_timedwait` with `deadline` (an absolute `CLOCK_REALTIME` time).
 fn sem_wait(pointer: *mut libc::sem_t, deadline: Option<&libc::timespec>) -> Out<'static> {
-    if pointer.is_null() {
-        // SAFETY: none; glibc reads through the null pointer and the process faults, as it should.
-        return libc_result(unsafe { libc::sem_wait(pointer) } as i64);
+    if pointer.is_null() || !(pointer as usize).is_multiple_of(std::mem::align_of::<AtomicU64>()) {
+        // SAFETY: none; glibc reads through the pointer and the process faults where nothing is
+        // mapped, as it should. (A misaligned one never reaches the reference below, whose check in a
+        // debug build would abort the process instead of letting the access fault.)
+        return libc_result(unsafe {
+            match deadline {
+                Some(time) => libc::sem_timedwait(pointer, time),
+                None => libc::sem_wait(pointer),
+            }
+        } as i64);
     }
     let deadline = deadline.map_or(0, |time| time as *const libc::timespec as i64);
     // SAFETY: glibc's sem_t starts with its 64-bit `data`, aligned, in memory glibc mapped shared.
