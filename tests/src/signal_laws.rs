@@ -373,7 +373,8 @@ pub fn check_step(
                 }
                 match call_id(program, *op) {
                     Some(CallId::Sigprocmask) => {
-                        let set = args.get(1) as u64;
+                        // glibc's `sigprocmask` never blocks its own two signals (32 and 33).
+                        let set = args.get(1) as u64 & !sim_core::linux::signal::GLIBC_INTERNAL;
                         replay.blocked = match args.get(0) {
                             SIG_BLOCK => replay.blocked.map(|old| old | set),
                             SIG_UNBLOCK => replay.blocked.map(|old| old & !set),

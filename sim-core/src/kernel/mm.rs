@@ -892,6 +892,20 @@ fn futex(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Exec {
     if command != FUTEX_WAIT && command != FUTEX_WAKE {
         return Kernel::error(ENOSYS);
     }
+    // `get_futex_key` keys a process-private futex by its address alone, without touching the page: a
+    // `FUTEX_WAKE_PRIVATE` of a word nothing maps is no fault, and, every process being a single
+    // thread, the waker is the only one that could sleep on that key, so it wakes nobody.
+    if command == FUTEX_WAKE && op & FUTEX_PRIVATE_FLAG != 0 {
+        if !address.is_multiple_of(4) {
+            return Kernel::error(EINVAL);
+        }
+        // `access_ok` (`valid_user_address` on x86-64): the word must start at most at the top of
+        // user space (the guard page above it keeps a short access from running past).
+        if address > TASK_SIZE {
+            return Kernel::error(EFAULT);
+        }
+        return Exec::Done(CallResult::Value { value: 0 });
+    }
     let (key, frame, word) = match futex_word(kernel, pid, address, op & FUTEX_PRIVATE_FLAG != 0, trace) {
         Ok(found) => found,
         Err(error) => return error,

@@ -500,11 +500,13 @@ fn semop_once(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Exe
     let written_times: u64 = (call.id().first_sembuf()..call.args.len())
         .map(|index| linux_sem::unpack_sembuf(call.arg(index)).1 as u64)
         .sum();
-    if sops.is_empty() || semid < 0 {
-        return Kernel::error(EINVAL);
-    }
+    // Too many operations is told before a bad id: `do_semtimedop` checks the count against SEMOPM as it
+    // copies the operations in, and only then `__do_semtimedop` looks at the id.
     if written_times > semopm as u64 {
         return Kernel::error(E2BIG);
+    }
+    if sops.is_empty() || semid < 0 {
+        return Kernel::error(EINVAL);
     }
     // `semtimedop`'s timeout is checked after the operations are read (`timespec64_valid`).
     let timeout = if call.id() == CallId::Semtimedop { Some(call.arg(1)) } else { None };

@@ -416,6 +416,8 @@ fn set_action(kernel: &mut Kernel, pid: Pid, number: i64, action: Option<Action>
 /// `sigprocmask(how, set)`: returns 0 and stores the mask it replaced. What it unblocks is delivered as
 /// the call returns.
 fn set_mask(kernel: &mut Kernel, pid: Pid, how: i64, set: u64) -> Exec {
+    // The scenario's `sigprocmask` is glibc's, which leaves its own two signals out of the new set.
+    let set = set & !crate::linux::signal::GLIBC_INTERNAL;
     let signals = &mut kernel.proc_mut(pid).sig;
     let old = signals.blocked;
     signals.blocked = match how {

@@ -1946,13 +1946,21 @@ impl Mechanism for Sockets {
                 // Its control messages in the order a C program lays them out here: `SCM_CREDENTIALS`
                 // first (`scm_check_creds`: an unprivileged process may only send its own pid), then
                 // `SCM_RIGHTS`.
-                let creds = (call.args.len() > 4).then(|| call.arg(4));
+                // A TCP or UDP socket reads neither: `__sock_cmsg_send`, which `tcp_sendmsg_locked`
+                // and `ip_cmsg_send` hand `SOL_SOCKET` messages to, passes over both (a TCP socket
+                // that is not connected fails with `EPIPE` before it even looks).
+                let inet = kernel.socket(id).is_some_and(|socket| socket.inet.is_some());
+                let creds = (call.args.len() > 4 && !inet).then(|| call.arg(4));
                 if creds.is_some_and(|claimed| claimed != pid as i64) {
                     return Kernel::error(EPERM);
                 }
-                let rights = match rights_of(kernel, pid, call.arg(2)) {
-                    Ok(rights) => rights,
-                    Err(errno) => return Kernel::error(errno),
+                let rights = if inet {
+                    Vec::new()
+                } else {
+                    match rights_of(kernel, pid, call.arg(2)) {
+                        Ok(rights) => rights,
+                        Err(errno) => return Kernel::error(errno),
+                    }
                 };
                 let flags = call.arg(3) | if nonblock { MSG_DONTWAIT } else { 0 };
                 let payload = call.call.payload().expect("sendmsg has a payload operand");

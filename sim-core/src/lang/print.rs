@@ -204,7 +204,13 @@ pub fn call_text(call: &CallStmt) -> String {
     if call.call == CallId::Socket {
         if let Some(domain) = call.args.get(1) {
             text.push(' ');
-            text.push_str(&arg_text(domain));
+            // The parser reads DOMAIN only as an `AF_` name: a number is written as its name.
+            match domain {
+                Arg::Expr(Expr { kind: ExprKind::Int(value), .. }) => {
+                    text.push_str(&crate::linux::value_text(Family::SockDomain, *value))
+                }
+                _ => text.push_str(&arg_text(domain)),
+            }
         }
     }
     let shown = if call.call == CallId::Socket { &call.args[..call.args.len().min(1)] } else { &call.args[..] };

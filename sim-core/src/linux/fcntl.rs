@@ -45,6 +45,9 @@ pub const PIPE_DEFAULT_CAPACITY: u32 = 16 * PAGE_SIZE;
 /// `/proc/sys/fs/pipe-max-size`: the largest `F_SETPIPE_SZ` an unprivileged process may ask for.
 pub const PIPE_MAX_SIZE: u32 = 1_048_576;
 
-/// The flags `pipe2` accepts (`do_pipe2` refuses the others with `EINVAL`; `O_DIRECT` packet mode is
-/// not modelled, so it is refused here too).
-pub const PIPE2_FLAGS: i64 = O_NONBLOCK | O_CLOEXEC;
+/// The flags `pipe2` accepts (`__do_pipe_flags` refuses the others with `EINVAL`). Of them, `O_DIRECT`
+/// (a packet-mode pipe) and `O_NOTIFICATION_PIPE` (`O_EXCL`: a pipe for kernel notifications) make
+/// pipes the simulator does not model: a run that asks for one stops at the `not_modelled` limit.
+pub const PIPE2_FLAGS: i64 = O_NONBLOCK | O_CLOEXEC | O_DIRECT | O_NOTIFICATION_PIPE;
+/// `O_NOTIFICATION_PIPE`, which is `O_EXCL` (`include/uapi/linux/watch_queue.h`).
+pub const O_NOTIFICATION_PIPE: i64 = O_EXCL;

@@ -222,6 +222,11 @@ impl Signal {
 /// `sa_mask` quietly drop those two).
 pub const BLOCKABLE: u64 = !((1u64 << 8) | (1u64 << 18));
 
+/// The bits of signals 32 and 33, which glibc keeps for itself (`SIGCANCEL`, `SIGSETXID`): its
+/// `sigprocmask` never blocks them (`pthread_sigmask` clears them from the new set with
+/// `__clear_internal_signals` before `rt_sigprocmask`), as its `sigaction` refuses them.
+pub const GLIBC_INTERNAL: u64 = (1u64 << 31) | (1u64 << 32);
+
 /// The signals in a 64-bit set, lowest first.
 pub fn signals_in(mask: u64) -> Vec<Signal> {
     (1..=MAX_SIGNAL).map(Signal).filter(|signal| mask & signal.mask_bit() != 0).collect()
