@@ -646,7 +646,7 @@ pub fn socket_scenario() -> impl Strategy<Value = Scenario> {
             let tcp = linux::socket::parse_inet(address).is_some();
             let listener_args = || {
                 if tcp {
-                    vec![int_arg(SOCK_STREAM), int_arg(linux::socket::AF_INET)]
+                    vec![int_arg(SOCK_STREAM), name_arg("AF_INET")]
                 } else {
                     vec![int_arg(listener)]
                 }

@@ -1,6 +1,7 @@
 //! Helpers shared by the cross-crate tests: finding the scenario library and running a scenario the
 //! one way every test runs it, so that golden files, determinism checks and tidy checks agree.
 
+pub mod differ;
 pub mod fuzz;
 pub mod generate;
 pub mod signal_laws;

@@ -14,6 +14,10 @@
 //!   over the library (1,000 runs of each scenario that declares outcomes by default; `--all`: every
 //!   scenario a free check takes), with a table at the end. `cargo xtask test` runs a bounded version
 //!   (20 runs, seed 1) through `native-runner/tests/check_free.rs`.
+//! - `cargo xtask differ [--cases N] [--seed S] [--kind K] [--shrink N]` draws scenarios with the
+//!   property tests' generators, checks each against Linux with `ipclab check`, and shrinks each that
+//!   differs (`tests/src/differ.rs`), with a table at the end. `cargo xtask test` runs a bounded version
+//!   through `native-runner/tests/differ.rs`.
 //! - `cargo xtask docs`  rewrites the generated parts of the docs (the call table of
 //!   `docs/scenario-language.md`) from the simulator's table of system calls.
 //!
@@ -141,6 +145,29 @@ fn fuzz(args: &[String]) -> Result<(), String> {
         command.args(args).args(["--minutes", "30"]);
     }
     say("fuzzing: a line of progress per target, a table at the end; findings go to target/fuzz/findings/");
+    run(command)
+}
+
+fn differ(args: &[String]) -> Result<(), String> {
+    say("building the ipclab command line and the differ driver (release)");
+    let mut command = cargo();
+    command.args([
+        "build",
+        "--release",
+        "-p",
+        "native-runner",
+        "-p",
+        "ipclab-tests",
+        "--bin",
+        "ipclab",
+        "--bin",
+        "differ",
+    ]);
+    run(command)?;
+    let release = root().join("target").join("release");
+    let mut command = Command::new(release.join("differ"));
+    command.arg("--ipclab").arg(release.join("ipclab")).args(args);
+    say("checking drawn scenarios against Linux: progress on one line, a table at the end; findings go to target/differ/findings/");
     run(command)
 }
 
@@ -437,14 +464,14 @@ fn main() -> ExitCode {
         Some("web-bench") => web::bench(),
         Some("explore-bench") => explore_bench(),
         Some("free-check") => free_check(&args[1..]),
+        Some("differ") => differ(&args[1..]),
         Some(other) => Err(format!(
             "unknown command `{other}`; expected play, test, bench, serve-bench, fuzz, bless, docs, dist, web-bench, \
-             explore-bench or free-check"
+             explore-bench, free-check or differ"
         )),
-        None => Err(
-            "usage: cargo xtask <play|test|bench|serve-bench|fuzz|bless|docs|dist|web-bench|explore-bench|free-check>"
-                .to_string(),
-        ),
+        None => Err("usage: cargo xtask \
+             <play|test|bench|serve-bench|fuzz|bless|docs|dist|web-bench|explore-bench|free-check|differ>"
+            .to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
