@@ -590,6 +590,14 @@ fn a_timed_wait_too_short_to_see_asleep_is_refused_not_reported_as_a_difference(
             "no row is left that differs: {json}"
         );
     }
+    // Only that difference is refused: a simulator that (wrongly) says the same short `semtimedop`
+    // returns 0 at once still differs from Linux's EAGAIN, and the run says so.
+    let short = dir.join("short-semtimedop.ipc");
+    let (output, json) = run_check(&["--schedule", "round-robin", "--perturb-step", "3"], &[short]);
+    let run = &json["runs"][0];
+    assert_eq!(output.status.code(), Some(1), "{json}");
+    assert_eq!(run["status"], "differ", "{json}");
+    assert!(run["refusal"].is_null(), "{json}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

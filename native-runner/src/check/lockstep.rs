@@ -1310,15 +1310,11 @@ impl Runner<'_> {
             if differs {
                 self.set_priority(actor, DORMANT_PRIORITY);
                 // A timed wait so short that its real timer had run out before the driver could see the
-                // call asleep (a `semtimedop` of 855 microseconds is 85 real ones): Linux's call returned
-                // where the simulator's sleeps, and that is the time scale's doing, not the model's.
-                if let Some((reason, lagged)) =
-                    self.timer_run_out(replay.kernel(), &events, step, step_started, now_before)
-                {
+                // call asleep (a `semtimedop` of 855 microseconds is 85 real ones): the simulator's call
+                // sleeps, Linux's has already given up with the call's own timeout result. That is the
+                // time scale's doing, not the model's: any other difference still stands.
+                if let Some(reason) = self.timed_out_unseen(replay.kernel(), &events, actor, step, rows, now_before) {
                     rows.pop();
-                    if lagged {
-                        self.lagged.get_or_insert_with(|| reason.clone());
-                    }
                     self.refusal = Some(reason);
                     return Ok(false);
                 }
@@ -1544,65 +1540,68 @@ impl Runner<'_> {
         )
     }
 
-    /// At a step that differs: the reason to refuse the run instead, if a timer the simulator still has
-    /// pending after the step has passed the earliest real time it can fire (one set by this step counted
-    /// from the step's beginning), and whether the host's speed is to blame (a run that a timer set by
-    /// this very step outran is refused on every try, and is not tried again).
-    fn timer_run_out(
+    /// At a step that differs: the reason to refuse the run instead, if the difference is a timed wait
+    /// too short to be seen asleep. All of these must hold: the differing row is the actor's own call,
+    /// which sleeps in the simulator and has returned on Linux with the result the call gives when its
+    /// time is up (0 from `nanosleep`, `EAGAIN` from `semtimedop`, ...); and the actor's own timer, set
+    /// by this very step, either still pending or fired in the jump at the end of the step, has passed
+    /// the earliest real time it can fire.
+    fn timed_out_unseen(
         &self,
         kernel: &Kernel,
         events: &[sim_core::Event],
+        actor: Pid,
         step: u32,
-        started: Instant,
+        rows: &[Row],
         now_before: u64,
-    ) -> Option<(String, bool)> {
-        let now = Instant::now();
-        let pending = kernel.timers.iter().map(|timer| {
-            let key = (timer.pid, timer.kind == sim_core::kernel::time::TimerKind::Alarm, timer.at);
-            (key, matches!(timer.kind, sim_core::kernel::time::TimerKind::SynRetransmit { .. }))
-        });
-        // And those the simulator fired in the jump at the end of the step (a 3583 ns `nanosleep` that
-        // nobody else was left to outlast): Linux's may have run out before the call was seen asleep.
-        let mut clock = None;
-        let fired: Vec<(TimerKey, bool)> = events
+    ) -> Option<String> {
+        let row = rows.last().filter(|row| row.pid == actor && row.simulator == Obs::Blocked)?;
+        let Obs::Returned { result } = &row.linux else { return None };
+        let op = kernel.next_op(actor)?;
+        let id = self.program.call(op)?.id;
+        let timed_out = match id {
+            CallId::Nanosleep | CallId::Sleep => *result == Res::Value { value: 0 },
+            // Nothing ready: the count is 0 (and every `revents` with it).
+            CallId::Poll | CallId::Select | CallId::EpollWait => {
+                matches!(result, Res::Value { value: 0 } | Res::Polled { ready: 0, .. } | Res::Epolled { ready: 0, .. })
+            }
+            CallId::Semtimedop | CallId::Sigtimedwait => *result == Res::Errno { errno: libc::EAGAIN as u16 },
+            CallId::MqTimedsend | CallId::MqTimedreceive | CallId::SemTimedwait => {
+                *result == Res::Errno { errno: libc::ETIMEDOUT as u16 }
+            }
+            _ => false,
+        };
+        if !timed_out {
+            return None;
+        }
+        // The actor's wake-up timer: pending after the step, or fired in the jump at its end.
+        let pending = kernel
+            .timers
             .iter()
-            .filter_map(|event| match event.kind {
-                EventKind::Clock { now } => {
-                    clock = Some(now);
-                    None
-                }
-                EventKind::Alarm { pid } => clock.map(|at| ((pid, true, at), false)),
-                EventKind::Wake { pid, cause: sim_core::trace::WakeCause::Timer, .. } => {
-                    clock.map(|at| ((pid, false, at), false))
-                }
-                _ => None,
-            })
-            .collect();
-        let mut candidates = pending.chain(fired);
-        candidates.find_map(|(key, syn)| {
-            let real_timer = self
-                .timers
-                .get(&key)
-                .copied()
-                .unwrap_or_else(|| RealTimer::set(key.2, syn, step, started, now_before, now));
-            (now >= real_timer.earliest).then(|| {
-                if real_timer.step == step && !self.timers.contains_key(&key) {
-                    let reason = format!(
-                        "the {} that {} began at step {step} is too short to check in lockstep: its real timer \
-                         ({:?}, the simulator's time scaled 1/{}) ran out before the call could be seen asleep, \
-                         where the simulator's sleeps until every process is asleep (see docs/conformance.md, \
-                         \"Time\"); the steps checked before matched",
-                        if key.1 { "alarm" } else { "timed wait" },
-                        self.names.process(key.0),
-                        real_duration(key.2.saturating_sub(now_before)),
-                        real::time::TIME_DIVISOR,
-                    );
-                    (reason, false)
-                } else {
-                    (self.run_out_reason(key, real_timer.step, step), true)
-                }
-            })
-        })
+            .find(|timer| timer.pid == actor && timer.kind == sim_core::kernel::time::TimerKind::Wake);
+        let mut clock = None;
+        let fired = events.iter().find_map(|event| match event.kind {
+            EventKind::Clock { now } => {
+                clock = Some(now);
+                None
+            }
+            EventKind::Wake { pid, cause: sim_core::trace::WakeCause::Timer, .. } if pid == actor => clock,
+            _ => None,
+        });
+        let at = pending.map(|timer| timer.at).or(fired)?;
+        // Set by this step: not among the timers the driver follows from earlier steps.
+        if self.timers.contains_key(&(actor, false, at)) {
+            return None;
+        }
+        let duration = real_duration(at.saturating_sub(now_before));
+        Some(format!(
+            "the timed wait that {} began at step {step} is too short to check in lockstep: its real timer \
+             ({duration:?}, the simulator's time scaled 1/{}) ran out before the call could be seen asleep, and \
+             Linux's call returned what it returns when its time is up, where the simulator's sleeps until \
+             every process is asleep (see docs/conformance.md, \"Time\"); the steps checked before matched",
+            self.names.process(actor),
+            real::time::TIME_DIVISOR,
+        ))
     }
 
     /// After a SYN sent again in a jump, waits until each process the simulator woke in it is seen woken
