@@ -466,12 +466,17 @@ fn mprotect(kernel: &mut Kernel, pid: Pid, address: i64, length: i64, prot: i64,
         return Kernel::error(EINVAL);
     }
     let address = address as u64;
-    if !address.is_multiple_of(PAGE as u64) || length < 0 {
+    if !address.is_multiple_of(PAGE as u64) {
         return Kernel::error(EINVAL);
     }
-    let end = address.saturating_add(page_align(length as u64));
-    if end == address {
+    if length == 0 {
         return Exec::Done(CallResult::Value { value: 0 });
+    }
+    // The length is a `size_t`: a negative one is huge, and its rounding up or the end past it wraps
+    // to at or below the start, which is `ENOMEM`.
+    let end = address.wrapping_add((length as u64).wrapping_add(PAGE as u64 - 1) & !(PAGE as u64 - 1));
+    if end <= address {
+        return Kernel::error(ENOMEM);
     }
     if prot & !(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_SEM) != 0 {
         return Kernel::error(EINVAL);
@@ -492,24 +497,42 @@ fn mprotect(kernel: &mut Kernel, pid: Pid, address: i64, length: i64, prot: i64,
             _ => Kernel::error(ENOMEM),
         };
     }
-    // Every page of the range must be mapped (`ENOMEM` otherwise), and may take the new protection.
+    // The range must begin in a mapping (`ENOMEM` and no change otherwise). Then mapping by mapping, in
+    // address order, each takes the new protection until a hole (`ENOMEM`) or a mapping that may not
+    // have it (`EACCES`): the mappings before keep theirs, as `do_mprotect_pkey` changes each in turn.
     let mm = &kernel.process(pid).mm;
-    let mut at = address;
-    while at < end {
-        let Some(index) = mm.find(at) else { return Kernel::error(ENOMEM) };
-        let mapping = &mm.mappings[index];
+    let first = mm.mappings.partition_point(|mapping| mapping.end() <= address);
+    if mm.mappings.get(first).is_none_or(|mapping| mapping.start > address) {
+        return Kernel::error(ENOMEM);
+    }
+    let mut done = address;
+    let mut error = None;
+    for mapping in mm.mappings[first..].iter().take_while(|mapping| mapping.start < end) {
+        if mapping.start > done {
+            error = Some(ENOMEM);
+            break;
+        }
         if prot & !mapping.max_prot & (PROT_READ | PROT_WRITE) != 0 {
-            return Kernel::error(EACCES);
+            error = Some(EACCES);
+            break;
         }
-        at = mapping.end();
+        done = mapping.end().min(end);
     }
-    split_at_edges(kernel, pid, address, end, trace);
-    for mapping in kernel.proc_mut(pid).mm.mappings.iter_mut() {
-        if mapping.start >= address && mapping.end() <= end {
-            mapping.prot = prot & (PROT_READ | PROT_WRITE);
+    if error.is_none() && done < end {
+        error = Some(ENOMEM);
+    }
+    if done > address {
+        split_at_edges(kernel, pid, address, done, trace);
+        for mapping in kernel.proc_mut(pid).mm.mappings.iter_mut() {
+            if mapping.start >= address && mapping.end() <= done {
+                mapping.prot = prot & (PROT_READ | PROT_WRITE);
+            }
         }
     }
-    Exec::Done(CallResult::Value { value: 0 })
+    match error {
+        Some(errno) => Kernel::error(errno),
+        None => Exec::Done(CallResult::Value { value: 0 }),
+    }
 }
 
 /// The frame and offset behind `address` for a read or a write, or the signal of the fault: `SIGSEGV`

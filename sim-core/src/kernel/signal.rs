@@ -396,12 +396,13 @@ fn action_from(kernel: &Kernel, value: i64, flags: i64, mask: u64) -> Option<Act
 }
 
 /// `sigaction(number, action)` (and glibc's `signal`, which is `sigaction` with `SA_RESTART`): returns
-/// the previous action. `do_sigaction`: `SIGKILL` and `SIGSTOP` keep their default; setting an action
-/// that ignores a signal discards its pending instances.
+/// the previous action. `do_sigaction`: `SIGKILL` and `SIGSTOP` keep their default, and any action given
+/// for them is `EINVAL`, even `SIG_DFL` (`act && sig_kernel_only(sig)`); setting an action that ignores a
+/// signal discards its pending instances.
 fn set_action(kernel: &mut Kernel, pid: Pid, number: i64, action: Option<Action>) -> Exec {
     let Some(signal) = Signal::from_number(number) else { return Kernel::error(EINVAL) };
     let Some(action) = action else { return Kernel::error(EINVAL) };
-    if signal.is_reserved() || (signal.is_unblockable() && action != Action::Default) {
+    if signal.is_reserved() || signal.is_unblockable() {
         return Kernel::error(EINVAL);
     }
     let signals = &mut kernel.proc_mut(pid).sig;
@@ -1250,7 +1251,7 @@ mod tests {
     fn sigkill_and_sigstop_cannot_be_caught_blocked_or_ignored() {
         holds(
             "handler h {\n  x = 1\n}\nprocess main expect killed SIGKILL {\n  sigaction SIGKILL h -> EINVAL\n  \
-             signal SIGSTOP SIG_IGN -> EINVAL\n  sigaction SIGKILL SIG_DFL -> 0\n  \
+             signal SIGSTOP SIG_IGN -> EINVAL\n  sigaction SIGKILL SIG_DFL -> EINVAL\n  \
              sigprocmask SIG_BLOCK SIGKILL|SIGSTOP -> ok\n  old = sigprocmask SIG_BLOCK 0 -> ok\n  \
              if old != 0 {\n    exit 1\n  }\n  raise SIGKILL\n  exit 2\n}\n",
         );

@@ -939,8 +939,9 @@ fn send_to(
         return super::tcp::send(kernel, pid, id, payload, flags, trace);
     }
     if let Some(to) = &to {
-        if crate::linux::socket::parse_inet(to).is_some() && socket.kind != SocketKind::Stream {
-            // `unix_validate_addr`, before anything else of a datagram send.
+        if crate::linux::socket::parse_inet(to).is_some() && socket.kind == SocketKind::Dgram {
+            // `unix_validate_addr`, before anything else of a datagram send (a seqpacket socket has
+            // dropped the address before: `unix_seqpacket_sendmsg` zeroes `msg_namelen`).
             return Kernel::error(EINVAL);
         }
     }

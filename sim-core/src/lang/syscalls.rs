@@ -1497,7 +1497,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: false,
         c_text: "mprotect({0}, {1}, {2})",
         man: "mprotect(2)",
-        summary: reference_text!("Changes the protection of the pages from ADDR for LENGTH bytes (`ENOMEM` if any is not mapped; `EACCES` for writing a segment attached `SHM_RDONLY`). PROT may also hold `PROT_SEM` (no effect); any bit but these is `EINVAL`, and so are `PROT_GROWSDOWN` and `PROT_GROWSUP`, as no mapping here grows (`ENOMEM` where there is none)."),
+        summary: reference_text!("Changes the protection of the pages from ADDR for LENGTH bytes, mapping by mapping: `ENOMEM` at a page not mapped, `EACCES` at a segment attached `SHM_RDONLY` asked for writing, and the mappings before it keep their new protection (none if ADDR itself is not mapped). PROT may also hold `PROT_SEM` (no effect); any bit but these is `EINVAL`, and so are `PROT_GROWSDOWN` and `PROT_GROWSUP`, as no mapping here grows (`ENOMEM` where there is none)."),
     },
     CallSpec {
         id: CallId::Load,

@@ -79,6 +79,11 @@ fn reason_kind(reason: &str) -> String {
         Some(rest) => rest.split_once(": ").map_or(rest, |(_, after)| after),
         None => reason,
     };
+    // And the process a refusal names first, as in `main (pid 2): its timer fires ...`.
+    let reason = match reason.split_once("): ") {
+        Some((name, after)) if name.split_once(" (pid ").is_some_and(|(process, _)| !process.contains(' ')) => after,
+        _ => reason,
+    };
     let head = reason.split([':', '(', ';']).next().unwrap_or("").trim();
     let mut kind = String::new();
     let mut in_number = false;
@@ -202,4 +207,28 @@ fn run(options: &Options) -> Result<u64, String> {
         println!("{found} differ from Linux: shrunk scenarios and reports in {}", findings.display());
     }
     Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reason_kind;
+
+    #[test]
+    fn refusals_are_grouped_by_what_they_say_not_by_whom_or_which_numbers() {
+        let timer = |who: &str, pid: u32, step: u32| {
+            reason_kind(&format!(
+                "{who} (pid {pid}): its timer fires at the end of step {step} while processes are still running"
+            ))
+        };
+        assert_eq!(timer("main", 2, 25), timer("helper", 3, 44));
+        assert_eq!(timer("main", 2, 25), "its timer fires at the end of step N while processes are still running");
+        assert_eq!(
+            reason_kind("step 7, main: the sleep cut short has 0.5 s left; more"),
+            "the sleep cut short has N s left"
+        );
+        assert_eq!(
+            reason_kind("the simulator stopped the run at limit max_processes (64)"),
+            "the simulator stopped the run at limit max_processes"
+        );
+    }
 }
