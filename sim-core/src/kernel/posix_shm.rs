@@ -282,12 +282,10 @@ fn ftruncate(kernel: &mut Kernel, pid: Pid, fd: i64, length: i64, trace: &mut Tr
     }
 }
 
-/// `shm_unlink(name)`: glibc's name rules, then `unlink` of the file.
+/// `shm_unlink(name)`: glibc's name rules, then `unlink` of the file. A name glibc refuses is `ENOENT`
+/// here, where `shm_open` says `EINVAL` (`__shm_unlink` sets `ENOENT` whatever `__shm_get_name` said).
 fn shm_unlink(kernel: &mut Kernel, name_index: u32) -> Exec {
-    let name = match object_name(kernel, name_index) {
-        Ok(name) => name,
-        Err(errno) => return Kernel::error(errno),
-    };
+    let Ok(name) = object_name(kernel, name_index) else { return Kernel::error(ENOENT) };
     let Some(id) = kernel.ipc.shm_names.remove(&name) else { return Kernel::error(ENOENT) };
     let object = kernel.shm_object_mut(id);
     object.name = None;

@@ -1795,6 +1795,8 @@ fn getsockopt(kernel: &mut Kernel, id: u32, level: i64, option: i64) -> Exec {
         SO_RCVBUF => socket.rcvbuf as i64,
         SO_REUSEADDR => socket.reuse as i64,
         SO_PEERCRED => socket.peer_pid as i64,
+        // `sk_may_scm_recv`: only AF_UNIX (of the families here) has the option (since Linux 6.16).
+        SO_PASSCRED if socket.inet.is_some() => return Kernel::error(EOPNOTSUPP),
         SO_PASSCRED => socket.passcred as i64,
         SO_ERROR => socket.error.take().map_or(0, |errno| errno.0 as i64),
         SO_SNDLOWAT => 1,
@@ -1858,7 +1860,9 @@ fn setsockopt(kernel: &mut Kernel, pid: Pid, id: u32, level: i64, option: i64, v
             // Every bind and listen reads it, of every socket on the port.
             super::tcp::touch_ports(kernel);
         }
-        // `sk_setsockopt`: any non-zero `int` turns it on.
+        // `sk_setsockopt`: any non-zero `int` turns it on, on an AF_UNIX socket only (`sk_may_scm_recv`,
+        // since Linux 6.16).
+        SO_PASSCRED if socket.inet.is_some() => return Kernel::error(EOPNOTSUPP),
         SO_PASSCRED => socket.passcred = value as i32 != 0,
         SO_TYPE | SO_ERROR | SO_PEERCRED | SO_SNDLOWAT | SO_ACCEPTCONN | SO_PROTOCOL | SO_DOMAIN => {
             return Kernel::error(ENOPROTOOPT)
@@ -1943,7 +1947,7 @@ impl Mechanism for Sockets {
                     Err(errno) => return Kernel::error(errno),
                 };
                 // `__scm_send` runs first, before the socket's own checks (`unix_stream_sendmsg`,
-                // `unix_dgram_sendmsg`).
+                // `unix_dgram_sendmsg`), but for a seqpacket socket's.
                 // Its control messages in the order a C program lays them out here: `SCM_CREDENTIALS`
                 // first (`scm_check_creds`: an unprivileged process may only send its own pid), then
                 // `SCM_RIGHTS`.
@@ -1951,6 +1955,11 @@ impl Mechanism for Sockets {
                 // and `ip_cmsg_send` hand `SOL_SOCKET` messages to, passes over both (a TCP socket
                 // that is not connected fails with `EPIPE` before it even looks).
                 let inet = kernel.socket(id).is_some_and(|socket| socket.inet.is_some());
+                // A seqpacket socket refuses to send unconnected before `unix_dgram_sendmsg` calls
+                // `__scm_send` (`unix_seqpacket_sendmsg`).
+                if kernel.socket(id).is_some_and(|socket| socket.kind == SocketKind::Seqpacket && socket.peer == 0) {
+                    return Kernel::error(ENOTCONN);
+                }
                 let creds = (call.args.len() > 4 && !inet).then(|| call.arg(4));
                 if creds.is_some_and(|claimed| claimed != pid as i64) {
                     return Kernel::error(EPERM);
