@@ -1045,16 +1045,3 @@ fn an_open_disagreement_a_child_faulting_before_its_first_call_is_reported_at_th
     assert_eq!(row["linux"]["kind"], "returned", "Linux's fork returns before the child runs: {json}");
     assert_eq!(row["linux"]["result"]["kind"], "fork", "{json}");
 }
-
-#[test]
-fn an_open_disagreement_a_handler_at_any_address_is_reported_at_its_sigaction() {
-    let file = root().join("native-runner").join("tests").join("disagreements").join("handler-at-any-address.ipc");
-    let (output, json) = run_check(&[], &[file]);
-    let run = &json["runs"][0];
-    assert_eq!(output.status.code(), Some(1), "{json}");
-    assert_eq!(run["status"], "differ", "{json}");
-    let row = run["rows"].as_array().expect("rows").iter().find(|row| row["matches"] == false).expect("a row differs");
-    assert_eq!(row["step"], 1, "{json}");
-    assert_eq!(row["simulator"]["result"]["errno"], libc::EINVAL, "the model refuses the address: {json}");
-    assert_eq!(row["linux"]["result"]["value"], 0, "Linux takes it: {json}");
-}

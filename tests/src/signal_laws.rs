@@ -229,7 +229,7 @@ impl Replay {
         match action {
             Action::Default => {}
             Action::Ignore => self.sig.ignored |= bit,
-            Action::Handler { .. } => {
+            Action::Handler { .. } | Action::Stray { .. } => {
                 self.sig.handled |= bit;
                 self.sig.handlers.push((signal, action));
             }
@@ -400,10 +400,11 @@ pub fn check_step(
                         let action = match args.get(1) {
                             SIG_DFL => Action::Default,
                             SIG_IGN => Action::Ignore,
-                            value => Action::Handler {
-                                handler: (value - FIRST_HANDLER) as u32,
-                                flags,
-                                mask: mask & BLOCKABLE,
+                            value => match u32::try_from(value.wrapping_sub(FIRST_HANDLER)) {
+                                Ok(handler) if (handler as usize) < program.handlers.len() => {
+                                    Action::Handler { handler, flags, mask: mask & BLOCKABLE }
+                                }
+                                _ => Action::Stray { address: value, flags, mask: mask & BLOCKABLE },
                             },
                         };
                         replay.set_action(signal, action);
@@ -426,7 +427,11 @@ pub fn check_step(
             EventKind::Delivered { pid, signal, delivery } => {
                 tally.deliveries += 1;
                 *removed.entry((*pid, signal.0)).or_default() += 1;
-                let forced = matches!(previous, Some(EventKind::Fault { pid: faulted, signal: raised, .. }) if faulted == pid && raised == signal);
+                // A fault's signal is forced through a mask; so is the `SIGSEGV` of a jump to a stray
+                // handler's address.
+                let forced = matches!(previous, Some(EventKind::Fault { pid: faulted, signal: raised, .. }) if faulted == pid && raised == signal)
+                    || matches!(previous, Some(EventKind::Delivered { pid: jumped, delivery: Delivery::Stray { .. }, .. })
+                        if jumped == pid && *signal == sim_core::linux::signal::SIGSEGV);
                 let Some(replay) = replays.get_mut(pid) else { continue };
                 // A signal that kills the process as its `sigsuspend` starts leaves no event of the
                 // call: the call's temporary mask, read from its operand, is the one in force. The call
@@ -496,6 +501,8 @@ pub fn check_step(
                         replay.dead = true;
                     }
                     Delivery::Ignored | Delivery::Discarded => tally.default_deliveries += 1,
+                    // The jump faults, and the `SIGSEGV` that kills follows as its own delivery.
+                    Delivery::Stray { .. } => tally.default_deliveries += 1,
                 }
             }
             _ => {}

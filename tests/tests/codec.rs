@@ -37,6 +37,7 @@ fn delivery() -> impl Strategy<Value = Delivery> {
         any::<bool>().prop_map(|core| Delivery::Terminated { core }),
         Just(Delivery::Dumped),
         number::<u32>().prop_map(|handler| Delivery::Handler { handler }),
+        any::<i64>().prop_map(|address| Delivery::Stray { address }),
     ]
 }
 

@@ -385,6 +385,7 @@ pub fn move_words(program: &Program, kind: Move) -> String {
                 let name = program.handlers.get(handler as usize).map_or("?", |code| &*code.name);
                 format!("taken, runs its handler {name}")
             }
+            Delivery::Stray { address } => format!("taken, sent to address {address}, where it faults"),
         },
         Move::Waited(id) => format!("taken by {}", id.name()),
     }

@@ -787,7 +787,8 @@ impl<'n> Driver<'n> {
         let program = self.program.clone();
         let first_pid = 2;
         for (index, top) in program.processes.iter().enumerate() {
-            let received = self.namespace.ask_init(&Command::SpawnTop { index: index as u32 })?;
+            let handlers = program.handlers.len() as u32;
+            let received = self.namespace.ask_init(&Command::SpawnTop { index: index as u32, handlers })?;
             let pid = match protocol::decode_reply(&received.bytes) {
                 Ok(Reply::Forked { child }) => child,
                 other => return Err(format!("init could not start top-level process {index}: {other:?}")),

@@ -733,7 +733,8 @@ impl Runner<'_> {
 
     /// `init` forks top-level process `index`, which must get pid `pid` in the namespace.
     fn start_top_level(&mut self, pid: Pid, index: u32) -> Result<(), String> {
-        let received = self.namespace.ask_init(&Command::SpawnTop { index })?;
+        let handlers = self.program.handlers.len() as u32;
+        let received = self.namespace.ask_init(&Command::SpawnTop { index, handlers })?;
         let child = match protocol::decode_reply(&received.bytes) {
             Ok(Reply::Forked { child }) => child,
             other => return Err(format!("init could not start top-level process {index}: {other:?}")),
@@ -1076,7 +1077,8 @@ impl Runner<'_> {
                         }
                     }
                 }
-                Delivery::Ignored | Delivery::Discarded => {}
+                // Linux sends it to the address, where it faults: the `SIGSEGV` that kills it follows.
+                Delivery::Ignored | Delivery::Discarded | Delivery::Stray { .. } => {}
             }
         }
         if !ended {
@@ -1223,7 +1225,11 @@ impl Runner<'_> {
                             self.push_frame(actor, Frame { signal: *signal, handler: *handler, info, below });
                         }
                         Delivery::Stopped => stopped = true,
-                        Delivery::Terminated { .. } | Delivery::Dumped | Delivery::Ignored | Delivery::Discarded => {}
+                        Delivery::Terminated { .. }
+                        | Delivery::Dumped
+                        | Delivery::Ignored
+                        | Delivery::Discarded
+                        | Delivery::Stray { .. } => {}
                     },
                     Move::Died { status } => dead = Some(*status),
                     Move::Fault { op } if !fault_first => post_fault = Some(*op),

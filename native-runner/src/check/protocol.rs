@@ -84,8 +84,9 @@ pub enum Command {
     Exit { status: i32 },
     /// The scenario's own code divides by zero (operation `op`): take the CPU's fault for real.
     Fault { op: u32 },
-    /// To `init`: start top-level process number `index` as its child.
-    SpawnTop { index: u32 },
+    /// To `init`: start top-level process number `index` as its child, in a scenario with `handlers`
+    /// handler blocks (any other action value is an address: see `real::signal`).
+    SpawnTop { index: u32, handlers: u32 },
     /// To `init`: collect the zombie `pid` (a pid in the run's namespace).
     Reap { pid: i32 },
     /// To `init`: every top-level process has started; leave their session for one of its own.
@@ -394,8 +395,8 @@ pub fn encode_command(command: &Command) -> Vec<u8> {
         Command::Fault { op } => {
             out.u8(COMMAND_FAULT).u32(*op);
         }
-        Command::SpawnTop { index } => {
-            out.u8(COMMAND_SPAWN_TOP).u32(*index);
+        Command::SpawnTop { index, handlers } => {
+            out.u8(COMMAND_SPAWN_TOP).u32(*index).u32(*handlers);
         }
         Command::Reap { pid } => {
             out.u8(COMMAND_REAP).i32(*pid);
@@ -495,7 +496,7 @@ pub enum CommandView<'a> {
     Fork { op: u32 },
     Exit { status: i32 },
     Fault { op: u32 },
-    SpawnTop { index: u32 },
+    SpawnTop { index: u32, handlers: u32 },
     Reap { pid: i32 },
     NewSession,
     Return,
@@ -538,7 +539,7 @@ pub fn parse_command(bytes: &[u8]) -> Result<CommandView<'_>, DecodeError> {
         COMMAND_FORK => CommandView::Fork { op: input.u32("operation")? },
         COMMAND_EXIT => CommandView::Exit { status: input.i32("status")? },
         COMMAND_FAULT => CommandView::Fault { op: input.u32("operation")? },
-        COMMAND_SPAWN_TOP => CommandView::SpawnTop { index: input.u32("index")? },
+        COMMAND_SPAWN_TOP => CommandView::SpawnTop { index: input.u32("index")?, handlers: input.u32("handlers")? },
         COMMAND_REAP => CommandView::Reap { pid: input.i32("pid")? },
         COMMAND_NEW_SESSION => CommandView::NewSession,
         COMMAND_RETURN => CommandView::Return,
@@ -554,7 +555,7 @@ pub fn decode_command(bytes: &[u8]) -> Result<Command, String> {
         CommandView::Fork { op } => Command::Fork { op },
         CommandView::Exit { status } => Command::Exit { status },
         CommandView::Fault { op } => Command::Fault { op },
-        CommandView::SpawnTop { index } => Command::SpawnTop { index },
+        CommandView::SpawnTop { index, handlers } => Command::SpawnTop { index, handlers },
         CommandView::Reap { pid } => Command::Reap { pid },
         CommandView::NewSession => Command::NewSession,
         CommandView::Return => Command::Return,
@@ -990,7 +991,7 @@ mod tests {
             Command::Fork { op: 2 },
             Command::Exit { status: 0 },
             Command::Fault { op: 9 },
-            Command::SpawnTop { index: 3 },
+            Command::SpawnTop { index: 3, handlers: 2 },
             Command::Reap { pid: 5 },
             Command::NewSession,
             Command::Return,

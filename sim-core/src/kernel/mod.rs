@@ -828,9 +828,11 @@ impl Kernel {
         trace: &mut Trace,
     ) {
         let (signal, outcome) = signal::outcome(self, pid, interruption);
-        let handled = matches!(self.process(pid).sig.action(signal), signal::Action::Handler { .. });
-        if signal::is_fatal_now(self, pid, signal) {
-            // It dies of it as it takes it: what the call would have done no longer matters.
+        let action = self.process(pid).sig.action(signal);
+        let handled = action.caught().is_some();
+        if signal::is_fatal_now(self, pid, signal) || matches!(action, signal::Action::Stray { .. }) {
+            // It dies of it as it takes it (a stray handler's address faults, and that kills, or the
+            // run stops there): what the call would have done no longer matters.
             self.proc_mut(pid).call.reset();
             return;
         }

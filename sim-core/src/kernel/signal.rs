@@ -46,8 +46,8 @@ use crate::lang::syscalls::CallId;
 use crate::linux::errno::{EINVAL, EPERM, ESRCH};
 use crate::linux::signal::{
     BLOCKABLE, SA_FLAGS, SA_NOCLDSTOP, SA_NODEFER, SA_RESETHAND, SA_RESTART, SA_SIGINFO, SIGCHLD, SIGCONT, SIGHUP,
-    SIGKILL, SIGSTOP, SIG_BLOCK, SIG_DFL, SIG_IGN, SIG_SETMASK, SIG_UNBLOCK, SI_KERNEL, SI_QUEUE, SI_TKILL, SI_USER,
-    STOP_SIGNALS,
+    SIGKILL, SIGSTOP, SIG_BLOCK, SIG_DFL, SIG_ERR, SIG_IGN, SIG_SETMASK, SIG_UNBLOCK, SI_KERNEL, SI_QUEUE, SI_TKILL,
+    SI_USER, STOP_SIGNALS,
 };
 use crate::linux::signal::{SIGALRM, SIGPIPE};
 use crate::linux::{ChildStatus, DefaultAction, Signal};
@@ -65,15 +65,29 @@ pub enum Action {
     Ignore,
     /// A `handler` block of the scenario (its index), with `sa_flags` and `sa_mask`.
     Handler { handler: u32, flags: i64, mask: u64 },
+    /// Any other address: `do_sigaction` checks the signal, never the handler, so a program may name
+    /// an address where it has no code. Delivering the signal sends the process there, to fault.
+    Stray { address: i64, flags: i64, mask: u64 },
 }
 
 impl Action {
-    /// The action as a value, as `signal` returns it: `SIG_DFL`, `SIG_IGN`, or the handler's number.
+    /// The action as a value, as `signal` returns it: `SIG_DFL`, `SIG_IGN`, the handler's number, or
+    /// the stray address.
     pub fn value(self) -> i64 {
         match self {
             Action::Default => SIG_DFL,
             Action::Ignore => SIG_IGN,
             Action::Handler { handler, .. } => FIRST_HANDLER + handler as i64,
+            Action::Stray { address, .. } => address,
+        }
+    }
+
+    /// Whether delivering the signal goes to user code (a handler, or an address taken for one): the
+    /// signal is caught, with the action's `sa_flags`.
+    pub fn caught(self) -> Option<i64> {
+        match self {
+            Action::Handler { flags, .. } | Action::Stray { flags, .. } => Some(flags),
+            Action::Default | Action::Ignore => None,
         }
     }
 }
@@ -160,7 +174,7 @@ impl SignalState {
         match action {
             Action::Default => {}
             Action::Ignore => self.ignored |= bit,
-            Action::Handler { .. } => {
+            Action::Handler { .. } | Action::Stray { .. } => {
                 self.handled |= bit;
                 let at = self.handlers.partition_point(|(handled, _)| *handled < signal);
                 self.handlers.insert(at, (signal, action));
@@ -379,19 +393,19 @@ pub(crate) fn hang_up_orphaned_group(kernel: &mut Kernel, exiting: Pid, member: 
     }
 }
 
-/// An action operand as an [`Action`]: `None` for a value that is no action of this scenario.
-fn action_from(kernel: &Kernel, value: i64, flags: i64, mask: u64) -> Option<Action> {
+/// An action operand as an [`Action`]: a value that names none of the scenario's handlers is an
+/// address like any other (`do_sigaction` never looks at the handler).
+fn action_from(kernel: &Kernel, value: i64, flags: i64, mask: u64) -> Action {
+    let (flags, mask) = (flags & SA_FLAGS, mask & BLOCKABLE);
     match value {
-        SIG_DFL => Some(Action::Default),
-        SIG_IGN => Some(Action::Ignore),
-        value => {
-            let handler = u32::try_from(value - FIRST_HANDLER).ok()?;
-            ((handler as usize) < kernel.program.handlers.len()).then_some(Action::Handler {
-                handler,
-                flags: flags & SA_FLAGS,
-                mask: mask & BLOCKABLE,
-            })
-        }
+        SIG_DFL => Action::Default,
+        SIG_IGN => Action::Ignore,
+        value => match u32::try_from(value.wrapping_sub(FIRST_HANDLER)) {
+            Ok(handler) if (handler as usize) < kernel.program.handlers.len() => {
+                Action::Handler { handler, flags, mask }
+            }
+            _ => Action::Stray { address: value, flags, mask },
+        },
     }
 }
 
@@ -399,9 +413,8 @@ fn action_from(kernel: &Kernel, value: i64, flags: i64, mask: u64) -> Option<Act
 /// the previous action. `do_sigaction`: `SIGKILL` and `SIGSTOP` keep their default, and any action given
 /// for them is `EINVAL`, even `SIG_DFL` (`act && sig_kernel_only(sig)`); setting an action that ignores a
 /// signal discards its pending instances.
-fn set_action(kernel: &mut Kernel, pid: Pid, number: i64, action: Option<Action>) -> Exec {
+fn set_action(kernel: &mut Kernel, pid: Pid, number: i64, action: Action) -> Exec {
     let Some(signal) = Signal::from_number(number) else { return Kernel::error(EINVAL) };
-    let Some(action) = action else { return Kernel::error(EINVAL) };
     if signal.is_reserved() || signal.is_unblockable() {
         return Kernel::error(EINVAL);
     }
@@ -498,7 +511,7 @@ pub(crate) fn generate(kernel: &mut Kernel, sent: Sent, trace: &mut Trace) {
     let ignored = match signals.action(signal) {
         Action::Ignore => signal != SIGKILL && signal != SIGSTOP,
         Action::Default => ignored_by_default(signal),
-        Action::Handler { .. } => false,
+        Action::Handler { .. } | Action::Stray { .. } => false,
     };
     if ignored && !blocked {
         if !continued {
@@ -590,6 +603,20 @@ pub(crate) fn deliver(kernel: &mut Kernel, pid: Pid, trace: &mut Trace) {
         let action = process.sig.action(signal);
         // The simulator's own limit on nested handlers ends the run before the signal is taken: it stays
         // pending (what the run ends with is a state Linux could be in), never dequeued and dropped.
+        if let Action::Stray { address, flags, mask } = action {
+            if !signal.is_unblockable() && !stray_jump_kills(process, signal, flags, mask) {
+                kernel.halt(
+                    "not_modelled",
+                    format!(
+                        "{} would take {} at address {address}, where no code is, and catch the fault's \
+                         SIGSEGV in a handler that returns there to fault again",
+                        process.name,
+                        signal.name()
+                    ),
+                );
+                return;
+            }
+        }
         if matches!(action, Action::Handler { .. })
             && !signal.is_unblockable()
             && process.sig.frames.len() as u32 >= kernel.limits.max_signal_frames
@@ -613,6 +640,22 @@ pub(crate) fn deliver(kernel: &mut Kernel, pid: Pid, trace: &mut Trace) {
                 decide_restart(kernel, pid, signal, flags, trace);
                 record(kernel, trace, Delivery::Handler { handler });
                 push_frame(kernel, pid, queued, handler, flags, mask);
+            }
+            Action::Stray { address, .. } if !signal.is_unblockable() => {
+                record(kernel, trace, Delivery::Stray { address });
+                // `handle_signal` has built the frame and set the mask; the first instruction fetch at
+                // the address faults (`SEGV_MAPERR`), and the forced `SIGSEGV` kills (see
+                // `stray_jump_kills`), dumping core as the default action asks.
+                let dumped = super::process::dumps_core(kernel.process(pid));
+                let segv = crate::linux::signal::SIGSEGV;
+                let delivery = if dumped { Delivery::Dumped } else { Delivery::Terminated { core: true } };
+                trace.record(Event {
+                    step: kernel.step as u32,
+                    kind: EventKind::Delivered { pid, signal: segv, delivery },
+                });
+                let status = ChildStatus::Killed { signal: segv, core: dumped };
+                super::process::exit_process(kernel, pid, status, trace);
+                return;
             }
             _ => match signal.default_action() {
                 DefaultAction::Ignore | DefaultAction::Continue => record(kernel, trace, Delivery::Ignored),
@@ -641,6 +684,22 @@ pub(crate) fn deliver(kernel: &mut Kernel, pid: Pid, trace: &mut Trace) {
             },
         }
     }
+}
+
+/// Whether a process sent to a stray address by `signal` dies of the fault there. The fault's
+/// `SIGSEGV` is forced (`force_sig_fault`): blocked or ignored, it is unblocked and set back to its
+/// default, which kills (`force_sig_info_to_task`). Left to a stray address of its own, it faults
+/// again with `SIGSEGV` blocked by its own delivery, or (with `SA_NODEFER`) nests frames until the
+/// stack is full and `setup_rt_frame` fails: either way it dies. Only a scenario handler for `SIGSEGV`
+/// that the new mask lets through would run, and each return from it goes back to the address: that is
+/// not modelled.
+fn stray_jump_kills(process: &super::Process, signal: Signal, flags: i64, mask: u64) -> bool {
+    let segv = crate::linux::signal::SIGSEGV;
+    let mut blocked = process.sig.blocked | mask;
+    if flags & SA_NODEFER == 0 {
+        blocked |= signal.mask_bit();
+    }
+    !matches!(process.sig.action(segv), Action::Handler { .. }) || blocked & segv.mask_bit() != 0
 }
 
 /// A `sigsuspend` whose sleep a signal ended (a stop it then took, a signal it ignores, or one that
@@ -764,8 +823,8 @@ pub(crate) fn outcome(kernel: &Kernel, pid: Pid, interruption: Interruption) -> 
     let signals = &kernel.process(pid).sig;
     let signal = next_signal(signals.deliverable()).expect("called with a deliverable signal");
     let action = signals.action(signal);
-    let handled = matches!(action, Action::Handler { .. }) && !signal.is_unblockable();
-    let restart_flag = matches!(action, Action::Handler { flags, .. } if flags & SA_RESTART != 0);
+    let handled = action.caught().is_some() && !signal.is_unblockable();
+    let restart_flag = action.caught().is_some_and(|flags| flags & SA_RESTART != 0);
     let outcome = match interruption {
         Interruption::Partial(done) if done > 0 => Interruption::Partial(done),
         Interruption::Eintr => Interruption::Eintr,
@@ -779,7 +838,7 @@ pub(crate) fn outcome(kernel: &Kernel, pid: Pid, interruption: Interruption) -> 
 
 /// Whether a stop or a continue of `child` should raise `SIGCHLD` in its parent (`SA_NOCLDSTOP` says no).
 pub(crate) fn parent_wants_stop_reports(kernel: &Kernel, parent: Pid) -> bool {
-    !matches!(kernel.process(parent).sig.action(SIGCHLD), Action::Handler { flags, .. } if flags & SA_NOCLDSTOP != 0)
+    kernel.process(parent).sig.action(SIGCHLD).caught().is_none_or(|flags| flags & SA_NOCLDSTOP == 0)
 }
 
 /// User-space code faulted (a division by zero, a bad memory access): the CPU raises `signal` for it. A
@@ -793,7 +852,7 @@ pub(crate) fn fault(kernel: &mut Kernel, pid: Pid, op: u32, signal: Signal, trac
     }
     trace.record(Event { step: kernel.step as u32, kind: EventKind::Fault { pid, op, signal } });
     let signals = &kernel.process(pid).sig;
-    let caught = matches!(signals.action(signal), Action::Handler { .. }) && signals.blocked & signal.mask_bit() == 0;
+    let caught = signals.action(signal).caught().is_some() && signals.blocked & signal.mask_bit() == 0;
     if caught && signals.pending & signal.mask_bit() == 0 {
         let code = fault_code(kernel, pid, op, signal);
         let signals = &mut kernel.proc_mut(pid).sig;
@@ -852,6 +911,9 @@ impl Mechanism for Signals {
                 target if target <= 0 => Kernel::error(ESRCH),
                 target => send(kernel, pid, target, call.arg(1), call.arg(2), SI_QUEUE),
             },
+            // glibc's `signal` (`__bsd_signal`) refuses `SIG_ERR` as the new handler; `sigaction` passes
+            // any address to the kernel.
+            CallId::Signal if call.arg(1) == SIG_ERR => Kernel::error(EINVAL),
             CallId::Signal => {
                 let action = action_from(kernel, call.arg(1), SA_RESTART, 0);
                 set_action(kernel, pid, call.arg(0), action)
@@ -1362,5 +1424,40 @@ mod tests {
              sigprocmask SIG_BLOCK SIGUSR2 -> ok\n  raise SIGUSR2 -> 0\n  sigwaitinfo SIGUSR2 -> 12\n  \
              if ran != 0 {\n    exit 1\n  }\n  sigpending -> ok\n}\n",
         );
+    }
+
+    /// `sigaction` takes any address (`do_sigaction` never looks at the handler); the signal sends the
+    /// process there, and the fault kills it with `SIGSEGV`, even when `SIGSEGV` is blocked or caught
+    /// (forced). Only glibc's `signal` refuses `SIG_ERR`.
+    #[test]
+    fn a_handler_at_an_address_without_code_is_taken_and_its_signal_kills_with_sigsegv() {
+        holds(
+            "handler h {\n  n = n + 1\n}\nprocess main expect exited 0 {\n  n = 0\n  signal SIGUSR1 -1 -> EINVAL\n  \
+             sigaction SIGUSR1 -1 -> 0\n  signal SIGUSR1 9 -> -1\n  signal SIGUSR1 SIG_DFL -> 9\n  \
+             fork a expect killed SIGSEGV no core {\n    sigaction SIGSEGV h -> 0\n    \
+             sigprocmask SIG_BLOCK SIGSEGV -> 0\n    sigaction SIGUSR2 40 -> 0\n    raise SIGUSR2\n  }\n  \
+             waitpid a -> a killed SIGSEGV no core\n  \
+             sigaction SIGTERM 12 -> 0\n  fork b expect killed SIGSEGV no core {\n    pause\n  }\n  \
+             kill b SIGTERM -> 0\n  waitpid b -> b killed SIGSEGV no core\n  if n != 0 {\n    exit 1\n  }\n}\n",
+        );
+    }
+
+    /// A handler for `SIGSEGV` that the stray delivery's mask lets through would run, and each return
+    /// from it would go back to the address to fault again: the run stops there, with the signal still
+    /// pending (a state Linux could be in).
+    #[test]
+    fn a_stray_handler_whose_fault_a_handler_catches_stops_the_run() {
+        let text = "handler h {\n  n = n + 1\n}\nprocess main {\n  n = 0\n  sigaction SIGSEGV h -> 0\n  \
+                    sigaction SIGUSR2 40 -> 0\n  raise SIGUSR2\n}\n";
+        let scenario = crate::parse(text).unwrap_or_else(|errors| panic!("{:?}", errors[0]));
+        let mut simulation = Simulation::new(&scenario, RunConfig::default()).unwrap();
+        let outcome = simulation.run().unwrap().clone();
+        assert!(
+            matches!(&outcome, crate::RunOutcome::LimitReached { limit, .. } if limit == "not_modelled"),
+            "{outcome:?}"
+        );
+        let main = simulation.kernel().process(2);
+        assert_eq!(main.sig.pending, crate::linux::signal::Signal(12).mask_bit(), "SIGUSR2 is still pending");
+        assert!(main.is_alive());
     }
 }

@@ -296,10 +296,19 @@ impl Kernel {
                 hasher.word(queued.value as u64);
             }
             for (signal, action) in &signals.handlers {
-                if let super::signal::Action::Handler { handler, flags, mask } = action {
-                    hasher.word(signal.0 as u64 | (*handler as u64) << 8);
-                    hasher.word(*flags as u64);
-                    hasher.word(*mask);
+                match action {
+                    super::signal::Action::Handler { handler, flags, mask } => {
+                        hasher.word(signal.0 as u64 | (*handler as u64) << 8);
+                        hasher.word(*flags as u64);
+                        hasher.word(*mask);
+                    }
+                    super::signal::Action::Stray { address, flags, mask } => {
+                        hasher.word(signal.0 as u64 | 1 << 63);
+                        hasher.word(*address as u64);
+                        hasher.word(*flags as u64);
+                        hasher.word(*mask);
+                    }
+                    super::signal::Action::Default | super::signal::Action::Ignore => {}
                 }
             }
             match &process.still_queued {

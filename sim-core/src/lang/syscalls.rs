@@ -883,7 +883,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: false,
         c_text: "signal({0}, {1})",
         man: "signal(2)",
-        summary: reference_text!("Sets what a signal does: `SIG_DFL`, `SIG_IGN` or a handler (which stays installed, with `SA_RESTART`, as glibc's `signal` does); returns the previous one."),
+        summary: reference_text!("Sets what a signal does: `SIG_DFL`, `SIG_IGN` or a handler (which stays installed, with `SA_RESTART`, as glibc's `signal` does); returns the previous one. Any other number is an address (`SIG_ERR`, -1, is `EINVAL`)."),
     },
     CallSpec {
         id: CallId::Pause,
@@ -1199,7 +1199,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: false,
         c_text: "sigaction({0}, {1}[, {2}][, {3}])",
         man: "sigaction(2)",
-        summary: reference_text!("Sets what a signal does (`SIG_DFL`, `SIG_IGN` or a handler), with `SA_RESTART`, `SA_NODEFER`, `SA_RESETHAND`, `SA_SIGINFO`, `SA_NOCLDSTOP`, and the signals to block while the handler runs."),
+        summary: reference_text!("Sets what a signal does (`SIG_DFL`, `SIG_IGN`, a handler, or any other number as an address with no code), with `SA_RESTART`, `SA_NODEFER`, `SA_RESETHAND`, `SA_SIGINFO`, `SA_NOCLDSTOP`, and the signals to block while the handler runs."),
     },
     CallSpec {
         id: CallId::Sigprocmask,

@@ -90,6 +90,8 @@ pub const SIGSTOP: Signal = Signal(19);
 /// `SIG_DFL` and `SIG_IGN`, the dispositions `signal(2)` takes besides a handler.
 pub const SIG_DFL: i64 = 0;
 pub const SIG_IGN: i64 = 1;
+/// What `signal` returns on failure, which glibc's `signal` refuses as a new handler.
+pub const SIG_ERR: i64 = -1;
 
 /// The stop signals: `SIGCONT` discards any of them that is pending.
 pub const STOP_SIGNALS: [u8; 4] = [19, 20, 21, 22];

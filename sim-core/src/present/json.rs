@@ -580,6 +580,11 @@ fn write_kind_fields(fields: &mut Object, kind: &EventKind) {
                     inner.unsigned("handler", (*handler).into());
                     inner.close();
                 }
+                Delivery::Stray { address } => {
+                    let mut inner = Object::tagged(out, "action", "stray");
+                    inner.signed("address", *address);
+                    inner.close();
+                }
             }
         }
         EventKind::Clock { now } => fields.unsigned("now", *now),

@@ -1065,6 +1065,10 @@ pub fn event_text(program: &Program, trace: &Trace, names: &ProcessNames, event:
                     let handler = program.handlers.get(*handler as usize).map_or("?", |code| &*code.name);
                     format!("takes {name} and runs its handler {handler}")
                 }
+                Delivery::Stray { address } => format!(
+                    "takes {name}, whose handler is address {address}, where no code is: the kernel sends it \
+                     there, and fetching the first instruction faults"
+                ),
             }
         }
         EventKind::Fault { op, signal, .. }

@@ -636,6 +636,12 @@ impl Snapshot {
                             flags: crate::linux::value_text(crate::linux::Family::SigactionFlag, *flags),
                             mask: signals_in(*mask),
                         }),
+                        crate::kernel::signal::Action::Stray { address, flags, mask } => Some(HandlerView {
+                            signal: *signal,
+                            handler: format!("address {address}"),
+                            flags: crate::linux::value_text(crate::linux::Family::SigactionFlag, *flags),
+                            mask: signals_in(*mask),
+                        }),
                         _ => None,
                     })
                     .collect(),

@@ -586,6 +586,10 @@ pub enum Delivery {
     Dumped,
     /// It runs a handler (by its index among the scenario's handlers).
     Handler { handler: u32 },
+    /// Its action is an address where the scenario has no handler (`sigaction` takes any address):
+    /// the kernel sets up the frame and sends the process there, and fetching the first instruction
+    /// faults. What the fault's `SIGSEGV` does follows as its own delivery.
+    Stray { address: i64 },
 }
 
 /// How a run ended.

@@ -865,6 +865,10 @@ impl Encoder<'_> {
                         self.put(*handler as u64);
                     }
                     Delivery::Dumped => self.byte(6),
+                    Delivery::Stray { address } => {
+                        self.byte(7);
+                        self.put(*address as u64);
+                    }
                 }
             }
             EventKind::Fault { pid, op, signal } => {
@@ -1326,6 +1330,7 @@ impl Iterator for PackedEvents<'_> {
                     4 => Delivery::Terminated { core: true },
                     5 => Delivery::Handler { handler: self.get_u32() },
                     6 => Delivery::Dumped,
+                    7 => Delivery::Stray { address: self.get() as i64 },
                     other => self.corrupt("delivery", other as u64),
                 };
                 EventKind::Delivered { pid, signal, delivery }

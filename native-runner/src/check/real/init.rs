@@ -51,7 +51,7 @@ pub fn serve(control: RawFd, drop_to_uid: Option<u32>) -> i32 {
             Ok(None) | Err(_) => return exit_code::DRIVER_GONE,
         };
         let reply = match protocol::decode_command(&message.bytes) {
-            Ok(Command::SpawnTop { .. }) => match spawn_top_level(control, drop_to_uid) {
+            Ok(Command::SpawnTop { handlers, .. }) => match spawn_top_level(control, drop_to_uid, handlers) {
                 Ok((child, driver_end)) => {
                     let sent = protocol::send_reply(control, &Out::Forked { child }, Some(driver_end.as_raw_fd()));
                     if sent.is_err() {
@@ -83,7 +83,7 @@ pub fn serve(control: RawFd, drop_to_uid: Option<u32>) -> i32 {
 }
 
 /// Forks a top-level scenario process. Returns its pid and the driver's end of its control socket.
-fn spawn_top_level(init_control: RawFd, drop_to_uid: Option<u32>) -> Result<(i32, OwnedFd), i32> {
+fn spawn_top_level(init_control: RawFd, drop_to_uid: Option<u32>, handlers: u32) -> Result<(i32, OwnedFd), i32> {
     use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
     let (driver_end, child_end) = socketpair(AddressFamily::Unix, SockType::SeqPacket, None, SockFlag::SOCK_CLOEXEC)
         .map_err(|error| error as i32)?;
@@ -103,6 +103,7 @@ fn spawn_top_level(init_control: RawFd, drop_to_uid: Option<u32>) -> Result<(i32
             libc::close(driver_end.as_raw_fd());
         }
         std::mem::forget(driver_end);
+        super::signal::set_handler_count(handlers);
         run_forked(|| start_top_level(control, drop_to_uid));
     }
     drop(child_end);

@@ -36,14 +36,26 @@ use sim_core::lang::compile::FIRST_HANDLER;
 use sim_core::lang::syscalls::CallId;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-/// `SIG_DFL` and `SIG_IGN` as `signal` returns them, and the first handler's number (sim-core's
-/// `FIRST_HANDLER`).
-const SIG_DFL: i64 = 0;
-const SIG_IGN: i64 = 1;
-
 /// The scenario's number for the handler installed on each signal (what `signal` returns for it):
 /// the kernel knows only that the runner's function is installed.
 static HANDLERS: [AtomicI64; 65] = [const { AtomicI64::new(0) }; 65];
+
+/// How many handler blocks the scenario has: an action value from `FIRST_HANDLER` up to
+/// `FIRST_HANDLER + count` is one of them (the runner's function stands in for it); any other is an
+/// address, given to the kernel as it is, as a program's own `sigaction` would.
+static HANDLER_COUNT: AtomicI64 = AtomicI64::new(0);
+
+/// Set by `init` in each top-level process it starts (their children inherit it).
+pub fn set_handler_count(count: u32) {
+    HANDLER_COUNT.store(count as i64, Ordering::SeqCst);
+}
+
+fn is_scenario_handler(action: i64) -> bool {
+    (FIRST_HANDLER..FIRST_HANDLER.saturating_add(HANDLER_COUNT.load(Ordering::SeqCst))).contains(&action)
+}
+
+/// glibc's `SIG_ERR`, which its `signal` refuses as a new handler (`__bsd_signal`).
+const SIG_ERR: i64 = -1;
 
 /// `ERESTARTSYS` (see [`super::RESTART_MARKER`]).
 const RESTART_MARKER: i64 = super::RESTART_MARKER as i64;
@@ -61,11 +73,12 @@ fn error(errno: i32) -> Out<'static> {
     Reply::Errno(errno)
 }
 
-/// Installs `action` (`SIG_DFL`, `SIG_IGN`, or a scenario handler's number) on `signal` with the flags
-/// and mask given. Returns the kernel's result and the previous action as `signal` reports it.
+/// Installs `action` (`SIG_DFL`, `SIG_IGN`, a scenario handler's number, or any other address) on
+/// `signal` with the flags and mask given. Returns the kernel's result and the previous action as
+/// `signal` reports it.
 fn install(signal: i64, action: i64, flags: i64, mask: u64) -> (i64, i64) {
     let handler = match action {
-        SIG_DFL | SIG_IGN => action as usize,
+        _ if !is_scenario_handler(action) => action as usize,
         _ if flags & libc::SA_SIGINFO as i64 != 0 => on_signal_info as *const () as usize,
         _ => on_signal as *const () as usize,
     };
@@ -83,7 +96,7 @@ fn install(signal: i64, action: i64, flags: i64, mask: u64) -> (i64, i64) {
         } else {
             old.handler as i64
         };
-    slot.store(if action >= FIRST_HANDLER { action } else { 0 }, Ordering::SeqCst);
+    slot.store(if is_scenario_handler(action) { action } else { 0 }, Ordering::SeqCst);
     (result, previous)
 }
 
@@ -117,7 +130,7 @@ pub fn perform(command: &CallView) -> Out<'static> {
         // mask; returns the previous handler.
         CallId::Signal => {
             let signal = arg(0);
-            if !(1..=64).contains(&signal) || is_internal(signal) {
+            if arg(1) == SIG_ERR || !(1..=64).contains(&signal) || is_internal(signal) {
                 return error(libc::EINVAL);
             }
             match install(signal, arg(1), libc::SA_RESTART as i64, 1u64 << (signal - 1)) {
