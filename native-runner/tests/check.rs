@@ -1026,22 +1026,3 @@ fn two_lockstep_checks_take_turns_on_a_host() {
         "{stderr}"
     );
 }
-
-/// The open disagreements of docs/conformance.md, each kept until the simulator is fixed: the check must
-/// report it at its step, with both sides.
-#[test]
-fn an_open_disagreement_a_child_faulting_before_its_first_call_is_reported_at_the_parents_fork() {
-    let file =
-        root().join("native-runner").join("tests").join("disagreements").join("child-faults-before-its-first-call.ipc");
-    let (output, json) = run_check(&[], &[file]);
-    let run = &json["runs"][0];
-    assert_eq!(output.status.code(), Some(1), "{json}");
-    assert_eq!(run["status"], "differ", "{json}");
-    let row = run["rows"].as_array().expect("rows").iter().find(|row| row["matches"] == false).expect("a row differs");
-    assert_eq!(row["step"], 2, "{json}");
-    assert_eq!(row["process"], "parent", "{json}");
-    assert_eq!(row["simulator"]["kind"], "handler", "the model delivers SIGCHLD at fork's return: {json}");
-    assert_eq!(row["simulator"]["signal"], 17, "{json}");
-    assert_eq!(row["linux"]["kind"], "returned", "Linux's fork returns before the child runs: {json}");
-    assert_eq!(row["linux"]["result"]["kind"], "fork", "{json}");
-}

@@ -18,6 +18,14 @@ use super::{Kernel, Mechanism, ProcState, Scratch};
 use crate::trace::Pid;
 
 impl Kernel {
+    /// Whether the operation `process` rests on faults as soon as it runs (tried on a copy of its
+    /// variables).
+    fn faults_where_it_rests(&self, process: &super::Process) -> bool {
+        let (mut pc, mut vars) = (process.pc, process.vars.clone());
+        let settled = crate::user::settle(&self.program.ops, &mut pc, process.end_pc, &mut vars, process.pid, 1);
+        matches!(settled, crate::user::Settled::Fault { op, .. } if op == process.pc)
+    }
+
     pub fn check_invariants(&self) -> Result<(), String> {
         let mut refs = vec![0u32; self.files.len()];
         for process in &self.procs {
@@ -83,8 +91,11 @@ impl Kernel {
                 return Err(format!("pid {pid} is past the end of its code"));
             }
             // A process rests on its next call, except one that has a signal to take first (its code goes
-            // on after the handler) or that stopped as a call returned (its code goes on once it runs).
-            let may_wait_in_user_code = process.sig.deliverable() != 0 || process.state == ProcState::Stopped;
+            // on after the handler), that stopped as a call returned (its code goes on once it runs), or a
+            // fork child whose code faults before its first call (it faults at its own first step).
+            let may_wait_in_user_code = process.sig.deliverable() != 0
+                || process.state == ProcState::Stopped
+                || self.faults_where_it_rests(process);
             if process.is_alive()
                 && !may_wait_in_user_code
                 && process.pc < process.end_pc

@@ -455,7 +455,8 @@ impl Kernel {
     }
 
     /// The operation a process will run next: `None` when it is at the end of its code (its next step
-    /// is the implicit `exit(0)`). A process always rests on a call or a fork (see [`crate::user`]).
+    /// is the implicit `exit(0)`). A process rests on a call or a fork (see [`crate::user`]), but for a
+    /// fork child whose code faults before its first call, which rests on the faulting operation.
     pub fn next_op(&self, pid: Pid) -> Option<u32> {
         let process = self.process(pid);
         (process.pc < process.end_pc).then_some(process.pc)
@@ -622,8 +623,10 @@ impl Kernel {
             OpKind::Fork { slot, name, body_end, expect } => {
                 process::fork(self, pid, *slot, name, op_index, *body_end, expect.clone(), trace)?;
             }
+            // A fork child whose code faults before its first call rests on the faulting operation (see
+            // `process::fork`): its first step runs it, and faults.
             OpKind::Assign { .. } | OpKind::Jump { .. } | OpKind::JumpUnless { .. } | OpKind::RepeatNext { .. } => {
-                unreachable!("a process always rests on a call or a fork")
+                self.settle_user_code(pid);
             }
         }
         self.end_step(pid, trace)

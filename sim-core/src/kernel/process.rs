@@ -346,7 +346,13 @@ pub(crate) fn fork(
     parent_process.vars[slot as usize] = child as i64;
     parent_process.pc = body_end;
     kernel.settle(parent);
+    // The child's code up to its first call runs now, so that it rests on that call. Code that faults
+    // on the way is left for the child's own first step: Linux's `fork` returns before the child runs
+    // (`wake_up_new_task` only queues it), so the fault, the child's death and the `SIGCHLD` it sends
+    // come at the earliest when the child is scheduled. The child rests on the faulting operation.
+    let faults = kernel.faults.len();
     kernel.settle(child);
+    kernel.faults.truncate(faults);
     Ok(())
 }
 

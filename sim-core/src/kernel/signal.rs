@@ -1460,4 +1460,30 @@ mod tests {
         assert_eq!(main.sig.pending, crate::linux::signal::Signal(12).mask_bit(), "SIGUSR2 is still pending");
         assert!(main.is_alive());
     }
+
+    /// Linux's `fork` returns before the child runs: a child whose code faults before its first call
+    /// is alive when the parent's `fork` step ends, resting on the faulting operation, and faults in its
+    /// own first step.
+    #[test]
+    fn a_child_that_faults_before_its_first_call_faults_in_its_own_step() {
+        let text = "process parent expect exited 0 {\n  fork kid expect killed SIGFPE {\n    zero = 0\n    \
+                    quotient = 1 / zero\n    getpid\n  }\n  wait -> kid killed SIGFPE\n}\n";
+        let scenario = crate::parse(text).unwrap_or_else(|errors| panic!("{:?}", errors[0]));
+        let config =
+            RunConfig { policy: Policy::Choices { pids: vec![2, 3] }, check_invariants: true, ..RunConfig::default() };
+        let mut simulation = Simulation::new(&scenario, config).unwrap();
+        simulation.step().unwrap();
+        let kernel = simulation.kernel();
+        assert!(kernel.process(3).is_alive(), "the child has not run yet");
+        let op = kernel.next_op(3).expect("the child rests on an operation");
+        assert!(matches!(kernel.program.ops[op as usize].kind, crate::lang::compile::OpKind::Assign { .. }));
+        assert!(!simulation.trace().events.iter().any(|event| matches!(event.kind, EventKind::Fault { .. })));
+        simulation.step().unwrap();
+        let fault =
+            simulation.trace().events.iter().find(|event| matches!(event.kind, EventKind::Fault { pid: 3, .. }));
+        assert_eq!(fault.map(|event| event.step), Some(2), "the fault is the child's own step");
+        simulation.run().unwrap();
+        let report = simulation.report().unwrap();
+        assert!(report.failures.is_empty(), "{:?}", report.failures);
+    }
 }
