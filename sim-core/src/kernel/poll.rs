@@ -198,8 +198,11 @@ impl Kernel {
                         }
                     }
                 }
+                // `tcp_poll` reports a writable TCP socket as `EPOLLOUT | EPOLLWRNORM` only; `unix_poll`,
+                // `unix_dgram_poll` and `datagram_poll` (UDP) add `EPOLLWRBAND`.
                 if writable {
-                    mask |= POLLOUT | POLLWRNORM | POLLWRBAND;
+                    let tcp = socket.inet.is_some() && socket.kind != SocketKind::Dgram;
+                    mask |= if tcp { POLLOUT | POLLWRNORM } else { POLLOUT | POLLWRNORM | POLLWRBAND };
                 }
                 mask
             }

@@ -318,6 +318,12 @@ fn listener_at(kernel: &Kernel, address: u32, port: u16) -> Option<u32> {
 /// (`tcp_conn_request`, `tcp_check_req`), which waits `ESTABLISHED` in the accept queue, and the
 /// client is `ESTABLISHED` when the call returns.
 pub(crate) fn connect(kernel: &mut Kernel, pid: Pid, id: u32, path: &str, nonblock: bool, trace: &mut Trace) -> Exec {
+    // `AF_UNSPEC` comes first in `__inet_stream_connect`, whatever the state: `tcp_disconnect` (a
+    // listener stops listening and resets what waits to be accepted, a connection is reset), which the
+    // model does not have.
+    if path.is_empty() {
+        return kernel.halt("not_modelled", "connect with AF_UNSPEC on a TCP socket is not modelled".to_string());
+    }
     let socket = kernel.socket_mut(id);
     let held = *socket.inet.as_ref().expect("an AF_INET socket");
     if held.state == TcpState::SynSent {
@@ -340,9 +346,6 @@ pub(crate) fn connect(kernel: &mut Kernel, pid: Pid, id: u32, path: &str, nonblo
     }
     if held.state != TcpState::Close || socket.peer != 0 {
         return Kernel::error(EISCONN);
-    }
-    if path.is_empty() {
-        return kernel.halt("not_modelled", "connect with AF_UNSPEC on a TCP socket is not modelled".to_string());
     }
     let Some((address, port)) = parse_inet(path) else { return Kernel::error(EAFNOSUPPORT) };
     if !is_local_inet(address) {
@@ -913,7 +916,13 @@ mod tests {
 
     #[test]
     fn what_is_not_modelled_ends_the_run_and_says_so() {
-        for (call, words) in [("socket AF_INET 3", "raw sockets"), ("connect s \"10.0.0.1:80\"", "leave this host")] {
+        for (call, words) in [
+            ("socket AF_INET 3", "raw sockets"),
+            ("connect s \"10.0.0.1:80\"", "leave this host"),
+            ("connect s AF_UNSPEC", "AF_UNSPEC"),
+            // `__inet_stream_connect` looks at `AF_UNSPEC` before the state: a listener is no `EISCONN`.
+            ("bind s \"127.0.0.1:7000\"\n  listen s 1\n  connect s AF_UNSPEC", "AF_UNSPEC"),
+        ] {
             let text = format!("process p {{\n  s = socket AF_INET SOCK_STREAM\n  {call}\n}}\n");
             let simulation = simulation(&text);
             match simulation.outcome() {
