@@ -93,13 +93,12 @@ impl Kernel {
             // A process rests on its next call, except one that has a signal to take first (its code goes
             // on after the handler), that stopped as a call returned (its code goes on once it runs), or a
             // fork child whose code faults before its first call (it faults at its own first step).
-            let may_wait_in_user_code = process.sig.deliverable() != 0
-                || process.state == ProcState::Stopped
-                || self.faults_where_it_rests(process);
             if process.is_alive()
-                && !may_wait_in_user_code
                 && process.pc < process.end_pc
                 && !self.program.ops[process.pc as usize].kind.takes_step()
+                && process.sig.deliverable() == 0
+                && process.state != ProcState::Stopped
+                && !self.faults_where_it_rests(process)
             {
                 return Err(format!("pid {pid} rests on an operation that takes no step"));
             }

@@ -601,8 +601,9 @@ pub(crate) fn deliver(kernel: &mut Kernel, pid: Pid, trace: &mut Trace) {
         }
         let Some(signal) = next_signal(process.sig.deliverable()) else { return };
         let action = process.sig.action(signal);
-        // The simulator's own limit on nested handlers ends the run before the signal is taken: it stays
-        // pending (what the run ends with is a state Linux could be in), never dequeued and dropped.
+        // A jump to a stray address whose fault a scenario handler would catch, and the simulator's own
+        // limit on nested handlers, end the run before the signal is taken: it stays pending (what the
+        // run ends with is a state Linux could be in), never dequeued and dropped.
         if let Action::Stray { address, flags, mask } = action {
             if !signal.is_unblockable() && !stray_jump_kills(process, signal, flags, mask) {
                 kernel.halt(
@@ -645,16 +646,8 @@ pub(crate) fn deliver(kernel: &mut Kernel, pid: Pid, trace: &mut Trace) {
                 record(kernel, trace, Delivery::Stray { address });
                 // `handle_signal` has built the frame and set the mask; the first instruction fetch at
                 // the address faults (`SEGV_MAPERR`), and the forced `SIGSEGV` kills (see
-                // `stray_jump_kills`), dumping core as the default action asks.
-                let dumped = super::process::dumps_core(kernel.process(pid));
-                let segv = crate::linux::signal::SIGSEGV;
-                let delivery = if dumped { Delivery::Dumped } else { Delivery::Terminated { core: true } };
-                trace.record(Event {
-                    step: kernel.step as u32,
-                    kind: EventKind::Delivered { pid, signal: segv, delivery },
-                });
-                let status = ChildStatus::Killed { signal: segv, core: dumped };
-                super::process::exit_process(kernel, pid, status, trace);
+                // `stray_jump_kills`).
+                killed_by_fault(kernel, pid, crate::linux::signal::SIGSEGV, trace);
                 return;
             }
             _ => match signal.default_action() {
@@ -860,7 +853,12 @@ pub(crate) fn fault(kernel: &mut Kernel, pid: Pid, op: u32, signal: Signal, trac
         signals.pending |= signal.mask_bit();
         return;
     }
-    // SIGFPE and SIGSEGV both dump core by default.
+    killed_by_fault(kernel, pid, signal, trace);
+}
+
+/// A fault's forced signal, `SIGFPE` or `SIGSEGV`, kills `pid` by its default action, which dumps core
+/// as `RLIMIT_CORE` allows.
+fn killed_by_fault(kernel: &mut Kernel, pid: Pid, signal: Signal, trace: &mut Trace) {
     let dumped = super::process::dumps_core(kernel.process(pid));
     let delivery = if dumped { Delivery::Dumped } else { Delivery::Terminated { core: true } };
     trace.record(Event { step: kernel.step as u32, kind: EventKind::Delivered { pid, signal, delivery } });
