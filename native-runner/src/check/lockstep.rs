@@ -1324,6 +1324,14 @@ impl Runner<'_> {
                     self.refusal = Some(reason);
                     return Ok(false);
                 }
+                // A timed wait that a signal ends in the simulator, whose own real timer had run out
+                // too by the time the real sleeper took the signal: the host's doing. Tried again.
+                if let Some(reason) = self.interrupted_after_its_time(replay.kernel(), actor, step, rows) {
+                    rows.pop();
+                    self.lagged.get_or_insert_with(|| reason.clone());
+                    self.refusal = Some(reason);
+                    return Ok(false);
+                }
                 return Ok(true);
             }
         }
@@ -1606,6 +1614,63 @@ impl Runner<'_> {
              Linux's call returned what it returns when its time is up, where the simulator's sleeps until \
              every process is asleep (see docs/conformance.md, \"Time\"); the steps checked before matched",
             self.names.process(actor),
+            real::time::TIME_DIVISOR,
+        ))
+    }
+
+    /// At a step that differs: the reason to refuse the run instead, if the difference is a timed wait
+    /// that a signal ended in the simulator (`EINTR`, with or without a handler run over it) and that
+    /// ended on Linux with the result the call gives when its time is up (0 from `nanosleep`, `EAGAIN`
+    /// from `semtimedop`, ...), and its real timer can have run out by now. Linux looks at the wait's
+    /// own timer before it looks for a signal (`do_nanosleep` returns 0 when `hrtimer_wakeup` has
+    /// cleared `t->task`, whatever is pending), so a sleeper that the host let run only after its timer
+    /// too had fired gives the time-up result, where the simulator, whose timers are exact, interrupted
+    /// it: two timers a few simulated microseconds apart are a millisecond or so apart on Linux, which a
+    /// busy host can blur. The wait is the actor's last call that slept, and its timer the one that step
+    /// set, which the simulator no longer has.
+    fn interrupted_after_its_time(&self, kernel: &Kernel, actor: Pid, step: u32, rows: &[Row]) -> Option<String> {
+        let row = rows.last().filter(|row| row.pid == actor && row.step == step)?;
+        let raw = |obs: &Obs| match obs {
+            Obs::Handler { below: crate::check::protocol::Below::Returned { value }, .. } => Some(*value),
+            Obs::Returned { result: Res::Errno { errno } } => Some(-i64::from(*errno)),
+            Obs::Returned { result: Res::Value { value } } => Some(*value),
+            _ => None,
+        };
+        if raw(&row.simulator)? != -i64::from(libc::EINTR) {
+            return None;
+        }
+        let linux = raw(&row.linux)?;
+        if ![0, -i64::from(libc::EAGAIN), -i64::from(libc::ETIMEDOUT)].contains(&linux) {
+            return None;
+        }
+        // A handler run over the call: the same handler, for the same signal, on both sides.
+        match (&row.simulator, &row.linux) {
+            (Obs::Handler { signal, info, .. }, Obs::Handler { signal: linux_signal, info: linux_info, .. })
+                if (signal, info) != (linux_signal, linux_info) =>
+            {
+                return None;
+            }
+            (Obs::Handler { .. }, Obs::Returned { .. }) | (Obs::Returned { .. }, Obs::Handler { .. }) => return None,
+            _ => {}
+        }
+        let slept = rows.iter().rev().skip(1).find(|row| row.pid == actor && row.simulator == Obs::Blocked)?.step;
+        let (key, timer) = self.timers.iter().find(|(key, timer)| {
+            key.0 == actor
+                && !key.1
+                && !timer.syn
+                && timer.step == slept
+                && !kernel.timers.iter().any(|pending| pending.pid == actor && pending.at == key.2)
+        })?;
+        if Instant::now() < timer.earliest {
+            return None;
+        }
+        Some(format!(
+            "this host was too slow for the time scale: the timed wait that {} began at step {slept} ends at \
+             {} on the simulator's clock, after the signal that ends it there, but its real timer (scaled 1/{}) \
+             may have run out before the real process took the signal, and Linux then returns what the call \
+             returns when its time is up (see docs/conformance.md, \"Time\"); the steps checked before matched",
+            self.names.process(actor),
+            sim_core::kernel::time::time_text(key.2),
             real::time::TIME_DIVISOR,
         ))
     }

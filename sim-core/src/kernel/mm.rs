@@ -28,9 +28,11 @@
 //! little-endian, and may cross a page boundary as x86-64 allows. An address no mapping covers, a page
 //! mapped `PROT_NONE`, or a store to a page not mapped for writing is a fault: the process gets
 //! `SIGSEGV` (`do_user_addr_fault` -> `bad_area`), and a store that faults writes nothing.
-//! `store_bytes` and `load_bytes` are a `memcpy` into or out of memory, also one step; every page they
-//! touch is checked before a byte moves (on Linux a `memcpy` that faults may have copied part of its
-//! bytes, in an order the C library chooses, so no scenario should read what such a copy left).
+//! `store_bytes` and `load_bytes` are a `memcpy` into or out of memory, also one step. `store_bytes`
+//! goes forward page by page: at a page it may not write it faults, and the pages before it keep what
+//! it wrote (the checker's real arm copies each page's part with its own `memcpy`, so that what a fault
+//! leaves does not hang on the order one long `memcpy` stores in; glibc's `rep movsb` for a long copy
+//! also leaves exactly that). `load_bytes` checks every page before a byte moves.
 
 use super::fd::FileObject;
 use super::process::Handed;
@@ -647,25 +649,30 @@ fn translate_range(
     Ok(pieces)
 }
 
-/// `store_bytes ADDR OFFSET PAYLOAD`: the payload copied into memory (a `memcpy` in user space), every
-/// page checked before a byte moves.
+/// `store_bytes ADDR OFFSET PAYLOAD`: the payload copied into memory (a `memcpy` in user space), page
+/// by page in address order. A page it may not write faults, and what went to the pages before it stays
+/// written, as glibc's forward copy leaves it (`rep movsb` for a large copy, stopped by the fault where
+/// it got to); nothing goes to that page or after it.
 fn store_bytes(kernel: &mut Kernel, call: &CallContext, trace: &mut Trace) -> Exec {
     let address = (call.arg(0) as u64).wrapping_add(call.arg(1) as u64);
     let payload = call.call.payload().expect("store_bytes has a payload operand").clone();
-    let pieces = match translate_range(kernel, call.pid, address, payload.len() as u64, true, trace) {
-        Ok(pieces) => pieces,
-        Err(signal) => return Exec::Fault(signal),
-    };
+    let Some(end) = address.checked_add(payload.len() as u64) else { return Exec::Fault(SIGSEGV) };
     let mut bytes = Vec::new();
-    let mut done = 0u32;
-    for (frame, offset, len) in pieces {
+    let (mut at, mut done) = (address, 0u32);
+    while at < end {
+        let (frame, offset) = match translate(kernel, call.pid, at, true, trace) {
+            Ok(found) => found,
+            Err(signal) => return Exec::Fault(signal),
+        };
+        let take = (PAGE - offset).min((end - at) as usize);
         bytes.clear();
-        payload.copy_to(done, len as u32, &mut bytes);
+        payload.copy_to(done, take as u32, &mut bytes);
         kernel.frames.write_bytes(frame, offset, &bytes);
         if kernel.footprint.enabled {
             kernel.footprint.write(ObjectRef::frame(frame));
         }
-        done += len as u32;
+        done += take as u32;
+        at += take as u64;
     }
     Exec::Done(CallResult::Value { value: 0 })
 }

@@ -874,16 +874,18 @@ fn accept(kernel: &mut Kernel, pid: Pid, id: u32, nonblock: bool, trace: &mut Tr
     if !socket.kind.connected_type() {
         return Kernel::error(EOPNOTSUPP);
     }
-    if !socket.listening || socket.shutdown & RCV_SHUTDOWN != 0 {
+    if !socket.listening {
         return Kernel::error(EINVAL);
     }
-    if kernel.lowest_free_fd(pid, 0).is_none() {
-        return Kernel::error(EMFILE);
-    }
-    let socket = kernel.socket_mut(id);
+    // The connections already waiting are taken even after a `shutdown` (`skb_recv_datagram` looks
+    // at the queue first); only one that would sleep on an empty queue finds the shutdown
+    // (`__skb_wait_for_more_packets`) and gets `EINVAL`. A non-blocking one never sleeps: `EAGAIN`.
     let Some(server) = socket.pending.pop_front() else {
         if nonblock {
             return Kernel::error(EAGAIN);
+        }
+        if socket.shutdown & RCV_SHUTDOWN != 0 {
+            return Kernel::error(EINVAL);
         }
         socket.read_wait.add(pid, true);
         return Exec::Block(BlockReason::SocketAccept { socket: id });
@@ -2050,6 +2052,14 @@ impl Mechanism for Sockets {
                 }
             }
             CallId::Bind | CallId::Connect | CallId::Listen | CallId::Accept => {
+                // `__sys_accept4_file` takes the new descriptor's number before `do_accept` looks at
+                // the file: a full table is `EMFILE` even for a descriptor that is no socket.
+                if call.id() == CallId::Accept
+                    && kernel.file_of(pid, call.arg(0)).is_some()
+                    && kernel.lowest_free_fd(pid, 0).is_none()
+                {
+                    return Kernel::error(EMFILE);
+                }
                 let (id, nonblock) = match socket_of(kernel, pid, call.arg(0)) {
                     Ok(found) => found,
                     Err(errno) => return Kernel::error(errno),

@@ -1716,7 +1716,7 @@ pub const CALLS: &[CallSpec] = &[
         may_block: false,
         c_text: "memcpy((char *)({0}) + {1}, {2}, {2.len})",
         man: "",
-        summary: reference_text!("User-space code, not a system call: copies the payload into memory at ADDR + OFFSET, in one step (on Linux another CPU could see the copy half done: synchronise). Every page it touches must be mapped for writing, or nothing is copied and the process gets `SIGSEGV`; a private page shared since a `fork` is copied first (copy-on-write). The kernel copies nothing: the bytes are in the frames every process mapping them sees."),
+        summary: reference_text!("User-space code, not a system call: copies the payload into memory at ADDR + OFFSET, in one step (on Linux another CPU could see the copy half done: synchronise). The copy goes forward page by page: at the first page not mapped for writing the process gets `SIGSEGV`, and what went to the pages before it stays there; a private page shared since a `fork` is copied first (copy-on-write). The kernel copies nothing: the bytes are in the frames every process mapping them sees."),
     },
     CallSpec {
         id: CallId::LoadBytes,

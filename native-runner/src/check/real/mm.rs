@@ -157,11 +157,23 @@ fn pointer(command: &CallView) -> *mut i64 {
     (command.arg(0) as u64).wrapping_add(command.arg(1) as u64) as *mut i64
 }
 
-/// `store_bytes`: the payload copied to the address the scenario computed, with a real `memcpy`.
+/// `store_bytes`: the payload copied to the address the scenario computed, with a real `memcpy` for the
+/// part of each page, page after page. A page the scenario may not write faults for real when the copy
+/// reaches it, and the pages before it are written whole, whatever order one `memcpy` would store in
+/// (glibc's stores a long copy's first bytes last); nothing is written to that page, which no store can
+/// change.
 fn store_bytes(command: &CallView, data: &mut Region) -> Out<'static> {
+    const PAGE: usize = 4096;
     let bytes = payload_bytes(command, data);
-    // SAFETY: as for the instructions above; a page the scenario may not write faults for real.
-    unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), pointer(command) as *mut u8, bytes.len()) };
+    let start = pointer(command) as usize;
+    let mut done = 0;
+    while done < bytes.len() {
+        let at = start.wrapping_add(done);
+        let take = (PAGE - at % PAGE).min(bytes.len() - done);
+        // SAFETY: as for the instructions above; a page the scenario may not write faults for real.
+        unsafe { std::ptr::copy_nonoverlapping(bytes[done..].as_ptr(), at as *mut u8, take) };
+        done += take;
+    }
     Reply::Value(0)
 }
 
