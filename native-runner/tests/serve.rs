@@ -87,6 +87,56 @@ fn the_first_line_gives_the_address_on_127_0_0_1_and_says_so() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The body of a response (after the blank line that ends its head); `ServeDir` sends a length, not
+/// chunks.
+fn body(response: &[u8]) -> &[u8] {
+    let end = response.windows(4).position(|window| window == b"\r\n\r\n").expect("a response head");
+    &response[end + 4..]
+}
+
+#[test]
+fn a_client_that_accepts_gzip_gets_the_precompressed_file_and_any_other_the_file_itself() {
+    let dir = scratch("gzip");
+    let site = load::make_site(&dir);
+    let wasm = std::fs::read(site.join("app.wasm")).unwrap();
+    // What `cargo xtask dist` writes beside each file (here by gzip itself, kept as `app.wasm` too).
+    let status = Command::new("gzip").args(["-9", "-k"]).arg(site.join("app.wasm")).status().unwrap();
+    assert!(status.success());
+    let gz = std::fs::read(site.join("app.wasm.gz")).unwrap();
+    assert!(gz.len() < wasm.len() / 2, "the test's file compresses: {} of {}", gz.len(), wasm.len());
+    // A `.gz` that is a symbolic link is never opened, like any other.
+    std::os::unix::fs::symlink("/etc/passwd", site.join("index.html.gz")).unwrap();
+    let server = Server::start(&ipclab(), &site, &[]);
+
+    let ask = |accept: &str| {
+        let request = format!("GET /app.wasm HTTP/1.1\r\nHost: 127.0.0.1\r\n{accept}Connection: close\r\n\r\n");
+        raw_exchange(server.address, request.as_bytes(), Duration::from_secs(10))
+    };
+    let compressed = ask("Accept-Encoding: gzip, deflate, br\r\n");
+    let head = split(&compressed).1.to_ascii_lowercase();
+    assert!(head.starts_with("http/1.1 200 ok"), "{head}");
+    assert!(head.contains("content-encoding: gzip"), "{head}");
+    assert!(head.contains("content-type: application/wasm"), "{head}");
+    assert!(head.contains("vary: accept-encoding"), "{head}");
+    assert_eq!(body(&compressed), gz.as_slice(), "the precompressed file, byte for byte");
+
+    for accept in ["", "Accept-Encoding: identity\r\n", "Accept-Encoding: br\r\n"] {
+        let plain = ask(accept);
+        let head = split(&plain).1.to_ascii_lowercase();
+        assert!(head.starts_with("http/1.1 200 ok"), "{head}");
+        assert!(!head.contains("content-encoding"), "{accept:?}: {head}");
+        assert_eq!(body(&plain), wasm.as_slice(), "{accept:?}: the file itself");
+    }
+
+    // The linked `index.html.gz` is refused and the page itself is sent instead: nothing of /etc/passwd.
+    let request = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n";
+    let page = raw_exchange(server.address, request.as_bytes(), Duration::from_secs(10));
+    let text = String::from_utf8_lossy(&page).to_string();
+    assert!(!text.contains("root:"), "{text}");
+    assert!(text.starts_with("HTTP/1.1 200 OK") && text.ends_with(load::INDEX_HTML), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn nothing_outside_the_directory_is_served_symbolic_links_included() {
     let dir = scratch("confined");

@@ -1223,6 +1223,17 @@ fn the_first_load_fetches_only_the_module_without_the_ipc_mechanisms() {
     assert!(fetched.iter().any(|path| path.ends_with("/web_bg.wasm")), "{fetched:?}");
     assert!(fetched.iter().any(|path| path.ends_with("/web.js")), "{fetched:?}");
     assert!(!fetched.iter().any(|path| path.contains("/full/")), "{fetched:?}");
+    // The module came compressed: `ipclab serve` sent the `web_bg.wasm.gz` that `cargo xtask dist`
+    // wrote, byte for byte, and the browser unpacked it to the whole module.
+    let sizes = browser.script(
+        "const e = performance.getEntriesByType('resource').find(e => new URL(e.name).pathname.endsWith('/web_bg.wasm'));
+         return [e.encodedBodySize, e.decodedBodySize];",
+        Vec::new(),
+    );
+    let sizes: Vec<u64> = sizes.as_array().into_iter().flatten().filter_map(serde_json::Value::as_u64).collect();
+    let dist = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../dist");
+    let file = |name: &str| std::fs::metadata(dist.join(name)).map(|metadata| metadata.len()).ok();
+    assert_eq!(sizes, [file("web_bg.wasm.gz").unwrap(), file("web_bg.wasm").unwrap()], "sent and unpacked sizes");
     // Pipes and signals stay with the first module: stepping, another lesson, a signal scenario.
     browser.press(&[ARROW_RIGHT; 2]);
     wait_step(&browser, "step 2 /");
@@ -1232,6 +1243,31 @@ fn the_first_load_fetches_only_the_module_without_the_ipc_mechanisms() {
     let fetched = fetched_code(&browser);
     assert!(!fetched.iter().any(|path| path.contains("/full/")), "{fetched:?}");
     assert_eq!(module(&browser), "core");
+}
+
+#[test]
+fn a_handler_at_an_address_with_no_code_is_shown_as_that_address_and_its_signal_kills_with_sigsegv() {
+    let text = "title \"A handler where no code is\"\n\
+                process main expect killed SIGSEGV {\n  sigaction SIGUSR1 4096 -> 0\n  kill self SIGUSR1\n}\n";
+    let run = sim_core::share::SharedRun {
+        scenario: text.to_string(),
+        seed: 0,
+        policy: sim_core::Policy::RoundRobin,
+        forced: Vec::new(),
+        step: 1,
+    };
+    let browser = Browser::start(1280, 900);
+    open(&browser, &format!("{}#{}", playground(), sim_core::share::encode(&run)));
+    wait_step(&browser, "step 1 /");
+    // The action is drawn in the lane as the address it names.
+    wait_text(&browser, "#lane-2 .handled-signals", "SIGUSR1 → address 4096");
+    browser.click("#stage");
+    step_to(&browser, 1, 2);
+    // Taken: the lane and the step's sentences say where it went and what the fault did.
+    wait_text(&browser, "#lane-2 .lane-signal.taken", "SIGUSR1: main, taken, sent to address 4096, where it faults");
+    wait_text(&browser, "#events", "takes SIGUSR1, whose handler is address 4096, where no code is");
+    wait_text(&browser, "#events", "takes SIGSEGV and is terminated");
+    wait_text(&browser, "#events", "killed by SIGSEGV");
 }
 
 #[test]

@@ -8,6 +8,8 @@
 //! - **The directory, and nothing else.** Files are opened through [`confined::Confined`], one path
 //!   component at a time with `O_NOFOLLOW`: no symbolic link is followed, no path leaves the directory,
 //!   and a FIFO or device is never opened for reading.
+//! - **Compressed once, not per request.** A client that accepts gzip gets `FILE.gz` when the directory
+//!   has one (`cargo xtask dist` writes them with zopfli), with `Content-Encoding: gzip`.
 //! - **Bounded requests.** A request head (request line and headers) longer than [`MAX_HEAD_BYTES`] or
 //!   with more than [`MAX_HEADERS`] headers gets `431` and the connection closes; a head must arrive
 //!   within the idle timeout.
@@ -123,7 +125,9 @@ pub fn run(args: ServeArgs) -> ExitCode {
     };
     let idle_timeout = Duration::from_secs(args.idle_timeout_seconds);
     let (backend, base) = root;
-    let files = ServeDir::with_backend(&base, backend).with_buf_chunk_size(FILE_CHUNK_BYTES);
+    // A browser that accepts gzip gets `FILE.gz` where `cargo xtask dist` wrote one (with
+    // `Content-Encoding: gzip` and `Vary: Accept-Encoding`); any other client, the file as it is.
+    let files = ServeDir::with_backend(&base, backend).with_buf_chunk_size(FILE_CHUNK_BYTES).precompressed_gzip();
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(idle_timeout)
