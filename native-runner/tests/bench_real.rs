@@ -266,6 +266,46 @@ fn a_saved_run_is_reported_again() {
     }
 }
 
+/// The ring's stream of 1 MiB messages is compared with a memcpy timed between its own trials; a run
+/// saved before there was such a bound is compared with the one memcpy it has, and says so. (What the
+/// ratios are is not checked: they are timings.)
+#[test]
+fn the_ring_is_compared_with_a_memcpy_timed_between_its_trials() {
+    let saved = temp("ring.json");
+    let output = ipclab()
+        .args(["bench", "real", "--mechanism", "shm-ring", "--size", "1M", "--pattern", "stream"])
+        .args(["--seconds", "0.02", "--json"])
+        .arg(&saved)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let report = String::from_utf8(output.stdout).unwrap();
+    let claims: Vec<&str> =
+        report.lines().filter(|line| line.starts_with("| the ring buffer comes near memcpy")).collect();
+    assert_eq!(claims.len(), 2, "{report}");
+    assert!(claims.iter().all(|line| line.ends_with("(timed between its trials) |")), "{report}");
+    let written: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
+    let cases = written["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), 2);
+    for case in cases {
+        let bound = case["memcpy_beside"].as_f64().unwrap();
+        // A memcpy of 1 MiB took some time and less than a second.
+        assert!(bound > 1e6 && bound.is_finite(), "{case}");
+    }
+    let _ = std::fs::remove_file(saved);
+
+    let docs = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/bench/real.json");
+    let output = ipclab().args(["bench", "real", "--from", docs]).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let report = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        report.contains(
+            "| the ring buffer comes near memcpy | stream of 1 MiB messages, two CPUs | 0.57x (goal 0.80: NOT met) | ring 15.55 GB/s / memcpy 27.08 GB/s (timed after the run) |"
+        ),
+        "{report}"
+    );
+}
+
 /// Interrupts a run while a System V message queue and the run's directory exist, and
 /// checks that the janitor removed them.
 fn interrupted_run_leaves_nothing(signal: i32) {

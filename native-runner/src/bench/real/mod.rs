@@ -350,6 +350,11 @@ pub struct CaseResult {
     /// A stream's credit window: the server answers every `window` messages with a credit (0: never).
     #[serde(default)]
     pub window: u64,
+    /// For the ring's stream of 1 MiB messages, the bound it is compared with: a memcpy of 1 MiB in the
+    /// client's process, on its CPU, in bytes per second at the median copy; four copies are timed after
+    /// each of the case's trials, so that both figures see the host in the same state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memcpy_beside: Option<f64>,
 }
 
 /// A name in a saved run, one of this build's own for that field.
@@ -405,6 +410,7 @@ struct Plan {
 /// How many messages --check-only moves in each case.
 const CHECK_ROUNDS: u64 = 24;
 
+#[allow(clippy::too_many_arguments)]
 fn run_case(
     end: &mut dyn End,
     control: &OwnedFd,
@@ -413,6 +419,7 @@ fn run_case(
     pattern: Pattern,
     plan: &Plan,
     window: u64,
+    mut memcpy: Option<&mut Memcpy>,
 ) -> Result<(Vec<f64>, u64, u64), String> {
     let budget_ns = plan.seconds * 1e9;
     match pattern {
@@ -447,6 +454,11 @@ fn run_case(
             let mut samples = Vec::with_capacity(trials as usize);
             for _ in 0..trials {
                 samples.push(stream_trial(end, control, messages, count, window)?);
+                // Paired with each trial (while the server waits for the next), so that the bound and
+                // the figure compared with it see the host in the same state.
+                if let Some(memcpy) = memcpy.as_deref_mut() {
+                    memcpy.time(4);
+                }
             }
             Ok((samples, pilot_count + (trials + 1) * count, count))
         }
@@ -496,6 +508,7 @@ fn case(
         Placement::Same => cpus[0],
         Placement::Split => cpus[1],
     };
+    shm::set_shared_cpu(server_cpu == cpus[0]);
     // SAFETY: the benchmark is single-threaded; the child serves and calls _exit.
     let forked = unsafe { nix::unistd::fork() };
     let child = match forked {
@@ -539,11 +552,16 @@ fn case(
     drop(pair.server);
     client.set_peer(child.as_raw());
     let before = voluntary_switches();
+    // The ring's stream of 1 MiB messages is compared with a memcpy of 1 MiB, timed between its trials.
+    let mut memcpy =
+        (!plan.check_only && mechanism == Mechanism::ShmRing && size == Memcpy::SIZE && pattern == Pattern::Stream)
+            .then(Memcpy::new);
     let measured = pin(0, cpus[0]).and_then(|()| {
         TIMED_OUT.store(false, Ordering::Relaxed);
         // SAFETY: alarm only schedules a SIGALRM, whose handler sets a flag.
         unsafe { libc::alarm(TRIAL_LIMIT + (plan.seconds * 4.0).ceil() as u32) };
-        let result = run_case(client.as_mut(), &control_write, &mut messages, size, pattern, plan, window);
+        let result =
+            run_case(client.as_mut(), &control_write, &mut messages, size, pattern, plan, window, memcpy.as_mut());
         // SAFETY: as above.
         unsafe { libc::alarm(0) };
         result
@@ -584,6 +602,7 @@ fn case(
         switches: (client_switches + server_switches) as f64 / count as f64,
         spread: if p50 > 0.0 { (percentile(&samples, 0.75) - percentile(&samples, 0.25)) / p50 } else { 0.0 },
         window: if pattern == Pattern::Stream { window } else { 0 },
+        memcpy_beside: memcpy.map(|memcpy| memcpy.rate()),
     })
 }
 
@@ -635,21 +654,51 @@ fn reap(pid: i32) -> (Option<i32>, i64) {
 
 /// memcpy of 1 MiB within one process: the bound on any shared-memory transfer of that size.
 fn memcpy_rate() -> f64 {
-    let size = 1 << 20;
-    let source: Vec<u8> = (0..size).map(|index| (index * 31 % 251) as u8).collect();
-    let mut destination = vec![0u8; size];
-    let mut samples = Vec::new();
-    for round in 0..300 {
-        let started = Instant::now();
-        destination.copy_from_slice(std::hint::black_box(&source));
-        std::hint::black_box(&mut destination);
-        if round >= 30 {
-            samples.push(started.elapsed().as_nanos() as f64);
+    let mut memcpy = Memcpy::new();
+    memcpy.time(30);
+    memcpy.samples.clear();
+    memcpy.time(270);
+    memcpy.rate()
+}
+
+/// A memcpy of 1 MiB from one buffer to another, timed copy by copy.
+struct Memcpy {
+    source: Vec<u8>,
+    destination: Vec<u8>,
+    /// Nanoseconds per copy.
+    samples: Vec<f64>,
+}
+
+impl Memcpy {
+    const SIZE: usize = 1 << 20;
+
+    fn new() -> Memcpy {
+        Memcpy {
+            source: (0..Memcpy::SIZE).map(|index| (index * 31 % 251) as u8).collect(),
+            destination: vec![0; Memcpy::SIZE],
+            samples: Vec::new(),
         }
     }
-    assert_eq!(destination, source);
-    samples.sort_by(f64::total_cmp);
-    size as f64 / (percentile(&samples, 0.5) * 1e-9)
+
+    /// Times `rounds` copies, after one that is not timed (it brings both buffers back into the cache).
+    fn time(&mut self, rounds: usize) {
+        for round in 0..=rounds {
+            let started = Instant::now();
+            self.destination.copy_from_slice(std::hint::black_box(&self.source));
+            std::hint::black_box(&mut self.destination);
+            if round > 0 {
+                self.samples.push(started.elapsed().as_nanos() as f64);
+            }
+        }
+        assert_eq!(self.destination, self.source);
+    }
+
+    /// Bytes per second at the median copy.
+    fn rate(&self) -> f64 {
+        let mut sorted = self.samples.clone();
+        sorted.sort_by(f64::total_cmp);
+        Memcpy::SIZE as f64 / (percentile(&sorted, 0.5) * 1e-9)
+    }
 }
 
 fn machine() -> serde_json::Value {

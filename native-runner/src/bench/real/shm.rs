@@ -7,7 +7,7 @@
 use super::janitor::{Janitor, Object};
 use super::mechanism::End;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 /// A line of cache: the flags and counters the two sides write live on lines of their own.
 const LINE: usize = 128;
@@ -73,13 +73,25 @@ impl Drop for Region {
     }
 }
 
-/// Waits, spinning, until `ready()`; yields the CPU now and then, so that two ends pinned to one CPU make
-/// progress, and gives up when the time limit has passed.
+/// Whether the two ends of the case share one CPU. Set before the server is forked, so both ends have it.
+static SHARED_CPU: AtomicBool = AtomicBool::new(false);
+
+/// Says whether the two ends of the next case are pinned to one CPU.
+pub fn set_shared_cpu(shared: bool) {
+    SHARED_CPU.store(shared, Ordering::Relaxed);
+}
+
+/// Waits, spinning, until `ready()`, and gives up when the time limit has passed. An end spins only
+/// while the other may be running on another CPU, and then yields the CPU every 64 spins; when both are
+/// pinned to one CPU, it yields at every look, since spinning there only burns the time the other end
+/// needs to make the awaited progress. The same rule as Linux's adaptive mutexes, which spin only while
+/// the owner is on a CPU (`mutex_spin_on_owner`).
 fn spin_until(mut ready: impl FnMut() -> bool) -> Result<(), String> {
+    let looks_per_yield = if SHARED_CPU.load(Ordering::Relaxed) { 1 } else { 64 };
     let mut spins: u32 = 0;
     while !ready() {
         spins = spins.wrapping_add(1);
-        if spins.is_multiple_of(64) {
+        if spins.is_multiple_of(looks_per_yield) {
             if super::timed_out() {
                 return Err("no answer within the time limit (the other end stopped)".into());
             }
