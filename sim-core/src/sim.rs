@@ -437,7 +437,10 @@ impl Simulation {
                 break;
             }
         }
-        if self.kernel.runnable().is_empty() {
+        // At the step limit, nobody can run but a timer is still to fire: the run is not stuck (time
+        // would wake someone), the limit ended it.
+        let timed = !self.kernel.timers.is_empty() && !self.kernel.all_exited();
+        if self.kernel.runnable().is_empty() && !(timed && self.kernel.step >= self.config.max_steps) {
             let outcome = self.kernel.stuck_outcome();
             self.finish(outcome);
             return true;
@@ -892,6 +895,23 @@ outcome always \"counted\" {
         assert_eq!(run.steps(), 0);
         assert_eq!(run.step_as(3), Ok(StepStatus::Ran(3)));
         assert_eq!(run.choices(), vec![3]);
+    }
+
+    #[test]
+    fn a_run_that_reaches_its_step_limit_with_only_a_timer_to_wait_for_ends_at_the_limit_not_in_a_deadlock() {
+        let text = "process a {\n nanosleep 1000000\n}\nprocess b {\n n = 1\n}\n";
+        let config = RunConfig { max_steps: 2, ..RunConfig::default() };
+        let mut run = simulation(text, config);
+        assert_eq!(run.run().unwrap(), &RunOutcome::StepLimit { steps: 2 });
+        // One step more and the timer fires: the sleeper runs again, to the end.
+        let mut run = simulation(text, RunConfig { max_steps: 4, ..RunConfig::default() });
+        assert_eq!(run.run().unwrap(), &RunOutcome::AllExited);
+        // Nothing left to wake anyone: a deadlock, at the limit or not.
+        let stuck = "process a {\n p = pipe\n read p.r 1\n}\n";
+        for max_steps in [2, 10] {
+            let mut run = simulation(stuck, RunConfig { max_steps, ..RunConfig::default() });
+            assert!(matches!(run.run().unwrap(), RunOutcome::Deadlock { .. }), "{max_steps}");
+        }
     }
 
     #[test]
