@@ -1036,23 +1036,36 @@ pub fn signal_operand(call: CallId, index: usize, kind: OperandKind, values: Val
             .boxed()
         }
         (CallId::Alarm | CallId::Sleep, _, OperandKind::Int) => prop_oneof![0i64..3, -1i64..0].boxed(),
+        // No wait of a few microseconds: scaled to real time (`TIME_DIVISOR`), its timer runs out before
+        // the driver can see the sleeper asleep, and the check refuses the run; from 20 ms of simulated
+        // time (2 ms real) up, it can follow one. A wait that need not sleep is drawn with any timeout.
         (CallId::Nanosleep, _, OperandKind::Int) => {
-            prop_oneof![0i64..5_000, 5_000i64..200_000, Just(1_000_000_000)].boxed()
+            prop_oneof![1 => Just(0i64), 3 => CHECKABLE_WAIT_NS, 2 => Just(1_000_000_000)].boxed()
         }
-        (CallId::Sigtimedwait, 1, OperandKind::Int) => {
-            prop_oneof![Just(0i64), 1i64..100_000, Just(2_000_000_000)].boxed()
-        }
+        (CallId::Sigtimedwait, 1, OperandKind::Int) => prop_oneof![
+            1 => Just(0i64),
+            3 => CHECKABLE_WAIT_NS,
+            2 => Just(2_000_000_000)
+        ]
+        .boxed(),
         // The timeouts of the timed calls on IPC objects: none, short, long, and invalid (or long past).
         (CallId::Semtimedop, 1, OperandKind::Int)
         | (CallId::MqTimedsend, 3, OperandKind::Int)
         | (CallId::MqTimedreceive, 2, OperandKind::Int)
-        | (CallId::SemTimedwait, 1, OperandKind::Int) => {
-            prop_oneof![Just(0i64), 1i64..100_000, Just(2_000_000_000), Just(-1)].boxed()
-        }
+        | (CallId::SemTimedwait, 1, OperandKind::Int) => prop_oneof![
+            1 => Just(0i64),
+            3 => CHECKABLE_WAIT_NS,
+            2 => Just(2_000_000_000),
+            1 => Just(-1)
+        ]
+        .boxed(),
         _ => return operand(kind, values),
     };
     value.prop_map(|value| Arg::Expr(int_expr(value))).boxed()
 }
+
+/// Timed waits, in simulated nanoseconds, long enough for the check to follow in lockstep.
+const CHECKABLE_WAIT_NS: std::ops::Range<i64> = 20_000_000..300_000_000;
 
 /// Whether a call belongs to signals or time (those [`signal_calls`] weights up).
 pub fn is_signal_or_time(spec: &CallSpec) -> bool {
@@ -1129,7 +1142,7 @@ pub fn signal_idiom() -> BoxedStrategy<Stmt> {
     let send = (run_signal(), prop_oneof![Just(expr(ExprKind::SelfPid)), self::name(&["main", "helper"])])
         .prop_map(|(signal, to)| (signal, vec![plain_call(CallId::Kill, vec![to, int_expr(signal)])]));
     let block_send_take =
-        (send, 0u8..6, prop_oneof![Just(0i64), 1i64..50_000]).prop_map(|((signal, send), end, timeout)| {
+        (send, 0u8..6, prop_oneof![Just(0i64), CHECKABLE_WAIT_NS]).prop_map(|((signal, send), end, timeout)| {
             let set = 1i64 << (signal - 1);
             let mut body = vec![plain_call(CallId::Sigprocmask, vec![int_expr(SIG_BLOCK), int_expr(set)])];
             body.extend(send);

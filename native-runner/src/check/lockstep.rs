@@ -1602,11 +1602,9 @@ impl Runner<'_> {
             EventKind::Wake { pid, cause: sim_core::trace::WakeCause::Timer, .. } if pid == actor => clock,
             _ => None,
         });
-        let at = pending.map(|timer| timer.at).or(fired)?;
-        // Set by this step: not among the timers the driver follows from earlier steps.
-        if self.timers.contains_key(&(actor, false, at)) {
-            return None;
-        }
+        let Some(at) = pending.map(|timer| timer.at).or(fired) else {
+            return self.restarted_after_its_time(actor, step, rows);
+        };
         let duration = real_duration(at.saturating_sub(now_before));
         Some(format!(
             "the timed wait that {} began at step {step} is too short to check in lockstep: its real timer \
@@ -1616,6 +1614,26 @@ impl Runner<'_> {
             self.names.process(actor),
             real::time::TIME_DIVISOR,
         ))
+    }
+
+    /// For [`Runner::timed_out_unseen`], when the simulator has no timer for the actor's wait at the end
+    /// of the step: a wait that a signal cut short and that starts again in this step, with the end the
+    /// first call set (`restart_syscall`; `hrtimer_nanosleep_restart` sleeps until that absolute time),
+    /// which the simulator arms again only at the actor's next step. The driver has followed that wait's
+    /// real timer since the step it began, but not while the simulator had no timer for it (between the
+    /// signal and the restart), so nothing refused the run when it could have run out. The actor has no
+    /// row between that step and this one (the call never returned in between); if the timer can have
+    /// run out by now, Linux's restarted call found its time up, and the host was too slow.
+    fn restarted_after_its_time(&self, actor: Pid, step: u32, rows: &[Row]) -> Option<String> {
+        let earlier = rows[..rows.len() - 1].iter().rev().find(|row| row.pid == actor)?;
+        if earlier.simulator != Obs::Blocked {
+            return None;
+        }
+        let (key, timer) = self
+            .timers
+            .iter()
+            .find(|(key, timer)| key.0 == actor && !key.1 && !timer.syn && timer.step == earlier.step)?;
+        (Instant::now() >= timer.earliest).then(|| self.run_out_reason(*key, timer.step, step))
     }
 
     /// At a step that differs: the reason to refuse the run instead, if the difference is a timed wait

@@ -20,8 +20,11 @@ use sim_core::kernel::mm::{MAP_BASE, TASK_SIZE};
 use sim_core::lang::syscalls::CallId;
 use sim_core::linux::mman::page_align;
 
-/// The most ranges a real process keeps track of (a scenario makes a few).
-const MOST_RANGES: usize = 256;
+/// The most ranges a real process keeps track of: as many as there are pages under the simulator's
+/// default `max_mapped_bytes` (64 MiB), a range being a page at least (256 KiB of memory, untouched
+/// until used). A scenario that maps more separate ranges (pages it never touches do not count
+/// toward that limit) is no longer followed: its next mapping differs from the simulator's.
+const MOST_RANGES: usize = 16 << 10;
 
 /// The ranges the scenario mapped, `[start, end)`, in address order.
 pub struct Ranges {
@@ -74,26 +77,42 @@ impl Ranges {
         self.len += 1;
     }
 
-    /// Forgets `[start, end)`, cutting the ranges it overlaps.
+    /// Forgets `[start, end)`, cutting the ranges it overlaps (in place: a handler may run this, on a
+    /// stack with no room for a copy of the list).
     pub fn remove(&mut self, start: u64, end: u64) {
-        let mut kept = [(0u64, 0u64); MOST_RANGES];
-        let mut count = 0;
-        let mut push = |range: (u64, u64)| {
-            if range.0 < range.1 && count < MOST_RANGES {
-                kept[count] = range;
-                count += 1;
-            }
-        };
-        for &(from, to) in self.list() {
+        let mut index = 0;
+        while index < self.len {
+            let (from, to) = self.ranges[index];
             if to <= start || from >= end {
-                push((from, to));
-            } else {
-                push((from, start.max(from)));
-                push((end.min(to), to));
+                index += 1;
+                continue;
+            }
+            let (below, above) = ((from, start.max(from)), (end.min(to), to));
+            match (below.0 < below.1, above.0 < above.1) {
+                // A hole in the middle: the range becomes two (the one above dropped if the list is full).
+                (true, true) => {
+                    self.ranges[index] = below;
+                    if self.len < MOST_RANGES {
+                        self.ranges.copy_within(index + 1..self.len, index + 2);
+                        self.ranges[index + 1] = above;
+                        self.len += 1;
+                    }
+                    index += 2;
+                }
+                (true, false) => {
+                    self.ranges[index] = below;
+                    index += 1;
+                }
+                (false, true) => {
+                    self.ranges[index] = above;
+                    index += 1;
+                }
+                (false, false) => {
+                    self.ranges.copy_within(index + 1..self.len, index);
+                    self.len -= 1;
+                }
             }
         }
-        self.ranges = kept;
-        self.len = count;
     }
 
     /// The end of the range that starts at `start`, if one does.
@@ -246,5 +265,36 @@ mod tests {
         assert_eq!(ranges.free_range(4096), Some(MAP_BASE + 4096));
         assert_eq!(ranges.free_range(2 * 4096), Some(MAP_BASE + 3 * 4096));
         assert_eq!(ranges.end_of(MAP_BASE + 2 * 4096), Some(MAP_BASE + 3 * 4096));
+    }
+
+    #[test]
+    fn the_ranges_follow_hundreds_of_mappings() {
+        let page = 4096;
+        let mut ranges = Box::new(Ranges { ranges: [(0, 0); MOST_RANGES], len: 0 });
+        // Three hundred one-page mappings, one above the other (256 was once the most kept).
+        for index in 0..300 {
+            let at = ranges.free_range(page).unwrap();
+            assert_eq!(at, MAP_BASE + index * page);
+            ranges.add(at, at + page);
+        }
+        assert_eq!(ranges.free_range(page), Some(MAP_BASE + 300 * page));
+        // Then one of three pages, whose middle page is unmapped: it becomes two.
+        ranges.add(MAP_BASE + 300 * page, MAP_BASE + 303 * page);
+        ranges.remove(MAP_BASE + 301 * page, MAP_BASE + 302 * page);
+        assert_eq!(ranges.len, 302);
+        assert_eq!(
+            &ranges.list()[300..],
+            [(MAP_BASE + 300 * page, MAP_BASE + 301 * page), (MAP_BASE + 302 * page, MAP_BASE + 303 * page)]
+        );
+        // An unmapping of pages 10 to 18, then of the first and the last.
+        ranges.remove(MAP_BASE + 10 * page, MAP_BASE + 19 * page);
+        assert_eq!(ranges.len, 293);
+        assert_eq!(ranges.free_range(2 * page), Some(MAP_BASE + 10 * page));
+        ranges.remove(MAP_BASE, MAP_BASE + page);
+        ranges.remove(MAP_BASE + 302 * page, MAP_BASE + 303 * page);
+        assert_eq!(ranges.len, 291);
+        assert_eq!(ranges.free_range(page), Some(MAP_BASE));
+        assert_eq!(ranges.list().last(), Some(&(MAP_BASE + 300 * page, MAP_BASE + 301 * page)));
+        assert!(ranges.list().windows(2).all(|pair| pair[0].1 <= pair[1].0), "in order, apart");
     }
 }
